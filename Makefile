@@ -1,0 +1,187 @@
+# Causeway — the one entry point.
+#
+#   make            build libcauseway.a and the binaries (release, $(CC), -O2)
+#   make deps       install missing Debian packages (root) — every target runs it first
+#   make test       unit + conformance tests (clang, ASan+UBSan), a release build with
+#                   gcc, integration tests, a short run of every fuzz target
+#   make demo       the main job (see README)
+#   make bench      benchmarks (release build)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
+#   make clean
+#
+# V=1 shows the commands. CC selects the release compiler (gcc by default);
+# tests and fuzzers always build with clang so both compilers see the code.
+
+V ?= 0
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+CC        ?= gcc
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
+TEST_CC   ?= clang
+BUILD     ?= build
+SHARED    ?= $(abspath ../shared)
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+
+PKGS      := libwebsockets libsecp256k1 msgpack libcrypto libprotobuf-c lmdb jansson cmocka
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wvla -Wno-unused-parameter
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen -MMD -MP $(WARN) $(PKG_CFLAGS)
+CFLAGS_REL  := $(BASEFLAGS) -O2 -g
+CFLAGS_SAN  := $(BASEFLAGS) -O1 -g -fno-omit-frame-pointer \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+CFLAGS_FUZZ := $(BASEFLAGS) -O1 -g -fno-omit-frame-pointer \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+               -DCW_FUZZING=1
+
+# ---- sources -------------------------------------------------------------------------
+# libcauseway.a: the library modules. Each binary directory (chain/, relayer/, cli/) has a
+# main.c; the rest of its files go into a private archive so tests can link them.
+LIB_DIRS  := common lightclient channels
+PROTOS    := $(wildcard lightclient/*.proto)
+GEN_SRC   := $(patsubst lightclient/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_HDR   := $(GEN_SRC:.c=.h)
+LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+CHAIN_SRC := $(filter-out chain/main.c,$(wildcard chain/*.c))
+RLY_SRC   := $(filter-out relayer/main.c,$(wildcard relayer/*.c))
+CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
+UNIT_SRC  := $(wildcard tests/unit/test_*.c) $(wildcard tests/conformance/test_*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+
+# objects for one flavour: $(call objs,flavour,sources)
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(patsubst $(BUILD)/gen/%,gen/%,$(2)))
+
+BINS      := $(if $(wildcard chain/main.c),causeway-chain) \
+             $(if $(wildcard relayer/main.c),causeway-relayer) \
+             $(if $(wildcard cli/main.c),causeway)
+ALL_LIBSRC := $(LIB_SRC) $(GEN_SRC)
+
+define flavour
+# $(1) = flavour name, $(2) = compiler, $(3) = flags
+$(1)_LIB   := $(BUILD)/$(1)/libcauseway.a
+$(1)_CHAIN := $(BUILD)/$(1)/libcwchain.a
+$(1)_RLY   := $(BUILD)/$(1)/libcwrelayer.a
+$(1)_CLI   := $(BUILD)/$(1)/libcwcli.a
+$(1)_ALLLIBS := $$($(1)_CLI) $$($(1)_RLY) $$($(1)_CHAIN) $$($(1)_LIB)
+
+$(BUILD)/$(1)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_HDR)
+	@mkdir -p $$(@D)
+	@echo "  CC($(1)) $$<"
+	$(Q)$(2) $(3) -Wno-missing-prototypes -c $$< -o $$@
+
+$(BUILD)/$(1)/%.o: %.c | $(GEN_HDR)
+	@mkdir -p $$(@D)
+	@echo "  CC($(1)) $$<"
+	$(Q)$(2) $(3) -c $$< -o $$@
+
+$$($(1)_LIB): $(call objs,$(1),$(ALL_LIBSRC))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+$$($(1)_CHAIN): $(call objs,$(1),$(CHAIN_SRC))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+$$($(1)_RLY): $(call objs,$(1),$(RLY_SRC))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+$$($(1)_CLI): $(call objs,$(1),$(CLI_SRC))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+-include $(patsubst %.o,%.d,$(call objs,$(1),$(ALL_LIBSRC) $(CHAIN_SRC) $(RLY_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(BENCH_SRC) chain/main.c relayer/main.c cli/main.c))
+endef
+
+$(eval $(call flavour,rel,$(CC),$(CFLAGS_REL)))
+$(eval $(call flavour,san,$(TEST_CC),$(CFLAGS_SAN)))
+$(eval $(call flavour,fuzz,$(TEST_CC),$(CFLAGS_FUZZ)))
+
+.PHONY: all deps test unit fuzz fuzz-smoke bench demo integration clean image
+.DEFAULT_GOAL := all
+
+all: deps
+	$(Q)$(MAKE) --no-print-directory build-rel
+
+.PHONY: build-rel build-san build-fuzz build-bench
+build-rel: $(rel_LIB) $(addprefix $(BUILD)/rel/bin/,$(BINS))
+
+# ---- binaries ------------------------------------------------------------------------
+$(BUILD)/rel/bin/causeway-chain: $(BUILD)/rel/chain/main.o $(rel_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
+$(BUILD)/rel/bin/causeway-relayer: $(BUILD)/rel/relayer/main.o $(rel_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
+$(BUILD)/rel/bin/causeway: $(BUILD)/rel/cli/main.o $(rel_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
+
+$(BUILD)/san/bin/causeway: $(BUILD)/san/cli/main.o $(san_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
+$(BUILD)/san/bin/causeway-chain: $(BUILD)/san/chain/main.o $(san_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
+$(BUILD)/san/bin/causeway-relayer: $(BUILD)/san/relayer/main.o $(san_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
+
+# ---- protobuf ------------------------------------------------------------------------
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: lightclient/%.proto
+	@mkdir -p $(BUILD)/gen
+	@echo "  PROTOC $<"
+	$(Q)protoc-c --proto_path=lightclient --c_out=$(BUILD)/gen $<
+
+# ---- tests ---------------------------------------------------------------------------
+UNIT_BINS  := $(patsubst tests/%.c,$(BUILD)/san/tests/%,$(UNIT_SRC))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/rel/bench/%,$(BENCH_SRC))
+SAN_BINS   := $(addprefix $(BUILD)/san/bin/,$(BINS))
+
+$(BUILD)/san/tests/%: $(BUILD)/san/tests/%.o $(san_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/tests/fuzz/%.o $(fuzz_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $< $(fuzz_ALLLIBS) $(PKG_LIBS)
+
+$(BUILD)/rel/bench/%: $(BUILD)/rel/bench/%.o $(rel_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
+
+build-san: $(UNIT_BINS) $(SAN_BINS)
+build-fuzz: $(FUZZ_BINS)
+build-bench: $(BENCH_BINS) $(addprefix $(BUILD)/rel/bin/,$(BINS))
+
+# The runner prints each suite's cmocka summary and one closing line "N passed, N failed".
+test: deps
+	$(Q)$(MAKE) --no-print-directory build-rel build-san build-fuzz
+	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) \
+	    scripts/run-tests.sh
+
+unit: deps
+	$(Q)$(MAKE) --no-print-directory build-san
+	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CW_ONLY=unit scripts/run-tests.sh
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory build-fuzz
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BINS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory build-bench
+	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) scripts/run-bench.sh $(BENCH_BINS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory build-rel
+	$(Q)BUILD=$(BUILD) scripts/demo.sh $(ARGS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,153 @@
+/* Causeway — canonical MessagePack codec over msgpack-c (DESIGN §4).
+ *
+ * Every consensus-critical structure is a msgpack array of fixed arity in a fixed field
+ * order; integers in the shortest form; byte strings as bin; identifiers as str; u128
+ * values (wad prices, indexes) as a 16-byte big-endian bin.
+ *
+ * Decoding is strict. cw_dec_open accepts an input only if
+ *   1. a bounds pre-scan passes: every declared str/bin length and array count fits in the
+ *      bytes left (an array of n elements needs at least n more bytes), nesting is at most
+ *      CW_CODEC_MAX_DEPTH, and only nil, bool, int, str, bin and array appear (no map,
+ *      float or ext) — all checked BEFORE msgpack-c allocates anything, so a 6-byte frame
+ *      declaring a 2^32-element array is refused without allocating;
+ *   2. exactly one object spans the whole input (no trailing bytes);
+ *   3. re-encoding the decoded object gives the same bytes (the canonical-form rule: one
+ *      encoding per value; compared on the fly, nothing allocated).
+ * Then typed accessors read fields with a sticky error: the first failure is recorded in
+ * the cw_dec (code + one line naming the field), and later calls do nothing and return
+ * zero values, so a decoder reads all its fields and checks d->rc once.
+ *
+ * Memory: a cw_dec owns one msgpack zone (an arena), sized O(input length), freed by
+ * cw_dec_close. str/bin pointers returned by accessors point INTO THE CALLER'S INPUT
+ * BUFFER: they stay valid while that buffer lives, not merely while the cw_dec lives.
+ * Thread safety: a cw_enc / cw_dec is used by one thread at a time; distinct ones are
+ * independent.
+ */
+#ifndef CAUSEWAY_CODEC_H
+#define CAUSEWAY_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "causeway/error.h"
+#include "causeway/hash.h"
+#include "causeway/mathx.h"
+
+/** Maximum nesting depth of arrays (msgpack-c's own unpacker stops at 32). */
+#define CW_CODEC_MAX_DEPTH 24
+/** Default upper bound on any one decoded input (frames, txs, files): 4 MiB. */
+#define CW_CODEC_MAX_INPUT (4u << 20)
+
+/* ---- encoding ------------------------------------------------------------------------ */
+
+/** An encoder appending to a growable buffer (msgpack_sbuffer). rc is sticky: -ENOMEM once
+ *  any append failed. Allocates as the buffer grows; free with cw_enc_free. */
+typedef struct cw_enc {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    int rc;
+} cw_enc;
+
+void cw_enc_init(cw_enc *e) CW_NONNULL(1);
+/** Frees the buffer. Accepts NULL and an encoder already released. */
+void cw_enc_free(cw_enc *e);
+/** Hand the buffer to the caller (free() it); the encoder is left empty.
+ *  Returns the bytes (NULL if nothing was written or on a sticky error; then *len = 0). */
+uint8_t *cw_enc_release(cw_enc *e, size_t *len) CW_NONNULL(1, 2);
+
+void cw_enc_array(cw_enc *e, uint32_t n) CW_NONNULL(1);
+void cw_enc_u64(cw_enc *e, uint64_t v) CW_NONNULL(1);
+void cw_enc_u128(cw_enc *e, cw_u128 v) CW_NONNULL(1); /* 16-byte big-endian bin */
+void cw_enc_bool(cw_enc *e, bool v) CW_NONNULL(1);
+void cw_enc_nil(cw_enc *e) CW_NONNULL(1);
+void cw_enc_bin(cw_enc *e, const void *p, size_t n) CW_NONNULL(1);
+void cw_enc_str(cw_enc *e, const char *p, size_t n) CW_NONNULL(1);
+void cw_enc_cstr(cw_enc *e, const char *s) CW_NONNULL(1, 2);
+/** Append bytes that are already one canonical encoded object (e.g. a nested structure
+ *  encoded earlier). The caller vouches for them. */
+void cw_enc_raw(cw_enc *e, const void *p, size_t n) CW_NONNULL(1);
+
+static inline const uint8_t *cw_enc_data(const cw_enc *e) { return (const uint8_t *)e->sb.data; }
+static inline size_t cw_enc_len(const cw_enc *e) { return e->sb.size; }
+
+/* ---- decoding ------------------------------------------------------------------------ */
+
+typedef struct cw_dec {
+    msgpack_unpacked u; /* owns the zone */
+    int rc;             /* CW_OK, or the first failure */
+    char *err;          /* caller's buffer for the failure line (may be NULL) */
+    size_t err_len;
+} cw_dec;
+
+/** Validate and decode one canonical object occupying all of buf[0..len).
+ *
+ *  Returns: CW_OK and *root set (valid until cw_dec_close);
+ *           CW_ETOOBIG len > max_len, a declared length beyond the input, or nesting deeper
+ *             than CW_CODEC_MAX_DEPTH;
+ *           CW_EMALFORMED empty or truncated input, trailing bytes, a map/float/ext/reserved
+ *             byte;
+ *           CW_ENONCANONICAL decodes but is not the canonical encoding (err gives the byte
+ *             offset);
+ *           -ENOMEM.
+ *  err receives one line naming the problem and its byte offset. cw_dec_close must be
+ *  called whatever this returns. d->rc holds the return code afterwards.
+ */
+int cw_dec_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
+                size_t max_len, char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** Release the zone. Accepts NULL and a cw_dec whose open failed. */
+void cw_dec_close(cw_dec *d);
+
+/** Only the bounds pre-scan (step 1) and the single-object rule (step 2) of cw_dec_open,
+ *  for callers that decode with msgpack-c themselves. Allocates nothing.
+ *  Returns: as cw_dec_open, except never CW_ENONCANONICAL or -ENOMEM. */
+int cw_codec_prescan(const uint8_t *buf, size_t len, char *err, size_t err_len) CW_WARN_UNUSED;
+
+/** Record a failure (sticky: only the first one is kept). Returns d->rc afterwards.
+ *  For semantic checks inside decoders: cw_dec_fail(d, CW_EINVAL, "validator_set: not sorted"). */
+int cw_dec_fail(cw_dec *d, int rc, const char *fmt, ...) CW_NONNULL(1, 3) CW_PRINTF(3, 4);
+
+/* Typed accessors. `what` (printf format + args) names the field for the error line and is
+ * formatted only on failure. On failure or after an earlier one: the zero value. */
+
+/** An array of exactly `arity` elements (arity ≤ 32). Returns the elements; on failure a
+ *  static array of 32 nil objects, so items[i] is always readable for i < arity. */
+const msgpack_object *cw_dec_array(cw_dec *d, const msgpack_object *o, uint32_t arity,
+                                   const char *what, ...) CW_NONNULL(1, 4) CW_PRINTF(4, 5);
+
+/** An array of at most max elements; *n receives the count (0 on failure).
+ *  Returns the elements (NULL when *n == 0). */
+const msgpack_object *cw_dec_list(cw_dec *d, const msgpack_object *o, uint32_t max, uint32_t *n,
+                                  const char *what, ...) CW_NONNULL(1, 4, 5) CW_PRINTF(5, 6);
+
+uint64_t cw_dec_u64(cw_dec *d, const msgpack_object *o, const char *what, ...)
+    CW_NONNULL(1, 3) CW_PRINTF(3, 4);
+/** An unsigned integer ≤ max. */
+uint64_t cw_dec_uint_max(cw_dec *d, const msgpack_object *o, uint64_t max, const char *what,
+                         ...) CW_NONNULL(1, 4) CW_PRINTF(4, 5);
+/** A u128 encoded as a 16-byte bin. */
+cw_u128 cw_dec_u128(cw_dec *d, const msgpack_object *o, const char *what, ...)
+    CW_NONNULL(1, 3) CW_PRINTF(3, 4);
+bool cw_dec_bool(cw_dec *d, const msgpack_object *o, const char *what, ...)
+    CW_NONNULL(1, 3) CW_PRINTF(3, 4);
+/** True when o is nil (no error either way). */
+bool cw_dec_is_nil(const msgpack_object *o);
+
+/** A bin of at most max bytes; borrowed from the input buffer. */
+cw_bytes cw_dec_bin(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
+    CW_NONNULL(1, 4) CW_PRINTF(4, 5);
+/** A bin of exactly n bytes, copied into out (zeroed on failure). */
+void cw_dec_bin_fixed(cw_dec *d, const msgpack_object *o, void *out, size_t n,
+                      const char *what, ...) CW_NONNULL(1, 3, 5) CW_PRINTF(5, 6);
+/** A str of at most max bytes; borrowed from the input buffer (not NUL-terminated). */
+cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
+    CW_NONNULL(1, 4) CW_PRINTF(4, 5);
+/** An identifier (DESIGN §4: 1..64 bytes of [A-Za-z0-9._+-]) copied NUL-terminated into
+ *  out[CW_ID_MAX + 1] (out = "" on failure). */
+void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const char *what, ...)
+    CW_NONNULL(1, 3, 4) CW_PRINTF(4, 5);
+
+#endif

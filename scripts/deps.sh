@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install what the build needs, from Debian's packages, when it is missing.
+# Idempotent and quick when everything is present (pkg-config and command checks only).
+set -euo pipefail
+
+debs=()
+need_pc() { pkg-config --exists "$1" 2>/dev/null || debs+=("$2"); }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || debs+=("$2"); }
+
+need_cmd pkg-config pkg-config
+need_cmd gcc gcc
+need_cmd make make
+if command -v pkg-config >/dev/null 2>&1; then
+  need_pc libwebsockets libwebsockets-dev
+  need_pc libsecp256k1 libsecp256k1-dev
+  need_pc msgpack libmsgpack-dev
+  need_pc libcrypto libssl-dev
+  need_pc libprotobuf-c libprotobuf-c-dev
+  need_pc lmdb liblmdb-dev
+  need_pc jansson libjansson-dev
+  need_pc cmocka libcmocka-dev
+else
+  debs+=(libwebsockets-dev libsecp256k1-dev libmsgpack-dev libssl-dev libprotobuf-c-dev
+         liblmdb-dev libjansson-dev libcmocka-dev)
+fi
+need_cmd protoc-c protobuf-c-compiler
+need_cmd clang clang
+# libFuzzer and the sanitizer runtimes for clang 14
+[ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] ||
+  ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
+  debs+=(libclang-rt-14-dev)
+need_cmd python3 python3
+
+if [ ${#debs[@]} -gt 0 ]; then
+  echo "deps: installing Debian packages: ${debs[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: not root; install them with: sudo apt-get install ${debs[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
+fi
+
+# Python packages for the integration tests (an independent MessagePack-RPC client).
+if ! python3 -c 'import pytest, msgpack, websockets' >/dev/null 2>&1; then
+  echo "deps: installing Python packages: pytest msgpack websockets"
+  python3 -m pip install -q pytest msgpack websockets 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages pytest msgpack websockets
+fi

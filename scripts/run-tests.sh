@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Run every suite `make test` owns and print one closing line: "N passed, N failed".
+#   unit + conformance (cmocka, ASan+UBSan builds), integration (pytest, real binaries),
+#   fuzz smoke (each libFuzzer target FUZZ_SMOKE_SECONDS on its corpus), e2e (containers).
+# CW_ONLY=unit|integration|fuzz|e2e restricts to one suite.
+set -uo pipefail
+BUILD=${BUILD:-build}
+export CW_SHARED=${SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
+export CW_BUILD=$(cd "$BUILD" && pwd)
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-5}
+ONLY=${CW_ONLY:-all}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0 failed=0 skipped=0
+failures=()
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+if [ ! -d "$CW_SHARED/vectors" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "FATAL: test vectors not found at $CW_SHARED/vectors (CI must have ../shared)" >&2
+    exit 1
+  fi
+  echo "################################################################################"
+  echo "## WARNING: $CW_SHARED/vectors is missing: ICS-23 and BIP-340 vector tests SKIP ##"
+  echo "################################################################################"
+fi
+
+run_cmocka() {
+  local bin=$1 name out
+  name=$(basename "$bin")
+  out="$log/$name.out"
+  "$bin" >"$out" 2>&1
+  local rc=$?
+  local p f
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+  s=$(grep -c '^\[  SKIPPED \]' "$out")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or sanitizer abort
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  printf '  %-34s %4d passed %3d failed%s\n' "$name" "$p" "$f" \
+    "$([ "$s" -gt 0 ] && echo " ($s skipped)")"
+  if [ "$f" -ne 0 ]; then failures+=("$name"); sed 's/^/    | /' "$out" | tail -n 60; fi
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
+  echo "== unit and conformance tests (clang, ASan+UBSan)"
+  for bin in $(find "$BUILD/san/tests" -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
+    run_cmocka "$bin"
+  done
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
+  if ls tests/integration/test_*.py >/dev/null 2>&1; then
+    echo "== integration tests (pytest, real binaries)"
+    out="$log/pytest.out"
+    python3 -m pytest -q -p no:cacheprovider tests/integration >"$out" 2>&1
+    rc=$?
+    tail -n 30 "$out" | sed 's/^/    | /'
+    p=$(grep -Eo '[0-9]+ passed' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+    f=$(grep -Eo '[0-9]+ (failed|error)' "$out" | awk '{s+=$1} END {print s+0}')
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    [ "$f" -ne 0 ] && failures+=("integration")
+  fi
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
+  fz=$(find "$BUILD/fuzz" -maxdepth 1 -type f -perm -u+x -name 'fuzz_*' 2>/dev/null | sort)
+  if [ -n "$fz" ]; then
+    echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS}s each, ASan+UBSan, -rss_limit_mb=512)"
+    for bin in $fz; do
+      name=$(basename "$bin")
+      work="$log/corpus-$name"; mkdir -p "$work"
+      "$bin" -max_total_time="$FUZZ_SMOKE_SECONDS" -rss_limit_mb=512 -timeout=10 \
+        -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"$log/$name.fuzz" 2>&1
+      rc=$?
+      runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log/$name.fuzz")
+      if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1)); printf '  %-34s ok (%s runs)\n' "$name" "${runs:-?}"
+      else
+        failed=$((failed + 1)); failures+=("$name")
+        printf '  %-34s FAILED\n' "$name"; tail -n 40 "$log/$name.fuzz" | sed 's/^/    | /'
+      fi
+    done
+  fi
+fi
+
+if [ "$ONLY" = all ] || [ "$ONLY" = e2e ]; then
+  if ls tests/e2e/test_*.py >/dev/null 2>&1; then
+    if docker info >/dev/null 2>&1; then
+      echo "== container e2e (docker)"
+      out="$log/e2e.out"
+      python3 -m pytest -q -p no:cacheprovider tests/e2e >"$out" 2>&1
+      rc=$?
+      tail -n 30 "$out" | sed 's/^/    | /'
+      p=$(grep -Eo '[0-9]+ passed' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+      f=$(grep -Eo '[0-9]+ (failed|error)' "$out" | awk '{s+=$1} END {print s+0}')
+      if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+      passed=$((passed + p)); failed=$((failed + f))
+      [ "$f" -ne 0 ] && failures+=("e2e")
+    else
+      echo "######## SKIPPED: container e2e tests — no Docker engine answers ########"
+    fi
+  fi
+fi
+
+[ ${#failures[@]} -gt 0 ] && echo "failed suites: ${failures[*]}"
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
