@@ -224,6 +224,8 @@ static int cmp_write(void *data, const char *p, size_t n)
     struct cmp_state *s = data;
     if (s->mismatch_at != SIZE_MAX)
         return -1;
+    if (n == 0) /* empty str/bin bodies arrive with p == NULL */
+        return 0;
     if (n > s->len - s->off) {
         s->mismatch_at = s->off;
         return -1;
@@ -522,9 +524,26 @@ void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const ch
                       type_name(o)));
         return;
     }
-    char e[160];
-    if (cw_id_validate(o->via.str.ptr, o->via.str.size, "identifier", e, sizeof e) != CW_OK) {
-        WITH_AP(vfail(d, CW_EINVAL, what, ap, "%s", e));
+    if (cw_id_validate(o->via.str.ptr, o->via.str.size, "", NULL, 0) != CW_OK) {
+        /* failure path only: name the field, then let the validator say what is wrong */
+        char field[160];
+        va_list ap;
+        va_start(ap, what);
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+        vsnprintf(field, sizeof field, what, ap);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+        va_end(ap);
+        d->rc = cw_id_validate(o->via.str.ptr, o->via.str.size, field, d->err, d->err_len);
         return;
     }
     memcpy(out, o->via.str.ptr, o->via.str.size);
