@@ -1,0 +1,153 @@
+#include "causeway/bank.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "causeway/hash.h"
+#include "causeway/hex.h"
+#include "causeway/mathx.h"
+
+void cw_be64_put(uint8_t out[static 8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+uint64_t cw_be64_get(const uint8_t in[static 8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+void cw_module_address(cw_address *out, const char *name)
+{
+    uint8_t h[32];
+    cw_bytes parts[2] = {{(const uint8_t *)"module/", 7}, {(const uint8_t *)name, strlen(name)}};
+    cw_sha256_parts(h, parts, 2);
+    memcpy(out->b, h, 20);
+}
+
+static int balance_key(char *key, size_t n, const cw_address *addr, const char *denom,
+                       char *err, size_t err_len)
+{
+    char hex[41];
+    int rc = cw_id_validate(denom, strlen(denom), "denom", err, err_len);
+    if (rc)
+        return rc;
+    cw_hex_encode(hex, sizeof hex, addr->b, 20);
+    snprintf(key, n, "bank/balances/%s/%s", hex, denom);
+    return CW_OK;
+}
+
+static int read_u64(const cw_kv *kv, const char *key, uint64_t *out)
+{
+    const uint8_t *v;
+    size_t n;
+    *out = 0;
+    int rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    if (n != 8)
+        return CW_EMALFORMED;
+    *out = cw_be64_get(v);
+    return CW_OK;
+}
+
+static int write_u64(const cw_kv *kv, const char *key, uint64_t v)
+{
+    uint8_t b[8];
+    if (v == 0)
+        return cw_kv_del_s(kv, key);
+    cw_be64_put(b, v);
+    return cw_kv_set_s(kv, key, b, 8);
+}
+
+int cw_bank_balance(const cw_kv *kv, uint64_t *out, const cw_address *addr, const char *denom)
+{
+    char key[160];
+    *out = 0;
+    int rc = balance_key(key, sizeof key, addr, denom, NULL, 0);
+    return rc ? rc : read_u64(kv, key, out);
+}
+
+int cw_bank_supply(const cw_kv *kv, uint64_t *out, const char *denom)
+{
+    char key[96];
+    *out = 0;
+    int rc = cw_id_validate(denom, strlen(denom), "denom", NULL, 0);
+    if (rc)
+        return rc;
+    snprintf(key, sizeof key, "bank/supply/%s", denom);
+    return read_u64(kv, key, out);
+}
+
+/* Apply a signed change to one balance and, optionally, the supply: every check first,
+ * then the writes, so a failure leaves the state as it was. */
+static int change(const cw_kv *kv, const cw_address *debit, const cw_address *credit,
+                  const char *denom, uint64_t amount, char *err, size_t err_len)
+{
+    char kd[160], kc[160], ks[96];
+    uint64_t bd = 0, bc = 0, sup = 0, nbd = 0, nbc = 0, nsup = 0;
+    int rc;
+
+    if (amount == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
+    if ((rc = cw_id_validate(denom, strlen(denom), "denom", err, err_len)))
+        return rc;
+    snprintf(ks, sizeof ks, "bank/supply/%s", denom);
+    if (debit) {
+        balance_key(kd, sizeof kd, debit, denom, NULL, 0);
+        if ((rc = read_u64(kv, kd, &bd)))
+            return cw_errf(err, err_len, rc, "bank: reading balance: %s", cw_strerror(rc));
+        if (cw_sub_u64(&nbd, bd, amount))
+            return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                           "insufficient funds: balance %llu %s, need %llu",
+                           (unsigned long long)bd, denom, (unsigned long long)amount);
+    }
+    if (credit) {
+        balance_key(kc, sizeof kc, credit, denom, NULL, 0);
+        if ((rc = read_u64(kv, kc, &bc)))
+            return cw_errf(err, err_len, rc, "bank: reading balance: %s", cw_strerror(rc));
+        if (debit && memcmp(debit->b, credit->b, 20) == 0)
+            bc = nbd; /* sending to oneself */
+        if (cw_add_u64(&nbc, bc, amount))
+            return cw_errf(err, err_len, CW_EOVERFLOW,
+                           "balance overflow: %llu + %llu %s exceeds 2^64-1",
+                           (unsigned long long)bc, (unsigned long long)amount, denom);
+    }
+    if (!debit || !credit) { /* mint or burn moves the supply */
+        if ((rc = read_u64(kv, ks, &sup)))
+            return cw_errf(err, err_len, rc, "bank: reading supply: %s", cw_strerror(rc));
+        if (credit ? cw_add_u64(&nsup, sup, amount) : cw_sub_u64(&nsup, sup, amount))
+            return cw_errf(err, err_len, CW_EOVERFLOW, "supply of %s would overflow", denom);
+    }
+    if (debit && (rc = write_u64(kv, kd, nbd)))
+        return cw_errf(err, err_len, rc, "bank: writing balance: %s", cw_strerror(rc));
+    if (credit && (rc = write_u64(kv, kc, nbc)))
+        return cw_errf(err, err_len, rc, "bank: writing balance: %s", cw_strerror(rc));
+    if ((!debit || !credit) && (rc = write_u64(kv, ks, nsup)))
+        return cw_errf(err, err_len, rc, "bank: writing supply: %s", cw_strerror(rc));
+    return CW_OK;
+}
+
+int cw_bank_send(const cw_kv *kv, const cw_address *from, const cw_address *to,
+                 const char *denom, uint64_t amount, char *err, size_t err_len)
+{
+    return change(kv, from, to, denom, amount, err, err_len);
+}
+
+int cw_bank_mint(const cw_kv *kv, const cw_address *to, const char *denom, uint64_t amount,
+                 char *err, size_t err_len)
+{
+    return change(kv, NULL, to, denom, amount, err, err_len);
+}
+
+int cw_bank_burn(const cw_kv *kv, const cw_address *from, const char *denom, uint64_t amount,
+                 char *err, size_t err_len)
+{
+    return change(kv, from, NULL, denom, amount, err, err_len);
+}
