@@ -75,6 +75,7 @@ int cw_events_encode(const cw_events *ev, cw_events_mark from, cw_enc *out)
     if (ev->open || ev->enc.rc)
         return ev->enc.rc ? ev->enc.rc : CW_EINVAL;
     cw_enc_array(out, ev->count - from.count);
-    cw_enc_raw(out, cw_enc_data(&ev->enc) + from.len, cw_enc_len(&ev->enc) - from.len);
+    if (cw_enc_len(&ev->enc) > from.len)
+        cw_enc_raw(out, cw_enc_data(&ev->enc) + from.len, cw_enc_len(&ev->enc) - from.len);
     return out->rc;
 }

@@ -75,6 +75,9 @@ static inline size_t cw_enc_len(const cw_enc *e) { return e->sb.size; }
 
 /* ---- decoding ------------------------------------------------------------------------ */
 
+/* A cw_dec set up as `cw_dec d = {.err = err, .err_len = err_len};` (no cw_dec_open) is a
+ * plain reader: its accessors read objects decoded by another cw_dec (e.g. a msg body inside
+ * a tx) with the same sticky error; it owns nothing and needs no cw_dec_close. */
 typedef struct cw_dec {
     msgpack_unpacked u; /* owns the zone */
     int rc;             /* CW_OK, or the first failure */

@@ -1,0 +1,241 @@
+#include "app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causeway/bank.h"
+
+#define MAX_HANDLERS 128
+
+struct route {
+    char type[CW_ID_MAX + 1];
+    cw_msg_handler fn;
+    void *user;
+};
+
+struct cw_app {
+    char chain_id[CW_ID_MAX + 1];
+    struct route routes[MAX_HANDLERS];
+    size_t n_routes;
+    const struct route *current;
+};
+
+int cw_app_create(cw_app **out, const char *chain_id)
+{
+    *out = NULL;
+    if (cw_id_validate(chain_id, strlen(chain_id), "chain id", NULL, 0))
+        return CW_EINVAL;
+    cw_app *a = calloc(1, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    snprintf(a->chain_id, sizeof a->chain_id, "%s", chain_id);
+    *out = a;
+    return CW_OK;
+}
+
+void cw_app_destroy(cw_app *app) { free(app); }
+
+int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
+{
+    if (cw_id_validate(type, strlen(type), "msg type", NULL, 0))
+        return CW_EINVAL;
+    for (size_t i = 0; i < app->n_routes; i++)
+        if (strcmp(app->routes[i].type, type) == 0)
+            return CW_EEXISTS;
+    if (app->n_routes == MAX_HANDLERS)
+        return -ENOMEM;
+    struct route *r = &app->routes[app->n_routes++];
+    snprintf(r->type, sizeof r->type, "%s", type);
+    r->fn = h;
+    r->user = user;
+    return CW_OK;
+}
+
+void *cw_app_handler_user(const cw_exec_ctx *ctx)
+{
+    return ctx->app->current ? ctx->app->current->user : NULL;
+}
+
+static const struct route *route_of(const cw_app *app, const char *type)
+{
+    for (size_t i = 0; i < app->n_routes; i++) /* exact match only */
+        if (strcmp(app->routes[i].type, type) == 0)
+            return &app->routes[i];
+    return NULL;
+}
+
+void cw_tx_result_free(cw_tx_result *r)
+{
+    if (r) {
+        free(r->events);
+        r->events = NULL;
+        r->events_len = 0;
+    }
+}
+
+void cw_tx_result_enc(cw_enc *e, const cw_tx_result *r)
+{
+    cw_enc_array(e, 4);
+    if (r->code < 0)
+        msgpack_pack_int64(&e->pk, r->code);
+    else
+        cw_enc_u64(e, (uint64_t)r->code);
+    cw_enc_cstr(e, r->log);
+    if (r->events_len)
+        cw_enc_raw(e, r->events, r->events_len);
+    else
+        cw_enc_array(e, 0);
+    if (r->has_failed_msg)
+        cw_enc_u64(e, r->failed_msg);
+    else
+        cw_enc_nil(e);
+}
+
+/* ---- accounts: acct/{address hex} = [next_nonce(u64), pubkey(bin 32)] ---- */
+
+static void account_key(char *key, size_t n, const cw_address *addr)
+{
+    char hex[41];
+    cw_hex_encode(hex, sizeof hex, addr->b, 20);
+    snprintf(key, n, "acct/%s", hex);
+}
+
+int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonce)
+{
+    char key[64];
+    const uint8_t *v;
+    size_t n;
+    *nonce = 0;
+    account_key(key, sizeof key, addr);
+    int rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    cw_dec d;
+    const msgpack_object *root;
+    rc = cw_dec_open(&d, &root, v, n, 256, NULL, 0);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "account");
+        *nonce = cw_dec_u64(&d, &f[0], "account.nonce");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    return rc;
+}
+
+static int account_store(const cw_kv *kv, const cw_address *addr, const cw_pubkey32 *pk,
+                         uint64_t next_nonce)
+{
+    char key[64];
+    cw_enc e;
+    account_key(key, sizeof key, addr);
+    cw_enc_init(&e);
+    cw_enc_array(&e, 2);
+    cw_enc_u64(&e, next_nonce);
+    cw_enc_bin(&e, pk->b, 32);
+    int rc = e.rc ? e.rc : cw_kv_set_s(kv, key, cw_enc_data(&e), cw_enc_len(&e));
+    cw_enc_free(&e);
+    return rc;
+}
+
+int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
+                   uint64_t height, uint64_t time_ns, cw_tx_result *res)
+{
+    cw_exec_ctx ctx = {.app = app, .events = events, .chain_id = app->chain_id,
+                       .height = height, .time_ns = time_ns, .signer_pk = tx->signer};
+    uint64_t next;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    cw_address_of(&ctx.signer, &tx->signer);
+    if (strcmp(tx->chain_id, app->chain_id) != 0)
+        return res->code = cw_errf(res->log, sizeof res->log, CW_EINVAL,
+                                   "tx is for chain '%s', this is '%s'", tx->chain_id,
+                                   app->chain_id);
+    if ((rc = cw_app_account_nonce(block_kv, &ctx.signer, &next)))
+        return rc;
+    if (tx->nonce != next)
+        return res->code = cw_errf(res->log, sizeof res->log, CW_ENONCE,
+                                   "nonce %llu, expected %llu", (unsigned long long)tx->nonce,
+                                   (unsigned long long)next);
+    if ((rc = account_store(block_kv, &ctx.signer, &tx->signer, next + 1)))
+        return rc;
+
+    cw_kv_cache *cache;
+    if ((rc = cw_kv_cache_create(&cache, block_kv)))
+        return rc;
+    cw_kv kv = cw_kv_cache_kv(cache);
+    ctx.kv = &kv;
+    cw_events_mark mark = cw_events_mark_now(events);
+    for (uint32_t i = 0; i < tx->n_msgs; i++) {
+        char type[CW_ID_MAX + 1];
+        const msgpack_object *body;
+        cw_tx_msg(tx, i, type, &body);
+        const struct route *r = route_of(app, type);
+        if (!r) {
+            rc = cw_errf(res->log, sizeof res->log, CW_EINVAL, "msg %u: unknown type '%s'", i,
+                         type);
+        } else {
+            app->current = r;
+            rc = r->fn(&ctx, body, res->log, sizeof res->log);
+            app->current = NULL;
+            if (rc)
+                cw_err_prefix(res->log, sizeof res->log, rc, type);
+        }
+        if (rc) {
+            res->code = rc;
+            res->has_failed_msg = true;
+            res->failed_msg = i;
+            break;
+        }
+    }
+    if (res->code == CW_OK) {
+        if ((rc = cw_kv_cache_commit(cache))) {
+            cw_kv_cache_destroy(cache);
+            return rc; /* store failure: the block is abandoned */
+        }
+    } else {
+        cw_kv_cache_discard(cache);
+        cw_events_truncate(events, mark);
+    }
+    cw_kv_cache_destroy(cache);
+
+    cw_enc e;
+    cw_enc_init(&e);
+    if ((rc = cw_events_encode(events, mark, &e)) == CW_OK)
+        res->events = cw_enc_release(&e, &res->events_len);
+    cw_enc_free(&e);
+    return rc;
+}
+
+/* ---- bank msgs ---- */
+
+static int bank_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_address to;
+    char denom[CW_ID_MAX + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 3, "bank.send");
+    cw_dec_bin_fixed(&d, &f[0], to.b, 20, "bank.send.to");
+    cw_dec_id(&d, &f[1], denom, "bank.send.denom");
+    uint64_t amount = cw_dec_u64(&d, &f[2], "bank.send.amount");
+    if (d.rc)
+        return d.rc;
+    int rc = cw_bank_send(ctx->kv, &ctx->signer, &to, denom, amount, err, err_len);
+    if (rc)
+        return rc;
+    char from_hex[41], to_hex[41];
+    cw_hex_encode(from_hex, sizeof from_hex, ctx->signer.b, 20);
+    cw_hex_encode(to_hex, sizeof to_hex, to.b, 20);
+    cw_event_begin(ctx->events, "transfer", 4);
+    cw_event_attr_str(ctx->events, "sender", from_hex);
+    cw_event_attr_str(ctx->events, "recipient", to_hex);
+    cw_event_attr_str(ctx->events, "denom", denom);
+    cw_event_attr_u64(ctx->events, "amount", amount);
+    return CW_OK;
+}
+
+int cw_app_register_bank(cw_app *app) { return cw_app_register(app, "bank.send", bank_send, NULL); }

@@ -1,0 +1,81 @@
+/* causeway-chain — the application: accounts, nonces, the msg router and tx execution
+ * (DESIGN §5 "Transactions"). Private to chain/ (the node and its tests).
+ *
+ * Execution of one tx against the block's state (a cw_kv, usually a cache over the Merkle
+ * store):
+ *   1. chain id must be this chain's, nonce must equal the signer's next nonce — otherwise
+ *      the tx is not executable (CW_EINVAL / CW_ENONCE) and is left out of the block;
+ *   2. the nonce is consumed (next nonce + 1) whether or not the msgs succeed, so a failed
+ *      tx can never be replayed later when it would succeed;
+ *   3. the msgs run in order on a cache layer; the first failure discards the layer and the
+ *      tx's events, and the result names the failing msg's index; success commits the layer.
+ * The signature is verified at mempool admission (cw_tx_verify_signature), not here.
+ */
+#ifndef CAUSEWAY_CHAIN_APP_H
+#define CAUSEWAY_CHAIN_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "causeway/event.h"
+#include "causeway/kv.h"
+#include "causeway/tx.h"
+
+typedef struct cw_app cw_app;
+
+/** What a msg handler sees. kv is the tx's cache layer; writes vanish if the tx fails. */
+typedef struct cw_exec_ctx {
+    cw_app *app;
+    const cw_kv *kv;
+    cw_events *events;
+    const char *chain_id;
+    uint64_t height;
+    uint64_t time_ns;
+    cw_pubkey32 signer_pk;
+    cw_address signer;
+} cw_exec_ctx;
+
+/** A msg handler: decode body (a msgpack array borrowed from the tx), check, apply.
+ *  Returns CW_OK or a code with one line in err; on failure its writes are discarded. */
+typedef int (*cw_msg_handler)(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                              size_t err_len);
+
+/** The outcome of an executed tx (kept by tx hash). */
+typedef struct cw_tx_result {
+    int code;               /* CW_OK or the failing msg's code */
+    char log[256];          /* "" or the failure line */
+    bool has_failed_msg;
+    uint32_t failed_msg;    /* index of the failing msg */
+    uint8_t *events;        /* encoded array of the tx's events (malloc'd) */
+    size_t events_len;
+} cw_tx_result;
+
+void cw_tx_result_free(cw_tx_result *r);
+/** [code, log, events, failed_msg_index | nil] */
+void cw_tx_result_enc(cw_enc *e, const cw_tx_result *r) CW_NONNULL(1, 2);
+
+int cw_app_create(cw_app **out, const char *chain_id) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+void cw_app_destroy(cw_app *app);
+
+/** Register a handler for a msg type (identifier). Returns CW_OK; CW_EEXISTS; -ENOMEM. */
+int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+/** The user pointer given at registration of the handler running now (for module state). */
+void *cw_app_handler_user(const cw_exec_ctx *ctx) CW_NONNULL(1);
+
+/** The signer's next nonce (0 for a new account). Returns: CW_OK; a store error. */
+int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonce)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Execute one decoded tx (steps 1–3 above) at (height, time_ns).
+ *  Returns: CW_OK — the tx is part of the block, *res says whether its msgs succeeded;
+ *           CW_EINVAL wrong chain id / CW_ENONCE wrong nonce — not executable, no state
+ *           change, res->log says why; -ENOMEM / store errors: the block must be abandoned. */
+int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
+                   uint64_t height, uint64_t time_ns, cw_tx_result *res)
+    CW_NONNULL(1, 2, 3, 4, 7) CW_WARN_UNUSED;
+
+/** Register the bank's msgs: "bank.send" [to(bin 20), denom(str), amount(u64)]. */
+int cw_app_register_bank(cw_app *app) CW_NONNULL(1) CW_WARN_UNUSED;
+
+#endif
