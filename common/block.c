@@ -256,7 +256,7 @@ void cw_commit_free(cw_commit *c)
 }
 
 int cw_commit_sign(cw_commit *c, const cw_header *h, const cw_validator_set *vs,
-                   const cw_seckey *const *keys, const bool *sign, const uint8_t *aux32,
+                   const cw_seckey *keys, const bool *sign, const uint8_t *aux32,
                    char *err, size_t err_len)
 {
     uint8_t msg[32];
@@ -283,14 +283,14 @@ int cw_commit_sign(cw_commit *c, const cw_header *h, const cw_validator_set *vs,
     for (uint32_t i = 0; i < vs->n; i++) {
         if (sign && !sign[i])
             continue;
-        if (!keys[i] || cw_key_public(&pk, keys[i]) != CW_OK ||
+        if (cw_key_public(&pk, &keys[i]) != CW_OK ||
             memcmp(pk.b, vs->v[i].pubkey.b, 32) != 0) {
             rc = cw_errf(err, err_len, CW_EINVAL,
-                         "commit_sign: key %u missing or does not match validator %u", i, i);
+                         "commit_sign: key %u is invalid or not validator %u's", i, i);
             goto fail;
         }
         c->sigs[n].validator_index = i;
-        if ((rc = cw_schnorr_sign(&c->sigs[n].signature, keys[i], msg, aux32)) != CW_OK) {
+        if ((rc = cw_schnorr_sign(&c->sigs[n].signature, &keys[i], msg, aux32)) != CW_OK) {
             cw_errf(err, err_len, rc, "commit_sign: signing with key %u failed", i);
             goto fail;
         }

@@ -167,18 +167,18 @@ int cw_vote_message(uint8_t out[static 32], const char *chain_id, uint64_t heigh
  *  In:  h: the header (its block hash is computed here).
  *       vs: the validator set that signs (h->validators_hash is NOT checked: tests build
  *           bad commits on purpose).
- *       keys: keys[i] is the secret key of vs->v[i] (n entries); NULL entries are allowed
- *             where the validator does not sign.
+ *       keys: keys[i] is the secret key of vs->v[i] (vs->n entries; entries of
+ *             validators that do not sign are not read).
  *       sign: NULL = every validator signs; else sign[i] says whether vs->v[i] signs.
  *       aux32: BIP-340 aux randomness for every signature (NULL = fresh random bytes;
  *              a fixed value makes commits reproducible, as `causeway light gen` does).
  *  Out: c: height, block hash, and one signature per signer in ascending index order.
- *  Returns: CW_OK; CW_EINVAL a signer's key is missing, invalid or does not match its pubkey
+ *  Returns: CW_OK; CW_EINVAL a signer's key is invalid or does not match its pubkey
  *           (err names the index); -ENOMEM; -errno getrandom failed. c zeroed on failure.
  *  Memory: c->sigs is malloc'd (cw_commit_free). Secret keys are not copied.
  *  Source: DESIGN §5; BIP-340 signing. */
 int cw_commit_sign(cw_commit *c, const cw_header *h, const cw_validator_set *vs,
-                   const cw_seckey *const *keys, const bool *sign, const uint8_t *aux32,
+                   const cw_seckey *keys, const bool *sign, const uint8_t *aux32,
                    char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 
 /* ---- codecs ------------------------------------------------------------------------ */
@@ -254,5 +254,32 @@ int cw_msg_submit_misbehaviour_decode(cw_msg_submit_misbehaviour *m, const uint8
                                       size_t len, char *err, size_t err_len) CW_NONNULL(1)
     CW_WARN_UNUSED;
 void cw_msg_submit_misbehaviour_free(cw_msg_submit_misbehaviour *m);
+
+/* ---- test-chain generator (`causeway light gen`, tests, benchmarks) ------------------
+ * Deterministic keys from a 32-byte seed, so a generated chain is reproducible. NOT for
+ * real validators: anyone who knows the seed knows the keys. */
+
+/** Key number `index` of seed: sk = SHA256("causeway/gen-key" || seed32 || be32(index) ||
+ *  be32(attempt)) for the first attempt that is a valid scalar.
+ *  Returns: CW_OK. Secret: the caller wipes sk. */
+int cw_gen_key(cw_seckey *sk, cw_pubkey32 *pk, const uint8_t seed32[static 32], uint32_t index)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** A set of n validators using keys first..first+n-1 of seed, sorted by pubkey; keys[i]
+ *  (n entries, caller's array) receives the secret key of vs->v[i].
+ *  powers: NULL → every power 10; else powers[k] is the power of key first+k.
+ *  Returns: CW_OK; CW_EINVAL n = 0 or > CW_VALSET_MAX or a power breaks the set invariants;
+ *  -ENOMEM. vs owns malloc'd memory (cw_validator_set_free); keys wiped on failure. */
+int cw_gen_validator_set(cw_validator_set *vs, cw_seckey *keys, const uint8_t seed32[static 32],
+                         uint32_t first, uint32_t n, const uint64_t *powers)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Sign header h into a light block: sets h->validators_hash and h->next_validators_hash
+ *  from vals and next_vals, signs with cw_commit_sign(keys, sign, aux32) and copies both
+ *  sets into lb. Returns: as cw_commit_sign. lb zeroed on failure (cw_light_block_free). */
+int cw_gen_light_block(cw_light_block *lb, cw_header *h, const cw_validator_set *vals,
+                       const cw_seckey *keys, const cw_validator_set *next_vals,
+                       const bool *sign, const uint8_t *aux32, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 3, 4, 5) CW_WARN_UNUSED;
 
 #endif
