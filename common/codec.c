@@ -224,6 +224,8 @@ static int cmp_write(void *data, const char *p, size_t n)
     struct cmp_state *s = data;
     if (s->mismatch_at != SIZE_MAX)
         return -1;
+    if (n == 0) /* msgpack-c writes an empty str/bin body as (NULL, 0): memcmp(NULL) is UB */
+        return 0;
     if (n > s->len - s->off) {
         s->mismatch_at = s->off;
         return -1;
