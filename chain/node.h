@@ -1,0 +1,116 @@
+/* causeway-chain — the node: home directory, genesis, config, durable block production,
+ * mempool, and the read side served over RPC (DESIGN §5). Private to chain/.
+ *
+ * Home directory:
+ *   config.json    listen address/port, block interval, limits (cw_node_config)
+ *   genesis.json   chain id, genesis time, validators, admin and oracle keys, balances
+ *   keys/          validator-N.json, admin.json, oracle.json, <account>.json (mode 0600)
+ *   data/          the LMDB environment: state (SMT), blocks, results, tx index, meta
+ *
+ * Durability: a block, its state, its results and its indexes commit in ONE LMDB write
+ * transaction (fsync on commit). kill -9 at any moment, then restart: the node resumes from
+ * the last committed block with the same state root. The mempool is not durable.
+ * Threading: one thread (the RPC server's event loop) drives everything.
+ */
+#ifndef CAUSEWAY_CHAIN_NODE_H
+#define CAUSEWAY_CHAIN_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "causeway/block.h"
+#include "causeway/codec.h"
+#include "causeway/schnorr.h"
+
+typedef struct cw_node_config {
+    char listen[64];             /* default "127.0.0.1" */
+    uint64_t port;               /* default 26657 */
+    uint64_t block_interval_ms;  /* default 1000 */
+    uint64_t max_block_txs;      /* default 10000 */
+    uint64_t mempool_max_txs;    /* default 50000 */
+    uint64_t mempool_max_bytes;  /* default 64 MiB */
+    uint64_t max_frame_bytes;    /* default 4 MiB */
+    uint64_t state_versions;     /* default 10000 */
+    uint64_t sign_with;          /* validators that sign each block, 0 = all */
+    char log_level[16];          /* default "info" */
+} cw_node_config;
+
+typedef struct cw_genesis_account {
+    cw_address address;
+    char denom[CW_ID_MAX + 1];
+    uint64_t amount;
+} cw_genesis_account;
+
+typedef struct cw_genesis {
+    char chain_id[CW_ID_MAX + 1];
+    uint64_t genesis_time_ns;
+    cw_validator_set validators;
+    cw_pubkey32 admin;
+    cw_pubkey32 oracle;
+    uint32_t n_balances;
+    cw_genesis_account *balances; /* malloc'd */
+} cw_genesis;
+
+void cw_node_config_defaults(cw_node_config *c);
+/** Read config.json. Returns: CW_OK; -errno; CW_EMALFORMED / CW_EINVAL naming file, field,
+ *  value. */
+int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t err_len);
+int cw_node_config_write(const cw_node_config *c, const char *path, char *err, size_t err_len);
+
+int cw_genesis_load(cw_genesis *g, const char *path, char *err, size_t err_len);
+int cw_genesis_write(const cw_genesis *g, const char *path, char *err, size_t err_len);
+void cw_genesis_free(cw_genesis *g);
+
+typedef struct cw_node cw_node;
+
+/** Called after each committed block with the encoded notification payload
+ *  [header, events] (borrowed for the call). */
+typedef void (*cw_node_block_cb)(void *user, uint64_t height, const uint8_t *payload,
+                                 size_t len);
+
+/** Open the node at home: load config, genesis and validator keys, open LMDB, write the
+ *  genesis state (version 0) if the store is empty, else resume from the last block.
+ *  Returns: CW_OK; a config/genesis/key error naming the file; -errno; store errors. */
+int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len);
+void cw_node_close(cw_node *n);
+const cw_node_config *cw_node_get_config(const cw_node *n);
+void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user);
+
+/** Produce, sign and durably commit the next block at wall time now_ns.
+ *  Returns: CW_OK; store errors (nothing committed; the mempool keeps its txs). */
+int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len);
+
+/** Admit an envelope to the mempool: decode, chain id, signature, nonce in sequence,
+ *  bounds, duplicates. Returns: CW_OK with hash32; CW_EMALFORMED/…/CW_EBADSIG/CW_ENONCE/
+ *  CW_EEXISTS/CW_ETOOBIG with err naming the problem. */
+int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[static 32],
+                      char *err, size_t err_len);
+
+typedef struct cw_node_status {
+    char chain_id[CW_ID_MAX + 1];
+    uint64_t latest_height;
+    uint64_t latest_time_ns;
+    uint8_t latest_block_hash[32];
+    uint8_t latest_state_root[32];
+    uint64_t earliest_state_height; /* oldest height whose state is still provable */
+    uint64_t mempool_txs;
+    uint64_t txs_committed;
+} cw_node_status;
+
+void cw_node_get_status(cw_node *n, cw_node_status *st);
+
+/* Readers: each appends exactly one msgpack object to out, or returns an error. */
+int cw_node_light_block(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len);
+int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len);
+/** [value|nil, proof|nil, height]; height 0 = latest. */
+int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
+                  cw_enc *out, char *err, size_t err_len);
+/** [height, index, tx, result] for a committed tx. */
+int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
+               size_t err_len);
+/** [address, next_nonce, pending_next_nonce, [[denom, amount], ...]] (denoms from the
+ *  balances the caller asks about are not enumerable in the SMT, so: the genesis denoms). */
+int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                    size_t err_len);
+
+#endif
