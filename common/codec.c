@@ -91,6 +91,12 @@ void cw_enc_raw(cw_enc *e, const void *p, size_t n)
         sb_write(e, p, n);
 }
 
+int cw_enc_object(cw_enc *e, const msgpack_object *o)
+{
+    msgpack_pack_object(&e->pk, *o);
+    return e->rc;
+}
+
 /* ---- bounds pre-scan ----------------------------------------------------------------- */
 
 static uint64_t be(const uint8_t *p, int n)

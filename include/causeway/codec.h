@@ -70,6 +70,10 @@ void cw_enc_cstr(cw_enc *e, const char *s) CW_NONNULL(1, 2);
  *  encoded earlier). The caller vouches for them. */
 void cw_enc_raw(cw_enc *e, const void *p, size_t n) CW_NONNULL(1);
 
+/** Append a decoded object (e.g. a field of a canonical input) re-encoded; since inputs are
+ *  canonical, the bytes equal the original's. Returns e->rc afterwards. */
+int cw_enc_object(cw_enc *e, const msgpack_object *o) CW_NONNULL(1, 2);
+
 static inline const uint8_t *cw_enc_data(const cw_enc *e) { return (const uint8_t *)e->sb.data; }
 static inline size_t cw_enc_len(const cw_enc *e) { return e->sb.size; }
 

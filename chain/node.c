@@ -1,0 +1,967 @@
+/* The chain node: genesis, mempool, durable block production, reads (DESIGN §5). */
+#include "node.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "app.h"
+#include "causeway/bank.h"
+#include "causeway/hash.h"
+#include "causeway/log.h"
+#include "causeway/smt.h"
+
+/* LMDB databases besides the SMT's own. Keys of blocks/results: 8-byte big-endian height. */
+#define DB_BLOCKS "blocks"   /* height -> LightBlock bytes */
+#define DB_RESULTS "results" /* height -> [height, [[tx_hash, tx, result], ...]] */
+#define DB_TXIDX "txidx"     /* tx hash -> [height, index] */
+#define DB_META "meta"       /* "tip" -> Tip */
+#define META_TIP "tip"
+
+struct keyring_entry {
+    cw_pubkey32 pk;
+    cw_seckey sk;
+};
+
+struct mp_entry {
+    uint8_t *bytes;
+    size_t len;
+    cw_tx tx; /* borrows from bytes */
+};
+
+struct pending_nonce {
+    cw_address addr;
+    uint64_t next;
+};
+
+struct cw_node {
+    char home[PATH_MAX];
+    cw_node_config cfg;
+    cw_genesis gen;
+    struct keyring_entry *keys;
+    size_t n_keys;
+
+    MDB_env *env;
+    MDB_dbi db_blocks, db_results, db_txidx, db_meta;
+    cw_smt *smt;
+    cw_app *app;
+
+    /* the tip: the last committed block (height 0 = genesis state only) */
+    uint64_t height, time_ns, txs_committed;
+    uint8_t last_hash[32], state_root[32];
+    cw_validator_set cur_vals;  /* signs the next block */
+    cw_validator_set next_vals; /* == cur_vals unless an update is pending */
+
+    struct mp_entry *mp;
+    size_t mp_n, mp_cap, mp_bytes;
+    void *pending; /* tsearch tree of struct pending_nonce */
+
+    cw_node_block_cb on_block;
+    void *on_block_user;
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static void be64(uint8_t out[8], uint64_t v) { cw_be64_put(out, v); }
+
+static int mdb_err(int rc, char *err, size_t err_len, const char *what)
+{
+    return cw_errf(err, err_len, -EIO, "store: %s: %s", what, mdb_strerror(rc));
+}
+
+/* ---- the SMT as the block's cw_kv ------------------------------------------------------ */
+
+struct smt_kv {
+    cw_smt *smt;
+    MDB_txn *txn;
+};
+
+static int skv_get(void *ctx, const uint8_t *key, size_t key_len, const uint8_t **val,
+                   size_t *val_len)
+{
+    struct smt_kv *s = ctx;
+    bool found = false;
+    int rc = cw_smt_get(s->smt, s->txn, val, val_len, &found, key, key_len);
+    if (rc)
+        return rc;
+    return found ? CW_OK : CW_ENOTFOUND;
+}
+
+static int skv_set(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *val,
+                   size_t val_len)
+{
+    struct smt_kv *s = ctx;
+    return cw_smt_set(s->smt, key, key_len, val, val_len, NULL, 0);
+}
+
+static int skv_del(void *ctx, const uint8_t *key, size_t key_len)
+{
+    struct smt_kv *s = ctx;
+    return cw_smt_delete(s->smt, key, key_len, NULL, 0);
+}
+
+static const cw_kv_ops smt_kv_ops = {skv_get, skv_set, skv_del};
+
+/* ---- tip (meta) ------------------------------------------------------------------------ */
+
+static int tip_store(cw_node *n, MDB_txn *txn, char *err, size_t err_len)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, 7);
+    cw_enc_u64(&e, n->height);
+    cw_enc_u64(&e, n->time_ns);
+    cw_enc_bin(&e, n->last_hash, 32);
+    cw_enc_bin(&e, n->state_root, 32);
+    cw_enc_u64(&e, n->txs_committed);
+    cw_validator_set_enc(&e, &n->cur_vals);
+    cw_validator_set_enc(&e, &n->next_vals);
+    int rc = e.rc;
+    if (rc == CW_OK) {
+        MDB_val k = {strlen(META_TIP), META_TIP}, v = {cw_enc_len(&e), e.sb.data};
+        int m = mdb_put(txn, n->db_meta, &k, &v, 0);
+        if (m)
+            rc = mdb_err(m, err, err_len, "writing tip");
+    }
+    cw_enc_free(&e);
+    return rc;
+}
+
+static int tip_load(cw_node *n, MDB_txn *txn, bool *found, char *err, size_t err_len)
+{
+    MDB_val k = {strlen(META_TIP), META_TIP}, v;
+    *found = false;
+    int m = mdb_get(txn, n->db_meta, &k, &v);
+    if (m == MDB_NOTFOUND)
+        return CW_OK;
+    if (m)
+        return mdb_err(m, err, err_len, "reading tip");
+    cw_dec d;
+    const msgpack_object *root;
+    int rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, CW_CODEC_MAX_INPUT, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 7, "tip");
+        n->height = cw_dec_u64(&d, &f[0], "tip.height");
+        n->time_ns = cw_dec_u64(&d, &f[1], "tip.time_ns");
+        cw_dec_bin_fixed(&d, &f[2], n->last_hash, 32, "tip.last_hash");
+        cw_dec_bin_fixed(&d, &f[3], n->state_root, 32, "tip.state_root");
+        n->txs_committed = cw_dec_u64(&d, &f[4], "tip.txs");
+        cw_validator_set_dec(&d, &f[5], &n->cur_vals, "tip.cur_vals");
+        cw_validator_set_dec(&d, &f[6], &n->next_vals, "tip.next_vals");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc)
+        return cw_err_prefix(err, err_len, rc, "store: corrupt tip");
+    *found = true;
+    return CW_OK;
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static int load_keyring(cw_node *n, char *err, size_t err_len)
+{
+    char dir[PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/keys", n->home);
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return cw_errf(err, err_len, -errno, "%s: %s", dir, strerror(errno));
+    struct dirent *de;
+    int rc = CW_OK;
+    while (rc == CW_OK && (de = readdir(dh))) {
+        if (strncmp(de->d_name, "validator-", 10) != 0)
+            continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct keyring_entry *grown = realloc(n->keys, (n->n_keys + 1) * sizeof *grown);
+        if (!grown) {
+            rc = cw_errf(err, err_len, -ENOMEM, "keys: out of memory");
+            break;
+        }
+        n->keys = grown;
+        struct keyring_entry *k = &n->keys[n->n_keys];
+        rc = cw_keyfile_read(path, &k->sk, &k->pk, err, err_len);
+        if (rc == CW_OK)
+            n->n_keys++;
+    }
+    closedir(dh);
+    return rc;
+}
+
+static const cw_seckey *key_of(const cw_node *n, const cw_pubkey32 *pk)
+{
+    for (size_t i = 0; i < n->n_keys; i++)
+        if (memcmp(n->keys[i].pk.b, pk->b, 32) == 0)
+            return &n->keys[i].sk;
+    return NULL;
+}
+
+/* ---- admin msgs ------------------------------------------------------------------------ */
+
+#define NEXT_VALS_KEY "admin/next_validators"
+
+/* admin.update_validators [validator_set]: the genesis admin replaces the set; executed in
+ * block H it becomes header H's next validator set (DESIGN §5). */
+static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                                   size_t err_len)
+{
+    cw_node *n = cw_app_handler_user(ctx);
+    if (memcmp(ctx->signer_pk.b, n->gen.admin.b, 32) != 0)
+        return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the genesis admin");
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_validator_set vs = {0};
+    const msgpack_object *f = cw_dec_array(&d, body, 1, "admin.update_validators");
+    cw_validator_set_dec(&d, &f[0], &vs, "admin.update_validators.validator_set");
+    int rc = d.rc;
+    for (uint32_t i = 0; rc == CW_OK && i < vs.n; i++) {
+        cw_pubkey p;
+        if (cw_pubkey_parse(&p, &vs.v[i].pubkey))
+            rc = cw_errf(err, err_len, CW_EINVAL, "validator_set[%u]: not a valid key", i);
+    }
+    if (rc == CW_OK) {
+        uint8_t *buf;
+        size_t len;
+        rc = cw_validator_set_encode(&buf, &len, &vs);
+        if (rc == CW_OK) {
+            rc = cw_kv_set_s(ctx->kv, NEXT_VALS_KEY, buf, len);
+            free(buf);
+        }
+    }
+    cw_validator_set_free(&vs);
+    if (rc == CW_OK) {
+        cw_event_begin(ctx->events, "update_validators", 1);
+        cw_event_attr_u64(ctx->events, "validators", f[0].via.array.size);
+    }
+    return rc;
+}
+
+/* ---- open / genesis -------------------------------------------------------------------- */
+
+static int write_genesis_state(cw_node *n, MDB_txn *txn, char *err, size_t err_len)
+{
+    struct smt_kv s = {n->smt, txn};
+    cw_kv kv = {&smt_kv_ops, &s};
+    int rc = CW_OK;
+    for (uint32_t i = 0; rc == CW_OK && i < n->gen.n_balances; i++) {
+        const cw_genesis_account *a = &n->gen.balances[i];
+        rc = cw_bank_mint(&kv, &a->address, a->denom, a->amount, err, err_len);
+        if (rc)
+            cw_err_prefix(err, err_len, rc, "genesis balances");
+    }
+    if (rc == CW_OK)
+        rc = cw_smt_commit(n->smt, txn, 0, n->state_root, err, err_len);
+    if (rc) {
+        cw_smt_discard(n->smt);
+        return rc;
+    }
+    n->height = 0;
+    n->time_ns = n->gen.genesis_time_ns;
+    memset(n->last_hash, 0, 32);
+    if ((rc = cw_validator_set_copy(&n->cur_vals, &n->gen.validators)) ||
+        (rc = cw_validator_set_copy(&n->next_vals, &n->gen.validators)))
+        return cw_errf(err, err_len, rc, "genesis: out of memory");
+    return tip_store(n, txn, err, err_len);
+}
+
+int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
+{
+    char path[PATH_MAX + 32];
+    MDB_txn *txn = NULL;
+    int rc, m;
+    cw_node *n = calloc(1, sizeof *n);
+    *out = NULL;
+    if (!n)
+        return cw_errf(err, err_len, -ENOMEM, "out of memory");
+    snprintf(n->home, sizeof n->home, "%s", home);
+
+    snprintf(path, sizeof path, "%s/config.json", home);
+    if ((rc = cw_node_config_load(&n->cfg, path, err, err_len)))
+        goto fail;
+    snprintf(path, sizeof path, "%s/genesis.json", home);
+    if ((rc = cw_genesis_load(&n->gen, path, err, err_len)))
+        goto fail;
+    if ((rc = load_keyring(n, err, err_len)))
+        goto fail;
+    if ((rc = cw_app_create(&n->app, n->gen.chain_id)) || (rc = cw_app_register_bank(n->app)) ||
+        (rc = cw_app_register(n->app, "admin.update_validators", admin_update_validators, n))) {
+        cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
+        goto fail;
+    }
+
+    snprintf(path, sizeof path, "%s/data", home);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        rc = cw_errf(err, err_len, -errno, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if ((m = mdb_env_create(&n->env)) || (m = mdb_env_set_maxdbs(n->env, 16)) ||
+        (m = mdb_env_set_mapsize(n->env, (size_t)64 << 30)) ||
+        (m = mdb_env_open(n->env, path, 0, 0600))) {
+        rc = cw_errf(err, err_len, -EIO, "%s: LMDB: %s", path, mdb_strerror(m));
+        goto fail;
+    }
+    if ((m = mdb_txn_begin(n->env, NULL, 0, &txn))) {
+        rc = mdb_err(m, err, err_len, "begin");
+        goto fail;
+    }
+    if ((m = mdb_dbi_open(txn, DB_BLOCKS, MDB_CREATE, &n->db_blocks)) ||
+        (m = mdb_dbi_open(txn, DB_RESULTS, MDB_CREATE, &n->db_results)) ||
+        (m = mdb_dbi_open(txn, DB_TXIDX, MDB_CREATE, &n->db_txidx)) ||
+        (m = mdb_dbi_open(txn, DB_META, MDB_CREATE, &n->db_meta))) {
+        rc = mdb_err(m, err, err_len, "opening databases");
+        goto fail;
+    }
+    if ((rc = cw_smt_open(&n->smt, n->env, txn, n->cfg.state_versions, err, err_len)))
+        goto fail;
+    bool found;
+    if ((rc = tip_load(n, txn, &found, err, err_len)))
+        goto fail;
+    if (!found && (rc = write_genesis_state(n, txn, err, err_len)))
+        goto fail;
+    if ((m = mdb_txn_commit(txn))) {
+        txn = NULL;
+        rc = mdb_err(m, err, err_len, "commit");
+        goto fail;
+    }
+    txn = NULL;
+    cw_log(CW_LOG_INFO, "node open chain=%s height=%llu validators=%u keys=%zu",
+           n->gen.chain_id, (unsigned long long)n->height, n->cur_vals.n, n->n_keys);
+    *out = n;
+    return CW_OK;
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    cw_node_close(n);
+    return rc;
+}
+
+static void mp_entry_free(struct mp_entry *e)
+{
+    cw_tx_free(&e->tx);
+    free(e->bytes);
+}
+
+void cw_node_close(cw_node *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->mp_n; i++)
+        mp_entry_free(&n->mp[i]);
+    free(n->mp);
+    tdestroy(n->pending, free);
+    cw_smt_close(n->smt);
+    if (n->env)
+        mdb_env_close(n->env);
+    cw_app_destroy(n->app);
+    for (size_t i = 0; i < n->n_keys; i++)
+        cw_seckey_wipe(&n->keys[i].sk);
+    free(n->keys);
+    cw_validator_set_free(&n->cur_vals);
+    cw_validator_set_free(&n->next_vals);
+    cw_genesis_free(&n->gen);
+    free(n);
+}
+
+const cw_node_config *cw_node_get_config(const cw_node *n) { return &n->cfg; }
+
+void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user)
+{
+    n->on_block = cb;
+    n->on_block_user = user;
+}
+
+/* ---- mempool ---------------------------------------------------------------------------- */
+
+static int pending_cmp(const void *a, const void *b)
+{
+    return memcmp(((const struct pending_nonce *)a)->addr.b,
+                  ((const struct pending_nonce *)b)->addr.b, 20);
+}
+
+static struct pending_nonce *pending_find(cw_node *n, const cw_address *a)
+{
+    struct pending_nonce probe = {*a, 0};
+    void *hit = tfind(&probe, &n->pending, pending_cmp);
+    return hit ? *(struct pending_nonce **)hit : NULL;
+}
+
+static int pending_set(cw_node *n, const cw_address *a, uint64_t next)
+{
+    struct pending_nonce *p = pending_find(n, a);
+    if (p) {
+        if (next > p->next)
+            p->next = next;
+        return CW_OK;
+    }
+    p = malloc(sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->addr = *a;
+    p->next = next;
+    if (!tsearch(p, &n->pending, pending_cmp)) {
+        free(p);
+        return -ENOMEM;
+    }
+    return CW_OK;
+}
+
+static int committed_nonce(cw_node *n, const cw_address *a, uint64_t *out)
+{
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return -EIO;
+    struct smt_kv s = {n->smt, txn};
+    cw_kv kv = {&smt_kv_ops, &s};
+    int rc = cw_app_account_nonce(&kv, a, out);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[static 32],
+                      char *err, size_t err_len)
+{
+    struct mp_entry e = {0};
+    cw_address signer;
+    uint64_t expected;
+    int rc;
+
+    memset(hash32, 0, 32);
+    if (n->mp_n >= n->cfg.mempool_max_txs || n->mp_bytes + len > n->cfg.mempool_max_bytes)
+        return cw_errf(err, err_len, CW_ETOOBIG, "mempool is full (%zu txs, %zu bytes)",
+                       n->mp_n, n->mp_bytes);
+    e.bytes = malloc(len ? len : 1);
+    if (!e.bytes)
+        return cw_errf(err, err_len, -ENOMEM, "out of memory");
+    memcpy(e.bytes, tx, len);
+    e.len = len;
+    if ((rc = cw_tx_decode(&e.tx, e.bytes, len, err, err_len)))
+        goto fail;
+    if (strcmp(e.tx.chain_id, n->gen.chain_id) != 0) {
+        rc = cw_errf(err, err_len, CW_EINVAL, "tx: chain id '%s' is not this chain ('%s')",
+                     e.tx.chain_id, n->gen.chain_id);
+        goto fail;
+    }
+    if ((rc = cw_tx_verify_signature(&e.tx))) {
+        cw_errf(err, err_len, rc, "tx: %s", rc == CW_EBADSIG ? "signature does not verify"
+                                                             : "signer is not a valid key");
+        goto fail;
+    }
+    cw_address_of(&signer, &e.tx.signer);
+    struct pending_nonce *p = pending_find(n, &signer);
+    if (p) {
+        expected = p->next;
+    } else if ((rc = committed_nonce(n, &signer, &expected))) {
+        cw_errf(err, err_len, rc, "tx: reading account: %s", cw_strerror(rc));
+        goto fail;
+    }
+    if (e.tx.nonce < expected) {
+        rc = cw_errf(err, err_len, CW_ENONCE, "tx: nonce %llu already used (next is %llu)",
+                     (unsigned long long)e.tx.nonce, (unsigned long long)expected);
+        goto fail;
+    }
+    if (e.tx.nonce > expected) {
+        rc = cw_errf(err, err_len, CW_ENONCE, "tx: nonce gap: got %llu, expected %llu",
+                     (unsigned long long)e.tx.nonce, (unsigned long long)expected);
+        goto fail;
+    }
+    if (n->mp_n == n->mp_cap) {
+        size_t cap = n->mp_cap ? n->mp_cap * 2 : 256;
+        struct mp_entry *grown = realloc(n->mp, cap * sizeof *grown);
+        if (!grown) {
+            rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
+            goto fail;
+        }
+        n->mp = grown;
+        n->mp_cap = cap;
+    }
+    if ((rc = pending_set(n, &signer, expected + 1))) {
+        cw_errf(err, err_len, rc, "out of memory");
+        goto fail;
+    }
+    memcpy(hash32, e.tx.hash, 32);
+    n->mp[n->mp_n++] = e;
+    n->mp_bytes += len;
+    return CW_OK;
+fail:
+    mp_entry_free(&e);
+    return rc;
+}
+
+/* After a block: keep the txs not taken, and rebuild the pending nonces from what is left
+ * (signers with nothing pending fall back to their committed nonce). */
+static void mempool_after_block(cw_node *n, const bool *taken, size_t considered)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n->mp_n; i++) {
+        if (i < considered && taken[i]) {
+            n->mp_bytes -= n->mp[i].len;
+            mp_entry_free(&n->mp[i]);
+        } else {
+            n->mp[w++] = n->mp[i];
+        }
+    }
+    n->mp_n = w;
+    tdestroy(n->pending, free);
+    n->pending = NULL;
+    for (size_t i = 0; i < n->mp_n; i++) {
+        cw_address a;
+        cw_address_of(&a, &n->mp[i].tx.signer);
+        if (pending_set(n, &a, n->mp[i].tx.nonce + 1) != CW_OK)
+            break; /* out of memory: admission falls back to committed nonces */
+    }
+}
+
+/* ---- block production ------------------------------------------------------------------ */
+
+static int put_height(MDB_txn *txn, MDB_dbi dbi, uint64_t h, const cw_enc *e)
+{
+    uint8_t k8[8];
+    be64(k8, h);
+    MDB_val k = {8, k8}, v = {cw_enc_len(e), e->sb.data};
+    return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len)
+{
+    MDB_txn *txn = NULL;
+    cw_events events;
+    cw_enc results, txhashes, lbenc, note;
+    cw_light_block lb = {0};
+    cw_validator_set new_next = {0};
+    bool *taken = NULL, *sign = NULL;
+    cw_seckey *keys = NULL;
+    size_t considered = 0;
+    uint32_t included = 0;
+    int rc = CW_OK, m;
+
+    cw_events_init(&events);
+    cw_enc_init(&results);
+    cw_enc_init(&txhashes);
+    cw_enc_init(&lbenc);
+    cw_enc_init(&note);
+
+    const uint64_t height = n->height + 1;
+    const uint64_t time_ns = now_ns > n->time_ns ? now_ns : n->time_ns + 1;
+    considered = n->mp_n < n->cfg.max_block_txs ? n->mp_n : n->cfg.max_block_txs;
+    taken = calloc(considered + 1, sizeof *taken);
+    if (!taken) {
+        rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((m = mdb_txn_begin(n->env, NULL, 0, &txn))) {
+        rc = mdb_err(m, err, err_len, "begin block");
+        goto out;
+    }
+    struct smt_kv s = {n->smt, txn};
+    cw_kv kv = {&smt_kv_ops, &s};
+
+    /* 1. execute the mempool in admission order (each signer's nonces are in sequence) */
+    cw_enc entries;
+    cw_enc_init(&entries);
+    for (size_t i = 0; i < considered; i++) {
+        struct mp_entry *e = &n->mp[i];
+        cw_tx_result r;
+        rc = cw_app_deliver(n->app, &kv, &events, &e->tx, height, time_ns, &r);
+        taken[i] = true; /* included, or not executable any more: leaves the mempool */
+        if (rc == CW_EINVAL || rc == CW_ENONCE) {
+            cw_log(CW_LOG_WARN, "tx dropped height=%llu reason=\"%s\"",
+                   (unsigned long long)height, r.log);
+            cw_tx_result_free(&r);
+            rc = CW_OK;
+            continue;
+        }
+        if (rc) {
+            cw_tx_result_free(&r);
+            cw_enc_free(&entries);
+            cw_errf(err, err_len, rc, "executing tx: %s", cw_strerror(rc));
+            goto abort;
+        }
+        cw_enc_array(&entries, 3);
+        cw_enc_bin(&entries, e->tx.hash, 32);
+        cw_enc_bin(&entries, e->bytes, e->len);
+        cw_tx_result_enc(&entries, &r);
+        cw_enc_bin(&txhashes, e->tx.hash, 32);
+        cw_tx_result_free(&r);
+        cw_enc ix;
+        cw_enc_init(&ix);
+        cw_enc_array(&ix, 2);
+        cw_enc_u64(&ix, height);
+        cw_enc_u64(&ix, included);
+        MDB_val k = {32, e->tx.hash}, v = {cw_enc_len(&ix), ix.sb.data};
+        m = ix.rc ? ENOMEM : mdb_put(txn, n->db_txidx, &k, &v, 0);
+        cw_enc_free(&ix);
+        if (m) {
+            cw_enc_free(&entries);
+            rc = mdb_err(m, err, err_len, "tx index");
+            goto abort;
+        }
+        included++;
+    }
+    cw_enc_array(&results, 2);
+    cw_enc_u64(&results, height);
+    cw_enc_array(&results, included);
+    cw_enc_raw(&results, cw_enc_data(&entries), cw_enc_len(&entries));
+    cw_enc_free(&entries);
+
+    /* 2. a validator-set update executed in this block becomes header H's next set */
+    const uint8_t *nv;
+    size_t nv_len;
+    rc = cw_kv_get_s(&kv, NEXT_VALS_KEY, &nv, &nv_len);
+    if (rc == CW_OK) {
+        if ((rc = cw_validator_set_decode(&new_next, nv, nv_len, err, err_len)) ||
+            (rc = cw_kv_del_s(&kv, NEXT_VALS_KEY)))
+            goto abort;
+    } else if (rc != CW_ENOTFOUND) {
+        cw_errf(err, err_len, rc, "reading validator update: %s", cw_strerror(rc));
+        goto abort;
+    }
+    rc = CW_OK;
+
+    /* 3. state root */
+    uint8_t state_root[32];
+    if ((rc = cw_smt_commit(n->smt, txn, height, state_root, err, err_len)))
+        goto abort;
+
+    /* 4. header: tx_root = SHA256(canonical array of the included txs' hashes) */
+    cw_header h = {0};
+    snprintf(h.chain_id, sizeof h.chain_id, "%s", n->gen.chain_id);
+    h.height = height;
+    h.time_ns = time_ns;
+    memcpy(h.last_block_hash, n->last_hash, 32);
+    memcpy(h.state_root, state_root, 32);
+    {
+        cw_enc t;
+        cw_enc_init(&t);
+        cw_enc_array(&t, included);
+        cw_enc_raw(&t, cw_enc_data(&txhashes), cw_enc_len(&txhashes));
+        cw_sha256(h.tx_root, cw_enc_data(&t), cw_enc_len(&t));
+        cw_enc_free(&t);
+    }
+    h.proposer = n->cur_vals.v[height % n->cur_vals.n].pubkey;
+    const cw_validator_set *next = new_next.n ? &new_next : &n->next_vals;
+
+    /* 5. sign with the keys this node holds for the current set (sign_with limits them) */
+    keys = calloc(n->cur_vals.n, sizeof *keys);
+    sign = calloc(n->cur_vals.n, sizeof *sign);
+    if (!keys || !sign) {
+        rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
+        goto abort;
+    }
+    uint64_t signers = 0;
+    for (uint32_t i = 0; i < n->cur_vals.n; i++) {
+        const cw_seckey *sk = key_of(n, &n->cur_vals.v[i].pubkey);
+        if (sk && (n->cfg.sign_with == 0 || signers < n->cfg.sign_with)) {
+            keys[i] = *sk;
+            sign[i] = true;
+            signers++;
+        }
+    }
+    if ((rc = cw_gen_light_block(&lb, &h, &n->cur_vals, keys, next, sign, NULL, err,
+                                 err_len)))
+        goto abort;
+    uint8_t block_hash[32];
+    memcpy(block_hash, lb.signed_header.commit.block_hash, 32);
+
+    /* 6. persist block, results, tip — one transaction */
+    cw_light_block_enc(&lbenc, &lb);
+    if (lbenc.rc || results.rc || events.enc.rc) {
+        rc = cw_errf(err, err_len, -ENOMEM, "encoding block: out of memory");
+        goto abort;
+    }
+    if ((m = put_height(txn, n->db_blocks, height, &lbenc)) ||
+        (m = put_height(txn, n->db_results, height, &results))) {
+        rc = mdb_err(m, err, err_len, "writing block");
+        goto abort;
+    }
+    uint64_t old_h = n->height, old_t = n->time_ns, old_txs = n->txs_committed;
+    uint8_t old_hash[32], old_root[32];
+    memcpy(old_hash, n->last_hash, 32);
+    memcpy(old_root, n->state_root, 32);
+    cw_validator_set old_cur = n->cur_vals, old_next = n->next_vals, moved = {0};
+    /* the next block is signed by this header's next set */
+    if ((rc = cw_validator_set_copy(&moved, next))) {
+        cw_errf(err, err_len, rc, "out of memory");
+        goto abort;
+    }
+    n->height = height;
+    n->time_ns = time_ns;
+    n->txs_committed += included;
+    memcpy(n->last_hash, block_hash, 32);
+    memcpy(n->state_root, state_root, 32);
+    n->cur_vals = moved;
+    if ((rc = cw_validator_set_copy(&n->next_vals, &moved)) ||
+        (rc = tip_store(n, txn, err, err_len)) || (m = mdb_txn_commit(txn)) != 0) {
+        if (rc == CW_OK)
+            rc = mdb_err(m, err, err_len, "commit block");
+        else
+            mdb_txn_abort(txn);
+        txn = NULL;
+        cw_validator_set_free(&n->cur_vals);
+        cw_validator_set_free(&n->next_vals);
+        n->cur_vals = old_cur;
+        n->next_vals = old_next;
+        n->height = old_h;
+        n->time_ns = old_t;
+        n->txs_committed = old_txs;
+        memcpy(n->last_hash, old_hash, 32);
+        memcpy(n->state_root, old_root, 32);
+        /* the SMT batch was consumed by the aborted commit: reopen state from disk is the
+         * safe path; the caller treats this as fatal */
+        goto out;
+    }
+    txn = NULL;
+    cw_validator_set_free(&old_cur);
+    cw_validator_set_free(&old_next);
+    mempool_after_block(n, taken, considered);
+
+    /* 7. notify subscribers: [header, events] */
+    cw_enc_array(&note, 2);
+    cw_header_enc(&note, &lb.signed_header.header);
+    if (cw_events_encode(&events, (cw_events_mark){0, 0}, &note) == CW_OK && n->on_block)
+        n->on_block(n->on_block_user, height, cw_enc_data(&note), cw_enc_len(&note));
+    cw_log(CW_LOG_DEBUG, "block committed height=%llu txs=%u", (unsigned long long)height,
+           included);
+    rc = CW_OK;
+    goto out;
+
+abort:
+    if (txn)
+        mdb_txn_abort(txn);
+    txn = NULL;
+    cw_smt_discard(n->smt);
+out:
+    if (keys)
+        cw_wipe(keys, n->cur_vals.n * sizeof *keys);
+    free(keys);
+    free(sign);
+    free(taken);
+    cw_light_block_free(&lb);
+    cw_validator_set_free(&new_next);
+    cw_events_free(&events);
+    cw_enc_free(&results);
+    cw_enc_free(&txhashes);
+    cw_enc_free(&lbenc);
+    cw_enc_free(&note);
+    return rc;
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+void cw_node_get_status(cw_node *n, cw_node_status *st)
+{
+    memset(st, 0, sizeof *st);
+    snprintf(st->chain_id, sizeof st->chain_id, "%s", n->gen.chain_id);
+    st->latest_height = n->height;
+    st->latest_time_ns = n->time_ns;
+    memcpy(st->latest_block_hash, n->last_hash, 32);
+    memcpy(st->latest_state_root, n->state_root, 32);
+    st->mempool_txs = n->mp_n;
+    st->txs_committed = n->txs_committed;
+    MDB_txn *txn;
+    if (mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn) == 0) {
+        uint64_t oldest = 0, latest = 0;
+        if (cw_smt_versions(n->smt, txn, &oldest, &latest) == CW_OK)
+            st->earliest_state_height = oldest;
+        mdb_txn_abort(txn);
+    }
+}
+
+static int get_height(cw_node *n, MDB_dbi dbi, uint64_t height, cw_enc *out, const char *what,
+                      char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    uint8_t k8[8];
+    if (height == 0 || height > n->height)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "%s: height %llu not found (latest %llu)",
+                       what, (unsigned long long)height, (unsigned long long)n->height);
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, what);
+    be64(k8, height);
+    MDB_val k = {8, k8}, v;
+    m = mdb_get(txn, dbi, &k, &v);
+    int rc = CW_OK;
+    if (m == MDB_NOTFOUND)
+        rc = cw_errf(err, err_len, CW_ENOTFOUND, "%s: height %llu not found", what,
+                     (unsigned long long)height);
+    else if (m)
+        rc = mdb_err(m, err, err_len, what);
+    else
+        cw_enc_raw(out, v.mv_data, v.mv_size);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cw_node_light_block(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len)
+{
+    return get_height(n, n->db_blocks, height, out, "light_block", err, err_len);
+}
+
+int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len)
+{
+    return get_height(n, n->db_results, height, out, "block_results", err, err_len);
+}
+
+int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
+                  cw_enc *out, char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    if (height == 0)
+        height = n->height;
+    if (height > n->height)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "query: height %llu is in the future "
+                       "(latest %llu)", (unsigned long long)height,
+                       (unsigned long long)n->height);
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "query");
+    const uint8_t *val = NULL;
+    size_t val_len = 0;
+    bool found = false, exists = false;
+    uint8_t *proof = NULL;
+    size_t proof_len = 0;
+    int rc = cw_smt_get_at(n->smt, txn, height, &val, &val_len, &found, key, key_len);
+    if (rc == CW_ENOTFOUND)
+        cw_errf(err, err_len, rc, "query: state at height %llu was pruned",
+                (unsigned long long)height);
+    else if (rc)
+        cw_errf(err, err_len, rc, "query: %s", cw_strerror(rc));
+    if (rc == CW_OK && prove) {
+        rc = cw_smt_prove(n->smt, txn, height, &proof, &proof_len, &exists, key, key_len, err,
+                          err_len);
+        if (rc == CW_ESTATE) { /* empty tree: no ICS-23 proof exists; say so with nil */
+            rc = CW_OK;
+            proof = NULL;
+        }
+    }
+    if (rc == CW_OK) {
+        cw_enc_array(out, 3);
+        if (found)
+            cw_enc_bin(out, val, val_len);
+        else
+            cw_enc_nil(out);
+        if (proof)
+            cw_enc_bin(out, proof, proof_len);
+        else
+            cw_enc_nil(out);
+        cw_enc_u64(out, height);
+    }
+    free(proof);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
+               size_t err_len)
+{
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "tx");
+    MDB_val k = {32, (void *)hash32}, v;
+    int rc = CW_OK;
+    uint64_t height = 0, index = 0;
+    m = mdb_get(txn, n->db_txidx, &k, &v);
+    if (m == MDB_NOTFOUND) {
+        rc = cw_errf(err, err_len, CW_ENOTFOUND, "tx: not found (not committed)");
+    } else if (m) {
+        rc = mdb_err(m, err, err_len, "tx");
+    } else {
+        cw_dec d;
+        const msgpack_object *root;
+        rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, 64, err, err_len);
+        if (rc == CW_OK) {
+            const msgpack_object *f = cw_dec_array(&d, root, 2, "txidx");
+            height = cw_dec_u64(&d, &f[0], "txidx.height");
+            index = cw_dec_u64(&d, &f[1], "txidx.index");
+            rc = d.rc;
+        }
+        cw_dec_close(&d);
+    }
+    if (rc == CW_OK) {
+        uint8_t k8[8];
+        be64(k8, height);
+        MDB_val hk = {8, k8}, hv;
+        m = mdb_get(txn, n->db_results, &hk, &hv);
+        if (m) {
+            rc = mdb_err(m, err, err_len, "tx results");
+        } else {
+            cw_dec d;
+            const msgpack_object *root;
+            rc = cw_dec_open(&d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len);
+            if (rc == CW_OK) {
+                const msgpack_object *f = cw_dec_array(&d, root, 2, "results");
+                uint32_t cnt;
+                const msgpack_object *items = cw_dec_list(&d, &f[1], UINT32_MAX, &cnt,
+                                                          "results.txs");
+                if (d.rc == CW_OK && index < cnt) {
+                    const msgpack_object *it = cw_dec_array(&d, &items[index], 3, "entry");
+                    cw_enc_array(out, 4);
+                    cw_enc_u64(out, height);
+                    cw_enc_u64(out, index);
+                    if (d.rc == CW_OK) {
+                        rc = cw_enc_object(out, &it[1]);
+                        if (rc == CW_OK)
+                            rc = cw_enc_object(out, &it[2]);
+                    }
+                } else if (d.rc == CW_OK) {
+                    cw_dec_fail(&d, CW_EMALFORMED, "tx index points past the block's txs");
+                }
+                if (rc == CW_OK)
+                    rc = d.rc;
+            }
+            cw_dec_close(&d);
+        }
+    }
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                    size_t err_len)
+{
+    uint64_t next = 0;
+    int rc = committed_nonce(n, addr, &next);
+    if (rc)
+        return cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc));
+    struct pending_nonce *p = pending_find(n, addr);
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "account");
+    struct smt_kv s = {n->smt, txn};
+    cw_kv kv = {&smt_kv_ops, &s};
+    /* balances of the denoms genesis knows (the SMT's keys are hashed: not enumerable) */
+    const char *denoms[64];
+    uint32_t nd = 0;
+    for (uint32_t i = 0; i < n->gen.n_balances && nd < 64; i++) {
+        bool seen = false;
+        for (uint32_t j = 0; j < nd; j++)
+            seen |= strcmp(denoms[j], n->gen.balances[i].denom) == 0;
+        if (!seen)
+            denoms[nd++] = n->gen.balances[i].denom;
+    }
+    cw_enc_array(out, 4);
+    cw_enc_bin(out, addr->b, 20);
+    cw_enc_u64(out, next);
+    cw_enc_u64(out, p && p->next > next ? p->next : next);
+    cw_enc_array(out, nd);
+    for (uint32_t j = 0; j < nd; j++) {
+        uint64_t b = 0;
+        rc = cw_bank_balance(&kv, &b, addr, denoms[j]);
+        cw_enc_array(out, 2);
+        cw_enc_cstr(out, denoms[j]);
+        cw_enc_u64(out, b);
+        if (rc)
+            break;
+    }
+    mdb_txn_abort(txn);
+    return rc ? cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc)) : CW_OK;
+}
