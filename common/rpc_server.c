@@ -1,0 +1,810 @@
+/* MessagePack-RPC server runtime: one lws protocol ("causeway-rpc") serving WebSocket RPC
+ * and plain HTTP (/healthz, /status, /metrics) on one port. See include/causeway/rpc_server.h.
+ *
+ * Lives in common/ (not chain/) so the relayer can reuse the HTTP half for its /metrics and
+ * /healthz endpoint without linking the chain.
+ *
+ * State: per-connection (struct pss, allocated by lws per session): receive buffer, send
+ * queue, subscriptions. Per-vhost (struct vhd, allocated in PROTOCOL_INIT): the list of open
+ * WebSocket sessions, for publish. Everything else lives in cw_rpc_server.
+ * Writes happen only in SERVER_WRITEABLE / HTTP_WRITEABLE (HTTP headers are written in
+ * LWS_CALLBACK_HTTP, as lws's own http examples do), each buffer with LWS_PRE headroom.
+ */
+#include "causeway/rpc_server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "causeway/log.h"
+
+/* A frame ready to send, shared by reference count (a notification goes to many queues). */
+struct out_msg {
+    uint32_t refs;
+    size_t len;
+    uint8_t buf[]; /* LWS_PRE headroom, then len bytes */
+};
+
+struct method {
+    char name[CW_RPC_METHOD_MAX + 1];
+    cw_rpc_handler fn;
+    void *user;
+};
+
+struct timer {
+    lws_sorted_usec_list_t sul; /* first: lws_container_of */
+    cw_rpc_server *srv;
+    cw_rpc_timer_cb cb;
+    void *user;
+    struct timer *prev, *next;
+};
+
+enum { PSS_NONE = 0, PSS_WS, PSS_HTTP };
+
+struct pss {
+    int kind;
+    struct lws *wsi;
+    struct pss *prev, *next; /* in vhd->sessions while linked */
+    bool linked;
+    /* receive: one message, reassembled from fragments */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    bool rx_started, rx_text;
+    /* send queue: ring of max_queue_frames pointers */
+    struct out_msg **q;
+    uint32_t q_head, q_count;
+    size_t q_bytes;
+    uint32_t topics; /* bit i: subscribed to srv->topics[i] */
+    bool dropped;
+    /* HTTP: the body to write in HTTP_WRITEABLE */
+    uint8_t *http_buf; /* LWS_PRE + http_len */
+    size_t http_len;
+};
+
+struct vhd {
+    cw_rpc_server *srv;
+    struct pss *sessions;
+};
+
+struct cw_rpc_text {
+    uint8_t *buf; /* LWS_PRE headroom, then text */
+    size_t len, cap;
+    int rc;
+};
+
+struct cw_rpc_server {
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    struct vhd *vhd;
+    struct lws_protocols protocols[2];
+    cw_rpc_server_config cfg;
+    char listen_addr[64];
+    int port;
+    struct method methods[CW_RPC_MAX_METHODS];
+    unsigned n_methods;
+    char topics[CW_RPC_MAX_TOPICS][CW_RPC_METHOD_MAX + 1];
+    unsigned n_topics;
+    struct timer *timers;
+    unsigned n_timers;
+    cw_rpc_server_stats st;
+};
+
+/* ---- out messages and queues ---------------------------------------------------------- */
+
+static struct out_msg *out_new(const uint8_t *p, size_t len)
+{
+    struct out_msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m)
+        return NULL;
+    m->refs = 1;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, p, len);
+    return m;
+}
+
+static void out_unref(struct out_msg *m)
+{
+    if (m && --m->refs == 0)
+        free(m);
+}
+
+static void queue_clear(struct pss *pss, uint32_t cap)
+{
+    while (pss->q_count) {
+        out_unref(pss->q[pss->q_head]);
+        pss->q_head = (pss->q_head + 1) % cap;
+        pss->q_count--;
+    }
+    pss->q_bytes = 0;
+}
+
+/* Close a connection whose queue is full: now (async), not later. */
+static void drop_session(cw_rpc_server *srv, struct pss *pss, const char *why)
+{
+    if (pss->dropped)
+        return;
+    pss->dropped = true;
+    srv->st.subscribers_dropped++;
+    cw_log(CW_LOG_WARN, "rpc: dropping connection reason=\"%s\" queued_frames=%" PRIu32
+                        " queued_bytes=%zu port=%d",
+           why, pss->q_count, pss->q_bytes, srv->port);
+    queue_clear(pss, srv->cfg.max_queue_frames);
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
+/* Queue one shared frame; takes a reference on success. Returns CW_OK or CW_ECLOSED (the
+ * connection is (now) dropped). */
+static int enqueue(cw_rpc_server *srv, struct pss *pss, struct out_msg *m)
+{
+    if (pss->dropped)
+        return CW_ECLOSED;
+    if (pss->q_count >= srv->cfg.max_queue_frames ||
+        m->len > srv->cfg.max_queue_bytes - pss->q_bytes) {
+        drop_session(srv, pss, "send queue full");
+        return CW_ECLOSED;
+    }
+    m->refs++;
+    pss->q[(pss->q_head + pss->q_count) % srv->cfg.max_queue_frames] = m;
+    pss->q_count++;
+    pss->q_bytes += m->len;
+    lws_callback_on_writable(pss->wsi);
+    return CW_OK;
+}
+
+static void send_bytes(cw_rpc_server *srv, struct pss *pss, const uint8_t *p, size_t len)
+{
+    struct out_msg *m = out_new(p, len);
+    if (!m) {
+        drop_session(srv, pss, "out of memory");
+        return;
+    }
+    (void)enqueue(srv, pss, m);
+    out_unref(m);
+}
+
+static void send_error(cw_rpc_server *srv, struct pss *pss, bool has_msgid, uint32_t msgid,
+                       int code, const char *msg)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    srv->st.errors_total++;
+    if (cw_rpc_encode_error(&e, has_msgid, msgid, (int32_t)code, msg) == CW_OK)
+        send_bytes(srv, pss, cw_enc_data(&e), cw_enc_len(&e));
+    else
+        drop_session(srv, pss, "out of memory");
+    cw_enc_free(&e);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static int find_topic(const cw_rpc_server *srv, const char *name, size_t len)
+{
+    for (unsigned i = 0; i < srv->n_topics; i++)
+        if (strlen(srv->topics[i]) == len && memcmp(srv->topics[i], name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* subscribe/unsubscribe [topic] → true */
+static int builtin_sub(cw_rpc_server *srv, struct pss *pss, bool on, const msgpack_object *params,
+                       cw_enc *res, char *err, size_t err_len)
+{
+    if (params->via.array.size != 1 || params->via.array.ptr[0].type != MSGPACK_OBJECT_STR)
+        return cw_errf(err, err_len, CW_EINVAL, "params: expected [topic (str)]");
+    const msgpack_object_str *s = &params->via.array.ptr[0].via.str;
+    int i = s->size <= CW_RPC_METHOD_MAX ? find_topic(srv, s->ptr, s->size) : -1;
+    if (i < 0)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "unknown topic '%.*s'",
+                       (int)(s->size > CW_RPC_METHOD_MAX ? CW_RPC_METHOD_MAX : s->size), s->ptr);
+    if (on)
+        pss->topics |= 1u << i;
+    else
+        pss->topics &= ~(1u << i);
+    cw_enc_bool(res, true);
+    return CW_OK;
+}
+
+static void dispatch(cw_rpc_server *srv, struct pss *pss, const cw_rpc_frame *f)
+{
+    char herr[CW_RPC_ERRMSG_MAX + 1] = "";
+    cw_enc res, out;
+    cw_enc_init(&res);
+    cw_enc_init(&out);
+    int rc;
+
+    srv->st.requests_total++;
+    if (strcmp(f->method, "subscribe") == 0 || strcmp(f->method, "unsubscribe") == 0) {
+        rc = builtin_sub(srv, pss, f->method[0] == 's', f->params, &res, herr, sizeof herr);
+    } else {
+        const struct method *m = NULL;
+        for (unsigned i = 0; i < srv->n_methods && !m; i++)
+            if (strcmp(srv->methods[i].name, f->method) == 0)
+                m = &srv->methods[i];
+        if (!m) {
+            rc = cw_errf(herr, sizeof herr, CW_ENOTFOUND, "unknown method '%s'", f->method);
+        } else {
+            rc = m->fn(m->user, f->params, &res, herr, sizeof herr);
+            if (rc > 0) {
+                cw_log(CW_LOG_ERROR, "rpc: handler returned a positive code method=%s rc=%d",
+                       f->method, rc);
+                rc = cw_errf(herr, sizeof herr, CW_ESTATE, "internal error in '%s'", f->method);
+            } else if (rc == CW_OK && res.rc != CW_OK) {
+                rc = cw_errf(herr, sizeof herr, res.rc, "%s: encoding the result: %s",
+                             f->method, cw_strerror(res.rc));
+            } else if (rc == CW_OK &&
+                       cw_codec_prescan(cw_enc_data(&res), cw_enc_len(&res), NULL, 0) != CW_OK) {
+                cw_log(CW_LOG_ERROR, "rpc: handler did not write exactly one object method=%s "
+                                     "bytes=%zu", f->method, cw_enc_len(&res));
+                rc = cw_errf(herr, sizeof herr, CW_ESTATE, "internal error in '%s'", f->method);
+            }
+        }
+    }
+    if (rc == CW_OK) {
+        rc = cw_rpc_encode_result(&out, f->msgid, cw_enc_data(&res), cw_enc_len(&res));
+        if (rc == CW_OK && cw_enc_len(&out) > srv->cfg.max_frame)
+            rc = cw_errf(herr, sizeof herr, CW_ETOOBIG,
+                         "%s: result of %zu bytes exceeds the frame limit of %zu", f->method,
+                         cw_enc_len(&out), srv->cfg.max_frame);
+        else if (rc != CW_OK)
+            cw_errf(herr, sizeof herr, rc, "%s: encoding the response failed", f->method);
+    }
+    if (rc == CW_OK) {
+        send_bytes(srv, pss, cw_enc_data(&out), cw_enc_len(&out));
+    } else {
+        if (!herr[0])
+            snprintf(herr, sizeof herr, "%s", cw_strerror(rc));
+        send_error(srv, pss, true, f->msgid, rc, herr);
+    }
+    cw_enc_free(&res);
+    cw_enc_free(&out);
+}
+
+static void handle_message(cw_rpc_server *srv, struct pss *pss)
+{
+    char err[256];
+    cw_dec d;
+    cw_rpc_frame f;
+
+    if (pss->rx_text) {
+        srv->st.frames_rejected++;
+        send_error(srv, pss, false, 0, CW_EMALFORMED,
+                   "text frames are not accepted: send MessagePack-RPC in binary frames");
+        return;
+    }
+    int rc = cw_rpc_decode(&d, &f, pss->rx, pss->rx_len, srv->cfg.max_frame, err, sizeof err);
+    if (rc != CW_OK) {
+        srv->st.frames_rejected++;
+        cw_log(CW_LOG_DEBUG, "rpc: rejected frame bytes=%zu rc=%d", pss->rx_len, rc);
+        send_error(srv, pss, f.kind == CW_RPC_REQUEST && f.has_msgid, f.msgid, rc, err);
+    } else if (f.kind == CW_RPC_REQUEST) {
+        dispatch(srv, pss, &f);
+    } else {
+        srv->st.frames_rejected++;
+        if (f.kind == CW_RPC_RESPONSE)
+            send_error(srv, pss, false, 0, CW_EMALFORMED,
+                       "unexpected response frame: this server sends no requests");
+        /* a client's notification gets no reply (MessagePack-RPC) */
+    }
+    cw_dec_close(&d);
+}
+
+/* ---- HTTP ----------------------------------------------------------------------------- */
+
+int cw_rpc_text_appendf(cw_rpc_text *t, const char *fmt, ...)
+{
+    if (t->rc)
+        return t->rc;
+    for (;;) {
+        size_t room = t->cap - LWS_PRE - t->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf ? (char *)t->buf + LWS_PRE + t->len : NULL,
+                          t->buf ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return t->rc = CW_EINVAL;
+        if (t->buf && (size_t)n < room) {
+            t->len += (size_t)n;
+            return CW_OK;
+        }
+        if (t->len + (size_t)n > CW_RPC_HTTP_BODY_MAX)
+            return t->rc = CW_ETOOBIG;
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap - LWS_PRE <= t->len + (size_t)n)
+            cap *= 2;
+        uint8_t *nb = realloc(t->buf, cap);
+        if (!nb)
+            return t->rc = -ENOMEM;
+        t->buf = nb;
+        t->cap = cap;
+    }
+}
+
+static void metric(cw_rpc_text *t, const char *name, const char *type, const char *help,
+                   uint64_t v)
+{
+    cw_rpc_text_appendf(t, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name,
+                        type, name, v);
+}
+
+static int runtime_metrics(cw_rpc_server *srv, cw_rpc_text *t)
+{
+    const cw_rpc_server_stats *s = &srv->st;
+    metric(t, "cw_rpc_connections_total", "counter", "WebSocket connections accepted.",
+           s->connections_total);
+    metric(t, "cw_rpc_connections_open", "gauge", "WebSocket connections open.",
+           s->connections_open);
+    metric(t, "cw_rpc_requests_total", "counter", "RPC requests dispatched.",
+           s->requests_total);
+    metric(t, "cw_rpc_errors_total", "counter", "RPC error responses sent.", s->errors_total);
+    metric(t, "cw_rpc_subscribers_dropped_total", "counter",
+           "Connections closed because their send queue was full.", s->subscribers_dropped);
+    metric(t, "cw_rpc_frames_rejected_total", "counter",
+           "Frames rejected: malformed, oversized, text or unexpected.", s->frames_rejected);
+    metric(t, "cw_rpc_notifications_total", "counter", "Notification frames queued.",
+           s->notifications_total);
+    metric(t, "cw_rpc_http_requests_total", "counter", "Plain HTTP requests served.",
+           s->http_requests_total);
+    return t->rc;
+}
+
+static int http_reply(struct lws *wsi, struct pss *pss, unsigned status, const char *ctype,
+                      cw_rpc_text *body)
+{
+    uint8_t hdr[LWS_PRE + 512], *start = &hdr[LWS_PRE], *p = start, *end = &hdr[sizeof hdr - 1];
+    free(pss->http_buf);
+    pss->http_buf = body->buf;
+    pss->http_len = body->len;
+    body->buf = NULL;
+    if (lws_add_http_common_headers(wsi, status, ctype, pss->http_len, &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int http_simple(struct lws *wsi, unsigned status)
+{
+    if (lws_return_http_status(wsi, status, NULL))
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int on_http(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, const char *path)
+{
+    cw_rpc_text t = {NULL, 0, 0, CW_OK};
+    const char *ctype;
+    int rc = CW_OK;
+
+    pss->kind = PSS_HTTP;
+    srv->st.http_requests_total++;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+        return http_simple(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED);
+    if (strcmp(path, "/healthz") == 0) {
+        ctype = "text/plain; charset=utf-8";
+        rc = cw_rpc_text_appendf(&t, "ok\n");
+    } else if (strcmp(path, "/status") == 0) {
+        ctype = "application/json";
+        rc = srv->cfg.status_cb ? srv->cfg.status_cb(srv->cfg.status_user, &t)
+                                : cw_rpc_text_appendf(&t, "{}");
+        if (rc == CW_OK)
+            rc = t.rc;
+        if (rc == CW_OK && t.len == 0)
+            rc = cw_rpc_text_appendf(&t, "{}");
+    } else if (strcmp(path, "/metrics") == 0) {
+        ctype = "text/plain; version=0.0.4; charset=utf-8";
+        rc = runtime_metrics(srv, &t);
+        if (rc == CW_OK && srv->cfg.metrics_cb)
+            rc = srv->cfg.metrics_cb(srv->cfg.metrics_user, &t);
+        if (rc == CW_OK)
+            rc = t.rc;
+    } else {
+        return http_simple(wsi, HTTP_STATUS_NOT_FOUND);
+    }
+    if (rc != CW_OK) {
+        cw_log(CW_LOG_WARN, "rpc: http callback failed path=%s rc=%d", path, rc);
+        free(t.buf);
+        return http_simple(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR);
+    }
+    if (!t.buf && cw_rpc_text_appendf(&t, "%s", "") != CW_OK) { /* allocate the headroom */
+        free(t.buf);
+        return -1;
+    }
+    int r = http_reply(wsi, pss, HTTP_STATUS_OK, ctype, &t);
+    free(t.buf);
+    return r;
+}
+
+/* ---- the protocol callback ------------------------------------------------------------ */
+
+static void pss_free(cw_rpc_server *srv, struct vhd *vhd, struct pss *pss)
+{
+    if (pss->linked) {
+        if (pss->prev)
+            pss->prev->next = pss->next;
+        else
+            vhd->sessions = pss->next;
+        if (pss->next)
+            pss->next->prev = pss->prev;
+        pss->linked = false;
+        srv->st.connections_open--;
+    }
+    if (pss->q) {
+        queue_clear(pss, srv->cfg.max_queue_frames);
+        free(pss->q);
+        pss->q = NULL;
+    }
+    free(pss->rx);
+    pss->rx = NULL;
+    pss->rx_len = pss->rx_cap = 0;
+    free(pss->http_buf);
+    pss->http_buf = NULL;
+}
+
+static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, const void *in,
+                      size_t len)
+{
+    size_t max = srv->cfg.max_frame;
+    size_t remaining = lws_remaining_packet_payload(wsi);
+
+    if (pss->dropped)
+        return -1;
+    if (!pss->rx_started) {
+        pss->rx_started = true;
+        pss->rx_text = !lws_frame_is_binary(wsi);
+        pss->rx_len = 0;
+    }
+    if (len > max - pss->rx_len || remaining > max - pss->rx_len - len) {
+        srv->st.frames_rejected++;
+        cw_log(CW_LOG_WARN, "rpc: closing connection: frame exceeds max_frame=%zu port=%d", max,
+               srv->port);
+        static const char reason[] = "frame too large";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
+                         sizeof reason - 1);
+        return -1;
+    }
+    size_t need = pss->rx_len + len + remaining;
+    if (need > pss->rx_cap) {
+        size_t cap = pss->rx_cap ? pss->rx_cap : 4096;
+        while (cap < need)
+            cap = cap > max / 2 ? max : cap * 2;
+        uint8_t *nb = realloc(pss->rx, cap ? cap : 1);
+        if (!nb)
+            return -1;
+        pss->rx = nb;
+        pss->rx_cap = cap;
+    }
+    if (len)
+        memcpy(pss->rx + pss->rx_len, in, len);
+    pss->rx_len += len;
+    if (!lws_is_final_fragment(wsi))
+        return 0;
+
+    handle_message(srv, pss);
+    pss->rx_started = false;
+    pss->rx_len = 0;
+    if (pss->rx_cap > 65536) { /* do not keep a large buffer per idle connection */
+        free(pss->rx);
+        pss->rx = NULL;
+        pss->rx_cap = 0;
+    }
+    return pss->dropped ? -1 : 0;
+}
+
+static int on_writeable(cw_rpc_server *srv, struct lws *wsi, struct pss *pss)
+{
+    if (pss->dropped)
+        return -1;
+    if (!pss->q_count)
+        return 0;
+    struct out_msg *m = pss->q[pss->q_head];
+    pss->q_head = (pss->q_head + 1) % srv->cfg.max_queue_frames;
+    pss->q_count--;
+    pss->q_bytes -= m->len;
+    /* lws buffers whatever the socket does not take now and sends it before the next
+     * WRITEABLE, so one lws_write per callback keeps frames whole and in order. */
+    int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_BINARY);
+    bool short_write = n < (int)m->len;
+    out_unref(m);
+    if (short_write)
+        return -1;
+    if (pss->q_count)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int cb_rpc(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    struct pss *pss = user;
+    struct vhd *vhd = lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
+    cw_rpc_server *srv = vhd ? vhd->srv : NULL;
+
+    switch (reason) {
+    case LWS_CALLBACK_PROTOCOL_INIT:
+        vhd = lws_protocol_vh_priv_zalloc(lws_get_vhost(wsi), lws_get_protocol(wsi),
+                                          sizeof *vhd);
+        if (!vhd)
+            return -1;
+        vhd->srv = lws_context_user(lws_get_context(wsi));
+        vhd->srv->vhd = vhd;
+        vhd->srv->vh = lws_get_vhost(wsi);
+        return 0;
+    case LWS_CALLBACK_PROTOCOL_DESTROY:
+        if (srv)
+            srv->vhd = NULL;
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (srv && srv->st.connections_open >= srv->cfg.max_connections) {
+            cw_log(CW_LOG_WARN, "rpc: refusing connection: max_connections=%" PRIu32 " port=%d",
+                   srv->cfg.max_connections, srv->port);
+            return 1;
+        }
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        if (!srv || !pss)
+            return -1;
+        free(pss->http_buf);
+        memset(pss, 0, sizeof *pss);
+        pss->kind = PSS_WS;
+        pss->wsi = wsi;
+        pss->q = calloc(srv->cfg.max_queue_frames, sizeof *pss->q);
+        if (!pss->q)
+            return -1;
+        pss->next = vhd->sessions;
+        if (vhd->sessions)
+            vhd->sessions->prev = pss;
+        vhd->sessions = pss;
+        pss->linked = true;
+        srv->st.connections_total++;
+        srv->st.connections_open++;
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (srv && pss && pss->kind == PSS_WS)
+            pss_free(srv, vhd, pss);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (!srv || !pss || pss->kind != PSS_WS)
+            return -1;
+        return on_receive(srv, wsi, pss, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        if (!srv || !pss || pss->kind != PSS_WS)
+            return 0;
+        return on_writeable(srv, wsi, pss);
+    case LWS_CALLBACK_HTTP:
+        if (!srv || !pss)
+            return -1;
+        return on_http(srv, wsi, pss, in ? (const char *)in : "");
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (!pss || !pss->http_buf)
+            break;
+        int n = lws_write(wsi, pss->http_buf + LWS_PRE, pss->http_len, LWS_WRITE_HTTP_FINAL);
+        free(pss->http_buf);
+        pss->http_buf = NULL;
+        if (n < (int)pss->http_len)
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (pss && pss->kind == PSS_HTTP) {
+            free(pss->http_buf);
+            pss->http_buf = NULL;
+        }
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- public API ----------------------------------------------------------------------- */
+
+int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, char *err,
+                         size_t err_len)
+{
+    struct lws_context_creation_info info;
+    cw_rpc_server *srv;
+
+    *out = NULL;
+    if (err && err_len)
+        err[0] = '\0';
+    if (cfg->port < 0 || cfg->port > 65535)
+        return cw_errf(err, err_len, CW_EINVAL, "rpc server: port %d out of range 0..65535",
+                       cfg->port);
+    const char *addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
+    if (strlen(addr) == 0 || strlen(addr) >= 64)
+        return cw_errf(err, err_len, CW_EINVAL, "rpc server: listen address '%s' invalid", addr);
+    srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return cw_errf(err, err_len, -ENOMEM, "rpc server: out of memory");
+    srv->cfg = *cfg;
+    snprintf(srv->listen_addr, sizeof srv->listen_addr, "%s", addr);
+    srv->cfg.listen_addr = srv->listen_addr;
+    if (!srv->cfg.max_frame)
+        srv->cfg.max_frame = CW_RPC_MAX_FRAME_DEFAULT;
+    if (!srv->cfg.max_queue_frames)
+        srv->cfg.max_queue_frames = 1024;
+    if (!srv->cfg.max_queue_bytes)
+        srv->cfg.max_queue_bytes = 4 * srv->cfg.max_frame;
+    if (!srv->cfg.max_connections)
+        srv->cfg.max_connections = 256;
+    if (srv->cfg.max_frame < 64 || srv->cfg.max_frame > (1u << 30) ||
+        srv->cfg.max_queue_bytes < srv->cfg.max_frame) {
+        free(srv);
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "rpc server: max_frame must be 64..2^30 bytes and max_queue_bytes >= "
+                       "max_frame");
+    }
+    srv->port = cfg->port;
+
+    cw_rpc_route_lws_logs();
+    srv->protocols[0] = (struct lws_protocols){
+        .name = CW_RPC_SUBPROTOCOL,
+        .callback = cb_rpc,
+        .per_session_data_size = sizeof(struct pss),
+        .rx_buffer_size = 16384,
+        /* one send() per frame; lws buffers what the socket does not take */
+        .tx_packet_size = srv->cfg.max_frame + 16,
+    };
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = srv->listen_addr;
+    info.protocols = srv->protocols;
+    info.user = srv;
+    info.vhost_name = "causeway-rpc";
+    if (!strchr(srv->listen_addr, ':'))
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    errno = 0;
+    srv->ctx = lws_create_context(&info);
+    if (!srv->ctx || !srv->vh) {
+        int e = errno ? -errno : -EIO;
+        if (srv->ctx)
+            lws_context_destroy(srv->ctx);
+        free(srv);
+        return cw_errf(err, err_len, e, "rpc server: cannot listen on %s:%d (%s)", addr,
+                       cfg->port, cw_strerror(e));
+    }
+    srv->port = lws_get_vhost_listen_port(srv->vh);
+    cw_log(CW_LOG_INFO, "rpc: listening addr=%s port=%d", srv->listen_addr, srv->port);
+    *out = srv;
+    return CW_OK;
+}
+
+void cw_rpc_server_destroy(cw_rpc_server *srv)
+{
+    if (!srv)
+        return;
+    while (srv->timers) {
+        struct timer *t = srv->timers;
+        srv->timers = t->next;
+        lws_sul_cancel(&t->sul);
+        free(t);
+    }
+    srv->n_timers = 0;
+    lws_context_destroy(srv->ctx); /* closes every connection: CLOSED frees their state */
+    free(srv);
+}
+
+int cw_rpc_server_port(const cw_rpc_server *srv) { return srv->port; }
+
+int cw_rpc_server_register(cw_rpc_server *srv, const char *name, cw_rpc_handler handler,
+                           void *user)
+{
+    size_t len = strlen(name);
+    if (cw_rpc_name_validate(name, len, NULL, 0) != CW_OK || strcmp(name, "subscribe") == 0 ||
+        strcmp(name, "unsubscribe") == 0)
+        return CW_EINVAL;
+    for (unsigned i = 0; i < srv->n_methods; i++)
+        if (strcmp(srv->methods[i].name, name) == 0)
+            return CW_EEXISTS;
+    if (srv->n_methods >= CW_RPC_MAX_METHODS)
+        return CW_ETOOBIG;
+    struct method *m = &srv->methods[srv->n_methods++];
+    memcpy(m->name, name, len + 1);
+    m->fn = handler;
+    m->user = user;
+    return CW_OK;
+}
+
+int cw_rpc_server_add_topic(cw_rpc_server *srv, const char *name)
+{
+    size_t len = strlen(name);
+    if (cw_rpc_name_validate(name, len, NULL, 0) != CW_OK)
+        return CW_EINVAL;
+    if (find_topic(srv, name, len) >= 0)
+        return CW_EEXISTS;
+    if (srv->n_topics >= CW_RPC_MAX_TOPICS)
+        return CW_ETOOBIG;
+    memcpy(srv->topics[srv->n_topics++], name, len + 1);
+    return CW_OK;
+}
+
+int cw_rpc_server_publish(cw_rpc_server *srv, const char *topic, const uint8_t *payload,
+                          size_t payload_len)
+{
+    int i = find_topic(srv, topic, strlen(topic));
+    if (i < 0)
+        return CW_ENOTFOUND;
+    if (cw_codec_prescan(payload, payload_len, NULL, 0) != CW_OK)
+        return CW_EINVAL;
+    if (!srv->vhd)
+        return CW_OK;
+    cw_enc e;
+    cw_enc_init(&e);
+    /* [2, topic, [payload]] */
+    cw_enc_array(&e, 3);
+    cw_enc_u64(&e, CW_RPC_NOTIFICATION);
+    cw_enc_cstr(&e, topic);
+    cw_enc_array(&e, 1);
+    cw_enc_raw(&e, payload, payload_len);
+    int rc = e.rc;
+    if (rc == CW_OK && cw_enc_len(&e) > srv->cfg.max_frame)
+        rc = CW_ETOOBIG;
+    struct out_msg *m = rc == CW_OK ? out_new(cw_enc_data(&e), cw_enc_len(&e)) : NULL;
+    cw_enc_free(&e);
+    if (rc != CW_OK)
+        return rc;
+    if (!m)
+        return -ENOMEM;
+    for (struct pss *p = srv->vhd->sessions; p; p = p->next)
+        if ((p->topics & (1u << i)) && enqueue(srv, p, m) == CW_OK)
+            srv->st.notifications_total++;
+    out_unref(m);
+    return CW_OK;
+}
+
+static void timer_fire(lws_sorted_usec_list_t *sul)
+{
+    struct timer *t = lws_container_of(sul, struct timer, sul);
+    cw_rpc_server *srv = t->srv;
+    cw_rpc_timer_cb cb = t->cb;
+    void *user = t->user;
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        srv->timers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    srv->n_timers--;
+    free(t);
+    cb(srv, user);
+}
+
+int cw_rpc_server_schedule(cw_rpc_server *srv, uint32_t delay_ms, cw_rpc_timer_cb cb, void *user)
+{
+    if (srv->n_timers >= CW_RPC_MAX_TIMERS)
+        return CW_ETOOBIG;
+    struct timer *t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->srv = srv;
+    t->cb = cb;
+    t->user = user;
+    t->next = srv->timers;
+    if (srv->timers)
+        srv->timers->prev = t;
+    srv->timers = t;
+    srv->n_timers++;
+    lws_sul_schedule(srv->ctx, 0, &t->sul, timer_fire, (lws_usec_t)delay_ms * LWS_US_PER_MS);
+    return CW_OK;
+}
+
+int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop)
+{
+    while (!*stop)
+        if (lws_service(srv->ctx, 0) < 0)
+            return -EIO;
+    return CW_OK;
+}
+
+void cw_rpc_server_wake(cw_rpc_server *srv) { lws_cancel_service(srv->ctx); }
+
+void cw_rpc_server_get_stats(const cw_rpc_server *srv, cw_rpc_server_stats *out)
+{
+    *out = srv->st;
+}

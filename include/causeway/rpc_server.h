@@ -1,0 +1,173 @@
+/* Causeway — MessagePack-RPC server runtime over libwebsockets 4.1 (DESIGN §5 "RPC").
+ *
+ * One lws context, one vhost listening on listen_addr:port, one lws protocol
+ * ("causeway-rpc", also the vhost's default, so WebSocket clients may connect with that
+ * subprotocol name or with none) carrying:
+ *   - WebSocket (RFC 6455, binary frames): MessagePack-RPC requests (rpc.h) dispatched to
+ *     registered handlers; the built-in methods `subscribe [topic]` and
+ *     `unsubscribe [topic]`; notifications `[2, topic, [payload]]` from
+ *     cw_rpc_server_publish;
+ *   - plain HTTP/1.1 on the same port: GET /healthz → 200 text/plain "ok";
+ *     GET /status → 200 application/json from the status callback ("{}" without one);
+ *     GET /metrics → 200 Prometheus text format 0.0.4: the runtime's own counters followed by
+ *     the metrics callback's text; other paths → 404; other methods → 405.
+ *
+ * Behaviour on bad input (never exits, never aborts):
+ *   - a frame that does not decode → error response (msgid when it could be read, else nil;
+ *     code as cw_rpc_decode returned); the connection lives on;
+ *   - a text frame → error response CW_EMALFORMED, msgid nil; the connection lives on;
+ *   - a frame (all fragments together) over max_frame bytes → that connection alone is
+ *     closed (close code 1009) as soon as the declared length shows it;
+ *   - a response or notification sent by a client → counted as rejected; a response gets an
+ *     error response with msgid nil, a notification is ignored (the spec gives it no reply);
+ *   - unknown method or topic → CW_ENOTFOUND.
+ * Every counted rejection increments cw_rpc_frames_rejected_total.
+ *
+ * Bounds: frames ≤ max_frame; per-connection send queue ≤ max_queue_frames frames and
+ * ≤ max_queue_bytes bytes: a connection whose queue would overflow (a subscriber or a
+ * pipelining client that does not read) is closed at once and counted in
+ * cw_rpc_subscribers_dropped_total — never buffered further; ≤ max_connections WebSocket
+ * connections (more are refused at the handshake); ≤ CW_RPC_MAX_TOPICS topics; ≤
+ * CW_RPC_MAX_METHODS methods; ≤ CW_RPC_MAX_TIMERS pending timers; HTTP bodies ≤
+ * CW_RPC_HTTP_BODY_MAX bytes.
+ *
+ * Threading: the server is single-threaded. Every function here except cw_rpc_server_wake
+ * must be called from the thread that runs cw_rpc_server_run — from handlers, timer
+ * callbacks, or before/after run. Handlers and timers run on that thread, one at a time.
+ *
+ * Memory: create allocates the server; each connection allocates its receive buffer (grown
+ * to at most max_frame) and a queue of pointers; a published notification is encoded once
+ * and shared (reference counted) by every subscriber's queue.
+ *
+ * Source: MessagePack-RPC spec; RFC 6455 and HTTP/1.1 via libwebsockets 4.1;
+ *         Prometheus text exposition format 0.0.4.
+ */
+#ifndef CAUSEWAY_RPC_SERVER_H
+#define CAUSEWAY_RPC_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "causeway/codec.h"
+#include "causeway/error.h"
+#include "causeway/rpc.h"
+
+#define CW_RPC_MAX_TOPICS 32
+#define CW_RPC_MAX_METHODS 128
+#define CW_RPC_MAX_TIMERS 256
+#define CW_RPC_HTTP_BODY_MAX (1u << 20)
+
+typedef struct cw_rpc_server cw_rpc_server;
+
+/** A bounded text builder handed to the /status and /metrics callbacks. */
+typedef struct cw_rpc_text cw_rpc_text;
+
+/** Append printf-style text. Output beyond CW_RPC_HTTP_BODY_MAX bytes is refused and the
+ *  request answered with 500. Returns: CW_OK; CW_ETOOBIG; -ENOMEM. Thread: server thread. */
+int cw_rpc_text_appendf(cw_rpc_text *t, const char *fmt, ...) CW_NONNULL(1, 2) CW_PRINTF(2, 3);
+
+/** Write a JSON object (/status) or Prometheus text lines (/metrics) with cw_rpc_text_appendf.
+ *  Return CW_OK, or an error code to answer 500. Called on the server thread. */
+typedef int (*cw_rpc_text_cb)(void *user, cw_rpc_text *out);
+
+/** A method handler, called on the server thread for each request of its method.
+ *  In:      params: the request's params array. BORROWED: valid only during this call (it
+ *             points into the connection's receive buffer); copy what must live longer.
+ *  Out:     result: an initialised, empty encoder; on CW_OK write exactly one object
+ *             (nil, a value, an array) — anything else is answered with CW_ESTATE.
+ *           err, err_len: on failure, one line for the error message (may be left empty:
+ *             cw_strerror(code) is sent then).
+ *  Returns: CW_OK, or a negative code sent as the error code (a positive value is sent as
+ *           CW_ESTATE). The handler may call cw_rpc_server_publish and _schedule.
+ */
+typedef int (*cw_rpc_handler)(void *user, const msgpack_object *params, cw_enc *result,
+                              char *err, size_t err_len);
+
+/** Timer callback, called once on the server thread. */
+typedef void (*cw_rpc_timer_cb)(cw_rpc_server *srv, void *user);
+
+typedef struct cw_rpc_server_config {
+    const char *listen_addr;   /* IPv4/IPv6 address to bind; NULL → "127.0.0.1" */
+    int port;                  /* TCP port 1..65535, or 0 for an ephemeral port */
+    size_t max_frame;          /* bytes; 0 → CW_RPC_MAX_FRAME_DEFAULT */
+    uint32_t max_queue_frames; /* per connection; 0 → 1024 */
+    size_t max_queue_bytes;    /* per connection, bytes; 0 → 4 × max_frame; must be ≥ max_frame */
+    uint32_t max_connections;  /* WebSocket connections; 0 → 256 */
+    cw_rpc_text_cb status_cb;  /* may be NULL */
+    void *status_user;
+    cw_rpc_text_cb metrics_cb; /* may be NULL */
+    void *metrics_user;
+} cw_rpc_server_config;
+
+/** The runtime's counters (also exported on /metrics). */
+typedef struct cw_rpc_server_stats {
+    uint64_t connections_total;     /* WebSocket connections accepted */
+    uint64_t connections_open;      /* currently open */
+    uint64_t requests_total;        /* requests dispatched (including subscribe) */
+    uint64_t errors_total;          /* error responses sent */
+    uint64_t subscribers_dropped;   /* connections closed because their queue was full */
+    uint64_t frames_rejected;       /* malformed, oversized, text or unexpected frames */
+    uint64_t notifications_total;   /* notification frames queued (one per subscriber) */
+    uint64_t http_requests_total;
+} cw_rpc_server_stats;
+
+/** Create the server and start listening.
+ *
+ *  Returns: CW_OK and *srv set; CW_EINVAL a config value out of range (err names it);
+ *           -EADDRINUSE / other -errno, or -EIO, when lws cannot create the context or bind
+ *           (err says which address and port); -ENOMEM.
+ *  In:      cfg: copied (listen_addr too); callbacks' user pointers are kept as given.
+ *  Memory:  *srv is owned by the caller; free with cw_rpc_server_destroy. Not thread-safe
+ *           (routes lws logging into cw_log on first use, process-wide).
+ */
+int cw_rpc_server_create(cw_rpc_server **srv, const cw_rpc_server_config *cfg, char *err,
+                         size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** Close every connection, cancel pending timers (their callbacks are not called), free all.
+ *  Accepts NULL. Must not be called from a handler or timer of this server. */
+void cw_rpc_server_destroy(cw_rpc_server *srv);
+
+/** The TCP port actually bound (useful with cfg.port = 0). */
+int cw_rpc_server_port(const cw_rpc_server *srv) CW_NONNULL(1);
+
+/** Register a method. name: identifier ≤ CW_RPC_METHOD_MAX bytes, copied; not "subscribe"
+ *  or "unsubscribe". user is passed to the handler unchanged.
+ *  Returns: CW_OK; CW_EINVAL bad name; CW_EEXISTS already registered; CW_ETOOBIG more than
+ *           CW_RPC_MAX_METHODS. */
+int cw_rpc_server_register(cw_rpc_server *srv, const char *name, cw_rpc_handler handler,
+                           void *user) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Declare a topic clients may subscribe to. name: identifier, copied.
+ *  Returns: CW_OK; CW_EINVAL bad name; CW_EEXISTS; CW_ETOOBIG more than CW_RPC_MAX_TOPICS. */
+int cw_rpc_server_add_topic(cw_rpc_server *srv, const char *name) CW_NONNULL(1, 2)
+    CW_WARN_UNUSED;
+
+/** Queue the notification [2, topic, [payload]] to every subscriber of topic.
+ *  payload/payload_len: exactly one encoded msgpack object (copied once into the shared
+ *  frame). A subscriber whose queue cannot take the frame is dropped (see above).
+ *  Returns: CW_OK (also with zero subscribers); CW_ENOTFOUND unknown topic; CW_EINVAL payload
+ *           not one object; CW_ETOOBIG frame > max_frame; -ENOMEM.
+ *  Memory:  payload is not kept. Server thread only. */
+int cw_rpc_server_publish(cw_rpc_server *srv, const char *topic, const uint8_t *payload,
+                          size_t payload_len) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Call cb(srv, user) once, delay_ms milliseconds from now, on the server thread (lws_sul).
+ *  Returns: CW_OK; CW_ETOOBIG more than CW_RPC_MAX_TIMERS pending; -ENOMEM. */
+int cw_rpc_server_schedule(cw_rpc_server *srv, uint32_t delay_ms, cw_rpc_timer_cb cb,
+                           void *user) CW_NONNULL(1, 3) CW_WARN_UNUSED;
+
+/** Service the loop until *stop becomes non-zero or lws fails:
+ *  `while (!*stop && lws_service(ctx, 0) >= 0)`.
+ *  Returns: CW_OK when stopped by *stop; -EIO when lws_service failed. */
+int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop) CW_NONNULL(1, 2);
+
+/** Wake a blocked cw_rpc_server_run so it re-reads *stop (lws_cancel_service). Safe from any
+ *  thread and from a signal handler (it only writes one byte to lws's event pipe). */
+void cw_rpc_server_wake(cw_rpc_server *srv) CW_NONNULL(1);
+
+/** Copy the counters. Server thread only. */
+void cw_rpc_server_get_stats(const cw_rpc_server *srv, cw_rpc_server_stats *out)
+    CW_NONNULL(1, 2);
+
+#endif
