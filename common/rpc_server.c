@@ -661,6 +661,8 @@ int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, c
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     errno = 0;
     srv->ctx = lws_create_context(&info);
+    if (srv->ctx && !srv->vh) /* lws 4.1 may run PROTOCOL_INIT only at the first service */
+        srv->vh = lws_get_vhost_by_name(srv->ctx, "causeway-rpc");
     if (!srv->ctx || !srv->vh) {
         int e = errno ? -errno : -EIO;
         if (srv->ctx)

@@ -1,0 +1,337 @@
+/* `causeway-chain init` and `causeway-chain start`. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "causeway/hex.h"
+#include "causeway/log.h"
+#include "causeway/mathx.h"
+#include "chain.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- init ------------------------------------------------------------------------------ */
+
+static void init_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: causeway-chain init --home DIR --chain-id ID [options]\n"
+            "  --validators N        validator keys to create (default 4)\n"
+            "  --accounts A,B,...    funded account keys to create (default alice,bob,relayer)\n"
+            "  --denoms D1,D2,...    denoms every account receives (default stake)\n"
+            "  --amount N            base units of each denom per account (default 1000000000000)\n"
+            "  --port P              RPC port (default 26657)\n"
+            "  --block-interval-ms N block interval (default 1000)\n"
+            "Writes DIR/config.json, DIR/genesis.json and DIR/keys/*.json (mode 0600).\n");
+}
+
+static int split_ids(char *list, char **out, int max, const char *what)
+{
+    int n = 0;
+    char err[200];
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (n == max) {
+            fprintf(stderr, "causeway-chain init: %s: more than %d entries\n", what, max);
+            return -1;
+        }
+        if (cw_id_validate(t, strlen(t), what, err, sizeof err)) {
+            fprintf(stderr, "causeway-chain init: %s\n", err);
+            return -1;
+        }
+        out[n++] = t;
+    }
+    if (n == 0) {
+        fprintf(stderr, "causeway-chain init: %s: empty list\n", what);
+        return -1;
+    }
+    return n;
+}
+
+static int parse_u64_arg(const char *s, const char *what, uint64_t min, uint64_t max,
+                         uint64_t *out)
+{
+    char err[160];
+    if (cw_u64_from_dec(out, s, err, sizeof err) || *out < min || *out > max) {
+        fprintf(stderr, "causeway-chain: %s: '%s' is not a number in [%llu, %llu]\n", what, s,
+                (unsigned long long)min, (unsigned long long)max);
+        return -1;
+    }
+    return 0;
+}
+
+int cw_chain_cmd_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"home", required_argument, 0, 'h'},     {"chain-id", required_argument, 0, 'c'},
+        {"validators", required_argument, 0, 'v'}, {"accounts", required_argument, 0, 'a'},
+        {"denoms", required_argument, 0, 'd'},   {"amount", required_argument, 0, 'm'},
+        {"port", required_argument, 0, 'p'},     {"block-interval-ms", required_argument, 0, 'b'},
+        {"help", no_argument, 0, 'H'},           {0, 0, 0, 0}};
+    const char *home = NULL, *chain_id = NULL;
+    char accounts_buf[1024] = "alice,bob,relayer", denoms_buf[1024] = "stake";
+    uint64_t n_vals = 4, amount = 1000000000000ull, port = 26657, interval = 1000;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': home = optarg; break;
+        case 'c': chain_id = optarg; break;
+        case 'v': if (parse_u64_arg(optarg, "--validators", 1, 100, &n_vals)) return 2; break;
+        case 'a': snprintf(accounts_buf, sizeof accounts_buf, "%s", optarg); break;
+        case 'd': snprintf(denoms_buf, sizeof denoms_buf, "%s", optarg); break;
+        case 'm': if (parse_u64_arg(optarg, "--amount", 1, INT64_MAX, &amount)) return 2; break;
+        case 'p': if (parse_u64_arg(optarg, "--port", 0, 65535, &port)) return 2; break;
+        case 'b':
+            if (parse_u64_arg(optarg, "--block-interval-ms", 10, 3600000, &interval))
+                return 2;
+            break;
+        case 'H': init_usage(stdout); return 0;
+        default: init_usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !home || !chain_id) {
+        init_usage(stderr);
+        return 2;
+    }
+    char err[512];
+    if (cw_id_validate(chain_id, strlen(chain_id), "--chain-id", err, sizeof err)) {
+        fprintf(stderr, "causeway-chain init: %s\n", err);
+        return 2;
+    }
+    char *accounts[64], *denoms[16];
+    int na = split_ids(accounts_buf, accounts, 64, "--accounts");
+    int nd = split_ids(denoms_buf, denoms, 16, "--denoms");
+    if (na < 0 || nd < 0)
+        return 2;
+
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/genesis.json", home);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        fprintf(stderr, "causeway-chain init: %s already exists; refusing to overwrite\n", path);
+        return 1;
+    }
+    if ((mkdir(home, 0700) != 0 && errno != EEXIST)) {
+        fprintf(stderr, "causeway-chain init: %s: %s\n", home, strerror(errno));
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/keys", home);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "causeway-chain init: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+
+    cw_genesis g = {0};
+    int rc = 0;
+    snprintf(g.chain_id, sizeof g.chain_id, "%s", chain_id);
+    g.genesis_time_ns = now_ns();
+    g.validators.n = (uint32_t)n_vals;
+    g.validators.v = calloc(n_vals, sizeof *g.validators.v);
+    g.balances = calloc((size_t)na * (size_t)nd, sizeof *g.balances);
+    if (!g.validators.v || !g.balances) {
+        fprintf(stderr, "causeway-chain init: out of memory\n");
+        cw_genesis_free(&g);
+        return 1;
+    }
+    cw_seckey sk;
+    for (uint32_t i = 0; i < n_vals && rc == 0; i++) {
+        snprintf(path, sizeof path, "%s/keys/validator-%u.json", home, i);
+        if (cw_key_generate(&sk, &g.validators.v[i].pubkey) ||
+            cw_keyfile_write(path, &sk, err, sizeof err))
+            rc = 1;
+        g.validators.v[i].power = 10;
+    }
+    cw_validator_set_sort(&g.validators);
+    const char *roles[2] = {"admin", "oracle"};
+    cw_pubkey32 *role_pk[2] = {&g.admin, &g.oracle};
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        snprintf(path, sizeof path, "%s/keys/%s.json", home, roles[i]);
+        if (cw_key_generate(&sk, role_pk[i]) || cw_keyfile_write(path, &sk, err, sizeof err))
+            rc = 1;
+    }
+    printf("chain %s: %llu validators, home %s\n", chain_id, (unsigned long long)n_vals, home);
+    for (int i = 0; i < na && rc == 0; i++) {
+        cw_pubkey32 pk;
+        cw_address addr;
+        char hex[41];
+        snprintf(path, sizeof path, "%s/keys/%s.json", home, accounts[i]);
+        if (cw_key_generate(&sk, &pk) || cw_keyfile_write(path, &sk, err, sizeof err)) {
+            rc = 1;
+            break;
+        }
+        cw_address_of(&addr, &pk);
+        cw_hex_encode(hex, sizeof hex, addr.b, 20);
+        printf("  account %-10s %s\n", accounts[i], hex);
+        for (int j = 0; j < nd; j++) {
+            cw_genesis_account *b = &g.balances[g.n_balances++];
+            b->address = addr;
+            snprintf(b->denom, sizeof b->denom, "%s", denoms[j]);
+            b->amount = amount;
+        }
+    }
+    cw_seckey_wipe(&sk);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/genesis.json", home);
+        rc = cw_genesis_write(&g, path, err, sizeof err) ? 1 : 0;
+    }
+    if (rc == 0) {
+        cw_node_config cfg;
+        cw_node_config_defaults(&cfg);
+        cfg.port = port;
+        cfg.block_interval_ms = interval;
+        snprintf(path, sizeof path, "%s/config.json", home);
+        rc = cw_node_config_write(&cfg, path, err, sizeof err) ? 1 : 0;
+    }
+    cw_genesis_free(&g);
+    if (rc)
+        fprintf(stderr, "causeway-chain init: %s\n", err[0] ? err : "key generation failed");
+    return rc;
+}
+
+/* ---- start ----------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t g_stop;
+static cw_rpc_server *g_srv_for_signal;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+    if (g_srv_for_signal)
+        cw_rpc_server_wake(g_srv_for_signal);
+}
+
+static void publish_block(void *user, uint64_t height, const uint8_t *payload, size_t len)
+{
+    cw_chain *c = user;
+    int rc = cw_rpc_server_publish(c->srv, "blocks", payload, len);
+    if (rc)
+        cw_log(CW_LOG_WARN, "publish failed height=%llu err=\"%s\"",
+               (unsigned long long)height, cw_strerror(rc));
+}
+
+static void block_timer(cw_rpc_server *srv, void *user)
+{
+    cw_chain *c = user;
+    char err[512];
+    uint64_t start = now_ns();
+    int rc = cw_node_produce_block(c->node, start, err, sizeof err);
+    if (rc) {
+        c->block_errors++;
+        c->fatal = 1;
+        cw_log(CW_LOG_ERROR, "block could not be committed, stopping: %s", err);
+        g_stop = 1;
+        cw_rpc_server_wake(srv);
+        return;
+    }
+    uint64_t interval_ms = cw_node_get_config(c->node)->block_interval_ms;
+    uint64_t spent_ms = (now_ns() - start) / 1000000;
+    uint32_t delay = (uint32_t)(spent_ms >= interval_ms ? 1 : interval_ms - spent_ms);
+    if (cw_rpc_server_schedule(srv, delay, block_timer, c) != CW_OK) {
+        c->fatal = 1;
+        g_stop = 1;
+    }
+}
+
+static void start_usage(FILE *f)
+{
+    fprintf(f, "usage: causeway-chain start --home DIR [--listen ADDR] [--port P]\n"
+               "  Runs the node: produces a block every block_interval_ms and serves\n"
+               "  MessagePack-RPC over WebSocket plus GET /healthz /status /metrics.\n");
+}
+
+int cw_chain_cmd_start(int argc, char **argv)
+{
+    static const struct option opts[] = {{"home", required_argument, 0, 'h'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"port", required_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'H'},
+                                         {0, 0, 0, 0}};
+    const char *home = NULL, *listen = NULL;
+    uint64_t port = 0;
+    int have_port = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': home = optarg; break;
+        case 'l': listen = optarg; break;
+        case 'p':
+            if (parse_u64_arg(optarg, "--port", 0, 65535, &port))
+                return 2;
+            have_port = 1;
+            break;
+        case 'H': start_usage(stdout); return 0;
+        default: start_usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !home) {
+        start_usage(stderr);
+        return 2;
+    }
+    const char *env_home = getenv("CAUSEWAY_LISTEN");
+    if (!listen && env_home && *env_home)
+        listen = env_home;
+
+    char err[512];
+    cw_chain ch = {0};
+    ch.stop = &g_stop;
+    if (cw_node_open(&ch.node, home, err, sizeof err)) {
+        fprintf(stderr, "causeway-chain: %s\n", err);
+        return 1;
+    }
+    const cw_node_config *nc = cw_node_get_config(ch.node);
+    if (cw_log_set_level(nc->log_level) != CW_OK)
+        cw_log(CW_LOG_WARN, "unknown log level %s", nc->log_level);
+    cw_rpc_server_config cfg = {0};
+    cfg.listen_addr = listen ? listen : nc->listen;
+    cfg.port = have_port ? (int)port : (int)nc->port;
+    cfg.max_frame = nc->max_frame_bytes;
+    cw_chain_rpc_config(&ch, &cfg);
+    int rc = cw_rpc_server_create(&ch.srv, &cfg, err, sizeof err);
+    if (rc == CW_OK)
+        rc = cw_chain_rpc_register(&ch, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "causeway-chain: %s\n", err);
+        cw_rpc_server_destroy(ch.srv);
+        cw_node_close(ch.node);
+        return 1;
+    }
+    cw_node_on_block(ch.node, publish_block, &ch);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_srv_for_signal = ch.srv;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    cw_node_status st;
+    cw_node_get_status(ch.node, &st);
+    cw_log(CW_LOG_INFO, "causeway-chain started chain=%s height=%llu listen=%s:%d",
+           st.chain_id, (unsigned long long)st.latest_height, cfg.listen_addr,
+           cw_rpc_server_port(ch.srv));
+    /* one line on stdout for scripts: the bound port */
+    printf("listening %s:%d\n", cfg.listen_addr, cw_rpc_server_port(ch.srv));
+    fflush(stdout);
+
+    rc = cw_rpc_server_schedule(ch.srv, (uint32_t)nc->block_interval_ms, block_timer, &ch);
+    if (rc == CW_OK)
+        rc = cw_rpc_server_run(ch.srv, &g_stop);
+    g_srv_for_signal = NULL;
+    cw_rpc_server_destroy(ch.srv);
+    cw_node_close(ch.node);
+    cw_log(CW_LOG_INFO, "causeway-chain stopped");
+    return (rc || ch.fatal) ? 1 : 0;
+}

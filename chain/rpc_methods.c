@@ -1,0 +1,185 @@
+/* causeway-chain's MessagePack-RPC methods and HTTP /status and /metrics (DESIGN §5 "RPC").
+ *
+ *   status []                        → [chain_id, latest_height, latest_time_ns,
+ *                                       latest_block_hash, latest_state_root,
+ *                                       earliest_state_height, mempool_txs]
+ *   light_block [height]             → LightBlock
+ *   block_results [height]           → [height, [[tx_hash, tx, result], ...]]
+ *   query [key(bin), height, prove]  → [value|nil, proof|nil, height]   (height 0 = latest)
+ *   broadcast_tx [envelope(bin)]     → tx_hash (admitted to the mempool)
+ *   tx [hash(bin 32)]                → [height, index, tx, result]
+ *   account [address(bin 20)]        → [address, next_nonce, pending_next_nonce,
+ *                                       [[denom, amount], ...]]
+ *   subscribe ["blocks"]             → notifications [2, "blocks", [[header, events]]]
+ */
+#include "chain.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "causeway/hex.h"
+#include "causeway/kv.h"
+#include "causeway/tx.h"
+
+static cw_node *node_of(void *user) { return ((cw_chain *)user)->node; }
+
+static int m_status(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                    size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_dec_array(&d, params, 0, "status params");
+    if (d.rc)
+        return d.rc;
+    cw_node_status st;
+    cw_node_get_status(node_of(user), &st);
+    cw_enc_array(out, 7);
+    cw_enc_cstr(out, st.chain_id);
+    cw_enc_u64(out, st.latest_height);
+    cw_enc_u64(out, st.latest_time_ns);
+    cw_enc_bin(out, st.latest_block_hash, 32);
+    cw_enc_bin(out, st.latest_state_root, 32);
+    cw_enc_u64(out, st.earliest_state_height);
+    cw_enc_u64(out, st.mempool_txs);
+    return out->rc;
+}
+
+static uint64_t one_height(cw_dec *d, const msgpack_object *params, const char *what)
+{
+    const msgpack_object *f = cw_dec_array(d, params, 1, "%s params", what);
+    return cw_dec_u64(d, &f[0], "%s params.height", what);
+}
+
+static int m_light_block(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                         size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint64_t h = one_height(&d, params, "light_block");
+    return d.rc ? d.rc : cw_node_light_block(node_of(user), h, out, err, err_len);
+}
+
+static int m_block_results(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                           size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint64_t h = one_height(&d, params, "block_results");
+    return d.rc ? d.rc : cw_node_block_results(node_of(user), h, out, err, err_len);
+}
+
+static int m_query(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                   size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "query params");
+    cw_bytes key = cw_dec_bin(&d, &f[0], CW_KV_KEY_MAX, "query params.key");
+    uint64_t h = cw_dec_u64(&d, &f[1], "query params.height");
+    bool prove = cw_dec_bool(&d, &f[2], "query params.prove");
+    if (d.rc == CW_OK && key.len == 0)
+        cw_dec_fail(&d, CW_EINVAL, "query params.key: empty");
+    return d.rc ? d.rc : cw_node_query(node_of(user), key.p, key.len, h, prove, out, err, err_len);
+}
+
+static int m_broadcast_tx(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                          size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "broadcast_tx params");
+    cw_bytes tx = cw_dec_bin(&d, &f[0], CW_TX_MAX_BYTES, "broadcast_tx params.tx");
+    if (d.rc)
+        return d.rc;
+    uint8_t hash[32];
+    int rc = cw_node_submit_tx(node_of(user), tx.p, tx.len, hash, err, err_len);
+    if (rc)
+        return rc;
+    cw_enc_bin(out, hash, 32);
+    return out->rc;
+}
+
+static int m_tx(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint8_t hash[32];
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "tx params");
+    cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx params.hash");
+    return d.rc ? d.rc : cw_node_tx(node_of(user), hash, out, err, err_len);
+}
+
+static int m_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                     size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_address a;
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "account params");
+    cw_dec_bin_fixed(&d, &f[0], a.b, 20, "account params.address");
+    return d.rc ? d.rc : cw_node_account(node_of(user), &a, out, err, err_len);
+}
+
+static int http_status(void *user, cw_rpc_text *t)
+{
+    cw_node_status st;
+    char hash[65], root[65];
+    cw_node_get_status(node_of(user), &st);
+    cw_hex_encode(hash, sizeof hash, st.latest_block_hash, 32);
+    cw_hex_encode(root, sizeof root, st.latest_state_root, 32);
+    return cw_rpc_text_appendf(
+        t,
+        "{\"chain_id\":\"%s\",\"latest_height\":%llu,\"latest_time\":%llu,"
+        "\"latest_block_hash\":\"%s\",\"latest_state_root\":\"%s\","
+        "\"earliest_state_height\":%llu,\"mempool_txs\":%llu}",
+        st.chain_id, (unsigned long long)st.latest_height,
+        (unsigned long long)st.latest_time_ns, hash, root,
+        (unsigned long long)st.earliest_state_height, (unsigned long long)st.mempool_txs);
+}
+
+static int http_metrics(void *user, cw_rpc_text *t)
+{
+    cw_chain *c = user;
+    cw_node_status st;
+    cw_node_get_status(c->node, &st);
+    return cw_rpc_text_appendf(
+        t,
+        "# HELP causeway_chain_height Latest committed block height.\n"
+        "# TYPE causeway_chain_height gauge\n"
+        "causeway_chain_height{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_txs_total Transactions committed in blocks.\n"
+        "# TYPE causeway_chain_txs_total counter\n"
+        "causeway_chain_txs_total{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_mempool_txs Transactions waiting in the mempool.\n"
+        "# TYPE causeway_chain_mempool_txs gauge\n"
+        "causeway_chain_mempool_txs{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_block_errors_total Blocks that failed to commit.\n"
+        "# TYPE causeway_chain_block_errors_total counter\n"
+        "causeway_chain_block_errors_total{chain_id=\"%s\"} %llu\n",
+        st.chain_id, (unsigned long long)st.latest_height, st.chain_id,
+        (unsigned long long)st.txs_committed, st.chain_id, (unsigned long long)st.mempool_txs,
+        st.chain_id, (unsigned long long)c->block_errors);
+}
+
+void cw_chain_rpc_config(cw_chain *c, cw_rpc_server_config *cfg)
+{
+    cfg->status_cb = http_status;
+    cfg->status_user = c;
+    cfg->metrics_cb = http_metrics;
+    cfg->metrics_user = c;
+}
+
+int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
+{
+    static const struct {
+        const char *name;
+        cw_rpc_handler fn;
+    } methods[] = {
+        {"status", m_status},     {"light_block", m_light_block},
+        {"block_results", m_block_results}, {"query", m_query},
+        {"broadcast_tx", m_broadcast_tx},   {"tx", m_tx},
+        {"account", m_account},
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+        int rc = cw_rpc_server_register(c->srv, methods[i].name, methods[i].fn, c);
+        if (rc)
+            return cw_errf(err, err_len, rc, "rpc: registering %s: %s", methods[i].name,
+                           cw_strerror(rc));
+    }
+    int rc = cw_rpc_server_add_topic(c->srv, "blocks");
+    return rc ? cw_errf(err, err_len, rc, "rpc: topic blocks: %s", cw_strerror(rc)) : CW_OK;
+}
