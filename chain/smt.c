@@ -846,6 +846,8 @@ static int update(cctx *c, const ref *old, unsigned depth, size_t lo, size_t hi,
 
 static int write_nodes(cctx *c)
 {
+    if (c->nw == 0)
+        return CW_OK;
     qsort(c->w, c->nw, sizeof *c->w, cmp_wnode);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, c->smt->nodes, &cur);
