@@ -129,7 +129,7 @@ typedef struct cw_lc_valset cw_lc_valset;
  *  Returns: CW_OK (*out holds one reference); CW_EINVAL set invariants broken or a key is
  *           not an x-only curve point (err names the index); CW_ETOOBIG too many validators;
  *           -ENOMEM. *out = NULL on failure.
- *  Memory: one allocation of O(n) (~110 bytes per validator); vs is not kept.
+ *  Memory: one allocation of O(n) (~104 bytes per validator); vs is not kept.
  *  Source: BIP-340 lift_x (key parsing). */
 int cw_lc_valset_create(cw_lc_valset **out, const cw_validator_set *vs, char *err,
                         size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
@@ -243,7 +243,8 @@ typedef struct cw_lc_verify_info {
  *           time, hash binding, validators hash, index order/range; CW_EINVAL skipping
  *           without trusted_vals; CW_EBADSIG a checked signature is invalid;
  *           CW_ETHRESHOLD not enough power; -ENOMEM. err names the rule.
- *  Memory: allocates only the header encoding for its hash; keeps no pointers.
+ *  Memory: allocates two short-lived encodings (the header, for its hash; the vote
+ *  message); keeps no pointers.
  *  Thread-safe. Source: CometBFT light/verifier.go Verify, VerifyAdjacent,
  *  VerifyNonAdjacent; types/validation.go VerifyCommitLight(Trusting); ICS-07. */
 int cw_lc_verify(const cw_lc_client_state *cs, uint64_t trusted_height,
