@@ -8,7 +8,8 @@
  *   ratio       verify_us / baseline_us (target ≤ 1.1 at 100 validators);
  *   parse_us    one-time cost of cw_lc_valset_create (hash + parse every key), reported apart;
  *   2thr_us     µs per cw_lc_verify_threads(threads = 2) — same verdict, shared checks.
- * CW_BENCH_ITERS scales the iteration counts (default 1). Timings only; no assertions. */
+ * CW_BENCH_ITERS scales the iteration counts (default 1); CW_BENCH_ONLY=N runs only the N-
+ * validator rows (for valgrind --tool=callgrind). Timings only; no assertions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ int main(void)
     static const uint32_t sizes[] = {4, 32, 100, 150};
     const char *scale = getenv("CW_BENCH_ITERS");
     int mult = scale ? atoi(scale) : 1;
+    const char *only_s = getenv("CW_BENCH_ONLY");
+    uint32_t only = only_s ? (uint32_t)atoi(only_s) : 0;
     if (mult < 1)
         mult = 1;
     cw_lc_client_state cs;
@@ -68,6 +71,8 @@ int main(void)
            "sig_us", "baseline_us", "ratio", "parse_us", "2thr_us");
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         uint32_t n = sizes[si];
+        if (only && n != only)
+            continue;
         cw_validator_set vs;
         cw_seckey *keys = calloc(n, sizeof *keys);
         if (cw_gen_validator_set(&vs, keys, SEED, 0, n, NULL))

@@ -402,6 +402,12 @@ static int cmd_gen(int argc, char **argv)
                         "change-at/fork-at ≤ heights, a valid chain id\n", CW_VALSET_MAX);
         return 2;
     }
+    if ((unsigned __int128)interval * (heights + 2) > now_ns_clock() ||
+        (unsigned __int128)start + (unsigned __int128)interval * (heights + 2) > UINT64_MAX) {
+        fprintf(stderr, "causeway light gen: --interval x --heights reaches beyond the clock "
+                        "(or --start-time + it beyond 2^64 ns)\n");
+        return 2;
+    }
     if (!have_start)
         start = now_ns_clock() - (heights + 2) * interval;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
