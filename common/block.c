@@ -170,7 +170,6 @@ void cw_header_dec(cw_dec *d, const msgpack_object *o, cw_header *h, const char 
 
 int cw_block_hash(uint8_t out[static 32], const cw_header *h)
 {
-    /* A header encodes in under 400 bytes; hash from a stack buffer when it fits. */
     cw_enc e;
     cw_enc_init(&e);
     cw_header_enc(&e, h);

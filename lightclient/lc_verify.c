@@ -1,6 +1,7 @@
 /* Header verification, client update, status, misbehaviour and proofs at a height
  * (DESIGN §6; ICS-07; CometBFT light/verifier.go and types/validation.go). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,10 +29,69 @@ static bool consensus_equal(const cw_lc_consensus_state *a, const cw_lc_consensu
            memcmp(a->next_validators_hash, b->next_validators_hash, 32) == 0;
 }
 
+/* Signature checks of commit entries [0, k), split over threads by index mod nthreads.
+ * Each worker checks its indices in ascending order and stops at its first failure, so the
+ * lowest failing index overall is the minimum of the workers' results. */
+struct sigjob {
+    const cw_commit *c;
+    const cw_lc_valset *vals;
+    const uint8_t *msg;
+    uint32_t k, first, stride;
+    uint32_t bad; /* lowest failing index seen by this worker, or UINT32_MAX */
+};
+
+static void *sig_worker(void *arg)
+{
+    struct sigjob *j = arg;
+    j->bad = UINT32_MAX;
+    for (uint32_t i = j->first; i < j->k; i += j->stride) {
+        const cw_commit_sig *s = &j->c->sigs[i];
+        if (cw_schnorr_verify(&j->vals->e[s->validator_index].parsed, &s->signature, j->msg) !=
+            CW_OK) {
+            j->bad = i;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* The lowest index in [0, k) whose signature fails, or UINT32_MAX. With threads > 1 the
+ * work is shared; the answer does not depend on the thread count or on scheduling. */
+static uint32_t first_bad_signature(const cw_commit *c, const cw_lc_valset *vals,
+                                    const uint8_t msg[32], uint32_t k, unsigned threads)
+{
+    struct sigjob jobs[CW_LC_MAX_THREADS];
+    pthread_t tid[CW_LC_MAX_THREADS];
+    bool started[CW_LC_MAX_THREADS] = {false};
+    uint32_t bad = UINT32_MAX;
+
+    if (threads > CW_LC_MAX_THREADS)
+        threads = CW_LC_MAX_THREADS;
+    if (threads < 1 || k < 2 * threads)
+        threads = 1;
+    for (unsigned t = 0; t < threads; t++)
+        jobs[t] = (struct sigjob){c, vals, msg, k, t, threads, UINT32_MAX};
+    /* Workers 1..threads-1 on new threads; worker 0 here. A thread that cannot be created
+     * has its share checked inline: same answer, less parallelism. */
+    for (unsigned t = 1; t < threads; t++)
+        started[t] = pthread_create(&tid[t], NULL, sig_worker, &jobs[t]) == 0;
+    sig_worker(&jobs[0]);
+    for (unsigned t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            sig_worker(&jobs[t]);
+    }
+    for (unsigned t = 0; t < threads; t++)
+        if (jobs[t].bad < bad)
+            bad = jobs[t].bad;
+    return bad;
+}
+
 /* Rules 8 and 9: commit entries, signatures, thresholds. The header binding (rule 6) has
  * been checked, so block_hash is the header's. */
 static int verify_commit(const cw_header *h, const cw_commit *c, const cw_lc_valset *vals,
-                         const cw_lc_valset *tv, uint64_t num, uint64_t den,
+                         const cw_lc_valset *tv, uint64_t num, uint64_t den, unsigned threads,
                          cw_lc_verify_info *info, char *err, size_t err_len)
 {
     uint8_t msg[32];
@@ -51,20 +111,14 @@ static int verify_commit(const cw_header *h, const cw_commit *c, const cw_lc_val
                            i, idx, c->sigs[i - 1].validator_index);
     }
 
-    /* 9: the vote message once per commit, then signatures in index order. */
-    if ((rc = cw_vote_message(msg, h->chain_id, h->height, c->block_hash)) != CW_OK)
-        return cw_errf(err, err_len, rc, "commit: cannot compute the vote message");
-
+    /* 9a: from the powers alone, the shortest prefix [0, k) of the commit (in index order)
+     * after which every threshold holds — or the whole commit. Only these signatures are
+     * checked; which ones does not depend on how they are checked. */
     uint64_t signed_power = 0, trusted_power = 0;
-    uint32_t checked = 0, tj = 0;
+    uint32_t k = 0, tj = 0;
     bool header_ok = false, trusted_ok = (tv == NULL);
-    for (uint32_t i = 0; i < c->n_sigs && !(header_ok && trusted_ok); i++) {
-        const struct cw_lc_validator *v = &vals->e[c->sigs[i].validator_index];
-        if (cw_schnorr_verify(&v->parsed, &c->sigs[i].signature, msg) != CW_OK)
-            return cw_errf(err, err_len, CW_EBADSIG,
-                           "commit.signatures[%u]: invalid signature by validator %u", i,
-                           c->sigs[i].validator_index);
-        checked++;
+    for (; k < c->n_sigs && !(header_ok && trusted_ok); k++) {
+        const struct cw_lc_validator *v = &vals->e[c->sigs[k].validator_index];
         signed_power += v->power; /* < 2^62 in total: cannot wrap */
         header_ok = (u128)signed_power * 3 > (u128)vals->total_power * 2;
         if (tv) {
@@ -77,11 +131,23 @@ static int verify_commit(const cw_header *h, const cw_commit *c, const cw_lc_val
             trusted_ok = (u128)trusted_power * den > (u128)tv->total_power * num;
         }
     }
+
+    /* 9b: the vote message once per commit; any checked signature that fails invalidates
+     * the commit, reported at the lowest failing index. */
+    if ((rc = cw_vote_message(msg, h->chain_id, h->height, c->block_hash)) != CW_OK)
+        return cw_errf(err, err_len, rc, "commit: cannot compute the vote message");
+    uint32_t bad = first_bad_signature(c, vals, msg, k, threads);
+    if (bad != UINT32_MAX)
+        return cw_errf(err, err_len, CW_EBADSIG,
+                       "commit.signatures[%u]: invalid signature by validator %u", bad,
+                       c->sigs[bad].validator_index);
     if (info) {
-        info->sigs_checked = checked;
+        info->sigs_checked = k;
         info->signed_power = signed_power;
         info->trusted_power = trusted_power;
     }
+
+    /* 9c: thresholds. */
     if (!trusted_ok)
         return cw_errf(err, err_len, CW_ETHRESHOLD,
                        "commit: trusted validators signed %" PRIu64 " of %" PRIu64
@@ -99,7 +165,8 @@ enum mode { MODE_ANY, MODE_ADJACENT, MODE_SKIPPING };
 static int verify(const cw_lc_client_state *cs, uint64_t trusted_height,
                   const cw_lc_consensus_state *trusted, const cw_signed_header *sh,
                   const cw_lc_valset *vals, const cw_lc_valset *tv, uint64_t now_ns,
-                  enum mode mode, cw_lc_verify_info *info, char *err, size_t err_len)
+                  enum mode mode, unsigned threads, cw_lc_verify_info *info, char *err,
+                  size_t err_len)
 {
     const cw_header *h = &sh->header;
     uint8_t bh[32];
@@ -176,7 +243,7 @@ static int verify(const cw_lc_client_state *cs, uint64_t trusted_height,
     }
     /* 8, 9 */
     return verify_commit(h, &sh->commit, vals, tv, cs->trust_level_num, cs->trust_level_den,
-                         info, err, err_len);
+                         threads, info, err, err_len);
 }
 
 int cw_lc_verify(const cw_lc_client_state *cs, uint64_t trusted_height,
@@ -184,8 +251,18 @@ int cw_lc_verify(const cw_lc_client_state *cs, uint64_t trusted_height,
                  const cw_lc_valset *vals, const cw_lc_valset *trusted_vals, uint64_t now_ns,
                  cw_lc_verify_info *info, char *err, size_t err_len)
 {
-    return verify(cs, trusted_height, trusted, sh, vals, trusted_vals, now_ns, MODE_ANY, info,
-                  err, err_len);
+    return verify(cs, trusted_height, trusted, sh, vals, trusted_vals, now_ns, MODE_ANY, 1,
+                  info, err, err_len);
+}
+
+int cw_lc_verify_threads(const cw_lc_client_state *cs, uint64_t trusted_height,
+                         const cw_lc_consensus_state *trusted, const cw_signed_header *sh,
+                         const cw_lc_valset *vals, const cw_lc_valset *trusted_vals,
+                         uint64_t now_ns, unsigned threads, cw_lc_verify_info *info, char *err,
+                         size_t err_len)
+{
+    return verify(cs, trusted_height, trusted, sh, vals, trusted_vals, now_ns, MODE_ANY,
+                  threads, info, err, err_len);
 }
 
 int cw_lc_verify_adjacent(const cw_lc_client_state *cs, uint64_t trusted_height,
@@ -193,7 +270,7 @@ int cw_lc_verify_adjacent(const cw_lc_client_state *cs, uint64_t trusted_height,
                           const cw_lc_valset *vals, uint64_t now_ns, cw_lc_verify_info *info,
                           char *err, size_t err_len)
 {
-    return verify(cs, trusted_height, trusted, sh, vals, NULL, now_ns, MODE_ADJACENT, info,
+    return verify(cs, trusted_height, trusted, sh, vals, NULL, now_ns, MODE_ADJACENT, 1, info,
                   err, err_len);
 }
 
@@ -202,7 +279,7 @@ int cw_lc_verify_skipping(const cw_lc_client_state *cs, uint64_t trusted_height,
                           const cw_lc_valset *vals, const cw_lc_valset *trusted_vals,
                           uint64_t now_ns, cw_lc_verify_info *info, char *err, size_t err_len)
 {
-    return verify(cs, trusted_height, trusted, sh, vals, trusted_vals, now_ns, MODE_SKIPPING,
+    return verify(cs, trusted_height, trusted, sh, vals, trusted_vals, now_ns, MODE_SKIPPING, 1,
                   info, err, err_len);
 }
 

@@ -129,7 +129,7 @@ typedef struct cw_lc_valset cw_lc_valset;
  *  Returns: CW_OK (*out holds one reference); CW_EINVAL set invariants broken or a key is
  *           not an x-only curve point (err names the index); CW_ETOOBIG too many validators;
  *           -ENOMEM. *out = NULL on failure.
- *  Memory: one allocation of O(n) (~110 bytes per validator); vs is not kept.
+ *  Memory: one allocation of O(n) (~104 bytes per validator); vs is not kept.
  *  Source: BIP-340 lift_x (key parsing). */
 int cw_lc_valset_create(cw_lc_valset **out, const cw_validator_set *vs, char *err,
                         size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
@@ -223,9 +223,12 @@ typedef struct cw_lc_verify_info {
  *       skipping: trusted_vals given and hashes to trusted.next_validators_hash;
  *    8. commit entries: every validator index < set size and strictly ascending (so each
  *       validator counts once), checked for all entries before any signature;
- *    9. signatures, in index order, against the vote message (computed once); a signature
- *       that is checked and fails invalidates the commit; checking stops once every
- *       threshold holds; the tallies are compared exactly in 128 bits:
+ *    9. signatures, in index order, against the vote message (computed once): from the
+ *       powers alone, the shortest prefix of the commit after which every threshold holds
+ *       (or the whole commit) is fixed first; every signature in it is checked and any
+ *       that fails invalidates the commit (CW_EBADSIG naming the lowest such index);
+ *       signatures after the prefix are not checked (as CometBFT); the tallies are compared
+ *       exactly in 128 bits:
  *         header set:   signed · 3 > total · 2                         (more than 2/3)
  *         skipping:     trusted_signed · den > trusted_total · num     (more than trust
  *                       level), trusted validators matched by pubkey (merge walk).
@@ -240,7 +243,8 @@ typedef struct cw_lc_verify_info {
  *           time, hash binding, validators hash, index order/range; CW_EINVAL skipping
  *           without trusted_vals; CW_EBADSIG a checked signature is invalid;
  *           CW_ETHRESHOLD not enough power; -ENOMEM. err names the rule.
- *  Memory: allocates only the header encoding for its hash; keeps no pointers.
+ *  Memory: allocates two short-lived encodings (the header, for its hash; the vote
+ *  message); keeps no pointers.
  *  Thread-safe. Source: CometBFT light/verifier.go Verify, VerifyAdjacent,
  *  VerifyNonAdjacent; types/validation.go VerifyCommitLight(Trusting); ICS-07. */
 int cw_lc_verify(const cw_lc_client_state *cs, uint64_t trusted_height,
@@ -248,6 +252,23 @@ int cw_lc_verify(const cw_lc_client_state *cs, uint64_t trusted_height,
                  const cw_lc_valset *vals, const cw_lc_valset *trusted_vals, uint64_t now_ns,
                  cw_lc_verify_info *info, char *err, size_t err_len) CW_NONNULL(1, 3, 4, 5)
     CW_WARN_UNUSED;
+
+/** Most threads cw_lc_verify_threads uses. */
+#define CW_LC_MAX_THREADS 8u
+
+/** cw_lc_verify with the signature checks of rule 9 spread over `threads` threads (0 or 1 =
+ *  inline; capped at CW_LC_MAX_THREADS; small commits stay inline). The outcome — return
+ *  code, error line and info — is identical to cw_lc_verify's for every thread count: the
+ *  signatures to check are fixed before any is checked, and a failure is reported at the
+ *  lowest failing index whichever thread found it.
+ *  Returns: as cw_lc_verify.
+ *  Memory: starts threads-1 threads per call (pthread_create; if one cannot be started its
+ *  share runs inline); allocates nothing else. Thread-safe. */
+int cw_lc_verify_threads(const cw_lc_client_state *cs, uint64_t trusted_height,
+                         const cw_lc_consensus_state *trusted, const cw_signed_header *sh,
+                         const cw_lc_valset *vals, const cw_lc_valset *trusted_vals,
+                         uint64_t now_ns, unsigned threads, cw_lc_verify_info *info, char *err,
+                         size_t err_len) CW_NONNULL(1, 3, 4, 5) CW_WARN_UNUSED;
 
 /** cw_lc_verify restricted to adjacent headers (sh height must be trusted_height + 1,
  *  else CW_EINVAL). Returns: as cw_lc_verify. */

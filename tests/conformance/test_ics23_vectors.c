@@ -6,8 +6,9 @@
  *    branch) give the expected result;
  *  - exhaustive single-byte mutation of proof, root, value and key bytes.
  * Vectors are read at test time; a missing folder skips loudly, and fails when CI=true.
- * CW_ICS23_MUTATE_FULL=1 tries all 255 replacement values at every proof byte (default:
- * 12 values per proof byte; root, value and key bytes always get all 255).
+ * By default every proof byte gets all 255 replacement values (~35 s under ASan);
+ * CW_ICS23_MUTATE_QUICK=1 uses 12 per byte (bit flips, 00, ff, ±1) for quick local runs.
+ * Root, value and key bytes always get all 255.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -722,8 +723,8 @@ static void ignored_range(const vec *v, size_t *from, size_t *to)
 
 static bool mutate_full(void)
 {
-    const char *e = getenv("CW_ICS23_MUTATE_FULL");
-    return e && *e && strcmp(e, "0") != 0;
+    const char *e = getenv("CW_ICS23_MUTATE_QUICK");
+    return !(e && *e && strcmp(e, "0") != 0);
 }
 
 /* Replacement values for one byte: all 255 others, or 8 bit flips + 0x00, 0xff, ±1. */
@@ -749,13 +750,45 @@ static size_t replacements(uint8_t orig, bool full, uint8_t out[255])
     return n;
 }
 
+/* True if a and b (len bytes each) decode to the same proof once NonExistenceProof.key is
+ * cleared — i.e. they differ only in the field the verifier ignores. */
+static bool same_but_ignored(const uint8_t *a, const uint8_t *b, size_t len)
+{
+    pb_proof *pa = cw__ics23__commitment_proof__unpack(NULL, len, a);
+    pb_proof *pb = cw__ics23__commitment_proof__unpack(NULL, len, b);
+    bool same = false;
+    if (pa && pb && pa->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST &&
+        pb->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST) {
+        ProtobufCBinaryData ka = pa->nonexist->key, kb = pb->nonexist->key;
+        pa->nonexist->key = (ProtobufCBinaryData){0, NULL};
+        pb->nonexist->key = (ProtobufCBinaryData){0, NULL};
+        size_t na = cw__ics23__commitment_proof__get_packed_size(pa);
+        size_t nb = cw__ics23__commitment_proof__get_packed_size(pb);
+        uint8_t *ea = malloc(na + 1), *eb = malloc(nb + 1);
+        assert_non_null(ea);
+        assert_non_null(eb);
+        cw__ics23__commitment_proof__pack(pa, ea);
+        cw__ics23__commitment_proof__pack(pb, eb);
+        same = na == nb && memcmp(ea, eb, na) == 0;
+        free(ea);
+        free(eb);
+        pa->nonexist->key = ka;
+        pb->nonexist->key = kb;
+    }
+    if (pa)
+        cw__ics23__commitment_proof__free_unpacked(pa, NULL);
+    if (pb)
+        cw__ics23__commitment_proof__free_unpacked(pb, NULL);
+    return same;
+}
+
 static void test_mutation_every_proof_byte_rejected(void **state)
 {
     (void)state;
     CW_REQUIRE_VECTORS("ics23/testdata/iavl/exist_left.json");
     bool full = mutate_full();
     char err[256];
-    size_t tried = 0, ignored = 0;
+    size_t tried = 0, ignored = 0, equivalent = 0;
     for (size_t i = 0; i < 18; i++) {
         vec *v = &g_vecs[i];
         const cw_ics23_spec *s = tree_spec(v->tree);
@@ -778,8 +811,13 @@ static void test_mutation_every_proof_byte_rejected(void **state)
                                  pos, alt[a], err);
                     ignored++;
                 } else if (rc == CW_OK) {
-                    fail_msg("%s: proof byte %zu %02x -> %02x still verifies", v->name, pos,
-                             v->proof[pos], alt[a]);
+                    /* Allowed only if nothing but the ignored field changed: e.g. the key
+                     * field's length 04 -> 83 over a payload starting 00 is a non-minimal
+                     * varint framing the same bytes. Anything else is a failure. */
+                    if (!same_but_ignored(v->proof, buf, v->proof_len))
+                        fail_msg("%s: proof byte %zu %02x -> %02x still verifies", v->name,
+                                 pos, v->proof[pos], alt[a]);
+                    equivalent++;
                 } else {
                     assert_true(rc == CW_EBADPROOF || rc == CW_EMALFORMED || rc == CW_ETOOBIG ||
                                 rc == CW_EUNSUPPORTED);
@@ -790,8 +828,11 @@ static void test_mutation_every_proof_byte_rejected(void **state)
         }
         free(buf);
     }
-    print_message("proof mutations: %zu tried (%s), %zu in the ignored NonExistenceProof.key\n",
-                  tried, full ? "all 255 values per byte" : "12 values per byte", ignored);
+    print_message("proof mutations: %zu tried (%s), %zu in the ignored NonExistenceProof.key "
+                  "payload (all still valid), %zu elsewhere still valid and equal to the "
+                  "original but for that field\n",
+                  tried, full ? "all 255 values per byte" : "12 values per byte", ignored,
+                  equivalent);
     assert_true(ignored > 0);
 }
 

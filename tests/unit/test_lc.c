@@ -691,6 +691,46 @@ static void test_verification_is_deterministic(void **state)
     fx_free(&f);
 }
 
+static void test_threads_give_the_same_verdict_as_one(void **state)
+{
+    /* A bad signature at every position of the checked prefix (and one past it), skipping
+     * and adjacent: 1, 2, 3 and 8 threads return the same code, error line and counts. */
+    (void)state;
+    fx f;
+    cw_lc_consensus_state trusted;
+    cw_lc_valset *vals, *tv;
+    fx_init(&f, SET_S, T0);
+    assert_int_equal(f.st.get(f.st.ctx, TRUSTED_H, &trusted), CW_OK);
+    assert_int_equal(cw_lc_valset_create(&tv, &SETS[SET_S].vs, ERR, sizeof ERR), CW_OK);
+    for (int bad = -1; bad < 10; bad++) {
+        cw_light_block lb;
+        build(&lb, "alpha", TRUSTED_H + 5, T0 + SEC, SET_H, SET_H, 0);
+        if (bad >= 0)
+            lb.signed_header.commit.sigs[bad].signature.b[5] ^= 0x40;
+        assert_int_equal(cw_lc_valset_create(&vals, &lb.validator_set, ERR, sizeof ERR), CW_OK);
+        cw_lc_verify_info i1, in;
+        char e1[256] = "", en[256] = "";
+        int r1 = cw_lc_verify(&f.cs, TRUSTED_H, &trusted, &lb.signed_header, vals, tv, NOW,
+                              &i1, e1, sizeof e1);
+        assert_int_equal(r1, bad >= 0 && bad < 7 ? CW_EBADSIG : CW_OK); /* 7 of 10 suffice */
+        static const unsigned threads[] = {2, 3, 8};
+        for (size_t t = 0; t < 3; t++) {
+            memset(&in, 0xee, sizeof in);
+            en[0] = 0;
+            int rn = cw_lc_verify_threads(&f.cs, TRUSTED_H, &trusted, &lb.signed_header, vals,
+                                          tv, NOW, threads[t], &in, en, sizeof en);
+            assert_int_equal(rn, r1);
+            assert_string_equal(en, e1);
+            if (r1 == CW_OK)
+                assert_memory_equal(&in, &i1, sizeof in);
+        }
+        cw_lc_valset_release(vals);
+        cw_light_block_free(&lb);
+    }
+    cw_lc_valset_release(tv);
+    fx_free(&f);
+}
+
 /* ---- misbehaviour ---------------------------------------------------------------- */
 
 static void uh_of(cw_update_header *u, const cw_light_block *lb, uint64_t th, int tset)
@@ -900,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_cache_evicts_least_recently_used),
         cmocka_unit_test(test_pruning_is_bounded_and_oldest_first),
         cmocka_unit_test(test_verification_is_deterministic),
+        cmocka_unit_test(test_threads_give_the_same_verdict_as_one),
         cmocka_unit_test(test_misbehaviour_fork_at_same_height_freezes),
         cmocka_unit_test(test_misbehaviour_time_break_freezes_and_unsigned_evidence_does_not),
         cmocka_unit_test(test_trusted_and_client_state_codecs),
