@@ -29,6 +29,8 @@ void cw_rpc_route_lws_logs(void)
 
 int cw_rpc_name_validate(const char *name, size_t len, char *err, size_t err_len)
 {
+    if (!name || len == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "name: empty");
     if (len > CW_RPC_METHOD_MAX)
         return cw_errf(err, err_len, CW_EINVAL, "name: %zu bytes exceed the limit of %d", len,
                        CW_RPC_METHOD_MAX);
@@ -133,6 +135,9 @@ int cw_rpc_decode(cw_dec *d, cw_rpc_frame *f, const uint8_t *buf, size_t len, si
             f->err_msg = (const char *)m.p;
             f->err_msg_len = m.len;
         }
+        if (!f->has_msgid && !f->is_error)
+            return cw_dec_fail(d, CW_EMALFORMED,
+                               "rpc frame: msgid: nil is allowed only in an error response");
         f->result = &a[3];
         break;
     default: /* CW_RPC_NOTIFICATION */

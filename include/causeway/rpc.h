@@ -61,7 +61,8 @@ typedef struct cw_rpc_frame {
 /** Decode and validate one frame occupying buf[0..len).
  *
  *  Returns: CW_OK and *f filled;
- *           CW_ETOOBIG len > max_len, or a declared length/count beyond the input;
+ *           CW_ETOOBIG len > max_len, a declared length/count beyond the input, or a method
+ *             name longer than CW_RPC_METHOD_MAX;
  *           CW_EMALFORMED not an array of a known shape: wrong tag, arity, field type,
  *             method not an identifier, error not [int32, str], result set beside an error;
  *           CW_ENONCANONICAL not the canonical encoding;
@@ -81,7 +82,7 @@ int cw_rpc_decode(cw_dec *d, cw_rpc_frame *f, const uint8_t *buf, size_t len, si
 /** Check that name is a valid method/topic name (an identifier of ≤ CW_RPC_METHOD_MAX bytes).
  *  Returns: CW_OK; CW_EINVAL (err names the bad byte or length). Thread-safe. */
 int cw_rpc_name_validate(const char *name, size_t len, char *err, size_t err_len)
-    CW_NONNULL(1) CW_WARN_UNUSED;
+    CW_WARN_UNUSED;
 
 /* ---- encoders -------------------------------------------------------------------------
  * Each appends one frame to e (an initialised cw_enc; usually empty). Raw inputs (params,
