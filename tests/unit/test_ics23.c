@@ -1,0 +1,1080 @@
+/* ICS-23 verifier unit tests: one test per forgery or misuse it must stop.
+ *
+ * Proofs are built here from small trees in the three shapes (IAVL, Tendermint, SMT with
+ * empty-child placeholders) and encoded with the generated protobuf-c types. An "attack"
+ * modifies a valid proof and RECOMPUTES THE ROOT from the modified proof, so the root
+ * comparison cannot be what rejects it: the rule under test must.
+ * No external vectors are needed (those are in tests/conformance/).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../lightclient/ics23.c"
+#include "../testutil.h"
+
+/* ---- allocation pool (freed per test) ------------------------------------------------ */
+
+static void *g_allocs[8192];
+static size_t g_nallocs;
+
+static void *talloc(size_t n)
+{
+    assert_true(g_nallocs < sizeof g_allocs / sizeof g_allocs[0]);
+    void *p = calloc(1, n ? n : 1);
+    assert_non_null(p);
+    g_allocs[g_nallocs++] = p;
+    return p;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < g_nallocs; i++)
+        free(g_allocs[i]);
+    g_nallocs = 0;
+    return 0;
+}
+
+static ProtobufCBinaryData bin(const void *p, size_t n)
+{
+    uint8_t *d = talloc(n);
+    if (n)
+        memcpy(d, p, n);
+    return (ProtobufCBinaryData){n, d};
+}
+
+static ProtobufCBinaryData cat3(const void *a, size_t na, const void *b, size_t nb,
+                                const void *c, size_t nc)
+{
+    uint8_t *d = talloc(na + nb + nc);
+    if (na)
+        memcpy(d, a, na);
+    if (nb)
+        memcpy(d + na, b, nb);
+    if (nc)
+        memcpy(d + na + nb, c, nc);
+    return (ProtobufCBinaryData){na + nb + nc, d};
+}
+
+/* ---- tree builder --------------------------------------------------------------------- */
+
+enum style { IAVL, TM, SMT };
+
+typedef struct tree {
+    enum style style;
+    const cw_ics23_spec *spec;
+    size_t depth, n; /* n = 2^depth slots */
+    char keys[64][16];
+    bool present[64];
+} tree;
+
+static const cw_ics23_spec *style_spec(enum style s)
+{
+    return s == IAVL ? cw_ics23_spec_iavl() : s == TM ? cw_ics23_spec_tendermint() : cw_ics23_spec_smt();
+}
+
+static pb_leaf *mk_leaf(enum style s)
+{
+    pb_leaf *l = talloc(sizeof *l);
+    cw__ics23__leaf_op__init(l);
+    const cw_ics23_leaf_spec *ls = &style_spec(s)->leaf;
+    l->hash = (Cw__Ics23__HashOp)ls->hash;
+    l->prehash_key = (Cw__Ics23__HashOp)ls->prehash_key;
+    l->prehash_value = (Cw__Ics23__HashOp)ls->prehash_value;
+    l->length = (Cw__Ics23__LengthOp)ls->length;
+    static const uint8_t iavl_leaf[] = {0x00, 0x02, 0x02}; /* height 0, size 1, version 1 */
+    l->prefix = s == IAVL ? bin(iavl_leaf, 3) : bin("\0", 1);
+    return l;
+}
+
+static void value_of(const char *key, char out[32]) { snprintf(out, 32, "value_for_%s", key); }
+
+/* Comparison order of keys under the tree's spec (SMT compares SHA-256 of keys). */
+static int key_cmp(const tree *t, const char *a, const char *b)
+{
+    uint8_t ha[32], hb[32];
+    if (t->spec->prehash_key_before_comparison) {
+        cw_sha256(ha, a, strlen(a));
+        cw_sha256(hb, b, strlen(b));
+        return memcmp(ha, hb, 32);
+    }
+    return bytes_cmp((cw_bytes){(const uint8_t *)a, strlen(a)}, (cw_bytes){(const uint8_t *)b, strlen(b)});
+}
+
+/* A tree with `depth` levels; keys[i] fill the present slots in comparison order. */
+static tree *mk_tree(enum style s, size_t depth, const bool *present)
+{
+    tree *t = talloc(sizeof *t);
+    t->style = s;
+    t->spec = style_spec(s);
+    t->depth = depth;
+    t->n = (size_t)1 << depth;
+    char cand[64][16];
+    size_t nk = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        t->present[i] = present ? present[i] : true;
+        snprintf(cand[i], 16, "key%02zu", i * 2 + 10);
+    }
+    /* sort candidates by comparison key, assign to present slots */
+    for (size_t i = 1; i < t->n; i++)
+        for (size_t j = i; j > 0 && key_cmp(t, cand[j - 1], cand[j]) > 0; j--) {
+            char tmp[16];
+            memcpy(tmp, cand[j], 16);
+            memcpy(cand[j], cand[j - 1], 16);
+            memcpy(cand[j - 1], tmp, 16);
+        }
+    for (size_t i = 0; i < t->n; i++)
+        if (t->present[i])
+            memcpy(t->keys[i], cand[nk++], 16);
+    return t;
+}
+
+static size_t leaves_under(const tree *t, size_t level, size_t idx)
+{
+    size_t w = (size_t)1 << level, c = 0;
+    for (size_t i = idx * w; i < (idx + 1) * w; i++)
+        c += t->present[i];
+    return c;
+}
+
+/* The inner op joining a child at `level`-1 with its sibling, child on the left or right. */
+static pb_inner *mk_inner(const tree *t, size_t level, size_t size, bool child_left,
+                          const uint8_t sib[32])
+{
+    pb_inner *op = talloc(sizeof *op);
+    cw__ics23__inner_op__init(op);
+    op->hash = CW__ICS23__HASH_OP__SHA256;
+    if (t->style == IAVL) {
+        uint8_t hsv[8] = {(uint8_t)(level * 2), (uint8_t)(size * 2), 0x02, 0x20};
+        if (child_left) {
+            op->prefix = bin(hsv, 4);
+            op->suffix = cat3("\x20", 1, sib, 32, NULL, 0);
+        } else {
+            op->prefix = cat3(hsv, 4, sib, 32, "\x20", 1);
+        }
+    } else if (child_left) {
+        op->prefix = bin("\x01", 1);
+        op->suffix = bin(sib, 32);
+    } else {
+        op->prefix = cat3("\x01", 1, sib, 32, NULL, 0);
+    }
+    return op;
+}
+
+static void node_hash(const tree *t, size_t level, size_t idx, uint8_t out[32]);
+
+static void leaf_hash(const tree *t, size_t slot, uint8_t out[32])
+{
+    char v[32];
+    uint8_t buf[MAX_DIGEST];
+    size_t n;
+    char err[128];
+    value_of(t->keys[slot], v);
+    assert_int_equal(apply_leaf(mk_leaf(t->style), (const uint8_t *)t->keys[slot],
+                                strlen(t->keys[slot]), (const uint8_t *)v, strlen(v), buf, &n,
+                                err, sizeof err),
+                     CW_OK);
+    memcpy(out, buf, 32);
+}
+
+static void node_hash(const tree *t, size_t level, size_t idx, uint8_t out[32])
+{
+    if (level == 0) {
+        if (t->present[idx])
+            leaf_hash(t, idx, out);
+        else
+            memset(out, 0, 32); /* SMT empty child */
+        return;
+    }
+    if (t->style == SMT && leaves_under(t, level, idx) == 0) {
+        memset(out, 0, 32);
+        return;
+    }
+    uint8_t l[32], r[32], buf[MAX_DIGEST];
+    size_t n;
+    char err[64];
+    node_hash(t, level - 1, 2 * idx, l);
+    node_hash(t, level - 1, 2 * idx + 1, r);
+    pb_inner *op = mk_inner(t, level, leaves_under(t, level, idx), true, r);
+    assert_int_equal(apply_inner(op, l, 32, buf, &n, err, sizeof err), CW_OK);
+    memcpy(out, buf, 32);
+}
+
+static void tree_root(const tree *t, uint8_t root[32]) { node_hash(t, t->depth, 0, root); }
+
+static pb_exist *exist_proof(const tree *t, size_t slot)
+{
+    assert_true(t->present[slot]);
+    pb_exist *e = talloc(sizeof *e);
+    cw__ics23__existence_proof__init(e);
+    char v[32];
+    value_of(t->keys[slot], v);
+    e->key = bin(t->keys[slot], strlen(t->keys[slot]));
+    e->value = bin(v, strlen(v));
+    e->leaf = mk_leaf(t->style);
+    e->n_path = t->depth;
+    e->path = talloc((t->depth + 1) * sizeof *e->path);
+    size_t idx = slot;
+    for (size_t level = 1; level <= t->depth; level++) {
+        uint8_t sib[32];
+        node_hash(t, level - 1, idx ^ 1, sib);
+        e->path[level - 1] = mk_inner(t, level, leaves_under(t, level, idx >> 1), !(idx & 1), sib);
+        idx >>= 1;
+    }
+    return e;
+}
+
+/* Encode a proof (pool-allocated bytes). */
+static uint8_t *enc(const pb_proof *p, size_t *len)
+{
+    *len = cw__ics23__commitment_proof__get_packed_size(p);
+    uint8_t *b = talloc(*len);
+    assert_int_equal(cw__ics23__commitment_proof__pack(p, b), *len);
+    return b;
+}
+
+static uint8_t *enc_exist(pb_exist *e, size_t *len)
+{
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST;
+    p.exist = e;
+    return enc(&p, len);
+}
+
+static uint8_t *enc_nonexist(pb_exist *l, pb_exist *r, size_t *len)
+{
+    pb_nonexist *n = talloc(sizeof *n);
+    cw__ics23__non_existence_proof__init(n);
+    n->left = l;
+    n->right = r;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST;
+    p.nonexist = n;
+    return enc(&p, len);
+}
+
+/* Root computed from the (possibly forged) proof itself, spec-less. */
+static void self_root(pb_exist *e, uint8_t root[32])
+{
+    exview v;
+    exview_of(&v, e);
+    uint8_t out[MAX_DIGEST];
+    size_t n;
+    char err[128];
+    assert_int_equal(calc_root(&v, NULL, out, &n, "x", err, sizeof err), CW_OK);
+    assert_true(n >= 32);
+    memcpy(root, out, 32);
+}
+
+static char g_err[512];
+
+/* Verify e (membership of its own key/value) against its self-computed root. */
+static int verify_self(const cw_ics23_spec *spec, pb_exist *e)
+{
+    uint8_t root[32];
+    size_t len;
+    self_root(e, root);
+    uint8_t *b = enc_exist(e, &len);
+    g_err[0] = 0;
+    return cw_ics23_verify_membership(spec, root, b, len, e->key.data, e->key.len, e->value.data,
+                                      e->value.len, g_err, sizeof g_err);
+}
+
+#define ASSERT_REJECTS(rc, want_rc, phrase)                                                \
+    do {                                                                                   \
+        int rc_ = (rc);                                                                    \
+        if (rc_ != (want_rc) || !strstr(g_err, (phrase)))                                  \
+            fail_msg("got %d \"%s\", want %d with \"%s\"", rc_, g_err, (int)(want_rc),     \
+                     (phrase));                                                            \
+    } while (0)
+
+/* ==== sanity: the builder makes proofs that verify =================================== */
+
+static void test_built_proofs_verify_in_every_shape(void **state)
+{
+    (void)state;
+    for (int s = IAVL; s <= SMT; s++) {
+        tree *t = mk_tree((enum style)s, 3, NULL);
+        uint8_t root[32];
+        tree_root(t, root);
+        for (size_t i = 0; i < t->n; i++) {
+            size_t len;
+            pb_exist *e = exist_proof(t, i);
+            uint8_t *b = enc_exist(e, &len);
+            int rc = cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len,
+                                                e->value.data, e->value.len, g_err, sizeof g_err);
+            if (rc != CW_OK)
+                fail_msg("style %d slot %zu: %s", s, i, g_err);
+        }
+    }
+}
+
+/* ==== leaf rules ====================================================================== */
+
+static void test_attack_leaf_hash_op_swapped(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 3, NULL);
+    pb_exist *e = exist_proof(t, 2);
+    e->leaf->prehash_value = CW__ICS23__HASH_OP__NO_HASH; /* leaf hashes the raw value */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "leaf: prehash_value");
+    e = exist_proof(t, 2);
+    e->leaf->length = CW__ICS23__LENGTH_OP__NO_PREFIX; /* key/value split becomes malleable */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "leaf: length op");
+    e = exist_proof(t, 2);
+    e->leaf->hash = CW__ICS23__HASH_OP__SHA512_256;
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "leaf: hash");
+}
+
+static void test_attack_leaf_prefix_not_spec_prefix(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    pb_exist *e = exist_proof(t, 5);
+    e->leaf->prefix = bin("\x01", 1); /* an inner-node domain tag on a leaf */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "leaf: prefix does not start");
+}
+
+/* ==== inner rules ===================================================================== */
+
+/* Second preimage: present leaf-domain bytes as an inner node (the inner prefix starts with
+ * the leaf prefix), i.e. make a leaf's preimage pass as an inner node or vice versa. */
+static void test_attack_inner_prefix_starts_with_leaf_prefix(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    pb_exist *e = exist_proof(t, 1);
+    e->path[1]->prefix.data[0] = 0x00;
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "inner op 1: prefix starts with the leaf prefix");
+}
+
+static void test_attack_inner_prefix_too_short_or_too_long(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    /* IAVL min_prefix_length 4: a 3-byte prefix (varints only, no length byte) */
+    e->path[0]->prefix.len = 3;
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "inner op 0:");
+    /* Tendermint max 1 + 32: a 34-byte prefix */
+    tree *tt = mk_tree(TM, 3, NULL);
+    e = exist_proof(tt, 1); /* right child at op 0: prefix 01 || sibling */
+    e->path[0]->prefix = cat3(e->path[0]->prefix.data, 33, "\x01", 1, NULL, 0);
+    ASSERT_REJECTS(verify_self(tt->spec, e), CW_EBADPROOF,
+                   "inner op 0: prefix length 34 exceeds max_prefix_length 1");
+    /* SMT min 1: empty prefix */
+    tree *ts = mk_tree(SMT, 3, NULL);
+    e = exist_proof(ts, 0);
+    e->path[2]->prefix = bin(NULL, 0);
+    ASSERT_REJECTS(verify_self(ts->spec, e), CW_EBADPROOF, "inner op 2: prefix length 0 below");
+}
+
+static void test_attack_inner_hash_op_swapped(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    pb_exist *e = exist_proof(t, 3);
+    e->path[2]->hash = CW__ICS23__HASH_OP__BLAKE2S_256;
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "inner op 2: hash BLAKE2S_256");
+}
+
+static void test_attack_two_siblings_in_one_step(void **state)
+{
+    (void)state;
+    /* SMT: prefix 01||A (33 bytes) and suffix B (32): within Go's length bounds, but a
+     * ternary node. */
+    tree *t = mk_tree(SMT, 3, NULL);
+    pb_exist *e = exist_proof(t, 1); /* op 0: child right, prefix 01||sibling */
+    uint8_t extra[32] = {9};
+    e->path[0]->suffix = bin(extra, 32);
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "not exactly one sibling");
+}
+
+static void test_attack_step_without_sibling(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    e->path[1]->suffix = bin(NULL, 0); /* H(01 || child): a unary node */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "inner op 1: prefix 1 / suffix 0");
+}
+
+static void test_attack_suffix_not_multiple_of_child_size(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    e->path[0]->suffix.len = 31;
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "suffix length 31 not a multiple");
+}
+
+/* ==== IAVL op structure =============================================================== */
+
+static void test_attack_iavl_height_below_layer(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    e->path[2]->prefix.data[0] = 2 * 2; /* height 2 at layer 3 */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "inner op 2: iavl: height 2 below layer 3");
+}
+
+static void test_attack_iavl_trailing_leaf_prefix_bytes(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 3, NULL);
+    pb_exist *e = exist_proof(t, 4);
+    e->leaf->prefix = cat3("\x00\x02\x02", 3, "\xff", 1, NULL, 0); /* key/value shift */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "leaf: iavl: 1 trailing bytes");
+    e = exist_proof(t, 4);
+    e->leaf->prefix = bin("\x00\x04\x02", 3); /* leaf claiming size 2 */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "leaf: iavl: leaf height 0 size 2");
+}
+
+static void test_attack_iavl_inner_remainder_not_1_or_34(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    /* varints + 2 bytes left after them */
+    e->path[0]->prefix = cat3(e->path[0]->prefix.data, 4, "\x20", 1, NULL, 0);
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "iavl: 2 bytes after the varints");
+}
+
+static void test_attack_iavl_negative_size_or_version(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    e->path[1]->prefix.data[1] = 0x03; /* zigzag -2 */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "iavl: negative size or version");
+    e = exist_proof(t, 0);
+    e->path[1]->prefix = bin("\x04\x08", 2); /* no version varint */
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "iavl: prefix does not start");
+}
+
+/* ==== Tendermint op structure ========================================================= */
+
+static void test_attack_tendermint_prefix_not_01(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 3, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    e->path[0]->prefix.data[0] = 0x02;
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "tendermint: inner prefix must start with 01");
+}
+
+static void test_attack_tendermint_suffix_with_long_prefix(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 3, NULL);
+    pb_exist *e = exist_proof(t, 1);
+    uint8_t extra[32] = {7};
+    e->path[0]->suffix = bin(extra, 32);
+    ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "prefix exactly 01");
+}
+
+/* ==== depth =========================================================================== */
+
+static pb_exist *deep_proof(size_t depth)
+{
+    tree *t = mk_tree(TM, 1, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    pb_inner **path = talloc(depth * sizeof *path);
+    uint8_t sib[32] = {1};
+    for (size_t i = 0; i < depth; i++)
+        path[i] = mk_inner(t, i + 1, 0, true, sib);
+    e->path = path;
+    e->n_path = depth;
+    return e;
+}
+
+static void test_attack_path_deeper_than_max_depth(void **state)
+{
+    (void)state;
+    /* max_depth 0 means 128 */
+    assert_int_equal(verify_self(cw_ics23_spec_tendermint(), deep_proof(128)), CW_OK);
+    ASSERT_REJECTS(verify_self(cw_ics23_spec_tendermint(), deep_proof(129)), CW_EBADPROOF,
+                   "path of 129 inner ops exceeds max depth 128");
+    cw_ics23_spec s = *cw_ics23_spec_tendermint();
+    s.max_depth = 4;
+    ASSERT_REJECTS(verify_self(&s, deep_proof(5)), CW_EBADPROOF, "exceeds max depth 4");
+    s.min_depth = 3;
+    ASSERT_REJECTS(verify_self(&s, deep_proof(2)), CW_EBADPROOF, "below min_depth 3");
+    assert_int_equal(verify_self(&s, deep_proof(3)), CW_OK);
+    /* over the decoder's bound: refused before any hashing */
+    ASSERT_REJECTS(verify_self(cw_ics23_spec_smt(), deep_proof(CW_ICS23_PATH_MAX + 1)),
+                   CW_ETOOBIG, "inner ops exceeds 256");
+}
+
+/* ==== key and value equality ========================================================== */
+
+static void test_attack_proof_for_other_key_or_value(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    size_t len;
+    pb_exist *e = exist_proof(t, 2);
+    uint8_t *b = enc_exist(e, &len);
+    char v[32];
+    value_of(t->keys[3], v);
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, (const uint8_t *)t->keys[3],
+                                              strlen(t->keys[3]), e->value.data, e->value.len,
+                                              g_err, sizeof g_err),
+                   CW_EBADPROOF, "different key");
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len,
+                                              (const uint8_t *)v, strlen(v), g_err, sizeof g_err),
+                   CW_EBADPROOF, "different value");
+    /* key is a prefix of the proven key */
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len - 1,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EBADPROOF, "different key");
+}
+
+/* ==== empty inputs ==================================================================== */
+
+static void test_empty_root_proof_key_value_rejected(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 2, NULL);
+    uint8_t root[32], zero[32] = {0};
+    tree_root(t, root);
+    size_t len;
+    pb_exist *e = exist_proof(t, 0);
+    uint8_t *b = enc_exist(e, &len);
+    const uint8_t *k = e->key.data, *v = e->value.data;
+    size_t kl = e->key.len, vl = e->value.len;
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, zero, b, len, k, kl, v, vl, g_err, sizeof g_err),
+                   CW_EINVAL, "root: empty");
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, 0, k, kl, v, vl, g_err, sizeof g_err),
+                   CW_EINVAL, "proof: empty");
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, k, 0, v, vl, g_err, sizeof g_err),
+                   CW_EINVAL, "key: empty");
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, k, kl, v, 0, g_err, sizeof g_err),
+                   CW_EINVAL, "value: empty");
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(t->spec, root, b, len, NULL, 0, g_err, sizeof g_err),
+                   CW_EINVAL, "key: empty");
+    /* a proof whose own key is empty never matches a (non-empty) query key */
+    e->key = bin(NULL, 0);
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, k, kl, v, vl, g_err, sizeof g_err),
+                   CW_EBADPROOF, "different key");
+    /* err may be NULL */
+    assert_int_equal(cw_ics23_verify_membership(t->spec, zero, b, len, k, kl, v, vl, NULL, 0), CW_EINVAL);
+}
+
+/* ==== decoding ======================================================================== */
+
+static void test_attack_unknown_field_smuggled(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 1, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    size_t len;
+    pb_exist *e = exist_proof(t, 1);
+    uint8_t *b = enc_exist(e, &len);
+    assert_int_equal(cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len,
+                                                e->value.data, e->value.len, g_err, sizeof g_err),
+                     CW_OK);
+    /* append field 15 (varint) to the top-level message, then inside the ExistenceProof */
+    uint8_t *x = talloc(len + 8);
+    memcpy(x, b, len);
+    x[len] = 0x78; /* (15 << 3) | 0 */
+    x[len + 1] = 0x01;
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, x, len + 2, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EMALFORMED, "unknown field 15");
+    /* inside the ExistenceProof: 0a LEN ... -> 0a LEN+2 ... 78 01 (single-byte length) */
+    assert_true(b[1] < 0x7e);
+    memcpy(x, b, len);
+    x[1] = (uint8_t)(b[1] + 2);
+    x[len] = 0x78;
+    x[len + 1] = 0x01;
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, x, len + 2, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EMALFORMED, "exist: unknown field 15");
+}
+
+static void test_malformed_and_oversized_proofs(void **state)
+{
+    (void)state;
+    static const uint8_t root[32] = {1};
+    const cw_ics23_spec *s = cw_ics23_spec_smt();
+    /* a length prefix claiming 4 GiB: refused by protobuf-c before allocating it */
+    static const uint8_t huge[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00};
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, huge, sizeof huge, (const uint8_t *)"k", 1,
+                                              (const uint8_t *)"v", 1, g_err, sizeof g_err),
+                   CW_EMALFORMED, "not a valid CommitmentProof");
+    static const uint8_t nothing[] = {0x2a, 0x00}; /* field 5: no variant, unknown */
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, nothing, sizeof nothing, (const uint8_t *)"k",
+                                              1, (const uint8_t *)"v", 1, g_err, sizeof g_err),
+                   CW_EMALFORMED, "unknown field");
+    uint8_t *big = talloc(CW_ICS23_PROOF_MAX + 1);
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, big, CW_ICS23_PROOF_MAX + 1,
+                                              (const uint8_t *)"k", 1, (const uint8_t *)"v", 1,
+                                              g_err, sizeof g_err),
+                   CW_ETOOBIG, "limit");
+    /* the arena bound: many empty InnerOps in a compressed batch's lookup table decode to far
+     * more memory than their bytes; ~700 KiB of "12 00" pairs exceeds 16 MiB decoded */
+    size_t n = 350000, blen = 0;
+    uint8_t *bp = talloc(2 * n + 16);
+    bp[blen++] = 0x22;
+    size_t inner = 2 * n, v = inner;
+    do {
+        bp[blen++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    for (size_t i = 0; i < n; i++) {
+        bp[blen++] = 0x12;
+        bp[blen++] = 0x00;
+    }
+    cw_ics23_item it = {(const uint8_t *)"k", 1, (const uint8_t *)"v", 1};
+    int rc = cw_ics23_verify_batch_membership(s, root, bp, blen, &it, 1, g_err, sizeof g_err);
+    assert_int_equal(rc, CW_ETOOBIG);
+}
+
+static void test_wrong_variant_rejected(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 2, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    size_t len;
+    pb_exist *e = exist_proof(t, 1);
+    uint8_t *ex = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(t->spec, root, ex, len, (const uint8_t *)"zz", 2,
+                                                  g_err, sizeof g_err),
+                   CW_EMALFORMED, "needs the nonexist variant");
+    uint8_t *ne = enc_nonexist(e, NULL, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, ne, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EMALFORMED, "needs the exist variant");
+}
+
+/* ==== non-existence =================================================================== */
+
+static int nonexist(const tree *t, int l, int r, const char *key)
+{
+    uint8_t root[32];
+    size_t len;
+    tree_root(t, root);
+    uint8_t *b = enc_nonexist(l >= 0 ? exist_proof(t, (size_t)l) : NULL,
+                              r >= 0 ? exist_proof(t, (size_t)r) : NULL, &len);
+    g_err[0] = 0;
+    return cw_ics23_verify_non_membership(t->spec, root, b, len, (const uint8_t *)key, strlen(key),
+                                          g_err, sizeof g_err);
+}
+
+/* A key strictly between two slots' keys (-1: unbounded), in the tree's comparison order. */
+static const char *key_between(const tree *t, int l, int r)
+{
+    static char buf[64];
+    if (!t->spec->prehash_key_before_comparison) {
+        snprintf(buf, sizeof buf, "%s", l >= 0 ? t->keys[l] : "a");
+        if (l >= 0)
+            strcat(buf, "a"); /* the raw successor region of the left key */
+    }
+    for (int i = -1; i < 100000; i++) {
+        if (i >= 0)
+            snprintf(buf, sizeof buf, "q%d", i);
+        if ((l < 0 || key_cmp(t, buf, t->keys[l]) > 0) && (r < 0 || key_cmp(t, buf, t->keys[r]) < 0))
+            return buf;
+    }
+    fail_msg("no key between");
+    return NULL;
+}
+
+static void test_nonexist_adjacent_neighbours_accepted(void **state)
+{
+    (void)state;
+    for (int s = IAVL; s <= SMT; s++) {
+        tree *t = mk_tree((enum style)s, 3, NULL);
+        for (int i = 0; i + 1 < 8; i++)
+            if (nonexist(t, i, i + 1, key_between(t, i, i + 1)) != CW_OK)
+                fail_msg("style %d, %d/%d: %s", s, i, i + 1, g_err);
+        assert_int_equal(nonexist(t, -1, 0, key_between(t, -1, 0)), CW_OK);
+        assert_int_equal(nonexist(t, 7, -1, key_between(t, 7, -1)), CW_OK);
+    }
+}
+
+static void test_attack_nonexist_neighbours_not_adjacent(void **state)
+{
+    (void)state;
+    /* hiding slot 3's key behind the pair (2, 4): the key is between them and both
+     * neighbours exist, but they are not neighbours */
+    for (int s = IAVL; s <= SMT; s++) {
+        tree *t = mk_tree((enum style)s, 3, NULL);
+        ASSERT_REJECTS(nonexist(t, 2, 4, t->keys[3]), CW_EBADPROOF, "not adjacent");
+        ASSERT_REJECTS(nonexist(t, 1, 2, t->keys[1]), CW_EBADPROOF, "not above the left");
+        ASSERT_REJECTS(nonexist(t, 1, 2, t->keys[2]), CW_EBADPROOF, "not below the right");
+        /* swapped neighbours */
+        ASSERT_REJECTS(nonexist(t, 2, 1, key_between(t, 1, 2)), CW_EBADPROOF, "nonexist");
+    }
+}
+
+static void test_attack_nonexist_left_only_not_right_most(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 3, NULL);
+    /* "key above everything" claimed with slot 6 as the last leaf: slot 7 is hidden */
+    ASSERT_REJECTS(nonexist(t, 6, -1, key_between(t, 6, -1)), CW_EBADPROOF, "not right-most");
+}
+
+static void test_attack_nonexist_right_only_not_left_most(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 3, NULL);
+    ASSERT_REJECTS(nonexist(t, -1, 1, key_between(t, -1, 1)), CW_EBADPROOF, "not left-most");
+    ASSERT_REJECTS(nonexist(t, -1, -1, "q"), CW_EBADPROOF, "neither left nor right");
+}
+
+/* SMT: a path step whose left sibling is the empty placeholder still counts as left-most;
+ * a non-empty sibling does not. */
+static void test_smt_empty_children_count_as_absent_siblings(void **state)
+{
+    (void)state;
+    bool present[8] = {false, false, false, false, true, true, true, false};
+    tree *t = mk_tree(SMT, 3, present);
+    /* slot 4 is the first leaf; its top step has the empty subtree 0..3 on the left */
+    assert_int_equal(nonexist(t, -1, 4, key_between(t, -1, 4)), CW_OK);
+    /* slot 6 is the last leaf; its first step has the empty slot 7 on the right */
+    assert_int_equal(nonexist(t, 6, -1, key_between(t, 6, -1)), CW_OK);
+    /* 5 -> 6 adjacency is ordinary */
+    assert_int_equal(nonexist(t, 5, 6, key_between(t, 5, 6)), CW_OK);
+    /* slot 5 is not left-most: its left sibling (slot 4) is a real leaf */
+    ASSERT_REJECTS(nonexist(t, -1, 5, key_between(t, -1, 5)), CW_EBADPROOF, "not left-most");
+    /* the same shapes without placeholders (Tendermint has no empty_child) are not */
+    bool full[8] = {true, true, true, true, true, true, true, true};
+    tree *tt = mk_tree(TM, 3, full);
+    ASSERT_REJECTS(nonexist(tt, -1, 4, key_between(tt, -1, 4)), CW_EBADPROOF, "not left-most");
+}
+
+/* NonExistenceProof.key is not read: any content (or none) gives the same result. */
+static void test_ignored_nonexistence_key_changes_nothing(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 3, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    const char *q = key_between(t, 3, 4);
+    char qk[64];
+    snprintf(qk, sizeof qk, "%s", q);
+    const char *fills[] = {"", "q", "something else entirely", NULL};
+    for (int f = 0; f < 4; f++) {
+        pb_nonexist *n = talloc(sizeof *n);
+        cw__ics23__non_existence_proof__init(n);
+        n->left = exist_proof(t, 3);
+        n->right = exist_proof(t, 4);
+        n->key = fills[f] ? bin(fills[f], strlen(fills[f])) : bin(t->keys[5], strlen(t->keys[5]));
+        pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+        p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST;
+        p.nonexist = n;
+        size_t len;
+        uint8_t *b = enc(&p, &len);
+        assert_int_equal(cw_ics23_verify_non_membership(t->spec, root, b, len, (const uint8_t *)qk,
+                                                        strlen(qk), g_err, sizeof g_err),
+                         CW_OK);
+        assert_int_equal(cw_ics23_verify_non_membership(t->spec, root, b, len,
+                                                        (const uint8_t *)t->keys[4],
+                                                        strlen(t->keys[4]), g_err, sizeof g_err),
+                         CW_EBADPROOF);
+    }
+}
+
+/* ==== batch =========================================================================== */
+
+static void test_batch_and_compressed_index_bounds(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    /* a batch of two existence entries */
+    Cw__Ics23__BatchEntry *ents[2];
+    for (int i = 0; i < 2; i++) {
+        ents[i] = talloc(sizeof *ents[i]);
+        cw__ics23__batch_entry__init(ents[i]);
+        ents[i]->proof_case = CW__ICS23__BATCH_ENTRY__PROOF_EXIST;
+        ents[i]->exist = exist_proof(t, (size_t)(i * 3));
+    }
+    Cw__Ics23__BatchProof bp = CW__ICS23__BATCH_PROOF__INIT;
+    bp.n_entries = 2;
+    bp.entries = ents;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH;
+    p.batch = &bp;
+    size_t len;
+    uint8_t *b = enc(&p, &len);
+    char v0[32], v3[32];
+    value_of(t->keys[0], v0);
+    value_of(t->keys[3], v3);
+    cw_ics23_item items[2] = {{(const uint8_t *)t->keys[0], strlen(t->keys[0]), (const uint8_t *)v0, strlen(v0)},
+                              {(const uint8_t *)t->keys[3], strlen(t->keys[3]), (const uint8_t *)v3, strlen(v3)}};
+    assert_int_equal(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 2, g_err, sizeof g_err), CW_OK);
+    cw_ics23_item missing = {(const uint8_t *)t->keys[1], strlen(t->keys[1]), (const uint8_t *)v0, strlen(v0)};
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, &missing, 1, g_err, sizeof g_err),
+                   CW_EBADPROOF, "item 0: no batch entry");
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 0, g_err, sizeof g_err),
+                   CW_EINVAL, "no items");
+    /* compressed with an index past lookup_inners */
+    Cw__Ics23__CompressedExistenceProof ce = CW__ICS23__COMPRESSED_EXISTENCE_PROOF__INIT;
+    pb_exist *e = exist_proof(t, 0);
+    ce.key = e->key;
+    ce.value = e->value;
+    ce.leaf = e->leaf;
+    int32_t idx[3] = {0, 1, 3};
+    ce.n_path = 3;
+    ce.path = idx;
+    Cw__Ics23__CompressedBatchEntry cent = CW__ICS23__COMPRESSED_BATCH_ENTRY__INIT;
+    cent.proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_EXIST;
+    cent.exist = &ce;
+    Cw__Ics23__CompressedBatchEntry *cents[1] = {&cent};
+    Cw__Ics23__CompressedBatchProof cb = CW__ICS23__COMPRESSED_BATCH_PROOF__INIT;
+    cb.n_entries = 1;
+    cb.entries = cents;
+    cb.n_lookup_inners = 3;
+    cb.lookup_inners = e->path;
+    pb_proof pc = CW__ICS23__COMMITMENT_PROOF__INIT;
+    pc.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
+    pc.compressed = &cb;
+    b = enc(&pc, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err),
+                   CW_EMALFORMED, "path[2] = 3 outside lookup_inners");
+    idx[2] = 2; /* in range: decompresses to the original path and verifies */
+    b = enc(&pc, &len);
+    assert_int_equal(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err), CW_OK);
+    idx[2] = -1;
+    b = enc(&pc, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err),
+                   CW_EMALFORMED, "outside lookup_inners");
+}
+
+/* ==== specs =========================================================================== */
+
+static void test_spec_validation_rejects_unsafe_specs(void **state)
+{
+    (void)state;
+    char err[256];
+    const cw_ics23_spec *builtin[3] = {cw_ics23_spec_iavl(), cw_ics23_spec_tendermint(), cw_ics23_spec_smt()};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cw_ics23_spec_validate(builtin[i], err, sizeof err), CW_OK);
+    assert_ptr_equal(cw_ics23_spec_by_name("smt"), cw_ics23_spec_smt());
+    assert_null(cw_ics23_spec_by_name("SMT"));
+    cw_ics23_spec s;
+#define BAD(mut, phrase)                                                                   \
+    do {                                                                                   \
+        s = *cw_ics23_spec_tendermint();                                                   \
+        mut;                                                                               \
+        assert_int_equal(cw_ics23_spec_validate(&s, err, sizeof err), CW_EINVAL);          \
+        if (!strstr(err, phrase))                                                          \
+            fail_msg("%s: got \"%s\"", #mut, err);                                         \
+    } while (0)
+    BAD(s.inner.child_size = 0, "child_size 0 must be >= 1");
+    BAD(s.inner.max_prefix_length = 33, "max_prefix_length 33 must be < min_prefix_length 1 + child_size 32");
+    BAD(s.inner.min_prefix_length = -1, "negative prefix length");
+    BAD(s.max_depth = -1, "depth bounds");
+    BAD(s.max_depth = CW_ICS23_PATH_MAX + 1, "depth bounds");
+    BAD((s.max_depth = 4, s.min_depth = 5), "min_depth 5 exceeds max depth 4");
+    BAD(s.min_depth = 129, "min_depth 129 exceeds max depth 128");
+    BAD(s.inner.child_order[1] = 0, "child_order[1] = 0");
+    BAD(s.inner.child_order[1] = 2, "child_order[1] = 2");
+    BAD(s.inner.child_order_len = 1, "child_order has 1 entries");
+    BAD(s.inner.child_order_len = CW_ICS23_SPEC_CHILDREN_MAX + 1, "child_order has 17");
+    BAD(s.inner.empty_child_len = 31, "empty_child is 31 bytes");
+    BAD(s.leaf.prefix_len = 0, "leaf prefix length 0");
+    BAD(s.leaf.hash = CW_ICS23_NO_HASH, "must not be NO_HASH");
+    BAD(s.inner.hash = (cw_ics23_hash_op)10, "unknown hash or length op");
+    BAD(s.leaf.length = (cw_ics23_length_op)9, "unknown hash or length op");
+#undef BAD
+    /* the verifiers refuse a bad spec before reading the proof */
+    s = *cw_ics23_spec_tendermint();
+    s.inner.child_size = 0;
+    static const uint8_t root[32] = {1};
+    assert_int_equal(cw_ics23_verify_membership(&s, root, root, 32, root, 1, root, 1, err, sizeof err),
+                     CW_EINVAL);
+    /* a valid caller spec (3-ary order permutation) is accepted */
+    s = *cw_ics23_spec_tendermint();
+    s.inner.child_order_len = 3;
+    s.inner.child_order[0] = 2;
+    s.inner.child_order[1] = 0;
+    s.inner.child_order[2] = 1;
+    assert_int_equal(cw_ics23_spec_validate(&s, err, sizeof err), CW_OK);
+}
+
+/* ==== hash and length ops ============================================================= */
+
+static void test_every_hash_op_end_to_end(void **state)
+{
+    (void)state;
+    /* a one-step tree whose leaf uses `leafop` and inner node BLAKE2s-256 (32-byte root) */
+    const int ops[] = {CW_ICS23_SHA256, CW_ICS23_SHA512, CW_ICS23_RIPEMD160, CW_ICS23_BITCOIN,
+                       CW_ICS23_SHA512_256, CW_ICS23_BLAKE2B_512, CW_ICS23_BLAKE2S_256};
+    const size_t lens[] = {32, 64, 20, 20, 32, 64, 32};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        cw_ics23_spec s = *cw_ics23_spec_tendermint();
+        s.leaf.hash = (cw_ics23_hash_op)ops[i];
+        s.leaf.prehash_value = (cw_ics23_hash_op)ops[i];
+        s.inner.hash = CW_ICS23_BLAKE2S_256;
+        s.inner.child_size = 64; /* largest digest; the tendermint op-rule no longer applies */
+        s.inner.min_prefix_length = 1;
+        s.inner.max_prefix_length = 1;
+        pb_exist *e = talloc(sizeof *e);
+        cw__ics23__existence_proof__init(e);
+        e->key = bin("k", 1);
+        e->value = bin("v", 1);
+        e->leaf = mk_leaf(TM);
+        e->leaf->hash = (Cw__Ics23__HashOp)ops[i];
+        e->leaf->prehash_value = (Cw__Ics23__HashOp)ops[i];
+        uint8_t sib[64] = {5};
+        pb_inner *op = talloc(sizeof *op);
+        cw__ics23__inner_op__init(op);
+        op->hash = CW__ICS23__HASH_OP__BLAKE2S_256;
+        op->prefix = bin("\x01", 1);
+        op->suffix = bin(sib, 64);
+        e->path = talloc(sizeof *e->path);
+        e->path[0] = op;
+        e->n_path = 1;
+        exview v;
+        exview_of(&v, e);
+        uint8_t out[MAX_DIGEST];
+        size_t n;
+        assert_int_equal(apply_leaf(e->leaf, e->key.data, 1, e->value.data, 1, out, &n, g_err, sizeof g_err), CW_OK);
+        assert_int_equal(n, lens[i]);
+        if (verify_self(&s, e) != CW_OK)
+            fail_msg("hash op %d: %s", ops[i], g_err);
+    }
+    /* KECCAK256 and BLAKE3: a clear "unsupported", not a silent mismatch */
+    cw_ics23_spec s = *cw_ics23_spec_tendermint();
+    s.inner.hash = CW_ICS23_KECCAK256;
+    tree *t = mk_tree(TM, 1, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    e->path[0]->hash = CW__ICS23__HASH_OP__KECCAK256;
+    size_t len;
+    uint8_t *b = enc_exist(e, &len);
+    static const uint8_t root[32] = {1};
+    ASSERT_REJECTS(cw_ics23_verify_membership(&s, root, b, len, e->key.data, e->key.len, e->value.data,
+                                              e->value.len, g_err, sizeof g_err),
+                   CW_EUNSUPPORTED, "KECCAK256 is not supported");
+    s.inner.hash = CW_ICS23_BLAKE3;
+    e->path[0]->hash = CW__ICS23__HASH_OP__BLAKE3;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(&s, root, b, len, e->key.data, e->key.len, e->value.data,
+                                              e->value.len, g_err, sizeof g_err),
+                   CW_EUNSUPPORTED, "BLAKE3 is not supported");
+}
+
+static void test_every_length_op(void **state)
+{
+    (void)state;
+    uint8_t buf[10];
+    size_t n;
+    char err[128];
+    assert_int_equal(length_prefix(CW_ICS23_NO_PREFIX, 300, buf, &n, err, sizeof err), CW_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(length_prefix(CW_ICS23_VAR_PROTO, 300, buf, &n, err, sizeof err), CW_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(buf, "\xac\x02", 2);
+    assert_int_equal(length_prefix(CW_ICS23_FIXED32_BIG, 0x01020304, buf, &n, err, sizeof err), CW_OK);
+    assert_memory_equal(buf, "\x01\x02\x03\x04", 4);
+    assert_int_equal(length_prefix(CW_ICS23_FIXED32_LITTLE, 0x01020304, buf, &n, err, sizeof err), CW_OK);
+    assert_memory_equal(buf, "\x04\x03\x02\x01", 4);
+    assert_int_equal(length_prefix(CW_ICS23_FIXED64_BIG, 0x0102, buf, &n, err, sizeof err), CW_OK);
+    assert_memory_equal(buf, "\0\0\0\0\0\0\x01\x02", 8);
+    assert_int_equal(length_prefix(CW_ICS23_FIXED64_LITTLE, 0x0102, buf, &n, err, sizeof err), CW_OK);
+    assert_memory_equal(buf, "\x02\x01\0\0\0\0\0\0", 8);
+    assert_int_equal(length_prefix(CW_ICS23_REQUIRE_32_BYTES, 32, buf, &n, err, sizeof err), CW_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(length_prefix(CW_ICS23_REQUIRE_32_BYTES, 31, buf, &n, err, sizeof err), CW_EBADPROOF);
+    assert_int_equal(length_prefix(CW_ICS23_REQUIRE_64_BYTES, 64, buf, &n, err, sizeof err), CW_OK);
+    assert_int_equal(length_prefix(CW_ICS23_REQUIRE_64_BYTES, 32, buf, &n, err, sizeof err), CW_EBADPROOF);
+    assert_int_equal(length_prefix(CW_ICS23_VAR_RLP, 1, buf, &n, err, sizeof err), CW_EUNSUPPORTED);
+    assert_int_equal(length_prefix(42, 1, buf, &n, err, sizeof err), CW_EBADPROOF);
+}
+
+/* ==== threads ========================================================================= */
+
+struct thr {
+    const cw_ics23_spec *spec;
+    const uint8_t *root, *proof, *key, *value;
+    size_t proof_len, key_len, value_len;
+    int bad;
+};
+
+static void *thr_run(void *arg)
+{
+    struct thr *t = arg;
+    char err[256];
+    for (int i = 0; i < 300; i++)
+        if (cw_ics23_verify_membership(t->spec, t->root, t->proof, t->proof_len, t->key, t->key_len,
+                                       t->value, t->value_len, err, sizeof err) != CW_OK)
+            t->bad++;
+    return NULL;
+}
+
+static void test_concurrent_verification_is_thread_safe(void **state)
+{
+    (void)state;
+    pthread_t th[4];
+    struct thr a[4];
+    uint8_t roots[4][32];
+    for (int i = 0; i < 4; i++) {
+        tree *t = mk_tree((enum style)(i % 3), 4, NULL);
+        tree_root(t, roots[i]);
+        pb_exist *e = exist_proof(t, (size_t)(i * 3));
+        a[i] = (struct thr){t->spec, roots[i], NULL, e->key.data, e->value.data, 0, e->key.len,
+                            e->value.len, 0};
+        uint8_t *b = enc_exist(e, &a[i].proof_len);
+        a[i].proof = b;
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, thr_run, &a[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(a[i].bad, 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_built_proofs_verify_in_every_shape, teardown),
+        cmocka_unit_test_teardown(test_attack_leaf_hash_op_swapped, teardown),
+        cmocka_unit_test_teardown(test_attack_leaf_prefix_not_spec_prefix, teardown),
+        cmocka_unit_test_teardown(test_attack_inner_prefix_starts_with_leaf_prefix, teardown),
+        cmocka_unit_test_teardown(test_attack_inner_prefix_too_short_or_too_long, teardown),
+        cmocka_unit_test_teardown(test_attack_inner_hash_op_swapped, teardown),
+        cmocka_unit_test_teardown(test_attack_two_siblings_in_one_step, teardown),
+        cmocka_unit_test_teardown(test_attack_step_without_sibling, teardown),
+        cmocka_unit_test_teardown(test_attack_suffix_not_multiple_of_child_size, teardown),
+        cmocka_unit_test_teardown(test_attack_iavl_height_below_layer, teardown),
+        cmocka_unit_test_teardown(test_attack_iavl_trailing_leaf_prefix_bytes, teardown),
+        cmocka_unit_test_teardown(test_attack_iavl_inner_remainder_not_1_or_34, teardown),
+        cmocka_unit_test_teardown(test_attack_iavl_negative_size_or_version, teardown),
+        cmocka_unit_test_teardown(test_attack_tendermint_prefix_not_01, teardown),
+        cmocka_unit_test_teardown(test_attack_tendermint_suffix_with_long_prefix, teardown),
+        cmocka_unit_test_teardown(test_attack_path_deeper_than_max_depth, teardown),
+        cmocka_unit_test_teardown(test_attack_proof_for_other_key_or_value, teardown),
+        cmocka_unit_test_teardown(test_empty_root_proof_key_value_rejected, teardown),
+        cmocka_unit_test_teardown(test_attack_unknown_field_smuggled, teardown),
+        cmocka_unit_test_teardown(test_malformed_and_oversized_proofs, teardown),
+        cmocka_unit_test_teardown(test_wrong_variant_rejected, teardown),
+        cmocka_unit_test_teardown(test_nonexist_adjacent_neighbours_accepted, teardown),
+        cmocka_unit_test_teardown(test_attack_nonexist_neighbours_not_adjacent, teardown),
+        cmocka_unit_test_teardown(test_attack_nonexist_left_only_not_right_most, teardown),
+        cmocka_unit_test_teardown(test_attack_nonexist_right_only_not_left_most, teardown),
+        cmocka_unit_test_teardown(test_smt_empty_children_count_as_absent_siblings, teardown),
+        cmocka_unit_test_teardown(test_ignored_nonexistence_key_changes_nothing, teardown),
+        cmocka_unit_test_teardown(test_batch_and_compressed_index_bounds, teardown),
+        cmocka_unit_test_teardown(test_spec_validation_rejects_unsafe_specs, teardown),
+        cmocka_unit_test_teardown(test_every_hash_op_end_to_end, teardown),
+        cmocka_unit_test_teardown(test_every_length_op, teardown),
+        cmocka_unit_test_teardown(test_concurrent_verification_is_thread_safe, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
