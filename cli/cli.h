@@ -11,6 +11,44 @@
 
 int cw_cli_proof(int argc, char **argv); /* cli/proof.c — ICS-23 proof verification */
 int cw_cli_light(int argc, char **argv); /* cli/light.c — light-client verify / gen */
+int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
+int cw_cli_query(int argc, char **argv); /* cli/query.c — query status|account|balance|block */
+int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's txs) */
+int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
+
+/* ---- shared by the chain-facing commands (cli/chainutil.c) ---- */
+
+struct cw_rpc_client;
+struct cw_seckey;
+struct cw_address;
+
+/** The keyring directory: --keyring, else $CAUSEWAY_KEYRING, else ~/.causeway/keys. */
+const char *cw_cli_keyring(const char *flag);
+/** The node URL: --node, else $CAUSEWAY_NODE, else ws://127.0.0.1:26657. */
+const char *cw_cli_node(const char *flag);
+
+/** Load key NAME from the keyring (NAME.json). Prints the error; returns 0 or 1. */
+int cw_cli_load_key(const char *keyring, const char *name, struct cw_seckey *sk,
+                    struct cw_address *addr);
+
+/** Parse an address: 40 hex characters, or a key name in the keyring. 0 or 1 (printed). */
+int cw_cli_parse_address(const char *keyring, const char *s, struct cw_address *out);
+
+/** Connect; prints the error. Returns 0 or 1. */
+int cw_cli_connect(struct cw_rpc_client **cl, const char *url);
+
+/** Call a method with encoded params; on failure print "causeway: METHOD: reason".
+ *  Returns 0 with *res (malloc'd) or 1. */
+int cw_cli_call(struct cw_rpc_client *cl, const char *method, const uint8_t *params,
+                size_t params_len, uint8_t **res, size_t *res_len);
+
+/** Sign msgs (already-encoded Msg arrays) as `from`, broadcast, and unless no_wait, wait
+ *  (up to timeout_s, following new blocks) until the tx is committed; print the outcome
+ *  (JSON with json). Returns the exit status: 0 committed and succeeded (or broadcast with
+ *  no_wait), 1 refused, failed in execution, or not committed in time. */
+int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
+                     const uint8_t *const *msgs, const size_t *msg_lens, size_t n_msgs,
+                     const char *memo, bool no_wait, unsigned timeout_s, bool json);
 
 /** Read a whole file (or stdin for "-") into a malloc'd buffer (caller frees).
  *  Returns 0, or -errno with a message in err. max bounds the size (-EFBIG beyond). */

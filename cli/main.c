@@ -13,6 +13,10 @@ struct command {
 static const struct command commands[] = {
     {"proof", cw_cli_proof, "proof verify: check an ICS-23 proof against a root"},
     {"light", cw_cli_light, "light verify|gen: verify light blocks, generate test chains"},
+    {"keys", cw_cli_keys, "keys add|show|list: BIP-340 keys in a keyring directory"},
+    {"query", cw_cli_query, "query status|account|balance|block: read a chain over RPC"},
+    {"tx", cw_cli_tx, "tx send: sign and broadcast transactions"},
+    {"healthz", cw_cli_healthz, "healthz URL: exit 0 when a node or relayer answers /healthz"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,295 @@
+/* Shared plumbing of the chain-facing CLI commands: keyring, node URL, RPC calls,
+ * signing and broadcasting with inclusion tracking. */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "causeway/codec.h"
+#include "causeway/hex.h"
+#include "causeway/rpc_client.h"
+#include "causeway/schnorr.h"
+#include "causeway/tx.h"
+#include "cli.h"
+
+#define CALL_TIMEOUT_MS 10000
+
+const char *cw_cli_keyring(const char *flag)
+{
+    static char buf[PATH_MAX];
+    if (flag)
+        return flag;
+    const char *e = getenv("CAUSEWAY_KEYRING");
+    if (e && *e)
+        return e;
+    const char *home = getenv("HOME");
+    snprintf(buf, sizeof buf, "%s/.causeway/keys", home && *home ? home : ".");
+    return buf;
+}
+
+const char *cw_cli_node(const char *flag)
+{
+    if (flag)
+        return flag;
+    const char *e = getenv("CAUSEWAY_NODE");
+    return e && *e ? e : "ws://127.0.0.1:26657";
+}
+
+int cw_cli_load_key(const char *keyring, const char *name, cw_seckey *sk, cw_address *addr)
+{
+    char path[PATH_MAX], err[512];
+    cw_pubkey32 pk;
+    if (cw_id_validate(name, strlen(name), "key name", err, sizeof err)) {
+        fprintf(stderr, "causeway: %s\n", err);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/%s.json", keyring, name);
+    if (cw_keyfile_read(path, sk, &pk, err, sizeof err)) {
+        fprintf(stderr, "causeway: %s\n", err);
+        return 1;
+    }
+    if (addr)
+        cw_address_of(addr, &pk);
+    return 0;
+}
+
+int cw_cli_parse_address(const char *keyring, const char *s, cw_address *out)
+{
+    char err[256];
+    if (strlen(s) == 40 && cw_hex_decode_exact(out->b, 20, s, err, sizeof err) == CW_OK)
+        return 0;
+    cw_seckey sk;
+    if (cw_id_validate(s, strlen(s), "name", NULL, 0) == CW_OK) {
+        char path[PATH_MAX];
+        cw_pubkey32 pk;
+        snprintf(path, sizeof path, "%s/%s.json", keyring, s);
+        if (cw_keyfile_read(path, &sk, &pk, err, sizeof err) == CW_OK) {
+            cw_seckey_wipe(&sk);
+            cw_address_of(out, &pk);
+            return 0;
+        }
+    }
+    fprintf(stderr, "causeway: '%s' is neither a 40-hex-character address nor a key in %s\n",
+            s, keyring);
+    return 1;
+}
+
+int cw_cli_connect(cw_rpc_client **cl, const char *url)
+{
+    char err[512];
+    if (cw_rpc_client_connect(cl, url, CALL_TIMEOUT_MS, err, sizeof err)) {
+        fprintf(stderr, "causeway: cannot reach %s: %s\n", url, err);
+        return 1;
+    }
+    return 0;
+}
+
+int cw_cli_call(cw_rpc_client *cl, const char *method, const uint8_t *params, size_t params_len,
+                uint8_t **res, size_t *res_len)
+{
+    char err[512] = "";
+    int rc = cw_rpc_call(cl, method, params, params_len, res, res_len, CALL_TIMEOUT_MS, err,
+                         sizeof err);
+    if (rc) {
+        fprintf(stderr, "causeway: %s: %s\n", method, err[0] ? err : cw_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+/* Read chain id (status[0]) and the signer's pending next nonce (account[2]). */
+static int chain_and_nonce(cw_rpc_client *cl, const cw_address *addr, char chain[65],
+                           uint64_t *nonce)
+{
+    uint8_t *res = NULL;
+    size_t len;
+    char err[256];
+    cw_dec d;
+    const msgpack_object *root;
+    int rc = 1;
+    if (cw_cli_call(cl, "status", (const uint8_t *)"\x90", 1, &res, &len))
+        return 1;
+    if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 7, "status");
+        cw_dec_id(&d, &f[0], chain, "status.chain_id");
+        rc = d.rc ? 1 : 0;
+    }
+    cw_dec_close(&d);
+    free(res);
+    if (rc) {
+        fprintf(stderr, "causeway: status: unexpected answer: %s\n", err);
+        return 1;
+    }
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 1);
+    cw_enc_bin(&p, addr->b, 20);
+    rc = cw_cli_call(cl, "account", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_enc_free(&p);
+    if (rc)
+        return 1;
+    rc = 1;
+    if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 4, "account");
+        *nonce = cw_dec_u64(&d, &f[2], "account.pending_next_nonce");
+        rc = d.rc ? 1 : 0;
+    }
+    cw_dec_close(&d);
+    free(res);
+    if (rc)
+        fprintf(stderr, "causeway: account: unexpected answer: %s\n", err);
+    return rc;
+}
+
+/* tx(hash) → 0 committed (fills height/code/log), 2 not yet, 1 error. */
+static int tx_status(cw_rpc_client *cl, const uint8_t hash[32], uint64_t *height, int64_t *code,
+                     char *log, size_t log_len)
+{
+    cw_enc p;
+    uint8_t *res = NULL;
+    size_t len;
+    char err[512] = "";
+    cw_enc_init(&p);
+    cw_enc_array(&p, 1);
+    cw_enc_bin(&p, hash, 32);
+    int rc = cw_rpc_call(cl, "tx", cw_enc_data(&p), cw_enc_len(&p), &res, &len, CALL_TIMEOUT_MS,
+                         err, sizeof err);
+    cw_enc_free(&p);
+    if (rc == CW_ENOTFOUND)
+        return 2;
+    if (rc) {
+        fprintf(stderr, "causeway: tx: %s\n", err[0] ? err : cw_strerror(rc));
+        return 1;
+    }
+    cw_dec d;
+    const msgpack_object *root;
+    rc = 1;
+    if (cw_dec_open(&d, &root, res, len, 1 << 22, err, sizeof err) == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
+        *height = cw_dec_u64(&d, &f[0], "tx.height");
+        const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "tx.result");
+        if (d.rc == CW_OK) {
+            *code = r[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? r[0].via.i64
+                                                                  : (int64_t)r[0].via.u64;
+            cw_bytes l = cw_dec_str(&d, &r[1], 4096, "tx.result.log");
+            snprintf(log, log_len, "%.*s", (int)l.len, (const char *)l.p);
+        }
+        rc = d.rc ? 1 : 0;
+    }
+    cw_dec_close(&d);
+    free(res);
+    return rc;
+}
+
+int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
+                     const uint8_t *const *msgs, const size_t *msg_lens, size_t n_msgs,
+                     const char *memo, bool no_wait, unsigned timeout_s, bool json)
+{
+    cw_seckey sk;
+    cw_address addr;
+    cw_rpc_client *cl = NULL;
+    char chain[65], err[512], hex[65];
+    uint64_t nonce = 0;
+    uint8_t *env = NULL, *res = NULL;
+    size_t env_len, len;
+    int status = 1;
+
+    if (cw_cli_load_key(keyring, from, &sk, &addr))
+        return 1;
+    if (cw_cli_connect(&cl, node) || chain_and_nonce(cl, &addr, chain, &nonce))
+        goto out;
+    cw_bytes *m = calloc(n_msgs, sizeof *m);
+    if (!m)
+        goto out;
+    for (size_t i = 0; i < n_msgs; i++)
+        m[i] = (cw_bytes){msgs[i], msg_lens[i]};
+    int rc = cw_tx_sign(&env, &env_len, chain, &sk, nonce, m, n_msgs, memo, err, sizeof err);
+    free(m);
+    if (rc) {
+        fprintf(stderr, "causeway: %s\n", err);
+        goto out;
+    }
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 1);
+    cw_enc_bin(&p, env, env_len);
+    rc = cw_cli_call(cl, "broadcast_tx", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_enc_free(&p);
+    if (rc)
+        goto out;
+    uint8_t hash[32];
+    if (len != 34 || res[0] != 0xc4 || res[1] != 32) {
+        fprintf(stderr, "causeway: broadcast_tx: unexpected answer\n");
+        goto out;
+    }
+    memcpy(hash, res + 2, 32);
+    cw_hex_encode(hex, sizeof hex, hash, 32);
+    if (no_wait) {
+        if (json)
+            printf("{\"tx_hash\":\"%s\",\"nonce\":%llu,\"committed\":false}\n", hex,
+                   (unsigned long long)nonce);
+        else
+            printf("broadcast tx %s (nonce %llu)\n", hex, (unsigned long long)nonce);
+        status = 0;
+        goto out;
+    }
+    /* follow blocks: check the tx after each new block (no fixed sleeps) */
+    if (cw_rpc_subscribe(cl, "blocks", CALL_TIMEOUT_MS, err, sizeof err)) {
+        fprintf(stderr, "causeway: subscribe: %s\n", err);
+        goto out;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        uint64_t height = 0;
+        int64_t code = 0;
+        char log[512] = "";
+        int st = tx_status(cl, hash, &height, &code, log, sizeof log);
+        if (st == 1)
+            goto out;
+        if (st == 0) {
+            if (json) {
+                json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:I, s:s}", "tx_hash", hex, "nonce",
+                                      (json_int_t)nonce, "height", (json_int_t)height,
+                                      "committed", 1, "code", (json_int_t)code, "log", log);
+                char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+                printf("%s\n", s ? s : "{}");
+                free(s);
+                json_decref(o);
+            } else if (code == 0) {
+                printf("committed tx %s at height %llu\n", hex, (unsigned long long)height);
+            } else {
+                printf("tx %s failed at height %llu: %s\n", hex, (unsigned long long)height,
+                       log);
+            }
+            status = code == 0 ? 0 : 1;
+            goto out;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long left_ms = (long)timeout_s * 1000 - ((t1.tv_sec - t0.tv_sec) * 1000 +
+                                                 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left_ms <= 0) {
+            fprintf(stderr, "causeway: tx %s not committed within %us\n", hex, timeout_s);
+            goto out;
+        }
+        char topic[CW_RPC_METHOD_MAX + 1];
+        uint8_t *note = NULL;
+        size_t note_len;
+        rc = cw_rpc_next_notification(cl, topic, &note, &note_len, (uint32_t)left_ms, err,
+                                      sizeof err);
+        free(note);
+        if (rc && rc != CW_ETIMEOUT) {
+            fprintf(stderr, "causeway: waiting for blocks: %s\n", err);
+            goto out;
+        }
+    }
+out:
+    cw_seckey_wipe(&sk);
+    free(env);
+    free(res);
+    cw_rpc_client_close(cl);
+    return status;
+}
