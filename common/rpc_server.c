@@ -66,6 +66,7 @@ struct pss {
     size_t q_bytes;
     uint32_t topics; /* bit i: subscribed to srv->topics[i] */
     bool dropped;
+    bool closing; /* an oversized frame was refused: ignore whatever lws still delivers */
     /* HTTP: the body to write in HTTP_WRITEABLE */
     uint8_t *http_buf; /* LWS_PRE + http_len */
     size_t http_len;
@@ -457,7 +458,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
     size_t max = srv->cfg.max_frame;
     size_t remaining = lws_remaining_packet_payload(wsi);
 
-    if (pss->dropped)
+    if (pss->dropped || pss->closing)
         return -1;
     if (!pss->rx_started) {
         pss->rx_started = true;
@@ -466,6 +467,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
     }
     if (len > max - pss->rx_len || remaining > max - pss->rx_len - len) {
         srv->st.frames_rejected++;
+        pss->closing = true;
         cw_log(CW_LOG_WARN, "rpc: closing connection: frame exceeds max_frame=%zu port=%d", max,
                srv->port);
         static const char reason[] = "frame too large";
