@@ -19,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <libwebsockets.h>
 
 #include "causeway/log.h"
@@ -61,6 +66,7 @@ struct pss {
     size_t q_bytes;
     uint32_t topics; /* bit i: subscribed to srv->topics[i] */
     bool dropped;
+    bool closing; /* an oversized frame was refused: ignore whatever lws still delivers */
     /* HTTP: the body to write in HTTP_WRITEABLE */
     uint8_t *http_buf; /* LWS_PRE + http_len */
     size_t http_len;
@@ -452,7 +458,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
     size_t max = srv->cfg.max_frame;
     size_t remaining = lws_remaining_packet_payload(wsi);
 
-    if (pss->dropped)
+    if (pss->dropped || pss->closing)
         return -1;
     if (!pss->rx_started) {
         pss->rx_started = true;
@@ -461,6 +467,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
     }
     if (len > max - pss->rx_len || remaining > max - pss->rx_len - len) {
         srv->st.frames_rejected++;
+        pss->closing = true;
         cw_log(CW_LOG_WARN, "rpc: closing connection: frame exceeds max_frame=%zu port=%d", max,
                srv->port);
         static const char reason[] = "frame too large";
@@ -533,7 +540,6 @@ static int cb_rpc(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             return -1;
         vhd->srv = lws_context_user(lws_get_context(wsi));
         vhd->srv->vhd = vhd;
-        vhd->srv->vh = lws_get_vhost(wsi);
         return 0;
     case LWS_CALLBACK_PROTOCOL_DESTROY:
         if (srv)
@@ -604,6 +610,38 @@ static int cb_rpc(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 /* ---- public API ----------------------------------------------------------------------- */
 
+/* Bind a throwaway socket to addr:port first, so a busy port or a foreign address gives its
+ * real errno (lws only says "failed"), and because a failed lws_create_context leaks inside
+ * lws 4.1.6. addr must be an IP literal. Returns CW_OK, CW_EINVAL (not a literal) or -errno. */
+static int preflight_bind(const char *addr, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        sl = sizeof *s4;
+    } else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        sl = sizeof *s6;
+    } else {
+        return CW_EINVAL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1, rc = CW_OK;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
 int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, char *err,
                          size_t err_len)
 {
@@ -619,6 +657,13 @@ int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, c
     const char *addr = cfg->listen_addr ? cfg->listen_addr : "127.0.0.1";
     if (strlen(addr) == 0 || strlen(addr) >= 64)
         return cw_errf(err, err_len, CW_EINVAL, "rpc server: listen address '%s' invalid", addr);
+    int prc = preflight_bind(addr, cfg->port);
+    if (prc == CW_EINVAL)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "rpc server: listen address '%s' is not an IPv4 or IPv6 address", addr);
+    if (prc != CW_OK)
+        return cw_errf(err, err_len, prc, "rpc server: cannot listen on %s:%d (%s)", addr,
+                       cfg->port, cw_strerror(prc));
     srv = calloc(1, sizeof *srv);
     if (!srv)
         return cw_errf(err, err_len, -ENOMEM, "rpc server: out of memory");
@@ -661,8 +706,9 @@ int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, c
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     errno = 0;
     srv->ctx = lws_create_context(&info);
-    if (srv->ctx && !srv->vh) /* lws 4.1 may run PROTOCOL_INIT only at the first service */
-        srv->vh = lws_get_vhost_by_name(srv->ctx, "causeway-rpc");
+    /* PROTOCOL_INIT (and so the per-vhost struct) may come only with the first service */
+    if (srv->ctx)
+        srv->vh = lws_get_vhost_by_name(srv->ctx, info.vhost_name);
     if (!srv->ctx || !srv->vh) {
         int e = errno ? -errno : -EIO;
         if (srv->ctx)

@@ -88,7 +88,7 @@ typedef int (*cw_rpc_handler)(void *user, const msgpack_object *params, cw_enc *
 typedef void (*cw_rpc_timer_cb)(cw_rpc_server *srv, void *user);
 
 typedef struct cw_rpc_server_config {
-    const char *listen_addr;   /* IPv4/IPv6 address to bind; NULL → "127.0.0.1" */
+    const char *listen_addr;   /* IPv4/IPv6 literal to bind; NULL → "127.0.0.1" */
     int port;                  /* TCP port 1..65535, or 0 for an ephemeral port */
     size_t max_frame;          /* bytes; 0 → CW_RPC_MAX_FRAME_DEFAULT */
     uint32_t max_queue_frames; /* per connection; 0 → 1024 */
@@ -114,9 +114,10 @@ typedef struct cw_rpc_server_stats {
 
 /** Create the server and start listening.
  *
- *  Returns: CW_OK and *srv set; CW_EINVAL a config value out of range (err names it);
- *           -EADDRINUSE / other -errno, or -EIO, when lws cannot create the context or bind
- *           (err says which address and port); -ENOMEM.
+ *  Returns: CW_OK and *srv set; CW_EINVAL a config value out of range or listen_addr not an
+ *           IP literal (err names it); -EADDRINUSE, -EADDRNOTAVAIL, -EACCES … when the
+ *           address cannot be bound (checked with a throwaway socket first), -EIO when lws
+ *           still fails (err says which address and port); -ENOMEM.
  *  In:      cfg: copied (listen_addr too); callbacks' user pointers are kept as given.
  *  Memory:  *srv is owned by the caller; free with cw_rpc_server_destroy. Not thread-safe
  *           (routes lws logging into cw_log on first use, process-wide).
