@@ -3,6 +3,7 @@
 #include "causeway/smt.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@ enum { K_EMPTY = 0, K_INNER = 1, K_LEAF = 2 };
 #define ROOT_LEN 41         /* kind byte + ref */
 #define ORPHAN_CHUNK 1024u  /* refs per orphan record */
 #define MAX_DEPTH 256
+#define CACHE_SLOTS_LOG2 19 /* node cache: 2^19 slots of 128 bytes = 64 MiB */
+#define CACHE_DEPTH 17      /* cache inner nodes above this depth (2^17 of them) */
+#define CACHE_STRIPES 256
 
 /* inner node flag bits (byte 0; bit 0 is always set for an inner node) */
 #define F_INNER 0x01
@@ -60,8 +64,27 @@ typedef struct bslot {
     int32_t cur;   /* the key's latest entry */
 } bslot;
 
+/* The node cache: a direct-mapped table of inner-node records keyed by their full ref.
+ * A ref's record never changes (records are immutable; a ref re-created by a commit is
+ * re-created with the same content, since a node's hash fixes its subtree and the refs it
+ * reuses are fixed by the previous version), so an entry is valid for every reader at
+ * every version, and stale entries (pruned nodes) are merely never asked for. Guarded by
+ * striped mutexes: readers on several threads share it. */
+typedef struct cslot {
+    uint64_t ver;
+    uint8_t hash[32];
+    uint8_t rec[INNER_LEN];
+    uint8_t valid;
+} cslot;
+
+typedef struct ncache {
+    pthread_mutex_t mu[CACHE_STRIPES];
+    cslot slot[(size_t)1 << CACHE_SLOTS_LOG2];
+} ncache;
+
 struct cw_smt {
     MDB_env *env;
+    ncache *cache;
     MDB_dbi nodes, roots, orphans, meta;
     uint64_t state_versions;
     bentry *ents;
@@ -235,6 +258,67 @@ static int parse_leaf(const MDB_val *v, leafrec *lf, char *err, size_t err_len)
     return CW_OK;
 }
 
+static size_t cache_index(const ref *r)
+{
+    uint64_t h;
+    memcpy(&h, r->hash, 8);
+    return (size_t)((h ^ r->ver) & (((uint64_t)1 << CACHE_SLOTS_LOG2) - 1));
+}
+
+static bool cache_get(ncache *nc, const ref *r, uint8_t rec[INNER_LEN])
+{
+    size_t i = cache_index(r);
+    pthread_mutex_t *mu = &nc->mu[i % CACHE_STRIPES];
+    cslot *sl = &nc->slot[i];
+    bool hit = false;
+    pthread_mutex_lock(mu);
+    if (sl->valid && sl->ver == r->ver && memcmp(sl->hash, r->hash, 32) == 0) {
+        memcpy(rec, sl->rec, INNER_LEN);
+        hit = true;
+    }
+    pthread_mutex_unlock(mu);
+    return hit;
+}
+
+static void cache_put(ncache *nc, const ref *r, const uint8_t rec[INNER_LEN])
+{
+    size_t i = cache_index(r);
+    pthread_mutex_t *mu = &nc->mu[i % CACHE_STRIPES];
+    cslot *sl = &nc->slot[i];
+    pthread_mutex_lock(mu);
+    sl->ver = r->ver;
+    memcpy(sl->hash, r->hash, 32);
+    memcpy(sl->rec, rec, INNER_LEN);
+    sl->valid = 1;
+    pthread_mutex_unlock(mu);
+}
+
+/* Children of the inner node r at `depth` (through the cache near the root). *from_db tells
+ * whether LMDB was read. */
+static int inner_get(const cw_smt *smt, MDB_txn *txn, const ref *r, unsigned depth, ref *l,
+                     ref *rr, bool *from_db, char *err, size_t err_len)
+{
+    bool cached = smt->cache && depth < CACHE_DEPTH;
+    uint8_t rec[INNER_LEN];
+    if (from_db)
+        *from_db = false;
+    if (cached && cache_get(smt->cache, r, rec)) {
+        MDB_val v = {INNER_LEN, rec};
+        return parse_inner(&v, l, rr, err, err_len);
+    }
+    MDB_val v;
+    int rc = node_get(smt, txn, r, &v, err, err_len);
+    if (rc == CW_OK)
+        rc = parse_inner(&v, l, rr, err, err_len);
+    if (rc != CW_OK)
+        return rc;
+    if (from_db)
+        *from_db = true;
+    if (cached)
+        cache_put(smt->cache, r, v.mv_data);
+    return CW_OK;
+}
+
 static int root_get(const cw_smt *smt, MDB_txn *txn, uint64_t version, ref *out, char *err,
                     size_t err_len)
 {
@@ -294,6 +378,13 @@ int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_version
     s->env = env;
     s->state_versions = state_versions;
     int rc;
+    s->cache = calloc(1, sizeof *s->cache); /* zero pages: touched as slots fill */
+    if (!s->cache) {
+        free(s);
+        return cw_errf(err, err_len, -ENOMEM, "smt: out of memory (node cache)");
+    }
+    for (unsigned i = 0; i < CACHE_STRIPES; i++)
+        pthread_mutex_init(&s->cache->mu[i], NULL);
     static const char *const names[CW_SMT_DBS] = {"smt_nodes", "smt_roots", "smt_orphans",
                                                   "smt_meta"};
     MDB_dbi *dbis[CW_SMT_DBS] = {&s->nodes, &s->roots, &s->orphans, &s->meta};
@@ -331,7 +422,7 @@ int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_version
     *out = s;
     return CW_OK;
 fail:
-    free(s);
+    cw_smt_close(s);
     return rc;
 }
 
@@ -340,6 +431,11 @@ void cw_smt_close(cw_smt *smt)
     if (!smt)
         return;
     cw_smt_discard(smt);
+    if (smt->cache) {
+        for (unsigned i = 0; i < CACHE_STRIPES; i++)
+            pthread_mutex_destroy(&smt->cache->mu[i]);
+        free(smt->cache);
+    }
     free(smt->ents);
     free(smt->slots);
     free(smt);
@@ -518,13 +614,13 @@ static int lookup(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[3
     for (unsigned depth = 0; depth <= MAX_DEPTH; depth++) {
         if (cur.kind == K_EMPTY)
             return CW_OK;
-        MDB_val v;
-        int rc = node_get(smt, txn, &cur, &v, NULL, 0);
-        if (rc != CW_OK)
-            return rc;
+        int rc;
         if (cur.kind == K_LEAF) {
+            MDB_val v;
             leafrec lf;
-            rc = parse_leaf(&v, &lf, NULL, 0);
+            rc = node_get(smt, txn, &cur, &v, NULL, 0);
+            if (rc == CW_OK)
+                rc = parse_leaf(&v, &lf, NULL, 0);
             if (rc != CW_OK)
                 return rc;
             if (memcmp(lf.path, path, 32) == 0) {
@@ -537,7 +633,7 @@ static int lookup(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[3
         if (depth == MAX_DEPTH)
             break;
         ref l, r;
-        rc = parse_inner(&v, &l, &r, NULL, 0);
+        rc = inner_get(smt, txn, &cur, depth, &l, &r, NULL, NULL, 0);
         if (rc != CW_OK)
             return rc;
         cur = bit_at(path, depth) ? r : l;
@@ -696,7 +792,7 @@ static int make_leaf(cctx *c, size_t op, ref *out)
     return CW_OK;
 }
 
-static int make_inner(cctx *c, const ref *l, const ref *r, ref *out)
+static int make_inner(cctx *c, unsigned depth, const ref *l, const ref *r, ref *out)
 {
     wnode *w = new_wnode(c);
     if (!w)
@@ -713,6 +809,8 @@ static int make_inner(cctx *c, const ref *l, const ref *r, ref *out)
     out->ver = c->ver;
     memcpy(out->hash, w->hash, 32);
     out->kind = K_INNER;
+    if (c->smt->cache && depth < CACHE_DEPTH)
+        cache_put(c->smt->cache, out, w->inner);
     return CW_OK;
 }
 
@@ -761,7 +859,7 @@ static int build(cctx *c, unsigned depth, size_t lo, size_t hi, size_t skip, con
         rc = build(c, depth + 1, mid, hi, skip, eside == 1 ? extra : NULL, extra_path, &r);
     if (rc != CW_OK)
         return rc;
-    return make_inner(c, &l, &r, out);
+    return make_inner(c, depth, &l, &r, out);
 }
 
 static int update(cctx *c, const ref *old, unsigned depth, size_t lo, size_t hi, ref *out)
@@ -773,14 +871,14 @@ static int update(cctx *c, const ref *old, unsigned depth, size_t lo, size_t hi,
     if (old->kind == K_EMPTY)
         return build(c, depth, lo, hi, SIZE_MAX, NULL, NULL, out);
 
-    MDB_val v;
-    int rc = node_get(c->smt, c->txn, old, &v, c->err, c->err_len);
-    if (rc != CW_OK)
-        return rc;
-    c->smt->st.nodes_read++;
-
+    int rc;
     if (old->kind == K_LEAF) {
+        MDB_val v;
         leafrec lf;
+        rc = node_get(c->smt, c->txn, old, &v, c->err, c->err_len);
+        if (rc != CW_OK)
+            return rc;
+        c->smt->st.nodes_read++;
         rc = parse_leaf(&v, &lf, c->err, c->err_len);
         if (rc != CW_OK)
             return rc;
@@ -811,9 +909,14 @@ static int update(cctx *c, const ref *old, unsigned depth, size_t lo, size_t hi,
     }
 
     ref l, r, nl, nr;
-    rc = parse_inner(&v, &l, &r, c->err, c->err_len);
+    bool from_db;
+    rc = inner_get(c->smt, c->txn, old, depth, &l, &r, &from_db, c->err, c->err_len);
     if (rc != CW_OK)
         return rc;
+    if (from_db)
+        c->smt->st.nodes_read++;
+    else
+        c->smt->st.cache_hits++;
     if (depth >= MAX_DEPTH)
         return cw_errf(c->err, c->err_len, -EIO, "smt: tree deeper than 256");
     size_t mid = split_at(c, lo, hi, depth);
@@ -841,7 +944,7 @@ static int update(cctx *c, const ref *old, unsigned depth, size_t lo, size_t hi,
         *out = nl;
         return CW_OK;
     }
-    return make_inner(c, &nl, &nr, out);
+    return make_inner(c, depth, &nl, &nr, out);
 }
 
 static int write_nodes(cctx *c)
@@ -1124,6 +1227,7 @@ typedef struct walkres {
     leafrec leaf;   /* when at_leaf: borrowed from LMDB */
     ref left_alt;   /* deepest non-empty left sibling where the path went right */
     ref right_alt;  /* deepest non-empty right sibling where the path went left */
+    unsigned left_depth, right_depth; /* their depths */
 } walkres;
 
 static int walk(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[32], exbuf *eb,
@@ -1132,32 +1236,38 @@ static int walk(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[32]
     wr->at_leaf = false;
     wr->left_alt = ref_empty();
     wr->right_alt = ref_empty();
+    wr->left_depth = wr->right_depth = 0;
     for (unsigned depth = 0;; depth++) {
         eb->depth = depth;
         if (cur.kind == K_EMPTY)
             return CW_OK;
-        MDB_val v;
-        int rc = node_get(smt, txn, &cur, &v, err, err_len);
-        if (rc != CW_OK)
-            return rc;
+        int rc;
         if (cur.kind == K_LEAF) {
+            MDB_val v;
+            rc = node_get(smt, txn, &cur, &v, err, err_len);
+            if (rc != CW_OK)
+                return rc;
             wr->at_leaf = true;
             return parse_leaf(&v, &wr->leaf, err, err_len);
         }
         if (depth >= MAX_DEPTH)
             return cw_errf(err, err_len, -EIO, "smt: tree deeper than 256");
         ref l, r;
-        rc = parse_inner(&v, &l, &r, err, err_len);
+        rc = inner_get(smt, txn, &cur, depth, &l, &r, NULL, err, err_len);
         if (rc != CW_OK)
             return rc;
         int b = bit_at(path, depth);
         eb->dir[depth] = (uint8_t)b;
         eb->sib[depth][0] = 0x01;
         memcpy(eb->sib[depth] + 1, b ? l.hash : r.hash, 32);
-        if (b && l.kind != K_EMPTY)
+        if (b && l.kind != K_EMPTY) {
             wr->left_alt = l;
-        if (!b && r.kind != K_EMPTY)
+            wr->left_depth = depth + 1;
+        }
+        if (!b && r.kind != K_EMPTY) {
             wr->right_alt = r;
+            wr->right_depth = depth + 1;
+        }
         cur = b ? r : l;
     }
 }
@@ -1195,23 +1305,23 @@ static void exist_fill(exbuf *eb, const leafrec *lf)
 }
 
 /* The smallest (want_max false) or largest leaf of the subtree at r (non-empty). */
-static int edge_leaf(const cw_smt *smt, MDB_txn *txn, ref r, bool want_max, uint8_t path[32],
-                     char *err, size_t err_len)
+static int edge_leaf(const cw_smt *smt, MDB_txn *txn, ref r, unsigned depth, bool want_max,
+                     uint8_t path[32], char *err, size_t err_len)
 {
-    for (unsigned depth = 0; depth <= MAX_DEPTH; depth++) {
-        MDB_val v;
-        int rc = node_get(smt, txn, &r, &v, err, err_len);
-        if (rc != CW_OK)
-            return rc;
+    for (; depth <= MAX_DEPTH; depth++) {
+        int rc;
         if (r.kind == K_LEAF) {
+            MDB_val v;
             leafrec lf;
-            rc = parse_leaf(&v, &lf, err, err_len);
+            rc = node_get(smt, txn, &r, &v, err, err_len);
+            if (rc == CW_OK)
+                rc = parse_leaf(&v, &lf, err, err_len);
             if (rc == CW_OK)
                 memcpy(path, lf.path, 32);
             return rc;
         }
         ref l, rr;
-        rc = parse_inner(&v, &l, &rr, err, err_len);
+        rc = inner_get(smt, txn, &r, depth, &l, &rr, NULL, err, err_len);
         if (rc != CW_OK)
             return rc;
         if (want_max)
@@ -1289,13 +1399,14 @@ int cw_smt_prove(const cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t **pr
             }
         }
         if (!has_l && wr.left_alt.kind != K_EMPTY) {
-            rc = edge_leaf(smt, txn, wr.left_alt, true, lpath, err, err_len);
+            rc = edge_leaf(smt, txn, wr.left_alt, wr.left_depth, true, lpath, err, err_len);
             if (rc != CW_OK)
                 goto out;
             has_l = true;
         }
         if (!has_r && wr.right_alt.kind != K_EMPTY) {
-            rc = edge_leaf(smt, txn, wr.right_alt, false, rpath, err, err_len);
+            rc = edge_leaf(smt, txn, wr.right_alt, wr.right_depth, false, rpath, err,
+                           err_len);
             if (rc != CW_OK)
                 goto out;
             has_r = true;

@@ -88,7 +88,8 @@ typedef struct cw_smt cw_smt;
 typedef struct cw_smt_stats {
     uint64_t hashes;        /* SHA-256 calls by set/delete/commit (path, value, leaf, inner) */
     uint64_t updates;       /* keys applied by commits (final set/delete per key) */
-    uint64_t nodes_read;    /* node records read by commits */
+    uint64_t nodes_read;    /* node records read from LMDB by commits */
+    uint64_t cache_hits;    /* inner nodes commits found in the node cache instead */
     uint64_t nodes_written; /* node records written by commits */
     uint64_t orphans;       /* node refs recorded in orphan lists */
     uint64_t nodes_pruned;  /* node records deleted by pruning */
