@@ -18,11 +18,22 @@
  *     CW_ICS23_BATCH_MAX batch entries or CW_ICS23_LOOKUP_MAX lookup inners: CW_ETOOBIG.
  *   - fields deliberately ignored (they do not change any outcome):
  *       NonExistenceProof.key, CompressedNonExistenceProof.key — upstream verifiers never
- *       read them (the query key is the caller's); SMT proofs even put SHA256(key) there.
+ *       read them (the query key is the caller's, and must be); the SMT vectors even put
+ *       SHA256(key) there. Reading it could only let a prover influence which key is
+ *       checked. The tests assert that any content (or none) leaves the result unchanged.
+ *     In a batch proof, entries that match no requested item are structure-checked
+ *     (unknown fields, bounds, compressed indices) but not verified, as in Rust.
+ *   - protobuf itself allows several encodings of one message (non-minimal varints, field
+ *     order, packed or unpacked repeated int32, repeated embedded messages merged); protobuf-c
+ *     accepts them and so do we: verification depends only on the decoded values, and the
+ *     exhaustive mutation test shows the one such variant a single byte can reach only
+ *     touches the ignored NonExistenceProof.key.
  *
- * Thread safety: all functions are thread-safe; the built-in specs are immutable statics.
- * Memory: verification allocates nothing for proofs whose decoded form fits a 16 KiB stack
- * arena (every realistic single proof); larger ones use heap chunks freed before return.
+ * Thread safety: all functions are thread-safe; the built-in specs are immutable statics,
+ * and the EVP_MD handles for the non-SHA-256 ops are fetched once (pthread_once).
+ * Memory: the decoded proof lives in a 16 KiB stack arena (every realistic single proof
+ * fits; the verifiers use ~22 KiB of stack in all); larger ones take heap chunks, bounded by
+ * CW_ICS23_ARENA_MAX and freed before return. libcrypto allocates internally per digest.
  */
 #ifndef CAUSEWAY_ICS23_H
 #define CAUSEWAY_ICS23_H
@@ -148,13 +159,15 @@ int cw_ics23_spec_validate(const cw_ics23_spec *spec, char *err, size_t err_len)
  *
  *  Returns: CW_OK valid; CW_EBADPROOF does not verify (wrong root, key or value mismatch,
  *           a spec rule broken); CW_EMALFORMED proof undecodable, not the `exist` variant,
- *           or carries unknown fields; CW_ETOOBIG proof_len > CW_ICS23_PROOF_MAX or a
- *           decoded size over its bound (see the bounds above); CW_EINVAL bad spec, empty
+ *           or carries unknown fields; CW_ETOOBIG proof_len > CW_ICS23_PROOF_MAX, key_len or
+ *           value_len over its bound, or a decoded size over its bound (see the bounds
+ *           above); CW_EINVAL bad spec (see cw_ics23_spec_validate), NULL pointers, empty
  *           proof, empty key or value, all-zero root; CW_EUNSUPPORTED a hash/length op
  *           that is recognised but not implemented (KECCAK256, BLAKE3, VAR_RLP).
  *           On failure err holds one line naming the failing step.
  *  In:      spec:   proof spec (built-in or validated caller spec).
- *           root32: trusted 32-byte root.
+ *           root32: trusted 32-byte root (the calculated root must be exactly 32 bytes,
+ *                   so a spec whose inner hash yields 20 or 64 bytes never verifies).
  *           proof:  CommitmentProof protobuf bytes; proof_len: length in bytes.
  *           key, key_len: the key (raw, not prehashed), 1..CW_ICS23_KEY_MAX bytes.
  *           value, value_len: the value, 1..CW_ICS23_VALUE_MAX bytes.
