@@ -42,9 +42,12 @@ if [ ${#debs[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
 fi
 
-# Python packages for the integration tests (an independent MessagePack-RPC client).
-if ! python3 -c 'import pytest, msgpack, websockets' >/dev/null 2>&1; then
-  echo "deps: installing Python packages: pytest msgpack websockets"
-  python3 -m pip install -q pytest msgpack websockets 2>/dev/null ||
-    python3 -m pip install -q --break-system-packages pytest msgpack websockets
+# Python packages for the integration tests: an independent MessagePack-RPC client
+# (msgpack, websockets) and BIP-340 signing through libsecp256k1 (coincurve).
+PYPKGS="pytest msgpack websockets coincurve"
+if ! python3 -c 'import pytest, msgpack, websockets, coincurve' >/dev/null 2>&1; then
+  echo "deps: installing Python packages: $PYPKGS"
+  python3 -m pip install -q $PYPKGS 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages $PYPKGS 2>/dev/null ||
+    { echo "deps: cannot install $PYPKGS for $(command -v python3) with pip" >&2; exit 1; }
 fi

@@ -113,15 +113,37 @@ def procs(tmp_path):
         ps.stop_all()
 
 
+def init_chain(home, chain_id="alpha", port=0, interval_ms=50, validators=4,
+               accounts="alice,bob,relayer", denoms="stake", amount=1000000000000):
+    """`causeway-chain init` a home directory (the real binary, as a user runs it)."""
+    exe = require_bin("causeway-chain")
+    subprocess.run([exe, "init", "--home", home, "--chain-id", chain_id, "--port", str(port),
+                    "--block-interval-ms", str(interval_ms), "--validators", str(validators),
+                    "--accounts", accounts, "--denoms", denoms, "--amount", str(amount)],
+                   check=True, stdout=subprocess.DEVNULL)
+    return home
+
+
 def chain_argv(home, port):
-    """How a test chain node is started for the RPC suites. causeway-chain does not exist yet:
-    its owner adjusts this one place when the CLI lands."""
+    """How a test chain node is started (CW_RPC_SERVER_CMD overrides, for other servers)."""
     custom = os.environ.get("CW_RPC_SERVER_CMD")
     if custom:
         return [a.format(port=port, home=home) for a in shlex.split(custom)]
     exe = require_bin("causeway-chain")
-    return [exe, "start", "--home", home, "--rpc-listen", f"127.0.0.1:{port}",
-            "--block-interval-ms", "50"]
+    if not os.path.exists(os.path.join(home, "genesis.json")):
+        init_chain(home, port=port)
+    return [exe, "start", "--home", home, "--port", str(port)]
+
+
+def start_chain(procs, home, port, name="chain"):
+    """Start causeway-chain on home and wait until it listens; returns the process."""
+    p = procs.start(chain_argv(home, port), name=name)
+    try:
+        wait_port(port, proc=p)
+    except Exception:
+        print(procs.log(p), file=sys.stderr)
+        raise
+    return p
 
 
 @pytest.fixture
@@ -129,13 +151,7 @@ def rpc_server(procs, tmp_path):
     """A running RPC server (causeway-chain, or CW_RPC_SERVER_CMD): yields its port."""
     port = free_port()
     home = str(tmp_path / "home")
-    os.makedirs(home, exist_ok=True)
-    p = procs.start(chain_argv(home, port), name="rpc-server")
-    try:
-        wait_port(port, proc=p)
-    except Exception:
-        print(procs.log(p), file=sys.stderr)
-        raise
+    start_chain(procs, home, port, name="rpc-server")
     yield port
 
 

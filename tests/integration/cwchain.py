@@ -1,0 +1,72 @@
+"""Independent Python view of a Causeway chain for the integration suites: keys, addresses,
+transactions built and signed here (msgpack + coincurve's BIP-340), waiting on the `blocks`
+topic. Written from DESIGN §4–§5, not from our C code."""
+
+import hashlib
+import json
+import os
+
+import coincurve
+import msgpack
+
+TAG_TX = b"causeway/tx"
+
+
+def tagged_hash(tag, msg):
+    t = hashlib.sha256(tag).digest()
+    return hashlib.sha256(t + t + msg).digest()
+
+
+class Key:
+    def __init__(self, secret32):
+        self.secret = secret32
+        self.pubkey = coincurve.PublicKeyXOnly.from_secret(secret32).format()
+        self.address = hashlib.sha256(self.pubkey).digest()[:20]
+
+    @classmethod
+    def load(cls, home, name):
+        with open(os.path.join(home, "keys", f"{name}.json")) as f:
+            return cls(bytes.fromhex(json.load(f)["secret_key"]))
+
+
+def pack(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def msg_send(to_addr, denom, amount):
+    return ["bank.send", [to_addr, denom, amount]]
+
+
+def sign_tx(key, chain_id, nonce, msgs, memo=""):
+    """The envelope bytes [body, signature]; body = [chain_id, pubkey, nonce, msgs, memo]."""
+    body = [chain_id, key.pubkey, nonce, msgs, memo]
+    sighash = tagged_hash(TAG_TX, pack(body))
+    sig = coincurve.PrivateKey(key.secret).sign_schnorr(sighash, os.urandom(32))
+    return pack([body, sig])
+
+
+def tx_hash(envelope):
+    return hashlib.sha256(envelope).digest()
+
+
+def balance_key(addr, denom):
+    return f"bank/balances/{addr.hex()}/{denom}".encode()
+
+
+def balance(client, addr, denom, height=0):
+    value, _proof, at = client.call("query", balance_key(addr, denom), height, False)
+    return (int.from_bytes(value, "big") if value is not None else 0), at
+
+
+def wait_tx(client, h, blocks=200, timeout=30.0):
+    """Follow `blocks` notifications until tx(h) is found; returns [height, index, tx, result].
+    The client must already be subscribed to `blocks`."""
+    from cwrpc import RpcError
+    for _ in range(blocks):
+        try:
+            return client.call("tx", h)
+        except RpcError as e:
+            if "not found" not in e.message:
+                raise
+        client.next_notification(timeout=timeout)
+    raise AssertionError(f"tx {h.hex()} not committed within {blocks} blocks")

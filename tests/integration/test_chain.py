@@ -1,0 +1,191 @@
+"""causeway-chain as a user meets it: the real binary on loopback, driven by an independent
+Python client (msgpack + websockets + coincurve), DESIGN §5.
+
+CW_KILL9_ROUNDS (default 20) sets how many kill -9 moments the durability test uses."""
+
+import os
+import random
+import subprocess
+import threading
+
+import pytest
+
+from conftest import bin_path, free_port, init_chain, require_bin, start_chain
+from cwchain import Key, balance, msg_send, pack, sign_tx, tx_hash, wait_tx
+from cwrpc import Client, RpcError
+
+CW_ENONCE = -30017
+CW_EBADSIG = -30005
+CW_EINVAL = -30004
+CW_ENOTFOUND = -30013
+
+
+@pytest.fixture
+def chain(procs, tmp_path):
+    home = str(tmp_path / "alpha")
+    port = free_port()
+    init_chain(home, "alpha", port=port, interval_ms=50)
+    p = start_chain(procs, home, port)
+    c = Client(f"ws://127.0.0.1:{port}")
+    yield {"home": home, "port": port, "proc": p, "client": c, "procs": procs}
+    c.close()
+
+
+def test_status_light_blocks_and_block_notifications(chain):
+    c = chain["client"]
+    chain_id, h, t, block_hash, root, earliest, mempool = c.call("status")
+    assert chain_id == "alpha" and len(block_hash) == 32 and len(root) == 32
+    c.subscribe("blocks")
+    heights = []
+    for _ in range(3):
+        topic, (header, events) = c.next_notification(timeout=10)
+        assert topic == "blocks"
+        heights.append(header[1])
+        assert header[0] == "alpha" and isinstance(events, list)
+    assert heights == sorted(heights) and len(set(heights)) == 3
+    lb = c.call("light_block", heights[-1])
+    (header, commit), valset, next_valset = lb
+    assert header[1] == heights[-1] and commit[0] == heights[-1]
+    assert len(commit[2]) == len(valset) == 4  # every validator signed
+    prev = c.call("light_block", heights[-1] - 1)
+    assert header[3] == prev[0][1][1]  # last_block_hash links to the previous block's hash
+    with pytest.raises(RpcError) as e:
+        c.call("light_block", 10 ** 9)
+    assert e.value.code == CW_ENOTFOUND
+
+
+def test_transfer_from_independent_client(chain):
+    c, home = chain["client"], chain["home"]
+    alice, bob = Key.load(home, "alice"), Key.load(home, "bob")
+    before, _ = balance(c, bob.address, "stake")
+    env = sign_tx(alice, "alpha", 0, [msg_send(bob.address, "stake", 1234)], "hello")
+    c.subscribe("blocks")
+    assert c.call("broadcast_tx", env) == tx_hash(env)
+    height, index, tx, result = wait_tx(c, tx_hash(env))
+    assert tx == env and result[0] == 0 and result[3] is None
+    assert any(ev[0] == "transfer" for ev in result[2])
+    after, at = balance(c, bob.address, "stake")
+    assert after == before + 1234 and at >= height
+    assert c.call("block_results", height)[1][index][0] == tx_hash(env)
+    addr, nonce, pending, _bals = c.call("account", alice.address)
+    assert addr == alice.address and nonce == 1 and pending == 1
+
+
+def test_bad_transactions_get_clear_errors_and_node_keeps_serving(chain):
+    c, home = chain["client"], chain["home"]
+    alice, bob = Key.load(home, "alice"), Key.load(home, "bob")
+    good = sign_tx(alice, "alpha", 0, [msg_send(bob.address, "stake", 1)])
+    c.subscribe("blocks")
+    c.call("broadcast_tx", good)
+    wait_tx(c, tx_hash(good))
+    cases = [
+        ("replayed tx", good, CW_ENONCE, "already used"),
+        ("wrong chain id", sign_tx(alice, "beta", 1, [msg_send(bob.address, "stake", 1)]),
+         CW_EINVAL, "not this chain"),
+        ("nonce gap", sign_tx(alice, "alpha", 7, [msg_send(bob.address, "stake", 1)]),
+         CW_ENONCE, "nonce gap"),
+        ("invalid signature", good[:-1] + bytes([good[-1] ^ 1]), CW_EBADSIG, "signature"),
+        ("not msgpack", b"\xc1\x00", None, "reserved"),
+        ("wrong arity", pack([["alpha"], b"x" * 64]), None, "tx.body"),
+        ("no msgs", pack([["alpha", alice.pubkey, 1, [], ""], b"\x00" * 64]), CW_EINVAL,
+         "at least one msg"),
+    ]
+    for name, env, code, text in cases:
+        with pytest.raises(RpcError) as e:
+            c.call("broadcast_tx", env)
+        assert text in e.value.message, (name, e.value.message)
+        if code is not None:
+            assert e.value.code == code, (name, e.value.code)
+    # still serving, and the next good nonce is accepted
+    nxt = sign_tx(alice, "alpha", 1, [msg_send(bob.address, "stake", 1)])
+    c.call("broadcast_tx", nxt)
+    assert wait_tx(c, tx_hash(nxt))[3][0] == 0
+
+
+def test_random_frames_never_break_the_node(chain):
+    rng = random.Random(7)
+    url = f"ws://127.0.0.1:{chain['port']}"
+    with Client(url) as bad:
+        for _ in range(200):
+            n = rng.randrange(1, 64)
+            bad.send_raw(bytes(rng.randrange(256) for _ in range(n)))
+        # every frame got an answer or was ignored; the connection still works
+        assert bad.call("status")[0] == "alpha"
+    assert chain["client"].call("status")[0] == "alpha"
+
+
+def test_cli_send_and_query_end_to_end(chain):
+    cli = require_bin("causeway")
+    env = dict(os.environ, CAUSEWAY_NODE=f"ws://127.0.0.1:{chain['port']}",
+               CAUSEWAY_KEYRING=os.path.join(chain["home"], "keys"))
+    r = subprocess.run([cli, "tx", "send", "--from", "alice", "--to", "bob", "--denom",
+                        "stake", "--amount", "77", "--json"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert '"committed":true' in r.stdout and '"code":0' in r.stdout
+    r = subprocess.run([cli, "tx", "send", "--from", "alice", "--to", "bob", "--denom",
+                        "stake", "--amount", "0"], env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "--amount" in r.stderr
+    r = subprocess.run([cli, "query", "balance", "bob", "stake", "--json"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and '"amount":1000000000077' in r.stdout
+    r = subprocess.run([cli, "healthz", f"http://127.0.0.1:{chain['port']}"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0
+
+
+def test_kill9_at_random_moments_loses_nothing(procs, tmp_path):
+    """Under a stream of transactions, kill -9 the node at CW_KILL9_ROUNDS random moments;
+    after each restart every committed height serves the same header hash and state root,
+    and every tx seen committed is still there."""
+    rounds = int(os.environ.get("CW_KILL9_ROUNDS", "20"))
+    home = str(tmp_path / "alpha")
+    port = free_port()
+    init_chain(home, "alpha", port=port, interval_ms=20)
+    alice, bob = Key.load(home, "alice"), Key.load(home, "bob")
+    rng = random.Random(20261122)
+    seen_blocks = {}  # height -> (block_hash, state_root)
+    committed = []    # tx hashes seen committed
+    nonce = 0
+    for r in range(rounds):
+        p = start_chain(procs, home, port, name=f"chain{r}")
+        c = Client(f"ws://127.0.0.1:{port}")
+        # everything recorded before the last kill is still served identically
+        for h, (bh, root) in seen_blocks.items():
+            (header, commit), _v, _n = c.call("light_block", h)
+            assert commit[1] == bh and header[4] == root, f"height {h} changed after restart"
+        for th in committed:
+            c.call("tx", th)  # raises if lost
+        _cid, latest, *_ = c.call("status")
+        nonce = c.call("account", alice.address)[1]
+        # a stream of txs, then kill at a random moment while blocks are being produced
+        sent = []
+        for _ in range(rng.randrange(1, 8)):
+            env = sign_tx(alice, "alpha", nonce, [msg_send(bob.address, "stake", 1)])
+            c.call("broadcast_tx", env)
+            sent.append(tx_hash(env))
+            nonce += 1
+        c.subscribe("blocks")
+        for _ in range(rng.randrange(1, 4)):
+            c.next_notification(timeout=10)
+        for th in sent:
+            try:
+                c.call("tx", th)
+                committed.append(th)
+            except RpcError:
+                pass
+        _cid, latest, *_ = c.call("status")
+        for h in range(max(1, latest - 5), latest + 1):
+            (header, commit), _v, _n = c.call("light_block", h)
+            seen_blocks[h] = (commit[1], header[4])
+        # fire-and-forget more txs and kill mid-flight
+        for _ in range(rng.randrange(0, 5)):
+            env = sign_tx(alice, "alpha", nonce, [msg_send(bob.address, "stake", 1)])
+            try:
+                c.call("broadcast_tx", env)
+                nonce += 1
+            except RpcError:
+                break
+        c.close()
+        procs.kill9(p)
+    assert len(committed) > 0 and len(seen_blocks) > rounds
