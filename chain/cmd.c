@@ -247,8 +247,12 @@ static void block_timer(cw_rpc_server *srv, void *user)
 static void start_usage(FILE *f)
 {
     fprintf(f, "usage: causeway-chain start --home DIR [--listen ADDR] [--port P]\n"
+               "                            [--sign-with N]\n"
                "  Runs the node: produces a block every block_interval_ms and serves\n"
-               "  MessagePack-RPC over WebSocket plus GET /healthz /status /metrics.\n");
+               "  MessagePack-RPC over WebSocket plus GET /healthz /status /metrics.\n"
+               "  --sign-with N: only the first N validators (by set order) sign each block\n"
+               "  (tests of light clients facing too little voting power).\n"
+               "  Environment: CAUSEWAY_LISTEN overrides the listen address.\n");
 }
 
 int cw_chain_cmd_start(int argc, char **argv)
@@ -256,11 +260,12 @@ int cw_chain_cmd_start(int argc, char **argv)
     static const struct option opts[] = {{"home", required_argument, 0, 'h'},
                                          {"listen", required_argument, 0, 'l'},
                                          {"port", required_argument, 0, 'p'},
+                                         {"sign-with", required_argument, 0, 's'},
                                          {"help", no_argument, 0, 'H'},
                                          {0, 0, 0, 0}};
     const char *home = NULL, *listen = NULL;
-    uint64_t port = 0;
-    int have_port = 0, c;
+    uint64_t port = 0, sign_with = 0;
+    int have_port = 0, have_sign_with = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -271,6 +276,11 @@ int cw_chain_cmd_start(int argc, char **argv)
                 return 2;
             have_port = 1;
             break;
+        case 's':
+            if (parse_u64_arg(optarg, "--sign-with", 1, CW_VALSET_MAX, &sign_with))
+                return 2;
+            have_sign_with = 1;
+            break;
         case 'H': start_usage(stdout); return 0;
         default: start_usage(stderr); return 2;
         }
@@ -279,9 +289,9 @@ int cw_chain_cmd_start(int argc, char **argv)
         start_usage(stderr);
         return 2;
     }
-    const char *env_home = getenv("CAUSEWAY_LISTEN");
-    if (!listen && env_home && *env_home)
-        listen = env_home;
+    const char *env_listen = getenv("CAUSEWAY_LISTEN");
+    if (!listen && env_listen && *env_listen)
+        listen = env_listen;
 
     char err[512];
     cw_chain ch = {0};
@@ -290,6 +300,8 @@ int cw_chain_cmd_start(int argc, char **argv)
         fprintf(stderr, "causeway-chain: %s\n", err);
         return 1;
     }
+    if (have_sign_with)
+        cw_node_set_sign_with(ch.node, sign_with);
     const cw_node_config *nc = cw_node_get_config(ch.node);
     if (cw_log_set_level(nc->log_level) != CW_OK)
         cw_log(CW_LOG_WARN, "unknown log level %s", nc->log_level);

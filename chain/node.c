@@ -370,6 +370,8 @@ void cw_node_close(cw_node *n)
 
 const cw_node_config *cw_node_get_config(const cw_node *n) { return &n->cfg; }
 
+void cw_node_set_sign_with(cw_node *n, uint64_t sign_with) { n->cfg.sign_with = sign_with; }
+
 void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user)
 {
     n->on_block = cb;

@@ -7,6 +7,7 @@ set -uo pipefail
 BUILD=${BUILD:-build}
 export CW_SHARED=${SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
 export CW_BUILD=$(cd "$BUILD" && pwd)
+export CW_BIN_FLAVOUR=${CW_BIN_FLAVOUR:-san}  # integration tests drive the sanitizer builds
 FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-5}
 ONLY=${CW_ONLY:-all}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

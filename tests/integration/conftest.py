@@ -24,12 +24,17 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CW_BUILD") or os.path.join(REPO, "build")
 
 
-def bin_path(name, flavour="rel"):
+# `make test` runs the integration suites against the ASan+UBSan builds (CW_BIN_FLAVOUR=san),
+# so bad input reaching a real process is checked by the sanitizers too.
+FLAVOUR = os.environ.get("CW_BIN_FLAVOUR", "rel")
+
+
+def bin_path(name, flavour=None):
     """Path of build/<flavour>/bin/<name> (it may not exist: see require_bin)."""
-    return os.path.join(BUILD, flavour, "bin", name)
+    return os.path.join(BUILD, flavour or FLAVOUR, "bin", name)
 
 
-def require_bin(name, flavour="rel"):
+def require_bin(name, flavour=None):
     """The binary's path, or skip the test LOUDLY when it has not been built."""
     p = bin_path(name, flavour)
     if not os.access(p, os.X_OK):

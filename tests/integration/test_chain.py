@@ -29,6 +29,10 @@ def chain(procs, tmp_path):
     c = Client(f"ws://127.0.0.1:{port}")
     yield {"home": home, "port": port, "proc": p, "client": c, "procs": procs}
     c.close()
+    # a clean shutdown on SIGTERM, and nothing the sanitizers complained about
+    assert procs.stop(p) == 0, procs.log(p)
+    log = procs.log(p)
+    assert "AddressSanitizer" not in log and "runtime error" not in log, log
 
 
 def test_status_light_blocks_and_block_notifications(chain):
