@@ -21,24 +21,7 @@
 #include "causeway/kv.h"
 #include "causeway/tx.h"
 
-typedef struct cw_app cw_app;
-
-/** What a msg handler sees. kv is the tx's cache layer; writes vanish if the tx fails. */
-typedef struct cw_exec_ctx {
-    cw_app *app;
-    const cw_kv *kv;
-    cw_events *events;
-    const char *chain_id;
-    uint64_t height;
-    uint64_t time_ns;
-    cw_pubkey32 signer_pk;
-    cw_address signer;
-} cw_exec_ctx;
-
-/** A msg handler: decode body (a msgpack array borrowed from the tx), check, apply.
- *  Returns CW_OK or a code with one line in err; on failure its writes are discarded. */
-typedef int (*cw_msg_handler)(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                              size_t err_len);
+#include "causeway/module.h"
 
 /** The outcome of an executed tx (kept by tx hash). */
 typedef struct cw_tx_result {
@@ -60,8 +43,6 @@ void cw_app_destroy(cw_app *app);
 /** Register a handler for a msg type (identifier). Returns CW_OK; CW_EEXISTS; -ENOMEM. */
 int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
-/** The user pointer given at registration of the handler running now (for module state). */
-void *cw_app_handler_user(const cw_exec_ctx *ctx) CW_NONNULL(1);
 
 /** The signer's next nonce (0 for a new account). Returns: CW_OK; a store error. */
 int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonce)

@@ -1,0 +1,45 @@
+/* Causeway — what a state-machine module sees while a transaction executes (DESIGN §5).
+ *
+ * The chain's router (chain/app.c) calls a module's msg handler with a cw_exec_ctx: the tx's
+ * state layer (a cw_kv cache, discarded if the tx fails), the block's event list (the tx's
+ * events are dropped with it), the block height and time, and the signer. Modules in
+ * channels/ (bank, IBC host, collateral app, lending market) implement handlers with this
+ * shape and never see the chain's storage directly.
+ * Thread safety: handlers run on the chain's one execution thread.
+ */
+#ifndef CAUSEWAY_MODULE_H
+#define CAUSEWAY_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "causeway/codec.h"
+#include "causeway/event.h"
+#include "causeway/kv.h"
+#include "causeway/schnorr.h"
+
+typedef struct cw_app cw_app;
+
+/** What a msg handler sees. kv is the tx's cache layer; its writes vanish if the tx fails. */
+typedef struct cw_exec_ctx {
+    cw_app *app;
+    const cw_kv *kv;
+    cw_events *events;
+    const char *chain_id;
+    uint64_t height;  /* the executing block's height */
+    uint64_t time_ns; /* the executing block's time, ns since the Unix epoch */
+    cw_pubkey32 signer_pk;
+    cw_address signer;
+} cw_exec_ctx;
+
+/** A msg handler: decode body (a msgpack array borrowed from the tx; use a reader cw_dec
+ *  `{.err = err, .err_len = err_len}`), check, apply through ctx->kv, emit events.
+ *  Returns CW_OK, or a code with one line in err; on failure its writes and events are
+ *  discarded by the caller. */
+typedef int (*cw_msg_handler)(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                              size_t err_len);
+
+/** The user pointer given when the running handler was registered (module state). */
+void *cw_app_handler_user(const cw_exec_ctx *ctx) CW_NONNULL(1);
+
+#endif
