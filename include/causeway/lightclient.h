@@ -241,7 +241,8 @@ typedef struct cw_lc_verify_info {
  *  Returns: CW_OK valid; CW_EINVAL bad client parameters or header height ≤ trusted height;
  *           CW_EEXPIRED trusted state outside the trusting period; CW_EBADHEADER chain id,
  *           time, hash binding, validators hash, index order/range; CW_EINVAL skipping
- *           without trusted_vals; CW_EBADSIG a checked signature is invalid;
+ *           without trusted_vals, or with a set that does not hash to the trusted
+ *           next_validators_hash; CW_EBADSIG a checked signature is invalid;
  *           CW_ETHRESHOLD not enough power; -ENOMEM. err names the rule.
  *  Memory: allocates two short-lived encodings (the header, for its hash; the vote
  *  message); keeps no pointers.

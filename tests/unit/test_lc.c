@@ -731,6 +731,52 @@ static void test_threads_give_the_same_verdict_as_one(void **state)
     fx_free(&f);
 }
 
+/* Decode, check the next set against the header (as `causeway light verify` does), update. */
+static int accept_encoded(const uint8_t *buf, size_t len)
+{
+    cw_light_block lb;
+    uint8_t nvh[32];
+    int rc = cw_light_block_decode(&lb, buf, len, ERR, sizeof ERR);
+    if (rc == CW_OK) {
+        fx f;
+        fx_init(&f, SET_A, T0);
+        rc = cw_validators_hash(nvh, &lb.next_validator_set);
+        if (rc == CW_OK && memcmp(nvh, lb.signed_header.header.next_validators_hash, 32) != 0)
+            rc = CW_EBADHEADER;
+        if (rc == CW_OK)
+            rc = update(&f, &lb, TRUSTED_H, SET_A, NOW, NULL);
+        fx_free(&f);
+    }
+    cw_light_block_free(&lb);
+    return rc;
+}
+
+static void test_every_single_byte_change_is_refused(void **state)
+{
+    /* Exhaustive over a block signed by exactly enough validators (3 of 4, so every
+     * signature is checked): each byte XOR 0x01 and XOR 0x80 must be refused, by the
+     * decoder or by verification — never accepted as another valid block. */
+    (void)state;
+    cw_light_block lb;
+    uint8_t *buf;
+    size_t len;
+    build(&lb, "alpha", TRUSTED_H + 1, T0 + SEC, SET_A, SET_A, 0x7);
+    assert_int_equal(cw_light_block_encode(&buf, &len, &lb), CW_OK);
+    assert_int_equal(accept_encoded(buf, len), CW_OK);
+    for (size_t i = 0; i < len; i++) {
+        static const uint8_t flips[] = {0x01, 0x80};
+        for (size_t k = 0; k < 2; k++) {
+            buf[i] ^= flips[k];
+            int rc = accept_encoded(buf, len);
+            if (rc == CW_OK)
+                fail_msg("byte %zu ^ 0x%02x accepted", i, flips[k]);
+            buf[i] ^= flips[k];
+        }
+    }
+    free(buf);
+    cw_light_block_free(&lb);
+}
+
 /* ---- misbehaviour ---------------------------------------------------------------- */
 
 static void uh_of(cw_update_header *u, const cw_light_block *lb, uint64_t th, int tset)
@@ -941,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_pruning_is_bounded_and_oldest_first),
         cmocka_unit_test(test_verification_is_deterministic),
         cmocka_unit_test(test_threads_give_the_same_verdict_as_one),
+        cmocka_unit_test(test_every_single_byte_change_is_refused),
         cmocka_unit_test(test_misbehaviour_fork_at_same_height_freezes),
         cmocka_unit_test(test_misbehaviour_time_break_freezes_and_unsigned_evidence_does_not),
         cmocka_unit_test(test_trusted_and_client_state_codecs),
