@@ -7,65 +7,6 @@
 
 #include "causeway/bank.h"
 
-#define MAX_HANDLERS 128
-
-struct route {
-    char type[CW_ID_MAX + 1];
-    cw_msg_handler fn;
-    void *user;
-};
-
-struct cw_app {
-    char chain_id[CW_ID_MAX + 1];
-    struct route routes[MAX_HANDLERS];
-    size_t n_routes;
-    const struct route *current;
-};
-
-int cw_app_create(cw_app **out, const char *chain_id)
-{
-    *out = NULL;
-    if (cw_id_validate(chain_id, strlen(chain_id), "chain id", NULL, 0))
-        return CW_EINVAL;
-    cw_app *a = calloc(1, sizeof *a);
-    if (!a)
-        return -ENOMEM;
-    snprintf(a->chain_id, sizeof a->chain_id, "%s", chain_id);
-    *out = a;
-    return CW_OK;
-}
-
-void cw_app_destroy(cw_app *app) { free(app); }
-
-int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
-{
-    if (cw_id_validate(type, strlen(type), "msg type", NULL, 0))
-        return CW_EINVAL;
-    for (size_t i = 0; i < app->n_routes; i++)
-        if (strcmp(app->routes[i].type, type) == 0)
-            return CW_EEXISTS;
-    if (app->n_routes == MAX_HANDLERS)
-        return -ENOMEM;
-    struct route *r = &app->routes[app->n_routes++];
-    snprintf(r->type, sizeof r->type, "%s", type);
-    r->fn = h;
-    r->user = user;
-    return CW_OK;
-}
-
-void *cw_app_handler_user(const cw_exec_ctx *ctx)
-{
-    return ctx->app->current ? ctx->app->current->user : NULL;
-}
-
-static const struct route *route_of(const cw_app *app, const char *type)
-{
-    for (size_t i = 0; i < app->n_routes; i++) /* exact match only */
-        if (strcmp(app->routes[i].type, type) == 0)
-            return &app->routes[i];
-    return NULL;
-}
-
 void cw_tx_result_free(cw_tx_result *r)
 {
     if (r) {
@@ -144,17 +85,17 @@ static int account_store(const cw_kv *kv, const cw_address *addr, const cw_pubke
 int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
                    uint64_t height, uint64_t time_ns, cw_tx_result *res)
 {
-    cw_exec_ctx ctx = {.app = app, .events = events, .chain_id = app->chain_id,
+    cw_exec_ctx ctx = {.app = app, .events = events, .chain_id = cw_app_chain_id(app),
                        .height = height, .time_ns = time_ns, .signer_pk = tx->signer};
     uint64_t next;
     int rc;
 
     memset(res, 0, sizeof *res);
     cw_address_of(&ctx.signer, &tx->signer);
-    if (strcmp(tx->chain_id, app->chain_id) != 0)
+    if (strcmp(tx->chain_id, cw_app_chain_id(app)) != 0)
         return res->code = cw_errf(res->log, sizeof res->log, CW_EINVAL,
                                    "tx is for chain '%s', this is '%s'", tx->chain_id,
-                                   app->chain_id);
+                                   cw_app_chain_id(app));
     if ((rc = cw_app_account_nonce(block_kv, &ctx.signer, &next)))
         return rc;
     if (tx->nonce != next)
@@ -174,17 +115,11 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
         char type[CW_ID_MAX + 1];
         const msgpack_object *body;
         cw_tx_msg(tx, i, type, &body);
-        const struct route *r = route_of(app, type);
-        if (!r) {
-            rc = cw_errf(res->log, sizeof res->log, CW_EINVAL, "msg %u: unknown type '%s'", i,
-                         type);
-        } else {
-            app->current = r;
-            rc = r->fn(&ctx, body, res->log, sizeof res->log);
-            app->current = NULL;
-            if (rc)
-                cw_err_prefix(res->log, sizeof res->log, rc, type);
-        }
+        rc = cw_app_dispatch(app, &ctx, type, body, res->log, sizeof res->log);
+        if (rc == CW_EINVAL && strncmp(res->log, "unknown type", 12) == 0)
+            cw_errf(res->log, sizeof res->log, rc, "msg %u: unknown type '%s'", i, type);
+        else if (rc)
+            cw_err_prefix(res->log, sizeof res->log, rc, type);
         if (rc) {
             res->code = rc;
             res->has_failed_msg = true;

@@ -37,12 +37,7 @@ void cw_tx_result_free(cw_tx_result *r);
 /** [code, log, events, failed_msg_index | nil] */
 void cw_tx_result_enc(cw_enc *e, const cw_tx_result *r) CW_NONNULL(1, 2);
 
-int cw_app_create(cw_app **out, const char *chain_id) CW_NONNULL(1, 2) CW_WARN_UNUSED;
-void cw_app_destroy(cw_app *app);
 
-/** Register a handler for a msg type (identifier). Returns CW_OK; CW_EEXISTS; -ENOMEM. */
-int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
-    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
 /** The signer's next nonce (0 for a new account). Returns: CW_OK; a store error. */
 int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonce)

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "causeway/bank.h"
 #include "causeway/hash.h"
+#include "causeway/ibc.h"
 #include "causeway/log.h"
 #include "causeway/smt.h"
 
@@ -52,6 +53,7 @@ struct cw_node {
     MDB_dbi db_blocks, db_results, db_txidx, db_meta;
     cw_smt *smt;
     cw_app *app;
+    cw_ibc *ibc;
 
     /* the tip: the last committed block (height 0 = genesis state only) */
     uint64_t height, time_ns, txs_committed;
@@ -290,7 +292,9 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
     if ((rc = load_keyring(n, err, err_len)))
         goto fail;
     if ((rc = cw_app_create(&n->app, n->gen.chain_id)) || (rc = cw_app_register_bank(n->app)) ||
-        (rc = cw_app_register(n->app, "admin.update_validators", admin_update_validators, n))) {
+        (rc = cw_app_register(n->app, "admin.update_validators", admin_update_validators, n)) ||
+        (rc = cw_ibc_create(&n->ibc, &n->gen.admin)) ||
+        (rc = cw_ibc_register_msgs(n->ibc, n->app))) {
         cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
         goto fail;
     }
@@ -359,6 +363,7 @@ void cw_node_close(cw_node *n)
     if (n->env)
         mdb_env_close(n->env);
     cw_app_destroy(n->app);
+    cw_ibc_destroy(n->ibc);
     for (size_t i = 0; i < n->n_keys; i++)
         cw_seckey_wipe(&n->keys[i].sk);
     free(n->keys);
@@ -371,6 +376,9 @@ void cw_node_close(cw_node *n)
 const cw_node_config *cw_node_get_config(const cw_node *n) { return &n->cfg; }
 
 void cw_node_set_sign_with(cw_node *n, uint64_t sign_with) { n->cfg.sign_with = sign_with; }
+
+cw_ibc *cw_node_ibc(cw_node *n) { return n->ibc; }
+cw_app *cw_node_app(cw_node *n) { return n->app; }
 
 void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user)
 {

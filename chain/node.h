@@ -74,6 +74,9 @@ typedef void (*cw_node_block_cb)(void *user, uint64_t height, const uint8_t *pay
 int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len);
 void cw_node_close(cw_node *n);
 const cw_node_config *cw_node_get_config(const cw_node *n);
+/** The node's IBC host (to bind apps before the first block) and msg router. */
+struct cw_ibc *cw_node_ibc(cw_node *n);
+struct cw_app *cw_node_app(cw_node *n);
 /** Override config.json's sign_with (0 = all validators the node holds keys for). */
 void cw_node_set_sign_with(cw_node *n, uint64_t sign_with);
 void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user);

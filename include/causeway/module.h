@@ -39,6 +39,25 @@ typedef struct cw_exec_ctx {
 typedef int (*cw_msg_handler)(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                               size_t err_len);
 
+/* ---- the msg router (common/module.c) ----------------------------------------------- */
+
+/** Create a router for chain_id. Returns: CW_OK; CW_EINVAL bad chain id; -ENOMEM. */
+int cw_app_create(cw_app **out, const char *chain_id) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+void cw_app_destroy(cw_app *app);
+/** The chain id given at creation. */
+const char *cw_app_chain_id(const cw_app *app) CW_NONNULL(1);
+
+/** Register a handler for a msg type (an identifier such as "bank.send"); user is handed
+ *  back through cw_app_handler_user. Routing is by exact match only.
+ *  Returns: CW_OK; CW_EINVAL bad type; CW_EEXISTS already registered; -ENOMEM table full. */
+int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Run the handler registered for type. Returns: its code; CW_EINVAL (err "unknown type
+ *  '…'") when none is registered. */
+int cw_app_dispatch(cw_app *app, cw_exec_ctx *ctx, const char *type, const msgpack_object *body,
+                    char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
 /** The user pointer given when the running handler was registered (module state). */
 void *cw_app_handler_user(const cw_exec_ctx *ctx) CW_NONNULL(1);
 

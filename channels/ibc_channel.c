@@ -1,0 +1,560 @@
+/* ICS-04 channel ends and the handshake, the port router, and the host object. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causeway/bank.h"
+#include "ibc_internal.h"
+
+/* ---- host ------------------------------------------------------------------------------ */
+
+int cw_ibc_create(cw_ibc **out, const cw_pubkey32 *admin)
+{
+    cw_ibc *h = calloc(1, sizeof *h);
+    *out = NULL;
+    if (!h)
+        return -ENOMEM;
+    h->admin = *admin;
+    int rc = cw_lc_vcache_create(&h->vcache, 16);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    return CW_OK;
+}
+
+void cw_ibc_destroy(cw_ibc *h)
+{
+    if (!h)
+        return;
+    cw_lc_vcache_destroy(h->vcache);
+    free(h);
+}
+
+int cw_ibc_bind(cw_ibc *h, const cw_ibc_app *app)
+{
+    if (!app->port || cw_id_validate(app->port, strlen(app->port), "port", NULL, 0) ||
+        !app->on_recv_packet || !app->on_acknowledgement_packet || !app->on_timeout_packet)
+        return CW_EINVAL;
+    if (ibc_app_of(h, app->port))
+        return CW_EEXISTS;
+    if (h->n_apps == IBC_MAX_APPS)
+        return CW_ETOOBIG;
+    h->apps[h->n_apps++] = *app;
+    return CW_OK;
+}
+
+const cw_ibc_app *ibc_app_of(const cw_ibc *h, const char *port)
+{
+    for (size_t i = 0; i < h->n_apps; i++)
+        if (strcmp(h->apps[i].port, port) == 0)
+            return &h->apps[i];
+    return NULL;
+}
+
+int cw_ibc_register_msgs(cw_ibc *h, cw_app *app)
+{
+    int rc;
+    if ((rc = ibc_register_client_msgs(h, app)) || (rc = ibc_register_channel_msgs(h, app)) ||
+        (rc = ibc_register_packet_msgs(h, app)))
+        return rc;
+    return CW_OK;
+}
+
+/* ---- shared helpers -------------------------------------------------------------------- */
+
+int ibc_get_seq(const cw_kv *kv, const char *path, uint64_t *out)
+{
+    const uint8_t *v;
+    size_t n;
+    *out = 0;
+    int rc = cw_kv_get_s(kv, path, &v, &n);
+    if (rc)
+        return rc;
+    if (n != 8)
+        return CW_EMALFORMED;
+    *out = cw_be64_get(v);
+    return CW_OK;
+}
+
+int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v)
+{
+    uint8_t b[8];
+    cw_be64_put(b, v);
+    return cw_kv_set_s(kv, path, b, 8);
+}
+
+int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_height,
+               cw_bytes proof, const char *path, const uint8_t *value, size_t value_len,
+               char *err, size_t err_len)
+{
+    cw_lc_client_state cs;
+    cw_ibc_client_store st;
+    int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
+    if (rc)
+        return rc;
+    if (value)
+        rc = cw_lc_verify_membership(&cs, &st.store, proof_height, proof.p, proof.len,
+                                     (const uint8_t *)path, strlen(path), value, value_len,
+                                     ctx->time_ns, err, err_len);
+    else
+        rc = cw_lc_verify_non_membership(&cs, &st.store, proof_height, proof.p, proof.len,
+                                         (const uint8_t *)path, strlen(path), ctx->time_ns, err,
+                                         err_len);
+    if (rc)
+        cw_err_prefix(err, err_len, rc, path);
+    return rc;
+}
+
+/* ---- channel ends ---------------------------------------------------------------------- */
+
+void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce)
+{
+    cw_enc_array(e, 7);
+    cw_enc_u64(e, ce->state);
+    cw_enc_u64(e, ce->ordering);
+    cw_enc_cstr(e, ce->counterparty_port);
+    cw_enc_cstr(e, ce->counterparty_channel);
+    cw_enc_cstr(e, ce->client_id);
+    cw_enc_cstr(e, ce->counterparty_client_id);
+    cw_enc_cstr(e, ce->version);
+}
+
+void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
+                        const char *what)
+{
+    memset(ce, 0, sizeof *ce);
+    const msgpack_object *f = cw_dec_array(d, o, 7, "%s", what);
+    ce->state = (uint8_t)cw_dec_uint_max(d, &f[0], CW_CHAN_CLOSED, "%s.state", what);
+    ce->ordering = (uint8_t)cw_dec_uint_max(d, &f[1], CW_ORDER_ORDERED, "%s.ordering", what);
+    cw_dec_id(d, &f[2], ce->counterparty_port, "%s.counterparty_port", what);
+    if (d->rc == CW_OK && f[3].type == MSGPACK_OBJECT_STR && f[3].via.str.size == 0)
+        ce->counterparty_channel[0] = '\0';
+    else
+        cw_dec_id(d, &f[3], ce->counterparty_channel, "%s.counterparty_channel", what);
+    cw_dec_id(d, &f[4], ce->client_id, "%s.client_id", what);
+    cw_dec_id(d, &f[5], ce->counterparty_client_id, "%s.counterparty_client_id", what);
+    cw_dec_id(d, &f[6], ce->version, "%s.version", what);
+    if (d->rc)
+        return;
+    if (ce->state == 0 || ce->ordering == 0)
+        cw_dec_fail(d, CW_EINVAL, "%s: state and ordering must be set", what);
+    else if ((ce->counterparty_channel[0] == '\0') != (ce->state == CW_CHAN_INIT))
+        cw_dec_fail(d, CW_EINVAL, "%s: counterparty_channel is empty exactly in INIT", what);
+}
+
+int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_channel_end *out)
+{
+    char path[CW_PATH_MAX];
+    const uint8_t *v;
+    size_t n;
+    memset(out, 0, sizeof *out);
+    cw_path_channel_end(path, port, channel);
+    int rc = cw_kv_get_s(kv, path, &v, &n);
+    if (rc)
+        return rc;
+    cw_dec d;
+    const msgpack_object *root;
+    rc = cw_dec_open(&d, &root, v, n, CW_KV_VALUE_MAX, NULL, 0);
+    if (rc == CW_OK) {
+        cw_channel_end_dec(&d, root, out, "channel_end");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    return rc ? CW_EMALFORMED : CW_OK;
+}
+
+static int channel_store(const cw_kv *kv, const char *port, const char *channel,
+                         const cw_channel_end *ce)
+{
+    char path[CW_PATH_MAX];
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_channel_end_enc(&e, ce);
+    cw_path_channel_end(path, port, channel);
+    int rc = e.rc ? e.rc : cw_kv_set_s(kv, path, cw_enc_data(&e), cw_enc_len(&e));
+    cw_enc_free(&e);
+    return rc;
+}
+
+/* A channel that must exist, with a readable message otherwise. */
+static int channel_load(const cw_exec_ctx *ctx, const char *port, const char *channel,
+                        cw_channel_end *ce, char *err, size_t err_len)
+{
+    int rc = cw_ibc_channel(ctx->kv, port, channel, ce);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, rc, "channel %s/%s: not found", port, channel);
+    if (rc)
+        return cw_errf(err, err_len, rc, "channel %s/%s: %s", port, channel, cw_strerror(rc));
+    return CW_OK;
+}
+
+/* Verify that the counterparty holds exactly `expect` at its channel-end path. */
+static int verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end *local,
+                                   const char *cp_channel, const cw_channel_end *expect,
+                                   cw_bytes proof, uint64_t proof_height, char *err,
+                                   size_t err_len)
+{
+    char path[CW_PATH_MAX];
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_channel_end_enc(&e, expect);
+    cw_path_channel_end(path, local->counterparty_port, cp_channel);
+    int rc = e.rc ? e.rc
+                  : ibc_verify(ctx, local->client_id, proof_height, proof, path,
+                               cw_enc_data(&e), cw_enc_len(&e), err, err_len);
+    cw_enc_free(&e);
+    return rc;
+}
+
+/* The connection-layer check folded into the handshake: the counterparty's client
+ * (counterparty_client_id on the counterparty chain) tracks THIS chain and is not frozen,
+ * proven with the client-state bytes the relayer supplies. */
+static int verify_counterparty_client(const cw_exec_ctx *ctx, const cw_channel_end *local,
+                                      cw_bytes cp_client_state, cw_bytes proof,
+                                      uint64_t proof_height, char *err, size_t err_len)
+{
+    cw_lc_client_state cs;
+    char path[CW_PATH_MAX];
+    int rc = cw_lc_client_state_decode(&cs, cp_client_state.p, cp_client_state.len, err,
+                                       err_len);
+    if (rc)
+        return cw_err_prefix(err, err_len, rc, "counterparty client state");
+    if (strcmp(cs.chain_id, ctx->chain_id) != 0)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "counterparty client %s tracks chain '%s', not this chain ('%s')",
+                       local->counterparty_client_id, cs.chain_id, ctx->chain_id);
+    if (cs.frozen_height != 0)
+        return cw_errf(err, err_len, CW_EFROZEN, "counterparty client %s is frozen",
+                       local->counterparty_client_id);
+    cw_path_client_state(path, local->counterparty_client_id);
+    return ibc_verify(ctx, local->client_id, proof_height, proof, path, cp_client_state.p,
+                      cp_client_state.len, err, err_len);
+}
+
+static void channel_event(cw_exec_ctx *ctx, const char *type, const char *port,
+                          const char *channel, const cw_channel_end *ce)
+{
+    cw_event_begin(ctx->events, type, 5);
+    cw_event_attr_str(ctx->events, "port", port);
+    cw_event_attr_str(ctx->events, "channel", channel);
+    cw_event_attr_str(ctx->events, "counterparty_port", ce->counterparty_port);
+    cw_event_attr_str(ctx->events, "counterparty_channel", ce->counterparty_channel);
+    cw_event_attr_str(ctx->events, "client_id", ce->client_id);
+}
+
+static int new_channel_id(const cw_exec_ctx *ctx, char id[static CW_ID_MAX + 1])
+{
+    uint64_t seq;
+    int rc = ibc_next_id(ctx->kv, "nextChannelSequence", &seq);
+    if (rc == CW_OK)
+        snprintf(id, CW_ID_MAX + 1, "channel-%llu", (unsigned long long)seq);
+    return rc;
+}
+
+static int init_sequences(const cw_kv *kv, const char *port, const char *channel)
+{
+    static const char *const which[] = {"nextSequenceSend", "nextSequenceRecv",
+                                        "nextSequenceAck"};
+    char path[CW_PATH_MAX];
+    for (int i = 0; i < 3; i++) {
+        cw_path_next_seq(path, which[i], port, channel);
+        int rc = ibc_set_seq(kv, path, 1);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+static int check_client_exists(const cw_exec_ctx *ctx, const char *client_id, char *err,
+                               size_t err_len)
+{
+    cw_lc_client_state cs;
+    cw_ibc_client_store st;
+    return ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
+}
+
+/* ---- handshake msgs -------------------------------------------------------------------- */
+
+/* ibc.chan_open_init [port, ordering, counterparty_port, client_id, counterparty_client_id,
+ *                     version] */
+static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
+    cw_channel_end ce = {.state = CW_CHAN_INIT};
+    const msgpack_object *f = cw_dec_array(&d, body, 6, "ibc.chan_open_init");
+    cw_dec_id(&d, &f[0], port, "port");
+    ce.ordering = (uint8_t)cw_dec_uint_max(&d, &f[1], CW_ORDER_ORDERED, "ordering");
+    cw_dec_id(&d, &f[2], ce.counterparty_port, "counterparty_port");
+    cw_dec_id(&d, &f[3], ce.client_id, "client_id");
+    cw_dec_id(&d, &f[4], ce.counterparty_client_id, "counterparty_client_id");
+    cw_dec_id(&d, &f[5], ce.version, "version");
+    if (d.rc)
+        return d.rc;
+    if (ce.ordering == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "ordering: 1 (unordered) or 2 (ordered)");
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (!app)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
+    int rc;
+    if ((rc = check_client_exists(ctx, ce.client_id, err, err_len)) ||
+        (rc = new_channel_id(ctx, channel)))
+        return rc;
+    if (app->on_chan_open_init &&
+        (rc = app->on_chan_open_init(app->user, ctx, channel, &ce, err, err_len)))
+        return rc;
+    if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
+        (rc = init_sequences(ctx->kv, port, channel)))
+        return rc;
+    channel_event(ctx, "channel_open_init", port, channel, &ce);
+    return CW_OK;
+}
+
+/* ibc.chan_open_try [port, ordering, counterparty_port, counterparty_channel, client_id,
+ *   counterparty_client_id, version, counterparty_version, proof_init,
+ *   counterparty_client_state, proof_client, proof_height] */
+static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1], cp_version[CW_ID_MAX + 1];
+    cw_channel_end ce = {.state = CW_CHAN_TRYOPEN};
+    const msgpack_object *f = cw_dec_array(&d, body, 12, "ibc.chan_open_try");
+    cw_dec_id(&d, &f[0], port, "port");
+    ce.ordering = (uint8_t)cw_dec_uint_max(&d, &f[1], CW_ORDER_ORDERED, "ordering");
+    cw_dec_id(&d, &f[2], ce.counterparty_port, "counterparty_port");
+    cw_dec_id(&d, &f[3], ce.counterparty_channel, "counterparty_channel");
+    cw_dec_id(&d, &f[4], ce.client_id, "client_id");
+    cw_dec_id(&d, &f[5], ce.counterparty_client_id, "counterparty_client_id");
+    cw_dec_id(&d, &f[6], ce.version, "version");
+    cw_dec_id(&d, &f[7], cp_version, "counterparty_version");
+    cw_bytes proof_init = cw_dec_bin(&d, &f[8], 1u << 16, "proof_init");
+    cw_bytes cp_client = cw_dec_bin(&d, &f[9], 4096, "counterparty_client_state");
+    cw_bytes proof_client = cw_dec_bin(&d, &f[10], 1u << 16, "proof_client");
+    uint64_t proof_height = cw_dec_u64(&d, &f[11], "proof_height");
+    if (d.rc)
+        return d.rc;
+    if (ce.ordering == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "ordering: 1 (unordered) or 2 (ordered)");
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (!app)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
+    /* the counterparty's end in INIT names us as its counterparty, through our client */
+    cw_channel_end expect = {.state = CW_CHAN_INIT, .ordering = ce.ordering};
+    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
+    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
+    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
+             ce.client_id);
+    snprintf(expect.version, sizeof expect.version, "%s", cp_version);
+    int rc;
+    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_init,
+                                      proof_height, err, err_len)) ||
+        (rc = verify_counterparty_client(ctx, &ce, cp_client, proof_client, proof_height, err,
+                                         err_len)) ||
+        (rc = new_channel_id(ctx, channel)))
+        return rc;
+    if (app->on_chan_open_try &&
+        (rc = app->on_chan_open_try(app->user, ctx, channel, &ce, cp_version, err, err_len)))
+        return rc;
+    if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
+        (rc = init_sequences(ctx->kv, port, channel)))
+        return rc;
+    channel_event(ctx, "channel_open_try", port, channel, &ce);
+    return CW_OK;
+}
+
+/* ibc.chan_open_ack [port, channel, counterparty_channel, counterparty_version, proof_try,
+ *                    counterparty_client_state, proof_client, proof_height] */
+static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1], cp_channel[CW_ID_MAX + 1],
+        cp_version[CW_ID_MAX + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 8, "ibc.chan_open_ack");
+    cw_dec_id(&d, &f[0], port, "port");
+    cw_dec_id(&d, &f[1], channel, "channel");
+    cw_dec_id(&d, &f[2], cp_channel, "counterparty_channel");
+    cw_dec_id(&d, &f[3], cp_version, "counterparty_version");
+    cw_bytes proof_try = cw_dec_bin(&d, &f[4], 1u << 16, "proof_try");
+    cw_bytes cp_client = cw_dec_bin(&d, &f[5], 4096, "counterparty_client_state");
+    cw_bytes proof_client = cw_dec_bin(&d, &f[6], 1u << 16, "proof_client");
+    uint64_t proof_height = cw_dec_u64(&d, &f[7], "proof_height");
+    if (d.rc)
+        return d.rc;
+    cw_channel_end ce;
+    int rc = channel_load(ctx, port, channel, &ce, err, err_len);
+    if (rc)
+        return rc;
+    if (ce.state != CW_CHAN_INIT)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: state %u, expected INIT", port,
+                       channel, ce.state);
+    cw_channel_end expect = {.state = CW_CHAN_TRYOPEN, .ordering = ce.ordering};
+    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
+    snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s", channel);
+    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
+    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
+             ce.client_id);
+    snprintf(expect.version, sizeof expect.version, "%s", cp_version);
+    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, proof_try, proof_height,
+                                      err, err_len)) ||
+        (rc = verify_counterparty_client(ctx, &ce, cp_client, proof_client, proof_height, err,
+                                         err_len)))
+        return rc;
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (app && app->on_chan_open_ack &&
+        (rc = app->on_chan_open_ack(app->user, ctx, channel, cp_version, err, err_len)))
+        return rc;
+    ce.state = CW_CHAN_OPEN;
+    snprintf(ce.counterparty_channel, sizeof ce.counterparty_channel, "%s", cp_channel);
+    snprintf(ce.version, sizeof ce.version, "%s", cp_version);
+    if ((rc = channel_store(ctx->kv, port, channel, &ce)))
+        return rc;
+    channel_event(ctx, "channel_open_ack", port, channel, &ce);
+    return CW_OK;
+}
+
+/* ibc.chan_open_confirm [port, channel, proof_ack, proof_height] */
+static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                            size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 4, "ibc.chan_open_confirm");
+    cw_dec_id(&d, &f[0], port, "port");
+    cw_dec_id(&d, &f[1], channel, "channel");
+    cw_bytes proof_ack = cw_dec_bin(&d, &f[2], 1u << 16, "proof_ack");
+    uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
+    if (d.rc)
+        return d.rc;
+    cw_channel_end ce;
+    int rc = channel_load(ctx, port, channel, &ce, err, err_len);
+    if (rc)
+        return rc;
+    if (ce.state != CW_CHAN_TRYOPEN)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: state %u, expected TRYOPEN",
+                       port, channel, ce.state);
+    cw_channel_end expect = {.state = CW_CHAN_OPEN, .ordering = ce.ordering};
+    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
+    snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s", channel);
+    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
+    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
+             ce.client_id);
+    snprintf(expect.version, sizeof expect.version, "%s", ce.version);
+    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_ack,
+                                      proof_height, err, err_len)))
+        return rc;
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (app && app->on_chan_open_confirm &&
+        (rc = app->on_chan_open_confirm(app->user, ctx, channel, err, err_len)))
+        return rc;
+    ce.state = CW_CHAN_OPEN;
+    if ((rc = channel_store(ctx->kv, port, channel, &ce)))
+        return rc;
+    channel_event(ctx, "channel_open_confirm", port, channel, &ce);
+    return CW_OK;
+}
+
+/* ibc.chan_close_init [port, channel] */
+static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                          size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 2, "ibc.chan_close_init");
+    cw_dec_id(&d, &f[0], port, "port");
+    cw_dec_id(&d, &f[1], channel, "channel");
+    if (d.rc)
+        return d.rc;
+    cw_channel_end ce;
+    int rc = channel_load(ctx, port, channel, &ce, err, err_len);
+    if (rc)
+        return rc;
+    if (ce.state == CW_CHAN_CLOSED)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: already CLOSED", port, channel);
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (app && app->on_chan_close_init &&
+        (rc = app->on_chan_close_init(app->user, ctx, channel, err, err_len)))
+        return rc;
+    ce.state = CW_CHAN_CLOSED;
+    if ((rc = channel_store(ctx->kv, port, channel, &ce)))
+        return rc;
+    channel_event(ctx, "channel_close_init", port, channel, &ce);
+    return CW_OK;
+}
+
+/* ibc.chan_close_confirm [port, channel, proof_init, proof_height] */
+static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                             size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 4, "ibc.chan_close_confirm");
+    cw_dec_id(&d, &f[0], port, "port");
+    cw_dec_id(&d, &f[1], channel, "channel");
+    cw_bytes proof = cw_dec_bin(&d, &f[2], 1u << 16, "proof_init");
+    uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
+    if (d.rc)
+        return d.rc;
+    cw_channel_end ce;
+    int rc = channel_load(ctx, port, channel, &ce, err, err_len);
+    if (rc)
+        return rc;
+    if (ce.state == CW_CHAN_CLOSED)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: already CLOSED", port, channel);
+    if (ce.counterparty_channel[0] == '\0')
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: counterparty unknown (INIT)",
+                       port, channel);
+    cw_channel_end expect = ce;
+    expect.state = CW_CHAN_CLOSED;
+    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
+    snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s", channel);
+    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
+    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
+             ce.client_id);
+    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
+                                      proof_height, err, err_len)))
+        return rc;
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (app && app->on_chan_close_confirm &&
+        (rc = app->on_chan_close_confirm(app->user, ctx, channel, err, err_len)))
+        return rc;
+    ce.state = CW_CHAN_CLOSED;
+    if ((rc = channel_store(ctx->kv, port, channel, &ce)))
+        return rc;
+    channel_event(ctx, "channel_close_confirm", port, channel, &ce);
+    return CW_OK;
+}
+
+int ibc_register_channel_msgs(cw_ibc *h, cw_app *app)
+{
+    int rc;
+    if ((rc = cw_app_register(app, "ibc.chan_open_init", msg_open_init, h)) ||
+        (rc = cw_app_register(app, "ibc.chan_open_try", msg_open_try, h)) ||
+        (rc = cw_app_register(app, "ibc.chan_open_ack", msg_open_ack, h)) ||
+        (rc = cw_app_register(app, "ibc.chan_open_confirm", msg_open_confirm, h)) ||
+        (rc = cw_app_register(app, "ibc.chan_close_init", msg_close_init, h)) ||
+        (rc = cw_app_register(app, "ibc.chan_close_confirm", msg_close_confirm, h)))
+        return rc;
+    return CW_OK;
+}
+
+/* exported for packet code: the channel store helpers */
+int ibc_channel_store(const cw_kv *kv, const char *port, const char *channel,
+                      const cw_channel_end *ce)
+{
+    return channel_store(kv, port, channel, ce);
+}
+
+int ibc_channel_load(const cw_exec_ctx *ctx, const char *port, const char *channel,
+                     cw_channel_end *ce, char *err, size_t err_len)
+{
+    return channel_load(ctx, port, channel, ce, err, err_len);
+}

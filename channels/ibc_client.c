@@ -1,0 +1,511 @@
+/* IBC clients on the chain (ICS-02 with ICS-07 rules from lightclient/): create, update,
+ * misbehaviour, recovery; the consensus-state store over the chain's state. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causeway/bank.h"
+#include "causeway/block.h"
+#include "ibc_internal.h"
+
+/* ---- ordered height index ---------------------------------------------------------------
+ * The Merkle store hashes its keys, so it cannot enumerate; the light client needs the
+ * stored heights nearest a header (time monotonicity) and the oldest (pruning). Heights are
+ * kept in buckets of 1024 consecutive heights:
+ *   clients/{id}/consensusIndex        sorted array of non-empty bucket numbers (h >> 10)
+ *   clients/{id}/consensusIndex/{b}    sorted array of the stored heights in bucket b
+ * Every value stays far below the store's value bound (a bucket holds ≤ 1024 heights). */
+
+#define BUCKET_SHIFT 10
+#define MAX_BUCKETS 1500 /* bucket list value ≤ ~14 KiB */
+
+typedef struct u64list {
+    uint64_t *v;
+    uint32_t n;
+} u64list;
+
+static int list_read(const cw_kv *kv, const char *key, u64list *out)
+{
+    const uint8_t *val;
+    size_t len;
+    out->v = NULL;
+    out->n = 0;
+    int rc = cw_kv_get_s(kv, key, &val, &len);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    cw_dec d;
+    const msgpack_object *root;
+    rc = cw_dec_open(&d, &root, val, len, CW_KV_VALUE_MAX, NULL, 0);
+    if (rc == CW_OK) {
+        uint32_t n;
+        const msgpack_object *items = cw_dec_list(&d, root, 4096, &n, "index");
+        out->v = malloc((n ? n : 1) * sizeof *out->v);
+        if (!out->v)
+            rc = -ENOMEM;
+        for (uint32_t i = 0; rc == CW_OK && i < n; i++)
+            out->v[i] = cw_dec_u64(&d, &items[i], "index[]");
+        out->n = n;
+        if (rc == CW_OK)
+            rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc) {
+        free(out->v);
+        out->v = NULL;
+        out->n = 0;
+        return rc == -ENOMEM ? rc : CW_EMALFORMED;
+    }
+    return CW_OK;
+}
+
+static int list_write(const cw_kv *kv, const char *key, const u64list *l)
+{
+    if (l->n == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, l->n);
+    for (uint32_t i = 0; i < l->n; i++)
+        cw_enc_u64(&e, l->v[i]);
+    int rc = e.rc ? e.rc : cw_kv_set_s(kv, key, cw_enc_data(&e), cw_enc_len(&e));
+    cw_enc_free(&e);
+    return rc;
+}
+
+/* index of the first element >= x */
+static uint32_t lower_bound(const u64list *l, uint64_t x)
+{
+    uint32_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int list_insert(u64list *l, uint64_t x)
+{
+    uint32_t i = lower_bound(l, x);
+    if (i < l->n && l->v[i] == x)
+        return CW_OK;
+    uint64_t *nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+    if (!nv)
+        return -ENOMEM;
+    l->v = nv;
+    memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof *l->v);
+    l->v[i] = x;
+    l->n++;
+    return CW_OK;
+}
+
+static void list_remove(u64list *l, uint64_t x)
+{
+    uint32_t i = lower_bound(l, x);
+    if (i < l->n && l->v[i] == x) {
+        memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof *l->v);
+        l->n--;
+    }
+}
+
+static void index_key(char *out, const char *client, int bucket, uint64_t b)
+{
+    if (bucket)
+        snprintf(out, CW_PATH_MAX, "clients/%s/consensusIndex/%llu", client,
+                 (unsigned long long)b);
+    else
+        snprintf(out, CW_PATH_MAX, "clients/%s/consensusIndex", client);
+}
+
+static int index_add(const cw_kv *kv, const char *client, uint64_t h)
+{
+    char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
+    u64list buckets, heights;
+    uint64_t b = h >> BUCKET_SHIFT;
+    index_key(kl, client, 0, 0);
+    index_key(kb, client, 1, b);
+    int rc = list_read(kv, kl, &buckets);
+    if (rc)
+        return rc;
+    rc = list_read(kv, kb, &heights);
+    if (rc == CW_OK) {
+        if (heights.n == 0 && buckets.n >= MAX_BUCKETS)
+            rc = CW_ETOOBIG; /* client spans too many height buckets: recover or prune */
+        else if ((rc = list_insert(&heights, h)) == CW_OK &&
+                 (rc = list_insert(&buckets, b)) == CW_OK &&
+                 (rc = list_write(kv, kb, &heights)) == CW_OK)
+            rc = list_write(kv, kl, &buckets);
+    }
+    free(buckets.v);
+    free(heights.v);
+    return rc;
+}
+
+static int index_del(const cw_kv *kv, const char *client, uint64_t h)
+{
+    char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
+    u64list buckets, heights;
+    uint64_t b = h >> BUCKET_SHIFT;
+    index_key(kl, client, 0, 0);
+    index_key(kb, client, 1, b);
+    int rc = list_read(kv, kl, &buckets);
+    if (rc)
+        return rc;
+    rc = list_read(kv, kb, &heights);
+    if (rc == CW_OK) {
+        list_remove(&heights, h);
+        rc = list_write(kv, kb, &heights);
+        if (rc == CW_OK && heights.n == 0) {
+            list_remove(&buckets, b);
+            rc = list_write(kv, kl, &buckets);
+        }
+    }
+    free(buckets.v);
+    free(heights.v);
+    return rc;
+}
+
+/* The stored height nearest h strictly below (dir < 0) or above (dir > 0); 0 if none. */
+static int index_near(const cw_kv *kv, const char *client, uint64_t h, int dir, uint64_t *found)
+{
+    char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
+    u64list buckets;
+    *found = 0;
+    index_key(kl, client, 0, 0);
+    int rc = list_read(kv, kl, &buckets);
+    if (rc)
+        return rc;
+    uint64_t b0 = h >> BUCKET_SHIFT;
+    uint32_t i = lower_bound(&buckets, b0); /* first bucket >= b0 */
+    /* candidate buckets in search order: b0 itself (if present), then outward */
+    int64_t start = dir < 0 ? (int64_t)i - (i < buckets.n && buckets.v[i] == b0 ? 0 : 1)
+                            : (int64_t)i;
+    for (int64_t k = start; rc == CW_OK && k >= 0 && k < (int64_t)buckets.n; k += dir) {
+        u64list heights;
+        index_key(kb, client, 1, buckets.v[k]);
+        if ((rc = list_read(kv, kb, &heights)))
+            break;
+        uint32_t j = lower_bound(&heights, dir < 0 ? h : h + 1);
+        if (dir < 0 && j > 0)
+            *found = heights.v[j - 1];
+        else if (dir > 0 && j < heights.n)
+            *found = heights.v[j];
+        free(heights.v);
+        if (*found)
+            break;
+    }
+    free(buckets.v);
+    return rc;
+}
+
+/* ---- the cw_lc_store over the chain state ---------------------------------------------- */
+
+static int cs_get(void *ctx, uint64_t height, cw_lc_consensus_state *out)
+{
+    cw_ibc_client_store *s = ctx;
+    char key[CW_PATH_MAX];
+    const uint8_t *v;
+    size_t n;
+    cw_path_consensus_state(key, s->client_id, height);
+    int rc = cw_kv_get_s(s->kv, key, &v, &n);
+    if (rc)
+        return rc;
+    return cw_lc_consensus_state_decode(out, v, n, NULL, 0) ? CW_EMALFORMED : CW_OK;
+}
+
+static int cs_put(void *ctx, uint64_t height, const cw_lc_consensus_state *cs)
+{
+    cw_ibc_client_store *s = ctx;
+    char key[CW_PATH_MAX];
+    uint8_t *buf;
+    size_t len;
+    int rc = cw_lc_consensus_state_encode(&buf, &len, cs);
+    if (rc)
+        return rc;
+    cw_path_consensus_state(key, s->client_id, height);
+    rc = cw_kv_set_s(s->kv, key, buf, len);
+    free(buf);
+    return rc ? rc : index_add(s->kv, s->client_id, height);
+}
+
+static int cs_del(void *ctx, uint64_t height)
+{
+    cw_ibc_client_store *s = ctx;
+    char key[CW_PATH_MAX];
+    cw_path_consensus_state(key, s->client_id, height);
+    int rc = cw_kv_del_s(s->kv, key);
+    return rc ? rc : index_del(s->kv, s->client_id, height);
+}
+
+static int cs_near(cw_ibc_client_store *s, uint64_t height, int dir, uint64_t *found,
+                   cw_lc_consensus_state *out)
+{
+    int rc = index_near(s->kv, s->client_id, height, dir, found);
+    if (rc)
+        return rc;
+    if (*found == 0)
+        return CW_ENOTFOUND;
+    return cs_get(s, *found, out);
+}
+
+static int cs_below(void *ctx, uint64_t height, uint64_t *found, cw_lc_consensus_state *out)
+{
+    return cs_near(ctx, height, -1, found, out);
+}
+
+static int cs_above(void *ctx, uint64_t height, uint64_t *found, cw_lc_consensus_state *out)
+{
+    return cs_near(ctx, height, +1, found, out);
+}
+
+void cw_ibc_client_store_init(cw_ibc_client_store *s, const cw_kv *kv, const char *client_id)
+{
+    memset(s, 0, sizeof *s);
+    s->kv = kv;
+    snprintf(s->client_id, sizeof s->client_id, "%s", client_id);
+    s->store = (cw_lc_store){s, cs_get, cs_put, cs_del, cs_below, cs_above};
+}
+
+/* ---- client state -------------------------------------------------------------------- */
+
+int cw_ibc_client(const cw_kv *kv, const char *client_id, cw_lc_client_state *out)
+{
+    char key[CW_PATH_MAX];
+    const uint8_t *v;
+    size_t n;
+    memset(out, 0, sizeof *out);
+    if (cw_id_validate(client_id, strlen(client_id), "client id", NULL, 0))
+        return CW_EINVAL;
+    cw_path_client_state(key, client_id);
+    int rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc)
+        return rc;
+    return cw_lc_client_state_decode(out, v, n, NULL, 0) ? CW_EMALFORMED : CW_OK;
+}
+
+static int client_store(const cw_kv *kv, const char *client_id, const cw_lc_client_state *cs)
+{
+    char key[CW_PATH_MAX];
+    uint8_t *buf;
+    size_t len;
+    int rc = cw_lc_client_state_encode(&buf, &len, cs);
+    if (rc)
+        return rc;
+    cw_path_client_state(key, client_id);
+    rc = cw_kv_set_s(kv, key, buf, len);
+    free(buf);
+    return rc;
+}
+
+/* Load a client that must exist, with its store. */
+int ibc_client_load(const cw_exec_ctx *ctx, const char *client_id, cw_lc_client_state *cs,
+                    cw_ibc_client_store *st, char *err, size_t err_len)
+{
+    int rc = cw_ibc_client(ctx->kv, client_id, cs);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, rc, "client %s: not found", client_id);
+    if (rc)
+        return cw_errf(err, err_len, rc, "client %s: %s", client_id, cw_strerror(rc));
+    cw_ibc_client_store_init(st, ctx->kv, client_id);
+    return CW_OK;
+}
+
+static void client_event(cw_exec_ctx *ctx, const char *type, const char *client_id,
+                         uint64_t height)
+{
+    cw_event_begin(ctx->events, type, 2);
+    cw_event_attr_str(ctx->events, "client_id", client_id);
+    cw_event_attr_u64(ctx->events, "height", height);
+}
+
+/* ibc.create_client [client_state, consensus_state] */
+static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                             size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_lc_client_state cs;
+    cw_lc_consensus_state cons;
+    const msgpack_object *f = cw_dec_array(&d, body, 2, "ibc.create_client");
+    cw_lc_client_state_dec(&d, &f[0], &cs, "ibc.create_client.client_state");
+    cw_lc_consensus_state_dec(&d, &f[1], &cons, "ibc.create_client.consensus_state");
+    if (d.rc)
+        return d.rc;
+    int rc = cw_lc_client_state_validate(&cs, err, err_len);
+    if (rc)
+        return rc;
+    if (cs.latest_height == 0 || cs.frozen_height != 0)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "client_state: latest_height must be > 0 and frozen_height 0");
+    if (cons.timestamp_ns + cs.trusting_period_ns <= ctx->time_ns ||
+        cons.timestamp_ns + cs.trusting_period_ns < cons.timestamp_ns)
+        return cw_errf(err, err_len, CW_EEXPIRED,
+                       "consensus_state: already outside the trusting period");
+    uint64_t seq;
+    if ((rc = ibc_next_id(ctx->kv, "nextClientSequence", &seq)))
+        return cw_errf(err, err_len, rc, "client id: %s", cw_strerror(rc));
+    char id[CW_ID_MAX + 1];
+    snprintf(id, sizeof id, "client-%llu", (unsigned long long)seq);
+    cw_ibc_client_store st;
+    cw_ibc_client_store_init(&st, ctx->kv, id);
+    if ((rc = client_store(ctx->kv, id, &cs)) || (rc = st.store.put(&st, cs.latest_height, &cons)))
+        return cw_errf(err, err_len, rc, "client %s: %s", id, cw_strerror(rc));
+    client_event(ctx, "create_client", id, cs.latest_height);
+    return CW_OK;
+}
+
+/* ibc.update_client MsgUpdateClient */
+static int msg_update_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                             size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_msg_update_client m;
+    cw_enc raw;
+    cw_enc_init(&raw);
+    int rc = cw_enc_object(&raw, body);
+    if (rc == CW_OK)
+        rc = cw_msg_update_client_decode(&m, cw_enc_data(&raw), cw_enc_len(&raw), err, err_len);
+    cw_enc_free(&raw);
+    if (rc)
+        return rc;
+    cw_lc_client_state cs;
+    cw_ibc_client_store st;
+    rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
+    if (rc == CW_OK) {
+        cw_lc_update_result res;
+        rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), &m.update, ctx->time_ns, &res, err,
+                              err_len);
+        if (rc == CW_OK) {
+            rc = client_store(ctx->kv, m.client_id, &cs);
+            if (rc == CW_OK)
+                client_event(ctx, res.noop ? "update_client_noop" : "update_client", m.client_id,
+                             res.height);
+        } else if (rc == CW_EMISBEHAVIOUR) {
+            /* the one failure that must persist: the client is frozen. The tx's writes
+             * are discarded on failure, so freezing succeeds as a msg, with an event. */
+            int src = client_store(ctx->kv, m.client_id, &cs);
+            if (src == CW_OK) {
+                client_event(ctx, "client_misbehaviour", m.client_id, cs.frozen_height);
+                rc = CW_OK;
+            } else {
+                rc = src;
+            }
+        }
+    }
+    cw_msg_update_client_free(&m);
+    return rc;
+}
+
+/* ibc.submit_misbehaviour MsgSubmitMisbehaviour */
+static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                                   size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_msg_submit_misbehaviour m;
+    cw_enc raw;
+    cw_enc_init(&raw);
+    int rc = cw_enc_object(&raw, body);
+    if (rc == CW_OK)
+        rc = cw_msg_submit_misbehaviour_decode(&m, cw_enc_data(&raw), cw_enc_len(&raw), err,
+                                               err_len);
+    cw_enc_free(&raw);
+    if (rc)
+        return rc;
+    cw_lc_client_state cs;
+    cw_ibc_client_store st;
+    rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
+    if (rc == CW_OK)
+        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), &m.header1, &m.header2,
+                                       ctx->time_ns, err, err_len);
+    if (rc == CW_OK)
+        rc = client_store(ctx->kv, m.client_id, &cs);
+    if (rc == CW_OK)
+        client_event(ctx, "client_misbehaviour", m.client_id, cs.frozen_height);
+    cw_msg_submit_misbehaviour_free(&m);
+    return rc;
+}
+
+/* ibc.recover_client [subject, substitute]: admin only; the subject must be Frozen or
+ * Expired and the substitute Active, for the same chain with the same parameters; the subject
+ * takes the substitute's latest height and consensus state (ibc-go RecoverClient). */
+static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                              size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    if (memcmp(ctx->signer_pk.b, ibc_admin(h)->b, 32) != 0)
+        return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the admin");
+    cw_dec d = {.err = err, .err_len = err_len};
+    char subject[CW_ID_MAX + 1], substitute[CW_ID_MAX + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 2, "ibc.recover_client");
+    cw_dec_id(&d, &f[0], subject, "ibc.recover_client.subject");
+    cw_dec_id(&d, &f[1], substitute, "ibc.recover_client.substitute");
+    if (d.rc)
+        return d.rc;
+    if (strcmp(subject, substitute) == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "subject and substitute are the same client");
+    cw_lc_client_state a, b;
+    cw_ibc_client_store sa, sb;
+    int rc;
+    if ((rc = ibc_client_load(ctx, subject, &a, &sa, err, err_len)) ||
+        (rc = ibc_client_load(ctx, substitute, &b, &sb, err, err_len)))
+        return rc;
+    cw_lc_client_status st_a, st_b;
+    if ((rc = cw_lc_status(&st_a, &a, &sa.store, ctx->time_ns)) ||
+        (rc = cw_lc_status(&st_b, &b, &sb.store, ctx->time_ns)))
+        return cw_errf(err, err_len, rc, "client status: %s", cw_strerror(rc));
+    if (st_a == CW_LC_ACTIVE)
+        return cw_errf(err, err_len, CW_ESTATE, "subject %s is Active: nothing to recover",
+                       subject);
+    if (st_b != CW_LC_ACTIVE)
+        return cw_errf(err, err_len, CW_ESTATE, "substitute %s is %s, must be Active",
+                       substitute, cw_lc_status_name(st_b));
+    if (strcmp(a.chain_id, b.chain_id) != 0 || a.trust_level_num != b.trust_level_num ||
+        a.trust_level_den != b.trust_level_den || a.trusting_period_ns != b.trusting_period_ns ||
+        a.max_clock_drift_ns != b.max_clock_drift_ns)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "substitute must track the same chain with the same parameters");
+    if (b.latest_height <= a.latest_height && a.frozen_height == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "substitute is not ahead of the subject");
+    cw_lc_consensus_state cons;
+    if ((rc = sb.store.get(&sb, b.latest_height, &cons)))
+        return cw_errf(err, err_len, rc, "substitute consensus state: %s", cw_strerror(rc));
+    a.latest_height = b.latest_height;
+    a.frozen_height = 0;
+    if ((rc = sa.store.put(&sa, a.latest_height, &cons)) ||
+        (rc = client_store(ctx->kv, subject, &a)))
+        return cw_errf(err, err_len, rc, "recover: %s", cw_strerror(rc));
+    client_event(ctx, "recover_client", subject, a.latest_height);
+    return CW_OK;
+}
+
+int ibc_next_id(const cw_kv *kv, const char *counter, uint64_t *out)
+{
+    const uint8_t *v;
+    size_t n;
+    uint8_t b[8];
+    *out = 0;
+    int rc = cw_kv_get_s(kv, counter, &v, &n);
+    if (rc == CW_OK && n == 8)
+        *out = cw_be64_get(v);
+    else if (rc == CW_OK)
+        return CW_EMALFORMED;
+    else if (rc != CW_ENOTFOUND)
+        return rc;
+    cw_be64_put(b, *out + 1);
+    return cw_kv_set_s(kv, counter, b, 8);
+}
+
+int ibc_register_client_msgs(cw_ibc *h, cw_app *app)
+{
+    int rc;
+    if ((rc = cw_app_register(app, "ibc.create_client", msg_create_client, h)) ||
+        (rc = cw_app_register(app, "ibc.update_client", msg_update_client, h)) ||
+        (rc = cw_app_register(app, "ibc.submit_misbehaviour", msg_submit_misbehaviour, h)) ||
+        (rc = cw_app_register(app, "ibc.recover_client", msg_recover_client, h)))
+        return rc;
+    return CW_OK;
+}

@@ -1,0 +1,48 @@
+/* Private to channels/ibc_*.c. */
+#ifndef CAUSEWAY_IBC_INTERNAL_H
+#define CAUSEWAY_IBC_INTERNAL_H
+
+#include "causeway/ibc.h"
+
+#define IBC_MAX_APPS 8
+
+struct cw_ibc {
+    cw_pubkey32 admin;
+    cw_lc_vcache *vcache;
+    cw_ibc_app apps[IBC_MAX_APPS];
+    size_t n_apps;
+};
+
+static inline cw_lc_vcache *ibc_vcache(cw_ibc *h) { return h->vcache; }
+static inline const cw_pubkey32 *ibc_admin(cw_ibc *h) { return &h->admin; }
+
+/** The app bound to port (exact match), or NULL. */
+const cw_ibc_app *ibc_app_of(const cw_ibc *h, const char *port);
+
+/** Read counter key (be64, absent = 0) into *out and store *out + 1. */
+int ibc_next_id(const cw_kv *kv, const char *counter, uint64_t *out);
+
+/** Load an existing client state and set up its consensus-state store. */
+int ibc_client_load(const cw_exec_ctx *ctx, const char *client_id, cw_lc_client_state *cs,
+                    cw_ibc_client_store *st, char *err, size_t err_len);
+
+/** Verify a (non-)membership proof of the counterparty's state through client_id at
+ *  proof_height, with the client Active at the block time. value NULL = non-membership. */
+int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_height,
+               cw_bytes proof, const char *path, const uint8_t *value, size_t value_len,
+               char *err, size_t err_len);
+
+/** be64 helpers over kv for sequences. */
+int ibc_get_seq(const cw_kv *kv, const char *path, uint64_t *out);
+int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v);
+
+int ibc_channel_store(const cw_kv *kv, const char *port, const char *channel,
+                      const cw_channel_end *ce);
+int ibc_channel_load(const cw_exec_ctx *ctx, const char *port, const char *channel,
+                     cw_channel_end *ce, char *err, size_t err_len);
+
+int ibc_register_client_msgs(cw_ibc *h, cw_app *app);
+int ibc_register_channel_msgs(cw_ibc *h, cw_app *app);
+int ibc_register_packet_msgs(cw_ibc *h, cw_app *app);
+
+#endif

@@ -1,0 +1,131 @@
+#include "causeway/packet.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "causeway/hash.h"
+
+void cw_packet_enc(cw_enc *e, const cw_packet *p)
+{
+    cw_enc_array(e, 8);
+    cw_enc_u64(e, p->sequence);
+    cw_enc_cstr(e, p->source_port);
+    cw_enc_cstr(e, p->source_channel);
+    cw_enc_cstr(e, p->dest_port);
+    cw_enc_cstr(e, p->dest_channel);
+    cw_enc_bin(e, p->data.p, p->data.len);
+    cw_enc_u64(e, p->timeout_height);
+    cw_enc_u64(e, p->timeout_timestamp_ns);
+}
+
+void cw_packet_dec(cw_dec *d, const msgpack_object *o, cw_packet *p, const char *what)
+{
+    memset(p, 0, sizeof *p);
+    const msgpack_object *f = cw_dec_array(d, o, 8, "%s", what);
+    p->sequence = cw_dec_u64(d, &f[0], "%s.sequence", what);
+    cw_dec_id(d, &f[1], p->source_port, "%s.source_port", what);
+    cw_dec_id(d, &f[2], p->source_channel, "%s.source_channel", what);
+    cw_dec_id(d, &f[3], p->dest_port, "%s.dest_port", what);
+    cw_dec_id(d, &f[4], p->dest_channel, "%s.dest_channel", what);
+    p->data = cw_dec_bin(d, &f[5], CW_PACKET_DATA_MAX, "%s.data", what);
+    p->timeout_height = cw_dec_u64(d, &f[6], "%s.timeout_height", what);
+    p->timeout_timestamp_ns = cw_dec_u64(d, &f[7], "%s.timeout_timestamp", what);
+    if (d->rc)
+        return;
+    if (p->sequence == 0)
+        cw_dec_fail(d, CW_EINVAL, "%s.sequence: must be > 0", what);
+    else if (p->timeout_height == 0 && p->timeout_timestamp_ns == 0)
+        cw_dec_fail(d, CW_EINVAL, "%s: timeout_height and timeout_timestamp are both 0", what);
+}
+
+static void be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p)
+{
+    uint8_t buf[24 + 32];
+    be64(buf, p->timeout_timestamp_ns);
+    be64(buf + 8, 0); /* revision number */
+    be64(buf + 16, p->timeout_height);
+    cw_sha256(buf + 24, p->data.p, p->data.len);
+    cw_sha256(out, buf, sizeof buf);
+}
+
+bool cw_packet_timed_out(const cw_packet *p, uint64_t height, uint64_t time_ns)
+{
+    return (p->timeout_height != 0 && height >= p->timeout_height) ||
+           (p->timeout_timestamp_ns != 0 && time_ns >= p->timeout_timestamp_ns);
+}
+
+void cw_ack_enc_ok(cw_enc *e, const void *result, size_t len)
+{
+    cw_enc_array(e, 2);
+    cw_enc_bool(e, true);
+    cw_enc_bin(e, result, len);
+}
+
+void cw_ack_enc_error(cw_enc *e, const char *error)
+{
+    size_t n = strlen(error);
+    cw_enc_array(e, 2);
+    cw_enc_bool(e, false);
+    cw_enc_str(e, error, n > 256 ? 256 : n);
+}
+
+int cw_ack_decode(bool *ok, cw_bytes *payload, const uint8_t *buf, size_t len, char *err,
+                  size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    *ok = false;
+    payload->p = NULL;
+    payload->len = 0;
+    int rc = cw_dec_open(&d, &root, buf, len, CW_ACK_MAX, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "ack");
+        *ok = cw_dec_bool(&d, &f[0], "ack.ok");
+        if (*ok)
+            *payload = cw_dec_bin(&d, &f[1], CW_ACK_MAX, "ack.result");
+        else
+            *payload = cw_dec_str(&d, &f[1], CW_ACK_MAX, "ack.error");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc) {
+        *ok = false;
+        payload->p = NULL;
+        payload->len = 0;
+    }
+    return rc;
+}
+
+void cw_path_client_state(char *out, const char *client_id)
+{
+    snprintf(out, CW_PATH_MAX, "clients/%s/clientState", client_id);
+}
+
+void cw_path_consensus_state(char *out, const char *client_id, uint64_t height)
+{
+    snprintf(out, CW_PATH_MAX, "clients/%s/consensusStates/%llu", client_id,
+             (unsigned long long)height);
+}
+
+void cw_path_channel_end(char *out, const char *port, const char *channel)
+{
+    snprintf(out, CW_PATH_MAX, "channelEnds/ports/%s/channels/%s", port, channel);
+}
+
+void cw_path_next_seq(char *out, const char *which, const char *port, const char *channel)
+{
+    snprintf(out, CW_PATH_MAX, "%s/ports/%s/channels/%s", which, port, channel);
+}
+
+void cw_path_packet(char *out, const char *which, const char *port, const char *channel,
+                    uint64_t seq)
+{
+    snprintf(out, CW_PATH_MAX, "%s/ports/%s/channels/%s/sequences/%llu", which, port, channel,
+             (unsigned long long)seq);
+}

@@ -1,0 +1,143 @@
+/* Causeway — the IBC host on the chain: clients (ICS-02/07), channels and packets (ICS-04
+ * model without a connection layer), and the port router (DESIGN §6–§7).
+ *
+ * State lives at the ICS-24 host paths of causeway/packet.h, so the counterparty can prove
+ * it. Ids: clients "client-N", channels "channel-N" (N from 0).
+ *
+ * No connection layer (DESIGN §7), so a channel end carries what a connection would: the
+ * local client of the counterparty chain AND the counterparty's client of this chain. The
+ * handshake proves, besides the counterparty's channel end, that the counterparty's client
+ * tracks THIS chain (its client state's chain id is ours and it is not frozen) — the check
+ * ibc-go's ConnOpenTry/Ack makes. Without it, a channel end on chain A could name a client
+ * of a fake chain, which could then forge packets into A's escrow. This adds one field to
+ * DESIGN's ChannelEnd:
+ *   ChannelEnd = [state, ordering, counterparty_port, counterparty_channel, client_id,
+ *                 counterparty_client_id, version]
+ * state INIT=1 TRYOPEN=2 OPEN=3 CLOSED=4; ordering UNORDERED=1 ORDERED=2; counterparty_channel
+ * is "" only in INIT.
+ *
+ * Msgs (bodies are msgpack arrays; proofs are ICS-23 CommitmentProof bytes; heights of the
+ * counterparty chain):
+ *   ibc.create_client   [client_state, consensus_state]         (anyone; ICS-02)
+ *   ibc.update_client   MsgUpdateClient (causeway/block.h)
+ *   ibc.submit_misbehaviour MsgSubmitMisbehaviour (causeway/block.h)
+ *   ibc.recover_client  [subject_client_id, substitute_client_id] (admin; as ibc-go's
+ *                        RecoverClient: the subject takes the substitute's latest state)
+ *   ibc.chan_open_init  [port, ordering, counterparty_port, client_id,
+ *                        counterparty_client_id, version]
+ *   ibc.chan_open_try   [port, ordering, counterparty_port, counterparty_channel, client_id,
+ *                        counterparty_client_id, version, counterparty_version, proof_init,
+ *                        counterparty_client_state(bytes), proof_client, proof_height]
+ *   ibc.chan_open_ack   [port, channel, counterparty_channel, counterparty_version,
+ *                        proof_try, counterparty_client_state(bytes), proof_client,
+ *                        proof_height]
+ *   ibc.chan_open_confirm [port, channel, proof_ack, proof_height]
+ *   ibc.chan_close_init [port, channel]
+ *   ibc.chan_close_confirm [port, channel, proof_init, proof_height]
+ *   ibc.recv_packet     [packet, proof_commitment, proof_height]
+ *   ibc.acknowledgement [packet, ack(bytes), proof_acked, proof_height]
+ *   ibc.timeout         [packet, proof_unreceived, proof_height, next_sequence_recv]
+ *   ibc.timeout_on_close [packet, proof_unreceived, proof_close, proof_height,
+ *                        next_sequence_recv]
+ * Thread safety: as the chain's one execution thread.
+ */
+#ifndef CAUSEWAY_IBC_H
+#define CAUSEWAY_IBC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "causeway/lightclient.h"
+#include "causeway/module.h"
+#include "causeway/packet.h"
+
+enum { CW_CHAN_INIT = 1, CW_CHAN_TRYOPEN = 2, CW_CHAN_OPEN = 3, CW_CHAN_CLOSED = 4 };
+enum { CW_ORDER_UNORDERED = 1, CW_ORDER_ORDERED = 2 };
+
+typedef struct cw_channel_end {
+    uint8_t state;
+    uint8_t ordering;
+    char counterparty_port[CW_ID_MAX + 1];
+    char counterparty_channel[CW_ID_MAX + 1]; /* "" in INIT */
+    char client_id[CW_ID_MAX + 1];
+    char counterparty_client_id[CW_ID_MAX + 1];
+    char version[CW_ID_MAX + 1];
+} cw_channel_end;
+
+void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce) CW_NONNULL(1, 2);
+void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
+                        const char *what) CW_NONNULL(1, 3, 4);
+
+/** An application bound to a port (DESIGN §7). The open/close callbacks may refuse (return
+ *  a code with err); on_recv_packet writes exactly one ack (cw_ack_enc_ok/_error) and runs
+ *  on a cache layer: an error ack discards its writes AND its events. The ack and timeout
+ *  callbacks cannot refuse: they return non-zero only for a store failure (which fails
+ *  the whole tx), never for a business rule. */
+typedef struct cw_ibc_app {
+    const char *port;
+    void *user;
+    int (*on_chan_open_init)(void *user, cw_exec_ctx *ctx, const char *channel,
+                             const cw_channel_end *ce, char *err, size_t err_len);
+    int (*on_chan_open_try)(void *user, cw_exec_ctx *ctx, const char *channel,
+                            const cw_channel_end *ce, const char *counterparty_version,
+                            char *err, size_t err_len);
+    int (*on_chan_open_ack)(void *user, cw_exec_ctx *ctx, const char *channel,
+                            const char *counterparty_version, char *err, size_t err_len);
+    int (*on_chan_open_confirm)(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
+                                size_t err_len);
+    int (*on_chan_close_init)(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
+                              size_t err_len);
+    int (*on_chan_close_confirm)(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
+                                 size_t err_len);
+    void (*on_recv_packet)(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ack);
+    int (*on_acknowledgement_packet)(void *user, cw_exec_ctx *ctx, const cw_packet *p, bool ok,
+                                     cw_bytes payload);
+    int (*on_timeout_packet)(void *user, cw_exec_ctx *ctx, const cw_packet *p);
+} cw_ibc_app;
+
+typedef struct cw_ibc cw_ibc;
+
+/** Create the host. admin: the key allowed to recover clients (genesis admin).
+ *  Returns: CW_OK; -ENOMEM. Memory: caches parsed validator sets (cw_lc_vcache). */
+int cw_ibc_create(cw_ibc **out, const cw_pubkey32 *admin) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+void cw_ibc_destroy(cw_ibc *h);
+
+/** Bind an app to its port (exact match; no app may bind a second time). The struct is
+ *  copied; port and user must outlive the host. Returns: CW_OK; CW_EEXISTS; CW_EINVAL. */
+int cw_ibc_bind(cw_ibc *h, const cw_ibc_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** Register the ibc.* msg handlers with the chain's router. */
+int cw_ibc_register_msgs(cw_ibc *h, cw_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** SendPacket for an app: the channel must be OPEN and bound to `port`'s app; at least one
+ *  timeout non-zero; the packet must not already be timed out at the counterparty client's
+ *  latest height and that height's consensus timestamp. Writes the commitment, advances
+ *  nextSequenceSend, emits send_packet with the full packet bytes.
+ *  Returns: CW_OK with *sequence; CW_ENOTFOUND channel; CW_ESTATE not OPEN; CW_ETIMEOUT
+ *  already timed out; CW_EINVAL bad arguments; CW_ETOOBIG data > CW_PACKET_DATA_MAX;
+ *  client codes (CW_EFROZEN, CW_EEXPIRED); store errors. */
+int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char *channel,
+                       const void *data, size_t data_len, uint64_t timeout_height,
+                       uint64_t timeout_timestamp_ns, uint64_t *sequence, char *err,
+                       size_t err_len) CW_NONNULL(1, 2, 3, 4, 9) CW_WARN_UNUSED;
+
+/** Read a channel end. Returns: CW_OK; CW_ENOTFOUND; CW_EMALFORMED corrupt state. */
+int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_channel_end *out)
+    CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/** Read a client state. Returns: CW_OK; CW_ENOTFOUND; CW_EMALFORMED corrupt state. */
+int cw_ibc_client(const cw_kv *kv, const char *client_id, cw_lc_client_state *out)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** The light client's consensus-state store for one client over kv (ICS-24 paths plus an
+ *  ordered height index under clients/{id}/consensusIndex). ctx storage is the caller's:
+ *  `cw_ibc_client_store st; cw_ibc_client_store_init(&st, kv, id); ... st.store`. */
+typedef struct cw_ibc_client_store {
+    cw_lc_store store;
+    const cw_kv *kv;
+    char client_id[CW_ID_MAX + 1];
+} cw_ibc_client_store;
+void cw_ibc_client_store_init(cw_ibc_client_store *s, const cw_kv *kv, const char *client_id)
+    CW_NONNULL(1, 2, 3);
+
+#endif
