@@ -1,0 +1,320 @@
+/* Two in-process chains and a test relayer driving them through their public APIs: blocks
+ * are produced on a shared deterministic clock, light blocks and proofs are read from one
+ * node and submitted as txs to the other — the path a real relayer takes, minus the network.
+ * Header-only (static functions) for the IBC tests; include after <cmocka.h>. */
+#ifndef CAUSEWAY_IBC_HARNESS_H
+#define CAUSEWAY_IBC_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../chain/chain.h"
+#include "causeway/bank.h"
+#include "causeway/ibc.h"
+#include "causeway/lightclient.h"
+#include "causeway/tx.h"
+
+#define H_BLOCK_NS 1000000000ull
+static uint64_t h_clock = 1800000000000000000ull; /* shared by both chains */
+
+enum { K_ALICE, K_BOB, K_RELAYER, K_ADMIN, K_ORACLE, K_N };
+static const char *const h_key_names[K_N] = {"alice", "bob", "relayer", "admin", "oracle"};
+
+typedef struct hchain {
+    char home[64];
+    char id[16];
+    cw_node *node;
+    cw_seckey sk[K_N];
+    cw_pubkey32 pk[K_N];
+    cw_address addr[K_N];
+    uint64_t nonce[K_N];
+} hchain;
+
+static void h_rm_rf(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fail_msg("rm -rf %s failed", dir);
+}
+
+static void h_init(hchain *c, const char *chain_id, const char *denoms)
+{
+    char err[512];
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", chain_id);
+    snprintf(c->home, sizeof c->home, "/tmp/cwibcXXXXXX");
+    if (!mkdtemp(c->home))
+        fail_msg("mkdtemp");
+    h_rm_rf(c->home);
+    char den[64];
+    snprintf(den, sizeof den, "%s", denoms);
+    char *argv[] = {"init", "--home", c->home, "--chain-id", (char *)chain_id, "--validators",
+                    "4", "--accounts", "alice,bob,relayer", "--denoms", den, "--amount",
+                    "1000000000", NULL};
+    FILE *saved = stdout;
+    stdout = fopen("/dev/null", "w");
+    int rc = cw_chain_cmd_init(13, argv);
+    fclose(stdout);
+    stdout = saved;
+    assert_int_equal(rc, 0);
+    assert_int_equal(cw_node_open(&c->node, c->home, err, sizeof err), CW_OK);
+    for (int i = 0; i < K_N; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/keys/%s.json", c->home, h_key_names[i]);
+        assert_int_equal(cw_keyfile_read(path, &c->sk[i], &c->pk[i], err, sizeof err), CW_OK);
+        cw_address_of(&c->addr[i], &c->pk[i]);
+    }
+}
+
+static void h_free(hchain *c)
+{
+    cw_node_close(c->node);
+    h_rm_rf(c->home);
+    for (int i = 0; i < K_N; i++)
+        cw_seckey_wipe(&c->sk[i]);
+}
+
+static void h_block(hchain *c)
+{
+    char err[512];
+    h_clock += H_BLOCK_NS;
+    if (cw_node_produce_block(c->node, h_clock, err, sizeof err))
+        fail_msg("%s: produce: %s", c->id, err);
+}
+
+static uint64_t h_height(hchain *c)
+{
+    cw_node_status st;
+    cw_node_get_status(c->node, &st);
+    return st.latest_height;
+}
+
+/* Submit one tx of msgs signed by key k, produce a block; returns the tx's result code
+ * (0 = every msg succeeded) and its log. Admission failures fail the test. */
+static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, size_t log_len)
+{
+    uint8_t *tx, hash[32];
+    size_t len;
+    char err[512];
+    assert_int_equal(cw_tx_sign(&tx, &len, c->id, &c->sk[k], c->nonce[k], msgs, n, "", err,
+                                sizeof err), CW_OK);
+    int rc = cw_node_submit_tx(c->node, tx, len, hash, err, sizeof err);
+    free(tx);
+    if (rc)
+        fail_msg("%s: admission: %s", c->id, err);
+    c->nonce[k]++;
+    h_block(c);
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx(c->node, hash, &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 24, err,
+                                 sizeof err), CW_OK);
+    const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
+    const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "result");
+    assert_int_equal(d.rc, CW_OK);
+    int code = r[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (int)r[0].via.i64
+                                                             : (int)r[0].via.u64;
+    if (log)
+        snprintf(log, log_len, "%.*s", (int)r[1].via.str.size, r[1].via.str.ptr);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    return code;
+}
+
+/* One msg: [type, body] with body given as encoded bytes (an array). */
+static cw_bytes h_msg_raw(cw_enc *e, const char *type, const uint8_t *body, size_t len)
+{
+    cw_enc_init(e);
+    cw_enc_array(e, 2);
+    cw_enc_cstr(e, type);
+    cw_enc_raw(e, body, len);
+    return (cw_bytes){cw_enc_data(e), cw_enc_len(e)};
+}
+
+static void h_light_block(hchain *c, uint64_t h, cw_light_block *lb)
+{
+    cw_enc e;
+    char err[512];
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_light_block(c->node, h, &e, err, sizeof err), CW_OK);
+    assert_int_equal(cw_light_block_decode(lb, cw_enc_data(&e), cw_enc_len(&e), err, sizeof err),
+                     CW_OK);
+    cw_enc_free(&e);
+}
+
+/* Query key at height with proof; *val NULL when absent. Both malloc'd (caller frees). */
+static void h_query(hchain *c, const char *key, uint64_t height, uint8_t **val, size_t *vlen,
+                    uint8_t **proof, size_t *plen)
+{
+    cw_enc e;
+    char err[512];
+    cw_enc_init(&e);
+    int rc = cw_node_query(c->node, (const uint8_t *)key, strlen(key), height, true, &e, err,
+                           sizeof err);
+    if (rc)
+        fail_msg("%s: query %s: %s", c->id, key, err);
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 20, err,
+                                 sizeof err), CW_OK);
+    const msgpack_object *f = cw_dec_array(&d, root, 3, "q");
+    *val = NULL;
+    *vlen = 0;
+    if (f[0].type == MSGPACK_OBJECT_BIN) {
+        *vlen = f[0].via.bin.size;
+        *val = malloc(*vlen + 1);
+        memcpy(*val, f[0].via.bin.ptr, *vlen);
+    }
+    *plen = f[1].via.bin.size;
+    *proof = malloc(*plen + 1);
+    memcpy(*proof, f[1].via.bin.ptr, *plen);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+}
+
+static void h_client_state(hchain *c, const char *client_id, cw_lc_client_state *cs)
+{
+    char key[CW_PATH_MAX];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    cw_path_client_state(key, client_id);
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    assert_non_null(v);
+    assert_int_equal(cw_lc_client_state_decode(cs, v, vl, NULL, 0), CW_OK);
+    free(v);
+    free(p);
+}
+
+/* Create on `on` a client of `of` at of's latest height; returns the new id in id. */
+static void h_create_client(hchain *on, hchain *of, char id[static 65], int *next_client)
+{
+    cw_light_block lb;
+    h_light_block(of, h_height(of), &lb);
+    cw_lc_client_state cs;
+    assert_int_equal(cw_lc_client_state_default(&cs, of->id), CW_OK);
+    cs.latest_height = lb.signed_header.header.height;
+    cw_lc_consensus_state cons;
+    cw_lc_consensus_state_of(&cons, &lb.signed_header.header);
+    cw_enc body, m;
+    cw_enc_init(&body);
+    cw_enc_array(&body, 2);
+    cw_lc_client_state_enc(&body, &cs);
+    cw_lc_consensus_state_enc(&body, &cons);
+    cw_bytes msg = h_msg_raw(&m, "ibc.create_client", cw_enc_data(&body), cw_enc_len(&body));
+    char log[256];
+    int rc = h_tx(on, K_RELAYER, &msg, 1, log, sizeof log);
+    if (rc)
+        fail_msg("create_client: %s", log);
+    snprintf(id, 65, "client-%d", (*next_client)++);
+    cw_enc_free(&body);
+    cw_enc_free(&m);
+    cw_light_block_free(&lb);
+}
+
+/* Update `on`'s client of `of` to of's height `to` (0 = latest), adjacent or skipping from
+ * the client's latest height. Returns the tx result code. */
+static int h_update_client(hchain *on, hchain *of, const char *client_id, uint64_t to)
+{
+    cw_lc_client_state cs;
+    h_client_state(on, client_id, &cs);
+    if (to == 0)
+        to = h_height(of);
+    if (to <= cs.latest_height)
+        return 0;
+    cw_light_block target, trusted;
+    h_light_block(of, to, &target);
+    h_light_block(of, cs.latest_height, &trusted);
+    cw_msg_update_client mu;
+    memset(&mu, 0, sizeof mu);
+    snprintf(mu.client_id, sizeof mu.client_id, "%s", client_id);
+    mu.update.signed_header = target.signed_header;
+    mu.update.validator_set = target.validator_set;
+    mu.update.trusted_height = cs.latest_height;
+    mu.update.has_trusted_validator_set = true;
+    mu.update.trusted_validator_set = trusted.next_validator_set;
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cw_msg_update_client_encode(&buf, &len, &mu), CW_OK);
+    cw_enc m;
+    cw_bytes msg = h_msg_raw(&m, "ibc.update_client", buf, len);
+    char log[256];
+    int rc = h_tx(on, K_RELAYER, &msg, 1, log, sizeof log);
+    free(buf);
+    cw_enc_free(&m);
+    cw_light_block_free(&target);
+    cw_light_block_free(&trusted);
+    return rc;
+}
+
+/* The packets (and acks) carried by events of `type` in block `height` of c. Each entry is a
+ * malloc'd encoded Packet; acks (for write_acknowledgement) likewise. Returns the count. */
+static int h_events(hchain *c, uint64_t height, const char *type, uint8_t **pkts, size_t *plens,
+                    uint8_t **acks, size_t *alens, int max)
+{
+    cw_enc e;
+    char err[512];
+    int n = 0;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_block_results(c->node, height, &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 26, err,
+                                 sizeof err), CW_OK);
+    const msgpack_object *f = cw_dec_array(&d, root, 2, "results");
+    uint32_t ntx;
+    const msgpack_object *txs = cw_dec_list(&d, &f[1], 100000, &ntx, "txs");
+    for (uint32_t i = 0; i < ntx && d.rc == CW_OK; i++) {
+        const msgpack_object *t = cw_dec_array(&d, &txs[i], 3, "tx");
+        const msgpack_object *r = cw_dec_array(&d, &t[2], 4, "result");
+        uint32_t nev;
+        const msgpack_object *evs = cw_dec_list(&d, &r[2], 100000, &nev, "events");
+        for (uint32_t j = 0; j < nev && d.rc == CW_OK; j++) {
+            const msgpack_object *ev = cw_dec_array(&d, &evs[j], 2, "event");
+            if (ev[0].via.str.size != strlen(type) ||
+                memcmp(ev[0].via.str.ptr, type, strlen(type)) != 0)
+                continue;
+            uint32_t na;
+            const msgpack_object *attrs = cw_dec_list(&d, &ev[1], 64, &na, "attrs");
+            for (uint32_t k = 0; k < na && d.rc == CW_OK; k++) {
+                const msgpack_object *kv = cw_dec_array(&d, &attrs[k], 2, "attr");
+                const char *key = kv[0].via.str.ptr;
+                size_t kl = kv[0].via.str.size;
+                uint8_t **dst = NULL;
+                size_t *dl = NULL;
+                if (kl == 6 && memcmp(key, "packet", 6) == 0) {
+                    dst = pkts;
+                    dl = plens;
+                } else if (kl == 3 && memcmp(key, "ack", 3) == 0 && acks) {
+                    dst = acks;
+                    dl = alens;
+                }
+                if (dst && n < max) {
+                    dl[n] = kv[1].via.bin.size;
+                    dst[n] = malloc(dl[n] + 1);
+                    memcpy(dst[n], kv[1].via.bin.ptr, dl[n]);
+                }
+            }
+            n++;
+        }
+    }
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    return n < max ? n : max;
+}
+
+/* Decode an encoded packet (data borrowed from buf). */
+static void h_packet(const uint8_t *buf, size_t len, cw_packet *p, cw_dec *d)
+{
+    const msgpack_object *root;
+    char err[256];
+    assert_int_equal(cw_dec_open(d, &root, buf, len, 1 << 20, err, sizeof err), CW_OK);
+    cw_packet_dec(d, root, p, "packet");
+    assert_int_equal(d->rc, CW_OK);
+}
+
+#endif
