@@ -65,6 +65,7 @@ struct cw_node {
     size_t mp_n, mp_cap, mp_bytes;
     void *pending; /* tsearch tree of struct pending_nonce */
 
+    MDB_txn *exec_txn; /* the block's write txn while it executes, else NULL */
     cw_node_block_cb on_block;
     void *on_block_user;
 };
@@ -244,6 +245,29 @@ static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body,
     return rc;
 }
 
+/* This chain's own consensus state at a past height, for the IBC handshake's check that
+ * the counterparty's client tracks us. Reads through the executing block's txn. */
+static int self_consensus(void *user, uint64_t height, cw_lc_consensus_state *out)
+{
+    cw_node *n = user;
+    uint8_t k8[8];
+    if (!n->exec_txn || height == 0 || height > n->height)
+        return CW_ENOTFOUND;
+    be64(k8, height);
+    MDB_val k = {8, k8}, v;
+    int m = mdb_get(n->exec_txn, n->db_blocks, &k, &v);
+    if (m == MDB_NOTFOUND)
+        return CW_ENOTFOUND;
+    if (m)
+        return -EIO;
+    cw_light_block lb;
+    int rc = cw_light_block_decode(&lb, v.mv_data, v.mv_size, NULL, 0);
+    if (rc == CW_OK)
+        cw_lc_consensus_state_of(out, &lb.signed_header.header);
+    cw_light_block_free(&lb);
+    return rc;
+}
+
 /* ---- open / genesis -------------------------------------------------------------------- */
 
 static int write_genesis_state(cw_node *n, MDB_txn *txn, char *err, size_t err_len)
@@ -298,6 +322,7 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
         cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
         goto fail;
     }
+    cw_ibc_set_self_consensus(n->ibc, self_consensus, n);
 
     snprintf(path, sizeof path, "%s/data", home);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
@@ -571,6 +596,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     }
     struct smt_kv s = {n->smt, txn};
     cw_kv kv = {&smt_kv_ops, &s};
+    n->exec_txn = txn;
 
     /* 1. execute the mempool in admission order (each signer's nonces are in sequence) */
     cw_enc entries;
@@ -634,6 +660,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     }
     rc = CW_OK;
 
+    n->exec_txn = NULL;
     /* 3. state root */
     uint8_t state_root[32];
     if ((rc = cw_smt_commit(n->smt, txn, height, state_root, err, err_len)))
@@ -742,6 +769,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     goto out;
 
 abort:
+    n->exec_txn = NULL;
     if (txn)
         mdb_txn_abort(txn);
     txn = NULL;

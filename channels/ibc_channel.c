@@ -33,6 +33,12 @@ void cw_ibc_destroy(cw_ibc *h)
     free(h);
 }
 
+void cw_ibc_set_self_consensus(cw_ibc *h, cw_ibc_self_consensus_fn fn, void *user)
+{
+    h->self_consensus = fn;
+    h->self_consensus_user = user;
+}
+
 int cw_ibc_bind(cw_ibc *h, const cw_ibc_app *app)
 {
     if (!app->port || cw_id_validate(app->port, strlen(app->port), "port", NULL, 0) ||
@@ -209,14 +215,17 @@ static int verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end 
     return rc;
 }
 
-/* The connection-layer check folded into the handshake: the counterparty's client
- * (counterparty_client_id on the counterparty chain) tracks THIS chain and is not frozen,
+/* The connection-layer checks folded into the handshake: the counterparty's client
+ * (counterparty_client_id on the counterparty chain) tracks THIS chain — chain id ours, not
+ * frozen, and its consensus state at its latest height equal to our own header's there —
  * proven with the client-state bytes the relayer supplies. */
-static int verify_counterparty_client(const cw_exec_ctx *ctx, const cw_channel_end *local,
-                                      cw_bytes cp_client_state, cw_bytes proof,
+static int verify_counterparty_client(cw_ibc *h, const cw_exec_ctx *ctx,
+                                      const cw_channel_end *local, cw_bytes cp_client_state,
+                                      cw_bytes proof_client, cw_bytes proof_consensus,
                                       uint64_t proof_height, char *err, size_t err_len)
 {
     cw_lc_client_state cs;
+    cw_lc_consensus_state self;
     char path[CW_PATH_MAX];
     int rc = cw_lc_client_state_decode(&cs, cp_client_state.p, cp_client_state.len, err,
                                        err_len);
@@ -229,9 +238,34 @@ static int verify_counterparty_client(const cw_exec_ctx *ctx, const cw_channel_e
     if (cs.frozen_height != 0)
         return cw_errf(err, err_len, CW_EFROZEN, "counterparty client %s is frozen",
                        local->counterparty_client_id);
+    if (cs.latest_height >= ctx->height)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "counterparty client %s claims height %llu, this chain is at %llu",
+                       local->counterparty_client_id, (unsigned long long)cs.latest_height,
+                       (unsigned long long)ctx->height);
+    if (!h->self_consensus)
+        return cw_errf(err, err_len, CW_ESTATE, "host cannot read its own consensus states");
+    if ((rc = h->self_consensus(h->self_consensus_user, cs.latest_height, &self)))
+        return cw_errf(err, err_len, rc, "own consensus state at %llu: %s",
+                       (unsigned long long)cs.latest_height, cw_strerror(rc));
     cw_path_client_state(path, local->counterparty_client_id);
-    return ibc_verify(ctx, local->client_id, proof_height, proof, path, cp_client_state.p,
-                      cp_client_state.len, err, err_len);
+    if ((rc = ibc_verify(ctx, local->client_id, proof_height, proof_client, path,
+                         cp_client_state.p, cp_client_state.len, err, err_len)))
+        return rc;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_lc_consensus_state_enc(&e, &self);
+    cw_path_consensus_state(path, local->counterparty_client_id, cs.latest_height);
+    rc = e.rc ? e.rc
+              : ibc_verify(ctx, local->client_id, proof_height, proof_consensus, path,
+                           cw_enc_data(&e), cw_enc_len(&e), err, err_len);
+    cw_enc_free(&e);
+    if (rc == CW_EBADPROOF)
+        cw_errf(err, err_len, rc,
+                "counterparty client %s does not hold this chain's consensus state at %llu "
+                "(a client of another chain?)", local->counterparty_client_id,
+                (unsigned long long)cs.latest_height);
+    return rc;
 }
 
 static void channel_event(cw_exec_ctx *ctx, const char *type, const char *port,
@@ -323,7 +357,7 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_dec d = {.err = err, .err_len = err_len};
     char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1], cp_version[CW_ID_MAX + 1];
     cw_channel_end ce = {.state = CW_CHAN_TRYOPEN};
-    const msgpack_object *f = cw_dec_array(&d, body, 12, "ibc.chan_open_try");
+    const msgpack_object *f = cw_dec_array(&d, body, 13, "ibc.chan_open_try");
     cw_dec_id(&d, &f[0], port, "port");
     ce.ordering = (uint8_t)cw_dec_uint_max(&d, &f[1], CW_ORDER_ORDERED, "ordering");
     cw_dec_id(&d, &f[2], ce.counterparty_port, "counterparty_port");
@@ -335,7 +369,8 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_bytes proof_init = cw_dec_bin(&d, &f[8], 1u << 16, "proof_init");
     cw_bytes cp_client = cw_dec_bin(&d, &f[9], 4096, "counterparty_client_state");
     cw_bytes proof_client = cw_dec_bin(&d, &f[10], 1u << 16, "proof_client");
-    uint64_t proof_height = cw_dec_u64(&d, &f[11], "proof_height");
+    cw_bytes proof_consensus = cw_dec_bin(&d, &f[11], 1u << 16, "proof_consensus");
+    uint64_t proof_height = cw_dec_u64(&d, &f[12], "proof_height");
     if (d.rc)
         return d.rc;
     if (ce.ordering == 0)
@@ -353,8 +388,8 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     int rc;
     if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_init,
                                       proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(ctx, &ce, cp_client, proof_client, proof_height, err,
-                                         err_len)) ||
+        (rc = verify_counterparty_client(h, ctx, &ce, cp_client, proof_client, proof_consensus,
+                                         proof_height, err, err_len)) ||
         (rc = new_channel_id(ctx, channel)))
         return rc;
     if (app->on_chan_open_try &&
@@ -375,7 +410,7 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_dec d = {.err = err, .err_len = err_len};
     char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1], cp_channel[CW_ID_MAX + 1],
         cp_version[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 8, "ibc.chan_open_ack");
+    const msgpack_object *f = cw_dec_array(&d, body, 9, "ibc.chan_open_ack");
     cw_dec_id(&d, &f[0], port, "port");
     cw_dec_id(&d, &f[1], channel, "channel");
     cw_dec_id(&d, &f[2], cp_channel, "counterparty_channel");
@@ -383,7 +418,8 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_bytes proof_try = cw_dec_bin(&d, &f[4], 1u << 16, "proof_try");
     cw_bytes cp_client = cw_dec_bin(&d, &f[5], 4096, "counterparty_client_state");
     cw_bytes proof_client = cw_dec_bin(&d, &f[6], 1u << 16, "proof_client");
-    uint64_t proof_height = cw_dec_u64(&d, &f[7], "proof_height");
+    cw_bytes proof_consensus = cw_dec_bin(&d, &f[7], 1u << 16, "proof_consensus");
+    uint64_t proof_height = cw_dec_u64(&d, &f[8], "proof_height");
     if (d.rc)
         return d.rc;
     cw_channel_end ce;
@@ -402,8 +438,8 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     snprintf(expect.version, sizeof expect.version, "%s", cp_version);
     if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, proof_try, proof_height,
                                       err, err_len)) ||
-        (rc = verify_counterparty_client(ctx, &ce, cp_client, proof_client, proof_height, err,
-                                         err_len)))
+        (rc = verify_counterparty_client(h, ctx, &ce, cp_client, proof_client, proof_consensus,
+                                         proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (app && app->on_chan_open_ack &&

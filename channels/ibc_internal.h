@@ -11,6 +11,8 @@ struct cw_ibc {
     cw_lc_vcache *vcache;
     cw_ibc_app apps[IBC_MAX_APPS];
     size_t n_apps;
+    cw_ibc_self_consensus_fn self_consensus;
+    void *self_consensus_user;
 };
 
 static inline cw_lc_vcache *ibc_vcache(cw_ibc *h) { return h->vcache; }

@@ -7,10 +7,12 @@
  * No connection layer (DESIGN §7), so a channel end carries what a connection would: the
  * local client of the counterparty chain AND the counterparty's client of this chain. The
  * handshake proves, besides the counterparty's channel end, that the counterparty's client
- * tracks THIS chain (its client state's chain id is ours and it is not frozen) — the check
- * ibc-go's ConnOpenTry/Ack makes. Without it, a channel end on chain A could name a client
- * of a fake chain, which could then forge packets into A's escrow. This adds one field to
- * DESIGN's ChannelEnd:
+ * tracks THIS chain: its client state names our chain id and is not frozen, and the
+ * consensus state it stores at its latest height equals this chain's own header at that
+ * height (time, state root, next validators hash) — the checks ibc-go's ConnOpenTry/Ack
+ * make (client state + VerifyClientConsensusState). Without them, a channel end on chain A
+ * could name a client of a fake chain (even one reusing our chain id), which could then
+ * forge packets into A's escrow. This adds one field to DESIGN's ChannelEnd:
  *   ChannelEnd = [state, ordering, counterparty_port, counterparty_channel, client_id,
  *                 counterparty_client_id, version]
  * state INIT=1 TRYOPEN=2 OPEN=3 CLOSED=4; ordering UNORDERED=1 ORDERED=2; counterparty_channel
@@ -27,10 +29,13 @@
  *                        counterparty_client_id, version]
  *   ibc.chan_open_try   [port, ordering, counterparty_port, counterparty_channel, client_id,
  *                        counterparty_client_id, version, counterparty_version, proof_init,
- *                        counterparty_client_state(bytes), proof_client, proof_height]
+ *                        counterparty_client_state(bytes), proof_client, proof_consensus,
+ *                        proof_height]
  *   ibc.chan_open_ack   [port, channel, counterparty_channel, counterparty_version,
  *                        proof_try, counterparty_client_state(bytes), proof_client,
- *                        proof_height]
+ *                        proof_consensus, proof_height]
+ *     proof_consensus proves clients/{counterparty_client_id}/consensusStates/{H} on the
+ *     counterparty, H = the latest height in counterparty_client_state.
  *   ibc.chan_open_confirm [port, channel, proof_ack, proof_height]
  *   ibc.chan_close_init [port, channel]
  *   ibc.chan_close_confirm [port, channel, proof_init, proof_height]
@@ -96,6 +101,14 @@ typedef struct cw_ibc_app {
 } cw_ibc_app;
 
 typedef struct cw_ibc cw_ibc;
+
+/** How the host learns this chain's own consensus state at a past height (the chain reads
+ *  its stored header). Returns CW_OK, CW_ENOTFOUND, or a store error. */
+typedef int (*cw_ibc_self_consensus_fn)(void *user, uint64_t height,
+                                        cw_lc_consensus_state *out);
+/** Install the self-consensus reader (required for the handshake's client checks). */
+void cw_ibc_set_self_consensus(cw_ibc *h, cw_ibc_self_consensus_fn fn, void *user)
+    CW_NONNULL(1, 2);
 
 /** Create the host. admin: the key allowed to recover clients (genesis admin).
  *  Returns: CW_OK; -ENOMEM. Memory: caches parsed validator sets (cw_lc_vcache). */

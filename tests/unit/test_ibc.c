@@ -1,0 +1,685 @@
+/* ICS-04 on two in-process chains: every rule of DESIGN §7, each test named for the attack
+ * or failure it stops. A test app bound to port "test" records its callbacks in state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ibc_harness.h"
+
+/* ---- the test app ----------------------------------------------------------------------- */
+
+static int count_get(const cw_kv *kv, const char *what, uint64_t seq, uint64_t *n)
+{
+    char key[96];
+    const uint8_t *v;
+    size_t len;
+    snprintf(key, sizeof key, "test/%s/%llu", what, (unsigned long long)seq);
+    *n = 0;
+    int rc = cw_kv_get_s(kv, key, &v, &len);
+    if (rc == CW_OK && len == 8)
+        *n = cw_be64_get(v);
+    return rc == CW_ENOTFOUND ? CW_OK : rc;
+}
+
+static int count_inc(const cw_kv *kv, const char *what, uint64_t seq)
+{
+    char key[96];
+    uint64_t n;
+    uint8_t b[8];
+    int rc = count_get(kv, what, seq, &n);
+    if (rc)
+        return rc;
+    snprintf(key, sizeof key, "test/%s/%llu", what, (unsigned long long)seq);
+    cw_be64_put(b, n + 1);
+    return cw_kv_set_s(kv, key, b, 8);
+}
+
+static void app_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ack)
+{
+    (void)user;
+    /* writes and an event happen before deciding: an error ack must discard both */
+    if (count_inc(ctx->kv, "recv", p->sequence)) {
+        cw_ack_enc_error(ack, "store");
+        return;
+    }
+    cw_event_begin(ctx->events, "test_recv", 1);
+    cw_event_attr_u64(ctx->events, "sequence", p->sequence);
+    if (p->data.len == 4 && memcmp(p->data.p, "fail", 4) == 0)
+        cw_ack_enc_error(ack, "asked to fail");
+    else
+        cw_ack_enc_ok(ack, "done", 4);
+}
+
+static int app_ack(void *user, cw_exec_ctx *ctx, const cw_packet *p, bool ok, cw_bytes payload)
+{
+    (void)user;
+    (void)payload;
+    return count_inc(ctx->kv, ok ? "ack_ok" : "ack_err", p->sequence);
+}
+
+static int app_timeout(void *user, cw_exec_ctx *ctx, const cw_packet *p)
+{
+    (void)user;
+    return count_inc(ctx->kv, "timeout", p->sequence);
+}
+
+static int app_close_init(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
+                          size_t err_len)
+{
+    (void)user;
+    (void)ctx;
+    (void)channel;
+    (void)err;
+    (void)err_len;
+    return CW_OK;
+}
+
+/* test.send [channel, data, timeout_height, timeout_ts] */
+static cw_ibc *g_ibc_of_msg;
+static int msg_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
+    char channel[65];
+    const msgpack_object *f = cw_dec_array(&d, body, 4, "test.send");
+    cw_dec_id(&d, &f[0], channel, "channel");
+    cw_bytes data = cw_dec_bin(&d, &f[1], 4096, "data");
+    uint64_t th = cw_dec_u64(&d, &f[2], "timeout_height");
+    uint64_t tt = cw_dec_u64(&d, &f[3], "timeout_ts");
+    if (d.rc)
+        return d.rc;
+    uint64_t seq;
+    return cw_ibc_send_packet(h, ctx, "test", channel, data.p, data.len, th, tt, &seq, err,
+                              err_len);
+}
+
+static void bind_test_app(hchain *c)
+{
+    cw_ibc_app app = {.port = "test", .on_recv_packet = app_recv,
+                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
+                      .on_chan_close_init = app_close_init};
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_OK);
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_EEXISTS);
+    assert_int_equal(cw_app_register(cw_node_app(c->node), "test.send", msg_send,
+                                     cw_node_ibc(c->node)), CW_OK);
+    g_ibc_of_msg = cw_node_ibc(c->node);
+}
+
+/* ---- world ------------------------------------------------------------------------------ */
+
+typedef struct world {
+    hchain a, b;
+    char client_a[65], client_b[65]; /* a's client of b, b's client of a */
+    char chan_a[65], chan_b[65];
+    int next_client_a, next_client_b, next_chan_a, next_chan_b;
+} world;
+
+static void msg_simple(cw_enc *e, const char *type, int n, ...)
+{
+    va_list ap;
+    cw_enc_init(e);
+    cw_enc_array(e, 2);
+    cw_enc_cstr(e, type);
+    cw_enc_array(e, (uint32_t)n);
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        int kind = va_arg(ap, int);
+        if (kind == 's')
+            cw_enc_cstr(e, va_arg(ap, const char *));
+        else if (kind == 'u')
+            cw_enc_u64(e, va_arg(ap, uint64_t));
+        else {
+            const uint8_t *p = va_arg(ap, const uint8_t *);
+            size_t len = va_arg(ap, size_t);
+            cw_enc_bin(e, p, len);
+        }
+    }
+    va_end(ap);
+}
+
+static int tx1(hchain *c, cw_enc *m, char *log)
+{
+    cw_bytes b = {cw_enc_data(m), cw_enc_len(m)};
+    int rc = h_tx(c, K_RELAYER, &b, 1, log, 256);
+    cw_enc_free(m);
+    return rc;
+}
+
+/* Proof of key on src at its latest height, after making dst's client current. */
+static uint64_t prove(hchain *src, hchain *dst, const char *client_on_dst, const char *key,
+                      uint8_t **val, size_t *vlen, uint8_t **proof, size_t *plen)
+{
+    uint64_t h = h_height(src);
+    assert_int_equal(h_update_client(dst, src, client_on_dst, h), 0);
+    h_query(src, key, h, val, vlen, proof, plen);
+    return h;
+}
+
+/* On src at height h: its client state of the counterparty (bytes + proof) and a proof of
+ * the consensus state that client stores at its latest height. */
+static void client_proofs(hchain *src, const char *client, uint64_t h, uint8_t **cv,
+                          size_t *cvl, uint8_t **cp, size_t *cpl, uint8_t **xv, size_t *xvl,
+                          uint8_t **xp, size_t *xpl)
+{
+    char key[CW_PATH_MAX];
+    cw_lc_client_state cs;
+    cw_path_client_state(key, client);
+    h_query(src, key, h, cv, cvl, cp, cpl);
+    assert_non_null(*cv);
+    assert_int_equal(cw_lc_client_state_decode(&cs, *cv, *cvl, NULL, 0), CW_OK);
+    cw_path_consensus_state(key, client, cs.latest_height);
+    h_query(src, key, h, xv, xvl, xp, xpl);
+    assert_non_null(*xv);
+}
+
+static void open_channel(world *w, uint8_t ordering)
+{
+    char log[256], key[CW_PATH_MAX];
+    cw_enc m;
+    uint8_t *v, *p, *cv, *cp;
+    size_t vl, pl, cvl, cpl;
+    snprintf(w->chan_a, 65, "channel-%d", w->next_chan_a++);
+    snprintf(w->chan_b, 65, "channel-%d", w->next_chan_b++);
+    msg_simple(&m, "ibc.chan_open_init", 6, 's', "test", 'u', (uint64_t)ordering, 's', "test",
+               's', w->client_a, 's', w->client_b, 's', "test-1");
+    if (tx1(&w->a, &m, log))
+        fail_msg("open_init: %s", log);
+    /* try on b: proofs of a's end and a's client of b */
+    cw_path_channel_end(key, "test", w->chan_a);
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    uint8_t *xv, *xp;
+    size_t xvl, xpl;
+    client_proofs(&w->a, w->client_a, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
+    msg_simple(&m, "ibc.chan_open_try", 13, 's', "test", 'u', (uint64_t)ordering, 's', "test",
+               's', w->chan_a, 's', w->client_b, 's', w->client_a, 's', "test-1", 's',
+               "test-1", 'b', p, pl, 'b', cv, cvl, 'b', cp, cpl, 'b', xp, xpl, 'u', h);
+    if (tx1(&w->b, &m, log))
+        fail_msg("open_try: %s", log);
+    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
+    /* ack on a */
+    cw_path_channel_end(key, "test", w->chan_b);
+    h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
+    client_proofs(&w->b, w->client_b, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
+    msg_simple(&m, "ibc.chan_open_ack", 9, 's', "test", 's', w->chan_a, 's', w->chan_b, 's',
+               "test-1", 'b', p, pl, 'b', cv, cvl, 'b', cp, cpl, 'b', xp, xpl, 'u', h);
+    if (tx1(&w->a, &m, log))
+        fail_msg("open_ack: %s", log);
+    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
+    /* confirm on b */
+    cw_path_channel_end(key, "test", w->chan_a);
+    h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    msg_simple(&m, "ibc.chan_open_confirm", 4, 's', "test", 's', w->chan_b, 'b', p, pl, 'u', h);
+    if (tx1(&w->b, &m, log))
+        fail_msg("open_confirm: %s", log);
+    free(v), free(p);
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    h_init(&w->a, "alpha", "stake");
+    h_init(&w->b, "beta", "uusd");
+    bind_test_app(&w->a);
+    bind_test_app(&w->b);
+    h_block(&w->a);
+    h_block(&w->b);
+    h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
+    h_create_client(&w->b, &w->a, w->client_b, &w->next_client_b);
+    open_channel(w, CW_ORDER_UNORDERED);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    h_free(&w->a);
+    h_free(&w->b);
+    free(w);
+    return 0;
+}
+
+/* send data on a's channel; returns the packet (encoded, malloc'd) */
+static uint8_t *send_pkt(world *w, hchain *src, const char *chan, const char *data,
+                         uint64_t th, uint64_t tt, size_t *len, int *rc_out)
+{
+    cw_enc m;
+    char log[256];
+    msg_simple(&m, "test.send", 4, 's', chan, 'b', (const uint8_t *)data, strlen(data), 'u',
+               th, 'u', tt);
+    int rc = tx1(src, &m, log);
+    if (rc_out)
+        *rc_out = rc;
+    if (rc)
+        return NULL;
+    uint8_t *pk[4];
+    size_t pl[4];
+    int n = h_events(src, h_height(src), "send_packet", pk, pl, NULL, NULL, 4);
+    assert_int_equal(n, 1);
+    *len = pl[0];
+    (void)w;
+    return pk[0];
+}
+
+/* relay a packet's recv to dst; returns the tx code; proof at src's latest height */
+static int relay_recv(hchain *src, hchain *dst, const char *client_on_dst,
+                      const uint8_t *pkt, size_t pkt_len, char *log)
+{
+    cw_dec d;
+    cw_packet p;
+    h_packet(pkt, pkt_len, &p, &d);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_packet(key, "commitments", p.source_port, p.source_channel, p.sequence);
+    uint64_t h = prove(src, dst, client_on_dst, key, &v, &vl, &pr, &pl);
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_enc_array(&m, 2);
+    cw_enc_cstr(&m, "ibc.recv_packet");
+    cw_enc_array(&m, 3);
+    cw_enc_raw(&m, pkt, pkt_len);
+    cw_enc_bin(&m, pr, pl);
+    cw_enc_u64(&m, h);
+    int rc = tx1(dst, &m, log);
+    free(v);
+    free(pr);
+    cw_dec_close(&d);
+    return rc;
+}
+
+/* the ack written on dst for the last recv there (from its write_acknowledgement event) */
+static uint8_t *last_ack(hchain *dst, size_t *len)
+{
+    uint8_t *pk[4], *ak[4];
+    size_t pl[4], al[4];
+    int n = h_events(dst, h_height(dst), "write_acknowledgement", pk, pl, ak, al, 4);
+    assert_int_equal(n, 1);
+    free(pk[0]);
+    *len = al[0];
+    return ak[0];
+}
+
+static int relay_ack(hchain *src, hchain *dst, const char *client_on_src, const uint8_t *pkt,
+                     size_t pkt_len, const uint8_t *ack, size_t ack_len, char *log)
+{
+    cw_dec d;
+    cw_packet p;
+    h_packet(pkt, pkt_len, &p, &d);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_packet(key, "acks", p.dest_port, p.dest_channel, p.sequence);
+    uint64_t h = prove(dst, src, client_on_src, key, &v, &vl, &pr, &pl);
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_enc_array(&m, 2);
+    cw_enc_cstr(&m, "ibc.acknowledgement");
+    cw_enc_array(&m, 4);
+    cw_enc_raw(&m, pkt, pkt_len);
+    cw_enc_bin(&m, ack, ack_len);
+    cw_enc_bin(&m, pr, pl);
+    cw_enc_u64(&m, h);
+    int rc = tx1(src, &m, log);
+    free(v);
+    free(pr);
+    cw_dec_close(&d);
+    return rc;
+}
+
+/* timeout on src with a receipt (non-)membership proof from dst at dst height `at`
+ * (0 = latest, after updating src's client there) */
+static int relay_timeout(hchain *src, hchain *dst, const char *client_on_src,
+                         const uint8_t *pkt, size_t pkt_len, uint64_t at, char *log)
+{
+    cw_dec d;
+    cw_packet p;
+    h_packet(pkt, pkt_len, &p, &d);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_packet(key, "receipts", p.dest_port, p.dest_channel, p.sequence);
+    uint64_t h;
+    if (at == 0) {
+        h = prove(dst, src, client_on_src, key, &v, &vl, &pr, &pl);
+    } else {
+        h = at;
+        h_query(dst, key, h, &v, &vl, &pr, &pl);
+    }
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_enc_array(&m, 2);
+    cw_enc_cstr(&m, "ibc.timeout");
+    cw_enc_array(&m, 4);
+    cw_enc_raw(&m, pkt, pkt_len);
+    cw_enc_bin(&m, pr, pl);
+    cw_enc_u64(&m, h);
+    cw_enc_u64(&m, 0);
+    int rc = tx1(src, &m, log);
+    free(v);
+    free(pr);
+    cw_dec_close(&d);
+    return rc;
+}
+
+static uint64_t counter(hchain *c, const char *what, uint64_t seq)
+{
+    char key[96];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    snprintf(key, sizeof key, "test/%s/%llu", what, (unsigned long long)seq);
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    uint64_t n = v && vl == 8 ? cw_be64_get(v) : 0;
+    free(v);
+    free(p);
+    return n;
+}
+
+static uint64_t seq_of(const uint8_t *pkt, size_t len)
+{
+    cw_dec d;
+    cw_packet p;
+    h_packet(pkt, len, &p, &d);
+    uint64_t s = p.sequence;
+    cw_dec_close(&d);
+    return s;
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void test_packet_delivered_acked_and_replays_are_noops(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len, alen;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "hello", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    uint64_t seq = seq_of(pkt, len);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), 0);
+    uint8_t *ack = last_ack(&w->b, &alen);
+    assert_int_equal(counter(&w->b, "recv", seq), 1);
+    /* replayed RecvPacket: a successful no-op, the app is not called again */
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), 0);
+    assert_int_equal(counter(&w->b, "recv", seq), 1);
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pkt, len, ack, alen, log), 0);
+    assert_int_equal(counter(&w->a, "ack_ok", seq), 1);
+    /* replayed ack, and a timeout after the ack: no-ops; the app ran exactly once */
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pkt, len, ack, alen, log), 0);
+    assert_int_equal(relay_timeout(&w->a, &w->b, w->client_a, pkt, len, 0, log), 0);
+    assert_int_equal(counter(&w->a, "ack_ok", seq), 1);
+    assert_int_equal(counter(&w->a, "timeout", seq), 0);
+    free(pkt);
+    free(ack);
+}
+
+static void test_error_ack_discards_app_writes_and_events(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len, alen;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "fail", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    uint64_t seq = seq_of(pkt, len);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), 0);
+    assert_int_equal(counter(&w->b, "recv", seq), 0); /* the app's write was discarded */
+    uint8_t *pk[4];
+    size_t pl[4];
+    assert_int_equal(h_events(&w->b, h_height(&w->b), "test_recv", pk, pl, NULL, NULL, 4), 0);
+    uint8_t *ack = last_ack(&w->b, &alen);
+    bool ok;
+    cw_bytes payload;
+    assert_int_equal(cw_ack_decode(&ok, &payload, ack, alen, NULL, 0), CW_OK);
+    assert_false(ok);
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pkt, len, ack, alen, log), 0);
+    assert_int_equal(counter(&w->a, "ack_err", seq), 1);
+    free(pkt);
+    free(ack);
+}
+
+static void test_receive_at_or_after_timeout_refused(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len;
+    /* timeout height = b's next height: the recv executes at or after it */
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "late", h_height(&w->b) + 1, 0, &len, NULL);
+    int rc = relay_recv(&w->a, &w->b, w->client_b, pkt, len, log);
+    assert_int_equal(rc, CW_ETIMEOUT);
+    assert_non_null(strstr(log, "timed out"));
+    free(pkt);
+    /* by timestamp: two blocks of the shared clock */
+    pkt = send_pkt(w, &w->a, w->chan_a, "late2", 0, h_clock + 2 * H_BLOCK_NS, &len, NULL);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), CW_ETIMEOUT);
+    free(pkt);
+}
+
+static void test_timeout_refunds_once_and_refuses_early_or_received(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len;
+    uint64_t th = h_height(&w->b) + 6;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "t", th, 0, &len, NULL);
+    uint64_t seq = seq_of(pkt, len);
+    /* a proof height before the timeout cannot time it out */
+    int rc = relay_timeout(&w->a, &w->b, w->client_a, pkt, len, 0, log);
+    assert_int_equal(rc, CW_ESTATE);
+    assert_non_null(strstr(log, "not timed out at proof height"));
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    assert_int_equal(relay_timeout(&w->a, &w->b, w->client_a, pkt, len, 0, log), 0);
+    assert_int_equal(counter(&w->a, "timeout", seq), 1);
+    assert_int_equal(relay_timeout(&w->a, &w->b, w->client_a, pkt, len, 0, log), 0); /* replay */
+    assert_int_equal(counter(&w->a, "timeout", seq), 1);
+    free(pkt);
+}
+
+static void test_timeout_while_receipt_exists_refused(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len;
+    uint64_t th = h_height(&w->b) + 8;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "r", th, 0, &len, NULL);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), 0);
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    int rc = relay_timeout(&w->a, &w->b, w->client_a, pkt, len, 0, log);
+    assert_int_not_equal(rc, 0); /* the receipt exists: a non-membership proof cannot exist */
+    assert_int_equal(counter(&w->a, "timeout", seq_of(pkt, len)), 0);
+    free(pkt);
+}
+
+static void test_timeout_judged_on_counterparty_consensus_time_not_local_clock(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len;
+    /* timestamp timeout a few blocks ahead; b's client on a stays at an older height */
+    uint64_t tt = h_clock + 4 * H_BLOCK_NS;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "clock", 0, tt, &len, NULL);
+    uint64_t proof_h = h_height(&w->b);
+    assert_int_equal(h_update_client(&w->a, &w->b, w->client_a, proof_h), 0);
+    for (int i = 0; i < 6; i++) /* a's own clock passes tt */
+        h_block(&w->a);
+    assert_true(h_clock > tt);
+    int rc = relay_timeout(&w->a, &w->b, w->client_a, pkt, len, proof_h, log);
+    assert_int_equal(rc, CW_ESTATE); /* consensus time at proof_h < tt: not timed out */
+    free(pkt);
+}
+
+static void test_mismatched_commitment_bytes_refused(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len, alen;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "data", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), 0);
+    uint8_t *ack = last_ack(&w->b, &alen);
+    /* the same sequence with other data: the stored commitment does not match */
+    uint8_t *forged = malloc(len);
+    memcpy(forged, pkt, len);
+    uint8_t *at = memmem(forged, len, "data", 4);
+    assert_non_null(at);
+    memcpy(at, "dat4", 4);
+    int rc = relay_ack(&w->a, &w->b, w->client_a, forged, len, ack, alen, log);
+    assert_int_equal(rc, CW_EINVAL);
+    assert_non_null(strstr(log, "does not match its stored commitment"));
+    /* and a forged packet cannot be received on b: a's commitment proof fails */
+    rc = relay_recv(&w->a, &w->b, w->client_b, forged, len, log);
+    assert_int_not_equal(rc, 0);
+    free(forged);
+    free(pkt);
+    free(ack);
+}
+
+static void test_packet_to_unbound_or_privileged_port_refused(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    const char *ports[] = {"bank", "clients", "nosuch"};
+    for (int i = 0; i < 3; i++) {
+        cw_dec d;
+        cw_packet p;
+        h_packet(pkt, len, &p, &d);
+        snprintf(p.dest_port, sizeof p.dest_port, "%s", ports[i]);
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_packet_enc(&e, &p);
+        int rc = relay_recv(&w->a, &w->b, w->client_b, cw_enc_data(&e), cw_enc_len(&e), log);
+        assert_int_equal(rc, CW_ENOTFOUND);
+        assert_non_null(strstr(log, "no app bound"));
+        cw_enc_free(&e);
+        cw_dec_close(&d);
+    }
+    free(pkt);
+}
+
+static void test_send_refused_when_already_timed_out_or_channel_closed(void **state)
+{
+    world *w = *state;
+    int rc;
+    size_t len;
+    /* b's client on a knows b's latest height: a timeout at or below it is refused */
+    cw_lc_client_state cs;
+    h_client_state(&w->a, w->client_a, &cs);
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", cs.latest_height, 0, &len, &rc));
+    assert_int_equal(rc, CW_ETIMEOUT);
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, 0, &len, &rc));
+    assert_int_equal(rc, CW_EINVAL);
+    assert_null(send_pkt(w, &w->a, "channel-99", "x", 0, h_clock * 2, &len, &rc));
+    assert_int_equal(rc, CW_ENOTFOUND);
+}
+
+static void test_ordered_channel_gap_refused_and_timeout_closes(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t l1, l2, l3;
+    open_channel(w, CW_ORDER_ORDERED);
+    uint64_t far = h_clock + 3600 * H_BLOCK_NS;
+    uint8_t *p1 = send_pkt(w, &w->a, w->chan_a, "one", 0, far, &l1, NULL);
+    uint8_t *p2 = send_pkt(w, &w->a, w->chan_a, "two", 0, far, &l2, NULL);
+    int rc = relay_recv(&w->a, &w->b, w->client_b, p2, l2, log); /* n+1 before n */
+    assert_int_equal(rc, CW_ESTATE);
+    assert_non_null(strstr(log, "arrived before"));
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p1, l1, log), 0);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p2, l2, log), 0);
+    /* a packet that times out on an ordered channel closes it */
+    uint64_t th = h_height(&w->b) + 3;
+    uint8_t *p3 = send_pkt(w, &w->a, w->chan_a, "three", th, 0, &l3, NULL);
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    cw_dec d;
+    cw_packet p;
+    h_packet(p3, l3, &p, &d);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_next_seq(key, "nextSequenceRecv", p.dest_port, p.dest_channel);
+    uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &pr, &pl);
+    assert_int_equal(vl, 8);
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_enc_array(&m, 2);
+    cw_enc_cstr(&m, "ibc.timeout");
+    cw_enc_array(&m, 4);
+    cw_enc_raw(&m, p3, l3);
+    cw_enc_bin(&m, pr, pl);
+    cw_enc_u64(&m, h);
+    cw_enc_u64(&m, cw_be64_get(v));
+    assert_int_equal(tx1(&w->a, &m, log), 0);
+    cw_channel_end ce;
+    char ckey[CW_PATH_MAX];
+    uint8_t *cv, *cp;
+    size_t cvl, cpl;
+    cw_path_channel_end(ckey, "test", w->chan_a);
+    h_query(&w->a, ckey, 0, &cv, &cvl, &cp, &cpl);
+    cw_dec d2;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d2, &root, cv, cvl, 4096, NULL, 0), CW_OK);
+    cw_channel_end_dec(&d2, root, &ce, "ce");
+    assert_int_equal(ce.state, CW_CHAN_CLOSED);
+    cw_dec_close(&d2);
+    cw_dec_close(&d);
+    free(v), free(pr), free(cv), free(cp), free(p1), free(p2), free(p3);
+}
+
+static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **state)
+{
+    world *w = *state;
+    char log[256], key[CW_PATH_MAX], fake_client[65];
+    /* An impostor runs its own chain under b's chain id ("beta") with its own validators.
+     * On a, a client of the impostor is created, and a channel INIT names it as a's client
+     * of b. If b accepted the TRY, the impostor could later forge packets into a. */
+    hchain fake;
+    h_init(&fake, "beta", "uusd");
+    h_block(&fake);
+    h_create_client(&w->a, &fake, fake_client, &w->next_client_a);
+    cw_enc m;
+    uint8_t *v, *p, *cv, *cp, *xv, *xp;
+    size_t vl, pl, cvl, cpl, xvl, xpl;
+    msg_simple(&m, "ibc.chan_open_init", 6, 's', "test", 'u', (uint64_t)1, 's', "test", 's',
+               fake_client, 's', w->client_b, 's', "test-1");
+    assert_int_equal(tx1(&w->a, &m, log), 0);
+    char chan[65];
+    snprintf(chan, sizeof chan, "channel-%d", w->next_chan_a++);
+    cw_path_channel_end(key, "test", chan);
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    client_proofs(&w->a, fake_client, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
+    msg_simple(&m, "ibc.chan_open_try", 13, 's', "test", 'u', (uint64_t)1, 's', "test", 's',
+               chan, 's', w->client_b, 's', fake_client, 's', "test-1", 's', "test-1", 'b', p,
+               pl, 'b', cv, cvl, 'b', cp, cpl, 'b', xp, xpl, 'u', h);
+    int rc = tx1(&w->b, &m, log);
+    fprintf(stderr, "fake-chain try refused: %s\n", log);
+    assert_int_not_equal(rc, 0);
+    assert_true(strstr(log, "does not hold this chain's consensus state") ||
+                strstr(log, "claims height"));
+    /* and with a's genuine client of b, the same handshake step passes */
+    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
+    h_free(&fake);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_packet_delivered_acked_and_replays_are_noops),
+        cmocka_unit_test(test_error_ack_discards_app_writes_and_events),
+        cmocka_unit_test(test_receive_at_or_after_timeout_refused),
+        cmocka_unit_test(test_timeout_refunds_once_and_refuses_early_or_received),
+        cmocka_unit_test(test_timeout_while_receipt_exists_refused),
+        cmocka_unit_test(test_timeout_judged_on_counterparty_consensus_time_not_local_clock),
+        cmocka_unit_test(test_mismatched_commitment_bytes_refused),
+        cmocka_unit_test(test_packet_to_unbound_or_privileged_port_refused),
+        cmocka_unit_test(test_send_refused_when_already_timed_out_or_channel_closed),
+        cmocka_unit_test(test_ordered_channel_gap_refused_and_timeout_closes),
+        cmocka_unit_test(test_channel_try_naming_a_client_of_a_fake_chain_refused),
+    };
+    return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
+}
