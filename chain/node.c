@@ -16,6 +16,7 @@
 #include "causeway/bank.h"
 #include "causeway/hash.h"
 #include "causeway/ibc.h"
+#include "causeway/packet.h"
 #include "causeway/log.h"
 #include "causeway/smt.h"
 
@@ -24,6 +25,11 @@
 #define DB_RESULTS "results" /* height -> [height, [[tx_hash, tx, result], ...]] */
 #define DB_TXIDX "txidx"     /* tx hash -> [height, index] */
 #define DB_META "meta"       /* "tip" -> Tip */
+/* Non-consensus packet indexes (DESIGN §5: `packet` and `ack` come from an index), keyed
+ * "{port}/{channel}/" + be64(sequence), written in the block's own transaction: */
+#define DB_PKT_SENT "pkt_sent"       /* sender side: packet bytes of send_packet */
+#define DB_PKT_PENDING "pkt_pending" /* sender side: present while the commitment exists */
+#define DB_PKT_ACKS "pkt_acks"       /* receiver side: ack bytes of write_acknowledgement */
 #define META_TIP "tip"
 
 struct keyring_entry {
@@ -50,7 +56,7 @@ struct cw_node {
     size_t n_keys;
 
     MDB_env *env;
-    MDB_dbi db_blocks, db_results, db_txidx, db_meta;
+    MDB_dbi db_blocks, db_results, db_txidx, db_meta, db_pkt_sent, db_pkt_pending, db_pkt_acks;
     cw_smt *smt;
     cw_app *app;
     cw_ibc *ibc;
@@ -342,7 +348,10 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
     if ((m = mdb_dbi_open(txn, DB_BLOCKS, MDB_CREATE, &n->db_blocks)) ||
         (m = mdb_dbi_open(txn, DB_RESULTS, MDB_CREATE, &n->db_results)) ||
         (m = mdb_dbi_open(txn, DB_TXIDX, MDB_CREATE, &n->db_txidx)) ||
-        (m = mdb_dbi_open(txn, DB_META, MDB_CREATE, &n->db_meta))) {
+        (m = mdb_dbi_open(txn, DB_META, MDB_CREATE, &n->db_meta)) ||
+        (m = mdb_dbi_open(txn, DB_PKT_SENT, MDB_CREATE, &n->db_pkt_sent)) ||
+        (m = mdb_dbi_open(txn, DB_PKT_PENDING, MDB_CREATE, &n->db_pkt_pending)) ||
+        (m = mdb_dbi_open(txn, DB_PKT_ACKS, MDB_CREATE, &n->db_pkt_acks))) {
         rc = mdb_err(m, err, err_len, "opening databases");
         goto fail;
     }
@@ -553,6 +562,96 @@ static void mempool_after_block(cw_node *n, const bool *taken, size_t considered
     }
 }
 
+/* ---- packet indexes --------------------------------------------------------------------- */
+
+static size_t pkt_key(uint8_t *out, size_t cap, const char *port, const char *channel,
+                      uint64_t seq)
+{
+    int n = snprintf((char *)out, cap, "%s/%s/", port, channel);
+    if (n < 0 || (size_t)n + 8 > cap)
+        return 0;
+    be64(out + n, seq);
+    return (size_t)n + 8;
+}
+
+/* Index the block's packet events (send, write_acknowledgement, acknowledge, timeout). */
+static int index_packets(cw_node *n, MDB_txn *txn, const cw_events *events, char *err,
+                         size_t err_len)
+{
+    cw_enc all;
+    cw_enc_init(&all);
+    int rc = cw_events_encode(events, (cw_events_mark){0, 0}, &all);
+    if (rc) {
+        cw_enc_free(&all);
+        return cw_errf(err, err_len, rc, "events: %s", cw_strerror(rc));
+    }
+    cw_dec d;
+    const msgpack_object *root;
+    rc = cw_dec_open(&d, &root, cw_enc_data(&all), cw_enc_len(&all), SIZE_MAX, err, err_len);
+    uint32_t nev = 0;
+    const msgpack_object *evs = rc ? NULL : cw_dec_list(&d, root, UINT32_MAX, &nev, "events");
+    for (uint32_t i = 0; rc == CW_OK && d.rc == CW_OK && i < nev; i++) {
+        const msgpack_object *ev = cw_dec_array(&d, &evs[i], 2, "event");
+        cw_bytes type = cw_dec_str(&d, &ev[0], CW_ID_MAX, "event.type");
+        int kind = 0; /* 1 send, 2 write_ack, 3 ack/timeout */
+        if (type.len == 11 && memcmp(type.p, "send_packet", 11) == 0)
+            kind = 1;
+        else if (type.len == 21 && memcmp(type.p, "write_acknowledgement", 21) == 0)
+            kind = 2;
+        else if ((type.len == 18 && memcmp(type.p, "acknowledge_packet", 18) == 0) ||
+                 (type.len == 14 && memcmp(type.p, "timeout_packet", 14) == 0))
+            kind = 3;
+        if (!kind)
+            continue;
+        uint32_t na;
+        const msgpack_object *attrs = cw_dec_list(&d, &ev[1], 64, &na, "attrs");
+        cw_bytes pkt = {NULL, 0}, ack = {NULL, 0};
+        for (uint32_t k = 0; k < na && d.rc == CW_OK; k++) {
+            const msgpack_object *kv = cw_dec_array(&d, &attrs[k], 2, "attr");
+            cw_bytes key = cw_dec_str(&d, &kv[0], CW_ID_MAX, "attr.key");
+            if (key.len == 6 && memcmp(key.p, "packet", 6) == 0)
+                pkt = cw_dec_bin(&d, &kv[1], CW_CODEC_MAX_INPUT, "packet");
+            else if (key.len == 3 && memcmp(key.p, "ack", 3) == 0)
+                ack = cw_dec_bin(&d, &kv[1], CW_CODEC_MAX_INPUT, "ack");
+        }
+        if (d.rc || !pkt.p)
+            break;
+        cw_dec pd;
+        const msgpack_object *proot;
+        cw_packet p;
+        if (cw_dec_open(&pd, &proot, pkt.p, pkt.len, CW_CODEC_MAX_INPUT, NULL, 0) == CW_OK)
+            cw_packet_dec(&pd, proot, &p, "packet");
+        if (pd.rc == CW_OK) {
+            uint8_t key[2 * CW_ID_MAX + 16];
+            size_t kl = kind == 2 ? pkt_key(key, sizeof key, p.dest_port, p.dest_channel,
+                                            p.sequence)
+                                  : pkt_key(key, sizeof key, p.source_port, p.source_channel,
+                                            p.sequence);
+            MDB_val k = {kl, key}, v = {pkt.len, (void *)pkt.p}, empty = {0, (void *)""};
+            int m = 0;
+            if (kind == 1) {
+                if (!(m = mdb_put(txn, n->db_pkt_sent, &k, &v, 0)))
+                    m = mdb_put(txn, n->db_pkt_pending, &k, &empty, 0);
+            } else if (kind == 2 && ack.p) {
+                MDB_val av = {ack.len, (void *)ack.p};
+                m = mdb_put(txn, n->db_pkt_acks, &k, &av, 0);
+            } else if (kind == 3) {
+                m = mdb_del(txn, n->db_pkt_pending, &k, NULL);
+                if (m == MDB_NOTFOUND)
+                    m = 0;
+            }
+            if (m)
+                rc = mdb_err(m, err, err_len, "packet index");
+        }
+        cw_dec_close(&pd);
+    }
+    if (rc == CW_OK && d.rc)
+        rc = cw_errf(err, err_len, d.rc, "indexing events: malformed");
+    cw_dec_close(&d);
+    cw_enc_free(&all);
+    return rc;
+}
+
 /* ---- block production ------------------------------------------------------------------ */
 
 static int put_height(MDB_txn *txn, MDB_dbi dbi, uint64_t h, const cw_enc *e)
@@ -661,6 +760,8 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     rc = CW_OK;
 
     n->exec_txn = NULL;
+    if ((rc = index_packets(n, txn, &events, err, err_len)))
+        goto abort;
     /* 3. state root */
     uint8_t state_root[32];
     if ((rc = cw_smt_commit(n->smt, txn, height, state_root, err, err_len)))
@@ -1002,4 +1103,107 @@ int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
     }
     mdb_txn_abort(txn);
     return rc ? cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc)) : CW_OK;
+}
+
+/* ---- packet readers ---------------------------------------------------------------------- */
+
+int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel, cw_enc *out,
+                               char *err, size_t err_len)
+{
+    uint8_t prefix[2 * CW_ID_MAX + 16];
+    int pl = snprintf((char *)prefix, sizeof prefix, "%s/%s/", port, channel);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "packet_commitments");
+    if ((m = mdb_cursor_open(txn, n->db_pkt_pending, &cur))) {
+        mdb_txn_abort(txn);
+        return mdb_err(m, err, err_len, "packet_commitments");
+    }
+    uint64_t seqs[CW_NODE_LIST_MAX];
+    uint32_t cnt = 0;
+    MDB_val k = {(size_t)pl, prefix}, v;
+    m = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (m == 0 && cnt < CW_NODE_LIST_MAX && k.mv_size == (size_t)pl + 8 &&
+           memcmp(k.mv_data, prefix, (size_t)pl) == 0) {
+        seqs[cnt++] = cw_be64_get((const uint8_t *)k.mv_data + pl);
+        m = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    cw_enc_array(out, cnt);
+    for (uint32_t i = 0; i < cnt; i++)
+        cw_enc_u64(out, seqs[i]);
+    return out->rc;
+}
+
+static int pkt_get(cw_node *n, MDB_dbi dbi, const char *port, const char *channel,
+                   uint64_t seq, cw_enc *out, const char *what, char *err, size_t err_len)
+{
+    uint8_t key[2 * CW_ID_MAX + 16];
+    size_t kl = pkt_key(key, sizeof key, port, channel, seq);
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, what);
+    MDB_val k = {kl, key}, v;
+    m = mdb_get(txn, dbi, &k, &v);
+    int rc = CW_OK;
+    if (m == MDB_NOTFOUND)
+        rc = cw_errf(err, err_len, CW_ENOTFOUND, "%s %s/%s/%llu: not found", what, port,
+                     channel, (unsigned long long)seq);
+    else if (m)
+        rc = mdb_err(m, err, err_len, what);
+    else
+        cw_enc_bin(out, v.mv_data, v.mv_size);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
+                   char *err, size_t err_len)
+{
+    return pkt_get(n, n->db_pkt_sent, port, channel, seq, out, "packet", err, err_len);
+}
+
+int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
+                char *err, size_t err_len)
+{
+    return pkt_get(n, n->db_pkt_acks, port, channel, seq, out, "ack", err, err_len);
+}
+
+int cw_node_unreceived(cw_node *n, const char *which, const char *port, const char *channel,
+                       const uint64_t *seqs, uint32_t count, cw_enc *out, char *err,
+                       size_t err_len)
+{
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, which);
+    uint64_t *keep = malloc((count ? count : 1) * sizeof *keep);
+    uint32_t kept = 0;
+    int rc = keep ? CW_OK : -ENOMEM;
+    for (uint32_t i = 0; rc == CW_OK && i < count; i++) {
+        char path[CW_PATH_MAX];
+        const uint8_t *val;
+        size_t vl;
+        bool found = false;
+        cw_path_packet(path, which, port, channel, seqs[i]);
+        rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,
+                           strlen(path));
+        /* receipts: unreceived = no receipt; commitments: ack unreceived = still committed */
+        if (rc == CW_OK && (strcmp(which, "receipts") == 0 ? !found : found))
+            keep[kept++] = seqs[i];
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK) {
+        cw_enc_array(out, kept);
+        for (uint32_t i = 0; i < kept; i++)
+            cw_enc_u64(out, keep[i]);
+    } else {
+        cw_errf(err, err_len, rc, "%s: %s", which, cw_strerror(rc));
+    }
+    free(keep);
+    return rc;
 }

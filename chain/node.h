@@ -118,4 +118,24 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
 int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                     size_t err_len);
 
+/* ---- packets (for relayers; DESIGN §5 RPC) ---- */
+
+#define CW_NODE_LIST_MAX 10000u /* sequences returned by one list call, at most */
+
+/** Sequences on port/channel whose packet commitment still exists (sent, not yet acked or
+ *  timed out), ascending, at most CW_NODE_LIST_MAX: an array of u64. */
+int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel, cw_enc *out,
+                               char *err, size_t err_len);
+/** The packet sent as (port, channel, seq) — bin of its encoding. CW_ENOTFOUND if none. */
+int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
+                   char *err, size_t err_len);
+/** The ack written for the packet received on (port, channel, seq) — bin. */
+int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
+                char *err, size_t err_len);
+/** Of seqs, those without a receipt here (which = "receipts": unreceived packets), or those
+ *  whose commitment still exists here (which = "commitments": unreceived acks). */
+int cw_node_unreceived(cw_node *n, const char *which, const char *port, const char *channel,
+                       const uint64_t *seqs, uint32_t count, cw_enc *out, char *err,
+                       size_t err_len);
+
 #endif

@@ -10,6 +10,11 @@
  *   tx [hash(bin 32)]                → [height, index, tx, result]
  *   account [address(bin 20)]        → [address, next_nonce, pending_next_nonce,
  *                                       [[denom, amount], ...]]
+ *   packet_commitments [port, channel]        → [seq, ...] still committed (sender side)
+ *   packet [port, channel, seq]               → packet bytes (bin) as sent
+ *   ack [port, channel, seq]                  → ack bytes (bin) as written (receiver side)
+ *   unreceived_packets [port, channel, [seq]] → the seqs without a receipt here
+ *   unreceived_acks [port, channel, [seq]]    → the seqs still committed here (ack pending)
  *   subscribe ["blocks"]             → notifications [2, "blocks", [[header, events]]]
  */
 #include "chain.h"
@@ -114,6 +119,80 @@ static int m_account(void *user, const msgpack_object *params, cw_enc *out, char
     return d.rc ? d.rc : cw_node_account(node_of(user), &a, out, err, err_len);
 }
 
+static void port_channel(cw_dec *d, const msgpack_object *f, char port[65], char chan[65],
+                         const char *what)
+{
+    cw_dec_id(d, &f[0], port, "%s params.port", what);
+    cw_dec_id(d, &f[1], chan, "%s params.channel", what);
+}
+
+static int m_packet_commitments(void *user, const msgpack_object *params, cw_enc *out,
+                                char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[65], chan[65];
+    const msgpack_object *f = cw_dec_array(&d, params, 2, "packet_commitments params");
+    port_channel(&d, f, port, chan, "packet_commitments");
+    return d.rc ? d.rc : cw_node_packet_commitments(node_of(user), port, chan, out, err, err_len);
+}
+
+static int packet_or_ack(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                         size_t err_len, bool ack)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[65], chan[65];
+    const char *what = ack ? "ack" : "packet";
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "%s params", what);
+    port_channel(&d, f, port, chan, what);
+    uint64_t seq = cw_dec_u64(&d, &f[2], "%s params.sequence", what);
+    if (d.rc)
+        return d.rc;
+    return ack ? cw_node_ack(node_of(user), port, chan, seq, out, err, err_len)
+               : cw_node_packet(node_of(user), port, chan, seq, out, err, err_len);
+}
+
+static int m_packet(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                    size_t err_len)
+{
+    return packet_or_ack(user, params, out, err, err_len, false);
+}
+
+static int m_ack(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                 size_t err_len)
+{
+    return packet_or_ack(user, params, out, err, err_len, true);
+}
+
+static int unreceived(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                      size_t err_len, const char *which, const char *what)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[65], chan[65];
+    uint32_t n;
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "%s params", what);
+    port_channel(&d, f, port, chan, what);
+    const msgpack_object *items = cw_dec_list(&d, &f[2], CW_NODE_LIST_MAX, &n, "%s params.seqs",
+                                              what);
+    uint64_t seqs[CW_NODE_LIST_MAX];
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
+        seqs[i] = cw_dec_u64(&d, &items[i], "%s params.seqs[%u]", what, i);
+    if (d.rc)
+        return d.rc;
+    return cw_node_unreceived(node_of(user), which, port, chan, seqs, n, out, err, err_len);
+}
+
+static int m_unreceived_packets(void *user, const msgpack_object *params, cw_enc *out,
+                                char *err, size_t err_len)
+{
+    return unreceived(user, params, out, err, err_len, "receipts", "unreceived_packets");
+}
+
+static int m_unreceived_acks(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                             size_t err_len)
+{
+    return unreceived(user, params, out, err, err_len, "commitments", "unreceived_acks");
+}
+
 static int http_status(void *user, cw_rpc_text *t)
 {
     cw_node_status st;
@@ -173,6 +252,11 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
         {"block_results", m_block_results}, {"query", m_query},
         {"broadcast_tx", m_broadcast_tx},   {"tx", m_tx},
         {"account", m_account},
+        {"packet_commitments", m_packet_commitments},
+        {"packet", m_packet},
+        {"ack", m_ack},
+        {"unreceived_packets", m_unreceived_packets},
+        {"unreceived_acks", m_unreceived_acks},
     };
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
         int rc = cw_rpc_server_register(c->srv, methods[i].name, methods[i].fn, c);

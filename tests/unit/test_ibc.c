@@ -414,6 +414,82 @@ static void test_packet_delivered_acked_and_replays_are_noops(void **state)
     free(ack);
 }
 
+/* Decode an encoded array of u64 into v; returns the count. */
+static uint32_t u64s(const cw_enc *e, uint64_t *v, uint32_t max)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    uint32_t n;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(e), cw_enc_len(e), 1 << 20, NULL, 0),
+                     CW_OK);
+    const msgpack_object *it = cw_dec_list(&d, root, max, &n, "list");
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = cw_dec_u64(&d, &it[i], "seq");
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    return n;
+}
+
+static bool has(const uint64_t *v, uint32_t n, uint64_t x)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return true;
+    return false;
+}
+
+static void test_relayer_queries_follow_the_packet_lifecycle(void **state)
+{
+    world *w = *state;
+    char log[256], err[256];
+    size_t len, alen;
+    uint64_t v[64];
+    cw_enc e;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "q", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    uint64_t seq = seq_of(pkt, len);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, &e, err,
+                                                sizeof err), CW_OK);
+    assert_true(has(v, u64s(&e, v, 64), seq));
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packet(w->a.node, "test", w->chan_a, seq, &e, err, sizeof err),
+                     CW_OK);
+    assert_int_equal(cw_enc_len(&e), len + (len < 256 ? 2 : 3)); /* bin header + packet */
+    assert_memory_equal(cw_enc_data(&e) + cw_enc_len(&e) - len, pkt, len);
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_unreceived(w->b.node, "receipts", "test", w->chan_b, &seq, 1, &e,
+                                        err, sizeof err), CW_OK);
+    assert_int_equal(u64s(&e, v, 64), 1);
+    cw_enc_free(&e);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), 0);
+    uint8_t *ack = last_ack(&w->b, &alen);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_unreceived(w->b.node, "receipts", "test", w->chan_b, &seq, 1, &e,
+                                        err, sizeof err), CW_OK);
+    assert_int_equal(u64s(&e, v, 64), 0);
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_ack(w->b.node, "test", w->chan_b, seq, &e, err, sizeof err), CW_OK);
+    assert_memory_equal(cw_enc_data(&e) + cw_enc_len(&e) - alen, ack, alen);
+    cw_enc_free(&e);
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pkt, len, ack, alen, log), 0);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, &e, err,
+                                                sizeof err), CW_OK);
+    assert_false(has(v, u64s(&e, v, 64), seq));
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_unreceived(w->a.node, "commitments", "test", w->chan_a, &seq, 1,
+                                        &e, err, sizeof err), CW_OK);
+    assert_int_equal(u64s(&e, v, 64), 0);
+    cw_enc_free(&e);
+    free(pkt);
+    free(ack);
+}
+
 static void test_error_ack_discards_app_writes_and_events(void **state)
 {
     world *w = *state;
@@ -670,6 +746,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packet_delivered_acked_and_replays_are_noops),
+        cmocka_unit_test(test_relayer_queries_follow_the_packet_lifecycle),
         cmocka_unit_test(test_error_ack_discards_app_writes_and_events),
         cmocka_unit_test(test_receive_at_or_after_timeout_refused),
         cmocka_unit_test(test_timeout_refunds_once_and_refuses_early_or_received),
