@@ -99,9 +99,8 @@ static int escrow_set(const cw_kv *kv, const char *channel, const char *denom, u
     return cw_kv_set_s(kv, key, b, 8);
 }
 
-/* Move amount out of channel's escrow to `to`: never more than the channel escrowed. */
-static int unescrow(const cw_kv *kv, const char *channel, const char *denom, uint64_t amount,
-                    const cw_address *to, char *err, size_t err_len)
+int cw_collateral_unescrow(const cw_kv *kv, const char *channel, const char *denom,
+                           uint64_t amount, const cw_address *to, char *err, size_t err_len)
 {
     uint64_t held, left;
     cw_address esc;
@@ -201,7 +200,7 @@ static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ac
             app_event(ctx, "collateral_credited", p->dest_channel, &c);
     } else if (rc == CW_OK) {
         /* on A: unescrow to the receiver, never more than this channel escrowed */
-        rc = unescrow(ctx->kv, p->dest_channel, c.denom, c.amount, &c.to, err, sizeof err);
+        rc = cw_collateral_unescrow(ctx->kv, p->dest_channel, c.denom, c.amount, &c.to, err, sizeof err);
         if (rc == CW_OK)
             app_event(ctx, "collateral_released", p->dest_channel, &c);
     }
@@ -222,7 +221,7 @@ static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool success)
     int rc = CW_OK;
     if (c.kind == KIND_DEPOSIT) {
         if (!success) { /* refund the owner on A */
-            rc = unescrow(ctx->kv, p->source_channel, c.denom, c.amount, &c.from, err,
+            rc = cw_collateral_unescrow(ctx->kv, p->source_channel, c.denom, c.amount, &c.from, err,
                           sizeof err);
             if (rc == CW_OK)
                 app_event(ctx, "collateral_refunded", p->source_channel, &c);
