@@ -540,6 +540,8 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
 
 int main(void)
 {
+    /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
+    setenv("CW_LMDB_NOSYNC", "1", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deposit_to_unregistered_collateral_credits_nothing_and_refunds),
         cmocka_unit_test(test_register_then_deposit_credits_position_and_release_unescrows),

@@ -534,6 +534,8 @@ static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **stat
 
 int main(void)
 {
+    /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
+    setenv("CW_LMDB_NOSYNC", "1", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packet_delivered_acked_and_replays_are_noops),
         cmocka_unit_test(test_relayer_queries_follow_the_packet_lifecycle),
