@@ -850,7 +850,12 @@ int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop)
     return CW_OK;
 }
 
-void cw_rpc_server_wake(cw_rpc_server *srv) { lws_cancel_service(srv->ctx); }
+void cw_rpc_server_wake(cw_rpc_server *srv)
+{
+    int saved = errno; /* callable from a signal handler: leave errno as it was */
+    lws_cancel_service(srv->ctx);
+    errno = saved;
+}
 
 void cw_rpc_server_get_stats(const cw_rpc_server *srv, cw_rpc_server_stats *out)
 {

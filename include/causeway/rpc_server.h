@@ -160,11 +160,16 @@ int cw_rpc_server_schedule(cw_rpc_server *srv, uint32_t delay_ms, cw_rpc_timer_c
 
 /** Service the loop until *stop becomes non-zero or lws fails:
  *  `while (!*stop && lws_service(ctx, 0) >= 0)`.
+ *  *stop is set by a signal handler (sigaction, no SA_RESTART) that then calls
+ *  cw_rpc_server_wake, or by a handler/timer on the server thread; another thread should not
+ *  write it (a sig_atomic_t is not an inter-thread atomic): signal the server thread instead
+ *  (pthread_kill), as tests/unit/test_rpc_server.c does.
  *  Returns: CW_OK when stopped by *stop; -EIO when lws_service failed. */
 int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop) CW_NONNULL(1, 2);
 
 /** Wake a blocked cw_rpc_server_run so it re-reads *stop (lws_cancel_service). Safe from any
- *  thread and from a signal handler (it only writes one byte to lws's event pipe). */
+ *  thread and from a signal handler: in lws 4.1 it writes one byte to lws's event pipe, and
+ *  errno is preserved. */
 void cw_rpc_server_wake(cw_rpc_server *srv) CW_NONNULL(1);
 
 /** Copy the counters. Server thread only. */

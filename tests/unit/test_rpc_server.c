@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -291,11 +292,26 @@ static int setup_two_connections(void **state)
     return rc;
 }
 
+/* The daemon pattern: a signal handler that only sets the flag and wakes the loop. It runs
+ * on the server thread (pthread_kill), so the flag is never written from another thread. */
+static _Atomic(struct fx *) g_running; /* lock-free: safe to read in a signal handler */
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    struct fx *fx = atomic_load(&g_running);
+    if (fx) {
+        fx->stop = 1;
+        cw_rpc_server_wake(fx->srv);
+    }
+}
+
 static void stop_server(struct fx *fx, void **ret)
 {
-    fx->stop = 1;
-    cw_rpc_server_wake(fx->srv); /* what a signal handler would call */
+    atomic_store(&g_running, fx);
+    assert_int_equal(pthread_kill(fx->th, SIGUSR1), 0);
     pthread_join(fx->th, ret);
+    atomic_store(&g_running, NULL);
     cw_rpc_server_destroy(fx->srv);
     fx->srv = NULL;
 }
@@ -934,6 +950,10 @@ static void test_server_config_errors(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigusr1; /* no SA_RESTART: poll() returns EINTR */
+    sigaction(SIGUSR1, &sa, NULL);
     if (!getenv("CW_TEST_LOG"))
         cw_log_threshold = CW_LOG_ERROR;
     const struct CMUnitTest tests[] = {
