@@ -475,7 +475,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
                          sizeof reason - 1);
         return -1;
     }
-    size_t need = pss->rx_len + len + remaining;
+    size_t need = pss->rx_len + len; /* grow with bytes received, not bytes announced */
     if (need > pss->rx_cap) {
         size_t cap = pss->rx_cap ? pss->rx_cap : 4096;
         while (cap < need)
