@@ -46,5 +46,10 @@ fi
 if ! python3 -c 'import pytest, msgpack, websockets' >/dev/null 2>&1; then
   echo "deps: installing Python packages: pytest msgpack websockets"
   python3 -m pip install -q pytest msgpack websockets 2>/dev/null ||
-    python3 -m pip install -q --break-system-packages pytest msgpack websockets
+    python3 -m pip install -q --break-system-packages pytest msgpack websockets 2>/dev/null ||
+    { [ "$(id -u)" = 0 ] && [ "$(command -v python3)" = /usr/bin/python3 ] &&
+      apt-get install -y -qq --no-install-recommends python3-pytest python3-msgpack \
+        python3-websockets >/dev/null; } ||
+    { echo "deps: cannot install pytest, msgpack, websockets for $(command -v python3)" >&2
+      exit 1; }
 fi
