@@ -100,6 +100,10 @@ $(eval $(call flavour,rel,$(CC),$(CFLAGS_REL)))
 $(eval $(call flavour,san,$(TEST_CC),$(CFLAGS_SAN)))
 $(eval $(call flavour,fuzz,$(TEST_CC),$(CFLAGS_FUZZ)))
 
+# Keep the objects of test, fuzz and bench programs (pattern-rule intermediates) so that
+# rebuilding is incremental.
+.SECONDARY:
+
 .PHONY: all deps test unit fuzz fuzz-smoke bench demo integration clean image
 .DEFAULT_GOAL := all
 
