@@ -21,8 +21,14 @@ enum { K_EMPTY = 0, K_INNER = 1, K_LEAF = 2 };
 #define ROOT_LEN 41         /* kind byte + ref */
 #define ORPHAN_CHUNK 1024u  /* refs per orphan record */
 #define MAX_DEPTH 256
+/* Tests and fuzzers include this file with smaller values to exercise eviction and the
+ * uncached paths. */
+#ifndef CACHE_SLOTS_LOG2
 #define CACHE_SLOTS_LOG2 19 /* node cache: 2^19 slots of 128 bytes = 64 MiB */
-#define CACHE_DEPTH 17      /* cache inner nodes above this depth (2^17 of them) */
+#endif
+#ifndef CACHE_DEPTH
+#define CACHE_DEPTH 17 /* cache inner nodes above this depth (2^17 of them) */
+#endif
 #define CACHE_STRIPES 256
 
 /* inner node flag bits (byte 0; bit 0 is always set for an inner node) */
