@@ -37,6 +37,13 @@
  * pulled up by a delete) keep their ref and are never listed. Within one version each hash
  * occurs at most once (a subtree's hash fixes its leaves, hence its position).
  *
+ * Node cache: inner nodes above depth 17 are cached in memory (64 MiB, direct-mapped, keyed
+ * by ref, written through at commit and read through on reads), which takes a proof at
+ * 10^6 keys from ~21 LMDB lookups to ~5. A ref's record never changes, so an entry is valid
+ * for every version and every reader. It assumes the databases change only through
+ * cw_smt_commit on this lineage: do not empty, restore or swap them under an open cw_smt
+ * (close and open it again).
+ *
  * Pending writes: cw_smt_set / cw_smt_delete go into an in-memory batch (last write per
  * key wins). cw_smt_get reads through the batch (a tx reads its own writes);
  * cw_smt_batch_mark / cw_smt_batch_rollback undo a failed tx's writes; cw_smt_commit
@@ -107,8 +114,9 @@ typedef struct cw_smt_stats {
  *           usable by other txns only after this txn commits; if it aborts, close the
  *           store and open it again.
  *           state_versions: versions to keep, >= 1 (CW_SMT_DEFAULT_VERSIONS).
- *  Memory:  allocates the store (a few hundred bytes; the batch grows with use). The env
- *           must outlive the store. Not thread-safe against other writers of env.
+ *  Memory:  allocates the store and its 64 MiB node cache (zeroed pages, resident as the
+ *           cache fills); the batch grows with use. The env must outlive the store. Call
+ *           it from the thread that owns the write txn.
  */
 int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_versions,
                 char *err, size_t err_len) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "../../chain/smt.c"
@@ -906,6 +907,82 @@ static void test_property(void **state)
     }
 }
 
+/* ---- concurrency: readers on their own threads and read txns while the writer commits -- */
+
+enum { CK = 200, CVERS = 30 };
+
+static size_t cval(uint8_t *out, uint32_t i, uint64_t v)
+{
+    return (size_t)snprintf((char *)out, 32, "%u/%llu", i, (unsigned long long)v);
+}
+
+typedef struct rdarg {
+    tenv *t;
+    unsigned seed;
+    int iters, failures;
+} rdarg;
+
+static void *reader(void *p)
+{
+    rdarg *a = p;
+    uint8_t k[64], v[32], root[32];
+    for (int it = 0; it < a->iters; it++) {
+        MDB_txn *txn;
+        if (mdb_txn_begin(a->t->env, NULL, MDB_RDONLY, &txn)) {
+            a->failures++;
+            continue;
+        }
+        uint64_t lo, hi;
+        if (cw_smt_versions(a->t->smt, txn, &lo, &hi) != CW_OK) {
+            mdb_txn_abort(txn);
+            continue; /* nothing committed yet */
+        }
+        uint64_t ver = (it % 2) ? hi : lo + (uint64_t)it % (hi - lo + 1);
+        uint32_t i = (uint32_t)(it * 7 + a->seed) % CK;
+        size_t kl = key_bytes(k, i), vl = cval(v, i, ver);
+        uint8_t *proof;
+        size_t plen;
+        bool exists;
+        if (cw_smt_root(a->t->smt, txn, ver, root) != CW_OK ||
+            cw_smt_prove(a->t->smt, txn, ver, &proof, &plen, &exists, k, kl, NULL, 0) != CW_OK) {
+            a->failures++;
+            mdb_txn_abort(txn);
+            continue;
+        }
+        if (!exists || cw_ics23_verify_membership(cw_ics23_spec_smt(), root, proof, plen, k, kl,
+                                                  v, vl, NULL, 0) != CW_OK)
+            a->failures++;
+        free(proof);
+        mdb_txn_abort(txn);
+    }
+    return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+    (void)state;
+    tenv t;
+    tenv_init(&t, 8); /* readers also race the pruning of old versions */
+    uint8_t k[64], v[32], root[32];
+    for (uint32_t i = 0; i < CK; i++)
+        set_kv(&t, k, key_bytes(k, i), v, cval(v, i, 1));
+    commit_version(&t, 1, root);
+    pthread_t th[2];
+    rdarg a[2] = {{&t, 1, 400, 0}, {&t, 2, 400, 0}};
+    for (int j = 0; j < 2; j++)
+        assert_int_equal(pthread_create(&th[j], NULL, reader, &a[j]), 0);
+    for (uint64_t ver = 2; ver <= CVERS; ver++) {
+        for (uint32_t i = 0; i < CK; i++)
+            set_kv(&t, k, key_bytes(k, i), v, cval(v, i, ver));
+        commit_version(&t, ver, root);
+    }
+    for (int j = 0; j < 2; j++)
+        assert_int_equal(pthread_join(th[j], NULL), 0);
+    assert_int_equal(a[0].failures + a[1].failures, 0);
+    check_no_leak(&t);
+    tenv_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -920,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_durability_reopen),
         cmocka_unit_test(test_recreate_after_prune),
         cmocka_unit_test(test_proof_mutation),
+        cmocka_unit_test(test_concurrent_readers),
         cmocka_unit_test(test_property),
     };
     return cmocka_run_group_tests_name("smt", tests, NULL, NULL);
