@@ -901,7 +901,7 @@ static void test_property(void **state)
     unsigned seeds = e && *e ? (unsigned)strtoul(e, NULL, 10) : 3;
     for (unsigned sd = 0; sd < seeds; sd++) {
         uint64_t s = 0x1234567u + sd;
-        uint32_t n = sd == 0 ? 10000 : 1 + (uint32_t)(rng_next(&s) % 3000);
+        uint32_t n = sd == 0 ? 10000 : 1 + (uint32_t)(rng_next(&s) % 10000);
         print_message("  seed %u: %u keys\n", sd, n);
         property_seed(sd + 1, n);
     }
