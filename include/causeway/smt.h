@@ -57,8 +57,8 @@
  *
  * Thread safety: one writer — set, delete, get, batch_mark, batch_rollback, discard,
  * commit on one cw_smt from one thread at a time. Readers — get_at, root, versions, prove
- * — may run concurrently from any threads, each with its own LMDB read txn (they read
- * only the immutable DBI handles of the cw_smt).
+ * — may run concurrently from any threads and alongside the writer, each with its own LMDB
+ * read txn (they share only the DBI handles and the mutex-guarded node cache).
  *
  * Source: DESIGN §5 "State"; ICS-23 (cosmos/ics23) SmtSpec, ExistenceProof and
  * NonExistenceProof (vectors README §4, §7, §8).
