@@ -105,14 +105,15 @@ typedef struct cw_smt_stats {
 
 /** Open (creating if needed) the store's databases inside the caller's environment.
  *
- *  Returns: CW_OK; CW_EINVAL state_versions == 0, txn read-only or not of env, or
- *           smt_meta holds an unknown format; -ENOMEM; LMDB errors as in the file comment
+ *  Returns: CW_OK; CW_EINVAL state_versions == 0, txn not of env, txn read-only while
+ *           the databases do not exist yet, or smt_meta holds an unknown format; -ENOMEM; LMDB errors as in the file comment
  *           (env's maxdbs too small: -EIO "smt: mdb_dbi_open: MDB_DBS_FULL ...").
  *  Out:     *out: the store (NULL on failure).
  *  In:      env: an open environment with room for CW_SMT_DBS more named databases.
- *           txn: a WRITE txn of env (database creation). LMDB rule: the handles become
- *           usable by other txns only after this txn commits; if it aborts, close the
- *           store and open it again.
+ *           txn: a WRITE txn of env (it may create the databases); a read txn suffices
+ *           once they exist (a read-only consumer). LMDB rule: handles opened in a write
+ *           txn become usable by other txns only after it commits; if it aborts, close
+ *           the store and open it again.
  *           state_versions: versions to keep, >= 1 (CW_SMT_DEFAULT_VERSIONS).
  *  Memory:  allocates the store and its 64 MiB node cache (zeroed pages, resident as the
  *           cache fills); the batch grows with use. The env must outlive the store. Call

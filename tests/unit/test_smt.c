@@ -365,6 +365,29 @@ static void test_bad_args(void **state)
     tenv_fini(&t);
 }
 
+static void test_open_errors(void **state)
+{
+    (void)state;
+    tenv t;
+    memset(&t, 0, sizeof t);
+    strcpy(t.dir, "/tmp/cw_smt_test.XXXXXX");
+    assert_non_null(mkdtemp(t.dir));
+    tenv_open_env(&t);
+    cw_smt *s = (cw_smt *)1;
+    char err[256] = "";
+    MDB_txn *txn = rtxn(&t);
+    /* fresh env, read txn: the databases cannot be created */
+    assert_int_equal(cw_smt_open(&s, t.env, txn, 10, err, sizeof err), CW_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err, "write txn"));
+    mdb_txn_abort(txn);
+    assert_int_equal(mdb_txn_begin(t.env, NULL, 0, &txn), 0);
+    assert_int_equal(cw_smt_open(&s, t.env, txn, 0, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "state_versions"));
+    mdb_txn_abort(txn);
+    tenv_fini(&t);
+}
+
 static void test_empty_tree(void **state)
 {
     (void)state;
@@ -671,6 +694,17 @@ static void test_durability_reopen(void **state)
             check_proof(&t, txn, ver, k, key_bytes(k, i), vb, val_bytes(vb, ver * 1000 + i));
     }
     mdb_txn_abort(txn);
+    /* a read-only consumer (e.g. the CLI) can open existing databases with a read txn */
+    {
+        cw_smt *ro;
+        char err[256];
+        MDB_txn *r = rtxn(&t);
+        assert_int_equal(cw_smt_open(&ro, t.env, r, 10, err, sizeof err), CW_OK);
+        assert_int_equal(cw_smt_root(ro, r, 3, root), CW_OK);
+        assert_memory_equal(root, roots[3], 32);
+        mdb_txn_abort(r);
+        cw_smt_close(ro);
+    }
     /* and continues committing */
     set_kv(&t, "after", 5, "reopen", 6);
     commit_version(&t, 4, root);
@@ -1038,6 +1072,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_helpers),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_empty_tree),
         cmocka_unit_test(test_one_key),
         cmocka_unit_test(test_long_common_prefix),
