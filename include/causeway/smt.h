@@ -122,7 +122,8 @@ typedef struct cw_smt_stats {
 int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_versions,
                 char *err, size_t err_len) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
-/** Free the store and its pending batch. Leaves the env and the databases alone. NULL ok. */
+/** Free the store, its node cache and its pending batch (uncommitted writes are lost).
+ *  Leaves the env and the databases alone. Call it when no reader uses the store. NULL ok. */
 void cw_smt_close(cw_smt *smt);
 
 /** Queue `key = value` in the pending batch (copies both).
