@@ -21,8 +21,14 @@ enum { K_EMPTY = 0, K_INNER = 1, K_LEAF = 2 };
 #define ROOT_LEN 41         /* kind byte + ref */
 #define ORPHAN_CHUNK 1024u  /* refs per orphan record */
 #define MAX_DEPTH 256
+/* Tests and fuzzers include this file with smaller values to exercise eviction and the
+ * uncached paths. */
+#ifndef CACHE_SLOTS_LOG2
 #define CACHE_SLOTS_LOG2 19 /* node cache: 2^19 slots of 128 bytes = 64 MiB */
-#define CACHE_DEPTH 17      /* cache inner nodes above this depth (2^17 of them) */
+#endif
+#ifndef CACHE_DEPTH
+#define CACHE_DEPTH 17 /* cache inner nodes above this depth (2^17 of them) */
+#endif
 #define CACHE_STRIPES 256
 
 /* inner node flag bits (byte 0; bit 0 is always set for an inner node) */
@@ -1203,12 +1209,13 @@ typedef struct exbuf {
     Cw__Ics23__InnerOp ops[MAX_DEPTH];
     Cw__Ics23__InnerOp *opp[MAX_DEPTH];
     uint8_t sib[MAX_DEPTH][33];
+    uint8_t taken[MAX_DEPTH][32]; /* hash of the child the path went into */
     uint8_t dir[MAX_DEPTH];
     unsigned depth;
 } exbuf;
 
 typedef struct proofbuf {
-    exbuf a, b;
+    exbuf a, b, c;
 } proofbuf;
 
 static const uint8_t ONE = 0x01, LEAF_PREFIX = 0x00;
@@ -1269,6 +1276,7 @@ static int walk(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[32]
             wr->right_depth = depth + 1;
         }
         cur = b ? r : l;
+        memcpy(eb->taken[depth], cur.hash, 32);
     }
 }
 
@@ -1304,48 +1312,42 @@ static void exist_fill(exbuf *eb, const leafrec *lf)
     eb->ex = ex;
 }
 
-/* The smallest (want_max false) or largest leaf of the subtree at r (non-empty). */
-static int edge_leaf(const cw_smt *smt, MDB_txn *txn, ref r, unsigned depth, bool want_max,
-                     uint8_t path[32], char *err, size_t err_len)
+/* Existence proof, into eb, of the largest (want_max) or smallest leaf of `alt`: the
+ * non-empty sibling subtree at depth `da` of the path src walked (src went the other way at
+ * depth da - 1). Above da - 1 the two paths share src's steps; at da - 1 the direction
+ * flips and the sibling is the child src went into; below, the edge descent's siblings. */
+static int prove_edge(const cw_smt *smt, MDB_txn *txn, const exbuf *src, unsigned da, ref alt,
+                      bool want_max, exbuf *eb, leafrec *lf, char *err, size_t err_len)
 {
-    for (; depth <= MAX_DEPTH; depth++) {
+    unsigned d = da - 1;
+    memcpy(eb->dir, src->dir, d);
+    memcpy(eb->sib, src->sib, (size_t)d * 33);
+    eb->dir[d] = (uint8_t)!src->dir[d];
+    eb->sib[d][0] = 0x01;
+    memcpy(eb->sib[d] + 1, src->taken[d], 32);
+    ref r = alt;
+    for (unsigned depth = da;; depth++) {
         int rc;
         if (r.kind == K_LEAF) {
             MDB_val v;
-            leafrec lf;
             rc = node_get(smt, txn, &r, &v, err, err_len);
             if (rc == CW_OK)
-                rc = parse_leaf(&v, &lf, err, err_len);
-            if (rc == CW_OK)
-                memcpy(path, lf.path, 32);
+                rc = parse_leaf(&v, lf, err, err_len);
+            eb->depth = depth;
             return rc;
         }
+        if (r.kind == K_EMPTY || depth >= MAX_DEPTH)
+            return cw_errf(err, err_len, -EIO, "smt: corrupt subtree under a neighbour");
         ref l, rr;
         rc = inner_get(smt, txn, &r, depth, &l, &rr, NULL, err, err_len);
         if (rc != CW_OK)
             return rc;
-        if (want_max)
-            r = rr.kind != K_EMPTY ? rr : l;
-        else
-            r = l.kind != K_EMPTY ? l : rr;
-        if (r.kind == K_EMPTY)
-            return cw_errf(err, err_len, -EIO, "smt: inner node with two empty children");
+        bool right = want_max ? rr.kind != K_EMPTY : l.kind == K_EMPTY;
+        eb->dir[depth] = right;
+        eb->sib[depth][0] = 0x01;
+        memcpy(eb->sib[depth] + 1, right ? l.hash : rr.hash, 32);
+        r = right ? rr : l;
     }
-    return cw_errf(err, err_len, -EIO, "smt: tree deeper than 256");
-}
-
-/* Existence proof of the leaf with `path` into eb (it must exist). */
-static int prove_neighbour(const cw_smt *smt, MDB_txn *txn, const ref *root,
-                           const uint8_t path[32], exbuf *eb, char *err, size_t err_len)
-{
-    walkres wr;
-    int rc = walk(smt, txn, *root, path, eb, &wr, err, err_len);
-    if (rc != CW_OK)
-        return rc;
-    if (!wr.at_leaf || memcmp(wr.leaf.path, path, 32) != 0)
-        return cw_errf(err, err_len, -EIO, "smt: neighbour leaf not found");
-    exist_fill(eb, &wr.leaf);
-    return CW_OK;
 }
 
 int cw_smt_prove(const cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t **proof,
@@ -1385,43 +1387,38 @@ int cw_smt_prove(const cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t **pr
         cp.exist = &pb->a.ex;
         *exists = true;
     } else {
-        /* neighbours in path order: the leaf we ended on is one of them, the deepest
-         * alternative subtree on the other side holds the other */
-        uint8_t lpath[32], rpath[32];
+        /* neighbours in path order: the leaf the walk ended on is one of them (its proof
+         * is the walk itself); the deepest non-empty subtree on the other side of the
+         * path holds the other, reached by an edge descent from the walk */
         bool has_l = false, has_r = false;
+        leafrec lf;
         if (wr.at_leaf) {
+            exist_fill(&pb->a, &wr.leaf);
             if (memcmp(wr.leaf.path, path, 32) < 0) {
-                memcpy(lpath, wr.leaf.path, 32);
+                ne.left = &pb->a.ex;
                 has_l = true;
             } else {
-                memcpy(rpath, wr.leaf.path, 32);
+                ne.right = &pb->a.ex;
                 has_r = true;
             }
         }
         if (!has_l && wr.left_alt.kind != K_EMPTY) {
-            rc = edge_leaf(smt, txn, wr.left_alt, wr.left_depth, true, lpath, err, err_len);
+            rc = prove_edge(smt, txn, &pb->a, wr.left_depth, wr.left_alt, true, &pb->b, &lf,
+                            err, err_len);
             if (rc != CW_OK)
                 goto out;
+            exist_fill(&pb->b, &lf);
+            ne.left = &pb->b.ex;
             has_l = true;
         }
         if (!has_r && wr.right_alt.kind != K_EMPTY) {
-            rc = edge_leaf(smt, txn, wr.right_alt, wr.right_depth, false, rpath, err,
-                           err_len);
+            rc = prove_edge(smt, txn, &pb->a, wr.right_depth, wr.right_alt, false, &pb->c, &lf,
+                            err, err_len);
             if (rc != CW_OK)
                 goto out;
+            exist_fill(&pb->c, &lf);
+            ne.right = &pb->c.ex;
             has_r = true;
-        }
-        if (has_l) {
-            rc = prove_neighbour(smt, txn, &root, lpath, &pb->a, err, err_len);
-            if (rc != CW_OK)
-                goto out;
-            ne.left = &pb->a.ex;
-        }
-        if (has_r) {
-            rc = prove_neighbour(smt, txn, &root, rpath, &pb->b, err, err_len);
-            if (rc != CW_OK)
-                goto out;
-            ne.right = &pb->b.ex;
         }
         if (!has_l && !has_r) {
             rc = cw_errf(err, err_len, -EIO, "smt: non-empty tree without a leaf");

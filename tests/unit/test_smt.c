@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "../../chain/smt.c"
@@ -364,6 +365,29 @@ static void test_bad_args(void **state)
     tenv_fini(&t);
 }
 
+static void test_open_errors(void **state)
+{
+    (void)state;
+    tenv t;
+    memset(&t, 0, sizeof t);
+    strcpy(t.dir, "/tmp/cw_smt_test.XXXXXX");
+    assert_non_null(mkdtemp(t.dir));
+    tenv_open_env(&t);
+    cw_smt *s = (cw_smt *)1;
+    char err[256] = "";
+    MDB_txn *txn = rtxn(&t);
+    /* fresh env, read txn: the databases cannot be created */
+    assert_int_equal(cw_smt_open(&s, t.env, txn, 10, err, sizeof err), CW_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err, "write txn"));
+    mdb_txn_abort(txn);
+    assert_int_equal(mdb_txn_begin(t.env, NULL, 0, &txn), 0);
+    assert_int_equal(cw_smt_open(&s, t.env, txn, 0, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "state_versions"));
+    mdb_txn_abort(txn);
+    tenv_fini(&t);
+}
+
 static void test_empty_tree(void **state)
 {
     (void)state;
@@ -670,6 +694,17 @@ static void test_durability_reopen(void **state)
             check_proof(&t, txn, ver, k, key_bytes(k, i), vb, val_bytes(vb, ver * 1000 + i));
     }
     mdb_txn_abort(txn);
+    /* a read-only consumer (e.g. the CLI) can open existing databases with a read txn */
+    {
+        cw_smt *ro;
+        char err[256];
+        MDB_txn *r = rtxn(&t);
+        assert_int_equal(cw_smt_open(&ro, t.env, r, 10, err, sizeof err), CW_OK);
+        assert_int_equal(cw_smt_root(ro, r, 3, root), CW_OK);
+        assert_memory_equal(root, roots[3], 32);
+        mdb_txn_abort(r);
+        cw_smt_close(ro);
+    }
     /* and continues committing */
     set_kv(&t, "after", 5, "reopen", 6);
     commit_version(&t, 4, root);
@@ -900,10 +935,136 @@ static void test_property(void **state)
     unsigned seeds = e && *e ? (unsigned)strtoul(e, NULL, 10) : 3;
     for (unsigned sd = 0; sd < seeds; sd++) {
         uint64_t s = 0x1234567u + sd;
-        uint32_t n = sd == 0 ? 10000 : 1 + (uint32_t)(rng_next(&s) % 3000);
+        uint32_t n = sd == 0 ? 10000 : 1 + (uint32_t)(rng_next(&s) % 10000);
         print_message("  seed %u: %u keys\n", sd, n);
         property_seed(sd + 1, n);
     }
+}
+
+/* Every subset of a pool of 10 keys (two of them sharing 33 path bits), reached one insert
+ * or delete at a time along a Gray code, then by random jumps: every root matches the
+ * reference, every key proves present or absent, nothing leaks. */
+static void test_all_subsets(void **state)
+{
+    (void)state;
+    enum { P = 10 };
+    char keys[P][32];
+    for (int i = 0; i < P - 2; i++)
+        snprintf(keys[i], sizeof keys[i], "pool/%d", i);
+    strcpy(keys[P - 2], "prefix-search/102561");
+    strcpy(keys[P - 1], "prefix-search/41271");
+    tenv t;
+    tenv_init(&t, 5);
+    uint8_t root[32], want[32];
+    unsigned cur = 0;
+    uint64_t ver = 0, s = 99;
+    for (unsigned step = 1; step < 2 * (1u << P); step++) {
+        unsigned next = step < (1u << P) ? (step ^ (step >> 1)) /* Gray code */
+                                         : (unsigned)(rng_next(&s) % (1u << P));
+        for (int i = 0; i < P; i++) {
+            unsigned b = 1u << i;
+            if ((next & b) && !(cur & b))
+                set_kv(&t, keys[i], strlen(keys[i]), keys[i], 3 + (size_t)i);
+            else if (!(next & b) && (cur & b))
+                del_k(&t, keys[i], strlen(keys[i]));
+        }
+        cur = next;
+        commit_version(&t, ++ver, root);
+        rleaf rl[P];
+        size_t n = 0;
+        for (int i = 0; i < P; i++)
+            if (cur & (1u << i))
+                rleaf_make(&rl[n++], keys[i], strlen(keys[i]), keys[i], 3 + (size_t)i);
+        ref_root(rl, n, want);
+        assert_memory_equal(root, want, 32);
+        if (!cur)
+            continue;
+        MDB_txn *txn = rtxn(&t);
+        for (int i = 0; i < P; i++)
+            check_proof(&t, txn, ver, keys[i], strlen(keys[i]),
+                        (cur & (1u << i)) ? keys[i] : NULL, 3 + (size_t)i);
+        mdb_txn_abort(txn);
+        if (step % 97 == 0)
+            check_no_leak(&t);
+    }
+    check_no_leak(&t);
+    tenv_fini(&t);
+}
+
+/* ---- concurrency: readers on their own threads and read txns while the writer commits -- */
+
+enum { CK = 200, CVERS = 30 };
+
+static size_t cval(uint8_t *out, uint32_t i, uint64_t v)
+{
+    return (size_t)snprintf((char *)out, 32, "%u/%llu", i, (unsigned long long)v);
+}
+
+typedef struct rdarg {
+    tenv *t;
+    unsigned seed;
+    int iters, failures;
+} rdarg;
+
+static void *reader(void *p)
+{
+    rdarg *a = p;
+    uint8_t k[64], v[32], root[32];
+    for (int it = 0; it < a->iters; it++) {
+        MDB_txn *txn;
+        if (mdb_txn_begin(a->t->env, NULL, MDB_RDONLY, &txn)) {
+            a->failures++;
+            continue;
+        }
+        uint64_t lo, hi;
+        if (cw_smt_versions(a->t->smt, txn, &lo, &hi) != CW_OK) {
+            mdb_txn_abort(txn);
+            continue; /* nothing committed yet */
+        }
+        uint64_t ver = (it % 2) ? hi : lo + (uint64_t)it % (hi - lo + 1);
+        uint32_t i = (uint32_t)(it * 7 + a->seed) % CK;
+        size_t kl = key_bytes(k, i), vl = cval(v, i, ver);
+        uint8_t *proof;
+        size_t plen;
+        bool exists;
+        if (cw_smt_root(a->t->smt, txn, ver, root) != CW_OK ||
+            cw_smt_prove(a->t->smt, txn, ver, &proof, &plen, &exists, k, kl, NULL, 0) != CW_OK) {
+            a->failures++;
+            mdb_txn_abort(txn);
+            continue;
+        }
+        if (!exists || cw_ics23_verify_membership(cw_ics23_spec_smt(), root, proof, plen, k, kl,
+                                                  v, vl, NULL, 0) != CW_OK)
+            a->failures++;
+        free(proof);
+        mdb_txn_abort(txn);
+    }
+    return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+    (void)state;
+    tenv t;
+    tenv_init(&t, 8); /* readers also race the pruning of old versions */
+    uint8_t k[64], v[32], root[32];
+    for (uint32_t i = 0; i < CK; i++)
+        set_kv(&t, k, key_bytes(k, i), v, cval(v, i, 1));
+    commit_version(&t, 1, root);
+    pthread_t th[2];
+    rdarg a[2] = {{&t, 1, 400, 0}, {&t, 2, 400, 0}};
+    for (int j = 0; j < 2; j++)
+        assert_int_equal(pthread_create(&th[j], NULL, reader, &a[j]), 0);
+    for (uint64_t ver = 2; ver <= CVERS; ver++) {
+        for (uint32_t i = 0; i < CK; i++)
+            set_kv(&t, k, key_bytes(k, i), v, cval(v, i, ver));
+        commit_version(&t, ver, root);
+    }
+    for (int j = 0; j < 2; j++)
+        assert_int_equal(pthread_join(th[j], NULL), 0);
+    assert_int_equal(a[0].failures + a[1].failures, 0);
+    check_no_leak(&t);
+    tenv_fini(&t);
 }
 
 int main(void)
@@ -911,6 +1072,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_helpers),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_empty_tree),
         cmocka_unit_test(test_one_key),
         cmocka_unit_test(test_long_common_prefix),
@@ -920,6 +1082,8 @@ int main(void)
         cmocka_unit_test(test_durability_reopen),
         cmocka_unit_test(test_recreate_after_prune),
         cmocka_unit_test(test_proof_mutation),
+        cmocka_unit_test(test_all_subsets),
+        cmocka_unit_test(test_concurrent_readers),
         cmocka_unit_test(test_property),
     };
     return cmocka_run_group_tests_name("smt", tests, NULL, NULL);
