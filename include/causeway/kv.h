@@ -20,7 +20,8 @@
 #include "causeway/error.h"
 
 #define CW_KV_KEY_MAX 512
-#define CW_KV_VALUE_MAX (64u << 10)
+#define CW_KV_VALUE_MAX (16u << 10) /* = the state store's bound (CW_SMT_VALUE_MAX): proofs carrying two
+                                        * neighbour values must stay under the ICS-23 proof limit */
 
 /** Operations of a key/value layer.
  *  get: CW_OK with *val and *val_len borrowed (valid until the next write to this layer or any
