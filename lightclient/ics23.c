@@ -482,16 +482,14 @@ static int check_leaf_decoded(const pb_leaf *l, const char *where, char *err, si
 static int check_inner_decoded(const pb_inner *op, const char *where, size_t i, char *err,
                                size_t err_len)
 {
-    int rc = unknown_fields(&op->base, "inner op", err, err_len);
-    if (rc == CW_OK &&
-        (op->prefix.len > CW_ICS23_OP_BYTES_MAX || op->suffix.len > CW_ICS23_OP_BYTES_MAX))
-        rc = cw_errf(err, err_len, CW_ETOOBIG,
-                     "%s: inner op %zu: prefix %zu / suffix %zu bytes exceed %u", where, i,
-                     op->prefix.len, op->suffix.len, CW_ICS23_OP_BYTES_MAX);
-    else if (rc != CW_OK)
-        cw_errf(err, err_len, rc, "%s: inner op %zu: unknown field %u (rejected)", where, i,
-                (unsigned)op->base.unknown_fields[0].tag);
-    return rc;
+    if (op->base.n_unknown_fields)
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: inner op %zu: unknown field %u (rejected)",
+                       where, i, (unsigned)op->base.unknown_fields[0].tag);
+    if (op->prefix.len > CW_ICS23_OP_BYTES_MAX || op->suffix.len > CW_ICS23_OP_BYTES_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG,
+                       "%s: inner op %zu: prefix %zu / suffix %zu bytes exceed %u", where, i,
+                       op->prefix.len, op->suffix.len, CW_ICS23_OP_BYTES_MAX);
+    return CW_OK;
 }
 
 static int check_kv_decoded(const ProtobufCBinaryData *k, const ProtobufCBinaryData *v,
