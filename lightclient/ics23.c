@@ -482,16 +482,14 @@ static int check_leaf_decoded(const pb_leaf *l, const char *where, char *err, si
 static int check_inner_decoded(const pb_inner *op, const char *where, size_t i, char *err,
                                size_t err_len)
 {
-    int rc = unknown_fields(&op->base, "inner op", err, err_len);
-    if (rc == CW_OK &&
-        (op->prefix.len > CW_ICS23_OP_BYTES_MAX || op->suffix.len > CW_ICS23_OP_BYTES_MAX))
-        rc = cw_errf(err, err_len, CW_ETOOBIG,
-                     "%s: inner op %zu: prefix %zu / suffix %zu bytes exceed %u", where, i,
-                     op->prefix.len, op->suffix.len, CW_ICS23_OP_BYTES_MAX);
-    else if (rc != CW_OK)
-        cw_errf(err, err_len, rc, "%s: inner op %zu: unknown field %u (rejected)", where, i,
-                (unsigned)op->base.unknown_fields[0].tag);
-    return rc;
+    if (op->base.n_unknown_fields)
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: inner op %zu: unknown field %u (rejected)",
+                       where, i, (unsigned)op->base.unknown_fields[0].tag);
+    if (op->prefix.len > CW_ICS23_OP_BYTES_MAX || op->suffix.len > CW_ICS23_OP_BYTES_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG,
+                       "%s: inner op %zu: prefix %zu / suffix %zu bytes exceed %u", where, i,
+                       op->prefix.len, op->suffix.len, CW_ICS23_OP_BYTES_MAX);
+    return CW_OK;
 }
 
 static int check_kv_decoded(const ProtobufCBinaryData *k, const ProtobufCBinaryData *v,
@@ -524,20 +522,17 @@ static int check_exist_decoded(const pb_exist *e, const char *where, char *err, 
     return CW_OK;
 }
 
-static int check_nonexist_decoded(const pb_nonexist *n, const char *where, char *err,
-                                  size_t err_len)
+/* where_l / where_r name the sides in messages (built by the caller, so the single-proof
+ * path formats nothing unless something fails). */
+static int check_nonexist_decoded(const pb_nonexist *n, const char *where, const char *where_l,
+                                  const char *where_r, char *err, size_t err_len)
 {
-    char w[64];
     int rc = unknown_fields(&n->base, where, err, err_len);
     /* n->key is deliberately not looked at (see the header's list of ignored fields). */
-    if (rc == CW_OK && n->left) {
-        snprintf(w, sizeof w, "%s: left", where);
-        rc = check_exist_decoded(n->left, w, err, err_len);
-    }
-    if (rc == CW_OK && n->right) {
-        snprintf(w, sizeof w, "%s: right", where);
-        rc = check_exist_decoded(n->right, w, err, err_len);
-    }
+    if (rc == CW_OK && n->left)
+        rc = check_exist_decoded(n->left, where_l, err, err_len);
+    if (rc == CW_OK && n->right)
+        rc = check_exist_decoded(n->right, where_r, err, err_len);
     return rc;
 }
 
@@ -574,7 +569,8 @@ static int check_decoded(const pb_proof *p, char *err, size_t err_len)
     case CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST:
         return check_exist_decoded(p->exist, "exist", err, err_len);
     case CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST:
-        return check_nonexist_decoded(p->nonexist, "nonexist", err, err_len);
+        return check_nonexist_decoded(p->nonexist, "nonexist", "nonexist: left",
+                                      "nonexist: right", err, err_len);
     case CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH: {
         const Cw__Ics23__BatchProof *b = p->batch;
         if ((rc = unknown_fields(&b->base, "batch", err, err_len)) != CW_OK)
@@ -589,8 +585,12 @@ static int check_decoded(const pb_proof *p, char *err, size_t err_len)
                 return rc;
             if (e->proof_case == CW__ICS23__BATCH_ENTRY__PROOF_EXIST)
                 rc = check_exist_decoded(e->exist, w, err, err_len);
-            else if (e->proof_case == CW__ICS23__BATCH_ENTRY__PROOF_NONEXIST)
-                rc = check_nonexist_decoded(e->nonexist, w, err, err_len);
+            else if (e->proof_case == CW__ICS23__BATCH_ENTRY__PROOF_NONEXIST) {
+                char wl[80], wr[80];
+                snprintf(wl, sizeof wl, "%s: left", w);
+                snprintf(wr, sizeof wr, "%s: right", w);
+                rc = check_nonexist_decoded(e->nonexist, w, wl, wr, err, err_len);
+            }
             else
                 rc = cw_errf(err, err_len, CW_EMALFORMED, "%s: empty entry", w);
             if (rc != CW_OK)
@@ -670,6 +670,11 @@ static int decode_proof(struct arena *a, const uint8_t *proof, size_t proof_len,
 static bool read_varint(const uint8_t **p, const uint8_t *end, int64_t *out)
 {
     uint64_t x = 0;
+    if (*p < end && **p < 0x80) { /* one-byte fast path (heights, small sizes) */
+        x = *(*p)++;
+        *out = (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+        return true;
+    }
     for (unsigned shift = 0, i = 0; *p < end; shift += 7, i++) {
         uint8_t b = *(*p)++;
         if (i == 9 && b > 1)
@@ -1070,10 +1075,10 @@ static int bytes_cmp(cw_bytes a, cw_bytes b)
 /* Go `NonExistenceProof.Verify` (§8.4). left/right may be NULL (absent). */
 static int verify_nonexistence(const exview *left, const exview *right,
                                const cw_ics23_spec *spec, const uint8_t root[32],
-                               const uint8_t *key, size_t key_len, const char *where, char *err,
-                               size_t err_len)
+                               const uint8_t *key, size_t key_len, char *err, size_t err_len)
 {
-    char w[64];
+    static const char where[] = "nonexist";
+    const char *w;
     uint8_t hq[MAX_DIGEST], hn[MAX_DIGEST];
     cw_bytes q, nk;
     int rc;
@@ -1083,7 +1088,7 @@ static int verify_nonexistence(const exview *left, const exview *right,
     if ((rc = comparison_key(spec, key, key_len, hq, &q, err, err_len)) != CW_OK)
         return cw_err_prefix(err, err_len, rc, where);
     if (left) {
-        snprintf(w, sizeof w, "%s: left", where);
+        w = "nonexist: left";
         if ((rc = verify_existence(left, spec, root, left->key.data, left->key.len,
                                    left->value.data, left->value.len, w, err, err_len)) != CW_OK)
             return rc;
@@ -1095,7 +1100,7 @@ static int verify_nonexistence(const exview *left, const exview *right,
                            where);
     }
     if (right) {
-        snprintf(w, sizeof w, "%s: right", where);
+        w = "nonexist: right";
         if ((rc = verify_existence(right, spec, root, right->key.data, right->key.len,
                                    right->value.data, right->value.len, w, err, err_len)) != CW_OK)
             return rc;
@@ -1228,7 +1233,7 @@ int cw_ics23_verify_non_membership(const cw_ics23_spec *spec, const uint8_t root
     if (p->nonexist->right)
         exview_of(&r, p->nonexist->right);
     rc = verify_nonexistence(p->nonexist->left ? &l : NULL, p->nonexist->right ? &r : NULL,
-                             spec, root32, key, key_len, "nonexist", err, err_len);
+                             spec, root32, key, key_len, err, err_len);
 out:
     arena_release(&a);
     return rc;
@@ -1297,7 +1302,7 @@ static int verify_batch_item(const pb_proof *p, const cw_ics23_spec *spec,
                 continue;
         }
         return verify_nonexistence(have_l ? &l : NULL, have_r ? &r : NULL, spec, root, it->key,
-                                   it->key_len, "nonexist", err, err_len);
+                                   it->key_len, err, err_len);
     }
     return cw_errf(err, err_len, CW_EBADPROOF, "no batch entry for this key");
 }

@@ -599,6 +599,25 @@ static void test_attack_unknown_field_smuggled(void **state)
     ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, x, len + 2, e->key.data, e->key.len,
                                               e->value.data, e->value.len, g_err, sizeof g_err),
                    CW_EMALFORMED, "exist: unknown field 15");
+    /* deep inside: an InnerOp carrying field 9 (protobuf-c packs unknown fields as given) */
+    ProtobufCMessageUnknownField uf = {.tag = 9, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+                                       .len = 1, .data = (uint8_t *)"\x01"};
+    e->path[0]->base.n_unknown_fields = 1;
+    e->path[0]->base.unknown_fields = &uf;
+    b = enc_exist(e, &len);
+    e->path[0]->base.n_unknown_fields = 0;
+    e->path[0]->base.unknown_fields = NULL;
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EMALFORMED, "exist: inner op 0: unknown field 9 (rejected)");
+    /* an op prefix over CW_ICS23_OP_BYTES_MAX is refused before any hashing */
+    uint8_t *bigp = talloc(CW_ICS23_OP_BYTES_MAX + 1);
+    bigp[0] = 0x01;
+    e->path[0]->prefix = (ProtobufCBinaryData){CW_ICS23_OP_BYTES_MAX + 1, bigp};
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_ETOOBIG, "exist: inner op 0: prefix 4097");
 }
 
 static void test_malformed_and_oversized_proofs(void **state)
