@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cw_ack_enc_ok(&e, payload.p, payload.len);
         } else {
             char msg[CW_ACK_MAX + 1];
-            memcpy(msg, payload.p, payload.len);
+            if (payload.len)
+                memcpy(msg, payload.p, payload.len);
             msg[payload.len] = '\0';
             if (strlen(msg) != payload.len || payload.len > 256) {
                 /* embedded NUL or long error strings cannot be rebuilt by cw_ack_enc_error */
