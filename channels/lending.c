@@ -15,7 +15,6 @@
 
 #define BPS ((cw_u128)CW_BPS)
 #define NS_PER_S ((cw_u128)1000000000u)
-#define VALUE_MAX 1024 /* largest record we store (market/collaterals is ~1.2 KiB max) */
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
@@ -1029,6 +1028,8 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
         return cw_errf(err, err_len, CW_EINSUFFICIENT, "no supplier value to withdraw");
     if (cw_muldiv_u128(&burned, amount, m.s.total_shares, value, CW_ROUND_UP))
         return cw_errf(err, err_len, CW_EOVERFLOW, "shares overflow");
+    if (held > m.s.total_shares)
+        return cw_errf(err, err_len, CW_ESTATE, "account shares above the market's total");
     if (burned > held) {
         char sh[41], sb[41];
         u128_dec(sh, held);
@@ -1131,6 +1132,8 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     key_debt(kd, sizeof kd, &borrower);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
+    if (scaled > m.s.total_scaled_debt)
+        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
     if (debt_of(&m, scaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt == 0)
@@ -1201,6 +1204,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
         (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
+    if (scaled > m.s.total_scaled_debt)
+        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
     if (debt_of(&m, scaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt == 0)
