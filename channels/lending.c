@@ -961,7 +961,8 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
     key_shares(ks, sizeof ks, &ctx->signer);
@@ -1014,7 +1015,8 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     char ks[96];
     cw_u128 held, burned, value;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
     key_shares(ks, sizeof ks, &ctx->signer);
@@ -1068,7 +1070,8 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     char kd[96];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)))
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)))
         return rc;
     if (m.s.paused)
         return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
@@ -1126,7 +1129,8 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     char kd[96];
     cw_u128 scaled, debt, removed;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
     key_debt(kd, sizeof kd, &borrower);
@@ -1190,7 +1194,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     uint64_t pos_b, pos_l, npos_l, ncash, seize;
     bool fresh;
     int rc;
-    if ((rc = amount_nonzero(repay, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)))
+    if ((rc = amount_nonzero(repay, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)))
         return rc;
     if (!(c = find_col(&m, trace)))
         return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", trace);

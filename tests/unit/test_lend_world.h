@@ -177,9 +177,18 @@ static inline int lw_amount_msg(struct lw *w, int user, const char *type, uint64
     cw_enc_u64(&e, amount);
     return lw_run(w, &w->user[user], type, &e);
 }
-static inline int lw_supply(struct lw *w, int u, uint64_t a) { return lw_amount_msg(w, u, "lend.supply", a); }
-static inline int lw_withdraw(struct lw *w, int u, uint64_t a) { return lw_amount_msg(w, u, "lend.withdraw_supply", a); }
-static inline int lw_borrow(struct lw *w, int u, uint64_t a) { return lw_amount_msg(w, u, "lend.borrow", a); }
+static inline int lw_supply(struct lw *w, int u, uint64_t a)
+{
+    return lw_amount_msg(w, u, "lend.supply", a);
+}
+static inline int lw_withdraw(struct lw *w, int u, uint64_t a)
+{
+    return lw_amount_msg(w, u, "lend.withdraw_supply", a);
+}
+static inline int lw_borrow(struct lw *w, int u, uint64_t a)
+{
+    return lw_amount_msg(w, u, "lend.borrow", a);
+}
 
 /* on_behalf < 0: nil (repay one's own debt) */
 static inline int lw_repay(struct lw *w, int user, uint64_t amount, int on_behalf)
