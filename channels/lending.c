@@ -15,7 +15,6 @@
 
 #define BPS ((cw_u128)CW_BPS)
 #define NS_PER_S ((cw_u128)1000000000u)
-#define VALUE_MAX 1024 /* largest record we store (market/collaterals is ~1.2 KiB max) */
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
@@ -962,7 +961,8 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
     key_shares(ks, sizeof ks, &ctx->signer);
@@ -1015,7 +1015,8 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     char ks[96];
     cw_u128 held, burned, value;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
     key_shares(ks, sizeof ks, &ctx->signer);
@@ -1029,6 +1030,8 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
         return cw_errf(err, err_len, CW_EINSUFFICIENT, "no supplier value to withdraw");
     if (cw_muldiv_u128(&burned, amount, m.s.total_shares, value, CW_ROUND_UP))
         return cw_errf(err, err_len, CW_EOVERFLOW, "shares overflow");
+    if (held > m.s.total_shares)
+        return cw_errf(err, err_len, CW_ESTATE, "account shares above the market's total");
     if (burned > held) {
         char sh[41], sb[41];
         u128_dec(sh, held);
@@ -1067,7 +1070,8 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     char kd[96];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)))
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)))
         return rc;
     if (m.s.paused)
         return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
@@ -1125,12 +1129,15 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     char kd[96];
     cw_u128 scaled, debt, removed;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
     key_debt(kd, sizeof kd, &borrower);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
+    if (scaled > m.s.total_scaled_debt)
+        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
     if (debt_of(&m, scaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt == 0)
@@ -1187,7 +1194,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     uint64_t pos_b, pos_l, npos_l, ncash, seize;
     bool fresh;
     int rc;
-    if ((rc = amount_nonzero(repay, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)))
+    if ((rc = amount_nonzero(repay, err, err_len)) ||
+        (rc = load_market(ctx->kv, &m, err, err_len)))
         return rc;
     if (!(c = find_col(&m, trace)))
         return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", trace);
@@ -1201,6 +1209,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
         (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
+    if (scaled > m.s.total_scaled_debt)
+        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
     if (debt_of(&m, scaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt == 0)

@@ -288,6 +288,14 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
  *                           collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
  *   lend.pause             [paused(bool)]
  *   oracle.set_price       [denom(trace denom str), price(bin16 wad), time_ns(u64)]
+ * Rules beyond the table: lend.register_collateral needs the channel end
+ * channelEnds/ports/collateral/channels/{channel} to exist and be OPEN (state 3), else
+ * CW_ESTATE; oracle.set_price takes any well-formed trace denom (a price may precede the
+ * registration); lend.liquidate refuses a self-liquidation, a repay that would seize no
+ * collateral or remove no scaled debt (CW_EINVAL), and a borrower with no position in the
+ * denom (CW_EINSUFFICIENT); lend.repay refuses a partial repay below one unit of scaled
+ * debt; lend.supply refuses an amount worth less than one share. update_market accrues at
+ * the old rates first; borrow_denom, admin and oracle keys cannot be changed.
  * Handlers return CW_OK or: CW_EMALFORMED / CW_ETOOBIG body; CW_EINVAL zero amount or an
  * out-of-domain value; CW_EUNAUTHORIZED admin/oracle msg from another key; CW_ESTATE no
  * market, borrowing paused, nothing to repay, position healthy (liquidate);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../chain/app.h"
+#include "causeway/tx.h"
 #include "test_lend_world.h"
 
 #define WAD CW_WAD
@@ -916,6 +918,71 @@ static void test_msgs_refused_without_market(void **s)
     lw_free(&w);
 }
 
+
+/* ---- the chain's router ---------------------------------------------------------------------- */
+
+static void test_routes_registered_and_run_through_chain_router(void **s)
+{
+    (void)s;
+    cw_app *app;
+    cw_seckey sk;
+    cw_pubkey32 pk;
+    cw_address addr;
+    char err[256];
+    assert_int_equal(cw_app_create(&app, "beta"), CW_OK);
+    assert_int_equal(cw_lend_register(app), CW_OK);
+    assert_int_equal(cw_lend_register(app), CW_EEXISTS); /* each type once */
+    assert_int_equal(cw_key_generate(&sk, &pk), CW_OK);
+    cw_address_of(&addr, &pk);
+
+    cw_kv_cache *store;
+    assert_int_equal(cw_kv_cache_create(&store, NULL), CW_OK);
+    cw_kv kv = cw_kv_cache_kv(store);
+    cw_lend_params p;
+    lw_default_params(&p);
+    assert_int_equal(cw_lend_genesis(&kv, &p, err, sizeof err), CW_OK);
+    assert_int_equal(cw_bank_mint(&kv, &addr, "uusd", 1000, err, sizeof err), CW_OK);
+
+    cw_enc e[2];
+    cw_enc_init(&e[0]);
+    cw_msg_begin(&e[0], "lend.supply", 1);
+    cw_enc_u64(&e[0], 600);
+    cw_enc_init(&e[1]);
+    cw_msg_begin(&e[1], "lend.borrow", 1); /* no collateral: fails, the whole tx rolls back */
+    cw_enc_u64(&e[1], 1);
+    cw_bytes msgs[2] = {{cw_enc_data(&e[0]), cw_enc_len(&e[0])},
+                        {cw_enc_data(&e[1]), cw_enc_len(&e[1])}};
+    cw_events ev;
+    cw_events_init(&ev);
+    for (uint64_t nonce = 0; nonce < 2; nonce++) {
+        uint8_t *buf;
+        size_t len;
+        cw_tx tx;
+        cw_tx_result res;
+        assert_int_equal(cw_tx_sign(&buf, &len, "beta", &sk, nonce, msgs, 2 - nonce, "", err,
+                                    sizeof err),
+                         CW_OK);
+        assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+        assert_int_equal(cw_app_deliver(app, &kv, &ev, &tx, 9, LW_T0, &res), CW_OK);
+        if (nonce == 0) {
+            assert_int_equal(res.code, CW_EUNHEALTHY);
+            assert_int_equal(res.failed_msg, 1);
+            assert_int_equal(lw_bal(&(struct lw){.kv = kv}, &addr), 1000);
+        } else {
+            assert_int_equal(res.code, CW_OK);
+            assert_int_equal(lw_bal(&(struct lw){.kv = kv}, &addr), 400);
+        }
+        cw_tx_result_free(&res);
+        cw_tx_free(&tx);
+        free(buf);
+    }
+    cw_enc_free(&e[0]);
+    cw_enc_free(&e[1]);
+    cw_events_free(&ev);
+    cw_kv_cache_destroy(store);
+    cw_app_destroy(app);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -948,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_donation_to_pool_does_not_move_exchange_rate),
         cmocka_unit_test(test_failed_release_recredit_unconditional),
         cmocka_unit_test(test_msgs_refused_without_market),
+        cmocka_unit_test(test_routes_registered_and_run_through_chain_router),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,32 +75,29 @@ static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
     return rc;
 }
 
-/* Run one handler the way the chain does. body is consumed. */
-static inline int lw_run(struct lw *w, const cw_pubkey32 *signer, const char *type, cw_enc *body)
+/* Run one handler on an encoded body (any bytes: they are decoded as the chain would). */
+static inline int lw_run_raw(struct lw *w, const cw_pubkey32 *signer, const char *type,
+                             const uint8_t *body, size_t body_len)
 {
     size_t n;
     const cw_lend_route *r = cw_lend_routes(&n), *route = NULL;
     for (size_t i = 0; i < n; i++)
         if (strcmp(r[i].type, type) == 0)
             route = &r[i];
-    if (!route) {
-        cw_enc_free(body);
+    if (!route)
         return CW_EINVAL;
-    }
     cw_dec d = {0};
     const msgpack_object *root = NULL;
-    int rc = body->rc ? body->rc
-                      : cw_dec_open(&d, &root, cw_enc_data(body), cw_enc_len(body), 1 << 16,
-                                    w->err, sizeof w->err);
+    int rc = cw_dec_open(&d, &root, body, body_len, 1 << 16, w->err, sizeof w->err);
+    if (rc == CW_OK && root->type != MSGPACK_OBJECT_ARRAY)
+        rc = CW_EMALFORMED; /* the tx decoder only hands arrays to handlers */
     if (rc) {
         cw_dec_close(&d);
-        cw_enc_free(body);
         return rc;
     }
     cw_kv_cache *tx;
     if (cw_kv_cache_create(&tx, &w->kv)) {
         cw_dec_close(&d);
-        cw_enc_free(body);
         return -12;
     }
     cw_kv kv = cw_kv_cache_kv(tx);
@@ -123,6 +120,14 @@ static inline int lw_run(struct lw *w, const cw_pubkey32 *signer, const char *ty
     }
     cw_kv_cache_destroy(tx);
     cw_dec_close(&d);
+    return rc;
+}
+
+/* Run one handler the way the chain does. body is consumed. */
+static inline int lw_run(struct lw *w, const cw_pubkey32 *signer, const char *type, cw_enc *body)
+{
+    int rc = body->rc ? body->rc
+                      : lw_run_raw(w, signer, type, cw_enc_data(body), cw_enc_len(body));
     cw_enc_free(body);
     return rc;
 }
@@ -172,9 +177,18 @@ static inline int lw_amount_msg(struct lw *w, int user, const char *type, uint64
     cw_enc_u64(&e, amount);
     return lw_run(w, &w->user[user], type, &e);
 }
-static inline int lw_supply(struct lw *w, int u, uint64_t a) { return lw_amount_msg(w, u, "lend.supply", a); }
-static inline int lw_withdraw(struct lw *w, int u, uint64_t a) { return lw_amount_msg(w, u, "lend.withdraw_supply", a); }
-static inline int lw_borrow(struct lw *w, int u, uint64_t a) { return lw_amount_msg(w, u, "lend.borrow", a); }
+static inline int lw_supply(struct lw *w, int u, uint64_t a)
+{
+    return lw_amount_msg(w, u, "lend.supply", a);
+}
+static inline int lw_withdraw(struct lw *w, int u, uint64_t a)
+{
+    return lw_amount_msg(w, u, "lend.withdraw_supply", a);
+}
+static inline int lw_borrow(struct lw *w, int u, uint64_t a)
+{
+    return lw_amount_msg(w, u, "lend.borrow", a);
+}
 
 /* on_behalf < 0: nil (repay one's own debt) */
 static inline int lw_repay(struct lw *w, int user, uint64_t amount, int on_behalf)
@@ -373,9 +387,10 @@ static inline cw_lend_market lw_market(struct lw *w)
  *  1. the pool's bank balance equals the market's cash (nothing leaks, nothing is minted);
  *  2. Σ users' shares = total shares; Σ users' scaled debt = total scaled debt;
  *  3. total borrows ≤ Σ users' debts ≤ total borrows + LW_USERS (each debt rounds up once);
- *  4. cash + borrows − reserves ≥ (supplied − withdrawn) + (interest − reserve interest)
- *     − bad debt socialized: suppliers are owed no more than the pool holds; the excess is
- *     rounding kept by the protocol and stays below dust_max;
+ *  4. cash + borrows − reserves + withdrawn + bad debt socialized ≥ supplied + (interest −
+ *     reserve interest): suppliers are owed no more than the pool holds; the excess is
+ *     rounding kept by the protocol (lent out to suppliers through the exchange rate) and
+ *     stays below dust_max;
  *  5. Σ users' redeemable supply ≤ cash + borrows − reserves;
  *  6. for each collateral: Σ positions = collateral/total and total + in-flight = escrow[c]
  *     (the model of A's escrow); with escrow == NULL this is skipped. */
@@ -410,10 +425,10 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
     if (lhs < m.reserves)
         return "reserves exceed the pool's assets";
     lhs -= m.reserves;
+    /* moved to both sides to stay unsigned: suppliers may already have withdrawn part of
+     * the protocol's rounding surplus (it is in the exchange rate) */
+    lhs += m.withdrawn + m.bad_debt_socialized;
     cw_u128 rhs = m.supplied + m.interest - m.reserve_interest;
-    if (rhs < m.withdrawn + m.bad_debt_socialized)
-        return "suppliers withdrew more than supplied plus interest";
-    rhs -= m.withdrawn + m.bad_debt_socialized;
     if (lhs < rhs) {
         snprintf(why, sizeof why, "books short: cash+borrows-reserves %llu < owed %llu",
                  (unsigned long long)lhs, (unsigned long long)rhs);
@@ -424,7 +439,7 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
                  (unsigned long long)(lhs - rhs), (unsigned long long)dust_max);
         return why;
     }
-    if (redeem > lhs)
+    if (redeem > (cw_u128)m.cash + m.total_borrows - m.reserves)
         return "suppliers could redeem more than the pool is worth";
     if (m.bad_debt != m.bad_debt_from_reserves + m.bad_debt_socialized)
         return "bad debt not fully attributed";
@@ -443,6 +458,164 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
         }
     }
     return NULL;
+}
+
+/* ---- a random-walk simulator (test_lend_random.c, fuzz_lend_msgs.c) ---- */
+
+#define LW_MAX_PENDING 32
+
+struct lw_sim {
+    struct lw w;
+    uint64_t escrow[LW_COLS];   /* model of A's escrow per collateral */
+    struct { int user, col; uint64_t amount; } pending[LW_MAX_PENDING]; /* releases in flight */
+    int n_pending;
+    cw_u128 dust_max;           /* rounding the protocol may have kept so far */
+    uint64_t ok_ops, failed_ops;
+    uint64_t ok_by_op[12];      /* successful operations by kind */
+};
+
+static inline int lw_sim_init(struct lw_sim *s)
+{
+    memset(s, 0, sizeof *s);
+    return lw_init(&s->w, NULL, 1000000000000000ull); /* 1e15 uusd each */
+}
+
+/* Rounding the protocol can keep from one borrow/repay/liquidation: < index/WAD + 2. */
+static inline void lw_sim_dust(struct lw_sim *s)
+{
+    s->dust_max += lw_market(&s->w).borrow_index_wad / CW_WAD + 2;
+}
+
+/* After a Borrow or a release debit the account must be within its LTV (DESIGN §8). */
+static inline const char *lw_sim_within_ltv(struct lw_sim *s, int u)
+{
+    cw_lend_account_info a = lw_acct(&s->w, u);
+    return a.borrow_limit >= a.debt ? NULL : "a borrow or release left value x LTV < debt";
+}
+
+/* Apply one operation chosen by (op, a, b, x). Failing operations are fine (they must
+ * write nothing, which lw_run/lw_app check); returns NULL or the invariant that broke. */
+static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, uint8_t b,
+                                      uint64_t x)
+{
+    struct lw *w = &s->w;
+    int u = a % LW_USERS, v = b % LW_USERS, col = b % LW_COLS, rc = CW_OK;
+    const char *why = NULL;
+    /* mostly modest amounts, sometimes anything */
+    uint64_t amt = a == 0xff ? x : x % 2000000;
+    switch (op % 12) {
+    case 0:
+        rc = lw_supply(w, u, amt);
+        break;
+    case 1:
+        rc = lw_withdraw(w, u, amt);
+        break;
+    case 2:
+        if (b & 1) { /* a share of what the account may still borrow */
+            cw_lend_account_info ai = lw_acct(w, u);
+            if (ai.borrow_limit > ai.debt)
+                amt = (uint64_t)((ai.borrow_limit - ai.debt) * (1 + x % 101) / 100);
+        }
+        if ((rc = lw_borrow(w, u, amt)) == CW_OK) {
+            lw_sim_dust(s);
+            why = lw_sim_within_ltv(s, u);
+        }
+        break;
+    case 3:
+        if ((rc = lw_repay(w, u, amt, (b & 1) ? v : -1)) == CW_OK)
+            lw_sim_dust(s);
+        break;
+    case 4: {
+        int lcol = (a >> 3) % LW_COLS;
+        if (a & 1) { /* a liquidator looks for the weakest account it can seize from */
+            cw_u128 worst = CW_U128_MAX;
+            for (int i = 0; i < LW_USERS; i++) {
+                cw_lend_account_info ai = lw_acct(w, i);
+                for (int c = 0; c < LW_COLS && i != u && ai.debt > 0; c++) {
+                    cw_u128 p;
+                    uint64_t t;
+                    if (lw_pos(w, i, c) > 0 && cw_lend_price(&w->kv, &p, &t, w->trace[c]) == 0 &&
+                        w->now - t <= 60 * LW_SEC && ai.health_factor_wad < worst) {
+                        worst = ai.health_factor_wad;
+                        v = i;
+                        lcol = c;
+                    }
+                }
+            }
+        }
+        if ((a & 1) || (b & 0x80)) { /* a share of the close factor's maximum */
+            cw_u128 debt = lw_acct(w, v).debt;
+            amt = (uint64_t)(debt * 5000 / 10000 * (1 + x % 101) / 100);
+        }
+        if ((rc = lw_liquidate(w, u, v, amt, lcol)) == CW_OK)
+            lw_sim_dust(s);
+        break;
+    }
+    case 5: /* time passes: mostly seconds (prices stay fresh), sometimes days, a year */
+        w->now += (b == 0xff)            ? 365ull * 86400 * LW_SEC
+                  : (b & 0xf0) == 0xf0 ? x % (2ull * 86400 * LW_SEC)
+                                       : x % (30 * LW_SEC);
+        break;
+    case 6: { /* the oracle moves a price within [0.01, 10.24], often by a few percent */
+        cw_u128 price = CW_WAD / 100 * (1 + x % 1024), old;
+        uint64_t t;
+        if ((a & 15) != 0 && cw_lend_price(&w->kv, &old, &t, w->trace[col]) == CW_OK) {
+            price = old * (90 + (x >> 20) % 21) / 100; /* −10% … +10% */
+            if ((a & 0x30) == 0x30)
+                price = old / 2; /* a crash */
+            if (price < CW_WAD / 100 || price > 20 * CW_WAD)
+                price = CW_WAD;
+        }
+        rc = lw_price(w, col, price);
+        break;
+    }
+    case 7:
+        if ((rc = lw_app(w, LW_CREDIT, u, col, amt)) == CW_OK)
+            s->escrow[col] += amt;
+        break;
+    case 8:
+        if (s->n_pending == LW_MAX_PENDING)
+            break;
+        if ((rc = lw_app(w, LW_DEBIT, u, col, amt)) == CW_OK) {
+            s->pending[s->n_pending].user = u;
+            s->pending[s->n_pending].col = col;
+            s->pending[s->n_pending].amount = amt;
+            s->n_pending++;
+            why = lw_sim_within_ltv(s, u);
+        }
+        break;
+    case 9: { /* a release is acknowledged (unescrowed on A) or fails (re-credited on B) */
+        if (s->n_pending == 0)
+            break;
+        int i = (int)(x % (uint64_t)s->n_pending);
+        bool ok = b & 1;
+        rc = lw_app(w, ok ? LW_SETTLE_OK : LW_SETTLE_FAIL, s->pending[i].user,
+                    s->pending[i].col, s->pending[i].amount);
+        if (rc != CW_OK)
+            return "settling a release failed (must be unconditional)";
+        if (ok)
+            s->escrow[s->pending[i].col] -= s->pending[i].amount;
+        s->pending[i] = s->pending[--s->n_pending];
+        break;
+    }
+    case 10:
+        rc = lw_pause_as(w, &w->admin, b & 1);
+        break;
+    default: /* the admin retunes a collateral within the rules (or not) */
+        rc = lw_update_as(w, &w->admin, NULL, col, 1000 + x % 6000, 7000 + (x >> 16) % 2000,
+                          (x >> 32) % 1500);
+        break;
+    }
+    if (rc == LW_EWROTE)
+        return "a failing call wrote state";
+    if (rc == CW_OK) {
+        s->ok_ops++;
+        s->ok_by_op[op % 12]++;
+    } else
+        s->failed_ops++;
+    if (why)
+        return why;
+    return lw_check_books(w, s->escrow, s->dust_max);
 }
 
 #endif
