@@ -33,6 +33,8 @@ static void init_usage(FILE *f)
             "  --amount N            base units of each denom per account (default 1000000000000)\n"
             "  --port P              RPC port (default 26657)\n"
             "  --block-interval-ms N block interval (default 1000)\n"
+            "  --market DENOM        open a lending market borrowing DENOM (admin and oracle:\n"
+            "                        this chain's admin and oracle keys; default parameters)\n"
             "Writes DIR/config.json, DIR/genesis.json and DIR/keys/*.json (mode 0600).\n");
 }
 
@@ -77,8 +79,9 @@ int cw_chain_cmd_init(int argc, char **argv)
         {"validators", required_argument, 0, 'v'}, {"accounts", required_argument, 0, 'a'},
         {"denoms", required_argument, 0, 'd'},   {"amount", required_argument, 0, 'm'},
         {"port", required_argument, 0, 'p'},     {"block-interval-ms", required_argument, 0, 'b'},
-        {"help", no_argument, 0, 'H'},           {0, 0, 0, 0}};
-    const char *home = NULL, *chain_id = NULL;
+        {"market", required_argument, 0, 'M'},   {"help", no_argument, 0, 'H'},
+        {0, 0, 0, 0}};
+    const char *home = NULL, *chain_id = NULL, *market = NULL;
     char accounts_buf[1024] = "alice,bob,relayer", denoms_buf[1024] = "stake";
     uint64_t n_vals = 4, amount = 1000000000000ull, port = 26657, interval = 1000;
     int c;
@@ -96,6 +99,7 @@ int cw_chain_cmd_init(int argc, char **argv)
             if (parse_u64_arg(optarg, "--block-interval-ms", 10, 3600000, &interval))
                 return 2;
             break;
+        case 'M': market = optarg; break;
         case 'H': init_usage(stdout); return 0;
         default: init_usage(stderr); return 2;
         }
@@ -105,6 +109,10 @@ int cw_chain_cmd_init(int argc, char **argv)
         return 2;
     }
     char err[512];
+    if (market && cw_id_validate(market, strlen(market), "--market", err, sizeof err)) {
+        fprintf(stderr, "causeway-chain init: %s\n", err);
+        return 2;
+    }
     if (cw_id_validate(chain_id, strlen(chain_id), "--chain-id", err, sizeof err)) {
         fprintf(stderr, "causeway-chain init: %s\n", err);
         return 2;
@@ -181,6 +189,24 @@ int cw_chain_cmd_init(int argc, char **argv)
         }
     }
     cw_seckey_wipe(&sk);
+    if (rc == 0 && market) {
+        /* A kinked model of about 2% a year at 0% utilization, 7% at the 80% kink and 22%
+         * at 100% (per-second wad rates); half the debt per liquidation; 10% to reserves;
+         * prices older than 5 minutes are stale. */
+        g.has_market = true;
+        snprintf(g.market.borrow_denom, sizeof g.market.borrow_denom, "%s", market);
+        g.market.base_rate_wad = 634195839;
+        g.market.slope1_wad = 1585489599;
+        g.market.kink_wad = (cw_u128)800000000000000000ull;
+        g.market.slope2_wad = 4756468797ull;
+        g.market.close_factor_bps = 5000;
+        g.market.reserve_factor_bps = 1000;
+        g.market.max_price_age_ns = 300ull * 1000000000ull;
+        g.market.admin = g.admin;
+        g.market.oracle = g.oracle;
+        if (cw_lend_params_validate(&g.market, err, sizeof err))
+            rc = 1;
+    }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/genesis.json", home);
         rc = cw_genesis_write(&g, path, err, sizeof err) ? 1 : 0;

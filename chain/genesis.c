@@ -7,6 +7,7 @@
 
 #include "causeway/hex.h"
 #include "causeway/jsonconf.h"
+#include "causeway/mathx.h"
 #include "node.h"
 
 void cw_node_config_defaults(cw_node_config *c)
@@ -96,7 +97,7 @@ void cw_genesis_free(cw_genesis *g)
 int cw_genesis_load(cw_genesis *g, const char *path, char *err, size_t err_len)
 {
     static const char *const known[] = {"chain_id", "genesis_time_ns", "validators", "admin",
-                                        "oracle", "balances", NULL};
+                                        "oracle", "balances", "market", NULL};
     static const char *const vknown[] = {"pubkey", "power", NULL};
     static const char *const bknown[] = {"address", "denom", "amount", NULL};
     json_t *root;
@@ -150,6 +151,20 @@ int cw_genesis_load(cw_genesis *g, const char *path, char *err, size_t err_len)
         cw_jconf_id(&j, b, "denom", what, true, g->balances[i].denom);
         cw_jconf_u64(&j, b, "amount", what, true, 1, INT64_MAX, &g->balances[i].amount);
     }
+    const json_t *market = cw_jconf_object(&j, root, "market", "", false);
+    if (j.rc == CW_OK && market) {
+        int mrc = cw_lend_params_from_json(market, path, &g->market, err, err_len);
+        if (mrc) {
+            j.rc = mrc;
+        } else {
+            static const uint8_t zero[32];
+            if (memcmp(g->market.admin.b, zero, 32) == 0)
+                g->market.admin = g->admin;
+            if (memcmp(g->market.oracle.b, zero, 32) == 0)
+                g->market.oracle = g->oracle;
+            g->has_market = true;
+        }
+    }
     json_decref(root);
     if (j.rc)
         cw_genesis_free(g);
@@ -185,5 +200,21 @@ int cw_genesis_write(const cw_genesis *g, const char *path, char *err, size_t er
     }
     json_object_set_new(o, "validators", vals);
     json_object_set_new(o, "balances", bals);
+    if (g->has_market) {
+        char b[41], sl1[41], k[41], sl2[41];
+        cw_u128_to_dec(b, sizeof b, g->market.base_rate_wad);
+        cw_u128_to_dec(sl1, sizeof sl1, g->market.slope1_wad);
+        cw_u128_to_dec(k, sizeof k, g->market.kink_wad);
+        cw_u128_to_dec(sl2, sizeof sl2, g->market.slope2_wad);
+        json_object_set_new(o, "market",
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "borrow_denom",
+                                      g->market.borrow_denom, "base_rate_wad", b, "slope1_wad",
+                                      sl1, "kink_wad", k, "slope2_wad", sl2, "close_factor_bps",
+                                      (json_int_t)g->market.close_factor_bps,
+                                      "reserve_factor_bps",
+                                      (json_int_t)g->market.reserve_factor_bps,
+                                      "max_price_age_ns",
+                                      (json_int_t)g->market.max_price_age_ns));
+    }
     return write_json(o, path, err, err_len);
 }

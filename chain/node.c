@@ -15,7 +15,9 @@
 #include "app.h"
 #include "causeway/bank.h"
 #include "causeway/hash.h"
+#include "causeway/collateral.h"
 #include "causeway/ibc.h"
+#include "causeway/lending.h"
 #include "causeway/packet.h"
 #include "causeway/log.h"
 #include "causeway/smt.h"
@@ -274,6 +276,14 @@ static int self_consensus(void *user, uint64_t height, cw_lc_consensus_state *ou
     return rc;
 }
 
+/* CW_LMDB_NOSYNC=1 skips the fsync at each block commit. For tests and benchmarks that
+ * produce thousands of blocks only: a crash may then lose the last blocks. */
+static int nosync_for_tests(void)
+{
+    const char *v = getenv("CW_LMDB_NOSYNC");
+    return v && strcmp(v, "1") == 0;
+}
+
 /* ---- open / genesis -------------------------------------------------------------------- */
 
 static int write_genesis_state(cw_node *n, MDB_txn *txn, char *err, size_t err_len)
@@ -287,6 +297,9 @@ static int write_genesis_state(cw_node *n, MDB_txn *txn, char *err, size_t err_l
         if (rc)
             cw_err_prefix(err, err_len, rc, "genesis balances");
     }
+    if (rc == CW_OK && n->gen.has_market &&
+        (rc = cw_lend_genesis(&kv, &n->gen.market, err, err_len)))
+        cw_err_prefix(err, err_len, rc, "genesis market");
     if (rc == CW_OK)
         rc = cw_smt_commit(n->smt, txn, 0, n->state_root, err, err_len);
     if (rc) {
@@ -324,7 +337,8 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
     if ((rc = cw_app_create(&n->app, n->gen.chain_id)) || (rc = cw_app_register_bank(n->app)) ||
         (rc = cw_app_register(n->app, "admin.update_validators", admin_update_validators, n)) ||
         (rc = cw_ibc_create(&n->ibc, &n->gen.admin)) ||
-        (rc = cw_ibc_register_msgs(n->ibc, n->app))) {
+        (rc = cw_ibc_register_msgs(n->ibc, n->app)) ||
+        (rc = cw_collateral_register(n->ibc, n->app)) || (rc = cw_lend_register(n->app))) {
         cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
         goto fail;
     }
@@ -337,7 +351,7 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
     }
     if ((m = mdb_env_create(&n->env)) || (m = mdb_env_set_maxdbs(n->env, 16)) ||
         (m = mdb_env_set_mapsize(n->env, (size_t)64 << 30)) ||
-        (m = mdb_env_open(n->env, path, 0, 0600))) {
+        (m = mdb_env_open(n->env, path, nosync_for_tests() ? MDB_NOSYNC : 0, 0600))) {
         rc = cw_errf(err, err_len, -EIO, "%s: LMDB: %s", path, mdb_strerror(m));
         goto fail;
     }
@@ -1206,4 +1220,82 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
     }
     free(keep);
     return rc;
+}
+
+/* ---- lending reads ----------------------------------------------------------------------- */
+
+/* Run fn over a read-only view of the latest state. */
+static int with_state(cw_node *n, int (*fn)(cw_node *n, const cw_kv *kv, void *arg), void *arg,
+                      char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "state");
+    struct smt_kv s = {n->smt, txn};
+    cw_kv kv = {&smt_kv_ops, &s};
+    int rc = fn(n, &kv, arg);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+struct lend_read {
+    const cw_address *addr;
+    cw_enc *out;
+};
+
+static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
+{
+    struct lend_read *r = arg;
+    cw_lend_account_info a;
+    int rc = cw_lend_account(kv, n->time_ns, &a, r->addr);
+    if (rc)
+        return rc;
+    cw_enc_array(r->out, 6);
+    cw_enc_u128(r->out, a.debt);
+    cw_enc_u128(r->out, a.borrow_limit);
+    cw_enc_u128(r->out, a.liquidation_limit);
+    cw_enc_u128(r->out, a.health_factor_wad);
+    cw_enc_u128(r->out, a.supply_value);
+    cw_enc_u128(r->out, a.shares);
+    return r->out->rc;
+}
+
+static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
+{
+    struct lend_read *r = arg;
+    cw_lend_params p;
+    cw_lend_market mk;
+    int rc = cw_lend_market_read(kv, n->time_ns, &p, &mk);
+    if (rc)
+        return rc;
+    cw_enc_array(r->out, 8);
+    cw_enc_cstr(r->out, p.borrow_denom);
+    cw_enc_u128(r->out, mk.borrow_index_wad);
+    cw_enc_u128(r->out, mk.total_borrows);
+    cw_enc_u64(r->out, mk.cash);
+    cw_enc_u128(r->out, mk.reserves);
+    cw_enc_u128(r->out, mk.total_shares);
+    cw_enc_bool(r->out, mk.paused);
+    cw_enc_u128(r->out, mk.bad_debt);
+    return r->out->rc;
+}
+
+int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                         size_t err_len)
+{
+    struct lend_read r = {addr, out};
+    int rc = with_state(n, lend_account_fn, &r, err, err_len);
+    if (rc == CW_ESTATE)
+        return cw_errf(err, err_len, rc, "no lending market on this chain");
+    return rc ? cw_errf(err, err_len, rc, "lend_account: %s", cw_strerror(rc)) : CW_OK;
+}
+
+int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len)
+{
+    struct lend_read r = {NULL, out};
+    int rc = with_state(n, lend_market_fn, &r, err, err_len);
+    if (rc == CW_ESTATE)
+        return cw_errf(err, err_len, rc, "no lending market on this chain");
+    return rc ? cw_errf(err, err_len, rc, "lend_market: %s", cw_strerror(rc)) : CW_OK;
 }

@@ -41,6 +41,8 @@ typedef struct cw_genesis_account {
     uint64_t amount;
 } cw_genesis_account;
 
+#include "causeway/lending.h"
+
 typedef struct cw_genesis {
     char chain_id[CW_ID_MAX + 1];
     uint64_t genesis_time_ns;
@@ -49,6 +51,8 @@ typedef struct cw_genesis {
     cw_pubkey32 oracle;
     uint32_t n_balances;
     cw_genesis_account *balances; /* malloc'd */
+    bool has_market;              /* a lending market at genesis ("market" object) */
+    cw_lend_params market;        /* admin/oracle default to the genesis keys */
 } cw_genesis;
 
 void cw_node_config_defaults(cw_node_config *c);
@@ -117,6 +121,16 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
  *  balances the caller asks about are not enumerable in the SMT, so: the genesis denoms). */
 int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                     size_t err_len);
+
+/* ---- lending market reads (DESIGN §8), interest accrued to the latest block time ---- */
+
+/** [debt, borrow_limit, liquidation_limit, health_factor_wad, supply_value, shares] (u128 as
+ *  bin16) of addr. Returns: CW_OK; CW_ESTATE no market on this chain; store errors. */
+int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                         size_t err_len);
+/** [borrow_denom, borrow_index, total_borrows, cash, reserves, total_shares, paused,
+ *  bad_debt] of the market. Returns: as cw_node_lend_account. */
+int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len);
 
 /* ---- packets (for relayers; DESIGN §5 RPC) ---- */
 

@@ -15,6 +15,10 @@
  *   ack [port, channel, seq]                  → ack bytes (bin) as written (receiver side)
  *   unreceived_packets [port, channel, [seq]] → the seqs without a receipt here
  *   unreceived_acks [port, channel, [seq]]    → the seqs still committed here (ack pending)
+ *   lend_account [address(bin 20)]  → [debt, borrow_limit, liquidation_limit,
+ *                                       health_factor_wad, supply_value, shares] (bin16 each)
+ *   lend_market []                   → [borrow_denom, borrow_index, total_borrows, cash,
+ *                                       reserves, total_shares, paused, bad_debt]
  *   subscribe ["blocks"]             → notifications [2, "blocks", [[header, events]]]
  */
 #include "chain.h"
@@ -193,6 +197,24 @@ static int m_unreceived_acks(void *user, const msgpack_object *params, cw_enc *o
     return unreceived(user, params, out, err, err_len, "commitments", "unreceived_acks");
 }
 
+static int m_lend_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                          size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_address a;
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "lend_account params");
+    cw_dec_bin_fixed(&d, &f[0], a.b, 20, "lend_account params.address");
+    return d.rc ? d.rc : cw_node_lend_account(node_of(user), &a, out, err, err_len);
+}
+
+static int m_lend_market(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                         size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_dec_array(&d, params, 0, "lend_market params");
+    return d.rc ? d.rc : cw_node_lend_market(node_of(user), out, err, err_len);
+}
+
 static int http_status(void *user, cw_rpc_text *t)
 {
     cw_node_status st;
@@ -257,6 +279,8 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
         {"ack", m_ack},
         {"unreceived_packets", m_unreceived_packets},
         {"unreceived_acks", m_unreceived_acks},
+        {"lend_account", m_lend_account},
+        {"lend_market", m_lend_market},
     };
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
         int rc = cw_rpc_server_register(c->srv, methods[i].name, methods[i].fn, c);

@@ -116,6 +116,20 @@ int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_hei
 
 /* ---- channel ends ---------------------------------------------------------------------- */
 
+void ibc_mirror_end(cw_channel_end *out, const cw_channel_end *local, const char *port,
+                    const char *channel, uint8_t state, const char *version)
+{
+    memset(out, 0, sizeof *out);
+    out->state = state;
+    out->ordering = local->ordering;
+    snprintf(out->counterparty_port, sizeof out->counterparty_port, "%s", port);
+    snprintf(out->counterparty_channel, sizeof out->counterparty_channel, "%s", channel);
+    snprintf(out->client_id, sizeof out->client_id, "%s", local->counterparty_client_id);
+    snprintf(out->counterparty_client_id, sizeof out->counterparty_client_id, "%s",
+             local->client_id);
+    snprintf(out->version, sizeof out->version, "%s", version);
+}
+
 void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce)
 {
     cw_enc_array(e, 7);
@@ -379,12 +393,8 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
     /* the counterparty's end in INIT names us as its counterparty, through our client */
-    cw_channel_end expect = {.state = CW_CHAN_INIT, .ordering = ce.ordering};
-    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
-    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
-    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
-             ce.client_id);
-    snprintf(expect.version, sizeof expect.version, "%s", cp_version);
+    cw_channel_end expect;
+    ibc_mirror_end(&expect, &ce, port, "", CW_CHAN_INIT, cp_version);
     int rc;
     if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_init,
                                       proof_height, err, err_len)) ||
@@ -429,13 +439,8 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     if (ce.state != CW_CHAN_INIT)
         return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: state %u, expected INIT", port,
                        channel, ce.state);
-    cw_channel_end expect = {.state = CW_CHAN_TRYOPEN, .ordering = ce.ordering};
-    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
-    snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s", channel);
-    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
-    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
-             ce.client_id);
-    snprintf(expect.version, sizeof expect.version, "%s", cp_version);
+    cw_channel_end expect;
+    ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_TRYOPEN, cp_version);
     if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, proof_try, proof_height,
                                       err, err_len)) ||
         (rc = verify_counterparty_client(h, ctx, &ce, cp_client, proof_client, proof_consensus,
@@ -475,13 +480,8 @@ static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *
     if (ce.state != CW_CHAN_TRYOPEN)
         return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: state %u, expected TRYOPEN",
                        port, channel, ce.state);
-    cw_channel_end expect = {.state = CW_CHAN_OPEN, .ordering = ce.ordering};
-    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
-    snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s", channel);
-    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
-    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
-             ce.client_id);
-    snprintf(expect.version, sizeof expect.version, "%s", ce.version);
+    cw_channel_end expect;
+    ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_OPEN, ce.version);
     if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_ack,
                                       proof_height, err, err_len)))
         return rc;
@@ -548,13 +548,8 @@ static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char 
     if (ce.counterparty_channel[0] == '\0')
         return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: counterparty unknown (INIT)",
                        port, channel);
-    cw_channel_end expect = ce;
-    expect.state = CW_CHAN_CLOSED;
-    snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s", port);
-    snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s", channel);
-    snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
-    snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
-             ce.client_id);
+    cw_channel_end expect;
+    ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_CLOSED, ce.version);
     if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
                                       proof_height, err, err_len)))
         return rc;

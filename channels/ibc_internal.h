@@ -38,6 +38,12 @@ int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_hei
 int ibc_get_seq(const cw_kv *kv, const char *path, uint64_t *out);
 int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v);
 
+/** The counterparty's end as it must be when ours (local, at port/channel) is as given:
+ *  the counterparty names us (port, channel), its client is our counterparty client and
+ *  its counterparty client is our client. */
+void ibc_mirror_end(cw_channel_end *out, const cw_channel_end *local, const char *port,
+                    const char *channel, uint8_t state, const char *version);
+
 int ibc_channel_store(const cw_kv *kv, const char *port, const char *channel,
                       const cw_channel_end *ce);
 int ibc_channel_load(const cw_exec_ctx *ctx, const char *port, const char *channel,

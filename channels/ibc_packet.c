@@ -344,15 +344,9 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
     }
     if (proof_close) {
         /* the counterparty's end is CLOSED */
-        cw_channel_end expect = ce;
-        expect.state = CW_CHAN_CLOSED;
-        snprintf(expect.counterparty_port, sizeof expect.counterparty_port, "%s",
-                 p->source_port);
-        snprintf(expect.counterparty_channel, sizeof expect.counterparty_channel, "%s",
-                 p->source_channel);
-        snprintf(expect.client_id, sizeof expect.client_id, "%s", ce.counterparty_client_id);
-        snprintf(expect.counterparty_client_id, sizeof expect.counterparty_client_id, "%s",
-                 ce.client_id);
+        cw_channel_end expect;
+        ibc_mirror_end(&expect, &ce, p->source_port, p->source_channel, CW_CHAN_CLOSED,
+                       ce.version);
         cw_enc e;
         cw_enc_init(&e);
         cw_channel_end_enc(&e, &expect);

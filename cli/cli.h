@@ -14,6 +14,7 @@ int cw_cli_light(int argc, char **argv); /* cli/light.c — light-client verify 
 int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
 int cw_cli_query(int argc, char **argv); /* cli/query.c — query status|account|balance|block */
 int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's txs) */
+int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lending txs */
 int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
 
 /* ---- shared by the chain-facing commands (cli/chainutil.c) ---- */

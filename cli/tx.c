@@ -37,14 +37,16 @@ int cw_cli_tx(int argc, char **argv)
     uint64_t timeout_s = 30;
     int c;
     char err[256];
-    if (argc < 2 || strcmp(argv[1], "send") != 0) {
-        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-            usage(stdout);
-            return 0;
-        }
+    if (argc < 2) {
         usage(stderr);
         return 2;
     }
+    if (strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "send") != 0)
+        return cw_cli_tx_app(argc, argv);
     optind = 2;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

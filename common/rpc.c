@@ -132,7 +132,7 @@ int cw_rpc_decode(cw_dec *d, cw_rpc_frame *f, const uint8_t *buf, size_t len, si
                                    "rpc frame: result: must be nil when error is set");
             f->is_error = true;
             f->err_code = (int32_t)code;
-            f->err_msg = (const char *)m.p;
+            f->err_msg = m.len ? (const char *)m.p : ""; /* never NULL */
             f->err_msg_len = m.len;
         }
         if (!f->has_msgid && !f->is_error)

@@ -265,7 +265,7 @@ static int on_receive(cw_rpc_client *cl, struct lws *wsi, const void *in, size_t
         set_closed(cl, CW_ETOOBIG, "server sent a frame over the frame limit", NULL);
         return -1;
     }
-    size_t need = cl->rx_len + len + remaining;
+    size_t need = cl->rx_len + len; /* grow with bytes received, not bytes announced */
     if (need > cl->rx_cap) {
         size_t cap = cl->rx_cap ? cl->rx_cap : 4096;
         while (cap < need)

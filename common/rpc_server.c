@@ -475,7 +475,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
                          sizeof reason - 1);
         return -1;
     }
-    size_t need = pss->rx_len + len + remaining;
+    size_t need = pss->rx_len + len; /* grow with bytes received, not bytes announced */
     if (need > pss->rx_cap) {
         size_t cap = pss->rx_cap ? pss->rx_cap : 4096;
         while (cap < need)
@@ -850,7 +850,12 @@ int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop)
     return CW_OK;
 }
 
-void cw_rpc_server_wake(cw_rpc_server *srv) { lws_cancel_service(srv->ctx); }
+void cw_rpc_server_wake(cw_rpc_server *srv)
+{
+    int saved = errno; /* callable from a signal handler: leave errno as it was */
+    lws_cancel_service(srv->ctx);
+    errno = saved;
+}
 
 void cw_rpc_server_get_stats(const cw_rpc_server *srv, cw_rpc_server_stats *out)
 {

@@ -48,4 +48,12 @@ int cw_collateral_register(cw_ibc *h, cw_app *app) CW_NONNULL(1, 2) CW_WARN_UNUS
 int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
                          const char *denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 
+/** The escrow rule, in its one place: move amount of denom out of channel's escrow to `to`,
+ *  never more than that channel escrowed (a channel cannot unescrow another's deposits).
+ *  Returns: CW_OK; CW_EINSUFFICIENT escrow(channel, denom) < amount; bank/store errors.
+ *  Nothing changes on failure. */
+int cw_collateral_unescrow(const cw_kv *kv, const char *channel, const char *denom,
+                           uint64_t amount, const cw_address *to, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 3, 5) CW_WARN_UNUSED;
+
 #endif

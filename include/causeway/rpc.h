@@ -53,7 +53,8 @@ typedef struct cw_rpc_frame {
     const msgpack_object *params;      /* request/notification: an array */
     bool is_error;                     /* response: error was not nil */
     int32_t err_code;                  /* response with is_error */
-    const char *err_msg;               /* response with is_error: NOT NUL-terminated */
+    const char *err_msg;               /* response with is_error: NOT NUL-terminated;
+                                          never NULL ("" when empty) */
     size_t err_msg_len;
     const msgpack_object *result;      /* response: the result (nil object when is_error) */
 } cw_rpc_frame;

@@ -35,9 +35,12 @@
  * must be called from the thread that runs cw_rpc_server_run — from handlers, timer
  * callbacks, or before/after run. Handlers and timers run on that thread, one at a time.
  *
- * Memory: create allocates the server; each connection allocates its receive buffer (grown
- * to at most max_frame) and a queue of pointers; a published notification is encoded once
- * and shared (reference counted) by every subscriber's queue.
+ * Memory: create allocates the server; each connection allocates a queue of
+ * max_queue_frames pointers and a receive buffer that grows with the bytes actually received
+ * (≤ max_frame; freed after a message over 64 KiB); a published notification is encoded
+ * once and shared (reference counted) by every subscriber's queue. Worst case held for
+ * peers: max_connections × (max_frame + max_queue_bytes), plus lws's own per-connection
+ * buffers; size the config accordingly.
  *
  * Source: MessagePack-RPC spec; RFC 6455 and HTTP/1.1 via libwebsockets 4.1;
  *         Prometheus text exposition format 0.0.4.
@@ -64,10 +67,14 @@ typedef struct cw_rpc_server cw_rpc_server;
 typedef struct cw_rpc_text cw_rpc_text;
 
 /** Append printf-style text. Output beyond CW_RPC_HTTP_BODY_MAX bytes is refused and the
- *  request answered with 500. Returns: CW_OK; CW_ETOOBIG; -ENOMEM. Thread: server thread. */
+ *  request answered with 500. Sticky: after a failure later appends do nothing and return
+ *  the same code, so a callback may return only its last result.
+ *  Returns: CW_OK; CW_ETOOBIG; -ENOMEM; CW_EINVAL a formatting error.
+ *  Memory: t is owned by the runtime and valid only during the callback. Server thread. */
 int cw_rpc_text_appendf(cw_rpc_text *t, const char *fmt, ...) CW_NONNULL(1, 2) CW_PRINTF(2, 3);
 
-/** Write a JSON object (/status) or Prometheus text lines (/metrics) with cw_rpc_text_appendf.
+/** Write a JSON object (/status) or Prometheus text lines (/metrics: "# HELP", "# TYPE", then
+ *  "name value", each line ending in \n) with cw_rpc_text_appendf.
  *  Return CW_OK, or an error code to answer 500. Called on the server thread. */
 typedef int (*cw_rpc_text_cb)(void *user, cw_rpc_text *out);
 
@@ -79,7 +86,8 @@ typedef int (*cw_rpc_text_cb)(void *user, cw_rpc_text *out);
  *           err, err_len: on failure, one line for the error message (may be left empty:
  *             cw_strerror(code) is sent then).
  *  Returns: CW_OK, or a negative code sent as the error code (a positive value is sent as
- *           CW_ESTATE). The handler may call cw_rpc_server_publish and _schedule.
+ *           CW_ESTATE). The handler may call cw_rpc_server_publish and _schedule, not
+ *           _destroy. It runs on the loop: a handler that blocks stalls every connection.
  */
 typedef int (*cw_rpc_handler)(void *user, const msgpack_object *params, cw_enc *result,
                               char *err, size_t err_len);
@@ -160,11 +168,16 @@ int cw_rpc_server_schedule(cw_rpc_server *srv, uint32_t delay_ms, cw_rpc_timer_c
 
 /** Service the loop until *stop becomes non-zero or lws fails:
  *  `while (!*stop && lws_service(ctx, 0) >= 0)`.
+ *  *stop is set by a signal handler (sigaction, no SA_RESTART) that then calls
+ *  cw_rpc_server_wake, or by a handler/timer on the server thread; another thread should not
+ *  write it (a sig_atomic_t is not an inter-thread atomic): signal the server thread instead
+ *  (pthread_kill), as tests/unit/test_rpc_server.c does.
  *  Returns: CW_OK when stopped by *stop; -EIO when lws_service failed. */
 int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop) CW_NONNULL(1, 2);
 
 /** Wake a blocked cw_rpc_server_run so it re-reads *stop (lws_cancel_service). Safe from any
- *  thread and from a signal handler (it only writes one byte to lws's event pipe). */
+ *  thread and from a signal handler: in lws 4.1 it writes one byte to lws's event pipe, and
+ *  errno is preserved. */
 void cw_rpc_server_wake(cw_rpc_server *srv) CW_NONNULL(1);
 
 /** Copy the counters. Server thread only. */

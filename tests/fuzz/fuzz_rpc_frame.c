@@ -31,7 +31,7 @@ static void rebuild(const cw_rpc_frame *f, const uint8_t *data, size_t size)
                 abort();
             /* the error message is not NUL-terminated and may contain NUL: compare via a
              * copy only when it has none (otherwise encode_error would cut it short) */
-            if (memchr(f->err_msg, 0, f->err_msg_len))
+            if (!f->err_msg || (f->err_msg_len && memchr(f->err_msg, 0, f->err_msg_len)))
                 goto out;
             char *msg = malloc(f->err_msg_len + 1);
             if (!msg)

@@ -107,127 +107,18 @@ static void bind_test_app(hchain *c)
     g_ibc_of_msg = cw_node_ibc(c->node);
 }
 
-/* ---- world ------------------------------------------------------------------------------ */
-
-typedef struct world {
-    hchain a, b;
-    char client_a[65], client_b[65]; /* a's client of b, b's client of a */
-    char chan_a[65], chan_b[65];
-    int next_client_a, next_client_b, next_chan_a, next_chan_b;
-} world;
-
-static void msg_simple(cw_enc *e, const char *type, int n, ...)
-{
-    va_list ap;
-    cw_enc_init(e);
-    cw_enc_array(e, 2);
-    cw_enc_cstr(e, type);
-    cw_enc_array(e, (uint32_t)n);
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        int kind = va_arg(ap, int);
-        if (kind == 's')
-            cw_enc_cstr(e, va_arg(ap, const char *));
-        else if (kind == 'u')
-            cw_enc_u64(e, va_arg(ap, uint64_t));
-        else {
-            const uint8_t *p = va_arg(ap, const uint8_t *);
-            size_t len = va_arg(ap, size_t);
-            cw_enc_bin(e, p, len);
-        }
-    }
-    va_end(ap);
-}
-
-static int tx1(hchain *c, cw_enc *m, char *log)
-{
-    cw_bytes b = {cw_enc_data(m), cw_enc_len(m)};
-    int rc = h_tx(c, K_RELAYER, &b, 1, log, 256);
-    cw_enc_free(m);
-    return rc;
-}
-
-/* Proof of key on src at its latest height, after making dst's client current. */
-static uint64_t prove(hchain *src, hchain *dst, const char *client_on_dst, const char *key,
-                      uint8_t **val, size_t *vlen, uint8_t **proof, size_t *plen)
-{
-    uint64_t h = h_height(src);
-    assert_int_equal(h_update_client(dst, src, client_on_dst, h), 0);
-    h_query(src, key, h, val, vlen, proof, plen);
-    return h;
-}
-
-/* On src at height h: its client state of the counterparty (bytes + proof) and a proof of
- * the consensus state that client stores at its latest height. */
-static void client_proofs(hchain *src, const char *client, uint64_t h, uint8_t **cv,
-                          size_t *cvl, uint8_t **cp, size_t *cpl, uint8_t **xv, size_t *xvl,
-                          uint8_t **xp, size_t *xpl)
-{
-    char key[CW_PATH_MAX];
-    cw_lc_client_state cs;
-    cw_path_client_state(key, client);
-    h_query(src, key, h, cv, cvl, cp, cpl);
-    assert_non_null(*cv);
-    assert_int_equal(cw_lc_client_state_decode(&cs, *cv, *cvl, NULL, 0), CW_OK);
-    cw_path_consensus_state(key, client, cs.latest_height);
-    h_query(src, key, h, xv, xvl, xp, xpl);
-    assert_non_null(*xv);
-}
-
-static void open_channel(world *w, uint8_t ordering)
-{
-    char log[256], key[CW_PATH_MAX];
-    cw_enc m;
-    uint8_t *v, *p, *cv, *cp;
-    size_t vl, pl, cvl, cpl;
-    snprintf(w->chan_a, 65, "channel-%d", w->next_chan_a++);
-    snprintf(w->chan_b, 65, "channel-%d", w->next_chan_b++);
-    msg_simple(&m, "ibc.chan_open_init", 6, 's', "test", 'u', (uint64_t)ordering, 's', "test",
-               's', w->client_a, 's', w->client_b, 's', "test-1");
-    if (tx1(&w->a, &m, log))
-        fail_msg("open_init: %s", log);
-    /* try on b: proofs of a's end and a's client of b */
-    cw_path_channel_end(key, "test", w->chan_a);
-    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
-    uint8_t *xv, *xp;
-    size_t xvl, xpl;
-    client_proofs(&w->a, w->client_a, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
-    msg_simple(&m, "ibc.chan_open_try", 13, 's', "test", 'u', (uint64_t)ordering, 's', "test",
-               's', w->chan_a, 's', w->client_b, 's', w->client_a, 's', "test-1", 's',
-               "test-1", 'b', p, pl, 'b', cv, cvl, 'b', cp, cpl, 'b', xp, xpl, 'u', h);
-    if (tx1(&w->b, &m, log))
-        fail_msg("open_try: %s", log);
-    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
-    /* ack on a */
-    cw_path_channel_end(key, "test", w->chan_b);
-    h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
-    client_proofs(&w->b, w->client_b, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
-    msg_simple(&m, "ibc.chan_open_ack", 9, 's', "test", 's', w->chan_a, 's', w->chan_b, 's',
-               "test-1", 'b', p, pl, 'b', cv, cvl, 'b', cp, cpl, 'b', xp, xpl, 'u', h);
-    if (tx1(&w->a, &m, log))
-        fail_msg("open_ack: %s", log);
-    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
-    /* confirm on b */
-    cw_path_channel_end(key, "test", w->chan_a);
-    h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
-    msg_simple(&m, "ibc.chan_open_confirm", 4, 's', "test", 's', w->chan_b, 'b', p, pl, 'u', h);
-    if (tx1(&w->b, &m, log))
-        fail_msg("open_confirm: %s", log);
-    free(v), free(p);
-}
-
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    h_init(&w->a, "alpha", "stake");
-    h_init(&w->b, "beta", "uusd");
+    h_init(&w->a, "alpha", "stake", NULL);
+    h_init(&w->b, "beta", "uusd", NULL);
     bind_test_app(&w->a);
     bind_test_app(&w->b);
     h_block(&w->a);
     h_block(&w->b);
     h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
     h_create_client(&w->b, &w->a, w->client_b, &w->next_client_b);
-    open_channel(w, CW_ORDER_UNORDERED);
+    h_open_channel(w, "test", "test-1", CW_ORDER_UNORDERED);
     *state = w;
     return 0;
 }
@@ -261,107 +152,6 @@ static uint8_t *send_pkt(world *w, hchain *src, const char *chan, const char *da
     *len = pl[0];
     (void)w;
     return pk[0];
-}
-
-/* relay a packet's recv to dst; returns the tx code; proof at src's latest height */
-static int relay_recv(hchain *src, hchain *dst, const char *client_on_dst,
-                      const uint8_t *pkt, size_t pkt_len, char *log)
-{
-    cw_dec d;
-    cw_packet p;
-    h_packet(pkt, pkt_len, &p, &d);
-    char key[CW_PATH_MAX];
-    uint8_t *v, *pr;
-    size_t vl, pl;
-    cw_path_packet(key, "commitments", p.source_port, p.source_channel, p.sequence);
-    uint64_t h = prove(src, dst, client_on_dst, key, &v, &vl, &pr, &pl);
-    cw_enc m;
-    cw_enc_init(&m);
-    cw_enc_array(&m, 2);
-    cw_enc_cstr(&m, "ibc.recv_packet");
-    cw_enc_array(&m, 3);
-    cw_enc_raw(&m, pkt, pkt_len);
-    cw_enc_bin(&m, pr, pl);
-    cw_enc_u64(&m, h);
-    int rc = tx1(dst, &m, log);
-    free(v);
-    free(pr);
-    cw_dec_close(&d);
-    return rc;
-}
-
-/* the ack written on dst for the last recv there (from its write_acknowledgement event) */
-static uint8_t *last_ack(hchain *dst, size_t *len)
-{
-    uint8_t *pk[4], *ak[4];
-    size_t pl[4], al[4];
-    int n = h_events(dst, h_height(dst), "write_acknowledgement", pk, pl, ak, al, 4);
-    assert_int_equal(n, 1);
-    free(pk[0]);
-    *len = al[0];
-    return ak[0];
-}
-
-static int relay_ack(hchain *src, hchain *dst, const char *client_on_src, const uint8_t *pkt,
-                     size_t pkt_len, const uint8_t *ack, size_t ack_len, char *log)
-{
-    cw_dec d;
-    cw_packet p;
-    h_packet(pkt, pkt_len, &p, &d);
-    char key[CW_PATH_MAX];
-    uint8_t *v, *pr;
-    size_t vl, pl;
-    cw_path_packet(key, "acks", p.dest_port, p.dest_channel, p.sequence);
-    uint64_t h = prove(dst, src, client_on_src, key, &v, &vl, &pr, &pl);
-    cw_enc m;
-    cw_enc_init(&m);
-    cw_enc_array(&m, 2);
-    cw_enc_cstr(&m, "ibc.acknowledgement");
-    cw_enc_array(&m, 4);
-    cw_enc_raw(&m, pkt, pkt_len);
-    cw_enc_bin(&m, ack, ack_len);
-    cw_enc_bin(&m, pr, pl);
-    cw_enc_u64(&m, h);
-    int rc = tx1(src, &m, log);
-    free(v);
-    free(pr);
-    cw_dec_close(&d);
-    return rc;
-}
-
-/* timeout on src with a receipt (non-)membership proof from dst at dst height `at`
- * (0 = latest, after updating src's client there) */
-static int relay_timeout(hchain *src, hchain *dst, const char *client_on_src,
-                         const uint8_t *pkt, size_t pkt_len, uint64_t at, char *log)
-{
-    cw_dec d;
-    cw_packet p;
-    h_packet(pkt, pkt_len, &p, &d);
-    char key[CW_PATH_MAX];
-    uint8_t *v, *pr;
-    size_t vl, pl;
-    cw_path_packet(key, "receipts", p.dest_port, p.dest_channel, p.sequence);
-    uint64_t h;
-    if (at == 0) {
-        h = prove(dst, src, client_on_src, key, &v, &vl, &pr, &pl);
-    } else {
-        h = at;
-        h_query(dst, key, h, &v, &vl, &pr, &pl);
-    }
-    cw_enc m;
-    cw_enc_init(&m);
-    cw_enc_array(&m, 2);
-    cw_enc_cstr(&m, "ibc.timeout");
-    cw_enc_array(&m, 4);
-    cw_enc_raw(&m, pkt, pkt_len);
-    cw_enc_bin(&m, pr, pl);
-    cw_enc_u64(&m, h);
-    cw_enc_u64(&m, 0);
-    int rc = tx1(src, &m, log);
-    free(v);
-    free(pr);
-    cw_dec_close(&d);
-    return rc;
 }
 
 static uint64_t counter(hchain *c, const char *what, uint64_t seq)
@@ -658,7 +448,7 @@ static void test_ordered_channel_gap_refused_and_timeout_closes(void **state)
     world *w = *state;
     char log[256];
     size_t l1, l2, l3;
-    open_channel(w, CW_ORDER_ORDERED);
+    h_open_channel(w, "test", "test-1", CW_ORDER_ORDERED);
     uint64_t far = h_clock + 3600 * H_BLOCK_NS;
     uint8_t *p1 = send_pkt(w, &w->a, w->chan_a, "one", 0, far, &l1, NULL);
     uint8_t *p2 = send_pkt(w, &w->a, w->chan_a, "two", 0, far, &l2, NULL);
@@ -715,7 +505,7 @@ static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **stat
      * On a, a client of the impostor is created, and a channel INIT names it as a's client
      * of b. If b accepted the TRY, the impostor could later forge packets into a. */
     hchain fake;
-    h_init(&fake, "beta", "uusd");
+    h_init(&fake, "beta", "uusd", NULL);
     h_block(&fake);
     h_create_client(&w->a, &fake, fake_client, &w->next_client_a);
     cw_enc m;
@@ -744,6 +534,8 @@ static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **stat
 
 int main(void)
 {
+    /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
+    setenv("CW_LMDB_NOSYNC", "1", 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packet_delivered_acked_and_replays_are_noops),
         cmocka_unit_test(test_relayer_queries_follow_the_packet_lifecycle),

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -242,6 +243,8 @@ static void *server_main(void *arg)
     return (void *)(intptr_t)rc;
 }
 
+static uint32_t g_max_connections; /* 0: the default */
+
 static int setup(void **state)
 {
     struct fx *fx = calloc(1, sizeof *fx);
@@ -254,6 +257,7 @@ static int setup(void **state)
         .max_frame = MAX_FRAME,
         .max_queue_frames = 16,
         .max_queue_bytes = 256u << 10,
+        .max_connections = g_max_connections,
         .status_cb = status_json,
         .metrics_cb = metrics_text,
     };
@@ -280,14 +284,44 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup_two_connections(void **state)
+{
+    g_max_connections = 2;
+    int rc = setup(state);
+    g_max_connections = 0;
+    return rc;
+}
+
+/* The daemon pattern: a signal handler that only sets the flag and wakes the loop. It runs
+ * on the server thread (pthread_kill), so the flag is never written from another thread. */
+static _Atomic(struct fx *) g_running; /* lock-free: safe to read in a signal handler */
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    struct fx *fx = atomic_load(&g_running);
+    if (fx) {
+        fx->stop = 1;
+        cw_rpc_server_wake(fx->srv);
+    }
+}
+
+static void stop_server(struct fx *fx, void **ret)
+{
+    atomic_store(&g_running, fx);
+    assert_int_equal(pthread_kill(fx->th, SIGUSR1), 0);
+    pthread_join(fx->th, ret);
+    atomic_store(&g_running, NULL);
+    cw_rpc_server_destroy(fx->srv);
+    fx->srv = NULL;
+}
+
 static int teardown(void **state)
 {
     struct fx *fx = *state;
-    fx->stop = 1;
-    cw_rpc_server_wake(fx->srv);
-    void *ret;
-    pthread_join(fx->th, &ret);
-    cw_rpc_server_destroy(fx->srv);
+    void *ret = NULL;
+    if (fx->srv)
+        stop_server(fx, &ret);
     pthread_mutex_destroy(&fx->mu);
     pthread_cond_destroy(&fx->cv);
     free(fx);
@@ -490,14 +524,16 @@ static void test_subscribe_publish_in_order(void **state)
     assert_int_equal(cw_rpc_subscribe(sub, "blocks", T_MS, err, sizeof err), CW_OK);
     assert_int_equal(cw_rpc_subscribe(sub, "nonesuch", T_MS, err, sizeof err), CW_ENOTFOUND);
     assert_non_null(strstr(err, "unknown topic"));
-    /* published from the other connection: sub's notifications queue up meanwhile */
+    /* published from the other connection: sub's notifications wait in the server's queue
+     * and socket meanwhile (10 < the 16-frame queue bound, so no drop whatever the timing) */
     size_t n;
     uint8_t *p = enc_params(&n, "suu", "blocks", (uint64_t)10, (uint64_t)8);
-    assert_int_equal(call_u64(other, "pub", p, n), 10);
-    assert_int_equal(call_u64(other, "pub", p, n), 10);
-    free(p);
-    for (uint64_t i = 0; i < 20; i++)
+    for (uint64_t i = 0; i < 20; i++) {
+        if (i % 10 == 0)
+            assert_int_equal(call_u64(other, "pub", p, n), 10);
         assert_int_equal(next_seq(sub, "blocks", 8), i);
+    }
+    free(p);
     /* nothing more, and the non-subscriber got nothing */
     char topic[CW_RPC_METHOD_MAX + 1];
     uint8_t *pl;
@@ -588,6 +624,41 @@ static void test_call_timeout_then_late_response_discarded(void **state)
     assert_memory_equal(res, p, n);
     free(res);
     free(p);
+    cw_rpc_client_close(cl);
+}
+
+static void test_max_connections(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *a = connect_ok(fx), *b = connect_ok(fx), *c = NULL;
+    char err[256];
+    assert_int_equal(cw_rpc_client_connect(&c, fx->url, T_MS, err, sizeof err), CW_ECLOSED);
+    assert_null(c);
+    uint8_t *res;
+    size_t len;
+    assert_int_equal(cw_rpc_call(b, "echo", NULL, 0, &res, &len, T_MS, err, sizeof err), CW_OK);
+    free(res);
+    cw_rpc_client_close(a);
+    cw_rpc_client_close(b);
+}
+
+/* Destroying the server with connections open closes them; clients see CW_ECLOSED. */
+static void test_server_shutdown_with_live_connections(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *cl = connect_ok(fx);
+    char err[256];
+    assert_int_equal(cw_rpc_subscribe(cl, "blocks", T_MS, err, sizeof err), CW_OK);
+    void *ret;
+    stop_server(fx, &ret);
+    assert_null(ret);
+    uint8_t *res;
+    size_t len;
+    assert_int_equal(cw_rpc_call(cl, "echo", NULL, 0, &res, &len, T_MS, err, sizeof err),
+                     CW_ECLOSED);
+    char topic[CW_RPC_METHOD_MAX + 1];
+    assert_int_equal(cw_rpc_next_notification(cl, topic, &res, &len, T_MS, err, sizeof err),
+                     CW_ECLOSED);
     cw_rpc_client_close(cl);
 }
 
@@ -879,6 +950,10 @@ static void test_server_config_errors(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigusr1; /* no SA_RESTART: poll() returns EINTR */
+    sigaction(SIGUSR1, &sa, NULL);
     if (!getenv("CW_TEST_LOG"))
         cw_log_threshold = CW_LOG_ERROR;
     const struct CMUnitTest tests[] = {
@@ -891,6 +966,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_publish_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_timeout_then_late_response_discarded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_max_connections, setup_two_connections, teardown),
+        cmocka_unit_test_setup_teardown(test_server_shutdown_with_live_connections, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_healthz_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_metrics, setup, teardown),

@@ -1,0 +1,1548 @@
+/* The lending market on chain B and the collateral positions it owns (DESIGN §8).
+ * Everything here is documented in include/causeway/lending.h; this file follows one
+ * pattern throughout: decode, load, accrue IN MEMORY, check everything, move tokens through
+ * the bank (its own failure writes nothing), then write — so bad input changes no state. */
+#include "causeway/lending.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "causeway/bank.h"
+#include "causeway/codec.h"
+#include "causeway/event.h"
+#include "causeway/hash.h"
+#include "causeway/hex.h"
+
+#define BPS ((cw_u128)CW_BPS)
+#define NS_PER_S ((cw_u128)1000000000u)
+#define VALUE_MAX 1024 /* largest record we store (market/collaterals is ~1.2 KiB max) */
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+static void addr_hex(char out[41], const cw_address *a) { cw_hex_encode(out, 41, a->b, 20); }
+
+static void u128_dec(char out[41], cw_u128 v) { cw_u128_to_dec(out, 41, v); }
+
+static cw_u128 sat_add(cw_u128 a, cw_u128 b) { return a > CW_U128_MAX - b ? CW_U128_MAX : a + b; }
+
+static bool pk_zero(const cw_pubkey32 *pk)
+{
+    uint8_t z = 0;
+    for (int i = 0; i < 32; i++)
+        z |= pk->b[i];
+    return z == 0;
+}
+
+/* Read a record and open a decoder on it. CW_ENOTFOUND when absent (d is then closed). */
+static int rec_open(const cw_kv *kv, const char *key, cw_dec *d, const msgpack_object **root,
+                    char *err, size_t err_len)
+{
+    const uint8_t *v;
+    size_t n;
+    memset(d, 0, sizeof *d);
+    int rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc)
+        return rc;
+    rc = cw_dec_open(d, root, v, n, CW_KV_VALUE_MAX, err, err_len);
+    if (rc) {
+        cw_dec_close(d);
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: corrupt record", key);
+    }
+    return CW_OK;
+}
+
+static int rec_close(cw_dec *d, const char *key, char *err, size_t err_len)
+{
+    int rc = d->rc;
+    cw_dec_close(d);
+    if (rc)
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: corrupt record", key);
+    return CW_OK;
+}
+
+static int rec_store(const cw_kv *kv, const char *key, cw_enc *e)
+{
+    int rc = e->rc ? e->rc : cw_kv_set_s(kv, key, cw_enc_data(e), cw_enc_len(e));
+    cw_enc_free(e);
+    return rc;
+}
+
+/* [u64] records (positions, totals, in-flight): absent = 0; 0 is deleted. */
+static int read_u64_rec(const cw_kv *kv, const char *key, uint64_t *out)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    *out = 0;
+    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 1, "%s", key);
+    *out = cw_dec_u64(&d, &f[0], "%s", key);
+    return rec_close(&d, key, NULL, 0);
+}
+
+static int write_u64_rec(const cw_kv *kv, const char *key, uint64_t v)
+{
+    if (v == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, 1);
+    cw_enc_u64(&e, v);
+    return rec_store(kv, key, &e);
+}
+
+/* [bin16] records (scaled debt, shares). */
+static int read_u128_rec(const cw_kv *kv, const char *key, cw_u128 *out)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    *out = 0;
+    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 1, "%s", key);
+    *out = cw_dec_u128(&d, &f[0], "%s", key);
+    return rec_close(&d, key, NULL, 0);
+}
+
+static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
+{
+    if (v == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, 1);
+    cw_enc_u128(&e, v);
+    return rec_store(kv, key, &e);
+}
+
+/* ---- keys ------------------------------------------------------------------------------- */
+
+#define KEY_PARAMS "market/params"
+#define KEY_STATE "market/state"
+#define KEY_STATS "market/stats"
+#define KEY_COLLATERALS "market/collaterals"
+
+static void key_collateral(char *k, size_t n, const char *trace)
+{
+    snprintf(k, n, "market/collateral/%s", trace);
+}
+static void key_debt(char *k, size_t n, const cw_address *a)
+{
+    char h[41];
+    addr_hex(h, a);
+    snprintf(k, n, "market/debt/%s", h);
+}
+static void key_shares(char *k, size_t n, const cw_address *a)
+{
+    char h[41];
+    addr_hex(h, a);
+    snprintf(k, n, "market/shares/%s", h);
+}
+static void key_price(char *k, size_t n, const char *trace)
+{
+    snprintf(k, n, "oracle/price/%s", trace);
+}
+static void key_position(char *k, size_t n, const cw_address *a, const char *trace)
+{
+    char h[41];
+    addr_hex(h, a);
+    snprintf(k, n, "collateral/positions/%s/%s", h, trace);
+}
+static void key_total(char *k, size_t n, const char *channel, const char *base)
+{
+    snprintf(k, n, "collateral/total/%s/%s", channel, base);
+}
+static void key_inflight(char *k, size_t n, const char *channel, const char *base)
+{
+    snprintf(k, n, "collateral/inflight/%s/%s", channel, base);
+}
+
+/* ---- validation ------------------------------------------------------------------------- */
+
+int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
+{
+    int rc = cw_id_validate(p->borrow_denom, strnlen(p->borrow_denom, sizeof p->borrow_denom),
+                            "borrow_denom", err, err_len);
+    if (rc)
+        return rc;
+    if (p->close_factor_bps == 0 || p->close_factor_bps > CW_BPS)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "close_factor_bps: %u, must be in (0, 10000]", p->close_factor_bps);
+    if (p->reserve_factor_bps >= CW_BPS)
+        return cw_errf(err, err_len, CW_EINVAL, "reserve_factor_bps: %u, must be < 10000",
+                       p->reserve_factor_bps);
+    if (p->kink_wad == 0 || p->kink_wad > CW_WAD)
+        return cw_errf(err, err_len, CW_EINVAL, "kink_wad: must be in (0, 1e18]");
+    if (p->base_rate_wad > CW_LEND_MAX_RATE_WAD || p->slope1_wad > CW_LEND_MAX_RATE_WAD ||
+        p->slope2_wad > CW_LEND_MAX_RATE_WAD ||
+        p->base_rate_wad + p->slope1_wad + p->slope2_wad > CW_LEND_MAX_RATE_WAD)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "rates: base_rate + slope1 + slope2 must be <= %llu wad per second "
+                       "(keeps the borrow index below 2^128 for 200+ years)",
+                       (unsigned long long)CW_LEND_MAX_RATE_WAD);
+    if (p->max_price_age_ns == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "max_price_age_ns: must be > 0");
+    if (pk_zero(&p->admin))
+        return cw_errf(err, err_len, CW_EINVAL, "admin: public key missing (all zero)");
+    if (pk_zero(&p->oracle))
+        return cw_errf(err, err_len, CW_EINVAL, "oracle: public key missing (all zero)");
+    return CW_OK;
+}
+
+int cw_lend_collateral_params_validate(uint32_t ltv_bps, uint32_t lt_bps, uint32_t bonus_bps,
+                                       char *err, size_t err_len)
+{
+    if (ltv_bps >= lt_bps)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "ltv_bps %u must be < liquidation_threshold_bps %u", ltv_bps, lt_bps);
+    if (lt_bps >= CW_BPS)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "liquidation_threshold_bps %u must be < 10000", lt_bps);
+    if ((uint64_t)lt_bps * ((uint64_t)CW_BPS + bonus_bps) >= (uint64_t)CW_BPS * CW_BPS)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "liquidation_threshold_bps %u x (10000 + liquidation_bonus_bps %u) "
+                       "must be < 10000 x 10000 (a liquidation must improve health)",
+                       lt_bps, bonus_bps);
+    return CW_OK;
+}
+
+/* ---- trace denoms ----------------------------------------------------------------------- */
+
+int cw_lend_trace_denom(char out[static CW_LEND_TRACE_DENOM_LEN + 1], const char *channel,
+                        const char *base_denom)
+{
+    out[0] = '\0';
+    if (cw_id_validate(channel, strlen(channel), "channel", NULL, 0) ||
+        cw_id_validate(base_denom, strlen(base_denom), "base_denom", NULL, 0))
+        return CW_EINVAL;
+    char path[sizeof CW_LEND_PORT + 2 * (CW_ID_MAX + 1)];
+    int n = snprintf(path, sizeof path, "%s/%s/%s", CW_LEND_PORT, channel, base_denom);
+    uint8_t h[32];
+    cw_sha256(h, path, (size_t)n);
+    static const char hexd[] = "0123456789ABCDEF";
+    memcpy(out, "ibc/", 4);
+    for (int i = 0; i < 32; i++) {
+        out[4 + 2 * i] = hexd[h[i] >> 4];
+        out[5 + 2 * i] = hexd[h[i] & 15];
+    }
+    out[CW_LEND_TRACE_DENOM_LEN] = '\0';
+    return CW_OK;
+}
+
+bool cw_lend_trace_denom_valid(const char *s, size_t len)
+{
+    if (len != CW_LEND_TRACE_DENOM_LEN || memcmp(s, "ibc/", 4) != 0)
+        return false;
+    for (size_t i = 4; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+            return false;
+    return true;
+}
+
+static bool trace_ok(const char *s) { return cw_lend_trace_denom_valid(s, strnlen(s, 80)); }
+
+/* ---- records: params, state, collaterals, prices ---------------------------------------- */
+
+typedef struct mkt {
+    cw_lend_params p;
+    cw_lend_market s;
+    cw_lend_collateral col[CW_LEND_MAX_COLLATERALS];
+    size_t n_col;
+} mkt;
+
+static void enc_params(cw_enc *e, const cw_lend_params *p)
+{
+    cw_enc_array(e, 10);
+    cw_enc_cstr(e, p->borrow_denom);
+    cw_enc_u128(e, p->base_rate_wad);
+    cw_enc_u128(e, p->slope1_wad);
+    cw_enc_u128(e, p->kink_wad);
+    cw_enc_u128(e, p->slope2_wad);
+    cw_enc_u64(e, p->close_factor_bps);
+    cw_enc_u64(e, p->reserve_factor_bps);
+    cw_enc_u64(e, p->max_price_age_ns);
+    cw_enc_bin(e, p->admin.b, 32);
+    cw_enc_bin(e, p->oracle.b, 32);
+}
+
+static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    memset(p, 0, sizeof *p);
+    int rc = rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    if (rc)
+        return rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 10, "params");
+    cw_dec_id(&d, &f[0], p->borrow_denom, "params.borrow_denom");
+    p->base_rate_wad = cw_dec_u128(&d, &f[1], "params.base_rate");
+    p->slope1_wad = cw_dec_u128(&d, &f[2], "params.slope1");
+    p->kink_wad = cw_dec_u128(&d, &f[3], "params.kink");
+    p->slope2_wad = cw_dec_u128(&d, &f[4], "params.slope2");
+    p->close_factor_bps = (uint32_t)cw_dec_uint_max(&d, &f[5], CW_BPS, "params.close_factor");
+    p->reserve_factor_bps = (uint32_t)cw_dec_uint_max(&d, &f[6], CW_BPS, "params.reserve");
+    p->max_price_age_ns = cw_dec_u64(&d, &f[7], "params.max_price_age_ns");
+    cw_dec_bin_fixed(&d, &f[8], p->admin.b, 32, "params.admin");
+    cw_dec_bin_fixed(&d, &f[9], p->oracle.b, 32, "params.oracle");
+    return rec_close(&d, KEY_PARAMS, err, err_len);
+}
+
+static void derive_borrows(cw_lend_market *s)
+{
+    /* floor(S × I / WAD); S ≤ 2^128 and I ≤ 2^128 make this fit except beyond the documented
+     * horizon, where accrual itself reports the overflow first. */
+    if (cw_muldiv_u128(&s->total_borrows, s->total_scaled_debt, s->borrow_index_wad, CW_WAD,
+                       CW_ROUND_DOWN))
+        s->total_borrows = CW_U128_MAX;
+}
+
+static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    memset(s, 0, sizeof *s);
+    int rc = rec_open(kv, KEY_STATE, &d, &root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    if (rc)
+        return rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 7, "state");
+    s->borrow_index_wad = cw_dec_u128(&d, &f[0], "state.index");
+    s->total_scaled_debt = cw_dec_u128(&d, &f[1], "state.scaled");
+    s->cash = cw_dec_u64(&d, &f[2], "state.cash");
+    s->reserves = cw_dec_u128(&d, &f[3], "state.reserves");
+    s->total_shares = cw_dec_u128(&d, &f[4], "state.shares");
+    s->last_accrual_ns = cw_dec_u64(&d, &f[5], "state.last_accrual");
+    s->paused = cw_dec_bool(&d, &f[6], "state.paused");
+    if ((rc = rec_close(&d, KEY_STATE, err, err_len)))
+        return rc;
+    if (s->borrow_index_wad < CW_WAD)
+        return cw_errf(err, err_len, CW_EMALFORMED, "market/state: index below 1.0");
+    derive_borrows(s);
+
+    rc = rec_open(kv, KEY_STATS, &d, &root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK; /* written together with state; absent only before the first action */
+    if (rc)
+        return rc;
+    f = cw_dec_array(&d, root, 7, "stats");
+    s->supplied = cw_dec_u128(&d, &f[0], "stats");
+    s->withdrawn = cw_dec_u128(&d, &f[1], "stats");
+    s->interest = cw_dec_u128(&d, &f[2], "stats");
+    s->reserve_interest = cw_dec_u128(&d, &f[3], "stats");
+    s->bad_debt = cw_dec_u128(&d, &f[4], "stats");
+    s->bad_debt_from_reserves = cw_dec_u128(&d, &f[5], "stats");
+    s->bad_debt_socialized = cw_dec_u128(&d, &f[6], "stats");
+    return rec_close(&d, KEY_STATS, err, err_len);
+}
+
+static int store_state(const cw_kv *kv, const cw_lend_market *s)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, 7);
+    cw_enc_u128(&e, s->borrow_index_wad);
+    cw_enc_u128(&e, s->total_scaled_debt);
+    cw_enc_u64(&e, s->cash);
+    cw_enc_u128(&e, s->reserves);
+    cw_enc_u128(&e, s->total_shares);
+    cw_enc_u64(&e, s->last_accrual_ns);
+    cw_enc_bool(&e, s->paused);
+    int rc = rec_store(kv, KEY_STATE, &e);
+    if (rc)
+        return rc;
+    cw_enc_init(&e);
+    cw_enc_array(&e, 7);
+    cw_enc_u128(&e, s->supplied);
+    cw_enc_u128(&e, s->withdrawn);
+    cw_enc_u128(&e, s->interest);
+    cw_enc_u128(&e, s->reserve_interest);
+    cw_enc_u128(&e, s->bad_debt);
+    cw_enc_u128(&e, s->bad_debt_from_reserves);
+    cw_enc_u128(&e, s->bad_debt_socialized);
+    return rec_store(kv, KEY_STATS, &e);
+}
+
+static void enc_collateral(cw_enc *e, const cw_lend_collateral *c)
+{
+    cw_enc_array(e, 5);
+    cw_enc_cstr(e, c->channel);
+    cw_enc_cstr(e, c->base_denom);
+    cw_enc_u64(e, c->ltv_bps);
+    cw_enc_u64(e, c->liquidation_threshold_bps);
+    cw_enc_u64(e, c->liquidation_bonus_bps);
+}
+
+int cw_lend_collateral_by_trace(const cw_kv *kv, cw_lend_collateral *out, const char *trace)
+{
+    char key[128];
+    cw_dec d;
+    const msgpack_object *root;
+    memset(out, 0, sizeof *out);
+    if (!trace_ok(trace))
+        return CW_EINVAL;
+    key_collateral(key, sizeof key, trace);
+    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    if (rc)
+        return rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 5, "collateral");
+    cw_dec_id(&d, &f[0], out->channel, "channel");
+    cw_dec_id(&d, &f[1], out->base_denom, "base_denom");
+    out->ltv_bps = (uint32_t)cw_dec_uint_max(&d, &f[2], CW_BPS, "ltv");
+    out->liquidation_threshold_bps = (uint32_t)cw_dec_uint_max(&d, &f[3], CW_BPS, "lt");
+    out->liquidation_bonus_bps = (uint32_t)cw_dec_uint_max(&d, &f[4], UINT32_MAX, "bonus");
+    memcpy(out->trace_denom, trace, CW_LEND_TRACE_DENOM_LEN + 1);
+    return rec_close(&d, key, NULL, 0);
+}
+
+int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const char *channel,
+                              const char *base_denom)
+{
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    memset(out, 0, sizeof *out);
+    if (cw_lend_trace_denom(trace, channel, base_denom))
+        return CW_EINVAL;
+    int rc = cw_lend_collateral_by_trace(kv, out, trace);
+    if (rc == CW_OK && (strcmp(out->channel, channel) || strcmp(out->base_denom, base_denom)))
+        return CW_EMALFORMED; /* record under the wrong key: corrupt state */
+    return rc;
+}
+
+static int load_collaterals(const cw_kv *kv, mkt *m, char *err, size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    m->n_col = 0;
+    int rc = rec_open(kv, KEY_COLLATERALS, &d, &root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    uint32_t n;
+    const msgpack_object *items = cw_dec_list(&d, root, CW_LEND_MAX_COLLATERALS, &n,
+                                              "collaterals");
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++) {
+        cw_bytes s = cw_dec_str(&d, &items[i], CW_LEND_TRACE_DENOM_LEN, "collaterals[%u]", i);
+        if (d.rc)
+            break;
+        char t[CW_LEND_TRACE_DENOM_LEN + 1];
+        memcpy(t, s.p, s.len);
+        t[s.len] = '\0';
+        if (!trace_ok(t)) {
+            cw_dec_fail(&d, CW_EMALFORMED, "collaterals[%u]: not a trace denom", i);
+            break;
+        }
+        rc = cw_lend_collateral_by_trace(kv, &m->col[i], t);
+        if (rc) {
+            cw_dec_fail(&d, CW_EMALFORMED, "collaterals[%u]: record missing", i);
+            break;
+        }
+        m->n_col = i + 1;
+    }
+    return rec_close(&d, KEY_COLLATERALS, err, err_len);
+}
+
+static int store_collaterals(const cw_kv *kv, const mkt *m)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, (uint32_t)m->n_col);
+    for (size_t i = 0; i < m->n_col; i++)
+        cw_enc_cstr(&e, m->col[i].trace_denom);
+    return rec_store(kv, KEY_COLLATERALS, &e);
+}
+
+static int store_collateral(const cw_kv *kv, const cw_lend_collateral *c)
+{
+    char key[128];
+    cw_enc e;
+    key_collateral(key, sizeof key, c->trace_denom);
+    cw_enc_init(&e);
+    enc_collateral(&e, c);
+    return rec_store(kv, key, &e);
+}
+
+int cw_lend_price(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, const char *trace)
+{
+    char key[128];
+    cw_dec d;
+    const msgpack_object *root;
+    *price = 0;
+    *time_ns = 0;
+    if (!trace_ok(trace))
+        return CW_EINVAL;
+    key_price(key, sizeof key, trace);
+    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    if (rc)
+        return rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 2, "price");
+    *price = cw_dec_u128(&d, &f[0], "price");
+    *time_ns = cw_dec_u64(&d, &f[1], "time");
+    if ((rc = rec_close(&d, key, NULL, 0)) != CW_OK) {
+        *price = 0;
+        *time_ns = 0;
+    }
+    return rc;
+}
+
+/* A usable price: present, and not older than max_price_age at now_ns. *fresh = false with
+ * CW_OK when missing or stale. */
+static int fresh_price(const cw_kv *kv, const cw_lend_params *p, uint64_t now_ns,
+                       const char *trace, cw_u128 *price, bool *fresh)
+{
+    uint64_t t;
+    *fresh = false;
+    int rc = cw_lend_price(kv, price, &t, trace);
+    if (rc == CW_ENOTFOUND) {
+        *price = 0;
+        return CW_OK;
+    }
+    if (rc)
+        return rc;
+    uint64_t age = now_ns > t ? now_ns - t : 0;
+    *fresh = *price > 0 && age <= p->max_price_age_ns;
+    return CW_OK;
+}
+
+static int load_market(const cw_kv *kv, mkt *m, char *err, size_t err_len)
+{
+    memset(m, 0, sizeof *m);
+    int rc = load_params(kv, &m->p, err, err_len);
+    if (rc == CW_OK)
+        rc = load_state(kv, &m->s, err, err_len);
+    if (rc == CW_OK)
+        rc = load_collaterals(kv, m, err, err_len);
+    return rc;
+}
+
+static const cw_lend_collateral *find_col(const mkt *m, const char *trace)
+{
+    for (size_t i = 0; i < m->n_col; i++)
+        if (strcmp(m->col[i].trace_denom, trace) == 0)
+            return &m->col[i];
+    return NULL;
+}
+
+/* ---- interest ----------------------------------------------------------------------------- */
+
+/* Per-second borrow rate (wad) for the current books, every step rounded up (DESIGN §8;
+ * Compound v2 JumpRateModel). */
+static int borrow_rate(const mkt *m, cw_u128 *rate)
+{
+    const cw_lend_market *s = &m->s;
+    const cw_lend_params *p = &m->p;
+    cw_u128 util = 0, den, a = 0, b = 0;
+    *rate = 0;
+    if (s->total_borrows > 0) {
+        /* cash + borrows − reserves; reserves above it (possible only after bad debt) mean
+         * every unit of the pool is lent: utilization 100%. */
+        cw_u128 gross;
+        if (cw_add_u128(&gross, s->cash, s->total_borrows) || gross <= s->reserves)
+            util = CW_WAD;
+        else {
+            den = gross - s->reserves;
+            if (s->total_borrows >= den)
+                util = CW_WAD;
+            else if (cw_muldiv_u128(&util, s->total_borrows, CW_WAD, den, CW_ROUND_UP))
+                return CW_EOVERFLOW;
+        }
+    }
+    cw_u128 below = util < p->kink_wad ? util : p->kink_wad;
+    if (cw_muldiv_u128(&a, below, p->slope1_wad, CW_WAD, CW_ROUND_UP))
+        return CW_EOVERFLOW;
+    if (util > p->kink_wad &&
+        cw_muldiv_u128(&b, util - p->kink_wad, p->slope2_wad, CW_WAD, CW_ROUND_UP))
+        return CW_EOVERFLOW;
+    *rate = p->base_rate_wad + a + b; /* each ≤ CW_LEND_MAX_RATE_WAD: no overflow */
+    return CW_OK;
+}
+
+/* Accrue interest in memory up to now_ns. Source: Compound v2 accrueInterest. */
+static int accrue(mkt *m, uint64_t now_ns, char *err, size_t err_len)
+{
+    cw_lend_market *s = &m->s;
+    if (s->last_accrual_ns == 0 || now_ns <= s->last_accrual_ns) {
+        if (s->last_accrual_ns == 0)
+            s->last_accrual_ns = now_ns; /* first action: nothing was borrowed before it */
+        return CW_OK;
+    }
+    uint64_t dt = now_ns - s->last_accrual_ns;
+    s->last_accrual_ns = now_ns;
+    if (s->total_scaled_debt == 0)
+        return CW_OK; /* keep the index's headroom: nothing owes interest */
+    cw_u128 rate, growth, index, borrows, interest, to_reserves;
+    int rc = borrow_rate(m, &rate);
+    /* rate is per second, applied pro rata to the nanosecond: growth = ceil(index × rate ×
+     * dt_ns / (WAD × 1e9)); rate × dt_ns ≤ 7e9 × 1.9e19 < 2^128; the product with the index
+     * goes through 256 bits */
+    if (rc || cw_muldiv_u128(&growth, s->borrow_index_wad, rate * dt, CW_WAD * NS_PER_S,
+                             CW_ROUND_UP) ||
+        cw_add_u128(&index, s->borrow_index_wad, growth) ||
+        cw_muldiv_u128(&borrows, s->total_scaled_debt, index, CW_WAD, CW_ROUND_DOWN))
+        return cw_errf(err, err_len, CW_EOVERFLOW,
+                       "interest accrual over %llu ns overflows the borrow index",
+                       (unsigned long long)dt);
+    interest = borrows > s->total_borrows ? borrows - s->total_borrows : 0; /* index grows */
+    if (cw_muldiv_u128(&to_reserves, interest, m->p.reserve_factor_bps, BPS, CW_ROUND_DOWN) ||
+        cw_add_u128(&s->reserves, s->reserves, to_reserves))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "reserves overflow");
+    s->borrow_index_wad = index;
+    s->total_borrows = borrows;
+    s->interest = sat_add(s->interest, interest);
+    s->reserve_interest = sat_add(s->reserve_interest, to_reserves);
+    return CW_OK;
+}
+
+/* debt = ceil(scaled × index / WAD) */
+static int debt_of(const mkt *m, cw_u128 scaled, cw_u128 *debt)
+{
+    return cw_muldiv_u128(debt, scaled, m->s.borrow_index_wad, CW_WAD, CW_ROUND_UP);
+}
+
+/* cash + borrows − reserves: what all shares are worth. */
+static int supply_value(const cw_lend_market *s, cw_u128 *out)
+{
+    cw_u128 g;
+    *out = 0;
+    if (cw_add_u128(&g, s->cash, s->total_borrows) || g < s->reserves)
+        return CW_ESTATE;
+    *out = g - s->reserves;
+    return CW_OK;
+}
+
+/* Set the aggregate scaled debt and re-derive total borrows. */
+static void set_scaled(mkt *m, cw_u128 scaled)
+{
+    m->s.total_scaled_debt = scaled;
+    derive_borrows(&m->s);
+}
+
+/* ---- account values ------------------------------------------------------------------------ */
+
+enum weight { W_LTV, W_LT };
+
+/* Σ over registered collateral with a fresh price of floor(pos × weight × price /
+ * (WAD × 10000)), saturating at 2^128-1 (larger than any debt). override_trace/override_pos
+ * substitute one position (a debit not yet written). *n_nonzero counts positions > 0 (any
+ * price). */
+static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const cw_address *a,
+                         enum weight w, const char *override_trace, uint64_t override_pos,
+                         cw_u128 *out, size_t *n_nonzero)
+{
+    *out = 0;
+    if (n_nonzero)
+        *n_nonzero = 0;
+    for (size_t i = 0; i < m->n_col; i++) {
+        const cw_lend_collateral *c = &m->col[i];
+        uint64_t pos;
+        int rc;
+        if (override_trace && strcmp(override_trace, c->trace_denom) == 0)
+            pos = override_pos;
+        else if ((rc = cw_lend_position(kv, &pos, a, c->trace_denom)))
+            return rc;
+        if (pos == 0)
+            continue;
+        if (n_nonzero)
+            (*n_nonzero)++;
+        cw_u128 price, v;
+        bool fresh;
+        if ((rc = fresh_price(kv, &m->p, now_ns, c->trace_denom, &price, &fresh)))
+            return rc;
+        if (!fresh)
+            continue; /* stale collateral counts 0 */
+        uint32_t bps = w == W_LTV ? c->ltv_bps : c->liquidation_threshold_bps;
+        if (cw_muldiv_u128(&v, (cw_u128)pos * bps, price, CW_WAD * BPS, CW_ROUND_DOWN))
+            v = CW_U128_MAX;
+        *out = sat_add(*out, v);
+    }
+    return CW_OK;
+}
+
+/* ---- genesis -------------------------------------------------------------------------------- */
+
+int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t err_len)
+{
+    const uint8_t *v;
+    size_t n;
+    int rc = cw_lend_params_validate(p, err, err_len);
+    if (rc)
+        return rc;
+    rc = cw_kv_get_s(kv, KEY_PARAMS, &v, &n);
+    if (rc == CW_OK)
+        return cw_errf(err, err_len, CW_EEXISTS, "lending market already exists");
+    if (rc != CW_ENOTFOUND)
+        return rc;
+    cw_enc e;
+    cw_enc_init(&e);
+    enc_params(&e, p);
+    if ((rc = rec_store(kv, KEY_PARAMS, &e)))
+        return rc;
+    cw_lend_market s = {.borrow_index_wad = CW_WAD};
+    return store_state(kv, &s);
+}
+
+/* ---- positions ------------------------------------------------------------------------------- */
+
+int cw_lend_position(const cw_kv *kv, uint64_t *out, const cw_address *holder,
+                     const char *trace)
+{
+    char key[160];
+    *out = 0;
+    if (!trace_ok(trace))
+        return CW_EINVAL;
+    key_position(key, sizeof key, holder, trace);
+    return read_u64_rec(kv, key, out);
+}
+
+static int pair_key(char *key, size_t n, bool total, const char *channel, const char *base)
+{
+    if (cw_id_validate(channel, strlen(channel), "channel", NULL, 0) ||
+        cw_id_validate(base, strlen(base), "base_denom", NULL, 0))
+        return CW_EINVAL;
+    (total ? key_total : key_inflight)(key, n, channel, base);
+    return CW_OK;
+}
+
+int cw_lend_total(const cw_kv *kv, uint64_t *out, const char *channel, const char *base)
+{
+    char key[192];
+    *out = 0;
+    int rc = pair_key(key, sizeof key, true, channel, base);
+    return rc ? rc : read_u64_rec(kv, key, out);
+}
+
+int cw_lend_inflight(const cw_kv *kv, uint64_t *out, const char *channel, const char *base)
+{
+    char key[192];
+    *out = 0;
+    int rc = pair_key(key, sizeof key, false, channel, base);
+    return rc ? rc : read_u64_rec(kv, key, out);
+}
+
+int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *channel,
+                   const char *base_denom, uint64_t amount, char *err, size_t err_len)
+{
+    cw_lend_collateral c;
+    char kp[160], kt[192], ki[192];
+    uint64_t pos, total, inflight, npos, ntotal, bound;
+    if (amount == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "deposit amount: must be greater than zero");
+    int rc = cw_lend_collateral_lookup(kv, &c, channel, base_denom);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, rc, "collateral %s/%s is not registered", channel,
+                       base_denom);
+    if (rc)
+        return cw_errf(err, err_len, rc, "collateral %s/%s: %s", channel, base_denom,
+                       cw_strerror(rc));
+    key_position(kp, sizeof kp, beneficiary, c.trace_denom);
+    key_total(kt, sizeof kt, channel, base_denom);
+    key_inflight(ki, sizeof ki, channel, base_denom);
+    if ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
+        (rc = read_u64_rec(kv, ki, &inflight)))
+        return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
+    if (cw_add_u64(&npos, pos, amount) || cw_add_u64(&ntotal, total, amount) ||
+        cw_add_u64(&bound, ntotal, inflight))
+        return cw_errf(err, err_len, CW_EOVERFLOW,
+                       "deposit of %llu would overflow the position or total of %s",
+                       (unsigned long long)amount, c.trace_denom);
+    if ((rc = write_u64_rec(kv, kp, npos)) || (rc = write_u64_rec(kv, kt, ntotal)))
+        return cw_errf(err, err_len, rc, "writing collateral: %s", cw_strerror(rc));
+    return CW_OK;
+}
+
+int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *holder,
+                          const char *channel, const char *base_denom, uint64_t amount,
+                          char *err, size_t err_len)
+{
+    mkt m;
+    const cw_lend_collateral *c;
+    char kp[160], kt[192], ki[192];
+    uint64_t pos, total, inflight, ninflight;
+    cw_u128 scaled, debt, limit;
+    char kd[96];
+    if (amount == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    if (cw_lend_trace_denom(trace, channel, base_denom))
+        return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
+    int rc = load_market(kv, &m, err, err_len);
+    if (rc)
+        return rc;
+    if (!(c = find_col(&m, trace)))
+        return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s/%s is not registered",
+                       channel, base_denom);
+    if ((rc = accrue(&m, now_ns, err, err_len)))
+        return rc;
+    key_position(kp, sizeof kp, holder, trace);
+    key_total(kt, sizeof kt, channel, base_denom);
+    key_inflight(ki, sizeof ki, channel, base_denom);
+    key_debt(kd, sizeof kd, holder);
+    if ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
+        (rc = read_u64_rec(kv, ki, &inflight)) || (rc = read_u128_rec(kv, kd, &scaled)))
+        return cw_errf(err, err_len, rc, "reading state: %s", cw_strerror(rc));
+    if (pos < amount)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "position %llu %s is less than the release of %llu",
+                       (unsigned long long)pos, trace, (unsigned long long)amount);
+    if (total < amount || cw_add_u64(&ninflight, inflight, amount))
+        return cw_errf(err, err_len, CW_ESTATE, "collateral total below a position");
+    if (debt_of(&m, scaled, &debt))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if (debt > 0) {
+        if ((rc = account_limit(kv, &m, now_ns, holder, W_LTV, trace, pos - amount, &limit,
+                                NULL)))
+            return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
+        if (limit < debt) {
+            char sd[41], sl[41];
+            u128_dec(sd, debt);
+            u128_dec(sl, limit);
+            return cw_errf(err, err_len, CW_EUNHEALTHY,
+                           "release would leave borrow limit %s below debt %s", sl, sd);
+        }
+    }
+    if ((rc = store_state(kv, &m.s)) || (rc = write_u64_rec(kv, kp, pos - amount)) ||
+        (rc = write_u64_rec(kv, kt, total - amount)) || (rc = write_u64_rec(kv, ki, ninflight)))
+        return cw_errf(err, err_len, rc, "writing state: %s", cw_strerror(rc));
+    return CW_OK;
+}
+
+int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char *channel,
+                           const char *base_denom, uint64_t amount, bool success, char *err,
+                           size_t err_len)
+{
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1], kp[160], kt[192], ki[192];
+    uint64_t pos = 0, total = 0, inflight, npos = 0, ntotal = 0;
+    int rc;
+    if (amount == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
+    if (cw_lend_trace_denom(trace, channel, base_denom))
+        return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
+    key_position(kp, sizeof kp, holder, trace);
+    key_total(kt, sizeof kt, channel, base_denom);
+    key_inflight(ki, sizeof ki, channel, base_denom);
+    if ((rc = read_u64_rec(kv, ki, &inflight)) ||
+        (!success && ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)))))
+        return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
+    if (inflight < amount)
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "settling %llu but only %llu of %s is in flight",
+                       (unsigned long long)amount, (unsigned long long)inflight, trace);
+    if (!success && (cw_add_u64(&npos, pos, amount) || cw_add_u64(&ntotal, total, amount)))
+        return cw_errf(err, err_len, CW_ESTATE, "re-credit overflows (corrupt state)");
+    if ((rc = write_u64_rec(kv, ki, inflight - amount)) ||
+        (!success && ((rc = write_u64_rec(kv, kp, npos)) || (rc = write_u64_rec(kv, kt, ntotal)))))
+        return cw_errf(err, err_len, rc, "writing collateral: %s", cw_strerror(rc));
+    return CW_OK;
+}
+
+/* ---- readers ------------------------------------------------------------------------------- */
+
+int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params,
+                        cw_lend_market *market)
+{
+    mkt m;
+    int rc = load_market(kv, &m, NULL, 0);
+    if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
+        rc = accrue(&m, now_ns, NULL, 0);
+    if (rc)
+        memset(&m, 0, sizeof m);
+    if (params)
+        *params = m.p;
+    if (market)
+        *market = m.s;
+    return rc;
+}
+
+int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
+                    const cw_address *addr)
+{
+    mkt m;
+    char kd[96], ks[96];
+    memset(out, 0, sizeof *out);
+    int rc = load_market(kv, &m, NULL, 0);
+    if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
+        rc = accrue(&m, now_ns, NULL, 0);
+    if (rc)
+        return rc;
+    if (now_ns == 0)
+        now_ns = m.s.last_accrual_ns;
+    key_debt(kd, sizeof kd, addr);
+    key_shares(ks, sizeof ks, addr);
+    cw_lend_account_info a = {0};
+    cw_u128 value;
+    if ((rc = read_u128_rec(kv, kd, &a.scaled_debt)) || (rc = read_u128_rec(kv, ks, &a.shares)))
+        return rc;
+    if (debt_of(&m, a.scaled_debt, &a.debt))
+        return CW_EOVERFLOW;
+    if (a.shares && m.s.total_shares && supply_value(&m.s, &value) == CW_OK &&
+        cw_muldiv_u128(&a.supply_value, a.shares, value, m.s.total_shares, CW_ROUND_DOWN))
+        return CW_EOVERFLOW;
+    if ((rc = account_limit(kv, &m, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit, NULL)) ||
+        (rc = account_limit(kv, &m, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit, NULL)))
+        return rc;
+    if (a.debt == 0)
+        a.health_factor_wad = CW_U128_MAX;
+    else if (cw_muldiv_u128(&a.health_factor_wad, a.liquidation_limit, CW_WAD, a.debt,
+                            CW_ROUND_DOWN))
+        a.health_factor_wad = CW_U128_MAX;
+    *out = a;
+    return CW_OK;
+}
+
+/* ---- msg handlers --------------------------------------------------------------------------- */
+
+/* The pool's module account (one SHA-256; no global state). */
+static cw_address pool_address(void)
+{
+    cw_address a;
+    cw_module_address(&a, CW_LEND_POOL_ACCOUNT);
+    return a;
+}
+static int pool_in(const cw_kv *kv, const cw_address *from, const char *denom, uint64_t amount,
+                   char *err, size_t err_len)
+{
+    cw_address pool = pool_address();
+    return cw_bank_send(kv, from, &pool, denom, amount, err, err_len);
+}
+
+static int pool_out(const cw_kv *kv, const cw_address *to, const char *denom, uint64_t amount,
+                    char *err, size_t err_len)
+{
+    cw_address pool = pool_address();
+    return cw_bank_send(kv, &pool, to, denom, amount, err, err_len);
+}
+
+static int require_key(const cw_exec_ctx *ctx, const cw_pubkey32 *key, const char *role,
+                       char *err, size_t err_len)
+{
+    if (memcmp(ctx->signer_pk.b, key->b, 32) != 0)
+        return cw_errf(err, err_len, CW_EUNAUTHORIZED, "only the %s key may do this", role);
+    return CW_OK;
+}
+
+static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
+{
+    return amount ? CW_OK
+                  : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
+}
+
+/* Read a trace denom str field into out; sticky error in d. */
+static void dec_trace(cw_dec *d, const msgpack_object *o, char out[CW_LEND_TRACE_DENOM_LEN + 1],
+                      const char *what)
+{
+    out[0] = '\0';
+    cw_bytes s = cw_dec_str(d, o, CW_LEND_TRACE_DENOM_LEN, "%s", what);
+    if (d->rc)
+        return;
+    if (!cw_lend_trace_denom_valid((const char *)s.p, s.len)) {
+        cw_dec_fail(d, CW_EINVAL, "%s: not a trace denom (ibc/ + 64 upper-case hex)", what);
+        return;
+    }
+    memcpy(out, s.p, s.len);
+    out[s.len] = '\0';
+}
+
+static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.supply");
+    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.supply.amount");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    char ks[96];
+    cw_u128 held, minted, value, nshares, total;
+    uint64_t ncash;
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    key_shares(ks, sizeof ks, &ctx->signer);
+    if ((rc = read_u128_rec(ctx->kv, ks, &held)))
+        return rc;
+    if (supply_value(&m.s, &value))
+        return cw_errf(err, err_len, CW_ESTATE, "market books inconsistent");
+    if (m.s.total_shares == 0)
+        minted = amount; /* first supplier: 1 share per base unit */
+    else if (value == 0)
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "suppliers' claim is zero after bad debt: supply refused");
+    else if (cw_muldiv_u128(&minted, amount, m.s.total_shares, value, CW_ROUND_DOWN))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "shares overflow");
+    if (minted == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "amount %llu is worth less than one share",
+                       (unsigned long long)amount);
+    if (cw_add_u64(&ncash, m.s.cash, amount) || cw_add_u128(&nshares, held, minted) ||
+        cw_add_u128(&total, m.s.total_shares, minted))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "supply of %llu overflows the pool",
+                       (unsigned long long)amount);
+    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
+                           err_len)))
+        return rc;
+    m.s.cash = ncash;
+    m.s.total_shares = total;
+    m.s.supplied = sat_add(m.s.supplied, amount);
+    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, nshares)))
+        return rc;
+    char h[41], sh[41];
+    addr_hex(h, &ctx->signer);
+    u128_dec(sh, minted);
+    cw_event_begin(ctx->events, "lend_supply", 4);
+    cw_event_attr_str(ctx->events, "supplier", h);
+    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, "amount", amount);
+    cw_event_attr_str(ctx->events, "shares", sh);
+    return CW_OK;
+}
+
+static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                                size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.withdraw_supply");
+    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.withdraw_supply.amount");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    char ks[96];
+    cw_u128 held, burned, value;
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    key_shares(ks, sizeof ks, &ctx->signer);
+    if ((rc = read_u128_rec(ctx->kv, ks, &held)))
+        return rc;
+    if (amount > m.s.cash)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "liquidity: the pool holds %llu, withdrawal of %llu",
+                       (unsigned long long)m.s.cash, (unsigned long long)amount);
+    if (supply_value(&m.s, &value) || value == 0 || m.s.total_shares == 0)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT, "no supplier value to withdraw");
+    if (cw_muldiv_u128(&burned, amount, m.s.total_shares, value, CW_ROUND_UP))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "shares overflow");
+    if (burned > held) {
+        char sh[41], sb[41];
+        u128_dec(sh, held);
+        u128_dec(sb, burned);
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "withdrawal of %llu needs %s shares, account holds %s",
+                       (unsigned long long)amount, sb, sh);
+    }
+    if ((rc = pool_out(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
+                           err_len)))
+        return rc;
+    m.s.cash -= amount;
+    m.s.total_shares -= burned; /* burned ≤ held ≤ total */
+    m.s.withdrawn = sat_add(m.s.withdrawn, amount);
+    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, held - burned)))
+        return rc;
+    char h[41], sb[41];
+    addr_hex(h, &ctx->signer);
+    u128_dec(sb, burned);
+    cw_event_begin(ctx->events, "lend_withdraw_supply", 4);
+    cw_event_attr_str(ctx->events, "supplier", h);
+    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, "amount", amount);
+    cw_event_attr_str(ctx->events, "shares", sb);
+    return CW_OK;
+}
+
+static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.borrow");
+    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.borrow.amount");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    char kd[96];
+    cw_u128 scaled, add, nscaled, ntotal, debt, limit;
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)))
+        return rc;
+    if (m.s.paused)
+        return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
+    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    if (amount > m.s.cash)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "liquidity: the pool holds %llu, borrow of %llu",
+                       (unsigned long long)m.s.cash, (unsigned long long)amount);
+    key_debt(kd, sizeof kd, &ctx->signer);
+    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
+        return rc;
+    /* scaled added rounds up: the borrower owes at least amount (Aave v2 rayDiv, protocol side) */
+    if (cw_muldiv_u128(&add, amount, CW_WAD, m.s.borrow_index_wad, CW_ROUND_UP) ||
+        cw_add_u128(&nscaled, scaled, add) || cw_add_u128(&ntotal, m.s.total_scaled_debt, add) ||
+        debt_of(&m, nscaled, &debt))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0, &limit,
+                            NULL)))
+        return rc;
+    if (limit < debt) {
+        char sd[41], sl[41];
+        u128_dec(sd, debt);
+        u128_dec(sl, limit);
+        return cw_errf(err, err_len, CW_EUNHEALTHY,
+                       "debt after borrowing would be %s, borrow limit is %s", sd, sl);
+    }
+    if ((rc = pool_out(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
+                           err_len)))
+        return rc;
+    m.s.cash -= amount;
+    set_scaled(&m, ntotal);
+    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, nscaled)))
+        return rc;
+    char h[41];
+    addr_hex(h, &ctx->signer);
+    cw_event_begin(ctx->events, "lend_borrow", 3);
+    cw_event_attr_str(ctx->events, "borrower", h);
+    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, "amount", amount);
+    return CW_OK;
+}
+
+static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_address borrower = ctx->signer;
+    const msgpack_object *f = cw_dec_array(&d, body, 2, "lend.repay");
+    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.repay.amount");
+    if (!cw_dec_is_nil(&f[1]))
+        cw_dec_bin_fixed(&d, &f[1], borrower.b, 20, "lend.repay.on_behalf_of");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    char kd[96];
+    cw_u128 scaled, debt, removed;
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    key_debt(kd, sizeof kd, &borrower);
+    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
+        return rc;
+    if (debt_of(&m, scaled, &debt))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if (debt == 0)
+        return cw_errf(err, err_len, CW_ESTATE, "nothing to repay");
+    uint64_t pay = amount;
+    if ((cw_u128)pay >= debt) {
+        pay = (uint64_t)debt; /* repaying more than owed repays what is owed */
+        removed = scaled;
+    } else if (cw_muldiv_u128(&removed, pay, CW_WAD, m.s.borrow_index_wad, CW_ROUND_DOWN) ||
+               removed == 0) {
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "repay of %llu is smaller than one unit of scaled debt",
+                       (unsigned long long)amount);
+    }
+    uint64_t ncash;
+    if (cw_add_u64(&ncash, m.s.cash, pay))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "pool cash overflows");
+    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, pay, err,
+                           err_len)))
+        return rc;
+    m.s.cash = ncash;
+    set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
+    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, scaled - removed)))
+        return rc;
+    char hp[41], hb[41];
+    addr_hex(hp, &ctx->signer);
+    addr_hex(hb, &borrower);
+    cw_event_begin(ctx->events, "lend_repay", 4);
+    cw_event_attr_str(ctx->events, "payer", hp);
+    cw_event_attr_str(ctx->events, "borrower", hb);
+    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, "amount", pay);
+    return CW_OK;
+}
+
+/* Source: DESIGN §8; Compound v2 liquidateBorrow / liquidateCalculateSeizeTokens; Aave v2
+ * LendingPoolCollateralManager (cap of the seize by the position, repay recomputed). */
+static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                          size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_address borrower;
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 3, "lend.liquidate");
+    cw_dec_bin_fixed(&d, &f[0], borrower.b, 20, "lend.liquidate.borrower");
+    uint64_t repay = cw_dec_u64(&d, &f[1], "lend.liquidate.repay_amount");
+    dec_trace(&d, &f[2], trace, "lend.liquidate.collateral");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    const cw_lend_collateral *c;
+    char kd[96], kpb[160], kpl[160];
+    cw_u128 scaled, debt, max_repay, liq_limit, price, seize128, removed;
+    uint64_t pos_b, pos_l, npos_l, ncash, seize;
+    bool fresh;
+    int rc;
+    if ((rc = amount_nonzero(repay, err, err_len)) || (rc = load_market(ctx->kv, &m, err, err_len)))
+        return rc;
+    if (!(c = find_col(&m, trace)))
+        return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", trace);
+    if (memcmp(borrower.b, ctx->signer.b, 20) == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "a borrower cannot liquidate itself");
+    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    key_debt(kd, sizeof kd, &borrower);
+    key_position(kpb, sizeof kpb, &borrower, trace);
+    key_position(kpl, sizeof kpl, &ctx->signer, trace);
+    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
+        (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
+        return rc;
+    if (debt_of(&m, scaled, &debt))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if (debt == 0)
+        return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt");
+    /* the seized denom needs a fresh price; the others count only when fresh */
+    if ((rc = fresh_price(ctx->kv, &m.p, ctx->time_ns, trace, &price, &fresh)))
+        return rc;
+    if (!fresh)
+        return cw_errf(err, err_len, CW_ESTALE, "no fresh price for %s", trace);
+    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &borrower, W_LT, NULL, 0, &liq_limit,
+                            NULL)))
+        return rc;
+    if (liq_limit >= debt)
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "position is healthy (health factor >= 1): not liquidatable");
+    if (cw_muldiv_u128(&max_repay, debt, m.p.close_factor_bps, BPS, CW_ROUND_DOWN))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if ((cw_u128)repay > max_repay) {
+        char sm[41];
+        u128_dec(sm, max_repay);
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "repay %llu exceeds the close factor: at most %s", (unsigned long long)repay,
+                       sm);
+    }
+    if (pos_b == 0)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT, "borrower has no %s to seize", trace);
+    /* seize = floor(floor(repay × (10000 + bonus) × WAD / price) / 10000), equal to
+     * floor(repay × (1 + bonus) / price) exactly (nested floors of positive divisions). */
+    cw_u128 gross = (cw_u128)repay * (BPS + c->liquidation_bonus_bps);
+    if (cw_muldiv_u128(&seize128, gross, CW_WAD, price, CW_ROUND_DOWN))
+        seize128 = CW_U128_MAX;
+    seize128 /= BPS;
+    if (seize128 > pos_b) {
+        cw_u128 cut;
+        seize = pos_b;
+        /* position caps the seize: repay = ceil(seize × price × 10000 / ((10000 + bonus) ×
+         * WAD)), one rounding, up */
+        if (cw_muldiv_u128(&cut, (cw_u128)seize * BPS, price,
+                           (BPS + c->liquidation_bonus_bps) * CW_WAD, CW_ROUND_UP))
+            return cw_errf(err, err_len, CW_EOVERFLOW, "repay overflows");
+        if (cut < repay) /* ≥ 1 since seize ≥ 1 and price > 0; ≤ the offered repay */
+            repay = (uint64_t)cut;
+    } else {
+        seize = (uint64_t)seize128;
+    }
+    if (seize == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "repay %llu seizes no collateral at price",
+                       (unsigned long long)repay);
+    if ((cw_u128)repay >= debt)
+        removed = scaled;
+    else if (cw_muldiv_u128(&removed, repay, CW_WAD, m.s.borrow_index_wad, CW_ROUND_DOWN) ||
+             removed == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "repay %llu is below one unit of scaled debt",
+                       (unsigned long long)repay);
+    if (cw_add_u64(&npos_l, pos_l, seize) || cw_add_u64(&ncash, m.s.cash, repay))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "liquidator position or pool cash overflows");
+
+    /* bad debt: the borrower's collateral is exhausted and debt remains → write it off
+     * against reserves, the rest against suppliers, and record both */
+    size_t left;
+    cw_u128 ignored, bad = 0, from_res = 0, social = 0, rem_scaled = scaled - removed;
+    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &borrower, W_LT, trace, pos_b - seize,
+                            &ignored, &left)))
+        return rc;
+
+    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, repay, err,
+                           err_len)))
+        return rc;
+    m.s.cash = ncash;
+    set_scaled(&m, m.s.total_scaled_debt - removed);
+    if (left == 0 && rem_scaled > 0) {
+        cw_u128 before = m.s.total_borrows;
+        set_scaled(&m, m.s.total_scaled_debt - rem_scaled);
+        bad = before - m.s.total_borrows; /* what leaves the books */
+        from_res = bad < m.s.reserves ? bad : m.s.reserves;
+        social = bad - from_res;
+        m.s.reserves -= from_res;
+        m.s.bad_debt = sat_add(m.s.bad_debt, bad);
+        m.s.bad_debt_from_reserves = sat_add(m.s.bad_debt_from_reserves, from_res);
+        m.s.bad_debt_socialized = sat_add(m.s.bad_debt_socialized, social);
+        rem_scaled = 0;
+    }
+    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, rem_scaled)) ||
+        (rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
+        (rc = write_u64_rec(ctx->kv, kpl, npos_l)))
+        return rc;
+    char hl[41], hb[41];
+    addr_hex(hl, &ctx->signer);
+    addr_hex(hb, &borrower);
+    cw_event_begin(ctx->events, "lend_liquidate", 6);
+    cw_event_attr_str(ctx->events, "liquidator", hl);
+    cw_event_attr_str(ctx->events, "borrower", hb);
+    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, "repay_amount", repay);
+    cw_event_attr_str(ctx->events, "collateral", trace);
+    cw_event_attr_u64(ctx->events, "seized", seize);
+    if (bad) {
+        char sb[41], sr[41], ss[41];
+        u128_dec(sb, bad);
+        u128_dec(sr, from_res);
+        u128_dec(ss, social);
+        cw_event_begin(ctx->events, "lend_bad_debt", 5);
+        cw_event_attr_str(ctx->events, "borrower", hb);
+        cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
+        cw_event_attr_str(ctx->events, "amount", sb);
+        cw_event_attr_str(ctx->events, "from_reserves", sr);
+        cw_event_attr_str(ctx->events, "socialized", ss);
+    }
+    return CW_OK;
+}
+
+/* The collateral app's channel must be OPEN before the admin registers it (DESIGN §8):
+ * reads the ICS-24 channel end [state, ordering, ...] written by the IBC host. */
+static int channel_open(const cw_kv *kv, const char *channel, char *err, size_t err_len)
+{
+    char key[160];
+    cw_dec d;
+    const msgpack_object *root;
+    snprintf(key, sizeof key, "channelEnds/ports/%s/channels/%s", CW_LEND_PORT, channel);
+    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s on port %s does not exist", channel,
+                       CW_LEND_PORT);
+    if (rc)
+        return cw_errf(err, err_len, rc, "reading channel %s: %s", channel, cw_strerror(rc));
+    uint32_t n;
+    const msgpack_object *fs = cw_dec_list(&d, root, 32, &n, "channel end");
+    uint64_t state = n ? cw_dec_u64(&d, &fs[0], "channel end state") : 0;
+    if ((rc = rec_close(&d, key, NULL, 0)))
+        return cw_errf(err, err_len, rc, "channel %s: corrupt channel end", channel);
+    if (state != 3)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s is not OPEN (state %llu)", channel,
+                       (unsigned long long)state);
+    return CW_OK;
+}
+
+static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                                    size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_lend_collateral c = {0};
+    const msgpack_object *f = cw_dec_array(&d, body, 5, "lend.register_collateral");
+    cw_dec_id(&d, &f[0], c.channel, "lend.register_collateral.channel");
+    cw_dec_id(&d, &f[1], c.base_denom, "lend.register_collateral.base_denom");
+    c.ltv_bps = (uint32_t)cw_dec_uint_max(&d, &f[2], UINT32_MAX, "ltv_bps");
+    c.liquidation_threshold_bps = (uint32_t)cw_dec_uint_max(&d, &f[3], UINT32_MAX, "lt_bps");
+    c.liquidation_bonus_bps = (uint32_t)cw_dec_uint_max(&d, &f[4], UINT32_MAX, "bonus_bps");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    int rc;
+    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)) ||
+        (rc = cw_lend_collateral_params_validate(c.ltv_bps, c.liquidation_threshold_bps,
+                                                 c.liquidation_bonus_bps, err, err_len)))
+        return rc;
+    if (cw_lend_trace_denom(c.trace_denom, c.channel, c.base_denom))
+        return cw_errf(err, err_len, CW_EINVAL, "bad channel or base denom");
+    if (find_col(&m, c.trace_denom))
+        return cw_errf(err, err_len, CW_EEXISTS, "collateral %s/%s is already registered",
+                       c.channel, c.base_denom);
+    if (m.n_col == CW_LEND_MAX_COLLATERALS)
+        return cw_errf(err, err_len, CW_ETOOBIG, "at most %d collateral denoms",
+                       CW_LEND_MAX_COLLATERALS);
+    if ((rc = channel_open(ctx->kv, c.channel, err, err_len)))
+        return rc;
+    m.col[m.n_col++] = c;
+    if ((rc = store_collateral(ctx->kv, &c)) || (rc = store_collaterals(ctx->kv, &m)))
+        return rc;
+    cw_event_begin(ctx->events, "lend_register_collateral", 6);
+    cw_event_attr_str(ctx->events, "channel", c.channel);
+    cw_event_attr_str(ctx->events, "base_denom", c.base_denom);
+    cw_event_attr_str(ctx->events, "denom", c.trace_denom);
+    cw_event_attr_u64(ctx->events, "ltv_bps", c.ltv_bps);
+    cw_event_attr_u64(ctx->events, "liquidation_threshold_bps", c.liquidation_threshold_bps);
+    cw_event_attr_u64(ctx->events, "liquidation_bonus_bps", c.liquidation_bonus_bps);
+    return CW_OK;
+}
+
+static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                              size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    mkt m;
+    int rc;
+    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)))
+        return rc;
+    cw_lend_params np = m.p;
+    cw_lend_collateral upd[CW_LEND_MAX_COLLATERALS];
+    uint32_t n = 0;
+    const msgpack_object *f = cw_dec_array(&d, body, 2, "lend.update_market");
+    bool has_market = !cw_dec_is_nil(&f[0]);
+    if (has_market) {
+        const msgpack_object *g = cw_dec_array(&d, &f[0], 7, "lend.update_market.market");
+        np.base_rate_wad = cw_dec_u128(&d, &g[0], "market.base_rate_wad");
+        np.slope1_wad = cw_dec_u128(&d, &g[1], "market.slope1_wad");
+        np.kink_wad = cw_dec_u128(&d, &g[2], "market.kink_wad");
+        np.slope2_wad = cw_dec_u128(&d, &g[3], "market.slope2_wad");
+        np.close_factor_bps = (uint32_t)cw_dec_uint_max(&d, &g[4], UINT32_MAX, "close_factor");
+        np.reserve_factor_bps = (uint32_t)cw_dec_uint_max(&d, &g[5], UINT32_MAX, "reserve");
+        np.max_price_age_ns = cw_dec_u64(&d, &g[6], "market.max_price_age_ns");
+    }
+    const msgpack_object *items = cw_dec_list(&d, &f[1], CW_LEND_MAX_COLLATERALS, &n,
+                                              "lend.update_market.collaterals");
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++) {
+        const msgpack_object *g = cw_dec_array(&d, &items[i], 4, "collaterals[%u]", i);
+        char t[CW_LEND_TRACE_DENOM_LEN + 1];
+        dec_trace(&d, &g[0], t, "collaterals[].denom");
+        uint32_t ltv = (uint32_t)cw_dec_uint_max(&d, &g[1], UINT32_MAX, "ltv_bps");
+        uint32_t lt = (uint32_t)cw_dec_uint_max(&d, &g[2], UINT32_MAX, "lt_bps");
+        uint32_t bonus = (uint32_t)cw_dec_uint_max(&d, &g[3], UINT32_MAX, "bonus_bps");
+        if (d.rc)
+            break;
+        const cw_lend_collateral *c = find_col(&m, t);
+        if (!c)
+            return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", t);
+        if ((rc = cw_lend_collateral_params_validate(ltv, lt, bonus, err, err_len)))
+            return cw_err_prefix(err, err_len, rc, t);
+        upd[i] = *c;
+        upd[i].ltv_bps = ltv;
+        upd[i].liquidation_threshold_bps = lt;
+        upd[i].liquidation_bonus_bps = bonus;
+    }
+    if (d.rc)
+        return d.rc;
+    if (has_market && (rc = cw_lend_params_validate(&np, err, err_len)))
+        return rc;
+    /* interest up to now accrues at the old rates (Compound v2 _setInterestRateModel) */
+    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    if (has_market) {
+        cw_enc e;
+        cw_enc_init(&e);
+        enc_params(&e, &np);
+        if ((rc = rec_store(ctx->kv, KEY_PARAMS, &e)))
+            return rc;
+    }
+    if ((rc = store_state(ctx->kv, &m.s)))
+        return rc;
+    for (uint32_t i = 0; i < n; i++)
+        if ((rc = store_collateral(ctx->kv, &upd[i])))
+            return rc;
+    cw_event_begin(ctx->events, "lend_update_market", 2);
+    cw_event_attr_u64(ctx->events, "market_params", has_market);
+    cw_event_attr_u64(ctx->events, "collaterals", n);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_event_begin(ctx->events, "lend_update_collateral", 4);
+        cw_event_attr_str(ctx->events, "denom", upd[i].trace_denom);
+        cw_event_attr_u64(ctx->events, "ltv_bps", upd[i].ltv_bps);
+        cw_event_attr_u64(ctx->events, "liquidation_threshold_bps",
+                          upd[i].liquidation_threshold_bps);
+        cw_event_attr_u64(ctx->events, "liquidation_bonus_bps", upd[i].liquidation_bonus_bps);
+    }
+    return CW_OK;
+}
+
+static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.pause");
+    bool paused = cw_dec_bool(&d, &f[0], "lend.pause.paused");
+    if (d.rc)
+        return d.rc;
+    mkt m;
+    int rc;
+    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)) ||
+        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    m.s.paused = paused;
+    if ((rc = store_state(ctx->kv, &m.s)))
+        return rc;
+    cw_event_begin(ctx->events, "lend_pause", 1);
+    cw_event_attr_u64(ctx->events, "paused", paused);
+    return CW_OK;
+}
+
+static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                            size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    const msgpack_object *f = cw_dec_array(&d, body, 3, "oracle.set_price");
+    dec_trace(&d, &f[0], trace, "oracle.set_price.denom");
+    cw_u128 price = cw_dec_u128(&d, &f[1], "oracle.set_price.price");
+    uint64_t t = cw_dec_u64(&d, &f[2], "oracle.set_price.time_ns");
+    if (d.rc)
+        return d.rc;
+    cw_lend_params p;
+    cw_u128 old;
+    uint64_t old_t;
+    int rc;
+    if ((rc = load_params(ctx->kv, &p, err, err_len)) ||
+        (rc = require_key(ctx, &p.oracle, "oracle", err, err_len)))
+        return rc;
+    if (price == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "price: must be greater than zero");
+    if (price > CW_LEND_MAX_PRICE_WAD)
+        return cw_errf(err, err_len, CW_EINVAL, "price: above the maximum of 1e36 wad");
+    if (t > ctx->time_ns)
+        return cw_errf(err, err_len, CW_EINVAL, "time_ns %llu is after the block time %llu",
+                       (unsigned long long)t, (unsigned long long)ctx->time_ns);
+    rc = cw_lend_price(ctx->kv, &old, &old_t, trace);
+    if (rc && rc != CW_ENOTFOUND)
+        return rc;
+    if (rc == CW_OK && t <= old_t)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "time_ns %llu is not after the last price's %llu",
+                       (unsigned long long)t, (unsigned long long)old_t);
+    char key[128];
+    cw_enc e;
+    key_price(key, sizeof key, trace);
+    cw_enc_init(&e);
+    cw_enc_array(&e, 2);
+    cw_enc_u128(&e, price);
+    cw_enc_u64(&e, t);
+    if ((rc = rec_store(ctx->kv, key, &e)))
+        return rc;
+    char sp[41];
+    u128_dec(sp, price);
+    cw_event_begin(ctx->events, "oracle_price", 3);
+    cw_event_attr_str(ctx->events, "denom", trace);
+    cw_event_attr_str(ctx->events, "price_wad", sp);
+    cw_event_attr_u64(ctx->events, "time_ns", t);
+    return CW_OK;
+}
+
+static const cw_lend_route routes[] = {
+    {"lend.supply", lend_supply},
+    {"lend.withdraw_supply", lend_withdraw_supply},
+    {"lend.borrow", lend_borrow},
+    {"lend.repay", lend_repay},
+    {"lend.liquidate", lend_liquidate},
+    {"lend.register_collateral", lend_register_collateral},
+    {"lend.update_market", lend_update_market},
+    {"lend.pause", lend_pause},
+    {"oracle.set_price", oracle_set_price},
+};
+
+const cw_lend_route *cw_lend_routes(size_t *n)
+{
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}

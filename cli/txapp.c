@@ -1,0 +1,352 @@
+/* causeway tx lock|borrow|repay|withdraw-collateral|supply|withdraw-supply|liquidate|
+ *              set-price|register-collateral — the collateral app and the lending market. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "causeway/codec.h"
+#include "causeway/hash.h"
+#include "causeway/hex.h"
+#include "causeway/mathx.h"
+#include "causeway/rpc_client.h"
+#include "causeway/schnorr.h"
+#include "causeway/tx.h"
+#include "cli.h"
+
+/* Options every app tx takes. */
+struct opts {
+    const char *from, *node, *keyring, *memo;
+    bool no_wait, json;
+    uint64_t timeout_s;
+    /* command-specific */
+    const char *channel, *denom, *to, *on_behalf, *borrower, *price, *time;
+    const char *amount, *timeout_height, *timeout_time, *ltv, *lt, *bonus;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: causeway tx COMMAND [options] --from NAME [--node URL] [--keyring DIR]\n"
+        "                            [--no-wait] [--timeout S] [--memo TEXT] [--json]\n"
+        "  lock --channel CH --denom D --amount N --to ADDR|NAME\n"
+        "       [--timeout-height H] [--timeout-time NS|+SECONDS]   (on the collateral's home "
+        "chain)\n"
+        "  withdraw-collateral --channel CH --denom BASE --amount N --to ADDR|NAME\n"
+        "       [--timeout-height H] [--timeout-time NS|+SECONDS]   (on the lending chain)\n"
+        "  supply --amount N | withdraw-supply --amount N | borrow --amount N\n"
+        "  repay --amount N [--on-behalf-of ADDR|NAME]\n"
+        "  liquidate --borrower ADDR|NAME --amount N --denom TRACE_DENOM\n"
+        "  set-price --denom TRACE_DENOM --price WAD [--time NS]           (oracle key)\n"
+        "  register-collateral --channel CH --denom BASE --ltv BPS --lt BPS --bonus BPS (admin)\n"
+        "  Timeouts default to 10 minutes after the counterparty's latest time as this chain's\n"
+        "  client of it knows it (the client's latest consensus state), as ICS-20 CLIs do.\n"
+        "Exit 0 committed and succeeded; 1 refused or failed; 2 usage.\n");
+}
+
+static int parse_u64(const char *s, const char *what, uint64_t *out)
+{
+    char err[160];
+    if (!s) {
+        fprintf(stderr, "causeway tx: %s is required\n", what);
+        return -1;
+    }
+    if (cw_u64_from_dec(out, s, err, sizeof err)) {
+        fprintf(stderr, "causeway tx: %s: '%s' is not a whole number\n", what, s);
+        return -1;
+    }
+    return 0;
+}
+
+static int need_id(const char *s, const char *what)
+{
+    char err[200];
+    if (!s) {
+        fprintf(stderr, "causeway tx: %s is required\n", what);
+        return -1;
+    }
+    if (cw_id_validate(s, strlen(s), what, err, sizeof err)) {
+        fprintf(stderr, "causeway tx: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Default timeout: the counterparty's latest time known to this chain's client + 10 min.
+ * The client id comes from the channel end (channelEnds/ports/collateral/channels/CH). */
+static int default_timeout(const char *node, const char *channel, uint64_t *tt)
+{
+    cw_rpc_client *cl;
+    char key[200], err[256];
+    uint8_t *res = NULL;
+    size_t len;
+    *tt = 0;
+    if (cw_cli_connect(&cl, node))
+        return -1;
+    snprintf(key, sizeof key, "channelEnds/ports/collateral/channels/%s", channel);
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 3);
+    cw_enc_bin(&p, key, strlen(key));
+    cw_enc_u64(&p, 0);
+    cw_enc_bool(&p, false);
+    int rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_enc_free(&p);
+    char client[65] = "";
+    if (rc == 0) {
+        cw_dec d, d2;
+        const msgpack_object *root, *r2;
+        rc = -1;
+        if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+            const msgpack_object *f = cw_dec_array(&d, root, 3, "query");
+            if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN &&
+                cw_dec_open(&d2, &r2, (const uint8_t *)f[0].via.bin.ptr, f[0].via.bin.size,
+                            4096, err, sizeof err) == CW_OK) {
+                const msgpack_object *ce = cw_dec_array(&d2, r2, 7, "channel end");
+                cw_dec_id(&d2, &ce[4], client, "client_id");
+                rc = d2.rc ? -1 : 0;
+            }
+            if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN)
+                cw_dec_close(&d2);
+        }
+        cw_dec_close(&d);
+        free(res);
+        res = NULL;
+        if (rc)
+            fprintf(stderr, "causeway tx: channel %s not found on this chain\n", channel);
+    }
+    /* the client's latest height, then its consensus state there */
+    uint64_t latest = 0;
+    for (int step = 0; rc == 0 && step < 2; step++) {
+        if (step == 0)
+            snprintf(key, sizeof key, "clients/%s/clientState", client);
+        else
+            snprintf(key, sizeof key, "clients/%s/consensusStates/%llu", client,
+                     (unsigned long long)latest);
+        cw_enc_init(&p);
+        cw_enc_array(&p, 3);
+        cw_enc_bin(&p, key, strlen(key));
+        cw_enc_u64(&p, 0);
+        cw_enc_bool(&p, false);
+        rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+        cw_enc_free(&p);
+        if (rc)
+            break;
+        cw_dec d, d2;
+        const msgpack_object *root, *r2;
+        rc = -1;
+        if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+            const msgpack_object *f = cw_dec_array(&d, root, 3, "query");
+            if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN) {
+                if (cw_dec_open(&d2, &r2, (const uint8_t *)f[0].via.bin.ptr, f[0].via.bin.size,
+                                4096, err, sizeof err) == CW_OK) {
+                    /* ClientState [chain, num, den, period, drift, latest, frozen];
+                     * ConsensusState [timestamp, root, next_vals_hash] */
+                    const msgpack_object *v = cw_dec_array(&d2, r2, step == 0 ? 7 : 3, "state");
+                    if (step == 0)
+                        latest = cw_dec_u64(&d2, &v[5], "latest_height");
+                    else
+                        *tt = cw_dec_u64(&d2, &v[0], "timestamp");
+                    rc = d2.rc ? -1 : 0;
+                }
+                cw_dec_close(&d2);
+            }
+        }
+        cw_dec_close(&d);
+        free(res);
+        res = NULL;
+    }
+    cw_rpc_client_close(cl);
+    if (rc == 0 && *tt)
+        *tt += 600ull * 1000000000ull;
+    else if (rc == 0)
+        rc = -1;
+    if (rc)
+        fprintf(stderr, "causeway tx: cannot work out a default timeout for %s; pass "
+                        "--timeout-time or --timeout-height\n", channel);
+    return rc;
+}
+
+static int timeouts(const struct opts *o, const char *node, uint64_t *th, uint64_t *tt)
+{
+    *th = 0;
+    *tt = 0;
+    if (o->timeout_height && parse_u64(o->timeout_height, "--timeout-height", th))
+        return -1;
+    if (o->timeout_time) {
+        if (o->timeout_time[0] == '+') {
+            uint64_t secs;
+            if (parse_u64(o->timeout_time + 1, "--timeout-time +SECONDS", &secs))
+                return -1;
+            *tt = now_ns() + secs * 1000000000ull;
+        } else if (parse_u64(o->timeout_time, "--timeout-time", tt)) {
+            return -1;
+        }
+    }
+    if (*th == 0 && *tt == 0)
+        return default_timeout(node, o->channel, tt);
+    return 0;
+}
+
+static int parse_wad(const char *s, cw_u128 *out)
+{
+    char err[160];
+    if (!s || cw_u128_from_dec(out, s, err, sizeof err)) {
+        fprintf(stderr, "causeway tx: --price: '%s' is not a decimal wad (1e18 = 1.0)\n",
+                s ? s : "");
+        return -1;
+    }
+    return 0;
+}
+
+int cw_cli_tx_app(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"from", required_argument, 0, 'f'},      {"node", required_argument, 0, 'N'},
+        {"keyring", required_argument, 0, 'k'},   {"memo", required_argument, 0, 'm'},
+        {"no-wait", no_argument, 0, 'w'},         {"json", no_argument, 0, 'j'},
+        {"timeout", required_argument, 0, 'T'},   {"channel", required_argument, 0, 'c'},
+        {"denom", required_argument, 0, 'd'},     {"to", required_argument, 0, 't'},
+        {"on-behalf-of", required_argument, 0, 'o'}, {"borrower", required_argument, 0, 'b'},
+        {"price", required_argument, 0, 'p'},     {"time", required_argument, 0, 'x'},
+        {"amount", required_argument, 0, 'a'},    {"timeout-height", required_argument, 0, 'H'},
+        {"timeout-time", required_argument, 0, 'M'}, {"ltv", required_argument, 0, 'L'},
+        {"lt", required_argument, 0, 'l'},        {"bonus", required_argument, 0, 'B'},
+        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    struct opts o = {.memo = "", .timeout_s = 60};
+    const char *cmd = argv[1];
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': o.from = optarg; break;
+        case 'N': o.node = optarg; break;
+        case 'k': o.keyring = optarg; break;
+        case 'm': o.memo = optarg; break;
+        case 'w': o.no_wait = true; break;
+        case 'j': o.json = true; break;
+        case 'T': if (parse_u64(optarg, "--timeout", &o.timeout_s)) return 2; break;
+        case 'c': o.channel = optarg; break;
+        case 'd': o.denom = optarg; break;
+        case 't': o.to = optarg; break;
+        case 'o': o.on_behalf = optarg; break;
+        case 'b': o.borrower = optarg; break;
+        case 'p': o.price = optarg; break;
+        case 'x': o.time = optarg; break;
+        case 'a': o.amount = optarg; break;
+        case 'H': o.timeout_height = optarg; break;
+        case 'M': o.timeout_time = optarg; break;
+        case 'L': o.ltv = optarg; break;
+        case 'l': o.lt = optarg; break;
+        case 'B': o.bonus = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !o.from) {
+        if (!o.from)
+            fprintf(stderr, "causeway tx %s: --from is required\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    const char *keyring = cw_cli_keyring(o.keyring);
+    const char *node = cw_cli_node(o.node);
+    cw_enc e;
+    cw_enc_init(&e);
+    uint64_t amount = 0, th, tt, n1, n2, n3;
+    cw_address addr;
+    int bad = 0;
+    if (strcmp(cmd, "lock") == 0 || strcmp(cmd, "withdraw-collateral") == 0) {
+        bad = need_id(o.channel, "--channel") || need_id(o.denom, "--denom") ||
+              parse_u64(o.amount, "--amount", &amount) || !o.to ||
+              cw_cli_parse_address(keyring, o.to, &addr);
+        if (!bad && timeouts(&o, node, &th, &tt))
+            return 1;
+        if (!bad) {
+            cw_msg_begin(&e, strcmp(cmd, "lock") == 0 ? "collateral.lock"
+                                                      : "lend.withdraw_collateral", 6);
+            cw_enc_cstr(&e, o.channel);
+            cw_enc_cstr(&e, o.denom);
+            cw_enc_u64(&e, amount);
+            cw_enc_bin(&e, addr.b, 20);
+            cw_enc_u64(&e, th);
+            cw_enc_u64(&e, tt);
+        }
+    } else if (strcmp(cmd, "supply") == 0 || strcmp(cmd, "withdraw-supply") == 0 ||
+               strcmp(cmd, "borrow") == 0) {
+        bad = parse_u64(o.amount, "--amount", &amount);
+        if (!bad) {
+            cw_msg_begin(&e, strcmp(cmd, "supply") == 0   ? "lend.supply"
+                             : strcmp(cmd, "borrow") == 0 ? "lend.borrow"
+                                                          : "lend.withdraw_supply", 1);
+            cw_enc_u64(&e, amount);
+        }
+    } else if (strcmp(cmd, "repay") == 0) {
+        bad = parse_u64(o.amount, "--amount", &amount) ||
+              (o.on_behalf && cw_cli_parse_address(keyring, o.on_behalf, &addr));
+        if (!bad) {
+            cw_msg_begin(&e, "lend.repay", 2);
+            cw_enc_u64(&e, amount);
+            if (o.on_behalf)
+                cw_enc_bin(&e, addr.b, 20);
+            else
+                cw_enc_nil(&e);
+        }
+    } else if (strcmp(cmd, "liquidate") == 0) {
+        bad = !o.borrower || cw_cli_parse_address(keyring, o.borrower, &addr) ||
+              parse_u64(o.amount, "--amount", &amount) || !o.denom;
+        if (!bad) {
+            cw_msg_begin(&e, "lend.liquidate", 3);
+            cw_enc_bin(&e, addr.b, 20);
+            cw_enc_u64(&e, amount);
+            cw_enc_cstr(&e, o.denom);
+        }
+    } else if (strcmp(cmd, "set-price") == 0) {
+        cw_u128 price;
+        uint64_t t = now_ns();
+        bad = !o.denom || parse_wad(o.price, &price) || (o.time && parse_u64(o.time, "--time", &t));
+        if (!bad) {
+            cw_msg_begin(&e, "oracle.set_price", 3);
+            cw_enc_cstr(&e, o.denom);
+            cw_enc_u128(&e, price);
+            cw_enc_u64(&e, t);
+        }
+    } else if (strcmp(cmd, "register-collateral") == 0) {
+        bad = need_id(o.channel, "--channel") || need_id(o.denom, "--denom") ||
+              parse_u64(o.ltv, "--ltv", &n1) || parse_u64(o.lt, "--lt", &n2) ||
+              parse_u64(o.bonus, "--bonus", &n3);
+        if (!bad) {
+            cw_msg_begin(&e, "lend.register_collateral", 5);
+            cw_enc_cstr(&e, o.channel);
+            cw_enc_cstr(&e, o.denom);
+            cw_enc_u64(&e, n1);
+            cw_enc_u64(&e, n2);
+            cw_enc_u64(&e, n3);
+        }
+    } else {
+        fprintf(stderr, "causeway tx: unknown command '%s'\n", cmd);
+        usage(stderr);
+        cw_enc_free(&e);
+        return 2;
+    }
+    if (bad) {
+        if ((strcmp(cmd, "lock") == 0 || strcmp(cmd, "withdraw-collateral") == 0) && !o.to)
+            fprintf(stderr, "causeway tx %s: --to is required\n", cmd);
+        cw_enc_free(&e);
+        return 2;
+    }
+    const uint8_t *m = cw_enc_data(&e);
+    size_t ml = cw_enc_len(&e);
+    int rc = cw_cli_broadcast(node, keyring, o.from, &m, &ml, 1, o.memo, o.no_wait,
+                              (unsigned)o.timeout_s, o.json);
+    cw_enc_free(&e);
+    return rc;
+}

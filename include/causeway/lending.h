@@ -1,0 +1,324 @@
+/* Causeway — the lending market on chain B and the collateral positions it owns
+ * (DESIGN §8). A pure state machine over a cw_kv: no clock, no globals, no I/O.
+ *
+ * One borrowable asset native to B (params.borrow_denom, e.g. "uusd"), any number (up to
+ * CW_LEND_MAX_COLLATERALS) of registered collateral denoms, each a position that the
+ * collateral app credits when a CollateralDeposit packet is received and debits before a
+ * CollateralRelease packet is sent. Tokens of the borrowable asset move through the bank;
+ * the pool is the module account cw_module_address("lend/pool").
+ *
+ * Numbers (DESIGN §4): amounts are u64 base units; prices, indexes and per-second rates are
+ * u128 wad (1e18 = 1.0); ratios are basis points (10000 = 100%); times are u64 ns since the
+ * Unix epoch. Every product goes through cw_muldiv_* with the rounding stated; overflow is
+ * CW_EOVERFLOW, never a wrap; no floating point anywhere.
+ *
+ * Design (Compound v2 / Aave v2 where named):
+ *  - Debt: per-account SCALED debt s (u128, base units at index 1.0), as Aave v2's variable
+ *    debt token: debt = ceil(s × borrow_index / WAD). Borrowing a adds ceil(a × WAD / index),
+ *    repaying r removes floor(r × WAD / index) (all of s when r covers the debt). The
+ *    market's total borrows are floor(Σs × index / WAD), so the aggregate never exceeds what
+ *    borrowers owe.
+ *  - Suppliers: SHARES, as Compound v2's cTokens. exchange value of all shares =
+ *    cash + total_borrows − reserves. Supplying a mints floor(a × shares / value) (a 1:1 when
+ *    no shares exist); withdrawing a burns ceil(a × shares / value). cash is tracked in state,
+ *    not read from the bank, so a donation to the pool cannot move the exchange rate (the
+ *    cToken first-depositor inflation attack).
+ *  - Interest (Compound v2 JumpRateModel, per second): utilization
+ *    u = ceil(borrows × WAD / (cash + borrows − reserves)) capped at WAD; rate = base +
+ *    ceil(min(u, kink) × slope1 / WAD) + ceil(max(u − kink, 0) × slope2 / WAD) per second;
+ *    over dt_ns nanoseconds since the last accrual the index grows by
+ *    ceil(index × rate × dt_ns / (WAD × 1e9)) (simple interest between accruals, pro rata to
+ *    the nanosecond, compounding at each accrual); interest = new total borrows − old;
+ *    reserves += floor(interest × reserve_factor_bps / 10000). Accrual happens, in memory,
+ *    before every action that reads debt, and is stored with the action's other writes.
+ *  - Values: value of a position = pos × price / WAD; the borrow limit is
+ *    Σ floor(pos × ltv_bps × price / (WAD × 10000)) over collateral with a FRESH price; the
+ *    liquidation limit likewise with liquidation_threshold_bps. Stale or missing prices
+ *    count 0. A position is liquidatable when liquidation limit < debt (health factor < 1).
+ *  - Rounding favours the protocol everywhere: debt, rates and index up; collateral value
+ *    down; minted shares down, burned shares up; seize down; a capped liquidation's repay up.
+ *
+ * State (every value a canonical msgpack array; u128 as 16-byte big-endian bin; an absent
+ * key reads as zero/empty; a record that reaches zero is deleted):
+ *   market/params                 [borrow_denom(str), base_rate_wad, slope1_wad, kink_wad,
+ *                                  slope2_wad (bin16 each), close_factor_bps,
+ *                                  reserve_factor_bps, max_price_age_ns, admin(bin32),
+ *                                  oracle(bin32)]
+ *   market/state                  [borrow_index_wad, total_scaled_debt(bin16), cash(u64),
+ *                                  reserves, total_shares (bin16), last_accrual_ns(u64),
+ *                                  paused(bool)]
+ *   market/stats                  [supplied, withdrawn, interest, reserve_interest, bad_debt,
+ *                                  bad_debt_from_reserves, bad_debt_socialized] (bin16 each,
+ *                                  cumulative since genesis, base units)
+ *   market/collaterals            [trace_denom(str), ...] in registration order
+ *   market/collateral/{trace}     [channel(str), base_denom(str), ltv_bps, lt_bps, bonus_bps]
+ *   market/debt/{addr hex}        [scaled_debt(bin16)]
+ *   market/shares/{addr hex}      [shares(bin16)]
+ *   oracle/price/{trace}          [price_wad(bin16), time_ns(u64)]
+ *   collateral/positions/{addr hex}/{trace}   [amount(u64)]
+ *   collateral/total/{channel}/{base_denom}   [amount(u64)]  Σ positions (proven, audit)
+ *   collateral/inflight/{channel}/{base_denom} [amount(u64)] releases debited, not settled
+ * {addr hex} is the 40-char lower-case hex of a 20-byte address; {trace} is a trace denom.
+ *
+ * Thread safety: as the cw_kv passed in (one thread at a time). Memory: no function keeps a
+ * pointer past its return; per-call allocations are freed before returning.
+ */
+#ifndef CAUSEWAY_LENDING_H
+#define CAUSEWAY_LENDING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "causeway/hex.h"
+#include "causeway/kv.h"
+#include "causeway/mathx.h"
+#include "causeway/module.h"
+#include "causeway/schnorr.h"
+
+/** Port of the collateral app on B; part of every trace denom. */
+#define CW_LEND_PORT "collateral"
+/** Name of the pool's module account (cw_module_address). */
+#define CW_LEND_POOL_ACCOUNT "lend/pool"
+/** Registered collateral denoms at most (bounds the work of every health check). */
+#define CW_LEND_MAX_COLLATERALS 16
+/** A trace denom: "ibc/" + 64 upper-case hex digits. */
+#define CW_LEND_TRACE_DENOM_LEN 68
+/** Upper bound on base_rate + slope1 + slope2 (per-second wad): 7e-9 per second, about
+ *  22% a year. Since the index grows at most by e^(rate × t), it stays below 2^128 (starting
+ *  at 1 WAD: e^(7e-9 × t) < 3.4e20 ⇔ t < 6.75e9 s) for at least 214 years at 100%
+ *  utilization without a single repayment. */
+#define CW_LEND_MAX_RATE_WAD ((cw_u128)7000000000ULL)
+/** Upper bound on an oracle price: 1e36 wad (1e18 base units of the borrowable asset per
+ *  base unit of collateral), so a u64 position's value always fits in a u128. */
+#define CW_LEND_MAX_PRICE_WAD ((cw_u128)CW_WAD * CW_WAD)
+
+/** Market parameters (genesis, lend.update_market). */
+typedef struct cw_lend_params {
+    char borrow_denom[CW_ID_MAX + 1]; /* the one borrowable asset, native to B; identifier */
+    cw_u128 base_rate_wad;            /* per-second borrow rate at 0% utilization, wad */
+    cw_u128 slope1_wad;               /* per-second rate added from 0 to kink utilization */
+    cw_u128 kink_wad;                 /* utilization where slope2 starts, wad, (0, WAD] */
+    cw_u128 slope2_wad;               /* per-second rate added from kink to 100% */
+    uint32_t close_factor_bps;        /* max share of a debt one liquidation repays, (0,10000] */
+    uint32_t reserve_factor_bps;      /* share of interest to reserves, [0, 10000) */
+    uint64_t max_price_age_ns;        /* a price older than this (vs block time) is stale, > 0 */
+    cw_pubkey32 admin;                /* signs register_collateral/update_market/pause */
+    cw_pubkey32 oracle;               /* signs oracle.set_price */
+} cw_lend_params;
+
+/** A registered collateral (lend.register_collateral, lend.update_market). */
+typedef struct cw_lend_collateral {
+    char channel[CW_ID_MAX + 1];                     /* B's channel id on port collateral */
+    char base_denom[CW_ID_MAX + 1];                  /* denom on chain A */
+    char trace_denom[CW_LEND_TRACE_DENOM_LEN + 1];   /* ibc/HEX(SHA256(port/channel/base)) */
+    uint32_t ltv_bps;                                /* borrow limit weight */
+    uint32_t liquidation_threshold_bps;              /* health factor weight */
+    uint32_t liquidation_bonus_bps;                  /* liquidator's bonus on the seize */
+} cw_lend_collateral;
+
+/** The market's books (market/state + market/stats), all in base units unless named. */
+typedef struct cw_lend_market {
+    cw_u128 borrow_index_wad;   /* starts at WAD, only grows */
+    cw_u128 total_scaled_debt;  /* Σ scaled debt of all accounts */
+    cw_u128 total_borrows;      /* derived: floor(total_scaled_debt × index / WAD) */
+    uint64_t cash;              /* borrowable asset held by the pool for the market */
+    cw_u128 reserves;           /* the protocol's share of cash + borrows */
+    cw_u128 total_shares;       /* suppliers' shares */
+    uint64_t last_accrual_ns;   /* block time of the last accrual; 0 before the first */
+    bool paused;                /* borrowing paused by the admin */
+    /* cumulative since genesis */
+    cw_u128 supplied, withdrawn;           /* by suppliers */
+    cw_u128 interest, reserve_interest;    /* all interest accrued; its reserve part */
+    cw_u128 bad_debt;                      /* borrows written off (liquidation exhausted) */
+    cw_u128 bad_debt_from_reserves;        /* part absorbed by reserves */
+    cw_u128 bad_debt_socialized;           /* part borne by suppliers (exchange rate fell) */
+} cw_lend_market;
+
+/** One account's standing, computed at a given time (cw_lend_account). */
+typedef struct cw_lend_account_info {
+    cw_u128 debt;               /* base units, ceil(scaled × index / WAD) */
+    cw_u128 scaled_debt;
+    cw_u128 shares;
+    cw_u128 supply_value;       /* floor(shares × (cash + borrows − reserves) / total_shares) */
+    cw_u128 borrow_limit;       /* Σ fresh value × ltv (rounded down) */
+    cw_u128 liquidation_limit;  /* Σ fresh value × liquidation threshold (rounded down) */
+    cw_u128 health_factor_wad;  /* floor(liquidation_limit × WAD / debt); CW_U128_MAX if no
+                                 * debt. < WAD ⇔ liquidatable */
+} cw_lend_account_info;
+
+/* ---- parameters and genesis ------------------------------------------------------------ */
+
+/** Check market parameters (DESIGN §8): borrow_denom an identifier; 0 < close_factor ≤
+ *  10000; reserve_factor < 10000; 0 < kink ≤ WAD; base + slope1 + slope2 ≤
+ *  CW_LEND_MAX_RATE_WAD (checked without overflow); max_price_age_ns > 0; admin and oracle
+ *  not all-zero.
+ *  Returns: CW_OK; CW_EINVAL naming the first rule broken in err. Pure, thread-safe. */
+int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
+    CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** Check collateral parameters (DESIGN §8): ltv < liquidation_threshold < 10000 and
+ *  liquidation_threshold × (10000 + bonus) < 10000 × 10000 (a liquidation improves the
+ *  health factor). All in bps.
+ *  Returns: CW_OK; CW_EINVAL naming the rule in err. Pure, thread-safe. */
+int cw_lend_collateral_params_validate(uint32_t ltv_bps, uint32_t liquidation_threshold_bps,
+                                       uint32_t liquidation_bonus_bps, char *err,
+                                       size_t err_len) CW_WARN_UNUSED;
+
+/** Write the market at genesis: params, borrow index = WAD, empty books, not paused.
+ *  Returns: CW_OK; CW_EINVAL params invalid (err says which rule); CW_EEXISTS a market is
+ *  already there; a store error. Validates before writing. */
+int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t err_len)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** Read the genesis "market" object strictly (unknown fields are errors):
+ *    { "borrow_denom": "uusd",
+ *      "base_rate_wad": "0", "slope1_wad": "1000000000", "kink_wad": "800000000000000000",
+ *      "slope2_wad": "5000000000",            (decimal strings: u128 wad, per second)
+ *      "close_factor_bps": 5000, "reserve_factor_bps": 1000,
+ *      "max_price_age_ns": 60000000000,
+ *      "admin": "<64 hex>", "oracle": "<64 hex>" }   (optional: x-only public keys)
+ *  admin/oracle may be left out when the genesis names them elsewhere: they are then zero
+ *  and the caller must fill them in before cw_lend_genesis (which rejects zero keys).
+ *  Then cw_lend_params_validate runs, except for the zero-key rule.
+ *  Returns: CW_OK; CW_EINVAL with "file: market.field: problem (value)" in err.
+ *  In: obj: the "market" JSON object (borrowed); file: for messages. Out: *p (zeroed first).
+ */
+int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params *p, char *err,
+                             size_t err_len) CW_NONNULL(1, 3) CW_WARN_UNUSED;
+
+/* ---- trace denoms and collateral lookup (the collateral app) --------------------------- */
+
+/** out = "ibc/" + upper-case HEX(SHA256("collateral/{channel}/{base_denom}")) (ICS-20
+ *  style, B's own port and channel).
+ *  Returns: CW_OK; CW_EINVAL channel or base_denom not an identifier (out = "").
+ *  Thread-safe. Source: ICS-20 denom trace hash. */
+int cw_lend_trace_denom(char out[static CW_LEND_TRACE_DENOM_LEN + 1], const char *channel,
+                        const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** True iff s[0..len) is a well-formed trace denom ("ibc/" + 64 upper-case hex). */
+bool cw_lend_trace_denom_valid(const char *s, size_t len) CW_NONNULL(1);
+
+/** Find a registered collateral by (channel, base_denom).
+ *  Returns: CW_OK with *out; CW_ENOTFOUND not registered (the app answers a deposit with an
+ *  error ack); CW_EINVAL bad identifiers; CW_EMALFORMED corrupt record; a store error. */
+int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const char *channel,
+                              const char *base_denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/** Find a registered collateral by trace denom. Returns: as cw_lend_collateral_lookup. */
+int cw_lend_collateral_by_trace(const cw_kv *kv, cw_lend_collateral *out,
+                                const char *trace_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/* ---- positions: what the collateral app calls ------------------------------------------ */
+
+/** A CollateralDeposit was received (on_recv_packet): position(beneficiary) += amount and
+ *  collateral/total += amount. Never gated on prices or health.
+ *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ENOTFOUND (channel, base_denom)
+ *  not registered; CW_EOVERFLOW position, or total + in-flight, would exceed 2^64-1 (so a
+ *  failed release's re-credit can never overflow); a store error. err names it; nothing is
+ *  written on failure. amount: base units of the collateral. */
+int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *channel,
+                   const char *base_denom, uint64_t amount, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/** WithdrawCollateral, before the CollateralRelease packet is sent: accrue interest to
+ *  now_ns (block time), then debit: position(holder) −= amount, total −= amount,
+ *  in-flight += amount — only if afterwards the borrow limit (fresh prices; stale count 0)
+ *  still covers the holder's debt. A holder without debt needs no price.
+ *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ENOTFOUND not registered;
+ *  CW_EINSUFFICIENT position < amount; CW_EUNHEALTHY borrow limit < debt afterwards;
+ *  CW_ESTATE no market (genesis missing); CW_EOVERFLOW; a store error. Nothing is written on
+ *  failure. Source: DESIGN §8 (Compound v2 redeemAllowed). */
+int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *holder,
+                          const char *channel, const char *base_denom, uint64_t amount,
+                          char *err, size_t err_len) CW_NONNULL(1, 3, 4, 5) CW_WARN_UNUSED;
+
+/** A release was acknowledged (success = true: in-flight −= amount) or failed (error ack or
+ *  timeout, success = false: in-flight −= amount and the holder's position and the total
+ *  += amount). UNCONDITIONAL: no price, health or pause gate; on state written by the
+ *  functions above it cannot fail except for a store error.
+ *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ESTATE in-flight < amount or a
+ *  re-credit would overflow (state not produced by cw_lend_release_debit); a store error. */
+int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char *channel,
+                           const char *base_denom, uint64_t amount, bool success, char *err,
+                           size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/* ---- readers (queries, the audit, tests) ----------------------------------------------- */
+
+/** Position of holder in trace_denom (base units). Absent → 0.
+ *  Returns: CW_OK; CW_EINVAL bad trace denom; CW_EMALFORMED corrupt; a store error. */
+int cw_lend_position(const cw_kv *kv, uint64_t *out, const cw_address *holder,
+                     const char *trace_denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/** collateral/total and collateral/inflight of (channel, base_denom). Returns: as above. */
+int cw_lend_total(const cw_kv *kv, uint64_t *out, const char *channel, const char *base_denom)
+    CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+int cw_lend_inflight(const cw_kv *kv, uint64_t *out, const char *channel,
+                     const char *base_denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/** Latest oracle price of trace_denom: *price_wad, *time_ns (0, 0 when none).
+ *  Returns: CW_OK; CW_ENOTFOUND no price; CW_EINVAL bad denom; CW_EMALFORMED; store error. */
+int cw_lend_price(const cw_kv *kv, cw_u128 *price_wad, uint64_t *time_ns,
+                  const char *trace_denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
+/** The market's params and books, with interest accrued IN MEMORY to now_ns (nothing is
+ *  written; now_ns = 0 or ≤ the last accrual: as stored). Either output may be NULL.
+ *  Returns: CW_OK; CW_ESTATE no market; CW_EOVERFLOW accrual overflows; CW_EMALFORMED. */
+int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params,
+                        cw_lend_market *market) CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** An account's debt, shares and limits at now_ns (accrued in memory, nothing written).
+ *  Returns: as cw_lend_market_read. */
+int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
+                    const cw_address *addr) CW_NONNULL(1, 3, 4) CW_WARN_UNUSED;
+
+/* ---- msgs ------------------------------------------------------------------------------ */
+
+/* Msg bodies (canonical msgpack arrays; signer = the tx signer):
+ *   lend.supply            [amount(u64)]
+ *   lend.withdraw_supply   [amount(u64)]                       liquidity permitting
+ *   lend.borrow            [amount(u64)]                       refused while paused
+ *   lend.repay             [amount(u64), on_behalf_of(bin 20) | nil]   capped at the debt
+ *   lend.liquidate         [borrower(bin 20), repay_amount(u64), collateral(trace denom str)]
+ *   lend.register_collateral [channel(str id), base_denom(str id), ltv_bps, lt_bps, bonus_bps]
+ *   lend.update_market     [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
+ *                                          close_factor_bps, reserve_factor_bps,
+ *                                          max_price_age_ns],
+ *                           collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
+ *   lend.pause             [paused(bool)]
+ *   oracle.set_price       [denom(trace denom str), price(bin16 wad), time_ns(u64)]
+ * Handlers return CW_OK or: CW_EMALFORMED / CW_ETOOBIG body; CW_EINVAL zero amount or an
+ * out-of-domain value; CW_EUNAUTHORIZED admin/oracle msg from another key; CW_ESTATE no
+ * market, borrowing paused, nothing to repay, position healthy (liquidate);
+ * CW_EINSUFFICIENT cash/shares/balance/position too small; CW_EUNHEALTHY borrow beyond the
+ * borrow limit; CW_ESTALE seized denom's price stale or missing; CW_ENOTFOUND unknown
+ * collateral; CW_EEXISTS collateral already registered; CW_EOVERFLOW. One line in err. */
+
+/** A msg type and its handler, for the chain's router. */
+typedef struct cw_lend_route {
+    const char *type;
+    cw_msg_handler handler;
+} cw_lend_route;
+
+/** The market's msg routes (static table; *n receives the count). Thread-safe. */
+const cw_lend_route *cw_lend_routes(size_t *n) CW_NONNULL(1);
+
+/** The chain's router (chain/app.c, linked by the chain, not by libcauseway.a). */
+int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user);
+
+/** Register every route of cw_lend_routes with the chain's router (user pointer NULL).
+ *  Returns: CW_OK; the first cw_app_register failure (CW_EEXISTS, -ENOMEM). */
+static inline int cw_lend_register(cw_app *app)
+{
+    size_t n;
+    const cw_lend_route *r = cw_lend_routes(&n);
+    for (size_t i = 0; i < n; i++) {
+        int rc = cw_app_register(app, r[i].type, r[i].handler, NULL);
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+#endif

@@ -1,0 +1,556 @@
+/* The collateral app between two in-process chains (DESIGN §8): alpha escrows "stake",
+ * beta keeps positions and runs the "uusd" lending market. Each test is named for the rule
+ * or attack it covers; the last one drives random sequences and checks the invariants.
+ * CW_COLLATERAL_SEEDS / CW_COLLATERAL_STEPS set the randomized test's size. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "causeway/collateral.h"
+#include "causeway/lending.h"
+#include "ibc_harness.h"
+
+#define CH "collateral"
+
+static void open_world(world *w)
+{
+    memset(w, 0, sizeof *w);
+    h_init(&w->a, "alpha", "stake", NULL);
+    h_init(&w->b, "beta", "uusd", "uusd");
+    h_block(&w->a);
+    h_block(&w->b);
+    h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
+    h_create_client(&w->b, &w->a, w->client_b, &w->next_client_b);
+    h_open_channel(w, CH, CW_COLLATERAL_VERSION, CW_ORDER_UNORDERED);
+}
+
+static void close_world(world *w)
+{
+    h_free(&w->a);
+    h_free(&w->b);
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+static uint64_t be64_at(hchain *c, const char *key)
+{
+    uint8_t *v, *p;
+    size_t vl, pl;
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    uint64_t x = v && vl == 8 ? cw_be64_get(v) : 0;
+    free(v);
+    free(p);
+    return x;
+}
+
+/* a msgpack [u64] record (lending's positions and aggregates) */
+static uint64_t rec_at(hchain *c, const char *key)
+{
+    uint8_t *v, *p;
+    size_t vl, pl;
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    uint64_t x = 0;
+    if (v) {
+        cw_dec d;
+        const msgpack_object *root;
+        assert_int_equal(cw_dec_open(&d, &root, v, vl, 4096, NULL, 0), CW_OK);
+        const msgpack_object *f = cw_dec_array(&d, root, 1, "rec");
+        x = cw_dec_u64(&d, &f[0], "rec[0]");
+        assert_int_equal(d.rc, CW_OK);
+        cw_dec_close(&d);
+    }
+    free(v);
+    free(p);
+    return x;
+}
+
+static uint64_t escrow(world *w)
+{
+    char key[128];
+    snprintf(key, sizeof key, "collateral/escrow/%s/stake", w->chan_a);
+    return be64_at(&w->a, key);
+}
+
+static uint64_t total(world *w)
+{
+    char key[128];
+    snprintf(key, sizeof key, "collateral/total/%s/stake", w->chan_b);
+    return rec_at(&w->b, key);
+}
+
+static uint64_t inflight(world *w)
+{
+    char key[128];
+    snprintf(key, sizeof key, "collateral/inflight/%s/stake", w->chan_b);
+    return rec_at(&w->b, key);
+}
+
+static uint64_t position(world *w, const cw_address *who)
+{
+    char key[200], hex[41], trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    assert_int_equal(cw_lend_trace_denom(trace, w->chan_b, "stake"), CW_OK);
+    cw_hex_encode(hex, sizeof hex, who->b, 20);
+    snprintf(key, sizeof key, "collateral/positions/%s/%s", hex, trace);
+    return rec_at(&w->b, key);
+}
+
+static uint64_t balance(hchain *c, const cw_address *who, const char *denom)
+{
+    char key[160], hex[41];
+    cw_hex_encode(hex, sizeof hex, who->b, 20);
+    snprintf(key, sizeof key, "bank/balances/%s/%s", hex, denom);
+    return be64_at(c, key);
+}
+
+/* ---- actions ---------------------------------------------------------------------------- */
+
+static int lock(world *w, int who, uint64_t amount, uint64_t th, uint64_t tt, char *log)
+{
+    cw_enc m;
+    msg_simple(&m, "collateral.lock", 6, 's', w->chan_a, 's', "stake", 'u', amount, 'b',
+               w->b.addr[who].b, (size_t)20, 'u', th, 'u', tt);
+    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
+    int rc = h_tx(&w->a, who, &b, 1, log, 256);
+    cw_enc_free(&m);
+    return rc;
+}
+
+static int withdraw(world *w, int who, uint64_t amount, uint64_t th, uint64_t tt, char *log)
+{
+    cw_enc m;
+    msg_simple(&m, "lend.withdraw_collateral", 6, 's', w->chan_b, 's', "stake", 'u', amount,
+               'b', w->a.addr[who].b, (size_t)20, 'u', th, 'u', tt);
+    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
+    int rc = h_tx(&w->b, who, &b, 1, log, 256);
+    cw_enc_free(&m);
+    return rc;
+}
+
+static int admin_register(world *w, char *log)
+{
+    cw_enc m;
+    msg_simple(&m, "lend.register_collateral", 5, 's', w->chan_b, 's', "stake", 'u',
+               (uint64_t)5000, 'u', (uint64_t)7500, 'u', (uint64_t)500);
+    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
+    int rc = h_tx(&w->b, K_ADMIN, &b, 1, log, 256);
+    cw_enc_free(&m);
+    return rc;
+}
+
+static uint8_t *last_packet(hchain *c, size_t *len)
+{
+    uint8_t *pk[4];
+    size_t pl[4];
+    int n = h_events(c, h_height(c), "send_packet", pk, pl, NULL, NULL, 4);
+    assert_int_equal(n, 1);
+    *len = pl[0];
+    return pk[0];
+}
+
+static bool ack_ok(const uint8_t *ack, size_t len)
+{
+    bool ok;
+    cw_bytes payload;
+    assert_int_equal(cw_ack_decode(&ok, &payload, ack, len, NULL, 0), CW_OK);
+    return ok;
+}
+
+/* Full relay of a packet src → dst and its ack back. Returns whether the ack was ok. */
+static bool relay_both(hchain *src, hchain *dst, const char *client_on_dst,
+                       const char *client_on_src, const uint8_t *pkt, size_t len)
+{
+    char log[256];
+    size_t alen;
+    if (relay_recv(src, dst, client_on_dst, pkt, len, log))
+        fail_msg("recv: %s", log);
+    uint8_t *ack = last_ack(dst, &alen);
+    bool ok = ack_ok(ack, alen);
+    if (relay_ack(src, dst, client_on_src, pkt, len, ack, alen, log))
+        fail_msg("ack: %s", log);
+    free(ack);
+    return ok;
+}
+
+static uint64_t far_future(void) { return h_clock + 3600 * H_BLOCK_NS; }
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void test_deposit_to_unregistered_collateral_credits_nothing_and_refunds(void **s)
+{
+    (void)s;
+    world w;
+    char log[256];
+    size_t len;
+    open_world(&w);
+    uint64_t before = balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    assert_int_equal(lock(&w, K_ALICE, 100, 0, far_future(), log), 0);
+    assert_int_equal(escrow(&w), 100);
+    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), before - 100);
+    uint8_t *pkt = last_packet(&w.a, &len);
+    assert_false(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len)); /* error ack */
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 0);
+    assert_int_equal(total(&w), 0);
+    assert_int_equal(escrow(&w), 0); /* refunded */
+    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), before);
+    free(pkt);
+    close_world(&w);
+}
+
+static void test_register_then_deposit_credits_position_and_release_unescrows(void **s)
+{
+    (void)s;
+    world w;
+    char log[256];
+    size_t len;
+    open_world(&w);
+    assert_int_equal(admin_register(&w, log), 0);
+    /* registration is the admin's alone */
+    cw_enc m;
+    msg_simple(&m, "lend.register_collateral", 5, 's', w.chan_b, 's', "other", 'u',
+               (uint64_t)5000, 'u', (uint64_t)7500, 'u', (uint64_t)500);
+    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
+    assert_int_equal(h_tx(&w.b, K_BOB, &b, 1, log, sizeof log), CW_EUNAUTHORIZED);
+    cw_enc_free(&m);
+
+    assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
+    uint8_t *pkt = last_packet(&w.a, &len);
+    assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
+    free(pkt);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 1000);
+    assert_int_equal(total(&w), 1000);
+    assert_int_equal(escrow(&w), 1000);
+
+    /* release 400 back to alice's address on alpha */
+    uint64_t before = balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    assert_int_equal(withdraw(&w, K_ALICE, 400, 0, far_future(), log), 0);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 600);
+    assert_int_equal(total(&w), 600);
+    assert_int_equal(inflight(&w), 400);
+    assert_int_equal(escrow(&w), 1000); /* escrow = total + in flight */
+    pkt = last_packet(&w.b, &len);
+    char log2[256];
+    assert_int_equal(relay_recv(&w.b, &w.a, w.client_a, pkt, len, log2), 0);
+    assert_int_equal(escrow(&w), 600);
+    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), before + 400);
+    size_t alen;
+    uint8_t *ack = last_ack(&w.a, &alen);
+    assert_int_equal(relay_ack(&w.b, &w.a, w.client_b, pkt, len, ack, alen, log2), 0);
+    assert_int_equal(inflight(&w), 0);
+    /* the ack and a timeout submitted again release nothing more */
+    assert_int_equal(relay_ack(&w.b, &w.a, w.client_b, pkt, len, ack, alen, log2), 0);
+    assert_int_equal(relay_timeout(&w.b, &w.a, w.client_b, pkt, len, 0, log2), 0);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 600);
+    assert_int_equal(escrow(&w), 600);
+    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), before + 400);
+    free(pkt);
+    free(ack);
+    close_world(&w);
+}
+
+static void test_release_timeout_recredits_holder(void **s)
+{
+    (void)s;
+    world w;
+    char log[256];
+    size_t len;
+    open_world(&w);
+    assert_int_equal(admin_register(&w, log), 0);
+    assert_int_equal(lock(&w, K_ALICE, 500, 0, far_future(), log), 0);
+    uint8_t *pkt = last_packet(&w.a, &len);
+    assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
+    free(pkt);
+    uint64_t th = h_height(&w.a) + 4;
+    assert_int_equal(withdraw(&w, K_ALICE, 200, th, 0, log), 0);
+    pkt = last_packet(&w.b, &len);
+    assert_int_equal(inflight(&w), 200);
+    while (h_height(&w.a) < th) /* alpha passes the timeout without receiving it */
+        h_block(&w.a);
+    assert_int_equal(relay_timeout(&w.b, &w.a, w.client_b, pkt, len, 0, log), 0);
+    assert_int_equal(inflight(&w), 0);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 500); /* re-credited */
+    assert_int_equal(total(&w), 500);
+    assert_int_equal(escrow(&w), 500);
+    /* and it can no longer be received on alpha */
+    assert_int_not_equal(relay_recv(&w.b, &w.a, w.client_a, pkt, len, log), 0);
+    free(pkt);
+    close_world(&w);
+}
+
+static void test_close_init_on_collateral_channel_refused(void **s)
+{
+    (void)s;
+    world w;
+    char log[256];
+    open_world(&w);
+    cw_enc m;
+    msg_simple(&m, "ibc.chan_close_init", 2, 's', CH, 's', w.chan_a);
+    int rc = tx1(&w.a, &m, log);
+    assert_int_equal(rc, CW_EUNAUTHORIZED);
+    assert_non_null(strstr(log, "cannot be closed"));
+    close_world(&w);
+}
+
+static void test_zero_amount_and_foreign_denom_refused_before_commitment(void **s)
+{
+    (void)s;
+    world w;
+    char log[256];
+    open_world(&w);
+    uint64_t seq_before = be64_at(&w.a, "nextSequenceSend/ports/collateral/channels/channel-0");
+    assert_int_equal(lock(&w, K_ALICE, 0, 0, far_future(), log), CW_EINVAL);
+    cw_enc m;
+    msg_simple(&m, "collateral.lock", 6, 's', w.chan_a, 's', "uusd", 'u', (uint64_t)5, 'b',
+               w.b.addr[K_ALICE].b, (size_t)20, 'u', (uint64_t)0, 'u', far_future());
+    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
+    assert_int_equal(h_tx(&w.a, K_ALICE, &b, 1, log, sizeof log), CW_EINVAL);
+    assert_non_null(strstr(log, "not held on this chain"));
+    cw_enc_free(&m);
+    assert_int_equal(be64_at(&w.a, "nextSequenceSend/ports/collateral/channels/channel-0"),
+                     seq_before);
+    close_world(&w);
+}
+
+static void test_escrow_of_one_channel_never_unescrowed_through_another(void **s)
+{
+    (void)s;
+    cw_kv_cache *st;
+    char err[256];
+    assert_int_equal(cw_kv_cache_create(&st, NULL), CW_OK);
+    cw_kv kv = cw_kv_cache_kv(st);
+    cw_address owner, esc0, to;
+    memset(owner.b, 1, 20);
+    memset(to.b, 2, 20);
+    cw_module_address(&esc0, "escrow/collateral/channel-0");
+    /* 1000 escrowed through channel-0 (as collateral.lock leaves it) */
+    assert_int_equal(cw_bank_mint(&kv, &esc0, "stake", 1000, err, sizeof err), CW_OK);
+    uint8_t b[8];
+    cw_be64_put(b, 1000);
+    assert_int_equal(cw_kv_set_s(&kv, "collateral/escrow/channel-0/stake", b, 8), CW_OK);
+    assert_int_equal(cw_collateral_unescrow(&kv, "channel-1", "stake", 1, &to, err, sizeof err),
+                     CW_EINSUFFICIENT);
+    assert_non_null(strstr(err, "channel-1 escrows 0"));
+    assert_int_equal(cw_collateral_unescrow(&kv, "channel-0", "stake", 1001, &to, err,
+                                            sizeof err), CW_EINSUFFICIENT);
+    assert_int_equal(cw_collateral_unescrow(&kv, "channel-0", "stake", 1000, &to, err,
+                                            sizeof err), CW_OK);
+    uint64_t left;
+    assert_int_equal(cw_collateral_escrow(&kv, &left, "channel-0", "stake"), CW_OK);
+    assert_int_equal(left, 0);
+    cw_kv_cache_destroy(st);
+}
+
+static void test_borrow_against_position_and_withdraw_above_ltv_refused(void **s)
+{
+    (void)s;
+    world w;
+    char log[256], trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    size_t len;
+    open_world(&w);
+    assert_int_equal(admin_register(&w, log), 0);
+    assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
+    uint8_t *pkt = last_packet(&w.a, &len);
+    assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
+    free(pkt);
+    /* bob supplies uusd; the oracle prices stake at 2 uusd; alice borrows 900 (LTV 50%) */
+    cw_enc m;
+    msg_simple(&m, "lend.supply", 1, 'u', (uint64_t)100000);
+    assert_int_equal(tx1_as(&w.b, K_BOB, &m, log), 0);
+    assert_int_equal(cw_lend_trace_denom(trace, w.chan_b, "stake"), CW_OK);
+    cw_enc_init(&m);
+    cw_msg_begin(&m, "oracle.set_price", 3);
+    cw_enc_cstr(&m, trace);
+    cw_enc_u128(&m, 2 * CW_WAD);
+    cw_enc_u64(&m, h_clock);
+    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+    msg_simple(&m, "lend.borrow", 1, 'u', (uint64_t)1001); /* above 1000 × 2 × 50% */
+    assert_int_equal(tx1_as(&w.b, K_ALICE, &m, log), CW_EUNHEALTHY);
+    msg_simple(&m, "lend.borrow", 1, 'u', (uint64_t)900);
+    assert_int_equal(tx1_as(&w.b, K_ALICE, &m, log), 0);
+    assert_int_equal(balance(&w.b, &w.b.addr[K_ALICE], "uusd"), 1000000000ull + 900);
+    /* withdrawing 200 would leave 800 × 2 × 50% = 800 < 900 debt */
+    assert_int_equal(withdraw(&w, K_ALICE, 200, 0, far_future(), log), CW_EUNHEALTHY);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 1000);
+    assert_int_equal(inflight(&w), 0);
+    assert_int_equal(withdraw(&w, K_ALICE, 50, 0, far_future(), log), 0);
+    close_world(&w);
+}
+
+/* ---- randomized invariants -------------------------------------------------------------- */
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+typedef struct pend {
+    uint8_t *pkt;
+    size_t len;
+    bool from_a; /* deposit (a→b) or release (b→a) */
+    uint64_t amount;
+    int stage;    /* 0 sent, 1 received (ack pending), 2 settled */
+    uint8_t *ack; /* after receipt */
+    size_t ack_len;
+    uint64_t th;
+} pend;
+
+static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
+{
+    (void)s;
+    const char *es = getenv("CW_COLLATERAL_SEEDS"), *et = getenv("CW_COLLATERAL_STEPS");
+    /* default: 10 seeds × 1000 steps = 10^4 steps (about a minute under ASan) */
+    int seeds = es ? atoi(es) : 10, steps = et ? atoi(et) : 1000;
+    int total_steps = 0, deposits = 0, releases = 0, timeouts = 0, errors = 0;
+    for (int seed = 1; seed <= seeds; seed++) {
+        world w;
+        char log[256];
+        uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)seed;
+        open_world(&w);
+        assert_int_equal(admin_register(&w, log), 0);
+        pend *ps = calloc((size_t)steps + 1, sizeof *ps);
+        assert_non_null(ps);
+        int np = 0;
+        /* what the chains cannot see of each other yet: deposits whose escrow A holds but B
+         * has not credited (not received, or answered with an error ack A has not yet
+         * processed), and releases A has paid out (ok ack) that B still counts in flight */
+        uint64_t in_flight_deposits = 0, released_unacked = 0;
+        for (int step = 0; step < steps; step++, total_steps++) {
+            int op = (int)(rnd(&x) % 6);
+            size_t len;
+            int who = rnd(&x) % 2 ? K_ALICE : K_BOB;
+            if (op <= 1) { /* deposit */
+                uint64_t amt = 1 + rnd(&x) % 500;
+                uint64_t th = rnd(&x) % 4 == 0 ? h_height(&w.b) + 2 + rnd(&x) % 3 : 0;
+                if (lock(&w, who, amt, th, th ? 0 : far_future(), log) == 0) {
+                    ps[np++] = (pend){.pkt = last_packet(&w.a, &len), .from_a = true,
+                                      .amount = amt, .th = th};
+                    ps[np - 1].len = len;
+                    in_flight_deposits += amt;
+                    deposits++;
+                }
+            } else if (op == 2) { /* release part of a position */
+                uint64_t pos = position(&w, &w.b.addr[who]);
+                if (pos) {
+                    uint64_t amt = 1 + rnd(&x) % pos;
+                    uint64_t th = rnd(&x) % 4 == 0 ? h_height(&w.a) + 2 + rnd(&x) % 3 : 0;
+                    if (withdraw(&w, who, amt, th, th ? 0 : far_future(), log) == 0) {
+                        ps[np++] = (pend){.pkt = last_packet(&w.b, &len), .from_a = false,
+                                          .amount = amt, .th = th};
+                        ps[np - 1].len = len;
+                        releases++;
+                    }
+                }
+            } else { /* relay one pending packet step, in random order */
+                if (np == 0)
+                    continue;
+                pend *p = &ps[rnd(&x) % (uint64_t)np];
+                hchain *src = p->from_a ? &w.a : &w.b, *dst = p->from_a ? &w.b : &w.a;
+                const char *c_dst = p->from_a ? w.client_b : w.client_a;
+                const char *c_src = p->from_a ? w.client_a : w.client_b;
+                if (p->stage == 0) {
+                    int rc = relay_recv(src, dst, c_dst, p->pkt, p->len, log);
+                    if (rc == 0) {
+                        p->ack = last_ack(dst, &p->ack_len);
+                        p->stage = 1;
+                        bool ok = ack_ok(p->ack, p->ack_len);
+                        if (p->from_a && ok)
+                            in_flight_deposits -= p->amount;
+                        if (!p->from_a && ok)
+                            released_unacked += p->amount;
+                        errors += !ok;
+                    } else if (rc == CW_ETIMEOUT && p->th) {
+                        if (relay_timeout(src, dst, c_src, p->pkt, p->len, 0, log) == 0) {
+                            p->stage = 2;
+                            if (p->from_a)
+                                in_flight_deposits -= p->amount;
+                            timeouts++;
+                        }
+                    } else {
+                        errors++;
+                    }
+                } else if (p->stage == 1) {
+                    assert_int_equal(relay_ack(src, dst, c_src, p->pkt, p->len, p->ack,
+                                               p->ack_len, log), 0);
+                    p->stage = 2;
+                    bool ok = ack_ok(p->ack, p->ack_len);
+                    if (p->from_a && !ok)
+                        in_flight_deposits -= p->amount; /* refunded on A */
+                    if (!p->from_a && ok)
+                        released_unacked -= p->amount;
+                }
+            }
+            /* the invariant in flight (DESIGN §8, made exact): escrow = total + in-flight
+             * releases not yet paid on A + deposits not yet credited on B */
+            assert_int_equal(escrow(&w) + released_unacked,
+                             total(&w) + inflight(&w) + in_flight_deposits);
+        }
+        /* drain: relay everything, then with nothing in flight escrow = total */
+        for (int i = 0; i < np; i++) {
+            pend *p = &ps[i];
+            hchain *src = p->from_a ? &w.a : &w.b, *dst = p->from_a ? &w.b : &w.a;
+            const char *c_dst = p->from_a ? w.client_b : w.client_a;
+            const char *c_src = p->from_a ? w.client_a : w.client_b;
+            if (p->stage == 0) {
+                if (relay_recv(src, dst, c_dst, p->pkt, p->len, log) == 0) {
+                    p->ack = last_ack(dst, &p->ack_len);
+                    p->stage = 1;
+                    if (p->from_a && !ack_ok(p->ack, p->ack_len))
+                        in_flight_deposits += p->amount; /* undone at the ack below */
+                } else {
+                    hchain *waiter = dst;
+                    while (p->th && h_height(waiter) < p->th)
+                        h_block(waiter);
+                    assert_int_equal(relay_timeout(src, dst, c_src, p->pkt, p->len, 0, log), 0);
+                    p->stage = 2;
+                }
+                if (p->from_a)
+                    in_flight_deposits -= p->amount;
+            }
+            if (p->stage == 1) {
+                assert_int_equal(relay_ack(src, dst, c_src, p->pkt, p->len, p->ack, p->ack_len,
+                                           log), 0);
+                if (p->from_a && !ack_ok(p->ack, p->ack_len))
+                    in_flight_deposits -= p->amount;
+            }
+            /* replays after settlement change nothing */
+            if (p->ack)
+                assert_int_equal(relay_ack(src, dst, c_src, p->pkt, p->len, p->ack, p->ack_len,
+                                           log), 0);
+            free(p->pkt);
+            free(p->ack);
+        }
+        free(ps);
+        assert_int_equal(in_flight_deposits, 0);
+        (void)released_unacked;
+        assert_int_equal(inflight(&w), 0);
+        assert_int_equal(escrow(&w), total(&w));
+        assert_int_equal(position(&w, &w.b.addr[K_ALICE]) + position(&w, &w.b.addr[K_BOB]),
+                         total(&w));
+        close_world(&w);
+    }
+    fprintf(stderr, "random collateral: %d seeds, %d steps, %d deposits, %d releases, "
+                    "%d timeouts, %d refused relays\n", seeds, total_steps, deposits, releases,
+            timeouts, errors);
+    assert_true(deposits > 0 && releases > 0);
+}
+
+int main(void)
+{
+    /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
+    setenv("CW_LMDB_NOSYNC", "1", 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deposit_to_unregistered_collateral_credits_nothing_and_refunds),
+        cmocka_unit_test(test_register_then_deposit_credits_position_and_release_unescrows),
+        cmocka_unit_test(test_release_timeout_recredits_holder),
+        cmocka_unit_test(test_close_init_on_collateral_channel_refused),
+        cmocka_unit_test(test_zero_amount_and_foreign_denom_refused_before_commitment),
+        cmocka_unit_test(test_escrow_of_one_channel_never_unescrowed_through_another),
+        cmocka_unit_test(test_borrow_against_position_and_withdraw_above_ltv_refused),
+        cmocka_unit_test(test_random_sequences_keep_escrow_equal_to_positions),
+    };
+    return cmocka_run_group_tests_name("collateral", tests, NULL, NULL);
+}
