@@ -43,8 +43,15 @@ int rly_lc_seed(rly_conn *c, uint64_t height, const uint8_t *hash32, char *err, 
 {
     int rc;
     if (height == 0) {
-        if ((rc = rly_status(c, err, err_len)))
+        uint64_t deadline = rly_now_ms() + c->timeout_ms;
+        while ((rc = rly_status(c, err, err_len)) == CW_OK && c->height == 0 &&
+               rly_now_ms() < deadline)
+            (void)cw_rpc_client_poll(c->cl, 20); /* no block yet: wait for the first */
+        if (rc)
             return rc;
+        if (c->height == 0)
+            return cw_errf(err, err_len, CW_ETIMEOUT, "chain %s has produced no block",
+                           c->cfg->id);
         height = c->height;
         cw_log(CW_LOG_WARN, "NO TRUST ROOT chain=%s: trusting the current header at height=%llu "
                "as served by %s — give chains[].trust_root \"HEIGHT:HASH\" to verify from a "
