@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         status = rly_status_report(&x, stdout, err, sizeof err) == CW_OK ? 0 : 1;
         goto out;
     }
-    if ((is_start || is_clear) && (rc = rly_ctx_open_db(&x, err, sizeof err))) {
+    if ((rc = rly_ctx_open_db(&x, err, sizeof err))) {
         fprintf(stderr, "causeway-relayer: %s\n", err);
         goto out;
     }
@@ -178,6 +178,7 @@ int main(int argc, char **argv)
                 goto out;
             }
         }
+        rly_ctx_save_trust(&x);
         status = 0;
         goto out;
     }
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
         }
     if (is_clear) {
         status = cmd_clear(&x, timeout_s);
+        rly_ctx_save_trust(&x);
         goto out;
     }
     /* start */
@@ -200,6 +202,7 @@ int main(int argc, char **argv)
            cfg.batch_size, cfg.db_path);
     rc = rly_run(&x, &stop, err, sizeof err);
     rly_metrics_stop();
+    rly_ctx_save_trust(&x);
     cw_log(CW_LOG_INFO, "relayer stopped");
     status = rc ? 1 : 0;
 out:

@@ -294,10 +294,34 @@ void rly_ctx_free(rly_ctx *x)
     rly_db_close(x->db);
 }
 
+/* the lowest latest height among the configured clients that track chain c (0: none) */
+static uint64_t min_client_height(rly_ctx *x, rly_conn *c)
+{
+    uint64_t best = 0;
+    for (int p = 0; p < x->cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++) {
+            const rly_end_cfg *on = &x->cfg->paths[p].end[e];
+            if (x->cfg->paths[p].end[1 - e].chain_ix != c->ix || !on->client[0])
+                continue;
+            cw_lc_client_state cs;
+            char err[256];
+            if (client_info(&x->conns[on->chain_ix], on->client, &cs, NULL, err, sizeof err) ==
+                    CW_OK &&
+                (best == 0 || cs.latest_height < best))
+                best = cs.latest_height;
+        }
+    return best;
+}
+
+/* Persist a trust root for the next start: the lowest height a configured client of c
+ * holds (so a restart can still bisect from there), verified locally; else h. */
 static void save_trust(rly_ctx *x, rly_conn *c, uint64_t h)
 {
     if (!x->db)
         return;
+    uint64_t low = min_client_height(x, c);
+    if (low && low >= c->lc_root_height && low < h)
+        h = low;
     const cw_light_block *lb;
     char err[256];
     if (rly_lc_verified(c, h, &lb, err, sizeof err) != CW_OK)
@@ -311,6 +335,13 @@ static void save_trust(rly_ctx *x, rly_conn *c, uint64_t h)
     char key[128];
     snprintf(key, sizeof key, "trust/%s", c->cfg->id);
     (void)rly_db_put(x->db, key, v, sizeof v);
+}
+
+void rly_ctx_save_trust(rly_ctx *x)
+{
+    for (int i = 0; i < x->cfg->n_chains; i++)
+        if (x->conns[i].lc_seeded)
+            save_trust(x, &x->conns[i], x->conns[i].lcs.latest_height);
 }
 
 int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
@@ -342,8 +373,21 @@ int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
             have = true;
         }
         int rc;
+        if (!have) {
+            /* no root given: start from the lowest height a client of this chain holds (so
+             * updates can bisect from there), as served by the chain's node — said loudly */
+            for (int attempt = 0; attempt < 50 && h == 0; attempt++) {
+                h = min_client_height(x, c);
+                if (h == 0 && rly_conn_ensure(&x->conns[i], err, err_len) != CW_ECLOSED)
+                    break;
+                if (h == 0) {
+                    struct timespec ts = {0, 100 * 1000000};
+                    nanosleep(&ts, NULL); /* the chain's RPC is not up yet */
+                }
+            }
+        }
         for (int attempt = 0;; attempt++) {
-            rc = rly_lc_seed(c, have ? h : 0, have ? hash : NULL, err, err_len);
+            rc = rly_lc_seed(c, h, have ? hash : NULL, err, err_len);
             if (rc != CW_ECLOSED || attempt > 50)
                 break;
             struct timespec ts = {0, 100 * 1000000};

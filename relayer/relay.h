@@ -63,6 +63,9 @@ int rly_ctx_open_db(rly_ctx *x, char *err, size_t err_len);
  *  root, else the current header (said loudly). */
 int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len);
 void rly_ctx_free(rly_ctx *x);
+/** Record in the DB, per chain, the trust root the next start seeds from (a locally verified
+ *  height no higher than the clients' latest). */
+void rly_ctx_save_trust(rly_ctx *x);
 
 int rly_create_clients(rly_ctx *x, int path, char *err, size_t err_len);
 int rly_create_channel(rly_ctx *x, int path, char *err, size_t err_len);

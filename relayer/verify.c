@@ -53,7 +53,9 @@ int rly_lc_seed(rly_conn *c, uint64_t height, const uint8_t *hash32, char *err, 
             return cw_errf(err, err_len, CW_ETIMEOUT, "chain %s has produced no block",
                            c->cfg->id);
         height = c->height;
-        cw_log(CW_LOG_WARN, "NO TRUST ROOT chain=%s: trusting the current header at height=%llu "
+    }
+    if (!hash32) {
+        cw_log(CW_LOG_WARN, "NO TRUST ROOT chain=%s: trusting the header at height=%llu "
                "as served by %s — give chains[].trust_root \"HEIGHT:HASH\" to verify from a "
                "root you checked", c->cfg->id, (unsigned long long)height, c->cfg->rpc);
     }
