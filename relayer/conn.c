@@ -308,7 +308,8 @@ int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[st
 
 int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
                   int64_t *failed_msg, uint64_t *height, const char *count_type,
-                  uint32_t *n_events, char *log, size_t log_len, char *err, size_t err_len)
+                  uint32_t *n_events, const char *count_type2, uint32_t *n_events2, char *log,
+                  size_t log_len, char *err, size_t err_len)
 {
     cw_enc p;
     cw_enc_init(&p);
@@ -320,6 +321,8 @@ int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
     *failed_msg = -1;
     if (n_events)
         *n_events = 0;
+    if (n_events2)
+        *n_events2 = 0;
     if (log && log_len)
         log[0] = 0;
     if (rc == CW_OK) {
@@ -336,15 +339,19 @@ int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
                 snprintf(log, log_len, "%.*s", (int)r[1].via.str.size, r[1].via.str.ptr);
             if (r[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
                 *failed_msg = (int64_t)r[3].via.u64;
-            if (count_type && n_events && r[2].type == MSGPACK_OBJECT_ARRAY) {
-                size_t tl = strlen(count_type);
+            for (int t = 0; t < 2 && r[2].type == MSGPACK_OBJECT_ARRAY; t++) {
+                const char *ty = t ? count_type2 : count_type;
+                uint32_t *cnt = t ? n_events2 : n_events;
+                if (!ty || !cnt)
+                    continue;
+                size_t tl = strlen(ty);
                 for (uint32_t i = 0; i < r[2].via.array.size; i++) {
                     const msgpack_object *ev = &r[2].via.array.ptr[i];
                     if (ev->type == MSGPACK_OBJECT_ARRAY && ev->via.array.size == 2 &&
                         ev->via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
                         ev->via.array.ptr[0].via.str.size == tl &&
-                        memcmp(ev->via.array.ptr[0].via.str.ptr, count_type, tl) == 0)
-                        (*n_events)++;
+                        memcmp(ev->via.array.ptr[0].via.str.ptr, ty, tl) == 0)
+                        (*cnt)++;
                 }
             }
         }
@@ -360,8 +367,8 @@ int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_m
 {
     uint64_t deadline = rly_now_ms() + timeout_ms;
     for (;;) {
-        int rc = rly_tx_result(c, hash32, code, failed_msg, NULL, NULL, NULL, log, log_len, err,
-                               err_len);
+        int rc = rly_tx_result(c, hash32, code, failed_msg, NULL, NULL, NULL, NULL, NULL, log,
+                               log_len, err, err_len);
         if (rc != CW_ENOTFOUND && rc != CW_ECLOSED)
             return rc;
         if (rly_now_ms() >= deadline)
@@ -373,5 +380,110 @@ int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_m
             struct timespec ts = {0, 20 * 1000000};
             nanosleep(&ts, NULL); /* reconnect backoff pacing */
         }
+    }
+}
+
+#define PIPELINE 128
+static uint32_t next_pipe_id = 0x60000000u;
+
+int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, rly_note_fn note, void *u, char *err,
+                   size_t err_len)
+{
+    for (size_t i = 0; i < n; i++) {
+        q[i].val = q[i].proof = NULL;
+        q[i].val_len = q[i].proof_len = 0;
+        q[i].at = 0;
+        q[i].rc = CW_ETIMEOUT;
+    }
+    for (size_t off = 0; off < n; off += PIPELINE) {
+        size_t k = n - off < PIPELINE ? n - off : PIPELINE;
+        int rc = rly_conn_ensure(c, err, err_len);
+        if (rc)
+            return rc;
+        uint32_t base = next_pipe_id;
+        next_pipe_id += PIPELINE;
+        if (next_pipe_id > 0x7fff0000u)
+            next_pipe_id = 0x60000000u;
+        /* send k requests back to back, then collect their responses in any order */
+        for (size_t i = 0; i < k; i++) {
+            rly_qreq *r = &q[off + i];
+            cw_enc p, f;
+            cw_enc_init(&p);
+            cw_enc_array(&p, 3);
+            cw_enc_bin(&p, r->key, strlen(r->key));
+            cw_enc_u64(&p, r->height);
+            cw_enc_bool(&p, true);
+            cw_enc_init(&f);
+            rc = p.rc ? p.rc
+                      : cw_rpc_encode_request(&f, base + (uint32_t)i, "query", cw_enc_data(&p),
+                                              cw_enc_len(&p));
+            if (rc == CW_OK)
+                rc = cw_rpc_client_send_raw(c->cl, cw_enc_data(&f), cw_enc_len(&f), false,
+                                            c->timeout_ms, err, err_len);
+            cw_enc_free(&p);
+            cw_enc_free(&f);
+            if (rc) {
+                if (rc == CW_ECLOSED)
+                    drop(c, err);
+                return rc;
+            }
+        }
+        size_t got = 0;
+        while (got < k) {
+            uint8_t *frame = NULL;
+            size_t len = 0;
+            rc = cw_rpc_client_next_frame(c->cl, &frame, &len, c->timeout_ms, err, err_len);
+            if (rc) {
+                if (rc == CW_ECLOSED)
+                    drop(c, err);
+                return rc;
+            }
+            cw_dec d;
+            cw_rpc_frame fr;
+            rc = cw_rpc_decode(&d, &fr, frame, len, RLY_RESULT_MAX, err, err_len);
+            if (rc == CW_OK && fr.kind == CW_RPC_NOTIFICATION && note && fr.params &&
+                fr.params->type == MSGPACK_OBJECT_ARRAY && fr.params->via.array.size == 1 &&
+                strcmp(fr.method, "blocks") == 0) {
+                cw_enc pe;
+                cw_enc_init(&pe);
+                if (cw_enc_object(&pe, &fr.params->via.array.ptr[0]) == CW_OK)
+                    note(u, cw_enc_data(&pe), cw_enc_len(&pe));
+                cw_enc_free(&pe);
+            } else if (rc == CW_OK && fr.kind == CW_RPC_RESPONSE && fr.has_msgid &&
+                       fr.msgid >= base && fr.msgid < base + k) {
+                rly_qreq *r = &q[off + (fr.msgid - base)];
+                if (r->rc == CW_ETIMEOUT) {
+                    got++;
+                    if (fr.is_error) {
+                        r->rc = fr.err_code;
+                    } else {
+                        cw_dec rd = {.err = err, .err_len = err_len};
+                        const msgpack_object *a = cw_dec_array(&rd, fr.result, 3, "query");
+                        r->at = cw_dec_u64(&rd, &a[2], "query.height");
+                        r->rc = rd.rc;
+                        if (r->rc == CW_OK && a[0].type == MSGPACK_OBJECT_BIN &&
+                            !(r->val = dup_bin(&a[0], &r->val_len)))
+                            r->rc = -ENOMEM;
+                        if (r->rc == CW_OK && a[1].type == MSGPACK_OBJECT_BIN &&
+                            !(r->proof = dup_bin(&a[1], &r->proof_len)))
+                            r->rc = -ENOMEM;
+                        if (r->rc == CW_OK && !r->proof)
+                            r->rc = CW_EMALFORMED;
+                    }
+                }
+            }
+            cw_dec_close(&d);
+            free(frame);
+        }
+    }
+    return CW_OK;
+}
+
+void rly_qreq_free(rly_qreq *q, size_t n)
+{
+    for (size_t i = 0; q && i < n; i++) {
+        free(q[i].val);
+        free(q[i].proof);
+        q[i].val = q[i].proof = NULL;
     }
 }

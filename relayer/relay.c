@@ -917,11 +917,15 @@ static void check_inflight(rly_ctx *x)
         int64_t code, failed;
         uint64_t h;
         uint32_t landed = 0, redundant = 0;
-        int rc = rly_tx_result(c, f->hash, &code, &failed, &h, landed_ev[f->kind], &landed, log,
-                               sizeof log, err, sizeof err);
-        if (rc == CW_OK && code == 0)
-            (void)rly_tx_result(c, f->hash, &code, &failed, &h, redundant_ev[f->kind],
-                                &redundant, NULL, 0, err, sizeof err);
+        /* a tx lands only in a new block: look once per new block of its chain */
+        if (c->height <= f->checked_height && now - f->submitted_ms <= INFLIGHT_STALE_MS) {
+            i++;
+            continue;
+        }
+        f->checked_height = c->height;
+        int rc = rly_tx_result(c, f->hash, &code, &failed, &h, landed_ev[f->kind], &landed,
+                               redundant_ev[f->kind], &redundant, log, sizeof log, err,
+                               sizeof err);
         const char *path = x->cfg->paths[f->path].name;
         if (rc == CW_OK) {
             if (code == 0) {
@@ -1001,6 +1005,7 @@ static int submit(rly_ctx *x, rly_conn *c, msgs *ms, int p, int d, int kind,
     f.chain = c->ix;
     f.n_updates = ms->n_updates;
     f.submitted_ms = rly_now_ms();
+    f.checked_height = c->height;
     f.seqs = malloc((n ? n : 1) * sizeof *f.seqs);
     if (!f.seqs)
         return -ENOMEM;
@@ -1051,6 +1056,17 @@ static int decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
 }
 
 static uint64_t seqs_buf_a[RLY_LIST_MAX], seqs_buf_b[RLY_LIST_MAX];
+
+static void on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len);
+struct note_ctx {
+    rly_ctx *x;
+    rly_conn *c;
+};
+static void note_block(void *u, const uint8_t *payload, size_t len)
+{
+    struct note_ctx *n = u;
+    on_block(n->x, n->c, payload, len);
+}
 
 static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t err_len)
 {
@@ -1119,7 +1135,9 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
     if (pr)
         pr->unreceived += nu;
 
-    /* RecvPackets on dst, proofs from src */
+    /* RecvPackets on dst, proofs from src (queried pipelined) */
+    struct note_ctx nsrc = {x, src}, ndst = {x, dst};
+    static rly_qreq q[CW_TX_MAX_MSGS];
     size_t done = 0;
     while (done < nr && on_dst < budget) {
         msgs ms = {0};
@@ -1131,40 +1149,40 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
             msgs_free(&ms);
             return rc;
         }
-        size_t first = done;
-        while (done < nr && ms.n < CW_TX_MAX_MSGS && ms.bytes < TX_BYTES_SOFT) {
+        size_t take = nr - done;
+        if (take > CW_TX_MAX_MSGS - ms.n)
+            take = CW_TX_MAX_MSGS - ms.n;
+        for (size_t i = 0; i < take; i++) {
+            cw_path_packet(q[i].key, "commitments", S->port, S->channel, recv_s[done + i]);
+            q[i].height = ph;
+            q[i].seq = recv_s[done + i];
+        }
+        rc = rly_query_many(src, q, take, note_block, &nsrc, err, err_len);
+        uint64_t in_tx[CW_TX_MAX_MSGS];
+        size_t k = 0, used = 0;
+        for (; rc == CW_OK && used < take && ms.bytes < TX_BYTES_SOFT; used++) {
             rly_entry *en;
-            if ((rc = get_packet(x, src, p, d, recv_s[done], &en, err, err_len)))
+            if (q[used].rc || q[used].at != ph) {
+                rc = q[used].rc ? q[used].rc
+                                : cw_errf(err, err_len, CW_EBADPROOF, "proof at %" PRIu64
+                                          " answered at %" PRIu64, ph, q[used].at);
                 break;
-            char key[CW_PATH_MAX];
-            uint8_t *v, *proof;
-            size_t vl, pl;
-            cw_path_packet(key, "commitments", S->port, S->channel, recv_s[done]);
-            if ((rc = prove_key(src, key, ph, &v, &vl, &proof, &pl, err, err_len)))
-                break;
-            if (!v) { /* acked or timed out meanwhile */
-                free(proof);
-                recv_s[done] = 0;
-                done++;
-                continue;
             }
+            if (!q[used].val) /* acked or timed out meanwhile */
+                continue;
+            if ((rc = get_packet(x, src, p, d, q[used].seq, &en, err, err_len)))
+                break;
             cw_enc *m = &ms.m[ms.n++];
             cw_enc_init(m);
             cw_msg_begin(m, "ibc.recv_packet", 3);
             cw_enc_raw(m, en->pkt, en->pkt_len);
-            cw_enc_bin(m, proof, pl);
+            cw_enc_bin(m, q[used].proof, q[used].proof_len);
             cw_enc_u64(m, ph);
             ms.bytes += cw_enc_len(m);
-            free(v);
-            free(proof);
-            done++;
+            in_tx[k++] = q[used].seq;
         }
-        /* seqs of the msgs actually in ms, in order */
-        uint64_t in_tx[CW_TX_MAX_MSGS];
-        size_t k = 0;
-        for (size_t i = first; i < done; i++)
-            if (recv_s[i])
-                in_tx[k++] = recv_s[i];
+        rly_qreq_free(q, take);
+        done += used;
         if (k && rc == CW_OK)
             rc = submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
         msgs_free(&ms);
@@ -1173,6 +1191,8 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
         on_dst++;
         if (pr)
             pr->submitted += k;
+        if (!used)
+            break;
     }
 
     /* Acknowledgements and Timeouts on src, proofs from dst */
@@ -1189,21 +1209,17 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                 return rc;
             }
             const cw_light_block *plb;
-            uint64_t ph_time = 0;
             if ((rc = rly_lc_verified(dst, ph, &plb, err, err_len))) {
                 msgs_free(&ms);
                 return rc;
             }
-            ph_time = plb->signed_header.header.time_ns;
-            size_t first = done;
-            while (done < nl && ms.n < CW_TX_MAX_MSGS && ms.bytes < TX_BYTES_SOFT) {
-                uint64_t seq = list[done];
+            uint64_t ph_time = plb->signed_header.header.time_ns;
+            size_t take = 0, scanned = 0;
+            for (; done + scanned < nl && take < CW_TX_MAX_MSGS - ms.n; scanned++) {
+                uint64_t seq = list[done + scanned];
                 rly_entry *en;
                 if ((rc = get_packet(x, src, p, d, seq, &en, err, err_len)))
                     break;
-                char key[CW_PATH_MAX];
-                uint8_t *v = NULL, *proof = NULL;
-                size_t vl = 0, pl = 0;
                 if (kind == RLY_K_ACK) {
                     if (!en->ack) {
                         uint8_t *b;
@@ -1212,7 +1228,6 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                                        err_len);
                         if (rc == CW_ENOTFOUND) { /* no ack written (yet) */
                             rc = CW_OK;
-                            list[done++] = 0;
                             continue;
                         }
                         if (rc)
@@ -1220,53 +1235,58 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                         en->ack = b;
                         en->ack_len = bl;
                     }
-                    cw_path_packet(key, "acks", D->port, D->channel, seq);
+                    cw_path_packet(q[take].key, "acks", D->port, D->channel, seq);
                 } else {
                     cw_dec dd;
                     cw_packet pk;
                     bool ok = decode_packet(en, &pk, &dd) == CW_OK &&
                               cw_packet_timed_out(&pk, ph, ph_time);
                     cw_dec_close(&dd);
-                    if (!ok) { /* not yet timed out at the proof height */
-                        list[done++] = 0;
+                    if (!ok) /* not yet timed out at the proof height */
                         continue;
-                    }
-                    cw_path_packet(key, "receipts", D->port, D->channel, seq);
+                    cw_path_packet(q[take].key, "receipts", D->port, D->channel, seq);
                 }
-                if ((rc = prove_key(dst, key, ph, &v, &vl, &proof, &pl, err, err_len)))
+                q[take].height = ph;
+                q[take].seq = seq;
+                take++;
+            }
+            done += scanned;
+            if (rc == CW_OK && take)
+                rc = rly_query_many(dst, q, take, note_block, &ndst, err, err_len);
+            uint64_t in_tx[CW_TX_MAX_MSGS];
+            size_t k = 0;
+            for (size_t i = 0; rc == CW_OK && i < take; i++) {
+                if (q[i].rc || q[i].at != ph) {
+                    rc = q[i].rc ? q[i].rc
+                                 : cw_errf(err, err_len, CW_EBADPROOF, "proof at %" PRIu64
+                                           " answered at %" PRIu64, ph, q[i].at);
                     break;
-                bool usable = kind == RLY_K_ACK ? v != NULL : v == NULL;
-                if (!usable) { /* ack not provable yet / received after all */
-                    free(v);
-                    free(proof);
-                    list[done++] = 0;
-                    continue;
                 }
+                bool usable = kind == RLY_K_ACK ? q[i].val != NULL : q[i].val == NULL;
+                if (!usable) /* ack not provable yet / received after all */
+                    continue;
+                rly_entry *en = entry(x, p, d, q[i].seq, false);
+                if (!en || !en->pkt || (kind == RLY_K_ACK && !en->ack))
+                    continue;
                 cw_enc *m = &ms.m[ms.n++];
                 cw_enc_init(m);
                 if (kind == RLY_K_ACK) {
                     cw_msg_begin(m, "ibc.acknowledgement", 4);
                     cw_enc_raw(m, en->pkt, en->pkt_len);
                     cw_enc_bin(m, en->ack, en->ack_len);
-                    cw_enc_bin(m, proof, pl);
+                    cw_enc_bin(m, q[i].proof, q[i].proof_len);
                     cw_enc_u64(m, ph);
                 } else {
                     cw_msg_begin(m, "ibc.timeout", 4);
                     cw_enc_raw(m, en->pkt, en->pkt_len);
-                    cw_enc_bin(m, proof, pl);
+                    cw_enc_bin(m, q[i].proof, q[i].proof_len);
                     cw_enc_u64(m, ph);
                     cw_enc_u64(m, 0);
                 }
                 ms.bytes += cw_enc_len(m);
-                free(v);
-                free(proof);
-                done++;
+                in_tx[k++] = q[i].seq;
             }
-            uint64_t in_tx[CW_TX_MAX_MSGS];
-            size_t k = 0;
-            for (size_t i = first; i < done; i++)
-                if (list[i])
-                    in_tx[k++] = list[i];
+            rly_qreq_free(q, take);
             if (k && rc == CW_OK)
                 rc = submit(x, src, &ms, p, d, kind, in_tx, k, err, err_len);
             msgs_free(&ms);
@@ -1277,7 +1297,7 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                 if (pr)
                     pr->submitted += k;
             }
-            if (!k && done >= nl)
+            if (!scanned)
                 break;
         }
     }
@@ -1289,14 +1309,20 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
     int first = CW_OK;
     if (pr)
         memset(pr, 0, sizeof *pr);
+    uint64_t t0 = rly_now_ms();
     check_inflight(x);
+    cw_log(CW_LOG_DEBUG, "inflight check txs=%zu ms=%llu", x->n_inflight,
+           (unsigned long long)(rly_now_ms() - t0));
     for (int p = 0; p < x->cfg->n_paths; p++) {
         rly_path_cfg *pc = &x->cfg->paths[p];
         if (!pc->end[0].channel[0] || !pc->end[1].channel[0])
             continue;
         for (int d = 0; d < 2; d++) {
             char e[512] = "";
+            uint64_t t1 = rly_now_ms();
             int rc = relay_dir(x, p, d, pr, e, sizeof e);
+            cw_log(CW_LOG_DEBUG, "relay step path=%s src=%s ms=%llu", pc->name, pc->end[d].chain,
+                   (unsigned long long)(rly_now_ms() - t1));
             if (rc) {
                 cw_log(CW_LOG_WARN, "relay step failed path=%s src=%s rc=%s reason=\"%s\"",
                        pc->name, pc->end[d].chain, cw_strerror(rc), e);

@@ -36,6 +36,7 @@ typedef struct rly_inflight {
     uint64_t *seqs;     /* packet msgs, in tx order after the updates */
     size_t n;
     uint64_t submitted_ms;
+    uint64_t checked_height; /* its chain's height when last looked up */
 } rly_inflight;
 
 typedef struct rly_ctx {

@@ -162,6 +162,7 @@ typedef struct rly_conn {
     /* latest seen */
     uint64_t height;
     uint64_t time_ns;
+    uint64_t checked_height; /* chain height at the last in-flight check */
     /* local light client of this chain (verifies what this chain's RPC node serves) */
     bool lc_seeded;
     cw_lc_client_state lcs;
@@ -194,6 +195,28 @@ int rly_status(rly_conn *c, char *err, size_t err_len);
 int rly_query(rly_conn *c, const char *key, uint64_t height, bool prove, uint8_t **val,
               size_t *val_len, uint8_t **proof, size_t *proof_len, uint64_t *at, char *err,
               size_t err_len);
+/** One proven query of a pipelined batch: key at height; on rc == CW_OK val (NULL when
+ *  absent) and proof (malloc'd: rly_qreq_free) and the height answered. */
+typedef struct rly_qreq {
+    char key[CW_PATH_MAX];
+    uint64_t height;
+    uint64_t seq; /* the caller's tag */
+    uint8_t *val;
+    size_t val_len;
+    uint8_t *proof;
+    size_t proof_len;
+    uint64_t at;
+    int rc;
+} rly_qreq;
+/** Called with a block notification's payload that arrived while a batch was collected. */
+typedef void (*rly_note_fn)(void *u, const uint8_t *payload, size_t len);
+/** Pipelined `query [key, height, true]` for n requests: up to 128 requests are sent back to
+ *  back, then their responses collected (saves a round trip per proof). Notifications that
+ *  arrive meanwhile go to note. Returns: CW_OK (per-request codes in q[i].rc); CW_ECLOSED;
+ *  CW_ETIMEOUT; -ENOMEM. */
+int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, rly_note_fn note, void *u, char *err,
+                   size_t err_len);
+void rly_qreq_free(rly_qreq *q, size_t n);
 /** light_block(height), unverified. lb owned by caller (cw_light_block_free). */
 int rly_light_block(rly_conn *c, uint64_t height, cw_light_block *lb, char *err,
                     size_t err_len);
@@ -203,11 +226,13 @@ int rly_refresh_nonce(rly_conn *c, char *err, size_t err_len);
  *  and retry once. hash32 receives the tx hash. */
 int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
                   uint64_t *nonce_used, char *err, size_t err_len);
-/** tx(hash): CW_OK with *code, *failed_msg (-1 none), *height, and the count of events of
- *  type count_type in *n_events (may be NULL); CW_ENOTFOUND not committed (yet). */
+/** tx(hash): CW_OK with *code, *failed_msg (-1 none), *height, and the counts of events of
+ *  types count_type / count_type2 in *n_events / *n_events2 (each may be NULL);
+ *  CW_ENOTFOUND not committed (yet). */
 int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
                   int64_t *failed_msg, uint64_t *height, const char *count_type,
-                  uint32_t *n_events, char *log, size_t log_len, char *err, size_t err_len);
+                  uint32_t *n_events, const char *count_type2, uint32_t *n_events2, char *log,
+                  size_t log_len, char *err, size_t err_len);
 /** Wait (servicing notifications) until tx hash commits or timeout_ms passes. */
 int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_ms,
                 int64_t *code, int64_t *failed_msg, char *log, size_t log_len, char *err,
