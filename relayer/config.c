@@ -147,6 +147,7 @@ int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len
             parse_trust(&j, it, w, ch);
             if (j.rc)
                 break;
+            snprintf(f, sizeof f, "%s.id", w);
             for (int k = 0; k < cfg->n_chains; k++)
                 if (strcmp(cfg->chains[k].id, ch->id) == 0)
                     cw_jconf_fail(&j, CW_EINVAL, f, "chain id \"%s\" appears twice", ch->id);
