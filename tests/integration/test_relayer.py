@@ -210,6 +210,31 @@ def test_timeout_refunds_on_source(procs, tmp_path):
     assert sum(events_by_seq(a, "timeout_packet").values()) == 1
 
 
+def test_destination_down_past_timeout_refunds(procs, tmp_path):
+    """The relayer runs; the destination chain stops; a packet's timeout time passes while it
+    is down; once it is back, the relayer proves non-receipt and the source refunds."""
+    import cwchain
+    import time
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    alice = a.key("alice").address
+    rly = R.start_relayer(procs, cfg)
+    with a.client() as c:
+        before, _ = cwchain.balance(c, alice, "stake")
+    b.stop()
+    deadline_ns = time.time_ns() + 1_500_000_000
+    lock_packets(a, ca, 1, b.key("bob").address, timeout_ns=deadline_ns)
+    R.wait_until(lambda: time.time_ns() > deadline_ns, what="the timeout time to pass")
+    b.start()
+    R.wait_until(lambda: R.commitments(a, ca) == [], chain=a, what="timeout relayed")
+    with a.client() as c:
+        after, _ = cwchain.balance(c, alice, "stake")
+    assert after == before
+    assert R.receipt(b, cb, 1) is None
+    assert sum(events_by_seq(a, "timeout_packet").values()) == 1
+    assert procs.stop(rly) == 0
+
+
 def test_kill9_during_stream_exactly_once(procs, tmp_path):
     mport = free_port()
     a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}", batch=40,
