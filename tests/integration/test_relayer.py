@@ -235,6 +235,26 @@ def test_destination_down_past_timeout_refunds(procs, tmp_path):
     assert procs.stop(rly) == 0
 
 
+def test_idle_clients_refreshed_before_a_third_of_trusting_period(procs, tmp_path):
+    a, b, cfg = R.setup_path(procs, str(tmp_path), extra={"trusting_period_s": 9})
+    c = R.load_config(cfg)
+
+    def latest(chain, client):
+        key = f"clients/{client}/clientState".encode()
+        with chain.client() as cl:
+            return msgpack.unpackb(cl.call("query", key, 0, False)[0])[5]
+
+    ha = latest(a, c["paths"][0]["a"]["client"])
+    hb = latest(b, c["paths"][0]["b"]["client"])
+    rly = R.start_relayer(procs, cfg)
+    # no packets at all: only the refresh can move the clients
+    R.wait_until(lambda: latest(a, c["paths"][0]["a"]["client"]) > ha and
+                 latest(b, c["paths"][0]["b"]["client"]) > hb, timeout=60, chain=a,
+                 what="both idle clients refreshed")
+    assert "client refreshed" in procs.log(rly)
+    assert procs.stop(rly) == 0
+
+
 def test_kill9_during_stream_exactly_once(procs, tmp_path):
     mport = free_port()
     a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}", batch=40,
