@@ -143,11 +143,14 @@ static int msgs_send(rly_conn *c, msgs *ms, uint8_t hash[32], char *err, size_t 
 
 /* Bring client_id on dst up to at least `want` of src (updates appended to ms).
  * *proof_height receives the height proofs must be queried at: max(latest, want). */
+static int check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+                          const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
+                          char *err, size_t err_len);
+
 static int add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
                        uint64_t want, msgs *ms, uint64_t *proof_height, char *err,
                        size_t err_len)
 {
-    (void)x;
     cw_lc_client_state cs;
     cw_lc_consensus_state cons;
     int rc = client_info(dst, client_id, &cs, &cons, err, err_len);
@@ -156,6 +159,8 @@ static int add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *cli
     if (cs.frozen_height)
         return cw_errf(err, err_len, CW_EFROZEN, "chain %s: client %s is frozen at %" PRIu64,
                        dst->cfg->id, client_id, cs.frozen_height);
+    if ((rc = check_conflict(x, src, dst, client_id, &cs, &cons, err, err_len)))
+        return rc;
     if (cs.latest_height >= want) {
         *proof_height = cs.latest_height;
         return CW_OK;
@@ -1339,6 +1344,202 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
     return first;
 }
 
+/* ---- misbehaviour ------------------------------------------------------------------ */
+
+#define EVIDENCE_SCAN_MAX 2000u
+
+static bool u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out)
+{
+    for (uint32_t k = 0; attrs->type == MSGPACK_OBJECT_ARRAY && k < attrs->via.array.size; k++) {
+        const msgpack_object *kv = &attrs->via.array.ptr[k];
+        if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
+            str_eq(&kv->via.array.ptr[0], key) &&
+            kv->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            *out = kv->via.array.ptr[1].via.u64;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The UpdateHeader that stored `height` in client_id on host: found through the
+ * update_client event, decoded from the tx that carried it (scanning back from the tip). */
+static int find_update_header(rly_conn *host, const char *client_id, uint64_t height,
+                              cw_update_header *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    int rc = rly_status(host, err, err_len);
+    if (rc)
+        return rc;
+    uint64_t lo = host->height > EVIDENCE_SCAN_MAX ? host->height - EVIDENCE_SCAN_MAX : 1;
+    for (uint64_t h = host->height; h >= lo && h > 0; h--) {
+        cw_enc par;
+        cw_enc_init(&par);
+        cw_enc_array(&par, 1);
+        cw_enc_u64(&par, h);
+        cw_dec d;
+        const msgpack_object *root;
+        uint8_t *buf;
+        rc = rly_call(host, "block_results", &par, &d, &root, &buf, err, err_len);
+        cw_enc_free(&par);
+        bool found = false;
+        if (rc == CW_OK) {
+            const msgpack_object *f = cw_dec_array(&d, root, 2, "block_results");
+            for (uint32_t i = 0; d.rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY &&
+                                 i < f[1].via.array.size && !found; i++) {
+                const msgpack_object *t = &f[1].via.array.ptr[i];
+                if (t->type != MSGPACK_OBJECT_ARRAY || t->via.array.size != 3 ||
+                    t->via.array.ptr[1].type != MSGPACK_OBJECT_BIN ||
+                    t->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
+                    t->via.array.ptr[2].via.array.size != 4)
+                    continue;
+                const msgpack_object *evs = &t->via.array.ptr[2].via.array.ptr[2];
+                bool hit = false;
+                for (uint32_t k = 0; evs->type == MSGPACK_OBJECT_ARRAY && k < evs->via.array.size;
+                     k++) {
+                    const msgpack_object *ev = &evs->via.array.ptr[k];
+                    uint64_t eh;
+                    char id[CW_ID_MAX + 1];
+                    if (ev->type == MSGPACK_OBJECT_ARRAY && ev->via.array.size == 2 &&
+                        str_eq(&ev->via.array.ptr[0], "update_client") &&
+                        u64_attr(&ev->via.array.ptr[1], "height", &eh) && eh == height &&
+                        event_attr(evs, "update_client", "client_id", id) &&
+                        strcmp(id, client_id) == 0)
+                        hit = true;
+                }
+                if (!hit)
+                    continue;
+                cw_tx tx;
+                const uint8_t *tb = (const uint8_t *)t->via.array.ptr[1].via.bin.ptr;
+                if (cw_tx_decode(&tx, tb, t->via.array.ptr[1].via.bin.size, NULL, 0) == CW_OK) {
+                    for (uint32_t m = 0; m < tx.n_msgs && !found; m++) {
+                        char type[CW_ID_MAX + 1];
+                        const msgpack_object *body;
+                        cw_tx_msg(&tx, m, type, &body);
+                        if (strcmp(type, "ibc.update_client") != 0)
+                            continue;
+                        cw_enc be;
+                        cw_enc_init(&be);
+                        cw_msg_update_client mu;
+                        if (cw_enc_object(&be, body) == CW_OK &&
+                            cw_msg_update_client_decode(&mu, cw_enc_data(&be), cw_enc_len(&be),
+                                                        NULL, 0) == CW_OK) {
+                            if (strcmp(mu.client_id, client_id) == 0 &&
+                                mu.update.signed_header.header.height == height) {
+                                *out = mu.update;
+                                memset(&mu.update, 0, sizeof mu.update);
+                                found = true;
+                            }
+                            cw_msg_update_client_free(&mu);
+                        }
+                        cw_enc_free(&be);
+                    }
+                }
+                cw_tx_free(&tx);
+            }
+        }
+        cw_dec_close(&d);
+        free(buf);
+        if (found)
+            return CW_OK;
+        if (rc && rc != CW_ENOTFOUND)
+            return rc;
+    }
+    return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: no update of %s to height %" PRIu64
+                   " in the last %u blocks", host->cfg->id, client_id, height, EVIDENCE_SCAN_MAX);
+}
+
+/* an owned UpdateHeader for the locally verified header at `height`, from `trusted` */
+static int own_update_header(rly_conn *src, uint64_t height, uint64_t trusted,
+                             cw_update_header *u, char *err, size_t err_len)
+{
+    memset(u, 0, sizeof *u);
+    rly_lb_cache *ts = &src->lbc[trusted % RLY_LB_CACHE];
+    cw_light_block tlb;
+    int rc = rly_light_block(src, trusted, &tlb, err, err_len);
+    if (rc)
+        return rc;
+    rc = cw_validator_set_copy(&u->trusted_validator_set, &tlb.next_validator_set);
+    cw_light_block_free(&tlb);
+    (void)ts;
+    if (rc)
+        return rc;
+    u->has_trusted_validator_set = true;
+    u->trusted_height = trusted;
+    const cw_light_block *lb;
+    if ((rc = rly_lc_verified(src, height, &lb, err, err_len)) ||
+        (rc = cw_validator_set_copy(&u->validator_set, &lb->validator_set))) {
+        cw_update_header_free(u);
+        return rc;
+    }
+    u->signed_header.header = lb->signed_header.header;
+    cw_commit *c = &u->signed_header.commit;
+    *c = lb->signed_header.commit;
+    c->sigs = malloc((c->n_sigs ? c->n_sigs : 1) * sizeof *c->sigs);
+    if (!c->sigs) {
+        c->n_sigs = 0;
+        cw_update_header_free(u);
+        return -ENOMEM;
+    }
+    memcpy(c->sigs, lb->signed_header.commit.sigs, c->n_sigs * sizeof *c->sigs);
+    return CW_OK;
+}
+
+/* The client `client_id` on host tracks src; its consensus state at its latest height
+ * (cs, cons) is checked against the header this relayer verified at that height. Two
+ * valid conflicting headers → MsgSubmitMisbehaviour, which freezes the client. */
+static int check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+                          const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
+                          char *err, size_t err_len)
+{
+    if (cs->frozen_height || cs->latest_height < src->lc_root_height)
+        return CW_OK;
+    const cw_light_block *lb;
+    int rc = rly_lc_verified(src, cs->latest_height, &lb, err, err_len);
+    if (rc)
+        return CW_OK; /* cannot tell (not verifiable here): nothing to claim */
+    cw_lc_consensus_state mine;
+    cw_lc_consensus_state_of(&mine, &lb->signed_header.header);
+    if (mine.timestamp_ns == cons->timestamp_ns &&
+        memcmp(mine.state_root, cons->state_root, 32) == 0 &&
+        memcmp(mine.next_validators_hash, cons->next_validators_hash, 32) == 0)
+        return CW_OK;
+    cw_log(CW_LOG_ERROR, "CONFLICTING HEADERS chain=%s height=%" PRIu64 ": client %s on %s holds a "
+           "consensus state that differs from the header verified here; submitting "
+           "misbehaviour", src->cfg->id, cs->latest_height, client_id, host->cfg->id);
+    cw_msg_submit_misbehaviour mm;
+    memset(&mm, 0, sizeof mm);
+    snprintf(mm.client_id, sizeof mm.client_id, "%s", client_id);
+    if ((rc = find_update_header(host, client_id, cs->latest_height, &mm.header2, err, err_len)))
+        goto out;
+    if ((rc = own_update_header(src, cs->latest_height, mm.header2.trusted_height, &mm.header1,
+                                err, err_len)))
+        goto out;
+    uint8_t *body;
+    size_t blen;
+    if ((rc = cw_msg_submit_misbehaviour_encode(&body, &blen, &mm)))
+        goto out;
+    msgs ms = {0};
+    cw_enc_init(&ms.m[0]);
+    cw_enc_array(&ms.m[0], 2);
+    cw_enc_cstr(&ms.m[0], "ibc.submit_misbehaviour");
+    cw_enc_raw(&ms.m[0], body, blen);
+    ms.n = 1;
+    free(body);
+    rc = tx_and_attr(x, host, &ms, NULL, NULL, NULL, err, err_len);
+    msgs_free(&ms);
+    if (rc == CW_OK)
+        cw_log(CW_LOG_ERROR, "MISBEHAVIOUR submitted chain=%s client=%s height=%" PRIu64
+               ": the client is frozen", host->cfg->id, client_id, cs->latest_height);
+out:
+    if (rc)
+        cw_log(CW_LOG_ERROR, "misbehaviour not submitted chain=%s client=%s height=%" PRIu64
+               " reason=\"%s\"", host->cfg->id, client_id, cs->latest_height, err);
+    cw_update_header_free(&mm.header1);
+    cw_update_header_free(&mm.header2);
+    return rc ? rc : CW_EMISBEHAVIOUR;
+}
+
 /* refresh clients before a third of their trusting period has passed */
 static void refresh_clients(rly_ctx *x)
 {
@@ -1354,6 +1555,8 @@ static void refresh_clients(rly_ctx *x)
             cw_lc_consensus_state cons;
             char err[512];
             if (client_info(host, on->client, &cs, &cons, err, sizeof err) != CW_OK)
+                continue;
+            if (check_conflict(x, of, host, on->client, &cs, &cons, err, sizeof err) != CW_OK)
                 continue;
             if (cons.timestamp_ns + cs.trusting_period_ns / 3 > now_ns || cs.frozen_height)
                 continue;

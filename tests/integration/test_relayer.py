@@ -458,3 +458,54 @@ def test_validator_set_change_crossed_by_bisection(procs, tmp_path):
     assert latest > h_change
     assert "bisecting" in procs.log(rly) or "skip lacks trust" in procs.log(rly), procs.log(rly)[-3000:]
     assert procs.stop(rly) == 0
+
+
+def forge_light_block(chain, height):
+    """The light block at `height` with its state root changed, re-signed by every validator
+    (the test holds their keys): a valid header that conflicts with the real one."""
+    import hashlib
+    import coincurve
+    import cwchain
+    with chain.client() as c:
+        sh, vs, nvs = c.call("light_block", height)
+    header = list(sh[0])
+    header[4] = hashlib.sha256(b"forged" + header[4]).digest()
+    pack = cwchain.pack
+    bh = hashlib.sha256(pack(header)).digest()
+    vote = cwchain.tagged_hash(b"causeway/vote", pack([header[0], header[1], bh]))
+    keys = {}
+    for i in range(len(vs)):
+        k = chain.key(f"validator-{i}")
+        keys[k.pubkey] = k
+    sigs = [[i, coincurve.PrivateKey(keys[pk].secret).sign_schnorr(vote, os.urandom(32))]
+            for i, (pk, _power) in enumerate(vs)]
+    return [header, [height, bh, sigs]], vs
+
+
+def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    c = R.load_config(cfg)
+    client_on_b = c["paths"][0]["b"]["client"]
+    key = f"clients/{client_on_b}/clientState".encode()
+    with b.client() as cl:
+        trusted = msgpack.unpackb(cl.call("query", key, 0, False)[0])[5]
+    target = a.height() + 1
+    a.wait_height(target)
+    forged_sh, vs = forge_light_block(a, target)
+    with a.client() as cl:
+        trusted_vals = cl.call("light_block", trusted)[2]
+    # someone (not our relayer) updates beta's client with the forged, validly signed header
+    h = b.submit("alice", [["ibc.update_client", [client_on_b, forged_sh, vs, trusted,
+                                                  trusted_vals]]])
+    assert b.wait_tx(h)[3][0] == 0
+    with b.client() as cl:
+        assert msgpack.unpackb(cl.call("query", key, 0, False)[0])[5] == target
+    rly = R.start_relayer(procs, cfg)
+
+    def frozen():
+        with b.client() as cl:
+            return msgpack.unpackb(cl.call("query", key, 0, False)[0])[6] != 0
+
+    R.wait_until(frozen, chain=b, what="beta's client frozen by the relayer's evidence")
+    assert "MISBEHAVIOUR submitted" in procs.log(rly), procs.log(rly)[-3000:]
+    assert procs.stop(rly) == 0
