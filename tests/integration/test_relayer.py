@@ -156,6 +156,34 @@ def test_bad_config_names_file_field_value(tmp_path):
     assert r.returncode == 2 and "--config" in r.stderr
 
 
+def test_create_clients_from_trust_roots(procs, tmp_path):
+    a = R.Chain(procs, str(tmp_path), "alpha", "stake").start()
+    b = R.Chain(procs, str(tmp_path), "beta", "uusd").start()
+    a.wait_height(3)
+    b.wait_height(3)
+    with a.client() as c:
+        ha = c.call("light_block", 2)
+    with b.client() as c:
+        hb = c.call("light_block", 2)
+    import hashlib
+    import cwchain
+    root_a = f"2:{hashlib.sha256(cwchain.pack(ha[0][0])).hexdigest()}"
+    root_b = f"2:{hashlib.sha256(cwchain.pack(hb[0][0])).hexdigest()}"
+    wrong = "2:" + "ab" * 32
+    cfg = R.write_config(str(tmp_path / "r.json"), a, b, str(tmp_path / "db1"), trust_a=wrong,
+                         trust_b=root_b)
+    r = R.relayer("create-clients", "--config", cfg, check=False)
+    assert r.returncode == 1 and "does not match" in r.stderr, r.stderr
+    assert R.load_config(cfg)["paths"][0]["a"]["client"] == ""
+    cfg = R.write_config(str(tmp_path / "r.json"), a, b, str(tmp_path / "db2"), trust_a=root_a,
+                         trust_b=root_b)
+    r = R.relayer("create-clients", "--config", cfg)
+    assert "NO TRUST ROOT" not in r.stderr, r.stderr
+    conf = R.load_config(cfg)
+    assert conf["paths"][0]["a"]["client"] and conf["paths"][0]["b"]["client"]
+    assert "created client-0 on alpha" in r.stdout and "ids written to" in r.stdout
+
+
 def test_relay_deliver_ack_metrics_status(procs, tmp_path):
     mport = free_port()
     a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}", batch=50)
