@@ -1095,10 +1095,12 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
         return rc;
     uint64_t now = rly_now_ms();
     /* classify: recv, timeout (unreceived) and ack (received, still committed) */
-    static uint64_t recv_s[RLY_BATCH_MAX], to_s[RLY_BATCH_MAX], ack_s[RLY_BATCH_MAX];
+    /* one tick takes up to max_inflight batches per kind (bounded by RLY_TICK_MAX) */
+    static uint64_t recv_s[RLY_TICK_MAX], to_s[RLY_TICK_MAX], ack_s[RLY_TICK_MAX];
     size_t nr = 0, nt = 0, na = 0;
-    size_t cap = x->cfg->batch_size;
     size_t budget = x->cfg->max_inflight;
+    size_t bs = x->cfg->batch_size;
+    size_t cap = bs * budget < RLY_TICK_MAX ? bs * budget : RLY_TICK_MAX;
     size_t on_dst = inflight_on(x, dst->ix), on_src = inflight_on(x, src->ix);
     if ((rc = rly_status(dst, err, err_len)))
         return rc;
@@ -1155,6 +1157,8 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
             return rc;
         }
         size_t take = nr - done;
+        if (take > bs)
+            take = bs;
         if (take > CW_TX_MAX_MSGS - ms.n)
             take = CW_TX_MAX_MSGS - ms.n;
         for (size_t i = 0; i < take; i++) {
@@ -1220,7 +1224,7 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
             }
             uint64_t ph_time = plb->signed_header.header.time_ns;
             size_t take = 0, scanned = 0;
-            for (; done + scanned < nl && take < CW_TX_MAX_MSGS - ms.n; scanned++) {
+            for (; done + scanned < nl && take < bs && take < CW_TX_MAX_MSGS - ms.n; scanned++) {
                 uint64_t seq = list[done + scanned];
                 rly_entry *en;
                 if ((rc = get_packet(x, src, p, d, seq, &en, err, err_len)))

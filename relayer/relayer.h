@@ -37,6 +37,7 @@
 #define RLY_INFLIGHT_MAX 512        /* txs in flight per relayer */
 #define RLY_BATCH_MAX 1000          /* packets per tx, the configurable batch's bound */
 #define RLY_LIST_MAX 10000          /* sequences in one chain list call (CW_NODE_LIST_MAX) */
+#define RLY_TICK_MAX 8192           /* packets of one kind handled in one tick */
 #define RLY_LC_KEEP 512             /* verified heights kept per light client */
 #define RLY_CACHE_MAX 16384         /* cached packet/ack bytes per path direction */
 #define RLY_RESULT_MAX (64u << 20)  /* largest RPC result decoded */
