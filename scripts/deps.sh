@@ -30,6 +30,8 @@ need_cmd clang clang
   ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 ||
   debs+=(libclang-rt-14-dev)
 need_cmd python3 python3
+# promtool checks the relayer's /metrics in the integration suite (about 20 s to install)
+need_cmd promtool prometheus
 
 if [ ${#debs[@]} -gt 0 ]; then
   echo "deps: installing Debian packages: ${debs[*]}"

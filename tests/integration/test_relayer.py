@@ -1,0 +1,546 @@
+"""causeway-relayer against two real causeway-chain nodes on loopback (DESIGN §9).
+
+Every wait is on chain state (heights, tx results, commitments, receipts) or on the
+relayer's own /metrics, never on a fixed sleep. CW_RLY_PACKETS / CW_RLY_KILLS scale the
+kill -9 stream (defaults 500 packets, 10 kills)."""
+
+import asyncio
+import collections
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import threading
+import urllib.request
+
+import msgpack
+import pytest
+
+import cwrpc
+import relayer_env as R
+from conftest import free_port
+
+PACKETS = int(os.environ.get("CW_RLY_PACKETS", "500"))
+KILLS = int(os.environ.get("CW_RLY_KILLS", "10"))
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+def events_by_seq(chain, etype, upto=None):
+    """Counter sequence -> number of `etype` events in every block of chain."""
+    seen = collections.Counter()
+    with chain.client() as c:
+        top = upto or c.call("status")[1]
+        for h in range(1, top + 1):
+            _, txs = c.call("block_results", h)
+            for _hash, _tx, result in txs:
+                for ev in result[2]:
+                    if ev[0] == etype:
+                        attrs = dict((k, v) for k, v in ev[1])
+                        seen[attrs["sequence"]] += 1
+    return seen
+
+
+def metrics_text(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
+def metric(text, name, labels=None):
+    total = 0.0
+    found = False
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$", line)
+        if not m or m.group(1) != name:
+            continue
+        if labels and not all(f'{k}="{v}"' in (m.group(2) or "") for k, v in labels.items()):
+            continue
+        total += float(m.group(3))
+        found = True
+    return total if found else None
+
+
+PROM_LINE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})?'
+                       r' (-?[0-9.eE+-]+|\+Inf|-Inf|NaN)$')
+
+
+def check_prometheus_text(text, tmp_path):
+    """Validate the exposition format: promtool when installed, else a strict Python check
+    (and say so loudly)."""
+    helps, types = set(), {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line.startswith("# HELP "):
+            helps.add(line.split()[2])
+        elif line.startswith("# TYPE "):
+            _, _, name, t = line.split()
+            assert t in ("counter", "gauge", "histogram", "summary", "untyped"), line
+            assert name not in types, f"duplicate TYPE for {name}"
+            types[name] = t
+        else:
+            assert PROM_LINE.match(line), f"not Prometheus text: {line!r}"
+    promtool = shutil.which("promtool")
+    if not promtool:
+        print("\n######## promtool not installed (Debian package `prometheus`): "
+              "checked /metrics with the Python parser only ########")
+        return
+    r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+    # promtool exits 1 for lint findings as well as for parse errors; parse errors are fatal
+    assert "error while linting" not in (r.stdout + r.stderr), r.stdout + r.stderr
+    assert r.returncode in (0, 3) or not r.stderr.strip() or "lint" in r.stdout + r.stderr, \
+        r.stdout + r.stderr
+
+
+def lock_packets(a, ca, n, beneficiary, per_tx=100, name="alice", wait=True, **kw):
+    """Send n deposit packets from alice on a; returns the tx hashes."""
+    hashes = []
+    with a.client() as c:
+        while n > 0:
+            k = min(per_tx, n)
+            hashes.append(a.submit(name, [R.lock_msg(ca, "stake", 1, beneficiary, **kw)
+                                          for _ in range(k)], c=c, wait=False))
+            n -= k
+    if wait:
+        for h in hashes:
+            res = a.wait_tx(h)
+            assert res[3][0] == 0, res[3]
+    return hashes
+
+
+def all_delivered(a, b, ca, cb, n):
+    """True when sequences 1..n are received on b and no commitment is left on a."""
+    if R.commitments(a, ca):
+        return False
+    with b.client() as c:
+        return c.call("unreceived_packets", R.CHANNEL_PORT, cb, list(range(1, n + 1))) == []
+
+
+def assert_exactly_once(a, b, n):
+    recv = events_by_seq(b, "recv_packet")
+    acks = events_by_seq(a, "acknowledge_packet")
+    assert sorted(recv) == list(range(1, n + 1)), "some packets were not received"
+    assert max(recv.values()) == 1, f"received twice: {[s for s, k in recv.items() if k > 1]}"
+    assert sorted(acks) == list(range(1, n + 1)), "some packets were not acknowledged"
+    assert max(acks.values()) == 1
+
+
+# ---- config and commands -----------------------------------------------------------------
+
+def test_bad_config_names_file_field_value(tmp_path):
+    cfg = tmp_path / "bad.json"
+    cfg.write_text(json.dumps({"chains": [{"id": "alpha", "rpc": "ws://127.0.0.1:1/"},
+                                          {"id": "beta", "rpc": "ws://127.0.0.1:2/"}],
+                               "paths": [], "batch_size": 0}))
+    r = R.relayer("status", "--config", str(cfg), check=False)
+    assert r.returncode == 1
+    assert str(cfg) in r.stderr and "batch_size" in r.stderr and "0" in r.stderr, r.stderr
+    cfg.write_text(json.dumps({"chains": [{"id": "alpha", "rpc": "http://x:1/"}], "paths": []}))
+    r = R.relayer("status", "--config", str(cfg), check=False)
+    assert r.returncode == 1 and "chains[0].rpc" in r.stderr and "http://x:1/" in r.stderr, r.stderr
+    cfg.write_text(json.dumps({"chains": [{"id": "alpha", "rpc": "ws://h:1/",
+                                           "trust_root": "12:zz"}], "paths": []}))
+    r = R.relayer("status", "--config", str(cfg), check=False)
+    assert r.returncode == 1 and "trust_root" in r.stderr and "12:zz" in r.stderr, r.stderr
+    cfg.write_text(json.dumps({"chains": [], "paths": [], "colour": "blue"}))
+    r = R.relayer("status", "--config", str(cfg), check=False)
+    assert r.returncode == 1 and "colour" in r.stderr, r.stderr
+    r = R.relayer("frobnicate", check=False)
+    assert r.returncode == 2
+    r = R.relayer("start", check=False)
+    assert r.returncode == 2 and "--config" in r.stderr
+
+
+def test_create_clients_from_trust_roots(procs, tmp_path):
+    a = R.Chain(procs, str(tmp_path), "alpha", "stake").start()
+    b = R.Chain(procs, str(tmp_path), "beta", "uusd").start()
+    a.wait_height(3)
+    b.wait_height(3)
+    with a.client() as c:
+        ha = c.call("light_block", 2)
+    with b.client() as c:
+        hb = c.call("light_block", 2)
+    import hashlib
+    import cwchain
+    root_a = f"2:{hashlib.sha256(cwchain.pack(ha[0][0])).hexdigest()}"
+    root_b = f"2:{hashlib.sha256(cwchain.pack(hb[0][0])).hexdigest()}"
+    wrong = "2:" + "ab" * 32
+    cfg = R.write_config(str(tmp_path / "r.json"), a, b, str(tmp_path / "db1"), trust_a=wrong,
+                         trust_b=root_b)
+    r = R.relayer("create-clients", "--config", cfg, check=False)
+    assert r.returncode == 1 and "does not match" in r.stderr, r.stderr
+    assert R.load_config(cfg)["paths"][0]["a"]["client"] == ""
+    cfg = R.write_config(str(tmp_path / "r.json"), a, b, str(tmp_path / "db2"), trust_a=root_a,
+                         trust_b=root_b)
+    r = R.relayer("create-clients", "--config", cfg)
+    assert "NO TRUST ROOT" not in r.stderr, r.stderr
+    conf = R.load_config(cfg)
+    assert conf["paths"][0]["a"]["client"] and conf["paths"][0]["b"]["client"]
+    assert "created client-0 on alpha" in r.stdout and "ids written to" in r.stdout
+
+
+def test_relay_deliver_ack_metrics_status(procs, tmp_path):
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}", batch=50)
+    ca, cb = R.channels(cfg)
+    st = R.relayer("status", "--config", cfg).stdout
+    assert "Active" in st and "pending 0" in st, st
+    rly = R.start_relayer(procs, cfg)
+    R.wait_port = R.wait_port  # noqa (keeps the import used)
+    from conftest import wait_port
+    wait_port(mport, proc=rly)
+    n = 120
+    lock_packets(a, ca, n, b.key("bob").address, per_tx=60)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, n), chain=a, what="delivery and acks")
+    assert_exactly_once(a, b, n)
+    text = metrics_text(mport)
+    check_prometheus_text(text, tmp_path)
+    assert metric(text, "causeway_relayer_packets_relayed_total", {"kind": "recv"}) == n
+    R.wait_until(lambda: metric(metrics_text(mport), "causeway_relayer_packets_relayed_total",
+                                {"kind": "ack"}) == n, what="ack metric")
+    assert metric(text, "causeway_relayer_client_updates_total") > 0
+    assert metric(text, "causeway_relayer_chain_height", {"chain": "alpha"}) > 0
+    assert metric(text, "causeway_relayer_relay_latency_seconds_count") > 0
+    with urllib.request.urlopen(f"http://127.0.0.1:{mport}/healthz", timeout=5) as r:
+        assert r.status == 200
+    assert procs.stop(rly) == 0, procs.log(rly)
+    log = procs.log(rly)
+    assert "ERROR" not in log and "level=error" not in log, log[-3000:]
+
+
+def test_timeout_refunds_on_source(procs, tmp_path):
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    alice = a.key("alice").address
+    import cwchain
+    with a.client() as c:
+        before, _ = cwchain.balance(c, alice, "stake")
+    # a deposit that times out at beta's height + 3; no relayer runs meanwhile (the
+    # destination, as far as this packet is concerned, stalls past its timeout)
+    th = b.height() + 3
+    lock_packets(a, ca, 1, b.key("bob").address, timeout_height=th)
+    with a.client() as c:
+        mid, _ = cwchain.balance(c, alice, "stake")
+    assert mid == before - 1
+    b.wait_height(th + 1)
+    r = R.relayer("clear", "--config", cfg, "--timeout-s", "60")
+    assert "clear: done" in r.stdout, r.stdout
+    assert R.commitments(a, ca) == []
+    assert R.receipt(b, cb, 1) is None, "the timed-out packet must not be received"
+    with a.client() as c:
+        after, _ = cwchain.balance(c, alice, "stake")
+    assert after == before, "the timeout refunds the owner on the source"
+    assert sum(events_by_seq(a, "timeout_packet").values()) == 1
+
+
+def test_destination_down_past_timeout_refunds(procs, tmp_path):
+    """The relayer runs; the destination chain stops; a packet's timeout time passes while it
+    is down; once it is back, the relayer proves non-receipt and the source refunds."""
+    import cwchain
+    import time
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    alice = a.key("alice").address
+    rly = R.start_relayer(procs, cfg)
+    with a.client() as c:
+        before, _ = cwchain.balance(c, alice, "stake")
+    b.stop()
+    deadline_ns = time.time_ns() + 1_500_000_000
+    lock_packets(a, ca, 1, b.key("bob").address, timeout_ns=deadline_ns)
+    R.wait_until(lambda: time.time_ns() > deadline_ns, what="the timeout time to pass")
+    b.start()
+    R.wait_until(lambda: R.commitments(a, ca) == [], chain=a, what="timeout relayed")
+    with a.client() as c:
+        after, _ = cwchain.balance(c, alice, "stake")
+    assert after == before
+    assert R.receipt(b, cb, 1) is None
+    assert sum(events_by_seq(a, "timeout_packet").values()) == 1
+    assert procs.stop(rly) == 0
+
+
+def test_idle_clients_refreshed_before_a_third_of_trusting_period(procs, tmp_path):
+    a, b, cfg = R.setup_path(procs, str(tmp_path), extra={"trusting_period_s": 9})
+    c = R.load_config(cfg)
+
+    def latest(chain, client):
+        key = f"clients/{client}/clientState".encode()
+        with chain.client() as cl:
+            return msgpack.unpackb(cl.call("query", key, 0, False)[0])[5]
+
+    ha = latest(a, c["paths"][0]["a"]["client"])
+    hb = latest(b, c["paths"][0]["b"]["client"])
+    rly = R.start_relayer(procs, cfg)
+    # no packets at all: only the refresh can move the clients
+    R.wait_until(lambda: latest(a, c["paths"][0]["a"]["client"]) > ha and
+                 latest(b, c["paths"][0]["b"]["client"]) > hb, timeout=60, chain=a,
+                 what="both idle clients refreshed")
+    assert "client refreshed" in procs.log(rly)
+    assert procs.stop(rly) == 0
+
+
+def test_kill9_during_stream_exactly_once(procs, tmp_path):
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}", batch=40,
+                             extra={"max_inflight": 8})
+    ca, cb = R.channels(cfg)
+    bob = b.key("bob").address
+    rng = random.Random(int(os.environ.get("CW_SEED", "1")))
+    rly = R.start_relayer(procs, cfg)
+    # the stream is sent in KILLS slices; after each slice, kill -9 the relayer once a random
+    # 1..4 source blocks have passed (mid-relay: recvs, acks and updates in flight), restart
+    hashes = []
+    per_slice = PACKETS // KILLS
+    for k in range(KILLS):
+        n = per_slice if k < KILLS - 1 else PACKETS - per_slice * (KILLS - 1)
+        hashes += lock_packets(a, ca, n, bob, per_tx=25, wait=False)
+        a.wait_height(a.height() + rng.randint(1, 4))
+        procs.kill9(rly)
+        rly = R.start_relayer(procs, cfg, name=f"relayer-{k}")
+    for h in hashes:
+        assert a.wait_tx(h)[3][0] == 0
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, PACKETS), timeout=300, chain=a,
+                 what="every packet delivered and acknowledged after the restarts")
+    assert_exactly_once(a, b, PACKETS)
+    # resubmissions after a kill land as no-ops; report how many (the DB's in-flight records
+    # keep them rare: only a kill between broadcast and the record's write loses one)
+    red = sum(events_by_seq(b, "recv_packet_redundant").values()) + \
+        sum(events_by_seq(a, "acknowledge_packet_redundant").values())
+    print(f"\nkill -9 x{KILLS} over {PACKETS} packets: {red} redundant relays (no-ops)")
+    assert procs.stop(rly) == 0
+
+
+def test_two_relayers_no_double_delivery_no_failed_batch(procs, tmp_path):
+    m1, m2 = free_port(), free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{m1}", batch=30)
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)
+    cfg2 = R.write_config(str(tmp_path / "relayer2.json"), a, b, str(tmp_path / "rly2.db"),
+                          key="relayer2", metrics=f"127.0.0.1:{m2}", batch=30,
+                          chan_a=ca, chan_b=cb, client_a=c["paths"][0]["a"]["client"],
+                          client_b=c["paths"][0]["b"]["client"])
+    r1 = R.start_relayer(procs, cfg, name="relayer-1")
+    r2 = R.start_relayer(procs, cfg2, name="relayer-2")
+    n = 200
+    lock_packets(a, ca, n, b.key("bob").address, per_tx=20)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, n), chain=a, what="delivery")
+    assert_exactly_once(a, b, n)
+    from conftest import wait_port
+    wait_port(m1), wait_port(m2)
+    t1, t2 = metrics_text(m1), metrics_text(m2)
+    assert metric(t1, "causeway_relayer_tx_failures_total") == 0, t1
+    assert metric(t2, "causeway_relayer_tx_failures_total") == 0, t2
+    landed = sum(metric(t, "causeway_relayer_packets_relayed_total", {"kind": "recv"})
+                 for t in (t1, t2))
+    assert landed == n
+    for p in (r1, r2):
+        assert procs.stop(p) == 0
+        assert "tx failed" not in procs.log(p) and "msg failed" not in procs.log(p)
+
+
+def test_chain_restart_reconnects_and_catches_up(procs, tmp_path):
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}")
+    ca, cb = R.channels(cfg)
+    rly = R.start_relayer(procs, cfg)
+    bob = b.key("bob").address
+    lock_packets(a, ca, 50, bob, per_tx=50)
+    b.stop()  # the destination goes away mid-stream
+    lock_packets(a, ca, 50, bob, per_tx=50)
+    b.start()
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 100), chain=a, what="catch-up")
+    assert_exactly_once(a, b, 100)
+    from conftest import wait_port
+    wait_port(mport)
+    assert metric(metrics_text(mport), "causeway_relayer_reconnects_total") >= 1
+    assert procs.stop(rly) == 0
+
+
+# ---- a tampering RPC proxy -----------------------------------------------------------------
+
+class TamperProxy:
+    """A WebSocket proxy in front of a chain that flips one byte of the first commit
+    signature in every light_block answer while `tamper` is set."""
+
+    def __init__(self, upstream_port):
+        self.upstream = f"ws://127.0.0.1:{upstream_port}/"
+        self.port = free_port()
+        self.tamper = True
+        self.tampered = 0
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def _run(self):
+        import websockets
+        asyncio.set_event_loop(self.loop)
+
+        async def handler(ws, *_):
+            async with websockets.connect(self.upstream, subprotocols=["causeway-rpc"],
+                                          max_size=64 << 20) as up:
+                pending = {}
+
+                async def c2s():
+                    async for m in ws:
+                        try:
+                            f = msgpack.unpackb(m, raw=False)
+                            if f[0] == 0:
+                                pending[f[1]] = f[2]
+                        except Exception:
+                            pass
+                        await up.send(m)
+
+                async def s2c():
+                    async for m in up:
+                        try:
+                            f = msgpack.unpackb(m, raw=False)
+                            if (self.tamper and f[0] == 1 and pending.pop(f[1], None) ==
+                                    "light_block" and f[2] is None):
+                                sigs = f[3][0][1][2]
+                                if sigs:
+                                    s = bytearray(sigs[0][1])
+                                    s[5] ^= 1
+                                    sigs[0][1] = bytes(s)
+                                    m = msgpack.packb(f, use_bin_type=True)
+                                    self.tampered += 1
+                        except Exception:
+                            pass
+                        await ws.send(m)
+
+                await asyncio.gather(c2s(), s2c())
+
+        async def main():
+            async with websockets.serve(handler, "127.0.0.1", self.port,
+                                        subprotocols=["causeway-rpc"], max_size=64 << 20):
+                self.ready.set()
+                await asyncio.Future()
+
+        try:
+            self.loop.run_until_complete(main())
+        except Exception:
+            pass
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/"
+
+
+def test_tampered_header_is_never_submitted(procs, tmp_path):
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)
+    client_on_b = c["paths"][0]["b"]["client"]
+    proxy = TamperProxy(a.port)
+    # trust root: alpha's current header as the honest node serves it
+    with a.client() as cl:
+        st = cl.call("status")
+    trust = f"{st[1]}:{st[3].hex()}"
+    cfg2 = R.write_config(str(tmp_path / "tampered.json"), a, b, str(tmp_path / "rly2.db"),
+                          metrics=f"127.0.0.1:{mport}", chan_a=ca, chan_b=cb,
+                          client_a=c["paths"][0]["a"]["client"], client_b=client_on_b,
+                          rpc_a=proxy.url, trust_a=trust)
+
+    def client_height():
+        key = f"clients/{client_on_b}/clientState".encode()
+        with b.client() as cl:
+            v = cl.call("query", key, 0, False)[0]
+        return msgpack.unpackb(v)[5]
+
+    h0 = client_height()
+    rly = R.start_relayer(procs, cfg2)
+    lock_packets(a, ca, 3, b.key("bob").address)
+    from conftest import wait_port
+    wait_port(mport, proc=rly)
+    R.wait_until(lambda: (metric(metrics_text(mport), "causeway_relayer_headers_rejected_total")
+                          or 0) >= 3, what="tampered headers rejected")
+    assert proxy.tampered >= 3
+    assert client_height() == h0, "a tampered header reached the destination's client"
+    assert R.receipt(b, cb, 1) is None
+    # honest answers again: the same relayer delivers
+    proxy.tamper = False
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 3), chain=a, what="delivery once honest")
+    assert procs.stop(rly) == 0
+
+
+def test_validator_set_change_crossed_by_bisection(procs, tmp_path):
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}")
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)
+    client_on_b = c["paths"][0]["b"]["client"]
+    # alpha's admin replaces the set of 4 (power 10 each) by one validator with power 100:
+    # a skip from before the change has only 10/40 < 1/3 of the trusted power signing
+    with a.client() as cl:
+        lb = cl.call("light_block", cl.call("status")[1])
+    vs = lb[1]
+    new = [[vs[0][0], 100]]
+    a.submit("admin", [["admin.update_validators", [new]]])
+    h_change = a.height()
+    a.wait_height(h_change + 5)
+    rly = R.start_relayer(procs, cfg)
+    lock_packets(a, ca, 5, b.key("bob").address)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 5), chain=a, what="delivery across the change")
+    key = f"clients/{client_on_b}/clientState".encode()
+    with b.client() as cl:
+        latest = msgpack.unpackb(cl.call("query", key, 0, False)[0])[5]
+    assert latest > h_change
+    assert "bisecting" in procs.log(rly) or "skip lacks trust" in procs.log(rly), procs.log(rly)[-3000:]
+    assert procs.stop(rly) == 0
+
+
+def forge_light_block(chain, height):
+    """The light block at `height` with its state root changed, re-signed by every validator
+    (the test holds their keys): a valid header that conflicts with the real one."""
+    import hashlib
+    import coincurve
+    import cwchain
+    with chain.client() as c:
+        sh, vs, nvs = c.call("light_block", height)
+    header = list(sh[0])
+    header[4] = hashlib.sha256(b"forged" + header[4]).digest()
+    pack = cwchain.pack
+    bh = hashlib.sha256(pack(header)).digest()
+    vote = cwchain.tagged_hash(b"causeway/vote", pack([header[0], header[1], bh]))
+    keys = {}
+    for i in range(len(vs)):
+        k = chain.key(f"validator-{i}")
+        keys[k.pubkey] = k
+    sigs = [[i, coincurve.PrivateKey(keys[pk].secret).sign_schnorr(vote, os.urandom(32))]
+            for i, (pk, _power) in enumerate(vs)]
+    return [header, [height, bh, sigs]], vs
+
+
+def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    c = R.load_config(cfg)
+    client_on_b = c["paths"][0]["b"]["client"]
+    key = f"clients/{client_on_b}/clientState".encode()
+    with b.client() as cl:
+        trusted = msgpack.unpackb(cl.call("query", key, 0, False)[0])[5]
+    target = a.height() + 1
+    a.wait_height(target)
+    forged_sh, vs = forge_light_block(a, target)
+    with a.client() as cl:
+        trusted_vals = cl.call("light_block", trusted)[2]
+    # someone (not our relayer) updates beta's client with the forged, validly signed header
+    h = b.submit("alice", [["ibc.update_client", [client_on_b, forged_sh, vs, trusted,
+                                                  trusted_vals]]])
+    assert b.wait_tx(h)[3][0] == 0
+    with b.client() as cl:
+        assert msgpack.unpackb(cl.call("query", key, 0, False)[0])[5] == target
+    rly = R.start_relayer(procs, cfg)
+
+    def frozen():
+        with b.client() as cl:
+            return msgpack.unpackb(cl.call("query", key, 0, False)[0])[6] != 0
+
+    R.wait_until(frozen, chain=b, what="beta's client frozen by the relayer's evidence")
+    assert "MISBEHAVIOUR submitted" in procs.log(rly), procs.log(rly)[-3000:]
+    assert procs.stop(rly) == 0
