@@ -1,0 +1,208 @@
+/* causeway-relayer — relays IBC packets between two causeway chains (DESIGN §9).
+ *
+ *   causeway-relayer start          --config FILE     the daemon (event driven; /metrics)
+ *   causeway-relayer create-clients --config FILE     a client on each end; ids written back
+ *   causeway-relayer create-channel --config FILE     the 4-step handshake; ids written back
+ *   causeway-relayer clear          --config FILE [--timeout-s N]   relay all pending, then exit
+ *   causeway-relayer status         --config FILE     heights, clients, pending counts
+ *
+ * Exit: 0 ok; 1 failure (a bad config names file, field and value); 2 usage.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "causeway/log.h"
+#include "relay.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int usage(FILE *f)
+{
+    fprintf(f,
+            "usage: causeway-relayer COMMAND --config FILE [options]\n"
+            "commands:\n"
+            "  start            relay continuously (subscribes to blocks on both chains)\n"
+            "  create-clients   create a client of each chain on the other; writes the ids\n"
+            "                   into the config file\n"
+            "  create-channel   open a channel (4-step handshake); writes the ids into the\n"
+            "                   config file\n"
+            "  clear            relay everything pending, printing progress; exit when done\n"
+            "  status           chain heights, clients (status, time to expiry), pending\n"
+            "options:\n"
+            "  --config FILE    JSON config (or CAUSEWAY_RELAYER_CONFIG)\n"
+            "  --timeout-s N    clear: give up after N seconds (default 120)\n"
+            "  --log-level L    error|warn|info|debug (overrides the config)\n"
+            "environment: CAUSEWAY_RELAYER_DB, CAUSEWAY_RELAYER_METRICS, CAUSEWAY_RELAYER_BATCH,\n"
+            "  CAUSEWAY_CHAIN_<ID>_RPC override the config's fields.\n");
+    return 2;
+}
+
+static int cmd_clear(rly_ctx *x, unsigned timeout_s)
+{
+    char err[512];
+    uint64_t deadline = rly_now_ms() + (uint64_t)timeout_s * 1000;
+    rly_progress pr;
+    size_t quiet = 0;
+    while (!stop) {
+        int rc = rly_tick(x, &pr, err, sizeof err);
+        printf("clear: pending %zu, unreceived %zu, submitted %zu, txs in flight %zu%s%s\n",
+               pr.pending, pr.unreceived, pr.submitted, pr.inflight, rc ? ", error: " : "",
+               rc ? err : "");
+        fflush(stdout);
+        if (rc == CW_OK && pr.pending == 0 && pr.inflight == 0) {
+            if (++quiet >= 1) {
+                printf("clear: done\n");
+                return 0;
+            }
+        } else {
+            quiet = 0;
+        }
+        if (rly_now_ms() > deadline) {
+            fprintf(stderr, "clear: %zu packets still pending after %u s\n", pr.pending,
+                    timeout_s);
+            return 1;
+        }
+        /* wait for the next block of any chain before looking again */
+        for (int i = 0; i < x->cfg->n_chains; i++)
+            if (x->conns[i].cl)
+                (void)cw_rpc_client_poll(x->conns[i].cl, 50);
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    const char *config = getenv("CAUSEWAY_RELAYER_CONFIG");
+    const char *level = NULL;
+    unsigned timeout_s = 120;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
+        else if (!strcmp(argv[i], "--log-level") && i + 1 < argc)
+            level = argv[++i];
+        else if (!strcmp(argv[i], "--timeout-s") && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || errno || v == 0 || v > 86400) {
+                fprintf(stderr, "causeway-relayer: --timeout-s: \"%s\" is not 1..86400\n",
+                        argv[i]);
+                return 2;
+            }
+            timeout_s = (unsigned)v;
+        } else {
+            fprintf(stderr, "causeway-relayer: unknown or incomplete option \"%s\"\n", argv[i]);
+            return usage(stderr);
+        }
+    }
+    bool is_start = !strcmp(cmd, "start"), is_cc = !strcmp(cmd, "create-clients"),
+         is_ch = !strcmp(cmd, "create-channel"), is_clear = !strcmp(cmd, "clear"),
+         is_status = !strcmp(cmd, "status");
+    if (!is_start && !is_cc && !is_ch && !is_clear && !is_status) {
+        fprintf(stderr, "causeway-relayer: unknown command \"%s\"\n", cmd);
+        return usage(stderr);
+    }
+    if (!config) {
+        fprintf(stderr, "causeway-relayer: --config FILE is required\n");
+        return usage(stderr);
+    }
+    static rly_config cfg;
+    char err[1024];
+    int rc = rly_config_load(&cfg, config, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "causeway-relayer: bad config: %s\n", err);
+        return 1;
+    }
+    if (level && cw_log_set_level(level) != CW_OK) {
+        fprintf(stderr, "causeway-relayer: --log-level: \"%s\" is not error|warn|info|debug\n",
+                level);
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static rly_ctx x;
+    int status = 1;
+    if ((rc = rly_ctx_init(&x, &cfg, !is_status, is_start, err, sizeof err))) {
+        fprintf(stderr, "causeway-relayer: %s\n", err);
+        rly_ctx_free(&x);
+        return 1;
+    }
+    if (is_status) {
+        status = rly_status_report(&x, stdout, err, sizeof err) == CW_OK ? 0 : 1;
+        goto out;
+    }
+    if ((is_start || is_clear) && (rc = rly_ctx_open_db(&x, err, sizeof err))) {
+        fprintf(stderr, "causeway-relayer: %s\n", err);
+        goto out;
+    }
+    if ((rc = rly_ctx_seed(&x, err, sizeof err))) {
+        fprintf(stderr, "causeway-relayer: light client: %s\n", err);
+        goto out;
+    }
+    if (is_cc || is_ch) {
+        for (int p = 0; p < cfg.n_paths; p++) {
+            rc = is_cc ? rly_create_clients(&x, p, err, sizeof err)
+                       : rly_create_channel(&x, p, err, sizeof err);
+            /* write back what was created so far, even on a later failure */
+            char e2[512];
+            if (rly_config_save_ids(&cfg, e2, sizeof e2) != CW_OK)
+                fprintf(stderr, "causeway-relayer: %s (ids: see the lines above)\n", e2);
+            else
+                printf("ids written to %s\n", cfg.file);
+            if (rc) {
+                fprintf(stderr, "causeway-relayer: %s: path %s: %s\n", cmd, cfg.paths[p].name,
+                        err);
+                goto out;
+            }
+        }
+        status = 0;
+        goto out;
+    }
+    for (int p = 0; p < cfg.n_paths; p++)
+        if (!cfg.paths[p].end[0].channel[0] || !cfg.paths[p].end[1].channel[0]) {
+            fprintf(stderr, "causeway-relayer: %s: paths[%d] (%s) has no channel: run "
+                    "create-clients and create-channel first\n", config, p, cfg.paths[p].name);
+            goto out;
+        }
+    if (is_clear) {
+        status = cmd_clear(&x, timeout_s);
+        goto out;
+    }
+    /* start */
+    if ((rc = rly_metrics_start(cfg.metrics_addr, err, sizeof err))) {
+        fprintf(stderr, "causeway-relayer: %s: %s\n", config, err);
+        goto out;
+    }
+    cw_log(CW_LOG_INFO, "relayer started paths=%d batch_size=%u db=%s", cfg.n_paths,
+           cfg.batch_size, cfg.db_path);
+    rc = rly_run(&x, &stop, err, sizeof err);
+    rly_metrics_stop();
+    cw_log(CW_LOG_INFO, "relayer stopped");
+    status = rc ? 1 : 0;
+out:
+    rly_ctx_free(&x);
+    return status;
+}

@@ -1,0 +1,168 @@
+/* Prometheus /metrics, /healthz and /status for the relayer, served by the RPC server
+ * runtime (no methods registered) on its own thread; the relay thread updates rly_m under
+ * its mutex, the server thread reads it under the same mutex. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causeway/log.h"
+#include "causeway/rpc_server.h"
+#include "relayer.h"
+
+rly_metrics rly_m = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static const double bounds[RLY_LAT_BUCKETS] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                               1,    2.5,   5,    10,  30,   60};
+static const char *const kind_name[RLY_K_N] = {"recv", "ack", "timeout"};
+
+void rly_metrics_observe_latency(double s)
+{
+    int b = 0;
+    while (b < RLY_LAT_BUCKETS && s > bounds[b])
+        b++;
+    pthread_mutex_lock(&rly_m.mu);
+    rly_m.lat_bucket[b]++;
+    rly_m.lat_sum_s += s;
+    rly_m.lat_count++;
+    pthread_mutex_unlock(&rly_m.mu);
+}
+
+static int metrics_cb(void *user, cw_rpc_text *t)
+{
+    (void)user;
+    rly_metrics m;
+    pthread_mutex_lock(&rly_m.mu);
+    memcpy(&m, &rly_m, sizeof m);
+    pthread_mutex_unlock(&rly_m.mu);
+    int rc = CW_OK;
+#define P(...)                                                                             \
+    do {                                                                                   \
+        if (rc == CW_OK)                                                                   \
+            rc = cw_rpc_text_appendf(t, __VA_ARGS__);                                      \
+    } while (0)
+    P("# HELP causeway_relayer_packets_relayed_total Packets relayed (msgs that landed), by kind.\n"
+      "# TYPE causeway_relayer_packets_relayed_total counter\n");
+    for (int k = 0; k < RLY_K_N; k++)
+        P("causeway_relayer_packets_relayed_total{kind=\"%s\"} %llu\n", kind_name[k],
+          (unsigned long long)m.relayed[k]);
+    P("# HELP causeway_relayer_relay_latency_seconds From the source block carrying the event to "
+      "the destination tx committing.\n# TYPE causeway_relayer_relay_latency_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int b = 0; b < RLY_LAT_BUCKETS; b++) {
+        cum += m.lat_bucket[b];
+        P("causeway_relayer_relay_latency_seconds_bucket{le=\"%g\"} %llu\n", bounds[b],
+          (unsigned long long)cum);
+    }
+    cum += m.lat_bucket[RLY_LAT_BUCKETS];
+    P("causeway_relayer_relay_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    P("causeway_relayer_relay_latency_seconds_sum %.6f\n", m.lat_sum_s);
+    P("causeway_relayer_relay_latency_seconds_count %llu\n", (unsigned long long)m.lat_count);
+#define C(name, help, v)                                                                   \
+    P("# HELP causeway_relayer_" name " " help "\n# TYPE causeway_relayer_" name " counter\n"      \
+      "causeway_relayer_" name " %llu\n", (unsigned long long)(v))
+    C("client_updates_total", "MsgUpdateClient msgs that landed.", m.client_updates);
+    C("tx_failures_total", "Relayer txs that failed on chain or could not be broadcast.",
+      m.tx_failures);
+    C("msg_failures_total", "Msgs named as failing by a tx result and dropped.", m.msg_failures);
+    C("redundant_relays_total", "Relays that landed as no-ops (another relayer won).",
+      m.redundant);
+    C("reconnects_total", "RPC reconnects.", m.reconnects);
+    C("headers_rejected_total", "Light blocks that failed local verification (never submitted).",
+      m.headers_rejected);
+    C("txs_submitted_total", "Txs admitted to a mempool.", m.txs_submitted);
+    P("# HELP causeway_relayer_pending_packets Packets committed on the source and not yet "
+      "acknowledged or timed out, per path and source chain.\n"
+      "# TYPE causeway_relayer_pending_packets gauge\n");
+    const rly_config *cfg = m.cfg;
+    for (int p = 0; cfg && p < cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++)
+            P("causeway_relayer_pending_packets{path=\"%s\",src=\"%s\"} %llu\n", cfg->paths[p].name,
+              cfg->paths[p].end[e].chain, (unsigned long long)m.pending[p][e]);
+    P("# HELP causeway_relayer_oldest_pending_sequence Lowest pending sequence (0 = none).\n"
+      "# TYPE causeway_relayer_oldest_pending_sequence gauge\n");
+    for (int p = 0; cfg && p < cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++)
+            P("causeway_relayer_oldest_pending_sequence{path=\"%s\",src=\"%s\"} %llu\n",
+              cfg->paths[p].name, cfg->paths[p].end[e].chain,
+              (unsigned long long)m.oldest_pending[p][e]);
+    P("# HELP causeway_relayer_chain_height Latest height seen per chain.\n"
+      "# TYPE causeway_relayer_chain_height gauge\n");
+    for (int c = 0; cfg && c < cfg->n_chains; c++)
+        P("causeway_relayer_chain_height{chain=\"%s\"} %llu\n", cfg->chains[c].id,
+          (unsigned long long)m.height[c]);
+#undef C
+#undef P
+    return rc;
+}
+
+static int status_cb(void *user, cw_rpc_text *t)
+{
+    (void)user;
+    pthread_mutex_lock(&rly_m.mu);
+    uint64_t r = rly_m.relayed[RLY_K_RECV], a = rly_m.relayed[RLY_K_ACK],
+             to = rly_m.relayed[RLY_K_TIMEOUT], tick = rly_m.last_tick_ms;
+    pthread_mutex_unlock(&rly_m.mu);
+    return cw_rpc_text_appendf(t, "{\"recv\":%llu,\"ack\":%llu,\"timeout\":%llu,"
+                               "\"last_tick_age_ms\":%llu}", (unsigned long long)r,
+                               (unsigned long long)a, (unsigned long long)to,
+                               (unsigned long long)(tick ? rly_now_ms() - tick : 0));
+}
+
+static cw_rpc_server *srv;
+static pthread_t thr;
+static volatile sig_atomic_t stop_flag;
+
+static void *run(void *u)
+{
+    (void)u;
+    if (cw_rpc_server_run(srv, &stop_flag) != CW_OK)
+        cw_log(CW_LOG_ERROR, "metrics server stopped: lws service failed");
+    return NULL;
+}
+
+int rly_metrics_start(const char *addr, char *err, size_t err_len)
+{
+    if (!addr || !addr[0])
+        return CW_OK;
+    char host[128];
+    snprintf(host, sizeof host, "%s", addr);
+    char *colon = strrchr(host, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || !end || *end || port < 0 || port > 65535)
+        return cw_errf(err, err_len, CW_EINVAL, "metrics_addr: \"%s\" is not HOST:PORT", addr);
+    *colon = 0;
+    if (host[0] == '[') {
+        memmove(host, host + 1, strlen(host));
+        char *rb = strchr(host, ']');
+        if (rb)
+            *rb = 0;
+    }
+    cw_rpc_server_config sc = {.listen_addr = host, .port = (int)port, .metrics_cb = metrics_cb,
+                               .status_cb = status_cb, .max_connections = 16};
+    int rc = cw_rpc_server_create(&srv, &sc, err, err_len);
+    if (rc)
+        return cw_err_prefix(err, err_len, rc, "metrics_addr");
+    stop_flag = 0;
+    if (pthread_create(&thr, NULL, run, NULL) != 0) {
+        cw_rpc_server_destroy(srv);
+        srv = NULL;
+        return cw_errf(err, err_len, -EAGAIN, "metrics thread");
+    }
+    cw_log(CW_LOG_INFO, "metrics listening addr=%s port=%d", host, cw_rpc_server_port(srv));
+    return CW_OK;
+}
+
+void rly_metrics_stop(void)
+{
+    if (!srv)
+        return;
+    stop_flag = 1;
+    cw_rpc_server_wake(srv);
+    pthread_join(thr, NULL);
+    cw_rpc_server_destroy(srv);
+    srv = NULL;
+}

@@ -1,0 +1,1479 @@
+/* The relay engine: clients, the channel handshake, and the per-path ticks that relay
+ * RecvPacket / Acknowledgement / Timeout with proofs (DESIGN §7, §9). See relayer.h for the
+ * runtime model and relay.h for the entry points. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "causeway/hex.h"
+#include "causeway/log.h"
+#include "causeway/tx.h"
+#include "relay.h"
+
+#define MAX_UPDATE_MSGS 16
+#define TX_BYTES_SOFT (768u * 1024) /* stop adding msgs past this (CW_TX_MAX_BYTES is 1 MiB) */
+#define INFLIGHT_STALE_MS 10000     /* a tx not seen committed after this is given up */
+#define RETRY_FAILED_MS 3000        /* a msg a tx result named as failing waits this long */
+
+static const char *const kind_name[RLY_K_N] = {"recv", "ack", "timeout"};
+
+/* ---- small RPC helpers ------------------------------------------------------------- */
+
+static int call_list(rly_conn *c, const char *method, const char *port, const char *chan,
+                     const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out,
+                     size_t *n_out, char *err, size_t err_len)
+{
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, with_seqs ? 3 : 2);
+    cw_enc_cstr(&p, port);
+    cw_enc_cstr(&p, chan);
+    if (with_seqs) {
+        cw_enc_array(&p, (uint32_t)n_in);
+        for (size_t i = 0; i < n_in; i++)
+            cw_enc_u64(&p, in[i]);
+    }
+    cw_dec d;
+    const msgpack_object *root;
+    uint8_t *buf;
+    int rc = rly_call(c, method, &p, &d, &root, &buf, err, err_len);
+    cw_enc_free(&p);
+    *n_out = 0;
+    if (rc == CW_OK) {
+        uint32_t n;
+        const msgpack_object *items = cw_dec_list(&d, root, RLY_LIST_MAX, &n, "%s", method);
+        for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
+            out[(*n_out)++] = cw_dec_u64(&d, &items[i], "%s[%u]", method, i);
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    free(buf);
+    return rc;
+}
+
+static int call_bin3(rly_conn *c, const char *method, const char *port, const char *chan,
+                     uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len)
+{
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 3);
+    cw_enc_cstr(&p, port);
+    cw_enc_cstr(&p, chan);
+    cw_enc_u64(&p, seq);
+    cw_dec d;
+    const msgpack_object *root;
+    uint8_t *buf;
+    int rc = rly_call(c, method, &p, &d, &root, &buf, err, err_len);
+    cw_enc_free(&p);
+    *out = NULL;
+    *len = 0;
+    if (rc == CW_OK) {
+        cw_bytes b = cw_dec_bin(&d, root, CW_PACKET_DATA_MAX * 2 + 1024, "%s", method);
+        rc = d.rc;
+        if (rc == CW_OK) {
+            *out = malloc(b.len ? b.len : 1);
+            if (!*out)
+                rc = -ENOMEM;
+            else {
+                memcpy(*out, b.p, b.len);
+                *len = b.len;
+            }
+        }
+    }
+    cw_dec_close(&d);
+    free(buf);
+    return rc;
+}
+
+/* the client `client_id` on c: its state and its consensus state at its latest height */
+static int client_info(rly_conn *c, const char *client_id, cw_lc_client_state *cs,
+                       cw_lc_consensus_state *cons, char *err, size_t err_len)
+{
+    char key[CW_PATH_MAX];
+    uint8_t *v;
+    size_t vl;
+    cw_path_client_state(key, client_id);
+    int rc = rly_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len);
+    if (rc)
+        return rc;
+    if (!v)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: no client %s", c->cfg->id,
+                       client_id);
+    rc = cw_lc_client_state_decode(cs, v, vl, err, err_len);
+    free(v);
+    if (rc || !cons)
+        return rc;
+    cw_path_consensus_state(key, client_id, cs->latest_height);
+    if ((rc = rly_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len)))
+        return rc;
+    if (!v)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: client %s has no consensus state "
+                       "at %" PRIu64, c->cfg->id, client_id, cs->latest_height);
+    rc = cw_lc_consensus_state_decode(cons, v, vl, err, err_len);
+    free(v);
+    return rc;
+}
+
+/* ---- message list ------------------------------------------------------------------ */
+
+typedef struct msgs {
+    cw_enc m[CW_TX_MAX_MSGS];
+    size_t n;
+    size_t bytes;
+    size_t n_updates;
+} msgs;
+
+static void msgs_free(msgs *ms)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        cw_enc_free(&ms->m[i]);
+    ms->n = ms->bytes = ms->n_updates = 0;
+}
+
+static int msgs_send(rly_conn *c, msgs *ms, uint8_t hash[32], char *err, size_t err_len)
+{
+    cw_bytes b[CW_TX_MAX_MSGS];
+    for (size_t i = 0; i < ms->n; i++)
+        b[i] = (cw_bytes){cw_enc_data(&ms->m[i]), cw_enc_len(&ms->m[i])};
+    return rly_broadcast(c, b, ms->n, hash, NULL, err, err_len);
+}
+
+/* Bring client_id on dst up to at least `want` of src (updates appended to ms).
+ * *proof_height receives the height proofs must be queried at: max(latest, want). */
+static int add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
+                       uint64_t want, msgs *ms, uint64_t *proof_height, char *err,
+                       size_t err_len)
+{
+    (void)x;
+    cw_lc_client_state cs;
+    cw_lc_consensus_state cons;
+    int rc = client_info(dst, client_id, &cs, &cons, err, err_len);
+    if (rc)
+        return rc;
+    if (cs.frozen_height)
+        return cw_errf(err, err_len, CW_EFROZEN, "chain %s: client %s is frozen at %" PRIu64,
+                       dst->cfg->id, client_id, cs.frozen_height);
+    if (cs.latest_height >= want) {
+        *proof_height = cs.latest_height;
+        return CW_OK;
+    }
+    size_t n = 0;
+    rc = rly_build_updates(src, client_id, &cs, &cons, want, &ms->m[ms->n],
+                           MAX_UPDATE_MSGS, &n, err, err_len);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        ms->bytes += cw_enc_len(&ms->m[ms->n + i]);
+    ms->n += n;
+    ms->n_updates += n;
+    *proof_height = want;
+    return CW_OK;
+}
+
+/* ---- events ------------------------------------------------------------------------ */
+
+static bool str_eq(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+/* the string attribute `key` of the first event `type` in events (an array of events) */
+static bool event_attr(const msgpack_object *events, const char *type, const char *key,
+                       char out[static CW_ID_MAX + 1])
+{
+    if (events->type != MSGPACK_OBJECT_ARRAY)
+        return false;
+    for (uint32_t i = 0; i < events->via.array.size; i++) {
+        const msgpack_object *ev = &events->via.array.ptr[i];
+        if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2 ||
+            !str_eq(&ev->via.array.ptr[0], type) ||
+            ev->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
+            continue;
+        const msgpack_object *attrs = &ev->via.array.ptr[1];
+        for (uint32_t k = 0; k < attrs->via.array.size; k++) {
+            const msgpack_object *kv = &attrs->via.array.ptr[k];
+            if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
+                str_eq(&kv->via.array.ptr[0], key) &&
+                kv->via.array.ptr[1].type == MSGPACK_OBJECT_STR &&
+                kv->via.array.ptr[1].via.str.size <= CW_ID_MAX) {
+                snprintf(out, CW_ID_MAX + 1, "%.*s", (int)kv->via.array.ptr[1].via.str.size,
+                         kv->via.array.ptr[1].via.str.ptr);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* submit one tx and wait for it; on success, the string attr of an event of the result */
+static int tx_and_attr(rly_ctx *x, rly_conn *c, msgs *ms, const char *type, const char *key,
+                       char *out, char *err, size_t err_len)
+{
+    uint8_t hash[32];
+    int rc = msgs_send(c, ms, hash, err, err_len);
+    if (rc)
+        return rc;
+    int64_t code, failed;
+    char log[256];
+    if ((rc = rly_wait_tx(c, hash, x->cfg->tx_timeout_ms, &code, &failed, log, sizeof log, err,
+                          err_len)))
+        return rc;
+    if (code != 0)
+        return cw_errf(err, err_len, (int)code, "chain %s: tx failed (msg %" PRId64 "): %s",
+                       c->cfg->id, failed, log);
+    RLY_M_ADD(client_updates, ms->n_updates);
+    if (!type)
+        return CW_OK;
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 1);
+    cw_enc_bin(&p, hash, 32);
+    cw_dec d;
+    const msgpack_object *root;
+    uint8_t *buf;
+    rc = rly_call(c, "tx", &p, &d, &root, &buf, err, err_len);
+    cw_enc_free(&p);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
+        const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "tx.result");
+        if (d.rc == CW_OK && !event_attr(&r[2], type, key, out))
+            rc = cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: no %s.%s in the tx result",
+                         c->cfg->id, type, key);
+        if (d.rc)
+            rc = d.rc;
+    }
+    cw_dec_close(&d);
+    free(buf);
+    return rc;
+}
+
+/* ---- context ----------------------------------------------------------------------- */
+
+int rly_ctx_init(rly_ctx *x, rly_config *cfg, bool want_keys, bool subscribe, char *err,
+                 size_t err_len)
+{
+    memset(x, 0, sizeof *x);
+    x->cfg = cfg;
+    rly_m.cfg = cfg;
+    for (int i = 0; i < cfg->n_chains; i++) {
+        int rc = rly_conn_init(&x->conns[i], &cfg->chains[i], i, cfg->rpc_timeout_ms, want_keys,
+                               err, err_len);
+        if (rc)
+            return rc;
+        x->conns[i].want_sub = subscribe;
+    }
+    return CW_OK;
+}
+
+static void cache_clear(rly_cache *t)
+{
+    if (!t->e)
+        return;
+    for (size_t i = 0; i < RLY_CACHE_MAX; i++) {
+        free(t->e[i].pkt);
+        free(t->e[i].ack);
+    }
+    free(t->e);
+    t->e = NULL;
+}
+
+void rly_ctx_free(rly_ctx *x)
+{
+    for (int i = 0; i < RLY_MAX_CHAINS; i++)
+        if (x->conns[i].cfg)
+            rly_conn_free(&x->conns[i]);
+    for (int p = 0; p < RLY_MAX_PATHS; p++)
+        for (int d = 0; d < 2; d++)
+            cache_clear(&x->cache[p][d]);
+    for (size_t i = 0; i < x->n_inflight; i++)
+        free(x->inflight[i].seqs);
+    rly_db_close(x->db);
+}
+
+static void save_trust(rly_ctx *x, rly_conn *c, uint64_t h)
+{
+    if (!x->db)
+        return;
+    const cw_light_block *lb;
+    char err[256];
+    if (rly_lc_verified(c, h, &lb, err, sizeof err) != CW_OK)
+        return;
+    uint8_t v[40], bh[32];
+    if (cw_block_hash(bh, &lb->signed_header.header) != CW_OK)
+        return;
+    for (int i = 7, k = 0; i >= 0; i--, k++)
+        v[k] = (uint8_t)(h >> (8 * i));
+    memcpy(v + 8, bh, 32);
+    char key[128];
+    snprintf(key, sizeof key, "trust/%s", c->cfg->id);
+    (void)rly_db_put(x->db, key, v, sizeof v);
+}
+
+int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
+{
+    for (int i = 0; i < x->cfg->n_chains; i++) {
+        rly_conn *c = &x->conns[i];
+        const rly_chain_cfg *cc = c->cfg;
+        uint64_t h = 0;
+        uint8_t hash[32];
+        bool have = false;
+        if (x->db) {
+            char key[128];
+            uint8_t *v;
+            size_t n;
+            snprintf(key, sizeof key, "trust/%s", cc->id);
+            if (rly_db_get(x->db, key, &v, &n) == CW_OK) {
+                if (n == 40) {
+                    for (int k = 0; k < 8; k++)
+                        h = (h << 8) | v[k];
+                    memcpy(hash, v + 8, 32);
+                    have = h > 0 && (!cc->has_trust || h >= cc->trust_height);
+                }
+                free(v);
+            }
+        }
+        if (!have && cc->has_trust) {
+            h = cc->trust_height;
+            memcpy(hash, cc->trust_hash, 32);
+            have = true;
+        }
+        int rc;
+        for (int attempt = 0;; attempt++) {
+            rc = rly_lc_seed(c, have ? h : 0, have ? hash : NULL, err, err_len);
+            if (rc != CW_ECLOSED || attempt > 50)
+                break;
+            struct timespec ts = {0, 100 * 1000000};
+            nanosleep(&ts, NULL); /* the chain's RPC is not up yet: backoff pacing */
+        }
+        if (rc)
+            return rc;
+    }
+    return CW_OK;
+}
+
+/* ---- create-clients ---------------------------------------------------------------- */
+
+int rly_create_clients(rly_ctx *x, int p, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    for (int e = 0; e < 2; e++) {
+        rly_end_cfg *on = &pc->end[e];
+        rly_conn *host = &x->conns[on->chain_ix];
+        rly_conn *of = &x->conns[pc->end[1 - e].chain_ix];
+        if (on->client[0]) {
+            printf("path %s: chain %s already has client %s (of %s); kept\n", pc->name,
+                   on->chain, on->client, of->cfg->id);
+            continue;
+        }
+        int rc = rly_status(of, err, err_len);
+        const cw_light_block *lb;
+        if (rc || (rc = rly_lc_verified(of, of->height, &lb, err, err_len)))
+            return rc;
+        cw_lc_client_state cs;
+        if ((rc = cw_lc_client_state_default(&cs, of->cfg->id)))
+            return cw_errf(err, err_len, rc, "chain id %s", of->cfg->id);
+        cs.trusting_period_ns = x->cfg->trusting_period_s * UINT64_C(1000000000);
+        cs.latest_height = lb->signed_header.header.height;
+        cw_lc_consensus_state cons;
+        cw_lc_consensus_state_of(&cons, &lb->signed_header.header);
+        msgs ms = {0};
+        cw_enc_init(&ms.m[0]);
+        cw_enc_array(&ms.m[0], 2);
+        cw_enc_cstr(&ms.m[0], "ibc.create_client");
+        cw_enc_array(&ms.m[0], 2);
+        cw_lc_client_state_enc(&ms.m[0], &cs);
+        cw_lc_consensus_state_enc(&ms.m[0], &cons);
+        ms.n = 1;
+        rc = tx_and_attr(x, host, &ms, "create_client", "client_id", on->client, err, err_len);
+        msgs_free(&ms);
+        if (rc)
+            return cw_err_prefix(err, err_len, rc, "create_client");
+        cw_log(CW_LOG_INFO, "client created path=%s chain=%s client=%s tracks=%s height=%" PRIu64,
+               pc->name, on->chain, on->client, of->cfg->id, cs.latest_height);
+        printf("path %s: created %s on %s (tracking %s from height %" PRIu64 ")\n", pc->name,
+               on->client, on->chain, of->cfg->id, cs.latest_height);
+    }
+    return CW_OK;
+}
+
+/* ---- create-channel ---------------------------------------------------------------- */
+
+static int prove_key(rly_conn *c, const char *key, uint64_t h, uint8_t **v, size_t *vl,
+                     uint8_t **proof, size_t *pl, char *err, size_t err_len)
+{
+    uint64_t at = 0;
+    int rc = rly_query(c, key, h, true, v, vl, proof, pl, &at, err, err_len);
+    if (rc == CW_OK && at != h) {
+        free(*v);
+        free(*proof);
+        *v = *proof = NULL;
+        rc = cw_errf(err, err_len, CW_EBADPROOF, "chain %s: query %s at %" PRIu64 " answered at %"
+                     PRIu64, c->cfg->id, key, h, at);
+    }
+    return rc;
+}
+
+/* the handshake proofs from src at h: the channel end, src's client state (bytes) and
+ * the consensus state that client stores at its latest height */
+typedef struct hs_proofs {
+    uint8_t *chan_v, *chan_p, *cs_v, *cs_p, *cons_v, *cons_p;
+    size_t chan_vl, chan_pl, cs_vl, cs_pl, cons_vl, cons_pl;
+} hs_proofs;
+
+static void hs_free(hs_proofs *h)
+{
+    free(h->chan_v), free(h->chan_p), free(h->cs_v), free(h->cs_p), free(h->cons_v),
+        free(h->cons_p);
+    memset(h, 0, sizeof *h);
+}
+
+static int hs_collect(rly_conn *src, const rly_end_cfg *end, uint64_t h, bool clients,
+                      hs_proofs *o, char *err, size_t err_len)
+{
+    char key[CW_PATH_MAX];
+    memset(o, 0, sizeof *o);
+    cw_path_channel_end(key, end->port, end->channel);
+    int rc = prove_key(src, key, h, &o->chan_v, &o->chan_vl, &o->chan_p, &o->chan_pl, err,
+                       err_len);
+    if (rc || !clients)
+        return rc;
+    cw_path_client_state(key, end->client);
+    if ((rc = prove_key(src, key, h, &o->cs_v, &o->cs_vl, &o->cs_p, &o->cs_pl, err, err_len)))
+        return rc;
+    cw_lc_client_state cs;
+    if (!o->cs_v || (rc = cw_lc_client_state_decode(&cs, o->cs_v, o->cs_vl, err, err_len)))
+        return rc ? rc : cw_errf(err, err_len, CW_ENOTFOUND, "no client %s", end->client);
+    cw_path_consensus_state(key, end->client, cs.latest_height);
+    return prove_key(src, key, h, &o->cons_v, &o->cons_vl, &o->cons_p, &o->cons_pl, err,
+                     err_len);
+}
+
+/* updates of dst's client of src to src's latest verified height; returns the proof height */
+static int update_to_latest(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
+                            msgs *ms, uint64_t *h, char *err, size_t err_len)
+{
+    int rc = rly_status(src, err, err_len);
+    if (rc)
+        return rc;
+    return add_updates(x, src, dst, client_id, src->height, ms, h, err, err_len);
+}
+
+int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    rly_end_cfg *A = &pc->end[0], *B = &pc->end[1];
+    rly_conn *ca = &x->conns[A->chain_ix], *cb = &x->conns[B->chain_ix];
+    if (!A->client[0] || !B->client[0])
+        return cw_errf(err, err_len, CW_ESTATE, "path %s: run create-clients first", pc->name);
+    if (A->channel[0] && B->channel[0]) {
+        printf("path %s: channels %s/%s already configured; kept\n", pc->name, A->channel,
+               B->channel);
+        return CW_OK;
+    }
+    int rc;
+    msgs ms = {0};
+    hs_proofs hp = {0};
+    uint64_t h;
+    /* 1. INIT on A */
+    cw_enc_init(&ms.m[0]);
+    cw_msg_begin(&ms.m[0], "ibc.chan_open_init", 6);
+    cw_enc_cstr(&ms.m[0], A->port);
+    cw_enc_u64(&ms.m[0], pc->ordering);
+    cw_enc_cstr(&ms.m[0], B->port);
+    cw_enc_cstr(&ms.m[0], A->client);
+    cw_enc_cstr(&ms.m[0], B->client);
+    cw_enc_cstr(&ms.m[0], pc->version);
+    ms.n = 1;
+    rc = tx_and_attr(x, ca, &ms, "channel_open_init", "channel", A->channel, err, err_len);
+    msgs_free(&ms);
+    if (rc)
+        return cw_err_prefix(err, err_len, rc, "chan_open_init");
+    printf("path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
+    /* 2. TRY on B, proving A's INIT end and A's client of B */
+    if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
+        (rc = hs_collect(ca, A, h, true, &hp, err, err_len)))
+        goto out;
+    cw_enc *m = &ms.m[ms.n++];
+    cw_enc_init(m);
+    cw_msg_begin(m, "ibc.chan_open_try", 13);
+    cw_enc_cstr(m, B->port);
+    cw_enc_u64(m, pc->ordering);
+    cw_enc_cstr(m, A->port);
+    cw_enc_cstr(m, A->channel);
+    cw_enc_cstr(m, B->client);
+    cw_enc_cstr(m, A->client);
+    cw_enc_cstr(m, pc->version);
+    cw_enc_cstr(m, pc->version);
+    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+    cw_enc_bin(m, hp.cs_v, hp.cs_vl);
+    cw_enc_bin(m, hp.cs_p, hp.cs_pl);
+    cw_enc_bin(m, hp.cons_p, hp.cons_pl);
+    cw_enc_u64(m, h);
+    rc = tx_and_attr(x, cb, &ms, "channel_open_try", "channel", B->channel, err, err_len);
+    msgs_free(&ms);
+    hs_free(&hp);
+    if (rc) {
+        cw_err_prefix(err, err_len, rc, "chan_open_try");
+        goto out;
+    }
+    printf("path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);
+    /* 3. ACK on A */
+    if ((rc = update_to_latest(x, cb, ca, A->client, &ms, &h, err, err_len)) ||
+        (rc = hs_collect(cb, B, h, true, &hp, err, err_len)))
+        goto out;
+    m = &ms.m[ms.n++];
+    cw_enc_init(m);
+    cw_msg_begin(m, "ibc.chan_open_ack", 9);
+    cw_enc_cstr(m, A->port);
+    cw_enc_cstr(m, A->channel);
+    cw_enc_cstr(m, B->channel);
+    cw_enc_cstr(m, pc->version);
+    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+    cw_enc_bin(m, hp.cs_v, hp.cs_vl);
+    cw_enc_bin(m, hp.cs_p, hp.cs_pl);
+    cw_enc_bin(m, hp.cons_p, hp.cons_pl);
+    cw_enc_u64(m, h);
+    rc = tx_and_attr(x, ca, &ms, NULL, NULL, NULL, err, err_len);
+    msgs_free(&ms);
+    hs_free(&hp);
+    if (rc) {
+        cw_err_prefix(err, err_len, rc, "chan_open_ack");
+        goto out;
+    }
+    printf("path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
+    /* 4. CONFIRM on B */
+    if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
+        (rc = hs_collect(ca, A, h, false, &hp, err, err_len)))
+        goto out;
+    m = &ms.m[ms.n++];
+    cw_enc_init(m);
+    cw_msg_begin(m, "ibc.chan_open_confirm", 4);
+    cw_enc_cstr(m, B->port);
+    cw_enc_cstr(m, B->channel);
+    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+    cw_enc_u64(m, h);
+    rc = tx_and_attr(x, cb, &ms, NULL, NULL, NULL, err, err_len);
+    if (rc) {
+        cw_err_prefix(err, err_len, rc, "chan_open_confirm");
+        goto out;
+    }
+    printf("path %s: %s OPEN on %s\n", pc->name, B->channel, B->chain);
+    cw_log(CW_LOG_INFO, "channel open path=%s %s/%s=%s %s/%s=%s", pc->name, A->chain, A->port,
+           A->channel, B->chain, B->port, B->channel);
+out:
+    msgs_free(&ms);
+    hs_free(&hp);
+    return rc;
+}
+
+/* ---- packet cache ------------------------------------------------------------------ */
+
+static rly_entry *entry(rly_ctx *x, int p, int d, uint64_t seq, bool create)
+{
+    rly_cache *t = &x->cache[p][d];
+    if (!t->e) {
+        if (!create)
+            return NULL;
+        t->e = calloc(RLY_CACHE_MAX, sizeof *t->e);
+        if (!t->e)
+            return NULL;
+    }
+    rly_entry *en = &t->e[seq % RLY_CACHE_MAX];
+    if (en->seq == seq)
+        return en;
+    if (!create)
+        return NULL;
+    free(en->pkt);
+    free(en->ack);
+    memset(en, 0, sizeof *en);
+    en->seq = seq;
+    return en;
+}
+
+static void put_bytes(uint8_t **dst, size_t *dl, const uint8_t *p, size_t n)
+{
+    if (*dst)
+        return;
+    *dst = malloc(n ? n : 1);
+    if (*dst) {
+        memcpy(*dst, p, n);
+        *dl = n;
+    }
+}
+
+/* one event of chain c (a send_packet or write_acknowledgement) into the caches */
+static void cache_event(rly_ctx *x, rly_conn *c, const msgpack_object *ev, uint64_t time_ns)
+{
+    if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2)
+        return;
+    bool send = str_eq(&ev->via.array.ptr[0], "send_packet");
+    bool wack = !send && str_eq(&ev->via.array.ptr[0], "write_acknowledgement");
+    if (!send && !wack)
+        return;
+    const msgpack_object *attrs = &ev->via.array.ptr[1];
+    if (attrs->type != MSGPACK_OBJECT_ARRAY)
+        return;
+    const msgpack_object *pk = NULL, *ak = NULL;
+    for (uint32_t i = 0; i < attrs->via.array.size; i++) {
+        const msgpack_object *kv = &attrs->via.array.ptr[i];
+        if (kv->type != MSGPACK_OBJECT_ARRAY || kv->via.array.size != 2 ||
+            kv->via.array.ptr[1].type != MSGPACK_OBJECT_BIN)
+            continue;
+        if (str_eq(&kv->via.array.ptr[0], "packet"))
+            pk = &kv->via.array.ptr[1];
+        else if (str_eq(&kv->via.array.ptr[0], "ack"))
+            ak = &kv->via.array.ptr[1];
+    }
+    if (!pk)
+        return;
+    cw_dec d;
+    const msgpack_object *root;
+    if (cw_dec_open(&d, &root, (const uint8_t *)pk->via.bin.ptr, pk->via.bin.size, 1 << 16,
+                    NULL, 0) != CW_OK) {
+        cw_dec_close(&d);
+        return;
+    }
+    cw_packet p;
+    cw_packet_dec(&d, root, &p, "packet");
+    if (d.rc == CW_OK) {
+        for (int pi = 0; pi < x->cfg->n_paths; pi++) {
+            rly_path_cfg *pc = &x->cfg->paths[pi];
+            for (int dir = 0; dir < 2; dir++) {
+                rly_end_cfg *s = &pc->end[dir], *t = &pc->end[1 - dir];
+                if (strcmp(p.source_port, s->port) || strcmp(p.source_channel, s->channel) ||
+                    strcmp(p.dest_port, t->port) || strcmp(p.dest_channel, t->channel))
+                    continue;
+                if (send && c->ix != s->chain_ix)
+                    continue;
+                if (wack && c->ix != t->chain_ix)
+                    continue;
+                rly_entry *en = entry(x, pi, dir, p.sequence, true);
+                if (!en)
+                    continue;
+                put_bytes(&en->pkt, &en->pkt_len, (const uint8_t *)pk->via.bin.ptr,
+                          pk->via.bin.size);
+                if (send && !en->sent_ns)
+                    en->sent_ns = time_ns;
+                if (wack && ak) {
+                    put_bytes(&en->ack, &en->ack_len, (const uint8_t *)ak->via.bin.ptr,
+                              ak->via.bin.size);
+                    if (!en->acked_ns)
+                        en->acked_ns = time_ns;
+                }
+            }
+        }
+    }
+    cw_dec_close(&d);
+}
+
+static void cache_events(rly_ctx *x, rly_conn *c, const msgpack_object *events, uint64_t t)
+{
+    if (events->type != MSGPACK_OBJECT_ARRAY)
+        return;
+    for (uint32_t i = 0; i < events->via.array.size; i++)
+        cache_event(x, c, &events->via.array.ptr[i], t);
+}
+
+static void cursor_key(char *key, size_t n, const char *path, const char *chain)
+{
+    snprintf(key, n, "cursor/%s/%s", path, chain);
+}
+
+static void set_cursors(rly_ctx *x, rly_conn *c, uint64_t h)
+{
+    for (int p = 0; x->db && p < x->cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++)
+            if (x->cfg->paths[p].end[e].chain_ix == c->ix) {
+                char key[256];
+                cursor_key(key, sizeof key, x->cfg->paths[p].name, c->cfg->id);
+                (void)rly_db_put_u64(x->db, key, h);
+            }
+}
+
+/* block_results of the heights missed since the cursor (bounded), into the caches */
+#define GAP_MAX 2000u
+static int fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
+{
+    int rc = rly_status(c, err, err_len);
+    if (rc)
+        return rc;
+    uint64_t from = UINT64_MAX;
+    for (int p = 0; x->db && p < x->cfg->n_paths; p++) {
+        char key[256];
+        uint64_t v;
+        cursor_key(key, sizeof key, x->cfg->paths[p].name, c->cfg->id);
+        if (rly_db_get_u64(x->db, key, &v) == CW_OK && v + 1 < from)
+            from = v + 1;
+    }
+    if (from == UINT64_MAX || from > c->height)
+        from = c->height > GAP_MAX ? c->height - GAP_MAX : 1;
+    if (c->height - from > GAP_MAX)
+        from = c->height - GAP_MAX; /* older packets come from the chain queries alone */
+    uint64_t filled = 0;
+    for (uint64_t h = from; h <= c->height; h++) {
+        cw_enc par;
+        cw_enc_init(&par);
+        cw_enc_array(&par, 1);
+        cw_enc_u64(&par, h);
+        cw_dec d;
+        const msgpack_object *root;
+        uint8_t *buf;
+        rc = rly_call(c, "block_results", &par, &d, &root, &buf, err, err_len);
+        cw_enc_free(&par);
+        if (rc == CW_OK) {
+            const msgpack_object *f = cw_dec_array(&d, root, 2, "block_results");
+            if (d.rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY)
+                for (uint32_t i = 0; i < f[1].via.array.size; i++) {
+                    const msgpack_object *t = &f[1].via.array.ptr[i];
+                    if (t->type == MSGPACK_OBJECT_ARRAY && t->via.array.size == 3 &&
+                        t->via.array.ptr[2].type == MSGPACK_OBJECT_ARRAY &&
+                        t->via.array.ptr[2].via.array.size == 4)
+                        cache_events(x, c, &t->via.array.ptr[2].via.array.ptr[2], 0);
+                }
+        }
+        cw_dec_close(&d);
+        free(buf);
+        if (rc == CW_ENOTFOUND) {
+            rc = CW_OK;
+            continue;
+        }
+        if (rc)
+            return rc;
+        filled++;
+    }
+    set_cursors(x, c, c->height);
+    if (filled)
+        cw_log(CW_LOG_INFO, "gap filled chain=%s from=%" PRIu64 " to=%" PRIu64, c->cfg->id, from,
+               c->height);
+    return CW_OK;
+}
+
+/* ---- in-flight txs ----------------------------------------------------------------- */
+
+static void inflight_key(char *key, size_t n, const rly_inflight *f, const char *chain)
+{
+    char hex[65];
+    cw_hex_encode(hex, sizeof hex, f->hash, 32);
+    snprintf(key, n, "sub/%s/%s", chain, hex);
+}
+
+static void inflight_persist(rly_ctx *x, const rly_inflight *f)
+{
+    if (!x->db)
+        return;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, 6);
+    cw_enc_u64(&e, (uint64_t)f->path);
+    cw_enc_u64(&e, (uint64_t)f->dir);
+    cw_enc_u64(&e, (uint64_t)f->kind);
+    cw_enc_u64(&e, (uint64_t)f->chain);
+    cw_enc_u64(&e, f->n_updates);
+    cw_enc_array(&e, (uint32_t)f->n);
+    for (size_t i = 0; i < f->n; i++)
+        cw_enc_u64(&e, f->seqs[i]);
+    char key[256];
+    inflight_key(key, sizeof key, f, x->cfg->chains[f->chain].id);
+    if (e.rc == CW_OK)
+        (void)rly_db_put(x->db, key, cw_enc_data(&e), cw_enc_len(&e));
+    cw_enc_free(&e);
+}
+
+static void mark(rly_ctx *x, const rly_inflight *f, bool on)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        rly_entry *en = entry(x, f->path, f->dir, f->seqs[i], on);
+        if (!en)
+            continue;
+        if (on)
+            en->inflight |= (uint8_t)(1u << f->kind);
+        else
+            en->inflight &= (uint8_t)~(1u << f->kind);
+    }
+}
+
+static void inflight_remove(rly_ctx *x, size_t i)
+{
+    rly_inflight *f = &x->inflight[i];
+    mark(x, f, false);
+    if (x->db) {
+        char key[256];
+        inflight_key(key, sizeof key, f, x->cfg->chains[f->chain].id);
+        (void)rly_db_del(x->db, key);
+    }
+    free(f->seqs);
+    x->inflight[i] = x->inflight[--x->n_inflight];
+}
+
+static void load_one(void *u, const char *key, const uint8_t *v, size_t n)
+{
+    rly_ctx *x = u;
+    if (x->n_inflight >= RLY_INFLIGHT_MAX)
+        return;
+    const char *hex = strrchr(key, '/');
+    if (!hex)
+        return;
+    rly_inflight f = {0};
+    if (cw_hex_decode_exact(f.hash, 32, hex + 1, NULL, 0) != CW_OK)
+        return;
+    cw_dec d;
+    const msgpack_object *root;
+    if (cw_dec_open(&d, &root, v, n, 1 << 20, NULL, 0) == CW_OK) {
+        const msgpack_object *a = cw_dec_array(&d, root, 6, "sub");
+        f.path = (int)cw_dec_uint_max(&d, &a[0], RLY_MAX_PATHS - 1, "path");
+        f.dir = (int)cw_dec_uint_max(&d, &a[1], 1, "dir");
+        f.kind = (int)cw_dec_uint_max(&d, &a[2], RLY_K_N - 1, "kind");
+        f.chain = (int)cw_dec_uint_max(&d, &a[3], RLY_MAX_CHAINS - 1, "chain");
+        f.n_updates = cw_dec_u64(&d, &a[4], "updates");
+        uint32_t ns;
+        const msgpack_object *s = cw_dec_list(&d, &a[5], RLY_BATCH_MAX, &ns, "seqs");
+        if (d.rc == CW_OK && f.path < x->cfg->n_paths && f.chain < x->cfg->n_chains) {
+            f.seqs = calloc(ns ? ns : 1, sizeof *f.seqs);
+            for (uint32_t i = 0; f.seqs && i < ns; i++)
+                f.seqs[f.n++] = cw_dec_u64(&d, &s[i], "seq");
+            if (f.seqs) {
+                f.submitted_ms = rly_now_ms();
+                x->inflight[x->n_inflight++] = f;
+                mark(x, &f, true);
+            }
+        }
+    }
+    cw_dec_close(&d);
+}
+
+int rly_ctx_open_db(rly_ctx *x, char *err, size_t err_len)
+{
+    int rc = rly_db_open(&x->db, x->cfg->db_path, err, err_len);
+    if (rc)
+        return rc;
+    rc = rly_db_scan(x->db, "sub/", load_one, x);
+    if (x->n_inflight)
+        cw_log(CW_LOG_INFO, "restored in-flight txs count=%zu (checked against the chains "
+               "before anything is resubmitted)", x->n_inflight);
+    return rc;
+}
+
+static const char *const landed_ev[RLY_K_N] = {"recv_packet", "acknowledge_packet",
+                                               "timeout_packet"};
+static const char *const redundant_ev[RLY_K_N] = {"recv_packet_redundant",
+                                                  "acknowledge_packet_redundant",
+                                                  "timeout_packet_redundant"};
+
+static void check_inflight(rly_ctx *x)
+{
+    char err[512], log[512];
+    uint64_t now = rly_now_ms();
+    for (size_t i = 0; i < x->n_inflight;) {
+        rly_inflight *f = &x->inflight[i];
+        rly_conn *c = &x->conns[f->chain];
+        int64_t code, failed;
+        uint64_t h;
+        uint32_t landed = 0, redundant = 0;
+        int rc = rly_tx_result(c, f->hash, &code, &failed, &h, landed_ev[f->kind], &landed, log,
+                               sizeof log, err, sizeof err);
+        if (rc == CW_OK && code == 0)
+            (void)rly_tx_result(c, f->hash, &code, &failed, &h, redundant_ev[f->kind],
+                                &redundant, NULL, 0, err, sizeof err);
+        const char *path = x->cfg->paths[f->path].name;
+        if (rc == CW_OK) {
+            if (code == 0) {
+                RLY_M_ADD(relayed[f->kind], landed);
+                RLY_M_ADD(redundant, redundant);
+                RLY_M_ADD(client_updates, f->n_updates);
+                uint64_t now_ns = rly_now_ns();
+                for (size_t k = 0; k < f->n; k++) {
+                    rly_entry *en = entry(x, f->path, f->dir, f->seqs[k], false);
+                    uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
+                    if (t0 && now_ns > t0 && f->kind != RLY_K_TIMEOUT)
+                        rly_metrics_observe_latency((double)(now_ns - t0) / 1e9);
+                }
+                cw_log(CW_LOG_DEBUG, "tx landed path=%s chain=%s kind=%s height=%" PRIu64
+                       " msgs=%zu landed=%u redundant=%u", path, c->cfg->id,
+                       kind_name[f->kind], h, f->n, landed, redundant);
+                if (redundant)
+                    cw_log(CW_LOG_INFO, "redundant relays path=%s chain=%s kind=%s count=%u "
+                           "(another relayer won)", path, c->cfg->id, kind_name[f->kind],
+                           redundant);
+            } else {
+                RLY_M_ADD(tx_failures, 1);
+                int64_t idx = failed - (int64_t)f->n_updates;
+                if (failed >= 0 && idx >= 0 && (size_t)idx < f->n) {
+                    RLY_M_ADD(msg_failures, 1);
+                    uint64_t seq = f->seqs[idx];
+                    rly_entry *en = entry(x, f->path, f->dir, seq, true);
+                    if (en)
+                        en->retry_after_ms = now + RETRY_FAILED_MS;
+                    cw_log(CW_LOG_WARN, "msg failed, dropped from the batch path=%s chain=%s "
+                           "kind=%s sequence=%" PRIu64 " height=%" PRIu64 " code=%" PRId64
+                           " log=\"%s\"", path, c->cfg->id, kind_name[f->kind], seq, h, code,
+                           log);
+                } else {
+                    cw_log(CW_LOG_WARN, "tx failed path=%s chain=%s kind=%s height=%" PRIu64
+                           " msg=%" PRId64 " code=%" PRId64 " log=\"%s\"", path, c->cfg->id,
+                           kind_name[f->kind], h, failed, code, log);
+                }
+            }
+            inflight_remove(x, i);
+            continue;
+        }
+        if (rc == CW_ENOTFOUND && now - f->submitted_ms > INFLIGHT_STALE_MS) {
+            cw_log(CW_LOG_WARN, "tx not committed, giving up on it path=%s chain=%s kind=%s "
+                   "msgs=%zu (will resubmit from chain state)", path, c->cfg->id,
+                   kind_name[f->kind], f->n);
+            c->nonce_known = false;
+            inflight_remove(x, i);
+            continue;
+        }
+        i++;
+    }
+}
+
+static size_t inflight_on(const rly_ctx *x, int chain)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x->n_inflight; i++)
+        n += x->inflight[i].chain == chain;
+    return n;
+}
+
+static int submit(rly_ctx *x, rly_conn *c, msgs *ms, int p, int d, int kind,
+                  const uint64_t *seqs, size_t n, char *err, size_t err_len)
+{
+    if (x->n_inflight >= RLY_INFLIGHT_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG, "too many txs in flight");
+    rly_inflight f = {0};
+    int rc = msgs_send(c, ms, f.hash, err, err_len);
+    if (rc) {
+        RLY_M_ADD(tx_failures, 1);
+        return rc;
+    }
+    f.path = p;
+    f.dir = d;
+    f.kind = kind;
+    f.chain = c->ix;
+    f.n_updates = ms->n_updates;
+    f.submitted_ms = rly_now_ms();
+    f.seqs = malloc((n ? n : 1) * sizeof *f.seqs);
+    if (!f.seqs)
+        return -ENOMEM;
+    memcpy(f.seqs, seqs, n * sizeof *seqs);
+    f.n = n;
+    x->inflight[x->n_inflight++] = f;
+    mark(x, &f, true);
+    inflight_persist(x, &f);
+    cw_log(CW_LOG_DEBUG, "tx submitted path=%s chain=%s kind=%s msgs=%zu first_sequence=%" PRIu64,
+           x->cfg->paths[p].name, c->cfg->id, kind_name[kind], n, n ? seqs[0] : 0);
+    return CW_OK;
+}
+
+/* ---- one direction of one path ----------------------------------------------------- */
+
+static int get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
+                      char *err, size_t err_len)
+{
+    const rly_end_cfg *s = &x->cfg->paths[p].end[d];
+    rly_entry *en = entry(x, p, d, seq, true);
+    *out = NULL;
+    if (!en)
+        return -ENOMEM;
+    if (!en->pkt) {
+        uint8_t *b;
+        size_t n;
+        int rc = call_bin3(src, "packet", s->port, s->channel, seq, &b, &n, err, err_len);
+        if (rc)
+            return rc;
+        /* the bytes come from an RPC index: they must be the committed packet (checked by
+         * the commitment proof on the destination anyway; check here to not waste a tx) */
+        en->pkt = b;
+        en->pkt_len = n;
+    }
+    *out = en;
+    return CW_OK;
+}
+
+static int decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
+{
+    const msgpack_object *root;
+    int rc = cw_dec_open(d, &root, en->pkt, en->pkt_len, 1 << 16, NULL, 0);
+    if (rc == CW_OK) {
+        cw_packet_dec(d, root, pk, "packet");
+        rc = d->rc;
+    }
+    return rc;
+}
+
+static uint64_t seqs_buf_a[RLY_LIST_MAX], seqs_buf_b[RLY_LIST_MAX];
+
+static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
+    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    uint64_t *seqs = seqs_buf_a, *unrecv = seqs_buf_b;
+    size_t n = 0, nu = 0;
+    int rc = call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false, seqs, &n,
+                       err, err_len);
+    if (rc)
+        return rc;
+    RLY_M_SET(pending[p][d], n);
+    RLY_M_SET(oldest_pending[p][d], n ? seqs[0] : 0);
+    if (pr)
+        pr->pending += n;
+    if (n == 0)
+        return CW_OK;
+    if ((rc = call_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, true, unrecv,
+                        &nu, err, err_len)))
+        return rc;
+    uint64_t now = rly_now_ms();
+    /* classify: recv, timeout (unreceived) and ack (received, still committed) */
+    static uint64_t recv_s[RLY_BATCH_MAX], to_s[RLY_BATCH_MAX], ack_s[RLY_BATCH_MAX];
+    size_t nr = 0, nt = 0, na = 0;
+    size_t cap = x->cfg->batch_size;
+    size_t budget = x->cfg->max_inflight;
+    size_t on_dst = inflight_on(x, dst->ix), on_src = inflight_on(x, src->ix);
+    if ((rc = rly_status(dst, err, err_len)))
+        return rc;
+    size_t ui = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t seq = seqs[i];
+        bool received = true;
+        while (ui < nu && unrecv[ui] < seq)
+            ui++;
+        if (ui < nu && unrecv[ui] == seq)
+            received = false;
+        rly_entry *en = entry(x, p, d, seq, false);
+        if (en && (en->inflight || en->retry_after_ms > now))
+            continue;
+        if (!received) {
+            if (nr >= cap && nt >= cap)
+                continue;
+            if ((rc = get_packet(x, src, p, d, seq, &en, err, err_len)))
+                return rc;
+            cw_dec dd;
+            cw_packet pk;
+            rc = decode_packet(en, &pk, &dd);
+            bool timed_out = rc == CW_OK && cw_packet_timed_out(&pk, dst->height, dst->time_ns);
+            cw_dec_close(&dd);
+            if (rc) {
+                cw_log(CW_LOG_WARN, "undecodable packet path=%s chain=%s sequence=%" PRIu64,
+                       pc->name, src->cfg->id, seq);
+                en->retry_after_ms = now + RETRY_FAILED_MS;
+                continue;
+            }
+            if (timed_out && nt < cap)
+                to_s[nt++] = seq;
+            else if (!timed_out && nr < cap)
+                recv_s[nr++] = seq;
+        } else if (na < cap) {
+            ack_s[na++] = seq;
+        }
+    }
+    if (pr)
+        pr->unreceived += nu;
+
+    /* RecvPackets on dst, proofs from src */
+    size_t done = 0;
+    while (done < nr && on_dst < budget) {
+        msgs ms = {0};
+        uint64_t ph;
+        rc = rly_status(src, err, err_len);
+        if (!rc)
+            rc = add_updates(x, src, dst, D->client, src->height, &ms, &ph, err, err_len);
+        if (rc) {
+            msgs_free(&ms);
+            return rc;
+        }
+        size_t first = done;
+        while (done < nr && ms.n < CW_TX_MAX_MSGS && ms.bytes < TX_BYTES_SOFT) {
+            rly_entry *en;
+            if ((rc = get_packet(x, src, p, d, recv_s[done], &en, err, err_len)))
+                break;
+            char key[CW_PATH_MAX];
+            uint8_t *v, *proof;
+            size_t vl, pl;
+            cw_path_packet(key, "commitments", S->port, S->channel, recv_s[done]);
+            if ((rc = prove_key(src, key, ph, &v, &vl, &proof, &pl, err, err_len)))
+                break;
+            if (!v) { /* acked or timed out meanwhile */
+                free(proof);
+                recv_s[done] = 0;
+                done++;
+                continue;
+            }
+            cw_enc *m = &ms.m[ms.n++];
+            cw_enc_init(m);
+            cw_msg_begin(m, "ibc.recv_packet", 3);
+            cw_enc_raw(m, en->pkt, en->pkt_len);
+            cw_enc_bin(m, proof, pl);
+            cw_enc_u64(m, ph);
+            ms.bytes += cw_enc_len(m);
+            free(v);
+            free(proof);
+            done++;
+        }
+        /* seqs of the msgs actually in ms, in order */
+        uint64_t in_tx[CW_TX_MAX_MSGS];
+        size_t k = 0;
+        for (size_t i = first; i < done; i++)
+            if (recv_s[i])
+                in_tx[k++] = recv_s[i];
+        if (k && rc == CW_OK)
+            rc = submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
+        msgs_free(&ms);
+        if (rc)
+            return rc;
+        on_dst++;
+        if (pr)
+            pr->submitted += k;
+    }
+
+    /* Acknowledgements and Timeouts on src, proofs from dst */
+    for (int kind = RLY_K_ACK; kind <= RLY_K_TIMEOUT; kind++) {
+        uint64_t *list = kind == RLY_K_ACK ? ack_s : to_s;
+        size_t nl = kind == RLY_K_ACK ? na : nt;
+        done = 0;
+        while (done < nl && on_src < budget) {
+            msgs ms = {0};
+            uint64_t ph;
+            rc = add_updates(x, dst, src, S->client, dst->height, &ms, &ph, err, err_len);
+            if (rc) {
+                msgs_free(&ms);
+                return rc;
+            }
+            const cw_light_block *plb;
+            uint64_t ph_time = 0;
+            if ((rc = rly_lc_verified(dst, ph, &plb, err, err_len))) {
+                msgs_free(&ms);
+                return rc;
+            }
+            ph_time = plb->signed_header.header.time_ns;
+            size_t first = done;
+            while (done < nl && ms.n < CW_TX_MAX_MSGS && ms.bytes < TX_BYTES_SOFT) {
+                uint64_t seq = list[done];
+                rly_entry *en;
+                if ((rc = get_packet(x, src, p, d, seq, &en, err, err_len)))
+                    break;
+                char key[CW_PATH_MAX];
+                uint8_t *v = NULL, *proof = NULL;
+                size_t vl = 0, pl = 0;
+                if (kind == RLY_K_ACK) {
+                    if (!en->ack) {
+                        uint8_t *b;
+                        size_t bl;
+                        rc = call_bin3(dst, "ack", D->port, D->channel, seq, &b, &bl, err,
+                                       err_len);
+                        if (rc == CW_ENOTFOUND) { /* no ack written (yet) */
+                            rc = CW_OK;
+                            list[done++] = 0;
+                            continue;
+                        }
+                        if (rc)
+                            break;
+                        en->ack = b;
+                        en->ack_len = bl;
+                    }
+                    cw_path_packet(key, "acks", D->port, D->channel, seq);
+                } else {
+                    cw_dec dd;
+                    cw_packet pk;
+                    bool ok = decode_packet(en, &pk, &dd) == CW_OK &&
+                              cw_packet_timed_out(&pk, ph, ph_time);
+                    cw_dec_close(&dd);
+                    if (!ok) { /* not yet timed out at the proof height */
+                        list[done++] = 0;
+                        continue;
+                    }
+                    cw_path_packet(key, "receipts", D->port, D->channel, seq);
+                }
+                if ((rc = prove_key(dst, key, ph, &v, &vl, &proof, &pl, err, err_len)))
+                    break;
+                bool usable = kind == RLY_K_ACK ? v != NULL : v == NULL;
+                if (!usable) { /* ack not provable yet / received after all */
+                    free(v);
+                    free(proof);
+                    list[done++] = 0;
+                    continue;
+                }
+                cw_enc *m = &ms.m[ms.n++];
+                cw_enc_init(m);
+                if (kind == RLY_K_ACK) {
+                    cw_msg_begin(m, "ibc.acknowledgement", 4);
+                    cw_enc_raw(m, en->pkt, en->pkt_len);
+                    cw_enc_bin(m, en->ack, en->ack_len);
+                    cw_enc_bin(m, proof, pl);
+                    cw_enc_u64(m, ph);
+                } else {
+                    cw_msg_begin(m, "ibc.timeout", 4);
+                    cw_enc_raw(m, en->pkt, en->pkt_len);
+                    cw_enc_bin(m, proof, pl);
+                    cw_enc_u64(m, ph);
+                    cw_enc_u64(m, 0);
+                }
+                ms.bytes += cw_enc_len(m);
+                free(v);
+                free(proof);
+                done++;
+            }
+            uint64_t in_tx[CW_TX_MAX_MSGS];
+            size_t k = 0;
+            for (size_t i = first; i < done; i++)
+                if (list[i])
+                    in_tx[k++] = list[i];
+            if (k && rc == CW_OK)
+                rc = submit(x, src, &ms, p, d, kind, in_tx, k, err, err_len);
+            msgs_free(&ms);
+            if (rc)
+                return rc;
+            if (k) {
+                on_src++;
+                if (pr)
+                    pr->submitted += k;
+            }
+            if (!k && done >= nl)
+                break;
+        }
+    }
+    return CW_OK;
+}
+
+int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
+{
+    int first = CW_OK;
+    if (pr)
+        memset(pr, 0, sizeof *pr);
+    check_inflight(x);
+    for (int p = 0; p < x->cfg->n_paths; p++) {
+        rly_path_cfg *pc = &x->cfg->paths[p];
+        if (!pc->end[0].channel[0] || !pc->end[1].channel[0])
+            continue;
+        for (int d = 0; d < 2; d++) {
+            char e[512] = "";
+            int rc = relay_dir(x, p, d, pr, e, sizeof e);
+            if (rc) {
+                cw_log(CW_LOG_WARN, "relay step failed path=%s src=%s rc=%s reason=\"%s\"",
+                       pc->name, pc->end[d].chain, cw_strerror(rc), e);
+                if (first == CW_OK) {
+                    first = rc;
+                    cw_errf(err, err_len, rc, "%s", e);
+                }
+            }
+        }
+    }
+    if (pr)
+        pr->inflight = x->n_inflight;
+    RLY_M_SET(last_tick_ms, rly_now_ms());
+    return first;
+}
+
+/* refresh clients before a third of their trusting period has passed */
+static void refresh_clients(rly_ctx *x)
+{
+    uint64_t now_ns = rly_now_ns();
+    for (int p = 0; p < x->cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++) {
+            rly_end_cfg *on = &x->cfg->paths[p].end[e];
+            if (!on->client[0])
+                continue;
+            rly_conn *host = &x->conns[on->chain_ix];
+            rly_conn *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
+            cw_lc_client_state cs;
+            cw_lc_consensus_state cons;
+            char err[512];
+            if (client_info(host, on->client, &cs, &cons, err, sizeof err) != CW_OK)
+                continue;
+            if (cons.timestamp_ns + cs.trusting_period_ns / 3 > now_ns || cs.frozen_height)
+                continue;
+            if (inflight_on(x, host->ix) >= x->cfg->max_inflight)
+                continue;
+            msgs ms = {0};
+            uint64_t ph;
+            if (rly_status(of, err, sizeof err) == CW_OK &&
+                add_updates(x, of, host, on->client, of->height, &ms, &ph, err, sizeof err) ==
+                    CW_OK &&
+                ms.n) {
+                uint8_t hash[32];
+                if (msgs_send(host, &ms, hash, err, sizeof err) == CW_OK) {
+                    RLY_M_ADD(client_updates, ms.n);
+                    cw_log(CW_LOG_INFO, "client refreshed path=%s chain=%s client=%s height=%"
+                           PRIu64, x->cfg->paths[p].name, on->chain, on->client, ph);
+                }
+            }
+            msgs_free(&ms);
+        }
+}
+
+/* a block notification: [header, events] */
+static void on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    if (cw_dec_open(&d, &root, payload, len, RLY_RESULT_MAX, NULL, 0) == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "block");
+        cw_header h;
+        cw_header_dec(&d, &f[0], &h, "block.header");
+        if (d.rc == CW_OK) {
+            if (h.height > c->height) {
+                c->height = h.height;
+                c->time_ns = h.time_ns;
+                RLY_M_SET(height[c->ix], c->height);
+            }
+            cache_events(x, c, &f[1], h.time_ns);
+        }
+    }
+    cw_dec_close(&d);
+}
+
+int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
+{
+    uint64_t last_tick = 0, last_refresh = 0, last_cursor = 0;
+    int turn = 0;
+    while (!*stop) {
+        bool got = false;
+        for (int i = 0; i < x->cfg->n_chains; i++) {
+            rly_conn *c = &x->conns[i];
+            char e[512];
+            if (rly_conn_ensure(c, e, sizeof e) != CW_OK)
+                continue;
+            if (c->reconnected) {
+                c->reconnected = false;
+                /* what the mempool held may be gone: forget those txs, re-read nonces */
+                for (size_t k = 0; k < x->n_inflight;)
+                    if (x->inflight[k].chain == i && c->connects > 1)
+                        inflight_remove(x, k);
+                    else
+                        k++;
+                if (fill_gap(x, c, e, sizeof e) != CW_OK)
+                    cw_log(CW_LOG_WARN, "gap fill failed chain=%s reason=\"%s\"", c->cfg->id, e);
+                got = true;
+            }
+            for (;;) { /* drain what is queued */
+                char topic[CW_RPC_METHOD_MAX + 1];
+                uint8_t *pl;
+                size_t pln;
+                int rc = c->cl ? cw_rpc_next_notification(c->cl, topic, &pl, &pln, 0, e, sizeof e)
+                               : CW_ECLOSED;
+                if (rc == CW_OK) {
+                    if (strcmp(topic, "blocks") == 0)
+                        on_block(x, c, pl, pln);
+                    free(pl);
+                    got = true;
+                    continue;
+                }
+                if (rc == CW_ECLOSED) {
+                    cw_rpc_client_close(c->cl);
+                    c->cl = NULL;
+                    c->next_try_ms = rly_now_ms() + c->backoff_ms;
+                    cw_log(CW_LOG_WARN, "subscription closed chain=%s reason=\"%s\"", c->cfg->id,
+                           e);
+                }
+                break;
+            }
+        }
+        uint64_t now = rly_now_ms();
+        if (!got && now - last_tick < 500) {
+            /* wait for the next block on one chain (alternating), at most 20 ms */
+            rly_conn *c = &x->conns[turn++ % x->cfg->n_chains];
+            if (c->cl)
+                (void)cw_rpc_client_poll(c->cl, 20);
+            else {
+                struct timespec ts = {0, 20 * 1000000};
+                nanosleep(&ts, NULL); /* reconnect backoff pacing */
+            }
+            continue;
+        }
+        char e[512];
+        (void)rly_tick(x, NULL, e, sizeof e);
+        last_tick = rly_now_ms();
+        if (last_tick - last_cursor > 1000) {
+            for (int i = 0; i < x->cfg->n_chains; i++) {
+                rly_conn *c = &x->conns[i];
+                if (c->height) {
+                    set_cursors(x, c, c->height);
+                    if (c->lcs.latest_height)
+                        save_trust(x, c, c->lcs.latest_height);
+                }
+            }
+            last_cursor = last_tick;
+        }
+        if (last_tick - last_refresh > 5000) {
+            refresh_clients(x);
+            last_refresh = last_tick;
+        }
+    }
+    (void)err;
+    (void)err_len;
+    return CW_OK;
+}
+
+/* ---- status ------------------------------------------------------------------------ */
+
+int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
+{
+    int worst = CW_OK;
+    uint64_t now_ns = rly_now_ns();
+    for (int i = 0; i < x->cfg->n_chains; i++) {
+        rly_conn *c = &x->conns[i];
+        int rc = rly_status(c, err, err_len);
+        if (rc) {
+            fprintf(out, "chain %s: UNREACHABLE (%s)\n", c->cfg->id, err);
+            worst = rc;
+            continue;
+        }
+        fprintf(out, "chain %s: height %" PRIu64 "\n", c->cfg->id, c->height);
+    }
+    for (int p = 0; p < x->cfg->n_paths; p++) {
+        rly_path_cfg *pc = &x->cfg->paths[p];
+        fprintf(out, "path %s:\n", pc->name);
+        for (int e = 0; e < 2; e++) {
+            rly_end_cfg *on = &pc->end[e];
+            rly_conn *c = &x->conns[on->chain_ix];
+            if (!on->client[0]) {
+                fprintf(out, "  %s: no client yet (run create-clients)\n", on->chain);
+                continue;
+            }
+            cw_lc_client_state cs;
+            cw_lc_consensus_state cons;
+            int rc = client_info(c, on->client, &cs, &cons, err, err_len);
+            if (rc) {
+                fprintf(out, "  %s client %s: %s\n", on->chain, on->client, err);
+                worst = rc;
+                continue;
+            }
+            const char *st = cs.frozen_height ? "Frozen"
+                             : cons.timestamp_ns + cs.trusting_period_ns <= now_ns ? "Expired"
+                                                                                  : "Active";
+            double left = ((double)cons.timestamp_ns + (double)cs.trusting_period_ns -
+                           (double)now_ns) / 1e9;
+            fprintf(out, "  %s client %s (of %s): latest height %" PRIu64 ", %s, expires in %.0f s\n",
+                    on->chain, on->client, pc->end[1 - e].chain, cs.latest_height, st,
+                    left > 0 ? left : 0);
+        }
+        if (!pc->end[0].channel[0] || !pc->end[1].channel[0]) {
+            fprintf(out, "  no channel yet (run create-channel)\n");
+            continue;
+        }
+        for (int d = 0; d < 2; d++) {
+            const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
+            rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+            size_t n = 0, nu = 0;
+            int rc = call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false,
+                               seqs_buf_a, &n, err, err_len);
+            if (!rc && n)
+                rc = call_list(dst, "unreceived_packets", D->port, D->channel, seqs_buf_a, n, true,
+                               seqs_buf_b, &nu, err, err_len);
+            if (rc) {
+                fprintf(out, "  %s/%s -> %s: %s\n", S->chain, S->channel, D->chain, err);
+                worst = rc;
+                continue;
+            }
+            fprintf(out, "  %s/%s -> %s/%s: pending %zu (unreceived %zu, awaiting ack %zu), "
+                    "oldest sequence %" PRIu64 "\n", S->chain, S->channel, D->chain, D->channel,
+                    n, nu, n - nu, n ? seqs_buf_a[0] : 0);
+        }
+    }
+    return worst;
+}

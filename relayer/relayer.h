@@ -1,0 +1,249 @@
+/* causeway-relayer internals (DESIGN §9). Not a public API: shared by the relayer sources only.
+ *
+ * Runtime model: ONE relay thread runs a loop over the synchronous RPC clients of both
+ * chains (causeway/rpc_client.h): it waits on block notifications with short timeouts,
+ * alternating between the chains, and on every new block runs a "tick" for each path.
+ * A tick derives the work from chain queries (packet_commitments, unreceived_packets,
+ * packet, ack) — the chains are the source of truth, so a gap, a restart or a competing
+ * relayer never needs special cases — and uses the packets and acks carried by block
+ * events as a cache that saves RPC round trips. A second thread serves /metrics and
+ * /healthz through the RPC server runtime (causeway/rpc_server.h) and only reads the
+ * counters under a mutex. One thread for all relaying keeps nonces, in-flight records and
+ * the light clients single-owner (no locks on the hot path); the chains' block interval
+ * (tens of ms and up) is far longer than one tick.
+ *
+ * Everything is bounded: paths, chains, in-flight txs, cached packets, light-client
+ * states, batch sizes, list sizes (the chain's own CW_NODE_LIST_MAX of 10000).
+ */
+#ifndef CAUSEWAY_RELAYER_INTERNAL_H
+#define CAUSEWAY_RELAYER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "causeway/block.h"
+#include "causeway/codec.h"
+#include "causeway/error.h"
+#include "causeway/lightclient.h"
+#include "causeway/packet.h"
+#include "causeway/rpc_client.h"
+#include "causeway/schnorr.h"
+
+#define RLY_MAX_CHAINS 8
+#define RLY_MAX_PATHS 8
+#define RLY_FILE_MAX 1024
+#define RLY_INFLIGHT_MAX 512        /* txs in flight per relayer */
+#define RLY_BATCH_MAX 1000          /* packets per tx, the configurable batch's bound */
+#define RLY_LIST_MAX 10000          /* sequences in one chain list call (CW_NODE_LIST_MAX) */
+#define RLY_LC_KEEP 512             /* verified heights kept per light client */
+#define RLY_CACHE_MAX 16384         /* cached packet/ack bytes per path direction */
+#define RLY_RESULT_MAX (64u << 20)  /* largest RPC result decoded */
+
+/* ---- configuration (config.c) -------------------------------------------------------- */
+typedef struct rly_chain_cfg {
+    char id[CW_ID_MAX + 1];
+    char rpc[CW_RPC_URL_MAX + 1];
+    char key_file[RLY_FILE_MAX];
+    bool has_trust;
+    uint64_t trust_height;
+    uint8_t trust_hash[32];
+} rly_chain_cfg;
+
+typedef struct rly_end_cfg {
+    char chain[CW_ID_MAX + 1];
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1]; /* "" until create-channel */
+    char client[CW_ID_MAX + 1];  /* "" until create-clients: the client ON this chain */
+    int chain_ix;
+} rly_end_cfg;
+
+typedef struct rly_path_cfg {
+    char name[CW_ID_MAX + 1];
+    rly_end_cfg end[2];
+    char version[CW_ID_MAX + 1];
+    uint8_t ordering; /* 1 unordered, 2 ordered */
+} rly_path_cfg;
+
+typedef struct rly_config {
+    char file[RLY_FILE_MAX];
+    rly_chain_cfg chains[RLY_MAX_CHAINS];
+    int n_chains;
+    rly_path_cfg paths[RLY_MAX_PATHS];
+    int n_paths;
+    uint32_t batch_size;        /* packets per tx */
+    uint32_t rpc_timeout_ms;    /* one RPC call */
+    uint32_t tx_timeout_ms;     /* waiting for a tx to commit (setup commands) */
+    uint32_t max_inflight;      /* txs in flight per signer */
+    uint64_t trusting_period_s; /* clients created by create-clients */
+    char db_path[RLY_FILE_MAX];
+    char metrics_addr[128]; /* "HOST:PORT", "" = off */
+    char log_level[16];
+} rly_config;
+
+/** Load and validate the config, then apply env overrides (CAUSEWAY_RELAYER_DB,
+ *  CAUSEWAY_RELAYER_METRICS, CAUSEWAY_RELAYER_BATCH, CAUSEWAY_CHAIN_<ID>_RPC with ID upper-
+ *  cased and non-alphanumerics as '_').
+ *  Returns: CW_OK; -errno unreadable; CW_EMALFORMED / CW_EINVAL — err names file, field and
+ *  value. */
+int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len);
+/** Write the ids (clients, channels) in cfg back into its file (other fields as they were).
+ *  Returns: CW_OK; -errno; err names the file. */
+int rly_config_save_ids(const rly_config *cfg, char *err, size_t err_len);
+
+/* ---- metrics (metrics.c) ------------------------------------------------------------- */
+enum { RLY_K_RECV, RLY_K_ACK, RLY_K_TIMEOUT, RLY_K_N };
+#define RLY_LAT_BUCKETS 12
+typedef struct rly_metrics {
+    pthread_mutex_t mu;
+    uint64_t relayed[RLY_K_N];
+    uint64_t lat_bucket[RLY_LAT_BUCKETS + 1]; /* cumulative at export; here per bucket */
+    double lat_sum_s;
+    uint64_t lat_count;
+    uint64_t client_updates;
+    uint64_t tx_failures;
+    uint64_t msg_failures;
+    uint64_t redundant;
+    uint64_t reconnects;
+    uint64_t headers_rejected;
+    uint64_t txs_submitted;
+    uint64_t pending[RLY_MAX_PATHS][2];
+    uint64_t oldest_pending[RLY_MAX_PATHS][2];
+    uint64_t height[RLY_MAX_CHAINS];
+    const rly_config *cfg;
+    uint64_t last_tick_ms;
+} rly_metrics;
+
+extern rly_metrics rly_m;
+void rly_metrics_observe_latency(double seconds);
+/** Start the HTTP server for /metrics and /healthz on its own thread ("" addr: no server).
+ *  Returns: CW_OK; CW_EINVAL bad address; the server's codes. */
+int rly_metrics_start(const char *addr, char *err, size_t err_len);
+void rly_metrics_stop(void);
+#define RLY_M_ADD(field, v)                                                                \
+    do {                                                                                   \
+        pthread_mutex_lock(&rly_m.mu);                                                     \
+        rly_m.field += (v);                                                                \
+        pthread_mutex_unlock(&rly_m.mu);                                                   \
+    } while (0)
+#define RLY_M_SET(field, v)                                                                \
+    do {                                                                                   \
+        pthread_mutex_lock(&rly_m.mu);                                                     \
+        rly_m.field = (v);                                                                 \
+        pthread_mutex_unlock(&rly_m.mu);                                                   \
+    } while (0)
+
+/* ---- one chain: connection, signer, light client (conn.c, verify.c) ------------------ */
+typedef struct rly_lb_cache {
+    uint64_t height;
+    cw_light_block lb;
+    bool verified;
+} rly_lb_cache;
+#define RLY_LB_CACHE 32
+
+typedef struct rly_conn {
+    const rly_chain_cfg *cfg;
+    int ix;
+    uint32_t timeout_ms;
+    cw_rpc_client *cl;
+    bool want_sub;
+    bool reconnected; /* a (re)connect happened since the flag was last cleared */
+    uint32_t backoff_ms;
+    uint64_t next_try_ms;
+    uint64_t connects;
+    /* signer */
+    bool has_key;
+    cw_seckey sk;
+    cw_pubkey32 pk;
+    cw_address addr;
+    bool nonce_known;
+    uint64_t next_nonce;
+    /* latest seen */
+    uint64_t height;
+    uint64_t time_ns;
+    /* local light client of this chain (verifies what this chain's RPC node serves) */
+    bool lc_seeded;
+    cw_lc_client_state lcs;
+    cw_lc_memstore *ms;
+    cw_lc_store st;
+    cw_lc_vcache *vc;
+    uint64_t lc_root_height;
+    uint8_t lc_root_hash[32];
+    rly_lb_cache lbc[RLY_LB_CACHE];
+} rly_conn;
+
+uint64_t rly_now_ms(void);
+uint64_t rly_now_ns(void);
+
+/** Set up (no I/O): read the key file when has key_file. */
+int rly_conn_init(rly_conn *c, const rly_chain_cfg *cfg, int ix, uint32_t timeout_ms,
+                  bool want_key, char *err, size_t err_len);
+void rly_conn_free(rly_conn *c);
+/** Connect if needed (respecting backoff with jitter). Returns CW_OK or CW_ECLOSED. */
+int rly_conn_ensure(rly_conn *c, char *err, size_t err_len);
+/** Call method with params (an encoded array; NULL = []); decoded result root in *root
+ *  (d must be cw_dec_close'd by the caller whatever this returns; *buf freed by caller).
+ *  On a closed connection, drops it and schedules a reconnect. */
+int rly_call(rly_conn *c, const char *method, const cw_enc *params, cw_dec *d,
+             const msgpack_object **root, uint8_t **buf, char *err, size_t err_len);
+/** status → height, time. */
+int rly_status(rly_conn *c, char *err, size_t err_len);
+/** query key at height (0 latest) with proof. val/proof malloc'd (NULL when absent).
+ *  *at receives the height answered. */
+int rly_query(rly_conn *c, const char *key, uint64_t height, bool prove, uint8_t **val,
+              size_t *val_len, uint8_t **proof, size_t *proof_len, uint64_t *at, char *err,
+              size_t err_len);
+/** light_block(height), unverified. lb owned by caller (cw_light_block_free). */
+int rly_light_block(rly_conn *c, uint64_t height, cw_light_block *lb, char *err,
+                    size_t err_len);
+/** Read the account's pending next nonce into c->next_nonce. */
+int rly_refresh_nonce(rly_conn *c, char *err, size_t err_len);
+/** Sign msgs with the next nonce and broadcast; on a nonce mismatch re-read the account
+ *  and retry once. hash32 receives the tx hash. */
+int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
+                  uint64_t *nonce_used, char *err, size_t err_len);
+/** tx(hash): CW_OK with *code, *failed_msg (-1 none), *height, and the count of events of
+ *  type count_type in *n_events (may be NULL); CW_ENOTFOUND not committed (yet). */
+int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
+                  int64_t *failed_msg, uint64_t *height, const char *count_type,
+                  uint32_t *n_events, char *log, size_t log_len, char *err, size_t err_len);
+/** Wait (servicing notifications) until tx hash commits or timeout_ms passes. */
+int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_ms,
+                int64_t *code, int64_t *failed_msg, char *log, size_t log_len, char *err,
+                size_t err_len);
+
+/** Seed the local light client: from the trust root (height, hash32 non-NULL), else from
+ *  the chain's current header (loudly logged). */
+int rly_lc_seed(rly_conn *c, uint64_t height, const uint8_t *hash32, char *err,
+                size_t err_len);
+/** Verify the light block at height locally (skipping from the nearest trusted height
+ *  below, bisecting when a skip lacks the trust threshold). On CW_OK *out points to the
+ *  verified block in the cache (valid until the next rly_lc_* call on c). */
+int rly_lc_verified(rly_conn *c, uint64_t height, const cw_light_block **out, char *err,
+                    size_t err_len);
+/** Build the MsgUpdateClient msgs that take client_id (on another chain, tracking c; its
+ *  parameters and latest height in cs, its consensus state there from_cs, as that chain
+ *  reports them) to height `to` of c: hops planned by local verification under the client's
+ *  trust level (one hop when the skip verifies, bisected otherwise); every header verified by
+ *  the local light client first. out[0..*n) receive encoded Msgs (cw_enc_free each).
+ *  Returns: CW_OK (*n = 0 when to <= latest); verification codes; CW_ETOOBIG. */
+int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_state *cs,
+                      const cw_lc_consensus_state *from_cs, uint64_t to, cw_enc *out,
+                      size_t max, size_t *n, char *err, size_t err_len);
+
+/* ---- persistence (db.c) ------------------------------------------------------------- */
+typedef struct rly_db rly_db;
+int rly_db_open(rly_db **db, const char *path, char *err, size_t err_len);
+void rly_db_close(rly_db *db);
+/** u64 under key (CW_ENOTFOUND absent). */
+int rly_db_get_u64(rly_db *db, const char *key, uint64_t *v);
+int rly_db_put_u64(rly_db *db, const char *key, uint64_t v);
+int rly_db_get(rly_db *db, const char *key, uint8_t **val, size_t *len);
+int rly_db_put(rly_db *db, const char *key, const void *val, size_t len);
+int rly_db_del(rly_db *db, const char *key);
+/** Call fn for every key starting with prefix. */
+int rly_db_scan(rly_db *db, const char *prefix,
+                void (*fn)(void *u, const char *key, const uint8_t *v, size_t n), void *u);
+
+#endif

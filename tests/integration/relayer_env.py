@@ -1,0 +1,203 @@
+"""Two real causeway-chain nodes on loopback and causeway-relayer processes between them,
+for the relayer suites and the relayer benchmark. Everything waits on chain state (heights,
+tx results, RPC answers), never on fixed sleeps."""
+
+import json
+import os
+import subprocess
+import time
+
+import cwchain
+import cwrpc
+from conftest import free_port, require_bin, start_chain, wait_port
+
+CHANNEL_PORT = "collateral"
+
+
+class Chain:
+    def __init__(self, procs, root, chain_id, denom, interval_ms=100, validators=4,
+                 accounts="alice,bob,relayer,relayer2", extra=()):
+        self.procs = procs
+        self.id = chain_id
+        self.denom = denom
+        self.home = os.path.join(root, chain_id)
+        self.port = free_port()
+        self.interval_ms = interval_ms
+        exe = require_bin("causeway-chain")
+        subprocess.run([exe, "init", "--home", self.home, "--chain-id", chain_id, "--port",
+                        str(self.port), "--block-interval-ms", str(interval_ms), "--validators",
+                        str(validators), "--accounts", accounts, "--denoms", denom, "--amount",
+                        "1000000000000", *extra], check=True, stdout=subprocess.DEVNULL)
+        self.proc = None
+        self.nonces = {}
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def start(self):
+        self.proc = start_chain(self.procs, self.home, self.port, name=f"chain-{self.id}")
+        return self
+
+    def stop(self):
+        self.procs.stop(self.proc)
+
+    def client(self, timeout=20.0):
+        return cwrpc.Client(self.url, timeout=timeout)
+
+    def key(self, name):
+        return cwchain.Key.load(self.home, name)
+
+    def height(self, c=None):
+        own = c is None
+        c = c or self.client()
+        try:
+            return c.call("status")[1]
+        finally:
+            if own:
+                c.close()
+
+    def wait_height(self, h, timeout=30.0):
+        with self.client() as c:
+            deadline = time.monotonic() + timeout
+            c.subscribe("blocks")
+            while self.height(c) < h:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.id} did not reach height {h}")
+                c.next_notification(timeout=timeout)
+
+    def submit(self, name, msgs, c=None, wait=True):
+        """Sign and broadcast msgs from account `name`; returns the tx hash (and waits)."""
+        own = c is None
+        c = c or self.client()
+        try:
+            k = self.key(name)
+            if name not in self.nonces:
+                self.nonces[name] = c.call("account", k.address)[2]
+            env = cwchain.sign_tx(k, self.id, self.nonces[name], msgs)
+            self.nonces[name] += 1
+            h = c.call("broadcast_tx", env)
+            if wait:
+                self.wait_tx(h)
+            return h
+        finally:
+            if own:
+                c.close()
+
+    def wait_tx(self, h, timeout=60.0):
+        with self.client() as c:
+            c.subscribe("blocks")
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    return c.call("tx", h)
+                except cwrpc.RpcError as e:
+                    if "not found" not in e.message:
+                        raise
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"tx {h.hex()} not committed on {self.id}")
+                c.next_notification(timeout=timeout)
+
+
+def lock_msg(channel, denom, amount, beneficiary, timeout_height=0, timeout_ns=None):
+    if timeout_ns is None and timeout_height == 0:
+        timeout_ns = time.time_ns() + 600 * 10**9
+    return ["collateral.lock", [channel, denom, amount, beneficiary, timeout_height,
+                                timeout_ns or 0]]
+
+
+def write_config(path, a, b, db, key="relayer", metrics="", batch=100, chan_a="", chan_b="",
+                 client_a="", client_b="", extra=None, rpc_a=None, rpc_b=None,
+                 trust_a=None, trust_b=None):
+    chains = [{"id": a.id, "rpc": rpc_a or a.url, "key_file": os.path.join(a.home, "keys", f"{key}.json")},
+              {"id": b.id, "rpc": rpc_b or b.url, "key_file": os.path.join(b.home, "keys", f"{key}.json")}]
+    if trust_a:
+        chains[0]["trust_root"] = trust_a
+    if trust_b:
+        chains[1]["trust_root"] = trust_b
+    cfg = {
+        "chains": chains,
+        "paths": [{"name": "p0", "version": "collateral-1", "ordering": "unordered",
+                   "a": {"chain": a.id, "port": CHANNEL_PORT, "channel": chan_a, "client": client_a},
+                   "b": {"chain": b.id, "port": CHANNEL_PORT, "channel": chan_b, "client": client_b}}],
+        "batch_size": batch,
+        "rpc_timeout_ms": 10000,
+        "tx_timeout_ms": 60000,
+        "db_path": db,
+        "metrics_addr": metrics,
+    }
+    cfg.update(extra or {})
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=2)
+    return path
+
+
+def relayer(*args, check=True, timeout=180, env=None):
+    exe = require_bin("causeway-relayer")
+    full = dict(os.environ)
+    full.update(env or {})
+    r = subprocess.run([exe, *args], capture_output=True, text=True, timeout=timeout, env=full)
+    if check and r.returncode != 0:
+        raise AssertionError(f"causeway-relayer {' '.join(args)} exited {r.returncode}:\n"
+                             f"{r.stdout}\n{r.stderr}")
+    return r
+
+
+def load_config(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def setup_path(procs, tmp, interval_ms=100, a_extra=(), b_extra=(), **cfg_kw):
+    """Two chains, clients and an open collateral channel; returns (a, b, config path)."""
+    a = Chain(procs, tmp, "alpha", "stake", interval_ms, extra=a_extra).start()
+    b = Chain(procs, tmp, "beta", "uusd", interval_ms, extra=b_extra).start()
+    cfg = write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "rly.db"),
+                       **cfg_kw)
+    relayer("create-clients", "--config", cfg)
+    relayer("create-channel", "--config", cfg)
+    return a, b, cfg
+
+
+def channels(cfg_path):
+    c = load_config(cfg_path)
+    return c["paths"][0]["a"]["channel"], c["paths"][0]["b"]["channel"]
+
+
+def commitments(chain, channel):
+    with chain.client() as c:
+        return c.call("packet_commitments", CHANNEL_PORT, channel)
+
+
+def receipt(chain, channel, seq):
+    key = f"receipts/ports/{CHANNEL_PORT}/channels/{channel}/sequences/{seq}".encode()
+    with chain.client() as c:
+        return c.call("query", key, 0, False)[0]
+
+
+def wait_until(pred, timeout=120.0, what="condition", chain=None):
+    """Wait for pred() to hold, re-checking on every new block of `chain` (or every 50 ms
+    when no chain is given)."""
+    deadline = time.monotonic() + timeout
+    if chain is not None:
+        with chain.client() as c:
+            c.subscribe("blocks")
+            while True:
+                v = pred()
+                if v:
+                    return v
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"timed out waiting for {what}")
+                c.next_notification(timeout=timeout)
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)  # polling a condition, not waiting for time to pass
+
+
+def start_relayer(procs, cfg, name="relayer", env=None):
+    exe = require_bin("causeway-relayer")
+    return procs.start([exe, "start", "--config", cfg], name=name, env=env)
