@@ -45,6 +45,8 @@ chain() {
 # CAUSEWAY_A_ID [alpha] CAUSEWAY_A_RPC [ws://alpha:26657] CAUSEWAY_A_HOME [/chains/alpha]
 # CAUSEWAY_B_ID [beta]  CAUSEWAY_B_RPC [ws://beta:26657]  CAUSEWAY_B_HOME [/chains/beta]
 #   (a chain's home is read for keys/: the relayer's key on both, the admin's on B)
+# CAUSEWAY_A_TRUST_ROOT, CAUSEWAY_B_TRUST_ROOT [] ("HEIGHT:HASH" the clients start from;
+#   without them create-clients trusts the chains' current headers and says so loudly)
 # CAUSEWAY_RELAYER_KEY [relayer]  CAUSEWAY_ADMIN_KEY [admin]
 # CAUSEWAY_COLLATERAL_DENOM [stake] (A's denom registered as collateral on B)
 # CAUSEWAY_COLLATERAL_LTV_BPS [5000] _LT_BPS [8000] _BONUS_BPS [500]
@@ -71,18 +73,23 @@ wait_chain() {
 write_config() {
   cfg=$(cfg_file) key=${CAUSEWAY_RELAYER_KEY:-relayer}
   mkdir -p "$(dirname "$cfg")"
+  trust_a="" trust_b=""
+  [ -n "${CAUSEWAY_A_TRUST_ROOT:-}" ] && trust_a=",
+      \"trust_root\": \"$CAUSEWAY_A_TRUST_ROOT\""
+  [ -n "${CAUSEWAY_B_TRUST_ROOT:-}" ] && trust_b=",
+      \"trust_root\": \"$CAUSEWAY_B_TRUST_ROOT\""
   cat >"$cfg.tmp" <<JSON
 {
   "chains": [
     {
       "id": "$A_ID",
       "rpc": "$A_RPC",
-      "key_file": "$A_HOME/keys/$key.json"
+      "key_file": "$A_HOME/keys/$key.json"$trust_a
     },
     {
       "id": "$B_ID",
       "rpc": "$B_RPC",
-      "key_file": "$B_HOME/keys/$key.json"
+      "key_file": "$B_HOME/keys/$key.json"$trust_b
     }
   ],
   "paths": [
