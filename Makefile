@@ -7,6 +7,7 @@
 #   make demo       the main job (see README)
 #   make bench      benchmarks (release build)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
+#   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
 #   make clean
 #
 # V=1 shows the commands. CC selects the release compiler (gcc by default);
@@ -186,6 +187,14 @@ demo: deps
 
 deps:
 	$(Q)scripts/deps.sh
+
+# The image's base is made from Debian packages when the engine lacks it (docker/make-base.sh),
+# so no registry is needed; BASE=debian:bookworm-slim uses a pulled base instead.
+IMAGE ?= causeway:latest
+image: deps
+	$(Q)$(MAKE) --no-print-directory build-rel
+	$(Q)scripts/deps.sh image
+	$(Q)BUILD=$(BUILD) IMAGE=$(IMAGE) docker/build-image.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
 # Install what the build needs, from Debian's packages, when it is missing.
 # Idempotent and quick when everything is present (pkg-config and command checks only).
+#   scripts/deps.sh         what the build and tests need
+#   scripts/deps.sh image   what `make image` needs besides: debootstrap (docker/make-base.sh)
 set -euo pipefail
+
+if [ "${1:-}" = image ]; then
+  command -v debootstrap >/dev/null 2>&1 && exit 0
+  echo "deps: installing Debian packages: debootstrap"
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: not root; install it with: sudo apt-get install debootstrap" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  exit 0
+fi
 
 debs=()
 need_pc() { pkg-config --exists "$1" 2>/dev/null || debs+=("$2"); }

@@ -91,10 +91,15 @@ fi
 if [ "$ONLY" = all ] || [ "$ONLY" = e2e ]; then
   if ls tests/e2e/test_*.py >/dev/null 2>&1; then
     if docker info >/dev/null 2>&1; then
-      echo "== container e2e (docker)"
+      echo "== container e2e (docker): make image, then tests/e2e"
       out="$log/e2e.out"
-      python3 -m pytest -q -p no:cacheprovider tests/e2e >"$out" 2>&1
-      rc=$?
+      if make --no-print-directory image BUILD="$BUILD" >"$log/image.out" 2>&1; then
+        grep '^image:' "$log/image.out" | sed 's/^/    /'
+        python3 -m pytest -q -p no:cacheprovider tests/e2e >"$out" 2>&1
+        rc=$?
+      else
+        tail -n 30 "$log/image.out" >"$out"; echo "make image failed" >>"$out"; rc=1
+      fi
       tail -n 30 "$out" | sed 's/^/    | /'
       p=$(grep -Eo '[0-9]+ passed' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
       f=$(grep -Eo '[0-9]+ (failed|error)' "$out" | awk '{s+=$1} END {print s+0}')

@@ -1,0 +1,352 @@
+"""Container end-to-end test (DESIGN §10, §12): the image and docker/compose.yaml, driven
+the way an operator would, with faults only containers can make.
+
+  compose up (health-gated: chains → setup → relayer); collateral crosses alpha → beta
+  docker network disconnect beta past a packet's timeout → on reconnect the timeout
+    refunds on alpha (and beta never received it)
+  docker kill the relayer mid-stream, start it again → every packet lands exactly once
+  compose restart of a chain → its state survives from its named volume
+  compose down -v → no container, network or volume of the project is left
+
+Run by `make test` (scripts/run-tests.sh) after `make image` when a Docker engine answers.
+Each run is its own compose project (causeway-e2e-<pid>) on ports chosen free at test time.
+Everything waits on conditions (health, heights, balances, commitments), never on fixed
+sleeps; the whole is budgeted by E2E_BUDGET_S (default 300 s).
+
+The chains are read from the host through their published 127.0.0.1 ports with the
+integration suites' independent Python MessagePack-RPC client; transactions are signed here
+with the keys the chains wrote into their volumes (copied out with `docker exec cat`).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+import cwchain  # noqa: E402
+import cwrpc  # noqa: E402
+import msgpack  # noqa: E402
+
+COMPOSE_FILE = os.path.join(ROOT, "docker", "compose.yaml")
+IMAGE = os.environ.get("CAUSEWAY_IMAGE", "causeway:latest")
+BUDGET_S = float(os.environ.get("E2E_BUDGET_S", "300"))
+BLOCK_MS = os.environ.get("E2E_BLOCK_INTERVAL_MS", "200")
+PORT, CHANNEL = "collateral", "channel-0"
+T0 = time.monotonic()
+
+
+def docker_answers():
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+if not docker_answers():
+    pytest.skip("SKIPPED: no Docker engine answers (docker info failed)", allow_module_level=True)
+
+
+def compose_cmd():
+    """`docker compose` (v2) when the CLI has it, else `docker-compose` (v1)."""
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("neither `docker compose` nor `docker-compose` is installed")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def remaining(cap):
+    """Seconds left for one wait: at most cap, never past the whole test's budget."""
+    left = BUDGET_S - (time.monotonic() - T0)
+    if left <= 0:
+        raise TimeoutError(f"e2e budget of {BUDGET_S:.0f} s exhausted")
+    return min(cap, left)
+
+
+def run(*args, check=True, timeout=120, env=None):
+    r = subprocess.run(list(args), capture_output=True, text=True, env=env,
+                       timeout=remaining(timeout))
+    if check and r.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def wait_for(pred, what, timeout=60.0, interval=0.2):
+    """Poll pred() until it returns a true value. The interval only paces the polling of a
+    condition; nothing waits for time alone to pass."""
+    deadline = time.monotonic() + remaining(timeout)
+    last = None
+    while True:
+        try:
+            v = pred()
+            if v:
+                return v
+        except (OSError, cwrpc.RpcError, TimeoutError, EOFError) as e:  # node (re)starting
+            last = e
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}" + (f" (last error: {last})"
+                                                                   if last else ""))
+        time.sleep(interval)
+
+
+class Project:
+    def __init__(self):
+        self.name = f"causeway-e2e-{os.getpid()}"
+        self.compose = compose_cmd()
+        self.ports = {"alpha": free_port(), "beta": free_port(), "metrics": free_port()}
+        self.env = dict(os.environ, CAUSEWAY_IMAGE=IMAGE, CAUSEWAY_BLOCK_INTERVAL_MS=BLOCK_MS,
+                        CAUSEWAY_ALPHA_PORT=str(self.ports["alpha"]),
+                        CAUSEWAY_BETA_PORT=str(self.ports["beta"]),
+                        CAUSEWAY_RELAYER_METRICS_PORT=str(self.ports["metrics"]))
+        self.keys = tempfile.mkdtemp(prefix="causeway-e2e-keys-")
+        self.nonces = {}
+        self.volumes = set()
+
+    def dc(self, *args, check=True, timeout=180):
+        return run(*self.compose, "-p", self.name, "-f", COMPOSE_FILE, *args, check=check,
+                   timeout=timeout, env=self.env)
+
+    def cid(self, service):
+        out = self.dc("ps", "-q", service).stdout.strip()
+        assert out, f"no container for service {service}"
+        return out.splitlines()[0]
+
+    def inspect(self, service, fmt):
+        return run("docker", "inspect", "--format", fmt, self.cid(service)).stdout.strip()
+
+    def health(self, service):
+        return self.inspect(service, "{{if .State.Health}}{{.State.Health.Status}}{{end}}")
+
+    def url(self, chain):
+        return f"ws://127.0.0.1:{self.ports[chain]}/"
+
+    def call(self, chain, method, *params):
+        with cwrpc.Client(self.url(chain), timeout=10) as c:
+            return c.call(method, *params)
+
+    def key(self, chain, name):
+        """The key `name` from the chain's volume, copied out once."""
+        home = os.path.join(self.keys, chain)
+        path = os.path.join(home, "keys", f"{name}.json")
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            data = run("docker", "exec", self.cid(chain), "cat", f"/data/keys/{name}.json").stdout
+            with open(path, "w") as f:
+                f.write(data)
+        return cwchain.Key.load(home, name)
+
+    def status(self, chain):
+        return self.call(chain, "status")  # [chain_id, height, time_ns, hash, root, ...]
+
+    def submit(self, chain, name, msgs, wait=True):
+        k = self.key(chain, name)
+        with cwrpc.Client(self.url(chain), timeout=10) as c:
+            if (chain, name) not in self.nonces:
+                self.nonces[(chain, name)] = c.call("account", k.address)[2]
+            env = cwchain.sign_tx(k, chain, self.nonces[(chain, name)], msgs)
+            self.nonces[(chain, name)] += 1
+            h = c.call("broadcast_tx", env)
+        if wait:
+            res = wait_for(lambda: self.tx(chain, h), f"tx {h.hex()} on {chain}", timeout=60)
+            return h, res
+        return h, None
+
+    def tx(self, chain, h):
+        try:
+            return self.call(chain, "tx", h)
+        except cwrpc.RpcError as e:
+            if "not found" in e.message:
+                return None
+            raise
+
+    # ---- the figures the test checks -----------------------------------------------------
+    def balance(self, chain, addr, denom):
+        with cwrpc.Client(self.url(chain), timeout=10) as c:
+            return cwchain.balance(c, addr, denom)[0]
+
+    def escrow(self):  # alpha: collateral/escrow/{channel}/{denom}, be64
+        v = self.call("alpha", "query", f"collateral/escrow/{CHANNEL}/stake".encode(), 0, False)[0]
+        return int.from_bytes(v, "big") if v else 0
+
+    def total(self):  # beta: collateral/total/{channel}/{denom}, the sum of positions
+        v = self.call("beta", "query", f"collateral/total/{CHANNEL}/stake".encode(), 0, False)[0]
+        if not v:
+            return 0
+        x = msgpack.unpackb(v)
+        return int(x[0] if isinstance(x, list) else x)
+
+    def commitments(self):  # alpha: packets sent and not yet acknowledged or timed out
+        return self.call("alpha", "packet_commitments", PORT, CHANNEL)
+
+    def receipt(self, seq):  # beta: the receipt a received packet leaves
+        key = f"receipts/ports/{PORT}/channels/{CHANNEL}/sequences/{seq}".encode()
+        return self.call("beta", "query", key, 0, False)[0]
+
+
+def lock(to, amount, timeout_ns):
+    """collateral.lock on alpha: [channel, denom, amount, beneficiary, timeout_height,
+    timeout_ns] (DESIGN §8)."""
+    return ["collateral.lock", [CHANNEL, "stake", amount, to, 0, timeout_ns]]
+
+
+def far_timeout(p):
+    return p.status("beta")[2] + 600 * 10**9
+
+
+@pytest.fixture(scope="module")
+def project():
+    if run("docker", "image", "inspect", IMAGE, check=False).returncode != 0:
+        pytest.fail(f"image {IMAGE} is missing: run `make image` first")
+    p = Project()
+    try:
+        p.dc("up", "-d", timeout=240)
+        wait_for(lambda: p.health("relayer") == "healthy", "the relayer to be healthy",
+                 timeout=120)
+        for c in ("alpha", "beta", "setup", "relayer"):
+            for m in json.loads(run("docker", "inspect", "--format", "{{json .Mounts}}",
+                                    p.cid(c)).stdout):
+                if m.get("Type") == "volume":
+                    p.volumes.add(m["Name"])
+        yield p
+    finally:
+        down = p.dc("down", "-v", "--remove-orphans", "--timeout", "5", check=False,
+                    timeout=120)
+        shutil.rmtree(p.keys, ignore_errors=True)
+        label = f"label=com.docker.compose.project={p.name}"
+        left = [run("docker", *kind, "--filter", label, check=False, timeout=30).stdout.split()
+                for kind in (["ps", "-aq"], ["network", "ls", "-q"], ["volume", "ls", "-q"])]
+        left_volumes = [v for v in p.volumes
+                        if run("docker", "volume", "inspect", v, check=False,
+                               timeout=30).returncode == 0]
+        assert down.returncode == 0, f"compose down failed:\n{down.stdout}\n{down.stderr}"
+        assert left == [[], [], []] and not left_volumes, \
+            f"compose down left containers/networks/volumes {left} {left_volumes}"
+
+
+def test_image_is_small_non_root_and_health_checked(project):
+    size = int(run("docker", "image", "inspect", "--format", "{{.Size}}", IMAGE).stdout)
+    assert size < 100 * 10**6, f"image is {size} bytes"
+    assert run("docker", "image", "inspect", "--format", "{{.Config.User}}",
+               IMAGE).stdout.strip() not in ("", "root", "0")
+    hc = run("docker", "image", "inspect", "--format", "{{json .Config.Healthcheck.Test}}",
+             IMAGE).stdout
+    assert "healthcheck" in hc
+    # chains listen on 0.0.0.0 inside; the host sees them on 127.0.0.1 only
+    for svc in ("alpha", "beta", "relayer"):
+        assert project.health(svc) == "healthy"
+        binds = json.loads(project.inspect(svc, "{{json .HostConfig.PortBindings}}"))
+        assert binds and all(b["HostIp"] == "127.0.0.1" for v in binds.values() for b in v)
+    assert project.inspect("setup", "{{.State.ExitCode}}") == "0"
+    assert project.status("alpha")[0] == "alpha" and project.status("beta")[0] == "beta"
+
+
+def test_collateral_crosses_and_backs_a_borrow(project):
+    p = project
+    bob = p.key("beta", "bob").address
+    e0, t0 = p.escrow(), p.total()
+    p.submit("alpha", "alice", [lock(bob, 1_000_000, far_timeout(p))])
+    wait_for(lambda: p.total() == t0 + 1_000_000, "the deposit to be credited on beta")
+    wait_for(lambda: not p.commitments(), "the ack to reach alpha")
+    assert p.escrow() == e0 + 1_000_000
+    # the position backs a borrow of beta's uusd (price 1:1, LTV 50 %), with the CLI
+    # inside beta's container as the README does it
+    trace = "ibc/" + hashlib.sha256(f"collateral/{CHANNEL}/stake".encode()).hexdigest().upper()
+    beta = p.cid("beta")
+    for args in (["supply", "--amount", "100000000", "--from", "alice"],
+                 ["set-price", "--denom", trace, "--price", str(10**18), "--from", "oracle"],
+                 ["borrow", "--amount", "400000", "--from", "bob"]):
+        before = p.balance("beta", bob, "uusd")
+        run("docker", "exec", beta, "causeway", "tx", *args)
+    assert p.balance("beta", bob, "uusd") == before + 400_000
+
+
+def test_network_cut_past_timeout_refunds_on_alpha(project):
+    p = project
+    alice = p.key("alpha", "alice").address
+    bob = p.key("beta", "bob").address
+    net = f"{p.name}_default"
+    beta = p.cid("beta")
+    t0, e0 = p.total(), p.escrow()
+    run("docker", "network", "disconnect", net, beta)
+    try:
+        bal0 = p.balance("alpha", alice, "stake")
+        timeout_ns = time.time_ns() + 4 * 10**9  # container clocks are the host's
+        _, res = p.submit("alpha", "alice", [lock(bob, 4321, timeout_ns)])
+        seq = wait_for(lambda: p.commitments(), "the packet's commitment on alpha")[-1]
+        assert p.balance("alpha", alice, "stake") == bal0 - 4321
+        assert p.escrow() == e0 + 4321
+
+        def beta_time():  # beta is off the network: ask it from inside its container
+            out = run("docker", "exec", beta, "causeway", "query", "status", "--json").stdout
+            return json.loads(out)["latest_time"]
+        wait_for(lambda: beta_time() > timeout_ns + 10**9, "beta's clock to pass the timeout",
+                 timeout=60)
+        assert p.commitments() == [seq], "the packet must still be pending while beta is cut"
+    finally:
+        run("docker", "network", "connect", "--alias", "beta", net, beta)
+    wait_for(lambda: p.status("beta"), "beta on its published port again")
+    wait_for(lambda: not p.commitments(), "the timeout to be relayed to alpha", timeout=120)
+    assert p.balance("alpha", alice, "stake") == bal0, "the timeout must refund alice"
+    assert p.escrow() == e0
+    assert p.receipt(seq) is None, "beta must never have received the timed-out packet"
+    assert p.total() == t0
+
+
+def test_relayer_killed_mid_stream_delivers_every_packet_once(project):
+    p = project
+    bob = p.key("beta", "bob").address
+    t0, e0 = p.total(), p.escrow()
+    amounts = [1000 + i for i in range(40)]
+    far = far_timeout(p)
+    batches = [amounts[i:i + 5] for i in range(0, len(amounts), 5)]
+    sent = 0
+    # the first batches land and start flowing, then the relayer dies mid-stream
+    for b in batches[:2]:
+        p.submit("alpha", "alice", [lock(bob, a, far) for a in b])
+        sent += sum(b)
+    wait_for(lambda: p.total() > t0, "the first packets to reach beta")
+    run("docker", "kill", p.cid("relayer"))
+    assert p.inspect("relayer", "{{.State.Running}}") == "false"
+    for b in batches[2:]:  # more packets while it is down (some may be in flight)
+        p.submit("alpha", "alice", [lock(bob, a, far) for a in b])
+        sent += sum(b)
+    assert p.total() < t0 + sent, "the relayer was killed after everything had landed"
+    p.dc("start", "relayer")
+    wait_for(lambda: p.health("relayer") == "healthy", "the relayer to be healthy again")
+    wait_for(lambda: p.total() == t0 + sent and not p.commitments(),
+             "every packet received on beta and acknowledged on alpha", timeout=120)
+    assert p.escrow() == e0 + sent
+    assert p.total() == t0 + sent, "a packet was credited twice"
+
+
+def test_chain_restart_keeps_state_from_its_volume(project):
+    p = project
+    bob = p.key("beta", "bob").address
+    chain_id, height, *_ = p.status("beta")
+    total, uusd = p.total(), p.balance("beta", bob, "uusd")
+    p.dc("restart", "beta")
+    wait_for(lambda: p.health("beta") == "healthy", "beta to be healthy after its restart")
+    wait_for(lambda: p.status("beta")[1] > height, "beta to go on past its old height")
+    assert p.status("beta")[0] == chain_id
+    assert p.total() == total and p.balance("beta", bob, "uusd") == uusd
+    # and the relayer finds it again
+    p.submit("alpha", "alice", [lock(bob, 77, far_timeout(p))])
+    wait_for(lambda: p.total() == total + 77 and not p.commitments(),
+             "a packet relayed after beta's restart", timeout=90)
