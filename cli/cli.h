@@ -15,7 +15,8 @@ int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
 int cw_cli_query(int argc, char **argv); /* cli/query.c — query status|account|balance|block */
 int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's txs) */
 int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lending txs */
-int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
+int cw_cli_healthz(int argc, char **argv);
+int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */ /* cli/query.c — healthz URL (container checks) */
 
 /* ---- shared by the chain-facing commands (cli/chainutil.c) ---- */
 

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"keys", cw_cli_keys, "keys add|show|list: BIP-340 keys in a keyring directory"},
     {"query", cw_cli_query, "query status|account|balance|block: read a chain over RPC"},
     {"tx", cw_cli_tx, "tx send: sign and broadcast transactions"},
+    {"audit", cw_cli_audit, "audit --config F: prove escrow = positions + in flight"},
     {"healthz", cw_cli_healthz, "healthz URL: exit 0 when a node or relayer answers /healthz"},
 };
 
