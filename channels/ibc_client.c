@@ -463,11 +463,13 @@ static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char
     if (st_b != CW_LC_ACTIVE)
         return cw_errf(err, err_len, CW_ESTATE, "substitute %s is %s, must be Active",
                        substitute, cw_lc_status_name(st_b));
+    /* as ibc-go's IsMatchingClientState: everything but the heights and the trusting period
+     * (which the subject adopts) must match */
     if (strcmp(a.chain_id, b.chain_id) != 0 || a.trust_level_num != b.trust_level_num ||
-        a.trust_level_den != b.trust_level_den || a.trusting_period_ns != b.trusting_period_ns ||
-        a.max_clock_drift_ns != b.max_clock_drift_ns)
+        a.trust_level_den != b.trust_level_den || a.max_clock_drift_ns != b.max_clock_drift_ns)
         return cw_errf(err, err_len, CW_EINVAL,
-                       "substitute must track the same chain with the same parameters");
+                       "substitute must track the same chain with the same trust level and "
+                       "clock drift");
     if (b.latest_height <= a.latest_height && a.frozen_height == 0)
         return cw_errf(err, err_len, CW_EINVAL, "substitute is not ahead of the subject");
     cw_lc_consensus_state cons;
@@ -475,6 +477,7 @@ static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char
         return cw_errf(err, err_len, rc, "substitute consensus state: %s", cw_strerror(rc));
     a.latest_height = b.latest_height;
     a.frozen_height = 0;
+    a.trusting_period_ns = b.trusting_period_ns;
     if ((rc = sa.store.put(&sa, a.latest_height, &cons)) ||
         (rc = client_store(ctx->kv, subject, &a)))
         return cw_errf(err, err_len, rc, "recover: %s", cw_strerror(rc));

@@ -532,6 +532,51 @@ static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **stat
     h_free(&fake);
 }
 
+/* ibc.recover_client: an expired client is replaced by the admin with an Active substitute
+ * for the same chain; others may not, and an Active subject cannot be "recovered". */
+static void test_recover_expired_client_admin_only(void **state)
+{
+    world *w = *state;
+    char log[256];
+    /* a client of b on a with a 5-block trusting period */
+    cw_light_block lb;
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    cw_lc_client_state cs;
+    assert_int_equal(cw_lc_client_state_default(&cs, "beta"), CW_OK);
+    cs.latest_height = lb.signed_header.header.height;
+    cs.trusting_period_ns = 5 * H_BLOCK_NS;
+    cw_lc_consensus_state cons;
+    cw_lc_consensus_state_of(&cons, &lb.signed_header.header);
+    cw_light_block_free(&lb);
+    cw_enc body, m;
+    cw_enc_init(&body);
+    cw_enc_array(&body, 2);
+    cw_lc_client_state_enc(&body, &cs);
+    cw_lc_consensus_state_enc(&body, &cons);
+    cw_bytes msg = h_msg_raw(&m, "ibc.create_client", cw_enc_data(&body), cw_enc_len(&body));
+    assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+    cw_enc_free(&body);
+    cw_enc_free(&m);
+    char subject[65], substitute[65];
+    snprintf(subject, sizeof subject, "client-%d", w->next_client_a++);
+    for (int i = 0; i < 8; i++) /* the shared clock runs past its trusting period */
+        h_block(&w->a);
+    h_block(&w->b);
+    assert_int_equal(h_update_client(&w->a, &w->b, subject, 0), CW_EEXPIRED);
+    h_create_client(&w->a, &w->b, substitute, &w->next_client_a);
+    msg_simple(&m, "ibc.recover_client", 2, 's', subject, 's', substitute);
+    assert_int_equal(tx1_as(&w->a, K_BOB, &m, log), CW_EUNAUTHORIZED);
+    msg_simple(&m, "ibc.recover_client", 2, 's', substitute, 's', subject);
+    assert_int_equal(tx1_as(&w->a, K_ADMIN, &m, log), CW_ESTATE); /* subject Active */
+    msg_simple(&m, "ibc.recover_client", 2, 's', subject, 's', substitute);
+    assert_int_equal(tx1_as(&w->a, K_ADMIN, &m, log), 0);
+    cw_lc_client_state rec, sub;
+    h_client_state(&w->a, subject, &rec);
+    h_client_state(&w->a, substitute, &sub);
+    assert_int_equal(rec.latest_height, sub.latest_height);
+    assert_int_equal(h_update_client(&w->a, &w->b, subject, 0), 0); /* lives on */
+}
+
 int main(void)
 {
     /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
@@ -549,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_send_refused_when_already_timed_out_or_channel_closed),
         cmocka_unit_test(test_ordered_channel_gap_refused_and_timeout_closes),
         cmocka_unit_test(test_channel_try_naming_a_client_of_a_fake_chain_refused),
+        cmocka_unit_test(test_recover_expired_client_admin_only),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }
