@@ -459,43 +459,6 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     return CW_OK;
 }
 
-/* ibc.chan_open_confirm [port, channel, proof_ack, proof_height] */
-static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                            size_t err_len)
-{
-    cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 4, "ibc.chan_open_confirm");
-    cw_dec_id(&d, &f[0], port, "port");
-    cw_dec_id(&d, &f[1], channel, "channel");
-    cw_bytes proof_ack = cw_dec_bin(&d, &f[2], 1u << 16, "proof_ack");
-    uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
-    if (d.rc)
-        return d.rc;
-    cw_channel_end ce;
-    int rc = channel_load(ctx, port, channel, &ce, err, err_len);
-    if (rc)
-        return rc;
-    if (ce.state != CW_CHAN_TRYOPEN)
-        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: state %u, expected TRYOPEN",
-                       port, channel, ce.state);
-    cw_channel_end expect;
-    ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_OPEN, ce.version);
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_ack,
-                                      proof_height, err, err_len)))
-        return rc;
-    const cw_ibc_app *app = ibc_app_of(h, port);
-    if (app && app->on_chan_open_confirm &&
-        (rc = app->on_chan_open_confirm(app->user, ctx, channel, err, err_len)))
-        return rc;
-    ce.state = CW_CHAN_OPEN;
-    if ((rc = channel_store(ctx->kv, port, channel, &ce)))
-        return rc;
-    channel_event(ctx, "channel_open_confirm", port, channel, &ce);
-    return CW_OK;
-}
-
 /* ibc.chan_close_init [port, channel] */
 static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                           size_t err_len)
@@ -525,17 +488,22 @@ static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     return CW_OK;
 }
 
-/* ibc.chan_close_confirm [port, channel, proof_init, proof_height] */
-static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+/* The two confirm steps share one shape: [port, channel, proof, proof_height]; the
+ * counterparty's end must be proven in the state this step moves ours to.
+ *   ibc.chan_open_confirm  [port, channel, proof_ack, proof_height]   TRYOPEN → OPEN
+ *   ibc.chan_close_confirm [port, channel, proof_init, proof_height]  any but CLOSED → CLOSED
+ *     (the counterparty must already be known, i.e. not INIT) */
+static int confirm_step(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                        size_t err_len, bool closing)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
+    const char *name = closing ? "ibc.chan_close_confirm" : "ibc.chan_open_confirm";
     char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 4, "ibc.chan_close_confirm");
+    const msgpack_object *f = cw_dec_array(&d, body, 4, "%s", name);
     cw_dec_id(&d, &f[0], port, "port");
     cw_dec_id(&d, &f[1], channel, "channel");
-    cw_bytes proof = cw_dec_bin(&d, &f[2], 1u << 16, "proof_init");
+    cw_bytes proof = cw_dec_bin(&d, &f[2], 1u << 16, closing ? "proof_init" : "proof_ack");
     uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
     if (d.rc)
         return d.rc;
@@ -543,25 +511,43 @@ static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char 
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
         return rc;
-    if (ce.state == CW_CHAN_CLOSED)
+    if (!closing && ce.state != CW_CHAN_TRYOPEN)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: state %u, expected TRYOPEN",
+                       port, channel, ce.state);
+    if (closing && ce.state == CW_CHAN_CLOSED)
         return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: already CLOSED", port, channel);
-    if (ce.counterparty_channel[0] == '\0')
+    if (closing && ce.counterparty_channel[0] == '\0')
         return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: counterparty unknown (INIT)",
                        port, channel);
+    uint8_t to = closing ? CW_CHAN_CLOSED : CW_CHAN_OPEN;
     cw_channel_end expect;
-    ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_CLOSED, ce.version);
+    ibc_mirror_end(&expect, &ce, port, channel, to, ce.version);
     if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
                                       proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
-    if (app && app->on_chan_close_confirm &&
-        (rc = app->on_chan_close_confirm(app->user, ctx, channel, err, err_len)))
+    int (*cb)(void *, cw_exec_ctx *, const char *, char *, size_t) =
+        !app ? NULL : closing ? app->on_chan_close_confirm : app->on_chan_open_confirm;
+    if (cb && (rc = cb(app->user, ctx, channel, err, err_len)))
         return rc;
-    ce.state = CW_CHAN_CLOSED;
+    ce.state = to;
     if ((rc = channel_store(ctx->kv, port, channel, &ce)))
         return rc;
-    channel_event(ctx, "channel_close_confirm", port, channel, &ce);
+    channel_event(ctx, closing ? "channel_close_confirm" : "channel_open_confirm", port,
+                  channel, &ce);
     return CW_OK;
+}
+
+static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                            size_t err_len)
+{
+    return confirm_step(ctx, body, err, err_len, false);
+}
+
+static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
+                             size_t err_len)
+{
+    return confirm_step(ctx, body, err, err_len, true);
 }
 
 int ibc_register_channel_msgs(cw_ibc *h, cw_app *app)

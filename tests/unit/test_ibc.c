@@ -532,6 +532,56 @@ static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **stat
     h_free(&fake);
 }
 
+/* Closing: a's end closes (init), b confirms against a's CLOSED end, and a packet a sent
+ * before closing is refunded with TimeoutOnClose (receipt absent + b's end CLOSED). */
+static void test_close_handshake_and_timeout_on_close(void **state)
+{
+    world *w = *state;
+    char log[256], key[CW_PATH_MAX];
+    size_t len;
+    h_open_channel(w, "test", "test-1", CW_ORDER_UNORDERED); /* a fresh channel to close */
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "stuck", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    uint64_t seq = seq_of(pkt, len);
+    cw_enc m;
+    msg_simple(&m, "ibc.chan_close_init", 2, 's', "test", 's', w->chan_a);
+    assert_int_equal(tx1(&w->a, &m, log), 0);
+    /* a closed end accepts no new packet */
+    int rc;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock * 2, &len, &rc));
+    assert_int_equal(rc, CW_ESTATE);
+    uint8_t *v, *p, *v2, *p2;
+    size_t vl, pl, vl2, pl2;
+    cw_path_channel_end(key, "test", w->chan_a);
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    msg_simple(&m, "ibc.chan_close_confirm", 4, 's', "test", 's', w->chan_b, 'b', p, pl, 'u', h);
+    assert_int_equal(tx1(&w->b, &m, log), 0);
+    msg_simple(&m, "ibc.chan_close_confirm", 4, 's', "test", 's', w->chan_b, 'b', p, pl, 'u', h);
+    assert_int_equal(tx1(&w->b, &m, log), CW_ESTATE); /* already CLOSED */
+    free(v), free(p);
+    /* TimeoutOnClose on a: the receipt is absent on b and b's end is CLOSED */
+    cw_dec d;
+    cw_packet pk;
+    h_packet(pkt, len, &pk, &d);
+    cw_path_packet(key, "receipts", pk.dest_port, pk.dest_channel, pk.sequence);
+    h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
+    cw_path_channel_end(key, "test", w->chan_b);
+    h_query(&w->b, key, h, &v2, &vl2, &p2, &pl2);
+    cw_enc_init(&m);
+    cw_enc_array(&m, 2);
+    cw_enc_cstr(&m, "ibc.timeout_on_close");
+    cw_enc_array(&m, 5);
+    cw_enc_raw(&m, pkt, len);
+    cw_enc_bin(&m, p, pl);
+    cw_enc_bin(&m, p2, pl2);
+    cw_enc_u64(&m, h);
+    cw_enc_u64(&m, 0);
+    assert_int_equal(tx1(&w->a, &m, log), 0);
+    assert_int_equal(counter(&w->a, "timeout", seq), 1);
+    cw_dec_close(&d);
+    free(v), free(p), free(v2), free(p2), free(pkt);
+}
+
 /* ibc.recover_client: an expired client is replaced by the admin with an Active substitute
  * for the same chain; others may not, and an Active subject cannot be "recovered". */
 static void test_recover_expired_client_admin_only(void **state)
@@ -595,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_ordered_channel_gap_refused_and_timeout_closes),
         cmocka_unit_test(test_channel_try_naming_a_client_of_a_fake_chain_refused),
         cmocka_unit_test(test_recover_expired_client_admin_only),
+        cmocka_unit_test(test_close_handshake_and_timeout_on_close),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }
