@@ -542,5 +542,7 @@ def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
             return msgpack.unpackb(cl.call("query", key, 0, False)[0])[6] != 0
 
     R.wait_until(frozen, chain=b, what="beta's client frozen by the relayer's evidence")
-    assert "MISBEHAVIOUR submitted" in procs.log(rly), procs.log(rly)[-3000:]
+    # the relayer logs once it has seen its tx commit, which may be just after the freeze
+    R.wait_until(lambda: "MISBEHAVIOUR submitted" in procs.log(rly), chain=b,
+                 what="the relayer's own account of the evidence")
     assert procs.stop(rly) == 0
