@@ -943,6 +943,11 @@ static void check_inflight(rly_ctx *x)
                     uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
                     if (t0 && now_ns > t0 && f->kind != RLY_K_TIMEOUT)
                         rly_metrics_observe_latency((double)(now_ns - t0) / 1e9);
+                    if (en && f->kind != RLY_K_RECV) { /* the packet's life is over: */
+                        free(en->pkt);                 /* keep the cache small */
+                        free(en->ack);
+                        memset(en, 0, sizeof *en);
+                    }
                 }
                 cw_log(CW_LOG_DEBUG, "tx landed path=%s chain=%s kind=%s height=%" PRIu64
                        " msgs=%zu landed=%u redundant=%u", path, c->cfg->id,
