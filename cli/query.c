@@ -15,6 +15,8 @@
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
+#include "causeway/lending.h"
+#include "causeway/packet.h"
 #include "causeway/mathx.h"
 #include "causeway/rpc_client.h"
 #include "causeway/schnorr.h"
@@ -26,6 +28,11 @@ static void usage(FILE *f)
                "       causeway query account ADDRESS|NAME\n"
                "       causeway query balance ADDRESS|NAME DENOM [--height H]\n"
                "       causeway query block HEIGHT\n"
+               "       causeway query escrow CHANNEL DENOM          (collateral's home chain)\n"
+               "       causeway query position ADDRESS|NAME CHANNEL BASE_DENOM (lending chain)\n"
+               "       causeway query health ADDRESS|NAME           (lending chain)\n"
+               "       causeway query market                        (lending chain)\n"
+               "       causeway query packet PORT CHANNEL SEQUENCE\n"
                "  options: --node URL (default $CAUSEWAY_NODE or ws://127.0.0.1:26657),\n"
                "           --keyring DIR (to name accounts by key), --json\n");
 }
@@ -227,6 +234,251 @@ static int q_block(cw_rpc_client *cl, uint64_t height, bool json)
     return 0;
 }
 
+/* query [key, height, false] → the value bytes (malloc'd; NULL when absent). 0 ok, 1 error. */
+static int raw_value(cw_rpc_client *cl, const char *key, uint64_t height, uint8_t **val,
+                     size_t *len, uint64_t *at)
+{
+    cw_enc p;
+    uint8_t *res;
+    size_t rl;
+    char err[256];
+    *val = NULL;
+    *len = 0;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 3);
+    cw_enc_bin(&p, key, strlen(key));
+    cw_enc_u64(&p, height);
+    cw_enc_bool(&p, false);
+    int rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &rl);
+    cw_enc_free(&p);
+    if (rc)
+        return 1;
+    cw_dec d;
+    const msgpack_object *r;
+    rc = 1;
+    if (cw_dec_open(&d, &r, res, rl, 1 << 20, err, sizeof err) == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, r, 3, "query");
+        *at = cw_dec_u64(&d, &f[2], "height");
+        if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN) {
+            *len = f[0].via.bin.size;
+            *val = malloc(*len + 1);
+            if (*val)
+                memcpy(*val, f[0].via.bin.ptr, *len);
+        }
+        rc = d.rc ? 1 : 0;
+    }
+    cw_dec_close(&d);
+    free(res);
+    if (rc)
+        fprintf(stderr, "causeway query: unexpected answer: %s\n", err);
+    return rc;
+}
+
+static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, bool json)
+{
+    char key[200];
+    uint8_t *v;
+    size_t n;
+    uint64_t at, amount = 0;
+    snprintf(key, sizeof key, "collateral/escrow/%s/%s", channel, denom);
+    if (raw_value(cl, key, 0, &v, &n, &at))
+        return 1;
+    if (v && n == 8)
+        amount = cw_be64_get(v);
+    free(v);
+    if (json)
+        print_json(json_pack("{s:s, s:s, s:I, s:I}", "channel", channel, "denom", denom,
+                             "escrow", (json_int_t)amount, "height", (json_int_t)at));
+    else
+        printf("escrow on %s: %llu %s (height %llu)\n", channel, (unsigned long long)amount,
+               denom, (unsigned long long)at);
+    return 0;
+}
+
+static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channel,
+                      const char *base, bool json)
+{
+    char key[256], hex[41], trace[CW_LEND_TRACE_DENOM_LEN + 1], err[256];
+    uint8_t *v;
+    size_t n;
+    uint64_t at, amount = 0;
+    if (cw_lend_trace_denom(trace, channel, base)) {
+        fprintf(stderr, "causeway query position: bad channel or denom\n");
+        return 2;
+    }
+    cw_hex_encode(hex, sizeof hex, a->b, 20);
+    snprintf(key, sizeof key, "collateral/positions/%s/%s", hex, trace);
+    if (raw_value(cl, key, 0, &v, &n, &at))
+        return 1;
+    if (v) {
+        cw_dec d;
+        const msgpack_object *r;
+        if (cw_dec_open(&d, &r, v, n, 4096, err, sizeof err) == CW_OK) {
+            const msgpack_object *f = cw_dec_array(&d, r, 1, "position");
+            amount = cw_dec_u64(&d, &f[0], "position.amount");
+        }
+        cw_dec_close(&d);
+        free(v);
+    }
+    if (json)
+        print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}", "address", hex, "denom", base,
+                             "trace_denom", trace, "position", (json_int_t)amount, "height",
+                             (json_int_t)at));
+    else
+        printf("position of %s: %llu %s (%s, height %llu)\n", hex, (unsigned long long)amount,
+               base, trace, (unsigned long long)at);
+    return 0;
+}
+
+/* Decode a result array of u128 (bin16) / mixed fields into text. */
+static void u128_text(char *out, size_t n, const msgpack_object *o)
+{
+    cw_dec d = {0};
+    cw_u128 v = cw_dec_u128(&d, o, "u128");
+    cw_u128_to_dec(out, n, v);
+}
+
+static int q_health(cw_rpc_client *cl, const cw_address *a, bool json)
+{
+    cw_enc p;
+    uint8_t *res;
+    size_t len;
+    char err[256], hex[41];
+    cw_enc_init(&p);
+    cw_enc_array(&p, 1);
+    cw_enc_bin(&p, a->b, 20);
+    int rc = cw_cli_call(cl, "lend_account", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_enc_free(&p);
+    if (rc)
+        return 1;
+    cw_hex_encode(hex, sizeof hex, a->b, 20);
+    cw_dec d;
+    const msgpack_object *r;
+    char f[6][41];
+    static const char *const names[6] = {"debt", "borrow_limit", "liquidation_limit",
+                                         "health_factor_wad", "supply_value", "shares"};
+    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+        const msgpack_object *v = cw_dec_array(&d, r, 6, "lend_account");
+        for (int i = 0; i < 6 && d.rc == CW_OK; i++)
+            u128_text(f[i], sizeof f[i], &v[i]);
+    }
+    rc = d.rc;
+    cw_dec_close(&d);
+    free(res);
+    if (rc) {
+        fprintf(stderr, "causeway query health: unexpected answer: %s\n", err);
+        return 1;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s}", "address", hex);
+        for (int i = 0; i < 6; i++)
+            json_object_set_new(o, names[i], json_string(f[i]));
+        print_json(o);
+    } else {
+        printf("account %s\n", hex);
+        for (int i = 0; i < 6; i++)
+            printf("  %-18s %s%s\n", names[i], f[i],
+                   i == 3 ? " (1e18 = 1.0; below 1.0 is liquidatable)" : "");
+    }
+    return 0;
+}
+
+static int q_market(cw_rpc_client *cl, bool json)
+{
+    uint8_t *res;
+    size_t len;
+    char err[256];
+    if (cw_cli_call(cl, "lend_market", (const uint8_t *)"\x90", 1, &res, &len))
+        return 1;
+    cw_dec d;
+    const msgpack_object *r;
+    char denom[65] = "", idx[41], borrows[41], reserves[41], shares[41], bad[41];
+    uint64_t cash = 0;
+    bool paused = false;
+    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+        const msgpack_object *v = cw_dec_array(&d, r, 8, "lend_market");
+        cw_dec_id(&d, &v[0], denom, "borrow_denom");
+        u128_text(idx, sizeof idx, &v[1]);
+        u128_text(borrows, sizeof borrows, &v[2]);
+        cash = cw_dec_u64(&d, &v[3], "cash");
+        u128_text(reserves, sizeof reserves, &v[4]);
+        u128_text(shares, sizeof shares, &v[5]);
+        paused = cw_dec_bool(&d, &v[6], "paused");
+        u128_text(bad, sizeof bad, &v[7]);
+    }
+    int rc = d.rc;
+    cw_dec_close(&d);
+    free(res);
+    if (rc) {
+        fprintf(stderr, "causeway query market: unexpected answer: %s\n", err);
+        return 1;
+    }
+    if (json)
+        print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s}", "borrow_denom", denom,
+                             "borrow_index_wad", idx, "total_borrows", borrows, "cash",
+                             (json_int_t)cash, "reserves", reserves, "total_shares", shares,
+                             "paused", paused, "bad_debt", bad));
+    else
+        printf("market %s: cash %llu, borrows %s, reserves %s, borrow index %s (wad), "
+               "bad debt %s%s\n", denom, (unsigned long long)cash, borrows, reserves, idx, bad,
+               paused ? ", borrowing PAUSED" : "");
+    return 0;
+}
+
+static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, uint64_t seq,
+                    bool json)
+{
+    cw_enc p;
+    uint8_t *res;
+    size_t len;
+    char err[256];
+    cw_enc_init(&p);
+    cw_enc_array(&p, 3);
+    cw_enc_cstr(&p, port);
+    cw_enc_cstr(&p, channel);
+    cw_enc_u64(&p, seq);
+    int rc = cw_cli_call(cl, "packet", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_enc_free(&p);
+    if (rc)
+        return 1;
+    cw_dec d, pd;
+    const msgpack_object *r, *pr;
+    cw_packet pk;
+    rc = 1;
+    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
+        cw_bytes b = cw_dec_bin(&d, r, 1 << 20, "packet");
+        if (d.rc == CW_OK &&
+            cw_dec_open(&pd, &pr, b.p, b.len, 1 << 20, err, sizeof err) == CW_OK) {
+            cw_packet_dec(&pd, pr, &pk, "packet");
+            if (pd.rc == CW_OK) {
+                char hex[2 * CW_PACKET_DATA_MAX + 1];
+                cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
+                if (json)
+                    print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+                                         "sequence", (json_int_t)pk.sequence, "source_port",
+                                         pk.source_port, "source_channel", pk.source_channel,
+                                         "dest_port", pk.dest_port, "dest_channel",
+                                         pk.dest_channel, "data_hex", hex, "timeout_height",
+                                         (json_int_t)pk.timeout_height, "timeout_timestamp_ns",
+                                         (json_int_t)pk.timeout_timestamp_ns));
+                else
+                    printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n"
+                           "  data %s\n", (unsigned long long)pk.sequence, pk.source_port,
+                           pk.source_channel, pk.dest_port, pk.dest_channel,
+                           (unsigned long long)pk.timeout_height,
+                           (unsigned long long)pk.timeout_timestamp_ns, hex);
+                rc = 0;
+            }
+            cw_dec_close(&pd);
+        }
+    }
+    cw_dec_close(&d);
+    free(res);
+    if (rc)
+        fprintf(stderr, "causeway query packet: unexpected answer: %s\n", err);
+    return rc;
+}
+
 int cw_cli_query(int argc, char **argv)
 {
     static const struct option opts[] = {{"node", required_argument, 0, 'N'},
@@ -282,6 +534,26 @@ int cw_cli_query(int argc, char **argv)
             fprintf(stderr, "causeway query block: '%s' is not a height (1, 2, ...)\n", args[1]);
             return 2;
         }
+    } else if (strcmp(sub, "escrow") == 0 && nargs == 3) {
+        if (cw_id_validate(args[1], strlen(args[1]), "channel", err, sizeof err) ||
+            cw_id_validate(args[2], strlen(args[2]), "denom", err, sizeof err)) {
+            fprintf(stderr, "causeway query: %s\n", err);
+            return 2;
+        }
+    } else if (strcmp(sub, "position") == 0 && nargs == 4) {
+        if (cw_cli_parse_address(keyring, args[1], &a))
+            return 2;
+    } else if (strcmp(sub, "health") == 0 && nargs == 2) {
+        if (cw_cli_parse_address(keyring, args[1], &a))
+            return 2;
+    } else if (strcmp(sub, "market") == 0 && nargs == 1) {
+    } else if (strcmp(sub, "packet") == 0 && nargs == 4) {
+        if (cw_u64_from_dec(&bh, args[3], err, sizeof err) || bh == 0 ||
+            cw_id_validate(args[1], strlen(args[1]), "port", err, sizeof err) ||
+            cw_id_validate(args[2], strlen(args[2]), "channel", err, sizeof err)) {
+            fprintf(stderr, "causeway query packet: PORT CHANNEL SEQUENCE (sequence >= 1)\n");
+            return 2;
+        }
     } else {
         usage(stderr);
         return 2;
@@ -296,6 +568,16 @@ int cw_cli_query(int argc, char **argv)
         rc = q_account(cl, &a, json);
     else if (strcmp(sub, "balance") == 0)
         rc = q_balance(cl, &a, args[2], height, json);
+    else if (strcmp(sub, "escrow") == 0)
+        rc = q_escrow(cl, args[1], args[2], json);
+    else if (strcmp(sub, "position") == 0)
+        rc = q_position(cl, &a, args[2], args[3], json);
+    else if (strcmp(sub, "health") == 0)
+        rc = q_health(cl, &a, json);
+    else if (strcmp(sub, "market") == 0)
+        rc = q_market(cl, json);
+    else if (strcmp(sub, "packet") == 0)
+        rc = q_packet(cl, args[1], args[2], bh, json);
     else
         rc = q_block(cl, bh, json);
     cw_rpc_client_close(cl);

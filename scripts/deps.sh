@@ -45,7 +45,9 @@ if [ ${#debs[@]} -gt 0 ]; then
 fi
 
 # Python packages for the integration tests: an independent MessagePack-RPC client
-# (msgpack, websockets) and BIP-340 signing through libsecp256k1 (coincurve).
+# (msgpack, websockets) and BIP-340 signing through libsecp256k1 (coincurve, whose wheels
+# bundle the library), with pip: the machine's python3 may be a pyenv build, and Debian 12
+# has no coincurve package, so there is no apt fallback.
 PYPKGS="pytest msgpack websockets coincurve"
 if ! python3 -c 'import pytest, msgpack, websockets, coincurve' >/dev/null 2>&1; then
   echo "deps: installing Python packages: $PYPKGS"

@@ -10,7 +10,7 @@ for bin in "$@"; do
   work="$BUILD/fuzz-corpus/$name"; mkdir -p "$work"
   echo "== $name: ${FUZZ_SECONDS}s"
   if "$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=512 -timeout=10 \
-      -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" 2>"$BUILD/$name.fuzz.log"; then
+      -artifact_prefix="$BUILD/$name-" -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" 2>"$BUILD/$name.fuzz.log"; then
     grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$BUILD/$name.fuzz.log"
     echo "   clean"
   else

@@ -75,7 +75,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
       name=$(basename "$bin")
       work="$log/corpus-$name"; mkdir -p "$work"
       "$bin" -max_total_time="$FUZZ_SMOKE_SECONDS" -rss_limit_mb=512 -timeout=10 \
-        -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"$log/$name.fuzz" 2>&1
+        -artifact_prefix="$log/$name-" -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"$log/$name.fuzz" 2>&1
       rc=$?
       runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log/$name.fuzz")
       if [ "$rc" -eq 0 ]; then
