@@ -360,7 +360,8 @@ def test_chain_restart_reconnects_and_catches_up(procs, tmp_path):
     assert_exactly_once(a, b, 100)
     from conftest import wait_port
     wait_port(mport)
-    assert metric(metrics_text(mport), "causeway_relayer_reconnects_total") >= 1
+    R.wait_until(lambda: metric(metrics_text(mport), "causeway_relayer_reconnects_total") >= 1,
+                 timeout=30, chain=b, what="the reconnect counted in /metrics")
     assert procs.stop(rly) == 0
 
 
