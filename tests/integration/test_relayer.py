@@ -351,9 +351,17 @@ def test_chain_restart_reconnects_and_catches_up(procs, tmp_path):
     a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}")
     ca, cb = R.channels(cfg)
     rly = R.start_relayer(procs, cfg)
+    from conftest import wait_port
+    wait_port(mport, proc=rly)  # listening once its light clients are seeded (connected)
     bob = b.key("bob").address
     lock_packets(a, ca, 50, bob, per_tx=50)
-    b.stop()  # the destination goes away mid-stream
+    # the first half is delivered, then the destination goes away mid-stream
+    def first_half_received():
+        with b.client() as c:
+            return c.call("unreceived_packets", R.CHANNEL_PORT, cb, list(range(1, 51))) == []
+
+    R.wait_until(first_half_received, chain=a, what="first half")
+    b.stop()
     lock_packets(a, ca, 50, bob, per_tx=50)
     b.start()
     R.wait_until(lambda: all_delivered(a, b, ca, cb, 100), chain=a, what="catch-up")
