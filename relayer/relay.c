@@ -943,6 +943,11 @@ static void check_inflight(rly_ctx *x)
                     uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
                     if (t0 && now_ns > t0 && f->kind != RLY_K_TIMEOUT)
                         rly_metrics_observe_latency((double)(now_ns - t0) / 1e9);
+                    if (en && f->kind != RLY_K_RECV) { /* the packet's life is over: */
+                        free(en->pkt);                 /* keep the cache small */
+                        free(en->ack);
+                        memset(en, 0, sizeof *en);
+                    }
                 }
                 cw_log(CW_LOG_DEBUG, "tx landed path=%s chain=%s kind=%s height=%" PRIu64
                        " msgs=%zu landed=%u redundant=%u", path, c->cfg->id,
@@ -1166,7 +1171,10 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
             q[i].height = ph;
             q[i].seq = recv_s[done + i];
         }
+        uint64_t tq = rly_now_ms();
         rc = rly_query_many(src, q, take, note_block, &nsrc, err, err_len);
+        cw_log(CW_LOG_DEBUG, "proofs queried chain=%s count=%zu ms=%llu", src->cfg->id, take,
+               (unsigned long long)(rly_now_ms() - tq));
         uint64_t in_tx[CW_TX_MAX_MSGS];
         size_t k = 0, used = 0;
         for (; rc == CW_OK && used < take && ms.bytes < TX_BYTES_SOFT; used++) {
@@ -1318,10 +1326,6 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
     int first = CW_OK;
     if (pr)
         memset(pr, 0, sizeof *pr);
-    uint64_t t0 = rly_now_ms();
-    check_inflight(x);
-    cw_log(CW_LOG_DEBUG, "inflight check txs=%zu ms=%llu", x->n_inflight,
-           (unsigned long long)(rly_now_ms() - t0));
     for (int p = 0; p < x->cfg->n_paths; p++) {
         rly_path_cfg *pc = &x->cfg->paths[p];
         if (!pc->end[0].channel[0] || !pc->end[1].channel[0])
@@ -1342,6 +1346,12 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
             }
         }
     }
+    /* settle in-flight txs after relaying what is new: lookups of big txs must not delay
+     * fresh packets (in-flight marks already keep them from being submitted twice) */
+    uint64_t t0 = rly_now_ms();
+    check_inflight(x);
+    cw_log(CW_LOG_DEBUG, "inflight check txs=%zu ms=%llu", x->n_inflight,
+           (unsigned long long)(rly_now_ms() - t0));
     if (pr)
         pr->inflight = x->n_inflight;
     RLY_M_SET(last_tick_ms, rly_now_ms());
