@@ -90,17 +90,25 @@ static int q_status(cw_rpc_client *cl, bool json)
     return 0;
 }
 
-static int q_account(cw_rpc_client *cl, const cw_address *a, bool json)
+/* Call a method whose params are [address(bin 20)]; 0 with *res, or 1 (printed). */
+static int call_with_address(cw_rpc_client *cl, const char *method, const cw_address *a,
+                             uint8_t **res, size_t *len)
 {
     cw_enc p;
-    uint8_t *res;
-    size_t len;
-    char err[256], hex[41];
     cw_enc_init(&p);
     cw_enc_array(&p, 1);
     cw_enc_bin(&p, a->b, 20);
-    int rc = cw_cli_call(cl, "account", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    int rc = cw_cli_call(cl, method, cw_enc_data(&p), cw_enc_len(&p), res, len);
     cw_enc_free(&p);
+    return rc;
+}
+
+static int q_account(cw_rpc_client *cl, const cw_address *a, bool json)
+{
+    uint8_t *res;
+    size_t len;
+    char err[256], hex[41];
+    int rc = call_with_address(cl, "account", a, &res, &len);
     if (rc)
         return 1;
     cw_hex_encode(hex, sizeof hex, a->b, 20);
@@ -340,15 +348,10 @@ static void u128_text(char *out, size_t n, const msgpack_object *o)
 
 static int q_health(cw_rpc_client *cl, const cw_address *a, bool json)
 {
-    cw_enc p;
     uint8_t *res;
     size_t len;
     char err[256], hex[41];
-    cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_bin(&p, a->b, 20);
-    int rc = cw_cli_call(cl, "lend_account", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
-    cw_enc_free(&p);
+    int rc = call_with_address(cl, "lend_account", a, &res, &len);
     if (rc)
         return 1;
     cw_hex_encode(hex, sizeof hex, a->b, 20);
