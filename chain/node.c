@@ -28,7 +28,7 @@
 #define DB_TXIDX "txidx"     /* tx hash -> [height, index] */
 #define DB_META "meta"       /* "tip" -> Tip */
 /* Non-consensus packet indexes (DESIGN §5: `packet` and `ack` come from an index), keyed
- * "{port}/{channel}/" + be64(sequence), written in the block's own transaction: */
+ * "{port}/{channel}/" + cw_be64_put(sequence), written in the block's own transaction: */
 #define DB_PKT_SENT "pkt_sent"       /* sender side: packet bytes of send_packet */
 #define DB_PKT_PENDING "pkt_pending" /* sender side: present while the commitment exists */
 #define DB_PKT_ACKS "pkt_acks"       /* receiver side: ack bytes of write_acknowledgement */
@@ -80,8 +80,6 @@ struct cw_node {
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static void be64(uint8_t out[8], uint64_t v) { cw_be64_put(out, v); }
-
 static int mdb_err(int rc, char *err, size_t err_len, const char *what)
 {
     return cw_errf(err, err_len, -EIO, "store: %s: %s", what, mdb_strerror(rc));
@@ -119,6 +117,22 @@ static int skv_del(void *ctx, const uint8_t *key, size_t key_len)
 }
 
 static const cw_kv_ops smt_kv_ops = {skv_get, skv_set, skv_del};
+
+/* Run fn over a read-only view of the latest state. */
+static int with_state(cw_node *n, int (*fn)(cw_node *n, const cw_kv *kv, void *arg), void *arg,
+                      char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "state");
+    struct smt_kv s = {n->smt, txn};
+    cw_kv kv = {&smt_kv_ops, &s};
+    int rc = fn(n, &kv, arg);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 
 /* ---- tip (meta) ------------------------------------------------------------------------ */
 
@@ -261,7 +275,7 @@ static int self_consensus(void *user, uint64_t height, cw_lc_consensus_state *ou
     uint8_t k8[8];
     if (!n->exec_txn || height == 0 || height > n->height)
         return CW_ENOTFOUND;
-    be64(k8, height);
+    cw_be64_put(k8, height);
     MDB_val k = {8, k8}, v;
     int m = mdb_get(n->exec_txn, n->db_blocks, &k, &v);
     if (m == MDB_NOTFOUND)
@@ -469,17 +483,17 @@ static int pending_set(cw_node *n, const cw_address *a, uint64_t next)
     return CW_OK;
 }
 
+static int nonce_fn(cw_node *n, const cw_kv *kv, void *arg)
+{
+    (void)n;
+    void **a = arg;
+    return cw_app_account_nonce(kv, a[0], a[1]);
+}
+
 static int committed_nonce(cw_node *n, const cw_address *a, uint64_t *out)
 {
-    MDB_txn *txn;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return -EIO;
-    struct smt_kv s = {n->smt, txn};
-    cw_kv kv = {&smt_kv_ops, &s};
-    int rc = cw_app_account_nonce(&kv, a, out);
-    mdb_txn_abort(txn);
-    return rc;
+    void *arg[2] = {(void *)a, out};
+    return with_state(n, nonce_fn, arg, NULL, 0);
 }
 
 int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[static 32],
@@ -584,24 +598,17 @@ static size_t pkt_key(uint8_t *out, size_t cap, const char *port, const char *ch
     int n = snprintf((char *)out, cap, "%s/%s/", port, channel);
     if (n < 0 || (size_t)n + 8 > cap)
         return 0;
-    be64(out + n, seq);
+    cw_be64_put(out + n, seq);
     return (size_t)n + 8;
 }
 
 /* Index the block's packet events (send, write_acknowledgement, acknowledge, timeout). */
-static int index_packets(cw_node *n, MDB_txn *txn, const cw_events *events, char *err,
+static int index_packets(cw_node *n, MDB_txn *txn, const cw_enc *all, char *err,
                          size_t err_len)
 {
-    cw_enc all;
-    cw_enc_init(&all);
-    int rc = cw_events_encode(events, (cw_events_mark){0, 0}, &all);
-    if (rc) {
-        cw_enc_free(&all);
-        return cw_errf(err, err_len, rc, "events: %s", cw_strerror(rc));
-    }
     cw_dec d;
     const msgpack_object *root;
-    rc = cw_dec_open(&d, &root, cw_enc_data(&all), cw_enc_len(&all), SIZE_MAX, err, err_len);
+    int rc = cw_dec_open(&d, &root, cw_enc_data(all), cw_enc_len(all), SIZE_MAX, err, err_len);
     uint32_t nev = 0;
     const msgpack_object *evs = rc ? NULL : cw_dec_list(&d, root, UINT32_MAX, &nev, "events");
     for (uint32_t i = 0; rc == CW_OK && d.rc == CW_OK && i < nev; i++) {
@@ -662,7 +669,6 @@ static int index_packets(cw_node *n, MDB_txn *txn, const cw_events *events, char
     if (rc == CW_OK && d.rc)
         rc = cw_errf(err, err_len, d.rc, "indexing events: malformed");
     cw_dec_close(&d);
-    cw_enc_free(&all);
     return rc;
 }
 
@@ -671,7 +677,7 @@ static int index_packets(cw_node *n, MDB_txn *txn, const cw_events *events, char
 static int put_height(MDB_txn *txn, MDB_dbi dbi, uint64_t h, const cw_enc *e)
 {
     uint8_t k8[8];
-    be64(k8, h);
+    cw_be64_put(k8, h);
     MDB_val k = {8, k8}, v = {cw_enc_len(e), e->sb.data};
     return mdb_put(txn, dbi, &k, &v, 0);
 }
@@ -680,7 +686,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
 {
     MDB_txn *txn = NULL;
     cw_events events;
-    cw_enc results, txhashes, lbenc, note;
+    cw_enc results, txhashes, lbenc, note, block_events;
     cw_light_block lb = {0};
     cw_validator_set new_next = {0};
     bool *taken = NULL, *sign = NULL;
@@ -694,6 +700,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     cw_enc_init(&txhashes);
     cw_enc_init(&lbenc);
     cw_enc_init(&note);
+    cw_enc_init(&block_events);
 
     const uint64_t height = n->height + 1;
     const uint64_t time_ns = now_ns > n->time_ns ? now_ns : n->time_ns + 1;
@@ -774,7 +781,12 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     rc = CW_OK;
 
     n->exec_txn = NULL;
-    if ((rc = index_packets(n, txn, &events, err, err_len)))
+    /* the block's events, encoded once: indexed here, published after the commit */
+    if ((rc = cw_events_encode(&events, (cw_events_mark){0, 0}, &block_events))) {
+        cw_errf(err, err_len, rc, "events: %s", cw_strerror(rc));
+        goto abort;
+    }
+    if ((rc = index_packets(n, txn, &block_events, err, err_len)))
         goto abort;
     /* 3. state root */
     uint8_t state_root[32];
@@ -876,7 +888,8 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     /* 7. notify subscribers: [header, events] */
     cw_enc_array(&note, 2);
     cw_header_enc(&note, &lb.signed_header.header);
-    if (cw_events_encode(&events, (cw_events_mark){0, 0}, &note) == CW_OK && n->on_block)
+    cw_enc_raw(&note, cw_enc_data(&block_events), cw_enc_len(&block_events));
+    if (note.rc == CW_OK && n->on_block)
         n->on_block(n->on_block_user, height, cw_enc_data(&note), cw_enc_len(&note));
     cw_log(CW_LOG_DEBUG, "block committed height=%llu txs=%u", (unsigned long long)height,
            included);
@@ -902,6 +915,7 @@ out:
     cw_enc_free(&txhashes);
     cw_enc_free(&lbenc);
     cw_enc_free(&note);
+    cw_enc_free(&block_events);
     return rc;
 }
 
@@ -937,7 +951,7 @@ static int get_height(cw_node *n, MDB_dbi dbi, uint64_t height, cw_enc *out, con
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, what);
-    be64(k8, height);
+    cw_be64_put(k8, height);
     MDB_val k = {8, k8}, v;
     m = mdb_get(txn, dbi, &k, &v);
     int rc = CW_OK;
@@ -1040,7 +1054,7 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
     }
     if (rc == CW_OK) {
         uint8_t k8[8];
-        be64(k8, height);
+        cw_be64_put(k8, height);
         MDB_val hk = {8, k8}, hv;
         m = mdb_get(txn, n->db_results, &hk, &hv);
         if (m) {
@@ -1077,20 +1091,19 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
     return rc;
 }
 
-int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
-                    size_t err_len)
+struct account_read {
+    const cw_address *addr;
+    cw_enc *out;
+};
+
+static int account_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
+    struct account_read *r = arg;
     uint64_t next = 0;
-    int rc = committed_nonce(n, addr, &next);
+    int rc = cw_app_account_nonce(kv, r->addr, &next);
     if (rc)
-        return cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc));
-    struct pending_nonce *p = pending_find(n, addr);
-    MDB_txn *txn;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return mdb_err(m, err, err_len, "account");
-    struct smt_kv s = {n->smt, txn};
-    cw_kv kv = {&smt_kv_ops, &s};
+        return rc;
+    struct pending_nonce *p = pending_find(n, r->addr);
     /* balances of the denoms genesis knows (the SMT's keys are hashed: not enumerable) */
     const char *denoms[64];
     uint32_t nd = 0;
@@ -1101,21 +1114,26 @@ int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
         if (!seen)
             denoms[nd++] = n->gen.balances[i].denom;
     }
-    cw_enc_array(out, 4);
-    cw_enc_bin(out, addr->b, 20);
-    cw_enc_u64(out, next);
-    cw_enc_u64(out, p && p->next > next ? p->next : next);
-    cw_enc_array(out, nd);
-    for (uint32_t j = 0; j < nd; j++) {
+    cw_enc_array(r->out, 4);
+    cw_enc_bin(r->out, r->addr->b, 20);
+    cw_enc_u64(r->out, next);
+    cw_enc_u64(r->out, p && p->next > next ? p->next : next);
+    cw_enc_array(r->out, nd);
+    for (uint32_t j = 0; j < nd && rc == CW_OK; j++) {
         uint64_t b = 0;
-        rc = cw_bank_balance(&kv, &b, addr, denoms[j]);
-        cw_enc_array(out, 2);
-        cw_enc_cstr(out, denoms[j]);
-        cw_enc_u64(out, b);
-        if (rc)
-            break;
+        rc = cw_bank_balance(kv, &b, r->addr, denoms[j]);
+        cw_enc_array(r->out, 2);
+        cw_enc_cstr(r->out, denoms[j]);
+        cw_enc_u64(r->out, b);
     }
-    mdb_txn_abort(txn);
+    return rc;
+}
+
+int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                    size_t err_len)
+{
+    struct account_read r = {addr, out};
+    int rc = with_state(n, account_fn, &r, err, err_len);
     return rc ? cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc)) : CW_OK;
 }
 
@@ -1223,21 +1241,6 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
 }
 
 /* ---- lending reads ----------------------------------------------------------------------- */
-
-/* Run fn over a read-only view of the latest state. */
-static int with_state(cw_node *n, int (*fn)(cw_node *n, const cw_kv *kv, void *arg), void *arg,
-                      char *err, size_t err_len)
-{
-    MDB_txn *txn;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return mdb_err(m, err, err_len, "state");
-    struct smt_kv s = {n->smt, txn};
-    cw_kv kv = {&smt_kv_ops, &s};
-    int rc = fn(n, &kv, arg);
-    mdb_txn_abort(txn);
-    return rc;
-}
 
 struct lend_read {
     const cw_address *addr;

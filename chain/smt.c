@@ -2,6 +2,8 @@
  * See include/causeway/smt.h for the model, the storage layout and why pruning is safe. */
 #include "causeway/smt.h"
 
+#include "causeway/codec.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -102,21 +104,6 @@ struct cw_smt {
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -133,13 +120,13 @@ static int bit_at(const uint8_t path[32], unsigned depth)
 
 static void ref_encode(uint8_t out[REF_LEN], const ref *r)
 {
-    put_be64(out, r->ver);
+    cw_be64_put(out, r->ver);
     memcpy(out + 8, r->hash, 32);
 }
 
 static void ref_decode(ref *r, const uint8_t in[REF_LEN], uint8_t kind)
 {
-    r->ver = get_be64(in);
+    r->ver = cw_be64_get(in);
     memcpy(r->hash, in + 8, 32);
     r->kind = kind;
 }
@@ -329,7 +316,7 @@ static int root_get(const cw_smt *smt, MDB_txn *txn, uint64_t version, ref *out,
                     size_t err_len)
 {
     uint8_t k[8];
-    put_be64(k, version);
+    cw_be64_put(k, version);
     MDB_val key = {8, k}, val;
     int rc = mdb_get(txn, smt->roots, &key, &val);
     if (rc == MDB_NOTFOUND)
@@ -362,7 +349,7 @@ static int root_edge(const cw_smt *smt, MDB_txn *txn, MDB_cursor_op op, uint64_t
     const uint8_t *p = val.mv_data;
     if (key.mv_size != 8 || val.mv_size != ROOT_LEN || p[0] > K_LEAF)
         return cw_errf(err, err_len, -EIO, "smt: corrupt root record");
-    *version = get_be64(key.mv_data);
+    *version = cw_be64_get(key.mv_data);
     if (out)
         ref_decode(out, p + 1, p[0]);
     return CW_OK;
@@ -966,7 +953,7 @@ static int write_nodes(cctx *c)
     for (size_t i = 0; i < c->nw; i++) {
         const wnode *w = &c->w[i];
         uint8_t k[REF_LEN];
-        put_be64(k, c->ver);
+        cw_be64_put(k, c->ver);
         memcpy(k + 8, w->hash, 32);
         MDB_val key = {REF_LEN, k}, val;
         if (w->leaf) {
@@ -1005,7 +992,7 @@ static int write_orphans(cctx *c, uint64_t last_live)
     for (size_t at = 0, chunk = 0; at < c->norph; at += ORPHAN_CHUNK, chunk++) {
         size_t n = c->norph - at < ORPHAN_CHUNK ? c->norph - at : ORPHAN_CHUNK;
         uint8_t k[12];
-        put_be64(k, last_live);
+        cw_be64_put(k, last_live);
         put_be32(k + 8, (uint32_t)chunk);
         MDB_val key = {12, k}, val = {n * REF_LEN, c->orph + at * REF_LEN};
         int rc = mdb_put(c->txn, c->smt->orphans, &key, &val, 0);
@@ -1019,7 +1006,7 @@ static int write_orphans(cctx *c, uint64_t last_live)
 static int prune_version(cw_smt *smt, MDB_txn *txn, uint64_t v, char *err, size_t err_len)
 {
     uint8_t k0[12];
-    put_be64(k0, v);
+    cw_be64_put(k0, v);
     put_be32(k0 + 8, 0);
     uint8_t *refs = NULL;
     int out = CW_OK;
@@ -1084,7 +1071,7 @@ static int prune_version(cw_smt *smt, MDB_txn *txn, uint64_t v, char *err, size_
     if (out != CW_OK)
         return out;
     uint8_t rk[8];
-    put_be64(rk, v);
+    cw_be64_put(rk, v);
     MDB_val rkey = {8, rk};
     int rc = mdb_del(txn, smt->roots, &rkey, NULL);
     if (rc != 0)
@@ -1173,7 +1160,7 @@ int cw_smt_commit(cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t root32[st
             goto out;
     }
     uint8_t rk[8], rv[ROOT_LEN];
-    put_be64(rk, version);
+    cw_be64_put(rk, version);
     rv[0] = nroot.kind;
     ref_encode(rv + 1, &nroot);
     MDB_val key = {8, rk}, val = {ROOT_LEN, rv};

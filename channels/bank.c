@@ -7,20 +7,6 @@
 #include "causeway/hex.h"
 #include "causeway/mathx.h"
 
-void cw_be64_put(uint8_t out[static 8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (uint8_t)v;
-}
-
-uint64_t cw_be64_get(const uint8_t in[static 8])
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | in[i];
-    return v;
-}
-
 void cw_module_address(cw_address *out, const char *name)
 {
     uint8_t h[32];

@@ -97,6 +97,20 @@ int cw_enc_object(cw_enc *e, const msgpack_object *o)
     return e->rc;
 }
 
+void cw_be64_put(uint8_t out[static 8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+uint64_t cw_be64_get(const uint8_t in[static 8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
 /* ---- bounds pre-scan ----------------------------------------------------------------- */
 
 static uint64_t be(const uint8_t *p, int n)

@@ -38,18 +38,12 @@ void cw_packet_dec(cw_dec *d, const msgpack_object *o, cw_packet *p, const char 
         cw_dec_fail(d, CW_EINVAL, "%s: timeout_height and timeout_timestamp are both 0", what);
 }
 
-static void be64(uint8_t out[8], uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        out[i] = (uint8_t)v;
-}
-
 void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p)
 {
     uint8_t buf[24 + 32];
-    be64(buf, p->timeout_timestamp_ns);
-    be64(buf + 8, 0); /* revision number */
-    be64(buf + 16, p->timeout_height);
+    cw_be64_put(buf, p->timeout_timestamp_ns);
+    cw_be64_put(buf + 8, 0); /* revision number */
+    cw_be64_put(buf + 16, p->timeout_height);
     cw_sha256(buf + 24, p->data.p, p->data.len);
     cw_sha256(out, buf, sizeof buf);
 }

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "causeway/codec.h"
 #include "causeway/kv.h"
 #include "causeway/schnorr.h"
 
@@ -45,8 +46,6 @@ int cw_bank_supply(const cw_kv *kv, uint64_t *out, const char *denom)
  *  No secret key corresponds to it (it is not derived from a public key). */
 void cw_module_address(cw_address *out, const char *name) CW_NONNULL(1, 2);
 
-/** Encode / decode the 8-byte big-endian u64 used for stored amounts and sequences. */
-void cw_be64_put(uint8_t out[static 8], uint64_t v) CW_NONNULL(1);
-uint64_t cw_be64_get(const uint8_t in[static 8]) CW_NONNULL(1);
+/* Stored amounts are 8-byte big-endian: cw_be64_put / cw_be64_get (causeway/codec.h). */
 
 #endif

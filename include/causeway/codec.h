@@ -77,6 +77,11 @@ int cw_enc_object(cw_enc *e, const msgpack_object *o) CW_NONNULL(1, 2);
 static inline const uint8_t *cw_enc_data(const cw_enc *e) { return (const uint8_t *)e->sb.data; }
 static inline size_t cw_enc_len(const cw_enc *e) { return e->sb.size; }
 
+/** The 8-byte big-endian u64 used for stored amounts, sequences, and hashed layouts
+ *  (ibc-go's packet commitment, LMDB height keys). Pure; no bounds beyond the 8 bytes. */
+void cw_be64_put(uint8_t out[static 8], uint64_t v) CW_NONNULL(1);
+uint64_t cw_be64_get(const uint8_t in[static 8]) CW_NONNULL(1);
+
 /* ---- decoding ------------------------------------------------------------------------ */
 
 /* A cw_dec set up as `cw_dec d = {.err = err, .err_len = err_len};` (no cw_dec_open) is a
