@@ -2,6 +2,7 @@
  * Everything here is documented in include/causeway/lending.h; this file follows one
  * pattern throughout: decode, load, accrue IN MEMORY, check everything, move tokens through
  * the bank (its own failure writes nothing), then write — so bad input changes no state. */
+#include "causeway/ibc.h"
 #include "causeway/lending.h"
 
 #include <stdio.h>
@@ -1322,28 +1323,20 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     return CW_OK;
 }
 
-/* The collateral app's channel must be OPEN before the admin registers it (DESIGN §8):
- * reads the ICS-24 channel end [state, ordering, ...] written by the IBC host. */
+/* The collateral app's channel must be OPEN before the admin registers it (DESIGN §8),
+ * read with the IBC host's own channel-end decoder (one place knows that encoding). */
 static int channel_open(const cw_kv *kv, const char *channel, char *err, size_t err_len)
 {
-    char key[160];
-    cw_dec d;
-    const msgpack_object *root;
-    snprintf(key, sizeof key, "channelEnds/ports/%s/channels/%s", CW_LEND_PORT, channel);
-    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    cw_channel_end ce;
+    int rc = cw_ibc_channel(kv, CW_LEND_PORT, channel, &ce);
     if (rc == CW_ENOTFOUND)
         return cw_errf(err, err_len, CW_ESTATE, "channel %s on port %s does not exist", channel,
                        CW_LEND_PORT);
     if (rc)
-        return cw_errf(err, err_len, rc, "reading channel %s: %s", channel, cw_strerror(rc));
-    uint32_t n;
-    const msgpack_object *fs = cw_dec_list(&d, root, 32, &n, "channel end");
-    uint64_t state = n ? cw_dec_u64(&d, &fs[0], "channel end state") : 0;
-    if ((rc = rec_close(&d, key, NULL, 0)))
-        return cw_errf(err, err_len, rc, "channel %s: corrupt channel end", channel);
-    if (state != 3)
-        return cw_errf(err, err_len, CW_ESTATE, "channel %s is not OPEN (state %llu)", channel,
-                       (unsigned long long)state);
+        return cw_errf(err, err_len, rc, "channel %s: %s", channel, cw_strerror(rc));
+    if (ce.state != CW_CHAN_OPEN)
+        return cw_errf(err, err_len, CW_ESTATE, "channel %s is not OPEN (state %u)", channel,
+                       ce.state);
     return CW_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "causeway/bank.h"
 #include "causeway/codec.h"
 #include "causeway/event.h"
+#include "causeway/ibc.h"
 #include "causeway/lending.h"
 
 #define LW_USERS 6
@@ -56,20 +57,20 @@ static inline void lw_default_params(cw_lend_params *p)
     memset(p->oracle.b, 0x0c, 32);
 }
 
-/* A channel end [state, ordering, cp_port, cp_channel, client_id, version] (DESIGN §7). */
+/* A collateral channel end in `state`, written as the IBC host writes it. */
 static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
 {
     char key[128];
     cw_enc e;
+    cw_channel_end ce = {.state = (uint8_t)state, .ordering = CW_ORDER_UNORDERED};
+    snprintf(ce.counterparty_port, sizeof ce.counterparty_port, "collateral");
+    snprintf(ce.counterparty_channel, sizeof ce.counterparty_channel, "channel-9");
+    snprintf(ce.client_id, sizeof ce.client_id, "client-0");
+    snprintf(ce.counterparty_client_id, sizeof ce.counterparty_client_id, "client-0");
+    snprintf(ce.version, sizeof ce.version, "collateral-1");
     snprintf(key, sizeof key, "channelEnds/ports/collateral/channels/%s", channel);
     cw_enc_init(&e);
-    cw_enc_array(&e, 6);
-    cw_enc_u64(&e, state);
-    cw_enc_u64(&e, 1);
-    cw_enc_cstr(&e, "collateral");
-    cw_enc_cstr(&e, "channel-9");
-    cw_enc_cstr(&e, "client-0");
-    cw_enc_cstr(&e, "collateral-1");
+    cw_channel_end_enc(&e, &ce);
     int rc = e.rc ? e.rc : cw_kv_set_s(&w->kv, key, cw_enc_data(&e), cw_enc_len(&e));
     cw_enc_free(&e);
     return rc;
