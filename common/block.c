@@ -465,61 +465,24 @@ void cw_msg_submit_misbehaviour_free(cw_msg_submit_misbehaviour *m)
 
 /* ---- buffer-level encode/decode, one pair per top-level type ------------------------ */
 
-#define DEFINE_ENCODE(name, type, encfn)                                                   \
-    int name(uint8_t **out, size_t *out_len, const type *x)                                \
-    {                                                                                      \
-        cw_enc e;                                                                          \
-        cw_enc_init(&e);                                                                   \
-        encfn(&e, x);                                                                      \
-        int rc_ = e.rc;                                                                    \
-        *out = cw_enc_release(&e, out_len);                                                \
-        if (!rc_ && !*out)                                                                 \
-            rc_ = -ENOMEM;                                                                 \
-        if (rc_) {                                                                         \
-            free(*out);                                                                    \
-            *out = NULL;                                                                   \
-            *out_len = 0;                                                                  \
-        }                                                                                  \
-        return rc_;                                                                        \
-    }
-
-#define DEFINE_DECODE(name, type, decfn, freefn, label)                                    \
-    int name(type *x, const uint8_t *buf, size_t len, char *err, size_t err_len)           \
-    {                                                                                      \
-        cw_dec d;                                                                          \
-        const msgpack_object *root;                                                        \
-        memset(x, 0, sizeof *x);                                                           \
-        int rc_ = cw_dec_open(&d, &root, buf, len, CW_BLOCK_MAX_INPUT, err, err_len);      \
-        if (rc_ == CW_OK) {                                                                \
-            decfn(&d, root, x, label);                                                     \
-            rc_ = d.rc;                                                                    \
-        } else if (err && err_len) {                                                       \
-            cw_err_prefix(err, err_len, rc_, label);                                       \
-        }                                                                                  \
-        cw_dec_close(&d);                                                                  \
-        if (rc_)                                                                           \
-            freefn(x);                                                                     \
-        return rc_;                                                                        \
-    }
-
 static void header_free(cw_header *h) { memset(h, 0, sizeof *h); }
 
-DEFINE_ENCODE(cw_header_encode, cw_header, cw_header_enc)
-DEFINE_DECODE(cw_header_decode, cw_header, cw_header_dec, header_free, "header")
-DEFINE_ENCODE(cw_validator_set_encode, cw_validator_set, cw_validator_set_enc)
-DEFINE_DECODE(cw_validator_set_decode, cw_validator_set, cw_validator_set_dec,
+CW_CODEC_DEFINE_ENCODE(cw_header_encode, cw_header, cw_header_enc)
+CW_CODEC_DEFINE_DECODE(cw_header_decode, cw_header, cw_header_dec, header_free, "header")
+CW_CODEC_DEFINE_ENCODE(cw_validator_set_encode, cw_validator_set, cw_validator_set_enc)
+CW_CODEC_DEFINE_DECODE(cw_validator_set_decode, cw_validator_set, cw_validator_set_dec,
               cw_validator_set_free, "validator_set")
-DEFINE_ENCODE(cw_signed_header_encode, cw_signed_header, cw_signed_header_enc)
-DEFINE_DECODE(cw_signed_header_decode, cw_signed_header, cw_signed_header_dec,
+CW_CODEC_DEFINE_ENCODE(cw_signed_header_encode, cw_signed_header, cw_signed_header_enc)
+CW_CODEC_DEFINE_DECODE(cw_signed_header_decode, cw_signed_header, cw_signed_header_dec,
               cw_signed_header_free, "signed_header")
-DEFINE_ENCODE(cw_light_block_encode, cw_light_block, cw_light_block_enc)
-DEFINE_DECODE(cw_light_block_decode, cw_light_block, cw_light_block_dec, cw_light_block_free,
+CW_CODEC_DEFINE_ENCODE(cw_light_block_encode, cw_light_block, cw_light_block_enc)
+CW_CODEC_DEFINE_DECODE(cw_light_block_decode, cw_light_block, cw_light_block_dec, cw_light_block_free,
               "light_block")
-DEFINE_ENCODE(cw_msg_update_client_encode, cw_msg_update_client, msg_update_client_enc)
-DEFINE_DECODE(cw_msg_update_client_decode, cw_msg_update_client, msg_update_client_dec,
+CW_CODEC_DEFINE_ENCODE(cw_msg_update_client_encode, cw_msg_update_client, msg_update_client_enc)
+CW_CODEC_DEFINE_DECODE(cw_msg_update_client_decode, cw_msg_update_client, msg_update_client_dec,
               cw_msg_update_client_free, "msg_update_client")
-DEFINE_ENCODE(cw_msg_submit_misbehaviour_encode, cw_msg_submit_misbehaviour,
+CW_CODEC_DEFINE_ENCODE(cw_msg_submit_misbehaviour_encode, cw_msg_submit_misbehaviour,
               msg_submit_misbehaviour_enc)
-DEFINE_DECODE(cw_msg_submit_misbehaviour_decode, cw_msg_submit_misbehaviour,
+CW_CODEC_DEFINE_DECODE(cw_msg_submit_misbehaviour_decode, cw_msg_submit_misbehaviour,
               msg_submit_misbehaviour_dec, cw_msg_submit_misbehaviour_free,
               "msg_submit_misbehaviour")

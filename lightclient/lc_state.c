@@ -144,52 +144,15 @@ void cw_lc_trusted_state_free(cw_lc_trusted_state *ts)
     ts->has_validator_set = false;
 }
 
-#define DEFINE_ENCODE(name, type, encfn)                                                   \
-    int name(uint8_t **out, size_t *out_len, const type *x)                                \
-    {                                                                                      \
-        cw_enc e;                                                                          \
-        cw_enc_init(&e);                                                                   \
-        encfn(&e, x);                                                                      \
-        int rc_ = e.rc;                                                                    \
-        *out = cw_enc_release(&e, out_len);                                                \
-        if (!rc_ && !*out)                                                                 \
-            rc_ = -ENOMEM;                                                                 \
-        if (rc_) {                                                                         \
-            free(*out);                                                                    \
-            *out = NULL;                                                                   \
-            *out_len = 0;                                                                  \
-        }                                                                                  \
-        return rc_;                                                                        \
-    }
-
-#define DEFINE_DECODE(name, type, decfn, freefn, label)                                    \
-    int name(type *x, const uint8_t *buf, size_t len, char *err, size_t err_len)           \
-    {                                                                                      \
-        cw_dec d;                                                                          \
-        const msgpack_object *root;                                                        \
-        memset(x, 0, sizeof *x);                                                           \
-        int rc_ = cw_dec_open(&d, &root, buf, len, CW_BLOCK_MAX_INPUT, err, err_len);      \
-        if (rc_ == CW_OK) {                                                                \
-            decfn(&d, root, x, label);                                                     \
-            rc_ = d.rc;                                                                    \
-        } else if (err && err_len) {                                                       \
-            cw_err_prefix(err, err_len, rc_, label);                                       \
-        }                                                                                  \
-        cw_dec_close(&d);                                                                  \
-        if (rc_)                                                                           \
-            freefn(x);                                                                     \
-        return rc_;                                                                        \
-    }
-
 static void zero_client(cw_lc_client_state *x) { memset(x, 0, sizeof *x); }
 static void zero_consensus(cw_lc_consensus_state *x) { memset(x, 0, sizeof *x); }
 
-DEFINE_ENCODE(cw_lc_client_state_encode, cw_lc_client_state, cw_lc_client_state_enc)
-DEFINE_DECODE(cw_lc_client_state_decode, cw_lc_client_state, cw_lc_client_state_dec,
+CW_CODEC_DEFINE_ENCODE(cw_lc_client_state_encode, cw_lc_client_state, cw_lc_client_state_enc)
+CW_CODEC_DEFINE_DECODE(cw_lc_client_state_decode, cw_lc_client_state, cw_lc_client_state_dec,
               zero_client, "client_state")
-DEFINE_ENCODE(cw_lc_consensus_state_encode, cw_lc_consensus_state, cw_lc_consensus_state_enc)
-DEFINE_DECODE(cw_lc_consensus_state_decode, cw_lc_consensus_state, cw_lc_consensus_state_dec,
+CW_CODEC_DEFINE_ENCODE(cw_lc_consensus_state_encode, cw_lc_consensus_state, cw_lc_consensus_state_enc)
+CW_CODEC_DEFINE_DECODE(cw_lc_consensus_state_decode, cw_lc_consensus_state, cw_lc_consensus_state_dec,
               zero_consensus, "consensus_state")
-DEFINE_ENCODE(cw_lc_trusted_state_encode, cw_lc_trusted_state, trusted_state_enc)
-DEFINE_DECODE(cw_lc_trusted_state_decode, cw_lc_trusted_state, trusted_state_dec,
+CW_CODEC_DEFINE_ENCODE(cw_lc_trusted_state_encode, cw_lc_trusted_state, trusted_state_enc)
+CW_CODEC_DEFINE_DECODE(cw_lc_trusted_state_decode, cw_lc_trusted_state, trusted_state_dec,
               cw_lc_trusted_state_free, "trusted_state")

@@ -162,4 +162,51 @@ cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *
 void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const char *what, ...)
     CW_NONNULL(1, 3, 4) CW_PRINTF(4, 5);
 
+/* ---- whole-buffer wrappers -------------------------------------------------------------
+ * Each wire type T has an encoder cw_T_enc(cw_enc *, const T *) and a decoder
+ * cw_T_dec(cw_dec *, const msgpack_object *, T *, const char *what). These two macros define,
+ * from them, the buffer-level pair with the house conventions:
+ *   int name(uint8_t **out, size_t *out_len, const T *x)       malloc'd canonical bytes
+ *     Returns: CW_OK; -ENOMEM; the encoder's sticky code (e.g. CW_ETOOBIG).
+ *   int name(T *x, const uint8_t *buf, size_t len, char *err, size_t err_len)
+ *     strict cw_dec_open (≤ CW_CODEC_MAX_INPUT bytes) then the decoder; x is zeroed first and
+ *     freed with freefn on failure; err names the field under `label`.
+ * Users need <errno.h>, <stdlib.h> and <string.h>. */
+#define CW_CODEC_DEFINE_ENCODE(name, type, encfn)                                                   \
+    int name(uint8_t **out, size_t *out_len, const type *x)                                \
+    {                                                                                      \
+        cw_enc e;                                                                          \
+        cw_enc_init(&e);                                                                   \
+        encfn(&e, x);                                                                      \
+        int rc_ = e.rc;                                                                    \
+        *out = cw_enc_release(&e, out_len);                                                \
+        if (!rc_ && !*out)                                                                 \
+            rc_ = -ENOMEM;                                                                 \
+        if (rc_) {                                                                         \
+            free(*out);                                                                    \
+            *out = NULL;                                                                   \
+            *out_len = 0;                                                                  \
+        }                                                                                  \
+        return rc_;                                                                        \
+    }
+
+#define CW_CODEC_DEFINE_DECODE(name, type, decfn, freefn, label)                                    \
+    int name(type *x, const uint8_t *buf, size_t len, char *err, size_t err_len)           \
+    {                                                                                      \
+        cw_dec d;                                                                          \
+        const msgpack_object *root;                                                        \
+        memset(x, 0, sizeof *x);                                                           \
+        int rc_ = cw_dec_open(&d, &root, buf, len, CW_CODEC_MAX_INPUT, err, err_len);           \
+        if (rc_ == CW_OK) {                                                                \
+            decfn(&d, root, x, label);                                                     \
+            rc_ = d.rc;                                                                    \
+        } else if (err && err_len) {                                                       \
+            cw_err_prefix(err, err_len, rc_, label);                                       \
+        }                                                                                  \
+        cw_dec_close(&d);                                                                  \
+        if (rc_)                                                                           \
+            freefn(x);                                                                     \
+        return rc_;                                                                        \
+    }
+
 #endif
