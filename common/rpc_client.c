@@ -1,5 +1,6 @@
-/* Synchronous MessagePack-RPC client: one lws client context per client, serviced inside
- * the calls. See include/causeway/rpc_client.h. */
+/* MessagePack-RPC client: one lws client context per client, serviced inside the calls;
+ * requests may be pipelined (cw_rpc_call_send / cw_rpc_call_take). See
+ * include/causeway/rpc_client.h. */
 #include "causeway/rpc_client.h"
 
 #include <ctype.h>
@@ -13,7 +14,18 @@
 
 #include "causeway/log.h"
 
-#define OUT_MAX 64 /* outbound frames waiting for lws (calls are sequential: a few at most) */
+#define OUT_MAX 2048            /* outbound frames waiting for lws (pipelined requests) */
+#define OUT_BYTES (64u << 20)   /* ... and their bytes */
+#define RESP_BYTES (64u << 20)  /* responses arrived but not yet taken, in bytes */
+
+/* One outstanding request (slot msgid % CW_RPC_CLIENT_MAX_PENDING): its response, once it
+ * has arrived, waits here until cw_rpc_call_take. */
+struct pending {
+    bool used;
+    uint32_t msgid;
+    uint8_t *resp; /* the whole response frame, NULL until it arrives */
+    size_t resp_len;
+};
 
 struct inframe {
     struct inframe *next;
@@ -45,15 +57,17 @@ struct cw_rpc_client {
     /* outbound */
     struct outframe *out_head, *out_tail;
     unsigned out_count;
+    size_t out_bytes;
     /* inbound queue: notifications and responses nobody waited for */
     struct inframe *in_head, *in_tail;
     unsigned in_count;
     size_t in_bytes;
-    /* the call in progress */
-    bool waiting;
-    uint32_t wait_msgid, next_msgid;
-    uint8_t *resp;
-    size_t resp_len;
+    /* outstanding requests; the one being waited for */
+    struct pending pend[CW_RPC_CLIENT_MAX_PENDING];
+    unsigned n_pend;
+    size_t resp_bytes;
+    uint32_t next_msgid;
+    const struct pending *wait_slot;
     /* deadline */
     lws_sorted_usec_list_t sul;
     bool timed_out;
@@ -193,7 +207,7 @@ static struct inframe *in_pop(cw_rpc_client *cl)
 
 static int out_push(cw_rpc_client *cl, const uint8_t *p, size_t len, bool text)
 {
-    if (cl->out_count >= OUT_MAX)
+    if (cl->out_count >= OUT_MAX || len > OUT_BYTES - cl->out_bytes)
         return CW_ETOOBIG;
     struct outframe *o = malloc(sizeof *o + LWS_PRE + len);
     if (!o)
@@ -209,6 +223,7 @@ static int out_push(cw_rpc_client *cl, const uint8_t *p, size_t len, bool text)
         cl->out_head = o;
     cl->out_tail = o;
     cl->out_count++;
+    cl->out_bytes += len;
     if (cl->wsi)
         lws_callback_on_writable(cl->wsi);
     return CW_OK;
@@ -235,16 +250,26 @@ static int on_frame(cw_rpc_client *cl)
     }
     if (f.kind == CW_RPC_REQUEST) {
         cw_log(CW_LOG_WARN, "rpc client: ignoring a request from the server method=%s", f.method);
-    } else if (f.kind == CW_RPC_RESPONSE && cl->waiting && !cl->resp && f.has_msgid &&
-               f.msgid == cl->wait_msgid) {
-        cl->resp = malloc(cl->rx_len);
-        if (!cl->resp) {
+    } else if (f.kind == CW_RPC_RESPONSE && f.has_msgid &&
+               cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING].used &&
+               cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING].msgid == f.msgid &&
+               !cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING].resp) {
+        struct pending *pd = &cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING];
+        if (cl->rx_len > RESP_BYTES - cl->resp_bytes) {
+            cw_dec_close(&d);
+            set_closed(cl, CW_ECLOSED, "responses not taken exceed the buffer: closed rather "
+                                       "than drop them", NULL);
+            return -1;
+        }
+        pd->resp = malloc(cl->rx_len);
+        if (!pd->resp) {
             cw_dec_close(&d);
             set_closed(cl, -ENOMEM, "out of memory", NULL);
             return -1;
         }
-        memcpy(cl->resp, cl->rx, cl->rx_len);
-        cl->resp_len = cl->rx_len;
+        memcpy(pd->resp, cl->rx, cl->rx_len);
+        pd->resp_len = cl->rx_len;
+        cl->resp_bytes += cl->rx_len;
     } else {
         in_push(cl, f.kind, cl->rx, cl->rx_len);
     }
@@ -341,6 +366,7 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         if (!cl->out_head)
             cl->out_tail = NULL;
         cl->out_count--;
+        cl->out_bytes -= o->len;
         int n = lws_write(wsi, o->buf + LWS_PRE, o->len, o->text ? LWS_WRITE_TEXT
                                                                   : LWS_WRITE_BINARY);
         bool short_write = n < (int)o->len;
@@ -406,7 +432,7 @@ static int service_until(cw_rpc_client *cl, done_fn done, uint32_t timeout_ms)
 }
 
 static bool done_established(const cw_rpc_client *cl) { return cl->established; }
-static bool done_response(const cw_rpc_client *cl) { return cl->resp != NULL; }
+static bool done_response(const cw_rpc_client *cl) { return cl->wait_slot->resp != NULL; }
 static bool done_inbound(const cw_rpc_client *cl) { return cl->in_head != NULL; }
 static bool done_sent(const cw_rpc_client *cl) { return cl->out_head == NULL; }
 static bool done_never(const cw_rpc_client *cl) { (void)cl; return false; }
@@ -496,27 +522,28 @@ void cw_rpc_client_close(cw_rpc_client *cl)
         free(o);
     }
     free(cl->rx);
-    free(cl->resp);
+    for (unsigned i = 0; i < CW_RPC_CLIENT_MAX_PENDING; i++)
+        free(cl->pend[i].resp);
     free(cl);
 }
 
-int cw_rpc_call(cw_rpc_client *cl, const char *method, const uint8_t *params, size_t params_len,
-                uint8_t **result, size_t *result_len, uint32_t timeout_ms, char *err,
-                size_t err_len)
+int cw_rpc_call_send(cw_rpc_client *cl, const char *method, const uint8_t *params,
+                     size_t params_len, uint32_t *msgid, char *err, size_t err_len)
 {
-    *result = NULL;
-    *result_len = 0;
+    *msgid = 0;
     if (err && err_len)
         err[0] = '\0';
-    if (timeout_ms == 0)
-        return cw_errf(err, err_len, CW_EINVAL, "rpc call: timeout_ms must be > 0");
     if (cl->closed)
         return closed_err(cl, err, err_len);
-
+    if (cl->n_pend >= CW_RPC_CLIENT_MAX_PENDING)
+        return cw_errf(err, err_len, CW_ETOOBIG, "rpc call %s: %u requests already outstanding",
+                       method, cl->n_pend);
+    uint32_t id = ++cl->next_msgid; /* a free slot exists: the loop ends within the table */
+    while (cl->pend[id % CW_RPC_CLIENT_MAX_PENDING].used)
+        id = ++cl->next_msgid;
     cw_enc e;
     cw_enc_init(&e);
-    uint32_t msgid = ++cl->next_msgid;
-    int rc = cw_rpc_encode_request(&e, msgid, method, params, params_len);
+    int rc = cw_rpc_encode_request(&e, id, method, params, params_len);
     if (rc != CW_OK) {
         cw_enc_free(&e);
         return cw_errf(err, err_len, rc == -ENOMEM ? rc : CW_EINVAL,
@@ -531,33 +558,65 @@ int cw_rpc_call(cw_rpc_client *cl, const char *method, const uint8_t *params, si
     rc = out_push(cl, cw_enc_data(&e), cw_enc_len(&e), false);
     cw_enc_free(&e);
     if (rc != CW_OK)
-        return cw_errf(err, err_len, rc, "rpc call %s: cannot queue the request", method);
+        return cw_errf(err, err_len, rc, "rpc call %s: cannot queue the request%s", method,
+                       rc == CW_ETOOBIG ? " (outbound queue full)" : "");
+    struct pending *pd = &cl->pend[id % CW_RPC_CLIENT_MAX_PENDING];
+    *pd = (struct pending){.used = true, .msgid = id};
+    cl->n_pend++;
+    *msgid = id;
+    return CW_OK;
+}
 
-    free(cl->resp);
-    cl->resp = NULL;
-    cl->waiting = true;
-    cl->wait_msgid = msgid;
-    rc = service_until(cl, done_response, timeout_ms);
-    cl->waiting = false;
-    if (rc == CW_ETIMEOUT)
-        return cw_errf(err, err_len, rc, "rpc call %s: no response within %u ms", method,
-                       timeout_ms);
-    if (rc != CW_OK)
-        return closed_err(cl, err, err_len);
+static struct pending *pending_of(cw_rpc_client *cl, uint32_t msgid)
+{
+    struct pending *pd = &cl->pend[msgid % CW_RPC_CLIENT_MAX_PENDING];
+    return pd->used && pd->msgid == msgid ? pd : NULL;
+}
 
+void cw_rpc_call_forget(cw_rpc_client *cl, uint32_t msgid)
+{
+    struct pending *pd = pending_of(cl, msgid);
+    if (!pd)
+        return;
+    cl->resp_bytes -= pd->resp_len;
+    free(pd->resp);
+    *pd = (struct pending){0};
+    cl->n_pend--;
+}
+
+int cw_rpc_call_take(cw_rpc_client *cl, uint32_t msgid, uint8_t **result, size_t *result_len,
+                     uint32_t timeout_ms, char *err, size_t err_len)
+{
+    *result = NULL;
+    *result_len = 0;
+    if (err && err_len)
+        err[0] = '\0';
+    struct pending *pd = pending_of(cl, msgid);
+    if (!pd)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "rpc: request %u is not outstanding", msgid);
+    if (!pd->resp) {
+        cl->wait_slot = pd;
+        int rc = service_until(cl, done_response, timeout_ms);
+        cl->wait_slot = NULL;
+        if (rc == CW_ETIMEOUT)
+            return cw_errf(err, err_len, rc, "rpc request %u: no response within %u ms", msgid,
+                           timeout_ms);
+        if (rc != CW_OK)
+            return closed_err(cl, err, err_len);
+    }
     cw_dec d;
     cw_rpc_frame f;
     char derr[256];
-    rc = cw_rpc_decode(&d, &f, cl->resp, cl->resp_len, CW_RPC_MAX_FRAME_DEFAULT, derr,
-                       sizeof derr);
+    int rc = cw_rpc_decode(&d, &f, pd->resp, pd->resp_len, CW_RPC_MAX_FRAME_DEFAULT, derr,
+                           sizeof derr);
     if (rc != CW_OK) { /* cannot happen: it decoded on arrival */
-        cw_errf(err, err_len, rc, "rpc call %s: %s", method, derr);
+        cw_errf(err, err_len, rc, "rpc response: %s", derr);
     } else if (f.is_error) {
         rc = f.err_code < 0 ? f.err_code : CW_EINVAL;
         cw_errf(err, err_len, rc, "%.*s", (int)f.err_msg_len, f.err_msg);
         if (f.err_code >= 0)
-            cw_log(CW_LOG_WARN, "rpc client: server sent non-negative error code %d method=%s",
-                   (int)f.err_code, method);
+            cw_log(CW_LOG_WARN, "rpc client: server sent non-negative error code %d",
+                   (int)f.err_code);
     } else {
         cw_enc r;
         cw_enc_init(&r);
@@ -569,11 +628,30 @@ int cw_rpc_call(cw_rpc_client *cl, const char *method, const uint8_t *params, si
         if (rc == CW_OK && !*result)
             rc = -ENOMEM;
         if (rc != CW_OK)
-            cw_errf(err, err_len, rc, "rpc call %s: out of memory", method);
+            cw_errf(err, err_len, rc, "rpc response: out of memory");
     }
     cw_dec_close(&d);
-    free(cl->resp);
-    cl->resp = NULL;
+    cw_rpc_call_forget(cl, msgid);
+    return rc;
+}
+
+int cw_rpc_call(cw_rpc_client *cl, const char *method, const uint8_t *params, size_t params_len,
+                uint8_t **result, size_t *result_len, uint32_t timeout_ms, char *err,
+                size_t err_len)
+{
+    *result = NULL;
+    *result_len = 0;
+    if (timeout_ms == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "rpc call: timeout_ms must be > 0");
+    uint32_t id;
+    int rc = cw_rpc_call_send(cl, method, params, params_len, &id, err, err_len);
+    if (rc != CW_OK)
+        return rc;
+    rc = cw_rpc_call_take(cl, id, result, result_len, timeout_ms, err, err_len);
+    cw_rpc_call_forget(cl, id); /* taken already, or timed out: a late response is discarded */
+    if (rc == CW_ETIMEOUT)
+        return cw_errf(err, err_len, rc, "rpc call %s: no response within %u ms", method,
+                       timeout_ms);
     return rc;
 }
 

@@ -1,8 +1,12 @@
-/* Causeway — synchronous MessagePack-RPC client over WebSocket (libwebsockets 4.1).
+/* Causeway — MessagePack-RPC client over WebSocket (libwebsockets 4.1).
  *
  * One lws client context and one connection per cw_rpc_client, serviced only inside the
  * calls below (no background thread): a call sends its request and services the socket
  * until the matching response arrives, the deadline passes or the connection closes.
+ * Requests may also be pipelined: cw_rpc_call_send queues a request and returns its msgid at
+ * once; cw_rpc_call_take later returns that request's response (responses may come in any
+ * order; each is kept for its request until taken, at most CW_RPC_CLIENT_MAX_PENDING
+ * requests outstanding and 64 MiB of responses not yet taken). cw_rpc_call is send + take.
  * Notifications (and responses nobody waits for) that arrive meanwhile are queued, bounded
  * by CW_RPC_CLIENT_QUEUE_FRAMES frames and CW_RPC_CLIENT_QUEUE_BYTES bytes; on overflow the
  * client closes the connection rather than lose frames silently (later calls return
@@ -31,6 +35,8 @@
 
 #define CW_RPC_CLIENT_QUEUE_FRAMES 1024
 #define CW_RPC_CLIENT_QUEUE_BYTES (16u << 20)
+/** Requests sent and not yet taken (cw_rpc_call_send), at most. */
+#define CW_RPC_CLIENT_MAX_PENDING 1024u
 /** Longest URL accepted by cw_rpc_url_parse, in bytes. */
 #define CW_RPC_URL_MAX 255
 
@@ -82,6 +88,39 @@ void cw_rpc_client_close(cw_rpc_client *cl);
 int cw_rpc_call(cw_rpc_client *cl, const char *method, const uint8_t *params, size_t params_len,
                 uint8_t **result, size_t *result_len, uint32_t timeout_ms, char *err,
                 size_t err_len) CW_NONNULL(1, 2, 5, 6) CW_WARN_UNUSED;
+
+/** Send a request without waiting for its response (pipelining). The request is written
+ *  while the client is serviced by any later call on cl (take, poll, next_*, call).
+ *
+ *  In:      method, params, params_len: as cw_rpc_call.
+ *  Out:     *msgid: the request's id, for cw_rpc_call_take / cw_rpc_call_forget; 0 on failure.
+ *  Returns: CW_OK; CW_EINVAL bad method or params; CW_ETOOBIG request over
+ *           CW_RPC_MAX_FRAME_DEFAULT, CW_RPC_CLIENT_MAX_PENDING requests already
+ *           outstanding, or the outbound queue full (2048 frames / 64 MiB); CW_ECLOSED the
+ *           connection is closed; -ENOMEM.
+ *  Memory:  params are copied. The request stays outstanding until taken or forgotten.
+ */
+int cw_rpc_call_send(cw_rpc_client *cl, const char *method, const uint8_t *params,
+                     size_t params_len, uint32_t *msgid, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 5) CW_WARN_UNUSED;
+
+/** Take the response to a request sent with cw_rpc_call_send, waiting up to timeout_ms for
+ *  it (0: only what has arrived by the time the socket has been serviced once, no waiting).
+ *
+ *  Out:     *result, *result_len: as cw_rpc_call.
+ *  Returns: as cw_rpc_call (the request is done and forgotten), except CW_ETIMEOUT: the
+ *           response has not arrived yet and the request stays outstanding (take it again
+ *           later, or cw_rpc_call_forget it); CW_ENOTFOUND msgid is not outstanding;
+ *           CW_ECLOSED the connection closed before the response arrived.
+ */
+int cw_rpc_call_take(cw_rpc_client *cl, uint32_t msgid, uint8_t **result, size_t *result_len,
+                     uint32_t timeout_ms, char *err, size_t err_len) CW_NONNULL(1, 3, 4)
+    CW_WARN_UNUSED;
+
+/** Give up on an outstanding request: a response already kept is freed; one that arrives
+ *  later is treated as a response nobody waited for (queued, then discarded by
+ *  cw_rpc_next_notification). Unknown ids are ignored. */
+void cw_rpc_call_forget(cw_rpc_client *cl, uint32_t msgid) CW_NONNULL(1);
 
 /** Subscribe to a topic: the call `subscribe [topic]`.
  *  Returns: as cw_rpc_call (CW_ENOTFOUND from the server for an unknown topic). */

@@ -627,6 +627,105 @@ static void test_call_timeout_then_late_response_discarded(void **state)
     cw_rpc_client_close(cl);
 }
 
+/* Pipelining: requests sent back to back, responses taken in any order, each matched to
+ * its own request; a request still running answers CW_ETIMEOUT to a take that does not wait
+ * and stays outstanding; a forgotten request is no longer known. */
+static void test_pipelined_calls(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *cl = connect_ok(fx);
+    char err[256];
+    enum { N = 12 }; /* under the fixture server's send queue of 16 frames */
+    uint32_t ids[N];
+    uint8_t *params[N];
+    size_t plen[N];
+    for (int i = 0; i < N; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "req-%d", i);
+        params[i] = enc_params(&plen[i], "su", s, (uint64_t)i);
+        assert_int_equal(cw_rpc_call_send(cl, "echo", params[i], plen[i], &ids[i], err,
+                                          sizeof err), CW_OK);
+        assert_int_not_equal(ids[i], 0);
+    }
+    for (int i = N - 1; i >= 0; i--) { /* reverse order of sending */
+        uint8_t *res;
+        size_t len;
+        int trc = cw_rpc_call_take(cl, ids[i], &res, &len, T_MS, err, sizeof err);
+        if (trc != CW_OK)
+            fail_msg("take %d: %d %s", i, trc, err);
+        assert_int_equal(len, plen[i]);
+        assert_memory_equal(res, params[i], len);
+        free(res);
+        free(params[i]);
+        /* taken: done with */
+        assert_int_equal(cw_rpc_call_take(cl, ids[i], &res, &len, 0, err, sizeof err),
+                         CW_ENOTFOUND);
+    }
+    /* an error response is that request's error */
+    uint32_t f;
+    assert_int_equal(cw_rpc_call_send(cl, "fail", NULL, 0, &f, err, sizeof err), CW_OK);
+    uint8_t *res;
+    size_t len;
+    assert_int_equal(cw_rpc_call_take(cl, f, &res, &len, T_MS, err, sizeof err), CW_EINSUFFICIENT);
+    assert_non_null(strstr(err, "balance 5 < amount 7"));
+    assert_null(res);
+    /* a request the server is still working on: not there yet, stays outstanding */
+    uint32_t b, e;
+    assert_int_equal(cw_rpc_call_send(cl, "block", NULL, 0, &b, err, sizeof err), CW_OK);
+    assert_int_equal(cw_rpc_call_take(cl, b, &res, &len, 0, err, sizeof err), CW_ETIMEOUT);
+    assert_int_equal(cw_rpc_call_take(cl, b, &res, &len, 20, err, sizeof err), CW_ETIMEOUT);
+    pthread_mutex_lock(&fx->mu);
+    fx->release = true;
+    pthread_cond_signal(&fx->cv);
+    pthread_mutex_unlock(&fx->mu);
+    assert_int_equal(cw_rpc_call_take(cl, b, &res, &len, T_MS, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *o;
+    assert_int_equal(cw_dec_open(&d, &o, res, len, 1 << 10, err, sizeof err), CW_OK);
+    assert_int_equal(o->type, MSGPACK_OBJECT_STR);
+    assert_memory_equal(o->via.str.ptr, "late", 4);
+    cw_dec_close(&d);
+    free(res);
+    /* forgotten: unknown afterwards, and its response never mistaken for another's */
+    size_t n;
+    uint8_t *p = enc_params(&n, "s", "mine");
+    assert_int_equal(cw_rpc_call_send(cl, "echo", p, n, &e, err, sizeof err), CW_OK);
+    cw_rpc_call_forget(cl, e);
+    assert_int_equal(cw_rpc_call_take(cl, e, &res, &len, 0, err, sizeof err), CW_ENOTFOUND);
+    assert_int_equal(cw_rpc_call(cl, "echo", p, n, &res, &len, T_MS, err, sizeof err), CW_OK);
+    assert_int_equal(len, n);
+    assert_memory_equal(res, p, n);
+    free(res);
+    free(p);
+    cw_rpc_client_close(cl);
+}
+
+/* The outstanding-request table is bounded: one more than the bound is refused by name
+ * (nothing is written until the client is serviced, so the server never sees them), and
+ * forgetting one frees its place. */
+static void test_pipelined_bound(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *cl = connect_ok(fx);
+    char err[256];
+    static uint32_t ids[CW_RPC_CLIENT_MAX_PENDING];
+    for (unsigned i = 0; i < CW_RPC_CLIENT_MAX_PENDING; i++)
+        assert_int_equal(cw_rpc_call_send(cl, "echo", NULL, 0, &ids[i], err, sizeof err),
+                         CW_OK);
+    uint32_t extra;
+    assert_int_equal(cw_rpc_call_send(cl, "echo", NULL, 0, &extra, err, sizeof err),
+                     CW_ETOOBIG);
+    assert_non_null(strstr(err, "outstanding"));
+    assert_int_equal(extra, 0);
+    cw_rpc_call_forget(cl, ids[7]);
+    assert_int_equal(cw_rpc_call_send(cl, "echo", NULL, 0, &extra, err, sizeof err), CW_OK);
+    assert_int_not_equal(extra, 0);
+    for (unsigned i = 0; i < CW_RPC_CLIENT_MAX_PENDING; i++)
+        if (i != 7)
+            assert_int_not_equal(ids[i], extra); /* never the id of one still outstanding */
+    cw_rpc_client_close(cl);
+}
+
 static void test_max_connections(void **state)
 {
     struct fx *fx = *state;
@@ -967,6 +1066,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slow_subscriber_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_timeout_then_late_response_discarded, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_connections, setup_two_connections, teardown),
         cmocka_unit_test_setup_teardown(test_server_shutdown_with_live_connections, setup,
                                         teardown),
