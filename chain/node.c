@@ -976,52 +976,157 @@ int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, s
     return get_height(n, n->db_results, height, out, "block_results", err, err_len);
 }
 
+/* ---- state queries: one key (query) and many at one height (query_many) ---------------- */
+
+/* The height a state read is answered at: 0 means the latest; past the tip is an error
+ * named for `what`. (A pruned height is reported by the read itself, see query_read.) */
+static int state_height(const cw_node *n, uint64_t *height, const char *what, char *err,
+                        size_t err_len)
+{
+    if (*height == 0)
+        *height = n->height;
+    if (*height > n->height)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "%s: height %llu is in the future "
+                       "(latest %llu)", what, (unsigned long long)*height,
+                       (unsigned long long)n->height);
+    return CW_OK;
+}
+
+/* One key's answer: the value (borrowed from the read txn) and the proof (malloc'd). */
+struct query_answer {
+    bool found;
+    const uint8_t *val;
+    size_t val_len;
+    uint8_t *proof; /* NULL: not asked, or the tree is empty at that height */
+    size_t proof_len;
+};
+
+/* Read key at height through txn into *a (free a->proof afterwards, whatever this returns).
+ * The one read behind `query` and every `query_many` item. Errors are named for `what`. */
+static int query_read(cw_node *n, MDB_txn *txn, uint64_t height, const uint8_t *key,
+                      size_t key_len, bool prove, struct query_answer *a, const char *what,
+                      char *err, size_t err_len)
+{
+    bool exists = false;
+    memset(a, 0, sizeof *a);
+    int rc = cw_smt_get_at(n->smt, txn, height, &a->val, &a->val_len, &a->found, key, key_len);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, rc, "%s: state at height %llu was pruned", what,
+                       (unsigned long long)height);
+    if (rc)
+        return cw_errf(err, err_len, rc, "%s: %s", what, cw_strerror(rc));
+    if (!prove)
+        return CW_OK;
+    rc = cw_smt_prove(n->smt, txn, height, &a->proof, &a->proof_len, &exists, key, key_len, err,
+                      err_len);
+    if (rc == CW_ESTATE) { /* empty tree: no ICS-23 proof exists; say so with nil */
+        free(a->proof);
+        a->proof = NULL;
+        a->proof_len = 0;
+        rc = CW_OK;
+    }
+    return rc;
+}
+
+/* Append the two objects value|nil, proof|nil. */
+static void query_answer_enc(cw_enc *out, const struct query_answer *a)
+{
+    if (a->found)
+        cw_enc_bin(out, a->val, a->val_len);
+    else
+        cw_enc_nil(out);
+    if (a->proof)
+        cw_enc_bin(out, a->proof, a->proof_len);
+    else
+        cw_enc_nil(out);
+}
+
 int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
                   cw_enc *out, char *err, size_t err_len)
 {
     MDB_txn *txn;
-    if (height == 0)
-        height = n->height;
-    if (height > n->height)
-        return cw_errf(err, err_len, CW_ENOTFOUND, "query: height %llu is in the future "
-                       "(latest %llu)", (unsigned long long)height,
-                       (unsigned long long)n->height);
+    struct query_answer a;
+    int rc = state_height(n, &height, "query", err, err_len);
+    if (rc)
+        return rc;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "query");
-    const uint8_t *val = NULL;
-    size_t val_len = 0;
-    bool found = false, exists = false;
-    uint8_t *proof = NULL;
-    size_t proof_len = 0;
-    int rc = cw_smt_get_at(n->smt, txn, height, &val, &val_len, &found, key, key_len);
-    if (rc == CW_ENOTFOUND)
-        cw_errf(err, err_len, rc, "query: state at height %llu was pruned",
-                (unsigned long long)height);
-    else if (rc)
-        cw_errf(err, err_len, rc, "query: %s", cw_strerror(rc));
-    if (rc == CW_OK && prove) {
-        rc = cw_smt_prove(n->smt, txn, height, &proof, &proof_len, &exists, key, key_len, err,
-                          err_len);
-        if (rc == CW_ESTATE) { /* empty tree: no ICS-23 proof exists; say so with nil */
-            rc = CW_OK;
-            proof = NULL;
-        }
-    }
+    rc = query_read(n, txn, height, key, key_len, prove, &a, "query", err, err_len);
     if (rc == CW_OK) {
         cw_enc_array(out, 3);
-        if (found)
-            cw_enc_bin(out, val, val_len);
-        else
-            cw_enc_nil(out);
-        if (proof)
-            cw_enc_bin(out, proof, proof_len);
-        else
-            cw_enc_nil(out);
+        query_answer_enc(out, &a);
         cw_enc_u64(out, height);
     }
-    free(proof);
+    free(a.proof);
     mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Batched answers stay under CW_NODE_RESULT_SOFT: each item is appended to the scratch
+ * encoder `items` (which held `mark` bytes before it) and taken back out when the whole answer
+ * — the items plus at most RESULT_WRAP bytes around them (outer array, height, inner array
+ * header) — would pass the cap. The first item is always kept, so a caller that asks again
+ * for the rest always makes progress. Returns whether the item was kept. */
+#define RESULT_WRAP 16u
+static bool soft_cap_keep(cw_enc *items, size_t mark, uint32_t kept)
+{
+    if (kept == 0 || cw_enc_len(items) + RESULT_WRAP <= CW_NODE_RESULT_SOFT)
+        return true;
+    items->sb.size = mark;
+    return false;
+}
+
+int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
+                       bool prove, cw_enc *out, char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    if (n_keys == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "query_many keys: none (1..%u keys)",
+                       CW_NODE_QUERY_MANY_MAX);
+    if (n_keys > CW_NODE_QUERY_MANY_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG, "query_many keys: %u keys exceed the limit "
+                       "of %u", n_keys, CW_NODE_QUERY_MANY_MAX);
+    for (uint32_t i = 0; i < n_keys; i++) {
+        if (keys[i].len == 0)
+            return cw_errf(err, err_len, CW_EINVAL, "query_many keys[%u]: empty", i);
+        if (keys[i].len > CW_KV_KEY_MAX)
+            return cw_errf(err, err_len, CW_ETOOBIG, "query_many keys[%u]: %zu bytes exceed "
+                           "the limit of %u", i, keys[i].len, CW_KV_KEY_MAX);
+    }
+    int rc = state_height(n, &height, "query_many", err, err_len);
+    if (rc)
+        return rc;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "query_many");
+    cw_enc items;
+    cw_enc_init(&items);
+    uint32_t kept = 0;
+    bool full = false;
+    for (uint32_t i = 0; rc == CW_OK && !full && i < n_keys; i++) {
+        struct query_answer a;
+        rc = query_read(n, txn, height, keys[i].p, keys[i].len, prove, &a, "query_many", err,
+                        err_len);
+        if (rc == CW_OK) {
+            size_t mark = cw_enc_len(&items);
+            cw_enc_array(&items, 2);
+            query_answer_enc(&items, &a);
+            full = !soft_cap_keep(&items, mark, kept);
+            kept += !full;
+        }
+        free(a.proof);
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK && items.rc)
+        rc = cw_errf(err, err_len, items.rc, "query_many: %s", cw_strerror(items.rc));
+    if (rc == CW_OK) {
+        cw_enc_array(out, 2);
+        cw_enc_u64(out, height);
+        cw_enc_array(out, kept);
+        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    }
+    cw_enc_free(&items);
     return rc;
 }
 

@@ -114,6 +114,45 @@ int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, s
 /** [value|nil, proof|nil, height]; height 0 = latest. */
 int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
                   cw_enc *out, char *err, size_t err_len);
+
+/* ---- batched reads for the relayer's hot path (one round trip, one read txn) ---- */
+
+#define CW_NODE_QUERY_MANY_MAX 1000u /* keys in one cw_node_query_many call, at most */
+/** Soft cap on the encoded answer of a batched read: items that would take it past this
+ *  many bytes are left out and the answer is a prefix (see cw_node_query_many). */
+#define CW_NODE_RESULT_SOFT (2u << 20)
+
+/** Many keys at ONE height: appends [height, [[value|nil, proof|nil], ...]] to out.
+ *
+ *  All keys are read in one LMDB read transaction at one state version `height`, so every
+ *  item is consistent with every other and with the state root of header `height`. Item i
+ *  is exactly what cw_node_query answers for keys[i] at that height (the same bytes):
+ *  value nil when the key is absent; proof (when prove) the ICS-23 CommitmentProof bytes of
+ *  membership or non-membership, nil when not asked or when the tree is empty there.
+ *
+ *  Truncation contract: items are appended in key order while the whole encoded answer
+ *  stays within CW_NODE_RESULT_SOFT bytes; the first item is always included. If the inner
+ *  array is shorter than n_keys, it answers keys[0 .. len-1] and the caller asks again for
+ *  the rest (at the returned height, to stay on the same version).
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_EINVAL n_keys == 0, or keys[i] empty (err names the index);
+ *           CW_ETOOBIG n_keys > CW_NODE_QUERY_MANY_MAX, or keys[i] longer than CW_KV_KEY_MAX;
+ *           CW_ENOTFOUND height is past the latest block or its state was pruned (the same
+ *             wording as cw_node_query, prefixed "query_many");
+ *           -EIO store errors; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  In:      keys:   n_keys byte strings (1..CW_KV_KEY_MAX bytes each), borrowed for the call.
+ *           height: block height whose state to read; 0 = the latest.
+ *           prove:  include proofs.
+ *  Out:     out: an initialised encoder (appended to; the caller frees it).
+ *  Memory:  allocates the answer and one proof at a time; keeps no pointers.
+ *  Threads: the node's thread only (like every cw_node_* call).
+ *  Source:  DESIGN §5 "query"; ICS-23 CommitmentProof (SmtSpec). */
+int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
+                       bool prove, cw_enc *out, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 6) CW_WARN_UNUSED;
+
 /** [height, index, tx, result] for a committed tx. */
 int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
                size_t err_len);

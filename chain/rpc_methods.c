@@ -6,6 +6,11 @@
  *   light_block [height]             → LightBlock
  *   block_results [height]           → [height, [[tx_hash, tx, result], ...]]
  *   query [key(bin), height, prove]  → [value|nil, proof|nil, height]   (height 0 = latest)
+ *   query_many [[key(bin), ...], height, prove]
+ *                                    → [height, [[value|nil, proof|nil], ...]]: 1..1000 keys,
+ *                                      all at ONE height (one read txn); each item is what
+ *                                      `query` answers for that key. A shorter inner array
+ *                                      (answer capped near 2 MiB) = ask again for the rest.
  *   broadcast_tx [envelope(bin)]     → tx_hash (admitted to the mempool)
  *   tx [hash(bin 32)]                → [height, index, tx, result]
  *   account [address(bin 20)]        → [address, next_nonce, pending_next_nonce,
@@ -85,6 +90,25 @@ static int m_query(void *user, const msgpack_object *params, cw_enc *out, char *
     if (d.rc == CW_OK && key.len == 0)
         cw_dec_fail(&d, CW_EINVAL, "query params.key: empty");
     return d.rc ? d.rc : cw_node_query(node_of(user), key.p, key.len, h, prove, out, err, err_len);
+}
+
+static int m_query_many(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                        size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint32_t n;
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "query_many params");
+    const msgpack_object *items = cw_dec_list(&d, &f[0], CW_NODE_QUERY_MANY_MAX, &n,
+                                              "query_many params.keys");
+    cw_bytes keys[CW_NODE_QUERY_MANY_MAX];
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
+        keys[i] = cw_dec_bin(&d, &items[i], CW_KV_KEY_MAX, "query_many params.keys[%u]", i);
+    uint64_t h = cw_dec_u64(&d, &f[1], "query_many params.height");
+    bool prove = cw_dec_bool(&d, &f[2], "query_many params.prove");
+    if (d.rc)
+        return d.rc;
+    /* the node names an empty key list or an empty key ("query_many keys[17]: empty") */
+    return cw_node_query_many(node_of(user), keys, n, h, prove, out, err, err_len);
 }
 
 static int m_broadcast_tx(void *user, const msgpack_object *params, cw_enc *out, char *err,
@@ -272,6 +296,7 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
     } methods[] = {
         {"status", m_status},     {"light_block", m_light_block},
         {"block_results", m_block_results}, {"query", m_query},
+        {"query_many", m_query_many},
         {"broadcast_tx", m_broadcast_tx},   {"tx", m_tx},
         {"account", m_account},
         {"packet_commitments", m_packet_commitments},

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../chain/chain.h"
+#include "../../chain/node.c" /* to reach the statics under test */
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
 #include "causeway/tx.h"
@@ -39,21 +40,27 @@ static void load_key(struct fx *f, const char *name, cw_seckey *sk, cw_pubkey32 
     assert_int_equal(cw_keyfile_read(path, sk, pk, err, sizeof err), CW_OK);
 }
 
-static int setup(void **state)
+/* `causeway-chain init` a fresh home for chain "alpha" (alice and bob hold 1000 uatom). */
+static int init_home(char home[static 64])
 {
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->home, sizeof f->home, "/tmp/cwnodeXXXXXX");
-    if (!mkdtemp(f->home))
+    snprintf(home, 64, "/tmp/cwnodeXXXXXX");
+    if (!mkdtemp(home))
         return -1;
-    rm_rf(f->home);
-    char *argv[] = {"init", "--home", f->home, "--chain-id", "alpha", "--validators", "4",
+    rm_rf(home);
+    char *argv[] = {"init", "--home", home, "--chain-id", "alpha", "--validators", "4",
                     "--accounts", "alice,bob", "--denoms", "uatom", "--amount", "1000", NULL};
     FILE *saved = stdout;
     stdout = fopen("/dev/null", "w");
     int rc = cw_chain_cmd_init(13, argv);
     fclose(stdout);
     stdout = saved;
-    if (rc)
+    return rc ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (init_home(f->home))
         return -1;
     char err[256];
     if (cw_node_open(&f->node, f->home, err, sizeof err)) {
@@ -125,6 +132,35 @@ static void light_block(struct fx *f, uint64_t h, cw_light_block *lb)
     cw_enc_free(&e);
 }
 
+/* A query answer's value (bin, or nil = absent) and proof verify with the ICS-23 verifier
+ * against the state root of the signed header at height h: membership of exactly that
+ * value, or non-membership. */
+static void verify_answer(struct fx *f, uint64_t h, const uint8_t *key, size_t key_len,
+                          const msgpack_object *value, const msgpack_object *proof_obj)
+{
+    char err[256];
+    cw_dec d = {.err = err, .err_len = sizeof err};
+    cw_bytes proof = cw_dec_bin(&d, proof_obj, 1 << 20, "proof");
+    assert_int_equal(d.rc, CW_OK);
+    cw_light_block lb;
+    light_block(f, h, &lb);
+    const uint8_t *root32 = lb.signed_header.header.state_root;
+    if (value->type == MSGPACK_OBJECT_BIN) {
+        assert_int_equal(cw_ics23_verify_membership(cw_ics23_spec_smt(), root32, proof.p,
+                                                    proof.len, key, key_len,
+                                                    (const uint8_t *)value->via.bin.ptr,
+                                                    value->via.bin.size, err, sizeof err),
+                         CW_OK);
+    } else {
+        assert_true(cw_dec_is_nil(value));
+        assert_int_equal(cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root32, proof.p,
+                                                        proof.len, key, key_len, err,
+                                                        sizeof err),
+                         CW_OK);
+    }
+    cw_light_block_free(&lb);
+}
+
 static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool verify)
 {
     char key[128], hex[41], err[256];
@@ -140,28 +176,9 @@ static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool v
                                  sizeof err), CW_OK);
     const msgpack_object *r = cw_dec_array(&d, root, 3, "query");
     assert_int_equal(d.rc, CW_OK);
-    cw_bytes proof = cw_dec_bin(&d, &r[1], 1 << 20, "proof");
-    assert_int_equal(d.rc, CW_OK);
     uint64_t v = 0;
-    if (verify) { /* the proof verifies against the signed header's state root at h */
-        cw_light_block lb;
-        light_block(f, h, &lb);
-        const uint8_t *root32 = lb.signed_header.header.state_root;
-        if (r[0].type == MSGPACK_OBJECT_BIN) {
-            assert_int_equal(cw_ics23_verify_membership(cw_ics23_spec_smt(), root32, proof.p,
-                                                        proof.len, (const uint8_t *)key,
-                                                        strlen(key),
-                                                        (const uint8_t *)r[0].via.bin.ptr,
-                                                        r[0].via.bin.size, err, sizeof err),
-                             CW_OK);
-        } else {
-            assert_int_equal(cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root32, proof.p,
-                                                            proof.len, (const uint8_t *)key,
-                                                            strlen(key), err, sizeof err),
-                             CW_OK);
-        }
-        cw_light_block_free(&lb);
-    }
+    if (verify) /* the proof verifies against the signed header's state root at h */
+        verify_answer(f, h, (const uint8_t *)key, strlen(key), &r[0], &r[1]);
     if (r[0].type == MSGPACK_OBJECT_BIN && r[0].via.bin.size == 8)
         v = cw_be64_get((const uint8_t *)r[0].via.bin.ptr);
     cw_dec_close(&d);
@@ -407,6 +424,243 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
     rm_rf(dir);
 }
 
+/* ---- batched reads: query_many -------------------------------------------------------- */
+
+/* Decode one whole encoded answer (strict, canonical) into d/root. */
+static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
+{
+    char err[256];
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(d, &root, cw_enc_data(e), cw_enc_len(e), 64u << 20, err,
+                                 sizeof err), CW_OK);
+    return root;
+}
+
+/* Bytes of a decoded object re-encoded: canonical inputs re-encode to their original bytes. */
+static void enc_obj(cw_enc *e, const msgpack_object *o)
+{
+    cw_enc_init(e);
+    assert_int_equal(cw_enc_object(e, o), CW_OK);
+}
+
+static void balance_key(char key[static 128], const cw_address *a)
+{
+    char hex[41];
+    cw_hex_encode(hex, sizeof hex, a->b, 20);
+    snprintf(key, 128, "bank/balances/%s/uatom", hex);
+}
+
+/* The same cw_node_status (nothing a read could have changed moved). */
+static void assert_status_equal(const cw_node_status *a, const cw_node_status *b)
+{
+    assert_int_equal(a->latest_height, b->latest_height);
+    assert_memory_equal(a->latest_block_hash, b->latest_block_hash, 32);
+    assert_memory_equal(a->latest_state_root, b->latest_state_root, 32);
+    assert_int_equal(a->mempool_txs, b->mempool_txs);
+    assert_int_equal(a->earliest_state_height, b->earliest_state_height);
+}
+
+static void test_query_many_equals_query_at_one_height(void **state)
+{
+    struct fx *f = *state;
+    char err[256], k_bob[128], k_alice[128], k_nobody[128], k_acct[64], hex[41];
+    cw_address nobody;
+    memset(nobody.b, 0x42, 20);
+    balance_key(k_bob, &f->bob_addr);
+    balance_key(k_alice, &f->alice_addr);
+    balance_key(k_nobody, &nobody);
+    cw_hex_encode(hex, sizeof hex, f->alice_addr.b, 20);
+    snprintf(k_acct, sizeof k_acct, "acct/%s", hex);
+    const char *names[] = {k_bob, k_nobody, k_alice, "ibc/no/such/key", k_acct, k_bob};
+    enum { NK = 6 };
+    cw_bytes keys[NK];
+    for (int i = 0; i < NK; i++)
+        keys[i] = (cw_bytes){(const uint8_t *)names[i], strlen(names[i])};
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    /* height 2 precedes every transfer (blocks 1..3 were empty): alice's account is absent
+     * there and bob's balance differs from the latest one, so the height is really used */
+    assert_true(st.latest_height > 4);
+    const uint64_t asked[] = {2, st.latest_height - 1, st.latest_height, 0};
+    cw_enc values_at[2]; /* the inner array's values at heights 2 and latest, prove=false */
+    for (size_t hi = 0; hi < sizeof asked / sizeof *asked; hi++) {
+        const uint64_t want_h = asked[hi] ? asked[hi] : st.latest_height;
+        for (int prove = 0; prove <= 1; prove++) {
+            cw_enc e;
+            cw_enc_init(&e);
+            assert_int_equal(cw_node_query_many(f->node, keys, NK, asked[hi], prove, &e, err,
+                                                sizeof err), CW_OK);
+            cw_dec d;
+            const msgpack_object *r = cw_dec_array(&d, open_answer(&d, &e), 2, "answer");
+            assert_int_equal(cw_dec_u64(&d, &r[0], "height"), want_h);
+            uint32_t n;
+            const msgpack_object *items = cw_dec_list(&d, &r[1], NK, &n, "items");
+            assert_int_equal(d.rc, CW_OK);
+            assert_int_equal(n, NK);
+            for (int i = 0; i < NK; i++) {
+                /* item i == [value, proof] of `query` for key i at the same height */
+                cw_enc q, want, got;
+                cw_enc_init(&q);
+                assert_int_equal(cw_node_query(f->node, keys[i].p, keys[i].len, want_h, prove,
+                                               &q, err, sizeof err), CW_OK);
+                cw_dec qd;
+                const msgpack_object *qr = cw_dec_array(&qd, open_answer(&qd, &q), 3, "query");
+                assert_int_equal(cw_dec_u64(&qd, &qr[2], "height"), want_h);
+                assert_int_equal(qd.rc, CW_OK);
+                cw_enc_init(&want);
+                cw_enc_array(&want, 2);
+                assert_int_equal(cw_enc_object(&want, &qr[0]), CW_OK);
+                assert_int_equal(cw_enc_object(&want, &qr[1]), CW_OK);
+                enc_obj(&got, &items[i]);
+                assert_int_equal(cw_enc_len(&got), cw_enc_len(&want));
+                assert_memory_equal(cw_enc_data(&got), cw_enc_data(&want), cw_enc_len(&want));
+                const msgpack_object *it = cw_dec_array(&d, &items[i], 2, "item");
+                assert_int_equal(d.rc, CW_OK);
+                if (prove)
+                    verify_answer(f, want_h, keys[i].p, keys[i].len, &it[0], &it[1]);
+                else
+                    assert_true(cw_dec_is_nil(&it[1]));
+                /* present and absent keys both occur: bob yes, nobody and the ibc key no */
+                if (i == 0)
+                    assert_int_equal(it[0].type, MSGPACK_OBJECT_BIN);
+                if (i == 1 || i == 3)
+                    assert_true(cw_dec_is_nil(&it[0]));
+                if (i == 4) /* alice's account exists from her first tx on */
+                    assert_int_equal(cw_dec_is_nil(&it[0]), want_h == 2);
+                cw_dec_close(&qd);
+                cw_enc_free(&q);
+                cw_enc_free(&want);
+                cw_enc_free(&got);
+            }
+            if (!prove && (hi == 0 || hi == 2))
+                enc_obj(&values_at[hi / 2], &r[1]);
+            cw_dec_close(&d);
+            cw_enc_free(&e);
+        }
+    }
+    /* the answers at the two heights differ: the height was not ignored */
+    assert_false(cw_enc_len(&values_at[0]) == cw_enc_len(&values_at[1]) &&
+                 memcmp(cw_enc_data(&values_at[0]), cw_enc_data(&values_at[1]),
+                        cw_enc_len(&values_at[0])) == 0);
+    cw_enc_free(&values_at[0]);
+    cw_enc_free(&values_at[1]);
+}
+
+/* Call query_many expecting rc, on an encoder that already holds one object: on failure it
+ * must hold exactly that object still, and the node must be where it was. */
+static void query_many_fails(struct fx *f, const cw_bytes *keys, uint32_t n, uint64_t h, int rc,
+                             const char *msg, char *err, size_t err_len)
+{
+    cw_node_status before, after;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_u64(&e, 7);
+    cw_node_get_status(f->node, &before);
+    assert_int_equal(cw_node_query_many(f->node, keys, n, h, true, &e, err, err_len), rc);
+    if (!strstr(err, msg))
+        fail_msg("error '%s' does not say '%s'", err, msg);
+    assert_int_equal(cw_enc_len(&e), 1);
+    assert_int_equal(cw_enc_data(&e)[0], 7);
+    cw_node_get_status(f->node, &after);
+    assert_status_equal(&before, &after);
+    cw_enc_free(&e);
+}
+
+static void test_query_many_refuses_bad_params_and_leaves_node_unchanged(void **state)
+{
+    struct fx *f = *state;
+    char err[256], qerr[256];
+    static cw_bytes keys[CW_NODE_QUERY_MANY_MAX + 1];
+    static uint8_t long_key[CW_KV_KEY_MAX + 1];
+    for (uint32_t i = 0; i <= CW_NODE_QUERY_MANY_MAX; i++)
+        keys[i] = (cw_bytes){(const uint8_t *)"bank/x", 6};
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    query_many_fails(f, keys, 0, 0, CW_EINVAL, "query_many keys: none", err, sizeof err);
+    query_many_fails(f, keys, CW_NODE_QUERY_MANY_MAX + 1, 0, CW_ETOOBIG,
+                     "1001 keys exceed the limit of 1000", err, sizeof err);
+    keys[17] = (cw_bytes){(const uint8_t *)"", 0};
+    query_many_fails(f, keys, 20, 0, CW_EINVAL, "query_many keys[17]: empty", err, sizeof err);
+    memset(long_key, 'k', sizeof long_key);
+    keys[17] = (cw_bytes){long_key, sizeof long_key};
+    query_many_fails(f, keys, 20, 0, CW_ETOOBIG, "keys[17]: 513 bytes", err, sizeof err);
+    keys[17] = keys[0];
+    /* exactly the limit is fine */
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_query_many(f->node, keys, CW_NODE_QUERY_MANY_MAX, 0, false, &e,
+                                        err, sizeof err), CW_OK);
+    cw_enc_free(&e);
+    /* a future height: the same code and wording as `query` */
+    query_many_fails(f, keys, 3, st.latest_height + 1, CW_ENOTFOUND, "in the future", err,
+                     sizeof err);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_query(f->node, keys[0].p, keys[0].len, st.latest_height + 1, true,
+                                   &e, qerr, sizeof qerr), CW_ENOTFOUND);
+    cw_enc_free(&e);
+    assert_string_equal(err + strlen("query_many"), qerr + strlen("query"));
+}
+
+static void test_query_many_at_a_pruned_height_is_refused_like_query(void **state)
+{
+    (void)state;
+    char home[64], path[128], err[256], qerr[256];
+    assert_int_equal(init_home(home), 0);
+    cw_node_config c;
+    snprintf(path, sizeof path, "%s/config.json", home);
+    assert_int_equal(cw_node_config_load(&c, path, err, sizeof err), CW_OK);
+    c.state_versions = 2;
+    assert_int_equal(cw_node_config_write(&c, path, err, sizeof err), CW_OK);
+    struct fx g = {0};
+    snprintf(g.home, sizeof g.home, "%s", home);
+    assert_int_equal(cw_node_open(&g.node, home, err, sizeof err), CW_OK);
+    for (uint64_t t = 1; t <= 6; t++)
+        produce(&g, t);
+    cw_node_status st;
+    cw_node_get_status(g.node, &st);
+    assert_true(st.earliest_state_height > 1);
+    cw_bytes keys[2] = {{(const uint8_t *)"bank/x", 6}, {(const uint8_t *)"bank/y", 6}};
+    query_many_fails(&g, keys, 2, 1, CW_ENOTFOUND, "query_many: state at height 1 was pruned",
+                     err, sizeof err);
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_query(g.node, keys[0].p, keys[0].len, 1, true, &e, qerr,
+                                   sizeof qerr), CW_ENOTFOUND);
+    assert_string_equal(err + strlen("query_many"), qerr + strlen("query"));
+    /* a retained height still answers */
+    assert_int_equal(cw_node_query_many(g.node, keys, 2, st.earliest_state_height, true, &e, err,
+                                        sizeof err), CW_OK);
+    cw_enc_free(&e);
+    cw_node_close(g.node);
+    rm_rf(home);
+}
+
+static void test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap(void **state)
+{
+    (void)state;
+    cw_enc items;
+    cw_enc_init(&items);
+    static uint8_t big[CW_NODE_RESULT_SOFT];
+    /* the first item is kept even when it alone passes the cap */
+    cw_enc_bin(&items, big, sizeof big);
+    assert_true(soft_cap_keep(&items, 0, 0));
+    assert_int_equal(cw_enc_len(&items), sizeof big + 5);
+    cw_enc_free(&items);
+    /* later items: kept up to the cap (with RESULT_WRAP for the wrapping), cut one byte past */
+    cw_enc_init(&items);
+    const size_t first = CW_NODE_RESULT_SOFT - RESULT_WRAP - 1000 - 5;
+    cw_enc_bin(&items, big, first); /* 5-byte bin32 header */
+    size_t mark = cw_enc_len(&items);
+    cw_enc_bin(&items, big, 997); /* 3-byte header: exactly the cap */
+    assert_int_equal(cw_enc_len(&items) + RESULT_WRAP, CW_NODE_RESULT_SOFT);
+    assert_true(soft_cap_keep(&items, mark, 1));
+    mark = cw_enc_len(&items);
+    cw_enc_nil(&items); /* one byte past */
+    assert_false(soft_cap_keep(&items, mark, 2));
+    assert_int_equal(cw_enc_len(&items), mark); /* taken back out */
+    cw_enc_free(&items);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +671,10 @@ int main(void)
         cmocka_unit_test(test_validator_update_by_admin_changes_next_set),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
+        cmocka_unit_test(test_query_many_equals_query_at_one_height),
+        cmocka_unit_test(test_query_many_refuses_bad_params_and_leaves_node_unchanged),
+        cmocka_unit_test(test_query_many_at_a_pruned_height_is_refused_like_query),
+        cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }
