@@ -1275,24 +1275,33 @@ int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel
     return out->rc;
 }
 
-static int pkt_get(cw_node *n, MDB_dbi dbi, const char *port, const char *channel,
-                   uint64_t seq, cw_enc *out, const char *what, char *err, size_t err_len)
+/* The entry (port, channel, seq) of a packet index, read through txn: CW_OK with *v borrowed
+ * from LMDB (valid while txn lives), CW_ENOTFOUND, or -EIO with err naming `what`. */
+static int pkt_lookup(MDB_txn *txn, MDB_dbi dbi, const char *port, const char *channel,
+                      uint64_t seq, MDB_val *v, const char *what, char *err, size_t err_len)
 {
     uint8_t key[2 * CW_ID_MAX + 16];
     size_t kl = pkt_key(key, sizeof key, port, channel, seq);
+    MDB_val k = {kl, key};
+    int m = mdb_get(txn, dbi, &k, v);
+    if (m == MDB_NOTFOUND)
+        return CW_ENOTFOUND;
+    return m ? mdb_err(m, err, err_len, what) : CW_OK;
+}
+
+static int pkt_get(cw_node *n, MDB_dbi dbi, const char *port, const char *channel,
+                   uint64_t seq, cw_enc *out, const char *what, char *err, size_t err_len)
+{
     MDB_txn *txn;
+    MDB_val v;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, what);
-    MDB_val k = {kl, key}, v;
-    m = mdb_get(txn, dbi, &k, &v);
-    int rc = CW_OK;
-    if (m == MDB_NOTFOUND)
-        rc = cw_errf(err, err_len, CW_ENOTFOUND, "%s %s/%s/%llu: not found", what, port,
-                     channel, (unsigned long long)seq);
-    else if (m)
-        rc = mdb_err(m, err, err_len, what);
-    else
+    int rc = pkt_lookup(txn, dbi, port, channel, seq, &v, what, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        cw_errf(err, err_len, CW_ENOTFOUND, "%s %s/%s/%llu: not found", what, port, channel,
+                (unsigned long long)seq);
+    else if (rc == CW_OK)
         cw_enc_bin(out, v.mv_data, v.mv_size);
     mdb_txn_abort(txn);
     return rc;
@@ -1302,6 +1311,51 @@ int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t s
                    char *err, size_t err_len)
 {
     return pkt_get(n, n->db_pkt_sent, port, channel, seq, out, "packet", err, err_len);
+}
+
+int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
+                    uint32_t count, cw_enc *out, char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    if (count == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "packets seqs: none (1..%u sequences)",
+                       CW_NODE_PACKETS_MAX);
+    if (count > CW_NODE_PACKETS_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG, "packets seqs: %u sequences exceed the limit "
+                       "of %u", count, CW_NODE_PACKETS_MAX);
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "packets");
+    cw_enc items;
+    cw_enc_init(&items);
+    uint32_t kept = 0;
+    bool full = false;
+    int rc = CW_OK;
+    for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
+        MDB_val v;
+        size_t mark = cw_enc_len(&items);
+        rc = pkt_lookup(txn, n->db_pkt_sent, port, channel, seqs[i], &v, "packets", err,
+                        err_len);
+        if (rc == CW_ENOTFOUND) {
+            rc = CW_OK;
+            cw_enc_nil(&items);
+        } else if (rc == CW_OK) {
+            cw_enc_bin(&items, v.mv_data, v.mv_size);
+        }
+        if (rc == CW_OK) {
+            full = !soft_cap_keep(&items, mark, kept);
+            kept += !full;
+        }
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK && items.rc)
+        rc = cw_errf(err, err_len, items.rc, "packets: %s", cw_strerror(items.rc));
+    if (rc == CW_OK) {
+        cw_enc_array(out, kept);
+        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    }
+    cw_enc_free(&items);
+    return rc;
 }
 
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,

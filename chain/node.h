@@ -118,6 +118,7 @@ int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t heigh
 /* ---- batched reads for the relayer's hot path (one round trip, one read txn) ---- */
 
 #define CW_NODE_QUERY_MANY_MAX 1000u /* keys in one cw_node_query_many call, at most */
+#define CW_NODE_PACKETS_MAX 1000u    /* sequences in one cw_node_packets call, at most */
 /** Soft cap on the encoded answer of a batched read: items that would take it past this
  *  many bytes are left out and the answer is a prefix (see cw_node_query_many). */
 #define CW_NODE_RESULT_SOFT (2u << 20)
@@ -182,6 +183,27 @@ int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel
 /** The packet sent as (port, channel, seq) — bin of its encoding. CW_ENOTFOUND if none. */
 int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
                    char *err, size_t err_len);
+/** Many sent packets of one channel: appends [bytes|nil, ...], item i for seqs[i] — the
+ *  packet's encoding as cw_node_packet returns it, nil when the index holds no packet sent
+ *  with that sequence. Read in one LMDB read transaction.
+ *
+ *  Truncation contract (as cw_node_query_many): items stop before the encoded answer would
+ *  exceed CW_NODE_RESULT_SOFT bytes, the first is always included; a shorter array answers
+ *  seqs[0 .. len-1] and the caller asks again for the rest.
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_EINVAL count == 0; CW_ETOOBIG count > CW_NODE_PACKETS_MAX;
+ *           -EIO store errors; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  In:      port, channel: identifiers (NUL-terminated, ≤ CW_ID_MAX bytes) on the sending side.
+ *           seqs: count sequences (any order, repeats allowed), borrowed for the call.
+ *  Out:     out: an initialised encoder (appended to; the caller frees it).
+ *  Memory:  allocates the answer only; keeps no pointers.
+ *  Threads: the node's thread only.
+ *  Source:  DESIGN §5 "packet" (the packet index is not part of consensus state). */
+int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
+                    uint32_t count, cw_enc *out, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 3, 4, 6) CW_WARN_UNUSED;
 /** The ack written for the packet received on (port, channel, seq) — bin. */
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
                 char *err, size_t err_len);

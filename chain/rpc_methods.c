@@ -17,6 +17,10 @@
  *                                       [[denom, amount], ...]]
  *   packet_commitments [port, channel]        → [seq, ...] still committed (sender side)
  *   packet [port, channel, seq]               → packet bytes (bin) as sent
+ *   packets [port, channel, [seq, ...]]       → [bytes|nil, ...] aligned with the 1..1000
+ *                                               seqs (nil: no such packet sent); a shorter
+ *                                               array (answer capped near 2 MiB) = ask
+ *                                               again for the rest
  *   ack [port, channel, seq]                  → ack bytes (bin) as written (receiver side)
  *   unreceived_packets [port, channel, [seq]] → the seqs without a receipt here
  *   unreceived_acks [port, channel, [seq]]    → the seqs still committed here (ack pending)
@@ -191,6 +195,25 @@ static int m_ack(void *user, const msgpack_object *params, cw_enc *out, char *er
     return packet_or_ack(user, params, out, err, err_len, true);
 }
 
+static int m_packets(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                     size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[65], chan[65];
+    uint32_t n;
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "packets params");
+    port_channel(&d, f, port, chan, "packets");
+    const msgpack_object *items = cw_dec_list(&d, &f[2], CW_NODE_PACKETS_MAX, &n,
+                                              "packets params.seqs");
+    uint64_t seqs[CW_NODE_PACKETS_MAX];
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
+        seqs[i] = cw_dec_u64(&d, &items[i], "packets params.seqs[%u]", i);
+    if (d.rc)
+        return d.rc;
+    /* the node names an empty seqs list */
+    return cw_node_packets(node_of(user), port, chan, seqs, n, out, err, err_len);
+}
+
 static int unreceived(void *user, const msgpack_object *params, cw_enc *out, char *err,
                       size_t err_len, const char *which, const char *what)
 {
@@ -301,6 +324,7 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
         {"account", m_account},
         {"packet_commitments", m_packet_commitments},
         {"packet", m_packet},
+        {"packets", m_packets},
         {"ack", m_ack},
         {"unreceived_packets", m_unreceived_packets},
         {"unreceived_acks", m_unreceived_acks},

@@ -424,7 +424,7 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
     rm_rf(dir);
 }
 
-/* ---- batched reads: query_many -------------------------------------------------------- */
+/* ---- batched reads: query_many, packets ----------------------------------------------- */
 
 /* Decode one whole encoded answer (strict, canonical) into d/root. */
 static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
@@ -635,6 +635,171 @@ static void test_query_many_at_a_pruned_height_is_refused_like_query(void **stat
     rm_rf(home);
 }
 
+/* Put send_packet events for packets port/channel/seq with `data_len` bytes of data through
+ * the node's own packet indexer (the path a block takes), in one committed LMDB txn. */
+static void index_sent(struct fx *f, const char *port, const char *channel,
+                       const uint64_t *seqs, uint32_t n, size_t data_len)
+{
+    char err[256];
+    uint8_t *data = malloc(data_len ? data_len : 1);
+    assert_non_null(data);
+    cw_events ev;
+    cw_events_init(&ev);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_packet p = {.sequence = seqs[i], .timeout_height = 1000000};
+        snprintf(p.source_port, sizeof p.source_port, "%s", port);
+        snprintf(p.source_channel, sizeof p.source_channel, "%s", channel);
+        snprintf(p.dest_port, sizeof p.dest_port, "%s", port);
+        snprintf(p.dest_channel, sizeof p.dest_channel, "channel-9");
+        memset(data, (int)(seqs[i] & 0xff), data_len);
+        p.data = (cw_bytes){data, data_len};
+        cw_enc pe;
+        cw_enc_init(&pe);
+        cw_packet_enc(&pe, &p);
+        cw_event_begin(&ev, "send_packet", 1);
+        cw_event_attr_bin(&ev, "packet", cw_enc_data(&pe), cw_enc_len(&pe));
+        cw_enc_free(&pe);
+    }
+    cw_enc all;
+    cw_enc_init(&all);
+    assert_int_equal(cw_events_encode(&ev, (cw_events_mark){0, 0}, &all), CW_OK);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(f->node->env, NULL, 0, &txn), 0);
+    assert_int_equal(index_packets(f->node, txn, &all, err, sizeof err), CW_OK);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    cw_enc_free(&all);
+    cw_events_free(&ev);
+    free(data);
+}
+
+/* The bytes cw_node_packet answers for seq (as a bin object), or nothing when not found. */
+static int packet_bin(struct fx *f, const char *port, const char *channel, uint64_t seq,
+                      cw_enc *e)
+{
+    char err[256];
+    cw_enc_init(e);
+    return cw_node_packet(f->node, port, channel, seq, e, err, sizeof err);
+}
+
+static void test_packets_aligned_with_nil_for_missing(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    const uint64_t sent[] = {1, 3, 4};
+    index_sent(f, "transfer", "channel-0", sent, 3, 40);
+    const uint64_t ask[] = {4, 2, 1, 99, 4, 3};
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", ask, 6, &e, err,
+                                     sizeof err), CW_OK);
+    cw_dec d;
+    uint32_t n;
+    const msgpack_object *items = cw_dec_list(&d, open_answer(&d, &e), 100, &n, "packets");
+    assert_int_equal(d.rc, CW_OK);
+    assert_int_equal(n, 6);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_enc one, got;
+        int rc = packet_bin(f, "transfer", "channel-0", ask[i], &one);
+        enc_obj(&got, &items[i]);
+        if (ask[i] == 2 || ask[i] == 99) {
+            assert_int_equal(rc, CW_ENOTFOUND);
+            assert_true(cw_dec_is_nil(&items[i]));
+        } else { /* the same bytes as `packet`, and really the packet with that sequence */
+            assert_int_equal(rc, CW_OK);
+            assert_int_equal(cw_enc_len(&got), cw_enc_len(&one));
+            assert_memory_equal(cw_enc_data(&got), cw_enc_data(&one), cw_enc_len(&one));
+            cw_dec pd;
+            const msgpack_object *proot;
+            cw_packet p;
+            assert_int_equal(cw_dec_open(&pd, &proot, (const uint8_t *)items[i].via.bin.ptr,
+                                         items[i].via.bin.size, 1 << 20, err, sizeof err),
+                             CW_OK);
+            cw_packet_dec(&pd, proot, &p, "packet");
+            assert_int_equal(pd.rc, CW_OK);
+            assert_int_equal(p.sequence, ask[i]);
+            cw_dec_close(&pd);
+        }
+        cw_enc_free(&one);
+        cw_enc_free(&got);
+    }
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* another channel: nothing sent there */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-1", ask, 2, &e, err,
+                                     sizeof err), CW_OK);
+    const uint8_t two_nils[] = {0x92, 0xc0, 0xc0};
+    assert_int_equal(cw_enc_len(&e), sizeof two_nils);
+    assert_memory_equal(cw_enc_data(&e), two_nils, sizeof two_nils);
+    cw_enc_free(&e);
+    /* bad counts: refused, out untouched */
+    static uint64_t many[CW_NODE_PACKETS_MAX + 1];
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", many, 0, &e, err,
+                                     sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "packets seqs: none"));
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", many,
+                                     CW_NODE_PACKETS_MAX + 1, &e, err, sizeof err), CW_ETOOBIG);
+    assert_non_null(strstr(err, "1001 sequences exceed the limit of 1000"));
+    assert_int_equal(cw_enc_len(&e), 0);
+    cw_enc_free(&e);
+}
+
+static void test_packets_answer_is_cut_at_the_soft_cap_and_resumes(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    static uint64_t seqs[CW_NODE_PACKETS_MAX];
+    for (uint32_t i = 0; i < CW_NODE_PACKETS_MAX; i++)
+        seqs[i] = i + 1;
+    /* 1000 packets of ~4 KiB: ~4 MiB in all, twice the soft cap */
+    index_sent(f, "transfer", "channel-big", seqs, CW_NODE_PACKETS_MAX, CW_PACKET_DATA_MAX);
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs,
+                                     CW_NODE_PACKETS_MAX, &e, err, sizeof err), CW_OK);
+    assert_true(cw_enc_len(&e) <= CW_NODE_RESULT_SOFT);
+    cw_dec d;
+    uint32_t n;
+    const msgpack_object *items = cw_dec_list(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &n,
+                                              "packets");
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(n > 0 && n < CW_NODE_PACKETS_MAX);
+    /* not cut early: the next packet would have taken the answer past the cap */
+    cw_enc next;
+    assert_int_equal(packet_bin(f, "transfer", "channel-big", seqs[n], &next), CW_OK);
+    const size_t items_len = cw_enc_len(&e) - 3; /* array16 header: 16 <= n < 65536 */
+    assert_true(items_len + cw_enc_len(&next) + RESULT_WRAP > CW_NODE_RESULT_SOFT);
+    cw_enc_free(&next);
+    for (uint32_t i = 0; i < n; i++) { /* a prefix, in order */
+        cw_enc one, got;
+        assert_int_equal(packet_bin(f, "transfer", "channel-big", seqs[i], &one), CW_OK);
+        enc_obj(&got, &items[i]);
+        assert_int_equal(cw_enc_len(&got), cw_enc_len(&one));
+        assert_memory_equal(cw_enc_data(&got), cw_enc_data(&one), cw_enc_len(&one));
+        cw_enc_free(&one);
+        cw_enc_free(&got);
+    }
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* asking again for the rest gets all of it */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs + n,
+                                     CW_NODE_PACKETS_MAX - n, &e, err, sizeof err), CW_OK);
+    uint32_t rest;
+    cw_dec_list(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &rest, "packets");
+    assert_int_equal(d.rc, CW_OK);
+    assert_int_equal(rest, CW_NODE_PACKETS_MAX - n);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* one packet alone is never cut */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs, 1, &e, err,
+                                     sizeof err), CW_OK);
+    assert_int_equal(cw_enc_data(&e)[0], 0x91);
+    cw_enc_free(&e);
+}
+
 static void test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap(void **state)
 {
     (void)state;
@@ -674,6 +839,8 @@ int main(void)
         cmocka_unit_test(test_query_many_equals_query_at_one_height),
         cmocka_unit_test(test_query_many_refuses_bad_params_and_leaves_node_unchanged),
         cmocka_unit_test(test_query_many_at_a_pruned_height_is_refused_like_query),
+        cmocka_unit_test(test_packets_aligned_with_nil_for_missing),
+        cmocka_unit_test(test_packets_answer_is_cut_at_the_soft_cap_and_resumes),
         cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
