@@ -1130,68 +1130,150 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
     return rc;
 }
 
+/* ---- committed txs: tx (whole) and tx_status (the outcome only) ------------------------ */
+
+/* Find the committed tx hash32 through txn: *height, *index, and its [tx_hash, tx, result]
+ * entry in the block's results, decoded by *d (opened here; the caller closes it whatever
+ * this returns; *entry borrows from d and txn). Errors are named for `what`: CW_ENOTFOUND
+ * "<what>: not found (not committed)", CW_EMALFORMED, -EIO. */
+static int tx_entry(cw_node *n, MDB_txn *txn, const uint8_t hash32[static 32], cw_dec *d,
+                    uint64_t *height, uint64_t *index, const msgpack_object **entry,
+                    const char *what, char *err, size_t err_len)
+{
+    MDB_val k = {32, (void *)hash32}, v;
+    *entry = NULL;
+    int m = mdb_get(txn, n->db_txidx, &k, &v);
+    if (m == MDB_NOTFOUND)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "%s: not found (not committed)", what);
+    if (m)
+        return mdb_err(m, err, err_len, what);
+    const msgpack_object *root;
+    int rc = cw_dec_open(d, &root, v.mv_data, v.mv_size, 64, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(d, root, 2, "txidx");
+        *height = cw_dec_u64(d, &f[0], "txidx.height");
+        *index = cw_dec_u64(d, &f[1], "txidx.index");
+        rc = d->rc;
+    }
+    cw_dec_close(d);
+    memset(d, 0, sizeof *d);
+    if (rc)
+        return rc;
+    uint8_t k8[8];
+    cw_be64_put(k8, *height);
+    MDB_val hk = {8, k8}, hv;
+    if ((m = mdb_get(txn, n->db_results, &hk, &hv)))
+        return mdb_err(m, err, err_len, "tx results");
+    rc = cw_dec_open(d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len);
+    if (rc)
+        return rc;
+    uint32_t cnt;
+    const msgpack_object *f = cw_dec_array(d, root, 2, "results");
+    const msgpack_object *items = cw_dec_list(d, &f[1], UINT32_MAX, &cnt, "results.txs");
+    if (d->rc == CW_OK && *index >= cnt)
+        cw_dec_fail(d, CW_EMALFORMED, "tx index points past the block's txs");
+    if (d->rc == CW_OK)
+        *entry = cw_dec_array(d, &items[*index], 3, "entry");
+    return d->rc;
+}
+
 int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
                size_t err_len)
 {
     MDB_txn *txn;
+    cw_dec d = {0};
+    uint64_t height = 0, index = 0;
+    const msgpack_object *it;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "tx");
-    MDB_val k = {32, (void *)hash32}, v;
-    int rc = CW_OK;
-    uint64_t height = 0, index = 0;
-    m = mdb_get(txn, n->db_txidx, &k, &v);
-    if (m == MDB_NOTFOUND) {
-        rc = cw_errf(err, err_len, CW_ENOTFOUND, "tx: not found (not committed)");
-    } else if (m) {
-        rc = mdb_err(m, err, err_len, "tx");
-    } else {
-        cw_dec d;
-        const msgpack_object *root;
-        rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, 64, err, err_len);
-        if (rc == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 2, "txidx");
-            height = cw_dec_u64(&d, &f[0], "txidx.height");
-            index = cw_dec_u64(&d, &f[1], "txidx.index");
-            rc = d.rc;
-        }
-        cw_dec_close(&d);
-    }
+    int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx", err, err_len);
     if (rc == CW_OK) {
-        uint8_t k8[8];
-        cw_be64_put(k8, height);
-        MDB_val hk = {8, k8}, hv;
-        m = mdb_get(txn, n->db_results, &hk, &hv);
-        if (m) {
-            rc = mdb_err(m, err, err_len, "tx results");
-        } else {
-            cw_dec d;
-            const msgpack_object *root;
-            rc = cw_dec_open(&d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len);
-            if (rc == CW_OK) {
-                const msgpack_object *f = cw_dec_array(&d, root, 2, "results");
-                uint32_t cnt;
-                const msgpack_object *items = cw_dec_list(&d, &f[1], UINT32_MAX, &cnt,
-                                                          "results.txs");
-                if (d.rc == CW_OK && index < cnt) {
-                    const msgpack_object *it = cw_dec_array(&d, &items[index], 3, "entry");
-                    cw_enc_array(out, 4);
-                    cw_enc_u64(out, height);
-                    cw_enc_u64(out, index);
-                    if (d.rc == CW_OK) {
-                        rc = cw_enc_object(out, &it[1]);
-                        if (rc == CW_OK)
-                            rc = cw_enc_object(out, &it[2]);
-                    }
-                } else if (d.rc == CW_OK) {
-                    cw_dec_fail(&d, CW_EMALFORMED, "tx index points past the block's txs");
-                }
-                if (rc == CW_OK)
-                    rc = d.rc;
-            }
-            cw_dec_close(&d);
+        cw_enc_array(out, 4);
+        cw_enc_u64(out, height);
+        cw_enc_u64(out, index);
+        cw_enc_object(out, &it[1]);
+        rc = cw_enc_object(out, &it[2]);
+    }
+    cw_dec_close(&d);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Append [[event_type, count], ...] for a tx's events [[type, attrs], ...]: the types in
+ * order of first appearance with how many events had each. Reads through d (sticky
+ * errors); appends nothing when d fails. Returns d->rc, -ENOMEM, or out->rc. */
+static int event_counts_enc(cw_dec *d, const msgpack_object *events, cw_enc *out)
+{
+    uint32_t nev, nt = 0;
+    const msgpack_object *evs = cw_dec_list(d, events, CW_EVENTS_MAX, &nev, "result.events");
+    struct type_count {
+        cw_bytes type;
+        uint64_t count;
+    } *tc = calloc(nev ? nev : 1, sizeof *tc);
+    if (!tc)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nev && d->rc == CW_OK; i++) {
+        const msgpack_object *ev = cw_dec_array(d, &evs[i], 2, "result.events[%u]", i);
+        cw_bytes type = cw_dec_str(d, &ev[0], CW_ID_MAX, "result.events[%u].type", i);
+        uint32_t j = 0;
+        while (j < nt && !(tc[j].type.len == type.len && memcmp(tc[j].type.p, type.p,
+                                                                 type.len) == 0))
+            j++;
+        if (j == nt)
+            tc[nt++].type = type;
+        tc[j].count++;
+    }
+    if (d->rc == CW_OK) {
+        cw_enc_array(out, nt);
+        for (uint32_t j = 0; j < nt; j++) {
+            cw_enc_array(out, 2);
+            cw_enc_str(out, (const char *)tc[j].type.p, tc[j].type.len);
+            cw_enc_u64(out, tc[j].count);
         }
     }
+    free(tc);
+    return d->rc ? d->rc : out->rc;
+}
+
+int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
+                      size_t err_len)
+{
+    MDB_txn *txn;
+    cw_dec d = {0};
+    cw_enc counts;
+    uint64_t height = 0, index = 0;
+    const msgpack_object *it;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "tx_status");
+    cw_enc_init(&counts);
+    int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx_status", err, err_len);
+    if (rc == CW_OK) {
+        /* result = [code, log, events, failed_msg|nil] (cw_tx_result_enc) */
+        const msgpack_object *r = cw_dec_array(&d, &it[2], 4, "result");
+        if (d.rc == CW_OK && r[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            r[0].type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            cw_dec_fail(&d, CW_EMALFORMED, "result.code: not an integer");
+        cw_dec_str(&d, &r[1], SIZE_MAX, "result.log");
+        if (!cw_dec_is_nil(&r[3]))
+            cw_dec_u64(&d, &r[3], "result.failed_msg");
+        rc = event_counts_enc(&d, &r[2], &counts);
+        if (rc == CW_OK) {
+            cw_enc_array(out, 6);
+            cw_enc_u64(out, height);
+            cw_enc_u64(out, index);
+            cw_enc_object(out, &r[0]);
+            cw_enc_object(out, &r[1]);
+            cw_enc_object(out, &r[3]);
+            cw_enc_raw(out, cw_enc_data(&counts), cw_enc_len(&counts));
+            rc = out->rc;
+        } else if (rc != -ENOMEM) {
+            cw_err_prefix(err, err_len, rc, "tx_status: stored result");
+        }
+    }
+    cw_enc_free(&counts);
+    cw_dec_close(&d);
     mdb_txn_abort(txn);
     return rc;
 }

@@ -154,9 +154,32 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
                        bool prove, cw_enc *out, char *err, size_t err_len)
     CW_NONNULL(1, 2, 6) CW_WARN_UNUSED;
 
-/** [height, index, tx, result] for a committed tx. */
+/** [height, index, tx, result] for a committed tx; result = [code, log, events,
+ *  failed_msg|nil] as the block's results hold it (cw_tx_result_enc). */
 int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
                size_t err_len);
+
+/** How a committed tx went, without its bytes: appends
+ *  [height, index, code, log, failed_msg|nil, [[event_type, count], ...]] to out.
+ *
+ *  height, index: the block and position the tx was committed at (as cw_node_tx).
+ *  code: 0 success, else the failing msg's negative CW_E* code; log: "" or the failure line;
+ *  failed_msg: index of the failing msg in the tx, nil on success. The events are
+ *  summarised as their types with how many events of each the tx emitted, in order of first
+ *  appearance (attributes left out; a failed tx emitted none: []).
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_ENOTFOUND no committed tx has this hash (as cw_node_tx, prefixed "tx_status");
+ *           CW_EMALFORMED / -EIO the stored result or index is unreadable; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  In:      hash32: SHA256 of the tx envelope.
+ *  Out:     out: an initialised encoder (appended to; the caller frees it).
+ *  Memory:  allocates a table of the tx's event types while it runs; keeps no pointers.
+ *  Threads: the node's thread only.
+ *  Source:  DESIGN §5 "Transactions" (a tx's result is kept by hash). */
+int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
+                      size_t err_len) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
 /** [address, next_nonce, pending_next_nonce, [[denom, amount], ...]] (denoms from the
  *  balances the caller asks about are not enumerable in the SMT, so: the genesis denoms). */
 int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,

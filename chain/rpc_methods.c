@@ -13,6 +13,11 @@
  *                                      (answer capped near 2 MiB) = ask again for the rest.
  *   broadcast_tx [envelope(bin)]     → tx_hash (admitted to the mempool)
  *   tx [hash(bin 32)]                → [height, index, tx, result]
+ *                                      result = [code, log, events, failed_msg|nil]
+ *   tx_status [hash(bin 32)]         → [height, index, code, log, failed_msg|nil,
+ *                                       [[event_type, count], ...]]: tx without the tx
+ *                                      bytes and the event attributes (types counted, in
+ *                                      order of first appearance)
  *   account [address(bin 20)]        → [address, next_nonce, pending_next_nonce,
  *                                       [[denom, amount], ...]]
  *   packet_commitments [port, channel]        → [seq, ...] still committed (sender side)
@@ -139,6 +144,16 @@ static int m_tx(void *user, const msgpack_object *params, cw_enc *out, char *err
     const msgpack_object *f = cw_dec_array(&d, params, 1, "tx params");
     cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx params.hash");
     return d.rc ? d.rc : cw_node_tx(node_of(user), hash, out, err, err_len);
+}
+
+static int m_tx_status(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                       size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint8_t hash[32];
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "tx_status params");
+    cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx_status params.hash");
+    return d.rc ? d.rc : cw_node_tx_status(node_of(user), hash, out, err, err_len);
 }
 
 static int m_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
@@ -321,6 +336,7 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
         {"block_results", m_block_results}, {"query", m_query},
         {"query_many", m_query_many},
         {"broadcast_tx", m_broadcast_tx},   {"tx", m_tx},
+        {"tx_status", m_tx_status},
         {"account", m_account},
         {"packet_commitments", m_packet_commitments},
         {"packet", m_packet},

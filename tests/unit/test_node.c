@@ -424,7 +424,7 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
     rm_rf(dir);
 }
 
-/* ---- batched reads: query_many, packets ----------------------------------------------- */
+/* ---- batched reads: query_many, packets, tx_status ------------------------------------ */
 
 /* Decode one whole encoded answer (strict, canonical) into d/root. */
 static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
@@ -826,6 +826,236 @@ static void test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap(void 
     cw_enc_free(&items);
 }
 
+static uint64_t next_nonce(struct fx *f)
+{
+    char err[256];
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_account(f->node, &f->alice_addr, &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *r = cw_dec_array(&d, open_answer(&d, &e), 4, "account");
+    uint64_t n = cw_dec_u64(&d, &r[2], "pending_next_nonce");
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    return n;
+}
+
+/* An envelope from alice sending each of amounts[0..n) uatom to bob, one msg each. */
+static uint8_t *sends_tx(struct fx *f, uint64_t nonce, const uint64_t *amounts, size_t n,
+                         size_t *len, uint8_t hash32[static 32])
+{
+    cw_enc e[4];
+    cw_bytes m[4];
+    char err[256];
+    uint8_t *buf;
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        cw_enc_init(&e[i]);
+        cw_msg_begin(&e[i], "bank.send", 3);
+        cw_enc_bin(&e[i], f->bob_addr.b, 20);
+        cw_enc_cstr(&e[i], "uatom");
+        cw_enc_u64(&e[i], amounts[i]);
+        m[i] = (cw_bytes){cw_enc_data(&e[i]), cw_enc_len(&e[i])};
+    }
+    assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, m, n, "", err, sizeof err),
+                     CW_OK);
+    for (size_t i = 0; i < n; i++)
+        cw_enc_free(&e[i]);
+    cw_tx t;
+    assert_int_equal(cw_tx_decode(&t, buf, *len, err, sizeof err), CW_OK);
+    memcpy(hash32, t.hash, 32);
+    cw_tx_free(&t);
+    return buf;
+}
+
+/* tx_status(hash) against tx(hash): the same height, index, code, log and failed msg, and
+ * the event types counted from tx's full events here, independently. Returns the number of
+ * distinct event types. */
+static uint32_t check_tx_status(struct fx *f, const uint8_t hash[static 32])
+{
+    char err[256];
+    cw_enc te, se;
+    cw_enc_init(&te);
+    cw_enc_init(&se);
+    assert_int_equal(cw_node_tx(f->node, hash, &te, err, sizeof err), CW_OK);
+    assert_int_equal(cw_node_tx_status(f->node, hash, &se, err, sizeof err), CW_OK);
+    cw_dec td, sd;
+    const msgpack_object *t = cw_dec_array(&td, open_answer(&td, &te), 4, "tx");
+    const msgpack_object *res = cw_dec_array(&td, &t[3], 4, "result");
+    const msgpack_object *s = cw_dec_array(&sd, open_answer(&sd, &se), 6, "tx_status");
+    assert_int_equal(td.rc, CW_OK);
+    assert_int_equal(sd.rc, CW_OK);
+    const struct { const msgpack_object *a, *b; } same[] = {
+        {&t[0], &s[0]}, {&t[1], &s[1]}, {&res[0], &s[2]}, {&res[1], &s[3]}, {&res[3], &s[4]},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        cw_enc a, b;
+        enc_obj(&a, same[i].a);
+        enc_obj(&b, same[i].b);
+        assert_int_equal(cw_enc_len(&a), cw_enc_len(&b));
+        assert_memory_equal(cw_enc_data(&a), cw_enc_data(&b), cw_enc_len(&a));
+        cw_enc_free(&a);
+        cw_enc_free(&b);
+    }
+    /* recount tx's events: types in first-appearance order */
+    uint32_t nev, nt = 0, ns;
+    const msgpack_object *evs = cw_dec_list(&td, &res[2], 1000, &nev, "events");
+    const char *types[16];
+    size_t tlen[16];
+    uint64_t counts[16] = {0};
+    for (uint32_t i = 0; i < nev; i++) {
+        const msgpack_object *ty = &evs[i].via.array.ptr[0];
+        uint32_t j = 0;
+        while (j < nt && !(tlen[j] == ty->via.str.size &&
+                           memcmp(types[j], ty->via.str.ptr, tlen[j]) == 0))
+            j++;
+        if (j == nt) {
+            assert_true(nt < 16);
+            types[nt] = ty->via.str.ptr;
+            tlen[nt++] = ty->via.str.size;
+        }
+        counts[j]++;
+    }
+    const msgpack_object *sc = cw_dec_list(&sd, &s[5], 1000, &ns, "counts");
+    assert_int_equal(sd.rc, CW_OK);
+    assert_int_equal(ns, nt);
+    for (uint32_t j = 0; j < nt; j++) {
+        const msgpack_object *c = cw_dec_array(&sd, &sc[j], 2, "count");
+        cw_bytes ty = cw_dec_str(&sd, &c[0], 64, "type");
+        assert_int_equal(sd.rc, CW_OK);
+        assert_int_equal(ty.len, tlen[j]);
+        assert_memory_equal(ty.p, types[j], tlen[j]);
+        assert_int_equal(cw_dec_u64(&sd, &c[1], "count"), counts[j]);
+    }
+    /* and nothing of the tx bytes or the attributes came along */
+    assert_true(cw_enc_len(&se) < cw_enc_len(&te));
+    cw_dec_close(&td);
+    cw_dec_close(&sd);
+    cw_enc_free(&te);
+    cw_enc_free(&se);
+    return nt;
+}
+
+static void test_tx_status_agrees_with_tx(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    uint8_t ok_hash[32], bad_hash[32];
+    size_t len;
+    uint64_t nonce = next_nonce(f);
+    const uint64_t three[] = {1, 2, 3}, fails_second[] = {1, 1000000000};
+    uint8_t *ok = sends_tx(f, nonce, three, 3, &len, ok_hash);
+    assert_int_equal(submit(f, ok, len, err, sizeof err), CW_OK);
+    free(ok);
+    uint8_t *bad = sends_tx(f, nonce + 1, fails_second, 2, &len, bad_hash);
+    assert_int_equal(submit(f, bad, len, err, sizeof err), CW_OK);
+    free(bad);
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    produce(f, 9000000);
+
+    assert_int_equal(check_tx_status(f, ok_hash), 1);
+    assert_int_equal(check_tx_status(f, bad_hash), 0);
+    /* and the values themselves, spelled out */
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, ok_hash, &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *s = cw_dec_array(&d, open_answer(&d, &e), 6, "tx_status");
+    assert_int_equal(cw_dec_u64(&d, &s[0], "height"), st.latest_height + 1);
+    assert_int_equal(cw_dec_u64(&d, &s[1], "index"), 0);
+    assert_int_equal(cw_dec_u64(&d, &s[2], "code"), 0);
+    assert_true(cw_dec_is_nil(&s[4]));
+    uint32_t nc;
+    const msgpack_object *c = cw_dec_list(&d, &s[5], 4, &nc, "counts");
+    assert_int_equal(nc, 1);
+    const msgpack_object *tc = cw_dec_array(&d, &c[0], 2, "count");
+    cw_bytes ty = cw_dec_str(&d, &tc[0], 64, "type");
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(ty.len == 8 && memcmp(ty.p, "transfer", 8) == 0);
+    assert_int_equal(cw_dec_u64(&d, &tc[1], "n"), 3);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, bad_hash, &e, err, sizeof err), CW_OK);
+    s = cw_dec_array(&d, open_answer(&d, &e), 6, "tx_status");
+    assert_int_equal(cw_dec_u64(&d, &s[1], "index"), 1);
+    assert_int_equal(s[2].type, MSGPACK_OBJECT_NEGATIVE_INTEGER); /* a CW_E* code */
+    assert_true(s[3].type == MSGPACK_OBJECT_STR && s[3].via.str.size > 0);
+    assert_int_equal(cw_dec_u64(&d, &s[4], "failed_msg"), 1);
+    assert_int_equal(s[5].via.array.size, 0); /* a failed tx's events are discarded */
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+
+    /* unknown hash: tx's code and wording; out untouched */
+    uint8_t none[32];
+    char terr[256];
+    memset(none, 0xab, 32);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, none, &e, err, sizeof err), CW_ENOTFOUND);
+    assert_int_equal(cw_node_tx(f->node, none, &e, terr, sizeof terr), CW_ENOTFOUND);
+    assert_string_equal(err, "tx_status: not found (not committed)");
+    assert_string_equal(terr, "tx: not found (not committed)");
+    assert_int_equal(cw_enc_len(&e), 0);
+    cw_enc_free(&e);
+}
+
+static void test_event_counts_in_first_appearance_order(void **state)
+{
+    (void)state;
+    char err[256];
+    cw_events ev;
+    cw_events_init(&ev);
+    const char *seq[] = {"b_type", "a_type", "b_type", "c_type", "a_type", "b_type"};
+    for (size_t i = 0; i < 6; i++) {
+        cw_event_begin(&ev, seq[i], 1);
+        cw_event_attr_u64(&ev, "i", i);
+    }
+    cw_enc all, out;
+    cw_enc_init(&all);
+    cw_enc_init(&out);
+    assert_int_equal(cw_events_encode(&ev, (cw_events_mark){0, 0}, &all), CW_OK);
+    cw_dec d;
+    const msgpack_object *root = open_answer(&d, &all);
+    cw_dec rd = {.err = err, .err_len = sizeof err};
+    assert_int_equal(event_counts_enc(&rd, root, &out), CW_OK);
+    cw_enc want;
+    cw_enc_init(&want);
+    cw_enc_array(&want, 3);
+    const char *types[] = {"b_type", "a_type", "c_type"};
+    const uint64_t n[] = {3, 2, 1};
+    for (int i = 0; i < 3; i++) {
+        cw_enc_array(&want, 2);
+        cw_enc_cstr(&want, types[i]);
+        cw_enc_u64(&want, n[i]);
+    }
+    assert_int_equal(cw_enc_len(&out), cw_enc_len(&want));
+    assert_memory_equal(cw_enc_data(&out), cw_enc_data(&want), cw_enc_len(&want));
+    cw_enc_free(&want);
+    cw_enc_free(&out);
+    /* a malformed event is an error, and nothing is written */
+    cw_dec_close(&d);
+    cw_enc_free(&all);
+    cw_enc_init(&all);
+    cw_enc_array(&all, 2);
+    cw_enc_array(&all, 2);
+    cw_enc_cstr(&all, "ok");
+    cw_enc_array(&all, 0);
+    cw_enc_u64(&all, 5); /* not an event */
+    root = open_answer(&d, &all);
+    cw_dec rd2 = {.err = err, .err_len = sizeof err};
+    cw_enc_init(&out);
+    assert_int_equal(event_counts_enc(&rd2, root, &out), CW_EMALFORMED);
+    assert_int_equal(cw_enc_len(&out), 0);
+    cw_enc_free(&out);
+    cw_dec_close(&d);
+    cw_enc_free(&all);
+    cw_events_free(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -842,6 +1072,8 @@ int main(void)
         cmocka_unit_test(test_packets_aligned_with_nil_for_missing),
         cmocka_unit_test(test_packets_answer_is_cut_at_the_soft_cap_and_resumes),
         cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
+        cmocka_unit_test(test_tx_status_agrees_with_tx),
+        cmocka_unit_test(test_event_counts_in_first_appearance_order),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }
