@@ -976,117 +976,304 @@ int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, s
     return get_height(n, n->db_results, height, out, "block_results", err, err_len);
 }
 
+/* ---- state queries: one key (query) and many at one height (query_many) ---------------- */
+
+/* The height a state read is answered at: 0 means the latest; past the tip is an error
+ * named for `what`. (A pruned height is reported by the read itself, see query_read.) */
+static int state_height(const cw_node *n, uint64_t *height, const char *what, char *err,
+                        size_t err_len)
+{
+    if (*height == 0)
+        *height = n->height;
+    if (*height > n->height)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "%s: height %llu is in the future "
+                       "(latest %llu)", what, (unsigned long long)*height,
+                       (unsigned long long)n->height);
+    return CW_OK;
+}
+
+/* One key's answer: the value (borrowed from the read txn) and the proof (malloc'd). */
+struct query_answer {
+    bool found;
+    const uint8_t *val;
+    size_t val_len;
+    uint8_t *proof; /* NULL: not asked, or the tree is empty at that height */
+    size_t proof_len;
+};
+
+/* Read key at height through txn into *a (free a->proof afterwards, whatever this returns).
+ * The one read behind `query` and every `query_many` item. Errors are named for `what`. */
+static int query_read(cw_node *n, MDB_txn *txn, uint64_t height, const uint8_t *key,
+                      size_t key_len, bool prove, struct query_answer *a, const char *what,
+                      char *err, size_t err_len)
+{
+    bool exists = false;
+    memset(a, 0, sizeof *a);
+    int rc = cw_smt_get_at(n->smt, txn, height, &a->val, &a->val_len, &a->found, key, key_len);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, rc, "%s: state at height %llu was pruned", what,
+                       (unsigned long long)height);
+    if (rc)
+        return cw_errf(err, err_len, rc, "%s: %s", what, cw_strerror(rc));
+    if (!prove)
+        return CW_OK;
+    rc = cw_smt_prove(n->smt, txn, height, &a->proof, &a->proof_len, &exists, key, key_len, err,
+                      err_len);
+    if (rc == CW_ESTATE) { /* empty tree: no ICS-23 proof exists; say so with nil */
+        free(a->proof);
+        a->proof = NULL;
+        a->proof_len = 0;
+        rc = CW_OK;
+    }
+    return rc;
+}
+
+/* Append the two objects value|nil, proof|nil. */
+static void query_answer_enc(cw_enc *out, const struct query_answer *a)
+{
+    if (a->found)
+        cw_enc_bin(out, a->val, a->val_len);
+    else
+        cw_enc_nil(out);
+    if (a->proof)
+        cw_enc_bin(out, a->proof, a->proof_len);
+    else
+        cw_enc_nil(out);
+}
+
 int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
                   cw_enc *out, char *err, size_t err_len)
 {
     MDB_txn *txn;
-    if (height == 0)
-        height = n->height;
-    if (height > n->height)
-        return cw_errf(err, err_len, CW_ENOTFOUND, "query: height %llu is in the future "
-                       "(latest %llu)", (unsigned long long)height,
-                       (unsigned long long)n->height);
+    struct query_answer a;
+    int rc = state_height(n, &height, "query", err, err_len);
+    if (rc)
+        return rc;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "query");
-    const uint8_t *val = NULL;
-    size_t val_len = 0;
-    bool found = false, exists = false;
-    uint8_t *proof = NULL;
-    size_t proof_len = 0;
-    int rc = cw_smt_get_at(n->smt, txn, height, &val, &val_len, &found, key, key_len);
-    if (rc == CW_ENOTFOUND)
-        cw_errf(err, err_len, rc, "query: state at height %llu was pruned",
-                (unsigned long long)height);
-    else if (rc)
-        cw_errf(err, err_len, rc, "query: %s", cw_strerror(rc));
-    if (rc == CW_OK && prove) {
-        rc = cw_smt_prove(n->smt, txn, height, &proof, &proof_len, &exists, key, key_len, err,
-                          err_len);
-        if (rc == CW_ESTATE) { /* empty tree: no ICS-23 proof exists; say so with nil */
-            rc = CW_OK;
-            proof = NULL;
-        }
-    }
+    rc = query_read(n, txn, height, key, key_len, prove, &a, "query", err, err_len);
     if (rc == CW_OK) {
         cw_enc_array(out, 3);
-        if (found)
-            cw_enc_bin(out, val, val_len);
-        else
-            cw_enc_nil(out);
-        if (proof)
-            cw_enc_bin(out, proof, proof_len);
-        else
-            cw_enc_nil(out);
+        query_answer_enc(out, &a);
         cw_enc_u64(out, height);
     }
-    free(proof);
+    free(a.proof);
     mdb_txn_abort(txn);
     return rc;
+}
+
+/* Batched answers stay under CW_NODE_RESULT_SOFT: each item is appended to the scratch
+ * encoder `items` (which held `mark` bytes before it) and taken back out when the whole answer
+ * — the items plus at most RESULT_WRAP bytes around them (outer array, height, inner array
+ * header) — would pass the cap. The first item is always kept, so a caller that asks again
+ * for the rest always makes progress. Returns whether the item was kept. */
+#define RESULT_WRAP 16u
+static bool soft_cap_keep(cw_enc *items, size_t mark, uint32_t kept)
+{
+    if (kept == 0 || cw_enc_len(items) + RESULT_WRAP <= CW_NODE_RESULT_SOFT)
+        return true;
+    items->sb.size = mark;
+    return false;
+}
+
+int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
+                       bool prove, cw_enc *out, char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    if (n_keys == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "query_many keys: none (1..%u keys)",
+                       CW_NODE_QUERY_MANY_MAX);
+    if (n_keys > CW_NODE_QUERY_MANY_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG, "query_many keys: %u keys exceed the limit "
+                       "of %u", n_keys, CW_NODE_QUERY_MANY_MAX);
+    for (uint32_t i = 0; i < n_keys; i++) {
+        if (keys[i].len == 0)
+            return cw_errf(err, err_len, CW_EINVAL, "query_many keys[%u]: empty", i);
+        if (keys[i].len > CW_KV_KEY_MAX)
+            return cw_errf(err, err_len, CW_ETOOBIG, "query_many keys[%u]: %zu bytes exceed "
+                           "the limit of %u", i, keys[i].len, CW_KV_KEY_MAX);
+    }
+    int rc = state_height(n, &height, "query_many", err, err_len);
+    if (rc)
+        return rc;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "query_many");
+    cw_enc items;
+    cw_enc_init(&items);
+    uint32_t kept = 0;
+    bool full = false;
+    for (uint32_t i = 0; rc == CW_OK && !full && i < n_keys; i++) {
+        struct query_answer a;
+        rc = query_read(n, txn, height, keys[i].p, keys[i].len, prove, &a, "query_many", err,
+                        err_len);
+        if (rc == CW_OK) {
+            size_t mark = cw_enc_len(&items);
+            cw_enc_array(&items, 2);
+            query_answer_enc(&items, &a);
+            full = !soft_cap_keep(&items, mark, kept);
+            kept += !full;
+        }
+        free(a.proof);
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK && items.rc)
+        rc = cw_errf(err, err_len, items.rc, "query_many: %s", cw_strerror(items.rc));
+    if (rc == CW_OK) {
+        cw_enc_array(out, 2);
+        cw_enc_u64(out, height);
+        cw_enc_array(out, kept);
+        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    }
+    cw_enc_free(&items);
+    return rc;
+}
+
+/* ---- committed txs: tx (whole) and tx_status (the outcome only) ------------------------ */
+
+/* Find the committed tx hash32 through txn: *height, *index, and its [tx_hash, tx, result]
+ * entry in the block's results, decoded by *d (opened here; the caller closes it whatever
+ * this returns; *entry borrows from d and txn). Errors are named for `what`: CW_ENOTFOUND
+ * "<what>: not found (not committed)", CW_EMALFORMED, -EIO. */
+static int tx_entry(cw_node *n, MDB_txn *txn, const uint8_t hash32[static 32], cw_dec *d,
+                    uint64_t *height, uint64_t *index, const msgpack_object **entry,
+                    const char *what, char *err, size_t err_len)
+{
+    MDB_val k = {32, (void *)hash32}, v;
+    *entry = NULL;
+    int m = mdb_get(txn, n->db_txidx, &k, &v);
+    if (m == MDB_NOTFOUND)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "%s: not found (not committed)", what);
+    if (m)
+        return mdb_err(m, err, err_len, what);
+    const msgpack_object *root;
+    int rc = cw_dec_open(d, &root, v.mv_data, v.mv_size, 64, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(d, root, 2, "txidx");
+        *height = cw_dec_u64(d, &f[0], "txidx.height");
+        *index = cw_dec_u64(d, &f[1], "txidx.index");
+        rc = d->rc;
+    }
+    cw_dec_close(d);
+    memset(d, 0, sizeof *d);
+    if (rc)
+        return rc;
+    uint8_t k8[8];
+    cw_be64_put(k8, *height);
+    MDB_val hk = {8, k8}, hv;
+    if ((m = mdb_get(txn, n->db_results, &hk, &hv)))
+        return mdb_err(m, err, err_len, "tx results");
+    rc = cw_dec_open(d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len);
+    if (rc)
+        return rc;
+    uint32_t cnt;
+    const msgpack_object *f = cw_dec_array(d, root, 2, "results");
+    const msgpack_object *items = cw_dec_list(d, &f[1], UINT32_MAX, &cnt, "results.txs");
+    if (d->rc == CW_OK && *index >= cnt)
+        cw_dec_fail(d, CW_EMALFORMED, "tx index points past the block's txs");
+    if (d->rc == CW_OK)
+        *entry = cw_dec_array(d, &items[*index], 3, "entry");
+    return d->rc;
 }
 
 int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
                size_t err_len)
 {
     MDB_txn *txn;
+    cw_dec d = {0};
+    uint64_t height = 0, index = 0;
+    const msgpack_object *it;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "tx");
-    MDB_val k = {32, (void *)hash32}, v;
-    int rc = CW_OK;
-    uint64_t height = 0, index = 0;
-    m = mdb_get(txn, n->db_txidx, &k, &v);
-    if (m == MDB_NOTFOUND) {
-        rc = cw_errf(err, err_len, CW_ENOTFOUND, "tx: not found (not committed)");
-    } else if (m) {
-        rc = mdb_err(m, err, err_len, "tx");
-    } else {
-        cw_dec d;
-        const msgpack_object *root;
-        rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, 64, err, err_len);
-        if (rc == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 2, "txidx");
-            height = cw_dec_u64(&d, &f[0], "txidx.height");
-            index = cw_dec_u64(&d, &f[1], "txidx.index");
-            rc = d.rc;
-        }
-        cw_dec_close(&d);
-    }
+    int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx", err, err_len);
     if (rc == CW_OK) {
-        uint8_t k8[8];
-        cw_be64_put(k8, height);
-        MDB_val hk = {8, k8}, hv;
-        m = mdb_get(txn, n->db_results, &hk, &hv);
-        if (m) {
-            rc = mdb_err(m, err, err_len, "tx results");
-        } else {
-            cw_dec d;
-            const msgpack_object *root;
-            rc = cw_dec_open(&d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len);
-            if (rc == CW_OK) {
-                const msgpack_object *f = cw_dec_array(&d, root, 2, "results");
-                uint32_t cnt;
-                const msgpack_object *items = cw_dec_list(&d, &f[1], UINT32_MAX, &cnt,
-                                                          "results.txs");
-                if (d.rc == CW_OK && index < cnt) {
-                    const msgpack_object *it = cw_dec_array(&d, &items[index], 3, "entry");
-                    cw_enc_array(out, 4);
-                    cw_enc_u64(out, height);
-                    cw_enc_u64(out, index);
-                    if (d.rc == CW_OK) {
-                        rc = cw_enc_object(out, &it[1]);
-                        if (rc == CW_OK)
-                            rc = cw_enc_object(out, &it[2]);
-                    }
-                } else if (d.rc == CW_OK) {
-                    cw_dec_fail(&d, CW_EMALFORMED, "tx index points past the block's txs");
-                }
-                if (rc == CW_OK)
-                    rc = d.rc;
-            }
-            cw_dec_close(&d);
+        cw_enc_array(out, 4);
+        cw_enc_u64(out, height);
+        cw_enc_u64(out, index);
+        cw_enc_object(out, &it[1]);
+        rc = cw_enc_object(out, &it[2]);
+    }
+    cw_dec_close(&d);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+/* Append [[event_type, count], ...] for a tx's events [[type, attrs], ...]: the types in
+ * order of first appearance with how many events had each. Reads through d (sticky
+ * errors); appends nothing when d fails. Returns d->rc, -ENOMEM, or out->rc. */
+static int event_counts_enc(cw_dec *d, const msgpack_object *events, cw_enc *out)
+{
+    uint32_t nev, nt = 0;
+    const msgpack_object *evs = cw_dec_list(d, events, CW_EVENTS_MAX, &nev, "result.events");
+    struct type_count {
+        cw_bytes type;
+        uint64_t count;
+    } *tc = calloc(nev ? nev : 1, sizeof *tc);
+    if (!tc)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nev && d->rc == CW_OK; i++) {
+        const msgpack_object *ev = cw_dec_array(d, &evs[i], 2, "result.events[%u]", i);
+        cw_bytes type = cw_dec_str(d, &ev[0], CW_ID_MAX, "result.events[%u].type", i);
+        uint32_t j = 0;
+        while (j < nt && !(tc[j].type.len == type.len && memcmp(tc[j].type.p, type.p,
+                                                                 type.len) == 0))
+            j++;
+        if (j == nt)
+            tc[nt++].type = type;
+        tc[j].count++;
+    }
+    if (d->rc == CW_OK) {
+        cw_enc_array(out, nt);
+        for (uint32_t j = 0; j < nt; j++) {
+            cw_enc_array(out, 2);
+            cw_enc_str(out, (const char *)tc[j].type.p, tc[j].type.len);
+            cw_enc_u64(out, tc[j].count);
         }
     }
+    free(tc);
+    return d->rc ? d->rc : out->rc;
+}
+
+int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
+                      size_t err_len)
+{
+    MDB_txn *txn;
+    cw_dec d = {0};
+    cw_enc counts;
+    uint64_t height = 0, index = 0;
+    const msgpack_object *it;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "tx_status");
+    cw_enc_init(&counts);
+    int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx_status", err, err_len);
+    if (rc == CW_OK) {
+        /* result = [code, log, events, failed_msg|nil] (cw_tx_result_enc) */
+        const msgpack_object *r = cw_dec_array(&d, &it[2], 4, "result");
+        if (d.rc == CW_OK && r[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            r[0].type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            cw_dec_fail(&d, CW_EMALFORMED, "result.code: not an integer");
+        cw_dec_str(&d, &r[1], SIZE_MAX, "result.log");
+        if (!cw_dec_is_nil(&r[3]))
+            cw_dec_u64(&d, &r[3], "result.failed_msg");
+        rc = event_counts_enc(&d, &r[2], &counts);
+        if (rc == CW_OK) {
+            cw_enc_array(out, 6);
+            cw_enc_u64(out, height);
+            cw_enc_u64(out, index);
+            cw_enc_object(out, &r[0]);
+            cw_enc_object(out, &r[1]);
+            cw_enc_object(out, &r[3]);
+            cw_enc_raw(out, cw_enc_data(&counts), cw_enc_len(&counts));
+            rc = out->rc;
+        } else if (rc != -ENOMEM) {
+            cw_err_prefix(err, err_len, rc, "tx_status: stored result");
+        }
+    }
+    cw_enc_free(&counts);
+    cw_dec_close(&d);
     mdb_txn_abort(txn);
     return rc;
 }
@@ -1170,24 +1357,33 @@ int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel
     return out->rc;
 }
 
-static int pkt_get(cw_node *n, MDB_dbi dbi, const char *port, const char *channel,
-                   uint64_t seq, cw_enc *out, const char *what, char *err, size_t err_len)
+/* The entry (port, channel, seq) of a packet index, read through txn: CW_OK with *v borrowed
+ * from LMDB (valid while txn lives), CW_ENOTFOUND, or -EIO with err naming `what`. */
+static int pkt_lookup(MDB_txn *txn, MDB_dbi dbi, const char *port, const char *channel,
+                      uint64_t seq, MDB_val *v, const char *what, char *err, size_t err_len)
 {
     uint8_t key[2 * CW_ID_MAX + 16];
     size_t kl = pkt_key(key, sizeof key, port, channel, seq);
+    MDB_val k = {kl, key};
+    int m = mdb_get(txn, dbi, &k, v);
+    if (m == MDB_NOTFOUND)
+        return CW_ENOTFOUND;
+    return m ? mdb_err(m, err, err_len, what) : CW_OK;
+}
+
+static int pkt_get(cw_node *n, MDB_dbi dbi, const char *port, const char *channel,
+                   uint64_t seq, cw_enc *out, const char *what, char *err, size_t err_len)
+{
     MDB_txn *txn;
+    MDB_val v;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, what);
-    MDB_val k = {kl, key}, v;
-    m = mdb_get(txn, dbi, &k, &v);
-    int rc = CW_OK;
-    if (m == MDB_NOTFOUND)
-        rc = cw_errf(err, err_len, CW_ENOTFOUND, "%s %s/%s/%llu: not found", what, port,
-                     channel, (unsigned long long)seq);
-    else if (m)
-        rc = mdb_err(m, err, err_len, what);
-    else
+    int rc = pkt_lookup(txn, dbi, port, channel, seq, &v, what, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        cw_errf(err, err_len, CW_ENOTFOUND, "%s %s/%s/%llu: not found", what, port, channel,
+                (unsigned long long)seq);
+    else if (rc == CW_OK)
         cw_enc_bin(out, v.mv_data, v.mv_size);
     mdb_txn_abort(txn);
     return rc;
@@ -1197,6 +1393,51 @@ int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t s
                    char *err, size_t err_len)
 {
     return pkt_get(n, n->db_pkt_sent, port, channel, seq, out, "packet", err, err_len);
+}
+
+int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
+                    uint32_t count, cw_enc *out, char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    if (count == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "packets seqs: none (1..%u sequences)",
+                       CW_NODE_PACKETS_MAX);
+    if (count > CW_NODE_PACKETS_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG, "packets seqs: %u sequences exceed the limit "
+                       "of %u", count, CW_NODE_PACKETS_MAX);
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "packets");
+    cw_enc items;
+    cw_enc_init(&items);
+    uint32_t kept = 0;
+    bool full = false;
+    int rc = CW_OK;
+    for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
+        MDB_val v;
+        size_t mark = cw_enc_len(&items);
+        rc = pkt_lookup(txn, n->db_pkt_sent, port, channel, seqs[i], &v, "packets", err,
+                        err_len);
+        if (rc == CW_ENOTFOUND) {
+            rc = CW_OK;
+            cw_enc_nil(&items);
+        } else if (rc == CW_OK) {
+            cw_enc_bin(&items, v.mv_data, v.mv_size);
+        }
+        if (rc == CW_OK) {
+            full = !soft_cap_keep(&items, mark, kept);
+            kept += !full;
+        }
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK && items.rc)
+        rc = cw_errf(err, err_len, items.rc, "packets: %s", cw_strerror(items.rc));
+    if (rc == CW_OK) {
+        cw_enc_array(out, kept);
+        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    }
+    cw_enc_free(&items);
+    return rc;
 }
 
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,

@@ -114,9 +114,72 @@ int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, s
 /** [value|nil, proof|nil, height]; height 0 = latest. */
 int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
                   cw_enc *out, char *err, size_t err_len);
-/** [height, index, tx, result] for a committed tx. */
+
+/* ---- batched reads for the relayer's hot path (one round trip, one read txn) ---- */
+
+#define CW_NODE_QUERY_MANY_MAX 1000u /* keys in one cw_node_query_many call, at most */
+#define CW_NODE_PACKETS_MAX 1000u    /* sequences in one cw_node_packets call, at most */
+/** Soft cap on the encoded answer of a batched read: items that would take it past this
+ *  many bytes are left out and the answer is a prefix (see cw_node_query_many). */
+#define CW_NODE_RESULT_SOFT (2u << 20)
+
+/** Many keys at ONE height: appends [height, [[value|nil, proof|nil], ...]] to out.
+ *
+ *  All keys are read in one LMDB read transaction at one state version `height`, so every
+ *  item is consistent with every other and with the state root of header `height`. Item i
+ *  is exactly what cw_node_query answers for keys[i] at that height (the same bytes):
+ *  value nil when the key is absent; proof (when prove) the ICS-23 CommitmentProof bytes of
+ *  membership or non-membership, nil when not asked or when the tree is empty there.
+ *
+ *  Truncation contract: items are appended in key order while the whole encoded answer
+ *  stays within CW_NODE_RESULT_SOFT bytes; the first item is always included. If the inner
+ *  array is shorter than n_keys, it answers keys[0 .. len-1] and the caller asks again for
+ *  the rest (at the returned height, to stay on the same version).
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_EINVAL n_keys == 0, or keys[i] empty (err names the index);
+ *           CW_ETOOBIG n_keys > CW_NODE_QUERY_MANY_MAX, or keys[i] longer than CW_KV_KEY_MAX;
+ *           CW_ENOTFOUND height is past the latest block or its state was pruned (the same
+ *             wording as cw_node_query, prefixed "query_many");
+ *           -EIO store errors; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  In:      keys:   n_keys byte strings (1..CW_KV_KEY_MAX bytes each), borrowed for the call.
+ *           height: block height whose state to read; 0 = the latest.
+ *           prove:  include proofs.
+ *  Out:     out: an initialised encoder (appended to; the caller frees it).
+ *  Memory:  allocates the answer and one proof at a time; keeps no pointers.
+ *  Threads: the node's thread only (like every cw_node_* call).
+ *  Source:  DESIGN §5 "query"; ICS-23 CommitmentProof (SmtSpec). */
+int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
+                       bool prove, cw_enc *out, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 6) CW_WARN_UNUSED;
+
+/** [height, index, tx, result] for a committed tx; result = [code, log, events,
+ *  failed_msg|nil] as the block's results hold it (cw_tx_result_enc). */
 int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
                size_t err_len);
+
+/** How a committed tx went, without its bytes: appends
+ *  [height, index, code, log, failed_msg|nil, [[event_type, count], ...]] to out.
+ *
+ *  height, index: the block and position the tx was committed at (as cw_node_tx).
+ *  code: 0 success, else the failing msg's negative CW_E* code; log: "" or the failure line;
+ *  failed_msg: index of the failing msg in the tx, nil on success. The events are
+ *  summarised as their types with how many events of each the tx emitted, in order of first
+ *  appearance (attributes left out; a failed tx emitted none: []).
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_ENOTFOUND no committed tx has this hash (as cw_node_tx, prefixed "tx_status");
+ *           CW_EMALFORMED / -EIO the stored result or index is unreadable; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  In:      hash32: SHA256 of the tx envelope.
+ *  Out:     out: an initialised encoder (appended to; the caller frees it).
+ *  Memory:  allocates a table of the tx's event types while it runs; keeps no pointers.
+ *  Threads: the node's thread only.
+ *  Source:  DESIGN §5 "Transactions" (a tx's result is kept by hash). */
+int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
+                      size_t err_len) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
 /** [address, next_nonce, pending_next_nonce, [[denom, amount], ...]] (denoms from the
  *  balances the caller asks about are not enumerable in the SMT, so: the genesis denoms). */
 int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
@@ -143,6 +206,27 @@ int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel
 /** The packet sent as (port, channel, seq) — bin of its encoding. CW_ENOTFOUND if none. */
 int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
                    char *err, size_t err_len);
+/** Many sent packets of one channel: appends [bytes|nil, ...], item i for seqs[i] — the
+ *  packet's encoding as cw_node_packet returns it, nil when the index holds no packet sent
+ *  with that sequence. Read in one LMDB read transaction.
+ *
+ *  Truncation contract (as cw_node_query_many): items stop before the encoded answer would
+ *  exceed CW_NODE_RESULT_SOFT bytes, the first is always included; a shorter array answers
+ *  seqs[0 .. len-1] and the caller asks again for the rest.
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_EINVAL count == 0; CW_ETOOBIG count > CW_NODE_PACKETS_MAX;
+ *           -EIO store errors; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  In:      port, channel: identifiers (NUL-terminated, ≤ CW_ID_MAX bytes) on the sending side.
+ *           seqs: count sequences (any order, repeats allowed), borrowed for the call.
+ *  Out:     out: an initialised encoder (appended to; the caller frees it).
+ *  Memory:  allocates the answer only; keeps no pointers.
+ *  Threads: the node's thread only.
+ *  Source:  DESIGN §5 "packet" (the packet index is not part of consensus state). */
+int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
+                    uint32_t count, cw_enc *out, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 3, 4, 6) CW_WARN_UNUSED;
 /** The ack written for the packet received on (port, channel, seq) — bin. */
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
                 char *err, size_t err_len);

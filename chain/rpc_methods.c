@@ -6,12 +6,26 @@
  *   light_block [height]             → LightBlock
  *   block_results [height]           → [height, [[tx_hash, tx, result], ...]]
  *   query [key(bin), height, prove]  → [value|nil, proof|nil, height]   (height 0 = latest)
+ *   query_many [[key(bin), ...], height, prove]
+ *                                    → [height, [[value|nil, proof|nil], ...]]: 1..1000 keys,
+ *                                      all at ONE height (one read txn); each item is what
+ *                                      `query` answers for that key. A shorter inner array
+ *                                      (answer capped near 2 MiB) = ask again for the rest.
  *   broadcast_tx [envelope(bin)]     → tx_hash (admitted to the mempool)
  *   tx [hash(bin 32)]                → [height, index, tx, result]
+ *                                      result = [code, log, events, failed_msg|nil]
+ *   tx_status [hash(bin 32)]         → [height, index, code, log, failed_msg|nil,
+ *                                       [[event_type, count], ...]]: tx without the tx
+ *                                      bytes and the event attributes (types counted, in
+ *                                      order of first appearance)
  *   account [address(bin 20)]        → [address, next_nonce, pending_next_nonce,
  *                                       [[denom, amount], ...]]
  *   packet_commitments [port, channel]        → [seq, ...] still committed (sender side)
  *   packet [port, channel, seq]               → packet bytes (bin) as sent
+ *   packets [port, channel, [seq, ...]]       → [bytes|nil, ...] aligned with the 1..1000
+ *                                               seqs (nil: no such packet sent); a shorter
+ *                                               array (answer capped near 2 MiB) = ask
+ *                                               again for the rest
  *   ack [port, channel, seq]                  → ack bytes (bin) as written (receiver side)
  *   unreceived_packets [port, channel, [seq]] → the seqs without a receipt here
  *   unreceived_acks [port, channel, [seq]]    → the seqs still committed here (ack pending)
@@ -87,6 +101,25 @@ static int m_query(void *user, const msgpack_object *params, cw_enc *out, char *
     return d.rc ? d.rc : cw_node_query(node_of(user), key.p, key.len, h, prove, out, err, err_len);
 }
 
+static int m_query_many(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                        size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint32_t n;
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "query_many params");
+    const msgpack_object *items = cw_dec_list(&d, &f[0], CW_NODE_QUERY_MANY_MAX, &n,
+                                              "query_many params.keys");
+    cw_bytes keys[CW_NODE_QUERY_MANY_MAX];
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
+        keys[i] = cw_dec_bin(&d, &items[i], CW_KV_KEY_MAX, "query_many params.keys[%u]", i);
+    uint64_t h = cw_dec_u64(&d, &f[1], "query_many params.height");
+    bool prove = cw_dec_bool(&d, &f[2], "query_many params.prove");
+    if (d.rc)
+        return d.rc;
+    /* the node names an empty key list or an empty key ("query_many keys[17]: empty") */
+    return cw_node_query_many(node_of(user), keys, n, h, prove, out, err, err_len);
+}
+
 static int m_broadcast_tx(void *user, const msgpack_object *params, cw_enc *out, char *err,
                           size_t err_len)
 {
@@ -111,6 +144,16 @@ static int m_tx(void *user, const msgpack_object *params, cw_enc *out, char *err
     const msgpack_object *f = cw_dec_array(&d, params, 1, "tx params");
     cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx params.hash");
     return d.rc ? d.rc : cw_node_tx(node_of(user), hash, out, err, err_len);
+}
+
+static int m_tx_status(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                       size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    uint8_t hash[32];
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "tx_status params");
+    cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx_status params.hash");
+    return d.rc ? d.rc : cw_node_tx_status(node_of(user), hash, out, err, err_len);
 }
 
 static int m_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
@@ -165,6 +208,25 @@ static int m_ack(void *user, const msgpack_object *params, cw_enc *out, char *er
                  size_t err_len)
 {
     return packet_or_ack(user, params, out, err, err_len, true);
+}
+
+static int m_packets(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                     size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    char port[65], chan[65];
+    uint32_t n;
+    const msgpack_object *f = cw_dec_array(&d, params, 3, "packets params");
+    port_channel(&d, f, port, chan, "packets");
+    const msgpack_object *items = cw_dec_list(&d, &f[2], CW_NODE_PACKETS_MAX, &n,
+                                              "packets params.seqs");
+    uint64_t seqs[CW_NODE_PACKETS_MAX];
+    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
+        seqs[i] = cw_dec_u64(&d, &items[i], "packets params.seqs[%u]", i);
+    if (d.rc)
+        return d.rc;
+    /* the node names an empty seqs list */
+    return cw_node_packets(node_of(user), port, chan, seqs, n, out, err, err_len);
 }
 
 static int unreceived(void *user, const msgpack_object *params, cw_enc *out, char *err,
@@ -272,10 +334,13 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
     } methods[] = {
         {"status", m_status},     {"light_block", m_light_block},
         {"block_results", m_block_results}, {"query", m_query},
+        {"query_many", m_query_many},
         {"broadcast_tx", m_broadcast_tx},   {"tx", m_tx},
+        {"tx_status", m_tx_status},
         {"account", m_account},
         {"packet_commitments", m_packet_commitments},
         {"packet", m_packet},
+        {"packets", m_packets},
         {"ack", m_ack},
         {"unreceived_packets", m_unreceived_packets},
         {"unreceived_acks", m_unreceived_acks},

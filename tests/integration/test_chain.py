@@ -11,9 +11,11 @@ import threading
 import pytest
 
 from conftest import bin_path, free_port, init_chain, require_bin, start_chain
-from cwchain import Key, balance, msg_send, pack, sign_tx, tx_hash, wait_tx
+from cwchain import Key, balance, balance_key, msg_send, pack, sign_tx, tx_hash, wait_tx
 from cwrpc import Client, RpcError
 
+CW_EMALFORMED = -30001
+CW_ETOOBIG = -30003
 CW_ENONCE = -30017
 CW_EBADSIG = -30005
 CW_EINVAL = -30004
@@ -104,6 +106,88 @@ def test_bad_transactions_get_clear_errors_and_node_keeps_serving(chain):
     nxt = sign_tx(alice, "alpha", 1, [msg_send(bob.address, "stake", 1)])
     c.call("broadcast_tx", nxt)
     assert wait_tx(c, tx_hash(nxt))[3][0] == 0
+
+
+def test_batched_reads_agree_with_single_reads(chain):
+    """query_many answers each key exactly as query does, at one height; tx_status is tx
+    without the tx bytes and the event attributes; packets is aligned with its seqs."""
+    c, home = chain["client"], chain["home"]
+    alice, bob = Key.load(home, "alice"), Key.load(home, "bob")
+    c.subscribe("blocks")
+    c.next_notification(timeout=10)  # block 1 exists: the tx lands at height >= 2
+    env = sign_tx(alice, "alpha", 0, [msg_send(bob.address, "stake", 5),
+                                      msg_send(bob.address, "stake", 6)])
+    c.call("broadcast_tx", env)
+    height, index, _tx, result = wait_tx(c, tx_hash(env))
+    keys = [balance_key(bob.address, "stake"), balance_key(b"\x42" * 20, "stake"),
+            balance_key(alice.address, "stake"), b"ibc/no/such/key"]
+    assert height >= 2
+    for h in (height - 1, height):  # bob's balance differs between the two
+        for prove in (False, True):
+            at, items = c.call("query_many", keys, h, prove)
+            assert at == h and len(items) == len(keys)
+            for key, item in zip(keys, items):
+                value, proof, qh = c.call("query", key, h, prove)
+                assert qh == h and item == [value, proof], key
+            assert items[0][0] is not None and items[1][0] is None and items[3][0] is None
+            assert (items[0][1] is not None) == prove
+    before = c.call("query_many", keys[:1], height - 1, False)[1][0][0]
+    assert before != c.call("query_many", keys[:1], height, False)[1][0][0]
+    latest_at, _ = c.call("query_many", keys, 0, False)
+    assert latest_at >= height
+
+    st = c.call("tx_status", tx_hash(env))
+    code, log, events, failed = result
+    assert st[:5] == [height, index, code, log, failed]
+    assert code == 0 and failed is None and st[5] == [["transfer", 2]]
+    assert [e[0] for e in events] == ["transfer", "transfer"]
+
+    assert c.call("packets", "transfer", "channel-0", [1, 2]) == [None, None]
+
+
+def test_batched_reads_refuse_bad_params_and_node_keeps_serving(chain):
+    c = chain["client"]
+    key = b"bank/x"
+    _cid, latest, *_ = c.call("status")
+    cases = [
+        ("query_many: wrong arity", "query_many", [[key]], CW_EMALFORMED, "query_many params"),
+        ("query_many: keys not an array", "query_many", [key, 0, True], CW_EMALFORMED,
+         "query_many params.keys"),
+        ("query_many: no keys", "query_many", [[], 0, True], CW_EINVAL, "keys: none"),
+        ("query_many: 1001 keys", "query_many", [[key] * 1001, 0, True], CW_ETOOBIG,
+         "params.keys"),
+        ("query_many: empty key", "query_many", [[key, b""], 0, True], CW_EINVAL,
+         "keys[1]: empty"),
+        ("query_many: key not bin", "query_many", [[key, key, "str"], 0, True], CW_EMALFORMED,
+         "params.keys[2]"),
+        ("query_many: key too long", "query_many", [[b"k" * 513], 0, True], CW_ETOOBIG,
+         "params.keys[0]"),
+        ("query_many: future height", "query_many", [[key], latest + 10 ** 6, True],
+         CW_ENOTFOUND, "in the future"),
+        ("packets: no seqs", "packets", ["transfer", "channel-0", []], CW_EINVAL, "seqs: none"),
+        ("packets: 1001 seqs", "packets", ["transfer", "channel-0", [1] * 1001], CW_ETOOBIG,
+         "params.seqs"),
+        ("packets: seq not an int", "packets", ["transfer", "channel-0", [1, "2"]],
+         CW_EMALFORMED, "params.seqs[1]"),
+        ("packets: bad port", "packets", ["", "channel-0", [1]], None, "params.port"),
+        ("tx_status: short hash", "tx_status", [b"\x00" * 31], None, "tx_status params.hash"),
+        ("tx_status: unknown", "tx_status", [b"\xab" * 32], CW_ENOTFOUND,
+         "tx_status: not found"),
+    ]
+    for name, method, params, code, text in cases:
+        with pytest.raises(RpcError) as e:
+            c.call(method, *params)
+        assert text in e.value.message, (name, e.value.message)
+        if code is not None:
+            assert e.value.code == code, (name, e.value.code)
+    # the same refusal for a query of a future height, by code
+    with pytest.raises(RpcError) as e:
+        c.call("query", key, latest + 10 ** 6, True)
+    assert e.value.code == CW_ENOTFOUND
+    # still serving on the same connection
+    at, items = c.call("query_many", [key], 0, True)
+    assert at >= latest and items[0][0] is None and items[0][1] is not None
+    assert c.call("status")[0] == "alpha"
 
 
 def test_random_frames_never_break_the_node(chain):

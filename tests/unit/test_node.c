@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../chain/chain.h"
+#include "../../chain/node.c" /* to reach the statics under test */
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
 #include "causeway/tx.h"
@@ -39,21 +40,27 @@ static void load_key(struct fx *f, const char *name, cw_seckey *sk, cw_pubkey32 
     assert_int_equal(cw_keyfile_read(path, sk, pk, err, sizeof err), CW_OK);
 }
 
-static int setup(void **state)
+/* `causeway-chain init` a fresh home for chain "alpha" (alice and bob hold 1000 uatom). */
+static int init_home(char home[static 64])
 {
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->home, sizeof f->home, "/tmp/cwnodeXXXXXX");
-    if (!mkdtemp(f->home))
+    snprintf(home, 64, "/tmp/cwnodeXXXXXX");
+    if (!mkdtemp(home))
         return -1;
-    rm_rf(f->home);
-    char *argv[] = {"init", "--home", f->home, "--chain-id", "alpha", "--validators", "4",
+    rm_rf(home);
+    char *argv[] = {"init", "--home", home, "--chain-id", "alpha", "--validators", "4",
                     "--accounts", "alice,bob", "--denoms", "uatom", "--amount", "1000", NULL};
     FILE *saved = stdout;
     stdout = fopen("/dev/null", "w");
     int rc = cw_chain_cmd_init(13, argv);
     fclose(stdout);
     stdout = saved;
-    if (rc)
+    return rc ? -1 : 0;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (init_home(f->home))
         return -1;
     char err[256];
     if (cw_node_open(&f->node, f->home, err, sizeof err)) {
@@ -125,6 +132,35 @@ static void light_block(struct fx *f, uint64_t h, cw_light_block *lb)
     cw_enc_free(&e);
 }
 
+/* A query answer's value (bin, or nil = absent) and proof verify with the ICS-23 verifier
+ * against the state root of the signed header at height h: membership of exactly that
+ * value, or non-membership. */
+static void verify_answer(struct fx *f, uint64_t h, const uint8_t *key, size_t key_len,
+                          const msgpack_object *value, const msgpack_object *proof_obj)
+{
+    char err[256];
+    cw_dec d = {.err = err, .err_len = sizeof err};
+    cw_bytes proof = cw_dec_bin(&d, proof_obj, 1 << 20, "proof");
+    assert_int_equal(d.rc, CW_OK);
+    cw_light_block lb;
+    light_block(f, h, &lb);
+    const uint8_t *root32 = lb.signed_header.header.state_root;
+    if (value->type == MSGPACK_OBJECT_BIN) {
+        assert_int_equal(cw_ics23_verify_membership(cw_ics23_spec_smt(), root32, proof.p,
+                                                    proof.len, key, key_len,
+                                                    (const uint8_t *)value->via.bin.ptr,
+                                                    value->via.bin.size, err, sizeof err),
+                         CW_OK);
+    } else {
+        assert_true(cw_dec_is_nil(value));
+        assert_int_equal(cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root32, proof.p,
+                                                        proof.len, key, key_len, err,
+                                                        sizeof err),
+                         CW_OK);
+    }
+    cw_light_block_free(&lb);
+}
+
 static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool verify)
 {
     char key[128], hex[41], err[256];
@@ -140,28 +176,9 @@ static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool v
                                  sizeof err), CW_OK);
     const msgpack_object *r = cw_dec_array(&d, root, 3, "query");
     assert_int_equal(d.rc, CW_OK);
-    cw_bytes proof = cw_dec_bin(&d, &r[1], 1 << 20, "proof");
-    assert_int_equal(d.rc, CW_OK);
     uint64_t v = 0;
-    if (verify) { /* the proof verifies against the signed header's state root at h */
-        cw_light_block lb;
-        light_block(f, h, &lb);
-        const uint8_t *root32 = lb.signed_header.header.state_root;
-        if (r[0].type == MSGPACK_OBJECT_BIN) {
-            assert_int_equal(cw_ics23_verify_membership(cw_ics23_spec_smt(), root32, proof.p,
-                                                        proof.len, (const uint8_t *)key,
-                                                        strlen(key),
-                                                        (const uint8_t *)r[0].via.bin.ptr,
-                                                        r[0].via.bin.size, err, sizeof err),
-                             CW_OK);
-        } else {
-            assert_int_equal(cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root32, proof.p,
-                                                            proof.len, (const uint8_t *)key,
-                                                            strlen(key), err, sizeof err),
-                             CW_OK);
-        }
-        cw_light_block_free(&lb);
-    }
+    if (verify) /* the proof verifies against the signed header's state root at h */
+        verify_answer(f, h, (const uint8_t *)key, strlen(key), &r[0], &r[1]);
     if (r[0].type == MSGPACK_OBJECT_BIN && r[0].via.bin.size == 8)
         v = cw_be64_get((const uint8_t *)r[0].via.bin.ptr);
     cw_dec_close(&d);
@@ -407,6 +424,638 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
     rm_rf(dir);
 }
 
+/* ---- batched reads: query_many, packets, tx_status ------------------------------------ */
+
+/* Decode one whole encoded answer (strict, canonical) into d/root. */
+static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
+{
+    char err[256];
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(d, &root, cw_enc_data(e), cw_enc_len(e), 64u << 20, err,
+                                 sizeof err), CW_OK);
+    return root;
+}
+
+/* Bytes of a decoded object re-encoded: canonical inputs re-encode to their original bytes. */
+static void enc_obj(cw_enc *e, const msgpack_object *o)
+{
+    cw_enc_init(e);
+    assert_int_equal(cw_enc_object(e, o), CW_OK);
+}
+
+static void balance_key(char key[static 128], const cw_address *a)
+{
+    char hex[41];
+    cw_hex_encode(hex, sizeof hex, a->b, 20);
+    snprintf(key, 128, "bank/balances/%s/uatom", hex);
+}
+
+/* The same cw_node_status (nothing a read could have changed moved). */
+static void assert_status_equal(const cw_node_status *a, const cw_node_status *b)
+{
+    assert_int_equal(a->latest_height, b->latest_height);
+    assert_memory_equal(a->latest_block_hash, b->latest_block_hash, 32);
+    assert_memory_equal(a->latest_state_root, b->latest_state_root, 32);
+    assert_int_equal(a->mempool_txs, b->mempool_txs);
+    assert_int_equal(a->earliest_state_height, b->earliest_state_height);
+}
+
+static void test_query_many_equals_query_at_one_height(void **state)
+{
+    struct fx *f = *state;
+    char err[256], k_bob[128], k_alice[128], k_nobody[128], k_acct[64], hex[41];
+    cw_address nobody;
+    memset(nobody.b, 0x42, 20);
+    balance_key(k_bob, &f->bob_addr);
+    balance_key(k_alice, &f->alice_addr);
+    balance_key(k_nobody, &nobody);
+    cw_hex_encode(hex, sizeof hex, f->alice_addr.b, 20);
+    snprintf(k_acct, sizeof k_acct, "acct/%s", hex);
+    const char *names[] = {k_bob, k_nobody, k_alice, "ibc/no/such/key", k_acct, k_bob};
+    enum { NK = 6 };
+    cw_bytes keys[NK];
+    for (int i = 0; i < NK; i++)
+        keys[i] = (cw_bytes){(const uint8_t *)names[i], strlen(names[i])};
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    /* height 2 precedes every transfer (blocks 1..3 were empty): alice's account is absent
+     * there and bob's balance differs from the latest one, so the height is really used */
+    assert_true(st.latest_height > 4);
+    const uint64_t asked[] = {2, st.latest_height - 1, st.latest_height, 0};
+    cw_enc values_at[2]; /* the inner array's values at heights 2 and latest, prove=false */
+    for (size_t hi = 0; hi < sizeof asked / sizeof *asked; hi++) {
+        const uint64_t want_h = asked[hi] ? asked[hi] : st.latest_height;
+        for (int prove = 0; prove <= 1; prove++) {
+            cw_enc e;
+            cw_enc_init(&e);
+            assert_int_equal(cw_node_query_many(f->node, keys, NK, asked[hi], prove, &e, err,
+                                                sizeof err), CW_OK);
+            cw_dec d;
+            const msgpack_object *r = cw_dec_array(&d, open_answer(&d, &e), 2, "answer");
+            assert_int_equal(cw_dec_u64(&d, &r[0], "height"), want_h);
+            uint32_t n;
+            const msgpack_object *items = cw_dec_list(&d, &r[1], NK, &n, "items");
+            assert_int_equal(d.rc, CW_OK);
+            assert_int_equal(n, NK);
+            for (int i = 0; i < NK; i++) {
+                /* item i == [value, proof] of `query` for key i at the same height */
+                cw_enc q, want, got;
+                cw_enc_init(&q);
+                assert_int_equal(cw_node_query(f->node, keys[i].p, keys[i].len, want_h, prove,
+                                               &q, err, sizeof err), CW_OK);
+                cw_dec qd;
+                const msgpack_object *qr = cw_dec_array(&qd, open_answer(&qd, &q), 3, "query");
+                assert_int_equal(cw_dec_u64(&qd, &qr[2], "height"), want_h);
+                assert_int_equal(qd.rc, CW_OK);
+                cw_enc_init(&want);
+                cw_enc_array(&want, 2);
+                assert_int_equal(cw_enc_object(&want, &qr[0]), CW_OK);
+                assert_int_equal(cw_enc_object(&want, &qr[1]), CW_OK);
+                enc_obj(&got, &items[i]);
+                assert_int_equal(cw_enc_len(&got), cw_enc_len(&want));
+                assert_memory_equal(cw_enc_data(&got), cw_enc_data(&want), cw_enc_len(&want));
+                const msgpack_object *it = cw_dec_array(&d, &items[i], 2, "item");
+                assert_int_equal(d.rc, CW_OK);
+                if (prove)
+                    verify_answer(f, want_h, keys[i].p, keys[i].len, &it[0], &it[1]);
+                else
+                    assert_true(cw_dec_is_nil(&it[1]));
+                /* present and absent keys both occur: bob yes, nobody and the ibc key no */
+                if (i == 0)
+                    assert_int_equal(it[0].type, MSGPACK_OBJECT_BIN);
+                if (i == 1 || i == 3)
+                    assert_true(cw_dec_is_nil(&it[0]));
+                if (i == 4) /* alice's account exists from her first tx on */
+                    assert_int_equal(cw_dec_is_nil(&it[0]), want_h == 2);
+                cw_dec_close(&qd);
+                cw_enc_free(&q);
+                cw_enc_free(&want);
+                cw_enc_free(&got);
+            }
+            if (!prove && (hi == 0 || hi == 2))
+                enc_obj(&values_at[hi / 2], &r[1]);
+            cw_dec_close(&d);
+            cw_enc_free(&e);
+        }
+    }
+    /* the answers at the two heights differ: the height was not ignored */
+    assert_false(cw_enc_len(&values_at[0]) == cw_enc_len(&values_at[1]) &&
+                 memcmp(cw_enc_data(&values_at[0]), cw_enc_data(&values_at[1]),
+                        cw_enc_len(&values_at[0])) == 0);
+    cw_enc_free(&values_at[0]);
+    cw_enc_free(&values_at[1]);
+}
+
+/* Call query_many expecting rc, on an encoder that already holds one object: on failure it
+ * must hold exactly that object still, and the node must be where it was. */
+static void query_many_fails(struct fx *f, const cw_bytes *keys, uint32_t n, uint64_t h, int rc,
+                             const char *msg, char *err, size_t err_len)
+{
+    cw_node_status before, after;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_u64(&e, 7);
+    cw_node_get_status(f->node, &before);
+    assert_int_equal(cw_node_query_many(f->node, keys, n, h, true, &e, err, err_len), rc);
+    if (!strstr(err, msg))
+        fail_msg("error '%s' does not say '%s'", err, msg);
+    assert_int_equal(cw_enc_len(&e), 1);
+    assert_int_equal(cw_enc_data(&e)[0], 7);
+    cw_node_get_status(f->node, &after);
+    assert_status_equal(&before, &after);
+    cw_enc_free(&e);
+}
+
+static void test_query_many_refuses_bad_params_and_leaves_node_unchanged(void **state)
+{
+    struct fx *f = *state;
+    char err[256], qerr[256];
+    static cw_bytes keys[CW_NODE_QUERY_MANY_MAX + 1];
+    static uint8_t long_key[CW_KV_KEY_MAX + 1];
+    for (uint32_t i = 0; i <= CW_NODE_QUERY_MANY_MAX; i++)
+        keys[i] = (cw_bytes){(const uint8_t *)"bank/x", 6};
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    query_many_fails(f, keys, 0, 0, CW_EINVAL, "query_many keys: none", err, sizeof err);
+    query_many_fails(f, keys, CW_NODE_QUERY_MANY_MAX + 1, 0, CW_ETOOBIG,
+                     "1001 keys exceed the limit of 1000", err, sizeof err);
+    keys[17] = (cw_bytes){(const uint8_t *)"", 0};
+    query_many_fails(f, keys, 20, 0, CW_EINVAL, "query_many keys[17]: empty", err, sizeof err);
+    memset(long_key, 'k', sizeof long_key);
+    keys[17] = (cw_bytes){long_key, sizeof long_key};
+    query_many_fails(f, keys, 20, 0, CW_ETOOBIG, "keys[17]: 513 bytes", err, sizeof err);
+    keys[17] = keys[0];
+    /* exactly the limit is fine */
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_query_many(f->node, keys, CW_NODE_QUERY_MANY_MAX, 0, false, &e,
+                                        err, sizeof err), CW_OK);
+    cw_enc_free(&e);
+    /* a future height: the same code and wording as `query` */
+    query_many_fails(f, keys, 3, st.latest_height + 1, CW_ENOTFOUND, "in the future", err,
+                     sizeof err);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_query(f->node, keys[0].p, keys[0].len, st.latest_height + 1, true,
+                                   &e, qerr, sizeof qerr), CW_ENOTFOUND);
+    cw_enc_free(&e);
+    assert_string_equal(err + strlen("query_many"), qerr + strlen("query"));
+}
+
+static void test_query_many_at_a_pruned_height_is_refused_like_query(void **state)
+{
+    (void)state;
+    char home[64], path[128], err[256], qerr[256];
+    assert_int_equal(init_home(home), 0);
+    cw_node_config c;
+    snprintf(path, sizeof path, "%s/config.json", home);
+    assert_int_equal(cw_node_config_load(&c, path, err, sizeof err), CW_OK);
+    c.state_versions = 2;
+    assert_int_equal(cw_node_config_write(&c, path, err, sizeof err), CW_OK);
+    struct fx g = {0};
+    snprintf(g.home, sizeof g.home, "%s", home);
+    assert_int_equal(cw_node_open(&g.node, home, err, sizeof err), CW_OK);
+    for (uint64_t t = 1; t <= 6; t++)
+        produce(&g, t);
+    cw_node_status st;
+    cw_node_get_status(g.node, &st);
+    assert_true(st.earliest_state_height > 1);
+    cw_bytes keys[2] = {{(const uint8_t *)"bank/x", 6}, {(const uint8_t *)"bank/y", 6}};
+    query_many_fails(&g, keys, 2, 1, CW_ENOTFOUND, "query_many: state at height 1 was pruned",
+                     err, sizeof err);
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_query(g.node, keys[0].p, keys[0].len, 1, true, &e, qerr,
+                                   sizeof qerr), CW_ENOTFOUND);
+    assert_string_equal(err + strlen("query_many"), qerr + strlen("query"));
+    /* a retained height still answers */
+    assert_int_equal(cw_node_query_many(g.node, keys, 2, st.earliest_state_height, true, &e, err,
+                                        sizeof err), CW_OK);
+    cw_enc_free(&e);
+    cw_node_close(g.node);
+    rm_rf(home);
+}
+
+/* Put send_packet events for packets port/channel/seq with `data_len` bytes of data through
+ * the node's own packet indexer (the path a block takes), in one committed LMDB txn. */
+static void index_sent(struct fx *f, const char *port, const char *channel,
+                       const uint64_t *seqs, uint32_t n, size_t data_len)
+{
+    char err[256];
+    uint8_t *data = malloc(data_len ? data_len : 1);
+    assert_non_null(data);
+    cw_events ev;
+    cw_events_init(&ev);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_packet p = {.sequence = seqs[i], .timeout_height = 1000000};
+        snprintf(p.source_port, sizeof p.source_port, "%s", port);
+        snprintf(p.source_channel, sizeof p.source_channel, "%s", channel);
+        snprintf(p.dest_port, sizeof p.dest_port, "%s", port);
+        snprintf(p.dest_channel, sizeof p.dest_channel, "channel-9");
+        memset(data, (int)(seqs[i] & 0xff), data_len);
+        p.data = (cw_bytes){data, data_len};
+        cw_enc pe;
+        cw_enc_init(&pe);
+        cw_packet_enc(&pe, &p);
+        cw_event_begin(&ev, "send_packet", 1);
+        cw_event_attr_bin(&ev, "packet", cw_enc_data(&pe), cw_enc_len(&pe));
+        cw_enc_free(&pe);
+    }
+    cw_enc all;
+    cw_enc_init(&all);
+    assert_int_equal(cw_events_encode(&ev, (cw_events_mark){0, 0}, &all), CW_OK);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(f->node->env, NULL, 0, &txn), 0);
+    assert_int_equal(index_packets(f->node, txn, &all, err, sizeof err), CW_OK);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    cw_enc_free(&all);
+    cw_events_free(&ev);
+    free(data);
+}
+
+/* The bytes cw_node_packet answers for seq (as a bin object), or nothing when not found. */
+static int packet_bin(struct fx *f, const char *port, const char *channel, uint64_t seq,
+                      cw_enc *e)
+{
+    char err[256];
+    cw_enc_init(e);
+    return cw_node_packet(f->node, port, channel, seq, e, err, sizeof err);
+}
+
+static void test_packets_aligned_with_nil_for_missing(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    const uint64_t sent[] = {1, 3, 4};
+    index_sent(f, "transfer", "channel-0", sent, 3, 40);
+    const uint64_t ask[] = {4, 2, 1, 99, 4, 3};
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", ask, 6, &e, err,
+                                     sizeof err), CW_OK);
+    cw_dec d;
+    uint32_t n;
+    const msgpack_object *items = cw_dec_list(&d, open_answer(&d, &e), 100, &n, "packets");
+    assert_int_equal(d.rc, CW_OK);
+    assert_int_equal(n, 6);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_enc one, got;
+        int rc = packet_bin(f, "transfer", "channel-0", ask[i], &one);
+        enc_obj(&got, &items[i]);
+        if (ask[i] == 2 || ask[i] == 99) {
+            assert_int_equal(rc, CW_ENOTFOUND);
+            assert_true(cw_dec_is_nil(&items[i]));
+        } else { /* the same bytes as `packet`, and really the packet with that sequence */
+            assert_int_equal(rc, CW_OK);
+            assert_int_equal(cw_enc_len(&got), cw_enc_len(&one));
+            assert_memory_equal(cw_enc_data(&got), cw_enc_data(&one), cw_enc_len(&one));
+            cw_dec pd;
+            const msgpack_object *proot;
+            cw_packet p;
+            assert_int_equal(cw_dec_open(&pd, &proot, (const uint8_t *)items[i].via.bin.ptr,
+                                         items[i].via.bin.size, 1 << 20, err, sizeof err),
+                             CW_OK);
+            cw_packet_dec(&pd, proot, &p, "packet");
+            assert_int_equal(pd.rc, CW_OK);
+            assert_int_equal(p.sequence, ask[i]);
+            cw_dec_close(&pd);
+        }
+        cw_enc_free(&one);
+        cw_enc_free(&got);
+    }
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* another channel: nothing sent there */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-1", ask, 2, &e, err,
+                                     sizeof err), CW_OK);
+    const uint8_t two_nils[] = {0x92, 0xc0, 0xc0};
+    assert_int_equal(cw_enc_len(&e), sizeof two_nils);
+    assert_memory_equal(cw_enc_data(&e), two_nils, sizeof two_nils);
+    cw_enc_free(&e);
+    /* bad counts: refused, out untouched */
+    static uint64_t many[CW_NODE_PACKETS_MAX + 1];
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", many, 0, &e, err,
+                                     sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "packets seqs: none"));
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", many,
+                                     CW_NODE_PACKETS_MAX + 1, &e, err, sizeof err), CW_ETOOBIG);
+    assert_non_null(strstr(err, "1001 sequences exceed the limit of 1000"));
+    assert_int_equal(cw_enc_len(&e), 0);
+    cw_enc_free(&e);
+}
+
+static void test_packets_answer_is_cut_at_the_soft_cap_and_resumes(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    static uint64_t seqs[CW_NODE_PACKETS_MAX];
+    for (uint32_t i = 0; i < CW_NODE_PACKETS_MAX; i++)
+        seqs[i] = i + 1;
+    /* 1000 packets of ~4 KiB: ~4 MiB in all, twice the soft cap */
+    index_sent(f, "transfer", "channel-big", seqs, CW_NODE_PACKETS_MAX, CW_PACKET_DATA_MAX);
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs,
+                                     CW_NODE_PACKETS_MAX, &e, err, sizeof err), CW_OK);
+    assert_true(cw_enc_len(&e) <= CW_NODE_RESULT_SOFT);
+    cw_dec d;
+    uint32_t n;
+    const msgpack_object *items = cw_dec_list(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &n,
+                                              "packets");
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(n > 0 && n < CW_NODE_PACKETS_MAX);
+    /* not cut early: the next packet would have taken the answer past the cap */
+    cw_enc next;
+    assert_int_equal(packet_bin(f, "transfer", "channel-big", seqs[n], &next), CW_OK);
+    const size_t items_len = cw_enc_len(&e) - 3; /* array16 header: 16 <= n < 65536 */
+    assert_true(items_len + cw_enc_len(&next) + RESULT_WRAP > CW_NODE_RESULT_SOFT);
+    cw_enc_free(&next);
+    for (uint32_t i = 0; i < n; i++) { /* a prefix, in order */
+        cw_enc one, got;
+        assert_int_equal(packet_bin(f, "transfer", "channel-big", seqs[i], &one), CW_OK);
+        enc_obj(&got, &items[i]);
+        assert_int_equal(cw_enc_len(&got), cw_enc_len(&one));
+        assert_memory_equal(cw_enc_data(&got), cw_enc_data(&one), cw_enc_len(&one));
+        cw_enc_free(&one);
+        cw_enc_free(&got);
+    }
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* asking again for the rest gets all of it */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs + n,
+                                     CW_NODE_PACKETS_MAX - n, &e, err, sizeof err), CW_OK);
+    uint32_t rest;
+    cw_dec_list(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &rest, "packets");
+    assert_int_equal(d.rc, CW_OK);
+    assert_int_equal(rest, CW_NODE_PACKETS_MAX - n);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* one packet alone is never cut */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs, 1, &e, err,
+                                     sizeof err), CW_OK);
+    assert_int_equal(cw_enc_data(&e)[0], 0x91);
+    cw_enc_free(&e);
+}
+
+static void test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap(void **state)
+{
+    (void)state;
+    cw_enc items;
+    cw_enc_init(&items);
+    static uint8_t big[CW_NODE_RESULT_SOFT];
+    /* the first item is kept even when it alone passes the cap */
+    cw_enc_bin(&items, big, sizeof big);
+    assert_true(soft_cap_keep(&items, 0, 0));
+    assert_int_equal(cw_enc_len(&items), sizeof big + 5);
+    cw_enc_free(&items);
+    /* later items: kept up to the cap (with RESULT_WRAP for the wrapping), cut one byte past */
+    cw_enc_init(&items);
+    const size_t first = CW_NODE_RESULT_SOFT - RESULT_WRAP - 1000 - 5;
+    cw_enc_bin(&items, big, first); /* 5-byte bin32 header */
+    size_t mark = cw_enc_len(&items);
+    cw_enc_bin(&items, big, 997); /* 3-byte header: exactly the cap */
+    assert_int_equal(cw_enc_len(&items) + RESULT_WRAP, CW_NODE_RESULT_SOFT);
+    assert_true(soft_cap_keep(&items, mark, 1));
+    mark = cw_enc_len(&items);
+    cw_enc_nil(&items); /* one byte past */
+    assert_false(soft_cap_keep(&items, mark, 2));
+    assert_int_equal(cw_enc_len(&items), mark); /* taken back out */
+    cw_enc_free(&items);
+}
+
+static uint64_t next_nonce(struct fx *f)
+{
+    char err[256];
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_account(f->node, &f->alice_addr, &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *r = cw_dec_array(&d, open_answer(&d, &e), 4, "account");
+    uint64_t n = cw_dec_u64(&d, &r[2], "pending_next_nonce");
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    return n;
+}
+
+/* An envelope from alice sending each of amounts[0..n) uatom to bob, one msg each. */
+static uint8_t *sends_tx(struct fx *f, uint64_t nonce, const uint64_t *amounts, size_t n,
+                         size_t *len, uint8_t hash32[static 32])
+{
+    cw_enc e[4];
+    cw_bytes m[4];
+    char err[256];
+    uint8_t *buf;
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        cw_enc_init(&e[i]);
+        cw_msg_begin(&e[i], "bank.send", 3);
+        cw_enc_bin(&e[i], f->bob_addr.b, 20);
+        cw_enc_cstr(&e[i], "uatom");
+        cw_enc_u64(&e[i], amounts[i]);
+        m[i] = (cw_bytes){cw_enc_data(&e[i]), cw_enc_len(&e[i])};
+    }
+    assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, m, n, "", err, sizeof err),
+                     CW_OK);
+    for (size_t i = 0; i < n; i++)
+        cw_enc_free(&e[i]);
+    cw_tx t;
+    assert_int_equal(cw_tx_decode(&t, buf, *len, err, sizeof err), CW_OK);
+    memcpy(hash32, t.hash, 32);
+    cw_tx_free(&t);
+    return buf;
+}
+
+/* tx_status(hash) against tx(hash): the same height, index, code, log and failed msg, and
+ * the event types counted from tx's full events here, independently. Returns the number of
+ * distinct event types. */
+static uint32_t check_tx_status(struct fx *f, const uint8_t hash[static 32])
+{
+    char err[256];
+    cw_enc te, se;
+    cw_enc_init(&te);
+    cw_enc_init(&se);
+    assert_int_equal(cw_node_tx(f->node, hash, &te, err, sizeof err), CW_OK);
+    assert_int_equal(cw_node_tx_status(f->node, hash, &se, err, sizeof err), CW_OK);
+    cw_dec td, sd;
+    const msgpack_object *t = cw_dec_array(&td, open_answer(&td, &te), 4, "tx");
+    const msgpack_object *res = cw_dec_array(&td, &t[3], 4, "result");
+    const msgpack_object *s = cw_dec_array(&sd, open_answer(&sd, &se), 6, "tx_status");
+    assert_int_equal(td.rc, CW_OK);
+    assert_int_equal(sd.rc, CW_OK);
+    const struct { const msgpack_object *a, *b; } same[] = {
+        {&t[0], &s[0]}, {&t[1], &s[1]}, {&res[0], &s[2]}, {&res[1], &s[3]}, {&res[3], &s[4]},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        cw_enc a, b;
+        enc_obj(&a, same[i].a);
+        enc_obj(&b, same[i].b);
+        assert_int_equal(cw_enc_len(&a), cw_enc_len(&b));
+        assert_memory_equal(cw_enc_data(&a), cw_enc_data(&b), cw_enc_len(&a));
+        cw_enc_free(&a);
+        cw_enc_free(&b);
+    }
+    /* recount tx's events: types in first-appearance order */
+    uint32_t nev, nt = 0, ns;
+    const msgpack_object *evs = cw_dec_list(&td, &res[2], 1000, &nev, "events");
+    const char *types[16];
+    size_t tlen[16];
+    uint64_t counts[16] = {0};
+    for (uint32_t i = 0; i < nev; i++) {
+        const msgpack_object *ty = &evs[i].via.array.ptr[0];
+        uint32_t j = 0;
+        while (j < nt && !(tlen[j] == ty->via.str.size &&
+                           memcmp(types[j], ty->via.str.ptr, tlen[j]) == 0))
+            j++;
+        if (j == nt) {
+            assert_true(nt < 16);
+            types[nt] = ty->via.str.ptr;
+            tlen[nt++] = ty->via.str.size;
+        }
+        counts[j]++;
+    }
+    const msgpack_object *sc = cw_dec_list(&sd, &s[5], 1000, &ns, "counts");
+    assert_int_equal(sd.rc, CW_OK);
+    assert_int_equal(ns, nt);
+    for (uint32_t j = 0; j < nt; j++) {
+        const msgpack_object *c = cw_dec_array(&sd, &sc[j], 2, "count");
+        cw_bytes ty = cw_dec_str(&sd, &c[0], 64, "type");
+        assert_int_equal(sd.rc, CW_OK);
+        assert_int_equal(ty.len, tlen[j]);
+        assert_memory_equal(ty.p, types[j], tlen[j]);
+        assert_int_equal(cw_dec_u64(&sd, &c[1], "count"), counts[j]);
+    }
+    /* and nothing of the tx bytes or the attributes came along */
+    assert_true(cw_enc_len(&se) < cw_enc_len(&te));
+    cw_dec_close(&td);
+    cw_dec_close(&sd);
+    cw_enc_free(&te);
+    cw_enc_free(&se);
+    return nt;
+}
+
+static void test_tx_status_agrees_with_tx(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    uint8_t ok_hash[32], bad_hash[32];
+    size_t len;
+    uint64_t nonce = next_nonce(f);
+    const uint64_t three[] = {1, 2, 3}, fails_second[] = {1, 1000000000};
+    uint8_t *ok = sends_tx(f, nonce, three, 3, &len, ok_hash);
+    assert_int_equal(submit(f, ok, len, err, sizeof err), CW_OK);
+    free(ok);
+    uint8_t *bad = sends_tx(f, nonce + 1, fails_second, 2, &len, bad_hash);
+    assert_int_equal(submit(f, bad, len, err, sizeof err), CW_OK);
+    free(bad);
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    produce(f, 9000000);
+
+    assert_int_equal(check_tx_status(f, ok_hash), 1);
+    assert_int_equal(check_tx_status(f, bad_hash), 0);
+    /* and the values themselves, spelled out */
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, ok_hash, &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *s = cw_dec_array(&d, open_answer(&d, &e), 6, "tx_status");
+    assert_int_equal(cw_dec_u64(&d, &s[0], "height"), st.latest_height + 1);
+    assert_int_equal(cw_dec_u64(&d, &s[1], "index"), 0);
+    assert_int_equal(cw_dec_u64(&d, &s[2], "code"), 0);
+    assert_true(cw_dec_is_nil(&s[4]));
+    uint32_t nc;
+    const msgpack_object *c = cw_dec_list(&d, &s[5], 4, &nc, "counts");
+    assert_int_equal(nc, 1);
+    const msgpack_object *tc = cw_dec_array(&d, &c[0], 2, "count");
+    cw_bytes ty = cw_dec_str(&d, &tc[0], 64, "type");
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(ty.len == 8 && memcmp(ty.p, "transfer", 8) == 0);
+    assert_int_equal(cw_dec_u64(&d, &tc[1], "n"), 3);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, bad_hash, &e, err, sizeof err), CW_OK);
+    s = cw_dec_array(&d, open_answer(&d, &e), 6, "tx_status");
+    assert_int_equal(cw_dec_u64(&d, &s[1], "index"), 1);
+    assert_int_equal(s[2].type, MSGPACK_OBJECT_NEGATIVE_INTEGER); /* a CW_E* code */
+    assert_true(s[3].type == MSGPACK_OBJECT_STR && s[3].via.str.size > 0);
+    assert_int_equal(cw_dec_u64(&d, &s[4], "failed_msg"), 1);
+    assert_int_equal(s[5].via.array.size, 0); /* a failed tx's events are discarded */
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+
+    /* unknown hash: tx's code and wording; out untouched */
+    uint8_t none[32];
+    char terr[256];
+    memset(none, 0xab, 32);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, none, &e, err, sizeof err), CW_ENOTFOUND);
+    assert_int_equal(cw_node_tx(f->node, none, &e, terr, sizeof terr), CW_ENOTFOUND);
+    assert_string_equal(err, "tx_status: not found (not committed)");
+    assert_string_equal(terr, "tx: not found (not committed)");
+    assert_int_equal(cw_enc_len(&e), 0);
+    cw_enc_free(&e);
+}
+
+static void test_event_counts_in_first_appearance_order(void **state)
+{
+    (void)state;
+    char err[256];
+    cw_events ev;
+    cw_events_init(&ev);
+    const char *seq[] = {"b_type", "a_type", "b_type", "c_type", "a_type", "b_type"};
+    for (size_t i = 0; i < 6; i++) {
+        cw_event_begin(&ev, seq[i], 1);
+        cw_event_attr_u64(&ev, "i", i);
+    }
+    cw_enc all, out;
+    cw_enc_init(&all);
+    cw_enc_init(&out);
+    assert_int_equal(cw_events_encode(&ev, (cw_events_mark){0, 0}, &all), CW_OK);
+    cw_dec d;
+    const msgpack_object *root = open_answer(&d, &all);
+    cw_dec rd = {.err = err, .err_len = sizeof err};
+    assert_int_equal(event_counts_enc(&rd, root, &out), CW_OK);
+    cw_enc want;
+    cw_enc_init(&want);
+    cw_enc_array(&want, 3);
+    const char *types[] = {"b_type", "a_type", "c_type"};
+    const uint64_t n[] = {3, 2, 1};
+    for (int i = 0; i < 3; i++) {
+        cw_enc_array(&want, 2);
+        cw_enc_cstr(&want, types[i]);
+        cw_enc_u64(&want, n[i]);
+    }
+    assert_int_equal(cw_enc_len(&out), cw_enc_len(&want));
+    assert_memory_equal(cw_enc_data(&out), cw_enc_data(&want), cw_enc_len(&want));
+    cw_enc_free(&want);
+    cw_enc_free(&out);
+    /* a malformed event is an error, and nothing is written */
+    cw_dec_close(&d);
+    cw_enc_free(&all);
+    cw_enc_init(&all);
+    cw_enc_array(&all, 2);
+    cw_enc_array(&all, 2);
+    cw_enc_cstr(&all, "ok");
+    cw_enc_array(&all, 0);
+    cw_enc_u64(&all, 5); /* not an event */
+    root = open_answer(&d, &all);
+    cw_dec rd2 = {.err = err, .err_len = sizeof err};
+    cw_enc_init(&out);
+    assert_int_equal(event_counts_enc(&rd2, root, &out), CW_EMALFORMED);
+    assert_int_equal(cw_enc_len(&out), 0);
+    cw_enc_free(&out);
+    cw_dec_close(&d);
+    cw_enc_free(&all);
+    cw_events_free(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +1066,14 @@ int main(void)
         cmocka_unit_test(test_validator_update_by_admin_changes_next_set),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
+        cmocka_unit_test(test_query_many_equals_query_at_one_height),
+        cmocka_unit_test(test_query_many_refuses_bad_params_and_leaves_node_unchanged),
+        cmocka_unit_test(test_query_many_at_a_pruned_height_is_refused_like_query),
+        cmocka_unit_test(test_packets_aligned_with_nil_for_missing),
+        cmocka_unit_test(test_packets_answer_is_cut_at_the_soft_cap_and_resumes),
+        cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
+        cmocka_unit_test(test_tx_status_agrees_with_tx),
+        cmocka_unit_test(test_event_counts_in_first_appearance_order),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }
