@@ -590,6 +590,72 @@ static void mempool_after_block(cw_node *n, const bool *taken, size_t considered
     }
 }
 
+/* Append [[event_type, count], ...] for a tx's events [[type, attrs], ...]: the types in
+ * order of first appearance with how many events had each. Reads through d (sticky
+ * errors); appends nothing when d fails. Returns d->rc, -ENOMEM, or out->rc. */
+static int event_counts_enc(cw_dec *d, const msgpack_object *events, cw_enc *out)
+{
+    uint32_t nev, nt = 0;
+    const msgpack_object *evs = cw_dec_list(d, events, CW_EVENTS_MAX, &nev, "result.events");
+    struct type_count {
+        cw_bytes type;
+        uint64_t count;
+    } *tc = calloc(nev ? nev : 1, sizeof *tc);
+    if (!tc)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nev && d->rc == CW_OK; i++) {
+        const msgpack_object *ev = cw_dec_array(d, &evs[i], 2, "result.events[%u]", i);
+        cw_bytes type = cw_dec_str(d, &ev[0], CW_ID_MAX, "result.events[%u].type", i);
+        uint32_t j = 0;
+        while (j < nt && !(tc[j].type.len == type.len && memcmp(tc[j].type.p, type.p,
+                                                                 type.len) == 0))
+            j++;
+        if (j == nt)
+            tc[nt++].type = type;
+        tc[j].count++;
+    }
+    if (d->rc == CW_OK) {
+        cw_enc_array(out, nt);
+        for (uint32_t j = 0; j < nt; j++) {
+            cw_enc_array(out, 2);
+            cw_enc_str(out, (const char *)tc[j].type.p, tc[j].type.len);
+            cw_enc_u64(out, tc[j].count);
+        }
+    }
+    free(tc);
+    return d->rc ? d->rc : out->rc;
+}
+
+/* The tx index entry of a committed tx — also tx_status's answer, written once when the
+ * block commits so that settling a tx never decodes the block's results:
+ * [height, index, code, log, failed_msg|nil, [[event_type, count], ...]]. */
+static int txidx_enc(cw_enc *out, uint64_t height, uint64_t index, const cw_tx_result *r)
+{
+    cw_dec d = {0};
+    const msgpack_object *evs = NULL;
+    cw_enc_array(out, 6);
+    cw_enc_u64(out, height);
+    cw_enc_u64(out, index);
+    if (r->code < 0)
+        msgpack_pack_int64(&out->pk, r->code);
+    else
+        cw_enc_u64(out, (uint64_t)r->code);
+    cw_enc_cstr(out, r->log);
+    if (r->has_failed_msg)
+        cw_enc_u64(out, r->failed_msg);
+    else
+        cw_enc_nil(out);
+    if (!r->events_len) {
+        cw_enc_array(out, 0);
+        return out->rc;
+    }
+    int rc = cw_dec_open(&d, &evs, r->events, r->events_len, 1u << 30, NULL, 0);
+    if (rc == CW_OK)
+        rc = event_counts_enc(&d, evs, out);
+    cw_dec_close(&d);
+    return rc;
+}
+
 /* ---- packet indexes --------------------------------------------------------------------- */
 
 static size_t pkt_key(uint8_t *out, size_t cap, const char *port, const char *channel,
@@ -744,14 +810,12 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
         cw_enc_bin(&entries, e->bytes, e->len);
         cw_tx_result_enc(&entries, &r);
         cw_enc_bin(&txhashes, e->tx.hash, 32);
-        cw_tx_result_free(&r);
         cw_enc ix;
         cw_enc_init(&ix);
-        cw_enc_array(&ix, 2);
-        cw_enc_u64(&ix, height);
-        cw_enc_u64(&ix, included);
+        int xrc = txidx_enc(&ix, height, included, &r);
+        cw_tx_result_free(&r);
         MDB_val k = {32, e->tx.hash}, v = {cw_enc_len(&ix), ix.sb.data};
-        m = ix.rc ? ENOMEM : mdb_put(txn, n->db_txidx, &k, &v, 0);
+        m = xrc ? ENOMEM : mdb_put(txn, n->db_txidx, &k, &v, 0);
         cw_enc_free(&ix);
         if (m) {
             cw_enc_free(&entries);
@@ -1148,9 +1212,9 @@ static int tx_entry(cw_node *n, MDB_txn *txn, const uint8_t hash32[static 32], c
     if (m)
         return mdb_err(m, err, err_len, what);
     const msgpack_object *root;
-    int rc = cw_dec_open(d, &root, v.mv_data, v.mv_size, 64, err, err_len);
+    int rc = cw_dec_open(d, &root, v.mv_data, v.mv_size, 1u << 20, err, err_len);
     if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(d, root, 2, "txidx");
+        const msgpack_object *f = cw_dec_array(d, root, 6, "txidx");
         *height = cw_dec_u64(d, &f[0], "txidx.height");
         *index = cw_dec_u64(d, &f[1], "txidx.index");
         rc = d->rc;
@@ -1200,80 +1264,35 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
     return rc;
 }
 
-/* Append [[event_type, count], ...] for a tx's events [[type, attrs], ...]: the types in
- * order of first appearance with how many events had each. Reads through d (sticky
- * errors); appends nothing when d fails. Returns d->rc, -ENOMEM, or out->rc. */
-static int event_counts_enc(cw_dec *d, const msgpack_object *events, cw_enc *out)
-{
-    uint32_t nev, nt = 0;
-    const msgpack_object *evs = cw_dec_list(d, events, CW_EVENTS_MAX, &nev, "result.events");
-    struct type_count {
-        cw_bytes type;
-        uint64_t count;
-    } *tc = calloc(nev ? nev : 1, sizeof *tc);
-    if (!tc)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < nev && d->rc == CW_OK; i++) {
-        const msgpack_object *ev = cw_dec_array(d, &evs[i], 2, "result.events[%u]", i);
-        cw_bytes type = cw_dec_str(d, &ev[0], CW_ID_MAX, "result.events[%u].type", i);
-        uint32_t j = 0;
-        while (j < nt && !(tc[j].type.len == type.len && memcmp(tc[j].type.p, type.p,
-                                                                 type.len) == 0))
-            j++;
-        if (j == nt)
-            tc[nt++].type = type;
-        tc[j].count++;
-    }
-    if (d->rc == CW_OK) {
-        cw_enc_array(out, nt);
-        for (uint32_t j = 0; j < nt; j++) {
-            cw_enc_array(out, 2);
-            cw_enc_str(out, (const char *)tc[j].type.p, tc[j].type.len);
-            cw_enc_u64(out, tc[j].count);
-        }
-    }
-    free(tc);
-    return d->rc ? d->rc : out->rc;
-}
-
 int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *err,
                       size_t err_len)
 {
     MDB_txn *txn;
-    cw_dec d = {0};
-    cw_enc counts;
-    uint64_t height = 0, index = 0;
-    const msgpack_object *it;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "tx_status");
-    cw_enc_init(&counts);
-    int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx_status", err, err_len);
-    if (rc == CW_OK) {
-        /* result = [code, log, events, failed_msg|nil] (cw_tx_result_enc) */
-        const msgpack_object *r = cw_dec_array(&d, &it[2], 4, "result");
-        if (d.rc == CW_OK && r[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
-            r[0].type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
-            cw_dec_fail(&d, CW_EMALFORMED, "result.code: not an integer");
-        cw_dec_str(&d, &r[1], SIZE_MAX, "result.log");
-        if (!cw_dec_is_nil(&r[3]))
-            cw_dec_u64(&d, &r[3], "result.failed_msg");
-        rc = event_counts_enc(&d, &r[2], &counts);
+    MDB_val k = {32, (void *)hash32}, v;
+    int rc;
+    m = mdb_get(txn, n->db_txidx, &k, &v);
+    if (m == MDB_NOTFOUND)
+        rc = cw_errf(err, err_len, CW_ENOTFOUND, "tx_status: not found (not committed)");
+    else if (m)
+        rc = mdb_err(m, err, err_len, "tx_status");
+    else { /* the index entry is the answer (txidx_enc): checked, then copied */
+        cw_dec d;
+        const msgpack_object *root;
+        rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, 1u << 20, err, err_len);
         if (rc == CW_OK) {
-            cw_enc_array(out, 6);
-            cw_enc_u64(out, height);
-            cw_enc_u64(out, index);
-            cw_enc_object(out, &r[0]);
-            cw_enc_object(out, &r[1]);
-            cw_enc_object(out, &r[3]);
-            cw_enc_raw(out, cw_enc_data(&counts), cw_enc_len(&counts));
-            rc = out->rc;
-        } else if (rc != -ENOMEM) {
-            cw_err_prefix(err, err_len, rc, "tx_status: stored result");
+            cw_dec_array(&d, root, 6, "txidx");
+            rc = d.rc;
         }
+        if (rc == CW_OK) {
+            cw_enc_raw(out, v.mv_data, v.mv_size);
+            rc = out->rc;
+        } else
+            cw_err_prefix(err, err_len, rc, "tx_status: stored index entry");
+        cw_dec_close(&d);
     }
-    cw_enc_free(&counts);
-    cw_dec_close(&d);
     mdb_txn_abort(txn);
     return rc;
 }
