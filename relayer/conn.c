@@ -1,6 +1,7 @@
 /* One chain as the relayer sees it: an RPC connection with reconnect (exponential backoff
  * with jitter, resubscribe), the signer and its nonces, and typed calls. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,114 +262,175 @@ int rly_refresh_nonce(rly_conn *c, char *err, size_t err_len)
     return rc;
 }
 
-int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
-                  uint64_t *nonce_used, char *err, size_t err_len)
+int rly_broadcast_send(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
+                       uint32_t *msgid, char *err, size_t err_len)
 {
-    int rc = CW_OK;
+    *msgid = 0;
     if (!c->has_key)
         return cw_errf(err, err_len, CW_EINVAL, "chain %s: no signer key", c->cfg->id);
+    int rc = rly_conn_ensure(c, err, err_len);
+    if (rc)
+        return rc;
+    if (!c->nonce_known && (rc = rly_refresh_nonce(c, err, err_len)))
+        return rc;
+    uint8_t *tx = NULL;
+    size_t len = 0;
+    if ((rc = cw_tx_sign(&tx, &len, c->cfg->id, &c->sk, c->next_nonce, msgs, n,
+                         "causeway-relayer", err, err_len)))
+        return rc;
+    cw_sha256(hash32, tx, len);
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 1);
+    cw_enc_bin(&p, tx, len);
+    free(tx);
+    rc = p.rc ? p.rc
+              : cw_rpc_call_send(c->cl, "broadcast_tx", cw_enc_data(&p), cw_enc_len(&p), msgid,
+                                 err, err_len);
+    cw_enc_free(&p);
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    if (rc)
+        return rc;
+    c->next_nonce++; /* the next tx follows this one in the signer's sequence */
+    RLY_M_ADD(txs_submitted, 1);
+    return CW_OK;
+}
+
+int rly_broadcast_result(rly_conn *c, uint32_t msgid, uint32_t timeout_ms, char *err,
+                         size_t err_len)
+{
+    if (!c->cl)
+        return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost before the "
+                       "broadcast was answered", c->cfg->id);
+    uint8_t *res = NULL;
+    size_t len = 0;
+    int rc = cw_rpc_call_take(c->cl, msgid, &res, &len, timeout_ms, err, err_len);
+    free(res);
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    if (rc != CW_OK && rc != CW_ETIMEOUT)
+        c->nonce_known = false; /* refused: what follows it in the sequence is refused too */
+    return rc;
+}
+
+int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
+                  char *err, size_t err_len)
+{
+    int rc = CW_OK;
     for (int attempt = 0; attempt < 3; attempt++) {
-        if (!c->nonce_known && (rc = rly_refresh_nonce(c, err, err_len)))
+        uint32_t id;
+        if ((rc = rly_broadcast_send(c, msgs, n, hash32, &id, err, err_len)))
             return rc;
-        uint8_t *tx = NULL;
-        size_t len = 0;
-        if ((rc = cw_tx_sign(&tx, &len, c->cfg->id, &c->sk, c->next_nonce, msgs, n,
-                             "causeway-relayer", err, err_len)))
-            return rc;
-        cw_sha256(hash32, tx, len);
-        cw_enc p;
-        cw_enc_init(&p);
-        cw_enc_array(&p, 1);
-        cw_enc_bin(&p, tx, len);
-        free(tx);
-        {
-            cw_dec d;
-            const msgpack_object *root;
-            uint8_t *buf;
-            rc = rly_call(c, "broadcast_tx", &p, &d, &root, &buf, err, err_len);
-            cw_enc_free(&p);
-            cw_dec_close(&d);
-            free(buf);
-        }
-        if (rc == CW_OK) {
-            if (nonce_used)
-                *nonce_used = c->next_nonce;
-            c->next_nonce++;
-            RLY_M_ADD(txs_submitted, 1);
-            return CW_OK;
-        }
+        rc = rly_broadcast_result(c, id, c->timeout_ms, err, err_len);
+        if (rc == CW_ETIMEOUT)
+            cw_rpc_call_forget(c->cl, id);
         if (rc != CW_ENONCE)
             return rc;
-        cw_log(CW_LOG_WARN, "nonce mismatch chain=%s nonce=%llu reason=\"%s\"; re-reading the "
-               "account", c->cfg->id, (unsigned long long)c->next_nonce, err);
-        c->nonce_known = false;
+        cw_log(CW_LOG_WARN, "nonce mismatch chain=%s reason=\"%s\"; re-reading the account",
+               c->cfg->id, err);
     }
     return rc;
 }
 
-int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
-                  int64_t *failed_msg, uint64_t *height, const char *count_type,
-                  uint32_t *n_events, const char *count_type2, uint32_t *n_events2, char *log,
-                  size_t log_len, char *err, size_t err_len)
+int rly_tx_result_send(rly_conn *c, const uint8_t hash32[static 32], uint32_t *msgid, char *err,
+                       size_t err_len)
 {
+    *msgid = 0;
+    int rc = rly_conn_ensure(c, err, err_len);
+    if (rc)
+        return rc;
     cw_enc p;
     cw_enc_init(&p);
     cw_enc_array(&p, 1);
     cw_enc_bin(&p, hash32, 32);
-    CALL_BEGIN(c, "tx", &p);
+    rc = p.rc ? p.rc
+              : cw_rpc_call_send(c->cl, "tx_status", cw_enc_data(&p), cw_enc_len(&p), msgid, err,
+                                 err_len);
     cw_enc_free(&p);
-    *code = 0;
-    *failed_msg = -1;
-    if (n_events)
-        *n_events = 0;
-    if (n_events2)
-        *n_events2 = 0;
-    if (log && log_len)
-        log[0] = 0;
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    return rc;
+}
+
+/* tx_status → [height, index, code, log, failed_msg|nil, [[event_type, count], ...]] */
+int rly_tx_result_take(rly_conn *c, uint32_t msgid, rly_txres *r, char *err, size_t err_len)
+{
+    memset(r, 0, sizeof *r);
+    r->failed_msg = -1;
+    if (!c->cl)
+        return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost", c->cfg->id);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = cw_rpc_call_take(c->cl, msgid, &buf, &len, c->timeout_ms, err, err_len);
+    if (rc == CW_ETIMEOUT)
+        cw_rpc_call_forget(c->cl, msgid);
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    if (rc)
+        return rc;
+    cw_dec d;
+    const msgpack_object *root;
+    rc = cw_dec_open(&d, &root, buf, len, RLY_RESULT_MAX, err, err_len);
     if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
-        if (height)
-            *height = cw_dec_u64(&d, &f[0], "tx.height");
-        const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "tx.result");
+        const msgpack_object *f = cw_dec_array(&d, root, 6, "tx_status");
+        r->height = cw_dec_u64(&d, &f[0], "tx_status.height");
         if (d.rc == CW_OK) {
-            if (r[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-                *code = r[0].via.i64;
-            else if (r[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                *code = (int64_t)r[0].via.u64;
-            if (r[1].type == MSGPACK_OBJECT_STR && log && log_len)
-                snprintf(log, log_len, "%.*s", (int)r[1].via.str.size, r[1].via.str.ptr);
-            if (r[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                *failed_msg = (int64_t)r[3].via.u64;
-            for (int t = 0; t < 2 && r[2].type == MSGPACK_OBJECT_ARRAY; t++) {
-                const char *ty = t ? count_type2 : count_type;
-                uint32_t *cnt = t ? n_events2 : n_events;
-                if (!ty || !cnt)
-                    continue;
-                size_t tl = strlen(ty);
-                for (uint32_t i = 0; i < r[2].via.array.size; i++) {
-                    const msgpack_object *ev = &r[2].via.array.ptr[i];
-                    if (ev->type == MSGPACK_OBJECT_ARRAY && ev->via.array.size == 2 &&
-                        ev->via.array.ptr[0].type == MSGPACK_OBJECT_STR &&
-                        ev->via.array.ptr[0].via.str.size == tl &&
-                        memcmp(ev->via.array.ptr[0].via.str.ptr, ty, tl) == 0)
-                        (*cnt)++;
+            if (f[2].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+                r->code = f[2].via.i64;
+            else if (f[2].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                r->code = (int64_t)f[2].via.u64;
+            if (f[3].type == MSGPACK_OBJECT_STR)
+                snprintf(r->log, sizeof r->log, "%.*s", (int)f[3].via.str.size, f[3].via.str.ptr);
+            if (f[4].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                r->failed_msg = (int64_t)f[4].via.u64;
+            uint32_t ne;
+            const msgpack_object *ev = cw_dec_list(&d, &f[5], UINT32_MAX, &ne, "tx_status.events");
+            for (uint32_t i = 0; d.rc == CW_OK && i < ne && r->n_types < RLY_TXRES_TYPES; i++) {
+                const msgpack_object *tc = cw_dec_array(&d, &ev[i], 2, "tx_status.events[%u]", i);
+                cw_bytes t = cw_dec_str(&d, &tc[0], 64, "tx_status.events[%u].type", i);
+                uint64_t cnt = cw_dec_u64(&d, &tc[1], "tx_status.events[%u].count", i);
+                if (d.rc == CW_OK) {
+                    snprintf(r->types[r->n_types].type, sizeof r->types[0].type, "%.*s",
+                             (int)t.len, (const char *)t.p);
+                    r->types[r->n_types++].count = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
                 }
             }
         }
         rc = d.rc;
     }
-    CALL_END();
+    cw_dec_close(&d);
+    free(buf);
     return rc;
 }
 
+uint32_t rly_txres_count(const rly_txres *r, const char *type)
+{
+    for (uint32_t i = 0; i < r->n_types; i++)
+        if (strcmp(r->types[i].type, type) == 0)
+            return r->types[i].count;
+    return 0;
+}
+
+int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], rly_txres *r, char *err,
+                  size_t err_len)
+{
+    uint32_t id;
+    int rc = rly_tx_result_send(c, hash32, &id, err, err_len);
+    if (rc) {
+        memset(r, 0, sizeof *r);
+        r->failed_msg = -1;
+        return rc;
+    }
+    return rly_tx_result_take(c, id, r, err, err_len);
+}
+
 int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_ms,
-                int64_t *code, int64_t *failed_msg, char *log, size_t log_len, char *err,
-                size_t err_len)
+                rly_txres *r, char *err, size_t err_len)
 {
     uint64_t deadline = rly_now_ms() + timeout_ms;
     for (;;) {
-        int rc = rly_tx_result(c, hash32, code, failed_msg, NULL, NULL, NULL, NULL, NULL, log,
-                               log_len, err, err_len);
+        int rc = rly_tx_result(c, hash32, r, err, err_len);
         if (rc != CW_ENOTFOUND && rc != CW_ECLOSED)
             return rc;
         if (rly_now_ms() >= deadline)
@@ -383,11 +445,91 @@ int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_m
     }
 }
 
-#define PIPELINE 128
-static uint32_t next_pipe_id = 0x60000000u;
+int rly_proofs_send(rly_conn *c, const rly_qreq *q, size_t n, uint64_t height, uint32_t *msgid,
+                    char *err, size_t err_len)
+{
+    *msgid = 0;
+    int rc = rly_conn_ensure(c, err, err_len);
+    if (rc)
+        return rc;
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_enc_array(&p, 3);
+    cw_enc_array(&p, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        cw_enc_bin(&p, q[i].key, strlen(q[i].key));
+    cw_enc_u64(&p, height);
+    cw_enc_bool(&p, true);
+    rc = p.rc ? p.rc
+              : cw_rpc_call_send(c->cl, "query_many", cw_enc_data(&p), cw_enc_len(&p), msgid,
+                                 err, err_len);
+    cw_enc_free(&p);
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    return rc;
+}
 
-int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, rly_note_fn note, void *u, char *err,
-                   size_t err_len)
+static uint8_t *dup_bin_or_null(const msgpack_object *o, size_t *len, int *rc)
+{
+    *len = 0;
+    if (o->type != MSGPACK_OBJECT_BIN)
+        return NULL;
+    uint8_t *p = dup_bin(o, len);
+    if (!p)
+        *rc = -ENOMEM;
+    return p;
+}
+
+/* one query_many answer into q[0..): how many it answered in *got */
+static int proofs_take(rly_conn *c, uint32_t msgid, rly_qreq *q, size_t n, uint64_t height,
+                       size_t *got, char *err, size_t err_len)
+{
+    *got = 0;
+    if (!c->cl)
+        return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost", c->cfg->id);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = cw_rpc_call_take(c->cl, msgid, &buf, &len, c->timeout_ms, err, err_len);
+    if (rc == CW_ETIMEOUT)
+        cw_rpc_call_forget(c->cl, msgid);
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    if (rc)
+        return rc;
+    cw_dec d;
+    const msgpack_object *root;
+    rc = cw_dec_open(&d, &root, buf, len, RLY_RESULT_MAX, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "query_many");
+        uint64_t at = cw_dec_u64(&d, &f[0], "query_many.height");
+        uint32_t k;
+        const msgpack_object *items = cw_dec_list(&d, &f[1], (uint32_t)n, &k, "query_many.items");
+        if (d.rc == CW_OK && height && at != height)
+            cw_dec_fail(&d, CW_EBADPROOF, "query_many: asked at height %" PRIu64 ", answered at %"
+                        PRIu64, height, at);
+        if (d.rc == CW_OK && k == 0)
+            cw_dec_fail(&d, CW_EMALFORMED, "query_many: no item answered");
+        for (uint32_t i = 0; d.rc == CW_OK && i < k; i++) {
+            const msgpack_object *vp = cw_dec_array(&d, &items[i], 2, "query_many.items[%u]", i);
+            if (d.rc)
+                break;
+            q[i].at = at;
+            q[i].rc = CW_OK;
+            q[i].val = dup_bin_or_null(&vp[0], &q[i].val_len, &q[i].rc);
+            q[i].proof = dup_bin_or_null(&vp[1], &q[i].proof_len, &q[i].rc);
+            if (q[i].rc == CW_OK && !q[i].proof)
+                q[i].rc = CW_EMALFORMED;
+            (*got)++;
+        }
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    free(buf);
+    return rc;
+}
+
+int rly_proofs_take(rly_conn *c, uint32_t msgid, rly_qreq *q, size_t n, uint64_t height,
+                    char *err, size_t err_len)
 {
     for (size_t i = 0; i < n; i++) {
         q[i].val = q[i].proof = NULL;
@@ -395,86 +537,78 @@ int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, rly_note_fn note, void *u
         q[i].at = 0;
         q[i].rc = CW_ETIMEOUT;
     }
-    for (size_t off = 0; off < n; off += PIPELINE) {
-        size_t k = n - off < PIPELINE ? n - off : PIPELINE;
-        int rc = rly_conn_ensure(c, err, err_len);
+    size_t done = 0;
+    for (;;) {
+        size_t got;
+        int rc = proofs_take(c, msgid, q + done, n - done, height, &got, err, err_len);
         if (rc)
             return rc;
-        uint32_t base = next_pipe_id;
-        next_pipe_id += PIPELINE;
-        if (next_pipe_id > 0x7fff0000u)
-            next_pipe_id = 0x60000000u;
-        /* send k requests back to back, then collect their responses in any order */
-        for (size_t i = 0; i < k; i++) {
-            rly_qreq *r = &q[off + i];
-            cw_enc p, f;
-            cw_enc_init(&p);
-            cw_enc_array(&p, 3);
-            cw_enc_bin(&p, r->key, strlen(r->key));
-            cw_enc_u64(&p, r->height);
-            cw_enc_bool(&p, true);
-            cw_enc_init(&f);
-            rc = p.rc ? p.rc
-                      : cw_rpc_encode_request(&f, base + (uint32_t)i, "query", cw_enc_data(&p),
-                                              cw_enc_len(&p));
-            if (rc == CW_OK)
-                rc = cw_rpc_client_send_raw(c->cl, cw_enc_data(&f), cw_enc_len(&f), false,
-                                            c->timeout_ms, err, err_len);
-            cw_enc_free(&p);
-            cw_enc_free(&f);
-            if (rc) {
-                if (rc == CW_ECLOSED)
-                    drop(c, err);
-                return rc;
-            }
-        }
-        size_t got = 0;
-        while (got < k) {
-            uint8_t *frame = NULL;
-            size_t len = 0;
-            rc = cw_rpc_client_next_frame(c->cl, &frame, &len, c->timeout_ms, err, err_len);
-            if (rc) {
-                if (rc == CW_ECLOSED)
-                    drop(c, err);
-                return rc;
-            }
-            cw_dec d;
-            cw_rpc_frame fr;
-            rc = cw_rpc_decode(&d, &fr, frame, len, RLY_RESULT_MAX, err, err_len);
-            if (rc == CW_OK && fr.kind == CW_RPC_NOTIFICATION && note && fr.params &&
-                fr.params->type == MSGPACK_OBJECT_ARRAY && fr.params->via.array.size == 1 &&
-                strcmp(fr.method, "blocks") == 0) {
-                cw_enc pe;
-                cw_enc_init(&pe);
-                if (cw_enc_object(&pe, &fr.params->via.array.ptr[0]) == CW_OK)
-                    note(u, cw_enc_data(&pe), cw_enc_len(&pe));
-                cw_enc_free(&pe);
-            } else if (rc == CW_OK && fr.kind == CW_RPC_RESPONSE && fr.has_msgid &&
-                       fr.msgid >= base && fr.msgid < base + k) {
-                rly_qreq *r = &q[off + (fr.msgid - base)];
-                if (r->rc == CW_ETIMEOUT) {
-                    got++;
-                    if (fr.is_error) {
-                        r->rc = fr.err_code;
-                    } else {
-                        cw_dec rd = {.err = err, .err_len = err_len};
-                        const msgpack_object *a = cw_dec_array(&rd, fr.result, 3, "query");
-                        r->at = cw_dec_u64(&rd, &a[2], "query.height");
-                        r->rc = rd.rc;
-                        if (r->rc == CW_OK && a[0].type == MSGPACK_OBJECT_BIN &&
-                            !(r->val = dup_bin(&a[0], &r->val_len)))
-                            r->rc = -ENOMEM;
-                        if (r->rc == CW_OK && a[1].type == MSGPACK_OBJECT_BIN &&
-                            !(r->proof = dup_bin(&a[1], &r->proof_len)))
-                            r->rc = -ENOMEM;
-                        if (r->rc == CW_OK && !r->proof)
-                            r->rc = CW_EMALFORMED;
-                    }
+        done += got;
+        if (done >= n)
+            return CW_OK;
+        /* the answer was cut at the chain's size cap: ask for the rest at the same height */
+        if ((rc = rly_proofs_send(c, q + done, n - done, height ? height : q[0].at, &msgid, err,
+                                  err_len)))
+            return rc;
+    }
+}
+
+int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, uint64_t height, char *err,
+                   size_t err_len)
+{
+    uint32_t id;
+    int rc = rly_proofs_send(c, q, n, height, &id, err, err_len);
+    return rc ? rc : rly_proofs_take(c, id, q, n, height, err, err_len);
+}
+
+int rly_packets(rly_conn *c, const char *port, const char *chan, const uint64_t *seqs, size_t n,
+                uint8_t **pkts, size_t *lens, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < n; i++) {
+        pkts[i] = NULL;
+        lens[i] = 0;
+    }
+    size_t done = 0;
+    while (done < n) {
+        size_t k = n - done < RLY_PACKETS_MAX ? n - done : RLY_PACKETS_MAX;
+        cw_enc p;
+        cw_enc_init(&p);
+        cw_enc_array(&p, 3);
+        cw_enc_cstr(&p, port);
+        cw_enc_cstr(&p, chan);
+        cw_enc_array(&p, (uint32_t)k);
+        for (size_t i = 0; i < k; i++)
+            cw_enc_u64(&p, seqs[done + i]);
+        CALL_BEGIN(c, "packets", &p);
+        cw_enc_free(&p);
+        uint32_t got = 0;
+        if (rc == CW_OK) {
+            const msgpack_object *items = cw_dec_list(&d, root, (uint32_t)k, &got, "packets");
+            if (d.rc == CW_OK && got == 0)
+                cw_dec_fail(&d, CW_EMALFORMED, "packets: no item answered");
+            for (uint32_t i = 0; d.rc == CW_OK && i < got; i++) {
+                if (items[i].type == MSGPACK_OBJECT_NIL)
+                    continue;
+                cw_bytes b = cw_dec_bin(&d, &items[i], CW_PACKET_DATA_MAX * 2 + 1024,
+                                        "packets[%u]", i);
+                if (d.rc == CW_OK && !(pkts[done + i] = malloc(b.len ? b.len : 1)))
+                    cw_dec_fail(&d, -ENOMEM, "out of memory");
+                if (d.rc == CW_OK) {
+                    memcpy(pkts[done + i], b.p, b.len);
+                    lens[done + i] = b.len;
                 }
             }
-            cw_dec_close(&d);
-            free(frame);
+            rc = d.rc;
         }
+        CALL_END();
+        if (rc) {
+            for (size_t i = 0; i < n; i++) {
+                free(pkts[i]);
+                pkts[i] = NULL;
+            }
+            return rc;
+        }
+        done += got;
     }
     return CW_OK;
 }

@@ -124,6 +124,8 @@ typedef struct msgs {
     size_t n;
     size_t bytes;
     size_t n_updates;
+    uint64_t upd_to; /* the height the leading updates take the client to (0: none) */
+    int upd_end;     /* the path end whose client they update */
 } msgs;
 
 static void msgs_free(msgs *ms)
@@ -138,7 +140,17 @@ static int msgs_send(rly_conn *c, msgs *ms, uint8_t hash[32], char *err, size_t 
     cw_bytes b[CW_TX_MAX_MSGS];
     for (size_t i = 0; i < ms->n; i++)
         b[i] = (cw_bytes){cw_enc_data(&ms->m[i]), cw_enc_len(&ms->m[i])};
-    return rly_broadcast(c, b, ms->n, hash, NULL, err, err_len);
+    return rly_broadcast(c, b, ms->n, hash, err, err_len);
+}
+
+/* sign and send without waiting for the chain's answer (see rly_broadcast_send) */
+static int msgs_send_async(rly_conn *c, msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
+                           size_t err_len)
+{
+    cw_bytes b[CW_TX_MAX_MSGS];
+    for (size_t i = 0; i < ms->n; i++)
+        b[i] = (cw_bytes){cw_enc_data(&ms->m[i]), cw_enc_len(&ms->m[i])};
+    return rly_broadcast_send(c, b, ms->n, hash, msgid, err, err_len);
 }
 
 /* Bring client_id on dst up to at least `want` of src (updates appended to ms).
@@ -174,6 +186,7 @@ static int add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *cli
         ms->bytes += cw_enc_len(&ms->m[ms->n + i]);
     ms->n += n;
     ms->n_updates += n;
+    ms->upd_to = n ? want : 0;
     *proof_height = want;
     return CW_OK;
 }
@@ -222,14 +235,12 @@ static int tx_and_attr(rly_ctx *x, rly_conn *c, msgs *ms, const char *type, cons
     int rc = msgs_send(c, ms, hash, err, err_len);
     if (rc)
         return rc;
-    int64_t code, failed;
-    char log[256];
-    if ((rc = rly_wait_tx(c, hash, x->cfg->tx_timeout_ms, &code, &failed, log, sizeof log, err,
-                          err_len)))
+    rly_txres r;
+    if ((rc = rly_wait_tx(c, hash, x->cfg->tx_timeout_ms, &r, err, err_len)))
         return rc;
-    if (code != 0)
-        return cw_errf(err, err_len, (int)code, "chain %s: tx failed (msg %" PRId64 "): %s",
-                       c->cfg->id, failed, log);
+    if (r.code != 0)
+        return cw_errf(err, err_len, (int)r.code, "chain %s: tx failed (msg %" PRId64 "): %s",
+                       c->cfg->id, r.failed_msg, r.log);
     RLY_M_ADD(client_updates, ms->n_updates);
     if (!type)
         return CW_OK;
@@ -244,8 +255,8 @@ static int tx_and_attr(rly_ctx *x, rly_conn *c, msgs *ms, const char *type, cons
     cw_enc_free(&p);
     if (rc == CW_OK) {
         const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
-        const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "tx.result");
-        if (d.rc == CW_OK && !event_attr(&r[2], type, key, out))
+        const msgpack_object *res = cw_dec_array(&d, &f[3], 4, "tx.result");
+        if (d.rc == CW_OK && !event_attr(&res[2], type, key, out))
             rc = cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: no %s.%s in the tx result",
                          c->cfg->id, type, key);
         if (d.rc)
@@ -912,76 +923,134 @@ static const char *const redundant_ev[RLY_K_N] = {"recv_packet_redundant",
                                                   "acknowledge_packet_redundant",
                                                   "timeout_packet_redundant"};
 
-static void check_inflight(rly_ctx *x)
+/* The chain's answers to broadcasts sent without waiting: admitted → settled later from
+ * tx_status; refused → the record goes (its packets are relayed again from chain state) and
+ * the nonce is re-read. Never waits. */
+static void check_broadcasts(rly_ctx *x)
 {
-    char err[512], log[512];
+    char err[512];
     uint64_t now = rly_now_ms();
     for (size_t i = 0; i < x->n_inflight;) {
         rly_inflight *f = &x->inflight[i];
         rly_conn *c = &x->conns[f->chain];
-        int64_t code, failed;
-        uint64_t h;
-        uint32_t landed = 0, redundant = 0;
-        /* a tx lands only in a new block: look once per new block of its chain */
-        if (c->height <= f->checked_height && now - f->submitted_ms <= INFLIGHT_STALE_MS) {
+        if (!f->bcast_id) {
             i++;
             continue;
         }
-        f->checked_height = c->height;
-        int rc = rly_tx_result(c, f->hash, &code, &failed, &h, landed_ev[f->kind], &landed,
-                               redundant_ev[f->kind], &redundant, log, sizeof log, err,
-                               sizeof err);
-        const char *path = x->cfg->paths[f->path].name;
-        if (rc == CW_OK) {
-            if (code == 0) {
-                RLY_M_ADD(relayed[f->kind], landed);
-                RLY_M_ADD(redundant, redundant);
-                RLY_M_ADD(client_updates, f->n_updates);
-                uint64_t now_ns = rly_now_ns();
-                for (size_t k = 0; k < f->n; k++) {
-                    rly_entry *en = entry(x, f->path, f->dir, f->seqs[k], false);
-                    uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
-                    if (t0 && now_ns > t0 && f->kind != RLY_K_TIMEOUT)
-                        rly_metrics_observe_latency((double)(now_ns - t0) / 1e9);
-                    if (en && f->kind != RLY_K_RECV) { /* the packet's life is over: */
-                        free(en->pkt);                 /* keep the cache small */
-                        free(en->ack);
-                        memset(en, 0, sizeof *en);
-                    }
-                }
-                cw_log(CW_LOG_DEBUG, "tx landed path=%s chain=%s kind=%s height=%" PRIu64
-                       " msgs=%zu landed=%u redundant=%u", path, c->cfg->id,
-                       kind_name[f->kind], h, f->n, landed, redundant);
-                if (redundant)
-                    cw_log(CW_LOG_INFO, "redundant relays path=%s chain=%s kind=%s count=%u "
-                           "(another relayer won)", path, c->cfg->id, kind_name[f->kind],
-                           redundant);
-            } else {
-                RLY_M_ADD(tx_failures, 1);
-                int64_t idx = failed - (int64_t)f->n_updates;
-                if (failed >= 0 && idx >= 0 && (size_t)idx < f->n) {
-                    RLY_M_ADD(msg_failures, 1);
-                    uint64_t seq = f->seqs[idx];
-                    rly_entry *en = entry(x, f->path, f->dir, seq, true);
-                    if (en)
-                        en->retry_after_ms = now + RETRY_FAILED_MS;
-                    cw_log(CW_LOG_WARN, "msg failed, dropped from the batch path=%s chain=%s "
-                           "kind=%s sequence=%" PRIu64 " height=%" PRIu64 " code=%" PRId64
-                           " log=\"%s\"", path, c->cfg->id, kind_name[f->kind], seq, h, code,
-                           log);
-                } else {
-                    cw_log(CW_LOG_WARN, "tx failed path=%s chain=%s kind=%s height=%" PRIu64
-                           " msg=%" PRId64 " code=%" PRId64 " log=\"%s\"", path, c->cfg->id,
-                           kind_name[f->kind], h, failed, code, log);
-                }
+        int rc;
+        if (f->conn_gen != c->connects || !c->cl)
+            rc = CW_ECLOSED;
+        else
+            rc = rly_broadcast_result(c, f->bcast_id, 0, err, sizeof err);
+        if (rc == CW_OK || rc == CW_ECLOSED) {
+            /* admitted, or the answer was lost with the connection: tx_status tells */
+            f->bcast_id = 0;
+            i++;
+            continue;
+        }
+        if (rc == CW_ETIMEOUT && now - f->submitted_ms <= INFLIGHT_STALE_MS) {
+            i++;
+            continue;
+        }
+        if (rc == CW_ETIMEOUT) {
+            cw_rpc_call_forget(c->cl, f->bcast_id);
+            snprintf(err, sizeof err, "no answer to broadcast_tx within %u ms", INFLIGHT_STALE_MS);
+            c->nonce_known = false;
+        }
+        RLY_M_ADD(tx_failures, 1);
+        cw_log(CW_LOG_WARN, "tx refused path=%s chain=%s kind=%s msgs=%zu reason=\"%s\" (its "
+               "packets are relayed again from chain state)", x->cfg->paths[f->path].name,
+               c->cfg->id, kind_name[f->kind], f->n, err);
+        inflight_remove(x, i);
+    }
+}
+
+/* one committed tx's outcome into the metrics, the caches and the log */
+static void settle(rly_ctx *x, const rly_inflight *f, const rly_txres *r, uint64_t now)
+{
+    rly_conn *c = &x->conns[f->chain];
+    const char *path = x->cfg->paths[f->path].name;
+    if (r->code == 0) {
+        uint32_t landed = rly_txres_count(r, landed_ev[f->kind]);
+        uint32_t redundant = rly_txres_count(r, redundant_ev[f->kind]);
+        RLY_M_ADD(relayed[f->kind], landed);
+        RLY_M_ADD(redundant, redundant);
+        RLY_M_ADD(client_updates, f->n_updates);
+        uint64_t now_ns = rly_now_ns();
+        for (size_t k = 0; k < f->n; k++) {
+            rly_entry *en = entry(x, f->path, f->dir, f->seqs[k], false);
+            uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
+            if (t0 && now_ns > t0 && f->kind != RLY_K_TIMEOUT)
+                rly_metrics_observe_latency((double)(now_ns - t0) / 1e9);
+            if (en && f->kind != RLY_K_RECV) { /* the packet's life is over: */
+                free(en->pkt);                 /* keep the cache small */
+                free(en->ack);
+                memset(en, 0, sizeof *en);
             }
+        }
+        cw_log(CW_LOG_DEBUG, "tx landed path=%s chain=%s kind=%s height=%" PRIu64
+               " msgs=%zu landed=%u redundant=%u", path, c->cfg->id, kind_name[f->kind],
+               r->height, f->n, landed, redundant);
+        if (redundant)
+            cw_log(CW_LOG_INFO, "redundant relays path=%s chain=%s kind=%s count=%u "
+                   "(another relayer won)", path, c->cfg->id, kind_name[f->kind], redundant);
+        return;
+    }
+    RLY_M_ADD(tx_failures, 1);
+    int64_t idx = r->failed_msg - (int64_t)f->n_updates;
+    if (r->failed_msg >= 0 && idx >= 0 && (size_t)idx < f->n) {
+        RLY_M_ADD(msg_failures, 1);
+        uint64_t seq = f->seqs[idx];
+        rly_entry *en = entry(x, f->path, f->dir, seq, true);
+        if (en)
+            en->retry_after_ms = now + RETRY_FAILED_MS;
+        cw_log(CW_LOG_WARN, "msg failed, dropped from the batch path=%s chain=%s "
+               "kind=%s sequence=%" PRIu64 " height=%" PRIu64 " code=%" PRId64
+               " log=\"%s\"", path, c->cfg->id, kind_name[f->kind], seq, r->height, r->code,
+               r->log);
+    } else {
+        cw_log(CW_LOG_WARN, "tx failed path=%s chain=%s kind=%s height=%" PRIu64
+               " msg=%" PRId64 " code=%" PRId64 " log=\"%s\"", path, c->cfg->id,
+               kind_name[f->kind], r->height, r->failed_msg, r->code, r->log);
+    }
+}
+
+/* Settle in-flight txs: each admitted tx is looked up (tx_status, all lookups pipelined)
+ * once per new block of its chain — a tx lands only in a new block. */
+static void check_inflight(rly_ctx *x)
+{
+    char err[512];
+    uint64_t now = rly_now_ms();
+    check_broadcasts(x);
+    for (size_t i = 0; i < x->n_inflight; i++) {
+        rly_inflight *f = &x->inflight[i];
+        rly_conn *c = &x->conns[f->chain];
+        f->status_id = 0;
+        if (f->bcast_id ||
+            (c->height <= f->checked_height && now - f->submitted_ms <= INFLIGHT_STALE_MS))
+            continue;
+        if (rly_tx_result_send(c, f->hash, &f->status_id, err, sizeof err) == CW_OK)
+            f->checked_height = c->height;
+    }
+    for (size_t i = 0; i < x->n_inflight;) {
+        rly_inflight *f = &x->inflight[i];
+        rly_conn *c = &x->conns[f->chain];
+        if (!f->status_id) {
+            i++;
+            continue;
+        }
+        rly_txres r;
+        int rc = rly_tx_result_take(c, f->status_id, &r, err, sizeof err);
+        f->status_id = 0;
+        if (rc == CW_OK) {
+            settle(x, f, &r, now);
             inflight_remove(x, i);
             continue;
         }
         if (rc == CW_ENOTFOUND && now - f->submitted_ms > INFLIGHT_STALE_MS) {
             cw_log(CW_LOG_WARN, "tx not committed, giving up on it path=%s chain=%s kind=%s "
-                   "msgs=%zu (will resubmit from chain state)", path, c->cfg->id,
-                   kind_name[f->kind], f->n);
+                   "msgs=%zu (will resubmit from chain state)", x->cfg->paths[f->path].name,
+                   c->cfg->id, kind_name[f->kind], f->n);
             c->nonce_known = false;
             inflight_remove(x, i);
             continue;
@@ -1004,11 +1073,17 @@ static int submit(rly_ctx *x, rly_conn *c, msgs *ms, int p, int d, int kind,
     if (x->n_inflight >= RLY_INFLIGHT_MAX)
         return cw_errf(err, err_len, CW_ETOOBIG, "too many txs in flight");
     rly_inflight f = {0};
-    int rc = msgs_send(c, ms, f.hash, err, err_len);
+    int rc = msgs_send_async(c, ms, f.hash, &f.bcast_id, err, err_len);
     if (rc) {
         RLY_M_ADD(tx_failures, 1);
         return rc;
     }
+    f.conn_gen = c->connects;
+    /* put the tx on the wire now (no waiting): the chain admits it while the next is built */
+    if (c->cl)
+        (void)cw_rpc_client_poll(c->cl, 0);
+    f.upd_to = ms->upd_to;
+    f.upd_end = ms->upd_end;
     f.path = p;
     f.dir = d;
     f.kind = kind;
@@ -1067,15 +1142,147 @@ static int decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
 
 static uint64_t seqs_buf_a[RLY_LIST_MAX], seqs_buf_b[RLY_LIST_MAX];
 
-static void on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len);
-struct note_ctx {
-    rly_ctx *x;
-    rly_conn *c;
-};
-static void note_block(void *u, const uint8_t *payload, size_t len)
+/* The packets of seqs[0..n) of one direction into the cache: those not there yet (no
+ * send_packet event seen) come from the source's packet index, RLY_PACKETS_MAX per call. */
+static int fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *seqs, size_t n,
+                         char *err, size_t err_len)
 {
-    struct note_ctx *n = u;
-    on_block(n->x, n->c, payload, len);
+    static uint64_t miss[RLY_LIST_MAX];
+    static uint8_t *pk[RLY_PACKETS_MAX];
+    static size_t pl[RLY_PACKETS_MAX];
+    const rly_end_cfg *S = &x->cfg->paths[p].end[d];
+    size_t nm = 0;
+    for (size_t i = 0; i < n && nm < RLY_LIST_MAX; i++) {
+        rly_entry *en = entry(x, p, d, seqs[i], true);
+        if (!en)
+            return -ENOMEM;
+        if (!en->pkt)
+            miss[nm++] = seqs[i];
+    }
+    for (size_t off = 0; off < nm; off += RLY_PACKETS_MAX) {
+        size_t k = nm - off < RLY_PACKETS_MAX ? nm - off : RLY_PACKETS_MAX;
+        int rc = rly_packets(src, S->port, S->channel, miss + off, k, pk, pl, err, err_len);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < k; i++) {
+            rly_entry *en = entry(x, p, d, miss[off + i], true);
+            if (en && !en->pkt && pk[i]) {
+                en->pkt = pk[i];
+                en->pkt_len = pl[i];
+            } else {
+                free(pk[i]);
+            }
+        }
+    }
+    return CW_OK;
+}
+
+/* The height proofs from src are taken at for the client of path end `ce` (on dst, tracking
+ * src), bringing that client up to `want` first. The MsgUpdateClients go in a tx of their
+ * own, ahead of the packet txs that rely on them (one signer's txs land in nonce order), so a
+ * packet msg that fails never takes the update — or the other batches — down with it. An
+ * update already in flight to at least `want` is relied on, not sent again. */
+static int prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src,
+                          rly_conn *dst, uint64_t want, uint64_t *ph, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < x->n_inflight; i++) {
+        const rly_inflight *f = &x->inflight[i];
+        if (f->chain == dst->ix && f->path == p && f->upd_end == ce && f->upd_to >= want) {
+            *ph = f->upd_to;
+            return CW_OK;
+        }
+    }
+    msgs ms = {0};
+    int rc = add_updates(x, src, dst, x->cfg->paths[p].end[ce].client, want, &ms, ph, err,
+                         err_len);
+    if (rc == CW_OK && ms.n) {
+        ms.upd_end = ce;
+        rc = submit(x, dst, &ms, p, d, kind, NULL, 0, err, err_len);
+    }
+    msgs_free(&ms);
+    return rc;
+}
+
+/* RecvPackets for seqs[0..n) on dst, proofs from src at one height: one tx per batch of
+ * batch_size, up to `budget` txs; the proofs of the next batch are asked for (query_many)
+ * before the current batch's tx is built, so the source works while the relayer signs. */
+static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n, size_t budget,
+                       rly_progress *pr, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    const rly_end_cfg *S = &pc->end[d];
+    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[pc->end[1 - d].chain_ix];
+    static rly_qreq q[2][CW_TX_MAX_MSGS];
+    size_t bs = x->cfg->batch_size < CW_TX_MAX_MSGS ? x->cfg->batch_size : CW_TX_MAX_MSGS;
+    size_t nb = (n + bs - 1) / bs;
+    if (nb > budget)
+        nb = budget;
+    if (nb == 0)
+        return CW_OK;
+    uint64_t ph;
+    int rc = rly_status(src, err, err_len);
+    if (!rc)
+        rc = prepare_client(x, p, d, 1 - d, RLY_K_RECV, src, dst, src->height, &ph, err, err_len);
+    if (rc)
+        return rc;
+    uint32_t ids[2] = {0, 0};
+    size_t len[2] = {0, 0};
+    for (size_t b = 0; b <= nb && rc == CW_OK; b++) {
+        /* ask for batch b's proofs, then build batch b - 1's tx */
+        if (b < nb) {
+            rly_qreq *qb = q[b % 2];
+            size_t off = b * bs;
+            len[b % 2] = n - off < bs ? n - off : bs;
+            for (size_t i = 0; i < len[b % 2]; i++) {
+                cw_path_packet(qb[i].key, "commitments", S->port, S->channel, seqs[off + i]);
+                qb[i].seq = seqs[off + i];
+            }
+            if ((rc = rly_proofs_send(src, qb, len[b % 2], ph, &ids[b % 2], err, err_len)))
+                break;
+        }
+        if (b == 0)
+            continue;
+        rly_qreq *qp = q[(b - 1) % 2];
+        size_t take = len[(b - 1) % 2];
+        uint64_t tq = rly_now_ms();
+        rc = rly_proofs_take(src, ids[(b - 1) % 2], qp, take, ph, err, err_len);
+        ids[(b - 1) % 2] = 0;
+        if (rc) {
+            rly_qreq_free(qp, take);
+            break;
+        }
+        cw_log(CW_LOG_DEBUG, "proofs queried chain=%s count=%zu ms=%llu", src->cfg->id, take,
+               (unsigned long long)(rly_now_ms() - tq));
+        msgs ms = {0};
+        uint64_t in_tx[CW_TX_MAX_MSGS];
+        size_t k = 0;
+        for (size_t i = 0; rc == CW_OK && i < take && ms.bytes < TX_BYTES_SOFT; i++) {
+            rly_entry *en;
+            if (!qp[i].val) /* acked or timed out meanwhile */
+                continue;
+            if ((rc = get_packet(x, src, p, d, qp[i].seq, &en, err, err_len)))
+                break;
+            cw_enc *m = &ms.m[ms.n++];
+            cw_enc_init(m);
+            cw_msg_begin(m, "ibc.recv_packet", 3);
+            cw_enc_raw(m, en->pkt, en->pkt_len);
+            cw_enc_bin(m, qp[i].proof, qp[i].proof_len);
+            cw_enc_u64(m, ph);
+            ms.bytes += cw_enc_len(m);
+            in_tx[k++] = qp[i].seq;
+        }
+        rly_qreq_free(qp, take);
+        if (k && rc == CW_OK)
+            rc = submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
+        msgs_free(&ms);
+        if (rc == CW_OK && pr)
+            pr->submitted += k;
+    }
+    /* a batch whose proofs were asked for and not taken (an error above): drop its answer */
+    for (int i = 0; i < 2; i++)
+        if (ids[i] && src->cl)
+            cw_rpc_call_forget(src->cl, ids[i]);
+    return rc;
 }
 
 static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t err_len)
@@ -1097,6 +1304,8 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
         return CW_OK;
     if ((rc = call_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, true, unrecv,
                         &nu, err, err_len)))
+        return rc;
+    if ((rc = fetch_packets(x, src, p, d, unrecv, nu, err, err_len)))
         return rc;
     uint64_t now = rly_now_ms();
     /* classify: recv, timeout (unreceived) and ack (received, still committed) */
@@ -1134,6 +1343,7 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                 cw_log(CW_LOG_WARN, "undecodable packet path=%s chain=%s sequence=%" PRIu64,
                        pc->name, src->cfg->id, seq);
                 en->retry_after_ms = now + RETRY_FAILED_MS;
+                rc = CW_OK;
                 continue;
             }
             if (timed_out && nt < cap)
@@ -1147,92 +1357,33 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
     if (pr)
         pr->unreceived += nu;
 
-    /* RecvPackets on dst, proofs from src (queried pipelined) */
-    struct note_ctx nsrc = {x, src}, ndst = {x, dst};
-    static rly_qreq q[CW_TX_MAX_MSGS];
-    size_t done = 0;
-    while (done < nr && on_dst < budget) {
-        msgs ms = {0};
-        uint64_t ph;
-        rc = rly_status(src, err, err_len);
-        if (!rc)
-            rc = add_updates(x, src, dst, D->client, src->height, &ms, &ph, err, err_len);
-        if (rc) {
-            msgs_free(&ms);
-            return rc;
-        }
-        size_t take = nr - done;
-        if (take > bs)
-            take = bs;
-        if (take > CW_TX_MAX_MSGS - ms.n)
-            take = CW_TX_MAX_MSGS - ms.n;
-        for (size_t i = 0; i < take; i++) {
-            cw_path_packet(q[i].key, "commitments", S->port, S->channel, recv_s[done + i]);
-            q[i].height = ph;
-            q[i].seq = recv_s[done + i];
-        }
-        uint64_t tq = rly_now_ms();
-        rc = rly_query_many(src, q, take, note_block, &nsrc, err, err_len);
-        cw_log(CW_LOG_DEBUG, "proofs queried chain=%s count=%zu ms=%llu", src->cfg->id, take,
-               (unsigned long long)(rly_now_ms() - tq));
-        uint64_t in_tx[CW_TX_MAX_MSGS];
-        size_t k = 0, used = 0;
-        for (; rc == CW_OK && used < take && ms.bytes < TX_BYTES_SOFT; used++) {
-            rly_entry *en;
-            if (q[used].rc || q[used].at != ph) {
-                rc = q[used].rc ? q[used].rc
-                                : cw_errf(err, err_len, CW_EBADPROOF, "proof at %" PRIu64
-                                          " answered at %" PRIu64, ph, q[used].at);
-                break;
-            }
-            if (!q[used].val) /* acked or timed out meanwhile */
-                continue;
-            if ((rc = get_packet(x, src, p, d, q[used].seq, &en, err, err_len)))
-                break;
-            cw_enc *m = &ms.m[ms.n++];
-            cw_enc_init(m);
-            cw_msg_begin(m, "ibc.recv_packet", 3);
-            cw_enc_raw(m, en->pkt, en->pkt_len);
-            cw_enc_bin(m, q[used].proof, q[used].proof_len);
-            cw_enc_u64(m, ph);
-            ms.bytes += cw_enc_len(m);
-            in_tx[k++] = q[used].seq;
-        }
-        rly_qreq_free(q, take);
-        done += used;
-        if (k && rc == CW_OK)
-            rc = submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
-        msgs_free(&ms);
-        if (rc)
-            return rc;
-        on_dst++;
-        if (pr)
-            pr->submitted += k;
-        if (!used)
-            break;
-    }
+    /* RecvPackets on dst, proofs from src */
+    if (nr && on_dst < budget &&
+        (rc = relay_recvs(x, p, d, recv_s, nr, budget - on_dst, pr, err, err_len)))
+        return rc;
+    on_dst = inflight_on(x, dst->ix);
+    (void)on_dst;
 
     /* Acknowledgements and Timeouts on src, proofs from dst */
+    static rly_qreq q[CW_TX_MAX_MSGS];
     for (int kind = RLY_K_ACK; kind <= RLY_K_TIMEOUT; kind++) {
         uint64_t *list = kind == RLY_K_ACK ? ack_s : to_s;
         size_t nl = kind == RLY_K_ACK ? na : nt;
-        done = 0;
+        size_t done = 0;
+        if (nl == 0)
+            continue;
+        uint64_t ph;
+        if ((rc = prepare_client(x, p, d, d, kind, dst, src, dst->height, &ph, err, err_len)))
+            return rc;
+        const cw_light_block *plb;
+        if ((rc = rly_lc_verified(dst, ph, &plb, err, err_len)))
+            return rc;
+        uint64_t ph_time = plb->signed_header.header.time_ns;
+        on_src = inflight_on(x, src->ix);
         while (done < nl && on_src < budget) {
             msgs ms = {0};
-            uint64_t ph;
-            rc = add_updates(x, dst, src, S->client, dst->height, &ms, &ph, err, err_len);
-            if (rc) {
-                msgs_free(&ms);
-                return rc;
-            }
-            const cw_light_block *plb;
-            if ((rc = rly_lc_verified(dst, ph, &plb, err, err_len))) {
-                msgs_free(&ms);
-                return rc;
-            }
-            uint64_t ph_time = plb->signed_header.header.time_ns;
             size_t take = 0, scanned = 0;
-            for (; done + scanned < nl && take < bs && take < CW_TX_MAX_MSGS - ms.n; scanned++) {
+            for (; done + scanned < nl && take < bs && take < CW_TX_MAX_MSGS; scanned++) {
                 uint64_t seq = list[done + scanned];
                 rly_entry *en;
                 if ((rc = get_packet(x, src, p, d, seq, &en, err, err_len)))
@@ -1263,22 +1414,15 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                         continue;
                     cw_path_packet(q[take].key, "receipts", D->port, D->channel, seq);
                 }
-                q[take].height = ph;
                 q[take].seq = seq;
                 take++;
             }
             done += scanned;
             if (rc == CW_OK && take)
-                rc = rly_query_many(dst, q, take, note_block, &ndst, err, err_len);
+                rc = rly_query_many(dst, q, take, ph, err, err_len);
             uint64_t in_tx[CW_TX_MAX_MSGS];
             size_t k = 0;
             for (size_t i = 0; rc == CW_OK && i < take; i++) {
-                if (q[i].rc || q[i].at != ph) {
-                    rc = q[i].rc ? q[i].rc
-                                 : cw_errf(err, err_len, CW_EBADPROOF, "proof at %" PRIu64
-                                           " answered at %" PRIu64, ph, q[i].at);
-                    break;
-                }
                 bool usable = kind == RLY_K_ACK ? q[i].val != NULL : q[i].val == NULL;
                 if (!usable) /* ack not provable yet / received after all */
                     continue;
@@ -1617,6 +1761,7 @@ static void on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len
 int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
 {
     uint64_t last_tick = 0, last_refresh = 0, last_cursor = 0;
+    bool gap[RLY_MAX_CHAINS] = {false};
     int turn = 0;
     while (!*stop) {
         bool got = false;
@@ -1633,8 +1778,7 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                         inflight_remove(x, k);
                     else
                         k++;
-                if (fill_gap(x, c, e, sizeof e) != CW_OK)
-                    cw_log(CW_LOG_WARN, "gap fill failed chain=%s reason=\"%s\"", c->cfg->id, e);
+                gap[i] = true; /* after the next tick: relaying first, from chain queries */
                 got = true;
             }
             for (;;) { /* drain what is queued */
@@ -1674,6 +1818,16 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
         }
         char e[512];
         (void)rly_tick(x, NULL, e, sizeof e);
+        /* The missed blocks' events after a (re)connect: the tick above already relayed what
+         * the chains say is pending (packets fetched in batches); the events add what
+         * queries cannot give cheaply — ack bytes and the blocks' times for latency. */
+        for (int i = 0; i < x->cfg->n_chains; i++)
+            if (gap[i]) {
+                gap[i] = false;
+                if (fill_gap(x, &x->conns[i], e, sizeof e) != CW_OK)
+                    cw_log(CW_LOG_WARN, "gap fill failed chain=%s reason=\"%s\"",
+                           x->conns[i].cfg->id, e);
+            }
         last_tick = rly_now_ms();
         if (last_tick - last_cursor > 1000) {
             for (int i = 0; i < x->cfg->n_chains; i++) {

@@ -37,6 +37,11 @@ typedef struct rly_inflight {
     size_t n;
     uint64_t submitted_ms;
     uint64_t checked_height; /* its chain's height when last looked up */
+    uint32_t bcast_id;       /* broadcast_tx not answered yet: its request id, else 0 */
+    uint64_t conn_gen;       /* the connection (rly_conn.connects) it was sent on */
+    uint32_t status_id;      /* tx_status lookup in progress (check_inflight only) */
+    uint64_t upd_to;         /* its leading MsgUpdateClients take a client to this height */
+    int upd_end;             /* ... the client of this end of the path */
 } rly_inflight;
 
 typedef struct rly_ctx {

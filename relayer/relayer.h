@@ -196,11 +196,10 @@ int rly_status(rly_conn *c, char *err, size_t err_len);
 int rly_query(rly_conn *c, const char *key, uint64_t height, bool prove, uint8_t **val,
               size_t *val_len, uint8_t **proof, size_t *proof_len, uint64_t *at, char *err,
               size_t err_len);
-/** One proven query of a pipelined batch: key at height; on rc == CW_OK val (NULL when
- *  absent) and proof (malloc'd: rly_qreq_free) and the height answered. */
+/** One proven query of a batch: key; on rc == CW_OK val (NULL when absent) and proof
+ *  (malloc'd: rly_qreq_free) and the height answered. */
 typedef struct rly_qreq {
     char key[CW_PATH_MAX];
-    uint64_t height;
     uint64_t seq; /* the caller's tag */
     uint8_t *val;
     size_t val_len;
@@ -209,35 +208,74 @@ typedef struct rly_qreq {
     uint64_t at;
     int rc;
 } rly_qreq;
-/** Called with a block notification's payload that arrived while a batch was collected. */
-typedef void (*rly_note_fn)(void *u, const uint8_t *payload, size_t len);
-/** Pipelined `query [key, height, true]` for n requests: up to 128 requests are sent back to
- *  back, then their responses collected (saves a round trip per proof). Notifications that
- *  arrive meanwhile go to note. Returns: CW_OK (per-request codes in q[i].rc); CW_ECLOSED;
- *  CW_ETIMEOUT; -ENOMEM. */
-int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, rly_note_fn note, void *u, char *err,
+#define RLY_PACKETS_MAX 1000u /* sequences in one `packets` / keys in one `query_many` call */
+/** Send `query_many [keys of q[0..n), height, true]` without waiting (n ≤ RLY_PACKETS_MAX).
+ *  *msgid: for rly_proofs_take. Returns: CW_OK; CW_ECLOSED; the client's send errors. */
+int rly_proofs_send(rly_conn *c, const rly_qreq *q, size_t n, uint64_t height, uint32_t *msgid,
+                    char *err, size_t err_len);
+/** Take the answer to rly_proofs_send into q[0..n) (all at `height`; when the chain cut its
+ *  answer at its size cap, the rest is asked for at once). Returns: CW_OK (each q[i].rc
+ *  CW_OK); CW_EBADPROOF answered at another height; CW_EMALFORMED; CW_ECLOSED; CW_ETIMEOUT;
+ *  the chain's error (e.g. CW_ENOTFOUND pruned height). */
+int rly_proofs_take(rly_conn *c, uint32_t msgid, rly_qreq *q, size_t n, uint64_t height,
+                    char *err, size_t err_len);
+/** rly_proofs_send + rly_proofs_take. */
+int rly_query_many(rly_conn *c, rly_qreq *q, size_t n, uint64_t height, char *err,
                    size_t err_len);
 void rly_qreq_free(rly_qreq *q, size_t n);
+/** The packets sent on (port, chan) with sequences seqs[0..n) from the chain's packet index
+ *  (`packets`, in calls of ≤ RLY_PACKETS_MAX): pkts[i] malloc'd bytes (NULL when the chain
+ *  has none), lens[i] their lengths. Returns: CW_OK; the call's errors (nothing kept then). */
+int rly_packets(rly_conn *c, const char *port, const char *chan, const uint64_t *seqs, size_t n,
+                uint8_t **pkts, size_t *lens, char *err, size_t err_len);
 /** light_block(height), unverified. lb owned by caller (cw_light_block_free). */
 int rly_light_block(rly_conn *c, uint64_t height, cw_light_block *lb, char *err,
                     size_t err_len);
 /** Read the account's pending next nonce into c->next_nonce. */
 int rly_refresh_nonce(rly_conn *c, char *err, size_t err_len);
-/** Sign msgs with the next nonce and broadcast; on a nonce mismatch re-read the account
- *  and retry once. hash32 receives the tx hash. */
+/** Sign msgs with the next nonce and send `broadcast_tx` without waiting for the answer
+ *  (several txs of one signer may be in flight: nonces follow each other). hash32: the tx
+ *  hash; *msgid: for rly_broadcast_result. Returns: CW_OK; CW_EINVAL no key; signing and
+ *  send errors. */
+int rly_broadcast_send(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
+                       uint32_t *msgid, char *err, size_t err_len);
+/** The chain's answer to a broadcast: CW_OK admitted to the mempool; CW_ETIMEOUT no answer
+ *  within timeout_ms (0: do not wait; the request stays outstanding); otherwise the chain's
+ *  refusal (CW_ENONCE, CW_ETOOBIG mempool full, …) or CW_ECLOSED — the next send re-reads the
+ *  account's nonce then. */
+int rly_broadcast_result(rly_conn *c, uint32_t msgid, uint32_t timeout_ms, char *err,
+                         size_t err_len);
+/** Send and wait for the answer; on a nonce mismatch re-read the account and retry (3
+ *  attempts). */
 int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[static 32],
-                  uint64_t *nonce_used, char *err, size_t err_len);
-/** tx(hash): CW_OK with *code, *failed_msg (-1 none), *height, and the counts of events of
- *  types count_type / count_type2 in *n_events / *n_events2 (each may be NULL);
- *  CW_ENOTFOUND not committed (yet). */
-int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], int64_t *code,
-                  int64_t *failed_msg, uint64_t *height, const char *count_type,
-                  uint32_t *n_events, const char *count_type2, uint32_t *n_events2, char *log,
-                  size_t log_len, char *err, size_t err_len);
+                  char *err, size_t err_len);
+/** A committed tx's outcome (`tx_status`): code 0 success; failed_msg the failing msg's
+ *  index or -1; the count of each event type. */
+#define RLY_TXRES_TYPES 32
+typedef struct rly_txres {
+    uint64_t height;
+    int64_t code;
+    int64_t failed_msg;
+    char log[512];
+    uint32_t n_types;
+    struct {
+        char type[65];
+        uint32_t count;
+    } types[RLY_TXRES_TYPES];
+} rly_txres;
+/** tx_status(hash) sent without waiting; *msgid for rly_tx_result_take. */
+int rly_tx_result_send(rly_conn *c, const uint8_t hash32[static 32], uint32_t *msgid, char *err,
+                       size_t err_len);
+/** Its answer: CW_OK with *r; CW_ENOTFOUND not committed (yet); call errors. */
+int rly_tx_result_take(rly_conn *c, uint32_t msgid, rly_txres *r, char *err, size_t err_len);
+/** send + take. */
+int rly_tx_result(rly_conn *c, const uint8_t hash32[static 32], rly_txres *r, char *err,
+                  size_t err_len);
+/** How many events of `type` r counted (0 when none). */
+uint32_t rly_txres_count(const rly_txres *r, const char *type);
 /** Wait (servicing notifications) until tx hash commits or timeout_ms passes. */
 int rly_wait_tx(rly_conn *c, const uint8_t hash32[static 32], uint32_t timeout_ms,
-                int64_t *code, int64_t *failed_msg, char *log, size_t log_len, char *err,
-                size_t err_len);
+                rly_txres *r, char *err, size_t err_len);
 
 /** Seed the local light client: from the trust root (height, hash32 non-NULL), else from
  *  the chain's current header (loudly logged). */
