@@ -1094,7 +1094,8 @@ static int submit(rly_ctx *x, rly_conn *c, msgs *ms, int p, int d, int kind,
     f.seqs = malloc((n ? n : 1) * sizeof *f.seqs);
     if (!f.seqs)
         return -ENOMEM;
-    memcpy(f.seqs, seqs, n * sizeof *seqs);
+    if (n)
+        memcpy(f.seqs, seqs, n * sizeof *seqs);
     f.n = n;
     x->inflight[x->n_inflight++] = f;
     mark(x, &f, true);
