@@ -333,6 +333,28 @@ int rly_broadcast(rly_conn *c, const cw_bytes *msgs, size_t n, uint8_t hash32[st
     return rc;
 }
 
+/* The answer to a request sent without waiting (up to the call timeout; a request that
+ * timed out is forgotten), opened in *d (caller: cw_dec_close(d), free(*buf) on CW_OK). */
+static int take_result(rly_conn *c, uint32_t msgid, cw_dec *d, const msgpack_object **root,
+                       uint8_t **buf, char *err, size_t err_len)
+{
+    *buf = NULL;
+    if (!c->cl)
+        return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost", c->cfg->id);
+    size_t len = 0;
+    int rc = cw_rpc_call_take(c->cl, msgid, buf, &len, c->timeout_ms, err, err_len);
+    if (rc == CW_ETIMEOUT)
+        cw_rpc_call_forget(c->cl, msgid);
+    if (rc == CW_ECLOSED)
+        drop(c, err);
+    if (rc == CW_OK && (rc = cw_dec_open(d, root, *buf, len, RLY_RESULT_MAX, err, err_len))) {
+        cw_dec_close(d);
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
 int rly_tx_result_send(rly_conn *c, const uint8_t hash32[static 32], uint32_t *msgid, char *err,
                        size_t err_len)
 {
@@ -358,20 +380,12 @@ int rly_tx_result_take(rly_conn *c, uint32_t msgid, rly_txres *r, char *err, siz
 {
     memset(r, 0, sizeof *r);
     r->failed_msg = -1;
-    if (!c->cl)
-        return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost", c->cfg->id);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = cw_rpc_call_take(c->cl, msgid, &buf, &len, c->timeout_ms, err, err_len);
-    if (rc == CW_ETIMEOUT)
-        cw_rpc_call_forget(c->cl, msgid);
-    if (rc == CW_ECLOSED)
-        drop(c, err);
-    if (rc)
-        return rc;
     cw_dec d;
     const msgpack_object *root;
-    rc = cw_dec_open(&d, &root, buf, len, RLY_RESULT_MAX, err, err_len);
+    uint8_t *buf = NULL;
+    int rc = take_result(c, msgid, &d, &root, &buf, err, err_len);
+    if (rc)
+        return rc;
     if (rc == CW_OK) {
         const msgpack_object *f = cw_dec_array(&d, root, 6, "tx_status");
         r->height = cw_dec_u64(&d, &f[0], "tx_status.height");
@@ -485,20 +499,12 @@ static int proofs_take(rly_conn *c, uint32_t msgid, rly_qreq *q, size_t n, uint6
                        size_t *got, char *err, size_t err_len)
 {
     *got = 0;
-    if (!c->cl)
-        return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost", c->cfg->id);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = cw_rpc_call_take(c->cl, msgid, &buf, &len, c->timeout_ms, err, err_len);
-    if (rc == CW_ETIMEOUT)
-        cw_rpc_call_forget(c->cl, msgid);
-    if (rc == CW_ECLOSED)
-        drop(c, err);
-    if (rc)
-        return rc;
     cw_dec d;
     const msgpack_object *root;
-    rc = cw_dec_open(&d, &root, buf, len, RLY_RESULT_MAX, err, err_len);
+    uint8_t *buf = NULL;
+    int rc = take_result(c, msgid, &d, &root, &buf, err, err_len);
+    if (rc)
+        return rc;
     if (rc == CW_OK) {
         const msgpack_object *f = cw_dec_array(&d, root, 2, "query_many");
         uint64_t at = cw_dec_u64(&d, &f[0], "query_many.height");
