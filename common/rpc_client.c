@@ -780,6 +780,8 @@ int cw_rpc_client_next_frame(cw_rpc_client *cl, uint8_t **frame, size_t *len,
     return CW_OK;
 }
 
+size_t cw_rpc_client_outbound_bytes(const cw_rpc_client *cl) { return cl->out_bytes; }
+
 int cw_rpc_client_poll(cw_rpc_client *cl, uint32_t timeout_ms)
 {
     int rc = service_until(cl, done_never, timeout_ms);

@@ -16,7 +16,8 @@
 #define MAX_UPDATE_MSGS 16
 #define TX_BYTES_SOFT (768u * 1024) /* stop adding msgs past this (CW_TX_MAX_BYTES is 1 MiB) */
 #define INFLIGHT_STALE_MS 10000     /* a tx not seen committed after this is given up */
-#define RETRY_FAILED_MS 3000        /* a msg a tx result named as failing waits this long */
+#define RETRY_FAILED_MS 3000
+#define RLY_OUT_BYTES (1u << 20) /* signed txs queued for one chain's socket, at most */        /* a msg a tx result named as failing waits this long */
 
 static const char *const kind_name[RLY_K_N] = {"recv", "ack", "timeout"};
 
@@ -1082,6 +1083,11 @@ static int submit(rly_ctx *x, rly_conn *c, msgs *ms, int p, int d, int kind,
     /* put the tx on the wire now (no waiting): the chain admits it while the next is built */
     if (c->cl)
         (void)cw_rpc_client_poll(c->cl, 0);
+    /* bounded memory: while the chain is not reading (busy producing a block), at most
+     * RLY_OUT_BYTES of signed txs wait in the outbound queue */
+    for (uint64_t t0 = rly_now_ms(); c->cl && cw_rpc_client_outbound_bytes(c->cl) > RLY_OUT_BYTES &&
+                                     rly_now_ms() - t0 < c->timeout_ms;)
+        (void)cw_rpc_client_poll(c->cl, 5);
     f.upd_to = ms->upd_to;
     f.upd_end = ms->upd_end;
     f.path = p;

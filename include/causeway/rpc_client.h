@@ -155,6 +155,10 @@ int cw_rpc_client_next_frame(cw_rpc_client *cl, uint8_t **frame, size_t *len,
                              uint32_t timeout_ms, char *err, size_t err_len) CW_NONNULL(1, 2, 3)
     CW_WARN_UNUSED;
 
+/** Bytes of requests queued and not yet handed to lws (pipelined sends waiting for the
+ *  socket). Thread-compatible, no I/O. */
+size_t cw_rpc_client_outbound_bytes(const cw_rpc_client *cl) CW_NONNULL(1);
+
 /** Service the connection for up to timeout_ms without waiting for anything in particular
  *  (queues arriving frames). Returns: CW_OK; CW_ECLOSED. */
 int cw_rpc_client_poll(cw_rpc_client *cl, uint32_t timeout_ms) CW_NONNULL(1);
