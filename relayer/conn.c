@@ -386,33 +386,31 @@ int rly_tx_result_take(rly_conn *c, uint32_t msgid, rly_txres *r, char *err, siz
     int rc = take_result(c, msgid, &d, &root, &buf, err, err_len);
     if (rc)
         return rc;
-    if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 6, "tx_status");
-        r->height = cw_dec_u64(&d, &f[0], "tx_status.height");
-        if (d.rc == CW_OK) {
-            if (f[2].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-                r->code = f[2].via.i64;
-            else if (f[2].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                r->code = (int64_t)f[2].via.u64;
-            if (f[3].type == MSGPACK_OBJECT_STR)
-                snprintf(r->log, sizeof r->log, "%.*s", (int)f[3].via.str.size, f[3].via.str.ptr);
-            if (f[4].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                r->failed_msg = (int64_t)f[4].via.u64;
-            uint32_t ne;
-            const msgpack_object *ev = cw_dec_list(&d, &f[5], UINT32_MAX, &ne, "tx_status.events");
-            for (uint32_t i = 0; d.rc == CW_OK && i < ne && r->n_types < RLY_TXRES_TYPES; i++) {
-                const msgpack_object *tc = cw_dec_array(&d, &ev[i], 2, "tx_status.events[%u]", i);
-                cw_bytes t = cw_dec_str(&d, &tc[0], 64, "tx_status.events[%u].type", i);
-                uint64_t cnt = cw_dec_u64(&d, &tc[1], "tx_status.events[%u].count", i);
-                if (d.rc == CW_OK) {
-                    snprintf(r->types[r->n_types].type, sizeof r->types[0].type, "%.*s",
-                             (int)t.len, (const char *)t.p);
-                    r->types[r->n_types++].count = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
-                }
+    const msgpack_object *f = cw_dec_array(&d, root, 6, "tx_status");
+    r->height = cw_dec_u64(&d, &f[0], "tx_status.height");
+    if (d.rc == CW_OK) {
+        if (f[2].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            r->code = f[2].via.i64;
+        else if (f[2].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            r->code = (int64_t)f[2].via.u64;
+        if (f[3].type == MSGPACK_OBJECT_STR)
+            snprintf(r->log, sizeof r->log, "%.*s", (int)f[3].via.str.size, f[3].via.str.ptr);
+        if (f[4].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            r->failed_msg = (int64_t)f[4].via.u64;
+        uint32_t ne;
+        const msgpack_object *ev = cw_dec_list(&d, &f[5], UINT32_MAX, &ne, "tx_status.events");
+        for (uint32_t i = 0; d.rc == CW_OK && i < ne && r->n_types < RLY_TXRES_TYPES; i++) {
+            const msgpack_object *tc = cw_dec_array(&d, &ev[i], 2, "tx_status.events[%u]", i);
+            cw_bytes t = cw_dec_str(&d, &tc[0], 64, "tx_status.events[%u].type", i);
+            uint64_t cnt = cw_dec_u64(&d, &tc[1], "tx_status.events[%u].count", i);
+            if (d.rc == CW_OK) {
+                snprintf(r->types[r->n_types].type, sizeof r->types[0].type, "%.*s",
+                         (int)t.len, (const char *)t.p);
+                r->types[r->n_types++].count = cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt;
             }
         }
-        rc = d.rc;
     }
+    rc = d.rc;
     cw_dec_close(&d);
     free(buf);
     return rc;
@@ -505,30 +503,28 @@ static int proofs_take(rly_conn *c, uint32_t msgid, rly_qreq *q, size_t n, uint6
     int rc = take_result(c, msgid, &d, &root, &buf, err, err_len);
     if (rc)
         return rc;
-    if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 2, "query_many");
-        uint64_t at = cw_dec_u64(&d, &f[0], "query_many.height");
-        uint32_t k;
-        const msgpack_object *items = cw_dec_list(&d, &f[1], (uint32_t)n, &k, "query_many.items");
-        if (d.rc == CW_OK && height && at != height)
-            cw_dec_fail(&d, CW_EBADPROOF, "query_many: asked at height %" PRIu64 ", answered at %"
-                        PRIu64, height, at);
-        if (d.rc == CW_OK && k == 0)
-            cw_dec_fail(&d, CW_EMALFORMED, "query_many: no item answered");
-        for (uint32_t i = 0; d.rc == CW_OK && i < k; i++) {
-            const msgpack_object *vp = cw_dec_array(&d, &items[i], 2, "query_many.items[%u]", i);
-            if (d.rc)
-                break;
-            q[i].at = at;
-            q[i].rc = CW_OK;
-            q[i].val = dup_bin_or_null(&vp[0], &q[i].val_len, &q[i].rc);
-            q[i].proof = dup_bin_or_null(&vp[1], &q[i].proof_len, &q[i].rc);
-            if (q[i].rc == CW_OK && !q[i].proof)
-                q[i].rc = CW_EMALFORMED;
-            (*got)++;
-        }
-        rc = d.rc;
+    const msgpack_object *f = cw_dec_array(&d, root, 2, "query_many");
+    uint64_t at = cw_dec_u64(&d, &f[0], "query_many.height");
+    uint32_t k;
+    const msgpack_object *items = cw_dec_list(&d, &f[1], (uint32_t)n, &k, "query_many.items");
+    if (d.rc == CW_OK && height && at != height)
+        cw_dec_fail(&d, CW_EBADPROOF, "query_many: asked at height %" PRIu64 ", answered at %"
+                    PRIu64, height, at);
+    if (d.rc == CW_OK && k == 0)
+        cw_dec_fail(&d, CW_EMALFORMED, "query_many: no item answered");
+    for (uint32_t i = 0; d.rc == CW_OK && i < k; i++) {
+        const msgpack_object *vp = cw_dec_array(&d, &items[i], 2, "query_many.items[%u]", i);
+        if (d.rc)
+            break;
+        q[i].at = at;
+        q[i].rc = CW_OK;
+        q[i].val = dup_bin_or_null(&vp[0], &q[i].val_len, &q[i].rc);
+        q[i].proof = dup_bin_or_null(&vp[1], &q[i].proof_len, &q[i].rc);
+        if (q[i].rc == CW_OK && !q[i].proof)
+            q[i].rc = CW_EMALFORMED;
+        (*got)++;
     }
+    rc = d.rc;
     cw_dec_close(&d);
     free(buf);
     return rc;

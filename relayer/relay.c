@@ -1368,8 +1368,6 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
     if (nr && on_dst < budget &&
         (rc = relay_recvs(x, p, d, recv_s, nr, budget - on_dst, pr, err, err_len)))
         return rc;
-    on_dst = inflight_on(x, dst->ix);
-    (void)on_dst;
 
     /* Acknowledgements and Timeouts on src, proofs from dst */
     static rly_qreq q[CW_TX_MAX_MSGS];
