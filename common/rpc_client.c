@@ -31,7 +31,7 @@ struct inframe {
     struct inframe *next;
     int kind;
     size_t len;
-    uint8_t data[];
+    uint8_t *data; /* the receive buffer the frame arrived in, handed over */
 };
 
 struct outframe {
@@ -165,7 +165,26 @@ static int closed_err(const cw_rpc_client *cl, char *err, size_t err_len)
                    cl->close_why[0] ? cl->close_why : "connection closed");
 }
 
-static void in_push(cw_rpc_client *cl, int kind, const uint8_t *p, size_t len)
+/* The receive buffer holding the frame just completed, handed over to its keeper (a
+ * pending response or the inbound queue) rather than copied: a large answer then lives in
+ * one buffer, and the next frame starts a fresh one sized to what it receives. */
+static uint8_t *take_rx(cw_rpc_client *cl)
+{
+    uint8_t *b = cl->rx;
+    cl->rx = NULL;
+    cl->rx_cap = 0;
+    return b;
+}
+
+static void free_inframe(struct inframe *f)
+{
+    if (f)
+        free(f->data);
+    free(f);
+}
+
+/* queue the frame in the receive buffer (taken over on success) */
+static void in_push(cw_rpc_client *cl, int kind, size_t len)
 {
     if (cl->in_count >= CW_RPC_CLIENT_QUEUE_FRAMES ||
         len > CW_RPC_CLIENT_QUEUE_BYTES - cl->in_bytes) {
@@ -174,7 +193,7 @@ static void in_push(cw_rpc_client *cl, int kind, const uint8_t *p, size_t len)
                cl->url.host, cl->url.port);
         return;
     }
-    struct inframe *f = malloc(sizeof *f + len);
+    struct inframe *f = malloc(sizeof *f);
     if (!f) {
         set_closed(cl, -ENOMEM, "out of memory queueing a frame", NULL);
         return;
@@ -182,7 +201,7 @@ static void in_push(cw_rpc_client *cl, int kind, const uint8_t *p, size_t len)
     f->next = NULL;
     f->kind = kind;
     f->len = len;
-    memcpy(f->data, p, len);
+    f->data = take_rx(cl);
     if (cl->in_tail)
         cl->in_tail->next = f;
     else
@@ -231,6 +250,47 @@ static int out_push(cw_rpc_client *cl, const uint8_t *p, size_t len, bool text)
 
 /* ---- receive -------------------------------------------------------------------------- */
 
+/* Bytes of the array header at buf[off] (the three MessagePack array encodings); 0 if
+ * none is there. */
+static size_t array_header_len(const uint8_t *buf, size_t len, size_t off)
+{
+    if (off >= len)
+        return 0;
+    if ((buf[off] & 0xf0) == 0x90)
+        return 1;
+    return buf[off] == 0xdc ? 3 : buf[off] == 0xdd ? 5 : 0;
+}
+
+/* The offset just past the first n elements of the array that starts at buf[off], in a
+ * frame that already decoded whole (so every element is complete): what follows is the
+ * next element's encoding. Lets a result or a notification's payload be handed out as a
+ * slice of the frame instead of being decoded and encoded again. 0 on a malformed
+ * buffer (cannot happen for a frame that decoded). */
+static size_t skip_elements(const uint8_t *buf, size_t len, size_t off, unsigned n)
+{
+    size_t h = array_header_len(buf, len, off);
+    if (!h)
+        return 0;
+    off += h;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    for (unsigned i = 0; i < n; i++)
+        if (msgpack_unpack_next(&u, (const char *)buf, len, &off) != MSGPACK_UNPACK_SUCCESS) {
+            off = 0;
+            break;
+        }
+    msgpack_unpacked_destroy(&u);
+    return off;
+}
+
+/* Move buf[off, len) to the front: the caller's copy of one element, in place. */
+static uint8_t *slice_front(uint8_t *buf, size_t len, size_t off, size_t *out_len)
+{
+    memmove(buf, buf + off, len - off);
+    *out_len = len - off;
+    return buf;
+}
+
 static int on_frame(cw_rpc_client *cl)
 {
     char err[256];
@@ -261,17 +321,11 @@ static int on_frame(cw_rpc_client *cl)
                                        "than drop them", NULL);
             return -1;
         }
-        pd->resp = malloc(cl->rx_len);
-        if (!pd->resp) {
-            cw_dec_close(&d);
-            set_closed(cl, -ENOMEM, "out of memory", NULL);
-            return -1;
-        }
-        memcpy(pd->resp, cl->rx, cl->rx_len);
         pd->resp_len = cl->rx_len;
-        cl->resp_bytes += cl->rx_len;
+        pd->resp = take_rx(cl);
+        cl->resp_bytes += pd->resp_len;
     } else {
-        in_push(cl, f.kind, cl->rx, cl->rx_len);
+        in_push(cl, f.kind, cl->rx_len);
     }
     cw_dec_close(&d);
     return cl->closed ? -1 : 0;
@@ -515,7 +569,7 @@ void cw_rpc_client_close(cw_rpc_client *cl)
     cl->ctx = NULL;
     struct inframe *f;
     while ((f = in_pop(cl)))
-        free(f);
+        free_inframe(f);
     while (cl->out_head) {
         struct outframe *o = cl->out_head;
         cl->out_head = o->next;
@@ -618,17 +672,16 @@ int cw_rpc_call_take(cw_rpc_client *cl, uint32_t msgid, uint8_t **result, size_t
             cw_log(CW_LOG_WARN, "rpc client: server sent non-negative error code %d",
                    (int)f.err_code);
     } else {
-        cw_enc r;
-        cw_enc_init(&r);
-        rc = cw_rpc_encode_object(&r, f.result);
-        if (rc == CW_OK)
-            *result = cw_enc_release(&r, result_len);
-        else
-            cw_enc_free(&r);
-        if (rc == CW_OK && !*result)
-            rc = -ENOMEM;
-        if (rc != CW_OK)
-            cw_errf(err, err_len, rc, "rpc response: out of memory");
+        /* [1, msgid, nil, result]: the result is the rest of the frame, handed over */
+        size_t off = skip_elements(pd->resp, pd->resp_len, 0, 3);
+        if (!off) {
+            rc = cw_errf(err, err_len, CW_EMALFORMED, "rpc response: malformed");
+        } else {
+            cl->resp_bytes -= pd->resp_len;
+            *result = slice_front(pd->resp, pd->resp_len, off, result_len);
+            pd->resp = NULL;
+            pd->resp_len = 0;
+        }
     }
     cw_dec_close(&d);
     cw_rpc_call_forget(cl, msgid);
@@ -717,26 +770,28 @@ int cw_rpc_next_notification(cw_rpc_client *cl, char topic[static CW_RPC_METHOD_
             return rc;
         if (in->kind != CW_RPC_NOTIFICATION) {
             cw_log(CW_LOG_DEBUG, "rpc client: discarding a response nobody waited for");
-            free(in);
+            free_inframe(in);
             continue;
         }
         cw_dec d;
         cw_rpc_frame f;
-        cw_enc e;
-        cw_enc_init(&e);
         rc = cw_rpc_decode(&d, &f, in->data, in->len, CW_RPC_MAX_FRAME_DEFAULT, err, err_len);
         if (rc == CW_OK) {
+            /* [2, method, params]: the payload (params, or its one element) is the rest of
+             * the frame, handed over */
             memcpy(topic, f.method, sizeof f.method);
-            rc = cw_rpc_encode_object(&e, f.params->via.array.size == 1
-                                              ? &f.params->via.array.ptr[0]
-                                              : f.params);
-            *payload = rc == CW_OK ? cw_enc_release(&e, payload_len) : NULL;
-            if (rc == CW_OK && !*payload)
-                rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
+            size_t off = skip_elements(in->data, in->len, 0, 2);
+            if (off && f.params->via.array.size == 1)
+                off += array_header_len(in->data, in->len, off);
+            if (!off) {
+                rc = cw_errf(err, err_len, CW_EMALFORMED, "notification: malformed");
+            } else {
+                *payload = slice_front(in->data, in->len, off, payload_len);
+                in->data = NULL;
+            }
         }
-        cw_enc_free(&e);
         cw_dec_close(&d);
-        free(in);
+        free_inframe(in);
         return rc;
     }
 }
@@ -769,14 +824,10 @@ int cw_rpc_client_next_frame(cw_rpc_client *cl, uint8_t **frame, size_t *len,
     int rc = next_inbound(cl, &in, timeout_ms, err, err_len);
     if (rc != CW_OK)
         return rc;
-    *frame = malloc(in->len ? in->len : 1);
-    if (!*frame) {
-        free(in);
-        return cw_errf(err, err_len, -ENOMEM, "out of memory");
-    }
-    memcpy(*frame, in->data, in->len);
+    *frame = in->data;
     *len = in->len;
-    free(in);
+    in->data = NULL;
+    free_inframe(in);
     return CW_OK;
 }
 
