@@ -63,6 +63,7 @@ void rly_conn_free(rly_conn *c)
     cw_lc_vcache_destroy(c->vc);
     for (int i = 0; i < RLY_LB_CACHE; i++)
         cw_light_block_free(&c->lbc[i].lb);
+    rly_lc_seen_free(c);
     memset(c, 0, sizeof *c);
 }
 

@@ -1612,29 +1612,20 @@ static int find_update_header(rly_conn *host, const char *client_id, uint64_t he
                    " in the last %u blocks", host->cfg->id, client_id, height, EVIDENCE_SCAN_MAX);
 }
 
-/* an owned UpdateHeader for the locally verified header at `height`, from `trusted` */
-static int own_update_header(rly_conn *src, uint64_t height, uint64_t trusted,
-                             cw_update_header *u, char *err, size_t err_len)
+/* An owned UpdateHeader (one half of MsgSubmitMisbehaviour): lb's header, verified from
+ * `trusted`, whose next validator set is tvals. */
+static int update_header_of(cw_update_header *u, const cw_light_block *lb, uint64_t trusted,
+                            const cw_validator_set *tvals)
 {
     memset(u, 0, sizeof *u);
-    rly_lb_cache *ts = &src->lbc[trusted % RLY_LB_CACHE];
-    cw_light_block tlb;
-    int rc = rly_light_block(src, trusted, &tlb, err, err_len);
-    if (rc)
-        return rc;
-    rc = cw_validator_set_copy(&u->trusted_validator_set, &tlb.next_validator_set);
-    cw_light_block_free(&tlb);
-    (void)ts;
-    if (rc)
-        return rc;
-    u->has_trusted_validator_set = true;
-    u->trusted_height = trusted;
-    const cw_light_block *lb;
-    if ((rc = rly_lc_verified(src, height, &lb, err, err_len)) ||
+    int rc;
+    if ((rc = cw_validator_set_copy(&u->trusted_validator_set, tvals)) ||
         (rc = cw_validator_set_copy(&u->validator_set, &lb->validator_set))) {
         cw_update_header_free(u);
         return rc;
     }
+    u->has_trusted_validator_set = true;
+    u->trusted_height = trusted;
     u->signed_header.header = lb->signed_header.header;
     cw_commit *c = &u->signed_header.commit;
     *c = lb->signed_header.commit;
@@ -1646,6 +1637,51 @@ static int own_update_header(rly_conn *src, uint64_t height, uint64_t trusted,
     }
     memcpy(c->sigs, lb->signed_header.commit.sigs, c->n_sigs * sizeof *c->sigs);
     return CW_OK;
+}
+
+/* an owned UpdateHeader for the locally verified header at `height`, from `trusted` */
+static int own_update_header(rly_conn *src, uint64_t height, uint64_t trusted,
+                             cw_update_header *u, char *err, size_t err_len)
+{
+    memset(u, 0, sizeof *u);
+    cw_light_block tlb;
+    int rc = rly_light_block(src, trusted, &tlb, err, err_len);
+    if (rc)
+        return rc;
+    const cw_light_block *lb; /* in the cache: copied before any other fetch */
+    if ((rc = rly_lc_verified(src, height, &lb, err, err_len)) == CW_OK)
+        rc = update_header_of(u, lb, trusted, &tlb.next_validator_set);
+    cw_light_block_free(&tlb);
+    return rc;
+}
+
+/* Submit mm to client_id on host and wait for it to commit: the client freezes. */
+static int send_misbehaviour(rly_ctx *x, rly_conn *host, const cw_msg_submit_misbehaviour *mm,
+                             char *err, size_t err_len)
+{
+    uint8_t *body;
+    size_t blen;
+    int rc = cw_msg_submit_misbehaviour_encode(&body, &blen, mm);
+    if (rc)
+        return cw_errf(err, err_len, rc, "encoding the evidence");
+    msgs ms = {0};
+    cw_enc_init(&ms.m[0]);
+    cw_enc_array(&ms.m[0], 2);
+    cw_enc_cstr(&ms.m[0], "ibc.submit_misbehaviour");
+    cw_enc_raw(&ms.m[0], body, blen);
+    ms.n = 1;
+    free(body);
+    rc = tx_and_attr(x, host, &ms, NULL, NULL, NULL, err, err_len);
+    msgs_free(&ms);
+    if (rc == CW_OK)
+        cw_log(CW_LOG_ERROR, "MISBEHAVIOUR submitted chain=%s client=%s height=%" PRIu64
+               ": the client is frozen", host->cfg->id, mm->client_id,
+               mm->header1.signed_header.header.height);
+    else
+        cw_log(CW_LOG_ERROR, "misbehaviour not submitted chain=%s client=%s height=%" PRIu64
+               " reason=\"%s\"", host->cfg->id, mm->client_id,
+               mm->header1.signed_header.header.height, err);
+    return rc;
 }
 
 /* The client `client_id` on host tracks src; its consensus state at its latest height
@@ -1673,34 +1709,99 @@ static int check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char 
     cw_msg_submit_misbehaviour mm;
     memset(&mm, 0, sizeof mm);
     snprintf(mm.client_id, sizeof mm.client_id, "%s", client_id);
-    if ((rc = find_update_header(host, client_id, cs->latest_height, &mm.header2, err, err_len)))
-        goto out;
-    if ((rc = own_update_header(src, cs->latest_height, mm.header2.trusted_height, &mm.header1,
-                                err, err_len)))
-        goto out;
-    uint8_t *body;
-    size_t blen;
-    if ((rc = cw_msg_submit_misbehaviour_encode(&body, &blen, &mm)))
-        goto out;
-    msgs ms = {0};
-    cw_enc_init(&ms.m[0]);
-    cw_enc_array(&ms.m[0], 2);
-    cw_enc_cstr(&ms.m[0], "ibc.submit_misbehaviour");
-    cw_enc_raw(&ms.m[0], body, blen);
-    ms.n = 1;
-    free(body);
-    rc = tx_and_attr(x, host, &ms, NULL, NULL, NULL, err, err_len);
-    msgs_free(&ms);
-    if (rc == CW_OK)
-        cw_log(CW_LOG_ERROR, "MISBEHAVIOUR submitted chain=%s client=%s height=%" PRIu64
-               ": the client is frozen", host->cfg->id, client_id, cs->latest_height);
-out:
-    if (rc)
+    if ((rc = find_update_header(host, client_id, cs->latest_height, &mm.header2, err,
+                                 err_len)) == CW_OK &&
+        (rc = own_update_header(src, cs->latest_height, mm.header2.trusted_height, &mm.header1,
+                                err, err_len)) == CW_OK)
+        rc = send_misbehaviour(x, host, &mm, err, err_len);
+    else
         cw_log(CW_LOG_ERROR, "misbehaviour not submitted chain=%s client=%s height=%" PRIu64
                " reason=\"%s\"", host->cfg->id, client_id, cs->latest_height, err);
     cw_update_header_free(&mm.header1);
     cw_update_header_free(&mm.header2);
     return rc ? rc : CW_EMISBEHAVIOUR;
+}
+
+/* The conflict the local light client of `of` met, as evidence for client_id on host: both
+ * headers verified from the highest height below them that host's client stores and this
+ * relayer verified. Returns: CW_OK submitted, or the client is frozen already; CW_ENOTFOUND
+ * no such trusted height; the submission's codes. */
+static int lc_evidence(rly_ctx *x, rly_conn *of, rly_conn *host, const char *client_id,
+                       char *err, size_t err_len)
+{
+    const rly_conflict *cf = &of->conflict;
+    cw_lc_client_state cs;
+    int rc = client_info(host, client_id, &cs, NULL, err, err_len);
+    if (rc)
+        return rc;
+    if (cs.frozen_height) {
+        cw_log(CW_LOG_INFO, "client already frozen chain=%s client=%s frozen_height=%" PRIu64,
+               host->cfg->id, client_id, cs.frozen_height);
+        return CW_OK;
+    }
+    uint64_t h1 = cf->lb[0].signed_header.header.height;
+    uint64_t h2 = cf->lb[1].signed_header.header.height;
+    uint64_t hs[64], trusted = 0;
+    size_t n = rly_lc_seen_below(of, h1 < h2 ? h1 : h2, hs, 64);
+    for (size_t i = 0; i < n && !trusted; i++) {
+        char key[CW_PATH_MAX];
+        uint8_t *v = NULL, *pf = NULL;
+        size_t vl, pl;
+        uint64_t at;
+        cw_path_consensus_state(key, client_id, hs[i]);
+        if ((rc = rly_query(host, key, 0, false, &v, &vl, &pf, &pl, &at, err, err_len)))
+            return rc;
+        if (v)
+            trusted = hs[i];
+        free(v);
+        free(pf);
+    }
+    if (!trusted)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "client %s on %s stores no consensus state "
+                       "below height %" PRIu64 " that this relayer verified", client_id,
+                       host->cfg->id, h1 < h2 ? h1 : h2);
+    cw_light_block tlb;
+    if ((rc = rly_lc_seen(of, trusted, &tlb, err, err_len)))
+        return rc;
+    cw_msg_submit_misbehaviour mm;
+    memset(&mm, 0, sizeof mm);
+    snprintf(mm.client_id, sizeof mm.client_id, "%s", client_id);
+    if ((rc = update_header_of(&mm.header1, &cf->lb[0], trusted, &tlb.next_validator_set)) ||
+        (rc = update_header_of(&mm.header2, &cf->lb[1], trusted, &tlb.next_validator_set)))
+        cw_errf(err, err_len, rc, "out of memory");
+    else
+        rc = send_misbehaviour(x, host, &mm, err, err_len);
+    cw_light_block_free(&tlb);
+    cw_update_header_free(&mm.header1);
+    cw_update_header_free(&mm.header2);
+    return rc;
+}
+
+/* hand the local light clients' conflicts to every client of those chains (retried every
+ * 5 s until each is frozen) */
+static void submit_evidence(rly_ctx *x)
+{
+    uint64_t now = rly_now_ms();
+    for (int p = 0; p < x->cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++) {
+            rly_end_cfg *on = &x->cfg->paths[p].end[e];
+            rly_conn *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
+            uint32_t bit = 1u << (p * 2 + e);
+            if (!on->client[0] || !of->conflict.set || (of->conflict.sent & bit) ||
+                now < of->conflict.next_try_ms)
+                continue;
+            char err[512];
+            if (lc_evidence(x, of, &x->conns[on->chain_ix], on->client, err, sizeof err) ==
+                CW_OK)
+                of->conflict.sent |= bit;
+            else
+                cw_log(CW_LOG_ERROR, "misbehaviour evidence not delivered path=%s chain=%s "
+                       "client=%s reason=\"%s\" (retrying)", x->cfg->paths[p].name, on->chain,
+                       on->client, err);
+        }
+    for (int i = 0; i < x->cfg->n_chains; i++)
+        if (x->conns[i].conflict.set && now >= x->conns[i].conflict.next_try_ms)
+            x->conns[i].conflict.next_try_ms = now + 5000;
 }
 
 /* refresh clients before a third of their trusting period has passed */
@@ -1785,6 +1886,9 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                         k++;
                 gap[i] = true; /* after the next tick: relaying first, from chain queries */
                 got = true;
+                if (c->connects > 1 && rly_lc_crosscheck(c, e, sizeof e) != CW_OK)
+                    cw_log(CW_LOG_WARN, "cross-check after reconnect chain=%s height=%" PRIu64
+                           " reason=\"%s\"", c->cfg->id, c->lcs.latest_height, e);
             }
             for (;;) { /* drain what is queued */
                 char topic[CW_RPC_METHOD_MAX + 1];
@@ -1821,6 +1925,7 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
             }
             continue;
         }
+        submit_evidence(x);
         char e[512];
         (void)rly_tick(x, NULL, e, sizeof e);
         /* The missed blocks' events after a (re)connect: the tick above already relayed what

@@ -143,6 +143,26 @@ typedef struct rly_lb_cache {
 } rly_lb_cache;
 #define RLY_LB_CACHE 32
 
+/* A light block the local light client verified, encoded, kept while its consensus state is
+ * kept (RLY_LC_KEEP): the first half of the evidence when the node later serves a
+ * conflicting header. */
+typedef struct rly_seen {
+    uint64_t height;
+    uint8_t *lb;
+    size_t len;
+} rly_seen;
+
+/* Two valid, conflicting light blocks met by the local light client (same height, or heights
+ * whose times are out of order): lb[0] verified first, lb[1] served later. Every client of
+ * this chain on the other chains gets them as MsgSubmitMisbehaviour; `sent` has bit
+ * (path * 2 + end) set once that path end's client is frozen. */
+typedef struct rly_conflict {
+    bool set;
+    cw_light_block lb[2];
+    uint32_t sent;
+    uint64_t next_try_ms;
+} rly_conflict;
+
 typedef struct rly_conn {
     const rly_chain_cfg *cfg;
     int ix;
@@ -173,6 +193,9 @@ typedef struct rly_conn {
     uint64_t lc_root_height;
     uint8_t lc_root_hash[32];
     rly_lb_cache lbc[RLY_LB_CACHE];
+    rly_seen *seen; /* RLY_LC_KEEP + 1 slots, allocated on first use */
+    size_t n_seen;
+    rly_conflict conflict;
 } rly_conn;
 
 uint64_t rly_now_ms(void);
@@ -286,6 +309,19 @@ int rly_lc_seed(rly_conn *c, uint64_t height, const uint8_t *hash32, char *err,
  *  verified block in the cache (valid until the next rly_lc_* call on c). */
 int rly_lc_verified(rly_conn *c, uint64_t height, const cw_light_block **out, char *err,
                     size_t err_len);
+/** After a reconnect the node behind the URL may be another one: forget the light blocks
+ *  fetched from the old connection and fetch the light client's latest verified height
+ *  again, checking it against what was verified. Returns: CW_OK (same header, or nothing to
+ *  check); CW_EMISBEHAVIOUR a valid conflicting header (c->conflict set, the light client
+ *  frozen); the fetch's or verification's codes (the served header was rejected). */
+int rly_lc_crosscheck(rly_conn *c, char *err, size_t err_len);
+/** The verified light block kept for height h (owned copy: cw_light_block_free).
+ *  Returns: CW_OK; CW_ENOTFOUND not kept; decode errors. */
+int rly_lc_seen(const rly_conn *c, uint64_t h, cw_light_block *out, char *err, size_t err_len);
+/** The kept heights below `below`, highest first, into hs[0..max); returns how many. */
+size_t rly_lc_seen_below(const rly_conn *c, uint64_t below, uint64_t *hs, size_t max);
+/** Free the kept light blocks and a recorded conflict (rly_conn_free). */
+void rly_lc_seen_free(rly_conn *c);
 /** Build the MsgUpdateClient msgs that take client_id (on another chain, tracking c; its
  *  parameters and latest height in cs, its consensus state there from_cs, as that chain
  *  reports them) to height `to` of c: hops planned by local verification under the client's

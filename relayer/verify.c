@@ -14,6 +14,119 @@
 
 #define BISECT_DEPTH 48
 
+/* ---- verified light blocks, kept for evidence ------------------------------------------ */
+
+static rly_seen *seen_find(const rly_conn *c, uint64_t h)
+{
+    for (size_t i = 0; i < c->n_seen; i++)
+        if (c->seen[i].height == h)
+            return &c->seen[i];
+    return NULL;
+}
+
+static void seen_del(rly_conn *c, uint64_t h)
+{
+    rly_seen *e = seen_find(c, h);
+    if (!e)
+        return;
+    free(e->lb);
+    *e = c->seen[--c->n_seen];
+}
+
+/* keep lb (verified at h); when full, the lowest height goes (the memstore prunes the same
+ * way). Out of memory only loses the evidence for h. */
+static void seen_put(rly_conn *c, uint64_t h, const cw_light_block *lb)
+{
+    if (seen_find(c, h))
+        return;
+    if (!c->seen && !(c->seen = calloc(RLY_LC_KEEP + 1, sizeof *c->seen)))
+        return;
+    if (c->n_seen == RLY_LC_KEEP + 1) {
+        size_t lo = 0;
+        for (size_t i = 1; i < c->n_seen; i++)
+            if (c->seen[i].height < c->seen[lo].height)
+                lo = i;
+        seen_del(c, c->seen[lo].height);
+    }
+    rly_seen *e = &c->seen[c->n_seen];
+    if (cw_light_block_encode(&e->lb, &e->len, lb) != CW_OK)
+        return;
+    e->height = h;
+    c->n_seen++;
+}
+
+int rly_lc_seen(const rly_conn *c, uint64_t h, cw_light_block *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    const rly_seen *e = seen_find(c, h);
+    if (!e)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: no verified light block kept "
+                       "at height %llu", c->cfg->id, (unsigned long long)h);
+    return cw_light_block_decode(out, e->lb, e->len, err, err_len);
+}
+
+size_t rly_lc_seen_below(const rly_conn *c, uint64_t below, uint64_t *hs, size_t max)
+{
+    size_t n = 0;
+    uint64_t ceil = below;
+    while (n < max) { /* n passes over ≤ RLY_LC_KEEP + 1 entries: n is small */
+        uint64_t best = 0;
+        for (size_t i = 0; i < c->n_seen; i++)
+            if (c->seen[i].height < ceil && c->seen[i].height > best)
+                best = c->seen[i].height;
+        if (!best)
+            break;
+        hs[n++] = best;
+        ceil = best;
+    }
+    return n;
+}
+
+void rly_lc_seen_free(rly_conn *c)
+{
+    for (size_t i = 0; i < c->n_seen; i++)
+        free(c->seen[i].lb);
+    free(c->seen);
+    c->seen = NULL;
+    c->n_seen = 0;
+    cw_light_block_free(&c->conflict.lb[0]);
+    cw_light_block_free(&c->conflict.lb[1]);
+    memset(&c->conflict, 0, sizeof c->conflict);
+}
+
+/* The light client froze on `lb` (verified, conflicting with stored state): keep both
+ * light blocks for evidence. The stored one is at lb's height, or is the neighbour whose
+ * time is out of order with lb's. */
+static void record_conflict(rly_conn *c, const cw_light_block *lb)
+{
+    if (c->conflict.set)
+        return;
+    uint64_t h = lb->signed_header.header.height, t = lb->signed_header.header.time_ns;
+    uint64_t other = h, nb;
+    cw_lc_consensus_state ncs;
+    if (!seen_find(c, h)) {
+        other = 0;
+        if (c->st.below(c->st.ctx, h, &nb, &ncs) == CW_OK && ncs.timestamp_ns >= t)
+            other = nb;
+        else if (c->st.above(c->st.ctx, h, &nb, &ncs) == CW_OK && ncs.timestamp_ns <= t)
+            other = nb;
+    }
+    char err[256];
+    uint8_t *copy = NULL;
+    size_t len = 0;
+    if (!other || rly_lc_seen(c, other, &c->conflict.lb[0], err, sizeof err) != CW_OK ||
+        cw_light_block_encode(&copy, &len, lb) != CW_OK ||
+        cw_light_block_decode(&c->conflict.lb[1], copy, len, err, sizeof err) != CW_OK) {
+        cw_log(CW_LOG_ERROR, "misbehaviour evidence lost chain=%s height=%llu: the header it "
+               "conflicts with is not kept", c->cfg->id, (unsigned long long)h);
+        cw_light_block_free(&c->conflict.lb[0]);
+        free(copy);
+        return;
+    }
+    free(copy);
+    c->conflict.set = true;
+}
+
 /* the cache slot for height h, fetched (unverified) when missing */
 static int get_lb(rly_conn *c, uint64_t h, rly_lb_cache **out, char *err, size_t err_len)
 {
@@ -99,6 +212,10 @@ int rly_lc_seed(rly_conn *c, uint64_t height, const uint8_t *hash32, char *err, 
     memcpy(c->lc_root_hash, bh, 32);
     c->lc_seeded = true;
     s->verified = true;
+    for (size_t i = 0; i < c->n_seen; i++)
+        free(c->seen[i].lb);
+    c->n_seen = 0;
+    seen_put(c, height, &s->lb);
     char hex[65];
     cw_hex_encode(hex, sizeof hex, bh, 32);
     cw_log(CW_LOG_INFO, "light client seeded chain=%s height=%llu hash=%s", c->cfg->id,
@@ -115,6 +232,7 @@ static void prune(rly_conn *c)
             return;
         if (c->st.del(c->st.ctx, h) != CW_OK)
             return;
+        seen_del(c, h);
     }
 }
 
@@ -192,9 +310,11 @@ static int verify_at(rly_conn *c, uint64_t height, int depth, char *err, size_t 
     }
     if (rc == CW_EMISBEHAVIOUR || c->lcs.frozen_height) {
         cw_log(CW_LOG_ERROR, "CONFLICTING HEADERS chain=%s height=%llu: %s — the light client "
-               "is frozen; relaying from this chain stops", c->cfg->id,
-               (unsigned long long)height, err);
+               "is frozen; relaying from this chain stops and its clients get the evidence",
+               c->cfg->id, (unsigned long long)height, err);
         RLY_M_ADD(headers_rejected, 1);
+        if (rc == CW_EMISBEHAVIOUR)
+            record_conflict(c, &s->lb);
         return rc ? rc : CW_EFROZEN;
     }
     if (rc) {
@@ -209,8 +329,22 @@ static int verify_at(rly_conn *c, uint64_t height, int depth, char *err, size_t 
     if ((rc = get_lb(c, height, &s, err, err_len)))
         return rc;
     s->verified = true;
+    seen_put(c, height, &s->lb);
     prune(c);
     return CW_OK;
+}
+
+int rly_lc_crosscheck(rly_conn *c, char *err, size_t err_len)
+{
+    for (int i = 0; i < RLY_LB_CACHE; i++) {
+        cw_light_block_free(&c->lbc[i].lb);
+        c->lbc[i].height = 0;
+        c->lbc[i].verified = false;
+    }
+    if (!c->lc_seeded || c->lcs.frozen_height || c->lcs.latest_height <= c->lc_root_height)
+        return CW_OK;
+    const cw_light_block *lb;
+    return rly_lc_verified(c, c->lcs.latest_height, &lb, err, err_len);
 }
 
 int rly_lc_verified(rly_conn *c, uint64_t height, const cw_light_block **out, char *err,

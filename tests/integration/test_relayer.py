@@ -377,13 +377,17 @@ def test_chain_restart_reconnects_and_catches_up(procs, tmp_path):
 
 class TamperProxy:
     """A WebSocket proxy in front of a chain that flips one byte of the first commit
-    signature in every light_block answer while `tamper` is set."""
+    signature in every light_block answer while `tamper` is set, and answers light_block(h)
+    with forge[h] (a whole answer) when there is one. drop() closes every connection."""
 
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, tamper=True):
         self.upstream = f"ws://127.0.0.1:{upstream_port}/"
         self.port = free_port()
-        self.tamper = True
+        self.tamper = tamper
         self.tampered = 0
+        self.forge = {}
+        self.forged = 0
+        self.conns = set()
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -395,6 +399,7 @@ class TamperProxy:
         asyncio.set_event_loop(self.loop)
 
         async def handler(ws, *_):
+            self.conns.add(ws)
             async with websockets.connect(self.upstream, subprotocols=["causeway-rpc"],
                                           max_size=64 << 20) as up:
                 pending = {}
@@ -404,7 +409,7 @@ class TamperProxy:
                         try:
                             f = msgpack.unpackb(m, raw=False)
                             if f[0] == 0:
-                                pending[f[1]] = f[2]
+                                pending[f[1]] = (f[2], f[3])
                         except Exception:
                             pass
                         await up.send(m)
@@ -413,8 +418,14 @@ class TamperProxy:
                     async for m in up:
                         try:
                             f = msgpack.unpackb(m, raw=False)
-                            if (self.tamper and f[0] == 1 and pending.pop(f[1], None) ==
-                                    "light_block" and f[2] is None):
+                            method, params = (pending.pop(f[1], (None, None)) if f[0] == 1
+                                              else (None, None))
+                            if (method == "light_block" and f[2] is None and
+                                    params[0] in self.forge):
+                                f[3] = self.forge[params[0]]
+                                m = msgpack.packb(f, use_bin_type=True)
+                                self.forged += 1
+                            elif self.tamper and method == "light_block" and f[2] is None:
                                 sigs = f[3][0][1][2]
                                 if sigs:
                                     s = bytearray(sigs[0][1])
@@ -426,7 +437,10 @@ class TamperProxy:
                             pass
                         await ws.send(m)
 
-                await asyncio.gather(c2s(), s2c())
+                try:
+                    await asyncio.gather(c2s(), s2c())
+                finally:
+                    self.conns.discard(ws)
 
         async def main():
             async with websockets.serve(handler, "127.0.0.1", self.port,
@@ -442,6 +456,13 @@ class TamperProxy:
     @property
     def url(self):
         return f"ws://127.0.0.1:{self.port}/"
+
+    def drop(self):
+        """Close every client connection (the clients reconnect through the proxy)."""
+        async def close_all():
+            for ws in list(self.conns):
+                await ws.close()
+        asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(10)
 
 
 def test_tampered_header_is_never_submitted(procs, tmp_path):
@@ -558,4 +579,50 @@ def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
     # the relayer logs once it has seen its tx commit, which may be just after the freeze
     R.wait_until(lambda: "MISBEHAVIOUR submitted" in procs.log(rly), chain=b,
                  what="the relayer's own account of the evidence")
+    assert procs.stop(rly) == 0
+
+
+def test_conflicting_headers_met_by_the_relayer_become_evidence(procs, tmp_path):
+    """The relayer's own light client meets two valid headers for one height of alpha: the
+    one it verified, and — after a reconnect lands on a node that serves a fork — a
+    conflicting one signed by alpha's validators. It stops trusting alpha and hands both to
+    beta's client of alpha as MsgSubmitMisbehaviour, which freezes that client."""
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)
+    client_on_b = c["paths"][0]["b"]["client"]
+    key = f"clients/{client_on_b}/clientState".encode()
+
+    def client_state():
+        with b.client() as cl:
+            return msgpack.unpackb(cl.call("query", key, 0, False)[0])
+
+    proxy = TamperProxy(a.port, tamper=False)
+    cfg2 = R.write_config(str(tmp_path / "via-proxy.json"), a, b, str(tmp_path / "rly2.db"),
+                          chan_a=ca, chan_b=cb, client_a=c["paths"][0]["a"]["client"],
+                          client_b=client_on_b, rpc_a=proxy.url)
+    rly = R.start_relayer(procs, cfg2)
+    bob = b.key("bob").address
+    # two rounds: beta's client stores two heights of alpha this relayer verified
+    lock_packets(a, ca, 2, bob)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 2), chain=a, what="round 1")
+    h1 = client_state()[5]
+    lock_packets(a, ca, 2, bob)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 4), chain=a, what="round 2")
+    h2 = client_state()[5]
+    assert h2 > h1 and client_state()[6] == 0
+    # from now on the node behind the proxy serves a fork at h2 and above
+    with a.client() as cl:
+        top = cl.call("status")[1]
+        for h in range(h2, top + 1):
+            sh, vs = forge_light_block(a, h)
+            proxy.forge[h] = [sh, vs, cl.call("light_block", h)[2]]
+    proxy.drop()
+    R.wait_until(lambda: client_state()[6] != 0, chain=b,
+                 what="beta's client of alpha frozen by the relayer's evidence")
+    assert proxy.forged >= 1
+    R.wait_until(lambda: "MISBEHAVIOUR submitted" in procs.log(rly), chain=b,
+                 what="the relayer's own account of the evidence")
+    log = procs.log(rly)
+    assert "CONFLICTING HEADERS chain=alpha" in log, log[-3000:]
     assert procs.stop(rly) == 0
