@@ -18,15 +18,16 @@ stopped; this script builds beta's MsgUpdateClient and every RecvPacket with its
 beforehand (untimed) and times only their ingestion by beta — the rate beta takes exactly
 these msgs at when nobody relays them. Ratio = phase-2 rate / phase-3 rate.
 
-Both phases end at the same event, measured the same way: the arrival of beta's `blocks`
-notification whose recv_packet events complete the set (a client that does nothing but
-read notifications, so no RPC queue delays either clock). Each phase's time still includes
-waiting for beta's next block tick (0..1 interval, uniform), so phases 2 and 3 are
+Both phases start and end at the same events, measured the same way: they start on the
+arrival of one of beta's `blocks` notifications (so each starts at the same point of beta's
+block cycle, rather than a random 0..1 interval before the next tick) and end at the arrival
+of the `blocks` notification whose recv_packet events complete the set (a client that does
+nothing but read notifications, so no RPC queue delays either clock). Phases 2 and 3 are
 alternated CW_BENCH_REPEAT times and the medians compared.
 
 Environment: CW_BENCH_PACKETS (default 6000), CW_BENCH_RATE (offered packets/s, 1500),
 CW_BENCH_INTERVAL_MS (block interval, 200), CW_BENCH_BATCH (relayer batch size, 200),
-CW_BENCH_REPEAT (phase 2/3 rounds, 3).
+CW_BENCH_REPEAT (phase 2/3 rounds, 5).
 """
 
 import os
@@ -50,7 +51,7 @@ N = int(os.environ.get("CW_BENCH_PACKETS", "6000"))
 RATE = float(os.environ.get("CW_BENCH_RATE", "1500"))
 INTERVAL = int(os.environ.get("CW_BENCH_INTERVAL_MS", "200"))
 BATCH = int(os.environ.get("CW_BENCH_BATCH", "200"))
-REPEAT = int(os.environ.get("CW_BENCH_REPEAT", "3"))
+REPEAT = int(os.environ.get("CW_BENCH_REPEAT", "5"))
 PER_TX = 100
 
 
@@ -108,6 +109,12 @@ def wait_received(sub, seqs, timeout=600):
             return t
 
 
+def block_edge(sub, timeout=60):
+    """Wait for beta's next block notification: phases start right after a block."""
+    sub.next_notification(timeout=timeout)
+    return time.monotonic()
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -148,7 +155,7 @@ def direct_ingest(a, b, ca, cb, cfg, first_seq, n, ca_cl, cb_cl):
         nonce += 1
     with b.client(timeout=600) as sub:
         sub.subscribe("blocks")
-        t0 = time.monotonic()
+        t0 = block_edge(sub)
         hashes = [cb_cl.call("broadcast_tx", e) for e in envs]
         t1 = wait_received(sub, range(first_seq, first_seq + n))
     ok = all(cb_cl.call("tx", h)[3][0] == 0 for h in hashes)
@@ -199,7 +206,7 @@ def main():
                              what="phase-2 sends")
                 with b.client(timeout=600) as sub:
                     sub.subscribe("blocks")
-                    t0 = time.monotonic()
+                    t0 = block_edge(sub)
                     rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
                     t1 = wait_received(sub, range(next_seq, next_seq + N))
                 backlogs.append(N / (t1 - t0))
