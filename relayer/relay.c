@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "causeway/hex.h"
+#include "causeway/ibc.h"
 #include "causeway/log.h"
 #include "causeway/tx.h"
 #include "relay.h"
@@ -523,6 +524,49 @@ static int update_to_latest(rly_ctx *x, rly_conn *src, rly_conn *dst, const char
     return add_updates(x, src, dst, client_id, src->height, ms, h, err, err_len);
 }
 
+/* The channel end `end` names on c: *state 0 when end has no channel id yet. A configured
+ * id the chain does not know is an error (the config names another chain's channel). */
+static int chan_end_of(rly_conn *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
+                       char *err, size_t err_len)
+{
+    memset(ce, 0, sizeof *ce);
+    *state = 0;
+    if (!end->channel[0])
+        return CW_OK;
+    char key[CW_PATH_MAX];
+    cw_path_channel_end(key, end->port, end->channel);
+    uint8_t *v = NULL, *pf = NULL;
+    size_t vl, pl;
+    uint64_t at;
+    int rc = rly_query(c, key, 0, false, &v, &vl, &pf, &pl, &at, err, err_len);
+    free(pf);
+    if (rc)
+        return rc;
+    if (!v)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s has no channel %s on port %s "
+                       "(the config names it)", c->cfg->id, end->channel, end->port);
+    cw_dec d;
+    const msgpack_object *root;
+    if ((rc = cw_dec_open(&d, &root, v, vl, vl, err, err_len)) == CW_OK) {
+        cw_channel_end_dec(&d, root, ce, "channel end");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    free(v);
+    if (rc == CW_OK)
+        *state = ce->state;
+    return rc;
+}
+
+static const char *chan_state_name(int s)
+{
+    static const char *const n[] = {"none", "INIT", "TRYOPEN", "OPEN", "CLOSED"};
+    return s >= 0 && s <= 4 ? n[s] : "?";
+}
+
+/* ICS-04 handshake, one step per pass, the next step read from the two ends' states — so a
+ * run cut short (crash, kill, a failed step) is taken up where it stopped by running
+ * create-channel again. The ids are written back to the config after each step. */
 int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
@@ -530,101 +574,143 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
     rly_conn *ca = &x->conns[A->chain_ix], *cb = &x->conns[B->chain_ix];
     if (!A->client[0] || !B->client[0])
         return cw_errf(err, err_len, CW_ESTATE, "path %s: run create-clients first", pc->name);
-    if (A->channel[0] && B->channel[0]) {
-        printf("path %s: channels %s/%s already configured; kept\n", pc->name, A->channel,
-               B->channel);
-        return CW_OK;
-    }
-    int rc;
+    int rc = CW_OK;
     msgs ms = {0};
     hs_proofs hp = {0};
     uint64_t h;
-    /* 1. INIT on A */
-    cw_enc_init(&ms.m[0]);
-    cw_msg_begin(&ms.m[0], "ibc.chan_open_init", 6);
-    cw_enc_cstr(&ms.m[0], A->port);
-    cw_enc_u64(&ms.m[0], pc->ordering);
-    cw_enc_cstr(&ms.m[0], B->port);
-    cw_enc_cstr(&ms.m[0], A->client);
-    cw_enc_cstr(&ms.m[0], B->client);
-    cw_enc_cstr(&ms.m[0], pc->version);
-    ms.n = 1;
-    rc = tx_and_attr(x, ca, &ms, "channel_open_init", "channel", A->channel, err, err_len);
-    msgs_free(&ms);
-    if (rc)
-        return cw_err_prefix(err, err_len, rc, "chan_open_init");
-    printf("path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
-    /* 2. TRY on B, proving A's INIT end and A's client of B */
-    if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
-        (rc = hs_collect(ca, A, h, true, &hp, err, err_len)))
-        goto out;
-    cw_enc *m = &ms.m[ms.n++];
-    cw_enc_init(m);
-    cw_msg_begin(m, "ibc.chan_open_try", 13);
-    cw_enc_cstr(m, B->port);
-    cw_enc_u64(m, pc->ordering);
-    cw_enc_cstr(m, A->port);
-    cw_enc_cstr(m, A->channel);
-    cw_enc_cstr(m, B->client);
-    cw_enc_cstr(m, A->client);
-    cw_enc_cstr(m, pc->version);
-    cw_enc_cstr(m, pc->version);
-    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-    cw_enc_bin(m, hp.cs_v, hp.cs_vl);
-    cw_enc_bin(m, hp.cs_p, hp.cs_pl);
-    cw_enc_bin(m, hp.cons_p, hp.cons_pl);
-    cw_enc_u64(m, h);
-    rc = tx_and_attr(x, cb, &ms, "channel_open_try", "channel", B->channel, err, err_len);
-    msgs_free(&ms);
-    hs_free(&hp);
-    if (rc) {
-        cw_err_prefix(err, err_len, rc, "chan_open_try");
-        goto out;
+    for (int step = 0;; step++) {
+        cw_channel_end ea, eb;
+        int sa, sb;
+        if (step == 5) { /* four steps open a channel: a fifth pass means the chains differ */
+            rc = cw_errf(err, err_len, CW_ESTATE, "path %s: the handshake did not open the "
+                         "channel in four steps", pc->name);
+            goto out;
+        }
+        if ((rc = chan_end_of(ca, A, &ea, &sa, err, err_len)) ||
+            (rc = chan_end_of(cb, B, &eb, &sb, err, err_len)))
+            goto out;
+        if ((sb && strcmp(eb.counterparty_channel, A->channel) != 0) ||
+            (sa == CW_CHAN_OPEN && strcmp(ea.counterparty_channel, B->channel) != 0)) {
+            rc = cw_errf(err, err_len, CW_ESTATE, "path %s: channels %s on %s and %s on %s are "
+                         "not each other's counterparty", pc->name, A->channel, A->chain,
+                         B->channel, B->chain);
+            goto out;
+        }
+        if (sa == CW_CHAN_OPEN && sb == CW_CHAN_OPEN) {
+            if (step == 0)
+                printf("path %s: channels %s/%s already open; kept\n", pc->name, A->channel,
+                       B->channel);
+            else
+                cw_log(CW_LOG_INFO, "channel open path=%s %s/%s=%s %s/%s=%s", pc->name,
+                       A->chain, A->port, A->channel, B->chain, B->port, B->channel);
+            goto out;
+        }
+        if (sa == 0 && sb == 0) {
+            /* 1. INIT on A */
+            cw_enc_init(&ms.m[0]);
+            cw_msg_begin(&ms.m[0], "ibc.chan_open_init", 6);
+            cw_enc_cstr(&ms.m[0], A->port);
+            cw_enc_u64(&ms.m[0], pc->ordering);
+            cw_enc_cstr(&ms.m[0], B->port);
+            cw_enc_cstr(&ms.m[0], A->client);
+            cw_enc_cstr(&ms.m[0], B->client);
+            cw_enc_cstr(&ms.m[0], pc->version);
+            ms.n = 1;
+            rc = tx_and_attr(x, ca, &ms, "channel_open_init", "channel", A->channel, err,
+                             err_len);
+            msgs_free(&ms);
+            if (rc) {
+                cw_err_prefix(err, err_len, rc, "chan_open_init");
+                goto out;
+            }
+            printf("path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
+        } else if (sa == CW_CHAN_INIT && sb == 0) {
+            /* 2. TRY on B, proving A's INIT end and A's client of B */
+            if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
+                (rc = hs_collect(ca, A, h, true, &hp, err, err_len)))
+                goto out;
+            cw_enc *m = &ms.m[ms.n++];
+            cw_enc_init(m);
+            cw_msg_begin(m, "ibc.chan_open_try", 13);
+            cw_enc_cstr(m, B->port);
+            cw_enc_u64(m, pc->ordering);
+            cw_enc_cstr(m, A->port);
+            cw_enc_cstr(m, A->channel);
+            cw_enc_cstr(m, B->client);
+            cw_enc_cstr(m, A->client);
+            cw_enc_cstr(m, pc->version);
+            cw_enc_cstr(m, pc->version);
+            cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+            cw_enc_bin(m, hp.cs_v, hp.cs_vl);
+            cw_enc_bin(m, hp.cs_p, hp.cs_pl);
+            cw_enc_bin(m, hp.cons_p, hp.cons_pl);
+            cw_enc_u64(m, h);
+            rc = tx_and_attr(x, cb, &ms, "channel_open_try", "channel", B->channel, err,
+                             err_len);
+            msgs_free(&ms);
+            hs_free(&hp);
+            if (rc) {
+                cw_err_prefix(err, err_len, rc, "chan_open_try");
+                goto out;
+            }
+            printf("path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);
+        } else if (sa == CW_CHAN_INIT && sb == CW_CHAN_TRYOPEN) {
+            /* 3. ACK on A, proving B's TRYOPEN end and B's client of A */
+            if ((rc = update_to_latest(x, cb, ca, A->client, &ms, &h, err, err_len)) ||
+                (rc = hs_collect(cb, B, h, true, &hp, err, err_len)))
+                goto out;
+            cw_enc *m = &ms.m[ms.n++];
+            cw_enc_init(m);
+            cw_msg_begin(m, "ibc.chan_open_ack", 9);
+            cw_enc_cstr(m, A->port);
+            cw_enc_cstr(m, A->channel);
+            cw_enc_cstr(m, B->channel);
+            cw_enc_cstr(m, pc->version);
+            cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+            cw_enc_bin(m, hp.cs_v, hp.cs_vl);
+            cw_enc_bin(m, hp.cs_p, hp.cs_pl);
+            cw_enc_bin(m, hp.cons_p, hp.cons_pl);
+            cw_enc_u64(m, h);
+            rc = tx_and_attr(x, ca, &ms, NULL, NULL, NULL, err, err_len);
+            msgs_free(&ms);
+            hs_free(&hp);
+            if (rc) {
+                cw_err_prefix(err, err_len, rc, "chan_open_ack");
+                goto out;
+            }
+            printf("path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
+        } else if (sa == CW_CHAN_OPEN && sb == CW_CHAN_TRYOPEN) {
+            /* 4. CONFIRM on B, proving A's OPEN end */
+            if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
+                (rc = hs_collect(ca, A, h, false, &hp, err, err_len)))
+                goto out;
+            cw_enc *m = &ms.m[ms.n++];
+            cw_enc_init(m);
+            cw_msg_begin(m, "ibc.chan_open_confirm", 4);
+            cw_enc_cstr(m, B->port);
+            cw_enc_cstr(m, B->channel);
+            cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+            cw_enc_u64(m, h);
+            rc = tx_and_attr(x, cb, &ms, NULL, NULL, NULL, err, err_len);
+            msgs_free(&ms);
+            hs_free(&hp);
+            if (rc) {
+                cw_err_prefix(err, err_len, rc, "chan_open_confirm");
+                goto out;
+            }
+            printf("path %s: %s OPEN on %s\n", pc->name, B->channel, B->chain);
+        } else {
+            rc = cw_errf(err, err_len, CW_ESTATE, "path %s: channel %s on %s is %s and %s on %s "
+                         "is %s: not a handshake this relayer can continue", pc->name,
+                         A->channel[0] ? A->channel : "(none)", A->chain, chan_state_name(sa),
+                         B->channel[0] ? B->channel : "(none)", B->chain, chan_state_name(sb));
+            goto out;
+        }
+        char e2[256]; /* the id a step created is on record before the next step starts */
+        if (rly_config_save_ids(x->cfg, e2, sizeof e2) != CW_OK)
+            cw_log(CW_LOG_WARN, "path %s: %s", pc->name, e2);
+        fflush(stdout); /* each step's line, as it happens, for whoever watches */
     }
-    printf("path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);
-    /* 3. ACK on A */
-    if ((rc = update_to_latest(x, cb, ca, A->client, &ms, &h, err, err_len)) ||
-        (rc = hs_collect(cb, B, h, true, &hp, err, err_len)))
-        goto out;
-    m = &ms.m[ms.n++];
-    cw_enc_init(m);
-    cw_msg_begin(m, "ibc.chan_open_ack", 9);
-    cw_enc_cstr(m, A->port);
-    cw_enc_cstr(m, A->channel);
-    cw_enc_cstr(m, B->channel);
-    cw_enc_cstr(m, pc->version);
-    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-    cw_enc_bin(m, hp.cs_v, hp.cs_vl);
-    cw_enc_bin(m, hp.cs_p, hp.cs_pl);
-    cw_enc_bin(m, hp.cons_p, hp.cons_pl);
-    cw_enc_u64(m, h);
-    rc = tx_and_attr(x, ca, &ms, NULL, NULL, NULL, err, err_len);
-    msgs_free(&ms);
-    hs_free(&hp);
-    if (rc) {
-        cw_err_prefix(err, err_len, rc, "chan_open_ack");
-        goto out;
-    }
-    printf("path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
-    /* 4. CONFIRM on B */
-    if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
-        (rc = hs_collect(ca, A, h, false, &hp, err, err_len)))
-        goto out;
-    m = &ms.m[ms.n++];
-    cw_enc_init(m);
-    cw_msg_begin(m, "ibc.chan_open_confirm", 4);
-    cw_enc_cstr(m, B->port);
-    cw_enc_cstr(m, B->channel);
-    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-    cw_enc_u64(m, h);
-    rc = tx_and_attr(x, cb, &ms, NULL, NULL, NULL, err, err_len);
-    if (rc) {
-        cw_err_prefix(err, err_len, rc, "chan_open_confirm");
-        goto out;
-    }
-    printf("path %s: %s OPEN on %s\n", pc->name, B->channel, B->chain);
-    cw_log(CW_LOG_INFO, "channel open path=%s %s/%s=%s %s/%s=%s", pc->name, A->chain, A->port,
-           A->channel, B->chain, B->port, B->channel);
 out:
     msgs_free(&ms);
     hs_free(&hp);

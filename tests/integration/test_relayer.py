@@ -626,3 +626,50 @@ def test_conflicting_headers_met_by_the_relayer_become_evidence(procs, tmp_path)
     log = procs.log(rly)
     assert "CONFLICTING HEADERS chain=alpha" in log, log[-3000:]
     assert procs.stop(rly) == 0
+
+
+def test_create_channel_resumes_where_a_kill_stopped_it(procs, tmp_path):
+    """create-channel killed right after INIT, then again right after TRYOPEN: each run takes
+    the handshake up where the last one stopped (the ends' states on chain say which step is
+    next; ids are on record after each step) — no second INIT or TRY, one channel each side."""
+    a = R.Chain(procs, str(tmp_path), "alpha", "stake", 100).start()
+    b = R.Chain(procs, str(tmp_path), "beta", "uusd", 100).start()
+    cfg = R.write_config(str(tmp_path / "relayer.json"), a, b, str(tmp_path / "rly.db"))
+    R.relayer("create-clients", "--config", cfg)
+    exe = R.require_bin("causeway-relayer")
+
+    def run_until(line_part):
+        p = subprocess.Popen([exe, "create-channel", "--config", cfg], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        seen = []
+        for line in p.stdout:
+            seen.append(line)
+            if line_part in line:
+                p.kill()
+                break
+        p.wait(timeout=60)
+        assert any(line_part in s for s in seen), "".join(seen)
+        return "".join(seen)
+
+    run_until("INIT on alpha")
+    assert R.channels(cfg)[0] == "channel-0" and R.channels(cfg)[1] == ""
+    out = run_until("TRYOPEN on beta")
+    assert "INIT on" not in out, out
+    assert R.channels(cfg) == ("channel-0", "channel-0")
+    r = R.relayer("create-channel", "--config", cfg)
+    assert "INIT on" not in r.stdout and "TRYOPEN on" not in r.stdout, r.stdout
+    ca, cb = R.channels(cfg)
+    assert (ca, cb) == ("channel-0", "channel-0")
+
+    def end(chain, ch):
+        key = f"channelEnds/ports/{R.CHANNEL_PORT}/channels/{ch}".encode()
+        with chain.client() as c:
+            v = c.call("query", key, 0, False)[0]
+        return msgpack.unpackb(v) if v else None
+
+    assert end(a, ca)[0] == 3 and end(b, cb)[0] == 3, (end(a, ca), end(b, cb))
+    assert end(a, ca)[3] == cb and end(b, cb)[3] == ca
+    assert end(a, "channel-1") is None and end(b, "channel-1") is None
+    # a run on an open channel keeps it
+    r = R.relayer("create-channel", "--config", cfg)
+    assert "already open; kept" in r.stdout, r.stdout
