@@ -1457,6 +1457,7 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
 
     /* Acknowledgements and Timeouts on src, proofs from dst */
     static rly_qreq q[CW_TX_MAX_MSGS];
+    const bool ordered = pc->ordering == CW_ORDER_ORDERED;
     for (int kind = RLY_K_ACK; kind <= RLY_K_TIMEOUT; kind++) {
         uint64_t *list = kind == RLY_K_ACK ? ack_s : to_s;
         size_t nl = kind == RLY_K_ACK ? na : nt;
@@ -1503,10 +1504,19 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                     cw_dec_close(&dd);
                     if (!ok) /* not yet timed out at the proof height */
                         continue;
-                    cw_path_packet(q[take].key, "receipts", D->port, D->channel, seq);
+                    /* ICS-04: unordered proves the receipt absent; ordered proves
+                     * nextSequenceRecv ≤ seq, and the first such timeout closes the channel */
+                    if (ordered)
+                        cw_path_next_seq(q[take].key, "nextSequenceRecv", D->port, D->channel);
+                    else
+                        cw_path_packet(q[take].key, "receipts", D->port, D->channel, seq);
                 }
                 q[take].seq = seq;
                 take++;
+                if (ordered && kind == RLY_K_TIMEOUT) {
+                    scanned = nl - done; /* the rest wait: the channel closes */
+                    break;
+                }
             }
             done += scanned;
             if (rc == CW_OK && take)
@@ -1514,7 +1524,12 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
             uint64_t in_tx[CW_TX_MAX_MSGS];
             size_t k = 0;
             for (size_t i = 0; rc == CW_OK && i < take; i++) {
+                uint64_t next_recv = 0;
                 bool usable = kind == RLY_K_ACK ? q[i].val != NULL : q[i].val == NULL;
+                if (kind == RLY_K_TIMEOUT && ordered) {
+                    usable = q[i].val && q[i].val_len == 8 &&
+                             (next_recv = cw_be64_get(q[i].val)) <= q[i].seq;
+                }
                 if (!usable) /* ack not provable yet / received after all */
                     continue;
                 rly_entry *en = entry(x, p, d, q[i].seq, false);
@@ -1533,7 +1548,7 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                     cw_enc_raw(m, en->pkt, en->pkt_len);
                     cw_enc_bin(m, q[i].proof, q[i].proof_len);
                     cw_enc_u64(m, ph);
-                    cw_enc_u64(m, 0);
+                    cw_enc_u64(m, next_recv); /* 0 and unused on unordered channels */
                 }
                 ms.bytes += cw_enc_len(m);
                 in_tx[k++] = q[i].seq;
