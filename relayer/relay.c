@@ -91,6 +91,25 @@ static int call_bin3(rly_conn *c, const char *method, const char *port, const ch
 }
 
 /* the client `client_id` on c: its state and its consensus state at its latest height */
+/* client_id's consensus state at height h on c: CW_OK with *cons, or CW_ENOTFOUND none */
+static int consensus_at(rly_conn *c, const char *client_id, uint64_t h,
+                        cw_lc_consensus_state *cons, char *err, size_t err_len)
+{
+    char key[CW_PATH_MAX];
+    uint8_t *v;
+    size_t vl;
+    cw_path_consensus_state(key, client_id, h);
+    int rc = rly_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len);
+    if (rc)
+        return rc;
+    if (!v)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: client %s has no consensus state "
+                       "at %" PRIu64, c->cfg->id, client_id, h);
+    rc = cw_lc_consensus_state_decode(cons, v, vl, err, err_len);
+    free(v);
+    return rc;
+}
+
 static int client_info(rly_conn *c, const char *client_id, cw_lc_client_state *cs,
                        cw_lc_consensus_state *cons, char *err, size_t err_len)
 {
@@ -108,15 +127,7 @@ static int client_info(rly_conn *c, const char *client_id, cw_lc_client_state *c
     free(v);
     if (rc || !cons)
         return rc;
-    cw_path_consensus_state(key, client_id, cs->latest_height);
-    if ((rc = rly_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len)))
-        return rc;
-    if (!v)
-        return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: client %s has no consensus state "
-                       "at %" PRIu64, c->cfg->id, client_id, cs->latest_height);
-    rc = cw_lc_consensus_state_decode(cons, v, vl, err, err_len);
-    free(v);
-    return rc;
+    return consensus_at(c, client_id, cs->latest_height, cons, err, err_len);
 }
 
 /* ---- message list ------------------------------------------------------------------ */
@@ -201,30 +212,54 @@ static bool str_eq(const msgpack_object *o, const char *s)
     return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
 }
 
+/* the value of attribute `key` in one event's attrs ([[key, value]…]), NULL if absent */
+static const msgpack_object *attr_of(const msgpack_object *attrs, const char *key)
+{
+    for (uint32_t k = 0; attrs->type == MSGPACK_OBJECT_ARRAY && k < attrs->via.array.size; k++) {
+        const msgpack_object *kv = &attrs->via.array.ptr[k];
+        if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
+            str_eq(&kv->via.array.ptr[0], key))
+            return &kv->via.array.ptr[1];
+    }
+    return NULL;
+}
+
+static bool str_attr(const msgpack_object *attrs, const char *key,
+                     char out[static CW_ID_MAX + 1])
+{
+    const msgpack_object *v = attr_of(attrs, key);
+    if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size > CW_ID_MAX)
+        return false;
+    snprintf(out, CW_ID_MAX + 1, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    return true;
+}
+
+static bool u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out)
+{
+    const msgpack_object *v = attr_of(attrs, key);
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    *out = v->via.u64;
+    return true;
+}
+
+/* the attrs of an event [type, attrs] of this type, NULL otherwise */
+static const msgpack_object *event_of(const msgpack_object *ev, const char *type)
+{
+    if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2 ||
+        !str_eq(&ev->via.array.ptr[0], type) || ev->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
+        return NULL;
+    return &ev->via.array.ptr[1];
+}
+
 /* the string attribute `key` of the first event `type` in events (an array of events) */
 static bool event_attr(const msgpack_object *events, const char *type, const char *key,
                        char out[static CW_ID_MAX + 1])
 {
-    if (events->type != MSGPACK_OBJECT_ARRAY)
-        return false;
-    for (uint32_t i = 0; i < events->via.array.size; i++) {
-        const msgpack_object *ev = &events->via.array.ptr[i];
-        if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2 ||
-            !str_eq(&ev->via.array.ptr[0], type) ||
-            ev->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
-            continue;
-        const msgpack_object *attrs = &ev->via.array.ptr[1];
-        for (uint32_t k = 0; k < attrs->via.array.size; k++) {
-            const msgpack_object *kv = &attrs->via.array.ptr[k];
-            if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
-                str_eq(&kv->via.array.ptr[0], key) &&
-                kv->via.array.ptr[1].type == MSGPACK_OBJECT_STR &&
-                kv->via.array.ptr[1].via.str.size <= CW_ID_MAX) {
-                snprintf(out, CW_ID_MAX + 1, "%.*s", (int)kv->via.array.ptr[1].via.str.size,
-                         kv->via.array.ptr[1].via.str.ptr);
-                return true;
-            }
-        }
+    for (uint32_t i = 0; events->type == MSGPACK_OBJECT_ARRAY && i < events->via.array.size; i++) {
+        const msgpack_object *attrs = event_of(&events->via.array.ptr[i], type);
+        if (attrs && str_attr(attrs, key, out))
+            return true;
     }
     return false;
 }
@@ -753,10 +788,17 @@ static void put_bytes(uint8_t **dst, size_t *dl, const uint8_t *p, size_t n)
 }
 
 /* one event of chain c (a send_packet or write_acknowledgement) into the caches */
+static void note_update(rly_ctx *x, rly_conn *c, const msgpack_object *attrs);
+
 static void cache_event(rly_ctx *x, rly_conn *c, const msgpack_object *ev, uint64_t time_ns)
 {
     if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2)
         return;
+    const msgpack_object *ua = event_of(ev, "update_client");
+    if (ua) {
+        note_update(x, c, ua);
+        return;
+    }
     bool send = str_eq(&ev->via.array.ptr[0], "send_packet");
     bool wack = !send && str_eq(&ev->via.array.ptr[0], "write_acknowledgement");
     if (!send && !wack)
@@ -1612,20 +1654,6 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
 
 #define EVIDENCE_SCAN_MAX 2000u
 
-static bool u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out)
-{
-    for (uint32_t k = 0; attrs->type == MSGPACK_OBJECT_ARRAY && k < attrs->via.array.size; k++) {
-        const msgpack_object *kv = &attrs->via.array.ptr[k];
-        if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
-            str_eq(&kv->via.array.ptr[0], key) &&
-            kv->via.array.ptr[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-            *out = kv->via.array.ptr[1].via.u64;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The UpdateHeader that stored `height` in client_id on host: found through the
  * update_client event, decoded from the tx that carried it (scanning back from the tip). */
 static int find_update_header(rly_conn *host, const char *client_id, uint64_t height,
@@ -1661,14 +1689,11 @@ static int find_update_header(rly_conn *host, const char *client_id, uint64_t he
                 bool hit = false;
                 for (uint32_t k = 0; evs->type == MSGPACK_OBJECT_ARRAY && k < evs->via.array.size;
                      k++) {
-                    const msgpack_object *ev = &evs->via.array.ptr[k];
+                    const msgpack_object *a = event_of(&evs->via.array.ptr[k], "update_client");
                     uint64_t eh;
                     char id[CW_ID_MAX + 1];
-                    if (ev->type == MSGPACK_OBJECT_ARRAY && ev->via.array.size == 2 &&
-                        str_eq(&ev->via.array.ptr[0], "update_client") &&
-                        u64_attr(&ev->via.array.ptr[1], "height", &eh) && eh == height &&
-                        event_attr(evs, "update_client", "client_id", id) &&
-                        strcmp(id, client_id) == 0)
+                    if (a && u64_attr(a, "height", &eh) && eh == height &&
+                        str_attr(a, "client_id", id) && strcmp(id, client_id) == 0)
                         hit = true;
                 }
                 if (!hit)
@@ -1785,17 +1810,17 @@ static int send_misbehaviour(rly_ctx *x, rly_conn *host, const cw_msg_submit_mis
     return rc;
 }
 
-/* The client `client_id` on host tracks src; its consensus state at its latest height
- * (cs, cons) is checked against the header this relayer verified at that height. Two
- * valid conflicting headers → MsgSubmitMisbehaviour, which freezes the client. */
-static int check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
-                          const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
-                          char *err, size_t err_len)
+/* The client `client_id` on host tracks src; its consensus state at `height` (cons) is
+ * checked against the header this relayer verified at that height. Two valid conflicting
+ * headers → MsgSubmitMisbehaviour, which freezes the client. */
+static int conflict_at(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+                       uint64_t height, const cw_lc_consensus_state *cons, char *err,
+                       size_t err_len)
 {
-    if (cs->frozen_height || cs->latest_height < src->lc_root_height)
+    if (height < src->lc_root_height)
         return CW_OK;
     const cw_light_block *lb;
-    int rc = rly_lc_verified(src, cs->latest_height, &lb, err, err_len);
+    int rc = rly_lc_verified(src, height, &lb, err, err_len);
     if (rc)
         return CW_OK; /* cannot tell (not verifiable here): nothing to claim */
     cw_lc_consensus_state mine;
@@ -1806,21 +1831,73 @@ static int check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char 
         return CW_OK;
     cw_log(CW_LOG_ERROR, "CONFLICTING HEADERS chain=%s height=%" PRIu64 ": client %s on %s holds a "
            "consensus state that differs from the header verified here; submitting "
-           "misbehaviour", src->cfg->id, cs->latest_height, client_id, host->cfg->id);
+           "misbehaviour", src->cfg->id, height, client_id, host->cfg->id);
     cw_msg_submit_misbehaviour mm;
     memset(&mm, 0, sizeof mm);
     snprintf(mm.client_id, sizeof mm.client_id, "%s", client_id);
-    if ((rc = find_update_header(host, client_id, cs->latest_height, &mm.header2, err,
+    if ((rc = find_update_header(host, client_id, height, &mm.header2, err,
                                  err_len)) == CW_OK &&
-        (rc = own_update_header(src, cs->latest_height, mm.header2.trusted_height, &mm.header1,
+        (rc = own_update_header(src, height, mm.header2.trusted_height, &mm.header1,
                                 err, err_len)) == CW_OK)
         rc = send_misbehaviour(x, host, &mm, err, err_len);
     else
         cw_log(CW_LOG_ERROR, "misbehaviour not submitted chain=%s client=%s height=%" PRIu64
-               " reason=\"%s\"", host->cfg->id, client_id, cs->latest_height, err);
+               " reason=\"%s\"", host->cfg->id, client_id, height, err);
     cw_update_header_free(&mm.header1);
     cw_update_header_free(&mm.header2);
     return rc ? rc : CW_EMISBEHAVIOUR;
+}
+
+static int check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+                          const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
+                          char *err, size_t err_len)
+{
+    if (cs->frozen_height)
+        return CW_OK;
+    return conflict_at(x, src, host, client_id, cs->latest_height, cons, err, err_len);
+}
+
+/* An update_client event of a path end's client, by anyone: the height it stored, to check
+ * against the local light client — the latest-height check alone misses a conflicting
+ * header stored below a client's latest height. */
+static void note_update(rly_ctx *x, rly_conn *c, const msgpack_object *attrs)
+{
+    char id[CW_ID_MAX + 1];
+    uint64_t h;
+    if (!str_attr(attrs, "client_id", id) || !u64_attr(attrs, "height", &h))
+        return;
+    for (int p = 0; p < x->cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++) {
+            const rly_end_cfg *on = &x->cfg->paths[p].end[e];
+            if (on->chain_ix != c->ix || strcmp(on->client, id) != 0)
+                continue;
+            for (size_t i = 0; i < x->n_upd_seen; i++)
+                if (x->upd_seen[i].path == p && x->upd_seen[i].end == e &&
+                    x->upd_seen[i].height == h)
+                    return;
+            if (x->n_upd_seen == RLY_UPD_SEEN_MAX) { /* the oldest goes */
+                memmove(x->upd_seen, x->upd_seen + 1, --x->n_upd_seen * sizeof *x->upd_seen);
+            }
+            x->upd_seen[x->n_upd_seen++] = (rly_upd_seen){.path = p, .end = e, .height = h};
+        }
+}
+
+/* check the noted updates (at most 16 a pass) */
+static void check_updates(rly_ctx *x)
+{
+    size_t n = x->n_upd_seen < 16 ? x->n_upd_seen : 16;
+    for (size_t i = 0; i < n; i++) {
+        const rly_upd_seen *u = &x->upd_seen[i];
+        const rly_end_cfg *on = &x->cfg->paths[u->path].end[u->end];
+        rly_conn *host = &x->conns[on->chain_ix];
+        rly_conn *src = &x->conns[x->cfg->paths[u->path].end[1 - u->end].chain_ix];
+        cw_lc_consensus_state cons;
+        char err[512];
+        if (consensus_at(host, on->client, u->height, &cons, err, sizeof err) == CW_OK)
+            (void)conflict_at(x, src, host, on->client, u->height, &cons, err, sizeof err);
+    }
+    memmove(x->upd_seen, x->upd_seen + n, (x->n_upd_seen - n) * sizeof *x->upd_seen);
+    x->n_upd_seen -= n;
 }
 
 /* The conflict the local light client of `of` met, as evidence for client_id on host: both
@@ -1845,17 +1922,12 @@ static int lc_evidence(rly_ctx *x, rly_conn *of, rly_conn *host, const char *cli
     uint64_t hs[64], trusted = 0;
     size_t n = rly_lc_seen_below(of, h1 < h2 ? h1 : h2, hs, 64);
     for (size_t i = 0; i < n && !trusted; i++) {
-        char key[CW_PATH_MAX];
-        uint8_t *v = NULL, *pf = NULL;
-        size_t vl, pl;
-        uint64_t at;
-        cw_path_consensus_state(key, client_id, hs[i]);
-        if ((rc = rly_query(host, key, 0, false, &v, &vl, &pf, &pl, &at, err, err_len)))
-            return rc;
-        if (v)
+        cw_lc_consensus_state cons;
+        rc = consensus_at(host, client_id, hs[i], &cons, err, err_len);
+        if (rc == CW_OK)
             trusted = hs[i];
-        free(v);
-        free(pf);
+        else if (rc != CW_ENOTFOUND)
+            return rc;
     }
     if (!trusted)
         return cw_errf(err, err_len, CW_ENOTFOUND, "client %s on %s stores no consensus state "
@@ -2027,6 +2099,7 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
             continue;
         }
         submit_evidence(x);
+        check_updates(x);
         char e[512];
         (void)rly_tick(x, NULL, e, sizeof e);
         /* The missed blocks' events after a (re)connect: the tick above already relayed what

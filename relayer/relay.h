@@ -44,6 +44,13 @@ typedef struct rly_inflight {
     int upd_end;             /* ... the client of this end of the path */
 } rly_inflight;
 
+/* an update_client event seen on path `path`, end `end`'s client: the height it stored */
+typedef struct rly_upd_seen {
+    int path, end;
+    uint64_t height;
+} rly_upd_seen;
+#define RLY_UPD_SEEN_MAX 256
+
 typedef struct rly_ctx {
     rly_config *cfg;
     rly_conn conns[RLY_MAX_CHAINS];
@@ -51,6 +58,8 @@ typedef struct rly_ctx {
     rly_cache cache[RLY_MAX_PATHS][2];
     rly_inflight inflight[RLY_INFLIGHT_MAX];
     size_t n_inflight;
+    rly_upd_seen upd_seen[RLY_UPD_SEEN_MAX]; /* to check for conflicting headers */
+    size_t n_upd_seen;
 } rly_ctx;
 
 /** What one tick saw (for `clear`'s progress line). */

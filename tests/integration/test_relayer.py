@@ -673,3 +673,47 @@ def test_create_channel_resumes_where_a_kill_stopped_it(procs, tmp_path):
     # a run on an open channel keeps it
     r = R.relayer("create-channel", "--config", cfg)
     assert "already open; kept" in r.stdout, r.stdout
+
+
+def test_conflicting_header_below_the_latest_is_caught_from_its_event(procs, tmp_path):
+    """Someone stores a forged (validly signed) header in beta's client of alpha at a height
+    between two the relayer stored — so the client's latest header stays honest. The
+    relayer checks every update_client event of its clients against its own light client:
+    it finds the conflict at that height and freezes the client with the evidence."""
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)
+    client_on_b = c["paths"][0]["b"]["client"]
+    key = f"clients/{client_on_b}/clientState".encode()
+
+    def client_state():
+        with b.client() as cl:
+            return msgpack.unpackb(cl.call("query", key, 0, False)[0])
+
+    rly = R.start_relayer(procs, cfg)
+    bob = b.key("bob").address
+    lock_packets(a, ca, 1, bob)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 1), chain=a, what="round 1")
+    h1 = client_state()[5]
+    a.wait_height(h1 + 3)
+    lock_packets(a, ca, 1, bob)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 2), chain=a, what="round 2")
+    h2 = client_state()[5]
+    assert h2 >= h1 + 2
+    target = h1 + 1
+    with b.client() as cl:
+        assert cl.call("query", f"clients/{client_on_b}/consensusStates/{target}".encode(),
+                       0, False)[0] is None
+    forged_sh, vs = forge_light_block(a, target)
+    with a.client() as cl:
+        trusted_vals = cl.call("light_block", h1)[2]
+    h = b.submit("alice", [["ibc.update_client", [client_on_b, forged_sh, vs, h1,
+                                                  trusted_vals]]])
+    assert b.wait_tx(h)[3][0] == 0
+    assert client_state()[5] == h2, "the forged header is below the latest"
+    R.wait_until(lambda: client_state()[6] != 0, chain=b,
+                 what="beta's client frozen by the relayer's evidence")
+    R.wait_until(lambda: "MISBEHAVIOUR submitted" in procs.log(rly), chain=b,
+                 what="the relayer's own account of the evidence")
+    assert f"CONFLICTING HEADERS chain=alpha height={target}" in procs.log(rly)
+    assert procs.stop(rly) == 0
