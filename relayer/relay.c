@@ -599,6 +599,28 @@ static const char *chan_state_name(int s)
     return s >= 0 && s <= 4 ? n[s] : "?";
 }
 
+/* the proofs of a TRY or ACK after its own fields: channel end, client state (value and
+ * proof), consensus state, proof height */
+static void hs_proofs_enc(cw_enc *m, const hs_proofs *hp, uint64_t h)
+{
+    cw_enc_bin(m, hp->chan_p, hp->chan_pl);
+    cw_enc_bin(m, hp->cs_v, hp->cs_vl);
+    cw_enc_bin(m, hp->cs_p, hp->cs_pl);
+    cw_enc_bin(m, hp->cons_p, hp->cons_pl);
+    cw_enc_u64(m, h);
+}
+
+/* one handshake step's tx on c (its attr type.key into out when type), then ms and hp
+ * freed; a failure is prefixed with the step's name */
+static int hs_send(rly_ctx *x, rly_conn *c, msgs *ms, hs_proofs *hp, const char *step,
+                   const char *type, char *out, char *err, size_t err_len)
+{
+    int rc = tx_and_attr(x, c, ms, type, "channel", out, err, err_len);
+    msgs_free(ms);
+    hs_free(hp);
+    return rc ? cw_err_prefix(err, err_len, rc, step) : CW_OK;
+}
+
 /* ICS-04 handshake, one step per pass, the next step read from the two ends' states — so a
  * run cut short (crash, kill, a failed step) is taken up where it stopped by running
  * create-channel again. The ids are written back to the config after each step. */
@@ -651,13 +673,9 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             cw_enc_cstr(&ms.m[0], B->client);
             cw_enc_cstr(&ms.m[0], pc->version);
             ms.n = 1;
-            rc = tx_and_attr(x, ca, &ms, "channel_open_init", "channel", A->channel, err,
-                             err_len);
-            msgs_free(&ms);
-            if (rc) {
-                cw_err_prefix(err, err_len, rc, "chan_open_init");
+            if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_init", "channel_open_init",
+                              A->channel, err, err_len)))
                 goto out;
-            }
             printf("path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
         } else if (sa == CW_CHAN_INIT && sb == 0) {
             /* 2. TRY on B, proving A's INIT end and A's client of B */
@@ -675,19 +693,10 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             cw_enc_cstr(m, A->client);
             cw_enc_cstr(m, pc->version);
             cw_enc_cstr(m, pc->version);
-            cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-            cw_enc_bin(m, hp.cs_v, hp.cs_vl);
-            cw_enc_bin(m, hp.cs_p, hp.cs_pl);
-            cw_enc_bin(m, hp.cons_p, hp.cons_pl);
-            cw_enc_u64(m, h);
-            rc = tx_and_attr(x, cb, &ms, "channel_open_try", "channel", B->channel, err,
-                             err_len);
-            msgs_free(&ms);
-            hs_free(&hp);
-            if (rc) {
-                cw_err_prefix(err, err_len, rc, "chan_open_try");
+            hs_proofs_enc(m, &hp, h);
+            if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_try", "channel_open_try", B->channel,
+                              err, err_len)))
                 goto out;
-            }
             printf("path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);
         } else if (sa == CW_CHAN_INIT && sb == CW_CHAN_TRYOPEN) {
             /* 3. ACK on A, proving B's TRYOPEN end and B's client of A */
@@ -701,18 +710,9 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             cw_enc_cstr(m, A->channel);
             cw_enc_cstr(m, B->channel);
             cw_enc_cstr(m, pc->version);
-            cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-            cw_enc_bin(m, hp.cs_v, hp.cs_vl);
-            cw_enc_bin(m, hp.cs_p, hp.cs_pl);
-            cw_enc_bin(m, hp.cons_p, hp.cons_pl);
-            cw_enc_u64(m, h);
-            rc = tx_and_attr(x, ca, &ms, NULL, NULL, NULL, err, err_len);
-            msgs_free(&ms);
-            hs_free(&hp);
-            if (rc) {
-                cw_err_prefix(err, err_len, rc, "chan_open_ack");
+            hs_proofs_enc(m, &hp, h);
+            if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_ack", NULL, NULL, err, err_len)))
                 goto out;
-            }
             printf("path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
         } else if (sa == CW_CHAN_OPEN && sb == CW_CHAN_TRYOPEN) {
             /* 4. CONFIRM on B, proving A's OPEN end */
@@ -726,13 +726,8 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             cw_enc_cstr(m, B->channel);
             cw_enc_bin(m, hp.chan_p, hp.chan_pl);
             cw_enc_u64(m, h);
-            rc = tx_and_attr(x, cb, &ms, NULL, NULL, NULL, err, err_len);
-            msgs_free(&ms);
-            hs_free(&hp);
-            if (rc) {
-                cw_err_prefix(err, err_len, rc, "chan_open_confirm");
+            if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_confirm", NULL, NULL, err, err_len)))
                 goto out;
-            }
             printf("path %s: %s OPEN on %s\n", pc->name, B->channel, B->chain);
         } else {
             rc = cw_errf(err, err_len, CW_ESTATE, "path %s: channel %s on %s is %s and %s on %s "

@@ -582,6 +582,14 @@ def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
     assert procs.stop(rly) == 0
 
 
+def client_state_of(chain, client_id):
+    """The client state [chain_id, trust num, den, trusting period, max clock drift, latest
+    height, frozen height] of client_id on chain."""
+    key = f"clients/{client_id}/clientState".encode()
+    with chain.client() as cl:
+        return msgpack.unpackb(cl.call("query", key, 0, False)[0])
+
+
 def test_conflicting_headers_met_by_the_relayer_become_evidence(procs, tmp_path):
     """The relayer's own light client meets two valid headers for one height of alpha: the
     one it verified, and — after a reconnect lands on a node that serves a fork — a
@@ -591,11 +599,9 @@ def test_conflicting_headers_met_by_the_relayer_become_evidence(procs, tmp_path)
     ca, cb = R.channels(cfg)
     c = R.load_config(cfg)
     client_on_b = c["paths"][0]["b"]["client"]
-    key = f"clients/{client_on_b}/clientState".encode()
 
     def client_state():
-        with b.client() as cl:
-            return msgpack.unpackb(cl.call("query", key, 0, False)[0])
+        return client_state_of(b, client_on_b)
 
     proxy = TamperProxy(a.port, tamper=False)
     cfg2 = R.write_config(str(tmp_path / "via-proxy.json"), a, b, str(tmp_path / "rly2.db"),
@@ -684,11 +690,9 @@ def test_conflicting_header_below_the_latest_is_caught_from_its_event(procs, tmp
     ca, cb = R.channels(cfg)
     c = R.load_config(cfg)
     client_on_b = c["paths"][0]["b"]["client"]
-    key = f"clients/{client_on_b}/clientState".encode()
 
     def client_state():
-        with b.client() as cl:
-            return msgpack.unpackb(cl.call("query", key, 0, False)[0])
+        return client_state_of(b, client_on_b)
 
     rly = R.start_relayer(procs, cfg)
     bob = b.key("bob").address
