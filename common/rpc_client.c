@@ -171,6 +171,11 @@ static int closed_err(const cw_rpc_client *cl, char *err, size_t err_len)
 static uint8_t *take_rx(cw_rpc_client *cl)
 {
     uint8_t *b = cl->rx;
+    if (b && cl->rx_cap - cl->rx_len > 4096) { /* growth slack (up to half) goes back */
+        uint8_t *nb = realloc(b, cl->rx_len ? cl->rx_len : 1);
+        if (nb)
+            b = nb;
+    }
     cl->rx = NULL;
     cl->rx_cap = 0;
     return b;
