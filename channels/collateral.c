@@ -133,44 +133,8 @@ static void app_event(cw_exec_ctx *ctx, const char *type, const char *channel,
 
 /* ---- channel callbacks ----------------------------------------------------------------- */
 
-static int check_open(const cw_channel_end *ce, const char *version, char *err, size_t err_len)
-{
-    if (ce->ordering != CW_ORDER_UNORDERED)
-        return cw_errf(err, err_len, CW_EINVAL, "collateral channels must be UNORDERED");
-    if (strcmp(version, CW_COLLATERAL_VERSION) != 0)
-        return cw_errf(err, err_len, CW_EINVAL, "collateral channels need version %s, got %s",
-                       CW_COLLATERAL_VERSION, version);
-    if (strcmp(ce->counterparty_port, CW_COLLATERAL_PORT) != 0)
-        return cw_errf(err, err_len, CW_EINVAL, "counterparty port must be %s",
-                       CW_COLLATERAL_PORT);
-    return CW_OK;
-}
-
-static int on_open_init(void *user, cw_exec_ctx *ctx, const char *channel,
-                        const cw_channel_end *ce, char *err, size_t err_len)
-{
-    (void)user, (void)ctx, (void)channel;
-    return check_open(ce, ce->version, err, err_len);
-}
-
-static int on_open_try(void *user, cw_exec_ctx *ctx, const char *channel,
-                       const cw_channel_end *ce, const char *cp_version, char *err,
-                       size_t err_len)
-{
-    (void)user, (void)ctx, (void)channel;
-    int rc = check_open(ce, ce->version, err, err_len);
-    return rc ? rc : check_open(ce, cp_version, err, err_len);
-}
-
-static int on_open_ack(void *user, cw_exec_ctx *ctx, const char *channel, const char *cp_version,
-                       char *err, size_t err_len)
-{
-    (void)user, (void)ctx, (void)channel;
-    if (strcmp(cp_version, CW_COLLATERAL_VERSION) != 0)
-        return cw_errf(err, err_len, CW_EINVAL, "counterparty version %s, need %s", cp_version,
-                       CW_COLLATERAL_VERSION);
-    return CW_OK;
-}
+static const cw_ibc_open_rules open_rules = {
+    .port = CW_COLLATERAL_PORT, .version = CW_COLLATERAL_VERSION, .unordered_ok = true};
 
 static int on_close_init(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
                          size_t err_len)
@@ -335,9 +299,7 @@ static int msg_withdraw(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
 int cw_collateral_register(cw_ibc *h, cw_app *app)
 {
     cw_ibc_app a = {.port = CW_COLLATERAL_PORT,
-                    .on_chan_open_init = on_open_init,
-                    .on_chan_open_try = on_open_try,
-                    .on_chan_open_ack = on_open_ack,
+                    .open_rules = &open_rules,
                     .on_chan_close_init = on_close_init,
                     .on_recv_packet = on_recv,
                     .on_acknowledgement_packet = on_ack,

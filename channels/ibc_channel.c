@@ -52,6 +52,35 @@ int cw_ibc_bind(cw_ibc *h, const cw_ibc_app *app)
     return CW_OK;
 }
 
+/* An app's open rules at INIT and TRY: ce's ordering allowed, `version` (the proposed one,
+ * or the counterparty's at TRY) r's, ce's counterparty port r's. */
+static int check_open(const cw_ibc_open_rules *r, const cw_channel_end *ce, const char *version,
+                      char *err, size_t err_len)
+{
+    bool ordered = ce->ordering == CW_ORDER_ORDERED;
+    if (!(ordered ? r->ordered_ok : ce->ordering == CW_ORDER_UNORDERED && r->unordered_ok))
+        return cw_errf(err, err_len, CW_EINVAL, "%s channels must be %s", r->port,
+                       r->ordered_ok ? (r->unordered_ok ? "ORDERED or UNORDERED" : "ORDERED")
+                                     : "UNORDERED");
+    if (strcmp(version, r->version) != 0)
+        return cw_errf(err, err_len, CW_EINVAL, "%s channels need version %s, got %s", r->port,
+                       r->version, version);
+    if (strcmp(ce->counterparty_port, r->port) != 0)
+        return cw_errf(err, err_len, CW_EINVAL, "%s channels: counterparty port must be %s",
+                       r->port, r->port);
+    return CW_OK;
+}
+
+/* ... and at ACK: the counterparty's version */
+static int check_version(const cw_ibc_open_rules *r, const char *cp_version, char *err,
+                         size_t err_len)
+{
+    if (strcmp(cp_version, r->version) != 0)
+        return cw_errf(err, err_len, CW_EINVAL, "%s channels: counterparty version %s, need %s",
+                       r->port, cp_version, r->version);
+    return CW_OK;
+}
+
 const cw_ibc_app *ibc_app_of(const cw_ibc *h, const char *port)
 {
     for (size_t i = 0; i < h->n_apps; i++)
@@ -352,8 +381,9 @@ static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err
     if ((rc = check_client_exists(ctx, ce.client_id, err, err_len)) ||
         (rc = new_channel_id(ctx, channel)))
         return rc;
-    if (app->on_chan_open_init &&
-        (rc = app->on_chan_open_init(app->user, ctx, channel, &ce, err, err_len)))
+    if ((app->open_rules && (rc = check_open(app->open_rules, &ce, ce.version, err, err_len))) ||
+        (app->on_chan_open_init &&
+         (rc = app->on_chan_open_init(app->user, ctx, channel, &ce, err, err_len))))
         return rc;
     if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
         (rc = init_sequences(ctx->kv, port, channel)))
@@ -402,8 +432,11 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                                          proof_height, err, err_len)) ||
         (rc = new_channel_id(ctx, channel)))
         return rc;
-    if (app->on_chan_open_try &&
-        (rc = app->on_chan_open_try(app->user, ctx, channel, &ce, cp_version, err, err_len)))
+    if ((app->open_rules &&
+         ((rc = check_open(app->open_rules, &ce, ce.version, err, err_len)) ||
+          (rc = check_open(app->open_rules, &ce, cp_version, err, err_len)))) ||
+        (app->on_chan_open_try &&
+         (rc = app->on_chan_open_try(app->user, ctx, channel, &ce, cp_version, err, err_len))))
         return rc;
     if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
         (rc = init_sequences(ctx->kv, port, channel)))
@@ -447,8 +480,10 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                                          proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
-    if (app && app->on_chan_open_ack &&
-        (rc = app->on_chan_open_ack(app->user, ctx, channel, cp_version, err, err_len)))
+    if (app && ((app->open_rules &&
+                 (rc = check_version(app->open_rules, cp_version, err, err_len))) ||
+                (app->on_chan_open_ack &&
+                 (rc = app->on_chan_open_ack(app->user, ctx, channel, cp_version, err, err_len)))))
         return rc;
     ce.state = CW_CHAN_OPEN;
     snprintf(ce.counterparty_channel, sizeof ce.counterparty_channel, "%s", cp_channel);

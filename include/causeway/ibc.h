@@ -78,9 +78,21 @@ void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
  *  on a cache layer: an error ack discards its writes AND its events. The ack and timeout
  *  callbacks cannot refuse: they return non-zero only for a store failure (which fails
  *  the whole tx), never for a business rule. */
+/** What an app accepts when asked to open a channel, checked by the host before the app's
+ *  own open callbacks: at INIT and TRY the ordering is allowed, the version (proposed, and
+ *  the counterparty's at TRY) is `version` and the counterparty port is `port`; at ACK the
+ *  counterparty's version is `version`. A refusal is CW_EINVAL with err starting
+ *  "{port} channels". */
+typedef struct cw_ibc_open_rules {
+    const char *port;    /* the counterparty port (apps pair with themselves) */
+    const char *version; /* the one channel version spoken */
+    bool ordered_ok, unordered_ok;
+} cw_ibc_open_rules;
+
 typedef struct cw_ibc_app {
     const char *port;
     void *user;
+    const cw_ibc_open_rules *open_rules; /* NULL: the callbacks decide alone */
     int (*on_chan_open_init)(void *user, cw_exec_ctx *ctx, const char *channel,
                              const cw_channel_end *ce, char *err, size_t err_len);
     int (*on_chan_open_try)(void *user, cw_exec_ctx *ctx, const char *channel,
