@@ -1465,6 +1465,39 @@ int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq,
     return pkt_get(n, n->db_pkt_acks, port, channel, seq, out, "ack", err, err_len);
 }
 
+/* nextSequenceRecv of (port, channel) when that channel is ORDERED, else 0 (unordered, or
+ * no such channel: receipts decide) */
+static int ordered_next_recv(cw_node *n, MDB_txn *txn, const char *port, const char *channel,
+                             uint64_t *out)
+{
+    char path[CW_PATH_MAX];
+    const uint8_t *val;
+    size_t vl;
+    bool found = false;
+    *out = 0;
+    cw_path_channel_end(path, port, channel);
+    int rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,
+                           strlen(path));
+    if (rc || !found)
+        return rc;
+    cw_dec d;
+    const msgpack_object *root;
+    cw_channel_end ce;
+    if ((rc = cw_dec_open(&d, &root, val, vl, vl, NULL, 0)) == CW_OK) {
+        cw_channel_end_dec(&d, root, &ce, "channel end");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc || ce.ordering != CW_ORDER_ORDERED)
+        return rc;
+    cw_path_next_seq(path, "nextSequenceRecv", port, channel);
+    if ((rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,
+                            strlen(path))))
+        return rc;
+    *out = found && vl == 8 ? cw_be64_get(val) : 1;
+    return CW_OK;
+}
+
 int cw_node_unreceived(cw_node *n, const char *which, const char *port, const char *channel,
                        const uint64_t *seqs, uint32_t count, cw_enc *out, char *err,
                        size_t err_len)
@@ -1476,7 +1509,16 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
     uint64_t *keep = malloc((count ? count : 1) * sizeof *keep);
     uint32_t kept = 0;
     int rc = keep ? CW_OK : -ENOMEM;
+    bool receipts = strcmp(which, "receipts") == 0;
+    uint64_t next_recv = 0; /* an ORDERED channel writes no receipts: ICS-04 counts instead */
+    if (rc == CW_OK && receipts)
+        rc = ordered_next_recv(n, txn, port, channel, &next_recv);
     for (uint32_t i = 0; rc == CW_OK && i < count; i++) {
+        if (next_recv) {
+            if (seqs[i] >= next_recv)
+                keep[kept++] = seqs[i];
+            continue;
+        }
         char path[CW_PATH_MAX];
         const uint8_t *val;
         size_t vl;
@@ -1485,7 +1527,7 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
         rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,
                            strlen(path));
         /* receipts: unreceived = no receipt; commitments: ack unreceived = still committed */
-        if (rc == CW_OK && (strcmp(which, "receipts") == 0 ? !found : found))
+        if (rc == CW_OK && (receipts ? !found : found))
             keep[kept++] = seqs[i];
     }
     mdb_txn_abort(txn);

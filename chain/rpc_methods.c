@@ -27,7 +27,8 @@
  *                                               array (answer capped near 2 MiB) = ask
  *                                               again for the rest
  *   ack [port, channel, seq]                  → ack bytes (bin) as written (receiver side)
- *   unreceived_packets [port, channel, [seq]] → the seqs without a receipt here
+ *   unreceived_packets [port, channel, [seq]] → the seqs not received here (no receipt;
+ *                                               ORDERED channels: ≥ nextSequenceRecv)
  *   unreceived_acks [port, channel, [seq]]    → the seqs still committed here (ack pending)
  *   lend_account [address(bin 20)]  → [debt, borrow_limit, liquidation_limit,
  *                                       health_factor_wad, supply_value, shares] (bin16 each)
