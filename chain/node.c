@@ -16,6 +16,7 @@
 #include "causeway/bank.h"
 #include "causeway/hash.h"
 #include "causeway/collateral.h"
+#include "causeway/echo.h"
 #include "causeway/ibc.h"
 #include "causeway/lending.h"
 #include "causeway/packet.h"
@@ -352,7 +353,8 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
         (rc = cw_app_register(n->app, "admin.update_validators", admin_update_validators, n)) ||
         (rc = cw_ibc_create(&n->ibc, &n->gen.admin)) ||
         (rc = cw_ibc_register_msgs(n->ibc, n->app)) ||
-        (rc = cw_collateral_register(n->ibc, n->app)) || (rc = cw_lend_register(n->app))) {
+        (rc = cw_collateral_register(n->ibc, n->app)) || (rc = cw_lend_register(n->app)) ||
+        (rc = cw_echo_register(n->ibc, n->app))) {
         cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
         goto fail;
     }

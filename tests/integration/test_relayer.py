@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 import urllib.request
 
 import msgpack
@@ -720,4 +721,74 @@ def test_conflicting_header_below_the_latest_is_caught_from_its_event(procs, tmp
     R.wait_until(lambda: "MISBEHAVIOUR submitted" in procs.log(rly), chain=b,
                  what="the relayer's own account of the evidence")
     assert f"CONFLICTING HEADERS chain=alpha height={target}" in procs.log(rly)
+    assert procs.stop(rly) == 0
+
+
+def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
+    """An ORDERED channel on the echo app: packets are received and acknowledged in sequence
+    order; a packet whose destination passed its timeout while no relayer ran is timed out
+    with a proof of beta's nextSequenceRecv (ICS-04 ordered), which closes the channel."""
+    a = R.Chain(procs, str(tmp_path), "alpha", "stake", 100).start()
+    b = R.Chain(procs, str(tmp_path), "beta", "uusd", 100).start()
+    cfg = R.write_config(str(tmp_path / "relayer.json"), a, b, str(tmp_path / "rly.db"))
+    c = R.load_config(cfg)
+    c["paths"][0].update(ordering="ordered", version="echo-1")
+    c["paths"][0]["a"]["port"] = c["paths"][0]["b"]["port"] = "echo"
+    with open(cfg, "w") as f:
+        json.dump(c, f)
+    R.relayer("create-clients", "--config", cfg)
+    R.relayer("create-channel", "--config", cfg)
+    ca, cb = R.channels(cfg)
+
+    def query(chain, key):
+        with chain.client() as cl:
+            return cl.call("query", key.encode(), 0, False)[0]
+
+    def end(chain, ch):
+        return msgpack.unpackb(query(chain, f"channelEnds/ports/echo/channels/{ch}"))
+
+    def next_seq(chain, which, ch):
+        return int.from_bytes(query(chain, f"{which}/ports/echo/channels/{ch}"), "big")
+
+    def pending():
+        with a.client() as cl:
+            return cl.call("packet_commitments", "echo", ca)
+
+    assert end(a, ca)[:2] == [3, 2] and end(b, cb)[:2] == [3, 2], "OPEN and ORDERED"
+    # the host applies each app's open rules: collateral speaks UNORDERED only
+    c2 = R.load_config(cfg)
+    c2["paths"][0].update(version="collateral-1")
+    for e in "ab":
+        c2["paths"][0][e].update(port="collateral", channel="")
+    cfg2 = str(tmp_path / "ordered-collateral.json")
+    with open(cfg2, "w") as f:
+        json.dump(c2, f)
+    r = R.relayer("create-channel", "--config", cfg2, check=False)
+    assert r.returncode != 0 and "collateral channels must be UNORDERED" in r.stderr, r.stderr
+    rly = R.start_relayer(procs, cfg)
+    far = time.time_ns() + 3600 * 10**9
+    a.submit("alice", [["echo.send", [ca, f"ping-{i}".encode(), 0, far]] for i in range(1, 6)])
+    R.wait_until(lambda: pending() == [], chain=a, what="5 ordered packets acknowledged")
+    assert next_seq(b, "nextSequenceRecv", cb) == 6
+    assert next_seq(a, "nextSequenceAck", ca) == 6
+    with b.client() as cl:  # no receipts on an ordered channel: nextSequenceRecv decides
+        assert cl.call("unreceived_packets", "echo", cb, list(range(1, 8))) == [6, 7]
+    with b.client() as cl:
+        recv = [dict(ev[1])["sequence"] for h in range(1, cl.call("status")[1] + 1)
+                for _x, _tx, res in cl.call("block_results", h)[1] for ev in res[2]
+                if ev[0] == "recv_packet"]
+    assert recv == [1, 2, 3, 4, 5], recv
+    assert procs.stop(rly) == 0
+    # sequence 6 times out on beta while nobody relays
+    deadline = time.time_ns() + 2 * 10**9
+    a.submit("alice", [["echo.send", [ca, b"late", 0, deadline]]])
+    def beta_time():
+        with b.client() as cl:
+            return cl.call("status")[2]
+
+    R.wait_until(lambda: beta_time() > deadline, chain=b, what="beta's time past the timeout")
+    rly = R.start_relayer(procs, cfg, name="relayer-2")
+    R.wait_until(lambda: end(a, ca)[0] == 4, chain=a, what="the ordered channel closed by the timeout")
+    assert pending() == []
+    assert next_seq(b, "nextSequenceRecv", cb) == 6, "beta never received sequence 6"
     assert procs.stop(rly) == 0

@@ -1,0 +1,27 @@
+/* Causeway — the echo app on port "echo": a minimal ICS-04 application for exercising the
+ * channel layer and the relayer on both channel orderings, as ibc-go's mock module does
+ * (the collateral app accepts UNORDERED channels only). It moves no value.
+ *
+ * Channels: ORDERED or UNORDERED, version "echo-1", counterparty port "echo".
+ * Packet data: any bytes (≤ CW_ECHO_DATA_MAX). On receive the ack is a success whose result
+ * is the data itself; acknowledgements and timeouts change nothing in the app (the channel
+ * layer deletes the commitment, and closes an ORDERED channel on timeout).
+ *
+ * Msgs:
+ *   echo.send [channel, data(bin), timeout_height, timeout_timestamp_ns]
+ * Thread safety: as the chain's one execution thread.
+ */
+#ifndef CAUSEWAY_ECHO_H
+#define CAUSEWAY_ECHO_H
+
+#include "causeway/ibc.h"
+
+#define CW_ECHO_PORT "echo"
+#define CW_ECHO_VERSION "echo-1"
+#define CW_ECHO_DATA_MAX 1024u
+
+/** Bind the app to `h` and register echo.send with `app`.
+ *  Returns: CW_OK; the bind/register codes (CW_EEXISTS, CW_EINVAL, -ENOMEM). */
+int cw_echo_register(cw_ibc *h, cw_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+#endif
