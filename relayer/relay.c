@@ -1415,6 +1415,41 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
     return rc;
 }
 
+/* An ORDERED channel whose source end a timeout closed: ChanCloseConfirm on the destination
+ * (ICS-04), proving the CLOSED end; nothing else moves on it. */
+static int close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
+    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    cw_channel_end de;
+    int ds;
+    int rc = chan_end_of(dst, D, &de, &ds, err, err_len);
+    if (rc || ds == CW_CHAN_CLOSED)
+        return rc;
+    msgs ms = {0};
+    hs_proofs hp = {0};
+    uint64_t h;
+    if ((rc = update_to_latest(x, src, dst, D->client, &ms, &h, err, err_len)) ||
+        (rc = hs_collect(src, S, h, false, &hp, err, err_len))) {
+        msgs_free(&ms);
+        hs_free(&hp);
+        return rc;
+    }
+    cw_enc *m = &ms.m[ms.n++];
+    cw_enc_init(m);
+    cw_msg_begin(m, "ibc.chan_close_confirm", 4);
+    cw_enc_cstr(m, D->port);
+    cw_enc_cstr(m, D->channel);
+    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
+    cw_enc_u64(m, h);
+    if ((rc = hs_send(x, dst, &ms, &hp, "chan_close_confirm", NULL, NULL, err, err_len)) == CW_OK)
+        cw_log(CW_LOG_INFO, "channel closed path=%s chain=%s channel=%s (its counterparty %s "
+               "on %s was closed by an ordered timeout)", pc->name, D->chain, D->channel,
+               S->channel, S->chain);
+    return rc;
+}
+
 static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t err_len)
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
@@ -1422,6 +1457,14 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
     rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
     uint64_t *seqs = seqs_buf_a, *unrecv = seqs_buf_b;
     size_t n = 0, nu = 0;
+    const bool ordered = pc->ordering == CW_ORDER_ORDERED;
+    if (ordered) { /* a timeout closes an ordered channel: then only the close is relayed */
+        cw_channel_end se;
+        int ss;
+        int rc = chan_end_of(src, S, &se, &ss, err, err_len);
+        if (rc || ss == CW_CHAN_CLOSED)
+            return rc ? rc : close_confirm(x, p, d, err, err_len);
+    }
     int rc = call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false, seqs, &n,
                        err, err_len);
     if (rc)
@@ -1448,6 +1491,7 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
     size_t on_dst = inflight_on(x, dst->ix), on_src = inflight_on(x, src->ix);
     if ((rc = rly_status(dst, err, err_len)))
         return rc;
+    bool timeout_ahead = false; /* ordered: an earlier packet times out (or is being) */
     size_t ui = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t seq = seqs[i];
@@ -1457,8 +1501,10 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
         if (ui < nu && unrecv[ui] == seq)
             received = false;
         rly_entry *en = entry(x, p, d, seq, false);
-        if (en && (en->inflight || en->retry_after_ms > now))
+        if (en && (en->inflight || en->retry_after_ms > now)) {
+            timeout_ahead |= ordered && (en->inflight & (1u << RLY_K_TIMEOUT));
             continue;
+        }
         if (!received) {
             if (nr >= cap && nt >= cap)
                 continue;
@@ -1476,10 +1522,11 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
                 rc = CW_OK;
                 continue;
             }
+            timeout_ahead |= ordered && timed_out;
             if (timed_out && nt < cap)
                 to_s[nt++] = seq;
-            else if (!timed_out && nr < cap)
-                recv_s[nr++] = seq;
+            else if (!timed_out && nr < cap && !timeout_ahead)
+                recv_s[nr++] = seq; /* ordered: nothing after a timeout, which closes it */
         } else if (na < cap) {
             ack_s[na++] = seq;
         }
@@ -1494,7 +1541,6 @@ static int relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size
 
     /* Acknowledgements and Timeouts on src, proofs from dst */
     static rly_qreq q[CW_TX_MAX_MSGS];
-    const bool ordered = pc->ordering == CW_ORDER_ORDERED;
     for (int kind = RLY_K_ACK; kind <= RLY_K_TIMEOUT; kind++) {
         uint64_t *list = kind == RLY_K_ACK ? ack_s : to_s;
         size_t nl = kind == RLY_K_ACK ? na : nt;

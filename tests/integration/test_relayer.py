@@ -727,7 +727,8 @@ def test_conflicting_header_below_the_latest_is_caught_from_its_event(procs, tmp
 def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
     """An ORDERED channel on the echo app: packets are received and acknowledged in sequence
     order; a packet whose destination passed its timeout while no relayer ran is timed out
-    with a proof of beta's nextSequenceRecv (ICS-04 ordered), which closes the channel."""
+    with a proof of beta's nextSequenceRecv (ICS-04 ordered), which closes the channel; the
+    packet after it is never sent to beta, and beta's end is closed by ChanCloseConfirm."""
     a = R.Chain(procs, str(tmp_path), "alpha", "stake", 100).start()
     b = R.Chain(procs, str(tmp_path), "beta", "uusd", 100).start()
     cfg = R.write_config(str(tmp_path / "relayer.json"), a, b, str(tmp_path / "rly.db"))
@@ -779,16 +780,26 @@ def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
                 if ev[0] == "recv_packet"]
     assert recv == [1, 2, 3, 4, 5], recv
     assert procs.stop(rly) == 0
-    # sequence 6 times out on beta while nobody relays
+    # sequence 6 times out on beta while nobody relays; 7 (no hurry) may not pass it
     deadline = time.time_ns() + 2 * 10**9
-    a.submit("alice", [["echo.send", [ca, b"late", 0, deadline]]])
+    a.submit("alice", [["echo.send", [ca, b"late", 0, deadline]],
+                       ["echo.send", [ca, b"after", 0, far]]])
     def beta_time():
         with b.client() as cl:
             return cl.call("status")[2]
 
     R.wait_until(lambda: beta_time() > deadline, chain=b, what="beta's time past the timeout")
+    hb0 = b.height()
     rly = R.start_relayer(procs, cfg, name="relayer-2")
     R.wait_until(lambda: end(a, ca)[0] == 4, chain=a, what="the ordered channel closed by the timeout")
-    assert pending() == []
-    assert next_seq(b, "nextSequenceRecv", cb) == 6, "beta never received sequence 6"
+    R.wait_until(lambda: end(b, cb)[0] == 4, chain=b, what="ChanCloseConfirm relayed to beta")
+    b.wait_height(b.height() + 2)  # anything else the relayer sent beta has landed
+    with b.client() as cl:
+        codes = [(res[0], res[1]) for h in range(hb0, cl.call("status")[1] + 1)
+                 for _x, _tx, res in cl.call("block_results", h)[1]]
+    assert all(code == 0 for code, _log in codes), f"a tx failed on beta: {codes}"
+    assert next_seq(b, "nextSequenceRecv", cb) == 6, "beta received neither 6 nor 7"
+    assert pending() == [7], "6's commitment went with its timeout; 7 is stranded by design"
     assert procs.stop(rly) == 0
+    log = procs.log(rly)
+    assert "msg failed" not in log and "tx failed" not in log, log[-3000:]
