@@ -19,7 +19,10 @@
  * Thread safety: thread-compatible. Distinct clients may be used from distinct threads at
  * once; one client must not be used by two threads at a time.
  * Memory: each client allocates its context, a receive buffer (≤ CW_RPC_MAX_FRAME_DEFAULT)
- * and the queue. Bytes handed out (results, notifications) are malloc'd: the caller free()s.
+ * and the queue. A completed frame keeps the buffer it arrived in (a pending response or a
+ * queued frame holds it; the next frame starts a new one), and the bytes handed out
+ * (results, notification payloads) are that buffer with the element moved to its front —
+ * no second copy. They are malloc'd: the caller free()s.
  *
  * Source: MessagePack-RPC spec; RFC 6455 via libwebsockets 4.1.
  */
