@@ -599,6 +599,28 @@ static const char *chan_state_name(int s)
     return s >= 0 && s <= 4 ? n[s] : "?";
 }
 
+/* A handshake step's proofs: dst's client of src taken to src's latest height (updates
+ * appended to ms), then the end `proven` on src (with `clients`: its client state and
+ * consensus state too) proven at that height (*h). On CW_OK the step's msg `name` with
+ * `fields` fields is begun as the next one in ms (*m); on failure ms and hp are freed. */
+static int hs_prove(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *dst_client,
+                    const rly_end_cfg *proven, bool clients, const char *name, uint32_t fields,
+                    msgs *ms, hs_proofs *hp, uint64_t *h, cw_enc **m, char *err,
+                    size_t err_len)
+{
+    int rc;
+    if ((rc = update_to_latest(x, src, dst, dst_client, ms, h, err, err_len)) ||
+        (rc = hs_collect(src, proven, *h, clients, hp, err, err_len))) {
+        msgs_free(ms);
+        hs_free(hp);
+        return rc;
+    }
+    *m = &ms->m[ms->n++];
+    cw_enc_init(*m);
+    cw_msg_begin(*m, name, fields);
+    return CW_OK;
+}
+
 /* the proofs of a TRY or ACK after its own fields: channel end, client state (value and
  * proof), consensus state, proof height */
 static void hs_proofs_enc(cw_enc *m, const hs_proofs *hp, uint64_t h)
@@ -679,12 +701,10 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             printf("path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
         } else if (sa == CW_CHAN_INIT && sb == 0) {
             /* 2. TRY on B, proving A's INIT end and A's client of B */
-            if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
-                (rc = hs_collect(ca, A, h, true, &hp, err, err_len)))
+            cw_enc *m;
+            if ((rc = hs_prove(x, ca, cb, B->client, A, true, "ibc.chan_open_try", 13, &ms, &hp,
+                               &h, &m, err, err_len)))
                 goto out;
-            cw_enc *m = &ms.m[ms.n++];
-            cw_enc_init(m);
-            cw_msg_begin(m, "ibc.chan_open_try", 13);
             cw_enc_cstr(m, B->port);
             cw_enc_u64(m, pc->ordering);
             cw_enc_cstr(m, A->port);
@@ -700,12 +720,10 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             printf("path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);
         } else if (sa == CW_CHAN_INIT && sb == CW_CHAN_TRYOPEN) {
             /* 3. ACK on A, proving B's TRYOPEN end and B's client of A */
-            if ((rc = update_to_latest(x, cb, ca, A->client, &ms, &h, err, err_len)) ||
-                (rc = hs_collect(cb, B, h, true, &hp, err, err_len)))
+            cw_enc *m;
+            if ((rc = hs_prove(x, cb, ca, A->client, B, true, "ibc.chan_open_ack", 9, &ms, &hp,
+                               &h, &m, err, err_len)))
                 goto out;
-            cw_enc *m = &ms.m[ms.n++];
-            cw_enc_init(m);
-            cw_msg_begin(m, "ibc.chan_open_ack", 9);
             cw_enc_cstr(m, A->port);
             cw_enc_cstr(m, A->channel);
             cw_enc_cstr(m, B->channel);
@@ -716,12 +734,10 @@ int rly_create_channel(rly_ctx *x, int p, char *err, size_t err_len)
             printf("path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
         } else if (sa == CW_CHAN_OPEN && sb == CW_CHAN_TRYOPEN) {
             /* 4. CONFIRM on B, proving A's OPEN end */
-            if ((rc = update_to_latest(x, ca, cb, B->client, &ms, &h, err, err_len)) ||
-                (rc = hs_collect(ca, A, h, false, &hp, err, err_len)))
+            cw_enc *m;
+            if ((rc = hs_prove(x, ca, cb, B->client, A, false, "ibc.chan_open_confirm", 4, &ms,
+                               &hp, &h, &m, err, err_len)))
                 goto out;
-            cw_enc *m = &ms.m[ms.n++];
-            cw_enc_init(m);
-            cw_msg_begin(m, "ibc.chan_open_confirm", 4);
             cw_enc_cstr(m, B->port);
             cw_enc_cstr(m, B->channel);
             cw_enc_bin(m, hp.chan_p, hp.chan_pl);
@@ -1430,15 +1446,10 @@ static int close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len)
     msgs ms = {0};
     hs_proofs hp = {0};
     uint64_t h;
-    if ((rc = update_to_latest(x, src, dst, D->client, &ms, &h, err, err_len)) ||
-        (rc = hs_collect(src, S, h, false, &hp, err, err_len))) {
-        msgs_free(&ms);
-        hs_free(&hp);
+    cw_enc *m;
+    if ((rc = hs_prove(x, src, dst, D->client, S, false, "ibc.chan_close_confirm", 4, &ms, &hp,
+                       &h, &m, err, err_len)))
         return rc;
-    }
-    cw_enc *m = &ms.m[ms.n++];
-    cw_enc_init(m);
-    cw_msg_begin(m, "ibc.chan_close_confirm", 4);
     cw_enc_cstr(m, D->port);
     cw_enc_cstr(m, D->channel);
     cw_enc_bin(m, hp.chan_p, hp.chan_pl);

@@ -583,6 +583,13 @@ def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
     assert procs.stop(rly) == 0
 
 
+def path_and_client_on_b(procs, tmp_path):
+    """setup_path, plus the channels and beta's client of alpha from the written config."""
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    return a, b, cfg, ca, cb, R.load_config(cfg)["paths"][0]["b"]["client"]
+
+
 def client_state_of(chain, client_id):
     """The client state [chain_id, trust num, den, trusting period, max clock drift, latest
     height, frozen height] of client_id on chain."""
@@ -596,18 +603,16 @@ def test_conflicting_headers_met_by_the_relayer_become_evidence(procs, tmp_path)
     one it verified, and — after a reconnect lands on a node that serves a fork — a
     conflicting one signed by alpha's validators. It stops trusting alpha and hands both to
     beta's client of alpha as MsgSubmitMisbehaviour, which freezes that client."""
-    a, b, cfg = R.setup_path(procs, str(tmp_path))
-    ca, cb = R.channels(cfg)
-    c = R.load_config(cfg)
-    client_on_b = c["paths"][0]["b"]["client"]
+    a, b, cfg, ca, cb, client_on_b = path_and_client_on_b(procs, tmp_path)
 
     def client_state():
         return client_state_of(b, client_on_b)
 
     proxy = TamperProxy(a.port, tamper=False)
+    client_on_a = R.load_config(cfg)["paths"][0]["a"]["client"]
     cfg2 = R.write_config(str(tmp_path / "via-proxy.json"), a, b, str(tmp_path / "rly2.db"),
-                          chan_a=ca, chan_b=cb, client_a=c["paths"][0]["a"]["client"],
-                          client_b=client_on_b, rpc_a=proxy.url)
+                          chan_a=ca, chan_b=cb, client_a=client_on_a, client_b=client_on_b,
+                          rpc_a=proxy.url)
     rly = R.start_relayer(procs, cfg2)
     bob = b.key("bob").address
     # two rounds: beta's client stores two heights of alpha this relayer verified
@@ -687,10 +692,7 @@ def test_conflicting_header_below_the_latest_is_caught_from_its_event(procs, tmp
     between two the relayer stored — so the client's latest header stays honest. The
     relayer checks every update_client event of its clients against its own light client:
     it finds the conflict at that height and freezes the client with the evidence."""
-    a, b, cfg = R.setup_path(procs, str(tmp_path))
-    ca, cb = R.channels(cfg)
-    c = R.load_config(cfg)
-    client_on_b = c["paths"][0]["b"]["client"]
+    a, b, cfg, ca, cb, client_on_b = path_and_client_on_b(procs, tmp_path)
 
     def client_state():
         return client_state_of(b, client_on_b)
