@@ -25,6 +25,7 @@ struct pending {
     uint32_t msgid;
     uint8_t *resp; /* the whole response frame, NULL until it arrives */
     size_t resp_len;
+    size_t res_off; /* where its result starts (found on arrival); 0: an error response */
 };
 
 struct inframe {
@@ -32,6 +33,8 @@ struct inframe {
     int kind;
     size_t len;
     uint8_t *data; /* the receive buffer the frame arrived in, handed over */
+    char topic[CW_RPC_METHOD_MAX + 1]; /* a notification's method ... */
+    size_t pl_off;                      /* ... and where its payload starts */
 };
 
 struct outframe {
@@ -188,8 +191,9 @@ static void free_inframe(struct inframe *f)
     free(f);
 }
 
-/* queue the frame in the receive buffer (taken over on success) */
-static void in_push(cw_rpc_client *cl, int kind, size_t len)
+/* queue the frame in the receive buffer (taken over on success); a notification's topic
+ * and payload offset come along */
+static void in_push(cw_rpc_client *cl, int kind, size_t len, const char *topic, size_t pl_off)
 {
     if (cl->in_count >= CW_RPC_CLIENT_QUEUE_FRAMES ||
         len > CW_RPC_CLIENT_QUEUE_BYTES - cl->in_bytes) {
@@ -206,6 +210,8 @@ static void in_push(cw_rpc_client *cl, int kind, size_t len)
     f->next = NULL;
     f->kind = kind;
     f->len = len;
+    f->pl_off = pl_off;
+    snprintf(f->topic, sizeof f->topic, "%s", topic);
     f->data = take_rx(cl);
     if (cl->in_tail)
         cl->in_tail->next = f;
@@ -326,11 +332,19 @@ static int on_frame(cw_rpc_client *cl)
                                        "than drop them", NULL);
             return -1;
         }
+        /* [1, msgid, nil, result]: the result is the rest of the frame, found once here */
+        pd->res_off = f.is_error ? 0 : skip_elements(cl->rx, cl->rx_len, 0, 3);
         pd->resp_len = cl->rx_len;
         pd->resp = take_rx(cl);
         cl->resp_bytes += pd->resp_len;
+    } else if (f.kind == CW_RPC_NOTIFICATION) {
+        /* [2, method, params]: the payload (params, or its one element) is the rest */
+        size_t off = skip_elements(cl->rx, cl->rx_len, 0, 2);
+        if (off && f.params->via.array.size == 1)
+            off += array_header_len(cl->rx, cl->rx_len, off);
+        in_push(cl, f.kind, cl->rx_len, f.method, off);
     } else {
-        in_push(cl, f.kind, cl->rx_len);
+        in_push(cl, f.kind, cl->rx_len, "", 0);
     }
     cw_dec_close(&d);
     return cl->closed ? -1 : 0;
@@ -663,32 +677,30 @@ int cw_rpc_call_take(cw_rpc_client *cl, uint32_t msgid, uint8_t **result, size_t
         if (rc != CW_OK)
             return closed_err(cl, err, err_len);
     }
-    cw_dec d;
-    cw_rpc_frame f;
-    char derr[256];
-    int rc = cw_rpc_decode(&d, &f, pd->resp, pd->resp_len, CW_RPC_MAX_FRAME_DEFAULT, derr,
+    int rc = CW_OK;
+    if (pd->res_off) { /* a result: handed over without decoding the frame again */
+        cl->resp_bytes -= pd->resp_len;
+        *result = slice_front(pd->resp, pd->resp_len, pd->res_off, result_len);
+        pd->resp = NULL;
+        pd->resp_len = 0;
+    } else { /* an error: its code and message, from the (small) frame */
+        cw_dec d;
+        cw_rpc_frame f;
+        char derr[256];
+        rc = cw_rpc_decode(&d, &f, pd->resp, pd->resp_len, CW_RPC_MAX_FRAME_DEFAULT, derr,
                            sizeof derr);
-    if (rc != CW_OK) { /* cannot happen: it decoded on arrival */
-        cw_errf(err, err_len, rc, "rpc response: %s", derr);
-    } else if (f.is_error) {
-        rc = f.err_code < 0 ? f.err_code : CW_EINVAL;
-        cw_errf(err, err_len, rc, "%.*s", (int)f.err_msg_len, f.err_msg);
-        if (f.err_code >= 0)
-            cw_log(CW_LOG_WARN, "rpc client: server sent non-negative error code %d",
-                   (int)f.err_code);
-    } else {
-        /* [1, msgid, nil, result]: the result is the rest of the frame, handed over */
-        size_t off = skip_elements(pd->resp, pd->resp_len, 0, 3);
-        if (!off) {
-            rc = cw_errf(err, err_len, CW_EMALFORMED, "rpc response: malformed");
+        if (rc != CW_OK || !f.is_error) { /* cannot happen: it decoded on arrival */
+            rc = cw_errf(err, err_len, rc ? rc : CW_EMALFORMED, "rpc response: %s",
+                         rc ? derr : "malformed");
         } else {
-            cl->resp_bytes -= pd->resp_len;
-            *result = slice_front(pd->resp, pd->resp_len, off, result_len);
-            pd->resp = NULL;
-            pd->resp_len = 0;
+            rc = f.err_code < 0 ? f.err_code : CW_EINVAL;
+            cw_errf(err, err_len, rc, "%.*s", (int)f.err_msg_len, f.err_msg);
+            if (f.err_code >= 0)
+                cw_log(CW_LOG_WARN, "rpc client: server sent non-negative error code %d",
+                       (int)f.err_code);
         }
+        cw_dec_close(&d);
     }
-    cw_dec_close(&d);
     cw_rpc_call_forget(cl, msgid);
     return rc;
 }
@@ -778,24 +790,14 @@ int cw_rpc_next_notification(cw_rpc_client *cl, char topic[static CW_RPC_METHOD_
             free_inframe(in);
             continue;
         }
-        cw_dec d;
-        cw_rpc_frame f;
-        rc = cw_rpc_decode(&d, &f, in->data, in->len, CW_RPC_MAX_FRAME_DEFAULT, err, err_len);
-        if (rc == CW_OK) {
-            /* [2, method, params]: the payload (params, or its one element) is the rest of
-             * the frame, handed over */
-            memcpy(topic, f.method, sizeof f.method);
-            size_t off = skip_elements(in->data, in->len, 0, 2);
-            if (off && f.params->via.array.size == 1)
-                off += array_header_len(in->data, in->len, off);
-            if (!off) {
-                rc = cw_errf(err, err_len, CW_EMALFORMED, "notification: malformed");
-            } else {
-                *payload = slice_front(in->data, in->len, off, payload_len);
-                in->data = NULL;
-            }
+        /* topic and payload offset were found when the frame arrived (and decoded) */
+        if (!in->pl_off) {
+            rc = cw_errf(err, err_len, CW_EMALFORMED, "notification: malformed");
+        } else {
+            memcpy(topic, in->topic, sizeof in->topic);
+            *payload = slice_front(in->data, in->len, in->pl_off, payload_len);
+            in->data = NULL;
         }
-        cw_dec_close(&d);
         free_inframe(in);
         return rc;
     }
