@@ -815,20 +815,10 @@ static void cache_event(rly_ctx *x, rly_conn *c, const msgpack_object *ev, uint6
     if (!send && !wack)
         return;
     const msgpack_object *attrs = &ev->via.array.ptr[1];
-    if (attrs->type != MSGPACK_OBJECT_ARRAY)
-        return;
-    const msgpack_object *pk = NULL, *ak = NULL;
-    for (uint32_t i = 0; i < attrs->via.array.size; i++) {
-        const msgpack_object *kv = &attrs->via.array.ptr[i];
-        if (kv->type != MSGPACK_OBJECT_ARRAY || kv->via.array.size != 2 ||
-            kv->via.array.ptr[1].type != MSGPACK_OBJECT_BIN)
-            continue;
-        if (str_eq(&kv->via.array.ptr[0], "packet"))
-            pk = &kv->via.array.ptr[1];
-        else if (str_eq(&kv->via.array.ptr[0], "ack"))
-            ak = &kv->via.array.ptr[1];
-    }
-    if (!pk)
+    const msgpack_object *pk = attr_of(attrs, "packet"), *ak = attr_of(attrs, "ack");
+    if (ak && ak->type != MSGPACK_OBJECT_BIN)
+        ak = NULL;
+    if (!pk || pk->type != MSGPACK_OBJECT_BIN)
         return;
     cw_dec d;
     const msgpack_object *root;

@@ -552,6 +552,17 @@ def forge_light_block(chain, height):
     return [header, [height, bh, sigs]], vs
 
 
+def store_forged_header(a, b, client_on_b, target, trusted):
+    """alice (not a relayer) updates beta's client of alpha to a forged header at `target`,
+    verified from `trusted`; the tx must succeed."""
+    forged_sh, vs = forge_light_block(a, target)
+    with a.client() as cl:
+        trusted_vals = cl.call("light_block", trusted)[2]
+    h = b.submit("alice", [["ibc.update_client", [client_on_b, forged_sh, vs, trusted,
+                                                  trusted_vals]]])
+    assert b.wait_tx(h)[3][0] == 0
+
+
 def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
     a, b, cfg = R.setup_path(procs, str(tmp_path))
     c = R.load_config(cfg)
@@ -561,13 +572,8 @@ def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
         trusted = msgpack.unpackb(cl.call("query", key, 0, False)[0])[5]
     target = a.height() + 1
     a.wait_height(target)
-    forged_sh, vs = forge_light_block(a, target)
-    with a.client() as cl:
-        trusted_vals = cl.call("light_block", trusted)[2]
     # someone (not our relayer) updates beta's client with the forged, validly signed header
-    h = b.submit("alice", [["ibc.update_client", [client_on_b, forged_sh, vs, trusted,
-                                                  trusted_vals]]])
-    assert b.wait_tx(h)[3][0] == 0
+    store_forged_header(a, b, client_on_b, target, trusted)
     with b.client() as cl:
         assert msgpack.unpackb(cl.call("query", key, 0, False)[0])[5] == target
     rly = R.start_relayer(procs, cfg)
@@ -711,12 +717,7 @@ def test_conflicting_header_below_the_latest_is_caught_from_its_event(procs, tmp
     with b.client() as cl:
         assert cl.call("query", f"clients/{client_on_b}/consensusStates/{target}".encode(),
                        0, False)[0] is None
-    forged_sh, vs = forge_light_block(a, target)
-    with a.client() as cl:
-        trusted_vals = cl.call("light_block", h1)[2]
-    h = b.submit("alice", [["ibc.update_client", [client_on_b, forged_sh, vs, h1,
-                                                  trusted_vals]]])
-    assert b.wait_tx(h)[3][0] == 0
+    store_forged_header(a, b, client_on_b, target, h1)
     assert client_state()[5] == h2, "the forged header is below the latest"
     R.wait_until(lambda: client_state()[6] != 0, chain=b,
                  what="beta's client frozen by the relayer's evidence")
