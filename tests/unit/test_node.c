@@ -427,6 +427,13 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
 /* ---- batched reads: query_many, packets, tx_status ------------------------------------ */
 
 /* Decode one whole encoded answer (strict, canonical) into d/root. */
+/* two encodings hold the same bytes */
+static void assert_enc_equal(const cw_enc *a, const cw_enc *b)
+{
+    assert_int_equal(cw_enc_len(a), cw_enc_len(b));
+    assert_memory_equal(cw_enc_data(a), cw_enc_data(b), cw_enc_len(a));
+}
+
 static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
 {
     char err[256];
@@ -512,8 +519,7 @@ static void test_query_many_equals_query_at_one_height(void **state)
                 assert_int_equal(cw_enc_object(&want, &qr[0]), CW_OK);
                 assert_int_equal(cw_enc_object(&want, &qr[1]), CW_OK);
                 enc_obj(&got, &items[i]);
-                assert_int_equal(cw_enc_len(&got), cw_enc_len(&want));
-                assert_memory_equal(cw_enc_data(&got), cw_enc_data(&want), cw_enc_len(&want));
+                assert_enc_equal(&got, &want);
                 const msgpack_object *it = cw_dec_array(&d, &items[i], 2, "item");
                 assert_int_equal(d.rc, CW_OK);
                 if (prove)
@@ -706,8 +712,7 @@ static void test_packets_aligned_with_nil_for_missing(void **state)
             assert_true(cw_dec_is_nil(&items[i]));
         } else { /* the same bytes as `packet`, and really the packet with that sequence */
             assert_int_equal(rc, CW_OK);
-            assert_int_equal(cw_enc_len(&got), cw_enc_len(&one));
-            assert_memory_equal(cw_enc_data(&got), cw_enc_data(&one), cw_enc_len(&one));
+            assert_enc_equal(&got, &one);
             cw_dec pd;
             const msgpack_object *proot;
             cw_packet p;
@@ -775,8 +780,7 @@ static void test_packets_answer_is_cut_at_the_soft_cap_and_resumes(void **state)
         cw_enc one, got;
         assert_int_equal(packet_bin(f, "transfer", "channel-big", seqs[i], &one), CW_OK);
         enc_obj(&got, &items[i]);
-        assert_int_equal(cw_enc_len(&got), cw_enc_len(&one));
-        assert_memory_equal(cw_enc_data(&got), cw_enc_data(&one), cw_enc_len(&one));
+        assert_enc_equal(&got, &one);
         cw_enc_free(&one);
         cw_enc_free(&got);
     }
@@ -893,8 +897,7 @@ static uint32_t check_tx_status(struct fx *f, const uint8_t hash[static 32])
         cw_enc a, b;
         enc_obj(&a, same[i].a);
         enc_obj(&b, same[i].b);
-        assert_int_equal(cw_enc_len(&a), cw_enc_len(&b));
-        assert_memory_equal(cw_enc_data(&a), cw_enc_data(&b), cw_enc_len(&a));
+        assert_enc_equal(&a, &b);
         cw_enc_free(&a);
         cw_enc_free(&b);
     }
@@ -1032,8 +1035,7 @@ static void test_event_counts_in_first_appearance_order(void **state)
         cw_enc_cstr(&want, types[i]);
         cw_enc_u64(&want, n[i]);
     }
-    assert_int_equal(cw_enc_len(&out), cw_enc_len(&want));
-    assert_memory_equal(cw_enc_data(&out), cw_enc_data(&want), cw_enc_len(&want));
+    assert_enc_equal(&out, &want);
     cw_enc_free(&want);
     cw_enc_free(&out);
     /* a malformed event is an error, and nothing is written */
