@@ -1143,16 +1143,26 @@ static bool soft_cap_keep(cw_enc *items, size_t mark, uint32_t kept)
     return false;
 }
 
+/* a batched read's size: 1..max items (what: the parameter; unit: what it counts) */
+static int batch_size_ok(uint32_t count, uint32_t max, const char *what, const char *unit,
+                         char *err, size_t err_len)
+{
+    if (count == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "%s: none (1..%u %s)", what, max, unit);
+    if (count > max)
+        return cw_errf(err, err_len, CW_ETOOBIG, "%s: %u %s exceed the limit of %u", what,
+                       count, unit, max);
+    return CW_OK;
+}
+
 int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
                        bool prove, cw_enc *out, char *err, size_t err_len)
 {
     MDB_txn *txn;
-    if (n_keys == 0)
-        return cw_errf(err, err_len, CW_EINVAL, "query_many keys: none (1..%u keys)",
-                       CW_NODE_QUERY_MANY_MAX);
-    if (n_keys > CW_NODE_QUERY_MANY_MAX)
-        return cw_errf(err, err_len, CW_ETOOBIG, "query_many keys: %u keys exceed the limit "
-                       "of %u", n_keys, CW_NODE_QUERY_MANY_MAX);
+    int rc = batch_size_ok(n_keys, CW_NODE_QUERY_MANY_MAX, "query_many keys", "keys", err,
+                           err_len);
+    if (rc)
+        return rc;
     for (uint32_t i = 0; i < n_keys; i++) {
         if (keys[i].len == 0)
             return cw_errf(err, err_len, CW_EINVAL, "query_many keys[%u]: empty", i);
@@ -1160,7 +1170,7 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
             return cw_errf(err, err_len, CW_ETOOBIG, "query_many keys[%u]: %zu bytes exceed "
                            "the limit of %u", i, keys[i].len, CW_KV_KEY_MAX);
     }
-    int rc = state_height(n, &height, "query_many", err, err_len);
+    rc = state_height(n, &height, "query_many", err, err_len);
     if (rc)
         return rc;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
@@ -1420,12 +1430,10 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
                     uint32_t count, cw_enc *out, char *err, size_t err_len)
 {
     MDB_txn *txn;
-    if (count == 0)
-        return cw_errf(err, err_len, CW_EINVAL, "packets seqs: none (1..%u sequences)",
-                       CW_NODE_PACKETS_MAX);
-    if (count > CW_NODE_PACKETS_MAX)
-        return cw_errf(err, err_len, CW_ETOOBIG, "packets seqs: %u sequences exceed the limit "
-                       "of %u", count, CW_NODE_PACKETS_MAX);
+    int rc = batch_size_ok(count, CW_NODE_PACKETS_MAX, "packets seqs", "sequences", err,
+                           err_len);
+    if (rc)
+        return rc;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "packets");
@@ -1433,7 +1441,7 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
     cw_enc_init(&items);
     uint32_t kept = 0;
     bool full = false;
-    int rc = CW_OK;
+    rc = CW_OK;
     for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
         MDB_val v;
         size_t mark = cw_enc_len(&items);
