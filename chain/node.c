@@ -1441,7 +1441,6 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
     cw_enc_init(&items);
     uint32_t kept = 0;
     bool full = false;
-    rc = CW_OK;
     for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
         MDB_val v;
         size_t mark = cw_enc_len(&items);

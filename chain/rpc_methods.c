@@ -137,24 +137,30 @@ static int m_broadcast_tx(void *user, const msgpack_object *params, cw_enc *out,
     return out->rc;
 }
 
+/* params [hash(bin 32)] of method `what` */
+static int hash_param(const msgpack_object *params, uint8_t hash[32], const char *what,
+                      char *err, size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    const msgpack_object *f = cw_dec_array(&d, params, 1, "%s params", what);
+    cw_dec_bin_fixed(&d, &f[0], hash, 32, "%s params.hash", what);
+    return d.rc;
+}
+
 static int m_tx(void *user, const msgpack_object *params, cw_enc *out, char *err,
                 size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
     uint8_t hash[32];
-    const msgpack_object *f = cw_dec_array(&d, params, 1, "tx params");
-    cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx params.hash");
-    return d.rc ? d.rc : cw_node_tx(node_of(user), hash, out, err, err_len);
+    int rc = hash_param(params, hash, "tx", err, err_len);
+    return rc ? rc : cw_node_tx(node_of(user), hash, out, err, err_len);
 }
 
 static int m_tx_status(void *user, const msgpack_object *params, cw_enc *out, char *err,
                        size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
     uint8_t hash[32];
-    const msgpack_object *f = cw_dec_array(&d, params, 1, "tx_status params");
-    cw_dec_bin_fixed(&d, &f[0], hash, 32, "tx_status params.hash");
-    return d.rc ? d.rc : cw_node_tx_status(node_of(user), hash, out, err, err_len);
+    int rc = hash_param(params, hash, "tx_status", err, err_len);
+    return rc ? rc : cw_node_tx_status(node_of(user), hash, out, err, err_len);
 }
 
 static int m_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
