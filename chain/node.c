@@ -759,6 +759,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     cw_validator_set new_next = {0};
     bool *taken = NULL, *sign = NULL;
     cw_seckey *keys = NULL;
+    uint32_t n_keys = 0; /* keys/sign entries: the signing set's count, before it switches */
     size_t considered = 0;
     uint32_t included = 0;
     int rc = CW_OK, m;
@@ -878,14 +879,15 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     const cw_validator_set *next = new_next.n ? &new_next : &n->next_vals;
 
     /* 5. sign with the keys this node holds for the current set (sign_with limits them) */
-    keys = calloc(n->cur_vals.n, sizeof *keys);
-    sign = calloc(n->cur_vals.n, sizeof *sign);
+    n_keys = n->cur_vals.n;
+    keys = calloc(n_keys, sizeof *keys);
+    sign = calloc(n_keys, sizeof *sign);
     if (!keys || !sign) {
         rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
         goto abort;
     }
     uint64_t signers = 0;
-    for (uint32_t i = 0; i < n->cur_vals.n; i++) {
+    for (uint32_t i = 0; i < n_keys; i++) {
         const cw_seckey *sk = key_of(n, &n->cur_vals.v[i].pubkey);
         if (sk && (n->cfg.sign_with == 0 || signers < n->cfg.sign_with)) {
             keys[i] = *sk;
@@ -969,8 +971,8 @@ abort:
     txn = NULL;
     cw_smt_discard(n->smt);
 out:
-    if (keys)
-        cw_wipe(keys, n->cur_vals.n * sizeof *keys);
+    if (keys) /* n->cur_vals may be the next set by now: wipe what was allocated */
+        cw_wipe(keys, n_keys * sizeof *keys);
     free(keys);
     free(sign);
     free(taken);

@@ -12,8 +12,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "causeway/schnorr.h"
+
+/* Every cw_wipe in node.c goes through spy_wipe, so a test can see how much the block
+ * producer wiped (the node's only wipe is of the block's signing keys). */
+static size_t spy_wipe_len;
+void spy_wipe(void *p, size_t n);
+#define cw_wipe spy_wipe
 #include "../../chain/chain.h"
 #include "../../chain/node.c" /* to reach the statics under test */
+#undef cw_wipe
+void spy_wipe(void *p, size_t n)
+{
+    spy_wipe_len = n;
+    cw_wipe(p, n);
+}
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
 #include "causeway/tx.h"
@@ -314,6 +327,23 @@ static void test_restart_resumes_same_chain(void **state)
     cw_light_block_free(&lb2);
 }
 
+/* Sign admin.update_validators [vs] with the genesis admin's key at nonce and submit it;
+ * the msg is left in msg (the caller frees it). */
+static void submit_validator_update(struct fx *f, const cw_seckey *admin, uint64_t nonce,
+                                    const cw_validator_set *vs, cw_enc *msg)
+{
+    char err[256];
+    uint8_t *tx, h[32];
+    size_t len;
+    cw_msg_begin(msg, "admin.update_validators", 1);
+    cw_validator_set_enc(msg, vs);
+    cw_bytes m = {cw_enc_data(msg), cw_enc_len(msg)};
+    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", admin, nonce, &m, 1, "", err, sizeof err),
+                     CW_OK);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+}
+
 static void test_validator_update_by_admin_changes_next_set(void **state)
 {
     struct fx *f = *state;
@@ -333,15 +363,10 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
         vs.v[i].power = 10 * (i + 1);
     cw_enc e;
     cw_enc_init(&e);
-    cw_msg_begin(&e, "admin.update_validators", 1);
-    cw_validator_set_enc(&e, &vs);
+    submit_validator_update(f, &admin, 0, &vs, &e);
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
-    uint8_t *tx, h[32];
+    uint8_t *tx;
     size_t len;
-    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &admin, 0, &m, 1, "", err, sizeof err),
-                     CW_OK);
-    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
-    free(tx);
     /* the same msg from alice is refused in execution */
     assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &f->alice, 5, &m, 1, "", err, sizeof err),
                      CW_OK);
@@ -373,6 +398,68 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
     cw_light_block_free(&b);
     cw_seckey_wipe(&admin);
     (void)path;
+}
+
+/* A validator-set update that grows the set (4 -> 5) and one that shrinks it back (5 -> 4).
+ * The block that executes an update is signed by the old set and switches the node to the
+ * new one: its signing keys must be wiped by the count they were allocated with — a grown
+ * set overran the allocation (ASan: heap-buffer-overflow), a shrunk one left the last key
+ * unwiped. The blocks after each update are signed by the new set. */
+static void test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped(void **state)
+{
+    struct fx *f = *state;
+    cw_seckey admin;
+    cw_pubkey32 admin_pk;
+    load_key(f, "admin", &admin, &admin_pk);
+    cw_validator_set four = {0}, five = {0};
+    assert_int_equal(cw_validator_set_copy(&four, &f->node->cur_vals), CW_OK);
+    assert_int_equal(four.n, 4);
+    /* five: the genesis four plus a fifth (the admin's key, which this node does not hold) */
+    five.n = 5;
+    five.v = calloc(5, sizeof *five.v);
+    assert_non_null(five.v);
+    memcpy(five.v, four.v, 4 * sizeof *five.v);
+    five.v[4].pubkey = admin_pk;
+    five.v[4].power = four.v[0].power;
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    uint64_t h = st.latest_height;
+    cw_enc e;
+    cw_light_block lb;
+
+    cw_enc_init(&e);
+    submit_validator_update(f, &admin, 0, &five, &e);
+    cw_enc_free(&e);
+    spy_wipe_len = 0;
+    produce(f, 1000000); /* executes the update: signed by the four */
+    assert_int_equal(spy_wipe_len, 4 * sizeof(cw_seckey));
+    assert_int_equal(f->node->cur_vals.n, 5);
+    spy_wipe_len = 0;
+    produce(f, 2000000); /* signed by the five; this node holds four of the keys */
+    assert_int_equal(spy_wipe_len, 5 * sizeof(cw_seckey));
+    light_block(f, h + 2, &lb);
+    assert_int_equal(lb.validator_set.n, 5);
+    assert_int_equal(lb.signed_header.commit.n_sigs, 4);
+    cw_light_block_free(&lb);
+
+    cw_enc_init(&e);
+    submit_validator_update(f, &admin, 1, &four, &e);
+    cw_enc_free(&e);
+    spy_wipe_len = 0;
+    produce(f, 3000000); /* executes the update: signed by the five */
+    assert_int_equal(spy_wipe_len, 5 * sizeof(cw_seckey));
+    assert_int_equal(f->node->cur_vals.n, 4);
+    spy_wipe_len = 0;
+    produce(f, 4000000);
+    assert_int_equal(spy_wipe_len, 4 * sizeof(cw_seckey));
+    light_block(f, h + 4, &lb);
+    assert_int_equal(lb.validator_set.n, 4);
+    assert_int_equal(lb.signed_header.commit.n_sigs, 4);
+    cw_light_block_free(&lb);
+
+    cw_validator_set_free(&four);
+    cw_validator_set_free(&five);
+    cw_seckey_wipe(&admin);
 }
 
 static void test_reads_of_missing_heights_are_errors(void **state)
@@ -1066,6 +1153,8 @@ int main(void)
         cmocka_unit_test(test_admission_rejects_bad_txs_with_reasons),
         cmocka_unit_test(test_restart_resumes_same_chain),
         cmocka_unit_test(test_validator_update_by_admin_changes_next_set),
+        cmocka_unit_test_setup_teardown(
+            test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped, setup, teardown),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
         cmocka_unit_test(test_query_many_equals_query_at_one_height),
