@@ -414,13 +414,18 @@ static void test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped(
     cw_validator_set four = {0}, five = {0};
     assert_int_equal(cw_validator_set_copy(&four, &f->node->cur_vals), CW_OK);
     assert_int_equal(four.n, 4);
-    /* five: the genesis four plus a fifth (the admin's key, which this node does not hold) */
+    /* five: the genesis four plus a fifth (the admin's key, which this node does not hold),
+     * in the set's order (sorted by pubkey) */
     five.n = 5;
     five.v = calloc(5, sizeof *five.v);
     assert_non_null(five.v);
-    memcpy(five.v, four.v, 4 * sizeof *five.v);
-    five.v[4].pubkey = admin_pk;
-    five.v[4].power = four.v[0].power;
+    uint32_t at = 0;
+    while (at < 4 && memcmp(four.v[at].pubkey.b, admin_pk.b, 32) < 0)
+        at++;
+    memcpy(five.v, four.v, at * sizeof *five.v);
+    memcpy(five.v + at + 1, four.v + at, (4 - at) * sizeof *five.v);
+    five.v[at].pubkey = admin_pk;
+    five.v[at].power = four.v[0].power;
     cw_node_status st;
     cw_node_get_status(f->node, &st);
     uint64_t h = st.latest_height;
