@@ -22,6 +22,7 @@ void spy_wipe(void *p, size_t n);
 #include "../../chain/chain.h"
 #include "../../chain/node.c" /* to reach the statics under test */
 #undef cw_wipe
+#include "../../relayer/db.c" /* the relayer's store, to shrink its map */
 void spy_wipe(void *p, size_t n)
 {
     spy_wipe_len = n;
@@ -465,6 +466,46 @@ static void test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped(
     cw_validator_set_free(&four);
     cw_validator_set_free(&five);
     cw_seckey_wipe(&admin);
+}
+
+/* A full LMDB map is one error in every store: the node's block production and the
+ * relayer's database both answer -ENOSPC (as a full disk would), never -EIO or a raw
+ * MDB_MAP_FULL (which sits inside the CW range). Each map is shrunk to the pages in use. */
+static void test_a_full_map_is_enospc_from_the_node_and_the_relayer_db(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    /* the node: no write txn is open between blocks, so the map may be resized */
+    assert_int_equal(mdb_env_set_mapsize(f->node->env, 1), MDB_SUCCESS);
+    int node_rc = CW_OK;
+    for (uint64_t nonce = 0; nonce < 1000 && node_rc == CW_OK; nonce++) {
+        size_t len;
+        uint8_t *tx = send_tx(f, "alpha", nonce, 1, &len);
+        assert_int_equal(submit(f, tx, len, err, sizeof err), CW_OK);
+        free(tx);
+        node_rc = cw_node_produce_block(f->node, 1000000 * (nonce + 1), err, sizeof err);
+    }
+    assert_int_equal(node_rc, -ENOSPC);
+    assert_non_null(strstr(err, "MDB_MAP_FULL"));
+
+    /* the relayer's database */
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/cwrlydbXXXXXX");
+    assert_non_null(mkdtemp(dir));
+    rly_db *db;
+    assert_int_equal(rly_db_open(&db, dir, err, sizeof err), CW_OK);
+    assert_int_equal(mdb_env_set_mapsize(db->env, 1), MDB_SUCCESS);
+    static uint8_t val[16384];
+    int db_rc = CW_OK;
+    for (unsigned i = 0; i < 1000 && db_rc == CW_OK; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "sub/alpha/%04u", i);
+        db_rc = rly_db_put(db, key, val, sizeof val);
+    }
+    assert_int_equal(db_rc, -ENOSPC);
+    assert_int_equal(db_rc, node_rc);
+    rly_db_close(db);
+    rm_rf(dir);
 }
 
 static void test_reads_of_missing_heights_are_errors(void **state)
@@ -1160,6 +1201,8 @@ int main(void)
         cmocka_unit_test(test_validator_update_by_admin_changes_next_set),
         cmocka_unit_test_setup_teardown(
             test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_full_map_is_enospc_from_the_node_and_the_relayer_db, setup, teardown),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
         cmocka_unit_test(test_query_many_equals_query_at_one_height),
