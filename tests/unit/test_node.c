@@ -401,6 +401,34 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
     (void)path;
 }
 
+/* Submit an update to the set `to` (admin's nonce), then produce two blocks at t and
+ * t + 1 ms: the first executes the update, signed by the from_n validators in office; the second is
+ * signed by `to`, of which this node holds `held` keys. Each block must wipe exactly the
+ * signing keys it allocated. */
+static void update_then_two_blocks(struct fx *f, const cw_seckey *admin, uint64_t nonce,
+                                   const cw_validator_set *to, uint32_t from_n, uint32_t held,
+                                   uint64_t t)
+{
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    cw_enc e;
+    cw_enc_init(&e);
+    submit_validator_update(f, admin, nonce, to, &e);
+    cw_enc_free(&e);
+    spy_wipe_len = 0;
+    produce(f, t);
+    assert_int_equal(spy_wipe_len, from_n * sizeof(cw_seckey));
+    assert_int_equal(f->node->cur_vals.n, to->n);
+    spy_wipe_len = 0;
+    produce(f, t + 1000000);
+    assert_int_equal(spy_wipe_len, to->n * sizeof(cw_seckey));
+    cw_light_block lb;
+    light_block(f, st.latest_height + 2, &lb);
+    assert_int_equal(lb.validator_set.n, to->n);
+    assert_int_equal(lb.signed_header.commit.n_sigs, held);
+    cw_light_block_free(&lb);
+}
+
 /* A validator-set update that grows the set (4 -> 5) and one that shrinks it back (5 -> 4).
  * The block that executes an update is signed by the old set and switches the node to the
  * new one: its signing keys must be wiped by the count they were allocated with — a grown
@@ -427,42 +455,8 @@ static void test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped(
     memcpy(five.v + at + 1, four.v + at, (4 - at) * sizeof *five.v);
     five.v[at].pubkey = admin_pk;
     five.v[at].power = four.v[0].power;
-    cw_node_status st;
-    cw_node_get_status(f->node, &st);
-    uint64_t h = st.latest_height;
-    cw_enc e;
-    cw_light_block lb;
-
-    cw_enc_init(&e);
-    submit_validator_update(f, &admin, 0, &five, &e);
-    cw_enc_free(&e);
-    spy_wipe_len = 0;
-    produce(f, 1000000); /* executes the update: signed by the four */
-    assert_int_equal(spy_wipe_len, 4 * sizeof(cw_seckey));
-    assert_int_equal(f->node->cur_vals.n, 5);
-    spy_wipe_len = 0;
-    produce(f, 2000000); /* signed by the five; this node holds four of the keys */
-    assert_int_equal(spy_wipe_len, 5 * sizeof(cw_seckey));
-    light_block(f, h + 2, &lb);
-    assert_int_equal(lb.validator_set.n, 5);
-    assert_int_equal(lb.signed_header.commit.n_sigs, 4);
-    cw_light_block_free(&lb);
-
-    cw_enc_init(&e);
-    submit_validator_update(f, &admin, 1, &four, &e);
-    cw_enc_free(&e);
-    spy_wipe_len = 0;
-    produce(f, 3000000); /* executes the update: signed by the five */
-    assert_int_equal(spy_wipe_len, 5 * sizeof(cw_seckey));
-    assert_int_equal(f->node->cur_vals.n, 4);
-    spy_wipe_len = 0;
-    produce(f, 4000000);
-    assert_int_equal(spy_wipe_len, 4 * sizeof(cw_seckey));
-    light_block(f, h + 4, &lb);
-    assert_int_equal(lb.validator_set.n, 4);
-    assert_int_equal(lb.signed_header.commit.n_sigs, 4);
-    cw_light_block_free(&lb);
-
+    update_then_two_blocks(f, &admin, 0, &five, 4, 4, 1000000); /* grow */
+    update_then_two_blocks(f, &admin, 1, &four, 5, 4, 3000000); /* shrink */
     cw_validator_set_free(&four);
     cw_validator_set_free(&five);
     cw_seckey_wipe(&admin);
