@@ -83,7 +83,7 @@ struct cw_node {
 
 static int mdb_err(int rc, char *err, size_t err_len, const char *what)
 {
-    return cw_errf(err, err_len, -EIO, "store: %s: %s", what, mdb_strerror(rc));
+    return cw_errf(err, err_len, cw_lmdb_error(rc), "store: %s: %s", what, mdb_strerror(rc));
 }
 
 /* ---- the SMT as the block's cw_kv ------------------------------------------------------ */
@@ -279,10 +279,8 @@ static int self_consensus(void *user, uint64_t height, cw_lc_consensus_state *ou
     cw_be64_put(k8, height);
     MDB_val k = {8, k8}, v;
     int m = mdb_get(n->exec_txn, n->db_blocks, &k, &v);
-    if (m == MDB_NOTFOUND)
-        return CW_ENOTFOUND;
     if (m)
-        return -EIO;
+        return cw_lmdb_error(m); /* MDB_NOTFOUND: CW_ENOTFOUND */
     cw_light_block lb;
     int rc = cw_light_block_decode(&lb, v.mv_data, v.mv_size, NULL, 0);
     if (rc == CW_OK)
@@ -368,7 +366,7 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
     if ((m = mdb_env_create(&n->env)) || (m = mdb_env_set_maxdbs(n->env, 16)) ||
         (m = mdb_env_set_mapsize(n->env, (size_t)64 << 30)) ||
         (m = mdb_env_open(n->env, path, nosync_for_tests() ? MDB_NOSYNC : 0, 0600))) {
-        rc = cw_errf(err, err_len, -EIO, "%s: LMDB: %s", path, mdb_strerror(m));
+        rc = cw_errf(err, err_len, cw_lmdb_error(m), "%s: LMDB: %s", path, mdb_strerror(m));
         goto fail;
     }
     if ((m = mdb_txn_begin(n->env, NULL, 0, &txn))) {
@@ -759,6 +757,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     cw_validator_set new_next = {0};
     bool *taken = NULL, *sign = NULL;
     cw_seckey *keys = NULL;
+    uint32_t n_keys = 0; /* keys/sign entries: the signing set's count, before it switches */
     size_t considered = 0;
     uint32_t included = 0;
     int rc = CW_OK, m;
@@ -878,14 +877,15 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     const cw_validator_set *next = new_next.n ? &new_next : &n->next_vals;
 
     /* 5. sign with the keys this node holds for the current set (sign_with limits them) */
-    keys = calloc(n->cur_vals.n, sizeof *keys);
-    sign = calloc(n->cur_vals.n, sizeof *sign);
+    n_keys = n->cur_vals.n;
+    keys = calloc(n_keys, sizeof *keys);
+    sign = calloc(n_keys, sizeof *sign);
     if (!keys || !sign) {
         rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
         goto abort;
     }
     uint64_t signers = 0;
-    for (uint32_t i = 0; i < n->cur_vals.n; i++) {
+    for (uint32_t i = 0; i < n_keys; i++) {
         const cw_seckey *sk = key_of(n, &n->cur_vals.v[i].pubkey);
         if (sk && (n->cfg.sign_with == 0 || signers < n->cfg.sign_with)) {
             keys[i] = *sk;
@@ -969,8 +969,8 @@ abort:
     txn = NULL;
     cw_smt_discard(n->smt);
 out:
-    if (keys)
-        cw_wipe(keys, n->cur_vals.n * sizeof *keys);
+    if (keys) /* n->cur_vals may be the next set by now: wipe what was allocated */
+        cw_wipe(keys, n_keys * sizeof *keys);
     free(keys);
     free(sign);
     free(taken);

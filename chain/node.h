@@ -10,6 +10,8 @@
  * Durability: a block, its state, its results and its indexes commit in ONE LMDB write
  * transaction (fsync on commit). kill -9 at any moment, then restart: the node resumes from
  * the last committed block with the same state root. The mempool is not durable.
+ * Store errors: LMDB failures mapped by cw_lmdb_error (error.h) — -ENOSPC a full store or
+ * disk, -EAGAIN out of reader slots, -EIO damage, -errno from the system.
  * Threading: one thread (the RPC server's event loop) drives everything.
  */
 #ifndef CAUSEWAY_CHAIN_NODE_H
@@ -141,7 +143,7 @@ int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t heigh
  *           CW_ETOOBIG n_keys > CW_NODE_QUERY_MANY_MAX, or keys[i] longer than CW_KV_KEY_MAX;
  *           CW_ENOTFOUND height is past the latest block or its state was pruned (the same
  *             wording as cw_node_query, prefixed "query_many");
- *           -EIO store errors; -ENOMEM.
+ *           store errors (-EIO, -ENOSPC, …); -ENOMEM.
  *           On failure out is as it was (after -ENOMEM: unusable).
  *  In:      keys:   n_keys byte strings (1..CW_KV_KEY_MAX bytes each), borrowed for the call.
  *           height: block height whose state to read; 0 = the latest.
@@ -216,7 +218,7 @@ int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t s
  *
  *  Returns: CW_OK, one object appended;
  *           CW_EINVAL count == 0; CW_ETOOBIG count > CW_NODE_PACKETS_MAX;
- *           -EIO store errors; -ENOMEM.
+ *           store errors (-EIO, -ENOSPC, …); -ENOMEM.
  *           On failure out is as it was (after -ENOMEM: unusable).
  *  In:      port, channel: identifiers (NUL-terminated, ≤ CW_ID_MAX bytes) on the sending side.
  *           seqs: count sequences (any order, repeats allowed), borrowed for the call.

@@ -144,19 +144,10 @@ static ref ref_empty(void)
     return r;
 }
 
-/* LMDB codes sit inside the CW range: map them (header, "Errors"). */
+/* LMDB codes sit inside the CW range: map them (cw_lmdb_error, header "Errors"). */
 static int mdb_err(int rc, char *err, size_t err_len, const char *what)
 {
-    int out;
-    if (rc > 0)
-        out = -rc;
-    else if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
-        out = -ENOSPC;
-    else if (rc == MDB_READERS_FULL)
-        out = -EAGAIN;
-    else
-        out = -EIO;
-    return cw_errf(err, err_len, out, "smt: %s: %s", what, mdb_strerror(rc));
+    return cw_errf(err, err_len, cw_lmdb_error(rc), "smt: %s: %s", what, mdb_strerror(rc));
 }
 
 static int check_key(const uint8_t *key, size_t key_len, char *err, size_t err_len)

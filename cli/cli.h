@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 int cw_cli_proof(int argc, char **argv); /* cli/proof.c — ICS-23 proof verification */
 int cw_cli_light(int argc, char **argv); /* cli/light.c — light-client verify / gen */
@@ -15,8 +16,13 @@ int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
 int cw_cli_query(int argc, char **argv); /* cli/query.c — query status|account|balance|block */
 int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's txs) */
 int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lending txs */
-int cw_cli_healthz(int argc, char **argv);
-int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */ /* cli/query.c — healthz URL (container checks) */
+int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
+int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */
+
+/** --help, -h or help: the argument asks for a command's usage (cli/util.c). */
+bool cw_cli_is_help(const char *arg);
+/** The usage of every `causeway tx` subcommand, one text (cli/tx.c; txapp.c prints it too). */
+void cw_cli_tx_usage(FILE *f);
 
 /* ---- shared by the chain-facing commands (cli/chainutil.c) ---- */
 

@@ -14,8 +14,8 @@ static const struct command commands[] = {
     {"proof", cw_cli_proof, "proof verify: check an ICS-23 proof against a root"},
     {"light", cw_cli_light, "light verify|gen: verify light blocks, generate test chains"},
     {"keys", cw_cli_keys, "keys add|show|list: BIP-340 keys in a keyring directory"},
-    {"query", cw_cli_query, "query status|account|balance|block: read a chain over RPC"},
-    {"tx", cw_cli_tx, "tx send: sign and broadcast transactions"},
+    {"query", cw_cli_query, "query SUBCOMMAND: read a chain's state and blocks over RPC"},
+    {"tx", cw_cli_tx, "tx SUBCOMMAND: sign and broadcast bank, collateral and lending txs"},
     {"audit", cw_cli_audit, "audit --config F: prove escrow = positions + in flight"},
     {"healthz", cw_cli_healthz, "healthz URL: exit 0 when a node or relayer answers /healthz"},
 };
@@ -25,7 +25,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: causeway COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\n'causeway COMMAND --help' for a command's options.\n");
+    fprintf(out, "\n'causeway COMMAND --help' prints a command's full usage.\n");
 }
 
 int main(int argc, char **argv)
@@ -34,8 +34,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (cw_cli_is_help(argv[1])) {
         usage(stdout);
         return 0;
     }

@@ -591,8 +591,14 @@ int cw_cli_query(int argc, char **argv)
 
 int cw_cli_healthz(int argc, char **argv)
 {
+    static const char usage_text[] = "usage: causeway healthz http://HOST:PORT[/healthz]\n"
+                                     "  Exit 0 the URL answers 200; 1 it does not; 2 usage.\n";
+    if (argc == 2 && cw_cli_is_help(argv[1])) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     if (argc != 2 || strncmp(argv[1], "http://", 7) != 0) {
-        fprintf(stderr, "usage: causeway healthz http://HOST:PORT[/healthz]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     char host[256], port[8] = "80", path[256] = "/healthz";

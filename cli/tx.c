@@ -1,4 +1,5 @@
-/* causeway tx send — sign and broadcast transactions, following them into a block. */
+/* causeway tx send — sign and broadcast transactions, following them into a block; the
+ * usage of every tx subcommand (the app txs are in txapp.c). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +12,46 @@
 #include "causeway/tx.h"
 #include "cli.h"
 
-static void usage(FILE *f)
+/* Every tx subcommand with its own options: the one list `causeway tx --help` prints and
+ * the dispatcher accepts (send here, the app txs in txapp.c). more: a second line of
+ * options; where: the chain or key it is for. */
+static const struct {
+    const char *name, *args, *more, *where;
+} tx_cmds[] = {
+    {"send", "--to ADDRESS|NAME --denom DENOM --amount N", NULL, NULL},
+    {"lock", "--channel CH --denom D --amount N --to ADDR|NAME",
+     "[--timeout-height H] [--timeout-time NS|+SECONDS]", "on the collateral's home chain"},
+    {"withdraw-collateral", "--channel CH --denom BASE --amount N --to ADDR|NAME",
+     "[--timeout-height H] [--timeout-time NS|+SECONDS]", "on the lending chain"},
+    {"supply", "--amount N", NULL, "lending chain"},
+    {"withdraw-supply", "--amount N", NULL, "lending chain"},
+    {"borrow", "--amount N", NULL, "lending chain"},
+    {"repay", "--amount N [--on-behalf-of ADDR|NAME]", NULL, "lending chain"},
+    {"liquidate", "--borrower ADDR|NAME --amount N --denom TRACE_DENOM", NULL, "lending chain"},
+    {"set-price", "--denom TRACE_DENOM --price WAD [--time NS]", NULL, "oracle key"},
+    {"register-collateral", "--channel CH --denom BASE --ltv BPS --lt BPS --bonus BPS", NULL,
+     "admin key"},
+};
+
+void cw_cli_tx_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: causeway tx send --from NAME --to ADDRESS|NAME --denom DENOM --amount N\n"
-            "                        [--memo TEXT] [--no-wait] [--timeout S]\n"
-            "                        [--node URL] [--keyring DIR] [--json]\n"
-            "  Signs with key NAME, broadcasts, and waits until the tx is in a block.\n"
-            "  Exit 0 committed and succeeded; 1 refused, failed or not committed in time;\n"
-            "  2 usage.\n");
+    fprintf(f, "usage: causeway tx SUBCOMMAND [options] --from NAME [--node URL] [--keyring DIR]\n"
+               "                  [--no-wait] [--timeout S] [--memo TEXT] [--json]\n");
+    for (size_t i = 0; i < sizeof tx_cmds / sizeof tx_cmds[0]; i++) {
+        fprintf(f, "  %-19s %s\n", tx_cmds[i].name, tx_cmds[i].args);
+        if (tx_cmds[i].more)
+            fprintf(f, "  %-19s %s\n", "", tx_cmds[i].more);
+        if (tx_cmds[i].where)
+            fprintf(f, "  %-19s (%s)\n", "", tx_cmds[i].where);
+    }
+    fprintf(f, "  Signs with key NAME, broadcasts, and waits (--timeout S: up to S seconds, default\n"
+               "  30 for send, 60 for the others) until the tx is in a block; --no-wait only\n"
+               "  broadcasts. lock/withdraw-collateral timeouts default to 10 minutes after the\n"
+               "  counterparty's latest time as this chain's client of it knows it (the client's\n"
+               "  latest consensus state), as ICS-20 CLIs do.\n"
+               "  'causeway tx SUBCOMMAND --help' prints this text.\n"
+               "Exit 0 committed and succeeded; 1 refused, failed or not committed in time;\n"
+               "2 usage.\n");
 }
 
 int cw_cli_tx(int argc, char **argv)
@@ -38,12 +70,20 @@ int cw_cli_tx(int argc, char **argv)
     int c;
     char err[256];
     if (argc < 2) {
-        usage(stderr);
+        cw_cli_tx_usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
+    if (cw_cli_is_help(argv[1])) {
+        cw_cli_tx_usage(stdout);
         return 0;
+    }
+    size_t known = 0;
+    while (known < sizeof tx_cmds / sizeof tx_cmds[0] && strcmp(argv[1], tx_cmds[known].name))
+        known++;
+    if (known == sizeof tx_cmds / sizeof tx_cmds[0]) {
+        fprintf(stderr, "causeway tx: unknown subcommand '%s'\n", argv[1]);
+        cw_cli_tx_usage(stderr);
+        return 2;
     }
     if (strcmp(argv[1], "send") != 0)
         return cw_cli_tx_app(argc, argv);
@@ -66,12 +106,12 @@ int cw_cli_tx(int argc, char **argv)
         case 'N': node = optarg; break;
         case 'k': keyring = optarg; break;
         case 'j': json = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': cw_cli_tx_usage(stdout); return 0;
+        default: cw_cli_tx_usage(stderr); return 2;
         }
     }
     if (optind != argc || !from || !to || !denom || !amount_s) {
-        usage(stderr);
+        cw_cli_tx_usage(stderr);
         return 2;
     }
     uint64_t amount;

@@ -25,25 +25,7 @@ struct opts {
     const char *amount, *timeout_height, *timeout_time, *ltv, *lt, *bonus;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: causeway tx COMMAND [options] --from NAME [--node URL] [--keyring DIR]\n"
-        "                            [--no-wait] [--timeout S] [--memo TEXT] [--json]\n"
-        "  lock --channel CH --denom D --amount N --to ADDR|NAME\n"
-        "       [--timeout-height H] [--timeout-time NS|+SECONDS]   (on the collateral's home "
-        "chain)\n"
-        "  withdraw-collateral --channel CH --denom BASE --amount N --to ADDR|NAME\n"
-        "       [--timeout-height H] [--timeout-time NS|+SECONDS]   (on the lending chain)\n"
-        "  supply --amount N | withdraw-supply --amount N | borrow --amount N\n"
-        "  repay --amount N [--on-behalf-of ADDR|NAME]\n"
-        "  liquidate --borrower ADDR|NAME --amount N --denom TRACE_DENOM\n"
-        "  set-price --denom TRACE_DENOM --price WAD [--time NS]           (oracle key)\n"
-        "  register-collateral --channel CH --denom BASE --ltv BPS --lt BPS --bonus BPS (admin)\n"
-        "  Timeouts default to 10 minutes after the counterparty's latest time as this chain's\n"
-        "  client of it knows it (the client's latest consensus state), as ICS-20 CLIs do.\n"
-        "Exit 0 committed and succeeded; 1 refused or failed; 2 usage.\n");
-}
+static void usage(FILE *f) { cw_cli_tx_usage(f); /* one text for every tx (tx.c) */ }
 
 static int parse_u64(const char *s, const char *what, uint64_t *out)
 {

@@ -1,5 +1,7 @@
 #include "causeway/error.h"
 
+#include <errno.h>
+#include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,4 +69,26 @@ int cw_err_prefix(char *err, size_t err_len, int rc, const char *prefix)
         snprintf(err, err_len, "%s: %s", prefix, tmp);
     }
     return rc;
+}
+
+int cw_lmdb_error(int mdb_rc)
+{
+    if (mdb_rc >= 0)
+        return -mdb_rc; /* MDB_SUCCESS, or an errno */
+    switch (mdb_rc) {
+    case MDB_NOTFOUND: return CW_ENOTFOUND;
+    case MDB_KEYEXIST: return CW_EEXISTS;
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+    case MDB_DBS_FULL: return -ENOSPC;
+    case MDB_READERS_FULL:
+    case MDB_TLS_FULL:
+    case MDB_MAP_RESIZED: return -EAGAIN;
+    case MDB_BAD_VALSIZE: return CW_ETOOBIG;
+    case MDB_BAD_TXN:
+    case MDB_BAD_RSLOT:
+    case MDB_BAD_DBI: return CW_ESTATE;
+    case MDB_INCOMPATIBLE: return CW_EINVAL;
+    default: return -EIO; /* MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC, … */
+    }
 }

@@ -17,7 +17,7 @@ struct rly_db {
     MDB_dbi dbi;
 };
 
-static int mdb_rc(int m) { return m == MDB_NOTFOUND ? CW_ENOTFOUND : (m > 0 ? -m : -EIO); }
+static int mdb_rc(int m) { return cw_lmdb_error(m); /* the one LMDB mapping (error.h) */ }
 
 int rly_db_open(rly_db **out, const char *path, char *err, size_t err_len)
 {

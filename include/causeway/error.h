@@ -72,4 +72,34 @@ int cw_errf(char *err, size_t err_len, int rc, const char *fmt, ...) CW_PRINTF(4
  *  Returns rc unchanged. Thread-safe. */
 int cw_err_prefix(char *err, size_t err_len, int rc, const char *prefix);
 
+/** Map an LMDB return code to Causeway's error space — the one mapping every LMDB store
+ *  (the chain's block store and state tree, the relayer's database) uses, so a condition
+ *  reads the same wherever it happens. LMDB's own codes (MDB_*, -30799 … -30780) sit
+ *  inside the CW range and must never be passed through raw.
+ *
+ *  Returns: CW_OK              mdb_rc == 0 (MDB_SUCCESS);
+ *           -mdb_rc            mdb_rc > 0, an errno from the system (-ENOSPC from the
+ *                              filesystem, -EACCES, -ENOMEM, …);
+ *           CW_ENOTFOUND       MDB_NOTFOUND;
+ *           CW_EEXISTS         MDB_KEYEXIST;
+ *           -ENOSPC            MDB_MAP_FULL, MDB_TXN_FULL, MDB_DBS_FULL: the store is full
+ *                              (map size, a txn's dirty pages, named databases) — the same
+ *                              code a full disk gives;
+ *           -EAGAIN            MDB_READERS_FULL, MDB_TLS_FULL, MDB_MAP_RESIZED: a transient
+ *                              shortage or a map grown by another process;
+ *           CW_ETOOBIG         MDB_BAD_VALSIZE (key or value size unsupported);
+ *           CW_ESTATE          MDB_BAD_TXN, MDB_BAD_RSLOT, MDB_BAD_DBI: a txn or handle
+ *                              in the wrong state (the txn must be aborted);
+ *           CW_EINVAL          MDB_INCOMPATIBLE (database flags differ from the existing);
+ *           -EIO               MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_PANIC,
+ *                              MDB_VERSION_MISMATCH, MDB_INVALID, MDB_CURSOR_FULL,
+ *                              MDB_PAGE_FULL and any other negative code: the store is
+ *                              damaged or unusable.
+ *  In:      mdb_rc: a return value of an mdb_* function.
+ *  Memory:  none. Thread-safe. The caller names the failure in its err line with
+ *           mdb_strerror(mdb_rc).
+ *  Source:  LMDB 0.9 lmdb.h, "Return Codes".
+ */
+int cw_lmdb_error(int mdb_rc);
+
 #endif

@@ -51,9 +51,10 @@
  * indexes) and clears it; cw_smt_discard drops it.
  *
  * Errors: CW_* codes and negative errno values. LMDB's own codes are mapped (they live in
- * the CW range): MDB_MAP_FULL and MDB_TXN_FULL -> -ENOSPC, MDB_READERS_FULL -> -EAGAIN,
- * MDB_CORRUPTED, MDB_PAGE_NOTFOUND and other MDB_* -> -EIO, errno values -> -errno; a node
- * the tree references but the database lacks -> -EIO ("smt: missing node ...").
+ * the CW range) by cw_lmdb_error (error.h): MDB_MAP_FULL and MDB_TXN_FULL -> -ENOSPC,
+ * MDB_READERS_FULL -> -EAGAIN, MDB_CORRUPTED, MDB_PAGE_NOTFOUND and other damage -> -EIO,
+ * errno values -> -errno; a node the tree references but the database lacks -> -EIO
+ * ("smt: missing node ...").
  *
  * Thread safety: one writer — set, delete, get, batch_mark, batch_rollback, discard,
  * commit on one cw_smt from one thread at a time. Readers — get_at, root, versions, prove

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lmdb.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,54 @@ static void test_errf_truncates_and_terminates(void **s)
     char f[64] = "inner";
     cw_err_prefix(f, sizeof f, CW_EINVAL, "outer");
     assert_string_equal(f, "outer: inner");
+}
+
+/* One LMDB mapping for every store (error.h, cw_lmdb_error): the documented table, and no
+ * LMDB code — they sit inside the CW range — ever comes out raw or as an unnamed CW code. */
+static void test_lmdb_error_maps_every_code_by_the_table(void **s)
+{
+    (void)s;
+    static const struct {
+        int mdb, want;
+    } table[] = {
+        {MDB_SUCCESS, CW_OK},
+        {ENOSPC, -ENOSPC}, /* a full disk under LMDB */
+        {EACCES, -EACCES},
+        {ENOMEM, -ENOMEM},
+        {MDB_NOTFOUND, CW_ENOTFOUND},
+        {MDB_KEYEXIST, CW_EEXISTS},
+        {MDB_MAP_FULL, -ENOSPC},
+        {MDB_TXN_FULL, -ENOSPC},
+        {MDB_DBS_FULL, -ENOSPC},
+        {MDB_READERS_FULL, -EAGAIN},
+        {MDB_TLS_FULL, -EAGAIN},
+        {MDB_MAP_RESIZED, -EAGAIN},
+        {MDB_BAD_VALSIZE, CW_ETOOBIG},
+        {MDB_BAD_TXN, CW_ESTATE},
+        {MDB_BAD_RSLOT, CW_ESTATE},
+        {MDB_BAD_DBI, CW_ESTATE},
+        {MDB_INCOMPATIBLE, CW_EINVAL},
+        {MDB_CORRUPTED, -EIO},
+        {MDB_PAGE_NOTFOUND, -EIO},
+        {MDB_PANIC, -EIO},
+        {MDB_VERSION_MISMATCH, -EIO},
+        {MDB_INVALID, -EIO},
+        {MDB_CURSOR_FULL, -EIO},
+        {MDB_PAGE_FULL, -EIO},
+        {MDB_KEYEXIST - 1, -EIO}, /* codes LMDB may add later */
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        int got = cw_lmdb_error(table[i].mdb);
+        if (got != table[i].want)
+            fail_msg("%s: got %d (%s), want %d", mdb_strerror(table[i].mdb), got,
+                     cw_strerror(got), table[i].want);
+    }
+    for (int m = MDB_KEYEXIST; m <= MDB_LAST_ERRCODE; m++) {
+        int got = cw_lmdb_error(m);
+        assert_true(got < 0);
+        assert_false(got >= MDB_KEYEXIST && got <= MDB_LAST_ERRCODE);
+        assert_null(strstr(cw_strerror(got), "unknown"));
+    }
 }
 
 /* ---- hex and identifiers ---- */
@@ -449,6 +498,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror_names_every_code),
         cmocka_unit_test(test_errf_truncates_and_terminates),
+        cmocka_unit_test(test_lmdb_error_maps_every_code_by_the_table),
         cmocka_unit_test(test_hex_round_trip_and_case),
         cmocka_unit_test(test_hex_rejects_odd_bad_char_and_overflow),
         cmocka_unit_test(test_identifier_rules_block_path_injection),

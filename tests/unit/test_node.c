@@ -12,8 +12,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "causeway/schnorr.h"
+
+/* Every cw_wipe in node.c goes through spy_wipe, so a test can see how much the block
+ * producer wiped (the node's only wipe is of the block's signing keys). */
+static size_t spy_wipe_len;
+void spy_wipe(void *p, size_t n);
+#define cw_wipe spy_wipe
 #include "../../chain/chain.h"
 #include "../../chain/node.c" /* to reach the statics under test */
+#undef cw_wipe
+#include "../../relayer/db.c" /* the relayer's store, to shrink its map */
+void spy_wipe(void *p, size_t n)
+{
+    spy_wipe_len = n;
+    cw_wipe(p, n);
+}
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
 #include "causeway/tx.h"
@@ -314,6 +328,23 @@ static void test_restart_resumes_same_chain(void **state)
     cw_light_block_free(&lb2);
 }
 
+/* Sign admin.update_validators [vs] with the genesis admin's key at nonce and submit it;
+ * the msg is left in msg (the caller frees it). */
+static void submit_validator_update(struct fx *f, const cw_seckey *admin, uint64_t nonce,
+                                    const cw_validator_set *vs, cw_enc *msg)
+{
+    char err[256];
+    uint8_t *tx, h[32];
+    size_t len;
+    cw_msg_begin(msg, "admin.update_validators", 1);
+    cw_validator_set_enc(msg, vs);
+    cw_bytes m = {cw_enc_data(msg), cw_enc_len(msg)};
+    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", admin, nonce, &m, 1, "", err, sizeof err),
+                     CW_OK);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+}
+
 static void test_validator_update_by_admin_changes_next_set(void **state)
 {
     struct fx *f = *state;
@@ -333,15 +364,10 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
         vs.v[i].power = 10 * (i + 1);
     cw_enc e;
     cw_enc_init(&e);
-    cw_msg_begin(&e, "admin.update_validators", 1);
-    cw_validator_set_enc(&e, &vs);
+    submit_validator_update(f, &admin, 0, &vs, &e);
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
-    uint8_t *tx, h[32];
+    uint8_t *tx;
     size_t len;
-    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &admin, 0, &m, 1, "", err, sizeof err),
-                     CW_OK);
-    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
-    free(tx);
     /* the same msg from alice is refused in execution */
     assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &f->alice, 5, &m, 1, "", err, sizeof err),
                      CW_OK);
@@ -373,6 +399,107 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
     cw_light_block_free(&b);
     cw_seckey_wipe(&admin);
     (void)path;
+}
+
+/* Submit an update to the set `to` (admin's nonce), then produce two blocks at t and
+ * t + 1 ms: the first executes the update, signed by the from_n validators in office; the second is
+ * signed by `to`, of which this node holds `held` keys. Each block must wipe exactly the
+ * signing keys it allocated. */
+static void update_then_two_blocks(struct fx *f, const cw_seckey *admin, uint64_t nonce,
+                                   const cw_validator_set *to, uint32_t from_n, uint32_t held,
+                                   uint64_t t)
+{
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    cw_enc e;
+    cw_enc_init(&e);
+    submit_validator_update(f, admin, nonce, to, &e);
+    cw_enc_free(&e);
+    spy_wipe_len = 0;
+    produce(f, t);
+    assert_int_equal(spy_wipe_len, from_n * sizeof(cw_seckey));
+    assert_int_equal(f->node->cur_vals.n, to->n);
+    spy_wipe_len = 0;
+    produce(f, t + 1000000);
+    assert_int_equal(spy_wipe_len, to->n * sizeof(cw_seckey));
+    cw_light_block lb;
+    light_block(f, st.latest_height + 2, &lb);
+    assert_int_equal(lb.validator_set.n, to->n);
+    assert_int_equal(lb.signed_header.commit.n_sigs, held);
+    cw_light_block_free(&lb);
+}
+
+/* A validator-set update that grows the set (4 -> 5) and one that shrinks it back (5 -> 4).
+ * The block that executes an update is signed by the old set and switches the node to the
+ * new one: its signing keys must be wiped by the count they were allocated with — a grown
+ * set overran the allocation (ASan: heap-buffer-overflow), a shrunk one left the last key
+ * unwiped. The blocks after each update are signed by the new set. */
+static void test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped(void **state)
+{
+    struct fx *f = *state;
+    cw_seckey admin;
+    cw_pubkey32 admin_pk;
+    load_key(f, "admin", &admin, &admin_pk);
+    cw_validator_set four = {0}, five = {0};
+    assert_int_equal(cw_validator_set_copy(&four, &f->node->cur_vals), CW_OK);
+    assert_int_equal(four.n, 4);
+    /* five: the genesis four plus a fifth (the admin's key, which this node does not hold),
+     * in the set's order (sorted by pubkey) */
+    five.n = 5;
+    five.v = calloc(5, sizeof *five.v);
+    assert_non_null(five.v);
+    uint32_t at = 0;
+    while (at < 4 && memcmp(four.v[at].pubkey.b, admin_pk.b, 32) < 0)
+        at++;
+    memcpy(five.v, four.v, at * sizeof *five.v);
+    memcpy(five.v + at + 1, four.v + at, (4 - at) * sizeof *five.v);
+    five.v[at].pubkey = admin_pk;
+    five.v[at].power = four.v[0].power;
+    update_then_two_blocks(f, &admin, 0, &five, 4, 4, 1000000); /* grow */
+    update_then_two_blocks(f, &admin, 1, &four, 5, 4, 3000000); /* shrink */
+    cw_validator_set_free(&four);
+    cw_validator_set_free(&five);
+    cw_seckey_wipe(&admin);
+}
+
+/* A full LMDB map is one error in every store: the node's block production and the
+ * relayer's database both answer -ENOSPC (as a full disk would), never -EIO or a raw
+ * MDB_MAP_FULL (which sits inside the CW range). Each map is shrunk to the pages in use. */
+static void test_a_full_map_is_enospc_from_the_node_and_the_relayer_db(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    /* the node: no write txn is open between blocks, so the map may be resized */
+    assert_int_equal(mdb_env_set_mapsize(f->node->env, 1), MDB_SUCCESS);
+    int node_rc = CW_OK;
+    for (uint64_t nonce = 0; nonce < 1000 && node_rc == CW_OK; nonce++) {
+        size_t len;
+        uint8_t *tx = send_tx(f, "alpha", nonce, 1, &len);
+        assert_int_equal(submit(f, tx, len, err, sizeof err), CW_OK);
+        free(tx);
+        node_rc = cw_node_produce_block(f->node, 1000000 * (nonce + 1), err, sizeof err);
+    }
+    assert_int_equal(node_rc, -ENOSPC);
+    assert_non_null(strstr(err, "MDB_MAP_FULL"));
+
+    /* the relayer's database */
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/cwrlydbXXXXXX");
+    assert_non_null(mkdtemp(dir));
+    rly_db *db;
+    assert_int_equal(rly_db_open(&db, dir, err, sizeof err), CW_OK);
+    assert_int_equal(mdb_env_set_mapsize(db->env, 1), MDB_SUCCESS);
+    static uint8_t val[16384];
+    int db_rc = CW_OK;
+    for (unsigned i = 0; i < 1000 && db_rc == CW_OK; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "sub/alpha/%04u", i);
+        db_rc = rly_db_put(db, key, val, sizeof val);
+    }
+    assert_int_equal(db_rc, -ENOSPC);
+    assert_int_equal(db_rc, node_rc);
+    rly_db_close(db);
+    rm_rf(dir);
 }
 
 static void test_reads_of_missing_heights_are_errors(void **state)
@@ -1066,6 +1193,10 @@ int main(void)
         cmocka_unit_test(test_admission_rejects_bad_txs_with_reasons),
         cmocka_unit_test(test_restart_resumes_same_chain),
         cmocka_unit_test(test_validator_update_by_admin_changes_next_set),
+        cmocka_unit_test_setup_teardown(
+            test_validator_set_grows_and_shrinks_and_every_signing_key_is_wiped, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_full_map_is_enospc_from_the_node_and_the_relayer_db, setup, teardown),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
         cmocka_unit_test(test_query_many_equals_query_at_one_height),
