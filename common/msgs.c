@@ -470,6 +470,8 @@ const cw_msg_codec *cw_msg_codecs_ibc(size_t *n)
 const cw_msg_codec *cw_msg_codec_find(const cw_msg_codec *table, size_t n, const char *type,
                                       size_t type_len)
 {
+    if (type_len == 0) /* no row has an empty type (and type may then be NULL) */
+        return NULL;
     for (size_t i = 0; i < n; i++)
         if (strlen(table[i].type) == type_len && memcmp(table[i].type, type, type_len) == 0)
             return &table[i];

@@ -326,8 +326,9 @@ typedef struct cw_msg_codec {
 const cw_msg_codec *cw_msg_codecs_ibc(size_t *n) CW_NONNULL(1);
 
 /** The row of table[0..n) whose type equals the type_len bytes at type (not
- *  NUL-terminated: a str borrowed from a decoded Msg), or NULL. Thread-safe. */
+ *  NUL-terminated: a str borrowed from a decoded Msg, whose pointer msgpack-c leaves NULL
+ *  when it is empty — type may be NULL when type_len is 0), or NULL. Thread-safe. */
 const cw_msg_codec *cw_msg_codec_find(const cw_msg_codec *table, size_t n, const char *type,
-                                      size_t type_len) CW_NONNULL(1, 3);
+                                      size_t type_len) CW_NONNULL(1);
 
 #endif
