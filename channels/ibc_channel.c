@@ -145,53 +145,26 @@ int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_hei
 
 /* ---- channel ends ---------------------------------------------------------------------- */
 
+/* A channel end from its fields (the one an INIT or TRY msg creates). */
+static void new_end(cw_channel_end *ce, uint8_t state, uint8_t ordering, const char *cp_port,
+                    const char *cp_channel, const char *client_id, const char *cp_client_id,
+                    const char *version)
+{
+    memset(ce, 0, sizeof *ce);
+    ce->state = state;
+    ce->ordering = ordering;
+    snprintf(ce->counterparty_port, sizeof ce->counterparty_port, "%s", cp_port);
+    snprintf(ce->counterparty_channel, sizeof ce->counterparty_channel, "%s", cp_channel);
+    snprintf(ce->client_id, sizeof ce->client_id, "%s", client_id);
+    snprintf(ce->counterparty_client_id, sizeof ce->counterparty_client_id, "%s", cp_client_id);
+    snprintf(ce->version, sizeof ce->version, "%s", version);
+}
+
 void ibc_mirror_end(cw_channel_end *out, const cw_channel_end *local, const char *port,
                     const char *channel, uint8_t state, const char *version)
 {
-    memset(out, 0, sizeof *out);
-    out->state = state;
-    out->ordering = local->ordering;
-    snprintf(out->counterparty_port, sizeof out->counterparty_port, "%s", port);
-    snprintf(out->counterparty_channel, sizeof out->counterparty_channel, "%s", channel);
-    snprintf(out->client_id, sizeof out->client_id, "%s", local->counterparty_client_id);
-    snprintf(out->counterparty_client_id, sizeof out->counterparty_client_id, "%s",
-             local->client_id);
-    snprintf(out->version, sizeof out->version, "%s", version);
-}
-
-void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce)
-{
-    cw_enc_array(e, 7);
-    cw_enc_u64(e, ce->state);
-    cw_enc_u64(e, ce->ordering);
-    cw_enc_cstr(e, ce->counterparty_port);
-    cw_enc_cstr(e, ce->counterparty_channel);
-    cw_enc_cstr(e, ce->client_id);
-    cw_enc_cstr(e, ce->counterparty_client_id);
-    cw_enc_cstr(e, ce->version);
-}
-
-void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
-                        const char *what)
-{
-    memset(ce, 0, sizeof *ce);
-    const msgpack_object *f = cw_dec_array(d, o, 7, "%s", what);
-    ce->state = (uint8_t)cw_dec_uint_max(d, &f[0], CW_CHAN_CLOSED, "%s.state", what);
-    ce->ordering = (uint8_t)cw_dec_uint_max(d, &f[1], CW_ORDER_ORDERED, "%s.ordering", what);
-    cw_dec_id(d, &f[2], ce->counterparty_port, "%s.counterparty_port", what);
-    if (d->rc == CW_OK && f[3].type == MSGPACK_OBJECT_STR && f[3].via.str.size == 0)
-        ce->counterparty_channel[0] = '\0';
-    else
-        cw_dec_id(d, &f[3], ce->counterparty_channel, "%s.counterparty_channel", what);
-    cw_dec_id(d, &f[4], ce->client_id, "%s.client_id", what);
-    cw_dec_id(d, &f[5], ce->counterparty_client_id, "%s.counterparty_client_id", what);
-    cw_dec_id(d, &f[6], ce->version, "%s.version", what);
-    if (d->rc)
-        return;
-    if (ce->state == 0 || ce->ordering == 0)
-        cw_dec_fail(d, CW_EINVAL, "%s: state and ordering must be set", what);
-    else if ((ce->counterparty_channel[0] == '\0') != (ce->state == CW_CHAN_INIT))
-        cw_dec_fail(d, CW_EINVAL, "%s: counterparty_channel is empty exactly in INIT", what);
+    new_end(out, state, local->ordering, port, channel, local->counterparty_client_id,
+            local->client_id, version);
 }
 
 int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_channel_end *out)
@@ -355,25 +328,20 @@ static int check_client_exists(const cw_exec_ctx *ctx, const char *client_id, ch
 
 /* ---- handshake msgs -------------------------------------------------------------------- */
 
-/* ibc.chan_open_init [port, ordering, counterparty_port, client_id, counterparty_client_id,
- *                     version] */
+/* ibc.chan_open_init: a new INIT end on a bound port, through an existing client */
 static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
-    cw_channel_end ce = {.state = CW_CHAN_INIT};
-    const msgpack_object *f = cw_dec_array(&d, body, 6, "ibc.chan_open_init");
-    cw_dec_id(&d, &f[0], port, "port");
-    ce.ordering = (uint8_t)cw_dec_uint_max(&d, &f[1], CW_ORDER_ORDERED, "ordering");
-    cw_dec_id(&d, &f[2], ce.counterparty_port, "counterparty_port");
-    cw_dec_id(&d, &f[3], ce.client_id, "client_id");
-    cw_dec_id(&d, &f[4], ce.counterparty_client_id, "counterparty_client_id");
-    cw_dec_id(&d, &f[5], ce.version, "version");
+    cw_msg_chan_open_init m;
+    cw_msg_chan_open_init_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_INIT);
     if (d.rc)
         return d.rc;
-    if (ce.ordering == 0)
-        return cw_errf(err, err_len, CW_EINVAL, "ordering: 1 (unordered) or 2 (ordered)");
+    const char *port = m.port;
+    char channel[CW_ID_MAX + 1];
+    cw_channel_end ce;
+    new_end(&ce, CW_CHAN_INIT, m.ordering, m.counterparty_port, "", m.client_id,
+            m.counterparty_client_id, m.version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
@@ -392,33 +360,21 @@ static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err
     return CW_OK;
 }
 
-/* ibc.chan_open_try [port, ordering, counterparty_port, counterparty_channel, client_id,
- *   counterparty_client_id, version, counterparty_version, proof_init,
- *   counterparty_client_state, proof_client, proof_height] */
+/* ibc.chan_open_try: a TRYOPEN end, after proving the counterparty's INIT end and that its
+ * client tracks this chain */
 static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1], cp_version[CW_ID_MAX + 1];
-    cw_channel_end ce = {.state = CW_CHAN_TRYOPEN};
-    const msgpack_object *f = cw_dec_array(&d, body, 13, "ibc.chan_open_try");
-    cw_dec_id(&d, &f[0], port, "port");
-    ce.ordering = (uint8_t)cw_dec_uint_max(&d, &f[1], CW_ORDER_ORDERED, "ordering");
-    cw_dec_id(&d, &f[2], ce.counterparty_port, "counterparty_port");
-    cw_dec_id(&d, &f[3], ce.counterparty_channel, "counterparty_channel");
-    cw_dec_id(&d, &f[4], ce.client_id, "client_id");
-    cw_dec_id(&d, &f[5], ce.counterparty_client_id, "counterparty_client_id");
-    cw_dec_id(&d, &f[6], ce.version, "version");
-    cw_dec_id(&d, &f[7], cp_version, "counterparty_version");
-    cw_bytes proof_init = cw_dec_bin(&d, &f[8], 1u << 16, "proof_init");
-    cw_bytes cp_client = cw_dec_bin(&d, &f[9], 4096, "counterparty_client_state");
-    cw_bytes proof_client = cw_dec_bin(&d, &f[10], 1u << 16, "proof_client");
-    cw_bytes proof_consensus = cw_dec_bin(&d, &f[11], 1u << 16, "proof_consensus");
-    uint64_t proof_height = cw_dec_u64(&d, &f[12], "proof_height");
+    cw_msg_chan_open_try m;
+    cw_msg_chan_open_try_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_TRY);
     if (d.rc)
         return d.rc;
-    if (ce.ordering == 0)
-        return cw_errf(err, err_len, CW_EINVAL, "ordering: 1 (unordered) or 2 (ordered)");
+    const char *port = m.port, *cp_version = m.counterparty_version;
+    char channel[CW_ID_MAX + 1];
+    cw_channel_end ce;
+    new_end(&ce, CW_CHAN_TRYOPEN, m.ordering, m.counterparty_port, m.counterparty_channel,
+            m.client_id, m.counterparty_client_id, m.version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
@@ -426,10 +382,11 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, "", CW_CHAN_INIT, cp_version);
     int rc;
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof_init,
-                                      proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, cp_client, proof_client, proof_consensus,
-                                         proof_height, err, err_len)) ||
+    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, m.proof_init,
+                                      m.proof_height, err, err_len)) ||
+        (rc = verify_counterparty_client(h, ctx, &ce, m.counterparty_client_state,
+                                         m.proof_client, m.proof_consensus, m.proof_height, err,
+                                         err_len)) ||
         (rc = new_channel_id(ctx, channel)))
         return rc;
     if ((app->open_rules &&
@@ -445,26 +402,18 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     return CW_OK;
 }
 
-/* ibc.chan_open_ack [port, channel, counterparty_channel, counterparty_version, proof_try,
- *                    counterparty_client_state, proof_client, proof_height] */
+/* ibc.chan_open_ack: INIT → OPEN, after proving the counterparty's TRYOPEN end and that
+ * its client tracks this chain */
 static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1], cp_channel[CW_ID_MAX + 1],
-        cp_version[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 9, "ibc.chan_open_ack");
-    cw_dec_id(&d, &f[0], port, "port");
-    cw_dec_id(&d, &f[1], channel, "channel");
-    cw_dec_id(&d, &f[2], cp_channel, "counterparty_channel");
-    cw_dec_id(&d, &f[3], cp_version, "counterparty_version");
-    cw_bytes proof_try = cw_dec_bin(&d, &f[4], 1u << 16, "proof_try");
-    cw_bytes cp_client = cw_dec_bin(&d, &f[5], 4096, "counterparty_client_state");
-    cw_bytes proof_client = cw_dec_bin(&d, &f[6], 1u << 16, "proof_client");
-    cw_bytes proof_consensus = cw_dec_bin(&d, &f[7], 1u << 16, "proof_consensus");
-    uint64_t proof_height = cw_dec_u64(&d, &f[8], "proof_height");
+    cw_msg_chan_open_ack m;
+    cw_msg_chan_open_ack_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_ACK);
     if (d.rc)
         return d.rc;
+    const char *port = m.port, *channel = m.channel, *cp_channel = m.counterparty_channel,
+               *cp_version = m.counterparty_version;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -474,10 +423,11 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                        channel, ce.state);
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_TRYOPEN, cp_version);
-    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, proof_try, proof_height,
-                                      err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, cp_client, proof_client, proof_consensus,
-                                         proof_height, err, err_len)))
+    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, m.proof_try,
+                                      m.proof_height, err, err_len)) ||
+        (rc = verify_counterparty_client(h, ctx, &ce, m.counterparty_client_state,
+                                         m.proof_client, m.proof_consensus, m.proof_height, err,
+                                         err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (app && ((app->open_rules &&
@@ -494,18 +444,17 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     return CW_OK;
 }
 
-/* ibc.chan_close_init [port, channel] */
+/* ibc.chan_close_init: any end but CLOSED → CLOSED, if the app agrees */
 static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                           size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "ibc.chan_close_init");
-    cw_dec_id(&d, &f[0], port, "port");
-    cw_dec_id(&d, &f[1], channel, "channel");
+    cw_msg_chan_close_init m;
+    cw_msg_chan_close_init_dec(&d, body, &m, CW_MSG_IBC_CHAN_CLOSE_INIT);
     if (d.rc)
         return d.rc;
+    const char *port = m.port, *channel = m.channel;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -523,25 +472,16 @@ static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     return CW_OK;
 }
 
-/* The two confirm steps share one shape: [port, channel, proof, proof_height]; the
- * counterparty's end must be proven in the state this step moves ours to.
- *   ibc.chan_open_confirm  [port, channel, proof_ack, proof_height]   TRYOPEN → OPEN
- *   ibc.chan_close_confirm [port, channel, proof_init, proof_height]  any but CLOSED → CLOSED
- *     (the counterparty must already be known, i.e. not INIT) */
-static int confirm_step(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                        size_t err_len, bool closing)
+/* The two confirm steps: the counterparty's end must be proven in the state this step
+ * moves ours to.
+ *   ibc.chan_open_confirm   TRYOPEN → OPEN
+ *   ibc.chan_close_confirm  any but CLOSED → CLOSED (the counterparty must already be known,
+ *                           i.e. not INIT) */
+static int confirm_step(cw_exec_ctx *ctx, const char *port, const char *channel,
+                        cw_bytes proof, uint64_t proof_height, char *err, size_t err_len,
+                        bool closing)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    const char *name = closing ? "ibc.chan_close_confirm" : "ibc.chan_open_confirm";
-    char port[CW_ID_MAX + 1], channel[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 4, "%s", name);
-    cw_dec_id(&d, &f[0], port, "port");
-    cw_dec_id(&d, &f[1], channel, "channel");
-    cw_bytes proof = cw_dec_bin(&d, &f[2], 1u << 16, closing ? "proof_init" : "proof_ack");
-    uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
-    if (d.rc)
-        return d.rc;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -576,24 +516,34 @@ static int confirm_step(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
 static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                             size_t err_len)
 {
-    return confirm_step(ctx, body, err, err_len, false);
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_msg_chan_open_confirm m;
+    cw_msg_chan_open_confirm_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_CONFIRM);
+    return d.rc ? d.rc
+                : confirm_step(ctx, m.port, m.channel, m.proof_ack, m.proof_height, err,
+                               err_len, false);
 }
 
 static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                              size_t err_len)
 {
-    return confirm_step(ctx, body, err, err_len, true);
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_msg_chan_close_confirm m;
+    cw_msg_chan_close_confirm_dec(&d, body, &m, CW_MSG_IBC_CHAN_CLOSE_CONFIRM);
+    return d.rc ? d.rc
+                : confirm_step(ctx, m.port, m.channel, m.proof_init, m.proof_height, err,
+                               err_len, true);
 }
 
 int ibc_register_channel_msgs(cw_ibc *h, cw_app *app)
 {
     int rc;
-    if ((rc = cw_app_register(app, "ibc.chan_open_init", msg_open_init, h)) ||
-        (rc = cw_app_register(app, "ibc.chan_open_try", msg_open_try, h)) ||
-        (rc = cw_app_register(app, "ibc.chan_open_ack", msg_open_ack, h)) ||
-        (rc = cw_app_register(app, "ibc.chan_open_confirm", msg_open_confirm, h)) ||
-        (rc = cw_app_register(app, "ibc.chan_close_init", msg_close_init, h)) ||
-        (rc = cw_app_register(app, "ibc.chan_close_confirm", msg_close_confirm, h)))
+    if ((rc = cw_app_register(app, CW_MSG_IBC_CHAN_OPEN_INIT, msg_open_init, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_CHAN_OPEN_TRY, msg_open_try, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_CHAN_OPEN_ACK, msg_open_ack, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_CHAN_OPEN_CONFIRM, msg_open_confirm, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_CHAN_CLOSE_INIT, msg_close_init, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_CHAN_CLOSE_CONFIRM, msg_close_confirm, h)))
         return rc;
     return CW_OK;
 }

@@ -323,26 +323,25 @@ static void client_event(cw_exec_ctx *ctx, const char *type, const char *client_
     cw_event_attr_u64(ctx->events, "height", height);
 }
 
-/* ibc.create_client [client_state, consensus_state] */
+/* ibc.create_client: the states' domain, a live height and the trusting period */
 static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                              size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_lc_client_state cs;
-    cw_lc_consensus_state cons;
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "ibc.create_client");
-    cw_lc_client_state_dec(&d, &f[0], &cs, "ibc.create_client.client_state");
-    cw_lc_consensus_state_dec(&d, &f[1], &cons, "ibc.create_client.consensus_state");
+    cw_msg_create_client m;
+    cw_msg_create_client_dec(&d, body, &m, CW_MSG_IBC_CREATE_CLIENT);
     if (d.rc)
         return d.rc;
-    int rc = cw_lc_client_state_validate(&cs, err, err_len);
+    const cw_lc_client_state *cs = &m.client_state;
+    const cw_lc_consensus_state *cons = &m.consensus_state;
+    int rc = cw_lc_client_state_validate(cs, err, err_len);
     if (rc)
         return rc;
-    if (cs.latest_height == 0 || cs.frozen_height != 0)
+    if (cs->latest_height == 0 || cs->frozen_height != 0)
         return cw_errf(err, err_len, CW_EINVAL,
                        "client_state: latest_height must be > 0 and frozen_height 0");
-    if (cons.timestamp_ns + cs.trusting_period_ns <= ctx->time_ns ||
-        cons.timestamp_ns + cs.trusting_period_ns < cons.timestamp_ns)
+    if (cons->timestamp_ns + cs->trusting_period_ns <= ctx->time_ns ||
+        cons->timestamp_ns + cs->trusting_period_ns < cons->timestamp_ns)
         return cw_errf(err, err_len, CW_EEXPIRED,
                        "consensus_state: already outside the trusting period");
     uint64_t seq;
@@ -352,9 +351,9 @@ static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
     snprintf(id, sizeof id, "client-%llu", (unsigned long long)seq);
     cw_ibc_client_store st;
     cw_ibc_client_store_init(&st, ctx->kv, id);
-    if ((rc = client_store(ctx->kv, id, &cs)) || (rc = st.store.put(&st, cs.latest_height, &cons)))
+    if ((rc = client_store(ctx->kv, id, cs)) || (rc = st.store.put(&st, cs->latest_height, cons)))
         return cw_errf(err, err_len, rc, "client %s: %s", id, cw_strerror(rc));
-    client_event(ctx, "create_client", id, cs.latest_height);
+    client_event(ctx, "create_client", id, cs->latest_height);
     return CW_OK;
 }
 
@@ -363,15 +362,14 @@ static int msg_update_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
                              size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
     cw_msg_update_client m;
-    cw_enc raw;
-    cw_enc_init(&raw);
-    int rc = cw_enc_object(&raw, body);
-    if (rc == CW_OK)
-        rc = cw_msg_update_client_decode(&m, cw_enc_data(&raw), cw_enc_len(&raw), err, err_len);
-    cw_enc_free(&raw);
-    if (rc)
+    cw_msg_update_client_dec(&d, body, &m, CW_MSG_IBC_UPDATE_CLIENT);
+    int rc = d.rc;
+    if (rc) {
+        cw_msg_update_client_free(&m);
         return rc;
+    }
     cw_lc_client_state cs;
     cw_ibc_client_store st;
     rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
@@ -405,16 +403,14 @@ static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const msgpack_object *body,
                                    size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
+    cw_dec d = {.err = err, .err_len = err_len};
     cw_msg_submit_misbehaviour m;
-    cw_enc raw;
-    cw_enc_init(&raw);
-    int rc = cw_enc_object(&raw, body);
-    if (rc == CW_OK)
-        rc = cw_msg_submit_misbehaviour_decode(&m, cw_enc_data(&raw), cw_enc_len(&raw), err,
-                                               err_len);
-    cw_enc_free(&raw);
-    if (rc)
+    cw_msg_submit_misbehaviour_dec(&d, body, &m, CW_MSG_IBC_SUBMIT_MISBEHAVIOUR);
+    int rc = d.rc;
+    if (rc) {
+        cw_msg_submit_misbehaviour_free(&m);
         return rc;
+    }
     cw_lc_client_state cs;
     cw_ibc_client_store st;
     rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
@@ -439,12 +435,11 @@ static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char
     if (memcmp(ctx->signer_pk.b, ibc_admin(h)->b, 32) != 0)
         return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the admin");
     cw_dec d = {.err = err, .err_len = err_len};
-    char subject[CW_ID_MAX + 1], substitute[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "ibc.recover_client");
-    cw_dec_id(&d, &f[0], subject, "ibc.recover_client.subject");
-    cw_dec_id(&d, &f[1], substitute, "ibc.recover_client.substitute");
+    cw_msg_recover_client m;
+    cw_msg_recover_client_dec(&d, body, &m, CW_MSG_IBC_RECOVER_CLIENT);
     if (d.rc)
         return d.rc;
+    const char *subject = m.subject_client_id, *substitute = m.substitute_client_id;
     if (strcmp(subject, substitute) == 0)
         return cw_errf(err, err_len, CW_EINVAL, "subject and substitute are the same client");
     cw_lc_client_state a, b;
@@ -505,10 +500,11 @@ int ibc_next_id(const cw_kv *kv, const char *counter, uint64_t *out)
 int ibc_register_client_msgs(cw_ibc *h, cw_app *app)
 {
     int rc;
-    if ((rc = cw_app_register(app, "ibc.create_client", msg_create_client, h)) ||
-        (rc = cw_app_register(app, "ibc.update_client", msg_update_client, h)) ||
-        (rc = cw_app_register(app, "ibc.submit_misbehaviour", msg_submit_misbehaviour, h)) ||
-        (rc = cw_app_register(app, "ibc.recover_client", msg_recover_client, h)))
+    if ((rc = cw_app_register(app, CW_MSG_IBC_CREATE_CLIENT, msg_create_client, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_UPDATE_CLIENT, msg_update_client, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, msg_submit_misbehaviour,
+                              h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_RECOVER_CLIENT, msg_recover_client, h)))
         return rc;
     return CW_OK;
 }

@@ -110,19 +110,17 @@ int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char
 
 /* ---- RecvPacket ------------------------------------------------------------------------ */
 
-/* ibc.recv_packet [packet, proof_commitment, proof_height] */
+/* ibc.recv_packet */
 static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                            size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_packet p;
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "ibc.recv_packet");
-    cw_packet_dec(&d, &f[0], &p, "packet");
-    cw_bytes proof = cw_dec_bin(&d, &f[1], 1u << 16, "proof_commitment");
-    uint64_t proof_height = cw_dec_u64(&d, &f[2], "proof_height");
+    cw_msg_recv_packet m;
+    cw_msg_recv_packet_dec(&d, body, &m, CW_MSG_IBC_RECV_PACKET);
     if (d.rc)
         return d.rc;
+    const cw_packet p = m.packet;
     cw_channel_end ce;
     char path[CW_PATH_MAX];
     int rc;
@@ -148,7 +146,8 @@ static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *e
     uint8_t c[32];
     cw_packet_commitment(c, &p);
     cw_path_packet(path, "commitments", p.source_port, p.source_channel, p.sequence);
-    if ((rc = ibc_verify(ctx, ce.client_id, proof_height, proof, path, c, 32, err, err_len)))
+    if ((rc = ibc_verify(ctx, ce.client_id, m.proof_height, m.proof_commitment, path, c, 32,
+                         err, err_len)))
         return rc;
 
     /* replay protection: a packet is received at most once */
@@ -271,20 +270,18 @@ static int delete_commitment(cw_exec_ctx *ctx, const cw_packet *p)
     return cw_kv_del_s(ctx->kv, path);
 }
 
-/* ibc.acknowledgement [packet, ack, proof_acked, proof_height] */
+/* ibc.acknowledgement */
 static int msg_acknowledgement(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                                size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_packet p;
-    const msgpack_object *f = cw_dec_array(&d, body, 4, "ibc.acknowledgement");
-    cw_packet_dec(&d, &f[0], &p, "packet");
-    cw_bytes ack = cw_dec_bin(&d, &f[1], CW_ACK_MAX, "ack");
-    cw_bytes proof = cw_dec_bin(&d, &f[2], 1u << 16, "proof_acked");
-    uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
+    cw_msg_acknowledgement m;
+    cw_msg_acknowledgement_dec(&d, body, &m, CW_MSG_IBC_ACKNOWLEDGEMENT);
     if (d.rc)
         return d.rc;
+    const cw_packet p = m.packet;
+    const cw_bytes ack = m.ack;
     const cw_ibc_app *app;
     cw_channel_end ce;
     bool gone, ok;
@@ -302,7 +299,8 @@ static int msg_acknowledgement(cw_exec_ctx *ctx, const msgpack_object *body, cha
     uint8_t ac[32];
     cw_sha256(ac, ack.p, ack.len);
     cw_path_packet(path, "acks", p.dest_port, p.dest_channel, p.sequence);
-    if ((rc = ibc_verify(ctx, ce.client_id, proof_height, proof, path, ac, 32, err, err_len)))
+    if ((rc = ibc_verify(ctx, ce.client_id, m.proof_height, m.proof_acked, path, ac, 32, err,
+                         err_len)))
         return rc;
     if (ce.ordering == CW_ORDER_ORDERED) {
         uint64_t next;
@@ -409,48 +407,38 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
     return CW_OK;
 }
 
-/* ibc.timeout [packet, proof_unreceived, proof_height, next_sequence_recv] */
+/* ibc.timeout */
 static int msg_timeout(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_packet p;
-    const msgpack_object *f = cw_dec_array(&d, body, 4, "ibc.timeout");
-    cw_packet_dec(&d, &f[0], &p, "packet");
-    cw_bytes proof = cw_dec_bin(&d, &f[1], 1u << 16, "proof_unreceived");
-    uint64_t proof_height = cw_dec_u64(&d, &f[2], "proof_height");
-    uint64_t nsr = cw_dec_u64(&d, &f[3], "next_sequence_recv");
+    cw_msg_timeout m;
+    cw_msg_timeout_dec(&d, body, &m, CW_MSG_IBC_TIMEOUT);
     if (d.rc)
         return d.rc;
-    return timeout_common(ctx, cw_app_handler_user(ctx), &p, proof, NULL, proof_height, nsr,
-                          err, err_len);
+    return timeout_common(ctx, cw_app_handler_user(ctx), &m.packet, m.proof_unreceived, NULL,
+                          m.proof_height, m.next_sequence_recv, err, err_len);
 }
 
-/* ibc.timeout_on_close [packet, proof_unreceived, proof_close, proof_height,
- *                       next_sequence_recv] */
+/* ibc.timeout_on_close */
 static int msg_timeout_on_close(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                                 size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_packet p;
-    const msgpack_object *f = cw_dec_array(&d, body, 5, "ibc.timeout_on_close");
-    cw_packet_dec(&d, &f[0], &p, "packet");
-    cw_bytes proof = cw_dec_bin(&d, &f[1], 1u << 16, "proof_unreceived");
-    cw_bytes proof_close = cw_dec_bin(&d, &f[2], 1u << 16, "proof_close");
-    uint64_t proof_height = cw_dec_u64(&d, &f[3], "proof_height");
-    uint64_t nsr = cw_dec_u64(&d, &f[4], "next_sequence_recv");
+    cw_msg_timeout_on_close m;
+    cw_msg_timeout_on_close_dec(&d, body, &m, CW_MSG_IBC_TIMEOUT_ON_CLOSE);
     if (d.rc)
         return d.rc;
-    return timeout_common(ctx, cw_app_handler_user(ctx), &p, proof, &proof_close, proof_height,
-                          nsr, err, err_len);
+    return timeout_common(ctx, cw_app_handler_user(ctx), &m.packet, m.proof_unreceived,
+                          &m.proof_close, m.proof_height, m.next_sequence_recv, err, err_len);
 }
 
 int ibc_register_packet_msgs(cw_ibc *h, cw_app *app)
 {
     int rc;
-    if ((rc = cw_app_register(app, "ibc.recv_packet", msg_recv_packet, h)) ||
-        (rc = cw_app_register(app, "ibc.acknowledgement", msg_acknowledgement, h)) ||
-        (rc = cw_app_register(app, "ibc.timeout", msg_timeout, h)) ||
-        (rc = cw_app_register(app, "ibc.timeout_on_close", msg_timeout_on_close, h)))
+    if ((rc = cw_app_register(app, CW_MSG_IBC_RECV_PACKET, msg_recv_packet, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_ACKNOWLEDGEMENT, msg_acknowledgement, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_TIMEOUT, msg_timeout, h)) ||
+        (rc = cw_app_register(app, CW_MSG_IBC_TIMEOUT_ON_CLOSE, msg_timeout_on_close, h)))
         return rc;
     return CW_OK;
 }

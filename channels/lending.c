@@ -1324,7 +1324,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
 }
 
 /* The collateral app's channel must be OPEN before the admin registers it (DESIGN §8),
- * read with the IBC host's own channel-end decoder (one place knows that encoding). */
+ * read through the IBC host with the contract's ChannelEnd decoder (causeway/packet.h). */
 static int channel_open(const cw_kv *kv, const char *channel, char *err, size_t err_len)
 {
     cw_channel_end ce;

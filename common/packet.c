@@ -38,6 +38,41 @@ void cw_packet_dec(cw_dec *d, const msgpack_object *o, cw_packet *p, const char 
         cw_dec_fail(d, CW_EINVAL, "%s: timeout_height and timeout_timestamp are both 0", what);
 }
 
+void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce)
+{
+    cw_enc_array(e, 7);
+    cw_enc_u64(e, ce->state);
+    cw_enc_u64(e, ce->ordering);
+    cw_enc_cstr(e, ce->counterparty_port);
+    cw_enc_cstr(e, ce->counterparty_channel);
+    cw_enc_cstr(e, ce->client_id);
+    cw_enc_cstr(e, ce->counterparty_client_id);
+    cw_enc_cstr(e, ce->version);
+}
+
+void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
+                        const char *what)
+{
+    memset(ce, 0, sizeof *ce);
+    const msgpack_object *f = cw_dec_array(d, o, 7, "%s", what);
+    ce->state = (uint8_t)cw_dec_uint_max(d, &f[0], CW_CHAN_CLOSED, "%s.state", what);
+    ce->ordering = (uint8_t)cw_dec_uint_max(d, &f[1], CW_ORDER_ORDERED, "%s.ordering", what);
+    cw_dec_id(d, &f[2], ce->counterparty_port, "%s.counterparty_port", what);
+    if (d->rc == CW_OK && f[3].type == MSGPACK_OBJECT_STR && f[3].via.str.size == 0)
+        ce->counterparty_channel[0] = '\0';
+    else
+        cw_dec_id(d, &f[3], ce->counterparty_channel, "%s.counterparty_channel", what);
+    cw_dec_id(d, &f[4], ce->client_id, "%s.client_id", what);
+    cw_dec_id(d, &f[5], ce->counterparty_client_id, "%s.counterparty_client_id", what);
+    cw_dec_id(d, &f[6], ce->version, "%s.version", what);
+    if (d->rc)
+        return;
+    if (ce->state == 0 || ce->ordering == 0)
+        cw_dec_fail(d, CW_EINVAL, "%s: state and ordering must be set", what);
+    else if ((ce->counterparty_channel[0] == '\0') != (ce->state == CW_CHAN_INIT))
+        cw_dec_fail(d, CW_EINVAL, "%s: counterparty_channel is empty exactly in INIT", what);
+}
+
 void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p)
 {
     uint8_t buf[24 + 32];

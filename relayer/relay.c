@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "causeway/hex.h"
-#include "causeway/ibc.h"
 #include "causeway/log.h"
+#include "causeway/packet.h" /* ChannelEnd: the contract, not the IBC host */
 #include "causeway/tx.h"
 #include "relay.h"
 

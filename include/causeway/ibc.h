@@ -12,38 +12,14 @@
  * height (time, state root, next validators hash) — the checks ibc-go's ConnOpenTry/Ack
  * make (client state + VerifyClientConsensusState). Without them, a channel end on chain A
  * could name a client of a fake chain (even one reusing our chain id), which could then
- * forge packets into A's escrow. This adds one field to DESIGN's ChannelEnd:
- *   ChannelEnd = [state, ordering, counterparty_port, counterparty_channel, client_id,
- *                 counterparty_client_id, version]
- * state INIT=1 TRYOPEN=2 OPEN=3 CLOSED=4; ordering UNORDERED=1 ORDERED=2; counterparty_channel
- * is "" only in INIT.
+ * forge packets into A's escrow. This adds one field to DESIGN's ChannelEnd,
+ * counterparty_client_id (the ChannelEnd wire type is in causeway/packet.h).
  *
- * Msgs (bodies are msgpack arrays; proofs are ICS-23 CommitmentProof bytes; heights of the
- * counterparty chain):
- *   ibc.create_client   [client_state, consensus_state]         (anyone; ICS-02)
- *   ibc.update_client   MsgUpdateClient (causeway/block.h)
- *   ibc.submit_misbehaviour MsgSubmitMisbehaviour (causeway/block.h)
- *   ibc.recover_client  [subject_client_id, substitute_client_id] (admin; as ibc-go's
- *                        RecoverClient: the subject takes the substitute's latest state)
- *   ibc.chan_open_init  [port, ordering, counterparty_port, client_id,
- *                        counterparty_client_id, version]
- *   ibc.chan_open_try   [port, ordering, counterparty_port, counterparty_channel, client_id,
- *                        counterparty_client_id, version, counterparty_version, proof_init,
- *                        counterparty_client_state(bytes), proof_client, proof_consensus,
- *                        proof_height]
- *   ibc.chan_open_ack   [port, channel, counterparty_channel, counterparty_version,
- *                        proof_try, counterparty_client_state(bytes), proof_client,
- *                        proof_consensus, proof_height]
- *     proof_consensus proves clients/{counterparty_client_id}/consensusStates/{H} on the
- *     counterparty, H = the latest height in counterparty_client_state.
- *   ibc.chan_open_confirm [port, channel, proof_ack, proof_height]
- *   ibc.chan_close_init [port, channel]
- *   ibc.chan_close_confirm [port, channel, proof_init, proof_height]
- *   ibc.recv_packet     [packet, proof_commitment, proof_height]
- *   ibc.acknowledgement [packet, ack(bytes), proof_acked, proof_height]
- *   ibc.timeout         [packet, proof_unreceived, proof_height, next_sequence_recv]
- *   ibc.timeout_on_close [packet, proof_unreceived, proof_close, proof_height,
- *                        next_sequence_recv]
+ * The msgs the host handles (ibc.create_client … ibc.timeout_on_close) are the wire
+ * contract of causeway/msgs.h: their layouts, structs and codecs live there, and the
+ * handlers decode through it. What the host checks beyond the wire shape (client exists,
+ * channel states, proofs, the admin signer of ibc.recover_client) is documented at each
+ * handler in channels/ibc_*.c.
  * Thread safety: as the chain's one execution thread.
  */
 #ifndef CAUSEWAY_IBC_H
@@ -55,23 +31,6 @@
 #include "causeway/lightclient.h"
 #include "causeway/module.h"
 #include "causeway/packet.h"
-
-enum { CW_CHAN_INIT = 1, CW_CHAN_TRYOPEN = 2, CW_CHAN_OPEN = 3, CW_CHAN_CLOSED = 4 };
-enum { CW_ORDER_UNORDERED = 1, CW_ORDER_ORDERED = 2 };
-
-typedef struct cw_channel_end {
-    uint8_t state;
-    uint8_t ordering;
-    char counterparty_port[CW_ID_MAX + 1];
-    char counterparty_channel[CW_ID_MAX + 1]; /* "" in INIT */
-    char client_id[CW_ID_MAX + 1];
-    char counterparty_client_id[CW_ID_MAX + 1];
-    char version[CW_ID_MAX + 1];
-} cw_channel_end;
-
-void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce) CW_NONNULL(1, 2);
-void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
-                        const char *what) CW_NONNULL(1, 3, 4);
 
 /** An application bound to a port (DESIGN §7). The open/close callbacks may refuse (return
  *  a code with err); on_recv_packet writes exactly one ack (cw_ack_enc_ok/_error) and runs

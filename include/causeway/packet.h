@@ -4,6 +4,12 @@
  *   Packet = [sequence, source_port, source_channel, dest_port, dest_channel, data(bin),
  *             timeout_height, timeout_timestamp_ns]       (at least one timeout ≠ 0)
  *   Ack    = [ok(bool), result(bin) | error(str)]          (canonical msgpack only)
+ *   ChannelEnd = [state, ordering, counterparty_port, counterparty_channel, client_id,
+ *                 counterparty_client_id, version]
+ *     state INIT=1 TRYOPEN=2 OPEN=3 CLOSED=4; ordering UNORDERED=1 ORDERED=2;
+ *     counterparty_channel is "" exactly in INIT. The 7th field beyond ICS-04's channel end,
+ *     counterparty_client_id, stands in for the connection layer Causeway has none of
+ *     (causeway/ibc.h says why).
  *   commitment(packet) = SHA256(be64(timeout_timestamp) || be64(0) || be64(timeout_height)
  *                               || SHA256(data))          (ibc-go's layout, revision 0)
  *   receipt = 0x01;  ack commitment = SHA256(ack bytes)
@@ -45,6 +51,33 @@ void cw_packet_enc(cw_enc *e, const cw_packet *p) CW_NONNULL(1, 2);
  *  sequence > 0, data ≤ CW_PACKET_DATA_MAX and at least one non-zero timeout. */
 void cw_packet_dec(cw_dec *d, const msgpack_object *o, cw_packet *p, const char *what)
     CW_NONNULL(1, 3, 4);
+
+enum { CW_CHAN_INIT = 1, CW_CHAN_TRYOPEN = 2, CW_CHAN_OPEN = 3, CW_CHAN_CLOSED = 4 };
+enum { CW_ORDER_UNORDERED = 1, CW_ORDER_ORDERED = 2 };
+
+/** A channel end as stored at channelEnds/ports/{p}/channels/{c} on the chain that owns it,
+ *  and as the counterparty proves it. Every field is a copy (nothing borrowed). */
+typedef struct cw_channel_end {
+    uint8_t state;    /* CW_CHAN_* */
+    uint8_t ordering; /* CW_ORDER_* */
+    char counterparty_port[CW_ID_MAX + 1];
+    char counterparty_channel[CW_ID_MAX + 1]; /* "" in INIT */
+    char client_id[CW_ID_MAX + 1];              /* this chain's client of the counterparty */
+    char counterparty_client_id[CW_ID_MAX + 1]; /* the counterparty's client of this chain */
+    char version[CW_ID_MAX + 1];
+} cw_channel_end;
+
+/** Append a ChannelEnd (the 7-field array above). The caller vouches for the fields (the
+ *  host encodes only ends it built or decoded); sticky e->rc. Thread-safe on distinct
+ *  encoders. Source: ICS-04 ChannelEnd (+ counterparty_client_id, DESIGN §7). */
+void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce) CW_NONNULL(1, 2);
+/** Decode a ChannelEnd object into ce (zeroed first; every field copied, nothing borrowed).
+ *  Sticky errors, named "<what>.<field>": CW_EMALFORMED wrong type or arity; CW_EINVAL
+ *  state > CLOSED or ordering > ORDERED, state or ordering 0, a bad identifier, or
+ *  counterparty_channel empty other than exactly in INIT.
+ *  Thread-safe on distinct decoders. */
+void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
+                        const char *what) CW_NONNULL(1, 3, 4);
 
 /** The packet commitment (32 bytes). Source: ibc-go CommitPacket. */
 void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p) CW_NONNULL(1, 2);

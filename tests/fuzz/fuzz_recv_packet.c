@@ -12,6 +12,7 @@
 #include "causeway/collateral.h"
 #include "causeway/ibc.h"
 #include "causeway/lending.h"
+#include "causeway/msgs.h"
 
 static cw_kv_cache *g_store;
 static cw_kv g_kv;
@@ -65,8 +66,8 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const types[] = {"ibc.recv_packet", "ibc.acknowledgement", "ibc.timeout",
-                                        "ibc.timeout_on_close"};
+    static const char *const types[] = {CW_MSG_IBC_RECV_PACKET, CW_MSG_IBC_ACKNOWLEDGEMENT,
+                                        CW_MSG_IBC_TIMEOUT, CW_MSG_IBC_TIMEOUT_ON_CLOSE};
     if (!g_store)
         setup();
     cw_dec d;

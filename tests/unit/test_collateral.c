@@ -285,7 +285,7 @@ static void test_close_init_on_collateral_channel_refused(void **s)
     char log[256];
     open_world(&w);
     cw_enc m;
-    msg_simple(&m, "ibc.chan_close_init", 2, 's', CH, 's', w.chan_a);
+    h_msg_close_init(&m, CH, w.chan_a);
     int rc = tx1(&w.a, &m, log);
     assert_int_equal(rc, CW_EUNAUTHORIZED);
     assert_non_null(strstr(log, "cannot be closed"));

@@ -471,15 +471,11 @@ static void test_ordered_channel_gap_refused_and_timeout_closes(void **state)
     cw_path_next_seq(key, "nextSequenceRecv", p.dest_port, p.dest_channel);
     uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &pr, &pl);
     assert_int_equal(vl, 8);
+    cw_msg_timeout mt = {.packet = p, .proof_unreceived = h_bytes(pr, pl), .proof_height = h,
+                         .next_sequence_recv = cw_be64_get(v)};
     cw_enc m;
     cw_enc_init(&m);
-    cw_enc_array(&m, 2);
-    cw_enc_cstr(&m, "ibc.timeout");
-    cw_enc_array(&m, 4);
-    cw_enc_raw(&m, p3, l3);
-    cw_enc_bin(&m, pr, pl);
-    cw_enc_u64(&m, h);
-    cw_enc_u64(&m, cw_be64_get(v));
+    cw_msg_timeout_enc(&m, &mt);
     assert_int_equal(tx1(&w->a, &m, log), 0);
     cw_channel_end ce;
     char ckey[CW_PATH_MAX];
@@ -511,17 +507,15 @@ static void test_channel_try_naming_a_client_of_a_fake_chain_refused(void **stat
     cw_enc m;
     uint8_t *v, *p, *cv, *cp, *xv, *xp;
     size_t vl, pl, cvl, cpl, xvl, xpl;
-    msg_simple(&m, "ibc.chan_open_init", 6, 's', "test", 'u', (uint64_t)1, 's', "test", 's',
-               fake_client, 's', w->client_b, 's', "test-1");
+    h_msg_open_init(&m, "test", CW_ORDER_UNORDERED, fake_client, w->client_b, "test-1");
     assert_int_equal(tx1(&w->a, &m, log), 0);
     char chan[65];
     snprintf(chan, sizeof chan, "channel-%d", w->next_chan_a++);
     cw_path_channel_end(key, "test", chan);
     uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
     client_proofs(&w->a, fake_client, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
-    msg_simple(&m, "ibc.chan_open_try", 13, 's', "test", 'u', (uint64_t)1, 's', "test", 's',
-               chan, 's', w->client_b, 's', fake_client, 's', "test-1", 's', "test-1", 'b', p,
-               pl, 'b', cv, cvl, 'b', cp, cpl, 'b', xp, xpl, 'u', h);
+    h_msg_open_try(&m, "test", CW_ORDER_UNORDERED, chan, w->client_b, fake_client, "test-1",
+                   h_bytes(p, pl), h_bytes(cv, cvl), h_bytes(cp, cpl), h_bytes(xp, xpl), h);
     int rc = tx1(&w->b, &m, log);
     fprintf(stderr, "fake-chain try refused: %s\n", log);
     assert_int_not_equal(rc, 0);
@@ -544,7 +538,7 @@ static void test_close_handshake_and_timeout_on_close(void **state)
                             NULL);
     uint64_t seq = seq_of(pkt, len);
     cw_enc m;
-    msg_simple(&m, "ibc.chan_close_init", 2, 's', "test", 's', w->chan_a);
+    h_msg_close_init(&m, "test", w->chan_a);
     assert_int_equal(tx1(&w->a, &m, log), 0);
     /* a closed end accepts no new packet */
     int rc;
@@ -554,9 +548,14 @@ static void test_close_handshake_and_timeout_on_close(void **state)
     size_t vl, pl, vl2, pl2;
     cw_path_channel_end(key, "test", w->chan_a);
     uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
-    msg_simple(&m, "ibc.chan_close_confirm", 4, 's', "test", 's', w->chan_b, 'b', p, pl, 'u', h);
+    cw_msg_chan_close_confirm mcc = {.proof_init = h_bytes(p, pl), .proof_height = h};
+    h_id(mcc.port, "test");
+    h_id(mcc.channel, w->chan_b);
+    cw_enc_init(&m);
+    cw_msg_chan_close_confirm_enc(&m, &mcc);
     assert_int_equal(tx1(&w->b, &m, log), 0);
-    msg_simple(&m, "ibc.chan_close_confirm", 4, 's', "test", 's', w->chan_b, 'b', p, pl, 'u', h);
+    cw_enc_init(&m);
+    cw_msg_chan_close_confirm_enc(&m, &mcc);
     assert_int_equal(tx1(&w->b, &m, log), CW_ESTATE); /* already CLOSED */
     free(v), free(p);
     /* TimeoutOnClose on a: the receipt is absent on b and b's end is CLOSED */
@@ -567,19 +566,23 @@ static void test_close_handshake_and_timeout_on_close(void **state)
     h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
     cw_path_channel_end(key, "test", w->chan_b);
     h_query(&w->b, key, h, &v2, &vl2, &p2, &pl2);
+    cw_msg_timeout_on_close mto = {.packet = pk, .proof_unreceived = h_bytes(p, pl),
+                                   .proof_close = h_bytes(p2, pl2), .proof_height = h};
     cw_enc_init(&m);
-    cw_enc_array(&m, 2);
-    cw_enc_cstr(&m, "ibc.timeout_on_close");
-    cw_enc_array(&m, 5);
-    cw_enc_raw(&m, pkt, len);
-    cw_enc_bin(&m, p, pl);
-    cw_enc_bin(&m, p2, pl2);
-    cw_enc_u64(&m, h);
-    cw_enc_u64(&m, 0);
+    cw_msg_timeout_on_close_enc(&m, &mto);
     assert_int_equal(tx1(&w->a, &m, log), 0);
     assert_int_equal(counter(&w->a, "timeout", seq), 1);
     cw_dec_close(&d);
     free(v), free(p), free(v2), free(p2), free(pkt);
+}
+
+static void recover_msg(cw_enc *m, const char *subject, const char *substitute)
+{
+    cw_msg_recover_client mr;
+    h_id(mr.subject_client_id, subject);
+    h_id(mr.substitute_client_id, substitute);
+    cw_enc_init(m);
+    cw_msg_recover_client_enc(m, &mr);
 }
 
 /* ibc.recover_client: an expired client is replaced by the admin with an Active substitute
@@ -591,21 +594,10 @@ static void test_recover_expired_client_admin_only(void **state)
     /* a client of b on a with a 5-block trusting period */
     cw_light_block lb;
     h_light_block(&w->b, h_height(&w->b), &lb);
-    cw_lc_client_state cs;
-    assert_int_equal(cw_lc_client_state_default(&cs, "beta"), CW_OK);
-    cs.latest_height = lb.signed_header.header.height;
-    cs.trusting_period_ns = 5 * H_BLOCK_NS;
-    cw_lc_consensus_state cons;
-    cw_lc_consensus_state_of(&cons, &lb.signed_header.header);
+    cw_enc m;
+    cw_bytes msg = h_msg_create_client(&m, &lb.signed_header.header, 5 * H_BLOCK_NS);
     cw_light_block_free(&lb);
-    cw_enc body, m;
-    cw_enc_init(&body);
-    cw_enc_array(&body, 2);
-    cw_lc_client_state_enc(&body, &cs);
-    cw_lc_consensus_state_enc(&body, &cons);
-    cw_bytes msg = h_msg_raw(&m, "ibc.create_client", cw_enc_data(&body), cw_enc_len(&body));
     assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
-    cw_enc_free(&body);
     cw_enc_free(&m);
     char subject[65], substitute[65];
     snprintf(subject, sizeof subject, "client-%d", w->next_client_a++);
@@ -614,11 +606,11 @@ static void test_recover_expired_client_admin_only(void **state)
     h_block(&w->b);
     assert_int_equal(h_update_client(&w->a, &w->b, subject, 0), CW_EEXPIRED);
     h_create_client(&w->a, &w->b, substitute, &w->next_client_a);
-    msg_simple(&m, "ibc.recover_client", 2, 's', subject, 's', substitute);
+    recover_msg(&m, subject, substitute);
     assert_int_equal(tx1_as(&w->a, K_BOB, &m, log), CW_EUNAUTHORIZED);
-    msg_simple(&m, "ibc.recover_client", 2, 's', substitute, 's', subject);
+    recover_msg(&m, substitute, subject);
     assert_int_equal(tx1_as(&w->a, K_ADMIN, &m, log), CW_ESTATE); /* subject Active */
-    msg_simple(&m, "ibc.recover_client", 2, 's', subject, 's', substitute);
+    recover_msg(&m, subject, substitute);
     assert_int_equal(tx1_as(&w->a, K_ADMIN, &m, log), 0);
     cw_lc_client_state rec, sub;
     h_client_state(&w->a, subject, &rec);

@@ -1,0 +1,334 @@
+/* Causeway — the ibc.* msgs as they travel: the wire contract between the chain's IBC host
+ * (channels/ibc_*.c decodes with it), the relayer, the CLI and the tests (which encode with
+ * it). One type string, one struct and one encode/decode pair per msg (DESIGN §7).
+ *
+ * A Msg is [type(str), body(array)]; a tx carries a list of them (causeway/tx.h). Bodies:
+ *   ibc.create_client      [client_state, consensus_state]        (ClientState, ConsensusState
+ *                           of causeway/lightclient.h)
+ *   ibc.update_client      MsgUpdateClient       (causeway/block.h)
+ *   ibc.submit_misbehaviour MsgSubmitMisbehaviour (causeway/block.h)
+ *   ibc.recover_client     [subject_client_id, substitute_client_id]
+ *   ibc.chan_open_init     [port, ordering, counterparty_port, client_id,
+ *                           counterparty_client_id, version]
+ *   ibc.chan_open_try      [port, ordering, counterparty_port, counterparty_channel, client_id,
+ *                           counterparty_client_id, version, counterparty_version, proof_init,
+ *                           counterparty_client_state(bin), proof_client, proof_consensus,
+ *                           proof_height]
+ *   ibc.chan_open_ack      [port, channel, counterparty_channel, counterparty_version,
+ *                           proof_try, counterparty_client_state(bin), proof_client,
+ *                           proof_consensus, proof_height]
+ *   ibc.chan_open_confirm  [port, channel, proof_ack, proof_height]
+ *   ibc.chan_close_init    [port, channel]
+ *   ibc.chan_close_confirm [port, channel, proof_init, proof_height]
+ *   ibc.recv_packet        [packet, proof_commitment, proof_height]
+ *   ibc.acknowledgement    [packet, ack(bin), proof_acked, proof_height]
+ *   ibc.timeout            [packet, proof_unreceived, proof_height, next_sequence_recv]
+ *   ibc.timeout_on_close   [packet, proof_unreceived, proof_close, proof_height,
+ *                           next_sequence_recv]
+ * Shapes and units: port, channel, client and version fields are identifiers (str, 1..64
+ * bytes of [A-Za-z0-9._+-]); ordering is CW_ORDER_UNORDERED (1) or CW_ORDER_ORDERED (2); a
+ * packet is the Packet of causeway/packet.h; ack is the acknowledgement's canonical bytes
+ * (≤ CW_ACK_MAX); every proof_* is ICS-23 CommitmentProof bytes (≤ CW_MSG_PROOF_MAX) of the
+ * COUNTERPARTY's state, and proof_height is the counterparty block height it is proven at;
+ * counterparty_client_state is the counterparty's ClientState bytes of its client of the
+ * executing chain (≤ CW_MSG_CLIENT_STATE_MAX); next_sequence_recv is the counterparty's
+ * nextSequenceRecv (proven by proof_unreceived on ordered channels; 0 on unordered ones).
+ *
+ * For every msg X (X = create_client, …, timeout_on_close):
+ *   void cw_msg_X_enc(cw_enc *e, const cw_msg_X *m)
+ *     appends the whole Msg [CW_MSG_IBC_X, body] — one entry of cw_tx_sign's msgs. It
+ *     writes what it is given and validates nothing (tests build bad msgs on purpose);
+ *     the encoding is canonical. Errors are the encoder's sticky e->rc (-ENOMEM; CW_ETOOBIG
+ *     for an oversized validator set or commit).
+ *   void cw_msg_X_dec(cw_dec *d, const msgpack_object *body, cw_msg_X *m, const char *what)
+ *     decodes a body (the Msg's second element, as the chain's router hands it to the
+ *     handler) into m, which is zeroed first. Errors are sticky in d (check d->rc once):
+ *       CW_EMALFORMED  body not an array of the msg's arity, or a field of the wrong type;
+ *       CW_ETOOBIG     a proof, ack, client state or packet data beyond its bound;
+ *       CW_EINVAL      an identifier that is not one, ordering not 1 or 2, a packet with
+ *                      sequence 0 or no timeout (cw_packet_dec's rules), a client or
+ *                      consensus state outside its domain, a validator set breaking its
+ *                      invariants;
+ *       -ENOMEM        (update_client, submit_misbehaviour only).
+ *     The error line names `what` for a wrong body shape (the chain passes the type) and a
+ *     field by its bare name ("port", "proof_commitment", "packet.sequence",
+ *     "client_state.chain_id") — the chain prefixes a failed msg's log with its type, so
+ *     the log reads "ibc.recv_packet: proof_commitment: …". update_client and
+ *     submit_misbehaviour name fields as block.h's decoders do ("msg_update_client.…").
+ *     What the host checks beyond the wire shape (clients, channel states, proofs, the
+ *     admin signer) is the handler's (channels/ibc_*.c), not the decoder's.
+ *
+ * Memory: identifiers are copied into the structs. cw_bytes fields (proofs, ack,
+ * counterparty_client_state) and packet.data BORROW: after a dec they point into the buffer
+ * the body was decoded from and stay valid while THAT BUFFER lives (causeway/codec.h); for an
+ * enc they are the caller's. update_client and submit_misbehaviour own malloc'd validator
+ * sets and signatures: free them with cw_msg_update_client_free /
+ * cw_msg_submit_misbehaviour_free (causeway/block.h) whatever the decode said. The other
+ * structs own nothing.
+ * Thread safety: no globals; every function is thread-safe on distinct encoders, decoders
+ * and structs.
+ * Source: ibc-go's core msgs (MsgCreateClient, MsgUpdateClient, MsgSubmitMisbehaviour,
+ * MsgRecoverClient, MsgChannelOpen{Init,Try,Ack,Confirm}, MsgChannelClose{Init,Confirm},
+ * MsgRecvPacket, MsgAcknowledgement, MsgTimeout, MsgTimeoutOnClose), reshaped for Causeway's
+ * missing connection layer (causeway/ibc.h) and msgpack (DESIGN §4).
+ */
+#ifndef CAUSEWAY_MSGS_H
+#define CAUSEWAY_MSGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "causeway/block.h"
+#include "causeway/codec.h"
+#include "causeway/lightclient.h"
+#include "causeway/packet.h"
+
+/* ---- type strings ------------------------------------------------------------------ */
+
+#define CW_MSG_IBC_CREATE_CLIENT "ibc.create_client"
+#define CW_MSG_IBC_UPDATE_CLIENT "ibc.update_client"
+#define CW_MSG_IBC_SUBMIT_MISBEHAVIOUR "ibc.submit_misbehaviour"
+#define CW_MSG_IBC_RECOVER_CLIENT "ibc.recover_client"
+#define CW_MSG_IBC_CHAN_OPEN_INIT "ibc.chan_open_init"
+#define CW_MSG_IBC_CHAN_OPEN_TRY "ibc.chan_open_try"
+#define CW_MSG_IBC_CHAN_OPEN_ACK "ibc.chan_open_ack"
+#define CW_MSG_IBC_CHAN_OPEN_CONFIRM "ibc.chan_open_confirm"
+#define CW_MSG_IBC_CHAN_CLOSE_INIT "ibc.chan_close_init"
+#define CW_MSG_IBC_CHAN_CLOSE_CONFIRM "ibc.chan_close_confirm"
+#define CW_MSG_IBC_RECV_PACKET "ibc.recv_packet"
+#define CW_MSG_IBC_ACKNOWLEDGEMENT "ibc.acknowledgement"
+#define CW_MSG_IBC_TIMEOUT "ibc.timeout"
+#define CW_MSG_IBC_TIMEOUT_ON_CLOSE "ibc.timeout_on_close"
+
+/** Bytes of one proof field (an ICS-23 CommitmentProof). */
+#define CW_MSG_PROOF_MAX (1u << 16)
+/** Bytes of counterparty_client_state (an encoded ClientState is < 200). */
+#define CW_MSG_CLIENT_STATE_MAX 4096u
+
+/* ---- clients (ICS-02) -------------------------------------------------------------- */
+
+/** ibc.create_client: anyone creates a client from a trusted state (ibc-go MsgCreateClient).
+ *  Decode checks both states' encodings; the host checks cw_lc_client_state_validate,
+ *  latest_height > 0, frozen_height 0 and the trusting period. */
+typedef struct cw_msg_create_client {
+    cw_lc_client_state client_state;
+    cw_lc_consensus_state consensus_state; /* at client_state.latest_height */
+} cw_msg_create_client;
+
+void cw_msg_create_client_enc(cw_enc *e, const cw_msg_create_client *m) CW_NONNULL(1, 2);
+void cw_msg_create_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_create_client *m,
+                              const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.update_client: the struct is block.h's cw_msg_update_client (MsgUpdateClient; ibc-go
+ *  MsgUpdateClient with a Tendermint Header). enc appends [type, MsgUpdateClient]; dec
+ *  decodes the body with cw_msg_update_client_decode's rules (it re-reads the body's bytes,
+ *  so the result owns its sets and signatures and borrows nothing). Free m with
+ *  cw_msg_update_client_free whatever d->rc says. */
+void cw_msg_update_client_enc(cw_enc *e, const cw_msg_update_client *m) CW_NONNULL(1, 2);
+void cw_msg_update_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_update_client *m,
+                              const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.submit_misbehaviour: block.h's cw_msg_submit_misbehaviour (two conflicting headers;
+ *  ibc-go MsgSubmitMisbehaviour). As update_client: owns what it decodes; free with
+ *  cw_msg_submit_misbehaviour_free whatever d->rc says. */
+void cw_msg_submit_misbehaviour_enc(cw_enc *e, const cw_msg_submit_misbehaviour *m)
+    CW_NONNULL(1, 2);
+void cw_msg_submit_misbehaviour_dec(cw_dec *d, const msgpack_object *body,
+                                    cw_msg_submit_misbehaviour *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/** ibc.recover_client: the admin replaces a Frozen or Expired subject's state with an Active
+ *  substitute's (ibc-go MsgRecoverClient). Fields named "subject", "substitute". */
+typedef struct cw_msg_recover_client {
+    char subject_client_id[CW_ID_MAX + 1];
+    char substitute_client_id[CW_ID_MAX + 1];
+} cw_msg_recover_client;
+
+void cw_msg_recover_client_enc(cw_enc *e, const cw_msg_recover_client *m) CW_NONNULL(1, 2);
+void cw_msg_recover_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_recover_client *m,
+                               const char *what) CW_NONNULL(1, 3, 4);
+
+/* ---- channel handshake (ICS-04) ---------------------------------------------------- */
+
+/** ibc.chan_open_init on the chain that starts the handshake (ibc-go MsgChannelOpenInit).
+ *  client_id: this chain's client of the counterparty; counterparty_client_id: the
+ *  counterparty's client of this chain. */
+typedef struct cw_msg_chan_open_init {
+    char port[CW_ID_MAX + 1];
+    uint8_t ordering; /* CW_ORDER_* */
+    char counterparty_port[CW_ID_MAX + 1];
+    char client_id[CW_ID_MAX + 1];
+    char counterparty_client_id[CW_ID_MAX + 1];
+    char version[CW_ID_MAX + 1];
+} cw_msg_chan_open_init;
+
+void cw_msg_chan_open_init_enc(cw_enc *e, const cw_msg_chan_open_init *m) CW_NONNULL(1, 2);
+void cw_msg_chan_open_init_dec(cw_dec *d, const msgpack_object *body, cw_msg_chan_open_init *m,
+                               const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.chan_open_try (ibc-go MsgChannelOpenTry, plus the client checks ibc-go's
+ *  MsgConnectionOpenTry makes): proof_init proves the counterparty's INIT end;
+ *  counterparty_client_state is the counterparty's client of this chain, proven by
+ *  proof_client, and proof_consensus proves the consensus state it holds at its latest
+ *  height; all at proof_height. */
+typedef struct cw_msg_chan_open_try {
+    char port[CW_ID_MAX + 1];
+    uint8_t ordering; /* CW_ORDER_* */
+    char counterparty_port[CW_ID_MAX + 1];
+    char counterparty_channel[CW_ID_MAX + 1];
+    char client_id[CW_ID_MAX + 1];
+    char counterparty_client_id[CW_ID_MAX + 1];
+    char version[CW_ID_MAX + 1];
+    char counterparty_version[CW_ID_MAX + 1];
+    cw_bytes proof_init;                /* borrowed */
+    cw_bytes counterparty_client_state; /* borrowed; ClientState bytes */
+    cw_bytes proof_client;              /* borrowed */
+    cw_bytes proof_consensus;           /* borrowed */
+    uint64_t proof_height;
+} cw_msg_chan_open_try;
+
+void cw_msg_chan_open_try_enc(cw_enc *e, const cw_msg_chan_open_try *m) CW_NONNULL(1, 2);
+void cw_msg_chan_open_try_dec(cw_dec *d, const msgpack_object *body, cw_msg_chan_open_try *m,
+                              const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.chan_open_ack (ibc-go MsgChannelOpenAck, plus MsgConnectionOpenAck's client checks):
+ *  proof_try proves the counterparty's TRYOPEN end; the client fields as in TRY. */
+typedef struct cw_msg_chan_open_ack {
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1];
+    char counterparty_channel[CW_ID_MAX + 1];
+    char counterparty_version[CW_ID_MAX + 1];
+    cw_bytes proof_try;                 /* borrowed */
+    cw_bytes counterparty_client_state; /* borrowed; ClientState bytes */
+    cw_bytes proof_client;              /* borrowed */
+    cw_bytes proof_consensus;           /* borrowed */
+    uint64_t proof_height;
+} cw_msg_chan_open_ack;
+
+void cw_msg_chan_open_ack_enc(cw_enc *e, const cw_msg_chan_open_ack *m) CW_NONNULL(1, 2);
+void cw_msg_chan_open_ack_dec(cw_dec *d, const msgpack_object *body, cw_msg_chan_open_ack *m,
+                              const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.chan_open_confirm (ibc-go MsgChannelOpenConfirm): proof_ack proves the
+ *  counterparty's OPEN end at proof_height. */
+typedef struct cw_msg_chan_open_confirm {
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1];
+    cw_bytes proof_ack; /* borrowed */
+    uint64_t proof_height;
+} cw_msg_chan_open_confirm;
+
+void cw_msg_chan_open_confirm_enc(cw_enc *e, const cw_msg_chan_open_confirm *m)
+    CW_NONNULL(1, 2);
+void cw_msg_chan_open_confirm_dec(cw_dec *d, const msgpack_object *body,
+                                  cw_msg_chan_open_confirm *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/** ibc.chan_close_init (ibc-go MsgChannelCloseInit). */
+typedef struct cw_msg_chan_close_init {
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1];
+} cw_msg_chan_close_init;
+
+void cw_msg_chan_close_init_enc(cw_enc *e, const cw_msg_chan_close_init *m) CW_NONNULL(1, 2);
+void cw_msg_chan_close_init_dec(cw_dec *d, const msgpack_object *body,
+                                cw_msg_chan_close_init *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/** ibc.chan_close_confirm (ibc-go MsgChannelCloseConfirm): proof_init proves the
+ *  counterparty's CLOSED end at proof_height. */
+typedef struct cw_msg_chan_close_confirm {
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1];
+    cw_bytes proof_init; /* borrowed */
+    uint64_t proof_height;
+} cw_msg_chan_close_confirm;
+
+void cw_msg_chan_close_confirm_enc(cw_enc *e, const cw_msg_chan_close_confirm *m)
+    CW_NONNULL(1, 2);
+void cw_msg_chan_close_confirm_dec(cw_dec *d, const msgpack_object *body,
+                                   cw_msg_chan_close_confirm *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/* ---- packets (ICS-04) -------------------------------------------------------------- */
+
+/** ibc.recv_packet on the destination (ibc-go MsgRecvPacket): proof_commitment proves the
+ *  packet's commitment on the source at proof_height. */
+typedef struct cw_msg_recv_packet {
+    cw_packet packet;           /* data borrowed */
+    cw_bytes proof_commitment;  /* borrowed */
+    uint64_t proof_height;
+} cw_msg_recv_packet;
+
+void cw_msg_recv_packet_enc(cw_enc *e, const cw_msg_recv_packet *m) CW_NONNULL(1, 2);
+void cw_msg_recv_packet_dec(cw_dec *d, const msgpack_object *body, cw_msg_recv_packet *m,
+                            const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.acknowledgement on the source (ibc-go MsgAcknowledgement): ack is the bytes the
+ *  destination wrote (its canonical form is checked by the host, cw_ack_decode), proven by
+ *  proof_acked at proof_height. */
+typedef struct cw_msg_acknowledgement {
+    cw_packet packet;     /* data borrowed */
+    cw_bytes ack;         /* borrowed; ≤ CW_ACK_MAX */
+    cw_bytes proof_acked; /* borrowed */
+    uint64_t proof_height;
+} cw_msg_acknowledgement;
+
+void cw_msg_acknowledgement_enc(cw_enc *e, const cw_msg_acknowledgement *m) CW_NONNULL(1, 2);
+void cw_msg_acknowledgement_dec(cw_dec *d, const msgpack_object *body,
+                                cw_msg_acknowledgement *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/** ibc.timeout on the source (ibc-go MsgTimeout): proof_unreceived proves the receipt
+ *  absent (unordered) or nextSequenceRecv = next_sequence_recv (ordered) at proof_height. */
+typedef struct cw_msg_timeout {
+    cw_packet packet;          /* data borrowed */
+    cw_bytes proof_unreceived; /* borrowed */
+    uint64_t proof_height;
+    uint64_t next_sequence_recv;
+} cw_msg_timeout;
+
+void cw_msg_timeout_enc(cw_enc *e, const cw_msg_timeout *m) CW_NONNULL(1, 2);
+void cw_msg_timeout_dec(cw_dec *d, const msgpack_object *body, cw_msg_timeout *m,
+                        const char *what) CW_NONNULL(1, 3, 4);
+
+/** ibc.timeout_on_close on the source (ibc-go MsgTimeoutOnClose): as timeout, plus
+ *  proof_close proving the counterparty's end CLOSED at proof_height. */
+typedef struct cw_msg_timeout_on_close {
+    cw_packet packet;          /* data borrowed */
+    cw_bytes proof_unreceived; /* borrowed */
+    cw_bytes proof_close;      /* borrowed */
+    uint64_t proof_height;
+    uint64_t next_sequence_recv;
+} cw_msg_timeout_on_close;
+
+void cw_msg_timeout_on_close_enc(cw_enc *e, const cw_msg_timeout_on_close *m) CW_NONNULL(1, 2);
+void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
+                                 cw_msg_timeout_on_close *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/* ---- msg tables --------------------------------------------------------------------- */
+
+/** One msg type's codec behind void pointers, for code that handles any msg by its type
+ *  string: the fuzz target that drives every decoder (tests/fuzz/fuzz_msgs.c), and tools
+ *  that print a tx's msgs. m points to a struct of `size` bytes of the msg's type. The app
+ *  msgs (causeway/app_msgs.h) provide a table of the same shape. */
+typedef struct cw_msg_codec {
+    const char *type; /* CW_MSG_* */
+    size_t size;      /* sizeof the msg's struct */
+    void (*enc)(cw_enc *e, const void *m);
+    void (*dec)(cw_dec *d, const msgpack_object *body, void *m, const char *what);
+    void (*free)(void *m); /* releases what dec allocated; NULL when the struct owns nothing */
+} cw_msg_codec;
+
+/** The ibc.* table: one row per CW_MSG_IBC_* constant, in the order they are listed above.
+ *  Returns static storage (never NULL) and its row count in *n. Thread-safe. */
+const cw_msg_codec *cw_msg_codecs_ibc(size_t *n) CW_NONNULL(1);
+
+/** The row of table[0..n) whose type equals the type_len bytes at type (not
+ *  NUL-terminated: a str borrowed from a decoded Msg, whose pointer msgpack-c leaves NULL
+ *  when it is empty — type may be NULL when type_len is 0), or NULL. Thread-safe. */
+const cw_msg_codec *cw_msg_codec_find(const cw_msg_codec *table, size_t n, const char *type,
+                                      size_t type_len) CW_NONNULL(1);
+
+#endif
