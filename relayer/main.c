@@ -152,7 +152,11 @@ int main(int argc, char **argv)
         return 0;
     }
     const command *cm = find_command(cmd);
-    for (int i = 2; cm && i < argc; i++)
+    if (!cm) {
+        fprintf(stderr, "causeway-relayer: unknown command \"%s\"\n", cmd);
+        return usage(stderr);
+    }
+    for (int i = 2; i < argc; i++)
         if (is_help(argv[i])) {
             fputs(cm->usage, stdout);
             return 0;
@@ -183,10 +187,6 @@ int main(int argc, char **argv)
     bool is_start = !strcmp(cmd, "start"), is_cc = !strcmp(cmd, "create-clients"),
          is_ch = !strcmp(cmd, "create-channel"), is_clear = !strcmp(cmd, "clear"),
          is_status = !strcmp(cmd, "status");
-    if (!cm) {
-        fprintf(stderr, "causeway-relayer: unknown command \"%s\"\n", cmd);
-        return usage(stderr);
-    }
     if (!config) {
         fprintf(stderr, "causeway-relayer: --config FILE is required\n");
         return usage(stderr);
