@@ -16,7 +16,8 @@
 static bool str_eq(const msgpack_object *o, const char *s)
 {
     size_t n = strlen(s);
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           memcmp(o->via.str.ptr, s, n) == 0;
 }
 
 /* the value of attribute `key` in one event's attrs ([[key, value]…]), NULL if absent */
@@ -32,7 +33,7 @@ const msgpack_object *rly_attr_of(const msgpack_object *attrs, const char *key)
 }
 
 bool rly_str_attr(const msgpack_object *attrs, const char *key,
-                     char out[static CW_ID_MAX + 1])
+                  char out[static CW_ID_MAX + 1])
 {
     const msgpack_object *v = rly_attr_of(attrs, key);
     if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size > CW_ID_MAX)
@@ -61,7 +62,7 @@ const msgpack_object *rly_event_of(const msgpack_object *ev, const char *type)
 
 /* the string attribute `key` of the first event `type` in events (an array of events) */
 bool rly_event_attr(const msgpack_object *events, const char *type, const char *key,
-                       char out[static CW_ID_MAX + 1])
+                    char out[static CW_ID_MAX + 1])
 {
     for (uint32_t i = 0; events->type == MSGPACK_OBJECT_ARRAY && i < events->via.array.size; i++) {
         const msgpack_object *attrs = rly_event_of(&events->via.array.ptr[i], type);
@@ -82,7 +83,6 @@ void rly_cache_clear(rly_cache *t)
     free(t->e);
     t->e = NULL;
 }
-
 
 /* ---- packet cache ------------------------------------------------------------------ */
 
@@ -262,9 +262,8 @@ int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
     return CW_OK;
 }
 
-
 int rly_get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
-                      char *err, size_t err_len)
+                   char *err, size_t err_len)
 {
     const rly_end_cfg *s = &x->cfg->paths[p].end[d];
     rly_entry *en = rly_entry_get(x, p, d, seq, true);
@@ -300,7 +299,7 @@ int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
 /* The packets of seqs[0..n) of one direction into the cache: those not there yet (no
  * send_packet event seen) come from the source's packet index, RLY_PACKETS_MAX per call. */
 int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *seqs, size_t n,
-                         char *err, size_t err_len)
+                      char *err, size_t err_len)
 {
     uint64_t *miss = x->scr->miss;
     uint8_t **pk = x->scr->pk;
@@ -331,7 +330,6 @@ int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *s
     }
     return CW_OK;
 }
-
 
 /* a block notification: [header, events] */
 void rly_on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len)

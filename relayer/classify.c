@@ -25,8 +25,8 @@ void rly_classify(const rly_dir_facts *f, rly_plan *out)
         timeout_ahead |= f->ordered && timed_out;
         if (timed_out && out->n_timeout < f->cap)
             out->timeout[out->n_timeout++] = k->seq;
-        else if (!timed_out && out->n_recv < f->cap && !timeout_ahead)
-            out->recv[out->n_recv++] = k->seq; /* ordered: nothing after a timeout, which closes it */
+        else if (!timed_out && out->n_recv < f->cap && !timeout_ahead) /* ordered: nothing */
+            out->recv[out->n_recv++] = k->seq; /* after a timeout, which closes the channel */
     }
 }
 

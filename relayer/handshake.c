@@ -147,7 +147,7 @@ static int update_to_latest(rly_ctx *x, rly_conn *src, rly_conn *dst, const char
 /* The channel end `end` names on c: *state 0 when end has no channel id yet. A configured
  * id the chain does not know is an error (the config names another chain's channel). */
 int rly_chan_end_of(rly_conn *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
-                       char *err, size_t err_len)
+                    char *err, size_t err_len)
 {
     memset(ce, 0, sizeof *ce);
     *state = 0;
@@ -350,7 +350,6 @@ out:
     hs_free(&hp);
     return rc;
 }
-
 
 /* An ORDERED channel whose source end a timeout closed: ChanCloseConfirm on the destination
  * (ICS-04), proving the CLOSED end; nothing else moves on it. */

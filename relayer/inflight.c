@@ -152,7 +152,8 @@ static void check_broadcasts(rly_ctx *x)
         }
         if (rc == CW_ETIMEOUT) {
             cw_rpc_call_forget(c->cl, f->bcast_id);
-            snprintf(err, sizeof err, "no answer to broadcast_tx within %u ms", RLY_INFLIGHT_STALE_MS);
+            snprintf(err, sizeof err, "no answer to broadcast_tx within %u ms",
+                     RLY_INFLIGHT_STALE_MS);
             c->nonce_known = false;
         }
         RLY_M_ADD(tx_failures, 1);
@@ -266,7 +267,7 @@ size_t rly_inflight_on(const rly_ctx *x, int chain)
 }
 
 int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
-                  const uint64_t *seqs, size_t n, char *err, size_t err_len)
+               const uint64_t *seqs, size_t n, char *err, size_t err_len)
 {
     if (x->n_inflight >= RLY_INFLIGHT_MAX)
         return cw_errf(err, err_len, CW_ETOOBIG, "too many txs in flight");

@@ -210,8 +210,8 @@ static int conflict_at(rly_ctx *x, rly_conn *src, rly_conn *host, const char *cl
 }
 
 int rly_check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
-                          const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
-                          char *err, size_t err_len)
+                       const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
+                       char *err, size_t err_len)
 {
     if (cs->frozen_height)
         return CW_OK;

@@ -10,7 +10,6 @@
 #include "causeway/log.h"
 #include "relay.h"
 
-
 /* RecvPackets for seqs[0..n) on dst, proofs from src at one height: one tx per batch of
  * batch_size, up to `budget` txs; the proofs of the next batch are asked for (query_many)
  * before the current batch's tx is built, so the source works while the relayer signs. */
@@ -30,7 +29,8 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
     uint64_t ph;
     int rc = rly_status(src, err, err_len);
     if (!rc)
-        rc = rly_prepare_client(x, p, d, 1 - d, RLY_K_RECV, src, dst, src->height, &ph, err, err_len);
+        rc = rly_prepare_client(x, p, d, 1 - d, RLY_K_RECV, src, dst, src->height, &ph, err,
+                                err_len);
     if (rc)
         return rc;
     uint32_t ids[2] = {0, 0};
@@ -93,7 +93,6 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
     return rc;
 }
 
-
 /* The facts of seqs[0..n) (the source's commitments; unrecv[0..nu) of them unreceived, both
  * ascending) for rly_classify: receipt, in-flight marks and retry times from the cache, and
  * the timeouts of each unreceived packet that may move now (its bytes from the cache, else
@@ -154,7 +153,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
             return rc ? rc : rly_close_confirm(x, p, d, err, err_len);
     }
     int rc = rly_call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false, seqs, &n,
-                       err, err_len);
+                           err, err_len);
     if (rc)
         return rc;
     RLY_M_SET(pending[p][d], n);
@@ -164,7 +163,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
     if (n == 0)
         return CW_OK;
     if ((rc = rly_call_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, true, unrecv,
-                        &nu, err, err_len)))
+                            &nu, err, err_len)))
         return rc;
     if ((rc = rly_fetch_packets(x, src, p, d, unrecv, nu, err, err_len)))
         return rc;
@@ -221,7 +220,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                         uint8_t *b;
                         size_t bl;
                         rc = rly_call_bin3(dst, "ack", D->port, D->channel, seq, &b, &bl, err,
-                                       err_len);
+                                           err_len);
                         if (rc == CW_ENOTFOUND) { /* no ack written (yet) */
                             rc = CW_OK;
                             continue;

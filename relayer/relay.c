@@ -19,8 +19,8 @@ const char *const rly_kind_name[RLY_K_N] = {"recv", "ack", "timeout"};
 /* ---- small RPC helpers ------------------------------------------------------------- */
 
 int rly_call_list(rly_conn *c, const char *method, const char *port, const char *chan,
-                     const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out,
-                     size_t *n_out, char *err, size_t err_len)
+                  const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out,
+                  size_t *n_out, char *err, size_t err_len)
 {
     cw_enc p;
     cw_enc_init(&p);
@@ -51,7 +51,7 @@ int rly_call_list(rly_conn *c, const char *method, const char *port, const char 
 }
 
 int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char *chan,
-                     uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len)
+                  uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len)
 {
     cw_enc p;
     cw_enc_init(&p);
@@ -85,7 +85,7 @@ int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char 
 }
 
 int rly_consensus_at(rly_conn *c, const char *client_id, uint64_t h,
-                        cw_lc_consensus_state *cons, char *err, size_t err_len)
+                     cw_lc_consensus_state *cons, char *err, size_t err_len)
 {
     char key[CW_PATH_MAX];
     uint8_t *v;
@@ -103,7 +103,7 @@ int rly_consensus_at(rly_conn *c, const char *client_id, uint64_t h,
 }
 
 int rly_client_info(rly_conn *c, const char *client_id, cw_lc_client_state *cs,
-                       cw_lc_consensus_state *cons, char *err, size_t err_len)
+                    cw_lc_consensus_state *cons, char *err, size_t err_len)
 {
     char key[CW_PATH_MAX];
     uint8_t *v;
@@ -141,7 +141,7 @@ int rly_msgs_send(rly_conn *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t
 
 /* sign and send without waiting for the chain's answer (see rly_broadcast_send) */
 int rly_msgs_send_async(rly_conn *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
-                           size_t err_len)
+                        size_t err_len)
 {
     cw_bytes b[CW_TX_MAX_MSGS];
     for (size_t i = 0; i < ms->n; i++)
@@ -150,7 +150,7 @@ int rly_msgs_send_async(rly_conn *c, rly_msgs *ms, uint8_t hash[32], uint32_t *m
 }
 
 int rly_tx_and_attr(rly_ctx *x, rly_conn *c, rly_msgs *ms, const char *type, const char *key,
-                       char *out, char *err, size_t err_len)
+                    char *out, char *err, size_t err_len)
 {
     uint8_t hash[32];
     int rc = rly_msgs_send(c, ms, hash, err, err_len);
@@ -330,7 +330,6 @@ int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
     return CW_OK;
 }
 
-
 int rly_db_checked(int rc, const char *key)
 {
     if (rc != CW_OK) {
@@ -377,7 +376,6 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
     RLY_M_SET(last_tick_ms, rly_now_ms());
     return first;
 }
-
 
 int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
 {
@@ -515,8 +513,8 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
                                                                                   : "Active";
             double left = ((double)cons.timestamp_ns + (double)cs.trusting_period_ns -
                            (double)now_ns) / 1e9;
-            fprintf(out, "  %s client %s (of %s): latest height %" PRIu64 ", %s, expires in %.0f s\n",
-                    on->chain, on->client, pc->end[1 - e].chain, cs.latest_height, st,
+            fprintf(out, "  %s client %s (of %s): latest height %" PRIu64 ", %s, expires in "
+                    "%.0f s\n", on->chain, on->client, pc->end[1 - e].chain, cs.latest_height, st,
                     left > 0 ? left : 0);
         }
         if (!pc->end[0].channel[0] || !pc->end[1].channel[0]) {
@@ -528,10 +526,10 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
             rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
             size_t n = 0, nu = 0;
             int rc = rly_call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false,
-                               x->scr->seqs, &n, err, err_len);
+                                   x->scr->seqs, &n, err, err_len);
             if (!rc && n)
-                rc = rly_call_list(dst, "unreceived_packets", D->port, D->channel, x->scr->seqs, n, true,
-                               x->scr->unrecv, &nu, err, err_len);
+                rc = rly_call_list(dst, "unreceived_packets", D->port, D->channel, x->scr->seqs,
+                                   n, true, x->scr->unrecv, &nu, err, err_len);
             if (rc) {
                 fprintf(out, "  %s/%s -> %s: %s\n", S->chain, S->channel, D->chain, err);
                 worst = rc;

@@ -185,8 +185,8 @@ fail:
 /* Bring client_id on dst up to at least `want` of src (updates appended to ms).
  * *proof_height receives the height proofs must be queried at: max(latest, want). */
 int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
-                       uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
-                       size_t err_len)
+                    uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
+                    size_t err_len)
 {
     cw_lc_client_state cs;
     cw_lc_consensus_state cons;
@@ -216,14 +216,13 @@ int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client
     return CW_OK;
 }
 
-
 /* The height proofs from src are taken at for the client of path end `ce` (on dst, tracking
  * src), bringing that client up to `want` first. The MsgUpdateClients go in a tx of their
  * own, ahead of the packet txs that rely on them (one signer's txs land in nonce order), so a
  * packet msg that fails never takes the update — or the other batches — down with it. An
  * update already in flight to at least `want` is relied on, not sent again. */
 int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src,
-                          rly_conn *dst, uint64_t want, uint64_t *ph, char *err, size_t err_len)
+                       rly_conn *dst, uint64_t want, uint64_t *ph, char *err, size_t err_len)
 {
     for (size_t i = 0; i < x->n_inflight; i++) {
         const rly_inflight *f = &x->inflight[i];
@@ -234,7 +233,7 @@ int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src
     }
     rly_msgs ms = {0};
     int rc = rly_add_updates(x, src, dst, x->cfg->paths[p].end[ce].client, want, &ms, ph, err,
-                         err_len);
+                             err_len);
     if (rc == CW_OK && ms.n) {
         ms.upd_end = ce;
         rc = rly_submit(x, dst, &ms, p, d, kind, NULL, 0, err, err_len);
@@ -242,7 +241,6 @@ int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src
     rly_msgs_free(&ms);
     return rc;
 }
-
 
 /* refresh clients before a third of their trusting period has passed */
 void rly_refresh_clients(rly_ctx *x)
