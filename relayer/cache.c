@@ -204,6 +204,34 @@ void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h)
             }
 }
 
+int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+                      uint8_t **buf, char *err, size_t err_len)
+{
+    cw_enc par;
+    cw_enc_init(&par);
+    cw_enc_array(&par, 1);
+    cw_enc_u64(&par, h);
+    const msgpack_object *root;
+    *txs = NULL;
+    int rc = rly_call(c, "block_results", &par, d, &root, buf, err, err_len);
+    cw_enc_free(&par);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(d, root, 2, "block_results");
+        if (d->rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY)
+            *txs = &f[1];
+    }
+    return rc;
+}
+
+const msgpack_object *rly_tx_events(const msgpack_object *t)
+{
+    if (t->type != MSGPACK_OBJECT_ARRAY || t->via.array.size != 3 ||
+        t->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
+        t->via.array.ptr[2].via.array.size != 4)
+        return NULL;
+    return &t->via.array.ptr[2].via.array.ptr[2];
+}
+
 /* block_results of the heights missed since the cursor (bounded), into the caches */
 #define GAP_MAX 2000u
 int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
@@ -225,25 +253,14 @@ int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
         from = c->height - GAP_MAX; /* older packets come from the chain queries alone */
     uint64_t filled = 0;
     for (uint64_t h = from; h <= c->height; h++) {
-        cw_enc par;
-        cw_enc_init(&par);
-        cw_enc_array(&par, 1);
-        cw_enc_u64(&par, h);
         cw_dec d;
-        const msgpack_object *root;
+        const msgpack_object *txs;
         uint8_t *buf;
-        rc = rly_call(c, "block_results", &par, &d, &root, &buf, err, err_len);
-        cw_enc_free(&par);
-        if (rc == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 2, "block_results");
-            if (d.rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY)
-                for (uint32_t i = 0; i < f[1].via.array.size; i++) {
-                    const msgpack_object *t = &f[1].via.array.ptr[i];
-                    if (t->type == MSGPACK_OBJECT_ARRAY && t->via.array.size == 3 &&
-                        t->via.array.ptr[2].type == MSGPACK_OBJECT_ARRAY &&
-                        t->via.array.ptr[2].via.array.size == 4)
-                        rly_cache_events(x, c, &t->via.array.ptr[2].via.array.ptr[2], 0);
-                }
+        rc = rly_block_results(c, h, &d, &txs, &buf, err, err_len);
+        for (uint32_t i = 0; txs && i < txs->via.array.size; i++) {
+            const msgpack_object *evs = rly_tx_events(&txs->via.array.ptr[i]);
+            if (evs)
+                rly_cache_events(x, c, evs, 0);
         }
         cw_dec_close(&d);
         free(buf);

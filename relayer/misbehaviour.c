@@ -26,27 +26,17 @@ static int find_update_header(rly_conn *host, const char *client_id, uint64_t he
         return rc;
     uint64_t lo = host->height > EVIDENCE_SCAN_MAX ? host->height - EVIDENCE_SCAN_MAX : 1;
     for (uint64_t h = host->height; h >= lo && h > 0; h--) {
-        cw_enc par;
-        cw_enc_init(&par);
-        cw_enc_array(&par, 1);
-        cw_enc_u64(&par, h);
         cw_dec d;
-        const msgpack_object *root;
+        const msgpack_object *txs;
         uint8_t *buf;
-        rc = rly_call(host, "block_results", &par, &d, &root, &buf, err, err_len);
-        cw_enc_free(&par);
+        rc = rly_block_results(host, h, &d, &txs, &buf, err, err_len);
         bool found = false;
         if (rc == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 2, "block_results");
-            for (uint32_t i = 0; d.rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY &&
-                                 i < f[1].via.array.size && !found; i++) {
-                const msgpack_object *t = &f[1].via.array.ptr[i];
-                if (t->type != MSGPACK_OBJECT_ARRAY || t->via.array.size != 3 ||
-                    t->via.array.ptr[1].type != MSGPACK_OBJECT_BIN ||
-                    t->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
-                    t->via.array.ptr[2].via.array.size != 4)
+            for (uint32_t i = 0; txs && i < txs->via.array.size && !found; i++) {
+                const msgpack_object *t = &txs->via.array.ptr[i];
+                const msgpack_object *evs = rly_tx_events(t);
+                if (!evs || t->via.array.ptr[1].type != MSGPACK_OBJECT_BIN)
                     continue;
-                const msgpack_object *evs = &t->via.array.ptr[2].via.array.ptr[2];
                 bool hit = false;
                 for (uint32_t k = 0; evs->type == MSGPACK_OBJECT_ARRAY && k < evs->via.array.size;
                      k++) {

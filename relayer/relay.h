@@ -244,6 +244,13 @@ rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create);
 void rly_cache_events(rly_ctx *x, rly_conn *c, const msgpack_object *events, uint64_t t);
 /** A `blocks` notification [header, events] of chain c. */
 void rly_on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len);
+/** block_results(h) of c: *txs the block's [tx, hash, result] entries (NULL when the answer
+ *  has none or does not decode). d and *buf as rly_call leaves them (the caller closes and
+ *  frees whatever this returns). */
+int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+                      uint8_t **buf, char *err, size_t err_len);
+/** The events of one block_results entry, NULL when it is not [tx, hash, [4 fields]]. */
+const msgpack_object *rly_tx_events(const msgpack_object *t);
 void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h);
 int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len);
 int rly_get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
