@@ -1,4 +1,9 @@
-/* The relay engine's entry points (relay.c); see relayer.h for the runtime model. */
+/* The relay engine (relay.c and the files it is split into by job: handshake.c, packets.c,
+ * classify.c, inflight.c, updates.c, misbehaviour.c, cache.c): its entry points for main.c,
+ * its pure decisions (tested by tests/unit/test_relayer.c), and what the files share. Private
+ * to relayer/ (rly_ prefix, not a public API); see relayer.h for the runtime model.
+ * One thread: nothing here is thread-safe, and the context's buffers serve one path direction
+ * at a time. */
 #ifndef CAUSEWAY_RELAY_ENGINE_H
 #define CAUSEWAY_RELAY_ENGINE_H
 
@@ -269,7 +274,10 @@ size_t rly_inflight_on(const rly_ctx *x, int chain);
 int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
                const uint64_t *seqs, size_t n, char *err, size_t err_len);
 
-/* updates.c: client updates */
+/* updates.c: client updates (rly_build_updates, declared in relayer.h too, lives here) */
+int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_state *cs,
+                      const cw_lc_consensus_state *from_cs, uint64_t to, cw_enc *out,
+                      size_t max, size_t *n, char *err, size_t err_len);
 int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
                     uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
                     size_t err_len);
