@@ -66,7 +66,9 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
         size_t k = 0;
         for (size_t i = 0; rc == CW_OK && i < take && ms.bytes < RLY_TX_BYTES_SOFT; i++) {
             rly_entry *en;
-            if (!qp[i].val) /* acked or timed out meanwhile */
+            uint64_t unused;
+            if (!rly_proof_usable(RLY_K_RECV, false, qp[i].seq, qp[i].val, qp[i].val_len,
+                                  &unused)) /* acked or timed out meanwhile */
                 continue;
             if ((rc = rly_get_packet(x, src, p, d, qp[i].seq, &en, err, err_len)))
                 break;

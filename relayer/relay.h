@@ -104,9 +104,10 @@ typedef struct rly_plan {
  *  Sequences come out ascending. */
 void rly_classify(const rly_dir_facts *f, rly_plan *out);
 
-/** Whether a proof answer lets the msg go: an ack needs the ack commitment (val present); an
- *  unordered timeout needs the receipt absent; an ordered timeout needs nextSequenceRecv
- *  (val: 8 bytes big-endian) ≤ seq — *next_recv receives it (else 0). */
+/** Whether a proof answer lets the msg go: a recv needs the packet commitment and an ack the
+ *  ack commitment (val present, whatever the ordering); an unordered timeout needs the
+ *  receipt absent; an ordered timeout needs nextSequenceRecv (val: 8 bytes big-endian) ≤ seq
+ *  — *next_recv receives it (else 0). */
 bool rly_proof_usable(int kind, bool ordered, uint64_t seq, const uint8_t *val, size_t val_len,
                       uint64_t *next_recv);
 

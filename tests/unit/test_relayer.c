@@ -387,6 +387,8 @@ static void test_proof_usable_table(void **state)
         bool usable;
         uint64_t next_recv;
     } rows[] = {
+        {"recv: packet commitment proven", RLY_K_RECV, true, 5, ack, 1, true, 0},
+        {"recv: acked or timed out meanwhile", RLY_K_RECV, false, 5, NULL, 0, false, 0},
         {"ack: ack commitment proven", RLY_K_ACK, false, 5, ack, 1, true, 0},
         {"ack: no ack written yet", RLY_K_ACK, false, 5, NULL, 0, false, 0},
         {"unordered timeout: receipt absent", RLY_K_TIMEOUT, false, 5, NULL, 0, true, 0},
