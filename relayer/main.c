@@ -5,6 +5,7 @@
  *   causeway-relayer create-channel --config FILE     the 4-step handshake; ids written back
  *   causeway-relayer clear          --config FILE [--timeout-s N]   relay all pending, then exit
  *   causeway-relayer status         --config FILE     heights, clients, pending counts
+ *   causeway-relayer COMMAND --help                   that command's full usage (exit 0)
  *
  * Exit: 0 ok; 1 failure (a bad config names file, field and value); 2 usage.
  */
@@ -26,25 +27,82 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* one command: its name, its line in the overview, and its full usage */
+typedef struct command {
+    const char *name;
+    const char *summary;
+    const char *usage;
+} command;
+
+#define COMMON_OPTS                                                                        \
+    "  --config FILE    JSON config (or CAUSEWAY_RELAYER_CONFIG)\n"                        \
+    "  --log-level L    error|warn|info|debug (overrides the config)\n"                    \
+    "  -h, --help       this text\n"
+#define ENV_NOTE                                                                           \
+    "environment: CAUSEWAY_RELAYER_DB, CAUSEWAY_RELAYER_METRICS, CAUSEWAY_RELAYER_BATCH,\n"   \
+    "  CAUSEWAY_CHAIN_<ID>_RPC override the config's fields.\n"
+
+static const command commands[] = {
+    {"start", "relay continuously (subscribes to blocks on both chains)",
+     "usage: causeway-relayer start --config FILE [--log-level L]\n"
+     "Relay continuously: on every block of either chain, relay what the chains say is pending\n"
+     "(RecvPacket, Acknowledgement, Timeout, with proofs), keep the clients fresh, and submit\n"
+     "misbehaviour evidence. Serves /metrics, /healthz and /status at metrics_addr. Stops on\n"
+     "SIGINT/SIGTERM. Every path needs its channel (create-clients, create-channel).\n"
+     "options:\n" COMMON_OPTS ENV_NOTE},
+    {"create-clients", "create a client of each chain on the other; writes the ids\n"
+                       "                   into the config file",
+     "usage: causeway-relayer create-clients --config FILE [--log-level L]\n"
+     "Create, for every path, a client of each chain on the other (from a header this relayer\n"
+     "verified from the chain's trust_root), and write the client ids into the config file.\n"
+     "A path end that already names a client keeps it.\n"
+     "options:\n" COMMON_OPTS ENV_NOTE},
+    {"create-channel", "open a channel (4-step handshake); writes the ids into the\n"
+                       "                   config file",
+     "usage: causeway-relayer create-channel --config FILE [--log-level L]\n"
+     "Open a channel on every path (ICS-04: INIT, TRY, ACK, CONFIRM), one step per tx, writing\n"
+     "the channel ids into the config file after each step. The next step is read from the\n"
+     "two ends' states, so a run cut short is taken up where it stopped; an open channel is\n"
+     "kept. Needs the clients (create-clients).\n"
+     "options:\n" COMMON_OPTS ENV_NOTE},
+    {"clear", "relay everything pending, printing progress; exit when done",
+     "usage: causeway-relayer clear --config FILE [--timeout-s N] [--log-level L]\n"
+     "Relay everything pending on every path, printing one progress line per pass, and exit 0\n"
+     "when nothing is pending or in flight (1 when --timeout-s passes first).\n"
+     "options:\n"
+     "  --timeout-s N    give up after N seconds (1..86400, default 120)\n" COMMON_OPTS ENV_NOTE},
+    {"status", "chain heights, clients (status, time to expiry), pending",
+     "usage: causeway-relayer status --config FILE [--log-level L]\n"
+     "Print each chain's height, each client's state (Active, Expired, Frozen) and time to\n"
+     "expiry, and each path direction's pending packets. Exit 1 when a chain or query failed.\n"
+     "options:\n" COMMON_OPTS ENV_NOTE},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
 static int usage(FILE *f)
 {
-    fprintf(f,
-            "usage: causeway-relayer COMMAND --config FILE [options]\n"
-            "commands:\n"
-            "  start            relay continuously (subscribes to blocks on both chains)\n"
-            "  create-clients   create a client of each chain on the other; writes the ids\n"
-            "                   into the config file\n"
-            "  create-channel   open a channel (4-step handshake); writes the ids into the\n"
-            "                   config file\n"
-            "  clear            relay everything pending, printing progress; exit when done\n"
-            "  status           chain heights, clients (status, time to expiry), pending\n"
-            "options:\n"
-            "  --config FILE    JSON config (or CAUSEWAY_RELAYER_CONFIG)\n"
-            "  --timeout-s N    clear: give up after N seconds (default 120)\n"
-            "  --log-level L    error|warn|info|debug (overrides the config)\n"
-            "environment: CAUSEWAY_RELAYER_DB, CAUSEWAY_RELAYER_METRICS, CAUSEWAY_RELAYER_BATCH,\n"
-            "  CAUSEWAY_CHAIN_<ID>_RPC override the config's fields.\n");
+    fprintf(f, "usage: causeway-relayer COMMAND --config FILE [options]\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "options:\n"
+               "  --config FILE    JSON config (or CAUSEWAY_RELAYER_CONFIG)\n"
+               "  --timeout-s N    clear: give up after N seconds (default 120)\n"
+               "  --log-level L    error|warn|info|debug (overrides the config)\n"
+               "`causeway-relayer COMMAND --help` prints a command's full usage.\n" ENV_NOTE);
     return 2;
+}
+
+static bool is_help(const char *a)
+{
+    return !strcmp(a, "-h") || !strcmp(a, "--help");
 }
 
 static int cmd_clear(rly_ctx *x, unsigned timeout_s)
@@ -85,10 +143,24 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage(stderr);
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-        usage(stdout);
+    if (is_help(cmd) || !strcmp(cmd, "help")) {
+        const command *hc = argc > 2 ? find_command(argv[2]) : NULL;
+        if (hc)
+            fputs(hc->usage, stdout);
+        else
+            usage(stdout);
         return 0;
     }
+    const command *cm = find_command(cmd);
+    if (!cm) {
+        fprintf(stderr, "causeway-relayer: unknown command \"%s\"\n", cmd);
+        return usage(stderr);
+    }
+    for (int i = 2; i < argc; i++)
+        if (is_help(argv[i])) {
+            fputs(cm->usage, stdout);
+            return 0;
+        }
     const char *config = getenv("CAUSEWAY_RELAYER_CONFIG");
     const char *level = NULL;
     unsigned timeout_s = 120;
@@ -115,10 +187,6 @@ int main(int argc, char **argv)
     bool is_start = !strcmp(cmd, "start"), is_cc = !strcmp(cmd, "create-clients"),
          is_ch = !strcmp(cmd, "create-channel"), is_clear = !strcmp(cmd, "clear"),
          is_status = !strcmp(cmd, "status");
-    if (!is_start && !is_cc && !is_ch && !is_clear && !is_status) {
-        fprintf(stderr, "causeway-relayer: unknown command \"%s\"\n", cmd);
-        return usage(stderr);
-    }
     if (!config) {
         fprintf(stderr, "causeway-relayer: --config FILE is required\n");
         return usage(stderr);
@@ -164,8 +232,8 @@ int main(int argc, char **argv)
     }
     if (is_cc || is_ch) {
         for (int p = 0; p < cfg.n_paths; p++) {
-            rc = is_cc ? rly_create_clients(&x, p, err, sizeof err)
-                       : rly_create_channel(&x, p, err, sizeof err);
+            rc = is_cc ? rly_create_clients(&x, p, stdout, err, sizeof err)
+                       : rly_create_channel(&x, p, stdout, err, sizeof err);
             /* write back what was created so far, even on a later failure */
             char e2[512];
             if (rly_config_save_ids(&cfg, e2, sizeof e2) != CW_OK)

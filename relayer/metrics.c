@@ -73,6 +73,8 @@ static int metrics_cb(void *user, cw_rpc_text *t)
     C("headers_rejected_total", "Light blocks that failed local verification (never submitted).",
       m.headers_rejected);
     C("txs_submitted_total", "Txs admitted to a mempool.", m.txs_submitted);
+    C("db_write_failures_total", "Writes to the relayer's LMDB records that failed (logged).",
+      m.db_write_failures);
     P("# HELP causeway_relayer_pending_packets Packets committed on the source and not yet "
       "acknowledged or timed out, per path and source chain.\n"
       "# TYPE causeway_relayer_pending_packets gauge\n");

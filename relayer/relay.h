@@ -1,11 +1,26 @@
-/* The relay engine's entry points (relay.c); see relayer.h for the runtime model. */
+/* The relay engine (relay.c and the files it is split into by job: handshake.c, packets.c,
+ * classify.c, inflight.c, updates.c, misbehaviour.c, cache.c): its entry points for main.c,
+ * its pure decisions (tested by tests/unit/test_relayer.c), and what the files share. Private
+ * to relayer/ (rly_ prefix, not a public API); see relayer.h for the runtime model.
+ * One thread: nothing here is thread-safe, and the context's buffers serve one path direction
+ * at a time. */
 #ifndef CAUSEWAY_RELAY_ENGINE_H
 #define CAUSEWAY_RELAY_ENGINE_H
 
 #include <signal.h>
 #include <stdio.h>
 
+#include "causeway/packet.h"
+#include "causeway/tx.h"
 #include "relayer.h"
+
+#define RLY_MAX_UPDATE_MSGS 16
+#define RLY_TX_BYTES_SOFT (768u * 1024) /* stop adding msgs past this (CW_TX_MAX_BYTES is 1 MiB) */
+#define RLY_INFLIGHT_STALE_MS 10000 /* a tx not seen committed after this is given up */
+#define RLY_RETRY_FAILED_MS 3000    /* a msg a tx result named as failing waits this long */
+#define RLY_OUT_BYTES (1u << 20)    /* signed txs queued for one chain's socket, at most */
+
+extern const char *const rly_kind_name[RLY_K_N];
 
 /** One packet of one path direction as the relayer knows it: the bytes (from an event or
  *  the chain's packet index), the ack bytes, the source block time (for latency), which
@@ -51,8 +66,101 @@ typedef struct rly_upd_seen {
 } rly_upd_seen;
 #define RLY_UPD_SEEN_MAX 256
 
+/* ---- decisions (pure: no I/O, no allocation; table-tested in tests/unit/test_relayer.c) -- */
+
+/** One packet committed on a path direction's source, as the relayer knows it. */
+typedef struct rly_pkt_fact {
+    uint64_t seq;
+    bool received;           /* the destination has it (not in unreceived_packets) */
+    uint8_t inflight;        /* msgs for it in flight: bit (1 << RLY_K_*) */
+    uint64_t retry_after_ms; /* a msg for it failed (or its bytes did not decode): wait until */
+    uint64_t timeout_height; /* its timeouts (0 none): read for an unreceived packet that is */
+    uint64_t timeout_ns;     /* ... neither in flight nor waiting */
+} rly_pkt_fact;
+
+/** What a path direction's chains say: the source's commitments (ascending sequence) with
+ *  their facts, the channel's ordering, the destination's latest height and block time. */
+typedef struct rly_dir_facts {
+    const rly_pkt_fact *pkts;
+    size_t n;
+    bool ordered;
+    uint64_t dst_height;
+    uint64_t dst_time_ns;
+    uint64_t now_ms;
+    size_t cap; /* at most this many sequences of each kind */
+} rly_dir_facts;
+
+/** Which sequences to relay: RecvPacket on the destination, Acknowledgement and Timeout on the
+ *  source. The arrays are the caller's, cap entries each. */
+typedef struct rly_plan {
+    uint64_t *recv, *ack, *timeout;
+    size_t n_recv, n_ack, n_timeout;
+} rly_plan;
+
+/** Classify one direction's packets (ICS-04): a packet in flight or waiting to retry is
+ *  skipped; received → ack; unreceived and timed out at the destination's height/time →
+ *  timeout; else recv — except on an ORDERED channel after a packet that times out (or whose
+ *  timeout is in flight): that timeout closes the channel, so nothing after it is received.
+ *  Sequences come out ascending. */
+void rly_classify(const rly_dir_facts *f, rly_plan *out);
+
+/** Whether a proof answer lets the msg go: a recv needs the packet commitment and an ack the
+ *  ack commitment (val present, whatever the ordering); an unordered timeout needs the
+ *  receipt absent; an ordered timeout needs nextSequenceRecv (val: 8 bytes big-endian) ≤ seq
+ *  — *next_recv receives it (else 0). */
+bool rly_proof_usable(int kind, bool ordered, uint64_t seq, const uint8_t *val, size_t val_len,
+                      uint64_t *next_recv);
+
+/** The next handshake step on a path's two ends A (0) and B (1), from their states (0 none,
+ *  CW_CHAN_INIT .. CW_CHAN_CLOSED) and whether each end's counterparty channel is the other's
+ *  id (ICS-04; the relayer starts a handshake on A). */
+typedef enum rly_hs_action {
+    RLY_HS_OPEN_INIT,       /* ChanOpenInit on A */
+    RLY_HS_OPEN_TRY,        /* ChanOpenTry on B, proving A's INIT end */
+    RLY_HS_OPEN_ACK,        /* ChanOpenAck on A, proving B's TRYOPEN end */
+    RLY_HS_OPEN_CONFIRM,    /* ChanOpenConfirm on B, proving A's OPEN end */
+    RLY_HS_DONE,            /* both OPEN */
+    RLY_HS_CLOSE_CONFIRM_A, /* B CLOSED, A not: ChanCloseConfirm on A */
+    RLY_HS_CLOSE_CONFIRM_B, /* A CLOSED, B not: ChanCloseConfirm on B */
+    RLY_HS_CLOSED,          /* both CLOSED: nothing moves */
+    RLY_HS_ERR_COUNTERPARTY,/* the ends do not name each other */
+    RLY_HS_ERR_STATE,       /* no step leads on from these states */
+} rly_hs_action;
+typedef struct rly_hs_ends {
+    int state[2];
+    bool names_other[2];
+} rly_hs_ends;
+rly_hs_action rly_hs_next(const rly_hs_ends *e);
+
+/** Can a client verify a skip from trusted height `from` to `to`? CW_OK yes; CW_ETHRESHOLD the
+ *  skip lacks the trust threshold (bisect); any other code stops the plan. */
+typedef int (*rly_hop_fn)(void *u, uint64_t from, uint64_t to, char *err, size_t err_len);
+/** The update hops that take a client from `trusted` to `target` (as rly_build_updates does):
+ *  one hop when hop() accepts the skip, else bisected at the midpoint (depth ≤ 48).
+ *  heights[0..*n) receive the hops' target heights, ascending.
+ *  Returns: CW_OK (*n = 0 when target ≤ trusted); CW_ETOOBIG more than max hops; hop's codes. */
+int rly_plan_updates(uint64_t trusted, uint64_t target, rly_hop_fn hop, void *u,
+                     uint64_t *heights, size_t max, size_t *n, char *err, size_t err_len);
+
+/* ---- the context ---------------------------------------------------------------------- */
+
+/* The engine's working buffers (rly_ctx_init allocates them once; the relay thread alone
+ * uses them, one path direction at a time). */
+typedef struct rly_scratch {
+    uint64_t seqs[RLY_LIST_MAX];   /* the source's commitments */
+    uint64_t unrecv[RLY_LIST_MAX]; /* of those, unreceived on the destination */
+    uint64_t miss[RLY_LIST_MAX];   /* of those, packets not in the cache */
+    uint8_t *pk[RLY_PACKETS_MAX];  /* one `packets` answer */
+    size_t pl[RLY_PACKETS_MAX];
+    rly_pkt_fact facts[RLY_LIST_MAX];
+    uint64_t recv[RLY_TICK_MAX], ack[RLY_TICK_MAX], timeout[RLY_TICK_MAX];
+    rly_qreq q[2][CW_TX_MAX_MSGS]; /* recv proofs: one batch asked for while one is built */
+    rly_qreq qa[CW_TX_MAX_MSGS];   /* ack / timeout proofs */
+} rly_scratch;
+
 typedef struct rly_ctx {
     rly_config *cfg;
+    rly_scratch *scr;
     rly_conn conns[RLY_MAX_CHAINS];
     rly_db *db;
     rly_cache cache[RLY_MAX_PATHS][2];
@@ -82,13 +190,116 @@ void rly_ctx_free(rly_ctx *x);
  *  height no higher than the clients' latest). */
 void rly_ctx_save_trust(rly_ctx *x);
 
-int rly_create_clients(rly_ctx *x, int path, char *err, size_t err_len);
-int rly_create_channel(rly_ctx *x, int path, char *err, size_t err_len);
+/** create-clients / create-channel for one path; each step's line goes to out (the command's
+ *  report). */
+int rly_create_clients(rly_ctx *x, int path, FILE *out, char *err, size_t err_len);
+int rly_create_channel(rly_ctx *x, int path, FILE *out, char *err, size_t err_len);
 /** One pass over every path: settle in-flight txs, then relay what the chains say is
  *  pending. Returns the first error met (the pass continues past it). */
 int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len);
 /** The daemon loop until *stop. */
 int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len);
 int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len);
+
+/* ---- shared by the engine's files (rly_ prefix; not a public API) ------------------------ */
+
+/* relay.c: small RPC helpers, the msg list of one tx */
+int rly_call_list(rly_conn *c, const char *method, const char *port, const char *chan,
+                  const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out, size_t *n_out,
+                  char *err, size_t err_len);
+int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char *chan,
+                  uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len);
+/** client_id's consensus state at height h on c: CW_OK, or CW_ENOTFOUND none. */
+int rly_consensus_at(rly_conn *c, const char *client_id, uint64_t h, cw_lc_consensus_state *cons,
+                     char *err, size_t err_len);
+/** The client client_id on c: its state, and (cons non-NULL) its latest consensus state. */
+int rly_client_info(rly_conn *c, const char *client_id, cw_lc_client_state *cs,
+                    cw_lc_consensus_state *cons, char *err, size_t err_len);
+typedef struct rly_msgs {
+    cw_enc m[CW_TX_MAX_MSGS];
+    size_t n;
+    size_t bytes;
+    size_t n_updates;
+    uint64_t upd_to; /* the height the leading updates take the client to (0: none) */
+    int upd_end;     /* the path end whose client they update */
+} rly_msgs;
+void rly_msgs_free(rly_msgs *ms);
+int rly_msgs_send(rly_conn *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t err_len);
+int rly_msgs_send_async(rly_conn *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
+                        size_t err_len);
+/** Submit one tx and wait for it; on success the string attr type.key of its result's events
+ *  into out (type NULL: none). */
+int rly_tx_and_attr(rly_ctx *x, rly_conn *c, rly_msgs *ms, const char *type, const char *key,
+                    char *out, char *err, size_t err_len);
+/** A durable write's result (rc of rly_db_put/_put_u64/_del on key): a failure is logged and
+ *  counted (causeway_relayer_db_write_failures_total). Returns rc. */
+int rly_db_checked(int rc, const char *key);
+
+/* cache.c: event readers, the packet cache, block events, cursors */
+const msgpack_object *rly_attr_of(const msgpack_object *attrs, const char *key);
+bool rly_str_attr(const msgpack_object *attrs, const char *key, char out[static CW_ID_MAX + 1]);
+bool rly_u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out);
+const msgpack_object *rly_event_of(const msgpack_object *ev, const char *type);
+bool rly_event_attr(const msgpack_object *events, const char *type, const char *key,
+                    char out[static CW_ID_MAX + 1]);
+void rly_cache_clear(rly_cache *t);
+/** The cache entry of (path p, direction d, seq); create: make it (evicting what is in its
+ *  slot). NULL when absent (or out of memory). */
+rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create);
+/** An array of events of chain c (block time t, 0 unknown) into the caches. */
+void rly_cache_events(rly_ctx *x, rly_conn *c, const msgpack_object *events, uint64_t t);
+/** A `blocks` notification [header, events] of chain c. */
+void rly_on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len);
+/** block_results(h) of c: *txs the block's [tx, hash, result] entries (NULL when the answer
+ *  has none or does not decode). d and *buf as rly_call leaves them (the caller closes and
+ *  frees whatever this returns). */
+int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+                      uint8_t **buf, char *err, size_t err_len);
+/** The events of one block_results entry, NULL when it is not [tx, hash, [4 fields]]. */
+const msgpack_object *rly_tx_events(const msgpack_object *t);
+void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h);
+int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len);
+int rly_get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
+                   char *err, size_t err_len);
+/** en's packet decoded into pk (borrowing from d: cw_dec_close(d) after use, whatever this
+ *  returns). */
+int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d);
+int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *seqs, size_t n,
+                      char *err, size_t err_len);
+
+/* inflight.c: txs submitted and not yet settled */
+void rly_inflight_persist(rly_ctx *x, const rly_inflight *f);
+void rly_inflight_remove(rly_ctx *x, size_t i);
+void rly_check_inflight(rly_ctx *x);
+size_t rly_inflight_on(const rly_ctx *x, int chain);
+int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
+               const uint64_t *seqs, size_t n, char *err, size_t err_len);
+
+/* updates.c: client updates (rly_build_updates, declared in relayer.h too, lives here) */
+int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_state *cs,
+                      const cw_lc_consensus_state *from_cs, uint64_t to, cw_enc *out,
+                      size_t max, size_t *n, char *err, size_t err_len);
+int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
+                    uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
+                    size_t err_len);
+int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src, rly_conn *dst,
+                       uint64_t want, uint64_t *ph, char *err, size_t err_len);
+void rly_refresh_clients(rly_ctx *x);
+
+/* misbehaviour.c */
+int rly_check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+                       const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
+                       char *err, size_t err_len);
+void rly_note_update(rly_ctx *x, rly_conn *c, const msgpack_object *attrs);
+void rly_check_updates(rly_ctx *x);
+void rly_submit_evidence(rly_ctx *x);
+
+/* handshake.c */
+int rly_chan_end_of(rly_conn *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
+                    char *err, size_t err_len);
+int rly_close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len);
+
+/* packets.c: one direction of one path (classify, prove, batch, submit) */
+int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t err_len);
 
 #endif

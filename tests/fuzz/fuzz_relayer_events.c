@@ -1,12 +1,12 @@
 /* libFuzzer: what a chain's RPC node sends the relayer about blocks — a `blocks`
- * notification payload [header, events] (on_block) and a block_results-style event list
- * (cache_events). Properties: no crash, leak or unbounded growth whatever the bytes; what is
+ * notification payload [header, events] (rly_on_block) and a block_results-style event list
+ * (rly_cache_events). Properties: no crash, leak or unbounded growth whatever the bytes; what is
  * cached is only ever a packet that decoded and matches a configured path direction. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../relayer/relay.c"
+#include "../../relayer/relay.h"
 
 static rly_config cfg;
 static rly_ctx ctx;
@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ready)
         setup();
     rly_conn *c = &ctx.conns[size & 1];
-    on_block(&ctx, c, data, size);
+    rly_on_block(&ctx, c, data, size);
     cw_dec d;
     const msgpack_object *root;
     if (cw_dec_open(&d, &root, data, size, 1u << 20, NULL, 0) == CW_OK)
-        cache_events(&ctx, c, root, 1);
+        rly_cache_events(&ctx, c, root, 1);
     cw_dec_close(&d);
     /* every cached entry holds a packet of the configured path */
     for (int dir = 0; dir < 2; dir++) {
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 continue;
             cw_dec pd;
             cw_packet p;
-            if (decode_packet(en, &p, &pd) != CW_OK || p.sequence != en->seq ||
+            if (rly_decode_packet(en, &p, &pd) != CW_OK || p.sequence != en->seq ||
                 strcmp(p.source_channel, cfg.paths[0].end[dir].channel) != 0)
                 abort();
             cw_dec_close(&pd);

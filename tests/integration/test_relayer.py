@@ -205,6 +205,7 @@ def test_relay_deliver_ack_metrics_status(procs, tmp_path):
     R.wait_until(lambda: metric(metrics_text(mport), "causeway_relayer_packets_relayed_total",
                                 {"kind": "ack"}) == n, what="ack metric")
     assert metric(text, "causeway_relayer_client_updates_total") > 0
+    assert metric(text, "causeway_relayer_db_write_failures_total") == 0
     assert metric(text, "causeway_relayer_chain_height", {"chain": "alpha"}) > 0
     assert metric(text, "causeway_relayer_relay_latency_seconds_count") > 0
     with urllib.request.urlopen(f"http://127.0.0.1:{mport}/healthz", timeout=5) as r:

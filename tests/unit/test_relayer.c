@@ -1,6 +1,8 @@
 /* Unit tests for the relayer's config reader (every error names file, field and value; env
- * overrides; ids written back), its LMDB records, and its event cache (packets and acks
- * taken from block events land in the right path direction; junk events are ignored). */
+ * overrides; ids written back), its LMDB records (a failed write is counted), its event cache
+ * (packets and acks taken from block events land in the right path direction; junk events
+ * are ignored), and its decisions, table-driven: which packets to recv / ack / time out,
+ * which handshake step two channel ends call for, which update hops a client needs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../relayer/relay.c"
+#include <lmdb.h>
+
+#include "../../relayer/db.c" /* struct rly_db: a read-only env for the failing-write test */
+#include "../../relayer/relay.h"
 
 static char dir[64];
 
@@ -221,22 +226,296 @@ static void test_event_cache(void **state)
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 20, err,
                                  sizeof err), CW_OK);
     /* send_packet seen on alpha (the source) */
-    cache_events(&x, &x.conns[0], root, 1000);
+    rly_cache_events(&x, &x.conns[0], root, 1000);
     /* write_acknowledgement seen on beta (the destination) */
-    cache_events(&x, &x.conns[1], root, 2000);
-    rly_entry *en = entry(&x, 0, 0, 5, false);
+    rly_cache_events(&x, &x.conns[1], root, 2000);
+    rly_entry *en = rly_entry_get(&x, 0, 0, 5, false);
     assert_non_null(en);
     assert_non_null(en->pkt);
     assert_true(en->sent_ns == 1000);
-    en = entry(&x, 0, 0, 6, false);
+    en = rly_entry_get(&x, 0, 0, 6, false);
     assert_non_null(en);
     assert_non_null(en->ack);
     assert_int_equal(en->ack_len, 4);
-    assert_null(entry(&x, 0, 0, 7, false)); /* recv_packet is not cached */
-    assert_null(entry(&x, 0, 1, 5, false)); /* nothing in the other direction */
+    assert_null(rly_entry_get(&x, 0, 0, 7, false)); /* recv_packet is not cached */
+    assert_null(rly_entry_get(&x, 0, 1, 5, false)); /* nothing in the other direction */
     cw_dec_close(&d);
     cw_enc_free(&e);
     rly_ctx_free(&x);
+}
+
+/* ---- a durable write that fails is logged and counted ---------------------------------- */
+
+static void test_db_write_failure_is_counted(void **state)
+{
+    (void)state;
+    static rly_config c;
+    char err[512];
+    const char *p = write_file(
+        "wf.json",
+        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
+        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"name\": \"p0\", \"a\": {\"chain\": "
+        "\"alpha\", \"port\": \"collateral\", \"channel\": \"channel-0\"}, \"b\": {\"chain\": "
+        "\"beta\", \"port\": \"collateral\", \"channel\": \"channel-1\"}}]}");
+    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
+    snprintf(c.db_path, sizeof c.db_path, "%s/rodb", dir);
+    static rly_ctx x;
+    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
+    assert_int_equal(rly_ctx_open_db(&x, err, sizeof err), CW_OK);
+    /* the same environment, reopened read-only: every write txn fails */
+    mdb_env_close(x.db->env);
+    assert_int_equal(mdb_env_create(&x.db->env), 0);
+    assert_int_equal(mdb_env_open(x.db->env, c.db_path, MDB_RDONLY | MDB_NOTLS, 0600), 0);
+    uint64_t seqs[2] = {4, 5};
+    rly_inflight f = {.path = 0, .dir = 0, .kind = RLY_K_RECV, .chain = 1, .seqs = seqs, .n = 2};
+    memset(f.hash, 0xab, sizeof f.hash);
+    uint64_t before = rly_m.db_write_failures;
+    rly_inflight_persist(&x, &f); /* the record of a submitted tx */
+    assert_true(rly_m.db_write_failures == before + 1);
+    rly_set_cursors(&x, &x.conns[0], 9); /* one cursor per path the chain is on */
+    assert_true(rly_m.db_write_failures == before + 2);
+    assert_int_equal(rly_db_checked(CW_OK, "k"), CW_OK);
+    assert_true(rly_m.db_write_failures == before + 2);
+    rly_ctx_free(&x);
+}
+
+/* ---- packet classification ------------------------------------------------------------- */
+
+#define NONE 0
+#define TO_BIT (1u << RLY_K_TIMEOUT)
+#define RECV_BIT (1u << RLY_K_RECV)
+#define MAXP 8
+
+/* one packet: seq, received, in-flight bits, retry_after_ms, timeout height, timeout time */
+typedef struct {
+    const char *name;
+    bool ordered;
+    size_t cap;
+    size_t n;
+    rly_pkt_fact pk[MAXP];
+    uint64_t recv[MAXP], ack[MAXP], timeout[MAXP]; /* expected, 0-terminated */
+} classify_row;
+
+#define P(seq, rcvd, infl, retry, th, tt) {seq, rcvd, infl, retry, th, tt}
+/* the destination is at height 100, time 1000 ns; now is 5000 ms */
+static const classify_row classify_rows[] = {
+    {"unordered: received -> ack", false, 9, 1, {P(1, true, NONE, 0, 0, 0)}, {0}, {1}, {0}},
+    {"unordered: not received -> recv", false, 9, 1, {P(1, false, NONE, 0, 200, 0)}, {1}, {0},
+     {0}},
+    {"unordered: timed out by height", false, 9, 1, {P(1, false, NONE, 0, 100, 0)}, {0}, {0},
+     {1}},
+    {"unordered: timed out by time", false, 9, 1, {P(1, false, NONE, 0, 0, 1000)}, {0}, {0}, {1}},
+    {"unordered: not yet timed out by time", false, 9, 1, {P(1, false, NONE, 0, 0, 1001)}, {1},
+     {0}, {0}},
+    {"in flight (recv) -> nothing", false, 9, 2,
+     {P(1, false, RECV_BIT, 0, 200, 0), P(2, true, 1u << RLY_K_ACK, 0, 0, 0)}, {0}, {0}, {0}},
+    {"retry later -> nothing until then", false, 9, 2,
+     {P(1, false, NONE, 5001, 200, 0), P(2, true, NONE, 6000, 0, 0)}, {0}, {0}, {0}},
+    {"retry time passed -> relayed", false, 9, 2,
+     {P(1, false, NONE, 5000, 200, 0), P(2, true, NONE, 4000, 0, 0)}, {1}, {2}, {0}},
+    {"unordered: a timeout does not block later recvs", false, 9, 3,
+     {P(1, false, NONE, 0, 50, 0), P(2, false, NONE, 0, 200, 0), P(3, true, NONE, 0, 0, 0)}, {2},
+     {3}, {1}},
+    {"ordered: in order", true, 9, 3,
+     {P(1, false, NONE, 0, 200, 0), P(2, false, NONE, 0, 200, 0), P(3, false, NONE, 0, 200, 0)},
+     {1, 2, 3}, {0}, {0}},
+    {"ordered: a timed-out packet ahead blocks later recvs", true, 9, 4,
+     {P(1, false, NONE, 0, 200, 0), P(2, false, NONE, 0, 90, 0), P(3, false, NONE, 0, 200, 0),
+      P(4, true, NONE, 0, 0, 0)},
+     {1}, {4}, {2}},
+    {"ordered: a timeout in flight ahead blocks later recvs", true, 9, 2,
+     {P(1, false, TO_BIT, 0, 90, 0), P(2, false, NONE, 0, 200, 0)}, {0}, {0}, {0}},
+    {"ordered: a recv in flight ahead does not block", true, 9, 2,
+     {P(1, false, RECV_BIT, 0, 200, 0), P(2, false, NONE, 0, 200, 0)}, {2}, {0}, {0}},
+    {"ordered: timeouts after a timeout are all listed", true, 9, 3,
+     {P(1, false, NONE, 0, 90, 0), P(2, false, NONE, 0, 0, 999), P(3, false, NONE, 0, 200, 0)},
+     {0}, {0}, {1, 2}},
+    {"unordered: a timeout in flight blocks nothing", false, 9, 2,
+     {P(1, false, TO_BIT, 0, 90, 0), P(2, false, NONE, 0, 200, 0)}, {2}, {0}, {0}},
+    {"cap: at most cap of each kind", false, 2, 6,
+     {P(1, false, NONE, 0, 200, 0), P(2, false, NONE, 0, 200, 0), P(3, false, NONE, 0, 200, 0),
+      P(4, true, NONE, 0, 0, 0), P(5, true, NONE, 0, 0, 0), P(6, true, NONE, 0, 0, 0)},
+     {1, 2}, {4, 5}, {0}},
+    {"cap: recv full, timeouts still found", false, 1, 3,
+     {P(1, false, NONE, 0, 200, 0), P(2, false, NONE, 0, 200, 0), P(3, false, NONE, 0, 10, 0)},
+     {1}, {0}, {3}},
+    {"nothing committed", false, 9, 0, {{0}}, {0}, {0}, {0}},
+};
+
+static void expect_list(const char *row, const char *kind, const uint64_t *got, size_t n,
+                        const uint64_t *want)
+{
+    size_t nw = 0;
+    while (nw < MAXP && want[nw])
+        nw++;
+    if (n != nw)
+        fail_msg("%s: %s: %zu sequences, want %zu", row, kind, n, nw);
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want[i])
+            fail_msg("%s: %s[%zu] = %llu, want %llu", row, kind, i, (unsigned long long)got[i],
+                     (unsigned long long)want[i]);
+}
+
+static void test_classify_table(void **state)
+{
+    (void)state;
+    for (size_t r = 0; r < sizeof classify_rows / sizeof classify_rows[0]; r++) {
+        const classify_row *row = &classify_rows[r];
+        uint64_t recv[MAXP], ack[MAXP], to[MAXP];
+        rly_dir_facts f = {.pkts = row->pk, .n = row->n, .ordered = row->ordered,
+                           .dst_height = 100, .dst_time_ns = 1000, .now_ms = 5000,
+                           .cap = row->cap};
+        rly_plan plan = {.recv = recv, .ack = ack, .timeout = to};
+        rly_classify(&f, &plan);
+        expect_list(row->name, "recv", recv, plan.n_recv, row->recv);
+        expect_list(row->name, "ack", ack, plan.n_ack, row->ack);
+        expect_list(row->name, "timeout", to, plan.n_timeout, row->timeout);
+    }
+}
+
+static void test_proof_usable_table(void **state)
+{
+    (void)state;
+    static const uint8_t five[8] = {0, 0, 0, 0, 0, 0, 0, 5}, ack[1] = {1};
+    static const struct {
+        const char *name;
+        int kind;
+        bool ordered;
+        uint64_t seq;
+        const uint8_t *val;
+        size_t len;
+        bool usable;
+        uint64_t next_recv;
+    } rows[] = {
+        {"recv: packet commitment proven", RLY_K_RECV, true, 5, ack, 1, true, 0},
+        {"recv: acked or timed out meanwhile", RLY_K_RECV, false, 5, NULL, 0, false, 0},
+        {"ack: ack commitment proven", RLY_K_ACK, false, 5, ack, 1, true, 0},
+        {"ack: no ack written yet", RLY_K_ACK, false, 5, NULL, 0, false, 0},
+        {"unordered timeout: receipt absent", RLY_K_TIMEOUT, false, 5, NULL, 0, true, 0},
+        {"unordered timeout: received after all", RLY_K_TIMEOUT, false, 5, ack, 1, false, 0},
+        {"ordered timeout: nextSequenceRecv == seq", RLY_K_TIMEOUT, true, 5, five, 8, true, 5},
+        {"ordered timeout: nextSequenceRecv < seq", RLY_K_TIMEOUT, true, 6, five, 8, true, 5},
+        {"ordered timeout: already received (nextSequenceRecv > seq)", RLY_K_TIMEOUT, true, 4,
+         five, 8, false, 5},
+        {"ordered timeout: no nextSequenceRecv", RLY_K_TIMEOUT, true, 5, NULL, 0, false, 0},
+        {"ordered timeout: malformed nextSequenceRecv", RLY_K_TIMEOUT, true, 5, five, 7, false, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        uint64_t nr = 99;
+        bool u = rly_proof_usable(rows[i].kind, rows[i].ordered, rows[i].seq, rows[i].val,
+                                  rows[i].len, &nr);
+        if (u != rows[i].usable || nr != rows[i].next_recv)
+            fail_msg("%s: usable %d next_recv %llu", rows[i].name, u, (unsigned long long)nr);
+    }
+}
+
+/* ---- handshake ------------------------------------------------------------------------- */
+
+static void test_handshake_every_pair(void **state)
+{
+    (void)state;
+    enum { E = RLY_HS_ERR_STATE, CA = RLY_HS_CLOSE_CONFIRM_A, CB = RLY_HS_CLOSE_CONFIRM_B };
+    /* [A][B] with both ends naming each other: none, INIT, TRYOPEN, OPEN, CLOSED */
+    static const rly_hs_action want[5][5] = {
+        {RLY_HS_OPEN_INIT, E, E, E, CA},
+        {RLY_HS_OPEN_TRY, E, RLY_HS_OPEN_ACK, E, CA},
+        {E, E, E, E, CA},
+        {E, E, RLY_HS_OPEN_CONFIRM, RLY_HS_DONE, CA},
+        {CB, CB, CB, CB, RLY_HS_CLOSED},
+    };
+    for (int a = 0; a <= CW_CHAN_CLOSED; a++)
+        for (int b = 0; b <= CW_CHAN_CLOSED; b++) {
+            rly_hs_ends e = {{a, b}, {true, true}};
+            if (rly_hs_next(&e) != want[a][b])
+                fail_msg("A=%d B=%d: action %d, want %d", a, b, rly_hs_next(&e), want[a][b]);
+        }
+    /* ends that do not name each other */
+    static const struct {
+        int a, b;
+        bool a_names_b, b_names_a;
+        rly_hs_action want;
+    } rows[] = {
+        {0, 0, false, false, RLY_HS_OPEN_INIT},          /* nothing to name yet */
+        {CW_CHAN_INIT, 0, false, false, RLY_HS_OPEN_TRY}, /* INIT names no channel yet */
+        {CW_CHAN_INIT, CW_CHAN_TRYOPEN, true, false, RLY_HS_ERR_COUNTERPARTY},
+        {CW_CHAN_INIT, CW_CHAN_TRYOPEN, false, true, RLY_HS_OPEN_ACK},
+        {CW_CHAN_OPEN, CW_CHAN_TRYOPEN, false, true, RLY_HS_ERR_COUNTERPARTY},
+        {CW_CHAN_OPEN, CW_CHAN_OPEN, true, false, RLY_HS_ERR_COUNTERPARTY},
+        {CW_CHAN_OPEN, CW_CHAN_OPEN, false, true, RLY_HS_ERR_COUNTERPARTY},
+        {0, CW_CHAN_INIT, true, false, RLY_HS_ERR_COUNTERPARTY},
+        {CW_CHAN_CLOSED, CW_CHAN_OPEN, false, false, RLY_HS_CLOSE_CONFIRM_B},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        rly_hs_ends e = {{rows[i].a, rows[i].b}, {rows[i].a_names_b, rows[i].b_names_a}};
+        if (rly_hs_next(&e) != rows[i].want)
+            fail_msg("row %zu: action %d, want %d", i, rly_hs_next(&e), rows[i].want);
+    }
+}
+
+/* ---- update plan ----------------------------------------------------------------------- */
+
+/* a fake "can verify a skip" predicate */
+typedef struct fake_hop {
+    enum { ALL, ADJACENT, VALSET_CHANGE, BROKEN } kind;
+    uint64_t k; /* VALSET_CHANGE: the validator set changes at k (a skip across it lacks trust) */
+    int calls;
+} fake_hop;
+
+static int fake_hop_fn(void *u, uint64_t from, uint64_t to, char *err, size_t err_len)
+{
+    fake_hop *f = u;
+    f->calls++;
+    assert_true(to > from);
+    switch (f->kind) {
+    case ALL:
+        return CW_OK;
+    case ADJACENT:
+        return to == from + 1 ? CW_OK : CW_ETHRESHOLD;
+    case VALSET_CHANGE:
+        return to == from + 1 || !(from < f->k && f->k <= to) ? CW_OK : CW_ETHRESHOLD;
+    default:
+        return cw_errf(err, err_len, CW_EBADSIG, "bad commit at %llu", (unsigned long long)to);
+    }
+}
+
+static void test_update_plan_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        fake_hop hop;
+        uint64_t trusted, target;
+        size_t max;
+        int rc;
+        uint64_t hops[8]; /* expected, 0-terminated */
+    } rows[] = {
+        {"everything verifies: one hop", {ALL, 0, 0}, 10, 20, 64, CW_OK, {20}},
+        {"adjacent only: every height", {ADJACENT, 0, 0}, 10, 14, 64, CW_OK, {11, 12, 13, 14}},
+        {"validator set change at 15: bisect down to it", {VALSET_CHANGE, 15, 0}, 10, 20, 64,
+         CW_OK, {12, 13, 14, 15, 20}},
+        {"validator set change outside the range: one hop", {VALSET_CHANGE, 30, 0}, 10, 20, 64,
+         CW_OK, {20}},
+        {"target = latest: no hops", {ALL, 0, 0}, 20, 20, 64, CW_OK, {0}},
+        {"target < latest: no hops", {ALL, 0, 0}, 20, 10, 64, CW_OK, {0}},
+        {"one block ahead", {ADJACENT, 0, 0}, 7, 8, 64, CW_OK, {8}},
+        {"a hard failure stops the plan", {BROKEN, 0, 0}, 10, 20, 64, CW_EBADSIG, {0}},
+        {"more hops than max", {ADJACENT, 0, 0}, 0, 100, 8, CW_ETOOBIG, {0}},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        fake_hop h = rows[r].hop;
+        uint64_t got[64];
+        size_t n = 99;
+        char err[128] = "";
+        int rc = rly_plan_updates(rows[r].trusted, rows[r].target, fake_hop_fn, &h, got,
+                                  rows[r].max, &n, err, sizeof err);
+        if (rc != rows[r].rc)
+            fail_msg("%s: rc %d (%s), want %d", rows[r].name, rc, err, rows[r].rc);
+        if (rc != CW_OK)
+            continue;
+        expect_list(rows[r].name, "hops", got, n, rows[r].hops);
+        if (rows[r].target <= rows[r].trusted && h.calls != 0)
+            fail_msg("%s: predicate called %d times", rows[r].name, h.calls);
+    }
 }
 
 int main(void)
@@ -249,6 +528,11 @@ int main(void)
         cmocka_unit_test(test_config_errors_name_file_field_value),
         cmocka_unit_test(test_db_records),
         cmocka_unit_test(test_event_cache),
+        cmocka_unit_test(test_db_write_failure_is_counted),
+        cmocka_unit_test(test_classify_table),
+        cmocka_unit_test(test_proof_usable_table),
+        cmocka_unit_test(test_handshake_every_pair),
+        cmocka_unit_test(test_update_plan_table),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];

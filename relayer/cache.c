@@ -1,0 +1,371 @@
+/* The event cache: packets and acks carried by block events (and the source's packet index)
+ * kept per path direction so a tick saves RPC round trips; the cursors of the blocks whose
+ * events were read, and the gap a reconnect left. The chains stay the source of truth: what
+ * the cache lacks or evicts is read again. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causeway/log.h"
+#include "relay.h"
+
+/* ---- events ------------------------------------------------------------------------ */
+
+static bool str_eq(const msgpack_object *o, const char *s)
+{
+    size_t n = strlen(s);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+           memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+/* the value of attribute `key` in one event's attrs ([[key, value]…]), NULL if absent */
+const msgpack_object *rly_attr_of(const msgpack_object *attrs, const char *key)
+{
+    for (uint32_t k = 0; attrs->type == MSGPACK_OBJECT_ARRAY && k < attrs->via.array.size; k++) {
+        const msgpack_object *kv = &attrs->via.array.ptr[k];
+        if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
+            str_eq(&kv->via.array.ptr[0], key))
+            return &kv->via.array.ptr[1];
+    }
+    return NULL;
+}
+
+bool rly_str_attr(const msgpack_object *attrs, const char *key,
+                  char out[static CW_ID_MAX + 1])
+{
+    const msgpack_object *v = rly_attr_of(attrs, key);
+    if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size > CW_ID_MAX)
+        return false;
+    snprintf(out, CW_ID_MAX + 1, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    return true;
+}
+
+bool rly_u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out)
+{
+    const msgpack_object *v = rly_attr_of(attrs, key);
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return false;
+    *out = v->via.u64;
+    return true;
+}
+
+/* the attrs of an event [type, attrs] of this type, NULL otherwise */
+const msgpack_object *rly_event_of(const msgpack_object *ev, const char *type)
+{
+    if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2 ||
+        !str_eq(&ev->via.array.ptr[0], type) || ev->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
+        return NULL;
+    return &ev->via.array.ptr[1];
+}
+
+/* the string attribute `key` of the first event `type` in events (an array of events) */
+bool rly_event_attr(const msgpack_object *events, const char *type, const char *key,
+                    char out[static CW_ID_MAX + 1])
+{
+    for (uint32_t i = 0; events->type == MSGPACK_OBJECT_ARRAY && i < events->via.array.size; i++) {
+        const msgpack_object *attrs = rly_event_of(&events->via.array.ptr[i], type);
+        if (attrs && rly_str_attr(attrs, key, out))
+            return true;
+    }
+    return false;
+}
+
+void rly_cache_clear(rly_cache *t)
+{
+    if (!t->e)
+        return;
+    for (size_t i = 0; i < RLY_CACHE_MAX; i++) {
+        free(t->e[i].pkt);
+        free(t->e[i].ack);
+    }
+    free(t->e);
+    t->e = NULL;
+}
+
+/* ---- packet cache ------------------------------------------------------------------ */
+
+rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create)
+{
+    rly_cache *t = &x->cache[p][d];
+    if (!t->e) {
+        if (!create)
+            return NULL;
+        t->e = calloc(RLY_CACHE_MAX, sizeof *t->e);
+        if (!t->e)
+            return NULL;
+    }
+    rly_entry *en = &t->e[seq % RLY_CACHE_MAX];
+    if (en->seq == seq)
+        return en;
+    if (!create)
+        return NULL;
+    free(en->pkt);
+    free(en->ack);
+    memset(en, 0, sizeof *en);
+    en->seq = seq;
+    return en;
+}
+
+static void put_bytes(uint8_t **dst, size_t *dl, const uint8_t *p, size_t n)
+{
+    if (*dst)
+        return;
+    *dst = malloc(n ? n : 1);
+    if (*dst) {
+        memcpy(*dst, p, n);
+        *dl = n;
+    }
+}
+
+/* one event of chain c (a send_packet or write_acknowledgement; an update_client is noted
+ * for the misbehaviour check) into the caches */
+static void cache_event(rly_ctx *x, rly_conn *c, const msgpack_object *ev, uint64_t time_ns)
+{
+    if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2)
+        return;
+    const msgpack_object *ua = rly_event_of(ev, "update_client");
+    if (ua) {
+        rly_note_update(x, c, ua);
+        return;
+    }
+    bool send = str_eq(&ev->via.array.ptr[0], "send_packet");
+    bool wack = !send && str_eq(&ev->via.array.ptr[0], "write_acknowledgement");
+    if (!send && !wack)
+        return;
+    const msgpack_object *attrs = &ev->via.array.ptr[1];
+    const msgpack_object *pk = rly_attr_of(attrs, "packet"), *ak = rly_attr_of(attrs, "ack");
+    if (ak && ak->type != MSGPACK_OBJECT_BIN)
+        ak = NULL;
+    if (!pk || pk->type != MSGPACK_OBJECT_BIN)
+        return;
+    cw_dec d;
+    const msgpack_object *root;
+    if (cw_dec_open(&d, &root, (const uint8_t *)pk->via.bin.ptr, pk->via.bin.size, 1 << 16,
+                    NULL, 0) != CW_OK) {
+        cw_dec_close(&d);
+        return;
+    }
+    cw_packet p;
+    cw_packet_dec(&d, root, &p, "packet");
+    if (d.rc == CW_OK) {
+        for (int pi = 0; pi < x->cfg->n_paths; pi++) {
+            rly_path_cfg *pc = &x->cfg->paths[pi];
+            for (int dir = 0; dir < 2; dir++) {
+                rly_end_cfg *s = &pc->end[dir], *t = &pc->end[1 - dir];
+                if (strcmp(p.source_port, s->port) || strcmp(p.source_channel, s->channel) ||
+                    strcmp(p.dest_port, t->port) || strcmp(p.dest_channel, t->channel))
+                    continue;
+                if (send && c->ix != s->chain_ix)
+                    continue;
+                if (wack && c->ix != t->chain_ix)
+                    continue;
+                rly_entry *en = rly_entry_get(x, pi, dir, p.sequence, true);
+                if (!en)
+                    continue;
+                put_bytes(&en->pkt, &en->pkt_len, (const uint8_t *)pk->via.bin.ptr,
+                          pk->via.bin.size);
+                if (send && !en->sent_ns)
+                    en->sent_ns = time_ns;
+                if (wack && ak) {
+                    put_bytes(&en->ack, &en->ack_len, (const uint8_t *)ak->via.bin.ptr,
+                              ak->via.bin.size);
+                    if (!en->acked_ns)
+                        en->acked_ns = time_ns;
+                }
+            }
+        }
+    }
+    cw_dec_close(&d);
+}
+
+void rly_cache_events(rly_ctx *x, rly_conn *c, const msgpack_object *events, uint64_t t)
+{
+    if (events->type != MSGPACK_OBJECT_ARRAY)
+        return;
+    for (uint32_t i = 0; i < events->via.array.size; i++)
+        cache_event(x, c, &events->via.array.ptr[i], t);
+}
+
+static void cursor_key(char *key, size_t n, const char *path, const char *chain)
+{
+    snprintf(key, n, "cursor/%s/%s", path, chain);
+}
+
+void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h)
+{
+    for (int p = 0; x->db && p < x->cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++)
+            if (x->cfg->paths[p].end[e].chain_ix == c->ix) {
+                char key[256];
+                cursor_key(key, sizeof key, x->cfg->paths[p].name, c->cfg->id);
+                (void)rly_db_checked(rly_db_put_u64(x->db, key, h), key);
+            }
+}
+
+int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+                      uint8_t **buf, char *err, size_t err_len)
+{
+    cw_enc par;
+    cw_enc_init(&par);
+    cw_enc_array(&par, 1);
+    cw_enc_u64(&par, h);
+    const msgpack_object *root;
+    *txs = NULL;
+    int rc = rly_call(c, "block_results", &par, d, &root, buf, err, err_len);
+    cw_enc_free(&par);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(d, root, 2, "block_results");
+        if (d->rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY)
+            *txs = &f[1];
+    }
+    return rc;
+}
+
+const msgpack_object *rly_tx_events(const msgpack_object *t)
+{
+    if (t->type != MSGPACK_OBJECT_ARRAY || t->via.array.size != 3 ||
+        t->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
+        t->via.array.ptr[2].via.array.size != 4)
+        return NULL;
+    return &t->via.array.ptr[2].via.array.ptr[2];
+}
+
+/* block_results of the heights missed since the cursor (bounded), into the caches */
+#define GAP_MAX 2000u
+int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
+{
+    int rc = rly_status(c, err, err_len);
+    if (rc)
+        return rc;
+    uint64_t from = UINT64_MAX;
+    for (int p = 0; x->db && p < x->cfg->n_paths; p++) {
+        char key[256];
+        uint64_t v;
+        cursor_key(key, sizeof key, x->cfg->paths[p].name, c->cfg->id);
+        if (rly_db_get_u64(x->db, key, &v) == CW_OK && v + 1 < from)
+            from = v + 1;
+    }
+    if (from == UINT64_MAX || from > c->height)
+        from = c->height > GAP_MAX ? c->height - GAP_MAX : 1;
+    if (c->height - from > GAP_MAX)
+        from = c->height - GAP_MAX; /* older packets come from the chain queries alone */
+    uint64_t filled = 0;
+    for (uint64_t h = from; h <= c->height; h++) {
+        cw_dec d;
+        const msgpack_object *txs;
+        uint8_t *buf;
+        rc = rly_block_results(c, h, &d, &txs, &buf, err, err_len);
+        for (uint32_t i = 0; txs && i < txs->via.array.size; i++) {
+            const msgpack_object *evs = rly_tx_events(&txs->via.array.ptr[i]);
+            if (evs)
+                rly_cache_events(x, c, evs, 0);
+        }
+        cw_dec_close(&d);
+        free(buf);
+        if (rc == CW_ENOTFOUND) {
+            rc = CW_OK;
+            continue;
+        }
+        if (rc)
+            return rc;
+        filled++;
+    }
+    rly_set_cursors(x, c, c->height);
+    if (filled)
+        cw_log(CW_LOG_INFO, "gap filled chain=%s from=%" PRIu64 " to=%" PRIu64, c->cfg->id, from,
+               c->height);
+    return CW_OK;
+}
+
+int rly_get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
+                   char *err, size_t err_len)
+{
+    const rly_end_cfg *s = &x->cfg->paths[p].end[d];
+    rly_entry *en = rly_entry_get(x, p, d, seq, true);
+    *out = NULL;
+    if (!en)
+        return -ENOMEM;
+    if (!en->pkt) {
+        uint8_t *b;
+        size_t n;
+        int rc = rly_call_bin3(src, "packet", s->port, s->channel, seq, &b, &n, err, err_len);
+        if (rc)
+            return rc;
+        /* the bytes come from an RPC index: they must be the committed packet (checked by
+         * the commitment proof on the destination anyway; check here to not waste a tx) */
+        en->pkt = b;
+        en->pkt_len = n;
+    }
+    *out = en;
+    return CW_OK;
+}
+
+int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
+{
+    const msgpack_object *root;
+    int rc = cw_dec_open(d, &root, en->pkt, en->pkt_len, 1 << 16, NULL, 0);
+    if (rc == CW_OK) {
+        cw_packet_dec(d, root, pk, "packet");
+        rc = d->rc;
+    }
+    return rc;
+}
+
+/* The packets of seqs[0..n) of one direction into the cache: those not there yet (no
+ * send_packet event seen) come from the source's packet index, RLY_PACKETS_MAX per call. */
+int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *seqs, size_t n,
+                      char *err, size_t err_len)
+{
+    uint64_t *miss = x->scr->miss;
+    uint8_t **pk = x->scr->pk;
+    size_t *pl = x->scr->pl;
+    const rly_end_cfg *S = &x->cfg->paths[p].end[d];
+    size_t nm = 0;
+    for (size_t i = 0; i < n && nm < RLY_LIST_MAX; i++) {
+        rly_entry *en = rly_entry_get(x, p, d, seqs[i], true);
+        if (!en)
+            return -ENOMEM;
+        if (!en->pkt)
+            miss[nm++] = seqs[i];
+    }
+    for (size_t off = 0; off < nm; off += RLY_PACKETS_MAX) {
+        size_t k = nm - off < RLY_PACKETS_MAX ? nm - off : RLY_PACKETS_MAX;
+        int rc = rly_packets(src, S->port, S->channel, miss + off, k, pk, pl, err, err_len);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < k; i++) {
+            rly_entry *en = rly_entry_get(x, p, d, miss[off + i], true);
+            if (en && !en->pkt && pk[i]) {
+                en->pkt = pk[i];
+                en->pkt_len = pl[i];
+            } else {
+                free(pk[i]);
+            }
+        }
+    }
+    return CW_OK;
+}
+
+/* a block notification: [header, events] */
+void rly_on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    if (cw_dec_open(&d, &root, payload, len, RLY_RESULT_MAX, NULL, 0) == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "block");
+        cw_header h;
+        cw_header_dec(&d, &f[0], &h, "block.header");
+        if (d.rc == CW_OK) {
+            if (h.height > c->height) {
+                c->height = h.height;
+                c->time_ns = h.time_ns;
+                RLY_M_SET(height[c->ix], c->height);
+            }
+            rly_cache_events(x, c, &f[1], h.time_ns);
+        }
+    }
+    cw_dec_close(&d);
+}
+

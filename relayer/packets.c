@@ -1,0 +1,306 @@
+/* One direction of one path: gather what the chains say (commitments, receipts, packets,
+ * heights), classify (classify.c), then relay RecvPacket / Acknowledgement / Timeout with
+ * proofs in batched txs. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "causeway/log.h"
+#include "relay.h"
+
+/* RecvPackets for seqs[0..n) on dst, proofs from src at one height: one tx per batch of
+ * batch_size, up to `budget` txs; the proofs of the next batch are asked for (query_many)
+ * before the current batch's tx is built, so the source works while the relayer signs. */
+static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n, size_t budget,
+                       rly_progress *pr, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    const rly_end_cfg *S = &pc->end[d];
+    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[pc->end[1 - d].chain_ix];
+    rly_qreq (*q)[CW_TX_MAX_MSGS] = x->scr->q;
+    size_t bs = x->cfg->batch_size < CW_TX_MAX_MSGS ? x->cfg->batch_size : CW_TX_MAX_MSGS;
+    size_t nb = (n + bs - 1) / bs;
+    if (nb > budget)
+        nb = budget;
+    if (nb == 0)
+        return CW_OK;
+    uint64_t ph;
+    int rc = rly_status(src, err, err_len);
+    if (!rc)
+        rc = rly_prepare_client(x, p, d, 1 - d, RLY_K_RECV, src, dst, src->height, &ph, err,
+                                err_len);
+    if (rc)
+        return rc;
+    uint32_t ids[2] = {0, 0};
+    size_t len[2] = {0, 0};
+    for (size_t b = 0; b <= nb && rc == CW_OK; b++) {
+        /* ask for batch b's proofs, then build batch b - 1's tx */
+        if (b < nb) {
+            rly_qreq *qb = q[b % 2];
+            size_t off = b * bs;
+            len[b % 2] = n - off < bs ? n - off : bs;
+            for (size_t i = 0; i < len[b % 2]; i++) {
+                cw_path_packet(qb[i].key, "commitments", S->port, S->channel, seqs[off + i]);
+                qb[i].seq = seqs[off + i];
+            }
+            if ((rc = rly_proofs_send(src, qb, len[b % 2], ph, &ids[b % 2], err, err_len)))
+                break;
+        }
+        if (b == 0)
+            continue;
+        rly_qreq *qp = q[(b - 1) % 2];
+        size_t take = len[(b - 1) % 2];
+        uint64_t tq = rly_now_ms();
+        rc = rly_proofs_take(src, ids[(b - 1) % 2], qp, take, ph, err, err_len);
+        ids[(b - 1) % 2] = 0;
+        if (rc) {
+            rly_qreq_free(qp, take);
+            break;
+        }
+        cw_log(CW_LOG_DEBUG, "proofs queried chain=%s count=%zu ms=%llu", src->cfg->id, take,
+               (unsigned long long)(rly_now_ms() - tq));
+        rly_msgs ms = {0};
+        uint64_t in_tx[CW_TX_MAX_MSGS];
+        size_t k = 0;
+        for (size_t i = 0; rc == CW_OK && i < take && ms.bytes < RLY_TX_BYTES_SOFT; i++) {
+            rly_entry *en;
+            uint64_t unused;
+            if (!rly_proof_usable(RLY_K_RECV, false, qp[i].seq, qp[i].val, qp[i].val_len,
+                                  &unused)) /* acked or timed out meanwhile */
+                continue;
+            if ((rc = rly_get_packet(x, src, p, d, qp[i].seq, &en, err, err_len)))
+                break;
+            cw_enc *m = &ms.m[ms.n++];
+            cw_enc_init(m);
+            cw_msg_begin(m, "ibc.recv_packet", 3);
+            cw_enc_raw(m, en->pkt, en->pkt_len);
+            cw_enc_bin(m, qp[i].proof, qp[i].proof_len);
+            cw_enc_u64(m, ph);
+            ms.bytes += cw_enc_len(m);
+            in_tx[k++] = qp[i].seq;
+        }
+        rly_qreq_free(qp, take);
+        if (k && rc == CW_OK)
+            rc = rly_submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
+        rly_msgs_free(&ms);
+        if (rc == CW_OK && pr)
+            pr->submitted += k;
+    }
+    /* a batch whose proofs were asked for and not taken (an error above): drop its answer */
+    for (int i = 0; i < 2; i++)
+        if (ids[i] && src->cl)
+            cw_rpc_call_forget(src->cl, ids[i]);
+    return rc;
+}
+
+/* The facts of seqs[0..n) (the source's commitments; unrecv[0..nu) of them unreceived, both
+ * ascending) for rly_classify: receipt, in-flight marks and retry times from the cache, and
+ * the timeouts of each unreceived packet that may move now (its bytes from the cache, else
+ * the source's index; bytes that do not decode wait RLY_RETRY_FAILED_MS). */
+static int gather_facts(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
+                        const uint64_t *unrecv, size_t nu, uint64_t now, rly_pkt_fact *out,
+                        char *err, size_t err_len)
+{
+    const rly_path_cfg *pc = &x->cfg->paths[p];
+    rly_conn *src = &x->conns[pc->end[d].chain_ix];
+    size_t ui = 0;
+    for (size_t i = 0; i < n; i++) {
+        rly_pkt_fact *f = &out[i];
+        memset(f, 0, sizeof *f);
+        f->seq = seqs[i];
+        while (ui < nu && unrecv[ui] < f->seq)
+            ui++;
+        f->received = !(ui < nu && unrecv[ui] == f->seq);
+        rly_entry *en = rly_entry_get(x, p, d, f->seq, false);
+        if (en) {
+            f->inflight = en->inflight;
+            f->retry_after_ms = en->retry_after_ms;
+        }
+        if (f->received || f->inflight || f->retry_after_ms > now)
+            continue;
+        int rc = rly_get_packet(x, src, p, d, f->seq, &en, err, err_len);
+        if (rc)
+            return rc;
+        cw_dec dd;
+        cw_packet pk;
+        rc = rly_decode_packet(en, &pk, &dd);
+        cw_dec_close(&dd);
+        if (rc) {
+            cw_log(CW_LOG_WARN, "undecodable packet path=%s chain=%s sequence=%" PRIu64,
+                   pc->name, src->cfg->id, f->seq);
+            f->retry_after_ms = en->retry_after_ms = now + RLY_RETRY_FAILED_MS;
+            continue;
+        }
+        f->timeout_height = pk.timeout_height;
+        f->timeout_ns = pk.timeout_timestamp_ns;
+    }
+    return CW_OK;
+}
+
+int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t err_len)
+{
+    rly_path_cfg *pc = &x->cfg->paths[p];
+    const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
+    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    uint64_t *seqs = x->scr->seqs, *unrecv = x->scr->unrecv;
+    size_t n = 0, nu = 0;
+    const bool ordered = pc->ordering == CW_ORDER_ORDERED;
+    if (ordered) { /* a timeout closes an ordered channel: then only the close is relayed */
+        cw_channel_end se;
+        int ss;
+        int rc = rly_chan_end_of(src, S, &se, &ss, err, err_len);
+        if (rc || ss == CW_CHAN_CLOSED)
+            return rc ? rc : rly_close_confirm(x, p, d, err, err_len);
+    }
+    int rc = rly_call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false, seqs, &n,
+                           err, err_len);
+    if (rc)
+        return rc;
+    RLY_M_SET(pending[p][d], n);
+    RLY_M_SET(oldest_pending[p][d], n ? seqs[0] : 0);
+    if (pr)
+        pr->pending += n;
+    if (n == 0)
+        return CW_OK;
+    if ((rc = rly_call_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, true, unrecv,
+                            &nu, err, err_len)))
+        return rc;
+    if ((rc = rly_fetch_packets(x, src, p, d, unrecv, nu, err, err_len)))
+        return rc;
+    /* one tick takes up to max_inflight batches per kind (bounded by RLY_TICK_MAX) */
+    size_t budget = x->cfg->max_inflight;
+    size_t bs = x->cfg->batch_size;
+    rly_dir_facts facts = {.pkts = x->scr->facts, .n = n, .ordered = ordered,
+                           .now_ms = rly_now_ms(),
+                           .cap = bs * budget < RLY_TICK_MAX ? bs * budget : RLY_TICK_MAX};
+    size_t on_dst = rly_inflight_on(x, dst->ix), on_src;
+    if ((rc = rly_status(dst, err, err_len)))
+        return rc;
+    facts.dst_height = dst->height;
+    facts.dst_time_ns = dst->time_ns;
+    if ((rc = gather_facts(x, p, d, seqs, n, unrecv, nu, facts.now_ms, x->scr->facts, err,
+                           err_len)))
+        return rc;
+    rly_plan plan = {.recv = x->scr->recv, .ack = x->scr->ack, .timeout = x->scr->timeout};
+    rly_classify(&facts, &plan);
+    if (pr)
+        pr->unreceived += nu;
+
+    /* RecvPackets on dst, proofs from src */
+    if (plan.n_recv && on_dst < budget &&
+        (rc = relay_recvs(x, p, d, plan.recv, plan.n_recv, budget - on_dst, pr, err, err_len)))
+        return rc;
+
+    /* Acknowledgements and Timeouts on src, proofs from dst */
+    rly_qreq *q = x->scr->qa;
+    for (int kind = RLY_K_ACK; kind <= RLY_K_TIMEOUT; kind++) {
+        uint64_t *list = kind == RLY_K_ACK ? plan.ack : plan.timeout;
+        size_t nl = kind == RLY_K_ACK ? plan.n_ack : plan.n_timeout;
+        size_t done = 0;
+        if (nl == 0)
+            continue;
+        uint64_t ph;
+        if ((rc = rly_prepare_client(x, p, d, d, kind, dst, src, dst->height, &ph, err, err_len)))
+            return rc;
+        const cw_light_block *plb;
+        if ((rc = rly_lc_verified(dst, ph, &plb, err, err_len)))
+            return rc;
+        uint64_t ph_time = plb->signed_header.header.time_ns;
+        on_src = rly_inflight_on(x, src->ix);
+        while (done < nl && on_src < budget) {
+            rly_msgs ms = {0};
+            size_t take = 0, scanned = 0;
+            for (; done + scanned < nl && take < bs && take < CW_TX_MAX_MSGS; scanned++) {
+                uint64_t seq = list[done + scanned];
+                rly_entry *en;
+                if ((rc = rly_get_packet(x, src, p, d, seq, &en, err, err_len)))
+                    break;
+                if (kind == RLY_K_ACK) {
+                    if (!en->ack) {
+                        uint8_t *b;
+                        size_t bl;
+                        rc = rly_call_bin3(dst, "ack", D->port, D->channel, seq, &b, &bl, err,
+                                           err_len);
+                        if (rc == CW_ENOTFOUND) { /* no ack written (yet) */
+                            rc = CW_OK;
+                            continue;
+                        }
+                        if (rc)
+                            break;
+                        en->ack = b;
+                        en->ack_len = bl;
+                    }
+                    cw_path_packet(q[take].key, "acks", D->port, D->channel, seq);
+                } else {
+                    cw_dec dd;
+                    cw_packet pk;
+                    bool ok = rly_decode_packet(en, &pk, &dd) == CW_OK &&
+                              cw_packet_timed_out(&pk, ph, ph_time);
+                    cw_dec_close(&dd);
+                    if (!ok) /* not yet timed out at the proof height */
+                        continue;
+                    /* ICS-04: unordered proves the receipt absent; ordered proves
+                     * nextSequenceRecv ≤ seq, and the first such timeout closes the channel */
+                    if (ordered)
+                        cw_path_next_seq(q[take].key, "nextSequenceRecv", D->port, D->channel);
+                    else
+                        cw_path_packet(q[take].key, "receipts", D->port, D->channel, seq);
+                }
+                q[take].seq = seq;
+                take++;
+                if (ordered && kind == RLY_K_TIMEOUT) {
+                    scanned = nl - done; /* the rest wait: the channel closes */
+                    break;
+                }
+            }
+            done += scanned;
+            if (rc == CW_OK && take)
+                rc = rly_query_many(dst, q, take, ph, err, err_len);
+            uint64_t in_tx[CW_TX_MAX_MSGS];
+            size_t k = 0;
+            for (size_t i = 0; rc == CW_OK && i < take; i++) {
+                uint64_t next_recv;
+                if (!rly_proof_usable(kind, ordered, q[i].seq, q[i].val, q[i].val_len, &next_recv))
+                    /* ack not provable yet / received after all */
+                    continue;
+                rly_entry *en = rly_entry_get(x, p, d, q[i].seq, false);
+                if (!en || !en->pkt || (kind == RLY_K_ACK && !en->ack))
+                    continue;
+                cw_enc *m = &ms.m[ms.n++];
+                cw_enc_init(m);
+                if (kind == RLY_K_ACK) {
+                    cw_msg_begin(m, "ibc.acknowledgement", 4);
+                    cw_enc_raw(m, en->pkt, en->pkt_len);
+                    cw_enc_bin(m, en->ack, en->ack_len);
+                    cw_enc_bin(m, q[i].proof, q[i].proof_len);
+                    cw_enc_u64(m, ph);
+                } else {
+                    cw_msg_begin(m, "ibc.timeout", 4);
+                    cw_enc_raw(m, en->pkt, en->pkt_len);
+                    cw_enc_bin(m, q[i].proof, q[i].proof_len);
+                    cw_enc_u64(m, ph);
+                    cw_enc_u64(m, next_recv); /* 0 and unused on unordered channels */
+                }
+                ms.bytes += cw_enc_len(m);
+                in_tx[k++] = q[i].seq;
+            }
+            rly_qreq_free(q, take);
+            if (k && rc == CW_OK)
+                rc = rly_submit(x, src, &ms, p, d, kind, in_tx, k, err, err_len);
+            rly_msgs_free(&ms);
+            if (rc)
+                return rc;
+            if (k) {
+                on_src++;
+                if (pr)
+                    pr->submitted += k;
+            }
+            if (!scanned)
+                break;
+        }
+    }
+    return CW_OK;
+}
+
