@@ -63,12 +63,9 @@ int rly_create_clients(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
         cw_lc_consensus_state cons;
         cw_lc_consensus_state_of(&cons, &lb->signed_header.header);
         rly_msgs ms = {0};
+        cw_msg_create_client mc = {.client_state = cs, .consensus_state = cons};
         cw_enc_init(&ms.m[0]);
-        cw_enc_array(&ms.m[0], 2);
-        cw_enc_cstr(&ms.m[0], "ibc.create_client");
-        cw_enc_array(&ms.m[0], 2);
-        cw_lc_client_state_enc(&ms.m[0], &cs);
-        cw_lc_consensus_state_enc(&ms.m[0], &cons);
+        cw_msg_create_client_enc(&ms.m[0], &mc);
         ms.n = 1;
         rc = rly_tx_and_attr(x, host, &ms, "create_client", "client_id", on->client, err, err_len);
         rly_msgs_free(&ms);
@@ -186,12 +183,11 @@ static const char *chan_state_name(int s)
 
 /* A handshake step's proofs: dst's client of src taken to src's latest height (updates
  * appended to ms), then the end `proven` on src (with `clients`: its client state and
- * consensus state too) proven at that height (*h). On CW_OK the step's msg `name` with
- * `fields` fields is begun as the next one in ms (*m); on failure ms and hp are freed. */
+ * consensus state too) proven at that height (*h). On CW_OK the step's msg goes next in ms
+ * (*m, initialised); on failure ms and hp are freed. */
 static int hs_prove(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *dst_client,
-                    const rly_end_cfg *proven, bool clients, const char *name, uint32_t fields,
-                    rly_msgs *ms, hs_proofs *hp, uint64_t *h, cw_enc **m, char *err,
-                    size_t err_len)
+                    const rly_end_cfg *proven, bool clients, rly_msgs *ms, hs_proofs *hp,
+                    uint64_t *h, cw_enc **m, char *err, size_t err_len)
 {
     int rc;
     if ((rc = update_to_latest(x, src, dst, dst_client, ms, h, err, err_len)) ||
@@ -202,20 +198,10 @@ static int hs_prove(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *dst_cl
     }
     *m = &ms->m[ms->n++];
     cw_enc_init(*m);
-    cw_msg_begin(*m, name, fields);
     return CW_OK;
 }
 
-/* the proofs of a TRY or ACK after its own fields: channel end, client state (value and
- * proof), consensus state, proof height */
-static void hs_proofs_enc(cw_enc *m, const hs_proofs *hp, uint64_t h)
-{
-    cw_enc_bin(m, hp->chan_p, hp->chan_pl);
-    cw_enc_bin(m, hp->cs_v, hp->cs_vl);
-    cw_enc_bin(m, hp->cs_p, hp->cs_pl);
-    cw_enc_bin(m, hp->cons_p, hp->cons_pl);
-    cw_enc_u64(m, h);
-}
+static cw_bytes hs_bytes(const uint8_t *p, size_t n) { return (cw_bytes){p, n}; }
 
 /* one handshake step's tx on c (its attr type.key into out when type), then ms and hp
  * freed; a failure is prefixed with the step's name */
@@ -274,14 +260,14 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
         }
         if (act == RLY_HS_OPEN_INIT) {
             /* 1. INIT on A */
+            cw_msg_chan_open_init mi = {.ordering = pc->ordering};
+            snprintf(mi.port, sizeof mi.port, "%s", A->port);
+            snprintf(mi.counterparty_port, sizeof mi.counterparty_port, "%s", B->port);
+            snprintf(mi.client_id, sizeof mi.client_id, "%s", A->client);
+            snprintf(mi.counterparty_client_id, sizeof mi.counterparty_client_id, "%s", B->client);
+            snprintf(mi.version, sizeof mi.version, "%s", pc->version);
             cw_enc_init(&ms.m[0]);
-            cw_msg_begin(&ms.m[0], "ibc.chan_open_init", 6);
-            cw_enc_cstr(&ms.m[0], A->port);
-            cw_enc_u64(&ms.m[0], pc->ordering);
-            cw_enc_cstr(&ms.m[0], B->port);
-            cw_enc_cstr(&ms.m[0], A->client);
-            cw_enc_cstr(&ms.m[0], B->client);
-            cw_enc_cstr(&ms.m[0], pc->version);
+            cw_msg_chan_open_init_enc(&ms.m[0], &mi);
             ms.n = 1;
             if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_init", "channel_open_init",
                               A->channel, err, err_len)))
@@ -290,18 +276,23 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
         } else if (act == RLY_HS_OPEN_TRY) {
             /* 2. TRY on B, proving A's INIT end and A's client of B */
             cw_enc *m;
-            if ((rc = hs_prove(x, ca, cb, B->client, A, true, "ibc.chan_open_try", 13, &ms, &hp,
-                               &h, &m, err, err_len)))
+            if ((rc = hs_prove(x, ca, cb, B->client, A, true, &ms, &hp, &h, &m, err, err_len)))
                 goto out;
-            cw_enc_cstr(m, B->port);
-            cw_enc_u64(m, pc->ordering);
-            cw_enc_cstr(m, A->port);
-            cw_enc_cstr(m, A->channel);
-            cw_enc_cstr(m, B->client);
-            cw_enc_cstr(m, A->client);
-            cw_enc_cstr(m, pc->version);
-            cw_enc_cstr(m, pc->version);
-            hs_proofs_enc(m, &hp, h);
+            cw_msg_chan_open_try mt = {
+                .ordering = pc->ordering,
+                .proof_init = hs_bytes(hp.chan_p, hp.chan_pl),
+                .counterparty_client_state = hs_bytes(hp.cs_v, hp.cs_vl),
+                .proof_client = hs_bytes(hp.cs_p, hp.cs_pl),
+                .proof_consensus = hs_bytes(hp.cons_p, hp.cons_pl),
+                .proof_height = h};
+            snprintf(mt.port, sizeof mt.port, "%s", B->port);
+            snprintf(mt.counterparty_port, sizeof mt.counterparty_port, "%s", A->port);
+            snprintf(mt.counterparty_channel, sizeof mt.counterparty_channel, "%s", A->channel);
+            snprintf(mt.client_id, sizeof mt.client_id, "%s", B->client);
+            snprintf(mt.counterparty_client_id, sizeof mt.counterparty_client_id, "%s", A->client);
+            snprintf(mt.version, sizeof mt.version, "%s", pc->version);
+            snprintf(mt.counterparty_version, sizeof mt.counterparty_version, "%s", pc->version);
+            cw_msg_chan_open_try_enc(m, &mt);
             if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_try", "channel_open_try", B->channel,
                               err, err_len)))
                 goto out;
@@ -309,27 +300,32 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
         } else if (act == RLY_HS_OPEN_ACK) {
             /* 3. ACK on A, proving B's TRYOPEN end and B's client of A */
             cw_enc *m;
-            if ((rc = hs_prove(x, cb, ca, A->client, B, true, "ibc.chan_open_ack", 9, &ms, &hp,
-                               &h, &m, err, err_len)))
+            if ((rc = hs_prove(x, cb, ca, A->client, B, true, &ms, &hp, &h, &m, err, err_len)))
                 goto out;
-            cw_enc_cstr(m, A->port);
-            cw_enc_cstr(m, A->channel);
-            cw_enc_cstr(m, B->channel);
-            cw_enc_cstr(m, pc->version);
-            hs_proofs_enc(m, &hp, h);
+            cw_msg_chan_open_ack mk = {
+                .proof_try = hs_bytes(hp.chan_p, hp.chan_pl),
+                .counterparty_client_state = hs_bytes(hp.cs_v, hp.cs_vl),
+                .proof_client = hs_bytes(hp.cs_p, hp.cs_pl),
+                .proof_consensus = hs_bytes(hp.cons_p, hp.cons_pl),
+                .proof_height = h};
+            snprintf(mk.port, sizeof mk.port, "%s", A->port);
+            snprintf(mk.channel, sizeof mk.channel, "%s", A->channel);
+            snprintf(mk.counterparty_channel, sizeof mk.counterparty_channel, "%s", B->channel);
+            snprintf(mk.counterparty_version, sizeof mk.counterparty_version, "%s", pc->version);
+            cw_msg_chan_open_ack_enc(m, &mk);
             if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_ack", NULL, NULL, err, err_len)))
                 goto out;
             fprintf(out, "path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
         } else if (act == RLY_HS_OPEN_CONFIRM) {
             /* 4. CONFIRM on B, proving A's OPEN end */
             cw_enc *m;
-            if ((rc = hs_prove(x, ca, cb, B->client, A, false, "ibc.chan_open_confirm", 4, &ms,
-                               &hp, &h, &m, err, err_len)))
+            if ((rc = hs_prove(x, ca, cb, B->client, A, false, &ms, &hp, &h, &m, err, err_len)))
                 goto out;
-            cw_enc_cstr(m, B->port);
-            cw_enc_cstr(m, B->channel);
-            cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-            cw_enc_u64(m, h);
+            cw_msg_chan_open_confirm mf = {.proof_ack = hs_bytes(hp.chan_p, hp.chan_pl),
+                                           .proof_height = h};
+            snprintf(mf.port, sizeof mf.port, "%s", B->port);
+            snprintf(mf.channel, sizeof mf.channel, "%s", B->channel);
+            cw_msg_chan_open_confirm_enc(m, &mf);
             if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_confirm", NULL, NULL, err, err_len)))
                 goto out;
             fprintf(out, "path %s: %s OPEN on %s\n", pc->name, B->channel, B->chain);
@@ -369,13 +365,13 @@ int rly_close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len)
     hs_proofs hp = {0};
     uint64_t h;
     cw_enc *m;
-    if ((rc = hs_prove(x, src, dst, D->client, S, false, "ibc.chan_close_confirm", 4, &ms, &hp,
-                       &h, &m, err, err_len)))
+    if ((rc = hs_prove(x, src, dst, D->client, S, false, &ms, &hp, &h, &m, err, err_len)))
         return rc;
-    cw_enc_cstr(m, D->port);
-    cw_enc_cstr(m, D->channel);
-    cw_enc_bin(m, hp.chan_p, hp.chan_pl);
-    cw_enc_u64(m, h);
+    cw_msg_chan_close_confirm mc = {.proof_init = hs_bytes(hp.chan_p, hp.chan_pl),
+                                    .proof_height = h};
+    snprintf(mc.port, sizeof mc.port, "%s", D->port);
+    snprintf(mc.channel, sizeof mc.channel, "%s", D->channel);
+    cw_msg_chan_close_confirm_enc(m, &mc);
     if ((rc = hs_send(x, dst, &ms, &hp, "chan_close_confirm", NULL, NULL, err, err_len)) == CW_OK)
         cw_log(CW_LOG_INFO, "channel closed path=%s chain=%s channel=%s (its counterparty %s "
                "on %s was closed by an ordered timeout)", pc->name, D->chain, D->channel,

@@ -56,23 +56,18 @@ static int find_update_header(rly_conn *host, const char *client_id, uint64_t he
                         char type[CW_ID_MAX + 1];
                         const msgpack_object *body;
                         cw_tx_msg(&tx, m, type, &body);
-                        if (strcmp(type, "ibc.update_client") != 0)
+                        if (strcmp(type, CW_MSG_IBC_UPDATE_CLIENT) != 0)
                             continue;
-                        cw_enc be;
-                        cw_enc_init(&be);
+                        cw_dec rd = {0};
                         cw_msg_update_client mu;
-                        if (cw_enc_object(&be, body) == CW_OK &&
-                            cw_msg_update_client_decode(&mu, cw_enc_data(&be), cw_enc_len(&be),
-                                                        NULL, 0) == CW_OK) {
-                            if (strcmp(mu.client_id, client_id) == 0 &&
-                                mu.update.signed_header.header.height == height) {
-                                *out = mu.update;
-                                memset(&mu.update, 0, sizeof mu.update);
-                                found = true;
-                            }
-                            cw_msg_update_client_free(&mu);
+                        cw_msg_update_client_dec(&rd, body, &mu, CW_MSG_IBC_UPDATE_CLIENT);
+                        if (rd.rc == CW_OK && strcmp(mu.client_id, client_id) == 0 &&
+                            mu.update.signed_header.header.height == height) {
+                            *out = mu.update;
+                            memset(&mu.update, 0, sizeof mu.update);
+                            found = true;
                         }
-                        cw_enc_free(&be);
+                        cw_msg_update_client_free(&mu);
                     }
                 }
                 cw_tx_free(&tx);
@@ -136,18 +131,15 @@ static int own_update_header(rly_conn *src, uint64_t height, uint64_t trusted,
 static int send_misbehaviour(rly_ctx *x, rly_conn *host, const cw_msg_submit_misbehaviour *mm,
                              char *err, size_t err_len)
 {
-    uint8_t *body;
-    size_t blen;
-    int rc = cw_msg_submit_misbehaviour_encode(&body, &blen, mm);
-    if (rc)
-        return cw_errf(err, err_len, rc, "encoding the evidence");
     rly_msgs ms = {0};
     cw_enc_init(&ms.m[0]);
-    cw_enc_array(&ms.m[0], 2);
-    cw_enc_cstr(&ms.m[0], "ibc.submit_misbehaviour");
-    cw_enc_raw(&ms.m[0], body, blen);
+    cw_msg_submit_misbehaviour_enc(&ms.m[0], mm);
     ms.n = 1;
-    free(body);
+    int rc = ms.m[0].rc;
+    if (rc) {
+        rly_msgs_free(&ms);
+        return cw_errf(err, err_len, rc, "encoding the evidence");
+    }
     rc = rly_tx_and_attr(x, host, &ms, NULL, NULL, NULL, err, err_len);
     rly_msgs_free(&ms);
     if (rc == CW_OK)

@@ -72,12 +72,19 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
                 continue;
             if ((rc = rly_get_packet(x, src, p, d, qp[i].seq, &en, err, err_len)))
                 break;
+            cw_msg_recv_packet mr = {.proof_commitment = {qp[i].proof, qp[i].proof_len},
+                                     .proof_height = ph};
+            cw_dec dd;
+            if (rly_decode_packet(en, &mr.packet, &dd) != CW_OK) {
+                cw_dec_close(&dd);
+                cw_log(CW_LOG_WARN, "packet bytes do not decode chain=%s sequence=%" PRIu64
+                       "; skipped", src->cfg->id, qp[i].seq);
+                continue;
+            }
             cw_enc *m = &ms.m[ms.n++];
             cw_enc_init(m);
-            cw_msg_begin(m, "ibc.recv_packet", 3);
-            cw_enc_raw(m, en->pkt, en->pkt_len);
-            cw_enc_bin(m, qp[i].proof, qp[i].proof_len);
-            cw_enc_u64(m, ph);
+            cw_msg_recv_packet_enc(m, &mr);
+            cw_dec_close(&dd);
             ms.bytes += cw_enc_len(m);
             in_tx[k++] = qp[i].seq;
         }
@@ -268,21 +275,28 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                 rly_entry *en = rly_entry_get(x, p, d, q[i].seq, false);
                 if (!en || !en->pkt || (kind == RLY_K_ACK && !en->ack))
                     continue;
+                cw_packet pk;
+                cw_dec dd;
+                if (rly_decode_packet(en, &pk, &dd) != CW_OK) {
+                    cw_dec_close(&dd);
+                    cw_log(CW_LOG_WARN, "packet bytes do not decode sequence=%" PRIu64
+                           "; skipped", q[i].seq);
+                    continue;
+                }
                 cw_enc *m = &ms.m[ms.n++];
                 cw_enc_init(m);
+                cw_bytes proof = {q[i].proof, q[i].proof_len};
                 if (kind == RLY_K_ACK) {
-                    cw_msg_begin(m, "ibc.acknowledgement", 4);
-                    cw_enc_raw(m, en->pkt, en->pkt_len);
-                    cw_enc_bin(m, en->ack, en->ack_len);
-                    cw_enc_bin(m, q[i].proof, q[i].proof_len);
-                    cw_enc_u64(m, ph);
+                    cw_msg_acknowledgement ma = {.packet = pk, .ack = {en->ack, en->ack_len},
+                                                 .proof_acked = proof, .proof_height = ph};
+                    cw_msg_acknowledgement_enc(m, &ma);
                 } else {
-                    cw_msg_begin(m, "ibc.timeout", 4);
-                    cw_enc_raw(m, en->pkt, en->pkt_len);
-                    cw_enc_bin(m, q[i].proof, q[i].proof_len);
-                    cw_enc_u64(m, ph);
-                    cw_enc_u64(m, next_recv); /* 0 and unused on unordered channels */
+                    cw_msg_timeout mt = {.packet = pk, .proof_unreceived = proof,
+                                         .proof_height = ph,
+                                         .next_sequence_recv = next_recv}; /* 0 if unordered */
+                    cw_msg_timeout_enc(m, &mt);
                 }
+                cw_dec_close(&dd);
                 ms.bytes += cw_enc_len(m);
                 in_tx[k++] = q[i].seq;
             }

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "causeway/msgs.h"
 #include "causeway/packet.h"
 #include "causeway/tx.h"
 #include "relayer.h"

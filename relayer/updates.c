@@ -158,17 +158,13 @@ int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_sta
         mu.update.trusted_height = prev;
         mu.update.has_trusted_validator_set = true;
         mu.update.trusted_validator_set = tv;
-        uint8_t *body;
-        size_t blen;
-        rc = cw_msg_update_client_encode(&body, &blen, &mu);
-        cw_validator_set_free(&tv);
-        if (rc)
-            goto fail;
         cw_enc_init(&out[*n]);
-        cw_enc_array(&out[*n], 2);
-        cw_enc_cstr(&out[*n], "ibc.update_client");
-        cw_enc_raw(&out[*n], body, blen);
-        free(body);
+        cw_msg_update_client_enc(&out[*n], &mu);
+        cw_validator_set_free(&tv);
+        if ((rc = out[*n].rc)) {
+            cw_enc_free(&out[*n]);
+            goto fail;
+        }
         (*n)++;
         prev = heights[i];
     }
