@@ -42,6 +42,7 @@
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/error.h"
+#include "causeway/jsonconf.h"
 #include "causeway/lightclient.h"
 #include "causeway/packet.h"
 #include "causeway/rpc_client.h"
@@ -65,6 +66,24 @@ typedef struct cw_chain_cfg {
     uint64_t trust_height;
     uint8_t trust_hash[32];
 } cw_chain_cfg;
+
+/** Parse a trust root "HEIGHT:HASH" (a decimal height > 0, ':', 64 hex digits).
+ *  Returns: CW_OK; CW_EINVAL anything else (outputs zeroed). Thread-safe. */
+int cw_chain_trust_root_parse(const char *s, uint64_t *height, uint8_t hash32[static 32])
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+/** Read one chain's config from the JSON object o, strictly (unknown keys are errors):
+ *  {"id": ID, "rpc": URL, "key_file": PATH (optional), "trust_root": "HEIGHT:HASH"
+ *  (optional)}. what names o in messages ("chains[0]"). Sticky errors in j (CW_EMALFORMED,
+ *  CW_EINVAL naming file, field and value). *c is zeroed first. Thread-safe on distinct
+ *  objects. */
+void cw_chain_cfg_read(cw_jconf *j, const json_t *o, const char *what, cw_chain_cfg *c)
+    CW_NONNULL(1, 3, 4);
+/** Apply the environment override CAUSEWAY_CHAIN_<ID>_RPC (ID upper-cased, non-alphanumerics
+ *  as '_'), then check the URL. file and ix name the entry in messages.
+ *  Returns: CW_OK; CW_EINVAL bad URL ("FILE: chains[IX].rpc: \"URL\": reason"). Reads the
+ *  environment: not thread-safe against setenv. */
+int cw_chain_cfg_env(cw_chain_cfg *c, const char *file, int ix, char *err, size_t err_len)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** What the hook is told: a counter went up by v (v = 1), or the chain's latest height seen
  *  (v = the height). */
