@@ -111,7 +111,8 @@ int cw_cli_ask(cw_cli_answer *a, cw_rpc_client *cl, const char *method, const cw
     if (cw_cli_call(cl, method, params ? cw_enc_data(params) : (const uint8_t *)"\x90",
                     params ? cw_enc_len(params) : 1, &a->res, &len))
         return 1;
-    (void)cw_rpc_result_open(&a->d, &a->root, a->res, len, method, a->err, sizeof a->err);
+    if (cw_rpc_result_open(&a->d, &a->root, a->res, len, method, a->err, sizeof a->err))
+        a->root = NULL; /* d.rc holds the failure: decoders read nothing, _end prints it */
     return 0;
 }
 
