@@ -195,6 +195,15 @@ static int take_result(cw_chain_client *c, uint32_t msgid, const char *method, c
     return rc;
 }
 
+/* take_result into d/root/buf (declared here); returns from the function when it fails */
+#define TAKE_BEGIN(c, msgid, method)                                                       \
+    cw_dec d;                                                                              \
+    const msgpack_object *root;                                                            \
+    uint8_t *buf = NULL;                                                                   \
+    int rc = take_result((c), (msgid), (method), &d, &root, &buf, err, err_len);           \
+    if (rc)                                                                                \
+        return rc
+
 int cw_chain_status(cw_chain_client *c, cw_rpc_status *out, char *err, size_t err_len)
 {
     cw_rpc_status st;
@@ -388,12 +397,7 @@ int cw_chain_tx_result_take(cw_chain_client *c, uint32_t msgid, cw_chain_txres *
                             size_t err_len)
 {
     txres_clear(r);
-    cw_dec d;
-    const msgpack_object *root;
-    uint8_t *buf = NULL;
-    int rc = take_result(c, msgid, "tx_status", &d, &root, &buf, err, err_len);
-    if (rc)
-        return rc;
+    TAKE_BEGIN(c, msgid, "tx_status");
     cw_rpc_tx_status st;
     cw_rpc_tx_status_dec(&d, root, &st);
     if ((rc = d.rc) == CW_OK) {
@@ -474,12 +478,7 @@ static int proofs_take(cw_chain_client *c, uint32_t msgid, cw_chain_qreq *q, siz
                        uint64_t height, size_t *got, char *err, size_t err_len)
 {
     *got = 0;
-    cw_dec d;
-    const msgpack_object *root;
-    uint8_t *buf = NULL;
-    int rc = take_result(c, msgid, "query_many", &d, &root, &buf, err, err_len);
-    if (rc)
-        return rc;
+    TAKE_BEGIN(c, msgid, "query_many");
     cw_rpc_query_many r;
     cw_rpc_query_many_dec(&d, root, (uint32_t)n, &r);
     if (d.rc == CW_OK && height && r.height != height)

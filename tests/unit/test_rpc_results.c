@@ -304,6 +304,16 @@ static void test_tx_status_roundtrip_layout_and_counts(void **state)
     assert_int_equal(s.types[2].count, 1);
     DONE(all, d);
     cw_events_free(&ev);
+    /* a malformed event is an error, and nothing is counted */
+    cw_enc_init(&all);
+    cw_enc_array(&all, 2);
+    cw_enc_array(&all, 2);
+    cw_enc_cstr(&all, "ok");
+    cw_enc_array(&all, 0);
+    cw_enc_u64(&all, 5); /* not an event */
+    EXPECT_FAIL(all, CW_EMALFORMED, cw_rpc_tx_status_count_events(dd, o, &s));
+    assert_int_equal(s.n_types, 0);
+    cw_enc_free(&all);
 
     /* more distinct types than CW_RPC_TX_TYPES_MAX */
     cw_enc many;
