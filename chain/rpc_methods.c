@@ -35,6 +35,10 @@
  *   lend_market []                   → [borrow_denom, borrow_index, total_borrows, cash,
  *                                       reserves, total_shares, paused, bad_debt]
  *   subscribe ["blocks"]             → notifications [2, "blocks", [[header, events]]]
+ *
+ * Every params and result shape above has its one definition in causeway/rpc_results.h:
+ * the handlers read their params with its decoders and the node writes its answers with its
+ * encoders; clients decode with the same file.
  */
 #include "chain.h"
 
@@ -43,6 +47,10 @@
 
 #include "causeway/hex.h"
 #include "causeway/rpc_results.h"
+
+_Static_assert(CW_NODE_QUERY_MANY_MAX == CW_RPC_BATCH_MAX, "query_many bound");
+_Static_assert(CW_NODE_PACKETS_MAX == CW_RPC_BATCH_MAX, "packets bound");
+_Static_assert(CW_NODE_LIST_MAX == CW_RPC_LIST_MAX, "list bound");
 
 static cw_node *node_of(void *user) { return ((cw_chain *)user)->node; }
 

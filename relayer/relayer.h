@@ -206,12 +206,14 @@ static inline int rly_status(rly_conn *c, char *err, size_t err_len)
 {
     return cw_chain_status(c, NULL, err, err_len);
 }
-/* init with the relayer's metrics as the hook (so /metrics counts what it counted) */
+/* init with the relayer's metrics as the hook (so /metrics counts what it counted) and the
+ * relayer's memo on its txs */
 static inline int rly_conn_init(rly_conn *c, const rly_chain_cfg *cfg, int ix,
                                 uint32_t timeout_ms, bool want_key, char *err, size_t err_len)
 {
     int rc = cw_chain_client_init(c, cfg, ix, timeout_ms, want_key, err, err_len);
     c->hook = rly_metrics_chain_event;
+    c->memo = "causeway-relayer";
     return rc;
 }
 

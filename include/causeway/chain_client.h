@@ -25,7 +25,7 @@
  * releases everything it holds (the connection, the key — wiped —, the light client's
  * stores). The config passed to init is borrowed and must outlive the client. The fields
  * below are readable by the caller (the relayer reads height, cl, connects, lcs, conflict,
- * ...); only the library writes them, except `want_sub`, `hook`/`hook_user` and
+ * ...); only the library writes them, except `want_sub`, `memo`, `hook`/`hook_user` and
  * `conflict.sent`/`conflict.next_try_ms` (the caller's bookkeeping of the evidence it
  * submitted).
  *
@@ -142,6 +142,7 @@ typedef struct cw_chain_client {
     cw_address addr;
     bool nonce_known;
     uint64_t next_nonce;
+    const char *memo;        /* signed into every tx (borrowed; NULL = ""); the caller's */
     /* latest seen (status) */
     uint64_t height;
     uint64_t time_ns;

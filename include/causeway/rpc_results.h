@@ -59,7 +59,10 @@
 #include "causeway/error.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
+#include "causeway/kv.h"
+#include "causeway/packet.h"
 #include "causeway/schnorr.h"
+#include "causeway/tx.h"
 
 /** Largest result a client decodes, in bytes (a block's results can be large). */
 #define CW_RPC_RESULT_MAX (64u << 20)
@@ -71,14 +74,14 @@
 #define CW_RPC_TX_TYPES_MAX 64u
 /** Denoms in one account answer, at most. */
 #define CW_RPC_DENOMS_MAX 64u
-/** Longest state key (query, query_many), bytes: CW_KV_KEY_MAX. */
-#define CW_RPC_KEY_MAX 512u
+/** Longest state key (query, query_many), bytes. */
+#define CW_RPC_KEY_MAX CW_KV_KEY_MAX
 /** Longest packet or ack bytes a packet/ack/packets answer carries. */
-#define CW_RPC_PACKET_MAX ((64u << 10) * 2 + 1024)
+#define CW_RPC_PACKET_MAX (CW_PACKET_DATA_MAX * 2 + 1024)
 /** Longest tx log, bytes. */
 #define CW_RPC_LOG_MAX 4096u
-/** Longest tx envelope (broadcast_tx, tx), bytes: CW_TX_MAX_BYTES. */
-#define CW_RPC_TX_MAX (1u << 20)
+/** Longest tx envelope (broadcast_tx, tx), bytes. */
+#define CW_RPC_TX_MAX CW_TX_MAX_BYTES
 
 /** Open a result (or params) frame's bytes: cw_dec_open with the CW_RPC_RESULT_MAX bound;
  *  on failure err is prefixed with `method`.
