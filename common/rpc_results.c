@@ -603,27 +603,29 @@ bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_byte
 
 /* ---- lending ------------------------------------------------------------------------ */
 
+/* lend_account's six u128 fields, in wire order */
+static const char *const lend_account_names[6] = {"debt", "borrow_limit", "liquidation_limit",
+                                                  "health_factor_wad", "supply_value",
+                                                  "shares"};
+#define LEND_ACCOUNT_FIELDS(r)                                                             \
+    {&(r)->debt, &(r)->borrow_limit, &(r)->liquidation_limit, &(r)->health_factor_wad,     \
+     &(r)->supply_value, &(r)->shares}
+
 void cw_rpc_lend_account_enc(cw_enc *e, const cw_rpc_lend_account *r)
 {
+    const cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
     cw_enc_array(e, 6);
-    cw_enc_u128(e, r->debt);
-    cw_enc_u128(e, r->borrow_limit);
-    cw_enc_u128(e, r->liquidation_limit);
-    cw_enc_u128(e, r->health_factor_wad);
-    cw_enc_u128(e, r->supply_value);
-    cw_enc_u128(e, r->shares);
+    for (int i = 0; i < 6; i++)
+        cw_enc_u128(e, *f[i]);
 }
 
 void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_account *r)
 {
     memset(r, 0, sizeof *r);
+    cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
     const msgpack_object *v = cw_dec_array(d, o, 6, "lend_account");
-    r->debt = cw_dec_u128(d, &v[0], "lend_account.debt");
-    r->borrow_limit = cw_dec_u128(d, &v[1], "lend_account.borrow_limit");
-    r->liquidation_limit = cw_dec_u128(d, &v[2], "lend_account.liquidation_limit");
-    r->health_factor_wad = cw_dec_u128(d, &v[3], "lend_account.health_factor_wad");
-    r->supply_value = cw_dec_u128(d, &v[4], "lend_account.supply_value");
-    r->shares = cw_dec_u128(d, &v[5], "lend_account.shares");
+    for (int i = 0; i < 6; i++)
+        *f[i] = cw_dec_u128(d, &v[i], "lend_account.%s", lend_account_names[i]);
 }
 
 void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
