@@ -47,7 +47,7 @@ CFLAGS_FUZZ := $(BASEFLAGS) -O1 -g -fno-omit-frame-pointer \
 # ---- sources -------------------------------------------------------------------------
 # libcauseway.a: the library modules. Each binary directory (chain/, relayer/, cli/) has a
 # main.c; the rest of its files go into a private archive so tests can link them.
-LIB_DIRS  := common lightclient channels
+LIB_DIRS  := common lightclient client channels
 PROTOS    := $(wildcard lightclient/*.proto)
 GEN_SRC   := $(patsubst lightclient/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_HDR   := $(GEN_SRC:.c=.h)

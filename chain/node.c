@@ -21,6 +21,7 @@
 #include "causeway/lending.h"
 #include "causeway/packet.h"
 #include "causeway/log.h"
+#include "causeway/rpc_results.h"
 #include "causeway/smt.h"
 
 /* LMDB databases besides the SMT's own. Keys of blocks/results: 8-byte big-endian height. */
@@ -590,68 +591,25 @@ static void mempool_after_block(cw_node *n, const bool *taken, size_t considered
     }
 }
 
-/* Append [[event_type, count], ...] for a tx's events [[type, attrs], ...]: the types in
- * order of first appearance with how many events had each. Reads through d (sticky
- * errors); appends nothing when d fails. Returns d->rc, -ENOMEM, or out->rc. */
-static int event_counts_enc(cw_dec *d, const msgpack_object *events, cw_enc *out)
-{
-    uint32_t nev, nt = 0;
-    const msgpack_object *evs = cw_dec_list(d, events, CW_EVENTS_MAX, &nev, "result.events");
-    struct type_count {
-        cw_bytes type;
-        uint64_t count;
-    } *tc = calloc(nev ? nev : 1, sizeof *tc);
-    if (!tc)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < nev && d->rc == CW_OK; i++) {
-        const msgpack_object *ev = cw_dec_array(d, &evs[i], 2, "result.events[%u]", i);
-        cw_bytes type = cw_dec_str(d, &ev[0], CW_ID_MAX, "result.events[%u].type", i);
-        uint32_t j = 0;
-        while (j < nt && !(tc[j].type.len == type.len && memcmp(tc[j].type.p, type.p,
-                                                                 type.len) == 0))
-            j++;
-        if (j == nt)
-            tc[nt++].type = type;
-        tc[j].count++;
-    }
-    if (d->rc == CW_OK) {
-        cw_enc_array(out, nt);
-        for (uint32_t j = 0; j < nt; j++) {
-            cw_enc_array(out, 2);
-            cw_enc_str(out, (const char *)tc[j].type.p, tc[j].type.len);
-            cw_enc_u64(out, tc[j].count);
-        }
-    }
-    free(tc);
-    return d->rc ? d->rc : out->rc;
-}
-
-/* The tx index entry of a committed tx — also tx_status's answer, written once when the
- * block commits so that settling a tx never decodes the block's results:
- * [height, index, code, log, failed_msg|nil, [[event_type, count], ...]]. */
+/* The tx index entry of a committed tx — also tx_status's answer (cw_rpc_tx_status), written
+ * once when the block commits so that settling a tx never decodes the block's results. */
 static int txidx_enc(cw_enc *out, uint64_t height, uint64_t index, const cw_tx_result *r)
 {
     cw_dec d = {0};
     const msgpack_object *evs = NULL;
-    cw_enc_array(out, 6);
-    cw_enc_u64(out, height);
-    cw_enc_u64(out, index);
-    if (r->code < 0)
-        msgpack_pack_int64(&out->pk, r->code);
-    else
-        cw_enc_u64(out, (uint64_t)r->code);
-    cw_enc_cstr(out, r->log);
-    if (r->has_failed_msg)
-        cw_enc_u64(out, r->failed_msg);
-    else
-        cw_enc_nil(out);
-    if (!r->events_len) {
-        cw_enc_array(out, 0);
-        return out->rc;
+    cw_rpc_tx_status st = {.height = height, .index = index, .code = r->code,
+                           .log = {(const uint8_t *)r->log, strlen(r->log)},
+                           .has_failed_msg = r->has_failed_msg, .failed_msg = r->failed_msg};
+    int rc = CW_OK;
+    if (r->events_len && (rc = cw_dec_open(&d, &evs, r->events, r->events_len, 1u << 30, NULL,
+                                           0)) == CW_OK) {
+        cw_rpc_tx_status_count_events(&d, evs, &st);
+        rc = d.rc;
     }
-    int rc = cw_dec_open(&d, &evs, r->events, r->events_len, 1u << 30, NULL, 0);
-    if (rc == CW_OK)
-        rc = event_counts_enc(&d, evs, out);
+    if (rc == CW_OK) {
+        cw_rpc_tx_status_enc(out, &st);
+        rc = out->rc;
+    }
     cw_dec_close(&d);
     return rc;
 }
@@ -1094,17 +1052,11 @@ static int query_read(cw_node *n, MDB_txn *txn, uint64_t height, const uint8_t *
     return rc;
 }
 
-/* Append the two objects value|nil, proof|nil. */
-static void query_answer_enc(cw_enc *out, const struct query_answer *a)
+/* The answer as the contract's item (borrowing from a). */
+static cw_rpc_qitem query_item(const struct query_answer *a)
 {
-    if (a->found)
-        cw_enc_bin(out, a->val, a->val_len);
-    else
-        cw_enc_nil(out);
-    if (a->proof)
-        cw_enc_bin(out, a->proof, a->proof_len);
-    else
-        cw_enc_nil(out);
+    return (cw_rpc_qitem){a->found, {a->val, a->val_len}, a->proof != NULL,
+                          {a->proof, a->proof_len}};
 }
 
 int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
@@ -1120,9 +1072,8 @@ int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t heigh
         return mdb_err(m, err, err_len, "query");
     rc = query_read(n, txn, height, key, key_len, prove, &a, "query", err, err_len);
     if (rc == CW_OK) {
-        cw_enc_array(out, 3);
-        query_answer_enc(out, &a);
-        cw_enc_u64(out, height);
+        cw_rpc_query q = {query_item(&a), height};
+        cw_rpc_query_enc(out, &q);
     }
     free(a.proof);
     mdb_txn_abort(txn);
@@ -1186,8 +1137,8 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
                         err_len);
         if (rc == CW_OK) {
             size_t mark = cw_enc_len(&items);
-            cw_enc_array(&items, 2);
-            query_answer_enc(&items, &a);
+            cw_rpc_qitem it = query_item(&a);
+            cw_rpc_qitem_enc(&items, &it);
             full = !soft_cap_keep(&items, mark, kept);
             kept += !full;
         }
@@ -1197,9 +1148,7 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
     if (rc == CW_OK && items.rc)
         rc = cw_errf(err, err_len, items.rc, "query_many: %s", cw_strerror(items.rc));
     if (rc == CW_OK) {
-        cw_enc_array(out, 2);
-        cw_enc_u64(out, height);
-        cw_enc_array(out, kept);
+        cw_rpc_query_many_enc_head(out, height, kept);
         cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
     }
     cw_enc_free(&items);
@@ -1265,11 +1214,13 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
         return mdb_err(m, err, err_len, "tx");
     int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx", err, err_len);
     if (rc == CW_OK) {
-        cw_enc_array(out, 4);
-        cw_enc_u64(out, height);
-        cw_enc_u64(out, index);
-        cw_enc_object(out, &it[1]);
-        rc = cw_enc_object(out, &it[2]);
+        cw_rpc_tx t = {.height = height, .index = index};
+        t.tx = cw_dec_bin(&d, &it[1], CW_RPC_TX_MAX, "entry.tx");
+        cw_rpc_tx_result_dec(&d, &it[2], &t.result, "entry.result");
+        if ((rc = d.rc) == CW_OK) {
+            cw_rpc_tx_enc(out, &t);
+            rc = out->rc;
+        }
     }
     cw_dec_close(&d);
     mdb_txn_abort(txn);
@@ -1293,9 +1244,10 @@ int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, 
     else { /* the index entry is the answer (txidx_enc): checked, then copied */
         cw_dec d;
         const msgpack_object *root;
+        cw_rpc_tx_status st;
         rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, 1u << 20, err, err_len);
         if (rc == CW_OK) {
-            cw_dec_array(&d, root, 6, "txidx");
+            cw_rpc_tx_status_dec(&d, root, &st);
             rc = d.rc;
         }
         if (rc == CW_OK) {
@@ -1332,18 +1284,15 @@ static int account_fn(cw_node *n, const cw_kv *kv, void *arg)
         if (!seen)
             denoms[nd++] = n->gen.balances[i].denom;
     }
-    cw_enc_array(r->out, 4);
-    cw_enc_bin(r->out, r->addr->b, 20);
-    cw_enc_u64(r->out, next);
-    cw_enc_u64(r->out, p && p->next > next ? p->next : next);
-    cw_enc_array(r->out, nd);
+    cw_rpc_account a = {.address = *r->addr, .next_nonce = next,
+                        .pending_next_nonce = p && p->next > next ? p->next : next,
+                        .n_balances = nd};
     for (uint32_t j = 0; j < nd && rc == CW_OK; j++) {
-        uint64_t b = 0;
-        rc = cw_bank_balance(kv, &b, r->addr, denoms[j]);
-        cw_enc_array(r->out, 2);
-        cw_enc_cstr(r->out, denoms[j]);
-        cw_enc_u64(r->out, b);
+        snprintf(a.balances[j].denom, sizeof a.balances[j].denom, "%s", denoms[j]);
+        rc = cw_bank_balance(kv, &a.balances[j].amount, r->addr, denoms[j]);
     }
+    if (rc == CW_OK)
+        cw_rpc_account_enc(r->out, &a);
     return rc;
 }
 
@@ -1382,9 +1331,7 @@ int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
-    cw_enc_array(out, cnt);
-    for (uint32_t i = 0; i < cnt; i++)
-        cw_enc_u64(out, seqs[i]);
+    cw_rpc_seqs_enc(out, seqs, cnt);
     return out->rc;
 }
 
@@ -1415,7 +1362,7 @@ static int pkt_get(cw_node *n, MDB_dbi dbi, const char *port, const char *channe
         cw_errf(err, err_len, CW_ENOTFOUND, "%s %s/%s/%llu: not found", what, port, channel,
                 (unsigned long long)seq);
     else if (rc == CW_OK)
-        cw_enc_bin(out, v.mv_data, v.mv_size);
+        cw_rpc_packet_enc(out, v.mv_data, v.mv_size);
     mdb_txn_abort(txn);
     return rc;
 }
@@ -1448,9 +1395,9 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
                         err_len);
         if (rc == CW_ENOTFOUND) {
             rc = CW_OK;
-            cw_enc_nil(&items);
+            cw_rpc_packets_item_enc(&items, NULL, 0);
         } else if (rc == CW_OK) {
-            cw_enc_bin(&items, v.mv_data, v.mv_size);
+            cw_rpc_packets_item_enc(&items, v.mv_data, v.mv_size);
         }
         if (rc == CW_OK) {
             full = !soft_cap_keep(&items, mark, kept);
@@ -1461,7 +1408,7 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
     if (rc == CW_OK && items.rc)
         rc = cw_errf(err, err_len, items.rc, "packets: %s", cw_strerror(items.rc));
     if (rc == CW_OK) {
-        cw_enc_array(out, kept);
+        cw_rpc_packets_enc_head(out, kept);
         cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
     }
     cw_enc_free(&items);
@@ -1541,9 +1488,7 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
     }
     mdb_txn_abort(txn);
     if (rc == CW_OK) {
-        cw_enc_array(out, kept);
-        for (uint32_t i = 0; i < kept; i++)
-            cw_enc_u64(out, keep[i]);
+        cw_rpc_seqs_enc(out, keep, kept);
     } else {
         cw_errf(err, err_len, rc, "%s: %s", which, cw_strerror(rc));
     }
@@ -1565,13 +1510,9 @@ static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
     int rc = cw_lend_account(kv, n->time_ns, &a, r->addr);
     if (rc)
         return rc;
-    cw_enc_array(r->out, 6);
-    cw_enc_u128(r->out, a.debt);
-    cw_enc_u128(r->out, a.borrow_limit);
-    cw_enc_u128(r->out, a.liquidation_limit);
-    cw_enc_u128(r->out, a.health_factor_wad);
-    cw_enc_u128(r->out, a.supply_value);
-    cw_enc_u128(r->out, a.shares);
+    cw_rpc_lend_account la = {a.debt, a.borrow_limit, a.liquidation_limit,
+                              a.health_factor_wad, a.supply_value, a.shares};
+    cw_rpc_lend_account_enc(r->out, &la);
     return r->out->rc;
 }
 
@@ -1583,15 +1524,12 @@ static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
     int rc = cw_lend_market_read(kv, n->time_ns, &p, &mk);
     if (rc)
         return rc;
-    cw_enc_array(r->out, 8);
-    cw_enc_cstr(r->out, p.borrow_denom);
-    cw_enc_u128(r->out, mk.borrow_index_wad);
-    cw_enc_u128(r->out, mk.total_borrows);
-    cw_enc_u64(r->out, mk.cash);
-    cw_enc_u128(r->out, mk.reserves);
-    cw_enc_u128(r->out, mk.total_shares);
-    cw_enc_bool(r->out, mk.paused);
-    cw_enc_u128(r->out, mk.bad_debt);
+    cw_rpc_lend_market m = {.borrow_index_wad = mk.borrow_index_wad,
+                            .total_borrows = mk.total_borrows, .cash = mk.cash,
+                            .reserves = mk.reserves, .total_shares = mk.total_shares,
+                            .paused = mk.paused, .bad_debt = mk.bad_debt};
+    snprintf(m.borrow_denom, sizeof m.borrow_denom, "%s", p.borrow_denom);
+    cw_rpc_lend_market_enc(r->out, &m);
     return r->out->rc;
 }
 

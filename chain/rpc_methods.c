@@ -35,6 +35,10 @@
  *   lend_market []                   → [borrow_denom, borrow_index, total_borrows, cash,
  *                                       reserves, total_shares, paused, bad_debt]
  *   subscribe ["blocks"]             → notifications [2, "blocks", [[header, events]]]
+ *
+ * Every params and result shape above has its one definition in causeway/rpc_results.h:
+ * the handlers read their params with its decoders and the node writes its answers with its
+ * encoders; clients decode with the same file.
  */
 #include "chain.h"
 
@@ -42,42 +46,42 @@
 #include <string.h>
 
 #include "causeway/hex.h"
-#include "causeway/kv.h"
-#include "causeway/tx.h"
+#include "causeway/rpc_results.h"
+
+_Static_assert(CW_NODE_QUERY_MANY_MAX == CW_RPC_BATCH_MAX, "query_many bound");
+_Static_assert(CW_NODE_PACKETS_MAX == CW_RPC_BATCH_MAX, "packets bound");
+_Static_assert(CW_NODE_LIST_MAX == CW_RPC_LIST_MAX, "list bound");
 
 static cw_node *node_of(void *user) { return ((cw_chain *)user)->node; }
+
+/* Each handler reads its params with the contract's decoder (causeway/rpc_results.h) and
+ * has the node append the answer, written with the contract's encoder. */
 
 static int m_status(void *user, const msgpack_object *params, cw_enc *out, char *err,
                     size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_dec_array(&d, params, 0, "status params");
+    cw_rpc_no_params_dec(&d, params, "status");
     if (d.rc)
         return d.rc;
     cw_node_status st;
     cw_node_get_status(node_of(user), &st);
-    cw_enc_array(out, 7);
-    cw_enc_cstr(out, st.chain_id);
-    cw_enc_u64(out, st.latest_height);
-    cw_enc_u64(out, st.latest_time_ns);
-    cw_enc_bin(out, st.latest_block_hash, 32);
-    cw_enc_bin(out, st.latest_state_root, 32);
-    cw_enc_u64(out, st.earliest_state_height);
-    cw_enc_u64(out, st.mempool_txs);
+    cw_rpc_status r = {.latest_height = st.latest_height,
+                       .latest_time_ns = st.latest_time_ns,
+                       .earliest_state_height = st.earliest_state_height,
+                       .mempool_txs = st.mempool_txs};
+    memcpy(r.chain_id, st.chain_id, sizeof r.chain_id);
+    memcpy(r.latest_block_hash, st.latest_block_hash, 32);
+    memcpy(r.latest_state_root, st.latest_state_root, 32);
+    cw_rpc_status_enc(out, &r);
     return out->rc;
-}
-
-static uint64_t one_height(cw_dec *d, const msgpack_object *params, const char *what)
-{
-    const msgpack_object *f = cw_dec_array(d, params, 1, "%s params", what);
-    return cw_dec_u64(d, &f[0], "%s params.height", what);
 }
 
 static int m_light_block(void *user, const msgpack_object *params, cw_enc *out, char *err,
                          size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    uint64_t h = one_height(&d, params, "light_block");
+    uint64_t h = cw_rpc_height_params_dec(&d, params, "light_block");
     return d.rc ? d.rc : cw_node_light_block(node_of(user), h, out, err, err_len);
 }
 
@@ -85,7 +89,7 @@ static int m_block_results(void *user, const msgpack_object *params, cw_enc *out
                            size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    uint64_t h = one_height(&d, params, "block_results");
+    uint64_t h = cw_rpc_height_params_dec(&d, params, "block_results");
     return d.rc ? d.rc : cw_node_block_results(node_of(user), h, out, err, err_len);
 }
 
@@ -93,47 +97,37 @@ static int m_query(void *user, const msgpack_object *params, cw_enc *out, char *
                    size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, params, 3, "query params");
-    cw_bytes key = cw_dec_bin(&d, &f[0], CW_KV_KEY_MAX, "query params.key");
-    uint64_t h = cw_dec_u64(&d, &f[1], "query params.height");
-    bool prove = cw_dec_bool(&d, &f[2], "query params.prove");
-    if (d.rc == CW_OK && key.len == 0)
-        cw_dec_fail(&d, CW_EINVAL, "query params.key: empty");
-    return d.rc ? d.rc : cw_node_query(node_of(user), key.p, key.len, h, prove, out, err, err_len);
+    cw_rpc_query_params p;
+    cw_rpc_query_params_dec(&d, params, &p);
+    return d.rc ? d.rc
+                : cw_node_query(node_of(user), p.key.p, p.key.len, p.height, p.prove, out, err,
+                                err_len);
 }
 
 static int m_query_many(void *user, const msgpack_object *params, cw_enc *out, char *err,
                         size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    uint32_t n;
-    const msgpack_object *f = cw_dec_array(&d, params, 3, "query_many params");
-    const msgpack_object *items = cw_dec_list(&d, &f[0], CW_NODE_QUERY_MANY_MAX, &n,
-                                              "query_many params.keys");
-    cw_bytes keys[CW_NODE_QUERY_MANY_MAX];
-    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
-        keys[i] = cw_dec_bin(&d, &items[i], CW_KV_KEY_MAX, "query_many params.keys[%u]", i);
-    uint64_t h = cw_dec_u64(&d, &f[1], "query_many params.height");
-    bool prove = cw_dec_bool(&d, &f[2], "query_many params.prove");
+    static _Thread_local cw_rpc_query_many_params p; /* 16 KiB: off the stack */
+    cw_rpc_query_many_params_dec(&d, params, &p);
     if (d.rc)
         return d.rc;
     /* the node names an empty key list or an empty key ("query_many keys[17]: empty") */
-    return cw_node_query_many(node_of(user), keys, n, h, prove, out, err, err_len);
+    return cw_node_query_many(node_of(user), p.keys, p.n, p.height, p.prove, out, err, err_len);
 }
 
 static int m_broadcast_tx(void *user, const msgpack_object *params, cw_enc *out, char *err,
                           size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, params, 1, "broadcast_tx params");
-    cw_bytes tx = cw_dec_bin(&d, &f[0], CW_TX_MAX_BYTES, "broadcast_tx params.tx");
+    cw_bytes tx = cw_rpc_broadcast_params_dec(&d, params);
     if (d.rc)
         return d.rc;
     uint8_t hash[32];
     int rc = cw_node_submit_tx(node_of(user), tx.p, tx.len, hash, err, err_len);
     if (rc)
         return rc;
-    cw_enc_bin(out, hash, 32);
+    cw_rpc_broadcast_enc(out, hash);
     return out->rc;
 }
 
@@ -142,8 +136,7 @@ static int hash_param(const msgpack_object *params, uint8_t hash[32], const char
                       char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, params, 1, "%s params", what);
-    cw_dec_bin_fixed(&d, &f[0], hash, 32, "%s params.hash", what);
+    cw_rpc_hash_params_dec(&d, params, hash, what);
     return d.rc;
 }
 
@@ -168,41 +161,31 @@ static int m_account(void *user, const msgpack_object *params, cw_enc *out, char
 {
     cw_dec d = {.err = err, .err_len = err_len};
     cw_address a;
-    const msgpack_object *f = cw_dec_array(&d, params, 1, "account params");
-    cw_dec_bin_fixed(&d, &f[0], a.b, 20, "account params.address");
+    cw_rpc_address_params_dec(&d, params, &a, "account");
     return d.rc ? d.rc : cw_node_account(node_of(user), &a, out, err, err_len);
-}
-
-static void port_channel(cw_dec *d, const msgpack_object *f, char port[65], char chan[65],
-                         const char *what)
-{
-    cw_dec_id(d, &f[0], port, "%s params.port", what);
-    cw_dec_id(d, &f[1], chan, "%s params.channel", what);
 }
 
 static int m_packet_commitments(void *user, const msgpack_object *params, cw_enc *out,
                                 char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[65], chan[65];
-    const msgpack_object *f = cw_dec_array(&d, params, 2, "packet_commitments params");
-    port_channel(&d, f, port, chan, "packet_commitments");
-    return d.rc ? d.rc : cw_node_packet_commitments(node_of(user), port, chan, out, err, err_len);
+    cw_rpc_chan_params p;
+    cw_rpc_chan_params_dec(&d, params, &p, false, "packet_commitments");
+    return d.rc ? d.rc
+                : cw_node_packet_commitments(node_of(user), p.port, p.channel, out, err,
+                                             err_len);
 }
 
 static int packet_or_ack(void *user, const msgpack_object *params, cw_enc *out, char *err,
                          size_t err_len, bool ack)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[65], chan[65];
-    const char *what = ack ? "ack" : "packet";
-    const msgpack_object *f = cw_dec_array(&d, params, 3, "%s params", what);
-    port_channel(&d, f, port, chan, what);
-    uint64_t seq = cw_dec_u64(&d, &f[2], "%s params.sequence", what);
+    cw_rpc_chan_params p;
+    cw_rpc_chan_params_dec(&d, params, &p, true, ack ? "ack" : "packet");
     if (d.rc)
         return d.rc;
-    return ack ? cw_node_ack(node_of(user), port, chan, seq, out, err, err_len)
-               : cw_node_packet(node_of(user), port, chan, seq, out, err, err_len);
+    return ack ? cw_node_ack(node_of(user), p.port, p.channel, p.seq, out, err, err_len)
+               : cw_node_packet(node_of(user), p.port, p.channel, p.seq, out, err, err_len);
 }
 
 static int m_packet(void *user, const msgpack_object *params, cw_enc *out, char *err,
@@ -221,37 +204,28 @@ static int m_packets(void *user, const msgpack_object *params, cw_enc *out, char
                      size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[65], chan[65];
+    cw_rpc_chan_params p;
     uint32_t n;
-    const msgpack_object *f = cw_dec_array(&d, params, 3, "packets params");
-    port_channel(&d, f, port, chan, "packets");
-    const msgpack_object *items = cw_dec_list(&d, &f[2], CW_NODE_PACKETS_MAX, &n,
-                                              "packets params.seqs");
     uint64_t seqs[CW_NODE_PACKETS_MAX];
-    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
-        seqs[i] = cw_dec_u64(&d, &items[i], "packets params.seqs[%u]", i);
+    cw_rpc_seqs_params_dec(&d, params, &p, seqs, CW_NODE_PACKETS_MAX, &n, "packets");
     if (d.rc)
         return d.rc;
     /* the node names an empty seqs list */
-    return cw_node_packets(node_of(user), port, chan, seqs, n, out, err, err_len);
+    return cw_node_packets(node_of(user), p.port, p.channel, seqs, n, out, err, err_len);
 }
 
 static int unreceived(void *user, const msgpack_object *params, cw_enc *out, char *err,
                       size_t err_len, const char *which, const char *what)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char port[65], chan[65];
+    cw_rpc_chan_params p;
     uint32_t n;
-    const msgpack_object *f = cw_dec_array(&d, params, 3, "%s params", what);
-    port_channel(&d, f, port, chan, what);
-    const msgpack_object *items = cw_dec_list(&d, &f[2], CW_NODE_LIST_MAX, &n, "%s params.seqs",
-                                              what);
-    uint64_t seqs[CW_NODE_LIST_MAX];
-    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
-        seqs[i] = cw_dec_u64(&d, &items[i], "%s params.seqs[%u]", what, i);
+    static _Thread_local uint64_t seqs[CW_NODE_LIST_MAX]; /* 80 KiB: off the stack */
+    cw_rpc_seqs_params_dec(&d, params, &p, seqs, CW_NODE_LIST_MAX, &n, what);
     if (d.rc)
         return d.rc;
-    return cw_node_unreceived(node_of(user), which, port, chan, seqs, n, out, err, err_len);
+    return cw_node_unreceived(node_of(user), which, p.port, p.channel, seqs, n, out, err,
+                              err_len);
 }
 
 static int m_unreceived_packets(void *user, const msgpack_object *params, cw_enc *out,
@@ -271,8 +245,7 @@ static int m_lend_account(void *user, const msgpack_object *params, cw_enc *out,
 {
     cw_dec d = {.err = err, .err_len = err_len};
     cw_address a;
-    const msgpack_object *f = cw_dec_array(&d, params, 1, "lend_account params");
-    cw_dec_bin_fixed(&d, &f[0], a.b, 20, "lend_account params.address");
+    cw_rpc_address_params_dec(&d, params, &a, "lend_account");
     return d.rc ? d.rc : cw_node_lend_account(node_of(user), &a, out, err, err_len);
 }
 
@@ -280,7 +253,7 @@ static int m_lend_market(void *user, const msgpack_object *params, cw_enc *out, 
                          size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_dec_array(&d, params, 0, "lend_market params");
+    cw_rpc_no_params_dec(&d, params, "lend_market");
     return d.rc ? d.rc : cw_node_lend_market(node_of(user), out, err, err_len);
 }
 

@@ -21,20 +21,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../relayer/relayer.h"
 #include "causeway/bank.h"
+#include "causeway/chain_client.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"
 #include "causeway/packet.h"
 #include "cli.h"
 
 #define AUDIT_MAX_SEQS 20000u
+#define AUDIT_MAX_CHAINS 8
+#define AUDIT_MAX_PATHS 8
+
+/* What the audit reads of the relayer's config file: the chains (cw_chain_cfg_read, the same
+ * reader the relayer uses) and the paths' ends. */
+typedef struct audit_end {
+    char chain[CW_ID_MAX + 1];
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1]; /* "" until the relayer created the channel */
+    int chain_ix;
+} audit_end;
+typedef struct audit_path {
+    char name[CW_ID_MAX + 1];
+    audit_end end[2];
+} audit_path;
+typedef struct audit_config {
+    cw_chain_cfg chains[AUDIT_MAX_CHAINS];
+    int n_chains;
+    audit_path paths[AUDIT_MAX_PATHS];
+    int n_paths;
+    uint64_t rpc_timeout_ms;
+} audit_config;
 
 typedef struct side {
-    rly_conn c;
-    const rly_end_cfg *end;
+    cw_chain_client c;
+    const audit_end *end;
     uint64_t height;
-    const cw_light_block *lb; /* verified; valid until the next rly_lc_* call on c */
+    const cw_light_block *lb; /* verified; valid until the next cw_chain_* call on c */
     uint8_t root[32];
     uint64_t time_ns;
 } side;
@@ -46,7 +68,8 @@ static int proven(side *s, const char *key, uint8_t **val, size_t *len, char *er
     uint8_t *proof = NULL;
     size_t plen = 0;
     uint64_t at = 0;
-    int rc = rly_query(&s->c, key, s->height, true, val, len, &proof, &plen, &at, err, err_len);
+    int rc = cw_chain_query(&s->c, key, s->height, true, val, len, &proof, &plen, &at, err,
+                            err_len);
     if (rc)
         return rc;
     if (at != s->height)
@@ -123,25 +146,15 @@ static int committed_packet(side *src, uint64_t seq, bool *present, char kind[16
         return rc;
     }
     *present = true;
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_cstr(&p, src->end->port);
-    cw_enc_cstr(&p, src->end->channel);
-    cw_enc_u64(&p, seq);
-    cw_dec d;
-    const msgpack_object *root;
     uint8_t *buf = NULL;
-    rc = rly_call(&src->c, "packet", &p, &d, &root, &buf, err, err_len);
-    cw_enc_free(&p);
+    size_t blen = 0;
+    rc = cw_chain_packet_bytes(&src->c, "packet", src->end->port, src->end->channel, seq, &buf,
+                               &blen, err, err_len);
     if (rc == CW_OK) {
-        cw_bytes b = cw_dec_bin(&d, root, 1 << 20, "packet");
         cw_dec pd;
         const msgpack_object *pr;
         cw_packet pk;
-        rc = d.rc;
-        if (rc == CW_OK && (rc = cw_dec_open(&pd, &pr, b.p, b.len, 1 << 20, err, err_len)) ==
-                               CW_OK) {
+        if ((rc = cw_dec_open(&pd, &pr, buf, blen, 1 << 20, err, err_len)) == CW_OK) {
             cw_packet_dec(&pd, pr, &pk, "packet");
             uint8_t want[32];
             if ((rc = pd.rc) == CW_OK) {
@@ -171,7 +184,6 @@ static int committed_packet(side *src, uint64_t seq, bool *present, char kind[16
         }
         cw_dec_close(&pd);
     }
-    cw_dec_close(&d);
     free(buf);
     free(c);
     return rc;
@@ -198,22 +210,18 @@ static int delivery(side *dst, uint64_t seq, bool *received, bool *ok, char *err
         return rc;
     if (!ah)
         return cw_errf(err, err_len, CW_EBADPROOF, "%s: received without an ack", path);
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_cstr(&p, dst->end->port);
-    cw_enc_cstr(&p, dst->end->channel);
-    cw_enc_u64(&p, seq);
-    cw_dec d;
-    const msgpack_object *root;
     uint8_t *buf = NULL;
-    rc = rly_call(&dst->c, "ack", &p, &d, &root, &buf, err, err_len);
-    cw_enc_free(&p);
+    size_t blen = 0;
+    rc = cw_chain_packet_bytes(&dst->c, "ack", dst->end->port, dst->end->channel, seq, &buf,
+                               &blen, err, err_len);
+    if (rc == CW_OK && blen > CW_ACK_MAX)
+        rc = cw_errf(err, err_len, CW_ETOOBIG, "ack %llu: %zu bytes exceed %u",
+                     (unsigned long long)seq, blen, (unsigned)CW_ACK_MAX);
     if (rc == CW_OK) {
-        cw_bytes ack = cw_dec_bin(&d, root, CW_ACK_MAX, "ack");
+        cw_bytes ack = {buf, blen};
         uint8_t h[32];
         cw_bytes payload;
-        if ((rc = d.rc) == CW_OK) {
+        {
             cw_sha256(h, ack.p, ack.len);
             if (ahl != 32 || memcmp(h, ah, 32) != 0)
                 rc = cw_errf(err, err_len, CW_EBADPROOF,
@@ -223,7 +231,6 @@ static int delivery(side *dst, uint64_t seq, bool *received, bool *ok, char *err
                 rc = cw_ack_decode(ok, &payload, ack.p, ack.len, err, err_len);
         }
     }
-    cw_dec_close(&d);
     free(buf);
     free(ah);
     return rc;
@@ -274,26 +281,73 @@ static void usage(FILE *f)
 
 static int parse_root(const char *s, uint64_t *h, uint8_t hash[32])
 {
-    char err[128];
-    const char *colon = s ? strchr(s, ':') : NULL;
-    if (!colon)
-        return -1;
-    char num[32];
-    size_t n = (size_t)(colon - s);
-    if (n == 0 || n >= sizeof num)
-        return -1;
-    memcpy(num, s, n);
-    num[n] = '\0';
-    return cw_u64_from_dec(h, num, err, sizeof err) || *h == 0 ||
-                   cw_hex_decode_exact(hash, 32, colon + 1, err, sizeof err)
-               ? -1
-               : 0;
+    return cw_chain_trust_root_parse(s, h, hash) == CW_OK ? 0 : -1;
 }
 
-static int open_side(side *s, rly_config *cfg, const rly_end_cfg *end, const char *root_flag,
-                     char *err, size_t err_len)
+/* Read the chains and paths of the relayer's config file (other fields are the relayer's). */
+static int load_config(audit_config *cfg, const char *path, char *err, size_t err_len)
 {
-    const rly_chain_cfg *cc = &cfg->chains[end->chain_ix];
+    json_t *root = NULL;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->rpc_timeout_ms = 5000;
+    int rc = cw_jconf_load(&root, path, err, err_len);
+    if (rc)
+        return rc;
+    cw_jconf j = {.file = path, .rc = CW_OK, .err = err, .err_len = err_len};
+    cw_jconf_u64(&j, root, "rpc_timeout_ms", "rpc_timeout_ms", false, 10, 600000,
+                 &cfg->rpc_timeout_ms);
+    const json_t *chains = cw_jconf_array(&j, root, "chains", "chains", true, AUDIT_MAX_CHAINS);
+    size_t i;
+    const json_t *it;
+    char w[64], f[160];
+    json_array_foreach(chains, i, it) {
+        snprintf(w, sizeof w, "chains[%zu]", i);
+        cw_chain_cfg_read(&j, it, w, &cfg->chains[cfg->n_chains]);
+        if (j.rc)
+            break;
+        cfg->n_chains++;
+    }
+    const json_t *paths = j.rc ? NULL : cw_jconf_array(&j, root, "paths", "paths", true,
+                                                       AUDIT_MAX_PATHS);
+    json_array_foreach(paths, i, it) {
+        audit_path *p = &cfg->paths[cfg->n_paths];
+        snprintf(w, sizeof w, "paths[%zu]", i);
+        snprintf(p->name, sizeof p->name, "path-%zu", i);
+        snprintf(f, sizeof f, "%s.name", w);
+        cw_jconf_id(&j, it, "name", f, false, p->name);
+        for (int e = 0; e < 2 && !j.rc; e++) {
+            audit_end *ae = &p->end[e];
+            snprintf(f, sizeof f, "%s.%s", w, e ? "b" : "a");
+            const json_t *eo = cw_jconf_object(&j, it, e ? "b" : "a", f, true);
+            char ff[192];
+            snprintf(ff, sizeof ff, "%s.chain", f);
+            cw_jconf_id(&j, eo, "chain", ff, true, ae->chain);
+            snprintf(ff, sizeof ff, "%s.port", f);
+            cw_jconf_id(&j, eo, "port", ff, true, ae->port);
+            snprintf(ff, sizeof ff, "%s.channel", f);
+            cw_jconf_str(&j, eo, "channel", ff, false, CW_ID_MAX, ae->channel,
+                         sizeof ae->channel);
+            ae->chain_ix = -1;
+            for (int k = 0; k < cfg->n_chains; k++)
+                if (strcmp(cfg->chains[k].id, ae->chain) == 0)
+                    ae->chain_ix = k;
+            if (!j.rc && ae->chain_ix < 0)
+                cw_jconf_fail(&j, CW_EINVAL, ff, "\"%s\" is not one of the chains", ae->chain);
+        }
+        if (j.rc)
+            break;
+        cfg->n_paths++;
+    }
+    json_decref(root);
+    for (int k = 0; j.rc == CW_OK && k < cfg->n_chains; k++)
+        j.rc = cw_chain_cfg_env(&cfg->chains[k], path, k, err, err_len);
+    return j.rc;
+}
+
+static int open_side(side *s, const audit_config *cfg, const audit_end *end,
+                     const char *root_flag, char *err, size_t err_len)
+{
+    const cw_chain_cfg *cc = &cfg->chains[end->chain_ix];
     uint64_t h;
     uint8_t hash[32];
     s->end = end;
@@ -310,14 +364,14 @@ static int open_side(side *s, rly_config *cfg, const rly_end_cfg *end, const cha
                        "the config): the audit never trusts the RPC node's headers", cc->id);
     }
     int rc;
-    if ((rc = rly_conn_init(&s->c, cc, end->chain_ix, cfg->rpc_timeout_ms, false, err,
-                            err_len)) ||
-        (rc = rly_conn_ensure(&s->c, err, err_len)) ||
-        (rc = rly_lc_seed(&s->c, h, hash, err, err_len)) ||
-        (rc = rly_status(&s->c, err, err_len)))
+    if ((rc = cw_chain_client_init(&s->c, cc, end->chain_ix, (uint32_t)cfg->rpc_timeout_ms,
+                                   false, err, err_len)) ||
+        (rc = cw_chain_ensure(&s->c, err, err_len)) ||
+        (rc = cw_chain_lc_seed(&s->c, h, hash, err, err_len)) ||
+        (rc = cw_chain_status(&s->c, NULL, err, err_len)))
         return rc;
     s->height = s->c.height;
-    if ((rc = rly_lc_verified(&s->c, s->height, &s->lb, err, err_len)))
+    if ((rc = cw_chain_lc_verified(&s->c, s->height, &s->lb, err, err_len)))
         return cw_err_prefix(err, err_len, rc, cc->id);
     memcpy(s->root, s->lb->signed_header.header.state_root, 32);
     s->time_ns = s->lb->signed_header.header.time_ns;
@@ -356,12 +410,12 @@ int cw_cli_audit(int argc, char **argv)
         fprintf(stderr, "causeway audit: %s\n", err);
         return 2;
     }
-    static rly_config cfg;
-    if (rly_config_load(&cfg, config, err, sizeof err)) {
+    static audit_config cfg;
+    if (load_config(&cfg, config, err, sizeof err)) {
         fprintf(stderr, "causeway audit: %s\n", err);
         return 2;
     }
-    const rly_path_cfg *path = NULL;
+    const audit_path *path = NULL;
     for (int i = 0; i < cfg.n_paths; i++)
         if (!path_name || strcmp(cfg.paths[i].name, path_name) == 0) {
             path = &cfg.paths[i];
@@ -451,7 +505,7 @@ int cw_cli_audit(int argc, char **argv)
                    holds ? "BALANCED" : "NOT BALANCED");
         }
     }
-    rly_conn_free(&a.c);
-    rly_conn_free(&b.c);
+    cw_chain_client_free(&a.c);
+    cw_chain_client_free(&b.c);
     return status;
 }

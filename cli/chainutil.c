@@ -11,6 +11,7 @@
 #include "causeway/codec.h"
 #include "causeway/hex.h"
 #include "causeway/rpc_client.h"
+#include "causeway/rpc_results.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
 #include "cli.h"
@@ -100,51 +101,92 @@ int cw_cli_call(cw_rpc_client *cl, const char *method, const uint8_t *params, si
     return 0;
 }
 
-/* Read chain id (status[0]) and the signer's pending next nonce (account[2]). */
-static int chain_and_nonce(cw_rpc_client *cl, const cw_address *addr, char chain[65],
-                           uint64_t *nonce)
+int cw_cli_ask(cw_cli_answer *a, cw_rpc_client *cl, const char *method, const cw_enc *params)
 {
-    uint8_t *res = NULL;
-    size_t len;
-    char err[256];
-    cw_dec d;
-    const msgpack_object *root;
-    int rc = 1;
-    if (cw_cli_call(cl, "status", (const uint8_t *)"\x90", 1, &res, &len))
+    size_t len = 0;
+    memset(&a->d, 0, sizeof a->d);
+    a->root = NULL;
+    a->res = NULL;
+    a->err[0] = '\0';
+    if (cw_cli_call(cl, method, params ? cw_enc_data(params) : (const uint8_t *)"\x90",
+                    params ? cw_enc_len(params) : 1, &a->res, &len))
         return 1;
-    if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 7, "status");
-        cw_dec_id(&d, &f[0], chain, "status.chain_id");
-        rc = d.rc ? 1 : 0;
-    }
-    cw_dec_close(&d);
-    free(res);
-    if (rc) {
-        fprintf(stderr, "causeway: status: unexpected answer: %s\n", err);
-        return 1;
-    }
+    if (cw_rpc_result_open(&a->d, &a->root, a->res, len, method, a->err, sizeof a->err))
+        a->root = NULL; /* d.rc holds the failure: decoders read nothing, _end prints it */
+    return 0;
+}
+
+int cw_cli_answer_end(cw_cli_answer *a, const char *what)
+{
+    int rc = a->d.rc;
+    cw_dec_close(&a->d);
+    free(a->res);
+    a->res = NULL;
+    if (rc)
+        fprintf(stderr, "causeway %s: unexpected answer: %s\n", what, a->err);
+    return rc ? 1 : 0;
+}
+
+int cw_cli_ask_query(cw_cli_answer *a, cw_rpc_client *cl, const char *key, uint64_t height)
+{
     cw_enc p;
     cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_bin(&p, addr->b, 20);
-    rc = cw_cli_call(cl, "account", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_rpc_query_params qp = {{(const uint8_t *)key, strlen(key)}, height, false};
+    cw_rpc_query_params_enc(&p, &qp);
+    int rc = cw_cli_ask(a, cl, "query", &p);
     cw_enc_free(&p);
-    if (rc)
-        return 1;
-    rc = 1;
-    if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 4, "account");
-        *nonce = cw_dec_u64(&d, &f[2], "account.pending_next_nonce");
-        rc = d.rc ? 1 : 0;
-    }
-    cw_dec_close(&d);
-    free(res);
-    if (rc)
-        fprintf(stderr, "causeway: account: unexpected answer: %s\n", err);
     return rc;
 }
 
-/* tx(hash) → 0 committed (fills height/code/log), 2 not yet, 1 error. */
+int cw_cli_query_value(cw_rpc_client *cl, const char *key, uint64_t height, uint8_t **val,
+                       size_t *len, uint64_t *at)
+{
+    cw_cli_answer a;
+    cw_rpc_query q;
+    *val = NULL;
+    *len = 0;
+    if (cw_cli_ask_query(&a, cl, key, height))
+        return 1;
+    cw_rpc_query_dec(&a.d, a.root, &q);
+    if (a.d.rc == CW_OK) {
+        if (at)
+            *at = q.height;
+        if (q.item.has_value && (*val = malloc(q.item.value.len + 1)) != NULL) {
+            memcpy(*val, q.item.value.p, q.item.value.len);
+            *len = q.item.value.len;
+        } else if (q.item.has_value) {
+            cw_dec_fail(&a.d, -ENOMEM, "out of memory");
+        }
+    }
+    return cw_cli_answer_end(&a, "query");
+}
+
+/* Read the chain id (status) and the signer's pending next nonce (account). */
+static int chain_and_nonce(cw_rpc_client *cl, const cw_address *addr, char chain[65],
+                           uint64_t *nonce)
+{
+    cw_cli_answer a;
+    cw_rpc_status st;
+    static cw_rpc_account acc;
+    if (cw_cli_ask(&a, cl, "status", NULL))
+        return 1;
+    cw_rpc_status_dec(&a.d, a.root, &st);
+    if (cw_cli_answer_end(&a, "status"))
+        return 1;
+    memcpy(chain, st.chain_id, sizeof st.chain_id);
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_rpc_address_params_enc(&p, addr);
+    int rc = cw_cli_ask(&a, cl, "account", &p);
+    cw_enc_free(&p);
+    if (rc)
+        return 1;
+    cw_rpc_account_dec(&a.d, a.root, &acc);
+    *nonce = acc.pending_next_nonce;
+    return cw_cli_answer_end(&a, "account");
+}
+
+/* tx_status(hash) → 0 committed (fills height/code/log), 2 not yet, 1 error. */
 static int tx_status(cw_rpc_client *cl, const uint8_t hash[32], uint64_t *height, int64_t *code,
                      char *log, size_t log_len)
 {
@@ -153,35 +195,33 @@ static int tx_status(cw_rpc_client *cl, const uint8_t hash[32], uint64_t *height
     size_t len;
     char err[512] = "";
     cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_bin(&p, hash, 32);
-    int rc = cw_rpc_call(cl, "tx", cw_enc_data(&p), cw_enc_len(&p), &res, &len, CALL_TIMEOUT_MS,
-                         err, sizeof err);
+    cw_rpc_hash_params_enc(&p, hash);
+    int rc = cw_rpc_call(cl, "tx_status", cw_enc_data(&p), cw_enc_len(&p), &res, &len,
+                         CALL_TIMEOUT_MS, err, sizeof err);
     cw_enc_free(&p);
     if (rc == CW_ENOTFOUND)
         return 2;
     if (rc) {
-        fprintf(stderr, "causeway: tx: %s\n", err[0] ? err : cw_strerror(rc));
+        fprintf(stderr, "causeway: tx_status: %s\n", err[0] ? err : cw_strerror(rc));
         return 1;
     }
     cw_dec d;
     const msgpack_object *root;
-    rc = 1;
-    if (cw_dec_open(&d, &root, res, len, 1 << 22, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
-        *height = cw_dec_u64(&d, &f[0], "tx.height");
-        const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "tx.result");
+    static cw_rpc_tx_status st;
+    if (cw_rpc_result_open(&d, &root, res, len, "tx_status", err, sizeof err) == CW_OK) {
+        cw_rpc_tx_status_dec(&d, root, &st);
         if (d.rc == CW_OK) {
-            *code = r[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? r[0].via.i64
-                                                                  : (int64_t)r[0].via.u64;
-            cw_bytes l = cw_dec_str(&d, &r[1], 4096, "tx.result.log");
-            snprintf(log, log_len, "%.*s", (int)l.len, (const char *)l.p);
+            *height = st.height;
+            *code = st.code;
+            snprintf(log, log_len, "%.*s", (int)st.log.len, (const char *)st.log.p);
         }
-        rc = d.rc ? 1 : 0;
     }
+    rc = d.rc;
     cw_dec_close(&d);
     free(res);
-    return rc;
+    if (rc)
+        fprintf(stderr, "causeway: tx_status: unexpected answer: %s\n", err);
+    return rc ? 1 : 0;
 }
 
 int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
@@ -193,8 +233,8 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
     cw_rpc_client *cl = NULL;
     char chain[65], err[512], hex[65];
     uint64_t nonce = 0;
-    uint8_t *env = NULL, *res = NULL;
-    size_t env_len, len;
+    uint8_t *env = NULL;
+    size_t env_len;
     int status = 1;
 
     if (cw_cli_load_key(keyring, from, &sk, &addr))
@@ -214,18 +254,16 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
     }
     cw_enc p;
     cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_bin(&p, env, env_len);
-    rc = cw_cli_call(cl, "broadcast_tx", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_rpc_broadcast_params_enc(&p, env, env_len);
+    cw_cli_answer ans;
+    rc = cw_cli_ask(&ans, cl, "broadcast_tx", &p);
     cw_enc_free(&p);
     if (rc)
         goto out;
     uint8_t hash[32];
-    if (len != 34 || res[0] != 0xc4 || res[1] != 32) {
-        fprintf(stderr, "causeway: broadcast_tx: unexpected answer\n");
+    cw_rpc_broadcast_dec(&ans.d, ans.root, hash);
+    if (cw_cli_answer_end(&ans, "broadcast_tx"))
         goto out;
-    }
-    memcpy(hash, res + 2, 32);
     cw_hex_encode(hex, sizeof hex, hash, 32);
     if (no_wait) {
         if (json)
@@ -289,7 +327,6 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
 out:
     cw_seckey_wipe(&sk);
     free(env);
-    free(res);
     cw_rpc_client_close(cl);
     return status;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "causeway/codec.h"
+
 int cw_cli_proof(int argc, char **argv); /* cli/proof.c — ICS-23 proof verification */
 int cw_cli_light(int argc, char **argv); /* cli/light.c — light-client verify / gen */
 int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
@@ -49,6 +51,31 @@ int cw_cli_connect(struct cw_rpc_client **cl, const char *url);
  *  Returns 0 with *res (malloc'd) or 1. */
 int cw_cli_call(struct cw_rpc_client *cl, const char *method, const uint8_t *params,
                 size_t params_len, uint8_t **res, size_t *res_len);
+
+/** One typed RPC call's answer, opened for a causeway/rpc_results.h decoder:
+ *  cw_rpc_X_dec(&a.d, a.root, &x), then cw_cli_answer_end. a.root and whatever the decoder
+ *  borrows live until cw_cli_answer_end. */
+typedef struct cw_cli_answer {
+    cw_dec d;
+    const msgpack_object *root;
+    uint8_t *res;
+    char err[512];
+} cw_cli_answer;
+/** Call `method` with params (encoded with the rpc_results encoder; NULL = []) and open the
+ *  answer in *a. Returns 0, or 1 (printed "causeway: METHOD: reason"; nothing to end). */
+int cw_cli_ask(cw_cli_answer *a, struct cw_rpc_client *cl, const char *method,
+               const cw_enc *params);
+/** Release the answer. Returns 0, or 1 when decoding it failed (printed "causeway WHAT:
+ *  unexpected answer: reason"). */
+int cw_cli_answer_end(cw_cli_answer *a, const char *what);
+
+/** Ask `query [key, height, false]` (height 0 = latest): as cw_cli_ask. */
+int cw_cli_ask_query(cw_cli_answer *a, struct cw_rpc_client *cl, const char *key,
+                     uint64_t height);
+/** The value under key at height (0 = latest), unproven: 0 with *val (malloc'd, NULL when
+ *  absent; free it), *len, *at (may be NULL) the height answered; or 1 (printed). */
+int cw_cli_query_value(struct cw_rpc_client *cl, const char *key, uint64_t height,
+                       uint8_t **val, size_t *len, uint64_t *at);
 
 /** Sign msgs (already-encoded Msg arrays) as `from`, broadcast, and unless no_wait, wait
  *  (up to timeout_s, following new blocks) until the tx is committed; print the outcome

@@ -19,6 +19,7 @@
 #include "causeway/packet.h"
 #include "causeway/mathx.h"
 #include "causeway/rpc_client.h"
+#include "causeway/rpc_results.h"
 #include "causeway/schnorr.h"
 #include "cli.h"
 
@@ -47,108 +48,70 @@ static void print_json(json_t *o)
 
 static int q_status(cw_rpc_client *cl, bool json)
 {
-    uint8_t *res;
-    size_t len;
-    char err[256], hash[65], root[65];
-    if (cw_cli_call(cl, "status", (const uint8_t *)"\x90", 1, &res, &len))
+    char hash[65], root[65];
+    cw_cli_answer a;
+    cw_rpc_status st;
+    if (cw_cli_ask(&a, cl, "status", NULL))
         return 1;
-    cw_dec d;
-    const msgpack_object *r;
-    char chain[65] = "";
-    uint64_t h = 0, t = 0, earliest = 0, mempool = 0;
-    uint8_t bh[32] = {0}, sr[32] = {0};
-    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, r, 7, "status");
-        cw_dec_id(&d, &f[0], chain, "chain_id");
-        h = cw_dec_u64(&d, &f[1], "height");
-        t = cw_dec_u64(&d, &f[2], "time");
-        cw_dec_bin_fixed(&d, &f[3], bh, 32, "hash");
-        cw_dec_bin_fixed(&d, &f[4], sr, 32, "root");
-        earliest = cw_dec_u64(&d, &f[5], "earliest");
-        mempool = cw_dec_u64(&d, &f[6], "mempool");
-    }
-    int rc = d.rc;
-    cw_dec_close(&d);
-    free(res);
-    if (rc) {
-        fprintf(stderr, "causeway query status: unexpected answer: %s\n", err);
+    cw_rpc_status_dec(&a.d, a.root, &st);
+    if (cw_cli_answer_end(&a, "query status"))
         return 1;
-    }
-    cw_hex_encode(hash, sizeof hash, bh, 32);
-    cw_hex_encode(root, sizeof root, sr, 32);
+    cw_hex_encode(hash, sizeof hash, st.latest_block_hash, 32);
+    cw_hex_encode(root, sizeof root, st.latest_state_root, 32);
     if (json)
-        print_json(json_pack("{s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "chain_id", chain,
-                             "latest_height", (json_int_t)h, "latest_time", (json_int_t)t,
-                             "latest_block_hash", hash, "latest_state_root", root,
-                             "earliest_state_height", (json_int_t)earliest, "mempool_txs",
-                             (json_int_t)mempool));
+        print_json(json_pack("{s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "chain_id", st.chain_id,
+                             "latest_height", (json_int_t)st.latest_height, "latest_time",
+                             (json_int_t)st.latest_time_ns, "latest_block_hash", hash,
+                             "latest_state_root", root, "earliest_state_height",
+                             (json_int_t)st.earliest_state_height, "mempool_txs",
+                             (json_int_t)st.mempool_txs));
     else
         printf("chain %s height %llu time %llu\n  block hash %s\n  state root %s\n"
                "  mempool %llu txs, state provable from height %llu\n",
-               chain, (unsigned long long)h, (unsigned long long)t, hash, root,
-               (unsigned long long)mempool, (unsigned long long)earliest);
+               st.chain_id, (unsigned long long)st.latest_height,
+               (unsigned long long)st.latest_time_ns, hash, root,
+               (unsigned long long)st.mempool_txs, (unsigned long long)st.earliest_state_height);
     return 0;
 }
 
-/* Call a method whose params are [address(bin 20)]; 0 with *res, or 1 (printed). */
-static int call_with_address(cw_rpc_client *cl, const char *method, const cw_address *a,
-                             uint8_t **res, size_t *len)
+/* Ask a method whose params are [address(bin 20)]; 0 with *a opened, or 1 (printed). */
+static int ask_with_address(cw_cli_answer *a, cw_rpc_client *cl, const char *method,
+                            const cw_address *addr)
 {
     cw_enc p;
     cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_bin(&p, a->b, 20);
-    int rc = cw_cli_call(cl, method, cw_enc_data(&p), cw_enc_len(&p), res, len);
+    cw_rpc_address_params_enc(&p, addr);
+    int rc = cw_cli_ask(a, cl, method, &p);
     cw_enc_free(&p);
     return rc;
 }
 
-static int q_account(cw_rpc_client *cl, const cw_address *a, bool json)
+static int q_account(cw_rpc_client *cl, const cw_address *addr, bool json)
 {
-    uint8_t *res;
-    size_t len;
-    char err[256], hex[41];
-    int rc = call_with_address(cl, "account", a, &res, &len);
-    if (rc)
+    char hex[41];
+    cw_cli_answer a;
+    static cw_rpc_account acc;
+    if (ask_with_address(&a, cl, "account", addr))
         return 1;
-    cw_hex_encode(hex, sizeof hex, a->b, 20);
-    cw_dec d;
-    const msgpack_object *r;
+    cw_rpc_account_dec(&a.d, a.root, &acc);
+    if (cw_cli_answer_end(&a, "query account"))
+        return 1;
+    cw_hex_encode(hex, sizeof hex, addr->b, 20);
+    if (!json)
+        printf("account %s nonce %llu (pending %llu)\n", hex, (unsigned long long)acc.next_nonce,
+               (unsigned long long)acc.pending_next_nonce);
     json_t *bal = json_object();
-    uint64_t nonce = 0, pending = 0;
-    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, r, 4, "account");
-        nonce = cw_dec_u64(&d, &f[1], "nonce");
-        pending = cw_dec_u64(&d, &f[2], "pending");
-        uint32_t n;
-        const msgpack_object *b = cw_dec_list(&d, &f[3], 1024, &n, "balances");
-        if (!json && d.rc == CW_OK)
-            printf("account %s nonce %llu (pending %llu)\n", hex, (unsigned long long)nonce,
-                   (unsigned long long)pending);
-        for (uint32_t i = 0; i < n && d.rc == CW_OK; i++) {
-            char denom[65];
-            const msgpack_object *e = cw_dec_array(&d, &b[i], 2, "balance");
-            cw_dec_id(&d, &e[0], denom, "denom");
-            uint64_t amt = cw_dec_u64(&d, &e[1], "amount");
-            if (d.rc == CW_OK) {
-                json_object_set_new(bal, denom, json_integer((json_int_t)amt));
-                if (!json)
-                    printf("  %20llu %s\n", (unsigned long long)amt, denom);
-            }
-        }
-    }
-    rc = d.rc;
-    cw_dec_close(&d);
-    free(res);
-    if (rc) {
-        json_decref(bal);
-        fprintf(stderr, "causeway query account: unexpected answer: %s\n", err);
-        return 1;
+    for (uint32_t i = 0; i < acc.n_balances; i++) {
+        json_object_set_new(bal, acc.balances[i].denom,
+                            json_integer((json_int_t)acc.balances[i].amount));
+        if (!json)
+            printf("  %20llu %s\n", (unsigned long long)acc.balances[i].amount,
+                   acc.balances[i].denom);
     }
     if (json)
         print_json(json_pack("{s:s, s:I, s:I, s:o}", "address", hex, "nonce",
-                             (json_int_t)nonce, "pending_nonce", (json_int_t)pending,
-                             "balances", bal));
+                             (json_int_t)acc.next_nonce, "pending_nonce",
+                             (json_int_t)acc.pending_next_nonce, "balances", bal));
     else
         json_decref(bal);
     return 0;
@@ -157,40 +120,25 @@ static int q_account(cw_rpc_client *cl, const cw_address *a, bool json)
 static int q_balance(cw_rpc_client *cl, const cw_address *a, const char *denom, uint64_t height,
                      bool json)
 {
-    char key[160], hex[41], err[256];
+    char key[160], hex[41];
     cw_hex_encode(hex, sizeof hex, a->b, 20);
     snprintf(key, sizeof key, "bank/balances/%s/%s", hex, denom);
-    cw_enc p;
-    uint8_t *res;
-    size_t len;
-    cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_bin(&p, key, strlen(key));
-    cw_enc_u64(&p, height);
-    cw_enc_bool(&p, false);
-    int rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
-    cw_enc_free(&p);
-    if (rc)
+    cw_cli_answer ans;
+    cw_rpc_query q;
+    uint64_t amount = 0;
+    if (cw_cli_ask_query(&ans, cl, key, height))
         return 1;
-    cw_dec d;
-    const msgpack_object *r;
-    uint64_t amount = 0, at = 0;
-    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, r, 3, "query");
-        if (!cw_dec_is_nil(&f[0])) {
-            uint8_t v[8];
-            cw_dec_bin_fixed(&d, &f[0], v, 8, "value");
-            amount = cw_be64_get(v);
-        }
-        at = cw_dec_u64(&d, &f[2], "height");
+    cw_rpc_query_dec(&ans.d, ans.root, &q);
+    if (ans.d.rc == CW_OK && q.item.has_value) {
+        if (q.item.value.len == 8)
+            amount = cw_be64_get(q.item.value.p);
+        else
+            cw_dec_fail(&ans.d, CW_EMALFORMED, "query.value: %zu bytes, expected 8",
+                        q.item.value.len);
     }
-    rc = d.rc;
-    cw_dec_close(&d);
-    free(res);
-    if (rc) {
-        fprintf(stderr, "causeway query balance: unexpected answer: %s\n", err);
+    if (cw_cli_answer_end(&ans, "query balance"))
         return 1;
-    }
+    uint64_t at = q.height;
     if (json)
         print_json(json_pack("{s:s, s:s, s:I, s:I}", "address", hex, "denom", denom, "amount",
                              (json_int_t)amount, "height", (json_int_t)at));
@@ -207,8 +155,7 @@ static int q_block(cw_rpc_client *cl, uint64_t height, bool json)
     size_t len;
     char err[256];
     cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_u64(&p, height);
+    cw_rpc_height_params_enc(&p, height);
     int rc = cw_cli_call(cl, "light_block", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
     cw_enc_free(&p);
     if (rc)
@@ -242,46 +189,6 @@ static int q_block(cw_rpc_client *cl, uint64_t height, bool json)
     return 0;
 }
 
-/* query [key, height, false] → the value bytes (malloc'd; NULL when absent). 0 ok, 1 error. */
-static int raw_value(cw_rpc_client *cl, const char *key, uint64_t height, uint8_t **val,
-                     size_t *len, uint64_t *at)
-{
-    cw_enc p;
-    uint8_t *res;
-    size_t rl;
-    char err[256];
-    *val = NULL;
-    *len = 0;
-    cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_bin(&p, key, strlen(key));
-    cw_enc_u64(&p, height);
-    cw_enc_bool(&p, false);
-    int rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &rl);
-    cw_enc_free(&p);
-    if (rc)
-        return 1;
-    cw_dec d;
-    const msgpack_object *r;
-    rc = 1;
-    if (cw_dec_open(&d, &r, res, rl, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, r, 3, "query");
-        *at = cw_dec_u64(&d, &f[2], "height");
-        if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN) {
-            *len = f[0].via.bin.size;
-            *val = malloc(*len + 1);
-            if (*val)
-                memcpy(*val, f[0].via.bin.ptr, *len);
-        }
-        rc = d.rc ? 1 : 0;
-    }
-    cw_dec_close(&d);
-    free(res);
-    if (rc)
-        fprintf(stderr, "causeway query: unexpected answer: %s\n", err);
-    return rc;
-}
-
 static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, bool json)
 {
     char key[200];
@@ -289,7 +196,7 @@ static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, b
     size_t n;
     uint64_t at, amount = 0;
     snprintf(key, sizeof key, "collateral/escrow/%s/%s", channel, denom);
-    if (raw_value(cl, key, 0, &v, &n, &at))
+    if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
         return 1;
     if (v && n == 8)
         amount = cw_be64_get(v);
@@ -316,7 +223,7 @@ static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channe
     }
     cw_hex_encode(hex, sizeof hex, a->b, 20);
     snprintf(key, sizeof key, "collateral/positions/%s/%s", hex, trace);
-    if (raw_value(cl, key, 0, &v, &n, &at))
+    if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
         return 1;
     if (v) {
         cw_dec d;
@@ -338,40 +245,26 @@ static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channe
     return 0;
 }
 
-/* Decode a result array of u128 (bin16) / mixed fields into text. */
-static void u128_text(char *out, size_t n, const msgpack_object *o)
-{
-    cw_dec d = {0};
-    cw_u128 v = cw_dec_u128(&d, o, "u128");
-    cw_u128_to_dec(out, n, v);
-}
+static void u128_text(char *out, size_t n, cw_u128 v) { cw_u128_to_dec(out, n, v); }
 
-static int q_health(cw_rpc_client *cl, const cw_address *a, bool json)
+static int q_health(cw_rpc_client *cl, const cw_address *addr, bool json)
 {
-    uint8_t *res;
-    size_t len;
-    char err[256], hex[41];
-    int rc = call_with_address(cl, "lend_account", a, &res, &len);
-    if (rc)
+    char hex[41];
+    cw_cli_answer a;
+    cw_rpc_lend_account la;
+    if (ask_with_address(&a, cl, "lend_account", addr))
         return 1;
-    cw_hex_encode(hex, sizeof hex, a->b, 20);
-    cw_dec d;
-    const msgpack_object *r;
+    cw_rpc_lend_account_dec(&a.d, a.root, &la);
+    if (cw_cli_answer_end(&a, "query health"))
+        return 1;
+    cw_hex_encode(hex, sizeof hex, addr->b, 20);
     char f[6][41];
     static const char *const names[6] = {"debt", "borrow_limit", "liquidation_limit",
                                          "health_factor_wad", "supply_value", "shares"};
-    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *v = cw_dec_array(&d, r, 6, "lend_account");
-        for (int i = 0; i < 6 && d.rc == CW_OK; i++)
-            u128_text(f[i], sizeof f[i], &v[i]);
-    }
-    rc = d.rc;
-    cw_dec_close(&d);
-    free(res);
-    if (rc) {
-        fprintf(stderr, "causeway query health: unexpected answer: %s\n", err);
-        return 1;
-    }
+    const cw_u128 v[6] = {la.debt, la.borrow_limit, la.liquidation_limit, la.health_factor_wad,
+                          la.supply_value, la.shares};
+    for (int i = 0; i < 6; i++)
+        u128_text(f[i], sizeof f[i], v[i]);
     if (json) {
         json_t *o = json_pack("{s:s}", "address", hex);
         for (int i = 0; i < 6; i++)
@@ -388,43 +281,28 @@ static int q_health(cw_rpc_client *cl, const cw_address *a, bool json)
 
 static int q_market(cw_rpc_client *cl, bool json)
 {
-    uint8_t *res;
-    size_t len;
-    char err[256];
-    if (cw_cli_call(cl, "lend_market", (const uint8_t *)"\x90", 1, &res, &len))
+    cw_cli_answer a;
+    cw_rpc_lend_market m;
+    if (cw_cli_ask(&a, cl, "lend_market", NULL))
         return 1;
-    cw_dec d;
-    const msgpack_object *r;
-    char denom[65] = "", idx[41], borrows[41], reserves[41], shares[41], bad[41];
-    uint64_t cash = 0;
-    bool paused = false;
-    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        const msgpack_object *v = cw_dec_array(&d, r, 8, "lend_market");
-        cw_dec_id(&d, &v[0], denom, "borrow_denom");
-        u128_text(idx, sizeof idx, &v[1]);
-        u128_text(borrows, sizeof borrows, &v[2]);
-        cash = cw_dec_u64(&d, &v[3], "cash");
-        u128_text(reserves, sizeof reserves, &v[4]);
-        u128_text(shares, sizeof shares, &v[5]);
-        paused = cw_dec_bool(&d, &v[6], "paused");
-        u128_text(bad, sizeof bad, &v[7]);
-    }
-    int rc = d.rc;
-    cw_dec_close(&d);
-    free(res);
-    if (rc) {
-        fprintf(stderr, "causeway query market: unexpected answer: %s\n", err);
+    cw_rpc_lend_market_dec(&a.d, a.root, &m);
+    if (cw_cli_answer_end(&a, "query market"))
         return 1;
-    }
+    char idx[41], borrows[41], reserves[41], shares[41], bad[41];
+    u128_text(idx, sizeof idx, m.borrow_index_wad);
+    u128_text(borrows, sizeof borrows, m.total_borrows);
+    u128_text(reserves, sizeof reserves, m.reserves);
+    u128_text(shares, sizeof shares, m.total_shares);
+    u128_text(bad, sizeof bad, m.bad_debt);
     if (json)
-        print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s}", "borrow_denom", denom,
-                             "borrow_index_wad", idx, "total_borrows", borrows, "cash",
-                             (json_int_t)cash, "reserves", reserves, "total_shares", shares,
-                             "paused", paused, "bad_debt", bad));
+        print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s}", "borrow_denom",
+                             m.borrow_denom, "borrow_index_wad", idx, "total_borrows", borrows,
+                             "cash", (json_int_t)m.cash, "reserves", reserves, "total_shares",
+                             shares, "paused", m.paused, "bad_debt", bad));
     else
         printf("market %s: cash %llu, borrows %s, reserves %s, borrow index %s (wad), "
-               "bad debt %s%s\n", denom, (unsigned long long)cash, borrows, reserves, idx, bad,
-               paused ? ", borrowing PAUSED" : "");
+               "bad debt %s%s\n", m.borrow_denom, (unsigned long long)m.cash, borrows, reserves,
+               idx, bad, m.paused ? ", borrowing PAUSED" : "");
     return 0;
 }
 
@@ -432,25 +310,24 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
                     bool json)
 {
     cw_enc p;
-    uint8_t *res;
-    size_t len;
-    char err[256];
+    cw_cli_answer a;
+    char err[256] = "";
     cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_cstr(&p, port);
-    cw_enc_cstr(&p, channel);
-    cw_enc_u64(&p, seq);
-    int rc = cw_cli_call(cl, "packet", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
+    cw_rpc_chan_params cp = {.seq = seq};
+    snprintf(cp.port, sizeof cp.port, "%s", port);
+    snprintf(cp.channel, sizeof cp.channel, "%s", channel);
+    cw_rpc_chan_params_enc(&p, &cp, true);
+    int rc = cw_cli_ask(&a, cl, "packet", &p);
     cw_enc_free(&p);
     if (rc)
         return 1;
-    cw_dec d, pd;
-    const msgpack_object *r, *pr;
+    cw_dec pd;
+    const msgpack_object *pr;
     cw_packet pk;
     rc = 1;
-    if (cw_dec_open(&d, &r, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-        cw_bytes b = cw_dec_bin(&d, r, 1 << 20, "packet");
-        if (d.rc == CW_OK &&
+    {
+        cw_bytes b = cw_rpc_packet_dec(&a.d, a.root, "packet");
+        if (a.d.rc == CW_OK &&
             cw_dec_open(&pd, &pr, b.p, b.len, 1 << 20, err, sizeof err) == CW_OK) {
             cw_packet_dec(&pd, pr, &pk, "packet");
             if (pd.rc == CW_OK) {
@@ -475,8 +352,8 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
             cw_dec_close(&pd);
         }
     }
-    cw_dec_close(&d);
-    free(res);
+    if (cw_cli_answer_end(&a, "query packet"))
+        return 1;
     if (rc)
         fprintf(stderr, "causeway query packet: unexpected answer: %s\n", err);
     return rc;

@@ -9,6 +9,7 @@
 #include "causeway/codec.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
+#include "causeway/lightclient.h"
 #include "causeway/mathx.h"
 #include "causeway/rpc_client.h"
 #include "causeway/schnorr.h"
@@ -68,84 +69,48 @@ static int default_timeout(const char *node, const char *channel, uint64_t *tt)
 {
     cw_rpc_client *cl;
     char key[200], err[256];
-    uint8_t *res = NULL;
-    size_t len;
+    uint8_t *v = NULL;
+    size_t vl = 0;
     *tt = 0;
     if (cw_cli_connect(&cl, node))
         return -1;
     snprintf(key, sizeof key, "channelEnds/ports/collateral/channels/%s", channel);
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_bin(&p, key, strlen(key));
-    cw_enc_u64(&p, 0);
-    cw_enc_bool(&p, false);
-    int rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
-    cw_enc_free(&p);
+    int rc = cw_cli_query_value(cl, key, 0, &v, &vl, NULL) ? -1 : 0;
     char client[65] = "";
     if (rc == 0) {
-        cw_dec d, d2;
-        const msgpack_object *root, *r2;
+        cw_dec d2;
+        const msgpack_object *r2;
         rc = -1;
-        if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 3, "query");
-            if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN &&
-                cw_dec_open(&d2, &r2, (const uint8_t *)f[0].via.bin.ptr, f[0].via.bin.size,
-                            4096, err, sizeof err) == CW_OK) {
-                const msgpack_object *ce = cw_dec_array(&d2, r2, 7, "channel end");
-                cw_dec_id(&d2, &ce[4], client, "client_id");
-                rc = d2.rc ? -1 : 0;
-            }
-            if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN)
-                cw_dec_close(&d2);
+        if (v && cw_dec_open(&d2, &r2, v, vl, 4096, err, sizeof err) == CW_OK) {
+            const msgpack_object *ce = cw_dec_array(&d2, r2, 7, "channel end");
+            cw_dec_id(&d2, &ce[4], client, "client_id");
+            rc = d2.rc ? -1 : 0;
         }
-        cw_dec_close(&d);
-        free(res);
-        res = NULL;
+        if (v)
+            cw_dec_close(&d2);
+        free(v);
+        v = NULL;
         if (rc)
             fprintf(stderr, "causeway tx: channel %s not found on this chain\n", channel);
     }
     /* the client's latest height, then its consensus state there */
-    uint64_t latest = 0;
-    for (int step = 0; rc == 0 && step < 2; step++) {
-        if (step == 0)
-            snprintf(key, sizeof key, "clients/%s/clientState", client);
-        else
-            snprintf(key, sizeof key, "clients/%s/consensusStates/%llu", client,
-                     (unsigned long long)latest);
-        cw_enc_init(&p);
-        cw_enc_array(&p, 3);
-        cw_enc_bin(&p, key, strlen(key));
-        cw_enc_u64(&p, 0);
-        cw_enc_bool(&p, false);
-        rc = cw_cli_call(cl, "query", cw_enc_data(&p), cw_enc_len(&p), &res, &len);
-        cw_enc_free(&p);
-        if (rc)
-            break;
-        cw_dec d, d2;
-        const msgpack_object *root, *r2;
+    cw_lc_client_state cs;
+    cw_lc_consensus_state cons;
+    snprintf(key, sizeof key, "clients/%s/clientState", client);
+    if (rc == 0 && (cw_cli_query_value(cl, key, 0, &v, &vl, NULL) || !v ||
+                    cw_lc_client_state_decode(&cs, v, vl, err, sizeof err)))
         rc = -1;
-        if (cw_dec_open(&d, &root, res, len, 1 << 20, err, sizeof err) == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 3, "query");
-            if (d.rc == CW_OK && f[0].type == MSGPACK_OBJECT_BIN) {
-                if (cw_dec_open(&d2, &r2, (const uint8_t *)f[0].via.bin.ptr, f[0].via.bin.size,
-                                4096, err, sizeof err) == CW_OK) {
-                    /* ClientState [chain, num, den, period, drift, latest, frozen];
-                     * ConsensusState [timestamp, root, next_vals_hash] */
-                    const msgpack_object *v = cw_dec_array(&d2, r2, step == 0 ? 7 : 3, "state");
-                    if (step == 0)
-                        latest = cw_dec_u64(&d2, &v[5], "latest_height");
-                    else
-                        *tt = cw_dec_u64(&d2, &v[0], "timestamp");
-                    rc = d2.rc ? -1 : 0;
-                }
-                cw_dec_close(&d2);
-            }
-        }
-        cw_dec_close(&d);
-        free(res);
-        res = NULL;
-    }
+    free(v);
+    v = NULL;
+    if (rc == 0)
+        snprintf(key, sizeof key, "clients/%s/consensusStates/%llu", client,
+                 (unsigned long long)cs.latest_height);
+    if (rc == 0 && (cw_cli_query_value(cl, key, 0, &v, &vl, NULL) || !v ||
+                    cw_lc_consensus_state_decode(&cons, v, vl, err, sizeof err)))
+        rc = -1;
+    free(v);
+    if (rc == 0)
+        *tt = cons.timestamp_ns;
     cw_rpc_client_close(cl);
     if (rc == 0 && *tt)
         *tt += 600ull * 1000000000ull;

@@ -25,26 +25,6 @@
 #include "causeway/log.h"
 #include "relayer.h"
 
-static void parse_trust(cw_jconf *j, const json_t *o, const char *what, rly_chain_cfg *ch)
-{
-    char s[160] = "";
-    cw_jconf_str(j, o, "trust_root", what, false, sizeof s - 1, s, sizeof s);
-    if (j->rc || !s[0])
-        return;
-    char *colon = strchr(s, ':');
-    char *end = NULL;
-    errno = 0;
-    unsigned long long h = colon ? strtoull(s, &end, 10) : 0;
-    if (!colon || end != colon || h == 0 || errno || s[0] == '-' ||
-        strlen(colon + 1) != 64 || cw_hex_decode_exact(ch->trust_hash, 32, colon + 1, NULL, 0) != CW_OK) {
-        cw_jconf_fail(j, CW_EINVAL, what, "trust_root: \"%s\" is not HEIGHT:HASH (a height > 0 and "
-                      "64 hex digits)", s);
-        return;
-    }
-    ch->trust_height = h;
-    ch->has_trust = true;
-}
-
 static void parse_end(cw_jconf *j, const json_t *o, const char *what, rly_end_cfg *e)
 {
     static const char *const known[] = {"chain", "port", "channel", "client", NULL};
@@ -73,20 +53,11 @@ static void parse_end(cw_jconf *j, const json_t *o, const char *what, rly_end_cf
     }
 }
 
-static void env_name(char *out, size_t n, const char *id)
-{
-    size_t k = (size_t)snprintf(out, n, "CAUSEWAY_CHAIN_");
-    for (const char *p = id; *p && k + 5 < n; p++)
-        out[k++] = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
-    snprintf(out + k, n - k, "_RPC");
-}
-
 int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len)
 {
     static const char *const known[] = {"chains", "paths", "batch_size", "rpc_timeout_ms",
                                         "tx_timeout_ms", "max_inflight", "trusting_period_s",
                                         "db_path", "metrics_addr", "log_level", NULL};
-    static const char *const kchain[] = {"id", "rpc", "key_file", "trust_root", NULL};
     static const char *const kpath[] = {"name", "a", "b", "version", "ordering", NULL};
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->file, sizeof cfg->file, "%s", path);
@@ -131,20 +102,8 @@ int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len
             char w[64];
             snprintf(w, sizeof w, "chains[%zu]", i);
             rly_chain_cfg *ch = &cfg->chains[cfg->n_chains];
-            if (!json_is_object(it)) {
-                cw_jconf_fail(&j, CW_EMALFORMED, w, "not an object");
-                break;
-            }
-            cw_jconf_only(&j, it, w, kchain);
             char f[160];
-            snprintf(f, sizeof f, "%s.id", w);
-            cw_jconf_id(&j, it, "id", f, true, ch->id);
-            snprintf(f, sizeof f, "%s.rpc", w);
-            cw_jconf_str(&j, it, "rpc", f, true, sizeof ch->rpc - 1, ch->rpc, sizeof ch->rpc);
-            snprintf(f, sizeof f, "%s.key_file", w);
-            cw_jconf_str(&j, it, "key_file", f, false, sizeof ch->key_file - 1, ch->key_file,
-                         sizeof ch->key_file);
-            parse_trust(&j, it, w, ch);
+            cw_chain_cfg_read(&j, it, w, ch);
             if (j.rc)
                 break;
             snprintf(f, sizeof f, "%s.id", w);
@@ -227,17 +186,9 @@ int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len
                            RLY_BATCH_MAX);
         cfg->batch_size = (uint32_t)b;
     }
-    for (int k = 0; k < cfg->n_chains; k++) {
-        char name[128];
-        env_name(name, sizeof name, cfg->chains[k].id);
-        if ((e = getenv(name)) && *e)
-            snprintf(cfg->chains[k].rpc, sizeof cfg->chains[k].rpc, "%s", e);
-        cw_rpc_url u;
-        char uerr[160];
-        if (cw_rpc_url_parse(&u, cfg->chains[k].rpc, uerr, sizeof uerr) != CW_OK)
-            return cw_errf(err, err_len, CW_EINVAL, "%s: chains[%d].rpc: \"%s\": %s", path, k,
-                           cfg->chains[k].rpc, uerr);
-    }
+    for (int k = 0; k < cfg->n_chains; k++)
+        if ((rc = cw_chain_cfg_env(&cfg->chains[k], path, k, err, err_len)))
+            return rc;
     if (cw_log_set_level(cfg->log_level) != CW_OK)
         return cw_errf(err, err_len, CW_EINVAL, "%s: log_level: \"%s\" is not error, warn, info "
                        "or debug", path, cfg->log_level);

@@ -30,6 +30,23 @@ void rly_metrics_observe_latency(double s)
     pthread_mutex_unlock(&rly_m.mu);
 }
 
+void rly_metrics_chain_event(void *user, const cw_chain_client *c, enum cw_chain_event ev,
+                             uint64_t v)
+{
+    (void)user;
+    pthread_mutex_lock(&rly_m.mu);
+    switch (ev) {
+    case CW_CHAIN_EV_RECONNECT: rly_m.reconnects += v; break;
+    case CW_CHAIN_EV_HEADER_REJECTED: rly_m.headers_rejected += v; break;
+    case CW_CHAIN_EV_TX_SUBMITTED: rly_m.txs_submitted += v; break;
+    case CW_CHAIN_EV_HEIGHT:
+        if (c->ix >= 0 && c->ix < RLY_MAX_CHAINS)
+            rly_m.height[c->ix] = v;
+        break;
+    }
+    pthread_mutex_unlock(&rly_m.mu);
+}
+
 static int metrics_cb(void *user, cw_rpc_text *t)
 {
     (void)user;

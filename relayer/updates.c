@@ -12,7 +12,6 @@
 
 /* ---- the update plan ------------------------------------------------------------------ */
 
-#define PLAN_DEPTH 48 /* bisection depth, as the local light client's */
 #define PLAN_MAX 64   /* hops in one plan */
 
 static int plan_hops(uint64_t from, uint64_t to, rly_hop_fn hop, void *u, uint64_t *heights,
@@ -25,7 +24,7 @@ static int plan_hops(uint64_t from, uint64_t to, rly_hop_fn hop, void *u, uint64
         heights[(*n)++] = to;
         return CW_OK;
     }
-    if (rc != CW_ETHRESHOLD || to <= from + 1 || depth >= PLAN_DEPTH)
+    if (rc != CW_ETHRESHOLD || to <= from + 1 || depth >= CW_CHAIN_BISECT_DEPTH)
         return rc;
     uint64_t mid = from + (to - from) / 2;
     if ((rc = plan_hops(from, mid, hop, u, heights, max, n, depth + 1, err, err_len)))
@@ -45,27 +44,14 @@ int rly_plan_updates(uint64_t trusted, uint64_t target, rly_hop_fn hop, void *u,
 /* ---- MsgUpdateClient ------------------------------------------------------------------- */
 
 /* A copy of the next validator set of c's light block at h — the trusted set of a hop from h:
- * the connection's cached block, else fetched (unverified, as every fetched trusted set: the
+ * the chain client's cached block, else fetched (unverified, as every fetched trusted set: the
  * client on chain checks it against the consensus state it stores at h). */
 static int next_vals_at(rly_conn *c, uint64_t h, cw_validator_set *out, char *err,
                         size_t err_len)
 {
-    const rly_lb_cache *s = &c->lbc[h % RLY_LB_CACHE];
-    if (s->height == h && s->lb.signed_header.header.height == h)
-        return cw_validator_set_copy(out, &s->lb.next_validator_set);
-    cw_light_block lb;
-    int rc = rly_light_block(c, h, &lb, err, err_len);
-    if (rc)
-        return rc;
-    if (lb.signed_header.header.height != h) {
-        RLY_M_ADD(headers_rejected, 1);
-        rc = cw_errf(err, err_len, CW_EBADHEADER, "chain %s: light_block(%" PRIu64 ") answered "
-                     "height %" PRIu64, c->cfg->id, h, lb.signed_header.header.height);
-    } else {
-        rc = cw_validator_set_copy(out, &lb.next_validator_set);
-    }
-    cw_light_block_free(&lb);
-    return rc;
+    const cw_light_block *lb;
+    int rc = cw_chain_lc_block(c, h, &lb, err, err_len);
+    return rc ? rc : cw_validator_set_copy(out, &lb->next_validator_set);
 }
 
 /* the planner's callback: would the on-chain client (parameters cs, consensus state
@@ -94,7 +80,7 @@ static int hop_ok(void *u, uint64_t from, uint64_t to, char *err, size_t err_len
     if ((rc = rly_lc_verified(c, to, &lb, err, err_len)))
         return rc;
     cw_lc_valset *vals = NULL, *tvals = NULL;
-    if ((rc = cw_lc_vcache_get(c->vc, &vals, &lb->validator_set, err, err_len)))
+    if ((rc = cw_chain_lc_valset(c, &lb->validator_set, &vals, err, err_len)))
         return rc;
     cw_signed_header sh = lb->signed_header; /* shallow: lb may move when from's is fetched */
     cw_commit cm = {0};
@@ -111,7 +97,7 @@ static int hop_ok(void *u, uint64_t from, uint64_t to, char *err, size_t err_len
     if (to > from + 1) {
         cw_validator_set tv = {0};
         if ((rc = next_vals_at(c, from, &tv, err, err_len)) == CW_OK)
-            rc = cw_lc_vcache_get(c->vc, &tvals, &tv, err, err_len);
+            rc = cw_chain_lc_valset(c, &tv, &tvals, err, err_len);
         cw_validator_set_free(&tv);
         if (rc) {
             cw_lc_valset_release(vals);

@@ -1133,58 +1133,6 @@ static void test_tx_status_agrees_with_tx(void **state)
     cw_enc_free(&e);
 }
 
-static void test_event_counts_in_first_appearance_order(void **state)
-{
-    (void)state;
-    char err[256];
-    cw_events ev;
-    cw_events_init(&ev);
-    const char *seq[] = {"b_type", "a_type", "b_type", "c_type", "a_type", "b_type"};
-    for (size_t i = 0; i < 6; i++) {
-        cw_event_begin(&ev, seq[i], 1);
-        cw_event_attr_u64(&ev, "i", i);
-    }
-    cw_enc all, out;
-    cw_enc_init(&all);
-    cw_enc_init(&out);
-    assert_int_equal(cw_events_encode(&ev, (cw_events_mark){0, 0}, &all), CW_OK);
-    cw_dec d;
-    const msgpack_object *root = open_answer(&d, &all);
-    cw_dec rd = {.err = err, .err_len = sizeof err};
-    assert_int_equal(event_counts_enc(&rd, root, &out), CW_OK);
-    cw_enc want;
-    cw_enc_init(&want);
-    cw_enc_array(&want, 3);
-    const char *types[] = {"b_type", "a_type", "c_type"};
-    const uint64_t n[] = {3, 2, 1};
-    for (int i = 0; i < 3; i++) {
-        cw_enc_array(&want, 2);
-        cw_enc_cstr(&want, types[i]);
-        cw_enc_u64(&want, n[i]);
-    }
-    assert_enc_equal(&out, &want);
-    cw_enc_free(&want);
-    cw_enc_free(&out);
-    /* a malformed event is an error, and nothing is written */
-    cw_dec_close(&d);
-    cw_enc_free(&all);
-    cw_enc_init(&all);
-    cw_enc_array(&all, 2);
-    cw_enc_array(&all, 2);
-    cw_enc_cstr(&all, "ok");
-    cw_enc_array(&all, 0);
-    cw_enc_u64(&all, 5); /* not an event */
-    root = open_answer(&d, &all);
-    cw_dec rd2 = {.err = err, .err_len = sizeof err};
-    cw_enc_init(&out);
-    assert_int_equal(event_counts_enc(&rd2, root, &out), CW_EMALFORMED);
-    assert_int_equal(cw_enc_len(&out), 0);
-    cw_enc_free(&out);
-    cw_dec_close(&d);
-    cw_enc_free(&all);
-    cw_events_free(&ev);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1206,7 +1154,6 @@ int main(void)
         cmocka_unit_test(test_packets_answer_is_cut_at_the_soft_cap_and_resumes),
         cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
         cmocka_unit_test(test_tx_status_agrees_with_tx),
-        cmocka_unit_test(test_event_counts_in_first_appearance_order),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }

@@ -1,0 +1,656 @@
+/* The chain's RPC results and params: one encoder and one decoder per shape
+ * (causeway/rpc_results.h has the table). */
+#include "causeway/rpc_results.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "causeway/event.h"
+
+int cw_rpc_result_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
+                       const char *method, char *err, size_t err_len)
+{
+    int rc = cw_dec_open(d, root, buf, len, CW_RPC_RESULT_MAX, err, err_len);
+    if (rc)
+        cw_err_prefix(err, err_len, rc, method);
+    return rc;
+}
+
+/* ---- shared pieces ------------------------------------------------------------------- */
+
+/* a signed code: negative as int64, else as an unsigned integer (shortest form either way) */
+static void enc_code(cw_enc *e, int64_t code)
+{
+    if (code < 0)
+        msgpack_pack_int64(&e->pk, code);
+    else
+        cw_enc_u64(e, (uint64_t)code);
+}
+
+static int64_t dec_code(cw_dec *d, const msgpack_object *o, const char *what)
+{
+    if (d->rc)
+        return 0;
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return o->via.i64;
+    return (int64_t)cw_dec_uint_max(d, o, INT64_MAX, "%s", what);
+}
+
+static void enc_opt_u64(cw_enc *e, bool has, uint64_t v)
+{
+    if (has)
+        cw_enc_u64(e, v);
+    else
+        cw_enc_nil(e);
+}
+
+static uint64_t dec_opt_u64(cw_dec *d, const msgpack_object *o, bool *has, const char *what)
+{
+    *has = !cw_dec_is_nil(o);
+    return *has ? cw_dec_u64(d, o, "%s", what) : 0;
+}
+
+static void enc_opt_bin(cw_enc *e, bool has, cw_bytes b)
+{
+    if (has)
+        cw_enc_bin(e, b.p, b.len);
+    else
+        cw_enc_nil(e);
+}
+
+static cw_bytes dec_opt_bin(cw_dec *d, const msgpack_object *o, size_t max, bool *has,
+                            const char *what)
+{
+    *has = !cw_dec_is_nil(o);
+    return *has ? cw_dec_bin(d, o, max, "%s", what) : (cw_bytes){0};
+}
+
+static void enc_u64s(cw_enc *e, const uint64_t *v, uint32_t n)
+{
+    cw_enc_array(e, n);
+    for (uint32_t i = 0; i < n; i++)
+        cw_enc_u64(e, v[i]);
+}
+
+static void dec_u64s(cw_dec *d, const msgpack_object *o, uint64_t *out, uint32_t max,
+                     uint32_t *n, const char *what)
+{
+    const msgpack_object *items = cw_dec_list(d, o, max, n, "%s", what);
+    for (uint32_t i = 0; i < *n && d->rc == CW_OK; i++)
+        out[i] = cw_dec_u64(d, &items[i], "%s[%u]", what, i);
+    if (d->rc)
+        *n = 0;
+}
+
+/* ---- params shared by several methods ------------------------------------------------ */
+
+void cw_rpc_no_params_enc(cw_enc *e) { cw_enc_array(e, 0); }
+
+void cw_rpc_no_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
+{
+    cw_dec_array(d, o, 0, "%s params", what);
+}
+
+void cw_rpc_height_params_enc(cw_enc *e, uint64_t height)
+{
+    cw_enc_array(e, 1);
+    cw_enc_u64(e, height);
+}
+
+uint64_t cw_rpc_height_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
+{
+    const msgpack_object *f = cw_dec_array(d, o, 1, "%s params", what);
+    return cw_dec_u64(d, &f[0], "%s params.height", what);
+}
+
+void cw_rpc_hash_params_enc(cw_enc *e, const uint8_t hash32[static 32])
+{
+    cw_enc_array(e, 1);
+    cw_enc_bin(e, hash32, 32);
+}
+
+void cw_rpc_hash_params_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32],
+                            const char *what)
+{
+    const msgpack_object *f = cw_dec_array(d, o, 1, "%s params", what);
+    cw_dec_bin_fixed(d, &f[0], hash32, 32, "%s params.hash", what);
+}
+
+void cw_rpc_address_params_enc(cw_enc *e, const cw_address *a)
+{
+    cw_enc_array(e, 1);
+    cw_enc_bin(e, a->b, 20);
+}
+
+void cw_rpc_address_params_dec(cw_dec *d, const msgpack_object *o, cw_address *a,
+                               const char *what)
+{
+    const msgpack_object *f = cw_dec_array(d, o, 1, "%s params", what);
+    cw_dec_bin_fixed(d, &f[0], a->b, 20, "%s params.address", what);
+}
+
+static void chan_enc(cw_enc *e, const char *port, const char *channel)
+{
+    cw_enc_cstr(e, port);
+    cw_enc_cstr(e, channel);
+}
+
+static void chan_dec(cw_dec *d, const msgpack_object *f, cw_rpc_chan_params *p,
+                     const char *what)
+{
+    cw_dec_id(d, &f[0], p->port, "%s params.port", what);
+    cw_dec_id(d, &f[1], p->channel, "%s params.channel", what);
+}
+
+void cw_rpc_chan_params_enc(cw_enc *e, const cw_rpc_chan_params *p, bool with_seq)
+{
+    cw_enc_array(e, with_seq ? 3 : 2);
+    chan_enc(e, p->port, p->channel);
+    if (with_seq)
+        cw_enc_u64(e, p->seq);
+}
+
+void cw_rpc_chan_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_chan_params *p,
+                            bool with_seq, const char *what)
+{
+    memset(p, 0, sizeof *p);
+    const msgpack_object *f = cw_dec_array(d, o, with_seq ? 3 : 2, "%s params", what);
+    chan_dec(d, f, p, what);
+    if (with_seq)
+        p->seq = cw_dec_u64(d, &f[2], "%s params.sequence", what);
+}
+
+void cw_rpc_seqs_params_enc(cw_enc *e, const char *port, const char *channel,
+                            const uint64_t *seqs, uint32_t n)
+{
+    if (n > CW_RPC_LIST_MAX && e->rc == CW_OK)
+        e->rc = CW_ETOOBIG;
+    cw_enc_array(e, 3);
+    chan_enc(e, port, channel);
+    enc_u64s(e, seqs, n);
+}
+
+void cw_rpc_seqs_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_chan_params *p,
+                            uint64_t *seqs, uint32_t max, uint32_t *n, const char *what)
+{
+    char w[96];
+    memset(p, 0, sizeof *p);
+    *n = 0;
+    const msgpack_object *f = cw_dec_array(d, o, 3, "%s params", what);
+    chan_dec(d, f, p, what);
+    snprintf(w, sizeof w, "%s params.seqs", what);
+    dec_u64s(d, &f[2], seqs, max, n, w);
+}
+
+void cw_rpc_seqs_enc(cw_enc *e, const uint64_t *seqs, uint32_t n) { enc_u64s(e, seqs, n); }
+
+void cw_rpc_seqs_dec(cw_dec *d, const msgpack_object *o, uint64_t *seqs, uint32_t max,
+                     uint32_t *n, const char *what)
+{
+    *n = 0;
+    dec_u64s(d, o, seqs, max, n, what);
+}
+
+/* ---- status ------------------------------------------------------------------------- */
+
+void cw_rpc_status_enc(cw_enc *e, const cw_rpc_status *r)
+{
+    cw_enc_array(e, 7);
+    cw_enc_cstr(e, r->chain_id);
+    cw_enc_u64(e, r->latest_height);
+    cw_enc_u64(e, r->latest_time_ns);
+    cw_enc_bin(e, r->latest_block_hash, 32);
+    cw_enc_bin(e, r->latest_state_root, 32);
+    cw_enc_u64(e, r->earliest_state_height);
+    cw_enc_u64(e, r->mempool_txs);
+}
+
+void cw_rpc_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_status *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 7, "status");
+    cw_dec_id(d, &f[0], r->chain_id, "status.chain_id");
+    r->latest_height = cw_dec_u64(d, &f[1], "status.height");
+    r->latest_time_ns = cw_dec_u64(d, &f[2], "status.time");
+    cw_dec_bin_fixed(d, &f[3], r->latest_block_hash, 32, "status.latest_block_hash");
+    cw_dec_bin_fixed(d, &f[4], r->latest_state_root, 32, "status.latest_state_root");
+    r->earliest_state_height = cw_dec_u64(d, &f[5], "status.earliest_state_height");
+    r->mempool_txs = cw_dec_u64(d, &f[6], "status.mempool_txs");
+}
+
+/* ---- query, query_many -------------------------------------------------------------- */
+
+void cw_rpc_query_params_enc(cw_enc *e, const cw_rpc_query_params *p)
+{
+    cw_enc_array(e, 3);
+    cw_enc_bin(e, p->key.p, p->key.len);
+    cw_enc_u64(e, p->height);
+    cw_enc_bool(e, p->prove);
+}
+
+void cw_rpc_query_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_query_params *p)
+{
+    memset(p, 0, sizeof *p);
+    const msgpack_object *f = cw_dec_array(d, o, 3, "query params");
+    p->key = cw_dec_bin(d, &f[0], CW_RPC_KEY_MAX, "query params.key");
+    p->height = cw_dec_u64(d, &f[1], "query params.height");
+    p->prove = cw_dec_bool(d, &f[2], "query params.prove");
+    if (d->rc == CW_OK && p->key.len == 0)
+        cw_dec_fail(d, CW_EINVAL, "query params.key: empty");
+}
+
+static void qitem_fields_enc(cw_enc *e, const cw_rpc_qitem *r)
+{
+    enc_opt_bin(e, r->has_value, r->value);
+    enc_opt_bin(e, r->has_proof, r->proof);
+}
+
+static void qitem_fields_dec(cw_dec *d, const msgpack_object *f, cw_rpc_qitem *r,
+                             const char *what)
+{
+    char w[96];
+    snprintf(w, sizeof w, "%s.value", what);
+    r->value = dec_opt_bin(d, &f[0], CW_RPC_RESULT_MAX, &r->has_value, w);
+    snprintf(w, sizeof w, "%s.proof", what);
+    r->proof = dec_opt_bin(d, &f[1], CW_RPC_RESULT_MAX, &r->has_proof, w);
+}
+
+void cw_rpc_qitem_enc(cw_enc *e, const cw_rpc_qitem *r)
+{
+    cw_enc_array(e, 2);
+    qitem_fields_enc(e, r);
+}
+
+void cw_rpc_qitem_dec(cw_dec *d, const msgpack_object *o, cw_rpc_qitem *r, const char *what)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 2, "%s", what);
+    qitem_fields_dec(d, f, r, what);
+}
+
+void cw_rpc_query_enc(cw_enc *e, const cw_rpc_query *r)
+{
+    cw_enc_array(e, 3);
+    qitem_fields_enc(e, &r->item);
+    cw_enc_u64(e, r->height);
+}
+
+void cw_rpc_query_dec(cw_dec *d, const msgpack_object *o, cw_rpc_query *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 3, "query");
+    qitem_fields_dec(d, f, &r->item, "query");
+    r->height = cw_dec_u64(d, &f[2], "query.height");
+}
+
+void cw_rpc_query_many_params_enc(cw_enc *e, const cw_rpc_query_many_params *p)
+{
+    if (p->n > CW_RPC_BATCH_MAX) {
+        if (e->rc == CW_OK)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, 3);
+    cw_enc_array(e, p->n);
+    for (uint32_t i = 0; i < p->n; i++)
+        cw_enc_bin(e, p->keys[i].p, p->keys[i].len);
+    cw_enc_u64(e, p->height);
+    cw_enc_bool(e, p->prove);
+}
+
+void cw_rpc_query_many_params_dec(cw_dec *d, const msgpack_object *o,
+                                  cw_rpc_query_many_params *p)
+{
+    p->n = 0;
+    p->height = 0;
+    p->prove = false;
+    uint32_t n;
+    const msgpack_object *f = cw_dec_array(d, o, 3, "query_many params");
+    const msgpack_object *items = cw_dec_list(d, &f[0], CW_RPC_BATCH_MAX, &n,
+                                              "query_many params.keys");
+    for (uint32_t i = 0; i < n && d->rc == CW_OK; i++)
+        p->keys[i] = cw_dec_bin(d, &items[i], CW_RPC_KEY_MAX, "query_many params.keys[%u]", i);
+    p->height = cw_dec_u64(d, &f[1], "query_many params.height");
+    p->prove = cw_dec_bool(d, &f[2], "query_many params.prove");
+    p->n = d->rc ? 0 : n;
+}
+
+void cw_rpc_query_many_enc_head(cw_enc *e, uint64_t height, uint32_t n)
+{
+    cw_enc_array(e, 2);
+    cw_enc_u64(e, height);
+    cw_enc_array(e, n);
+}
+
+void cw_rpc_query_many_dec(cw_dec *d, const msgpack_object *o, uint32_t max_items,
+                           cw_rpc_query_many *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 2, "query_many");
+    r->height = cw_dec_u64(d, &f[0], "query_many.height");
+    r->items = cw_dec_list(d, &f[1], max_items, &r->n, "query_many.items");
+    if (d->rc) {
+        r->n = 0;
+        r->items = NULL;
+    }
+}
+
+/* ---- broadcast_tx, tx, tx_status ----------------------------------------------------- */
+
+void cw_rpc_broadcast_params_enc(cw_enc *e, const uint8_t *tx, size_t tx_len)
+{
+    cw_enc_array(e, 1);
+    cw_enc_bin(e, tx, tx_len);
+}
+
+cw_bytes cw_rpc_broadcast_params_dec(cw_dec *d, const msgpack_object *o)
+{
+    const msgpack_object *f = cw_dec_array(d, o, 1, "broadcast_tx params");
+    return cw_dec_bin(d, &f[0], CW_RPC_TX_MAX, "broadcast_tx params.tx");
+}
+
+void cw_rpc_broadcast_enc(cw_enc *e, const uint8_t hash32[static 32])
+{
+    cw_enc_bin(e, hash32, 32);
+}
+
+void cw_rpc_broadcast_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32])
+{
+    cw_dec_bin_fixed(d, o, hash32, 32, "broadcast_tx.hash");
+}
+
+void cw_rpc_tx_result_enc(cw_enc *e, const cw_rpc_tx_result *r)
+{
+    cw_enc_array(e, 4);
+    enc_code(e, r->code);
+    cw_enc_str(e, (const char *)r->log.p, r->log.len);
+    if (r->events)
+        cw_enc_object(e, r->events);
+    else
+        cw_enc_array(e, 0);
+    enc_opt_u64(e, r->has_failed_msg, r->failed_msg);
+}
+
+void cw_rpc_tx_result_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_result *r,
+                          const char *what)
+{
+    memset(r, 0, sizeof *r);
+    char w[96];
+    const msgpack_object *f = cw_dec_array(d, o, 4, "%s", what);
+    snprintf(w, sizeof w, "%s.code", what);
+    r->code = dec_code(d, &f[0], w);
+    r->log = cw_dec_str(d, &f[1], CW_RPC_LOG_MAX, "%s.log", what);
+    if (d->rc == CW_OK && f[2].type != MSGPACK_OBJECT_ARRAY)
+        cw_dec_fail(d, CW_EMALFORMED, "%s.events: not an array", what);
+    r->events = d->rc ? NULL : &f[2];
+    snprintf(w, sizeof w, "%s.failed_msg", what);
+    r->failed_msg = dec_opt_u64(d, &f[3], &r->has_failed_msg, w);
+}
+
+void cw_rpc_tx_enc(cw_enc *e, const cw_rpc_tx *r)
+{
+    cw_enc_array(e, 4);
+    cw_enc_u64(e, r->height);
+    cw_enc_u64(e, r->index);
+    cw_enc_bin(e, r->tx.p, r->tx.len);
+    cw_rpc_tx_result_enc(e, &r->result);
+}
+
+void cw_rpc_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 4, "tx");
+    r->height = cw_dec_u64(d, &f[0], "tx.height");
+    r->index = cw_dec_u64(d, &f[1], "tx.index");
+    r->tx = cw_dec_bin(d, &f[2], CW_RPC_TX_MAX, "tx.tx");
+    cw_rpc_tx_result_dec(d, &f[3], &r->result, "tx.result");
+}
+
+void cw_rpc_tx_status_enc(cw_enc *e, const cw_rpc_tx_status *r)
+{
+    if (r->n_types > CW_RPC_TX_TYPES_MAX) {
+        if (e->rc == CW_OK)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, 6);
+    cw_enc_u64(e, r->height);
+    cw_enc_u64(e, r->index);
+    enc_code(e, r->code);
+    cw_enc_str(e, (const char *)r->log.p, r->log.len);
+    enc_opt_u64(e, r->has_failed_msg, r->failed_msg);
+    cw_enc_array(e, r->n_types);
+    for (uint32_t j = 0; j < r->n_types; j++) {
+        cw_enc_array(e, 2);
+        cw_enc_str(e, (const char *)r->types[j].type.p, r->types[j].type.len);
+        cw_enc_u64(e, r->types[j].count);
+    }
+}
+
+void cw_rpc_tx_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_status *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 6, "tx_status");
+    r->height = cw_dec_u64(d, &f[0], "tx_status.height");
+    r->index = cw_dec_u64(d, &f[1], "tx_status.index");
+    r->code = dec_code(d, &f[2], "tx_status.code");
+    r->log = cw_dec_str(d, &f[3], CW_RPC_LOG_MAX, "tx_status.log");
+    r->failed_msg = dec_opt_u64(d, &f[4], &r->has_failed_msg, "tx_status.failed_msg");
+    uint32_t n;
+    const msgpack_object *ev = cw_dec_list(d, &f[5], CW_RPC_TX_TYPES_MAX, &n, "tx_status.events");
+    for (uint32_t i = 0; d->rc == CW_OK && i < n; i++) {
+        const msgpack_object *tc = cw_dec_array(d, &ev[i], 2, "tx_status.events[%u]", i);
+        r->types[i].type = cw_dec_str(d, &tc[0], CW_ID_MAX, "tx_status.events[%u].type", i);
+        r->types[i].count = cw_dec_u64(d, &tc[1], "tx_status.events[%u].count", i);
+    }
+    r->n_types = d->rc ? 0 : n;
+}
+
+void cw_rpc_tx_status_count_events(cw_dec *d, const msgpack_object *events, cw_rpc_tx_status *r)
+{
+    uint32_t nev;
+    r->n_types = 0;
+    const msgpack_object *evs = cw_dec_list(d, events, CW_EVENTS_MAX, &nev, "result.events");
+    for (uint32_t i = 0; i < nev && d->rc == CW_OK; i++) {
+        const msgpack_object *ev = cw_dec_array(d, &evs[i], 2, "result.events[%u]", i);
+        cw_bytes type = cw_dec_str(d, &ev[0], CW_ID_MAX, "result.events[%u].type", i);
+        if (d->rc)
+            break;
+        uint32_t j = 0;
+        while (j < r->n_types && !(r->types[j].type.len == type.len &&
+                                   memcmp(r->types[j].type.p, type.p, type.len) == 0))
+            j++;
+        if (j == r->n_types) {
+            if (r->n_types == CW_RPC_TX_TYPES_MAX) {
+                cw_dec_fail(d, CW_ETOOBIG, "result.events: more than %u event types",
+                            CW_RPC_TX_TYPES_MAX);
+                break;
+            }
+            r->types[r->n_types++] = (cw_rpc_type_count){type, 0};
+        }
+        r->types[j].count++;
+    }
+    if (d->rc)
+        r->n_types = 0;
+}
+
+uint64_t cw_rpc_tx_status_count(const cw_rpc_tx_status *r, const char *type)
+{
+    size_t tl = strlen(type);
+    for (uint32_t i = 0; i < r->n_types && i < CW_RPC_TX_TYPES_MAX; i++)
+        if (r->types[i].type.len == tl && memcmp(r->types[i].type.p, type, tl) == 0)
+            return r->types[i].count;
+    return 0;
+}
+
+/* ---- block_results ------------------------------------------------------------------ */
+
+void cw_rpc_block_results_enc_head(cw_enc *e, uint64_t height, uint32_t n)
+{
+    cw_enc_array(e, 2);
+    cw_enc_u64(e, height);
+    cw_enc_array(e, n);
+}
+
+void cw_rpc_block_results_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_results *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 2, "block_results");
+    r->height = cw_dec_u64(d, &f[0], "block_results.height");
+    r->items = cw_dec_list(d, &f[1], UINT32_MAX, &r->n, "block_results.txs");
+    if (d->rc) {
+        r->n = 0;
+        r->items = NULL;
+    }
+}
+
+void cw_rpc_block_tx_enc(cw_enc *e, const cw_rpc_block_tx *r)
+{
+    cw_enc_array(e, 3);
+    cw_enc_bin(e, r->hash, 32);
+    cw_enc_bin(e, r->tx.p, r->tx.len);
+    cw_rpc_tx_result_enc(e, &r->result);
+}
+
+void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
+                         const char *what)
+{
+    char w[96];
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 3, "%s", what);
+    cw_dec_bin_fixed(d, &f[0], r->hash, 32, "%s.hash", what);
+    r->tx = cw_dec_bin(d, &f[1], CW_RPC_TX_MAX, "%s.tx", what);
+    snprintf(w, sizeof w, "%s.result", what);
+    cw_rpc_tx_result_dec(d, &f[2], &r->result, w);
+}
+
+/* ---- account ------------------------------------------------------------------------ */
+
+void cw_rpc_account_enc(cw_enc *e, const cw_rpc_account *r)
+{
+    if (r->n_balances > CW_RPC_DENOMS_MAX) {
+        if (e->rc == CW_OK)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, 4);
+    cw_enc_bin(e, r->address.b, 20);
+    cw_enc_u64(e, r->next_nonce);
+    cw_enc_u64(e, r->pending_next_nonce);
+    cw_enc_array(e, r->n_balances);
+    for (uint32_t j = 0; j < r->n_balances; j++) {
+        cw_enc_array(e, 2);
+        cw_enc_cstr(e, r->balances[j].denom);
+        cw_enc_u64(e, r->balances[j].amount);
+    }
+}
+
+void cw_rpc_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_account *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 4, "account");
+    cw_dec_bin_fixed(d, &f[0], r->address.b, 20, "account.address");
+    r->next_nonce = cw_dec_u64(d, &f[1], "account.next_nonce");
+    r->pending_next_nonce = cw_dec_u64(d, &f[2], "account.pending_next_nonce");
+    uint32_t n;
+    const msgpack_object *b = cw_dec_list(d, &f[3], CW_RPC_DENOMS_MAX, &n, "account.balances");
+    for (uint32_t i = 0; i < n && d->rc == CW_OK; i++) {
+        const msgpack_object *p = cw_dec_array(d, &b[i], 2, "account.balances[%u]", i);
+        cw_dec_id(d, &p[0], r->balances[i].denom, "account.balances[%u].denom", i);
+        r->balances[i].amount = cw_dec_u64(d, &p[1], "account.balances[%u].amount", i);
+    }
+    r->n_balances = d->rc ? 0 : n;
+}
+
+/* ---- packets, packet, ack ------------------------------------------------------------ */
+
+void cw_rpc_packet_enc(cw_enc *e, const uint8_t *bytes, size_t len) { cw_enc_bin(e, bytes, len); }
+
+cw_bytes cw_rpc_packet_dec(cw_dec *d, const msgpack_object *o, const char *what)
+{
+    return cw_dec_bin(d, o, CW_RPC_PACKET_MAX, "%s", what);
+}
+
+void cw_rpc_packets_enc_head(cw_enc *e, uint32_t n) { cw_enc_array(e, n); }
+
+void cw_rpc_packets_item_enc(cw_enc *e, const uint8_t *bytes, size_t len)
+{
+    if (bytes)
+        cw_enc_bin(e, bytes, len);
+    else
+        cw_enc_nil(e);
+}
+
+void cw_rpc_packets_dec(cw_dec *d, const msgpack_object *o, uint32_t max_items,
+                        cw_rpc_packets *r)
+{
+    memset(r, 0, sizeof *r);
+    r->items = cw_dec_list(d, o, max_items, &r->n, "packets");
+    if (d->rc) {
+        r->n = 0;
+        r->items = NULL;
+    }
+}
+
+bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_bytes *out)
+{
+    *out = (cw_bytes){0};
+    if (d->rc || i >= r->n || cw_dec_is_nil(&r->items[i]))
+        return false;
+    *out = cw_dec_bin(d, &r->items[i], CW_RPC_PACKET_MAX, "packets[%u]", i);
+    return d->rc == CW_OK;
+}
+
+/* ---- lending ------------------------------------------------------------------------ */
+
+/* lend_account's six u128 fields, in wire order */
+static const char *const lend_account_names[6] = {"debt", "borrow_limit", "liquidation_limit",
+                                                  "health_factor_wad", "supply_value",
+                                                  "shares"};
+#define LEND_ACCOUNT_FIELDS(r)                                                             \
+    {&(r)->debt, &(r)->borrow_limit, &(r)->liquidation_limit, &(r)->health_factor_wad,     \
+     &(r)->supply_value, &(r)->shares}
+
+void cw_rpc_lend_account_enc(cw_enc *e, const cw_rpc_lend_account *r)
+{
+    const cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
+    cw_enc_array(e, 6);
+    for (int i = 0; i < 6; i++)
+        cw_enc_u128(e, *f[i]);
+}
+
+void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_account *r)
+{
+    memset(r, 0, sizeof *r);
+    cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
+    const msgpack_object *v = cw_dec_array(d, o, 6, "lend_account");
+    for (int i = 0; i < 6; i++)
+        *f[i] = cw_dec_u128(d, &v[i], "lend_account.%s", lend_account_names[i]);
+}
+
+void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
+{
+    cw_enc_array(e, 8);
+    cw_enc_cstr(e, r->borrow_denom);
+    cw_enc_u128(e, r->borrow_index_wad);
+    cw_enc_u128(e, r->total_borrows);
+    cw_enc_u64(e, r->cash);
+    cw_enc_u128(e, r->reserves);
+    cw_enc_u128(e, r->total_shares);
+    cw_enc_bool(e, r->paused);
+    cw_enc_u128(e, r->bad_debt);
+}
+
+void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_market *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *v = cw_dec_array(d, o, 8, "lend_market");
+    cw_dec_id(d, &v[0], r->borrow_denom, "lend_market.borrow_denom");
+    r->borrow_index_wad = cw_dec_u128(d, &v[1], "lend_market.borrow_index");
+    r->total_borrows = cw_dec_u128(d, &v[2], "lend_market.total_borrows");
+    r->cash = cw_dec_u64(d, &v[3], "lend_market.cash");
+    r->reserves = cw_dec_u128(d, &v[4], "lend_market.reserves");
+    r->total_shares = cw_dec_u128(d, &v[5], "lend_market.total_shares");
+    r->paused = cw_dec_bool(d, &v[6], "lend_market.paused");
+    r->bad_debt = cw_dec_u128(d, &v[7], "lend_market.bad_debt");
+}

@@ -1,0 +1,370 @@
+/* Causeway — the chain's RPC results and params as they travel (DESIGN §5 "RPC").
+ *
+ * One definition per MessagePack-RPC method of causeway-chain that a client reads: a struct,
+ * an encoder (the chain's handlers in chain/ write the answer with it) and a decoder (every
+ * client — the chain-client library, the relayer, the `causeway` CLI — reads with it), and,
+ * where the params are more than nothing, the params' encoder (clients) and decoder (chain).
+ * Shapes (each one canonical msgpack array, DESIGN §4):
+ *
+ *   method               params                         result
+ *   status               []                             [chain_id, latest_height, latest_time_ns,
+ *                                                        latest_block_hash, latest_state_root,
+ *                                                        earliest_state_height, mempool_txs]
+ *   light_block          [height]                       LightBlock (causeway/block.h)
+ *   block_results        [height]                       [height, [[tx_hash, tx, result], ...]]
+ *   query                [key(bin), height, prove]      [value|nil, proof|nil, height]
+ *   query_many           [[key(bin), ...], height, prove]
+ *                                                       [height, [[value|nil, proof|nil], ...]]
+ *   broadcast_tx         [envelope(bin)]                tx_hash (bin 32)
+ *   tx                   [hash(bin 32)]                 [height, index, tx, result]
+ *   tx_status            [hash(bin 32)]                 [height, index, code, log,
+ *                                                        failed_msg|nil, [[type, count], ...]]
+ *   account              [address(bin 20)]              [address, next_nonce,
+ *                                                        pending_next_nonce, [[denom, amount]..]]
+ *   packet_commitments   [port, channel]                [seq, ...]
+ *   packet, ack          [port, channel, seq]           bytes (bin)
+ *   packets              [port, channel, [seq, ...]]    [bytes|nil, ...]
+ *   unreceived_packets,
+ *   unreceived_acks      [port, channel, [seq, ...]]    [seq, ...]
+ *   lend_account         [address(bin 20)]              [debt, borrow_limit, liquidation_limit,
+ *                                                        health_factor_wad, supply_value,
+ *                                                        shares]  (u128 as bin 16 each)
+ *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
+ *                                                        cash, reserves, total_shares, paused,
+ *                                                        bad_debt]
+ *   where result (of a tx) = [code(int), log(str), events, failed_msg|nil]; times are ns since
+ *   the Unix epoch; heights count blocks from 1; amounts are base units.
+ *
+ * Conventions (as for the msgs, causeway/msgs.h):
+ *   void cw_rpc_X_enc(cw_enc *e, const cw_rpc_X *r)   appends the whole object; encoder errors
+ *        are sticky in e->rc (CW_ETOOBIG where a count is over its bound, -ENOMEM).
+ *   void cw_rpc_X_dec(cw_dec *d, const msgpack_object *o, cw_rpc_X *r)   reads o (sticky error
+ *        in d->rc: CW_EMALFORMED wrong arity or type, CW_ETOOBIG a length or count over its
+ *        bound, CW_EINVAL a value out of range; d->err names the field as "X.field"). r is
+ *        zeroed first; on failure its fields are unspecified (zero or partly read).
+ * Memory: decoders allocate nothing. cw_bytes fields and `items` borrow from the decoded
+ * object — i.e. from the frame buffer and the cw_dec's zone: valid while both live (until
+ * cw_dec_close and the buffer is freed). Encoders borrow their inputs for the call only.
+ * Thread safety: all functions are pure over their arguments (thread-compatible).
+ * Source: the MessagePack-RPC methods of causeway-chain (chain/rpc_methods.c, DESIGN §5).
+ */
+#ifndef CAUSEWAY_RPC_RESULTS_H
+#define CAUSEWAY_RPC_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "causeway/codec.h"
+#include "causeway/error.h"
+#include "causeway/hash.h"
+#include "causeway/hex.h"
+#include "causeway/kv.h"
+#include "causeway/packet.h"
+#include "causeway/schnorr.h"
+#include "causeway/tx.h"
+
+/** Largest result a client decodes, in bytes (a block's results can be large). */
+#define CW_RPC_RESULT_MAX (64u << 20)
+/** Keys in one query_many, sequences in one packets call: 1..1000. */
+#define CW_RPC_BATCH_MAX 1000u
+/** Sequences in one list call (packet_commitments answer, unreceived_* params and answers). */
+#define CW_RPC_LIST_MAX 10000u
+/** Distinct event types one tx_status answer carries, at most. */
+#define CW_RPC_TX_TYPES_MAX 64u
+/** Denoms in one account answer, at most. */
+#define CW_RPC_DENOMS_MAX 64u
+/** Longest state key (query, query_many), bytes. */
+#define CW_RPC_KEY_MAX CW_KV_KEY_MAX
+/** Longest packet or ack bytes a packet/ack/packets answer carries. */
+#define CW_RPC_PACKET_MAX (CW_PACKET_DATA_MAX * 2 + 1024)
+/** Longest tx log, bytes. */
+#define CW_RPC_LOG_MAX 4096u
+/** Longest tx envelope (broadcast_tx, tx), bytes. */
+#define CW_RPC_TX_MAX CW_TX_MAX_BYTES
+
+/** Open a result (or params) frame's bytes: cw_dec_open with the CW_RPC_RESULT_MAX bound;
+ *  on failure err is prefixed with `method`.
+ *  Returns: as cw_dec_open. The caller must cw_dec_close(d) whatever this returns. */
+int cw_rpc_result_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
+                       const char *method, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 5) CW_WARN_UNUSED;
+
+/* ---- params shared by several methods ------------------------------------------------ */
+
+/** [] — status, lend_market. dec fails CW_EMALFORMED on any other arity ("<what> params"). */
+void cw_rpc_no_params_enc(cw_enc *e) CW_NONNULL(1);
+void cw_rpc_no_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
+    CW_NONNULL(1, 2, 3);
+/** [height] — light_block, block_results. Returns the height (0 on failure). */
+void cw_rpc_height_params_enc(cw_enc *e, uint64_t height) CW_NONNULL(1);
+uint64_t cw_rpc_height_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
+    CW_NONNULL(1, 2, 3);
+/** [hash(bin 32)] — tx, tx_status. hash32 zeroed on failure. */
+void cw_rpc_hash_params_enc(cw_enc *e, const uint8_t hash32[static 32]) CW_NONNULL(1, 2);
+void cw_rpc_hash_params_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32],
+                            const char *what) CW_NONNULL(1, 2, 3, 4);
+/** [address(bin 20)] — account, lend_account. */
+void cw_rpc_address_params_enc(cw_enc *e, const cw_address *a) CW_NONNULL(1, 2);
+void cw_rpc_address_params_dec(cw_dec *d, const msgpack_object *o, cw_address *a,
+                               const char *what) CW_NONNULL(1, 2, 3, 4);
+
+/** A channel (port, channel identifiers) and, for packet/ack, one sequence. */
+typedef struct cw_rpc_chan_params {
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1];
+    uint64_t seq; /* packet, ack only */
+} cw_rpc_chan_params;
+/** [port, channel] — packet_commitments (with_seq false); [port, channel, seq] — packet, ack
+ *  (with_seq true). */
+void cw_rpc_chan_params_enc(cw_enc *e, const cw_rpc_chan_params *p, bool with_seq)
+    CW_NONNULL(1, 2);
+void cw_rpc_chan_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_chan_params *p,
+                            bool with_seq, const char *what) CW_NONNULL(1, 2, 3, 5);
+
+/** [port, channel, [seq, ...]] — packets (max CW_RPC_BATCH_MAX), unreceived_packets and
+ *  unreceived_acks (max CW_RPC_LIST_MAX). enc: seqs[0..n) (n > max → e->rc CW_ETOOBIG).
+ *  dec: into seqs[0..max) (caller's storage), *n the count; more than max → CW_ETOOBIG. An
+ *  empty list decodes (the chain names it in its own error). */
+void cw_rpc_seqs_params_enc(cw_enc *e, const char *port, const char *channel,
+                            const uint64_t *seqs, uint32_t n) CW_NONNULL(1, 2, 3);
+void cw_rpc_seqs_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_chan_params *p,
+                            uint64_t *seqs, uint32_t max, uint32_t *n, const char *what)
+    CW_NONNULL(1, 2, 3, 4, 6, 7);
+
+/** [seq, ...] — the answer of packet_commitments, unreceived_packets, unreceived_acks.
+ *  dec: into seqs[0..max), *n the count (more than max → CW_ETOOBIG), names `what`. */
+void cw_rpc_seqs_enc(cw_enc *e, const uint64_t *seqs, uint32_t n) CW_NONNULL(1);
+void cw_rpc_seqs_dec(cw_dec *d, const msgpack_object *o, uint64_t *seqs, uint32_t max,
+                     uint32_t *n, const char *what) CW_NONNULL(1, 2, 5, 6);
+
+/* ---- status ------------------------------------------------------------------------- */
+
+typedef struct cw_rpc_status {
+    char chain_id[CW_ID_MAX + 1];
+    uint64_t latest_height;  /* 0 before the first block */
+    uint64_t latest_time_ns; /* the latest block's time */
+    uint8_t latest_block_hash[32];
+    uint8_t latest_state_root[32];
+    uint64_t earliest_state_height; /* lowest height state queries answer (pruning) */
+    uint64_t mempool_txs;
+} cw_rpc_status;
+void cw_rpc_status_enc(cw_enc *e, const cw_rpc_status *r) CW_NONNULL(1, 2);
+void cw_rpc_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_status *r) CW_NONNULL(1, 2, 3);
+
+/* ---- query, query_many -------------------------------------------------------------- */
+
+/** [key(bin 1..CW_RPC_KEY_MAX), height(0 = latest), prove]. dec: an empty key is
+ *  CW_EINVAL ("query params.key: empty"). key borrowed. */
+typedef struct cw_rpc_query_params {
+    cw_bytes key;
+    uint64_t height;
+    bool prove;
+} cw_rpc_query_params;
+void cw_rpc_query_params_enc(cw_enc *e, const cw_rpc_query_params *p) CW_NONNULL(1, 2);
+void cw_rpc_query_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_query_params *p)
+    CW_NONNULL(1, 2, 3);
+
+/** One key's answer: the value when present, the ICS-23 proof (of membership or absence)
+ *  when asked for and the tree is not empty. Both borrowed. */
+typedef struct cw_rpc_qitem {
+    bool has_value;
+    cw_bytes value;
+    bool has_proof;
+    cw_bytes proof;
+} cw_rpc_qitem;
+/** [value|nil, proof|nil] — one query_many item. */
+void cw_rpc_qitem_enc(cw_enc *e, const cw_rpc_qitem *r) CW_NONNULL(1, 2);
+void cw_rpc_qitem_dec(cw_dec *d, const msgpack_object *o, cw_rpc_qitem *r, const char *what)
+    CW_NONNULL(1, 2, 3, 4);
+
+/** query's answer: [value|nil, proof|nil, height] (height: the one answered). */
+typedef struct cw_rpc_query {
+    cw_rpc_qitem item;
+    uint64_t height;
+} cw_rpc_query;
+void cw_rpc_query_enc(cw_enc *e, const cw_rpc_query *r) CW_NONNULL(1, 2);
+void cw_rpc_query_dec(cw_dec *d, const msgpack_object *o, cw_rpc_query *r) CW_NONNULL(1, 2, 3);
+
+/** [[key, ...], height, prove]: keys[0..n), 1 ≤ n ≤ CW_RPC_BATCH_MAX (dec: more is
+ *  CW_ETOOBIG; an empty list or key is left to the chain to name). keys borrowed. */
+typedef struct cw_rpc_query_many_params {
+    uint32_t n;
+    cw_bytes keys[CW_RPC_BATCH_MAX];
+    uint64_t height;
+    bool prove;
+} cw_rpc_query_many_params;
+void cw_rpc_query_many_params_enc(cw_enc *e, const cw_rpc_query_many_params *p)
+    CW_NONNULL(1, 2);
+void cw_rpc_query_many_params_dec(cw_dec *d, const msgpack_object *o,
+                                  cw_rpc_query_many_params *p) CW_NONNULL(1, 2, 3);
+
+/** query_many's answer [height, [item, ...]]: n ≤ max_items items (fewer than asked = the
+ *  chain cut its answer at its size cap: ask again for the rest). items borrowed; read item
+ *  i with cw_rpc_qitem_dec(d, &r->items[i], ...). */
+typedef struct cw_rpc_query_many {
+    uint64_t height;
+    uint32_t n;
+    const msgpack_object *items;
+} cw_rpc_query_many;
+/** Writes the head [height, [ with n items to follow: the caller appends exactly n
+ *  cw_rpc_qitem_enc (the chain builds them under its size cap before it knows n). */
+void cw_rpc_query_many_enc_head(cw_enc *e, uint64_t height, uint32_t n) CW_NONNULL(1);
+void cw_rpc_query_many_dec(cw_dec *d, const msgpack_object *o, uint32_t max_items,
+                           cw_rpc_query_many *r) CW_NONNULL(1, 2, 4);
+
+/* ---- broadcast_tx, tx, tx_status ----------------------------------------------------- */
+
+/** broadcast_tx params [envelope(bin ≤ CW_RPC_TX_MAX)]; *tx borrowed. */
+void cw_rpc_broadcast_params_enc(cw_enc *e, const uint8_t *tx, size_t tx_len) CW_NONNULL(1);
+cw_bytes cw_rpc_broadcast_params_dec(cw_dec *d, const msgpack_object *o) CW_NONNULL(1, 2);
+/** broadcast_tx's answer: the tx hash (bin 32). */
+void cw_rpc_broadcast_enc(cw_enc *e, const uint8_t hash32[static 32]) CW_NONNULL(1, 2);
+void cw_rpc_broadcast_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32])
+    CW_NONNULL(1, 2, 3);
+
+/** A committed tx's result [code, log, events, failed_msg|nil]: code 0 success (else a
+ *  negative CW_E* code or -errno, or a positive app code), log the failure line, events the
+ *  encoded array [[type, [[key, value], ...]], ...] (borrowed object; read with the event
+ *  readers of causeway/event.h), failed_msg the index of the failing msg. */
+typedef struct cw_rpc_tx_result {
+    int64_t code;
+    cw_bytes log;
+    const msgpack_object *events;
+    bool has_failed_msg;
+    uint64_t failed_msg;
+} cw_rpc_tx_result;
+void cw_rpc_tx_result_enc(cw_enc *e, const cw_rpc_tx_result *r) CW_NONNULL(1, 2);
+void cw_rpc_tx_result_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_result *r,
+                          const char *what) CW_NONNULL(1, 2, 3, 4);
+
+/** tx's answer [height, index, tx(bin), result]. tx borrowed. */
+typedef struct cw_rpc_tx {
+    uint64_t height;
+    uint64_t index; /* position in the block */
+    cw_bytes tx;
+    cw_rpc_tx_result result;
+} cw_rpc_tx;
+void cw_rpc_tx_enc(cw_enc *e, const cw_rpc_tx *r) CW_NONNULL(1, 2);
+void cw_rpc_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx *r) CW_NONNULL(1, 2, 3);
+
+/** tx_status's answer — also the chain's tx index entry, written once when the block
+ *  commits: [height, index, code, log, failed_msg|nil, [[event_type, count], ...]] (types in
+ *  order of first appearance). log and types[].type borrowed. */
+typedef struct cw_rpc_type_count {
+    cw_bytes type; /* an identifier, ≤ CW_ID_MAX bytes */
+    uint64_t count;
+} cw_rpc_type_count;
+typedef struct cw_rpc_tx_status {
+    uint64_t height;
+    uint64_t index;
+    int64_t code;
+    cw_bytes log;
+    bool has_failed_msg;
+    uint64_t failed_msg;
+    uint32_t n_types; /* ≤ CW_RPC_TX_TYPES_MAX (enc: more → CW_ETOOBIG) */
+    cw_rpc_type_count types[CW_RPC_TX_TYPES_MAX];
+} cw_rpc_tx_status;
+void cw_rpc_tx_status_enc(cw_enc *e, const cw_rpc_tx_status *r) CW_NONNULL(1, 2);
+void cw_rpc_tx_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_status *r)
+    CW_NONNULL(1, 2, 3);
+/** Count a tx's events by type into r->types (order of first appearance) from the encoded
+ *  events array [[type, attrs], ...] read through d (≤ CW_EVENTS_MAX events; more than
+ *  CW_RPC_TX_TYPES_MAX distinct types → CW_ETOOBIG). Sticky errors in d. Allocates nothing;
+ *  types borrow from `events`. */
+void cw_rpc_tx_status_count_events(cw_dec *d, const msgpack_object *events,
+                                   cw_rpc_tx_status *r) CW_NONNULL(1, 2, 3);
+/** How many events of `type` r counted (0 when none). */
+uint64_t cw_rpc_tx_status_count(const cw_rpc_tx_status *r, const char *type) CW_NONNULL(1, 2);
+
+/* ---- block_results ------------------------------------------------------------------ */
+
+/** [height, [[tx_hash(bin 32), tx(bin), result], ...]]: items borrowed; read item i with
+ *  cw_rpc_block_tx_dec. */
+typedef struct cw_rpc_block_results {
+    uint64_t height;
+    uint32_t n;
+    const msgpack_object *items;
+} cw_rpc_block_results;
+typedef struct cw_rpc_block_tx {
+    uint8_t hash[32];
+    cw_bytes tx;
+    cw_rpc_tx_result result;
+} cw_rpc_block_tx;
+/** Writes the head [height, [ with n entries to follow (cw_rpc_block_tx_enc each). */
+void cw_rpc_block_results_enc_head(cw_enc *e, uint64_t height, uint32_t n) CW_NONNULL(1);
+void cw_rpc_block_results_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_results *r)
+    CW_NONNULL(1, 2, 3);
+void cw_rpc_block_tx_enc(cw_enc *e, const cw_rpc_block_tx *r) CW_NONNULL(1, 2);
+void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
+                         const char *what) CW_NONNULL(1, 2, 3, 4);
+
+/* ---- account ------------------------------------------------------------------------ */
+
+typedef struct cw_rpc_account {
+    cw_address address;
+    uint64_t next_nonce;         /* committed */
+    uint64_t pending_next_nonce; /* counting the signer's txs in the mempool */
+    uint32_t n_balances;         /* ≤ CW_RPC_DENOMS_MAX */
+    struct {
+        char denom[CW_ID_MAX + 1];
+        uint64_t amount;
+    } balances[CW_RPC_DENOMS_MAX];
+} cw_rpc_account;
+void cw_rpc_account_enc(cw_enc *e, const cw_rpc_account *r) CW_NONNULL(1, 2);
+void cw_rpc_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_account *r)
+    CW_NONNULL(1, 2, 3);
+
+/* ---- packets, packet, ack ------------------------------------------------------------ */
+
+/** packet / ack answer: the bytes (bin ≤ CW_RPC_PACKET_MAX), borrowed. */
+void cw_rpc_packet_enc(cw_enc *e, const uint8_t *bytes, size_t len) CW_NONNULL(1);
+cw_bytes cw_rpc_packet_dec(cw_dec *d, const msgpack_object *o, const char *what)
+    CW_NONNULL(1, 2, 3);
+
+/** packets answer [bytes|nil, ...] aligned with the seqs asked (fewer = cut at the chain's
+ *  size cap). items borrowed; read item i with cw_rpc_packets_item. */
+typedef struct cw_rpc_packets {
+    uint32_t n;
+    const msgpack_object *items;
+} cw_rpc_packets;
+/** Writes the head (array of n) — the caller appends n items, each cw_rpc_packets_item_enc. */
+void cw_rpc_packets_enc_head(cw_enc *e, uint32_t n) CW_NONNULL(1);
+/** One item: the bytes, or nil when bytes is NULL (no such packet sent). */
+void cw_rpc_packets_item_enc(cw_enc *e, const uint8_t *bytes, size_t len) CW_NONNULL(1);
+void cw_rpc_packets_dec(cw_dec *d, const msgpack_object *o, uint32_t max_items,
+                        cw_rpc_packets *r) CW_NONNULL(1, 2, 4);
+/** Item i (< r->n): true with *out when present, false when nil (or on failure). */
+bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_bytes *out)
+    CW_NONNULL(1, 2, 4);
+
+/* ---- lending ------------------------------------------------------------------------ */
+
+/** lend_account: values in the borrow denom's base units (health factor in WAD, 1e18 = 1). */
+typedef struct cw_rpc_lend_account {
+    cw_u128 debt;
+    cw_u128 borrow_limit;
+    cw_u128 liquidation_limit;
+    cw_u128 health_factor_wad;
+    cw_u128 supply_value;
+    cw_u128 shares;
+} cw_rpc_lend_account;
+void cw_rpc_lend_account_enc(cw_enc *e, const cw_rpc_lend_account *r) CW_NONNULL(1, 2);
+void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_account *r)
+    CW_NONNULL(1, 2, 3);
+
+typedef struct cw_rpc_lend_market {
+    char borrow_denom[CW_ID_MAX + 1];
+    cw_u128 borrow_index_wad;
+    cw_u128 total_borrows;
+    uint64_t cash;
+    cw_u128 reserves;
+    cw_u128 total_shares;
+    bool paused;
+    cw_u128 bad_debt;
+} cw_rpc_lend_market;
+void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r) CW_NONNULL(1, 2);
+void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_market *r)
+    CW_NONNULL(1, 2, 3);
+
+#endif
