@@ -121,7 +121,7 @@ static void put_bytes(uint8_t **dst, size_t *dl, const uint8_t *p, size_t n)
 
 /* one event of chain c (a send_packet or write_acknowledgement; an update_client is noted
  * for the misbehaviour check) into the caches */
-static void cache_event(rly_ctx *x, rly_conn *c, const msgpack_object *ev, uint64_t time_ns)
+static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev, uint64_t time_ns)
 {
     if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2)
         return;
@@ -180,7 +180,7 @@ static void cache_event(rly_ctx *x, rly_conn *c, const msgpack_object *ev, uint6
     cw_dec_close(&d);
 }
 
-void rly_cache_events(rly_ctx *x, rly_conn *c, const msgpack_object *events, uint64_t t)
+void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t)
 {
     if (events->type != MSGPACK_OBJECT_ARRAY)
         return;
@@ -193,7 +193,7 @@ static void cursor_key(char *key, size_t n, const char *path, const char *chain)
     snprintf(key, n, "cursor/%s/%s", path, chain);
 }
 
-void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h)
+void rly_set_cursors(rly_ctx *x, cw_chain_client *c, uint64_t h)
 {
     for (int p = 0; x->db && p < x->cfg->n_paths; p++)
         for (int e = 0; e < 2; e++)
@@ -204,7 +204,7 @@ void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h)
             }
 }
 
-int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
                       uint8_t **buf, char *err, size_t err_len)
 {
     cw_enc par;
@@ -213,7 +213,7 @@ int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object *
     cw_enc_u64(&par, h);
     const msgpack_object *root;
     *txs = NULL;
-    int rc = rly_call(c, "block_results", &par, d, &root, buf, err, err_len);
+    int rc = cw_chain_call(c, "block_results", &par, d, &root, buf, err, err_len);
     cw_enc_free(&par);
     if (rc == CW_OK) {
         const msgpack_object *f = cw_dec_array(d, root, 2, "block_results");
@@ -234,9 +234,9 @@ const msgpack_object *rly_tx_events(const msgpack_object *t)
 
 /* block_results of the heights missed since the cursor (bounded), into the caches */
 #define GAP_MAX 2000u
-int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
+int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len)
 {
-    int rc = rly_status(c, err, err_len);
+    int rc = cw_chain_status(c, NULL, err, err_len);
     if (rc)
         return rc;
     uint64_t from = UINT64_MAX;
@@ -279,7 +279,7 @@ int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len)
     return CW_OK;
 }
 
-int rly_get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
+int rly_get_packet(rly_ctx *x, cw_chain_client *src, int p, int d, uint64_t seq, rly_entry **out,
                    char *err, size_t err_len)
 {
     const rly_end_cfg *s = &x->cfg->paths[p].end[d];
@@ -314,8 +314,8 @@ int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
 }
 
 /* The packets of seqs[0..n) of one direction into the cache: those not there yet (no
- * send_packet event seen) come from the source's packet index, RLY_PACKETS_MAX per call. */
-int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *seqs, size_t n,
+ * send_packet event seen) come from the source's packet index, CW_RPC_BATCH_MAX per call. */
+int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint64_t *seqs, size_t n,
                       char *err, size_t err_len)
 {
     uint64_t *miss = x->scr->miss;
@@ -330,9 +330,9 @@ int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *s
         if (!en->pkt)
             miss[nm++] = seqs[i];
     }
-    for (size_t off = 0; off < nm; off += RLY_PACKETS_MAX) {
-        size_t k = nm - off < RLY_PACKETS_MAX ? nm - off : RLY_PACKETS_MAX;
-        int rc = rly_packets(src, S->port, S->channel, miss + off, k, pk, pl, err, err_len);
+    for (size_t off = 0; off < nm; off += CW_RPC_BATCH_MAX) {
+        size_t k = nm - off < CW_RPC_BATCH_MAX ? nm - off : CW_RPC_BATCH_MAX;
+        int rc = cw_chain_packets(src, S->port, S->channel, miss + off, k, pk, pl, err, err_len);
         if (rc)
             return rc;
         for (size_t i = 0; i < k; i++) {
@@ -349,11 +349,11 @@ int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *s
 }
 
 /* a block notification: [header, events] */
-void rly_on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len)
+void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len)
 {
     cw_dec d;
     const msgpack_object *root;
-    if (cw_dec_open(&d, &root, payload, len, RLY_RESULT_MAX, NULL, 0) == CW_OK) {
+    if (cw_dec_open(&d, &root, payload, len, CW_RPC_RESULT_MAX, NULL, 0) == CW_OK) {
         const msgpack_object *f = cw_dec_array(&d, root, 2, "block");
         cw_header h;
         cw_header_dec(&d, &f[0], &h, "block.header");

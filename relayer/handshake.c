@@ -44,16 +44,16 @@ int rly_create_clients(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
     rly_path_cfg *pc = &x->cfg->paths[p];
     for (int e = 0; e < 2; e++) {
         rly_end_cfg *on = &pc->end[e];
-        rly_conn *host = &x->conns[on->chain_ix];
-        rly_conn *of = &x->conns[pc->end[1 - e].chain_ix];
+        cw_chain_client *host = &x->conns[on->chain_ix];
+        cw_chain_client *of = &x->conns[pc->end[1 - e].chain_ix];
         if (on->client[0]) {
             fprintf(out, "path %s: chain %s already has client %s (of %s); kept\n", pc->name,
                    on->chain, on->client, of->cfg->id);
             continue;
         }
-        int rc = rly_status(of, err, err_len);
+        int rc = cw_chain_status(of, NULL, err, err_len);
         const cw_light_block *lb;
-        if (rc || (rc = rly_lc_verified(of, of->height, &lb, err, err_len)))
+        if (rc || (rc = cw_chain_lc_verified(of, of->height, &lb, err, err_len)))
             return rc;
         cw_lc_client_state cs;
         if ((rc = cw_lc_client_state_default(&cs, of->cfg->id)))
@@ -81,11 +81,11 @@ int rly_create_clients(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
 
 /* ---- create-channel ---------------------------------------------------------------- */
 
-static int prove_key(rly_conn *c, const char *key, uint64_t h, uint8_t **v, size_t *vl,
+static int prove_key(cw_chain_client *c, const char *key, uint64_t h, uint8_t **v, size_t *vl,
                      uint8_t **proof, size_t *pl, char *err, size_t err_len)
 {
     uint64_t at = 0;
-    int rc = rly_query(c, key, h, true, v, vl, proof, pl, &at, err, err_len);
+    int rc = cw_chain_query(c, key, h, true, v, vl, proof, pl, &at, err, err_len);
     if (rc == CW_OK && at != h) {
         free(*v);
         free(*proof);
@@ -110,7 +110,7 @@ static void hs_free(hs_proofs *h)
     memset(h, 0, sizeof *h);
 }
 
-static int hs_collect(rly_conn *src, const rly_end_cfg *end, uint64_t h, bool clients,
+static int hs_collect(cw_chain_client *src, const rly_end_cfg *end, uint64_t h, bool clients,
                       hs_proofs *o, char *err, size_t err_len)
 {
     char key[CW_PATH_MAX];
@@ -132,10 +132,10 @@ static int hs_collect(rly_conn *src, const rly_end_cfg *end, uint64_t h, bool cl
 }
 
 /* updates of dst's client of src to src's latest verified height; returns the proof height */
-static int update_to_latest(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
+static int update_to_latest(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *client_id,
                             rly_msgs *ms, uint64_t *h, char *err, size_t err_len)
 {
-    int rc = rly_status(src, err, err_len);
+    int rc = cw_chain_status(src, NULL, err, err_len);
     if (rc)
         return rc;
     return rly_add_updates(x, src, dst, client_id, src->height, ms, h, err, err_len);
@@ -143,7 +143,7 @@ static int update_to_latest(rly_ctx *x, rly_conn *src, rly_conn *dst, const char
 
 /* The channel end `end` names on c: *state 0 when end has no channel id yet. A configured
  * id the chain does not know is an error (the config names another chain's channel). */
-int rly_chan_end_of(rly_conn *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
+int rly_chan_end_of(cw_chain_client *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
                     char *err, size_t err_len)
 {
     memset(ce, 0, sizeof *ce);
@@ -155,7 +155,7 @@ int rly_chan_end_of(rly_conn *c, const rly_end_cfg *end, cw_channel_end *ce, int
     uint8_t *v = NULL, *pf = NULL;
     size_t vl, pl;
     uint64_t at;
-    int rc = rly_query(c, key, 0, false, &v, &vl, &pf, &pl, &at, err, err_len);
+    int rc = cw_chain_query(c, key, 0, false, &v, &vl, &pf, &pl, &at, err, err_len);
     free(pf);
     if (rc)
         return rc;
@@ -185,7 +185,7 @@ static const char *chan_state_name(int s)
  * appended to ms), then the end `proven` on src (with `clients`: its client state and
  * consensus state too) proven at that height (*h). On CW_OK the step's msg goes next in ms
  * (*m, initialised); on failure ms and hp are freed. */
-static int hs_prove(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *dst_client,
+static int hs_prove(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *dst_client,
                     const rly_end_cfg *proven, bool clients, rly_msgs *ms, hs_proofs *hp,
                     uint64_t *h, cw_enc **m, char *err, size_t err_len)
 {
@@ -205,7 +205,7 @@ static cw_bytes hs_bytes(const uint8_t *p, size_t n) { return (cw_bytes){p, n}; 
 
 /* one handshake step's tx on c (its attr type.key into out when type), then ms and hp
  * freed; a failure is prefixed with the step's name */
-static int hs_send(rly_ctx *x, rly_conn *c, rly_msgs *ms, hs_proofs *hp, const char *step,
+static int hs_send(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, hs_proofs *hp, const char *step,
                    const char *type, char *out, char *err, size_t err_len)
 {
     int rc = rly_tx_and_attr(x, c, ms, type, "channel", out, err, err_len);
@@ -221,7 +221,7 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
     rly_end_cfg *A = &pc->end[0], *B = &pc->end[1];
-    rly_conn *ca = &x->conns[A->chain_ix], *cb = &x->conns[B->chain_ix];
+    cw_chain_client *ca = &x->conns[A->chain_ix], *cb = &x->conns[B->chain_ix];
     if (!A->client[0] || !B->client[0])
         return cw_errf(err, err_len, CW_ESTATE, "path %s: run create-clients first", pc->name);
     int rc = CW_OK;
@@ -353,7 +353,7 @@ int rly_close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len)
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
     const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
-    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
     cw_channel_end de;
     int ds;
     int rc = rly_chan_end_of(dst, D, &de, &ds, err, err_len);

@@ -94,7 +94,7 @@ static void load_one(void *u, const char *key, const uint8_t *v, size_t n)
             for (uint32_t i = 0; f.seqs && i < ns; i++)
                 f.seqs[f.n++] = cw_dec_u64(&d, &s[i], "seq");
             if (f.seqs) {
-                f.submitted_ms = rly_now_ms();
+                f.submitted_ms = cw_chain_now_ms();
                 x->inflight[x->n_inflight++] = f;
                 mark(x, &f, true);
             }
@@ -127,10 +127,10 @@ static const char *const redundant_ev[RLY_K_N] = {"recv_packet_redundant",
 static void check_broadcasts(rly_ctx *x)
 {
     char err[512];
-    uint64_t now = rly_now_ms();
+    uint64_t now = cw_chain_now_ms();
     for (size_t i = 0; i < x->n_inflight;) {
         rly_inflight *f = &x->inflight[i];
-        rly_conn *c = &x->conns[f->chain];
+        cw_chain_client *c = &x->conns[f->chain];
         if (!f->bcast_id) {
             i++;
             continue;
@@ -139,7 +139,7 @@ static void check_broadcasts(rly_ctx *x)
         if (f->conn_gen != c->connects || !c->cl)
             rc = CW_ECLOSED;
         else
-            rc = rly_broadcast_result(c, f->bcast_id, 0, err, sizeof err);
+            rc = cw_chain_broadcast_result(c, f->bcast_id, 0, err, sizeof err);
         if (rc == CW_OK || rc == CW_ECLOSED) {
             /* admitted, or the answer was lost with the connection: tx_status tells */
             f->bcast_id = 0;
@@ -165,17 +165,17 @@ static void check_broadcasts(rly_ctx *x)
 }
 
 /* one committed tx's outcome into the metrics, the caches and the log */
-static void settle(rly_ctx *x, const rly_inflight *f, const rly_txres *r, uint64_t now)
+static void settle(rly_ctx *x, const rly_inflight *f, const cw_chain_txres *r, uint64_t now)
 {
-    rly_conn *c = &x->conns[f->chain];
+    cw_chain_client *c = &x->conns[f->chain];
     const char *path = x->cfg->paths[f->path].name;
     if (r->code == 0) {
-        uint32_t landed = rly_txres_count(r, landed_ev[f->kind]);
-        uint32_t redundant = rly_txres_count(r, redundant_ev[f->kind]);
+        uint32_t landed = cw_chain_txres_count(r, landed_ev[f->kind]);
+        uint32_t redundant = cw_chain_txres_count(r, redundant_ev[f->kind]);
         RLY_M_ADD(relayed[f->kind], landed);
         RLY_M_ADD(redundant, redundant);
         RLY_M_ADD(client_updates, f->n_updates);
-        uint64_t now_ns = rly_now_ns();
+        uint64_t now_ns = cw_chain_now_ns();
         for (size_t k = 0; k < f->n; k++) {
             rly_entry *en = rly_entry_get(x, f->path, f->dir, f->seqs[k], false);
             uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
@@ -219,27 +219,27 @@ static void settle(rly_ctx *x, const rly_inflight *f, const rly_txres *r, uint64
 void rly_check_inflight(rly_ctx *x)
 {
     char err[512];
-    uint64_t now = rly_now_ms();
+    uint64_t now = cw_chain_now_ms();
     check_broadcasts(x);
     for (size_t i = 0; i < x->n_inflight; i++) {
         rly_inflight *f = &x->inflight[i];
-        rly_conn *c = &x->conns[f->chain];
+        cw_chain_client *c = &x->conns[f->chain];
         f->status_id = 0;
         if (f->bcast_id ||
             (c->height <= f->checked_height && now - f->submitted_ms <= RLY_INFLIGHT_STALE_MS))
             continue;
-        if (rly_tx_result_send(c, f->hash, &f->status_id, err, sizeof err) == CW_OK)
+        if (cw_chain_tx_result_send(c, f->hash, &f->status_id, err, sizeof err) == CW_OK)
             f->checked_height = c->height;
     }
     for (size_t i = 0; i < x->n_inflight;) {
         rly_inflight *f = &x->inflight[i];
-        rly_conn *c = &x->conns[f->chain];
+        cw_chain_client *c = &x->conns[f->chain];
         if (!f->status_id) {
             i++;
             continue;
         }
-        rly_txres r;
-        int rc = rly_tx_result_take(c, f->status_id, &r, err, sizeof err);
+        cw_chain_txres r;
+        int rc = cw_chain_tx_result_take(c, f->status_id, &r, err, sizeof err);
         f->status_id = 0;
         if (rc == CW_OK) {
             settle(x, f, &r, now);
@@ -266,7 +266,7 @@ size_t rly_inflight_on(const rly_ctx *x, int chain)
     return n;
 }
 
-int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
+int rly_submit(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, int p, int d, int kind,
                const uint64_t *seqs, size_t n, char *err, size_t err_len)
 {
     if (x->n_inflight >= RLY_INFLIGHT_MAX)
@@ -283,8 +283,8 @@ int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
         (void)cw_rpc_client_poll(c->cl, 0);
     /* bounded memory: while the chain is not reading (busy producing a block), at most
      * RLY_OUT_BYTES of signed txs wait in the outbound queue */
-    for (uint64_t t0 = rly_now_ms(); c->cl && cw_rpc_client_outbound_bytes(c->cl) > RLY_OUT_BYTES &&
-                                     rly_now_ms() - t0 < c->timeout_ms;)
+    for (uint64_t t0 = cw_chain_now_ms(); c->cl && cw_rpc_client_outbound_bytes(c->cl) > RLY_OUT_BYTES &&
+                                     cw_chain_now_ms() - t0 < c->timeout_ms;)
         (void)cw_rpc_client_poll(c->cl, 5);
     f.upd_to = ms->upd_to;
     f.upd_end = ms->upd_end;
@@ -293,7 +293,7 @@ int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
     f.kind = kind;
     f.chain = c->ix;
     f.n_updates = ms->n_updates;
-    f.submitted_ms = rly_now_ms();
+    f.submitted_ms = cw_chain_now_ms();
     f.checked_height = c->height;
     f.seqs = malloc((n ? n : 1) * sizeof *f.seqs);
     if (!f.seqs)

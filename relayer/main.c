@@ -108,7 +108,7 @@ static bool is_help(const char *a)
 static int cmd_clear(rly_ctx *x, unsigned timeout_s)
 {
     char err[512];
-    uint64_t deadline = rly_now_ms() + (uint64_t)timeout_s * 1000;
+    uint64_t deadline = cw_chain_now_ms() + (uint64_t)timeout_s * 1000;
     rly_progress pr;
     size_t quiet = 0;
     while (!stop) {
@@ -125,7 +125,7 @@ static int cmd_clear(rly_ctx *x, unsigned timeout_s)
         } else {
             quiet = 0;
         }
-        if (rly_now_ms() > deadline) {
+        if (cw_chain_now_ms() > deadline) {
             fprintf(stderr, "clear: %zu packets still pending after %u s\n", pr.pending,
                     timeout_s);
             return 1;

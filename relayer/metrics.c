@@ -127,7 +127,7 @@ static int status_cb(void *user, cw_rpc_text *t)
     return cw_rpc_text_appendf(t, "{\"recv\":%llu,\"ack\":%llu,\"timeout\":%llu,"
                                "\"last_tick_age_ms\":%llu}", (unsigned long long)r,
                                (unsigned long long)a, (unsigned long long)to,
-                               (unsigned long long)(tick ? rly_now_ms() - tick : 0));
+                               (unsigned long long)(tick ? cw_chain_now_ms() - tick : 0));
 }
 
 static cw_rpc_server *srv;

@@ -17,11 +17,11 @@
 
 /* The UpdateHeader that stored `height` in client_id on host: found through the
  * update_client event, decoded from the tx that carried it (scanning back from the tip). */
-static int find_update_header(rly_conn *host, const char *client_id, uint64_t height,
+static int find_update_header(cw_chain_client *host, const char *client_id, uint64_t height,
                               cw_update_header *out, char *err, size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    int rc = rly_status(host, err, err_len);
+    int rc = cw_chain_status(host, NULL, err, err_len);
     if (rc)
         return rc;
     uint64_t lo = host->height > EVIDENCE_SCAN_MAX ? host->height - EVIDENCE_SCAN_MAX : 1;
@@ -112,23 +112,23 @@ static int update_header_of(cw_update_header *u, const cw_light_block *lb, uint6
 }
 
 /* an owned UpdateHeader for the locally verified header at `height`, from `trusted` */
-static int own_update_header(rly_conn *src, uint64_t height, uint64_t trusted,
+static int own_update_header(cw_chain_client *src, uint64_t height, uint64_t trusted,
                              cw_update_header *u, char *err, size_t err_len)
 {
     memset(u, 0, sizeof *u);
     cw_light_block tlb;
-    int rc = rly_light_block(src, trusted, &tlb, err, err_len);
+    int rc = cw_chain_light_block(src, trusted, &tlb, err, err_len);
     if (rc)
         return rc;
     const cw_light_block *lb; /* in the cache: copied before any other fetch */
-    if ((rc = rly_lc_verified(src, height, &lb, err, err_len)) == CW_OK)
+    if ((rc = cw_chain_lc_verified(src, height, &lb, err, err_len)) == CW_OK)
         rc = update_header_of(u, lb, trusted, &tlb.next_validator_set);
     cw_light_block_free(&tlb);
     return rc;
 }
 
 /* Submit mm to client_id on host and wait for it to commit: the client freezes. */
-static int send_misbehaviour(rly_ctx *x, rly_conn *host, const cw_msg_submit_misbehaviour *mm,
+static int send_misbehaviour(rly_ctx *x, cw_chain_client *host, const cw_msg_submit_misbehaviour *mm,
                              char *err, size_t err_len)
 {
     rly_msgs ms = {0};
@@ -156,14 +156,14 @@ static int send_misbehaviour(rly_ctx *x, rly_conn *host, const cw_msg_submit_mis
 /* The client `client_id` on host tracks src; its consensus state at `height` (cons) is
  * checked against the header this relayer verified at that height. Two valid conflicting
  * headers → MsgSubmitMisbehaviour, which freezes the client. */
-static int conflict_at(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+static int conflict_at(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, const char *client_id,
                        uint64_t height, const cw_lc_consensus_state *cons, char *err,
                        size_t err_len)
 {
     if (height < src->lc_root_height)
         return CW_OK;
     const cw_light_block *lb;
-    int rc = rly_lc_verified(src, height, &lb, err, err_len);
+    int rc = cw_chain_lc_verified(src, height, &lb, err, err_len);
     if (rc)
         return CW_OK; /* cannot tell (not verifiable here): nothing to claim */
     cw_lc_consensus_state mine;
@@ -191,7 +191,7 @@ static int conflict_at(rly_ctx *x, rly_conn *src, rly_conn *host, const char *cl
     return rc ? rc : CW_EMISBEHAVIOUR;
 }
 
-int rly_check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, const char *client_id,
                        const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
                        char *err, size_t err_len)
 {
@@ -203,7 +203,7 @@ int rly_check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *cl
 /* An update_client event of a path end's client, by anyone: the height it stored, to check
  * against the local light client — the latest-height check alone misses a conflicting
  * header stored below a client's latest height. */
-void rly_note_update(rly_ctx *x, rly_conn *c, const msgpack_object *attrs)
+void rly_note_update(rly_ctx *x, cw_chain_client *c, const msgpack_object *attrs)
 {
     char id[CW_ID_MAX + 1];
     uint64_t h;
@@ -232,8 +232,8 @@ void rly_check_updates(rly_ctx *x)
     for (size_t i = 0; i < n; i++) {
         const rly_upd_seen *u = &x->upd_seen[i];
         const rly_end_cfg *on = &x->cfg->paths[u->path].end[u->end];
-        rly_conn *host = &x->conns[on->chain_ix];
-        rly_conn *src = &x->conns[x->cfg->paths[u->path].end[1 - u->end].chain_ix];
+        cw_chain_client *host = &x->conns[on->chain_ix];
+        cw_chain_client *src = &x->conns[x->cfg->paths[u->path].end[1 - u->end].chain_ix];
         cw_lc_consensus_state cons;
         char err[512];
         if (rly_consensus_at(host, on->client, u->height, &cons, err, sizeof err) == CW_OK)
@@ -247,10 +247,10 @@ void rly_check_updates(rly_ctx *x)
  * headers verified from the highest height below them that host's client stores and this
  * relayer verified. Returns: CW_OK submitted, or the client is frozen already; CW_ENOTFOUND
  * no such trusted height; the submission's codes. */
-static int lc_evidence(rly_ctx *x, rly_conn *of, rly_conn *host, const char *client_id,
+static int lc_evidence(rly_ctx *x, cw_chain_client *of, cw_chain_client *host, const char *client_id,
                        char *err, size_t err_len)
 {
-    const rly_conflict *cf = &of->conflict;
+    const cw_chain_conflict *cf = &of->conflict;
     cw_lc_client_state cs;
     int rc = rly_client_info(host, client_id, &cs, NULL, err, err_len);
     if (rc)
@@ -263,7 +263,7 @@ static int lc_evidence(rly_ctx *x, rly_conn *of, rly_conn *host, const char *cli
     uint64_t h1 = cf->lb[0].signed_header.header.height;
     uint64_t h2 = cf->lb[1].signed_header.header.height;
     uint64_t hs[64], trusted = 0;
-    size_t n = rly_lc_seen_below(of, h1 < h2 ? h1 : h2, hs, 64);
+    size_t n = cw_chain_lc_seen_below(of, h1 < h2 ? h1 : h2, hs, 64);
     for (size_t i = 0; i < n && !trusted; i++) {
         cw_lc_consensus_state cons;
         rc = rly_consensus_at(host, client_id, hs[i], &cons, err, err_len);
@@ -277,7 +277,7 @@ static int lc_evidence(rly_ctx *x, rly_conn *of, rly_conn *host, const char *cli
                        "below height %" PRIu64 " that this relayer verified", client_id,
                        host->cfg->id, h1 < h2 ? h1 : h2);
     cw_light_block tlb;
-    if ((rc = rly_lc_seen(of, trusted, &tlb, err, err_len)))
+    if ((rc = cw_chain_lc_seen(of, trusted, &tlb, err, err_len)))
         return rc;
     cw_msg_submit_misbehaviour mm;
     memset(&mm, 0, sizeof mm);
@@ -297,11 +297,11 @@ static int lc_evidence(rly_ctx *x, rly_conn *of, rly_conn *host, const char *cli
  * 5 s until each is frozen) */
 void rly_submit_evidence(rly_ctx *x)
 {
-    uint64_t now = rly_now_ms();
+    uint64_t now = cw_chain_now_ms();
     for (int p = 0; p < x->cfg->n_paths; p++)
         for (int e = 0; e < 2; e++) {
             rly_end_cfg *on = &x->cfg->paths[p].end[e];
-            rly_conn *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
+            cw_chain_client *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
             uint32_t bit = 1u << (p * 2 + e);
             if (!on->client[0] || !of->conflict.set || (of->conflict.sent & bit) ||
                 now < of->conflict.next_try_ms)

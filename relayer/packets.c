@@ -18,8 +18,8 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
     const rly_end_cfg *S = &pc->end[d];
-    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[pc->end[1 - d].chain_ix];
-    rly_qreq (*q)[CW_TX_MAX_MSGS] = x->scr->q;
+    cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[pc->end[1 - d].chain_ix];
+    cw_chain_qreq (*q)[CW_TX_MAX_MSGS] = x->scr->q;
     size_t bs = x->cfg->batch_size < CW_TX_MAX_MSGS ? x->cfg->batch_size : CW_TX_MAX_MSGS;
     size_t nb = (n + bs - 1) / bs;
     if (nb > budget)
@@ -27,7 +27,7 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
     if (nb == 0)
         return CW_OK;
     uint64_t ph;
-    int rc = rly_status(src, err, err_len);
+    int rc = cw_chain_status(src, NULL, err, err_len);
     if (!rc)
         rc = rly_prepare_client(x, p, d, 1 - d, RLY_K_RECV, src, dst, src->height, &ph, err,
                                 err_len);
@@ -38,29 +38,29 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
     for (size_t b = 0; b <= nb && rc == CW_OK; b++) {
         /* ask for batch b's proofs, then build batch b - 1's tx */
         if (b < nb) {
-            rly_qreq *qb = q[b % 2];
+            cw_chain_qreq *qb = q[b % 2];
             size_t off = b * bs;
             len[b % 2] = n - off < bs ? n - off : bs;
             for (size_t i = 0; i < len[b % 2]; i++) {
                 cw_path_packet(qb[i].key, "commitments", S->port, S->channel, seqs[off + i]);
                 qb[i].seq = seqs[off + i];
             }
-            if ((rc = rly_proofs_send(src, qb, len[b % 2], ph, &ids[b % 2], err, err_len)))
+            if ((rc = cw_chain_proofs_send(src, qb, len[b % 2], ph, &ids[b % 2], err, err_len)))
                 break;
         }
         if (b == 0)
             continue;
-        rly_qreq *qp = q[(b - 1) % 2];
+        cw_chain_qreq *qp = q[(b - 1) % 2];
         size_t take = len[(b - 1) % 2];
-        uint64_t tq = rly_now_ms();
-        rc = rly_proofs_take(src, ids[(b - 1) % 2], qp, take, ph, err, err_len);
+        uint64_t tq = cw_chain_now_ms();
+        rc = cw_chain_proofs_take(src, ids[(b - 1) % 2], qp, take, ph, err, err_len);
         ids[(b - 1) % 2] = 0;
         if (rc) {
-            rly_qreq_free(qp, take);
+            cw_chain_qreq_free(qp, take);
             break;
         }
         cw_log(CW_LOG_DEBUG, "proofs queried chain=%s count=%zu ms=%llu", src->cfg->id, take,
-               (unsigned long long)(rly_now_ms() - tq));
+               (unsigned long long)(cw_chain_now_ms() - tq));
         rly_msgs ms = {0};
         uint64_t in_tx[CW_TX_MAX_MSGS];
         size_t k = 0;
@@ -88,7 +88,7 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
             ms.bytes += cw_enc_len(m);
             in_tx[k++] = qp[i].seq;
         }
-        rly_qreq_free(qp, take);
+        cw_chain_qreq_free(qp, take);
         if (k && rc == CW_OK)
             rc = rly_submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
         rly_msgs_free(&ms);
@@ -111,7 +111,7 @@ static int gather_facts(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n
                         char *err, size_t err_len)
 {
     const rly_path_cfg *pc = &x->cfg->paths[p];
-    rly_conn *src = &x->conns[pc->end[d].chain_ix];
+    cw_chain_client *src = &x->conns[pc->end[d].chain_ix];
     size_t ui = 0;
     for (size_t i = 0; i < n; i++) {
         rly_pkt_fact *f = &out[i];
@@ -150,7 +150,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
     const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
-    rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
     uint64_t *seqs = x->scr->seqs, *unrecv = x->scr->unrecv;
     size_t n = 0, nu = 0;
     const bool ordered = pc->ordering == CW_ORDER_ORDERED;
@@ -180,10 +180,10 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
     size_t budget = x->cfg->max_inflight;
     size_t bs = x->cfg->batch_size;
     rly_dir_facts facts = {.pkts = x->scr->facts, .n = n, .ordered = ordered,
-                           .now_ms = rly_now_ms(),
+                           .now_ms = cw_chain_now_ms(),
                            .cap = bs * budget < RLY_TICK_MAX ? bs * budget : RLY_TICK_MAX};
     size_t on_dst = rly_inflight_on(x, dst->ix), on_src;
-    if ((rc = rly_status(dst, err, err_len)))
+    if ((rc = cw_chain_status(dst, NULL, err, err_len)))
         return rc;
     facts.dst_height = dst->height;
     facts.dst_time_ns = dst->time_ns;
@@ -201,7 +201,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
         return rc;
 
     /* Acknowledgements and Timeouts on src, proofs from dst */
-    rly_qreq *q = x->scr->qa;
+    cw_chain_qreq *q = x->scr->qa;
     for (int kind = RLY_K_ACK; kind <= RLY_K_TIMEOUT; kind++) {
         uint64_t *list = kind == RLY_K_ACK ? plan.ack : plan.timeout;
         size_t nl = kind == RLY_K_ACK ? plan.n_ack : plan.n_timeout;
@@ -212,7 +212,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
         if ((rc = rly_prepare_client(x, p, d, d, kind, dst, src, dst->height, &ph, err, err_len)))
             return rc;
         const cw_light_block *plb;
-        if ((rc = rly_lc_verified(dst, ph, &plb, err, err_len)))
+        if ((rc = cw_chain_lc_verified(dst, ph, &plb, err, err_len)))
             return rc;
         uint64_t ph_time = plb->signed_header.header.time_ns;
         on_src = rly_inflight_on(x, src->ix);
@@ -264,7 +264,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
             }
             done += scanned;
             if (rc == CW_OK && take)
-                rc = rly_query_many(dst, q, take, ph, err, err_len);
+                rc = cw_chain_query_many(dst, q, take, ph, err, err_len);
             uint64_t in_tx[CW_TX_MAX_MSGS];
             size_t k = 0;
             for (size_t i = 0; rc == CW_OK && i < take; i++) {
@@ -300,7 +300,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                 ms.bytes += cw_enc_len(m);
                 in_tx[k++] = q[i].seq;
             }
-            rly_qreq_free(q, take);
+            cw_chain_qreq_free(q, take);
             if (k && rc == CW_OK)
                 rc = rly_submit(x, src, &ms, p, d, kind, in_tx, k, err, err_len);
             rly_msgs_free(&ms);

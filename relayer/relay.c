@@ -18,7 +18,7 @@ const char *const rly_kind_name[RLY_K_N] = {"recv", "ack", "timeout"};
 
 /* ---- small RPC helpers ------------------------------------------------------------- */
 
-int rly_call_list(rly_conn *c, const char *method, const char *port, const char *chan,
+int rly_call_list(cw_chain_client *c, const char *method, const char *port, const char *chan,
                   const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out,
                   size_t *n_out, char *err, size_t err_len)
 {
@@ -35,7 +35,7 @@ int rly_call_list(rly_conn *c, const char *method, const char *port, const char 
     cw_dec d;
     const msgpack_object *root;
     uint8_t *buf;
-    int rc = rly_call(c, method, &p, &d, &root, &buf, err, err_len);
+    int rc = cw_chain_call(c, method, &p, &d, &root, &buf, err, err_len);
     cw_enc_free(&p);
     *n_out = 0;
     if (rc == CW_OK) {
@@ -50,7 +50,7 @@ int rly_call_list(rly_conn *c, const char *method, const char *port, const char 
     return rc;
 }
 
-int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char *chan,
+int rly_call_bin3(cw_chain_client *c, const char *method, const char *port, const char *chan,
                   uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len)
 {
     cw_enc p;
@@ -62,7 +62,7 @@ int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char 
     cw_dec d;
     const msgpack_object *root;
     uint8_t *buf;
-    int rc = rly_call(c, method, &p, &d, &root, &buf, err, err_len);
+    int rc = cw_chain_call(c, method, &p, &d, &root, &buf, err, err_len);
     cw_enc_free(&p);
     *out = NULL;
     *len = 0;
@@ -84,14 +84,14 @@ int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char 
     return rc;
 }
 
-int rly_consensus_at(rly_conn *c, const char *client_id, uint64_t h,
+int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h,
                      cw_lc_consensus_state *cons, char *err, size_t err_len)
 {
     char key[CW_PATH_MAX];
     uint8_t *v;
     size_t vl;
     cw_path_consensus_state(key, client_id, h);
-    int rc = rly_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len);
+    int rc = cw_chain_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len);
     if (rc)
         return rc;
     if (!v)
@@ -102,14 +102,14 @@ int rly_consensus_at(rly_conn *c, const char *client_id, uint64_t h,
     return rc;
 }
 
-int rly_client_info(rly_conn *c, const char *client_id, cw_lc_client_state *cs,
+int rly_client_info(cw_chain_client *c, const char *client_id, cw_lc_client_state *cs,
                     cw_lc_consensus_state *cons, char *err, size_t err_len)
 {
     char key[CW_PATH_MAX];
     uint8_t *v;
     size_t vl;
     cw_path_client_state(key, client_id);
-    int rc = rly_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len);
+    int rc = cw_chain_query(c, key, 0, false, &v, &vl, NULL, NULL, NULL, err, err_len);
     if (rc)
         return rc;
     if (!v)
@@ -131,33 +131,33 @@ void rly_msgs_free(rly_msgs *ms)
     ms->n = ms->bytes = ms->n_updates = 0;
 }
 
-int rly_msgs_send(rly_conn *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t err_len)
+int rly_msgs_send(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t err_len)
 {
     cw_bytes b[CW_TX_MAX_MSGS];
     for (size_t i = 0; i < ms->n; i++)
         b[i] = (cw_bytes){cw_enc_data(&ms->m[i]), cw_enc_len(&ms->m[i])};
-    return rly_broadcast(c, b, ms->n, hash, err, err_len);
+    return cw_chain_broadcast(c, b, ms->n, hash, err, err_len);
 }
 
-/* sign and send without waiting for the chain's answer (see rly_broadcast_send) */
-int rly_msgs_send_async(rly_conn *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
+/* sign and send without waiting for the chain's answer (see cw_chain_broadcast_send) */
+int rly_msgs_send_async(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
                         size_t err_len)
 {
     cw_bytes b[CW_TX_MAX_MSGS];
     for (size_t i = 0; i < ms->n; i++)
         b[i] = (cw_bytes){cw_enc_data(&ms->m[i]), cw_enc_len(&ms->m[i])};
-    return rly_broadcast_send(c, b, ms->n, hash, msgid, err, err_len);
+    return cw_chain_broadcast_send(c, b, ms->n, hash, msgid, err, err_len);
 }
 
-int rly_tx_and_attr(rly_ctx *x, rly_conn *c, rly_msgs *ms, const char *type, const char *key,
+int rly_tx_and_attr(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, const char *type, const char *key,
                     char *out, char *err, size_t err_len)
 {
     uint8_t hash[32];
     int rc = rly_msgs_send(c, ms, hash, err, err_len);
     if (rc)
         return rc;
-    rly_txres r;
-    if ((rc = rly_wait_tx(c, hash, x->cfg->tx_timeout_ms, &r, err, err_len)))
+    cw_chain_txres r;
+    if ((rc = cw_chain_wait_tx(c, hash, x->cfg->tx_timeout_ms, &r, err, err_len)))
         return rc;
     if (r.code != 0)
         return cw_errf(err, err_len, (int)r.code, "chain %s: tx failed (msg %" PRId64 "): %s",
@@ -172,7 +172,7 @@ int rly_tx_and_attr(rly_ctx *x, rly_conn *c, rly_msgs *ms, const char *type, con
     cw_dec d;
     const msgpack_object *root;
     uint8_t *buf;
-    rc = rly_call(c, "tx", &p, &d, &root, &buf, err, err_len);
+    rc = cw_chain_call(c, "tx", &p, &d, &root, &buf, err, err_len);
     cw_enc_free(&p);
     if (rc == CW_OK) {
         const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
@@ -200,11 +200,14 @@ int rly_ctx_init(rly_ctx *x, rly_config *cfg, bool want_keys, bool subscribe, ch
     if (!x->scr)
         return cw_errf(err, err_len, -ENOMEM, "relay buffers: out of memory");
     for (int i = 0; i < cfg->n_chains; i++) {
-        int rc = rly_conn_init(&x->conns[i], &cfg->chains[i], i, cfg->rpc_timeout_ms, want_keys,
-                               err, err_len);
+        cw_chain_client *c = &x->conns[i];
+        int rc = cw_chain_client_init(c, &cfg->chains[i], i, cfg->rpc_timeout_ms, want_keys, err,
+                                      err_len);
         if (rc)
             return rc;
-        x->conns[i].want_sub = subscribe;
+        c->hook = rly_metrics_chain_event; /* /metrics counts reconnects, rejected headers */
+        c->memo = "causeway-relayer";
+        c->want_sub = subscribe;
     }
     return CW_OK;
 }
@@ -213,7 +216,7 @@ void rly_ctx_free(rly_ctx *x)
 {
     for (int i = 0; i < RLY_MAX_CHAINS; i++)
         if (x->conns[i].cfg)
-            rly_conn_free(&x->conns[i]);
+            cw_chain_client_free(&x->conns[i]);
     for (int p = 0; p < RLY_MAX_PATHS; p++)
         for (int d = 0; d < 2; d++)
             rly_cache_clear(&x->cache[p][d]);
@@ -226,7 +229,7 @@ void rly_ctx_free(rly_ctx *x)
 }
 
 /* the lowest latest height among the configured clients that track chain c (0: none) */
-static uint64_t min_client_height(rly_ctx *x, rly_conn *c)
+static uint64_t min_client_height(rly_ctx *x, cw_chain_client *c)
 {
     uint64_t best = 0;
     for (int p = 0; p < x->cfg->n_paths; p++)
@@ -246,7 +249,7 @@ static uint64_t min_client_height(rly_ctx *x, rly_conn *c)
 
 /* Persist a trust root for the next start: the lowest height a configured client of c
  * holds (so a restart can still bisect from there), verified locally; else h. */
-static void save_trust(rly_ctx *x, rly_conn *c, uint64_t h)
+static void save_trust(rly_ctx *x, cw_chain_client *c, uint64_t h)
 {
     if (!x->db)
         return;
@@ -255,7 +258,7 @@ static void save_trust(rly_ctx *x, rly_conn *c, uint64_t h)
         h = low;
     const cw_light_block *lb;
     char err[256];
-    if (rly_lc_verified(c, h, &lb, err, sizeof err) != CW_OK)
+    if (cw_chain_lc_verified(c, h, &lb, err, sizeof err) != CW_OK)
         return;
     uint8_t v[40], bh[32];
     if (cw_block_hash(bh, &lb->signed_header.header) != CW_OK)
@@ -278,7 +281,7 @@ void rly_ctx_save_trust(rly_ctx *x)
 int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
 {
     for (int i = 0; i < x->cfg->n_chains; i++) {
-        rly_conn *c = &x->conns[i];
+        cw_chain_client *c = &x->conns[i];
         const rly_chain_cfg *cc = c->cfg;
         uint64_t h = 0;
         uint8_t hash[32];
@@ -309,7 +312,7 @@ int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
              * updates can bisect from there), as served by the chain's node — said loudly */
             for (int attempt = 0; attempt < 50 && h == 0; attempt++) {
                 h = min_client_height(x, c);
-                if (h == 0 && rly_conn_ensure(&x->conns[i], err, err_len) != CW_ECLOSED)
+                if (h == 0 && cw_chain_ensure(&x->conns[i], err, err_len) != CW_ECLOSED)
                     break;
                 if (h == 0) {
                     struct timespec ts = {0, 100 * 1000000};
@@ -318,7 +321,7 @@ int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
             }
         }
         for (int attempt = 0;; attempt++) {
-            rc = rly_lc_seed(c, h, have ? hash : NULL, err, err_len);
+            rc = cw_chain_lc_seed(c, h, have ? hash : NULL, err, err_len);
             if (rc != CW_ECLOSED || attempt > 50)
                 break;
             struct timespec ts = {0, 100 * 1000000};
@@ -351,10 +354,10 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
             continue;
         for (int d = 0; d < 2; d++) {
             char e[512] = "";
-            uint64_t t1 = rly_now_ms();
+            uint64_t t1 = cw_chain_now_ms();
             int rc = rly_relay_dir(x, p, d, pr, e, sizeof e);
             cw_log(CW_LOG_DEBUG, "relay step path=%s src=%s ms=%llu", pc->name, pc->end[d].chain,
-                   (unsigned long long)(rly_now_ms() - t1));
+                   (unsigned long long)(cw_chain_now_ms() - t1));
             if (rc) {
                 cw_log(CW_LOG_WARN, "relay step failed path=%s src=%s rc=%s reason=\"%s\"",
                        pc->name, pc->end[d].chain, cw_strerror(rc), e);
@@ -367,13 +370,13 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
     }
     /* settle in-flight txs after relaying what is new: lookups of big txs must not delay
      * fresh packets (in-flight marks already keep them from being submitted twice) */
-    uint64_t t0 = rly_now_ms();
+    uint64_t t0 = cw_chain_now_ms();
     rly_check_inflight(x);
     cw_log(CW_LOG_DEBUG, "inflight check txs=%zu ms=%llu", x->n_inflight,
-           (unsigned long long)(rly_now_ms() - t0));
+           (unsigned long long)(cw_chain_now_ms() - t0));
     if (pr)
         pr->inflight = x->n_inflight;
-    RLY_M_SET(last_tick_ms, rly_now_ms());
+    RLY_M_SET(last_tick_ms, cw_chain_now_ms());
     return first;
 }
 
@@ -385,9 +388,9 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
     while (!*stop) {
         bool got = false;
         for (int i = 0; i < x->cfg->n_chains; i++) {
-            rly_conn *c = &x->conns[i];
+            cw_chain_client *c = &x->conns[i];
             char e[512];
-            if (rly_conn_ensure(c, e, sizeof e) != CW_OK)
+            if (cw_chain_ensure(c, e, sizeof e) != CW_OK)
                 continue;
             if (c->reconnected) {
                 c->reconnected = false;
@@ -399,7 +402,7 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                         k++;
                 gap[i] = true; /* after the next tick: relaying first, from chain queries */
                 got = true;
-                if (c->connects > 1 && rly_lc_crosscheck(c, e, sizeof e) != CW_OK)
+                if (c->connects > 1 && cw_chain_lc_crosscheck(c, e, sizeof e) != CW_OK)
                     cw_log(CW_LOG_WARN, "cross-check after reconnect chain=%s height=%" PRIu64
                            " reason=\"%s\"", c->cfg->id, c->lcs.latest_height, e);
             }
@@ -419,17 +422,17 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                 if (rc == CW_ECLOSED) {
                     cw_rpc_client_close(c->cl);
                     c->cl = NULL;
-                    c->next_try_ms = rly_now_ms() + c->backoff_ms;
+                    c->next_try_ms = cw_chain_now_ms() + c->backoff_ms;
                     cw_log(CW_LOG_WARN, "subscription closed chain=%s reason=\"%s\"", c->cfg->id,
                            e);
                 }
                 break;
             }
         }
-        uint64_t now = rly_now_ms();
+        uint64_t now = cw_chain_now_ms();
         if (!got && now - last_tick < 500) {
             /* wait for the next block on one chain (alternating), at most 20 ms */
-            rly_conn *c = &x->conns[turn++ % x->cfg->n_chains];
+            cw_chain_client *c = &x->conns[turn++ % x->cfg->n_chains];
             if (c->cl)
                 (void)cw_rpc_client_poll(c->cl, 20);
             else {
@@ -452,10 +455,10 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                     cw_log(CW_LOG_WARN, "gap fill failed chain=%s reason=\"%s\"",
                            x->conns[i].cfg->id, e);
             }
-        last_tick = rly_now_ms();
+        last_tick = cw_chain_now_ms();
         if (last_tick - last_cursor > 1000) {
             for (int i = 0; i < x->cfg->n_chains; i++) {
-                rly_conn *c = &x->conns[i];
+                cw_chain_client *c = &x->conns[i];
                 if (c->height) {
                     rly_set_cursors(x, c, c->height);
                     if (c->lcs.latest_height)
@@ -479,10 +482,10 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
 int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
 {
     int worst = CW_OK;
-    uint64_t now_ns = rly_now_ns();
+    uint64_t now_ns = cw_chain_now_ns();
     for (int i = 0; i < x->cfg->n_chains; i++) {
-        rly_conn *c = &x->conns[i];
-        int rc = rly_status(c, err, err_len);
+        cw_chain_client *c = &x->conns[i];
+        int rc = cw_chain_status(c, NULL, err, err_len);
         if (rc) {
             fprintf(out, "chain %s: UNREACHABLE (%s)\n", c->cfg->id, err);
             worst = rc;
@@ -495,7 +498,7 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
         fprintf(out, "path %s:\n", pc->name);
         for (int e = 0; e < 2; e++) {
             rly_end_cfg *on = &pc->end[e];
-            rly_conn *c = &x->conns[on->chain_ix];
+            cw_chain_client *c = &x->conns[on->chain_ix];
             if (!on->client[0]) {
                 fprintf(out, "  %s: no client yet (run create-clients)\n", on->chain);
                 continue;
@@ -523,7 +526,7 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
         }
         for (int d = 0; d < 2; d++) {
             const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
-            rly_conn *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+            cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
             size_t n = 0, nu = 0;
             int rc = rly_call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false,
                                    x->scr->seqs, &n, err, err_len);

@@ -54,7 +54,7 @@ typedef struct rly_inflight {
     uint64_t submitted_ms;
     uint64_t checked_height; /* its chain's height when last looked up */
     uint32_t bcast_id;       /* broadcast_tx not answered yet: its request id, else 0 */
-    uint64_t conn_gen;       /* the connection (rly_conn.connects) it was sent on */
+    uint64_t conn_gen;       /* the connection (cw_chain_client.connects) it was sent on */
     uint32_t status_id;      /* tx_status lookup in progress (check_inflight only) */
     uint64_t upd_to;         /* its leading MsgUpdateClients take a client to this height */
     int upd_end;             /* ... the client of this end of the path */
@@ -151,18 +151,18 @@ typedef struct rly_scratch {
     uint64_t seqs[RLY_LIST_MAX];   /* the source's commitments */
     uint64_t unrecv[RLY_LIST_MAX]; /* of those, unreceived on the destination */
     uint64_t miss[RLY_LIST_MAX];   /* of those, packets not in the cache */
-    uint8_t *pk[RLY_PACKETS_MAX];  /* one `packets` answer */
-    size_t pl[RLY_PACKETS_MAX];
+    uint8_t *pk[CW_RPC_BATCH_MAX];  /* one `packets` answer */
+    size_t pl[CW_RPC_BATCH_MAX];
     rly_pkt_fact facts[RLY_LIST_MAX];
     uint64_t recv[RLY_TICK_MAX], ack[RLY_TICK_MAX], timeout[RLY_TICK_MAX];
-    rly_qreq q[2][CW_TX_MAX_MSGS]; /* recv proofs: one batch asked for while one is built */
-    rly_qreq qa[CW_TX_MAX_MSGS];   /* ack / timeout proofs */
+    cw_chain_qreq q[2][CW_TX_MAX_MSGS]; /* recv proofs: one batch asked for while one is built */
+    cw_chain_qreq qa[CW_TX_MAX_MSGS];   /* ack / timeout proofs */
 } rly_scratch;
 
 typedef struct rly_ctx {
     rly_config *cfg;
     rly_scratch *scr;
-    rly_conn conns[RLY_MAX_CHAINS];
+    cw_chain_client conns[RLY_MAX_CHAINS];
     rly_db *db;
     rly_cache cache[RLY_MAX_PATHS][2];
     rly_inflight inflight[RLY_INFLIGHT_MAX];
@@ -205,16 +205,16 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len);
 /* ---- shared by the engine's files (rly_ prefix; not a public API) ------------------------ */
 
 /* relay.c: small RPC helpers, the msg list of one tx */
-int rly_call_list(rly_conn *c, const char *method, const char *port, const char *chan,
+int rly_call_list(cw_chain_client *c, const char *method, const char *port, const char *chan,
                   const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out, size_t *n_out,
                   char *err, size_t err_len);
-int rly_call_bin3(rly_conn *c, const char *method, const char *port, const char *chan,
+int rly_call_bin3(cw_chain_client *c, const char *method, const char *port, const char *chan,
                   uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len);
 /** client_id's consensus state at height h on c: CW_OK, or CW_ENOTFOUND none. */
-int rly_consensus_at(rly_conn *c, const char *client_id, uint64_t h, cw_lc_consensus_state *cons,
+int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h, cw_lc_consensus_state *cons,
                      char *err, size_t err_len);
 /** The client client_id on c: its state, and (cons non-NULL) its latest consensus state. */
-int rly_client_info(rly_conn *c, const char *client_id, cw_lc_client_state *cs,
+int rly_client_info(cw_chain_client *c, const char *client_id, cw_lc_client_state *cs,
                     cw_lc_consensus_state *cons, char *err, size_t err_len);
 typedef struct rly_msgs {
     cw_enc m[CW_TX_MAX_MSGS];
@@ -225,12 +225,12 @@ typedef struct rly_msgs {
     int upd_end;     /* the path end whose client they update */
 } rly_msgs;
 void rly_msgs_free(rly_msgs *ms);
-int rly_msgs_send(rly_conn *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t err_len);
-int rly_msgs_send_async(rly_conn *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
+int rly_msgs_send(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t err_len);
+int rly_msgs_send_async(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
                         size_t err_len);
 /** Submit one tx and wait for it; on success the string attr type.key of its result's events
  *  into out (type NULL: none). */
-int rly_tx_and_attr(rly_ctx *x, rly_conn *c, rly_msgs *ms, const char *type, const char *key,
+int rly_tx_and_attr(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, const char *type, const char *key,
                     char *out, char *err, size_t err_len);
 /** A durable write's result (rc of rly_db_put/_put_u64/_del on key): a failure is logged and
  *  counted (causeway_relayer_db_write_failures_total). Returns rc. */
@@ -248,24 +248,24 @@ void rly_cache_clear(rly_cache *t);
  *  slot). NULL when absent (or out of memory). */
 rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create);
 /** An array of events of chain c (block time t, 0 unknown) into the caches. */
-void rly_cache_events(rly_ctx *x, rly_conn *c, const msgpack_object *events, uint64_t t);
+void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t);
 /** A `blocks` notification [header, events] of chain c. */
-void rly_on_block(rly_ctx *x, rly_conn *c, const uint8_t *payload, size_t len);
+void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len);
 /** block_results(h) of c: *txs the block's [tx, hash, result] entries (NULL when the answer
- *  has none or does not decode). d and *buf as rly_call leaves them (the caller closes and
+ *  has none or does not decode). d and *buf as cw_chain_call leaves them (the caller closes and
  *  frees whatever this returns). */
-int rly_block_results(rly_conn *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
                       uint8_t **buf, char *err, size_t err_len);
 /** The events of one block_results entry, NULL when it is not [tx, hash, [4 fields]]. */
 const msgpack_object *rly_tx_events(const msgpack_object *t);
-void rly_set_cursors(rly_ctx *x, rly_conn *c, uint64_t h);
-int rly_fill_gap(rly_ctx *x, rly_conn *c, char *err, size_t err_len);
-int rly_get_packet(rly_ctx *x, rly_conn *src, int p, int d, uint64_t seq, rly_entry **out,
+void rly_set_cursors(rly_ctx *x, cw_chain_client *c, uint64_t h);
+int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len);
+int rly_get_packet(rly_ctx *x, cw_chain_client *src, int p, int d, uint64_t seq, rly_entry **out,
                    char *err, size_t err_len);
 /** en's packet decoded into pk (borrowing from d: cw_dec_close(d) after use, whatever this
  *  returns). */
 int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d);
-int rly_fetch_packets(rly_ctx *x, rly_conn *src, int p, int d, const uint64_t *seqs, size_t n,
+int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint64_t *seqs, size_t n,
                       char *err, size_t err_len);
 
 /* inflight.c: txs submitted and not yet settled */
@@ -273,30 +273,30 @@ void rly_inflight_persist(rly_ctx *x, const rly_inflight *f);
 void rly_inflight_remove(rly_ctx *x, size_t i);
 void rly_check_inflight(rly_ctx *x);
 size_t rly_inflight_on(const rly_ctx *x, int chain);
-int rly_submit(rly_ctx *x, rly_conn *c, rly_msgs *ms, int p, int d, int kind,
+int rly_submit(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, int p, int d, int kind,
                const uint64_t *seqs, size_t n, char *err, size_t err_len);
 
 /* updates.c: client updates (rly_build_updates, declared in relayer.h too, lives here) */
-int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_state *cs,
+int rly_build_updates(cw_chain_client *c, const char *client_id, const cw_lc_client_state *cs,
                       const cw_lc_consensus_state *from_cs, uint64_t to, cw_enc *out,
                       size_t max, size_t *n, char *err, size_t err_len);
-int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
+int rly_add_updates(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *client_id,
                     uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
                     size_t err_len);
-int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src, rly_conn *dst,
+int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, cw_chain_client *src, cw_chain_client *dst,
                        uint64_t want, uint64_t *ph, char *err, size_t err_len);
 void rly_refresh_clients(rly_ctx *x);
 
 /* misbehaviour.c */
-int rly_check_conflict(rly_ctx *x, rly_conn *src, rly_conn *host, const char *client_id,
+int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, const char *client_id,
                        const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
                        char *err, size_t err_len);
-void rly_note_update(rly_ctx *x, rly_conn *c, const msgpack_object *attrs);
+void rly_note_update(rly_ctx *x, cw_chain_client *c, const msgpack_object *attrs);
 void rly_check_updates(rly_ctx *x);
 void rly_submit_evidence(rly_ctx *x);
 
 /* handshake.c */
-int rly_chan_end_of(rly_conn *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
+int rly_chan_end_of(cw_chain_client *c, const rly_end_cfg *end, cw_channel_end *ce, int *state,
                     char *err, size_t err_len);
 int rly_close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len);
 

@@ -46,7 +46,7 @@ int rly_plan_updates(uint64_t trusted, uint64_t target, rly_hop_fn hop, void *u,
 /* A copy of the next validator set of c's light block at h — the trusted set of a hop from h:
  * the chain client's cached block, else fetched (unverified, as every fetched trusted set: the
  * client on chain checks it against the consensus state it stores at h). */
-static int next_vals_at(rly_conn *c, uint64_t h, cw_validator_set *out, char *err,
+static int next_vals_at(cw_chain_client *c, uint64_t h, cw_validator_set *out, char *err,
                         size_t err_len)
 {
     const cw_light_block *lb;
@@ -58,7 +58,7 @@ static int next_vals_at(rly_conn *c, uint64_t h, cw_validator_set *out, char *er
  * from_cs at its latest height) accept the hop from `from` to `to`? Both headers verified by
  * the local light client first (a midpoint's consensus state is the one verified here). */
 typedef struct hop_ctx {
-    rly_conn *c;
+    cw_chain_client *c;
     const cw_lc_client_state *cs;
     const cw_lc_consensus_state *from_cs; /* at cs->latest_height */
 } hop_ctx;
@@ -66,18 +66,18 @@ typedef struct hop_ctx {
 static int hop_ok(void *u, uint64_t from, uint64_t to, char *err, size_t err_len)
 {
     hop_ctx *hc = u;
-    rly_conn *c = hc->c;
+    cw_chain_client *c = hc->c;
     cw_lc_consensus_state mid_cs;
     const cw_lc_consensus_state *fcs = hc->from_cs;
     const cw_light_block *lb;
     int rc;
     if (from != hc->cs->latest_height) {
-        if ((rc = rly_lc_verified(c, from, &lb, err, err_len)))
+        if ((rc = cw_chain_lc_verified(c, from, &lb, err, err_len)))
             return rc;
         cw_lc_consensus_state_of(&mid_cs, &lb->signed_header.header);
         fcs = &mid_cs;
     }
-    if ((rc = rly_lc_verified(c, to, &lb, err, err_len)))
+    if ((rc = cw_chain_lc_verified(c, to, &lb, err, err_len)))
         return rc;
     cw_lc_valset *vals = NULL, *tvals = NULL;
     if ((rc = cw_chain_lc_valset(c, &lb->validator_set, &vals, err, err_len)))
@@ -105,14 +105,14 @@ static int hop_ok(void *u, uint64_t from, uint64_t to, char *err, size_t err_len
             return rc;
         }
     }
-    rc = cw_lc_verify(hc->cs, from, fcs, &sh, vals, tvals, rly_now_ns(), NULL, err, err_len);
+    rc = cw_lc_verify(hc->cs, from, fcs, &sh, vals, tvals, cw_chain_now_ns(), NULL, err, err_len);
     free(cm.sigs);
     cw_lc_valset_release(vals);
     cw_lc_valset_release(tvals);
     return rc;
 }
 
-int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_state *cs,
+int rly_build_updates(cw_chain_client *c, const char *client_id, const cw_lc_client_state *cs,
                       const cw_lc_consensus_state *from_cs, uint64_t to, cw_enc *out,
                       size_t max, size_t *n, char *err, size_t err_len)
 {
@@ -132,7 +132,7 @@ int rly_build_updates(rly_conn *c, const char *client_id, const cw_lc_client_sta
         if ((rc = next_vals_at(c, prev, &tv, err, err_len)))
             goto fail;
         const cw_light_block *lb;
-        if ((rc = rly_lc_verified(c, heights[i], &lb, err, err_len))) {
+        if ((rc = cw_chain_lc_verified(c, heights[i], &lb, err, err_len))) {
             cw_validator_set_free(&tv);
             goto fail;
         }
@@ -166,7 +166,7 @@ fail:
 
 /* Bring client_id on dst up to at least `want` of src (updates appended to ms).
  * *proof_height receives the height proofs must be queried at: max(latest, want). */
-int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client_id,
+int rly_add_updates(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *client_id,
                     uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
                     size_t err_len)
 {
@@ -203,8 +203,8 @@ int rly_add_updates(rly_ctx *x, rly_conn *src, rly_conn *dst, const char *client
  * own, ahead of the packet txs that rely on them (one signer's txs land in nonce order), so a
  * packet msg that fails never takes the update — or the other batches — down with it. An
  * update already in flight to at least `want` is relied on, not sent again. */
-int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src,
-                       rly_conn *dst, uint64_t want, uint64_t *ph, char *err, size_t err_len)
+int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, cw_chain_client *src,
+                       cw_chain_client *dst, uint64_t want, uint64_t *ph, char *err, size_t err_len)
 {
     for (size_t i = 0; i < x->n_inflight; i++) {
         const rly_inflight *f = &x->inflight[i];
@@ -227,14 +227,14 @@ int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, rly_conn *src
 /* refresh clients before a third of their trusting period has passed */
 void rly_refresh_clients(rly_ctx *x)
 {
-    uint64_t now_ns = rly_now_ns();
+    uint64_t now_ns = cw_chain_now_ns();
     for (int p = 0; p < x->cfg->n_paths; p++)
         for (int e = 0; e < 2; e++) {
             rly_end_cfg *on = &x->cfg->paths[p].end[e];
             if (!on->client[0])
                 continue;
-            rly_conn *host = &x->conns[on->chain_ix];
-            rly_conn *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
+            cw_chain_client *host = &x->conns[on->chain_ix];
+            cw_chain_client *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
             cw_lc_client_state cs;
             cw_lc_consensus_state cons;
             char err[512];
@@ -248,7 +248,7 @@ void rly_refresh_clients(rly_ctx *x)
                 continue;
             rly_msgs ms = {0};
             uint64_t ph;
-            if (rly_status(of, err, sizeof err) == CW_OK &&
+            if (cw_chain_status(of, NULL, err, sizeof err) == CW_OK &&
                 rly_add_updates(x, of, host, on->client, of->height, &ms, &ph, err, sizeof err) ==
                     CW_OK &&
                 ms.n) {

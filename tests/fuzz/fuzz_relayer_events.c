@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!ready)
         setup();
-    rly_conn *c = &ctx.conns[size & 1];
+    cw_chain_client *c = &ctx.conns[size & 1];
     rly_on_block(&ctx, c, data, size);
     cw_dec d;
     const msgpack_object *root;
