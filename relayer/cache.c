@@ -315,7 +315,8 @@ int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d)
 
 /* The packets of seqs[0..n) of one direction into the cache: those not there yet (no
  * send_packet event seen) come from the source's packet index, CW_RPC_BATCH_MAX per call. */
-int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint64_t *seqs, size_t n,
+int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint64_t *seqs,
+                      size_t n,
                       char *err, size_t err_len)
 {
     uint64_t *miss = x->scr->miss;

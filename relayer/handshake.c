@@ -132,7 +132,8 @@ static int hs_collect(cw_chain_client *src, const rly_end_cfg *end, uint64_t h, 
 }
 
 /* updates of dst's client of src to src's latest verified height; returns the proof height */
-static int update_to_latest(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *client_id,
+static int update_to_latest(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst,
+                            const char *client_id,
                             rly_msgs *ms, uint64_t *h, char *err, size_t err_len)
 {
     int rc = cw_chain_status(src, NULL, err, err_len);

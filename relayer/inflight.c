@@ -283,8 +283,9 @@ int rly_submit(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, int p, int d, int k
         (void)cw_rpc_client_poll(c->cl, 0);
     /* bounded memory: while the chain is not reading (busy producing a block), at most
      * RLY_OUT_BYTES of signed txs wait in the outbound queue */
-    for (uint64_t t0 = cw_chain_now_ms(); c->cl && cw_rpc_client_outbound_bytes(c->cl) > RLY_OUT_BYTES &&
-                                     cw_chain_now_ms() - t0 < c->timeout_ms;)
+    for (uint64_t t0 = cw_chain_now_ms();
+         c->cl && cw_rpc_client_outbound_bytes(c->cl) > RLY_OUT_BYTES &&
+         cw_chain_now_ms() - t0 < c->timeout_ms;)
         (void)cw_rpc_client_poll(c->cl, 5);
     f.upd_to = ms->upd_to;
     f.upd_end = ms->upd_end;

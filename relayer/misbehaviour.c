@@ -128,7 +128,8 @@ static int own_update_header(cw_chain_client *src, uint64_t height, uint64_t tru
 }
 
 /* Submit mm to client_id on host and wait for it to commit: the client freezes. */
-static int send_misbehaviour(rly_ctx *x, cw_chain_client *host, const cw_msg_submit_misbehaviour *mm,
+static int send_misbehaviour(rly_ctx *x, cw_chain_client *host,
+                             const cw_msg_submit_misbehaviour *mm,
                              char *err, size_t err_len)
 {
     rly_msgs ms = {0};
@@ -156,7 +157,8 @@ static int send_misbehaviour(rly_ctx *x, cw_chain_client *host, const cw_msg_sub
 /* The client `client_id` on host tracks src; its consensus state at `height` (cons) is
  * checked against the header this relayer verified at that height. Two valid conflicting
  * headers → MsgSubmitMisbehaviour, which freezes the client. */
-static int conflict_at(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, const char *client_id,
+static int conflict_at(rly_ctx *x, cw_chain_client *src, cw_chain_client *host,
+                       const char *client_id,
                        uint64_t height, const cw_lc_consensus_state *cons, char *err,
                        size_t err_len)
 {
@@ -191,7 +193,8 @@ static int conflict_at(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, 
     return rc ? rc : CW_EMISBEHAVIOUR;
 }
 
-int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, const char *client_id,
+int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host,
+                       const char *client_id,
                        const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
                        char *err, size_t err_len)
 {
@@ -247,7 +250,8 @@ void rly_check_updates(rly_ctx *x)
  * headers verified from the highest height below them that host's client stores and this
  * relayer verified. Returns: CW_OK submitted, or the client is frozen already; CW_ENOTFOUND
  * no such trusted height; the submission's codes. */
-static int lc_evidence(rly_ctx *x, cw_chain_client *of, cw_chain_client *host, const char *client_id,
+static int lc_evidence(rly_ctx *x, cw_chain_client *of, cw_chain_client *host,
+                       const char *client_id,
                        char *err, size_t err_len)
 {
     const cw_chain_conflict *cf = &of->conflict;

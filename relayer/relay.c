@@ -140,7 +140,8 @@ int rly_msgs_send(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], char *err,
 }
 
 /* sign and send without waiting for the chain's answer (see cw_chain_broadcast_send) */
-int rly_msgs_send_async(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
+int rly_msgs_send_async(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid,
+                        char *err,
                         size_t err_len)
 {
     cw_bytes b[CW_TX_MAX_MSGS];

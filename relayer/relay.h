@@ -211,7 +211,8 @@ int rly_call_list(cw_chain_client *c, const char *method, const char *port, cons
 int rly_call_bin3(cw_chain_client *c, const char *method, const char *port, const char *chan,
                   uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len);
 /** client_id's consensus state at height h on c: CW_OK, or CW_ENOTFOUND none. */
-int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h, cw_lc_consensus_state *cons,
+int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h,
+                     cw_lc_consensus_state *cons,
                      char *err, size_t err_len);
 /** The client client_id on c: its state, and (cons non-NULL) its latest consensus state. */
 int rly_client_info(cw_chain_client *c, const char *client_id, cw_lc_client_state *cs,
@@ -226,7 +227,8 @@ typedef struct rly_msgs {
 } rly_msgs;
 void rly_msgs_free(rly_msgs *ms);
 int rly_msgs_send(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], char *err, size_t err_len);
-int rly_msgs_send_async(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid, char *err,
+int rly_msgs_send_async(cw_chain_client *c, rly_msgs *ms, uint8_t hash[32], uint32_t *msgid,
+                        char *err,
                         size_t err_len);
 /** Submit one tx and wait for it; on success the string attr type.key of its result's events
  *  into out (type NULL: none). */
@@ -265,7 +267,8 @@ int rly_get_packet(rly_ctx *x, cw_chain_client *src, int p, int d, uint64_t seq,
 /** en's packet decoded into pk (borrowing from d: cw_dec_close(d) after use, whatever this
  *  returns). */
 int rly_decode_packet(const rly_entry *en, cw_packet *pk, cw_dec *d);
-int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint64_t *seqs, size_t n,
+int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint64_t *seqs,
+                      size_t n,
                       char *err, size_t err_len);
 
 /* inflight.c: txs submitted and not yet settled */
@@ -283,12 +286,14 @@ int rly_build_updates(cw_chain_client *c, const char *client_id, const cw_lc_cli
 int rly_add_updates(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *client_id,
                     uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
                     size_t err_len);
-int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, cw_chain_client *src, cw_chain_client *dst,
+int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, cw_chain_client *src,
+                       cw_chain_client *dst,
                        uint64_t want, uint64_t *ph, char *err, size_t err_len);
 void rly_refresh_clients(rly_ctx *x);
 
 /* misbehaviour.c */
-int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host, const char *client_id,
+int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host,
+                       const char *client_id,
                        const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
                        char *err, size_t err_len);
 void rly_note_update(rly_ctx *x, cw_chain_client *c, const msgpack_object *attrs);
