@@ -290,7 +290,8 @@ int rly_get_packet(rly_ctx *x, cw_chain_client *src, int p, int d, uint64_t seq,
     if (!en->pkt) {
         uint8_t *b;
         size_t n;
-        int rc = rly_call_bin3(src, "packet", s->port, s->channel, seq, &b, &n, err, err_len);
+        int rc = cw_chain_packet_bytes(src, "packet", s->port, s->channel, seq, &b, &n, err,
+                                       err_len);
         if (rc)
             return rc;
         /* the bytes come from an RPC index: they must be the committed packet (checked by

@@ -161,8 +161,8 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
         if (rc || ss == CW_CHAN_CLOSED)
             return rc ? rc : rly_close_confirm(x, p, d, err, err_len);
     }
-    int rc = rly_call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false, seqs, &n,
-                           err, err_len);
+    int rc = cw_chain_seq_list(src, "packet_commitments", S->port, S->channel, NULL, 0, seqs,
+                               RLY_LIST_MAX, &n, err, err_len);
     if (rc)
         return rc;
     RLY_M_SET(pending[p][d], n);
@@ -171,8 +171,8 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
         pr->pending += n;
     if (n == 0)
         return CW_OK;
-    if ((rc = rly_call_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, true, unrecv,
-                            &nu, err, err_len)))
+    if ((rc = cw_chain_seq_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, unrecv,
+                                RLY_LIST_MAX, &nu, err, err_len)))
         return rc;
     if ((rc = rly_fetch_packets(x, src, p, d, unrecv, nu, err, err_len)))
         return rc;
@@ -228,8 +228,8 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                     if (!en->ack) {
                         uint8_t *b;
                         size_t bl;
-                        rc = rly_call_bin3(dst, "ack", D->port, D->channel, seq, &b, &bl, err,
-                                           err_len);
+                        rc = cw_chain_packet_bytes(dst, "ack", D->port, D->channel, seq, &b, &bl,
+                                                   err, err_len);
                         if (rc == CW_ENOTFOUND) { /* no ack written (yet) */
                             rc = CW_OK;
                             continue;

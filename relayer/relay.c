@@ -18,72 +18,6 @@ const char *const rly_kind_name[RLY_K_N] = {"recv", "ack", "timeout"};
 
 /* ---- small RPC helpers ------------------------------------------------------------- */
 
-int rly_call_list(cw_chain_client *c, const char *method, const char *port, const char *chan,
-                  const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out,
-                  size_t *n_out, char *err, size_t err_len)
-{
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_enc_array(&p, with_seqs ? 3 : 2);
-    cw_enc_cstr(&p, port);
-    cw_enc_cstr(&p, chan);
-    if (with_seqs) {
-        cw_enc_array(&p, (uint32_t)n_in);
-        for (size_t i = 0; i < n_in; i++)
-            cw_enc_u64(&p, in[i]);
-    }
-    cw_dec d;
-    const msgpack_object *root;
-    uint8_t *buf;
-    int rc = cw_chain_call(c, method, &p, &d, &root, &buf, err, err_len);
-    cw_enc_free(&p);
-    *n_out = 0;
-    if (rc == CW_OK) {
-        uint32_t n;
-        const msgpack_object *items = cw_dec_list(&d, root, RLY_LIST_MAX, &n, "%s", method);
-        for (uint32_t i = 0; i < n && d.rc == CW_OK; i++)
-            out[(*n_out)++] = cw_dec_u64(&d, &items[i], "%s[%u]", method, i);
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
-    free(buf);
-    return rc;
-}
-
-int rly_call_bin3(cw_chain_client *c, const char *method, const char *port, const char *chan,
-                  uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len)
-{
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_enc_array(&p, 3);
-    cw_enc_cstr(&p, port);
-    cw_enc_cstr(&p, chan);
-    cw_enc_u64(&p, seq);
-    cw_dec d;
-    const msgpack_object *root;
-    uint8_t *buf;
-    int rc = cw_chain_call(c, method, &p, &d, &root, &buf, err, err_len);
-    cw_enc_free(&p);
-    *out = NULL;
-    *len = 0;
-    if (rc == CW_OK) {
-        cw_bytes b = cw_dec_bin(&d, root, CW_PACKET_DATA_MAX * 2 + 1024, "%s", method);
-        rc = d.rc;
-        if (rc == CW_OK) {
-            *out = malloc(b.len ? b.len : 1);
-            if (!*out)
-                rc = -ENOMEM;
-            else {
-                memcpy(*out, b.p, b.len);
-                *len = b.len;
-            }
-        }
-    }
-    cw_dec_close(&d);
-    free(buf);
-    return rc;
-}
-
 int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h,
                      cw_lc_consensus_state *cons, char *err, size_t err_len)
 {
@@ -529,11 +463,12 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len)
             const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
             cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
             size_t n = 0, nu = 0;
-            int rc = rly_call_list(src, "packet_commitments", S->port, S->channel, NULL, 0, false,
-                                   x->scr->seqs, &n, err, err_len);
+            int rc = cw_chain_seq_list(src, "packet_commitments", S->port, S->channel, NULL, 0,
+                                       x->scr->seqs, RLY_LIST_MAX, &n, err, err_len);
             if (!rc && n)
-                rc = rly_call_list(dst, "unreceived_packets", D->port, D->channel, x->scr->seqs,
-                                   n, true, x->scr->unrecv, &nu, err, err_len);
+                rc = cw_chain_seq_list(dst, "unreceived_packets", D->port, D->channel,
+                                       x->scr->seqs, n, x->scr->unrecv, RLY_LIST_MAX, &nu, err,
+                                       err_len);
             if (rc) {
                 fprintf(out, "  %s/%s -> %s: %s\n", S->chain, S->channel, D->chain, err);
                 worst = rc;

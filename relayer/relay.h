@@ -205,11 +205,6 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len);
 /* ---- shared by the engine's files (rly_ prefix; not a public API) ------------------------ */
 
 /* relay.c: small RPC helpers, the msg list of one tx */
-int rly_call_list(cw_chain_client *c, const char *method, const char *port, const char *chan,
-                  const uint64_t *in, size_t n_in, bool with_seqs, uint64_t *out, size_t *n_out,
-                  char *err, size_t err_len);
-int rly_call_bin3(cw_chain_client *c, const char *method, const char *port, const char *chan,
-                  uint64_t seq, uint8_t **out, size_t *len, char *err, size_t err_len);
 /** client_id's consensus state at height h on c: CW_OK, or CW_ENOTFOUND none. */
 int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h,
                      cw_lc_consensus_state *cons,

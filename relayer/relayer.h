@@ -37,7 +37,7 @@
 #define RLY_FILE_MAX 1024
 #define RLY_INFLIGHT_MAX 512        /* txs in flight per relayer */
 #define RLY_BATCH_MAX 1000          /* packets per tx, the configurable batch's bound */
-#define RLY_LIST_MAX 10000          /* sequences in one chain list call (CW_NODE_LIST_MAX) */
+#define RLY_LIST_MAX CW_RPC_LIST_MAX /* sequences in one chain list call */
 #define RLY_TICK_MAX 8192           /* packets of one kind handled in one tick */
 #define RLY_CACHE_MAX 16384         /* cached packet/ack bytes per path direction */
 
