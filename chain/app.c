@@ -16,22 +16,13 @@ void cw_tx_result_free(cw_tx_result *r)
     }
 }
 
-void cw_tx_result_enc(cw_enc *e, const cw_tx_result *r)
+cw_rpc_tx_result cw_tx_result_view(const cw_tx_result *r)
 {
-    cw_enc_array(e, 4);
-    if (r->code < 0)
-        msgpack_pack_int64(&e->pk, r->code);
-    else
-        cw_enc_u64(e, (uint64_t)r->code);
-    cw_enc_cstr(e, r->log);
-    if (r->events_len)
-        cw_enc_raw(e, r->events, r->events_len);
-    else
-        cw_enc_array(e, 0);
-    if (r->has_failed_msg)
-        cw_enc_u64(e, r->failed_msg);
-    else
-        cw_enc_nil(e);
+    return (cw_rpc_tx_result){.code = r->code,
+                              .log = {(const uint8_t *)r->log, strlen(r->log)},
+                              .events_enc = {r->events, r->events_len},
+                              .has_failed_msg = r->has_failed_msg,
+                              .failed_msg = r->failed_msg};
 }
 
 /* ---- accounts: acct/{address hex} = [next_nonce(u64), pubkey(bin 32)] ---- */

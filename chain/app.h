@@ -19,6 +19,7 @@
 
 #include "causeway/event.h"
 #include "causeway/kv.h"
+#include "causeway/rpc_results.h"
 #include "causeway/tx.h"
 
 #include "causeway/module.h"
@@ -34,8 +35,9 @@ typedef struct cw_tx_result {
 } cw_tx_result;
 
 void cw_tx_result_free(cw_tx_result *r);
-/** [code, log, events, failed_msg_index | nil] */
-void cw_tx_result_enc(cw_enc *e, const cw_tx_result *r) CW_NONNULL(1, 2);
+/** r as the wire contract's tx result (causeway/rpc_results.h), borrowing r's log and events:
+ *  what the block's results and the tx index are encoded from. */
+cw_rpc_tx_result cw_tx_result_view(const cw_tx_result *r) CW_NONNULL(1);
 
 
 

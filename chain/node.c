@@ -764,10 +764,9 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
             cw_errf(err, err_len, rc, "executing tx: %s", cw_strerror(rc));
             goto abort;
         }
-        cw_enc_array(&entries, 3);
-        cw_enc_bin(&entries, e->tx.hash, 32);
-        cw_enc_bin(&entries, e->bytes, e->len);
-        cw_tx_result_enc(&entries, &r);
+        cw_rpc_block_tx bt = {.tx = {e->bytes, e->len}, .result = cw_tx_result_view(&r)};
+        memcpy(bt.hash, e->tx.hash, 32);
+        cw_rpc_block_tx_enc(&entries, &bt);
         cw_enc_bin(&txhashes, e->tx.hash, 32);
         cw_enc ix;
         cw_enc_init(&ix);
@@ -783,9 +782,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
         }
         included++;
     }
-    cw_enc_array(&results, 2);
-    cw_enc_u64(&results, height);
-    cw_enc_array(&results, included);
+    cw_rpc_block_results_enc_head(&results, height, included);
     cw_enc_raw(&results, cw_enc_data(&entries), cw_enc_len(&entries));
     cw_enc_free(&entries);
 
@@ -1157,16 +1154,16 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
 
 /* ---- committed txs: tx (whole) and tx_status (the outcome only) ------------------------ */
 
-/* Find the committed tx hash32 through txn: *height, *index, and its [tx_hash, tx, result]
- * entry in the block's results, decoded by *d (opened here; the caller closes it whatever
- * this returns; *entry borrows from d and txn). Errors are named for `what`: CW_ENOTFOUND
- * "<what>: not found (not committed)", CW_EMALFORMED, -EIO. */
+/* Find the committed tx hash32 through txn: its index entry (the tx_status answer) tells
+ * the block and position, and *entry receives that tx's entry in the block's results, decoded
+ * by *d (opened here; the caller closes it whatever this returns; *entry borrows from d and
+ * txn). Errors are named for `what`: CW_ENOTFOUND "<what>: not found (not committed)",
+ * CW_EMALFORMED, -EIO. */
 static int tx_entry(cw_node *n, MDB_txn *txn, const uint8_t hash32[static 32], cw_dec *d,
-                    uint64_t *height, uint64_t *index, const msgpack_object **entry,
-                    const char *what, char *err, size_t err_len)
+                    cw_rpc_tx_status *st, cw_rpc_block_tx *entry, const char *what, char *err,
+                    size_t err_len)
 {
     MDB_val k = {32, (void *)hash32}, v;
-    *entry = NULL;
     int m = mdb_get(txn, n->db_txidx, &k, &v);
     if (m == MDB_NOTFOUND)
         return cw_errf(err, err_len, CW_ENOTFOUND, "%s: not found (not committed)", what);
@@ -1175,9 +1172,7 @@ static int tx_entry(cw_node *n, MDB_txn *txn, const uint8_t hash32[static 32], c
     const msgpack_object *root;
     int rc = cw_dec_open(d, &root, v.mv_data, v.mv_size, 1u << 20, err, err_len);
     if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(d, root, 6, "txidx");
-        *height = cw_dec_u64(d, &f[0], "txidx.height");
-        *index = cw_dec_u64(d, &f[1], "txidx.index");
+        cw_rpc_tx_status_dec(d, root, st);
         rc = d->rc;
     }
     cw_dec_close(d);
@@ -1185,20 +1180,18 @@ static int tx_entry(cw_node *n, MDB_txn *txn, const uint8_t hash32[static 32], c
     if (rc)
         return rc;
     uint8_t k8[8];
-    cw_be64_put(k8, *height);
+    cw_be64_put(k8, st->height);
     MDB_val hk = {8, k8}, hv;
     if ((m = mdb_get(txn, n->db_results, &hk, &hv)))
         return mdb_err(m, err, err_len, "tx results");
-    rc = cw_dec_open(d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len);
-    if (rc)
+    if ((rc = cw_dec_open(d, &root, hv.mv_data, hv.mv_size, 1u << 30, err, err_len)))
         return rc;
-    uint32_t cnt;
-    const msgpack_object *f = cw_dec_array(d, root, 2, "results");
-    const msgpack_object *items = cw_dec_list(d, &f[1], UINT32_MAX, &cnt, "results.txs");
-    if (d->rc == CW_OK && *index >= cnt)
+    cw_rpc_block_results br;
+    cw_rpc_block_results_dec(d, root, &br);
+    if (d->rc == CW_OK && st->index >= br.n)
         cw_dec_fail(d, CW_EMALFORMED, "tx index points past the block's txs");
     if (d->rc == CW_OK)
-        *entry = cw_dec_array(d, &items[*index], 3, "entry");
+        cw_rpc_block_tx_dec(d, &br.items[st->index], entry, "entry");
     return d->rc;
 }
 
@@ -1207,20 +1200,16 @@ int cw_node_tx(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, char *e
 {
     MDB_txn *txn;
     cw_dec d = {0};
-    uint64_t height = 0, index = 0;
-    const msgpack_object *it;
+    cw_rpc_tx_status st;
+    cw_rpc_block_tx it;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "tx");
-    int rc = tx_entry(n, txn, hash32, &d, &height, &index, &it, "tx", err, err_len);
+    int rc = tx_entry(n, txn, hash32, &d, &st, &it, "tx", err, err_len);
     if (rc == CW_OK) {
-        cw_rpc_tx t = {.height = height, .index = index};
-        t.tx = cw_dec_bin(&d, &it[1], CW_RPC_TX_MAX, "entry.tx");
-        cw_rpc_tx_result_dec(&d, &it[2], &t.result, "entry.result");
-        if ((rc = d.rc) == CW_OK) {
-            cw_rpc_tx_enc(out, &t);
-            rc = out->rc;
-        }
+        cw_rpc_tx t = {.height = st.height, .index = st.index, .tx = it.tx, .result = it.result};
+        cw_rpc_tx_enc(out, &t);
+        rc = out->rc;
     }
     cw_dec_close(&d);
     mdb_txn_abort(txn);

@@ -366,6 +366,8 @@ void cw_rpc_tx_result_enc(cw_enc *e, const cw_rpc_tx_result *r)
     cw_enc_str(e, (const char *)r->log.p, r->log.len);
     if (r->events)
         cw_enc_object(e, r->events);
+    else if (r->events_enc.len)
+        cw_enc_raw(e, r->events_enc.p, r->events_enc.len);
     else
         cw_enc_array(e, 0);
     enc_opt_u64(e, r->has_failed_msg, r->failed_msg);

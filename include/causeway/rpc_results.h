@@ -226,11 +226,14 @@ void cw_rpc_broadcast_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[sta
 /** A committed tx's result [code, log, events, failed_msg|nil]: code 0 success (else a
  *  negative CW_E* code or -errno, or a positive app code), log the failure line, events the
  *  encoded array [[type, [[key, value], ...]], ...] (borrowed object; read with the event
- *  readers of causeway/event.h), failed_msg the index of the failing msg. */
+ *  readers of causeway/event.h), failed_msg the index of the failing msg. A producer that
+ *  holds the events already encoded (the chain, from cw_events_encode) sets events_enc
+ *  instead of events; the encoder writes events, else events_enc, else an empty array. */
 typedef struct cw_rpc_tx_result {
     int64_t code;
     cw_bytes log;
     const msgpack_object *events;
+    cw_bytes events_enc; /* enc only: the encoded events array (borrowed) */
     bool has_failed_msg;
     uint64_t failed_msg;
 } cw_rpc_tx_result;
