@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "causeway/bank.h"
+#include "causeway/keys.h"
 
 void cw_tx_result_free(cw_tx_result *r)
 {
@@ -34,22 +35,15 @@ void cw_tx_result_enc(cw_enc *e, const cw_tx_result *r)
         cw_enc_nil(e);
 }
 
-/* ---- accounts: acct/{address hex} = [next_nonce(u64), pubkey(bin 32)] ---- */
-
-static void account_key(char *key, size_t n, const cw_address *addr)
-{
-    char hex[41];
-    cw_hex_encode(hex, sizeof hex, addr->b, 20);
-    snprintf(key, n, "acct/%s", hex);
-}
+/* ---- accounts: acct/{address hex} (cw_key_account) = [next_nonce(u64), pubkey(bin 32)] ---- */
 
 int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonce)
 {
-    char key[64];
+    char key[CW_KEY_MAX];
     const uint8_t *v;
     size_t n;
     *nonce = 0;
-    account_key(key, sizeof key, addr);
+    cw_key_account(key, addr);
     int rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
@@ -70,9 +64,9 @@ int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonc
 static int account_store(const cw_kv *kv, const cw_address *addr, const cw_pubkey32 *pk,
                          uint64_t next_nonce)
 {
-    char key[64];
+    char key[CW_KEY_MAX];
     cw_enc e;
-    account_key(key, sizeof key, addr);
+    cw_key_account(key, addr);
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     cw_enc_u64(&e, next_nonce);

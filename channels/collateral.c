@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "causeway/bank.h"
+#include "causeway/keys.h"
 #include "causeway/lending.h"
 
 enum { KIND_DEPOSIT = 1, KIND_RELEASE = 2 };
@@ -57,11 +58,6 @@ static int data_dec(coll_data *c, cw_bytes data, char *err, size_t err_len)
 
 /* ---- escrow (A side) ------------------------------------------------------------------- */
 
-static void escrow_key(char *out, size_t n, const char *channel, const char *denom)
-{
-    snprintf(out, n, "collateral/escrow/%s/%s", channel, denom);
-}
-
 static void escrow_account(cw_address *out, const char *channel)
 {
     char name[96];
@@ -72,12 +68,14 @@ static void escrow_account(cw_address *out, const char *channel)
 int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
                          const char *denom)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     const uint8_t *v;
     size_t n;
     *out = 0;
-    escrow_key(key, sizeof key, channel, denom);
-    int rc = cw_kv_get_s(kv, key, &v, &n);
+    int rc = cw_key_collateral_escrow(key, channel, denom);
+    if (rc)
+        return rc;
+    rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
     if (rc)
@@ -90,9 +88,11 @@ int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
 
 static int escrow_set(const cw_kv *kv, const char *channel, const char *denom, uint64_t v)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     uint8_t b[8];
-    escrow_key(key, sizeof key, channel, denom);
+    int rc = cw_key_collateral_escrow(key, channel, denom);
+    if (rc)
+        return rc;
     if (v == 0)
         return cw_kv_del_s(kv, key);
     cw_be64_put(b, v);

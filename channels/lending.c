@@ -13,6 +13,7 @@
 #include "causeway/event.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 
 #define BPS ((cw_u128)CW_BPS)
 #define NS_PER_S ((cw_u128)1000000000u)
@@ -123,44 +124,23 @@ static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
 
 /* ---- keys ------------------------------------------------------------------------------- */
 
-#define KEY_PARAMS "market/params"
-#define KEY_STATE "market/state"
-#define KEY_STATS "market/stats"
-#define KEY_COLLATERALS "market/collaterals"
+#define KEY_PARAMS CW_KEY_LEND_PARAMS
+#define KEY_STATE CW_KEY_LEND_STATE
+#define KEY_STATS CW_KEY_LEND_STATS
+#define KEY_COLLATERALS CW_KEY_LEND_COLLATERALS
 
-static void key_collateral(char *k, size_t n, const char *trace)
+/* The three collateral records one (holder, channel, base_denom) touches (causeway/keys.h):
+ * position under the trace denom, and the pair's total and in-flight. CW_EINVAL on bad ids. */
+static int coll_keys(char kp[static CW_KEY_MAX], char kt[static CW_KEY_MAX],
+                     char ki[static CW_KEY_MAX], const cw_address *holder, const char *trace,
+                     const char *channel, const char *base)
 {
-    snprintf(k, n, "market/collateral/%s", trace);
-}
-static void key_debt(char *k, size_t n, const cw_address *a)
-{
-    char h[41];
-    addr_hex(h, a);
-    snprintf(k, n, "market/debt/%s", h);
-}
-static void key_shares(char *k, size_t n, const cw_address *a)
-{
-    char h[41];
-    addr_hex(h, a);
-    snprintf(k, n, "market/shares/%s", h);
-}
-static void key_price(char *k, size_t n, const char *trace)
-{
-    snprintf(k, n, "oracle/price/%s", trace);
-}
-static void key_position(char *k, size_t n, const cw_address *a, const char *trace)
-{
-    char h[41];
-    addr_hex(h, a);
-    snprintf(k, n, "collateral/positions/%s/%s", h, trace);
-}
-static void key_total(char *k, size_t n, const char *channel, const char *base)
-{
-    snprintf(k, n, "collateral/total/%s/%s", channel, base);
-}
-static void key_inflight(char *k, size_t n, const char *channel, const char *base)
-{
-    snprintf(k, n, "collateral/inflight/%s/%s", channel, base);
+    int rc;
+    if ((rc = cw_key_collateral_position(kp, holder, trace)) ||
+        (rc = cw_key_collateral_total(kt, channel, base)) ||
+        (rc = cw_key_collateral_inflight(ki, channel, base)))
+        return rc;
+    return CW_OK;
 }
 
 /* ---- validation ------------------------------------------------------------------------- */
@@ -212,40 +192,7 @@ int cw_lend_collateral_params_validate(uint32_t ltv_bps, uint32_t lt_bps, uint32
     return CW_OK;
 }
 
-/* ---- trace denoms ----------------------------------------------------------------------- */
-
-int cw_lend_trace_denom(char out[static CW_LEND_TRACE_DENOM_LEN + 1], const char *channel,
-                        const char *base_denom)
-{
-    out[0] = '\0';
-    if (cw_id_validate(channel, strlen(channel), "channel", NULL, 0) ||
-        cw_id_validate(base_denom, strlen(base_denom), "base_denom", NULL, 0))
-        return CW_EINVAL;
-    char path[sizeof CW_LEND_PORT + 2 * (CW_ID_MAX + 1)];
-    int n = snprintf(path, sizeof path, "%s/%s/%s", CW_LEND_PORT, channel, base_denom);
-    uint8_t h[32];
-    cw_sha256(h, path, (size_t)n);
-    static const char hexd[] = "0123456789ABCDEF";
-    memcpy(out, "ibc/", 4);
-    for (int i = 0; i < 32; i++) {
-        out[4 + 2 * i] = hexd[h[i] >> 4];
-        out[5 + 2 * i] = hexd[h[i] & 15];
-    }
-    out[CW_LEND_TRACE_DENOM_LEN] = '\0';
-    return CW_OK;
-}
-
-bool cw_lend_trace_denom_valid(const char *s, size_t len)
-{
-    if (len != CW_LEND_TRACE_DENOM_LEN || memcmp(s, "ibc/", 4) != 0)
-        return false;
-    for (size_t i = 4; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
-            return false;
-    return true;
-}
-
-static bool trace_ok(const char *s) { return cw_lend_trace_denom_valid(s, strnlen(s, 80)); }
+static bool trace_ok(const char *s) { return cw_trace_denom_valid(s, strnlen(s, 80)); }
 
 /* ---- records: params, state, collaterals, prices ---------------------------------------- */
 
@@ -383,13 +330,12 @@ static void enc_collateral(cw_enc *e, const cw_lend_collateral *c)
 
 int cw_lend_collateral_by_trace(const cw_kv *kv, cw_lend_collateral *out, const char *trace)
 {
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_dec d;
     const msgpack_object *root;
     memset(out, 0, sizeof *out);
-    if (!trace_ok(trace))
+    if (cw_key_lend_collateral(key, trace))
         return CW_EINVAL;
-    key_collateral(key, sizeof key, trace);
     int rc = rec_open(kv, key, &d, &root, NULL, 0);
     if (rc)
         return rc;
@@ -408,7 +354,7 @@ int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const ch
 {
     char trace[CW_LEND_TRACE_DENOM_LEN + 1];
     memset(out, 0, sizeof *out);
-    if (cw_lend_trace_denom(trace, channel, base_denom))
+    if (cw_trace_denom(trace, channel, base_denom))
         return CW_EINVAL;
     int rc = cw_lend_collateral_by_trace(kv, out, trace);
     if (rc == CW_OK && (strcmp(out->channel, channel) || strcmp(out->base_denom, base_denom)))
@@ -462,9 +408,11 @@ static int store_collaterals(const cw_kv *kv, const mkt *m)
 
 static int store_collateral(const cw_kv *kv, const cw_lend_collateral *c)
 {
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_enc e;
-    key_collateral(key, sizeof key, c->trace_denom);
+    int rc = cw_key_lend_collateral(key, c->trace_denom);
+    if (rc)
+        return rc;
     cw_enc_init(&e);
     enc_collateral(&e, c);
     return rec_store(kv, key, &e);
@@ -472,14 +420,13 @@ static int store_collateral(const cw_kv *kv, const cw_lend_collateral *c)
 
 int cw_lend_price(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, const char *trace)
 {
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_dec d;
     const msgpack_object *root;
     *price = 0;
     *time_ns = 0;
-    if (!trace_ok(trace))
+    if (cw_key_oracle_price(key, trace))
         return CW_EINVAL;
-    key_price(key, sizeof key, trace);
     int rc = rec_open(kv, key, &d, &root, NULL, 0);
     if (rc)
         return rc;
@@ -694,36 +641,26 @@ int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t 
 int cw_lend_position(const cw_kv *kv, uint64_t *out, const cw_address *holder,
                      const char *trace)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     *out = 0;
-    if (!trace_ok(trace))
+    if (cw_key_collateral_position(key, holder, trace))
         return CW_EINVAL;
-    key_position(key, sizeof key, holder, trace);
     return read_u64_rec(kv, key, out);
-}
-
-static int pair_key(char *key, size_t n, bool total, const char *channel, const char *base)
-{
-    if (cw_id_validate(channel, strlen(channel), "channel", NULL, 0) ||
-        cw_id_validate(base, strlen(base), "base_denom", NULL, 0))
-        return CW_EINVAL;
-    (total ? key_total : key_inflight)(key, n, channel, base);
-    return CW_OK;
 }
 
 int cw_lend_total(const cw_kv *kv, uint64_t *out, const char *channel, const char *base)
 {
-    char key[192];
+    char key[CW_KEY_MAX];
     *out = 0;
-    int rc = pair_key(key, sizeof key, true, channel, base);
+    int rc = cw_key_collateral_total(key, channel, base);
     return rc ? rc : read_u64_rec(kv, key, out);
 }
 
 int cw_lend_inflight(const cw_kv *kv, uint64_t *out, const char *channel, const char *base)
 {
-    char key[192];
+    char key[CW_KEY_MAX];
     *out = 0;
-    int rc = pair_key(key, sizeof key, false, channel, base);
+    int rc = cw_key_collateral_inflight(key, channel, base);
     return rc ? rc : read_u64_rec(kv, key, out);
 }
 
@@ -731,7 +668,7 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
                    const char *base_denom, uint64_t amount, char *err, size_t err_len)
 {
     cw_lend_collateral c;
-    char kp[160], kt[192], ki[192];
+    char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
     uint64_t pos, total, inflight, npos, ntotal, bound;
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "deposit amount: must be greater than zero");
@@ -742,10 +679,8 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
     if (rc)
         return cw_errf(err, err_len, rc, "collateral %s/%s: %s", channel, base_denom,
                        cw_strerror(rc));
-    key_position(kp, sizeof kp, beneficiary, c.trace_denom);
-    key_total(kt, sizeof kt, channel, base_denom);
-    key_inflight(ki, sizeof ki, channel, base_denom);
-    if ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
+    if ((rc = coll_keys(kp, kt, ki, beneficiary, c.trace_denom, channel, base_denom)) ||
+        (rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
         (rc = read_u64_rec(kv, ki, &inflight)))
         return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
     if (cw_add_u64(&npos, pos, amount) || cw_add_u64(&ntotal, total, amount) ||
@@ -764,14 +699,14 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
 {
     mkt m;
     const cw_lend_collateral *c;
-    char kp[160], kt[192], ki[192];
+    char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
     uint64_t pos, total, inflight, ninflight;
     cw_u128 scaled, debt, limit;
-    char kd[96];
+    char kd[CW_KEY_MAX];
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
     char trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    if (cw_lend_trace_denom(trace, channel, base_denom))
+    if (cw_trace_denom(trace, channel, base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
     int rc = load_market(kv, &m, err, err_len);
     if (rc)
@@ -781,11 +716,9 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
                        channel, base_denom);
     if ((rc = accrue(&m, now_ns, err, err_len)))
         return rc;
-    key_position(kp, sizeof kp, holder, trace);
-    key_total(kt, sizeof kt, channel, base_denom);
-    key_inflight(ki, sizeof ki, channel, base_denom);
-    key_debt(kd, sizeof kd, holder);
-    if ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
+    cw_key_lend_debt(kd, holder);
+    if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
+        (rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
         (rc = read_u64_rec(kv, ki, &inflight)) || (rc = read_u128_rec(kv, kd, &scaled)))
         return cw_errf(err, err_len, rc, "reading state: %s", cw_strerror(rc));
     if (pos < amount)
@@ -818,17 +751,15 @@ int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char
                            const char *base_denom, uint64_t amount, bool success, char *err,
                            size_t err_len)
 {
-    char trace[CW_LEND_TRACE_DENOM_LEN + 1], kp[160], kt[192], ki[192];
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1], kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
     uint64_t pos = 0, total = 0, inflight, npos = 0, ntotal = 0;
     int rc;
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
-    if (cw_lend_trace_denom(trace, channel, base_denom))
+    if (cw_trace_denom(trace, channel, base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
-    key_position(kp, sizeof kp, holder, trace);
-    key_total(kt, sizeof kt, channel, base_denom);
-    key_inflight(ki, sizeof ki, channel, base_denom);
-    if ((rc = read_u64_rec(kv, ki, &inflight)) ||
+    if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
+        (rc = read_u64_rec(kv, ki, &inflight)) ||
         (!success && ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)))))
         return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
     if (inflight < amount)
@@ -865,7 +796,7 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
                     const cw_address *addr)
 {
     mkt m;
-    char kd[96], ks[96];
+    char kd[CW_KEY_MAX], ks[CW_KEY_MAX];
     memset(out, 0, sizeof *out);
     int rc = load_market(kv, &m, NULL, 0);
     if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
@@ -874,8 +805,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
         return rc;
     if (now_ns == 0)
         now_ns = m.s.last_accrual_ns;
-    key_debt(kd, sizeof kd, addr);
-    key_shares(ks, sizeof ks, addr);
+    cw_key_lend_debt(kd, addr);
+    cw_key_lend_shares(ks, addr);
     cw_lend_account_info a = {0};
     cw_u128 value;
     if ((rc = read_u128_rec(kv, kd, &a.scaled_debt)) || (rc = read_u128_rec(kv, ks, &a.shares)))
@@ -942,7 +873,7 @@ static void dec_trace(cw_dec *d, const msgpack_object *o, char out[CW_LEND_TRACE
     cw_bytes s = cw_dec_str(d, o, CW_LEND_TRACE_DENOM_LEN, "%s", what);
     if (d->rc)
         return;
-    if (!cw_lend_trace_denom_valid((const char *)s.p, s.len)) {
+    if (!cw_trace_denom_valid((const char *)s.p, s.len)) {
         cw_dec_fail(d, CW_EINVAL, "%s: not a trace denom (ibc/ + 64 upper-case hex)", what);
         return;
     }
@@ -958,7 +889,7 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     if (d.rc)
         return d.rc;
     mkt m;
-    char ks[96];
+    char ks[CW_KEY_MAX];
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
@@ -966,7 +897,7 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_shares(ks, sizeof ks, &ctx->signer);
+    cw_key_lend_shares(ks, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, ks, &held)))
         return rc;
     if (supply_value(&m.s, &value))
@@ -1013,14 +944,14 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     if (d.rc)
         return d.rc;
     mkt m;
-    char ks[96];
+    char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
     int rc;
     if ((rc = amount_nonzero(amount, err, err_len)) ||
         (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_shares(ks, sizeof ks, &ctx->signer);
+    cw_key_lend_shares(ks, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, ks, &held)))
         return rc;
     if (amount > m.s.cash)
@@ -1068,7 +999,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     if (d.rc)
         return d.rc;
     mkt m;
-    char kd[96];
+    char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
     if ((rc = amount_nonzero(amount, err, err_len)) ||
@@ -1082,7 +1013,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
                        "liquidity: the pool holds %llu, borrow of %llu",
                        (unsigned long long)m.s.cash, (unsigned long long)amount);
-    key_debt(kd, sizeof kd, &ctx->signer);
+    cw_key_lend_debt(kd, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
     /* scaled added rounds up: the borrower owes at least amount (Aave v2 rayDiv, protocol side) */
@@ -1127,14 +1058,14 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     if (d.rc)
         return d.rc;
     mkt m;
-    char kd[96];
+    char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
     int rc;
     if ((rc = amount_nonzero(amount, err, err_len)) ||
         (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_debt(kd, sizeof kd, &borrower);
+    cw_key_lend_debt(kd, &borrower);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
     if (scaled > m.s.total_scaled_debt)
@@ -1190,7 +1121,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         return d.rc;
     mkt m;
     const cw_lend_collateral *c;
-    char kd[96], kpb[160], kpl[160];
+    char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
     cw_u128 scaled, debt, max_repay, liq_limit, price, seize128, removed;
     uint64_t pos_b, pos_l, npos_l, ncash, seize;
     bool fresh;
@@ -1204,10 +1135,10 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         return cw_errf(err, err_len, CW_EINVAL, "a borrower cannot liquidate itself");
     if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_debt(kd, sizeof kd, &borrower);
-    key_position(kpb, sizeof kpb, &borrower, trace);
-    key_position(kpl, sizeof kpl, &ctx->signer, trace);
-    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
+    cw_key_lend_debt(kd, &borrower);
+    if ((rc = cw_key_collateral_position(kpb, &borrower, trace)) ||
+        (rc = cw_key_collateral_position(kpl, &ctx->signer, trace)) ||
+        (rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
         (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
     if (scaled > m.s.total_scaled_debt)
@@ -1360,7 +1291,7 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
         (rc = cw_lend_collateral_params_validate(c.ltv_bps, c.liquidation_threshold_bps,
                                                  c.liquidation_bonus_bps, err, err_len)))
         return rc;
-    if (cw_lend_trace_denom(c.trace_denom, c.channel, c.base_denom))
+    if (cw_trace_denom(c.trace_denom, c.channel, c.base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "bad channel or base denom");
     if (find_col(&m, c.trace_denom))
         return cw_errf(err, err_len, CW_EEXISTS, "collateral %s/%s is already registered",
@@ -1514,9 +1445,10 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
         return cw_errf(err, err_len, CW_EINVAL,
                        "time_ns %llu is not after the last price's %llu",
                        (unsigned long long)t, (unsigned long long)old_t);
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_enc e;
-    key_price(key, sizeof key, trace);
+    if ((rc = cw_key_oracle_price(key, trace)))
+        return rc;
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     cw_enc_u128(&e, price);

@@ -44,7 +44,8 @@
 int cw_collateral_register(cw_ibc *h, cw_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** Escrowed amount of denom through channel on this chain (A side).
- *  Returns: CW_OK (absent → 0); CW_EMALFORMED corrupt; a store error. */
+ *  Returns: CW_OK (absent → 0); CW_EINVAL channel or denom not an identifier;
+ *  CW_EMALFORMED corrupt; a store error. Key: cw_key_collateral_escrow (causeway/keys.h). */
 int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
                          const char *denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "causeway/collateral.h"
+#include "causeway/keys.h"
 #include "causeway/lending.h"
 #include "ibc_harness.h"
 
@@ -68,39 +69,37 @@ static uint64_t rec_at(hchain *c, const char *key)
 
 static uint64_t escrow(world *w)
 {
-    char key[128];
-    snprintf(key, sizeof key, "collateral/escrow/%s/stake", w->chan_a);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_collateral_escrow(key, w->chan_a, "stake"), CW_OK);
     return be64_at(&w->a, key);
 }
 
 static uint64_t total(world *w)
 {
-    char key[128];
-    snprintf(key, sizeof key, "collateral/total/%s/stake", w->chan_b);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_collateral_total(key, w->chan_b, "stake"), CW_OK);
     return rec_at(&w->b, key);
 }
 
 static uint64_t inflight(world *w)
 {
-    char key[128];
-    snprintf(key, sizeof key, "collateral/inflight/%s/stake", w->chan_b);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_collateral_inflight(key, w->chan_b, "stake"), CW_OK);
     return rec_at(&w->b, key);
 }
 
 static uint64_t position(world *w, const cw_address *who)
 {
-    char key[200], hex[41], trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    assert_int_equal(cw_lend_trace_denom(trace, w->chan_b, "stake"), CW_OK);
-    cw_hex_encode(hex, sizeof hex, who->b, 20);
-    snprintf(key, sizeof key, "collateral/positions/%s/%s", hex, trace);
+    char key[CW_KEY_MAX], trace[CW_TRACE_DENOM_LEN + 1];
+    assert_int_equal(cw_trace_denom(trace, w->chan_b, "stake"), CW_OK);
+    assert_int_equal(cw_key_collateral_position(key, who, trace), CW_OK);
     return rec_at(&w->b, key);
 }
 
 static uint64_t balance(hchain *c, const cw_address *who, const char *denom)
 {
-    char key[160], hex[41];
-    cw_hex_encode(hex, sizeof hex, who->b, 20);
-    snprintf(key, sizeof key, "bank/balances/%s/%s", hex, denom);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_bank_balance(key, who, denom), CW_OK);
     return be64_at(c, key);
 }
 
@@ -326,8 +325,10 @@ static void test_escrow_of_one_channel_never_unescrowed_through_another(void **s
     /* 1000 escrowed through channel-0 (as collateral.lock leaves it) */
     assert_int_equal(cw_bank_mint(&kv, &esc0, "stake", 1000, err, sizeof err), CW_OK);
     uint8_t b[8];
+    char key[CW_KEY_MAX];
     cw_be64_put(b, 1000);
-    assert_int_equal(cw_kv_set_s(&kv, "collateral/escrow/channel-0/stake", b, 8), CW_OK);
+    assert_int_equal(cw_key_collateral_escrow(key, "channel-0", "stake"), CW_OK);
+    assert_int_equal(cw_kv_set_s(&kv, key, b, 8), CW_OK);
     assert_int_equal(cw_collateral_unescrow(&kv, "channel-1", "stake", 1, &to, err, sizeof err),
                      CW_EINSUFFICIENT);
     assert_non_null(strstr(err, "channel-1 escrows 0"));
@@ -357,7 +358,7 @@ static void test_borrow_against_position_and_withdraw_above_ltv_refused(void **s
     cw_enc m;
     msg_simple(&m, "lend.supply", 1, 'u', (uint64_t)100000);
     assert_int_equal(tx1_as(&w.b, K_BOB, &m, log), 0);
-    assert_int_equal(cw_lend_trace_denom(trace, w.chan_b, "stake"), CW_OK);
+    assert_int_equal(cw_trace_denom(trace, w.chan_b, "stake"), CW_OK);
     cw_enc_init(&m);
     cw_msg_begin(&m, "oracle.set_price", 3);
     cw_enc_cstr(&m, trace);

@@ -621,19 +621,6 @@ static void test_register_collateral_once_and_only_on_open_channel(void **s)
     lw_free(&w);
 }
 
-static void test_trace_denom_is_ics20_hash_upper_hex(void **s)
-{
-    (void)s;
-    char t[CW_LEND_TRACE_DENOM_LEN + 1];
-    assert_int_equal(cw_lend_trace_denom(t, "channel-0", "uatom"), CW_OK);
-    /* python3: 'ibc/' + sha256(b'collateral/channel-0/uatom').hexdigest().upper() */
-    assert_string_equal(t, "ibc/603B866A411A2E25CC4AC168FFA147855D770865F03C966F20C34EB782FA41B6");
-    assert_true(cw_lend_trace_denom_valid(t, strlen(t)));
-    assert_int_equal(cw_lend_trace_denom(t, "channel/0", "uatom"), CW_EINVAL);
-    assert_string_equal(t, "");
-    assert_int_equal(cw_lend_trace_denom(t, "channel-0", ""), CW_EINVAL);
-}
-
 /* ---- pause ----------------------------------------------------------------------------------- */
 
 static void test_paused_borrow_refused_repay_and_liquidation_open(void **s)
@@ -1005,7 +992,6 @@ int main(void)
         cmocka_unit_test(test_zero_and_overflowing_amounts_refused),
         cmocka_unit_test(test_unauthorized_admin_and_oracle_msgs_refused),
         cmocka_unit_test(test_register_collateral_once_and_only_on_open_channel),
-        cmocka_unit_test(test_trace_denom_is_ics20_hash_upper_hex),
         cmocka_unit_test(test_paused_borrow_refused_repay_and_liquidation_open),
         cmocka_unit_test(test_interest_accrual_matches_hand_computation),
         cmocka_unit_test(test_rate_parameter_change_accrues_old_rate_first),

@@ -325,7 +325,7 @@ static inline int lw_init(struct lw *w, const cw_lend_params *p, uint64_t cash)
     w->chan[1] = "channel-1";
     w->base[1] = "ueth";
     for (int c = 0; c < LW_COLS; c++)
-        if ((rc = cw_lend_trace_denom(w->trace[c], w->chan[c], w->base[c])))
+        if ((rc = cw_trace_denom(w->trace[c], w->chan[c], w->base[c])))
             return rc;
     if ((rc = cw_lend_genesis(&w->kv, p, w->err, sizeof w->err)) ||
         (rc = lw_channel(w, "channel-0", 3)) || (rc = lw_channel(w, "channel-1", 3)) ||

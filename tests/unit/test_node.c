@@ -16,6 +16,7 @@
 #include "../../chain/node.c" /* to reach the statics under test */
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
+#include "causeway/keys.h"
 #include "causeway/tx.h"
 
 struct fx {
@@ -163,9 +164,8 @@ static void verify_answer(struct fx *f, uint64_t h, const uint8_t *key, size_t k
 
 static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool verify)
 {
-    char key[128], hex[41], err[256];
-    cw_hex_encode(hex, sizeof hex, a->b, 20);
-    snprintf(key, sizeof key, "bank/balances/%s/uatom", hex);
+    char key[CW_KEY_MAX], err[256];
+    assert_int_equal(cw_key_bank_balance(key, a, "uatom"), CW_OK);
     cw_enc e;
     cw_enc_init(&e);
     assert_int_equal(cw_node_query(f->node, (const uint8_t *)key, strlen(key), h, true, &e, err,
@@ -450,11 +450,9 @@ static void enc_obj(cw_enc *e, const msgpack_object *o)
     assert_int_equal(cw_enc_object(e, o), CW_OK);
 }
 
-static void balance_key(char key[static 128], const cw_address *a)
+static void balance_key(char key[static CW_KEY_MAX], const cw_address *a)
 {
-    char hex[41];
-    cw_hex_encode(hex, sizeof hex, a->b, 20);
-    snprintf(key, 128, "bank/balances/%s/uatom", hex);
+    assert_int_equal(cw_key_bank_balance(key, a, "uatom"), CW_OK);
 }
 
 /* The same cw_node_status (nothing a read could have changed moved). */
@@ -470,14 +468,13 @@ static void assert_status_equal(const cw_node_status *a, const cw_node_status *b
 static void test_query_many_equals_query_at_one_height(void **state)
 {
     struct fx *f = *state;
-    char err[256], k_bob[128], k_alice[128], k_nobody[128], k_acct[64], hex[41];
+    char err[256], k_bob[CW_KEY_MAX], k_alice[CW_KEY_MAX], k_nobody[CW_KEY_MAX], k_acct[CW_KEY_MAX];
     cw_address nobody;
     memset(nobody.b, 0x42, 20);
     balance_key(k_bob, &f->bob_addr);
     balance_key(k_alice, &f->alice_addr);
     balance_key(k_nobody, &nobody);
-    cw_hex_encode(hex, sizeof hex, f->alice_addr.b, 20);
-    snprintf(k_acct, sizeof k_acct, "acct/%s", hex);
+    cw_key_account(k_acct, &f->alice_addr);
     const char *names[] = {k_bob, k_nobody, k_alice, "ibc/no/such/key", k_acct, k_bob};
     enum { NK = 6 };
     cw_bytes keys[NK];
