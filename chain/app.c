@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
 #include "causeway/keys.h"
 
@@ -145,26 +146,25 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
 static int bank_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_address to;
-    char denom[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "bank.send");
-    cw_dec_bin_fixed(&d, &f[0], to.b, 20, "bank.send.to");
-    cw_dec_id(&d, &f[1], denom, "bank.send.denom");
-    uint64_t amount = cw_dec_u64(&d, &f[2], "bank.send.amount");
+    cw_msg_bank_send m;
+    cw_msg_bank_send_dec(&d, body, &m, CW_MSG_BANK_SEND);
     if (d.rc)
         return d.rc;
-    int rc = cw_bank_send(ctx->kv, &ctx->signer, &to, denom, amount, err, err_len);
+    int rc = cw_bank_send(ctx->kv, &ctx->signer, &m.to, m.denom, m.amount, err, err_len);
     if (rc)
         return rc;
     char from_hex[41], to_hex[41];
     cw_hex_encode(from_hex, sizeof from_hex, ctx->signer.b, 20);
-    cw_hex_encode(to_hex, sizeof to_hex, to.b, 20);
+    cw_hex_encode(to_hex, sizeof to_hex, m.to.b, 20);
     cw_event_begin(ctx->events, "transfer", 4);
     cw_event_attr_str(ctx->events, "sender", from_hex);
     cw_event_attr_str(ctx->events, "recipient", to_hex);
-    cw_event_attr_str(ctx->events, "denom", denom);
-    cw_event_attr_u64(ctx->events, "amount", amount);
+    cw_event_attr_str(ctx->events, "denom", m.denom);
+    cw_event_attr_u64(ctx->events, "amount", m.amount);
     return CW_OK;
 }
 
-int cw_app_register_bank(cw_app *app) { return cw_app_register(app, "bank.send", bank_send, NULL); }
+int cw_app_register_bank(cw_app *app)
+{
+    return cw_app_register(app, CW_MSG_BANK_SEND, bank_send, NULL);
+}

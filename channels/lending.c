@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
 #include "causeway/codec.h"
 #include "causeway/event.h"
@@ -865,29 +866,14 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
-/* Read a trace denom str field into out; sticky error in d. */
-static void dec_trace(cw_dec *d, const msgpack_object *o, char out[CW_LEND_TRACE_DENOM_LEN + 1],
-                      const char *what)
-{
-    out[0] = '\0';
-    cw_bytes s = cw_dec_str(d, o, CW_LEND_TRACE_DENOM_LEN, "%s", what);
-    if (d->rc)
-        return;
-    if (!cw_trace_denom_valid((const char *)s.p, s.len)) {
-        cw_dec_fail(d, CW_EINVAL, "%s: not a trace denom (ibc/ + 64 upper-case hex)", what);
-        return;
-    }
-    memcpy(out, s.p, s.len);
-    out[s.len] = '\0';
-}
-
 static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.supply");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.supply.amount");
+    cw_msg_lend_supply msg;
+    cw_msg_lend_supply_dec(&d, body, &msg, CW_MSG_LEND_SUPPLY);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, minted, value, nshares, total;
@@ -939,10 +925,11 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
                                 size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.withdraw_supply");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.withdraw_supply.amount");
+    cw_msg_lend_withdraw_supply msg;
+    cw_msg_lend_withdraw_supply_dec(&d, body, &msg, CW_MSG_LEND_WITHDRAW_SUPPLY);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
@@ -994,10 +981,11 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
 static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.borrow");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.borrow.amount");
+    cw_msg_lend_borrow msg;
+    cw_msg_lend_borrow_dec(&d, body, &msg, CW_MSG_LEND_BORROW);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
     mkt m;
     char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
@@ -1050,13 +1038,12 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
 static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_address borrower = ctx->signer;
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "lend.repay");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.repay.amount");
-    if (!cw_dec_is_nil(&f[1]))
-        cw_dec_bin_fixed(&d, &f[1], borrower.b, 20, "lend.repay.on_behalf_of");
+    cw_msg_lend_repay msg;
+    cw_msg_lend_repay_dec(&d, body, &msg, CW_MSG_LEND_REPAY);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
+    cw_address borrower = msg.has_on_behalf_of ? msg.on_behalf_of : ctx->signer;
     mkt m;
     char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
@@ -1111,14 +1098,13 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
                           size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_address borrower;
-    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "lend.liquidate");
-    cw_dec_bin_fixed(&d, &f[0], borrower.b, 20, "lend.liquidate.borrower");
-    uint64_t repay = cw_dec_u64(&d, &f[1], "lend.liquidate.repay_amount");
-    dec_trace(&d, &f[2], trace, "lend.liquidate.collateral");
+    cw_msg_lend_liquidate msg;
+    cw_msg_lend_liquidate_dec(&d, body, &msg, CW_MSG_LEND_LIQUIDATE);
     if (d.rc)
         return d.rc;
+    const cw_address borrower = msg.borrower;
+    const char *trace = msg.collateral;
+    uint64_t repay = msg.repay_amount;
     mkt m;
     const cw_lend_collateral *c;
     char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
@@ -1275,15 +1261,15 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
                                     size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_lend_collateral c = {0};
-    const msgpack_object *f = cw_dec_array(&d, body, 5, "lend.register_collateral");
-    cw_dec_id(&d, &f[0], c.channel, "lend.register_collateral.channel");
-    cw_dec_id(&d, &f[1], c.base_denom, "lend.register_collateral.base_denom");
-    c.ltv_bps = (uint32_t)cw_dec_uint_max(&d, &f[2], UINT32_MAX, "ltv_bps");
-    c.liquidation_threshold_bps = (uint32_t)cw_dec_uint_max(&d, &f[3], UINT32_MAX, "lt_bps");
-    c.liquidation_bonus_bps = (uint32_t)cw_dec_uint_max(&d, &f[4], UINT32_MAX, "bonus_bps");
+    cw_msg_lend_register_collateral msg;
+    cw_msg_lend_register_collateral_dec(&d, body, &msg, CW_MSG_LEND_REGISTER_COLLATERAL);
     if (d.rc)
         return d.rc;
+    cw_lend_collateral c = {.ltv_bps = msg.ltv_bps,
+                            .liquidation_threshold_bps = msg.liquidation_threshold_bps,
+                            .liquidation_bonus_bps = msg.liquidation_bonus_bps};
+    memcpy(c.channel, msg.channel, sizeof c.channel);
+    memcpy(c.base_denom, msg.base_denom, sizeof c.base_denom);
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1325,42 +1311,35 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
         return rc;
     cw_lend_params np = m.p;
     cw_lend_collateral upd[CW_LEND_MAX_COLLATERALS];
-    uint32_t n = 0;
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "lend.update_market");
-    bool has_market = !cw_dec_is_nil(&f[0]);
-    if (has_market) {
-        const msgpack_object *g = cw_dec_array(&d, &f[0], 7, "lend.update_market.market");
-        np.base_rate_wad = cw_dec_u128(&d, &g[0], "market.base_rate_wad");
-        np.slope1_wad = cw_dec_u128(&d, &g[1], "market.slope1_wad");
-        np.kink_wad = cw_dec_u128(&d, &g[2], "market.kink_wad");
-        np.slope2_wad = cw_dec_u128(&d, &g[3], "market.slope2_wad");
-        np.close_factor_bps = (uint32_t)cw_dec_uint_max(&d, &g[4], UINT32_MAX, "close_factor");
-        np.reserve_factor_bps = (uint32_t)cw_dec_uint_max(&d, &g[5], UINT32_MAX, "reserve");
-        np.max_price_age_ns = cw_dec_u64(&d, &g[6], "market.max_price_age_ns");
-    }
-    const msgpack_object *items = cw_dec_list(&d, &f[1], CW_LEND_MAX_COLLATERALS, &n,
-                                              "lend.update_market.collaterals");
-    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++) {
-        const msgpack_object *g = cw_dec_array(&d, &items[i], 4, "collaterals[%u]", i);
-        char t[CW_LEND_TRACE_DENOM_LEN + 1];
-        dec_trace(&d, &g[0], t, "collaterals[].denom");
-        uint32_t ltv = (uint32_t)cw_dec_uint_max(&d, &g[1], UINT32_MAX, "ltv_bps");
-        uint32_t lt = (uint32_t)cw_dec_uint_max(&d, &g[2], UINT32_MAX, "lt_bps");
-        uint32_t bonus = (uint32_t)cw_dec_uint_max(&d, &g[3], UINT32_MAX, "bonus_bps");
-        if (d.rc)
-            break;
-        const cw_lend_collateral *c = find_col(&m, t);
-        if (!c)
-            return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", t);
-        if ((rc = cw_lend_collateral_params_validate(ltv, lt, bonus, err, err_len)))
-            return cw_err_prefix(err, err_len, rc, t);
-        upd[i] = *c;
-        upd[i].ltv_bps = ltv;
-        upd[i].liquidation_threshold_bps = lt;
-        upd[i].liquidation_bonus_bps = bonus;
-    }
+    cw_msg_lend_update_market msg;
+    cw_msg_lend_update_market_dec(&d, body, &msg, CW_MSG_LEND_UPDATE_MARKET);
     if (d.rc)
         return d.rc;
+    const bool has_market = msg.has_market;
+    const uint32_t n = msg.n_collaterals;
+    if (has_market) {
+        np.base_rate_wad = msg.market.base_rate_wad;
+        np.slope1_wad = msg.market.slope1_wad;
+        np.kink_wad = msg.market.kink_wad;
+        np.slope2_wad = msg.market.slope2_wad;
+        np.close_factor_bps = msg.market.close_factor_bps;
+        np.reserve_factor_bps = msg.market.reserve_factor_bps;
+        np.max_price_age_ns = msg.market.max_price_age_ns;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const cw_msg_lend_collateral_update *u = &msg.collaterals[i];
+        const cw_lend_collateral *c = find_col(&m, u->denom);
+        if (!c)
+            return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered",
+                           u->denom);
+        if ((rc = cw_lend_collateral_params_validate(u->ltv_bps, u->liquidation_threshold_bps,
+                                                     u->liquidation_bonus_bps, err, err_len)))
+            return cw_err_prefix(err, err_len, rc, u->denom);
+        upd[i] = *c;
+        upd[i].ltv_bps = u->ltv_bps;
+        upd[i].liquidation_threshold_bps = u->liquidation_threshold_bps;
+        upd[i].liquidation_bonus_bps = u->liquidation_bonus_bps;
+    }
     if (has_market && (rc = cw_lend_params_validate(&np, err, err_len)))
         return rc;
     /* interest up to now accrues at the old rates (Compound v2 _setInterestRateModel) */
@@ -1395,10 +1374,11 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
 static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.pause");
-    bool paused = cw_dec_bool(&d, &f[0], "lend.pause.paused");
+    cw_msg_lend_pause msg;
+    cw_msg_lend_pause_dec(&d, body, &msg, CW_MSG_LEND_PAUSE);
     if (d.rc)
         return d.rc;
+    const bool paused = msg.paused;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1417,13 +1397,13 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
                             size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "oracle.set_price");
-    dec_trace(&d, &f[0], trace, "oracle.set_price.denom");
-    cw_u128 price = cw_dec_u128(&d, &f[1], "oracle.set_price.price");
-    uint64_t t = cw_dec_u64(&d, &f[2], "oracle.set_price.time_ns");
+    cw_msg_oracle_set_price msg;
+    cw_msg_oracle_set_price_dec(&d, body, &msg, CW_MSG_ORACLE_SET_PRICE);
     if (d.rc)
         return d.rc;
+    const char *trace = msg.denom;
+    const cw_u128 price = msg.price_wad;
+    const uint64_t t = msg.time_ns;
     cw_lend_params p;
     cw_u128 old;
     uint64_t old_t;
@@ -1465,15 +1445,15 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
 }
 
 static const cw_lend_route routes[] = {
-    {"lend.supply", lend_supply},
-    {"lend.withdraw_supply", lend_withdraw_supply},
-    {"lend.borrow", lend_borrow},
-    {"lend.repay", lend_repay},
-    {"lend.liquidate", lend_liquidate},
-    {"lend.register_collateral", lend_register_collateral},
-    {"lend.update_market", lend_update_market},
-    {"lend.pause", lend_pause},
-    {"oracle.set_price", oracle_set_price},
+    {CW_MSG_LEND_SUPPLY, lend_supply},
+    {CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply},
+    {CW_MSG_LEND_BORROW, lend_borrow},
+    {CW_MSG_LEND_REPAY, lend_repay},
+    {CW_MSG_LEND_LIQUIDATE, lend_liquidate},
+    {CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral},
+    {CW_MSG_LEND_UPDATE_MARKET, lend_update_market},
+    {CW_MSG_LEND_PAUSE, lend_pause},
+    {CW_MSG_ORACLE_SET_PRICE, oracle_set_price},
 };
 
 const cw_lend_route *cw_lend_routes(size_t *n)

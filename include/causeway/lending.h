@@ -72,6 +72,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/hex.h"
 #include "causeway/keys.h"
 #include "causeway/kv.h"
@@ -83,8 +84,8 @@
 #define CW_LEND_PORT CW_TRACE_PORT
 /** Name of the pool's module account (cw_module_address). */
 #define CW_LEND_POOL_ACCOUNT "lend/pool"
-/** Registered collateral denoms at most (bounds the work of every health check). */
-#define CW_LEND_MAX_COLLATERALS 16
+/* CW_LEND_MAX_COLLATERALS (registered collateral denoms at most; bounds the work of every
+ * health check) is defined with the msgs, in causeway/app_msgs.h. */
 /** A trace denom: "ibc/" + 64 upper-case hex digits. */
 #define CW_LEND_TRACE_DENOM_LEN CW_TRACE_DENOM_LEN
 /** Upper bound on base_rate + slope1 + slope2 (per-second wad): 7e-9 per second, about
@@ -270,7 +271,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
 
 /* ---- msgs ------------------------------------------------------------------------------ */
 
-/* Msg bodies (canonical msgpack arrays; signer = the tx signer):
+/* Msg bodies (canonical msgpack arrays; signer = the tx signer), encoded and decoded by
+ * causeway/app_msgs.h (cw_msg_lend_*, cw_msg_oracle_set_price):
  *   lend.supply            [amount(u64)]
  *   lend.withdraw_supply   [amount(u64)]                       liquidity permitting
  *   lend.borrow            [amount(u64)]                       refused while paused
