@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../chain/app.h"
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
 
 static cw_seckey g_sk;
@@ -52,10 +53,7 @@ static void world_free(struct world *w)
 static cw_bytes send_msg(cw_enc *e, const cw_address *to, uint64_t amount)
 {
     cw_enc_init(e);
-    cw_msg_begin(e, "bank.send", 3);
-    cw_enc_bin(e, to->b, 20);
-    cw_enc_cstr(e, "uatom");
-    cw_enc_u64(e, amount);
+    cw_msg_bank_send_enc(e, &(cw_msg_bank_send){.to = *to, .denom = "uatom", .amount = amount});
     return (cw_bytes){cw_enc_data(e), cw_enc_len(e)};
 }
 
@@ -185,7 +183,7 @@ static void test_unknown_and_malformed_msgs_fail_cleanly(void **s)
     cw_tx_result_free(&r);
     cw_enc_free(&e);
     cw_enc_init(&e);
-    cw_msg_begin(&e, "bank.send", 2);
+    cw_msg_begin(&e, CW_MSG_BANK_SEND, 2); /* one field short */
     cw_enc_bin(&e, g_bob.b, 20);
     cw_enc_cstr(&e, "uatom");
     m = (cw_bytes){cw_enc_data(&e), cw_enc_len(&e)};

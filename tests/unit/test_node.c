@@ -16,6 +16,7 @@
 #include "../../chain/node.c" /* to reach the statics under test */
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
+#include "causeway/app_msgs.h"
 #include "causeway/keys.h"
 #include "causeway/tx.h"
 
@@ -96,10 +97,8 @@ static uint8_t *send_tx(struct fx *f, const char *chain, uint64_t nonce, uint64_
     char err[256];
     uint8_t *buf;
     cw_enc_init(&e);
-    cw_msg_begin(&e, "bank.send", 3);
-    cw_enc_bin(&e, f->bob_addr.b, 20);
-    cw_enc_cstr(&e, "uatom");
-    cw_enc_u64(&e, amount);
+    cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = f->bob_addr, .denom = "uatom",
+                                                 .amount = amount});
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
     assert_int_equal(cw_tx_sign(&buf, len, chain, &f->alice, nonce, &m, 1, "", err, sizeof err),
                      CW_OK);
@@ -333,8 +332,7 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
         vs.v[i].power = 10 * (i + 1);
     cw_enc e;
     cw_enc_init(&e);
-    cw_msg_begin(&e, "admin.update_validators", 1);
-    cw_validator_set_enc(&e, &vs);
+    cw_msg_admin_update_validators_enc(&e, &(cw_msg_admin_update_validators){.validator_set = vs});
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
     uint8_t *tx, h[32];
     size_t len;
@@ -853,10 +851,8 @@ static uint8_t *sends_tx(struct fx *f, uint64_t nonce, const uint64_t *amounts, 
     assert_true(n <= 4);
     for (size_t i = 0; i < n; i++) {
         cw_enc_init(&e[i]);
-        cw_msg_begin(&e[i], "bank.send", 3);
-        cw_enc_bin(&e[i], f->bob_addr.b, 20);
-        cw_enc_cstr(&e[i], "uatom");
-        cw_enc_u64(&e[i], amounts[i]);
+        cw_msg_bank_send_enc(&e[i], &(cw_msg_bank_send){.to = f->bob_addr, .denom = "uatom",
+                                                        .amount = amounts[i]});
         m[i] = (cw_bytes){cw_enc_data(&e[i]), cw_enc_len(&e[i])};
     }
     assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, m, n, "", err, sizeof err),
