@@ -156,11 +156,11 @@ static int bank_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, si
     char from_hex[41], to_hex[41];
     cw_hex_encode(from_hex, sizeof from_hex, ctx->signer.b, 20);
     cw_hex_encode(to_hex, sizeof to_hex, m.to.b, 20);
-    cw_event_begin(ctx->events, "transfer", 4);
-    cw_event_attr_str(ctx->events, "sender", from_hex);
-    cw_event_attr_str(ctx->events, "recipient", to_hex);
-    cw_event_attr_str(ctx->events, "denom", m.denom);
-    cw_event_attr_u64(ctx->events, "amount", m.amount);
+    cw_event_begin(ctx->events, CW_EV_TRANSFER, 4);
+    cw_event_attr_str(ctx->events, CW_ATTR_SENDER, from_hex);
+    cw_event_attr_str(ctx->events, CW_ATTR_RECIPIENT, to_hex);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, m.amount);
     return CW_OK;
 }
 

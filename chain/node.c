@@ -262,8 +262,8 @@ static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body,
     }
     cw_msg_admin_update_validators_free(&m);
     if (rc == CW_OK) {
-        cw_event_begin(ctx->events, "update_validators", 1);
-        cw_event_attr_u64(ctx->events, "validators", vs.n);
+        cw_event_begin(ctx->events, CW_EV_UPDATE_VALIDATORS, 1);
+        cw_event_attr_u64(ctx->events, CW_ATTR_VALIDATORS, vs.n);
     }
     return rc;
 }

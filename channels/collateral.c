@@ -80,11 +80,11 @@ static void app_event(cw_exec_ctx *ctx, const char *type, const char *channel,
     cw_hex_encode(from, sizeof from, c->from.b, 20);
     cw_hex_encode(to, sizeof to, c->to.b, 20);
     cw_event_begin(ctx->events, type, 5);
-    cw_event_attr_str(ctx->events, "channel", channel);
-    cw_event_attr_str(ctx->events, "denom", c->denom);
-    cw_event_attr_u64(ctx->events, "amount", c->amount);
-    cw_event_attr_str(ctx->events, "from", from);
-    cw_event_attr_str(ctx->events, "to", to);
+    cw_event_attr_str(ctx->events, CW_ATTR_CHANNEL, channel);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, c->denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, c->amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_FROM, from);
+    cw_event_attr_str(ctx->events, CW_ATTR_TO, to);
 }
 
 /* ---- channel callbacks ----------------------------------------------------------------- */
@@ -117,12 +117,12 @@ static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ac
             cw_errf(err, sizeof err, rc, "collateral %s on channel %s is not registered here",
                     c.denom, p->dest_channel);
         if (rc == CW_OK)
-            app_event(ctx, "collateral_credited", p->dest_channel, &c);
+            app_event(ctx, CW_EV_COLLATERAL_CREDITED, p->dest_channel, &c);
     } else if (rc == CW_OK) {
         /* on A: unescrow to the receiver, never more than this channel escrowed */
         rc = cw_collateral_unescrow(ctx->kv, p->dest_channel, c.denom, c.amount, &c.to, err, sizeof err);
         if (rc == CW_OK)
-            app_event(ctx, "collateral_released", p->dest_channel, &c);
+            app_event(ctx, CW_EV_COLLATERAL_RELEASED, p->dest_channel, &c);
     }
     if (rc == CW_OK)
         cw_ack_enc_ok(ack, "\x01", 1);
@@ -144,7 +144,7 @@ static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool success)
             rc = cw_collateral_unescrow(ctx->kv, p->source_channel, c.denom, c.amount, &c.from, err,
                           sizeof err);
             if (rc == CW_OK)
-                app_event(ctx, "collateral_refunded", p->source_channel, &c);
+                app_event(ctx, CW_EV_COLLATERAL_REFUNDED, p->source_channel, &c);
         }
     } else {
         /* on B: settle the in-flight release; on failure re-credit the holder,
@@ -152,7 +152,7 @@ static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool success)
         rc = cw_lend_release_settle(ctx->kv, &c.from, p->source_channel, c.denom, c.amount,
                                     success, err, sizeof err);
         if (rc == CW_OK && !success)
-            app_event(ctx, "collateral_recredited", p->source_channel, &c);
+            app_event(ctx, CW_EV_COLLATERAL_RECREDITED, p->source_channel, &c);
     }
     return rc;
 }
@@ -216,7 +216,7 @@ static int msg_lock(cw_exec_ctx *ctx, const msgpack_object *body, char *err, siz
         (rc = send_packet(ctx, channel, &c, m.timeout_height, m.timeout_timestamp_ns, err,
                           err_len)))
         return rc;
-    app_event(ctx, "collateral_locked", channel, &c);
+    app_event(ctx, CW_EV_COLLATERAL_LOCKED, channel, &c);
     return CW_OK;
 }
 
@@ -235,7 +235,7 @@ static int msg_withdraw(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     if (rc || (rc = send_packet(ctx, m.channel, &c, m.timeout_height, m.timeout_timestamp_ns,
                                 err, err_len)))
         return rc;
-    app_event(ctx, "collateral_withdrawn", m.channel, &c);
+    app_event(ctx, CW_EV_COLLATERAL_WITHDRAWN, m.channel, &c);
     return CW_OK;
 }
 

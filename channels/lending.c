@@ -913,7 +913,7 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     char h[41], sh[41];
     addr_hex(h, &ctx->signer);
     u128_dec(sh, minted);
-    cw_event_begin(ctx->events, "lend_supply", 4);
+    cw_event_begin(ctx->events, CW_EV_LEND_SUPPLY, 4);
     cw_event_attr_str(ctx->events, "supplier", h);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, "amount", amount);
@@ -970,7 +970,7 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     char h[41], sb[41];
     addr_hex(h, &ctx->signer);
     u128_dec(sb, burned);
-    cw_event_begin(ctx->events, "lend_withdraw_supply", 4);
+    cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_SUPPLY, 4);
     cw_event_attr_str(ctx->events, "supplier", h);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, "amount", amount);
@@ -1028,7 +1028,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         return rc;
     char h[41];
     addr_hex(h, &ctx->signer);
-    cw_event_begin(ctx->events, "lend_borrow", 3);
+    cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
     cw_event_attr_str(ctx->events, "borrower", h);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, "amount", amount);
@@ -1084,7 +1084,7 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     char hp[41], hb[41];
     addr_hex(hp, &ctx->signer);
     addr_hex(hb, &borrower);
-    cw_event_begin(ctx->events, "lend_repay", 4);
+    cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
     cw_event_attr_str(ctx->events, "payer", hp);
     cw_event_attr_str(ctx->events, "borrower", hb);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
@@ -1218,7 +1218,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     char hl[41], hb[41];
     addr_hex(hl, &ctx->signer);
     addr_hex(hb, &borrower);
-    cw_event_begin(ctx->events, "lend_liquidate", 6);
+    cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
     cw_event_attr_str(ctx->events, "liquidator", hl);
     cw_event_attr_str(ctx->events, "borrower", hb);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
@@ -1230,7 +1230,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         u128_dec(sb, bad);
         u128_dec(sr, from_res);
         u128_dec(ss, social);
-        cw_event_begin(ctx->events, "lend_bad_debt", 5);
+        cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
         cw_event_attr_str(ctx->events, "borrower", hb);
         cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
         cw_event_attr_str(ctx->events, "amount", sb);
@@ -1290,7 +1290,7 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
     m.col[m.n_col++] = c;
     if ((rc = store_collateral(ctx->kv, &c)) || (rc = store_collaterals(ctx->kv, &m)))
         return rc;
-    cw_event_begin(ctx->events, "lend_register_collateral", 6);
+    cw_event_begin(ctx->events, CW_EV_LEND_REGISTER_COLLATERAL, 6);
     cw_event_attr_str(ctx->events, "channel", c.channel);
     cw_event_attr_str(ctx->events, "base_denom", c.base_denom);
     cw_event_attr_str(ctx->events, "denom", c.trace_denom);
@@ -1357,11 +1357,11 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
     for (uint32_t i = 0; i < n; i++)
         if ((rc = store_collateral(ctx->kv, &upd[i])))
             return rc;
-    cw_event_begin(ctx->events, "lend_update_market", 2);
+    cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_MARKET, 2);
     cw_event_attr_u64(ctx->events, "market_params", has_market);
     cw_event_attr_u64(ctx->events, "collaterals", n);
     for (uint32_t i = 0; i < n; i++) {
-        cw_event_begin(ctx->events, "lend_update_collateral", 4);
+        cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_COLLATERAL, 4);
         cw_event_attr_str(ctx->events, "denom", upd[i].trace_denom);
         cw_event_attr_u64(ctx->events, "ltv_bps", upd[i].ltv_bps);
         cw_event_attr_u64(ctx->events, "liquidation_threshold_bps",
@@ -1388,7 +1388,7 @@ static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     m.s.paused = paused;
     if ((rc = store_state(ctx->kv, &m.s)))
         return rc;
-    cw_event_begin(ctx->events, "lend_pause", 1);
+    cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 1);
     cw_event_attr_u64(ctx->events, "paused", paused);
     return CW_OK;
 }
@@ -1437,7 +1437,7 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
         return rc;
     char sp[41];
     u128_dec(sp, price);
-    cw_event_begin(ctx->events, "oracle_price", 3);
+    cw_event_begin(ctx->events, CW_EV_ORACLE_PRICE, 3);
     cw_event_attr_str(ctx->events, "denom", trace);
     cw_event_attr_str(ctx->events, "price_wad", sp);
     cw_event_attr_u64(ctx->events, "time_ns", t);

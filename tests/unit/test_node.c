@@ -969,7 +969,7 @@ static void test_tx_status_agrees_with_tx(void **state)
     const msgpack_object *tc = cw_dec_array(&d, &c[0], 2, "count");
     cw_bytes ty = cw_dec_str(&d, &tc[0], 64, "type");
     assert_int_equal(d.rc, CW_OK);
-    assert_true(ty.len == 8 && memcmp(ty.p, "transfer", 8) == 0);
+    assert_true(ty.len == strlen(CW_EV_TRANSFER) && memcmp(ty.p, CW_EV_TRANSFER, ty.len) == 0);
     assert_int_equal(cw_dec_u64(&d, &tc[1], "n"), 3);
     cw_dec_close(&d);
     cw_enc_free(&e);
