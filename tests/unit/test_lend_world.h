@@ -21,6 +21,7 @@
 #include "causeway/codec.h"
 #include "causeway/event.h"
 #include "causeway/ibc.h"
+#include "causeway/packet.h"
 #include "causeway/lending.h"
 
 #define LW_USERS 6
@@ -61,7 +62,7 @@ static inline void lw_default_params(cw_lend_params *p)
 /* A collateral channel end in `state`, written as the IBC host writes it. */
 static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
 {
-    char key[128];
+    char key[CW_PATH_MAX];
     cw_enc e;
     cw_channel_end ce = {.state = (uint8_t)state, .ordering = CW_ORDER_UNORDERED};
     snprintf(ce.counterparty_port, sizeof ce.counterparty_port, "collateral");
@@ -69,7 +70,7 @@ static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
     snprintf(ce.client_id, sizeof ce.client_id, "client-0");
     snprintf(ce.counterparty_client_id, sizeof ce.counterparty_client_id, "client-0");
     snprintf(ce.version, sizeof ce.version, "collateral-1");
-    snprintf(key, sizeof key, "channelEnds/ports/collateral/channels/%s", channel);
+    cw_path_channel_end(key, CW_LEND_PORT, channel);
     cw_enc_init(&e);
     cw_channel_end_enc(&e, &ce);
     int rc = e.rc ? e.rc : cw_kv_set_s(&w->kv, key, cw_enc_data(&e), cw_enc_len(&e));
