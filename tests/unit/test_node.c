@@ -332,7 +332,8 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
         vs.v[i].power = 10 * (i + 1);
     cw_enc e;
     cw_enc_init(&e);
-    cw_msg_admin_update_validators_enc(&e, &(cw_msg_admin_update_validators){.validator_set = vs});
+    cw_msg_begin(&e, "admin.update_validators", 1);
+    cw_validator_set_enc(&e, &vs);
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
     uint8_t *tx, h[32];
     size_t len;
