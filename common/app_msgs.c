@@ -418,51 +418,52 @@ void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-/* name##_check: decode into a scratch struct, free it, report d->rc */
-#define CW_MSG_CHECK(name, type_str, cleanup)                                                \
-    static int name##_check(cw_dec *d, const msgpack_object *body)                          \
-    {                                                                                        \
-        cw_msg_##name m;                                                                     \
-        cw_msg_##name##_dec(d, body, &m, type_str);                                          \
-        cleanup;                                                                             \
-        return d->rc;                                                                        \
+/* Typed codecs behind void pointers: one adapter pair per msg (no function-pointer casts). */
+#define APP_ADAPTERS(X)                                                                     \
+    static void X##_enc_any(cw_enc *e, const void *m) { cw_msg_##X##_enc(e, m); }           \
+    static void X##_dec_any(cw_dec *d, const msgpack_object *b, void *m, const char *w)     \
+    {                                                                                       \
+        cw_msg_##X##_dec(d, b, m, w);                                                       \
     }
+#define APP_ROW(TYPE, X, freefn) {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn}
 
-CW_MSG_CHECK(bank_send, CW_MSG_BANK_SEND, (void)m)
-CW_MSG_CHECK(admin_update_validators, CW_MSG_ADMIN_UPDATE_VALIDATORS,
-             cw_msg_admin_update_validators_free(&m))
-CW_MSG_CHECK(echo_send, CW_MSG_ECHO_SEND, (void)m)
-CW_MSG_CHECK(collateral_lock, CW_MSG_COLLATERAL_LOCK, (void)m)
-CW_MSG_CHECK(lend_withdraw_collateral, CW_MSG_LEND_WITHDRAW_COLLATERAL, (void)m)
-CW_MSG_CHECK(lend_supply, CW_MSG_LEND_SUPPLY, (void)m)
-CW_MSG_CHECK(lend_withdraw_supply, CW_MSG_LEND_WITHDRAW_SUPPLY, (void)m)
-CW_MSG_CHECK(lend_borrow, CW_MSG_LEND_BORROW, (void)m)
-CW_MSG_CHECK(lend_repay, CW_MSG_LEND_REPAY, (void)m)
-CW_MSG_CHECK(lend_liquidate, CW_MSG_LEND_LIQUIDATE, (void)m)
-CW_MSG_CHECK(lend_register_collateral, CW_MSG_LEND_REGISTER_COLLATERAL, (void)m)
-CW_MSG_CHECK(lend_update_market, CW_MSG_LEND_UPDATE_MARKET, (void)m)
-CW_MSG_CHECK(lend_pause, CW_MSG_LEND_PAUSE, (void)m)
-CW_MSG_CHECK(oracle_set_price, CW_MSG_ORACLE_SET_PRICE, (void)m)
+APP_ADAPTERS(bank_send)
+APP_ADAPTERS(admin_update_validators)
+APP_ADAPTERS(echo_send)
+APP_ADAPTERS(collateral_lock)
+APP_ADAPTERS(lend_withdraw_collateral)
+APP_ADAPTERS(lend_supply)
+APP_ADAPTERS(lend_withdraw_supply)
+APP_ADAPTERS(lend_borrow)
+APP_ADAPTERS(lend_repay)
+APP_ADAPTERS(lend_liquidate)
+APP_ADAPTERS(lend_register_collateral)
+APP_ADAPTERS(lend_update_market)
+APP_ADAPTERS(lend_pause)
+APP_ADAPTERS(oracle_set_price)
 
-static const cw_msg_decoder table[] = {
-    {CW_MSG_BANK_SEND, bank_send_check},
-    {CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators_check},
-    {CW_MSG_ECHO_SEND, echo_send_check},
-    {CW_MSG_COLLATERAL_LOCK, collateral_lock_check},
-    {CW_MSG_LEND_WITHDRAW_COLLATERAL, lend_withdraw_collateral_check},
-    {CW_MSG_LEND_SUPPLY, lend_supply_check},
-    {CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply_check},
-    {CW_MSG_LEND_BORROW, lend_borrow_check},
-    {CW_MSG_LEND_REPAY, lend_repay_check},
-    {CW_MSG_LEND_LIQUIDATE, lend_liquidate_check},
-    {CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral_check},
-    {CW_MSG_LEND_UPDATE_MARKET, lend_update_market_check},
-    {CW_MSG_LEND_PAUSE, lend_pause_check},
-    {CW_MSG_ORACLE_SET_PRICE, oracle_set_price_check},
+static void admin_update_validators_free_any(void *m) { cw_msg_admin_update_validators_free(m); }
+
+static const cw_msg_codec g_app_codecs[] = {
+    APP_ROW(CW_MSG_BANK_SEND, bank_send, NULL),
+    APP_ROW(CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators,
+            admin_update_validators_free_any),
+    APP_ROW(CW_MSG_ECHO_SEND, echo_send, NULL),
+    APP_ROW(CW_MSG_COLLATERAL_LOCK, collateral_lock, NULL),
+    APP_ROW(CW_MSG_LEND_WITHDRAW_COLLATERAL, lend_withdraw_collateral, NULL),
+    APP_ROW(CW_MSG_LEND_SUPPLY, lend_supply, NULL),
+    APP_ROW(CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply, NULL),
+    APP_ROW(CW_MSG_LEND_BORROW, lend_borrow, NULL),
+    APP_ROW(CW_MSG_LEND_REPAY, lend_repay, NULL),
+    APP_ROW(CW_MSG_LEND_LIQUIDATE, lend_liquidate, NULL),
+    APP_ROW(CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral, NULL),
+    APP_ROW(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL),
+    APP_ROW(CW_MSG_LEND_PAUSE, lend_pause, NULL),
+    APP_ROW(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL),
 };
 
-const cw_msg_decoder *cw_app_msgs_table(size_t *n)
+const cw_msg_codec *cw_msg_codecs_app(size_t *n)
 {
-    *n = sizeof table / sizeof table[0];
-    return table;
+    *n = sizeof g_app_codecs / sizeof g_app_codecs[0];
+    return g_app_codecs;
 }

@@ -1,7 +1,8 @@
 /* The application msgs (common/app_msgs.c): every msg round-trips (encode → the chain's split
  * of [type, body] → decode → encode gives the same bytes and the same fields), two layouts
  * are pinned byte for byte, every decoder refuses malformed bodies with today's labels, the
- * decoder table covers every type, and the collateral packet data round-trips. */
+ * codec table (cw_msg_codecs_app) has a row for every type that decodes and re-encodes like
+ * the typed pair, and the collateral packet data round-trips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,19 +32,46 @@ static const msgpack_object *open_msg(cw_dec *d, const cw_enc *e, const char *ty
     return &f[1];
 }
 
-/* The table's decoder for type accepts the body. */
-static void table_accepts(const char *type, const msgpack_object *body)
+/* The table's row for type; fails the test when there is none. */
+static const cw_msg_codec *row_of(const char *type)
 {
     size_t n;
-    const cw_msg_decoder *t = cw_app_msgs_table(&n);
-    char err[256] = "";
+    const cw_msg_codec *t = cw_msg_codecs_app(&n);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].type, type) == 0) {
-            cw_dec d = {.err = err, .err_len = sizeof err};
-            assert_int_equal(t[i].check(&d, body), CW_OK);
-            return;
-        }
-    fail_msg("no decoder for %s", type);
+        if (strcmp(t[i].type, type) == 0)
+            return &t[i];
+    fail_msg("no codec for %s", type);
+    return NULL;
+}
+
+/* Decode body with the table's row for type into a fresh struct; re-encode it through the
+ * row; free it. Returns the decoder's code; *reenc (when not NULL) receives the encoding. */
+static int row_decode(const char *type, const msgpack_object *body, char *err, size_t err_len,
+                      cw_enc *reenc)
+{
+    const cw_msg_codec *c = row_of(type);
+    cw_dec d = {.err = err, .err_len = err_len};
+    void *m = calloc(1, c->size);
+    assert_non_null(m);
+    c->dec(&d, body, m, c->type);
+    if (d.rc == CW_OK && reenc)
+        c->enc(reenc, m);
+    if (c->free)
+        c->free(m);
+    free(m);
+    return d.rc;
+}
+
+/* The table's row for type decodes the body and re-encodes the same Msg bytes. */
+static void table_accepts(const char *type, const msgpack_object *body, const cw_enc *msg)
+{
+    char err[256] = "";
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(row_decode(type, body, err, sizeof err, &e), CW_OK);
+    assert_int_equal(cw_enc_len(&e), cw_enc_len(msg));
+    assert_memory_equal(cw_enc_data(&e), cw_enc_data(msg), cw_enc_len(msg));
+    cw_enc_free(&e);
 }
 
 /* enc → open → dec → enc again: the same bytes; `out` is left decoded for field checks
@@ -58,7 +86,7 @@ static void table_accepts(const char *type, const msgpack_object *body)
         const msgpack_object *body_ = open_msg(&d_, &e_, type, err_);                       \
         cw_msg_##name##_dec(&d_, body_, &(out), type);                                      \
         assert_int_equal(d_.rc, CW_OK);                                                     \
-        table_accepts(type, body_);                                                         \
+        table_accepts(type, body_, &e_);                                                    \
         cw_enc e2_;                                                                         \
         cw_enc_init(&e2_);                                                                  \
         cw_msg_##name##_enc(&e2_, &(out));                                                  \
@@ -259,22 +287,14 @@ static void test_update_market_round_trips_with_and_without_params(void **s)
     }
 }
 
-/* Decode a hand-made body with the table's decoder for type; returns the code, err filled. */
+/* Decode a hand-made body with the table's row for type; returns the code, err filled. */
 static int table_decode(const char *type, const cw_enc *body, char *err, size_t err_len)
 {
-    size_t n;
-    const cw_msg_decoder *t = cw_app_msgs_table(&n);
     cw_dec d;
     const msgpack_object *root;
     int rc = cw_dec_open(&d, &root, cw_enc_data(body), cw_enc_len(body), 1 << 20, err, err_len);
     assert_int_equal(rc, CW_OK);
-    rc = CW_ENOTFOUND;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].type, type) == 0) {
-            d.err = err;
-            d.err_len = err_len;
-            rc = t[i].check(&d, root);
-        }
+    rc = row_decode(type, root, err, err_len, NULL);
     cw_dec_close(&d);
     return rc;
 }
@@ -284,7 +304,7 @@ static void test_every_decoder_refuses_wrong_shapes(void **s)
 {
     (void)s;
     size_t n;
-    const cw_msg_decoder *t = cw_app_msgs_table(&n);
+    const cw_msg_codec *t = cw_msg_codecs_app(&n);
     assert_int_equal(n, 14);
     for (size_t i = 0; i < n; i++) {
         char err[256];
