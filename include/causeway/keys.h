@@ -58,8 +58,9 @@
 int cw_trace_denom(char out[static CW_TRACE_DENOM_LEN + 1], const char *channel,
                    const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
-/** True iff s[0..len) is a well-formed trace denom ("ibc/" + 64 upper-case hex). Pure. */
-bool cw_trace_denom_valid(const char *s, size_t len) CW_NONNULL(1);
+/** True iff s[0..len) is a well-formed trace denom ("ibc/" + 64 upper-case hex). s may be
+ *  NULL when len is 0 (msgpack-c's pointer for an empty str). Pure. */
+bool cw_trace_denom_valid(const char *s, size_t len);
 
 /* ---- bank ---- */
 int cw_key_bank_balance(char out[static CW_KEY_MAX], const cw_address *addr, const char *denom)

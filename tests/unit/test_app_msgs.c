@@ -360,6 +360,15 @@ static void test_field_errors_keep_their_labels(void **s)
     assert_non_null(strstr(err, "lend.liquidate.collateral: not a trace denom"));
     cw_enc_free(&e);
 
+    cw_enc_init(&e); /* an empty trace denom (msgpack-c hands it over as NULL, 0) */
+    cw_enc_array(&e, 3);
+    cw_enc_cstr(&e, "");
+    cw_enc_u128(&e, 1);
+    cw_enc_u64(&e, 1);
+    assert_int_equal(table_decode(CW_MSG_ORACLE_SET_PRICE, &e, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "oracle.set_price.denom: not a trace denom"));
+    cw_enc_free(&e);
+
     cw_enc_init(&e); /* withdraw_collateral's receiver has its own name */
     cw_enc_array(&e, 6);
     cw_enc_cstr(&e, "channel-0");

@@ -42,6 +42,7 @@ static void test_trace_denom_valid_shape(void **s)
     char bad[CW_TRACE_DENOM_LEN + 1];
     assert_true(cw_trace_denom_valid(good, CW_TRACE_DENOM_LEN));
     assert_false(cw_trace_denom_valid(good, CW_TRACE_DENOM_LEN - 1));
+    assert_false(cw_trace_denom_valid(NULL, 0)); /* an empty str decoded by msgpack-c */
     /* every position: a lower-case or non-hex digit, or a changed prefix, is refused */
     for (size_t i = 0; i < CW_TRACE_DENOM_LEN; i++) {
         memcpy(bad, good, sizeof bad);
