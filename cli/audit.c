@@ -22,9 +22,10 @@
 #include <string.h>
 
 #include "../relayer/relayer.h"
-#include "causeway/keys.h"
+#include "causeway/bank.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"
+#include "causeway/keys.h"
 #include "causeway/packet.h"
 #include "cli.h"
 
