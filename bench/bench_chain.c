@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../chain/chain.h"
+#include "causeway/app_msgs.h"
 #include "causeway/tx.h"
 
 static double now_s(void)
@@ -58,10 +59,8 @@ int main(void)
     for (size_t i = 0; i < n_txs; i++) {
         cw_enc e;
         cw_enc_init(&e);
-        cw_msg_begin(&e, "bank.send", 3);
-        cw_enc_bin(&e, addrs[(i + 1) % SIGNERS].b, 20);
-        cw_enc_cstr(&e, "stake");
-        cw_enc_u64(&e, 1);
+        cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = addrs[(i + 1) % SIGNERS],
+                                                      .denom = "stake", .amount = 1});
         cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
         if (cw_tx_sign(&txs[i], &lens[i], "bench", &keys[i % SIGNERS], i / SIGNERS, &m, 1, "",
                        err, sizeof err))

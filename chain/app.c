@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
+#include "causeway/keys.h"
 
 void cw_tx_result_free(cw_tx_result *r)
 {
@@ -25,22 +27,15 @@ cw_rpc_tx_result cw_tx_result_view(const cw_tx_result *r)
                               .failed_msg = r->failed_msg};
 }
 
-/* ---- accounts: acct/{address hex} = [next_nonce(u64), pubkey(bin 32)] ---- */
-
-static void account_key(char *key, size_t n, const cw_address *addr)
-{
-    char hex[41];
-    cw_hex_encode(hex, sizeof hex, addr->b, 20);
-    snprintf(key, n, "acct/%s", hex);
-}
+/* ---- accounts: acct/{address hex} (cw_key_account) = [next_nonce(u64), pubkey(bin 32)] ---- */
 
 int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonce)
 {
-    char key[64];
+    char key[CW_KEY_MAX];
     const uint8_t *v;
     size_t n;
     *nonce = 0;
-    account_key(key, sizeof key, addr);
+    cw_key_account(key, addr);
     int rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
@@ -61,9 +56,9 @@ int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonc
 static int account_store(const cw_kv *kv, const cw_address *addr, const cw_pubkey32 *pk,
                          uint64_t next_nonce)
 {
-    char key[64];
+    char key[CW_KEY_MAX];
     cw_enc e;
-    account_key(key, sizeof key, addr);
+    cw_key_account(key, addr);
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     cw_enc_u64(&e, next_nonce);
@@ -142,26 +137,25 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
 static int bank_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_address to;
-    char denom[CW_ID_MAX + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "bank.send");
-    cw_dec_bin_fixed(&d, &f[0], to.b, 20, "bank.send.to");
-    cw_dec_id(&d, &f[1], denom, "bank.send.denom");
-    uint64_t amount = cw_dec_u64(&d, &f[2], "bank.send.amount");
+    cw_msg_bank_send m;
+    cw_msg_bank_send_dec(&d, body, &m, CW_MSG_BANK_SEND);
     if (d.rc)
         return d.rc;
-    int rc = cw_bank_send(ctx->kv, &ctx->signer, &to, denom, amount, err, err_len);
+    int rc = cw_bank_send(ctx->kv, &ctx->signer, &m.to, m.denom, m.amount, err, err_len);
     if (rc)
         return rc;
     char from_hex[41], to_hex[41];
     cw_hex_encode(from_hex, sizeof from_hex, ctx->signer.b, 20);
-    cw_hex_encode(to_hex, sizeof to_hex, to.b, 20);
-    cw_event_begin(ctx->events, "transfer", 4);
-    cw_event_attr_str(ctx->events, "sender", from_hex);
-    cw_event_attr_str(ctx->events, "recipient", to_hex);
-    cw_event_attr_str(ctx->events, "denom", denom);
-    cw_event_attr_u64(ctx->events, "amount", amount);
+    cw_hex_encode(to_hex, sizeof to_hex, m.to.b, 20);
+    cw_event_begin(ctx->events, CW_EV_TRANSFER, 4);
+    cw_event_attr_str(ctx->events, CW_ATTR_SENDER, from_hex);
+    cw_event_attr_str(ctx->events, CW_ATTR_RECIPIENT, to_hex);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, m.amount);
     return CW_OK;
 }
 
-int cw_app_register_bank(cw_app *app) { return cw_app_register(app, "bank.send", bank_send, NULL); }
+int cw_app_register_bank(cw_app *app)
+{
+    return cw_app_register(app, CW_MSG_BANK_SEND, bank_send, NULL);
+}

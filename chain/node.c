@@ -243,9 +243,9 @@ static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body,
     if (memcmp(ctx->signer_pk.b, n->gen.admin.b, 32) != 0)
         return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the genesis admin");
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_validator_set vs = {0};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "admin.update_validators");
-    cw_validator_set_dec(&d, &f[0], &vs, "admin.update_validators.validator_set");
+    cw_msg_admin_update_validators m;
+    cw_msg_admin_update_validators_dec(&d, body, &m, CW_MSG_ADMIN_UPDATE_VALIDATORS);
+    const cw_validator_set vs = m.validator_set;
     int rc = d.rc;
     for (uint32_t i = 0; rc == CW_OK && i < vs.n; i++) {
         cw_pubkey p;
@@ -261,10 +261,10 @@ static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body,
             free(buf);
         }
     }
-    cw_validator_set_free(&vs);
+    cw_msg_admin_update_validators_free(&m);
     if (rc == CW_OK) {
-        cw_event_begin(ctx->events, "update_validators", 1);
-        cw_event_attr_u64(ctx->events, "validators", f[0].via.array.size);
+        cw_event_begin(ctx->events, CW_EV_UPDATE_VALIDATORS, 1);
+        cw_event_attr_u64(ctx->events, CW_ATTR_VALIDATORS, vs.n);
     }
     return rc;
 }
@@ -349,7 +349,8 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
     if ((rc = load_keyring(n, err, err_len)))
         goto fail;
     if ((rc = cw_app_create(&n->app, n->gen.chain_id)) || (rc = cw_app_register_bank(n->app)) ||
-        (rc = cw_app_register(n->app, "admin.update_validators", admin_update_validators, n)) ||
+        (rc = cw_app_register(n->app, CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators,
+                              n)) ||
         (rc = cw_ibc_create(&n->ibc, &n->gen.admin)) ||
         (rc = cw_ibc_register_msgs(n->ibc, n->app)) ||
         (rc = cw_collateral_register(n->ibc, n->app)) || (rc = cw_lend_register(n->app)) ||

@@ -5,6 +5,7 @@
 
 #include "causeway/hash.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 #include "causeway/mathx.h"
 
 void cw_module_address(cw_address *out, const char *name)
@@ -13,18 +14,6 @@ void cw_module_address(cw_address *out, const char *name)
     cw_bytes parts[2] = {{(const uint8_t *)"module/", 7}, {(const uint8_t *)name, strlen(name)}};
     cw_sha256_parts(h, parts, 2);
     memcpy(out->b, h, 20);
-}
-
-static int balance_key(char *key, size_t n, const cw_address *addr, const char *denom,
-                       char *err, size_t err_len)
-{
-    char hex[41];
-    int rc = cw_id_validate(denom, strlen(denom), "denom", err, err_len);
-    if (rc)
-        return rc;
-    cw_hex_encode(hex, sizeof hex, addr->b, 20);
-    snprintf(key, n, "bank/balances/%s/%s", hex, denom);
-    return CW_OK;
 }
 
 static int read_u64(const cw_kv *kv, const char *key, uint64_t *out)
@@ -54,21 +43,18 @@ static int write_u64(const cw_kv *kv, const char *key, uint64_t v)
 
 int cw_bank_balance(const cw_kv *kv, uint64_t *out, const cw_address *addr, const char *denom)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     *out = 0;
-    int rc = balance_key(key, sizeof key, addr, denom, NULL, 0);
+    int rc = cw_key_bank_balance(key, addr, denom);
     return rc ? rc : read_u64(kv, key, out);
 }
 
 int cw_bank_supply(const cw_kv *kv, uint64_t *out, const char *denom)
 {
-    char key[96];
+    char key[CW_KEY_MAX];
     *out = 0;
-    int rc = cw_id_validate(denom, strlen(denom), "denom", NULL, 0);
-    if (rc)
-        return rc;
-    snprintf(key, sizeof key, "bank/supply/%s", denom);
-    return read_u64(kv, key, out);
+    int rc = cw_key_bank_supply(key, denom);
+    return rc ? rc : read_u64(kv, key, out);
 }
 
 /* Apply a signed change to one balance and, optionally, the supply: every check first,
@@ -76,18 +62,17 @@ int cw_bank_supply(const cw_kv *kv, uint64_t *out, const char *denom)
 static int change(const cw_kv *kv, const cw_address *debit, const cw_address *credit,
                   const char *denom, uint64_t amount, char *err, size_t err_len)
 {
-    char kd[160], kc[160], ks[96];
+    char kd[CW_KEY_MAX], kc[CW_KEY_MAX], ks[CW_KEY_MAX];
     uint64_t bd = 0, bc = 0, sup = 0, nbd = 0, nbc = 0, nsup = 0;
     int rc;
 
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
-    if ((rc = cw_id_validate(denom, strlen(denom), "denom", err, err_len)))
+    if ((rc = cw_id_validate(denom, strlen(denom), "denom", err, err_len)) ||
+        (rc = cw_key_bank_supply(ks, denom)))
         return rc;
-    snprintf(ks, sizeof ks, "bank/supply/%s", denom);
     if (debit) {
-        balance_key(kd, sizeof kd, debit, denom, NULL, 0);
-        if ((rc = read_u64(kv, kd, &bd)))
+        if ((rc = cw_key_bank_balance(kd, debit, denom)) || (rc = read_u64(kv, kd, &bd)))
             return cw_errf(err, err_len, rc, "bank: reading balance: %s", cw_strerror(rc));
         if (cw_sub_u64(&nbd, bd, amount))
             return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -95,8 +80,7 @@ static int change(const cw_kv *kv, const cw_address *debit, const cw_address *cr
                            (unsigned long long)bd, denom, (unsigned long long)amount);
     }
     if (credit) {
-        balance_key(kc, sizeof kc, credit, denom, NULL, 0);
-        if ((rc = read_u64(kv, kc, &bc)))
+        if ((rc = cw_key_bank_balance(kc, credit, denom)) || (rc = read_u64(kv, kc, &bc)))
             return cw_errf(err, err_len, rc, "bank: reading balance: %s", cw_strerror(rc));
         if (debit && memcmp(debit->b, credit->b, 20) == 0)
             bc = nbd; /* sending to oneself */

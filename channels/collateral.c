@@ -4,63 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
+#include "causeway/keys.h"
 #include "causeway/lending.h"
 
-enum { KIND_DEPOSIT = 1, KIND_RELEASE = 2 };
-
-typedef struct coll_data {
-    int kind;
-    char denom[CW_ID_MAX + 1];
-    uint64_t amount;
-    cw_address from; /* owner (deposit) / holder (release) */
-    cw_address to;   /* beneficiary (deposit) / receiver (release) */
-} coll_data;
-
-static void data_enc(cw_enc *e, const coll_data *c)
-{
-    cw_enc_array(e, 5);
-    cw_enc_cstr(e, c->kind == KIND_DEPOSIT ? "deposit" : "release");
-    cw_enc_cstr(e, c->denom);
-    cw_enc_u64(e, c->amount);
-    cw_enc_bin(e, c->from.b, 20);
-    cw_enc_bin(e, c->to.b, 20);
-}
-
-static int data_dec(coll_data *c, cw_bytes data, char *err, size_t err_len)
-{
-    cw_dec d;
-    const msgpack_object *root;
-    memset(c, 0, sizeof *c);
-    int rc = cw_dec_open(&d, &root, data.p, data.len, CW_PACKET_DATA_MAX, err, err_len);
-    if (rc == CW_OK) {
-        char kind[CW_ID_MAX + 1];
-        const msgpack_object *f = cw_dec_array(&d, root, 5, "collateral packet");
-        cw_dec_id(&d, &f[0], kind, "collateral packet.kind");
-        cw_dec_id(&d, &f[1], c->denom, "collateral packet.denom");
-        c->amount = cw_dec_u64(&d, &f[2], "collateral packet.amount");
-        cw_dec_bin_fixed(&d, &f[3], c->from.b, 20, "collateral packet.from");
-        cw_dec_bin_fixed(&d, &f[4], c->to.b, 20, "collateral packet.to");
-        if (d.rc == CW_OK) {
-            c->kind = strcmp(kind, "deposit") == 0 ? KIND_DEPOSIT
-                      : strcmp(kind, "release") == 0 ? KIND_RELEASE : 0;
-            if (!c->kind)
-                cw_dec_fail(&d, CW_EINVAL, "collateral packet: unknown kind '%s'", kind);
-            else if (c->amount == 0)
-                cw_dec_fail(&d, CW_EINVAL, "collateral packet: zero amount");
-        }
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
-    return rc;
-}
+/* The packet data, CollateralDeposit / CollateralRelease, is cw_collateral_packet
+ * (causeway/app_msgs.h). */
 
 /* ---- escrow (A side) ------------------------------------------------------------------- */
-
-static void escrow_key(char *out, size_t n, const char *channel, const char *denom)
-{
-    snprintf(out, n, "collateral/escrow/%s/%s", channel, denom);
-}
 
 static void escrow_account(cw_address *out, const char *channel)
 {
@@ -72,12 +24,14 @@ static void escrow_account(cw_address *out, const char *channel)
 int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
                          const char *denom)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     const uint8_t *v;
     size_t n;
     *out = 0;
-    escrow_key(key, sizeof key, channel, denom);
-    int rc = cw_kv_get_s(kv, key, &v, &n);
+    int rc = cw_key_collateral_escrow(key, channel, denom);
+    if (rc)
+        return rc;
+    rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
     if (rc)
@@ -90,9 +44,11 @@ int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
 
 static int escrow_set(const cw_kv *kv, const char *channel, const char *denom, uint64_t v)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     uint8_t b[8];
-    escrow_key(key, sizeof key, channel, denom);
+    int rc = cw_key_collateral_escrow(key, channel, denom);
+    if (rc)
+        return rc;
     if (v == 0)
         return cw_kv_del_s(kv, key);
     cw_be64_put(b, v);
@@ -118,17 +74,17 @@ int cw_collateral_unescrow(const cw_kv *kv, const char *channel, const char *den
 }
 
 static void app_event(cw_exec_ctx *ctx, const char *type, const char *channel,
-                      const coll_data *c)
+                      const cw_collateral_packet *c)
 {
     char from[41], to[41];
     cw_hex_encode(from, sizeof from, c->from.b, 20);
     cw_hex_encode(to, sizeof to, c->to.b, 20);
     cw_event_begin(ctx->events, type, 5);
-    cw_event_attr_str(ctx->events, "channel", channel);
-    cw_event_attr_str(ctx->events, "denom", c->denom);
-    cw_event_attr_u64(ctx->events, "amount", c->amount);
-    cw_event_attr_str(ctx->events, "from", from);
-    cw_event_attr_str(ctx->events, "to", to);
+    cw_event_attr_str(ctx->events, CW_ATTR_CHANNEL, channel);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, c->denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, c->amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_FROM, from);
+    cw_event_attr_str(ctx->events, CW_ATTR_TO, to);
 }
 
 /* ---- channel callbacks ----------------------------------------------------------------- */
@@ -150,10 +106,10 @@ static int on_close_init(void *user, cw_exec_ctx *ctx, const char *channel, char
 static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ack)
 {
     (void)user;
-    coll_data c;
+    cw_collateral_packet c;
     char err[256];
-    int rc = data_dec(&c, p->data, err, sizeof err);
-    if (rc == CW_OK && c.kind == KIND_DEPOSIT) {
+    int rc = cw_collateral_packet_decode(&c, p->data.p, p->data.len, err, sizeof err);
+    if (rc == CW_OK && c.kind == CW_COLLATERAL_DEPOSIT) {
         /* on B: credit a position, for registered (channel, denom) only */
         rc = cw_lend_credit(ctx->kv, &c.to, p->dest_channel, c.denom, c.amount, err,
                             sizeof err);
@@ -161,12 +117,12 @@ static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ac
             cw_errf(err, sizeof err, rc, "collateral %s on channel %s is not registered here",
                     c.denom, p->dest_channel);
         if (rc == CW_OK)
-            app_event(ctx, "collateral_credited", p->dest_channel, &c);
+            app_event(ctx, CW_EV_COLLATERAL_CREDITED, p->dest_channel, &c);
     } else if (rc == CW_OK) {
         /* on A: unescrow to the receiver, never more than this channel escrowed */
         rc = cw_collateral_unescrow(ctx->kv, p->dest_channel, c.denom, c.amount, &c.to, err, sizeof err);
         if (rc == CW_OK)
-            app_event(ctx, "collateral_released", p->dest_channel, &c);
+            app_event(ctx, CW_EV_COLLATERAL_RELEASED, p->dest_channel, &c);
     }
     if (rc == CW_OK)
         cw_ack_enc_ok(ack, "\x01", 1);
@@ -178,17 +134,17 @@ static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ac
  * timeout). Cannot refuse: returns non-zero only for a store failure. */
 static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool success)
 {
-    coll_data c;
+    cw_collateral_packet c;
     char err[256];
-    if (data_dec(&c, p->data, err, sizeof err) != CW_OK)
+    if (cw_collateral_packet_decode(&c, p->data.p, p->data.len, err, sizeof err) != CW_OK)
         return CW_OK; /* we only ever commit packets we encoded: unreachable */
     int rc = CW_OK;
-    if (c.kind == KIND_DEPOSIT) {
+    if (c.kind == CW_COLLATERAL_DEPOSIT) {
         if (!success) { /* refund the owner on A */
             rc = cw_collateral_unescrow(ctx->kv, p->source_channel, c.denom, c.amount, &c.from, err,
                           sizeof err);
             if (rc == CW_OK)
-                app_event(ctx, "collateral_refunded", p->source_channel, &c);
+                app_event(ctx, CW_EV_COLLATERAL_REFUNDED, p->source_channel, &c);
         }
     } else {
         /* on B: settle the in-flight release; on failure re-credit the holder,
@@ -196,7 +152,7 @@ static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool success)
         rc = cw_lend_release_settle(ctx->kv, &c.from, p->source_channel, c.denom, c.amount,
                                     success, err, sizeof err);
         if (rc == CW_OK && !success)
-            app_event(ctx, "collateral_recredited", p->source_channel, &c);
+            app_event(ctx, CW_EV_COLLATERAL_RECREDITED, p->source_channel, &c);
     }
     return rc;
 }
@@ -215,20 +171,14 @@ static int on_timeout(void *user, cw_exec_ctx *ctx, const cw_packet *p)
 
 /* ---- msgs ------------------------------------------------------------------------------ */
 
-static void read_timeouts(cw_dec *d, const msgpack_object *f, uint64_t *th, uint64_t *tt)
-{
-    *th = cw_dec_u64(d, &f[0], "timeout_height");
-    *tt = cw_dec_u64(d, &f[1], "timeout_timestamp_ns");
-}
-
-static int send_packet(cw_exec_ctx *ctx, const char *channel, const coll_data *c, uint64_t th,
+static int send_packet(cw_exec_ctx *ctx, const char *channel, const cw_collateral_packet *c, uint64_t th,
                 uint64_t tt, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     cw_enc e;
     uint64_t seq;
     cw_enc_init(&e);
-    data_enc(&e, c);
+    cw_collateral_packet_enc(&e, c);
     int rc = e.rc ? e.rc
                   : cw_ibc_send_packet(h, ctx, CW_COLLATERAL_PORT, channel, cw_enc_data(&e),
                                        cw_enc_len(&e), th, tt, &seq, err, err_len);
@@ -236,21 +186,18 @@ static int send_packet(cw_exec_ctx *ctx, const char *channel, const coll_data *c
     return rc;
 }
 
-/* collateral.lock [channel, denom, amount, beneficiary, timeout_height, timeout_ts] (on A) */
+/* collateral.lock (on A): escrow, then the deposit packet. */
 static int msg_lock(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char channel[CW_ID_MAX + 1];
-    coll_data c = {.kind = KIND_DEPOSIT, .from = ctx->signer};
-    uint64_t th, tt, held, supply;
-    const msgpack_object *f = cw_dec_array(&d, body, 6, "collateral.lock");
-    cw_dec_id(&d, &f[0], channel, "collateral.lock.channel");
-    cw_dec_id(&d, &f[1], c.denom, "collateral.lock.denom");
-    c.amount = cw_dec_u64(&d, &f[2], "collateral.lock.amount");
-    cw_dec_bin_fixed(&d, &f[3], c.to.b, 20, "collateral.lock.beneficiary");
-    read_timeouts(&d, &f[4], &th, &tt);
+    cw_msg_collateral_lock m;
+    uint64_t held, supply;
+    cw_msg_collateral_lock_dec(&d, body, &m, CW_MSG_COLLATERAL_LOCK);
     if (d.rc)
         return d.rc;
+    const char *channel = m.channel;
+    cw_collateral_packet c = {.kind = CW_COLLATERAL_DEPOSIT, .amount = m.amount, .from = ctx->signer, .to = m.to};
+    memcpy(c.denom, m.denom, sizeof c.denom);
     if (c.amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
     int rc = cw_bank_supply(ctx->kv, &supply, c.denom);
@@ -266,33 +213,29 @@ static int msg_lock(cw_exec_ctx *ctx, const msgpack_object *body, char *err, siz
         return cw_errf(err, err_len, CW_EOVERFLOW, "escrow would overflow");
     if ((rc = cw_bank_send(ctx->kv, &ctx->signer, &esc, c.denom, c.amount, err, err_len)) ||
         (rc = escrow_set(ctx->kv, channel, c.denom, held)) ||
-        (rc = send_packet(ctx, channel, &c, th, tt, err, err_len)))
+        (rc = send_packet(ctx, channel, &c, m.timeout_height, m.timeout_timestamp_ns, err,
+                          err_len)))
         return rc;
-    app_event(ctx, "collateral_locked", channel, &c);
+    app_event(ctx, CW_EV_COLLATERAL_LOCKED, channel, &c);
     return CW_OK;
 }
 
-/* lend.withdraw_collateral [channel, base_denom, amount, receiver, timeout_h, timeout_ts]
- * (on B): the LTV-checked debit, then the release packet. */
+/* lend.withdraw_collateral (on B): the LTV-checked debit, then the release packet. */
 static int msg_withdraw(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char channel[CW_ID_MAX + 1];
-    coll_data c = {.kind = KIND_RELEASE, .from = ctx->signer};
-    uint64_t th, tt;
-    const msgpack_object *f = cw_dec_array(&d, body, 6, "lend.withdraw_collateral");
-    cw_dec_id(&d, &f[0], channel, "lend.withdraw_collateral.channel");
-    cw_dec_id(&d, &f[1], c.denom, "lend.withdraw_collateral.base_denom");
-    c.amount = cw_dec_u64(&d, &f[2], "lend.withdraw_collateral.amount");
-    cw_dec_bin_fixed(&d, &f[3], c.to.b, 20, "lend.withdraw_collateral.receiver");
-    read_timeouts(&d, &f[4], &th, &tt);
+    cw_msg_lend_withdraw_collateral m;
+    cw_msg_lend_withdraw_collateral_dec(&d, body, &m, CW_MSG_LEND_WITHDRAW_COLLATERAL);
     if (d.rc)
         return d.rc;
-    int rc = cw_lend_release_debit(ctx->kv, ctx->time_ns, &ctx->signer, channel, c.denom,
+    cw_collateral_packet c = {.kind = CW_COLLATERAL_RELEASE, .amount = m.amount, .from = ctx->signer, .to = m.to};
+    memcpy(c.denom, m.denom, sizeof c.denom);
+    int rc = cw_lend_release_debit(ctx->kv, ctx->time_ns, &ctx->signer, m.channel, c.denom,
                                    c.amount, err, err_len);
-    if (rc || (rc = send_packet(ctx, channel, &c, th, tt, err, err_len)))
+    if (rc || (rc = send_packet(ctx, m.channel, &c, m.timeout_height, m.timeout_timestamp_ns,
+                                err, err_len)))
         return rc;
-    app_event(ctx, "collateral_withdrawn", channel, &c);
+    app_event(ctx, CW_EV_COLLATERAL_WITHDRAWN, m.channel, &c);
     return CW_OK;
 }
 
@@ -306,8 +249,8 @@ int cw_collateral_register(cw_ibc *h, cw_app *app)
                     .on_timeout_packet = on_timeout};
     int rc;
     if ((rc = cw_ibc_bind(h, &a)) ||
-        (rc = cw_app_register(app, "collateral.lock", msg_lock, h)) ||
-        (rc = cw_app_register(app, "lend.withdraw_collateral", msg_withdraw, h)))
+        (rc = cw_app_register(app, CW_MSG_COLLATERAL_LOCK, msg_lock, h)) ||
+        (rc = cw_app_register(app, CW_MSG_LEND_WITHDRAW_COLLATERAL, msg_withdraw, h)))
         return rc;
     return CW_OK;
 }

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
 #include "causeway/codec.h"
 #include "causeway/event.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 
 #define BPS ((cw_u128)CW_BPS)
 #define NS_PER_S ((cw_u128)1000000000u)
@@ -123,44 +125,23 @@ static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
 
 /* ---- keys ------------------------------------------------------------------------------- */
 
-#define KEY_PARAMS "market/params"
-#define KEY_STATE "market/state"
-#define KEY_STATS "market/stats"
-#define KEY_COLLATERALS "market/collaterals"
+#define KEY_PARAMS CW_KEY_LEND_PARAMS
+#define KEY_STATE CW_KEY_LEND_STATE
+#define KEY_STATS CW_KEY_LEND_STATS
+#define KEY_COLLATERALS CW_KEY_LEND_COLLATERALS
 
-static void key_collateral(char *k, size_t n, const char *trace)
+/* The three collateral records one (holder, channel, base_denom) touches (causeway/keys.h):
+ * position under the trace denom, and the pair's total and in-flight. CW_EINVAL on bad ids. */
+static int coll_keys(char kp[static CW_KEY_MAX], char kt[static CW_KEY_MAX],
+                     char ki[static CW_KEY_MAX], const cw_address *holder, const char *trace,
+                     const char *channel, const char *base)
 {
-    snprintf(k, n, "market/collateral/%s", trace);
-}
-static void key_debt(char *k, size_t n, const cw_address *a)
-{
-    char h[41];
-    addr_hex(h, a);
-    snprintf(k, n, "market/debt/%s", h);
-}
-static void key_shares(char *k, size_t n, const cw_address *a)
-{
-    char h[41];
-    addr_hex(h, a);
-    snprintf(k, n, "market/shares/%s", h);
-}
-static void key_price(char *k, size_t n, const char *trace)
-{
-    snprintf(k, n, "oracle/price/%s", trace);
-}
-static void key_position(char *k, size_t n, const cw_address *a, const char *trace)
-{
-    char h[41];
-    addr_hex(h, a);
-    snprintf(k, n, "collateral/positions/%s/%s", h, trace);
-}
-static void key_total(char *k, size_t n, const char *channel, const char *base)
-{
-    snprintf(k, n, "collateral/total/%s/%s", channel, base);
-}
-static void key_inflight(char *k, size_t n, const char *channel, const char *base)
-{
-    snprintf(k, n, "collateral/inflight/%s/%s", channel, base);
+    int rc;
+    if ((rc = cw_key_collateral_position(kp, holder, trace)) ||
+        (rc = cw_key_collateral_total(kt, channel, base)) ||
+        (rc = cw_key_collateral_inflight(ki, channel, base)))
+        return rc;
+    return CW_OK;
 }
 
 /* ---- validation ------------------------------------------------------------------------- */
@@ -212,40 +193,7 @@ int cw_lend_collateral_params_validate(uint32_t ltv_bps, uint32_t lt_bps, uint32
     return CW_OK;
 }
 
-/* ---- trace denoms ----------------------------------------------------------------------- */
-
-int cw_lend_trace_denom(char out[static CW_LEND_TRACE_DENOM_LEN + 1], const char *channel,
-                        const char *base_denom)
-{
-    out[0] = '\0';
-    if (cw_id_validate(channel, strlen(channel), "channel", NULL, 0) ||
-        cw_id_validate(base_denom, strlen(base_denom), "base_denom", NULL, 0))
-        return CW_EINVAL;
-    char path[sizeof CW_LEND_PORT + 2 * (CW_ID_MAX + 1)];
-    int n = snprintf(path, sizeof path, "%s/%s/%s", CW_LEND_PORT, channel, base_denom);
-    uint8_t h[32];
-    cw_sha256(h, path, (size_t)n);
-    static const char hexd[] = "0123456789ABCDEF";
-    memcpy(out, "ibc/", 4);
-    for (int i = 0; i < 32; i++) {
-        out[4 + 2 * i] = hexd[h[i] >> 4];
-        out[5 + 2 * i] = hexd[h[i] & 15];
-    }
-    out[CW_LEND_TRACE_DENOM_LEN] = '\0';
-    return CW_OK;
-}
-
-bool cw_lend_trace_denom_valid(const char *s, size_t len)
-{
-    if (len != CW_LEND_TRACE_DENOM_LEN || memcmp(s, "ibc/", 4) != 0)
-        return false;
-    for (size_t i = 4; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
-            return false;
-    return true;
-}
-
-static bool trace_ok(const char *s) { return cw_lend_trace_denom_valid(s, strnlen(s, 80)); }
+static bool trace_ok(const char *s) { return cw_trace_denom_valid(s, strnlen(s, 80)); }
 
 /* ---- records: params, state, collaterals, prices ---------------------------------------- */
 
@@ -383,13 +331,12 @@ static void enc_collateral(cw_enc *e, const cw_lend_collateral *c)
 
 int cw_lend_collateral_by_trace(const cw_kv *kv, cw_lend_collateral *out, const char *trace)
 {
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_dec d;
     const msgpack_object *root;
     memset(out, 0, sizeof *out);
-    if (!trace_ok(trace))
+    if (cw_key_lend_collateral(key, trace))
         return CW_EINVAL;
-    key_collateral(key, sizeof key, trace);
     int rc = rec_open(kv, key, &d, &root, NULL, 0);
     if (rc)
         return rc;
@@ -408,7 +355,7 @@ int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const ch
 {
     char trace[CW_LEND_TRACE_DENOM_LEN + 1];
     memset(out, 0, sizeof *out);
-    if (cw_lend_trace_denom(trace, channel, base_denom))
+    if (cw_trace_denom(trace, channel, base_denom))
         return CW_EINVAL;
     int rc = cw_lend_collateral_by_trace(kv, out, trace);
     if (rc == CW_OK && (strcmp(out->channel, channel) || strcmp(out->base_denom, base_denom)))
@@ -462,9 +409,11 @@ static int store_collaterals(const cw_kv *kv, const mkt *m)
 
 static int store_collateral(const cw_kv *kv, const cw_lend_collateral *c)
 {
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_enc e;
-    key_collateral(key, sizeof key, c->trace_denom);
+    int rc = cw_key_lend_collateral(key, c->trace_denom);
+    if (rc)
+        return rc;
     cw_enc_init(&e);
     enc_collateral(&e, c);
     return rec_store(kv, key, &e);
@@ -472,14 +421,13 @@ static int store_collateral(const cw_kv *kv, const cw_lend_collateral *c)
 
 int cw_lend_price(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, const char *trace)
 {
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_dec d;
     const msgpack_object *root;
     *price = 0;
     *time_ns = 0;
-    if (!trace_ok(trace))
+    if (cw_key_oracle_price(key, trace))
         return CW_EINVAL;
-    key_price(key, sizeof key, trace);
     int rc = rec_open(kv, key, &d, &root, NULL, 0);
     if (rc)
         return rc;
@@ -694,36 +642,26 @@ int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t 
 int cw_lend_position(const cw_kv *kv, uint64_t *out, const cw_address *holder,
                      const char *trace)
 {
-    char key[160];
+    char key[CW_KEY_MAX];
     *out = 0;
-    if (!trace_ok(trace))
+    if (cw_key_collateral_position(key, holder, trace))
         return CW_EINVAL;
-    key_position(key, sizeof key, holder, trace);
     return read_u64_rec(kv, key, out);
-}
-
-static int pair_key(char *key, size_t n, bool total, const char *channel, const char *base)
-{
-    if (cw_id_validate(channel, strlen(channel), "channel", NULL, 0) ||
-        cw_id_validate(base, strlen(base), "base_denom", NULL, 0))
-        return CW_EINVAL;
-    (total ? key_total : key_inflight)(key, n, channel, base);
-    return CW_OK;
 }
 
 int cw_lend_total(const cw_kv *kv, uint64_t *out, const char *channel, const char *base)
 {
-    char key[192];
+    char key[CW_KEY_MAX];
     *out = 0;
-    int rc = pair_key(key, sizeof key, true, channel, base);
+    int rc = cw_key_collateral_total(key, channel, base);
     return rc ? rc : read_u64_rec(kv, key, out);
 }
 
 int cw_lend_inflight(const cw_kv *kv, uint64_t *out, const char *channel, const char *base)
 {
-    char key[192];
+    char key[CW_KEY_MAX];
     *out = 0;
-    int rc = pair_key(key, sizeof key, false, channel, base);
+    int rc = cw_key_collateral_inflight(key, channel, base);
     return rc ? rc : read_u64_rec(kv, key, out);
 }
 
@@ -731,7 +669,7 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
                    const char *base_denom, uint64_t amount, char *err, size_t err_len)
 {
     cw_lend_collateral c;
-    char kp[160], kt[192], ki[192];
+    char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
     uint64_t pos, total, inflight, npos, ntotal, bound;
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "deposit amount: must be greater than zero");
@@ -742,10 +680,8 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
     if (rc)
         return cw_errf(err, err_len, rc, "collateral %s/%s: %s", channel, base_denom,
                        cw_strerror(rc));
-    key_position(kp, sizeof kp, beneficiary, c.trace_denom);
-    key_total(kt, sizeof kt, channel, base_denom);
-    key_inflight(ki, sizeof ki, channel, base_denom);
-    if ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
+    if ((rc = coll_keys(kp, kt, ki, beneficiary, c.trace_denom, channel, base_denom)) ||
+        (rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
         (rc = read_u64_rec(kv, ki, &inflight)))
         return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
     if (cw_add_u64(&npos, pos, amount) || cw_add_u64(&ntotal, total, amount) ||
@@ -764,14 +700,14 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
 {
     mkt m;
     const cw_lend_collateral *c;
-    char kp[160], kt[192], ki[192];
+    char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
     uint64_t pos, total, inflight, ninflight;
     cw_u128 scaled, debt, limit;
-    char kd[96];
+    char kd[CW_KEY_MAX];
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
     char trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    if (cw_lend_trace_denom(trace, channel, base_denom))
+    if (cw_trace_denom(trace, channel, base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
     int rc = load_market(kv, &m, err, err_len);
     if (rc)
@@ -781,11 +717,9 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
                        channel, base_denom);
     if ((rc = accrue(&m, now_ns, err, err_len)))
         return rc;
-    key_position(kp, sizeof kp, holder, trace);
-    key_total(kt, sizeof kt, channel, base_denom);
-    key_inflight(ki, sizeof ki, channel, base_denom);
-    key_debt(kd, sizeof kd, holder);
-    if ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
+    cw_key_lend_debt(kd, holder);
+    if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
+        (rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
         (rc = read_u64_rec(kv, ki, &inflight)) || (rc = read_u128_rec(kv, kd, &scaled)))
         return cw_errf(err, err_len, rc, "reading state: %s", cw_strerror(rc));
     if (pos < amount)
@@ -818,17 +752,15 @@ int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char
                            const char *base_denom, uint64_t amount, bool success, char *err,
                            size_t err_len)
 {
-    char trace[CW_LEND_TRACE_DENOM_LEN + 1], kp[160], kt[192], ki[192];
+    char trace[CW_LEND_TRACE_DENOM_LEN + 1], kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
     uint64_t pos = 0, total = 0, inflight, npos = 0, ntotal = 0;
     int rc;
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
-    if (cw_lend_trace_denom(trace, channel, base_denom))
+    if (cw_trace_denom(trace, channel, base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
-    key_position(kp, sizeof kp, holder, trace);
-    key_total(kt, sizeof kt, channel, base_denom);
-    key_inflight(ki, sizeof ki, channel, base_denom);
-    if ((rc = read_u64_rec(kv, ki, &inflight)) ||
+    if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
+        (rc = read_u64_rec(kv, ki, &inflight)) ||
         (!success && ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)))))
         return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
     if (inflight < amount)
@@ -865,7 +797,7 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
                     const cw_address *addr)
 {
     mkt m;
-    char kd[96], ks[96];
+    char kd[CW_KEY_MAX], ks[CW_KEY_MAX];
     memset(out, 0, sizeof *out);
     int rc = load_market(kv, &m, NULL, 0);
     if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
@@ -874,8 +806,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
         return rc;
     if (now_ns == 0)
         now_ns = m.s.last_accrual_ns;
-    key_debt(kd, sizeof kd, addr);
-    key_shares(ks, sizeof ks, addr);
+    cw_key_lend_debt(kd, addr);
+    cw_key_lend_shares(ks, addr);
     cw_lend_account_info a = {0};
     cw_u128 value;
     if ((rc = read_u128_rec(kv, kd, &a.scaled_debt)) || (rc = read_u128_rec(kv, ks, &a.shares)))
@@ -934,31 +866,16 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
-/* Read a trace denom str field into out; sticky error in d. */
-static void dec_trace(cw_dec *d, const msgpack_object *o, char out[CW_LEND_TRACE_DENOM_LEN + 1],
-                      const char *what)
-{
-    out[0] = '\0';
-    cw_bytes s = cw_dec_str(d, o, CW_LEND_TRACE_DENOM_LEN, "%s", what);
-    if (d->rc)
-        return;
-    if (!cw_lend_trace_denom_valid((const char *)s.p, s.len)) {
-        cw_dec_fail(d, CW_EINVAL, "%s: not a trace denom (ibc/ + 64 upper-case hex)", what);
-        return;
-    }
-    memcpy(out, s.p, s.len);
-    out[s.len] = '\0';
-}
-
 static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.supply");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.supply.amount");
+    cw_msg_lend_supply msg;
+    cw_msg_lend_supply_dec(&d, body, &msg, CW_MSG_LEND_SUPPLY);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
     mkt m;
-    char ks[96];
+    char ks[CW_KEY_MAX];
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
@@ -966,7 +883,7 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_shares(ks, sizeof ks, &ctx->signer);
+    cw_key_lend_shares(ks, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, ks, &held)))
         return rc;
     if (supply_value(&m.s, &value))
@@ -996,7 +913,7 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     char h[41], sh[41];
     addr_hex(h, &ctx->signer);
     u128_dec(sh, minted);
-    cw_event_begin(ctx->events, "lend_supply", 4);
+    cw_event_begin(ctx->events, CW_EV_LEND_SUPPLY, 4);
     cw_event_attr_str(ctx->events, "supplier", h);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, "amount", amount);
@@ -1008,19 +925,20 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
                                 size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.withdraw_supply");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.withdraw_supply.amount");
+    cw_msg_lend_withdraw_supply msg;
+    cw_msg_lend_withdraw_supply_dec(&d, body, &msg, CW_MSG_LEND_WITHDRAW_SUPPLY);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
     mkt m;
-    char ks[96];
+    char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
     int rc;
     if ((rc = amount_nonzero(amount, err, err_len)) ||
         (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_shares(ks, sizeof ks, &ctx->signer);
+    cw_key_lend_shares(ks, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, ks, &held)))
         return rc;
     if (amount > m.s.cash)
@@ -1052,7 +970,7 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     char h[41], sb[41];
     addr_hex(h, &ctx->signer);
     u128_dec(sb, burned);
-    cw_event_begin(ctx->events, "lend_withdraw_supply", 4);
+    cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_SUPPLY, 4);
     cw_event_attr_str(ctx->events, "supplier", h);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, "amount", amount);
@@ -1063,12 +981,13 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
 static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.borrow");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.borrow.amount");
+    cw_msg_lend_borrow msg;
+    cw_msg_lend_borrow_dec(&d, body, &msg, CW_MSG_LEND_BORROW);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
     mkt m;
-    char kd[96];
+    char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
     if ((rc = amount_nonzero(amount, err, err_len)) ||
@@ -1082,7 +1001,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
                        "liquidity: the pool holds %llu, borrow of %llu",
                        (unsigned long long)m.s.cash, (unsigned long long)amount);
-    key_debt(kd, sizeof kd, &ctx->signer);
+    cw_key_lend_debt(kd, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
     /* scaled added rounds up: the borrower owes at least amount (Aave v2 rayDiv, protocol side) */
@@ -1109,7 +1028,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         return rc;
     char h[41];
     addr_hex(h, &ctx->signer);
-    cw_event_begin(ctx->events, "lend_borrow", 3);
+    cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
     cw_event_attr_str(ctx->events, "borrower", h);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, "amount", amount);
@@ -1119,22 +1038,21 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
 static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_address borrower = ctx->signer;
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "lend.repay");
-    uint64_t amount = cw_dec_u64(&d, &f[0], "lend.repay.amount");
-    if (!cw_dec_is_nil(&f[1]))
-        cw_dec_bin_fixed(&d, &f[1], borrower.b, 20, "lend.repay.on_behalf_of");
+    cw_msg_lend_repay msg;
+    cw_msg_lend_repay_dec(&d, body, &msg, CW_MSG_LEND_REPAY);
     if (d.rc)
         return d.rc;
+    uint64_t amount = msg.amount;
+    cw_address borrower = msg.has_on_behalf_of ? msg.on_behalf_of : ctx->signer;
     mkt m;
-    char kd[96];
+    char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
     int rc;
     if ((rc = amount_nonzero(amount, err, err_len)) ||
         (rc = load_market(ctx->kv, &m, err, err_len)) ||
         (rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_debt(kd, sizeof kd, &borrower);
+    cw_key_lend_debt(kd, &borrower);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
     if (scaled > m.s.total_scaled_debt)
@@ -1166,7 +1084,7 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     char hp[41], hb[41];
     addr_hex(hp, &ctx->signer);
     addr_hex(hb, &borrower);
-    cw_event_begin(ctx->events, "lend_repay", 4);
+    cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
     cw_event_attr_str(ctx->events, "payer", hp);
     cw_event_attr_str(ctx->events, "borrower", hb);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
@@ -1180,17 +1098,16 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
                           size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_address borrower;
-    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "lend.liquidate");
-    cw_dec_bin_fixed(&d, &f[0], borrower.b, 20, "lend.liquidate.borrower");
-    uint64_t repay = cw_dec_u64(&d, &f[1], "lend.liquidate.repay_amount");
-    dec_trace(&d, &f[2], trace, "lend.liquidate.collateral");
+    cw_msg_lend_liquidate msg;
+    cw_msg_lend_liquidate_dec(&d, body, &msg, CW_MSG_LEND_LIQUIDATE);
     if (d.rc)
         return d.rc;
+    const cw_address borrower = msg.borrower;
+    const char *trace = msg.collateral;
+    uint64_t repay = msg.repay_amount;
     mkt m;
     const cw_lend_collateral *c;
-    char kd[96], kpb[160], kpl[160];
+    char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
     cw_u128 scaled, debt, max_repay, liq_limit, price, seize128, removed;
     uint64_t pos_b, pos_l, npos_l, ncash, seize;
     bool fresh;
@@ -1204,10 +1121,10 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         return cw_errf(err, err_len, CW_EINVAL, "a borrower cannot liquidate itself");
     if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
-    key_debt(kd, sizeof kd, &borrower);
-    key_position(kpb, sizeof kpb, &borrower, trace);
-    key_position(kpl, sizeof kpl, &ctx->signer, trace);
-    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
+    cw_key_lend_debt(kd, &borrower);
+    if ((rc = cw_key_collateral_position(kpb, &borrower, trace)) ||
+        (rc = cw_key_collateral_position(kpl, &ctx->signer, trace)) ||
+        (rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
         (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
     if (scaled > m.s.total_scaled_debt)
@@ -1301,7 +1218,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     char hl[41], hb[41];
     addr_hex(hl, &ctx->signer);
     addr_hex(hb, &borrower);
-    cw_event_begin(ctx->events, "lend_liquidate", 6);
+    cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
     cw_event_attr_str(ctx->events, "liquidator", hl);
     cw_event_attr_str(ctx->events, "borrower", hb);
     cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
@@ -1313,7 +1230,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         u128_dec(sb, bad);
         u128_dec(sr, from_res);
         u128_dec(ss, social);
-        cw_event_begin(ctx->events, "lend_bad_debt", 5);
+        cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
         cw_event_attr_str(ctx->events, "borrower", hb);
         cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
         cw_event_attr_str(ctx->events, "amount", sb);
@@ -1344,15 +1261,15 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
                                     size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_lend_collateral c = {0};
-    const msgpack_object *f = cw_dec_array(&d, body, 5, "lend.register_collateral");
-    cw_dec_id(&d, &f[0], c.channel, "lend.register_collateral.channel");
-    cw_dec_id(&d, &f[1], c.base_denom, "lend.register_collateral.base_denom");
-    c.ltv_bps = (uint32_t)cw_dec_uint_max(&d, &f[2], UINT32_MAX, "ltv_bps");
-    c.liquidation_threshold_bps = (uint32_t)cw_dec_uint_max(&d, &f[3], UINT32_MAX, "lt_bps");
-    c.liquidation_bonus_bps = (uint32_t)cw_dec_uint_max(&d, &f[4], UINT32_MAX, "bonus_bps");
+    cw_msg_lend_register_collateral msg;
+    cw_msg_lend_register_collateral_dec(&d, body, &msg, CW_MSG_LEND_REGISTER_COLLATERAL);
     if (d.rc)
         return d.rc;
+    cw_lend_collateral c = {.ltv_bps = msg.ltv_bps,
+                            .liquidation_threshold_bps = msg.liquidation_threshold_bps,
+                            .liquidation_bonus_bps = msg.liquidation_bonus_bps};
+    memcpy(c.channel, msg.channel, sizeof c.channel);
+    memcpy(c.base_denom, msg.base_denom, sizeof c.base_denom);
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1360,7 +1277,7 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
         (rc = cw_lend_collateral_params_validate(c.ltv_bps, c.liquidation_threshold_bps,
                                                  c.liquidation_bonus_bps, err, err_len)))
         return rc;
-    if (cw_lend_trace_denom(c.trace_denom, c.channel, c.base_denom))
+    if (cw_trace_denom(c.trace_denom, c.channel, c.base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "bad channel or base denom");
     if (find_col(&m, c.trace_denom))
         return cw_errf(err, err_len, CW_EEXISTS, "collateral %s/%s is already registered",
@@ -1373,7 +1290,7 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
     m.col[m.n_col++] = c;
     if ((rc = store_collateral(ctx->kv, &c)) || (rc = store_collaterals(ctx->kv, &m)))
         return rc;
-    cw_event_begin(ctx->events, "lend_register_collateral", 6);
+    cw_event_begin(ctx->events, CW_EV_LEND_REGISTER_COLLATERAL, 6);
     cw_event_attr_str(ctx->events, "channel", c.channel);
     cw_event_attr_str(ctx->events, "base_denom", c.base_denom);
     cw_event_attr_str(ctx->events, "denom", c.trace_denom);
@@ -1394,42 +1311,35 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
         return rc;
     cw_lend_params np = m.p;
     cw_lend_collateral upd[CW_LEND_MAX_COLLATERALS];
-    uint32_t n = 0;
-    const msgpack_object *f = cw_dec_array(&d, body, 2, "lend.update_market");
-    bool has_market = !cw_dec_is_nil(&f[0]);
-    if (has_market) {
-        const msgpack_object *g = cw_dec_array(&d, &f[0], 7, "lend.update_market.market");
-        np.base_rate_wad = cw_dec_u128(&d, &g[0], "market.base_rate_wad");
-        np.slope1_wad = cw_dec_u128(&d, &g[1], "market.slope1_wad");
-        np.kink_wad = cw_dec_u128(&d, &g[2], "market.kink_wad");
-        np.slope2_wad = cw_dec_u128(&d, &g[3], "market.slope2_wad");
-        np.close_factor_bps = (uint32_t)cw_dec_uint_max(&d, &g[4], UINT32_MAX, "close_factor");
-        np.reserve_factor_bps = (uint32_t)cw_dec_uint_max(&d, &g[5], UINT32_MAX, "reserve");
-        np.max_price_age_ns = cw_dec_u64(&d, &g[6], "market.max_price_age_ns");
-    }
-    const msgpack_object *items = cw_dec_list(&d, &f[1], CW_LEND_MAX_COLLATERALS, &n,
-                                              "lend.update_market.collaterals");
-    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++) {
-        const msgpack_object *g = cw_dec_array(&d, &items[i], 4, "collaterals[%u]", i);
-        char t[CW_LEND_TRACE_DENOM_LEN + 1];
-        dec_trace(&d, &g[0], t, "collaterals[].denom");
-        uint32_t ltv = (uint32_t)cw_dec_uint_max(&d, &g[1], UINT32_MAX, "ltv_bps");
-        uint32_t lt = (uint32_t)cw_dec_uint_max(&d, &g[2], UINT32_MAX, "lt_bps");
-        uint32_t bonus = (uint32_t)cw_dec_uint_max(&d, &g[3], UINT32_MAX, "bonus_bps");
-        if (d.rc)
-            break;
-        const cw_lend_collateral *c = find_col(&m, t);
-        if (!c)
-            return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", t);
-        if ((rc = cw_lend_collateral_params_validate(ltv, lt, bonus, err, err_len)))
-            return cw_err_prefix(err, err_len, rc, t);
-        upd[i] = *c;
-        upd[i].ltv_bps = ltv;
-        upd[i].liquidation_threshold_bps = lt;
-        upd[i].liquidation_bonus_bps = bonus;
-    }
+    cw_msg_lend_update_market msg;
+    cw_msg_lend_update_market_dec(&d, body, &msg, CW_MSG_LEND_UPDATE_MARKET);
     if (d.rc)
         return d.rc;
+    const bool has_market = msg.has_market;
+    const uint32_t n = msg.n_collaterals;
+    if (has_market) {
+        np.base_rate_wad = msg.market.base_rate_wad;
+        np.slope1_wad = msg.market.slope1_wad;
+        np.kink_wad = msg.market.kink_wad;
+        np.slope2_wad = msg.market.slope2_wad;
+        np.close_factor_bps = msg.market.close_factor_bps;
+        np.reserve_factor_bps = msg.market.reserve_factor_bps;
+        np.max_price_age_ns = msg.market.max_price_age_ns;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const cw_msg_lend_collateral_update *u = &msg.collaterals[i];
+        const cw_lend_collateral *c = find_col(&m, u->denom);
+        if (!c)
+            return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered",
+                           u->denom);
+        if ((rc = cw_lend_collateral_params_validate(u->ltv_bps, u->liquidation_threshold_bps,
+                                                     u->liquidation_bonus_bps, err, err_len)))
+            return cw_err_prefix(err, err_len, rc, u->denom);
+        upd[i] = *c;
+        upd[i].ltv_bps = u->ltv_bps;
+        upd[i].liquidation_threshold_bps = u->liquidation_threshold_bps;
+        upd[i].liquidation_bonus_bps = u->liquidation_bonus_bps;
+    }
     if (has_market && (rc = cw_lend_params_validate(&np, err, err_len)))
         return rc;
     /* interest up to now accrues at the old rates (Compound v2 _setInterestRateModel) */
@@ -1447,11 +1357,11 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
     for (uint32_t i = 0; i < n; i++)
         if ((rc = store_collateral(ctx->kv, &upd[i])))
             return rc;
-    cw_event_begin(ctx->events, "lend_update_market", 2);
+    cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_MARKET, 2);
     cw_event_attr_u64(ctx->events, "market_params", has_market);
     cw_event_attr_u64(ctx->events, "collaterals", n);
     for (uint32_t i = 0; i < n; i++) {
-        cw_event_begin(ctx->events, "lend_update_collateral", 4);
+        cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_COLLATERAL, 4);
         cw_event_attr_str(ctx->events, "denom", upd[i].trace_denom);
         cw_event_attr_u64(ctx->events, "ltv_bps", upd[i].ltv_bps);
         cw_event_attr_u64(ctx->events, "liquidation_threshold_bps",
@@ -1464,10 +1374,11 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
 static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    const msgpack_object *f = cw_dec_array(&d, body, 1, "lend.pause");
-    bool paused = cw_dec_bool(&d, &f[0], "lend.pause.paused");
+    cw_msg_lend_pause msg;
+    cw_msg_lend_pause_dec(&d, body, &msg, CW_MSG_LEND_PAUSE);
     if (d.rc)
         return d.rc;
+    const bool paused = msg.paused;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1477,7 +1388,7 @@ static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     m.s.paused = paused;
     if ((rc = store_state(ctx->kv, &m.s)))
         return rc;
-    cw_event_begin(ctx->events, "lend_pause", 1);
+    cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 1);
     cw_event_attr_u64(ctx->events, "paused", paused);
     return CW_OK;
 }
@@ -1486,13 +1397,13 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
                             size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    char trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    const msgpack_object *f = cw_dec_array(&d, body, 3, "oracle.set_price");
-    dec_trace(&d, &f[0], trace, "oracle.set_price.denom");
-    cw_u128 price = cw_dec_u128(&d, &f[1], "oracle.set_price.price");
-    uint64_t t = cw_dec_u64(&d, &f[2], "oracle.set_price.time_ns");
+    cw_msg_oracle_set_price msg;
+    cw_msg_oracle_set_price_dec(&d, body, &msg, CW_MSG_ORACLE_SET_PRICE);
     if (d.rc)
         return d.rc;
+    const char *trace = msg.denom;
+    const cw_u128 price = msg.price_wad;
+    const uint64_t t = msg.time_ns;
     cw_lend_params p;
     cw_u128 old;
     uint64_t old_t;
@@ -1514,9 +1425,10 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
         return cw_errf(err, err_len, CW_EINVAL,
                        "time_ns %llu is not after the last price's %llu",
                        (unsigned long long)t, (unsigned long long)old_t);
-    char key[128];
+    char key[CW_KEY_MAX];
     cw_enc e;
-    key_price(key, sizeof key, trace);
+    if ((rc = cw_key_oracle_price(key, trace)))
+        return rc;
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     cw_enc_u128(&e, price);
@@ -1525,7 +1437,7 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
         return rc;
     char sp[41];
     u128_dec(sp, price);
-    cw_event_begin(ctx->events, "oracle_price", 3);
+    cw_event_begin(ctx->events, CW_EV_ORACLE_PRICE, 3);
     cw_event_attr_str(ctx->events, "denom", trace);
     cw_event_attr_str(ctx->events, "price_wad", sp);
     cw_event_attr_u64(ctx->events, "time_ns", t);
@@ -1533,15 +1445,15 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
 }
 
 static const cw_lend_route routes[] = {
-    {"lend.supply", lend_supply},
-    {"lend.withdraw_supply", lend_withdraw_supply},
-    {"lend.borrow", lend_borrow},
-    {"lend.repay", lend_repay},
-    {"lend.liquidate", lend_liquidate},
-    {"lend.register_collateral", lend_register_collateral},
-    {"lend.update_market", lend_update_market},
-    {"lend.pause", lend_pause},
-    {"oracle.set_price", oracle_set_price},
+    {CW_MSG_LEND_SUPPLY, lend_supply},
+    {CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply},
+    {CW_MSG_LEND_BORROW, lend_borrow},
+    {CW_MSG_LEND_REPAY, lend_repay},
+    {CW_MSG_LEND_LIQUIDATE, lend_liquidate},
+    {CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral},
+    {CW_MSG_LEND_UPDATE_MARKET, lend_update_market},
+    {CW_MSG_LEND_PAUSE, lend_pause},
+    {CW_MSG_ORACLE_SET_PRICE, oracle_set_price},
 };
 
 const cw_lend_route *cw_lend_routes(size_t *n)

@@ -25,6 +25,7 @@
 #include "causeway/chain_client.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"
+#include "causeway/keys.h"
 #include "causeway/packet.h"
 #include "cli.h"
 
@@ -446,19 +447,13 @@ int cw_cli_audit(int argc, char **argv)
         rc = open_side(&b, &cfg, &path->end[1], tb, err, sizeof err);
     uint64_t escrow = 0, total = 0, inflight = 0, dep_uncredited = 0, rel_paid = 0, n_dep = 0,
              n_rel = 0;
-    char key[CW_PATH_MAX];
-    if (rc == CW_OK) {
-        snprintf(key, sizeof key, "collateral/escrow/%s/%s", a.end->channel, denom);
+    char key[CW_KEY_MAX];
+    if (rc == CW_OK && (rc = cw_key_collateral_escrow(key, a.end->channel, denom)) == CW_OK)
         rc = proven_be64(&a, key, &escrow, err, sizeof err);
-    }
-    if (rc == CW_OK) {
-        snprintf(key, sizeof key, "collateral/total/%s/%s", b.end->channel, denom);
+    if (rc == CW_OK && (rc = cw_key_collateral_total(key, b.end->channel, denom)) == CW_OK)
         rc = proven_rec(&b, key, &total, err, sizeof err);
-    }
-    if (rc == CW_OK) {
-        snprintf(key, sizeof key, "collateral/inflight/%s/%s", b.end->channel, denom);
+    if (rc == CW_OK && (rc = cw_key_collateral_inflight(key, b.end->channel, denom)) == CW_OK)
         rc = proven_rec(&b, key, &inflight, err, sizeof err);
-    }
     if (rc == CW_OK)
         rc = walk(&a, &b, denom, "deposit", &dep_uncredited, &n_dep, err, sizeof err);
     if (rc == CW_OK)

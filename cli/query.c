@@ -11,11 +11,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "causeway/bank.h"
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
-#include "causeway/lending.h"
+#include "causeway/keys.h"
 #include "causeway/packet.h"
 #include "causeway/mathx.h"
 #include "causeway/rpc_client.h"
@@ -120,9 +119,12 @@ static int q_account(cw_rpc_client *cl, const cw_address *addr, bool json)
 static int q_balance(cw_rpc_client *cl, const cw_address *a, const char *denom, uint64_t height,
                      bool json)
 {
-    char key[160], hex[41];
+    char key[CW_KEY_MAX], hex[41];
     cw_hex_encode(hex, sizeof hex, a->b, 20);
-    snprintf(key, sizeof key, "bank/balances/%s/%s", hex, denom);
+    if (cw_key_bank_balance(key, a, denom)) {
+        fprintf(stderr, "causeway query balance: '%s' is not a denom\n", denom);
+        return 2;
+    }
     cw_cli_answer ans;
     cw_rpc_query q;
     uint64_t amount = 0;
@@ -191,11 +193,14 @@ static int q_block(cw_rpc_client *cl, uint64_t height, bool json)
 
 static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, bool json)
 {
-    char key[200];
+    char key[CW_KEY_MAX];
     uint8_t *v;
     size_t n;
     uint64_t at, amount = 0;
-    snprintf(key, sizeof key, "collateral/escrow/%s/%s", channel, denom);
+    if (cw_key_collateral_escrow(key, channel, denom)) {
+        fprintf(stderr, "causeway query escrow: bad channel or denom\n");
+        return 2;
+    }
     if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
         return 1;
     if (v && n == 8)
@@ -213,16 +218,15 @@ static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, b
 static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channel,
                       const char *base, bool json)
 {
-    char key[256], hex[41], trace[CW_LEND_TRACE_DENOM_LEN + 1], err[256];
+    char key[CW_KEY_MAX], hex[41], trace[CW_TRACE_DENOM_LEN + 1], err[256];
     uint8_t *v;
     size_t n;
     uint64_t at, amount = 0;
-    if (cw_lend_trace_denom(trace, channel, base)) {
+    if (cw_trace_denom(trace, channel, base) || cw_key_collateral_position(key, a, trace)) {
         fprintf(stderr, "causeway query position: bad channel or denom\n");
         return 2;
     }
     cw_hex_encode(hex, sizeof hex, a->b, 20);
-    snprintf(key, sizeof key, "collateral/positions/%s/%s", hex, trace);
     if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
         return 1;
     if (v) {

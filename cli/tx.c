@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
 #include "causeway/mathx.h"
@@ -128,12 +129,11 @@ int cw_cli_tx(int argc, char **argv)
     cw_address dst;
     if (cw_cli_parse_address(keyring, to, &dst))
         return 2;
+    cw_msg_bank_send msg = {.to = dst, .amount = amount};
+    snprintf(msg.denom, sizeof msg.denom, "%s", denom);
     cw_enc e;
     cw_enc_init(&e);
-    cw_msg_begin(&e, "bank.send", 3);
-    cw_enc_bin(&e, dst.b, 20);
-    cw_enc_cstr(&e, denom);
-    cw_enc_u64(&e, amount);
+    cw_msg_bank_send_enc(&e, &msg);
     const uint8_t *m = cw_enc_data(&e);
     size_t ml = cw_enc_len(&e);
     int rc = cw_cli_broadcast(cw_cli_node(node), keyring, from, &m, &ml, 1, memo, no_wait,

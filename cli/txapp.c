@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/codec.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
@@ -51,6 +52,30 @@ static int need_id(const char *s, const char *what)
     }
     if (cw_id_validate(s, strlen(s), what, err, sizeof err)) {
         fprintf(stderr, "causeway tx: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* A trace denom (ibc/ + 64 upper-case hex), as the chain will check it. */
+static int need_trace(const char *s)
+{
+    if (!s) {
+        fprintf(stderr, "causeway tx: --denom is required\n");
+        return -1;
+    }
+    if (!cw_trace_denom_valid(s, strlen(s))) {
+        fprintf(stderr, "causeway tx: --denom: '%s' is not a trace denom (ibc/ + 64 upper-case "
+                        "hex)\n", s);
+        return -1;
+    }
+    return 0;
+}
+
+static int need_u32(uint64_t v, const char *what)
+{
+    if (v > UINT32_MAX) {
+        fprintf(stderr, "causeway tx: %s: %llu is too large\n", what, (unsigned long long)v);
         return -1;
     }
     return 0;
@@ -218,65 +243,66 @@ int cw_cli_tx_app(int argc, char **argv)
         if (!bad && timeouts(&o, node, &th, &tt))
             return 1;
         if (!bad) {
-            cw_msg_begin(&e, strcmp(cmd, "lock") == 0 ? "collateral.lock"
-                                                      : "lend.withdraw_collateral", 6);
-            cw_enc_cstr(&e, o.channel);
-            cw_enc_cstr(&e, o.denom);
-            cw_enc_u64(&e, amount);
-            cw_enc_bin(&e, addr.b, 20);
-            cw_enc_u64(&e, th);
-            cw_enc_u64(&e, tt);
+            cw_msg_collateral_transfer m = {.amount = amount, .to = addr, .timeout_height = th,
+                                            .timeout_timestamp_ns = tt};
+            snprintf(m.channel, sizeof m.channel, "%s", o.channel);
+            snprintf(m.denom, sizeof m.denom, "%s", o.denom);
+            if (strcmp(cmd, "lock") == 0)
+                cw_msg_collateral_lock_enc(&e, &m);
+            else
+                cw_msg_lend_withdraw_collateral_enc(&e, &m);
         }
     } else if (strcmp(cmd, "supply") == 0 || strcmp(cmd, "withdraw-supply") == 0 ||
                strcmp(cmd, "borrow") == 0) {
         bad = parse_u64(o.amount, "--amount", &amount);
         if (!bad) {
-            cw_msg_begin(&e, strcmp(cmd, "supply") == 0   ? "lend.supply"
-                             : strcmp(cmd, "borrow") == 0 ? "lend.borrow"
-                                                          : "lend.withdraw_supply", 1);
-            cw_enc_u64(&e, amount);
+            cw_msg_lend_amount m = {.amount = amount};
+            if (strcmp(cmd, "supply") == 0)
+                cw_msg_lend_supply_enc(&e, &m);
+            else if (strcmp(cmd, "borrow") == 0)
+                cw_msg_lend_borrow_enc(&e, &m);
+            else
+                cw_msg_lend_withdraw_supply_enc(&e, &m);
         }
     } else if (strcmp(cmd, "repay") == 0) {
         bad = parse_u64(o.amount, "--amount", &amount) ||
               (o.on_behalf && cw_cli_parse_address(keyring, o.on_behalf, &addr));
         if (!bad) {
-            cw_msg_begin(&e, "lend.repay", 2);
-            cw_enc_u64(&e, amount);
+            cw_msg_lend_repay m = {.amount = amount, .has_on_behalf_of = o.on_behalf != NULL};
             if (o.on_behalf)
-                cw_enc_bin(&e, addr.b, 20);
-            else
-                cw_enc_nil(&e);
+                m.on_behalf_of = addr;
+            cw_msg_lend_repay_enc(&e, &m);
         }
     } else if (strcmp(cmd, "liquidate") == 0) {
         bad = !o.borrower || cw_cli_parse_address(keyring, o.borrower, &addr) ||
-              parse_u64(o.amount, "--amount", &amount) || !o.denom;
+              parse_u64(o.amount, "--amount", &amount) || need_trace(o.denom);
         if (!bad) {
-            cw_msg_begin(&e, "lend.liquidate", 3);
-            cw_enc_bin(&e, addr.b, 20);
-            cw_enc_u64(&e, amount);
-            cw_enc_cstr(&e, o.denom);
+            cw_msg_lend_liquidate m = {.borrower = addr, .repay_amount = amount};
+            snprintf(m.collateral, sizeof m.collateral, "%s", o.denom);
+            cw_msg_lend_liquidate_enc(&e, &m);
         }
     } else if (strcmp(cmd, "set-price") == 0) {
         cw_u128 price;
         uint64_t t = now_ns();
-        bad = !o.denom || parse_wad(o.price, &price) || (o.time && parse_u64(o.time, "--time", &t));
+        bad = need_trace(o.denom) || parse_wad(o.price, &price) ||
+              (o.time && parse_u64(o.time, "--time", &t));
         if (!bad) {
-            cw_msg_begin(&e, "oracle.set_price", 3);
-            cw_enc_cstr(&e, o.denom);
-            cw_enc_u128(&e, price);
-            cw_enc_u64(&e, t);
+            cw_msg_oracle_set_price m = {.price_wad = price, .time_ns = t};
+            snprintf(m.denom, sizeof m.denom, "%s", o.denom);
+            cw_msg_oracle_set_price_enc(&e, &m);
         }
     } else if (strcmp(cmd, "register-collateral") == 0) {
         bad = need_id(o.channel, "--channel") || need_id(o.denom, "--denom") ||
               parse_u64(o.ltv, "--ltv", &n1) || parse_u64(o.lt, "--lt", &n2) ||
               parse_u64(o.bonus, "--bonus", &n3);
+        bad = bad || need_u32(n1, "--ltv") || need_u32(n2, "--lt") || need_u32(n3, "--bonus");
         if (!bad) {
-            cw_msg_begin(&e, "lend.register_collateral", 5);
-            cw_enc_cstr(&e, o.channel);
-            cw_enc_cstr(&e, o.denom);
-            cw_enc_u64(&e, n1);
-            cw_enc_u64(&e, n2);
-            cw_enc_u64(&e, n3);
+            cw_msg_lend_register_collateral m = {.ltv_bps = (uint32_t)n1,
+                                                 .liquidation_threshold_bps = (uint32_t)n2,
+                                                 .liquidation_bonus_bps = (uint32_t)n3};
+            snprintf(m.channel, sizeof m.channel, "%s", o.channel);
+            snprintf(m.base_denom, sizeof m.base_denom, "%s", o.denom);
+            cw_msg_lend_register_collateral_enc(&e, &m);
         }
     } else {
         fprintf(stderr, "causeway tx: unknown command '%s'\n", cmd);

@@ -3,6 +3,7 @@
  * State (under the `bank/` prefix, values 8-byte big-endian u64):
  *   bank/balances/{address hex}/{denom}   an account's balance (absent = 0; 0 is deleted)
  *   bank/supply/{denom}                   total minted minus burned
+ * (built by cw_key_bank_balance / cw_key_bank_supply, causeway/keys.h)
  * Every function validates its arguments, checks all arithmetic (CW_EOVERFLOW, never a
  * wrap), and on any failure changes no state. Module accounts (escrows) are ordinary
  * addresses derived from a name with cw_module_address, so no key can sign for them.

@@ -4,7 +4,7 @@
  * keeps a non-transferable position (the lending market's, causeway/lending.h) under the
  * trace denom ibc/HEX(SHA256("collateral/{B's channel}/{base_denom}")).
  *
- * Packet data (canonical msgpack):
+ * Packet data (canonical msgpack; cw_collateral_packet in causeway/app_msgs.h):
  *   CollateralDeposit = ["deposit", base_denom, amount, owner(bin 20), beneficiary(bin 20)]
  *   CollateralRelease = ["release", base_denom, amount, holder(bin 20), receiver(bin 20)]
  *
@@ -22,7 +22,7 @@
  *   collateral/escrow/{channel}/{denom}   be64: amount escrowed through that channel
  * The escrowed tokens sit in the module account cw_module_address("escrow/collateral/{ch}").
  *
- * Msgs:
+ * Msgs (cw_msg_collateral_lock / cw_msg_lend_withdraw_collateral, causeway/app_msgs.h):
  *   collateral.lock [channel, denom, amount, beneficiary(bin 20), timeout_height,
  *                    timeout_timestamp_ns]                                   (on A)
  *   lend.withdraw_collateral [channel, base_denom, amount, receiver(bin 20),
@@ -44,7 +44,8 @@
 int cw_collateral_register(cw_ibc *h, cw_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** Escrowed amount of denom through channel on this chain (A side).
- *  Returns: CW_OK (absent → 0); CW_EMALFORMED corrupt; a store error. */
+ *  Returns: CW_OK (absent → 0); CW_EINVAL channel or denom not an identifier;
+ *  CW_EMALFORMED corrupt; a store error. Key: cw_key_collateral_escrow (causeway/keys.h). */
 int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
                          const char *denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 

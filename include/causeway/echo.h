@@ -7,18 +7,19 @@
  * is the data itself; acknowledgements and timeouts change nothing in the app (the channel
  * layer deletes the commitment, and closes an ORDERED channel on timeout).
  *
- * Msgs:
+ * Msgs (encoded and decoded by causeway/app_msgs.h):
  *   echo.send [channel, data(bin), timeout_height, timeout_timestamp_ns]
  * Thread safety: as the chain's one execution thread.
  */
 #ifndef CAUSEWAY_ECHO_H
 #define CAUSEWAY_ECHO_H
 
+#include "causeway/app_msgs.h"
 #include "causeway/ibc.h"
 
 #define CW_ECHO_PORT "echo"
 #define CW_ECHO_VERSION "echo-1"
-#define CW_ECHO_DATA_MAX 1024u
+#define CW_ECHO_DATA_MAX CW_MSG_ECHO_DATA_MAX
 
 /** Bind the app to `h` and register echo.send with `app`.
  *  Returns: CW_OK; the bind/register codes (CW_EEXISTS, CW_EINVAL, -ENOMEM). */

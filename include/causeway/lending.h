@@ -59,6 +59,7 @@
  *   collateral/total/{channel}/{base_denom}   [amount(u64)]  Σ positions (proven, audit)
  *   collateral/inflight/{channel}/{base_denom} [amount(u64)] releases debited, not settled
  * {addr hex} is the 40-char lower-case hex of a 20-byte address; {trace} is a trace denom.
+ * Every key is built by causeway/keys.h (cw_key_collateral_*, cw_key_lend_*, CW_KEY_LEND_*).
  *
  * Thread safety: as the cw_kv passed in (one thread at a time). Memory: no function keeps a
  * pointer past its return; per-call allocations are freed before returning.
@@ -71,20 +72,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 #include "causeway/kv.h"
 #include "causeway/mathx.h"
 #include "causeway/module.h"
 #include "causeway/schnorr.h"
 
 /** Port of the collateral app on B; part of every trace denom. */
-#define CW_LEND_PORT "collateral"
+#define CW_LEND_PORT CW_TRACE_PORT
 /** Name of the pool's module account (cw_module_address). */
 #define CW_LEND_POOL_ACCOUNT "lend/pool"
-/** Registered collateral denoms at most (bounds the work of every health check). */
-#define CW_LEND_MAX_COLLATERALS 16
+/* CW_LEND_MAX_COLLATERALS (registered collateral denoms at most; bounds the work of every
+ * health check) is defined with the msgs, in causeway/app_msgs.h. */
 /** A trace denom: "ibc/" + 64 upper-case hex digits. */
-#define CW_LEND_TRACE_DENOM_LEN 68
+#define CW_LEND_TRACE_DENOM_LEN CW_TRACE_DENOM_LEN
 /** Upper bound on base_rate + slope1 + slope2 (per-second wad): 7e-9 per second, about
  *  22% a year. Since the index grows at most by e^(rate × t), it stays below 2^128 (starting
  *  at 1 WAD: e^(7e-9 × t) < 3.4e20 ⇔ t < 6.75e9 s) for at least 214 years at 100%
@@ -190,15 +193,8 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
 
 /* ---- trace denoms and collateral lookup (the collateral app) --------------------------- */
 
-/** out = "ibc/" + upper-case HEX(SHA256("collateral/{channel}/{base_denom}")) (ICS-20
- *  style, B's own port and channel).
- *  Returns: CW_OK; CW_EINVAL channel or base_denom not an identifier (out = "").
- *  Thread-safe. Source: ICS-20 denom trace hash. */
-int cw_lend_trace_denom(char out[static CW_LEND_TRACE_DENOM_LEN + 1], const char *channel,
-                        const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
-
-/** True iff s[0..len) is a well-formed trace denom ("ibc/" + 64 upper-case hex). */
-bool cw_lend_trace_denom_valid(const char *s, size_t len) CW_NONNULL(1);
+/* Trace denoms (cw_trace_denom, cw_trace_denom_valid) and every state key above are built
+ * in causeway/keys.h, the one definition the chain and its clients share. */
 
 /** Find a registered collateral by (channel, base_denom).
  *  Returns: CW_OK with *out; CW_ENOTFOUND not registered (the app answers a deposit with an
@@ -275,7 +271,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
 
 /* ---- msgs ------------------------------------------------------------------------------ */
 
-/* Msg bodies (canonical msgpack arrays; signer = the tx signer):
+/* Msg bodies (canonical msgpack arrays; signer = the tx signer), encoded and decoded by
+ * causeway/app_msgs.h (cw_msg_lend_*, cw_msg_oracle_set_price):
  *   lend.supply            [amount(u64)]
  *   lend.withdraw_supply   [amount(u64)]                       liquidity permitting
  *   lend.borrow            [amount(u64)]                       refused while paused

@@ -55,10 +55,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = size - off;
         const char *type = routes[b % n_routes].type;
         const cw_pubkey32 *signer = &s->w.user[a % LW_USERS];
-        if (strcmp(type, "lend.register_collateral") == 0 ||
-            strcmp(type, "lend.update_market") == 0 || strcmp(type, "lend.pause") == 0)
+        if (strcmp(type, CW_MSG_LEND_REGISTER_COLLATERAL) == 0 ||
+            strcmp(type, CW_MSG_LEND_UPDATE_MARKET) == 0 || strcmp(type, CW_MSG_LEND_PAUSE) == 0)
             signer = &s->w.admin;
-        else if (strcmp(type, "oracle.set_price") == 0)
+        else if (strcmp(type, CW_MSG_ORACLE_SET_PRICE) == 0)
             signer = &s->w.oracle;
         int rc = lw_run_raw(&s->w, signer, type, data + off, len);
         off += len;
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check("a failing msg wrote state or said nothing", s);
         if (rc == CW_OK)
             lw_sim_dust(s);
-        if (rc == CW_OK && strcmp(type, "lend.borrow") == 0)
+        if (rc == CW_OK && strcmp(type, CW_MSG_LEND_BORROW) == 0)
             check(lw_sim_within_ltv(s, a % LW_USERS), s);
         check(lw_check_books(&s->w, s->escrow, s->dust_max), s);
     }

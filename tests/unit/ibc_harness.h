@@ -330,7 +330,7 @@ typedef struct world {
 
 /* A msg of an app module by hand (test.send; app msgs until they have a contract). The ibc.*
  * msgs are built with causeway/msgs.h. */
-static void msg_simple(cw_enc *e, const char *type, int n, ...)
+static inline void msg_simple(cw_enc *e, const char *type, int n, ...)
 {
     va_list ap;
     cw_enc_init(e);

@@ -11,6 +11,7 @@
 
 #include "causeway/bank.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 
 static cw_kv_cache *g_store;
 static cw_kv g_kv;
@@ -57,9 +58,8 @@ static void test_mint_send_burn_keep_supply(void **s)
     /* a zero balance is deleted, not stored */
     const uint8_t *v;
     size_t n;
-    char hex[41], key[128];
-    cw_hex_encode(hex, sizeof hex, B.b, 20);
-    snprintf(key, sizeof key, "bank/balances/%s/uatom", hex);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_bank_balance(key, &B, "uatom"), CW_OK);
     assert_int_equal(cw_kv_get_s(&g_kv, key, &v, &n), CW_ENOTFOUND);
     assert_int_equal(cw_bank_send(&g_kv, &A, &A, "uatom", 70, err, sizeof err), CW_OK);
     assert_int_equal(bal(&A, "uatom"), 70); /* to oneself: unchanged */

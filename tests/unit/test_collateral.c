@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "causeway/collateral.h"
+#include "causeway/app_msgs.h"
+#include "causeway/keys.h"
 #include "causeway/lending.h"
 #include "ibc_harness.h"
 
@@ -68,75 +70,100 @@ static uint64_t rec_at(hchain *c, const char *key)
 
 static uint64_t escrow(world *w)
 {
-    char key[128];
-    snprintf(key, sizeof key, "collateral/escrow/%s/stake", w->chan_a);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_collateral_escrow(key, w->chan_a, "stake"), CW_OK);
     return be64_at(&w->a, key);
 }
 
 static uint64_t total(world *w)
 {
-    char key[128];
-    snprintf(key, sizeof key, "collateral/total/%s/stake", w->chan_b);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_collateral_total(key, w->chan_b, "stake"), CW_OK);
     return rec_at(&w->b, key);
 }
 
 static uint64_t inflight(world *w)
 {
-    char key[128];
-    snprintf(key, sizeof key, "collateral/inflight/%s/stake", w->chan_b);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_collateral_inflight(key, w->chan_b, "stake"), CW_OK);
     return rec_at(&w->b, key);
 }
 
 static uint64_t position(world *w, const cw_address *who)
 {
-    char key[200], hex[41], trace[CW_LEND_TRACE_DENOM_LEN + 1];
-    assert_int_equal(cw_lend_trace_denom(trace, w->chan_b, "stake"), CW_OK);
-    cw_hex_encode(hex, sizeof hex, who->b, 20);
-    snprintf(key, sizeof key, "collateral/positions/%s/%s", hex, trace);
+    char key[CW_KEY_MAX], trace[CW_TRACE_DENOM_LEN + 1];
+    assert_int_equal(cw_trace_denom(trace, w->chan_b, "stake"), CW_OK);
+    assert_int_equal(cw_key_collateral_position(key, who, trace), CW_OK);
     return rec_at(&w->b, key);
 }
 
 static uint64_t balance(hchain *c, const cw_address *who, const char *denom)
 {
-    char key[160], hex[41];
-    cw_hex_encode(hex, sizeof hex, who->b, 20);
-    snprintf(key, sizeof key, "bank/balances/%s/%s", hex, denom);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_bank_balance(key, who, denom), CW_OK);
     return be64_at(c, key);
 }
 
 /* ---- actions ---------------------------------------------------------------------------- */
 
+/* collateral.lock of denom through chan_a (lock_on_a) or lend.withdraw_collateral of denom
+ * through chan_b, signed by who, for who's address on the other chain */
+static int transfer(world *w, bool lock_on_a, int who, const char *denom, uint64_t amount,
+                    uint64_t th, uint64_t tt, char *log)
+{
+    hchain *c = lock_on_a ? &w->a : &w->b;
+    cw_msg_collateral_transfer m = {.amount = amount, .timeout_height = th,
+                                    .timeout_timestamp_ns = tt,
+                                    .to = lock_on_a ? w->b.addr[who] : w->a.addr[who]};
+    snprintf(m.channel, sizeof m.channel, "%s", lock_on_a ? w->chan_a : w->chan_b);
+    snprintf(m.denom, sizeof m.denom, "%s", denom);
+    cw_enc e;
+    cw_enc_init(&e);
+    if (lock_on_a)
+        cw_msg_collateral_lock_enc(&e, &m);
+    else
+        cw_msg_lend_withdraw_collateral_enc(&e, &m);
+    return tx1_as(c, who, &e, log);
+}
+
 static int lock(world *w, int who, uint64_t amount, uint64_t th, uint64_t tt, char *log)
 {
-    cw_enc m;
-    msg_simple(&m, "collateral.lock", 6, 's', w->chan_a, 's', "stake", 'u', amount, 'b',
-               w->b.addr[who].b, (size_t)20, 'u', th, 'u', tt);
-    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
-    int rc = h_tx(&w->a, who, &b, 1, log, 256);
-    cw_enc_free(&m);
-    return rc;
+    return transfer(w, true, who, "stake", amount, th, tt, log);
 }
 
 static int withdraw(world *w, int who, uint64_t amount, uint64_t th, uint64_t tt, char *log)
 {
-    cw_enc m;
-    msg_simple(&m, "lend.withdraw_collateral", 6, 's', w->chan_b, 's', "stake", 'u', amount,
-               'b', w->a.addr[who].b, (size_t)20, 'u', th, 'u', tt);
-    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
-    int rc = h_tx(&w->b, who, &b, 1, log, 256);
-    cw_enc_free(&m);
-    return rc;
+    return transfer(w, false, who, "stake", amount, th, tt, log);
+}
+
+/* lend.register_collateral (chan_b, base) at ltv 50%, lt 75%, bonus 5%, signed by who */
+static int register_as(world *w, int who, const char *base, char *log)
+{
+    cw_msg_lend_register_collateral m = {.ltv_bps = 5000, .liquidation_threshold_bps = 7500,
+                                         .liquidation_bonus_bps = 500};
+    snprintf(m.channel, sizeof m.channel, "%s", w->chan_b);
+    snprintf(m.base_denom, sizeof m.base_denom, "%s", base);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_lend_register_collateral_enc(&e, &m);
+    return tx1_as(&w->b, who, &e, log);
 }
 
 static int admin_register(world *w, char *log)
 {
-    cw_enc m;
-    msg_simple(&m, "lend.register_collateral", 5, 's', w->chan_b, 's', "stake", 'u',
-               (uint64_t)5000, 'u', (uint64_t)7500, 'u', (uint64_t)500);
-    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
-    int rc = h_tx(&w->b, K_ADMIN, &b, 1, log, 256);
-    cw_enc_free(&m);
-    return rc;
+    return register_as(w, K_ADMIN, "stake", log);
+}
+
+static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, char *log)
+{
+    cw_msg_lend_amount m = {.amount = amount};
+    cw_enc e;
+    cw_enc_init(&e);
+    if (strcmp(type, CW_MSG_LEND_SUPPLY) == 0)
+        cw_msg_lend_supply_enc(&e, &m);
+    else
+        cw_msg_lend_borrow_enc(&e, &m);
+    return tx1_as(&w->b, who, &e, log);
 }
 
 static uint8_t *last_packet(hchain *c, size_t *len)
@@ -207,12 +234,7 @@ static void test_register_then_deposit_credits_position_and_release_unescrows(vo
     open_world(&w);
     assert_int_equal(admin_register(&w, log), 0);
     /* registration is the admin's alone */
-    cw_enc m;
-    msg_simple(&m, "lend.register_collateral", 5, 's', w.chan_b, 's', "other", 'u',
-               (uint64_t)5000, 'u', (uint64_t)7500, 'u', (uint64_t)500);
-    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
-    assert_int_equal(h_tx(&w.b, K_BOB, &b, 1, log, sizeof log), CW_EUNAUTHORIZED);
-    cw_enc_free(&m);
+    assert_int_equal(register_as(&w, K_BOB, "other", log), CW_EUNAUTHORIZED);
 
     assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
     uint8_t *pkt = last_packet(&w.a, &len);
@@ -300,13 +322,8 @@ static void test_zero_amount_and_foreign_denom_refused_before_commitment(void **
     open_world(&w);
     uint64_t seq_before = be64_at(&w.a, "nextSequenceSend/ports/collateral/channels/channel-0");
     assert_int_equal(lock(&w, K_ALICE, 0, 0, far_future(), log), CW_EINVAL);
-    cw_enc m;
-    msg_simple(&m, "collateral.lock", 6, 's', w.chan_a, 's', "uusd", 'u', (uint64_t)5, 'b',
-               w.b.addr[K_ALICE].b, (size_t)20, 'u', (uint64_t)0, 'u', far_future());
-    cw_bytes b = {cw_enc_data(&m), cw_enc_len(&m)};
-    assert_int_equal(h_tx(&w.a, K_ALICE, &b, 1, log, sizeof log), CW_EINVAL);
+    assert_int_equal(transfer(&w, true, K_ALICE, "uusd", 5, 0, far_future(), log), CW_EINVAL);
     assert_non_null(strstr(log, "not held on this chain"));
-    cw_enc_free(&m);
     assert_int_equal(be64_at(&w.a, "nextSequenceSend/ports/collateral/channels/channel-0"),
                      seq_before);
     close_world(&w);
@@ -326,8 +343,10 @@ static void test_escrow_of_one_channel_never_unescrowed_through_another(void **s
     /* 1000 escrowed through channel-0 (as collateral.lock leaves it) */
     assert_int_equal(cw_bank_mint(&kv, &esc0, "stake", 1000, err, sizeof err), CW_OK);
     uint8_t b[8];
+    char key[CW_KEY_MAX];
     cw_be64_put(b, 1000);
-    assert_int_equal(cw_kv_set_s(&kv, "collateral/escrow/channel-0/stake", b, 8), CW_OK);
+    assert_int_equal(cw_key_collateral_escrow(key, "channel-0", "stake"), CW_OK);
+    assert_int_equal(cw_kv_set_s(&kv, key, b, 8), CW_OK);
     assert_int_equal(cw_collateral_unescrow(&kv, "channel-1", "stake", 1, &to, err, sizeof err),
                      CW_EINSUFFICIENT);
     assert_non_null(strstr(err, "channel-1 escrows 0"));
@@ -345,7 +364,7 @@ static void test_borrow_against_position_and_withdraw_above_ltv_refused(void **s
 {
     (void)s;
     world w;
-    char log[256], trace[CW_LEND_TRACE_DENOM_LEN + 1];
+    char log[256];
     size_t len;
     open_world(&w);
     assert_int_equal(admin_register(&w, log), 0);
@@ -354,20 +373,16 @@ static void test_borrow_against_position_and_withdraw_above_ltv_refused(void **s
     assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
     free(pkt);
     /* bob supplies uusd; the oracle prices stake at 2 uusd; alice borrows 900 (LTV 50%) */
+    assert_int_equal(lend_amount_as(&w, K_BOB, CW_MSG_LEND_SUPPLY, 100000, log), 0);
+    cw_msg_oracle_set_price price = {.price_wad = 2 * CW_WAD, .time_ns = h_clock};
+    assert_int_equal(cw_trace_denom(price.denom, w.chan_b, "stake"), CW_OK);
     cw_enc m;
-    msg_simple(&m, "lend.supply", 1, 'u', (uint64_t)100000);
-    assert_int_equal(tx1_as(&w.b, K_BOB, &m, log), 0);
-    assert_int_equal(cw_lend_trace_denom(trace, w.chan_b, "stake"), CW_OK);
     cw_enc_init(&m);
-    cw_msg_begin(&m, "oracle.set_price", 3);
-    cw_enc_cstr(&m, trace);
-    cw_enc_u128(&m, 2 * CW_WAD);
-    cw_enc_u64(&m, h_clock);
+    cw_msg_oracle_set_price_enc(&m, &price);
     assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
-    msg_simple(&m, "lend.borrow", 1, 'u', (uint64_t)1001); /* above 1000 × 2 × 50% */
-    assert_int_equal(tx1_as(&w.b, K_ALICE, &m, log), CW_EUNHEALTHY);
-    msg_simple(&m, "lend.borrow", 1, 'u', (uint64_t)900);
-    assert_int_equal(tx1_as(&w.b, K_ALICE, &m, log), 0);
+    /* above 1000 × 2 × 50% */
+    assert_int_equal(lend_amount_as(&w, K_ALICE, CW_MSG_LEND_BORROW, 1001, log), CW_EUNHEALTHY);
+    assert_int_equal(lend_amount_as(&w, K_ALICE, CW_MSG_LEND_BORROW, 900, log), 0);
     assert_int_equal(balance(&w.b, &w.b.addr[K_ALICE], "uusd"), 1000000000ull + 900);
     /* withdrawing 200 would leave 800 × 2 × 50% = 800 < 900 debt */
     assert_int_equal(withdraw(&w, K_ALICE, 200, 0, far_future(), log), CW_EUNHEALTHY);

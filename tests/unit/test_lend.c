@@ -295,7 +295,7 @@ static void test_oracle_malformed_denom_and_price_refused(void **s)
     cw_enc_cstr(&e, w.trace[ATOM]);
     cw_enc_bin(&e, "123456789012345", 15);
     cw_enc_u64(&e, w.now);
-    assert_int_equal(lw_run(&w, &w.oracle, "oracle.set_price", &e), CW_EMALFORMED);
+    assert_int_equal(lw_run_body(&w, &w.oracle, CW_MSG_ORACLE_SET_PRICE, &e), CW_EMALFORMED);
     lw_free(&w);
 }
 
@@ -445,8 +445,15 @@ static void test_invalid_collateral_params_each_rule(void **s)
                      CW_EINVAL);
     assert_int_equal(lw_register_as(&w, &w.admin, "channel-2", "uosmo", 7000, 8000, 2500),
                      CW_EINVAL);
-    assert_int_equal(lw_register_as(&w, &w.admin, "channel-2", "uosmo", 7000, 8000, 1ull << 32),
-                     CW_EINVAL); /* > u32 */
+    cw_enc e; /* a bonus above u32: no cw_msg_lend_register_collateral holds it */
+    cw_enc_init(&e);
+    cw_enc_array(&e, 5);
+    cw_enc_cstr(&e, "channel-2");
+    cw_enc_cstr(&e, "uosmo");
+    cw_enc_u64(&e, 7000);
+    cw_enc_u64(&e, 8000);
+    cw_enc_u64(&e, 1ull << 32);
+    assert_int_equal(lw_run_body(&w, &w.admin, CW_MSG_LEND_REGISTER_COLLATERAL, &e), CW_EINVAL);
     assert_int_equal(lw_update_as(&w, &w.admin, NULL, ATOM, 9000, 8000, 0), CW_EINVAL);
     assert_int_equal(lw_update_as(&w, &w.admin, NULL, ATOM, 6000, 7000, 300), CW_OK);
     cw_lend_collateral c;
@@ -547,13 +554,13 @@ static void test_zero_and_overflowing_amounts_refused(void **s)
     cw_enc_init(&e);
     cw_enc_array(&e, 1);
     msgpack_pack_int64(&e.pk, -5);
-    assert_int_equal(lw_run(&w, &w.user[SUP], "lend.supply", &e), CW_EMALFORMED);
+    assert_int_equal(lw_run_body(&w, &w.user[SUP], CW_MSG_LEND_SUPPLY, &e), CW_EMALFORMED);
     /* wrong arity */
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     cw_enc_u64(&e, 1);
     cw_enc_u64(&e, 1);
-    assert_int_equal(lw_run(&w, &w.user[SUP], "lend.borrow", &e), CW_EMALFORMED);
+    assert_int_equal(lw_run_body(&w, &w.user[SUP], CW_MSG_LEND_BORROW, &e), CW_EMALFORMED);
     assert_null(lw_check_books(&w, NULL, 0));
     lw_free(&w);
 }
@@ -619,19 +626,6 @@ static void test_register_collateral_once_and_only_on_open_channel(void **s)
     assert_int_equal(lw_register_as(&w, &w.admin, "channel-0", "onemore", 5000, 6000, 500),
                      CW_ETOOBIG);
     lw_free(&w);
-}
-
-static void test_trace_denom_is_ics20_hash_upper_hex(void **s)
-{
-    (void)s;
-    char t[CW_LEND_TRACE_DENOM_LEN + 1];
-    assert_int_equal(cw_lend_trace_denom(t, "channel-0", "uatom"), CW_OK);
-    /* python3: 'ibc/' + sha256(b'collateral/channel-0/uatom').hexdigest().upper() */
-    assert_string_equal(t, "ibc/603B866A411A2E25CC4AC168FFA147855D770865F03C966F20C34EB782FA41B6");
-    assert_true(cw_lend_trace_denom_valid(t, strlen(t)));
-    assert_int_equal(cw_lend_trace_denom(t, "channel/0", "uatom"), CW_EINVAL);
-    assert_string_equal(t, "");
-    assert_int_equal(cw_lend_trace_denom(t, "channel-0", ""), CW_EINVAL);
 }
 
 /* ---- pause ----------------------------------------------------------------------------------- */
@@ -945,11 +939,9 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
 
     cw_enc e[2];
     cw_enc_init(&e[0]);
-    cw_msg_begin(&e[0], "lend.supply", 1);
-    cw_enc_u64(&e[0], 600);
-    cw_enc_init(&e[1]);
-    cw_msg_begin(&e[1], "lend.borrow", 1); /* no collateral: fails, the whole tx rolls back */
-    cw_enc_u64(&e[1], 1);
+    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.amount = 600});
+    cw_enc_init(&e[1]); /* no collateral: fails, the whole tx rolls back */
+    cw_msg_lend_borrow_enc(&e[1], &(cw_msg_lend_borrow){.amount = 1});
     cw_bytes msgs[2] = {{cw_enc_data(&e[0]), cw_enc_len(&e[0])},
                         {cw_enc_data(&e[1]), cw_enc_len(&e[1])}};
     cw_events ev;
@@ -1005,7 +997,6 @@ int main(void)
         cmocka_unit_test(test_zero_and_overflowing_amounts_refused),
         cmocka_unit_test(test_unauthorized_admin_and_oracle_msgs_refused),
         cmocka_unit_test(test_register_collateral_once_and_only_on_open_channel),
-        cmocka_unit_test(test_trace_denom_is_ics20_hash_upper_hex),
         cmocka_unit_test(test_paused_borrow_refused_repay_and_liquidation_open),
         cmocka_unit_test(test_interest_accrual_matches_hand_computation),
         cmocka_unit_test(test_rate_parameter_change_accrues_old_rate_first),

@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/bank.h"
 #include "causeway/codec.h"
 #include "causeway/event.h"
 #include "causeway/ibc.h"
+#include "causeway/packet.h"
 #include "causeway/lending.h"
 
 #define LW_USERS 6
@@ -60,7 +62,7 @@ static inline void lw_default_params(cw_lend_params *p)
 /* A collateral channel end in `state`, written as the IBC host writes it. */
 static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
 {
-    char key[128];
+    char key[CW_PATH_MAX];
     cw_enc e;
     cw_channel_end ce = {.state = (uint8_t)state, .ordering = CW_ORDER_UNORDERED};
     snprintf(ce.counterparty_port, sizeof ce.counterparty_port, "collateral");
@@ -68,7 +70,7 @@ static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
     snprintf(ce.client_id, sizeof ce.client_id, "client-0");
     snprintf(ce.counterparty_client_id, sizeof ce.counterparty_client_id, "client-0");
     snprintf(ce.version, sizeof ce.version, "collateral-1");
-    snprintf(key, sizeof key, "channelEnds/ports/collateral/channels/%s", channel);
+    cw_path_channel_end(key, CW_LEND_PORT, channel);
     cw_enc_init(&e);
     cw_channel_end_enc(&e, &ce);
     int rc = e.rc ? e.rc : cw_kv_set_s(&w->kv, key, cw_enc_data(&e), cw_enc_len(&e));
@@ -76,9 +78,10 @@ static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
     return rc;
 }
 
-/* Run one handler on an encoded body (any bytes: they are decoded as the chain would). */
-static inline int lw_run_raw(struct lw *w, const cw_pubkey32 *signer, const char *type,
-                             const uint8_t *body, size_t body_len)
+/* Run the handler of `type` on a decoded body as the chain does: on a child cache, committed
+ * on success, discarded on failure (which must have written nothing and said why). */
+static inline int lw_run_obj(struct lw *w, const cw_pubkey32 *signer, const char *type,
+                             const msgpack_object *body)
 {
     size_t n;
     const cw_lend_route *r = cw_lend_routes(&n), *route = NULL;
@@ -87,27 +90,18 @@ static inline int lw_run_raw(struct lw *w, const cw_pubkey32 *signer, const char
             route = &r[i];
     if (!route)
         return CW_EINVAL;
-    cw_dec d = {0};
-    const msgpack_object *root = NULL;
-    int rc = cw_dec_open(&d, &root, body, body_len, 1 << 16, w->err, sizeof w->err);
-    if (rc == CW_OK && root->type != MSGPACK_OBJECT_ARRAY)
-        rc = CW_EMALFORMED; /* the tx decoder only hands arrays to handlers */
-    if (rc) {
-        cw_dec_close(&d);
-        return rc;
-    }
+    if (body->type != MSGPACK_OBJECT_ARRAY)
+        return CW_EMALFORMED; /* the tx decoder only hands arrays to handlers */
     cw_kv_cache *tx;
-    if (cw_kv_cache_create(&tx, &w->kv)) {
-        cw_dec_close(&d);
+    if (cw_kv_cache_create(&tx, &w->kv))
         return -12;
-    }
     cw_kv kv = cw_kv_cache_kv(tx);
     cw_exec_ctx ctx = {.kv = &kv, .events = &w->ev, .chain_id = "beta", .height = 7,
                        .time_ns = w->now, .signer_pk = *signer};
     cw_address_of(&ctx.signer, signer);
     cw_events_mark mark = cw_events_mark_now(&w->ev);
     w->err[0] = '\0';
-    rc = route->handler(&ctx, root, w->err, sizeof w->err);
+    int rc = route->handler(&ctx, body, w->err, sizeof w->err);
     if (rc == CW_OK) {
         if (cw_kv_cache_commit(tx))
             rc = -5;
@@ -120,16 +114,49 @@ static inline int lw_run_raw(struct lw *w, const cw_pubkey32 *signer, const char
         cw_events_truncate(&w->ev, mark);
     }
     cw_kv_cache_destroy(tx);
+    return rc;
+}
+
+/* Run one handler on an encoded body (any bytes: they are decoded as the chain would). */
+static inline int lw_run_raw(struct lw *w, const cw_pubkey32 *signer, const char *type,
+                             const uint8_t *body, size_t body_len)
+{
+    cw_dec d = {0};
+    const msgpack_object *root = NULL;
+    int rc = cw_dec_open(&d, &root, body, body_len, 1 << 16, w->err, sizeof w->err);
+    if (rc == CW_OK)
+        rc = lw_run_obj(w, signer, type, root);
     cw_dec_close(&d);
     return rc;
 }
 
-/* Run one handler the way the chain does. body is consumed. */
-static inline int lw_run(struct lw *w, const cw_pubkey32 *signer, const char *type, cw_enc *body)
+/* Run a hand-made body (malformed on purpose) as `type`. body is consumed. */
+static inline int lw_run_body(struct lw *w, const cw_pubkey32 *signer, const char *type,
+                              cw_enc *body)
 {
     int rc = body->rc ? body->rc
                       : lw_run_raw(w, signer, type, cw_enc_data(body), cw_enc_len(body));
     cw_enc_free(body);
+    return rc;
+}
+
+/* Run one Msg [type, body] (as causeway/app_msgs.h encodes it) the way the chain does.
+ * msg is consumed. */
+static inline int lw_run(struct lw *w, const cw_pubkey32 *signer, cw_enc *msg)
+{
+    cw_dec d = {0};
+    const msgpack_object *root = NULL;
+    int rc = msg->rc ? msg->rc
+                     : cw_dec_open(&d, &root, cw_enc_data(msg), cw_enc_len(msg), 1 << 16, w->err,
+                                   sizeof w->err);
+    if (rc == CW_OK) {
+        char type[CW_ID_MAX + 1];
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "msg");
+        cw_dec_id(&d, &f[0], type, "msg.type");
+        rc = d.rc ? d.rc : lw_run_obj(w, signer, type, &f[1]);
+    }
+    cw_dec_close(&d);
+    cw_enc_free(msg);
     return rc;
 }
 
@@ -168,64 +195,61 @@ static inline int lw_app(struct lw *w, enum lw_app_op op, int user, int col, uin
     return rc;
 }
 
-/* ---- msg builders ---- */
+/* ---- msg builders (causeway/app_msgs.h) ---- */
 
-static inline int lw_amount_msg(struct lw *w, int user, const char *type, uint64_t amount)
+static inline int lw_amount_msg(struct lw *w, int user,
+                                void (*enc)(cw_enc *, const cw_msg_lend_amount *),
+                                uint64_t amount)
 {
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 1);
-    cw_enc_u64(&e, amount);
-    return lw_run(w, &w->user[user], type, &e);
+    enc(&e, &(cw_msg_lend_amount){.amount = amount});
+    return lw_run(w, &w->user[user], &e);
 }
 static inline int lw_supply(struct lw *w, int u, uint64_t a)
 {
-    return lw_amount_msg(w, u, "lend.supply", a);
+    return lw_amount_msg(w, u, cw_msg_lend_supply_enc, a);
 }
 static inline int lw_withdraw(struct lw *w, int u, uint64_t a)
 {
-    return lw_amount_msg(w, u, "lend.withdraw_supply", a);
+    return lw_amount_msg(w, u, cw_msg_lend_withdraw_supply_enc, a);
 }
 static inline int lw_borrow(struct lw *w, int u, uint64_t a)
 {
-    return lw_amount_msg(w, u, "lend.borrow", a);
+    return lw_amount_msg(w, u, cw_msg_lend_borrow_enc, a);
 }
 
 /* on_behalf < 0: nil (repay one's own debt) */
 static inline int lw_repay(struct lw *w, int user, uint64_t amount, int on_behalf)
 {
+    cw_msg_lend_repay m = {.amount = amount, .has_on_behalf_of = on_behalf >= 0};
+    if (on_behalf >= 0)
+        m.on_behalf_of = w->addr[on_behalf];
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 2);
-    cw_enc_u64(&e, amount);
-    if (on_behalf < 0)
-        cw_enc_nil(&e);
-    else
-        cw_enc_bin(&e, w->addr[on_behalf].b, 20);
-    return lw_run(w, &w->user[user], "lend.repay", &e);
+    cw_msg_lend_repay_enc(&e, &m);
+    return lw_run(w, &w->user[user], &e);
 }
 
 static inline int lw_liquidate(struct lw *w, int liquidator, int borrower, uint64_t repay, int col)
 {
+    cw_msg_lend_liquidate m = {.borrower = w->addr[borrower], .repay_amount = repay};
+    memcpy(m.collateral, w->trace[col], sizeof m.collateral);
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 3);
-    cw_enc_bin(&e, w->addr[borrower].b, 20);
-    cw_enc_u64(&e, repay);
-    cw_enc_cstr(&e, w->trace[col]);
-    return lw_run(w, &w->user[liquidator], "lend.liquidate", &e);
+    cw_msg_lend_liquidate_enc(&e, &m);
+    return lw_run(w, &w->user[liquidator], &e);
 }
 
 static inline int lw_set_price_as(struct lw *w, const cw_pubkey32 *signer, const char *trace,
                                   cw_u128 price, uint64_t time_ns)
 {
+    cw_msg_oracle_set_price m = {.price_wad = price, .time_ns = time_ns};
+    snprintf(m.denom, sizeof m.denom, "%s", trace);
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 3);
-    cw_enc_cstr(&e, trace);
-    cw_enc_u128(&e, price);
-    cw_enc_u64(&e, time_ns);
-    return lw_run(w, signer, "oracle.set_price", &e);
+    cw_msg_oracle_set_price_enc(&e, &m);
+    return lw_run(w, signer, &e);
 }
 
 /* The oracle prices collateral col at block time. */
@@ -238,59 +262,48 @@ static inline int lw_price(struct lw *w, int col, cw_u128 price)
 }
 
 static inline int lw_register_as(struct lw *w, const cw_pubkey32 *signer, const char *channel,
-                                 const char *base, uint64_t ltv, uint64_t lt, uint64_t bonus)
+                                 const char *base, uint32_t ltv, uint32_t lt, uint32_t bonus)
 {
+    cw_msg_lend_register_collateral m = {.ltv_bps = ltv, .liquidation_threshold_bps = lt,
+                                         .liquidation_bonus_bps = bonus};
+    snprintf(m.channel, sizeof m.channel, "%s", channel);
+    snprintf(m.base_denom, sizeof m.base_denom, "%s", base);
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 5);
-    cw_enc_cstr(&e, channel);
-    cw_enc_cstr(&e, base);
-    cw_enc_u64(&e, ltv);
-    cw_enc_u64(&e, lt);
-    cw_enc_u64(&e, bonus);
-    return lw_run(w, signer, "lend.register_collateral", &e);
+    cw_msg_lend_register_collateral_enc(&e, &m);
+    return lw_run(w, signer, &e);
 }
 
 static inline int lw_pause_as(struct lw *w, const cw_pubkey32 *signer, bool paused)
 {
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 1);
-    cw_enc_bool(&e, paused);
-    return lw_run(w, signer, "lend.pause", &e);
+    cw_msg_lend_pause_enc(&e, &(cw_msg_lend_pause){.paused = paused});
+    return lw_run(w, signer, &e);
 }
 
 /* lend.update_market with market params p (NULL: nil) and one collateral update (col < 0:
  * none). */
 static inline int lw_update_as(struct lw *w, const cw_pubkey32 *signer, const cw_lend_params *p,
-                               int col, uint64_t ltv, uint64_t lt, uint64_t bonus)
+                               int col, uint32_t ltv, uint32_t lt, uint32_t bonus)
 {
+    cw_msg_lend_update_market m = {.has_market = p != NULL, .n_collaterals = col >= 0};
+    if (p)
+        m.market = (cw_msg_lend_market_params){
+            .base_rate_wad = p->base_rate_wad, .slope1_wad = p->slope1_wad,
+            .kink_wad = p->kink_wad, .slope2_wad = p->slope2_wad,
+            .close_factor_bps = p->close_factor_bps, .reserve_factor_bps = p->reserve_factor_bps,
+            .max_price_age_ns = p->max_price_age_ns};
+    if (col >= 0) {
+        memcpy(m.collaterals[0].denom, w->trace[col], sizeof m.collaterals[0].denom);
+        m.collaterals[0].ltv_bps = ltv;
+        m.collaterals[0].liquidation_threshold_bps = lt;
+        m.collaterals[0].liquidation_bonus_bps = bonus;
+    }
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 2);
-    if (p) {
-        cw_enc_array(&e, 7);
-        cw_enc_u128(&e, p->base_rate_wad);
-        cw_enc_u128(&e, p->slope1_wad);
-        cw_enc_u128(&e, p->kink_wad);
-        cw_enc_u128(&e, p->slope2_wad);
-        cw_enc_u64(&e, p->close_factor_bps);
-        cw_enc_u64(&e, p->reserve_factor_bps);
-        cw_enc_u64(&e, p->max_price_age_ns);
-    } else {
-        cw_enc_nil(&e);
-    }
-    if (col < 0) {
-        cw_enc_array(&e, 0);
-    } else {
-        cw_enc_array(&e, 1);
-        cw_enc_array(&e, 4);
-        cw_enc_cstr(&e, w->trace[col]);
-        cw_enc_u64(&e, ltv);
-        cw_enc_u64(&e, lt);
-        cw_enc_u64(&e, bonus);
-    }
-    return lw_run(w, signer, "lend.update_market", &e);
+    cw_msg_lend_update_market_enc(&e, &m);
+    return lw_run(w, signer, &e);
 }
 
 /* ---- setup ---- */
@@ -325,7 +338,7 @@ static inline int lw_init(struct lw *w, const cw_lend_params *p, uint64_t cash)
     w->chan[1] = "channel-1";
     w->base[1] = "ueth";
     for (int c = 0; c < LW_COLS; c++)
-        if ((rc = cw_lend_trace_denom(w->trace[c], w->chan[c], w->base[c])))
+        if ((rc = cw_trace_denom(w->trace[c], w->chan[c], w->base[c])))
             return rc;
     if ((rc = cw_lend_genesis(&w->kv, p, w->err, sizeof w->err)) ||
         (rc = lw_channel(w, "channel-0", 3)) || (rc = lw_channel(w, "channel-1", 3)) ||
@@ -603,8 +616,8 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
         rc = lw_pause_as(w, &w->admin, b & 1);
         break;
     default: /* the admin retunes a collateral within the rules (or not) */
-        rc = lw_update_as(w, &w->admin, NULL, col, 1000 + x % 6000, 7000 + (x >> 16) % 2000,
-                          (x >> 32) % 1500);
+        rc = lw_update_as(w, &w->admin, NULL, col, (uint32_t)(1000 + x % 6000),
+                          (uint32_t)(7000 + (x >> 16) % 2000), (uint32_t)((x >> 32) % 1500));
         break;
     }
     if (rc == LW_EWROTE)

@@ -30,6 +30,8 @@ void spy_wipe(void *p, size_t n)
 }
 #include "causeway/bank.h"
 #include "causeway/ics23.h"
+#include "causeway/app_msgs.h"
+#include "causeway/keys.h"
 #include "causeway/tx.h"
 
 struct fx {
@@ -109,10 +111,8 @@ static uint8_t *send_tx(struct fx *f, const char *chain, uint64_t nonce, uint64_
     char err[256];
     uint8_t *buf;
     cw_enc_init(&e);
-    cw_msg_begin(&e, "bank.send", 3);
-    cw_enc_bin(&e, f->bob_addr.b, 20);
-    cw_enc_cstr(&e, "uatom");
-    cw_enc_u64(&e, amount);
+    cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = f->bob_addr, .denom = "uatom",
+                                                 .amount = amount});
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
     assert_int_equal(cw_tx_sign(&buf, len, chain, &f->alice, nonce, &m, 1, "", err, sizeof err),
                      CW_OK);
@@ -177,9 +177,8 @@ static void verify_answer(struct fx *f, uint64_t h, const uint8_t *key, size_t k
 
 static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool verify)
 {
-    char key[128], hex[41], err[256];
-    cw_hex_encode(hex, sizeof hex, a->b, 20);
-    snprintf(key, sizeof key, "bank/balances/%s/uatom", hex);
+    char key[CW_KEY_MAX], err[256];
+    assert_int_equal(cw_key_bank_balance(key, a, "uatom"), CW_OK);
     cw_enc e;
     cw_enc_init(&e);
     assert_int_equal(cw_node_query(f->node, (const uint8_t *)key, strlen(key), h, true, &e, err,
@@ -577,11 +576,9 @@ static void enc_obj(cw_enc *e, const msgpack_object *o)
     assert_int_equal(cw_enc_object(e, o), CW_OK);
 }
 
-static void balance_key(char key[static 128], const cw_address *a)
+static void balance_key(char key[static CW_KEY_MAX], const cw_address *a)
 {
-    char hex[41];
-    cw_hex_encode(hex, sizeof hex, a->b, 20);
-    snprintf(key, 128, "bank/balances/%s/uatom", hex);
+    assert_int_equal(cw_key_bank_balance(key, a, "uatom"), CW_OK);
 }
 
 /* The same cw_node_status (nothing a read could have changed moved). */
@@ -597,14 +594,13 @@ static void assert_status_equal(const cw_node_status *a, const cw_node_status *b
 static void test_query_many_equals_query_at_one_height(void **state)
 {
     struct fx *f = *state;
-    char err[256], k_bob[128], k_alice[128], k_nobody[128], k_acct[64], hex[41];
+    char err[256], k_bob[CW_KEY_MAX], k_alice[CW_KEY_MAX], k_nobody[CW_KEY_MAX], k_acct[CW_KEY_MAX];
     cw_address nobody;
     memset(nobody.b, 0x42, 20);
     balance_key(k_bob, &f->bob_addr);
     balance_key(k_alice, &f->alice_addr);
     balance_key(k_nobody, &nobody);
-    cw_hex_encode(hex, sizeof hex, f->alice_addr.b, 20);
-    snprintf(k_acct, sizeof k_acct, "acct/%s", hex);
+    cw_key_account(k_acct, &f->alice_addr);
     const char *names[] = {k_bob, k_nobody, k_alice, "ibc/no/such/key", k_acct, k_bob};
     enum { NK = 6 };
     cw_bytes keys[NK];
@@ -983,10 +979,8 @@ static uint8_t *sends_tx(struct fx *f, uint64_t nonce, const uint64_t *amounts, 
     assert_true(n <= 4);
     for (size_t i = 0; i < n; i++) {
         cw_enc_init(&e[i]);
-        cw_msg_begin(&e[i], "bank.send", 3);
-        cw_enc_bin(&e[i], f->bob_addr.b, 20);
-        cw_enc_cstr(&e[i], "uatom");
-        cw_enc_u64(&e[i], amounts[i]);
+        cw_msg_bank_send_enc(&e[i], &(cw_msg_bank_send){.to = f->bob_addr, .denom = "uatom",
+                                                        .amount = amounts[i]});
         m[i] = (cw_bytes){cw_enc_data(&e[i]), cw_enc_len(&e[i])};
     }
     assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, m, n, "", err, sizeof err),
@@ -1103,7 +1097,7 @@ static void test_tx_status_agrees_with_tx(void **state)
     const msgpack_object *tc = cw_dec_array(&d, &c[0], 2, "count");
     cw_bytes ty = cw_dec_str(&d, &tc[0], 64, "type");
     assert_int_equal(d.rc, CW_OK);
-    assert_true(ty.len == 8 && memcmp(ty.p, "transfer", 8) == 0);
+    assert_true(ty.len == strlen(CW_EV_TRANSFER) && memcmp(ty.p, CW_EV_TRANSFER, ty.len) == 0);
     assert_int_equal(cw_dec_u64(&d, &tc[1], "n"), 3);
     cw_dec_close(&d);
     cw_enc_free(&e);

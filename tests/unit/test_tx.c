@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/tx.h"
 
 static cw_seckey g_sk;
@@ -21,11 +22,10 @@ static int setup(void **s)
 
 static cw_bytes send_msg(cw_enc *e)
 {
+    cw_msg_bank_send m = {.denom = "uatom", .amount = 42};
+    memcpy(m.to.b, "01234567890123456789", 20);
     cw_enc_init(e);
-    cw_msg_begin(e, "bank.send", 3);
-    cw_enc_bin(e, "01234567890123456789", 20);
-    cw_enc_cstr(e, "uatom");
-    cw_enc_u64(e, 42);
+    cw_msg_bank_send_enc(e, &m);
     return (cw_bytes){cw_enc_data(e), cw_enc_len(e)};
 }
 
@@ -49,7 +49,7 @@ static void test_signed_tx_round_trips_and_verifies(void **s)
     char type[65];
     const msgpack_object *body;
     cw_tx_msg(&tx, 0, type, &body);
-    assert_string_equal(type, "bank.send");
+    assert_string_equal(type, CW_MSG_BANK_SEND);
     assert_int_equal(body->via.array.size, 3);
     assert_int_equal(cw_tx_verify_signature(&tx), CW_OK);
     uint8_t h[32];

@@ -1,0 +1,146 @@
+/* The app state keys (include/causeway/keys.h). */
+#include "causeway/keys.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "causeway/hash.h"
+
+static bool id_ok(const char *s)
+{
+    return cw_id_validate(s, strnlen(s, CW_ID_MAX + 1), "id", NULL, 0) == CW_OK;
+}
+
+static bool trace_ok(const char *s)
+{
+    return cw_trace_denom_valid(s, strnlen(s, CW_TRACE_DENOM_LEN + 1));
+}
+
+/* out = the formatted key, or "" and CW_EINVAL when it would not fit (never for valid
+ * arguments: CW_KEY_MAX covers the longest). */
+CW_PRINTF(2, 3) static int key_fmt(char out[static CW_KEY_MAX], const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, CW_KEY_MAX, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= CW_KEY_MAX) {
+        out[0] = '\0';
+        return CW_EINVAL;
+    }
+    return CW_OK;
+}
+
+static int fail(char *out)
+{
+    out[0] = '\0';
+    return CW_EINVAL;
+}
+
+/* prefix/{a}/{b} with both identifiers */
+static int pair_key(char out[static CW_KEY_MAX], const char *prefix, const char *a,
+                    const char *b)
+{
+    if (!id_ok(a) || !id_ok(b))
+        return fail(out);
+    return key_fmt(out, "%s/%s/%s", prefix, a, b);
+}
+
+/* prefix/{addr hex}[/{tail}] */
+static int addr_key(char out[static CW_KEY_MAX], const char *prefix, const cw_address *addr,
+                    const char *tail)
+{
+    char hex[41];
+    cw_hex_encode(hex, sizeof hex, addr->b, 20);
+    return tail ? key_fmt(out, "%s/%s/%s", prefix, hex, tail) : key_fmt(out, "%s/%s", prefix, hex);
+}
+
+int cw_trace_denom(char out[static CW_TRACE_DENOM_LEN + 1], const char *channel,
+                   const char *base_denom)
+{
+    char path[CW_KEY_MAX];
+    out[0] = '\0';
+    if (pair_key(path, CW_TRACE_PORT, channel, base_denom))
+        return CW_EINVAL;
+    uint8_t h[32];
+    cw_sha256(h, path, strlen(path));
+    static const char hexd[] = "0123456789ABCDEF";
+    memcpy(out, "ibc/", 4);
+    for (int i = 0; i < 32; i++) {
+        out[4 + 2 * i] = hexd[h[i] >> 4];
+        out[5 + 2 * i] = hexd[h[i] & 15];
+    }
+    out[CW_TRACE_DENOM_LEN] = '\0';
+    return CW_OK;
+}
+
+bool cw_trace_denom_valid(const char *s, size_t len)
+{
+    if (len != CW_TRACE_DENOM_LEN || memcmp(s, "ibc/", 4) != 0)
+        return false;
+    for (size_t i = 4; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+            return false;
+    return true;
+}
+
+int cw_key_bank_balance(char out[static CW_KEY_MAX], const cw_address *addr, const char *denom)
+{
+    return id_ok(denom) ? addr_key(out, "bank/balances", addr, denom) : fail(out);
+}
+
+int cw_key_bank_supply(char out[static CW_KEY_MAX], const char *denom)
+{
+    return id_ok(denom) ? key_fmt(out, "bank/supply/%s", denom) : fail(out);
+}
+
+void cw_key_account(char out[static CW_KEY_MAX], const cw_address *addr)
+{
+    (void)addr_key(out, "acct", addr, NULL);
+}
+
+int cw_key_collateral_escrow(char out[static CW_KEY_MAX], const char *channel, const char *denom)
+{
+    return pair_key(out, "collateral/escrow", channel, denom);
+}
+
+int cw_key_collateral_total(char out[static CW_KEY_MAX], const char *channel,
+                            const char *base_denom)
+{
+    return pair_key(out, "collateral/total", channel, base_denom);
+}
+
+int cw_key_collateral_inflight(char out[static CW_KEY_MAX], const char *channel,
+                               const char *base_denom)
+{
+    return pair_key(out, "collateral/inflight", channel, base_denom);
+}
+
+int cw_key_collateral_position(char out[static CW_KEY_MAX], const cw_address *holder,
+                               const char *trace_denom)
+{
+    return trace_ok(trace_denom) ? addr_key(out, "collateral/positions", holder, trace_denom)
+                                 : fail(out);
+}
+
+int cw_key_lend_collateral(char out[static CW_KEY_MAX], const char *trace_denom)
+{
+    return trace_ok(trace_denom) ? key_fmt(out, "market/collateral/%s", trace_denom)
+                                 : fail(out);
+}
+
+void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr)
+{
+    (void)addr_key(out, "market/debt", addr, NULL);
+}
+
+void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr)
+{
+    (void)addr_key(out, "market/shares", addr, NULL);
+}
+
+int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
+{
+    return trace_ok(trace_denom) ? key_fmt(out, "oracle/price/%s", trace_denom) : fail(out);
+}

@@ -1,0 +1,266 @@
+/* Causeway — the application msgs, in their one definition (DESIGN §5 "Msgs", §8).
+ *
+ * Every non-ibc msg a tx carries: its type string, one struct, and one encode/decode pair.
+ * The chain's handlers (chain/app.c, chain/node.c, channels/{collateral,lending,echo}.c)
+ * decode through it; the CLI and the tests encode through it. The ibc.* msgs live in
+ * causeway/msgs.h. A Msg is the canonical msgpack array [type(str), body(array)]:
+ *
+ *   bank.send                 [to(bin 20), denom(str id), amount(u64)]
+ *   admin.update_validators   [validator_set]                      (causeway/block.h)
+ *   echo.send                 [channel(str id), data(bin ≤ 1024), timeout_height(u64),
+ *                              timeout_timestamp_ns(u64)]
+ *   collateral.lock           [channel, denom, amount, beneficiary(bin 20), timeout_height,
+ *                              timeout_timestamp_ns]
+ *   lend.withdraw_collateral  [channel, base_denom, amount, receiver(bin 20), timeout_height,
+ *                              timeout_timestamp_ns]
+ *   lend.supply / lend.withdraw_supply / lend.borrow   [amount(u64)]
+ *   lend.repay                [amount(u64), on_behalf_of(bin 20) | nil]
+ *   lend.liquidate            [borrower(bin 20), repay_amount(u64), collateral(trace denom)]
+ *   lend.register_collateral  [channel(str id), base_denom(str id), ltv_bps, lt_bps,
+ *                              bonus_bps]
+ *   lend.update_market        [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
+ *                                              close_factor_bps, reserve_factor_bps,
+ *                                              max_price_age_ns],
+ *                              collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
+ *   lend.pause                [paused(bool)]
+ *   oracle.set_price          [denom(trace denom), price(bin16 wad), time_ns(u64)]
+ * The collateral app's packet data (CollateralDeposit / CollateralRelease) is here too.
+ *
+ * Conventions (as causeway/codec.h's wire types):
+ *   void cw_msg_X_enc(cw_enc *e, const cw_msg_X *m)   appends the whole Msg [type, body];
+ *   void cw_msg_X_dec(cw_dec *d, const msgpack_object *body, cw_msg_X *m, const char *what)
+ *     reads the BODY (the tx decoder has split [type, body]) with the sticky error of d:
+ *     shape, integer ranges, identifiers (cw_id_validate) and trace denoms are checked; the
+ *     rules that need state (amount > 0, a registered collateral, …) are the handler's.
+ *     `what` labels the error line, normally the type (CW_MSG_X): "bank.send.to: …".
+ *     On failure *m holds zero values (owned memory freed).
+ * Decoded str fields are copied into the struct; bin fields that are not fixed-size
+ * (echo.send data) borrow from the decoded buffer (causeway/codec.h). Nothing here keeps a
+ * pointer or global state: thread-safe for distinct arguments.
+ */
+#ifndef CAUSEWAY_APP_MSGS_H
+#define CAUSEWAY_APP_MSGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "causeway/block.h"
+#include "causeway/codec.h"
+#include "causeway/hex.h"
+#include "causeway/keys.h"
+#include "causeway/mathx.h"
+#include "causeway/schnorr.h"
+
+#define CW_MSG_BANK_SEND "bank.send"
+#define CW_MSG_ADMIN_UPDATE_VALIDATORS "admin.update_validators"
+#define CW_MSG_ECHO_SEND "echo.send"
+#define CW_MSG_COLLATERAL_LOCK "collateral.lock"
+#define CW_MSG_LEND_WITHDRAW_COLLATERAL "lend.withdraw_collateral"
+#define CW_MSG_LEND_SUPPLY "lend.supply"
+#define CW_MSG_LEND_WITHDRAW_SUPPLY "lend.withdraw_supply"
+#define CW_MSG_LEND_BORROW "lend.borrow"
+#define CW_MSG_LEND_REPAY "lend.repay"
+#define CW_MSG_LEND_LIQUIDATE "lend.liquidate"
+#define CW_MSG_LEND_REGISTER_COLLATERAL "lend.register_collateral"
+#define CW_MSG_LEND_UPDATE_MARKET "lend.update_market"
+#define CW_MSG_LEND_PAUSE "lend.pause"
+#define CW_MSG_ORACLE_SET_PRICE "oracle.set_price"
+
+/** echo.send data at most (bytes). */
+#define CW_MSG_ECHO_DATA_MAX 1024u
+/** Registered collateral denoms at most, and so collateral updates per lend.update_market. */
+#define CW_LEND_MAX_COLLATERALS 16
+
+/* ---- bank, admin, echo ------------------------------------------------------------------ */
+
+typedef struct cw_msg_bank_send {
+    cw_address to;
+    char denom[CW_ID_MAX + 1];
+    uint64_t amount; /* base units */
+} cw_msg_bank_send;
+void cw_msg_bank_send_enc(cw_enc *e, const cw_msg_bank_send *m) CW_NONNULL(1, 2);
+void cw_msg_bank_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_bank_send *m,
+                          const char *what) CW_NONNULL(1, 3, 4);
+
+/** The next validator set. validator_set owns malloc'd memory: free with
+ *  cw_msg_admin_update_validators_free (also after a failed decode; accepts NULL). The
+ *  decoder checks the set as cw_validator_set_dec does (sorted, powers), not the keys. */
+typedef struct cw_msg_admin_update_validators {
+    cw_validator_set validator_set;
+} cw_msg_admin_update_validators;
+void cw_msg_admin_update_validators_enc(cw_enc *e, const cw_msg_admin_update_validators *m)
+    CW_NONNULL(1, 2);
+void cw_msg_admin_update_validators_dec(cw_dec *d, const msgpack_object *body,
+                                        cw_msg_admin_update_validators *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+void cw_msg_admin_update_validators_free(cw_msg_admin_update_validators *m);
+
+typedef struct cw_msg_echo_send {
+    char channel[CW_ID_MAX + 1];
+    cw_bytes data;                 /* ≤ CW_MSG_ECHO_DATA_MAX; borrowed (see above) */
+    uint64_t timeout_height;       /* 0 = none */
+    uint64_t timeout_timestamp_ns; /* 0 = none */
+} cw_msg_echo_send;
+void cw_msg_echo_send_enc(cw_enc *e, const cw_msg_echo_send *m) CW_NONNULL(1, 2);
+void cw_msg_echo_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_echo_send *m,
+                          const char *what) CW_NONNULL(1, 3, 4);
+
+/* ---- the collateral app ----------------------------------------------------------------- */
+
+/** collateral.lock (on A: escrow `denom`, send a deposit for `to` = the beneficiary on B) and
+ *  lend.withdraw_collateral (on B: debit the signer's position in `denom` = the base denom,
+ *  send a release paying `to` = the receiver on A) share one layout. */
+typedef struct cw_msg_collateral_transfer {
+    char channel[CW_ID_MAX + 1];
+    char denom[CW_ID_MAX + 1];
+    uint64_t amount;
+    cw_address to;
+    uint64_t timeout_height;       /* 0 = none */
+    uint64_t timeout_timestamp_ns; /* 0 = none */
+} cw_msg_collateral_transfer;
+typedef cw_msg_collateral_transfer cw_msg_collateral_lock;
+typedef cw_msg_collateral_transfer cw_msg_lend_withdraw_collateral;
+void cw_msg_collateral_lock_enc(cw_enc *e, const cw_msg_collateral_lock *m) CW_NONNULL(1, 2);
+void cw_msg_collateral_lock_dec(cw_dec *d, const msgpack_object *body, cw_msg_collateral_lock *m,
+                                const char *what) CW_NONNULL(1, 3, 4);
+void cw_msg_lend_withdraw_collateral_enc(cw_enc *e, const cw_msg_lend_withdraw_collateral *m)
+    CW_NONNULL(1, 2);
+void cw_msg_lend_withdraw_collateral_dec(cw_dec *d, const msgpack_object *body,
+                                         cw_msg_lend_withdraw_collateral *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/** The collateral app's packet data (DESIGN §8):
+ *    CollateralDeposit = ["deposit", base_denom, amount, owner(bin 20), beneficiary(bin 20)]
+ *    CollateralRelease = ["release", base_denom, amount, holder(bin 20), receiver(bin 20)] */
+typedef enum cw_collateral_kind {
+    CW_COLLATERAL_DEPOSIT = 1,
+    CW_COLLATERAL_RELEASE = 2
+} cw_collateral_kind;
+typedef struct cw_collateral_packet {
+    cw_collateral_kind kind;
+    char denom[CW_ID_MAX + 1]; /* the base denom, on A */
+    uint64_t amount;           /* > 0 */
+    cw_address from;           /* owner (deposit) / holder (release) */
+    cw_address to;             /* beneficiary (deposit) / receiver (release) */
+} cw_collateral_packet;
+void cw_collateral_packet_enc(cw_enc *e, const cw_collateral_packet *c) CW_NONNULL(1, 2);
+/** Decode packet data (the bytes a Packet carries).
+ *  Returns: CW_OK; CW_EMALFORMED / CW_ETOOBIG / CW_ENONCANONICAL not a canonical 5-array of
+ *  the layout above; CW_EINVAL unknown kind or zero amount. err names it ("collateral packet:
+ *  …"); *c is zeroed on failure. Allocates only inside the call. */
+int cw_collateral_packet_decode(cw_collateral_packet *c, const uint8_t *data, size_t len,
+                                char *err, size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+
+/* ---- the lending market ----------------------------------------------------------------- */
+
+/** lend.supply, lend.withdraw_supply, lend.borrow: one amount of the borrowable asset. */
+typedef struct cw_msg_lend_amount {
+    uint64_t amount; /* base units */
+} cw_msg_lend_amount;
+typedef cw_msg_lend_amount cw_msg_lend_supply;
+typedef cw_msg_lend_amount cw_msg_lend_withdraw_supply;
+typedef cw_msg_lend_amount cw_msg_lend_borrow;
+void cw_msg_lend_supply_enc(cw_enc *e, const cw_msg_lend_supply *m) CW_NONNULL(1, 2);
+void cw_msg_lend_supply_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_supply *m,
+                            const char *what) CW_NONNULL(1, 3, 4);
+void cw_msg_lend_withdraw_supply_enc(cw_enc *e, const cw_msg_lend_withdraw_supply *m)
+    CW_NONNULL(1, 2);
+void cw_msg_lend_withdraw_supply_dec(cw_dec *d, const msgpack_object *body,
+                                     cw_msg_lend_withdraw_supply *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+void cw_msg_lend_borrow_enc(cw_enc *e, const cw_msg_lend_borrow *m) CW_NONNULL(1, 2);
+void cw_msg_lend_borrow_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_borrow *m,
+                            const char *what) CW_NONNULL(1, 3, 4);
+
+typedef struct cw_msg_lend_repay {
+    uint64_t amount;
+    bool has_on_behalf_of;   /* false: the signer repays its own debt (nil on the wire) */
+    cw_address on_behalf_of;
+} cw_msg_lend_repay;
+void cw_msg_lend_repay_enc(cw_enc *e, const cw_msg_lend_repay *m) CW_NONNULL(1, 2);
+void cw_msg_lend_repay_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_repay *m,
+                           const char *what) CW_NONNULL(1, 3, 4);
+
+typedef struct cw_msg_lend_liquidate {
+    cw_address borrower;
+    uint64_t repay_amount;
+    char collateral[CW_TRACE_DENOM_LEN + 1]; /* trace denom to seize */
+} cw_msg_lend_liquidate;
+void cw_msg_lend_liquidate_enc(cw_enc *e, const cw_msg_lend_liquidate *m) CW_NONNULL(1, 2);
+void cw_msg_lend_liquidate_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_liquidate *m,
+                               const char *what) CW_NONNULL(1, 3, 4);
+
+typedef struct cw_msg_lend_register_collateral {
+    char channel[CW_ID_MAX + 1];
+    char base_denom[CW_ID_MAX + 1];
+    uint32_t ltv_bps, liquidation_threshold_bps, liquidation_bonus_bps;
+} cw_msg_lend_register_collateral;
+void cw_msg_lend_register_collateral_enc(cw_enc *e, const cw_msg_lend_register_collateral *m)
+    CW_NONNULL(1, 2);
+void cw_msg_lend_register_collateral_dec(cw_dec *d, const msgpack_object *body,
+                                         cw_msg_lend_register_collateral *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/** lend.update_market: new rates (has_market) and/or new weights for registered collaterals. */
+typedef struct cw_msg_lend_market_params {
+    cw_u128 base_rate_wad, slope1_wad, kink_wad, slope2_wad; /* per second, wad */
+    uint32_t close_factor_bps, reserve_factor_bps;
+    uint64_t max_price_age_ns;
+} cw_msg_lend_market_params;
+typedef struct cw_msg_lend_collateral_update {
+    char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */
+    uint32_t ltv_bps, liquidation_threshold_bps, liquidation_bonus_bps;
+} cw_msg_lend_collateral_update;
+typedef struct cw_msg_lend_update_market {
+    bool has_market; /* false: nil on the wire, rates unchanged */
+    cw_msg_lend_market_params market;
+    uint32_t n_collaterals; /* ≤ CW_LEND_MAX_COLLATERALS */
+    cw_msg_lend_collateral_update collaterals[CW_LEND_MAX_COLLATERALS];
+} cw_msg_lend_update_market;
+void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m)
+    CW_NONNULL(1, 2);
+void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
+                                   cw_msg_lend_update_market *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+typedef struct cw_msg_lend_pause {
+    bool paused;
+} cw_msg_lend_pause;
+void cw_msg_lend_pause_enc(cw_enc *e, const cw_msg_lend_pause *m) CW_NONNULL(1, 2);
+void cw_msg_lend_pause_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_pause *m,
+                           const char *what) CW_NONNULL(1, 3, 4);
+
+typedef struct cw_msg_oracle_set_price {
+    char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */
+    cw_u128 price_wad;
+    uint64_t time_ns;
+} cw_msg_oracle_set_price;
+void cw_msg_oracle_set_price_enc(cw_enc *e, const cw_msg_oracle_set_price *m) CW_NONNULL(1, 2);
+void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
+                                 cw_msg_oracle_set_price *m, const char *what)
+    CW_NONNULL(1, 3, 4);
+
+/* ---- every app msg's codec, for code that handles any msg by its type string ---------- */
+
+#if __has_include("causeway/msgs.h")
+#include "causeway/msgs.h" /* cw_msg_codec: the row shape the ibc.* table set */
+#else
+/* Until this branch meets the ibc.* contract (causeway/msgs.h defines this same row; the
+ * fallback goes once both are in one tree). */
+typedef struct cw_msg_codec {
+    const char *type; /* CW_MSG_* */
+    size_t size;      /* sizeof the msg's struct */
+    void (*enc)(cw_enc *e, const void *m);
+    void (*dec)(cw_dec *d, const msgpack_object *body, void *m, const char *what);
+    void (*free)(void *m); /* releases what dec allocated; NULL when the struct owns nothing */
+} cw_msg_codec;
+#endif
+
+/** The app msgs' table: one row per CW_MSG_* constant above, in that order (enc writes the
+ *  whole Msg, dec reads a body, as cw_msg_X_enc / _dec; m points to a cw_msg_X of `size`
+ *  bytes). For the fuzz target that drives every decoder (tests/fuzz/fuzz_msgs.c, next to
+ *  cw_msg_codecs_ibc) and for tools. Returns static storage (never NULL) and its row count in
+ *  *n. Thread-safe. */
+const cw_msg_codec *cw_msg_codecs_app(size_t *n) CW_NONNULL(1);
+
+#endif

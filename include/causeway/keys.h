@@ -1,0 +1,93 @@
+/* Causeway — the app state keys, in their one definition (DESIGN §5 "State", §8).
+ *
+ * Every key an app module writes and a client proves or reads (`causeway query`, `causeway
+ * audit`, the tests) is built here, so the chain and its clients cannot drift apart: a key
+ * that drifted would still get a *valid non-membership proof* and the figure would read 0.
+ *
+ *   bank/balances/{addr hex}/{denom}               be64   cw_key_bank_balance
+ *   bank/supply/{denom}                            be64   cw_key_bank_supply
+ *   acct/{addr hex}                                [nonce, pubkey]   cw_key_account
+ *   collateral/escrow/{channel}/{denom}            be64   cw_key_collateral_escrow   (A)
+ *   collateral/total/{channel}/{base_denom}        [u64]  cw_key_collateral_total    (B)
+ *   collateral/inflight/{channel}/{base_denom}     [u64]  cw_key_collateral_inflight (B)
+ *   collateral/positions/{addr hex}/{trace denom}  [u64]  cw_key_collateral_position (B)
+ *   market/params, market/state, market/stats, market/collaterals   CW_KEY_LEND_*    (B)
+ *   market/collateral/{trace denom}                        cw_key_lend_collateral
+ *   market/debt/{addr hex}, market/shares/{addr hex}       cw_key_lend_debt / _shares
+ *   oracle/price/{trace denom}                             cw_key_oracle_price
+ * (value layouts: causeway/bank.h, causeway/collateral.h, causeway/lending.h).
+ * {addr hex} is the 40-character lower-case hex of a 20-byte address. {channel}, {denom}
+ * and {base_denom} are identifiers (cw_id_validate: no '/'), so no two distinct argument
+ * lists build the same key; a trace denom is "ibc/" + 64 upper-case hex digits.
+ *
+ * Every builder writes a NUL-terminated key of at most CW_KEY_MAX - 1 bytes into a caller
+ * buffer of CW_KEY_MAX bytes and validates its identifiers first.
+ * Returns (every builder): CW_OK; CW_EINVAL an identifier or trace denom is malformed
+ * (out = "" then). Memory: allocates nothing, keeps no pointers. Thread-safe.
+ */
+#ifndef CAUSEWAY_KEYS_H
+#define CAUSEWAY_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "causeway/hex.h"
+#include "causeway/schnorr.h"
+
+/** Size of a key buffer: the longest key (collateral/inflight/{64}/{64}, 149 bytes) + NUL,
+ *  rounded up. */
+#define CW_KEY_MAX 160
+
+/** A trace denom: "ibc/" + 64 upper-case hex digits (68 bytes, no NUL). */
+#define CW_TRACE_DENOM_LEN 68
+
+/** The port of the collateral app; part of every trace denom. */
+#define CW_TRACE_PORT "collateral"
+
+/* The lending market's singleton records (no arguments to validate). */
+#define CW_KEY_LEND_PARAMS "market/params"
+#define CW_KEY_LEND_STATE "market/state"
+#define CW_KEY_LEND_STATS "market/stats"
+#define CW_KEY_LEND_COLLATERALS "market/collaterals"
+
+/** out = "ibc/" + upper-case HEX(SHA256("collateral/{channel}/{base_denom}")): the denom under
+ *  which chain B keeps positions of base_denom deposited through its channel (ICS-20 style,
+ *  B's own port and channel).
+ *  Returns: CW_OK; CW_EINVAL channel or base_denom not an identifier (out = "").
+ *  Thread-safe. Source: ICS-20 denom trace hash. */
+int cw_trace_denom(char out[static CW_TRACE_DENOM_LEN + 1], const char *channel,
+                   const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** True iff s[0..len) is a well-formed trace denom ("ibc/" + 64 upper-case hex). s may be
+ *  NULL when len is 0 (msgpack-c's pointer for an empty str). Pure. */
+bool cw_trace_denom_valid(const char *s, size_t len);
+
+/* ---- bank ---- */
+int cw_key_bank_balance(char out[static CW_KEY_MAX], const cw_address *addr, const char *denom)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+int cw_key_bank_supply(char out[static CW_KEY_MAX], const char *denom)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** acct/{addr hex}: an account's [next_nonce, pubkey]. Never fails (no identifiers). */
+void cw_key_account(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
+
+/* ---- the collateral app ---- */
+int cw_key_collateral_escrow(char out[static CW_KEY_MAX], const char *channel,
+                             const char *denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+int cw_key_collateral_total(char out[static CW_KEY_MAX], const char *channel,
+                            const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+int cw_key_collateral_inflight(char out[static CW_KEY_MAX], const char *channel,
+                               const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+/** trace_denom: NUL-terminated trace denom (cw_trace_denom). */
+int cw_key_collateral_position(char out[static CW_KEY_MAX], const cw_address *holder,
+                               const char *trace_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/* ---- the lending market ---- */
+int cw_key_lend_collateral(char out[static CW_KEY_MAX], const char *trace_denom)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** market/debt/{addr hex}, market/shares/{addr hex}. Never fail (no identifiers). */
+void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
+void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
+int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+#endif

@@ -1,0 +1,146 @@
+/* The app state keys (common/keys.c): each builder's layout pinned byte for byte (this file
+ * is where the key strings are spelled out on purpose: a builder that drifted would make the
+ * audit prove a *valid non-membership* and read 0), identifiers validated, output bounded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "causeway/keys.h"
+
+#define HEX_AA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+/* python3: 'ibc/' + sha256(b'collateral/channel-0/uatom').hexdigest().upper() */
+#define TRACE0 "ibc/603B866A411A2E25CC4AC168FFA147855D770865F03C966F20C34EB782FA41B6"
+
+static cw_address addr_aa(void)
+{
+    cw_address a;
+    memset(a.b, 0xaa, 20);
+    return a;
+}
+
+static void test_trace_denom_is_ics20_hash_upper_hex(void **s)
+{
+    (void)s;
+    char t[CW_TRACE_DENOM_LEN + 1];
+    assert_int_equal(cw_trace_denom(t, "channel-0", "uatom"), CW_OK);
+    assert_string_equal(t, TRACE0);
+    assert_true(cw_trace_denom_valid(t, strlen(t)));
+    assert_int_equal(cw_trace_denom(t, "channel/0", "uatom"), CW_EINVAL);
+    assert_string_equal(t, "");
+    assert_int_equal(cw_trace_denom(t, "channel-0", ""), CW_EINVAL);
+    assert_string_equal(t, "");
+}
+
+static void test_trace_denom_valid_shape(void **s)
+{
+    (void)s;
+    const char *good = TRACE0;
+    char bad[CW_TRACE_DENOM_LEN + 1];
+    assert_true(cw_trace_denom_valid(good, CW_TRACE_DENOM_LEN));
+    assert_false(cw_trace_denom_valid(good, CW_TRACE_DENOM_LEN - 1));
+    assert_false(cw_trace_denom_valid(NULL, 0)); /* an empty str decoded by msgpack-c */
+    /* every position: a lower-case or non-hex digit, or a changed prefix, is refused */
+    for (size_t i = 0; i < CW_TRACE_DENOM_LEN; i++) {
+        memcpy(bad, good, sizeof bad);
+        bad[i] = i < 4 ? 'x' : 'a';
+        assert_false(cw_trace_denom_valid(bad, CW_TRACE_DENOM_LEN));
+        bad[i] = 'G';
+        assert_false(cw_trace_denom_valid(bad, CW_TRACE_DENOM_LEN));
+    }
+}
+
+static void test_every_key_layout(void **s)
+{
+    (void)s;
+    char k[CW_KEY_MAX];
+    cw_address a = addr_aa();
+    assert_int_equal(cw_key_bank_balance(k, &a, "uatom"), CW_OK);
+    assert_string_equal(k, "bank/balances/" HEX_AA "/uatom");
+    assert_int_equal(cw_key_bank_supply(k, "uatom"), CW_OK);
+    assert_string_equal(k, "bank/supply/uatom");
+    cw_key_account(k, &a);
+    assert_string_equal(k, "acct/" HEX_AA);
+    assert_int_equal(cw_key_collateral_escrow(k, "channel-0", "stake"), CW_OK);
+    assert_string_equal(k, "collateral/escrow/channel-0/stake");
+    assert_int_equal(cw_key_collateral_total(k, "channel-1", "stake"), CW_OK);
+    assert_string_equal(k, "collateral/total/channel-1/stake");
+    assert_int_equal(cw_key_collateral_inflight(k, "channel-1", "stake"), CW_OK);
+    assert_string_equal(k, "collateral/inflight/channel-1/stake");
+    assert_int_equal(cw_key_collateral_position(k, &a, TRACE0), CW_OK);
+    assert_string_equal(k, "collateral/positions/" HEX_AA "/" TRACE0);
+    assert_int_equal(cw_key_lend_collateral(k, TRACE0), CW_OK);
+    assert_string_equal(k, "market/collateral/" TRACE0);
+    cw_key_lend_debt(k, &a);
+    assert_string_equal(k, "market/debt/" HEX_AA);
+    cw_key_lend_shares(k, &a);
+    assert_string_equal(k, "market/shares/" HEX_AA);
+    assert_int_equal(cw_key_oracle_price(k, TRACE0), CW_OK);
+    assert_string_equal(k, "oracle/price/" TRACE0);
+    assert_string_equal(CW_KEY_LEND_PARAMS, "market/params");
+    assert_string_equal(CW_KEY_LEND_STATE, "market/state");
+    assert_string_equal(CW_KEY_LEND_STATS, "market/stats");
+    assert_string_equal(CW_KEY_LEND_COLLATERALS, "market/collaterals");
+}
+
+/* A '/' in an identifier would let one (channel, denom) pair build another's key. */
+static void test_bad_identifiers_build_no_key(void **s)
+{
+    (void)s;
+    char k[CW_KEY_MAX];
+    cw_address a = addr_aa();
+    char long_id[CW_ID_MAX + 2];
+    memset(long_id, 'x', CW_ID_MAX + 1);
+    long_id[CW_ID_MAX + 1] = '\0';
+    const char *bad[] = {"", "a/b", "ch 0", long_id, "ibc/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(k, 'z', sizeof k);
+        assert_int_equal(cw_key_bank_balance(k, &a, bad[i]), CW_EINVAL);
+        assert_string_equal(k, "");
+        assert_int_equal(cw_key_bank_supply(k, bad[i]), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_escrow(k, bad[i], "stake"), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_escrow(k, "channel-0", bad[i]), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_total(k, bad[i], "stake"), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_inflight(k, "channel-0", bad[i]), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_position(k, &a, bad[i]), CW_EINVAL);
+        assert_int_equal(cw_key_lend_collateral(k, bad[i]), CW_EINVAL);
+        assert_int_equal(cw_key_oracle_price(k, bad[i]), CW_EINVAL);
+        assert_string_equal(k, "");
+    }
+    /* a trace denom is not an identifier, and an identifier not a trace denom */
+    assert_int_equal(cw_key_bank_balance(k, &a, TRACE0), CW_EINVAL);
+    assert_int_equal(cw_key_collateral_position(k, &a, "uatom"), CW_EINVAL);
+}
+
+/* The longest keys (two 64-byte identifiers) fit CW_KEY_MAX. */
+static void test_longest_keys_fit(void **s)
+{
+    (void)s;
+    char k[CW_KEY_MAX], id[CW_ID_MAX + 1];
+    memset(id, 'c', CW_ID_MAX);
+    id[CW_ID_MAX] = '\0';
+    assert_int_equal(cw_key_collateral_inflight(k, id, id), CW_OK);
+    assert_int_equal(strlen(k), strlen("collateral/inflight/") + 2 * CW_ID_MAX + 1);
+    assert_true(strlen(k) < CW_KEY_MAX);
+    cw_address a = addr_aa();
+    assert_int_equal(cw_key_bank_balance(k, &a, id), CW_OK);
+    assert_true(strlen(k) < CW_KEY_MAX);
+    char t[CW_TRACE_DENOM_LEN + 1];
+    assert_int_equal(cw_trace_denom(t, id, id), CW_OK);
+    assert_int_equal(strlen(t), CW_TRACE_DENOM_LEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trace_denom_is_ics20_hash_upper_hex),
+        cmocka_unit_test(test_trace_denom_valid_shape),
+        cmocka_unit_test(test_every_key_layout),
+        cmocka_unit_test(test_bad_identifiers_build_no_key),
+        cmocka_unit_test(test_longest_keys_fit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
