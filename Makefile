@@ -1,6 +1,6 @@
 # Causeway — the one entry point.
 #
-#   make            build libcauseway.a and the binaries (release, $(CC), -O2)
+#   make            build the libraries and the binaries (release, $(CC), -O2)
 #   make deps       install missing Debian packages (root) — every target runs it first
 #   make test       unit + conformance tests (clang, ASan+UBSan), a release build with
 #                   gcc, integration tests, a short run of every fuzz target
@@ -30,9 +30,10 @@ SHARED    ?= $(abspath ../shared)
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-PKGS      := libwebsockets libsecp256k1 msgpack libcrypto libprotobuf-c lmdb jansson cmocka
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS      := libwebsockets libsecp256k1 msgpack libcrypto libprotobuf-c lmdb jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)   # unit tests only
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wformat=2 -Wvla -Wno-unused-parameter
@@ -45,13 +46,21 @@ CFLAGS_FUZZ := $(BASEFLAGS) -O1 -g -fno-omit-frame-pointer \
                -DCW_FUZZING=1
 
 # ---- sources -------------------------------------------------------------------------
-# libcauseway.a: the library modules. Each binary directory (chain/, relayer/, cli/) has a
-# main.c; the rest of its files go into a private archive so tests can link them.
-LIB_DIRS  := common lightclient client channels
+# The layers (docs/DESIGN.md §2), each its own archive; a binary links only the layers it may
+# use, so a call across the rule is an undefined symbol at link time:
+#   libcwcore.a   common/ (codec, wire contract, RPC), lightclient/, client/ (chain client)
+#   libcwhost.a   channels/: the IBC host and the apps (bank, collateral, lending, echo)
+#   libcwchain.a  chain/ but main.c: node, SMT store, genesis, RPC methods
+#   libcwrelayer.a, libcwcli.a  relayer/, cli/ but main.c
+# causeway-chain = chain + host + core; causeway-relayer = relayer + core; causeway = cli + core.
+# Tests, fuzzers and benches link every layer.
+CORE_DIRS := common lightclient client
+HOST_DIRS := channels
 PROTOS    := $(wildcard lightclient/*.proto)
 GEN_SRC   := $(patsubst lightclient/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_HDR   := $(GEN_SRC:.c=.h)
-LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+CORE_SRC  := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)) $(GEN_SRC)
+HOST_SRC  := $(foreach d,$(HOST_DIRS),$(wildcard $(d)/*.c))
 CHAIN_SRC := $(filter-out chain/main.c,$(wildcard chain/*.c))
 RLY_SRC   := $(filter-out relayer/main.c,$(wildcard relayer/*.c))
 CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
@@ -65,15 +74,19 @@ objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(patsubst $(BUILD)/gen/%,gen/%,$(2)))
 BINS      := $(if $(wildcard chain/main.c),causeway-chain) \
              $(if $(wildcard relayer/main.c),causeway-relayer) \
              $(if $(wildcard cli/main.c),causeway)
-ALL_LIBSRC := $(LIB_SRC) $(GEN_SRC)
 
 define flavour
 # $(1) = flavour name, $(2) = compiler, $(3) = flags
-$(1)_LIB   := $(BUILD)/$(1)/libcauseway.a
+$(1)_CORE  := $(BUILD)/$(1)/libcwcore.a
+$(1)_HOST  := $(BUILD)/$(1)/libcwhost.a
 $(1)_CHAIN := $(BUILD)/$(1)/libcwchain.a
 $(1)_RLY   := $(BUILD)/$(1)/libcwrelayer.a
 $(1)_CLI   := $(BUILD)/$(1)/libcwcli.a
-$(1)_ALLLIBS := $$($(1)_CLI) $$($(1)_RLY) $$($(1)_CHAIN) $$($(1)_LIB)
+$(1)_ALLLIBS := $$($(1)_CLI) $$($(1)_RLY) $$($(1)_CHAIN) $$($(1)_HOST) $$($(1)_CORE)
+# what each binary may link (the layering rule)
+$(1)_LIBS_causeway-chain   := $$($(1)_CHAIN) $$($(1)_HOST) $$($(1)_CORE)
+$(1)_LIBS_causeway-relayer := $$($(1)_RLY) $$($(1)_CORE)
+$(1)_LIBS_causeway         := $$($(1)_CLI) $$($(1)_CORE)
 
 $(BUILD)/$(1)/gen/%.o: $(BUILD)/gen/%.c | $(GEN_HDR)
 	@mkdir -p $$(@D)
@@ -85,7 +98,9 @@ $(BUILD)/$(1)/%.o: %.c | $(GEN_HDR)
 	@echo "  CC($(1)) $$<"
 	$(Q)$(2) $(3) -c $$< -o $$@
 
-$$($(1)_LIB): $(call objs,$(1),$(ALL_LIBSRC))
+$$($(1)_CORE): $(call objs,$(1),$(CORE_SRC))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+$$($(1)_HOST): $(call objs,$(1),$(HOST_SRC))
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
 $$($(1)_CHAIN): $(call objs,$(1),$(CHAIN_SRC))
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
@@ -94,7 +109,7 @@ $$($(1)_RLY): $(call objs,$(1),$(RLY_SRC))
 $$($(1)_CLI): $(call objs,$(1),$(CLI_SRC))
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
--include $(patsubst %.o,%.d,$(call objs,$(1),$(ALL_LIBSRC) $(CHAIN_SRC) $(RLY_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(BENCH_SRC) chain/main.c relayer/main.c cli/main.c))
+-include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRC) $(HOST_SRC) $(CHAIN_SRC) $(RLY_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(BENCH_SRC) chain/main.c relayer/main.c cli/main.c))
 endef
 
 $(eval $(call flavour,rel,$(CC),$(CFLAGS_REL)))
@@ -112,28 +127,21 @@ all: deps
 	$(Q)$(MAKE) --no-print-directory build-rel
 
 .PHONY: build-rel build-san build-fuzz build-bench
-build-rel: $(rel_LIB) $(addprefix $(BUILD)/rel/bin/,$(BINS))
+build-rel: $(addprefix $(BUILD)/rel/bin/,$(BINS))
 
 # ---- binaries ------------------------------------------------------------------------
-$(BUILD)/rel/bin/causeway-chain: $(BUILD)/rel/chain/main.o $(rel_ALLLIBS)
-	@mkdir -p $(@D)
-	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
-$(BUILD)/rel/bin/causeway-relayer: $(BUILD)/rel/relayer/main.o $(rel_ALLLIBS)
-	@mkdir -p $(@D)
-	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
-$(BUILD)/rel/bin/causeway: $(BUILD)/rel/cli/main.o $(rel_ALLLIBS)
-	@mkdir -p $(@D)
-	$(Q)$(CC) -o $@ $< $(rel_ALLLIBS) $(PKG_LIBS)
-
-$(BUILD)/san/bin/causeway: $(BUILD)/san/cli/main.o $(san_ALLLIBS)
-	@mkdir -p $(@D)
-	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
-$(BUILD)/san/bin/causeway-chain: $(BUILD)/san/chain/main.o $(san_ALLLIBS)
-	@mkdir -p $(@D)
-	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
-$(BUILD)/san/bin/causeway-relayer: $(BUILD)/san/relayer/main.o $(san_ALLLIBS)
-	@mkdir -p $(@D)
-	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
+# Each binary links only its own layers ($(flavour)_LIBS_<binary>): the relayer and the CLI
+# never link channels/ or chain/, so a call into the IBC host or an app from them fails here.
+dirof = $(patsubst causeway-chain,chain,$(patsubst causeway-relayer,relayer,$(patsubst causeway,cli,$(1))))
+define binary
+$(BUILD)/rel/bin/$(1): $(BUILD)/rel/$(call dirof,$(1))/main.o $$(rel_LIBS_$(1))
+	@mkdir -p $$(@D)
+	$(Q)$(CC) -o $$@ $$< $$(rel_LIBS_$(1)) $(PKG_LIBS)
+$(BUILD)/san/bin/$(1): $(BUILD)/san/$(call dirof,$(1))/main.o $$(san_LIBS_$(1))
+	@mkdir -p $$(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $$@ $$< $$(san_LIBS_$(1)) $(PKG_LIBS)
+endef
+$(foreach b,$(BINS),$(eval $(call binary,$(b))))
 
 # ---- protobuf ------------------------------------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: lightclient/%.proto
@@ -149,7 +157,7 @@ SAN_BINS   := $(addprefix $(BUILD)/san/bin/,$(BINS))
 
 $(BUILD)/san/tests/%: $(BUILD)/san/tests/%.o $(san_ALLLIBS)
 	@mkdir -p $(@D)
-	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS)
+	$(Q)$(TEST_CC) $(CFLAGS_SAN) -o $@ $< $(san_ALLLIBS) $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/tests/fuzz/%.o $(fuzz_ALLLIBS)
 	@mkdir -p $(@D)

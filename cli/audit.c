@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "causeway/bank.h"
 #include "causeway/chain_client.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"

@@ -52,6 +52,15 @@ if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
   done
 fi
 
+if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
+  echo "== layering (scripts/check-layers.sh on the release archives)"
+  if scripts/check-layers.sh "$BUILD/rel" >"$log/layers.out" 2>&1; then
+    passed=$((passed + 1)); sed 's/^/  /' "$log/layers.out"
+  else
+    failed=$((failed + 1)); failures+=("layering"); sed 's/^/    | /' "$log/layers.out"
+  fi
+fi
+
 if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
   if ls tests/integration/test_*.py >/dev/null 2>&1; then
     echo "== integration tests (pytest, real binaries)"
