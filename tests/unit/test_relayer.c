@@ -174,6 +174,25 @@ static void test_db_records(void **state)
     rly_db_close(db);
 }
 
+/* two chains alpha and beta, one path p0: alpha/collateral/channel-0 (its client-0 tracks
+ * beta) <-> beta/collateral/channel-1; and a context over it (no keys, no subscription) */
+static rly_ctx *two_chain_ctx(void)
+{
+    static rly_config c;
+    static rly_ctx x;
+    char err[512];
+    const char *p = write_file(
+        "two.json",
+        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
+        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"name\": \"p0\", \"a\": {\"chain\": "
+        "\"alpha\", \"port\": \"collateral\", \"channel\": \"channel-0\", \"client\": "
+        "\"client-0\"}, \"b\": {\"chain\": \"beta\", \"port\": \"collateral\", \"channel\": "
+        "\"channel-1\"}}]}");
+    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
+    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
+    return &x;
+}
+
 /* a packet event for a packet alpha/channel-0 -> beta/channel-1, by the chain's event writer */
 static void write_packet_event(cw_events *ev, const char *type, uint64_t seq, bool with_ack)
 {
@@ -212,17 +231,8 @@ static void encode_events(cw_events *ev, cw_enc *e)
 static void test_event_cache(void **state)
 {
     (void)state;
-    static rly_config c;
     char err[512];
-    const char *p = write_file(
-        "ev.json",
-        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
-        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"a\": {\"chain\": \"alpha\", \"port\": "
-        "\"collateral\", \"channel\": \"channel-0\"}, \"b\": {\"chain\": \"beta\", \"port\": "
-        "\"collateral\", \"channel\": \"channel-1\"}}]}");
-    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
-    static rly_ctx x;
-    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
+    rly_ctx *x = two_chain_ctx();
     cw_events ev;
     cw_events_init(&ev);
     write_packet_event(&ev, CW_EV_SEND_PACKET, 5, false);
@@ -236,22 +246,22 @@ static void test_event_cache(void **state)
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 20, err,
                                  sizeof err), CW_OK);
     /* send_packet seen on alpha (the source) */
-    rly_cache_events(&x, &x.conns[0], root, 1000);
+    rly_cache_events(x, &x->conns[0], root, 1000);
     /* write_acknowledgement seen on beta (the destination) */
-    rly_cache_events(&x, &x.conns[1], root, 2000);
-    rly_entry *en = rly_entry_get(&x, 0, 0, 5, false);
+    rly_cache_events(x, &x->conns[1], root, 2000);
+    rly_entry *en = rly_entry_get(x, 0, 0, 5, false);
     assert_non_null(en);
     assert_non_null(en->pkt);
     assert_true(en->sent_ns == 1000);
-    en = rly_entry_get(&x, 0, 0, 6, false);
+    en = rly_entry_get(x, 0, 0, 6, false);
     assert_non_null(en);
     assert_non_null(en->ack);
     assert_int_equal(en->ack_len, 4);
-    assert_null(rly_entry_get(&x, 0, 0, 7, false)); /* recv_packet is not cached */
-    assert_null(rly_entry_get(&x, 0, 1, 5, false)); /* nothing in the other direction */
+    assert_null(rly_entry_get(x, 0, 0, 7, false)); /* recv_packet is not cached */
+    assert_null(rly_entry_get(x, 0, 1, 5, false)); /* nothing in the other direction */
     cw_dec_close(&d);
     cw_enc_free(&e);
-    rly_ctx_free(&x);
+    rly_ctx_free(x);
 }
 
 /* A `blocks` notification, written with the contract's encoder as the chain writes it: the
@@ -261,21 +271,12 @@ static void test_event_cache(void **state)
 static void test_block_notification(void **state)
 {
     (void)state;
-    static rly_config c;
     char err[512];
-    const char *p = write_file(
-        "bn.json",
-        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
-        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"a\": {\"chain\": \"alpha\", \"port\": "
-        "\"collateral\", \"channel\": \"channel-0\", \"client\": \"client-0\"}, \"b\": "
-        "{\"chain\": \"beta\", \"port\": \"collateral\", \"channel\": \"channel-1\"}}]}");
-    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
-    static rly_ctx x;
-    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
+    rly_ctx *x = two_chain_ctx();
     cw_events ev;
     cw_events_init(&ev);
-    write_packet_event(&ev, CW_EV_SEND_PACKET, 9, false);
     write_update_event(&ev, "client-0", 42);
+    write_packet_event(&ev, CW_EV_SEND_PACKET, 9, false);
     write_update_event(&ev, "client-7", 43); /* not a path end's client */
     cw_enc evs;
     encode_events(&ev, &evs);
@@ -302,19 +303,19 @@ static void test_block_notification(void **state)
     assert_non_null(cw_events_find(got.events, CW_EV_SEND_PACKET, &k));
     cw_dec_close(&d);
 
-    cw_chain_client *a = &x.conns[0];
-    rly_on_block(&x, a, cw_enc_data(&note), cw_enc_len(&note));
+    cw_chain_client *a = &x->conns[0];
+    rly_on_block(x, a, cw_enc_data(&note), cw_enc_len(&note));
     assert_true(a->height == 12 && a->time_ns == 5000);
-    rly_entry *en = rly_entry_get(&x, 0, 0, 9, false);
+    rly_entry *en = rly_entry_get(x, 0, 0, 9, false);
     assert_non_null(en);
     assert_non_null(en->pkt);
     assert_true(en->sent_ns == 5000);
-    assert_int_equal(x.n_upd_seen, 1);
-    assert_int_equal(x.upd_seen[0].path, 0);
-    assert_int_equal(x.upd_seen[0].end, 0);
-    assert_true(x.upd_seen[0].height == 42);
-    rly_on_block(&x, a, cw_enc_data(&note), cw_enc_len(&note)); /* seen already: noted once */
-    assert_int_equal(x.n_upd_seen, 1);
+    assert_int_equal(x->n_upd_seen, 1);
+    assert_int_equal(x->upd_seen[0].path, 0);
+    assert_int_equal(x->upd_seen[0].end, 0);
+    assert_true(x->upd_seen[0].height == 42);
+    rly_on_block(x, a, cw_enc_data(&note), cw_enc_len(&note)); /* seen already: noted once */
+    assert_int_equal(x->n_upd_seen, 1);
 
     /* an older block does not move the height back; a cut payload changes nothing */
     cw_enc old;
@@ -323,16 +324,16 @@ static void test_block_notification(void **state)
     bn.header.time_ns = 4000;
     bn.events_enc = (cw_bytes){0};
     cw_rpc_block_note_enc(&old, &bn);
-    rly_on_block(&x, a, cw_enc_data(&old), cw_enc_len(&old));
+    rly_on_block(x, a, cw_enc_data(&old), cw_enc_len(&old));
     assert_true(a->height == 12 && a->time_ns == 5000);
-    rly_on_block(&x, &x.conns[1], cw_enc_data(&note), cw_enc_len(&note) - 1);
-    assert_true(x.conns[1].height == 0);
-    assert_null(rly_entry_get(&x, 0, 1, 9, false));
+    rly_on_block(x, &x->conns[1], cw_enc_data(&note), cw_enc_len(&note) - 1);
+    assert_true(x->conns[1].height == 0);
+    assert_null(rly_entry_get(x, 0, 1, 9, false));
 
     cw_enc_free(&old);
     cw_enc_free(&note);
     cw_enc_free(&evs);
-    rly_ctx_free(&x);
+    rly_ctx_free(x);
 }
 
 /* ---- a durable write that fails is logged and counted ---------------------------------- */
@@ -340,34 +341,25 @@ static void test_block_notification(void **state)
 static void test_db_write_failure_is_counted(void **state)
 {
     (void)state;
-    static rly_config c;
     char err[512];
-    const char *p = write_file(
-        "wf.json",
-        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
-        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"name\": \"p0\", \"a\": {\"chain\": "
-        "\"alpha\", \"port\": \"collateral\", \"channel\": \"channel-0\"}, \"b\": {\"chain\": "
-        "\"beta\", \"port\": \"collateral\", \"channel\": \"channel-1\"}}]}");
-    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
-    snprintf(c.db_path, sizeof c.db_path, "%s/rodb", dir);
-    static rly_ctx x;
-    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
-    assert_int_equal(rly_ctx_open_db(&x, err, sizeof err), CW_OK);
+    rly_ctx *x = two_chain_ctx();
+    snprintf(x->cfg->db_path, sizeof x->cfg->db_path, "%s/rodb", dir);
+    assert_int_equal(rly_ctx_open_db(x, err, sizeof err), CW_OK);
     /* the same environment, reopened read-only: every write txn fails */
-    mdb_env_close(x.db->env);
-    assert_int_equal(mdb_env_create(&x.db->env), 0);
-    assert_int_equal(mdb_env_open(x.db->env, c.db_path, MDB_RDONLY | MDB_NOTLS, 0600), 0);
+    mdb_env_close(x->db->env);
+    assert_int_equal(mdb_env_create(&x->db->env), 0);
+    assert_int_equal(mdb_env_open(x->db->env, x->cfg->db_path, MDB_RDONLY | MDB_NOTLS, 0600), 0);
     uint64_t seqs[2] = {4, 5};
     rly_inflight f = {.path = 0, .dir = 0, .kind = RLY_K_RECV, .chain = 1, .seqs = seqs, .n = 2};
     memset(f.hash, 0xab, sizeof f.hash);
     uint64_t before = rly_m.db_write_failures;
-    rly_inflight_persist(&x, &f); /* the record of a submitted tx */
+    rly_inflight_persist(x, &f); /* the record of a submitted tx */
     assert_true(rly_m.db_write_failures == before + 1);
-    rly_set_cursors(&x, &x.conns[0], 9); /* one cursor per path the chain is on */
+    rly_set_cursors(x, &x->conns[0], 9); /* one cursor per path the chain is on */
     assert_true(rly_m.db_write_failures == before + 2);
     assert_int_equal(rly_db_checked(CW_OK, "k"), CW_OK);
     assert_true(rly_m.db_write_failures == before + 2);
-    rly_ctx_free(&x);
+    rly_ctx_free(x);
 }
 
 /* ---- packet classification ------------------------------------------------------------- */
