@@ -32,8 +32,8 @@
  *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
  *                                                        cash, reserves, total_shares, paused,
  *                                                        bad_debt]
- *   subscribe ["blocks"] → one notification per committed block (topic CW_RPC_TOPIC_BLOCKS):
- *                                                       [header, events]
+ *   blocks (topic)       subscribe ["blocks"]           [header, events]: one notification per
+ *                                                        committed block (cw_rpc_block_note)
  *   where result (of a tx) = [code(int), log(str), events, failed_msg|nil]; times are ns since
  *   the Unix epoch; heights count blocks from 1; amounts are base units.
  *
