@@ -908,9 +908,9 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     mempool_after_block(n, taken, considered);
 
     /* 7. notify subscribers: [header, events] */
-    cw_enc_array(&note, 2);
-    cw_header_enc(&note, &lb.signed_header.header);
-    cw_enc_raw(&note, cw_enc_data(&block_events), cw_enc_len(&block_events));
+    cw_rpc_block_note_enc(&note, &(cw_rpc_block_note){
+        .header = lb.signed_header.header,
+        .events_enc = {cw_enc_data(&block_events), cw_enc_len(&block_events)}});
     if (note.rc == CW_OK && n->on_block)
         n->on_block(n->on_block_user, height, cw_enc_data(&note), cw_enc_len(&note));
     cw_log(CW_LOG_DEBUG, "block committed height=%llu txs=%u", (unsigned long long)height,

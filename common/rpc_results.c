@@ -526,6 +526,28 @@ void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
     cw_rpc_tx_result_dec(d, &f[2], &r->result, w);
 }
 
+/* ---- the blocks subscription -------------------------------------------------------- */
+
+void cw_rpc_block_note_enc(cw_enc *e, const cw_rpc_block_note *r)
+{
+    cw_enc_array(e, 2);
+    cw_header_enc(e, &r->header);
+    if (r->events_enc.len)
+        cw_enc_raw(e, r->events_enc.p, r->events_enc.len);
+    else
+        cw_enc_array(e, 0);
+}
+
+void cw_rpc_block_note_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_note *r)
+{
+    uint32_t n;
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 2, "block");
+    cw_header_dec(d, &f[0], &r->header, "block.header");
+    cw_dec_list(d, &f[1], CW_EVENTS_MAX, &n, "block.events");
+    r->events = d->rc ? NULL : &f[1];
+}
+
 /* ---- account ------------------------------------------------------------------------ */
 
 void cw_rpc_account_enc(cw_enc *e, const cw_rpc_account *r)

@@ -11,67 +11,6 @@
 #include "causeway/log.h"
 #include "relay.h"
 
-/* ---- events ------------------------------------------------------------------------ */
-
-static bool str_eq(const msgpack_object *o, const char *s)
-{
-    size_t n = strlen(s);
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           memcmp(o->via.str.ptr, s, n) == 0;
-}
-
-/* the value of attribute `key` in one event's attrs ([[key, value]…]), NULL if absent */
-const msgpack_object *rly_attr_of(const msgpack_object *attrs, const char *key)
-{
-    for (uint32_t k = 0; attrs->type == MSGPACK_OBJECT_ARRAY && k < attrs->via.array.size; k++) {
-        const msgpack_object *kv = &attrs->via.array.ptr[k];
-        if (kv->type == MSGPACK_OBJECT_ARRAY && kv->via.array.size == 2 &&
-            str_eq(&kv->via.array.ptr[0], key))
-            return &kv->via.array.ptr[1];
-    }
-    return NULL;
-}
-
-bool rly_str_attr(const msgpack_object *attrs, const char *key,
-                  char out[static CW_ID_MAX + 1])
-{
-    const msgpack_object *v = rly_attr_of(attrs, key);
-    if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size > CW_ID_MAX)
-        return false;
-    snprintf(out, CW_ID_MAX + 1, "%.*s", (int)v->via.str.size, v->via.str.ptr);
-    return true;
-}
-
-bool rly_u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out)
-{
-    const msgpack_object *v = rly_attr_of(attrs, key);
-    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return false;
-    *out = v->via.u64;
-    return true;
-}
-
-/* the attrs of an event [type, attrs] of this type, NULL otherwise */
-const msgpack_object *rly_event_of(const msgpack_object *ev, const char *type)
-{
-    if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2 ||
-        !str_eq(&ev->via.array.ptr[0], type) || ev->via.array.ptr[1].type != MSGPACK_OBJECT_ARRAY)
-        return NULL;
-    return &ev->via.array.ptr[1];
-}
-
-/* the string attribute `key` of the first event `type` in events (an array of events) */
-bool rly_event_attr(const msgpack_object *events, const char *type, const char *key,
-                    char out[static CW_ID_MAX + 1])
-{
-    for (uint32_t i = 0; events->type == MSGPACK_OBJECT_ARRAY && i < events->via.array.size; i++) {
-        const msgpack_object *attrs = rly_event_of(&events->via.array.ptr[i], type);
-        if (attrs && rly_str_attr(attrs, key, out))
-            return true;
-    }
-    return false;
-}
-
 void rly_cache_clear(rly_cache *t)
 {
     if (!t->e)
@@ -123,69 +62,53 @@ static void put_bytes(uint8_t **dst, size_t *dl, const uint8_t *p, size_t n)
  * for the misbehaviour check) into the caches */
 static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev, uint64_t time_ns)
 {
-    if (ev->type != MSGPACK_OBJECT_ARRAY || ev->via.array.size != 2)
-        return;
-    const msgpack_object *ua = rly_event_of(ev, "update_client");
-    if (ua) {
-        rly_note_update(x, c, ua);
+    cw_client_event ce;
+    if (cw_client_event_read(ev, CW_EV_UPDATE_CLIENT, &ce)) {
+        rly_note_update(x, c, &ce);
         return;
     }
-    bool send = str_eq(&ev->via.array.ptr[0], "send_packet");
-    bool wack = !send && str_eq(&ev->via.array.ptr[0], "write_acknowledgement");
-    if (!send && !wack)
+    cw_bytes type;
+    if (!cw_event_type(ev, &type))
         return;
-    const msgpack_object *attrs = &ev->via.array.ptr[1];
-    const msgpack_object *pk = rly_attr_of(attrs, "packet"), *ak = rly_attr_of(attrs, "ack");
-    if (ak && ak->type != MSGPACK_OBJECT_BIN)
-        ak = NULL;
-    if (!pk || pk->type != MSGPACK_OBJECT_BIN)
+    cw_packet_event_kind kind = cw_packet_event_kind_of(type.p, type.len);
+    bool send = kind == CW_PACKET_EV_SEND, wack = kind == CW_PACKET_EV_WRITE_ACK;
+    cw_packet_event pe; /* only these two are decoded: a block carries many other events */
+    if ((!send && !wack) || cw_packet_event_read(ev, &pe) != CW_OK)
         return;
-    cw_dec d;
-    const msgpack_object *root;
-    if (cw_dec_open(&d, &root, (const uint8_t *)pk->via.bin.ptr, pk->via.bin.size, 1 << 16,
-                    NULL, 0) != CW_OK) {
-        cw_dec_close(&d);
-        return;
-    }
-    cw_packet p;
-    cw_packet_dec(&d, root, &p, "packet");
-    if (d.rc == CW_OK) {
-        for (int pi = 0; pi < x->cfg->n_paths; pi++) {
-            rly_path_cfg *pc = &x->cfg->paths[pi];
-            for (int dir = 0; dir < 2; dir++) {
-                rly_end_cfg *s = &pc->end[dir], *t = &pc->end[1 - dir];
-                if (strcmp(p.source_port, s->port) || strcmp(p.source_channel, s->channel) ||
-                    strcmp(p.dest_port, t->port) || strcmp(p.dest_channel, t->channel))
-                    continue;
-                if (send && c->ix != s->chain_ix)
-                    continue;
-                if (wack && c->ix != t->chain_ix)
-                    continue;
-                rly_entry *en = rly_entry_get(x, pi, dir, p.sequence, true);
-                if (!en)
-                    continue;
-                put_bytes(&en->pkt, &en->pkt_len, (const uint8_t *)pk->via.bin.ptr,
-                          pk->via.bin.size);
-                if (send && !en->sent_ns)
-                    en->sent_ns = time_ns;
-                if (wack && ak) {
-                    put_bytes(&en->ack, &en->ack_len, (const uint8_t *)ak->via.bin.ptr,
-                              ak->via.bin.size);
-                    if (!en->acked_ns)
-                        en->acked_ns = time_ns;
-                }
+    const cw_packet *p = &pe.packet;
+    for (int pi = 0; pi < x->cfg->n_paths; pi++) {
+        rly_path_cfg *pc = &x->cfg->paths[pi];
+        for (int dir = 0; dir < 2; dir++) {
+            rly_end_cfg *s = &pc->end[dir], *t = &pc->end[1 - dir];
+            if (strcmp(p->source_port, s->port) || strcmp(p->source_channel, s->channel) ||
+                strcmp(p->dest_port, t->port) || strcmp(p->dest_channel, t->channel))
+                continue;
+            if (send && c->ix != s->chain_ix)
+                continue;
+            if (wack && c->ix != t->chain_ix)
+                continue;
+            rly_entry *en = rly_entry_get(x, pi, dir, p->sequence, true);
+            if (!en)
+                continue;
+            put_bytes(&en->pkt, &en->pkt_len, pe.packet_bytes.p, pe.packet_bytes.len);
+            if (send && !en->sent_ns)
+                en->sent_ns = time_ns;
+            if (wack && pe.has_ack) {
+                put_bytes(&en->ack, &en->ack_len, pe.ack.p, pe.ack.len);
+                if (!en->acked_ns)
+                    en->acked_ns = time_ns;
             }
         }
     }
-    cw_dec_close(&d);
 }
 
 void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t)
 {
-    if (events->type != MSGPACK_OBJECT_ARRAY)
-        return;
-    for (uint32_t i = 0; i < events->via.array.size; i++)
-        cache_event(x, c, &events->via.array.ptr[i], t);
+    cw_dec d = {0};
+    uint32_t n;
+    const msgpack_object *evs = cw_dec_list(&d, events, CW_EVENTS_MAX, &n, "events");
+    for (uint32_t i = 0; d.rc == CW_OK && i < n; i++)
+        cache_event(x, c, &evs[i], t);
 }
 
 static void cursor_key(char *key, size_t n, const char *path, const char *chain)
@@ -204,32 +127,26 @@ void rly_set_cursors(rly_ctx *x, cw_chain_client *c, uint64_t h)
             }
 }
 
-int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, cw_rpc_block_results *br,
                       uint8_t **buf, char *err, size_t err_len)
 {
     cw_enc par;
     cw_enc_init(&par);
-    cw_enc_array(&par, 1);
-    cw_enc_u64(&par, h);
+    cw_rpc_height_params_enc(&par, h);
     const msgpack_object *root;
-    *txs = NULL;
+    memset(br, 0, sizeof *br);
     int rc = cw_chain_call(c, "block_results", &par, d, &root, buf, err, err_len);
     cw_enc_free(&par);
-    if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(d, root, 2, "block_results");
-        if (d->rc == CW_OK && f[1].type == MSGPACK_OBJECT_ARRAY)
-            *txs = &f[1];
-    }
+    if (rc == CW_OK)
+        cw_rpc_block_results_dec(d, root, br); /* n = 0 when it does not decode */
     return rc;
 }
 
-const msgpack_object *rly_tx_events(const msgpack_object *t)
+bool rly_block_tx(const cw_rpc_block_results *br, uint32_t i, cw_rpc_block_tx *bt)
 {
-    if (t->type != MSGPACK_OBJECT_ARRAY || t->via.array.size != 3 ||
-        t->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
-        t->via.array.ptr[2].via.array.size != 4)
-        return NULL;
-    return &t->via.array.ptr[2].via.array.ptr[2];
+    cw_dec d = {0}; /* its own sticky error: one bad entry does not hide the next */
+    cw_rpc_block_tx_dec(&d, &br->items[i], bt, "block_results.tx");
+    return d.rc == CW_OK;
 }
 
 /* block_results of the heights missed since the cursor (bounded), into the caches */
@@ -254,13 +171,13 @@ int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len)
     uint64_t filled = 0;
     for (uint64_t h = from; h <= c->height; h++) {
         cw_dec d;
-        const msgpack_object *txs;
+        cw_rpc_block_results br;
         uint8_t *buf;
-        rc = rly_block_results(c, h, &d, &txs, &buf, err, err_len);
-        for (uint32_t i = 0; txs && i < txs->via.array.size; i++) {
-            const msgpack_object *evs = rly_tx_events(&txs->via.array.ptr[i]);
-            if (evs)
-                rly_cache_events(x, c, evs, 0);
+        rc = rly_block_results(c, h, &d, &br, &buf, err, err_len);
+        for (uint32_t i = 0; i < br.n; i++) {
+            cw_rpc_block_tx bt;
+            if (rly_block_tx(&br, i, &bt))
+                rly_cache_events(x, c, bt.result.events, 0);
         }
         cw_dec_close(&d);
         free(buf);
@@ -356,18 +273,16 @@ void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t
     cw_dec d;
     const msgpack_object *root;
     if (cw_dec_open(&d, &root, payload, len, CW_RPC_RESULT_MAX, NULL, 0) == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 2, "block");
-        cw_header h;
-        cw_header_dec(&d, &f[0], &h, "block.header");
+        cw_rpc_block_note b;
+        cw_rpc_block_note_dec(&d, root, &b);
         if (d.rc == CW_OK) {
-            if (h.height > c->height) {
-                c->height = h.height;
-                c->time_ns = h.time_ns;
+            if (b.header.height > c->height) {
+                c->height = b.header.height;
+                c->time_ns = b.header.time_ns;
                 RLY_M_SET(height[c->ix], c->height);
             }
-            rly_cache_events(x, c, &f[1], h.time_ns);
+            rly_cache_events(x, c, b.events, b.header.time_ns);
         }
     }
     cw_dec_close(&d);
 }
-

@@ -67,7 +67,8 @@ int rly_create_clients(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
         cw_enc_init(&ms.m[0]);
         cw_msg_create_client_enc(&ms.m[0], &mc);
         ms.n = 1;
-        rc = rly_tx_and_attr(x, host, &ms, "create_client", "client_id", on->client, err, err_len);
+        rc = rly_tx_and_attr(x, host, &ms, CW_EV_CREATE_CLIENT, CW_ATTR_CLIENT_ID, on->client, err,
+                             err_len);
         rly_msgs_free(&ms);
         if (rc)
             return cw_err_prefix(err, err_len, rc, "create_client");
@@ -209,7 +210,7 @@ static cw_bytes hs_bytes(const uint8_t *p, size_t n) { return (cw_bytes){p, n}; 
 static int hs_send(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, hs_proofs *hp, const char *step,
                    const char *type, char *out, char *err, size_t err_len)
 {
-    int rc = rly_tx_and_attr(x, c, ms, type, "channel", out, err, err_len);
+    int rc = rly_tx_and_attr(x, c, ms, type, CW_ATTR_CHANNEL, out, err, err_len);
     rly_msgs_free(ms);
     hs_free(hp);
     return rc ? cw_err_prefix(err, err_len, rc, step) : CW_OK;
@@ -270,7 +271,7 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
             cw_enc_init(&ms.m[0]);
             cw_msg_chan_open_init_enc(&ms.m[0], &mi);
             ms.n = 1;
-            if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_init", "channel_open_init",
+            if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_init", CW_EV_CHANNEL_OPEN_INIT,
                               A->channel, err, err_len)))
                 goto out;
             fprintf(out, "path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
@@ -294,7 +295,7 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
             snprintf(mt.version, sizeof mt.version, "%s", pc->version);
             snprintf(mt.counterparty_version, sizeof mt.counterparty_version, "%s", pc->version);
             cw_msg_chan_open_try_enc(m, &mt);
-            if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_try", "channel_open_try", B->channel,
+            if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_try", CW_EV_CHANNEL_OPEN_TRY, B->channel,
                               err, err_len)))
                 goto out;
             fprintf(out, "path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);

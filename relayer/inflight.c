@@ -115,11 +115,11 @@ int rly_ctx_open_db(rly_ctx *x, char *err, size_t err_len)
     return rc;
 }
 
-static const char *const landed_ev[RLY_K_N] = {"recv_packet", "acknowledge_packet",
-                                               "timeout_packet"};
-static const char *const redundant_ev[RLY_K_N] = {"recv_packet_redundant",
-                                                  "acknowledge_packet_redundant",
-                                                  "timeout_packet_redundant"};
+static const char *const landed_ev[RLY_K_N] = {CW_EV_RECV_PACKET, CW_EV_ACK_PACKET,
+                                               CW_EV_TIMEOUT_PACKET};
+static const char *const redundant_ev[RLY_K_N] = {CW_EV_RECV_PACKET_REDUNDANT,
+                                                  CW_EV_ACK_PACKET_REDUNDANT,
+                                                  CW_EV_TIMEOUT_PACKET_REDUNDANT};
 
 /* The chain's answers to broadcasts sent without waiting: admitted → settled later from
  * tx_status; refused → the record goes (its packets are relayed again from chain state) and

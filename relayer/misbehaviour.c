@@ -15,6 +15,50 @@
 
 #define EVIDENCE_SCAN_MAX 2000u
 
+/* whether a tx's events hold update_client of client_id to height */
+static bool updates_to(const msgpack_object *events, const char *client_id, uint64_t height)
+{
+    const msgpack_object *a;
+    uint32_t k = 0;
+    while ((a = cw_events_find(events, CW_EV_UPDATE_CLIENT, &k))) {
+        char id[CW_ID_MAX + 1];
+        uint64_t eh;
+        if (cw_event_get_u64(a, CW_ATTR_HEIGHT, &eh) && eh == height &&
+            cw_event_get_str(a, CW_ATTR_CLIENT_ID, id) && strcmp(id, client_id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* the MsgUpdateClient of client_id to height in tx bytes tb (owned into *out): true if found */
+static bool update_in_tx(cw_bytes tb, const char *client_id, uint64_t height,
+                         cw_update_header *out)
+{
+    cw_tx tx;
+    bool found = false;
+    if (cw_tx_decode(&tx, tb.p, tb.len, NULL, 0) == CW_OK) {
+        for (uint32_t m = 0; m < tx.n_msgs && !found; m++) {
+            char type[CW_ID_MAX + 1];
+            const msgpack_object *body;
+            cw_tx_msg(&tx, m, type, &body);
+            if (strcmp(type, CW_MSG_IBC_UPDATE_CLIENT) != 0)
+                continue;
+            cw_dec rd = {0};
+            cw_msg_update_client mu;
+            cw_msg_update_client_dec(&rd, body, &mu, CW_MSG_IBC_UPDATE_CLIENT);
+            if (rd.rc == CW_OK && strcmp(mu.client_id, client_id) == 0 &&
+                mu.update.signed_header.header.height == height) {
+                *out = mu.update;
+                memset(&mu.update, 0, sizeof mu.update);
+                found = true;
+            }
+            cw_msg_update_client_free(&mu);
+        }
+    }
+    cw_tx_free(&tx);
+    return found;
+}
+
 /* The UpdateHeader that stored `height` in client_id on host: found through the
  * update_client event, decoded from the tx that carried it (scanning back from the tip). */
 static int find_update_header(cw_chain_client *host, const char *client_id, uint64_t height,
@@ -27,51 +71,15 @@ static int find_update_header(cw_chain_client *host, const char *client_id, uint
     uint64_t lo = host->height > EVIDENCE_SCAN_MAX ? host->height - EVIDENCE_SCAN_MAX : 1;
     for (uint64_t h = host->height; h >= lo && h > 0; h--) {
         cw_dec d;
-        const msgpack_object *txs;
+        cw_rpc_block_results br;
         uint8_t *buf;
-        rc = rly_block_results(host, h, &d, &txs, &buf, err, err_len);
+        rc = rly_block_results(host, h, &d, &br, &buf, err, err_len);
         bool found = false;
-        if (rc == CW_OK) {
-            for (uint32_t i = 0; txs && i < txs->via.array.size && !found; i++) {
-                const msgpack_object *t = &txs->via.array.ptr[i];
-                const msgpack_object *evs = rly_tx_events(t);
-                if (!evs || t->via.array.ptr[1].type != MSGPACK_OBJECT_BIN)
-                    continue;
-                bool hit = false;
-                for (uint32_t k = 0; evs->type == MSGPACK_OBJECT_ARRAY && k < evs->via.array.size;
-                     k++) {
-                    const msgpack_object *a = rly_event_of(&evs->via.array.ptr[k], "update_client");
-                    uint64_t eh;
-                    char id[CW_ID_MAX + 1];
-                    if (a && rly_u64_attr(a, "height", &eh) && eh == height &&
-                        rly_str_attr(a, "client_id", id) && strcmp(id, client_id) == 0)
-                        hit = true;
-                }
-                if (!hit)
-                    continue;
-                cw_tx tx;
-                const uint8_t *tb = (const uint8_t *)t->via.array.ptr[1].via.bin.ptr;
-                if (cw_tx_decode(&tx, tb, t->via.array.ptr[1].via.bin.size, NULL, 0) == CW_OK) {
-                    for (uint32_t m = 0; m < tx.n_msgs && !found; m++) {
-                        char type[CW_ID_MAX + 1];
-                        const msgpack_object *body;
-                        cw_tx_msg(&tx, m, type, &body);
-                        if (strcmp(type, CW_MSG_IBC_UPDATE_CLIENT) != 0)
-                            continue;
-                        cw_dec rd = {0};
-                        cw_msg_update_client mu;
-                        cw_msg_update_client_dec(&rd, body, &mu, CW_MSG_IBC_UPDATE_CLIENT);
-                        if (rd.rc == CW_OK && strcmp(mu.client_id, client_id) == 0 &&
-                            mu.update.signed_header.header.height == height) {
-                            *out = mu.update;
-                            memset(&mu.update, 0, sizeof mu.update);
-                            found = true;
-                        }
-                        cw_msg_update_client_free(&mu);
-                    }
-                }
-                cw_tx_free(&tx);
-            }
+        for (uint32_t i = 0; rc == CW_OK && i < br.n && !found; i++) {
+            cw_rpc_block_tx bt;
+            found = rly_block_tx(&br, i, &bt) &&
+                    updates_to(bt.result.events, client_id, height) &&
+                    update_in_tx(bt.tx, client_id, height, out);
         }
         cw_dec_close(&d);
         free(buf);
@@ -206,12 +214,10 @@ int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host,
 /* An update_client event of a path end's client, by anyone: the height it stored, to check
  * against the local light client — the latest-height check alone misses a conflicting
  * header stored below a client's latest height. */
-void rly_note_update(rly_ctx *x, cw_chain_client *c, const msgpack_object *attrs)
+void rly_note_update(rly_ctx *x, cw_chain_client *c, const cw_client_event *ev)
 {
-    char id[CW_ID_MAX + 1];
-    uint64_t h;
-    if (!rly_str_attr(attrs, "client_id", id) || !rly_u64_attr(attrs, "height", &h))
-        return;
+    const char *id = ev->client_id;
+    uint64_t h = ev->height;
     for (int p = 0; p < x->cfg->n_paths; p++)
         for (int e = 0; e < 2; e++) {
             const rly_end_cfg *on = &x->cfg->paths[p].end[e];

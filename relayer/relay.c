@@ -102,17 +102,16 @@ int rly_tx_and_attr(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, const char *ty
         return CW_OK;
     cw_enc p;
     cw_enc_init(&p);
-    cw_enc_array(&p, 1);
-    cw_enc_bin(&p, hash, 32);
+    cw_rpc_hash_params_enc(&p, hash);
     cw_dec d;
     const msgpack_object *root;
     uint8_t *buf;
     rc = cw_chain_call(c, "tx", &p, &d, &root, &buf, err, err_len);
     cw_enc_free(&p);
     if (rc == CW_OK) {
-        const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
-        const msgpack_object *res = cw_dec_array(&d, &f[3], 4, "tx.result");
-        if (d.rc == CW_OK && !rly_event_attr(&res[2], type, key, out))
+        cw_rpc_tx t;
+        cw_rpc_tx_dec(&d, root, &t);
+        if (d.rc == CW_OK && !cw_events_find_str(t.result.events, type, key, out))
             rc = cw_errf(err, err_len, CW_ENOTFOUND, "chain %s: no %s.%s in the tx result",
                          c->cfg->id, type, key);
         if (d.rc)
@@ -348,7 +347,7 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                 int rc = c->cl ? cw_rpc_next_notification(c->cl, topic, &pl, &pln, 0, e, sizeof e)
                                : CW_ECLOSED;
                 if (rc == CW_OK) {
-                    if (strcmp(topic, "blocks") == 0)
+                    if (strcmp(topic, CW_RPC_TOPIC_BLOCKS) == 0)
                         rly_on_block(x, c, pl, pln);
                     free(pl);
                     got = true;

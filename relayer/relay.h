@@ -10,8 +10,10 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "causeway/event.h"
 #include "causeway/msgs.h"
 #include "causeway/packet.h"
+#include "causeway/rpc_results.h"
 #include "causeway/tx.h"
 #include "relayer.h"
 
@@ -233,13 +235,7 @@ int rly_tx_and_attr(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, const char *ty
  *  counted (causeway_relayer_db_write_failures_total). Returns rc. */
 int rly_db_checked(int rc, const char *key);
 
-/* cache.c: event readers, the packet cache, block events, cursors */
-const msgpack_object *rly_attr_of(const msgpack_object *attrs, const char *key);
-bool rly_str_attr(const msgpack_object *attrs, const char *key, char out[static CW_ID_MAX + 1]);
-bool rly_u64_attr(const msgpack_object *attrs, const char *key, uint64_t *out);
-const msgpack_object *rly_event_of(const msgpack_object *ev, const char *type);
-bool rly_event_attr(const msgpack_object *events, const char *type, const char *key,
-                    char out[static CW_ID_MAX + 1]);
+/* cache.c: the packet cache, block events, cursors */
 void rly_cache_clear(rly_cache *t);
 /** The cache entry of (path p, direction d, seq); create: make it (evicting what is in its
  *  slot). NULL when absent (or out of memory). */
@@ -248,13 +244,15 @@ rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create);
 void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t);
 /** A `blocks` notification [header, events] of chain c. */
 void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len);
-/** block_results(h) of c: *txs the block's [tx, hash, result] entries (NULL when the answer
- *  has none or does not decode). d and *buf as cw_chain_call leaves them (the caller closes and
- *  frees whatever this returns). */
-int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, const msgpack_object **txs,
+/** block_results(h) of c, decoded by the contract (cw_rpc_block_results_dec): *br lists the
+ *  block's [tx_hash, tx, result] entries (n = 0 when the answer has none or does not decode).
+ *  d and *buf as cw_chain_call leaves them (the caller closes and frees whatever this
+ *  returns); br borrows from them. */
+int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, cw_rpc_block_results *br,
                       uint8_t **buf, char *err, size_t err_len);
-/** The events of one block_results entry, NULL when it is not [tx, hash, [4 fields]]. */
-const msgpack_object *rly_tx_events(const msgpack_object *t);
+/** Entry i (< br->n) decoded (cw_rpc_block_tx_dec) into *bt, borrowing from br: false when it
+ *  does not decode (skip it; the others still read). */
+bool rly_block_tx(const cw_rpc_block_results *br, uint32_t i, cw_rpc_block_tx *bt);
 void rly_set_cursors(rly_ctx *x, cw_chain_client *c, uint64_t h);
 int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len);
 int rly_get_packet(rly_ctx *x, cw_chain_client *src, int p, int d, uint64_t seq, rly_entry **out,
@@ -291,7 +289,9 @@ int rly_check_conflict(rly_ctx *x, cw_chain_client *src, cw_chain_client *host,
                        const char *client_id,
                        const cw_lc_client_state *cs, const cw_lc_consensus_state *cons,
                        char *err, size_t err_len);
-void rly_note_update(rly_ctx *x, cw_chain_client *c, const msgpack_object *attrs);
+/** An update_client event ev read on chain c: noted for rly_check_updates when it is one of
+ *  a path end's clients. */
+void rly_note_update(rly_ctx *x, cw_chain_client *c, const cw_client_event *ev);
 void rly_check_updates(rly_ctx *x);
 void rly_submit_evidence(rly_ctx *x);
 

@@ -32,6 +32,8 @@
  *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
  *                                                        cash, reserves, total_shares, paused,
  *                                                        bad_debt]
+ *   blocks (topic)       subscribe ["blocks"]           [header, events]: one notification per
+ *                                                        committed block (cw_rpc_block_note)
  *   where result (of a tx) = [code(int), log(str), events, failed_msg|nil]; times are ns since
  *   the Unix epoch; heights count blocks from 1; amounts are base units.
  *
@@ -55,6 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/error.h"
 #include "causeway/hash.h"
@@ -301,6 +304,27 @@ void cw_rpc_block_results_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_r
 void cw_rpc_block_tx_enc(cw_enc *e, const cw_rpc_block_tx *r) CW_NONNULL(1, 2);
 void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
                          const char *what) CW_NONNULL(1, 2, 3, 4);
+
+/* ---- the blocks subscription -------------------------------------------------------- */
+
+/** The topic a client subscribes to (cw_rpc_subscribe) for one notification per block. */
+#define CW_RPC_TOPIC_BLOCKS "blocks"
+
+/** A `blocks` notification, published once a block commits: [header, events] — the block's
+ *  Header (causeway/block.h) and every event its txs emitted, in block order (the array of
+ *  [type, [[key, value], ...]] cw_events_encode writes; read it with causeway/event.h).
+ *  enc: events_enc, the encoded events array (borrowed; empty → an empty array); events is
+ *  ignored. dec: events, the array (borrowed; ≤ CW_EVENTS_MAX events, else CW_ETOOBIG; not an
+ *  array → CW_EMALFORMED); events_enc is left empty. The header is decoded as cw_header_dec
+ *  does ("block.header" in d->err). */
+typedef struct cw_rpc_block_note {
+    cw_header header;
+    const msgpack_object *events; /* dec only */
+    cw_bytes events_enc;          /* enc only */
+} cw_rpc_block_note;
+void cw_rpc_block_note_enc(cw_enc *e, const cw_rpc_block_note *r) CW_NONNULL(1, 2);
+void cw_rpc_block_note_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_note *r)
+    CW_NONNULL(1, 2, 3);
 
 /* ---- account ------------------------------------------------------------------------ */
 

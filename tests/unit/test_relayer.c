@@ -1,7 +1,8 @@
 /* Unit tests for the relayer's config reader (every error names file, field and value; env
  * overrides; ids written back), its LMDB records (a failed write is counted), its event cache
  * (packets and acks taken from block events land in the right path direction; junk events
- * are ignored), and its decisions, table-driven: which packets to recv / ack / time out,
+ * are ignored), the `blocks` notification it reads (through the contract's decoder), and
+ * its decisions, table-driven: which packets to recv / ack / time out,
  * which handshake step two channel ends call for, which update hops a client needs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,8 +174,27 @@ static void test_db_records(void **state)
     rly_db_close(db);
 }
 
-/* an event [type, [["packet", bin], ["ack", bin]]] for a packet alpha/ch-0 -> beta/ch-1 */
-static void enc_event(cw_enc *e, const char *type, uint64_t seq, bool with_ack)
+/* two chains alpha and beta, one path p0: alpha/collateral/channel-0 (its client-0 tracks
+ * beta) <-> beta/collateral/channel-1; and a context over it (no keys, no subscription) */
+static rly_ctx *two_chain_ctx(void)
+{
+    static rly_config c;
+    static rly_ctx x;
+    char err[512];
+    const char *p = write_file(
+        "two.json",
+        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
+        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"name\": \"p0\", \"a\": {\"chain\": "
+        "\"alpha\", \"port\": \"collateral\", \"channel\": \"channel-0\", \"client\": "
+        "\"client-0\"}, \"b\": {\"chain\": \"beta\", \"port\": \"collateral\", \"channel\": "
+        "\"channel-1\"}}]}");
+    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
+    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
+    return &x;
+}
+
+/* a packet event for a packet alpha/channel-0 -> beta/channel-1, by the chain's event writer */
+static void write_packet_event(cw_events *ev, const char *type, uint64_t seq, bool with_ack)
 {
     cw_packet p = {.sequence = seq, .timeout_height = 100};
     snprintf(p.source_port, sizeof p.source_port, "collateral");
@@ -185,63 +205,135 @@ static void enc_event(cw_enc *e, const char *type, uint64_t seq, bool with_ack)
     cw_enc pk;
     cw_enc_init(&pk);
     cw_packet_enc(&pk, &p);
-    cw_enc_array(e, 2);
-    cw_enc_cstr(e, type);
-    cw_enc_array(e, with_ack ? 2 : 1);
-    cw_enc_array(e, 2);
-    cw_enc_cstr(e, "packet");
-    cw_enc_bin(e, cw_enc_data(&pk), cw_enc_len(&pk));
-    if (with_ack) {
-        cw_enc_array(e, 2);
-        cw_enc_cstr(e, "ack");
-        cw_enc_bin(e, "\x92\xc3\xc4\x00", 4);
-    }
+    cw_event_begin(ev, type, with_ack ? 2 : 1);
+    cw_event_attr_bin(ev, CW_ATTR_PACKET, cw_enc_data(&pk), cw_enc_len(&pk));
+    if (with_ack)
+        cw_event_attr_bin(ev, CW_ATTR_ACK, "\x92\xc3\xc4\x00", 4);
     cw_enc_free(&pk);
+}
+
+static void write_update_event(cw_events *ev, const char *client_id, uint64_t height)
+{
+    cw_event_begin(ev, CW_EV_UPDATE_CLIENT, 2);
+    cw_event_attr_str(ev, CW_ATTR_CLIENT_ID, client_id);
+    cw_event_attr_u64(ev, CW_ATTR_HEIGHT, height);
+}
+
+/* the events written to ev, encoded as the chain encodes a block's (into e, freeing ev) */
+static void encode_events(cw_events *ev, cw_enc *e)
+{
+    cw_enc_init(e);
+    assert_int_equal(cw_events_encode(ev, (cw_events_mark){0, 0}, e), CW_OK);
+    assert_int_equal(e->rc, CW_OK);
+    cw_events_free(ev);
 }
 
 static void test_event_cache(void **state)
 {
     (void)state;
-    static rly_config c;
     char err[512];
-    const char *p = write_file(
-        "ev.json",
-        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
-        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"a\": {\"chain\": \"alpha\", \"port\": "
-        "\"collateral\", \"channel\": \"channel-0\"}, \"b\": {\"chain\": \"beta\", \"port\": "
-        "\"collateral\", \"channel\": \"channel-1\"}}]}");
-    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
-    static rly_ctx x;
-    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
+    rly_ctx *x = two_chain_ctx();
+    cw_events ev;
+    cw_events_init(&ev);
+    write_packet_event(&ev, CW_EV_SEND_PACKET, 5, false);
+    write_packet_event(&ev, CW_EV_WRITE_ACK, 6, true);
+    cw_event_begin(&ev, "junk", 0);
+    write_packet_event(&ev, CW_EV_RECV_PACKET, 7, false);
     cw_enc e;
-    cw_enc_init(&e);
-    cw_enc_array(&e, 5);
-    enc_event(&e, "send_packet", 5, false);
-    enc_event(&e, "write_acknowledgement", 6, true);
-    cw_enc_cstr(&e, "junk");
-    cw_enc_array(&e, 0);
-    enc_event(&e, "recv_packet", 7, false);
+    encode_events(&ev, &e);
     cw_dec d;
     const msgpack_object *root;
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 20, err,
                                  sizeof err), CW_OK);
     /* send_packet seen on alpha (the source) */
-    rly_cache_events(&x, &x.conns[0], root, 1000);
+    rly_cache_events(x, &x->conns[0], root, 1000);
     /* write_acknowledgement seen on beta (the destination) */
-    rly_cache_events(&x, &x.conns[1], root, 2000);
-    rly_entry *en = rly_entry_get(&x, 0, 0, 5, false);
+    rly_cache_events(x, &x->conns[1], root, 2000);
+    rly_entry *en = rly_entry_get(x, 0, 0, 5, false);
     assert_non_null(en);
     assert_non_null(en->pkt);
     assert_true(en->sent_ns == 1000);
-    en = rly_entry_get(&x, 0, 0, 6, false);
+    en = rly_entry_get(x, 0, 0, 6, false);
     assert_non_null(en);
     assert_non_null(en->ack);
     assert_int_equal(en->ack_len, 4);
-    assert_null(rly_entry_get(&x, 0, 0, 7, false)); /* recv_packet is not cached */
-    assert_null(rly_entry_get(&x, 0, 1, 5, false)); /* nothing in the other direction */
+    assert_null(rly_entry_get(x, 0, 0, 7, false)); /* recv_packet is not cached */
+    assert_null(rly_entry_get(x, 0, 1, 5, false)); /* nothing in the other direction */
     cw_dec_close(&d);
     cw_enc_free(&e);
-    rly_ctx_free(&x);
+    rly_ctx_free(x);
+}
+
+/* A `blocks` notification, written with the contract's encoder as the chain writes it: the
+ * chain's height and block time advance (never back), its send_packet is cached with the
+ * block time, the update_client of a path end's client is noted for the misbehaviour check
+ * (another client's is not), and a payload that does not decode changes nothing. */
+static void test_block_notification(void **state)
+{
+    (void)state;
+    char err[512];
+    rly_ctx *x = two_chain_ctx();
+    cw_events ev;
+    cw_events_init(&ev);
+    write_update_event(&ev, "client-0", 42);
+    write_packet_event(&ev, CW_EV_SEND_PACKET, 9, false);
+    write_update_event(&ev, "client-7", 43); /* not a path end's client */
+    cw_enc evs;
+    encode_events(&ev, &evs);
+    cw_rpc_block_note bn = {.header = {.chain_id = "alpha", .height = 12, .time_ns = 5000},
+                            .events_enc = {cw_enc_data(&evs), cw_enc_len(&evs)}};
+    cw_enc note;
+    cw_enc_init(&note);
+    cw_rpc_block_note_enc(&note, &bn);
+    assert_int_equal(note.rc, CW_OK);
+
+    /* the contract's decoder reads back what its encoder wrote */
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&note), cw_enc_len(&note), 1 << 20,
+                                 err, sizeof err), CW_OK);
+    cw_rpc_block_note got;
+    cw_rpc_block_note_dec(&d, root, &got);
+    assert_int_equal(d.rc, CW_OK);
+    assert_string_equal(got.header.chain_id, "alpha");
+    assert_true(got.header.height == 12 && got.header.time_ns == 5000);
+    assert_int_equal(cw_events_count(cw_enc_data(&evs), cw_enc_len(&evs), CW_EV_UPDATE_CLIENT),
+                     2);
+    uint32_t k = 0;
+    assert_non_null(cw_events_find(got.events, CW_EV_SEND_PACKET, &k));
+    cw_dec_close(&d);
+
+    cw_chain_client *a = &x->conns[0];
+    rly_on_block(x, a, cw_enc_data(&note), cw_enc_len(&note));
+    assert_true(a->height == 12 && a->time_ns == 5000);
+    rly_entry *en = rly_entry_get(x, 0, 0, 9, false);
+    assert_non_null(en);
+    assert_non_null(en->pkt);
+    assert_true(en->sent_ns == 5000);
+    assert_int_equal(x->n_upd_seen, 1);
+    assert_int_equal(x->upd_seen[0].path, 0);
+    assert_int_equal(x->upd_seen[0].end, 0);
+    assert_true(x->upd_seen[0].height == 42);
+    rly_on_block(x, a, cw_enc_data(&note), cw_enc_len(&note)); /* seen already: noted once */
+    assert_int_equal(x->n_upd_seen, 1);
+
+    /* an older block does not move the height back; a cut payload changes nothing */
+    cw_enc old;
+    cw_enc_init(&old);
+    bn.header.height = 11;
+    bn.header.time_ns = 4000;
+    bn.events_enc = (cw_bytes){0};
+    cw_rpc_block_note_enc(&old, &bn);
+    rly_on_block(x, a, cw_enc_data(&old), cw_enc_len(&old));
+    assert_true(a->height == 12 && a->time_ns == 5000);
+    rly_on_block(x, &x->conns[1], cw_enc_data(&note), cw_enc_len(&note) - 1);
+    assert_true(x->conns[1].height == 0);
+    assert_null(rly_entry_get(x, 0, 1, 9, false));
+
+    cw_enc_free(&old);
+    cw_enc_free(&note);
+    cw_enc_free(&evs);
+    rly_ctx_free(x);
 }
 
 /* ---- a durable write that fails is logged and counted ---------------------------------- */
@@ -249,34 +341,25 @@ static void test_event_cache(void **state)
 static void test_db_write_failure_is_counted(void **state)
 {
     (void)state;
-    static rly_config c;
     char err[512];
-    const char *p = write_file(
-        "wf.json",
-        "{\"chains\": [{\"id\": \"alpha\", \"rpc\": \"ws://127.0.0.1:1/\"}, {\"id\": \"beta\", "
-        "\"rpc\": \"ws://127.0.0.1:2/\"}], \"paths\": [{\"name\": \"p0\", \"a\": {\"chain\": "
-        "\"alpha\", \"port\": \"collateral\", \"channel\": \"channel-0\"}, \"b\": {\"chain\": "
-        "\"beta\", \"port\": \"collateral\", \"channel\": \"channel-1\"}}]}");
-    assert_int_equal(rly_config_load(&c, p, err, sizeof err), CW_OK);
-    snprintf(c.db_path, sizeof c.db_path, "%s/rodb", dir);
-    static rly_ctx x;
-    assert_int_equal(rly_ctx_init(&x, &c, false, false, err, sizeof err), CW_OK);
-    assert_int_equal(rly_ctx_open_db(&x, err, sizeof err), CW_OK);
+    rly_ctx *x = two_chain_ctx();
+    snprintf(x->cfg->db_path, sizeof x->cfg->db_path, "%s/rodb", dir);
+    assert_int_equal(rly_ctx_open_db(x, err, sizeof err), CW_OK);
     /* the same environment, reopened read-only: every write txn fails */
-    mdb_env_close(x.db->env);
-    assert_int_equal(mdb_env_create(&x.db->env), 0);
-    assert_int_equal(mdb_env_open(x.db->env, c.db_path, MDB_RDONLY | MDB_NOTLS, 0600), 0);
+    mdb_env_close(x->db->env);
+    assert_int_equal(mdb_env_create(&x->db->env), 0);
+    assert_int_equal(mdb_env_open(x->db->env, x->cfg->db_path, MDB_RDONLY | MDB_NOTLS, 0600), 0);
     uint64_t seqs[2] = {4, 5};
     rly_inflight f = {.path = 0, .dir = 0, .kind = RLY_K_RECV, .chain = 1, .seqs = seqs, .n = 2};
     memset(f.hash, 0xab, sizeof f.hash);
     uint64_t before = rly_m.db_write_failures;
-    rly_inflight_persist(&x, &f); /* the record of a submitted tx */
+    rly_inflight_persist(x, &f); /* the record of a submitted tx */
     assert_true(rly_m.db_write_failures == before + 1);
-    rly_set_cursors(&x, &x.conns[0], 9); /* one cursor per path the chain is on */
+    rly_set_cursors(x, &x->conns[0], 9); /* one cursor per path the chain is on */
     assert_true(rly_m.db_write_failures == before + 2);
     assert_int_equal(rly_db_checked(CW_OK, "k"), CW_OK);
     assert_true(rly_m.db_write_failures == before + 2);
-    rly_ctx_free(&x);
+    rly_ctx_free(x);
 }
 
 /* ---- packet classification ------------------------------------------------------------- */
@@ -528,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_config_errors_name_file_field_value),
         cmocka_unit_test(test_db_records),
         cmocka_unit_test(test_event_cache),
+        cmocka_unit_test(test_block_notification),
         cmocka_unit_test(test_db_write_failure_is_counted),
         cmocka_unit_test(test_classify_table),
         cmocka_unit_test(test_proof_usable_table),
