@@ -12,6 +12,7 @@
 #include "causeway/hex.h"
 #include "causeway/log.h"
 #include "causeway/mathx.h"
+#include "causeway/rpc_results.h"
 #include "chain.h"
 
 static uint64_t now_ns(void)
@@ -241,7 +242,7 @@ static void on_signal(int sig)
 static void publish_block(void *user, uint64_t height, const uint8_t *payload, size_t len)
 {
     cw_chain *c = user;
-    int rc = cw_rpc_server_publish(c->srv, "blocks", payload, len);
+    int rc = cw_rpc_server_publish(c->srv, CW_RPC_TOPIC_BLOCKS, payload, len);
     if (rc)
         cw_log(CW_LOG_WARN, "publish failed height=%llu err=\"%s\"",
                (unsigned long long)height, cw_strerror(rc));

@@ -333,6 +333,6 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
             return cw_errf(err, err_len, rc, "rpc: registering %s: %s", methods[i].name,
                            cw_strerror(rc));
     }
-    int rc = cw_rpc_server_add_topic(c->srv, "blocks");
+    int rc = cw_rpc_server_add_topic(c->srv, CW_RPC_TOPIC_BLOCKS);
     return rc ? cw_errf(err, err_len, rc, "rpc: topic blocks: %s", cw_strerror(rc)) : CW_OK;
 }

@@ -275,7 +275,7 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
         goto out;
     }
     /* follow blocks: check the tx after each new block (no fixed sleeps) */
-    if (cw_rpc_subscribe(cl, "blocks", CALL_TIMEOUT_MS, err, sizeof err)) {
+    if (cw_rpc_subscribe(cl, CW_RPC_TOPIC_BLOCKS, CALL_TIMEOUT_MS, err, sizeof err)) {
         fprintf(stderr, "causeway: subscribe: %s\n", err);
         goto out;
     }

@@ -102,7 +102,7 @@ int cw_chain_ensure(cw_chain_client *c, char *err, size_t err_len)
     char e[256] = "";
     int rc = cw_rpc_client_connect(&c->cl, c->cfg->rpc, c->timeout_ms, e, sizeof e);
     if (rc == CW_OK && c->want_sub)
-        rc = cw_rpc_subscribe(c->cl, "blocks", c->timeout_ms, e, sizeof e);
+        rc = cw_rpc_subscribe(c->cl, CW_RPC_TOPIC_BLOCKS, c->timeout_ms, e, sizeof e);
     if (rc) {
         cw_rpc_client_close(c->cl);
         c->cl = NULL;
