@@ -96,14 +96,23 @@ void cw_ack_enc_error(cw_enc *e, const char *error) CW_NONNULL(1, 2);
 int cw_ack_decode(bool *ok, cw_bytes *payload, const uint8_t *buf, size_t len, char *err,
                   size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/* The first segment of the per-channel host paths (the `which` of cw_path_next_seq and
+ * cw_path_packet). */
+#define CW_PATH_NEXT_SEQ_SEND "nextSequenceSend"
+#define CW_PATH_NEXT_SEQ_RECV "nextSequenceRecv"
+#define CW_PATH_NEXT_SEQ_ACK "nextSequenceAck"
+#define CW_PATH_COMMITMENTS "commitments"
+#define CW_PATH_RECEIPTS "receipts"
+#define CW_PATH_ACKS "acks"
+
 /* Host paths, written into out (CW_PATH_MAX bytes). Identifiers are validated by callers. */
 void cw_path_client_state(char *out, const char *client_id) CW_NONNULL(1, 2);
 void cw_path_consensus_state(char *out, const char *client_id, uint64_t height)
     CW_NONNULL(1, 2);
 void cw_path_channel_end(char *out, const char *port, const char *channel) CW_NONNULL(1, 2, 3);
 void cw_path_next_seq(char *out, const char *which, const char *port, const char *channel)
-    CW_NONNULL(1, 2, 3, 4); /* which: "nextSequenceSend" | "nextSequenceRecv" | "nextSequenceAck" */
+    CW_NONNULL(1, 2, 3, 4); /* which: CW_PATH_NEXT_SEQ_SEND | _RECV | _ACK */
 void cw_path_packet(char *out, const char *which, const char *port, const char *channel,
-                    uint64_t seq) CW_NONNULL(1, 2, 3, 4); /* "commitments"|"receipts"|"acks" */
+                    uint64_t seq) CW_NONNULL(1, 2, 3, 4); /* CW_PATH_COMMITMENTS|_RECEIPTS|_ACKS */
 
 #endif
