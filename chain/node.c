@@ -1413,8 +1413,11 @@ static int ordered_next_recv(cw_node *n, MDB_txn *txn, const char *port, const c
     if ((rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,
                             strlen(path))))
         return rc;
-    *out = found && vl == 8 ? cw_be64_get(val) : 1;
-    return CW_OK;
+    if (!found) {
+        *out = 1;
+        return CW_OK;
+    }
+    return cw_val_be64_dec(out, val, vl, NULL, 0);
 }
 
 int cw_node_unreceived(cw_node *n, const char *which, const char *port, const char *channel,

@@ -106,18 +106,13 @@ int ibc_get_seq(const cw_kv *kv, const char *path, uint64_t *out)
     size_t n;
     *out = 0;
     int rc = cw_kv_get_s(kv, path, &v, &n);
-    if (rc)
-        return rc;
-    if (n != 8)
-        return CW_EMALFORMED;
-    *out = cw_be64_get(v);
-    return CW_OK;
+    return rc ? rc : cw_val_be64_dec(out, v, n, NULL, 0);
 }
 
 int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v)
 {
     uint8_t b[8];
-    cw_be64_put(b, v);
+    cw_val_be64_enc(b, v);
     return cw_kv_set_s(kv, path, b, 8);
 }
 

@@ -380,8 +380,8 @@ static int msg_update_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
         if (rc == CW_OK) {
             rc = client_store(ctx->kv, m.client_id, &cs);
             if (rc == CW_OK)
-                client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT, m.client_id,
-                             res.height);
+                client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT,
+                             m.client_id, res.height);
         } else if (rc == CW_EMISBEHAVIOUR) {
             /* the one failure that must persist: the client is frozen. The tx's writes
              * are discarded on failure, so freezing succeeds as a msg, with an event. */
@@ -487,13 +487,11 @@ int ibc_next_id(const cw_kv *kv, const char *counter, uint64_t *out)
     uint8_t b[8];
     *out = 0;
     int rc = cw_kv_get_s(kv, counter, &v, &n);
-    if (rc == CW_OK && n == 8)
-        *out = cw_be64_get(v);
-    else if (rc == CW_OK)
-        return CW_EMALFORMED;
-    else if (rc != CW_ENOTFOUND)
+    if (rc == CW_OK)
+        rc = cw_val_be64_dec(out, v, n, NULL, 0);
+    if (rc && rc != CW_ENOTFOUND)
         return rc;
-    cw_be64_put(b, *out + 1);
+    cw_val_be64_enc(b, *out + 1);
     return cw_kv_set_s(kv, counter, b, 8);
 }
 

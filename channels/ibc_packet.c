@@ -382,7 +382,7 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
                            "ordered channel: next_sequence_recv %llu > packet %llu: received",
                            (unsigned long long)next_sequence_recv,
                            (unsigned long long)p->sequence);
-        cw_be64_put(v, next_sequence_recv);
+        cw_val_be64_enc(v, next_sequence_recv);
         cw_path_next_seq(path, CW_PATH_NEXT_SEQ_RECV, p->dest_port, p->dest_channel);
         if ((rc = ibc_verify(ctx, ce.client_id, proof_height, proof, path, v, 8, err,
                              err_len)))
