@@ -1399,15 +1399,8 @@ static int ordered_next_recv(cw_node *n, MDB_txn *txn, const char *port, const c
                            strlen(path));
     if (rc || !found)
         return rc;
-    cw_dec d;
-    const msgpack_object *root;
     cw_channel_end ce;
-    if ((rc = cw_dec_open(&d, &root, val, vl, vl, NULL, 0)) == CW_OK) {
-        cw_channel_end_dec(&d, root, &ce, "channel end");
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
-    if (rc || ce.ordering != CW_ORDER_ORDERED)
+    if ((rc = cw_channel_end_decode(&ce, val, vl, NULL, 0)) || ce.ordering != CW_ORDER_ORDERED)
         return rc;
     cw_path_next_seq(path, CW_PATH_NEXT_SEQ_RECV, port, channel);
     if ((rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,

@@ -172,15 +172,7 @@ int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_ch
     int rc = cw_kv_get_s(kv, path, &v, &n);
     if (rc)
         return rc;
-    cw_dec d;
-    const msgpack_object *root;
-    rc = cw_dec_open(&d, &root, v, n, CW_KV_VALUE_MAX, NULL, 0);
-    if (rc == CW_OK) {
-        cw_channel_end_dec(&d, root, out, "channel_end");
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
-    return rc ? CW_EMALFORMED : CW_OK;
+    return cw_channel_end_decode(out, v, n, NULL, 0) ? CW_EMALFORMED : CW_OK;
 }
 
 static int channel_store(const cw_kv *kv, const char *port, const char *channel,

@@ -134,25 +134,16 @@ static int committed_packet(side *src, uint64_t seq, bool *present, cw_collatera
     size_t blen = 0;
     rc = cw_chain_packet_bytes(&src->c, "packet", src->end->port, src->end->channel, seq, &buf,
                                &blen, err, err_len);
-    if (rc == CW_OK) {
-        cw_dec pd;
-        const msgpack_object *pr;
-        cw_packet pk;
-        if ((rc = cw_dec_open(&pd, &pr, buf, blen, 1 << 20, err, err_len)) == CW_OK) {
-            cw_packet_dec(&pd, pr, &pk, "packet");
-            uint8_t want[32];
-            if ((rc = pd.rc) == CW_OK) {
-                cw_packet_commitment(want, &pk);
-                if (cl != 32 || memcmp(want, c, 32) != 0)
-                    rc = cw_errf(err, err_len, CW_EBADPROOF,
-                                 "packet %llu served by the node does not match its proven "
-                                 "commitment", (unsigned long long)seq);
-            }
-            if (rc == CW_OK &&
-                (rc = cw_collateral_packet_decode(cp, pk.data.p, pk.data.len, err, err_len)))
-                cw_err_prefix(err, err_len, rc, path);
-        }
-        cw_dec_close(&pd);
+    cw_packet pk;
+    uint8_t want[32];
+    if (rc == CW_OK && (rc = cw_packet_decode(&pk, buf, blen, err, err_len)) == CW_OK) {
+        cw_packet_commitment(want, &pk);
+        if (cl != 32 || memcmp(want, c, 32) != 0)
+            rc = cw_errf(err, err_len, CW_EBADPROOF,
+                         "packet %llu served by the node does not match its proven "
+                         "commitment", (unsigned long long)seq);
+        else if ((rc = cw_collateral_packet_decode(cp, pk.data.p, pk.data.len, err, err_len)))
+            cw_err_prefix(err, err_len, rc, path);
     }
     free(buf);
     free(c);

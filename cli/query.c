@@ -322,36 +322,24 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
     cw_enc_free(&p);
     if (rc)
         return 1;
-    cw_dec pd;
-    const msgpack_object *pr;
     cw_packet pk;
-    rc = 1;
-    {
-        cw_bytes b = cw_rpc_packet_dec(&a.d, a.root, "packet");
-        if (a.d.rc == CW_OK &&
-            cw_dec_open(&pd, &pr, b.p, b.len, 1 << 20, err, sizeof err) == CW_OK) {
-            cw_packet_dec(&pd, pr, &pk, "packet");
-            if (pd.rc == CW_OK) {
-                char hex[2 * CW_PACKET_DATA_MAX + 1];
-                cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
-                if (json)
-                    print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
-                                         "sequence", (json_int_t)pk.sequence, "source_port",
-                                         pk.source_port, "source_channel", pk.source_channel,
-                                         "dest_port", pk.dest_port, "dest_channel",
-                                         pk.dest_channel, "data_hex", hex, "timeout_height",
-                                         (json_int_t)pk.timeout_height, "timeout_timestamp_ns",
-                                         (json_int_t)pk.timeout_timestamp_ns));
-                else
-                    printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n"
-                           "  data %s\n", (unsigned long long)pk.sequence, pk.source_port,
-                           pk.source_channel, pk.dest_port, pk.dest_channel,
-                           (unsigned long long)pk.timeout_height,
-                           (unsigned long long)pk.timeout_timestamp_ns, hex);
-                rc = 0;
-            }
-            cw_dec_close(&pd);
-        }
+    cw_bytes b = cw_rpc_packet_dec(&a.d, a.root, "packet");
+    rc = a.d.rc == CW_OK && cw_packet_decode(&pk, b.p, b.len, err, sizeof err) == CW_OK ? 0 : 1;
+    if (rc == 0) {
+        char hex[2 * CW_PACKET_DATA_MAX + 1];
+        cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
+        if (json)
+            print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "sequence",
+                                 (json_int_t)pk.sequence, "source_port", pk.source_port,
+                                 "source_channel", pk.source_channel, "dest_port",
+                                 pk.dest_port, "dest_channel", pk.dest_channel, "data_hex", hex,
+                                 "timeout_height", (json_int_t)pk.timeout_height,
+                                 "timeout_timestamp_ns", (json_int_t)pk.timeout_timestamp_ns));
+        else
+            printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n  data %s\n",
+                   (unsigned long long)pk.sequence, pk.source_port, pk.source_channel,
+                   pk.dest_port, pk.dest_channel, (unsigned long long)pk.timeout_height,
+                   (unsigned long long)pk.timeout_timestamp_ns, hex);
     }
     if (cw_cli_answer_end(&a, "query packet"))
         return 1;

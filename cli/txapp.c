@@ -105,15 +105,7 @@ static int default_timeout(const char *node, const char *channel, uint64_t *tt)
     int rc = cw_cli_query_value(cl, key, 0, &v, &vl, NULL) ? -1 : 0;
     cw_channel_end ce = {0};
     if (rc == 0) {
-        cw_dec d2;
-        const msgpack_object *r2;
-        rc = -1;
-        if (v && cw_dec_open(&d2, &r2, v, vl, 4096, err, sizeof err) == CW_OK) {
-            cw_channel_end_dec(&d2, r2, &ce, "channel end");
-            rc = d2.rc ? -1 : 0;
-        }
-        if (v)
-            cw_dec_close(&d2);
+        rc = v && cw_channel_end_decode(&ce, v, vl, err, sizeof err) == CW_OK ? 0 : -1;
         free(v);
         v = NULL;
         if (rc)

@@ -52,6 +52,13 @@ void cw_packet_enc(cw_enc *e, const cw_packet *p) CW_NONNULL(1, 2);
 void cw_packet_dec(cw_dec *d, const msgpack_object *o, cw_packet *p, const char *what)
     CW_NONNULL(1, 3, 4);
 
+/** Decode a whole buffer holding one canonical Packet (≤ CW_CODEC_MAX_INPUT bytes): a
+ *  packet's bytes as the chain serves them (`packet`, `packets`) or an event carries them.
+ *  Returns: CW_OK; cw_dec_open's codes; cw_packet_dec's (err names the field under
+ *  "packet"). p is zeroed first and on failure; p->data borrows from buf. Thread-safe. */
+int cw_packet_decode(cw_packet *p, const uint8_t *buf, size_t len, char *err, size_t err_len)
+    CW_NONNULL(1) CW_WARN_UNUSED;
+
 enum { CW_CHAN_INIT = 1, CW_CHAN_TRYOPEN = 2, CW_CHAN_OPEN = 3, CW_CHAN_CLOSED = 4 };
 enum { CW_ORDER_UNORDERED = 1, CW_ORDER_ORDERED = 2 };
 
@@ -78,6 +85,12 @@ void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce) CW_NONNULL(1, 2);
  *  Thread-safe on distinct decoders. */
 void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
                         const char *what) CW_NONNULL(1, 3, 4);
+
+/** Decode a whole buffer holding one canonical ChannelEnd (the value stored at
+ *  cw_path_channel_end). Returns: CW_OK; cw_dec_open's codes; cw_channel_end_dec's (err
+ *  names the field under "channel_end"). ce is zeroed first and on failure. Thread-safe. */
+int cw_channel_end_decode(cw_channel_end *ce, const uint8_t *buf, size_t len, char *err,
+                          size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
 
 /** The packet commitment (32 bytes). Source: ibc-go CommitPacket. */
 void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p) CW_NONNULL(1, 2);
