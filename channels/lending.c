@@ -273,7 +273,7 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
     if ((rc = rec_close(&d, KEY_STATE, err, err_len)))
         return rc;
     if (s->borrow_index_wad < CW_WAD)
-        return cw_errf(err, err_len, CW_EMALFORMED, "market/state: index below 1.0");
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: index below 1.0", KEY_STATE);
     derive_borrows(s);
 
     rc = rec_open(kv, KEY_STATS, &d, &root, err, err_len);
