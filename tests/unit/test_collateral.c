@@ -338,7 +338,7 @@ static void test_escrow_of_one_channel_never_unescrowed_through_another(void **s
     assert_int_equal(cw_bank_mint(&kv, &esc0, "stake", 1000, err, sizeof err), CW_OK);
     uint8_t b[8];
     char key[CW_KEY_MAX];
-    cw_be64_put(b, 1000);
+    cw_val_be64_enc(b, 1000);
     assert_int_equal(cw_key_collateral_escrow(key, "channel-0", "stake"), CW_OK);
     assert_int_equal(cw_kv_set_s(&kv, key, b, 8), CW_OK);
     assert_int_equal(cw_collateral_unescrow(&kv, "channel-1", "stake", 1, &to, err, sizeof err),
