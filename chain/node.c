@@ -637,59 +637,32 @@ static int index_packets(cw_node *n, MDB_txn *txn, const cw_enc *all, char *err,
     uint32_t nev = 0;
     const msgpack_object *evs = rc ? NULL : cw_dec_list(&d, root, UINT32_MAX, &nev, "events");
     for (uint32_t i = 0; rc == CW_OK && d.rc == CW_OK && i < nev; i++) {
-        const msgpack_object *ev = cw_dec_array(&d, &evs[i], 2, "event");
-        cw_bytes type = cw_dec_str(&d, &ev[0], CW_ID_MAX, "event.type");
-        int kind = 0; /* 1 send, 2 write_ack, 3 ack/timeout */
-        if (type.len == 11 && memcmp(type.p, "send_packet", 11) == 0)
-            kind = 1;
-        else if (type.len == 21 && memcmp(type.p, "write_acknowledgement", 21) == 0)
-            kind = 2;
-        else if ((type.len == 18 && memcmp(type.p, "acknowledge_packet", 18) == 0) ||
-                 (type.len == 14 && memcmp(type.p, "timeout_packet", 14) == 0))
-            kind = 3;
-        if (!kind)
-            continue;
-        uint32_t na;
-        const msgpack_object *attrs = cw_dec_list(&d, &ev[1], 64, &na, "attrs");
-        cw_bytes pkt = {NULL, 0}, ack = {NULL, 0};
-        for (uint32_t k = 0; k < na && d.rc == CW_OK; k++) {
-            const msgpack_object *kv = cw_dec_array(&d, &attrs[k], 2, "attr");
-            cw_bytes key = cw_dec_str(&d, &kv[0], CW_ID_MAX, "attr.key");
-            if (key.len == 6 && memcmp(key.p, "packet", 6) == 0)
-                pkt = cw_dec_bin(&d, &kv[1], CW_CODEC_MAX_INPUT, "packet");
-            else if (key.len == 3 && memcmp(key.p, "ack", 3) == 0)
-                ack = cw_dec_bin(&d, &kv[1], CW_CODEC_MAX_INPUT, "ack");
+        cw_packet_event pe;
+        if (cw_packet_event_read(&evs[i], &pe) != CW_OK)
+            continue; /* not a packet event (the chain's own events are never malformed) */
+        const cw_packet *p = &pe.packet;
+        bool dest_side = pe.kind == CW_PACKET_EV_WRITE_ACK;
+        uint8_t key[2 * CW_ID_MAX + 16];
+        size_t kl = dest_side ? pkt_key(key, sizeof key, p->dest_port, p->dest_channel,
+                                        p->sequence)
+                              : pkt_key(key, sizeof key, p->source_port, p->source_channel,
+                                        p->sequence);
+        MDB_val k = {kl, key}, v = {pe.packet_bytes.len, (void *)pe.packet_bytes.p},
+                empty = {0, (void *)""};
+        int m = 0;
+        if (pe.kind == CW_PACKET_EV_SEND) {
+            if (!(m = mdb_put(txn, n->db_pkt_sent, &k, &v, 0)))
+                m = mdb_put(txn, n->db_pkt_pending, &k, &empty, 0);
+        } else if (pe.kind == CW_PACKET_EV_WRITE_ACK && pe.has_ack) {
+            MDB_val av = {pe.ack.len, (void *)pe.ack.p};
+            m = mdb_put(txn, n->db_pkt_acks, &k, &av, 0);
+        } else if (pe.kind == CW_PACKET_EV_ACK || pe.kind == CW_PACKET_EV_TIMEOUT) {
+            m = mdb_del(txn, n->db_pkt_pending, &k, NULL);
+            if (m == MDB_NOTFOUND)
+                m = 0;
         }
-        if (d.rc || !pkt.p)
-            break;
-        cw_dec pd;
-        const msgpack_object *proot;
-        cw_packet p;
-        if (cw_dec_open(&pd, &proot, pkt.p, pkt.len, CW_CODEC_MAX_INPUT, NULL, 0) == CW_OK)
-            cw_packet_dec(&pd, proot, &p, "packet");
-        if (pd.rc == CW_OK) {
-            uint8_t key[2 * CW_ID_MAX + 16];
-            size_t kl = kind == 2 ? pkt_key(key, sizeof key, p.dest_port, p.dest_channel,
-                                            p.sequence)
-                                  : pkt_key(key, sizeof key, p.source_port, p.source_channel,
-                                            p.sequence);
-            MDB_val k = {kl, key}, v = {pkt.len, (void *)pkt.p}, empty = {0, (void *)""};
-            int m = 0;
-            if (kind == 1) {
-                if (!(m = mdb_put(txn, n->db_pkt_sent, &k, &v, 0)))
-                    m = mdb_put(txn, n->db_pkt_pending, &k, &empty, 0);
-            } else if (kind == 2 && ack.p) {
-                MDB_val av = {ack.len, (void *)ack.p};
-                m = mdb_put(txn, n->db_pkt_acks, &k, &av, 0);
-            } else if (kind == 3) {
-                m = mdb_del(txn, n->db_pkt_pending, &k, NULL);
-                if (m == MDB_NOTFOUND)
-                    m = 0;
-            }
-            if (m)
-                rc = mdb_err(m, err, err_len, "packet index");
-        }
-        cw_dec_close(&pd);
+        if (m)
+            rc = mdb_err(m, err, err_len, "packet index");
     }
     if (rc == CW_OK && d.rc)
         rc = cw_errf(err, err_len, d.rc, "indexing events: malformed");
@@ -1426,22 +1399,18 @@ static int ordered_next_recv(cw_node *n, MDB_txn *txn, const char *port, const c
                            strlen(path));
     if (rc || !found)
         return rc;
-    cw_dec d;
-    const msgpack_object *root;
     cw_channel_end ce;
-    if ((rc = cw_dec_open(&d, &root, val, vl, vl, NULL, 0)) == CW_OK) {
-        cw_channel_end_dec(&d, root, &ce, "channel end");
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
-    if (rc || ce.ordering != CW_ORDER_ORDERED)
+    if ((rc = cw_channel_end_decode(&ce, val, vl, NULL, 0)) || ce.ordering != CW_ORDER_ORDERED)
         return rc;
-    cw_path_next_seq(path, "nextSequenceRecv", port, channel);
+    cw_path_next_seq(path, CW_PATH_NEXT_SEQ_RECV, port, channel);
     if ((rc = cw_smt_get_at(n->smt, txn, n->height, &val, &vl, &found, (const uint8_t *)path,
                             strlen(path))))
         return rc;
-    *out = found && vl == 8 ? cw_be64_get(val) : 1;
-    return CW_OK;
+    if (!found) {
+        *out = 1;
+        return CW_OK;
+    }
+    return cw_val_be64_dec(out, val, vl, NULL, 0);
 }
 
 int cw_node_unreceived(cw_node *n, const char *which, const char *port, const char *channel,
@@ -1455,7 +1424,7 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
     uint64_t *keep = malloc((count ? count : 1) * sizeof *keep);
     uint32_t kept = 0;
     int rc = keep ? CW_OK : -ENOMEM;
-    bool receipts = strcmp(which, "receipts") == 0;
+    bool receipts = strcmp(which, CW_PATH_RECEIPTS) == 0;
     uint64_t next_recv = 0; /* an ORDERED channel writes no receipts: ICS-04 counts instead */
     if (rc == CW_OK && receipts)
         rc = ordered_next_recv(n, txn, port, channel, &next_recv);

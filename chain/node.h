@@ -232,9 +232,9 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
 /** The ack written for the packet received on (port, channel, seq) — bin. */
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
                 char *err, size_t err_len);
-/** Of seqs, those not received here (which = "receipts": no receipt on an UNORDERED
+/** Of seqs, those not received here (which = CW_PATH_RECEIPTS: no receipt on an UNORDERED
  *  channel, ≥ nextSequenceRecv on an ORDERED one), or those whose commitment still exists
- *  here (which = "commitments": unreceived acks). */
+ *  here (which = CW_PATH_COMMITMENTS: unreceived acks). */
 int cw_node_unreceived(cw_node *n, const char *which, const char *port, const char *channel,
                        const uint64_t *seqs, uint32_t count, cw_enc *out, char *err,
                        size_t err_len);

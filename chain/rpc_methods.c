@@ -231,13 +231,13 @@ static int unreceived(void *user, const msgpack_object *params, cw_enc *out, cha
 static int m_unreceived_packets(void *user, const msgpack_object *params, cw_enc *out,
                                 char *err, size_t err_len)
 {
-    return unreceived(user, params, out, err, err_len, "receipts", "unreceived_packets");
+    return unreceived(user, params, out, err, err_len, CW_PATH_RECEIPTS, "unreceived_packets");
 }
 
 static int m_unreceived_acks(void *user, const msgpack_object *params, cw_enc *out, char *err,
                              size_t err_len)
 {
-    return unreceived(user, params, out, err, err_len, "commitments", "unreceived_acks");
+    return unreceived(user, params, out, err, err_len, CW_PATH_COMMITMENTS, "unreceived_acks");
 }
 
 static int m_lend_account(void *user, const msgpack_object *params, cw_enc *out, char *err,

@@ -24,12 +24,7 @@ static int read_u64(const cw_kv *kv, const char *key, uint64_t *out)
     int rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
-    if (rc)
-        return rc;
-    if (n != 8)
-        return CW_EMALFORMED;
-    *out = cw_be64_get(v);
-    return CW_OK;
+    return rc ? rc : cw_val_be64_dec(out, v, n, NULL, 0);
 }
 
 static int write_u64(const cw_kv *kv, const char *key, uint64_t v)
@@ -37,7 +32,7 @@ static int write_u64(const cw_kv *kv, const char *key, uint64_t v)
     uint8_t b[8];
     if (v == 0)
         return cw_kv_del_s(kv, key);
-    cw_be64_put(b, v);
+    cw_val_be64_enc(b, v);
     return cw_kv_set_s(kv, key, b, 8);
 }
 

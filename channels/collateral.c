@@ -34,12 +34,7 @@ int cw_collateral_escrow(const cw_kv *kv, uint64_t *out, const char *channel,
     rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
-    if (rc)
-        return rc;
-    if (n != 8)
-        return CW_EMALFORMED;
-    *out = cw_be64_get(v);
-    return CW_OK;
+    return rc ? rc : cw_val_be64_dec(out, v, n, NULL, 0);
 }
 
 static int escrow_set(const cw_kv *kv, const char *channel, const char *denom, uint64_t v)
@@ -51,7 +46,7 @@ static int escrow_set(const cw_kv *kv, const char *channel, const char *denom, u
         return rc;
     if (v == 0)
         return cw_kv_del_s(kv, key);
-    cw_be64_put(b, v);
+    cw_val_be64_enc(b, v);
     return cw_kv_set_s(kv, key, b, 8);
 }
 

@@ -106,18 +106,13 @@ int ibc_get_seq(const cw_kv *kv, const char *path, uint64_t *out)
     size_t n;
     *out = 0;
     int rc = cw_kv_get_s(kv, path, &v, &n);
-    if (rc)
-        return rc;
-    if (n != 8)
-        return CW_EMALFORMED;
-    *out = cw_be64_get(v);
-    return CW_OK;
+    return rc ? rc : cw_val_be64_dec(out, v, n, NULL, 0);
 }
 
 int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v)
 {
     uint8_t b[8];
-    cw_be64_put(b, v);
+    cw_val_be64_enc(b, v);
     return cw_kv_set_s(kv, path, b, 8);
 }
 
@@ -177,15 +172,7 @@ int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_ch
     int rc = cw_kv_get_s(kv, path, &v, &n);
     if (rc)
         return rc;
-    cw_dec d;
-    const msgpack_object *root;
-    rc = cw_dec_open(&d, &root, v, n, CW_KV_VALUE_MAX, NULL, 0);
-    if (rc == CW_OK) {
-        cw_channel_end_dec(&d, root, out, "channel_end");
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
-    return rc ? CW_EMALFORMED : CW_OK;
+    return cw_channel_end_decode(out, v, n, NULL, 0) ? CW_EMALFORMED : CW_OK;
 }
 
 static int channel_store(const cw_kv *kv, const char *port, const char *channel,
@@ -288,11 +275,11 @@ static void channel_event(cw_exec_ctx *ctx, const char *type, const char *port,
                           const char *channel, const cw_channel_end *ce)
 {
     cw_event_begin(ctx->events, type, 5);
-    cw_event_attr_str(ctx->events, "port", port);
-    cw_event_attr_str(ctx->events, "channel", channel);
-    cw_event_attr_str(ctx->events, "counterparty_port", ce->counterparty_port);
-    cw_event_attr_str(ctx->events, "counterparty_channel", ce->counterparty_channel);
-    cw_event_attr_str(ctx->events, "client_id", ce->client_id);
+    cw_event_attr_str(ctx->events, CW_ATTR_PORT, port);
+    cw_event_attr_str(ctx->events, CW_ATTR_CHANNEL, channel);
+    cw_event_attr_str(ctx->events, CW_ATTR_COUNTERPARTY_PORT, ce->counterparty_port);
+    cw_event_attr_str(ctx->events, CW_ATTR_COUNTERPARTY_CHANNEL, ce->counterparty_channel);
+    cw_event_attr_str(ctx->events, CW_ATTR_CLIENT_ID, ce->client_id);
 }
 
 static int new_channel_id(const cw_exec_ctx *ctx, char id[static CW_ID_MAX + 1])
@@ -306,8 +293,8 @@ static int new_channel_id(const cw_exec_ctx *ctx, char id[static CW_ID_MAX + 1])
 
 static int init_sequences(const cw_kv *kv, const char *port, const char *channel)
 {
-    static const char *const which[] = {"nextSequenceSend", "nextSequenceRecv",
-                                        "nextSequenceAck"};
+    static const char *const which[] = {CW_PATH_NEXT_SEQ_SEND, CW_PATH_NEXT_SEQ_RECV,
+                                        CW_PATH_NEXT_SEQ_ACK};
     char path[CW_PATH_MAX];
     for (int i = 0; i < 3; i++) {
         cw_path_next_seq(path, which[i], port, channel);
@@ -356,7 +343,7 @@ static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err
     if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
         (rc = init_sequences(ctx->kv, port, channel)))
         return rc;
-    channel_event(ctx, "channel_open_init", port, channel, &ce);
+    channel_event(ctx, CW_EV_CHANNEL_OPEN_INIT, port, channel, &ce);
     return CW_OK;
 }
 
@@ -398,7 +385,7 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
         (rc = init_sequences(ctx->kv, port, channel)))
         return rc;
-    channel_event(ctx, "channel_open_try", port, channel, &ce);
+    channel_event(ctx, CW_EV_CHANNEL_OPEN_TRY, port, channel, &ce);
     return CW_OK;
 }
 
@@ -440,7 +427,7 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     snprintf(ce.version, sizeof ce.version, "%s", cp_version);
     if ((rc = channel_store(ctx->kv, port, channel, &ce)))
         return rc;
-    channel_event(ctx, "channel_open_ack", port, channel, &ce);
+    channel_event(ctx, CW_EV_CHANNEL_OPEN_ACK, port, channel, &ce);
     return CW_OK;
 }
 
@@ -468,7 +455,7 @@ static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     ce.state = CW_CHAN_CLOSED;
     if ((rc = channel_store(ctx->kv, port, channel, &ce)))
         return rc;
-    channel_event(ctx, "channel_close_init", port, channel, &ce);
+    channel_event(ctx, CW_EV_CHANNEL_CLOSE_INIT, port, channel, &ce);
     return CW_OK;
 }
 
@@ -508,7 +495,7 @@ static int confirm_step(cw_exec_ctx *ctx, const char *port, const char *channel,
     ce.state = to;
     if ((rc = channel_store(ctx->kv, port, channel, &ce)))
         return rc;
-    channel_event(ctx, closing ? "channel_close_confirm" : "channel_open_confirm", port,
+    channel_event(ctx, closing ? CW_EV_CHANNEL_CLOSE_CONFIRM : CW_EV_CHANNEL_OPEN_CONFIRM, port,
                   channel, &ce);
     return CW_OK;
 }

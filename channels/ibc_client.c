@@ -319,8 +319,8 @@ static void client_event(cw_exec_ctx *ctx, const char *type, const char *client_
                          uint64_t height)
 {
     cw_event_begin(ctx->events, type, 2);
-    cw_event_attr_str(ctx->events, "client_id", client_id);
-    cw_event_attr_u64(ctx->events, "height", height);
+    cw_event_attr_str(ctx->events, CW_ATTR_CLIENT_ID, client_id);
+    cw_event_attr_u64(ctx->events, CW_ATTR_HEIGHT, height);
 }
 
 /* ibc.create_client: the states' domain, a live height and the trusting period */
@@ -353,7 +353,7 @@ static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
     cw_ibc_client_store_init(&st, ctx->kv, id);
     if ((rc = client_store(ctx->kv, id, cs)) || (rc = st.store.put(&st, cs->latest_height, cons)))
         return cw_errf(err, err_len, rc, "client %s: %s", id, cw_strerror(rc));
-    client_event(ctx, "create_client", id, cs->latest_height);
+    client_event(ctx, CW_EV_CREATE_CLIENT, id, cs->latest_height);
     return CW_OK;
 }
 
@@ -380,14 +380,14 @@ static int msg_update_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
         if (rc == CW_OK) {
             rc = client_store(ctx->kv, m.client_id, &cs);
             if (rc == CW_OK)
-                client_event(ctx, res.noop ? "update_client_noop" : "update_client", m.client_id,
-                             res.height);
+                client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT,
+                             m.client_id, res.height);
         } else if (rc == CW_EMISBEHAVIOUR) {
             /* the one failure that must persist: the client is frozen. The tx's writes
              * are discarded on failure, so freezing succeeds as a msg, with an event. */
             int src = client_store(ctx->kv, m.client_id, &cs);
             if (src == CW_OK) {
-                client_event(ctx, "client_misbehaviour", m.client_id, cs.frozen_height);
+                client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m.client_id, cs.frozen_height);
                 rc = CW_OK;
             } else {
                 rc = src;
@@ -420,7 +420,7 @@ static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const msgpack_object *body,
     if (rc == CW_OK)
         rc = client_store(ctx->kv, m.client_id, &cs);
     if (rc == CW_OK)
-        client_event(ctx, "client_misbehaviour", m.client_id, cs.frozen_height);
+        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m.client_id, cs.frozen_height);
     cw_msg_submit_misbehaviour_free(&m);
     return rc;
 }
@@ -476,7 +476,7 @@ static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char
     if ((rc = sa.store.put(&sa, a.latest_height, &cons)) ||
         (rc = client_store(ctx->kv, subject, &a)))
         return cw_errf(err, err_len, rc, "recover: %s", cw_strerror(rc));
-    client_event(ctx, "recover_client", subject, a.latest_height);
+    client_event(ctx, CW_EV_RECOVER_CLIENT, subject, a.latest_height);
     return CW_OK;
 }
 
@@ -487,13 +487,11 @@ int ibc_next_id(const cw_kv *kv, const char *counter, uint64_t *out)
     uint8_t b[8];
     *out = 0;
     int rc = cw_kv_get_s(kv, counter, &v, &n);
-    if (rc == CW_OK && n == 8)
-        *out = cw_be64_get(v);
-    else if (rc == CW_OK)
-        return CW_EMALFORMED;
-    else if (rc != CW_ENOTFOUND)
+    if (rc == CW_OK)
+        rc = cw_val_be64_dec(out, v, n, NULL, 0);
+    if (rc && rc != CW_ENOTFOUND)
         return rc;
-    cw_be64_put(b, *out + 1);
+    cw_val_be64_enc(b, *out + 1);
     return cw_kv_set_s(kv, counter, b, 8);
 }
 

@@ -3,6 +3,7 @@
 #define CAUSEWAY_IBC_INTERNAL_H
 
 #include "causeway/ibc.h"
+#include "causeway/keys.h" /* cw_val_be64_*: the nextSequence* and counter values */
 #include "causeway/msgs.h"
 
 #define IBC_MAX_APPS 8

@@ -19,13 +19,13 @@ static void packet_event(cw_exec_ctx *ctx, const char *type, const cw_packet *p,
     cw_enc_init(&e);
     cw_packet_enc(&e, p);
     cw_event_begin(ctx->events, type, ack ? 6 : 5);
-    cw_event_attr_str(ctx->events, "src_port", p->source_port);
-    cw_event_attr_str(ctx->events, "src_channel", p->source_channel);
-    cw_event_attr_str(ctx->events, "dst_channel", p->dest_channel);
-    cw_event_attr_u64(ctx->events, "sequence", p->sequence);
-    cw_event_attr_bin(ctx->events, "packet", cw_enc_data(&e), cw_enc_len(&e));
+    cw_event_attr_str(ctx->events, CW_ATTR_SRC_PORT, p->source_port);
+    cw_event_attr_str(ctx->events, CW_ATTR_SRC_CHANNEL, p->source_channel);
+    cw_event_attr_str(ctx->events, CW_ATTR_DST_CHANNEL, p->dest_channel);
+    cw_event_attr_u64(ctx->events, CW_ATTR_SEQUENCE, p->sequence);
+    cw_event_attr_bin(ctx->events, CW_ATTR_PACKET, cw_enc_data(&e), cw_enc_len(&e));
     if (ack)
-        cw_event_attr_bin(ctx->events, "ack", ack, ack_len);
+        cw_event_attr_bin(ctx->events, CW_ATTR_ACK, ack, ack_len);
     cw_enc_free(&e);
 }
 
@@ -36,7 +36,7 @@ static int stored_commitment(const cw_kv *kv, const char *port, const char *chan
     char path[CW_PATH_MAX];
     const uint8_t *v;
     size_t n;
-    cw_path_packet(path, "commitments", port, channel, seq);
+    cw_path_packet(path, CW_PATH_COMMITMENTS, port, channel, seq);
     int rc = cw_kv_get_s(kv, path, &v, &n);
     if (rc)
         return rc;
@@ -90,7 +90,7 @@ int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char
                        "packet would already be timed out at the counterparty's latest known "
                        "height %llu (time %llu)", (unsigned long long)cs.latest_height,
                        (unsigned long long)latest.timestamp_ns);
-    cw_path_next_seq(path, "nextSequenceSend", port, channel);
+    cw_path_next_seq(path, CW_PATH_NEXT_SEQ_SEND, port, channel);
     if ((rc = ibc_get_seq(ctx->kv, path, &p.sequence)) ||
         (rc = ibc_set_seq(ctx->kv, path, p.sequence + 1)))
         return cw_errf(err, err_len, rc, "%s: %s", path, cw_strerror(rc));
@@ -100,10 +100,10 @@ int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char
     snprintf(p.dest_channel, sizeof p.dest_channel, "%s", ce.counterparty_channel);
     uint8_t c[32];
     cw_packet_commitment(c, &p);
-    cw_path_packet(path, "commitments", port, channel, p.sequence);
+    cw_path_packet(path, CW_PATH_COMMITMENTS, port, channel, p.sequence);
     if ((rc = cw_kv_set_s(ctx->kv, path, c, 32)))
         return cw_errf(err, err_len, rc, "%s: %s", path, cw_strerror(rc));
-    packet_event(ctx, "send_packet", &p, NULL, 0);
+    packet_event(ctx, CW_EV_SEND_PACKET, &p, NULL, 0);
     *sequence = p.sequence;
     return CW_OK;
 }
@@ -145,7 +145,7 @@ static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *e
                        (unsigned long long)ctx->time_ns);
     uint8_t c[32];
     cw_packet_commitment(c, &p);
-    cw_path_packet(path, "commitments", p.source_port, p.source_channel, p.sequence);
+    cw_path_packet(path, CW_PATH_COMMITMENTS, p.source_port, p.source_channel, p.sequence);
     if ((rc = ibc_verify(ctx, ce.client_id, m.proof_height, m.proof_commitment, path, c, 32,
                          err, err_len)))
         return rc;
@@ -154,21 +154,21 @@ static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *e
     if (ce.ordering == CW_ORDER_UNORDERED) {
         const uint8_t *v;
         size_t n;
-        cw_path_packet(path, "receipts", p.dest_port, p.dest_channel, p.sequence);
+        cw_path_packet(path, CW_PATH_RECEIPTS, p.dest_port, p.dest_channel, p.sequence);
         rc = cw_kv_get_s(ctx->kv, path, &v, &n);
         if (rc == CW_OK) {
-            packet_event(ctx, "recv_packet_redundant", &p, NULL, 0);
+            packet_event(ctx, CW_EV_RECV_PACKET_REDUNDANT, &p, NULL, 0);
             return CW_OK; /* already received: a successful no-op (another relayer won) */
         }
         if (rc != CW_ENOTFOUND || (rc = cw_kv_set_s(ctx->kv, path, "\x01", 1)))
             return cw_errf(err, err_len, rc, "%s: %s", path, cw_strerror(rc));
     } else {
         uint64_t next;
-        cw_path_next_seq(path, "nextSequenceRecv", p.dest_port, p.dest_channel);
+        cw_path_next_seq(path, CW_PATH_NEXT_SEQ_RECV, p.dest_port, p.dest_channel);
         if ((rc = ibc_get_seq(ctx->kv, path, &next)))
             return cw_errf(err, err_len, rc, "%s: %s", path, cw_strerror(rc));
         if (p.sequence < next) {
-            packet_event(ctx, "recv_packet_redundant", &p, NULL, 0);
+            packet_event(ctx, CW_EV_RECV_PACKET_REDUNDANT, &p, NULL, 0);
             return CW_OK;
         }
         if (p.sequence > next)
@@ -212,12 +212,12 @@ static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *e
     if (rc == CW_OK) {
         uint8_t ac[32];
         cw_sha256(ac, cw_enc_data(&ack), cw_enc_len(&ack));
-        cw_path_packet(path, "acks", p.dest_port, p.dest_channel, p.sequence);
+        cw_path_packet(path, CW_PATH_ACKS, p.dest_port, p.dest_channel, p.sequence);
         rc = cw_kv_set_s(ctx->kv, path, ac, 32);
     }
     if (rc == CW_OK) {
-        packet_event(ctx, "recv_packet", &p, NULL, 0);
-        packet_event(ctx, "write_acknowledgement", &p, cw_enc_data(&ack), cw_enc_len(&ack));
+        packet_event(ctx, CW_EV_RECV_PACKET, &p, NULL, 0);
+        packet_event(ctx, CW_EV_WRITE_ACK, &p, cw_enc_data(&ack), cw_enc_len(&ack));
     }
     cw_enc_free(&ack);
     return rc;
@@ -266,7 +266,7 @@ static int sender_side(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, bool nee
 static int delete_commitment(cw_exec_ctx *ctx, const cw_packet *p)
 {
     char path[CW_PATH_MAX];
-    cw_path_packet(path, "commitments", p->source_port, p->source_channel, p->sequence);
+    cw_path_packet(path, CW_PATH_COMMITMENTS, p->source_port, p->source_channel, p->sequence);
     return cw_kv_del_s(ctx->kv, path);
 }
 
@@ -291,20 +291,20 @@ static int msg_acknowledgement(cw_exec_ctx *ctx, const msgpack_object *body, cha
     if (rc)
         return rc;
     if (gone) {
-        packet_event(ctx, "acknowledge_packet_redundant", &p, NULL, 0);
+        packet_event(ctx, CW_EV_ACK_PACKET_REDUNDANT, &p, NULL, 0);
         return CW_OK;
     }
     if ((rc = cw_ack_decode(&ok, &payload, ack.p, ack.len, err, err_len)))
         return rc; /* a non-canonical ack is rejected */
     uint8_t ac[32];
     cw_sha256(ac, ack.p, ack.len);
-    cw_path_packet(path, "acks", p.dest_port, p.dest_channel, p.sequence);
+    cw_path_packet(path, CW_PATH_ACKS, p.dest_port, p.dest_channel, p.sequence);
     if ((rc = ibc_verify(ctx, ce.client_id, m.proof_height, m.proof_acked, path, ac, 32, err,
                          err_len)))
         return rc;
     if (ce.ordering == CW_ORDER_ORDERED) {
         uint64_t next;
-        cw_path_next_seq(path, "nextSequenceAck", p.source_port, p.source_channel);
+        cw_path_next_seq(path, CW_PATH_NEXT_SEQ_ACK, p.source_port, p.source_channel);
         if ((rc = ibc_get_seq(ctx->kv, path, &next)))
             return rc;
         if (p.sequence != next)
@@ -319,7 +319,7 @@ static int msg_acknowledgement(cw_exec_ctx *ctx, const msgpack_object *body, cha
         return rc;
     if ((rc = app->on_acknowledgement_packet(app->user, ctx, &p, ok, payload)))
         return cw_errf(err, err_len, rc, "app %s: store failure in ack callback", p.source_port);
-    packet_event(ctx, "acknowledge_packet", &p, ack.p, ack.len);
+    packet_event(ctx, CW_EV_ACK_PACKET, &p, ack.p, ack.len);
     return CW_OK;
 }
 
@@ -337,7 +337,7 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
     if (rc)
         return rc;
     if (gone) {
-        packet_event(ctx, "timeout_packet_redundant", p, NULL, 0);
+        packet_event(ctx, CW_EV_TIMEOUT_PACKET_REDUNDANT, p, NULL, 0);
         return CW_OK;
     }
     if (proof_close) {
@@ -382,13 +382,13 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
                            "ordered channel: next_sequence_recv %llu > packet %llu: received",
                            (unsigned long long)next_sequence_recv,
                            (unsigned long long)p->sequence);
-        cw_be64_put(v, next_sequence_recv);
-        cw_path_next_seq(path, "nextSequenceRecv", p->dest_port, p->dest_channel);
+        cw_val_be64_enc(v, next_sequence_recv);
+        cw_path_next_seq(path, CW_PATH_NEXT_SEQ_RECV, p->dest_port, p->dest_channel);
         if ((rc = ibc_verify(ctx, ce.client_id, proof_height, proof, path, v, 8, err,
                              err_len)))
             return rc;
     } else {
-        cw_path_packet(path, "receipts", p->dest_port, p->dest_channel, p->sequence);
+        cw_path_packet(path, CW_PATH_RECEIPTS, p->dest_port, p->dest_channel, p->sequence);
         if ((rc = ibc_verify(ctx, ce.client_id, proof_height, proof, path, NULL, 0, err,
                              err_len)))
             return rc; /* the receipt exists (or cannot be shown absent): no timeout */
@@ -403,7 +403,7 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
     if ((rc = app->on_timeout_packet(app->user, ctx, p)))
         return cw_errf(err, err_len, rc, "app %s: store failure in timeout callback",
                        p->source_port);
-    packet_event(ctx, "timeout_packet", p, NULL, 0);
+    packet_event(ctx, CW_EV_TIMEOUT_PACKET, p, NULL, 0);
     return CW_OK;
 }
 

@@ -69,20 +69,29 @@ static int rec_store(const cw_kv *kv, const char *key, cw_enc *e)
     return rc;
 }
 
-/* [u64] records (positions, totals, in-flight): absent = 0; 0 is deleted. */
+/* [u64] records (positions, totals, in-flight) and [u128] records (scaled debt, shares):
+ * their layout is causeway/keys.h's (cw_val_*_rec); absent = 0; 0 is deleted. */
+static int rec_get(const cw_kv *kv, const char *key, const uint8_t **v, size_t *n)
+{
+    int rc = cw_kv_get_s(kv, key, v, n);
+    if (rc == CW_ENOTFOUND) {
+        *v = NULL;
+        *n = 0;
+        return CW_OK;
+    }
+    return rc;
+}
+
+/* A record that does not decode is corrupt state. */
+static int rec_corrupt(int rc) { return rc ? CW_EMALFORMED : CW_OK; }
+
 static int read_u64_rec(const cw_kv *kv, const char *key, uint64_t *out)
 {
-    cw_dec d;
-    const msgpack_object *root;
+    const uint8_t *v;
+    size_t n;
     *out = 0;
-    int rc = rec_open(kv, key, &d, &root, NULL, 0);
-    if (rc == CW_ENOTFOUND)
-        return CW_OK;
-    if (rc)
-        return rc;
-    const msgpack_object *f = cw_dec_array(&d, root, 1, "%s", key);
-    *out = cw_dec_u64(&d, &f[0], "%s", key);
-    return rec_close(&d, key, NULL, 0);
+    int rc = rec_get(kv, key, &v, &n);
+    return rc ? rc : rec_corrupt(cw_val_u64_rec_dec(out, v, n, NULL, 0));
 }
 
 static int write_u64_rec(const cw_kv *kv, const char *key, uint64_t v)
@@ -91,25 +100,17 @@ static int write_u64_rec(const cw_kv *kv, const char *key, uint64_t v)
         return cw_kv_del_s(kv, key);
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 1);
-    cw_enc_u64(&e, v);
+    cw_val_u64_rec_enc(&e, v);
     return rec_store(kv, key, &e);
 }
 
-/* [bin16] records (scaled debt, shares). */
 static int read_u128_rec(const cw_kv *kv, const char *key, cw_u128 *out)
 {
-    cw_dec d;
-    const msgpack_object *root;
+    const uint8_t *v;
+    size_t n;
     *out = 0;
-    int rc = rec_open(kv, key, &d, &root, NULL, 0);
-    if (rc == CW_ENOTFOUND)
-        return CW_OK;
-    if (rc)
-        return rc;
-    const msgpack_object *f = cw_dec_array(&d, root, 1, "%s", key);
-    *out = cw_dec_u128(&d, &f[0], "%s", key);
-    return rec_close(&d, key, NULL, 0);
+    int rc = rec_get(kv, key, &v, &n);
+    return rc ? rc : rec_corrupt(cw_val_u128_rec_dec(out, v, n, NULL, 0));
 }
 
 static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
@@ -118,8 +119,7 @@ static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
         return cw_kv_del_s(kv, key);
     cw_enc e;
     cw_enc_init(&e);
-    cw_enc_array(&e, 1);
-    cw_enc_u128(&e, v);
+    cw_val_u128_rec_enc(&e, v);
     return rec_store(kv, key, &e);
 }
 
@@ -273,7 +273,7 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
     if ((rc = rec_close(&d, KEY_STATE, err, err_len)))
         return rc;
     if (s->borrow_index_wad < CW_WAD)
-        return cw_errf(err, err_len, CW_EMALFORMED, "market/state: index below 1.0");
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: index below 1.0", KEY_STATE);
     derive_borrows(s);
 
     rc = rec_open(kv, KEY_STATS, &d, &root, err, err_len);
@@ -914,10 +914,10 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     addr_hex(h, &ctx->signer);
     u128_dec(sh, minted);
     cw_event_begin(ctx->events, CW_EV_LEND_SUPPLY, 4);
-    cw_event_attr_str(ctx->events, "supplier", h);
-    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, "amount", amount);
-    cw_event_attr_str(ctx->events, "shares", sh);
+    cw_event_attr_str(ctx->events, CW_ATTR_SUPPLIER, h);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sh);
     return CW_OK;
 }
 
@@ -971,10 +971,10 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     addr_hex(h, &ctx->signer);
     u128_dec(sb, burned);
     cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_SUPPLY, 4);
-    cw_event_attr_str(ctx->events, "supplier", h);
-    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, "amount", amount);
-    cw_event_attr_str(ctx->events, "shares", sb);
+    cw_event_attr_str(ctx->events, CW_ATTR_SUPPLIER, h);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sb);
     return CW_OK;
 }
 
@@ -1029,9 +1029,9 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     char h[41];
     addr_hex(h, &ctx->signer);
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
-    cw_event_attr_str(ctx->events, "borrower", h);
-    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, "amount", amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, h);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
     return CW_OK;
 }
 
@@ -1085,10 +1085,10 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     addr_hex(hp, &ctx->signer);
     addr_hex(hb, &borrower);
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
-    cw_event_attr_str(ctx->events, "payer", hp);
-    cw_event_attr_str(ctx->events, "borrower", hb);
-    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, "amount", pay);
+    cw_event_attr_str(ctx->events, CW_ATTR_PAYER, hp);
+    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, pay);
     return CW_OK;
 }
 
@@ -1219,23 +1219,23 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
     addr_hex(hl, &ctx->signer);
     addr_hex(hb, &borrower);
     cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
-    cw_event_attr_str(ctx->events, "liquidator", hl);
-    cw_event_attr_str(ctx->events, "borrower", hb);
-    cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, "repay_amount", repay);
-    cw_event_attr_str(ctx->events, "collateral", trace);
-    cw_event_attr_u64(ctx->events, "seized", seize);
+    cw_event_attr_str(ctx->events, CW_ATTR_LIQUIDATOR, hl);
+    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_REPAY_AMOUNT, repay);
+    cw_event_attr_str(ctx->events, CW_ATTR_COLLATERAL, trace);
+    cw_event_attr_u64(ctx->events, CW_ATTR_SEIZED, seize);
     if (bad) {
         char sb[41], sr[41], ss[41];
         u128_dec(sb, bad);
         u128_dec(sr, from_res);
         u128_dec(ss, social);
         cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
-        cw_event_attr_str(ctx->events, "borrower", hb);
-        cw_event_attr_str(ctx->events, "denom", m.p.borrow_denom);
-        cw_event_attr_str(ctx->events, "amount", sb);
-        cw_event_attr_str(ctx->events, "from_reserves", sr);
-        cw_event_attr_str(ctx->events, "socialized", ss);
+        cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+        cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+        cw_event_attr_str(ctx->events, CW_ATTR_AMOUNT, sb);
+        cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
+        cw_event_attr_str(ctx->events, CW_ATTR_SOCIALIZED, ss);
     }
     return CW_OK;
 }
@@ -1291,12 +1291,12 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
     if ((rc = store_collateral(ctx->kv, &c)) || (rc = store_collaterals(ctx->kv, &m)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_REGISTER_COLLATERAL, 6);
-    cw_event_attr_str(ctx->events, "channel", c.channel);
-    cw_event_attr_str(ctx->events, "base_denom", c.base_denom);
-    cw_event_attr_str(ctx->events, "denom", c.trace_denom);
-    cw_event_attr_u64(ctx->events, "ltv_bps", c.ltv_bps);
-    cw_event_attr_u64(ctx->events, "liquidation_threshold_bps", c.liquidation_threshold_bps);
-    cw_event_attr_u64(ctx->events, "liquidation_bonus_bps", c.liquidation_bonus_bps);
+    cw_event_attr_str(ctx->events, CW_ATTR_CHANNEL, c.channel);
+    cw_event_attr_str(ctx->events, CW_ATTR_BASE_DENOM, c.base_denom);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, c.trace_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_LTV_BPS, c.ltv_bps);
+    cw_event_attr_u64(ctx->events, CW_ATTR_LIQUIDATION_THRESHOLD_BPS, c.liquidation_threshold_bps);
+    cw_event_attr_u64(ctx->events, CW_ATTR_LIQUIDATION_BONUS_BPS, c.liquidation_bonus_bps);
     return CW_OK;
 }
 
@@ -1358,15 +1358,15 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
         if ((rc = store_collateral(ctx->kv, &upd[i])))
             return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_MARKET, 2);
-    cw_event_attr_u64(ctx->events, "market_params", has_market);
-    cw_event_attr_u64(ctx->events, "collaterals", n);
+    cw_event_attr_u64(ctx->events, CW_ATTR_MARKET_PARAMS, has_market);
+    cw_event_attr_u64(ctx->events, CW_ATTR_COLLATERALS, n);
     for (uint32_t i = 0; i < n; i++) {
         cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_COLLATERAL, 4);
-        cw_event_attr_str(ctx->events, "denom", upd[i].trace_denom);
-        cw_event_attr_u64(ctx->events, "ltv_bps", upd[i].ltv_bps);
-        cw_event_attr_u64(ctx->events, "liquidation_threshold_bps",
+        cw_event_attr_str(ctx->events, CW_ATTR_DENOM, upd[i].trace_denom);
+        cw_event_attr_u64(ctx->events, CW_ATTR_LTV_BPS, upd[i].ltv_bps);
+        cw_event_attr_u64(ctx->events, CW_ATTR_LIQUIDATION_THRESHOLD_BPS,
                           upd[i].liquidation_threshold_bps);
-        cw_event_attr_u64(ctx->events, "liquidation_bonus_bps", upd[i].liquidation_bonus_bps);
+        cw_event_attr_u64(ctx->events, CW_ATTR_LIQUIDATION_BONUS_BPS, upd[i].liquidation_bonus_bps);
     }
     return CW_OK;
 }
@@ -1389,7 +1389,7 @@ static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     if ((rc = store_state(ctx->kv, &m.s)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 1);
-    cw_event_attr_u64(ctx->events, "paused", paused);
+    cw_event_attr_u64(ctx->events, CW_ATTR_PAUSED, paused);
     return CW_OK;
 }
 
@@ -1438,9 +1438,9 @@ static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *
     char sp[41];
     u128_dec(sp, price);
     cw_event_begin(ctx->events, CW_EV_ORACLE_PRICE, 3);
-    cw_event_attr_str(ctx->events, "denom", trace);
-    cw_event_attr_str(ctx->events, "price_wad", sp);
-    cw_event_attr_u64(ctx->events, "time_ns", t);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, trace);
+    cw_event_attr_str(ctx->events, CW_ATTR_PRICE_WAD, sp);
+    cw_event_attr_u64(ctx->events, CW_ATTR_TIME_NS, t);
     return CW_OK;
 }
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/chain_client.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"
@@ -93,53 +94,36 @@ static int proven(side *s, const char *key, uint8_t **val, size_t *len, char *er
     return rc;
 }
 
-static int proven_be64(side *s, const char *key, uint64_t *out, char *err, size_t err_len)
+/* A proven amount under key (absent: 0), decoded with its layout's contract decoder
+ * (causeway/keys.h): a be64 value or a [u64] record. */
+static int proven_amount(side *s, const char *key, bool record, uint64_t *out, char *err,
+                         size_t err_len)
 {
     uint8_t *v;
     size_t n;
     *out = 0;
     int rc = proven(s, key, &v, &n, err, err_len);
-    if (rc == CW_OK && v && n == 8)
-        *out = cw_be64_get(v);
-    else if (rc == CW_OK && v)
-        rc = cw_errf(err, err_len, CW_EMALFORMED, "%s: not an 8-byte value", key);
-    free(v);
-    return rc;
-}
-
-/* a lending record [u64] */
-static int proven_rec(side *s, const char *key, uint64_t *out, char *err, size_t err_len)
-{
-    uint8_t *v;
-    size_t n;
-    *out = 0;
-    int rc = proven(s, key, &v, &n, err, err_len);
-    if (rc == CW_OK && v) {
-        cw_dec d;
-        const msgpack_object *root;
-        rc = cw_dec_open(&d, &root, v, n, 4096, err, err_len);
-        if (rc == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, root, 1, "%s", key);
-            *out = cw_dec_u64(&d, &f[0], "%s[0]", key);
-            rc = d.rc;
-        }
-        cw_dec_close(&d);
-    }
+    if (rc == CW_OK)
+        rc = record ? cw_val_u64_rec_dec(out, v, n, err, err_len)
+                    : cw_val_be64_dec(out, v, n, err, err_len);
+    if (rc && v)
+        cw_err_prefix(err, err_len, rc, key);
     free(v);
     return rc;
 }
 
 /* The packet sent at (src, seq), if its commitment is proven present: fetch its bytes from
- * the node's index and check them against the proven commitment. kind/amount/denom from the
- * collateral data. *present = false when the commitment is proven absent. */
-static int committed_packet(side *src, uint64_t seq, bool *present, char kind[16],
-                            char denom[65], uint64_t *amount, char *err, size_t err_len)
+ * the node's index and check them against the proven commitment; *cp its collateral data
+ * (cw_collateral_packet_decode). *present = false when the commitment is proven absent. */
+static int committed_packet(side *src, uint64_t seq, bool *present, cw_collateral_packet *cp,
+                            char *err, size_t err_len)
 {
     char path[CW_PATH_MAX];
     uint8_t *c;
     size_t cl;
     *present = false;
-    cw_path_packet(path, "commitments", src->end->port, src->end->channel, seq);
+    memset(cp, 0, sizeof *cp);
+    cw_path_packet(path, CW_PATH_COMMITMENTS, src->end->port, src->end->channel, seq);
     int rc = proven(src, path, &c, &cl, err, err_len);
     if (rc || !c) {
         free(c);
@@ -150,39 +134,16 @@ static int committed_packet(side *src, uint64_t seq, bool *present, char kind[16
     size_t blen = 0;
     rc = cw_chain_packet_bytes(&src->c, "packet", src->end->port, src->end->channel, seq, &buf,
                                &blen, err, err_len);
-    if (rc == CW_OK) {
-        cw_dec pd;
-        const msgpack_object *pr;
-        cw_packet pk;
-        if ((rc = cw_dec_open(&pd, &pr, buf, blen, 1 << 20, err, err_len)) == CW_OK) {
-            cw_packet_dec(&pd, pr, &pk, "packet");
-            uint8_t want[32];
-            if ((rc = pd.rc) == CW_OK) {
-                cw_packet_commitment(want, &pk);
-                if (cl != 32 || memcmp(want, c, 32) != 0)
-                    rc = cw_errf(err, err_len, CW_EBADPROOF,
-                                 "packet %llu served by the node does not match its proven "
-                                 "commitment", (unsigned long long)seq);
-            }
-            if (rc == CW_OK) {
-                cw_dec dd;
-                const msgpack_object *dr;
-                rc = cw_dec_open(&dd, &dr, pk.data.p, pk.data.len, 4096, err, err_len);
-                if (rc == CW_OK) {
-                    const msgpack_object *f = cw_dec_array(&dd, dr, 5, "collateral data");
-                    cw_bytes k = cw_dec_str(&dd, &f[0], 15, "kind");
-                    cw_dec_id(&dd, &f[1], denom, "denom");
-                    *amount = cw_dec_u64(&dd, &f[2], "amount");
-                    if (dd.rc == CW_OK) {
-                        memcpy(kind, k.p, k.len);
-                        kind[k.len] = '\0';
-                    }
-                    rc = dd.rc;
-                }
-                cw_dec_close(&dd);
-            }
-        }
-        cw_dec_close(&pd);
+    cw_packet pk;
+    uint8_t want[32];
+    if (rc == CW_OK && (rc = cw_packet_decode(&pk, buf, blen, err, err_len)) == CW_OK) {
+        cw_packet_commitment(want, &pk);
+        if (cl != 32 || memcmp(want, c, 32) != 0)
+            rc = cw_errf(err, err_len, CW_EBADPROOF,
+                         "packet %llu served by the node does not match its proven "
+                         "commitment", (unsigned long long)seq);
+        else if ((rc = cw_collateral_packet_decode(cp, pk.data.p, pk.data.len, err, err_len)))
+            cw_err_prefix(err, err_len, rc, path);
     }
     free(buf);
     free(c);
@@ -199,13 +160,13 @@ static int delivery(side *dst, uint64_t seq, bool *received, bool *ok, char *err
     uint8_t *v, *ah;
     size_t n, ahl;
     *received = *ok = false;
-    cw_path_packet(path, "receipts", dst->end->port, dst->end->channel, seq);
+    cw_path_packet(path, CW_PATH_RECEIPTS, dst->end->port, dst->end->channel, seq);
     int rc = proven(dst, path, &v, &n, err, err_len);
     free(v);
     if (rc || !v)
         return rc;
     *received = true;
-    cw_path_packet(path, "acks", dst->end->port, dst->end->channel, seq);
+    cw_path_packet(path, CW_PATH_ACKS, dst->end->port, dst->end->channel, seq);
     if ((rc = proven(dst, path, &ah, &ahl, err, err_len)))
         return rc;
     if (!ah)
@@ -237,14 +198,14 @@ static int delivery(side *dst, uint64_t seq, bool *received, bool *ok, char *err
 }
 
 /* Walk every sequence src ever sent on the channel; sum the in-flight terms. */
-static int walk(side *src, side *dst, const char *denom, const char *want_kind,
+static int walk(side *src, side *dst, const char *denom, cw_collateral_kind want_kind,
                 uint64_t *unsettled, uint64_t *pending_packets, char *err, size_t err_len)
 {
     char path[CW_PATH_MAX];
     uint64_t next;
     *unsettled = *pending_packets = 0;
-    cw_path_next_seq(path, "nextSequenceSend", src->end->port, src->end->channel);
-    int rc = proven_be64(src, path, &next, err, err_len);
+    cw_path_next_seq(path, CW_PATH_NEXT_SEQ_SEND, src->end->port, src->end->channel);
+    int rc = proven_amount(src, path, false, &next, err, err_len);
     if (rc)
         return rc;
     if (next > AUDIT_MAX_SEQS)
@@ -252,19 +213,18 @@ static int walk(side *src, side *dst, const char *denom, const char *want_kind,
                        (unsigned long long)next, AUDIT_MAX_SEQS);
     for (uint64_t seq = 1; seq < next; seq++) {
         bool present, received, ok;
-        char kind[16] = "", d[65] = "";
-        uint64_t amount = 0;
-        if ((rc = committed_packet(src, seq, &present, kind, d, &amount, err, err_len)))
+        cw_collateral_packet cp;
+        if ((rc = committed_packet(src, seq, &present, &cp, err, err_len)))
             return rc;
-        if (!present || strcmp(kind, want_kind) != 0 || strcmp(d, denom) != 0)
+        if (!present || cp.kind != want_kind || strcmp(cp.denom, denom) != 0)
             continue;
         (*pending_packets)++;
         if ((rc = delivery(dst, seq, &received, &ok, err, err_len)))
             return rc;
         /* deposits: escrowed on A, not (yet) in B's total unless received with an ok ack;
          * releases: in B's in-flight, already paid on A when received with an ok ack */
-        if (strcmp(want_kind, "deposit") == 0 ? !(received && ok) : (received && ok))
-            *unsettled += amount;
+        if (want_kind == CW_COLLATERAL_DEPOSIT ? !(received && ok) : (received && ok))
+            *unsettled += cp.amount;
     }
     return CW_OK;
 }
@@ -448,15 +408,15 @@ int cw_cli_audit(int argc, char **argv)
              n_rel = 0;
     char key[CW_KEY_MAX];
     if (rc == CW_OK && (rc = cw_key_collateral_escrow(key, a.end->channel, denom)) == CW_OK)
-        rc = proven_be64(&a, key, &escrow, err, sizeof err);
+        rc = proven_amount(&a, key, false, &escrow, err, sizeof err);
     if (rc == CW_OK && (rc = cw_key_collateral_total(key, b.end->channel, denom)) == CW_OK)
-        rc = proven_rec(&b, key, &total, err, sizeof err);
+        rc = proven_amount(&b, key, true, &total, err, sizeof err);
     if (rc == CW_OK && (rc = cw_key_collateral_inflight(key, b.end->channel, denom)) == CW_OK)
-        rc = proven_rec(&b, key, &inflight, err, sizeof err);
+        rc = proven_amount(&b, key, true, &inflight, err, sizeof err);
     if (rc == CW_OK)
-        rc = walk(&a, &b, denom, "deposit", &dep_uncredited, &n_dep, err, sizeof err);
+        rc = walk(&a, &b, denom, CW_COLLATERAL_DEPOSIT, &dep_uncredited, &n_dep, err, sizeof err);
     if (rc == CW_OK)
-        rc = walk(&b, &a, denom, "release", &rel_paid, &n_rel, err, sizeof err);
+        rc = walk(&b, &a, denom, CW_COLLATERAL_RELEASE, &rel_paid, &n_rel, err, sizeof err);
     int status;
     if (rc) {
         fprintf(stderr, "causeway audit: %s\n", err);

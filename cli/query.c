@@ -131,13 +131,10 @@ static int q_balance(cw_rpc_client *cl, const cw_address *a, const char *denom, 
     if (cw_cli_ask_query(&ans, cl, key, height))
         return 1;
     cw_rpc_query_dec(&ans.d, ans.root, &q);
-    if (ans.d.rc == CW_OK && q.item.has_value) {
-        if (q.item.value.len == 8)
-            amount = cw_be64_get(q.item.value.p);
-        else
-            cw_dec_fail(&ans.d, CW_EMALFORMED, "query.value: %zu bytes, expected 8",
-                        q.item.value.len);
-    }
+    char err[128];
+    if (ans.d.rc == CW_OK && q.item.has_value &&
+        cw_val_be64_dec(&amount, q.item.value.p, q.item.value.len, err, sizeof err))
+        cw_dec_fail(&ans.d, CW_EMALFORMED, "query.%s", err);
     if (cw_cli_answer_end(&ans, "query balance"))
         return 1;
     uint64_t at = q.height;
@@ -201,11 +198,15 @@ static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, b
         fprintf(stderr, "causeway query escrow: bad channel or denom\n");
         return 2;
     }
+    char err[128];
     if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
         return 1;
-    if (v && n == 8)
-        amount = cw_be64_get(v);
+    int rc = cw_val_be64_dec(&amount, v, n, err, sizeof err);
     free(v);
+    if (rc) {
+        fprintf(stderr, "causeway query escrow: unexpected answer: %s: %s\n", key, err);
+        return 1;
+    }
     if (json)
         print_json(json_pack("{s:s, s:s, s:I, s:I}", "channel", channel, "denom", denom,
                              "escrow", (json_int_t)amount, "height", (json_int_t)at));
@@ -229,15 +230,11 @@ static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channe
     cw_hex_encode(hex, sizeof hex, a->b, 20);
     if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
         return 1;
-    if (v) {
-        cw_dec d;
-        const msgpack_object *r;
-        if (cw_dec_open(&d, &r, v, n, 4096, err, sizeof err) == CW_OK) {
-            const msgpack_object *f = cw_dec_array(&d, r, 1, "position");
-            amount = cw_dec_u64(&d, &f[0], "position.amount");
-        }
-        cw_dec_close(&d);
-        free(v);
+    int rc = cw_val_u64_rec_dec(&amount, v, n, err, sizeof err);
+    free(v);
+    if (rc) {
+        fprintf(stderr, "causeway query position: unexpected answer: %s: %s\n", key, err);
+        return 1;
     }
     if (json)
         print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}", "address", hex, "denom", base,
@@ -325,36 +322,24 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
     cw_enc_free(&p);
     if (rc)
         return 1;
-    cw_dec pd;
-    const msgpack_object *pr;
     cw_packet pk;
-    rc = 1;
-    {
-        cw_bytes b = cw_rpc_packet_dec(&a.d, a.root, "packet");
-        if (a.d.rc == CW_OK &&
-            cw_dec_open(&pd, &pr, b.p, b.len, 1 << 20, err, sizeof err) == CW_OK) {
-            cw_packet_dec(&pd, pr, &pk, "packet");
-            if (pd.rc == CW_OK) {
-                char hex[2 * CW_PACKET_DATA_MAX + 1];
-                cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
-                if (json)
-                    print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
-                                         "sequence", (json_int_t)pk.sequence, "source_port",
-                                         pk.source_port, "source_channel", pk.source_channel,
-                                         "dest_port", pk.dest_port, "dest_channel",
-                                         pk.dest_channel, "data_hex", hex, "timeout_height",
-                                         (json_int_t)pk.timeout_height, "timeout_timestamp_ns",
-                                         (json_int_t)pk.timeout_timestamp_ns));
-                else
-                    printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n"
-                           "  data %s\n", (unsigned long long)pk.sequence, pk.source_port,
-                           pk.source_channel, pk.dest_port, pk.dest_channel,
-                           (unsigned long long)pk.timeout_height,
-                           (unsigned long long)pk.timeout_timestamp_ns, hex);
-                rc = 0;
-            }
-            cw_dec_close(&pd);
-        }
+    cw_bytes b = cw_rpc_packet_dec(&a.d, a.root, "packet");
+    rc = a.d.rc == CW_OK && cw_packet_decode(&pk, b.p, b.len, err, sizeof err) == CW_OK ? 0 : 1;
+    if (rc == 0) {
+        char hex[2 * CW_PACKET_DATA_MAX + 1];
+        cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
+        if (json)
+            print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "sequence",
+                                 (json_int_t)pk.sequence, "source_port", pk.source_port,
+                                 "source_channel", pk.source_channel, "dest_port",
+                                 pk.dest_port, "dest_channel", pk.dest_channel, "data_hex", hex,
+                                 "timeout_height", (json_int_t)pk.timeout_height,
+                                 "timeout_timestamp_ns", (json_int_t)pk.timeout_timestamp_ns));
+        else
+            printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n  data %s\n",
+                   (unsigned long long)pk.sequence, pk.source_port, pk.source_channel,
+                   pk.dest_port, pk.dest_channel, (unsigned long long)pk.timeout_height,
+                   (unsigned long long)pk.timeout_timestamp_ns, hex);
     }
     if (cw_cli_answer_end(&a, "query packet"))
         return 1;

@@ -10,8 +10,10 @@
 #include "causeway/codec.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 #include "causeway/lightclient.h"
 #include "causeway/mathx.h"
+#include "causeway/packet.h"
 #include "causeway/rpc_client.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
@@ -89,47 +91,38 @@ static uint64_t now_ns(void)
 }
 
 /* Default timeout: the counterparty's latest time known to this chain's client + 10 min.
- * The client id comes from the channel end (channelEnds/ports/collateral/channels/CH). */
+ * The client id comes from the collateral port's channel end (cw_path_channel_end). */
 static int default_timeout(const char *node, const char *channel, uint64_t *tt)
 {
     cw_rpc_client *cl;
-    char key[200], err[256];
+    char key[CW_PATH_MAX], err[256];
     uint8_t *v = NULL;
     size_t vl = 0;
     *tt = 0;
     if (cw_cli_connect(&cl, node))
         return -1;
-    snprintf(key, sizeof key, "channelEnds/ports/collateral/channels/%s", channel);
+    cw_path_channel_end(key, CW_TRACE_PORT, channel);
     int rc = cw_cli_query_value(cl, key, 0, &v, &vl, NULL) ? -1 : 0;
-    char client[65] = "";
+    cw_channel_end ce = {0};
     if (rc == 0) {
-        cw_dec d2;
-        const msgpack_object *r2;
-        rc = -1;
-        if (v && cw_dec_open(&d2, &r2, v, vl, 4096, err, sizeof err) == CW_OK) {
-            const msgpack_object *ce = cw_dec_array(&d2, r2, 7, "channel end");
-            cw_dec_id(&d2, &ce[4], client, "client_id");
-            rc = d2.rc ? -1 : 0;
-        }
-        if (v)
-            cw_dec_close(&d2);
+        rc = v && cw_channel_end_decode(&ce, v, vl, err, sizeof err) == CW_OK ? 0 : -1;
         free(v);
         v = NULL;
         if (rc)
             fprintf(stderr, "causeway tx: channel %s not found on this chain\n", channel);
     }
+    const char *client = ce.client_id;
     /* the client's latest height, then its consensus state there */
     cw_lc_client_state cs;
     cw_lc_consensus_state cons;
-    snprintf(key, sizeof key, "clients/%s/clientState", client);
+    cw_path_client_state(key, client);
     if (rc == 0 && (cw_cli_query_value(cl, key, 0, &v, &vl, NULL) || !v ||
                     cw_lc_client_state_decode(&cs, v, vl, err, sizeof err)))
         rc = -1;
     free(v);
     v = NULL;
     if (rc == 0)
-        snprintf(key, sizeof key, "clients/%s/consensusStates/%llu", client,
-                 (unsigned long long)cs.latest_height);
+        cw_path_consensus_state(key, client, cs.latest_height);
     if (rc == 0 && (cw_cli_query_value(cl, key, 0, &v, &vl, NULL) || !v ||
                     cw_lc_consensus_state_decode(&cons, v, vl, err, sizeof err)))
         rc = -1;

@@ -418,48 +418,39 @@ void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-/* Typed codecs behind void pointers: one adapter pair per msg (no function-pointer casts). */
-#define APP_ADAPTERS(X)                                                                     \
-    static void X##_enc_any(cw_enc *e, const void *m) { cw_msg_##X##_enc(e, m); }           \
-    static void X##_dec_any(cw_dec *d, const msgpack_object *b, void *m, const char *w)     \
-    {                                                                                       \
-        cw_msg_##X##_dec(d, b, m, w);                                                       \
-    }
-#define APP_ROW(TYPE, X, freefn) {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn}
+CW_MSG_CODEC_ADAPTERS(bank_send)
+CW_MSG_CODEC_ADAPTERS(admin_update_validators)
+CW_MSG_CODEC_ADAPTERS(echo_send)
+CW_MSG_CODEC_ADAPTERS(collateral_lock)
+CW_MSG_CODEC_ADAPTERS(lend_withdraw_collateral)
+CW_MSG_CODEC_ADAPTERS(lend_supply)
+CW_MSG_CODEC_ADAPTERS(lend_withdraw_supply)
+CW_MSG_CODEC_ADAPTERS(lend_borrow)
+CW_MSG_CODEC_ADAPTERS(lend_repay)
+CW_MSG_CODEC_ADAPTERS(lend_liquidate)
+CW_MSG_CODEC_ADAPTERS(lend_register_collateral)
+CW_MSG_CODEC_ADAPTERS(lend_update_market)
+CW_MSG_CODEC_ADAPTERS(lend_pause)
+CW_MSG_CODEC_ADAPTERS(oracle_set_price)
 
-APP_ADAPTERS(bank_send)
-APP_ADAPTERS(admin_update_validators)
-APP_ADAPTERS(echo_send)
-APP_ADAPTERS(collateral_lock)
-APP_ADAPTERS(lend_withdraw_collateral)
-APP_ADAPTERS(lend_supply)
-APP_ADAPTERS(lend_withdraw_supply)
-APP_ADAPTERS(lend_borrow)
-APP_ADAPTERS(lend_repay)
-APP_ADAPTERS(lend_liquidate)
-APP_ADAPTERS(lend_register_collateral)
-APP_ADAPTERS(lend_update_market)
-APP_ADAPTERS(lend_pause)
-APP_ADAPTERS(oracle_set_price)
-
-static void admin_update_validators_free_any(void *m) { cw_msg_admin_update_validators_free(m); }
+CW_MSG_CODEC_FREE_ADAPTER(admin_update_validators)
 
 static const cw_msg_codec g_app_codecs[] = {
-    APP_ROW(CW_MSG_BANK_SEND, bank_send, NULL),
-    APP_ROW(CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators,
-            admin_update_validators_free_any),
-    APP_ROW(CW_MSG_ECHO_SEND, echo_send, NULL),
-    APP_ROW(CW_MSG_COLLATERAL_LOCK, collateral_lock, NULL),
-    APP_ROW(CW_MSG_LEND_WITHDRAW_COLLATERAL, lend_withdraw_collateral, NULL),
-    APP_ROW(CW_MSG_LEND_SUPPLY, lend_supply, NULL),
-    APP_ROW(CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply, NULL),
-    APP_ROW(CW_MSG_LEND_BORROW, lend_borrow, NULL),
-    APP_ROW(CW_MSG_LEND_REPAY, lend_repay, NULL),
-    APP_ROW(CW_MSG_LEND_LIQUIDATE, lend_liquidate, NULL),
-    APP_ROW(CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral, NULL),
-    APP_ROW(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL),
-    APP_ROW(CW_MSG_LEND_PAUSE, lend_pause, NULL),
-    APP_ROW(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_BANK_SEND, bank_send, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators,
+                     admin_update_validators_free_any),
+    CW_MSG_CODEC_ROW(CW_MSG_ECHO_SEND, echo_send, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_COLLATERAL_LOCK, collateral_lock, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_WITHDRAW_COLLATERAL, lend_withdraw_collateral, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_SUPPLY, lend_supply, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_BORROW, lend_borrow, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_REPAY, lend_repay, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_LIQUIDATE, lend_liquidate, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_LEND_PAUSE, lend_pause, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL),
 };
 
 const cw_msg_codec *cw_msg_codecs_app(size_t *n)

@@ -144,3 +144,69 @@ int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
 {
     return trace_ok(trace_denom) ? key_fmt(out, "oracle/price/%s", trace_denom) : fail(out);
 }
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+/* The largest record value (a [bin16] is 19 bytes; leave room). */
+#define REC_MAX 64
+
+void cw_val_be64_enc(uint8_t out[static 8], uint64_t v) { cw_be64_put(out, v); }
+
+int cw_val_be64_dec(uint64_t *out, const uint8_t *val, size_t len, char *err, size_t err_len)
+{
+    *out = 0;
+    if (!val)
+        return CW_OK;
+    if (len != 8)
+        return cw_errf(err, err_len, CW_EMALFORMED, "value: %zu bytes, expected 8 (be64)", len);
+    *out = cw_be64_get(val);
+    return CW_OK;
+}
+
+void cw_val_u64_rec_enc(cw_enc *e, uint64_t v)
+{
+    cw_enc_array(e, 1);
+    cw_enc_u64(e, v);
+}
+
+void cw_val_u128_rec_enc(cw_enc *e, cw_u128 v)
+{
+    cw_enc_array(e, 1);
+    cw_enc_u128(e, v);
+}
+
+/* Decode the one-field record in val: u64 (wide false) or u128 (wide true) into *out. */
+static int rec_dec(cw_u128 *out, bool wide, const uint8_t *val, size_t len, char *err,
+                   size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    *out = 0;
+    if (!val)
+        return CW_OK;
+    int rc = cw_dec_open(&d, &root, val, len, REC_MAX, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 1, "record");
+        *out = wide ? cw_dec_u128(&d, &f[0], "record[0]") : cw_dec_u64(&d, &f[0], "record[0]");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc)
+        *out = 0;
+    return rc;
+}
+
+int cw_val_u64_rec_dec(uint64_t *out, const uint8_t *val, size_t len, char *err,
+                       size_t err_len)
+{
+    cw_u128 v;
+    int rc = rec_dec(&v, false, val, len, err, err_len);
+    *out = (uint64_t)v;
+    return rc;
+}
+
+int cw_val_u128_rec_dec(cw_u128 *out, const uint8_t *val, size_t len, char *err,
+                        size_t err_len)
+{
+    return rec_dec(out, true, val, len, err, err_len);
+}

@@ -417,48 +417,40 @@ void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
 
 /* ---- the table ----------------------------------------------------------------------- */
 
-/* Typed codecs behind void pointers: one adapter pair per msg (no function-pointer casts). */
-#define MSG_ADAPTERS(X)                                                                    \
-    static void X##_enc_any(cw_enc *e, const void *m) { cw_msg_##X##_enc(e, m); }          \
-    static void X##_dec_any(cw_dec *d, const msgpack_object *b, void *m, const char *w)    \
-    {                                                                                      \
-        cw_msg_##X##_dec(d, b, m, w);                                                      \
-    }
-#define MSG_ROW(TYPE, X, freefn) {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn}
+CW_MSG_CODEC_ADAPTERS(create_client)
+CW_MSG_CODEC_ADAPTERS(update_client)
+CW_MSG_CODEC_ADAPTERS(submit_misbehaviour)
+CW_MSG_CODEC_ADAPTERS(recover_client)
+CW_MSG_CODEC_ADAPTERS(chan_open_init)
+CW_MSG_CODEC_ADAPTERS(chan_open_try)
+CW_MSG_CODEC_ADAPTERS(chan_open_ack)
+CW_MSG_CODEC_ADAPTERS(chan_open_confirm)
+CW_MSG_CODEC_ADAPTERS(chan_close_init)
+CW_MSG_CODEC_ADAPTERS(chan_close_confirm)
+CW_MSG_CODEC_ADAPTERS(recv_packet)
+CW_MSG_CODEC_ADAPTERS(acknowledgement)
+CW_MSG_CODEC_ADAPTERS(timeout)
+CW_MSG_CODEC_ADAPTERS(timeout_on_close)
 
-MSG_ADAPTERS(create_client)
-MSG_ADAPTERS(update_client)
-MSG_ADAPTERS(submit_misbehaviour)
-MSG_ADAPTERS(recover_client)
-MSG_ADAPTERS(chan_open_init)
-MSG_ADAPTERS(chan_open_try)
-MSG_ADAPTERS(chan_open_ack)
-MSG_ADAPTERS(chan_open_confirm)
-MSG_ADAPTERS(chan_close_init)
-MSG_ADAPTERS(chan_close_confirm)
-MSG_ADAPTERS(recv_packet)
-MSG_ADAPTERS(acknowledgement)
-MSG_ADAPTERS(timeout)
-MSG_ADAPTERS(timeout_on_close)
-
-static void update_client_free_any(void *m) { cw_msg_update_client_free(m); }
-static void submit_misbehaviour_free_any(void *m) { cw_msg_submit_misbehaviour_free(m); }
+CW_MSG_CODEC_FREE_ADAPTER(update_client)
+CW_MSG_CODEC_FREE_ADAPTER(submit_misbehaviour)
 
 static const cw_msg_codec g_ibc_codecs[] = {
-    MSG_ROW(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL),
-    MSG_ROW(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any),
-    MSG_ROW(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour, submit_misbehaviour_free_any),
-    MSG_ROW(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL),
-    MSG_ROW(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL),
-    MSG_ROW(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL),
-    MSG_ROW(CW_MSG_IBC_CHAN_OPEN_ACK, chan_open_ack, NULL),
-    MSG_ROW(CW_MSG_IBC_CHAN_OPEN_CONFIRM, chan_open_confirm, NULL),
-    MSG_ROW(CW_MSG_IBC_CHAN_CLOSE_INIT, chan_close_init, NULL),
-    MSG_ROW(CW_MSG_IBC_CHAN_CLOSE_CONFIRM, chan_close_confirm, NULL),
-    MSG_ROW(CW_MSG_IBC_RECV_PACKET, recv_packet, NULL),
-    MSG_ROW(CW_MSG_IBC_ACKNOWLEDGEMENT, acknowledgement, NULL),
-    MSG_ROW(CW_MSG_IBC_TIMEOUT, timeout, NULL),
-    MSG_ROW(CW_MSG_IBC_TIMEOUT_ON_CLOSE, timeout_on_close, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour,
+                     submit_misbehaviour_free_any),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_ACK, chan_open_ack, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_CONFIRM, chan_open_confirm, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_CLOSE_INIT, chan_close_init, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_CLOSE_CONFIRM, chan_close_confirm, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_RECV_PACKET, recv_packet, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_ACKNOWLEDGEMENT, acknowledgement, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_TIMEOUT, timeout, NULL),
+    CW_MSG_CODEC_ROW(CW_MSG_IBC_TIMEOUT_ON_CLOSE, timeout_on_close, NULL),
 };
 
 const cw_msg_codec *cw_msg_codecs_ibc(size_t *n)

@@ -1,6 +1,8 @@
 #include "causeway/packet.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "causeway/hash.h"
@@ -72,6 +74,13 @@ void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
     else if ((ce->counterparty_channel[0] == '\0') != (ce->state == CW_CHAN_INIT))
         cw_dec_fail(d, CW_EINVAL, "%s: counterparty_channel is empty exactly in INIT", what);
 }
+
+static void packet_free(cw_packet *p) { memset(p, 0, sizeof *p); }
+static void channel_end_free(cw_channel_end *ce) { memset(ce, 0, sizeof *ce); }
+
+CW_CODEC_DEFINE_DECODE(cw_packet_decode, cw_packet, cw_packet_dec, packet_free, "packet")
+CW_CODEC_DEFINE_DECODE(cw_channel_end_decode, cw_channel_end, cw_channel_end_dec,
+                       channel_end_free, "channel_end")
 
 void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p)
 {

@@ -49,6 +49,7 @@
 #include "causeway/hex.h"
 #include "causeway/keys.h"
 #include "causeway/mathx.h"
+#include "causeway/msgs.h" /* cw_msg_codec, the table row shape */
 #include "causeway/schnorr.h"
 
 #define CW_MSG_BANK_SEND "bank.send"
@@ -242,19 +243,6 @@ void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
 
 /* ---- every app msg's codec, for code that handles any msg by its type string ---------- */
 
-#if __has_include("causeway/msgs.h")
-#include "causeway/msgs.h" /* cw_msg_codec: the row shape the ibc.* table set */
-#else
-/* Until this branch meets the ibc.* contract (causeway/msgs.h defines this same row; the
- * fallback goes once both are in one tree). */
-typedef struct cw_msg_codec {
-    const char *type; /* CW_MSG_* */
-    size_t size;      /* sizeof the msg's struct */
-    void (*enc)(cw_enc *e, const void *m);
-    void (*dec)(cw_dec *d, const msgpack_object *body, void *m, const char *what);
-    void (*free)(void *m); /* releases what dec allocated; NULL when the struct owns nothing */
-} cw_msg_codec;
-#endif
 
 /** The app msgs' table: one row per CW_MSG_* constant above, in that order (enc writes the
  *  whole Msg, dec reads a body, as cw_msg_X_enc / _dec; m points to a cw_msg_X of `size`

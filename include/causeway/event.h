@@ -73,7 +73,7 @@
 #define CW_EV_LEND_PAUSE "lend_pause"
 #define CW_EV_ORACLE_PRICE "oracle_price"
 
-/* ---- attribute keys clients read ---- */
+/* ---- attribute keys (the writers in channels/ and chain/ use these too) ---- */
 #define CW_ATTR_SRC_PORT "src_port"
 #define CW_ATTR_SRC_CHANNEL "src_channel"
 #define CW_ATTR_DST_CHANNEL "dst_channel"
@@ -93,6 +93,26 @@
 #define CW_ATTR_FROM "from"
 #define CW_ATTR_TO "to"
 #define CW_ATTR_VALIDATORS "validators"
+/* the lending market's (lend_*, oracle_price; causeway/lending.h) */
+#define CW_ATTR_SUPPLIER "supplier"
+#define CW_ATTR_SHARES "shares"
+#define CW_ATTR_BORROWER "borrower"
+#define CW_ATTR_PAYER "payer"
+#define CW_ATTR_LIQUIDATOR "liquidator"
+#define CW_ATTR_REPAY_AMOUNT "repay_amount"
+#define CW_ATTR_COLLATERAL "collateral"
+#define CW_ATTR_SEIZED "seized"
+#define CW_ATTR_FROM_RESERVES "from_reserves"
+#define CW_ATTR_SOCIALIZED "socialized"
+#define CW_ATTR_BASE_DENOM "base_denom"
+#define CW_ATTR_LTV_BPS "ltv_bps"
+#define CW_ATTR_LIQUIDATION_THRESHOLD_BPS "liquidation_threshold_bps"
+#define CW_ATTR_LIQUIDATION_BONUS_BPS "liquidation_bonus_bps"
+#define CW_ATTR_MARKET_PARAMS "market_params"
+#define CW_ATTR_COLLATERALS "collaterals"
+#define CW_ATTR_PAUSED "paused"
+#define CW_ATTR_PRICE_WAD "price_wad"
+#define CW_ATTR_TIME_NS "time_ns"
 
 typedef struct cw_events {
     cw_enc enc;      /* concatenated encoded events */

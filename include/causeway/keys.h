@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "causeway/codec.h"
 #include "causeway/hex.h"
 #include "causeway/schnorr.h"
 
@@ -89,5 +90,38 @@ void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr) CW_NO
 void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
 int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/* ---- the values under those keys -------------------------------------------------------
+ * The two layouts of the amounts above, in their one definition (the chain modules write
+ * them with the encoders, every client reads them with the decoders):
+ *   be64       8-byte big-endian u64: bank balances and supply, collateral escrow (and the
+ *              host's nextSequence* counters, causeway/packet.h)
+ *   [u64]      a one-field record: collateral positions, total, in-flight
+ *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
+ * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder
+ * given val = NULL (the key is absent: a non-membership proof, a query without a value)
+ * returns 0. Decoders: *out = 0 on failure. Pure; thread-safe; allocate only a decoder zone
+ * for the call. */
+
+/** Write v as a be64 value. */
+void cw_val_be64_enc(uint8_t out[static 8], uint64_t v) CW_NONNULL(1);
+/** Read a be64 value (val NULL: absent, 0).
+ *  Returns: CW_OK; CW_EMALFORMED len ≠ 8 (err names it). */
+int cw_val_be64_dec(uint64_t *out, const uint8_t *val, size_t len, char *err, size_t err_len)
+    CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** Append the record [v] (sticky e->rc). */
+void cw_val_u64_rec_enc(cw_enc *e, uint64_t v) CW_NONNULL(1);
+/** Read a [u64] record (val NULL: absent, 0).
+ *  Returns: CW_OK; CW_EMALFORMED / CW_ENONCANONICAL / CW_ETOOBIG not a canonical [u64]
+ *  (err names it). */
+int cw_val_u64_rec_dec(uint64_t *out, const uint8_t *val, size_t len, char *err,
+                       size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** Append the record [v] (v a 16-byte bin; sticky e->rc). */
+void cw_val_u128_rec_enc(cw_enc *e, cw_u128 v) CW_NONNULL(1);
+/** Read a [u128] record (val NULL: absent, 0). Returns: as cw_val_u64_rec_dec. */
+int cw_val_u128_rec_dec(cw_u128 *out, const uint8_t *val, size_t len, char *err,
+                        size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
 
 #endif

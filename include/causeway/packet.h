@@ -52,6 +52,13 @@ void cw_packet_enc(cw_enc *e, const cw_packet *p) CW_NONNULL(1, 2);
 void cw_packet_dec(cw_dec *d, const msgpack_object *o, cw_packet *p, const char *what)
     CW_NONNULL(1, 3, 4);
 
+/** Decode a whole buffer holding one canonical Packet (≤ CW_CODEC_MAX_INPUT bytes): a
+ *  packet's bytes as the chain serves them (`packet`, `packets`) or an event carries them.
+ *  Returns: CW_OK; cw_dec_open's codes; cw_packet_dec's (err names the field under
+ *  "packet"). p is zeroed first and on failure; p->data borrows from buf. Thread-safe. */
+int cw_packet_decode(cw_packet *p, const uint8_t *buf, size_t len, char *err, size_t err_len)
+    CW_NONNULL(1) CW_WARN_UNUSED;
+
 enum { CW_CHAN_INIT = 1, CW_CHAN_TRYOPEN = 2, CW_CHAN_OPEN = 3, CW_CHAN_CLOSED = 4 };
 enum { CW_ORDER_UNORDERED = 1, CW_ORDER_ORDERED = 2 };
 
@@ -79,6 +86,12 @@ void cw_channel_end_enc(cw_enc *e, const cw_channel_end *ce) CW_NONNULL(1, 2);
 void cw_channel_end_dec(cw_dec *d, const msgpack_object *o, cw_channel_end *ce,
                         const char *what) CW_NONNULL(1, 3, 4);
 
+/** Decode a whole buffer holding one canonical ChannelEnd (the value stored at
+ *  cw_path_channel_end). Returns: CW_OK; cw_dec_open's codes; cw_channel_end_dec's (err
+ *  names the field under "channel_end"). ce is zeroed first and on failure. Thread-safe. */
+int cw_channel_end_decode(cw_channel_end *ce, const uint8_t *buf, size_t len, char *err,
+                          size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+
 /** The packet commitment (32 bytes). Source: ibc-go CommitPacket. */
 void cw_packet_commitment(uint8_t out[static 32], const cw_packet *p) CW_NONNULL(1, 2);
 
@@ -96,14 +109,23 @@ void cw_ack_enc_error(cw_enc *e, const char *error) CW_NONNULL(1, 2);
 int cw_ack_decode(bool *ok, cw_bytes *payload, const uint8_t *buf, size_t len, char *err,
                   size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/* The first segment of the per-channel host paths (the `which` of cw_path_next_seq and
+ * cw_path_packet). */
+#define CW_PATH_NEXT_SEQ_SEND "nextSequenceSend"
+#define CW_PATH_NEXT_SEQ_RECV "nextSequenceRecv"
+#define CW_PATH_NEXT_SEQ_ACK "nextSequenceAck"
+#define CW_PATH_COMMITMENTS "commitments"
+#define CW_PATH_RECEIPTS "receipts"
+#define CW_PATH_ACKS "acks"
+
 /* Host paths, written into out (CW_PATH_MAX bytes). Identifiers are validated by callers. */
 void cw_path_client_state(char *out, const char *client_id) CW_NONNULL(1, 2);
 void cw_path_consensus_state(char *out, const char *client_id, uint64_t height)
     CW_NONNULL(1, 2);
 void cw_path_channel_end(char *out, const char *port, const char *channel) CW_NONNULL(1, 2, 3);
 void cw_path_next_seq(char *out, const char *which, const char *port, const char *channel)
-    CW_NONNULL(1, 2, 3, 4); /* which: "nextSequenceSend" | "nextSequenceRecv" | "nextSequenceAck" */
+    CW_NONNULL(1, 2, 3, 4); /* which: CW_PATH_NEXT_SEQ_SEND | _RECV | _ACK */
 void cw_path_packet(char *out, const char *which, const char *port, const char *channel,
-                    uint64_t seq) CW_NONNULL(1, 2, 3, 4); /* "commitments"|"receipts"|"acks" */
+                    uint64_t seq) CW_NONNULL(1, 2, 3, 4); /* CW_PATH_COMMITMENTS|_RECEIPTS|_ACKS */
 
 #endif

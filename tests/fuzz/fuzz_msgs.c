@@ -10,17 +10,19 @@
  * accepted body re-encodes (cw_msg_X_enc) to exactly [type, body] — canonical round trip,
  * so no two encodings decode to one msg and nothing a decoder accepts is lost.
  *
- * The tables: the ibc.* msgs (causeway/msgs.h). The app msgs (causeway/app_msgs.h) join by
- * adding their table function to TABLES. Seed corpus: tests/fuzz/corpus/fuzz_msgs, written
+ * The tables: the ibc.* msgs (causeway/msgs.h) and the app msgs (causeway/app_msgs.h) —
+ * every msg of the contract. Seed corpus: tests/fuzz/corpus/fuzz_msgs, written
  * by CW_MSGS_CORPUS=… build/san/tests/unit/test_msgs (one sample of each msg, both forms). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/msgs.h"
 
 static const cw_msg_codec *(*const TABLES[])(size_t *n) = {
     cw_msg_codecs_ibc,
+    cw_msg_codecs_app,
 };
 #define N_TABLES (sizeof TABLES / sizeof TABLES[0])
 

@@ -42,7 +42,9 @@ static void setup(void)
     cs.latest_height = 5;
     cw_enc_init(&e);
     cw_lc_client_state_enc(&e, &cs);
-    put("clients/client-0/clientState", &e);
+    char path[CW_PATH_MAX];
+    cw_path_client_state(path, "client-0");
+    put(path, &e);
     cw_enc_free(&e);
     cw_ibc_client_store st;
     cw_ibc_client_store_init(&st, &g_kv, "client-0");
@@ -52,14 +54,15 @@ static void setup(void)
         abort();
     /* an OPEN collateral channel-0 to alpha's channel-0 */
     cw_channel_end ce = {.state = CW_CHAN_OPEN, .ordering = CW_ORDER_UNORDERED};
-    strcpy(ce.counterparty_port, "collateral");
+    strcpy(ce.counterparty_port, CW_COLLATERAL_PORT);
     strcpy(ce.counterparty_channel, "channel-0");
     strcpy(ce.client_id, "client-0");
     strcpy(ce.counterparty_client_id, "client-0");
     strcpy(ce.version, CW_COLLATERAL_VERSION);
     cw_enc_init(&e);
     cw_channel_end_enc(&e, &ce);
-    put("channelEnds/ports/collateral/channels/channel-0", &e);
+    cw_path_channel_end(path, CW_COLLATERAL_PORT, "channel-0");
+    put(path, &e);
     cw_enc_free(&e);
 }
 

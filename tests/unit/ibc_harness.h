@@ -508,7 +508,7 @@ static int relay_recv(hchain *src, hchain *dst, const char *client_on_dst,
     char key[CW_PATH_MAX];
     uint8_t *v, *pr;
     size_t vl, pl;
-    cw_path_packet(key, "commitments", p.source_port, p.source_channel, p.sequence);
+    cw_path_packet(key, CW_PATH_COMMITMENTS, p.source_port, p.source_channel, p.sequence);
     uint64_t h = prove(src, dst, client_on_dst, key, &v, &vl, &pr, &pl);
     cw_msg_recv_packet mr = {.packet = p, .proof_commitment = h_bytes(pr, pl),
                              .proof_height = h};
@@ -543,7 +543,7 @@ static int relay_ack(hchain *src, hchain *dst, const char *client_on_src, const 
     char key[CW_PATH_MAX];
     uint8_t *v, *pr;
     size_t vl, pl;
-    cw_path_packet(key, "acks", p.dest_port, p.dest_channel, p.sequence);
+    cw_path_packet(key, CW_PATH_ACKS, p.dest_port, p.dest_channel, p.sequence);
     uint64_t h = prove(dst, src, client_on_src, key, &v, &vl, &pr, &pl);
     cw_msg_acknowledgement ma = {.packet = p, .ack = h_bytes(ack, ack_len),
                                  .proof_acked = h_bytes(pr, pl), .proof_height = h};
@@ -568,7 +568,7 @@ static int relay_timeout(hchain *src, hchain *dst, const char *client_on_src,
     char key[CW_PATH_MAX];
     uint8_t *v, *pr;
     size_t vl, pl;
-    cw_path_packet(key, "receipts", p.dest_port, p.dest_channel, p.sequence);
+    cw_path_packet(key, CW_PATH_RECEIPTS, p.dest_port, p.dest_channel, p.sequence);
     uint64_t h;
     if (at == 0) {
         h = prove(dst, src, client_on_src, key, &v, &vl, &pr, &pl);

@@ -40,29 +40,22 @@ static uint64_t be64_at(hchain *c, const char *key)
 {
     uint8_t *v, *p;
     size_t vl, pl;
+    uint64_t x;
     h_query(c, key, 0, &v, &vl, &p, &pl);
-    uint64_t x = v && vl == 8 ? cw_be64_get(v) : 0;
+    assert_int_equal(cw_val_be64_dec(&x, v, vl, NULL, 0), CW_OK);
     free(v);
     free(p);
     return x;
 }
 
-/* a msgpack [u64] record (lending's positions and aggregates) */
+/* a [u64] record (lending's positions and aggregates) */
 static uint64_t rec_at(hchain *c, const char *key)
 {
     uint8_t *v, *p;
     size_t vl, pl;
+    uint64_t x;
     h_query(c, key, 0, &v, &vl, &p, &pl);
-    uint64_t x = 0;
-    if (v) {
-        cw_dec d;
-        const msgpack_object *root;
-        assert_int_equal(cw_dec_open(&d, &root, v, vl, 4096, NULL, 0), CW_OK);
-        const msgpack_object *f = cw_dec_array(&d, root, 1, "rec");
-        x = cw_dec_u64(&d, &f[0], "rec[0]");
-        assert_int_equal(d.rc, CW_OK);
-        cw_dec_close(&d);
-    }
+    assert_int_equal(cw_val_u64_rec_dec(&x, v, vl, NULL, 0), CW_OK);
     free(v);
     free(p);
     return x;
@@ -320,12 +313,13 @@ static void test_zero_amount_and_foreign_denom_refused_before_commitment(void **
     world w;
     char log[256];
     open_world(&w);
-    uint64_t seq_before = be64_at(&w.a, "nextSequenceSend/ports/collateral/channels/channel-0");
+    char next_send[CW_PATH_MAX];
+    cw_path_next_seq(next_send, CW_PATH_NEXT_SEQ_SEND, CW_COLLATERAL_PORT, "channel-0");
+    uint64_t seq_before = be64_at(&w.a, next_send);
     assert_int_equal(lock(&w, K_ALICE, 0, 0, far_future(), log), CW_EINVAL);
     assert_int_equal(transfer(&w, true, K_ALICE, "uusd", 5, 0, far_future(), log), CW_EINVAL);
     assert_non_null(strstr(log, "not held on this chain"));
-    assert_int_equal(be64_at(&w.a, "nextSequenceSend/ports/collateral/channels/channel-0"),
-                     seq_before);
+    assert_int_equal(be64_at(&w.a, next_send), seq_before);
     close_world(&w);
 }
 
@@ -344,7 +338,7 @@ static void test_escrow_of_one_channel_never_unescrowed_through_another(void **s
     assert_int_equal(cw_bank_mint(&kv, &esc0, "stake", 1000, err, sizeof err), CW_OK);
     uint8_t b[8];
     char key[CW_KEY_MAX];
-    cw_be64_put(b, 1000);
+    cw_val_be64_enc(b, 1000);
     assert_int_equal(cw_key_collateral_escrow(key, "channel-0", "stake"), CW_OK);
     assert_int_equal(cw_kv_set_s(&kv, key, b, 8), CW_OK);
     assert_int_equal(cw_collateral_unescrow(&kv, "channel-1", "stake", 1, &to, err, sizeof err),

@@ -133,6 +133,57 @@ static void test_longest_keys_fit(void **s)
     assert_int_equal(strlen(t), CW_TRACE_DENOM_LEN);
 }
 
+/* The value layouts: each pinned byte for byte, absent reads as 0, and anything else than
+ * the layout is refused (never read as 0: a drifted value must not look like an empty one). */
+static void test_value_layouts_round_trip_and_refuse_other_shapes(void **s)
+{
+    (void)s;
+    char err[128];
+    uint8_t b[8];
+    uint64_t v = 99;
+    cw_val_be64_enc(b, 0x0102030405060708ull);
+    assert_memory_equal(b, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    assert_int_equal(cw_val_be64_dec(&v, b, 8, err, sizeof err), CW_OK);
+    assert_true(v == 0x0102030405060708ull);
+    assert_int_equal(cw_val_be64_dec(&v, NULL, 0, err, sizeof err), CW_OK);
+    assert_int_equal(v, 0);
+    v = 99;
+    assert_int_equal(cw_val_be64_dec(&v, b, 7, err, sizeof err), CW_EMALFORMED);
+    assert_int_equal(v, 0);
+    assert_non_null(strstr(err, "7 bytes, expected 8"));
+
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_val_u64_rec_enc(&e, 1000);
+    assert_int_equal(cw_enc_len(&e), 4); /* [1000] = 91 cd 03 e8 */
+    assert_memory_equal(cw_enc_data(&e), "\x91\xcd\x03\xe8", 4);
+    assert_int_equal(cw_val_u64_rec_dec(&v, cw_enc_data(&e), cw_enc_len(&e), err, sizeof err),
+                     CW_OK);
+    assert_int_equal(v, 1000);
+    assert_int_equal(cw_val_u64_rec_dec(&v, NULL, 0, err, sizeof err), CW_OK);
+    assert_int_equal(v, 0);
+    /* a be64 where a record belongs, a record of two, a non-canonical integer */
+    v = 5;
+    assert_int_not_equal(cw_val_u64_rec_dec(&v, b, 8, err, sizeof err), CW_OK);
+    assert_int_equal(v, 0);
+    assert_int_equal(cw_val_u64_rec_dec(&v, (const uint8_t *)"\x92\x01\x02", 3, err,
+                                        sizeof err), CW_EMALFORMED);
+    assert_int_not_equal(cw_val_u64_rec_dec(&v, (const uint8_t *)"\x91\xcc\x05", 3, err,
+                                            sizeof err), CW_OK);
+    cw_enc_free(&e);
+
+    cw_u128 w = 7, big = ((cw_u128)1 << 100) + 3;
+    cw_enc_init(&e);
+    cw_val_u128_rec_enc(&e, big);
+    assert_int_equal(cw_enc_len(&e), 19); /* 91 c4 10 + 16 bytes */
+    assert_int_equal(cw_val_u128_rec_dec(&w, cw_enc_data(&e), cw_enc_len(&e), err, sizeof err),
+                     CW_OK);
+    assert_true(w == big);
+    assert_int_equal(cw_val_u64_rec_dec(&v, cw_enc_data(&e), cw_enc_len(&e), err, sizeof err),
+                     CW_EMALFORMED); /* the layouts are not interchangeable */
+    cw_enc_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_every_key_layout),
         cmocka_unit_test(test_bad_identifiers_build_no_key),
         cmocka_unit_test(test_longest_keys_fit),
+        cmocka_unit_test(test_value_layouts_round_trip_and_refuse_other_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@ void spy_wipe(void *p, size_t n)
 #include "causeway/ics23.h"
 #include "causeway/app_msgs.h"
 #include "causeway/keys.h"
+#include "causeway/rpc_results.h"
 #include "causeway/tx.h"
 
 struct fx {
@@ -146,32 +147,37 @@ static void light_block(struct fx *f, uint64_t h, cw_light_block *lb)
     cw_enc_free(&e);
 }
 
-/* A query answer's value (bin, or nil = absent) and proof verify with the ICS-23 verifier
- * against the state root of the signed header at height h: membership of exactly that
- * value, or non-membership. */
-static void verify_answer(struct fx *f, uint64_t h, const uint8_t *key, size_t key_len,
-                          const msgpack_object *value, const msgpack_object *proof_obj)
+/* Open one whole encoded answer (strict, canonical) into d; its root. */
+static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
 {
     char err[256];
-    cw_dec d = {.err = err, .err_len = sizeof err};
-    cw_bytes proof = cw_dec_bin(&d, proof_obj, 1 << 20, "proof");
-    assert_int_equal(d.rc, CW_OK);
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(d, &root, cw_enc_data(e), cw_enc_len(e), 64u << 20, err,
+                                 sizeof err), CW_OK);
+    return root;
+}
+
+/* A query answer's item (value, or none = absent, and its proof) verifies with the ICS-23
+ * verifier against the state root of the signed header at height h: membership of exactly
+ * that value, or non-membership. */
+static void verify_answer(struct fx *f, uint64_t h, const uint8_t *key, size_t key_len,
+                          const cw_rpc_qitem *it)
+{
+    char err[256];
+    assert_true(it->has_proof);
     cw_light_block lb;
     light_block(f, h, &lb);
     const uint8_t *root32 = lb.signed_header.header.state_root;
-    if (value->type == MSGPACK_OBJECT_BIN) {
-        assert_int_equal(cw_ics23_verify_membership(cw_ics23_spec_smt(), root32, proof.p,
-                                                    proof.len, key, key_len,
-                                                    (const uint8_t *)value->via.bin.ptr,
-                                                    value->via.bin.size, err, sizeof err),
+    if (it->has_value)
+        assert_int_equal(cw_ics23_verify_membership(cw_ics23_spec_smt(), root32, it->proof.p,
+                                                    it->proof.len, key, key_len, it->value.p,
+                                                    it->value.len, err, sizeof err),
                          CW_OK);
-    } else {
-        assert_true(cw_dec_is_nil(value));
-        assert_int_equal(cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root32, proof.p,
-                                                        proof.len, key, key_len, err,
-                                                        sizeof err),
+    else
+        assert_int_equal(cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root32,
+                                                        it->proof.p, it->proof.len, key,
+                                                        key_len, err, sizeof err),
                          CW_OK);
-    }
     cw_light_block_free(&lb);
 }
 
@@ -184,16 +190,15 @@ static uint64_t balance_at(struct fx *f, const cw_address *a, uint64_t h, bool v
     assert_int_equal(cw_node_query(f->node, (const uint8_t *)key, strlen(key), h, true, &e, err,
                                    sizeof err), CW_OK);
     cw_dec d;
-    const msgpack_object *root;
-    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 20, err,
-                                 sizeof err), CW_OK);
-    const msgpack_object *r = cw_dec_array(&d, root, 3, "query");
+    cw_rpc_query q;
+    cw_rpc_query_dec(&d, open_answer(&d, &e), &q);
     assert_int_equal(d.rc, CW_OK);
-    uint64_t v = 0;
+    assert_int_equal(q.height, h);
+    uint64_t v;
     if (verify) /* the proof verifies against the signed header's state root at h */
-        verify_answer(f, h, (const uint8_t *)key, strlen(key), &r[0], &r[1]);
-    if (r[0].type == MSGPACK_OBJECT_BIN && r[0].via.bin.size == 8)
-        v = cw_be64_get((const uint8_t *)r[0].via.bin.ptr);
+        verify_answer(f, h, (const uint8_t *)key, strlen(key), &q.item);
+    assert_int_equal(cw_val_be64_dec(&v, q.item.has_value ? q.item.value.p : NULL,
+                                     q.item.value.len, err, sizeof err), CW_OK);
     cw_dec_close(&d);
     cw_enc_free(&e);
     return v;
@@ -335,8 +340,7 @@ static void submit_validator_update(struct fx *f, const cw_seckey *admin, uint64
     char err[256];
     uint8_t *tx, h[32];
     size_t len;
-    cw_msg_begin(msg, "admin.update_validators", 1);
-    cw_validator_set_enc(msg, vs);
+    cw_msg_admin_update_validators_enc(msg, &(cw_msg_admin_update_validators){*vs});
     cw_bytes m = {cw_enc_data(msg), cw_enc_len(msg)};
     assert_int_equal(cw_tx_sign(&tx, &len, "alpha", admin, nonce, &m, 1, "", err, sizeof err),
                      CW_OK);
@@ -552,21 +556,11 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
 
 /* ---- batched reads: query_many, packets, tx_status ------------------------------------ */
 
-/* Decode one whole encoded answer (strict, canonical) into d/root. */
 /* two encodings hold the same bytes */
 static void assert_enc_equal(const cw_enc *a, const cw_enc *b)
 {
     assert_int_equal(cw_enc_len(a), cw_enc_len(b));
     assert_memory_equal(cw_enc_data(a), cw_enc_data(b), cw_enc_len(a));
-}
-
-static const msgpack_object *open_answer(cw_dec *d, const cw_enc *e)
-{
-    char err[256];
-    const msgpack_object *root;
-    assert_int_equal(cw_dec_open(d, &root, cw_enc_data(e), cw_enc_len(e), 64u << 20, err,
-                                 sizeof err), CW_OK);
-    return root;
 }
 
 /* Bytes of a decoded object re-encoded: canonical inputs re-encode to their original bytes. */
@@ -621,48 +615,50 @@ static void test_query_many_equals_query_at_one_height(void **state)
             assert_int_equal(cw_node_query_many(f->node, keys, NK, asked[hi], prove, &e, err,
                                                 sizeof err), CW_OK);
             cw_dec d;
-            const msgpack_object *r = cw_dec_array(&d, open_answer(&d, &e), 2, "answer");
-            assert_int_equal(cw_dec_u64(&d, &r[0], "height"), want_h);
-            uint32_t n;
-            const msgpack_object *items = cw_dec_list(&d, &r[1], NK, &n, "items");
+            cw_rpc_query_many qm;
+            cw_rpc_query_many_dec(&d, open_answer(&d, &e), NK, &qm);
             assert_int_equal(d.rc, CW_OK);
-            assert_int_equal(n, NK);
+            assert_int_equal(qm.height, want_h);
+            assert_int_equal(qm.n, NK);
+            cw_enc *values = !prove && (hi == 0 || hi == 2) ? &values_at[hi / 2] : NULL;
+            if (values)
+                cw_enc_init(values);
             for (int i = 0; i < NK; i++) {
-                /* item i == [value, proof] of `query` for key i at the same height */
+                /* item i == the item of `query` for key i at the same height */
                 cw_enc q, want, got;
                 cw_enc_init(&q);
                 assert_int_equal(cw_node_query(f->node, keys[i].p, keys[i].len, want_h, prove,
                                                &q, err, sizeof err), CW_OK);
                 cw_dec qd;
-                const msgpack_object *qr = cw_dec_array(&qd, open_answer(&qd, &q), 3, "query");
-                assert_int_equal(cw_dec_u64(&qd, &qr[2], "height"), want_h);
+                cw_rpc_query qa;
+                cw_rpc_query_dec(&qd, open_answer(&qd, &q), &qa);
                 assert_int_equal(qd.rc, CW_OK);
+                assert_int_equal(qa.height, want_h);
                 cw_enc_init(&want);
-                cw_enc_array(&want, 2);
-                assert_int_equal(cw_enc_object(&want, &qr[0]), CW_OK);
-                assert_int_equal(cw_enc_object(&want, &qr[1]), CW_OK);
-                enc_obj(&got, &items[i]);
+                cw_rpc_qitem_enc(&want, &qa.item);
+                enc_obj(&got, &qm.items[i]);
                 assert_enc_equal(&got, &want);
-                const msgpack_object *it = cw_dec_array(&d, &items[i], 2, "item");
+                cw_rpc_qitem it;
+                cw_rpc_qitem_dec(&d, &qm.items[i], &it, "item");
                 assert_int_equal(d.rc, CW_OK);
                 if (prove)
-                    verify_answer(f, want_h, keys[i].p, keys[i].len, &it[0], &it[1]);
+                    verify_answer(f, want_h, keys[i].p, keys[i].len, &it);
                 else
-                    assert_true(cw_dec_is_nil(&it[1]));
+                    assert_false(it.has_proof);
                 /* present and absent keys both occur: bob yes, nobody and the ibc key no */
                 if (i == 0)
-                    assert_int_equal(it[0].type, MSGPACK_OBJECT_BIN);
+                    assert_true(it.has_value);
                 if (i == 1 || i == 3)
-                    assert_true(cw_dec_is_nil(&it[0]));
+                    assert_false(it.has_value);
                 if (i == 4) /* alice's account exists from her first tx on */
-                    assert_int_equal(cw_dec_is_nil(&it[0]), want_h == 2);
+                    assert_int_equal(!it.has_value, want_h == 2);
+                if (values)
+                    cw_rpc_qitem_enc(values, &it);
                 cw_dec_close(&qd);
                 cw_enc_free(&q);
                 cw_enc_free(&want);
                 cw_enc_free(&got);
             }
-            if (!prove && (hi == 0 || hi == 2))
-                enc_obj(&values_at[hi / 2], &r[1]);
             cw_dec_close(&d);
             cw_enc_free(&e);
         }
@@ -702,7 +698,7 @@ static void test_query_many_refuses_bad_params_and_leaves_node_unchanged(void **
     static cw_bytes keys[CW_NODE_QUERY_MANY_MAX + 1];
     static uint8_t long_key[CW_KV_KEY_MAX + 1];
     for (uint32_t i = 0; i <= CW_NODE_QUERY_MANY_MAX; i++)
-        keys[i] = (cw_bytes){(const uint8_t *)"bank/x", 6};
+        keys[i] = (cw_bytes){(const uint8_t *)"test/x", 6};
     cw_node_status st;
     cw_node_get_status(f->node, &st);
     query_many_fails(f, keys, 0, 0, CW_EINVAL, "query_many keys: none", err, sizeof err);
@@ -748,7 +744,7 @@ static void test_query_many_at_a_pruned_height_is_refused_like_query(void **stat
     cw_node_status st;
     cw_node_get_status(g.node, &st);
     assert_true(st.earliest_state_height > 1);
-    cw_bytes keys[2] = {{(const uint8_t *)"bank/x", 6}, {(const uint8_t *)"bank/y", 6}};
+    cw_bytes keys[2] = {{(const uint8_t *)"test/x", 6}, {(const uint8_t *)"test/y", 6}};
     query_many_fails(&g, keys, 2, 1, CW_ENOTFOUND, "query_many: state at height 1 was pruned",
                      err, sizeof err);
     cw_enc e;
@@ -785,8 +781,8 @@ static void index_sent(struct fx *f, const char *port, const char *channel,
         cw_enc pe;
         cw_enc_init(&pe);
         cw_packet_enc(&pe, &p);
-        cw_event_begin(&ev, "send_packet", 1);
-        cw_event_attr_bin(&ev, "packet", cw_enc_data(&pe), cw_enc_len(&pe));
+        cw_event_begin(&ev, CW_EV_SEND_PACKET, 1);
+        cw_event_attr_bin(&ev, CW_ATTR_PACKET, cw_enc_data(&pe), cw_enc_len(&pe));
         cw_enc_free(&pe);
     }
     cw_enc all;
@@ -822,30 +818,27 @@ static void test_packets_aligned_with_nil_for_missing(void **state)
     assert_int_equal(cw_node_packets(f->node, "transfer", "channel-0", ask, 6, &e, err,
                                      sizeof err), CW_OK);
     cw_dec d;
-    uint32_t n;
-    const msgpack_object *items = cw_dec_list(&d, open_answer(&d, &e), 100, &n, "packets");
+    cw_rpc_packets pk;
+    cw_rpc_packets_dec(&d, open_answer(&d, &e), 100, &pk);
     assert_int_equal(d.rc, CW_OK);
-    assert_int_equal(n, 6);
-    for (uint32_t i = 0; i < n; i++) {
+    assert_int_equal(pk.n, 6);
+    for (uint32_t i = 0; i < pk.n; i++) {
         cw_enc one, got;
+        cw_bytes b;
         int rc = packet_bin(f, "transfer", "channel-0", ask[i], &one);
-        enc_obj(&got, &items[i]);
+        enc_obj(&got, &pk.items[i]);
+        bool present = cw_rpc_packets_item(&d, &pk, i, &b);
+        assert_int_equal(d.rc, CW_OK);
         if (ask[i] == 2 || ask[i] == 99) {
             assert_int_equal(rc, CW_ENOTFOUND);
-            assert_true(cw_dec_is_nil(&items[i]));
+            assert_false(present);
         } else { /* the same bytes as `packet`, and really the packet with that sequence */
             assert_int_equal(rc, CW_OK);
+            assert_true(present);
             assert_enc_equal(&got, &one);
-            cw_dec pd;
-            const msgpack_object *proot;
             cw_packet p;
-            assert_int_equal(cw_dec_open(&pd, &proot, (const uint8_t *)items[i].via.bin.ptr,
-                                         items[i].via.bin.size, 1 << 20, err, sizeof err),
-                             CW_OK);
-            cw_packet_dec(&pd, proot, &p, "packet");
-            assert_int_equal(pd.rc, CW_OK);
+            assert_int_equal(cw_packet_decode(&p, b.p, b.len, err, sizeof err), CW_OK);
             assert_int_equal(p.sequence, ask[i]);
-            cw_dec_close(&pd);
         }
         cw_enc_free(&one);
         cw_enc_free(&got);
@@ -888,10 +881,10 @@ static void test_packets_answer_is_cut_at_the_soft_cap_and_resumes(void **state)
                                      CW_NODE_PACKETS_MAX, &e, err, sizeof err), CW_OK);
     assert_true(cw_enc_len(&e) <= CW_NODE_RESULT_SOFT);
     cw_dec d;
-    uint32_t n;
-    const msgpack_object *items = cw_dec_list(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &n,
-                                              "packets");
+    cw_rpc_packets pk;
+    cw_rpc_packets_dec(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &pk);
     assert_int_equal(d.rc, CW_OK);
+    const uint32_t n = pk.n;
     assert_true(n > 0 && n < CW_NODE_PACKETS_MAX);
     /* not cut early: the next packet would have taken the answer past the cap */
     cw_enc next;
@@ -902,7 +895,7 @@ static void test_packets_answer_is_cut_at_the_soft_cap_and_resumes(void **state)
     for (uint32_t i = 0; i < n; i++) { /* a prefix, in order */
         cw_enc one, got;
         assert_int_equal(packet_bin(f, "transfer", "channel-big", seqs[i], &one), CW_OK);
-        enc_obj(&got, &items[i]);
+        enc_obj(&got, &pk.items[i]);
         assert_enc_equal(&got, &one);
         cw_enc_free(&one);
         cw_enc_free(&got);
@@ -913,10 +906,10 @@ static void test_packets_answer_is_cut_at_the_soft_cap_and_resumes(void **state)
     cw_enc_init(&e);
     assert_int_equal(cw_node_packets(f->node, "transfer", "channel-big", seqs + n,
                                      CW_NODE_PACKETS_MAX - n, &e, err, sizeof err), CW_OK);
-    uint32_t rest;
-    cw_dec_list(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &rest, "packets");
+    cw_rpc_packets rest;
+    cw_rpc_packets_dec(&d, open_answer(&d, &e), CW_NODE_PACKETS_MAX, &rest);
     assert_int_equal(d.rc, CW_OK);
-    assert_int_equal(rest, CW_NODE_PACKETS_MAX - n);
+    assert_int_equal(rest.n, CW_NODE_PACKETS_MAX - n);
     cw_dec_close(&d);
     cw_enc_free(&e);
     /* one packet alone is never cut */
@@ -960,8 +953,9 @@ static uint64_t next_nonce(struct fx *f)
     cw_enc_init(&e);
     assert_int_equal(cw_node_account(f->node, &f->alice_addr, &e, err, sizeof err), CW_OK);
     cw_dec d;
-    const msgpack_object *r = cw_dec_array(&d, open_answer(&d, &e), 4, "account");
-    uint64_t n = cw_dec_u64(&d, &r[2], "pending_next_nonce");
+    static cw_rpc_account acc;
+    cw_rpc_account_dec(&d, open_answer(&d, &e), &acc);
+    uint64_t n = acc.pending_next_nonce;
     assert_int_equal(d.rc, CW_OK);
     cw_dec_close(&d);
     cw_enc_free(&e);
@@ -1006,51 +1000,44 @@ static uint32_t check_tx_status(struct fx *f, const uint8_t hash[static 32])
     assert_int_equal(cw_node_tx(f->node, hash, &te, err, sizeof err), CW_OK);
     assert_int_equal(cw_node_tx_status(f->node, hash, &se, err, sizeof err), CW_OK);
     cw_dec td, sd;
-    const msgpack_object *t = cw_dec_array(&td, open_answer(&td, &te), 4, "tx");
-    const msgpack_object *res = cw_dec_array(&td, &t[3], 4, "result");
-    const msgpack_object *s = cw_dec_array(&sd, open_answer(&sd, &se), 6, "tx_status");
+    cw_rpc_tx t;
+    static cw_rpc_tx_status s;
+    cw_rpc_tx_dec(&td, open_answer(&td, &te), &t);
+    cw_rpc_tx_status_dec(&sd, open_answer(&sd, &se), &s);
     assert_int_equal(td.rc, CW_OK);
     assert_int_equal(sd.rc, CW_OK);
-    const struct { const msgpack_object *a, *b; } same[] = {
-        {&t[0], &s[0]}, {&t[1], &s[1]}, {&res[0], &s[2]}, {&res[1], &s[3]}, {&res[3], &s[4]},
-    };
-    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
-        cw_enc a, b;
-        enc_obj(&a, same[i].a);
-        enc_obj(&b, same[i].b);
-        assert_enc_equal(&a, &b);
-        cw_enc_free(&a);
-        cw_enc_free(&b);
-    }
-    /* recount tx's events: types in first-appearance order */
-    uint32_t nev, nt = 0, ns;
-    const msgpack_object *evs = cw_dec_list(&td, &res[2], 1000, &nev, "events");
-    const char *types[16];
-    size_t tlen[16];
+    assert_int_equal(t.height, s.height);
+    assert_int_equal(t.index, s.index);
+    assert_int_equal(t.result.code, s.code);
+    assert_int_equal(t.result.log.len, s.log.len);
+    if (s.log.len)
+        assert_memory_equal(t.result.log.p, s.log.p, s.log.len);
+    assert_int_equal(t.result.has_failed_msg, s.has_failed_msg);
+    assert_int_equal(t.result.failed_msg, s.failed_msg);
+    /* recount tx's events (cw_event_type, not the chain's counter): types in first-appearance
+     * order */
+    uint32_t nev, nt = 0;
+    const msgpack_object *evs = cw_dec_list(&td, t.result.events, 1000, &nev, "events");
+    cw_bytes types[16];
     uint64_t counts[16] = {0};
     for (uint32_t i = 0; i < nev; i++) {
-        const msgpack_object *ty = &evs[i].via.array.ptr[0];
+        cw_bytes ty;
+        assert_true(cw_event_type(&evs[i], &ty));
         uint32_t j = 0;
-        while (j < nt && !(tlen[j] == ty->via.str.size &&
-                           memcmp(types[j], ty->via.str.ptr, tlen[j]) == 0))
+        while (j < nt && !(types[j].len == ty.len && memcmp(types[j].p, ty.p, ty.len) == 0))
             j++;
         if (j == nt) {
             assert_true(nt < 16);
-            types[nt] = ty->via.str.ptr;
-            tlen[nt++] = ty->via.str.size;
+            types[nt++] = ty;
         }
         counts[j]++;
     }
-    const msgpack_object *sc = cw_dec_list(&sd, &s[5], 1000, &ns, "counts");
-    assert_int_equal(sd.rc, CW_OK);
-    assert_int_equal(ns, nt);
+    assert_int_equal(td.rc, CW_OK);
+    assert_int_equal(s.n_types, nt);
     for (uint32_t j = 0; j < nt; j++) {
-        const msgpack_object *c = cw_dec_array(&sd, &sc[j], 2, "count");
-        cw_bytes ty = cw_dec_str(&sd, &c[0], 64, "type");
-        assert_int_equal(sd.rc, CW_OK);
-        assert_int_equal(ty.len, tlen[j]);
-        assert_memory_equal(ty.p, types[j], tlen[j]);
-        assert_int_equal(cw_dec_u64(&sd, &c[1], "count"), counts[j]);
+        assert_int_equal(s.types[j].type.len, types[j].len);
+        assert_memory_equal(s.types[j].type.p, types[j].p, types[j].len);
+        assert_int_equal(s.types[j].count, counts[j]);
     }
     /* and nothing of the tx bytes or the attributes came along */
     assert_true(cw_enc_len(&se) < cw_enc_len(&te));
@@ -1086,31 +1073,31 @@ static void test_tx_status_agrees_with_tx(void **state)
     cw_enc_init(&e);
     assert_int_equal(cw_node_tx_status(f->node, ok_hash, &e, err, sizeof err), CW_OK);
     cw_dec d;
-    const msgpack_object *s = cw_dec_array(&d, open_answer(&d, &e), 6, "tx_status");
-    assert_int_equal(cw_dec_u64(&d, &s[0], "height"), st.latest_height + 1);
-    assert_int_equal(cw_dec_u64(&d, &s[1], "index"), 0);
-    assert_int_equal(cw_dec_u64(&d, &s[2], "code"), 0);
-    assert_true(cw_dec_is_nil(&s[4]));
-    uint32_t nc;
-    const msgpack_object *c = cw_dec_list(&d, &s[5], 4, &nc, "counts");
-    assert_int_equal(nc, 1);
-    const msgpack_object *tc = cw_dec_array(&d, &c[0], 2, "count");
-    cw_bytes ty = cw_dec_str(&d, &tc[0], 64, "type");
+    static cw_rpc_tx_status s;
+    cw_rpc_tx_status_dec(&d, open_answer(&d, &e), &s);
     assert_int_equal(d.rc, CW_OK);
-    assert_true(ty.len == strlen(CW_EV_TRANSFER) && memcmp(ty.p, CW_EV_TRANSFER, ty.len) == 0);
-    assert_int_equal(cw_dec_u64(&d, &tc[1], "n"), 3);
+    assert_int_equal(s.height, st.latest_height + 1);
+    assert_int_equal(s.index, 0);
+    assert_int_equal(s.code, 0);
+    assert_false(s.has_failed_msg);
+    assert_int_equal(s.n_types, 1);
+    assert_true(s.types[0].type.len == strlen(CW_EV_TRANSFER) &&
+                memcmp(s.types[0].type.p, CW_EV_TRANSFER, s.types[0].type.len) == 0);
+    assert_int_equal(s.types[0].count, 3);
+    assert_int_equal(cw_rpc_tx_status_count(&s, CW_EV_TRANSFER), 3);
     cw_dec_close(&d);
     cw_enc_free(&e);
 
     cw_enc_init(&e);
     assert_int_equal(cw_node_tx_status(f->node, bad_hash, &e, err, sizeof err), CW_OK);
-    s = cw_dec_array(&d, open_answer(&d, &e), 6, "tx_status");
-    assert_int_equal(cw_dec_u64(&d, &s[1], "index"), 1);
-    assert_int_equal(s[2].type, MSGPACK_OBJECT_NEGATIVE_INTEGER); /* a CW_E* code */
-    assert_true(s[3].type == MSGPACK_OBJECT_STR && s[3].via.str.size > 0);
-    assert_int_equal(cw_dec_u64(&d, &s[4], "failed_msg"), 1);
-    assert_int_equal(s[5].via.array.size, 0); /* a failed tx's events are discarded */
+    cw_rpc_tx_status_dec(&d, open_answer(&d, &e), &s);
     assert_int_equal(d.rc, CW_OK);
+    assert_int_equal(s.index, 1);
+    assert_true(s.code < 0); /* a CW_E* code */
+    assert_true(s.log.len > 0);
+    assert_true(s.has_failed_msg);
+    assert_int_equal(s.failed_msg, 1);
+    assert_int_equal(s.n_types, 0); /* a failed tx's events are discarded */
     cw_dec_close(&d);
     cw_enc_free(&e);
 
