@@ -42,7 +42,7 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
             size_t off = b * bs;
             len[b % 2] = n - off < bs ? n - off : bs;
             for (size_t i = 0; i < len[b % 2]; i++) {
-                cw_path_packet(qb[i].key, "commitments", S->port, S->channel, seqs[off + i]);
+                cw_path_packet(qb[i].key, CW_PATH_COMMITMENTS, S->port, S->channel, seqs[off + i]);
                 qb[i].seq = seqs[off + i];
             }
             if ((rc = cw_chain_proofs_send(src, qb, len[b % 2], ph, &ids[b % 2], err, err_len)))
@@ -239,7 +239,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                         en->ack = b;
                         en->ack_len = bl;
                     }
-                    cw_path_packet(q[take].key, "acks", D->port, D->channel, seq);
+                    cw_path_packet(q[take].key, CW_PATH_ACKS, D->port, D->channel, seq);
                 } else {
                     cw_dec dd;
                     cw_packet pk;
@@ -251,9 +251,9 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                     /* ICS-04: unordered proves the receipt absent; ordered proves
                      * nextSequenceRecv ≤ seq, and the first such timeout closes the channel */
                     if (ordered)
-                        cw_path_next_seq(q[take].key, "nextSequenceRecv", D->port, D->channel);
+                        cw_path_next_seq(q[take].key, CW_PATH_NEXT_SEQ_RECV, D->port, D->channel);
                     else
-                        cw_path_packet(q[take].key, "receipts", D->port, D->channel, seq);
+                        cw_path_packet(q[take].key, CW_PATH_RECEIPTS, D->port, D->channel, seq);
                 }
                 q[take].seq = seq;
                 take++;
