@@ -21,8 +21,6 @@ int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lend
 int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
 int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */
 
-/** --help, -h or help: the argument asks for a command's usage (cli/util.c). */
-bool cw_cli_is_help(const char *arg);
 /** The usage of every `causeway tx` subcommand, one text (cli/tx.c; txapp.c prints it too). */
 void cw_cli_tx_usage(FILE *f);
 

@@ -1,7 +1,6 @@
 /* causeway query status|account|balance|block, and causeway healthz URL. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "causeway/block.h"
+#include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
 #include "causeway/keys.h"
@@ -348,37 +348,32 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
     return rc;
 }
 
+static int parse_height(const cw_cliopt *o, const char *arg)
+{
+    char err[256];
+    if (cw_u64_from_dec(o->dst, arg, err, sizeof err)) {
+        fprintf(stderr, "causeway query: --height: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 int cw_cli_query(int argc, char **argv)
 {
-    static const struct option opts[] = {{"node", required_argument, 0, 'N'},
-                                         {"keyring", required_argument, 0, 'k'},
-                                         {"height", required_argument, 0, 'H'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *node = NULL, *keyring = NULL;
     uint64_t height = 0;
     bool json = false;
     char err[256];
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'N': node = optarg; break;
-        case 'k': keyring = optarg; break;
-        case 'H':
-            if (cw_u64_from_dec(&height, optarg, err, sizeof err)) {
-                fprintf(stderr, "causeway query: --height: %s\n", err);
-                return 2;
-            }
-            break;
-        case 'j': json = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    int nargs = argc - optind;
-    char **args = argv + optind;
+    const cw_cliopt opts[] = {{"node", .str = &node},
+                              {"keyring", .str = &keyring},
+                              {"height", .parse = parse_height, .dst = &height},
+                              {"json", .flag = &json},
+                              {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    int nargs = argc - end;
+    char **args = argv + end;
     keyring = cw_cli_keyring(keyring);
     if (nargs < 1) {
         usage(stderr);
@@ -459,7 +454,7 @@ int cw_cli_healthz(int argc, char **argv)
 {
     static const char usage_text[] = "usage: causeway healthz http://HOST:PORT[/healthz]\n"
                                      "  Exit 0 the URL answers 200; 1 it does not; 2 usage.\n";
-    if (argc == 2 && cw_cli_is_help(argv[1])) {
+    if (argc == 2 && cw_cliopt_is_help(argv[1])) {
         fputs(usage_text, stdout);
         return 0;
     }

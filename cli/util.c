@@ -6,11 +6,6 @@
 #include "causeway/error.h"
 #include "cli.h"
 
-bool cw_cli_is_help(const char *arg)
-{
-    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
-}
-
 int cw_cli_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len, char *err,
                      size_t err_len)
 {
