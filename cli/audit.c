@@ -423,10 +423,7 @@ int cw_cli_audit(int argc, char **argv)
                 "releases_paid_not_acked", (json_int_t)rel_paid, "deposit_packets_pending",
                 (json_int_t)n_dep, "release_packets_pending", (json_int_t)n_rel, "holds",
                 holds);
-            char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-            printf("%s\n", s ? s : "{}");
-            free(s);
-            json_decref(o);
+            cw_cli_print_json(o, "{}");
         } else {
             printf("audit of %s, path %s (%s %s <-> %s %s), every figure proven against a "
                    "locally verified header\n", denom, path->name,

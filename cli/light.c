@@ -100,11 +100,7 @@ static int invalid(struct verdict *v, int rc, const char *what)
     if (v->json) {
         json_t *o = json_pack("{s:b, s:s, s:s}", "valid", 0, "error", v->err, "code",
                               cw_strerror(rc));
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
-        json_decref(o);
+        cw_cli_print_json(o, NULL);
     } else {
         printf("invalid: %s (%s)\n", v->err, cw_strerror(rc));
     }
@@ -239,11 +235,7 @@ static int cmd_verify(int argc, char **argv)
             (json_int_t)cw_lc_valset_total_power(vals), "trusted_signed_power",
             (json_int_t)res.info.trusted_power, "trusted_total_power",
             (json_int_t)(tv ? cw_lc_valset_total_power(tv) : 0), "noop", res.noop);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
-        json_decref(o);
+        cw_cli_print_json(o, NULL);
     } else {
         printf("valid: %s header at height %" PRIu64 " from trusted height %" PRIu64 "\n", mode,
                h->height, ts.height);

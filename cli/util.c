@@ -3,8 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "causeway/error.h"
 #include "cli.h"
+
+void cw_cli_print_json(json_t *o, const char *fallback)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s || fallback)
+        printf("%s\n", s ? s : fallback);
+    free(s);
+    json_decref(o);
+}
 
 int cw_cli_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len, char *err,
                      size_t err_len)
