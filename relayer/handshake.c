@@ -205,6 +205,17 @@ static int hs_prove(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, cons
 
 static cw_bytes hs_bytes(const uint8_t *p, size_t n) { return (cw_bytes){p, n}; }
 
+/* the client fields TRY and ACK both carry (ibc-go's connection-handshake client checks):
+ * the proving chain's client state of the other chain, its proof, and the proof of the
+ * consensus state that client holds at its latest height */
+static void hs_client_proofs(const hs_proofs *hp, cw_bytes *client_state, cw_bytes *proof_client,
+                             cw_bytes *proof_consensus)
+{
+    *client_state = hs_bytes(hp->cs_v, hp->cs_vl);
+    *proof_client = hs_bytes(hp->cs_p, hp->cs_pl);
+    *proof_consensus = hs_bytes(hp->cons_p, hp->cons_pl);
+}
+
 /* one handshake step's tx on c (its attr type.key into out when type), then ms and hp
  * freed; a failure is prefixed with the step's name */
 static int hs_send(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, hs_proofs *hp, const char *step,
@@ -280,13 +291,11 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
             cw_enc *m;
             if ((rc = hs_prove(x, ca, cb, B->client, A, true, &ms, &hp, &h, &m, err, err_len)))
                 goto out;
-            cw_msg_chan_open_try mt = {
-                .ordering = pc->ordering,
-                .proof_init = hs_bytes(hp.chan_p, hp.chan_pl),
-                .counterparty_client_state = hs_bytes(hp.cs_v, hp.cs_vl),
-                .proof_client = hs_bytes(hp.cs_p, hp.cs_pl),
-                .proof_consensus = hs_bytes(hp.cons_p, hp.cons_pl),
-                .proof_height = h};
+            cw_msg_chan_open_try mt = {.ordering = pc->ordering,
+                                       .proof_init = hs_bytes(hp.chan_p, hp.chan_pl),
+                                       .proof_height = h};
+            hs_client_proofs(&hp, &mt.counterparty_client_state, &mt.proof_client,
+                             &mt.proof_consensus);
             snprintf(mt.port, sizeof mt.port, "%s", B->port);
             snprintf(mt.counterparty_port, sizeof mt.counterparty_port, "%s", A->port);
             snprintf(mt.counterparty_channel, sizeof mt.counterparty_channel, "%s", A->channel);
@@ -304,12 +313,10 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
             cw_enc *m;
             if ((rc = hs_prove(x, cb, ca, A->client, B, true, &ms, &hp, &h, &m, err, err_len)))
                 goto out;
-            cw_msg_chan_open_ack mk = {
-                .proof_try = hs_bytes(hp.chan_p, hp.chan_pl),
-                .counterparty_client_state = hs_bytes(hp.cs_v, hp.cs_vl),
-                .proof_client = hs_bytes(hp.cs_p, hp.cs_pl),
-                .proof_consensus = hs_bytes(hp.cons_p, hp.cons_pl),
-                .proof_height = h};
+            cw_msg_chan_open_ack mk = {.proof_try = hs_bytes(hp.chan_p, hp.chan_pl),
+                                       .proof_height = h};
+            hs_client_proofs(&hp, &mk.counterparty_client_state, &mk.proof_client,
+                             &mk.proof_consensus);
             snprintf(mk.port, sizeof mk.port, "%s", A->port);
             snprintf(mk.channel, sizeof mk.channel, "%s", A->channel);
             snprintf(mk.counterparty_channel, sizeof mk.counterparty_channel, "%s", B->channel);
