@@ -8,15 +8,9 @@
 #include <time.h>
 
 #include "../chain/chain.h"
+#include "bench_util.h"
 #include "causeway/app_msgs.h"
 #include "causeway/tx.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(void)
 {
@@ -68,7 +62,7 @@ int main(void)
         cw_enc_free(&e);
     }
     /* baseline: one BIP-340 verify per tx, on the same txs */
-    double t0 = now_s();
+    double t0 = bench_wall_s();
     size_t ok = 0;
     for (size_t i = 0; i < n_txs; i++) {
         cw_tx tx;
@@ -76,18 +70,18 @@ int main(void)
             ok += cw_tx_verify_signature(&tx) == CW_OK;
         cw_tx_free(&tx);
     }
-    double t_verify = now_s() - t0;
+    double t_verify = bench_wall_s() - t0;
     /* admission */
-    t0 = now_s();
+    t0 = bench_wall_s();
     uint8_t h[32];
     for (size_t i = 0; i < n_txs; i++)
         if (cw_node_submit_tx(node, txs[i], lens[i], h, err, sizeof err)) {
             fprintf(stderr, "bench_chain: submit %zu: %s\n", i, err);
             return 1;
         }
-    double t_admit = now_s() - t0;
+    double t_admit = bench_wall_s() - t0;
     /* execution: blocks of up to 10000 txs */
-    t0 = now_s();
+    t0 = bench_wall_s();
     cw_node_status st;
     uint64_t t = 1;
     do {
@@ -97,7 +91,7 @@ int main(void)
         }
         cw_node_get_status(node, &st);
     } while (st.mempool_txs > 0);
-    double t_exec = now_s() - t0;
+    double t_exec = bench_wall_s() - t0;
     printf("bank transfers: %zu txs from %d signers, %llu blocks\n", n_txs, SIGNERS,
            (unsigned long long)st.latest_height);
     printf("  baseline decode+verify   %9.0f tx/s  (%.1f us/tx, %zu valid)\n",

@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "bench_util.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
 #include "causeway/ics23.h"
@@ -165,12 +166,7 @@ static void collect_calls(bcase *c, Cw__Ics23__CommitmentProof *p)
 
 /* ---- timing ------------------------------------------------------------------------- */
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+static double now_ns(void) { return bench_wall_s() * 1e9; }
 
 static volatile int g_sink;
 
@@ -365,23 +361,36 @@ static uint8_t *encode(Cw__Ics23__CommitmentProof *p, size_t *len)
     return b;
 }
 
+/* The random path of a 10^6-key tree above level `from` (to the root): random siblings,
+ * each step's direction from key's hash bits; each op is pushed onto e (and onto e2 when
+ * given: a shared upper path) and applied to node. Returns the path's depth. */
+static size_t synth_path(enum style s, const char *key, size_t from, pb_exist *e, pb_exist *e2,
+                         uint8_t node[32])
+{
+    uint8_t bits[32], sib[32];
+    cw_sha256(bits, key, strlen(key));
+    size_t depth = s == SMT ? DEPTH_1M + 1 : DEPTH_1M;
+    for (size_t i = from; i < depth; i++) {
+        rnd(sib, 32);
+        bool left = !((bits[i / 8] >> (i % 8)) & 1);
+        pb_inner *op = mk_op(s, i + 1, left, sib);
+        push(e, op);
+        if (e2)
+            push(e2, op);
+        op_apply(op, node);
+    }
+    return depth;
+}
+
 /* Membership: a leaf at depth DEPTH_1M+1 (SMT shortcut) or DEPTH_1M (IAVL), random siblings,
  * the path direction given by the key's hash bits. */
 static void synth_exist(bcase *c, enum style s)
 {
     char a[80], b[80], q[80];
     keys_sorted_for(s, a, b, q);
-    uint8_t node[32], bits[32], sib[32];
+    uint8_t node[32];
     pb_exist *e = mk_leaf_proof(s, q, node);
-    cw_sha256(bits, q, strlen(q));
-    size_t depth = s == SMT ? DEPTH_1M + 1 : DEPTH_1M;
-    for (size_t i = 0; i < depth; i++) {
-        rnd(sib, 32);
-        bool left = !((bits[i / 8] >> (i % 8)) & 1);
-        pb_inner *op = mk_op(s, i + 1, left, sib);
-        push(e, op);
-        op_apply(op, node);
-    }
+    size_t depth = synth_path(s, q, 0, e, NULL, node);
     Cw__Ics23__CommitmentProof p = CW__ICS23__COMMITMENT_PROOF__INIT;
     p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST;
     p.exist = e;
@@ -401,7 +410,7 @@ static void synth_nonexist(bcase *c, enum style s)
 {
     char a[80], b[80], q[80];
     keys_sorted_for(s, a, b, q);
-    uint8_t la[32], lb[32], sib[32], bits[32];
+    uint8_t la[32], lb[32];
     pb_exist *ea = mk_leaf_proof(s, a, la), *eb = mk_leaf_proof(s, b, lb);
     /* bottom: the two leaves are siblings (SMT: shortcut leaves one level below) */
     pb_inner *opa = mk_op(s, 1, true, lb), *opb = mk_op(s, 1, false, la);
@@ -410,16 +419,7 @@ static void synth_nonexist(bcase *c, enum style s)
     uint8_t node[32];
     memcpy(node, la, 32);
     op_apply(opa, node);
-    cw_sha256(bits, a, strlen(a));
-    size_t depth = s == SMT ? DEPTH_1M + 1 : DEPTH_1M;
-    for (size_t i = 1; i < depth; i++) {
-        rnd(sib, 32);
-        bool left = !((bits[i / 8] >> (i % 8)) & 1);
-        pb_inner *op = mk_op(s, i + 1, left, sib);
-        push(ea, op);
-        push(eb, op); /* shared upper path */
-        op_apply(op, node);
-    }
+    size_t depth = synth_path(s, a, 1, ea, eb, node); /* shared upper path */
     Cw__Ics23__NonExistenceProof n = CW__ICS23__NON_EXISTENCE_PROOF__INIT;
     n.left = ea;
     n.right = eb;

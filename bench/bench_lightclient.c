@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "causeway/lightclient.h"
 
 #define SEC UINT64_C(1000000000)
@@ -26,21 +27,8 @@
 
 static const uint8_t SEED[32] = {0xbe};
 
-/* Single-threaded figures use this thread's CPU time, so time spent descheduled on a shared
- * machine does not count; the 2-thread figure needs wall time. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* Single-threaded figures use this thread's CPU time (bench_thread_cpu_s), so time spent
+ * descheduled on a shared machine does not count; the 2-thread figure needs wall time. */
 
 static volatile int g_sink;
 
@@ -65,10 +53,10 @@ static void baseline_init(struct baseline *b, const cw_signed_header *sh, const 
 
 static double baseline_run(const struct baseline *b, uint32_t k)
 {
-    double t = cpu_s();
+    double t = bench_thread_cpu_s();
     for (uint32_t i = 0; i < k; i++)
         g_sink += cw_schnorr_verify(&b->pk[i], &b->c->sigs[i].signature, b->msg);
-    return cpu_s() - t;
+    return bench_thread_cpu_s() - t;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -106,14 +94,14 @@ int main(void)
         /* one-time parse cost */
         int piters = mult * (n <= 32 ? 2000 : 200);
         cw_lc_valset *vals = NULL;
-        double t = cpu_s();
+        double t = bench_thread_cpu_s();
         for (int i = 0; i < piters; i++) {
             cw_lc_valset *tmp;
             if (cw_lc_valset_create(&tmp, &vs, NULL, 0))
                 abort();
             cw_lc_valset_release(tmp);
         }
-        double parse_us = (cpu_s() - t) * 1e6 / piters;
+        double parse_us = (bench_thread_cpu_s() - t) * 1e6 / piters;
         if (cw_lc_valset_create(&vals, &vs, NULL, 0))
             abort();
 
@@ -142,10 +130,10 @@ int main(void)
             baseline_init(&bl, &lb.signed_header, &vs);
             double *ratios = malloc(iters * sizeof *ratios), vsum = 0, bsum = 0;
             for (int i = 0; i < iters; i++) {
-                t = cpu_s();
+                t = bench_thread_cpu_s();
                 g_sink += cw_lc_verify(&cs, 10, &trusted, &lb.signed_header, vals,
                                        skipping ? vals : NULL, T0 + 60 * SEC, &info, NULL, 0);
-                double tv = cpu_s() - t;
+                double tv = bench_thread_cpu_s() - t;
                 double tb = baseline_run(&bl, info.sigs_checked);
                 vsum += tv;
                 bsum += tb;
@@ -157,12 +145,12 @@ int main(void)
             free(bl.pk);
             double verify_us = vsum * 1e6 / iters, base_us = bsum * 1e6 / iters;
             double sig_us = base_us / info.sigs_checked;
-            t = wall_s();
+            t = bench_wall_s();
             for (int i = 0; i < iters; i++)
                 g_sink += cw_lc_verify_threads(&cs, 10, &trusted, &lb.signed_header, vals,
                                                skipping ? vals : NULL, T0 + 60 * SEC, 2, &info,
                                                NULL, 0);
-            double thr_us = (wall_s() - t) * 1e6 / iters;
+            double thr_us = (bench_wall_s() - t) * 1e6 / iters;
             printf("%-10s %5u %5u %11.1f %9.2f %12.1f %7.3f %7.3f %10.1f %9.1f\n",
                    skipping ? "skipping" : "adjacent", n, info.sigs_checked, verify_us, sig_us,
                    base_us, median, verify_us / base_us, parse_us, thr_us);

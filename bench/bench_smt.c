@@ -19,23 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"
 #include "causeway/smt.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rng(void)
@@ -76,12 +63,6 @@ static void print_load(const char *when)
            sysconf(_SC_NPROCESSORS_ONLN));
 }
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-    const char *e = getenv(name);
-    return e && *e ? strtoull(e, NULL, 10) : dflt;
-}
-
 static void die(const char *what, int rc, const char *err)
 {
     fprintf(stderr, "bench_smt: %s: %s (%s)\n", what, cw_strerror(rc), err ? err : "");
@@ -93,18 +74,18 @@ static double commit_block(MDB_env *env, cw_smt *smt, uint64_t version, double *
     MDB_txn *txn;
     char err[256] = "";
     uint8_t root[32];
-    double t0 = now_s();
+    double t0 = bench_wall_s();
     int rc = mdb_txn_begin(env, NULL, 0, &txn);
     if (rc)
         die("mdb_txn_begin", -rc, mdb_strerror(rc));
     rc = cw_smt_commit(smt, txn, version, root, err, sizeof err);
     if (rc)
         die("cw_smt_commit", rc, err);
-    double t1 = now_s();
+    double t1 = bench_wall_s();
     rc = mdb_txn_commit(txn);
     if (rc)
         die("mdb_txn_commit", -rc, mdb_strerror(rc));
-    double t2 = now_s();
+    double t2 = bench_wall_s();
     if (fsync_s)
         *fsync_s += t2 - t1;
     return t2 - t0;
@@ -112,10 +93,10 @@ static double commit_block(MDB_env *env, cw_smt *smt, uint64_t version, double *
 
 int main(void)
 {
-    uint64_t nkeys = env_u64("CW_SMT_BENCH_KEYS", 1000000);
-    uint64_t block = env_u64("CW_SMT_BENCH_BLOCK", 10000);
-    uint64_t measure = env_u64("CW_SMT_BENCH_MEASURE", 50000);
-    uint64_t nproofs = env_u64("CW_SMT_BENCH_PROOFS", 200000);
+    uint64_t nkeys = bench_env_u64("CW_SMT_BENCH_KEYS", 1000000);
+    uint64_t block = bench_env_u64("CW_SMT_BENCH_BLOCK", 10000);
+    uint64_t measure = bench_env_u64("CW_SMT_BENCH_MEASURE", 50000);
+    uint64_t nproofs = bench_env_u64("CW_SMT_BENCH_PROOFS", 200000);
     if (!block)
         block = 10000;
 
@@ -145,7 +126,7 @@ int main(void)
     print_load("at start");
 
     /* 1. build */
-    double t0 = now_s(), fs_build = 0;
+    double t0 = bench_wall_s(), fs_build = 0;
     for (uint64_t i = 0; i < nkeys;) {
         for (uint64_t j = 0; j < block && i < nkeys; j++, i++) {
             val_of(v);
@@ -155,7 +136,7 @@ int main(void)
         }
         commit_block(env, smt, ++version, &fs_build);
     }
-    double build_s = now_s() - t0;
+    double build_s = bench_wall_s() - t0;
     printf("smt: built %" PRIu64 " keys in %" PRIu64 " blocks of %" PRIu64 ": %.2f s "
            "(%.0f updates/s, of which fsync %.2f s)\n",
            nkeys, version, block, build_s, (double)nkeys / build_s, fs_build);
@@ -164,9 +145,9 @@ int main(void)
     cw_smt_stats st0, st1;
     cw_smt_get_stats(smt, &st0);
     uint64_t next_new = nkeys, done = 0;
-    double upd_s = 0, fs_upd = 0, set_s = 0, uc0 = cpu_s();
+    double upd_s = 0, fs_upd = 0, set_s = 0, uc0 = bench_process_cpu_s();
     while (done < measure) {
-        double a = now_s();
+        double a = bench_wall_s();
         for (uint64_t j = 0; j < block && done < measure; j++, done++) {
             uint64_t r = rng() % 10;
             uint64_t i = r == 0 ? next_new++ : rng() % nkeys;
@@ -180,11 +161,11 @@ int main(void)
             if (rc)
                 die("set/delete", rc, err);
         }
-        set_s += now_s() - a;
+        set_s += bench_wall_s() - a;
         upd_s += commit_block(env, smt, ++version, &fs_upd);
     }
     upd_s += set_s;
-    double upd_cpu = cpu_s() - uc0;
+    double upd_cpu = bench_process_cpu_s() - uc0;
     cw_smt_get_stats(smt, &st1);
     uint64_t applied = st1.updates - st0.updates;
     double hashes_per_update = (double)(st1.hashes - st0.hashes) / (double)done;
@@ -204,13 +185,13 @@ int main(void)
         uint8_t a[32] = {1}, b[32] = {2}, out[32];
         static const uint8_t one = 1;
         const uint64_t n = 1000000;
-        double h0 = now_s();
+        double h0 = bench_wall_s();
         for (uint64_t i = 0; i < n; i++) {
             cw_bytes parts[3] = {{&one, 1}, {a, 32}, {b, 32}};
             cw_sha256_parts(out, parts, 3);
             a[0] = out[0];
         }
-        double ns = (now_s() - h0) * 1e9 / (double)n;
+        double ns = (bench_wall_s() - h0) * 1e9 / (double)n;
         double upd_ns = upd_s * 1e9 / (double)done;
         printf("smt: hash cost per update: %.1f calls x %.0f ns = %.2f us of %.2f us per update "
                "(%.0f%%)\n",
@@ -225,7 +206,7 @@ int main(void)
         die("cw_smt_root", -1, NULL);
     size_t bytes = 0;
     uint64_t members = 0;
-    double p0 = now_s(), c0 = cpu_s();
+    double p0 = bench_wall_s(), c0 = bench_process_cpu_s();
     for (uint64_t i = 0; i < nproofs; i++) {
         uint8_t *proof;
         size_t plen;
@@ -238,15 +219,15 @@ int main(void)
         bytes += plen;
         free(proof);
     }
-    double prove_s = now_s() - p0, prove_cpu = cpu_s() - c0;
+    double prove_s = bench_wall_s() - p0, prove_cpu = bench_process_cpu_s() - c0;
     printf("smt: proofs at %" PRIu64 " keys: %.0f proofs/s wall, %.0f per CPU-second (%" PRIu64
            " proofs, %.1f%% membership, %.0f bytes avg)\n",
            nkeys, (double)nproofs / prove_s, (double)nproofs / prove_cpu, nproofs,
            100.0 * (double)members / (double)nproofs, (double)bytes / (double)nproofs);
     /* non-membership alone (two neighbours each) */
     uint64_t nabs = nproofs / 4;
-    p0 = now_s();
-    c0 = cpu_s();
+    p0 = bench_wall_s();
+    c0 = bench_process_cpu_s();
     for (uint64_t i = 0; i < nabs; i++) {
         uint8_t *proof;
         size_t plen;
@@ -257,7 +238,7 @@ int main(void)
             die("cw_smt_prove", rc, err);
         free(proof);
     }
-    double abs_s = now_s() - p0, abs_cpu = cpu_s() - c0;
+    double abs_s = bench_wall_s() - p0, abs_cpu = bench_process_cpu_s() - c0;
     printf("smt: non-membership proofs: %.0f proofs/s wall, %.0f per CPU-second (%" PRIu64
            " proofs)\n",
            (double)nabs / abs_s, (double)nabs / abs_cpu, nabs);
@@ -275,12 +256,12 @@ int main(void)
         if (cw_smt_prove(smt, txn, version, &proof, &plen, &exists, k, kl, err, sizeof err) ||
             cw_smt_get_at(smt, txn, version, &val, &vl, &found, k, kl))
             die("prove/get", -1, err);
-        double a = now_s();
+        double a = bench_wall_s();
         rc = exists ? cw_ics23_verify_membership(cw_ics23_spec_smt(), root, proof, plen, k, kl,
                                                  val, vl, err, sizeof err)
                     : cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root, proof, plen, k,
                                                      kl, err, sizeof err);
-        vt += now_s() - a;
+        vt += bench_wall_s() - a;
         bad += rc != CW_OK;
         free(proof);
     }

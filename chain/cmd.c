@@ -1,6 +1,5 @@
 /* `causeway-chain init` and `causeway-chain start`. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "causeway/cliopt.h"
 #include "causeway/hex.h"
 #include "causeway/log.h"
 #include "causeway/mathx.h"
@@ -61,54 +61,48 @@ static int split_ids(char *list, char **out, int max, const char *what)
     return n;
 }
 
-static int parse_u64_arg(const char *s, const char *what, uint64_t min, uint64_t max,
-                         uint64_t *out)
+/* an option's number into *(uint64_t *)o->dst, within [o->min, o->max] */
+static int parse_u64_arg(const cw_cliopt *o, const char *s)
 {
     char err[160];
-    if (cw_u64_from_dec(out, s, err, sizeof err) || *out < min || *out > max) {
-        fprintf(stderr, "causeway-chain: %s: '%s' is not a number in [%llu, %llu]\n", what, s,
-                (unsigned long long)min, (unsigned long long)max);
+    uint64_t *out = o->dst;
+    if (cw_u64_from_dec(out, s, err, sizeof err) || *out < o->min || *out > o->max) {
+        fprintf(stderr, "causeway-chain: --%s: '%s' is not a number in [%llu, %llu]\n", o->name,
+                s, (unsigned long long)o->min, (unsigned long long)o->max);
         return -1;
     }
     return 0;
 }
 
+#define U64_OPT(name_, dst_, min_, max_, seen_)                                                    \
+    {name_, .parse = parse_u64_arg, .dst = dst_, .seen = seen_, .min = min_, .max = max_}
+
 int cw_chain_cmd_init(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"home", required_argument, 0, 'h'},     {"chain-id", required_argument, 0, 'c'},
-        {"validators", required_argument, 0, 'v'}, {"accounts", required_argument, 0, 'a'},
-        {"denoms", required_argument, 0, 'd'},   {"amount", required_argument, 0, 'm'},
-        {"port", required_argument, 0, 'p'},     {"block-interval-ms", required_argument, 0, 'b'},
-        {"market", required_argument, 0, 'M'},   {"help", no_argument, 0, 'H'},
-        {0, 0, 0, 0}};
     const char *home = NULL, *chain_id = NULL, *market = NULL;
-    char accounts_buf[1024] = "alice,bob,relayer", denoms_buf[1024] = "stake";
+    const char *accounts_arg = "alice,bob,relayer", *denoms_arg = "stake";
     uint64_t n_vals = 4, amount = 1000000000000ull, port = 26657, interval = 1000;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': home = optarg; break;
-        case 'c': chain_id = optarg; break;
-        case 'v': if (parse_u64_arg(optarg, "--validators", 1, 100, &n_vals)) return 2; break;
-        case 'a': snprintf(accounts_buf, sizeof accounts_buf, "%s", optarg); break;
-        case 'd': snprintf(denoms_buf, sizeof denoms_buf, "%s", optarg); break;
-        case 'm': if (parse_u64_arg(optarg, "--amount", 1, INT64_MAX, &amount)) return 2; break;
-        case 'p': if (parse_u64_arg(optarg, "--port", 0, 65535, &port)) return 2; break;
-        case 'b':
-            if (parse_u64_arg(optarg, "--block-interval-ms", 10, 3600000, &interval))
-                return 2;
-            break;
-        case 'M': market = optarg; break;
-        case 'H': init_usage(stdout); return 0;
-        default: init_usage(stderr); return 2;
-        }
-    }
-    if (optind != argc || !home || !chain_id) {
+    const cw_cliopt opts[] = {
+        {"home", .str = &home},
+        {"chain-id", .str = &chain_id},
+        U64_OPT("validators", &n_vals, 1, 100, NULL),
+        {"accounts", .str = &accounts_arg},
+        {"denoms", .str = &denoms_arg},
+        U64_OPT("amount", &amount, 1, INT64_MAX, NULL),
+        U64_OPT("port", &port, 0, 65535, NULL),
+        U64_OPT("block-interval-ms", &interval, 10, 3600000, NULL),
+        {"market", .str = &market},
+        {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, init_usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    if (end != argc || !home || !chain_id) {
         init_usage(stderr);
         return 2;
     }
+    char accounts_buf[1024], denoms_buf[1024];
+    snprintf(accounts_buf, sizeof accounts_buf, "%s", accounts_arg);
+    snprintf(denoms_buf, sizeof denoms_buf, "%s", denoms_arg);
     char err[512];
     if (market && cw_id_validate(market, strlen(market), "--market", err, sizeof err)) {
         fprintf(stderr, "causeway-chain init: %s\n", err);
@@ -284,35 +278,19 @@ static void start_usage(FILE *f)
 
 int cw_chain_cmd_start(int argc, char **argv)
 {
-    static const struct option opts[] = {{"home", required_argument, 0, 'h'},
-                                         {"listen", required_argument, 0, 'l'},
-                                         {"port", required_argument, 0, 'p'},
-                                         {"sign-with", required_argument, 0, 's'},
-                                         {"help", no_argument, 0, 'H'},
-                                         {0, 0, 0, 0}};
     const char *home = NULL, *listen = NULL;
     uint64_t port = 0, sign_with = 0;
-    int have_port = 0, have_sign_with = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': home = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'p':
-            if (parse_u64_arg(optarg, "--port", 0, 65535, &port))
-                return 2;
-            have_port = 1;
-            break;
-        case 's':
-            if (parse_u64_arg(optarg, "--sign-with", 1, CW_VALSET_MAX, &sign_with))
-                return 2;
-            have_sign_with = 1;
-            break;
-        case 'H': start_usage(stdout); return 0;
-        default: start_usage(stderr); return 2;
-        }
-    }
-    if (optind != argc || !home) {
+    bool have_port = false, have_sign_with = false;
+    const cw_cliopt opts[] = {
+        {"home", .str = &home},
+        {"listen", .str = &listen},
+        U64_OPT("port", &port, 0, 65535, &have_port),
+        U64_OPT("sign-with", &sign_with, 1, CW_VALSET_MAX, &have_sign_with),
+        {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, start_usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    if (end != argc || !home) {
         start_usage(stderr);
         return 2;
     }

@@ -1,7 +1,7 @@
 /* causeway-chain — a test chain node (DESIGN §1, §5). */
 #include <stdio.h>
-#include <string.h>
 
+#include "causeway/cliopt.h"
 #include "chain.h"
 
 static void usage(FILE *f)
@@ -11,21 +11,13 @@ static void usage(FILE *f)
                "  start  run the node from a home directory\n");
 }
 
+static const cw_clicmd commands[] = {
+    {"init", cw_chain_cmd_init, NULL},
+    {"start", cw_chain_cmd_start, NULL},
+};
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "init") == 0)
-        return cw_chain_cmd_init(argc - 1, argv + 1);
-    if (strcmp(argv[1], "start") == 0)
-        return cw_chain_cmd_start(argc - 1, argv + 1);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    fprintf(stderr, "causeway-chain: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    return cw_clicmd_dispatch(argc, argv, commands, sizeof commands / sizeof commands[0], usage,
+                              "causeway-chain", "command");
 }

@@ -15,7 +15,6 @@
  * make a consistent system look unbalanced: audit at a quiescent point, or re-run.
  *
  * Exit 0 the equation holds; 1 it does not, or a proof/header failed; 2 usage. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 
 #include "causeway/app_msgs.h"
 #include "causeway/chain_client.h"
+#include "causeway/cliopt.h"
 #include "causeway/hash.h"
 #include "causeway/ics23.h"
 #include "causeway/keys.h"
@@ -340,29 +340,17 @@ static int open_side(side *s, const audit_config *cfg, const audit_end *end,
 
 int cw_cli_audit(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"config", required_argument, 0, 'c'}, {"path", required_argument, 0, 'p'},
-        {"denom", required_argument, 0, 'd'},  {"trust-a", required_argument, 0, 'a'},
-        {"trust-b", required_argument, 0, 'b'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *config = NULL, *path_name = NULL, *denom = "stake", *ta = NULL, *tb = NULL;
     bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'p': path_name = optarg; break;
-        case 'd': denom = optarg; break;
-        case 'a': ta = optarg; break;
-        case 'b': tb = optarg; break;
-        case 'j': json = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
+    const cw_cliopt opts[] = {{"config", .str = &config},  {"path", .str = &path_name},
+                              {"denom", .str = &denom},    {"trust-a", .str = &ta},
+                              {"trust-b", .str = &tb},     {"json", .flag = &json},
+                              {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
     char err[512];
-    if (optind != argc || !config) {
+    if (end != argc || !config) {
         usage(stderr);
         return 2;
     }
@@ -435,10 +423,7 @@ int cw_cli_audit(int argc, char **argv)
                 "releases_paid_not_acked", (json_int_t)rel_paid, "deposit_packets_pending",
                 (json_int_t)n_dep, "release_packets_pending", (json_int_t)n_rel, "holds",
                 holds);
-            char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-            printf("%s\n", s ? s : "{}");
-            free(s);
-            json_decref(o);
+            cw_cli_print_json(o, "{}");
         } else {
             printf("audit of %s, path %s (%s %s <-> %s %s), every figure proven against a "
                    "locally verified header\n", denom, path->name,

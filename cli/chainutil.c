@@ -127,7 +127,8 @@ int cw_cli_answer_end(cw_cli_answer *a, const char *what)
     return rc ? 1 : 0;
 }
 
-int cw_cli_ask_query(cw_cli_answer *a, cw_rpc_client *cl, const char *key, uint64_t height)
+/* `query [key, height, false]` (height 0 = latest): as cw_cli_ask */
+static int ask_query(cw_cli_answer *a, cw_rpc_client *cl, const char *key, uint64_t height)
 {
     cw_enc p;
     cw_enc_init(&p);
@@ -145,7 +146,7 @@ int cw_cli_query_value(cw_rpc_client *cl, const char *key, uint64_t height, uint
     cw_rpc_query q;
     *val = NULL;
     *len = 0;
-    if (cw_cli_ask_query(&a, cl, key, height))
+    if (ask_query(&a, cl, key, height))
         return 1;
     cw_rpc_query_dec(&a.d, a.root, &q);
     if (a.d.rc == CW_OK) {
@@ -161,29 +162,47 @@ int cw_cli_query_value(cw_rpc_client *cl, const char *key, uint64_t height, uint
     return cw_cli_answer_end(&a, "query");
 }
 
+int cw_cli_ask_address(cw_cli_answer *a, cw_rpc_client *cl, const char *method,
+                       const cw_address *addr)
+{
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_rpc_address_params_enc(&p, addr);
+    int rc = cw_cli_ask(a, cl, method, &p);
+    cw_enc_free(&p);
+    return rc;
+}
+
+int cw_cli_status(cw_rpc_client *cl, cw_rpc_status *st, const char *what)
+{
+    cw_cli_answer a;
+    if (cw_cli_ask(&a, cl, "status", NULL))
+        return 1;
+    cw_rpc_status_dec(&a.d, a.root, st);
+    return cw_cli_answer_end(&a, what);
+}
+
+int cw_cli_account(cw_rpc_client *cl, const cw_address *addr, cw_rpc_account *acc,
+                   const char *what)
+{
+    cw_cli_answer a;
+    if (cw_cli_ask_address(&a, cl, "account", addr))
+        return 1;
+    cw_rpc_account_dec(&a.d, a.root, acc);
+    return cw_cli_answer_end(&a, what);
+}
+
 /* Read the chain id (status) and the signer's pending next nonce (account). */
 static int chain_and_nonce(cw_rpc_client *cl, const cw_address *addr, char chain[65],
                            uint64_t *nonce)
 {
-    cw_cli_answer a;
     cw_rpc_status st;
     static cw_rpc_account acc;
-    if (cw_cli_ask(&a, cl, "status", NULL))
-        return 1;
-    cw_rpc_status_dec(&a.d, a.root, &st);
-    if (cw_cli_answer_end(&a, "status"))
+    if (cw_cli_status(cl, &st, "status") || cw_cli_account(cl, addr, &acc, "account"))
         return 1;
     memcpy(chain, st.chain_id, sizeof st.chain_id);
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_rpc_address_params_enc(&p, addr);
-    int rc = cw_cli_ask(&a, cl, "account", &p);
-    cw_enc_free(&p);
-    if (rc)
-        return 1;
-    cw_rpc_account_dec(&a.d, a.root, &acc);
     *nonce = acc.pending_next_nonce;
-    return cw_cli_answer_end(&a, "account");
+    return 0;
 }
 
 /* tx_status(hash) → 0 committed (fills height/code/log), 2 not yet, 1 error. */
@@ -293,10 +312,7 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
                 json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:I, s:s}", "tx_hash", hex, "nonce",
                                       (json_int_t)nonce, "height", (json_int_t)height,
                                       "committed", 1, "code", (json_int_t)code, "log", log);
-                char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-                printf("%s\n", s ? s : "{}");
-                free(s);
-                json_decref(o);
+                cw_cli_print_json(o, "{}");
             } else if (code == 0) {
                 printf("committed tx %s at height %llu\n", hex, (unsigned long long)height);
             } else {

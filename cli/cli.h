@@ -21,8 +21,6 @@ int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lend
 int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
 int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */
 
-/** --help, -h or help: the argument asks for a command's usage (cli/util.c). */
-bool cw_cli_is_help(const char *arg);
 /** The usage of every `causeway tx` subcommand, one text (cli/tx.c; txapp.c prints it too). */
 void cw_cli_tx_usage(FILE *f);
 
@@ -69,9 +67,17 @@ int cw_cli_ask(cw_cli_answer *a, struct cw_rpc_client *cl, const char *method,
  *  unexpected answer: reason"). */
 int cw_cli_answer_end(cw_cli_answer *a, const char *what);
 
-/** Ask `query [key, height, false]` (height 0 = latest): as cw_cli_ask. */
-int cw_cli_ask_query(cw_cli_answer *a, struct cw_rpc_client *cl, const char *key,
-                     uint64_t height);
+/** Ask a method whose params are [address(bin 20)] (account, lend_account): as cw_cli_ask. */
+int cw_cli_ask_address(cw_cli_answer *a, struct cw_rpc_client *cl, const char *method,
+                       const struct cw_address *addr);
+
+struct cw_rpc_status;
+struct cw_rpc_account;
+/** The node's status into *st: 0, or 1 (printed, "causeway WHAT: ..." for a bad answer). */
+int cw_cli_status(struct cw_rpc_client *cl, struct cw_rpc_status *st, const char *what);
+/** addr's account (nonces, balances) into *acc: 0, or 1 (printed as cw_cli_status). */
+int cw_cli_account(struct cw_rpc_client *cl, const struct cw_address *addr,
+                   struct cw_rpc_account *acc, const char *what);
 /** The value under key at height (0 = latest), unproven: 0 with *val (malloc'd, NULL when
  *  absent; free it), *len, *at (may be NULL) the height answered; or 1 (printed). */
 int cw_cli_query_value(struct cw_rpc_client *cl, const char *key, uint64_t height,
@@ -84,6 +90,11 @@ int cw_cli_query_value(struct cw_rpc_client *cl, const char *key, uint64_t heigh
 int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
                      const uint8_t *const *msgs, const size_t *msg_lens, size_t n_msgs,
                      const char *memo, bool no_wait, unsigned timeout_s, bool json);
+
+struct json_t;
+/** Print o as one line of compact JSON on stdout, or the line fallback when o is NULL or
+ *  cannot be dumped (out of memory; fallback NULL: nothing). Takes o (json_decref). */
+void cw_cli_print_json(struct json_t *o, const char *fallback);
 
 /** Read a whole file (or stdin for "-") into a malloc'd buffer (caller frees).
  *  Returns 0, or -errno with a message in err. max bounds the size (-EFBIG beyond). */

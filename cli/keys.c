@@ -1,13 +1,13 @@
 /* causeway keys add|show|list — BIP-340 keys as 0600 JSON files in a keyring directory. */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "causeway/cliopt.h"
 #include "causeway/hex.h"
 #include "causeway/schnorr.h"
 #include "cli.h"
@@ -47,37 +47,27 @@ static void print_key(const char *name, const cw_pubkey32 *pk, bool json)
 
 int cw_cli_keys(int argc, char **argv)
 {
-    static const struct option opts[] = {{"keyring", required_argument, 0, 'k'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *keyring_flag = NULL;
     bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k': keyring_flag = optarg; break;
-        case 'j': json = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
+    const cw_cliopt opts[] = {{"keyring", .str = &keyring_flag}, {"json", .flag = &json}, {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
     const char *keyring = cw_cli_keyring(keyring_flag);
-    if (optind >= argc) {
+    if (end >= argc) {
         usage(stderr);
         return 2;
     }
-    const char *sub = argv[optind];
+    const char *sub = argv[end];
     char err[512], path[PATH_MAX];
     cw_seckey sk;
     cw_pubkey32 pk;
     if (strcmp(sub, "add") == 0 || strcmp(sub, "show") == 0) {
-        if (optind + 2 != argc) {
+        if (end + 2 != argc) {
             usage(stderr);
             return 2;
         }
-        const char *name = argv[optind + 1];
+        const char *name = argv[end + 1];
         if (cw_id_validate(name, strlen(name), "key name", err, sizeof err)) {
             fprintf(stderr, "causeway keys: %s\n", err);
             return 2;
@@ -101,7 +91,7 @@ int cw_cli_keys(int argc, char **argv)
         print_key(name, &pk, json);
         return 0;
     }
-    if (strcmp(sub, "list") == 0 && optind + 1 == argc) {
+    if (strcmp(sub, "list") == 0 && end + 1 == argc) {
         DIR *d = opendir(keyring);
         if (!d) {
             fprintf(stderr, "causeway keys: %s: %s\n", keyring, strerror(errno));

@@ -1,7 +1,6 @@
 /* causeway light verify | gen — offline light-client verification and a test-chain
  * generator (DESIGN §5–§6). Exit: 0 valid/done, 1 invalid/failed, 2 usage. */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "causeway/cliopt.h"
 #include "causeway/hex.h"
 #include "causeway/lightclient.h"
 #include "cli.h"
@@ -47,11 +47,12 @@ static uint64_t now_ns_clock(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int parse_u64(const char *opt, const char *s, uint64_t *out)
+/* --NAME's number into *(uint64_t *)o->dst (for cw_cliopt_parse) */
+static int parse_u64(const cw_cliopt *o, const char *s)
 {
     char e[128];
-    if (cw_u64_from_dec(out, s, e, sizeof e) != CW_OK) {
-        fprintf(stderr, "causeway light: %s: '%s' is not an unsigned integer\n", opt, s);
+    if (cw_u64_from_dec(o->dst, s, e, sizeof e) != CW_OK) {
+        fprintf(stderr, "causeway light: --%s: '%s' is not an unsigned integer\n", o->name, s);
         return -1;
     }
     return 0;
@@ -99,11 +100,7 @@ static int invalid(struct verdict *v, int rc, const char *what)
     if (v->json) {
         json_t *o = json_pack("{s:b, s:s, s:s}", "valid", 0, "error", v->err, "code",
                               cw_strerror(rc));
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
-        json_decref(o);
+        cw_cli_print_json(o, NULL);
     } else {
         printf("invalid: %s (%s)\n", v->err, cw_strerror(rc));
     }
@@ -112,41 +109,23 @@ static int invalid(struct verdict *v, int rc, const char *what)
 
 static int cmd_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"client-state", required_argument, 0, 'c'}, {"trusted", required_argument, 0, 't'},
-        {"light-block", required_argument, 0, 'l'},  {"now", required_argument, 0, 'n'},
-        {"out-trusted", required_argument, 0, 'o'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},               {0, 0, 0, 0},
-    };
     const char *cs_path = NULL, *tr_path = NULL, *lb_path = NULL, *out_path = NULL;
     struct verdict v = {.rc = CW_OK};
     uint64_t now = 0;
     bool have_now = false;
-    int c;
-
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': cs_path = optarg; break;
-        case 't': tr_path = optarg; break;
-        case 'l': lb_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 'j': v.json = true; break;
-        case 'n':
-            if (parse_u64("--now", optarg, &now))
-                return 2;
-            have_now = true;
-            break;
-        case 'h': usage(stdout); return 0;
-        default:
-            fprintf(stderr, "causeway light verify: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc || !cs_path || !tr_path || !lb_path) {
+    const cw_cliopt opts[] = {
+        {"client-state", .str = &cs_path},
+        {"trusted", .str = &tr_path},
+        {"light-block", .str = &lb_path},
+        {"now", .parse = parse_u64, .dst = &now, .seen = &have_now},
+        {"out-trusted", .str = &out_path},
+        {"json", .flag = &v.json},
+        {0}};
+    int end, opt_rc =
+        cw_cliopt_parse(argc, argv, 1, opts, usage, "causeway light verify", &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    if (end != argc || !cs_path || !tr_path || !lb_path) {
         fprintf(stderr, "causeway light verify: --client-state, --trusted and --light-block "
                         "are required (and nothing else)\n");
         usage(stderr);
@@ -256,11 +235,7 @@ static int cmd_verify(int argc, char **argv)
             (json_int_t)cw_lc_valset_total_power(vals), "trusted_signed_power",
             (json_int_t)res.info.trusted_power, "trusted_total_power",
             (json_int_t)(tv ? cw_lc_valset_total_power(tv) : 0), "noop", res.noop);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
-        json_decref(o);
+        cw_cli_print_json(o, NULL);
     } else {
         printf("valid: %s header at height %" PRIu64 " from trusted height %" PRIu64 "\n", mode,
                h->height, ts.height);
@@ -339,57 +314,41 @@ static int encode_to(const char *dir, const char *name, int rc_enc, uint8_t *buf
     return r;
 }
 
+static int parse_seed(const cw_cliopt *o, const char *arg)
+{
+    if (cw_hex_decode_exact(o->dst, 32, arg, NULL, 0) != CW_OK) {
+        fprintf(stderr, "causeway light gen: --seed: expected 64 hex characters\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_gen(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},        {"validators", required_argument, 0, 'v'},
-        {"heights", required_argument, 0, 'H'},    {"chain-id", required_argument, 0, 'c'},
-        {"seed", required_argument, 0, 's'},       {"start-time", required_argument, 0, 'T'},
-        {"interval", required_argument, 0, 'i'},   {"change-at", required_argument, 0, 'C'},
-        {"missing", required_argument, 0, 'm'},    {"fork-at", required_argument, 0, 'f'},
-        {"write-keys", no_argument, 0, 'k'},       {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
-    };
     const char *dir = NULL, *chain_id = "alpha";
     uint64_t nvals = 4, heights = 10, start = 0, interval = 1000000000, change_at = 0,
              missing = 0, fork_at = 0;
     bool have_start = false, write_keys = false, json = false;
     uint8_t seed[32] = {0};
-    int c, li = 0;
-
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
-        uint64_t *dst = NULL;
-        switch (c) {
-        case 'o': dir = optarg; break;
-        case 'c': chain_id = optarg; break;
-        case 'k': write_keys = true; break;
-        case 'j': json = true; break;
-        case 's':
-            if (cw_hex_decode_exact(seed, 32, optarg, NULL, 0) != CW_OK) {
-                fprintf(stderr, "causeway light gen: --seed: expected 64 hex characters\n");
-                return 2;
-            }
-            break;
-        case 'v': dst = &nvals; break;
-        case 'H': dst = &heights; break;
-        case 'T': dst = &start; have_start = true; break;
-        case 'i': dst = &interval; break;
-        case 'C': dst = &change_at; break;
-        case 'm': dst = &missing; break;
-        case 'f': dst = &fork_at; break;
-        case 'h': usage(stdout); return 0;
-        default:
-            fprintf(stderr, "causeway light gen: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
-        if (dst && parse_u64(opts[li].name, optarg, dst))
-            return 2;
-    }
-    if (optind != argc || !dir) {
+    const cw_cliopt opts[] = {
+        {"out", .str = &dir},
+        {"validators", .parse = parse_u64, .dst = &nvals},
+        {"heights", .parse = parse_u64, .dst = &heights},
+        {"chain-id", .str = &chain_id},
+        {"seed", .parse = parse_seed, .dst = seed},
+        {"start-time", .parse = parse_u64, .dst = &start, .seen = &have_start},
+        {"interval", .parse = parse_u64, .dst = &interval},
+        {"change-at", .parse = parse_u64, .dst = &change_at},
+        {"missing", .parse = parse_u64, .dst = &missing},
+        {"fork-at", .parse = parse_u64, .dst = &fork_at},
+        {"write-keys", .flag = &write_keys},
+        {"json", .flag = &json},
+        {0}};
+    int end, opt_rc =
+        cw_cliopt_parse(argc, argv, 1, opts, usage, "causeway light gen", &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    if (end != argc || !dir) {
         fprintf(stderr, "causeway light gen: --out DIR is required\n");
         usage(stderr);
         return 2;
@@ -538,19 +497,7 @@ out:
 
 int cw_cli_light(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (strcmp(argv[1], "verify") == 0)
-        return cmd_verify(argc - 1, argv + 1);
-    if (strcmp(argv[1], "gen") == 0)
-        return cmd_gen(argc - 1, argv + 1);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    fprintf(stderr, "causeway light: unknown subcommand '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    static const cw_clicmd cmds[] = {{"verify", cmd_verify, NULL}, {"gen", cmd_gen, NULL}};
+    return cw_clicmd_dispatch(argc, argv, cmds, sizeof cmds / sizeof cmds[0], usage,
+                              "causeway light", "subcommand");
 }

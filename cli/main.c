@@ -1,16 +1,10 @@
 /* causeway — the user CLI (DESIGN §1). */
 #include <stdio.h>
-#include <string.h>
 
+#include "causeway/cliopt.h"
 #include "cli.h"
 
-struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *help;
-};
-
-static const struct command commands[] = {
+static const cw_clicmd commands[] = {
     {"proof", cw_cli_proof, "proof verify: check an ICS-23 proof against a root"},
     {"light", cw_cli_light, "light verify|gen: verify light blocks, generate test chains"},
     {"keys", cw_cli_keys, "keys add|show|list: BIP-340 keys in a keyring directory"},
@@ -30,18 +24,6 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (cw_cli_is_help(argv[1])) {
-        usage(stdout);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "causeway: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    return cw_clicmd_dispatch(argc, argv, commands, sizeof commands / sizeof commands[0], usage,
+                              "causeway", "command");
 }

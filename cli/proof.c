@@ -137,10 +137,7 @@ static void print_result(bool json, int rc, const char *spec, bool membership,
                                                  : json_string(name));
             json_object_set_new(o, "error", json_string(reason));
         }
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        printf("%s\n", s ? s : "{\"valid\":false,\"error\":\"out of memory\"}");
-        free(s);
-        json_decref(o);
+        cw_cli_print_json(o, "{\"valid\":false,\"error\":\"out of memory\"}");
         return;
     }
     if (rc == CW_OK)

@@ -1,7 +1,6 @@
 /* causeway query status|account|balance|block, and causeway healthz URL. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "causeway/block.h"
+#include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
 #include "causeway/keys.h"
@@ -37,23 +37,13 @@ static void usage(FILE *f)
                "           --keyring DIR (to name accounts by key), --json\n");
 }
 
-static void print_json(json_t *o)
-{
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    printf("%s\n", s ? s : "{}");
-    free(s);
-    json_decref(o);
-}
+static void print_json(json_t *o) { cw_cli_print_json(o, "{}"); }
 
 static int q_status(cw_rpc_client *cl, bool json)
 {
     char hash[65], root[65];
-    cw_cli_answer a;
     cw_rpc_status st;
-    if (cw_cli_ask(&a, cl, "status", NULL))
-        return 1;
-    cw_rpc_status_dec(&a.d, a.root, &st);
-    if (cw_cli_answer_end(&a, "query status"))
+    if (cw_cli_status(cl, &st, "query status"))
         return 1;
     cw_hex_encode(hash, sizeof hash, st.latest_block_hash, 32);
     cw_hex_encode(root, sizeof root, st.latest_state_root, 32);
@@ -73,27 +63,11 @@ static int q_status(cw_rpc_client *cl, bool json)
     return 0;
 }
 
-/* Ask a method whose params are [address(bin 20)]; 0 with *a opened, or 1 (printed). */
-static int ask_with_address(cw_cli_answer *a, cw_rpc_client *cl, const char *method,
-                            const cw_address *addr)
-{
-    cw_enc p;
-    cw_enc_init(&p);
-    cw_rpc_address_params_enc(&p, addr);
-    int rc = cw_cli_ask(a, cl, method, &p);
-    cw_enc_free(&p);
-    return rc;
-}
-
 static int q_account(cw_rpc_client *cl, const cw_address *addr, bool json)
 {
     char hex[41];
-    cw_cli_answer a;
     static cw_rpc_account acc;
-    if (ask_with_address(&a, cl, "account", addr))
-        return 1;
-    cw_rpc_account_dec(&a.d, a.root, &acc);
-    if (cw_cli_answer_end(&a, "query account"))
+    if (cw_cli_account(cl, addr, &acc, "query account"))
         return 1;
     cw_hex_encode(hex, sizeof hex, addr->b, 20);
     if (!json)
@@ -116,6 +90,27 @@ static int q_account(cw_rpc_client *cl, const cw_address *addr, bool json)
     return 0;
 }
 
+/* The amount stored under key at height (0 = latest; unproven), read with dec (a
+ * causeway/keys.h value decoder; absent reads 0): 0 with *amount and *at the height
+ * answered, or 1 (printed, "causeway query WHAT: ..."). */
+static int query_amount(cw_rpc_client *cl, const char *key, uint64_t height, const char *what,
+                        int (*dec)(uint64_t *, const uint8_t *, size_t, char *, size_t),
+                        uint64_t *amount, uint64_t *at)
+{
+    uint8_t *v;
+    size_t n;
+    char err[256];
+    if (cw_cli_query_value(cl, key, height, &v, &n, at))
+        return 1;
+    int rc = dec(amount, v, n, err, sizeof err);
+    free(v);
+    if (rc) {
+        fprintf(stderr, "causeway query %s: unexpected answer: %s: %s\n", what, key, err);
+        return 1;
+    }
+    return 0;
+}
+
 static int q_balance(cw_rpc_client *cl, const cw_address *a, const char *denom, uint64_t height,
                      bool json)
 {
@@ -125,19 +120,9 @@ static int q_balance(cw_rpc_client *cl, const cw_address *a, const char *denom, 
         fprintf(stderr, "causeway query balance: '%s' is not a denom\n", denom);
         return 2;
     }
-    cw_cli_answer ans;
-    cw_rpc_query q;
-    uint64_t amount = 0;
-    if (cw_cli_ask_query(&ans, cl, key, height))
+    uint64_t amount = 0, at;
+    if (query_amount(cl, key, height, "balance", cw_val_be64_dec, &amount, &at))
         return 1;
-    cw_rpc_query_dec(&ans.d, ans.root, &q);
-    char err[128];
-    if (ans.d.rc == CW_OK && q.item.has_value &&
-        cw_val_be64_dec(&amount, q.item.value.p, q.item.value.len, err, sizeof err))
-        cw_dec_fail(&ans.d, CW_EMALFORMED, "query.%s", err);
-    if (cw_cli_answer_end(&ans, "query balance"))
-        return 1;
-    uint64_t at = q.height;
     if (json)
         print_json(json_pack("{s:s, s:s, s:I, s:I}", "address", hex, "denom", denom, "amount",
                              (json_int_t)amount, "height", (json_int_t)at));
@@ -191,22 +176,13 @@ static int q_block(cw_rpc_client *cl, uint64_t height, bool json)
 static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, bool json)
 {
     char key[CW_KEY_MAX];
-    uint8_t *v;
-    size_t n;
     uint64_t at, amount = 0;
     if (cw_key_collateral_escrow(key, channel, denom)) {
         fprintf(stderr, "causeway query escrow: bad channel or denom\n");
         return 2;
     }
-    char err[128];
-    if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
+    if (query_amount(cl, key, 0, "escrow", cw_val_be64_dec, &amount, &at))
         return 1;
-    int rc = cw_val_be64_dec(&amount, v, n, err, sizeof err);
-    free(v);
-    if (rc) {
-        fprintf(stderr, "causeway query escrow: unexpected answer: %s: %s\n", key, err);
-        return 1;
-    }
     if (json)
         print_json(json_pack("{s:s, s:s, s:I, s:I}", "channel", channel, "denom", denom,
                              "escrow", (json_int_t)amount, "height", (json_int_t)at));
@@ -219,23 +195,15 @@ static int q_escrow(cw_rpc_client *cl, const char *channel, const char *denom, b
 static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channel,
                       const char *base, bool json)
 {
-    char key[CW_KEY_MAX], hex[41], trace[CW_TRACE_DENOM_LEN + 1], err[256];
-    uint8_t *v;
-    size_t n;
+    char key[CW_KEY_MAX], hex[41], trace[CW_TRACE_DENOM_LEN + 1];
     uint64_t at, amount = 0;
     if (cw_trace_denom(trace, channel, base) || cw_key_collateral_position(key, a, trace)) {
         fprintf(stderr, "causeway query position: bad channel or denom\n");
         return 2;
     }
     cw_hex_encode(hex, sizeof hex, a->b, 20);
-    if (cw_cli_query_value(cl, key, 0, &v, &n, &at))
+    if (query_amount(cl, key, 0, "position", cw_val_u64_rec_dec, &amount, &at))
         return 1;
-    int rc = cw_val_u64_rec_dec(&amount, v, n, err, sizeof err);
-    free(v);
-    if (rc) {
-        fprintf(stderr, "causeway query position: unexpected answer: %s: %s\n", key, err);
-        return 1;
-    }
     if (json)
         print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}", "address", hex, "denom", base,
                              "trace_denom", trace, "position", (json_int_t)amount, "height",
@@ -253,7 +221,7 @@ static int q_health(cw_rpc_client *cl, const cw_address *addr, bool json)
     char hex[41];
     cw_cli_answer a;
     cw_rpc_lend_account la;
-    if (ask_with_address(&a, cl, "lend_account", addr))
+    if (cw_cli_ask_address(&a, cl, "lend_account", addr))
         return 1;
     cw_rpc_lend_account_dec(&a.d, a.root, &la);
     if (cw_cli_answer_end(&a, "query health"))
@@ -348,37 +316,32 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
     return rc;
 }
 
+static int parse_height(const cw_cliopt *o, const char *arg)
+{
+    char err[256];
+    if (cw_u64_from_dec(o->dst, arg, err, sizeof err)) {
+        fprintf(stderr, "causeway query: --height: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 int cw_cli_query(int argc, char **argv)
 {
-    static const struct option opts[] = {{"node", required_argument, 0, 'N'},
-                                         {"keyring", required_argument, 0, 'k'},
-                                         {"height", required_argument, 0, 'H'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *node = NULL, *keyring = NULL;
     uint64_t height = 0;
     bool json = false;
     char err[256];
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'N': node = optarg; break;
-        case 'k': keyring = optarg; break;
-        case 'H':
-            if (cw_u64_from_dec(&height, optarg, err, sizeof err)) {
-                fprintf(stderr, "causeway query: --height: %s\n", err);
-                return 2;
-            }
-            break;
-        case 'j': json = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    int nargs = argc - optind;
-    char **args = argv + optind;
+    const cw_cliopt opts[] = {{"node", .str = &node},
+                              {"keyring", .str = &keyring},
+                              {"height", .parse = parse_height, .dst = &height},
+                              {"json", .flag = &json},
+                              {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    int nargs = argc - end;
+    char **args = argv + end;
     keyring = cw_cli_keyring(keyring);
     if (nargs < 1) {
         usage(stderr);
@@ -459,7 +422,7 @@ int cw_cli_healthz(int argc, char **argv)
 {
     static const char usage_text[] = "usage: causeway healthz http://HOST:PORT[/healthz]\n"
                                      "  Exit 0 the URL answers 200; 1 it does not; 2 usage.\n";
-    if (argc == 2 && cw_cli_is_help(argv[1])) {
+    if (argc == 2 && cw_cliopt_is_help(argv[1])) {
         fputs(usage_text, stdout);
         return 0;
     }

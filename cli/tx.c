@@ -1,11 +1,11 @@
 /* causeway tx send — sign and broadcast transactions, following them into a block; the
  * usage of every tx subcommand (the app txs are in txapp.c). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "causeway/app_msgs.h"
+#include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
 #include "causeway/mathx.h"
@@ -55,26 +55,29 @@ void cw_cli_tx_usage(FILE *f)
                "2 usage.\n");
 }
 
+static int parse_timeout(const cw_cliopt *o, const char *arg)
+{
+    char err[256];
+    uint64_t *t = o->dst;
+    if (cw_u64_from_dec(t, arg, err, sizeof err) || *t == 0 || *t > 3600) {
+        fprintf(stderr, "causeway tx: --timeout: '%s' is not 1..3600 seconds\n", arg);
+        return -1;
+    }
+    return 0;
+}
+
 int cw_cli_tx(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"from", required_argument, 0, 'f'},  {"to", required_argument, 0, 't'},
-        {"denom", required_argument, 0, 'd'}, {"amount", required_argument, 0, 'a'},
-        {"memo", required_argument, 0, 'm'},  {"no-wait", no_argument, 0, 'n'},
-        {"timeout", required_argument, 0, 'T'}, {"node", required_argument, 0, 'N'},
-        {"keyring", required_argument, 0, 'k'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *from = NULL, *to = NULL, *denom = NULL, *amount_s = NULL, *memo = "";
     const char *node = NULL, *keyring = NULL;
     bool no_wait = false, json = false;
     uint64_t timeout_s = 30;
-    int c;
     char err[256];
     if (argc < 2) {
         cw_cli_tx_usage(stderr);
         return 2;
     }
-    if (cw_cli_is_help(argv[1])) {
+    if (cw_cliopt_is_help(argv[1])) {
         cw_cli_tx_usage(stdout);
         return 0;
     }
@@ -88,30 +91,15 @@ int cw_cli_tx(int argc, char **argv)
     }
     if (strcmp(argv[1], "send") != 0)
         return cw_cli_tx_app(argc, argv);
-    optind = 2;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f': from = optarg; break;
-        case 't': to = optarg; break;
-        case 'd': denom = optarg; break;
-        case 'a': amount_s = optarg; break;
-        case 'm': memo = optarg; break;
-        case 'n': no_wait = true; break;
-        case 'T':
-            if (cw_u64_from_dec(&timeout_s, optarg, err, sizeof err) || timeout_s == 0 ||
-                timeout_s > 3600) {
-                fprintf(stderr, "causeway tx: --timeout: '%s' is not 1..3600 seconds\n", optarg);
-                return 2;
-            }
-            break;
-        case 'N': node = optarg; break;
-        case 'k': keyring = optarg; break;
-        case 'j': json = true; break;
-        case 'h': cw_cli_tx_usage(stdout); return 0;
-        default: cw_cli_tx_usage(stderr); return 2;
-        }
-    }
-    if (optind != argc || !from || !to || !denom || !amount_s) {
+    const cw_cliopt opts[] = {
+        {"from", .str = &from},       {"to", .str = &to},         {"denom", .str = &denom},
+        {"amount", .str = &amount_s}, {"memo", .str = &memo},     {"no-wait", .flag = &no_wait},
+        {"timeout", .parse = parse_timeout, .dst = &timeout_s},   {"node", .str = &node},
+        {"keyring", .str = &keyring}, {"json", .flag = &json},    {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 2, opts, cw_cli_tx_usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    if (end != argc || !from || !to || !denom || !amount_s) {
         cw_cli_tx_usage(stderr);
         return 2;
     }

@@ -1,12 +1,12 @@
 /* causeway tx lock|borrow|repay|withdraw-collateral|supply|withdraw-supply|liquidate|
  *              set-price|register-collateral — the collateral app and the lending market. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "causeway/app_msgs.h"
+#include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
@@ -43,6 +43,14 @@ static int parse_u64(const char *s, const char *what, uint64_t *out)
         return -1;
     }
     return 0;
+}
+
+/* --NAME's whole number into *(uint64_t *)o->dst (for cw_cliopt_parse) */
+static int parse_opt_u64(const cw_cliopt *o, const char *arg)
+{
+    char what[80];
+    snprintf(what, sizeof what, "--%s", o->name);
+    return parse_u64(arg, what, o->dst);
 }
 
 static int need_id(const char *s, const char *what)
@@ -174,49 +182,25 @@ static int parse_wad(const char *s, cw_u128 *out)
 
 int cw_cli_tx_app(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"from", required_argument, 0, 'f'},      {"node", required_argument, 0, 'N'},
-        {"keyring", required_argument, 0, 'k'},   {"memo", required_argument, 0, 'm'},
-        {"no-wait", no_argument, 0, 'w'},         {"json", no_argument, 0, 'j'},
-        {"timeout", required_argument, 0, 'T'},   {"channel", required_argument, 0, 'c'},
-        {"denom", required_argument, 0, 'd'},     {"to", required_argument, 0, 't'},
-        {"on-behalf-of", required_argument, 0, 'o'}, {"borrower", required_argument, 0, 'b'},
-        {"price", required_argument, 0, 'p'},     {"time", required_argument, 0, 'x'},
-        {"amount", required_argument, 0, 'a'},    {"timeout-height", required_argument, 0, 'H'},
-        {"timeout-time", required_argument, 0, 'M'}, {"ltv", required_argument, 0, 'L'},
-        {"lt", required_argument, 0, 'l'},        {"bonus", required_argument, 0, 'B'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     struct opts o = {.memo = "", .timeout_s = 60};
     const char *cmd = argv[1];
-    int c;
-    optind = 2;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (c) {
-        case 'f': o.from = optarg; break;
-        case 'N': o.node = optarg; break;
-        case 'k': o.keyring = optarg; break;
-        case 'm': o.memo = optarg; break;
-        case 'w': o.no_wait = true; break;
-        case 'j': o.json = true; break;
-        case 'T': if (parse_u64(optarg, "--timeout", &o.timeout_s)) return 2; break;
-        case 'c': o.channel = optarg; break;
-        case 'd': o.denom = optarg; break;
-        case 't': o.to = optarg; break;
-        case 'o': o.on_behalf = optarg; break;
-        case 'b': o.borrower = optarg; break;
-        case 'p': o.price = optarg; break;
-        case 'x': o.time = optarg; break;
-        case 'a': o.amount = optarg; break;
-        case 'H': o.timeout_height = optarg; break;
-        case 'M': o.timeout_time = optarg; break;
-        case 'L': o.ltv = optarg; break;
-        case 'l': o.lt = optarg; break;
-        case 'B': o.bonus = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc || !o.from) {
+    const cw_cliopt lo[] = {
+        {"from", .str = &o.from},         {"node", .str = &o.node},
+        {"keyring", .str = &o.keyring},   {"memo", .str = &o.memo},
+        {"no-wait", .flag = &o.no_wait},  {"json", .flag = &o.json},
+        {"timeout", .parse = parse_opt_u64, .dst = &o.timeout_s},
+        {"channel", .str = &o.channel},   {"denom", .str = &o.denom},
+        {"to", .str = &o.to},             {"on-behalf-of", .str = &o.on_behalf},
+        {"borrower", .str = &o.borrower}, {"price", .str = &o.price},
+        {"time", .str = &o.time},         {"amount", .str = &o.amount},
+        {"timeout-height", .str = &o.timeout_height},
+        {"timeout-time", .str = &o.timeout_time},
+        {"ltv", .str = &o.ltv},           {"lt", .str = &o.lt},
+        {"bonus", .str = &o.bonus},       {0}};
+    int end, opt_rc = cw_cliopt_parse(argc, argv, 2, lo, usage, NULL, &end);
+    if (opt_rc != CW_CLIOPT_GO)
+        return opt_rc;
+    if (end != argc || !o.from) {
         if (!o.from)
             fprintf(stderr, "causeway tx %s: --from is required\n", cmd);
         usage(stderr);

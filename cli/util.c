@@ -3,12 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "causeway/error.h"
 #include "cli.h"
 
-bool cw_cli_is_help(const char *arg)
+void cw_cli_print_json(json_t *o, const char *fallback)
 {
-    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s || fallback)
+        printf("%s\n", s ? s : fallback);
+    free(s);
+    json_decref(o);
 }
 
 int cw_cli_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len, char *err,

@@ -25,32 +25,31 @@
 #include "causeway/log.h"
 #include "relayer.h"
 
+/* the id WHAT.key into out; an optional one may be an empty string (not created yet) */
+static void parse_end_id(cw_jconf *j, const json_t *o, const char *what, const char *key,
+                         bool required, char *out)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!required && v && json_is_string(v) && json_string_length(v) == 0) {
+        out[0] = 0;
+        return;
+    }
+    char w[160];
+    snprintf(w, sizeof w, "%.120s.%s", what, key);
+    cw_jconf_id(j, o, key, w, required, out);
+}
+
 static void parse_end(cw_jconf *j, const json_t *o, const char *what, rly_end_cfg *e)
 {
     static const char *const known[] = {"chain", "port", "channel", "client", NULL};
     if (!o)
         return;
     cw_jconf_only(j, o, what, known);
-    char w[160];
-    snprintf(w, sizeof w, "%.120s.chain", what);
-    cw_jconf_id(j, o, "chain", w, true, e->chain);
-    snprintf(w, sizeof w, "%.120s.port", what);
-    cw_jconf_id(j, o, "port", w, true, e->port);
+    parse_end_id(j, o, what, "chain", true, e->chain);
+    parse_end_id(j, o, what, "port", true, e->port);
     /* channel / client may be empty strings until created */
-    const json_t *ch = json_object_get(o, "channel");
-    if (ch && json_is_string(ch) && json_string_length(ch) == 0)
-        e->channel[0] = 0;
-    else {
-        snprintf(w, sizeof w, "%.120s.channel", what);
-        cw_jconf_id(j, o, "channel", w, false, e->channel);
-    }
-    const json_t *cl = json_object_get(o, "client");
-    if (cl && json_is_string(cl) && json_string_length(cl) == 0)
-        e->client[0] = 0;
-    else {
-        snprintf(w, sizeof w, "%.120s.client", what);
-        cw_jconf_id(j, o, "client", w, false, e->client);
-    }
+    parse_end_id(j, o, what, "channel", false, e->channel);
+    parse_end_id(j, o, what, "client", false, e->client);
 }
 
 int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len)

@@ -205,6 +205,17 @@ static int hs_prove(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, cons
 
 static cw_bytes hs_bytes(const uint8_t *p, size_t n) { return (cw_bytes){p, n}; }
 
+/* the client fields TRY and ACK both carry (ibc-go's connection-handshake client checks):
+ * the proving chain's client state of the other chain, its proof, and the proof of the
+ * consensus state that client holds at its latest height */
+static void hs_client_proofs(const hs_proofs *hp, cw_bytes *client_state, cw_bytes *proof_client,
+                             cw_bytes *proof_consensus)
+{
+    *client_state = hs_bytes(hp->cs_v, hp->cs_vl);
+    *proof_client = hs_bytes(hp->cs_p, hp->cs_pl);
+    *proof_consensus = hs_bytes(hp->cons_p, hp->cons_pl);
+}
+
 /* one handshake step's tx on c (its attr type.key into out when type), then ms and hp
  * freed; a failure is prefixed with the step's name */
 static int hs_send(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, hs_proofs *hp, const char *step,
@@ -214,6 +225,81 @@ static int hs_send(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, hs_proofs *hp, 
     rly_msgs_free(ms);
     hs_free(hp);
     return rc ? cw_err_prefix(err, err_len, rc, step) : CW_OK;
+}
+
+/* A proven step's msg for the end D, proving the end S (its proofs hp at height h). */
+typedef void (*hs_fill_fn)(cw_enc *m, const hs_proofs *hp, uint64_t h, const rly_path_cfg *pc,
+                           const rly_end_cfg *S, const rly_end_cfg *D);
+
+static void fill_try(cw_enc *m, const hs_proofs *hp, uint64_t h, const rly_path_cfg *pc,
+                     const rly_end_cfg *S, const rly_end_cfg *D)
+{
+    cw_msg_chan_open_try mt = {.ordering = pc->ordering,
+                               .proof_init = hs_bytes(hp->chan_p, hp->chan_pl),
+                               .proof_height = h};
+    hs_client_proofs(hp, &mt.counterparty_client_state, &mt.proof_client, &mt.proof_consensus);
+    snprintf(mt.port, sizeof mt.port, "%s", D->port);
+    snprintf(mt.counterparty_port, sizeof mt.counterparty_port, "%s", S->port);
+    snprintf(mt.counterparty_channel, sizeof mt.counterparty_channel, "%s", S->channel);
+    snprintf(mt.client_id, sizeof mt.client_id, "%s", D->client);
+    snprintf(mt.counterparty_client_id, sizeof mt.counterparty_client_id, "%s", S->client);
+    snprintf(mt.version, sizeof mt.version, "%s", pc->version);
+    snprintf(mt.counterparty_version, sizeof mt.counterparty_version, "%s", pc->version);
+    cw_msg_chan_open_try_enc(m, &mt);
+}
+
+static void fill_ack(cw_enc *m, const hs_proofs *hp, uint64_t h, const rly_path_cfg *pc,
+                     const rly_end_cfg *S, const rly_end_cfg *D)
+{
+    cw_msg_chan_open_ack mk = {.proof_try = hs_bytes(hp->chan_p, hp->chan_pl), .proof_height = h};
+    hs_client_proofs(hp, &mk.counterparty_client_state, &mk.proof_client, &mk.proof_consensus);
+    snprintf(mk.port, sizeof mk.port, "%s", D->port);
+    snprintf(mk.channel, sizeof mk.channel, "%s", D->channel);
+    snprintf(mk.counterparty_channel, sizeof mk.counterparty_channel, "%s", S->channel);
+    snprintf(mk.counterparty_version, sizeof mk.counterparty_version, "%s", pc->version);
+    cw_msg_chan_open_ack_enc(m, &mk);
+}
+
+static void fill_confirm(cw_enc *m, const hs_proofs *hp, uint64_t h, const rly_path_cfg *pc,
+                         const rly_end_cfg *S, const rly_end_cfg *D)
+{
+    (void)pc, (void)S;
+    cw_msg_chan_open_confirm mf = {.proof_ack = hs_bytes(hp->chan_p, hp->chan_pl),
+                                   .proof_height = h};
+    snprintf(mf.port, sizeof mf.port, "%s", D->port);
+    snprintf(mf.channel, sizeof mf.channel, "%s", D->channel);
+    cw_msg_chan_open_confirm_enc(m, &mf);
+}
+
+static void fill_close_confirm(cw_enc *m, const hs_proofs *hp, uint64_t h, const rly_path_cfg *pc,
+                               const rly_end_cfg *S, const rly_end_cfg *D)
+{
+    (void)pc, (void)S;
+    cw_msg_chan_close_confirm mc = {.proof_init = hs_bytes(hp->chan_p, hp->chan_pl),
+                                    .proof_height = h};
+    snprintf(mc.port, sizeof mc.port, "%s", D->port);
+    snprintf(mc.channel, sizeof mc.channel, "%s", D->channel);
+    cw_msg_chan_close_confirm_enc(m, &mc);
+}
+
+/* One proven step on D's chain: D's client of S's chain taken to S's latest height, S's end
+ * (with clients: S's client state and consensus state too) proven there, the msg fill
+ * writes, all in one tx; ev (non-NULL) names the event carrying D's new channel id, read
+ * into D->channel. A failure is prefixed with the step's name. */
+static int hs_step(rly_ctx *x, const rly_path_cfg *pc, const rly_end_cfg *S, rly_end_cfg *D,
+                   bool clients, hs_fill_fn fill, const char *step, const char *ev, char *err,
+                   size_t err_len)
+{
+    cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    rly_msgs ms = {0};
+    hs_proofs hp = {0};
+    uint64_t h;
+    cw_enc *m;
+    int rc = hs_prove(x, src, dst, D->client, S, clients, &ms, &hp, &h, &m, err, err_len);
+    if (rc)
+        return rc; /* ms and hp freed */
+    fill(m, &hp, h, pc, S, D);
+    return hs_send(x, dst, &ms, &hp, step, ev, ev ? D->channel : NULL, err, err_len);
 }
 
 /* ICS-04 handshake, one step per pass, the next step read from the two ends' states — so a
@@ -229,7 +315,6 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
     int rc = CW_OK;
     rly_msgs ms = {0};
     hs_proofs hp = {0};
-    uint64_t h;
     for (int step = 0;; step++) {
         cw_channel_end ea, eb;
         int sa, sb;
@@ -277,58 +362,19 @@ int rly_create_channel(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
             fprintf(out, "path %s: %s INIT on %s\n", pc->name, A->channel, A->chain);
         } else if (act == RLY_HS_OPEN_TRY) {
             /* 2. TRY on B, proving A's INIT end and A's client of B */
-            cw_enc *m;
-            if ((rc = hs_prove(x, ca, cb, B->client, A, true, &ms, &hp, &h, &m, err, err_len)))
-                goto out;
-            cw_msg_chan_open_try mt = {
-                .ordering = pc->ordering,
-                .proof_init = hs_bytes(hp.chan_p, hp.chan_pl),
-                .counterparty_client_state = hs_bytes(hp.cs_v, hp.cs_vl),
-                .proof_client = hs_bytes(hp.cs_p, hp.cs_pl),
-                .proof_consensus = hs_bytes(hp.cons_p, hp.cons_pl),
-                .proof_height = h};
-            snprintf(mt.port, sizeof mt.port, "%s", B->port);
-            snprintf(mt.counterparty_port, sizeof mt.counterparty_port, "%s", A->port);
-            snprintf(mt.counterparty_channel, sizeof mt.counterparty_channel, "%s", A->channel);
-            snprintf(mt.client_id, sizeof mt.client_id, "%s", B->client);
-            snprintf(mt.counterparty_client_id, sizeof mt.counterparty_client_id, "%s", A->client);
-            snprintf(mt.version, sizeof mt.version, "%s", pc->version);
-            snprintf(mt.counterparty_version, sizeof mt.counterparty_version, "%s", pc->version);
-            cw_msg_chan_open_try_enc(m, &mt);
-            if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_try", CW_EV_CHANNEL_OPEN_TRY, B->channel,
-                              err, err_len)))
+            if ((rc = hs_step(x, pc, A, B, true, fill_try, "chan_open_try",
+                              CW_EV_CHANNEL_OPEN_TRY, err, err_len)))
                 goto out;
             fprintf(out, "path %s: %s TRYOPEN on %s\n", pc->name, B->channel, B->chain);
         } else if (act == RLY_HS_OPEN_ACK) {
             /* 3. ACK on A, proving B's TRYOPEN end and B's client of A */
-            cw_enc *m;
-            if ((rc = hs_prove(x, cb, ca, A->client, B, true, &ms, &hp, &h, &m, err, err_len)))
-                goto out;
-            cw_msg_chan_open_ack mk = {
-                .proof_try = hs_bytes(hp.chan_p, hp.chan_pl),
-                .counterparty_client_state = hs_bytes(hp.cs_v, hp.cs_vl),
-                .proof_client = hs_bytes(hp.cs_p, hp.cs_pl),
-                .proof_consensus = hs_bytes(hp.cons_p, hp.cons_pl),
-                .proof_height = h};
-            snprintf(mk.port, sizeof mk.port, "%s", A->port);
-            snprintf(mk.channel, sizeof mk.channel, "%s", A->channel);
-            snprintf(mk.counterparty_channel, sizeof mk.counterparty_channel, "%s", B->channel);
-            snprintf(mk.counterparty_version, sizeof mk.counterparty_version, "%s", pc->version);
-            cw_msg_chan_open_ack_enc(m, &mk);
-            if ((rc = hs_send(x, ca, &ms, &hp, "chan_open_ack", NULL, NULL, err, err_len)))
+            if ((rc = hs_step(x, pc, B, A, true, fill_ack, "chan_open_ack", NULL, err, err_len)))
                 goto out;
             fprintf(out, "path %s: %s OPEN on %s\n", pc->name, A->channel, A->chain);
         } else if (act == RLY_HS_OPEN_CONFIRM) {
             /* 4. CONFIRM on B, proving A's OPEN end */
-            cw_enc *m;
-            if ((rc = hs_prove(x, ca, cb, B->client, A, false, &ms, &hp, &h, &m, err, err_len)))
-                goto out;
-            cw_msg_chan_open_confirm mf = {.proof_ack = hs_bytes(hp.chan_p, hp.chan_pl),
-                                           .proof_height = h};
-            snprintf(mf.port, sizeof mf.port, "%s", B->port);
-            snprintf(mf.channel, sizeof mf.channel, "%s", B->channel);
-            cw_msg_chan_open_confirm_enc(m, &mf);
-            if ((rc = hs_send(x, cb, &ms, &hp, "chan_open_confirm", NULL, NULL, err, err_len)))
+            if ((rc = hs_step(x, pc, A, B, false, fill_confirm, "chan_open_confirm", NULL, err,
+                              err_len)))
                 goto out;
             fprintf(out, "path %s: %s OPEN on %s\n", pc->name, B->channel, B->chain);
         } else { /* a closed end, or states no step leads on from */
@@ -354,8 +400,8 @@ out:
 int rly_close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len)
 {
     rly_path_cfg *pc = &x->cfg->paths[p];
-    const rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
-    cw_chain_client *src = &x->conns[S->chain_ix], *dst = &x->conns[D->chain_ix];
+    rly_end_cfg *S = &pc->end[d], *D = &pc->end[1 - d];
+    cw_chain_client *dst = &x->conns[D->chain_ix];
     cw_channel_end de;
     int ds;
     int rc = rly_chan_end_of(dst, D, &de, &ds, err, err_len);
@@ -363,18 +409,8 @@ int rly_close_confirm(rly_ctx *x, int p, int d, char *err, size_t err_len)
     rly_hs_ends ends = {{CW_CHAN_CLOSED, ds}, {true, true}};
     if (rc || rly_hs_next(&ends) != RLY_HS_CLOSE_CONFIRM_B)
         return rc;
-    rly_msgs ms = {0};
-    hs_proofs hp = {0};
-    uint64_t h;
-    cw_enc *m;
-    if ((rc = hs_prove(x, src, dst, D->client, S, false, &ms, &hp, &h, &m, err, err_len)))
-        return rc;
-    cw_msg_chan_close_confirm mc = {.proof_init = hs_bytes(hp.chan_p, hp.chan_pl),
-                                    .proof_height = h};
-    snprintf(mc.port, sizeof mc.port, "%s", D->port);
-    snprintf(mc.channel, sizeof mc.channel, "%s", D->channel);
-    cw_msg_chan_close_confirm_enc(m, &mc);
-    if ((rc = hs_send(x, dst, &ms, &hp, "chan_close_confirm", NULL, NULL, err, err_len)) == CW_OK)
+    if ((rc = hs_step(x, pc, S, D, false, fill_close_confirm, "chan_close_confirm", NULL, err,
+                      err_len)) == CW_OK)
         cw_log(CW_LOG_INFO, "channel closed path=%s chain=%s channel=%s (its counterparty %s "
                "on %s was closed by an ordered timeout)", pc->name, D->chain, D->channel,
                S->channel, S->chain);

@@ -308,23 +308,19 @@ static int lc_evidence(rly_ctx *x, cw_chain_client *of, cw_chain_client *host,
 void rly_submit_evidence(rly_ctx *x)
 {
     uint64_t now = cw_chain_now_ms();
-    for (int p = 0; p < x->cfg->n_paths; p++)
-        for (int e = 0; e < 2; e++) {
-            rly_end_cfg *on = &x->cfg->paths[p].end[e];
-            cw_chain_client *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
-            uint32_t bit = 1u << (p * 2 + e);
-            if (!on->client[0] || !of->conflict.set || (of->conflict.sent & bit) ||
-                now < of->conflict.next_try_ms)
-                continue;
-            char err[512];
-            if (lc_evidence(x, of, &x->conns[on->chain_ix], on->client, err, sizeof err) ==
-                CW_OK)
-                of->conflict.sent |= bit;
-            else
-                cw_log(CW_LOG_ERROR, "misbehaviour evidence not delivered path=%s chain=%s "
-                       "client=%s reason=\"%s\" (retrying)", x->cfg->paths[p].name, on->chain,
-                       on->client, err);
-        }
+    for (rly_client_end c = {0}; rly_next_client(x, &c);) {
+        uint32_t bit = 1u << (c.p * 2 + c.e);
+        if (!c.on->client[0] || !c.of->conflict.set || (c.of->conflict.sent & bit) ||
+            now < c.of->conflict.next_try_ms)
+            continue;
+        char err[512];
+        if (lc_evidence(x, c.of, c.host, c.on->client, err, sizeof err) == CW_OK)
+            c.of->conflict.sent |= bit;
+        else
+            cw_log(CW_LOG_ERROR, "misbehaviour evidence not delivered path=%s chain=%s "
+                   "client=%s reason=\"%s\" (retrying)", x->cfg->paths[c.p].name, c.on->chain,
+                   c.on->client, err);
+    }
     for (int i = 0; i < x->cfg->n_chains; i++)
         if (x->conns[i].conflict.set && now >= x->conns[i].conflict.next_try_ms)
             x->conns[i].conflict.next_try_ms = now + 5000;

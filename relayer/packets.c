@@ -10,6 +10,52 @@
 #include "causeway/log.h"
 #include "relay.h"
 
+/* One tx's msgs (RecvPackets, or Acknowledgements / Timeouts) and the sequences they relay. */
+typedef struct batch {
+    rly_msgs ms;
+    uint64_t seqs[CW_TX_MAX_MSGS];
+    size_t k;
+} batch;
+
+/* en's packet into *pk, borrowing from *dd (close it once the msg is encoded); false, after
+ * a warning, when its bytes do not decode (the packet is skipped) */
+static bool batch_packet(const rly_entry *en, const cw_chain_client *src, uint64_t seq,
+                         cw_packet *pk, cw_dec *dd)
+{
+    if (rly_decode_packet(en, pk, dd) == CW_OK)
+        return true;
+    cw_dec_close(dd);
+    cw_log(CW_LOG_WARN, "packet bytes do not decode chain=%s sequence=%" PRIu64 "; skipped",
+           src->cfg->id, seq);
+    return false;
+}
+
+/* the batch's next msg, initialised; batch_added once it is written */
+static cw_enc *batch_next(batch *b)
+{
+    cw_enc *m = &b->ms.m[b->ms.n++];
+    cw_enc_init(m);
+    return m;
+}
+
+/* the msg batch_next gave is written and relays seq */
+static void batch_added(batch *b, uint64_t seq)
+{
+    b->ms.bytes += cw_enc_len(&b->ms.m[b->ms.n - 1]);
+    b->seqs[b->k++] = seq;
+}
+
+/* submit the batch on c as one tx of `kind` when it holds msgs and rc is CW_OK, then free
+ * it; returns rc, or rly_submit's */
+static int batch_submit(rly_ctx *x, cw_chain_client *c, batch *b, int p, int d, int kind, int rc,
+                        char *err, size_t err_len)
+{
+    if (b->k && rc == CW_OK)
+        rc = rly_submit(x, c, &b->ms, p, d, kind, b->seqs, b->k, err, err_len);
+    rly_msgs_free(&b->ms);
+    return rc;
+}
+
 /* RecvPackets for seqs[0..n) on dst, proofs from src at one height: one tx per batch of
  * batch_size, up to `budget` txs; the proofs of the next batch are asked for (query_many)
  * before the current batch's tx is built, so the source works while the relayer signs. */
@@ -61,10 +107,8 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
         }
         cw_log(CW_LOG_DEBUG, "proofs queried chain=%s count=%zu ms=%llu", src->cfg->id, take,
                (unsigned long long)(cw_chain_now_ms() - tq));
-        rly_msgs ms = {0};
-        uint64_t in_tx[CW_TX_MAX_MSGS];
-        size_t k = 0;
-        for (size_t i = 0; rc == CW_OK && i < take && ms.bytes < RLY_TX_BYTES_SOFT; i++) {
+        batch bt = {0};
+        for (size_t i = 0; rc == CW_OK && i < take && bt.ms.bytes < RLY_TX_BYTES_SOFT; i++) {
             rly_entry *en;
             uint64_t unused;
             if (!rly_proof_usable(RLY_K_RECV, false, qp[i].seq, qp[i].val, qp[i].val_len,
@@ -75,25 +119,16 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
             cw_msg_recv_packet mr = {.proof_commitment = {qp[i].proof, qp[i].proof_len},
                                      .proof_height = ph};
             cw_dec dd;
-            if (rly_decode_packet(en, &mr.packet, &dd) != CW_OK) {
-                cw_dec_close(&dd);
-                cw_log(CW_LOG_WARN, "packet bytes do not decode chain=%s sequence=%" PRIu64
-                       "; skipped", src->cfg->id, qp[i].seq);
+            if (!batch_packet(en, src, qp[i].seq, &mr.packet, &dd))
                 continue;
-            }
-            cw_enc *m = &ms.m[ms.n++];
-            cw_enc_init(m);
-            cw_msg_recv_packet_enc(m, &mr);
+            cw_msg_recv_packet_enc(batch_next(&bt), &mr);
             cw_dec_close(&dd);
-            ms.bytes += cw_enc_len(m);
-            in_tx[k++] = qp[i].seq;
+            batch_added(&bt, qp[i].seq);
         }
         cw_chain_qreq_free(qp, take);
-        if (k && rc == CW_OK)
-            rc = rly_submit(x, dst, &ms, p, d, RLY_K_RECV, in_tx, k, err, err_len);
-        rly_msgs_free(&ms);
+        rc = batch_submit(x, dst, &bt, p, d, RLY_K_RECV, rc, err, err_len);
         if (rc == CW_OK && pr)
-            pr->submitted += k;
+            pr->submitted += bt.k;
     }
     /* a batch whose proofs were asked for and not taken (an error above): drop its answer */
     for (int i = 0; i < 2; i++)
@@ -217,7 +252,7 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
         uint64_t ph_time = plb->signed_header.header.time_ns;
         on_src = rly_inflight_on(x, src->ix);
         while (done < nl && on_src < budget) {
-            rly_msgs ms = {0};
+            batch bt = {0};
             size_t take = 0, scanned = 0;
             for (; done + scanned < nl && take < bs && take < CW_TX_MAX_MSGS; scanned++) {
                 uint64_t seq = list[done + scanned];
@@ -265,8 +300,6 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
             done += scanned;
             if (rc == CW_OK && take)
                 rc = cw_chain_query_many(dst, q, take, ph, err, err_len);
-            uint64_t in_tx[CW_TX_MAX_MSGS];
-            size_t k = 0;
             for (size_t i = 0; rc == CW_OK && i < take; i++) {
                 uint64_t next_recv;
                 if (!rly_proof_usable(kind, ordered, q[i].seq, q[i].val, q[i].val_len, &next_recv))
@@ -277,14 +310,9 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                     continue;
                 cw_packet pk;
                 cw_dec dd;
-                if (rly_decode_packet(en, &pk, &dd) != CW_OK) {
-                    cw_dec_close(&dd);
-                    cw_log(CW_LOG_WARN, "packet bytes do not decode sequence=%" PRIu64
-                           "; skipped", q[i].seq);
+                if (!batch_packet(en, src, q[i].seq, &pk, &dd))
                     continue;
-                }
-                cw_enc *m = &ms.m[ms.n++];
-                cw_enc_init(m);
+                cw_enc *m = batch_next(&bt);
                 cw_bytes proof = {q[i].proof, q[i].proof_len};
                 if (kind == RLY_K_ACK) {
                     cw_msg_acknowledgement ma = {.packet = pk, .ack = {en->ack, en->ack_len},
@@ -297,19 +325,15 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                     cw_msg_timeout_enc(m, &mt);
                 }
                 cw_dec_close(&dd);
-                ms.bytes += cw_enc_len(m);
-                in_tx[k++] = q[i].seq;
+                batch_added(&bt, q[i].seq);
             }
             cw_chain_qreq_free(q, take);
-            if (k && rc == CW_OK)
-                rc = rly_submit(x, src, &ms, p, d, kind, in_tx, k, err, err_len);
-            rly_msgs_free(&ms);
-            if (rc)
+            if ((rc = batch_submit(x, src, &bt, p, d, kind, rc, err, err_len)))
                 return rc;
-            if (k) {
+            if (bt.k) {
                 on_src++;
                 if (pr)
-                    pr->submitted += k;
+                    pr->submitted += bt.k;
             }
             if (!scanned)
                 break;

@@ -56,6 +56,20 @@ int rly_client_info(cw_chain_client *c, const char *client_id, cw_lc_client_stat
     return rly_consensus_at(c, client_id, cs->latest_height, cons, err, err_len);
 }
 
+bool rly_next_client(rly_ctx *x, rly_client_end *c)
+{
+    if (c->next_ >= 2 * x->cfg->n_paths)
+        return false;
+    c->p = c->next_ / 2;
+    c->e = c->next_ % 2;
+    c->next_++;
+    rly_path_cfg *pc = &x->cfg->paths[c->p];
+    c->on = &pc->end[c->e];
+    c->host = &x->conns[c->on->chain_ix];
+    c->of = &x->conns[pc->end[1 - c->e].chain_ix];
+    return true;
+}
+
 /* ---- message list ------------------------------------------------------------------ */
 
 void rly_msgs_free(rly_msgs *ms)

@@ -211,6 +211,17 @@ int rly_status_report(rly_ctx *x, FILE *out, char *err, size_t err_len);
 int rly_consensus_at(cw_chain_client *c, const char *client_id, uint64_t h,
                      cw_lc_consensus_state *cons,
                      char *err, size_t err_len);
+/** One client the relayer keeps: path p's end e (on) hosts client on->client (empty until
+ *  created) on chain host, tracking the other end's chain of. */
+typedef struct rly_client_end {
+    int p, e;
+    rly_end_cfg *on;
+    cw_chain_client *host, *of;
+    int next_; /* the iterator's position */
+} rly_client_end;
+/** Step *c (start from {0}) through every path's two ends in order: true with c filled,
+ *  false after the last. */
+bool rly_next_client(rly_ctx *x, rly_client_end *c);
 /** The client client_id on c: its state, and (cons non-NULL) its latest consensus state. */
 int rly_client_info(cw_chain_client *c, const char *client_id, cw_lc_client_state *cs,
                     cw_lc_consensus_state *cons, char *err, size_t err_len);

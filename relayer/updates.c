@@ -228,38 +228,35 @@ int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, cw_chain_clie
 void rly_refresh_clients(rly_ctx *x)
 {
     uint64_t now_ns = cw_chain_now_ns();
-    for (int p = 0; p < x->cfg->n_paths; p++)
-        for (int e = 0; e < 2; e++) {
-            rly_end_cfg *on = &x->cfg->paths[p].end[e];
-            if (!on->client[0])
-                continue;
-            cw_chain_client *host = &x->conns[on->chain_ix];
-            cw_chain_client *of = &x->conns[x->cfg->paths[p].end[1 - e].chain_ix];
-            cw_lc_client_state cs;
-            cw_lc_consensus_state cons;
-            char err[512];
-            if (rly_client_info(host, on->client, &cs, &cons, err, sizeof err) != CW_OK)
-                continue;
-            if (rly_check_conflict(x, of, host, on->client, &cs, &cons, err, sizeof err) != CW_OK)
-                continue;
-            if (cons.timestamp_ns + cs.trusting_period_ns / 3 > now_ns || cs.frozen_height)
-                continue;
-            if (rly_inflight_on(x, host->ix) >= x->cfg->max_inflight)
-                continue;
-            rly_msgs ms = {0};
-            uint64_t ph;
-            if (cw_chain_status(of, NULL, err, sizeof err) == CW_OK &&
-                rly_add_updates(x, of, host, on->client, of->height, &ms, &ph, err, sizeof err) ==
-                    CW_OK &&
-                ms.n) {
-                uint8_t hash[32];
-                if (rly_msgs_send(host, &ms, hash, err, sizeof err) == CW_OK) {
-                    RLY_M_ADD(client_updates, ms.n);
-                    cw_log(CW_LOG_INFO, "client refreshed path=%s chain=%s client=%s height=%"
-                           PRIu64, x->cfg->paths[p].name, on->chain, on->client, ph);
-                }
+    for (rly_client_end c = {0}; rly_next_client(x, &c);) {
+        const char *client = c.on->client;
+        if (!client[0])
+            continue;
+        cw_lc_client_state cs;
+        cw_lc_consensus_state cons;
+        char err[512];
+        if (rly_client_info(c.host, client, &cs, &cons, err, sizeof err) != CW_OK)
+            continue;
+        if (rly_check_conflict(x, c.of, c.host, client, &cs, &cons, err, sizeof err) != CW_OK)
+            continue;
+        if (cons.timestamp_ns + cs.trusting_period_ns / 3 > now_ns || cs.frozen_height)
+            continue;
+        if (rly_inflight_on(x, c.host->ix) >= x->cfg->max_inflight)
+            continue;
+        rly_msgs ms = {0};
+        uint64_t ph;
+        if (cw_chain_status(c.of, NULL, err, sizeof err) == CW_OK &&
+            rly_add_updates(x, c.of, c.host, client, c.of->height, &ms, &ph, err, sizeof err) ==
+                CW_OK &&
+            ms.n) {
+            uint8_t hash[32];
+            if (rly_msgs_send(c.host, &ms, hash, err, sizeof err) == CW_OK) {
+                RLY_M_ADD(client_updates, ms.n);
+                cw_log(CW_LOG_INFO, "client refreshed path=%s chain=%s client=%s height=%" PRIu64,
+                       x->cfg->paths[c.p].name, c.on->chain, client, ph);
             }
-            rly_msgs_free(&ms);
         }
+        rly_msgs_free(&ms);
+    }
 }
 

@@ -5,22 +5,29 @@
 #   scripts/deps.sh image   what `make image` needs besides: debootstrap (docker/make-base.sh)
 set -euo pipefail
 
-if [ "${1:-}" = image ]; then
-  command -v debootstrap >/dev/null 2>&1 && exit 0
-  echo "deps: installing Debian packages: debootstrap"
+debs=()
+need_pc() { pkg-config --exists "$1" 2>/dev/null || debs+=("$2"); }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || debs+=("$2"); }
+# install the Debian packages in debs (as root; otherwise say how, and fail)
+install_debs() {
+  [ ${#debs[@]} -gt 0 ] || return 0
+  echo "deps: installing Debian packages: ${debs[*]}"
   if [ "$(id -u)" != 0 ]; then
-    echo "deps: not root; install it with: sudo apt-get install debootstrap" >&2
+    local them=them
+    [ ${#debs[@]} -gt 1 ] || them=it
+    echo "deps: not root; install $them with: sudo apt-get install ${debs[*]}" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
+}
+
+if [ "${1:-}" = image ]; then
+  need_cmd debootstrap debootstrap
+  install_debs
   exit 0
 fi
-
-debs=()
-need_pc() { pkg-config --exists "$1" 2>/dev/null || debs+=("$2"); }
-need_cmd() { command -v "$1" >/dev/null 2>&1 || debs+=("$2"); }
 
 need_cmd pkg-config pkg-config
 need_cmd gcc gcc
@@ -48,16 +55,7 @@ need_cmd python3 python3
 # promtool checks the relayer's /metrics in the integration suite (about 20 s to install)
 need_cmd promtool prometheus
 
-if [ ${#debs[@]} -gt 0 ]; then
-  echo "deps: installing Debian packages: ${debs[*]}"
-  if [ "$(id -u)" != 0 ]; then
-    echo "deps: not root; install them with: sudo apt-get install ${debs[*]}" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
-fi
+install_debs
 
 # Python packages for the integration tests: an independent MessagePack-RPC client
 # (msgpack, websockets) and BIP-340 signing through libsecp256k1 (coincurve, whose wheels

@@ -3,8 +3,9 @@ exit 0 and print the full usage: every command the top-level dispatcher knows, a
 subcommand each command's dispatcher knows.
 
 The lists are read from the dispatchers' source (cli/main.c's command table, the
-strcmp(argv[1]|sub|cmd, "NAME") tests in each command's files), so a subcommand added to a
-dispatcher but not to its usage text fails here."""
+strcmp(argv[1]|sub|cmd, "NAME") tests and the cw_clicmd tables {"NAME", cmd_X, ...} in each
+command's files), so a subcommand added to a dispatcher but not to its usage text fails
+here."""
 
 import os
 import re
@@ -44,6 +45,7 @@ def subcommands(command):
     for name in DISPATCH_FILES[command]:
         found.update(re.findall(r'strcmp\((?:argv\[1\]|sub|cmd),\s*"([a-z][a-z-]*)"\)',
                                 src(name)))
+        found.update(re.findall(r'\{"([a-z][a-z-]*)",\s*cmd_\w+,', src(name)))
     found.discard("help")
     return sorted(found)
 
@@ -58,6 +60,7 @@ def test_the_dispatch_map_covers_every_command():
     assert sorted(commands()) == sorted(DISPATCH_FILES)
     assert "send" in subcommands("tx") and "lock" in subcommands("tx")
     assert "escrow" in subcommands("query")
+    assert subcommands("light") == ["gen", "verify"]
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h", "help"])
