@@ -326,6 +326,27 @@ static const char *type_name(const msgpack_object *o)
 static int vfail(cw_dec *d, int rc, const char *what, va_list ap, const char *fmt, ...)
     CW_PRINTF(5, 6);
 
+/* The field name: `what` formatted with its arguments (a caller's format, hence the pragma). */
+static void format_what(char *out, size_t out_len, const char *what, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    vsnprintf(out, out_len, what, ap2);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    va_end(ap2);
+}
+
 /* "<what>: <detail>" into the caller's buffer; only the first failure is kept. */
 static int vfail(cw_dec *d, int rc, const char *what, va_list ap, const char *fmt, ...)
 {
@@ -334,22 +355,7 @@ static int vfail(cw_dec *d, int rc, const char *what, va_list ap, const char *fm
     d->rc = rc;
     if (d->err && d->err_len) {
         char field[160], detail[256];
-        va_list ap2;
-        va_copy(ap2, ap);
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wformat-nonliteral"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-        vsnprintf(field, sizeof field, what, ap2);
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-        va_end(ap2);
+        format_what(field, sizeof field, what, ap);
         va_list dp;
         va_start(dp, fmt);
         vsnprintf(detail, sizeof detail, fmt, dp);
@@ -477,22 +483,36 @@ bool cw_dec_bool(cw_dec *d, const msgpack_object *o, const char *what, ...)
 
 bool cw_dec_is_nil(const msgpack_object *o) { return o && o->type == MSGPACK_OBJECT_NIL; }
 
-cw_bytes cw_dec_bin(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
+/* A bin or str of at most max bytes, borrowed from the decoded buffer (cw_dec_bin/_str). */
+static cw_bytes sized_dec(cw_dec *d, const msgpack_object *o, msgpack_object_type type,
+                          size_t max, const char *what, va_list ap)
 {
     cw_bytes b = {NULL, 0};
     if (d->rc || !o)
         return b;
-    if (o->type != MSGPACK_OBJECT_BIN) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected bin, got %s", type_name(o)));
+    if (o->type != type) {
+        vfail(d, CW_EMALFORMED, what, ap, "expected %s, got %s",
+              type == MSGPACK_OBJECT_BIN ? "bin" : "str", type_name(o));
         return b;
     }
-    if (o->via.bin.size > max) {
-        WITH_AP(vfail(d, CW_ETOOBIG, what, ap, "%u bytes exceed the limit of %zu",
-                      o->via.bin.size, max));
+    /* msgpack_object_bin and msgpack_object_str are both {size, ptr} */
+    uint32_t size = type == MSGPACK_OBJECT_BIN ? o->via.bin.size : o->via.str.size;
+    const char *ptr = type == MSGPACK_OBJECT_BIN ? o->via.bin.ptr : o->via.str.ptr;
+    if (size > max) {
+        vfail(d, CW_ETOOBIG, what, ap, "%u bytes exceed the limit of %zu", size, max);
         return b;
     }
-    b.p = (const uint8_t *)o->via.bin.ptr;
-    b.len = o->via.bin.size;
+    b.p = (const uint8_t *)ptr;
+    b.len = size;
+    return b;
+}
+
+cw_bytes cw_dec_bin(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
+{
+    va_list ap;
+    va_start(ap, what);
+    cw_bytes b = sized_dec(d, o, MSGPACK_OBJECT_BIN, max, what, ap);
+    va_end(ap);
     return b;
 }
 
@@ -517,20 +537,10 @@ void cw_dec_bin_fixed(cw_dec *d, const msgpack_object *o, void *out, size_t n, c
 
 cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
 {
-    cw_bytes b = {NULL, 0};
-    if (d->rc || !o)
-        return b;
-    if (o->type != MSGPACK_OBJECT_STR) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected str, got %s", type_name(o)));
-        return b;
-    }
-    if (o->via.str.size > max) {
-        WITH_AP(vfail(d, CW_ETOOBIG, what, ap, "%u bytes exceed the limit of %zu",
-                      o->via.str.size, max));
-        return b;
-    }
-    b.p = (const uint8_t *)o->via.str.ptr;
-    b.len = o->via.str.size;
+    va_list ap;
+    va_start(ap, what);
+    cw_bytes b = sized_dec(d, o, MSGPACK_OBJECT_STR, max, what, ap);
+    va_end(ap);
     return b;
 }
 
@@ -547,22 +557,7 @@ void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const ch
     if (cw_id_validate(o->via.str.ptr, o->via.str.size, "", NULL, 0) != CW_OK) {
         /* failure path only: name the field, then let the validator say what is wrong */
         char field[160];
-        va_list ap;
-        va_start(ap, what);
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wformat-nonliteral"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-        vsnprintf(field, sizeof field, what, ap);
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-        va_end(ap);
+        WITH_AP(format_what(field, sizeof field, what, ap));
         d->rc = cw_id_validate(o->via.str.ptr, o->via.str.size, field, d->err, d->err_len);
         return;
     }
