@@ -409,6 +409,26 @@ static void test_header_between_stored_heights_breaking_time_freezes(void **stat
     fx_free(&f);
 }
 
+static void test_header_above_a_later_stored_state_freezes(void **state)
+{
+    (void)state;
+    fx f;
+    cw_light_block mid, high;
+    fx_init(&f, SET_A, T0);
+    /* store height 12 at T0+10s, then (from the trusted 10) a header at 14 with time T0+5s:
+     * after the trusted state, but not after its stored neighbour below */
+    build(&mid, "alpha", TRUSTED_H + 2, T0 + 10 * SEC, SET_A, SET_A, 0);
+    assert_int_equal(update(&f, &mid, TRUSTED_H, SET_A, NOW, NULL), CW_OK);
+    build(&high, "alpha", TRUSTED_H + 4, T0 + 5 * SEC, SET_A, SET_A, 0);
+    assert_int_equal(update(&f, &high, TRUSTED_H, SET_A, NOW, NULL), CW_EMISBEHAVIOUR);
+    assert_non_null(strstr(ERR, "is not after time"));
+    assert_non_null(strstr(ERR, "at stored height 12"));
+    assert_int_equal(f.cs.frozen_height, TRUSTED_H + 4);
+    cw_light_block_free(&mid);
+    cw_light_block_free(&high);
+    fx_free(&f);
+}
+
 static void test_header_between_stored_heights_in_time_order_is_stored(void **state)
 {
     (void)state;
@@ -973,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_update_to_existing_height_with_identical_header_is_noop),
         cmocka_unit_test(test_conflicting_header_at_stored_height_freezes),
         cmocka_unit_test(test_header_between_stored_heights_breaking_time_freezes),
+        cmocka_unit_test(test_header_above_a_later_stored_state_freezes),
         cmocka_unit_test(test_header_between_stored_heights_in_time_order_is_stored),
         cmocka_unit_test(test_frozen_client_refuses_updates_and_proofs),
         cmocka_unit_test(test_expired_client_refuses_updates_and_proofs),
