@@ -182,13 +182,22 @@ static int put_params(cw_enc *e, const uint8_t *params, size_t params_len)
     return e->rc;
 }
 
+/* What a request and a notification check before writing: a valid method name and, when
+ * given, params that are one msgpack array. */
+static int check_call(const char *method, size_t mlen, const uint8_t *params, size_t params_len)
+{
+    if (cw_rpc_name_validate(method, mlen, NULL, 0) != CW_OK)
+        return CW_EINVAL;
+    if (params && params_len && check_raw(params, params_len, true) != CW_OK)
+        return CW_EINVAL;
+    return CW_OK;
+}
+
 int cw_rpc_encode_request(cw_enc *e, uint32_t msgid, const char *method, const uint8_t *params,
                           size_t params_len)
 {
     size_t mlen = strlen(method);
-    if (cw_rpc_name_validate(method, mlen, NULL, 0) != CW_OK)
-        return fail_enc(e, CW_EINVAL);
-    if (params && params_len && check_raw(params, params_len, true) != CW_OK)
+    if (check_call(method, mlen, params, params_len) != CW_OK)
         return fail_enc(e, CW_EINVAL);
     cw_enc_array(e, 4);
     cw_enc_u64(e, CW_RPC_REQUEST);
@@ -235,9 +244,7 @@ int cw_rpc_encode_notification(cw_enc *e, const char *method, const uint8_t *par
                                size_t params_len)
 {
     size_t mlen = strlen(method);
-    if (cw_rpc_name_validate(method, mlen, NULL, 0) != CW_OK)
-        return fail_enc(e, CW_EINVAL);
-    if (params && params_len && check_raw(params, params_len, true) != CW_OK)
+    if (check_call(method, mlen, params, params_len) != CW_OK)
         return fail_enc(e, CW_EINVAL);
     cw_enc_array(e, 3);
     cw_enc_u64(e, CW_RPC_NOTIFICATION);
