@@ -336,13 +336,14 @@ static int get_trusted(const cw_lc_store *st, uint64_t height, cw_lc_consensus_s
 /* ---- update ---------------------------------------------------------------------- */
 
 /* Time must stay monotonic against the nearest stored state on one side of height h
- * (neighbour = st->below with below true, or st->above): a stored state below must be older than next, one
- * above newer. A violation freezes the client (CW_EMISBEHAVIOUR); no neighbour is fine. */
+ * (neighbour = st->below with below true, or st->above): a stored state below must be
+ * older than next, one above newer. A violation freezes the client (CW_EMISBEHAVIOUR); no
+ * neighbour is fine. */
 static int check_neighbour(cw_lc_client_state *cs,
                            int (*neighbour)(void *ctx, uint64_t height, uint64_t *found,
                                             cw_lc_consensus_state *out),
-                           bool below, void *ctx, uint64_t h, const cw_lc_consensus_state *next, char *err,
-                           size_t err_len)
+                           bool below, void *ctx, uint64_t h,
+                           const cw_lc_consensus_state *next, char *err, size_t err_len)
 {
     cw_lc_consensus_state other;
     uint64_t found;
