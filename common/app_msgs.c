@@ -63,11 +63,9 @@ void cw_msg_admin_update_validators_enc(cw_enc *e, const cw_msg_admin_update_val
 void cw_msg_admin_update_validators_dec(cw_dec *d, const msgpack_object *body,
                                         cw_msg_admin_update_validators *m, const char *what)
 {
-    char label[CW_ID_MAX + 32];
     memset(m, 0, sizeof *m);
-    snprintf(label, sizeof label, "%s.validator_set", what);
     const msgpack_object *f = cw_dec_array(d, body, 1, "%s", what);
-    cw_validator_set_dec(d, &f[0], &m->validator_set, label);
+    cw_validator_set_dec(d, &f[0], &m->validator_set, CW_DEC_LABEL(what, "validator_set"));
     if (d->rc)
         cw_msg_admin_update_validators_free(m);
 }
@@ -280,13 +278,11 @@ void cw_msg_lend_liquidate_enc(cw_enc *e, const cw_msg_lend_liquidate *m)
 void cw_msg_lend_liquidate_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_liquidate *m,
                                const char *what)
 {
-    char label[CW_ID_MAX + 32];
     memset(m, 0, sizeof *m);
-    snprintf(label, sizeof label, "%s.collateral", what);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
     cw_dec_bin_fixed(d, &f[0], m->borrower.b, 20, "%s.borrower", what);
     m->repay_amount = cw_dec_u64(d, &f[1], "%s.repay_amount", what);
-    dec_trace(d, &f[2], m->collateral, label);
+    dec_trace(d, &f[2], m->collateral, CW_DEC_LABEL(what, "collateral"));
     if (d->rc)
         memset(m, 0, sizeof *m);
 }
@@ -405,11 +401,9 @@ void cw_msg_oracle_set_price_enc(cw_enc *e, const cw_msg_oracle_set_price *m)
 void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
                                  cw_msg_oracle_set_price *m, const char *what)
 {
-    char label[CW_ID_MAX + 32];
     memset(m, 0, sizeof *m);
-    snprintf(label, sizeof label, "%s.denom", what);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
-    dec_trace(d, &f[0], m->denom, label);
+    dec_trace(d, &f[0], m->denom, CW_DEC_LABEL(what, "denom"));
     m->price_wad = cw_dec_u128(d, &f[1], "%s.price", what);
     m->time_ns = cw_dec_u64(d, &f[2], "%s.time_ns", what);
     if (d->rc)

@@ -535,6 +535,12 @@ void cw_dec_bin_fixed(cw_dec *d, const msgpack_object *o, void *out, size_t n, c
     memcpy(out, o->via.bin.ptr, n);
 }
 
+const char *cw_dec_label(char *buf, size_t buf_len, const char *what, const char *field)
+{
+    snprintf(buf, buf_len, "%s.%s", what, field);
+    return buf;
+}
+
 cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
 {
     va_list ap;

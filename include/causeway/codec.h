@@ -162,6 +162,17 @@ cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *
 void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const char *what, ...)
     CW_NONNULL(1, 3, 4) CW_PRINTF(4, 5);
 
+/** The label of a nested field for a sub-decoder that takes a plain `what` string:
+ *  "<what>.<field>" written into buf[buf_len ≥ 1] (truncated, NUL-terminated); returns buf.
+ *  Pure; thread-safe. CW_DEC_LABEL(what, field) does it into a temporary of
+ *  CW_DEC_LABEL_MAX bytes that lives until the end of the enclosing block, for use as an
+ *  argument: cw_header_dec(d, &f[0], &sh->header, CW_DEC_LABEL(what, "header")). */
+const char *cw_dec_label(char *buf, size_t buf_len, const char *what, const char *field)
+    CW_NONNULL(1, 3, 4);
+#define CW_DEC_LABEL_MAX 96
+#define CW_DEC_LABEL(what, field)                                                          \
+    cw_dec_label((char[CW_DEC_LABEL_MAX]){""}, CW_DEC_LABEL_MAX, (what), (field))
+
 /* ---- whole-buffer wrappers -------------------------------------------------------------
  * Each wire type T has an encoder cw_T_enc(cw_enc *, const T *) and a decoder
  * cw_T_dec(cw_dec *, const msgpack_object *, T *, const char *what). These two macros define,

@@ -354,6 +354,15 @@ static void test_bin_and_str_readers_name_type_and_bound(void **s)
     }
 }
 
+static void test_dec_label_joins_and_truncates(void **s)
+{
+    (void)s;
+    char small[8];
+    assert_string_equal(CW_DEC_LABEL("light_block", "signed_header"), "light_block.signed_header");
+    assert_ptr_equal(cw_dec_label(small, sizeof small, "status", "height"), small);
+    assert_string_equal(small, "status.");
+}
+
 static void test_sticky_error_keeps_first_failure(void **s)
 {
     (void)s;
@@ -436,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_typed_reader_names_the_wrong_field),
         cmocka_unit_test(test_sticky_error_keeps_first_failure),
         cmocka_unit_test(test_bin_and_str_readers_name_type_and_bound),
+        cmocka_unit_test(test_dec_label_joins_and_truncates),
         cmocka_unit_test(test_every_truncation_of_valid_input_rejected),
         cmocka_unit_test(test_encoder_uses_shortest_forms),
         cmocka_unit_test(test_prescan_alone_checks_bounds_without_decoding),
