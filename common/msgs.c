@@ -417,41 +417,28 @@ void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
 
 /* ---- the table ----------------------------------------------------------------------- */
 
-CW_MSG_CODEC_ADAPTERS(create_client)
-CW_MSG_CODEC_ADAPTERS(update_client)
-CW_MSG_CODEC_ADAPTERS(submit_misbehaviour)
-CW_MSG_CODEC_ADAPTERS(recover_client)
-CW_MSG_CODEC_ADAPTERS(chan_open_init)
-CW_MSG_CODEC_ADAPTERS(chan_open_try)
-CW_MSG_CODEC_ADAPTERS(chan_open_ack)
-CW_MSG_CODEC_ADAPTERS(chan_open_confirm)
-CW_MSG_CODEC_ADAPTERS(chan_close_init)
-CW_MSG_CODEC_ADAPTERS(chan_close_confirm)
-CW_MSG_CODEC_ADAPTERS(recv_packet)
-CW_MSG_CODEC_ADAPTERS(acknowledgement)
-CW_MSG_CODEC_ADAPTERS(timeout)
-CW_MSG_CODEC_ADAPTERS(timeout_on_close)
-
 CW_MSG_CODEC_FREE_ADAPTER(update_client)
 CW_MSG_CODEC_FREE_ADAPTER(submit_misbehaviour)
 
-static const cw_msg_codec g_ibc_codecs[] = {
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour,
-                     submit_misbehaviour_free_any),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_ACK, chan_open_ack, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_CONFIRM, chan_open_confirm, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_CLOSE_INIT, chan_close_init, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_CLOSE_CONFIRM, chan_close_confirm, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_RECV_PACKET, recv_packet, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_ACKNOWLEDGEMENT, acknowledgement, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_TIMEOUT, timeout, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_TIMEOUT_ON_CLOSE, timeout_on_close, NULL),
-};
+#define IBC_MSGS(M)                                                                               \
+    M(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL)                                              \
+    M(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any)                            \
+    M(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour, submit_misbehaviour_free_any)          \
+    M(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL)                                            \
+    M(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL)                                            \
+    M(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL)                                              \
+    M(CW_MSG_IBC_CHAN_OPEN_ACK, chan_open_ack, NULL)                                              \
+    M(CW_MSG_IBC_CHAN_OPEN_CONFIRM, chan_open_confirm, NULL)                                      \
+    M(CW_MSG_IBC_CHAN_CLOSE_INIT, chan_close_init, NULL)                                          \
+    M(CW_MSG_IBC_CHAN_CLOSE_CONFIRM, chan_close_confirm, NULL)                                    \
+    M(CW_MSG_IBC_RECV_PACKET, recv_packet, NULL)                                                  \
+    M(CW_MSG_IBC_ACKNOWLEDGEMENT, acknowledgement, NULL)                                          \
+    M(CW_MSG_IBC_TIMEOUT, timeout, NULL)                                                          \
+    M(CW_MSG_IBC_TIMEOUT_ON_CLOSE, timeout_on_close, NULL)
+
+IBC_MSGS(CW_MSG_CODEC_ADAPTERS_OF)
+
+static const cw_msg_codec g_ibc_codecs[] = {IBC_MSGS(CW_MSG_CODEC_ROW_OF)};
 
 const cw_msg_codec *cw_msg_codecs_ibc(size_t *n)
 {

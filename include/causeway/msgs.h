@@ -292,11 +292,14 @@ typedef struct cw_msg_codec {
     void (*free)(void *m); /* releases what dec allocated; NULL when the struct owns nothing */
 } cw_msg_codec;
 
-/* Building a table (common/msgs.c, common/app_msgs.c): CW_MSG_CODEC_ADAPTERS(X) defines the
- * typed adapters of cw_msg_X_enc / cw_msg_X_dec behind void pointers (static functions; no
- * function-pointer casts), CW_MSG_CODEC_FREE_ADAPTER(X) the one of cw_msg_X_free, and
- * CW_MSG_CODEC_ROW(TYPE, X, freefn) the row (freefn: X##_free_any or NULL). */
-#define CW_MSG_CODEC_ADAPTERS(X)                                                           \
+/* Building a table (common/msgs.c, common/app_msgs.c) from ONE list of the msgs,
+ * LIST(M) = M(TYPE, X, freefn) M(…) …: CW_MSG_CODEC_ADAPTERS_OF defines, per entry, the typed
+ * adapters of cw_msg_X_enc / cw_msg_X_dec behind void pointers (static functions; no
+ * function-pointer casts), CW_MSG_CODEC_ROW_OF the table row; CW_MSG_CODEC_FREE_ADAPTER(X)
+ * the adapter of cw_msg_X_free (freefn: X##_free_any, or NULL when the struct owns nothing).
+ *   LIST(CW_MSG_CODEC_ADAPTERS_OF)
+ *   static const cw_msg_codec table[] = {LIST(CW_MSG_CODEC_ROW_OF)}; */
+#define CW_MSG_CODEC_ADAPTERS_OF(TYPE, X, freefn)                                          \
     static void X##_enc_any(cw_enc *e, const void *m) { cw_msg_##X##_enc(e, m); }          \
     static void X##_dec_any(cw_dec *d, const msgpack_object *b, void *m, const char *w)    \
     {                                                                                      \
@@ -304,8 +307,8 @@ typedef struct cw_msg_codec {
     }
 #define CW_MSG_CODEC_FREE_ADAPTER(X)                                                       \
     static void X##_free_any(void *m) { cw_msg_##X##_free(m); }
-#define CW_MSG_CODEC_ROW(TYPE, X, freefn)                                                  \
-    {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn}
+#define CW_MSG_CODEC_ROW_OF(TYPE, X, freefn)                                               \
+    {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn},
 
 /** The ibc.* table: one row per CW_MSG_IBC_* constant, in the order they are listed above.
  *  Returns static storage (never NULL) and its row count in *n. Thread-safe. */
