@@ -61,27 +61,27 @@ void cw_enc_u128(cw_enc *e, cw_u128 v)
     cw_enc_bin(e, b, 16);
 }
 
-void cw_enc_bin(cw_enc *e, const void *p, size_t n)
+/* A bin or str header and body; over 4 GiB is the encoder's sticky CW_ETOOBIG. */
+static void sized_enc(cw_enc *e, bool bin, const void *p, size_t n)
 {
     if (n > UINT32_MAX) {
         e->rc = e->rc ? e->rc : CW_ETOOBIG;
         return;
     }
-    msgpack_pack_bin(&e->pk, n);
-    if (n)
-        msgpack_pack_bin_body(&e->pk, p, n);
+    if (bin) {
+        msgpack_pack_bin(&e->pk, n);
+        if (n)
+            msgpack_pack_bin_body(&e->pk, p, n);
+    } else {
+        msgpack_pack_str(&e->pk, n);
+        if (n)
+            msgpack_pack_str_body(&e->pk, p, n);
+    }
 }
 
-void cw_enc_str(cw_enc *e, const char *p, size_t n)
-{
-    if (n > UINT32_MAX) {
-        e->rc = e->rc ? e->rc : CW_ETOOBIG;
-        return;
-    }
-    msgpack_pack_str(&e->pk, n);
-    if (n)
-        msgpack_pack_str_body(&e->pk, p, n);
-}
+void cw_enc_bin(cw_enc *e, const void *p, size_t n) { sized_enc(e, true, p, n); }
+
+void cw_enc_str(cw_enc *e, const char *p, size_t n) { sized_enc(e, false, p, n); }
 
 void cw_enc_cstr(cw_enc *e, const char *s) { cw_enc_str(e, s, strlen(s)); }
 
