@@ -375,44 +375,60 @@ void cw_msg_acknowledgement_dec(cw_dec *d, const msgpack_object *body,
     m->proof_height = cw_dec_u64(d, &f[3], "proof_height");
 }
 
+/* timeout_on_close is timeout with proof_close after proof_unreceived: one codec for both
+ * (proof_close NULL for ibc.timeout). */
+static void timeout_enc(cw_enc *e, const char *type, const cw_packet *packet,
+                        cw_bytes proof_unreceived, const cw_bytes *proof_close,
+                        uint64_t proof_height, uint64_t next_sequence_recv)
+{
+    cw_msg_begin(e, type, proof_close ? 5 : 4);
+    cw_packet_enc(e, packet);
+    bytes_enc(e, proof_unreceived);
+    if (proof_close)
+        bytes_enc(e, *proof_close);
+    cw_enc_u64(e, proof_height);
+    cw_enc_u64(e, next_sequence_recv);
+}
+
+static void timeout_dec(cw_dec *d, const msgpack_object *body, const char *what,
+                        cw_packet *packet, cw_bytes *proof_unreceived, cw_bytes *proof_close,
+                        uint64_t *proof_height, uint64_t *next_sequence_recv)
+{
+    const msgpack_object *f = packet_head_dec(d, body, proof_close ? 5 : 4, what, packet);
+    size_t i = 1;
+    *proof_unreceived = proof_dec(d, &f[i++], "proof_unreceived");
+    if (proof_close)
+        *proof_close = proof_dec(d, &f[i++], "proof_close");
+    *proof_height = cw_dec_u64(d, &f[i++], "proof_height");
+    *next_sequence_recv = cw_dec_u64(d, &f[i], "next_sequence_recv");
+}
+
 void cw_msg_timeout_enc(cw_enc *e, const cw_msg_timeout *m)
 {
-    cw_msg_begin(e, CW_MSG_IBC_TIMEOUT, 4);
-    cw_packet_enc(e, &m->packet);
-    bytes_enc(e, m->proof_unreceived);
-    cw_enc_u64(e, m->proof_height);
-    cw_enc_u64(e, m->next_sequence_recv);
+    timeout_enc(e, CW_MSG_IBC_TIMEOUT, &m->packet, m->proof_unreceived, NULL, m->proof_height,
+                m->next_sequence_recv);
 }
 
 void cw_msg_timeout_dec(cw_dec *d, const msgpack_object *body, cw_msg_timeout *m,
                         const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = packet_head_dec(d, body, 4, what, &m->packet);
-    m->proof_unreceived = proof_dec(d, &f[1], "proof_unreceived");
-    m->proof_height = cw_dec_u64(d, &f[2], "proof_height");
-    m->next_sequence_recv = cw_dec_u64(d, &f[3], "next_sequence_recv");
+    timeout_dec(d, body, what, &m->packet, &m->proof_unreceived, NULL, &m->proof_height,
+                &m->next_sequence_recv);
 }
 
 void cw_msg_timeout_on_close_enc(cw_enc *e, const cw_msg_timeout_on_close *m)
 {
-    cw_msg_begin(e, CW_MSG_IBC_TIMEOUT_ON_CLOSE, 5);
-    cw_packet_enc(e, &m->packet);
-    bytes_enc(e, m->proof_unreceived);
-    bytes_enc(e, m->proof_close);
-    cw_enc_u64(e, m->proof_height);
-    cw_enc_u64(e, m->next_sequence_recv);
+    timeout_enc(e, CW_MSG_IBC_TIMEOUT_ON_CLOSE, &m->packet, m->proof_unreceived,
+                &m->proof_close, m->proof_height, m->next_sequence_recv);
 }
 
 void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
                                  cw_msg_timeout_on_close *m, const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = packet_head_dec(d, body, 5, what, &m->packet);
-    m->proof_unreceived = proof_dec(d, &f[1], "proof_unreceived");
-    m->proof_close = proof_dec(d, &f[2], "proof_close");
-    m->proof_height = cw_dec_u64(d, &f[3], "proof_height");
-    m->next_sequence_recv = cw_dec_u64(d, &f[4], "next_sequence_recv");
+    timeout_dec(d, body, what, &m->packet, &m->proof_unreceived, &m->proof_close,
+                &m->proof_height, &m->next_sequence_recv);
 }
 
 /* ---- the table ----------------------------------------------------------------------- */
