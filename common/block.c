@@ -121,18 +121,25 @@ void cw_validator_set_dec(cw_dec *d, const msgpack_object *o, cw_validator_set *
         cw_dec_fail(d, rc, "%s: %s", what, e);
 }
 
+/* SHA-256 of what e holds, then frees e: the encoder's sticky error (out zeroed) or CW_OK.
+ * The validators hash and the block hash are both the hash of a canonical encoding. */
+static int sha256_of_enc(uint8_t out[static 32], cw_enc *e)
+{
+    int rc = e->rc;
+    if (rc)
+        memset(out, 0, 32);
+    else
+        cw_sha256(out, cw_enc_data(e), cw_enc_len(e));
+    cw_enc_free(e);
+    return rc;
+}
+
 int cw_validators_hash(uint8_t out[static 32], const cw_validator_set *vs)
 {
     cw_enc e;
     cw_enc_init(&e);
     cw_validator_set_enc(&e, vs);
-    int rc = e.rc;
-    if (rc)
-        memset(out, 0, 32);
-    else
-        cw_sha256(out, cw_enc_data(&e), cw_enc_len(&e));
-    cw_enc_free(&e);
-    return rc;
+    return sha256_of_enc(out, &e);
 }
 
 /* ---- header ------------------------------------------------------------------------ */
@@ -173,13 +180,7 @@ int cw_block_hash(uint8_t out[static 32], const cw_header *h)
     cw_enc e;
     cw_enc_init(&e);
     cw_header_enc(&e, h);
-    int rc = e.rc;
-    if (rc)
-        memset(out, 0, 32);
-    else
-        cw_sha256(out, cw_enc_data(&e), cw_enc_len(&e));
-    cw_enc_free(&e);
-    return rc;
+    return sha256_of_enc(out, &e);
 }
 
 int cw_vote_message(uint8_t out[static 32], const char *chain_id, uint64_t height,
