@@ -183,6 +183,21 @@ const char *cw_dec_label(char *buf, size_t buf_len, const char *what, const char
  *     strict cw_dec_open (≤ CW_CODEC_MAX_INPUT bytes) then the decoder; x is zeroed first and
  *     freed with freefn on failure; err names the field under `label`.
  * Users need <errno.h>, <stdlib.h> and <string.h>. */
+/* CW_CODEC_DECLARE(T) declares, for the wire type cw_T, the four functions with the
+ * conventions above (the header that uses it documents the type's fields and errors):
+ *   void cw_T_enc(cw_enc *e, const cw_T *x);
+ *   void cw_T_dec(cw_dec *d, const msgpack_object *o, cw_T *x, const char *what);
+ *   int cw_T_encode(uint8_t **out, size_t *out_len, const cw_T *x);
+ *   int cw_T_decode(cw_T *x, const uint8_t *buf, size_t len, char *err, size_t err_len); */
+#define CW_CODEC_DECLARE(T)                                                                \
+    void cw_##T##_enc(cw_enc *e, const cw_##T *x) CW_NONNULL(1, 2);                        \
+    void cw_##T##_dec(cw_dec *d, const msgpack_object *o, cw_##T *x, const char *what)     \
+        CW_NONNULL(1, 3, 4);                                                               \
+    int cw_##T##_encode(uint8_t **out, size_t *out_len, const cw_##T *x)                   \
+        CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;                                                \
+    int cw_##T##_decode(cw_##T *x, const uint8_t *buf, size_t len, char *err,              \
+                        size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED
+
 #define CW_CODEC_DEFINE_ENCODE(name, type, encfn)                                                   \
     int name(uint8_t **out, size_t *out_len, const type *x)                                \
     {                                                                                      \
