@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libwebsockets.h>
@@ -251,4 +252,31 @@ int cw_rpc_encode_object(cw_enc *e, const msgpack_object *o)
 {
     msgpack_pack_object(&e->pk, *o);
     return e->rc;
+}
+
+int cw_rpc_rxbuf_append(cw_rpc_rxbuf *b, const void *in, size_t n, size_t remaining,
+                        size_t max, bool text)
+{
+    if (!b->started) {
+        b->started = true;
+        b->text = text;
+        b->len = 0;
+    }
+    if (n > max - b->len || remaining > max - b->len - n)
+        return CW_ETOOBIG;
+    size_t need = b->len + n; /* grow with bytes received, not bytes announced */
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < need)
+            cap = cap > max / 2 ? max : cap * 2;
+        uint8_t *nb = realloc(b->buf, cap ? cap : 1);
+        if (!nb)
+            return -ENOMEM;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->buf + b->len, in, n);
+    b->len += n;
+    return CW_OK;
 }

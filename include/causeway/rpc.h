@@ -121,6 +121,26 @@ int cw_rpc_encode_notification(cw_enc *e, const char *method, const uint8_t *par
  *  Returns: CW_OK; -ENOMEM. */
 int cw_rpc_encode_object(cw_enc *e, const msgpack_object *o) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/* ---- frame reassembly ------------------------------------------------------------------ */
+
+/** One WebSocket message received in fragments: the RPC server's per-connection buffer and
+ *  the client's. Zero-initialise; buf is malloc'd and owned by the holder (free(buf)). */
+typedef struct cw_rpc_rxbuf {
+    uint8_t *buf;
+    size_t len, cap;
+    bool started; /* a message is in progress; the holder clears it after the last fragment */
+    bool text;    /* the message's first fragment was a text frame */
+} cw_rpc_rxbuf;
+
+/** Append a received fragment in[0..n) to the message in b. When no message is in progress
+ *  (!b->started) this one starts: len = 0, text recorded. remaining: the bytes the transport
+ *  still announces for this fragment; the message may not grow beyond max bytes. The buffer
+ *  grows with bytes received, not bytes announced (doubling from 4096, capped at max).
+ *  Returns: CW_OK; CW_ETOOBIG received + announced bytes would exceed max; -ENOMEM. On
+ *  failure nothing is appended. Thread-compatible (one buffer per thread). */
+int cw_rpc_rxbuf_append(cw_rpc_rxbuf *b, const void *in, size_t n, size_t remaining,
+                        size_t max, bool text) CW_NONNULL(1) CW_WARN_UNUSED;
+
 /** Route libwebsockets' own log lines (its err and warn levels only) into cw_log at
  *  CW_LOG_WARN, as "lws: <line>". lws's severities are not ours (a peer's bad handshake is an
  *  lws "error"), hence one level. Called by the RPC server and client on creation; idempotent
