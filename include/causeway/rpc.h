@@ -135,7 +135,7 @@ typedef struct cw_rpc_rxbuf {
 /** Append a received fragment in[0..n) to the message in b. When no message is in progress
  *  (!b->started) this one starts: len = 0, text recorded. remaining: the bytes the transport
  *  still announces for this fragment; the message may not grow beyond max bytes. The buffer
- *  grows with bytes received, not bytes announced (doubling from 4096, capped at max).
+ *  grows with bytes received, not bytes announced (4096 first, then doubling up to max).
  *  Returns: CW_OK; CW_ETOOBIG received + announced bytes would exceed max; -ENOMEM. On
  *  failure nothing is appended. Thread-compatible (one buffer per thread). */
 int cw_rpc_rxbuf_append(cw_rpc_rxbuf *b, const void *in, size_t n, size_t remaining,
