@@ -509,10 +509,8 @@ static cw_bytes sized_dec(cw_dec *d, const msgpack_object *o, msgpack_object_typ
 
 cw_bytes cw_dec_bin(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
 {
-    va_list ap;
-    va_start(ap, what);
-    cw_bytes b = sized_dec(d, o, MSGPACK_OBJECT_BIN, max, what, ap);
-    va_end(ap);
+    cw_bytes b;
+    WITH_AP(b = sized_dec(d, o, MSGPACK_OBJECT_BIN, max, what, ap));
     return b;
 }
 
@@ -543,10 +541,8 @@ const char *cw_dec_label(char *buf, size_t buf_len, const char *what, const char
 
 cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
 {
-    va_list ap;
-    va_start(ap, what);
-    cw_bytes b = sized_dec(d, o, MSGPACK_OBJECT_STR, max, what, ap);
-    va_end(ap);
+    cw_bytes b;
+    WITH_AP(b = sized_dec(d, o, MSGPACK_OBJECT_STR, max, what, ap));
     return b;
 }
 
