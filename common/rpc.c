@@ -185,27 +185,32 @@ static int put_params(cw_enc *e, const uint8_t *params, size_t params_len)
 
 /* A request [0, msgid, method, params] (with_msgid) or a notification [2, method, params]:
  * the same checks (a valid method name; params, when given, one msgpack array) and layout
- * but for the msgid. */
+ * but for the msgid. one: params is a single object, sent as [params] (a topic's message). */
 static int call_enc(cw_enc *e, unsigned kind, bool with_msgid, uint32_t msgid,
-                    const char *method, const uint8_t *params, size_t params_len)
+                    const char *method, const uint8_t *params, size_t params_len, bool one)
 {
     size_t mlen = strlen(method);
     if (cw_rpc_name_validate(method, mlen, NULL, 0) != CW_OK)
         return fail_enc(e, CW_EINVAL);
-    if (params && params_len && check_raw(params, params_len, true) != CW_OK)
+    if (one ? !params || check_raw(params, params_len, false) != CW_OK
+            : params && params_len && check_raw(params, params_len, true) != CW_OK)
         return fail_enc(e, CW_EINVAL);
     cw_enc_array(e, with_msgid ? 4 : 3);
     cw_enc_u64(e, kind);
     if (with_msgid)
         cw_enc_u64(e, msgid);
     cw_enc_str(e, method, mlen);
-    return put_params(e, params, params_len);
+    if (!one)
+        return put_params(e, params, params_len);
+    cw_enc_array(e, 1);
+    cw_enc_raw(e, params, params_len);
+    return e->rc;
 }
 
 int cw_rpc_encode_request(cw_enc *e, uint32_t msgid, const char *method, const uint8_t *params,
                           size_t params_len)
 {
-    return call_enc(e, CW_RPC_REQUEST, true, msgid, method, params, params_len);
+    return call_enc(e, CW_RPC_REQUEST, true, msgid, method, params, params_len, false);
 }
 
 int cw_rpc_encode_result(cw_enc *e, uint32_t msgid, const uint8_t *result, size_t result_len)
@@ -245,7 +250,13 @@ int cw_rpc_encode_error(cw_enc *e, bool has_msgid, uint32_t msgid, int32_t code,
 int cw_rpc_encode_notification(cw_enc *e, const char *method, const uint8_t *params,
                                size_t params_len)
 {
-    return call_enc(e, CW_RPC_NOTIFICATION, false, 0, method, params, params_len);
+    return call_enc(e, CW_RPC_NOTIFICATION, false, 0, method, params, params_len, false);
+}
+
+int cw_rpc_encode_notification_one(cw_enc *e, const char *method, const uint8_t *payload,
+                                   size_t payload_len)
+{
+    return call_enc(e, CW_RPC_NOTIFICATION, false, 0, method, payload, payload_len, true);
 }
 
 int cw_rpc_encode_object(cw_enc *e, const msgpack_object *o)

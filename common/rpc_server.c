@@ -766,13 +766,7 @@ int cw_rpc_server_publish(cw_rpc_server *srv, const char *topic, const uint8_t *
         return CW_OK;
     cw_enc e;
     cw_enc_init(&e);
-    /* [2, topic, [payload]] */
-    cw_enc_array(&e, 3);
-    cw_enc_u64(&e, CW_RPC_NOTIFICATION);
-    cw_enc_cstr(&e, topic);
-    cw_enc_array(&e, 1);
-    cw_enc_raw(&e, payload, payload_len);
-    int rc = e.rc;
+    int rc = cw_rpc_encode_notification_one(&e, topic, payload, payload_len);
     if (rc == CW_OK && cw_enc_len(&e) > srv->cfg.max_frame)
         rc = CW_ETOOBIG;
     struct out_msg *m = rc == CW_OK ? out_new(cw_enc_data(&e), cw_enc_len(&e)) : NULL;

@@ -116,6 +116,12 @@ int cw_rpc_encode_error(cw_enc *e, bool has_msgid, uint32_t msgid, int32_t code,
 int cw_rpc_encode_notification(cw_enc *e, const char *method, const uint8_t *params,
                                size_t params_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/** [2, method, [payload]]: a notification carrying one object (a topic's message, as the
+ *  server publishes it). payload/payload_len: exactly one encoded object (required).
+ *  Returns: CW_OK; CW_EINVAL bad method name or payload not exactly one object; -ENOMEM. */
+int cw_rpc_encode_notification_one(cw_enc *e, const char *method, const uint8_t *payload,
+                                   size_t payload_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
 /** Re-encode one decoded object (e.g. f->params or f->result) into e. Because accepted frames
  *  are canonical, the bytes equal the object's bytes in the frame.
  *  Returns: CW_OK; -ENOMEM. */

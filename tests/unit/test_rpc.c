@@ -259,6 +259,10 @@ static void test_encoders(void **state)
     n = unhex(p, sizeof p, "919201c40168");
     assert_int_equal(cw_rpc_encode_notification(&e, "blocks", p, n), CW_OK);
     expect_bytes(&e, "9302a6626c6f636b73919201c40168");
+    /* the server's publish form: one object wrapped as [payload] — the same frame */
+    n = unhex(p, sizeof p, "9201c40168");
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "blocks", p, n), CW_OK);
+    expect_bytes(&e, "9302a6626c6f636b73919201c40168");
 
     /* refusals: bad names, params not one array, result not one object */
     assert_int_equal(cw_rpc_encode_request(&e, 1, "a/b", NULL, 0), CW_EINVAL);
@@ -274,6 +278,12 @@ static void test_encoders(void **state)
     cw_enc_free(&e), cw_enc_init(&e);
     n = unhex(p, sizeof p, "0101");
     assert_int_equal(cw_rpc_encode_result(&e, 1, p, n), CW_EINVAL);
+    cw_enc_free(&e), cw_enc_init(&e);
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "m", p, n), CW_EINVAL); /* two */
+    cw_enc_free(&e), cw_enc_init(&e);
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "m", p, 0), CW_EINVAL); /* none */
+    cw_enc_free(&e), cw_enc_init(&e);
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "a/b", p, 1), CW_EINVAL);
     cw_enc_free(&e), cw_enc_init(&e);
     n = unhex(p, sizeof p, "80");
     assert_int_equal(cw_rpc_encode_result(&e, 1, p, n), CW_EINVAL);
