@@ -426,33 +426,36 @@ const msgpack_object *cw_dec_list(cw_dec *d, const msgpack_object *o, uint32_t m
     return *n ? o->via.array.ptr : NULL;
 }
 
-uint64_t cw_dec_u64(cw_dec *d, const msgpack_object *o, const char *what, ...)
+/* An unsigned integer ≤ max (cw_dec_u64: any; cw_dec_uint_max: bounded). */
+static uint64_t uint_dec(cw_dec *d, const msgpack_object *o, uint64_t max, const char *what,
+                         va_list ap)
 {
     if (d->rc || !o)
         return 0;
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected unsigned integer, got %s",
-                      type_name(o)));
+        vfail(d, CW_EMALFORMED, what, ap, "expected unsigned integer, got %s", type_name(o));
+        return 0;
+    }
+    if (o->via.u64 > max) {
+        vfail(d, CW_EINVAL, what, ap, "%llu exceeds the maximum %llu",
+              (unsigned long long)o->via.u64, (unsigned long long)max);
         return 0;
     }
     return o->via.u64;
 }
 
+uint64_t cw_dec_u64(cw_dec *d, const msgpack_object *o, const char *what, ...)
+{
+    uint64_t v;
+    WITH_AP(v = uint_dec(d, o, UINT64_MAX, what, ap));
+    return v;
+}
+
 uint64_t cw_dec_uint_max(cw_dec *d, const msgpack_object *o, uint64_t max, const char *what, ...)
 {
-    if (d->rc || !o)
-        return 0;
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected unsigned integer, got %s",
-                      type_name(o)));
-        return 0;
-    }
-    if (o->via.u64 > max) {
-        WITH_AP(vfail(d, CW_EINVAL, what, ap, "%llu exceeds the maximum %llu",
-                      (unsigned long long)o->via.u64, (unsigned long long)max));
-        return 0;
-    }
-    return o->via.u64;
+    uint64_t v;
+    WITH_AP(v = uint_dec(d, o, max, what, ap));
+    return v;
 }
 
 cw_u128 cw_dec_u128(cw_dec *d, const msgpack_object *o, const char *what, ...)
