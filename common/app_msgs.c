@@ -63,11 +63,9 @@ void cw_msg_admin_update_validators_enc(cw_enc *e, const cw_msg_admin_update_val
 void cw_msg_admin_update_validators_dec(cw_dec *d, const msgpack_object *body,
                                         cw_msg_admin_update_validators *m, const char *what)
 {
-    char label[CW_ID_MAX + 32];
     memset(m, 0, sizeof *m);
-    snprintf(label, sizeof label, "%s.validator_set", what);
     const msgpack_object *f = cw_dec_array(d, body, 1, "%s", what);
-    cw_validator_set_dec(d, &f[0], &m->validator_set, label);
+    cw_validator_set_dec(d, &f[0], &m->validator_set, CW_DEC_LABEL(what, "validator_set"));
     if (d->rc)
         cw_msg_admin_update_validators_free(m);
 }
@@ -280,13 +278,11 @@ void cw_msg_lend_liquidate_enc(cw_enc *e, const cw_msg_lend_liquidate *m)
 void cw_msg_lend_liquidate_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_liquidate *m,
                                const char *what)
 {
-    char label[CW_ID_MAX + 32];
     memset(m, 0, sizeof *m);
-    snprintf(label, sizeof label, "%s.collateral", what);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
     cw_dec_bin_fixed(d, &f[0], m->borrower.b, 20, "%s.borrower", what);
     m->repay_amount = cw_dec_u64(d, &f[1], "%s.repay_amount", what);
-    dec_trace(d, &f[2], m->collateral, label);
+    dec_trace(d, &f[2], m->collateral, CW_DEC_LABEL(what, "collateral"));
     if (d->rc)
         memset(m, 0, sizeof *m);
 }
@@ -405,11 +401,9 @@ void cw_msg_oracle_set_price_enc(cw_enc *e, const cw_msg_oracle_set_price *m)
 void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
                                  cw_msg_oracle_set_price *m, const char *what)
 {
-    char label[CW_ID_MAX + 32];
     memset(m, 0, sizeof *m);
-    snprintf(label, sizeof label, "%s.denom", what);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
-    dec_trace(d, &f[0], m->denom, label);
+    dec_trace(d, &f[0], m->denom, CW_DEC_LABEL(what, "denom"));
     m->price_wad = cw_dec_u128(d, &f[1], "%s.price", what);
     m->time_ns = cw_dec_u64(d, &f[2], "%s.time_ns", what);
     if (d->rc)
@@ -418,40 +412,27 @@ void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-CW_MSG_CODEC_ADAPTERS(bank_send)
-CW_MSG_CODEC_ADAPTERS(admin_update_validators)
-CW_MSG_CODEC_ADAPTERS(echo_send)
-CW_MSG_CODEC_ADAPTERS(collateral_lock)
-CW_MSG_CODEC_ADAPTERS(lend_withdraw_collateral)
-CW_MSG_CODEC_ADAPTERS(lend_supply)
-CW_MSG_CODEC_ADAPTERS(lend_withdraw_supply)
-CW_MSG_CODEC_ADAPTERS(lend_borrow)
-CW_MSG_CODEC_ADAPTERS(lend_repay)
-CW_MSG_CODEC_ADAPTERS(lend_liquidate)
-CW_MSG_CODEC_ADAPTERS(lend_register_collateral)
-CW_MSG_CODEC_ADAPTERS(lend_update_market)
-CW_MSG_CODEC_ADAPTERS(lend_pause)
-CW_MSG_CODEC_ADAPTERS(oracle_set_price)
-
 CW_MSG_CODEC_FREE_ADAPTER(admin_update_validators)
 
-static const cw_msg_codec g_app_codecs[] = {
-    CW_MSG_CODEC_ROW(CW_MSG_BANK_SEND, bank_send, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators,
-                     admin_update_validators_free_any),
-    CW_MSG_CODEC_ROW(CW_MSG_ECHO_SEND, echo_send, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_COLLATERAL_LOCK, collateral_lock, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_WITHDRAW_COLLATERAL, lend_withdraw_collateral, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_SUPPLY, lend_supply, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_BORROW, lend_borrow, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_REPAY, lend_repay, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_LIQUIDATE, lend_liquidate, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_LEND_PAUSE, lend_pause, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL),
-};
+#define APP_MSGS(M)                                                                               \
+    M(CW_MSG_BANK_SEND, bank_send, NULL)                                                          \
+    M(CW_MSG_ADMIN_UPDATE_VALIDATORS, admin_update_validators, admin_update_validators_free_any)  \
+    M(CW_MSG_ECHO_SEND, echo_send, NULL)                                                          \
+    M(CW_MSG_COLLATERAL_LOCK, collateral_lock, NULL)                                              \
+    M(CW_MSG_LEND_WITHDRAW_COLLATERAL, lend_withdraw_collateral, NULL)                            \
+    M(CW_MSG_LEND_SUPPLY, lend_supply, NULL)                                                      \
+    M(CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply, NULL)                                    \
+    M(CW_MSG_LEND_BORROW, lend_borrow, NULL)                                                      \
+    M(CW_MSG_LEND_REPAY, lend_repay, NULL)                                                        \
+    M(CW_MSG_LEND_LIQUIDATE, lend_liquidate, NULL)                                                \
+    M(CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral, NULL)                            \
+    M(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL)                                        \
+    M(CW_MSG_LEND_PAUSE, lend_pause, NULL)                                                        \
+    M(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL)
+
+APP_MSGS(CW_MSG_CODEC_ADAPTERS_OF)
+
+static const cw_msg_codec g_app_codecs[] = {APP_MSGS(CW_MSG_CODEC_ROW_OF)};
 
 const cw_msg_codec *cw_msg_codecs_app(size_t *n)
 {

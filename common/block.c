@@ -121,18 +121,25 @@ void cw_validator_set_dec(cw_dec *d, const msgpack_object *o, cw_validator_set *
         cw_dec_fail(d, rc, "%s: %s", what, e);
 }
 
+/* SHA-256 of what e holds, then frees e: the encoder's sticky error (out zeroed) or CW_OK.
+ * The validators hash and the block hash are both the hash of a canonical encoding. */
+static int sha256_of_enc(uint8_t out[static 32], cw_enc *e)
+{
+    int rc = e->rc;
+    if (rc)
+        memset(out, 0, 32);
+    else
+        cw_sha256(out, cw_enc_data(e), cw_enc_len(e));
+    cw_enc_free(e);
+    return rc;
+}
+
 int cw_validators_hash(uint8_t out[static 32], const cw_validator_set *vs)
 {
     cw_enc e;
     cw_enc_init(&e);
     cw_validator_set_enc(&e, vs);
-    int rc = e.rc;
-    if (rc)
-        memset(out, 0, 32);
-    else
-        cw_sha256(out, cw_enc_data(&e), cw_enc_len(&e));
-    cw_enc_free(&e);
-    return rc;
+    return sha256_of_enc(out, &e);
 }
 
 /* ---- header ------------------------------------------------------------------------ */
@@ -173,13 +180,7 @@ int cw_block_hash(uint8_t out[static 32], const cw_header *h)
     cw_enc e;
     cw_enc_init(&e);
     cw_header_enc(&e, h);
-    int rc = e.rc;
-    if (rc)
-        memset(out, 0, 32);
-    else
-        cw_sha256(out, cw_enc_data(&e), cw_enc_len(&e));
-    cw_enc_free(&e);
-    return rc;
+    return sha256_of_enc(out, &e);
 }
 
 int cw_vote_message(uint8_t out[static 32], const char *chain_id, uint64_t height,
@@ -314,13 +315,10 @@ void cw_signed_header_enc(cw_enc *e, const cw_signed_header *sh)
 void cw_signed_header_dec(cw_dec *d, const msgpack_object *o, cw_signed_header *sh,
                           const char *what)
 {
-    char p[96];
     memset(sh, 0, sizeof *sh);
     const msgpack_object *f = cw_dec_array(d, o, 2, "%s", what);
-    snprintf(p, sizeof p, "%s.header", what);
-    cw_header_dec(d, &f[0], &sh->header, p);
-    snprintf(p, sizeof p, "%s.commit", what);
-    cw_commit_dec(d, &f[1], &sh->commit, p);
+    cw_header_dec(d, &f[0], &sh->header, CW_DEC_LABEL(what, "header"));
+    cw_commit_dec(d, &f[1], &sh->commit, CW_DEC_LABEL(what, "commit"));
 }
 
 void cw_signed_header_free(cw_signed_header *sh)
@@ -340,15 +338,12 @@ void cw_light_block_enc(cw_enc *e, const cw_light_block *lb)
 void cw_light_block_dec(cw_dec *d, const msgpack_object *o, cw_light_block *lb,
                         const char *what)
 {
-    char p[96];
     memset(lb, 0, sizeof *lb);
     const msgpack_object *f = cw_dec_array(d, o, 3, "%s", what);
-    snprintf(p, sizeof p, "%s.signed_header", what);
-    cw_signed_header_dec(d, &f[0], &lb->signed_header, p);
-    snprintf(p, sizeof p, "%s.validator_set", what);
-    cw_validator_set_dec(d, &f[1], &lb->validator_set, p);
-    snprintf(p, sizeof p, "%s.next_validator_set", what);
-    cw_validator_set_dec(d, &f[2], &lb->next_validator_set, p);
+    cw_signed_header_dec(d, &f[0], &lb->signed_header, CW_DEC_LABEL(what, "signed_header"));
+    cw_validator_set_dec(d, &f[1], &lb->validator_set, CW_DEC_LABEL(what, "validator_set"));
+    cw_validator_set_dec(d, &f[2], &lb->next_validator_set,
+                         CW_DEC_LABEL(what, "next_validator_set"));
 }
 
 void cw_light_block_free(cw_light_block *lb)
@@ -375,16 +370,13 @@ static void update_fields_enc(cw_enc *e, const cw_update_header *u)
 static void update_fields_dec(cw_dec *d, const msgpack_object *f, cw_update_header *u,
                               const char *what)
 {
-    char p[96];
     memset(u, 0, sizeof *u);
-    snprintf(p, sizeof p, "%s.signed_header", what);
-    cw_signed_header_dec(d, &f[0], &u->signed_header, p);
-    snprintf(p, sizeof p, "%s.validator_set", what);
-    cw_validator_set_dec(d, &f[1], &u->validator_set, p);
+    cw_signed_header_dec(d, &f[0], &u->signed_header, CW_DEC_LABEL(what, "signed_header"));
+    cw_validator_set_dec(d, &f[1], &u->validator_set, CW_DEC_LABEL(what, "validator_set"));
     u->trusted_height = cw_dec_u64(d, &f[2], "%s.trusted_height", what);
     if (!d->rc && !cw_dec_is_nil(&f[3])) {
-        snprintf(p, sizeof p, "%s.trusted_validator_set", what);
-        cw_validator_set_dec(d, &f[3], &u->trusted_validator_set, p);
+        cw_validator_set_dec(d, &f[3], &u->trusted_validator_set,
+                             CW_DEC_LABEL(what, "trusted_validator_set"));
         u->has_trusted_validator_set = true;
     }
 }
@@ -445,14 +437,11 @@ static void msg_submit_misbehaviour_enc(cw_enc *e, const cw_msg_submit_misbehavi
 static void msg_submit_misbehaviour_dec(cw_dec *d, const msgpack_object *o,
                                         cw_msg_submit_misbehaviour *m, const char *what)
 {
-    char p[96];
     memset(m, 0, sizeof *m);
     const msgpack_object *f = cw_dec_array(d, o, 3, "%s", what);
     cw_dec_id(d, &f[0], m->client_id, "%s.client_id", what);
-    snprintf(p, sizeof p, "%s.header1", what);
-    cw_update_header_dec(d, &f[1], &m->header1, p);
-    snprintf(p, sizeof p, "%s.header2", what);
-    cw_update_header_dec(d, &f[2], &m->header2, p);
+    cw_update_header_dec(d, &f[1], &m->header1, CW_DEC_LABEL(what, "header1"));
+    cw_update_header_dec(d, &f[2], &m->header2, CW_DEC_LABEL(what, "header2"));
 }
 
 void cw_msg_submit_misbehaviour_free(cw_msg_submit_misbehaviour *m)

@@ -61,27 +61,27 @@ void cw_enc_u128(cw_enc *e, cw_u128 v)
     cw_enc_bin(e, b, 16);
 }
 
-void cw_enc_bin(cw_enc *e, const void *p, size_t n)
+/* A bin or str header and body; over 4 GiB is the encoder's sticky CW_ETOOBIG. */
+static void sized_enc(cw_enc *e, bool bin, const void *p, size_t n)
 {
     if (n > UINT32_MAX) {
         e->rc = e->rc ? e->rc : CW_ETOOBIG;
         return;
     }
-    msgpack_pack_bin(&e->pk, n);
-    if (n)
-        msgpack_pack_bin_body(&e->pk, p, n);
+    if (bin) {
+        msgpack_pack_bin(&e->pk, n);
+        if (n)
+            msgpack_pack_bin_body(&e->pk, p, n);
+    } else {
+        msgpack_pack_str(&e->pk, n);
+        if (n)
+            msgpack_pack_str_body(&e->pk, p, n);
+    }
 }
 
-void cw_enc_str(cw_enc *e, const char *p, size_t n)
-{
-    if (n > UINT32_MAX) {
-        e->rc = e->rc ? e->rc : CW_ETOOBIG;
-        return;
-    }
-    msgpack_pack_str(&e->pk, n);
-    if (n)
-        msgpack_pack_str_body(&e->pk, p, n);
-}
+void cw_enc_bin(cw_enc *e, const void *p, size_t n) { sized_enc(e, true, p, n); }
+
+void cw_enc_str(cw_enc *e, const char *p, size_t n) { sized_enc(e, false, p, n); }
 
 void cw_enc_cstr(cw_enc *e, const char *s) { cw_enc_str(e, s, strlen(s)); }
 
@@ -326,6 +326,27 @@ static const char *type_name(const msgpack_object *o)
 static int vfail(cw_dec *d, int rc, const char *what, va_list ap, const char *fmt, ...)
     CW_PRINTF(5, 6);
 
+/* The field name: `what` formatted with its arguments (a caller's format, hence the pragma). */
+static void format_what(char *out, size_t out_len, const char *what, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wformat-nonliteral"
+#elif defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#endif
+    vsnprintf(out, out_len, what, ap2);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    va_end(ap2);
+}
+
 /* "<what>: <detail>" into the caller's buffer; only the first failure is kept. */
 static int vfail(cw_dec *d, int rc, const char *what, va_list ap, const char *fmt, ...)
 {
@@ -334,22 +355,7 @@ static int vfail(cw_dec *d, int rc, const char *what, va_list ap, const char *fm
     d->rc = rc;
     if (d->err && d->err_len) {
         char field[160], detail[256];
-        va_list ap2;
-        va_copy(ap2, ap);
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wformat-nonliteral"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-        vsnprintf(field, sizeof field, what, ap2);
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-        va_end(ap2);
+        format_what(field, sizeof field, what, ap);
         va_list dp;
         va_start(dp, fmt);
         vsnprintf(detail, sizeof detail, fmt, dp);
@@ -420,33 +426,36 @@ const msgpack_object *cw_dec_list(cw_dec *d, const msgpack_object *o, uint32_t m
     return *n ? o->via.array.ptr : NULL;
 }
 
-uint64_t cw_dec_u64(cw_dec *d, const msgpack_object *o, const char *what, ...)
+/* An unsigned integer ≤ max (cw_dec_u64: any; cw_dec_uint_max: bounded). */
+static uint64_t uint_dec(cw_dec *d, const msgpack_object *o, uint64_t max, const char *what,
+                         va_list ap)
 {
     if (d->rc || !o)
         return 0;
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected unsigned integer, got %s",
-                      type_name(o)));
+        vfail(d, CW_EMALFORMED, what, ap, "expected unsigned integer, got %s", type_name(o));
+        return 0;
+    }
+    if (o->via.u64 > max) {
+        vfail(d, CW_EINVAL, what, ap, "%llu exceeds the maximum %llu",
+              (unsigned long long)o->via.u64, (unsigned long long)max);
         return 0;
     }
     return o->via.u64;
 }
 
+uint64_t cw_dec_u64(cw_dec *d, const msgpack_object *o, const char *what, ...)
+{
+    uint64_t v;
+    WITH_AP(v = uint_dec(d, o, UINT64_MAX, what, ap));
+    return v;
+}
+
 uint64_t cw_dec_uint_max(cw_dec *d, const msgpack_object *o, uint64_t max, const char *what, ...)
 {
-    if (d->rc || !o)
-        return 0;
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected unsigned integer, got %s",
-                      type_name(o)));
-        return 0;
-    }
-    if (o->via.u64 > max) {
-        WITH_AP(vfail(d, CW_EINVAL, what, ap, "%llu exceeds the maximum %llu",
-                      (unsigned long long)o->via.u64, (unsigned long long)max));
-        return 0;
-    }
-    return o->via.u64;
+    uint64_t v;
+    WITH_AP(v = uint_dec(d, o, max, what, ap));
+    return v;
 }
 
 cw_u128 cw_dec_u128(cw_dec *d, const msgpack_object *o, const char *what, ...)
@@ -477,22 +486,34 @@ bool cw_dec_bool(cw_dec *d, const msgpack_object *o, const char *what, ...)
 
 bool cw_dec_is_nil(const msgpack_object *o) { return o && o->type == MSGPACK_OBJECT_NIL; }
 
-cw_bytes cw_dec_bin(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
+/* A bin or str of at most max bytes, borrowed from the decoded buffer (cw_dec_bin/_str). */
+static cw_bytes sized_dec(cw_dec *d, const msgpack_object *o, msgpack_object_type type,
+                          size_t max, const char *what, va_list ap)
 {
     cw_bytes b = {NULL, 0};
     if (d->rc || !o)
         return b;
-    if (o->type != MSGPACK_OBJECT_BIN) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected bin, got %s", type_name(o)));
+    if (o->type != type) {
+        vfail(d, CW_EMALFORMED, what, ap, "expected %s, got %s",
+              type == MSGPACK_OBJECT_BIN ? "bin" : "str", type_name(o));
         return b;
     }
-    if (o->via.bin.size > max) {
-        WITH_AP(vfail(d, CW_ETOOBIG, what, ap, "%u bytes exceed the limit of %zu",
-                      o->via.bin.size, max));
+    /* msgpack_object_bin and msgpack_object_str are both {size, ptr} */
+    uint32_t size = type == MSGPACK_OBJECT_BIN ? o->via.bin.size : o->via.str.size;
+    const char *ptr = type == MSGPACK_OBJECT_BIN ? o->via.bin.ptr : o->via.str.ptr;
+    if (size > max) {
+        vfail(d, CW_ETOOBIG, what, ap, "%u bytes exceed the limit of %zu", size, max);
         return b;
     }
-    b.p = (const uint8_t *)o->via.bin.ptr;
-    b.len = o->via.bin.size;
+    b.p = (const uint8_t *)ptr;
+    b.len = size;
+    return b;
+}
+
+cw_bytes cw_dec_bin(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
+{
+    cw_bytes b;
+    WITH_AP(b = sized_dec(d, o, MSGPACK_OBJECT_BIN, max, what, ap));
     return b;
 }
 
@@ -515,22 +536,16 @@ void cw_dec_bin_fixed(cw_dec *d, const msgpack_object *o, void *out, size_t n, c
     memcpy(out, o->via.bin.ptr, n);
 }
 
+const char *cw_dec_label(char *buf, size_t buf_len, const char *what, const char *field)
+{
+    snprintf(buf, buf_len, "%s.%s", what, field);
+    return buf;
+}
+
 cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *what, ...)
 {
-    cw_bytes b = {NULL, 0};
-    if (d->rc || !o)
-        return b;
-    if (o->type != MSGPACK_OBJECT_STR) {
-        WITH_AP(vfail(d, CW_EMALFORMED, what, ap, "expected str, got %s", type_name(o)));
-        return b;
-    }
-    if (o->via.str.size > max) {
-        WITH_AP(vfail(d, CW_ETOOBIG, what, ap, "%u bytes exceed the limit of %zu",
-                      o->via.str.size, max));
-        return b;
-    }
-    b.p = (const uint8_t *)o->via.str.ptr;
-    b.len = o->via.str.size;
+    cw_bytes b;
+    WITH_AP(b = sized_dec(d, o, MSGPACK_OBJECT_STR, max, what, ap));
     return b;
 }
 
@@ -547,22 +562,7 @@ void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const ch
     if (cw_id_validate(o->via.str.ptr, o->via.str.size, "", NULL, 0) != CW_OK) {
         /* failure path only: name the field, then let the validator say what is wrong */
         char field[160];
-        va_list ap;
-        va_start(ap, what);
-#if defined(__clang__)
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Wformat-nonliteral"
-#elif defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#endif
-        vsnprintf(field, sizeof field, what, ap);
-#if defined(__clang__)
-#pragma clang diagnostic pop
-#elif defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-        va_end(ap);
+        WITH_AP(format_what(field, sizeof field, what, ap));
         d->rc = cw_id_validate(o->via.str.ptr, o->via.str.size, field, d->err, d->err_len);
         return;
     }

@@ -165,18 +165,27 @@ void cw_jconf_id(cw_jconf *c, const json_t *obj, const char *key, const char *wh
     memcpy(out, json_string_value(v), json_string_length(v) + 1);
 }
 
+/* The field as the JSON type it must have (type_name says which: "an array"), or NULL after
+ * failing (name receives the field's display name). */
+static const json_t *typed_field(cw_jconf *c, const json_t *obj, const char *key,
+                                 const char *what, bool required, json_type type,
+                                 const char *type_name, char *name, size_t name_len)
+{
+    const json_t *v = field(c, obj, key, what, required, name, name_len);
+    if (v && json_typeof(v) != type) {
+        cw_jconf_fail(c, CW_EINVAL, name, "expected %s", type_name);
+        return NULL;
+    }
+    return v;
+}
+
 const json_t *cw_jconf_array(cw_jconf *c, const json_t *obj, const char *key, const char *what,
                              bool required, size_t max_items)
 {
     char name[160];
-    const json_t *v = field(c, obj, key, what, required, name, sizeof name);
-    if (!v)
-        return NULL;
-    if (!json_is_array(v)) {
-        cw_jconf_fail(c, CW_EINVAL, name, "expected an array");
-        return NULL;
-    }
-    if (json_array_size(v) > max_items) {
+    const json_t *v =
+        typed_field(c, obj, key, what, required, JSON_ARRAY, "an array", name, sizeof name);
+    if (v && json_array_size(v) > max_items) {
         cw_jconf_fail(c, CW_EINVAL, name, "%zu items exceed the limit of %zu",
                       json_array_size(v), max_items);
         return NULL;
@@ -188,12 +197,6 @@ const json_t *cw_jconf_object(cw_jconf *c, const json_t *obj, const char *key,
                               const char *what, bool required)
 {
     char name[160];
-    const json_t *v = field(c, obj, key, what, required, name, sizeof name);
-    if (!v)
-        return NULL;
-    if (!json_is_object(v)) {
-        cw_jconf_fail(c, CW_EINVAL, name, "expected an object");
-        return NULL;
-    }
-    return v;
+    return typed_field(c, obj, key, what, required, JSON_OBJECT, "an object", name,
+                       sizeof name);
 }

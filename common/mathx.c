@@ -79,41 +79,21 @@ int cw_apply_bps(uint64_t *out, uint64_t amount, uint32_t bps, cw_round r)
     return cw_muldiv_u64(out, amount, bps, CW_BPS, r);
 }
 
-int cw_add_u64(uint64_t *out, uint64_t a, uint64_t b)
-{
-    if (__builtin_add_overflow(a, b, out)) {
-        *out = 0;
-        return CW_EOVERFLOW;
+/* Checked add/sub: the result, or 0 and CW_EOVERFLOW (causeway/mathx.h). */
+#define CHECKED_OP(name, type, builtin)                                                    \
+    int name(type *out, type a, type b)                                                    \
+    {                                                                                      \
+        if (builtin(a, b, out)) {                                                          \
+            *out = 0;                                                                      \
+            return CW_EOVERFLOW;                                                           \
+        }                                                                                  \
+        return CW_OK;                                                                      \
     }
-    return CW_OK;
-}
 
-int cw_sub_u64(uint64_t *out, uint64_t a, uint64_t b)
-{
-    if (__builtin_sub_overflow(a, b, out)) {
-        *out = 0;
-        return CW_EOVERFLOW;
-    }
-    return CW_OK;
-}
-
-int cw_add_u128(cw_u128 *out, cw_u128 a, cw_u128 b)
-{
-    if (__builtin_add_overflow(a, b, out)) {
-        *out = 0;
-        return CW_EOVERFLOW;
-    }
-    return CW_OK;
-}
-
-int cw_sub_u128(cw_u128 *out, cw_u128 a, cw_u128 b)
-{
-    if (__builtin_sub_overflow(a, b, out)) {
-        *out = 0;
-        return CW_EOVERFLOW;
-    }
-    return CW_OK;
-}
+CHECKED_OP(cw_add_u64, uint64_t, __builtin_add_overflow)
+CHECKED_OP(cw_sub_u64, uint64_t, __builtin_sub_overflow)
+CHECKED_OP(cw_add_u128, cw_u128, __builtin_add_overflow)
+CHECKED_OP(cw_sub_u128, cw_u128, __builtin_sub_overflow)
 
 int cw_u128_to_dec(char *out, size_t out_len, cw_u128 v)
 {

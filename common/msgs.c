@@ -375,83 +375,86 @@ void cw_msg_acknowledgement_dec(cw_dec *d, const msgpack_object *body,
     m->proof_height = cw_dec_u64(d, &f[3], "proof_height");
 }
 
+/* timeout_on_close is timeout with proof_close after proof_unreceived: one codec for both
+ * (proof_close NULL for ibc.timeout). */
+static void timeout_enc(cw_enc *e, const char *type, const cw_packet *packet,
+                        cw_bytes proof_unreceived, const cw_bytes *proof_close,
+                        uint64_t proof_height, uint64_t next_sequence_recv)
+{
+    cw_msg_begin(e, type, proof_close ? 5 : 4);
+    cw_packet_enc(e, packet);
+    bytes_enc(e, proof_unreceived);
+    if (proof_close)
+        bytes_enc(e, *proof_close);
+    cw_enc_u64(e, proof_height);
+    cw_enc_u64(e, next_sequence_recv);
+}
+
+static void timeout_dec(cw_dec *d, const msgpack_object *body, const char *what,
+                        cw_packet *packet, cw_bytes *proof_unreceived, cw_bytes *proof_close,
+                        uint64_t *proof_height, uint64_t *next_sequence_recv)
+{
+    const msgpack_object *f = packet_head_dec(d, body, proof_close ? 5 : 4, what, packet);
+    size_t i = 1;
+    *proof_unreceived = proof_dec(d, &f[i++], "proof_unreceived");
+    if (proof_close)
+        *proof_close = proof_dec(d, &f[i++], "proof_close");
+    *proof_height = cw_dec_u64(d, &f[i++], "proof_height");
+    *next_sequence_recv = cw_dec_u64(d, &f[i], "next_sequence_recv");
+}
+
 void cw_msg_timeout_enc(cw_enc *e, const cw_msg_timeout *m)
 {
-    cw_msg_begin(e, CW_MSG_IBC_TIMEOUT, 4);
-    cw_packet_enc(e, &m->packet);
-    bytes_enc(e, m->proof_unreceived);
-    cw_enc_u64(e, m->proof_height);
-    cw_enc_u64(e, m->next_sequence_recv);
+    timeout_enc(e, CW_MSG_IBC_TIMEOUT, &m->packet, m->proof_unreceived, NULL, m->proof_height,
+                m->next_sequence_recv);
 }
 
 void cw_msg_timeout_dec(cw_dec *d, const msgpack_object *body, cw_msg_timeout *m,
                         const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = packet_head_dec(d, body, 4, what, &m->packet);
-    m->proof_unreceived = proof_dec(d, &f[1], "proof_unreceived");
-    m->proof_height = cw_dec_u64(d, &f[2], "proof_height");
-    m->next_sequence_recv = cw_dec_u64(d, &f[3], "next_sequence_recv");
+    timeout_dec(d, body, what, &m->packet, &m->proof_unreceived, NULL, &m->proof_height,
+                &m->next_sequence_recv);
 }
 
 void cw_msg_timeout_on_close_enc(cw_enc *e, const cw_msg_timeout_on_close *m)
 {
-    cw_msg_begin(e, CW_MSG_IBC_TIMEOUT_ON_CLOSE, 5);
-    cw_packet_enc(e, &m->packet);
-    bytes_enc(e, m->proof_unreceived);
-    bytes_enc(e, m->proof_close);
-    cw_enc_u64(e, m->proof_height);
-    cw_enc_u64(e, m->next_sequence_recv);
+    timeout_enc(e, CW_MSG_IBC_TIMEOUT_ON_CLOSE, &m->packet, m->proof_unreceived,
+                &m->proof_close, m->proof_height, m->next_sequence_recv);
 }
 
 void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
                                  cw_msg_timeout_on_close *m, const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = packet_head_dec(d, body, 5, what, &m->packet);
-    m->proof_unreceived = proof_dec(d, &f[1], "proof_unreceived");
-    m->proof_close = proof_dec(d, &f[2], "proof_close");
-    m->proof_height = cw_dec_u64(d, &f[3], "proof_height");
-    m->next_sequence_recv = cw_dec_u64(d, &f[4], "next_sequence_recv");
+    timeout_dec(d, body, what, &m->packet, &m->proof_unreceived, &m->proof_close,
+                &m->proof_height, &m->next_sequence_recv);
 }
 
 /* ---- the table ----------------------------------------------------------------------- */
 
-CW_MSG_CODEC_ADAPTERS(create_client)
-CW_MSG_CODEC_ADAPTERS(update_client)
-CW_MSG_CODEC_ADAPTERS(submit_misbehaviour)
-CW_MSG_CODEC_ADAPTERS(recover_client)
-CW_MSG_CODEC_ADAPTERS(chan_open_init)
-CW_MSG_CODEC_ADAPTERS(chan_open_try)
-CW_MSG_CODEC_ADAPTERS(chan_open_ack)
-CW_MSG_CODEC_ADAPTERS(chan_open_confirm)
-CW_MSG_CODEC_ADAPTERS(chan_close_init)
-CW_MSG_CODEC_ADAPTERS(chan_close_confirm)
-CW_MSG_CODEC_ADAPTERS(recv_packet)
-CW_MSG_CODEC_ADAPTERS(acknowledgement)
-CW_MSG_CODEC_ADAPTERS(timeout)
-CW_MSG_CODEC_ADAPTERS(timeout_on_close)
-
 CW_MSG_CODEC_FREE_ADAPTER(update_client)
 CW_MSG_CODEC_FREE_ADAPTER(submit_misbehaviour)
 
-static const cw_msg_codec g_ibc_codecs[] = {
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour,
-                     submit_misbehaviour_free_any),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_ACK, chan_open_ack, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_OPEN_CONFIRM, chan_open_confirm, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_CLOSE_INIT, chan_close_init, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_CHAN_CLOSE_CONFIRM, chan_close_confirm, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_RECV_PACKET, recv_packet, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_ACKNOWLEDGEMENT, acknowledgement, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_TIMEOUT, timeout, NULL),
-    CW_MSG_CODEC_ROW(CW_MSG_IBC_TIMEOUT_ON_CLOSE, timeout_on_close, NULL),
-};
+#define IBC_MSGS(M)                                                                               \
+    M(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL)                                              \
+    M(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any)                            \
+    M(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour, submit_misbehaviour_free_any)          \
+    M(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL)                                            \
+    M(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL)                                            \
+    M(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL)                                              \
+    M(CW_MSG_IBC_CHAN_OPEN_ACK, chan_open_ack, NULL)                                              \
+    M(CW_MSG_IBC_CHAN_OPEN_CONFIRM, chan_open_confirm, NULL)                                      \
+    M(CW_MSG_IBC_CHAN_CLOSE_INIT, chan_close_init, NULL)                                          \
+    M(CW_MSG_IBC_CHAN_CLOSE_CONFIRM, chan_close_confirm, NULL)                                    \
+    M(CW_MSG_IBC_RECV_PACKET, recv_packet, NULL)                                                  \
+    M(CW_MSG_IBC_ACKNOWLEDGEMENT, acknowledgement, NULL)                                          \
+    M(CW_MSG_IBC_TIMEOUT, timeout, NULL)                                                          \
+    M(CW_MSG_IBC_TIMEOUT_ON_CLOSE, timeout_on_close, NULL)
+
+IBC_MSGS(CW_MSG_CODEC_ADAPTERS_OF)
+
+static const cw_msg_codec g_ibc_codecs[] = {IBC_MSGS(CW_MSG_CODEC_ROW_OF)};
 
 const cw_msg_codec *cw_msg_codecs_ibc(size_t *n)
 {

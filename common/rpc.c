@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libwebsockets.h>
@@ -182,19 +183,34 @@ static int put_params(cw_enc *e, const uint8_t *params, size_t params_len)
     return e->rc;
 }
 
-int cw_rpc_encode_request(cw_enc *e, uint32_t msgid, const char *method, const uint8_t *params,
-                          size_t params_len)
+/* A request [0, msgid, method, params] (with_msgid) or a notification [2, method, params]:
+ * the same checks (a valid method name; params, when given, one msgpack array) and layout
+ * but for the msgid. one: params is a single object, sent as [params] (a topic's message). */
+static int call_enc(cw_enc *e, unsigned kind, bool with_msgid, uint32_t msgid,
+                    const char *method, const uint8_t *params, size_t params_len, bool one)
 {
     size_t mlen = strlen(method);
     if (cw_rpc_name_validate(method, mlen, NULL, 0) != CW_OK)
         return fail_enc(e, CW_EINVAL);
-    if (params && params_len && check_raw(params, params_len, true) != CW_OK)
+    if (one ? !params || check_raw(params, params_len, false) != CW_OK
+            : params && params_len && check_raw(params, params_len, true) != CW_OK)
         return fail_enc(e, CW_EINVAL);
-    cw_enc_array(e, 4);
-    cw_enc_u64(e, CW_RPC_REQUEST);
-    cw_enc_u64(e, msgid);
+    cw_enc_array(e, with_msgid ? 4 : 3);
+    cw_enc_u64(e, kind);
+    if (with_msgid)
+        cw_enc_u64(e, msgid);
     cw_enc_str(e, method, mlen);
-    return put_params(e, params, params_len);
+    if (!one)
+        return put_params(e, params, params_len);
+    cw_enc_array(e, 1);
+    cw_enc_raw(e, params, params_len);
+    return e->rc;
+}
+
+int cw_rpc_encode_request(cw_enc *e, uint32_t msgid, const char *method, const uint8_t *params,
+                          size_t params_len)
+{
+    return call_enc(e, CW_RPC_REQUEST, true, msgid, method, params, params_len, false);
 }
 
 int cw_rpc_encode_result(cw_enc *e, uint32_t msgid, const uint8_t *result, size_t result_len)
@@ -234,19 +250,44 @@ int cw_rpc_encode_error(cw_enc *e, bool has_msgid, uint32_t msgid, int32_t code,
 int cw_rpc_encode_notification(cw_enc *e, const char *method, const uint8_t *params,
                                size_t params_len)
 {
-    size_t mlen = strlen(method);
-    if (cw_rpc_name_validate(method, mlen, NULL, 0) != CW_OK)
-        return fail_enc(e, CW_EINVAL);
-    if (params && params_len && check_raw(params, params_len, true) != CW_OK)
-        return fail_enc(e, CW_EINVAL);
-    cw_enc_array(e, 3);
-    cw_enc_u64(e, CW_RPC_NOTIFICATION);
-    cw_enc_str(e, method, mlen);
-    return put_params(e, params, params_len);
+    return call_enc(e, CW_RPC_NOTIFICATION, false, 0, method, params, params_len, false);
+}
+
+int cw_rpc_encode_notification_one(cw_enc *e, const char *method, const uint8_t *payload,
+                                   size_t payload_len)
+{
+    return call_enc(e, CW_RPC_NOTIFICATION, false, 0, method, payload, payload_len, true);
 }
 
 int cw_rpc_encode_object(cw_enc *e, const msgpack_object *o)
 {
     msgpack_pack_object(&e->pk, *o);
     return e->rc;
+}
+
+int cw_rpc_rxbuf_append(cw_rpc_rxbuf *b, const void *in, size_t n, size_t remaining,
+                        size_t max, bool text)
+{
+    if (!b->started) {
+        b->started = true;
+        b->text = text;
+        b->len = 0;
+    }
+    if (n > max - b->len || remaining > max - b->len - n)
+        return CW_ETOOBIG;
+    size_t need = b->len + n; /* grow with bytes received, not bytes announced */
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < need)
+            cap = cap > max / 2 ? max : cap * 2;
+        uint8_t *nb = realloc(b->buf, cap ? cap : 1);
+        if (!nb)
+            return -ENOMEM;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->buf + b->len, in, n);
+    b->len += n;
+    return CW_OK;
 }

@@ -54,9 +54,7 @@ struct cw_rpc_client {
     int close_rc;        /* why it closed: CW_ECLOSED, or a decode error */
     char close_why[256]; /* one line */
     /* receive */
-    uint8_t *rx;
-    size_t rx_len, rx_cap;
-    bool rx_started, rx_text;
+    cw_rpc_rxbuf rx; /* the message being received */
     /* outbound */
     struct outframe *out_head, *out_tail;
     unsigned out_count;
@@ -173,14 +171,14 @@ static int closed_err(const cw_rpc_client *cl, char *err, size_t err_len)
  * one buffer, and the next frame starts a fresh one sized to what it receives. */
 static uint8_t *take_rx(cw_rpc_client *cl)
 {
-    uint8_t *b = cl->rx;
-    if (b && cl->rx_cap - cl->rx_len > 4096) { /* growth slack (up to half) goes back */
-        uint8_t *nb = realloc(b, cl->rx_len ? cl->rx_len : 1);
+    uint8_t *b = cl->rx.buf;
+    if (b && cl->rx.cap - cl->rx.len > 4096) { /* growth slack (up to half) goes back */
+        uint8_t *nb = realloc(b, cl->rx.len ? cl->rx.len : 1);
         if (nb)
             b = nb;
     }
-    cl->rx = NULL;
-    cl->rx_cap = 0;
+    cl->rx.buf = NULL;
+    cl->rx.cap = 0;
     return b;
 }
 
@@ -308,12 +306,13 @@ static int on_frame(cw_rpc_client *cl)
     cw_dec d;
     cw_rpc_frame f;
 
-    if (cl->rx_text) {
+    if (cl->rx.text) {
         cw_log(CW_LOG_WARN, "rpc client: ignoring a text frame from the server host=%s port=%d",
                cl->url.host, cl->url.port);
         return 0;
     }
-    int rc = cw_rpc_decode(&d, &f, cl->rx, cl->rx_len, CW_RPC_MAX_FRAME_DEFAULT, err, sizeof err);
+    int rc =
+        cw_rpc_decode(&d, &f, cl->rx.buf, cl->rx.len, CW_RPC_MAX_FRAME_DEFAULT, err, sizeof err);
     if (rc != CW_OK) {
         cw_dec_close(&d);
         set_closed(cl, rc, "server sent an undecodable frame: ", err);
@@ -326,25 +325,25 @@ static int on_frame(cw_rpc_client *cl)
                cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING].msgid == f.msgid &&
                !cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING].resp) {
         struct pending *pd = &cl->pend[f.msgid % CW_RPC_CLIENT_MAX_PENDING];
-        if (cl->rx_len > RESP_BYTES - cl->resp_bytes) {
+        if (cl->rx.len > RESP_BYTES - cl->resp_bytes) {
             cw_dec_close(&d);
             set_closed(cl, CW_ECLOSED, "responses not taken exceed the buffer: closed rather "
                                        "than drop them", NULL);
             return -1;
         }
         /* [1, msgid, nil, result]: the result is the rest of the frame, found once here */
-        pd->res_off = f.is_error ? 0 : skip_elements(cl->rx, cl->rx_len, 0, 3);
-        pd->resp_len = cl->rx_len;
+        pd->res_off = f.is_error ? 0 : skip_elements(cl->rx.buf, cl->rx.len, 0, 3);
+        pd->resp_len = cl->rx.len;
         pd->resp = take_rx(cl);
         cl->resp_bytes += pd->resp_len;
     } else if (f.kind == CW_RPC_NOTIFICATION) {
         /* [2, method, params]: the payload (params, or its one element) is the rest */
-        size_t off = skip_elements(cl->rx, cl->rx_len, 0, 2);
+        size_t off = skip_elements(cl->rx.buf, cl->rx.len, 0, 2);
         if (off && f.params->via.array.size == 1)
-            off += array_header_len(cl->rx, cl->rx_len, off);
-        in_push(cl, f.kind, cl->rx_len, f.method, off);
+            off += array_header_len(cl->rx.buf, cl->rx.len, off);
+        in_push(cl, f.kind, cl->rx.len, f.method, off);
     } else {
-        in_push(cl, f.kind, cl->rx_len, "", 0);
+        in_push(cl, f.kind, cl->rx.len, "", 0);
     }
     cw_dec_close(&d);
     return cl->closed ? -1 : 0;
@@ -352,38 +351,21 @@ static int on_frame(cw_rpc_client *cl)
 
 static int on_receive(cw_rpc_client *cl, struct lws *wsi, const void *in, size_t len)
 {
-    const size_t max = CW_RPC_MAX_FRAME_DEFAULT;
-    size_t remaining = lws_remaining_packet_payload(wsi);
-    if (!cl->rx_started) {
-        cl->rx_started = true;
-        cl->rx_text = !lws_frame_is_binary(wsi);
-        cl->rx_len = 0;
-    }
-    if (len > max - cl->rx_len || remaining > max - cl->rx_len - len) {
+    int rc = cw_rpc_rxbuf_append(&cl->rx, in, len, lws_remaining_packet_payload(wsi),
+                                 CW_RPC_MAX_FRAME_DEFAULT, !lws_frame_is_binary(wsi));
+    if (rc == CW_ETOOBIG) {
         set_closed(cl, CW_ETOOBIG, "server sent a frame over the frame limit", NULL);
         return -1;
     }
-    size_t need = cl->rx_len + len; /* grow with bytes received, not bytes announced */
-    if (need > cl->rx_cap) {
-        size_t cap = cl->rx_cap ? cl->rx_cap : 4096;
-        while (cap < need)
-            cap = cap > max / 2 ? max : cap * 2;
-        uint8_t *nb = realloc(cl->rx, cap);
-        if (!nb) {
-            set_closed(cl, -ENOMEM, "out of memory", NULL);
-            return -1;
-        }
-        cl->rx = nb;
-        cl->rx_cap = cap;
+    if (rc) {
+        set_closed(cl, -ENOMEM, "out of memory", NULL);
+        return -1;
     }
-    if (len)
-        memcpy(cl->rx + cl->rx_len, in, len);
-    cl->rx_len += len;
     if (!lws_is_final_fragment(wsi))
         return 0;
-    cl->rx_started = false;
+    cl->rx.started = false;
     int r = on_frame(cl);
-    cl->rx_len = 0;
+    cl->rx.len = 0;
     return r;
 }
 
@@ -594,7 +576,7 @@ void cw_rpc_client_close(cw_rpc_client *cl)
         cl->out_head = o->next;
         free(o);
     }
-    free(cl->rx);
+    free(cl->rx.buf);
     for (unsigned i = 0; i < CW_RPC_CLIENT_MAX_PENDING; i++)
         free(cl->pend[i].resp);
     free(cl);

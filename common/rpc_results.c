@@ -248,11 +248,8 @@ static void qitem_fields_enc(cw_enc *e, const cw_rpc_qitem *r)
 static void qitem_fields_dec(cw_dec *d, const msgpack_object *f, cw_rpc_qitem *r,
                              const char *what)
 {
-    char w[96];
-    snprintf(w, sizeof w, "%s.value", what);
-    r->value = dec_opt_bin(d, &f[0], CW_RPC_RESULT_MAX, &r->has_value, w);
-    snprintf(w, sizeof w, "%s.proof", what);
-    r->proof = dec_opt_bin(d, &f[1], CW_RPC_RESULT_MAX, &r->has_proof, w);
+    r->value = dec_opt_bin(d, &f[0], CW_RPC_RESULT_MAX, &r->has_value, CW_DEC_LABEL(what, "value"));
+    r->proof = dec_opt_bin(d, &f[1], CW_RPC_RESULT_MAX, &r->has_proof, CW_DEC_LABEL(what, "proof"));
 }
 
 void cw_rpc_qitem_enc(cw_enc *e, const cw_rpc_qitem *r)
@@ -377,16 +374,13 @@ void cw_rpc_tx_result_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_result *
                           const char *what)
 {
     memset(r, 0, sizeof *r);
-    char w[96];
     const msgpack_object *f = cw_dec_array(d, o, 4, "%s", what);
-    snprintf(w, sizeof w, "%s.code", what);
-    r->code = dec_code(d, &f[0], w);
+    r->code = dec_code(d, &f[0], CW_DEC_LABEL(what, "code"));
     r->log = cw_dec_str(d, &f[1], CW_RPC_LOG_MAX, "%s.log", what);
     if (d->rc == CW_OK && f[2].type != MSGPACK_OBJECT_ARRAY)
         cw_dec_fail(d, CW_EMALFORMED, "%s.events: not an array", what);
     r->events = d->rc ? NULL : &f[2];
-    snprintf(w, sizeof w, "%s.failed_msg", what);
-    r->failed_msg = dec_opt_u64(d, &f[3], &r->has_failed_msg, w);
+    r->failed_msg = dec_opt_u64(d, &f[3], &r->has_failed_msg, CW_DEC_LABEL(what, "failed_msg"));
 }
 
 void cw_rpc_tx_enc(cw_enc *e, const cw_rpc_tx *r)
@@ -517,13 +511,11 @@ void cw_rpc_block_tx_enc(cw_enc *e, const cw_rpc_block_tx *r)
 void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
                          const char *what)
 {
-    char w[96];
     memset(r, 0, sizeof *r);
     const msgpack_object *f = cw_dec_array(d, o, 3, "%s", what);
     cw_dec_bin_fixed(d, &f[0], r->hash, 32, "%s.hash", what);
     r->tx = cw_dec_bin(d, &f[1], CW_RPC_TX_MAX, "%s.tx", what);
-    snprintf(w, sizeof w, "%s.result", what);
-    cw_rpc_tx_result_dec(d, &f[2], &r->result, w);
+    cw_rpc_tx_result_dec(d, &f[2], &r->result, CW_DEC_LABEL(what, "result"));
 }
 
 /* ---- the blocks subscription -------------------------------------------------------- */

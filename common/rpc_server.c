@@ -57,9 +57,7 @@ struct pss {
     struct pss *prev, *next; /* in vhd->sessions while linked */
     bool linked;
     /* receive: one message, reassembled from fragments */
-    uint8_t *rx;
-    size_t rx_len, rx_cap;
-    bool rx_started, rx_text;
+    cw_rpc_rxbuf rx; /* the message being received */
     /* send queue: ring of max_queue_frames pointers */
     struct out_msg **q;
     uint32_t q_head, q_count;
@@ -276,16 +274,16 @@ static void handle_message(cw_rpc_server *srv, struct pss *pss)
     cw_dec d;
     cw_rpc_frame f;
 
-    if (pss->rx_text) {
+    if (pss->rx.text) {
         srv->st.frames_rejected++;
         send_error(srv, pss, false, 0, CW_EMALFORMED,
                    "text frames are not accepted: send MessagePack-RPC in binary frames");
         return;
     }
-    int rc = cw_rpc_decode(&d, &f, pss->rx, pss->rx_len, srv->cfg.max_frame, err, sizeof err);
+    int rc = cw_rpc_decode(&d, &f, pss->rx.buf, pss->rx.len, srv->cfg.max_frame, err, sizeof err);
     if (rc != CW_OK) {
         srv->st.frames_rejected++;
-        cw_log(CW_LOG_DEBUG, "rpc: rejected frame bytes=%zu rc=%d", pss->rx_len, rc);
+        cw_log(CW_LOG_DEBUG, "rpc: rejected frame bytes=%zu rc=%d", pss->rx.len, rc);
         send_error(srv, pss, f.kind == CW_RPC_REQUEST && f.has_msgid, f.msgid, rc, err);
     } else if (f.kind == CW_RPC_REQUEST) {
         dispatch(srv, pss, &f);
@@ -445,9 +443,9 @@ static void pss_free(cw_rpc_server *srv, struct vhd *vhd, struct pss *pss)
         free(pss->q);
         pss->q = NULL;
     }
-    free(pss->rx);
-    pss->rx = NULL;
-    pss->rx_len = pss->rx_cap = 0;
+    free(pss->rx.buf);
+    pss->rx.buf = NULL;
+    pss->rx.len = pss->rx.cap = 0;
     free(pss->http_buf);
     pss->http_buf = NULL;
 }
@@ -456,16 +454,12 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
                       size_t len)
 {
     size_t max = srv->cfg.max_frame;
-    size_t remaining = lws_remaining_packet_payload(wsi);
 
     if (pss->dropped || pss->closing)
         return -1;
-    if (!pss->rx_started) {
-        pss->rx_started = true;
-        pss->rx_text = !lws_frame_is_binary(wsi);
-        pss->rx_len = 0;
-    }
-    if (len > max - pss->rx_len || remaining > max - pss->rx_len - len) {
+    int rc = cw_rpc_rxbuf_append(&pss->rx, in, len, lws_remaining_packet_payload(wsi), max,
+                                 !lws_frame_is_binary(wsi));
+    if (rc == CW_ETOOBIG) {
         srv->st.frames_rejected++;
         pss->closing = true;
         cw_log(CW_LOG_WARN, "rpc: closing connection: frame exceeds max_frame=%zu port=%d", max,
@@ -475,30 +469,18 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
                          sizeof reason - 1);
         return -1;
     }
-    size_t need = pss->rx_len + len; /* grow with bytes received, not bytes announced */
-    if (need > pss->rx_cap) {
-        size_t cap = pss->rx_cap ? pss->rx_cap : 4096;
-        while (cap < need)
-            cap = cap > max / 2 ? max : cap * 2;
-        uint8_t *nb = realloc(pss->rx, cap ? cap : 1);
-        if (!nb)
-            return -1;
-        pss->rx = nb;
-        pss->rx_cap = cap;
-    }
-    if (len)
-        memcpy(pss->rx + pss->rx_len, in, len);
-    pss->rx_len += len;
+    if (rc)
+        return -1;
     if (!lws_is_final_fragment(wsi))
         return 0;
 
     handle_message(srv, pss);
-    pss->rx_started = false;
-    pss->rx_len = 0;
-    if (pss->rx_cap > 65536) { /* do not keep a large buffer per idle connection */
-        free(pss->rx);
-        pss->rx = NULL;
-        pss->rx_cap = 0;
+    pss->rx.started = false;
+    pss->rx.len = 0;
+    if (pss->rx.cap > 65536) { /* do not keep a large buffer per idle connection */
+        free(pss->rx.buf);
+        pss->rx.buf = NULL;
+        pss->rx.cap = 0;
     }
     return pss->dropped ? -1 : 0;
 }
@@ -784,13 +766,7 @@ int cw_rpc_server_publish(cw_rpc_server *srv, const char *topic, const uint8_t *
         return CW_OK;
     cw_enc e;
     cw_enc_init(&e);
-    /* [2, topic, [payload]] */
-    cw_enc_array(&e, 3);
-    cw_enc_u64(&e, CW_RPC_NOTIFICATION);
-    cw_enc_cstr(&e, topic);
-    cw_enc_array(&e, 1);
-    cw_enc_raw(&e, payload, payload_len);
-    int rc = e.rc;
+    int rc = cw_rpc_encode_notification_one(&e, topic, payload, payload_len);
     if (rc == CW_OK && cw_enc_len(&e) > srv->cfg.max_frame)
         rc = CW_ETOOBIG;
     struct out_msg *m = rc == CW_OK ? out_new(cw_enc_data(&e), cw_enc_len(&e)) : NULL;

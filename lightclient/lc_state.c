@@ -121,17 +121,16 @@ static void trusted_state_enc(cw_enc *e, const cw_lc_trusted_state *ts)
 static void trusted_state_dec(cw_dec *d, const msgpack_object *o, cw_lc_trusted_state *ts,
                               const char *what)
 {
-    char p[96];
     memset(ts, 0, sizeof *ts);
     const msgpack_object *f = cw_dec_array(d, o, 3, "%s", what);
     ts->height = cw_dec_u64(d, &f[0], "%s.height", what);
-    snprintf(p, sizeof p, "%s.consensus_state", what);
-    cw_lc_consensus_state_dec(d, &f[1], &ts->consensus_state, p);
+    cw_lc_consensus_state_dec(d, &f[1], &ts->consensus_state,
+                              CW_DEC_LABEL(what, "consensus_state"));
     if (!d->rc && ts->height == 0)
         cw_dec_fail(d, CW_EINVAL, "%s.height: must be at least 1", what);
     if (!d->rc && !cw_dec_is_nil(&f[2])) {
-        snprintf(p, sizeof p, "%s.trusted_validator_set", what);
-        cw_validator_set_dec(d, &f[2], &ts->validator_set, p);
+        cw_validator_set_dec(d, &f[2], &ts->validator_set,
+                             CW_DEC_LABEL(what, "trusted_validator_set"));
         ts->has_validator_set = true;
     }
 }

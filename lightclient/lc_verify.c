@@ -335,6 +335,34 @@ static int get_trusted(const cw_lc_store *st, uint64_t height, cw_lc_consensus_s
 
 /* ---- update ---------------------------------------------------------------------- */
 
+/* Time must stay monotonic against the nearest stored state on one side of height h
+ * (neighbour = st->below with below true, or st->above): a stored state below must be
+ * older than next, one above newer. A violation freezes the client (CW_EMISBEHAVIOUR); no
+ * neighbour is fine. */
+static int check_neighbour(cw_lc_client_state *cs,
+                           int (*neighbour)(void *ctx, uint64_t height, uint64_t *found,
+                                            cw_lc_consensus_state *out),
+                           bool below, void *ctx, uint64_t h,
+                           const cw_lc_consensus_state *next, char *err, size_t err_len)
+{
+    cw_lc_consensus_state other;
+    uint64_t found;
+    int rc = neighbour(ctx, h, &found, &other);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc != CW_OK)
+        return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
+    if (below ? other.timestamp_ns < next->timestamp_ns
+              : other.timestamp_ns > next->timestamp_ns)
+        return CW_OK;
+    cs->frozen_height = h;
+    return cw_errf(err, err_len, CW_EMISBEHAVIOUR,
+                   "misbehaviour: header time %" PRIu64 " at height %" PRIu64
+                   " is not %s time %" PRIu64 " at stored height %" PRIu64 "; client frozen",
+                   next->timestamp_ns, h, below ? "after" : "before", other.timestamp_ns,
+                   found);
+}
+
 int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_header *sh,
                  const cw_lc_valset *vals, uint64_t trusted_height,
                  const cw_lc_valset *trusted_vals, uint64_t now_ns, cw_lc_update_result *res,
@@ -378,26 +406,10 @@ int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_
         return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
 
     /* Time must stay monotonic against the nearest stored heights on both sides. */
-    rc = st->below(st->ctx, h, &found, &other);
-    if (rc == CW_OK && other.timestamp_ns >= next.timestamp_ns) {
-        cs->frozen_height = h;
-        return cw_errf(err, err_len, CW_EMISBEHAVIOUR,
-                       "misbehaviour: header time %" PRIu64 " at height %" PRIu64
-                       " is not after time %" PRIu64 " at stored height %" PRIu64
-                       "; client frozen", next.timestamp_ns, h, other.timestamp_ns, found);
-    }
-    if (rc != CW_OK && rc != CW_ENOTFOUND)
-        return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
-    rc = st->above(st->ctx, h, &found, &other);
-    if (rc == CW_OK && other.timestamp_ns <= next.timestamp_ns) {
-        cs->frozen_height = h;
-        return cw_errf(err, err_len, CW_EMISBEHAVIOUR,
-                       "misbehaviour: header time %" PRIu64 " at height %" PRIu64
-                       " is not before time %" PRIu64 " at stored height %" PRIu64
-                       "; client frozen", next.timestamp_ns, h, other.timestamp_ns, found);
-    }
-    if (rc != CW_OK && rc != CW_ENOTFOUND)
-        return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
+    if ((rc = check_neighbour(cs, st->below, true, st->ctx, h, &next, err, err_len)) != CW_OK)
+        return rc;
+    if ((rc = check_neighbour(cs, st->above, false, st->ctx, h, &next, err, err_len)) != CW_OK)
+        return rc;
 
     /* Everything validated: write. */
     if ((rc = st->put(st->ctx, h, &next)) != CW_OK)

@@ -26,7 +26,7 @@
  *   oracle.set_price          [denom(trace denom), price(bin16 wad), time_ns(u64)]
  * The collateral app's packet data (CollateralDeposit / CollateralRelease) is here too.
  *
- * Conventions (as causeway/codec.h's wire types):
+ * Conventions (as causeway/codec.h's wire types; each pair declared by CW_MSG_CODEC_DECLARE):
  *   void cw_msg_X_enc(cw_enc *e, const cw_msg_X *m)   appends the whole Msg [type, body];
  *   void cw_msg_X_dec(cw_dec *d, const msgpack_object *body, cw_msg_X *m, const char *what)
  *     reads the BODY (the tx decoder has split [type, body]) with the sticky error of d:
@@ -79,9 +79,7 @@ typedef struct cw_msg_bank_send {
     char denom[CW_ID_MAX + 1];
     uint64_t amount; /* base units */
 } cw_msg_bank_send;
-void cw_msg_bank_send_enc(cw_enc *e, const cw_msg_bank_send *m) CW_NONNULL(1, 2);
-void cw_msg_bank_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_bank_send *m,
-                          const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(bank_send);
 
 /** The next validator set. validator_set owns malloc'd memory: free with
  *  cw_msg_admin_update_validators_free (also after a failed decode; accepts NULL). The
@@ -89,11 +87,7 @@ void cw_msg_bank_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_bank_sen
 typedef struct cw_msg_admin_update_validators {
     cw_validator_set validator_set;
 } cw_msg_admin_update_validators;
-void cw_msg_admin_update_validators_enc(cw_enc *e, const cw_msg_admin_update_validators *m)
-    CW_NONNULL(1, 2);
-void cw_msg_admin_update_validators_dec(cw_dec *d, const msgpack_object *body,
-                                        cw_msg_admin_update_validators *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(admin_update_validators);
 void cw_msg_admin_update_validators_free(cw_msg_admin_update_validators *m);
 
 typedef struct cw_msg_echo_send {
@@ -102,9 +96,7 @@ typedef struct cw_msg_echo_send {
     uint64_t timeout_height;       /* 0 = none */
     uint64_t timeout_timestamp_ns; /* 0 = none */
 } cw_msg_echo_send;
-void cw_msg_echo_send_enc(cw_enc *e, const cw_msg_echo_send *m) CW_NONNULL(1, 2);
-void cw_msg_echo_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_echo_send *m,
-                          const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(echo_send);
 
 /* ---- the collateral app ----------------------------------------------------------------- */
 
@@ -121,14 +113,8 @@ typedef struct cw_msg_collateral_transfer {
 } cw_msg_collateral_transfer;
 typedef cw_msg_collateral_transfer cw_msg_collateral_lock;
 typedef cw_msg_collateral_transfer cw_msg_lend_withdraw_collateral;
-void cw_msg_collateral_lock_enc(cw_enc *e, const cw_msg_collateral_lock *m) CW_NONNULL(1, 2);
-void cw_msg_collateral_lock_dec(cw_dec *d, const msgpack_object *body, cw_msg_collateral_lock *m,
-                                const char *what) CW_NONNULL(1, 3, 4);
-void cw_msg_lend_withdraw_collateral_enc(cw_enc *e, const cw_msg_lend_withdraw_collateral *m)
-    CW_NONNULL(1, 2);
-void cw_msg_lend_withdraw_collateral_dec(cw_dec *d, const msgpack_object *body,
-                                         cw_msg_lend_withdraw_collateral *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(collateral_lock);
+CW_MSG_CODEC_DECLARE(lend_withdraw_collateral);
 
 /** The collateral app's packet data (DESIGN §8):
  *    CollateralDeposit = ["deposit", base_denom, amount, owner(bin 20), beneficiary(bin 20)]
@@ -161,46 +147,30 @@ typedef struct cw_msg_lend_amount {
 typedef cw_msg_lend_amount cw_msg_lend_supply;
 typedef cw_msg_lend_amount cw_msg_lend_withdraw_supply;
 typedef cw_msg_lend_amount cw_msg_lend_borrow;
-void cw_msg_lend_supply_enc(cw_enc *e, const cw_msg_lend_supply *m) CW_NONNULL(1, 2);
-void cw_msg_lend_supply_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_supply *m,
-                            const char *what) CW_NONNULL(1, 3, 4);
-void cw_msg_lend_withdraw_supply_enc(cw_enc *e, const cw_msg_lend_withdraw_supply *m)
-    CW_NONNULL(1, 2);
-void cw_msg_lend_withdraw_supply_dec(cw_dec *d, const msgpack_object *body,
-                                     cw_msg_lend_withdraw_supply *m, const char *what)
-    CW_NONNULL(1, 3, 4);
-void cw_msg_lend_borrow_enc(cw_enc *e, const cw_msg_lend_borrow *m) CW_NONNULL(1, 2);
-void cw_msg_lend_borrow_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_borrow *m,
-                            const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(lend_supply);
+CW_MSG_CODEC_DECLARE(lend_withdraw_supply);
+CW_MSG_CODEC_DECLARE(lend_borrow);
 
 typedef struct cw_msg_lend_repay {
     uint64_t amount;
     bool has_on_behalf_of;   /* false: the signer repays its own debt (nil on the wire) */
     cw_address on_behalf_of;
 } cw_msg_lend_repay;
-void cw_msg_lend_repay_enc(cw_enc *e, const cw_msg_lend_repay *m) CW_NONNULL(1, 2);
-void cw_msg_lend_repay_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_repay *m,
-                           const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(lend_repay);
 
 typedef struct cw_msg_lend_liquidate {
     cw_address borrower;
     uint64_t repay_amount;
     char collateral[CW_TRACE_DENOM_LEN + 1]; /* trace denom to seize */
 } cw_msg_lend_liquidate;
-void cw_msg_lend_liquidate_enc(cw_enc *e, const cw_msg_lend_liquidate *m) CW_NONNULL(1, 2);
-void cw_msg_lend_liquidate_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_liquidate *m,
-                               const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(lend_liquidate);
 
 typedef struct cw_msg_lend_register_collateral {
     char channel[CW_ID_MAX + 1];
     char base_denom[CW_ID_MAX + 1];
     uint32_t ltv_bps, liquidation_threshold_bps, liquidation_bonus_bps;
 } cw_msg_lend_register_collateral;
-void cw_msg_lend_register_collateral_enc(cw_enc *e, const cw_msg_lend_register_collateral *m)
-    CW_NONNULL(1, 2);
-void cw_msg_lend_register_collateral_dec(cw_dec *d, const msgpack_object *body,
-                                         cw_msg_lend_register_collateral *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(lend_register_collateral);
 
 /** lend.update_market: new rates (has_market) and/or new weights for registered collaterals. */
 typedef struct cw_msg_lend_market_params {
@@ -218,28 +188,19 @@ typedef struct cw_msg_lend_update_market {
     uint32_t n_collaterals; /* ≤ CW_LEND_MAX_COLLATERALS */
     cw_msg_lend_collateral_update collaterals[CW_LEND_MAX_COLLATERALS];
 } cw_msg_lend_update_market;
-void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m)
-    CW_NONNULL(1, 2);
-void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
-                                   cw_msg_lend_update_market *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(lend_update_market);
 
 typedef struct cw_msg_lend_pause {
     bool paused;
 } cw_msg_lend_pause;
-void cw_msg_lend_pause_enc(cw_enc *e, const cw_msg_lend_pause *m) CW_NONNULL(1, 2);
-void cw_msg_lend_pause_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_pause *m,
-                           const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(lend_pause);
 
 typedef struct cw_msg_oracle_set_price {
     char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */
     cw_u128 price_wad;
     uint64_t time_ns;
 } cw_msg_oracle_set_price;
-void cw_msg_oracle_set_price_enc(cw_enc *e, const cw_msg_oracle_set_price *m) CW_NONNULL(1, 2);
-void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
-                                 cw_msg_oracle_set_price *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(oracle_set_price);
 
 /* ---- every app msg's codec, for code that handles any msg by its type string ---------- */
 

@@ -182,7 +182,7 @@ int cw_commit_sign(cw_commit *c, const cw_header *h, const cw_validator_set *vs,
                    char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 
 /* ---- codecs ------------------------------------------------------------------------ */
-/* For each type T:
+/* For each type T (declared with CW_CODEC_DECLARE, causeway/codec.h):
  *   cw_T_enc(e, x)   appends x to an encoder (sticky rc);
  *   cw_T_dec(d, o, x, what)  decodes object o into x (x zeroed first; sticky errors name the
  *                    field as "<what>.<field>"); the caller frees x whatever d->rc says;
@@ -196,21 +196,9 @@ int cw_commit_sign(cw_commit *c, const cw_header *h, const cw_validator_set *vs,
  *                    x is zeroed (owns nothing) on failure; err names the field.
  */
 
-void cw_header_enc(cw_enc *e, const cw_header *h) CW_NONNULL(1, 2);
-void cw_header_dec(cw_dec *d, const msgpack_object *o, cw_header *h, const char *what)
-    CW_NONNULL(1, 3, 4);
-int cw_header_encode(uint8_t **out, size_t *out_len, const cw_header *h) CW_NONNULL(1, 2, 3)
-    CW_WARN_UNUSED;
-int cw_header_decode(cw_header *h, const uint8_t *buf, size_t len, char *err, size_t err_len)
-    CW_NONNULL(1) CW_WARN_UNUSED;
+CW_CODEC_DECLARE(header);
 
-void cw_validator_set_enc(cw_enc *e, const cw_validator_set *vs) CW_NONNULL(1, 2);
-void cw_validator_set_dec(cw_dec *d, const msgpack_object *o, cw_validator_set *vs,
-                          const char *what) CW_NONNULL(1, 3, 4);
-int cw_validator_set_encode(uint8_t **out, size_t *out_len, const cw_validator_set *vs)
-    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
-int cw_validator_set_decode(cw_validator_set *vs, const uint8_t *buf, size_t len, char *err,
-                            size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+CW_CODEC_DECLARE(validator_set);
 void cw_validator_set_free(cw_validator_set *vs);
 
 void cw_commit_enc(cw_enc *e, const cw_commit *c) CW_NONNULL(1, 2);
@@ -218,22 +206,10 @@ void cw_commit_dec(cw_dec *d, const msgpack_object *o, cw_commit *c, const char 
     CW_NONNULL(1, 3, 4);
 void cw_commit_free(cw_commit *c);
 
-void cw_signed_header_enc(cw_enc *e, const cw_signed_header *sh) CW_NONNULL(1, 2);
-void cw_signed_header_dec(cw_dec *d, const msgpack_object *o, cw_signed_header *sh,
-                          const char *what) CW_NONNULL(1, 3, 4);
-int cw_signed_header_encode(uint8_t **out, size_t *out_len, const cw_signed_header *sh)
-    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
-int cw_signed_header_decode(cw_signed_header *sh, const uint8_t *buf, size_t len, char *err,
-                            size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+CW_CODEC_DECLARE(signed_header);
 void cw_signed_header_free(cw_signed_header *sh);
 
-void cw_light_block_enc(cw_enc *e, const cw_light_block *lb) CW_NONNULL(1, 2);
-void cw_light_block_dec(cw_dec *d, const msgpack_object *o, cw_light_block *lb,
-                        const char *what) CW_NONNULL(1, 3, 4);
-int cw_light_block_encode(uint8_t **out, size_t *out_len, const cw_light_block *lb)
-    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
-int cw_light_block_decode(cw_light_block *lb, const uint8_t *buf, size_t len, char *err,
-                          size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+CW_CODEC_DECLARE(light_block);
 void cw_light_block_free(cw_light_block *lb);
 
 void cw_update_header_enc(cw_enc *e, const cw_update_header *u) CW_NONNULL(1, 2);

@@ -162,6 +162,17 @@ cw_bytes cw_dec_str(cw_dec *d, const msgpack_object *o, size_t max, const char *
 void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const char *what, ...)
     CW_NONNULL(1, 3, 4) CW_PRINTF(4, 5);
 
+/** The label of a nested field for a sub-decoder that takes a plain `what` string:
+ *  "<what>.<field>" written into buf[buf_len ≥ 1] (truncated, NUL-terminated); returns buf.
+ *  Pure; thread-safe. CW_DEC_LABEL(what, field) does it into a temporary of
+ *  CW_DEC_LABEL_MAX bytes that lives until the end of the enclosing block, for use as an
+ *  argument: cw_header_dec(d, &f[0], &sh->header, CW_DEC_LABEL(what, "header")). */
+const char *cw_dec_label(char *buf, size_t buf_len, const char *what, const char *field)
+    CW_NONNULL(1, 3, 4);
+#define CW_DEC_LABEL_MAX 96
+#define CW_DEC_LABEL(what, field)                                                          \
+    cw_dec_label((char[CW_DEC_LABEL_MAX]){""}, CW_DEC_LABEL_MAX, (what), (field))
+
 /* ---- whole-buffer wrappers -------------------------------------------------------------
  * Each wire type T has an encoder cw_T_enc(cw_enc *, const T *) and a decoder
  * cw_T_dec(cw_dec *, const msgpack_object *, T *, const char *what). These two macros define,
@@ -172,6 +183,21 @@ void cw_dec_id(cw_dec *d, const msgpack_object *o, char out[static 65], const ch
  *     strict cw_dec_open (≤ CW_CODEC_MAX_INPUT bytes) then the decoder; x is zeroed first and
  *     freed with freefn on failure; err names the field under `label`.
  * Users need <errno.h>, <stdlib.h> and <string.h>. */
+/* CW_CODEC_DECLARE(T) declares, for the wire type cw_T, the four functions with the
+ * conventions above (the header that uses it documents the type's fields and errors):
+ *   void cw_T_enc(cw_enc *e, const cw_T *x);
+ *   void cw_T_dec(cw_dec *d, const msgpack_object *o, cw_T *x, const char *what);
+ *   int cw_T_encode(uint8_t **out, size_t *out_len, const cw_T *x);
+ *   int cw_T_decode(cw_T *x, const uint8_t *buf, size_t len, char *err, size_t err_len); */
+#define CW_CODEC_DECLARE(T)                                                                \
+    void cw_##T##_enc(cw_enc *e, const cw_##T *x) CW_NONNULL(1, 2);                        \
+    void cw_##T##_dec(cw_dec *d, const msgpack_object *o, cw_##T *x, const char *what)     \
+        CW_NONNULL(1, 3, 4);                                                               \
+    int cw_##T##_encode(uint8_t **out, size_t *out_len, const cw_##T *x)                   \
+        CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;                                                \
+    int cw_##T##_decode(cw_##T *x, const uint8_t *buf, size_t len, char *err,              \
+                        size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED
+
 #define CW_CODEC_DEFINE_ENCODE(name, type, encfn)                                                   \
     int name(uint8_t **out, size_t *out_len, const type *x)                                \
     {                                                                                      \

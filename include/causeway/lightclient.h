@@ -92,22 +92,9 @@ int cw_lc_client_state_validate(const cw_lc_client_state *cs, char *err, size_t 
  *  the caller frees; decode takes a whole buffer).
  *  decode Returns: CW_OK; CW_EMALFORMED; CW_ENONCANONICAL; CW_ETOOBIG; CW_EINVAL (client
  *  state fails cw_lc_client_state_validate; validator-set invariants); -ENOMEM. */
-void cw_lc_client_state_enc(cw_enc *e, const cw_lc_client_state *cs) CW_NONNULL(1, 2);
-void cw_lc_client_state_dec(cw_dec *d, const msgpack_object *o, cw_lc_client_state *cs,
-                            const char *what) CW_NONNULL(1, 3, 4);
-int cw_lc_client_state_encode(uint8_t **out, size_t *out_len, const cw_lc_client_state *cs)
-    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
-int cw_lc_client_state_decode(cw_lc_client_state *cs, const uint8_t *buf, size_t len,
-                              char *err, size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+CW_CODEC_DECLARE(lc_client_state);
 
-void cw_lc_consensus_state_enc(cw_enc *e, const cw_lc_consensus_state *cs) CW_NONNULL(1, 2);
-void cw_lc_consensus_state_dec(cw_dec *d, const msgpack_object *o, cw_lc_consensus_state *cs,
-                               const char *what) CW_NONNULL(1, 3, 4);
-int cw_lc_consensus_state_encode(uint8_t **out, size_t *out_len,
-                                 const cw_lc_consensus_state *cs) CW_NONNULL(1, 2, 3)
-    CW_WARN_UNUSED;
-int cw_lc_consensus_state_decode(cw_lc_consensus_state *cs, const uint8_t *buf, size_t len,
-                                 char *err, size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+CW_CODEC_DECLARE(lc_consensus_state);
 
 int cw_lc_trusted_state_encode(uint8_t **out, size_t *out_len, const cw_lc_trusted_state *ts)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;

@@ -105,6 +105,14 @@
 /** Bytes of counterparty_client_state (an encoded ClientState is < 200). */
 #define CW_MSG_CLIENT_STATE_MAX 4096u
 
+/** Declares the pair every msg X has, cw_msg_X_enc and cw_msg_X_dec, with the signatures,
+ *  errors and ownership documented at the top of this file (causeway/app_msgs.h uses it too).
+ *  Each msg's own comment below says what its fields mean. */
+#define CW_MSG_CODEC_DECLARE(X)                                                            \
+    void cw_msg_##X##_enc(cw_enc *e, const cw_msg_##X *m) CW_NONNULL(1, 2);                \
+    void cw_msg_##X##_dec(cw_dec *d, const msgpack_object *body, cw_msg_##X *m,            \
+                          const char *what) CW_NONNULL(1, 3, 4)
+
 /* ---- clients (ICS-02) -------------------------------------------------------------- */
 
 /** ibc.create_client: anyone creates a client from a trusted state (ibc-go MsgCreateClient).
@@ -115,27 +123,19 @@ typedef struct cw_msg_create_client {
     cw_lc_consensus_state consensus_state; /* at client_state.latest_height */
 } cw_msg_create_client;
 
-void cw_msg_create_client_enc(cw_enc *e, const cw_msg_create_client *m) CW_NONNULL(1, 2);
-void cw_msg_create_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_create_client *m,
-                              const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(create_client);
 
 /** ibc.update_client: the struct is block.h's cw_msg_update_client (MsgUpdateClient; ibc-go
  *  MsgUpdateClient with a Tendermint Header). enc appends [type, MsgUpdateClient]; dec
  *  decodes the body with cw_msg_update_client_decode's rules (it re-reads the body's bytes,
  *  so the result owns its sets and signatures and borrows nothing). Free m with
  *  cw_msg_update_client_free whatever d->rc says. */
-void cw_msg_update_client_enc(cw_enc *e, const cw_msg_update_client *m) CW_NONNULL(1, 2);
-void cw_msg_update_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_update_client *m,
-                              const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(update_client);
 
 /** ibc.submit_misbehaviour: block.h's cw_msg_submit_misbehaviour (two conflicting headers;
  *  ibc-go MsgSubmitMisbehaviour). As update_client: owns what it decodes; free with
  *  cw_msg_submit_misbehaviour_free whatever d->rc says. */
-void cw_msg_submit_misbehaviour_enc(cw_enc *e, const cw_msg_submit_misbehaviour *m)
-    CW_NONNULL(1, 2);
-void cw_msg_submit_misbehaviour_dec(cw_dec *d, const msgpack_object *body,
-                                    cw_msg_submit_misbehaviour *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(submit_misbehaviour);
 
 /** ibc.recover_client: the admin replaces a Frozen or Expired subject's state with an Active
  *  substitute's (ibc-go MsgRecoverClient). Fields named "subject", "substitute". */
@@ -144,9 +144,7 @@ typedef struct cw_msg_recover_client {
     char substitute_client_id[CW_ID_MAX + 1];
 } cw_msg_recover_client;
 
-void cw_msg_recover_client_enc(cw_enc *e, const cw_msg_recover_client *m) CW_NONNULL(1, 2);
-void cw_msg_recover_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_recover_client *m,
-                               const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(recover_client);
 
 /* ---- channel handshake (ICS-04) ---------------------------------------------------- */
 
@@ -162,9 +160,7 @@ typedef struct cw_msg_chan_open_init {
     char version[CW_ID_MAX + 1];
 } cw_msg_chan_open_init;
 
-void cw_msg_chan_open_init_enc(cw_enc *e, const cw_msg_chan_open_init *m) CW_NONNULL(1, 2);
-void cw_msg_chan_open_init_dec(cw_dec *d, const msgpack_object *body, cw_msg_chan_open_init *m,
-                               const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(chan_open_init);
 
 /** ibc.chan_open_try (ibc-go MsgChannelOpenTry, plus the client checks ibc-go's
  *  MsgConnectionOpenTry makes): proof_init proves the counterparty's INIT end;
@@ -187,9 +183,7 @@ typedef struct cw_msg_chan_open_try {
     uint64_t proof_height;
 } cw_msg_chan_open_try;
 
-void cw_msg_chan_open_try_enc(cw_enc *e, const cw_msg_chan_open_try *m) CW_NONNULL(1, 2);
-void cw_msg_chan_open_try_dec(cw_dec *d, const msgpack_object *body, cw_msg_chan_open_try *m,
-                              const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(chan_open_try);
 
 /** ibc.chan_open_ack (ibc-go MsgChannelOpenAck, plus MsgConnectionOpenAck's client checks):
  *  proof_try proves the counterparty's TRYOPEN end; the client fields as in TRY. */
@@ -205,9 +199,7 @@ typedef struct cw_msg_chan_open_ack {
     uint64_t proof_height;
 } cw_msg_chan_open_ack;
 
-void cw_msg_chan_open_ack_enc(cw_enc *e, const cw_msg_chan_open_ack *m) CW_NONNULL(1, 2);
-void cw_msg_chan_open_ack_dec(cw_dec *d, const msgpack_object *body, cw_msg_chan_open_ack *m,
-                              const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(chan_open_ack);
 
 /** ibc.chan_open_confirm (ibc-go MsgChannelOpenConfirm): proof_ack proves the
  *  counterparty's OPEN end at proof_height. */
@@ -218,11 +210,7 @@ typedef struct cw_msg_chan_open_confirm {
     uint64_t proof_height;
 } cw_msg_chan_open_confirm;
 
-void cw_msg_chan_open_confirm_enc(cw_enc *e, const cw_msg_chan_open_confirm *m)
-    CW_NONNULL(1, 2);
-void cw_msg_chan_open_confirm_dec(cw_dec *d, const msgpack_object *body,
-                                  cw_msg_chan_open_confirm *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(chan_open_confirm);
 
 /** ibc.chan_close_init (ibc-go MsgChannelCloseInit). */
 typedef struct cw_msg_chan_close_init {
@@ -230,10 +218,7 @@ typedef struct cw_msg_chan_close_init {
     char channel[CW_ID_MAX + 1];
 } cw_msg_chan_close_init;
 
-void cw_msg_chan_close_init_enc(cw_enc *e, const cw_msg_chan_close_init *m) CW_NONNULL(1, 2);
-void cw_msg_chan_close_init_dec(cw_dec *d, const msgpack_object *body,
-                                cw_msg_chan_close_init *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(chan_close_init);
 
 /** ibc.chan_close_confirm (ibc-go MsgChannelCloseConfirm): proof_init proves the
  *  counterparty's CLOSED end at proof_height. */
@@ -244,11 +229,7 @@ typedef struct cw_msg_chan_close_confirm {
     uint64_t proof_height;
 } cw_msg_chan_close_confirm;
 
-void cw_msg_chan_close_confirm_enc(cw_enc *e, const cw_msg_chan_close_confirm *m)
-    CW_NONNULL(1, 2);
-void cw_msg_chan_close_confirm_dec(cw_dec *d, const msgpack_object *body,
-                                   cw_msg_chan_close_confirm *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(chan_close_confirm);
 
 /* ---- packets (ICS-04) -------------------------------------------------------------- */
 
@@ -260,9 +241,7 @@ typedef struct cw_msg_recv_packet {
     uint64_t proof_height;
 } cw_msg_recv_packet;
 
-void cw_msg_recv_packet_enc(cw_enc *e, const cw_msg_recv_packet *m) CW_NONNULL(1, 2);
-void cw_msg_recv_packet_dec(cw_dec *d, const msgpack_object *body, cw_msg_recv_packet *m,
-                            const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(recv_packet);
 
 /** ibc.acknowledgement on the source (ibc-go MsgAcknowledgement): ack is the bytes the
  *  destination wrote (its canonical form is checked by the host, cw_ack_decode), proven by
@@ -274,10 +253,7 @@ typedef struct cw_msg_acknowledgement {
     uint64_t proof_height;
 } cw_msg_acknowledgement;
 
-void cw_msg_acknowledgement_enc(cw_enc *e, const cw_msg_acknowledgement *m) CW_NONNULL(1, 2);
-void cw_msg_acknowledgement_dec(cw_dec *d, const msgpack_object *body,
-                                cw_msg_acknowledgement *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(acknowledgement);
 
 /** ibc.timeout on the source (ibc-go MsgTimeout): proof_unreceived proves the receipt
  *  absent (unordered) or nextSequenceRecv = next_sequence_recv (ordered) at proof_height. */
@@ -288,9 +264,7 @@ typedef struct cw_msg_timeout {
     uint64_t next_sequence_recv;
 } cw_msg_timeout;
 
-void cw_msg_timeout_enc(cw_enc *e, const cw_msg_timeout *m) CW_NONNULL(1, 2);
-void cw_msg_timeout_dec(cw_dec *d, const msgpack_object *body, cw_msg_timeout *m,
-                        const char *what) CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(timeout);
 
 /** ibc.timeout_on_close on the source (ibc-go MsgTimeoutOnClose): as timeout, plus
  *  proof_close proving the counterparty's end CLOSED at proof_height. */
@@ -302,10 +276,7 @@ typedef struct cw_msg_timeout_on_close {
     uint64_t next_sequence_recv;
 } cw_msg_timeout_on_close;
 
-void cw_msg_timeout_on_close_enc(cw_enc *e, const cw_msg_timeout_on_close *m) CW_NONNULL(1, 2);
-void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
-                                 cw_msg_timeout_on_close *m, const char *what)
-    CW_NONNULL(1, 3, 4);
+CW_MSG_CODEC_DECLARE(timeout_on_close);
 
 /* ---- msg tables --------------------------------------------------------------------- */
 
@@ -321,11 +292,14 @@ typedef struct cw_msg_codec {
     void (*free)(void *m); /* releases what dec allocated; NULL when the struct owns nothing */
 } cw_msg_codec;
 
-/* Building a table (common/msgs.c, common/app_msgs.c): CW_MSG_CODEC_ADAPTERS(X) defines the
- * typed adapters of cw_msg_X_enc / cw_msg_X_dec behind void pointers (static functions; no
- * function-pointer casts), CW_MSG_CODEC_FREE_ADAPTER(X) the one of cw_msg_X_free, and
- * CW_MSG_CODEC_ROW(TYPE, X, freefn) the row (freefn: X##_free_any or NULL). */
-#define CW_MSG_CODEC_ADAPTERS(X)                                                           \
+/* Building a table (common/msgs.c, common/app_msgs.c) from ONE list of the msgs,
+ * LIST(M) = M(TYPE, X, freefn) M(…) …: CW_MSG_CODEC_ADAPTERS_OF defines, per entry, the typed
+ * adapters of cw_msg_X_enc / cw_msg_X_dec behind void pointers (static functions; no
+ * function-pointer casts), CW_MSG_CODEC_ROW_OF the table row; CW_MSG_CODEC_FREE_ADAPTER(X)
+ * the adapter of cw_msg_X_free (freefn: X##_free_any, or NULL when the struct owns nothing).
+ *   LIST(CW_MSG_CODEC_ADAPTERS_OF)
+ *   static const cw_msg_codec table[] = {LIST(CW_MSG_CODEC_ROW_OF)}; */
+#define CW_MSG_CODEC_ADAPTERS_OF(TYPE, X, freefn)                                          \
     static void X##_enc_any(cw_enc *e, const void *m) { cw_msg_##X##_enc(e, m); }          \
     static void X##_dec_any(cw_dec *d, const msgpack_object *b, void *m, const char *w)    \
     {                                                                                      \
@@ -333,8 +307,8 @@ typedef struct cw_msg_codec {
     }
 #define CW_MSG_CODEC_FREE_ADAPTER(X)                                                       \
     static void X##_free_any(void *m) { cw_msg_##X##_free(m); }
-#define CW_MSG_CODEC_ROW(TYPE, X, freefn)                                                  \
-    {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn}
+#define CW_MSG_CODEC_ROW_OF(TYPE, X, freefn)                                               \
+    {TYPE, sizeof(cw_msg_##X), X##_enc_any, X##_dec_any, freefn},
 
 /** The ibc.* table: one row per CW_MSG_IBC_* constant, in the order they are listed above.
  *  Returns static storage (never NULL) and its row count in *n. Thread-safe. */

@@ -116,10 +116,36 @@ int cw_rpc_encode_error(cw_enc *e, bool has_msgid, uint32_t msgid, int32_t code,
 int cw_rpc_encode_notification(cw_enc *e, const char *method, const uint8_t *params,
                                size_t params_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/** [2, method, [payload]]: a notification carrying one object (a topic's message, as the
+ *  server publishes it). payload/payload_len: exactly one encoded object (required).
+ *  Returns: CW_OK; CW_EINVAL bad method name or payload not exactly one object; -ENOMEM. */
+int cw_rpc_encode_notification_one(cw_enc *e, const char *method, const uint8_t *payload,
+                                   size_t payload_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
 /** Re-encode one decoded object (e.g. f->params or f->result) into e. Because accepted frames
  *  are canonical, the bytes equal the object's bytes in the frame.
  *  Returns: CW_OK; -ENOMEM. */
 int cw_rpc_encode_object(cw_enc *e, const msgpack_object *o) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/* ---- frame reassembly ------------------------------------------------------------------ */
+
+/** One WebSocket message received in fragments: the RPC server's per-connection buffer and
+ *  the client's. Zero-initialise; buf is malloc'd and owned by the holder (free(buf)). */
+typedef struct cw_rpc_rxbuf {
+    uint8_t *buf;
+    size_t len, cap;
+    bool started; /* a message is in progress; the holder clears it after the last fragment */
+    bool text;    /* the message's first fragment was a text frame */
+} cw_rpc_rxbuf;
+
+/** Append a received fragment in[0..n) to the message in b. When no message is in progress
+ *  (!b->started) this one starts: len = 0, text recorded. remaining: the bytes the transport
+ *  still announces for this fragment; the message may not grow beyond max bytes. The buffer
+ *  grows with bytes received, not bytes announced (4096 first, then doubling up to max).
+ *  Returns: CW_OK; CW_ETOOBIG received + announced bytes would exceed max; -ENOMEM. On
+ *  failure nothing is appended. Thread-compatible (one buffer per thread). */
+int cw_rpc_rxbuf_append(cw_rpc_rxbuf *b, const void *in, size_t n, size_t remaining,
+                        size_t max, bool text) CW_NONNULL(1) CW_WARN_UNUSED;
 
 /** Route libwebsockets' own log lines (its err and warn levels only) into cw_log at
  *  CW_LOG_WARN, as "lws: <line>". lws's severities are not ours (a peer's bad handshake is an

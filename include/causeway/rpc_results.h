@@ -141,6 +141,12 @@ void cw_rpc_seqs_enc(cw_enc *e, const uint64_t *seqs, uint32_t n) CW_NONNULL(1);
 void cw_rpc_seqs_dec(cw_dec *d, const msgpack_object *o, uint64_t *seqs, uint32_t max,
                      uint32_t *n, const char *what) CW_NONNULL(1, 2, 5, 6);
 
+/** Declares the pair of the conventions above, cw_rpc_X_enc and cw_rpc_X_dec, for a result
+ *  or params struct cw_rpc_X whose decoder names its fields itself (no `what`). */
+#define CW_RPC_RESULT_DECLARE(X)                                                           \
+    void cw_rpc_##X##_enc(cw_enc *e, const cw_rpc_##X *r) CW_NONNULL(1, 2);                \
+    void cw_rpc_##X##_dec(cw_dec *d, const msgpack_object *o, cw_rpc_##X *r) CW_NONNULL(1, 2, 3)
+
 /* ---- status ------------------------------------------------------------------------- */
 
 typedef struct cw_rpc_status {
@@ -152,8 +158,7 @@ typedef struct cw_rpc_status {
     uint64_t earliest_state_height; /* lowest height state queries answer (pruning) */
     uint64_t mempool_txs;
 } cw_rpc_status;
-void cw_rpc_status_enc(cw_enc *e, const cw_rpc_status *r) CW_NONNULL(1, 2);
-void cw_rpc_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_status *r) CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(status);
 
 /* ---- query, query_many -------------------------------------------------------------- */
 
@@ -164,9 +169,7 @@ typedef struct cw_rpc_query_params {
     uint64_t height;
     bool prove;
 } cw_rpc_query_params;
-void cw_rpc_query_params_enc(cw_enc *e, const cw_rpc_query_params *p) CW_NONNULL(1, 2);
-void cw_rpc_query_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_query_params *p)
-    CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(query_params);
 
 /** One key's answer: the value when present, the ICS-23 proof (of membership or absence)
  *  when asked for and the tree is not empty. Both borrowed. */
@@ -186,8 +189,7 @@ typedef struct cw_rpc_query {
     cw_rpc_qitem item;
     uint64_t height;
 } cw_rpc_query;
-void cw_rpc_query_enc(cw_enc *e, const cw_rpc_query *r) CW_NONNULL(1, 2);
-void cw_rpc_query_dec(cw_dec *d, const msgpack_object *o, cw_rpc_query *r) CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(query);
 
 /** [[key, ...], height, prove]: keys[0..n), 1 ≤ n ≤ CW_RPC_BATCH_MAX (dec: more is
  *  CW_ETOOBIG; an empty list or key is left to the chain to name). keys borrowed. */
@@ -197,10 +199,7 @@ typedef struct cw_rpc_query_many_params {
     uint64_t height;
     bool prove;
 } cw_rpc_query_many_params;
-void cw_rpc_query_many_params_enc(cw_enc *e, const cw_rpc_query_many_params *p)
-    CW_NONNULL(1, 2);
-void cw_rpc_query_many_params_dec(cw_dec *d, const msgpack_object *o,
-                                  cw_rpc_query_many_params *p) CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(query_many_params);
 
 /** query_many's answer [height, [item, ...]]: n ≤ max_items items (fewer than asked = the
  *  chain cut its answer at its size cap: ask again for the rest). items borrowed; read item
@@ -251,8 +250,7 @@ typedef struct cw_rpc_tx {
     cw_bytes tx;
     cw_rpc_tx_result result;
 } cw_rpc_tx;
-void cw_rpc_tx_enc(cw_enc *e, const cw_rpc_tx *r) CW_NONNULL(1, 2);
-void cw_rpc_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx *r) CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(tx);
 
 /** tx_status's answer — also the chain's tx index entry, written once when the block
  *  commits: [height, index, code, log, failed_msg|nil, [[event_type, count], ...]] (types in
@@ -271,9 +269,7 @@ typedef struct cw_rpc_tx_status {
     uint32_t n_types; /* ≤ CW_RPC_TX_TYPES_MAX (enc: more → CW_ETOOBIG) */
     cw_rpc_type_count types[CW_RPC_TX_TYPES_MAX];
 } cw_rpc_tx_status;
-void cw_rpc_tx_status_enc(cw_enc *e, const cw_rpc_tx_status *r) CW_NONNULL(1, 2);
-void cw_rpc_tx_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_status *r)
-    CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(tx_status);
 /** Count a tx's events by type into r->types (order of first appearance) from the encoded
  *  events array [[type, attrs], ...] read through d (≤ CW_EVENTS_MAX events; more than
  *  CW_RPC_TX_TYPES_MAX distinct types → CW_ETOOBIG). Sticky errors in d. Allocates nothing;
@@ -322,9 +318,7 @@ typedef struct cw_rpc_block_note {
     const msgpack_object *events; /* dec only */
     cw_bytes events_enc;          /* enc only */
 } cw_rpc_block_note;
-void cw_rpc_block_note_enc(cw_enc *e, const cw_rpc_block_note *r) CW_NONNULL(1, 2);
-void cw_rpc_block_note_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_note *r)
-    CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(block_note);
 
 /* ---- account ------------------------------------------------------------------------ */
 
@@ -338,9 +332,7 @@ typedef struct cw_rpc_account {
         uint64_t amount;
     } balances[CW_RPC_DENOMS_MAX];
 } cw_rpc_account;
-void cw_rpc_account_enc(cw_enc *e, const cw_rpc_account *r) CW_NONNULL(1, 2);
-void cw_rpc_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_account *r)
-    CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(account);
 
 /* ---- packets, packet, ack ------------------------------------------------------------ */
 
@@ -376,9 +368,7 @@ typedef struct cw_rpc_lend_account {
     cw_u128 supply_value;
     cw_u128 shares;
 } cw_rpc_lend_account;
-void cw_rpc_lend_account_enc(cw_enc *e, const cw_rpc_lend_account *r) CW_NONNULL(1, 2);
-void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_account *r)
-    CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(lend_account);
 
 typedef struct cw_rpc_lend_market {
     char borrow_denom[CW_ID_MAX + 1];
@@ -390,8 +380,6 @@ typedef struct cw_rpc_lend_market {
     bool paused;
     cw_u128 bad_debt;
 } cw_rpc_lend_market;
-void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r) CW_NONNULL(1, 2);
-void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_market *r)
-    CW_NONNULL(1, 2, 3);
+CW_RPC_RESULT_DECLARE(lend_market);
 
 #endif

@@ -78,6 +78,46 @@ static void test_cfg_read_and_env(void **state)
     assert_int_not_equal(read_cfg(&c, "{\"id\": \"a\"}"), CW_OK);
 }
 
+/* cw_jconf_array and cw_jconf_object share one typed-field reader: each names its type, the
+ * array its bound; a missing optional field is NULL without an error. */
+static void test_jconf_array_and_object_readers(void **state)
+{
+    (void)state;
+    json_error_t je;
+    json_t *o = json_loads("{\"a\": [1, 2, 3], \"o\": {}, \"n\": 5}", 0, &je);
+    assert_non_null(o);
+    static const struct {
+        bool array;
+        const char *key;
+        size_t max;
+        bool required;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {true, "a", 3, true, CW_OK, NULL},
+        {false, "o", 0, true, CW_OK, NULL},
+        {true, "x", 3, false, CW_OK, NULL},
+        {false, "x", 0, false, CW_OK, NULL},
+        {true, "a", 2, true, CW_EINVAL, "cfg.json: top.a: 3 items exceed the limit of 2"},
+        {true, "o", 3, true, CW_EINVAL, "cfg.json: top.o: expected an array"},
+        {false, "n", 0, true, CW_EINVAL, "cfg.json: top.n: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ERR[0] = '\0';
+        cw_jconf j = {.file = "cfg.json", .rc = CW_OK, .err = ERR, .err_len = sizeof ERR};
+        const json_t *v =
+            cases[i].array
+                ? cw_jconf_array(&j, o, cases[i].key, "top", cases[i].required, cases[i].max)
+                : cw_jconf_object(&j, o, cases[i].key, "top", cases[i].required);
+        if (j.rc != cases[i].rc || (cases[i].msg && !strstr(ERR, cases[i].msg)))
+            fail_msg("case %zu: got %d (%s), want %d (%s)", i, j.rc, ERR, cases[i].rc,
+                     cases[i].msg ? cases[i].msg : "");
+        bool present = strcmp(cases[i].key, "x") != 0;
+        assert_true((v != NULL) == (cases[i].rc == CW_OK && present));
+    }
+    json_decref(o);
+}
+
 /* ---- a client with no reachable node ------------------------------------------------- */
 
 static cw_chain_cfg CFG = {.id = "alpha", .rpc = "ws://127.0.0.1:1"};
@@ -254,6 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trust_root_parse),
         cmocka_unit_test(test_cfg_read_and_env),
+        cmocka_unit_test(test_jconf_array_and_object_readers),
         cmocka_unit_test(test_init_and_reconnect_backoff),
         cmocka_unit_test(test_lc_seed_verify_keep_and_conflict),
     };

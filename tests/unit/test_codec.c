@@ -313,6 +313,56 @@ static void test_typed_reader_names_the_wrong_field(void **s)
     }
 }
 
+/* cw_dec_bin and cw_dec_str share one reader: each keeps its own type and bound in the error
+ * line, with the caller's formatted field name. */
+static void test_bin_and_str_readers_name_type_and_bound(void **s)
+{
+    (void)s;
+    /* ["abc", bin "abc"] */
+    uint8_t buf[] = {0x92, 0xa3, 'a', 'b', 'c', 0xc4, 0x03, 'a', 'b', 'c'};
+    static const struct {
+        bool bin;
+        int index;
+        size_t max;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {true, 1, 3, CW_OK, ""},
+        {false, 0, 3, CW_OK, ""},
+        {true, 0, 3, CW_EMALFORMED, "f[0]: expected bin, got str"},
+        {false, 1, 3, CW_EMALFORMED, "f[1]: expected str, got bin"},
+        {true, 1, 2, CW_ETOOBIG, "f[1]: 3 bytes exceed the limit of 2"},
+        {false, 0, 2, CW_ETOOBIG, "f[0]: 3 bytes exceed the limit of 2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cw_dec d;
+        const msgpack_object *root;
+        char err[128] = "";
+        assert_int_equal(cw_dec_open(&d, &root, buf, sizeof buf, 100, err, sizeof err), CW_OK);
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "pair");
+        int k = cases[i].index;
+        cw_bytes b = cases[i].bin ? cw_dec_bin(&d, &f[k], cases[i].max, "f[%d]", k)
+                                  : cw_dec_str(&d, &f[k], cases[i].max, "f[%d]", k);
+        if (d.rc != cases[i].rc || strcmp(err, cases[i].msg) != 0)
+            fail_msg("case %zu: got %d (%s), want %d (%s)", i, d.rc, err, cases[i].rc,
+                     cases[i].msg);
+        if (cases[i].rc == CW_OK)
+            assert_true(b.len == 3 && memcmp(b.p, "abc", 3) == 0);
+        else
+            assert_true(b.p == NULL && b.len == 0);
+        cw_dec_close(&d);
+    }
+}
+
+static void test_dec_label_joins_and_truncates(void **s)
+{
+    (void)s;
+    char small[8];
+    assert_string_equal(CW_DEC_LABEL("light_block", "signed_header"), "light_block.signed_header");
+    assert_ptr_equal(cw_dec_label(small, sizeof small, "status", "height"), small);
+    assert_string_equal(small, "status.");
+}
+
 static void test_sticky_error_keeps_first_failure(void **s)
 {
     (void)s;
@@ -394,6 +444,8 @@ int main(void)
         cmocka_unit_test(test_input_over_max_len_rejected),
         cmocka_unit_test(test_typed_reader_names_the_wrong_field),
         cmocka_unit_test(test_sticky_error_keeps_first_failure),
+        cmocka_unit_test(test_bin_and_str_readers_name_type_and_bound),
+        cmocka_unit_test(test_dec_label_joins_and_truncates),
         cmocka_unit_test(test_every_truncation_of_valid_input_rejected),
         cmocka_unit_test(test_encoder_uses_shortest_forms),
         cmocka_unit_test(test_prescan_alone_checks_bounds_without_decoding),

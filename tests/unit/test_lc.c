@@ -390,23 +390,40 @@ static void test_conflicting_header_at_stored_height_freezes(void **state)
     fx_free(&f);
 }
 
-static void test_header_between_stored_heights_breaking_time_freezes(void **state)
+/* A header whose time is out of order with a stored neighbour freezes the client: one
+ * stored above it but older ("not before"), or one stored below it but newer ("not after").
+ * Both headers verify from the trusted height 10 (time T0). */
+static void test_header_breaking_time_against_a_stored_neighbour_freezes(void **state)
 {
     (void)state;
-    fx f;
-    cw_light_block later, mid;
-    fx_init(&f, SET_A, T0);
-    /* store height 15 at T0+10s (skipping from 10), then a header at 12 with time T0+20s */
-    build(&later, "alpha", TRUSTED_H + 5, T0 + 10 * SEC, SET_A, SET_A, 0);
-    assert_int_equal(update(&f, &later, TRUSTED_H, SET_A, NOW, NULL), CW_OK);
-    build(&mid, "alpha", TRUSTED_H + 2, T0 + 20 * SEC, SET_A, SET_A, 0);
-    assert_int_equal(update(&f, &mid, TRUSTED_H, SET_A, NOW, NULL), CW_EMISBEHAVIOUR);
-    assert_non_null(strstr(ERR, "not before"));
-    assert_int_equal(f.cs.frozen_height, TRUSTED_H + 2);
-    assert_int_equal(f.cs.latest_height, TRUSTED_H + 5);
-    cw_light_block_free(&later);
-    cw_light_block_free(&mid);
-    fx_free(&f);
+    static const struct {
+        uint64_t stored_h, stored_t, h, t, latest;
+        const char *msg;
+    } cases[] = {
+        /* store 15 at T0+10s, then 12 at T0+20s */
+        {TRUSTED_H + 5, 10, TRUSTED_H + 2, 20, TRUSTED_H + 5, "is not before time"},
+        /* store 12 at T0+10s, then 14 at T0+5s: after the trusted state, not after 12 */
+        {TRUSTED_H + 2, 10, TRUSTED_H + 4, 5, TRUSTED_H + 2, "is not after time"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        fx f;
+        cw_light_block stored, lb;
+        char want[80];
+        fx_init(&f, SET_A, T0);
+        build(&stored, "alpha", cases[i].stored_h, T0 + cases[i].stored_t * SEC, SET_A, SET_A, 0);
+        assert_int_equal(update(&f, &stored, TRUSTED_H, SET_A, NOW, NULL), CW_OK);
+        build(&lb, "alpha", cases[i].h, T0 + cases[i].t * SEC, SET_A, SET_A, 0);
+        assert_int_equal(update(&f, &lb, TRUSTED_H, SET_A, NOW, NULL), CW_EMISBEHAVIOUR);
+        snprintf(want, sizeof want, "at stored height %llu",
+                 (unsigned long long)cases[i].stored_h);
+        if (!strstr(ERR, cases[i].msg) || !strstr(ERR, want))
+            fail_msg("case %zu: %s", i, ERR);
+        assert_int_equal(f.cs.frozen_height, cases[i].h);
+        assert_int_equal(f.cs.latest_height, cases[i].latest);
+        cw_light_block_free(&stored);
+        cw_light_block_free(&lb);
+        fx_free(&f);
+    }
 }
 
 static void test_header_between_stored_heights_in_time_order_is_stored(void **state)
@@ -972,7 +989,7 @@ int main(void)
         cmocka_unit_test(test_trusted_state_past_trusting_period),
         cmocka_unit_test(test_update_to_existing_height_with_identical_header_is_noop),
         cmocka_unit_test(test_conflicting_header_at_stored_height_freezes),
-        cmocka_unit_test(test_header_between_stored_heights_breaking_time_freezes),
+        cmocka_unit_test(test_header_breaking_time_against_a_stored_neighbour_freezes),
         cmocka_unit_test(test_header_between_stored_heights_in_time_order_is_stored),
         cmocka_unit_test(test_frozen_client_refuses_updates_and_proofs),
         cmocka_unit_test(test_expired_client_refuses_updates_and_proofs),

@@ -206,6 +206,35 @@ static void expect_bytes(cw_enc *e, const char *hex)
     cw_enc_init(e);
 }
 
+/* The reassembly buffer the client and the server share: a message starts on the first
+ * fragment (recording text/binary), grows with what arrives, and refuses (appending nothing)
+ * what would pass max counting the bytes still announced. */
+static void test_rxbuf_reassembles_within_the_limit(void **state)
+{
+    (void)state;
+    cw_rpc_rxbuf b = {0};
+    assert_int_equal(cw_rpc_rxbuf_append(&b, "abc", 3, 2, 8, true), CW_OK);
+    assert_true(b.started && b.text);
+    assert_int_equal(cw_rpc_rxbuf_append(&b, "de", 2, 0, 8, false), CW_OK);
+    assert_true(b.text); /* a continuation does not change the message's kind */
+    assert_int_equal(b.len, 5);
+    assert_memory_equal(b.buf, "abcde", 5);
+    assert_true(b.cap >= 5);
+    /* 5 + 2 received + 2 announced > 8: refused, nothing appended */
+    assert_int_equal(cw_rpc_rxbuf_append(&b, "fg", 2, 2, 8, false), CW_ETOOBIG);
+    assert_int_equal(b.len, 5);
+    assert_int_equal(cw_rpc_rxbuf_append(&b, "fgh", 3, 0, 8, false), CW_OK);
+    assert_int_equal(b.len, 8);
+    assert_int_equal(cw_rpc_rxbuf_append(&b, "i", 1, 0, 8, false), CW_ETOOBIG);
+    /* the holder ends the message; the next one starts from 0 and keeps the buffer */
+    b.started = false;
+    assert_int_equal(cw_rpc_rxbuf_append(&b, "z", 1, 0, 8, false), CW_OK);
+    assert_true(b.started && !b.text);
+    assert_int_equal(b.len, 1);
+    assert_int_equal(b.buf[0], 'z');
+    free(b.buf);
+}
+
 static void test_encoders(void **state)
 {
     (void)state;
@@ -230,6 +259,10 @@ static void test_encoders(void **state)
     n = unhex(p, sizeof p, "919201c40168");
     assert_int_equal(cw_rpc_encode_notification(&e, "blocks", p, n), CW_OK);
     expect_bytes(&e, "9302a6626c6f636b73919201c40168");
+    /* the server's publish form: one object wrapped as [payload] — the same frame */
+    n = unhex(p, sizeof p, "9201c40168");
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "blocks", p, n), CW_OK);
+    expect_bytes(&e, "9302a6626c6f636b73919201c40168");
 
     /* refusals: bad names, params not one array, result not one object */
     assert_int_equal(cw_rpc_encode_request(&e, 1, "a/b", NULL, 0), CW_EINVAL);
@@ -245,6 +278,12 @@ static void test_encoders(void **state)
     cw_enc_free(&e), cw_enc_init(&e);
     n = unhex(p, sizeof p, "0101");
     assert_int_equal(cw_rpc_encode_result(&e, 1, p, n), CW_EINVAL);
+    cw_enc_free(&e), cw_enc_init(&e);
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "m", p, n), CW_EINVAL); /* two */
+    cw_enc_free(&e), cw_enc_init(&e);
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "m", p, 0), CW_EINVAL); /* none */
+    cw_enc_free(&e), cw_enc_init(&e);
+    assert_int_equal(cw_rpc_encode_notification_one(&e, "a/b", p, 1), CW_EINVAL);
     cw_enc_free(&e), cw_enc_init(&e);
     n = unhex(p, sizeof p, "80");
     assert_int_equal(cw_rpc_encode_result(&e, 1, p, n), CW_EINVAL);
@@ -311,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_malformed_shapes), cmocka_unit_test(test_long_fields),
         cmocka_unit_test(test_oversized),        cmocka_unit_test(test_valid_frames),
         cmocka_unit_test(test_encoders),         cmocka_unit_test(test_every_byte_flip),
+        cmocka_unit_test(test_rxbuf_reassembles_within_the_limit),
     };
     return cmocka_run_group_tests_name("rpc_codec", tests, NULL, NULL);
 }
