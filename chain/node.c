@@ -236,35 +236,30 @@ static const cw_seckey *key_of(const cw_node *n, const cw_pubkey32 *pk)
 
 /* admin.update_validators [validator_set]: the genesis admin replaces the set; executed in
  * block H it becomes header H's next validator set (DESIGN §5). */
-static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                   size_t err_len)
+static int admin_update_validators(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_node *n = cw_app_handler_user(ctx);
     if (memcmp(ctx->signer_pk.b, n->gen.admin.b, 32) != 0)
         return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the genesis admin");
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_admin_update_validators m;
-    cw_msg_admin_update_validators_dec(&d, body, &m, CW_MSG_ADMIN_UPDATE_VALIDATORS);
-    const cw_validator_set vs = m.validator_set;
-    int rc = d.rc;
-    for (uint32_t i = 0; rc == CW_OK && i < vs.n; i++) {
+    const cw_validator_set *vs = &((const cw_msg_admin_update_validators *)in)->validator_set;
+    int rc = CW_OK;
+    for (uint32_t i = 0; rc == CW_OK && i < vs->n; i++) {
         cw_pubkey p;
-        if (cw_pubkey_parse(&p, &vs.v[i].pubkey))
+        if (cw_pubkey_parse(&p, &vs->v[i].pubkey))
             rc = cw_errf(err, err_len, CW_EINVAL, "validator_set[%u]: not a valid key", i);
     }
     if (rc == CW_OK) {
         uint8_t *buf;
         size_t len;
-        rc = cw_validator_set_encode(&buf, &len, &vs);
+        rc = cw_validator_set_encode(&buf, &len, vs);
         if (rc == CW_OK) {
             rc = cw_kv_set_s(ctx->kv, NEXT_VALS_KEY, buf, len);
             free(buf);
         }
     }
-    cw_msg_admin_update_validators_free(&m);
     if (rc == CW_OK) {
         cw_event_begin(ctx->events, CW_EV_UPDATE_VALIDATORS, 1);
-        cw_event_attr_u64(ctx->events, CW_ATTR_VALIDATORS, vs.n);
+        cw_event_attr_u64(ctx->events, CW_ATTR_VALIDATORS, vs->n);
     }
     return rc;
 }

@@ -316,19 +316,15 @@ static int check_client_exists(const cw_exec_ctx *ctx, const char *client_id, ch
 /* ---- handshake msgs -------------------------------------------------------------------- */
 
 /* ibc.chan_open_init: a new INIT end on a bound port, through an existing client */
-static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_open_init(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_init m;
-    cw_msg_chan_open_init_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_INIT);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port;
+    const cw_msg_chan_open_init *m = in;
+    const char *port = m->port;
     char channel[CW_ID_MAX + 1];
     cw_channel_end ce;
-    new_end(&ce, CW_CHAN_INIT, m.ordering, m.counterparty_port, "", m.client_id,
-            m.counterparty_client_id, m.version);
+    new_end(&ce, CW_CHAN_INIT, m->ordering, m->counterparty_port, "", m->client_id,
+            m->counterparty_client_id, m->version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
@@ -349,19 +345,15 @@ static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err
 
 /* ibc.chan_open_try: a TRYOPEN end, after proving the counterparty's INIT end and that its
  * client tracks this chain */
-static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_open_try(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_try m;
-    cw_msg_chan_open_try_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_TRY);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port, *cp_version = m.counterparty_version;
+    const cw_msg_chan_open_try *m = in;
+    const char *port = m->port, *cp_version = m->counterparty_version;
     char channel[CW_ID_MAX + 1];
     cw_channel_end ce;
-    new_end(&ce, CW_CHAN_TRYOPEN, m.ordering, m.counterparty_port, m.counterparty_channel,
-            m.client_id, m.counterparty_client_id, m.version);
+    new_end(&ce, CW_CHAN_TRYOPEN, m->ordering, m->counterparty_port, m->counterparty_channel,
+            m->client_id, m->counterparty_client_id, m->version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
@@ -369,10 +361,10 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, "", CW_CHAN_INIT, cp_version);
     int rc;
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, m.proof_init,
-                                      m.proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, m.counterparty_client_state,
-                                         m.proof_client, m.proof_consensus, m.proof_height, err,
+    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, m->proof_init,
+                                      m->proof_height, err, err_len)) ||
+        (rc = verify_counterparty_client(h, ctx, &ce, m->counterparty_client_state,
+                                         m->proof_client, m->proof_consensus, m->proof_height, err,
                                          err_len)) ||
         (rc = new_channel_id(ctx, channel)))
         return rc;
@@ -391,16 +383,12 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
 
 /* ibc.chan_open_ack: INIT → OPEN, after proving the counterparty's TRYOPEN end and that
  * its client tracks this chain */
-static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_open_ack(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_ack m;
-    cw_msg_chan_open_ack_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_ACK);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port, *channel = m.channel, *cp_channel = m.counterparty_channel,
-               *cp_version = m.counterparty_version;
+    const cw_msg_chan_open_ack *m = in;
+    const char *port = m->port, *channel = m->channel, *cp_channel = m->counterparty_channel,
+               *cp_version = m->counterparty_version;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -410,10 +398,10 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                        channel, ce.state);
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_TRYOPEN, cp_version);
-    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, m.proof_try,
-                                      m.proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, m.counterparty_client_state,
-                                         m.proof_client, m.proof_consensus, m.proof_height, err,
+    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, m->proof_try,
+                                      m->proof_height, err, err_len)) ||
+        (rc = verify_counterparty_client(h, ctx, &ce, m->counterparty_client_state,
+                                         m->proof_client, m->proof_consensus, m->proof_height, err,
                                          err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
@@ -432,16 +420,11 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
 }
 
 /* ibc.chan_close_init: any end but CLOSED → CLOSED, if the app agrees */
-static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                          size_t err_len)
+static int msg_close_init(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_close_init m;
-    cw_msg_chan_close_init_dec(&d, body, &m, CW_MSG_IBC_CHAN_CLOSE_INIT);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port, *channel = m.channel;
+    const cw_msg_chan_close_init *m = in;
+    const char *port = m->port, *channel = m->channel;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -500,26 +483,18 @@ static int confirm_step(cw_exec_ctx *ctx, const char *port, const char *channel,
     return CW_OK;
 }
 
-static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                            size_t err_len)
+static int msg_open_confirm(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_confirm m;
-    cw_msg_chan_open_confirm_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_CONFIRM);
-    return d.rc ? d.rc
-                : confirm_step(ctx, m.port, m.channel, m.proof_ack, m.proof_height, err,
-                               err_len, false);
+    const cw_msg_chan_open_confirm *m = in;
+    return confirm_step(ctx, m->port, m->channel, m->proof_ack, m->proof_height, err, err_len,
+                        false);
 }
 
-static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+static int msg_close_confirm(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_close_confirm m;
-    cw_msg_chan_close_confirm_dec(&d, body, &m, CW_MSG_IBC_CHAN_CLOSE_CONFIRM);
-    return d.rc ? d.rc
-                : confirm_step(ctx, m.port, m.channel, m.proof_init, m.proof_height, err,
-                               err_len, true);
+    const cw_msg_chan_close_confirm *m = in;
+    return confirm_step(ctx, m->port, m->channel, m->proof_init, m->proof_height, err, err_len,
+                        true);
 }
 
 int ibc_register_channel_msgs(cw_ibc *h, cw_app *app)

@@ -324,16 +324,11 @@ static void client_event(cw_exec_ctx *ctx, const char *type, const char *client_
 }
 
 /* ibc.create_client: the states' domain, a live height and the trusting period */
-static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_create_client m;
-    cw_msg_create_client_dec(&d, body, &m, CW_MSG_IBC_CREATE_CLIENT);
-    if (d.rc)
-        return d.rc;
-    const cw_lc_client_state *cs = &m.client_state;
-    const cw_lc_consensus_state *cons = &m.consensus_state;
+    const cw_msg_create_client *m = in;
+    const cw_lc_client_state *cs = &m->client_state;
+    const cw_lc_consensus_state *cons = &m->consensus_state;
     int rc = cw_lc_client_state_validate(cs, err, err_len);
     if (rc)
         return rc;
@@ -358,88 +353,65 @@ static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
 }
 
 /* ibc.update_client MsgUpdateClient */
-static int msg_update_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+static int msg_update_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_update_client m;
-    cw_msg_update_client_dec(&d, body, &m, CW_MSG_IBC_UPDATE_CLIENT);
-    int rc = d.rc;
-    if (rc) {
-        cw_msg_update_client_free(&m);
-        return rc;
-    }
+    const cw_msg_update_client *m = in;
     cw_lc_client_state cs;
     cw_ibc_client_store st;
-    rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
+    int rc = ibc_client_load(ctx, m->client_id, &cs, &st, err, err_len);
+    if (rc)
+        return rc;
+    cw_lc_update_result res;
+    rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), &m->update, ctx->time_ns, &res, err,
+                          err_len);
     if (rc == CW_OK) {
-        cw_lc_update_result res;
-        rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), &m.update, ctx->time_ns, &res, err,
-                              err_len);
-        if (rc == CW_OK) {
-            rc = client_store(ctx->kv, m.client_id, &cs);
-            if (rc == CW_OK)
-                client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT,
-                             m.client_id, res.height);
-        } else if (rc == CW_EMISBEHAVIOUR) {
-            /* the one failure that must persist: the client is frozen. The tx's writes
-             * are discarded on failure, so freezing succeeds as a msg, with an event. */
-            int src = client_store(ctx->kv, m.client_id, &cs);
-            if (src == CW_OK) {
-                client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m.client_id, cs.frozen_height);
-                rc = CW_OK;
-            } else {
-                rc = src;
-            }
+        rc = client_store(ctx->kv, m->client_id, &cs);
+        if (rc == CW_OK)
+            client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT,
+                         m->client_id, res.height);
+    } else if (rc == CW_EMISBEHAVIOUR) {
+        /* the one failure that must persist: the client is frozen. The tx's writes are
+         * discarded on failure, so freezing succeeds as a msg, with an event. */
+        int src = client_store(ctx->kv, m->client_id, &cs);
+        if (src == CW_OK) {
+            client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m->client_id, cs.frozen_height);
+            rc = CW_OK;
+        } else {
+            rc = src;
         }
     }
-    cw_msg_update_client_free(&m);
     return rc;
 }
 
 /* ibc.submit_misbehaviour MsgSubmitMisbehaviour */
-static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                   size_t err_len)
+static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_submit_misbehaviour m;
-    cw_msg_submit_misbehaviour_dec(&d, body, &m, CW_MSG_IBC_SUBMIT_MISBEHAVIOUR);
-    int rc = d.rc;
-    if (rc) {
-        cw_msg_submit_misbehaviour_free(&m);
-        return rc;
-    }
+    const cw_msg_submit_misbehaviour *m = in;
     cw_lc_client_state cs;
     cw_ibc_client_store st;
-    rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
+    int rc = ibc_client_load(ctx, m->client_id, &cs, &st, err, err_len);
     if (rc == CW_OK)
-        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), &m.header1, &m.header2,
+        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), &m->header1, &m->header2,
                                        ctx->time_ns, err, err_len);
     if (rc == CW_OK)
-        rc = client_store(ctx->kv, m.client_id, &cs);
+        rc = client_store(ctx->kv, m->client_id, &cs);
     if (rc == CW_OK)
-        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m.client_id, cs.frozen_height);
-    cw_msg_submit_misbehaviour_free(&m);
+        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m->client_id, cs.frozen_height);
     return rc;
 }
 
 /* ibc.recover_client [subject, substitute]: admin only; the subject must be Frozen or
  * Expired and the substitute Active, for the same chain with the same parameters; the subject
  * takes the substitute's latest height and consensus state (ibc-go RecoverClient). */
-static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                              size_t err_len)
+static int msg_recover_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     if (memcmp(ctx->signer_pk.b, ibc_admin(h)->b, 32) != 0)
         return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the admin");
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_recover_client m;
-    cw_msg_recover_client_dec(&d, body, &m, CW_MSG_IBC_RECOVER_CLIENT);
-    if (d.rc)
-        return d.rc;
-    const char *subject = m.subject_client_id, *substitute = m.substitute_client_id;
+    const cw_msg_recover_client *m = in;
+    const char *subject = m->subject_client_id, *substitute = m->substitute_client_id;
     if (strcmp(subject, substitute) == 0)
         return cw_errf(err, err_len, CW_EINVAL, "subject and substitute are the same client");
     cw_lc_client_state a, b;

@@ -866,14 +866,10 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
-static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_supply msg;
-    cw_msg_lend_supply_dec(&d, body, &msg, CW_MSG_LEND_SUPPLY);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
+    const cw_msg_lend_supply *msg = in;
+    uint64_t amount = msg->amount;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, minted, value, nshares, total;
@@ -921,15 +917,10 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     return CW_OK;
 }
 
-static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                size_t err_len)
+static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_withdraw_supply msg;
-    cw_msg_lend_withdraw_supply_dec(&d, body, &msg, CW_MSG_LEND_WITHDRAW_SUPPLY);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
+    const cw_msg_lend_withdraw_supply *msg = in;
+    uint64_t amount = msg->amount;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
@@ -978,14 +969,10 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
     return CW_OK;
 }
 
-static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_borrow msg;
-    cw_msg_lend_borrow_dec(&d, body, &msg, CW_MSG_LEND_BORROW);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
+    const cw_msg_lend_borrow *msg = in;
+    uint64_t amount = msg->amount;
     mkt m;
     char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
@@ -1035,15 +1022,11 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
     return CW_OK;
 }
 
-static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_repay msg;
-    cw_msg_lend_repay_dec(&d, body, &msg, CW_MSG_LEND_REPAY);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
-    cw_address borrower = msg.has_on_behalf_of ? msg.on_behalf_of : ctx->signer;
+    const cw_msg_lend_repay *msg = in;
+    uint64_t amount = msg->amount;
+    cw_address borrower = msg->has_on_behalf_of ? msg->on_behalf_of : ctx->signer;
     mkt m;
     char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
@@ -1094,17 +1077,12 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
 
 /* Source: DESIGN §8; Compound v2 liquidateBorrow / liquidateCalculateSeizeTokens; Aave v2
  * LendingPoolCollateralManager (cap of the seize by the position, repay recomputed). */
-static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                          size_t err_len)
+static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_liquidate msg;
-    cw_msg_lend_liquidate_dec(&d, body, &msg, CW_MSG_LEND_LIQUIDATE);
-    if (d.rc)
-        return d.rc;
-    const cw_address borrower = msg.borrower;
-    const char *trace = msg.collateral;
-    uint64_t repay = msg.repay_amount;
+    const cw_msg_lend_liquidate *msg = in;
+    const cw_address borrower = msg->borrower;
+    const char *trace = msg->collateral;
+    uint64_t repay = msg->repay_amount;
     mkt m;
     const cw_lend_collateral *c;
     char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
@@ -1257,19 +1235,14 @@ static int channel_open(const cw_kv *kv, const char *channel, char *err, size_t 
     return CW_OK;
 }
 
-static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                    size_t err_len)
+static int lend_register_collateral(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_register_collateral msg;
-    cw_msg_lend_register_collateral_dec(&d, body, &msg, CW_MSG_LEND_REGISTER_COLLATERAL);
-    if (d.rc)
-        return d.rc;
-    cw_lend_collateral c = {.ltv_bps = msg.ltv_bps,
-                            .liquidation_threshold_bps = msg.liquidation_threshold_bps,
-                            .liquidation_bonus_bps = msg.liquidation_bonus_bps};
-    memcpy(c.channel, msg.channel, sizeof c.channel);
-    memcpy(c.base_denom, msg.base_denom, sizeof c.base_denom);
+    const cw_msg_lend_register_collateral *msg = in;
+    cw_lend_collateral c = {.ltv_bps = msg->ltv_bps,
+                            .liquidation_threshold_bps = msg->liquidation_threshold_bps,
+                            .liquidation_bonus_bps = msg->liquidation_bonus_bps};
+    memcpy(c.channel, msg->channel, sizeof c.channel);
+    memcpy(c.base_denom, msg->base_denom, sizeof c.base_denom);
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1300,10 +1273,9 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
     return CW_OK;
 }
 
-static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                              size_t err_len)
+static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
+    const cw_msg_lend_update_market *msg = in;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1311,23 +1283,19 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
         return rc;
     cw_lend_params np = m.p;
     cw_lend_collateral upd[CW_LEND_MAX_COLLATERALS];
-    cw_msg_lend_update_market msg;
-    cw_msg_lend_update_market_dec(&d, body, &msg, CW_MSG_LEND_UPDATE_MARKET);
-    if (d.rc)
-        return d.rc;
-    const bool has_market = msg.has_market;
-    const uint32_t n = msg.n_collaterals;
+    const bool has_market = msg->has_market;
+    const uint32_t n = msg->n_collaterals;
     if (has_market) {
-        np.base_rate_wad = msg.market.base_rate_wad;
-        np.slope1_wad = msg.market.slope1_wad;
-        np.kink_wad = msg.market.kink_wad;
-        np.slope2_wad = msg.market.slope2_wad;
-        np.close_factor_bps = msg.market.close_factor_bps;
-        np.reserve_factor_bps = msg.market.reserve_factor_bps;
-        np.max_price_age_ns = msg.market.max_price_age_ns;
+        np.base_rate_wad = msg->market.base_rate_wad;
+        np.slope1_wad = msg->market.slope1_wad;
+        np.kink_wad = msg->market.kink_wad;
+        np.slope2_wad = msg->market.slope2_wad;
+        np.close_factor_bps = msg->market.close_factor_bps;
+        np.reserve_factor_bps = msg->market.reserve_factor_bps;
+        np.max_price_age_ns = msg->market.max_price_age_ns;
     }
     for (uint32_t i = 0; i < n; i++) {
-        const cw_msg_lend_collateral_update *u = &msg.collaterals[i];
+        const cw_msg_lend_collateral_update *u = &msg->collaterals[i];
         const cw_lend_collateral *c = find_col(&m, u->denom);
         if (!c)
             return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered",
@@ -1371,14 +1339,10 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
     return CW_OK;
 }
 
-static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_pause(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_pause msg;
-    cw_msg_lend_pause_dec(&d, body, &msg, CW_MSG_LEND_PAUSE);
-    if (d.rc)
-        return d.rc;
-    const bool paused = msg.paused;
+    const cw_msg_lend_pause *msg = in;
+    const bool paused = msg->paused;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1393,17 +1357,12 @@ static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     return CW_OK;
 }
 
-static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                            size_t err_len)
+static int oracle_set_price(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_oracle_set_price msg;
-    cw_msg_oracle_set_price_dec(&d, body, &msg, CW_MSG_ORACLE_SET_PRICE);
-    if (d.rc)
-        return d.rc;
-    const char *trace = msg.denom;
-    const cw_u128 price = msg.price_wad;
-    const uint64_t t = msg.time_ns;
+    const cw_msg_oracle_set_price *msg = in;
+    const char *trace = msg->denom;
+    const cw_u128 price = msg->price_wad;
+    const uint64_t t = msg->time_ns;
     cw_lend_params p;
     cw_u128 old;
     uint64_t old_t;
