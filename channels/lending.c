@@ -85,42 +85,57 @@ static int rec_get(const cw_kv *kv, const char *key, const uint8_t **v, size_t *
 /* A record that does not decode is corrupt state. */
 static int rec_corrupt(int rc) { return rc ? CW_EMALFORMED : CW_OK; }
 
-static int read_u64_rec(const cw_kv *kv, const char *key, uint64_t *out)
+/* One reader and one writer for both widths: wide false a [u64] record, true a [u128]. */
+static int read_rec(const cw_kv *kv, const char *key, bool wide, cw_u128 *out)
 {
     const uint8_t *v;
     size_t n;
+    uint64_t narrow = 0;
     *out = 0;
     int rc = rec_get(kv, key, &v, &n);
-    return rc ? rc : rec_corrupt(cw_val_u64_rec_dec(out, v, n, NULL, 0));
+    if (rc)
+        return rc;
+    rc = wide ? cw_val_u128_rec_dec(out, v, n, NULL, 0)
+              : cw_val_u64_rec_dec(&narrow, v, n, NULL, 0);
+    if (!wide)
+        *out = narrow;
+    return rec_corrupt(rc);
+}
+
+static int write_rec(const cw_kv *kv, const char *key, bool wide, cw_u128 v)
+{
+    if (v == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    if (wide)
+        cw_val_u128_rec_enc(&e, v);
+    else
+        cw_val_u64_rec_enc(&e, (uint64_t)v);
+    return rec_store(kv, key, &e);
+}
+
+static int read_u64_rec(const cw_kv *kv, const char *key, uint64_t *out)
+{
+    cw_u128 v;
+    int rc = read_rec(kv, key, false, &v);
+    *out = (uint64_t)v;
+    return rc;
 }
 
 static int write_u64_rec(const cw_kv *kv, const char *key, uint64_t v)
 {
-    if (v == 0)
-        return cw_kv_del_s(kv, key);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_val_u64_rec_enc(&e, v);
-    return rec_store(kv, key, &e);
+    return write_rec(kv, key, false, v);
 }
 
 static int read_u128_rec(const cw_kv *kv, const char *key, cw_u128 *out)
 {
-    const uint8_t *v;
-    size_t n;
-    *out = 0;
-    int rc = rec_get(kv, key, &v, &n);
-    return rc ? rc : rec_corrupt(cw_val_u128_rec_dec(out, v, n, NULL, 0));
+    return read_rec(kv, key, true, out);
 }
 
 static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
 {
-    if (v == 0)
-        return cw_kv_del_s(kv, key);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_val_u128_rec_enc(&e, v);
-    return rec_store(kv, key, &e);
+    return write_rec(kv, key, true, v);
 }
 
 /* ---- keys ------------------------------------------------------------------------------- */
