@@ -122,7 +122,9 @@ static void index_key(char *out, const char *client, int bucket, uint64_t b)
         snprintf(out, CW_PATH_MAX, "clients/%s/consensusIndex", client);
 }
 
-static int index_add(const cw_kv *kv, const char *client, uint64_t h)
+/* Add height h to the client's index (add true) or remove it: the bucket's height list and,
+ * when the bucket appears or empties, the bucket list. */
+static int index_update(const cw_kv *kv, const char *client, uint64_t h, bool add)
 {
     char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
     u64list buckets, heights;
@@ -133,31 +135,14 @@ static int index_add(const cw_kv *kv, const char *client, uint64_t h)
     if (rc)
         return rc;
     rc = list_read(kv, kb, &heights);
-    if (rc == CW_OK) {
+    if (rc == CW_OK && add) {
         if (heights.n == 0 && buckets.n >= MAX_BUCKETS)
             rc = CW_ETOOBIG; /* client spans too many height buckets: recover or prune */
         else if ((rc = list_insert(&heights, h)) == CW_OK &&
                  (rc = list_insert(&buckets, b)) == CW_OK &&
                  (rc = list_write(kv, kb, &heights)) == CW_OK)
             rc = list_write(kv, kl, &buckets);
-    }
-    free(buckets.v);
-    free(heights.v);
-    return rc;
-}
-
-static int index_del(const cw_kv *kv, const char *client, uint64_t h)
-{
-    char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
-    u64list buckets, heights;
-    uint64_t b = h >> BUCKET_SHIFT;
-    index_key(kl, client, 0, 0);
-    index_key(kb, client, 1, b);
-    int rc = list_read(kv, kl, &buckets);
-    if (rc)
-        return rc;
-    rc = list_read(kv, kb, &heights);
-    if (rc == CW_OK) {
+    } else if (rc == CW_OK) {
         list_remove(&heights, h);
         rc = list_write(kv, kb, &heights);
         if (rc == CW_OK && heights.n == 0) {
@@ -230,7 +215,7 @@ static int cs_put(void *ctx, uint64_t height, const cw_lc_consensus_state *cs)
     cw_path_consensus_state(key, s->client_id, height);
     rc = cw_kv_set_s(s->kv, key, buf, len);
     free(buf);
-    return rc ? rc : index_add(s->kv, s->client_id, height);
+    return rc ? rc : index_update(s->kv, s->client_id, height, true);
 }
 
 static int cs_del(void *ctx, uint64_t height)
@@ -239,7 +224,7 @@ static int cs_del(void *ctx, uint64_t height)
     char key[CW_PATH_MAX];
     cw_path_consensus_state(key, s->client_id, height);
     int rc = cw_kv_del_s(s->kv, key);
-    return rc ? rc : index_del(s->kv, s->client_id, height);
+    return rc ? rc : index_update(s->kv, s->client_id, height, false);
 }
 
 static int cs_near(cw_ibc_client_store *s, uint64_t height, int dir, uint64_t *found,
