@@ -200,11 +200,11 @@ static int channel_load(const cw_exec_ctx *ctx, const char *port, const char *ch
     return CW_OK;
 }
 
-/* Verify that the counterparty holds exactly `expect` at its channel-end path. */
-static int verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end *local,
-                                   const char *cp_channel, const cw_channel_end *expect,
-                                   cw_bytes proof, uint64_t proof_height, char *err,
-                                   size_t err_len)
+/* ibc_internal.h */
+int ibc_verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end *local,
+                                const char *cp_channel, const cw_channel_end *expect,
+                                cw_bytes proof, uint64_t proof_height, char *err,
+                                size_t err_len)
 {
     char path[CW_PATH_MAX];
     cw_enc e;
@@ -269,6 +269,21 @@ static int verify_counterparty_client(cw_ibc *h, const cw_exec_ctx *ctx,
                 "(a client of another chain?)", local->counterparty_client_id,
                 (unsigned long long)cs.latest_height);
     return rc;
+}
+
+/* OPEN_TRY and OPEN_ACK prove both: the counterparty's end equals `expect`, and its client
+ * tracks this chain. */
+static int verify_counterparty(cw_ibc *h, const cw_exec_ctx *ctx, const cw_channel_end *local,
+                               const char *cp_channel, const cw_channel_end *expect,
+                               cw_bytes proof_end, cw_bytes cp_client_state,
+                               cw_bytes proof_client, cw_bytes proof_consensus,
+                               uint64_t proof_height, char *err, size_t err_len)
+{
+    int rc = ibc_verify_counterparty_end(ctx, local, cp_channel, expect, proof_end, proof_height,
+                                         err, err_len);
+    return rc ? rc
+              : verify_counterparty_client(h, ctx, local, cp_client_state, proof_client,
+                                           proof_consensus, proof_height, err, err_len);
 }
 
 static void channel_event(cw_exec_ctx *ctx, const char *type, const char *port,
@@ -361,11 +376,9 @@ static int msg_open_try(cw_exec_ctx *ctx, const void *in, char *err, size_t err_
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, "", CW_CHAN_INIT, cp_version);
     int rc;
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, m->proof_init,
-                                      m->proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, m->counterparty_client_state,
-                                         m->proof_client, m->proof_consensus, m->proof_height, err,
-                                         err_len)) ||
+    if ((rc = verify_counterparty(h, ctx, &ce, ce.counterparty_channel, &expect, m->proof_init,
+                                  m->counterparty_client_state, m->proof_client,
+                                  m->proof_consensus, m->proof_height, err, err_len)) ||
         (rc = new_channel_id(ctx, channel)))
         return rc;
     if ((app->open_rules &&
@@ -398,11 +411,9 @@ static int msg_open_ack(cw_exec_ctx *ctx, const void *in, char *err, size_t err_
                        channel, ce.state);
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_TRYOPEN, cp_version);
-    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, m->proof_try,
-                                      m->proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, m->counterparty_client_state,
-                                         m->proof_client, m->proof_consensus, m->proof_height, err,
-                                         err_len)))
+    if ((rc = verify_counterparty(h, ctx, &ce, cp_channel, &expect, m->proof_try,
+                                  m->counterparty_client_state, m->proof_client,
+                                  m->proof_consensus, m->proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (app && ((app->open_rules &&
@@ -467,8 +478,8 @@ static int confirm_step(cw_exec_ctx *ctx, const char *port, const char *channel,
     uint8_t to = closing ? CW_CHAN_CLOSED : CW_CHAN_OPEN;
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, channel, to, ce.version);
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
-                                      proof_height, err, err_len)))
+    if ((rc = ibc_verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
+                                          proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
     int (*cb)(void *, cw_exec_ctx *, const char *, char *, size_t) =

@@ -335,15 +335,8 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
         cw_channel_end expect;
         ibc_mirror_end(&expect, &ce, p->source_port, p->source_channel, CW_CHAN_CLOSED,
                        ce.version);
-        cw_enc e;
-        cw_enc_init(&e);
-        cw_channel_end_enc(&e, &expect);
-        cw_path_channel_end(path, ce.counterparty_port, ce.counterparty_channel);
-        rc = e.rc ? e.rc
-                  : ibc_verify(ctx, ce.client_id, proof_height, *proof_close, path,
-                               cw_enc_data(&e), cw_enc_len(&e), err, err_len);
-        cw_enc_free(&e);
-        if (rc)
+        if ((rc = ibc_verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect,
+                                              *proof_close, proof_height, err, err_len)))
             return rc;
     } else {
         /* timed out at the proof height and the consensus time AT THAT HEIGHT — never the
