@@ -21,7 +21,13 @@
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static void addr_hex(char out[41], const cw_address *a) { cw_hex_encode(out, 41, a->b, 20); }
+/* An address attribute of the current event, in hex. */
+static void attr_addr(cw_exec_ctx *ctx, const char *name, const cw_address *a)
+{
+    char h[41];
+    cw_hex_encode(h, sizeof h, a->b, 20);
+    cw_event_attr_str(ctx->events, name, h);
+}
 
 static void u128_dec(char out[41], cw_u128 v) { cw_u128_to_dec(out, 41, v); }
 
@@ -881,6 +887,43 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
+/* How supply, withdraw_supply, borrow and repay start: a nonzero amount, the market loaded
+ * and accrued to block time — a borrow refused first while borrowing is paused. */
+static int open_market(const cw_exec_ctx *ctx, uint64_t amount, bool borrowing, mkt *m,
+                       char *err, size_t err_len)
+{
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, m, err, err_len)))
+        return rc;
+    if (borrowing && m->s.paused)
+        return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
+    return accrue(m, ctx->time_ns, err, err_len);
+}
+
+/* An account's debt from its scaled debt, which cannot exceed the market's total. */
+static int account_debt(const mkt *m, cw_u128 scaled, cw_u128 *debt, char *err, size_t err_len)
+{
+    if (scaled > m->s.total_scaled_debt)
+        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
+    if (debt_of(m, scaled, debt))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    return CW_OK;
+}
+
+/* lend.supply and lend.withdraw_supply's event: who, how much, for how many shares. */
+static void supply_event(cw_exec_ctx *ctx, const char *type, const mkt *m, uint64_t amount,
+                         cw_u128 shares)
+{
+    char sh[41];
+    u128_dec(sh, shares);
+    cw_event_begin(ctx->events, type, 4);
+    attr_addr(ctx, CW_ATTR_SUPPLIER, &ctx->signer);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m->p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sh);
+}
+
 static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_lend_supply *msg = in;
@@ -890,9 +933,7 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+    if ((rc = open_market(ctx, amount, false, &m, err, err_len)))
         return rc;
     cw_key_lend_shares(ks, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, ks, &held)))
@@ -921,14 +962,7 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     m.s.supplied = sat_add(m.s.supplied, amount);
     if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, nshares)))
         return rc;
-    char h[41], sh[41];
-    addr_hex(h, &ctx->signer);
-    u128_dec(sh, minted);
-    cw_event_begin(ctx->events, CW_EV_LEND_SUPPLY, 4);
-    cw_event_attr_str(ctx->events, CW_ATTR_SUPPLIER, h);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
-    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sh);
+    supply_event(ctx, CW_EV_LEND_SUPPLY, &m, amount, minted);
     return CW_OK;
 }
 
@@ -940,9 +974,7 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+    if ((rc = open_market(ctx, amount, false, &m, err, err_len)))
         return rc;
     cw_key_lend_shares(ks, &ctx->signer);
     if ((rc = read_u128_rec(ctx->kv, ks, &held)))
@@ -973,14 +1005,7 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     m.s.withdrawn = sat_add(m.s.withdrawn, amount);
     if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, held - burned)))
         return rc;
-    char h[41], sb[41];
-    addr_hex(h, &ctx->signer);
-    u128_dec(sb, burned);
-    cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_SUPPLY, 4);
-    cw_event_attr_str(ctx->events, CW_ATTR_SUPPLIER, h);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
-    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sb);
+    supply_event(ctx, CW_EV_LEND_WITHDRAW_SUPPLY, &m, amount, burned);
     return CW_OK;
 }
 
@@ -992,12 +1017,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)))
-        return rc;
-    if (m.s.paused)
-        return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
-    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+    if ((rc = open_market(ctx, amount, true, &m, err, err_len)))
         return rc;
     if (amount > m.s.cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -1028,10 +1048,8 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     set_scaled(&m, ntotal);
     if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, nscaled)))
         return rc;
-    char h[41];
-    addr_hex(h, &ctx->signer);
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
-    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, h);
+    attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
     return CW_OK;
@@ -1046,17 +1064,13 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+    if ((rc = open_market(ctx, amount, false, &m, err, err_len)))
         return rc;
     cw_key_lend_debt(kd, &borrower);
     if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
         return rc;
-    if (scaled > m.s.total_scaled_debt)
-        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
-    if (debt_of(&m, scaled, &debt))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if ((rc = account_debt(&m, scaled, &debt, err, err_len)))
+        return rc;
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "nothing to repay");
     uint64_t pay = amount;
@@ -1079,12 +1093,9 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
     if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, scaled - removed)))
         return rc;
-    char hp[41], hb[41];
-    addr_hex(hp, &ctx->signer);
-    addr_hex(hb, &borrower);
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
-    cw_event_attr_str(ctx->events, CW_ATTR_PAYER, hp);
-    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+    attr_addr(ctx, CW_ATTR_PAYER, &ctx->signer);
+    attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, pay);
     return CW_OK;
@@ -1120,10 +1131,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         (rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
         (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
-    if (scaled > m.s.total_scaled_debt)
-        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
-    if (debt_of(&m, scaled, &debt))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if ((rc = account_debt(&m, scaled, &debt, err, err_len)))
+        return rc;
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt");
     /* the seized denom needs a fresh price; the others count only when fresh */
@@ -1208,12 +1217,9 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         (rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
         (rc = write_u64_rec(ctx->kv, kpl, npos_l)))
         return rc;
-    char hl[41], hb[41];
-    addr_hex(hl, &ctx->signer);
-    addr_hex(hb, &borrower);
     cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
-    cw_event_attr_str(ctx->events, CW_ATTR_LIQUIDATOR, hl);
-    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+    attr_addr(ctx, CW_ATTR_LIQUIDATOR, &ctx->signer);
+    attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_REPAY_AMOUNT, repay);
     cw_event_attr_str(ctx->events, CW_ATTR_COLLATERAL, trace);
@@ -1224,7 +1230,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         u128_dec(sr, from_res);
         u128_dec(ss, social);
         cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
-        cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+        attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
         cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
         cw_event_attr_str(ctx->events, CW_ATTR_AMOUNT, sb);
         cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
