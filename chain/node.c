@@ -1219,14 +1219,16 @@ int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, 
     return rc;
 }
 
-struct account_read {
+/* A state read about one address (account, lend_account, lend_market: none) and where its
+ * answer is encoded. */
+struct addr_read {
     const cw_address *addr;
     cw_enc *out;
 };
 
 static int account_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct account_read *r = arg;
+    struct addr_read *r = arg;
     uint64_t next = 0;
     int rc = cw_app_account_nonce(kv, r->addr, &next);
     if (rc)
@@ -1257,7 +1259,7 @@ static int account_fn(cw_node *n, const cw_kv *kv, void *arg)
 int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                     size_t err_len)
 {
-    struct account_read r = {addr, out};
+    struct addr_read r = {addr, out};
     int rc = with_state(n, account_fn, &r, err, err_len);
     return rc ? cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc)) : CW_OK;
 }
@@ -1452,14 +1454,9 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
 
 /* ---- lending reads ----------------------------------------------------------------------- */
 
-struct lend_read {
-    const cw_address *addr;
-    cw_enc *out;
-};
-
 static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct lend_read *r = arg;
+    struct addr_read *r = arg;
     cw_lend_account_info a;
     int rc = cw_lend_account(kv, n->time_ns, &a, r->addr);
     if (rc)
@@ -1472,7 +1469,7 @@ static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
 
 static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct lend_read *r = arg;
+    struct addr_read *r = arg;
     cw_lend_params p;
     cw_lend_market mk;
     int rc = cw_lend_market_read(kv, n->time_ns, &p, &mk);
@@ -1490,7 +1487,7 @@ static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
 int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                          size_t err_len)
 {
-    struct lend_read r = {addr, out};
+    struct addr_read r = {addr, out};
     int rc = with_state(n, lend_account_fn, &r, err, err_len);
     if (rc == CW_ESTATE)
         return cw_errf(err, err_len, rc, "no lending market on this chain");
@@ -1499,7 +1496,7 @@ int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *
 
 int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len)
 {
-    struct lend_read r = {NULL, out};
+    struct addr_read r = {NULL, out};
     int rc = with_state(n, lend_market_fn, &r, err, err_len);
     if (rc == CW_ESTATE)
         return cw_errf(err, err_len, rc, "no lending market on this chain");
