@@ -240,14 +240,22 @@ static void enc_params(cw_enc *e, const cw_lend_params *p)
     cw_enc_bin(e, p->oracle.b, 32);
 }
 
+/* rec_open for the records genesis writes: absent means there is no market. */
+static int market_rec_open(const cw_kv *kv, const char *key, cw_dec *d,
+                           const msgpack_object **root, char *err, size_t err_len)
+{
+    int rc = rec_open(kv, key, d, root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    return rc;
+}
+
 static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err_len)
 {
     cw_dec d;
     const msgpack_object *root;
     memset(p, 0, sizeof *p);
-    int rc = rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
-    if (rc == CW_ENOTFOUND)
-        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    int rc = market_rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
     if (rc)
         return rc;
     const msgpack_object *f = cw_dec_array(&d, root, 10, "params");
@@ -278,9 +286,7 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
     cw_dec d;
     const msgpack_object *root;
     memset(s, 0, sizeof *s);
-    int rc = rec_open(kv, KEY_STATE, &d, &root, err, err_len);
-    if (rc == CW_ENOTFOUND)
-        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    int rc = market_rec_open(kv, KEY_STATE, &d, &root, err, err_len);
     if (rc)
         return rc;
     const msgpack_object *f = cw_dec_array(&d, root, 7, "state");
@@ -901,6 +907,28 @@ static int open_market(const cw_exec_ctx *ctx, uint64_t amount, bool borrowing, 
     return accrue(m, ctx->time_ns, err, err_len);
 }
 
+/* open_market, then the account's [u128] record at key (shares or scaled debt). */
+static int open_account(const cw_exec_ctx *ctx, uint64_t amount, mkt *m, const char *key,
+                        cw_u128 *rec, char *err, size_t err_len)
+{
+    int rc = open_market(ctx, amount, false, m, err, err_len);
+    return rc ? rc : read_u128_rec(ctx->kv, key, rec);
+}
+
+/* How supply, withdraw_supply, borrow and repay end, once m holds the new books: amount
+ * moves between the signer and the pool (into_pool: from the signer) through the bank,
+ * whose failure writes nothing; then the market's state and the account's record. */
+static int settle(cw_exec_ctx *ctx, const mkt *m, bool into_pool, uint64_t amount,
+                  const char *key, cw_u128 rec, char *err, size_t err_len)
+{
+    const char *denom = m->p.borrow_denom;
+    int rc = into_pool ? pool_in(ctx->kv, &ctx->signer, denom, amount, err, err_len)
+                       : pool_out(ctx->kv, &ctx->signer, denom, amount, err, err_len);
+    if (rc || (rc = store_state(ctx->kv, &m->s)))
+        return rc;
+    return write_u128_rec(ctx->kv, key, rec);
+}
+
 /* An account's debt from its scaled debt, which cannot exceed the market's total. */
 static int account_debt(const mkt *m, cw_u128 scaled, cw_u128 *debt, char *err, size_t err_len)
 {
@@ -933,10 +961,8 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
-    if ((rc = open_market(ctx, amount, false, &m, err, err_len)))
-        return rc;
     cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = read_u128_rec(ctx->kv, ks, &held)))
+    if ((rc = open_account(ctx, amount, &m, ks, &held, err, err_len)))
         return rc;
     if (supply_value(&m.s, &value))
         return cw_errf(err, err_len, CW_ESTATE, "market books inconsistent");
@@ -954,13 +980,10 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
         cw_add_u128(&total, m.s.total_shares, minted))
         return cw_errf(err, err_len, CW_EOVERFLOW, "supply of %llu overflows the pool",
                        (unsigned long long)amount);
-    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
-                           err_len)))
-        return rc;
     m.s.cash = ncash;
     m.s.total_shares = total;
     m.s.supplied = sat_add(m.s.supplied, amount);
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, nshares)))
+    if ((rc = settle(ctx, &m, true, amount, ks, nshares, err, err_len)))
         return rc;
     supply_event(ctx, CW_EV_LEND_SUPPLY, &m, amount, minted);
     return CW_OK;
@@ -974,10 +997,8 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
     int rc;
-    if ((rc = open_market(ctx, amount, false, &m, err, err_len)))
-        return rc;
     cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = read_u128_rec(ctx->kv, ks, &held)))
+    if ((rc = open_account(ctx, amount, &m, ks, &held, err, err_len)))
         return rc;
     if (amount > m.s.cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -997,13 +1018,10 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
                        "withdrawal of %llu needs %s shares, account holds %s",
                        (unsigned long long)amount, sb, sh);
     }
-    if ((rc = pool_out(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
-                           err_len)))
-        return rc;
     m.s.cash -= amount;
     m.s.total_shares -= burned; /* burned ≤ held ≤ total */
     m.s.withdrawn = sat_add(m.s.withdrawn, amount);
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, held - burned)))
+    if ((rc = settle(ctx, &m, false, amount, ks, held - burned, err, err_len)))
         return rc;
     supply_event(ctx, CW_EV_LEND_WITHDRAW_SUPPLY, &m, amount, burned);
     return CW_OK;
@@ -1041,12 +1059,9 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
         return cw_errf(err, err_len, CW_EUNHEALTHY,
                        "debt after borrowing would be %s, borrow limit is %s", sd, sl);
     }
-    if ((rc = pool_out(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
-                           err_len)))
-        return rc;
     m.s.cash -= amount;
     set_scaled(&m, ntotal);
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, nscaled)))
+    if ((rc = settle(ctx, &m, false, amount, kd, nscaled, err, err_len)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
     attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
@@ -1064,12 +1079,9 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
     int rc;
-    if ((rc = open_market(ctx, amount, false, &m, err, err_len)))
-        return rc;
     cw_key_lend_debt(kd, &borrower);
-    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
-        return rc;
-    if ((rc = account_debt(&m, scaled, &debt, err, err_len)))
+    if ((rc = open_account(ctx, amount, &m, kd, &scaled, err, err_len)) ||
+        (rc = account_debt(&m, scaled, &debt, err, err_len)))
         return rc;
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "nothing to repay");
@@ -1086,12 +1098,9 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     uint64_t ncash;
     if (cw_add_u64(&ncash, m.s.cash, pay))
         return cw_errf(err, err_len, CW_EOVERFLOW, "pool cash overflows");
-    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, pay, err,
-                           err_len)))
-        return rc;
     m.s.cash = ncash;
     set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, scaled - removed)))
+    if ((rc = settle(ctx, &m, true, pay, kd, scaled - removed, err, err_len)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
     attr_addr(ctx, CW_ATTR_PAYER, &ctx->signer);
