@@ -328,6 +328,35 @@ static int check_client_exists(const cw_exec_ctx *ctx, const char *client_id, ch
     return ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
 }
 
+/* How INIT and TRY end once ce is checked: a new channel id, the app's open rules (at TRY
+ * also on the counterparty's version, cp_version; NULL at INIT) and its callback, then the
+ * new end, its sequences and the event. */
+static int open_new_end(cw_exec_ctx *ctx, const cw_ibc_app *app, const char *port,
+                        const cw_channel_end *ce, const char *cp_version, char *err,
+                        size_t err_len)
+{
+    const cw_ibc_open_rules *r = app->open_rules;
+    char channel[CW_ID_MAX + 1];
+    int rc;
+    if ((rc = new_channel_id(ctx, channel)))
+        return rc;
+    if (r && ((rc = check_open(r, ce, ce->version, err, err_len)) ||
+              (cp_version && (rc = check_open(r, ce, cp_version, err, err_len)))))
+        return rc;
+    if (cp_version ? app->on_chan_open_try &&
+                         (rc = app->on_chan_open_try(app->user, ctx, channel, ce, cp_version,
+                                                     err, err_len))
+                   : app->on_chan_open_init &&
+                         (rc = app->on_chan_open_init(app->user, ctx, channel, ce, err, err_len)))
+        return rc;
+    if ((rc = channel_store(ctx->kv, port, channel, ce)) ||
+        (rc = init_sequences(ctx->kv, port, channel)))
+        return rc;
+    channel_event(ctx, cp_version ? CW_EV_CHANNEL_OPEN_TRY : CW_EV_CHANNEL_OPEN_INIT, port,
+                  channel, ce);
+    return CW_OK;
+}
+
 /* ---- handshake msgs -------------------------------------------------------------------- */
 
 /* ibc.chan_open_init: a new INIT end on a bound port, through an existing client */
@@ -336,26 +365,14 @@ static int msg_open_init(cw_exec_ctx *ctx, const void *in, char *err, size_t err
     cw_ibc *h = cw_app_handler_user(ctx);
     const cw_msg_chan_open_init *m = in;
     const char *port = m->port;
-    char channel[CW_ID_MAX + 1];
     cw_channel_end ce;
     new_end(&ce, CW_CHAN_INIT, m->ordering, m->counterparty_port, "", m->client_id,
             m->counterparty_client_id, m->version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
-    int rc;
-    if ((rc = check_client_exists(ctx, ce.client_id, err, err_len)) ||
-        (rc = new_channel_id(ctx, channel)))
-        return rc;
-    if ((app->open_rules && (rc = check_open(app->open_rules, &ce, ce.version, err, err_len))) ||
-        (app->on_chan_open_init &&
-         (rc = app->on_chan_open_init(app->user, ctx, channel, &ce, err, err_len))))
-        return rc;
-    if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
-        (rc = init_sequences(ctx->kv, port, channel)))
-        return rc;
-    channel_event(ctx, CW_EV_CHANNEL_OPEN_INIT, port, channel, &ce);
-    return CW_OK;
+    int rc = check_client_exists(ctx, ce.client_id, err, err_len);
+    return rc ? rc : open_new_end(ctx, app, port, &ce, NULL, err, err_len);
 }
 
 /* ibc.chan_open_try: a TRYOPEN end, after proving the counterparty's INIT end and that its
@@ -365,7 +382,6 @@ static int msg_open_try(cw_exec_ctx *ctx, const void *in, char *err, size_t err_
     cw_ibc *h = cw_app_handler_user(ctx);
     const cw_msg_chan_open_try *m = in;
     const char *port = m->port, *cp_version = m->counterparty_version;
-    char channel[CW_ID_MAX + 1];
     cw_channel_end ce;
     new_end(&ce, CW_CHAN_TRYOPEN, m->ordering, m->counterparty_port, m->counterparty_channel,
             m->client_id, m->counterparty_client_id, m->version);
@@ -378,20 +394,9 @@ static int msg_open_try(cw_exec_ctx *ctx, const void *in, char *err, size_t err_
     int rc;
     if ((rc = verify_counterparty(h, ctx, &ce, ce.counterparty_channel, &expect, m->proof_init,
                                   m->counterparty_client_state, m->proof_client,
-                                  m->proof_consensus, m->proof_height, err, err_len)) ||
-        (rc = new_channel_id(ctx, channel)))
+                                  m->proof_consensus, m->proof_height, err, err_len)))
         return rc;
-    if ((app->open_rules &&
-         ((rc = check_open(app->open_rules, &ce, ce.version, err, err_len)) ||
-          (rc = check_open(app->open_rules, &ce, cp_version, err, err_len)))) ||
-        (app->on_chan_open_try &&
-         (rc = app->on_chan_open_try(app->user, ctx, channel, &ce, cp_version, err, err_len))))
-        return rc;
-    if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
-        (rc = init_sequences(ctx->kv, port, channel)))
-        return rc;
-    channel_event(ctx, CW_EV_CHANNEL_OPEN_TRY, port, channel, &ce);
-    return CW_OK;
+    return open_new_end(ctx, app, port, &ce, cp_version, err, err_len);
 }
 
 /* ibc.chan_open_ack: INIT → OPEN, after proving the counterparty's TRYOPEN end and that
