@@ -1072,10 +1072,62 @@ static int batch_size_ok(uint32_t count, uint32_t max, const char *what, const c
     return CW_OK;
 }
 
+/* A batched read's loop (query_many, packets): item encodes entry i into items, all through
+ * one read-only txn, until every entry is in or the answer reaches its soft cap; *kept
+ * receives how many were kept. Returns CW_OK, an item's error, or the txn's or the
+ * encoder's (err names `what`). */
+typedef int (*batch_item_fn)(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
+                             char *err, size_t err_len);
+
+static int batch_read(cw_node *n, uint32_t count, batch_item_fn item, void *arg,
+                      const char *what, cw_enc *items, uint32_t *kept, char *err,
+                      size_t err_len)
+{
+    MDB_txn *txn;
+    int rc = CW_OK;
+    bool full = false;
+    *kept = 0;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, what);
+    for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
+        size_t mark = cw_enc_len(items);
+        rc = item(n, txn, i, items, arg, err, err_len);
+        if (rc == CW_OK) {
+            full = !soft_cap_keep(items, mark, *kept);
+            *kept += !full;
+        }
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK && items->rc)
+        rc = cw_errf(err, err_len, items->rc, "%s: %s", what, cw_strerror(items->rc));
+    return rc;
+}
+
+struct query_many_read {
+    const cw_bytes *keys;
+    uint64_t height;
+    bool prove;
+};
+
+static int query_many_item(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
+                           char *err, size_t err_len)
+{
+    const struct query_many_read *q = arg;
+    struct query_answer a;
+    int rc = query_read(n, txn, q->height, q->keys[i].p, q->keys[i].len, q->prove, &a,
+                        "query_many", err, err_len);
+    if (rc == CW_OK) {
+        cw_rpc_qitem it = query_item(&a);
+        cw_rpc_qitem_enc(items, &it);
+    }
+    free(a.proof);
+    return rc;
+}
+
 int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
                        bool prove, cw_enc *out, char *err, size_t err_len)
 {
-    MDB_txn *txn;
     int rc = batch_size_ok(n_keys, CW_NODE_QUERY_MANY_MAX, "query_many keys", "keys", err,
                            err_len);
     if (rc)
@@ -1090,29 +1142,11 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
     rc = state_height(n, &height, "query_many", err, err_len);
     if (rc)
         return rc;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return mdb_err(m, err, err_len, "query_many");
+    struct query_many_read q = {keys, height, prove};
     cw_enc items;
+    uint32_t kept;
     cw_enc_init(&items);
-    uint32_t kept = 0;
-    bool full = false;
-    for (uint32_t i = 0; rc == CW_OK && !full && i < n_keys; i++) {
-        struct query_answer a;
-        rc = query_read(n, txn, height, keys[i].p, keys[i].len, prove, &a, "query_many", err,
-                        err_len);
-        if (rc == CW_OK) {
-            size_t mark = cw_enc_len(&items);
-            cw_rpc_qitem it = query_item(&a);
-            cw_rpc_qitem_enc(&items, &it);
-            full = !soft_cap_keep(&items, mark, kept);
-            kept += !full;
-        }
-        free(a.proof);
-    }
-    mdb_txn_abort(txn);
-    if (rc == CW_OK && items.rc)
-        rc = cw_errf(err, err_len, items.rc, "query_many: %s", cw_strerror(items.rc));
+    rc = batch_read(n, n_keys, query_many_item, &q, "query_many", &items, &kept, err, err_len);
     if (rc == CW_OK) {
         cw_rpc_query_many_enc_head(out, height, kept);
         cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
@@ -1333,40 +1367,39 @@ int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t s
     return pkt_get(n, n->db_pkt_sent, port, channel, seq, out, "packet", err, err_len);
 }
 
+struct packets_read {
+    const char *port, *channel;
+    const uint64_t *seqs;
+};
+
+static int packets_item(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
+                        char *err, size_t err_len)
+{
+    const struct packets_read *q = arg;
+    MDB_val v;
+    int rc = pkt_lookup(txn, n->db_pkt_sent, q->port, q->channel, q->seqs[i], &v, "packets",
+                        err, err_len);
+    if (rc == CW_ENOTFOUND) {
+        rc = CW_OK;
+        cw_rpc_packets_item_enc(items, NULL, 0);
+    } else if (rc == CW_OK) {
+        cw_rpc_packets_item_enc(items, v.mv_data, v.mv_size);
+    }
+    return rc;
+}
+
 int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
                     uint32_t count, cw_enc *out, char *err, size_t err_len)
 {
-    MDB_txn *txn;
     int rc = batch_size_ok(count, CW_NODE_PACKETS_MAX, "packets seqs", "sequences", err,
                            err_len);
     if (rc)
         return rc;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return mdb_err(m, err, err_len, "packets");
+    struct packets_read q = {port, channel, seqs};
     cw_enc items;
+    uint32_t kept;
     cw_enc_init(&items);
-    uint32_t kept = 0;
-    bool full = false;
-    for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
-        MDB_val v;
-        size_t mark = cw_enc_len(&items);
-        rc = pkt_lookup(txn, n->db_pkt_sent, port, channel, seqs[i], &v, "packets", err,
-                        err_len);
-        if (rc == CW_ENOTFOUND) {
-            rc = CW_OK;
-            cw_rpc_packets_item_enc(&items, NULL, 0);
-        } else if (rc == CW_OK) {
-            cw_rpc_packets_item_enc(&items, v.mv_data, v.mv_size);
-        }
-        if (rc == CW_OK) {
-            full = !soft_cap_keep(&items, mark, kept);
-            kept += !full;
-        }
-    }
-    mdb_txn_abort(txn);
-    if (rc == CW_OK && items.rc)
-        rc = cw_errf(err, err_len, items.rc, "packets: %s", cw_strerror(items.rc));
+    rc = batch_read(n, count, packets_item, &q, "packets", &items, &kept, err, err_len);
     if (rc == CW_OK) {
         cw_rpc_packets_enc_head(out, kept);
         cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
