@@ -1072,35 +1072,42 @@ static int batch_size_ok(uint32_t count, uint32_t max, const char *what, const c
     return CW_OK;
 }
 
-/* A batched read's loop (query_many, packets): item encodes entry i into items, all through
- * one read-only txn, until every entry is in or the answer reaches its soft cap; *kept
- * receives how many were kept. Returns CW_OK, an item's error, or the txn's or the
- * encoder's (err names `what`). */
+/* A batched read (query_many, packets): item encodes entry i into the items, all through
+ * one read-only txn, until every entry is in or the answer reaches its soft cap; then head
+ * writes the answer's head for the kept count into out, and the items follow. Returns
+ * CW_OK, an item's error, or the txn's or the encoder's (err names `what`). */
 typedef int (*batch_item_fn)(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
                              char *err, size_t err_len);
+typedef void (*batch_head_fn)(cw_enc *out, uint32_t kept, const void *arg);
 
-static int batch_read(cw_node *n, uint32_t count, batch_item_fn item, void *arg,
-                      const char *what, cw_enc *items, uint32_t *kept, char *err,
-                      size_t err_len)
+static int batch_read(cw_node *n, uint32_t count, batch_item_fn item, batch_head_fn head,
+                      void *arg, const char *what, cw_enc *out, char *err, size_t err_len)
 {
     MDB_txn *txn;
     int rc = CW_OK;
     bool full = false;
-    *kept = 0;
+    uint32_t kept = 0;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, what);
+    cw_enc items;
+    cw_enc_init(&items);
     for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
-        size_t mark = cw_enc_len(items);
-        rc = item(n, txn, i, items, arg, err, err_len);
+        size_t mark = cw_enc_len(&items);
+        rc = item(n, txn, i, &items, arg, err, err_len);
         if (rc == CW_OK) {
-            full = !soft_cap_keep(items, mark, *kept);
-            *kept += !full;
+            full = !soft_cap_keep(&items, mark, kept);
+            kept += !full;
         }
     }
     mdb_txn_abort(txn);
-    if (rc == CW_OK && items->rc)
-        rc = cw_errf(err, err_len, items->rc, "%s: %s", what, cw_strerror(items->rc));
+    if (rc == CW_OK && items.rc)
+        rc = cw_errf(err, err_len, items.rc, "%s: %s", what, cw_strerror(items.rc));
+    if (rc == CW_OK) {
+        head(out, kept, arg);
+        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    }
+    cw_enc_free(&items);
     return rc;
 }
 
@@ -1125,6 +1132,11 @@ static int query_many_item(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, 
     return rc;
 }
 
+static void query_many_head(cw_enc *out, uint32_t kept, const void *arg)
+{
+    cw_rpc_query_many_enc_head(out, ((const struct query_many_read *)arg)->height, kept);
+}
+
 int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
                        bool prove, cw_enc *out, char *err, size_t err_len)
 {
@@ -1143,16 +1155,8 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
     if (rc)
         return rc;
     struct query_many_read q = {keys, height, prove};
-    cw_enc items;
-    uint32_t kept;
-    cw_enc_init(&items);
-    rc = batch_read(n, n_keys, query_many_item, &q, "query_many", &items, &kept, err, err_len);
-    if (rc == CW_OK) {
-        cw_rpc_query_many_enc_head(out, height, kept);
-        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
-    }
-    cw_enc_free(&items);
-    return rc;
+    return batch_read(n, n_keys, query_many_item, query_many_head, &q, "query_many", out, err,
+                      err_len);
 }
 
 /* ---- committed txs: tx (whole) and tx_status (the outcome only) ------------------------ */
@@ -1388,6 +1392,12 @@ static int packets_item(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, voi
     return rc;
 }
 
+static void packets_head(cw_enc *out, uint32_t kept, const void *arg)
+{
+    (void)arg;
+    cw_rpc_packets_enc_head(out, kept);
+}
+
 int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
                     uint32_t count, cw_enc *out, char *err, size_t err_len)
 {
@@ -1396,16 +1406,7 @@ int cw_node_packets(cw_node *n, const char *port, const char *channel, const uin
     if (rc)
         return rc;
     struct packets_read q = {port, channel, seqs};
-    cw_enc items;
-    uint32_t kept;
-    cw_enc_init(&items);
-    rc = batch_read(n, count, packets_item, &q, "packets", &items, &kept, err, err_len);
-    if (rc == CW_OK) {
-        cw_rpc_packets_enc_head(out, kept);
-        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
-    }
-    cw_enc_free(&items);
-    return rc;
+    return batch_read(n, count, packets_item, packets_head, &q, "packets", out, err, err_len);
 }
 
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
