@@ -337,54 +337,54 @@ static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t
     return CW_OK;
 }
 
+/* ibc.update_client (update: the header) and ibc.submit_misbehaviour (h1, h2: the two
+ * conflicting headers): the light client judges the msg against the stored client, and
+ * what it decides is stored with its event — a new height (or a no-op update), or a frozen
+ * client. Misbehaviour found by an update is the one failure that must persist: the tx's
+ * writes are discarded on failure, so freezing succeeds as a msg, with an event. */
+static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update_header *update,
+                        const cw_update_header *h1, const cw_update_header *h2, char *err,
+                        size_t err_len)
+{
+    cw_ibc *h = cw_app_handler_user(ctx);
+    cw_lc_client_state cs;
+    cw_ibc_client_store st;
+    cw_lc_update_result res = {0};
+    bool frozen;
+    int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
+    if (rc)
+        return rc;
+    if (update) {
+        rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), update, ctx->time_ns, &res, err,
+                              err_len);
+        frozen = rc == CW_EMISBEHAVIOUR;
+    } else {
+        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), h1, h2, ctx->time_ns, err,
+                                       err_len);
+        frozen = rc == CW_OK;
+    }
+    if ((rc && !frozen) || (rc = client_store(ctx->kv, client_id, &cs)))
+        return rc;
+    if (frozen)
+        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, client_id, cs.frozen_height);
+    else
+        client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT, client_id,
+                     res.height);
+    return CW_OK;
+}
+
 /* ibc.update_client MsgUpdateClient */
 static int msg_update_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_ibc *h = cw_app_handler_user(ctx);
     const cw_msg_update_client *m = in;
-    cw_lc_client_state cs;
-    cw_ibc_client_store st;
-    int rc = ibc_client_load(ctx, m->client_id, &cs, &st, err, err_len);
-    if (rc)
-        return rc;
-    cw_lc_update_result res;
-    rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), &m->update, ctx->time_ns, &res, err,
-                          err_len);
-    if (rc == CW_OK) {
-        rc = client_store(ctx->kv, m->client_id, &cs);
-        if (rc == CW_OK)
-            client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT,
-                         m->client_id, res.height);
-    } else if (rc == CW_EMISBEHAVIOUR) {
-        /* the one failure that must persist: the client is frozen. The tx's writes are
-         * discarded on failure, so freezing succeeds as a msg, with an event. */
-        int src = client_store(ctx->kv, m->client_id, &cs);
-        if (src == CW_OK) {
-            client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m->client_id, cs.frozen_height);
-            rc = CW_OK;
-        } else {
-            rc = src;
-        }
-    }
-    return rc;
+    return client_judge(ctx, m->client_id, &m->update, NULL, NULL, err, err_len);
 }
 
 /* ibc.submit_misbehaviour MsgSubmitMisbehaviour */
 static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_ibc *h = cw_app_handler_user(ctx);
     const cw_msg_submit_misbehaviour *m = in;
-    cw_lc_client_state cs;
-    cw_ibc_client_store st;
-    int rc = ibc_client_load(ctx, m->client_id, &cs, &st, err, err_len);
-    if (rc == CW_OK)
-        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), &m->header1, &m->header2,
-                                       ctx->time_ns, err, err_len);
-    if (rc == CW_OK)
-        rc = client_store(ctx->kv, m->client_id, &cs);
-    if (rc == CW_OK)
-        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m->client_id, cs.frozen_height);
-    return rc;
+    return client_judge(ctx, m->client_id, NULL, &m->header1, &m->header2, err, err_len);
 }
 
 /* ibc.recover_client [subject, substitute]: admin only; the subject must be Frozen or
