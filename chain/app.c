@@ -134,24 +134,20 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
 
 /* ---- bank msgs ---- */
 
-static int bank_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int bank_send(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_bank_send m;
-    cw_msg_bank_send_dec(&d, body, &m, CW_MSG_BANK_SEND);
-    if (d.rc)
-        return d.rc;
-    int rc = cw_bank_send(ctx->kv, &ctx->signer, &m.to, m.denom, m.amount, err, err_len);
+    const cw_msg_bank_send *m = in;
+    int rc = cw_bank_send(ctx->kv, &ctx->signer, &m->to, m->denom, m->amount, err, err_len);
     if (rc)
         return rc;
     char from_hex[41], to_hex[41];
     cw_hex_encode(from_hex, sizeof from_hex, ctx->signer.b, 20);
-    cw_hex_encode(to_hex, sizeof to_hex, m.to.b, 20);
+    cw_hex_encode(to_hex, sizeof to_hex, m->to.b, 20);
     cw_event_begin(ctx->events, CW_EV_TRANSFER, 4);
     cw_event_attr_str(ctx->events, CW_ATTR_SENDER, from_hex);
     cw_event_attr_str(ctx->events, CW_ATTR_RECIPIENT, to_hex);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.denom);
-    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, m.amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m->denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, m->amount);
     return CW_OK;
 }
 

@@ -236,35 +236,30 @@ static const cw_seckey *key_of(const cw_node *n, const cw_pubkey32 *pk)
 
 /* admin.update_validators [validator_set]: the genesis admin replaces the set; executed in
  * block H it becomes header H's next validator set (DESIGN §5). */
-static int admin_update_validators(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                   size_t err_len)
+static int admin_update_validators(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_node *n = cw_app_handler_user(ctx);
     if (memcmp(ctx->signer_pk.b, n->gen.admin.b, 32) != 0)
         return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the genesis admin");
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_admin_update_validators m;
-    cw_msg_admin_update_validators_dec(&d, body, &m, CW_MSG_ADMIN_UPDATE_VALIDATORS);
-    const cw_validator_set vs = m.validator_set;
-    int rc = d.rc;
-    for (uint32_t i = 0; rc == CW_OK && i < vs.n; i++) {
+    const cw_validator_set *vs = &((const cw_msg_admin_update_validators *)in)->validator_set;
+    int rc = CW_OK;
+    for (uint32_t i = 0; rc == CW_OK && i < vs->n; i++) {
         cw_pubkey p;
-        if (cw_pubkey_parse(&p, &vs.v[i].pubkey))
+        if (cw_pubkey_parse(&p, &vs->v[i].pubkey))
             rc = cw_errf(err, err_len, CW_EINVAL, "validator_set[%u]: not a valid key", i);
     }
     if (rc == CW_OK) {
         uint8_t *buf;
         size_t len;
-        rc = cw_validator_set_encode(&buf, &len, &vs);
+        rc = cw_validator_set_encode(&buf, &len, vs);
         if (rc == CW_OK) {
             rc = cw_kv_set_s(ctx->kv, NEXT_VALS_KEY, buf, len);
             free(buf);
         }
     }
-    cw_msg_admin_update_validators_free(&m);
     if (rc == CW_OK) {
         cw_event_begin(ctx->events, CW_EV_UPDATE_VALIDATORS, 1);
-        cw_event_attr_u64(ctx->events, CW_ATTR_VALIDATORS, vs.n);
+        cw_event_attr_u64(ctx->events, CW_ATTR_VALIDATORS, vs->n);
     }
     return rc;
 }
@@ -1077,10 +1072,74 @@ static int batch_size_ok(uint32_t count, uint32_t max, const char *what, const c
     return CW_OK;
 }
 
+/* A batched read (query_many, packets): item encodes entry i into the items, all through
+ * one read-only txn, until every entry is in or the answer reaches its soft cap; then head
+ * writes the answer's head for the kept count into out, and the items follow. Returns
+ * CW_OK, an item's error, or the txn's or the encoder's (err names `what`). */
+typedef int (*batch_item_fn)(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
+                             char *err, size_t err_len);
+typedef void (*batch_head_fn)(cw_enc *out, uint32_t kept, const void *arg);
+
+static int batch_read(cw_node *n, uint32_t count, batch_item_fn item, batch_head_fn head,
+                      void *arg, const char *what, cw_enc *out, char *err, size_t err_len)
+{
+    MDB_txn *txn;
+    int rc = CW_OK;
+    bool full = false;
+    uint32_t kept = 0;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, what);
+    cw_enc items;
+    cw_enc_init(&items);
+    for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
+        size_t mark = cw_enc_len(&items);
+        rc = item(n, txn, i, &items, arg, err, err_len);
+        if (rc == CW_OK) {
+            full = !soft_cap_keep(&items, mark, kept);
+            kept += !full;
+        }
+    }
+    mdb_txn_abort(txn);
+    if (rc == CW_OK && items.rc)
+        rc = cw_errf(err, err_len, items.rc, "%s: %s", what, cw_strerror(items.rc));
+    if (rc == CW_OK) {
+        head(out, kept, arg);
+        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    }
+    cw_enc_free(&items);
+    return rc;
+}
+
+struct query_many_read {
+    const cw_bytes *keys;
+    uint64_t height;
+    bool prove;
+};
+
+static int query_many_item(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
+                           char *err, size_t err_len)
+{
+    const struct query_many_read *q = arg;
+    struct query_answer a;
+    int rc = query_read(n, txn, q->height, q->keys[i].p, q->keys[i].len, q->prove, &a,
+                        "query_many", err, err_len);
+    if (rc == CW_OK) {
+        cw_rpc_qitem it = query_item(&a);
+        cw_rpc_qitem_enc(items, &it);
+    }
+    free(a.proof);
+    return rc;
+}
+
+static void query_many_head(cw_enc *out, uint32_t kept, const void *arg)
+{
+    cw_rpc_query_many_enc_head(out, ((const struct query_many_read *)arg)->height, kept);
+}
+
 int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64_t height,
                        bool prove, cw_enc *out, char *err, size_t err_len)
 {
-    MDB_txn *txn;
     int rc = batch_size_ok(n_keys, CW_NODE_QUERY_MANY_MAX, "query_many keys", "keys", err,
                            err_len);
     if (rc)
@@ -1095,35 +1154,9 @@ int cw_node_query_many(cw_node *n, const cw_bytes *keys, uint32_t n_keys, uint64
     rc = state_height(n, &height, "query_many", err, err_len);
     if (rc)
         return rc;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return mdb_err(m, err, err_len, "query_many");
-    cw_enc items;
-    cw_enc_init(&items);
-    uint32_t kept = 0;
-    bool full = false;
-    for (uint32_t i = 0; rc == CW_OK && !full && i < n_keys; i++) {
-        struct query_answer a;
-        rc = query_read(n, txn, height, keys[i].p, keys[i].len, prove, &a, "query_many", err,
-                        err_len);
-        if (rc == CW_OK) {
-            size_t mark = cw_enc_len(&items);
-            cw_rpc_qitem it = query_item(&a);
-            cw_rpc_qitem_enc(&items, &it);
-            full = !soft_cap_keep(&items, mark, kept);
-            kept += !full;
-        }
-        free(a.proof);
-    }
-    mdb_txn_abort(txn);
-    if (rc == CW_OK && items.rc)
-        rc = cw_errf(err, err_len, items.rc, "query_many: %s", cw_strerror(items.rc));
-    if (rc == CW_OK) {
-        cw_rpc_query_many_enc_head(out, height, kept);
-        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
-    }
-    cw_enc_free(&items);
-    return rc;
+    struct query_many_read q = {keys, height, prove};
+    return batch_read(n, n_keys, query_many_item, query_many_head, &q, "query_many", out, err,
+                      err_len);
 }
 
 /* ---- committed txs: tx (whole) and tx_status (the outcome only) ------------------------ */
@@ -1224,14 +1257,16 @@ int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, 
     return rc;
 }
 
-struct account_read {
+/* A state read about one address (account, lend_account, lend_market: none) and where its
+ * answer is encoded. */
+struct addr_read {
     const cw_address *addr;
     cw_enc *out;
 };
 
 static int account_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct account_read *r = arg;
+    struct addr_read *r = arg;
     uint64_t next = 0;
     int rc = cw_app_account_nonce(kv, r->addr, &next);
     if (rc)
@@ -1262,7 +1297,7 @@ static int account_fn(cw_node *n, const cw_kv *kv, void *arg)
 int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                     size_t err_len)
 {
-    struct account_read r = {addr, out};
+    struct addr_read r = {addr, out};
     int rc = with_state(n, account_fn, &r, err, err_len);
     return rc ? cw_errf(err, err_len, rc, "account: %s", cw_strerror(rc)) : CW_OK;
 }
@@ -1336,46 +1371,42 @@ int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t s
     return pkt_get(n, n->db_pkt_sent, port, channel, seq, out, "packet", err, err_len);
 }
 
+struct packets_read {
+    const char *port, *channel;
+    const uint64_t *seqs;
+};
+
+static int packets_item(cw_node *n, MDB_txn *txn, uint32_t i, cw_enc *items, void *arg,
+                        char *err, size_t err_len)
+{
+    const struct packets_read *q = arg;
+    MDB_val v;
+    int rc = pkt_lookup(txn, n->db_pkt_sent, q->port, q->channel, q->seqs[i], &v, "packets",
+                        err, err_len);
+    if (rc == CW_ENOTFOUND) {
+        rc = CW_OK;
+        cw_rpc_packets_item_enc(items, NULL, 0);
+    } else if (rc == CW_OK) {
+        cw_rpc_packets_item_enc(items, v.mv_data, v.mv_size);
+    }
+    return rc;
+}
+
+static void packets_head(cw_enc *out, uint32_t kept, const void *arg)
+{
+    (void)arg;
+    cw_rpc_packets_enc_head(out, kept);
+}
+
 int cw_node_packets(cw_node *n, const char *port, const char *channel, const uint64_t *seqs,
                     uint32_t count, cw_enc *out, char *err, size_t err_len)
 {
-    MDB_txn *txn;
     int rc = batch_size_ok(count, CW_NODE_PACKETS_MAX, "packets seqs", "sequences", err,
                            err_len);
     if (rc)
         return rc;
-    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
-    if (m)
-        return mdb_err(m, err, err_len, "packets");
-    cw_enc items;
-    cw_enc_init(&items);
-    uint32_t kept = 0;
-    bool full = false;
-    for (uint32_t i = 0; rc == CW_OK && !full && i < count; i++) {
-        MDB_val v;
-        size_t mark = cw_enc_len(&items);
-        rc = pkt_lookup(txn, n->db_pkt_sent, port, channel, seqs[i], &v, "packets", err,
-                        err_len);
-        if (rc == CW_ENOTFOUND) {
-            rc = CW_OK;
-            cw_rpc_packets_item_enc(&items, NULL, 0);
-        } else if (rc == CW_OK) {
-            cw_rpc_packets_item_enc(&items, v.mv_data, v.mv_size);
-        }
-        if (rc == CW_OK) {
-            full = !soft_cap_keep(&items, mark, kept);
-            kept += !full;
-        }
-    }
-    mdb_txn_abort(txn);
-    if (rc == CW_OK && items.rc)
-        rc = cw_errf(err, err_len, items.rc, "packets: %s", cw_strerror(items.rc));
-    if (rc == CW_OK) {
-        cw_rpc_packets_enc_head(out, kept);
-        cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
-    }
-    cw_enc_free(&items);
-    return rc;
+    struct packets_read q = {port, channel, seqs};
+    return batch_read(n, count, packets_item, packets_head, &q, "packets", out, err, err_len);
 }
 
 int cw_node_ack(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
@@ -1457,14 +1488,9 @@ int cw_node_unreceived(cw_node *n, const char *which, const char *port, const ch
 
 /* ---- lending reads ----------------------------------------------------------------------- */
 
-struct lend_read {
-    const cw_address *addr;
-    cw_enc *out;
-};
-
 static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct lend_read *r = arg;
+    struct addr_read *r = arg;
     cw_lend_account_info a;
     int rc = cw_lend_account(kv, n->time_ns, &a, r->addr);
     if (rc)
@@ -1477,7 +1503,7 @@ static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
 
 static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct lend_read *r = arg;
+    struct addr_read *r = arg;
     cw_lend_params p;
     cw_lend_market mk;
     int rc = cw_lend_market_read(kv, n->time_ns, &p, &mk);
@@ -1495,7 +1521,7 @@ static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
 int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                          size_t err_len)
 {
-    struct lend_read r = {addr, out};
+    struct addr_read r = {addr, out};
     int rc = with_state(n, lend_account_fn, &r, err, err_len);
     if (rc == CW_ESTATE)
         return cw_errf(err, err_len, rc, "no lending market on this chain");
@@ -1504,7 +1530,7 @@ int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *
 
 int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len)
 {
-    struct lend_read r = {NULL, out};
+    struct addr_read r = {NULL, out};
     int rc = with_state(n, lend_market_fn, &r, err, err_len);
     if (rc == CW_ESTATE)
         return cw_errf(err, err_len, rc, "no lending market on this chain");

@@ -156,13 +156,21 @@ static int m_tx_status(void *user, const msgpack_object *params, cw_enc *out, ch
     return rc ? rc : cw_node_tx_status(node_of(user), hash, out, err, err_len);
 }
 
-static int m_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
-                     size_t err_len)
+/* A method whose params are [address]: account, lend_account. */
+static int address_method(void *user, const msgpack_object *params, const char *method,
+                          int (*read)(cw_node *, const cw_address *, cw_enc *, char *, size_t),
+                          cw_enc *out, char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
     cw_address a;
-    cw_rpc_address_params_dec(&d, params, &a, "account");
-    return d.rc ? d.rc : cw_node_account(node_of(user), &a, out, err, err_len);
+    cw_rpc_address_params_dec(&d, params, &a, method);
+    return d.rc ? d.rc : read(node_of(user), &a, out, err, err_len);
+}
+
+static int m_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                     size_t err_len)
+{
+    return address_method(user, params, "account", cw_node_account, out, err, err_len);
 }
 
 static int m_packet_commitments(void *user, const msgpack_object *params, cw_enc *out,
@@ -243,10 +251,8 @@ static int m_unreceived_acks(void *user, const msgpack_object *params, cw_enc *o
 static int m_lend_account(void *user, const msgpack_object *params, cw_enc *out, char *err,
                           size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_address a;
-    cw_rpc_address_params_dec(&d, params, &a, "lend_account");
-    return d.rc ? d.rc : cw_node_lend_account(node_of(user), &a, out, err, err_len);
+    return address_method(user, params, "lend_account", cw_node_lend_account, out, err,
+                          err_len);
 }
 
 static int m_lend_market(void *user, const msgpack_object *params, cw_enc *out, char *err,

@@ -182,17 +182,14 @@ static int send_packet(cw_exec_ctx *ctx, const char *channel, const cw_collatera
 }
 
 /* collateral.lock (on A): escrow, then the deposit packet. */
-static int msg_lock(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_lock(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_collateral_lock m;
+    const cw_msg_collateral_lock *m = in;
     uint64_t held, supply;
-    cw_msg_collateral_lock_dec(&d, body, &m, CW_MSG_COLLATERAL_LOCK);
-    if (d.rc)
-        return d.rc;
-    const char *channel = m.channel;
-    cw_collateral_packet c = {.kind = CW_COLLATERAL_DEPOSIT, .amount = m.amount, .from = ctx->signer, .to = m.to};
-    memcpy(c.denom, m.denom, sizeof c.denom);
+    const char *channel = m->channel;
+    cw_collateral_packet c = {.kind = CW_COLLATERAL_DEPOSIT, .amount = m->amount,
+                              .from = ctx->signer, .to = m->to};
+    memcpy(c.denom, m->denom, sizeof c.denom);
     if (c.amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
     int rc = cw_bank_supply(ctx->kv, &supply, c.denom);
@@ -208,7 +205,7 @@ static int msg_lock(cw_exec_ctx *ctx, const msgpack_object *body, char *err, siz
         return cw_errf(err, err_len, CW_EOVERFLOW, "escrow would overflow");
     if ((rc = cw_bank_send(ctx->kv, &ctx->signer, &esc, c.denom, c.amount, err, err_len)) ||
         (rc = escrow_set(ctx->kv, channel, c.denom, held)) ||
-        (rc = send_packet(ctx, channel, &c, m.timeout_height, m.timeout_timestamp_ns, err,
+        (rc = send_packet(ctx, channel, &c, m->timeout_height, m->timeout_timestamp_ns, err,
                           err_len)))
         return rc;
     app_event(ctx, CW_EV_COLLATERAL_LOCKED, channel, &c);
@@ -216,21 +213,18 @@ static int msg_lock(cw_exec_ctx *ctx, const msgpack_object *body, char *err, siz
 }
 
 /* lend.withdraw_collateral (on B): the LTV-checked debit, then the release packet. */
-static int msg_withdraw(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_withdraw(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_withdraw_collateral m;
-    cw_msg_lend_withdraw_collateral_dec(&d, body, &m, CW_MSG_LEND_WITHDRAW_COLLATERAL);
-    if (d.rc)
-        return d.rc;
-    cw_collateral_packet c = {.kind = CW_COLLATERAL_RELEASE, .amount = m.amount, .from = ctx->signer, .to = m.to};
-    memcpy(c.denom, m.denom, sizeof c.denom);
-    int rc = cw_lend_release_debit(ctx->kv, ctx->time_ns, &ctx->signer, m.channel, c.denom,
+    const cw_msg_lend_withdraw_collateral *m = in;
+    cw_collateral_packet c = {.kind = CW_COLLATERAL_RELEASE, .amount = m->amount,
+                              .from = ctx->signer, .to = m->to};
+    memcpy(c.denom, m->denom, sizeof c.denom);
+    int rc = cw_lend_release_debit(ctx->kv, ctx->time_ns, &ctx->signer, m->channel, c.denom,
                                    c.amount, err, err_len);
-    if (rc || (rc = send_packet(ctx, m.channel, &c, m.timeout_height, m.timeout_timestamp_ns,
+    if (rc || (rc = send_packet(ctx, m->channel, &c, m->timeout_height, m->timeout_timestamp_ns,
                                 err, err_len)))
         return rc;
-    app_event(ctx, CW_EV_COLLATERAL_WITHDRAWN, m.channel, &c);
+    app_event(ctx, CW_EV_COLLATERAL_WITHDRAWN, m->channel, &c);
     return CW_OK;
 }
 

@@ -28,16 +28,12 @@ static int on_timeout(void *user, cw_exec_ctx *ctx, const cw_packet *p)
 }
 
 /* echo.send (causeway/app_msgs.h) */
-static int msg_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_send(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_echo_send m;
-    cw_msg_echo_send_dec(&d, body, &m, CW_MSG_ECHO_SEND);
-    if (d.rc)
-        return d.rc;
+    const cw_msg_echo_send *m = in;
     uint64_t seq;
-    return cw_ibc_send_packet(cw_app_handler_user(ctx), ctx, CW_ECHO_PORT, m.channel, m.data.p,
-                              m.data.len, m.timeout_height, m.timeout_timestamp_ns, &seq, err,
+    return cw_ibc_send_packet(cw_app_handler_user(ctx), ctx, CW_ECHO_PORT, m->channel, m->data.p,
+                              m->data.len, m->timeout_height, m->timeout_timestamp_ns, &seq, err,
                               err_len);
 }
 

@@ -200,11 +200,11 @@ static int channel_load(const cw_exec_ctx *ctx, const char *port, const char *ch
     return CW_OK;
 }
 
-/* Verify that the counterparty holds exactly `expect` at its channel-end path. */
-static int verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end *local,
-                                   const char *cp_channel, const cw_channel_end *expect,
-                                   cw_bytes proof, uint64_t proof_height, char *err,
-                                   size_t err_len)
+/* ibc_internal.h */
+int ibc_verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end *local,
+                                const char *cp_channel, const cw_channel_end *expect,
+                                cw_bytes proof, uint64_t proof_height, char *err,
+                                size_t err_len)
 {
     char path[CW_PATH_MAX];
     cw_enc e;
@@ -271,6 +271,21 @@ static int verify_counterparty_client(cw_ibc *h, const cw_exec_ctx *ctx,
     return rc;
 }
 
+/* OPEN_TRY and OPEN_ACK prove both: the counterparty's end equals `expect`, and its client
+ * tracks this chain. */
+static int verify_counterparty(cw_ibc *h, const cw_exec_ctx *ctx, const cw_channel_end *local,
+                               const char *cp_channel, const cw_channel_end *expect,
+                               cw_bytes proof_end, cw_bytes cp_client_state,
+                               cw_bytes proof_client, cw_bytes proof_consensus,
+                               uint64_t proof_height, char *err, size_t err_len)
+{
+    int rc = ibc_verify_counterparty_end(ctx, local, cp_channel, expect, proof_end, proof_height,
+                                         err, err_len);
+    return rc ? rc
+              : verify_counterparty_client(h, ctx, local, cp_client_state, proof_client,
+                                           proof_consensus, proof_height, err, err_len);
+}
+
 static void channel_event(cw_exec_ctx *ctx, const char *type, const char *port,
                           const char *channel, const cw_channel_end *ce)
 {
@@ -313,55 +328,63 @@ static int check_client_exists(const cw_exec_ctx *ctx, const char *client_id, ch
     return ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
 }
 
+/* How INIT and TRY end once ce is checked: a new channel id, the app's open rules (at TRY
+ * also on the counterparty's version, cp_version; NULL at INIT) and its callback, then the
+ * new end, its sequences and the event. */
+static int open_new_end(cw_exec_ctx *ctx, const cw_ibc_app *app, const char *port,
+                        const cw_channel_end *ce, const char *cp_version, char *err,
+                        size_t err_len)
+{
+    const cw_ibc_open_rules *r = app->open_rules;
+    char channel[CW_ID_MAX + 1];
+    int rc;
+    if ((rc = new_channel_id(ctx, channel)))
+        return rc;
+    if (r && ((rc = check_open(r, ce, ce->version, err, err_len)) ||
+              (cp_version && (rc = check_open(r, ce, cp_version, err, err_len)))))
+        return rc;
+    if (cp_version ? app->on_chan_open_try &&
+                         (rc = app->on_chan_open_try(app->user, ctx, channel, ce, cp_version,
+                                                     err, err_len))
+                   : app->on_chan_open_init &&
+                         (rc = app->on_chan_open_init(app->user, ctx, channel, ce, err, err_len)))
+        return rc;
+    if ((rc = channel_store(ctx->kv, port, channel, ce)) ||
+        (rc = init_sequences(ctx->kv, port, channel)))
+        return rc;
+    channel_event(ctx, cp_version ? CW_EV_CHANNEL_OPEN_TRY : CW_EV_CHANNEL_OPEN_INIT, port,
+                  channel, ce);
+    return CW_OK;
+}
+
 /* ---- handshake msgs -------------------------------------------------------------------- */
 
 /* ibc.chan_open_init: a new INIT end on a bound port, through an existing client */
-static int msg_open_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_open_init(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_init m;
-    cw_msg_chan_open_init_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_INIT);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port;
-    char channel[CW_ID_MAX + 1];
+    const cw_msg_chan_open_init *m = in;
+    const char *port = m->port;
     cw_channel_end ce;
-    new_end(&ce, CW_CHAN_INIT, m.ordering, m.counterparty_port, "", m.client_id,
-            m.counterparty_client_id, m.version);
+    new_end(&ce, CW_CHAN_INIT, m->ordering, m->counterparty_port, "", m->client_id,
+            m->counterparty_client_id, m->version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
-    int rc;
-    if ((rc = check_client_exists(ctx, ce.client_id, err, err_len)) ||
-        (rc = new_channel_id(ctx, channel)))
-        return rc;
-    if ((app->open_rules && (rc = check_open(app->open_rules, &ce, ce.version, err, err_len))) ||
-        (app->on_chan_open_init &&
-         (rc = app->on_chan_open_init(app->user, ctx, channel, &ce, err, err_len))))
-        return rc;
-    if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
-        (rc = init_sequences(ctx->kv, port, channel)))
-        return rc;
-    channel_event(ctx, CW_EV_CHANNEL_OPEN_INIT, port, channel, &ce);
-    return CW_OK;
+    int rc = check_client_exists(ctx, ce.client_id, err, err_len);
+    return rc ? rc : open_new_end(ctx, app, port, &ce, NULL, err, err_len);
 }
 
 /* ibc.chan_open_try: a TRYOPEN end, after proving the counterparty's INIT end and that its
  * client tracks this chain */
-static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_open_try(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_try m;
-    cw_msg_chan_open_try_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_TRY);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port, *cp_version = m.counterparty_version;
-    char channel[CW_ID_MAX + 1];
+    const cw_msg_chan_open_try *m = in;
+    const char *port = m->port, *cp_version = m->counterparty_version;
     cw_channel_end ce;
-    new_end(&ce, CW_CHAN_TRYOPEN, m.ordering, m.counterparty_port, m.counterparty_channel,
-            m.client_id, m.counterparty_client_id, m.version);
+    new_end(&ce, CW_CHAN_TRYOPEN, m->ordering, m->counterparty_port, m->counterparty_channel,
+            m->client_id, m->counterparty_client_id, m->version);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (!app)
         return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
@@ -369,38 +392,21 @@ static int msg_open_try(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, "", CW_CHAN_INIT, cp_version);
     int rc;
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, m.proof_init,
-                                      m.proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, m.counterparty_client_state,
-                                         m.proof_client, m.proof_consensus, m.proof_height, err,
-                                         err_len)) ||
-        (rc = new_channel_id(ctx, channel)))
+    if ((rc = verify_counterparty(h, ctx, &ce, ce.counterparty_channel, &expect, m->proof_init,
+                                  m->counterparty_client_state, m->proof_client,
+                                  m->proof_consensus, m->proof_height, err, err_len)))
         return rc;
-    if ((app->open_rules &&
-         ((rc = check_open(app->open_rules, &ce, ce.version, err, err_len)) ||
-          (rc = check_open(app->open_rules, &ce, cp_version, err, err_len)))) ||
-        (app->on_chan_open_try &&
-         (rc = app->on_chan_open_try(app->user, ctx, channel, &ce, cp_version, err, err_len))))
-        return rc;
-    if ((rc = channel_store(ctx->kv, port, channel, &ce)) ||
-        (rc = init_sequences(ctx->kv, port, channel)))
-        return rc;
-    channel_event(ctx, CW_EV_CHANNEL_OPEN_TRY, port, channel, &ce);
-    return CW_OK;
+    return open_new_end(ctx, app, port, &ce, cp_version, err, err_len);
 }
 
 /* ibc.chan_open_ack: INIT → OPEN, after proving the counterparty's TRYOPEN end and that
  * its client tracks this chain */
-static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_open_ack(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_ack m;
-    cw_msg_chan_open_ack_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_ACK);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port, *channel = m.channel, *cp_channel = m.counterparty_channel,
-               *cp_version = m.counterparty_version;
+    const cw_msg_chan_open_ack *m = in;
+    const char *port = m->port, *channel = m->channel, *cp_channel = m->counterparty_channel,
+               *cp_version = m->counterparty_version;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -410,11 +416,9 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
                        channel, ce.state);
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, channel, CW_CHAN_TRYOPEN, cp_version);
-    if ((rc = verify_counterparty_end(ctx, &ce, cp_channel, &expect, m.proof_try,
-                                      m.proof_height, err, err_len)) ||
-        (rc = verify_counterparty_client(h, ctx, &ce, m.counterparty_client_state,
-                                         m.proof_client, m.proof_consensus, m.proof_height, err,
-                                         err_len)))
+    if ((rc = verify_counterparty(h, ctx, &ce, cp_channel, &expect, m->proof_try,
+                                  m->counterparty_client_state, m->proof_client,
+                                  m->proof_consensus, m->proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (app && ((app->open_rules &&
@@ -432,16 +436,11 @@ static int msg_open_ack(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
 }
 
 /* ibc.chan_close_init: any end but CLOSED → CLOSED, if the app agrees */
-static int msg_close_init(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                          size_t err_len)
+static int msg_close_init(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_close_init m;
-    cw_msg_chan_close_init_dec(&d, body, &m, CW_MSG_IBC_CHAN_CLOSE_INIT);
-    if (d.rc)
-        return d.rc;
-    const char *port = m.port, *channel = m.channel;
+    const cw_msg_chan_close_init *m = in;
+    const char *port = m->port, *channel = m->channel;
     cw_channel_end ce;
     int rc = channel_load(ctx, port, channel, &ce, err, err_len);
     if (rc)
@@ -484,8 +483,8 @@ static int confirm_step(cw_exec_ctx *ctx, const char *port, const char *channel,
     uint8_t to = closing ? CW_CHAN_CLOSED : CW_CHAN_OPEN;
     cw_channel_end expect;
     ibc_mirror_end(&expect, &ce, port, channel, to, ce.version);
-    if ((rc = verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
-                                      proof_height, err, err_len)))
+    if ((rc = ibc_verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect, proof,
+                                          proof_height, err, err_len)))
         return rc;
     const cw_ibc_app *app = ibc_app_of(h, port);
     int (*cb)(void *, cw_exec_ctx *, const char *, char *, size_t) =
@@ -500,26 +499,18 @@ static int confirm_step(cw_exec_ctx *ctx, const char *port, const char *channel,
     return CW_OK;
 }
 
-static int msg_open_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                            size_t err_len)
+static int msg_open_confirm(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_open_confirm m;
-    cw_msg_chan_open_confirm_dec(&d, body, &m, CW_MSG_IBC_CHAN_OPEN_CONFIRM);
-    return d.rc ? d.rc
-                : confirm_step(ctx, m.port, m.channel, m.proof_ack, m.proof_height, err,
-                               err_len, false);
+    const cw_msg_chan_open_confirm *m = in;
+    return confirm_step(ctx, m->port, m->channel, m->proof_ack, m->proof_height, err, err_len,
+                        false);
 }
 
-static int msg_close_confirm(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+static int msg_close_confirm(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_chan_close_confirm m;
-    cw_msg_chan_close_confirm_dec(&d, body, &m, CW_MSG_IBC_CHAN_CLOSE_CONFIRM);
-    return d.rc ? d.rc
-                : confirm_step(ctx, m.port, m.channel, m.proof_init, m.proof_height, err,
-                               err_len, true);
+    const cw_msg_chan_close_confirm *m = in;
+    return confirm_step(ctx, m->port, m->channel, m->proof_init, m->proof_height, err, err_len,
+                        true);
 }
 
 int ibc_register_channel_msgs(cw_ibc *h, cw_app *app)

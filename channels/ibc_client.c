@@ -122,7 +122,9 @@ static void index_key(char *out, const char *client, int bucket, uint64_t b)
         snprintf(out, CW_PATH_MAX, "clients/%s/consensusIndex", client);
 }
 
-static int index_add(const cw_kv *kv, const char *client, uint64_t h)
+/* Add height h to the client's index (add true) or remove it: the bucket's height list and,
+ * when the bucket appears or empties, the bucket list. */
+static int index_update(const cw_kv *kv, const char *client, uint64_t h, bool add)
 {
     char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
     u64list buckets, heights;
@@ -133,31 +135,14 @@ static int index_add(const cw_kv *kv, const char *client, uint64_t h)
     if (rc)
         return rc;
     rc = list_read(kv, kb, &heights);
-    if (rc == CW_OK) {
+    if (rc == CW_OK && add) {
         if (heights.n == 0 && buckets.n >= MAX_BUCKETS)
             rc = CW_ETOOBIG; /* client spans too many height buckets: recover or prune */
         else if ((rc = list_insert(&heights, h)) == CW_OK &&
                  (rc = list_insert(&buckets, b)) == CW_OK &&
                  (rc = list_write(kv, kb, &heights)) == CW_OK)
             rc = list_write(kv, kl, &buckets);
-    }
-    free(buckets.v);
-    free(heights.v);
-    return rc;
-}
-
-static int index_del(const cw_kv *kv, const char *client, uint64_t h)
-{
-    char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
-    u64list buckets, heights;
-    uint64_t b = h >> BUCKET_SHIFT;
-    index_key(kl, client, 0, 0);
-    index_key(kb, client, 1, b);
-    int rc = list_read(kv, kl, &buckets);
-    if (rc)
-        return rc;
-    rc = list_read(kv, kb, &heights);
-    if (rc == CW_OK) {
+    } else if (rc == CW_OK) {
         list_remove(&heights, h);
         rc = list_write(kv, kb, &heights);
         if (rc == CW_OK && heights.n == 0) {
@@ -230,7 +215,7 @@ static int cs_put(void *ctx, uint64_t height, const cw_lc_consensus_state *cs)
     cw_path_consensus_state(key, s->client_id, height);
     rc = cw_kv_set_s(s->kv, key, buf, len);
     free(buf);
-    return rc ? rc : index_add(s->kv, s->client_id, height);
+    return rc ? rc : index_update(s->kv, s->client_id, height, true);
 }
 
 static int cs_del(void *ctx, uint64_t height)
@@ -239,7 +224,7 @@ static int cs_del(void *ctx, uint64_t height)
     char key[CW_PATH_MAX];
     cw_path_consensus_state(key, s->client_id, height);
     int rc = cw_kv_del_s(s->kv, key);
-    return rc ? rc : index_del(s->kv, s->client_id, height);
+    return rc ? rc : index_update(s->kv, s->client_id, height, false);
 }
 
 static int cs_near(cw_ibc_client_store *s, uint64_t height, int dir, uint64_t *found,
@@ -324,16 +309,11 @@ static void client_event(cw_exec_ctx *ctx, const char *type, const char *client_
 }
 
 /* ibc.create_client: the states' domain, a live height and the trusting period */
-static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_create_client m;
-    cw_msg_create_client_dec(&d, body, &m, CW_MSG_IBC_CREATE_CLIENT);
-    if (d.rc)
-        return d.rc;
-    const cw_lc_client_state *cs = &m.client_state;
-    const cw_lc_consensus_state *cons = &m.consensus_state;
+    const cw_msg_create_client *m = in;
+    const cw_lc_client_state *cs = &m->client_state;
+    const cw_lc_consensus_state *cons = &m->consensus_state;
     int rc = cw_lc_client_state_validate(cs, err, err_len);
     if (rc)
         return rc;
@@ -357,89 +337,66 @@ static int msg_create_client(cw_exec_ctx *ctx, const msgpack_object *body, char 
     return CW_OK;
 }
 
-/* ibc.update_client MsgUpdateClient */
-static int msg_update_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                             size_t err_len)
+/* ibc.update_client (update: the header) and ibc.submit_misbehaviour (h1, h2: the two
+ * conflicting headers): the light client judges the msg against the stored client, and
+ * what it decides is stored with its event — a new height (or a no-op update), or a frozen
+ * client. Misbehaviour found by an update is the one failure that must persist: the tx's
+ * writes are discarded on failure, so freezing succeeds as a msg, with an event. */
+static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update_header *update,
+                        const cw_update_header *h1, const cw_update_header *h2, char *err,
+                        size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_update_client m;
-    cw_msg_update_client_dec(&d, body, &m, CW_MSG_IBC_UPDATE_CLIENT);
-    int rc = d.rc;
-    if (rc) {
-        cw_msg_update_client_free(&m);
-        return rc;
-    }
     cw_lc_client_state cs;
     cw_ibc_client_store st;
-    rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
-    if (rc == CW_OK) {
-        cw_lc_update_result res;
-        rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), &m.update, ctx->time_ns, &res, err,
+    cw_lc_update_result res = {0};
+    bool frozen;
+    int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
+    if (rc)
+        return rc;
+    if (update) {
+        rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), update, ctx->time_ns, &res, err,
                               err_len);
-        if (rc == CW_OK) {
-            rc = client_store(ctx->kv, m.client_id, &cs);
-            if (rc == CW_OK)
-                client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT,
-                             m.client_id, res.height);
-        } else if (rc == CW_EMISBEHAVIOUR) {
-            /* the one failure that must persist: the client is frozen. The tx's writes
-             * are discarded on failure, so freezing succeeds as a msg, with an event. */
-            int src = client_store(ctx->kv, m.client_id, &cs);
-            if (src == CW_OK) {
-                client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m.client_id, cs.frozen_height);
-                rc = CW_OK;
-            } else {
-                rc = src;
-            }
-        }
+        frozen = rc == CW_EMISBEHAVIOUR;
+    } else {
+        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), h1, h2, ctx->time_ns, err,
+                                       err_len);
+        frozen = rc == CW_OK;
     }
-    cw_msg_update_client_free(&m);
-    return rc;
+    if ((rc && !frozen) || (rc = client_store(ctx->kv, client_id, &cs)))
+        return rc;
+    if (frozen)
+        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, client_id, cs.frozen_height);
+    else
+        client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT, client_id,
+                     res.height);
+    return CW_OK;
+}
+
+/* ibc.update_client MsgUpdateClient */
+static int msg_update_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
+{
+    const cw_msg_update_client *m = in;
+    return client_judge(ctx, m->client_id, &m->update, NULL, NULL, err, err_len);
 }
 
 /* ibc.submit_misbehaviour MsgSubmitMisbehaviour */
-static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                   size_t err_len)
+static int msg_submit_misbehaviour(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_submit_misbehaviour m;
-    cw_msg_submit_misbehaviour_dec(&d, body, &m, CW_MSG_IBC_SUBMIT_MISBEHAVIOUR);
-    int rc = d.rc;
-    if (rc) {
-        cw_msg_submit_misbehaviour_free(&m);
-        return rc;
-    }
-    cw_lc_client_state cs;
-    cw_ibc_client_store st;
-    rc = ibc_client_load(ctx, m.client_id, &cs, &st, err, err_len);
-    if (rc == CW_OK)
-        rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), &m.header1, &m.header2,
-                                       ctx->time_ns, err, err_len);
-    if (rc == CW_OK)
-        rc = client_store(ctx->kv, m.client_id, &cs);
-    if (rc == CW_OK)
-        client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, m.client_id, cs.frozen_height);
-    cw_msg_submit_misbehaviour_free(&m);
-    return rc;
+    const cw_msg_submit_misbehaviour *m = in;
+    return client_judge(ctx, m->client_id, NULL, &m->header1, &m->header2, err, err_len);
 }
 
 /* ibc.recover_client [subject, substitute]: admin only; the subject must be Frozen or
  * Expired and the substitute Active, for the same chain with the same parameters; the subject
  * takes the substitute's latest height and consensus state (ibc-go RecoverClient). */
-static int msg_recover_client(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                              size_t err_len)
+static int msg_recover_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
     if (memcmp(ctx->signer_pk.b, ibc_admin(h)->b, 32) != 0)
         return cw_errf(err, err_len, CW_EUNAUTHORIZED, "signer is not the admin");
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_recover_client m;
-    cw_msg_recover_client_dec(&d, body, &m, CW_MSG_IBC_RECOVER_CLIENT);
-    if (d.rc)
-        return d.rc;
-    const char *subject = m.subject_client_id, *substitute = m.substitute_client_id;
+    const cw_msg_recover_client *m = in;
+    const char *subject = m->subject_client_id, *substitute = m->substitute_client_id;
     if (strcmp(subject, substitute) == 0)
         return cw_errf(err, err_len, CW_EINVAL, "subject and substitute are the same client");
     cw_lc_client_state a, b;

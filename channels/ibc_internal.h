@@ -46,6 +46,13 @@ int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v);
 void ibc_mirror_end(cw_channel_end *out, const cw_channel_end *local, const char *port,
                     const char *channel, uint8_t state, const char *version);
 
+/* Verify that the counterparty holds exactly `expect` at its channel-end path
+ * (channelEnds/ports/{local's counterparty port}/channels/{cp_channel}) at proof_height,
+ * through local's client. Returns: CW_OK; ibc_verify's codes; -ENOMEM. */
+int ibc_verify_counterparty_end(const cw_exec_ctx *ctx, const cw_channel_end *local,
+                                const char *cp_channel, const cw_channel_end *expect,
+                                cw_bytes proof, uint64_t proof_height, char *err,
+                                size_t err_len);
 int ibc_channel_store(const cw_kv *kv, const char *port, const char *channel,
                       const cw_channel_end *ce);
 int ibc_channel_load(const cw_exec_ctx *ctx, const char *port, const char *channel,

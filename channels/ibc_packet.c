@@ -111,16 +111,11 @@ int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char
 /* ---- RecvPacket ------------------------------------------------------------------------ */
 
 /* ibc.recv_packet */
-static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                           size_t err_len)
+static int msg_recv_packet(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_recv_packet m;
-    cw_msg_recv_packet_dec(&d, body, &m, CW_MSG_IBC_RECV_PACKET);
-    if (d.rc)
-        return d.rc;
-    const cw_packet p = m.packet;
+    const cw_msg_recv_packet *m = in;
+    const cw_packet p = m->packet;
     cw_channel_end ce;
     char path[CW_PATH_MAX];
     int rc;
@@ -146,7 +141,7 @@ static int msg_recv_packet(cw_exec_ctx *ctx, const msgpack_object *body, char *e
     uint8_t c[32];
     cw_packet_commitment(c, &p);
     cw_path_packet(path, CW_PATH_COMMITMENTS, p.source_port, p.source_channel, p.sequence);
-    if ((rc = ibc_verify(ctx, ce.client_id, m.proof_height, m.proof_commitment, path, c, 32,
+    if ((rc = ibc_verify(ctx, ce.client_id, m->proof_height, m->proof_commitment, path, c, 32,
                          err, err_len)))
         return rc;
 
@@ -271,17 +266,12 @@ static int delete_commitment(cw_exec_ctx *ctx, const cw_packet *p)
 }
 
 /* ibc.acknowledgement */
-static int msg_acknowledgement(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                               size_t err_len)
+static int msg_acknowledgement(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_acknowledgement m;
-    cw_msg_acknowledgement_dec(&d, body, &m, CW_MSG_IBC_ACKNOWLEDGEMENT);
-    if (d.rc)
-        return d.rc;
-    const cw_packet p = m.packet;
-    const cw_bytes ack = m.ack;
+    const cw_msg_acknowledgement *m = in;
+    const cw_packet p = m->packet;
+    const cw_bytes ack = m->ack;
     const cw_ibc_app *app;
     cw_channel_end ce;
     bool gone, ok;
@@ -299,7 +289,7 @@ static int msg_acknowledgement(cw_exec_ctx *ctx, const msgpack_object *body, cha
     uint8_t ac[32];
     cw_sha256(ac, ack.p, ack.len);
     cw_path_packet(path, CW_PATH_ACKS, p.dest_port, p.dest_channel, p.sequence);
-    if ((rc = ibc_verify(ctx, ce.client_id, m.proof_height, m.proof_acked, path, ac, 32, err,
+    if ((rc = ibc_verify(ctx, ce.client_id, m->proof_height, m->proof_acked, path, ac, 32, err,
                          err_len)))
         return rc;
     if (ce.ordering == CW_ORDER_ORDERED) {
@@ -345,15 +335,8 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
         cw_channel_end expect;
         ibc_mirror_end(&expect, &ce, p->source_port, p->source_channel, CW_CHAN_CLOSED,
                        ce.version);
-        cw_enc e;
-        cw_enc_init(&e);
-        cw_channel_end_enc(&e, &expect);
-        cw_path_channel_end(path, ce.counterparty_port, ce.counterparty_channel);
-        rc = e.rc ? e.rc
-                  : ibc_verify(ctx, ce.client_id, proof_height, *proof_close, path,
-                               cw_enc_data(&e), cw_enc_len(&e), err, err_len);
-        cw_enc_free(&e);
-        if (rc)
+        if ((rc = ibc_verify_counterparty_end(ctx, &ce, ce.counterparty_channel, &expect,
+                                              *proof_close, proof_height, err, err_len)))
             return rc;
     } else {
         /* timed out at the proof height and the consensus time AT THAT HEIGHT — never the
@@ -408,28 +391,19 @@ static int timeout_common(cw_exec_ctx *ctx, cw_ibc *h, const cw_packet *p, cw_by
 }
 
 /* ibc.timeout */
-static int msg_timeout(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int msg_timeout(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_timeout m;
-    cw_msg_timeout_dec(&d, body, &m, CW_MSG_IBC_TIMEOUT);
-    if (d.rc)
-        return d.rc;
-    return timeout_common(ctx, cw_app_handler_user(ctx), &m.packet, m.proof_unreceived, NULL,
-                          m.proof_height, m.next_sequence_recv, err, err_len);
+    const cw_msg_timeout *m = in;
+    return timeout_common(ctx, cw_app_handler_user(ctx), &m->packet, m->proof_unreceived, NULL,
+                          m->proof_height, m->next_sequence_recv, err, err_len);
 }
 
 /* ibc.timeout_on_close */
-static int msg_timeout_on_close(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                size_t err_len)
+static int msg_timeout_on_close(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_timeout_on_close m;
-    cw_msg_timeout_on_close_dec(&d, body, &m, CW_MSG_IBC_TIMEOUT_ON_CLOSE);
-    if (d.rc)
-        return d.rc;
-    return timeout_common(ctx, cw_app_handler_user(ctx), &m.packet, m.proof_unreceived,
-                          &m.proof_close, m.proof_height, m.next_sequence_recv, err, err_len);
+    const cw_msg_timeout_on_close *m = in;
+    return timeout_common(ctx, cw_app_handler_user(ctx), &m->packet, m->proof_unreceived,
+                          &m->proof_close, m->proof_height, m->next_sequence_recv, err, err_len);
 }
 
 int ibc_register_packet_msgs(cw_ibc *h, cw_app *app)

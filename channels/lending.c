@@ -21,7 +21,13 @@
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static void addr_hex(char out[41], const cw_address *a) { cw_hex_encode(out, 41, a->b, 20); }
+/* An address attribute of the current event, in hex. */
+static void attr_addr(cw_exec_ctx *ctx, const char *name, const cw_address *a)
+{
+    char h[41];
+    cw_hex_encode(h, sizeof h, a->b, 20);
+    cw_event_attr_str(ctx->events, name, h);
+}
 
 static void u128_dec(char out[41], cw_u128 v) { cw_u128_to_dec(out, 41, v); }
 
@@ -85,42 +91,57 @@ static int rec_get(const cw_kv *kv, const char *key, const uint8_t **v, size_t *
 /* A record that does not decode is corrupt state. */
 static int rec_corrupt(int rc) { return rc ? CW_EMALFORMED : CW_OK; }
 
-static int read_u64_rec(const cw_kv *kv, const char *key, uint64_t *out)
+/* One reader and one writer for both widths: wide false a [u64] record, true a [u128]. */
+static int read_rec(const cw_kv *kv, const char *key, bool wide, cw_u128 *out)
 {
     const uint8_t *v;
     size_t n;
+    uint64_t narrow = 0;
     *out = 0;
     int rc = rec_get(kv, key, &v, &n);
-    return rc ? rc : rec_corrupt(cw_val_u64_rec_dec(out, v, n, NULL, 0));
+    if (rc)
+        return rc;
+    rc = wide ? cw_val_u128_rec_dec(out, v, n, NULL, 0)
+              : cw_val_u64_rec_dec(&narrow, v, n, NULL, 0);
+    if (!wide)
+        *out = narrow;
+    return rec_corrupt(rc);
+}
+
+static int write_rec(const cw_kv *kv, const char *key, bool wide, cw_u128 v)
+{
+    if (v == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    if (wide)
+        cw_val_u128_rec_enc(&e, v);
+    else
+        cw_val_u64_rec_enc(&e, (uint64_t)v);
+    return rec_store(kv, key, &e);
+}
+
+static int read_u64_rec(const cw_kv *kv, const char *key, uint64_t *out)
+{
+    cw_u128 v;
+    int rc = read_rec(kv, key, false, &v);
+    *out = (uint64_t)v;
+    return rc;
 }
 
 static int write_u64_rec(const cw_kv *kv, const char *key, uint64_t v)
 {
-    if (v == 0)
-        return cw_kv_del_s(kv, key);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_val_u64_rec_enc(&e, v);
-    return rec_store(kv, key, &e);
+    return write_rec(kv, key, false, v);
 }
 
 static int read_u128_rec(const cw_kv *kv, const char *key, cw_u128 *out)
 {
-    const uint8_t *v;
-    size_t n;
-    *out = 0;
-    int rc = rec_get(kv, key, &v, &n);
-    return rc ? rc : rec_corrupt(cw_val_u128_rec_dec(out, v, n, NULL, 0));
+    return read_rec(kv, key, true, out);
 }
 
 static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
 {
-    if (v == 0)
-        return cw_kv_del_s(kv, key);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_val_u128_rec_enc(&e, v);
-    return rec_store(kv, key, &e);
+    return write_rec(kv, key, true, v);
 }
 
 /* ---- keys ------------------------------------------------------------------------------- */
@@ -219,14 +240,22 @@ static void enc_params(cw_enc *e, const cw_lend_params *p)
     cw_enc_bin(e, p->oracle.b, 32);
 }
 
+/* rec_open for the records genesis writes: absent means there is no market. */
+static int market_rec_open(const cw_kv *kv, const char *key, cw_dec *d,
+                           const msgpack_object **root, char *err, size_t err_len)
+{
+    int rc = rec_open(kv, key, d, root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    return rc;
+}
+
 static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err_len)
 {
     cw_dec d;
     const msgpack_object *root;
     memset(p, 0, sizeof *p);
-    int rc = rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
-    if (rc == CW_ENOTFOUND)
-        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    int rc = market_rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
     if (rc)
         return rc;
     const msgpack_object *f = cw_dec_array(&d, root, 10, "params");
@@ -257,9 +286,7 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
     cw_dec d;
     const msgpack_object *root;
     memset(s, 0, sizeof *s);
-    int rc = rec_open(kv, KEY_STATE, &d, &root, err, err_len);
-    if (rc == CW_ENOTFOUND)
-        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    int rc = market_rec_open(kv, KEY_STATE, &d, &root, err, err_len);
     if (rc)
         return rc;
     const msgpack_object *f = cw_dec_array(&d, root, 7, "state");
@@ -866,25 +893,76 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
-static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+/* How supply, withdraw_supply, borrow and repay start: a nonzero amount, the market loaded
+ * and accrued to block time — a borrow refused first while borrowing is paused. */
+static int open_market(const cw_exec_ctx *ctx, uint64_t amount, bool borrowing, mkt *m,
+                       char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_supply msg;
-    cw_msg_lend_supply_dec(&d, body, &msg, CW_MSG_LEND_SUPPLY);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, m, err, err_len)))
+        return rc;
+    if (borrowing && m->s.paused)
+        return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
+    return accrue(m, ctx->time_ns, err, err_len);
+}
+
+/* open_market, then the account's [u128] record at key (shares or scaled debt). */
+static int open_account(const cw_exec_ctx *ctx, uint64_t amount, mkt *m, const char *key,
+                        cw_u128 *rec, char *err, size_t err_len)
+{
+    int rc = open_market(ctx, amount, false, m, err, err_len);
+    return rc ? rc : read_u128_rec(ctx->kv, key, rec);
+}
+
+/* How supply, withdraw_supply, borrow and repay end, once m holds the new books: amount
+ * moves between the signer and the pool (into_pool: from the signer) through the bank,
+ * whose failure writes nothing; then the market's state and the account's record. */
+static int settle(cw_exec_ctx *ctx, const mkt *m, bool into_pool, uint64_t amount,
+                  const char *key, cw_u128 rec, char *err, size_t err_len)
+{
+    const char *denom = m->p.borrow_denom;
+    int rc = into_pool ? pool_in(ctx->kv, &ctx->signer, denom, amount, err, err_len)
+                       : pool_out(ctx->kv, &ctx->signer, denom, amount, err, err_len);
+    if (rc || (rc = store_state(ctx->kv, &m->s)))
+        return rc;
+    return write_u128_rec(ctx->kv, key, rec);
+}
+
+/* An account's debt from its scaled debt, which cannot exceed the market's total. */
+static int account_debt(const mkt *m, cw_u128 scaled, cw_u128 *debt, char *err, size_t err_len)
+{
+    if (scaled > m->s.total_scaled_debt)
+        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
+    if (debt_of(m, scaled, debt))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    return CW_OK;
+}
+
+/* lend.supply and lend.withdraw_supply's event: who, how much, for how many shares. */
+static void supply_event(cw_exec_ctx *ctx, const char *type, const mkt *m, uint64_t amount,
+                         cw_u128 shares)
+{
+    char sh[41];
+    u128_dec(sh, shares);
+    cw_event_begin(ctx->events, type, 4);
+    attr_addr(ctx, CW_ATTR_SUPPLIER, &ctx->signer);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m->p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sh);
+}
+
+static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
+{
+    const cw_msg_lend_supply *msg = in;
+    uint64_t amount = msg->amount;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
-        return rc;
     cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = read_u128_rec(ctx->kv, ks, &held)))
+    if ((rc = open_account(ctx, amount, &m, ks, &held, err, err_len)))
         return rc;
     if (supply_value(&m.s, &value))
         return cw_errf(err, err_len, CW_ESTATE, "market books inconsistent");
@@ -902,44 +980,25 @@ static int lend_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         cw_add_u128(&total, m.s.total_shares, minted))
         return cw_errf(err, err_len, CW_EOVERFLOW, "supply of %llu overflows the pool",
                        (unsigned long long)amount);
-    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
-                           err_len)))
-        return rc;
     m.s.cash = ncash;
     m.s.total_shares = total;
     m.s.supplied = sat_add(m.s.supplied, amount);
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, nshares)))
+    if ((rc = settle(ctx, &m, true, amount, ks, nshares, err, err_len)))
         return rc;
-    char h[41], sh[41];
-    addr_hex(h, &ctx->signer);
-    u128_dec(sh, minted);
-    cw_event_begin(ctx->events, CW_EV_LEND_SUPPLY, 4);
-    cw_event_attr_str(ctx->events, CW_ATTR_SUPPLIER, h);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
-    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sh);
+    supply_event(ctx, CW_EV_LEND_SUPPLY, &m, amount, minted);
     return CW_OK;
 }
 
-static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                size_t err_len)
+static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_withdraw_supply msg;
-    cw_msg_lend_withdraw_supply_dec(&d, body, &msg, CW_MSG_LEND_WITHDRAW_SUPPLY);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
+    const cw_msg_lend_withdraw_supply *msg = in;
+    uint64_t amount = msg->amount;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
-        return rc;
     cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = read_u128_rec(ctx->kv, ks, &held)))
+    if ((rc = open_account(ctx, amount, &m, ks, &held, err, err_len)))
         return rc;
     if (amount > m.s.cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -959,43 +1018,24 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const msgpack_object *body, ch
                        "withdrawal of %llu needs %s shares, account holds %s",
                        (unsigned long long)amount, sb, sh);
     }
-    if ((rc = pool_out(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
-                           err_len)))
-        return rc;
     m.s.cash -= amount;
     m.s.total_shares -= burned; /* burned ≤ held ≤ total */
     m.s.withdrawn = sat_add(m.s.withdrawn, amount);
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, ks, held - burned)))
+    if ((rc = settle(ctx, &m, false, amount, ks, held - burned, err, err_len)))
         return rc;
-    char h[41], sb[41];
-    addr_hex(h, &ctx->signer);
-    u128_dec(sb, burned);
-    cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_SUPPLY, 4);
-    cw_event_attr_str(ctx->events, CW_ATTR_SUPPLIER, h);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
-    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
-    cw_event_attr_str(ctx->events, CW_ATTR_SHARES, sb);
+    supply_event(ctx, CW_EV_LEND_WITHDRAW_SUPPLY, &m, amount, burned);
     return CW_OK;
 }
 
-static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_borrow msg;
-    cw_msg_lend_borrow_dec(&d, body, &msg, CW_MSG_LEND_BORROW);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
+    const cw_msg_lend_borrow *msg = in;
+    uint64_t amount = msg->amount;
     mkt m;
     char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)))
-        return rc;
-    if (m.s.paused)
-        return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
-    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+    if ((rc = open_market(ctx, amount, true, &m, err, err_len)))
         return rc;
     if (amount > m.s.cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -1019,46 +1059,30 @@ static int lend_borrow(cw_exec_ctx *ctx, const msgpack_object *body, char *err, 
         return cw_errf(err, err_len, CW_EUNHEALTHY,
                        "debt after borrowing would be %s, borrow limit is %s", sd, sl);
     }
-    if ((rc = pool_out(ctx->kv, &ctx->signer, m.p.borrow_denom, amount, err,
-                           err_len)))
-        return rc;
     m.s.cash -= amount;
     set_scaled(&m, ntotal);
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, nscaled)))
+    if ((rc = settle(ctx, &m, false, amount, kd, nscaled, err, err_len)))
         return rc;
-    char h[41];
-    addr_hex(h, &ctx->signer);
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
-    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, h);
+    attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
     return CW_OK;
 }
 
-static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_repay msg;
-    cw_msg_lend_repay_dec(&d, body, &msg, CW_MSG_LEND_REPAY);
-    if (d.rc)
-        return d.rc;
-    uint64_t amount = msg.amount;
-    cw_address borrower = msg.has_on_behalf_of ? msg.on_behalf_of : ctx->signer;
+    const cw_msg_lend_repay *msg = in;
+    uint64_t amount = msg->amount;
+    cw_address borrower = msg->has_on_behalf_of ? msg->on_behalf_of : ctx->signer;
     mkt m;
     char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
-        return rc;
     cw_key_lend_debt(kd, &borrower);
-    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
+    if ((rc = open_account(ctx, amount, &m, kd, &scaled, err, err_len)) ||
+        (rc = account_debt(&m, scaled, &debt, err, err_len)))
         return rc;
-    if (scaled > m.s.total_scaled_debt)
-        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
-    if (debt_of(&m, scaled, &debt))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "nothing to repay");
     uint64_t pay = amount;
@@ -1074,19 +1098,13 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     uint64_t ncash;
     if (cw_add_u64(&ncash, m.s.cash, pay))
         return cw_errf(err, err_len, CW_EOVERFLOW, "pool cash overflows");
-    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, pay, err,
-                           err_len)))
-        return rc;
     m.s.cash = ncash;
     set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, scaled - removed)))
+    if ((rc = settle(ctx, &m, true, pay, kd, scaled - removed, err, err_len)))
         return rc;
-    char hp[41], hb[41];
-    addr_hex(hp, &ctx->signer);
-    addr_hex(hb, &borrower);
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
-    cw_event_attr_str(ctx->events, CW_ATTR_PAYER, hp);
-    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+    attr_addr(ctx, CW_ATTR_PAYER, &ctx->signer);
+    attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, pay);
     return CW_OK;
@@ -1094,17 +1112,12 @@ static int lend_repay(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
 
 /* Source: DESIGN §8; Compound v2 liquidateBorrow / liquidateCalculateSeizeTokens; Aave v2
  * LendingPoolCollateralManager (cap of the seize by the position, repay recomputed). */
-static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                          size_t err_len)
+static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_liquidate msg;
-    cw_msg_lend_liquidate_dec(&d, body, &msg, CW_MSG_LEND_LIQUIDATE);
-    if (d.rc)
-        return d.rc;
-    const cw_address borrower = msg.borrower;
-    const char *trace = msg.collateral;
-    uint64_t repay = msg.repay_amount;
+    const cw_msg_lend_liquidate *msg = in;
+    const cw_address borrower = msg->borrower;
+    const char *trace = msg->collateral;
+    uint64_t repay = msg->repay_amount;
     mkt m;
     const cw_lend_collateral *c;
     char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
@@ -1127,10 +1140,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         (rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
         (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
-    if (scaled > m.s.total_scaled_debt)
-        return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
-    if (debt_of(&m, scaled, &debt))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if ((rc = account_debt(&m, scaled, &debt, err, err_len)))
+        return rc;
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt");
     /* the seized denom needs a fresh price; the others count only when fresh */
@@ -1215,12 +1226,9 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         (rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
         (rc = write_u64_rec(ctx->kv, kpl, npos_l)))
         return rc;
-    char hl[41], hb[41];
-    addr_hex(hl, &ctx->signer);
-    addr_hex(hb, &borrower);
     cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
-    cw_event_attr_str(ctx->events, CW_ATTR_LIQUIDATOR, hl);
-    cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+    attr_addr(ctx, CW_ATTR_LIQUIDATOR, &ctx->signer);
+    attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_REPAY_AMOUNT, repay);
     cw_event_attr_str(ctx->events, CW_ATTR_COLLATERAL, trace);
@@ -1231,7 +1239,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const msgpack_object *body, char *er
         u128_dec(sr, from_res);
         u128_dec(ss, social);
         cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
-        cw_event_attr_str(ctx->events, CW_ATTR_BORROWER, hb);
+        attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
         cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
         cw_event_attr_str(ctx->events, CW_ATTR_AMOUNT, sb);
         cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
@@ -1257,19 +1265,14 @@ static int channel_open(const cw_kv *kv, const char *channel, char *err, size_t 
     return CW_OK;
 }
 
-static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                                    size_t err_len)
+static int lend_register_collateral(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_register_collateral msg;
-    cw_msg_lend_register_collateral_dec(&d, body, &msg, CW_MSG_LEND_REGISTER_COLLATERAL);
-    if (d.rc)
-        return d.rc;
-    cw_lend_collateral c = {.ltv_bps = msg.ltv_bps,
-                            .liquidation_threshold_bps = msg.liquidation_threshold_bps,
-                            .liquidation_bonus_bps = msg.liquidation_bonus_bps};
-    memcpy(c.channel, msg.channel, sizeof c.channel);
-    memcpy(c.base_denom, msg.base_denom, sizeof c.base_denom);
+    const cw_msg_lend_register_collateral *msg = in;
+    cw_lend_collateral c = {.ltv_bps = msg->ltv_bps,
+                            .liquidation_threshold_bps = msg->liquidation_threshold_bps,
+                            .liquidation_bonus_bps = msg->liquidation_bonus_bps};
+    memcpy(c.channel, msg->channel, sizeof c.channel);
+    memcpy(c.base_denom, msg->base_denom, sizeof c.base_denom);
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1300,10 +1303,9 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const msgpack_object *body
     return CW_OK;
 }
 
-static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                              size_t err_len)
+static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
+    const cw_msg_lend_update_market *msg = in;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1311,23 +1313,19 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
         return rc;
     cw_lend_params np = m.p;
     cw_lend_collateral upd[CW_LEND_MAX_COLLATERALS];
-    cw_msg_lend_update_market msg;
-    cw_msg_lend_update_market_dec(&d, body, &msg, CW_MSG_LEND_UPDATE_MARKET);
-    if (d.rc)
-        return d.rc;
-    const bool has_market = msg.has_market;
-    const uint32_t n = msg.n_collaterals;
+    const bool has_market = msg->has_market;
+    const uint32_t n = msg->n_collaterals;
     if (has_market) {
-        np.base_rate_wad = msg.market.base_rate_wad;
-        np.slope1_wad = msg.market.slope1_wad;
-        np.kink_wad = msg.market.kink_wad;
-        np.slope2_wad = msg.market.slope2_wad;
-        np.close_factor_bps = msg.market.close_factor_bps;
-        np.reserve_factor_bps = msg.market.reserve_factor_bps;
-        np.max_price_age_ns = msg.market.max_price_age_ns;
+        np.base_rate_wad = msg->market.base_rate_wad;
+        np.slope1_wad = msg->market.slope1_wad;
+        np.kink_wad = msg->market.kink_wad;
+        np.slope2_wad = msg->market.slope2_wad;
+        np.close_factor_bps = msg->market.close_factor_bps;
+        np.reserve_factor_bps = msg->market.reserve_factor_bps;
+        np.max_price_age_ns = msg->market.max_price_age_ns;
     }
     for (uint32_t i = 0; i < n; i++) {
-        const cw_msg_lend_collateral_update *u = &msg.collaterals[i];
+        const cw_msg_lend_collateral_update *u = &msg->collaterals[i];
         const cw_lend_collateral *c = find_col(&m, u->denom);
         if (!c)
             return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered",
@@ -1371,14 +1369,10 @@ static int lend_update_market(cw_exec_ctx *ctx, const msgpack_object *body, char
     return CW_OK;
 }
 
-static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
+static int lend_pause(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_lend_pause msg;
-    cw_msg_lend_pause_dec(&d, body, &msg, CW_MSG_LEND_PAUSE);
-    if (d.rc)
-        return d.rc;
-    const bool paused = msg.paused;
+    const cw_msg_lend_pause *msg = in;
+    const bool paused = msg->paused;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
@@ -1393,17 +1387,12 @@ static int lend_pause(cw_exec_ctx *ctx, const msgpack_object *body, char *err, s
     return CW_OK;
 }
 
-static int oracle_set_price(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                            size_t err_len)
+static int oracle_set_price(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
-    cw_dec d = {.err = err, .err_len = err_len};
-    cw_msg_oracle_set_price msg;
-    cw_msg_oracle_set_price_dec(&d, body, &msg, CW_MSG_ORACLE_SET_PRICE);
-    if (d.rc)
-        return d.rc;
-    const char *trace = msg.denom;
-    const cw_u128 price = msg.price_wad;
-    const uint64_t t = msg.time_ns;
+    const cw_msg_oracle_set_price *msg = in;
+    const char *trace = msg->denom;
+    const cw_u128 price = msg->price_wad;
+    const uint64_t t = msg->time_ns;
     cw_lend_params p;
     cw_u128 old;
     uint64_t old_t;

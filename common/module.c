@@ -1,4 +1,6 @@
-/* The msg router: exact-match routing of msg types to module handlers (module.h). */
+/* The msg router: exact-match routing of msg types to module handlers (module.h). Every
+ * route carries the codec row of its msg type, so the body is decoded here, once, the same
+ * way for every handler — a handler starts from the typed msg. */
 #include "causeway/module.h"
 
 #include <errno.h>
@@ -6,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/hex.h"
+#include "causeway/msgs.h"
 
 #define MAX_HANDLERS 128
 
 struct route {
     char type[CW_ID_MAX + 1];
+    const cw_msg_codec *codec;
     cw_msg_handler fn;
     void *user;
 };
@@ -40,9 +45,30 @@ void cw_app_destroy(cw_app *app) { free(app); }
 
 const char *cw_app_chain_id(const cw_app *app) { return app->chain_id; }
 
+/* The contract's codec row for a msg type: the ibc.* table, then the app table. */
+static const cw_msg_codec *contract_codec(const char *type)
+{
+    size_t n;
+    const cw_msg_codec *t = cw_msg_codecs_ibc(&n);
+    const cw_msg_codec *c = cw_msg_codec_find(t, n, type, strlen(type));
+    if (!c) {
+        t = cw_msg_codecs_app(&n);
+        c = cw_msg_codec_find(t, n, type, strlen(type));
+    }
+    return c;
+}
+
 int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
 {
-    if (cw_id_validate(type, strlen(type), "msg type", NULL, 0))
+    const cw_msg_codec *c = contract_codec(type);
+    return c ? cw_app_register_codec(app, c, h, user) : CW_EINVAL;
+}
+
+int cw_app_register_codec(cw_app *app, const cw_msg_codec *codec, cw_msg_handler h, void *user)
+{
+    const char *type = codec->type;
+    if (cw_id_validate(type, strlen(type), "msg type", NULL, 0) || codec->size == 0 ||
+        !codec->dec)
         return CW_EINVAL;
     for (size_t i = 0; i < app->n_routes; i++)
         if (strcmp(app->routes[i].type, type) == 0)
@@ -51,6 +77,7 @@ int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
         return -ENOMEM;
     struct route *r = &app->routes[app->n_routes++];
     snprintf(r->type, sizeof r->type, "%s", type);
+    r->codec = codec;
     r->fn = h;
     r->user = user;
     return CW_OK;
@@ -75,9 +102,20 @@ int cw_app_dispatch(cw_app *app, cw_exec_ctx *ctx, const char *type, const msgpa
     const struct route *r = route_of(app, type);
     if (!r)
         return cw_errf(err, err_len, CW_EINVAL, "unknown type '%s'", type);
-    const struct route *saved = app->current; /* handlers may dispatch (nested) */
-    app->current = r;
-    int rc = r->fn(ctx, body, err, err_len);
-    app->current = saved;
+    void *msg = calloc(1, r->codec->size);
+    if (!msg)
+        return -ENOMEM;
+    cw_dec d = {.err = err, .err_len = err_len};
+    r->codec->dec(&d, body, msg, r->type); /* its errors name the type, or the field */
+    int rc = d.rc;
+    if (rc == CW_OK) {
+        const struct route *saved = app->current; /* handlers may dispatch (nested) */
+        app->current = r;
+        rc = r->fn(ctx, msg, err, err_len);
+        app->current = saved;
+    }
+    if (r->codec->free)
+        r->codec->free(msg); /* whatever the decode said (causeway/msgs.h) */
+    free(msg);
     return rc;
 }

@@ -1,10 +1,12 @@
 /* Causeway — what a state-machine module sees while a transaction executes (DESIGN §5).
  *
- * The chain's router (chain/app.c) calls a module's msg handler with a cw_exec_ctx: the tx's
- * state layer (a cw_kv cache, discarded if the tx fails), the block's event list (the tx's
- * events are dropped with it), the block height and time, and the signer. Modules in
- * channels/ (bank, IBC host, collateral app, lending market) implement handlers with this
- * shape and never see the chain's storage directly.
+ * The chain's router (common/module.c, driven by chain/app.c) decodes each msg's body through
+ * the wire contract's codec for its type (causeway/msgs.h, causeway/app_msgs.h) and calls the
+ * module's msg handler with the typed msg and a cw_exec_ctx: the tx's state layer (a cw_kv
+ * cache, discarded if the tx fails), the block's event list (the tx's events are dropped with
+ * it), the block height and time, and the signer. Modules in channels/ (bank, IBC host,
+ * collateral app, lending market, echo) implement handlers with this shape and never see the
+ * chain's storage directly, nor decode a msg by hand.
  * Thread safety: handlers run on the chain's one execution thread.
  */
 #ifndef CAUSEWAY_MODULE_H
@@ -16,6 +18,7 @@
 #include "causeway/codec.h"
 #include "causeway/event.h"
 #include "causeway/kv.h"
+#include "causeway/msgs.h" /* cw_msg_codec */
 #include "causeway/schnorr.h"
 
 typedef struct cw_app cw_app;
@@ -32,12 +35,13 @@ typedef struct cw_exec_ctx {
     cw_address signer;
 } cw_exec_ctx;
 
-/** A msg handler: decode body (a msgpack array borrowed from the tx; use a reader cw_dec
- *  `{.err = err, .err_len = err_len}`), check, apply through ctx->kv, emit events.
+/** A msg handler: check the msg, apply it through ctx->kv, emit events. msg is the msg's
+ *  body already decoded by the codec row the type was registered with — for cw_app_register
+ *  the contract's (causeway/msgs.h, causeway/app_msgs.h), so a handler for "bank.send" gets a
+ *  `const cw_msg_bank_send *`. It is borrowed for the call: its cw_bytes point into the tx.
  *  Returns CW_OK, or a code with one line in err; on failure its writes and events are
  *  discarded by the caller. */
-typedef int (*cw_msg_handler)(cw_exec_ctx *ctx, const msgpack_object *body, char *err,
-                              size_t err_len);
+typedef int (*cw_msg_handler)(cw_exec_ctx *ctx, const void *msg, char *err, size_t err_len);
 
 /* ---- the msg router (common/module.c) ----------------------------------------------- */
 
@@ -47,14 +51,27 @@ void cw_app_destroy(cw_app *app);
 /** The chain id given at creation. */
 const char *cw_app_chain_id(const cw_app *app) CW_NONNULL(1);
 
-/** Register a handler for a msg type (an identifier such as "bank.send"); user is handed
- *  back through cw_app_handler_user. Routing is by exact match only.
- *  Returns: CW_OK; CW_EINVAL bad type; CW_EEXISTS already registered; -ENOMEM table full. */
+/** Register a handler for a msg type of the wire contract (an identifier such as
+ *  "bank.send" with a row in cw_msg_codecs_ibc or cw_msg_codecs_app); user is handed back
+ *  through cw_app_handler_user. Routing is by exact match only.
+ *  Returns: CW_OK; CW_EINVAL bad type, or a type the contract has no codec for;
+ *           CW_EEXISTS already registered; -ENOMEM table full. */
 int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
-/** Run the handler registered for type. Returns: its code; CW_EINVAL (err "unknown type
- *  '…'") when none is registered. */
+/** The same for a msg type outside the contract (a test's msg): codec->type names it, and
+ *  codec->size and codec->dec (and codec->free, if not NULL) decode its body for the handler;
+ *  codec->enc is not used. codec is borrowed and must outlive app.
+ *  Returns: as cw_app_register. */
+int cw_app_register_codec(cw_app *app, const cw_msg_codec *codec, cw_msg_handler h, void *user)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Decode body (a msgpack array borrowed from the tx) with the codec registered for type,
+ *  then run its handler on the decoded msg; what the decoder allocated is released after.
+ *  Returns: the handler's code; the decoder's (CW_EMALFORMED, CW_ETOOBIG, CW_EINVAL,
+ *           -ENOMEM: err names "<type>.<field>" or the field, as causeway/msgs.h says) without
+ *           running the handler; CW_EINVAL (err "unknown type '…'") when none is registered;
+ *           -ENOMEM. */
 int cw_app_dispatch(cw_app *app, cw_exec_ctx *ctx, const char *type, const msgpack_object *body,
                     char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 

@@ -1,4 +1,5 @@
-/* Tx execution: nonces (replay), chain id, atomicity over msgs, events dropped on failure. */
+/* Tx execution: nonces (replay), chain id, atomicity over msgs, events dropped on failure;
+ * the router decoding each msg through the contract. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -216,6 +217,74 @@ static void test_unknown_and_malformed_msgs_fail_cleanly(void **s)
     world_free(&w);
 }
 
+/* ---- the router (common/module.c) ---- */
+
+static int g_calls;
+static uint64_t g_amount;
+
+static int count_send(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
+{
+    (void)ctx, (void)err, (void)err_len;
+    g_calls++;
+    g_amount = ((const cw_msg_bank_send *)in)->amount;
+    return CW_OK;
+}
+
+/* Dispatch the body of an encoded Msg [type, body] as the chain's tx executor does. */
+static int dispatch(cw_app *app, cw_enc *msg, char *err, size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    char type[CW_ID_MAX + 1];
+    cw_exec_ctx ctx = {.app = app};
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(msg), cw_enc_len(msg), 4096, NULL, 0),
+                     CW_OK);
+    const msgpack_object *f = cw_dec_array(&d, root, 2, "msg");
+    cw_dec_id(&d, &f[0], type, "msg.type");
+    assert_int_equal(d.rc, CW_OK);
+    int rc = cw_app_dispatch(app, &ctx, type, &f[1], err, err_len);
+    cw_dec_close(&d);
+    cw_enc_free(msg);
+    return rc;
+}
+
+static void test_router_decodes_through_the_contract(void **s)
+{
+    (void)s;
+    cw_app *app;
+    cw_enc e;
+    char err[256] = "";
+    assert_int_equal(cw_app_create(&app, "alpha"), CW_OK);
+    /* only a type the contract has a codec for can be routed */
+    assert_int_equal(cw_app_register(app, "bank.mint", count_send, NULL), CW_EINVAL);
+    assert_int_equal(cw_app_register(app, CW_MSG_BANK_SEND, count_send, NULL), CW_OK);
+    assert_int_equal(cw_app_register(app, CW_MSG_BANK_SEND, count_send, NULL), CW_EEXISTS);
+    g_calls = 0;
+    /* the handler gets the decoded struct */
+    cw_enc_init(&e);
+    cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = g_bob, .denom = "uatom", .amount = 7});
+    assert_int_equal(dispatch(app, &e, err, sizeof err), CW_OK);
+    assert_int_equal(g_calls, 1);
+    assert_int_equal(g_amount, 7);
+    /* a body that does not decode never reaches it; the error names the type */
+    cw_enc_init(&e);
+    cw_msg_begin(&e, CW_MSG_BANK_SEND, 2);
+    cw_enc_bin(&e, g_bob.b, 20);
+    cw_enc_cstr(&e, "uatom");
+    assert_int_equal(dispatch(app, &e, err, sizeof err), CW_EMALFORMED);
+    assert_int_equal(g_calls, 1);
+    assert_non_null(strstr(err, "bank.send: expected 3 fields, got 2"));
+    cw_enc_init(&e);
+    cw_msg_begin(&e, CW_MSG_BANK_SEND, 3);
+    cw_enc_bin(&e, g_bob.b, 20);
+    cw_enc_cstr(&e, "uatom");
+    cw_enc_cstr(&e, "7");
+    assert_int_equal(dispatch(app, &e, err, sizeof err), CW_EMALFORMED);
+    assert_int_equal(g_calls, 1);
+    assert_non_null(strstr(err, "bank.send.amount"));
+    cw_app_destroy(app);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_tx_for_another_chain_is_not_executable),
         cmocka_unit_test(test_failing_second_msg_undoes_first_and_drops_events_but_uses_nonce),
         cmocka_unit_test(test_unknown_and_malformed_msgs_fail_cleanly),
+        cmocka_unit_test(test_router_decodes_through_the_contract),
     };
     return cmocka_run_group_tests_name("app", tests, setup, NULL);
 }

@@ -78,20 +78,33 @@ static int app_close_init(void *user, cw_exec_ctx *ctx, const char *channel, cha
 
 /* test.send [channel, data, timeout_height, timeout_ts] */
 static cw_ibc *g_ibc_of_msg;
-static int msg_send(cw_exec_ctx *ctx, const msgpack_object *body, char *err, size_t err_len)
-{
-    cw_ibc *h = cw_app_handler_user(ctx);
-    cw_dec d = {.err = err, .err_len = err_len};
+/* test.send [channel, data, timeout_height, timeout_ts]: a msg outside the contract, with
+ * its own codec row for the router (cw_app_register_codec) */
+typedef struct test_send {
     char channel[65];
-    const msgpack_object *f = cw_dec_array(&d, body, 4, "test.send");
-    cw_dec_id(&d, &f[0], channel, "channel");
-    cw_bytes data = cw_dec_bin(&d, &f[1], 4096, "data");
-    uint64_t th = cw_dec_u64(&d, &f[2], "timeout_height");
-    uint64_t tt = cw_dec_u64(&d, &f[3], "timeout_ts");
-    if (d.rc)
-        return d.rc;
+    cw_bytes data;
+    uint64_t timeout_height, timeout_ts;
+} test_send;
+
+static void test_send_dec(cw_dec *d, const msgpack_object *body, void *out, const char *what)
+{
+    test_send *m = out;
+    const msgpack_object *f = cw_dec_array(d, body, 4, "%s", what);
+    cw_dec_id(d, &f[0], m->channel, "channel");
+    m->data = cw_dec_bin(d, &f[1], 4096, "data");
+    m->timeout_height = cw_dec_u64(d, &f[2], "timeout_height");
+    m->timeout_ts = cw_dec_u64(d, &f[3], "timeout_ts");
+}
+
+static const cw_msg_codec TEST_SEND = {"test.send", sizeof(test_send), NULL, test_send_dec,
+                                       NULL};
+
+static int msg_send(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
+{
+    const test_send *m = in;
     uint64_t seq;
-    return cw_ibc_send_packet(h, ctx, "test", channel, data.p, data.len, th, tt, &seq, err,
+    return cw_ibc_send_packet(cw_app_handler_user(ctx), ctx, "test", m->channel, m->data.p,
+                              m->data.len, m->timeout_height, m->timeout_ts, &seq, err,
                               err_len);
 }
 
@@ -103,7 +116,9 @@ static void bind_test_app(hchain *c)
     assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_OK);
     assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_EEXISTS);
     assert_int_equal(cw_app_register(cw_node_app(c->node), "test.send", msg_send,
-                                     cw_node_ibc(c->node)), CW_OK);
+                                     cw_node_ibc(c->node)), CW_EINVAL); /* not in the contract */
+    assert_int_equal(cw_app_register_codec(cw_node_app(c->node), &TEST_SEND, msg_send,
+                                           cw_node_ibc(c->node)), CW_OK);
     g_ibc_of_msg = cw_node_ibc(c->node);
 }
 

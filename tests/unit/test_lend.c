@@ -900,10 +900,7 @@ static void test_msgs_refused_without_market(void **s)
 {
     (void)s;
     struct lw w;
-    memset(&w, 0, sizeof w);
-    assert_int_equal(cw_kv_cache_create(&w.store, NULL), CW_OK);
-    w.kv = cw_kv_cache_kv(w.store);
-    cw_events_init(&w.ev);
+    assert_int_equal(lw_open(&w), CW_OK);
     memset(w.user[0].b, 0x10, 32);
     assert_int_equal(lw_supply(&w, 0, 5), CW_ESTATE);
     assert_int_equal(lw_borrow(&w, 0, 5), CW_ESTATE);

@@ -34,6 +34,7 @@ struct lw {
     cw_kv_cache *store;
     cw_kv kv;
     cw_events ev;
+    cw_app *app;                     /* the chain's router with the market's routes */
     uint64_t now;                    /* block time, ns */
     cw_pubkey32 admin, oracle;
     cw_pubkey32 user[LW_USERS];
@@ -78,30 +79,24 @@ static inline int lw_channel(struct lw *w, const char *channel, uint64_t state)
     return rc;
 }
 
-/* Run the handler of `type` on a decoded body as the chain does: on a child cache, committed
- * on success, discarded on failure (which must have written nothing and said why). */
+/* Run the handler of `type` on a body as the chain does: through the router (which decodes
+ * the body), on a child cache, committed on success, discarded on failure (which must have
+ * written nothing and said why). */
 static inline int lw_run_obj(struct lw *w, const cw_pubkey32 *signer, const char *type,
                              const msgpack_object *body)
 {
-    size_t n;
-    const cw_lend_route *r = cw_lend_routes(&n), *route = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(r[i].type, type) == 0)
-            route = &r[i];
-    if (!route)
-        return CW_EINVAL;
     if (body->type != MSGPACK_OBJECT_ARRAY)
         return CW_EMALFORMED; /* the tx decoder only hands arrays to handlers */
     cw_kv_cache *tx;
     if (cw_kv_cache_create(&tx, &w->kv))
         return -12;
     cw_kv kv = cw_kv_cache_kv(tx);
-    cw_exec_ctx ctx = {.kv = &kv, .events = &w->ev, .chain_id = "beta", .height = 7,
+    cw_exec_ctx ctx = {.app = w->app, .kv = &kv, .events = &w->ev, .chain_id = "beta", .height = 7,
                        .time_ns = w->now, .signer_pk = *signer};
     cw_address_of(&ctx.signer, signer);
     cw_events_mark mark = cw_events_mark_now(&w->ev);
     w->err[0] = '\0';
-    int rc = route->handler(&ctx, body, w->err, sizeof w->err);
+    int rc = cw_app_dispatch(w->app, &ctx, type, body, w->err, sizeof w->err);
     if (rc == CW_OK) {
         if (cw_kv_cache_commit(tx))
             rc = -5;
@@ -308,6 +303,20 @@ static inline int lw_update_as(struct lw *w, const cw_pubkey32 *signer, const cw
 
 /* ---- setup ---- */
 
+/* An empty world: the store, the event list and the router with the market's routes, no
+ * market. Returns CW_OK or the first failure; lw_free releases it either way. */
+static inline int lw_open(struct lw *w)
+{
+    int rc;
+    memset(w, 0, sizeof *w);
+    if ((rc = cw_kv_cache_create(&w->store, NULL)) || (rc = cw_app_create(&w->app, "beta")) ||
+        (rc = cw_lend_register(w->app)))
+        return rc;
+    w->kv = cw_kv_cache_kv(w->store);
+    cw_events_init(&w->ev);
+    return CW_OK;
+}
+
 /* Genesis with p (NULL: defaults), channels channel-0 and channel-1 OPEN, collaterals
  * channel-0/uatom (ltv 75%, lt 80%, bonus 5%) and channel-1/ueth (50%, 60%, 10%)
  * registered, every user holding `cash` uusd. Returns CW_OK or the first failure. */
@@ -315,15 +324,12 @@ static inline int lw_init(struct lw *w, const cw_lend_params *p, uint64_t cash)
 {
     cw_lend_params def;
     int rc;
-    memset(w, 0, sizeof *w);
     if (!p) {
         lw_default_params(&def);
         p = &def;
     }
-    if ((rc = cw_kv_cache_create(&w->store, NULL)))
+    if ((rc = lw_open(w)))
         return rc;
-    w->kv = cw_kv_cache_kv(w->store);
-    cw_events_init(&w->ev);
     w->now = LW_T0;
     w->admin = p->admin;
     w->oracle = p->oracle;
@@ -352,6 +358,7 @@ static inline void lw_free(struct lw *w)
 {
     cw_events_free(&w->ev);
     cw_kv_cache_destroy(w->store);
+    cw_app_destroy(w->app);
 }
 
 /* ---- readers ---- */
