@@ -17,7 +17,7 @@
  *
  * The msgs the host handles (ibc.create_client … ibc.timeout_on_close) are the wire
  * contract of causeway/msgs.h: their layouts, structs and codecs live there, and the
- * handlers decode through it. What the host checks beyond the wire shape (client exists,
+ * chain's router (causeway/module.h) decodes each body through it before the handler runs. What the host checks beyond the wire shape (client exists,
  * channel states, proofs, the admin signer of ibc.recover_client) is documented at each
  * handler in channels/ibc_*.c.
  * Thread safety: as the chain's one execution thread.

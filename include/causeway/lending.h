@@ -309,9 +309,6 @@ typedef struct cw_lend_route {
 /** The market's msg routes (static table; *n receives the count). Thread-safe. */
 const cw_lend_route *cw_lend_routes(size_t *n) CW_NONNULL(1);
 
-/** The chain's router (chain/app.c, linked by the chain, not by libcauseway.a). */
-int cw_app_register(cw_app *app, const char *type, cw_msg_handler h, void *user);
-
 /** Register every route of cw_lend_routes with the chain's router (user pointer NULL).
  *  Returns: CW_OK; the first cw_app_register failure (CW_EEXISTS, -ENOMEM). */
 static inline int cw_lend_register(cw_app *app)

@@ -281,8 +281,9 @@ CW_MSG_CODEC_DECLARE(timeout_on_close);
 /* ---- msg tables --------------------------------------------------------------------- */
 
 /** One msg type's codec behind void pointers, for code that handles any msg by its type
- *  string: the fuzz target that drives every decoder (tests/fuzz/fuzz_msgs.c), and tools
- *  that print a tx's msgs. m points to a struct of `size` bytes of the msg's type. The app
+ *  string: the chain's router (causeway/module.h: it decodes a body with its type's row and
+ *  hands the handler the struct), the fuzz target that drives every decoder
+ *  (tests/fuzz/fuzz_msgs.c), and tools that print a tx's msgs. m points to a struct of `size` bytes of the msg's type. The app
  *  msgs (causeway/app_msgs.h) provide a table of the same shape. */
 typedef struct cw_msg_codec {
     const char *type; /* CW_MSG_* */
