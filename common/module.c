@@ -4,6 +4,7 @@
 #include "causeway/module.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "causeway/msgs.h"
 
 #define MAX_HANDLERS 128
+#define MSG_FRAME_MAX 2048 /* bytes; the largest contract msg struct is ~1.5 KiB */
 
 struct route {
     char type[CW_ID_MAX + 1];
@@ -102,7 +104,11 @@ int cw_app_dispatch(cw_app *app, cw_exec_ctx *ctx, const char *type, const msgpa
     const struct route *r = route_of(app, type);
     if (!r)
         return cw_errf(err, err_len, CW_EINVAL, "unknown type '%s'", type);
-    void *msg = calloc(1, r->codec->size);
+    /* the typed msg lives on this frame (every contract msg fits; nested dispatches get
+     * their own), so executing a msg allocates nothing here */
+    _Alignas(max_align_t) unsigned char frame[MSG_FRAME_MAX];
+    void *msg = r->codec->size <= sizeof frame ? memset(frame, 0, r->codec->size)
+                                               : calloc(1, r->codec->size);
     if (!msg)
         return -ENOMEM;
     cw_dec d = {.err = err, .err_len = err_len};
@@ -116,6 +122,7 @@ int cw_app_dispatch(cw_app *app, cw_exec_ctx *ctx, const char *type, const msgpa
     }
     if (r->codec->free)
         r->codec->free(msg); /* whatever the decode said (causeway/msgs.h) */
-    free(msg);
+    if (msg != (void *)frame)
+        free(msg);
     return rc;
 }
