@@ -1,4 +1,5 @@
-/* causeway audit — cross-chain solvency of a collateral path, proven (DESIGN §8 "Audit").
+/* causeway audit — cross-chain solvency of a collateral path, proven, as of now
+ * (DESIGN §8 "Audit").
  *
  * Every figure is read with an ICS-23 proof at a stated height and checked against the
  * state root of a header that this command's own light client verified from the trust
@@ -10,15 +11,24 @@
  *
  * where the two packet terms come from proving, for every sequence the channel ever sent
  * (1 .. nextSequenceSend - 1), the commitment on its source and the receipt and ack on its
- * destination. With nothing in flight it reduces to escrow(A) = total(B). The two chains
- * are read at two heights (each its latest verified), so activity between the two reads can
- * make a consistent system look unbalanced: audit at a quiescent point, or re-run.
+ * destination. With nothing in flight it reduces to escrow(A) = total(B).
  *
- * Exit 0 the equation holds; 1 it does not, or a proof/header failed; 2 usage. */
+ * Freshness: a verified header proves a state as of that header's time, not as of now, and
+ * the node picks which header it calls its tip. So each chain's header time must be within
+ * --max-age of the local clock (a node serving an old tip could otherwise get an old,
+ * balanced state certified) and no more than the light client's clock drift ahead of it, and
+ * the two chains' header times within --max-skew of each other (two states read at unrelated
+ * moments are not one system's books). The figures are printed with the heights and header
+ * times they were proven at. Activity between the two reads can still make a consistent
+ * system look unbalanced: audit at a quiescent point, or re-run.
+ *
+ * Exit 0 the equation holds; 1 it does not, or a proof/header failed, or a header is stale,
+ * from the future, or too far from the other chain's; 2 usage. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "causeway/app_msgs.h"
 #include "causeway/chain_client.h"
@@ -32,6 +42,13 @@
 #define AUDIT_MAX_SEQS 20000u
 #define AUDIT_MAX_CHAINS 8
 #define AUDIT_MAX_PATHS 8
+#define MS_NS UINT64_C(1000000)
+/* Defaults (README, DESIGN §8): a few block intervals of the default 1 s block, and the most
+ * two sequential reads of two tips may honestly be apart. */
+#define AUDIT_MAX_AGE_NS (30 * 1000 * MS_NS)
+#define AUDIT_MAX_SKEW_NS (10 * 1000 * MS_NS)
+/* The longest --max-age / --max-skew accepted: 30 days (well inside u64 ns). */
+#define AUDIT_MAX_DURATION_NS (UINT64_C(30) * 86400 * 1000 * MS_NS)
 
 /* What the audit reads of the relayer's config file: the chains (cw_chain_cfg_read, the same
  * reader the relayer uses) and the paths' ends. */
@@ -229,14 +246,119 @@ static int walk(side *src, side *dst, const char *denom, cw_collateral_kind want
     return CW_OK;
 }
 
+/* --max-age / --max-skew: a positive integer with a unit, ms, s, m or h ("500ms", "30s",
+ * "2m"), into ns (o->dst, uint64_t), at most AUDIT_MAX_DURATION_NS. */
+static int parse_duration(const cw_cliopt *o, const char *arg)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {{"ms", MS_NS}, {"s", 1000 * MS_NS}, {"m", 60000 * MS_NS},
+                 {"h", 3600000 * MS_NS}};
+    uint64_t n = 0;
+    const char *p = arg;
+    for (; *p >= '0' && *p <= '9' && n <= AUDIT_MAX_DURATION_NS; p++)
+        n = n * 10 + (uint64_t)(*p - '0');
+    for (size_t i = 0; p != arg && i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(p, units[i].unit) == 0 && n > 0 && n <= AUDIT_MAX_DURATION_NS / units[i].ns) {
+            *(uint64_t *)o->dst = n * units[i].ns;
+            return 0;
+        }
+    fprintf(stderr, "causeway audit: --%s: '%s' is not a duration (a positive whole number "
+            "with a unit ms, s, m or h, e.g. 500ms, 30s, 2m; at most 30 days)\n", o->name, arg);
+    return -1;
+}
+
+/* ns since the Unix epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC). */
+static const char *fmt_time(char buf[32], uint64_t ns)
+{
+    time_t t = (time_t)(ns / 1000000000u);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        memset(&tm, 0, sizeof tm);
+    snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+             (unsigned)(ns % 1000000000u / MS_NS));
+    return buf;
+}
+
+/* A duration in ns as seconds with ms, "12.345s". */
+static const char *fmt_dur(char buf[32], uint64_t ns)
+{
+    snprintf(buf, 32, "%llu.%03llus", (unsigned long long)(ns / 1000000000u),
+             (unsigned long long)(ns % 1000000000u / MS_NS));
+    return buf;
+}
+
+/* The side's verified header is current: its time no more than max_age behind now (ns, the
+ * local clock) and no more than the light client's clock drift ahead of it. */
+static int check_fresh(const side *s, const char *id, uint64_t now, uint64_t max_age,
+                       char *err, size_t err_len)
+{
+    char ht[32], lt[32], d[32], lim[32];
+    if (s->time_ns > now && s->time_ns - now > s->c.lcs.max_clock_drift_ns)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "chain %s: the verified header at height %llu has time %s, local clock "
+                       "%s: %s ahead, more than the allowed clock drift %s (is the local "
+                       "clock right?)", id, (unsigned long long)s->height,
+                       fmt_time(ht, s->time_ns), fmt_time(lt, now), fmt_dur(d, s->time_ns - now),
+                       fmt_dur(lim, s->c.lcs.max_clock_drift_ns));
+    if (s->time_ns < now && now - s->time_ns > max_age)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "chain %s: the verified header at height %llu has time %s, local clock "
+                       "%s: %s old, more than --max-age %s; the node serves an old tip (or "
+                       "the chain has stopped), and a past state is not certified as current",
+                       id, (unsigned long long)s->height, fmt_time(ht, s->time_ns),
+                       fmt_time(lt, now), fmt_dur(d, now - s->time_ns), fmt_dur(lim, max_age));
+    return CW_OK;
+}
+
+/* The two chains were read at moments no more than max_skew apart (their header times). */
+static int check_skew(const side *a, const char *ida, const side *b, const char *idb,
+                      uint64_t max_skew, char *err, size_t err_len)
+{
+    uint64_t skew = a->time_ns > b->time_ns ? a->time_ns - b->time_ns : b->time_ns - a->time_ns;
+    char ta[32], tb[32], d[32], lim[32];
+    if (skew <= max_skew)
+        return CW_OK;
+    return cw_errf(err, err_len, CW_EINVAL,
+                   "%s at height %llu (header time %s) and %s at height %llu (header time %s) "
+                   "are %s apart, more than --max-skew %s: the two chains' states are not of "
+                   "one moment", ida, (unsigned long long)a->height, fmt_time(ta, a->time_ns),
+                   idb, (unsigned long long)b->height, fmt_time(tb, b->time_ns),
+                   fmt_dur(d, skew), fmt_dur(lim, max_skew));
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: causeway audit --config RELAYER_JSON [--path NAME] [--denom DENOM]\n"
-               "                      [--trust-a HEIGHT:HASH] [--trust-b HEIGHT:HASH] [--json]\n"
-               "  Proves escrow on the collateral's home chain (the path's end a) against the\n"
-               "  positions and in-flight releases on the lending chain (end b). Trust roots\n"
-               "  come from the flags, else from the config's chains[].trust_root.\n"
-               "  Exit 0 balanced; 1 not balanced or a proof failed; 2 usage.\n");
+    fprintf(f,
+        "usage: causeway audit --config RELAYER_JSON [--path NAME] [--denom DENOM]\n"
+        "                      [--trust-a HEIGHT:HASH] [--trust-b HEIGHT:HASH]\n"
+        "                      [--max-age DURATION] [--max-skew DURATION] [--json]\n"
+        "What it proves: on the path's channel (first path, or --path), for DENOM,\n"
+        "    escrow(a) + releases paid on a, not yet acknowledged on b\n"
+        "      = positions total(b) + releases in flight(b) + deposits not yet credited on b\n"
+        "  where a is the collateral's home chain and b the lending chain; every figure and\n"
+        "  every packet commitment, receipt and ack behind the two packet terms is read with\n"
+        "  an ICS-23 proof.\n"
+        "Against what trust: the proofs are checked against the state roots of headers this\n"
+        "  command's own light client verified from the trust roots (--trust-a/--trust-b,\n"
+        "  else the config's chains[].trust_root): each header signed by more than 2/3 of\n"
+        "  its validators' power and reached from the root adjacently or by skipping with\n"
+        "  more than 1/3 of a trusted set's power, within the trusting period (14 days).\n"
+        "  Neither RPC node is trusted for any figure; which height is the tip, only to\n"
+        "  within --max-age.\n"
+        "As of when: each chain's latest verified header, whose height and header time are\n"
+        "  printed with the figures. Refused (exit 1, naming both times) when a header's\n"
+        "  time is more than --max-age behind the local clock (default 30s: a node serving\n"
+        "  an old tip, or a stopped chain) or more than the light client's clock drift (10s)\n"
+        "  ahead of it, or when the two header times are more than --max-skew apart\n"
+        "  (default 10s). DURATION: a whole number with ms, s, m or h (500ms, 30s, 2m).\n"
+        "  The two chains are still read one after the other: activity between the reads\n"
+        "  can make a consistent system look unbalanced; audit at a quiescent point.\n"
+        "Exit 0 balanced; 1 not balanced, a proof or header failed, or a header is stale,\n"
+        "  ahead of the clock or too far from the other; 2 usage.\n");
 }
 
 static int parse_root(const char *s, uint64_t *h, uint8_t hash[32])
@@ -342,9 +464,15 @@ int cw_cli_audit(int argc, char **argv)
 {
     const char *config = NULL, *path_name = NULL, *denom = "stake", *ta = NULL, *tb = NULL;
     bool json = false;
-    const cw_cliopt opts[] = {{"config", .str = &config},  {"path", .str = &path_name},
-                              {"denom", .str = &denom},    {"trust-a", .str = &ta},
-                              {"trust-b", .str = &tb},     {"json", .flag = &json},
+    uint64_t max_age = AUDIT_MAX_AGE_NS, max_skew = AUDIT_MAX_SKEW_NS;
+    const cw_cliopt opts[] = {{"config", .str = &config},
+                              {"path", .str = &path_name},
+                              {"denom", .str = &denom},
+                              {"trust-a", .str = &ta},
+                              {"trust-b", .str = &tb},
+                              {"max-age", .parse = parse_duration, .dst = &max_age},
+                              {"max-skew", .parse = parse_duration, .dst = &max_skew},
+                              {"json", .flag = &json},
                               {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
@@ -392,6 +520,16 @@ int cw_cli_audit(int argc, char **argv)
     int rc = open_side(&a, &cfg, &path->end[0], ta, err, sizeof err);
     if (rc == CW_OK)
         rc = open_side(&b, &cfg, &path->end[1], tb, err, sizeof err);
+    /* as of now: both verified tips current, and of one moment (before any figure is read) */
+    const char *id_a = cfg.chains[path->end[0].chain_ix].id;
+    const char *id_b = cfg.chains[path->end[1].chain_ix].id;
+    uint64_t now = cw_chain_now_ns();
+    if (rc == CW_OK)
+        rc = check_fresh(&a, id_a, now, max_age, err, sizeof err);
+    if (rc == CW_OK)
+        rc = check_fresh(&b, id_b, now, max_age, err, sizeof err);
+    if (rc == CW_OK)
+        rc = check_skew(&a, id_a, &b, id_b, max_skew, err, sizeof err);
     uint64_t escrow = 0, total = 0, inflight = 0, dep_uncredited = 0, rel_paid = 0, n_dep = 0,
              n_rel = 0;
     char key[CW_KEY_MAX];
@@ -413,32 +551,42 @@ int cw_cli_audit(int argc, char **argv)
         cw_u128 lhs = (cw_u128)escrow + rel_paid, rhs = (cw_u128)total + inflight + dep_uncredited;
         bool holds = lhs == rhs;
         status = holds ? 0 : 1;
+        char tma[32], tmb[32], tnow[32], age_a[32], age_b[32];
+        fmt_time(tma, a.time_ns);
+        fmt_time(tmb, b.time_ns);
+        fmt_time(tnow, now);
+        fmt_dur(age_a, now > a.time_ns ? now - a.time_ns : 0);
+        fmt_dur(age_b, now > b.time_ns ? now - b.time_ns : 0);
         if (json) {
             json_t *o = json_pack(
-                "{s:s, s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "chain_a",
-                cfg.chains[a.end->chain_ix].id, "height_a", (json_int_t)a.height, "chain_b",
-                cfg.chains[b.end->chain_ix].id, "height_b", (json_int_t)b.height, "denom", denom,
-                "escrow", (json_int_t)escrow, "total", (json_int_t)total, "inflight",
-                (json_int_t)inflight, "deposits_not_credited", (json_int_t)dep_uncredited,
+                "{s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I,"
+                " s:I, s:I, s:I, s:b}",
+                "chain_a", id_a, "height_a", (json_int_t)a.height, "time_a", tma, "time_a_ns",
+                (json_int_t)a.time_ns, "chain_b", id_b, "height_b", (json_int_t)b.height,
+                "time_b", tmb, "time_b_ns", (json_int_t)b.time_ns, "checked_at", tnow,
+                "max_age_ms", (json_int_t)(max_age / MS_NS), "max_skew_ms",
+                (json_int_t)(max_skew / MS_NS), "denom", denom, "escrow", (json_int_t)escrow,
+                "total", (json_int_t)total, "inflight", (json_int_t)inflight,
+                "deposits_not_credited", (json_int_t)dep_uncredited,
                 "releases_paid_not_acked", (json_int_t)rel_paid, "deposit_packets_pending",
                 (json_int_t)n_dep, "release_packets_pending", (json_int_t)n_rel, "holds",
                 holds);
             cw_cli_print_json(o, "{}");
         } else {
             printf("audit of %s, path %s (%s %s <-> %s %s), every figure proven against a "
-                   "locally verified header\n", denom, path->name,
-                   cfg.chains[a.end->chain_ix].id, a.end->channel,
-                   cfg.chains[b.end->chain_ix].id, b.end->channel);
+                   "header verified from the trust roots by this command's light client\n",
+                   denom, path->name, id_a, a.end->channel, id_b, b.end->channel);
+            printf("  as of: %s height %llu, header time %s (%s old); %s height %llu, header "
+                   "time %s (%s old); local clock %s\n", id_a, (unsigned long long)a.height,
+                   tma, age_a, id_b, (unsigned long long)b.height, tmb, age_b, tnow);
             printf("  %s at height %llu: escrow %llu; %llu deposit packets pending, %llu not "
-                   "yet credited on %s\n", cfg.chains[a.end->chain_ix].id,
-                   (unsigned long long)a.height, (unsigned long long)escrow,
-                   (unsigned long long)n_dep, (unsigned long long)dep_uncredited,
-                   cfg.chains[b.end->chain_ix].id);
+                   "yet credited on %s\n", id_a, (unsigned long long)a.height,
+                   (unsigned long long)escrow, (unsigned long long)n_dep,
+                   (unsigned long long)dep_uncredited, id_b);
             printf("  %s at height %llu: positions total %llu, releases in flight %llu (%llu "
-                   "packets, %llu already paid on %s)\n", cfg.chains[b.end->chain_ix].id,
-                   (unsigned long long)b.height, (unsigned long long)total,
-                   (unsigned long long)inflight, (unsigned long long)n_rel,
-                   (unsigned long long)rel_paid, cfg.chains[a.end->chain_ix].id);
+                   "packets, %llu already paid on %s)\n", id_b, (unsigned long long)b.height,
+                   (unsigned long long)total, (unsigned long long)inflight,
+                   (unsigned long long)n_rel, (unsigned long long)rel_paid, id_a);
             printf("  escrow + paid-not-acked = %llu, total + in flight + not-credited = %llu: "
                    "%s\n", (unsigned long long)lhs, (unsigned long long)rhs,
                    holds ? "BALANCED" : "NOT BALANCED");
