@@ -125,14 +125,8 @@ int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_hei
     int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
     if (rc)
         return rc;
-    if (value)
-        rc = cw_lc_verify_membership(&cs, &st.store, proof_height, proof.p, proof.len,
-                                     (const uint8_t *)path, strlen(path), value, value_len,
-                                     ctx->time_ns, err, err_len);
-    else
-        rc = cw_lc_verify_non_membership(&cs, &st.store, proof_height, proof.p, proof.len,
-                                         (const uint8_t *)path, strlen(path), ctx->time_ns, err,
-                                         err_len);
+    rc = cw_lc_verify_path(&cs, &st.store, proof_height, proof.p, proof.len, path, value,
+                           value_len, ctx->time_ns, err, err_len);
     if (rc)
         cw_err_prefix(err, err_len, rc, path);
     return rc;

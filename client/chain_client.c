@@ -33,6 +33,7 @@ void cw_chain_note(cw_chain_client *c, enum cw_chain_event ev, uint64_t v)
     case CW_CHAIN_EV_RECONNECT: c->reconnects += v; break;
     case CW_CHAIN_EV_HEADER_REJECTED: c->headers_rejected += v; break;
     case CW_CHAIN_EV_TX_SUBMITTED: c->txs_submitted += v; break;
+    case CW_CHAIN_EV_PROOF_REJECTED: c->proofs_rejected += v; break;
     case CW_CHAIN_EV_HEIGHT: break;
     }
     if (c->hook)
@@ -235,6 +236,51 @@ static uint8_t *dup_bytes(cw_bytes b, size_t *len, int *rc)
     return p;
 }
 
+/* the state root of the header at height that the light client verified, into root */
+static int proof_root(cw_chain_client *c, uint64_t height, uint8_t root[32], char *err,
+                      size_t err_len)
+{
+    const cw_light_block *lb;
+    int rc = cw_chain_lc_verified(c, height, &lb, err, err_len);
+    if (rc) {
+        cw_err_prefix(err, err_len, rc, "proof check: header");
+        return rc;
+    }
+    memcpy(root, lb->signed_header.header.state_root, 32);
+    return CW_OK;
+}
+
+/* key = val (NULL: absent) by proof against root, as the IBC host checks it; a missing or
+ * failing proof is the node's fault: counted, logged, the connection dropped */
+static int proof_verify(cw_chain_client *c, const uint8_t root[32], const char *key,
+                        const uint8_t *val, size_t val_len, const uint8_t *proof,
+                        size_t proof_len, uint64_t height, char *err, size_t err_len)
+{
+    char why[256] = "no proof in the answer";
+    int rc = proof ? cw_lc_verify_root(root, proof, proof_len, key, val, val_len, why,
+                                       sizeof why)
+                   : CW_EBADPROOF;
+    if (rc == CW_OK || rc == CW_EUNSUPPORTED)
+        return rc ? cw_errf(err, err_len, rc, "%s", why) : CW_OK;
+    cw_chain_note(c, CW_CHAIN_EV_PROOF_REJECTED, 1);
+    cw_log(CW_LOG_WARN, "proof rejected chain=%s key=%s height=%" PRIu64 " reason=\"%s\"; "
+           "dropping the node", c->cfg->id, key, height, why);
+    cw_errf(err, err_len, CW_EBADPROOF, "chain %s: proof of %s at height %" PRIu64
+            " rejected: %s", c->cfg->id, key, height, why);
+    drop(c, "served a proof that does not verify");
+    return CW_EBADPROOF;
+}
+
+int cw_chain_proof_check(cw_chain_client *c, const char *key, const uint8_t *val,
+                         size_t val_len, const uint8_t *proof, size_t proof_len, uint64_t height,
+                         char *err, size_t err_len)
+{
+    uint8_t root[32];
+    int rc = proof_root(c, height, root, err, err_len);
+    return rc ? rc : proof_verify(c, root, key, val, val_len, proof, proof_len, height, err,
+                                  err_len);
+}
+
 int cw_chain_query(cw_chain_client *c, const char *key, uint64_t height, bool prove,
                    uint8_t **val, size_t *val_len, uint8_t **proof, size_t *proof_len,
                    uint64_t *at, char *err, size_t err_len)
@@ -267,6 +313,19 @@ int cw_chain_query(cw_chain_client *c, const char *key, uint64_t height, bool pr
             rc = cw_errf(err, err_len, CW_EMALFORMED, "query %s: no proof in answer", key);
     }
     CALL_END();
+    if (rc == CW_OK && prove && proof)
+        rc = cw_chain_proof_check(c, key, *val, *val_len, *proof, *proof_len, q.height, err,
+                                  err_len);
+    if (rc) {
+        free(*val);
+        *val = NULL;
+        *val_len = 0;
+        if (proof) {
+            free(*proof);
+            *proof = NULL;
+            *proof_len = 0;
+        }
+    }
     return rc;
 }
 
@@ -526,12 +585,20 @@ int cw_chain_proofs_take(cw_chain_client *c, uint32_t msgid, cw_chain_qreq *q, s
             return rc;
         done += got;
         if (done >= n)
-            return CW_OK;
+            break;
         /* the answer was cut at the chain's size cap: ask for the rest at the same height */
         if ((rc = cw_chain_proofs_send(c, q + done, n - done, height ? height : q[0].at, &msgid,
                                        err, err_len)))
             return rc;
     }
+    /* nothing the node said is used before it is checked against a verified header */
+    uint8_t root[32];
+    int rc = proof_root(c, q[0].at, root, err, err_len);
+    for (size_t i = 0; rc == CW_OK && i < n; i++)
+        rc = q[i].rc == -ENOMEM ? cw_errf(err, err_len, -ENOMEM, "out of memory")
+                                : proof_verify(c, root, q[i].key, q[i].val, q[i].val_len, q[i].proof, q[i].proof_len,
+                          q[i].at, err, err_len);
+    return rc;
 }
 
 int cw_chain_query_many(cw_chain_client *c, cw_chain_qreq *q, size_t n, uint64_t height,

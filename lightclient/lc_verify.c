@@ -549,22 +549,45 @@ static int root_at(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t
     return CW_OK;
 }
 
+/* ICS-23 membership (value non-NULL) or non-membership of key against root, SMT spec */
+static int verify_at_root(const uint8_t *root, const uint8_t *proof, size_t proof_len,
+                          const uint8_t *key, size_t key_len, const uint8_t *value,
+                          size_t value_len, char *err, size_t err_len)
+{
+#ifdef CW_HAVE_ICS23
+    if (value)
+        return cw_ics23_verify_membership(cw_ics23_spec_smt(), root, proof, proof_len, key,
+                                          key_len, value, value_len, err, err_len);
+    return cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root, proof, proof_len, key,
+                                          key_len, err, err_len);
+#else
+    (void)root, (void)proof, (void)proof_len, (void)key, (void)key_len, (void)value;
+    (void)value_len;
+    return cw_errf(err, err_len, CW_EUNSUPPORTED, "built without the ICS-23 verifier");
+#endif
+}
+
+/* verify_at_root against the root of the consensus state stored at height */
+static int verify_stored(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t height,
+                         const uint8_t *proof, size_t proof_len, const uint8_t *key,
+                         size_t key_len, const uint8_t *value, size_t value_len, uint64_t now_ns,
+                         char *err, size_t err_len)
+{
+    cw_lc_consensus_state c;
+    int rc = root_at(cs, st, height, now_ns, &c, err, err_len);
+    return rc ? rc : verify_at_root(c.state_root, proof, proof_len, key, key_len, value,
+                                    value_len, err, err_len);
+}
+
 int cw_lc_verify_membership(const cw_lc_client_state *cs, const cw_lc_store *st,
                             uint64_t height, const uint8_t *proof, size_t proof_len,
                             const uint8_t *key, size_t key_len, const uint8_t *value,
                             size_t value_len, uint64_t now_ns, char *err, size_t err_len)
 {
-    cw_lc_consensus_state c;
-    int rc = root_at(cs, st, height, now_ns, &c, err, err_len);
-    if (rc)
-        return rc;
-#ifdef CW_HAVE_ICS23
-    return cw_ics23_verify_membership(cw_ics23_spec_smt(), c.state_root, proof, proof_len, key,
-                                      key_len, value, value_len, err, err_len);
-#else
-    (void)proof, (void)proof_len, (void)key, (void)key_len, (void)value, (void)value_len;
-    return cw_errf(err, err_len, CW_EUNSUPPORTED, "built without the ICS-23 verifier");
-#endif
+    if (!value) /* membership of a value, never absence */
+        return cw_errf(err, err_len, CW_EINVAL, "membership proof without a value");
+    return verify_stored(cs, st, height, proof, proof_len, key, key_len, value, value_len,
+                         now_ns, err, err_len);
 }
 
 int cw_lc_verify_non_membership(const cw_lc_client_state *cs, const cw_lc_store *st,
@@ -572,15 +595,23 @@ int cw_lc_verify_non_membership(const cw_lc_client_state *cs, const cw_lc_store 
                                 const uint8_t *key, size_t key_len, uint64_t now_ns,
                                 char *err, size_t err_len)
 {
-    cw_lc_consensus_state c;
-    int rc = root_at(cs, st, height, now_ns, &c, err, err_len);
-    if (rc)
-        return rc;
-#ifdef CW_HAVE_ICS23
-    return cw_ics23_verify_non_membership(cw_ics23_spec_smt(), c.state_root, proof, proof_len,
-                                          key, key_len, err, err_len);
-#else
-    (void)proof, (void)proof_len, (void)key, (void)key_len;
-    return cw_errf(err, err_len, CW_EUNSUPPORTED, "built without the ICS-23 verifier");
-#endif
+    return verify_stored(cs, st, height, proof, proof_len, key, key_len, NULL, 0, now_ns, err,
+                         err_len);
+}
+
+int cw_lc_verify_root(const uint8_t root32[static 32], const uint8_t *proof, size_t proof_len,
+                      const char *path, const uint8_t *value, size_t value_len, char *err,
+                      size_t err_len)
+{
+    return verify_at_root(root32, proof, proof_len, (const uint8_t *)path, strlen(path), value,
+                          value_len, err, err_len);
+}
+
+int cw_lc_verify_path(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t height,
+                      const uint8_t *proof, size_t proof_len, const char *path,
+                      const uint8_t *value, size_t value_len, uint64_t now_ns, char *err,
+                      size_t err_len)
+{
+    return verify_stored(cs, st, height, proof, proof_len, (const uint8_t *)path, strlen(path),
+                         value, value_len, now_ns, err, err_len);
 }

@@ -82,6 +82,8 @@ int rly_create_clients(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
 
 /* ---- create-channel ---------------------------------------------------------------- */
 
+/* key's value and proof at h (the proof checked by cw_chain_query against the header the
+ * light client verified at h) */
 static int prove_key(cw_chain_client *c, const char *key, uint64_t h, uint8_t **v, size_t *vl,
                      uint8_t **proof, size_t *pl, char *err, size_t err_len)
 {

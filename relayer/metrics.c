@@ -39,6 +39,7 @@ void rly_metrics_chain_event(void *user, const cw_chain_client *c, enum cw_chain
     case CW_CHAIN_EV_RECONNECT: rly_m.reconnects += v; break;
     case CW_CHAIN_EV_HEADER_REJECTED: rly_m.headers_rejected += v; break;
     case CW_CHAIN_EV_TX_SUBMITTED: rly_m.txs_submitted += v; break;
+    case CW_CHAIN_EV_PROOF_REJECTED: rly_m.proofs_rejected += v; break;
     case CW_CHAIN_EV_HEIGHT:
         if (c->ix >= 0 && c->ix < RLY_MAX_CHAINS)
             rly_m.height[c->ix] = v;
@@ -89,6 +90,8 @@ static int metrics_cb(void *user, cw_rpc_text *t)
     C("reconnects_total", "RPC reconnects.", m.reconnects);
     C("headers_rejected_total", "Light blocks that failed local verification (never submitted).",
       m.headers_rejected);
+    C("proofs_rejected_total", "Proofs a node served that failed local verification against "
+      "the verified header (never submitted; the node is dropped).", m.proofs_rejected);
     C("txs_submitted_total", "Txs admitted to a mempool.", m.txs_submitted);
     C("db_write_failures_total", "Writes to the relayer's LMDB records that failed (logged).",
       m.db_write_failures);

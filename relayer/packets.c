@@ -58,7 +58,9 @@ static int batch_submit(rly_ctx *x, cw_chain_client *c, batch *b, int p, int d, 
 
 /* RecvPackets for seqs[0..n) on dst, proofs from src at one height: one tx per batch of
  * batch_size, up to `budget` txs; the proofs of the next batch are asked for (query_many)
- * before the current batch's tx is built, so the source works while the relayer signs. */
+ * before the current batch's tx is built, so the source works while the relayer signs.
+ * cw_chain_proofs_take returns only proofs it checked against the header src's light client
+ * verified at ph (a bad one fails the batch and drops the node: nothing is submitted). */
 static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n, size_t budget,
                        rly_progress *pr, char *err, size_t err_len)
 {

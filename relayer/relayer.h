@@ -101,6 +101,7 @@ typedef struct rly_metrics {
     uint64_t redundant;
     uint64_t reconnects;
     uint64_t headers_rejected;
+    uint64_t proofs_rejected;
     uint64_t txs_submitted;
     uint64_t db_write_failures; /* durable records (in-flight txs, cursors, trust) not written */
     uint64_t pending[RLY_MAX_PATHS][2];

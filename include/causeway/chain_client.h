@@ -13,7 +13,13 @@
  *     threshold — the CometBFT light client's "bisection"), keeps the verified light blocks
  *     of the heights it trusts (CW_CHAIN_LC_KEEP) as evidence, cross-checks the node after a
  *     reconnect and records two conflicting valid headers (misbehaviour) when it meets them.
- *     Nothing the node serves is trusted before it verifies.
+ *     Nothing the node serves is trusted before it verifies;
+ *   - proven queries (query, query_many) checked before they are returned: each answer's
+ *     value (or absence) and proof are verified (cw_lc_verify_root, the host's own check)
+ *     against the state root of the header at the answer's height that the light client
+ *     verified. A node whose proof fails is faulty: the proof is counted (proofs_rejected,
+ *     CW_CHAIN_EV_PROOF_REJECTED), logged, the answer refused (CW_EBADPROOF) and the
+ *     connection dropped, so the next call reconnects.
  *
  * Errors: int return, CW_OK or a negative CW_E* / -errno code, with one line in err (may be
  * NULL). CW_ECLOSED: the connection is down (the next call reconnects when its backoff has
@@ -92,6 +98,7 @@ enum cw_chain_event {
     CW_CHAIN_EV_HEADER_REJECTED,  /* a served header failed verification */
     CW_CHAIN_EV_TX_SUBMITTED,     /* a tx was sent with broadcast_tx */
     CW_CHAIN_EV_HEIGHT,           /* status read a new latest height */
+    CW_CHAIN_EV_PROOF_REJECTED,   /* a served proof failed verification (the node dropped) */
 };
 struct cw_chain_client;
 /** Optional observer (e.g. a metrics exporter): called after the client's own counter moved.
@@ -151,6 +158,7 @@ typedef struct cw_chain_client {
     uint64_t reconnects;
     uint64_t headers_rejected;
     uint64_t txs_submitted;
+    uint64_t proofs_rejected;
     cw_chain_hook hook;
     void *hook_user;
     /* light client */
@@ -210,8 +218,9 @@ int cw_chain_status(cw_chain_client *c, cw_rpc_status *out, char *err, size_t er
     CW_NONNULL(1) CW_WARN_UNUSED;
 /** query key (NUL-terminated) at height (0 = latest), with a proof when prove. *val and
  *  *proof (proof may be NULL: not wanted) are malloc'd copies, NULL when absent; *at (may be
- *  NULL) the height answered. Returns: as cw_chain_call; CW_EMALFORMED prove and no proof;
- *  -ENOMEM. */
+ *  NULL) the height answered. A proof asked for (prove and proof non-NULL) is checked as
+ *  cw_chain_proof_check before it is returned. Returns: as cw_chain_call; CW_EMALFORMED prove
+ *  and no proof; cw_chain_proof_check's codes (nothing kept then); -ENOMEM. */
 int cw_chain_query(cw_chain_client *c, const char *key, uint64_t height, bool prove,
                    uint8_t **val, size_t *val_len, uint8_t **proof, size_t *proof_len,
                    uint64_t *at, char *err, size_t err_len) CW_NONNULL(1, 2, 5, 6)
@@ -236,16 +245,33 @@ int cw_chain_proofs_send(cw_chain_client *c, const cw_chain_qreq *q, size_t n, u
                          uint32_t *msgid, char *err, size_t err_len) CW_NONNULL(1, 2, 5)
     CW_WARN_UNUSED;
 /** Take the answer to cw_chain_proofs_send into q[0..n) (all at `height`; when the chain cut
- *  its answer at its size cap, the rest is asked for at once). Returns: CW_OK (each q[i].rc
- *  CW_OK, or CW_EMALFORMED no proof); CW_EBADPROOF answered at another height;
- *  CW_EMALFORMED; CW_ECLOSED; CW_ETIMEOUT; the chain's error (e.g. CW_ENOTFOUND pruned). On
- *  failure some q[i] may hold copies: cw_chain_qreq_free them either way. */
+ *  its answer at its size cap, the rest is asked for at once), then check every item's proof
+ *  as cw_chain_proof_check does (one verified header for the batch): a single missing or
+ *  failing proof refuses the whole answer. Returns: CW_OK (each q[i].rc CW_OK, its value and
+ *  proof verified); CW_EBADPROOF answered at another height, or a proof missing or failing
+ *  (counted, logged, the connection dropped); CW_EMALFORMED; CW_ECLOSED; CW_ETIMEOUT; the
+ *  chain's error (e.g. CW_ENOTFOUND pruned); cw_chain_lc_verified's codes for the header at
+ *  the answer's height. On failure some q[i] may hold copies: cw_chain_qreq_free them either
+ *  way. */
 int cw_chain_proofs_take(cw_chain_client *c, uint32_t msgid, cw_chain_qreq *q, size_t n,
                          uint64_t height, char *err, size_t err_len) CW_NONNULL(1, 3)
     CW_WARN_UNUSED;
 /** cw_chain_proofs_send + cw_chain_proofs_take. */
 int cw_chain_query_many(cw_chain_client *c, cw_chain_qreq *q, size_t n, uint64_t height,
                         char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** Check a proven answer of c's node: key (NUL-terminated) = val[0..val_len) (val NULL:
+ *  key absent) by proof, at height, against the state root of the light block the light
+ *  client verified at height (cw_chain_lc_verified; the same root the IBC host checks a proof
+ *  at that proof height against, through cw_lc_verify_root). A missing (NULL) or failing
+ *  proof marks the node faulty: proofs_rejected counted (the hook sees
+ *  CW_CHAIN_EV_PROOF_REJECTED), a warning logged (chain, key, height, reason) and the
+ *  connection dropped (the next call reconnects, with backoff).
+ *  Returns: CW_OK; CW_EBADPROOF the proof failed or is missing (err names key, height and
+ *  the verifier's reason); CW_EUNSUPPORTED built without the ICS-23 verifier (not counted);
+ *  cw_chain_lc_verified's codes (the header could not be verified: not counted). */
+int cw_chain_proof_check(cw_chain_client *c, const char *key, const uint8_t *val,
+                         size_t val_len, const uint8_t *proof, size_t proof_len, uint64_t height,
+                         char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 /** Free the copies in q[0..n) (accepts NULL). */
 void cw_chain_qreq_free(cw_chain_qreq *q, size_t n);
 

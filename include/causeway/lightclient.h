@@ -358,4 +358,24 @@ int cw_lc_verify_non_membership(const cw_lc_client_state *cs, const cw_lc_store 
                                 const uint8_t *key, size_t key_len, uint64_t now_ns,
                                 char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/** The one check of a proven store path, shared by the IBC host (at the consensus state it
+ *  holds) and by clients (at the state root of a header their light client verified), so both
+ *  judge a proof the same way: path (NUL-terminated; its bytes are the key) = value
+ *  (value_len bytes) when value is non-NULL, path absent when value is NULL — ICS-23
+ *  membership / non-membership with the SMT spec against root32 (a header's state_root: the
+ *  SMT root after that block's txs, which `query` at that height proves).
+ *  Returns: CW_OK; the ICS-23 verifier's codes (CW_EBADPROOF, CW_EMALFORMED, CW_ETOOBIG, …);
+ *  CW_EUNSUPPORTED built without the ICS-23 verifier. Thread-safe.
+ *  Memory: as the ICS-23 verifier. Source: ICS-23 VerifyMembership / VerifyNonMembership. */
+int cw_lc_verify_root(const uint8_t root32[static 32], const uint8_t *proof, size_t proof_len,
+                      const char *path, const uint8_t *value, size_t value_len, char *err,
+                      size_t err_len) CW_NONNULL(1, 4) CW_WARN_UNUSED;
+/** cw_lc_verify_root against the consensus state stored at exactly `height` (the client must
+ *  be Active at now_ns): the host's proof check (ICS-07 VerifyMembership /
+ *  VerifyNonMembership). Returns: as cw_lc_verify_membership. */
+int cw_lc_verify_path(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t height,
+                      const uint8_t *proof, size_t proof_len, const char *path,
+                      const uint8_t *value, size_t value_len, uint64_t now_ns, char *err,
+                      size_t err_len) CW_NONNULL(1, 2, 6) CW_WARN_UNUSED;
+
 #endif

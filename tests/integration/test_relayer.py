@@ -379,8 +379,10 @@ def test_chain_restart_reconnects_and_catches_up(procs, tmp_path):
 
 class TamperProxy:
     """A WebSocket proxy in front of a chain that flips one byte of the first commit
-    signature in every light_block answer while `tamper` is set, and answers light_block(h)
-    with forge[h] (a whole answer) when there is one. drop() closes every connection."""
+    signature in every light_block answer while `tamper` is set, flips one byte in the middle
+    of every proof of a query_many answer while `corrupt_proofs` is set, and answers
+    light_block(h) with forge[h] (a whole answer) when there is one. drop() closes every
+    connection."""
 
     def __init__(self, upstream_port, tamper=True):
         self.upstream = f"ws://127.0.0.1:{upstream_port}/"
@@ -389,6 +391,8 @@ class TamperProxy:
         self.tampered = 0
         self.forge = {}
         self.forged = 0
+        self.corrupt_proofs = False
+        self.proofs_corrupted = 0
         self.conns = set()
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -435,6 +439,15 @@ class TamperProxy:
                                     sigs[0][1] = bytes(s)
                                     m = msgpack.packb(f, use_bin_type=True)
                                     self.tampered += 1
+                            elif (self.corrupt_proofs and method == "query_many" and
+                                  f[2] is None):
+                                for item in f[3][1]:  # [height, [[value, proof], ...]]
+                                    if item[1]:
+                                        pb = bytearray(item[1])
+                                        pb[len(pb) // 2] ^= 1
+                                        item[1] = bytes(pb)
+                                        self.proofs_corrupted += 1
+                                m = msgpack.packb(f, use_bin_type=True)
                         except Exception:
                             pass
                         await ws.send(m)
@@ -502,6 +515,50 @@ def test_tampered_header_is_never_submitted(procs, tmp_path):
     # honest answers again: the same relayer delivers
     proxy.tamper = False
     R.wait_until(lambda: all_delivered(a, b, ca, cb, 3), chain=a, what="delivery once honest")
+    assert procs.stop(rly) == 0
+
+
+def test_corrupted_proofs_are_never_submitted(procs, tmp_path):
+    """A node that serves query_many proofs with a flipped byte: the relayer checks each
+    proof against the state root of the header its light client verified, refuses them
+    (counted in proofs_rejected_total, logged), drops the node and reconnects, and submits no
+    RecvPacket (no failing tx, nothing received); once the node is honest it delivers."""
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)
+    proxy = TamperProxy(a.port, tamper=False)
+    proxy.corrupt_proofs = True
+    cfg2 = R.write_config(str(tmp_path / "lying.json"), a, b, str(tmp_path / "rly2.db"),
+                          metrics=f"127.0.0.1:{mport}", chan_a=ca, chan_b=cb,
+                          client_a=c["paths"][0]["a"]["client"],
+                          client_b=c["paths"][0]["b"]["client"], rpc_a=proxy.url)
+    rly = R.start_relayer(procs, cfg2)
+    lock_packets(a, ca, 3, b.key("bob").address)
+    from conftest import wait_port
+    wait_port(mport, proc=rly)
+
+    def seen():
+        t = metrics_text(mport)
+        return (metric(t, "causeway_relayer_proofs_rejected_total") or 0,
+                metric(t, "causeway_relayer_tx_failures_total") or 0,
+                metric(t, "causeway_relayer_reconnects_total") or 0)
+
+    # wait until the relayer has met the lying node several times, or submitted a bad proof
+    R.wait_until(lambda: seen()[0] >= 6 or seen()[1] > 0, chain=a,
+                 what="corrupted proofs rejected (or submitted)")
+    rejected, failures, reconnects = seen()
+    assert failures == 0, "a tx with a corrupted proof was submitted and failed"
+    assert rejected >= 6 and proxy.proofs_corrupted >= rejected
+    assert reconnects >= 1, "the lying node was not dropped"
+    assert events_by_seq(b, "recv_packet") == {}, "a packet was received on corrupted proofs"
+    assert R.receipt(b, cb, 1) is None
+    log = procs.log(rly)
+    assert "proof rejected chain=alpha key=commitments/ports/" in log, log[-3000:]
+    # honest answers again: the same relayer delivers
+    proxy.corrupt_proofs = False
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 3), chain=a, what="delivery once honest")
+    assert seen()[1] == 0
     assert procs.stop(rly) == 0
 
 

@@ -1,7 +1,8 @@
 /* The chain-client library (causeway/chain_client.h) without a chain: config reading, the
  * trust root's text, reconnect backoff against a closed port, and the light client fed from
  * its cache of fetched light blocks (seed, skipping verification, the kept light blocks, the
- * counters and hook, a conflicting header found by the cross-check after a reconnect). */
+ * counters and hook, a conflicting header found by the cross-check after a reconnect, and
+ * proven answers checked against the verified header's state root). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,12 @@
 
 #include <cmocka.h>
 
+#include <lmdb.h>
+#include <unistd.h>
+
 #include "causeway/chain_client.h"
+#include "causeway/keys.h"
+#include "causeway/smt.h"
 #include "../testutil.h"
 
 static char ERR[512];
@@ -122,7 +128,7 @@ static void test_jconf_array_and_object_readers(void **state)
 
 static cw_chain_cfg CFG = {.id = "alpha", .rpc = "ws://127.0.0.1:1"};
 
-static uint64_t hook_counts[4], hook_last_height;
+static uint64_t hook_counts[5], hook_last_height;
 static void hook(void *user, const cw_chain_client *c, enum cw_chain_event ev, uint64_t v)
 {
     assert_ptr_equal(user, &CFG);
@@ -182,20 +188,28 @@ static void chain_free(chain *ch)
     cw_wipe(ch->keys, sizeof ch->keys);
 }
 
-/* the light block at height h (root_byte varies the state root: a conflicting fork) */
-static void gen(chain *ch, cw_light_block *lb, uint64_t h, uint8_t root_byte)
+/* the light block at height h with state root root32 */
+static void gen_root(chain *ch, cw_light_block *lb, uint64_t h, const uint8_t *root32)
 {
     cw_header hd;
     memset(&hd, 0, sizeof hd);
     strcpy(hd.chain_id, "alpha");
     hd.height = h;
     hd.time_ns = ch->t0 + h * 1000000000u;
-    memset(hd.state_root, root_byte, 32);
+    memcpy(hd.state_root, root32, 32);
     hd.proposer = ch->vs.v[0].pubkey;
     static const uint8_t aux[32];
     assert_int_equal(cw_gen_light_block(lb, &hd, &ch->vs, ch->keys, &ch->vs, NULL, aux, ERR,
                                         sizeof ERR),
                      CW_OK);
+}
+
+/* the light block at height h (root_byte varies the state root: a conflicting fork) */
+static void gen(chain *ch, cw_light_block *lb, uint64_t h, uint8_t root_byte)
+{
+    uint8_t root[32];
+    memset(root, root_byte, 32);
+    gen_root(ch, lb, h, root);
 }
 
 /* put lb into c's fetch cache as if the node had served it */
@@ -289,6 +303,150 @@ static void test_lc_seed_verify_keep_and_conflict(void **state)
     chain_free(&ch);
 }
 
+/* ---- proven answers, checked against the verified header --------------------------- */
+
+/* a chain's state store (the node's SMT) holding key = val, committed at version h */
+typedef struct state {
+    char dir[64];
+    MDB_env *env;
+    cw_smt *smt;
+    uint8_t root[32];
+} state;
+
+static void state_init(state *s, uint64_t h, const char *key, const uint8_t *val, size_t vl)
+{
+    memset(s, 0, sizeof *s);
+    strcpy(s->dir, "/tmp/cw_cc_test.XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    assert_int_equal(mdb_env_create(&s->env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(s->env, 8), 0);
+    assert_int_equal(mdb_env_set_mapsize(s->env, (size_t)64 << 20), 0);
+    assert_int_equal(mdb_env_open(s->env, s->dir, MDB_NOSYNC, 0600), 0);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    assert_int_equal(cw_smt_open(&s->smt, s->env, txn, 4, ERR, sizeof ERR), CW_OK);
+    assert_int_equal(cw_smt_set(s->smt, (const uint8_t *)key, strlen(key), val, vl, ERR,
+                                sizeof ERR), CW_OK);
+    assert_int_equal(cw_smt_set(s->smt, (const uint8_t *)"other", 5, val, vl, ERR, sizeof ERR),
+                     CW_OK);
+    assert_int_equal(cw_smt_commit(s->smt, txn, h, s->root, ERR, sizeof ERR), CW_OK);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/* the node's proof of key at version h (malloc'd) */
+static uint8_t *state_prove(state *s, uint64_t h, const char *key, size_t *len)
+{
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+    uint8_t *proof = NULL;
+    bool exists;
+    assert_int_equal(cw_smt_prove(s->smt, txn, h, &proof, len, &exists, (const uint8_t *)key,
+                                  strlen(key), ERR, sizeof ERR), CW_OK);
+    mdb_txn_abort(txn);
+    return proof;
+}
+
+static void state_free(state *s)
+{
+    cw_smt_close(s->smt);
+    mdb_env_close(s->env);
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", s->dir, files[i]);
+        unlink(p);
+    }
+    rmdir(s->dir);
+}
+
+/* A proof the node served is checked against the state root of the header the light client
+ * verified at the proof height (the root the IBC host checks it against): a good one (value
+ * or absence) passes; a corrupted proof, a wrong value, a missing proof or a proof at another
+ * root is refused, counted (proofs_rejected and the hook) and never returned. */
+static void test_proof_check_against_verified_root(void **state_)
+{
+    (void)state_;
+    static chain ch;
+    static cw_chain_client c;
+    static state st;
+    chain_init(&ch);
+    memset(hook_counts, 0, sizeof hook_counts);
+    char key[CW_PATH_MAX];
+    cw_path_packet(key, CW_PATH_COMMITMENTS, "transfer", "channel-0", 1);
+    uint8_t val[32];
+    memset(val, 0xc5, sizeof val);
+    state_init(&st, 5, key, val, sizeof val);
+    size_t pl, npl;
+    uint8_t *proof = state_prove(&st, 5, key, &pl);
+    char absent[CW_PATH_MAX];
+    cw_path_packet(absent, CW_PATH_COMMITMENTS, "transfer", "channel-0", 2);
+    uint8_t *nproof = state_prove(&st, 5, absent, &npl);
+
+    assert_int_equal(cw_chain_client_init(&c, &CFG, 0, 1000, false, ERR, sizeof ERR), CW_OK);
+    c.hook = hook;
+    c.hook_user = &CFG;
+    c.next_try_ms = UINT64_MAX; /* no node: no connection attempts */
+    cw_light_block b1, b5, b6;
+    gen(&ch, &b1, 1, 0x11);
+    gen_root(&ch, &b5, 5, st.root);
+    gen(&ch, &b6, 6, 0x66);
+    uint8_t h1[32];
+    assert_int_equal(cw_block_hash(h1, &b1.signed_header.header), CW_OK);
+    serve(&c, &b1);
+    assert_int_equal(cw_chain_lc_seed(&c, 1, h1, ERR, sizeof ERR), CW_OK);
+    serve(&c, &b5);
+    serve(&c, &b6);
+
+    /* good: the value, and an absent key's non-membership */
+    assert_int_equal(cw_chain_proof_check(&c, key, val, sizeof val, proof, pl, 5, ERR,
+                                          sizeof ERR), CW_OK);
+    assert_int_equal(cw_chain_proof_check(&c, absent, NULL, 0, nproof, npl, 5, ERR, sizeof ERR),
+                     CW_OK);
+    assert_int_equal(c.proofs_rejected, 0);
+
+    /* a flipped byte anywhere in the proof */
+    uint64_t want = 0;
+    for (size_t i = 0; i < pl; i += pl / 7 + 1) {
+        proof[i] ^= 0x01;
+        assert_int_equal(cw_chain_proof_check(&c, key, val, sizeof val, proof, pl, 5, ERR,
+                                              sizeof ERR), CW_EBADPROOF);
+        proof[i] ^= 0x01;
+        assert_int_equal(c.proofs_rejected, ++want);
+    }
+    assert_non_null(strstr(ERR, "proof of commitments/ports/transfer/channels/channel-0/"
+                                "sequences/1 at height 5 rejected"));
+    /* a value the proof does not prove; a present key claimed absent; no proof at all */
+    val[0] ^= 1;
+    assert_int_equal(cw_chain_proof_check(&c, key, val, sizeof val, proof, pl, 5, ERR,
+                                          sizeof ERR), CW_EBADPROOF);
+    val[0] ^= 1;
+    assert_int_equal(cw_chain_proof_check(&c, key, NULL, 0, proof, pl, 5, ERR, sizeof ERR),
+                     CW_EBADPROOF);
+    assert_int_equal(cw_chain_proof_check(&c, key, val, sizeof val, NULL, 0, 5, ERR, sizeof ERR),
+                     CW_EBADPROOF);
+    want += 3;
+    /* a good proof of height 5's state shown for height 6 (another root) */
+    assert_int_equal(cw_chain_proof_check(&c, key, val, sizeof val, proof, pl, 6, ERR,
+                                          sizeof ERR), CW_EBADPROOF);
+    want++;
+    assert_int_equal(c.proofs_rejected, want);
+    assert_int_equal(hook_counts[CW_CHAIN_EV_PROOF_REJECTED], want);
+    assert_int_equal(c.headers_rejected, 0);
+    /* a height the light client cannot verify (no node): not the proof's fault, not counted */
+    assert_int_equal(cw_chain_proof_check(&c, key, val, sizeof val, proof, pl, 9, ERR,
+                                          sizeof ERR), CW_ECLOSED);
+    assert_int_equal(c.proofs_rejected, want);
+
+    free(proof);
+    free(nproof);
+    cw_light_block_free(&b1);
+    cw_light_block_free(&b5);
+    cw_light_block_free(&b6);
+    cw_chain_client_free(&c);
+    state_free(&st);
+    chain_free(&ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_jconf_array_and_object_readers),
         cmocka_unit_test(test_init_and_reconnect_backoff),
         cmocka_unit_test(test_lc_seed_verify_keep_and_conflict),
+        cmocka_unit_test(test_proof_check_against_verified_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
