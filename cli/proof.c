@@ -5,7 +5,8 @@
  *
  * With --value: membership; without: non-membership. HEX may carry a 0x prefix. @FILE reads
  * the proof from a file ("@-" = stdin) holding either hex (whitespace ignored) or the raw
- * protobuf bytes. A batch or compressed-batch proof is checked for the one key given.
+ * protobuf bytes. A batch or compressed-batch proof is checked for the one key given; which
+ * variant the proof is, the library decides (cw_ics23_verify_any).
  * Exit status: 0 valid, 1 invalid (the reason is printed), 2 usage error.
  */
 #include <ctype.h>
@@ -214,19 +215,9 @@ int cw_cli_proof(int argc, char **argv)
     }
 
     char err[512] = "";
-    int rc;
-    bool batch = proof[0] == 0x1a || proof[0] == 0x22; /* batch / compressed variants */
-    cw_ics23_item item = {key, key_len, value, value_len};
-    if (value_hex)
-        rc = batch ? cw_ics23_verify_batch_membership(spec, root, proof, proof_len, &item, 1, err,
-                                                      sizeof err)
-                   : cw_ics23_verify_membership(spec, root, proof, proof_len, key, key_len,
-                                                value, value_len, err, sizeof err);
-    else
-        rc = batch ? cw_ics23_verify_batch_non_membership(spec, root, proof, proof_len, &item,
-                                                          1, err, sizeof err)
-                   : cw_ics23_verify_non_membership(spec, root, proof, proof_len, key, key_len,
-                                                    err, sizeof err);
+    /* single or batch: the library decides from the decoded proof, never a byte guess */
+    int rc = cw_ics23_verify_any(spec, root, proof, proof_len, value_hex != NULL, key, key_len,
+                                 value, value_len, err, sizeof err);
     print_result(json, rc, spec_name, value_hex != NULL, err);
     status = rc == CW_OK ? 0 : 1;
 out:

@@ -4,11 +4,13 @@
  *   specs ........... built-in specs, spec validation, loose "IAVL-like"/"Tendermint-like"
  *   hashing ......... do_hash (hash ops), length_prefix (length ops), leaf/inner hashing
  *   decode .......... arena allocator for protobuf-c, decode_proof, check_decoded (unknown
- *                     fields, size bounds, compressed indices)
+ *                     fields, size bounds, compressed indices), check_canonical (the input
+ *                     is exactly protobuf-c's re-encoding)
  *   spec checks ..... check_leaf, check_inner, check_existence_spec (depth)
  *   existence ....... calc_root, verify_existence (spec + key/value equality + root)
  *   non-existence ... padding model, left-most / right-most / neighbour, verify_nonexistence
- *   public API ...... single and batch entry points
+ *   public API ...... verify_proof (arguments, decode once, dispatch on the variant) behind
+ *                     the single, batch and any-variant entry points
  *
  * Upstream references are Go HEAD (go/ops.go, go/proof.go) at the vectors' snapshot
  * commit; the rules are summarised in ../shared/vectors/ics23/README.md §8.
@@ -639,6 +641,65 @@ static int check_decoded(const pb_proof *p, char *err, size_t err_len)
     }
 }
 
+/* A protobuf-c output "buffer" that stores nothing: it compares every packed byte with the
+ * input as it is produced. Re-encoding a proof this way costs one packing walk and no
+ * allocation, whatever the proof's size. */
+struct cmp_buf {
+    ProtobufCBuffer base; /* first: protobuf-c calls base.append with &base */
+    const uint8_t *want;
+    size_t len, off;
+    bool differs;
+};
+
+static void cmp_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
+{
+    struct cmp_buf *c = (struct cmp_buf *)b;
+    if (c->differs)
+        return;
+    if (len > c->len - c->off || (len && memcmp(c->want + c->off, data, len) != 0)) {
+        c->differs = true;
+        return;
+    }
+    c->off += len;
+}
+
+/* Proofs up to this many bytes (every realistic single proof) are re-encoded into a stack
+ * buffer and compared in one memcmp; larger ones through cmp_buf. */
+#define CANON_STACK 4096u
+
+/* The input must be exactly protobuf-c's packing of what it decoded to (the rule the chain
+ * applies to MessagePack): fields in ascending order, each singular or oneof field once,
+ * repeated fields contiguous and packed, minimal varints, no default-valued scalars.
+ * Whatever protobuf-c's decoding discards or merges (an earlier copy of a field, an earlier
+ * oneof member, with their unknown fields and sizes) therefore cannot ride along, and the
+ * bounds checked on the decoded tree hold for every input byte. */
+static int check_canonical(const pb_proof *p, const uint8_t *proof, size_t proof_len, char *err,
+                           size_t err_len)
+{
+    size_t at;
+    if (proof_len <= CANON_STACK) {
+        uint8_t buf[CANON_STACK];
+        size_t n = protobuf_c_message_get_packed_size(&p->base);
+        if (n != proof_len) {
+            at = n < proof_len ? n : proof_len; /* where one of them ends */
+        } else {
+            protobuf_c_message_pack(&p->base, buf); /* n bytes, n <= CANON_STACK */
+            if (memcmp(buf, proof, n) == 0)
+                return CW_OK;
+            for (at = 0; buf[at] == proof[at]; at++)
+                ;
+        }
+    } else {
+        struct cmp_buf c = {.base = {.append = cmp_append}, .want = proof, .len = proof_len};
+        protobuf_c_message_pack_to_buffer(&p->base, &c.base);
+        if (!c.differs && c.off == proof_len)
+            return CW_OK;
+        at = c.off;
+    }
+    return cw_errf(err, err_len, CW_EMALFORMED,
+                   "proof: not canonical protobuf (its re-encoding differs from byte %zu on)", at);
+}
+
 /* Decode proof bytes into *out using arena a (caller releases it). max bounds proof_len. */
 static int decode_proof(struct arena *a, const uint8_t *proof, size_t proof_len, size_t max,
                         pb_proof **out, char *err, size_t err_len)
@@ -659,6 +720,8 @@ static int decode_proof(struct arena *a, const uint8_t *proof, size_t proof_len,
         return cw_errf(err, err_len, CW_EMALFORMED, "proof: not a valid CommitmentProof protobuf");
     }
     int rc = check_decoded(p, err, err_len);
+    if (rc == CW_OK)
+        rc = check_canonical(p, proof, proof_len, err, err_len);
     if (rc == CW_OK)
         *out = p;
     return rc;
@@ -1174,71 +1237,6 @@ static int check_value(const uint8_t *value, size_t value_len, char *err, size_t
     return CW_OK;
 }
 
-int cw_ics23_verify_membership(const cw_ics23_spec *spec, const uint8_t root32[static 32],
-                               const uint8_t *proof, size_t proof_len, const uint8_t *key,
-                               size_t key_len, const uint8_t *value, size_t value_len,
-                               char *err, size_t err_len)
-{
-    _Alignas(16) uint8_t stack[STACK_ARENA];
-    struct arena a;
-    pb_proof *p;
-    exview v;
-    int rc;
-    if ((rc = check_args(spec, root32, proof, proof_len, err, err_len)) != CW_OK ||
-        (rc = check_key(key, key_len, err, err_len)) != CW_OK ||
-        (rc = check_value(value, value_len, err, err_len)) != CW_OK)
-        return rc;
-    arena_init(&a, stack, sizeof stack);
-    rc = decode_proof(&a, proof, proof_len, CW_ICS23_PROOF_MAX, &p, err, err_len);
-    if (rc != CW_OK)
-        goto out;
-    if (p->proof_case != CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST) {
-        rc = cw_errf(err, err_len, CW_EMALFORMED,
-                     "proof: membership needs the exist variant (got variant %d)",
-                     (int)p->proof_case);
-        goto out;
-    }
-    exview_of(&v, p->exist);
-    rc = verify_existence(&v, spec, root32, key, key_len, value, value_len, "exist", err,
-                          err_len);
-out:
-    arena_release(&a);
-    return rc;
-}
-
-int cw_ics23_verify_non_membership(const cw_ics23_spec *spec, const uint8_t root32[static 32],
-                                   const uint8_t *proof, size_t proof_len, const uint8_t *key,
-                                   size_t key_len, char *err, size_t err_len)
-{
-    _Alignas(16) uint8_t stack[STACK_ARENA];
-    struct arena a;
-    pb_proof *p;
-    exview l, r;
-    int rc;
-    if ((rc = check_args(spec, root32, proof, proof_len, err, err_len)) != CW_OK ||
-        (rc = check_key(key, key_len, err, err_len)) != CW_OK)
-        return rc;
-    arena_init(&a, stack, sizeof stack);
-    rc = decode_proof(&a, proof, proof_len, CW_ICS23_PROOF_MAX, &p, err, err_len);
-    if (rc != CW_OK)
-        goto out;
-    if (p->proof_case != CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST) {
-        rc = cw_errf(err, err_len, CW_EMALFORMED,
-                     "proof: non-membership needs the nonexist variant (got variant %d)",
-                     (int)p->proof_case);
-        goto out;
-    }
-    if (p->nonexist->left)
-        exview_of(&l, p->nonexist->left);
-    if (p->nonexist->right)
-        exview_of(&r, p->nonexist->right);
-    rc = verify_nonexistence(p->nonexist->left ? &l : NULL, p->nonexist->right ? &r : NULL,
-                             spec, root32, key, key_len, err, err_len);
-out:
-    arena_release(&a);
-    return rc;
-}
-
 /* Batch: find the entry for one item and verify it. `exist` selects membership. */
 static int verify_batch_item(const pb_proof *p, const cw_ics23_spec *spec,
                              const uint8_t root[32], const cw_ics23_item *it, bool exist,
@@ -1307,13 +1305,53 @@ static int verify_batch_item(const pb_proof *p, const cw_ics23_spec *spec,
     return cw_errf(err, err_len, CW_EBADPROOF, "no batch entry for this key");
 }
 
-static int verify_batch(const cw_ics23_spec *spec, const uint8_t root32[32],
+
+/* Which CommitmentProof variants a caller accepts. */
+enum form { FORM_SINGLE, FORM_BATCH, FORM_ANY };
+
+static bool is_single_variant(const pb_proof *p)
+{
+    return p->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST ||
+           p->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST;
+}
+
+/* A single (exist / nonexist) proof for one key. */
+static int verify_single(const pb_proof *p, const cw_ics23_spec *spec, const uint8_t root[32],
+                         const cw_ics23_item *it, bool exist, char *err, size_t err_len)
+{
+    exview l, r;
+    if (exist) {
+        if (p->proof_case != CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST)
+            return cw_errf(err, err_len, CW_EMALFORMED,
+                           "proof: membership needs the exist variant (got variant %d)",
+                           (int)p->proof_case);
+        exview_of(&l, p->exist);
+        return verify_existence(&l, spec, root, it->key, it->key_len, it->value, it->value_len,
+                                "exist", err, err_len);
+    }
+    if (p->proof_case != CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST)
+        return cw_errf(err, err_len, CW_EMALFORMED,
+                       "proof: non-membership needs the nonexist variant (got variant %d)",
+                       (int)p->proof_case);
+    if (p->nonexist->left)
+        exview_of(&l, p->nonexist->left);
+    if (p->nonexist->right)
+        exview_of(&r, p->nonexist->right);
+    return verify_nonexistence(p->nonexist->left ? &l : NULL, p->nonexist->right ? &r : NULL,
+                               spec, root, it->key, it->key_len, err, err_len);
+}
+
+/* Every public entry point: check the arguments, decode (canonical bytes only) once, and
+ * verify the variant `form` allows. `exist` selects membership (values checked). Errors
+ * about an item carry "item I: " only in batch form (a single proof has one key). */
+static int verify_proof(const cw_ics23_spec *spec, const uint8_t root32[32],
                         const uint8_t *proof, size_t proof_len, const cw_ics23_item *items,
-                        size_t n_items, bool exist, char *err, size_t err_len)
+                        size_t n_items, bool exist, enum form form, char *err, size_t err_len)
 {
     _Alignas(16) uint8_t stack[STACK_ARENA];
     struct arena a;
     pb_proof *p;
+    char w[40];
     int rc;
     if ((rc = check_args(spec, root32, proof, proof_len, err, err_len)) != CW_OK)
         return rc;
@@ -1323,17 +1361,29 @@ static int verify_batch(const cw_ics23_spec *spec, const uint8_t root32[32],
         if ((rc = check_key(items[i].key, items[i].key_len, err, err_len)) != CW_OK ||
             (exist && (rc = check_value(items[i].value, items[i].value_len, err, err_len)) !=
                           CW_OK)) {
-            char w[40];
+            if (form != FORM_BATCH)
+                return rc;
             snprintf(w, sizeof w, "item %zu", i);
             return cw_err_prefix(err, err_len, rc, w);
         }
     }
     arena_init(&a, stack, sizeof stack);
-    rc = decode_proof(&a, proof, proof_len, CW_ICS23_BATCH_PROOF_MAX, &p, err, err_len);
+    rc = decode_proof(&a, proof, proof_len,
+                      form == FORM_SINGLE ? CW_ICS23_PROOF_MAX : CW_ICS23_BATCH_PROOF_MAX, &p, err,
+                      err_len);
     if (rc != CW_OK)
         goto out;
-    if (p->proof_case != CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH &&
-        p->proof_case != CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED) {
+    bool single = is_single_variant(p);
+    if (form == FORM_ANY && single && proof_len > CW_ICS23_PROOF_MAX) {
+        rc = cw_errf(err, err_len, CW_ETOOBIG, "proof: %zu bytes exceed the %u-byte limit",
+                     proof_len, CW_ICS23_PROOF_MAX);
+        goto out;
+    }
+    if (form == FORM_SINGLE || (form == FORM_ANY && single)) {
+        rc = verify_single(p, spec, root32, &items[0], exist, err, err_len);
+        goto out;
+    }
+    if (single) {
         rc = cw_errf(err, err_len, CW_EMALFORMED,
                      "proof: batch verification needs the batch or compressed variant (got %d)",
                      (int)p->proof_case);
@@ -1341,9 +1391,10 @@ static int verify_batch(const cw_ics23_spec *spec, const uint8_t root32[32],
     }
     for (size_t i = 0; i < n_items; i++) {
         if ((rc = verify_batch_item(p, spec, root32, &items[i], exist, err, err_len)) != CW_OK) {
-            char w[40];
-            snprintf(w, sizeof w, "item %zu", i);
-            cw_err_prefix(err, err_len, rc, w);
+            if (form == FORM_BATCH) {
+                snprintf(w, sizeof w, "item %zu", i);
+                cw_err_prefix(err, err_len, rc, w);
+            }
             goto out;
         }
     }
@@ -1352,12 +1403,32 @@ out:
     return rc;
 }
 
+int cw_ics23_verify_membership(const cw_ics23_spec *spec, const uint8_t root32[static 32],
+                               const uint8_t *proof, size_t proof_len, const uint8_t *key,
+                               size_t key_len, const uint8_t *value, size_t value_len,
+                               char *err, size_t err_len)
+{
+    cw_ics23_item it = {key, key_len, value, value_len};
+    return verify_proof(spec, root32, proof, proof_len, &it, 1, true, FORM_SINGLE, err,
+                        err_len);
+}
+
+int cw_ics23_verify_non_membership(const cw_ics23_spec *spec, const uint8_t root32[static 32],
+                                   const uint8_t *proof, size_t proof_len, const uint8_t *key,
+                                   size_t key_len, char *err, size_t err_len)
+{
+    cw_ics23_item it = {key, key_len, NULL, 0};
+    return verify_proof(spec, root32, proof, proof_len, &it, 1, false, FORM_SINGLE, err,
+                        err_len);
+}
+
 int cw_ics23_verify_batch_membership(const cw_ics23_spec *spec, const uint8_t root32[static 32],
                                      const uint8_t *proof, size_t proof_len,
                                      const cw_ics23_item *items, size_t n_items, char *err,
                                      size_t err_len)
 {
-    return verify_batch(spec, root32, proof, proof_len, items, n_items, true, err, err_len);
+    return verify_proof(spec, root32, proof, proof_len, items, n_items, true, FORM_BATCH, err,
+                        err_len);
 }
 
 int cw_ics23_verify_batch_non_membership(const cw_ics23_spec *spec,
@@ -1365,5 +1436,16 @@ int cw_ics23_verify_batch_non_membership(const cw_ics23_spec *spec,
                                          size_t proof_len, const cw_ics23_item *items,
                                          size_t n_items, char *err, size_t err_len)
 {
-    return verify_batch(spec, root32, proof, proof_len, items, n_items, false, err, err_len);
+    return verify_proof(spec, root32, proof, proof_len, items, n_items, false, FORM_BATCH, err,
+                        err_len);
+}
+
+int cw_ics23_verify_any(const cw_ics23_spec *spec, const uint8_t root32[static 32],
+                        const uint8_t *proof, size_t proof_len, bool membership,
+                        const uint8_t *key, size_t key_len, const uint8_t *value,
+                        size_t value_len, char *err, size_t err_len)
+{
+    cw_ics23_item it = {key, key_len, membership ? value : NULL, membership ? value_len : 0};
+    return verify_proof(spec, root32, proof, proof_len, &it, 1, membership, FORM_ANY, err,
+                        err_len);
 }

@@ -11,6 +11,16 @@
  * Decoding policy (strict by design):
  *   - proof_len must be 1..CW_ICS23_PROOF_MAX (single) or 1..CW_ICS23_BATCH_PROOF_MAX
  *     (batch); more is CW_ETOOBIG. Decoded memory is bounded by CW_ICS23_ARENA_MAX.
+ *   - canonical bytes only (CW_EMALFORMED "not canonical protobuf"): after decoding, the
+ *     proof is re-encoded with protobuf-c and must equal the input byte for byte — the rule
+ *     the chain applies to MessagePack. So fields in ascending number order, each singular
+ *     or oneof field at most once, repeated fields contiguous (int32 paths packed), minimal
+ *     varints, proto3 default values omitted; every prover we know of (Go gogoproto, Rust
+ *     prost, protobuf-c, chain/smt.c) emits exactly this. Without the rule an earlier copy
+ *     of a field or a discarded oneof member — which protobuf-c drops or merges — could
+ *     carry unknown fields, a 5,000-byte key or 300 path ops past every bound, split one
+ *     neighbour across two copies or double it, and still verify. With it, every byte of
+ *     the input is in the decoded tree, so the bounds below hold for the bytes themselves.
  *   - unknown protobuf fields anywhere in the proof are rejected (CW_EMALFORMED): a field
  *     this verifier does not read must not ride along unchecked.
  *   - paths longer than CW_ICS23_PATH_MAX, keys over CW_ICS23_KEY_MAX, values over
@@ -23,17 +33,18 @@
  *       checked. The tests assert that any content (or none) leaves the result unchanged.
  *     In a batch proof, entries that match no requested item are structure-checked
  *     (unknown fields, bounds, compressed indices) but not verified, as in Rust.
- *   - protobuf itself allows several encodings of one message (non-minimal varints, field
- *     order, packed or unpacked repeated int32, repeated embedded messages merged); protobuf-c
- *     accepts them and so do we: verification depends only on the decoded values, and the
- *     exhaustive mutation test shows the one such variant a single byte can reach only
- *     touches the ignored NonExistenceProof.key.
+ *   - which variant a proof holds (single or batch) is decided here, once, by decoding:
+ *     callers that accept either use cw_ics23_verify_any, never a guess from the bytes.
  *
  * Thread safety: all functions are thread-safe; the built-in specs are immutable statics,
  * and the EVP_MD handles for the non-SHA-256 ops are fetched once (pthread_once).
  * Memory: the decoded proof lives in a 16 KiB stack arena (every realistic single proof
- * fits; the verifiers use ~22 KiB of stack in all); larger ones take heap chunks, bounded by
- * CW_ICS23_ARENA_MAX and freed before return. libcrypto allocates internally per digest.
+ * fits; the verifiers use ~26 KiB of stack in all); larger ones take heap chunks, bounded
+ * by CW_ICS23_ARENA_MAX and freed before return. The canonical re-encoding allocates
+ * nothing: a proof of up to 4 KiB is re-encoded into a stack buffer and compared in one
+ * memcmp; a larger one is compared with the input as protobuf-c produces it (a
+ * ProtobufCBuffer that compares instead of storing). libcrypto allocates internally per
+ * digest.
  */
 #ifndef CAUSEWAY_ICS23_H
 #define CAUSEWAY_ICS23_H
@@ -158,8 +169,8 @@ int cw_ics23_spec_validate(const cw_ics23_spec *spec, char *err, size_t err_len)
 /** Verify an ICS-23 membership proof: `key` maps to `value` in the tree with root `root32`.
  *
  *  Returns: CW_OK valid; CW_EBADPROOF does not verify (wrong root, key or value mismatch,
- *           a spec rule broken); CW_EMALFORMED proof undecodable, not the `exist` variant,
- *           or carries unknown fields; CW_ETOOBIG proof_len > CW_ICS23_PROOF_MAX, key_len or
+ *           a spec rule broken); CW_EMALFORMED proof undecodable, not canonical protobuf
+ *           (see the decoding policy), not the `exist` variant, or carries unknown fields; CW_ETOOBIG proof_len > CW_ICS23_PROOF_MAX, key_len or
  *           value_len over its bound, or a decoded size over its bound (see the bounds
  *           above); CW_EINVAL bad spec (see cw_ics23_spec_validate), NULL pointers, empty
  *           proof, empty key or value, all-zero root; CW_EUNSUPPORTED a hash/length op
@@ -226,5 +237,26 @@ int cw_ics23_verify_batch_non_membership(const cw_ics23_spec *spec,
                                          const uint8_t *proof, size_t proof_len,
                                          const cw_ics23_item *items, size_t n_items,
                                          char *err, size_t err_len) CW_WARN_UNUSED;
+
+/** Verify one key against a proof of any variant: the library decodes the proof once and
+ *  dispatches on the CommitmentProof oneof it holds — exist/nonexist as
+ *  cw_ics23_verify_membership / cw_ics23_verify_non_membership, batch/compressed as the
+ *  batch verifiers with this one item. (`causeway proof verify` uses this: a caller must
+ *  not guess the variant from the first byte.)
+ *
+ *  Returns: as the verifier dispatched to; CW_ETOOBIG proof_len > CW_ICS23_BATCH_PROOF_MAX,
+ *           or > CW_ICS23_PROOF_MAX when the proof is a single (exist/nonexist) proof;
+ *           CW_EMALFORMED the variant does not fit the question (membership needs exist,
+ *           batch or compressed; non-membership needs nonexist, batch or compressed).
+ *  In:      membership: true to prove key = value, false to prove key absent (then value
+ *           and value_len are ignored and may be NULL / 0). Other arguments as
+ *           cw_ics23_verify_membership.
+ *  Memory:  as cw_ics23_verify_batch_membership. Thread-safe.
+ *  Source:  as the verifier dispatched to.
+ */
+int cw_ics23_verify_any(const cw_ics23_spec *spec, const uint8_t root32[static 32],
+                        const uint8_t *proof, size_t proof_len, bool membership,
+                        const uint8_t *key, size_t key_len, const uint8_t *value,
+                        size_t value_len, char *err, size_t err_len) CW_WARN_UNUSED;
 
 #endif

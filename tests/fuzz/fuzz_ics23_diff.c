@@ -1,5 +1,6 @@
 /* libFuzzer, differential: decode -> re-encode with protobuf-c -> verify both.
- * For every input that decodes, the re-encoding must decode too, re-encode to the same
+ * decode_proof accepts canonical bytes only, so every input that decodes must be exactly
+ * its own re-encoding; and the re-encoding must decode too, re-encode to the same
  * bytes (pack is a fixpoint), and give the identical verification result (return code)
  * under every built-in spec, for membership (own key/value, self-computed root) and
  * non-membership (key just above the left neighbour, self-computed root). A proof that
@@ -62,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enc = malloc(len ? len : 1);
     assert(enc);
     assert(cw__ics23__commitment_proof__pack(p, enc) == len);
+    assert(len == size && memcmp(enc, data, size) == 0); /* canonical input only */
     int rc2 = decode_proof(&a2, enc, len, CW_ICS23_PROOF_MAX, &p2, err, sizeof err);
     if (len == 0) { /* an all-default message encodes to nothing: rejected as empty */
         assert(rc2 == CW_EINVAL);

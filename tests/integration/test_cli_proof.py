@@ -98,6 +98,39 @@ def test_garbage_proof_is_invalid_not_a_crash():
     assert json.loads(r.stdout)["code"] == "CW_EMALFORMED"
 
 
+HIST = SHARED / "vectors" / "ics23" / "historical" / "90b4eefc0c10ccd6d707965a3c51f185727c99a7" / "testdata"
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_batch_vector_item_valid_variant_decided_by_library(tree):
+    need_vectors()
+    b = json.loads((HIST / tree / "batch_exist.json").read_text())
+    it = b["items"][0]
+    v = {"root": b["root"], "key": it["key"], "value": it["value"], "proof": b["proof"]}
+    r = run(*args_for(v, tree), "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_cli_and_library_agree_on_the_variant():
+    """The CLI used to pick the batch or single verifier from the first byte, while the
+    library keeps the last oneof member protobuf-c decodes: on `1a 00 ‖ exist` (an empty
+    batch member, then the exist proof) the CLI ran the batch verifier and said "needs the
+    batch variant", while the library's membership verifier accepted the same bytes; on
+    `0a 00 ‖ batch` the reverse. Now one library call decides, and both inputs are refused
+    for the one reason the library gives: they are not canonical protobuf."""
+    need_vectors()
+    v = load("iavl", "exist_middle")
+    b = json.loads((HIST / "iavl" / "batch_exist.json").read_text())
+    it = b["items"][0]
+    bv = {"root": b["root"], "key": it["key"], "value": it["value"], "proof": b["proof"]}
+    for case in ({**v, "proof": "1a00" + v["proof"]}, {**bv, "proof": "0a00" + bv["proof"]}):
+        r = run(*args_for(case, "iavl"), "--json")
+        assert r.returncode == 1, r.stdout + r.stderr
+        out = json.loads(r.stdout)
+        assert out["code"] == "CW_EMALFORMED", out
+        assert "not canonical protobuf" in out["error"], out
+
+
 @pytest.mark.parametrize("argv", [
     [],
     ["frobnicate"],

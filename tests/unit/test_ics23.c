@@ -874,6 +874,263 @@ static void test_batch_and_compressed_index_bounds(void **state)
                    CW_EMALFORMED, "outside lookup_inners");
 }
 
+/* ==== canonical bytes ================================================================= */
+/* Each malformed input below is built by hand from protobuf bytes (tag, varint length,
+ * payload) around messages packed by protobuf-c, so protobuf-c would decode it to a proof
+ * that verifies: only the canonical-bytes rule can reject it. */
+
+/* Append field `tag` (wire type 2): tag byte, varint length, payload. Returns bytes written. */
+static size_t put_ld(uint8_t *out, uint8_t tag, const uint8_t *payload, size_t n)
+{
+    size_t o = 0, v = n;
+    out[o++] = tag;
+    do {
+        out[o++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    if (n)
+        memcpy(out + o, payload, n);
+    return o + n;
+}
+
+/* Pack any message (pool-allocated bytes). */
+static uint8_t *enc_msg(const ProtobufCMessage *m, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *b = talloc(*len);
+    assert_int_equal(protobuf_c_message_pack(m, b), *len);
+    return b;
+}
+
+/* Membership of e's own key/value against root, with hand-built proof bytes. */
+static int verify_bytes(const tree *t, const uint8_t root[32], const pb_exist *e,
+                        const uint8_t *b, size_t len)
+{
+    g_err[0] = 0;
+    return cw_ics23_verify_membership(t->spec, root, b, len, e->key.data, e->key.len,
+                                      e->value.data, e->value.len, g_err, sizeof g_err);
+}
+
+static void test_noncanonical_unknown_fields_in_discarded_oneof_member(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 2, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    pb_exist *e = exist_proof(t, 1);
+    size_t exl, nel;
+    uint8_t *ex = enc_msg(&e->base, &exl);
+    uint8_t *b = talloc(exl + 64);
+    size_t len = put_ld(b, 0x0a, ex, exl);
+    assert_int_equal(verify_bytes(t, root, e, b, len), CW_OK); /* the canonical proof */
+    /* CommitmentProof { nonexist: {unknown field 15}, exist: e }: the nonexist member is
+     * discarded by protobuf-c when exist follows, with its unknown field */
+    pb_nonexist *n = talloc(sizeof *n);
+    cw__ics23__non_existence_proof__init(n);
+    ProtobufCMessageUnknownField uf = {.tag = 15, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+                                       .len = 1, .data = (uint8_t *)"\x01"};
+    n->base.n_unknown_fields = 1;
+    n->base.unknown_fields = &uf;
+    uint8_t *ne = enc_msg(&n->base, &nel);
+    len = put_ld(b, 0x12, ne, nel);
+    len += put_ld(b + len, 0x0a, ex, exl);
+    ASSERT_REJECTS(verify_bytes(t, root, e, b, len), CW_EMALFORMED, "not canonical protobuf");
+}
+
+static void test_noncanonical_oversize_key_in_earlier_copy(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 2, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    pb_exist *e = exist_proof(t, 2);
+    size_t exl;
+    uint8_t *ex = enc_msg(&e->base, &exl);
+    /* ExistenceProof { key: 5,000 bytes, <e's fields, its key again> }: the later key wins */
+    uint8_t *big = talloc(5000);
+    memset(big, 'k', 5000);
+    uint8_t *inner = talloc(5000 + 8 + exl);
+    size_t il = put_ld(inner, 0x0a, big, 5000);
+    memcpy(inner + il, ex, exl);
+    il += exl;
+    uint8_t *b = talloc(il + 8);
+    size_t len = put_ld(b, 0x0a, inner, il);
+    ASSERT_REJECTS(verify_bytes(t, root, e, b, len), CW_EMALFORMED, "not canonical protobuf");
+    /* the same key in the canonical position is refused by its bound, as before */
+    e->key = bin(big, 5000);
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(t->spec, root, b, len, (const uint8_t *)"k", 1,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_ETOOBIG, "key 5000 bytes exceeds");
+}
+
+static void test_noncanonical_300_path_ops_in_earlier_copy(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(IAVL, 2, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    pb_exist *e = exist_proof(t, 3);
+    size_t exl, bigl;
+    uint8_t *ex = enc_msg(&e->base, &exl);
+    /* an earlier copy of CommitmentProof.exist with 300 path ops (over CW_ICS23_PATH_MAX):
+     * protobuf-c replaces a oneof member by the next copy, so only the second is checked */
+    pb_exist *fat = talloc(sizeof *fat);
+    *fat = *e;
+    fat->n_path = 300;
+    fat->path = talloc(300 * sizeof *fat->path);
+    for (size_t i = 0; i < 300; i++)
+        fat->path[i] = e->path[i % e->n_path];
+    uint8_t *fb = enc_msg(&fat->base, &bigl);
+    uint8_t *b = talloc(bigl + exl + 16);
+    size_t len = put_ld(b, 0x0a, fb, bigl);
+    len += put_ld(b + len, 0x0a, ex, exl);
+    ASSERT_REJECTS(verify_bytes(t, root, e, b, len), CW_EMALFORMED, "not canonical protobuf");
+    /* the fat copy alone is refused by the path bound */
+    len = put_ld(b, 0x0a, fb, bigl);
+    ASSERT_REJECTS(verify_bytes(t, root, e, b, len), CW_ETOOBIG, "path of 300 inner ops");
+}
+
+/* NonExistenceProof bytes (left copies, then right) wrapped as a CommitmentProof. */
+static size_t nonexist_bytes(uint8_t *out, const uint8_t *const *lefts, const size_t *lens,
+                             size_t n_lefts, const uint8_t *right, size_t right_len)
+{
+    size_t cap = right_len + 16;
+    for (size_t i = 0; i < n_lefts; i++)
+        cap += lens[i] + 8;
+    uint8_t *ne = talloc(cap);
+    size_t nl = 0;
+    for (size_t i = 0; i < n_lefts; i++)
+        nl += put_ld(ne + nl, 0x12, lefts[i], lens[i]);
+    if (right)
+        nl += put_ld(ne + nl, 0x1a, right, right_len);
+    return put_ld(out, 0x12, ne, nl);
+}
+
+static void test_noncanonical_neighbour_split_across_two_copies(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 3, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    const char *q = key_between(t, 2, 3);
+    char qk[64];
+    snprintf(qk, sizeof qk, "%s", q);
+    pb_exist *l = exist_proof(t, 2), *r = exist_proof(t, 3);
+    size_t rl, parts_len[2];
+    uint8_t *rb = enc_msg(&r->base, &rl);
+    /* left = {key, value, leaf} then {path}: protobuf-c merges the two copies into one */
+    pb_exist head = *l, path = CW__ICS23__EXISTENCE_PROOF__INIT;
+    head.n_path = 0;
+    head.path = NULL;
+    path.n_path = l->n_path;
+    path.path = l->path;
+    const uint8_t *parts[2] = {enc_msg(&head.base, &parts_len[0]),
+                               enc_msg(&path.base, &parts_len[1])};
+    uint8_t *b = talloc(parts_len[0] + parts_len[1] + rl + 64);
+    size_t len = nonexist_bytes(b, parts, parts_len, 2, rb, rl);
+    g_err[0] = 0;
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(t->spec, root, b, len, (const uint8_t *)qk,
+                                                  strlen(qk), g_err, sizeof g_err),
+                   CW_EMALFORMED, "not canonical protobuf");
+    /* the merged proof, packed canonically, verifies */
+    b = enc_nonexist(l, r, &len);
+    assert_int_equal(cw_ics23_verify_non_membership(t->spec, root, b, len, (const uint8_t *)qk,
+                                                    strlen(qk), g_err, sizeof g_err),
+                     CW_OK);
+}
+
+static void test_noncanonical_duplicated_neighbour(void **state)
+{
+    (void)state;
+    /* a one-key tree: the neighbour's path is empty, so doubling it (protobuf-c merges the
+     * two copies, concatenating their paths) still verifies without the rule */
+    tree *t = mk_tree(TM, 0, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    char qk[64];
+    snprintf(qk, sizeof qk, "%sz", t->keys[0]);
+    pb_exist *l = exist_proof(t, 0);
+    size_t ll;
+    uint8_t *lb = enc_msg(&l->base, &ll);
+    const uint8_t *copies[2] = {lb, lb};
+    size_t lens[2] = {ll, ll};
+    uint8_t *b = talloc(2 * ll + 64);
+    size_t len = nonexist_bytes(b, copies, lens, 1, NULL, 0);
+    assert_int_equal(cw_ics23_verify_non_membership(t->spec, root, b, len, (const uint8_t *)qk,
+                                                    strlen(qk), g_err, sizeof g_err),
+                     CW_OK); /* one copy: canonical and valid */
+    len = nonexist_bytes(b, copies, lens, 2, NULL, 0);
+    g_err[0] = 0;
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(t->spec, root, b, len, (const uint8_t *)qk,
+                                                  strlen(qk), g_err, sizeof g_err),
+                   CW_EMALFORMED, "not canonical protobuf");
+}
+
+static void test_verify_any_dispatches_on_the_decoded_variant(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(SMT, 3, NULL);
+    uint8_t root[32];
+    tree_root(t, root);
+    pb_exist *e = exist_proof(t, 1);
+    size_t exl, len, bl;
+    uint8_t *ex = enc_exist(e, &exl);
+    /* exist: membership yes, non-membership is the wrong question */
+    assert_int_equal(cw_ics23_verify_any(t->spec, root, ex, exl, true, e->key.data, e->key.len,
+                                         e->value.data, e->value.len, g_err, sizeof g_err),
+                     CW_OK);
+    ASSERT_REJECTS(cw_ics23_verify_any(t->spec, root, ex, exl, false, e->key.data, e->key.len,
+                                       NULL, 0, g_err, sizeof g_err),
+                   CW_EMALFORMED, "needs the nonexist variant");
+    /* nonexist */
+    const char *q = key_between(t, 1, 2);
+    char qk[64];
+    snprintf(qk, sizeof qk, "%s", q);
+    uint8_t *ne = enc_nonexist(exist_proof(t, 1), exist_proof(t, 2), &len);
+    assert_int_equal(cw_ics23_verify_any(t->spec, root, ne, len, false, (const uint8_t *)qk,
+                                         strlen(qk), NULL, 0, g_err, sizeof g_err),
+                     CW_OK);
+    /* batch holding the exist entry */
+    Cw__Ics23__BatchEntry ent = CW__ICS23__BATCH_ENTRY__INIT, *ents[1] = {&ent};
+    ent.proof_case = CW__ICS23__BATCH_ENTRY__PROOF_EXIST;
+    ent.exist = e;
+    Cw__Ics23__BatchProof bp = CW__ICS23__BATCH_PROOF__INIT;
+    bp.n_entries = 1;
+    bp.entries = ents;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH;
+    p.batch = &bp;
+    uint8_t *bb = enc(&p, &bl);
+    assert_int_equal(cw_ics23_verify_any(t->spec, root, bb, bl, true, e->key.data, e->key.len,
+                                         e->value.data, e->value.len, g_err, sizeof g_err),
+                     CW_OK);
+    /* what a first-byte guess got wrong: an (empty) exist member before the batch, or a
+     * batch member before the exist. protobuf-c keeps the last member; the library refuses
+     * both as non-canonical, whichever verifier a caller would have guessed */
+    uint8_t *x = talloc(bl + exl + 4);
+    x[0] = 0x0a;
+    x[1] = 0x00;
+    memcpy(x + 2, bb, bl);
+    ASSERT_REJECTS(cw_ics23_verify_any(t->spec, root, x, bl + 2, true, e->key.data, e->key.len,
+                                       e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EMALFORMED, "not canonical protobuf");
+    x[0] = 0x1a;
+    memcpy(x + 2, ex, exl);
+    ASSERT_REJECTS(cw_ics23_verify_any(t->spec, root, x, exl + 2, true, e->key.data, e->key.len,
+                                       e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EMALFORMED, "not canonical protobuf");
+    /* a single proof keeps the single-proof byte limit (a batch may be larger) */
+    pb_exist fat = *e;
+    uint8_t *bigv = talloc(CW_ICS23_VALUE_MAX);
+    fat.value = (ProtobufCBinaryData){CW_ICS23_VALUE_MAX, bigv};
+    uint8_t *fb = enc_exist(&fat, &len);
+    assert_true(len > CW_ICS23_PROOF_MAX && len < CW_ICS23_BATCH_PROOF_MAX);
+    ASSERT_REJECTS(cw_ics23_verify_any(t->spec, root, fb, len, true, fat.key.data, fat.key.len,
+                                       bigv, CW_ICS23_VALUE_MAX, g_err, sizeof g_err),
+                   CW_ETOOBIG, "65536-byte limit");
+}
+
 /* ==== specs =========================================================================== */
 
 static void test_spec_validation_rejects_unsafe_specs(void **state)
@@ -1090,6 +1347,13 @@ int main(void)
         cmocka_unit_test_teardown(test_smt_empty_children_count_as_absent_siblings, teardown),
         cmocka_unit_test_teardown(test_ignored_nonexistence_key_changes_nothing, teardown),
         cmocka_unit_test_teardown(test_batch_and_compressed_index_bounds, teardown),
+        cmocka_unit_test_teardown(test_noncanonical_unknown_fields_in_discarded_oneof_member,
+                                  teardown),
+        cmocka_unit_test_teardown(test_noncanonical_oversize_key_in_earlier_copy, teardown),
+        cmocka_unit_test_teardown(test_noncanonical_300_path_ops_in_earlier_copy, teardown),
+        cmocka_unit_test_teardown(test_noncanonical_neighbour_split_across_two_copies, teardown),
+        cmocka_unit_test_teardown(test_noncanonical_duplicated_neighbour, teardown),
+        cmocka_unit_test_teardown(test_verify_any_dispatches_on_the_decoded_variant, teardown),
         cmocka_unit_test_teardown(test_spec_validation_rejects_unsafe_specs, teardown),
         cmocka_unit_test_teardown(test_every_hash_op_end_to_end, teardown),
         cmocka_unit_test_teardown(test_every_length_op, teardown),
