@@ -113,15 +113,32 @@ int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_ch
 int cw_ibc_client(const cw_kv *kv, const char *client_id, cw_lc_client_state *out)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
+/** At most this many consensus states are stored per client. A put that stores one more
+ *  prunes the oldest (lowest height) — never the state just put nor the store's `keep`
+ *  height — so a client updated at any rate over any span of heights keeps working in
+ *  bounded storage; expired states are pruned besides (cw_lc_update, CW_LC_PRUNE_MAX per
+ *  update). ibc-go prunes expired states only; the cap bounds a client whose trusting
+ *  period outlasts many updates (1 s blocks, a 14-day period, an update per block). */
+#define CW_IBC_CONSENSUS_STATES_MAX 1000u
+
 /** The light client's consensus-state store for one client over kv (ICS-24 paths plus an
- *  ordered height index under clients/{id}/consensusIndex). ctx storage is the caller's:
- *  `cw_ibc_client_store st; cw_ibc_client_store_init(&st, kv, id); ... st.store`. */
+ *  ordered height index under clients/{id}/consensusIndex and a count at
+ *  clients/{id}/consensusCount). ctx storage is the caller's:
+ *  `cw_ibc_client_store st; cw_ibc_client_store_init(&st, kv, id); ... st.store`.
+ *  put keeps at most CW_IBC_CONSENSUS_STATES_MAX states (above); keep (0 after init) is a
+ *  height put never prunes — the host sets it to the client's latest height. */
 typedef struct cw_ibc_client_store {
     cw_lc_store store;
     const cw_kv *kv;
     char client_id[CW_ID_MAX + 1];
+    uint64_t keep;
 } cw_ibc_client_store;
 void cw_ibc_client_store_init(cw_ibc_client_store *s, const cw_kv *kv, const char *client_id)
     CW_NONNULL(1, 2, 3);
+
+/** How many consensus states client_id stores (0 for an unknown client).
+ *  Returns: CW_OK; CW_EINVAL bad id; CW_EMALFORMED corrupt count; store errors. */
+int cw_ibc_client_consensus_count(const cw_kv *kv, const char *client_id, uint64_t *out)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
 #endif

@@ -636,6 +636,75 @@ static void test_recover_expired_client_admin_only(void **state)
     assert_int_equal(h_update_client(&w->a, &w->b, subject, 0), 0); /* lives on */
 }
 
+/* A client stopped accepting heights once its index spanned 1,500 buckets of 1,024 heights
+ * (issue 15): pruning removed only expired states, so a client updated every ≥1,024 blocks
+ * within its trusting period died. The store now keeps at most CW_IBC_CONSENSUS_STATES_MAX
+ * states, pruning the oldest: 20,000 heights 1,024 apart (20,000 buckets) all store, with
+ * the states, the index and the count bounded by the cap and the newest kept. */
+static void test_consensus_store_bounded_by_pruning_over_many_buckets(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    cw_kv_cache *mem;
+    assert_int_equal(cw_kv_cache_create(&mem, NULL), CW_OK);
+    cw_kv kv = cw_kv_cache_kv(mem);
+    cw_ibc_client_store st;
+    cw_ibc_client_store_init(&st, &kv, "client-0");
+    st.keep = 1; /* the client's latest height is never pruned */
+    cw_lc_consensus_state cs = {0};
+    uint64_t n = 0, found;
+    for (uint64_t i = 0; i < N; i++) {
+        uint64_t h = 1 + i * 1024;
+        cs.timestamp_ns = h_clock + i * H_BLOCK_NS;
+        cs.state_root[0] = (uint8_t)i;
+        int rc = st.store.put(&st, h, &cs);
+        if (rc)
+            fail_msg("put at height %llu (update %llu): %s", (unsigned long long)h,
+                     (unsigned long long)i, cw_strerror(rc));
+        assert_int_equal(cw_ibc_client_consensus_count(&kv, "client-0", &n), CW_OK);
+        assert_true(n <= CW_IBC_CONSENSUS_STATES_MAX);
+    }
+    fprintf(stderr, "%d heights over %d buckets: %llu consensus states stored (cap %u)\n", N, N,
+            (unsigned long long)n, CW_IBC_CONSENSUS_STATES_MAX);
+    assert_int_equal(n, CW_IBC_CONSENSUS_STATES_MAX);
+    /* the index agrees with the count: one non-empty bucket per stored height here */
+    const uint8_t *v;
+    size_t vl;
+    assert_int_equal(cw_kv_get_s(&kv, "clients/client-0/consensusIndex", &v, &vl), CW_OK);
+    cw_dec d;
+    const msgpack_object *root;
+    uint32_t nb;
+    assert_int_equal(cw_dec_open(&d, &root, v, vl, CW_KV_VALUE_MAX, NULL, 0), CW_OK);
+    cw_dec_list(&d, root, 100000, &nb, "index");
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    assert_int_equal(nb, CW_IBC_CONSENSUS_STATES_MAX);
+    /* kept: the latest (keep) and the newest cap-1; pruned: everything between */
+    cw_lc_consensus_state got;
+    assert_int_equal(st.store.get(&st, 1, &got), CW_OK);
+    assert_int_equal(st.store.get(&st, 1 + 1024, &got), CW_ENOTFOUND);
+    uint64_t newest = 1 + (uint64_t)(N - 1) * 1024;
+    assert_int_equal(st.store.get(&st, newest, &got), CW_OK);
+    assert_int_equal(st.store.above(&st, 1, &found, &got), CW_OK);
+    assert_int_equal(found, newest - (CW_IBC_CONSENSUS_STATES_MAX - 2) * 1024ull);
+    assert_int_equal(st.store.below(&st, newest, &found, &got), CW_OK);
+    assert_int_equal(found, newest - 1024);
+    /* a state put below every other is kept: the oldest other than it and keep goes */
+    uint64_t oldest = newest - (CW_IBC_CONSENSUS_STATES_MAX - 2) * 1024ull;
+    assert_int_equal(st.store.put(&st, 2, &cs), CW_OK);
+    assert_int_equal(st.store.get(&st, 2, &got), CW_OK);
+    assert_int_equal(st.store.get(&st, 1, &got), CW_OK);
+    assert_int_equal(st.store.get(&st, oldest, &got), CW_ENOTFOUND);
+    assert_int_equal(cw_ibc_client_consensus_count(&kv, "client-0", &n), CW_OK);
+    assert_int_equal(n, CW_IBC_CONSENSUS_STATES_MAX);
+    /* deleting counts down; re-putting a stored height counts nothing */
+    assert_int_equal(st.store.put(&st, newest, &cs), CW_OK);
+    assert_int_equal(st.store.del(&st, newest), CW_OK);
+    assert_int_equal(cw_ibc_client_consensus_count(&kv, "client-0", &n), CW_OK);
+    assert_int_equal(n, CW_IBC_CONSENSUS_STATES_MAX - 1);
+    cw_kv_cache_destroy(mem);
+}
+
 int main(void)
 {
     /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
@@ -655,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_channel_try_naming_a_client_of_a_fake_chain_refused),
         cmocka_unit_test(test_recover_expired_client_admin_only),
         cmocka_unit_test(test_close_handshake_and_timeout_on_close),
+        cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }
