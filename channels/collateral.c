@@ -232,6 +232,8 @@ int cw_collateral_register(cw_ibc *h, cw_app *app)
 {
     cw_ibc_app a = {.port = CW_COLLATERAL_PORT,
                     .open_rules = &open_rules,
+                    .max_data = CW_PACKET_DATA_MAX, /* acks: ok [true, 0x01] or an error */
+                    .max_ack = CW_IBC_ACK_ERROR_MAX,
                     .on_chan_close_init = on_close_init,
                     .on_recv_packet = on_recv,
                     .on_acknowledgement_packet = on_ack,

@@ -12,7 +12,10 @@ static const cw_ibc_open_rules open_rules = {
 static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ack)
 {
     (void)user, (void)ctx;
-    cw_ack_enc_ok(ack, p->data.p, p->data.len);
+    if (p->data.len > CW_ECHO_DATA_MAX) /* its ack would not fit CW_ACK_MAX */
+        cw_ack_enc_error(ack, "echo: packet data over CW_ECHO_DATA_MAX");
+    else
+        cw_ack_enc_ok(ack, p->data.p, p->data.len);
 }
 
 static int on_ack(void *user, cw_exec_ctx *ctx, const cw_packet *p, bool ok, cw_bytes payload)
@@ -41,6 +44,8 @@ int cw_echo_register(cw_ibc *h, cw_app *app)
 {
     cw_ibc_app a = {.port = CW_ECHO_PORT,
                     .open_rules = &open_rules,
+                    .max_data = CW_ECHO_DATA_MAX,
+                    .max_ack = cw_ibc_ack_ok_len(CW_ECHO_DATA_MAX),
                     .on_recv_packet = on_recv,
                     .on_acknowledgement_packet = on_ack,
                     .on_timeout_packet = on_timeout};

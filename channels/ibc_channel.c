@@ -44,6 +44,8 @@ int cw_ibc_bind(cw_ibc *h, const cw_ibc_app *app)
     if (!app->port || cw_id_validate(app->port, strlen(app->port), "port", NULL, 0) ||
         !app->on_recv_packet || !app->on_acknowledgement_packet || !app->on_timeout_packet)
         return CW_EINVAL;
+    if (app->max_data == 0 || app->max_data > CW_PACKET_DATA_MAX || app->max_ack > CW_ACK_MAX)
+        return CW_EINVAL; /* a packet it may send could never be acknowledged */
     if (ibc_app_of(h, app->port))
         return CW_EEXISTS;
     if (h->n_apps == IBC_MAX_APPS)

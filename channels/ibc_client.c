@@ -15,10 +15,15 @@
  * kept in buckets of 1024 consecutive heights:
  *   clients/{id}/consensusIndex        sorted array of non-empty bucket numbers (h >> 10)
  *   clients/{id}/consensusIndex/{b}    sorted array of the stored heights in bucket b
- * Every value stays far below the store's value bound (a bucket holds ≤ 1024 heights). */
+ *   clients/{id}/consensusCount        be64: how many consensus states are stored
+ * The store keeps at most CW_IBC_CONSENSUS_STATES_MAX states (cs_put prunes the oldest), so
+ * there are at most that many non-empty buckets: every value stays below the store's value
+ * bound however far apart the heights are (a bucket holds ≤ 1024 heights; a u64 encodes in
+ * ≤ 9 bytes). */
 
 #define BUCKET_SHIFT 10
-#define MAX_BUCKETS 1500 /* bucket list value ≤ ~14 KiB */
+_Static_assert(CW_IBC_CONSENSUS_STATES_MAX * 9u + 5u <= CW_KV_VALUE_MAX,
+               "the bucket list of a full client must fit one store value");
 
 typedef struct u64list {
     uint64_t *v;
@@ -89,9 +94,12 @@ static uint32_t lower_bound(const u64list *l, uint64_t x)
     return lo;
 }
 
-static int list_insert(u64list *l, uint64_t x)
+/* Insert x unless present; *added (may be NULL) says whether it was. */
+static int list_insert(u64list *l, uint64_t x, bool *added)
 {
     uint32_t i = lower_bound(l, x);
+    if (added)
+        *added = false;
     if (i < l->n && l->v[i] == x)
         return CW_OK;
     uint64_t *nv = realloc(l->v, (l->n + 1) * sizeof *nv);
@@ -101,16 +109,21 @@ static int list_insert(u64list *l, uint64_t x)
     memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof *l->v);
     l->v[i] = x;
     l->n++;
+    if (added)
+        *added = true;
     return CW_OK;
 }
 
-static void list_remove(u64list *l, uint64_t x)
+/* Remove x if present; returns whether it was. */
+static bool list_remove(u64list *l, uint64_t x)
 {
     uint32_t i = lower_bound(l, x);
     if (i < l->n && l->v[i] == x) {
         memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof *l->v);
         l->n--;
+        return true;
     }
+    return false;
 }
 
 static void index_key(char *out, const char *client, int bucket, uint64_t b)
@@ -122,13 +135,28 @@ static void index_key(char *out, const char *client, int bucket, uint64_t b)
         snprintf(out, CW_PATH_MAX, "clients/%s/consensusIndex", client);
 }
 
-/* Add height h to the client's index (add true) or remove it: the bucket's height list and,
- * when the bucket appears or empties, the bucket list. */
+static void count_key(char *out, const char *client)
+{
+    snprintf(out, CW_PATH_MAX, "clients/%s/consensusCount", client);
+}
+
+/* How many consensus states the client stores (absent = 0). */
+static int count_get(const cw_kv *kv, const char *client, uint64_t *n)
+{
+    char key[CW_PATH_MAX];
+    count_key(key, client);
+    int rc = ibc_get_seq(kv, key, n);
+    return rc == CW_ENOTFOUND ? CW_OK : rc;
+}
+
+/* Add height h to the client's index (add true) or remove it: the bucket's height list, the
+ * bucket list when the bucket appears or empties, and the count when h came or went. */
 static int index_update(const cw_kv *kv, const char *client, uint64_t h, bool add)
 {
     char kb[CW_PATH_MAX], kl[CW_PATH_MAX];
     u64list buckets, heights;
-    uint64_t b = h >> BUCKET_SHIFT;
+    uint64_t b = h >> BUCKET_SHIFT, n;
+    bool changed = false;
     index_key(kl, client, 0, 0);
     index_key(kb, client, 1, b);
     int rc = list_read(kv, kl, &buckets);
@@ -136,14 +164,12 @@ static int index_update(const cw_kv *kv, const char *client, uint64_t h, bool ad
         return rc;
     rc = list_read(kv, kb, &heights);
     if (rc == CW_OK && add) {
-        if (heights.n == 0 && buckets.n >= MAX_BUCKETS)
-            rc = CW_ETOOBIG; /* client spans too many height buckets: recover or prune */
-        else if ((rc = list_insert(&heights, h)) == CW_OK &&
-                 (rc = list_insert(&buckets, b)) == CW_OK &&
-                 (rc = list_write(kv, kb, &heights)) == CW_OK)
+        if ((rc = list_insert(&heights, h, &changed)) == CW_OK &&
+            (rc = list_insert(&buckets, b, NULL)) == CW_OK &&
+            (rc = list_write(kv, kb, &heights)) == CW_OK)
             rc = list_write(kv, kl, &buckets);
     } else if (rc == CW_OK) {
-        list_remove(&heights, h);
+        changed = list_remove(&heights, h);
         rc = list_write(kv, kb, &heights);
         if (rc == CW_OK && heights.n == 0) {
             list_remove(&buckets, b);
@@ -152,6 +178,10 @@ static int index_update(const cw_kv *kv, const char *client, uint64_t h, bool ad
     }
     free(buckets.v);
     free(heights.v);
+    if (rc == CW_OK && changed && (rc = count_get(kv, client, &n)) == CW_OK) {
+        count_key(kl, client);
+        rc = ibc_set_seq(kv, kl, add ? n + 1 : n ? n - 1 : 0);
+    }
     return rc;
 }
 
@@ -203,6 +233,34 @@ static int cs_get(void *ctx, uint64_t height, cw_lc_consensus_state *out)
     return cw_lc_consensus_state_decode(out, v, n, NULL, 0) ? CW_EMALFORMED : CW_OK;
 }
 
+static int cs_del(void *ctx, uint64_t height)
+{
+    cw_ibc_client_store *s = ctx;
+    char key[CW_PATH_MAX];
+    cw_path_consensus_state(key, s->client_id, height);
+    int rc = cw_kv_del_s(s->kv, key);
+    return rc ? rc : index_update(s->kv, s->client_id, height, false);
+}
+
+/* Over CW_IBC_CONSENSUS_STATES_MAX states: delete the oldest (lowest heights) until at the
+ * cap, never `put` (the state just stored) nor s->keep (the client's latest). One put adds
+ * at most one state, so this deletes one state per update once the client is full. */
+static int prune_to_cap(cw_ibc_client_store *s, uint64_t put)
+{
+    uint64_t n, victim, from = 0;
+    int rc = count_get(s->kv, s->client_id, &n);
+    while (rc == CW_OK && n > CW_IBC_CONSENSUS_STATES_MAX) {
+        if ((rc = index_near(s->kv, s->client_id, from, +1, &victim)) || victim == 0)
+            break;
+        from = victim;
+        if (victim == put || victim == s->keep)
+            continue;
+        if ((rc = cs_del(s, victim)) == CW_OK)
+            n--;
+    }
+    return rc;
+}
+
 static int cs_put(void *ctx, uint64_t height, const cw_lc_consensus_state *cs)
 {
     cw_ibc_client_store *s = ctx;
@@ -215,16 +273,9 @@ static int cs_put(void *ctx, uint64_t height, const cw_lc_consensus_state *cs)
     cw_path_consensus_state(key, s->client_id, height);
     rc = cw_kv_set_s(s->kv, key, buf, len);
     free(buf);
-    return rc ? rc : index_update(s->kv, s->client_id, height, true);
-}
-
-static int cs_del(void *ctx, uint64_t height)
-{
-    cw_ibc_client_store *s = ctx;
-    char key[CW_PATH_MAX];
-    cw_path_consensus_state(key, s->client_id, height);
-    int rc = cw_kv_del_s(s->kv, key);
-    return rc ? rc : index_update(s->kv, s->client_id, height, false);
+    if (rc == CW_OK)
+        rc = index_update(s->kv, s->client_id, height, true);
+    return rc ? rc : prune_to_cap(s, height);
 }
 
 static int cs_near(cw_ibc_client_store *s, uint64_t height, int dir, uint64_t *found,
@@ -297,6 +348,7 @@ int ibc_client_load(const cw_exec_ctx *ctx, const char *client_id, cw_lc_client_
     if (rc)
         return cw_errf(err, err_len, rc, "client %s: %s", client_id, cw_strerror(rc));
     cw_ibc_client_store_init(st, ctx->kv, client_id);
+    st->keep = cs->latest_height;
     return CW_OK;
 }
 
@@ -462,4 +514,12 @@ int ibc_register_client_msgs(cw_ibc *h, cw_app *app)
         (rc = cw_app_register(app, CW_MSG_IBC_RECOVER_CLIENT, msg_recover_client, h)))
         return rc;
     return CW_OK;
+}
+
+int cw_ibc_client_consensus_count(const cw_kv *kv, const char *client_id, uint64_t *out)
+{
+    *out = 0;
+    if (cw_id_validate(client_id, strlen(client_id), "client id", NULL, 0))
+        return CW_EINVAL;
+    return count_get(kv, client_id, out);
 }

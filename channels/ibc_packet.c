@@ -57,13 +57,16 @@ int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char
     char path[CW_PATH_MAX];
     int rc;
     *sequence = 0;
-    if (data_len == 0 || data_len > CW_PACKET_DATA_MAX)
+    const cw_ibc_app *app = ibc_app_of(h, port);
+    if (!app)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
+    if (data_len == 0 || data_len > app->max_data)
         return cw_errf(err, err_len, data_len ? CW_ETOOBIG : CW_EINVAL,
-                       "packet data: %zu bytes (allowed 1..%u)", data_len, CW_PACKET_DATA_MAX);
+                       "%s packet data: %zu bytes (allowed 1..%zu, so that its ack of at most "
+                       "%zu bytes fits CW_ACK_MAX %u)",
+                       port, data_len, app->max_data, app->max_ack, CW_ACK_MAX);
     if (timeout_height == 0 && timeout_timestamp_ns == 0)
         return cw_errf(err, err_len, CW_EINVAL, "packet: no timeout (height and time both 0)");
-    if (!ibc_app_of(h, port))
-        return cw_errf(err, err_len, CW_ENOTFOUND, "port %s: no app bound", port);
     if ((rc = ibc_channel_load(ctx, port, channel, &ce, err, err_len)))
         return rc;
     if (ce.state != CW_CHAN_OPEN)

@@ -67,8 +67,10 @@
 #define CW_MSG_LEND_PAUSE "lend.pause"
 #define CW_MSG_ORACLE_SET_PRICE "oracle.set_price"
 
-/** echo.send data at most (bytes). */
-#define CW_MSG_ECHO_DATA_MAX 1024u
+/** echo.send data at most (bytes): the most whose echo ack, [true, bin(data)] with 5 bytes
+ *  of framing, stays within CW_ACK_MAX (1024, causeway/packet.h); the echo app declares
+ *  this limit to the IBC host, which checks that it composes (causeway/echo.h). */
+#define CW_MSG_ECHO_DATA_MAX 1019u
 /** Registered collateral denoms at most, and so collateral updates per lend.update_market. */
 #define CW_LEND_MAX_COLLATERALS 16
 

@@ -3,9 +3,13 @@
  * (the collateral app accepts UNORDERED channels only). It moves no value.
  *
  * Channels: ORDERED or UNORDERED, version "echo-1", counterparty port "echo".
- * Packet data: any bytes (≤ CW_ECHO_DATA_MAX). On receive the ack is a success whose result
- * is the data itself; acknowledgements and timeouts change nothing in the app (the channel
- * layer deletes the commitment, and closes an ORDERED channel on timeout).
+ * Packet data: any bytes (≤ CW_ECHO_DATA_MAX = 1019). On receive the ack is a success whose
+ * result is the data itself, so the data limit is the most whose ack (data + 5 bytes of
+ * framing) fits CW_ACK_MAX: the app declares both limits to the host (cw_ibc_app max_data,
+ * max_ack), which checks at bind that they compose and at send that data is within them. A
+ * longer packet from a counterparty gets an error ack. Acknowledgements and timeouts change
+ * nothing in the app (the channel layer deletes the commitment, and closes an ORDERED
+ * channel on timeout).
  *
  * Msgs (encoded and decoded by causeway/app_msgs.h):
  *   echo.send [channel, data(bin), timeout_height, timeout_timestamp_ns]

@@ -48,10 +48,26 @@ typedef struct cw_ibc_open_rules {
     bool ordered_ok, unordered_ok;
 } cw_ibc_open_rules;
 
+/** The longest ack cw_ack_enc_error writes ([false, str] with the string cut at 256 bytes). */
+#define CW_IBC_ACK_ERROR_MAX 261u
+/** The length of the ack cw_ack_enc_ok writes for a result of n bytes ([true, bin]: fixarray,
+ *  true, a bin8/bin16/bin32 header, the bytes). Thread-safe. */
+static inline size_t cw_ibc_ack_ok_len(size_t n)
+{
+    return 2 + (n < 256 ? 2 : n < 65536 ? 3 : 5) + n;
+}
+
+/** Packet limits (max_data, max_ack) compose: an app declares the most data it sends and
+ *  the longest ack its on_recv_packet writes for data within that, and cw_ibc_bind refuses
+ *  an app whose max_ack exceeds CW_ACK_MAX (or whose max_data is 0 or above
+ *  CW_PACKET_DATA_MAX), so every packet an app can send can be acknowledged;
+ *  cw_ibc_send_packet refuses data above the app's max_data. */
 typedef struct cw_ibc_app {
     const char *port;
     void *user;
     const cw_ibc_open_rules *open_rules; /* NULL: the callbacks decide alone */
+    size_t max_data; /* bytes of packet data the app sends, 1..CW_PACKET_DATA_MAX */
+    size_t max_ack;  /* bytes of the longest ack it writes for data ≤ max_data, ≤ CW_ACK_MAX */
     int (*on_chan_open_init)(void *user, cw_exec_ctx *ctx, const char *channel,
                              const cw_channel_end *ce, char *err, size_t err_len);
     int (*on_chan_open_try)(void *user, cw_exec_ctx *ctx, const char *channel,
@@ -87,7 +103,9 @@ int cw_ibc_create(cw_ibc **out, const cw_pubkey32 *admin) CW_NONNULL(1, 2) CW_WA
 void cw_ibc_destroy(cw_ibc *h);
 
 /** Bind an app to its port (exact match; no app may bind a second time). The struct is
- *  copied; port and user must outlive the host. Returns: CW_OK; CW_EEXISTS; CW_EINVAL. */
+ *  copied; port and user must outlive the host. Returns: CW_OK; CW_EEXISTS; CW_EINVAL (bad
+ *  port, a packet callback missing, or limits that do not compose: max_data 0 or above
+ *  CW_PACKET_DATA_MAX, max_ack above CW_ACK_MAX); CW_ETOOBIG too many apps. */
 int cw_ibc_bind(cw_ibc *h, const cw_ibc_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** Register the ibc.* msg handlers with the chain's router. */
@@ -98,8 +116,8 @@ int cw_ibc_register_msgs(cw_ibc *h, cw_app *app) CW_NONNULL(1, 2) CW_WARN_UNUSED
  *  latest height and that height's consensus timestamp. Writes the commitment, advances
  *  nextSequenceSend, emits send_packet with the full packet bytes.
  *  Returns: CW_OK with *sequence; CW_ENOTFOUND channel; CW_ESTATE not OPEN; CW_ETIMEOUT
- *  already timed out; CW_EINVAL bad arguments; CW_ETOOBIG data > CW_PACKET_DATA_MAX;
- *  client codes (CW_EFROZEN, CW_EEXPIRED); store errors. */
+ *  already timed out; CW_EINVAL bad arguments; CW_ETOOBIG data above the port's app's
+ *  max_data (err names both limits); client codes (CW_EFROZEN, CW_EEXPIRED); store errors. */
 int cw_ibc_send_packet(cw_ibc *h, cw_exec_ctx *ctx, const char *port, const char *channel,
                        const void *data, size_t data_len, uint64_t timeout_height,
                        uint64_t timeout_timestamp_ns, uint64_t *sequence, char *err,
@@ -113,15 +131,32 @@ int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_ch
 int cw_ibc_client(const cw_kv *kv, const char *client_id, cw_lc_client_state *out)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
+/** At most this many consensus states are stored per client. A put that stores one more
+ *  prunes the oldest (lowest height) — never the state just put nor the store's `keep`
+ *  height — so a client updated at any rate over any span of heights keeps working in
+ *  bounded storage; expired states are pruned besides (cw_lc_update, CW_LC_PRUNE_MAX per
+ *  update). ibc-go prunes expired states only; the cap bounds a client whose trusting
+ *  period outlasts many updates (1 s blocks, a 14-day period, an update per block). */
+#define CW_IBC_CONSENSUS_STATES_MAX 1000u
+
 /** The light client's consensus-state store for one client over kv (ICS-24 paths plus an
- *  ordered height index under clients/{id}/consensusIndex). ctx storage is the caller's:
- *  `cw_ibc_client_store st; cw_ibc_client_store_init(&st, kv, id); ... st.store`. */
+ *  ordered height index under clients/{id}/consensusIndex and a count at
+ *  clients/{id}/consensusCount). ctx storage is the caller's:
+ *  `cw_ibc_client_store st; cw_ibc_client_store_init(&st, kv, id); ... st.store`.
+ *  put keeps at most CW_IBC_CONSENSUS_STATES_MAX states (above); keep (0 after init) is a
+ *  height put never prunes — the host sets it to the client's latest height. */
 typedef struct cw_ibc_client_store {
     cw_lc_store store;
     const cw_kv *kv;
     char client_id[CW_ID_MAX + 1];
+    uint64_t keep;
 } cw_ibc_client_store;
 void cw_ibc_client_store_init(cw_ibc_client_store *s, const cw_kv *kv, const char *client_id)
     CW_NONNULL(1, 2, 3);
+
+/** How many consensus states client_id stores (0 for an unknown client).
+ *  Returns: CW_OK; CW_EINVAL bad id; CW_EMALFORMED corrupt count; store errors. */
+int cw_ibc_client_consensus_count(const cw_kv *kv, const char *client_id, uint64_t *out)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
 #endif

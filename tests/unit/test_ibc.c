@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "causeway/echo.h"
 #include "ibc_harness.h"
 
 /* ---- the test app ----------------------------------------------------------------------- */
@@ -110,9 +111,17 @@ static int msg_send(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 
 static void bind_test_app(hchain *c)
 {
-    cw_ibc_app app = {.port = "test", .on_recv_packet = app_recv,
+    cw_ibc_app app = {.port = "test", .max_data = CW_PACKET_DATA_MAX,
+                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
                       .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
                       .on_chan_close_init = app_close_init};
+    /* limits that do not compose are refused at bind: an ack over CW_ACK_MAX, no data */
+    app.max_ack = CW_ACK_MAX + 1;
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_EINVAL);
+    app.max_ack = CW_IBC_ACK_ERROR_MAX;
+    app.max_data = 0;
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_EINVAL);
+    app.max_data = CW_PACKET_DATA_MAX;
     assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_OK);
     assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_EEXISTS);
     assert_int_equal(cw_app_register(cw_node_app(c->node), "test.send", msg_send,
@@ -636,6 +645,135 @@ static void test_recover_expired_client_admin_only(void **state)
     assert_int_equal(h_update_client(&w->a, &w->b, subject, 0), 0); /* lives on */
 }
 
+
+/* Echo packets whose ack would exceed CW_ACK_MAX could be sent but never received (issue
+ * 15): the echo app's data limit now leaves its ack within CW_ACK_MAX. The largest echo
+ * packet is received and acknowledged end to end, its ack exactly CW_ACK_MAX bytes; one
+ * byte more is refused at send. */
+static void test_largest_echo_packet_acked_and_one_byte_more_refused_at_send(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len, alen;
+    h_open_channel(w, CW_ECHO_PORT, CW_ECHO_VERSION, CW_ORDER_UNORDERED);
+    static uint8_t data[CW_ECHO_DATA_MAX + 1];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 1);
+    cw_msg_echo_send ms = {.data = {data, CW_ECHO_DATA_MAX},
+                           .timeout_timestamp_ns = h_clock + 3600 * H_BLOCK_NS};
+    h_id(ms.channel, w->chan_a);
+    /* one byte more: refused at send, naming the field */
+    ms.data.len = CW_ECHO_DATA_MAX + 1;
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_echo_send_enc(&m, &ms);
+    assert_int_not_equal(tx1_as(&w->a, K_ALICE, &m, log), 0);
+    fprintf(stderr, "echo.send of %u bytes refused: %s\n", CW_ECHO_DATA_MAX + 1, log);
+    assert_non_null(strstr(log, "echo.send.data"));
+    uint8_t *pk[4];
+    size_t pl[4];
+    assert_int_equal(h_events(&w->a, h_height(&w->a), "send_packet", pk, pl, NULL, NULL, 4), 0);
+    /* the largest: sent, received, acked */
+    ms.data.len = CW_ECHO_DATA_MAX;
+    cw_enc_init(&m);
+    cw_msg_echo_send_enc(&m, &ms);
+    if (tx1_as(&w->a, K_ALICE, &m, log))
+        fail_msg("echo.send: %s", log);
+    assert_int_equal(h_events(&w->a, h_height(&w->a), "send_packet", pk, pl, NULL, NULL, 4), 1);
+    len = pl[0];
+    if (relay_recv(&w->a, &w->b, w->client_b, pk[0], len, log))
+        fail_msg("recv: %s", log);
+    uint8_t *ack = last_ack(&w->b, &alen);
+    assert_int_equal(alen, CW_ACK_MAX);
+    assert_int_equal(alen, cw_ibc_ack_ok_len(CW_ECHO_DATA_MAX));
+    bool ok;
+    cw_bytes payload;
+    assert_int_equal(cw_ack_decode(&ok, &payload, ack, alen, NULL, 0), CW_OK);
+    assert_true(ok);
+    assert_int_equal(payload.len, CW_ECHO_DATA_MAX);
+    assert_memory_equal(payload.p, data, CW_ECHO_DATA_MAX);
+    if (relay_ack(&w->a, &w->b, w->client_a, pk[0], len, ack, alen, log))
+        fail_msg("ack: %s", log);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *p;
+    size_t vl, plen;
+    cw_path_packet(key, CW_PATH_COMMITMENTS, CW_ECHO_PORT, w->chan_a, seq_of(pk[0], len));
+    h_query(&w->a, key, 0, &v, &vl, &p, &plen);
+    assert_null(v); /* acknowledged: the commitment is gone */
+    free(p);
+    free(pk[0]);
+    free(ack);
+}
+
+/* A client stopped accepting heights once its index spanned 1,500 buckets of 1,024 heights
+ * (issue 15): pruning removed only expired states, so a client updated every ≥1,024 blocks
+ * within its trusting period died. The store now keeps at most CW_IBC_CONSENSUS_STATES_MAX
+ * states, pruning the oldest: 20,000 heights 1,024 apart (20,000 buckets) all store, with
+ * the states, the index and the count bounded by the cap and the newest kept. */
+static void test_consensus_store_bounded_by_pruning_over_many_buckets(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    cw_kv_cache *mem;
+    assert_int_equal(cw_kv_cache_create(&mem, NULL), CW_OK);
+    cw_kv kv = cw_kv_cache_kv(mem);
+    cw_ibc_client_store st;
+    cw_ibc_client_store_init(&st, &kv, "client-0");
+    st.keep = 1; /* the client's latest height is never pruned */
+    cw_lc_consensus_state cs = {0};
+    uint64_t n = 0, found;
+    for (uint64_t i = 0; i < N; i++) {
+        uint64_t h = 1 + i * 1024;
+        cs.timestamp_ns = h_clock + i * H_BLOCK_NS;
+        cs.state_root[0] = (uint8_t)i;
+        int rc = st.store.put(&st, h, &cs);
+        if (rc)
+            fail_msg("put at height %llu (update %llu): %s", (unsigned long long)h,
+                     (unsigned long long)i, cw_strerror(rc));
+        assert_int_equal(cw_ibc_client_consensus_count(&kv, "client-0", &n), CW_OK);
+        assert_true(n <= CW_IBC_CONSENSUS_STATES_MAX);
+    }
+    fprintf(stderr, "%d heights over %d buckets: %llu consensus states stored (cap %u)\n", N, N,
+            (unsigned long long)n, CW_IBC_CONSENSUS_STATES_MAX);
+    assert_int_equal(n, CW_IBC_CONSENSUS_STATES_MAX);
+    /* the index agrees with the count: one non-empty bucket per stored height here */
+    const uint8_t *v;
+    size_t vl;
+    assert_int_equal(cw_kv_get_s(&kv, "clients/client-0/consensusIndex", &v, &vl), CW_OK);
+    cw_dec d;
+    const msgpack_object *root;
+    uint32_t nb;
+    assert_int_equal(cw_dec_open(&d, &root, v, vl, CW_KV_VALUE_MAX, NULL, 0), CW_OK);
+    cw_dec_list(&d, root, 100000, &nb, "index");
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    assert_int_equal(nb, CW_IBC_CONSENSUS_STATES_MAX);
+    /* kept: the latest (keep) and the newest cap-1; pruned: everything between */
+    cw_lc_consensus_state got;
+    assert_int_equal(st.store.get(&st, 1, &got), CW_OK);
+    assert_int_equal(st.store.get(&st, 1 + 1024, &got), CW_ENOTFOUND);
+    uint64_t newest = 1 + (uint64_t)(N - 1) * 1024;
+    assert_int_equal(st.store.get(&st, newest, &got), CW_OK);
+    assert_int_equal(st.store.above(&st, 1, &found, &got), CW_OK);
+    assert_int_equal(found, newest - (CW_IBC_CONSENSUS_STATES_MAX - 2) * 1024ull);
+    assert_int_equal(st.store.below(&st, newest, &found, &got), CW_OK);
+    assert_int_equal(found, newest - 1024);
+    /* a state put below every other is kept: the oldest other than it and keep goes */
+    uint64_t oldest = newest - (CW_IBC_CONSENSUS_STATES_MAX - 2) * 1024ull;
+    assert_int_equal(st.store.put(&st, 2, &cs), CW_OK);
+    assert_int_equal(st.store.get(&st, 2, &got), CW_OK);
+    assert_int_equal(st.store.get(&st, 1, &got), CW_OK);
+    assert_int_equal(st.store.get(&st, oldest, &got), CW_ENOTFOUND);
+    assert_int_equal(cw_ibc_client_consensus_count(&kv, "client-0", &n), CW_OK);
+    assert_int_equal(n, CW_IBC_CONSENSUS_STATES_MAX);
+    /* deleting counts down; re-putting a stored height counts nothing */
+    assert_int_equal(st.store.put(&st, newest, &cs), CW_OK);
+    assert_int_equal(st.store.del(&st, newest), CW_OK);
+    assert_int_equal(cw_ibc_client_consensus_count(&kv, "client-0", &n), CW_OK);
+    assert_int_equal(n, CW_IBC_CONSENSUS_STATES_MAX - 1);
+    cw_kv_cache_destroy(mem);
+}
+
 int main(void)
 {
     /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
@@ -655,6 +793,8 @@ int main(void)
         cmocka_unit_test(test_channel_try_naming_a_client_of_a_fake_chain_refused),
         cmocka_unit_test(test_recover_expired_client_admin_only),
         cmocka_unit_test(test_close_handshake_and_timeout_on_close),
+        cmocka_unit_test(test_largest_echo_packet_acked_and_one_byte_more_refused_at_send),
+        cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }
