@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -65,6 +66,8 @@ struct pss {
     uint32_t topics; /* bit i: subscribed to srv->topics[i] */
     bool dropped;
     bool closing; /* an oversized frame was refused: ignore whatever lws still delivers */
+    uint64_t last_active_us; /* monotonic µs: last message fragment received or frame sent */
+    char peer[64];           /* the peer's IP address, text (per-peer cap) */
     /* HTTP: the body to write in HTTP_WRITEABLE */
     uint8_t *http_buf; /* LWS_PRE + http_len */
     size_t http_len;
@@ -96,7 +99,17 @@ struct cw_rpc_server {
     struct timer *timers;
     unsigned n_timers;
     cw_rpc_server_stats st;
+    lws_retry_bo_t idle_policy;    /* ping/pong liveness; must outlive the vhost */
+    lws_sorted_usec_list_t sweep;  /* the idle-timeout sweep */
+    uint64_t idle_ms, sweep_ms;
 };
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /* ---- out messages and queues ---------------------------------------------------------- */
 
@@ -127,18 +140,28 @@ static void queue_clear(struct pss *pss, uint32_t cap)
     pss->q_bytes = 0;
 }
 
+/* A session still counted against max_connections and the per-peer cap: not being closed. */
+static bool session_live(const struct pss *pss) { return !pss->dropped && !pss->closing; }
+
+/* Close a session now (async: lws closes it on its next service pass and CLOSED frees it);
+ * whatever lws still delivers for it is ignored. */
+static void kill_session(cw_rpc_server *srv, struct pss *pss)
+{
+    pss->dropped = true;
+    queue_clear(pss, srv->cfg.max_queue_frames);
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
 /* Close a connection whose queue is full: now (async), not later. */
 static void drop_session(cw_rpc_server *srv, struct pss *pss, const char *why)
 {
     if (pss->dropped)
         return;
-    pss->dropped = true;
     srv->st.subscribers_dropped++;
     cw_log(CW_LOG_WARN, "rpc: dropping connection reason=\"%s\" queued_frames=%" PRIu32
                         " queued_bytes=%zu port=%d",
            why, pss->q_count, pss->q_bytes, srv->port);
-    queue_clear(pss, srv->cfg.max_queue_frames);
-    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+    kill_session(srv, pss);
 }
 
 /* Queue one shared frame; takes a reference on success. Returns CW_OK or CW_ECLOSED (the
@@ -354,6 +377,13 @@ static int runtime_metrics(cw_rpc_server *srv, cw_rpc_text *t)
            s->notifications_total);
     metric(t, "cw_rpc_http_requests_total", "counter", "Plain HTTP requests served.",
            s->http_requests_total);
+    metric(t, "cw_rpc_sessions_evicted_total", "counter",
+           "Idlest sessions closed to admit a new one at max_connections.", s->sessions_evicted);
+    metric(t, "cw_rpc_sessions_refused_per_peer_total", "counter",
+           "Sessions refused: the peer address already had max_sessions_per_peer.",
+           s->sessions_refused_per_peer);
+    metric(t, "cw_rpc_sessions_timed_out_total", "counter",
+           "Sessions closed after idle_timeout_s without traffic.", s->sessions_timed_out);
     return t->rc;
 }
 
@@ -457,6 +487,7 @@ static int on_receive(cw_rpc_server *srv, struct lws *wsi, struct pss *pss, cons
 
     if (pss->dropped || pss->closing)
         return -1;
+    pss->last_active_us = now_us();
     int rc = cw_rpc_rxbuf_append(&pss->rx, in, len, lws_remaining_packet_payload(wsi), max,
                                  !lws_frame_is_binary(wsi));
     if (rc == CW_ETOOBIG) {
@@ -500,11 +531,73 @@ static int on_writeable(cw_rpc_server *srv, struct lws *wsi, struct pss *pss)
     int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_BINARY);
     bool short_write = n < (int)m->len;
     out_unref(m);
+    pss->last_active_us = now_us();
     if (short_write)
         return -1;
     if (pss->q_count)
         lws_callback_on_writable(wsi);
     return 0;
+}
+
+static void peer_of(struct lws *wsi, char *buf, size_t len)
+{
+    if (!lws_get_peer_simple(wsi, buf, len))
+        snprintf(buf, len, "?");
+}
+
+/* A WebSocket upgrade: refuse it (return 1) when its peer already has max_sessions_per_peer
+ * live sessions; at max_connections, close the session idle longest to make room. */
+static int admit(cw_rpc_server *srv, struct lws *wsi)
+{
+    char peer[64];
+    uint32_t live = 0, same = 0;
+    struct pss *idlest = NULL;
+
+    peer_of(wsi, peer, sizeof peer);
+    for (struct pss *p = srv->vhd ? srv->vhd->sessions : NULL; p; p = p->next) {
+        if (!session_live(p))
+            continue;
+        live++;
+        if (strcmp(p->peer, peer) == 0)
+            same++;
+        if (!idlest || p->last_active_us <= idlest->last_active_us) /* list: newest first */
+            idlest = p;
+    }
+    if (same >= srv->cfg.max_sessions_per_peer) {
+        srv->st.sessions_refused_per_peer++;
+        cw_log(CW_LOG_WARN,
+               "rpc: refusing connection: peer %s already has %" PRIu32
+               " sessions (max_sessions_per_peer=%" PRIu32 ") port=%d",
+               peer, same, srv->cfg.max_sessions_per_peer, srv->port);
+        return 1;
+    }
+    if (live >= srv->cfg.max_connections && idlest) {
+        srv->st.sessions_evicted++;
+        cw_log(CW_LOG_WARN,
+               "rpc: evicting the idlest session peer=%s idle_ms=%" PRIu64
+               " to admit peer=%s: max_connections=%" PRIu32 " port=%d",
+               idlest->peer, (now_us() - idlest->last_active_us) / 1000, peer,
+               srv->cfg.max_connections, srv->port);
+        kill_session(srv, idlest);
+    }
+    return 0;
+}
+
+/* Every sweep_ms: close sessions with no traffic for idle_timeout_s. */
+static void idle_sweep(lws_sorted_usec_list_t *sul)
+{
+    cw_rpc_server *srv = lws_container_of(sul, cw_rpc_server, sweep);
+    uint64_t now = now_us();
+    for (struct pss *p = srv->vhd ? srv->vhd->sessions : NULL; p; p = p->next) {
+        if (!session_live(p) || now - p->last_active_us < srv->idle_ms * 1000)
+            continue;
+        srv->st.sessions_timed_out++;
+        cw_log(CW_LOG_INFO, "rpc: closing idle session peer=%s idle_ms=%" PRIu64 " port=%d",
+               p->peer, (now - p->last_active_us) / 1000, srv->port);
+        kill_session(srv, p);
+    }
+    lws_sul_schedule(srv->ctx, 0, &srv->sweep, idle_sweep,
+                     (lws_usec_t)srv->sweep_ms * LWS_US_PER_MS);
 }
 
 static int cb_rpc(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -528,12 +621,7 @@ static int cb_rpc(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             srv->vhd = NULL;
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (srv && srv->st.connections_open >= srv->cfg.max_connections) {
-            cw_log(CW_LOG_WARN, "rpc: refusing connection: max_connections=%" PRIu32 " port=%d",
-                   srv->cfg.max_connections, srv->port);
-            return 1;
-        }
-        return 0;
+        return srv ? admit(srv, wsi) : 0;
     case LWS_CALLBACK_ESTABLISHED:
         if (!srv || !pss)
             return -1;
@@ -541,6 +629,8 @@ static int cb_rpc(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         memset(pss, 0, sizeof *pss);
         pss->kind = PSS_WS;
         pss->wsi = wsi;
+        pss->last_active_us = now_us();
+        peer_of(wsi, pss->peer, sizeof pss->peer);
         pss->q = calloc(srv->cfg.max_queue_frames, sizeof *pss->q);
         if (!pss->q)
             return -1;
@@ -660,6 +750,30 @@ int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, c
         srv->cfg.max_queue_bytes = 4 * srv->cfg.max_frame;
     if (!srv->cfg.max_connections)
         srv->cfg.max_connections = 256;
+    if (!srv->cfg.max_sessions_per_peer)
+        srv->cfg.max_sessions_per_peer = srv->cfg.max_connections < CW_RPC_PER_PEER_DEFAULT
+                                             ? srv->cfg.max_connections
+                                             : CW_RPC_PER_PEER_DEFAULT;
+    if (!srv->cfg.idle_timeout_s)
+        srv->cfg.idle_timeout_s = CW_RPC_IDLE_TIMEOUT_DEFAULT;
+    if (!srv->cfg.handshake_timeout_s)
+        srv->cfg.handshake_timeout_s = CW_RPC_HANDSHAKE_TIMEOUT_DEFAULT;
+    if (!srv->cfg.ping_interval_s)
+        srv->cfg.ping_interval_s = CW_RPC_PING_INTERVAL_DEFAULT;
+    if (srv->cfg.idle_timeout_s > 86400 || srv->cfg.handshake_timeout_s > 3600 ||
+        srv->cfg.ping_interval_s > 3600) {
+        free(srv);
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "rpc server: idle_timeout_s must be <= 86400, handshake_timeout_s and "
+                       "ping_interval_s <= 3600");
+    }
+    srv->idle_ms = (uint64_t)srv->cfg.idle_timeout_s * 1000u;
+    srv->sweep_ms = srv->idle_ms / 4 < 1000 ? (srv->idle_ms / 4 < 100 ? 100 : srv->idle_ms / 4)
+                                            : 1000;
+    /* lws 4.1 has no ws_ping_pong_interval: the vhost's idle policy sends a PING after
+     * ping_interval_s without proof the peer is there and hangs up after twice that. */
+    srv->idle_policy.secs_since_valid_ping = (uint16_t)srv->cfg.ping_interval_s;
+    srv->idle_policy.secs_since_valid_hangup = (uint16_t)(2 * srv->cfg.ping_interval_s);
     if (srv->cfg.max_frame < 64 || srv->cfg.max_frame > (1u << 30) ||
         srv->cfg.max_queue_bytes < srv->cfg.max_frame) {
         free(srv);
@@ -684,6 +798,12 @@ int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, c
     info.protocols = srv->protocols;
     info.user = srv;
     info.vhost_name = "causeway-rpc";
+    /* an accepted socket holds a header table until its request (the WebSocket upgrade
+     * included) is complete: timeout_secs_ah_idle bounds that (lws default 10 s);
+     * timeout_secs bounds lws's other network round trips */
+    info.timeout_secs_ah_idle = srv->cfg.handshake_timeout_s;
+    info.timeout_secs = srv->cfg.handshake_timeout_s;
+    info.retry_and_idle_policy = &srv->idle_policy;
     if (!strchr(srv->listen_addr, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     errno = 0;
@@ -700,6 +820,8 @@ int cw_rpc_server_create(cw_rpc_server **out, const cw_rpc_server_config *cfg, c
                        cfg->port, cw_strerror(e));
     }
     srv->port = lws_get_vhost_listen_port(srv->vh);
+    lws_sul_schedule(srv->ctx, 0, &srv->sweep, idle_sweep,
+                     (lws_usec_t)srv->sweep_ms * LWS_US_PER_MS);
     cw_log(CW_LOG_INFO, "rpc: listening addr=%s port=%d", srv->listen_addr, srv->port);
     *out = srv;
     return CW_OK;
@@ -716,6 +838,7 @@ void cw_rpc_server_destroy(cw_rpc_server *srv)
         free(t);
     }
     srv->n_timers = 0;
+    lws_sul_cancel(&srv->sweep);
     lws_context_destroy(srv->ctx); /* closes every connection: CLOSED frees their state */
     free(srv);
 }

@@ -26,10 +26,28 @@
  * Bounds: frames ≤ max_frame; per-connection send queue ≤ max_queue_frames frames and
  * ≤ max_queue_bytes bytes: a connection whose queue would overflow (a subscriber or a
  * pipelining client that does not read) is closed at once and counted in
- * cw_rpc_subscribers_dropped_total — never buffered further; ≤ max_connections WebSocket
- * connections (more are refused at the handshake); ≤ CW_RPC_MAX_TOPICS topics; ≤
+ * cw_rpc_subscribers_dropped_total — never buffered further; ≤ CW_RPC_MAX_TOPICS topics; ≤
  * CW_RPC_MAX_METHODS methods; ≤ CW_RPC_MAX_TIMERS pending timers; HTTP bodies ≤
  * CW_RPC_HTTP_BODY_MAX bytes.
+ *
+ * Session limits (so idle sockets cannot keep clients off a node):
+ *   - handshake: an accepted TCP connection that does not complete its HTTP request or
+ *     WebSocket upgrade within handshake_timeout_s is closed by lws;
+ *   - idle: a WebSocket session with no traffic for idle_timeout_s is closed and counted in
+ *     cw_rpc_sessions_timed_out_total. Traffic is a message fragment received or a frame
+ *     sent (a response or a notification), so a `blocks` subscriber that is sent
+ *     notifications is not idle; PINGs and PONGs are not traffic (any WebSocket stack answers
+ *     PINGs by itself, so they prove the socket is alive, not that it is used). Checked every
+ *     min(1 s, idle/4) (≥ 100 ms);
+ *   - liveness: lws PINGs a peer after ping_interval_s without proof of life and closes it
+ *     after 2 × ping_interval_s (the vhost's lws_retry_bo_t idle policy: lws 4.1 has no
+ *     ws_ping_pong_interval), so dead peers go even under a long idle_timeout_s;
+ *   - per peer: an upgrade from an IP address that already has max_sessions_per_peer live
+ *     sessions is refused at the handshake (log line names the peer), counted in
+ *     cw_rpc_sessions_refused_per_peer_total;
+ *   - full: at max_connections live sessions a new upgrade is accepted and the live session
+ *     idle longest is closed (cw_rpc_sessions_evicted_total). Sessions being closed do not
+ *     count, so the open sockets may exceed max_connections briefly by those.
  *
  * Threading: the server is single-threaded. Every function here except cw_rpc_server_wake
  * must be called from the thread that runs cw_rpc_server_run — from handlers, timer
@@ -60,6 +78,10 @@
 #define CW_RPC_MAX_METHODS 128
 #define CW_RPC_MAX_TIMERS 256
 #define CW_RPC_HTTP_BODY_MAX (1u << 20)
+#define CW_RPC_PER_PEER_DEFAULT 32           /* WebSocket sessions per peer IP */
+#define CW_RPC_IDLE_TIMEOUT_DEFAULT 120      /* seconds */
+#define CW_RPC_HANDSHAKE_TIMEOUT_DEFAULT 10  /* seconds */
+#define CW_RPC_PING_INTERVAL_DEFAULT 30      /* seconds */
 
 typedef struct cw_rpc_server cw_rpc_server;
 
@@ -101,7 +123,19 @@ typedef struct cw_rpc_server_config {
     size_t max_frame;          /* bytes; 0 → CW_RPC_MAX_FRAME_DEFAULT */
     uint32_t max_queue_frames; /* per connection; 0 → 1024 */
     size_t max_queue_bytes;    /* per connection, bytes; 0 → 4 × max_frame; must be ≥ max_frame */
-    uint32_t max_connections;  /* WebSocket connections; 0 → 256 */
+    uint32_t max_connections;  /* WebSocket connections; 0 → 256. At the limit a new session
+                                  evicts the live session idle longest (see above) */
+    uint32_t max_sessions_per_peer; /* live WebSocket sessions from one IP address; 0 →
+                                  min(CW_RPC_PER_PEER_DEFAULT, max_connections); more are
+                                  refused at the handshake (≥ max_connections: no cap) */
+    uint32_t idle_timeout_s;   /* seconds without traffic before a WebSocket session is
+                                  closed; 0 → CW_RPC_IDLE_TIMEOUT_DEFAULT; ≤ 86400 */
+    uint32_t handshake_timeout_s; /* seconds an accepted TCP connection has to complete its
+                                  HTTP request / WebSocket upgrade (lws timeout_secs); 0 →
+                                  CW_RPC_HANDSHAKE_TIMEOUT_DEFAULT; ≤ 3600 */
+    uint32_t ping_interval_s;  /* seconds without proof of life before lws PINGs a WebSocket
+                                  peer; no PONG/traffic by twice that → closed; 0 →
+                                  CW_RPC_PING_INTERVAL_DEFAULT; ≤ 3600 */
     cw_rpc_text_cb status_cb;  /* may be NULL */
     void *status_user;
     cw_rpc_text_cb metrics_cb; /* may be NULL */
@@ -118,6 +152,9 @@ typedef struct cw_rpc_server_stats {
     uint64_t frames_rejected;       /* malformed, oversized, text or unexpected frames */
     uint64_t notifications_total;   /* notification frames queued (one per subscriber) */
     uint64_t http_requests_total;
+    uint64_t sessions_evicted;          /* idlest sessions closed at max_connections */
+    uint64_t sessions_refused_per_peer; /* upgrades refused by max_sessions_per_peer */
+    uint64_t sessions_timed_out;        /* sessions closed by idle_timeout_s */
 } cw_rpc_server_stats;
 
 /** Create the server and start listening.

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import bin_path, free_port, init_chain, require_bin, start_chain
 from cwchain import Key, balance, balance_key, msg_send, pack, sign_tx, tx_hash, wait_tx
-from cwrpc import Client, RpcError
+from cwrpc import Client, RpcError, http_get
 
 CW_EMALFORMED = -30001
 CW_ETOOBIG = -30003
@@ -200,6 +200,36 @@ def test_random_frames_never_break_the_node(chain):
         # every frame got an answer or was ignored; the connection still works
         assert bad.call("status")[0] == "alpha"
     assert chain["client"].call("status")[0] == "alpha"
+
+
+def test_idle_socket_flood_from_one_peer_does_not_lock_out_clients(chain):
+    """A peer opening far more idle sockets than its per-peer cap (32 WebSocket sessions by
+    default) plus raw TCP sockets that never upgrade: the excess sessions are refused and
+    counted, and a client that was already connected is still served."""
+    import socket
+
+    url = f"ws://127.0.0.1:{chain['port']}"
+    raw = [socket.create_connection(("127.0.0.1", chain["port"]), timeout=10) for _ in range(20)]
+    idle, refused = [], 0
+    try:
+        for _ in range(40):
+            try:
+                idle.append(Client(url))
+            except Exception:  # refused at the handshake: the per-peer cap
+                refused += 1
+        # the fixture's client is one of this peer's 32 sessions
+        assert len(idle) == 31 and refused == 9
+        assert chain["client"].call("status")[0] == "alpha"
+        status, _, body = http_get(f"http://127.0.0.1:{chain['port']}", "/metrics")
+        assert status == 200
+        line = [l for l in body.splitlines()
+                if l.startswith("cw_rpc_sessions_refused_per_peer_total ")]
+        assert line and int(line[0].split()[1]) == 9, body
+    finally:
+        for c in idle:
+            c.close()
+        for s in raw:
+            s.close()
 
 
 def test_cli_send_and_query_end_to_end(chain):

@@ -96,8 +96,10 @@ static uint64_t call_u64(cw_rpc_client *cl, const char *method, const uint8_t *p
     return v;
 }
 
-/* stats via the server thread: [dropped, rejected, open, errors] */
-static void get_stats(cw_rpc_client *cl, uint64_t out[4])
+/* stats via the server thread: [dropped, rejected, open, errors, evicted, refused_per_peer,
+ * timed_out] */
+enum { N_STATS = 7, ST_OPEN = 2, ST_EVICTED = 4, ST_REFUSED_PEER = 5, ST_TIMED_OUT = 6 };
+static void get_stats(cw_rpc_client *cl, uint64_t out[N_STATS])
 {
     uint8_t *res;
     size_t len;
@@ -106,8 +108,8 @@ static void get_stats(cw_rpc_client *cl, uint64_t out[4])
     cw_dec d;
     const msgpack_object *o;
     assert_int_equal(cw_dec_open(&d, &o, res, len, len, err, sizeof err), CW_OK);
-    const msgpack_object *f = cw_dec_array(&d, o, 4, "stats");
-    for (int i = 0; i < 4; i++)
+    const msgpack_object *f = cw_dec_array(&d, o, N_STATS, "stats");
+    for (int i = 0; i < N_STATS; i++)
         out[i] = cw_dec_u64(&d, &f[i], "stats[%d]", i);
     assert_int_equal(d.rc, CW_OK);
     cw_dec_close(&d);
@@ -178,11 +180,14 @@ static int m_stats(void *user, const msgpack_object *params, cw_enc *result, cha
     (void)params, (void)err, (void)err_len;
     cw_rpc_server_stats s;
     cw_rpc_server_get_stats(fx->srv, &s);
-    cw_enc_array(result, 4);
+    cw_enc_array(result, N_STATS);
     cw_enc_u64(result, s.subscribers_dropped);
     cw_enc_u64(result, s.frames_rejected);
     cw_enc_u64(result, s.connections_open);
     cw_enc_u64(result, s.errors_total);
+    cw_enc_u64(result, s.sessions_evicted);
+    cw_enc_u64(result, s.sessions_refused_per_peer);
+    cw_enc_u64(result, s.sessions_timed_out);
     return CW_OK;
 }
 
@@ -244,6 +249,9 @@ static void *server_main(void *arg)
 }
 
 static uint32_t g_max_connections; /* 0: the default */
+static uint32_t g_per_peer;        /* 0: the default */
+static uint32_t g_idle_s;          /* 0: the default */
+static uint32_t g_handshake_s;     /* 0: the default */
 
 static int setup(void **state)
 {
@@ -258,6 +266,9 @@ static int setup(void **state)
         .max_queue_frames = 16,
         .max_queue_bytes = 256u << 10,
         .max_connections = g_max_connections,
+        .max_sessions_per_peer = g_per_peer,
+        .idle_timeout_s = g_idle_s,
+        .handshake_timeout_s = g_handshake_s,
         .status_cb = status_json,
         .metrics_cb = metrics_text,
     };
@@ -284,11 +295,26 @@ static int setup(void **state)
     return 0;
 }
 
-static int setup_two_connections(void **state)
+static int setup_with(void **state, uint32_t max_connections, uint32_t per_peer,
+                      uint32_t idle_s)
 {
-    g_max_connections = 2;
+    g_max_connections = max_connections;
+    g_per_peer = per_peer;
+    g_idle_s = idle_s;
     int rc = setup(state);
-    g_max_connections = 0;
+    g_max_connections = g_per_peer = g_idle_s = 0;
+    return rc;
+}
+
+static int setup_two_connections(void **state) { return setup_with(state, 2, 0, 0); }
+static int setup_per_peer_3(void **state) { return setup_with(state, 0, 3, 0); }
+static int setup_full_at_4(void **state) { return setup_with(state, 4, 5, 0); }
+static int setup_idle_2s(void **state) { return setup_with(state, 0, 0, 2); }
+static int setup_handshake_1s(void **state)
+{
+    g_handshake_s = 1;
+    int rc = setup(state);
+    g_handshake_s = 0;
     return rc;
 }
 
@@ -458,7 +484,7 @@ static void test_malformed_frames(void **state)
     expect_error_frame(cl, false, 0, CW_EMALFORMED, "empty");
 
     /* the connection lives on */
-    uint64_t st[4];
+    uint64_t st[N_STATS];
     get_stats(cl, st);
     assert_int_equal(st[1], 7); /* rejected: garbage, method, noncanon, response, notif, text, empty */
     assert_int_equal(st[2], 1);
@@ -486,7 +512,7 @@ static void test_oversized_frame_closes_only_that_connection(void **state)
     assert_memory_equal(res, p, n);
     free(res);
     free(p);
-    uint64_t st[4];
+    uint64_t st[N_STATS];
     get_stats(b, st);
     assert_int_equal(st[1], 1);
     /* (a may still be in its close handshake on the server: open count not asserted) */
@@ -574,7 +600,7 @@ static void test_slow_subscriber_dropped(void **state)
      * every round and never holds more than 4 notifications + 1 response. */
     size_t n;
     uint8_t *p = enc_params(&n, "suu", "blocks", (uint64_t)4, (uint64_t)(16u << 10));
-    uint64_t st[4] = {0}, expect = 0;
+    uint64_t st[N_STATS] = {0}, expect = 0;
     int round;
     for (round = 0; round < 20000 && st[0] == 0; round++) {
         assert_int_equal(call_u64(fast, "pub", p, n), 4);
@@ -734,6 +760,8 @@ static void test_pipelined_bound(void **state)
     cw_rpc_client_close(cl);
 }
 
+/* max_connections 2 and the default per-peer cap (clamped to 2): a third session from this
+ * peer is refused at the handshake; the two open ones keep working. */
 static void test_max_connections(void **state)
 {
     struct fx *fx = *state;
@@ -747,6 +775,111 @@ static void test_max_connections(void **state)
     free(res);
     cw_rpc_client_close(a);
     cw_rpc_client_close(b);
+}
+
+/* Wait (bounded: 20 s, generous on a loaded machine) until cl's connection is closed by the
+ * server, servicing `busy` meanwhile with an echo call every ~100 ms when given.
+ * Returns true when closed. */
+static bool wait_closed(cw_rpc_client *cl, cw_rpc_client *busy)
+{
+    char err[256];
+    for (int i = 0; i < 200; i++) {
+        uint8_t *f = NULL;
+        size_t n;
+        int rc = cw_rpc_client_next_frame(cl, &f, &n, 100, err, sizeof err);
+        free(f);
+        if (rc == CW_ECLOSED)
+            return true;
+        if (busy)
+            assert_echo_mine(busy);
+    }
+    return false;
+}
+
+/* One peer may hold max_sessions_per_peer sessions; the next is refused and counted. */
+static void test_per_peer_cap(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *cl[3], *extra = NULL;
+    for (int i = 0; i < 3; i++)
+        cl[i] = connect_ok(fx);
+    char err[256];
+    assert_int_equal(cw_rpc_client_connect(&extra, fx->url, T_MS, err, sizeof err), CW_ECLOSED);
+    assert_null(extra);
+    uint64_t lim[N_STATS];
+    get_stats(cl[0], lim);
+    assert_int_equal(lim[ST_REFUSED_PEER], 1);
+    assert_int_equal(lim[ST_EVICTED], 0); /* the global limit is far */
+    assert_int_equal(lim[ST_OPEN], 3);
+    for (int i = 0; i < 3; i++)
+        cw_rpc_client_close(cl[i]);
+}
+
+/* Full with idle sessions: a new client is served, and the session idle longest goes. */
+static void test_full_evicts_idlest(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *cl[4];
+    for (int i = 0; i < 4; i++)
+        cl[i] = connect_ok(fx);
+    for (int i = 1; i < 4; i++) /* cl[0] stays idlest: connected first, never used */
+        assert_echo_mine(cl[i]);
+    cw_rpc_client *fresh = connect_ok(fx);
+    assert_echo_mine(fresh);
+    assert_true(wait_closed(cl[0], NULL));
+    for (int i = 1; i < 4; i++)
+        assert_echo_mine(cl[i]);
+    uint64_t lim[N_STATS];
+    get_stats(fresh, lim);
+    assert_int_equal(lim[ST_EVICTED], 1);
+    assert_int_equal(lim[ST_REFUSED_PEER], 0);
+    for (int i = 0; i < 4; i++)
+        cw_rpc_client_close(cl[i]);
+    cw_rpc_client_close(fresh);
+}
+
+/* idle_timeout_s: an idle session is closed; one that keeps calling stays open. */
+static void test_idle_timeout(void **state)
+{
+    struct fx *fx = *state;
+    cw_rpc_client *idle = connect_ok(fx), *busy = connect_ok(fx);
+    assert_true(wait_closed(idle, busy));
+    assert_echo_mine(busy);
+    uint64_t lim[N_STATS];
+    get_stats(busy, lim);
+    assert_int_equal(lim[ST_TIMED_OUT], 1); /* the idle one only */
+    assert_int_equal(lim[ST_EVICTED], 0);
+    cw_rpc_client_close(idle);
+    cw_rpc_client_close(busy);
+}
+
+/* A TCP connection that never completes its upgrade (silent, or headers cut short) is
+ * closed after handshake_timeout_s = 1 s; lws's own default is 10 s, past this 6 s bound. */
+static void test_handshake_timeout(void **state)
+{
+    struct fx *fx = *state;
+    static const char *const sends[] = {"", "GET / HTTP/1.1\r\nHost: x\r\n"};
+    int fds[2];
+    for (int i = 0; i < 2; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)cw_rpc_server_port(fx->srv))};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof sa), 0);
+        size_t n = strlen(sends[i]);
+        assert_int_equal(send(fds[i], sends[i], n, 0), (ssize_t)n);
+    }
+    for (int i = 0; i < 2; i++) {
+        struct pollfd pfd = {.fd = fds[i], .events = POLLIN};
+        assert_int_equal(poll(&pfd, 1, 6000), 1);
+        char c;
+        assert_true(recv(fds[i], &c, 1, 0) <= 0); /* EOF or reset, no reply */
+        close(fds[i]);
+    }
+    cw_rpc_client *cl = connect_ok(fx); /* the server still serves */
+    assert_echo_mine(cl);
+    cw_rpc_client_close(cl);
 }
 
 /* Destroying the server with connections open closes them; clients see CW_ECLOSED. */
@@ -919,7 +1052,9 @@ static void test_http_metrics(void **state)
     assert_true(check_prometheus(copy, "cw_chain_height") == 5.0);
     free(copy);
     for (const char *m = "cw_rpc_requests_total\0cw_rpc_errors_total\0"
-                         "cw_rpc_subscribers_dropped_total\0cw_rpc_connections_total\0";
+                         "cw_rpc_subscribers_dropped_total\0cw_rpc_connections_total\0"
+                         "cw_rpc_sessions_evicted_total\0cw_rpc_sessions_refused_per_peer_total\0"
+                         "cw_rpc_sessions_timed_out_total\0";
          *m; m += strlen(m) + 1) {
         copy = strdup(r.body);
         if (check_prometheus(copy, m) < 0)
@@ -1077,6 +1212,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipelined_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_connections, setup_two_connections, teardown),
+        cmocka_unit_test_setup_teardown(test_per_peer_cap, setup_per_peer_3, teardown),
+        cmocka_unit_test_setup_teardown(test_full_evicts_idlest, setup_full_at_4, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_timeout, setup_idle_2s, teardown),
+        cmocka_unit_test_setup_teardown(test_handshake_timeout, setup_handshake_1s, teardown),
         cmocka_unit_test_setup_teardown(test_server_shutdown_with_live_connections, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_http_healthz_status, setup, teardown),
