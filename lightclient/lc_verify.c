@@ -5,14 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lc_internal.h"
-
-#if defined(__has_include)
-#if __has_include("causeway/ics23.h")
 #include "causeway/ics23.h"
-#define CW_HAVE_ICS23 1
-#endif
-#endif
+#include "lc_internal.h"
 
 typedef unsigned __int128 u128;
 
@@ -554,17 +548,11 @@ static int verify_at_root(const uint8_t *root, const uint8_t *proof, size_t proo
                           const uint8_t *key, size_t key_len, const uint8_t *value,
                           size_t value_len, char *err, size_t err_len)
 {
-#ifdef CW_HAVE_ICS23
     if (value)
         return cw_ics23_verify_membership(cw_ics23_spec_smt(), root, proof, proof_len, key,
                                           key_len, value, value_len, err, err_len);
     return cw_ics23_verify_non_membership(cw_ics23_spec_smt(), root, proof, proof_len, key,
                                           key_len, err, err_len);
-#else
-    (void)root, (void)proof, (void)proof_len, (void)key, (void)key_len, (void)value;
-    (void)value_len;
-    return cw_errf(err, err_len, CW_EUNSUPPORTED, "built without the ICS-23 verifier");
-#endif
 }
 
 /* verify_at_root against the root of the consensus state stored at height */

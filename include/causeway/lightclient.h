@@ -343,8 +343,8 @@ int cw_lc_submit_misbehaviour(cw_lc_client_state *cs, const cw_lc_store *st,
  *  root of the consensus state stored at exactly `height`. The client must be Active.
  *  In:  proof: CommitmentProof protobuf bytes; key, value: raw bytes (lengths in bytes).
  *  Returns: CW_OK; CW_EFROZEN / CW_EEXPIRED; CW_ENOTFOUND no consensus state at height;
- *           the ICS-23 verifier's codes (CW_EBADPROOF, CW_EMALFORMED, CW_ETOOBIG, …);
- *           CW_EUNSUPPORTED built without the ICS-23 verifier; a store error.
+ *           the ICS-23 verifier's codes (CW_EBADPROOF, CW_EMALFORMED, CW_ETOOBIG,
+ *           CW_EUNSUPPORTED, …); a store error.
  *  Memory: as the ICS-23 verifier. Source: ICS-07 VerifyMembership; ICS-23. */
 int cw_lc_verify_membership(const cw_lc_client_state *cs, const cw_lc_store *st,
                             uint64_t height, const uint8_t *proof, size_t proof_len,
@@ -364,8 +364,8 @@ int cw_lc_verify_non_membership(const cw_lc_client_state *cs, const cw_lc_store 
  *  (value_len bytes) when value is non-NULL, path absent when value is NULL — ICS-23
  *  membership / non-membership with the SMT spec against root32 (a header's state_root: the
  *  SMT root after that block's txs, which `query` at that height proves).
- *  Returns: CW_OK; the ICS-23 verifier's codes (CW_EBADPROOF, CW_EMALFORMED, CW_ETOOBIG, …);
- *  CW_EUNSUPPORTED built without the ICS-23 verifier. Thread-safe.
+ *  Returns: CW_OK; the ICS-23 verifier's codes (CW_EBADPROOF, CW_EMALFORMED, CW_ETOOBIG,
+ *  CW_EUNSUPPORTED, …). Thread-safe.
  *  Memory: as the ICS-23 verifier. Source: ICS-23 VerifyMembership / VerifyNonMembership. */
 int cw_lc_verify_root(const uint8_t root32[static 32], const uint8_t *proof, size_t proof_len,
                       const char *path, const uint8_t *value, size_t value_len, char *err,
