@@ -1,44 +1,9 @@
 /* causeway-chain's MessagePack-RPC methods and HTTP /status and /metrics (DESIGN §5 "RPC").
  *
- *   status []                        → [chain_id, latest_height, latest_time_ns,
- *                                       latest_block_hash, latest_state_root,
- *                                       earliest_state_height, mempool_txs]
- *   light_block [height]             → LightBlock
- *   block_results [height]           → [height, [[tx_hash, tx, result], ...]]
- *   query [key(bin), height, prove]  → [value|nil, proof|nil, height]   (height 0 = latest)
- *   query_many [[key(bin), ...], height, prove]
- *                                    → [height, [[value|nil, proof|nil], ...]]: 1..1000 keys,
- *                                      all at ONE height (one read txn); each item is what
- *                                      `query` answers for that key. A shorter inner array
- *                                      (answer capped near 2 MiB) = ask again for the rest.
- *   broadcast_tx [envelope(bin)]     → tx_hash (admitted to the mempool)
- *   tx [hash(bin 32)]                → [height, index, tx, result]
- *                                      result = [code, log, events, failed_msg|nil]
- *   tx_status [hash(bin 32)]         → [height, index, code, log, failed_msg|nil,
- *                                       [[event_type, count], ...]]: tx without the tx
- *                                      bytes and the event attributes (types counted, in
- *                                      order of first appearance)
- *   account [address(bin 20)]        → [address, next_nonce, pending_next_nonce,
- *                                       [[denom, amount], ...]]
- *   packet_commitments [port, channel]        → [seq, ...] still committed (sender side)
- *   packet [port, channel, seq]               → packet bytes (bin) as sent
- *   packets [port, channel, [seq, ...]]       → [bytes|nil, ...] aligned with the 1..1000
- *                                               seqs (nil: no such packet sent); a shorter
- *                                               array (answer capped near 2 MiB) = ask
- *                                               again for the rest
- *   ack [port, channel, seq]                  → ack bytes (bin) as written (receiver side)
- *   unreceived_packets [port, channel, [seq]] → the seqs not received here (no receipt;
- *                                               ORDERED channels: ≥ nextSequenceRecv)
- *   unreceived_acks [port, channel, [seq]]    → the seqs still committed here (ack pending)
- *   lend_account [address(bin 20)]  → [debt, borrow_limit, liquidation_limit,
- *                                       health_factor_wad, supply_value, shares] (bin16 each)
- *   lend_market []                   → [borrow_denom, borrow_index, total_borrows, cash,
- *                                       reserves, total_shares, paused, bad_debt]
- *   subscribe ["blocks"]             → notifications [2, "blocks", [[header, events]]]
- *
- * Every params and result shape above has its one definition in causeway/rpc_results.h:
- * the handlers read their params with its decoders and the node writes its answers with its
- * encoders; clients decode with the same file.
+ * The methods with their params and answers are listed in DESIGN §5 and in
+ * causeway/rpc_results.h (not repeated here, where they would drift). That header holds the
+ * one definition of every shape: the handlers read their params with its decoders and the
+ * node writes its answers with its encoders; clients decode with the same file.
  */
 #include "chain.h"
 
