@@ -7,8 +7,8 @@
  *
  *   bank.send                 [to(bin 20), denom(str id), amount(u64)]
  *   admin.update_validators   [validator_set]                      (causeway/block.h)
- *   echo.send                 [channel(str id), data(bin ≤ CW_MSG_ECHO_DATA_MAX = 1019), timeout_height(u64),
- *                              timeout_timestamp_ns(u64)]
+ *   echo.send                 [channel(str id), data(bin ≤ CW_MSG_ECHO_DATA_MAX = 1019),
+ *                              timeout_height(u64), timeout_timestamp_ns(u64)]
  *   collateral.lock           [channel, denom, amount, beneficiary(bin 20), timeout_height,
  *                              timeout_timestamp_ns]
  *   lend.withdraw_collateral  [channel, base_denom, amount, receiver(bin 20), timeout_height,
