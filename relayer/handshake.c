@@ -166,13 +166,7 @@ int rly_chan_end_of(cw_chain_client *c, const rly_end_cfg *end, cw_channel_end *
     if (!v)
         return cw_errf(err, err_len, CW_ENOTFOUND, "chain %s has no channel %s on port %s "
                        "(the config names it)", c->cfg->id, end->channel, end->port);
-    cw_dec d;
-    const msgpack_object *root;
-    if ((rc = cw_dec_open(&d, &root, v, vl, vl, err, err_len)) == CW_OK) {
-        cw_channel_end_dec(&d, root, ce, "channel end");
-        rc = d.rc;
-    }
-    cw_dec_close(&d);
+    rc = cw_channel_end_decode(ce, v, vl, err, err_len);
     free(v);
     if (rc == CW_OK)
         *state = ce->state;

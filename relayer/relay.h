@@ -283,10 +283,7 @@ size_t rly_inflight_on(const rly_ctx *x, int chain);
 int rly_submit(rly_ctx *x, cw_chain_client *c, rly_msgs *ms, int p, int d, int kind,
                const uint64_t *seqs, size_t n, char *err, size_t err_len);
 
-/* updates.c: client updates (rly_build_updates, declared in relayer.h too, lives here) */
-int rly_build_updates(cw_chain_client *c, const char *client_id, const cw_lc_client_state *cs,
-                      const cw_lc_consensus_state *from_cs, uint64_t to, cw_enc *out,
-                      size_t max, size_t *n, char *err, size_t err_len);
+/* updates.c: client updates (rly_build_updates is declared, with its contract, in relayer.h) */
 int rly_add_updates(rly_ctx *x, cw_chain_client *src, cw_chain_client *dst, const char *client_id,
                     uint64_t want, rly_msgs *ms, uint64_t *proof_height, char *err,
                     size_t err_len);

@@ -136,8 +136,7 @@ void rly_metrics_chain_event(void *user, const cw_chain_client *c, enum cw_chain
 
 /* ---- one chain: the chain-client library (causeway/chain_client.h) ------------------ */
 /* Connection, signer, typed calls and light client live in client/; the relayer only plans
- * client updates with the light client (verify.c). The rly_* names relay.c still uses map
- * onto it in the compat shim at the end of this file. */
+ * client updates with the light client (updates.c). */
 
 /** Build the MsgUpdateClient msgs that take client_id (on another chain, tracking c; its
  *  parameters and latest height in cs, its consensus state there from_cs, as that chain
