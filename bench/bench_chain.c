@@ -56,7 +56,7 @@ int main(void)
         cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = addrs[(i + 1) % SIGNERS],
                                                       .denom = "stake", .amount = 1});
         cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
-        if (cw_tx_sign(&txs[i], &lens[i], "bench", &keys[i % SIGNERS], i / SIGNERS, &m, 1, "",
+        if (cw_tx_sign(&txs[i], &lens[i], "bench", &keys[i % SIGNERS], i / SIGNERS, 0, &m, 1, "",
                        err, sizeof err))
             return 1;
         cw_enc_free(&e);

@@ -24,7 +24,8 @@ cw_rpc_tx_result cw_tx_result_view(const cw_tx_result *r)
                               .log = {(const uint8_t *)r->log, strlen(r->log)},
                               .events_enc = {r->events, r->events_len},
                               .has_failed_msg = r->has_failed_msg,
-                              .failed_msg = r->failed_msg};
+                              .failed_msg = r->failed_msg, .gas_wanted = r->gas_wanted,
+                              .gas_used = r->gas_used};
 }
 
 /* ---- accounts: acct/{address hex} (cw_key_account) = [next_nonce(u64), pubkey(bin 32)] ---- */
@@ -94,14 +95,24 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
     cw_kv_cache *cache;
     if ((rc = cw_kv_cache_create(&cache, block_kv)))
         return rc;
-    cw_kv kv = cw_kv_cache_kv(cache);
+    cw_kv cache_kv = cw_kv_cache_kv(cache);
+    cw_gas_meter meter;
+    cw_gas_meter_init(&meter, tx->gas_limit);
+    cw_gas_kv metered = {&cache_kv, &meter};
+    cw_kv kv = cw_gas_kv_view(&metered);
     ctx.kv = &kv;
+    ctx.gas = &meter;
     cw_events_mark mark = cw_events_mark_now(events);
-    for (uint32_t i = 0; i < tx->n_msgs; i++) {
+    if (cw_gas_charge(&meter, cw_gas_tx_intrinsic(tx->len, tx->n_msgs), "the tx's bytes, "
+                      "signature and msgs (intrinsic gas)") != CW_OK)
+        res->code = cw_gas_explain(&meter, res->log, sizeof res->log);
+    for (uint32_t i = 0; i < tx->n_msgs && res->code == CW_OK; i++) {
         char type[CW_ID_MAX + 1];
         const msgpack_object *body;
         cw_tx_msg(tx, i, type, &body);
         rc = cw_app_dispatch(app, &ctx, type, body, res->log, sizeof res->log);
+        if (meter.failed) /* whatever the handler made of it, the tx ran out of gas */
+            rc = cw_gas_explain(&meter, res->log, sizeof res->log);
         if (rc == CW_EINVAL && strncmp(res->log, "unknown type", 12) == 0)
             cw_errf(res->log, sizeof res->log, rc, "msg %u: unknown type '%s'", i, type);
         else if (rc)
@@ -110,9 +121,10 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
             res->code = rc;
             res->has_failed_msg = true;
             res->failed_msg = i;
-            break;
         }
     }
+    res->gas_wanted = tx->gas_limit;
+    res->gas_used = meter.used;
     if (res->code == CW_OK) {
         if ((rc = cw_kv_cache_commit(cache))) {
             cw_kv_cache_destroy(cache);

@@ -7,8 +7,11 @@
  *      the tx is not executable (CW_EINVAL / CW_ENONCE) and is left out of the block;
  *   2. the nonce is consumed (next nonce + 1) whether or not the msgs succeed, so a failed
  *      tx can never be replayed later when it would succeed;
- *   3. the msgs run in order on a cache layer; the first failure discards the layer and the
- *      tx's events, and the result names the failing msg's index; success commits the layer.
+ *   3. the msgs run in order on a cache layer, metered against the tx's gas limit
+ *      (causeway/gas.h): the intrinsic gas first, then every store access and every charge
+ *      a handler makes; the first failure — running out of gas included (CW_EOUTOFGAS) —
+ *      discards the layer and the tx's events, and the result names the failing msg's
+ *      index; success commits the layer. The result records the gas limit and gas used.
  * The signature is verified at mempool admission (cw_tx_verify_signature), not here.
  */
 #ifndef CAUSEWAY_CHAIN_APP_H
@@ -30,6 +33,8 @@ typedef struct cw_tx_result {
     char log[256];          /* "" or the failure line */
     bool has_failed_msg;
     uint32_t failed_msg;    /* index of the failing msg */
+    uint64_t gas_wanted;    /* the tx's gas limit */
+    uint64_t gas_used;      /* gas the tx used (up to where it failed) */
     uint8_t *events;        /* encoded array of the tx's events (malloc'd) */
     size_t events_len;
 } cw_tx_result;

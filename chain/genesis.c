@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/gas.h"
 #include "causeway/hex.h"
+#include "causeway/tx.h"
 #include "causeway/jsonconf.h"
 #include "causeway/mathx.h"
 #include "node.h"
@@ -19,6 +21,9 @@ void cw_node_config_defaults(cw_node_config *c)
     c->max_block_txs = 10000;
     c->mempool_max_txs = 50000;
     c->mempool_max_bytes = 64u << 20;
+    c->max_block_gas = CW_GAS_BLOCK_DEFAULT;
+    c->mempool_max_txs_per_sender = 5000;
+    c->mempool_max_bytes_per_sender = 16u << 20;
     c->max_frame_bytes = 4u << 20;
     c->state_versions = 10000;
     c->sign_with = 0;
@@ -29,6 +34,8 @@ int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t e
 {
     static const char *const known[] = {"listen", "port", "block_interval_ms", "max_block_txs",
                                         "mempool_max_txs", "mempool_max_bytes",
+                                        "max_block_gas", "mempool_max_txs_per_sender",
+                                        "mempool_max_bytes_per_sender",
                                         "max_frame_bytes", "state_versions", "sign_with",
                                         "log_level", NULL};
     json_t *root;
@@ -46,6 +53,11 @@ int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t e
     cw_jconf_u64(&j, root, "mempool_max_txs", "", false, 1, 10000000, &c->mempool_max_txs);
     cw_jconf_u64(&j, root, "mempool_max_bytes", "", false, 1024, 1ull << 34,
                  &c->mempool_max_bytes);
+    cw_jconf_u64(&j, root, "max_block_gas", "", false, 100000, CW_GAS_TX_MAX, &c->max_block_gas);
+    cw_jconf_u64(&j, root, "mempool_max_txs_per_sender", "", false, 1, 10000000,
+                 &c->mempool_max_txs_per_sender);
+    cw_jconf_u64(&j, root, "mempool_max_bytes_per_sender", "", false, CW_TX_MAX_BYTES, 1ull << 34,
+                 &c->mempool_max_bytes_per_sender);
     cw_jconf_u64(&j, root, "max_frame_bytes", "", false, 1024, 64u << 20, &c->max_frame_bytes);
     cw_jconf_u64(&j, root, "state_versions", "", false, 2, 1u << 30, &c->state_versions);
     cw_jconf_u64(&j, root, "sign_with", "", false, 0, CW_VALSET_MAX, &c->sign_with);
@@ -72,12 +84,16 @@ static int write_json(json_t *o, const char *path, char *err, size_t err_len)
 
 int cw_node_config_write(const cw_node_config *c, const char *path, char *err, size_t err_len)
 {
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "listen",
-                          c->listen, "port", (json_int_t)c->port, "block_interval_ms",
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+                          "listen", c->listen, "port", (json_int_t)c->port, "block_interval_ms",
                           (json_int_t)c->block_interval_ms, "max_block_txs",
                           (json_int_t)c->max_block_txs, "mempool_max_txs",
                           (json_int_t)c->mempool_max_txs, "mempool_max_bytes",
-                          (json_int_t)c->mempool_max_bytes, "max_frame_bytes",
+                          (json_int_t)c->mempool_max_bytes, "max_block_gas",
+                          (json_int_t)c->max_block_gas, "mempool_max_txs_per_sender",
+                          (json_int_t)c->mempool_max_txs_per_sender,
+                          "mempool_max_bytes_per_sender",
+                          (json_int_t)c->mempool_max_bytes_per_sender, "max_frame_bytes",
                           (json_int_t)c->max_frame_bytes, "state_versions",
                           (json_int_t)c->state_versions, "sign_with", (json_int_t)c->sign_with,
                           "log_level", c->log_level);

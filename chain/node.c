@@ -47,9 +47,13 @@ struct mp_entry {
     cw_tx tx; /* borrows from bytes */
 };
 
+/* What one sender has in the mempool: the nonce its next tx must carry, and how many txs
+ * and bytes are pending (capped per sender by mempool_max_txs_per_sender / _bytes_). */
 struct pending_nonce {
     cw_address addr;
     uint64_t next;
+    uint64_t txs;
+    uint64_t bytes;
 };
 
 struct cw_node {
@@ -455,17 +459,20 @@ static int pending_cmp(const void *a, const void *b)
 
 static struct pending_nonce *pending_find(cw_node *n, const cw_address *a)
 {
-    struct pending_nonce probe = {*a, 0};
+    struct pending_nonce probe = {.addr = *a};
     void *hit = tfind(&probe, &n->pending, pending_cmp);
     return hit ? *(struct pending_nonce **)hit : NULL;
 }
 
-static int pending_set(cw_node *n, const cw_address *a, uint64_t next)
+/* Record one more pending tx of a, of len bytes, after which a's next nonce is next. */
+static int pending_add(cw_node *n, const cw_address *a, uint64_t next, size_t len)
 {
     struct pending_nonce *p = pending_find(n, a);
     if (p) {
         if (next > p->next)
             p->next = next;
+        p->txs++;
+        p->bytes += len;
         return CW_OK;
     }
     p = malloc(sizeof *p);
@@ -473,6 +480,8 @@ static int pending_set(cw_node *n, const cw_address *a, uint64_t next)
         return -ENOMEM;
     p->addr = *a;
     p->next = next;
+    p->txs = 1;
+    p->bytes = len;
     if (!tsearch(p, &n->pending, pending_cmp)) {
         free(p);
         return -ENOMEM;
@@ -522,8 +531,32 @@ int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[
                                                              : "signer is not a valid key");
         goto fail;
     }
+    /* gas: the limit must cover the tx's intrinsic gas, and fit in a block (a tx that can
+     * never be included must not wait in the mempool) */
+    uint64_t intrinsic = cw_gas_tx_intrinsic(len, e.tx.n_msgs);
+    if (e.tx.gas_limit < intrinsic) {
+        rc = cw_errf(err, err_len, CW_EOUTOFGAS, "tx: gas limit %llu is below the tx's "
+                     "intrinsic gas %llu (%zu bytes, %u msgs)", (unsigned long long)e.tx.gas_limit,
+                     (unsigned long long)intrinsic, len, e.tx.n_msgs);
+        goto fail;
+    }
+    if (e.tx.gas_limit > n->cfg.max_block_gas) {
+        rc = cw_errf(err, err_len, CW_ETOOBIG, "tx: gas limit %llu exceeds the block gas limit "
+                     "%llu", (unsigned long long)e.tx.gas_limit,
+                     (unsigned long long)n->cfg.max_block_gas);
+        goto fail;
+    }
     cw_address_of(&signer, &e.tx.signer);
     struct pending_nonce *p = pending_find(n, &signer);
+    if (p && (p->txs >= n->cfg.mempool_max_txs_per_sender ||
+              p->bytes + len > n->cfg.mempool_max_bytes_per_sender)) {
+        rc = cw_errf(err, err_len, CW_ETOOBIG, "tx: the sender already has %llu txs (%llu bytes) "
+                     "pending, the most one sender may (%llu txs, %llu bytes): wait for a block",
+                     (unsigned long long)p->txs, (unsigned long long)p->bytes,
+                     (unsigned long long)n->cfg.mempool_max_txs_per_sender,
+                     (unsigned long long)n->cfg.mempool_max_bytes_per_sender);
+        goto fail;
+    }
     if (p) {
         expected = p->next;
     } else if ((rc = committed_nonce(n, &signer, &expected))) {
@@ -550,7 +583,7 @@ int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[
         n->mp = grown;
         n->mp_cap = cap;
     }
-    if ((rc = pending_set(n, &signer, expected + 1))) {
+    if ((rc = pending_add(n, &signer, expected + 1, len))) {
         cw_errf(err, err_len, rc, "out of memory");
         goto fail;
     }
@@ -582,7 +615,7 @@ static void mempool_after_block(cw_node *n, const bool *taken, size_t considered
     for (size_t i = 0; i < n->mp_n; i++) {
         cw_address a;
         cw_address_of(&a, &n->mp[i].tx.signer);
-        if (pending_set(n, &a, n->mp[i].tx.nonce + 1) != CW_OK)
+        if (pending_add(n, &a, n->mp[i].tx.nonce + 1, n->mp[i].len) != CW_OK)
             break; /* out of memory: admission falls back to committed nonces */
     }
 }
@@ -595,7 +628,8 @@ static int txidx_enc(cw_enc *out, uint64_t height, uint64_t index, const cw_tx_r
     const msgpack_object *evs = NULL;
     cw_rpc_tx_status st = {.height = height, .index = index, .code = r->code,
                            .log = {(const uint8_t *)r->log, strlen(r->log)},
-                           .has_failed_msg = r->has_failed_msg, .failed_msg = r->failed_msg};
+                           .has_failed_msg = r->has_failed_msg, .failed_msg = r->failed_msg,
+                           .gas_wanted = r->gas_wanted, .gas_used = r->gas_used};
     int rc = CW_OK;
     if (r->events_len && (rc = cw_dec_open(&d, &evs, r->events, r->events_len, 1u << 30, NULL,
                                            0)) == CW_OK) {
@@ -715,9 +749,15 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     /* 1. execute the mempool in admission order (each signer's nonces are in sequence) */
     cw_enc entries;
     cw_enc_init(&entries);
+    uint64_t block_gas = 0; /* the gas limits of the txs included so far */
     for (size_t i = 0; i < considered; i++) {
         struct mp_entry *e = &n->mp[i];
         cw_tx_result r;
+        /* the block's gas: the included txs' limits add up to at most max_block_gas; the
+         * first tx that does not fit ends the block (the ones after it may be its sender's
+         * next nonces), and waits for the next */
+        if (e->tx.gas_limit > n->cfg.max_block_gas - block_gas)
+            break;
         rc = cw_app_deliver(n->app, &kv, &events, &e->tx, height, time_ns, &r);
         taken[i] = true; /* included, or not executable any more: leaves the mempool */
         if (rc == CW_EINVAL || rc == CW_ENONCE) {
@@ -733,6 +773,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
             cw_errf(err, err_len, rc, "executing tx: %s", cw_strerror(rc));
             goto abort;
         }
+        block_gas += e->tx.gas_limit;
         cw_rpc_block_tx bt = {.tx = {e->bytes, e->len}, .result = cw_tx_result_view(&r)};
         memcpy(bt.hash, e->tx.hash, 32);
         cw_rpc_block_tx_enc(&entries, &bt);

@@ -31,6 +31,10 @@ typedef struct cw_node_config {
     uint64_t max_block_txs;      /* default 10000 */
     uint64_t mempool_max_txs;    /* default 50000 */
     uint64_t mempool_max_bytes;  /* default 64 MiB */
+    uint64_t max_block_gas;      /* the gas limits of a block's txs add up to at most this;
+                                    default CW_GAS_BLOCK_DEFAULT (causeway/gas.h) */
+    uint64_t mempool_max_txs_per_sender;   /* default 5000 */
+    uint64_t mempool_max_bytes_per_sender; /* default 16 MiB */
     uint64_t max_frame_bytes;    /* default 4 MiB */
     uint64_t state_versions;     /* default 10000 */
     uint64_t sign_with;          /* validators that sign each block, 0 = all */
@@ -91,9 +95,11 @@ void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user);
  *  Returns: CW_OK; store errors (nothing committed; the mempool keeps its txs). */
 int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len);
 
-/** Admit an envelope to the mempool: decode, chain id, signature, nonce in sequence,
- *  bounds, duplicates. Returns: CW_OK with hash32; CW_EMALFORMED/…/CW_EBADSIG/CW_ENONCE/
- *  CW_EEXISTS/CW_ETOOBIG with err naming the problem. */
+/** Admit an envelope to the mempool: decode, chain id, signature, gas limit (at least the
+ *  tx's intrinsic gas, at most max_block_gas), nonce in sequence, bounds (the mempool's and
+ *  the sender's: mempool_max_txs_per_sender, mempool_max_bytes_per_sender), duplicates.
+ *  Returns: CW_OK with hash32; CW_EMALFORMED/…/CW_EBADSIG/CW_ENONCE/CW_EEXISTS/CW_ETOOBIG/
+ *  CW_EOUTOFGAS (limit below the intrinsic gas) with err naming the problem. */
 int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[static 32],
                       char *err, size_t err_len);
 

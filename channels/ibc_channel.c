@@ -127,6 +127,8 @@ int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_hei
     int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
     if (rc)
         return rc;
+    if (cw_gas_charge(ctx->gas, cw_gas_proof(proof.len, value_len), "verifying a proof"))
+        return cw_gas_explain(ctx->gas, err, err_len);
     rc = cw_lc_verify_path(&cs, &st.store, proof_height, proof.p, proof.len, path, value,
                            value_len, ctx->time_ns, err, err_len);
     if (rc)

@@ -394,6 +394,21 @@ static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t
  * what it decides is stored with its event — a new height (or a no-op update), or a frozen
  * client. Misbehaviour found by an update is the one failure that must persist: the tx's
  * writes are discarded on failure, so freezing succeeds as a msg, with an event. */
+/* Gas for judging a header (causeway/gas.h), charged before the light client runs: a
+ * signature check per commit entry (those an update does not check are refunded after) and
+ * the hashes of the header, its vote message and the validator sets it carries. */
+#define HEADER_HASHED_BYTES 320u   /* a header's or vote message's encoding, at most */
+#define VALIDATOR_HASHED_BYTES 48u /* one validator's entry in a set's encoding, at most */
+static uint64_t header_gas(const cw_update_header *u)
+{
+    uint64_t g = (uint64_t)u->signed_header.commit.n_sigs * CW_GAS_SIG +
+                 2 * cw_gas_hash(HEADER_HASHED_BYTES) +
+                 cw_gas_hash((size_t)u->validator_set.n * VALIDATOR_HASHED_BYTES);
+    if (u->has_trusted_validator_set)
+        g += cw_gas_hash((size_t)u->trusted_validator_set.n * VALIDATOR_HASHED_BYTES);
+    return g;
+}
+
 static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update_header *update,
                         const cw_update_header *h1, const cw_update_header *h2, char *err,
                         size_t err_len)
@@ -406,10 +421,16 @@ static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update
     int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
     if (rc)
         return rc;
+    uint64_t gas = update ? header_gas(update) : header_gas(h1) + header_gas(h2);
+    if (cw_gas_charge(ctx->gas, gas, "verifying a header (signatures and hashes)"))
+        return cw_gas_explain(ctx->gas, err, err_len);
     if (update) {
         rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), update, ctx->time_ns, &res, err,
                               err_len);
         frozen = rc == CW_EMISBEHAVIOUR;
+        if (rc == CW_OK && res.info.sigs_checked <= update->signed_header.commit.n_sigs)
+            cw_gas_refund(ctx->gas, (uint64_t)(update->signed_header.commit.n_sigs -
+                                               res.info.sigs_checked) * CW_GAS_SIG);
     } else {
         rc = cw_lc_submit_misbehaviour(&cs, &st.store, ibc_vcache(h), h1, h2, ctx->time_ns, err,
                                        err_len);

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "causeway/cliopt.h"
 #include "causeway/codec.h"
+#include "causeway/gas.h"
 #include "causeway/hex.h"
 #include "causeway/rpc_client.h"
 #include "causeway/rpc_results.h"
@@ -207,7 +209,7 @@ static int chain_and_nonce(cw_rpc_client *cl, const cw_address *addr, char chain
 
 /* tx_status(hash) → 0 committed (fills height/code/log), 2 not yet, 1 error. */
 static int tx_status(cw_rpc_client *cl, const uint8_t hash[32], uint64_t *height, int64_t *code,
-                     char *log, size_t log_len)
+                     uint64_t gas[2], char *log, size_t log_len)
 {
     cw_enc p;
     uint8_t *res = NULL;
@@ -232,6 +234,8 @@ static int tx_status(cw_rpc_client *cl, const uint8_t hash[32], uint64_t *height
         if (d.rc == CW_OK) {
             *height = st.height;
             *code = st.code;
+            gas[0] = st.gas_wanted;
+            gas[1] = st.gas_used;
             snprintf(log, log_len, "%.*s", (int)st.log.len, (const char *)st.log.p);
         }
     }
@@ -245,7 +249,8 @@ static int tx_status(cw_rpc_client *cl, const uint8_t hash[32], uint64_t *height
 
 int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
                      const uint8_t *const *msgs, const size_t *msg_lens, size_t n_msgs,
-                     const char *memo, bool no_wait, unsigned timeout_s, bool json)
+                     const char *memo, uint64_t gas, bool no_wait, unsigned timeout_s,
+                     bool json)
 {
     cw_seckey sk;
     cw_address addr;
@@ -265,7 +270,8 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
         goto out;
     for (size_t i = 0; i < n_msgs; i++)
         m[i] = (cw_bytes){msgs[i], msg_lens[i]};
-    int rc = cw_tx_sign(&env, &env_len, chain, &sk, nonce, m, n_msgs, memo, err, sizeof err);
+    int rc = cw_tx_sign(&env, &env_len, chain, &sk, nonce, gas, m, n_msgs, memo, err,
+                        sizeof err);
     free(m);
     if (rc) {
         fprintf(stderr, "causeway: %s\n", err);
@@ -301,23 +307,28 @@ int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        uint64_t height = 0;
+        uint64_t height = 0, g[2] = {0, 0};
         int64_t code = 0;
         char log[512] = "";
-        int st = tx_status(cl, hash, &height, &code, log, sizeof log);
+        int st = tx_status(cl, hash, &height, &code, g, log, sizeof log);
         if (st == 1)
             goto out;
         if (st == 0) {
             if (json) {
-                json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:I, s:s}", "tx_hash", hex, "nonce",
-                                      (json_int_t)nonce, "height", (json_int_t)height,
-                                      "committed", 1, "code", (json_int_t)code, "log", log);
+                json_t *o = json_pack("{s:s, s:I, s:I, s:b, s:I, s:s, s:I, s:I}", "tx_hash", hex,
+                                      "nonce", (json_int_t)nonce, "height", (json_int_t)height,
+                                      "committed", 1, "code", (json_int_t)code, "log", log,
+                                      "gas_wanted", (json_int_t)g[0], "gas_used",
+                                      (json_int_t)g[1]);
                 cw_cli_print_json(o, "{}");
             } else if (code == 0) {
-                printf("committed tx %s at height %llu\n", hex, (unsigned long long)height);
+                printf("committed tx %s at height %llu (gas used %llu of %llu)\n", hex,
+                       (unsigned long long)height, (unsigned long long)g[1],
+                       (unsigned long long)g[0]);
             } else {
-                printf("tx %s failed at height %llu: %s\n", hex, (unsigned long long)height,
-                       log);
+                printf("tx %s failed at height %llu (gas used %llu of %llu): %s\n", hex,
+                       (unsigned long long)height, (unsigned long long)g[1],
+                       (unsigned long long)g[0], log);
             }
             status = code == 0 ? 0 : 1;
             goto out;
@@ -345,4 +356,16 @@ out:
     free(env);
     cw_rpc_client_close(cl);
     return status;
+}
+
+int cw_cli_parse_gas(const cw_cliopt *o, const char *arg)
+{
+    char err[256];
+    uint64_t *g = o->dst;
+    if (cw_u64_from_dec(g, arg, err, sizeof err) || *g == 0 || *g > CW_GAS_TX_MAX) {
+        fprintf(stderr, "causeway tx: --gas: '%s' is not a gas limit (1..%llu gas units)\n", arg,
+                (unsigned long long)CW_GAS_TX_MAX);
+        return -1;
+    }
+    return 0;
 }

@@ -83,13 +83,20 @@ int cw_cli_account(struct cw_rpc_client *cl, const struct cw_address *addr,
 int cw_cli_query_value(struct cw_rpc_client *cl, const char *key, uint64_t height,
                        uint8_t **val, size_t *len, uint64_t *at);
 
-/** Sign msgs (already-encoded Msg arrays) as `from`, broadcast, and unless no_wait, wait
- *  (up to timeout_s, following new blocks) until the tx is committed; print the outcome
+/** Sign msgs (already-encoded Msg arrays) as `from` with gas limit gas (gas units; 0 = the
+ *  estimate, cw_gas_estimate), broadcast, and unless no_wait, wait (up to timeout_s,
+ *  following new blocks) until the tx is committed; print the outcome with the gas used
  *  (JSON with json). Returns the exit status: 0 committed and succeeded (or broadcast with
  *  no_wait), 1 refused, failed in execution, or not committed in time. */
 int cw_cli_broadcast(const char *node, const char *keyring, const char *from,
                      const uint8_t *const *msgs, const size_t *msg_lens, size_t n_msgs,
-                     const char *memo, bool no_wait, unsigned timeout_s, bool json);
+                     const char *memo, uint64_t gas, bool no_wait, unsigned timeout_s,
+                     bool json);
+
+struct cw_cliopt;
+/** cw_cliopt parser of --gas: a gas limit 1..CW_GAS_TX_MAX into o->dst (uint64_t).
+ *  Returns 0, or -1 after printing what was wrong. */
+int cw_cli_parse_gas(const struct cw_cliopt *o, const char *arg);
 
 struct json_t;
 /** Print o as one line of compact JSON on stdout, or the line fallback when o is NULL or

@@ -37,7 +37,7 @@ static const struct {
 void cw_cli_tx_usage(FILE *f)
 {
     fprintf(f, "usage: causeway tx SUBCOMMAND [options] --from NAME [--node URL] [--keyring DIR]\n"
-               "                  [--no-wait] [--timeout S] [--memo TEXT] [--json]\n");
+               "                  [--no-wait] [--timeout S] [--memo TEXT] [--gas N] [--json]\n");
     for (size_t i = 0; i < sizeof tx_cmds / sizeof tx_cmds[0]; i++) {
         fprintf(f, "  %-19s %s\n", tx_cmds[i].name, tx_cmds[i].args);
         if (tx_cmds[i].more)
@@ -47,7 +47,8 @@ void cw_cli_tx_usage(FILE *f)
     }
     fprintf(f, "  Signs with key NAME, broadcasts, and waits (--timeout S: up to S seconds, default\n"
                "  30 for send, 60 for the others) until the tx is in a block; --no-wait only\n"
-               "  broadcasts. lock/withdraw-collateral timeouts default to 10 minutes after the\n"
+               "  broadcasts. --gas N states the tx's gas limit (default: an estimate for its\n"
+               "  msgs); the outcome shows the gas used. lock/withdraw-collateral timeouts default to 10 minutes after the\n"
                "  counterparty's latest time as this chain's client of it knows it (the client's\n"
                "  latest consensus state), as ICS-20 CLIs do.\n"
                "  'causeway tx SUBCOMMAND --help' prints this text.\n"
@@ -71,7 +72,7 @@ int cw_cli_tx(int argc, char **argv)
     const char *from = NULL, *to = NULL, *denom = NULL, *amount_s = NULL, *memo = "";
     const char *node = NULL, *keyring = NULL;
     bool no_wait = false, json = false;
-    uint64_t timeout_s = 30;
+    uint64_t timeout_s = 30, gas = 0;
     char err[256];
     if (argc < 2) {
         cw_cli_tx_usage(stderr);
@@ -95,7 +96,8 @@ int cw_cli_tx(int argc, char **argv)
         {"from", .str = &from},       {"to", .str = &to},         {"denom", .str = &denom},
         {"amount", .str = &amount_s}, {"memo", .str = &memo},     {"no-wait", .flag = &no_wait},
         {"timeout", .parse = parse_timeout, .dst = &timeout_s},   {"node", .str = &node},
-        {"keyring", .str = &keyring}, {"json", .flag = &json},    {0}};
+        {"keyring", .str = &keyring}, {"json", .flag = &json},
+        {"gas", .parse = cw_cli_parse_gas, .dst = &gas},          {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 2, opts, cw_cli_tx_usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
         return opt_rc;
@@ -124,7 +126,7 @@ int cw_cli_tx(int argc, char **argv)
     cw_msg_bank_send_enc(&e, &msg);
     const uint8_t *m = cw_enc_data(&e);
     size_t ml = cw_enc_len(&e);
-    int rc = cw_cli_broadcast(cw_cli_node(node), keyring, from, &m, &ml, 1, memo, no_wait,
+    int rc = cw_cli_broadcast(cw_cli_node(node), keyring, from, &m, &ml, 1, memo, gas, no_wait,
                               (unsigned)timeout_s, json);
     cw_enc_free(&e);
     return rc;

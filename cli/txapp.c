@@ -24,6 +24,7 @@ struct opts {
     const char *from, *node, *keyring, *memo;
     bool no_wait, json;
     uint64_t timeout_s;
+    uint64_t gas; /* the tx's gas limit, 0 = the estimate */
     /* command-specific */
     const char *channel, *denom, *to, *on_behalf, *borrower, *price, *time;
     const char *amount, *timeout_height, *timeout_time, *ltv, *lt, *bonus;
@@ -196,7 +197,8 @@ int cw_cli_tx_app(int argc, char **argv)
         {"timeout-height", .str = &o.timeout_height},
         {"timeout-time", .str = &o.timeout_time},
         {"ltv", .str = &o.ltv},           {"lt", .str = &o.lt},
-        {"bonus", .str = &o.bonus},       {0}};
+        {"bonus", .str = &o.bonus},
+        {"gas", .parse = cw_cli_parse_gas, .dst = &o.gas}, {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 2, lo, usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
         return opt_rc;
@@ -295,7 +297,7 @@ int cw_cli_tx_app(int argc, char **argv)
     }
     const uint8_t *m = cw_enc_data(&e);
     size_t ml = cw_enc_len(&e);
-    int rc = cw_cli_broadcast(node, keyring, o.from, &m, &ml, 1, o.memo, o.no_wait,
+    int rc = cw_cli_broadcast(node, keyring, o.from, &m, &ml, 1, o.memo, o.gas, o.no_wait,
                               (unsigned)o.timeout_s, o.json);
     cw_enc_free(&e);
     return rc;

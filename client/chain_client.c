@@ -386,7 +386,7 @@ int cw_chain_broadcast_send(cw_chain_client *c, const cw_bytes *msgs, size_t n,
         return rc;
     uint8_t *tx = NULL;
     size_t len = 0;
-    if ((rc = cw_tx_sign(&tx, &len, c->cfg->id, &c->sk, c->next_nonce, msgs, n,
+    if ((rc = cw_tx_sign(&tx, &len, c->cfg->id, &c->sk, c->next_nonce, 0, msgs, n,
                          c->memo ? c->memo : "", err, err_len)))
         return rc;
     cw_sha256(hash32, tx, len);

@@ -35,6 +35,7 @@ const char *cw_strerror(int rc)
     case CW_EUNSUPPORTED: return "CW_EUNSUPPORTED: unsupported";
     case CW_EUNHEALTHY: return "CW_EUNHEALTHY: position would be under its LTV";
     case CW_ECLOSED: return "CW_ECLOSED: connection closed";
+    case CW_EOUTOFGAS: return "CW_EOUTOFGAS: out of gas";
     default: break;
     }
     if (rc <= CW_ERR_FIRST && rc >= CW_ERR_LAST) {

@@ -358,7 +358,7 @@ void cw_rpc_broadcast_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[sta
 
 void cw_rpc_tx_result_enc(cw_enc *e, const cw_rpc_tx_result *r)
 {
-    cw_enc_array(e, 4);
+    cw_enc_array(e, 6);
     enc_code(e, r->code);
     cw_enc_str(e, (const char *)r->log.p, r->log.len);
     if (r->events)
@@ -368,19 +368,26 @@ void cw_rpc_tx_result_enc(cw_enc *e, const cw_rpc_tx_result *r)
     else
         cw_enc_array(e, 0);
     enc_opt_u64(e, r->has_failed_msg, r->failed_msg);
+    cw_enc_u64(e, r->gas_wanted);
+    cw_enc_u64(e, r->gas_used);
 }
 
 void cw_rpc_tx_result_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_result *r,
                           const char *what)
 {
     memset(r, 0, sizeof *r);
-    const msgpack_object *f = cw_dec_array(d, o, 4, "%s", what);
+    const msgpack_object *f = cw_dec_array(d, o, 6, "%s", what);
     r->code = dec_code(d, &f[0], CW_DEC_LABEL(what, "code"));
     r->log = cw_dec_str(d, &f[1], CW_RPC_LOG_MAX, "%s.log", what);
     if (d->rc == CW_OK && f[2].type != MSGPACK_OBJECT_ARRAY)
         cw_dec_fail(d, CW_EMALFORMED, "%s.events: not an array", what);
     r->events = d->rc ? NULL : &f[2];
     r->failed_msg = dec_opt_u64(d, &f[3], &r->has_failed_msg, CW_DEC_LABEL(what, "failed_msg"));
+    r->gas_wanted = cw_dec_u64(d, &f[4], "%s.gas_wanted", what);
+    r->gas_used = cw_dec_u64(d, &f[5], "%s.gas_used", what);
+    if (d->rc == CW_OK && r->gas_used > r->gas_wanted)
+        cw_dec_fail(d, CW_EINVAL, "%s.gas_used: %llu exceeds gas_wanted %llu", what,
+                    (unsigned long long)r->gas_used, (unsigned long long)r->gas_wanted);
 }
 
 void cw_rpc_tx_enc(cw_enc *e, const cw_rpc_tx *r)
@@ -409,7 +416,7 @@ void cw_rpc_tx_status_enc(cw_enc *e, const cw_rpc_tx_status *r)
             e->rc = CW_ETOOBIG;
         return;
     }
-    cw_enc_array(e, 6);
+    cw_enc_array(e, 8);
     cw_enc_u64(e, r->height);
     cw_enc_u64(e, r->index);
     enc_code(e, r->code);
@@ -421,12 +428,14 @@ void cw_rpc_tx_status_enc(cw_enc *e, const cw_rpc_tx_status *r)
         cw_enc_str(e, (const char *)r->types[j].type.p, r->types[j].type.len);
         cw_enc_u64(e, r->types[j].count);
     }
+    cw_enc_u64(e, r->gas_wanted);
+    cw_enc_u64(e, r->gas_used);
 }
 
 void cw_rpc_tx_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_status *r)
 {
     memset(r, 0, sizeof *r);
-    const msgpack_object *f = cw_dec_array(d, o, 6, "tx_status");
+    const msgpack_object *f = cw_dec_array(d, o, 8, "tx_status");
     r->height = cw_dec_u64(d, &f[0], "tx_status.height");
     r->index = cw_dec_u64(d, &f[1], "tx_status.index");
     r->code = dec_code(d, &f[2], "tx_status.code");
@@ -440,6 +449,11 @@ void cw_rpc_tx_status_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_status *
         r->types[i].count = cw_dec_u64(d, &tc[1], "tx_status.events[%u].count", i);
     }
     r->n_types = d->rc ? 0 : n;
+    r->gas_wanted = cw_dec_u64(d, &f[6], "tx_status.gas_wanted");
+    r->gas_used = cw_dec_u64(d, &f[7], "tx_status.gas_used");
+    if (d->rc == CW_OK && r->gas_used > r->gas_wanted)
+        cw_dec_fail(d, CW_EINVAL, "tx_status.gas_used: %llu exceeds gas_wanted %llu",
+                    (unsigned long long)r->gas_used, (unsigned long long)r->gas_wanted);
 }
 
 void cw_rpc_tx_status_count_events(cw_dec *d, const msgpack_object *events, cw_rpc_tx_status *r)

@@ -18,12 +18,16 @@ int cw_tx_decode(cw_tx *tx, const uint8_t *buf, size_t len, char *err, size_t er
         return cw_err_prefix(err, err_len, rc, "tx");
     cw_dec *d = &tx->dec;
     const msgpack_object *env = cw_dec_array(d, root, 2, "tx");
-    const msgpack_object *b = cw_dec_array(d, &env[0], 5, "tx.body");
+    const msgpack_object *b = cw_dec_array(d, &env[0], 6, "tx.body");
     cw_dec_id(d, &b[0], tx->chain_id, "tx.body.chain_id");
     cw_dec_bin_fixed(d, &b[1], tx->signer.b, 32, "tx.body.signer_pubkey");
     tx->nonce = cw_dec_u64(d, &b[2], "tx.body.nonce");
-    tx->msgs = cw_dec_list(d, &b[3], CW_TX_MAX_MSGS, &tx->n_msgs, "tx.body.msgs");
-    tx->memo = cw_dec_str(d, &b[4], CW_TX_MEMO_MAX, "tx.body.memo");
+    tx->gas_limit = cw_dec_u64(d, &b[3], "tx.body.gas_limit");
+    tx->msgs = cw_dec_list(d, &b[4], CW_TX_MAX_MSGS, &tx->n_msgs, "tx.body.msgs");
+    tx->memo = cw_dec_str(d, &b[5], CW_TX_MEMO_MAX, "tx.body.memo");
+    if (d->rc == CW_OK && (tx->gas_limit == 0 || tx->gas_limit > CW_GAS_TX_MAX))
+        cw_dec_fail(d, CW_EINVAL, "tx.body.gas_limit: %llu is outside 1..%llu",
+                    (unsigned long long)tx->gas_limit, (unsigned long long)CW_GAS_TX_MAX);
     cw_dec_bin_fixed(d, &env[1], tx->sig.b, 64, "tx.signature");
     if (d->rc == CW_OK && tx->n_msgs == 0)
         cw_dec_fail(d, CW_EINVAL, "tx.body.msgs: a tx carries at least one msg");
@@ -40,6 +44,7 @@ int cw_tx_decode(cw_tx *tx, const uint8_t *buf, size_t len, char *err, size_t er
      * envelope minus its one-byte array header and the 66-byte signature tail. */
     cw_tagged_hash(tx->sighash, CW_TAG_TX, buf + 1, len - 1 - ENV_SIG_TAIL);
     cw_sha256(tx->hash, buf, len);
+    tx->len = len;
     return CW_OK;
 }
 
@@ -74,8 +79,8 @@ void cw_msg_begin(cw_enc *e, const char *type, uint32_t n_fields)
 }
 
 int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_seckey *sk,
-               uint64_t nonce, const cw_bytes *msgs, size_t n_msgs, const char *memo,
-               char *err, size_t err_len)
+               uint64_t nonce, uint64_t gas_limit, const cw_bytes *msgs, size_t n_msgs,
+               const char *memo, char *err, size_t err_len)
 {
     cw_pubkey32 pk;
     cw_sig64 sig;
@@ -93,6 +98,15 @@ int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_se
     if (memo_len > CW_TX_MEMO_MAX)
         return cw_errf(err, err_len, CW_EINVAL, "tx: memo of %zu bytes exceeds %d", memo_len,
                        CW_TX_MEMO_MAX);
+    if (gas_limit > CW_GAS_TX_MAX)
+        return cw_errf(err, err_len, CW_EINVAL, "tx: gas limit %llu exceeds %llu",
+                       (unsigned long long)gas_limit, (unsigned long long)CW_GAS_TX_MAX);
+    if (gas_limit == 0) {
+        size_t body = 64 + strlen(chain_id) + memo_len + 8;
+        for (size_t i = 0; i < n_msgs; i++)
+            body += msgs[i].len;
+        gas_limit = cw_gas_estimate(msgs, n_msgs, body + 66, 0);
+    }
     if ((rc = cw_key_public(&pk, sk)))
         return cw_errf(err, err_len, rc, "tx: invalid signing key");
 
@@ -100,10 +114,11 @@ int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_se
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     size_t body_start = cw_enc_len(&e);
-    cw_enc_array(&e, 5);
+    cw_enc_array(&e, 6);
     cw_enc_cstr(&e, chain_id);
     cw_enc_bin(&e, pk.b, 32);
     cw_enc_u64(&e, nonce);
+    cw_enc_u64(&e, gas_limit);
     cw_enc_array(&e, (uint32_t)n_msgs);
     for (size_t i = 0; i < n_msgs; i++)
         cw_enc_raw(&e, msgs[i].p, msgs[i].len);

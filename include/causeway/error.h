@@ -50,6 +50,7 @@ enum {
     CW_EUNSUPPORTED = -30021,  /* a recognised but unsupported option (e.g. a hash op) */
     CW_EUNHEALTHY = -30022,    /* action would leave a position under its LTV */
     CW_ECLOSED = -30023,       /* connection closed */
+    CW_EOUTOFGAS = -30024,     /* a tx would use more gas than its limit */
 };
 
 /** Name a return code.

@@ -17,16 +17,22 @@
 
 #include "causeway/codec.h"
 #include "causeway/event.h"
+#include "causeway/gas.h"
 #include "causeway/kv.h"
 #include "causeway/msgs.h" /* cw_msg_codec */
 #include "causeway/schnorr.h"
 
 typedef struct cw_app cw_app;
 
-/** What a msg handler sees. kv is the tx's cache layer; its writes vanish if the tx fails. */
+/** What a msg handler sees. kv is the tx's cache layer, metered: every read, write and
+ *  delete charges gas (causeway/gas.h) and fails with CW_EOUTOFGAS once the tx's limit is
+ *  reached; its writes vanish if the tx fails. gas is the tx's meter: a handler charges it
+ *  (cw_gas_charge) before work the store does not see — signature checks, hashing — and
+ *  returns CW_EOUTOFGAS when a charge fails. */
 typedef struct cw_exec_ctx {
     cw_app *app;
     const cw_kv *kv;
+    cw_gas_meter *gas;
     cw_events *events;
     const char *chain_id;
     uint64_t height;  /* the executing block's height */

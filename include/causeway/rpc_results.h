@@ -18,7 +18,8 @@
  *   broadcast_tx         [envelope(bin)]                tx_hash (bin 32)
  *   tx                   [hash(bin 32)]                 [height, index, tx, result]
  *   tx_status            [hash(bin 32)]                 [height, index, code, log,
- *                                                        failed_msg|nil, [[type, count], ...]]
+ *                                                        failed_msg|nil, [[type, count], ...],
+ *                                                        gas_wanted, gas_used]
  *   account              [address(bin 20)]              [address, next_nonce,
  *                                                        pending_next_nonce, [[denom, amount]..]]
  *   packet_commitments   [port, channel]                [seq, ...]
@@ -34,7 +35,8 @@
  *                                                        bad_debt]
  *   blocks (topic)       subscribe ["blocks"]           [header, events]: one notification per
  *                                                        committed block (cw_rpc_block_note)
- *   where result (of a tx) = [code(int), log(str), events, failed_msg|nil]; times are ns since
+ *   where result (of a tx) = [code(int), log(str), events, failed_msg|nil, gas_wanted, gas_used]
+ *   (gas_wanted the tx's gas limit, gas_used ≤ gas_wanted what it used, causeway/gas.h); times are ns since
  *   the Unix epoch; heights count blocks from 1; amounts are base units.
  *
  * Conventions (as for the msgs, causeway/msgs.h):
@@ -225,10 +227,12 @@ void cw_rpc_broadcast_enc(cw_enc *e, const uint8_t hash32[static 32]) CW_NONNULL
 void cw_rpc_broadcast_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32])
     CW_NONNULL(1, 2, 3);
 
-/** A committed tx's result [code, log, events, failed_msg|nil]: code 0 success (else a
- *  negative CW_E* code or -errno, or a positive app code), log the failure line, events the
- *  encoded array [[type, [[key, value], ...]], ...] (borrowed object; read with the event
- *  readers of causeway/event.h), failed_msg the index of the failing msg. A producer that
+/** A committed tx's result [code, log, events, failed_msg|nil, gas_wanted, gas_used]: code 0
+ *  success (else a negative CW_E* code or -errno, or a positive app code; CW_EOUTOFGAS the tx
+ *  ran out of gas), log the failure line, events the encoded array
+ *  [[type, [[key, value], ...]], ...] (borrowed object; read with the event readers of
+ *  causeway/event.h), failed_msg the index of the failing msg, gas_wanted the tx's gas limit
+ *  and gas_used what it used (≤ gas_wanted, else the decoder fails with CW_EINVAL). A producer that
  *  holds the events already encoded (the chain, from cw_events_encode) sets events_enc
  *  instead of events; the encoder writes events, else events_enc, else an empty array. */
 typedef struct cw_rpc_tx_result {
@@ -238,6 +242,8 @@ typedef struct cw_rpc_tx_result {
     cw_bytes events_enc; /* enc only: the encoded events array (borrowed) */
     bool has_failed_msg;
     uint64_t failed_msg;
+    uint64_t gas_wanted;
+    uint64_t gas_used;
 } cw_rpc_tx_result;
 void cw_rpc_tx_result_enc(cw_enc *e, const cw_rpc_tx_result *r) CW_NONNULL(1, 2);
 void cw_rpc_tx_result_dec(cw_dec *d, const msgpack_object *o, cw_rpc_tx_result *r,
@@ -253,8 +259,9 @@ typedef struct cw_rpc_tx {
 CW_RPC_RESULT_DECLARE(tx);
 
 /** tx_status's answer — also the chain's tx index entry, written once when the block
- *  commits: [height, index, code, log, failed_msg|nil, [[event_type, count], ...]] (types in
- *  order of first appearance). log and types[].type borrowed. */
+ *  commits: [height, index, code, log, failed_msg|nil, [[event_type, count], ...], gas_wanted,
+ *  gas_used] (types in order of first appearance; gas as in cw_rpc_tx_result). log and
+ *  types[].type borrowed. */
 typedef struct cw_rpc_type_count {
     cw_bytes type; /* an identifier, ≤ CW_ID_MAX bytes */
     uint64_t count;
@@ -268,6 +275,8 @@ typedef struct cw_rpc_tx_status {
     uint64_t failed_msg;
     uint32_t n_types; /* ≤ CW_RPC_TX_TYPES_MAX (enc: more → CW_ETOOBIG) */
     cw_rpc_type_count types[CW_RPC_TX_TYPES_MAX];
+    uint64_t gas_wanted;
+    uint64_t gas_used;
 } cw_rpc_tx_status;
 CW_RPC_RESULT_DECLARE(tx_status);
 /** Count a tx's events by type into r->types (order of first appearance) from the encoded

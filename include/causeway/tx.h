@@ -1,14 +1,16 @@
 /* Causeway — transactions (DESIGN §5): body, envelope, signing, hashing.
  *
  *   TxBody     = [chain_id(str id), signer_pubkey(bin 32, x-only), nonce(u64),
- *                 msgs(array of Msg, 1..CW_TX_MAX_MSGS), memo(str, ≤ CW_TX_MEMO_MAX)]
+ *                 gas_limit(u64, 1..CW_GAS_TX_MAX), msgs(array of Msg, 1..CW_TX_MAX_MSGS),
+ *                 memo(str, ≤ CW_TX_MEMO_MAX)]
  *   TxEnvelope = [body, signature(bin 64)]
  *   Msg        = [type(str id, e.g. "bank.send"), body(array; the type's own fields)]
  *
  * The signature is BIP-340 over tagged_hash("causeway/tx", canonical body bytes); the chain
  * id is inside the body, so a tx never verifies on another chain. tx hash = SHA256(envelope).
  * The nonce must equal the signer's next nonce when the tx executes (replay protection;
- * checked by the chain, not here).
+ * checked by the chain, not here). gas_limit is the most gas the tx may use (causeway/gas.h);
+ * it is inside the signed body, so no one but the signer can change it.
  */
 #ifndef CAUSEWAY_TX_H
 #define CAUSEWAY_TX_H
@@ -17,6 +19,7 @@
 #include <stdint.h>
 
 #include "causeway/codec.h"
+#include "causeway/gas.h"
 #include "causeway/hex.h"
 #include "causeway/schnorr.h"
 
@@ -30,9 +33,11 @@ typedef struct cw_tx {
     char chain_id[CW_ID_MAX + 1];
     cw_pubkey32 signer;
     uint64_t nonce;
+    uint64_t gas_limit; /* gas units, 1..CW_GAS_TX_MAX */
     uint32_t n_msgs;
     const msgpack_object *msgs; /* each a Msg array, validated as [type str id, array] */
     cw_bytes memo;
+    size_t len;          /* the envelope's length, bytes */
     cw_sig64 sig;
     uint8_t hash[32];    /* SHA256(envelope) */
     uint8_t sighash[32]; /* tagged_hash("causeway/tx", body) — what the signer signed */
@@ -58,11 +63,14 @@ void cw_tx_msg(const cw_tx *tx, uint32_t i, char type[static CW_ID_MAX + 1],
 void cw_tx_free(cw_tx *tx);
 
 /** Build and sign an envelope. msgs[i] are already-encoded Msg arrays (see cw_msg_begin).
+ *  gas_limit: the tx's gas limit (gas units, ≤ CW_GAS_TX_MAX); 0 = cw_gas_estimate's figure
+ *  for these msgs with the default block gas limit.
  *  Returns: CW_OK with *out (malloc'd, caller frees) and *out_len; CW_EINVAL bad chain id,
- *  memo too long, no msgs or too many, invalid key; -ENOMEM. err names the problem. */
+ *  memo too long, no msgs or too many, gas limit over CW_GAS_TX_MAX, invalid key; -ENOMEM.
+ *  err names the problem. */
 int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_seckey *sk,
-               uint64_t nonce, const cw_bytes *msgs, size_t n_msgs, const char *memo,
-               char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+               uint64_t nonce, uint64_t gas_limit, const cw_bytes *msgs, size_t n_msgs,
+               const char *memo, char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 
 /** Start a Msg in e: writes [type, and the header of a body array of n_fields; the caller
  *  then encodes exactly n_fields values. */

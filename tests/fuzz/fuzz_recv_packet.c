@@ -83,8 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cw_kv kv = cw_kv_cache_kv(layer);
             cw_events ev;
             cw_events_init(&ev);
-            cw_exec_ctx ctx = {.app = g_app, .kv = &kv, .events = &ev, .chain_id = "beta",
-                               .height = 10, .time_ns = 2000000000000ull};
+            cw_gas_meter gas;
+            cw_gas_meter_init(&gas, CW_GAS_BLOCK_DEFAULT);
+            cw_exec_ctx ctx = {.app = g_app, .kv = &kv, .gas = &gas, .events = &ev,
+                               .chain_id = "beta", .height = 10, .time_ns = 2000000000000ull};
             char err[256] = "";
             int rc = cw_app_dispatch(g_app, &ctx, types[t], root, err, sizeof err);
             /* no proof can verify against a root of 0x11 bytes: nothing is accepted. An ack or

@@ -37,9 +37,31 @@ def msg_send(to_addr, denom, amount):
     return ["bank.send", [to_addr, denom, amount]]
 
 
-def sign_tx(key, chain_id, nonce, msgs, memo=""):
-    """The envelope bytes [body, signature]; body = [chain_id, pubkey, nonce, msgs, memo]."""
-    body = [chain_id, key.pubkey, nonce, msgs, memo]
+# Gas (DESIGN §5 "Gas"): what a tx states as its limit unless told. A client's choice, not
+# the chain's rule: generous per msg (the largest a msg of its kind was seen to use, with
+# room), commits paying per byte for their signatures; the intrinsic part is the chain's
+# documented formula.
+GAS_SIG, GAS_TX_BYTE, GAS_MSG, GAS_HASH_FLAT = 5000, 4, 1000, 30
+BLOCK_GAS_DEFAULT = 50_000_000
+
+
+def gas_estimate(msgs, tx_len):
+    g = GAS_SIG + 2 * (GAS_HASH_FLAT + tx_len) + GAS_TX_BYTE * tx_len + GAS_MSG * len(msgs)
+    for m in msgs:
+        n = len(pack(m))
+        if m[0] in ("ibc.update_client", "ibc.submit_misbehaviour"):
+            g += 40_000 + 80 * n
+        else:
+            g += (60_000 if m[0].startswith("lend.") else 30_000) + 4 * n
+    return min(g, BLOCK_GAS_DEFAULT)
+
+
+def sign_tx(key, chain_id, nonce, msgs, memo="", gas=None):
+    """The envelope bytes [body, signature];
+    body = [chain_id, pubkey, nonce, gas_limit, msgs, memo]."""
+    if gas is None:
+        gas = gas_estimate(msgs, len(pack(msgs)) + len(memo) + 200)
+    body = [chain_id, key.pubkey, nonce, gas, msgs, memo]
     sighash = tagged_hash(TAG_TX, pack(body))
     sig = coincurve.PrivateKey(key.secret).sign_schnorr(sighash, os.urandom(32))
     return pack([body, sig])

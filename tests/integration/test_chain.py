@@ -20,6 +20,7 @@ CW_ENONCE = -30017
 CW_EBADSIG = -30005
 CW_EINVAL = -30004
 CW_ENOTFOUND = -30013
+CW_EOUTOFGAS = -30024
 
 
 @pytest.fixture
@@ -93,8 +94,14 @@ def test_bad_transactions_get_clear_errors_and_node_keeps_serving(chain):
         ("invalid signature", good[:-1] + bytes([good[-1] ^ 1]), CW_EBADSIG, "signature"),
         ("not msgpack", b"\xc1\x00", None, "reserved"),
         ("wrong arity", pack([["alpha"], b"x" * 64]), None, "tx.body"),
-        ("no msgs", pack([["alpha", alice.pubkey, 1, [], ""], b"\x00" * 64]), CW_EINVAL,
-         "at least one msg"),
+        ("no msgs", pack([["alpha", alice.pubkey, 1, 100000, [], ""], b"\x00" * 64]),
+         CW_EINVAL, "at least one msg"),
+        ("gas limit 0", pack([["alpha", alice.pubkey, 1, 0, [msg_send(bob.address, "stake", 1)],
+                               ""], b"\x00" * 64]), CW_EINVAL, "tx.body.gas_limit"),
+        ("gas below intrinsic", sign_tx(alice, "alpha", 1, [msg_send(bob.address, "stake", 1)],
+                                        gas=100), CW_EOUTOFGAS, "intrinsic gas"),
+        ("gas over the block's", sign_tx(alice, "alpha", 1, [msg_send(bob.address, "stake", 1)],
+                                         gas=10**12), CW_ETOOBIG, "block gas limit"),
     ]
     for name, env, code, text in cases:
         with pytest.raises(RpcError) as e:
@@ -137,9 +144,10 @@ def test_batched_reads_agree_with_single_reads(chain):
     assert latest_at >= height
 
     st = c.call("tx_status", tx_hash(env))
-    code, log, events, failed = result
-    assert st[:5] == [height, index, code, log, failed]
+    code, log, events, failed, gas_wanted, gas_used = result
+    assert st[:5] == [height, index, code, log, failed] and st[6:] == [gas_wanted, gas_used]
     assert code == 0 and failed is None and st[5] == [["transfer", 2]]
+    assert 0 < gas_used <= gas_wanted
     assert [e[0] for e in events] == ["transfer", "transfer"]
 
     assert c.call("packets", "transfer", "channel-0", [1, 2]) == [None, None]

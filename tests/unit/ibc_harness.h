@@ -14,6 +14,7 @@
 #include "causeway/ibc.h"
 #include "causeway/lightclient.h"
 #include "causeway/msgs.h"
+#include "causeway/rpc_results.h"
 #include "causeway/tx.h"
 
 #define H_BLOCK_NS 1000000000ull
@@ -99,7 +100,7 @@ static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, siz
     uint8_t *tx, hash[32];
     size_t len;
     char err[512];
-    assert_int_equal(cw_tx_sign(&tx, &len, c->id, &c->sk[k], c->nonce[k], msgs, n, "", err,
+    assert_int_equal(cw_tx_sign(&tx, &len, c->id, &c->sk[k], c->nonce[k], 0, msgs, n, "", err,
                                 sizeof err), CW_OK);
     int rc = cw_node_submit_tx(c->node, tx, len, hash, err, sizeof err);
     free(tx);
@@ -114,13 +115,18 @@ static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, siz
     const msgpack_object *root;
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 24, err,
                                  sizeof err), CW_OK);
-    const msgpack_object *f = cw_dec_array(&d, root, 4, "tx");
-    const msgpack_object *r = cw_dec_array(&d, &f[3], 4, "result");
+    cw_rpc_tx t;
+    cw_rpc_tx_dec(&d, root, &t);
     assert_int_equal(d.rc, CW_OK);
-    int code = r[0].type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? (int)r[0].via.i64
-                                                             : (int)r[0].via.u64;
+    int code = (int)t.result.code;
+    /* every tx here states the clients' estimate (cw_gas_estimate): it must leave room (at
+     * most 80% used) for every kind of msg these flows send, or a client's tx fails out of
+     * gas on a real chain */
+    if (t.result.gas_used * 10 > t.result.gas_wanted * 8)
+        fail_msg("%s: tx used %llu of its estimated %llu gas", c->id,
+                 (unsigned long long)t.result.gas_used, (unsigned long long)t.result.gas_wanted);
     if (log)
-        snprintf(log, log_len, "%.*s", (int)r[1].via.str.size, r[1].via.str.ptr);
+        snprintf(log, log_len, "%.*s", (int)t.result.log.len, (const char *)t.result.log.p);
     cw_dec_close(&d);
     cw_enc_free(&e);
     return code;
@@ -262,14 +268,15 @@ static int h_events(hchain *c, uint64_t height, const char *type, uint8_t **pkts
     const msgpack_object *root;
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 26, err,
                                  sizeof err), CW_OK);
-    const msgpack_object *f = cw_dec_array(&d, root, 2, "results");
-    uint32_t ntx;
-    const msgpack_object *txs = cw_dec_list(&d, &f[1], 100000, &ntx, "txs");
-    for (uint32_t i = 0; i < ntx && d.rc == CW_OK; i++) {
-        const msgpack_object *t = cw_dec_array(&d, &txs[i], 3, "tx");
-        const msgpack_object *r = cw_dec_array(&d, &t[2], 4, "result");
+    cw_rpc_block_results br;
+    cw_rpc_block_results_dec(&d, root, &br);
+    for (uint32_t i = 0; i < br.n && d.rc == CW_OK; i++) {
+        cw_rpc_block_tx bt;
+        cw_rpc_block_tx_dec(&d, &br.items[i], &bt, "block_results.txs[]");
+        if (d.rc)
+            break;
         uint32_t nev;
-        const msgpack_object *evs = cw_dec_list(&d, &r[2], 100000, &nev, "events");
+        const msgpack_object *evs = cw_dec_list(&d, bt.result.events, 100000, &nev, "events");
         for (uint32_t j = 0; j < nev && d.rc == CW_OK; j++) {
             const msgpack_object *ev = cw_dec_array(&d, &evs[j], 2, "event");
             if (ev[0].via.str.size != strlen(type) ||

@@ -68,7 +68,7 @@ static int run(struct world *w, const char *chain, uint64_t nonce, const cw_byte
     size_t len;
     char err[256];
     cw_tx tx;
-    assert_int_equal(cw_tx_sign(&buf, &len, chain, &g_sk, nonce, msgs, n, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, chain, &g_sk, nonce, 0, msgs, n, "", err, sizeof err),
                      CW_OK);
     assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
     assert_int_equal(cw_tx_verify_signature(&tx), CW_OK);

@@ -948,7 +948,7 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
         size_t len;
         cw_tx tx;
         cw_tx_result res;
-        assert_int_equal(cw_tx_sign(&buf, &len, "beta", &sk, nonce, msgs, 2 - nonce, "", err,
+        assert_int_equal(cw_tx_sign(&buf, &len, "beta", &sk, nonce, 0, msgs, 2 - nonce, "", err,
                                     sizeof err),
                          CW_OK);
         assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);

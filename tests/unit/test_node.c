@@ -115,7 +115,7 @@ static uint8_t *send_tx(struct fx *f, const char *chain, uint64_t nonce, uint64_
     cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = f->bob_addr, .denom = "uatom",
                                                  .amount = amount});
     cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
-    assert_int_equal(cw_tx_sign(&buf, len, chain, &f->alice, nonce, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, len, chain, &f->alice, nonce, 0, &m, 1, "", err, sizeof err),
                      CW_OK);
     cw_enc_free(&e);
     return buf;
@@ -342,7 +342,7 @@ static void submit_validator_update(struct fx *f, const cw_seckey *admin, uint64
     size_t len;
     cw_msg_admin_update_validators_enc(msg, &(cw_msg_admin_update_validators){*vs});
     cw_bytes m = {cw_enc_data(msg), cw_enc_len(msg)};
-    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", admin, nonce, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", admin, nonce, 0, &m, 1, "", err, sizeof err),
                      CW_OK);
     assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
     free(tx);
@@ -372,7 +372,7 @@ static void test_validator_update_by_admin_changes_next_set(void **state)
     uint8_t *tx;
     size_t len;
     /* the same msg from alice is refused in execution */
-    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &f->alice, 5, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &f->alice, 5, 0, &m, 1, "", err, sizeof err),
                      CW_OK);
     uint8_t h2[32];
     assert_int_equal(cw_node_submit_tx(f->node, tx, len, h2, err, sizeof err), CW_OK);
@@ -977,7 +977,7 @@ static uint8_t *sends_tx(struct fx *f, uint64_t nonce, const uint64_t *amounts, 
                                                         .amount = amounts[i]});
         m[i] = (cw_bytes){cw_enc_data(&e[i]), cw_enc_len(&e[i])};
     }
-    assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, m, n, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, 0, m, n, "", err, sizeof err),
                      CW_OK);
     for (size_t i = 0; i < n; i++)
         cw_enc_free(&e[i]);
@@ -1114,6 +1114,148 @@ static void test_tx_status_agrees_with_tx(void **state)
     cw_enc_free(&e);
 }
 
+/* ---- gas (DESIGN §5 "Gas") ------------------------------------------------------------ */
+
+/* One bank.send of `amount` from alice to bob with gas limit `gas`. */
+static uint8_t *send_tx_gas(struct fx *f, uint64_t nonce, uint64_t amount, uint64_t gas,
+                            size_t *len)
+{
+    cw_enc e;
+    char err[256];
+    uint8_t *buf;
+    cw_enc_init(&e);
+    cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = f->bob_addr, .denom = "uatom",
+                                                 .amount = amount});
+    cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
+    assert_int_equal(cw_tx_sign(&buf, len, "alpha", &f->alice, nonce, gas, &m, 1, "", err,
+                                sizeof err), CW_OK);
+    cw_enc_free(&e);
+    return buf;
+}
+
+static void tx_status_of(struct fx *f, const uint8_t hash[32], cw_rpc_tx_status *s,
+                         char *log, size_t log_len)
+{
+    char err[256];
+    cw_enc e;
+    cw_dec d;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, hash, &e, err, sizeof err), CW_OK);
+    cw_rpc_tx_status_dec(&d, open_answer(&d, &e), s);
+    assert_int_equal(d.rc, CW_OK);
+    snprintf(log, log_len, "%.*s", (int)s->log.len, (const char *)s->log.p);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+}
+
+/* A tx whose limit covers its intrinsic gas but not its store writes is included, fails with
+ * CW_EOUTOFGAS naming what ran out, writes nothing (bob's balance unchanged) and still
+ * consumes its nonce; the same send with the estimate succeeds. */
+static void test_tx_over_its_gas_limit_fails_without_writes(void **state)
+{
+    struct fx *f = *state;
+    char err[256], log[256];
+    size_t len;
+    uint64_t h0 = f->node->height;
+    uint64_t bob0 = balance_at(f, &f->bob_addr, h0, false);
+    /* learn the envelope's length at a 3-byte gas field, then ask for just its intrinsic gas */
+    uint8_t *probe = send_tx_gas(f, 0, 7, 1000, &len);
+    free(probe);
+    uint64_t intrinsic = cw_gas_tx_intrinsic(len, 1);
+    assert_true(intrinsic > 1000 && intrinsic < 65536); /* same field width */
+    size_t len2;
+    uint8_t *tx = send_tx_gas(f, 0, 7, intrinsic, &len2);
+    assert_int_equal(len2, len);
+    uint8_t h[32];
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len2, h, err, sizeof err), CW_OK);
+    free(tx);
+    produce(f, 5000000);
+    cw_rpc_tx_status s;
+    tx_status_of(f, h, &s, log, sizeof log);
+    assert_int_equal(s.code, CW_EOUTOFGAS);
+    assert_non_null(strstr(log, "out of gas: store read"));
+    assert_true(s.has_failed_msg && s.failed_msg == 0);
+    assert_int_equal(s.gas_wanted, intrinsic);
+    assert_int_equal(s.gas_used, intrinsic); /* the intrinsic gas, nothing after it */
+    assert_int_equal(balance_at(f, &f->bob_addr, f->node->height, false), bob0);
+    assert_int_equal(next_nonce(f), 1); /* consumed: the failed tx cannot be replayed */
+    /* with the estimate, the same send goes through and uses less than it stated */
+    tx = send_tx_gas(f, 1, 7, 0, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+    produce(f, 6000000);
+    tx_status_of(f, h, &s, log, sizeof log);
+    assert_int_equal(s.code, 0);
+    assert_true(s.gas_used > intrinsic && s.gas_used <= s.gas_wanted);
+    assert_int_equal(balance_at(f, &f->bob_addr, f->node->height, false), bob0 + 7);
+}
+
+/* Admission by gas and per sender: a limit below the intrinsic gas or above the block gas
+ * limit is refused by name, and one sender cannot hold more than its share of the mempool. */
+static void test_mempool_admits_by_gas_and_caps_each_sender(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    size_t len;
+    uint8_t h[32];
+    uint8_t *tx = send_tx_gas(f, 0, 1, 100, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_EOUTOFGAS);
+    assert_non_null(strstr(err, "below the tx's intrinsic gas"));
+    free(tx);
+    tx = send_tx_gas(f, 0, 1, f->node->cfg.max_block_gas + 1, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_ETOOBIG);
+    assert_non_null(strstr(err, "exceeds the block gas limit"));
+    free(tx);
+    assert_int_equal(f->node->mp_n, 0); /* nothing refused reached the mempool */
+
+    f->node->cfg.mempool_max_txs_per_sender = 2;
+    for (uint64_t n = 0; n < 3; n++) {
+        tx = send_tx_gas(f, n, 1, 0, &len);
+        int rc = cw_node_submit_tx(f->node, tx, len, h, err, sizeof err);
+        free(tx);
+        if (n < 2) {
+            assert_int_equal(rc, CW_OK);
+        } else {
+            assert_int_equal(rc, CW_ETOOBIG);
+            assert_non_null(strstr(err, "the sender already has 2 txs"));
+        }
+    }
+    produce(f, 5000000); /* the two leave the mempool: the sender may send again */
+    tx = send_tx_gas(f, 2, 1, 0, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+    f->node->cfg.mempool_max_bytes_per_sender = len + 1; /* one more would pass the bytes cap */
+    tx = send_tx_gas(f, 3, 1, 0, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_ETOOBIG);
+    assert_non_null(strstr(err, "bytes"));
+    free(tx);
+}
+
+/* A block holds txs whose gas limits add up to at most max_block_gas; the rest wait, in
+ * order, for the next block. */
+static void test_block_holds_at_most_max_block_gas(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    size_t len;
+    uint8_t h[32];
+    const uint64_t gas = 100000;
+    f->node->cfg.max_block_gas = 3 * gas + gas / 2;
+    for (uint64_t n = 0; n < 5; n++) {
+        uint8_t *tx = send_tx_gas(f, n, 1, gas, &len);
+        assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+        free(tx);
+    }
+    uint64_t before = f->node->txs_committed;
+    produce(f, 5000000);
+    assert_int_equal(f->node->txs_committed - before, 3);
+    assert_int_equal(f->node->mp_n, 2);
+    produce(f, 6000000);
+    assert_int_equal(f->node->txs_committed - before, 5);
+    assert_int_equal(f->node->mp_n, 0);
+    assert_int_equal(next_nonce(f), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1135,6 +1277,9 @@ int main(void)
         cmocka_unit_test(test_packets_answer_is_cut_at_the_soft_cap_and_resumes),
         cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
         cmocka_unit_test(test_tx_status_agrees_with_tx),
+        cmocka_unit_test_setup_teardown(test_tx_over_its_gas_limit_fails_without_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mempool_admits_by_gas_and_caps_each_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_holds_at_most_max_block_gas, setup, teardown),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }

@@ -259,24 +259,28 @@ static void test_tx_status_roundtrip_layout_and_counts(void **state)
     s.n_types = 2;
     s.types[0] = (cw_rpc_type_count){{(const uint8_t *)"send_packet", 11}, 3};
     s.types[1] = (cw_rpc_type_count){{(const uint8_t *)"transfer", 8}, 1};
+    s.gas_wanted = 200000;
+    s.gas_used = 61234;
     cw_enc e;
     cw_dec d;
     ROUNDTRIP(cw_rpc_tx_status, &s, &back, cw_rpc_tx_status_enc, cw_rpc_tx_status_dec, e, d);
+    assert_int_equal(back.gas_wanted, 200000);
+    assert_int_equal(back.gas_used, 61234);
     assert_int_equal(back.code, CW_ENONCE);
     assert_true(back.has_failed_msg);
     assert_int_equal(back.failed_msg, 2);
     assert_int_equal(cw_rpc_tx_status_count(&back, "send_packet"), 3);
     assert_int_equal(cw_rpc_tx_status_count(&back, "transfer"), 1);
     assert_int_equal(cw_rpc_tx_status_count(&back, "send"), 0);
-    /* pinned head: [4, 1, int (negative code), "bad", 2, [...]] */
+    /* pinned head: [4, 1, int (negative code), "bad", 2, [...], gas_wanted, gas_used] */
     const uint8_t *b = cw_enc_data(&e);
-    assert_memory_equal(b, "\x96\x04\x01", 3);
+    assert_memory_equal(b, "\x98\x04\x01", 3);
     assert_int_equal(b[3], 0xd1); /* int16: the code is -300xx */
     DONE(e, d);
     /* a success with no failed msg and no events */
     memset(&s, 0, sizeof s);
     ROUNDTRIP(cw_rpc_tx_status, &s, &back, cw_rpc_tx_status_enc, cw_rpc_tx_status_dec, e, d);
-    static const uint8_t ok[] = {0x96, 0, 0, 0, 0xa0, 0xc0, 0x90};
+    static const uint8_t ok[] = {0x98, 0, 0, 0, 0xa0, 0xc0, 0x90, 0, 0};
     assert_bytes(&e, ok, sizeof ok);
     assert_false(back.has_failed_msg);
     DONE(e, d);

@@ -37,7 +37,7 @@ static void test_signed_tx_round_trips_and_verifies(void **s)
     uint8_t *buf;
     size_t len;
     char err[256];
-    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 7, &m, 1, "hi", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 7, 0, &m, 1, "hi", err, sizeof err),
                      CW_OK);
     cw_tx tx;
     assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
@@ -68,7 +68,7 @@ static void test_any_changed_byte_fails_decode_or_signature(void **s)
     uint8_t *buf;
     size_t len;
     char err[256];
-    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, 0, &m, 1, "", err, sizeof err),
                      CW_OK);
     for (size_t i = 0; i < len; i++) {
         for (int bit = 0; bit < 8; bit += 3) {
@@ -95,7 +95,7 @@ static void test_signature_from_another_chain_id_does_not_verify(void **s)
     uint8_t *buf;
     size_t len;
     char err[256];
-    assert_int_equal(cw_tx_sign(&buf, &len, "betaa", &g_sk, 1, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "betaa", &g_sk, 1, 0, &m, 1, "", err, sizeof err),
                      CW_OK);
     uint8_t *p = memmem(buf, len, "betaa", 5);
     assert_non_null(p);
@@ -118,10 +118,11 @@ static void test_malformed_envelopes_named(void **s)
     cw_enc e;
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
-    cw_enc_array(&e, 5);
+    cw_enc_array(&e, 6);
     cw_enc_cstr(&e, "alpha");
     cw_enc_bin(&e, g_pk.b, 32);
     cw_enc_u64(&e, 0);
+    cw_enc_u64(&e, 100000);
     cw_enc_array(&e, 0);
     cw_enc_cstr(&e, "");
     cw_enc_bin(&e, "0123456789012345678901234567890123456789012345678901234567890123", 64);
@@ -133,10 +134,11 @@ static void test_malformed_envelopes_named(void **s)
     /* msg type with '/' (not an identifier) */
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
-    cw_enc_array(&e, 5);
+    cw_enc_array(&e, 6);
     cw_enc_cstr(&e, "alpha");
     cw_enc_bin(&e, g_pk.b, 32);
     cw_enc_u64(&e, 0);
+    cw_enc_u64(&e, 100000);
     cw_enc_array(&e, 1);
     cw_enc_array(&e, 2);
     cw_enc_cstr(&e, "bank/send");
@@ -151,10 +153,11 @@ static void test_malformed_envelopes_named(void **s)
     /* signature of 63 bytes */
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
-    cw_enc_array(&e, 5);
+    cw_enc_array(&e, 6);
     cw_enc_cstr(&e, "alpha");
     cw_enc_bin(&e, g_pk.b, 32);
     cw_enc_u64(&e, 0);
+    cw_enc_u64(&e, 100000);
     cw_enc_array(&e, 0);
     cw_enc_cstr(&e, "");
     cw_enc_bin(&e, "012345678901234567890123456789012345678901234567890123456789012", 63);
@@ -163,6 +166,65 @@ static void test_malformed_envelopes_named(void **s)
     assert_non_null(strstr(err, "tx.signature"));
     cw_tx_free(&tx);
     cw_enc_free(&e);
+}
+
+/* The gas limit is a signed field of the body: 0 and values over CW_GAS_TX_MAX are refused by
+ * name, and changing it after signing breaks the signature. */
+static void test_gas_limit_is_signed_and_bounded(void **s)
+{
+    (void)s;
+    char err[256];
+    cw_enc me;
+    cw_bytes m = send_msg(&me);
+    uint8_t *buf;
+    size_t len;
+    cw_tx tx;
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, 123456, &m, 1, "", err,
+                                sizeof err), CW_OK);
+    assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+    assert_int_equal(tx.gas_limit, 123456);
+    assert_int_equal(cw_tx_verify_signature(&tx), CW_OK);
+    cw_tx_free(&tx);
+    /* 123456 = 0xce 00 01 e2 40 (uint32): raise it to 0x0001e241 in place */
+    uint8_t *p = memmem(buf, len, "\xce\x00\x01\xe2\x40", 5);
+    assert_non_null(p);
+    p[4] = 0x41;
+    assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+    assert_int_equal(tx.gas_limit, 123457);
+    assert_int_equal(cw_tx_verify_signature(&tx), CW_EBADSIG);
+    cw_tx_free(&tx);
+    free(buf);
+    /* gas 0 on the wire: refused, naming the field */
+    for (int bad = 0; bad < 2; bad++) {
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_enc_array(&e, 2);
+        cw_enc_array(&e, 6);
+        cw_enc_cstr(&e, "alpha");
+        cw_enc_bin(&e, g_pk.b, 32);
+        cw_enc_u64(&e, 0);
+        cw_enc_u64(&e, bad ? CW_GAS_TX_MAX + 1 : 0);
+        cw_enc_array(&e, 1);
+        cw_enc_raw(&e, m.p, m.len);
+        cw_enc_cstr(&e, "");
+        cw_enc_bin(&e, "0123456789012345678901234567890123456789012345678901234567890123", 64);
+        assert_int_equal(cw_tx_decode(&tx, cw_enc_data(&e), cw_enc_len(&e), err, sizeof err),
+                         CW_EINVAL);
+        assert_non_null(strstr(err, "tx.body.gas_limit"));
+        cw_tx_free(&tx);
+        cw_enc_free(&e);
+    }
+    /* signing with a limit over the bound is refused; 0 asks for the estimate */
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, CW_GAS_TX_MAX + 1, &m, 1, "", err,
+                                sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "gas limit"));
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, 0, &m, 1, "", err, sizeof err),
+                     CW_OK);
+    assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+    assert_true(tx.gas_limit >= cw_gas_tx_intrinsic(len, 1));
+    cw_tx_free(&tx);
+    free(buf);
+    cw_enc_free(&me);
 }
 
 static void test_sign_rejects_bad_arguments(void **s)
@@ -175,15 +237,15 @@ static void test_sign_rejects_bad_arguments(void **s)
     char err[256], memo[300];
     memset(memo, 'm', sizeof memo - 1);
     memo[sizeof memo - 1] = '\0';
-    assert_int_equal(cw_tx_sign(&buf, &len, "al/pha", &g_sk, 1, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "al/pha", &g_sk, 1, 0, &m, 1, "", err, sizeof err),
                      CW_EINVAL);
-    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, &m, 0, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, 0, &m, 0, "", err, sizeof err),
                      CW_EINVAL);
-    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, &m, 1, memo, err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &g_sk, 1, 0, &m, 1, memo, err, sizeof err),
                      CW_EINVAL);
     assert_non_null(strstr(err, "memo"));
     cw_seckey zero = {{0}};
-    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &zero, 1, &m, 1, "", err, sizeof err),
+    assert_int_equal(cw_tx_sign(&buf, &len, "alpha", &zero, 1, 0, &m, 1, "", err, sizeof err),
                      CW_EINVAL);
     assert_null(buf);
     cw_enc_free(&e);
@@ -196,6 +258,8 @@ int main(void)
         cmocka_unit_test(test_any_changed_byte_fails_decode_or_signature),
         cmocka_unit_test(test_signature_from_another_chain_id_does_not_verify),
         cmocka_unit_test(test_malformed_envelopes_named),
+        cmocka_unit_test(test_gas_limit_is_signed_and_bounded),
+        cmocka_unit_test(test_gas_limit_is_signed_and_bounded),
         cmocka_unit_test(test_sign_rejects_bad_arguments),
     };
     return cmocka_run_group_tests_name("tx", tests, setup, NULL);
