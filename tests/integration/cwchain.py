@@ -92,3 +92,48 @@ def wait_tx(client, h, blocks=200, timeout=30.0):
                 raise
         client.next_notification(timeout=timeout)
     raise AssertionError(f"tx {h.hex()} not committed within {blocks} blocks")
+
+
+# ---- a light client of a generated chain (`causeway light gen`), for tests that need a
+# client with a large validator set without running a second chain ----
+
+def light_gen(out, validators, heights, chain_id="zeta"):
+    """`causeway light gen` into out (block times from 60 s ago, 1 s apart); returns
+    (client_state, trusted_state, [light_block_1, ...]) decoded."""
+    import subprocess
+    import time
+
+    from conftest import require_bin
+    start = time.time_ns() - 60 * 10**9
+    subprocess.run([require_bin("causeway"), "light", "gen", "--out", out, "--validators",
+                    str(validators), "--heights", str(heights), "--chain-id", chain_id,
+                    "--start-time", str(start), "--interval", str(10**9)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+    def load(name):
+        with open(os.path.join(out, name), "rb") as f:
+            return msgpack.unpackb(f.read())
+    return (load("client_state.msgpack"), load("trusted.msgpack"),
+            [load(f"block_{h}.msgpack") for h in range(1, heights + 1)])
+
+
+def msg_create_client(client_state, trusted):
+    """MsgCreateClient from a TrustedState [height, consensus_state, vals]."""
+    return ["ibc.create_client", [client_state, trusted[1]]]
+
+
+def msg_update_client(client_id, light_block, trusted_height, trusted_vals):
+    """MsgUpdateClient: [client_id, signed_header, validator_set, trusted_height,
+    trusted_validator_set]."""
+    return ["ibc.update_client", [client_id, light_block[0], light_block[1], trusted_height,
+                                  trusted_vals]]
+
+
+def event_attr(result, ev_type, attr):
+    """The value of attr in the first event of ev_type in a tx result, or None."""
+    for ev in result[2]:
+        if ev[0] == ev_type:
+            for k, v in ev[1]:
+                if k == attr:
+                    return v
+    return None
