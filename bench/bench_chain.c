@@ -284,8 +284,25 @@ static int upd_run(upd_bench *b, size_t n)
     if (cw_lc_client_state_default(&cs, "beta") ||
         cw_lc_valset_create(&vals, &vs, b->err, sizeof b->err))
         goto out;
+    /* what each path checks, from the light client itself: a verification of one of the
+     * headers, and a no-op update of one (its state already stored) */
     int vrc = cw_lc_verify(&cs, 10, &trusted, &lbs[n].signed_header, vals, vals, b->clock,
                            &info, b->err, sizeof b->err);
+    cw_lc_memstore *ms = NULL;
+    cw_lc_store st;
+    cw_lc_update_result nres = {0};
+    cw_lc_consensus_state stored;
+    cw_lc_consensus_state_of(&stored, &lbs[n].signed_header.header);
+    cs.latest_height = 10 + n;
+    if (!vrc && !(vrc = cw_lc_memstore_create(&ms))) {
+        cw_lc_memstore_store(&st, ms);
+        if (!(vrc = st.put(st.ctx, 10, &trusted)) && !(vrc = st.put(st.ctx, 10 + n, &stored)))
+            vrc = cw_lc_update(&cs, &st, &lbs[n].signed_header, vals, 10, vals, b->clock, &nres,
+                               b->err, sizeof b->err);
+        if (!vrc && !nres.noop)
+            vrc = CW_ESTATE;
+    }
+    cw_lc_memstore_destroy(ms);
     cw_lc_valset_release(vals);
     if (vrc)
         goto out;
@@ -293,8 +310,8 @@ static int upd_run(upd_bench *b, size_t n)
            "per block, CPU per update (admission + execution + commit)\n", UPD_VALS, n);
     printf("  real update (verified)   %9.1f us/update  (%u signatures checked)\n",
            t_real * 1e6 / n, info.sigs_checked);
-    printf("  no-op (state stored)     %9.1f us/update  (0 signatures checked)\n",
-           t_noop * 1e6 / n);
+    printf("  no-op (state stored)     %9.1f us/update  (%u signatures checked)\n",
+           t_noop * 1e6 / n, nres.info.sigs_checked);
     printf("  ratio no-op / real       %9.3f            (%.0fx cheaper)\n", t_noop / t_real,
            t_real / t_noop);
     rc = 0;
