@@ -314,6 +314,11 @@ int cw_chain_cmd_start(int argc, char **argv)
     cfg.listen_addr = listen ? listen : nc->listen;
     cfg.port = have_port ? (int)port : (int)nc->port;
     cfg.max_frame = nc->max_frame_bytes;
+    cfg.max_connections = (uint32_t)nc->max_connections; /* bounds: cw_node_config_load */
+    cfg.max_sessions_per_peer = (uint32_t)nc->max_sessions_per_peer;
+    cfg.idle_timeout_s = (uint32_t)nc->idle_timeout_s;
+    cfg.handshake_timeout_s = (uint32_t)nc->handshake_timeout_s;
+    cfg.ping_interval_s = (uint32_t)nc->ping_interval_s;
     cw_chain_rpc_config(&ch, &cfg);
     int rc = cw_rpc_server_create(&ch.srv, &cfg, err, sizeof err);
     if (rc == CW_OK)

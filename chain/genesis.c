@@ -10,6 +10,7 @@
 #include "causeway/tx.h"
 #include "causeway/jsonconf.h"
 #include "causeway/mathx.h"
+#include "causeway/rpc_server.h"
 #include "node.h"
 
 void cw_node_config_defaults(cw_node_config *c)
@@ -28,6 +29,11 @@ void cw_node_config_defaults(cw_node_config *c)
     c->state_versions = 10000;
     c->sign_with = 0;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    c->max_connections = 256;
+    c->max_sessions_per_peer = CW_RPC_PER_PEER_DEFAULT;
+    c->idle_timeout_s = CW_RPC_IDLE_TIMEOUT_DEFAULT;
+    c->handshake_timeout_s = CW_RPC_HANDSHAKE_TIMEOUT_DEFAULT;
+    c->ping_interval_s = CW_RPC_PING_INTERVAL_DEFAULT;
 }
 
 int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t err_len)
@@ -37,7 +43,9 @@ int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t e
                                         "max_block_gas", "mempool_max_txs_per_sender",
                                         "mempool_max_bytes_per_sender",
                                         "max_frame_bytes", "state_versions", "sign_with",
-                                        "log_level", NULL};
+                                        "log_level", "max_connections",
+                                        "max_sessions_per_peer", "idle_timeout_s",
+                                        "handshake_timeout_s", "ping_interval_s", NULL};
     json_t *root;
     cw_node_config_defaults(c);
     int rc = cw_jconf_load(&root, path, err, err_len);
@@ -67,6 +75,22 @@ int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t e
         strcmp(c->log_level, "info") && strcmp(c->log_level, "debug"))
         cw_jconf_fail(&j, CW_EINVAL, "log_level", "\"%s\" is not one of error, warn, info, debug",
                       c->log_level);
+    /* RPC session limits (the bounds cw_rpc_server_create enforces, and ≥ 1: 0 would mean
+     * "the default" to the server, which a config file should say by leaving it out) */
+    cw_jconf_u64(&j, root, "max_connections", "", false, 1, 65535, &c->max_connections);
+    if (!json_object_get(root, "max_sessions_per_peer") &&
+        c->max_sessions_per_peer > c->max_connections)
+        c->max_sessions_per_peer = c->max_connections; /* the server's own default */
+    cw_jconf_u64(&j, root, "max_sessions_per_peer", "", false, 1, 65535,
+                 &c->max_sessions_per_peer);
+    if (j.rc == CW_OK && c->max_sessions_per_peer > c->max_connections)
+        cw_jconf_fail(&j, CW_EINVAL, "max_sessions_per_peer",
+                      "%llu is more than max_connections (%llu)",
+                      (unsigned long long)c->max_sessions_per_peer,
+                      (unsigned long long)c->max_connections);
+    cw_jconf_u64(&j, root, "idle_timeout_s", "", false, 1, 86400, &c->idle_timeout_s);
+    cw_jconf_u64(&j, root, "handshake_timeout_s", "", false, 1, 3600, &c->handshake_timeout_s);
+    cw_jconf_u64(&j, root, "ping_interval_s", "", false, 1, 3600, &c->ping_interval_s);
     json_decref(root);
     return j.rc;
 }
@@ -84,19 +108,26 @@ static int write_json(json_t *o, const char *path, char *err, size_t err_len)
 
 int cw_node_config_write(const cw_node_config *c, const char *path, char *err, size_t err_len)
 {
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-                          "listen", c->listen, "port", (json_int_t)c->port, "block_interval_ms",
-                          (json_int_t)c->block_interval_ms, "max_block_txs",
-                          (json_int_t)c->max_block_txs, "mempool_max_txs",
-                          (json_int_t)c->mempool_max_txs, "mempool_max_bytes",
-                          (json_int_t)c->mempool_max_bytes, "max_block_gas",
-                          (json_int_t)c->max_block_gas, "mempool_max_txs_per_sender",
-                          (json_int_t)c->mempool_max_txs_per_sender,
-                          "mempool_max_bytes_per_sender",
-                          (json_int_t)c->mempool_max_bytes_per_sender, "max_frame_bytes",
-                          (json_int_t)c->max_frame_bytes, "state_versions",
-                          (json_int_t)c->state_versions, "sign_with", (json_int_t)c->sign_with,
-                          "log_level", c->log_level);
+    json_t *o = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "listen",
+        c->listen, "port", (json_int_t)c->port, "block_interval_ms",
+        (json_int_t)c->block_interval_ms, "max_block_txs", (json_int_t)c->max_block_txs,
+        "mempool_max_txs", (json_int_t)c->mempool_max_txs, "mempool_max_bytes",
+        (json_int_t)c->mempool_max_bytes, "max_frame_bytes", (json_int_t)c->max_frame_bytes,
+        "state_versions", (json_int_t)c->state_versions, "sign_with", (json_int_t)c->sign_with,
+        "log_level", c->log_level, "max_connections", (json_int_t)c->max_connections,
+        "max_sessions_per_peer", (json_int_t)c->max_sessions_per_peer, "idle_timeout_s",
+        (json_int_t)c->idle_timeout_s, "handshake_timeout_s", (json_int_t)c->handshake_timeout_s,
+        "ping_interval_s", (json_int_t)c->ping_interval_s);
+    /* gas and per-sender mempool limits (DESIGN §5 "Gas") */
+    if (o && (json_object_set_new(o, "max_block_gas", json_integer((json_int_t)c->max_block_gas)) ||
+              json_object_set_new(o, "mempool_max_txs_per_sender",
+                                  json_integer((json_int_t)c->mempool_max_txs_per_sender)) ||
+              json_object_set_new(o, "mempool_max_bytes_per_sender",
+                                  json_integer((json_int_t)c->mempool_max_bytes_per_sender)))) {
+        json_decref(o);
+        o = NULL;
+    }
     return write_json(o, path, err, err_len);
 }
 

@@ -39,6 +39,12 @@ typedef struct cw_node_config {
     uint64_t state_versions;     /* default 10000 */
     uint64_t sign_with;          /* validators that sign each block, 0 = all */
     char log_level[16];          /* default "info" */
+    /* RPC session limits, passed to cw_rpc_server_config (causeway/rpc_server.h) */
+    uint64_t max_connections;       /* default 256; 1..65535 */
+    uint64_t max_sessions_per_peer; /* default min(32, max_connections); 1..max_connections */
+    uint64_t idle_timeout_s;        /* default 120; 1..86400 */
+    uint64_t handshake_timeout_s;   /* default 10; 1..3600 */
+    uint64_t ping_interval_s;       /* default 30; 1..3600 */
 } cw_node_config;
 
 typedef struct cw_genesis_account {
@@ -62,8 +68,10 @@ typedef struct cw_genesis {
 } cw_genesis;
 
 void cw_node_config_defaults(cw_node_config *c);
-/** Read config.json. Returns: CW_OK; -errno; CW_EMALFORMED / CW_EINVAL naming file, field,
- *  value. */
+/** Read config.json: fields absent take the defaults above (an absent
+ *  max_sessions_per_peer is min(32, max_connections)); unknown fields are refused.
+ *  Returns: CW_OK; -errno; CW_EMALFORMED / CW_EINVAL naming file, field, value (a value out
+ *  of its range, max_sessions_per_peer > max_connections, log_level not a level). */
 int cw_node_config_load(cw_node_config *c, const char *path, char *err, size_t err_len);
 int cw_node_config_write(const cw_node_config *c, const char *path, char *err, size_t err_len);
 

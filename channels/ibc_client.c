@@ -436,13 +436,22 @@ static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update
                                        err_len);
         frozen = rc == CW_OK;
     }
-    if ((rc && !frozen) || (rc = client_store(ctx->kv, client_id, &cs)))
+    if (rc && !frozen)
+        return rc;
+    if (res.noop) {
+        /* The consensus state at that height is already stored: the light client verified
+         * nothing and wrote nothing, so nothing is written here and the event says only
+         * that (update_client_noop, never update_client: the relayer takes update_client as
+         * a verified header to check for misbehaviour, and this header was not verified). */
+        client_event(ctx, CW_EV_UPDATE_CLIENT_NOOP, client_id, res.height);
+        return CW_OK;
+    }
+    if ((rc = client_store(ctx->kv, client_id, &cs)))
         return rc;
     if (frozen)
         client_event(ctx, CW_EV_CLIENT_MISBEHAVIOUR, client_id, cs.frozen_height);
     else
-        client_event(ctx, res.noop ? CW_EV_UPDATE_CLIENT_NOOP : CW_EV_UPDATE_CLIENT, client_id,
-                     res.height);
+        client_event(ctx, CW_EV_UPDATE_CLIENT, client_id, res.height);
     return CW_OK;
 }
 

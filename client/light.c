@@ -293,8 +293,14 @@ static int verify_at(cw_chain_client *c, uint64_t height, int depth, char *err, 
         }
     }
     cw_lc_update_result res;
-    rc = cw_lc_update(&c->lcs, &c->st, &s->lb.signed_header, vals, t, tvals, cw_chain_now_ns(), &res,
-                      err, err_len);
+    uint64_t now = cw_chain_now_ns();
+    rc = cw_lc_update(&c->lcs, &c->st, &s->lb.signed_header, vals, t, tvals, now, &res, err,
+                      err_len);
+    /* A no-op only says the consensus state matches the one held; this header is kept and
+     * used whole (relayed, kept as evidence), so it is verified all the same. */
+    if (rc == CW_OK && res.noop)
+        rc = cw_lc_verify(&c->lcs, t, &tcs, &s->lb.signed_header, vals, tvals, now, &res.info,
+                          err, err_len);
     cw_lc_valset_release(vals);
     cw_lc_valset_release(tvals);
     if (rc == CW_ETHRESHOLD && height > t + 1 && depth < CW_CHAIN_BISECT_DEPTH) {

@@ -357,6 +357,40 @@ static int check_neighbour(cw_lc_client_state *cs,
                    found);
 }
 
+/* The checks of an update that come before verification: the client is Active, the trusted
+ * state is stored (into *trusted), and the state stored at sh's height, if any (into *stored,
+ * *have_stored). Sets r->noop, r->height and r->consensus_state when that stored state is the
+ * one sh would produce: an identical duplicate changes nothing, so it needs no verification
+ * (a relayer that lost a race, or a spammer's large commit, costs a few store reads). */
+static int update_precheck(const cw_lc_client_state *cs, const cw_lc_store *st,
+                           const cw_signed_header *sh, uint64_t trusted_height, uint64_t now_ns,
+                           cw_lc_consensus_state *trusted, cw_lc_consensus_state *stored,
+                           bool *have_stored, cw_lc_update_result *r, char *err, size_t err_len)
+{
+    cw_lc_consensus_state next;
+    uint64_t h = sh->header.height;
+    int rc;
+
+    *have_stored = false;
+    if ((rc = require_active(cs, st, now_ns, err, err_len)) != CW_OK)
+        return rc;
+    if ((rc = get_trusted(st, trusted_height, trusted, err, err_len)) != CW_OK)
+        return rc;
+    rc = st->get(st->ctx, h, stored);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc != CW_OK)
+        return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
+    *have_stored = true;
+    cw_lc_consensus_state_of(&next, &sh->header);
+    if (consensus_equal(stored, &next)) {
+        r->noop = true;
+        r->height = h;
+        r->consensus_state = next;
+    }
+    return CW_OK;
+}
+
 int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_header *sh,
                  const cw_lc_valset *vals, uint64_t trusted_height,
                  const cw_lc_valset *trusted_vals, uint64_t now_ns, cw_lc_update_result *res,
@@ -365,15 +399,20 @@ int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_
     cw_lc_update_result r;
     cw_lc_consensus_state trusted, other, next;
     uint64_t h = sh->header.height, found;
+    bool have_stored;
     int rc;
 
     memset(&r, 0, sizeof r);
     if (res)
         memset(res, 0, sizeof *res);
-    if ((rc = require_active(cs, st, now_ns, err, err_len)) != CW_OK)
+    if ((rc = update_precheck(cs, st, sh, trusted_height, now_ns, &trusted, &other,
+                              &have_stored, &r, err, err_len)) != CW_OK)
         return rc;
-    if ((rc = get_trusted(st, trusted_height, &trusted, err, err_len)) != CW_OK)
-        return rc;
+    if (r.noop) { /* identical to what is stored: nothing to verify, nothing to write */
+        if (res)
+            *res = r;
+        return CW_OK;
+    }
     if ((rc = cw_lc_verify(cs, trusted_height, &trusted, sh, vals, trusted_vals, now_ns,
                            &r.info, err, err_len)) != CW_OK)
         return rc;
@@ -382,22 +421,13 @@ int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_
     cw_lc_consensus_state_of(&next, &sh->header);
     r.consensus_state = next;
 
-    /* A state already at this height: identical is a no-op, different is a fork. */
-    rc = st->get(st->ctx, h, &other);
-    if (rc == CW_OK) {
-        if (consensus_equal(&other, &next)) {
-            r.noop = true;
-            if (res)
-                *res = r;
-            return CW_OK;
-        }
+    /* A different state already at this height, from a header that verified: a fork. */
+    if (have_stored) {
         cs->frozen_height = h;
         return cw_errf(err, err_len, CW_EMISBEHAVIOUR,
                        "misbehaviour: a verified header at height %" PRIu64
                        " conflicts with the stored consensus state; client frozen", h);
     }
-    if (rc != CW_ENOTFOUND)
-        return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
 
     /* Time must stay monotonic against the nearest stored heights on both sides. */
     if ((rc = check_neighbour(cs, st->below, true, st->ctx, h, &next, err, err_len)) != CW_OK)
@@ -450,10 +480,23 @@ int cw_lc_update_msg(cw_lc_client_state *cs, const cw_lc_store *st, cw_lc_vcache
                      char *err, size_t err_len)
 {
     cw_lc_valset *vals, *tv;
+    cw_lc_consensus_state trusted, stored;
+    cw_lc_update_result r = {0};
+    bool have_stored;
     if (res)
         memset(res, 0, sizeof *res);
-    int rc = parse_sets(cache, u, &vals, &tv, err, err_len);
+    /* An identical duplicate is settled before the sets are parsed: parsing a set that
+     * misses the cache costs a key lift per validator, and a no-op needs none. */
+    int rc = update_precheck(cs, st, &u->signed_header, u->trusted_height, now_ns, &trusted,
+                             &stored, &have_stored, &r, err, err_len);
     if (rc)
+        return rc;
+    if (r.noop) {
+        if (res)
+            *res = r;
+        return CW_OK;
+    }
+    if ((rc = parse_sets(cache, u, &vals, &tv, err, err_len)))
         return rc;
     rc = cw_lc_update(cs, st, &u->signed_header, vals, u->trusted_height, tv, now_ns, res, err,
                       err_len);

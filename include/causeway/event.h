@@ -13,7 +13,9 @@
  *       src_port, src_channel, dst_channel (str), sequence (u64), packet (bin: the Packet's
  *       canonical encoding), ack (bin: write_acknowledgement and acknowledge_packet only)
  *   create_client, update_client, update_client_noop, client_misbehaviour, recover_client:
- *       client_id (str), height (u64: the consensus height added, or frozen at)
+ *       client_id (str), height (u64: the consensus height added, or frozen at).
+ *       update_client: a verified header stored its state; update_client_noop: the identical
+ *       state was already stored, the header was NOT verified (DESIGN §6) — never evidence.
  *   channel_open_init/_try/_ack/_confirm, channel_close_init/_confirm:
  *       port, channel, counterparty_port, counterparty_channel, client_id (str)
  *   transfer (bank.send): sender, recipient (address hex), denom (str), amount (u64)

@@ -276,7 +276,8 @@ int cw_lc_verify_skipping(const cw_lc_client_state *cs, uint64_t trusted_height,
 /* ---- update ---------------------------------------------------------------------- */
 
 typedef struct cw_lc_update_result {
-    bool noop;      /* the identical consensus state was already stored */
+    bool noop;      /* the identical consensus state was already stored: the header was NOT
+                     * verified (info is zero), only found to change nothing */
     uint64_t height;
     cw_lc_consensus_state consensus_state; /* the state stored (or already there) */
     uint32_t pruned; /* expired states removed */
@@ -286,10 +287,17 @@ typedef struct cw_lc_update_result {
 /** Update a client with header sh, verified from the stored consensus state at
  *  trusted_height (ICS-07 UpdateClient).
  *
- *  Steps: the client must be Active at now_ns; the trusted state must be stored;
- *  cw_lc_verify; then, against the store:
- *    - a state already at sh's height: identical → CW_OK, noop, nothing written;
- *      different → misbehaviour;
+ *  Steps: the client must be Active at now_ns; the trusted state must be stored; then
+ *    - a state already stored at sh's height equal to cw_lc_consensus_state_of(sh's header)
+ *      → CW_OK, noop, nothing written and the commit NOT verified (res->info zero: no
+ *      signature checked). Safe because nothing changes; it makes a duplicate (a relayer
+ *      that lost a race, or a no-op carrying a large commit to waste the chain's CPU) cost
+ *      a few store reads. A caller that needs the header itself verified (to use its
+ *      other fields) must not take a noop as verification (it may call cw_lc_verify);
+ *  cw_lc_verify (every other header, before anything is decided from it); then, against
+ *  the store:
+ *    - a different state already at sh's height → misbehaviour (only ever from a verified
+ *      header);
  *    - the nearest stored state below must be older and the nearest above newer than the
  *      header (time monotonicity), else misbehaviour;
  *  and only then writes: put the new state, raise latest_height, prune up to
@@ -309,6 +317,7 @@ int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_
                  char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 
 /** cw_lc_update from a decoded MsgUpdateClient body, with the sets parsed through cache.
+ *  A no-op (as cw_lc_update) is recognised before the sets are parsed or looked up.
  *  Returns: as cw_lc_update, plus cw_lc_vcache_get's codes. */
 int cw_lc_update_msg(cw_lc_client_state *cs, const cw_lc_store *st, cw_lc_vcache *cache,
                      const cw_update_header *u, uint64_t now_ns, cw_lc_update_result *res,

@@ -3,6 +3,7 @@ Python client (msgpack + websockets + coincurve), DESIGN §5.
 
 CW_KILL9_ROUNDS (default 20) sets how many kill -9 moments the durability test uses."""
 
+import json
 import os
 import random
 import subprocess
@@ -238,6 +239,63 @@ def test_idle_socket_flood_from_one_peer_does_not_lock_out_clients(chain):
             c.close()
         for s in raw:
             s.close()
+
+
+def set_config(home, **fields):
+    path = os.path.join(home, "config.json")
+    with open(path) as f:
+        c = json.load(f)
+    c.update(fields)
+    with open(path, "w") as f:
+        json.dump(c, f)
+
+
+def test_rpc_session_limits_come_from_config_json(procs, tmp_path):
+    """The RPC server's session limits are config.json fields: a bad one stops the node with
+    a line naming field and value; a per-peer cap of 2 refuses this peer's third WebSocket
+    session at the handshake (counted on /metrics), and a 1 s handshake timeout closes a TCP
+    connection that never sends a request (the default, 10 s, would hold it past the 8 s this
+    test waits)."""
+    import socket
+
+    home, port = str(tmp_path / "alpha"), free_port()
+    init_chain(home, "alpha", port=port, interval_ms=50)
+    exe = require_bin("causeway-chain")
+    for fields, want in [
+        ({"max_connections": 32, "max_sessions_per_peer": 40},
+         "max_sessions_per_peer: 40 is more than max_connections (32)"),
+        ({"max_connections": 32, "max_sessions_per_peer": 2, "idle_timeout_s": 0},
+         "idle_timeout_s: 0 is outside"),
+    ]:
+        set_config(home, **fields)
+        r = subprocess.run([exe, "start", "--home", home, "--port", str(port)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and want in r.stderr, (r.returncode, r.stderr)
+        assert "config.json" in r.stderr
+    set_config(home, max_connections=32, max_sessions_per_peer=2, idle_timeout_s=120,
+               handshake_timeout_s=1)
+    p = start_chain(procs, home, port)
+    url = f"ws://127.0.0.1:{port}"
+    first, second = Client(url), Client(url)
+    try:
+        with pytest.raises(Exception):
+            Client(url)  # this peer's third session: refused at the handshake
+        assert first.call("status")[0] == "alpha" and second.call("status")[0] == "alpha"
+        status, _, body = http_get(url.replace("ws://", "http://"), "/metrics")
+        assert status == 200
+        line = [l for l in body.splitlines()
+                if l.startswith("cw_rpc_sessions_refused_per_peer_total ")]
+        assert line and int(line[0].split()[1]) == 1, body
+        raw = socket.create_connection(("127.0.0.1", port), timeout=8)
+        try:
+            assert raw.recv(1) == b""  # closed by the server, not by our timeout
+        finally:
+            raw.close()
+    finally:
+        first.close()
+        second.close()
+    assert procs.stop(p) == 0, procs.log(p)
+    assert "max_sessions_per_peer=2" in procs.log(p)
 
 
 def test_cli_send_and_query_end_to_end(chain):

@@ -146,3 +146,20 @@ def test_usage_errors_exit_2(chain):
 def test_missing_file_is_a_failure_not_a_crash(chain):
     r = verify(chain, "block_99.msgpack")
     assert r.returncode == 1 and b"block_99" in r.stdout
+
+
+def test_the_trust_roots_own_block_with_bad_signatures_is_invalid(chain, tmp_path):
+    # block 1 yields exactly the trusted consensus state: the light client's update calls it
+    # a no-op without checking its commit (DESIGN §6), but "valid" here means verified, so
+    # the header is still verified and refused (it is not above the trusted height)
+    ts = msgpack.unpackb((chain / "trusted.msgpack").read_bytes())
+    lb = msgpack.unpackb((chain / "block_1.msgpack").read_bytes())
+    assert ts[0] == 1 and lb[0][0][2] == ts[1][0]
+    for s in lb[0][1][2]:
+        s[1] = bytes(b ^ 0xff for b in s[1])
+    p = tmp_path / "root_badsig.msgpack"
+    p.write_bytes(msgpack.packb(lb))
+    r = verify(chain, str(p), "--json")
+    assert r.returncode == 1, r.stdout
+    out = json.loads(r.stdout)
+    assert not out["valid"] and "not above the trusted height" in out["error"]

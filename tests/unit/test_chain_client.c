@@ -303,6 +303,63 @@ static void test_lc_seed_verify_keep_and_conflict(void **state)
     chain_free(&ch);
 }
 
+/* A light block re-fetched at a height the light client already holds (its cached copy
+ * dropped, as after a reconnect) whose header yields the held consensus state is still
+ * verified before it is used: the library's update calls it a no-op without checking the
+ * commit (DESIGN §6), but this header is handed out whole (relayed, kept as evidence), so a
+ * copy with forged signatures is rejected, counted, and never returned or kept. */
+static void test_lc_refetched_header_with_forged_commit_is_not_taken(void **state)
+{
+    (void)state;
+    static chain ch;
+    static cw_chain_client c;
+    chain_init(&ch);
+    memset(hook_counts, 0, sizeof hook_counts);
+    assert_int_equal(cw_chain_client_init(&c, &CFG, 3, 1000, false, ERR, sizeof ERR), CW_OK);
+    c.hook = hook;
+    c.hook_user = &CFG;
+    cw_light_block b1, b5, b5f;
+    gen(&ch, &b1, 1, 0x11);
+    gen(&ch, &b5, 5, 0x55);
+    gen(&ch, &b5f, 5, 0x55);
+    for (uint32_t i = 0; i < b5f.signed_header.commit.n_sigs; i++)
+        b5f.signed_header.commit.sigs[i].signature.b[3] ^= 1;
+    uint8_t h1[32];
+    assert_int_equal(cw_block_hash(h1, &b1.signed_header.header), CW_OK);
+    serve(&c, &b1);
+    assert_int_equal(cw_chain_lc_seed(&c, 1, h1, ERR, sizeof ERR), CW_OK);
+    serve(&c, &b5);
+    const cw_light_block *out;
+    assert_int_equal(cw_chain_lc_verified(&c, 5, &out, ERR, sizeof ERR), CW_OK);
+
+    /* the cache drops; the node now serves the same header with a forged commit */
+    c.next_try_ms = UINT64_MAX;
+    assert_int_equal(cw_chain_lc_crosscheck(&c, ERR, sizeof ERR), CW_ECLOSED);
+    serve(&c, &b1);
+    serve(&c, &b5f);
+    assert_int_equal(cw_chain_lc_verified(&c, 5, &out, ERR, sizeof ERR), CW_EBADSIG);
+    assert_int_equal(c.headers_rejected, 1);
+    assert_int_equal(hook_counts[CW_CHAIN_EV_HEADER_REJECTED], 1);
+    assert_int_equal(c.lcs.frozen_height, 0);
+    assert_false(c.conflict.set);
+    /* what is kept at 5 is still the verified header, with its valid commit */
+    cw_light_block kept;
+    assert_int_equal(cw_chain_lc_seen(&c, 5, &kept, ERR, sizeof ERR), CW_OK);
+    assert_memory_equal(&kept.signed_header.commit.sigs[0].signature,
+                        &b5.signed_header.commit.sigs[0].signature,
+                        sizeof kept.signed_header.commit.sigs[0].signature);
+    cw_light_block_free(&kept);
+    /* the honest copy verifies again */
+    serve(&c, &b5);
+    assert_int_equal(cw_chain_lc_verified(&c, 5, &out, ERR, sizeof ERR), CW_OK);
+
+    cw_light_block_free(&b1);
+    cw_light_block_free(&b5);
+    cw_light_block_free(&b5f);
+    cw_chain_client_free(&c);
+    chain_free(&ch);
+}
+
 /* ---- proven answers, checked against the verified header --------------------------- */
 
 /* a chain's state store (the node's SMT) holding key = val, committed at version h */
@@ -455,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_jconf_array_and_object_readers),
         cmocka_unit_test(test_init_and_reconnect_backoff),
         cmocka_unit_test(test_lc_seed_verify_keep_and_conflict),
+        cmocka_unit_test(test_lc_refetched_header_with_forged_commit_is_not_taken),
         cmocka_unit_test(test_proof_check_against_verified_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

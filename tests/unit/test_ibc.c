@@ -705,6 +705,79 @@ static void test_largest_echo_packet_acked_and_one_byte_more_refused_at_send(voi
     free(ack);
 }
 
+/* ibc.update_client of `client` on a with b's light block at x, verified from trusted height
+ * t, every commit signature corrupted; `fork` also changes the header's time (the commit
+ * rebound to the new hash, so only the signatures are wrong). Returns the tx code. */
+static int update_bad_sigs(world *w, const char *client, uint64_t x, uint64_t t, bool fork,
+                           char *log)
+{
+    cw_light_block target, trusted;
+    h_light_block(&w->b, x, &target);
+    h_light_block(&w->b, t, &trusted);
+    cw_signed_header *sh = &target.signed_header;
+    if (fork) {
+        sh->header.time_ns += 1;
+        assert_int_equal(cw_block_hash(sh->commit.block_hash, &sh->header), CW_OK);
+    }
+    for (uint32_t i = 0; i < sh->commit.n_sigs; i++)
+        sh->commit.sigs[i].signature.b[7] ^= 1;
+    cw_msg_update_client mu;
+    memset(&mu, 0, sizeof mu);
+    h_id(mu.client_id, client);
+    mu.update.signed_header = *sh;
+    mu.update.validator_set = target.validator_set;
+    mu.update.trusted_height = t;
+    mu.update.has_trusted_validator_set = true;
+    mu.update.trusted_validator_set = trusted.next_validator_set;
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_update_client_enc(&m, &mu);
+    assert_int_equal(m.rc, CW_OK);
+    int rc = tx1(&w->a, &m, log);
+    cw_light_block_free(&target);
+    cw_light_block_free(&trusted);
+    return rc;
+}
+
+/* A MsgUpdateClient repeating a stored height with an identical header is a successful
+ * no-op that verifies nothing (so a large commit costs the chain no signature checks): its
+ * signatures may all be invalid, it writes nothing, and its event is update_client_noop —
+ * never update_client, which the relayer reads as a verified header (misbehaviour checks,
+ * evidence). A different header at that height with invalid signatures fails verification
+ * and leaves the client unfrozen. */
+static void test_duplicate_update_is_an_unverified_noop_and_a_bad_fork_freezes_nothing(
+    void **state)
+{
+    world *w = *state;
+    char log[256];
+    cw_lc_client_state cs0, cs1, cs2;
+    h_client_state(&w->a, w->client_a, &cs0);
+    h_block(&w->b);
+    uint64_t x = h_height(&w->b);
+    assert_int_equal(h_update_client(&w->a, &w->b, w->client_a, x), 0);
+    h_client_state(&w->a, w->client_a, &cs1);
+    assert_int_equal(cs1.latest_height, x);
+
+    int rc = update_bad_sigs(w, w->client_a, x, cs0.latest_height, false, log);
+    if (rc)
+        fail_msg("duplicate update: code %d: %s", rc, log);
+    uint64_t ha = h_height(&w->a);
+    assert_int_equal(h_events(&w->a, ha, CW_EV_UPDATE_CLIENT_NOOP, NULL, NULL, NULL, NULL, 8), 1);
+    assert_int_equal(h_events(&w->a, ha, CW_EV_UPDATE_CLIENT, NULL, NULL, NULL, NULL, 8), 0);
+    h_client_state(&w->a, w->client_a, &cs2);
+    assert_memory_equal(&cs1, &cs2, sizeof cs1);
+
+    rc = update_bad_sigs(w, w->client_a, x, cs0.latest_height, true, log);
+    assert_int_equal(rc, CW_EBADSIG);
+    assert_non_null(strstr(log, "signature"));
+    ha = h_height(&w->a);
+    assert_int_equal(h_events(&w->a, ha, CW_EV_CLIENT_MISBEHAVIOUR, NULL, NULL, NULL, NULL, 8),
+                     0);
+    h_client_state(&w->a, w->client_a, &cs2);
+    assert_int_equal(cs2.frozen_height, 0);
+    assert_memory_equal(&cs1, &cs2, sizeof cs1);
+}
+
 /* A client stopped accepting heights once its index spanned 1,500 buckets of 1,024 heights
  * (issue 15): pruning removed only expired states, so a client updated every ≥1,024 blocks
  * within its trusting period died. The store now keeps at most CW_IBC_CONSENSUS_STATES_MAX
@@ -794,6 +867,8 @@ int main(void)
         cmocka_unit_test(test_recover_expired_client_admin_only),
         cmocka_unit_test(test_close_handshake_and_timeout_on_close),
         cmocka_unit_test(test_largest_echo_packet_acked_and_one_byte_more_refused_at_send),
+        cmocka_unit_test(
+            test_duplicate_update_is_an_unverified_noop_and_a_bad_fork_freezes_nothing),
         cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);

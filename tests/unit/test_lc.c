@@ -369,6 +369,111 @@ static void test_update_to_existing_height_with_identical_header_is_noop(void **
     fx_free(&f);
 }
 
+/* Every signature of the commit corrupted (the signed bytes are unchanged). */
+static void corrupt_all_sigs(cw_light_block *lb)
+{
+    for (uint32_t i = 0; i < lb->signed_header.commit.n_sigs; i++)
+        lb->signed_header.commit.sigs[i].signature.b[10] ^= 1;
+}
+
+/* A no-op update carrying a large commit must not cost its signature checks (anyone can
+ * fill blocks with them): an identical stored state settles it before verification, so a
+ * duplicate whose signatures are all invalid is a no-op with no signature checked, no set
+ * parsed, and nothing changed. Before the short-circuit it failed CW_EBADSIG. */
+static void test_identical_stored_header_is_noop_without_verifying_its_commit(void **state)
+{
+    (void)state;
+    fx f;
+    cw_light_block lb;
+    cw_lc_update_result res;
+    cw_lc_consensus_state stored_before, stored_after;
+    uint64_t hits, parses_before, parses_after;
+    fx_init(&f, SET_A, T0);
+    build(&lb, "alpha", TRUSTED_H + 1, T0 + SEC, SET_A, SET_A, 0);
+    assert_int_equal(update(&f, &lb, TRUSTED_H, -1, NOW, &res), CW_OK);
+    assert_false(res.noop);
+    assert_int_equal(res.info.sigs_checked, 3);
+    cw_lc_client_state after_first = f.cs;
+    assert_int_equal(f.st.get(f.st.ctx, TRUSTED_H + 1, &stored_before), CW_OK);
+    cw_lc_vcache_stats(f.cache, &hits, &parses_before);
+
+    corrupt_all_sigs(&lb);
+    ERR[0] = 0;
+    int rc = update(&f, &lb, TRUSTED_H, -1, NOW, &res);
+    if (rc != CW_OK)
+        fail_msg("identical stored header: rc %d (%s): %s", rc, cw_strerror(rc), ERR);
+    assert_true(res.noop);
+    assert_int_equal(res.info.sigs_checked, 0);
+    assert_int_equal(res.info.signed_power, 0);
+    assert_int_equal(res.height, TRUSTED_H + 1);
+    assert_memory_equal(&res.consensus_state, &stored_before, sizeof stored_before);
+    assert_memory_equal(&after_first, &f.cs, sizeof f.cs);
+    assert_int_equal(cw_lc_memstore_count(f.ms), 2);
+    assert_int_equal(f.st.get(f.st.ctx, TRUSTED_H + 1, &stored_after), CW_OK);
+    assert_memory_equal(&stored_before, &stored_after, sizeof stored_after);
+
+    /* with a set the cache has never seen: a no-op is settled before any set is parsed */
+    cw_validator_set_free(&lb.validator_set);
+    assert_int_equal(cw_validator_set_copy(&lb.validator_set, &SETS[SET_T].vs), CW_OK);
+    assert_int_equal(update(&f, &lb, TRUSTED_H, -1, NOW, &res), CW_OK);
+    assert_true(res.noop);
+    cw_lc_vcache_stats(f.cache, &hits, &parses_after);
+    assert_int_equal(parses_after, parses_before);
+    assert_memory_equal(&after_first, &f.cs, sizeof f.cs);
+
+    /* the same through cw_lc_update directly */
+    cw_lc_valset *vals;
+    assert_int_equal(cw_lc_valset_create(&vals, &SETS[SET_A].vs, ERR, sizeof ERR), CW_OK);
+    assert_int_equal(cw_lc_update(&f.cs, &f.st, &lb.signed_header, vals, TRUSTED_H, NULL, NOW,
+                                  &res, ERR, sizeof ERR),
+                     CW_OK);
+    assert_true(res.noop);
+    assert_int_equal(res.info.sigs_checked, 0);
+
+    /* the client-status check still comes first: a frozen client refuses even a no-op */
+    f.cs.frozen_height = 3;
+    assert_int_equal(update(&f, &lb, TRUSTED_H, -1, NOW, &res), CW_EFROZEN);
+    assert_false(res.noop);
+    assert_int_equal(cw_lc_update(&f.cs, &f.st, &lb.signed_header, vals, TRUSTED_H, NULL, NOW,
+                                  &res, ERR, sizeof ERR),
+                     CW_EFROZEN);
+    f.cs.frozen_height = 0;
+    /* and the trusted height must still be stored */
+    assert_int_equal(update(&f, &lb, TRUSTED_H - 1, -1, NOW, &res), CW_ENOTFOUND);
+    cw_lc_valset_release(vals);
+    cw_light_block_free(&lb);
+    fx_free(&f);
+}
+
+/* A different header at a stored height is verified before it can freeze the client: with
+ * every signature invalid (its commit bound to its own hash, so only the signatures fail)
+ * it is refused CW_EBADSIG and nothing changes — an unverified header never freezes. */
+static void test_conflicting_header_with_bad_signatures_does_not_freeze(void **state)
+{
+    (void)state;
+    fx f;
+    cw_light_block lb, fork;
+    cw_lc_update_result res;
+    fx_init(&f, SET_A, T0);
+    build(&lb, "alpha", TRUSTED_H + 1, T0 + SEC, SET_A, SET_A, 0);
+    assert_int_equal(update(&f, &lb, TRUSTED_H, -1, NOW, NULL), CW_OK);
+    cw_lc_client_state before = f.cs;
+    build(&fork, "alpha", TRUSTED_H + 1, T0 + 2 * SEC, SET_A, SET_A, 0);
+    corrupt_all_sigs(&fork);
+    ERR[0] = 0;
+    assert_int_equal(update(&f, &fork, TRUSTED_H, -1, NOW, &res), CW_EBADSIG);
+    assert_non_null(strstr(ERR, "signatures[0]"));
+    assert_int_equal(f.cs.frozen_height, 0);
+    assert_memory_equal(&before, &f.cs, sizeof before);
+    assert_int_equal(cw_lc_memstore_count(f.ms), 2);
+    cw_lc_client_status s;
+    assert_int_equal(cw_lc_status(&s, &f.cs, &f.st, NOW), CW_OK);
+    assert_int_equal(s, CW_LC_ACTIVE);
+    cw_light_block_free(&lb);
+    cw_light_block_free(&fork);
+    fx_free(&f);
+}
+
 static void test_conflicting_header_at_stored_height_freezes(void **state)
 {
     (void)state;
@@ -988,6 +1093,8 @@ int main(void)
         cmocka_unit_test(test_early_stop_leaves_a_late_bad_signature_unchecked),
         cmocka_unit_test(test_trusted_state_past_trusting_period),
         cmocka_unit_test(test_update_to_existing_height_with_identical_header_is_noop),
+        cmocka_unit_test(test_identical_stored_header_is_noop_without_verifying_its_commit),
+        cmocka_unit_test(test_conflicting_header_with_bad_signatures_does_not_freeze),
         cmocka_unit_test(test_conflicting_header_at_stored_height_freezes),
         cmocka_unit_test(test_header_breaking_time_against_a_stored_neighbour_freezes),
         cmocka_unit_test(test_header_between_stored_heights_in_time_order_is_stored),

@@ -33,6 +33,7 @@ void spy_wipe(void *p, size_t n)
 #include "causeway/app_msgs.h"
 #include "causeway/keys.h"
 #include "causeway/rpc_results.h"
+#include "causeway/rpc_server.h"
 #include "causeway/tx.h"
 
 struct fx {
@@ -520,6 +521,73 @@ static void test_reads_of_missing_heights_are_errors(void **state)
     assert_int_equal(cw_node_tx(f->node, h, &e, err, sizeof err), CW_ENOTFOUND);
     assert_int_equal(cw_enc_len(&e), 0);
     cw_enc_free(&e);
+}
+
+/* config.json sets the RPC session limits; a bad one is refused naming field and value. */
+static void put_config(const char *path, const char *json)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(json, fp);
+    fclose(fp);
+}
+
+static void test_config_rpc_limits_validated_and_round_trip(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json, *err;
+    } bad[] = {
+        {"{\"max_connections\": 0}", "config.json: max_connections: 0 is outside"},
+        {"{\"max_connections\": 70000}", "config.json: max_connections: 70000 is outside"},
+        {"{\"max_sessions_per_peer\": 0}", "config.json: max_sessions_per_peer: 0 is outside"},
+        {"{\"max_connections\": 8, \"max_sessions_per_peer\": 9}",
+         "config.json: max_sessions_per_peer: 9 is more than max_connections (8)"},
+        {"{\"max_sessions_per_peer\": 300}",
+         "config.json: max_sessions_per_peer: 300 is more than max_connections (256)"},
+        {"{\"idle_timeout_s\": 0}", "config.json: idle_timeout_s: 0 is outside"},
+        {"{\"idle_timeout_s\": 86401}", "config.json: idle_timeout_s: 86401 is outside"},
+        {"{\"handshake_timeout_s\": 3601}", "config.json: handshake_timeout_s: 3601 is outside"},
+        {"{\"ping_interval_s\": 0}", "config.json: ping_interval_s: 0 is outside"},
+        {"{\"ping_interval_s\": \"30\"}", "config.json: ping_interval_s"},
+    };
+    char dir[] = "/tmp/cwrpccfgXXXXXX", path[128], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cw_node_config c;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put_config(path, bad[i].json);
+        err[0] = 0;
+        int rc = cw_node_config_load(&c, path, err, sizeof err);
+        if (rc == CW_OK || !strstr(err, bad[i].err))
+            fail_msg("%s: rc %d, err \"%s\", want \"%s\"", bad[i].json, rc, err, bad[i].err);
+    }
+    /* absent: the server's defaults; a per-peer cap left out follows a small max_connections */
+    put_config(path, "{}");
+    assert_int_equal(cw_node_config_load(&c, path, err, sizeof err), CW_OK);
+    assert_int_equal(c.max_connections, 256);
+    assert_int_equal(c.max_sessions_per_peer, CW_RPC_PER_PEER_DEFAULT);
+    assert_int_equal(c.idle_timeout_s, CW_RPC_IDLE_TIMEOUT_DEFAULT);
+    assert_int_equal(c.handshake_timeout_s, CW_RPC_HANDSHAKE_TIMEOUT_DEFAULT);
+    assert_int_equal(c.ping_interval_s, CW_RPC_PING_INTERVAL_DEFAULT);
+    put_config(path, "{\"max_connections\": 8}");
+    assert_int_equal(cw_node_config_load(&c, path, err, sizeof err), CW_OK);
+    assert_int_equal(c.max_sessions_per_peer, 8);
+    /* set, written and read back */
+    put_config(path, "{\"max_connections\": 64, \"max_sessions_per_peer\": 2, "
+                     "\"idle_timeout_s\": 300, \"handshake_timeout_s\": 3, "
+                     "\"ping_interval_s\": 7}");
+    assert_int_equal(cw_node_config_load(&c, path, err, sizeof err), CW_OK);
+    assert_int_equal(cw_node_config_write(&c, path, err, sizeof err), CW_OK);
+    cw_node_config back;
+    assert_int_equal(cw_node_config_load(&back, path, err, sizeof err), CW_OK);
+    assert_int_equal(back.max_connections, 64);
+    assert_int_equal(back.max_sessions_per_peer, 2);
+    assert_int_equal(back.idle_timeout_s, 300);
+    assert_int_equal(back.handshake_timeout_s, 3);
+    assert_int_equal(back.ping_interval_s, 7);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_bad_genesis_and_config_name_file_field_value(void **state)
@@ -1270,6 +1338,7 @@ int main(void)
             test_a_full_map_is_enospc_from_the_node_and_the_relayer_db, setup, teardown),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
+        cmocka_unit_test(test_config_rpc_limits_validated_and_round_trip),
         cmocka_unit_test(test_query_many_equals_query_at_one_height),
         cmocka_unit_test(test_query_many_refuses_bad_params_and_leaves_node_unchanged),
         cmocka_unit_test(test_query_many_at_a_pruned_height_is_refused_like_query),
