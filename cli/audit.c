@@ -160,10 +160,13 @@ static int prove_paths(side *s, audit_page *pg, const char *which, const uint64_
         cw_path_packet(pg->q[i].key, which, s->end->port, s->end->channel, seqs[i]);
     int rc = n ? cw_chain_query_many(&s->c, pg->q, n, s->height, err, err_len) : CW_OK;
     for (size_t i = 0; rc == CW_OK && i < n; i++)
-        if (pg->q[i].rc || pg->q[i].at != s->height)
-            rc = cw_errf(err, err_len, pg->q[i].rc ? pg->q[i].rc : CW_EBADPROOF,
-                         "%s: answered at height %llu, asked %llu", pg->q[i].key,
-                         (unsigned long long)pg->q[i].at, (unsigned long long)s->height);
+        if (pg->q[i].rc)
+            rc = cw_errf(err, err_len, pg->q[i].rc, "%s: %s", pg->q[i].key,
+                         cw_strerror(pg->q[i].rc));
+        else if (pg->q[i].at != s->height)
+            rc = cw_errf(err, err_len, CW_EBADPROOF, "%s: answered at height %llu, asked %llu",
+                         pg->q[i].key, (unsigned long long)pg->q[i].at,
+                         (unsigned long long)s->height);
     return rc;
 }
 
