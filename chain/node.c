@@ -1345,11 +1345,14 @@ int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
 
 /* ---- packet readers ---------------------------------------------------------------------- */
 
-int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel, cw_enc *out,
-                               char *err, size_t err_len)
+int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel,
+                               uint64_t start, uint32_t limit, cw_enc *out, char *err,
+                               size_t err_len)
 {
     uint8_t prefix[2 * CW_ID_MAX + 16];
     int pl = snprintf((char *)prefix, sizeof prefix, "%s/%s/", port, channel);
+    if (limit == 0 || limit > CW_NODE_LIST_MAX)
+        limit = CW_NODE_LIST_MAX;
     MDB_txn *txn;
     MDB_cursor *cur;
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
@@ -1361,9 +1364,10 @@ int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel
     }
     uint64_t seqs[CW_NODE_LIST_MAX];
     uint32_t cnt = 0;
-    MDB_val k = {(size_t)pl, prefix}, v;
+    cw_be64_put(prefix + pl, start); /* the first key at or after (port, channel, start) */
+    MDB_val k = {(size_t)pl + 8, prefix}, v;
     m = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (m == 0 && cnt < CW_NODE_LIST_MAX && k.mv_size == (size_t)pl + 8 &&
+    while (m == 0 && cnt < limit && k.mv_size == (size_t)pl + 8 &&
            memcmp(k.mv_data, prefix, (size_t)pl) == 0) {
         seqs[cnt++] = cw_be64_get((const uint8_t *)k.mv_data + pl);
         m = mdb_cursor_get(cur, &k, &v, MDB_NEXT);

@@ -215,10 +215,12 @@ int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len);
 
 #define CW_NODE_LIST_MAX 10000u /* sequences returned by one list call, at most */
 
-/** Sequences on port/channel whose packet commitment still exists (sent, not yet acked or
- *  timed out), ascending, at most CW_NODE_LIST_MAX: an array of u64. */
-int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel, cw_enc *out,
-                               char *err, size_t err_len);
+/** Sequences ≥ start on port/channel whose packet commitment still exists (sent, not yet
+ *  acked or timed out), ascending, at most limit (0: CW_NODE_LIST_MAX; more is cut to it):
+ *  an array of u64. From the node's packet index at its latest block. */
+int cw_node_packet_commitments(cw_node *n, const char *port, const char *channel,
+                               uint64_t start, uint32_t limit, cw_enc *out, char *err,
+                               size_t err_len);
 /** The packet sent as (port, channel, seq) — bin of its encoding. CW_ENOTFOUND if none. */
 int cw_node_packet(cw_node *n, const char *port, const char *channel, uint64_t seq, cw_enc *out,
                    char *err, size_t err_len);

@@ -142,11 +142,11 @@ static int m_packet_commitments(void *user, const msgpack_object *params, cw_enc
                                 char *err, size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_rpc_chan_params p;
-    cw_rpc_chan_params_dec(&d, params, &p, false, "packet_commitments");
+    cw_rpc_commitments_params p;
+    cw_rpc_commitments_params_dec(&d, params, &p);
     return d.rc ? d.rc
-                : cw_node_packet_commitments(node_of(user), p.port, p.channel, out, err,
-                                             err_len);
+                : cw_node_packet_commitments(node_of(user), p.port, p.channel, p.start, p.limit,
+                                             out, err, err_len);
 }
 
 static int packet_or_ack(void *user, const msgpack_object *params, cw_enc *out, char *err,

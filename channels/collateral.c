@@ -68,6 +68,48 @@ int cw_collateral_unescrow(const cw_kv *kv, const char *channel, const char *den
     return escrow_set(kv, channel, denom, left);
 }
 
+/* ---- the pending aggregate (source side) -----------------------------------------------
+ * collateral/pending/{channel}/{kind}/{denom} = [count, Σ amount] of the packets this chain
+ * sent whose commitment is outstanding (causeway/keys.h): +1 in the tx that writes the
+ * commitment (send), -1 in the tx that deletes it (ack or timeout). Deleted at [0, 0]. */
+static int pending_move(const cw_kv *kv, const char *channel, const cw_collateral_packet *c,
+                        bool add, char *err, size_t err_len)
+{
+    char key[CW_KEY_MAX];
+    const uint8_t *v;
+    size_t n;
+    uint64_t count = 0, amount = 0;
+    int rc = cw_key_collateral_pending(key, channel, c->kind == CW_COLLATERAL_RELEASE, c->denom);
+    if (rc)
+        return cw_errf(err, err_len, rc, "channel %s, denom %s: not identifiers", channel,
+                       c->denom);
+    rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc == CW_OK)
+        rc = cw_val_u64_pair_dec(&count, &amount, v, n, err, err_len);
+    else if (rc == CW_ENOTFOUND)
+        rc = CW_OK;
+    if (rc)
+        return cw_errf(err, err_len, rc, "%s: unreadable (%s)", key, cw_strerror(rc));
+    if (add ? (cw_add_u64(&count, count, 1) || cw_add_u64(&amount, amount, c->amount))
+            : (count == 0 || amount < c->amount))
+        return cw_errf(err, err_len, add ? CW_EOVERFLOW : CW_ESTATE,
+                       "%s: [%llu, %llu] cannot %s a packet of %llu", key,
+                       (unsigned long long)count, (unsigned long long)amount,
+                       add ? "count" : "settle", (unsigned long long)c->amount);
+    if (!add) {
+        count--;
+        amount -= c->amount;
+    }
+    if (count == 0 && amount == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_val_u64_pair_enc(&e, count, amount);
+    rc = e.rc ? e.rc : cw_kv_set_s(kv, key, cw_enc_data(&e), cw_enc_len(&e));
+    cw_enc_free(&e);
+    return rc;
+}
+
 static void app_event(cw_exec_ctx *ctx, const char *type, const char *channel,
                       const cw_collateral_packet *c)
 {
@@ -133,7 +175,9 @@ static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool success)
     char err[256];
     if (cw_collateral_packet_decode(&c, p->data.p, p->data.len, err, sizeof err) != CW_OK)
         return CW_OK; /* we only ever commit packets we encoded: unreachable */
-    int rc = CW_OK;
+    int rc = pending_move(ctx->kv, p->source_channel, &c, false, err, sizeof err);
+    if (rc)
+        return rc;
     if (c.kind == CW_COLLATERAL_DEPOSIT) {
         if (!success) { /* refund the owner on A */
             rc = cw_collateral_unescrow(ctx->kv, p->source_channel, c.denom, c.amount, &c.from, err,
@@ -178,7 +222,7 @@ static int send_packet(cw_exec_ctx *ctx, const char *channel, const cw_collatera
                   : cw_ibc_send_packet(h, ctx, CW_COLLATERAL_PORT, channel, cw_enc_data(&e),
                                        cw_enc_len(&e), th, tt, &seq, err, err_len);
     cw_enc_free(&e);
-    return rc;
+    return rc ? rc : pending_move(ctx->kv, channel, c, true, err, err_len);
 }
 
 /* collateral.lock (on A): escrow, then the deposit packet. */

@@ -9,9 +9,14 @@
  *   escrow(A) + releases paid on A but not yet acknowledged on B
  *     = total(B) + in-flight(B) + deposits not yet credited on B
  *
- * where the two packet terms come from proving, for every sequence the channel ever sent
- * (1 .. nextSequenceSend - 1), the commitment on its source and the receipt and ack on its
- * destination. With nothing in flight it reduces to escrow(A) = total(B).
+ * where the two packet terms come from the packets whose commitment is still outstanding on
+ * their source: for each, the commitment proven on the source and the receipt and ack on the
+ * destination. Settled packets (commitment deleted) are not read one by one: the source
+ * proves the count and amount of its outstanding packets (collateral/pending, keys.h), the
+ * node enumerates them (packet_commitments, in pages) and the audit checks that what it
+ * proved adds up to that aggregate, so a node that hides one is caught. Time and memory grow
+ * with the packets in flight, not with the channel's age (memory: one page, AUDIT_PAGE).
+ * With nothing in flight it reduces to escrow(A) = total(B).
  *
  * Freshness: a verified header proves a state as of that header's time, not as of now, and
  * the node picks which header it calls its tip. So each chain's header time must be within
@@ -24,6 +29,7 @@
  *
  * Exit 0 the equation holds; 1 it does not, or a proof/header failed, or a header is stale,
  * from the future, or too far from the other chain's; 2 usage. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +44,9 @@
 #include "causeway/packet.h"
 #include "cli.h"
 
-#define AUDIT_MAX_SEQS 20000u
+/* Sequences per packet_commitments page and per proof batch (≤ CW_RPC_BATCH_MAX). */
+#define AUDIT_PAGE 1000u
+_Static_assert(AUDIT_PAGE <= CW_RPC_BATCH_MAX, "a page is one proof batch");
 #define AUDIT_MAX_CHAINS 8
 #define AUDIT_MAX_PATHS 8
 #define MS_NS UINT64_C(1000000)
@@ -119,121 +127,242 @@ static int proven_amount(side *s, const char *key, bool record, uint64_t *out, c
     return rc;
 }
 
-/* The packet sent at (src, seq), if its commitment is proven present: fetch its bytes from
- * the node's index and check them against the proven commitment; *cp its collateral data
- * (cw_collateral_packet_decode). *present = false when the commitment is proven absent. */
-static int committed_packet(side *src, uint64_t seq, bool *present, cw_collateral_packet *cp,
-                            char *err, size_t err_len)
+/* The packets of one page of the source's outstanding commitments, and the proofs about
+ * them: the audit's only per-packet memory, reused page after page (bounded by AUDIT_PAGE,
+ * not by the channel's age). */
+typedef struct audit_page {
+    uint64_t seq[AUDIT_PAGE];      /* the node's enumeration, then those of the walked kind */
+    uint64_t present[AUDIT_PAGE];  /* proven present at the source's height */
+    uint64_t amount[AUDIT_PAGE];   /* of seq[i], once of the walked kind and denom */
+    bool received[AUDIT_PAGE];
+    uint8_t commit[AUDIT_PAGE][32]; /* the proven commitments of present[] */
+    cw_chain_qreq q[AUDIT_PAGE];
+    uint8_t *pkt[AUDIT_PAGE];
+    size_t plen[AUDIT_PAGE];
+    uint8_t ok_ack_hash[32];       /* the hash of an ack already decoded as ok */
+    bool have_ok_ack;
+} audit_page;
+
+/* What a walk of one direction found. */
+typedef struct walk_tally {
+    uint64_t next_seq;   /* proven nextSequenceSend: the channel sent next_seq - 1 packets */
+    uint64_t pending;    /* proven outstanding packets of the kind and denom (the aggregate) */
+    uint64_t unsettled;  /* the amount term of the equation */
+} walk_tally;
+
+/* q[0..n) = the proofs of (which, port, channel, seqs[i]) at the side's height. */
+static int prove_paths(side *s, audit_page *pg, const char *which, const uint64_t *seqs,
+                       size_t n, char *err, size_t err_len)
 {
-    char path[CW_PATH_MAX];
-    uint8_t *c;
-    size_t cl;
-    *present = false;
-    memset(cp, 0, sizeof *cp);
-    cw_path_packet(path, CW_PATH_COMMITMENTS, src->end->port, src->end->channel, seq);
-    int rc = proven(src, path, &c, &cl, err, err_len);
-    if (rc || !c) {
-        free(c);
-        return rc;
-    }
-    *present = true;
-    uint8_t *buf = NULL;
-    size_t blen = 0;
-    rc = cw_chain_packet_bytes(&src->c, "packet", src->end->port, src->end->channel, seq, &buf,
-                               &blen, err, err_len);
-    cw_packet pk;
-    uint8_t want[32];
-    if (rc == CW_OK && (rc = cw_packet_decode(&pk, buf, blen, err, err_len)) == CW_OK) {
-        cw_packet_commitment(want, &pk);
-        if (cl != 32 || memcmp(want, c, 32) != 0)
-            rc = cw_errf(err, err_len, CW_EBADPROOF,
-                         "packet %llu served by the node does not match its proven "
-                         "commitment", (unsigned long long)seq);
-        else if ((rc = cw_collateral_packet_decode(cp, pk.data.p, pk.data.len, err, err_len)))
-            cw_err_prefix(err, err_len, rc, path);
-    }
-    free(buf);
-    free(c);
+    cw_chain_qreq_free(pg->q, AUDIT_PAGE);
+    memset(pg->q, 0, sizeof pg->q);
+    for (size_t i = 0; i < n; i++)
+        cw_path_packet(pg->q[i].key, which, s->end->port, s->end->channel, seqs[i]);
+    int rc = n ? cw_chain_query_many(&s->c, pg->q, n, s->height, err, err_len) : CW_OK;
+    for (size_t i = 0; rc == CW_OK && i < n; i++)
+        if (pg->q[i].rc)
+            rc = cw_errf(err, err_len, pg->q[i].rc, "%s: %s", pg->q[i].key,
+                         cw_strerror(pg->q[i].rc));
+        else if (pg->q[i].at != s->height)
+            rc = cw_errf(err, err_len, CW_EBADPROOF, "%s: answered at height %llu, asked %llu",
+                         pg->q[i].key, (unsigned long long)pg->q[i].at,
+                         (unsigned long long)s->height);
     return rc;
 }
 
-/* On dst: was packet seq (sent from its counterparty) received, and with an ok ack?
- * *received / *ok from the proven receipt and ack commitment (ack bytes from the node,
- * checked against the proven hash). */
-static int delivery(side *dst, uint64_t seq, bool *received, bool *ok, char *err,
-                    size_t err_len)
+/* Is the ack (port/channel of dst, seq), whose hash h32 dst proved, an ok ack? The bytes come
+ * from the node's index and must hash to h32; an ack hashing like one already decoded as ok
+ * is that ack (SHA-256), so a channel's identical ok acks are fetched once. */
+static int ack_ok(side *dst, audit_page *pg, uint64_t seq, const uint8_t *h32, size_t hl,
+                  bool *ok, char *err, size_t err_len)
 {
-    char path[CW_PATH_MAX];
-    uint8_t *v, *ah;
-    size_t n, ahl;
-    *received = *ok = false;
-    cw_path_packet(path, CW_PATH_RECEIPTS, dst->end->port, dst->end->channel, seq);
-    int rc = proven(dst, path, &v, &n, err, err_len);
-    free(v);
-    if (rc || !v)
-        return rc;
-    *received = true;
-    cw_path_packet(path, CW_PATH_ACKS, dst->end->port, dst->end->channel, seq);
-    if ((rc = proven(dst, path, &ah, &ahl, err, err_len)))
-        return rc;
-    if (!ah)
-        return cw_errf(err, err_len, CW_EBADPROOF, "%s: received without an ack", path);
-    uint8_t *buf = NULL;
+    *ok = false;
+    if (hl != 32)
+        return cw_errf(err, err_len, CW_EBADPROOF, "ack %llu: a %zu-byte commitment, not 32",
+                       (unsigned long long)seq, hl);
+    if (pg->have_ok_ack && memcmp(pg->ok_ack_hash, h32, 32) == 0) {
+        *ok = true;
+        return CW_OK;
+    }
+    uint8_t *buf = NULL, h[32];
     size_t blen = 0;
-    rc = cw_chain_packet_bytes(&dst->c, "ack", dst->end->port, dst->end->channel, seq, &buf,
-                               &blen, err, err_len);
+    cw_bytes payload;
+    int rc = cw_chain_packet_bytes(&dst->c, "ack", dst->end->port, dst->end->channel, seq, &buf,
+                                   &blen, err, err_len);
     if (rc == CW_OK && blen > CW_ACK_MAX)
         rc = cw_errf(err, err_len, CW_ETOOBIG, "ack %llu: %zu bytes exceed %u",
                      (unsigned long long)seq, blen, (unsigned)CW_ACK_MAX);
     if (rc == CW_OK) {
-        cw_bytes ack = {buf, blen};
-        uint8_t h[32];
-        cw_bytes payload;
-        {
-            cw_sha256(h, ack.p, ack.len);
-            if (ahl != 32 || memcmp(h, ah, 32) != 0)
-                rc = cw_errf(err, err_len, CW_EBADPROOF,
-                             "ack %llu served by the node does not match its proven hash",
-                             (unsigned long long)seq);
-            else
-                rc = cw_ack_decode(ok, &payload, ack.p, ack.len, err, err_len);
+        cw_sha256(h, buf, blen);
+        if (memcmp(h, h32, 32) != 0)
+            rc = cw_errf(err, err_len, CW_EBADPROOF,
+                         "ack %llu served by the node does not match its proven hash",
+                         (unsigned long long)seq);
+        else if ((rc = cw_ack_decode(ok, &payload, buf, blen, err, err_len)) == CW_OK && *ok) {
+            memcpy(pg->ok_ack_hash, h, 32);
+            pg->have_ok_ack = true;
         }
     }
     free(buf);
-    free(ah);
     return rc;
 }
 
-/* Walk every sequence src ever sent on the channel; sum the in-flight terms. */
-static int walk(side *src, side *dst, const char *denom, cw_collateral_kind want_kind,
-                uint64_t *unsettled, uint64_t *pending_packets, char *err, size_t err_len)
+/* One page of the node's enumeration, seqs pg->seq[0..n) (each < next_seq): prove each
+ * commitment on src; of the packets proven outstanding, those of want_kind and denom are
+ * counted into *seen / *seen_amount, and their delivery on dst proven (receipt, ack) for the
+ * equation's term. */
+static int walk_page(side *src, side *dst, audit_page *pg, size_t n, const char *denom,
+                     cw_collateral_kind want_kind, uint64_t *seen, uint64_t *seen_amount,
+                     walk_tally *t, char *err, size_t err_len)
 {
-    char path[CW_PATH_MAX];
-    uint64_t next;
-    *unsettled = *pending_packets = 0;
-    cw_path_next_seq(path, CW_PATH_NEXT_SEQ_SEND, src->end->port, src->end->channel);
-    int rc = proven_amount(src, path, false, &next, err, err_len);
-    if (rc)
+    int rc = prove_paths(src, pg, CW_PATH_COMMITMENTS, pg->seq, n, err, err_len);
+    size_t np = 0;
+    for (size_t i = 0; rc == CW_OK && i < n; i++) {
+        if (!pg->q[i].val)
+            continue; /* settled (or never sent) as of the height: not outstanding */
+        if (pg->q[i].val_len != 32)
+            return cw_errf(err, err_len, CW_EBADPROOF, "%s: a %zu-byte commitment, not 32",
+                           pg->q[i].key, pg->q[i].val_len);
+        memcpy(pg->commit[np], pg->q[i].val, 32);
+        pg->present[np++] = pg->seq[i];
+    }
+    if (rc || np == 0)
         return rc;
-    if (next > AUDIT_MAX_SEQS)
-        return cw_errf(err, err_len, CW_ETOOBIG, "%llu packets: more than %u to audit",
-                       (unsigned long long)next, AUDIT_MAX_SEQS);
-    for (uint64_t seq = 1; seq < next; seq++) {
-        bool present, received, ok;
+    if ((rc = cw_chain_packets(&src->c, src->end->port, src->end->channel, pg->present, np,
+                               pg->pkt, pg->plen, err, err_len)))
+        return rc;
+    size_t nm = 0;
+    for (size_t i = 0; rc == CW_OK && i < np; i++) {
+        cw_packet pk;
         cw_collateral_packet cp;
-        if ((rc = committed_packet(src, seq, &present, &cp, err, err_len)))
-            return rc;
-        if (!present || cp.kind != want_kind || strcmp(cp.denom, denom) != 0)
-            continue;
-        (*pending_packets)++;
-        if ((rc = delivery(dst, seq, &received, &ok, err, err_len)))
-            return rc;
+        uint8_t want[32];
+        uint64_t seq = pg->present[i];
+        if (!pg->pkt[i])
+            rc = cw_errf(err, err_len, CW_ENOTFOUND, "packet %llu: committed at height %llu "
+                         "but the node serves no packet", (unsigned long long)seq,
+                         (unsigned long long)src->height);
+        else if ((rc = cw_packet_decode(&pk, pg->pkt[i], pg->plen[i], err, err_len)))
+            cw_err_prefix(err, err_len, rc, "packet served by the node");
+        else if (cw_packet_commitment(want, &pk), memcmp(want, pg->commit[i], 32) != 0 ||
+                 pk.sequence != seq)
+            rc = cw_errf(err, err_len, CW_EBADPROOF, "packet %llu served by the node does not "
+                         "match its proven commitment", (unsigned long long)seq);
+        else if ((rc = cw_collateral_packet_decode(&cp, pk.data.p, pk.data.len, err, err_len)))
+            cw_err_prefix(err, err_len, rc, "packet data");
+        else if (cp.kind == want_kind && strcmp(cp.denom, denom) == 0) {
+            if (cw_add_u64(seen_amount, *seen_amount, cp.amount))
+                rc = cw_errf(err, err_len, CW_EOVERFLOW, "outstanding amounts overflow u64");
+            (*seen)++;
+            pg->seq[nm] = seq;
+            pg->amount[nm++] = cp.amount;
+        }
+    }
+    for (size_t i = 0; i < np; i++) {
+        free(pg->pkt[i]);
+        pg->pkt[i] = NULL;
+    }
+    if (rc || nm == 0)
+        return rc;
+    /* delivery on dst: the receipts, then the acks of those received */
+    if ((rc = prove_paths(dst, pg, CW_PATH_RECEIPTS, pg->seq, nm, err, err_len)))
+        return rc;
+    size_t nr = 0;
+    for (size_t i = 0; i < nm; i++)
+        if ((pg->received[i] = pg->q[i].val != NULL))
+            pg->present[nr++] = pg->seq[i];
+    if (nr && (rc = prove_paths(dst, pg, CW_PATH_ACKS, pg->present, nr, err, err_len)))
+        return rc;
+    for (size_t i = 0, r = 0; rc == CW_OK && i < nm; i++) {
+        bool ok = false;
+        t->pending++;
+        if (pg->received[i]) {
+            cw_chain_qreq *a = &pg->q[r++];
+            if (!a->val)
+                return cw_errf(err, err_len, CW_EBADPROOF, "%s: received without an ack",
+                               a->key);
+            if ((rc = ack_ok(dst, pg, pg->seq[i], a->val, a->val_len, &ok, err, err_len)))
+                return rc;
+        }
         /* deposits: escrowed on A, not (yet) in B's total unless received with an ok ack;
          * releases: in B's in-flight, already paid on A when received with an ok ack */
-        if (want_kind == CW_COLLATERAL_DEPOSIT ? !(received && ok) : (received && ok))
-            *unsettled += cp.amount;
+        if ((want_kind == CW_COLLATERAL_DEPOSIT ? !ok : ok) &&
+            cw_add_u64(&t->unsettled, t->unsettled, pg->amount[i]))
+            rc = cw_errf(err, err_len, CW_EOVERFLOW, "unsettled amounts overflow u64");
     }
-    return CW_OK;
+    return rc;
+}
+
+/* One direction, src → dst, packets of want_kind in denom. Settled history is read through
+ * the source's proven aggregate collateral/pending/{channel}/{kind}/{denom} = [count, Σ
+ * amount] of the packets whose commitment is outstanding (causeway/keys.h); only those are
+ * walked one by one: the node enumerates the outstanding sequences (packet_commitments,
+ * paged), every commitment is proven, and what was proven must add up to the aggregate — a
+ * node that leaves one out is caught. Memory: one audit_page, whatever the channel's age. */
+static int walk(side *src, side *dst, audit_page *pg, const char *denom,
+                cw_collateral_kind want_kind, const char *src_id, walk_tally *t, char *err,
+                size_t err_len)
+{
+    char path[CW_PATH_MAX], key[CW_KEY_MAX];
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    uint64_t count, amount, seen = 0, seen_amount = 0;
+    const char *kind = want_kind == CW_COLLATERAL_DEPOSIT ? "deposit" : "release";
+    memset(t, 0, sizeof *t);
+    cw_path_next_seq(path, CW_PATH_NEXT_SEQ_SEND, src->end->port, src->end->channel);
+    int rc = proven_amount(src, path, false, &t->next_seq, err, err_len);
+    if (rc == CW_OK && (rc = cw_key_collateral_pending(key, src->end->channel,
+                                                       want_kind == CW_COLLATERAL_RELEASE,
+                                                       denom)) == CW_OK &&
+        (rc = proven(src, key, &v, &vl, err, err_len)) == CW_OK &&
+        (rc = cw_val_u64_pair_dec(&count, &amount, v, vl, err, err_len)))
+        cw_err_prefix(err, err_len, rc, key);
+    free(v);
+    if (rc)
+        return rc;
+    /* ascending pages of the node's index; sequences ≥ next_seq were sent after the height
+     * (or are made up) and end the walk; so does having proven all the aggregate counts */
+    uint64_t start = 1;
+    while (seen < count && start < t->next_seq) {
+        size_t n = 0, m = 0;
+        if ((rc = cw_chain_commitments_page(&src->c, src->end->port, src->end->channel, start,
+                                            AUDIT_PAGE, pg->seq, &n, err, err_len)))
+            return cw_err_prefix(err, err_len, rc, src_id);
+        while (m < n && pg->seq[m] < t->next_seq)
+            m++;
+        uint64_t last = n ? pg->seq[n - 1] : 0;
+        if (m && (rc = walk_page(src, dst, pg, m, denom, want_kind, &seen, &seen_amount, t, err,
+                                 err_len)))
+            return rc;
+        if (n < AUDIT_PAGE || m < n)
+            break;
+        start = last + 1;
+    }
+    if (seen == count && seen_amount == amount)
+        return CW_OK;
+    if (seen > count || seen_amount > amount)
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "chain %s, channel %s: %llu outstanding %s packets of %s (amount %llu) "
+                       "proven at height %llu, more than its own aggregate %s = [%llu, %llu]: "
+                       "the chain's books disagree", src_id, src->end->channel,
+                       (unsigned long long)seen, kind, denom, (unsigned long long)seen_amount,
+                       (unsigned long long)src->height, key, (unsigned long long)count,
+                       (unsigned long long)amount);
+    char moved[160] = "";
+    cw_rpc_status st;
+    if (cw_chain_status(&src->c, &st, NULL, 0) == CW_OK && st.latest_height > src->height)
+        snprintf(moved, sizeof moved, ", or they settled after height %llu while the audit "
+                 "read (the node's tip is now %llu): re-run at a quiescent point",
+                 (unsigned long long)src->height, (unsigned long long)st.latest_height);
+    return cw_errf(err, err_len, CW_EBADPROOF,
+                   "chain %s, channel %s: %llu outstanding %s packet(s) of %s (amount %llu) "
+                   "missing from the node's packet_commitments: the proven aggregate %s at "
+                   "height %llu is [%llu, %llu], the node enumerated %llu (amount %llu) of "
+                   "them; the node hides commitments%s", src_id, src->end->channel,
+                   (unsigned long long)(count - seen), kind, denom,
+                   (unsigned long long)(amount - seen_amount), key,
+                   (unsigned long long)src->height, (unsigned long long)count,
+                   (unsigned long long)amount, (unsigned long long)seen,
+                   (unsigned long long)seen_amount, moved);
 }
 
 /* --max-age / --max-skew: a positive integer with a unit, ms, s, m or h ("500ms", "30s",
@@ -331,7 +460,10 @@ static void usage(FILE *f)
         "      = positions total(b) + releases in flight(b) + deposits not yet credited on b\n"
         "  where a is the collateral's home chain and b the lending chain; every figure and\n"
         "  every packet commitment, receipt and ack behind the two packet terms is read with\n"
-        "  an ICS-23 proof.\n"
+        "  an ICS-23 proof. Only packets still in flight are read one by one: each chain\n"
+        "  proves the count and amount of its packets in flight (collateral/pending), and\n"
+        "  the commitments the node lists must add up to them (a node hiding one is\n"
+        "  caught); settled history costs nothing, whatever the channel's age.\n"
         "Against what trust: the proofs are checked against the state roots of headers this\n"
         "  command's own light client verified from the trust roots (--trust-a/--trust-b,\n"
         "  else the config's chains[].trust_root): each header signed by more than 2/3 of\n"
@@ -519,8 +651,11 @@ int cw_cli_audit(int argc, char **argv)
         rc = check_fresh(&b, id_b, now, max_age, err, sizeof err);
     if (rc == CW_OK)
         rc = check_skew(&a, id_a, &b, id_b, max_skew, err, sizeof err);
-    uint64_t escrow = 0, total = 0, inflight = 0, dep_uncredited = 0, rel_paid = 0, n_dep = 0,
-             n_rel = 0;
+    uint64_t escrow = 0, total = 0, inflight = 0;
+    walk_tally dep = {0}, rel = {0};
+    audit_page *pg = rc == CW_OK ? calloc(1, sizeof *pg) : NULL;
+    if (rc == CW_OK && !pg)
+        rc = cw_errf(err, sizeof err, -ENOMEM, "out of memory");
     char key[CW_KEY_MAX];
     if (rc == CW_OK && (rc = cw_key_collateral_escrow(key, a.end->channel, denom)) == CW_OK)
         rc = proven_amount(&a, key, false, &escrow, err, sizeof err);
@@ -529,9 +664,15 @@ int cw_cli_audit(int argc, char **argv)
     if (rc == CW_OK && (rc = cw_key_collateral_inflight(key, b.end->channel, denom)) == CW_OK)
         rc = proven_amount(&b, key, true, &inflight, err, sizeof err);
     if (rc == CW_OK)
-        rc = walk(&a, &b, denom, CW_COLLATERAL_DEPOSIT, &dep_uncredited, &n_dep, err, sizeof err);
+        rc = walk(&a, &b, pg, denom, CW_COLLATERAL_DEPOSIT, id_a, &dep, err, sizeof err);
     if (rc == CW_OK)
-        rc = walk(&b, &a, denom, CW_COLLATERAL_RELEASE, &rel_paid, &n_rel, err, sizeof err);
+        rc = walk(&b, &a, pg, denom, CW_COLLATERAL_RELEASE, id_b, &rel, err, sizeof err);
+    if (pg) {
+        cw_chain_qreq_free(pg->q, AUDIT_PAGE);
+        free(pg);
+    }
+    uint64_t dep_uncredited = dep.unsettled, rel_paid = rel.unsettled, n_dep = dep.pending,
+             n_rel = rel.pending;
     int status;
     if (rc) {
         fprintf(stderr, "causeway audit: %s\n", err);
@@ -549,7 +690,7 @@ int cw_cli_audit(int argc, char **argv)
         if (json) {
             json_t *o = json_pack(
                 "{s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:I, s:I, s:s, s:I, s:I, s:I, s:I,"
-                " s:I, s:I, s:I, s:b}",
+                " s:I, s:I, s:I, s:I, s:I, s:b}",
                 "chain_a", id_a, "height_a", (json_int_t)a.height, "time_a", tma, "time_a_ns",
                 (json_int_t)a.time_ns, "chain_b", id_b, "height_b", (json_int_t)b.height,
                 "time_b", tmb, "time_b_ns", (json_int_t)b.time_ns, "checked_at", tnow,
@@ -558,7 +699,9 @@ int cw_cli_audit(int argc, char **argv)
                 "total", (json_int_t)total, "inflight", (json_int_t)inflight,
                 "deposits_not_credited", (json_int_t)dep_uncredited,
                 "releases_paid_not_acked", (json_int_t)rel_paid, "deposit_packets_pending",
-                (json_int_t)n_dep, "release_packets_pending", (json_int_t)n_rel, "holds",
+                (json_int_t)n_dep, "release_packets_pending", (json_int_t)n_rel,
+                "packets_sent_a", (json_int_t)(dep.next_seq ? dep.next_seq - 1 : 0),
+                "packets_sent_b", (json_int_t)(rel.next_seq ? rel.next_seq - 1 : 0), "holds",
                 holds);
             cw_cli_print_json(o, "{}");
         } else {
@@ -568,13 +711,16 @@ int cw_cli_audit(int argc, char **argv)
             printf("  as of: %s height %llu, header time %s (%s old); %s height %llu, header "
                    "time %s (%s old); local clock %s\n", id_a, (unsigned long long)a.height,
                    tma, age_a, id_b, (unsigned long long)b.height, tmb, age_b, tnow);
-            printf("  %s at height %llu: escrow %llu; %llu deposit packets pending, %llu not "
-                   "yet credited on %s\n", id_a, (unsigned long long)a.height,
-                   (unsigned long long)escrow, (unsigned long long)n_dep,
-                   (unsigned long long)dep_uncredited, id_b);
-            printf("  %s at height %llu: positions total %llu, releases in flight %llu (%llu "
-                   "packets, %llu already paid on %s)\n", id_b, (unsigned long long)b.height,
-                   (unsigned long long)total, (unsigned long long)inflight,
+            printf("  %s at height %llu: escrow %llu; of %llu packets sent, %llu deposit "
+                   "packets pending, %llu not yet credited on %s\n", id_a,
+                   (unsigned long long)a.height, (unsigned long long)escrow,
+                   (unsigned long long)(dep.next_seq ? dep.next_seq - 1 : 0),
+                   (unsigned long long)n_dep, (unsigned long long)dep_uncredited, id_b);
+            printf("  %s at height %llu: positions total %llu, releases in flight %llu (of "
+                   "%llu packets sent, %llu pending, %llu already paid on %s)\n", id_b,
+                   (unsigned long long)b.height, (unsigned long long)total,
+                   (unsigned long long)inflight,
+                   (unsigned long long)(rel.next_seq ? rel.next_seq - 1 : 0),
                    (unsigned long long)n_rel, (unsigned long long)rel_paid, id_a);
             printf("  escrow + paid-not-acked = %llu, total + in flight + not-credited = %llu: "
                    "%s\n", (unsigned long long)lhs, (unsigned long long)rhs,

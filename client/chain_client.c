@@ -673,10 +673,10 @@ int cw_chain_seq_list(cw_chain_client *c, const char *method, const char *port,
     if (seqs) {
         cw_rpc_seqs_params_enc(&p, port, chan, seqs, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
     } else {
-        cw_rpc_chan_params cp = {.seq = 0};
+        cw_rpc_commitments_params cp = {.limit = 0};
         snprintf(cp.port, sizeof cp.port, "%s", port);
         snprintf(cp.channel, sizeof cp.channel, "%s", chan);
-        cw_rpc_chan_params_enc(&p, &cp, false);
+        cw_rpc_commitments_params_enc(&p, &cp);
     }
     *n_out = 0;
     CALL_BEGIN(c, method, &p);
@@ -686,6 +686,37 @@ int cw_chain_seq_list(cw_chain_client *c, const char *method, const char *port,
         cw_rpc_seqs_dec(&d, root, out, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max, &got,
                         method);
         *n_out = got;
+        rc = d.rc;
+    }
+    CALL_END();
+    return rc;
+}
+
+int cw_chain_commitments_page(cw_chain_client *c, const char *port, const char *chan,
+                              uint64_t start, uint32_t limit, uint64_t *out, size_t *n_out,
+                              char *err, size_t err_len)
+{
+    *n_out = 0;
+    if (limit == 0 || limit > CW_RPC_LIST_MAX)
+        return cw_errf(err, err_len, CW_EINVAL, "packet_commitments: limit %u not in 1..%u",
+                       (unsigned)limit, (unsigned)CW_RPC_LIST_MAX);
+    cw_rpc_commitments_params cp = {.start = start, .limit = limit};
+    snprintf(cp.port, sizeof cp.port, "%s", port);
+    snprintf(cp.channel, sizeof cp.channel, "%s", chan);
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_rpc_commitments_params_enc(&p, &cp);
+    CALL_BEGIN(c, "packet_commitments", &p);
+    cw_enc_free(&p);
+    if (rc == CW_OK) {
+        uint32_t got;
+        cw_rpc_seqs_dec(&d, root, out, limit, &got, "packet_commitments");
+        for (uint32_t i = 0; d.rc == CW_OK && i < got; i++)
+            if (out[i] < start || (i > 0 && out[i] <= out[i - 1]))
+                cw_dec_fail(&d, CW_EMALFORMED, "packet_commitments: answer[%u] = %llu is not "
+                            "ascending from %llu", i, (unsigned long long)out[i],
+                            (unsigned long long)start);
+        *n_out = d.rc ? 0 : got;
         rc = d.rc;
     }
     CALL_END();

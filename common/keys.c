@@ -117,6 +117,15 @@ int cw_key_collateral_inflight(char out[static CW_KEY_MAX], const char *channel,
     return pair_key(out, "collateral/inflight", channel, base_denom);
 }
 
+int cw_key_collateral_pending(char out[static CW_KEY_MAX], const char *channel, bool release,
+                              const char *denom)
+{
+    if (!id_ok(channel) || !id_ok(denom))
+        return fail(out);
+    return key_fmt(out, "collateral/pending/%s/%s/%s", channel, release ? "release" : "deposit",
+                   denom);
+}
+
 int cw_key_collateral_position(char out[static CW_KEY_MAX], const cw_address *holder,
                                const char *trace_denom)
 {
@@ -202,6 +211,34 @@ int cw_val_u64_rec_dec(uint64_t *out, const uint8_t *val, size_t len, char *err,
     cw_u128 v;
     int rc = rec_dec(&v, false, val, len, err, err_len);
     *out = (uint64_t)v;
+    return rc;
+}
+
+void cw_val_u64_pair_enc(cw_enc *e, uint64_t a, uint64_t b)
+{
+    cw_enc_array(e, 2);
+    cw_enc_u64(e, a);
+    cw_enc_u64(e, b);
+}
+
+int cw_val_u64_pair_dec(uint64_t *a, uint64_t *b, const uint8_t *val, size_t len, char *err,
+                        size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    *a = *b = 0;
+    if (!val)
+        return CW_OK;
+    int rc = cw_dec_open(&d, &root, val, len, REC_MAX, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 2, "record");
+        uint64_t x = cw_dec_u64(&d, &f[0], "record[0]"), y = cw_dec_u64(&d, &f[1], "record[1]");
+        if ((rc = d.rc) == CW_OK) {
+            *a = x;
+            *b = y;
+        }
+    }
+    cw_dec_close(&d);
     return rc;
 }
 

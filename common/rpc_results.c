@@ -160,6 +160,37 @@ void cw_rpc_chan_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_chan_para
         p->seq = cw_dec_u64(d, &f[2], "%s params.sequence", what);
 }
 
+void cw_rpc_commitments_params_enc(cw_enc *e, const cw_rpc_commitments_params *p)
+{
+    if (((p->limit == 0 && p->start != 0) || p->limit > CW_RPC_LIST_MAX) && e->rc == CW_OK)
+        e->rc = CW_EINVAL;
+    cw_enc_array(e, p->limit ? 4 : 2);
+    chan_enc(e, p->port, p->channel);
+    if (p->limit) {
+        cw_enc_u64(e, p->start);
+        cw_enc_u64(e, p->limit);
+    }
+}
+
+void cw_rpc_commitments_params_dec(cw_dec *d, const msgpack_object *o,
+                                   cw_rpc_commitments_params *p)
+{
+    cw_rpc_chan_params c;
+    memset(p, 0, sizeof *p);
+    bool paged = o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4;
+    const msgpack_object *f = cw_dec_array(d, o, paged ? 4 : 2, "packet_commitments params");
+    chan_dec(d, f, &c, "packet_commitments");
+    if (paged) {
+        p->start = cw_dec_u64(d, &f[2], "packet_commitments params.start");
+        p->limit = (uint32_t)cw_dec_uint_max(d, &f[3], CW_RPC_LIST_MAX,
+                                             "packet_commitments params.limit");
+        if (d->rc == CW_OK && p->limit == 0)
+            cw_dec_fail(d, CW_EINVAL, "packet_commitments params.limit: must be at least 1");
+    }
+    memcpy(p->port, c.port, sizeof p->port);
+    memcpy(p->channel, c.channel, sizeof p->channel);
+}
+
 void cw_rpc_seqs_params_enc(cw_enc *e, const char *port, const char *channel,
                             const uint64_t *seqs, uint32_t n)
 {

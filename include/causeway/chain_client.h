@@ -288,6 +288,15 @@ int cw_chain_seq_list(cw_chain_client *c, const char *method, const char *port,
                       const char *chan, const uint64_t *seqs, size_t n, uint64_t *out,
                       size_t max, size_t *n_out, char *err, size_t err_len)
     CW_NONNULL(1, 2, 3, 4, 7, 9) CW_WARN_UNUSED;
+/** One page of packet_commitments [port, chan, start, limit]: the node's lowest outstanding
+ *  sequences ≥ start, at most limit (1..CW_RPC_LIST_MAX), into out[0..limit), *n_out their
+ *  count (fewer than limit: the node says there are no more). Unproven: the node's index, as
+ *  of its latest block. Returns: as cw_chain_call; CW_EINVAL limit out of range;
+ *  CW_ETOOBIG more than limit answered; CW_EMALFORMED an answer not strictly ascending from
+ *  start (*n_out 0 on any failure). */
+int cw_chain_commitments_page(cw_chain_client *c, const char *port, const char *chan,
+                              uint64_t start, uint32_t limit, uint64_t *out, size_t *n_out,
+                              char *err, size_t err_len) CW_NONNULL(1, 2, 3, 6, 7) CW_WARN_UNUSED;
 /** packet / ack (method) [port, chan, seq]: the bytes, malloc'd (*out, *len). Returns: as
  *  cw_chain_call (CW_ENOTFOUND none); -ENOMEM. */
 int cw_chain_packet_bytes(cw_chain_client *c, const char *method, const char *port,

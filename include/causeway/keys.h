@@ -11,6 +11,8 @@
  *   collateral/total/{channel}/{base_denom}        [u64]  cw_key_collateral_total    (B)
  *   collateral/inflight/{channel}/{base_denom}     [u64]  cw_key_collateral_inflight (B)
  *   collateral/positions/{addr hex}/{trace denom}  [u64]  cw_key_collateral_position (B)
+ *   collateral/pending/{channel}/{kind}/{denom}    [u64, u64]  cw_key_collateral_pending
+ *                                          (the packet's source: A deposits, B releases)
  *   market/params, market/state, market/stats, market/collaterals   CW_KEY_LEND_*    (B)
  *   market/collateral/{trace denom}                        cw_key_lend_collateral
  *   market/debt/{addr hex}, market/shares/{addr hex}       cw_key_lend_debt / _shares
@@ -35,8 +37,8 @@
 #include "causeway/hex.h"
 #include "causeway/schnorr.h"
 
-/** Size of a key buffer: the longest key (collateral/inflight/{64}/{64}, 149 bytes) + NUL,
- *  rounded up. */
+/** Size of a key buffer: the longest key (collateral/pending/{64}/release/{64}, 156 bytes)
+ *  + NUL, rounded up. */
 #define CW_KEY_MAX 160
 
 /** A trace denom: "ibc/" + 64 upper-case hex digits (68 bytes, no NUL). */
@@ -78,6 +80,15 @@ int cw_key_collateral_total(char out[static CW_KEY_MAX], const char *channel,
                             const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 int cw_key_collateral_inflight(char out[static CW_KEY_MAX], const char *channel,
                                const char *base_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+/** collateral/pending/{channel}/{kind}/{denom}, kind "deposit" (release false) or "release"
+ *  (release true): on the chain that sent them, the collateral packets of that kind and base
+ *  denom sent on channel whose commitment is still outstanding (sent, neither acknowledged
+ *  nor timed out), as the record [count, Σ amount] ([u64, u64], cw_val_u64_pair_*; absent =
+ *  none). Written in the same tx as the commitment it counts (send; ack or timeout), so the
+ *  audit can prove that the outstanding commitments a node enumerated are all of them
+ *  (DESIGN §8 "Audit"). */
+int cw_key_collateral_pending(char out[static CW_KEY_MAX], const char *channel, bool release,
+                              const char *denom) CW_NONNULL(1, 2, 4) CW_WARN_UNUSED;
 /** trace_denom: NUL-terminated trace denom (cw_trace_denom). */
 int cw_key_collateral_position(char out[static CW_KEY_MAX], const cw_address *holder,
                                const char *trace_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
@@ -97,6 +108,7 @@ int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
  *   be64       8-byte big-endian u64: bank balances and supply, collateral escrow (and the
  *              host's nextSequence* counters, causeway/packet.h)
  *   [u64]      a one-field record: collateral positions, total, in-flight
+ *   [u64, u64] a two-field record: collateral pending [count, amount]
  *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
  * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder
  * given val = NULL (the key is absent: a non-membership proof, a query without a value)
@@ -117,6 +129,14 @@ void cw_val_u64_rec_enc(cw_enc *e, uint64_t v) CW_NONNULL(1);
  *  (err names it). */
 int cw_val_u64_rec_dec(uint64_t *out, const uint8_t *val, size_t len, char *err,
                        size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** Append the record [a, b] (sticky e->rc). */
+void cw_val_u64_pair_enc(cw_enc *e, uint64_t a, uint64_t b) CW_NONNULL(1);
+/** Read a [u64, u64] record into *a, *b (val NULL: absent, both 0; both 0 on failure).
+ *  Returns: CW_OK; CW_EMALFORMED / CW_ENONCANONICAL / CW_ETOOBIG not a canonical [u64, u64]
+ *  (err names it). */
+int cw_val_u64_pair_dec(uint64_t *a, uint64_t *b, const uint8_t *val, size_t len, char *err,
+                        size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** Append the record [v] (v a 16-byte bin; sticky e->rc). */
 void cw_val_u128_rec_enc(cw_enc *e, cw_u128 v) CW_NONNULL(1);

@@ -22,7 +22,8 @@
  *                                                        gas_wanted, gas_used]
  *   account              [address(bin 20)]              [address, next_nonce,
  *                                                        pending_next_nonce, [[denom, amount]..]]
- *   packet_commitments   [port, channel]                [seq, ...]
+ *   packet_commitments   [port, channel] or             [seq, ...]
+ *                        [port, channel, start, limit]
  *   packet, ack          [port, channel, seq]           bytes (bin)
  *   packets              [port, channel, [seq, ...]]    [bytes|nil, ...]
  *   unreceived_packets,
@@ -120,12 +121,29 @@ typedef struct cw_rpc_chan_params {
     char channel[CW_ID_MAX + 1];
     uint64_t seq; /* packet, ack only */
 } cw_rpc_chan_params;
-/** [port, channel] — packet_commitments (with_seq false); [port, channel, seq] — packet, ack
- *  (with_seq true). */
+/** [port, channel] (with_seq false); [port, channel, seq] — packet, ack (with_seq true).
+ *  packet_commitments has its own params (cw_rpc_commitments_params). */
 void cw_rpc_chan_params_enc(cw_enc *e, const cw_rpc_chan_params *p, bool with_seq)
     CW_NONNULL(1, 2);
 void cw_rpc_chan_params_dec(cw_dec *d, const msgpack_object *o, cw_rpc_chan_params *p,
                             bool with_seq, const char *what) CW_NONNULL(1, 2, 3, 5);
+
+/** packet_commitments' params: [port, channel] — the lowest CW_RPC_LIST_MAX outstanding
+ *  sequences — or [port, channel, start, limit] — the lowest `limit` (1..CW_RPC_LIST_MAX)
+ *  outstanding sequences ≥ start (a page: the next one starts after the last answered).
+ *  limit 0 (start then 0) is the two-field form; enc sets e->rc CW_EINVAL for limit 0 with a
+ *  start, or a limit over CW_RPC_LIST_MAX. dec: CW_EMALFORMED another arity, CW_EINVAL a
+ *  limit of 0 or over CW_RPC_LIST_MAX, a port or channel not an identifier. */
+typedef struct cw_rpc_commitments_params {
+    char port[CW_ID_MAX + 1];
+    char channel[CW_ID_MAX + 1];
+    uint64_t start; /* lowest sequence answered */
+    uint32_t limit; /* most sequences answered; 0: the two-field form (CW_RPC_LIST_MAX) */
+} cw_rpc_commitments_params;
+void cw_rpc_commitments_params_enc(cw_enc *e, const cw_rpc_commitments_params *p)
+    CW_NONNULL(1, 2);
+void cw_rpc_commitments_params_dec(cw_dec *d, const msgpack_object *o,
+                                   cw_rpc_commitments_params *p) CW_NONNULL(1, 2, 3);
 
 /** [port, channel, [seq, ...]] — packets (max CW_RPC_BATCH_MAX), unreceived_packets and
  *  unreceived_acks (max CW_RPC_LIST_MAX). enc: seqs[0..n) (n > max → e->rc CW_ETOOBIG).

@@ -142,12 +142,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cw_rpc_seqs_params_enc(&e, p.port, p.channel, seqs, n);
         break;
     }
-    case 13: {
+    case 13: { /* [port, channel(, seq)]; packet_commitments' [port, channel(, start, limit)] */
         cw_rpc_chan_params p;
-        bool with_seq = o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3;
-        cw_rpc_chan_params_dec(&d, o, &p, with_seq, "chan");
+        cw_rpc_commitments_params cp;
+        uint32_t arity = o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
+        if (arity == 4) {
+            cw_rpc_commitments_params_dec(&d, o, &cp);
+            if (!d.rc)
+                cw_rpc_commitments_params_enc(&e, &cp);
+            break;
+        }
+        cw_rpc_chan_params_dec(&d, o, &p, arity == 3, "chan");
         if (!d.rc)
-            cw_rpc_chan_params_enc(&e, &p, with_seq);
+            cw_rpc_chan_params_enc(&e, &p, arity == 3);
+        if (!d.rc && arity == 2) { /* the same bytes are packet_commitments' two-field form */
+            same(&e, buf, len);
+            cw_enc_free(&e);
+            cw_enc_init(&e);
+            cw_rpc_commitments_params_dec(&d, o, &cp);
+            if (d.rc || cp.start || cp.limit)
+                abort();
+            cw_rpc_commitments_params_enc(&e, &cp);
+        }
         break;
     }
     default: {

@@ -6,7 +6,13 @@ interval of an hour, so it keeps answering `status`, `light_block` and proofs wi
 header while the local clock moves on. The audit must refuse that header when it is older
 than --max-age (naming the header time, the local time and the age), and refuse two chains
 whose header times are more than --max-skew apart (naming both heights and times); a bad
-duration is a usage error naming the value."""
+duration is a usage error naming the value.
+
+The audit reads settled history through proven aggregates and only the packets in flight one
+by one, so it works at any channel age (issue "Hardening": it refused channels of more than
+20,000 packets): a channel of more than 20,000 packets, with more than one page of packets in
+flight, audits exactly; a node that leaves a packet in flight out of its packet_commitments
+answer is caught."""
 
 import hashlib
 import json
@@ -36,17 +42,36 @@ def audit(cfg, roots, *flags):
                            *flags], capture_output=True, text=True, timeout=120)
 
 
+def trust_roots(*chains):
+    """Each chain's height-1 header hash as a trust root "1:HASH"."""
+    roots = {}
+    for c in chains:
+        with c.client() as cl:
+            lb = cl.call("light_block", 1)
+        # block hash = SHA256(canonical header); Python's msgpack packs canonically
+        roots[c.id] = f"1:{hashlib.sha256(cwchain.pack(lb[0][0])).hexdigest()}"
+    return roots
+
+
+def lock_many(chain, channel, amounts, beneficiary, per_tx=256):
+    """One collateral.lock from alice per amount, per_tx msgs to a tx, every tx broadcast
+    before any is waited on; asserts each tx succeeded."""
+    hashes = []
+    with chain.client() as c:
+        for i in range(0, len(amounts), per_tx):
+            msgs = [R.lock_msg(channel, "stake", x, beneficiary) for x in amounts[i:i + per_tx]]
+            hashes.append(chain.submit("alice", msgs, c=c, wait=False))
+    for h in hashes:
+        res = chain.wait_tx(h)[3]
+        assert res[0] == 0, res
+
+
 def stale_alpha(procs, tmp, age_s=2.0):
     """Two chains and an open channel; then alpha restarted so that it produces no block for
     an hour, and waited on until its tip header is more than age_s old. Returns (a, b, cfg,
     trust roots, alpha's status [chain_id, height, time_ns, ...])."""
     a, b, cfg = R.setup_path(procs, str(tmp), interval_ms=100)
-    roots = {}
-    for c in (a, b):
-        with c.client() as cl:
-            lb = cl.call("light_block", 1)
-        # block hash = SHA256(canonical header); Python's msgpack packs canonically
-        roots[c.id] = f"1:{hashlib.sha256(cwchain.pack(lb[0][0])).hexdigest()}"
+    roots = trust_roots(a, b)
     # fresh chains: the audit holds, and says at which heights and header times
     r = audit(cfg, roots, "--json")
     assert r.returncode == 0, r.stderr
@@ -109,6 +134,68 @@ def test_audit_refuses_chains_read_apart(procs, tmp_path):
     assert hb > 0, err
     with b.client() as cl:
         assert cl.call("status")[1] >= hb
+
+
+def test_audit_channel_beyond_20000_packets(procs, tmp_path):
+    """20,001 deposits relayed and settled, then a release in flight on beta and 1,100
+    deposits in flight on alpha (more than one 1,000-sequence page): the audit proves the
+    21,101-packet channel balanced, with exactly the packets in flight as its packet terms.
+    (Before, it refused any channel of more than 20,000 packets.)"""
+    from test_e2e_bridge import Env
+    e = Env(procs, tmp_path)  # collateral registered on beta; the relayer running
+    settled, in_flight, released = 20001, 1100, 7
+    alice_b = e.b.key("alice").address
+    lock_many(e.a, e.ch_a, [1] * settled, alice_b)
+    R.wait_until(e.quiescent, chain=e.a, what=f"{settled} deposits relayed and acknowledged")
+    assert e.position("alice") == settled
+    e.procs.stop(e.rly)  # nothing relays from now on
+    alice_a = e.json(e.a, "keys", "show", "alice")["address"]
+    e.cli(e.b, "tx", "withdraw-collateral", "--from", "alice", "--channel", e.ch_b, "--denom",
+          "stake", "--amount", str(released), "--to", alice_a)
+    lock_many(e.a, e.ch_a, [1] * in_flight, alice_b)
+    assert len(R.commitments(e.a, e.ch_a)) == in_flight
+    out = e.audit()
+    assert out["holds"], out
+    assert out["packets_sent_a"] == settled + in_flight and out["packets_sent_b"] == 1, out
+    assert out["escrow"] == settled + in_flight, out
+    assert out["total"] == settled - released and out["inflight"] == released, out
+    assert out["deposit_packets_pending"] == in_flight, out
+    assert out["deposits_not_credited"] == in_flight, out
+    assert out["release_packets_pending"] == 1 and out["releases_paid_not_acked"] == 0, out
+
+
+def test_audit_catches_a_node_hiding_a_packet_in_flight(procs, tmp_path):
+    """Alpha's node, behind a proxy, leaves packets in flight out of its packet_commitments
+    answers: the proven count and amount of alpha's packets in flight do not add up, and the
+    audit fails naming how many and how much the node hid. The same proxy hiding nothing
+    passes."""
+    from test_relayer import TamperProxy
+    a, b, cfg = R.setup_path(procs, str(tmp_path), interval_ms=100)
+    ch_a, _ = R.channels(cfg)
+    roots = trust_roots(a, b)
+    lock_many(a, ch_a, [10, 20, 30], b.key("alice").address)  # sequences 1, 2, 3; no relayer
+    proxy = TamperProxy(a.port, tamper=False)
+    c = R.load_config(cfg)
+    c["chains"][0]["rpc"] = proxy.url
+    lying = str(tmp_path / "via-proxy.json")
+    with open(lying, "w") as f:
+        json.dump(c, f)
+    r = audit(lying, roots, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["holds"] and out["deposit_packets_pending"] == 3, out
+    assert out["deposits_not_credited"] == 60 and out["escrow"] == 60, out
+    for hide, n, amount in (({2}, 1, 20), ({1, 2, 3}, 3, 60)):
+        proxy.hide_commitments = hide
+        r = audit(lying, roots, "--json")
+        assert r.returncode == 1 and r.stdout == "", (r.stdout, r.stderr)
+        assert (f"chain alpha, channel {ch_a}: {n} outstanding deposit packet(s) of stake "
+                f"(amount {amount}) missing from the node's packet_commitments") in r.stderr, \
+            r.stderr
+        assert ("the proven aggregate collateral/pending/" + ch_a + "/deposit/stake") in \
+            r.stderr and "[3, 60]" in r.stderr and "the node hides commitments" in r.stderr, \
+            r.stderr
+    assert proxy.hidden >= 4
 
 
 @pytest.mark.parametrize("flag,value", [("--max-age", "5parsecs"), ("--max-age", "30"),

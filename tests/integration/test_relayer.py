@@ -381,8 +381,9 @@ class TamperProxy:
     """A WebSocket proxy in front of a chain that flips one byte of the first commit
     signature in every light_block answer while `tamper` is set, flips one byte in the middle
     of every proof of a query_many answer while `corrupt_proofs` is set, and answers
-    light_block(h) with forge[h] (a whole answer) when there is one. drop() closes every
-    connection."""
+    light_block(h) with forge[h] (a whole answer) when there is one, and leaves the sequences
+    in `hide_commitments` out of every packet_commitments answer (a node hiding a packet in
+    flight). drop() closes every connection."""
 
     def __init__(self, upstream_port, tamper=True):
         self.upstream = f"ws://127.0.0.1:{upstream_port}/"
@@ -393,6 +394,8 @@ class TamperProxy:
         self.forged = 0
         self.corrupt_proofs = False
         self.proofs_corrupted = 0
+        self.hide_commitments = set()
+        self.hidden = 0
         self.conns = set()
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -447,6 +450,12 @@ class TamperProxy:
                                         pb[len(pb) // 2] ^= 1
                                         item[1] = bytes(pb)
                                         self.proofs_corrupted += 1
+                                m = msgpack.packb(f, use_bin_type=True)
+                            elif (self.hide_commitments and method == "packet_commitments" and
+                                  f[2] is None):
+                                kept = [q for q in f[3] if q not in self.hide_commitments]
+                                self.hidden += len(f[3]) - len(kept)
+                                f[3] = kept
                                 m = msgpack.packb(f, use_bin_type=True)
                         except Exception:
                             pass

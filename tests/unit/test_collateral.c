@@ -82,6 +82,22 @@ static uint64_t inflight(world *w)
     return rec_at(&w->b, key);
 }
 
+/* The source's pending aggregate [count, amount] (causeway/keys.h): deposits on alpha,
+ * releases on beta. */
+static void pending(world *w, bool release, uint64_t *count, uint64_t *amount)
+{
+    char key[CW_KEY_MAX];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    hchain *c = release ? &w->b : &w->a;
+    assert_int_equal(cw_key_collateral_pending(key, release ? w->chan_b : w->chan_a, release,
+                                               "stake"), CW_OK);
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    assert_int_equal(cw_val_u64_pair_dec(count, amount, v, vl, NULL, 0), CW_OK);
+    free(v);
+    free(p);
+}
+
 static uint64_t position(world *w, const cw_address *who)
 {
     char key[CW_KEY_MAX], trace[CW_TRACE_DENOM_LEN + 1];
@@ -496,6 +512,18 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
              * releases not yet paid on A + deposits not yet credited on B */
             assert_int_equal(escrow(&w) + released_unacked,
                              total(&w) + inflight(&w) + in_flight_deposits);
+            /* the pending aggregates count exactly the packets not yet acked or timed out
+             * on their source (what the audit proves a node's enumeration against) */
+            uint64_t want[2][2] = {{0, 0}, {0, 0}}, got[2][2];
+            for (int i = 0; i < np; i++)
+                if (ps[i].stage < 2) {
+                    want[!ps[i].from_a][0]++;
+                    want[!ps[i].from_a][1] += ps[i].amount;
+                }
+            pending(&w, false, &got[0][0], &got[0][1]);
+            pending(&w, true, &got[1][0], &got[1][1]);
+            assert_memory_equal(got, want, sizeof want);
+            assert_int_equal(got[1][1], inflight(&w)); /* B's in-flight is its pending */
         }
         /* drain: relay everything, then with nothing in flight escrow = total */
         for (int i = 0; i < np; i++) {
@@ -536,6 +564,10 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
         assert_int_equal(in_flight_deposits, 0);
         (void)released_unacked;
         assert_int_equal(inflight(&w), 0);
+        uint64_t c0, a0, c1, a1;
+        pending(&w, false, &c0, &a0);
+        pending(&w, true, &c1, &a1);
+        assert_true(c0 == 0 && a0 == 0 && c1 == 0 && a1 == 0); /* deleted, not stored as 0 */
         assert_int_equal(escrow(&w), total(&w));
         assert_int_equal(position(&w, &w.b.addr[K_ALICE]) + position(&w, &w.b.addr[K_BOB]),
                          total(&w));

@@ -263,9 +263,21 @@ static void test_relayer_queries_follow_the_packet_lifecycle(void **state)
                             NULL);
     uint64_t seq = seq_of(pkt, len);
     cw_enc_init(&e);
-    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, &e, err,
+    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, 0, 0, &e, err,
                                                 sizeof err), CW_OK);
     assert_true(has(v, u64s(&e, v, 64), seq));
+    cw_enc_free(&e);
+    /* a page: from seq, at most 1 — exactly seq; from seq + 1 — nothing */
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, seq, 1, &e, err,
+                                                sizeof err), CW_OK);
+    assert_int_equal(u64s(&e, v, 64), 1);
+    assert_true(v[0] == seq);
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, seq + 1, 1, &e,
+                                                err, sizeof err), CW_OK);
+    assert_int_equal(u64s(&e, v, 64), 0);
     cw_enc_free(&e);
     cw_enc_init(&e);
     assert_int_equal(cw_node_packet(w->a.node, "test", w->chan_a, seq, &e, err, sizeof err),
@@ -291,7 +303,7 @@ static void test_relayer_queries_follow_the_packet_lifecycle(void **state)
     cw_enc_free(&e);
     assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pkt, len, ack, alen, log), 0);
     cw_enc_init(&e);
-    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, &e, err,
+    assert_int_equal(cw_node_packet_commitments(w->a.node, "test", w->chan_a, 0, 0, &e, err,
                                                 sizeof err), CW_OK);
     assert_false(has(v, u64s(&e, v, 64), seq));
     cw_enc_free(&e);

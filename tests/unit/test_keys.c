@@ -70,6 +70,10 @@ static void test_every_key_layout(void **s)
     assert_string_equal(k, "collateral/total/channel-1/stake");
     assert_int_equal(cw_key_collateral_inflight(k, "channel-1", "stake"), CW_OK);
     assert_string_equal(k, "collateral/inflight/channel-1/stake");
+    assert_int_equal(cw_key_collateral_pending(k, "channel-2", false, "stake"), CW_OK);
+    assert_string_equal(k, "collateral/pending/channel-2/deposit/stake");
+    assert_int_equal(cw_key_collateral_pending(k, "channel-2", true, "stake"), CW_OK);
+    assert_string_equal(k, "collateral/pending/channel-2/release/stake");
     assert_int_equal(cw_key_collateral_position(k, &a, TRACE0), CW_OK);
     assert_string_equal(k, "collateral/positions/" HEX_AA "/" TRACE0);
     assert_int_equal(cw_key_lend_collateral(k, TRACE0), CW_OK);
@@ -105,6 +109,8 @@ static void test_bad_identifiers_build_no_key(void **s)
         assert_int_equal(cw_key_collateral_escrow(k, "channel-0", bad[i]), CW_EINVAL);
         assert_int_equal(cw_key_collateral_total(k, bad[i], "stake"), CW_EINVAL);
         assert_int_equal(cw_key_collateral_inflight(k, "channel-0", bad[i]), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_pending(k, bad[i], false, "stake"), CW_EINVAL);
+        assert_int_equal(cw_key_collateral_pending(k, "channel-0", true, bad[i]), CW_EINVAL);
         assert_int_equal(cw_key_collateral_position(k, &a, bad[i]), CW_EINVAL);
         assert_int_equal(cw_key_lend_collateral(k, bad[i]), CW_EINVAL);
         assert_int_equal(cw_key_oracle_price(k, bad[i]), CW_EINVAL);
@@ -124,6 +130,9 @@ static void test_longest_keys_fit(void **s)
     id[CW_ID_MAX] = '\0';
     assert_int_equal(cw_key_collateral_inflight(k, id, id), CW_OK);
     assert_int_equal(strlen(k), strlen("collateral/inflight/") + 2 * CW_ID_MAX + 1);
+    assert_true(strlen(k) < CW_KEY_MAX);
+    assert_int_equal(cw_key_collateral_pending(k, id, true, id), CW_OK); /* the longest */
+    assert_int_equal(strlen(k), strlen("collateral/pending//release/") + 2 * CW_ID_MAX);
     assert_true(strlen(k) < CW_KEY_MAX);
     cw_address a = addr_aa();
     assert_int_equal(cw_key_bank_balance(k, &a, id), CW_OK);
@@ -169,6 +178,27 @@ static void test_value_layouts_round_trip_and_refuse_other_shapes(void **s)
     assert_int_equal(cw_val_u64_rec_dec(&v, (const uint8_t *)"\x92\x01\x02", 3, err,
                                         sizeof err), CW_EMALFORMED);
     assert_int_not_equal(cw_val_u64_rec_dec(&v, (const uint8_t *)"\x91\xcc\x05", 3, err,
+                                            sizeof err), CW_OK);
+    cw_enc_free(&e);
+
+    /* [count, amount] */
+    uint64_t c = 9, am = 9;
+    cw_enc_init(&e);
+    cw_val_u64_pair_enc(&e, 3, 1000);
+    assert_int_equal(cw_enc_len(&e), 5); /* 92 03 cd 03 e8 */
+    assert_memory_equal(cw_enc_data(&e), "\x92\x03\xcd\x03\xe8", 5);
+    assert_int_equal(cw_val_u64_pair_dec(&c, &am, cw_enc_data(&e), cw_enc_len(&e), err,
+                                         sizeof err), CW_OK);
+    assert_true(c == 3 && am == 1000);
+    assert_int_equal(cw_val_u64_pair_dec(&c, &am, NULL, 0, err, sizeof err), CW_OK);
+    assert_true(c == 0 && am == 0);
+    c = am = 9; /* a one-field record, a non-canonical integer: refused, read as nothing */
+    assert_int_equal(cw_val_u64_pair_dec(&c, &am, (const uint8_t *)"\x91\x01", 2, err,
+                                         sizeof err), CW_EMALFORMED);
+    assert_true(c == 0 && am == 0);
+    assert_int_not_equal(cw_val_u64_pair_dec(&c, &am, (const uint8_t *)"\x92\x01\xcc\x05", 4,
+                                             err, sizeof err), CW_OK);
+    assert_int_not_equal(cw_val_u64_rec_dec(&v, cw_enc_data(&e), cw_enc_len(&e), err,
                                             sizeof err), CW_OK);
     cw_enc_free(&e);
 

@@ -469,6 +469,53 @@ static void test_packet_lists_and_params(void **state)
     cw_rpc_chan_params_dec(&d, root, &pb, false, "packet_commitments"); /* 3 fields, not 2 */
     assert_int_equal(d.rc, CW_EMALFORMED);
     DONE(e, d);
+    /* packet_commitments: [port, channel] or a page [port, channel, start, limit] */
+    cw_rpc_commitments_params cq = {.port = "collateral", .channel = "channel-0"}, cr;
+    cw_enc_init(&e);
+    cw_rpc_commitments_params_enc(&e, &cq);
+    root = open_enc(&d, &e);
+    cw_rpc_commitments_params_dec(&d, root, &cr);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(cr.start == 0 && cr.limit == 0 && strcmp(cr.channel, "channel-0") == 0);
+    DONE(e, d);
+    cq.start = 20001;
+    cq.limit = 1000;
+    cw_enc_init(&e);
+    cw_rpc_commitments_params_enc(&e, &cq);
+    assert_int_equal(((const uint8_t *)cw_enc_data(&e))[0], 0x94);
+    root = open_enc(&d, &e);
+    cw_rpc_commitments_params_dec(&d, root, &cr);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(cr.start == 20001 && cr.limit == 1000 && strcmp(cr.port, "collateral") == 0);
+    DONE(e, d);
+    cq.limit = CW_RPC_LIST_MAX + 1; /* over the bound, and a start without a limit */
+    cw_enc_init(&e);
+    cw_rpc_commitments_params_enc(&e, &cq);
+    assert_int_equal(e.rc, CW_EINVAL);
+    cw_enc_free(&e);
+    cq.limit = 0;
+    cw_enc_init(&e);
+    cw_rpc_commitments_params_enc(&e, &cq);
+    assert_int_equal(e.rc, CW_EINVAL);
+    cw_enc_free(&e);
+    for (uint64_t lim = 0; lim <= CW_RPC_LIST_MAX + 1; lim += CW_RPC_LIST_MAX + 1) {
+        cw_enc_init(&e); /* limit 0 or over the bound, decoded */
+        cw_enc_array(&e, 4);
+        cw_enc_cstr(&e, "collateral");
+        cw_enc_cstr(&e, "channel-0");
+        cw_enc_u64(&e, 1);
+        cw_enc_u64(&e, lim);
+        root = open_enc(&d, &e);
+        cw_rpc_commitments_params_dec(&d, root, &cr);
+        assert_int_equal(d.rc, CW_EINVAL);
+        DONE(e, d);
+    }
+    cw_enc_init(&e); /* three fields: neither form */
+    cw_rpc_chan_params_enc(&e, &p, true);
+    root = open_enc(&d, &e);
+    cw_rpc_commitments_params_dec(&d, root, &cr);
+    assert_int_equal(d.rc, CW_EMALFORMED);
+    DONE(e, d);
     /* a port that is not an identifier */
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
