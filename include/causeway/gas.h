@@ -23,6 +23,10 @@
  *                 commit entry before verifying, the unchecked ones refunded after)
  *   hash          CW_GAS_HASH_FLAT + CW_GAS_HASH_BYTE per byte hashed (headers, validator
  *                 sets, ICS-23 proofs: cw_gas_proof)
+ *   validator     CW_GAS_VALIDATOR per entry of a validator set a header carries: its key is
+ *                 lifted (x-only point decompression) and the set validated and hashed when
+ *                 the light client's set cache has not seen it — charged whatever the cache
+ *                 holds, so that the charge is the same on every node
  *
  * Thread safety: a meter is used by one thread at a time; the functions are otherwise pure.
  */
@@ -40,6 +44,7 @@
 #define CW_GAS_SIG 5000u
 #define CW_GAS_HASH_FLAT 30u
 #define CW_GAS_HASH_BYTE 1u
+#define CW_GAS_VALIDATOR 750u
 #define CW_GAS_READ_FLAT 100u
 #define CW_GAS_READ_BYTE 1u
 #define CW_GAS_WRITE_FLAT 1000u

@@ -54,8 +54,10 @@ def test_noop_update_flood_is_bounded_by_block_gas(procs, tmp_path):
         heights = sorted({r[0] for r in results})
         for height, _index, _tx, res in results:
             assert res[0] == 0 and event_attr(res, "update_client_noop", "height") == 2, res
-            # no signature was checked: every one of the 1,024 precharged was refunded
-            assert res[5] < res[4] and res[5] < VALIDATORS * GAS_SIG // 2, res
+            # no signature was checked: every one of the 1,024 precharged was refunded, so it
+            # used less than the 2/3 of them a real update is charged (it still pays for its
+            # bytes and its two 1,024-validator sets, GAS_VALIDATOR a key)
+            assert res[5] < res[4] and res[5] < (2 * VALIDATORS // 3) * GAS_SIG, res
         # every block's txs stated at most the block's gas, so the flood spread over blocks
         assert len(heights) > 1
         for h in heights:
