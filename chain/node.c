@@ -749,16 +749,22 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     /* 1. execute the mempool in admission order (each signer's nonces are in sequence) */
     cw_enc entries;
     cw_enc_init(&entries);
-    uint64_t block_gas = 0; /* the gas limits of the txs included so far */
+    uint64_t block_gas = 0; /* the gas used by the txs included so far */
     for (size_t i = 0; i < considered; i++) {
         struct mp_entry *e = &n->mp[i];
         cw_tx_result r;
-        /* the block's gas: the included txs' limits add up to at most max_block_gas; the
-         * first tx that does not fit ends the block (the ones after it may be its sender's
-         * next nonces), and waits for the next */
-        if (e->tx.gas_limit > n->cfg.max_block_gas - block_gas)
+        bool deferred;
+        /* the block's gas: the included txs' gas used adds up to at most max_block_gas (a
+         * limit costs nothing, so blocks are not filled by stated gas). Each tx runs with at
+         * most what is left; the first that needs more than that is undone whole and ends
+         * the block (the ones after it may be its sender's next nonces): it starts the next
+         * block, where it has all of max_block_gas ≥ its limit. */
+        if (block_gas >= n->cfg.max_block_gas)
             break;
-        rc = cw_app_deliver(n->app, &kv, &events, &e->tx, height, time_ns, &r);
+        rc = cw_app_deliver_room(n->app, &kv, &events, &e->tx, height, time_ns,
+                                 n->cfg.max_block_gas - block_gas, &r, &deferred);
+        if (rc == CW_OK && deferred)
+            break;
         taken[i] = true; /* included, or not executable any more: leaves the mempool */
         if (rc == CW_EINVAL || rc == CW_ENONCE) {
             cw_log(CW_LOG_WARN, "tx dropped height=%llu reason=\"%s\"",
@@ -773,7 +779,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
             cw_errf(err, err_len, rc, "executing tx: %s", cw_strerror(rc));
             goto abort;
         }
-        block_gas += e->tx.gas_limit;
+        block_gas += r.gas_used;
         cw_rpc_block_tx bt = {.tx = {e->bytes, e->len}, .result = cw_tx_result_view(&r)};
         memcpy(bt.hash, e->tx.hash, 32);
         cw_rpc_block_tx_enc(&entries, &bt);

@@ -2,9 +2,10 @@
  *
  * Every tx states a gas limit inside its signed body (causeway/tx.h); the chain meters what
  * the tx's execution does against it and a tx that would go over fails without its writes
- * (its nonce is still consumed, as for any failed tx). A block holds txs whose gas limits add
- * up to at most the chain's block gas limit (config `max_block_gas`), so the work of one
- * block is bounded whoever sends what. The model follows the Cosmos SDK's (a flat and a
+ * (its nonce is still consumed, as for any failed tx). A block holds txs whose gas used adds
+ * up to at most the chain's block gas limit (config `max_block_gas`): each runs with at most
+ * the gas the block has left (a tx that needs more than that waits whole for the next
+ * block), so the work of one block is bounded whoever sends what. The model follows the Cosmos SDK's (a flat and a
  * per-byte cost for each store read and write, a cost per signature check, per tx byte), in
  * units priced so that no kind of tx takes more than about 10 ns of CPU per gas on the
  * reference machine (release build); most take less — the prices err on the side of bounding
