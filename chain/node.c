@@ -44,7 +44,8 @@ struct keyring_entry {
 struct mp_entry {
     uint8_t *bytes;
     size_t len;
-    cw_tx tx; /* borrows from bytes */
+    cw_tx tx; /* the admitted tx's fields (signer, nonce, gas limit, hash); its decoded
+               * tree is freed at admission (msgs NULL): produce_block decodes bytes again */
 };
 
 /* What one sender has in the mempool: the nonce its next tx must carry, and how many txs
@@ -588,6 +589,10 @@ int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[
         goto fail;
     }
     memcpy(hash32, e.tx.hash, 32);
+    /* keep the bytes (what mempool_max_bytes counts), not the decoded tree: up to ~32 bytes
+     * per envelope byte. The block decodes the tx again (its intrinsic gas pays for it). */
+    cw_tx_free(&e.tx);
+    e.tx.msgs = NULL;
     n->mp[n->mp_n++] = e;
     n->mp_bytes += len;
     return CW_OK;
@@ -761,8 +766,15 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
          * block, where it has all of max_block_gas ≥ its limit. */
         if (block_gas >= n->cfg.max_block_gas)
             break;
-        rc = cw_app_deliver_room(n->app, &kv, &events, &e->tx, height, time_ns,
+        cw_tx tx; /* the mempool keeps the bytes: decoded again here, as at admission */
+        if ((rc = cw_tx_decode(&tx, e->bytes, e->len, err, err_len))) {
+            cw_enc_free(&entries);
+            cw_err_prefix(err, err_len, rc, "decoding an admitted tx");
+            goto abort;
+        }
+        rc = cw_app_deliver_room(n->app, &kv, &events, &tx, height, time_ns,
                                  n->cfg.max_block_gas - block_gas, &r, &deferred);
+        cw_tx_free(&tx);
         if (rc == CW_OK && deferred)
             break;
         taken[i] = true; /* included, or not executable any more: leaves the mempool */

@@ -1435,6 +1435,44 @@ static void test_tx_that_outgrows_the_blocks_room_waits_whole_for_the_next(void 
     assert_int_equal(next_nonce(f), 3);
 }
 
+/* The mempool holds what it counts: a tx's bytes (mempool_max_bytes, the per-sender cap),
+ * not its decoded msgpack tree, which is up to ~32 bytes per envelope byte (one object per
+ * byte: a msg body of zeros). Kept, it let 64 MiB of such txs hold ~1.6 GB of the node's
+ * memory. The tx is decoded again when its block runs it (its intrinsic gas pays for
+ * that), and runs as before: included, failed, nonce consumed. */
+static void test_mempool_keeps_a_txs_bytes_not_its_decoded_tree(void **state)
+{
+    struct fx *f = *state;
+    char err[256], log[256];
+    size_t len;
+    uint8_t h[32], *tx;
+    const uint32_t zeros = (1u << 20) - 400; /* a 1 MiB envelope of ~1M msgpack objects */
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_begin(&e, CW_MSG_BANK_SEND, zeros);
+    for (uint32_t i = 0; i < zeros; i++)
+        cw_enc_u64(&e, 0);
+    assert_int_equal(e.rc, CW_OK);
+    cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
+    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &f->alice, 0, 8000000, &m, 1, "", err,
+                                sizeof err), CW_OK);
+    cw_enc_free(&e);
+    assert_true(len <= CW_TX_MAX_BYTES && cw_gas_tx_intrinsic(len, 1) <= 8000000);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+    assert_int_equal(f->node->mp_n, 1);
+    assert_null(f->node->mp[0].tx.dec.u.zone); /* no decoded tree held */
+    assert_int_equal(f->node->mp[0].tx.nonce, 0);
+    assert_int_equal(f->node->mp[0].tx.gas_limit, 8000000);
+    produce(f, 5000000);
+    assert_int_equal(f->node->mp_n, 0);
+    cw_rpc_tx_status s;
+    tx_status_of(f, h, &s, log, sizeof log);
+    assert_int_not_equal(s.code, 0); /* a bank.send of a million fields does not decode */
+    assert_true(s.has_failed_msg && s.failed_msg == 0);
+    assert_int_equal(committed_nonce_of(f), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1464,6 +1502,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_tx_that_outgrows_the_blocks_room_waits_whole_for_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mempool_keeps_a_txs_bytes_not_its_decoded_tree,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }
