@@ -149,7 +149,7 @@ static int upd_sign(upd_bench *b, const cw_enc *m, uint8_t **tx, size_t *len)
 }
 
 /* Submit n txs and produce blocks until they are all in (a block holds max_block_gas of
- * stated gas); returns this thread's CPU seconds for all of it (or < 0). */
+ * gas used); returns this thread's CPU seconds for all of it (or < 0). */
 static double upd_block(upd_bench *b, uint8_t **txs, const size_t *lens, size_t n,
                         uint8_t (*hashes)[32])
 {

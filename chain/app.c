@@ -69,8 +69,9 @@ static int account_store(const cw_kv *kv, const cw_address *addr, const cw_pubke
     return rc;
 }
 
-int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
-                   uint64_t height, uint64_t time_ns, cw_tx_result *res)
+int cw_app_deliver_room(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
+                        uint64_t height, uint64_t time_ns, uint64_t room, cw_tx_result *res,
+                        bool *deferred)
 {
     cw_exec_ctx ctx = {.app = app, .events = events, .chain_id = cw_app_chain_id(app),
                        .height = height, .time_ns = time_ns, .signer_pk = tx->signer};
@@ -78,6 +79,7 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
     int rc;
 
     memset(res, 0, sizeof *res);
+    *deferred = false;
     cw_address_of(&ctx.signer, &tx->signer);
     if (strcmp(tx->chain_id, cw_app_chain_id(app)) != 0)
         return res->code = cw_errf(res->log, sizeof res->log, CW_EINVAL,
@@ -89,15 +91,21 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
         return res->code = cw_errf(res->log, sizeof res->log, CW_ENONCE,
                                    "nonce %llu, expected %llu", (unsigned long long)tx->nonce,
                                    (unsigned long long)next);
-    if ((rc = account_store(block_kv, &ctx.signer, &tx->signer, next + 1)))
-        return rc;
 
-    cw_kv_cache *cache;
-    if ((rc = cw_kv_cache_create(&cache, block_kv)))
+    /* Two layers: the nonce on `acct`, the msgs on `cache` above it. A failed tx commits
+     * acct alone (its nonce is consumed); a deferred one discards both. */
+    cw_kv_cache *acct, *cache;
+    if ((rc = cw_kv_cache_create(&acct, block_kv)))
         return rc;
+    cw_kv acct_kv = cw_kv_cache_kv(acct);
+    if ((rc = account_store(&acct_kv, &ctx.signer, &tx->signer, next + 1)) ||
+        (rc = cw_kv_cache_create(&cache, &acct_kv))) {
+        cw_kv_cache_destroy(acct);
+        return rc;
+    }
     cw_kv cache_kv = cw_kv_cache_kv(cache);
     cw_gas_meter meter;
-    cw_gas_meter_init(&meter, tx->gas_limit);
+    cw_gas_meter_init(&meter, tx->gas_limit < room ? tx->gas_limit : room);
     cw_gas_kv metered = {&cache_kv, &meter};
     cw_kv kv = cw_gas_kv_view(&metered);
     ctx.kv = &kv;
@@ -123,18 +131,30 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
             res->failed_msg = i;
         }
     }
+    /* Out of the block's room rather than its own limit: the tx might still succeed with
+     * its own limit, so nothing of it stays — nonce, writes, events, result. */
+    *deferred = meter.failed && meter.limit < tx->gas_limit;
     res->gas_wanted = tx->gas_limit;
     res->gas_used = meter.used;
-    if (res->code == CW_OK) {
-        if ((rc = cw_kv_cache_commit(cache))) {
-            cw_kv_cache_destroy(cache);
-            return rc; /* store failure: the block is abandoned */
-        }
-    } else {
+    rc = CW_OK;
+    if (res->code == CW_OK && (rc = cw_kv_cache_commit(cache)) == CW_OK)
+        rc = cw_kv_cache_commit(acct);
+    else if (res->code != CW_OK) {
         cw_kv_cache_discard(cache);
         cw_events_truncate(events, mark);
+        if (*deferred)
+            cw_kv_cache_discard(acct);
+        else
+            rc = cw_kv_cache_commit(acct);
     }
     cw_kv_cache_destroy(cache);
+    cw_kv_cache_destroy(acct);
+    if (rc)
+        return rc; /* store failure: the block is abandoned */
+    if (*deferred) {
+        memset(res, 0, sizeof *res);
+        return CW_OK;
+    }
 
     cw_enc e;
     cw_enc_init(&e);
@@ -142,6 +162,14 @@ int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const 
         res->events = cw_enc_release(&e, &res->events_len);
     cw_enc_free(&e);
     return rc;
+}
+
+int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
+                   uint64_t height, uint64_t time_ns, cw_tx_result *res)
+{
+    bool deferred;
+    return cw_app_deliver_room(app, block_kv, events, tx, height, time_ns, UINT64_MAX, res,
+                               &deferred);
 }
 
 /* ---- bank msgs ---- */

@@ -6,7 +6,8 @@
  *   1. chain id must be this chain's, nonce must equal the signer's next nonce — otherwise
  *      the tx is not executable (CW_EINVAL / CW_ENONCE) and is left out of the block;
  *   2. the nonce is consumed (next nonce + 1) whether or not the msgs succeed, so a failed
- *      tx can never be replayed later when it would succeed;
+ *      tx can never be replayed later when it would succeed (unless the block's room, not
+ *      the tx's limit, stopped it: cw_app_deliver_room defers it whole);
  *   3. the msgs run in order on a cache layer, metered against the tx's gas limit
  *      (causeway/gas.h): the intrinsic gas first, then every store access and every charge
  *      a handler makes; the first failure — running out of gas included (CW_EOUTOFGAS) —
@@ -57,6 +58,17 @@ int cw_app_account_nonce(const cw_kv *kv, const cw_address *addr, uint64_t *nonc
 int cw_app_deliver(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
                    uint64_t height, uint64_t time_ns, cw_tx_result *res)
     CW_NONNULL(1, 2, 3, 4, 7) CW_WARN_UNUSED;
+
+/** cw_app_deliver within a block that has `room` gas left (the block producer's call): the
+ *  tx runs with min(its gas limit, room). If it runs out of gas with room below its own
+ *  limit, *deferred is true and nothing of it is kept — no nonce, no writes, no events,
+ *  *res zeroed — for it may succeed with its own limit: it waits for the next block, which
+ *  it starts (room = max_block_gas ≥ its limit, so a tx at the start of a block is never
+ *  deferred). Otherwise as cw_app_deliver, and res->gas_used ≤ room.
+ *  Returns: as cw_app_deliver. */
+int cw_app_deliver_room(cw_app *app, const cw_kv *block_kv, cw_events *events, const cw_tx *tx,
+                        uint64_t height, uint64_t time_ns, uint64_t room, cw_tx_result *res,
+                        bool *deferred) CW_NONNULL(1, 2, 3, 4, 8, 9) CW_WARN_UNUSED;
 
 /** Register the bank's msgs: "bank.send" [to(bin 20), denom(str), amount(u64)]. */
 int cw_app_register_bank(cw_app *app) CW_NONNULL(1) CW_WARN_UNUSED;

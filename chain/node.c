@@ -44,7 +44,8 @@ struct keyring_entry {
 struct mp_entry {
     uint8_t *bytes;
     size_t len;
-    cw_tx tx; /* borrows from bytes */
+    cw_tx tx; /* the admitted tx's fields (signer, nonce, gas limit, hash); its decoded
+               * tree is freed at admission (msgs NULL): produce_block decodes bytes again */
 };
 
 /* What one sender has in the mempool: the nonce its next tx must carry, and how many txs
@@ -588,6 +589,10 @@ int cw_node_submit_tx(cw_node *n, const uint8_t *tx, size_t len, uint8_t hash32[
         goto fail;
     }
     memcpy(hash32, e.tx.hash, 32);
+    /* keep the bytes (what mempool_max_bytes counts), not the decoded tree: up to ~32 bytes
+     * per envelope byte. The block decodes the tx again (its intrinsic gas pays for it). */
+    cw_tx_free(&e.tx);
+    e.tx.msgs = NULL;
     n->mp[n->mp_n++] = e;
     n->mp_bytes += len;
     return CW_OK;
@@ -749,16 +754,29 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     /* 1. execute the mempool in admission order (each signer's nonces are in sequence) */
     cw_enc entries;
     cw_enc_init(&entries);
-    uint64_t block_gas = 0; /* the gas limits of the txs included so far */
+    uint64_t block_gas = 0; /* the gas used by the txs included so far */
     for (size_t i = 0; i < considered; i++) {
         struct mp_entry *e = &n->mp[i];
         cw_tx_result r;
-        /* the block's gas: the included txs' limits add up to at most max_block_gas; the
-         * first tx that does not fit ends the block (the ones after it may be its sender's
-         * next nonces), and waits for the next */
-        if (e->tx.gas_limit > n->cfg.max_block_gas - block_gas)
+        bool deferred;
+        /* the block's gas: the included txs' gas used adds up to at most max_block_gas (a
+         * limit costs nothing, so blocks are not filled by stated gas). Each tx runs with at
+         * most what is left; the first that needs more than that is undone whole and ends
+         * the block (the ones after it may be its sender's next nonces): it starts the next
+         * block, where it has all of max_block_gas ≥ its limit. */
+        if (block_gas >= n->cfg.max_block_gas)
             break;
-        rc = cw_app_deliver(n->app, &kv, &events, &e->tx, height, time_ns, &r);
+        cw_tx tx; /* the mempool keeps the bytes: decoded again here, as at admission */
+        if ((rc = cw_tx_decode(&tx, e->bytes, e->len, err, err_len))) {
+            cw_enc_free(&entries);
+            cw_err_prefix(err, err_len, rc, "decoding an admitted tx");
+            goto abort;
+        }
+        rc = cw_app_deliver_room(n->app, &kv, &events, &tx, height, time_ns,
+                                 n->cfg.max_block_gas - block_gas, &r, &deferred);
+        cw_tx_free(&tx);
+        if (rc == CW_OK && deferred)
+            break;
         taken[i] = true; /* included, or not executable any more: leaves the mempool */
         if (rc == CW_EINVAL || rc == CW_ENONCE) {
             cw_log(CW_LOG_WARN, "tx dropped height=%llu reason=\"%s\"",
@@ -773,7 +791,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
             cw_errf(err, err_len, rc, "executing tx: %s", cw_strerror(rc));
             goto abort;
         }
-        block_gas += e->tx.gas_limit;
+        block_gas += r.gas_used;
         cw_rpc_block_tx bt = {.tx = {e->bytes, e->len}, .result = cw_tx_result_view(&r)};
         memcpy(bt.hash, e->tx.hash, 32);
         cw_rpc_block_tx_enc(&entries, &bt);

@@ -31,7 +31,7 @@ typedef struct cw_node_config {
     uint64_t max_block_txs;      /* default 10000 */
     uint64_t mempool_max_txs;    /* default 50000 */
     uint64_t mempool_max_bytes;  /* default 64 MiB */
-    uint64_t max_block_gas;      /* the gas limits of a block's txs add up to at most this;
+    uint64_t max_block_gas;      /* the gas used by a block's txs adds up to at most this;
                                     default CW_GAS_BLOCK_DEFAULT (causeway/gas.h) */
     uint64_t mempool_max_txs_per_sender;   /* default 5000 */
     uint64_t mempool_max_bytes_per_sender; /* default 16 MiB */

@@ -395,17 +395,24 @@ static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t
  * client. Misbehaviour found by an update is the one failure that must persist: the tx's
  * writes are discarded on failure, so freezing succeeds as a msg, with an event. */
 /* Gas for judging a header (causeway/gas.h), charged before the light client runs: a
- * signature check per commit entry (those an update does not check are refunded after) and
- * the hashes of the header, its vote message and the validator sets it carries. */
+ * signature check per commit entry (those an update does not check are refunded after), the
+ * hashes of the header and its vote message, and per validator set it carries its hash and
+ * CW_GAS_VALIDATOR an entry (the set cache lifts every key of a set it has not seen before
+ * anything is verified; charged on a hit too, so every node charges the same). */
 #define HEADER_HASHED_BYTES 320u   /* a header's or vote message's encoding, at most */
 #define VALIDATOR_HASHED_BYTES 48u /* one validator's entry in a set's encoding, at most */
+static uint64_t set_gas(const cw_validator_set *vs)
+{
+    return cw_gas_hash((size_t)vs->n * VALIDATOR_HASHED_BYTES) +
+           (uint64_t)vs->n * CW_GAS_VALIDATOR;
+}
+
 static uint64_t header_gas(const cw_update_header *u)
 {
     uint64_t g = (uint64_t)u->signed_header.commit.n_sigs * CW_GAS_SIG +
-                 2 * cw_gas_hash(HEADER_HASHED_BYTES) +
-                 cw_gas_hash((size_t)u->validator_set.n * VALIDATOR_HASHED_BYTES);
+                 2 * cw_gas_hash(HEADER_HASHED_BYTES) + set_gas(&u->validator_set);
     if (u->has_trusted_validator_set)
-        g += cw_gas_hash((size_t)u->trusted_validator_set.n * VALIDATOR_HASHED_BYTES);
+        g += set_gas(&u->trusted_validator_set);
     return g;
 }
 

@@ -2,9 +2,10 @@
  *
  * Every tx states a gas limit inside its signed body (causeway/tx.h); the chain meters what
  * the tx's execution does against it and a tx that would go over fails without its writes
- * (its nonce is still consumed, as for any failed tx). A block holds txs whose gas limits add
- * up to at most the chain's block gas limit (config `max_block_gas`), so the work of one
- * block is bounded whoever sends what. The model follows the Cosmos SDK's (a flat and a
+ * (its nonce is still consumed, as for any failed tx). A block holds txs whose gas used adds
+ * up to at most the chain's block gas limit (config `max_block_gas`): each runs with at most
+ * the gas the block has left (a tx that needs more than that waits whole for the next
+ * block), so the work of one block is bounded whoever sends what. The model follows the Cosmos SDK's (a flat and a
  * per-byte cost for each store read and write, a cost per signature check, per tx byte), in
  * units priced so that no kind of tx takes more than about 10 ns of CPU per gas on the
  * reference machine (release build); most take less — the prices err on the side of bounding
@@ -23,6 +24,10 @@
  *                 commit entry before verifying, the unchecked ones refunded after)
  *   hash          CW_GAS_HASH_FLAT + CW_GAS_HASH_BYTE per byte hashed (headers, validator
  *                 sets, ICS-23 proofs: cw_gas_proof)
+ *   validator     CW_GAS_VALIDATOR per entry of a validator set a header carries: its key is
+ *                 lifted (x-only point decompression) and the set validated and hashed when
+ *                 the light client's set cache has not seen it — charged whatever the cache
+ *                 holds, so that the charge is the same on every node
  *
  * Thread safety: a meter is used by one thread at a time; the functions are otherwise pure.
  */
@@ -40,6 +45,7 @@
 #define CW_GAS_SIG 5000u
 #define CW_GAS_HASH_FLAT 30u
 #define CW_GAS_HASH_BYTE 1u
+#define CW_GAS_VALIDATOR 750u
 #define CW_GAS_READ_FLAT 100u
 #define CW_GAS_READ_BYTE 1u
 #define CW_GAS_WRITE_FLAT 1000u

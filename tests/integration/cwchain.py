@@ -42,6 +42,7 @@ def msg_send(to_addr, denom, amount):
 # room), commits paying per byte for their signatures; the intrinsic part is the chain's
 # documented formula.
 GAS_SIG, GAS_TX_BYTE, GAS_MSG, GAS_HASH_FLAT = 5000, 4, 1000, 30
+GAS_VALIDATOR = 750  # per validator of a set a header carries (the key lift)
 BLOCK_GAS_DEFAULT = 50_000_000
 
 

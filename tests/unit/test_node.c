@@ -1299,29 +1299,178 @@ static void test_mempool_admits_by_gas_and_caps_each_sender(void **state)
     free(tx);
 }
 
-/* A block holds txs whose gas limits add up to at most max_block_gas; the rest wait, in
+/* A block holds txs whose gas used adds up to at most max_block_gas; the rest wait, in
  * order, for the next block. */
 static void test_block_holds_at_most_max_block_gas(void **state)
+{
+    struct fx *f = *state;
+    char err[256], log[256];
+    size_t len;
+    uint8_t h[32];
+    cw_rpc_tx_status s;
+    uint8_t *tx = send_tx_gas(f, 0, 1, 0, &len); /* what one send uses */
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+    produce(f, 5000000);
+    tx_status_of(f, h, &s, log, sizeof log);
+    const uint64_t gas = s.gas_used;
+    f->node->cfg.max_block_gas = 3 * gas + gas / 2;
+    for (uint64_t n = 1; n <= 5; n++) {
+        tx = send_tx_gas(f, n, 1, 2 * gas, &len);
+        assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+        free(tx);
+    }
+    uint64_t before = f->node->txs_committed;
+    produce(f, 6000000);
+    assert_int_equal(f->node->txs_committed - before, 3);
+    assert_int_equal(f->node->mp_n, 2);
+    produce(f, 7000000);
+    assert_int_equal(f->node->txs_committed - before, 5);
+    assert_int_equal(f->node->mp_n, 0);
+    assert_int_equal(next_nonce(f), 6);
+}
+
+/* alice's committed next nonce (next_nonce: the pending one). */
+static uint64_t committed_nonce_of(struct fx *f)
+{
+    uint64_t n;
+    assert_int_equal(committed_nonce(f->node, &f->alice_addr, &n), CW_OK);
+    return n;
+}
+
+/* One bank.send of 1 from `sk` to alice with gas limit `gas`. */
+static uint8_t *send_as(struct fx *f, const cw_seckey *sk, uint64_t nonce, uint64_t gas,
+                        size_t *len)
+{
+    cw_enc e;
+    char err[256];
+    uint8_t *buf;
+    cw_enc_init(&e);
+    cw_msg_bank_send_enc(&e, &(cw_msg_bank_send){.to = f->alice_addr, .denom = "uatom",
+                                                 .amount = 1});
+    cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
+    assert_int_equal(cw_tx_sign(&buf, len, "alpha", sk, nonce, gas, &m, 1, "", err, sizeof err),
+                     CW_OK);
+    cw_enc_free(&e);
+    return buf;
+}
+
+/* Blocks are filled by the gas txs use, not by the gas they state: with no fees a limit costs
+ * its sender nothing, so txs stating max_block_gas took a block each however little they
+ * did — one sender's 5,000 pending txs held every tx behind them for 5,000 blocks, and ten
+ * free keys kept the mempool full at one tx a block. Three cheap txs stating the whole
+ * block's gas and an honest send after them now go in one block. */
+static void test_stated_gas_does_not_take_the_block_from_others(void **state)
 {
     struct fx *f = *state;
     char err[256];
     size_t len;
     uint8_t h[32];
-    const uint64_t gas = 100000;
-    f->node->cfg.max_block_gas = 3 * gas + gas / 2;
-    for (uint64_t n = 0; n < 5; n++) {
-        uint8_t *tx = send_tx_gas(f, n, 1, gas, &len);
+    cw_seckey bob;
+    cw_pubkey32 bob_pk;
+    load_key(f, "bob", &bob, &bob_pk);
+    for (uint64_t n = 0; n < 3; n++) {
+        uint8_t *tx = send_as(f, &bob, n, f->node->cfg.max_block_gas, &len);
         assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
         free(tx);
     }
+    cw_seckey_wipe(&bob);
+    uint8_t *tx = send_tx_gas(f, 0, 1, 0, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
     uint64_t before = f->node->txs_committed;
     produce(f, 5000000);
-    assert_int_equal(f->node->txs_committed - before, 3);
-    assert_int_equal(f->node->mp_n, 2);
-    produce(f, 6000000);
-    assert_int_equal(f->node->txs_committed - before, 5);
+    assert_int_equal(f->node->txs_committed - before, 4);
     assert_int_equal(f->node->mp_n, 0);
-    assert_int_equal(next_nonce(f), 5);
+    cw_rpc_tx_status s;
+    char log[256];
+    tx_status_of(f, h, &s, log, sizeof log);
+    assert_int_equal(s.code, 0);
+}
+
+/* The block's work stays bounded by max_block_gas when it is counted by use: a tx runs with
+ * at most the gas the block has left, and one that needs more than that (but not more than
+ * its own limit) is rolled back whole — its nonce too, no result — and ends the block; it
+ * starts the next one, with the whole block's gas, and succeeds there. */
+static void test_tx_that_outgrows_the_blocks_room_waits_whole_for_the_next(void **state)
+{
+    struct fx *f = *state;
+    char err[256], log[256];
+    size_t len;
+    uint8_t h0[32], h1[32], h2[32];
+    cw_rpc_tx_status s;
+    /* what one send uses */
+    uint8_t *tx = send_tx_gas(f, 0, 1, 0, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h0, err, sizeof err), CW_OK);
+    free(tx);
+    produce(f, 5000000);
+    tx_status_of(f, h0, &s, log, sizeof log);
+    assert_int_equal(s.code, 0);
+    const uint64_t used = s.gas_used;
+    /* room for one send and a half: the second send runs out of the block's room */
+    f->node->cfg.max_block_gas = used + used / 2;
+    tx = send_tx_gas(f, 1, 1, f->node->cfg.max_block_gas, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h1, err, sizeof err), CW_OK);
+    free(tx);
+    tx = send_tx_gas(f, 2, 1, f->node->cfg.max_block_gas, &len);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h2, err, sizeof err), CW_OK);
+    free(tx);
+    uint64_t before = f->node->txs_committed;
+    produce(f, 6000000);
+    assert_int_equal(f->node->txs_committed - before, 1);
+    assert_int_equal(f->node->mp_n, 1);
+    assert_int_equal(committed_nonce_of(f), 2); /* the deferred tx's nonce is not consumed */
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_tx_status(f->node, h2, &e, err, sizeof err), CW_ENOTFOUND);
+    cw_enc_free(&e);
+    uint64_t bob = balance_at(f, &f->bob_addr, f->node->height, false);
+    produce(f, 7000000);
+    assert_int_equal(f->node->txs_committed - before, 2);
+    assert_int_equal(f->node->mp_n, 0);
+    tx_status_of(f, h2, &s, log, sizeof log);
+    assert_int_equal(s.code, 0);
+    assert_true(s.gas_used <= f->node->cfg.max_block_gas);
+    assert_int_equal(balance_at(f, &f->bob_addr, f->node->height, false), bob + 1);
+    assert_int_equal(next_nonce(f), 3);
+}
+
+/* The mempool holds what it counts: a tx's bytes (mempool_max_bytes, the per-sender cap),
+ * not its decoded msgpack tree, which is up to ~32 bytes per envelope byte (one object per
+ * byte: a msg body of zeros). Kept, it let 64 MiB of such txs hold ~1.6 GB of the node's
+ * memory. The tx is decoded again when its block runs it (its intrinsic gas pays for
+ * that), and runs as before: included, failed, nonce consumed. */
+static void test_mempool_keeps_a_txs_bytes_not_its_decoded_tree(void **state)
+{
+    struct fx *f = *state;
+    char err[256], log[256];
+    size_t len;
+    uint8_t h[32], *tx;
+    const uint32_t zeros = (1u << 20) - 400; /* a 1 MiB envelope of ~1M msgpack objects */
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_begin(&e, CW_MSG_BANK_SEND, zeros);
+    for (uint32_t i = 0; i < zeros; i++)
+        cw_enc_u64(&e, 0);
+    assert_int_equal(e.rc, CW_OK);
+    cw_bytes m = {cw_enc_data(&e), cw_enc_len(&e)};
+    assert_int_equal(cw_tx_sign(&tx, &len, "alpha", &f->alice, 0, 8000000, &m, 1, "", err,
+                                sizeof err), CW_OK);
+    cw_enc_free(&e);
+    assert_true(len <= CW_TX_MAX_BYTES && cw_gas_tx_intrinsic(len, 1) <= 8000000);
+    assert_int_equal(cw_node_submit_tx(f->node, tx, len, h, err, sizeof err), CW_OK);
+    free(tx);
+    assert_int_equal(f->node->mp_n, 1);
+    assert_null(f->node->mp[0].tx.dec.u.zone); /* no decoded tree held */
+    assert_int_equal(f->node->mp[0].tx.nonce, 0);
+    assert_int_equal(f->node->mp[0].tx.gas_limit, 8000000);
+    produce(f, 5000000);
+    assert_int_equal(f->node->mp_n, 0);
+    cw_rpc_tx_status s;
+    tx_status_of(f, h, &s, log, sizeof log);
+    assert_int_not_equal(s.code, 0); /* a bank.send of a million fields does not decode */
+    assert_true(s.has_failed_msg && s.failed_msg == 0);
+    assert_int_equal(committed_nonce_of(f), 1);
 }
 
 int main(void)
@@ -1349,6 +1498,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_over_its_gas_limit_fails_without_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mempool_admits_by_gas_and_caps_each_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_holds_at_most_max_block_gas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stated_gas_does_not_take_the_block_from_others,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_tx_that_outgrows_the_blocks_room_waits_whole_for_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mempool_keeps_a_txs_bytes_not_its_decoded_tree,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }
