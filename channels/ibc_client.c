@@ -435,7 +435,11 @@ static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update
         rc = cw_lc_update_msg(&cs, &st.store, ibc_vcache(h), update, ctx->time_ns, &res, err,
                               err_len);
         frozen = rc == CW_EMISBEHAVIOUR;
-        if (rc == CW_OK && res.info.sigs_checked <= update->signed_header.commit.n_sigs)
+        /* refund what was precharged for work not done: a no-op (§6) parsed, hashed and
+         * checked nothing; a verified update checked only the signatures it needed */
+        if (rc == CW_OK && res.noop)
+            cw_gas_refund(ctx->gas, gas);
+        else if (rc == CW_OK && res.info.sigs_checked <= update->signed_header.commit.n_sigs)
             cw_gas_refund(ctx->gas, (uint64_t)(update->signed_header.commit.n_sigs -
                                                res.info.sigs_checked) * CW_GAS_SIG);
     } else {

@@ -27,7 +27,9 @@
  *   validator     CW_GAS_VALIDATOR per entry of a validator set a header carries: its key is
  *                 lifted (x-only point decompression) and the set validated and hashed when
  *                 the light client's set cache has not seen it — charged whatever the cache
- *                 holds, so that the charge is the same on every node
+ *                 holds, so that the charge is the same on every node (a header the light
+ *                 client settles as a no-op — its state already stored — is refunded its
+ *                 signatures, hashes and validators: none of that work is done)
  *
  * Thread safety: a meter is used by one thread at a time; the functions are otherwise pure.
  */
