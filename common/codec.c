@@ -123,11 +123,13 @@ static uint64_t be(const uint8_t *p, int n)
 
 /* Walk one object tree without allocating: an explicit stack of "elements still owed" per
  * open array. Every declared length is checked against the bytes left before it is used. */
-static int prescan(const uint8_t *buf, size_t len, size_t *end, char *err, size_t err_len)
+static int prescan(const uint8_t *buf, size_t len, size_t *end, size_t *objects, char *err,
+                   size_t err_len)
 {
     uint64_t owed[CW_CODEC_MAX_DEPTH + 1];
     int depth = 0;
     size_t off = 0;
+    *objects = 0;
 
     owed[0] = 1; /* the root object */
     while (depth >= 0) {
@@ -136,6 +138,7 @@ static int prescan(const uint8_t *buf, size_t len, size_t *end, char *err, size_
             continue;
         }
         owed[depth]--;
+        (*objects)++;
         if (off >= len)
             return cw_errf(err, err_len, CW_EMALFORMED, "msgpack: truncated at byte %zu", off);
         size_t at = off;
@@ -216,19 +219,29 @@ static int prescan(const uint8_t *buf, size_t len, size_t *end, char *err, size_
     return CW_OK;
 }
 
-int cw_codec_prescan(const uint8_t *buf, size_t len, char *err, size_t err_len)
+/* The pre-scan, with at most max_objects objects (every value and array counts one). */
+static int prescan_all(const uint8_t *buf, size_t len, size_t max_objects, char *err,
+                       size_t err_len)
 {
-    size_t end = 0;
+    size_t end = 0, objects = 0;
     if (!buf || len == 0)
         return cw_errf(err, err_len, CW_EMALFORMED, "msgpack: empty input");
-    int rc = prescan(buf, len, &end, err, err_len);
+    int rc = prescan(buf, len, &end, &objects, err, err_len);
     if (rc)
         return rc;
+    if (objects > max_objects)
+        return cw_errf(err, err_len, CW_ETOOBIG, "msgpack: %zu objects in %zu bytes, more than "
+                       "the %zu allowed", objects, len, max_objects);
     if (end != len)
         return cw_errf(err, err_len, CW_EMALFORMED,
                        "msgpack: %zu trailing bytes after the object (at byte %zu)", len - end,
                        end);
     return CW_OK;
+}
+
+int cw_codec_prescan(const uint8_t *buf, size_t len, char *err, size_t err_len)
+{
+    return prescan_all(buf, len, SIZE_MAX, err, err_len);
 }
 
 /* ---- canonical check: re-encode and compare on the fly --------------------------------- */
@@ -264,6 +277,12 @@ static int cmp_write(void *data, const char *p, size_t n)
 int cw_dec_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
                 size_t max_len, char *err, size_t err_len)
 {
+    return cw_dec_open_limit(d, root, buf, len, max_len, SIZE_MAX, err, err_len);
+}
+
+int cw_dec_open_limit(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
+                      size_t max_len, size_t max_objects, char *err, size_t err_len)
+{
     static const msgpack_object nil_root; /* type 0 == MSGPACK_OBJECT_NIL */
     size_t off = 0;
 
@@ -278,7 +297,7 @@ int cw_dec_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size
     if (len > max_len)
         return d->rc = cw_errf(err, err_len, CW_ETOOBIG, "msgpack: input of %zu bytes exceeds "
                                "the limit of %zu", len, max_len);
-    if ((d->rc = cw_codec_prescan(buf, len, err, err_len)) != CW_OK)
+    if ((d->rc = prescan_all(buf, len, max_objects, err, err_len)) != CW_OK)
         return d->rc;
 
     msgpack_unpack_return ur = msgpack_unpack_next(&d->u, (const char *)buf, len, &off);

@@ -13,7 +13,8 @@ int cw_tx_decode(cw_tx *tx, const uint8_t *buf, size_t len, char *err, size_t er
 {
     const msgpack_object *root;
     memset(tx, 0, sizeof *tx);
-    int rc = cw_dec_open(&tx->dec, &root, buf, len, CW_TX_MAX_BYTES, err, err_len);
+    int rc = cw_dec_open_limit(&tx->dec, &root, buf, len, CW_TX_MAX_BYTES,
+                               len / CW_TX_BYTES_PER_OBJECT + CW_TX_OBJECTS_SLACK, err, err_len);
     if (rc)
         return cw_err_prefix(err, err_len, rc, "tx");
     cw_dec *d = &tx->dec;

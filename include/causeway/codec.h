@@ -110,6 +110,15 @@ typedef struct cw_dec {
 int cw_dec_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
                 size_t max_len, char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/** cw_dec_open with at most max_objects objects in the input (every value and every array
+ *  counts one), checked by the pre-scan before anything is allocated: the decoded tree takes
+ *  ~32 bytes per object, so a caller that keeps or decodes untrusted input often bounds the
+ *  objects per byte (a tx: causeway/tx.h). Returns: as cw_dec_open; CW_ETOOBIG also for more
+ *  than max_objects objects. */
+int cw_dec_open_limit(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
+                      size_t max_len, size_t max_objects, char *err, size_t err_len)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
 /** Release the zone. Accepts NULL and a cw_dec whose open failed. */
 void cw_dec_close(cw_dec *d);
 

@@ -26,6 +26,12 @@
 #define CW_TX_MAX_BYTES (1u << 20) /* one envelope, bytes */
 #define CW_TX_MAX_MSGS 256
 #define CW_TX_MEMO_MAX 256
+/** A tx holds at most len / CW_TX_BYTES_PER_OBJECT + CW_TX_OBJECTS_SLACK msgpack objects:
+ *  real msgs carry ≥ 10 bytes per object (a commit entry 3 in 68 bytes, a validator 3 in 45),
+ *  while one object per byte would make decoding a 1 MiB tx cost ~50 ms and ~32 MB before its
+ *  signature could be checked. */
+#define CW_TX_BYTES_PER_OBJECT 8u
+#define CW_TX_OBJECTS_SLACK 64u
 
 /** A decoded transaction. msgs and memo are BORROWED from the buffer given to
  *  cw_tx_decode: keep that buffer alive and unchanged until cw_tx_free. */
@@ -45,7 +51,8 @@ typedef struct cw_tx {
 } cw_tx;
 
 /** Decode and validate the structure of an envelope (not the signature, not the nonce).
- *  Returns: CW_OK; CW_ETOOBIG len > CW_TX_MAX_BYTES or a list over its bound;
+ *  Returns: CW_OK; CW_ETOOBIG len > CW_TX_MAX_BYTES, a list over its bound, or more msgpack
+ *           objects than len / CW_TX_BYTES_PER_OBJECT + CW_TX_OBJECTS_SLACK;
  *           CW_EMALFORMED / CW_ENONCANONICAL / CW_EINVAL with err naming the field
  *           ("tx.body.msgs[2].type: …"). Call cw_tx_free whatever it returns.
  *  Memory: allocates a msgpack zone O(len); borrowed pointers into buf (see cw_tx). */

@@ -227,6 +227,49 @@ static void test_gas_limit_is_signed_and_bounded(void **s)
     cw_enc_free(&me);
 }
 
+/* A tx packed one msgpack object per byte (a msg body of nils) is refused by the pre-scan,
+ * before anything is allocated, naming the count; real msgs are far below the bound. */
+static void test_dense_tx_refused_before_decoding(void **s)
+{
+    (void)s;
+    char err[256];
+    cw_tx tx;
+    for (int dense = 0; dense < 2; dense++) {
+        const uint32_t n = dense ? 100000 : 1000;
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_enc_array(&e, 2);
+        cw_enc_array(&e, 6);
+        cw_enc_cstr(&e, "alpha");
+        cw_enc_bin(&e, g_pk.b, 32);
+        cw_enc_u64(&e, 0);
+        cw_enc_u64(&e, 100000);
+        cw_enc_array(&e, 1);
+        cw_enc_array(&e, 2);
+        cw_enc_cstr(&e, "bank.send");
+        cw_enc_array(&e, 1);
+        if (dense) {
+            cw_enc_array(&e, n);
+            for (uint32_t i = 0; i < n; i++)
+                cw_enc_nil(&e);
+        } else {
+            uint8_t blob[1000] = {0};
+            cw_enc_bin(&e, blob, n); /* the same size as one bin: a handful of objects */
+        }
+        cw_enc_cstr(&e, "");
+        cw_enc_bin(&e, "0123456789012345678901234567890123456789012345678901234567890123", 64);
+        int rc = cw_tx_decode(&tx, cw_enc_data(&e), cw_enc_len(&e), err, sizeof err);
+        if (dense) {
+            assert_int_equal(rc, CW_ETOOBIG);
+            assert_non_null(strstr(err, "objects"));
+        } else {
+            assert_int_equal(rc, CW_OK);
+        }
+        cw_tx_free(&tx);
+        cw_enc_free(&e);
+    }
+}
+
 static void test_sign_rejects_bad_arguments(void **s)
 {
     (void)s;
@@ -260,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_malformed_envelopes_named),
         cmocka_unit_test(test_gas_limit_is_signed_and_bounded),
         cmocka_unit_test(test_gas_limit_is_signed_and_bounded),
+        cmocka_unit_test(test_dense_tx_refused_before_decoding),
         cmocka_unit_test(test_sign_rejects_bad_arguments),
     };
     return cmocka_run_group_tests_name("tx", tests, setup, NULL);
