@@ -8,9 +8,11 @@ light client of a generated chain of 1,024 validators (`causeway light gen`). Th
           mempool full of the two costliest things anyone can send:
           - the reported attack: no-op MsgUpdateClients carrying the 1,024-signature commit of
             the header already stored (before gas, one 9.4 s block, repeatable every block);
-          - updates to a new height whose commit carries 1,024 bad signatures: the verifier
-            checks every signature of the 2/3 prefix (683) before refusing it — the most CPU
-            per gas a sender can buy.
+          - updates to a new height whose commit carries 1,024 bad signatures (the verifier
+            stops at the first bad one; the whole commit is precharged);
+          - updates carrying two fresh 1,024-validator sets and a one-entry commit: the light
+            client's set cache lifts every key (~7 µs each) before anything is verified — the
+            most CPU per gas a sender can buy (found in review; priced by CW_GAS_VALIDATOR).
 Printed: median and max time between consecutive blocks (header times) in each phase and
 their ratio (target: attack ≤ 2 × idle), txs and gas per block under attack, the node's CPU
 per gas used under attack (utime+stime from /proc/<pid>/stat over the phase), and the gas and
@@ -19,6 +21,7 @@ Runs in about 40 s.
 """
 
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -28,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 os.environ.setdefault("CW_BUILD", os.path.join(HERE, "..", "build"))
 os.environ.setdefault("CW_BIN_FLAVOUR", "rel")
+
+import coincurve  # noqa: E402
 
 import cwchain  # noqa: E402
 from conftest import Procs, free_port, init_chain, start_chain  # noqa: E402
@@ -42,6 +47,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 # (DESIGN §5: 5,000 each), the two 1,024-validator sets' (750 a validator) and the ~145 KB
 # tx's intrinsic gas, with a little room
 TIGHT_GAS = VALIDATORS * (cwchain.GAS_SIG + 2 * cwchain.GAS_VALIDATOR) + 1_400_000
+# two fresh sets (CW_GAS_VALIDATOR a key) and ~95 KB of tx
+FRESH_GAS = 2 * VALIDATORS * cwchain.GAS_VALIDATOR + 1_000_000
 
 
 def cpu_s(pid):
@@ -96,6 +103,19 @@ def run(procs, tmp):
     forged = cwchain.msg_update_client(client_id, [bad, blocks[2][1], blocks[2][2]], 1,
                                        trusted[2])
 
+    # fresh sets: 1,024 keys drawn from a pool (every draw a set no cache has seen)
+    pool = [coincurve.PublicKeyXOnly.from_secret(os.urandom(32)).format()
+            for _ in range(4 * VALIDATORS)]
+
+    def fresh_set():
+        return [[pk, 1] for pk in sorted(random.sample(pool, VALIDATORS))]
+    one_sig = [blocks[2][0][0], [blocks[2][0][1][0], blocks[2][0][1][1], blocks[2][0][1][2][:1]]]
+
+    def fresh():
+        return cwchain.msg_update_client(client_id, [one_sig, fresh_set(), None], 1, fresh_set())
+    kinds = [lambda: (noop, TIGHT_GAS), lambda: (forged, TIGHT_GAS),
+             lambda: (fresh(), FRESH_GAS)]
+
     idle, _ = block_times(c, BLOCKS)
 
     # attack: each sender keeps a few of each kind pending, topped up after every block
@@ -107,8 +127,9 @@ def run(procs, tmp):
     while len(intervals) < BLOCKS:
         for n in names[1:]:
             while pending[n] < 4:
-                # the tightest limit that passes: the commit's precharge and the bytes
-                send(n, [noop if (nonces[n] % 2) else forged], gas=TIGHT_GAS)
+                # the three kinds in turn, each with the tightest limit that lets it run
+                msg, gas = kinds[nonces[n] % 3]()
+                send(n, [msg], gas=gas)
                 pending[n] += 1
         note = c.next_notification(timeout=120)
         header = note[1][0]

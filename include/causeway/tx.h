@@ -27,10 +27,10 @@
 #define CW_TX_MAX_MSGS 256
 #define CW_TX_MEMO_MAX 256
 /** A tx holds at most len / CW_TX_BYTES_PER_OBJECT + CW_TX_OBJECTS_SLACK msgpack objects:
- *  real msgs carry ≥ 10 bytes per object (a commit entry 3 in 68 bytes, a validator 3 in 45),
- *  while one object per byte would make decoding a 1 MiB tx cost ~50 ms and ~32 MB before its
- *  signature could be checked. */
-#define CW_TX_BYTES_PER_OBJECT 8u
+ *  real msgs carry ≥ 6.5 bytes per object (the densest, a bank.send or collateral.lock of a
+ *  one-byte amount: 6 objects in 41 bytes, 9 in 67), while one object per byte would make
+ *  decoding a 1 MiB tx cost ~50 ms and ~32 MB before its signature could be checked. */
+#define CW_TX_BYTES_PER_OBJECT 4u
 #define CW_TX_OBJECTS_SLACK 64u
 
 /** A decoded transaction. msgs and memo are BORROWED from the buffer given to

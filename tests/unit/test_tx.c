@@ -268,6 +268,23 @@ static void test_dense_tx_refused_before_decoding(void **s)
         cw_tx_free(&tx);
         cw_enc_free(&e);
     }
+    /* the densest real tx: CW_TX_MAX_MSGS bank.sends of 1 unit of a one-letter denom */
+    cw_enc me[CW_TX_MAX_MSGS];
+    cw_bytes m[CW_TX_MAX_MSGS];
+    for (int i = 0; i < CW_TX_MAX_MSGS; i++) {
+        cw_enc_init(&me[i]);
+        cw_msg_bank_send_enc(&me[i], &(cw_msg_bank_send){.denom = "a", .amount = 1});
+        m[i] = (cw_bytes){cw_enc_data(&me[i]), cw_enc_len(&me[i])};
+    }
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cw_tx_sign(&buf, &len, "a", &g_sk, 0, 1, m, CW_TX_MAX_MSGS, "", err,
+                                sizeof err), CW_OK);
+    assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+    cw_tx_free(&tx);
+    free(buf);
+    for (int i = 0; i < CW_TX_MAX_MSGS; i++)
+        cw_enc_free(&me[i]);
 }
 
 static void test_sign_rejects_bad_arguments(void **s)
