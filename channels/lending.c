@@ -645,15 +645,14 @@ enum weight { W_LTV, W_LT };
 
 /* Σ over registered collateral with a fresh price of floor(pos × weight × price /
  * (WAD × 10000)), saturating at 2^128-1 (larger than any debt). override_trace/override_pos
- * substitute one position (a debit not yet written). *n_nonzero counts positions > 0 (any
- * price). */
+ * substitute one position (a debit not yet written). For the borrow limit (W_LTV) a denom
+ * in its grace period after resuming from stale counts 0 too (Aave v3 PriceOracleSentinel:
+ * no new borrowing until the grace has passed). */
 static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const cw_address *a,
                          enum weight w, const char *override_trace, uint64_t override_pos,
-                         cw_u128 *out, size_t *n_nonzero)
+                         cw_u128 *out)
 {
     *out = 0;
-    if (n_nonzero)
-        *n_nonzero = 0;
     for (size_t i = 0; i < m->n_col; i++) {
         const cw_lend_collateral *c = &m->col[i];
         uint64_t pos;
@@ -664,16 +663,14 @@ static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const c
             return rc;
         if (pos == 0)
             continue;
-        if (n_nonzero)
-            (*n_nonzero)++;
-        cw_u128 price, v;
-        bool fresh;
-        if ((rc = fresh_price(kv, &m->p, now_ns, c->trace_denom, &price, &fresh)))
+        cw_u128 v;
+        price_view pv;
+        if ((rc = view_price(kv, &m->p, now_ns, c->trace_denom, &pv)))
             return rc;
-        if (!fresh)
-            continue; /* stale collateral counts 0 */
+        if (!pv.fresh || (w == W_LTV && pv.in_grace))
+            continue; /* stale collateral counts 0; in its grace, 0 to borrow against */
         uint32_t bps = w == W_LTV ? c->ltv_bps : c->liquidation_threshold_bps;
-        if (cw_muldiv_u128(&v, (cw_u128)pos * bps, price, CW_WAD * BPS, CW_ROUND_DOWN))
+        if (cw_muldiv_u128(&v, (cw_u128)pos * bps, pv.price, CW_WAD * BPS, CW_ROUND_DOWN))
             v = CW_U128_MAX;
         *out = sat_add(*out, v);
     }
@@ -869,8 +866,7 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
     if (debt_of(&m, scaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt > 0) {
-        if ((rc = account_limit(kv, &m, now_ns, holder, W_LTV, trace, pos - amount, &limit,
-                                NULL)))
+        if ((rc = account_limit(kv, &m, now_ns, holder, W_LTV, trace, pos - amount, &limit)))
             return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
         if (limit < debt) {
             char sd[41], sl[41];
@@ -962,8 +958,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
     if (a.shares && m.s.total_shares && supply_value(&m.s, &value) == CW_OK &&
         cw_muldiv_u128(&a.supply_value, a.shares, value, m.s.total_shares, CW_ROUND_DOWN))
         return CW_EOVERFLOW;
-    if ((rc = account_limit(kv, &m, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit, NULL)) ||
-        (rc = account_limit(kv, &m, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit, NULL)))
+    if ((rc = account_limit(kv, &m, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit)) ||
+        (rc = account_limit(kv, &m, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit)))
         return rc;
     if (a.debt == 0)
         a.health_factor_wad = CW_U128_MAX;
@@ -1167,8 +1163,8 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
         cw_add_u128(&nscaled, scaled, add) || cw_add_u128(&ntotal, m.s.total_scaled_debt, add) ||
         debt_of(&m, nscaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
-    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0, &limit,
-                            NULL)))
+    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0,
+                            &limit)))
         return rc;
     if (limit < debt) {
         char sd[41], sl[41];

@@ -32,7 +32,8 @@
  *    reserves += floor(interest × reserve_factor_bps / 10000). Accrual happens, in memory,
  *    before every action that reads debt, and is stored with the action's other writes.
  *  - Values: value of a position = pos × price / WAD; the borrow limit is
- *    Σ floor(pos × ltv_bps × price / (WAD × 10000)) over collateral with a FRESH price; the
+ *    Σ floor(pos × ltv_bps × price / (WAD × 10000)) over collateral with a FRESH price not
+ *    in its grace period (liquidation_grace_ns after it resumed from stale); the
  *    liquidation limit likewise with liquidation_threshold_bps. Stale or missing prices
  *    count 0 there. A position is liquidatable when liquidation limit < debt (health factor
  *    < 1), unless it holds a denom (worth ≥ 1 base unit at its last price) whose price is
@@ -173,7 +174,7 @@ typedef struct cw_lend_account_info {
 /** Check market parameters (DESIGN §8): borrow_denom an identifier; 0 < close_factor ≤
  *  10000; reserve_factor < 10000; 0 < kink ≤ WAD; base + slope1 + slope2 ≤
  *  CW_LEND_MAX_RATE_WAD (checked without overflow); max_price_age_ns > 0; admin and oracle
- *  not all-zero.
+ *  not all-zero; liquidation_grace_ns and dust_threshold take any value (0 turns each off).
  *  Returns: CW_OK; CW_EINVAL naming the first rule broken in err. Pure, thread-safe. */
 int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
     CW_NONNULL(1) CW_WARN_UNUSED;

@@ -422,6 +422,28 @@ static void test_stale_price_blocks_liquidation_with_grace_after_resume(void **s
     w.now += 1;
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_OK);
     lw_free(&w);
+
+    /* no new borrowing against a denom in its grace period (the sentinel's isBorrowAllowed):
+     * it counts 0 in the borrow limit until the grace has passed */
+    world(&w);
+    cw_lend_params q;
+    assert_int_equal(cw_lend_market_read(&w.kv, 0, &q, NULL), CW_OK);
+    q.liquidation_grace_ns = 120 * LW_SEC;
+    assert_int_equal(lw_update_as(&w, &w.admin, &q, -1, 0, 0, 0), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 100), CW_OK);
+    w.now += 61 * LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK); /* resumes */
+    assert_u128_eq(lw_acct(&w, BOR).borrow_limit, 0, "borrow limit in the grace");
+    assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
+    assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 1), CW_EUNHEALTHY);
+    assert_int_equal(lw_repay(&w, BOR, 10, -1), CW_OK); /* repaying is never gated */
+    for (int i = 0; i < 3; i++) {
+        w.now += 40 * LW_SEC;
+        assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    }
+    assert_u128_eq(lw_acct(&w, BOR).borrow_limit, 1500, "borrow limit after the grace");
+    assert_int_equal(lw_borrow(&w, BOR, 1), CW_OK);
+    lw_free(&w);
 }
 
 /* Before: the close factor was always 50%: a debt of 3 could repay at most 1, which removes
