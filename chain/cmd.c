@@ -187,7 +187,9 @@ int cw_chain_cmd_init(int argc, char **argv)
     if (rc == 0 && market) {
         /* A kinked model of about 2% a year at 0% utilization, 7% at the 80% kink and 22%
          * at 100% (per-second wad rates); half the debt per liquidation; 10% to reserves;
-         * prices older than 5 minutes are stale. */
+         * prices older than 5 minutes are stale; after a price resumes from stale, 5
+         * minutes' grace before its holders can be liquidated above health 0.95; no
+         * economic dust threshold (the intrinsic rule still closes tiny debts in full). */
         g.has_market = true;
         snprintf(g.market.borrow_denom, sizeof g.market.borrow_denom, "%s", market);
         g.market.base_rate_wad = 634195839;
@@ -197,6 +199,8 @@ int cw_chain_cmd_init(int argc, char **argv)
         g.market.close_factor_bps = 5000;
         g.market.reserve_factor_bps = 1000;
         g.market.max_price_age_ns = 300ull * 1000000000ull;
+        g.market.liquidation_grace_ns = 300ull * 1000000000ull;
+        g.market.dust_threshold = 0;
         g.market.admin = g.admin;
         g.market.oracle = g.oracle;
         if (cw_lend_params_validate(&g.market, err, sizeof err))

@@ -227,7 +227,7 @@ typedef struct mkt {
 
 static void enc_params(cw_enc *e, const cw_lend_params *p)
 {
-    cw_enc_array(e, 10);
+    cw_enc_array(e, 12);
     cw_enc_cstr(e, p->borrow_denom);
     cw_enc_u128(e, p->base_rate_wad);
     cw_enc_u128(e, p->slope1_wad);
@@ -238,6 +238,8 @@ static void enc_params(cw_enc *e, const cw_lend_params *p)
     cw_enc_u64(e, p->max_price_age_ns);
     cw_enc_bin(e, p->admin.b, 32);
     cw_enc_bin(e, p->oracle.b, 32);
+    cw_enc_u64(e, p->liquidation_grace_ns);
+    cw_enc_u64(e, p->dust_threshold);
 }
 
 /* rec_open for the records genesis writes: absent means there is no market. */
@@ -258,7 +260,7 @@ static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err
     int rc = market_rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
     if (rc)
         return rc;
-    const msgpack_object *f = cw_dec_array(&d, root, 10, "params");
+    const msgpack_object *f = cw_dec_array(&d, root, 12, "params");
     cw_dec_id(&d, &f[0], p->borrow_denom, "params.borrow_denom");
     p->base_rate_wad = cw_dec_u128(&d, &f[1], "params.base_rate");
     p->slope1_wad = cw_dec_u128(&d, &f[2], "params.slope1");
@@ -269,6 +271,8 @@ static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err
     p->max_price_age_ns = cw_dec_u64(&d, &f[7], "params.max_price_age_ns");
     cw_dec_bin_fixed(&d, &f[8], p->admin.b, 32, "params.admin");
     cw_dec_bin_fixed(&d, &f[9], p->oracle.b, 32, "params.oracle");
+    p->liquidation_grace_ns = cw_dec_u64(&d, &f[10], "params.liquidation_grace_ns");
+    p->dust_threshold = cw_dec_u64(&d, &f[11], "params.dust_threshold");
     return rec_close(&d, KEY_PARAMS, err, err_len);
 }
 
@@ -446,26 +450,68 @@ static int store_collateral(const cw_kv *kv, const cw_lend_collateral *c)
     return rec_store(kv, key, &e);
 }
 
-int cw_lend_price(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, const char *trace)
+int cw_lend_price_ex(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, uint64_t *live_since_ns,
+                     const char *trace)
 {
     char key[CW_KEY_MAX];
     cw_dec d;
     const msgpack_object *root;
     *price = 0;
     *time_ns = 0;
+    *live_since_ns = 0;
     if (cw_key_oracle_price(key, trace))
         return CW_EINVAL;
     int rc = rec_open(kv, key, &d, &root, NULL, 0);
     if (rc)
         return rc;
-    const msgpack_object *f = cw_dec_array(&d, root, 2, "price");
+    const msgpack_object *f = cw_dec_array(&d, root, 3, "price");
     *price = cw_dec_u128(&d, &f[0], "price");
     *time_ns = cw_dec_u64(&d, &f[1], "time");
+    *live_since_ns = cw_dec_u64(&d, &f[2], "live_since");
     if ((rc = rec_close(&d, key, NULL, 0)) != CW_OK) {
         *price = 0;
         *time_ns = 0;
+        *live_since_ns = 0;
     }
     return rc;
+}
+
+int cw_lend_price(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, const char *trace)
+{
+    uint64_t since;
+    return cw_lend_price_ex(kv, price, time_ns, &since, trace);
+}
+
+/* A denom's price as the market sees it at now_ns: present or not (*price 0 when missing),
+ * fresh (not older than max_price_age), and in its grace period (it resumed from stale less
+ * than liquidation_grace_ns ago). */
+typedef struct price_view {
+    cw_u128 price;
+    bool fresh, in_grace;
+    uint64_t grace_until;
+} price_view;
+
+static int view_price(const cw_kv *kv, const cw_lend_params *p, uint64_t now_ns,
+                      const char *trace, price_view *v)
+{
+    uint64_t t, since;
+    memset(v, 0, sizeof *v);
+    int rc = cw_lend_price_ex(kv, &v->price, &t, &since, trace);
+    if (rc == CW_ENOTFOUND) {
+        v->price = 0;
+        return CW_OK;
+    }
+    if (rc)
+        return rc;
+    uint64_t age = now_ns > t ? now_ns - t : 0;
+    v->fresh = v->price > 0 && age <= p->max_price_age_ns;
+    if (since != 0) {
+        v->grace_until = since > UINT64_MAX - p->liquidation_grace_ns
+                             ? UINT64_MAX
+                             : since + p->liquidation_grace_ns;
+        v->in_grace = now_ns < v->grace_until;
+    }
+    return CW_OK;
 }
 
 /* A usable price: present, and not older than max_price_age at now_ns. *fresh = false with
@@ -473,18 +519,11 @@ int cw_lend_price(const cw_kv *kv, cw_u128 *price, uint64_t *time_ns, const char
 static int fresh_price(const cw_kv *kv, const cw_lend_params *p, uint64_t now_ns,
                        const char *trace, cw_u128 *price, bool *fresh)
 {
-    uint64_t t;
-    *fresh = false;
-    int rc = cw_lend_price(kv, price, &t, trace);
-    if (rc == CW_ENOTFOUND) {
-        *price = 0;
-        return CW_OK;
-    }
-    if (rc)
-        return rc;
-    uint64_t age = now_ns > t ? now_ns - t : 0;
-    *fresh = *price > 0 && age <= p->max_price_age_ns;
-    return CW_OK;
+    price_view v;
+    int rc = view_price(kv, p, now_ns, trace, &v);
+    *price = v.price;
+    *fresh = v.fresh;
+    return rc;
 }
 
 static int load_market(const cw_kv *kv, mkt *m, char *err, size_t err_len)
@@ -606,15 +645,14 @@ enum weight { W_LTV, W_LT };
 
 /* Σ over registered collateral with a fresh price of floor(pos × weight × price /
  * (WAD × 10000)), saturating at 2^128-1 (larger than any debt). override_trace/override_pos
- * substitute one position (a debit not yet written). *n_nonzero counts positions > 0 (any
- * price). */
+ * substitute one position (a debit not yet written). For the borrow limit (W_LTV) a denom
+ * in its grace period after resuming from stale counts 0 too (Aave v3 PriceOracleSentinel:
+ * no new borrowing until the grace has passed). */
 static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const cw_address *a,
                          enum weight w, const char *override_trace, uint64_t override_pos,
-                         cw_u128 *out, size_t *n_nonzero)
+                         cw_u128 *out)
 {
     *out = 0;
-    if (n_nonzero)
-        *n_nonzero = 0;
     for (size_t i = 0; i < m->n_col; i++) {
         const cw_lend_collateral *c = &m->col[i];
         uint64_t pos;
@@ -625,18 +663,85 @@ static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const c
             return rc;
         if (pos == 0)
             continue;
-        if (n_nonzero)
-            (*n_nonzero)++;
-        cw_u128 price, v;
-        bool fresh;
-        if ((rc = fresh_price(kv, &m->p, now_ns, c->trace_denom, &price, &fresh)))
+        cw_u128 v;
+        price_view pv;
+        if ((rc = view_price(kv, &m->p, now_ns, c->trace_denom, &pv)))
             return rc;
-        if (!fresh)
-            continue; /* stale collateral counts 0 */
+        if (!pv.fresh || (w == W_LTV && pv.in_grace))
+            continue; /* stale collateral counts 0; in its grace, 0 to borrow against */
         uint32_t bps = w == W_LTV ? c->ltv_bps : c->liquidation_threshold_bps;
-        if (cw_muldiv_u128(&v, (cw_u128)pos * bps, price, CW_WAD * BPS, CW_ROUND_DOWN))
+        if (cw_muldiv_u128(&v, (cw_u128)pos * bps, pv.price, CW_WAD * BPS, CW_ROUND_DOWN))
             v = CW_U128_MAX;
         *out = sat_add(*out, v);
+    }
+    return CW_OK;
+}
+
+/* floor(amount × price / WAD): what amount base units of a collateral are worth in base units
+ * of the borrowable asset, saturating. */
+static cw_u128 value_of(cw_u128 amount, cw_u128 price)
+{
+    cw_u128 v;
+    if (cw_muldiv_u128(&v, amount, price, CW_WAD, CW_ROUND_DOWN))
+        v = CW_U128_MAX;
+    return v;
+}
+
+/* What a liquidation needs to know about a borrower's collateral, in one walk (DESIGN §8):
+ *  lt_limit  Σ floor(pos × lt × price / (WAD × 10000)) over fresh prices (as W_LT);
+ *  left      denoms in which the holder's position and releases in flight, together, are
+ *            worth at least one base unit at the denom's latest price, fresh or stale (a
+ *            stale one's value is unknown, not zero); a denom never priced is worth 0;
+ *  stale     a position worth ≥ 1 base unit at its latest price whose price is stale;
+ *  grace     a position worth ≥ 1 base unit whose (fresh) price is in its grace period.
+ * override_trace/override_pos substitute one position (a seize not yet written). */
+typedef struct holdings {
+    cw_u128 lt_limit;
+    size_t left;
+    const cw_lend_collateral *stale, *grace;
+    uint64_t grace_until;
+} holdings;
+
+static int scan_holdings(const cw_kv *kv, const mkt *m, uint64_t now_ns, const cw_address *a,
+                         const char *override_trace, uint64_t override_pos, holdings *h)
+{
+    memset(h, 0, sizeof *h);
+    for (size_t i = 0; i < m->n_col; i++) {
+        const cw_lend_collateral *c = &m->col[i];
+        char kr[CW_KEY_MAX];
+        uint64_t pos, rel;
+        price_view pv;
+        int rc;
+        if (override_trace && strcmp(override_trace, c->trace_denom) == 0)
+            pos = override_pos;
+        else if ((rc = cw_lend_position(kv, &pos, a, c->trace_denom)))
+            return rc;
+        if ((rc = cw_key_collateral_releasing(kr, a, c->trace_denom)) ||
+            (rc = read_u64_rec(kv, kr, &rel)))
+            return rc;
+        if (pos == 0 && rel == 0)
+            continue;
+        if ((rc = view_price(kv, &m->p, now_ns, c->trace_denom, &pv)))
+            return rc;
+        bool pos_counts = value_of(pos, pv.price) > 0;
+        if (value_of((cw_u128)pos + rel, pv.price) > 0)
+            h->left++;
+        if (!pos_counts)
+            continue; /* dust: worth less than one base unit, or never priced */
+        if (!pv.fresh) {
+            if (!h->stale)
+                h->stale = c;
+            continue;
+        }
+        if (pv.in_grace && (!h->grace || pv.grace_until > h->grace_until)) {
+            h->grace = c;
+            h->grace_until = pv.grace_until;
+        }
+        cw_u128 v;
+        if (cw_muldiv_u128(&v, (cw_u128)pos * c->liquidation_threshold_bps, pv.price,
+                           CW_WAD * BPS, CW_ROUND_DOWN))
+            v = CW_U128_MAX;
+        h->lt_limit = sat_add(h->lt_limit, v);
     }
     return CW_OK;
 }
@@ -728,9 +833,9 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
     mkt m;
     const cw_lend_collateral *c;
     char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
-    uint64_t pos, total, inflight, ninflight;
+    uint64_t pos, total, inflight, ninflight, releasing, nreleasing;
     cw_u128 scaled, debt, limit;
-    char kd[CW_KEY_MAX];
+    char kd[CW_KEY_MAX], kr[CW_KEY_MAX];
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
     char trace[CW_LEND_TRACE_DENOM_LEN + 1];
@@ -747,19 +852,21 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
     cw_key_lend_debt(kd, holder);
     if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
         (rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
-        (rc = read_u64_rec(kv, ki, &inflight)) || (rc = read_u128_rec(kv, kd, &scaled)))
+        (rc = read_u64_rec(kv, ki, &inflight)) || (rc = read_u128_rec(kv, kd, &scaled)) ||
+        (rc = cw_key_collateral_releasing(kr, holder, trace)) ||
+        (rc = read_u64_rec(kv, kr, &releasing)))
         return cw_errf(err, err_len, rc, "reading state: %s", cw_strerror(rc));
     if (pos < amount)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
                        "position %llu %s is less than the release of %llu",
                        (unsigned long long)pos, trace, (unsigned long long)amount);
-    if (total < amount || cw_add_u64(&ninflight, inflight, amount))
+    if (total < amount || cw_add_u64(&ninflight, inflight, amount) ||
+        cw_add_u64(&nreleasing, releasing, amount))
         return cw_errf(err, err_len, CW_ESTATE, "collateral total below a position");
     if (debt_of(&m, scaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if (debt > 0) {
-        if ((rc = account_limit(kv, &m, now_ns, holder, W_LTV, trace, pos - amount, &limit,
-                                NULL)))
+        if ((rc = account_limit(kv, &m, now_ns, holder, W_LTV, trace, pos - amount, &limit)))
             return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
         if (limit < debt) {
             char sd[41], sl[41];
@@ -770,7 +877,8 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
         }
     }
     if ((rc = store_state(kv, &m.s)) || (rc = write_u64_rec(kv, kp, pos - amount)) ||
-        (rc = write_u64_rec(kv, kt, total - amount)) || (rc = write_u64_rec(kv, ki, ninflight)))
+        (rc = write_u64_rec(kv, kt, total - amount)) || (rc = write_u64_rec(kv, ki, ninflight)) ||
+        (rc = write_u64_rec(kv, kr, nreleasing)))
         return cw_errf(err, err_len, rc, "writing state: %s", cw_strerror(rc));
     return CW_OK;
 }
@@ -780,7 +888,8 @@ int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char
                            size_t err_len)
 {
     char trace[CW_LEND_TRACE_DENOM_LEN + 1], kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
-    uint64_t pos = 0, total = 0, inflight, npos = 0, ntotal = 0;
+    char kr[CW_KEY_MAX];
+    uint64_t pos = 0, total = 0, inflight, npos = 0, ntotal = 0, releasing;
     int rc;
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
@@ -788,6 +897,8 @@ int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
     if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
         (rc = read_u64_rec(kv, ki, &inflight)) ||
+        (rc = cw_key_collateral_releasing(kr, holder, trace)) ||
+        (rc = read_u64_rec(kv, kr, &releasing)) ||
         (!success && ((rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)))))
         return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
     if (inflight < amount)
@@ -796,7 +907,10 @@ int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char
                        (unsigned long long)amount, (unsigned long long)inflight, trace);
     if (!success && (cw_add_u64(&npos, pos, amount) || cw_add_u64(&ntotal, total, amount)))
         return cw_errf(err, err_len, CW_ESTATE, "re-credit overflows (corrupt state)");
+    /* the holder's own record saturates: settling stays unconditional on state written
+     * before the record existed */
     if ((rc = write_u64_rec(kv, ki, inflight - amount)) ||
+        (rc = write_u64_rec(kv, kr, releasing > amount ? releasing - amount : 0)) ||
         (!success && ((rc = write_u64_rec(kv, kp, npos)) || (rc = write_u64_rec(kv, kt, ntotal)))))
         return cw_errf(err, err_len, rc, "writing collateral: %s", cw_strerror(rc));
     return CW_OK;
@@ -844,8 +958,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
     if (a.shares && m.s.total_shares && supply_value(&m.s, &value) == CW_OK &&
         cw_muldiv_u128(&a.supply_value, a.shares, value, m.s.total_shares, CW_ROUND_DOWN))
         return CW_EOVERFLOW;
-    if ((rc = account_limit(kv, &m, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit, NULL)) ||
-        (rc = account_limit(kv, &m, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit, NULL)))
+    if ((rc = account_limit(kv, &m, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit)) ||
+        (rc = account_limit(kv, &m, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit)))
         return rc;
     if (a.debt == 0)
         a.health_factor_wad = CW_U128_MAX;
@@ -1049,8 +1163,8 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
         cw_add_u128(&nscaled, scaled, add) || cw_add_u128(&ntotal, m.s.total_scaled_debt, add) ||
         debt_of(&m, nscaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
-    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0, &limit,
-                            NULL)))
+    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0,
+                            &limit)))
         return rc;
     if (limit < debt) {
         char sd[41], sl[41];
@@ -1121,9 +1235,10 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
     mkt m;
     const cw_lend_collateral *c;
     char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
-    cw_u128 scaled, debt, max_repay, liq_limit, price, seize128, removed;
-    uint64_t pos_b, pos_l, npos_l, ncash, seize;
-    bool fresh;
+    cw_u128 scaled, debt, max_repay, hf, price = 0, seize128, removed;
+    uint64_t pos_b, pos_l, npos_l, ncash, seize = 0;
+    bool fresh, capped = false;
+    holdings h;
     int rc;
     if ((rc = amount_nonzero(repay, err, err_len)) ||
         (rc = load_market(ctx->kv, &m, err, err_len)))
@@ -1144,19 +1259,66 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         return rc;
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt");
-    /* the seized denom needs a fresh price; the others count only when fresh */
-    if ((rc = fresh_price(ctx->kv, &m.p, ctx->time_ns, trace, &price, &fresh)))
+    /* eligibility: health < 1 on fresh prices, and no liquidation on the strength of a stale
+     * price (Aave v3 PriceOracleSentinel, per denom): a position worth ≥ 1 base unit whose
+     * price is stale blocks it; one whose price resumed within the grace period blocks it
+     * unless health < 0.95 */
+    if ((rc = scan_holdings(ctx->kv, &m, ctx->time_ns, &borrower, NULL, 0, &h)))
         return rc;
-    if (!fresh)
-        return cw_errf(err, err_len, CW_ESTALE, "no fresh price for %s", trace);
-    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &borrower, W_LT, NULL, 0, &liq_limit,
-                            NULL)))
-        return rc;
-    if (liq_limit >= debt)
+    if (h.lt_limit >= debt) /* healthy even with stale collateral counted 0 */
         return cw_errf(err, err_len, CW_ESTATE,
                        "position is healthy (health factor >= 1): not liquidatable");
-    if (cw_muldiv_u128(&max_repay, debt, m.p.close_factor_bps, BPS, CW_ROUND_DOWN))
+    if (h.stale)
+        return cw_errf(err, err_len, CW_ESTALE,
+                       "the borrower's %s has a stale price: no liquidation until it resumes "
+                       "(and its grace period passes)",
+                       h.stale->trace_denom);
+    if (cw_muldiv_u128(&hf, h.lt_limit, CW_WAD, debt, CW_ROUND_DOWN))
+        hf = CW_U128_MAX;
+    if (h.grace && hf >= CW_LEND_FULL_CLOSE_HF_WAD)
+        return cw_errf(err, err_len, CW_ESTALE,
+                       "the price of %s resumed within the grace period (until %llu ns): "
+                       "liquidation only below health 0.95 until then",
+                       h.grace->trace_denom, (unsigned long long)h.grace_until);
+
+    /* the seized denom needs a fresh price */
+    if ((rc = fresh_price(ctx->kv, &m.p, ctx->time_ns, trace, &price, &fresh)))
+        return rc;
+    if (pos_b == 0 || !fresh) {
+        /* nothing of this denom to seize (none, or dust without a fresh price): only a
+         * write-off, and only when nothing is left */
+        if (h.left > 0 && pos_b == 0)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT, "borrower has no %s to seize",
+                           trace);
+        if (h.left > 0)
+            return cw_errf(err, err_len, CW_ESTALE, "no fresh price for %s", trace);
+        repay = 0;
+        removed = 0;
+        goto write_off;
+    }
+
+    /* close factor (Aave v3 / v3.3): the whole debt when health < 0.95, when a close-factor
+     * repay could not remove one unit of scaled debt, or when a close-factor liquidation
+     * would leave the debt, or the position in this denom, worth less than dust_threshold */
+    cw_u128 cf_repay, cf_removed, cf_seize;
+    bool full = hf < CW_LEND_FULL_CLOSE_HF_WAD;
+    if (cw_muldiv_u128(&cf_repay, debt, m.p.close_factor_bps, BPS, CW_ROUND_DOWN))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    if (!full && (cw_muldiv_u128(&cf_removed, cf_repay, CW_WAD, m.s.borrow_index_wad,
+                                 CW_ROUND_DOWN) ||
+                  cf_removed == 0))
+        full = true;
+    if (!full && debt - cf_repay < m.p.dust_threshold)
+        full = true;
+    if (!full && m.p.dust_threshold > 0) {
+        if (cw_muldiv_u128(&cf_seize, cf_repay, (BPS + c->liquidation_bonus_bps) * CW_WAD,
+                           price, CW_ROUND_DOWN))
+            cf_seize = CW_U128_MAX;
+        cf_seize /= BPS;
+        if (cf_seize < pos_b && value_of(pos_b - (uint64_t)cf_seize, price) < m.p.dust_threshold)
+            full = true;
+    }
+    max_repay = full ? debt : cf_repay;
     if ((cw_u128)repay > max_repay) {
         char sm[41];
         u128_dec(sm, max_repay);
@@ -1164,8 +1326,6 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
                        "repay %llu exceeds the close factor: at most %s", (unsigned long long)repay,
                        sm);
     }
-    if (pos_b == 0)
-        return cw_errf(err, err_len, CW_EINSUFFICIENT, "borrower has no %s to seize", trace);
     /* seize = floor(floor(repay × (10000 + bonus) × WAD / price) / 10000), equal to
      * floor(repay × (1 + bonus) / price) exactly (nested floors of positive divisions). */
     cw_u128 gross = (cw_u128)repay * (BPS + c->liquidation_bonus_bps);
@@ -1188,29 +1348,31 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
     if (seize == 0)
         return cw_errf(err, err_len, CW_EINVAL, "repay %llu seizes no collateral at price",
                        (unsigned long long)repay);
+    capped = seize == pos_b;
+    /* a seize that takes the whole position always goes through, even when its (cut) repay
+     * is below one unit of scaled debt: the position must be clearable, and the write-off
+     * below then takes what remains */
     if ((cw_u128)repay >= debt)
         removed = scaled;
     else if (cw_muldiv_u128(&removed, repay, CW_WAD, m.s.borrow_index_wad, CW_ROUND_DOWN) ||
-             removed == 0)
+             (removed == 0 && !capped))
         return cw_errf(err, err_len, CW_EINVAL, "repay %llu is below one unit of scaled debt",
                        (unsigned long long)repay);
-    if (cw_add_u64(&npos_l, pos_l, seize) || cw_add_u64(&ncash, m.s.cash, repay))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "liquidator position or pool cash overflows");
-
-    /* bad debt: the borrower's collateral is exhausted and debt remains → write it off
-     * against reserves, the rest against suppliers, and record both */
-    size_t left;
-    cw_u128 ignored, bad = 0, from_res = 0, social = 0, rem_scaled = scaled - removed;
-    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &borrower, W_LT, trace, pos_b - seize,
-                            &ignored, &left)))
+    if ((rc = scan_holdings(ctx->kv, &m, ctx->time_ns, &borrower, trace, pos_b - seize, &h)))
         return rc;
 
-    if ((rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, repay, err,
-                           err_len)))
+write_off:;
+    /* bad debt: nothing worth a base unit is left (positions and releases in flight) and debt
+     * remains → write it off against reserves, the rest against suppliers, and record both */
+    cw_u128 bad = 0, from_res = 0, social = 0, rem_scaled = scaled - removed;
+    if (cw_add_u64(&npos_l, pos_l, seize) || cw_add_u64(&ncash, m.s.cash, repay))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "liquidator position or pool cash overflows");
+    if (repay > 0 && (rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, repay, err,
+                                   err_len)))
         return rc;
     m.s.cash = ncash;
     set_scaled(&m, m.s.total_scaled_debt - removed);
-    if (left == 0 && rem_scaled > 0) {
+    if (h.left == 0 && rem_scaled > 0) {
         cw_u128 before = m.s.total_borrows;
         set_scaled(&m, m.s.total_scaled_debt - rem_scaled);
         bad = before - m.s.total_borrows; /* what leaves the books */
@@ -1223,8 +1385,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         rem_scaled = 0;
     }
     if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, rem_scaled)) ||
-        (rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
-        (rc = write_u64_rec(ctx->kv, kpl, npos_l)))
+        (seize > 0 && ((rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
+                       (rc = write_u64_rec(ctx->kv, kpl, npos_l)))))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
     attr_addr(ctx, CW_ATTR_LIQUIDATOR, &ctx->signer);
@@ -1323,6 +1485,8 @@ static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_
         np.close_factor_bps = msg->market.close_factor_bps;
         np.reserve_factor_bps = msg->market.reserve_factor_bps;
         np.max_price_age_ns = msg->market.max_price_age_ns;
+        np.liquidation_grace_ns = msg->market.liquidation_grace_ns;
+        np.dust_threshold = msg->market.dust_threshold;
     }
     for (uint32_t i = 0; i < n; i++) {
         const cw_msg_lend_collateral_update *u = &msg->collaterals[i];
@@ -1395,7 +1559,7 @@ static int oracle_set_price(cw_exec_ctx *ctx, const void *in, char *err, size_t 
     const uint64_t t = msg->time_ns;
     cw_lend_params p;
     cw_u128 old;
-    uint64_t old_t;
+    uint64_t old_t, old_since, since = 0;
     int rc;
     if ((rc = load_params(ctx->kv, &p, err, err_len)) ||
         (rc = require_key(ctx, &p.oracle, "oracle", err, err_len)))
@@ -1407,21 +1571,27 @@ static int oracle_set_price(cw_exec_ctx *ctx, const void *in, char *err, size_t 
     if (t > ctx->time_ns)
         return cw_errf(err, err_len, CW_EINVAL, "time_ns %llu is after the block time %llu",
                        (unsigned long long)t, (unsigned long long)ctx->time_ns);
-    rc = cw_lend_price(ctx->kv, &old, &old_t, trace);
+    rc = cw_lend_price_ex(ctx->kv, &old, &old_t, &old_since, trace);
     if (rc && rc != CW_ENOTFOUND)
         return rc;
     if (rc == CW_OK && t <= old_t)
         return cw_errf(err, err_len, CW_EINVAL,
                        "time_ns %llu is not after the last price's %llu",
                        (unsigned long long)t, (unsigned long long)old_t);
+    /* the price resumes from stale (the last one was stale at this block): a grace period
+     * starts now (Aave v3 PriceOracleSentinel); a first price starts none (nothing could be
+     * borrowed against the denom before it) */
+    if (rc == CW_OK)
+        since = ctx->time_ns - old_t > p.max_price_age_ns ? ctx->time_ns : old_since;
     char key[CW_KEY_MAX];
     cw_enc e;
     if ((rc = cw_key_oracle_price(key, trace)))
         return rc;
     cw_enc_init(&e);
-    cw_enc_array(&e, 2);
+    cw_enc_array(&e, 3);
     cw_enc_u128(&e, price);
     cw_enc_u64(&e, t);
+    cw_enc_u64(&e, since);
     if ((rc = rec_store(ctx->kv, key, &e)))
         return rc;
     char sp[41];

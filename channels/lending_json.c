@@ -25,9 +25,10 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
     static const char *const known[] = {"borrow_denom", "base_rate_wad", "slope1_wad",
                                         "kink_wad", "slope2_wad", "close_factor_bps",
                                         "reserve_factor_bps", "max_price_age_ns", "admin",
-                                        "oracle", NULL};
+                                        "oracle", "liquidation_grace_ns", "dust_threshold",
+                                        NULL};
     cw_jconf c = {.file = file, .err = err, .err_len = err_len};
-    uint64_t cf = 0, rf = 0, age = 0;
+    uint64_t cf = 0, rf = 0, age = 0, grace = 0, dust = 0;
     memset(p, 0, sizeof *p);
     if (json_typeof(obj) != JSON_OBJECT)
         return cw_jconf_fail(&c, CW_EINVAL, "market", "expected an object");
@@ -40,6 +41,8 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
     cw_jconf_u64(&c, obj, "close_factor_bps", "market", true, 1, CW_BPS, &cf);
     cw_jconf_u64(&c, obj, "reserve_factor_bps", "market", true, 0, CW_BPS - 1, &rf);
     cw_jconf_u64(&c, obj, "max_price_age_ns", "market", true, 1, UINT64_MAX, &age);
+    cw_jconf_u64(&c, obj, "liquidation_grace_ns", "market", false, 0, UINT64_MAX, &grace);
+    cw_jconf_u64(&c, obj, "dust_threshold", "market", false, 0, UINT64_MAX, &dust);
     if (json_object_get(obj, "admin"))
         cw_jconf_hex(&c, obj, "admin", "market", p->admin.b, 32);
     if (json_object_get(obj, "oracle"))
@@ -51,6 +54,8 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
     p->close_factor_bps = (uint32_t)cf;
     p->reserve_factor_bps = (uint32_t)rf;
     p->max_price_age_ns = age;
+    p->liquidation_grace_ns = grace;
+    p->dust_threshold = dust;
 
     /* the remaining rules (kink, rate bound), with stand-in keys when absent */
     cw_lend_params q = *p;

@@ -318,7 +318,7 @@ void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m
     const cw_msg_lend_market_params *p = &m->market;
     cw_msg_begin(e, CW_MSG_LEND_UPDATE_MARKET, 2);
     if (m->has_market) {
-        cw_enc_array(e, 7);
+        cw_enc_array(e, 9);
         cw_enc_u128(e, p->base_rate_wad);
         cw_enc_u128(e, p->slope1_wad);
         cw_enc_u128(e, p->kink_wad);
@@ -326,6 +326,8 @@ void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m
         cw_enc_u64(e, p->close_factor_bps);
         cw_enc_u64(e, p->reserve_factor_bps);
         cw_enc_u64(e, p->max_price_age_ns);
+        cw_enc_u64(e, p->liquidation_grace_ns);
+        cw_enc_u64(e, p->dust_threshold);
     } else {
         cw_enc_nil(e);
     }
@@ -350,7 +352,7 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
     const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
     m->has_market = !cw_dec_is_nil(&f[0]);
     if (m->has_market) {
-        const msgpack_object *g = cw_dec_array(d, &f[0], 7, "%s.market", what);
+        const msgpack_object *g = cw_dec_array(d, &f[0], 9, "%s.market", what);
         p->base_rate_wad = cw_dec_u128(d, &g[0], "market.base_rate_wad");
         p->slope1_wad = cw_dec_u128(d, &g[1], "market.slope1_wad");
         p->kink_wad = cw_dec_u128(d, &g[2], "market.kink_wad");
@@ -358,6 +360,8 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
         p->close_factor_bps = dec_u32(d, &g[4], "close_factor");
         p->reserve_factor_bps = dec_u32(d, &g[5], "reserve");
         p->max_price_age_ns = cw_dec_u64(d, &g[6], "market.max_price_age_ns");
+        p->liquidation_grace_ns = cw_dec_u64(d, &g[7], "market.liquidation_grace_ns");
+        p->dust_threshold = cw_dec_u64(d, &g[8], "market.dust_threshold");
     }
     uint32_t n = 0;
     const msgpack_object *items =

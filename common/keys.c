@@ -133,6 +133,13 @@ int cw_key_collateral_position(char out[static CW_KEY_MAX], const cw_address *ho
                                  : fail(out);
 }
 
+int cw_key_collateral_releasing(char out[static CW_KEY_MAX], const cw_address *holder,
+                                const char *trace_denom)
+{
+    return trace_ok(trace_denom) ? addr_key(out, "collateral/releasing", holder, trace_denom)
+                                 : fail(out);
+}
+
 int cw_key_lend_collateral(char out[static CW_KEY_MAX], const char *trace_denom)
 {
     return trace_ok(trace_denom) ? key_fmt(out, "market/collateral/%s", trace_denom)

@@ -20,7 +20,8 @@
  *                              bonus_bps]
  *   lend.update_market        [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
  *                                              close_factor_bps, reserve_factor_bps,
- *                                              max_price_age_ns],
+ *                                              max_price_age_ns, liquidation_grace_ns,
+ *                                              dust_threshold],
  *                              collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
  *   lend.pause                [paused(bool)]
  *   oracle.set_price          [denom(trace denom), price(bin16 wad), time_ns(u64)]
@@ -179,6 +180,8 @@ typedef struct cw_msg_lend_market_params {
     cw_u128 base_rate_wad, slope1_wad, kink_wad, slope2_wad; /* per second, wad */
     uint32_t close_factor_bps, reserve_factor_bps;
     uint64_t max_price_age_ns;
+    uint64_t liquidation_grace_ns; /* ns; 0 = no grace after a price resumes */
+    uint64_t dust_threshold;       /* base units of the borrowable asset; 0 = none */
 } cw_msg_lend_market_params;
 typedef struct cw_msg_lend_collateral_update {
     char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */

@@ -11,6 +11,7 @@
  *   collateral/total/{channel}/{base_denom}        [u64]  cw_key_collateral_total    (B)
  *   collateral/inflight/{channel}/{base_denom}     [u64]  cw_key_collateral_inflight (B)
  *   collateral/positions/{addr hex}/{trace denom}  [u64]  cw_key_collateral_position (B)
+ *   collateral/releasing/{addr hex}/{trace denom}  [u64]  cw_key_collateral_releasing (B)
  *   collateral/pending/{channel}/{kind}/{denom}    [u64, u64]  cw_key_collateral_pending
  *                                          (the packet's source: A deposits, B releases)
  *   market/params, market/state, market/stats, market/collaterals   CW_KEY_LEND_*    (B)
@@ -92,6 +93,11 @@ int cw_key_collateral_pending(char out[static CW_KEY_MAX], const char *channel, 
 /** trace_denom: NUL-terminated trace denom (cw_trace_denom). */
 int cw_key_collateral_position(char out[static CW_KEY_MAX], const cw_address *holder,
                                const char *trace_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+/** collateral/releasing/{addr hex}/{trace denom}: the holder's releases debited on B and not
+ *  yet acknowledged or timed out (the per-holder part of collateral/inflight; the lending
+ *  market counts it as collateral left before a write-off, DESIGN §8). */
+int cw_key_collateral_releasing(char out[static CW_KEY_MAX], const cw_address *holder,
+                                const char *trace_denom) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
 /* ---- the lending market ---- */
 int cw_key_lend_collateral(char out[static CW_KEY_MAX], const char *trace_denom)
@@ -107,7 +113,7 @@ int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
  * them with the encoders, every client reads them with the decoders):
  *   be64       8-byte big-endian u64: bank balances and supply, collateral escrow (and the
  *              host's nextSequence* counters, causeway/packet.h)
- *   [u64]      a one-field record: collateral positions, total, in-flight
+ *   [u64]      a one-field record: collateral positions, releasing, total, in-flight
  *   [u64, u64] a two-field record: collateral pending [count, amount]
  *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
  * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder

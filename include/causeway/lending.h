@@ -32,9 +32,12 @@
  *    reserves += floor(interest × reserve_factor_bps / 10000). Accrual happens, in memory,
  *    before every action that reads debt, and is stored with the action's other writes.
  *  - Values: value of a position = pos × price / WAD; the borrow limit is
- *    Σ floor(pos × ltv_bps × price / (WAD × 10000)) over collateral with a FRESH price; the
+ *    Σ floor(pos × ltv_bps × price / (WAD × 10000)) over collateral with a FRESH price not
+ *    in its grace period (liquidation_grace_ns after it resumed from stale); the
  *    liquidation limit likewise with liquidation_threshold_bps. Stale or missing prices
- *    count 0. A position is liquidatable when liquidation limit < debt (health factor < 1).
+ *    count 0 there. A position is liquidatable when liquidation limit < debt (health factor
+ *    < 1), unless it holds a denom (worth ≥ 1 base unit at its last price) whose price is
+ *    stale, or in its grace period at health ≥ 0.95 (lend.liquidate below).
  *  - Rounding favours the protocol everywhere: debt, rates and index up; collateral value
  *    down; minted shares down, burned shares up; seize down; a capped liquidation's repay up.
  *
@@ -43,7 +46,7 @@
  *   market/params                 [borrow_denom(str), base_rate_wad, slope1_wad, kink_wad,
  *                                  slope2_wad (bin16 each), close_factor_bps,
  *                                  reserve_factor_bps, max_price_age_ns, admin(bin32),
- *                                  oracle(bin32)]
+ *                                  oracle(bin32), liquidation_grace_ns, dust_threshold]
  *   market/state                  [borrow_index_wad, total_scaled_debt(bin16), cash(u64),
  *                                  reserves, total_shares (bin16), last_accrual_ns(u64),
  *                                  paused(bool)]
@@ -54,10 +57,13 @@
  *   market/collateral/{trace}     [channel(str), base_denom(str), ltv_bps, lt_bps, bonus_bps]
  *   market/debt/{addr hex}        [scaled_debt(bin16)]
  *   market/shares/{addr hex}      [shares(bin16)]
- *   oracle/price/{trace}          [price_wad(bin16), time_ns(u64)]
+ *   oracle/price/{trace}          [price_wad(bin16), time_ns(u64), live_since_ns(u64)]
+ *                                 live_since: block time the price last resumed from stale
+ *                                 (its grace period starts there); 0 = never stale
  *   collateral/positions/{addr hex}/{trace}   [amount(u64)]
  *   collateral/total/{channel}/{base_denom}   [amount(u64)]  Σ positions (proven, audit)
  *   collateral/inflight/{channel}/{base_denom} [amount(u64)] releases debited, not settled
+ *   collateral/releasing/{addr hex}/{trace}    [amount(u64)] the holder's part of in-flight
  * {addr hex} is the 40-char lower-case hex of a 20-byte address; {trace} is a trace denom.
  * Every key is built by causeway/keys.h (cw_key_collateral_*, cw_key_lend_*, CW_KEY_LEND_*).
  *
@@ -96,6 +102,10 @@
 /** Upper bound on an oracle price: 1e36 wad (1e18 base units of the borrowable asset per
  *  base unit of collateral), so a u64 position's value always fits in a u128. */
 #define CW_LEND_MAX_PRICE_WAD ((cw_u128)CW_WAD * CW_WAD)
+/** Health factor below which one liquidation may repay the whole debt, and below which a
+ *  liquidation may go ahead during a price's grace period: 0.95 (Aave v3
+ *  CLOSE_FACTOR_HF_THRESHOLD / MINIMUM_HEALTH_FACTOR_LIQUIDATION_THRESHOLD). */
+#define CW_LEND_FULL_CLOSE_HF_WAD ((cw_u128)CW_WAD / 100 * 95)
 
 /** Market parameters (genesis, lend.update_market). */
 typedef struct cw_lend_params {
@@ -109,6 +119,14 @@ typedef struct cw_lend_params {
     uint64_t max_price_age_ns;        /* a price older than this (vs block time) is stale, > 0 */
     cw_pubkey32 admin;                /* signs register_collateral/update_market/pause */
     cw_pubkey32 oracle;               /* signs oracle.set_price */
+    uint64_t liquidation_grace_ns;    /* after a denom's price resumes from stale, no
+                                       * liquidation of a holder of it above health 0.95 for
+                                       * this long (Aave v3 PriceOracleSentinel grace); 0 = none */
+    uint64_t dust_threshold;          /* base units of the borrowable asset: a debt, or a
+                                       * position in the seized denom, that a close-factor
+                                       * liquidation would leave below this may be closed in
+                                       * full (Aave v3.3's dust rule); 0 = only the intrinsic
+                                       * rule (see lend.liquidate) */
 } cw_lend_params;
 
 /** A registered collateral (lend.register_collateral, lend.update_market). */
@@ -156,14 +174,15 @@ typedef struct cw_lend_account_info {
 /** Check market parameters (DESIGN §8): borrow_denom an identifier; 0 < close_factor ≤
  *  10000; reserve_factor < 10000; 0 < kink ≤ WAD; base + slope1 + slope2 ≤
  *  CW_LEND_MAX_RATE_WAD (checked without overflow); max_price_age_ns > 0; admin and oracle
- *  not all-zero.
+ *  not all-zero; liquidation_grace_ns and dust_threshold take any value (0 turns each off).
  *  Returns: CW_OK; CW_EINVAL naming the first rule broken in err. Pure, thread-safe. */
 int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
     CW_NONNULL(1) CW_WARN_UNUSED;
 
 /** Check collateral parameters (DESIGN §8): ltv < liquidation_threshold < 10000 and
- *  liquidation_threshold × (10000 + bonus) < 10000 × 10000 (a liquidation improves the
- *  health factor). All in bps.
+ *  liquidation_threshold × (10000 + bonus) < 10000 × 10000. A liquidation improves the health
+ *  factor h exactly when h ≥ lt × (1 + bonus), so this guarantees it only for positions just
+ *  below 1, not for every liquidation (DESIGN §8). All in bps.
  *  Returns: CW_OK; CW_EINVAL naming the rule in err. Pure, thread-safe. */
 int cw_lend_collateral_params_validate(uint32_t ltv_bps, uint32_t liquidation_threshold_bps,
                                        uint32_t liquidation_bonus_bps, char *err,
@@ -181,6 +200,8 @@ int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t 
  *      "slope2_wad": "5000000000",            (decimal strings: u128 wad, per second)
  *      "close_factor_bps": 5000, "reserve_factor_bps": 1000,
  *      "max_price_age_ns": 60000000000,
+ *      "liquidation_grace_ns": 300000000000,  (optional, default 0: no grace)
+ *      "dust_threshold": 0,                    (optional, default 0)
  *      "admin": "<64 hex>", "oracle": "<64 hex>" }   (optional: x-only public keys)
  *  admin/oracle may be left out when the genesis names them elsewhere: they are then zero
  *  and the caller must fill them in before cw_lend_genesis (which rejects zero keys).
@@ -220,7 +241,7 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
 
 /** WithdrawCollateral, before the CollateralRelease packet is sent: accrue interest to
  *  now_ns (block time), then debit: position(holder) −= amount, total −= amount,
- *  in-flight += amount — only if afterwards the borrow limit (fresh prices; stale count 0)
+ *  in-flight += amount, releasing(holder) += amount — only if afterwards the borrow limit (fresh prices; stale count 0)
  *  still covers the holder's debt. A holder without debt needs no price.
  *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ENOTFOUND not registered;
  *  CW_EINSUFFICIENT position < amount; CW_EUNHEALTHY borrow limit < debt afterwards;
@@ -232,7 +253,7 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
 
 /** A release was acknowledged (success = true: in-flight −= amount) or failed (error ack or
  *  timeout, success = false: in-flight −= amount and the holder's position and the total
- *  += amount). UNCONDITIONAL: no price, health or pause gate; on state written by the
+ *  += amount); either way releasing(holder) −= amount (saturating at 0). UNCONDITIONAL: no price, health or pause gate; on state written by the
  *  functions above it cannot fail except for a store error.
  *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ESTATE in-flight < amount or a
  *  re-credit would overflow (state not produced by cw_lend_release_debit); a store error. */
@@ -257,6 +278,12 @@ int cw_lend_inflight(const cw_kv *kv, uint64_t *out, const char *channel,
  *  Returns: CW_OK; CW_ENOTFOUND no price; CW_EINVAL bad denom; CW_EMALFORMED; store error. */
 int cw_lend_price(const cw_kv *kv, cw_u128 *price_wad, uint64_t *time_ns,
                   const char *trace_denom) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+/** cw_lend_price and *live_since_ns: the block time at which the price last resumed from
+ *  stale (its grace period starts there), 0 when it never was stale since its first price.
+ *  Returns: as cw_lend_price. */
+int cw_lend_price_ex(const cw_kv *kv, cw_u128 *price_wad, uint64_t *time_ns,
+                     uint64_t *live_since_ns, const char *trace_denom)
+    CW_NONNULL(1, 2, 3, 4, 5) CW_WARN_UNUSED;
 
 /** The market's params and books, with interest accrued IN MEMORY to now_ns (nothing is
  *  written; now_ns = 0 or ≤ the last accrual: as stored). Either output may be NULL.
@@ -281,23 +308,36 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
  *   lend.register_collateral [channel(str id), base_denom(str id), ltv_bps, lt_bps, bonus_bps]
  *   lend.update_market     [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
  *                                          close_factor_bps, reserve_factor_bps,
- *                                          max_price_age_ns],
+ *                                          max_price_age_ns, liquidation_grace_ns,
+ *                                          dust_threshold],
  *                           collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
  *   lend.pause             [paused(bool)]
  *   oracle.set_price       [denom(trace denom str), price(bin16 wad), time_ns(u64)]
  * Rules beyond the table: lend.register_collateral needs the channel end
  * channelEnds/ports/collateral/channels/{channel} to exist and be OPEN (state 3), else
  * CW_ESTATE; oracle.set_price takes any well-formed trace denom (a price may precede the
- * registration); lend.liquidate refuses a self-liquidation, a repay that would seize no
- * collateral or remove no scaled debt (CW_EINVAL), and a borrower with no position in the
- * denom (CW_EINSUFFICIENT); lend.repay refuses a partial repay below one unit of scaled
+ * registration). lend.liquidate (DESIGN §8): eligible when health < 1 on fresh prices and
+ * no position of the borrower worth ≥ 1 base unit (at its last price) has a stale price
+ * (else CW_ESTALE) or, at health ≥ CW_LEND_FULL_CLOSE_HF_WAD, a price within its grace
+ * period (CW_ESTALE); repays at most close_factor of the debt, or all of it below health
+ * 0.95, when a close-factor repay removes no scaled debt, or when it would leave the debt or
+ * the seized position worth < dust_threshold; a seize capped by the position takes all of
+ * it and cuts the repay (even below one unit of scaled debt). Afterwards, when nothing worth
+ * ≥ 1 base unit is left (positions and the borrower's releases in flight, at latest
+ * prices) and debt remains, the rest is written off (event lend_bad_debt). Naming a denom the
+ * borrower holds none of (CW_EINSUFFICIENT), or whose price is not fresh (CW_ESTALE): when
+ * nothing is left, the msg instead only writes the debt off (repay and seize 0, the dust
+ * stays; repay_amount must still be > 0). It refuses a
+ * self-liquidation and a repay that would seize no collateral or (uncapped) remove no scaled
+ * debt (CW_EINVAL); lend.repay refuses a partial repay below one unit of scaled
  * debt; lend.supply refuses an amount worth less than one share. update_market accrues at
  * the old rates first; borrow_denom, admin and oracle keys cannot be changed.
  * Handlers return CW_OK or: CW_EMALFORMED / CW_ETOOBIG body; CW_EINVAL zero amount or an
  * out-of-domain value; CW_EUNAUTHORIZED admin/oracle msg from another key; CW_ESTATE no
  * market, borrowing paused, nothing to repay, position healthy (liquidate);
  * CW_EINSUFFICIENT cash/shares/balance/position too small; CW_EUNHEALTHY borrow beyond the
- * borrow limit; CW_ESTALE seized denom's price stale or missing; CW_ENOTFOUND unknown
+ * borrow limit; CW_ESTALE seized denom's price stale or missing, a held denom's price
+ * stale or in its grace period (liquidate); CW_ENOTFOUND unknown
  * collateral; CW_EEXISTS collateral already registered; CW_EOVERFLOW. One line in err. */
 
 /** A msg type and its handler, for the chain's router. */

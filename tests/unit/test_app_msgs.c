@@ -272,7 +272,7 @@ static void test_update_market_round_trips_with_and_without_params(void **s)
         RT_DONE();
     }
     in.has_market = true;
-    in.market = (cw_msg_lend_market_params){1, 2, CW_WAD, 4, 5000, 1000, 60};
+    in.market = (cw_msg_lend_market_params){1, 2, CW_WAD, 4, 5000, 1000, 60, 300, 7};
     in.n_collaterals = CW_LEND_MAX_COLLATERALS;
     for (uint32_t i = 0; i < CW_LEND_MAX_COLLATERALS; i++) {
         memcpy(in.collaterals[i].denom, TRACE0, sizeof in.collaterals[i].denom);

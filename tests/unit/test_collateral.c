@@ -113,6 +113,42 @@ static uint64_t balance(hchain *c, const cw_address *who, const char *denom)
     return be64_at(c, key);
 }
 
+/* market/debt/{who}: scaled debt */
+static cw_u128 scaled_debt(world *w, int who)
+{
+    char key[CW_KEY_MAX];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    cw_u128 x;
+    cw_key_lend_debt(key, &w->b.addr[who]);
+    h_query(&w->b, key, 0, &v, &vl, &p, &pl);
+    assert_int_equal(cw_val_u128_rec_dec(&x, v, vl, NULL, 0), CW_OK);
+    free(v);
+    free(p);
+    return x;
+}
+
+/* market/stats[4]: bad debt written off since genesis (causeway/lending.h) */
+static cw_u128 bad_debt(world *w)
+{
+    uint8_t *v, *p;
+    size_t vl, pl;
+    cw_dec d;
+    const msgpack_object *root;
+    cw_u128 x = 0;
+    h_query(&w->b, CW_KEY_LEND_STATS, 0, &v, &vl, &p, &pl);
+    if (v) {
+        assert_int_equal(cw_dec_open(&d, &root, v, vl, 1024, NULL, 0), CW_OK);
+        const msgpack_object *f = cw_dec_array(&d, root, 7, "stats");
+        x = cw_dec_u128(&d, &f[4], "bad_debt");
+        assert_int_equal(d.rc, CW_OK);
+        cw_dec_close(&d);
+    }
+    free(v);
+    free(p);
+    return x;
+}
+
 /* ---- actions ---------------------------------------------------------------------------- */
 
 /* collateral.lock of denom through chan_a (lock_on_a) or lend.withdraw_collateral of denom
@@ -402,6 +438,64 @@ static void test_borrow_against_position_and_withdraw_above_ltv_refused(void **s
     close_world(&w);
 }
 
+/* Issue "no bad debt can hide" #3, across the two chains: alice withdraws collateral with a
+ * short timeout, the rest is liquidated, and the release times out. Before, the liquidation
+ * saw no position left and wrote the debt off — then the timeout re-credited the position:
+ * debt 0, collateral back. The release in flight now counts as collateral left. */
+static void test_release_in_flight_is_collateral_left_no_write_off_before_timeout(void **s)
+{
+    (void)s;
+    world w;
+    char log[256], trace[CW_TRACE_DENOM_LEN + 1];
+    size_t len;
+    open_world(&w);
+    assert_int_equal(cw_trace_denom(trace, w.chan_b, "stake"), CW_OK);
+    assert_int_equal(admin_register(&w, log), 0);
+    assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
+    uint8_t *pkt = last_packet(&w.a, &len);
+    assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
+    free(pkt);
+    assert_int_equal(lend_amount_as(&w, K_BOB, CW_MSG_LEND_SUPPLY, 100000, log), 0);
+    cw_msg_oracle_set_price price = {.price_wad = 2 * CW_WAD, .time_ns = h_clock};
+    memcpy(price.denom, trace, sizeof price.denom);
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_oracle_set_price_enc(&m, &price);
+    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+    assert_int_equal(lend_amount_as(&w, K_ALICE, CW_MSG_LEND_BORROW, 850, log), 0);
+    /* 100 leaves with a short timeout (900 × 2 × 50% still covers the debt) */
+    uint64_t th = h_height(&w.a) + 4;
+    assert_int_equal(withdraw(&w, K_ALICE, 100, th, 0, log), 0);
+    pkt = last_packet(&w.b, &len);
+    /* the price collapses to 0.4; bob liquidates everything left on beta (425 would seize
+     * 1115: capped at the 900 there) */
+    price.price_wad = CW_WAD / 5 * 2;
+    price.time_ns = h_clock;
+    cw_enc_init(&m);
+    cw_msg_oracle_set_price_enc(&m, &price);
+    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+    cw_msg_lend_liquidate liq = {.borrower = w.b.addr[K_ALICE], .repay_amount = 425};
+    memcpy(liq.collateral, trace, sizeof liq.collateral);
+    cw_enc_init(&m);
+    cw_msg_lend_liquidate_enc(&m, &liq);
+    assert_int_equal(tx1_as(&w.b, K_BOB, &m, log), 0);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 0);
+    assert_true(bad_debt(&w) == 0); /* the 100 in flight is still alice's */
+    cw_u128 scaled = scaled_debt(&w, K_ALICE);
+    assert_true(scaled > 0);
+    /* the release times out: the 100 comes back to a borrower who still owes the debt */
+    while (h_height(&w.a) < th)
+        h_block(&w.a);
+    assert_int_equal(relay_timeout(&w.b, &w.a, w.client_b, pkt, len, 0, log), 0);
+    free(pkt);
+    assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 100);
+    assert_true(scaled_debt(&w, K_ALICE) == scaled);
+    assert_true(bad_debt(&w) == 0);
+    assert_int_equal(inflight(&w), 0);
+    assert_int_equal(escrow(&w), total(&w));
+    close_world(&w);
+}
+
 /* ---- randomized invariants -------------------------------------------------------------- */
 
 static uint64_t rnd(uint64_t *x)
@@ -587,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_deposit_to_unregistered_collateral_credits_nothing_and_refunds),
         cmocka_unit_test(test_register_then_deposit_credits_position_and_release_unescrows),
         cmocka_unit_test(test_release_timeout_recredits_holder),
+        cmocka_unit_test(test_release_in_flight_is_collateral_left_no_write_off_before_timeout),
         cmocka_unit_test(test_close_init_on_collateral_channel_refused),
         cmocka_unit_test(test_zero_amount_and_foreign_denom_refused_before_commitment),
         cmocka_unit_test(test_escrow_of_one_channel_never_unescrowed_through_another),

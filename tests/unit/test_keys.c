@@ -76,6 +76,8 @@ static void test_every_key_layout(void **s)
     assert_string_equal(k, "collateral/pending/channel-2/release/stake");
     assert_int_equal(cw_key_collateral_position(k, &a, TRACE0), CW_OK);
     assert_string_equal(k, "collateral/positions/" HEX_AA "/" TRACE0);
+    assert_int_equal(cw_key_collateral_releasing(k, &a, TRACE0), CW_OK);
+    assert_string_equal(k, "collateral/releasing/" HEX_AA "/" TRACE0);
     assert_int_equal(cw_key_lend_collateral(k, TRACE0), CW_OK);
     assert_string_equal(k, "market/collateral/" TRACE0);
     cw_key_lend_debt(k, &a);

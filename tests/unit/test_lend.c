@@ -231,6 +231,267 @@ static void test_bad_debt_written_off_and_recorded(void **s)
     lw_free(&w);
 }
 
+/* ---- liquidations that always clear, bad debt that cannot hide (DESIGN §8) ------------------ */
+
+/* A borrow of `amount` against the world's 1000 uatom, then a month of interest so the
+ * borrow index is above 1.0 (floor(1 × WAD / index) = 0). */
+static void world_indexed_debt(struct lw *w, uint64_t amount)
+{
+    world(w);
+    assert_int_equal(lw_borrow(w, BOR, amount), CW_OK);
+    w->now += 30ull * 24 * 3600 * LW_SEC;
+    assert_true(lw_market(w).borrow_index_wad > WAD);
+}
+
+/* Before: the capped repay of a position worth 0.1 uusd is ceil(0.1 / 1.05) = 1, which
+ * removes floor(1 × WAD / index) = 0 scaled debt, so the liquidation was refused and the
+ * write-off never reached: health 0, debt accruing, unliquidatable forever. */
+static void test_worthless_collateral_seized_and_rest_written_off(void **s)
+{
+    (void)s;
+    struct lw w;
+    world_indexed_debt(&w, 1500);
+    assert_int_equal(lw_price(&w, ATOM, WAD / 10000), CW_OK); /* 1000 uatom worth 0.1 */
+    cw_u128 debt = lw_acct(&w, BOR).debt;
+    uint64_t bal0 = lw_bal(&w, &w.addr[LIQ]);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_OK);
+    assert_int_equal(lw_pos(&w, BOR, ATOM), 0);
+    assert_int_equal(lw_pos(&w, LIQ, ATOM), 1000);
+    assert_int_equal(lw_bal(&w, &w.addr[LIQ]), bal0 - 1); /* ceil(1000 × 1e-4 / 1.05) */
+    assert_u128_eq(lw_acct(&w, BOR).debt, 0, "debt after the write-off");
+    cw_lend_market m = lw_market(&w);
+    /* everything but the 1 repaid (which removed no scaled debt) is recorded as bad debt */
+    assert_true(m.bad_debt + 1 >= debt - 1 && m.bad_debt <= debt);
+    assert_u128_eq(m.bad_debt, m.bad_debt_from_reserves + m.bad_debt_socialized, "split");
+    assert_null(lw_check_books(&w, NULL, 8));
+    lw_free(&w);
+
+    /* the same collapse, then the price goes stale: the dust cannot be priced to seize, but
+     * nothing worth a base unit is left, so the liquidation writes the debt off alone */
+    world_indexed_debt(&w, 1500);
+    assert_int_equal(lw_price(&w, ATOM, WAD / 10000), CW_OK);
+    w.now += 61 * LW_SEC;
+    debt = lw_acct(&w, BOR).debt;
+    bal0 = lw_bal(&w, &w.addr[LIQ]);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_OK);
+    assert_int_equal(lw_bal(&w, &w.addr[LIQ]), bal0);    /* nothing paid */
+    assert_int_equal(lw_pos(&w, BOR, ATOM), 1000);         /* nothing seized */
+    assert_u128_eq(lw_acct(&w, BOR).debt, 0, "debt after the write-off");
+    m = lw_market(&w);
+    assert_true(m.bad_debt + 1 >= debt && m.bad_debt <= debt);
+    assert_null(lw_check_books(&w, NULL, 8));
+    lw_free(&w);
+}
+
+/* Before: any nonzero second position counted as "collateral left", priced or not, so one
+ * base unit of a registered collateral kept the debt from ever being written off. Now a
+ * holding counts only when worth at least one base unit of the borrowable asset (Aave v3.3:
+ * collateral zero in the base currency). */
+static void test_dust_or_unpriced_second_collateral_does_not_block_write_off(void **s)
+{
+    (void)s;
+    for (int unpriced = 0; unpriced < 2; unpriced++) {
+        struct lw w;
+        world(&w);
+        if (unpriced) {
+            assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 5), CW_OK); /* never priced */
+        } else {
+            assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 1), CW_OK);
+            assert_int_equal(lw_price(&w, ETH, WAD / 2), CW_OK); /* worth 0.5 uusd */
+        }
+        assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+        w.now += LW_SEC;
+        assert_int_equal(lw_price(&w, ATOM, WAD / 2), CW_OK); /* 1000 uatom worth 500 */
+        if (!unpriced)
+            assert_int_equal(lw_price(&w, ETH, WAD / 2), CW_OK);
+        /* repay 750 would seize 1575 uatom: capped at 1000, repay cut to ceil(500 / 1.05) */
+        assert_int_equal(lw_liquidate(&w, LIQ, BOR, 750, ATOM), CW_OK);
+        assert_int_equal(lw_pos(&w, BOR, ATOM), 0);
+        assert_u128_eq(lw_acct(&w, BOR).debt, 0, "debt written off");
+        assert_true(lw_market(&w).bad_debt > 0);
+        /* the dust stays with the borrower, who owes nothing */
+        assert_int_equal(lw_pos(&w, BOR, ETH), unpriced ? 5 : 1);
+        assert_null(lw_check_books(&w, NULL, 8));
+        lw_free(&w);
+    }
+}
+
+/* Before: the write-off looked only at positions, so a release in flight was "nothing left";
+ * its timeout then re-credited the position: debt 0, collateral back. */
+static void test_release_in_flight_blocks_write_off_until_settled(void **s)
+{
+    (void)s;
+    for (int acked = 0; acked < 2; acked++) {
+        struct lw w;
+        world(&w);
+        assert_int_equal(lw_borrow(&w, BOR, 1000), CW_OK);
+        assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 333), CW_OK); /* 667 left */
+        w.now += LW_SEC;
+        assert_int_equal(lw_price(&w, ATOM, WAD / 2), CW_OK);
+        /* the rest is seized (capped: 667 < 1050); the 333 in flight is still the borrower's */
+        assert_int_equal(lw_liquidate(&w, LIQ, BOR, 500, ATOM), CW_OK);
+        assert_int_equal(lw_pos(&w, BOR, ATOM), 0);
+        assert_u128_eq(lw_market(&w).bad_debt, 0, "no write-off while a release is in flight");
+        cw_u128 debt = lw_acct(&w, BOR).debt;
+        assert_true(debt > 0);
+        /* with the release in flight, there is nothing to seize and nothing to write off */
+        assert_int_equal(lw_liquidate(&w, LIQ, BOR, 1, ATOM), CW_EINSUFFICIENT);
+        if (!acked) {
+            /* timeout: the collateral comes back to a borrower who still owes the debt */
+            assert_int_equal(lw_app(&w, LW_SETTLE_FAIL, BOR, ATOM, 333), CW_OK);
+            assert_int_equal(lw_pos(&w, BOR, ATOM), 333);
+            assert_u128_eq(lw_acct(&w, BOR).debt, debt, "debt kept");
+            assert_true(lw_acct(&w, BOR).health_factor_wad < WAD);
+            assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_OK);
+        } else {
+            /* paid out on A: now nothing is left, and a write-off (no seize) records it */
+            assert_int_equal(lw_app(&w, LW_SETTLE_OK, BOR, ATOM, 333), CW_OK);
+            size_t ev0 = w.ev.count;
+            uint64_t bal0 = lw_bal(&w, &w.addr[LIQ]);
+            assert_int_equal(lw_liquidate(&w, LIQ, BOR, 1, ATOM), CW_OK);
+            assert_int_equal(w.ev.count, ev0 + 2); /* lend_liquidate + lend_bad_debt */
+            assert_int_equal(lw_bal(&w, &w.addr[LIQ]), bal0); /* nothing paid */
+            assert_u128_eq(lw_acct(&w, BOR).debt, 0, "written off");
+            cw_lend_market m = lw_market(&w);
+            assert_true(m.bad_debt + 1 >= debt && m.bad_debt <= debt);
+        }
+        assert_null(lw_check_books(&w, NULL, 8));
+        lw_free(&w);
+    }
+}
+
+/* Before: a stale price counted 0 for eligibility, so an outage of one denom made a solvent
+ * borrower liquidatable (health 1.16 → 0.84 here) with no price change. Now (Aave v3
+ * PriceOracleSentinel, per denom) a held position with a stale price blocks liquidation;
+ * when the price resumes, a grace period lets the borrower act, during which only health
+ * < 0.95 can be liquidated. Borrowing and withdrawing against the stale denom stay refused. */
+static void test_stale_price_blocks_liquidation_with_grace_after_resume(void **s)
+{
+    (void)s;
+    struct lw w;
+    cw_lend_params p;
+    lw_default_params(&p);
+    p.liquidation_grace_ns = 120 * LW_SEC;
+    assert_int_equal(lw_init(&w, &p, 1000000), CW_OK);
+    assert_int_equal(lw_supply(&w, SUP, 100000), CW_OK);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ATOM, 1000), CW_OK);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 100), CW_OK);
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, 10 * WAD), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1900), CW_OK); /* lt limit 1600 + 600 = 2200 */
+    w.now += 40 * LW_SEC; /* uatom stays fresh (no grace of its own); ueth goes stale */
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    w.now += 21 * LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    assert_true(lw_acct(&w, BOR).health_factor_wad < WAD); /* as it reads: 1600 / 1900 */
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_ESTALE);
+    assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
+    assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ETH, 1), CW_EUNHEALTHY);
+    /* the price resumes lower: 1600 + 240 = 1840, health 0.968 — in the grace period */
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ETH, 4 * WAD), CW_OK);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_ESTALE);
+    /* the borrower uses the grace: repays 100 → healthy again */
+    assert_int_equal(lw_repay(&w, BOR, 100, -1), CW_OK);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_ESTATE);
+    /* within the grace, a deep fall (health < 0.95) is liquidatable at once */
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ETH, WAD), CW_OK); /* 1600 + 60 = 1660 / ~1800: 0.92 */
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_OK);
+    lw_free(&w);
+
+    /* after the grace, the ordinary rule: health < 1 */
+    assert_int_equal(lw_init(&w, &p, 1000000), CW_OK);
+    assert_int_equal(lw_supply(&w, SUP, 100000), CW_OK);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ATOM, 1000), CW_OK);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 100), CW_OK);
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, 10 * WAD), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1900), CW_OK);
+    w.now += 40 * LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    w.now += 21 * LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, 4 * WAD), CW_OK); /* resumes: grace until +120 s */
+    for (int i = 0; i < 3; i++) { /* fresh updates keep the grace's start */
+        w.now += 40 * LW_SEC - (i == 2); /* the last: 1 ns before the grace ends */
+        assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+        assert_int_equal(lw_price(&w, ETH, 4 * WAD), CW_OK);
+    }
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_ESTALE);
+    w.now += 1;
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 100, ATOM), CW_OK);
+    lw_free(&w);
+
+    /* no new borrowing against a denom in its grace period (the sentinel's isBorrowAllowed):
+     * it counts 0 in the borrow limit until the grace has passed */
+    world(&w);
+    cw_lend_params q;
+    assert_int_equal(cw_lend_market_read(&w.kv, 0, &q, NULL), CW_OK);
+    q.liquidation_grace_ns = 120 * LW_SEC;
+    assert_int_equal(lw_update_as(&w, &w.admin, &q, -1, 0, 0, 0), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 100), CW_OK);
+    w.now += 61 * LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK); /* resumes */
+    assert_u128_eq(lw_acct(&w, BOR).borrow_limit, 0, "borrow limit in the grace");
+    assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
+    assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 1), CW_EUNHEALTHY);
+    assert_int_equal(lw_repay(&w, BOR, 10, -1), CW_OK); /* repaying is never gated */
+    for (int i = 0; i < 3; i++) {
+        w.now += 40 * LW_SEC;
+        assert_int_equal(lw_price(&w, ATOM, 2 * WAD), CW_OK);
+    }
+    assert_u128_eq(lw_acct(&w, BOR).borrow_limit, 1500, "borrow limit after the grace");
+    assert_int_equal(lw_borrow(&w, BOR, 1), CW_OK);
+    lw_free(&w);
+}
+
+/* Before: the close factor was always 50%: a debt of 3 could repay at most 1, which removes
+ * no scaled debt once the index is above 1.0 — unliquidatable. Now (Aave v3) the whole debt
+ * may be repaid below health 0.95, when a close-factor repay removes no scaled debt, or when
+ * it would leave the debt (or the seized position) below dust_threshold. */
+static void test_close_factor_full_below_095_and_for_dust(void **s)
+{
+    (void)s;
+    struct lw w;
+    /* a 2-unit borrow owing 3 after a month, collateral collapsed */
+    world_indexed_debt(&w, 2);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ATOM, 1000), CW_OK); /* 2000 uatom */
+    assert_int_equal(lw_price(&w, ATOM, WAD / 1000 * 3 / 2), CW_OK);  /* lt value 2 */
+    cw_u128 debt = lw_acct(&w, BOR).debt;
+    assert_u128_eq(debt, 3, "debt");
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 3, ATOM), CW_OK);
+    assert_u128_eq(lw_acct(&w, BOR).debt, 0, "small debt cleared");
+    assert_u128_eq(lw_market(&w).bad_debt, 0, "no bad debt");
+    lw_free(&w);
+
+    /* health 0.907 < 0.95: the whole debt in one liquidation */
+    world(&w);
+    assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD * 17 / 10), CW_OK); /* lt 1360 */
+    debt = lw_acct(&w, BOR).debt;
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, (uint64_t)debt + 1, ATOM), CW_EINVAL);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, (uint64_t)debt, ATOM), CW_OK);
+    assert_u128_eq(lw_acct(&w, BOR).debt, 0, "closed in full");
+    lw_free(&w);
+
+    /* health 0.96: 50% — unless the rest would be dust */
+    world(&w);
+    assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD * 9 / 5), CW_OK); /* lt 1440 */
+    debt = lw_acct(&w, BOR).debt;
+    uint64_t half = (uint64_t)muldiv(debt, 5000, 10000, CW_ROUND_DOWN);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, half + 1, ATOM), CW_EINVAL);
+    cw_lend_params p;
+    assert_int_equal(cw_lend_market_read(&w.kv, 0, &p, NULL), CW_OK);
+    p.dust_threshold = (uint64_t)(debt - half) + 1; /* what 50% would leave is dust */
+    assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_OK);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, half + 1, ATOM), CW_OK);
+    lw_free(&w);
+}
+
 /* ---- oracle ---------------------------------------------------------------------------------- */
 
 static void test_oracle_zero_price_refused(void **s)
@@ -322,7 +583,7 @@ static void test_stale_price_counts_zero_for_borrow_release_and_seize(void **s)
     lw_free(&w);
 }
 
-static void test_stale_dust_position_does_not_shield_account(void **s)
+static void test_stale_position_counts_zero_for_limits_and_blocks_liquidation(void **s)
 {
     (void)s;
     struct lw w;
@@ -339,12 +600,21 @@ static void test_stale_dust_position_does_not_shield_account(void **s)
     assert_true(a.health_factor_wad < WAD);
     assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
     assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 1), CW_EUNHEALTHY);
-    /* the fresh denom can be liquidated; the stale one cannot be seized */
+    /* but no liquidation on the strength of the stale price: neither denom */
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, 10, ETH), CW_ESTALE);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 700, ATOM), CW_ESTALE);
+    assert_int_equal(lw_pos(&w, LIQ, ATOM), 0);
+    lw_free(&w);
+
+    /* a stale position worth less than one base unit at its last price blocks nothing */
+    world(&w);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 1), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, WAD / 2), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+    w.now += 61 * LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD * 9 / 5), CW_OK);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, 700, ATOM), CW_OK);
     assert_int_equal(lw_pos(&w, LIQ, ATOM), 408);
-    /* the stale dust still counts as collateral left: no write-off */
-    assert_u128_eq(lw_market(&w).bad_debt, 0, "bad debt");
     lw_free(&w);
 }
 
@@ -411,10 +681,14 @@ static void test_invalid_market_params_each_rule(void **s)
     assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_EINVAL);
     p = ok;
     p.close_factor_bps = 7000;
+    p.liquidation_grace_ns = 90 * LW_SEC;
+    p.dust_threshold = 12345;
     assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_OK);
     cw_lend_params got;
     assert_int_equal(cw_lend_market_read(&w.kv, 0, &got, NULL), CW_OK);
     assert_int_equal(got.close_factor_bps, 7000);
+    assert_int_equal(got.liquidation_grace_ns, 90 * LW_SEC);
+    assert_int_equal(got.dust_threshold, 12345);
     /* genesis twice */
     assert_int_equal(cw_lend_genesis(&w.kv, &ok, err, sizeof err), CW_EEXISTS);
     lw_free(&w);
@@ -483,6 +757,13 @@ static void test_params_from_json_strict(void **s)
     assert_u128_eq(p.kink_wad, WAD / 10 * 8, "kink");
     assert_int_equal(p.admin.b[0], 0xad);
     assert_int_equal(p.oracle.b[0], 0); /* left to the caller */
+    assert_int_equal(p.liquidation_grace_ns, 0); /* optional: no grace, no dust threshold */
+    assert_int_equal(p.dust_threshold, 0);
+    json_object_set_new(o, "liquidation_grace_ns", json_integer(300000000000));
+    json_object_set_new(o, "dust_threshold", json_integer(1000));
+    assert_int_equal(cw_lend_params_from_json(o, "genesis.json", &p, err, sizeof err), CW_OK);
+    assert_int_equal(p.liquidation_grace_ns, 300000000000ull);
+    assert_int_equal(p.dust_threshold, 1000);
     json_decref(o);
 
     static const struct {
@@ -498,6 +779,8 @@ static void test_params_from_json_strict(void **s)
         {"borrow_denom", "\"u/sd\"", "borrow_denom"},
         {"admin", "\"zz\"", "admin"},
         {"bogus", "1", "bogus"},
+        {"liquidation_grace_ns", "-1", "liquidation_grace_ns"},
+        {"dust_threshold", "\"5\"", "dust_threshold"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         o = json_loads(good, 0, &je);
@@ -910,6 +1193,63 @@ static void test_msgs_refused_without_market(void **s)
 }
 
 
+/* ---- gas ------------------------------------------------------------------------------------ */
+
+/* A liquidation walks every registered collateral of the borrower (positions, releases in
+ * flight and prices, before and after the seize): with CW_LEND_MAX_COLLATERALS registered,
+ * all held, all with a release in flight, it must stay within 80% of what a client states for
+ * it (cw_gas_estimate, common/gas.c's allowance for lend.*), as the IBC harness requires. */
+static void test_liquidation_gas_within_the_estimate_at_max_collaterals(void **s)
+{
+    (void)s;
+    struct lw w;
+    world(&w);
+    char trace[CW_LEND_MAX_COLLATERALS][CW_LEND_TRACE_DENOM_LEN + 1];
+    for (int i = LW_COLS; i < CW_LEND_MAX_COLLATERALS; i++) {
+        char ch[16];
+        snprintf(ch, sizeof ch, "channel-%d", i);
+        assert_int_equal(lw_channel(&w, ch, 3), CW_OK);
+        assert_int_equal(lw_register_as(&w, &w.admin, ch, "udust", 5000, 6000, 1000), CW_OK);
+        assert_int_equal(cw_trace_denom(trace[i], ch, "udust"), CW_OK);
+        assert_int_equal(cw_lend_credit(&w.kv, &w.addr[BOR], ch, "udust", 100, NULL, 0), CW_OK);
+        assert_int_equal(lw_set_price_as(&w, &w.oracle, trace[i], WAD, w.now), CW_OK);
+        assert_int_equal(cw_lend_release_debit(&w.kv, w.now, &w.addr[BOR], ch, "udust", 10, NULL,
+                                               0),
+                         CW_OK);
+    }
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 100), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, WAD), CW_OK);
+    assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ETH, 10), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, WAD), CW_OK);
+    for (int i = LW_COLS; i < CW_LEND_MAX_COLLATERALS; i++)
+        assert_int_equal(lw_set_price_as(&w, &w.oracle, trace[i], WAD / 10, w.now), CW_OK);
+    assert_true(lw_acct(&w, BOR).health_factor_wad < WAD);
+
+    cw_msg_lend_liquidate m = {.borrower = w.addr[BOR], .repay_amount = 700};
+    memcpy(m.collateral, w.trace[ATOM], sizeof m.collateral);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_lend_liquidate_enc(&e, &m);
+    cw_bytes msg = {cw_enc_data(&e), cw_enc_len(&e)};
+    const size_t tx_len = 200 + msg.len; /* envelope: chain id, nonce, key, signature */
+    uint64_t estimate = cw_gas_estimate(&msg, 1, tx_len, 0);
+    uint64_t intrinsic = cw_gas_tx_intrinsic(tx_len, 1);
+    cw_enc_free(&e);
+    cw_gas_meter meter;
+    cw_gas_meter_init(&meter, UINT64_MAX / 2);
+    w.meter = &meter;
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 700, ATOM), CW_OK);
+    w.meter = NULL;
+    fprintf(stderr, "liquidation with %d collaterals: %llu gas + %llu intrinsic, estimate %llu\n",
+            CW_LEND_MAX_COLLATERALS, (unsigned long long)meter.used,
+            (unsigned long long)intrinsic, (unsigned long long)estimate);
+    assert_true((meter.used + intrinsic) * 10 <= estimate * 8);
+    lw_free(&w);
+}
+
 /* ---- the chain's router ---------------------------------------------------------------------- */
 
 static void test_routes_registered_and_run_through_chain_router(void **s)
@@ -982,12 +1322,17 @@ int main(void)
         cmocka_unit_test(test_liquidate_above_close_factor_refused),
         cmocka_unit_test(test_seize_capped_by_position_repay_rounded_up),
         cmocka_unit_test(test_bad_debt_written_off_and_recorded),
+        cmocka_unit_test(test_worthless_collateral_seized_and_rest_written_off),
+        cmocka_unit_test(test_dust_or_unpriced_second_collateral_does_not_block_write_off),
+        cmocka_unit_test(test_release_in_flight_blocks_write_off_until_settled),
+        cmocka_unit_test(test_stale_price_blocks_liquidation_with_grace_after_resume),
+        cmocka_unit_test(test_close_factor_full_below_095_and_for_dust),
         cmocka_unit_test(test_oracle_zero_price_refused),
         cmocka_unit_test(test_oracle_price_time_in_future_refused),
         cmocka_unit_test(test_oracle_non_increasing_time_refused),
         cmocka_unit_test(test_oracle_malformed_denom_and_price_refused),
         cmocka_unit_test(test_stale_price_counts_zero_for_borrow_release_and_seize),
-        cmocka_unit_test(test_stale_dust_position_does_not_shield_account),
+        cmocka_unit_test(test_stale_position_counts_zero_for_limits_and_blocks_liquidation),
         cmocka_unit_test(test_invalid_market_params_each_rule),
         cmocka_unit_test(test_invalid_collateral_params_each_rule),
         cmocka_unit_test(test_params_from_json_strict),
@@ -1003,6 +1348,7 @@ int main(void)
         cmocka_unit_test(test_donation_to_pool_does_not_move_exchange_rate),
         cmocka_unit_test(test_failed_release_recredit_unconditional),
         cmocka_unit_test(test_msgs_refused_without_market),
+        cmocka_unit_test(test_liquidation_gas_within_the_estimate_at_max_collaterals),
         cmocka_unit_test(test_routes_registered_and_run_through_chain_router),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

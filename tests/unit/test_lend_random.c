@@ -6,9 +6,12 @@
  *   - the pool's bank balance is the market's cash; shares and scaled debts add up;
  *   - no Borrow or release leaves Σ value × LTV < debt;
  *   - collateral totals equal Σ positions and A's escrow equals total + in flight;
- *   - no failing call writes state; a release's settlement never fails.
+ *   - no failing call writes state; a release's settlement never fails;
+ *   - bad debt is recorded, never hidden: a borrower with debt and nothing worth a base unit
+ *     left (positions and releases in flight, dust amounts and collapsed prices included)
+ *     is cleared by one liquidation, recorded as bad debt (lw_sim_sweep).
  * At the end every debt is repaid and every supplier withdraws what its shares are worth.
- * CW_LEND_SEEDS (default 8) and CW_LEND_STEPS (default 800) set the size: a soak is
+ * CW_LEND_SEEDS (default 16) and CW_LEND_STEPS (default 2000) set the size: a soak is
  * CW_LEND_SEEDS=1000 CW_LEND_STEPS=5000. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +35,7 @@ static uint64_t rng(uint64_t *st) /* splitmix64 */
     return z ^ (z >> 31);
 }
 
-static uint64_t g_by_op[12], g_bad_debt_seeds;
+static uint64_t g_by_op[LW_SIM_OPS], g_bad_debt_seeds, g_write_offs;
 
 static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *failed)
 {
@@ -53,7 +56,7 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
                                       rng(&st));
         if (why)
             fail_msg("seed %llu step %llu op %u: %s (%s)", (unsigned long long)seed,
-                     (unsigned long long)i, (unsigned)((uint8_t)r % 12), why, s->w.err);
+                     (unsigned long long)i, (unsigned)((uint8_t)r % LW_SIM_OPS), why, s->w.err);
     }
     /* wind down: every debt repaid, every release settled, every supplier exits */
     struct lw *w = &s->w;
@@ -80,8 +83,9 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     if ((cw_u128)m.cash - m.reserves > s->dust_max + 2 * LW_USERS)
         fail_msg("seed %llu: %llu left in the pool beyond reserves and dust",
                  (unsigned long long)seed, (unsigned long long)(m.cash - m.reserves));
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i < LW_SIM_OPS; i++)
         g_by_op[i] += s->ok_by_op[i];
+    g_write_offs += s->write_offs;
     g_bad_debt_seeds += m.bad_debt > 0;
     *ok += s->ok_ops;
     *failed += s->failed_ops;
@@ -92,7 +96,7 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
 static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
 {
     (void)state;
-    uint64_t seeds = env_u64("CW_LEND_SEEDS", 8), steps = env_u64("CW_LEND_STEPS", 800);
+    uint64_t seeds = env_u64("CW_LEND_SEEDS", 16), steps = env_u64("CW_LEND_STEPS", 2000);
     uint64_t base = env_u64("CW_LEND_SEED", 1), ok = 0, failed = 0;
     for (uint64_t i = 0; i < seeds; i++)
         run_seed(base + i, steps, &ok, &failed);
@@ -100,15 +104,18 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
             (unsigned long long)seeds, (unsigned long long)steps, (unsigned long long)ok,
             (unsigned long long)failed);
     fprintf(stderr, "  applied: supply %llu withdraw %llu borrow %llu repay %llu liquidate %llu "
-            "price %llu credit %llu release %llu settle %llu; seeds with bad debt %llu\n",
+            "price %llu credit %llu release %llu settle %llu; seeds with bad debt %llu, "
+            "sweeps that wrote a debt off %llu\n",
             (unsigned long long)g_by_op[0], (unsigned long long)g_by_op[1],
             (unsigned long long)g_by_op[2], (unsigned long long)g_by_op[3],
             (unsigned long long)g_by_op[4], (unsigned long long)g_by_op[6],
             (unsigned long long)g_by_op[7], (unsigned long long)g_by_op[8],
-            (unsigned long long)g_by_op[9], (unsigned long long)g_bad_debt_seeds);
+            (unsigned long long)g_by_op[9], (unsigned long long)g_bad_debt_seeds,
+            (unsigned long long)g_write_offs);
     /* the walk must reach the interesting paths, or it proves little */
     assert_true(ok > 0 && failed > 0);
     assert_true(g_by_op[2] > 0 && g_by_op[3] > 0 && g_by_op[4] > 0 && g_by_op[8] > 0);
+    assert_true(g_write_offs > 0); /* a borrower left with dust (or nothing) was cleared */
 }
 
 int main(void)

@@ -20,6 +20,7 @@
 #include "causeway/bank.h"
 #include "causeway/codec.h"
 #include "causeway/event.h"
+#include "causeway/gas.h"
 #include "causeway/ibc.h"
 #include "causeway/packet.h"
 #include "causeway/lending.h"
@@ -42,6 +43,7 @@ struct lw {
     const char *chan[LW_COLS], *base[LW_COLS];
     char trace[LW_COLS][CW_LEND_TRACE_DENOM_LEN + 1];
     uint64_t price_time[LW_COLS];    /* last oracle time per collateral */
+    cw_gas_meter *meter;             /* non-NULL: msgs run on a metered store, as the chain's */
     char err[256];
 };
 
@@ -91,8 +93,11 @@ static inline int lw_run_obj(struct lw *w, const cw_pubkey32 *signer, const char
     if (cw_kv_cache_create(&tx, &w->kv))
         return -12;
     cw_kv kv = cw_kv_cache_kv(tx);
-    cw_exec_ctx ctx = {.app = w->app, .kv = &kv, .events = &w->ev, .chain_id = "beta", .height = 7,
-                       .time_ns = w->now, .signer_pk = *signer};
+    cw_gas_kv metered = {.parent = &kv, .meter = w->meter};
+    cw_kv mkv = cw_gas_kv_view(&metered);
+    cw_exec_ctx ctx = {.app = w->app, .kv = w->meter ? &mkv : &kv, .gas = w->meter,
+                       .events = &w->ev, .chain_id = "beta", .height = 7, .time_ns = w->now,
+                       .signer_pk = *signer};
     cw_address_of(&ctx.signer, signer);
     cw_events_mark mark = cw_events_mark_now(&w->ev);
     w->err[0] = '\0';
@@ -288,7 +293,8 @@ static inline int lw_update_as(struct lw *w, const cw_pubkey32 *signer, const cw
             .base_rate_wad = p->base_rate_wad, .slope1_wad = p->slope1_wad,
             .kink_wad = p->kink_wad, .slope2_wad = p->slope2_wad,
             .close_factor_bps = p->close_factor_bps, .reserve_factor_bps = p->reserve_factor_bps,
-            .max_price_age_ns = p->max_price_age_ns};
+            .max_price_age_ns = p->max_price_age_ns,
+            .liquidation_grace_ns = p->liquidation_grace_ns, .dust_threshold = p->dust_threshold};
     if (col >= 0) {
         memcpy(m.collaterals[0].denom, w->trace[col], sizeof m.collaterals[0].denom);
         m.collaterals[0].ltv_bps = ltv;
@@ -484,6 +490,7 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
 /* ---- a random-walk simulator (test_lend_random.c, fuzz_lend_msgs.c) ---- */
 
 #define LW_MAX_PENDING 32
+#define LW_SIM_OPS 13
 
 struct lw_sim {
     struct lw w;
@@ -492,13 +499,20 @@ struct lw_sim {
     int n_pending;
     cw_u128 dust_max;           /* rounding the protocol may have kept so far */
     uint64_t ok_ops, failed_ops;
-    uint64_t ok_by_op[12];      /* successful operations by kind */
+    uint64_t ok_by_op[LW_SIM_OPS]; /* successful operations by kind */
+    uint64_t write_offs;        /* sweeps that wrote a debt off */
 };
 
+/* The default market, with a grace period after a price resumes and a dust threshold, so
+ * the walk reaches both rules. */
 static inline int lw_sim_init(struct lw_sim *s)
 {
+    cw_lend_params p;
     memset(s, 0, sizeof *s);
-    return lw_init(&s->w, NULL, 1000000000000000ull); /* 1e15 uusd each */
+    lw_default_params(&p);
+    p.liquidation_grace_ns = 30 * LW_SEC;
+    p.dust_threshold = 100;
+    return lw_init(&s->w, &p, 1000000000000000ull); /* 1e15 uusd each */
 }
 
 /* Rounding the protocol can keep from one borrow/repay/liquidation: < index/WAD + 2. */
@@ -514,6 +528,63 @@ static inline const char *lw_sim_within_ltv(struct lw_sim *s, int u)
     return a.borrow_limit >= a.debt ? NULL : "a borrow or release left value x LTV < debt";
 }
 
+/* Bad debt is recorded, never hidden (DESIGN §8): a borrower with debt and nothing left —
+ * no position or release in flight worth ≥ 1 base unit at its denom's latest price — is
+ * cleared by one liquidation (a write-off naming a denom it holds none of, or the seize of
+ * its dust), whose write-off is recorded as bad debt. Returns NULL or what broke. */
+static inline const char *lw_sim_sweep(struct lw_sim *s)
+{
+    struct lw *w = &s->w;
+    cw_lend_params p;
+    if (cw_lend_market_read(&w->kv, 0, &p, NULL) != CW_OK)
+        return "market unreadable";
+    const uint64_t max_age = p.max_price_age_ns;
+    for (int u = 0; u < LW_USERS; u++) {
+        cw_lend_account_info a = lw_acct(w, u);
+        if (a.debt == 0)
+            continue;
+        bool left = false;
+        int zero_col = -1, dust_col = -1;
+        for (int c = 0; c < LW_COLS; c++) {
+            cw_u128 price = 0, v;
+            uint64_t t = 0, held = lw_pos(w, u, c);
+            if (cw_lend_price(&w->kv, &price, &t, w->trace[c]) != CW_OK)
+                price = 0;
+            cw_u128 holding = held; /* and the holder's releases of c in flight, together */
+            for (int i = 0; i < s->n_pending; i++)
+                if (s->pending[i].user == u && s->pending[i].col == c)
+                    holding += s->pending[i].amount;
+            if (cw_muldiv_u128(&v, holding, price, CW_WAD, CW_ROUND_DOWN) || v > 0)
+                left = true;
+            if (held == 0 && zero_col < 0)
+                zero_col = c; /* a write-off needs no price */
+            if (held > 0 && price > 0 && w->now - t <= max_age && dust_col < 0)
+                dust_col = c; /* dust with a fresh price: seized whole */
+        }
+        /* a denom it holds none of, else fresh-priced dust (seized whole), else stale dust
+         * (a write-off without a seize) */
+        int col = zero_col >= 0 ? zero_col : dust_col >= 0 ? dust_col : 0;
+        if (left)
+            continue;
+        cw_lend_market m0 = lw_market(w);
+        int rc = lw_liquidate(w, (u + 1) % LW_USERS, u, 1, col);
+        if (rc != CW_OK) {
+            static char why[300];
+            snprintf(why, sizeof why, "a borrower with nothing left was not cleared: %s",
+                     w->err);
+            return why;
+        }
+        cw_lend_market m1 = lw_market(w);
+        if (lw_acct(w, u).debt != 0)
+            return "a sweep left debt behind";
+        if (m1.bad_debt <= m0.bad_debt || m1.bad_debt - m0.bad_debt > a.debt)
+            return "a write-off was not recorded as bad debt (or more than the debt)";
+        lw_sim_dust(s);
+        s->write_offs++;
+    }
+    return NULL;
+}
+
 /* Apply one operation chosen by (op, a, b, x). Failing operations are fine (they must
  * write nothing, which lw_run/lw_app check); returns NULL or the invariant that broke. */
 static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, uint8_t b,
@@ -524,7 +595,7 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
     const char *why = NULL;
     /* mostly modest amounts, sometimes anything */
     uint64_t amt = a == 0xff ? x : x % 2000000;
-    switch (op % 12) {
+    switch (op % LW_SIM_OPS) {
     case 0:
         rc = lw_supply(w, u, amt);
         break;
@@ -577,20 +648,30 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
                   : (b & 0xf0) == 0xf0 ? x % (2ull * 86400 * LW_SEC)
                                        : x % (30 * LW_SEC);
         break;
-    case 6: { /* the oracle moves a price within [0.01, 10.24], often by a few percent */
+    case 6: { /* the oracle moves a price (from [0.01, 10.24]) by a few percent, a crash or a
+               * collapse to dust; sometimes it re-posts the other denom too */
         cw_u128 price = CW_WAD / 100 * (1 + x % 1024), old;
         uint64_t t;
         if ((a & 15) != 0 && cw_lend_price(&w->kv, &old, &t, w->trace[col]) == CW_OK) {
             price = old * (90 + (x >> 20) % 21) / 100; /* −10% … +10% */
             if ((a & 0x30) == 0x30)
                 price = old / 2; /* a crash */
-            if (price < CW_WAD / 100 || price > 20 * CW_WAD)
+            if ((a & 0xf0) == 0xe0)
+                price = old / 1000000; /* a collapse: positions turn to dust */
+            if (price < CW_WAD / 100000000 || price > 20 * CW_WAD)
                 price = CW_WAD;
         }
         rc = lw_price(w, col, price);
+        if (rc == CW_OK && (b & 2)) { /* the oracle re-posts the other denom's last price */
+            int o = (col + 1) % LW_COLS;
+            if (cw_lend_price(&w->kv, &old, &t, w->trace[o]) == CW_OK && t < w->now)
+                rc = lw_price(w, o, old);
+        }
         break;
     }
     case 7:
+        if ((x >> 40) % 8 == 0)
+            amt = 1 + x % 3; /* dust */
         if ((rc = lw_app(w, LW_CREDIT, u, col, amt)) == CW_OK)
             s->escrow[col] += amt;
         break;
@@ -622,6 +703,9 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
     case 10:
         rc = lw_pause_as(w, &w->admin, b & 1);
         break;
+    case 12:
+        why = lw_sim_sweep(s);
+        break;
     default: /* the admin retunes a collateral within the rules (or not) */
         rc = lw_update_as(w, &w->admin, NULL, col, (uint32_t)(1000 + x % 6000),
                           (uint32_t)(7000 + (x >> 16) % 2000), (uint32_t)((x >> 32) % 1500));
@@ -631,7 +715,7 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
         return "a failing call wrote state";
     if (rc == CW_OK) {
         s->ok_ops++;
-        s->ok_by_op[op % 12]++;
+        s->ok_by_op[op % LW_SIM_OPS]++;
     } else
         s->failed_ops++;
     if (why)
