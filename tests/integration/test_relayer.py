@@ -35,7 +35,7 @@ def events_by_seq(chain, etype, upto=None):
     with chain.client() as c:
         top = upto or c.call("status")[1]
         for h in range(1, top + 1):
-            _, txs = c.call("block_results", h)
+            _, txs = cwrpc.block_results(c, h)
             for _hash, _tx, result in txs:
                 for ev in result[2]:
                     if ev[0] == etype:
@@ -846,7 +846,7 @@ def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
         assert cl.call("unreceived_packets", "echo", cb, list(range(1, 8))) == [6, 7]
     with b.client() as cl:
         recv = [dict(ev[1])["sequence"] for h in range(1, cl.call("status")[1] + 1)
-                for _x, _tx, res in cl.call("block_results", h)[1] for ev in res[2]
+                for _x, _tx, res in cwrpc.block_results(cl, h)[1] for ev in res[2]
                 if ev[0] == "recv_packet"]
     assert recv == [1, 2, 3, 4, 5], recv
     assert procs.stop(rly) == 0
@@ -866,10 +866,11 @@ def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
     b.wait_height(b.height() + 2)  # anything else the relayer sent beta has landed
     with b.client() as cl:
         codes = [(res[0], res[1]) for h in range(hb0, cl.call("status")[1] + 1)
-                 for _x, _tx, res in cl.call("block_results", h)[1]]
+                 for _x, _tx, res in cwrpc.block_results(cl, h)[1]]
     assert all(code == 0 for code, _log in codes), f"a tx failed on beta: {codes}"
     assert next_seq(b, "nextSequenceRecv", cb) == 6, "beta received neither 6 nor 7"
     assert pending() == [7], "6's commitment went with its timeout; 7 is stranded by design"
     assert procs.stop(rly) == 0
     log = procs.log(rly)
     assert "msg failed" not in log and "tx failed" not in log, log[-3000:]
+
