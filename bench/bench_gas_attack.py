@@ -36,7 +36,7 @@ import coincurve  # noqa: E402
 
 import cwchain  # noqa: E402
 from conftest import Procs, free_port, init_chain, start_chain  # noqa: E402
-from cwrpc import Client  # noqa: E402
+from cwrpc import Client, block_note, block_results  # noqa: E402
 
 INTERVAL = int(os.environ.get("CW_BENCH_INTERVAL_MS", "1000"))
 BLOCKS = int(os.environ.get("CW_BENCH_BLOCKS", "8"))
@@ -61,9 +61,9 @@ def block_times(c, n):
     """Header times of the next n+1 blocks (following `blocks`) → n intervals in ms."""
     times = []
     while len(times) < n + 1:
-        note = c.next_notification(timeout=120)
-        times.append(note[1][0][2])  # [header, events]: header[2] = time_ns
-    return [(b - a) / 1e6 for a, b in zip(times, times[1:])], note[1][0][1]
+        header = block_note(c.next_notification(timeout=120)[1])[0]
+        times.append(header[2])  # header[2] = time_ns
+    return [(b - a) / 1e6 for a, b in zip(times, times[1:])], header[1]
 
 
 def main():
@@ -131,15 +131,14 @@ def run(procs, tmp):
                 msg, gas = kinds[nonces[n] % 3]()
                 send(n, [msg], gas=gas)
                 pending[n] += 1
-        note = c.next_notification(timeout=120)
-        header = note[1][0]
+        header = block_note(c.next_notification(timeout=120)[1])[0]
         if t_start is None:
             t_start, last = header[1], header[2]
             cpu0 = cpu_s(node.pid)
             continue
         intervals.append((header[2] - last) / 1e6)
         last = header[2]
-        _h, results = c.call("block_results", header[1])
+        _h, results = block_results(c, header[1])
         txs += len(results)
         gas_used += sum(r[2][5] for r in results)
         for n in names[1:]:  # what is still pending per sender

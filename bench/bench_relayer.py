@@ -44,6 +44,7 @@ os.environ.setdefault("CW_BIN_FLAVOUR", "rel")
 import msgpack  # noqa: E402
 
 import cwchain  # noqa: E402
+import cwrpc  # noqa: E402
 import relayer_env as R  # noqa: E402
 from conftest import Procs  # noqa: E402
 
@@ -86,7 +87,7 @@ def events(chain, etype, c, lo=1):
     out = {}
     top = c.call("status")[1]
     for h in range(lo, top + 1):
-        _, txs = c.call("block_results", h)
+        _, txs = cwrpc.block_results(c, h)
         for _h, _tx, res in txs:
             for ev in res[2]:
                 if ev[0] == etype:
@@ -100,8 +101,9 @@ def wait_received(sub, seqs, timeout=600):
     monotonic arrival time of the notification that completed them."""
     need = set(seqs)
     while True:
-        _topic, (_header, evs) = sub.next_notification(timeout=timeout)
+        _topic, payload = sub.next_notification(timeout=timeout)
         t = time.monotonic()
+        evs = cwrpc.note_events(sub, payload)  # a cut note's rest through block_results
         for ev in evs:
             if ev[0] == "recv_packet":
                 need.discard(dict(ev[1])["sequence"])

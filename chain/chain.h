@@ -9,6 +9,7 @@ typedef struct cw_chain {
     cw_node *node;
     cw_rpc_server *srv;
     uint64_t block_errors;
+    uint64_t notes_failed; /* block notifications cw_rpc_server_publish refused */
     volatile sig_atomic_t *stop;
     int fatal; /* set when a block could not be committed: the daemon exits 1 */
 } cw_chain;

@@ -241,9 +241,11 @@ static void publish_block(void *user, uint64_t height, const uint8_t *payload, s
 {
     cw_chain *c = user;
     int rc = cw_rpc_server_publish(c->srv, CW_RPC_TOPIC_BLOCKS, payload, len);
-    if (rc)
+    if (rc) {
+        c->notes_failed++;
         cw_log(CW_LOG_WARN, "publish failed height=%llu err=\"%s\"",
                (unsigned long long)height, cw_strerror(rc));
+    }
 }
 
 static void block_timer(cw_rpc_server *srv, void *user)

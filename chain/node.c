@@ -72,6 +72,7 @@ struct cw_node {
 
     /* the tip: the last committed block (height 0 = genesis state only) */
     uint64_t height, time_ns, txs_committed;
+    uint64_t notes_partial; /* blocks whose notification carried only part of the events */
     uint8_t last_hash[32], state_root[32];
     cw_validator_set cur_vals;  /* signs the next block */
     cw_validator_set next_vals; /* == cur_vals unless an update is pending */
@@ -714,6 +715,46 @@ static int put_height(MDB_txn *txn, MDB_dbi dbi, uint64_t h, const cw_enc *e)
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* The block's notification into note: the header and the events of its first k txs, k the
+ * most (up to all `included`) for which the whole note stays within `budget` bytes and
+ * carries at most CW_EVENTS_MAX events — a tx's events are never split, and what is left
+ * out is read with block_results(height, k) (cw_rpc_block_note). marks[i]: the events' end
+ * (count, bytes) after tx i; all: every event, encoded. Returns whether the note was cut.
+ * Errors stay in note->rc. */
+#define NOTE_WRAP 64u /* the notification's framing around the payload ([2, topic, [..]]) */
+static bool block_note(cw_enc *note, const cw_header *h, const cw_events *events,
+                       const cw_enc *all, const cw_events_mark *marks, uint32_t included,
+                       size_t budget)
+{
+    cw_enc head;
+    cw_enc_init(&head);
+    cw_header_enc(&head, h);
+    /* the note with k txs' events: array(4) + header + array(count) + bytes + two u32 */
+    const size_t fixed = 1 + cw_enc_len(&head) + 5 + 5 + 5;
+    cw_enc_free(&head);
+    uint32_t k = included;
+    while (k > 0 && (marks[k - 1].count > CW_EVENTS_MAX || fixed + marks[k - 1].len > budget))
+        k--;
+    cw_rpc_block_note bn = {.header = *h, .txs = k, .txs_total = included};
+    cw_enc part;
+    cw_enc_init(&part);
+    if (k == included) {
+        bn.events_enc = (cw_bytes){cw_enc_data(all), cw_enc_len(all)};
+    } else if (k > 0) {
+        cw_enc_array(&part, marks[k - 1].count);
+        cw_enc_raw(&part, cw_enc_data(&events->enc), marks[k - 1].len);
+        if (part.rc && note->rc == CW_OK)
+            note->rc = part.rc;
+        bn.events_enc = (cw_bytes){cw_enc_data(&part), cw_enc_len(&part)};
+    }
+    cw_rpc_block_note_enc(note, &bn);
+    cw_enc_free(&part);
+    if (k < included)
+        cw_log(CW_LOG_INFO, "block notification cut height=%llu txs=%u of %u (the rest via "
+               "block_results)", (unsigned long long)h->height, k, included);
+    return k < included;
+}
+
 int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len)
 {
     MDB_txn *txn = NULL;
@@ -722,6 +763,7 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     cw_light_block lb = {0};
     cw_validator_set new_next = {0};
     bool *taken = NULL, *sign = NULL;
+    cw_events_mark *tx_marks = NULL; /* the events' end after each included tx */
     cw_seckey *keys = NULL;
     uint32_t n_keys = 0; /* keys/sign entries: the signing set's count, before it switches */
     size_t considered = 0;
@@ -739,7 +781,8 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     const uint64_t time_ns = now_ns > n->time_ns ? now_ns : n->time_ns + 1;
     considered = n->mp_n < n->cfg.max_block_txs ? n->mp_n : n->cfg.max_block_txs;
     taken = calloc(considered + 1, sizeof *taken);
-    if (!taken) {
+    tx_marks = calloc(considered + 1, sizeof *tx_marks);
+    if (!taken || !tx_marks) {
         rc = cw_errf(err, err_len, -ENOMEM, "out of memory");
         goto out;
     }
@@ -808,9 +851,10 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
             rc = mdb_err(m, err, err_len, "tx index");
             goto abort;
         }
-        included++;
+        tx_marks[included++] = cw_events_mark_now(&events);
     }
-    cw_rpc_block_results_enc_head(&results, height, included);
+    /* stored as the whole answer of block_results(height, 0): every page is cut from it */
+    cw_rpc_block_results_enc_head(&results, height, 0, included, included);
     cw_enc_raw(&results, cw_enc_data(&entries), cw_enc_len(&entries));
     cw_enc_free(&entries);
 
@@ -934,10 +978,10 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     cw_validator_set_free(&old_next);
     mempool_after_block(n, taken, considered);
 
-    /* 7. notify subscribers: [header, events] */
-    cw_rpc_block_note_enc(&note, &(cw_rpc_block_note){
-        .header = lb.signed_header.header,
-        .events_enc = {cw_enc_data(&block_events), cw_enc_len(&block_events)}});
+    /* 7. notify subscribers: [header, events, txs, txs_total], within the frame limit */
+    if (block_note(&note, &lb.signed_header.header, &events, &block_events, tx_marks, included,
+                   n->cfg.max_frame_bytes > NOTE_WRAP ? n->cfg.max_frame_bytes - NOTE_WRAP : 0))
+        n->notes_partial++;
     if (note.rc == CW_OK && n->on_block)
         n->on_block(n->on_block_user, height, cw_enc_data(&note), cw_enc_len(&note));
     cw_log(CW_LOG_DEBUG, "block committed height=%llu txs=%u", (unsigned long long)height,
@@ -957,6 +1001,7 @@ out:
     free(keys);
     free(sign);
     free(taken);
+    free(tx_marks);
     cw_light_block_free(&lb);
     cw_validator_set_free(&new_next);
     cw_events_free(&events);
@@ -980,6 +1025,7 @@ void cw_node_get_status(cw_node *n, cw_node_status *st)
     memcpy(st->latest_state_root, n->state_root, 32);
     st->mempool_txs = n->mp_n;
     st->txs_committed = n->txs_committed;
+    st->notes_partial = n->notes_partial;
     MDB_txn *txn;
     if (mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn) == 0) {
         uint64_t oldest = 0, latest = 0;
@@ -1020,9 +1066,72 @@ int cw_node_light_block(cw_node *n, uint64_t height, cw_enc *out, char *err, siz
     return get_height(n, n->db_blocks, height, out, "light_block", err, err_len);
 }
 
-int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len)
+static bool soft_cap_keep(cw_enc *items, size_t mark, uint32_t kept);
+
+int cw_node_block_results(cw_node *n, uint64_t height, uint32_t start, cw_enc *out, char *err,
+                          size_t err_len)
 {
-    return get_height(n, n->db_results, height, out, "block_results", err, err_len);
+    MDB_txn *txn;
+    uint8_t k8[8];
+    if (height == 0 || height > n->height)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "block_results: height %llu not found "
+                       "(latest %llu)", (unsigned long long)height,
+                       (unsigned long long)n->height);
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "block_results");
+    cw_be64_put(k8, height);
+    MDB_val k = {8, k8}, v;
+    m = mdb_get(txn, n->db_results, &k, &v);
+    int rc = CW_OK;
+    cw_dec d = {0};
+    cw_enc items;
+    cw_enc_init(&items);
+    if (m == MDB_NOTFOUND) {
+        rc = cw_errf(err, err_len, CW_ENOTFOUND, "block_results: height %llu not found",
+                     (unsigned long long)height);
+        goto out;
+    }
+    if (m) {
+        rc = mdb_err(m, err, err_len, "block_results");
+        goto out;
+    }
+    /* the stored value is the whole answer from tx 0 (cw_node_produce_block) */
+    if (start == 0 && v.mv_size <= CW_NODE_RESULT_SOFT) {
+        cw_enc_raw(out, v.mv_data, v.mv_size);
+        rc = out->rc;
+        goto out;
+    }
+    const msgpack_object *root;
+    if ((rc = cw_dec_open(&d, &root, v.mv_data, v.mv_size, SIZE_MAX, err, err_len)))
+        goto out;
+    cw_rpc_block_results all;
+    cw_rpc_block_results_dec(&d, root, &all);
+    if (d.rc) {
+        rc = cw_errf(err, err_len, d.rc, "block_results: the stored results are unreadable");
+        goto out;
+    }
+    if (start > all.n) {
+        rc = cw_errf(err, err_len, CW_EINVAL, "block_results params.start: %u is past the "
+                     "block's %u txs (height %llu)", start, all.n, (unsigned long long)height);
+        goto out;
+    }
+    uint32_t kept = 0; /* a prefix from start, under the soft cap (the first always in) */
+    for (uint32_t i = start; i < all.n; i++) {
+        size_t mark = cw_enc_len(&items);
+        cw_enc_object(&items, &all.items[i]);
+        if (!soft_cap_keep(&items, mark, kept))
+            break;
+        kept++;
+    }
+    cw_rpc_block_results_enc_head(out, height, start, all.n, kept);
+    cw_enc_raw(out, cw_enc_data(&items), cw_enc_len(&items));
+    rc = items.rc ? items.rc : out->rc;
+out:
+    cw_enc_free(&items);
+    cw_dec_close(&d);
+    mdb_txn_abort(txn);
+    return rc;
 }
 
 /* ---- state queries: one key (query) and many at one height (query_many) ---------------- */
@@ -1110,7 +1219,7 @@ int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t heigh
  * — the items plus at most RESULT_WRAP bytes around them (outer array, height, inner array
  * header) — would pass the cap. The first item is always kept, so a caller that asks again
  * for the rest always makes progress. Returns whether the item was kept. */
-#define RESULT_WRAP 16u
+#define RESULT_WRAP 32u
 static bool soft_cap_keep(cw_enc *items, size_t mark, uint32_t kept)
 {
     if (kept == 0 || cw_enc_len(items) + RESULT_WRAP <= CW_NODE_RESULT_SOFT)

@@ -120,13 +120,32 @@ typedef struct cw_node_status {
     uint64_t earliest_state_height; /* oldest height whose state is still provable */
     uint64_t mempool_txs;
     uint64_t txs_committed;
+    uint64_t notes_partial; /* block notifications whose events were cut (since start) */
 } cw_node_status;
 
 void cw_node_get_status(cw_node *n, cw_node_status *st);
 
 /* Readers: each appends exactly one msgpack object to out, or returns an error. */
 int cw_node_light_block(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len);
-int cw_node_block_results(cw_node *n, uint64_t height, cw_enc *out, char *err, size_t err_len);
+/** One page of block `height`'s results: appends [height, start, total, [[tx_hash, tx,
+ *  result], ...]] (cw_rpc_block_results) — the block's txs from index start on, in block
+ *  order, of its `total`.
+ *
+ *  Truncation contract (as cw_node_query_many): txs are appended while the whole encoded
+ *  answer stays within CW_NODE_RESULT_SOFT bytes; the first tx from start is always
+ *  included (one tx alone may pass the cap). A page that ends before total is continued with
+ *  start + n. start == total answers an empty page.
+ *
+ *  Returns: CW_OK, one object appended;
+ *           CW_ENOTFOUND height is 0 or past the latest block;
+ *           CW_EINVAL start is past the block's txs (err names both);
+ *           CW_EMALFORMED the stored results do not decode; store errors; -ENOMEM.
+ *           On failure out is as it was (after -ENOMEM: unusable).
+ *  Memory:  reads the stored results (decoded once per call when the page is not the whole
+ *           block); keeps no pointers. Threads: the node's thread only.
+ *  Source:  DESIGN §5 "RPC" (block_results, paging). */
+int cw_node_block_results(cw_node *n, uint64_t height, uint32_t start, cw_enc *out, char *err,
+                          size_t err_len);
 /** [value|nil, proof|nil, height]; height 0 = latest. */
 int cw_node_query(cw_node *n, const uint8_t *key, size_t key_len, uint64_t height, bool prove,
                   cw_enc *out, char *err, size_t err_len);

@@ -54,8 +54,10 @@ static int m_block_results(void *user, const msgpack_object *params, cw_enc *out
                            size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    uint64_t h = cw_rpc_height_params_dec(&d, params, "block_results");
-    return d.rc ? d.rc : cw_node_block_results(node_of(user), h, out, err, err_len);
+    cw_rpc_block_results_params p;
+    cw_rpc_block_results_params_dec(&d, params, &p);
+    return d.rc ? d.rc
+                : cw_node_block_results(node_of(user), p.height, p.start, out, err, err_len);
 }
 
 static int m_query(void *user, const msgpack_object *params, cw_enc *out, char *err,
@@ -263,10 +265,19 @@ static int http_metrics(void *user, cw_rpc_text *t)
         "causeway_chain_mempool_txs{chain_id=\"%s\"} %llu\n"
         "# HELP causeway_chain_block_errors_total Blocks that failed to commit.\n"
         "# TYPE causeway_chain_block_errors_total counter\n"
-        "causeway_chain_block_errors_total{chain_id=\"%s\"} %llu\n",
+        "causeway_chain_block_errors_total{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_block_notes_partial_total Block notifications whose events were "
+        "cut at the frame limit (the rest is read with block_results).\n"
+        "# TYPE causeway_chain_block_notes_partial_total counter\n"
+        "causeway_chain_block_notes_partial_total{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_block_notes_failed_total Block notifications that could not be "
+        "published (dropped).\n"
+        "# TYPE causeway_chain_block_notes_failed_total counter\n"
+        "causeway_chain_block_notes_failed_total{chain_id=\"%s\"} %llu\n",
         st.chain_id, (unsigned long long)st.latest_height, st.chain_id,
         (unsigned long long)st.txs_committed, st.chain_id, (unsigned long long)st.mempool_txs,
-        st.chain_id, (unsigned long long)c->block_errors);
+        st.chain_id, (unsigned long long)c->block_errors, st.chain_id,
+        (unsigned long long)st.notes_partial, st.chain_id, (unsigned long long)c->notes_failed);
 }
 
 void cw_chain_rpc_config(cw_chain *c, cw_rpc_server_config *cfg)

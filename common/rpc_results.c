@@ -526,19 +526,50 @@ uint64_t cw_rpc_tx_status_count(const cw_rpc_tx_status *r, const char *type)
 
 /* ---- block_results ------------------------------------------------------------------ */
 
-void cw_rpc_block_results_enc_head(cw_enc *e, uint64_t height, uint32_t n)
+void cw_rpc_block_results_params_enc(cw_enc *e, const cw_rpc_block_results_params *p)
 {
-    cw_enc_array(e, 2);
+    cw_enc_array(e, p->start ? 2 : 1);
+    cw_enc_u64(e, p->height);
+    if (p->start)
+        cw_enc_u64(e, p->start);
+}
+
+void cw_rpc_block_results_params_dec(cw_dec *d, const msgpack_object *o,
+                                     cw_rpc_block_results_params *p)
+{
+    memset(p, 0, sizeof *p);
+    bool paged = o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 2;
+    const msgpack_object *f = cw_dec_array(d, o, paged ? 2 : 1, "block_results params");
+    p->height = cw_dec_u64(d, &f[0], "block_results params.height");
+    if (paged)
+        p->start = (uint32_t)cw_dec_uint_max(d, &f[1], UINT32_MAX, "block_results params.start");
+    if (d->rc)
+        memset(p, 0, sizeof *p);
+}
+
+void cw_rpc_block_results_enc_head(cw_enc *e, uint64_t height, uint32_t start, uint32_t total,
+                                   uint32_t n)
+{
+    if ((uint64_t)start + n > total && e->rc == CW_OK)
+        e->rc = CW_EINVAL;
+    cw_enc_array(e, 4);
     cw_enc_u64(e, height);
+    cw_enc_u64(e, start);
+    cw_enc_u64(e, total);
     cw_enc_array(e, n);
 }
 
 void cw_rpc_block_results_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_results *r)
 {
     memset(r, 0, sizeof *r);
-    const msgpack_object *f = cw_dec_array(d, o, 2, "block_results");
+    const msgpack_object *f = cw_dec_array(d, o, 4, "block_results");
     r->height = cw_dec_u64(d, &f[0], "block_results.height");
-    r->items = cw_dec_list(d, &f[1], UINT32_MAX, &r->n, "block_results.txs");
+    r->start = (uint32_t)cw_dec_uint_max(d, &f[1], UINT32_MAX, "block_results.start");
+    r->total = (uint32_t)cw_dec_uint_max(d, &f[2], UINT32_MAX, "block_results.total");
+    r->items = cw_dec_list(d, &f[3], UINT32_MAX, &r->n, "block_results.txs");
+    if (d->rc == CW_OK && (uint64_t)r->start + r->n > r->total)
+        cw_dec_fail(d, CW_EINVAL, "block_results.txs: %u from %u past the block's %u txs",
+                    r->n, r->start, r->total);
     if (d->rc) {
         r->n = 0;
         r->items = NULL;
@@ -567,21 +598,29 @@ void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
 
 void cw_rpc_block_note_enc(cw_enc *e, const cw_rpc_block_note *r)
 {
-    cw_enc_array(e, 2);
+    if (r->txs > r->txs_total && e->rc == CW_OK)
+        e->rc = CW_EINVAL;
+    cw_enc_array(e, 4);
     cw_header_enc(e, &r->header);
     if (r->events_enc.len)
         cw_enc_raw(e, r->events_enc.p, r->events_enc.len);
     else
         cw_enc_array(e, 0);
+    cw_enc_u64(e, r->txs);
+    cw_enc_u64(e, r->txs_total);
 }
 
 void cw_rpc_block_note_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_note *r)
 {
     uint32_t n;
     memset(r, 0, sizeof *r);
-    const msgpack_object *f = cw_dec_array(d, o, 2, "block");
+    const msgpack_object *f = cw_dec_array(d, o, 4, "block");
     cw_header_dec(d, &f[0], &r->header, "block.header");
     cw_dec_list(d, &f[1], CW_EVENTS_MAX, &n, "block.events");
+    r->txs = (uint32_t)cw_dec_uint_max(d, &f[2], UINT32_MAX, "block.txs");
+    r->txs_total = (uint32_t)cw_dec_uint_max(d, &f[3], UINT32_MAX, "block.txs_total");
+    if (d->rc == CW_OK && r->txs > r->txs_total)
+        cw_dec_fail(d, CW_EINVAL, "block.txs: %u exceeds txs_total %u", r->txs, r->txs_total);
     r->events = d->rc ? NULL : &f[1];
 }
 

@@ -127,18 +127,28 @@ void rly_set_cursors(rly_ctx *x, cw_chain_client *c, uint64_t h)
             }
 }
 
-int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, cw_rpc_block_results *br,
-                      uint8_t **buf, char *err, size_t err_len)
+int rly_block_results(cw_chain_client *c, uint64_t h, uint32_t start, cw_dec *d,
+                      cw_rpc_block_results *br, uint8_t **buf, char *err, size_t err_len)
 {
     cw_enc par;
     cw_enc_init(&par);
-    cw_rpc_height_params_enc(&par, h);
+    cw_rpc_block_results_params_enc(&par, &(cw_rpc_block_results_params){h, start});
     const msgpack_object *root;
     memset(br, 0, sizeof *br);
     int rc = cw_chain_call(c, "block_results", &par, d, &root, buf, err, err_len);
     cw_enc_free(&par);
-    if (rc == CW_OK)
-        cw_rpc_block_results_dec(d, root, br); /* n = 0 when it does not decode */
+    if (rc == CW_OK) {
+        cw_rpc_block_results_dec(d, root, br);
+        if (d->rc == CW_OK && (br->height != h || br->start != start))
+            cw_dec_fail(d, CW_EMALFORMED, "block_results: asked for height %" PRIu64
+                        " from tx %u, answered %" PRIu64 " from %u", h, start, br->height,
+                        br->start);
+        if (d->rc) { /* the decoder's line is in err (d writes there) */
+            rc = d->rc;
+            cw_err_prefix(err, err_len, rc, c->cfg->id);
+            memset(br, 0, sizeof *br);
+        }
+    }
     return rc;
 }
 
@@ -149,7 +159,53 @@ bool rly_block_tx(const cw_rpc_block_results *br, uint32_t i, cw_rpc_block_tx *b
     return d.rc == CW_OK;
 }
 
-/* block_results of the heights missed since the cursor (bounded), into the caches */
+int rly_block_txs(cw_chain_client *c, uint64_t h, uint32_t start, rly_block_tx_fn fn,
+                  void *arg, char *err, size_t err_len)
+{
+    for (uint32_t pages = 0;; pages++) {
+        cw_dec d = {0};
+        cw_rpc_block_results br;
+        uint8_t *buf = NULL;
+        bool stop = false;
+        int rc = rly_block_results(c, h, start, &d, &br, &buf, err, err_len);
+        for (uint32_t i = 0; rc == CW_OK && i < br.n && !stop; i++) {
+            cw_rpc_block_tx bt;
+            if (rly_block_tx(&br, i, &bt))
+                stop = fn(arg, &bt);
+        }
+        cw_dec_close(&d);
+        free(buf);
+        if (rc)
+            return rc;
+        RLY_M_ADD(block_pages, 1);
+        if (pages > 0)
+            RLY_M_ADD(block_pages_more, 1);
+        uint32_t next = cw_rpc_block_results_next(&br);
+        if (stop || next >= br.total)
+            return CW_OK;
+        if (br.n == 0) /* a page that is not the last must move on: never loop */
+            return cw_errf(err, err_len, CW_EMALFORMED, "chain %s: block_results(%" PRIu64
+                           ", %u) answered no txs of %u", c->cfg->id, h, start, br.total);
+        start = next;
+    }
+}
+
+/* the events of one tx of a block into the caches (rly_block_txs' callback) */
+struct cache_arg {
+    rly_ctx *x;
+    cw_chain_client *c;
+    uint64_t time_ns;
+};
+
+static bool cache_tx(void *arg, const cw_rpc_block_tx *bt)
+{
+    struct cache_arg *a = arg;
+    rly_cache_events(a->x, a->c, bt->result.events, a->time_ns);
+    return false;
+}
+
+/* block_results of the heights missed since the cursor (bounded), into the caches; each
+ * block read page by page, so no block is too large to read */
 #define GAP_MAX 2000u
 int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len)
 {
@@ -169,18 +225,9 @@ int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len)
     if (c->height - from > GAP_MAX)
         from = c->height - GAP_MAX; /* older packets come from the chain queries alone */
     uint64_t filled = 0;
+    struct cache_arg a = {x, c, 0};
     for (uint64_t h = from; h <= c->height; h++) {
-        cw_dec d;
-        cw_rpc_block_results br;
-        uint8_t *buf;
-        rc = rly_block_results(c, h, &d, &br, &buf, err, err_len);
-        for (uint32_t i = 0; i < br.n; i++) {
-            cw_rpc_block_tx bt;
-            if (rly_block_tx(&br, i, &bt))
-                rly_cache_events(x, c, bt.result.events, 0);
-        }
-        cw_dec_close(&d);
-        free(buf);
+        rc = rly_block_txs(c, h, 0, cache_tx, &a, err, err_len);
         if (rc == CW_ENOTFOUND) {
             rc = CW_OK;
             continue;
@@ -267,11 +314,13 @@ int rly_fetch_packets(rly_ctx *x, cw_chain_client *src, int p, int d, const uint
     return CW_OK;
 }
 
-/* a block notification: [header, events] */
-void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len)
+/* a block notification: [header, events, txs, txs_total] — the events of txs the chain
+ * left out (a block over its frame limit) are read with block_results from tx `txs` on */
+int rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len)
 {
     cw_dec d;
     const msgpack_object *root;
+    int rc = CW_OK;
     if (cw_dec_open(&d, &root, payload, len, CW_RPC_RESULT_MAX, NULL, 0) == CW_OK) {
         cw_rpc_block_note b;
         cw_rpc_block_note_dec(&d, root, &b);
@@ -282,7 +331,23 @@ void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t
                 RLY_M_SET(height[c->ix], c->height);
             }
             rly_cache_events(x, c, b.events, b.header.time_ns);
+            if (!cw_rpc_block_note_complete(&b)) {
+                char e[512];
+                struct cache_arg a = {x, c, b.header.time_ns};
+                rc = rly_block_txs(c, b.header.height, b.txs, cache_tx, &a, e, sizeof e);
+                if (rc == CW_OK) {
+                    RLY_M_ADD(blocks_paged, 1);
+                    cw_log(CW_LOG_INFO, "block events completed chain=%s height=%" PRIu64
+                           " txs=%u of %u in the notification", c->cfg->id, b.header.height,
+                           b.txs, b.txs_total);
+                } else {
+                    RLY_M_ADD(blocks_paged_failures, 1);
+                    cw_log(CW_LOG_WARN, "block events incomplete chain=%s height=%" PRIu64
+                           " reason=\"%s\"", c->cfg->id, b.header.height, e);
+                }
+            }
         }
     }
     cw_dec_close(&d);
+    return rc;
 }

@@ -95,6 +95,14 @@ static int metrics_cb(void *user, cw_rpc_text *t)
     C("txs_submitted_total", "Txs admitted to a mempool.", m.txs_submitted);
     C("db_write_failures_total", "Writes to the relayer's LMDB records that failed (logged).",
       m.db_write_failures);
+    C("block_results_pages_total", "block_results pages read (gap fill, cut notifications, "
+      "evidence search).", m.block_pages);
+    C("block_results_more_pages_total", "Of those, pages after a block's first (blocks over "
+      "the chain's page cap).", m.block_pages_more);
+    C("blocks_paged_total", "Block notifications the chain cut at its frame limit whose other "
+      "events were read with block_results.", m.blocks_paged);
+    C("blocks_paged_failures_total", "Cut block notifications whose other events could not "
+      "be read (the gap fill reads them again).", m.blocks_paged_failures);
     P("# HELP causeway_relayer_pending_packets Packets committed on the source and not yet "
       "acknowledged or timed out, per path and source chain.\n"
       "# TYPE causeway_relayer_pending_packets gauge\n");

@@ -59,6 +59,22 @@ static bool update_in_tx(cw_bytes tb, const char *client_id, uint64_t height,
     return found;
 }
 
+/* rly_block_txs' callback: the tx whose update_client event and msg stored `height` */
+struct find_arg {
+    const char *client_id;
+    uint64_t height;
+    cw_update_header *out;
+    bool found;
+};
+
+static bool find_in_tx(void *arg, const cw_rpc_block_tx *bt)
+{
+    struct find_arg *a = arg;
+    a->found = updates_to(bt->result.events, a->client_id, a->height) &&
+               update_in_tx(bt->tx, a->client_id, a->height, a->out);
+    return a->found;
+}
+
 /* The UpdateHeader that stored `height` in client_id on host: found through the
  * update_client event, decoded from the tx that carried it (scanning back from the tip). */
 static int find_update_header(cw_chain_client *host, const char *client_id, uint64_t height,
@@ -69,21 +85,10 @@ static int find_update_header(cw_chain_client *host, const char *client_id, uint
     if (rc)
         return rc;
     uint64_t lo = host->height > EVIDENCE_SCAN_MAX ? host->height - EVIDENCE_SCAN_MAX : 1;
+    struct find_arg a = {client_id, height, out, false};
     for (uint64_t h = host->height; h >= lo && h > 0; h--) {
-        cw_dec d;
-        cw_rpc_block_results br;
-        uint8_t *buf;
-        rc = rly_block_results(host, h, &d, &br, &buf, err, err_len);
-        bool found = false;
-        for (uint32_t i = 0; rc == CW_OK && i < br.n && !found; i++) {
-            cw_rpc_block_tx bt;
-            found = rly_block_tx(&br, i, &bt) &&
-                    updates_to(bt.result.events, client_id, height) &&
-                    update_in_tx(bt.tx, client_id, height, out);
-        }
-        cw_dec_close(&d);
-        free(buf);
-        if (found)
+        rc = rly_block_txs(host, h, 0, find_in_tx, &a, err, err_len);
+        if (a.found)
             return CW_OK;
         if (rc && rc != CW_ENOTFOUND)
             return rc;

@@ -361,8 +361,13 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                 int rc = c->cl ? cw_rpc_next_notification(c->cl, topic, &pl, &pln, 0, e, sizeof e)
                                : CW_ECLOSED;
                 if (rc == CW_OK) {
-                    if (strcmp(topic, CW_RPC_TOPIC_BLOCKS) == 0)
-                        rly_on_block(x, c, pl, pln);
+                    /* a cut block whose rest could not be read: the gap fill
+                     * after the tick reads it again, from before that block */
+                    if (strcmp(topic, CW_RPC_TOPIC_BLOCKS) == 0 &&
+                        rly_on_block(x, c, pl, pln) != CW_OK) {
+                        rly_set_cursors(x, c, c->height ? c->height - 1 : 0);
+                        gap[i] = true;
+                    }
                     free(pl);
                     got = true;
                     continue;

@@ -253,17 +253,31 @@ void rly_cache_clear(rly_cache *t);
 rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create);
 /** An array of events of chain c (block time t, 0 unknown) into the caches. */
 void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t);
-/** A `blocks` notification [header, events] of chain c. */
-void rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len);
-/** block_results(h) of c, decoded by the contract (cw_rpc_block_results_dec): *br lists the
- *  block's [tx_hash, tx, result] entries (n = 0 when the answer has none or does not decode).
- *  d and *buf as cw_chain_call leaves them (the caller closes and frees whatever this
- *  returns); br borrows from them. */
-int rly_block_results(cw_chain_client *c, uint64_t h, cw_dec *d, cw_rpc_block_results *br,
-                      uint8_t **buf, char *err, size_t err_len);
+/** A `blocks` notification [header, events, txs, txs_total] of chain c: its events into the
+ *  caches; when the chain cut them (txs < txs_total, a block over the frame limit) the rest
+ *  are read page by page with block_results(height, txs) (counted in blocks_paged). A
+ *  payload that does not decode changes nothing. Returns: CW_OK; the RPC error of reading
+ *  the rest (logged and counted in blocks_paged_failures: the caller fills the gap). */
+int rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t len);
+/** One page of block_results(h) of c from tx start, decoded by the contract
+ *  (cw_rpc_block_results_dec) into *br: the block's [tx_hash, tx, result] entries start ..
+ *  start+n-1 of br->total. d and *buf as cw_chain_call leaves them (the caller closes and
+ *  frees whatever this returns); br borrows from them.
+ *  Returns: CW_OK; the call's errors (CW_ENOTFOUND no such height); CW_EMALFORMED (or the
+ *  decoder's code) an answer that does not decode or is not the page asked for. */
+int rly_block_results(cw_chain_client *c, uint64_t h, uint32_t start, cw_dec *d,
+                      cw_rpc_block_results *br, uint8_t **buf, char *err, size_t err_len);
 /** Entry i (< br->n) decoded (cw_rpc_block_tx_dec) into *bt, borrowing from br: false when it
  *  does not decode (skip it; the others still read). */
 bool rly_block_tx(const cw_rpc_block_results *br, uint32_t i, cw_rpc_block_tx *bt);
+/** Called with each tx of a block (borrowed for the call); true stops the walk. */
+typedef bool (*rly_block_tx_fn)(void *arg, const cw_rpc_block_tx *bt);
+/** Every tx of block h of c from index start, in block order, through fn: block_results read
+ *  page by page (each page within the chain's size cap, so no block is too large to read).
+ *  Returns: CW_OK (all read, or fn stopped the walk); rly_block_results' errors;
+ *  CW_EMALFORMED a page that is not the last answered no txs. */
+int rly_block_txs(cw_chain_client *c, uint64_t h, uint32_t start, rly_block_tx_fn fn,
+                  void *arg, char *err, size_t err_len);
 void rly_set_cursors(rly_ctx *x, cw_chain_client *c, uint64_t h);
 int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len);
 int rly_get_packet(rly_ctx *x, cw_chain_client *src, int p, int d, uint64_t seq, rly_entry **out,

@@ -104,6 +104,10 @@ typedef struct rly_metrics {
     uint64_t proofs_rejected;
     uint64_t txs_submitted;
     uint64_t db_write_failures; /* durable records (in-flight txs, cursors, trust) not written */
+    uint64_t block_pages;           /* block_results pages read */
+    uint64_t block_pages_more;      /* of those, pages after a block's first */
+    uint64_t blocks_paged;          /* cut notifications completed through block_results */
+    uint64_t blocks_paged_failures; /* cut notifications whose rest could not be read */
     uint64_t pending[RLY_MAX_PATHS][2];
     uint64_t oldest_pending[RLY_MAX_PATHS][2];
     uint64_t height[RLY_MAX_CHAINS];

@@ -11,7 +11,10 @@
  *                                                        latest_block_hash, latest_state_root,
  *                                                        earliest_state_height, mempool_txs]
  *   light_block          [height]                       LightBlock (causeway/block.h)
- *   block_results        [height]                       [height, [[tx_hash, tx, result], ...]]
+ *   block_results        [height] or [height, start]    [height, start, total,
+ *                                                        [[tx_hash, tx, result], ...]]
+ *                                                        (a page: txs start.. of the block's
+ *                                                        total, cut at the chain's size cap)
  *   query                [key(bin), height, prove]      [value|nil, proof|nil, height]
  *   query_many           [[key(bin), ...], height, prove]
  *                                                       [height, [[value|nil, proof|nil], ...]]
@@ -34,8 +37,10 @@
  *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
  *                                                        cash, reserves, total_shares, paused,
  *                                                        bad_debt]
- *   blocks (topic)       subscribe ["blocks"]           [header, events]: one notification per
- *                                                        committed block (cw_rpc_block_note)
+ *   blocks (topic)       subscribe ["blocks"]           [header, events, txs, txs_total]: one
+ *                                                        notification per committed block, the
+ *                                                        events of its first txs of txs_total
+ *                                                        (cw_rpc_block_note)
  *   where result (of a tx) = [code(int), log(str), events, failed_msg|nil, gas_wanted, gas_used]
  *   (gas_wanted the tx's gas limit, gas_used ≤ gas_wanted what it used, causeway/gas.h); times are ns since
  *   the Unix epoch; heights count blocks from 1; amounts are base units.
@@ -102,7 +107,7 @@ int cw_rpc_result_open(cw_dec *d, const msgpack_object **root, const uint8_t *bu
 void cw_rpc_no_params_enc(cw_enc *e) CW_NONNULL(1);
 void cw_rpc_no_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
     CW_NONNULL(1, 2, 3);
-/** [height] — light_block, block_results. Returns the height (0 on failure). */
+/** [height] — light_block. Returns the height (0 on failure). */
 void cw_rpc_height_params_enc(cw_enc *e, uint64_t height) CW_NONNULL(1);
 uint64_t cw_rpc_height_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
     CW_NONNULL(1, 2, 3);
@@ -308,11 +313,30 @@ uint64_t cw_rpc_tx_status_count(const cw_rpc_tx_status *r, const char *type) CW_
 
 /* ---- block_results ------------------------------------------------------------------ */
 
-/** [height, [[tx_hash(bin 32), tx(bin), result], ...]]: items borrowed; read item i with
- *  cw_rpc_block_tx_dec. */
+/** block_results' params: [height] (start 0) or [height, start] — the block's txs from index
+ *  start on. enc writes [height] for start 0, else [height, start]. dec: CW_EMALFORMED
+ *  another arity ("block_results params"), a field not an unsigned integer; CW_EINVAL start
+ *  over UINT32_MAX. (A start past the block's txs is the chain's to name: CW_EINVAL.) */
+typedef struct cw_rpc_block_results_params {
+    uint64_t height;
+    uint32_t start; /* the index of the first tx answered */
+} cw_rpc_block_results_params;
+CW_RPC_RESULT_DECLARE(block_results_params);
+
+/** block_results' answer, one page of a block's txs:
+ *  [height, start, total, [[tx_hash(bin 32), tx(bin), result], ...]] — the block's txs
+ *  start .. start+n-1 (in block order) of its `total`. The chain cuts a page at its size cap
+ *  (the same contract as query_many: the first tx from start is always in): while
+ *  start + n < total, ask again with start + n (cw_rpc_block_results_next) for the rest.
+ *  A page answered with start == total (or total 0) has no items.
+ *  dec: CW_EMALFORMED wrong arity or type; CW_EINVAL start + n > total (the page would
+ *  claim txs the block does not have) or start or total over UINT32_MAX. items borrowed;
+ *  read item i with cw_rpc_block_tx_dec. */
 typedef struct cw_rpc_block_results {
     uint64_t height;
-    uint32_t n;
+    uint32_t start; /* the index of items[0] in the block */
+    uint32_t total; /* the block's txs */
+    uint32_t n;     /* items in this page */
     const msgpack_object *items;
 } cw_rpc_block_results;
 typedef struct cw_rpc_block_tx {
@@ -320,10 +344,17 @@ typedef struct cw_rpc_block_tx {
     cw_bytes tx;
     cw_rpc_tx_result result;
 } cw_rpc_block_tx;
-/** Writes the head [height, [ with n entries to follow (cw_rpc_block_tx_enc each). */
-void cw_rpc_block_results_enc_head(cw_enc *e, uint64_t height, uint32_t n) CW_NONNULL(1);
+/** Writes the head [height, start, total, [ with n entries to follow (cw_rpc_block_tx_enc
+ *  each). Sets e->rc CW_EINVAL when start + n > total. */
+void cw_rpc_block_results_enc_head(cw_enc *e, uint64_t height, uint32_t start, uint32_t total,
+                                   uint32_t n) CW_NONNULL(1);
 void cw_rpc_block_results_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_results *r)
     CW_NONNULL(1, 2, 3);
+/** Where the next page starts (start + n); equal to r->total when r was the last page. */
+static inline uint32_t cw_rpc_block_results_next(const cw_rpc_block_results *r)
+{
+    return r->start + r->n;
+}
 void cw_rpc_block_tx_enc(cw_enc *e, const cw_rpc_block_tx *r) CW_NONNULL(1, 2);
 void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
                          const char *what) CW_NONNULL(1, 2, 3, 4);
@@ -333,19 +364,32 @@ void cw_rpc_block_tx_dec(cw_dec *d, const msgpack_object *o, cw_rpc_block_tx *r,
 /** The topic a client subscribes to (cw_rpc_subscribe) for one notification per block. */
 #define CW_RPC_TOPIC_BLOCKS "blocks"
 
-/** A `blocks` notification, published once a block commits: [header, events] — the block's
- *  Header (causeway/block.h) and every event its txs emitted, in block order (the array of
- *  [type, [[key, value], ...]] cw_events_encode writes; read it with causeway/event.h).
+/** A `blocks` notification, published once a block commits: [header, events, txs,
+ *  txs_total] — the block's Header (causeway/block.h), and the events its first `txs` txs
+ *  (of its txs_total) emitted, in block order (the array of [type, [[key, value], ...]]
+ *  cw_events_encode writes; read it with causeway/event.h). The notification is bounded by
+ *  the chain's frame limit: when every event fits, txs == txs_total (the usual case);
+ *  when not, the chain cuts the events at a tx boundary (txs < txs_total, possibly 0) and the
+ *  events of txs txs .. txs_total-1 are read with block_results(height, txs) — never dropped
+ *  (cw_rpc_block_note_complete says which). (A failed tx emits no events.)
  *  enc: events_enc, the encoded events array (borrowed; empty → an empty array); events is
- *  ignored. dec: events, the array (borrowed; ≤ CW_EVENTS_MAX events, else CW_ETOOBIG; not an
- *  array → CW_EMALFORMED); events_enc is left empty. The header is decoded as cw_header_dec
- *  does ("block.header" in d->err). */
+ *  ignored; e->rc CW_EINVAL when txs > txs_total. dec: events, the array (borrowed; ≤
+ *  CW_EVENTS_MAX events, else CW_ETOOBIG; not an array → CW_EMALFORMED); CW_EINVAL txs >
+ *  txs_total; events_enc is left empty. The header is decoded as cw_header_dec does
+ *  ("block.header" in d->err). */
 typedef struct cw_rpc_block_note {
     cw_header header;
     const msgpack_object *events; /* dec only */
     cw_bytes events_enc;          /* enc only */
+    uint32_t txs;                 /* the events are those of the block's txs 0 .. txs-1 */
+    uint32_t txs_total;           /* the block's txs */
 } cw_rpc_block_note;
 CW_RPC_RESULT_DECLARE(block_note);
+/** Whether the note carries every event of its block (txs == txs_total). */
+static inline bool cw_rpc_block_note_complete(const cw_rpc_block_note *r)
+{
+    return r->txs == r->txs_total;
+}
 
 /* ---- account ------------------------------------------------------------------------ */
 

@@ -1,5 +1,7 @@
 /* libFuzzer: what a chain's RPC node sends the relayer about blocks — a `blocks`
- * notification payload [header, events] (rly_on_block) and a block_results-style event list
+ * notification payload [header, events, txs, txs_total] (rly_on_block; a cut one makes it
+ * try block_results, which fails at once here: the chains have no RPC URL) and a
+ * block_results-style event list
  * (rly_cache_events). Properties: no crash, leak or unbounded growth whatever the bytes; what is
  * cached is only ever a packet that decoded and matches a configured path direction. */
 #include <stdint.h>

@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cw_rpc_block_results r;
         cw_rpc_block_results_dec(&d, o, &r);
         if (!d.rc)
-            cw_rpc_block_results_enc_head(&e, r.height, r.n);
+            cw_rpc_block_results_enc_head(&e, r.height, r.start, r.total, r.n);
         for (uint32_t i = 0; !d.rc && i < r.n; i++) {
             cw_rpc_block_tx t;
             cw_rpc_block_tx_dec(&d, &r.items[i], &t, "tx");

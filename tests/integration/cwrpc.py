@@ -9,6 +9,11 @@ websockets 10 … 17).
         c.call("status")                       # -> result, or raises RpcError(code, message)
         c.subscribe("blocks")
         topic, payload = c.next_notification(timeout=5)
+        header, events, txs, txs_total = block_note(payload)   # a `blocks` notification
+        height, txs = block_results(c, height)                 # every page of a block
+
+The chain's answers whose shapes the suites read are decoded here once (block_results,
+the `blocks` notification), as the C code reads them with causeway/rpc_results.h.
 
 Frames: request [0, msgid, method, params], response [1, msgid, error, result] with
 error = [code, message] (code: a negative Causeway CW_E* code or -errno), notification
@@ -211,6 +216,50 @@ class Client:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def block_results(client, height):
+    """Every tx of block `height` as [tx_hash, tx, result], read page by page: the chain
+    answers block_results [height, start] with [height, start, total, [entry, ...]], a prefix
+    of the txs from start cut at its size cap (DESIGN §5). Returns (height, txs)."""
+    txs, start, total = [], 0, None
+    while True:
+        h, s, t, page = client.call("block_results", height, start) if start else \
+            client.call("block_results", height)
+        assert h == height and s == start, (height, start, h, s)
+        assert total is None or t == total, "block_results: the block's tx count changed"
+        total = t
+        assert s + len(page) <= t, (s, len(page), t)
+        txs.extend(page)
+        start = s + len(page)
+        if start >= total:
+            return height, txs
+        assert page, f"block_results({height}, {start}): an empty page before the end"
+
+
+def block_note(payload):
+    """A `blocks` notification [header, events, txs, txs_total]: events are those of the
+    block's first txs txs (of txs_total; fewer when the chain cut the note at its frame
+    limit: the rest come from block_results). Returns the four fields."""
+    header, events, txs, txs_total = payload
+    assert 0 <= txs <= txs_total, (txs, txs_total)
+    return header, events, txs, txs_total
+
+
+def note_events(client, payload):
+    """Every event of the block a `blocks` notification announces: the note's own, and
+    when it was cut, those of txs txs.. read with block_results (through client)."""
+    header, events, txs, txs_total = block_note(payload)
+    if txs == txs_total:
+        return list(events)
+    rest, start = list(events), txs
+    while start < txs_total:
+        h, s, t, page = client.call("block_results", header[1], start)
+        assert h == header[1] and s == start and t == txs_total and page, (h, s, t)
+        for _hash, _tx, result in page:
+            rest.extend(result[2])
+        start += len(page)
+    return rest
 
 
 def _close_code(exc):

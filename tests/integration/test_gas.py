@@ -7,7 +7,7 @@ the attack are measured by `make bench` (bench/bench_gas_attack.py), not here.""
 from conftest import free_port, init_chain, start_chain
 from cwchain import (Key, event_attr, light_gen, msg_create_client, msg_update_client, sign_tx,
                      tx_hash, wait_tx, GAS_SIG, BLOCK_GAS_DEFAULT)
-from cwrpc import Client
+from cwrpc import Client, block_results
 
 CW_EOUTOFGAS = -30024
 VALIDATORS = 1024
@@ -62,7 +62,7 @@ def test_noop_update_flood_is_bounded_by_block_gas(procs, tmp_path):
             assert res[5] < res[4] and res[5] < GAS_SIG + 7 * sizes[h] + 100_000, res
         # every block's txs used at most the block's gas
         for h in heights:
-            _h, txs = c.call("block_results", h)
+            _h, txs = block_results(c, h)
             assert sum(t[2][5] for t in txs) <= BLOCK_GAS_DEFAULT, h
         # and the node answers while it works through them
         assert c.call("status")[1] >= heights[-1]

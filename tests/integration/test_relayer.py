@@ -35,7 +35,7 @@ def events_by_seq(chain, etype, upto=None):
     with chain.client() as c:
         top = upto or c.call("status")[1]
         for h in range(1, top + 1):
-            _, txs = c.call("block_results", h)
+            _, txs = cwrpc.block_results(c, h)
             for _hash, _tx, result in txs:
                 for ev in result[2]:
                     if ev[0] == etype:
@@ -846,7 +846,7 @@ def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
         assert cl.call("unreceived_packets", "echo", cb, list(range(1, 8))) == [6, 7]
     with b.client() as cl:
         recv = [dict(ev[1])["sequence"] for h in range(1, cl.call("status")[1] + 1)
-                for _x, _tx, res in cl.call("block_results", h)[1] for ev in res[2]
+                for _x, _tx, res in cwrpc.block_results(cl, h)[1] for ev in res[2]
                 if ev[0] == "recv_packet"]
     assert recv == [1, 2, 3, 4, 5], recv
     assert procs.stop(rly) == 0
@@ -866,10 +866,147 @@ def test_ordered_channel_in_order_and_a_timeout_closes_it(procs, tmp_path):
     b.wait_height(b.height() + 2)  # anything else the relayer sent beta has landed
     with b.client() as cl:
         codes = [(res[0], res[1]) for h in range(hb0, cl.call("status")[1] + 1)
-                 for _x, _tx, res in cl.call("block_results", h)[1]]
+                 for _x, _tx, res in cwrpc.block_results(cl, h)[1]]
     assert all(code == 0 for code, _log in codes), f"a tx failed on beta: {codes}"
     assert next_seq(b, "nextSequenceRecv", cb) == 6, "beta received neither 6 nor 7"
     assert pending() == [7], "6's commitment went with its timeout; 7 is stranded by design"
     assert procs.stop(rly) == 0
     log = procs.log(rly)
     assert "msg failed" not in log and "tx failed" not in log, log[-3000:]
+
+
+# ---- blocks over the frame limit: paged block_results, cut notifications ---------------------
+
+BIG = int(os.environ.get("CW_RLY_BIG_PACKETS", "20000"))  # packets in the block over 4 MiB
+NOTE_BIG = int(os.environ.get("CW_RLY_NOTE_PACKETS", "12288"))  # a cut note, relayer running
+PER_TX_MAX = 256  # msgs in one tx, at most
+
+
+def set_chain_config(chain, **kv):
+    path = os.path.join(chain.home, "config.json")
+    with open(path) as f:
+        conf = json.load(f)
+    conf.update(kv)
+    with open(path, "w") as f:
+        json.dump(conf, f, indent=2)
+
+
+def one_block_of_locks(a, ca, n, beneficiary, sub):
+    """n lock msgs (PER_TX_MAX a tx) signed first, then broadcast right after one of a's
+    blocks (sub: subscribed to a's blocks) so they land in one block (a's interval is long
+    here); returns (height, the note of that block)."""
+    key = a.key("alice")
+    far = time.time_ns() + 3600 * 10**9
+    with a.client() as c:
+        nonce = c.call("account", key.address)[2]
+        envs = []
+        while n > 0:
+            k = min(PER_TX_MAX, n)
+            msgs = [R.lock_msg(ca, "stake", 1, beneficiary, timeout_ns=far) for _ in range(k)]
+            envs.append(R.cwchain.sign_tx(key, a.id, nonce, msgs))
+            nonce += 1
+            n -= k
+        while sub.notifications:  # start right after a block: the next one takes them all
+            sub.next_notification(timeout=5)
+        sub.next_notification(timeout=30)
+        ids = [c.request("broadcast_tx", [e]) for e in envs]
+        hashes = [c.wait_response(i) for i in ids]
+        res = [a.wait_tx(h) for h in hashes]
+    heights = {r[0] for r in res}
+    assert len(heights) == 1, f"the txs landed in blocks {sorted(heights)}: not one block"
+    assert all(r[3][0] == 0 for r in res), [r[3][1] for r in res if r[3][0]][:3]
+    height = heights.pop()
+    while True:
+        _topic, payload = sub.next_notification(timeout=60)
+        if cwrpc.block_note(payload)[0][1] == height:
+            return height, payload
+
+
+def unreceived(b, cb, n):
+    with b.client() as c:
+        return sum(len(c.call("unreceived_packets", R.CHANNEL_PORT, cb,
+                              list(range(lo, min(lo + 10000, n + 1)))))
+                   for lo in range(1, n + 1, 10000))
+
+
+def test_block_over_the_frame_limit_is_paged_and_caught_up_after_a_restart(procs, tmp_path):
+    """A block whose results and events pass the 4 MiB frame limit: its notification is cut
+    (never dropped) and the relayer reads the rest page by page; a relayer restarted after a
+    block of 20,000 packets fills the gap through paged block_results and relays them all."""
+    tmp = str(tmp_path)
+    mport = free_port()
+    a = R.Chain(procs, tmp, "alpha", "stake", 100)
+    b = R.Chain(procs, tmp, "beta", "uusd", 100)
+    # room for BIG locks in one block (gas) and one tx (CW_TX_MAX_BYTES is the bound there)
+    set_chain_config(a, max_block_gas=40 * 10**9)
+    set_chain_config(b, max_block_gas=40 * 10**9)
+    a.start()
+    b.start()
+    cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "rly.db"),
+                         metrics=f"127.0.0.1:{mport}", batch=PER_TX_MAX)
+    R.relayer("create-clients", "--config", cfg)
+    R.relayer("create-channel", "--config", cfg)
+    ca, cb = R.channels(cfg)
+    bob = b.key("bob").address
+    # alpha's blocks far apart from here: every lock of a burst lands in one block
+    a.stop()
+    set_chain_config(a, block_interval_ms=3000)
+    a.start()
+    from conftest import wait_port
+    with a.client(timeout=60) as sub:
+        sub.subscribe("blocks")
+        # 1. the relayer running: a block whose note is cut; the relayer reads the rest
+        rly = R.start_relayer(procs, cfg)
+        wait_port(mport, proc=rly)
+        h1, note = one_block_of_locks(a, ca, NOTE_BIG, bob, sub)
+        header, events, txs, total = cwrpc.block_note(note)
+        assert txs < total, f"the note ({len(msgpack.packb(note))} bytes) carries every event"
+        assert len(msgpack.packb(note)) <= 4 << 20
+        sends = [ev for ev in cwrpc.note_events(sub, note) if ev[0] == "send_packet"]
+        assert len(sends) == NOTE_BIG  # the note's own plus the rest through block_results
+        R.wait_until(lambda: metric(metrics_text(mport), "causeway_relayer_blocks_paged_total")
+                     >= 1, timeout=60, chain=a, what="the cut note completed by the relayer")
+        R.wait_until(lambda: unreceived(b, cb, NOTE_BIG) == 0 and not R.commitments(a, ca),
+                     timeout=120, chain=a, what="the first big block relayed and acknowledged")
+        text = metrics_text(mport)
+        assert metric(text, "causeway_relayer_blocks_paged_failures_total") == 0
+        assert procs.stop(rly) == 0
+        log = procs.log(rly)
+        assert f"block events completed chain=alpha height={h1}" in log, log[-3000:]
+        assert "block events incomplete" not in log, log[-3000:]
+
+        # 2. the relayer stopped: a block of BIG packets, whose results pass 4 MiB
+        h2, note = one_block_of_locks(a, ca, BIG, bob, sub)
+        assert not cwrpc.block_note(note)[2] == cwrpc.block_note(note)[3]
+        with a.client(timeout=60) as c:
+            first = c.call("block_results", h2)
+            assert first[1] == 0 and 0 < len(first[3]) < first[2], "not cut into pages"
+            _h, txs2 = cwrpc.block_results(c, h2)
+        assert len(txs2) == (BIG + PER_TX_MAX - 1) // PER_TX_MAX
+        assert len(msgpack.packb(txs2)) > 4 << 20
+        assert sum(1 for _x, _t, r in txs2 for ev in r[2] if ev[0] == "send_packet") == BIG
+        # the chain dropped no notification and no subscriber, and said which it cut
+        chain_metrics = cwrpc.http_get(f"http://127.0.0.1:{a.port}", "/metrics")[2]
+        # (at least the two big blocks: a block of the relayer's acks may be cut too)
+        assert metric(chain_metrics, "causeway_chain_block_notes_partial_total") >= 2
+        assert metric(chain_metrics, "causeway_chain_block_notes_failed_total") == 0
+        assert metric(chain_metrics, "cw_rpc_subscribers_dropped_total") == 0
+    # 3. fast blocks again, the relayer restarted: the gap fill pages through block h2
+    a.stop()
+    set_chain_config(a, block_interval_ms=100)
+    a.start()
+    rly = R.start_relayer(procs, cfg, name="relayer-2")
+    wait_port(mport, proc=rly)
+    total_n = NOTE_BIG + BIG
+    R.wait_until(lambda: unreceived(b, cb, total_n) == 0 and not R.commitments(a, ca),
+                 timeout=300, chain=a, what=f"the {BIG}-packet block relayed after the restart")
+    text = metrics_text(mport)
+    assert metric(text, "causeway_relayer_block_results_more_pages_total") >= 1
+    assert metric(text, "causeway_relayer_blocks_paged_failures_total") == 0
+    assert procs.stop(rly) == 0
+    log = procs.log(rly)
+    assert "gap fill failed" not in log, log[-3000:]
+    filled = [tuple(map(int, m)) for m in re.findall(r"gap filled chain=alpha from=(\d+) to=(\d+)",
+                                                     log)]
+    assert any(lo <= h2 <= hi for lo, hi in filled), (h2, filled, log[-3000:])
+    assert "level=error" not in log, log[-3000:]

@@ -263,13 +263,15 @@ static int h_events(hchain *c, uint64_t height, const char *type, uint8_t **pkts
     char err[512];
     int n = 0;
     cw_enc_init(&e);
-    assert_int_equal(cw_node_block_results(c->node, height, &e, err, sizeof err), CW_OK);
+    assert_int_equal(cw_node_block_results(c->node, height, 0, &e, err, sizeof err), CW_OK);
     cw_dec d;
     const msgpack_object *root;
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 26, err,
                                  sizeof err), CW_OK);
     cw_rpc_block_results br;
     cw_rpc_block_results_dec(&d, root, &br);
+    assert_int_equal(d.rc, CW_OK);
+    assert_int_equal(br.n, br.total); /* the harness's blocks fit in one page */
     for (uint32_t i = 0; i < br.n && d.rc == CW_OK; i++) {
         cw_rpc_block_tx bt;
         cw_rpc_block_tx_dec(&d, &br.items[i], &bt, "block_results.txs[]");

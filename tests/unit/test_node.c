@@ -1476,6 +1476,246 @@ static void test_mempool_keeps_a_txs_bytes_not_its_decoded_tree(void **state)
     assert_int_equal(committed_nonce_of(f), 1);
 }
 
+/* ---- block_results pages and the blocks notification's bound ------------------------------ */
+
+/* Replace the stored results of block h with n synthetic entries, entry i carrying a tx of
+ * sizes[i] bytes (filled with i): the whole answer [h, 0, n, [...]] as the producer stores
+ * it. The encoded entries go to *entries (one cw_enc each, caller frees). */
+static void store_results(struct fx *f, uint64_t h, const size_t *sizes, uint32_t n,
+                          cw_enc *entries)
+{
+    cw_enc all;
+    cw_enc_init(&all);
+    cw_rpc_block_results_enc_head(&all, h, 0, n, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t *tx = malloc(sizes[i]);
+        assert_non_null(tx);
+        memset(tx, (int)(i & 0xff), sizes[i]);
+        cw_rpc_block_tx bt = {.tx = {tx, sizes[i]}, .result = {.log = {(const uint8_t *)"", 0}}};
+        memset(bt.hash, (int)(i & 0xff), 32);
+        cw_enc_init(&entries[i]);
+        cw_rpc_block_tx_enc(&entries[i], &bt);
+        cw_enc_raw(&all, cw_enc_data(&entries[i]), cw_enc_len(&entries[i]));
+        free(tx);
+    }
+    assert_int_equal(all.rc, CW_OK);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(f->node->env, NULL, 0, &txn), 0);
+    assert_int_equal(put_height(txn, f->node->db_results, h, &all), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    cw_enc_free(&all);
+}
+
+/* block_results(h, start) decoded; *e holds the answer (caller frees e and closes d). */
+static void results_page(struct fx *f, uint64_t h, uint32_t start, cw_enc *e, cw_dec *d,
+                         cw_rpc_block_results *br)
+{
+    char err[256];
+    cw_enc_init(e);
+    int rc = cw_node_block_results(f->node, h, start, e, err, sizeof err);
+    if (rc)
+        fail_msg("block_results(%llu, %u): %s", (unsigned long long)h, start, err);
+    cw_rpc_block_results_dec(d, open_answer(d, e), br);
+    assert_int_equal(d->rc, CW_OK);
+    assert_true(br->height == h && br->start == start);
+}
+
+static void test_block_results_pages_are_cut_at_the_soft_cap_and_resume(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    produce(f, 1000000);
+    /* a real (small) block: one page, the stored bytes as they are */
+    cw_enc e;
+    cw_dec d;
+    cw_rpc_block_results br;
+    results_page(f, 1, 0, &e, &d, &br);
+    assert_true(br.n == br.total && br.total == 0);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    /* 1000 entries of ~4 KiB: ~4 MiB, twice the soft cap */
+    enum { N = 1000 };
+    static size_t sizes[N];
+    static cw_enc entries[N];
+    for (uint32_t i = 0; i < N; i++)
+        sizes[i] = 4096;
+    store_results(f, 1, sizes, N, entries);
+    uint32_t start = 0, pages = 0;
+    while (start < N) {
+        results_page(f, 1, start, &e, &d, &br);
+        pages++;
+        assert_int_equal(br.total, N);
+        assert_true(br.n > 0);
+        assert_true(cw_enc_len(&e) <= CW_NODE_RESULT_SOFT);
+        size_t items_len = 0;
+        for (uint32_t i = 0; i < br.n; i++) { /* a prefix from start, in block order */
+            cw_enc got;
+            enc_obj(&got, &br.items[i]);
+            assert_enc_equal(&got, &entries[start + i]);
+            items_len += cw_enc_len(&got);
+            cw_enc_free(&got);
+        }
+        const uint32_t next = cw_rpc_block_results_next(&br);
+        /* not cut early: the next entry would have taken the answer past the cap */
+        if (next < N)
+            assert_true(items_len + cw_enc_len(&entries[next]) + RESULT_WRAP >
+                        CW_NODE_RESULT_SOFT);
+        start = next;
+        cw_dec_close(&d);
+        cw_enc_free(&e);
+    }
+    assert_true(pages >= 2);
+    /* start == total: an empty last page; past it: refused by name, out untouched */
+    results_page(f, 1, N, &e, &d, &br);
+    assert_true(br.n == 0 && br.total == N);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_block_results(f->node, 1, N + 1, &e, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "1001 is past the block's 1000 txs"));
+    assert_int_equal(cw_node_block_results(f->node, 2, 0, &e, err, sizeof err), CW_ENOTFOUND);
+    assert_int_equal(cw_enc_len(&e), 0);
+    cw_enc_free(&e);
+    for (uint32_t i = 0; i < N; i++)
+        cw_enc_free(&entries[i]);
+    /* an entry alone over the cap is answered alone (the first is always in) */
+    static cw_enc three[3];
+    const size_t big[3] = {100, CW_NODE_RESULT_SOFT, 100};
+    store_results(f, 1, big, 3, three);
+    results_page(f, 1, 0, &e, &d, &br);
+    assert_int_equal(br.n, 1); /* the small one; the big one would pass the cap */
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    results_page(f, 1, 1, &e, &d, &br);
+    assert_int_equal(br.n, 1);
+    assert_true(cw_enc_len(&e) > CW_NODE_RESULT_SOFT);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    results_page(f, 1, 2, &e, &d, &br);
+    assert_true(br.n == 1 && cw_rpc_block_results_next(&br) == br.total);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    for (uint32_t i = 0; i < 3; i++)
+        cw_enc_free(&three[i]);
+}
+
+struct note_spy {
+    uint8_t *buf;
+    size_t len;
+    uint64_t height;
+};
+
+static void note_spy(void *user, uint64_t height, const uint8_t *payload, size_t len)
+{
+    struct note_spy *s = user;
+    free(s->buf);
+    s->buf = malloc(len);
+    assert_non_null(s->buf);
+    memcpy(s->buf, payload, len);
+    s->len = len;
+    s->height = height;
+}
+
+/* The encoded events of block h's txs [0, k) as block_results holds them (one array). */
+static void events_of_txs(struct fx *f, uint64_t h, uint32_t k, cw_enc *out)
+{
+    cw_enc e;
+    cw_dec d;
+    cw_rpc_block_results br;
+    results_page(f, h, 0, &e, &d, &br);
+    assert_true(k <= br.n && br.n == br.total);
+    cw_enc body;
+    cw_enc_init(&body);
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < k; i++) {
+        cw_rpc_block_tx bt;
+        cw_rpc_block_tx_dec(&d, &br.items[i], &bt, "tx");
+        assert_int_equal(d.rc, CW_OK);
+        for (uint32_t j = 0; j < bt.result.events->via.array.size; j++)
+            cw_enc_object(&body, &bt.result.events->via.array.ptr[j]);
+        count += bt.result.events->via.array.size;
+    }
+    cw_enc_init(out);
+    cw_enc_array(out, count);
+    cw_enc_raw(out, cw_enc_data(&body), cw_enc_len(&body));
+    cw_enc_free(&body);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+}
+
+/* Three sends (2 msgs each) in one block at frame limit `max_frame`; the note decoded into
+ * *bn (borrowing from d: close it) and checked against the frame limit and block_results:
+ * its events are exactly those of the block's first bn->txs txs, and the next tx's would
+ * not have fit. */
+static void block_with_note(struct fx *f, struct note_spy *spy, uint64_t max_frame, cw_dec *d,
+                            cw_rpc_block_note *bn)
+{
+    char err[256];
+    size_t len;
+    uint8_t h[32];
+    const uint64_t two[] = {1, 2};
+    uint64_t nonce = next_nonce(f);
+    for (uint32_t i = 0; i < 3; i++) {
+        uint8_t *tx = sends_tx(f, nonce + i, two, 2, &len, h);
+        assert_int_equal(submit(f, tx, len, err, sizeof err), CW_OK);
+        free(tx);
+    }
+    f->node->cfg.max_frame_bytes = max_frame;
+    produce(f, (f->node->height + 1) * 1000000000ull);
+    assert_int_equal(spy->height, f->node->height);
+    assert_true(spy->len + NOTE_WRAP <= max_frame);
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(d, &root, spy->buf, spy->len, 1u << 20, err, sizeof err), CW_OK);
+    cw_rpc_block_note_dec(d, root, bn);
+    assert_int_equal(d->rc, CW_OK);
+    assert_int_equal(bn->txs_total, 3);
+    cw_enc want, got;
+    events_of_txs(f, f->node->height, bn->txs, &want);
+    enc_obj(&got, bn->events);
+    assert_enc_equal(&got, &want);
+    cw_enc_free(&got);
+    cw_enc_free(&want);
+    if (bn->txs < bn->txs_total) { /* one more tx's events would have passed the limit */
+        events_of_txs(f, f->node->height, bn->txs + 1, &want);
+        cw_enc head;
+        cw_enc_init(&head);
+        cw_header_enc(&head, &bn->header);
+        assert_true(1 + cw_enc_len(&head) + cw_enc_len(&want) + 10 + NOTE_WRAP > max_frame);
+        cw_enc_free(&head);
+        cw_enc_free(&want);
+    }
+}
+
+static void test_block_note_is_cut_at_the_frame_limit_between_txs(void **state)
+{
+    struct fx *f = *state;
+    struct note_spy spy = {0};
+    cw_node_on_block(f->node, note_spy, &spy);
+    cw_dec d;
+    cw_rpc_block_note bn;
+    /* the default limit: every event, txs == txs_total */
+    block_with_note(f, &spy, 4u << 20, &d, &bn);
+    assert_true(cw_rpc_block_note_complete(&bn));
+    const size_t full = spy.len;
+    cw_dec_close(&d);
+    cw_node_status st;
+    cw_node_get_status(f->node, &st);
+    assert_int_equal(st.notes_partial, 0);
+    /* one byte short of the whole note: cut at a tx boundary, the rest left to block_results */
+    block_with_note(f, &spy, full + NOTE_WRAP - 1, &d, &bn);
+    assert_true(bn.txs > 0 && bn.txs < bn.txs_total);
+    cw_dec_close(&d);
+    /* too small for any tx's events: the header alone, txs 0 */
+    block_with_note(f, &spy, 400, &d, &bn);
+    assert_int_equal(bn.txs, 0);
+    assert_int_equal(bn.events->via.array.size, 0);
+    cw_dec_close(&d);
+    cw_node_get_status(f->node, &st);
+    assert_int_equal(st.notes_partial, 2);
+    cw_node_on_block(f->node, NULL, NULL);
+    free(spy.buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1497,6 +1737,10 @@ int main(void)
         cmocka_unit_test(test_packets_aligned_with_nil_for_missing),
         cmocka_unit_test(test_packets_answer_is_cut_at_the_soft_cap_and_resumes),
         cmocka_unit_test(test_soft_cap_keeps_the_first_item_and_cuts_exactly_at_the_cap),
+        cmocka_unit_test_setup_teardown(
+            test_block_results_pages_are_cut_at_the_soft_cap_and_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_block_note_is_cut_at_the_frame_limit_between_txs, setup, teardown),
         cmocka_unit_test(test_tx_status_agrees_with_tx),
         cmocka_unit_test_setup_teardown(test_tx_over_its_gas_limit_fails_without_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mempool_admits_by_gas_and_caps_each_sender, setup, teardown),

@@ -330,6 +330,26 @@ static void test_block_notification(void **state)
     assert_true(x->conns[1].height == 0);
     assert_null(rly_entry_get(x, 0, 1, 9, false));
 
+    /* a cut note (the chain left txs 1.. out): its own events are cached, the rest is read
+     * with block_results — beta is unreachable here, so that fails, is counted and said */
+    cw_enc cut;
+    cw_enc_init(&cut);
+    bn.header.chain_id[0] = 'b';
+    bn.header.height = 13;
+    bn.header.time_ns = 6000;
+    bn.events_enc = (cw_bytes){cw_enc_data(&evs), cw_enc_len(&evs)};
+    bn.txs = 1;
+    bn.txs_total = 2;
+    cw_rpc_block_note_enc(&cut, &bn);
+    assert_int_equal(cut.rc, CW_OK);
+    uint64_t failures = rly_m.blocks_paged_failures, paged = rly_m.blocks_paged;
+    assert_int_not_equal(rly_on_block(x, &x->conns[1], cw_enc_data(&cut), cw_enc_len(&cut)),
+                         CW_OK);
+    assert_true(x->conns[1].height == 13);
+    assert_int_equal(rly_m.blocks_paged_failures, failures + 1);
+    assert_int_equal(rly_m.blocks_paged, paged);
+    cw_enc_free(&cut);
+
     cw_enc_free(&old);
     cw_enc_free(&note);
     cw_enc_free(&evs);

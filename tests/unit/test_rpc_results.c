@@ -358,20 +358,23 @@ static void test_tx_and_block_results(void **state)
     assert_false(back.result.has_failed_msg);
     DONE(e, d);
 
-    /* block_results: [height, [[hash, tx, result], ...]] */
+    /* block_results: [height, start, total, [[hash, tx, result], ...]] — one page */
     cw_rpc_block_tx bt = {.tx = {(const uint8_t *)"TX", 2},
                           .result = {.code = 5, .log = {(const uint8_t *)"no", 2},
                                      .has_failed_msg = true, .failed_msg = 0}};
     memset(bt.hash, 0x11, 32);
     cw_enc_init(&e);
-    cw_rpc_block_results_enc_head(&e, 8, 1);
+    cw_rpc_block_results_enc_head(&e, 8, 2, 5, 1);
     cw_rpc_block_tx_enc(&e, &bt);
     const msgpack_object *root = open_enc(&d, &e);
     cw_rpc_block_results br;
     cw_rpc_block_results_dec(&d, root, &br);
     assert_int_equal(d.rc, CW_OK);
     assert_int_equal(br.height, 8);
+    assert_int_equal(br.start, 2);
+    assert_int_equal(br.total, 5);
     assert_int_equal(br.n, 1);
+    assert_int_equal(cw_rpc_block_results_next(&br), 3); /* not the last page: ask from 3 */
     cw_rpc_block_tx got;
     cw_rpc_block_tx_dec(&d, &br.items[0], &got, "block_results.txs[0]");
     assert_int_equal(d.rc, CW_OK);
@@ -381,6 +384,146 @@ static void test_tx_and_block_results(void **state)
     assert_int_equal(got.result.events->via.array.size, 0);
     DONE(e, d);
     DONE(evs, ed);
+}
+
+/* block_results' params and pages: the short form is start 0; a page that claims txs past
+ * the block's total, or an arity the contract does not know, is refused by name */
+static void test_block_results_paging_contract(void **state)
+{
+    (void)state;
+    char err[256];
+    cw_enc e;
+    cw_dec d;
+    cw_rpc_block_results_params p;
+    /* [height] for start 0, [height, start] else; both read back */
+    cw_enc_init(&e);
+    cw_rpc_block_results_params_enc(&e, &(cw_rpc_block_results_params){7, 0});
+    const uint8_t short_form[] = {0x91, 0x07};
+    assert_int_equal(cw_enc_len(&e), sizeof short_form);
+    assert_memory_equal(cw_enc_data(&e), short_form, sizeof short_form);
+    cw_rpc_block_results_params_dec(&d, open_enc(&d, &e), &p);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(p.height == 7 && p.start == 0);
+    DONE(e, d);
+    cw_enc_init(&e);
+    cw_rpc_block_results_params_enc(&e, &(cw_rpc_block_results_params){7, 300});
+    cw_rpc_block_results_params_dec(&d, open_enc(&d, &e), &p);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(p.height == 7 && p.start == 300);
+    DONE(e, d);
+    /* three fields: malformed; a start past u32: out of range */
+    cw_enc_init(&e);
+    cw_enc_array(&e, 3);
+    cw_enc_u64(&e, 7);
+    cw_enc_u64(&e, 1);
+    cw_enc_u64(&e, 1);
+    d.err = err;
+    d.err_len = sizeof err;
+    const msgpack_object *o = open_enc(&d, &e);
+    d.err = err;
+    d.err_len = sizeof err;
+    cw_rpc_block_results_params_dec(&d, o, &p);
+    assert_int_equal(d.rc, CW_EMALFORMED);
+    assert_non_null(strstr(err, "block_results params"));
+    DONE(e, d);
+    cw_enc_init(&e);
+    cw_enc_array(&e, 2);
+    cw_enc_u64(&e, 7);
+    cw_enc_u64(&e, (uint64_t)UINT32_MAX + 1);
+    o = open_enc(&d, &e);
+    d.err = err;
+    d.err_len = sizeof err;
+    cw_rpc_block_results_params_dec(&d, o, &p);
+    assert_int_not_equal(d.rc, CW_OK);
+    assert_non_null(strstr(err, "block_results params.start"));
+    assert_true(p.height == 0 && p.start == 0);
+    DONE(e, d);
+    /* a page's head: start + n past total is refused by the encoder and by the decoder */
+    cw_enc_init(&e);
+    cw_rpc_block_results_enc_head(&e, 8, 4, 5, 2);
+    assert_int_equal(e.rc, CW_EINVAL);
+    cw_enc_free(&e);
+    cw_enc_init(&e);
+    cw_enc_array(&e, 4);
+    cw_enc_u64(&e, 8);
+    cw_enc_u64(&e, 4);
+    cw_enc_u64(&e, 5);
+    cw_enc_array(&e, 2);
+    cw_enc_nil(&e);
+    cw_enc_nil(&e);
+    o = open_enc(&d, &e);
+    d.err = err;
+    d.err_len = sizeof err;
+    cw_rpc_block_results br;
+    cw_rpc_block_results_dec(&d, o, &br);
+    assert_int_equal(d.rc, CW_EINVAL);
+    assert_non_null(strstr(err, "past the block's 5 txs"));
+    assert_true(br.n == 0 && br.items == NULL);
+    DONE(e, d);
+    /* the old two-field answer is not a page */
+    cw_enc_init(&e);
+    cw_enc_array(&e, 2);
+    cw_enc_u64(&e, 8);
+    cw_enc_array(&e, 0);
+    o = open_enc(&d, &e);
+    cw_rpc_block_results_dec(&d, o, &br);
+    assert_int_equal(d.rc, CW_EMALFORMED);
+    DONE(e, d);
+    /* an empty last page (start == total) reads */
+    cw_enc_init(&e);
+    cw_rpc_block_results_enc_head(&e, 8, 5, 5, 0);
+    cw_rpc_block_results_dec(&d, open_enc(&d, &e), &br);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(br.n == 0 && cw_rpc_block_results_next(&br) == br.total);
+    DONE(e, d);
+}
+
+/* the blocks notification: complete (txs == txs_total) or cut (txs < txs_total, the rest
+ * through block_results); more txs than the block has is refused both ways */
+static void test_block_note_says_when_its_events_are_cut(void **state)
+{
+    (void)state;
+    char err[256];
+    cw_enc e;
+    cw_dec d;
+    cw_rpc_block_note bn = {.header = {.chain_id = "alpha", .height = 3, .time_ns = 9},
+                           .txs = 2, .txs_total = 7}, got;
+    cw_enc_init(&e);
+    cw_rpc_block_note_enc(&e, &bn);
+    assert_int_equal(e.rc, CW_OK);
+    cw_rpc_block_note_dec(&d, open_enc(&d, &e), &got);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(got.txs == 2 && got.txs_total == 7);
+    assert_false(cw_rpc_block_note_complete(&got));
+    assert_int_equal(got.events->via.array.size, 0);
+    DONE(e, d);
+    bn.txs = 7;
+    cw_enc_init(&e);
+    cw_rpc_block_note_enc(&e, &bn);
+    cw_rpc_block_note_dec(&d, open_enc(&d, &e), &got);
+    assert_int_equal(d.rc, CW_OK);
+    assert_true(cw_rpc_block_note_complete(&got));
+    DONE(e, d);
+    bn.txs = 8;
+    cw_enc_init(&e);
+    cw_rpc_block_note_enc(&e, &bn);
+    assert_int_equal(e.rc, CW_EINVAL);
+    cw_enc_free(&e);
+    /* the same on the wire: [header, [], 8, 7] */
+    cw_enc_init(&e);
+    cw_enc_array(&e, 4);
+    cw_header_enc(&e, &bn.header);
+    cw_enc_array(&e, 0);
+    cw_enc_u64(&e, 8);
+    cw_enc_u64(&e, 7);
+    const msgpack_object *o = open_enc(&d, &e);
+    d.err = err;
+    d.err_len = sizeof err;
+    cw_rpc_block_note_dec(&d, o, &got);
+    assert_int_equal(d.rc, CW_EINVAL);
+    assert_non_null(strstr(err, "block.txs: 8 exceeds txs_total 7"));
+    assert_null(got.events);
+    DONE(e, d);
 }
 
 static void test_account_and_lending(void **state)
@@ -615,6 +758,8 @@ int main(void)
         cmocka_unit_test(test_query_many),
         cmocka_unit_test(test_tx_status_roundtrip_layout_and_counts),
         cmocka_unit_test(test_tx_and_block_results),
+        cmocka_unit_test(test_block_results_paging_contract),
+        cmocka_unit_test(test_block_note_says_when_its_events_are_cut),
         cmocka_unit_test(test_account_and_lending),
         cmocka_unit_test(test_packet_lists_and_params),
         cmocka_unit_test(test_scalar_params),
