@@ -254,7 +254,7 @@ int cw_genesis_write(const cw_genesis *g, const char *path, char *err, size_t er
         cw_u128_to_dec(k, sizeof k, g->market.kink_wad);
         cw_u128_to_dec(sl2, sizeof sl2, g->market.slope2_wad);
         json_object_set_new(o, "market",
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                                       "borrow_denom",
                                       g->market.borrow_denom, "base_rate_wad", b, "slope1_wad",
                                       sl1, "kink_wad", k, "slope2_wad", sl2, "close_factor_bps",
@@ -265,7 +265,9 @@ int cw_genesis_write(const cw_genesis *g, const char *path, char *err, size_t er
                                       (json_int_t)g->market.max_price_age_ns,
                                       "liquidation_grace_ns",
                                       (json_int_t)g->market.liquidation_grace_ns,
-                                      "dust_threshold", (json_int_t)g->market.dust_threshold));
+                                      "dust_threshold", (json_int_t)g->market.dust_threshold,
+                                      "supply_cap", (json_int_t)g->market.supply_cap,
+                                      "borrow_cap", (json_int_t)g->market.borrow_cap));
     }
     return write_json(o, path, err, err_len);
 }

@@ -1684,7 +1684,11 @@ static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
     cw_rpc_lend_market m = {.borrow_index_wad = mk.borrow_index_wad,
                             .total_borrows = mk.total_borrows, .cash = mk.cash,
                             .reserves = mk.reserves, .total_shares = mk.total_shares,
-                            .paused = mk.paused, .bad_debt = mk.bad_debt};
+                            .paused_actions = mk.paused_actions, .bad_debt = mk.bad_debt,
+                            .total_supply = mk.total_supply, .supply_cap = p.supply_cap,
+                            .borrow_cap = p.borrow_cap, .utilization_wad = mk.utilization_wad,
+                            .borrow_apr_wad = mk.borrow_apr_wad,
+                            .supply_apr_wad = mk.supply_apr_wad};
     snprintf(m.borrow_denom, sizeof m.borrow_denom, "%s", p.borrow_denom);
     cw_rpc_lend_market_enc(r->out, &m);
     return r->out->rc;

@@ -226,8 +226,8 @@ int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
  *  bin16) of addr. Returns: CW_OK; CW_ESTATE no market on this chain; store errors. */
 int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                          size_t err_len);
-/** [borrow_denom, borrow_index, total_borrows, cash, reserves, total_shares, paused,
- *  bad_debt] of the market. Returns: as cw_node_lend_account. */
+/** The market's cw_rpc_lend_market (causeway/rpc_results.h: books, paused actions, caps,
+ *  utilization and APRs from the market's rate model). Returns: as cw_node_lend_account. */
 int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len);
 
 /* ---- packets (for relayers; DESIGN §5 RPC) ---- */

@@ -227,7 +227,7 @@ typedef struct mkt {
 
 static void enc_params(cw_enc *e, const cw_lend_params *p)
 {
-    cw_enc_array(e, 12);
+    cw_enc_array(e, 14);
     cw_enc_cstr(e, p->borrow_denom);
     cw_enc_u128(e, p->base_rate_wad);
     cw_enc_u128(e, p->slope1_wad);
@@ -240,6 +240,8 @@ static void enc_params(cw_enc *e, const cw_lend_params *p)
     cw_enc_bin(e, p->oracle.b, 32);
     cw_enc_u64(e, p->liquidation_grace_ns);
     cw_enc_u64(e, p->dust_threshold);
+    cw_enc_u64(e, p->supply_cap);
+    cw_enc_u64(e, p->borrow_cap);
 }
 
 /* rec_open for the records genesis writes: absent means there is no market. */
@@ -260,7 +262,10 @@ static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err
     int rc = market_rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
     if (rc)
         return rc;
-    const msgpack_object *f = cw_dec_array(&d, root, 12, "params");
+    /* a 12-field record predates the caps (read as 0: no cap); it is rewritten with 14 by
+     * the next lend.update_market */
+    const bool capped = !(root->type == MSGPACK_OBJECT_ARRAY && root->via.array.size == 12);
+    const msgpack_object *f = cw_dec_array(&d, root, capped ? 14 : 12, "params");
     cw_dec_id(&d, &f[0], p->borrow_denom, "params.borrow_denom");
     p->base_rate_wad = cw_dec_u128(&d, &f[1], "params.base_rate");
     p->slope1_wad = cw_dec_u128(&d, &f[2], "params.slope1");
@@ -273,6 +278,10 @@ static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err
     cw_dec_bin_fixed(&d, &f[9], p->oracle.b, 32, "params.oracle");
     p->liquidation_grace_ns = cw_dec_u64(&d, &f[10], "params.liquidation_grace_ns");
     p->dust_threshold = cw_dec_u64(&d, &f[11], "params.dust_threshold");
+    if (capped && d.rc == CW_OK) {
+        p->supply_cap = cw_dec_u64(&d, &f[12], "params.supply_cap");
+        p->borrow_cap = cw_dec_u64(&d, &f[13], "params.borrow_cap");
+    }
     return rec_close(&d, KEY_PARAMS, err, err_len);
 }
 
@@ -300,7 +309,12 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
     s->reserves = cw_dec_u128(&d, &f[3], "state.reserves");
     s->total_shares = cw_dec_u128(&d, &f[4], "state.shares");
     s->last_accrual_ns = cw_dec_u64(&d, &f[5], "state.last_accrual");
-    s->paused = cw_dec_bool(&d, &f[6], "state.paused");
+    /* paused: the set of paused actions; a bool is the record before per-action pauses,
+     * when true meant borrowing paused */
+    if (d.rc == CW_OK && f[6].type == MSGPACK_OBJECT_BOOLEAN)
+        s->paused_actions = f[6].via.boolean ? CW_LEND_ACTION_BORROW : 0;
+    else
+        s->paused_actions = cw_dec_uint_max(&d, &f[6], CW_LEND_ACTION_ALL, "state.paused");
     if ((rc = rec_close(&d, KEY_STATE, err, err_len)))
         return rc;
     if (s->borrow_index_wad < CW_WAD)
@@ -334,7 +348,7 @@ static int store_state(const cw_kv *kv, const cw_lend_market *s)
     cw_enc_u128(&e, s->reserves);
     cw_enc_u128(&e, s->total_shares);
     cw_enc_u64(&e, s->last_accrual_ns);
-    cw_enc_bool(&e, s->paused);
+    cw_enc_u64(&e, s->paused_actions);
     int rc = rec_store(kv, KEY_STATE, &e);
     if (rc)
         return rc;
@@ -545,16 +559,23 @@ static const cw_lend_collateral *find_col(const mkt *m, const char *trace)
     return NULL;
 }
 
+/* CW_ESTATE when the admin paused `action` (one CW_LEND_ACTION_* bit; 0: never paused). */
+static int check_paused(const mkt *m, uint64_t action, char *err, size_t err_len)
+{
+    if (m->s.paused_actions & action)
+        return cw_errf(err, err_len, CW_ESTATE, "%s is paused by the market's admin",
+                       cw_lend_action_name(action));
+    return CW_OK;
+}
+
 /* ---- interest ----------------------------------------------------------------------------- */
 
-/* Per-second borrow rate (wad) for the current books, every step rounded up (DESIGN §8;
- * Compound v2 JumpRateModel). */
-static int borrow_rate(const mkt *m, cw_u128 *rate)
+/* The rate model (DESIGN §8; Compound v2 JumpRateModel), the one formula accrual and the
+ * queries use: utilization of the books, rounded up, in [0, WAD]. */
+static int utilization(const cw_lend_market *s, cw_u128 *out)
 {
-    const cw_lend_market *s = &m->s;
-    const cw_lend_params *p = &m->p;
-    cw_u128 util = 0, den, a = 0, b = 0;
-    *rate = 0;
+    cw_u128 util = 0, den;
+    *out = 0;
     if (s->total_borrows > 0) {
         /* cash + borrows − reserves; reserves above it (possible only after bad debt) mean
          * every unit of the pool is lent: utilization 100%. */
@@ -569,6 +590,15 @@ static int borrow_rate(const mkt *m, cw_u128 *rate)
                 return CW_EOVERFLOW;
         }
     }
+    *out = util;
+    return CW_OK;
+}
+
+/* Per-second borrow rate (wad) at utilization util, every step rounded up. */
+static int rate_at(const cw_lend_params *p, cw_u128 util, cw_u128 *rate)
+{
+    cw_u128 a = 0, b = 0;
+    *rate = 0;
     cw_u128 below = util < p->kink_wad ? util : p->kink_wad;
     if (cw_muldiv_u128(&a, below, p->slope1_wad, CW_WAD, CW_ROUND_UP))
         return CW_EOVERFLOW;
@@ -577,6 +607,14 @@ static int borrow_rate(const mkt *m, cw_u128 *rate)
         return CW_EOVERFLOW;
     *rate = p->base_rate_wad + a + b; /* each ≤ CW_LEND_MAX_RATE_WAD: no overflow */
     return CW_OK;
+}
+
+/* Per-second borrow rate (wad) for the current books. */
+static int borrow_rate(const mkt *m, cw_u128 *rate)
+{
+    cw_u128 util;
+    int rc = utilization(&m->s, &util);
+    return rc ? rc : rate_at(&m->p, util, rate);
 }
 
 /* Accrue interest in memory up to now_ns. Source: Compound v2 accrueInterest. */
@@ -629,6 +667,30 @@ static int supply_value(const cw_lend_market *s, cw_u128 *out)
     if (cw_add_u128(&g, s->cash, s->total_borrows) || g < s->reserves)
         return CW_ESTATE;
     *out = g - s->reserves;
+    return CW_OK;
+}
+
+/* The figures a query shows (cw_lend_market_read), from the rate model above: utilization,
+ * the per-second borrow rate, borrow APR = rate × CW_LEND_SECONDS_PER_YEAR (simple, not
+ * compounded), supply APR = floor(floor(borrow APR × utilization / WAD) × (10000 − reserve
+ * factor) / 10000) (Compound v2 getSupplyRate), and total supply. */
+static int derive_rates(mkt *m)
+{
+    cw_lend_market *s = &m->s;
+    cw_u128 util, rate, sup;
+    int rc = utilization(s, &util);
+    if (rc == CW_OK)
+        rc = rate_at(&m->p, util, &rate);
+    if (rc)
+        return rc;
+    s->utilization_wad = util;
+    s->borrow_rate_wad = rate;
+    s->borrow_apr_wad = rate * CW_LEND_SECONDS_PER_YEAR; /* ≤ 7e9 × 3.2e7: fits */
+    if (cw_muldiv_u128(&sup, s->borrow_apr_wad, util, CW_WAD, CW_ROUND_DOWN))
+        return CW_EOVERFLOW;
+    s->supply_apr_wad = sup * (BPS - m->p.reserve_factor_bps) / BPS; /* sup ≤ 2.3e17 */
+    if (supply_value(s, &s->total_supply))
+        s->total_supply = 0; /* reserves above cash + borrows: suppliers' claim is 0 */
     return CW_OK;
 }
 
@@ -842,7 +904,7 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
     if (cw_trace_denom(trace, channel, base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
     int rc = load_market(kv, &m, err, err_len);
-    if (rc)
+    if (rc || (rc = check_paused(&m, CW_LEND_ACTION_WITHDRAW_COLLATERAL, err, err_len)))
         return rc;
     if (!(c = find_col(&m, trace)))
         return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s/%s is not registered",
@@ -925,6 +987,8 @@ int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params
     int rc = load_market(kv, &m, NULL, 0);
     if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
         rc = accrue(&m, now_ns, NULL, 0);
+    if (rc == CW_OK)
+        rc = derive_rates(&m);
     if (rc)
         memset(&m, 0, sizeof m);
     if (params)
@@ -1007,25 +1071,26 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
-/* How supply, withdraw_supply, borrow and repay start: a nonzero amount, the market loaded
- * and accrued to block time — a borrow refused first while borrowing is paused. */
-static int open_market(const cw_exec_ctx *ctx, uint64_t amount, bool borrowing, mkt *m,
-                       char *err, size_t err_len)
+/* How supply, withdraw_supply, borrow and repay start: a nonzero amount (unless any_amount),
+ * the market loaded, refused while `action` is paused (0 for repay: never), and accrued to
+ * block time. */
+static int open_market(const cw_exec_ctx *ctx, uint64_t amount, bool any_amount,
+                       uint64_t action, mkt *m, char *err, size_t err_len)
 {
     int rc;
-    if ((rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = load_market(ctx->kv, m, err, err_len)))
+    if ((!any_amount && (rc = amount_nonzero(amount, err, err_len))) ||
+        (rc = load_market(ctx->kv, m, err, err_len)) ||
+        (rc = check_paused(m, action, err, err_len)))
         return rc;
-    if (borrowing && m->s.paused)
-        return cw_errf(err, err_len, CW_ESTATE, "borrowing is paused");
     return accrue(m, ctx->time_ns, err, err_len);
 }
 
 /* open_market, then the account's [u128] record at key (shares or scaled debt). */
-static int open_account(const cw_exec_ctx *ctx, uint64_t amount, mkt *m, const char *key,
-                        cw_u128 *rec, char *err, size_t err_len)
+static int open_account(const cw_exec_ctx *ctx, uint64_t amount, bool any_amount,
+                        uint64_t action, mkt *m, const char *key, cw_u128 *rec, char *err,
+                        size_t err_len)
 {
-    int rc = open_market(ctx, amount, false, m, err, err_len);
+    int rc = open_market(ctx, amount, any_amount, action, m, err, err_len);
     return rc ? rc : read_u128_rec(ctx->kv, key, rec);
 }
 
@@ -1076,10 +1141,23 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     uint64_t ncash;
     int rc;
     cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = open_account(ctx, amount, &m, ks, &held, err, err_len)))
+    if ((rc = open_account(ctx, amount, false, CW_LEND_ACTION_SUPPLY, &m, ks, &held, err,
+                           err_len)))
         return rc;
     if (supply_value(&m.s, &value))
         return cw_errf(err, err_len, CW_ESTATE, "market books inconsistent");
+    /* supply cap (Aave v3 validateSupply): total supply = cash + borrows − reserves, what all
+     * shares are worth, after the supply */
+    if (m.p.supply_cap > 0 && value + amount > m.p.supply_cap) {
+        char sv[41], sn[41];
+        u128_dec(sv, value);
+        u128_dec(sn, value + amount);
+        return cw_errf(err, err_len, CW_ETOOBIG,
+                       "supply of %llu would take total supply from %s to %s, above the "
+                       "supply cap of %llu",
+                       (unsigned long long)amount, sv, sn,
+                       (unsigned long long)m.p.supply_cap);
+    }
     if (m.s.total_shares == 0)
         minted = amount; /* first supplier: 1 share per base unit */
     else if (value == 0)
@@ -1111,26 +1189,55 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
     int rc;
+    if (msg->all && amount != 0)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "amount: must be 0 with all (all withdraws every share held)");
     cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = open_account(ctx, amount, &m, ks, &held, err, err_len)))
+    if ((rc = open_account(ctx, amount, msg->all, CW_LEND_ACTION_WITHDRAW_SUPPLY, &m, ks, &held,
+                           err, err_len)))
         return rc;
-    if (amount > m.s.cash)
-        return cw_errf(err, err_len, CW_EINSUFFICIENT,
-                       "liquidity: the pool holds %llu, withdrawal of %llu",
-                       (unsigned long long)m.s.cash, (unsigned long long)amount);
-    if (supply_value(&m.s, &value) || value == 0 || m.s.total_shares == 0)
-        return cw_errf(err, err_len, CW_EINSUFFICIENT, "no supplier value to withdraw");
-    if (cw_muldiv_u128(&burned, amount, m.s.total_shares, value, CW_ROUND_UP))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "shares overflow");
     if (held > m.s.total_shares)
         return cw_errf(err, err_len, CW_ESTATE, "account shares above the market's total");
-    if (burned > held) {
-        char sh[41], sb[41];
+    if (msg->all) {
+        /* every share, paid at floor(held × value / total shares): all or nothing (Compound
+         * v2 redeem(all cTokens)) */
+        cw_u128 pay = 0;
+        char sh[41], sp[41];
+        if (held == 0)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT, "the account holds no shares");
+        if (supply_value(&m.s, &value) ||
+            cw_muldiv_u128(&pay, held, value, m.s.total_shares, CW_ROUND_DOWN))
+            pay = 0;
         u128_dec(sh, held);
-        u128_dec(sb, burned);
-        return cw_errf(err, err_len, CW_EINSUFFICIENT,
-                       "withdrawal of %llu needs %s shares, account holds %s",
-                       (unsigned long long)amount, sb, sh);
+        u128_dec(sp, pay);
+        if (pay == 0)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                           "the account's %s shares are worth 0 %s: nothing to withdraw", sh,
+                           m.p.borrow_denom);
+        if (pay > m.s.cash)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                           "liquidity: all %s shares are worth %s, the pool holds %llu; "
+                           "nothing withdrawn (all or nothing: withdraw an amount instead)",
+                           sh, sp, (unsigned long long)m.s.cash);
+        amount = (uint64_t)pay; /* ≤ cash */
+        burned = held;
+    } else {
+        if (amount > m.s.cash)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                           "liquidity: the pool holds %llu, withdrawal of %llu",
+                           (unsigned long long)m.s.cash, (unsigned long long)amount);
+        if (supply_value(&m.s, &value) || value == 0 || m.s.total_shares == 0)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT, "no supplier value to withdraw");
+        if (cw_muldiv_u128(&burned, amount, m.s.total_shares, value, CW_ROUND_UP))
+            return cw_errf(err, err_len, CW_EOVERFLOW, "shares overflow");
+        if (burned > held) {
+            char sh[41], sb[41];
+            u128_dec(sh, held);
+            u128_dec(sb, burned);
+            return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                           "withdrawal of %llu needs %s shares, account holds %s",
+                           (unsigned long long)amount, sb, sh);
+        }
     }
     m.s.cash -= amount;
     m.s.total_shares -= burned; /* burned ≤ held ≤ total */
@@ -1149,7 +1256,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     char kd[CW_KEY_MAX];
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
     int rc;
-    if ((rc = open_market(ctx, amount, true, &m, err, err_len)))
+    if ((rc = open_market(ctx, amount, false, CW_LEND_ACTION_BORROW, &m, err, err_len)))
         return rc;
     if (amount > m.s.cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -1163,6 +1270,22 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
         cw_add_u128(&nscaled, scaled, add) || cw_add_u128(&ntotal, m.s.total_scaled_debt, add) ||
         debt_of(&m, nscaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    /* borrow cap (Aave v3 validateBorrow): total borrows after the borrow */
+    if (m.p.borrow_cap > 0) {
+        cw_u128 nb;
+        if (cw_muldiv_u128(&nb, ntotal, m.s.borrow_index_wad, CW_WAD, CW_ROUND_DOWN))
+            nb = CW_U128_MAX;
+        if (nb > m.p.borrow_cap) {
+            char sb[41], sn[41];
+            u128_dec(sb, m.s.total_borrows);
+            u128_dec(sn, nb);
+            return cw_errf(err, err_len, CW_ETOOBIG,
+                           "borrow of %llu would take total borrows from %s to %s, above the "
+                           "borrow cap of %llu",
+                           (unsigned long long)amount, sb, sn,
+                           (unsigned long long)m.p.borrow_cap);
+        }
+    }
     if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0,
                             &limit)))
         return rc;
@@ -1194,7 +1317,8 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     cw_u128 scaled, debt, removed;
     int rc;
     cw_key_lend_debt(kd, &borrower);
-    if ((rc = open_account(ctx, amount, &m, kd, &scaled, err, err_len)) ||
+    if ((rc = open_account(ctx, amount, false, 0 /* repay is never paused */, &m, kd, &scaled,
+                           err, err_len)) ||
         (rc = account_debt(&m, scaled, &debt, err, err_len)))
         return rc;
     if (debt == 0)
@@ -1241,7 +1365,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
     holdings h;
     int rc;
     if ((rc = amount_nonzero(repay, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)))
+        (rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = check_paused(&m, CW_LEND_ACTION_LIQUIDATE, err, err_len)))
         return rc;
     if (!(c = find_col(&m, trace)))
         return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", trace);
@@ -1487,6 +1612,8 @@ static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_
         np.max_price_age_ns = msg->market.max_price_age_ns;
         np.liquidation_grace_ns = msg->market.liquidation_grace_ns;
         np.dust_threshold = msg->market.dust_threshold;
+        np.supply_cap = msg->market.supply_cap;
+        np.borrow_cap = msg->market.borrow_cap;
     }
     for (uint32_t i = 0; i < n; i++) {
         const cw_msg_lend_collateral_update *u = &msg->collaterals[i];
@@ -1536,18 +1663,69 @@ static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_
 static int lend_pause(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_lend_pause *msg = in;
-    const bool paused = msg->paused;
     mkt m;
     int rc;
     if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)))
         return rc;
-    m.s.paused = paused;
+    if (msg->actions == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "actions: none named");
+    if (msg->actions & ~(uint64_t)CW_LEND_ACTION_ALL)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "actions: unknown bits 0x%llx (supply 1, borrow 2, liquidate 4, "
+                       "withdraw_supply 8, withdraw_collateral 16; repay is never paused)",
+                       (unsigned long long)(msg->actions & ~(uint64_t)CW_LEND_ACTION_ALL));
+    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    if (msg->paused)
+        m.s.paused_actions |= msg->actions;
+    else
+        m.s.paused_actions &= ~msg->actions;
     if ((rc = store_state(ctx->kv, &m.s)))
         return rc;
-    cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 1);
-    cw_event_attr_u64(ctx->events, CW_ATTR_PAUSED, paused);
+    cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 3);
+    cw_event_attr_u64(ctx->events, CW_ATTR_ACTIONS, msg->actions);
+    cw_event_attr_u64(ctx->events, CW_ATTR_PAUSED, msg->paused);
+    cw_event_attr_u64(ctx->events, CW_ATTR_PAUSED_ACTIONS, m.s.paused_actions);
+    return CW_OK;
+}
+
+/* Compound v2 _reduceReserves: the admin pays reserves out of the pool's cash. */
+static int lend_withdraw_reserves(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
+{
+    const cw_msg_lend_withdraw_reserves *msg = in;
+    const uint64_t amount = msg->amount;
+    mkt m;
+    char sr[41];
+    int rc;
+    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
+        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)) ||
+        (rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        return rc;
+    cw_address pool = pool_address();
+    if (memcmp(msg->to.b, pool.b, 20) == 0)
+        return cw_errf(err, err_len, CW_EINVAL, "to: the pool itself (reserves stay in it)");
+    u128_dec(sr, m.s.reserves);
+    if ((cw_u128)amount > m.s.reserves)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "withdrawal of %llu exceeds the reserves of %s",
+                       (unsigned long long)amount, sr);
+    if (amount > m.s.cash)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "liquidity: the pool holds %llu, reserve withdrawal of %llu",
+                       (unsigned long long)m.s.cash, (unsigned long long)amount);
+    m.s.cash -= amount;
+    m.s.reserves -= amount; /* utilization is unchanged: cash and reserves fall together */
+    if ((rc = pool_out(ctx->kv, &msg->to, m.p.borrow_denom, amount, err, err_len)) ||
+        (rc = store_state(ctx->kv, &m.s)))
+        return rc;
+    u128_dec(sr, m.s.reserves);
+    cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_RESERVES, 4);
+    attr_addr(ctx, CW_ATTR_TO, &msg->to);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
+    cw_event_attr_str(ctx->events, CW_ATTR_RESERVES, sr);
     return CW_OK;
 }
 
@@ -1612,6 +1790,7 @@ static const cw_lend_route routes[] = {
     {CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral},
     {CW_MSG_LEND_UPDATE_MARKET, lend_update_market},
     {CW_MSG_LEND_PAUSE, lend_pause},
+    {CW_MSG_LEND_WITHDRAW_RESERVES, lend_withdraw_reserves},
     {CW_MSG_ORACLE_SET_PRICE, oracle_set_price},
 };
 

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/block.h"
 #include "causeway/cliopt.h"
 #include "causeway/codec.h"
@@ -248,6 +249,23 @@ static int q_health(cw_rpc_client *cl, const cw_address *addr, bool json)
     return 0;
 }
 
+/* A wad fraction (1e18 = 100%) as a percentage with two decimals, rounded down. */
+static void pct_text(char *out, size_t n, cw_u128 wad)
+{
+    cw_u128 h = wad / (CW_WAD / 10000); /* hundredths of a percent */
+    char whole[41];
+    cw_u128_to_dec(whole, sizeof whole, h / 100);
+    snprintf(out, n, "%s.%02u%%", whole, (unsigned)(h % 100));
+}
+
+static void cap_text(char *out, size_t n, uint64_t cap)
+{
+    if (cap)
+        snprintf(out, n, "%llu", (unsigned long long)cap);
+    else
+        snprintf(out, n, "none");
+}
+
 static int q_market(cw_rpc_client *cl, bool json)
 {
     cw_cli_answer a;
@@ -257,21 +275,55 @@ static int q_market(cw_rpc_client *cl, bool json)
     cw_rpc_lend_market_dec(&a.d, a.root, &m);
     if (cw_cli_answer_end(&a, "query market"))
         return 1;
-    char idx[41], borrows[41], reserves[41], shares[41], bad[41];
+    char idx[41], borrows[41], reserves[41], shares[41], bad[41], supply[41], util[41],
+        bapr[41], sapr[41];
     u128_text(idx, sizeof idx, m.borrow_index_wad);
     u128_text(borrows, sizeof borrows, m.total_borrows);
     u128_text(reserves, sizeof reserves, m.reserves);
     u128_text(shares, sizeof shares, m.total_shares);
     u128_text(bad, sizeof bad, m.bad_debt);
-    if (json)
-        print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s}", "borrow_denom",
-                             m.borrow_denom, "borrow_index_wad", idx, "total_borrows", borrows,
-                             "cash", (json_int_t)m.cash, "reserves", reserves, "total_shares",
-                             shares, "paused", m.paused, "bad_debt", bad));
-    else
-        printf("market %s: cash %llu, borrows %s, reserves %s, borrow index %s (wad), "
-               "bad debt %s%s\n", m.borrow_denom, (unsigned long long)m.cash, borrows, reserves,
-               idx, bad, m.paused ? ", borrowing PAUSED" : "");
+    u128_text(supply, sizeof supply, m.total_supply);
+    u128_text(util, sizeof util, m.utilization_wad);
+    u128_text(bapr, sizeof bapr, m.borrow_apr_wad);
+    u128_text(sapr, sizeof sapr, m.supply_apr_wad);
+    /* the paused actions by name, in bit order (repay is never paused) */
+    char paused[128] = "";
+    json_t *pl = json_array();
+    for (uint64_t bit = 1; bit <= CW_LEND_ACTION_ALL; bit <<= 1) {
+        const char *name = cw_lend_action_name(bit);
+        if (!(m.paused_actions & bit) || !name)
+            continue;
+        json_array_append_new(pl, json_string(name));
+        size_t l = strlen(paused);
+        snprintf(paused + l, sizeof paused - l, "%s%s", l ? ", " : "", name);
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}",
+                              "borrow_denom", m.borrow_denom, "borrow_index_wad", idx,
+                              "total_borrows", borrows, "cash", (json_int_t)m.cash, "reserves",
+                              reserves, "total_shares", shares, "bad_debt", bad, "total_supply",
+                              supply, "supply_cap", (json_int_t)m.supply_cap, "borrow_cap",
+                              (json_int_t)m.borrow_cap, "utilization_wad", util,
+                              "borrow_apr_wad", bapr, "supply_apr_wad", sapr);
+        json_object_set_new(o, "paused_actions", pl);
+        print_json(o);
+        return 0;
+    }
+    json_decref(pl);
+    char sc[24], bc[24], up[48], bp[48], sp[48];
+    cap_text(sc, sizeof sc, m.supply_cap);
+    cap_text(bc, sizeof bc, m.borrow_cap);
+    pct_text(up, sizeof up, m.utilization_wad);
+    pct_text(bp, sizeof bp, m.borrow_apr_wad);
+    pct_text(sp, sizeof sp, m.supply_apr_wad);
+    printf("market %s: cash %llu, borrows %s, reserves %s, borrow index %s (wad), "
+           "bad debt %s\n", m.borrow_denom, (unsigned long long)m.cash, borrows, reserves,
+           idx, bad);
+    printf("  total supply %s (cap %s), total borrows %s (cap %s), shares %s\n", supply, sc,
+           borrows, bc, shares);
+    printf("  utilization %s, borrow APR %s, supply APR %s (accrued to the latest block)\n", up,
+           bp, sp);
+    printf("  paused: %s\n", paused[0] ? paused : "nothing");
     return 0;
 }
 

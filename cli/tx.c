@@ -25,13 +25,18 @@ static const struct {
     {"withdraw-collateral", "--channel CH --denom BASE --amount N --to ADDR|NAME",
      "[--timeout-height H] [--timeout-time NS|+SECONDS]", "on the lending chain"},
     {"supply", "--amount N", NULL, "lending chain"},
-    {"withdraw-supply", "--amount N", NULL, "lending chain"},
+    {"withdraw-supply", "--amount N | --all", NULL,
+     "lending chain; --all: every share, all or nothing"},
     {"borrow", "--amount N", NULL, "lending chain"},
     {"repay", "--amount N [--on-behalf-of ADDR|NAME]", NULL, "lending chain"},
     {"liquidate", "--borrower ADDR|NAME --amount N --denom TRACE_DENOM", NULL, "lending chain"},
     {"set-price", "--denom TRACE_DENOM --price WAD [--time NS]", NULL, "oracle key"},
     {"register-collateral", "--channel CH --denom BASE --ltv BPS --lt BPS --bonus BPS", NULL,
      "admin key"},
+    {"pause", "--actions LIST [--resume]",
+     "LIST: supply,borrow,liquidate,withdraw_supply,withdraw_collateral,withdraw,all",
+     "admin key; repay is never paused"},
+    {"withdraw-reserves", "--to ADDRESS|NAME --amount N", NULL, "admin key"},
 };
 
 void cw_cli_tx_usage(FILE *f)

@@ -1,5 +1,6 @@
 /* causeway tx lock|borrow|repay|withdraw-collateral|supply|withdraw-supply|liquidate|
- *              set-price|register-collateral — the collateral app and the lending market. */
+ *              set-price|register-collateral|pause|withdraw-reserves — the collateral app
+ *              and the lending market. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,12 @@
 /* Options every app tx takes. */
 struct opts {
     const char *from, *node, *keyring, *memo;
-    bool no_wait, json;
+    bool no_wait, json, all, resume;
     uint64_t timeout_s;
     uint64_t gas; /* the tx's gas limit, 0 = the estimate */
     /* command-specific */
     const char *channel, *denom, *to, *on_behalf, *borrower, *price, *time;
-    const char *amount, *timeout_height, *timeout_time, *ltv, *lt, *bonus;
+    const char *amount, *timeout_height, *timeout_time, *ltv, *lt, *bonus, *actions;
 };
 
 static void usage(FILE *f) { cw_cli_tx_usage(f); /* one text for every tx (tx.c) */ }
@@ -197,7 +198,8 @@ int cw_cli_tx_app(int argc, char **argv)
         {"timeout-height", .str = &o.timeout_height},
         {"timeout-time", .str = &o.timeout_time},
         {"ltv", .str = &o.ltv},           {"lt", .str = &o.lt},
-        {"bonus", .str = &o.bonus},
+        {"bonus", .str = &o.bonus},       {"all", .flag = &o.all},
+        {"actions", .str = &o.actions},   {"resume", .flag = &o.resume},
         {"gas", .parse = cw_cli_parse_gas, .dst = &o.gas}, {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 2, lo, usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
@@ -231,18 +233,46 @@ int cw_cli_tx_app(int argc, char **argv)
             else
                 cw_msg_lend_withdraw_collateral_enc(&e, &m);
         }
-    } else if (strcmp(cmd, "supply") == 0 || strcmp(cmd, "withdraw-supply") == 0 ||
-               strcmp(cmd, "borrow") == 0) {
+    } else if (strcmp(cmd, "withdraw-supply") == 0) {
+        /* --all: every share, resolved by the chain when the tx runs (all or nothing) */
+        if (o.all && o.amount) {
+            fprintf(stderr, "causeway tx withdraw-supply: --amount and --all exclude each "
+                            "other\n");
+            bad = 1;
+        } else if (!o.all) {
+            bad = parse_u64(o.amount, "--amount (or --all)", &amount);
+        }
+        if (!bad) {
+            cw_msg_lend_withdraw_supply m = {.amount = amount, .all = o.all};
+            cw_msg_lend_withdraw_supply_enc(&e, &m);
+        }
+    } else if (strcmp(cmd, "supply") == 0 || strcmp(cmd, "borrow") == 0) {
         bad = parse_u64(o.amount, "--amount", &amount);
         if (!bad) {
             cw_msg_lend_amount m = {.amount = amount};
             if (strcmp(cmd, "supply") == 0)
                 cw_msg_lend_supply_enc(&e, &m);
-            else if (strcmp(cmd, "borrow") == 0)
-                cw_msg_lend_borrow_enc(&e, &m);
             else
-                cw_msg_lend_withdraw_supply_enc(&e, &m);
+                cw_msg_lend_borrow_enc(&e, &m);
         }
+    } else if (strcmp(cmd, "pause") == 0) {
+        char perr[200];
+        uint64_t mask = 0;
+        if (!o.actions) {
+            fprintf(stderr, "causeway tx pause: --actions is required\n");
+            bad = 1;
+        } else if (cw_lend_actions_parse(o.actions, &mask, perr, sizeof perr)) {
+            fprintf(stderr, "causeway tx pause: --actions: %s\n", perr);
+            bad = 1;
+        }
+        if (!bad)
+            cw_msg_lend_pause_enc(&e, &(cw_msg_lend_pause){.actions = mask, .paused = !o.resume});
+    } else if (strcmp(cmd, "withdraw-reserves") == 0) {
+        bad = !o.to || cw_cli_parse_address(keyring, o.to, &addr) ||
+              parse_u64(o.amount, "--amount", &amount);
+        if (!bad)
+            cw_msg_lend_withdraw_reserves_enc(
+                &e, &(cw_msg_lend_withdraw_reserves){.to = addr, .amount = amount});
     } else if (strcmp(cmd, "repay") == 0) {
         bad = parse_u64(o.amount, "--amount", &amount) ||
               (o.on_behalf && cw_cli_parse_address(keyring, o.on_behalf, &addr));
@@ -290,7 +320,9 @@ int cw_cli_tx_app(int argc, char **argv)
         return 2;
     }
     if (bad) {
-        if ((strcmp(cmd, "lock") == 0 || strcmp(cmd, "withdraw-collateral") == 0) && !o.to)
+        if ((strcmp(cmd, "lock") == 0 || strcmp(cmd, "withdraw-collateral") == 0 ||
+             strcmp(cmd, "withdraw-reserves") == 0) &&
+            !o.to)
             fprintf(stderr, "causeway tx %s: --to is required\n", cmd);
         cw_enc_free(&e);
         return 2;

@@ -200,6 +200,47 @@ int cw_collateral_packet_decode(cw_collateral_packet *c, const uint8_t *data, si
 
 /* ---- lend.supply, lend.withdraw_supply, lend.borrow ---------------------------------------- */
 
+static const char *const action_names[] = {"supply", "borrow", "liquidate", "withdraw_supply",
+                                           "withdraw_collateral"};
+
+const char *cw_lend_action_name(uint64_t bit)
+{
+    for (unsigned i = 0; i < sizeof action_names / sizeof action_names[0]; i++)
+        if (bit == (1ull << i))
+            return action_names[i];
+    return NULL;
+}
+
+int cw_lend_actions_parse(const char *list, uint64_t *mask, char *err, size_t err_len)
+{
+    *mask = 0;
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        uint64_t bit = 0;
+        if (n == 3 && strncmp(p, "all", 3) == 0)
+            bit = CW_LEND_ACTION_ALL;
+        else if (n == 8 && strncmp(p, "withdraw", 8) == 0)
+            bit = CW_LEND_ACTION_WITHDRAW_SUPPLY | CW_LEND_ACTION_WITHDRAW_COLLATERAL;
+        for (unsigned i = 0; !bit && i < sizeof action_names / sizeof action_names[0]; i++)
+            if (strlen(action_names[i]) == n && strncmp(p, action_names[i], n) == 0)
+                bit = 1ull << i;
+        if (!bit) {
+            *mask = 0;
+            return cw_errf(err, err_len, CW_EINVAL,
+                           "action '%.*s' is not one of supply, borrow, liquidate, "
+                           "withdraw_supply, withdraw_collateral, withdraw, all (repay is "
+                           "never paused)",
+                           (int)(n > 40 ? 40 : n), p);
+        }
+        *mask |= bit;
+        if (p[n] == '\0')
+            return CW_OK;
+        p += n + 1;
+    }
+}
+
+
 static void amount_enc(cw_enc *e, const char *type, const cw_msg_lend_amount *m)
 {
     cw_msg_begin(e, type, 1);
@@ -224,12 +265,19 @@ void cw_msg_lend_supply_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_s
 }
 void cw_msg_lend_withdraw_supply_enc(cw_enc *e, const cw_msg_lend_withdraw_supply *m)
 {
-    amount_enc(e, CW_MSG_LEND_WITHDRAW_SUPPLY, m);
+    cw_msg_begin(e, CW_MSG_LEND_WITHDRAW_SUPPLY, 2);
+    cw_enc_u64(e, m->amount);
+    cw_enc_bool(e, m->all);
 }
 void cw_msg_lend_withdraw_supply_dec(cw_dec *d, const msgpack_object *body,
                                      cw_msg_lend_withdraw_supply *m, const char *what)
 {
-    amount_dec(d, body, m, what);
+    memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
+    m->amount = cw_dec_u64(d, &f[0], "%s.amount", what);
+    m->all = cw_dec_bool(d, &f[1], "%s.all", what);
+    if (d->rc)
+        memset(m, 0, sizeof *m);
 }
 void cw_msg_lend_borrow_enc(cw_enc *e, const cw_msg_lend_borrow *m)
 {
@@ -318,7 +366,7 @@ void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m
     const cw_msg_lend_market_params *p = &m->market;
     cw_msg_begin(e, CW_MSG_LEND_UPDATE_MARKET, 2);
     if (m->has_market) {
-        cw_enc_array(e, 9);
+        cw_enc_array(e, 11);
         cw_enc_u128(e, p->base_rate_wad);
         cw_enc_u128(e, p->slope1_wad);
         cw_enc_u128(e, p->kink_wad);
@@ -328,6 +376,8 @@ void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m
         cw_enc_u64(e, p->max_price_age_ns);
         cw_enc_u64(e, p->liquidation_grace_ns);
         cw_enc_u64(e, p->dust_threshold);
+        cw_enc_u64(e, p->supply_cap);
+        cw_enc_u64(e, p->borrow_cap);
     } else {
         cw_enc_nil(e);
     }
@@ -352,7 +402,7 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
     const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
     m->has_market = !cw_dec_is_nil(&f[0]);
     if (m->has_market) {
-        const msgpack_object *g = cw_dec_array(d, &f[0], 9, "%s.market", what);
+        const msgpack_object *g = cw_dec_array(d, &f[0], 11, "%s.market", what);
         p->base_rate_wad = cw_dec_u128(d, &g[0], "market.base_rate_wad");
         p->slope1_wad = cw_dec_u128(d, &g[1], "market.slope1_wad");
         p->kink_wad = cw_dec_u128(d, &g[2], "market.kink_wad");
@@ -362,6 +412,8 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
         p->max_price_age_ns = cw_dec_u64(d, &g[6], "market.max_price_age_ns");
         p->liquidation_grace_ns = cw_dec_u64(d, &g[7], "market.liquidation_grace_ns");
         p->dust_threshold = cw_dec_u64(d, &g[8], "market.dust_threshold");
+        p->supply_cap = cw_dec_u64(d, &g[9], "market.supply_cap");
+        p->borrow_cap = cw_dec_u64(d, &g[10], "market.borrow_cap");
     }
     uint32_t n = 0;
     const msgpack_object *items =
@@ -381,15 +433,38 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
 
 void cw_msg_lend_pause_enc(cw_enc *e, const cw_msg_lend_pause *m)
 {
-    cw_msg_begin(e, CW_MSG_LEND_PAUSE, 1);
+    cw_msg_begin(e, CW_MSG_LEND_PAUSE, 2);
+    cw_enc_u64(e, m->actions);
     cw_enc_bool(e, m->paused);
 }
 
 void cw_msg_lend_pause_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_pause *m,
                            const char *what)
 {
-    const msgpack_object *f = cw_dec_array(d, body, 1, "%s", what);
-    m->paused = cw_dec_bool(d, &f[0], "%s.paused", what);
+    memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
+    m->actions = cw_dec_u64(d, &f[0], "%s.actions", what);
+    m->paused = cw_dec_bool(d, &f[1], "%s.paused", what);
+    if (d->rc)
+        memset(m, 0, sizeof *m);
+}
+
+void cw_msg_lend_withdraw_reserves_enc(cw_enc *e, const cw_msg_lend_withdraw_reserves *m)
+{
+    cw_msg_begin(e, CW_MSG_LEND_WITHDRAW_RESERVES, 2);
+    cw_enc_bin(e, m->to.b, 20);
+    cw_enc_u64(e, m->amount);
+}
+
+void cw_msg_lend_withdraw_reserves_dec(cw_dec *d, const msgpack_object *body,
+                                       cw_msg_lend_withdraw_reserves *m, const char *what)
+{
+    memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
+    cw_dec_bin_fixed(d, &f[0], m->to.b, 20, "%s.to", what);
+    m->amount = cw_dec_u64(d, &f[1], "%s.amount", what);
+    if (d->rc)
+        memset(m, 0, sizeof *m);
 }
 
 /* ---- oracle.set_price --------------------------------------------------------------------- */
@@ -432,6 +507,7 @@ CW_MSG_CODEC_FREE_ADAPTER(admin_update_validators)
     M(CW_MSG_LEND_REGISTER_COLLATERAL, lend_register_collateral, NULL)                            \
     M(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL)                                        \
     M(CW_MSG_LEND_PAUSE, lend_pause, NULL)                                                        \
+    M(CW_MSG_LEND_WITHDRAW_RESERVES, lend_withdraw_reserves, NULL)                                \
     M(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL)
 
 APP_MSGS(CW_MSG_CODEC_ADAPTERS_OF)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/event.h"
 
 int cw_rpc_result_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
@@ -730,27 +731,39 @@ void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_acc
 
 void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
 {
-    cw_enc_array(e, 8);
+    cw_enc_array(e, 14);
     cw_enc_cstr(e, r->borrow_denom);
     cw_enc_u128(e, r->borrow_index_wad);
     cw_enc_u128(e, r->total_borrows);
     cw_enc_u64(e, r->cash);
     cw_enc_u128(e, r->reserves);
     cw_enc_u128(e, r->total_shares);
-    cw_enc_bool(e, r->paused);
+    cw_enc_u64(e, r->paused_actions);
     cw_enc_u128(e, r->bad_debt);
+    cw_enc_u128(e, r->total_supply);
+    cw_enc_u64(e, r->supply_cap);
+    cw_enc_u64(e, r->borrow_cap);
+    cw_enc_u128(e, r->utilization_wad);
+    cw_enc_u128(e, r->borrow_apr_wad);
+    cw_enc_u128(e, r->supply_apr_wad);
 }
 
 void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_market *r)
 {
     memset(r, 0, sizeof *r);
-    const msgpack_object *v = cw_dec_array(d, o, 8, "lend_market");
+    const msgpack_object *v = cw_dec_array(d, o, 14, "lend_market");
     cw_dec_id(d, &v[0], r->borrow_denom, "lend_market.borrow_denom");
     r->borrow_index_wad = cw_dec_u128(d, &v[1], "lend_market.borrow_index");
     r->total_borrows = cw_dec_u128(d, &v[2], "lend_market.total_borrows");
     r->cash = cw_dec_u64(d, &v[3], "lend_market.cash");
     r->reserves = cw_dec_u128(d, &v[4], "lend_market.reserves");
     r->total_shares = cw_dec_u128(d, &v[5], "lend_market.total_shares");
-    r->paused = cw_dec_bool(d, &v[6], "lend_market.paused");
+    r->paused_actions = cw_dec_uint_max(d, &v[6], CW_LEND_ACTION_ALL, "lend_market.paused_actions");
     r->bad_debt = cw_dec_u128(d, &v[7], "lend_market.bad_debt");
+    r->total_supply = cw_dec_u128(d, &v[8], "lend_market.total_supply");
+    r->supply_cap = cw_dec_u64(d, &v[9], "lend_market.supply_cap");
+    r->borrow_cap = cw_dec_u64(d, &v[10], "lend_market.borrow_cap");
+    r->utilization_wad = cw_dec_u128(d, &v[11], "lend_market.utilization_wad");
+    r->borrow_apr_wad = cw_dec_u128(d, &v[12], "lend_market.borrow_apr_wad");
+    r->supply_apr_wad = cw_dec_u128(d, &v[13], "lend_market.supply_apr_wad");
 }

@@ -13,7 +13,8 @@
  *                              timeout_timestamp_ns]
  *   lend.withdraw_collateral  [channel, base_denom, amount, receiver(bin 20), timeout_height,
  *                              timeout_timestamp_ns]
- *   lend.supply / lend.withdraw_supply / lend.borrow   [amount(u64)]
+ *   lend.supply / lend.borrow [amount(u64)]
+ *   lend.withdraw_supply      [amount(u64), all(bool)]   all: every share (amount then 0)
  *   lend.repay                [amount(u64), on_behalf_of(bin 20) | nil]
  *   lend.liquidate            [borrower(bin 20), repay_amount(u64), collateral(trace denom)]
  *   lend.register_collateral  [channel(str id), base_denom(str id), ltv_bps, lt_bps,
@@ -21,9 +22,10 @@
  *   lend.update_market        [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
  *                                              close_factor_bps, reserve_factor_bps,
  *                                              max_price_age_ns, liquidation_grace_ns,
- *                                              dust_threshold],
+ *                                              dust_threshold, supply_cap, borrow_cap],
  *                              collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
- *   lend.pause                [paused(bool)]
+ *   lend.pause                [actions(u64 bitmask of CW_LEND_ACTION_*), paused(bool)]
+ *   lend.withdraw_reserves    [to(bin 20), amount(u64)]
  *   oracle.set_price          [denom(trace denom), price(bin16 wad), time_ns(u64)]
  * The collateral app's packet data (CollateralDeposit / CollateralRelease) is here too.
  *
@@ -66,6 +68,7 @@
 #define CW_MSG_LEND_REGISTER_COLLATERAL "lend.register_collateral"
 #define CW_MSG_LEND_UPDATE_MARKET "lend.update_market"
 #define CW_MSG_LEND_PAUSE "lend.pause"
+#define CW_MSG_LEND_WITHDRAW_RESERVES "lend.withdraw_reserves"
 #define CW_MSG_ORACLE_SET_PRICE "oracle.set_price"
 
 /** echo.send data at most (bytes): the most whose echo ack, [true, bin(data)] with 5 bytes
@@ -74,6 +77,25 @@
 #define CW_MSG_ECHO_DATA_MAX 1019u
 /** Registered collateral denoms at most, and so collateral updates per lend.update_market. */
 #define CW_LEND_MAX_COLLATERALS 16
+
+/** The pausable actions of the lending market (lend.pause, the market state and the
+ *  lend_market RPC result carry a set of them as a bitmask; DESIGN §8). Repay is not among
+ *  them: it is never paused. */
+#define CW_LEND_ACTION_SUPPLY 1u              /* lend.supply */
+#define CW_LEND_ACTION_BORROW 2u              /* lend.borrow */
+#define CW_LEND_ACTION_LIQUIDATE 4u           /* lend.liquidate (write-offs included) */
+#define CW_LEND_ACTION_WITHDRAW_SUPPLY 8u     /* lend.withdraw_supply */
+#define CW_LEND_ACTION_WITHDRAW_COLLATERAL 16u /* lend.withdraw_collateral (the release debit) */
+#define CW_LEND_ACTION_ALL 31u
+/** The name of one action bit ("supply", "borrow", "liquidate", "withdraw_supply",
+ *  "withdraw_collateral"); NULL for anything but exactly one known bit. Static storage,
+ *  thread-safe. */
+const char *cw_lend_action_name(uint64_t bit);
+/** Parse a comma-separated list of action names (as cw_lend_action_name gives them, or
+ *  "withdraw" for both withdraw bits, or "all") into *mask.
+ *  Returns: CW_OK; CW_EINVAL an unknown or empty name (err names it). Pure, thread-safe. */
+int cw_lend_actions_parse(const char *list, uint64_t *mask, char *err, size_t err_len)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /* ---- bank, admin, echo ------------------------------------------------------------------ */
 
@@ -143,16 +165,23 @@ int cw_collateral_packet_decode(cw_collateral_packet *c, const uint8_t *data, si
 
 /* ---- the lending market ----------------------------------------------------------------- */
 
-/** lend.supply, lend.withdraw_supply, lend.borrow: one amount of the borrowable asset. */
+/** lend.supply, lend.borrow: one amount of the borrowable asset. */
 typedef struct cw_msg_lend_amount {
     uint64_t amount; /* base units */
 } cw_msg_lend_amount;
 typedef cw_msg_lend_amount cw_msg_lend_supply;
-typedef cw_msg_lend_amount cw_msg_lend_withdraw_supply;
 typedef cw_msg_lend_amount cw_msg_lend_borrow;
 CW_MSG_CODEC_DECLARE(lend_supply);
-CW_MSG_CODEC_DECLARE(lend_withdraw_supply);
 CW_MSG_CODEC_DECLARE(lend_borrow);
+
+/** lend.withdraw_supply: an amount of the borrowable asset (burning the shares it is worth,
+ *  rounded up), or all = true: every share the signer holds, paid at what they are worth
+ *  (rounded down), all or nothing (amount must then be 0; the handler's rule). */
+typedef struct cw_msg_lend_withdraw_supply {
+    uint64_t amount; /* base units; 0 with all */
+    bool all;
+} cw_msg_lend_withdraw_supply;
+CW_MSG_CODEC_DECLARE(lend_withdraw_supply);
 
 typedef struct cw_msg_lend_repay {
     uint64_t amount;
@@ -182,6 +211,8 @@ typedef struct cw_msg_lend_market_params {
     uint64_t max_price_age_ns;
     uint64_t liquidation_grace_ns; /* ns; 0 = no grace after a price resumes */
     uint64_t dust_threshold;       /* base units of the borrowable asset; 0 = none */
+    uint64_t supply_cap;           /* base units; 0 = no cap (DESIGN §8) */
+    uint64_t borrow_cap;           /* base units; 0 = no cap */
 } cw_msg_lend_market_params;
 typedef struct cw_msg_lend_collateral_update {
     char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */
@@ -195,10 +226,21 @@ typedef struct cw_msg_lend_update_market {
 } cw_msg_lend_update_market;
 CW_MSG_CODEC_DECLARE(lend_update_market);
 
+/** lend.pause: pause (paused = true) or resume the actions in the bitmask, leaving the
+ *  others as they are. The decoder takes any u64; the handler refuses 0 and unknown bits. */
 typedef struct cw_msg_lend_pause {
+    uint64_t actions; /* CW_LEND_ACTION_* bits */
     bool paused;
 } cw_msg_lend_pause;
 CW_MSG_CODEC_DECLARE(lend_pause);
+
+/** lend.withdraw_reserves (admin): pay amount of the reserves, out of the pool's cash, to a
+ *  treasury address. */
+typedef struct cw_msg_lend_withdraw_reserves {
+    cw_address to;
+    uint64_t amount; /* base units of the borrowable asset */
+} cw_msg_lend_withdraw_reserves;
+CW_MSG_CODEC_DECLARE(lend_withdraw_reserves);
 
 typedef struct cw_msg_oracle_set_price {
     char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */

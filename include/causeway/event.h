@@ -73,6 +73,7 @@
 #define CW_EV_LEND_UPDATE_MARKET "lend_update_market"
 #define CW_EV_LEND_UPDATE_COLLATERAL "lend_update_collateral"
 #define CW_EV_LEND_PAUSE "lend_pause"
+#define CW_EV_LEND_WITHDRAW_RESERVES "lend_withdraw_reserves"
 #define CW_EV_ORACLE_PRICE "oracle_price"
 
 /* ---- attribute keys (the writers in channels/ and chain/ use these too) ---- */
@@ -113,6 +114,9 @@
 #define CW_ATTR_MARKET_PARAMS "market_params"
 #define CW_ATTR_COLLATERALS "collaterals"
 #define CW_ATTR_PAUSED "paused"
+#define CW_ATTR_ACTIONS "actions"
+#define CW_ATTR_PAUSED_ACTIONS "paused_actions"
+#define CW_ATTR_RESERVES "reserves"
 #define CW_ATTR_PRICE_WAD "price_wad"
 #define CW_ATTR_TIME_NS "time_ns"
 

@@ -46,10 +46,13 @@
  *   market/params                 [borrow_denom(str), base_rate_wad, slope1_wad, kink_wad,
  *                                  slope2_wad (bin16 each), close_factor_bps,
  *                                  reserve_factor_bps, max_price_age_ns, admin(bin32),
- *                                  oracle(bin32), liquidation_grace_ns, dust_threshold]
+ *                                  oracle(bin32), liquidation_grace_ns, dust_threshold,
+ *                                  supply_cap, borrow_cap]  (a 12-field record, from before
+ *                                  the caps, reads as caps 0)
  *   market/state                  [borrow_index_wad, total_scaled_debt(bin16), cash(u64),
  *                                  reserves, total_shares (bin16), last_accrual_ns(u64),
- *                                  paused(bool)]
+ *                                  paused_actions(u64 CW_LEND_ACTION_* bits)]  (a bool there,
+ *                                  from before per-action pauses, reads true = borrow)
  *   market/stats                  [supplied, withdrawn, interest, reserve_interest, bad_debt,
  *                                  bad_debt_from_reserves, bad_debt_socialized] (bin16 each,
  *                                  cumulative since genesis, base units)
@@ -106,6 +109,8 @@
  *  liquidation may go ahead during a price's grace period: 0.95 (Aave v3
  *  CLOSE_FACTOR_HF_THRESHOLD / MINIMUM_HEALTH_FACTOR_LIQUIDATION_THRESHOLD). */
 #define CW_LEND_FULL_CLOSE_HF_WAD ((cw_u128)CW_WAD / 100 * 95)
+/** Seconds in the year of an APR (365 days): APR = per-second rate × this, not compounded. */
+#define CW_LEND_SECONDS_PER_YEAR 31536000u
 
 /** Market parameters (genesis, lend.update_market). */
 typedef struct cw_lend_params {
@@ -127,6 +132,10 @@ typedef struct cw_lend_params {
                                        * liquidation would leave below this may be closed in
                                        * full (Aave v3.3's dust rule); 0 = only the intrinsic
                                        * rule (see lend.liquidate) */
+    uint64_t supply_cap;              /* base units: no lend.supply may take total supply
+                                       * (cash + borrows − reserves) above it; 0 = no cap */
+    uint64_t borrow_cap;              /* base units: no lend.borrow may take total borrows
+                                       * above it; 0 = no cap (Aave v3 caps) */
 } cw_lend_params;
 
 /** A registered collateral (lend.register_collateral, lend.update_market). */
@@ -148,13 +157,20 @@ typedef struct cw_lend_market {
     cw_u128 reserves;           /* the protocol's share of cash + borrows */
     cw_u128 total_shares;       /* suppliers' shares */
     uint64_t last_accrual_ns;   /* block time of the last accrual; 0 before the first */
-    bool paused;                /* borrowing paused by the admin */
+    uint64_t paused_actions;    /* CW_LEND_ACTION_* bits the admin paused (app_msgs.h) */
     /* cumulative since genesis */
     cw_u128 supplied, withdrawn;           /* by suppliers */
     cw_u128 interest, reserve_interest;    /* all interest accrued; its reserve part */
     cw_u128 bad_debt;                      /* borrows written off (liquidation exhausted) */
     cw_u128 bad_debt_from_reserves;        /* part absorbed by reserves */
     cw_u128 bad_debt_socialized;           /* part borne by suppliers (exchange rate fell) */
+    /* derived by cw_lend_market_read from the one rate model (zero elsewhere) */
+    cw_u128 total_supply;       /* cash + borrows − reserves (0 if reserves exceed it) */
+    cw_u128 utilization_wad;    /* borrows / total supply, rounded up, capped at WAD */
+    cw_u128 borrow_rate_wad;    /* per second, wad, at that utilization */
+    cw_u128 borrow_apr_wad;     /* borrow_rate × CW_LEND_SECONDS_PER_YEAR (1e18 = 100%) */
+    cw_u128 supply_apr_wad;     /* floor(floor(borrow_apr × utilization / WAD) × (10000 −
+                                 * reserve_factor_bps) / 10000) (Compound v2 supply rate) */
 } cw_lend_market;
 
 /** One account's standing, computed at a given time (cw_lend_account). */
@@ -174,7 +190,8 @@ typedef struct cw_lend_account_info {
 /** Check market parameters (DESIGN §8): borrow_denom an identifier; 0 < close_factor ≤
  *  10000; reserve_factor < 10000; 0 < kink ≤ WAD; base + slope1 + slope2 ≤
  *  CW_LEND_MAX_RATE_WAD (checked without overflow); max_price_age_ns > 0; admin and oracle
- *  not all-zero; liquidation_grace_ns and dust_threshold take any value (0 turns each off).
+ *  not all-zero; liquidation_grace_ns, dust_threshold, supply_cap and borrow_cap take any
+ *  value (0 turns each off).
  *  Returns: CW_OK; CW_EINVAL naming the first rule broken in err. Pure, thread-safe. */
 int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
     CW_NONNULL(1) CW_WARN_UNUSED;
@@ -188,7 +205,7 @@ int cw_lend_collateral_params_validate(uint32_t ltv_bps, uint32_t liquidation_th
                                        uint32_t liquidation_bonus_bps, char *err,
                                        size_t err_len) CW_WARN_UNUSED;
 
-/** Write the market at genesis: params, borrow index = WAD, empty books, not paused.
+/** Write the market at genesis: params, borrow index = WAD, empty books, nothing paused.
  *  Returns: CW_OK; CW_EINVAL params invalid (err says which rule); CW_EEXISTS a market is
  *  already there; a store error. Validates before writing. */
 int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t err_len)
@@ -202,6 +219,7 @@ int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t 
  *      "max_price_age_ns": 60000000000,
  *      "liquidation_grace_ns": 300000000000,  (optional, default 0: no grace)
  *      "dust_threshold": 0,                    (optional, default 0)
+ *      "supply_cap": 0, "borrow_cap": 0,       (optional, base units, default 0: no cap)
  *      "admin": "<64 hex>", "oracle": "<64 hex>" }   (optional: x-only public keys)
  *  admin/oracle may be left out when the genesis names them elsewhere: they are then zero
  *  and the caller must fill them in before cw_lend_genesis (which rejects zero keys).
@@ -243,7 +261,8 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
  *  now_ns (block time), then debit: position(holder) −= amount, total −= amount,
  *  in-flight += amount, releasing(holder) += amount — only if afterwards the borrow limit (fresh prices; stale count 0)
  *  still covers the holder's debt. A holder without debt needs no price.
- *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ENOTFOUND not registered;
+ *  Returns: CW_OK; CW_EINVAL amount 0 or bad identifiers; CW_ESTATE withdraw_collateral
+ *  paused by the admin (lend.pause); CW_ENOTFOUND not registered;
  *  CW_EINSUFFICIENT position < amount; CW_EUNHEALTHY borrow limit < debt afterwards;
  *  CW_ESTATE no market (genesis missing); CW_EOVERFLOW; a store error. Nothing is written on
  *  failure. Source: DESIGN §8 (Compound v2 redeemAllowed). */
@@ -286,7 +305,9 @@ int cw_lend_price_ex(const cw_kv *kv, cw_u128 *price_wad, uint64_t *time_ns,
     CW_NONNULL(1, 2, 3, 4, 5) CW_WARN_UNUSED;
 
 /** The market's params and books, with interest accrued IN MEMORY to now_ns (nothing is
- *  written; now_ns = 0 or ≤ the last accrual: as stored). Either output may be NULL.
+ *  written; now_ns = 0 or ≤ the last accrual: as stored), and the derived figures (total
+ *  supply, utilization, rates, APRs) computed from those books by the rate model accrual
+ *  uses. Either output may be NULL.
  *  Returns: CW_OK; CW_ESTATE no market; CW_EOVERFLOW accrual overflows; CW_EMALFORMED. */
 int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params,
                         cw_lend_market *market) CW_NONNULL(1) CW_WARN_UNUSED;
@@ -300,18 +321,20 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
 
 /* Msg bodies (canonical msgpack arrays; signer = the tx signer), encoded and decoded by
  * causeway/app_msgs.h (cw_msg_lend_*, cw_msg_oracle_set_price):
- *   lend.supply            [amount(u64)]
- *   lend.withdraw_supply   [amount(u64)]                       liquidity permitting
- *   lend.borrow            [amount(u64)]                       refused while paused
+ *   lend.supply            [amount(u64)]                       supply cap permitting
+ *   lend.withdraw_supply   [amount(u64), all(bool)]            liquidity permitting; all:
+ *                                                              every share, all or nothing
+ *   lend.borrow            [amount(u64)]                       borrow cap permitting
  *   lend.repay             [amount(u64), on_behalf_of(bin 20) | nil]   capped at the debt
  *   lend.liquidate         [borrower(bin 20), repay_amount(u64), collateral(trace denom str)]
  *   lend.register_collateral [channel(str id), base_denom(str id), ltv_bps, lt_bps, bonus_bps]
  *   lend.update_market     [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
  *                                          close_factor_bps, reserve_factor_bps,
  *                                          max_price_age_ns, liquidation_grace_ns,
- *                                          dust_threshold],
+ *                                          dust_threshold, supply_cap, borrow_cap],
  *                           collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
- *   lend.pause             [paused(bool)]
+ *   lend.pause             [actions(u64 CW_LEND_ACTION_* bits), paused(bool)]
+ *   lend.withdraw_reserves [to(bin 20), amount(u64)]           admin; ≤ reserves and cash
  *   oracle.set_price       [denom(trace denom str), price(bin16 wad), time_ns(u64)]
  * Rules beyond the table: lend.register_collateral needs the channel end
  * channelEnds/ports/collateral/channels/{channel} to exist and be OPEN (state 3), else
@@ -332,9 +355,24 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
  * debt (CW_EINVAL); lend.repay refuses a partial repay below one unit of scaled
  * debt; lend.supply refuses an amount worth less than one share. update_market accrues at
  * the old rates first; borrow_denom, admin and oracle keys cannot be changed.
- * Handlers return CW_OK or: CW_EMALFORMED / CW_ETOOBIG body; CW_EINVAL zero amount or an
- * out-of-domain value; CW_EUNAUTHORIZED admin/oracle msg from another key; CW_ESTATE no
- * market, borrowing paused, nothing to repay, position healthy (liquidate);
+ * Pauses (DESIGN §8): lend.pause sets (paused true) or clears the named actions and leaves
+ * the others; a paused action is refused (CW_ESTATE "<action> is paused by the market's
+ * admin") before anything else is read: supply, borrow, liquidate (write-offs too),
+ * withdraw_supply, withdraw_collateral (cw_lend_release_debit). Repay, deposits and a
+ * release's settlement are never paused. lend.pause refuses actions 0 or unknown bits.
+ * Caps: a supply is refused when cash + borrows − reserves + amount > supply_cap, a borrow
+ * when the total borrows after it (floor(new Σ scaled × index / WAD)) > borrow_cap (each
+ * when nonzero; CW_ETOOBIG naming the totals before and after and the cap); interest may
+ * take the totals above a cap, and a lowered cap only stops new supply or borrowing.
+ * withdraw_supply with all: amount must be 0 (CW_EINVAL); it burns every share held and
+ * pays floor(shares × (cash + borrows − reserves) / total shares), refused with nothing
+ * burned when the account holds none, they are worth 0, or the pool's cash is short
+ * (CW_EINSUFFICIENT). withdraw_reserves: amount > 0, ≤ reserves and ≤ cash
+ * (CW_EINSUFFICIENT), to not the pool (CW_EINVAL); cash and reserves fall together (event
+ * lend_withdraw_reserves [to, denom, amount, reserves left]).
+ * Handlers return CW_OK or: CW_EMALFORMED / CW_ETOOBIG body; CW_ETOOBIG a cap; CW_EINVAL zero
+ * amount or an out-of-domain value; CW_EUNAUTHORIZED admin/oracle msg from another key;
+ * CW_ESTATE no market, an action paused, nothing to repay, position healthy (liquidate);
  * CW_EINSUFFICIENT cash/shares/balance/position too small; CW_EUNHEALTHY borrow beyond the
  * borrow limit; CW_ESTALE seized denom's price stale or missing, a held denom's price
  * stale or in its grace period (liquidate); CW_ENOTFOUND unknown

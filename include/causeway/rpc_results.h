@@ -35,8 +35,11 @@
  *                                                        health_factor_wad, supply_value,
  *                                                        shares]  (u128 as bin 16 each)
  *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
- *                                                        cash, reserves, total_shares, paused,
- *                                                        bad_debt]
+ *                                                        cash, reserves, total_shares,
+ *                                                        paused_actions(u64 bitmask), bad_debt,
+ *                                                        total_supply, supply_cap, borrow_cap,
+ *                                                        utilization_wad, borrow_apr_wad,
+ *                                                        supply_apr_wad] (cw_rpc_lend_market)
  *   blocks (topic)       subscribe ["blocks"]           [header, events, txs, txs_total]: one
  *                                                        notification per committed block, the
  *                                                        events of its first txs of txs_total
@@ -441,15 +444,25 @@ typedef struct cw_rpc_lend_account {
 } cw_rpc_lend_account;
 CW_RPC_RESULT_DECLARE(lend_account);
 
+/** lend_market: the market's books and rates with interest accrued (in memory) to the
+ *  latest block time, as cw_lend_market_read computes them (DESIGN §8). Amounts in the
+ *  borrow denom's base units; u128 fields as bin16 on the wire. */
 typedef struct cw_rpc_lend_market {
     char borrow_denom[CW_ID_MAX + 1];
-    cw_u128 borrow_index_wad;
+    cw_u128 borrow_index_wad;   /* the accrued borrow index, wad (1e18 = 1.0) */
     cw_u128 total_borrows;
     uint64_t cash;
     cw_u128 reserves;
     cw_u128 total_shares;
-    bool paused;
-    cw_u128 bad_debt;
+    uint64_t paused_actions;    /* CW_LEND_ACTION_* bits paused (causeway/app_msgs.h); 0 = none.
+                                 * Replaces the former `paused` bool, which meant borrow only */
+    cw_u128 bad_debt;           /* cumulative written-off borrows */
+    cw_u128 total_supply;       /* cash + borrows − reserves: what the supply cap bounds */
+    uint64_t supply_cap;        /* 0 = no cap */
+    uint64_t borrow_cap;        /* 0 = no cap */
+    cw_u128 utilization_wad;    /* borrows / total_supply, wad, rounded up, ≤ 1e18 */
+    cw_u128 borrow_apr_wad;     /* per-second borrow rate × 31,536,000 s, wad (1e18 = 100%) */
+    cw_u128 supply_apr_wad;     /* borrow APR × utilization × (1 − reserve factor), wad */
 } cw_rpc_lend_market;
 CW_RPC_RESULT_DECLARE(lend_market);
 

@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *type = routes[b % n_routes].type;
         const cw_pubkey32 *signer = &s->w.user[a % LW_USERS];
         if (strcmp(type, CW_MSG_LEND_REGISTER_COLLATERAL) == 0 ||
-            strcmp(type, CW_MSG_LEND_UPDATE_MARKET) == 0 || strcmp(type, CW_MSG_LEND_PAUSE) == 0)
+            strcmp(type, CW_MSG_LEND_UPDATE_MARKET) == 0 || strcmp(type, CW_MSG_LEND_PAUSE) == 0 ||
+            strcmp(type, CW_MSG_LEND_WITHDRAW_RESERVES) == 0)
             signer = &s->w.admin;
         else if (strcmp(type, CW_MSG_ORACLE_SET_PRICE) == 0)
             signer = &s->w.oracle;

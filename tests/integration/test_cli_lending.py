@@ -36,7 +36,7 @@ def cli(beta, *args, ok=True):
 def test_supply_register_price_and_refusals(beta):
     cli(beta, "tx", "supply", "--from", "bob", "--amount", "5000")
     m = json.loads(cli(beta, "query", "market", "--json").stdout)
-    assert m["borrow_denom"] == "uusd" and m["cash"] == 5000 and m["paused"] is False
+    assert m["borrow_denom"] == "uusd" and m["cash"] == 5000 and m["paused_actions"] == []
     # only the admin registers collateral; invalid parameters are refused with the rule
     r = cli(beta, "tx", "register-collateral", "--from", "alice", "--channel", "channel-0",
             "--denom", "stake", "--ltv", "5000", "--lt", "7500", "--bonus", "500", ok=False)
@@ -75,3 +75,58 @@ def test_supply_register_price_and_refusals(beta):
     assert cli(beta, "tx", "borrow", "--from", "alice", ok=False).returncode == 2
     assert cli(beta, "tx", "supply", "--from", "alice", "--amount", "x", ok=False).returncode == 2
     assert cli(beta, "query", "packet", "collateral", "channel-0", "0", ok=False).returncode == 2
+
+
+def test_query_market_rates_pause_and_withdraw_all(beta):
+    """query market shows the rate model's figures; the admin pauses actions by name (repay
+    never); withdraw-supply --all takes every share, all or nothing; reserves are the
+    admin's to withdraw, within what there is."""
+    cli(beta, "tx", "supply", "--from", "bob", "--amount", "7000")
+    m = json.loads(cli(beta, "query", "market", "--json").stdout)
+    # nothing borrowed: utilization 0, the borrow APR is the base rate's (634195839 wad per
+    # second, the `init --market` default) over a 365-day year, suppliers earn nothing yet
+    assert m["utilization_wad"] == "0"
+    assert m["borrow_apr_wad"] == str(634195839 * 31536000)
+    assert m["supply_apr_wad"] == "0"
+    assert m["borrow_index_wad"] == str(10 ** 18)
+    assert m["total_supply"] == "7000" and m["supply_cap"] == 0 and m["borrow_cap"] == 0
+    text = cli(beta, "query", "market").stdout
+    assert "utilization 0.00%, borrow APR 1.99%, supply APR 0.00%" in text, text
+    assert "total supply 7000 (cap none)" in text and "paused: nothing" in text, text
+
+    # pauses: admin only, by name; repay is not an action that can be paused
+    r = cli(beta, "tx", "pause", "--from", "bob", "--actions", "supply", ok=False)
+    assert r.returncode == 1 and "admin" in r.stdout
+    r = cli(beta, "tx", "pause", "--from", "admin", "--actions", "repay", ok=False)
+    assert r.returncode == 2 and "never paused" in r.stderr
+    cli(beta, "tx", "pause", "--from", "admin", "--actions", "supply,withdraw")
+    m = json.loads(cli(beta, "query", "market", "--json").stdout)
+    assert m["paused_actions"] == ["supply", "withdraw_supply", "withdraw_collateral"]
+    assert "paused: supply, withdraw_supply, withdraw_collateral" in cli(
+        beta, "query", "market").stdout
+    r = cli(beta, "tx", "supply", "--from", "bob", "--amount", "1", ok=False)
+    assert r.returncode == 1 and "supply is paused by the market's admin" in r.stdout
+    r = cli(beta, "tx", "withdraw-supply", "--from", "bob", "--all", ok=False)
+    assert r.returncode == 1 and "withdraw_supply is paused" in r.stdout
+    assert json.loads(cli(beta, "query", "market", "--json").stdout)["cash"] == 7000
+    cli(beta, "tx", "pause", "--from", "admin", "--actions", "supply,withdraw", "--resume")
+    assert json.loads(cli(beta, "query", "market", "--json").stdout)["paused_actions"] == []
+
+    # --all: every share; then there are none to withdraw
+    assert cli(beta, "tx", "withdraw-supply", "--from", "bob", "--all", "--amount", "5",
+               ok=False).returncode == 2
+    cli(beta, "tx", "withdraw-supply", "--from", "bob", "--all")
+    m = json.loads(cli(beta, "query", "market", "--json").stdout)
+    assert m["cash"] == 0 and m["total_shares"] == "0"
+    h = json.loads(cli(beta, "query", "health", "bob", "--json").stdout)
+    assert h["shares"] == "0" and h["supply_value"] == "0"
+    r = cli(beta, "tx", "withdraw-supply", "--from", "bob", "--all", ok=False)
+    assert r.returncode == 1 and "the account holds no shares" in r.stdout
+
+    # reserves: nothing has accrued, so nothing can be withdrawn, and only by the admin
+    r = cli(beta, "tx", "withdraw-reserves", "--from", "admin", "--to", "alice", "--amount",
+            "1", ok=False)
+    assert r.returncode == 1 and "exceeds the reserves of 0" in r.stdout
+    r = cli(beta, "tx", "withdraw-reserves", "--from", "bob", "--to", "bob", "--amount", "1",
+            ok=False)
+    assert r.returncode == 1 and "admin" in r.stdout

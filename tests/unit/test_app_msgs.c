@@ -210,9 +210,11 @@ static void test_lend_amount_msgs_round_trip(void **s)
         assert_int_equal(out.amount, UINT64_MAX);
         RT_DONE();
     }
-    {
-        ROUND_TRIP(lend_withdraw_supply, CW_MSG_LEND_WITHDRAW_SUPPLY, in, out);
-        assert_int_equal(out.amount, UINT64_MAX);
+    for (int all = 0; all < 2; all++) {
+        cw_msg_lend_withdraw_supply win = {.amount = all ? 0 : UINT64_MAX, .all = all}, wout;
+        ROUND_TRIP(lend_withdraw_supply, CW_MSG_LEND_WITHDRAW_SUPPLY, win, wout);
+        assert_int_equal(wout.amount, win.amount);
+        assert_int_equal(wout.all, all);
         RT_DONE();
     }
     {
@@ -244,9 +246,19 @@ static void test_liquidate_register_pause_price_round_trip(void **s)
         RT_DONE();
     }
     for (int p = 0; p < 2; p++) {
-        cw_msg_lend_pause in = {.paused = p}, out;
+        cw_msg_lend_pause in = {.actions = p ? CW_LEND_ACTION_ALL : UINT64_MAX, .paused = p}, out;
         ROUND_TRIP(lend_pause, CW_MSG_LEND_PAUSE, in, out);
         assert_int_equal(out.paused, p);
+        assert_true(out.actions == in.actions); /* any u64: the handler checks the bits */
+        RT_DONE();
+    }
+    {
+        static const cw_msg_lend_withdraw_reserves in = {.to = {{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+                                                                 9, 9, 9, 9, 9, 9, 9, 9, 9}},
+                                                         .amount = UINT64_MAX};
+        cw_msg_lend_withdraw_reserves out;
+        ROUND_TRIP(lend_withdraw_reserves, CW_MSG_LEND_WITHDRAW_RESERVES, in, out);
+        assert_memory_equal(&out, &in, sizeof in);
         RT_DONE();
     }
     {
@@ -272,7 +284,7 @@ static void test_update_market_round_trips_with_and_without_params(void **s)
         RT_DONE();
     }
     in.has_market = true;
-    in.market = (cw_msg_lend_market_params){1, 2, CW_WAD, 4, 5000, 1000, 60, 300, 7};
+    in.market = (cw_msg_lend_market_params){1, 2, CW_WAD, 4, 5000, 1000, 60, 300, 7, 8, 9};
     in.n_collaterals = CW_LEND_MAX_COLLATERALS;
     for (uint32_t i = 0; i < CW_LEND_MAX_COLLATERALS; i++) {
         memcpy(in.collaterals[i].denom, TRACE0, sizeof in.collaterals[i].denom);
@@ -285,6 +297,32 @@ static void test_update_market_round_trips_with_and_without_params(void **s)
         assert_memory_equal(&out, &in, sizeof in);
         RT_DONE();
     }
+}
+
+static void test_lend_action_names_parse(void **s)
+{
+    (void)s;
+    char err[200];
+    uint64_t mask = 99;
+    assert_int_equal(cw_lend_actions_parse("supply,borrow", &mask, err, sizeof err), CW_OK);
+    assert_true(mask == (CW_LEND_ACTION_SUPPLY | CW_LEND_ACTION_BORROW));
+    assert_int_equal(cw_lend_actions_parse("withdraw", &mask, err, sizeof err), CW_OK);
+    assert_true(mask == (CW_LEND_ACTION_WITHDRAW_SUPPLY | CW_LEND_ACTION_WITHDRAW_COLLATERAL));
+    assert_int_equal(cw_lend_actions_parse("all", &mask, err, sizeof err), CW_OK);
+    assert_true(mask == CW_LEND_ACTION_ALL);
+    assert_int_equal(cw_lend_actions_parse("liquidate,repay", &mask, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "'repay'"));
+    assert_non_null(strstr(err, "never paused"));
+    assert_true(mask == 0);
+    assert_int_equal(cw_lend_actions_parse("supply,", &mask, err, sizeof err), CW_EINVAL);
+    for (uint64_t bit = 1; bit <= CW_LEND_ACTION_ALL; bit <<= 1) {
+        assert_non_null(cw_lend_action_name(bit));
+        assert_int_equal(cw_lend_actions_parse(cw_lend_action_name(bit), &mask, err, sizeof err),
+                         CW_OK);
+        assert_true(mask == bit);
+    }
+    assert_null(cw_lend_action_name(3));
+    assert_null(cw_lend_action_name(32));
 }
 
 /* Decode a hand-made body with the table's row for type; returns the code, err filled. */
@@ -305,7 +343,7 @@ static void test_every_decoder_refuses_wrong_shapes(void **s)
     (void)s;
     size_t n;
     const cw_msg_codec *t = cw_msg_codecs_app(&n);
-    assert_int_equal(n, 14);
+    assert_int_equal(n, 15);
     for (size_t i = 0; i < n; i++) {
         char err[256];
         for (int k = 0; k < 2; k++) {
@@ -473,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_lend_amount_msgs_round_trip),
         cmocka_unit_test(test_liquidate_register_pause_price_round_trip),
         cmocka_unit_test(test_update_market_round_trips_with_and_without_params),
+        cmocka_unit_test(test_lend_action_names_parse),
         cmocka_unit_test(test_every_decoder_refuses_wrong_shapes),
         cmocka_unit_test(test_field_errors_keep_their_labels),
         cmocka_unit_test(test_collateral_packet_round_trips_and_refuses_bad_kinds),

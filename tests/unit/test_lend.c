@@ -764,6 +764,16 @@ static void test_params_from_json_strict(void **s)
     assert_int_equal(cw_lend_params_from_json(o, "genesis.json", &p, err, sizeof err), CW_OK);
     assert_int_equal(p.liquidation_grace_ns, 300000000000ull);
     assert_int_equal(p.dust_threshold, 1000);
+    assert_int_equal(p.supply_cap, 0); /* optional: no caps */
+    assert_int_equal(p.borrow_cap, 0);
+    json_object_set_new(o, "supply_cap", json_integer(5000000));
+    json_object_set_new(o, "borrow_cap", json_integer(4000000));
+    assert_int_equal(cw_lend_params_from_json(o, "genesis.json", &p, err, sizeof err), CW_OK);
+    assert_int_equal(p.supply_cap, 5000000);
+    assert_int_equal(p.borrow_cap, 4000000);
+    json_object_set_new(o, "borrow_cap", json_integer(-1));
+    assert_int_equal(cw_lend_params_from_json(o, "genesis.json", &p, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "borrow_cap"));
     json_decref(o);
 
     static const struct {
@@ -864,7 +874,7 @@ static void test_unauthorized_admin_and_oracle_msgs_refused(void **s)
     lw_default_params(&p);
     assert_int_equal(lw_update_as(&w, &w.user[OTH], &p, -1, 0, 0, 0), CW_EUNAUTHORIZED);
     assert_int_equal(lw_update_as(&w, &w.oracle, NULL, ATOM, 1, 2, 3), CW_EUNAUTHORIZED);
-    assert_int_equal(lw_pause_as(&w, &w.user[OTH], true), CW_EUNAUTHORIZED);
+    assert_int_equal(lw_pause_as(&w, &w.user[OTH], CW_LEND_ACTION_BORROW, true), CW_EUNAUTHORIZED);
     assert_int_equal(lw_set_price_as(&w, &w.admin, w.trace[ATOM], WAD, w.now),
                      CW_EUNAUTHORIZED);
     assert_int_equal(lw_set_price_as(&w, &w.user[OTH], w.trace[ATOM], WAD, w.now),
@@ -919,7 +929,7 @@ static void test_paused_borrow_refused_repay_and_liquidation_open(void **s)
     struct lw w;
     world(&w);
     assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
-    assert_int_equal(lw_pause_as(&w, &w.admin, true), CW_OK);
+    assert_int_equal(lw_pause_as(&w, &w.admin, CW_LEND_ACTION_BORROW, true), CW_OK);
     assert_int_equal(lw_borrow(&w, BOR, 1), CW_ESTATE);
     assert_int_equal(lw_borrow(&w, OTH, 1), CW_ESTATE);
     assert_int_equal(lw_repay(&w, BOR, 100, -1), CW_OK);
@@ -929,7 +939,7 @@ static void test_paused_borrow_refused_repay_and_liquidation_open(void **s)
     assert_int_equal(lw_supply(&w, OTH, 10), CW_OK);
     assert_int_equal(lw_withdraw(&w, OTH, 9), CW_OK); /* 10 minted 9 shares after interest */
     assert_int_equal(lw_app(&w, LW_CREDIT, OTH, ATOM, 1000), CW_OK);
-    assert_int_equal(lw_pause_as(&w, &w.admin, false), CW_OK);
+    assert_int_equal(lw_pause_as(&w, &w.admin, CW_LEND_ACTION_BORROW, false), CW_OK);
     assert_int_equal(lw_borrow(&w, OTH, 1), CW_OK);
     lw_free(&w);
 }
@@ -1153,7 +1163,7 @@ static void test_failed_release_recredit_unconditional(void **s)
     assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 333), CW_OK);
     /* the price goes stale, the account turns unhealthy, borrowing is paused */
     w.now += 3600 * LW_SEC;
-    assert_int_equal(lw_pause_as(&w, &w.admin, true), CW_OK);
+    assert_int_equal(lw_pause_as(&w, &w.admin, CW_LEND_ACTION_BORROW, true), CW_OK);
     assert_true(lw_acct(&w, BOR).health_factor_wad < WAD);
     assert_int_equal(lw_app(&w, LW_SETTLE_FAIL, BOR, ATOM, 333), CW_OK);
     assert_int_equal(lw_pos(&w, BOR, ATOM), 1000);

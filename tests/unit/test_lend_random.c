@@ -35,7 +35,8 @@ static uint64_t rng(uint64_t *st) /* splitmix64 */
     return z ^ (z >> 31);
 }
 
-static uint64_t g_by_op[LW_SIM_OPS], g_bad_debt_seeds, g_write_offs;
+static uint64_t g_by_op[LW_SIM_OPS], g_bad_debt_seeds, g_write_offs, g_reserve_withdrawals,
+    g_paused_refusals;
 
 static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *failed)
 {
@@ -66,11 +67,19 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
             assert_int_equal(lw_repay(w, (u + 1) % LW_USERS, UINT64_MAX, u), CW_OK);
     while (s->n_pending)
         assert_null(lw_sim_step(s, 9, 0, 1, 0));
+    /* repay above ran whatever the walk left paused (repay is never paused); now the admin
+     * resumes everything and every supplier withdraws all its shares */
+    assert_int_equal(lw_pause_as(w, &w->admin, CW_LEND_ACTION_ALL, false), CW_OK);
+    assert_true(lw_market(w).paused_actions == 0);
     for (int u = 0; u < LW_USERS; u++) {
         cw_lend_account_info a = lw_acct(w, u);
         assert_true(a.debt == 0);
-        if (a.supply_value > 0)
-            assert_int_equal(lw_withdraw(w, u, (uint64_t)a.supply_value), CW_OK);
+        if (a.supply_value > 0) {
+            uint64_t before = lw_bal(w, &w->addr[u]);
+            assert_int_equal(lw_withdraw_all(w, u), CW_OK);
+            assert_true(lw_bal(w, &w->addr[u]) - before == (uint64_t)a.supply_value);
+            assert_true(lw_acct(w, u).shares == 0);
+        }
     }
     const char *why = lw_check_books(w, s->escrow, s->dust_max + 4);
     if (why)
@@ -83,6 +92,15 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     if ((cw_u128)m.cash - m.reserves > s->dust_max + 2 * LW_USERS)
         fail_msg("seed %llu: %llu left in the pool beyond reserves and dust",
                  (unsigned long long)seed, (unsigned long long)(m.cash - m.reserves));
+    /* the admin can take every unit of reserves out: they are all in cash now */
+    if (m.reserves > 0) {
+        assert_int_equal(lw_withdraw_reserves_as(w, &w->admin, &w->addr[0], (uint64_t)m.reserves),
+                         CW_OK);
+        assert_true(lw_market(w).reserves == 0);
+        assert_null(lw_check_books(w, s->escrow, s->dust_max + 4));
+    }
+    g_reserve_withdrawals += s->reserve_withdrawals;
+    g_paused_refusals += s->paused_refusals;
     for (int i = 0; i < LW_SIM_OPS; i++)
         g_by_op[i] += s->ok_by_op[i];
     g_write_offs += s->write_offs;
@@ -112,10 +130,15 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
             (unsigned long long)g_by_op[7], (unsigned long long)g_by_op[8],
             (unsigned long long)g_by_op[9], (unsigned long long)g_bad_debt_seeds,
             (unsigned long long)g_write_offs);
+    fprintf(stderr, "  pause/resume or reserve withdrawal %llu (reserve withdrawals %llu), caps "
+            "or retunes %llu, sweeps refused while liquidation was paused %llu\n",
+            (unsigned long long)g_by_op[10], (unsigned long long)g_reserve_withdrawals,
+            (unsigned long long)g_by_op[11], (unsigned long long)g_paused_refusals);
     /* the walk must reach the interesting paths, or it proves little */
     assert_true(ok > 0 && failed > 0);
     assert_true(g_by_op[2] > 0 && g_by_op[3] > 0 && g_by_op[4] > 0 && g_by_op[8] > 0);
     assert_true(g_write_offs > 0); /* a borrower left with dust (or nothing) was cleared */
+    assert_true(g_reserve_withdrawals > 0);
 }
 
 int main(void)

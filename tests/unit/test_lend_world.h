@@ -210,9 +210,21 @@ static inline int lw_supply(struct lw *w, int u, uint64_t a)
 {
     return lw_amount_msg(w, u, cw_msg_lend_supply_enc, a);
 }
+/* lend.withdraw_supply [amount, all] as it is on the wire (all with amount 0 is --all) */
+static inline int lw_withdraw_ex(struct lw *w, int u, uint64_t a, bool all)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_lend_withdraw_supply_enc(&e, &(cw_msg_lend_withdraw_supply){.amount = a, .all = all});
+    return lw_run(w, &w->user[u], &e);
+}
 static inline int lw_withdraw(struct lw *w, int u, uint64_t a)
 {
-    return lw_amount_msg(w, u, cw_msg_lend_withdraw_supply_enc, a);
+    return lw_withdraw_ex(w, u, a, false);
+}
+static inline int lw_withdraw_all(struct lw *w, int u)
+{
+    return lw_withdraw_ex(w, u, 0, true);
 }
 static inline int lw_borrow(struct lw *w, int u, uint64_t a)
 {
@@ -274,11 +286,23 @@ static inline int lw_register_as(struct lw *w, const cw_pubkey32 *signer, const 
     return lw_run(w, signer, &e);
 }
 
-static inline int lw_pause_as(struct lw *w, const cw_pubkey32 *signer, bool paused)
+/* lend.pause: pause (or resume) the CW_LEND_ACTION_* bits in actions */
+static inline int lw_pause_as(struct lw *w, const cw_pubkey32 *signer, uint64_t actions,
+                              bool paused)
 {
     cw_enc e;
     cw_enc_init(&e);
-    cw_msg_lend_pause_enc(&e, &(cw_msg_lend_pause){.paused = paused});
+    cw_msg_lend_pause_enc(&e, &(cw_msg_lend_pause){.actions = actions, .paused = paused});
+    return lw_run(w, signer, &e);
+}
+
+static inline int lw_withdraw_reserves_as(struct lw *w, const cw_pubkey32 *signer,
+                                          const cw_address *to, uint64_t amount)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_lend_withdraw_reserves_enc(&e,
+                                      &(cw_msg_lend_withdraw_reserves){.to = *to, .amount = amount});
     return lw_run(w, signer, &e);
 }
 
@@ -294,7 +318,8 @@ static inline int lw_update_as(struct lw *w, const cw_pubkey32 *signer, const cw
             .kink_wad = p->kink_wad, .slope2_wad = p->slope2_wad,
             .close_factor_bps = p->close_factor_bps, .reserve_factor_bps = p->reserve_factor_bps,
             .max_price_age_ns = p->max_price_age_ns,
-            .liquidation_grace_ns = p->liquidation_grace_ns, .dust_threshold = p->dust_threshold};
+            .liquidation_grace_ns = p->liquidation_grace_ns, .dust_threshold = p->dust_threshold,
+            .supply_cap = p->supply_cap, .borrow_cap = p->borrow_cap};
     if (col >= 0) {
         memcpy(m.collaterals[0].denom, w->trace[col], sizeof m.collaterals[0].denom);
         m.collaterals[0].ltv_bps = ltv;
@@ -501,6 +526,8 @@ struct lw_sim {
     uint64_t ok_ops, failed_ops;
     uint64_t ok_by_op[LW_SIM_OPS]; /* successful operations by kind */
     uint64_t write_offs;        /* sweeps that wrote a debt off */
+    uint64_t reserve_withdrawals; /* lend.withdraw_reserves applied */
+    uint64_t paused_refusals;   /* sweeps refused because liquidation was paused */
 };
 
 /* The default market, with a grace period after a price resumes and a dust threshold, so
@@ -568,6 +595,12 @@ static inline const char *lw_sim_sweep(struct lw_sim *s)
             continue;
         cw_lend_market m0 = lw_market(w);
         int rc = lw_liquidate(w, (u + 1) % LW_USERS, u, 1, col);
+        if (m0.paused_actions & CW_LEND_ACTION_LIQUIDATE) { /* the admin's choice: it waits */
+            if (rc != CW_ESTATE || !strstr(w->err, "liquidate is paused"))
+                return "a liquidation went ahead (or failed otherwise) while paused";
+            s->paused_refusals++;
+            continue;
+        }
         if (rc != CW_OK) {
             static char why[300];
             snprintf(why, sizeof why, "a borrower with nothing left was not cleared: %s",
@@ -595,12 +628,20 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
     const char *why = NULL;
     /* mostly modest amounts, sometimes anything */
     uint64_t amt = a == 0xff ? x : x % 2000000;
+    /* the action each op is, for the pause check below (0: never paused) */
+    static const uint64_t op_action[LW_SIM_OPS] = {
+        CW_LEND_ACTION_SUPPLY, CW_LEND_ACTION_WITHDRAW_SUPPLY, CW_LEND_ACTION_BORROW, 0,
+        CW_LEND_ACTION_LIQUIDATE, 0, 0, 0, CW_LEND_ACTION_WITHDRAW_COLLATERAL};
+    cw_lend_params p0;
+    if (cw_lend_market_read(&w->kv, 0, &p0, NULL) != CW_OK)
+        return "market unreadable";
+    const uint64_t paused0 = lw_market(w).paused_actions;
     switch (op % LW_SIM_OPS) {
     case 0:
         rc = lw_supply(w, u, amt);
         break;
     case 1:
-        rc = lw_withdraw(w, u, amt);
+        rc = (b & 0x40) ? lw_withdraw_all(w, u) : lw_withdraw(w, u, amt);
         break;
     case 2:
         if (b & 1) { /* a share of what the account may still borrow */
@@ -701,18 +742,46 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
         break;
     }
     case 10:
-        rc = lw_pause_as(w, &w->admin, b & 1);
+        if (b & 0x80) { /* the admin takes part of the reserves to a treasury (user v) */
+            cw_lend_market m = lw_market(w);
+            uint64_t most = m.reserves < m.cash ? (uint64_t)m.reserves : m.cash;
+            rc = lw_withdraw_reserves_as(w, &w->admin, &w->addr[v], x % (most + 2));
+            if (rc == CW_OK)
+                s->reserve_withdrawals++;
+        } else { /* one action paused (1 in 8) or resumed: each is paused about 1/8 of the
+                  * time, so the walk still reaches what a pause blocks */
+            rc = lw_pause_as(w, &w->admin, 1ull << (x % 5), (b & 7) == 7);
+        }
         break;
     case 12:
         why = lw_sim_sweep(s);
         break;
-    default: /* the admin retunes a collateral within the rules (or not) */
+    default: /* the admin retunes a collateral within the rules (or not), or sets caps */
+        if (b & 0x40) { /* caps near the totals (or none): some supplies and borrows refused */
+            cw_lend_params p;
+            cw_lend_market m = lw_market(w);
+            if ((rc = cw_lend_market_read(&w->kv, 0, &p, NULL)) != CW_OK)
+                return "market unreadable";
+            p.supply_cap = (x & 3) ? 0 : (uint64_t)m.total_supply + x % 4000000;
+            p.borrow_cap = (x & 12) ? 0 : (uint64_t)m.total_borrows + (x >> 8) % 2000000;
+            rc = lw_update_as(w, &w->admin, &p, -1, 0, 0, 0);
+            break;
+        }
         rc = lw_update_as(w, &w->admin, NULL, col, (uint32_t)(1000 + x % 6000),
                           (uint32_t)(7000 + (x >> 16) % 2000), (uint32_t)((x >> 32) % 1500));
         break;
     }
     if (rc == LW_EWROTE)
         return "a failing call wrote state";
+    if (rc == CW_OK && (paused0 & op_action[op % LW_SIM_OPS]))
+        return "a paused action went ahead";
+    if (rc == CW_OK && (op % LW_SIM_OPS == 0 || op % LW_SIM_OPS == 2)) {
+        cw_lend_market m1 = lw_market(w); /* same block time: the totals the handler saw */
+        if (op % LW_SIM_OPS == 0 && p0.supply_cap && m1.total_supply > p0.supply_cap)
+            return "a supply took total supply above the supply cap";
+        if (op % LW_SIM_OPS == 2 && p0.borrow_cap && m1.total_borrows > p0.borrow_cap)
+            return "a borrow took total borrows above the borrow cap";
+    }
     if (rc == CW_OK) {
         s->ok_ops++;
         s->ok_by_op[op % LW_SIM_OPS]++;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "causeway/event.h"
+#include "causeway/app_msgs.h"
 #include "causeway/rpc_results.h"
 #include "../testutil.h"
 
@@ -559,13 +560,29 @@ static void test_account_and_lending(void **state)
     assert_int_equal(cw_enc_len(&e), 1 + 6 * 18); /* six bin16 */
     DONE(e, d);
     cw_rpc_lend_market m = {.borrow_index_wad = 7, .total_borrows = 8, .cash = 9, .reserves = 10,
-                            .total_shares = 11, .paused = true, .bad_debt = 12},
+                            .total_shares = 11,
+                            .paused_actions = CW_LEND_ACTION_BORROW | CW_LEND_ACTION_LIQUIDATE,
+                            .bad_debt = 12, .total_supply = 13, .supply_cap = 14,
+                            .borrow_cap = 15, .utilization_wad = 16, .borrow_apr_wad = 17,
+                            .supply_apr_wad = 18},
                        mb;
     strcpy(m.borrow_denom, "usdc");
     ROUNDTRIP(cw_rpc_lend_market, &m, &mb, cw_rpc_lend_market_enc, cw_rpc_lend_market_dec, e, d);
     assert_string_equal(mb.borrow_denom, "usdc");
-    assert_true(mb.paused);
+    assert_int_equal(mb.paused_actions, CW_LEND_ACTION_BORROW | CW_LEND_ACTION_LIQUIDATE);
     assert_int_equal(mb.cash, 9);
+    assert_int_equal(mb.borrow_cap, 15);
+    assert_true(mb.supply_apr_wad == 18);
+    DONE(e, d);
+    /* a paused set with a bit no action has is malformed, not silently kept */
+    m.paused_actions = CW_LEND_ACTION_ALL + 1;
+    cw_enc_init(&e);
+    cw_rpc_lend_market_enc(&e, &m);
+    {
+        const msgpack_object *root = open_enc(&d, &e);
+        cw_rpc_lend_market_dec(&d, root, &mb);
+        assert_int_not_equal(d.rc, CW_OK);
+    }
     DONE(e, d);
 }
 
