@@ -69,7 +69,8 @@ if [ "$ONLY" = all ] || [ "$ONLY" = oracle ]; then
   echo "== ICS-23 oracle (our verifier vs the Rust ics23 crate; allowed: tests/oracle/ics23-allowed.txt)"
   diff_bin="$BUILD/san/tests/oracle/ics23_diff" oracle_bin="$BUILD/oracle/release/ics23-oracle"
   if [ -x "$diff_bin" ] && [ -x "$oracle_bin" ]; then
-    "$diff_bin" --oracle "$oracle_bin" --allowed tests/oracle/ics23-allowed.txt \
+    vec=(); [ -d "$CW_SHARED/vectors/ics23" ] && vec=(--vectors "$CW_SHARED/vectors/ics23")
+    "$diff_bin" --oracle "$oracle_bin" --allowed tests/oracle/ics23-allowed.txt "${vec[@]}" \
       --seed "${CW_ORACLE_SEED:-1}" --cases "${CW_ORACLE_CASES:-12000}" >"$log/oracle.out" 2>&1
     rc=$?
     sed 's/^/  /' "$log/oracle.out" | tail -n 80

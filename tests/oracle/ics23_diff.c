@@ -3,10 +3,13 @@
  * corpus generated here from a seed (docs/DESIGN.md §12).
  *
  *   ics23_diff --oracle BIN --allowed FILE [--seed N] [--cases N] [--keep-corpus PATH]
+ *              [--vectors DIR] [--by-mutation]
  *
  * For each spec (IAVL, Tendermint, SMT) it generates --cases cases (default 12000): proofs
  * from trees built here (IAVL and Tendermint shapes, hashed with common/hash.c) or proved by
  * the chain's SMT (chain/smt.c), honest and forged, and asks both verifiers for a verdict.
+ * --vectors DIR (../shared/vectors/ics23) adds the public cosmos/ics23 proofs, read at run
+ * time, verbatim and forged. --by-mutation prints the verdicts per kind of forgery.
  * Forgeries whose root can be recomputed get the recomputed root, so the root comparison is
  * not what refuses them. A case where the verdicts differ is a DISAGREEMENT; it is allowed
  * only when it classifies to a rule listed in FILE (tests/oracle/ics23-allowed.txt): our
@@ -28,10 +31,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <lmdb.h>
 
 #include "causeway/error.h"
 #include "causeway/hash.h"
+#include "causeway/hex.h"
 #include "causeway/ics23.h"
 #include "causeway/smt.h"
 #include "ics23.pb-c.h"
@@ -2035,6 +2040,145 @@ static void gen_smt(size_t target)
     mdb_env_close(g_env);
 }
 
+/* ---- the public vectors as seeds ------------------------------------------------------------ */
+
+/* The cosmos/ics23 test data ($CW_SHARED/vectors/ics23, read at run time, never copied): each
+ * proof (18 single, 6 batch files of 20 items) verbatim, and forged from it: bytes flipped or
+ * cut, the encodings made non-canonical, the spec or the question changed, and — on the
+ * decoded proof — ops reshaped with the root recomputed, neighbours dropped or swapped. */
+
+static bs jhex(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    const char *h = v && json_is_string(v) ? json_string_value(v) : "";
+    size_t n = strlen(h), got = 0;
+    char err[128];
+    bs b = {palloc(n / 2 + 1), 0};
+    if (cw_hex_decode(b.p, n / 2 + 1, &got, h, n, err, sizeof err) != CW_OK)
+        die("vector: field %s: %s", k, err);
+    b.n = got;
+    return b;
+}
+
+static size_t g_vec_cases;
+
+static void vemit(int spec, bool member, const uint8_t root[32], bs proof, bs key, bs value,
+                  const char *mut, bool honest)
+{
+    emit(spec, member, root, proof, key, value, mut, honest);
+    g_vec_cases++;
+}
+
+static void vector_cases(int spec, bool member, const uint8_t root[32], bs proof, bs key,
+                         bs value)
+{
+    vemit(spec, member, root, proof, key, value, "v_honest", true);
+    for (int i = 0; i < 40; i++)
+        vemit(spec, member, root, bitflip(proof), key, value, "v_bitflip", false);
+    for (int i = 0; i < 5; i++)
+        vemit(spec, member, root, (bs){proof.p, rnd(proof.n)}, key, value, "v_truncate", false);
+    vemit(spec, member, root, long_length_encoding(proof), key, value, "v_long_length", false);
+    vemit(spec, member, root, bs_cat(proof, bs_new("\x78\x01", 2)), key, value, "v_unknown",
+          false);
+    vemit(other_spec(spec), member, root, proof, key, value, "v_spec_swap", false);
+    vemit(spec, !member, root, proof, key, value, "v_question_swap", false);
+    if (member) {
+        vemit(spec, true, root, proof, key, bs_cat(value, bs_new("\x00", 1)), "v_wrong_value",
+              false);
+        vemit(spec, true, root, proof, bs_cat(key, bs_new("\x00", 1)), value, "v_wrong_key",
+              false);
+    }
+    pb_proof *pb = cw__ics23__commitment_proof__unpack(NULL, proof.n, proof.p);
+    if (!pb)
+        die("vector: a %s proof does not decode", SPEC_NAME[spec]);
+    proof_t p = {0};
+    ex_t *l = NULL, *r = NULL;
+    if (pb->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST) {
+        p.variant = 1;
+        ex_from_pb(&p.ex, pb->exist);
+    } else if (pb->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_NONEXIST) {
+        p.variant = 2;
+        p.nkey = bs_new(pb->nonexist->key.data, pb->nonexist->key.len);
+        if (pb->nonexist->left)
+            ex_from_pb(l = palloc(sizeof *l), pb->nonexist->left);
+        if (pb->nonexist->right)
+            ex_from_pb(r = palloc(sizeof *r), pb->nonexist->right);
+    }
+    cw__ics23__commitment_proof__free_unpacked(pb, NULL);
+    if (p.variant == 1 && p.ex.n) { /* one op misshapen, root recomputed */
+        for (int i = 0; i < 4; i++) {
+            proof_t q = p;
+            q.ex = ex_copy(&p.ex);
+            op_reshape(spec, &q.ex.path[rnd(q.ex.n)], i & 1);
+            uint8_t r2[32];
+            if (ex_root(&q.ex, r2))
+                vemit(spec, true, r2, pack_proof(&q), key, value, "v_op_reshape", false);
+        }
+    }
+    if (p.variant == 2) {
+        proof_t q = p;
+        if (l && r) {
+            q.left = r, q.right = l;
+            vemit(spec, false, root, pack_proof(&q), key, value, "v_swap", false);
+            q.left = l, q.right = NULL;
+            vemit(spec, false, root, pack_proof(&q), key, value, "v_drop_right", false);
+            q.left = NULL, q.right = r;
+            vemit(spec, false, root, pack_proof(&q), key, value, "v_drop_left", false);
+        }
+        q.left = l, q.right = r;
+        vemit(spec, false, root, pack_proof(&q), (l ? l : r)->key, value, "v_present", false);
+        q.unk_non = true;
+        vemit(spec, false, root, pack_proof(&q), key, value, "v_unknown", false);
+    }
+}
+
+static void gen_vectors(const char *dir)
+{
+    static const char *const kinds[] = {"exist_left",    "exist_middle",    "exist_right",
+                                        "nonexist_left", "nonexist_middle", "nonexist_right"};
+    static const char hist[] = "historical/90b4eefc0c10ccd6d707965a3c51f185727c99a7/";
+    char path[1024];
+    json_error_t jerr;
+    for (int sp = 0; sp < SP_N; sp++) {
+        for (size_t k = 0; k < 8; k++) {
+            bool batch = k >= 6, member = batch ? k == 6 : k < 3;
+            if (batch)
+                snprintf(path, sizeof path, "%s/%stestdata/%s/batch_%s.json", dir, hist,
+                         SPEC_NAME[sp], member ? "exist" : "nonexist");
+            else
+                snprintf(path, sizeof path, "%s/testdata/%s/%s.json", dir, SPEC_NAME[sp],
+                         kinds[k]);
+            json_t *o = json_load_file(path, 0, &jerr);
+            if (!o)
+                die("vector %s: %s", path, jerr.text);
+            bs root = jhex(o, "root"), proof = jhex(o, "proof");
+            if (root.n != 32)
+                die("vector %s: root of %zu bytes", path, root.n);
+            if (!batch) {
+                vector_cases(sp, member, root.p, proof, jhex(o, "key"),
+                             member ? jhex(o, "value") : (bs){0});
+            } else {
+                json_t *items = json_object_get(o, "items");
+                for (size_t i = 0; i < json_array_size(items); i++) {
+                    json_t *it = json_array_get(items, i);
+                    bs key = jhex(it, "key"), value = member ? jhex(it, "value") : (bs){0};
+                    vemit(sp, member, root.p, proof, key, value, "v_batch_honest", true);
+                    vemit(sp, member, root.p, bitflip(proof), key, value, "v_batch_bitflip",
+                          false);
+                    if (member)
+                        vemit(sp, true, root.p, proof, key, bs_cat(value, bs_new("\x00", 1)),
+                              "v_batch_wrong_value", false);
+                    else
+                        vemit(sp, false, root.p, proof, bs_cat(key, bs_new("\x00", 1)), value,
+                              "v_batch_near_key", false);
+                }
+            }
+            json_decref(o);
+            pool_reset();
+        }
+    }
+}
+
 /* ---- the allowed list ------------------------------------------------------------------------ */
 
 static bool g_allowed[N_RULES];
@@ -2077,7 +2221,7 @@ static void load_allowed(const char *path)
 
 int main(int argc, char **argv)
 {
-    const char *oracle = NULL, *allowed = NULL, *keep = NULL;
+    const char *oracle = NULL, *allowed = NULL, *keep = NULL, *vectors = NULL;
     bool verbose = false;
     uint64_t seed = 1;
     size_t target = 12000;
@@ -2092,11 +2236,13 @@ int main(int argc, char **argv)
             target = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--keep-corpus") && i + 1 < argc)
             keep = argv[++i];
+        else if (!strcmp(argv[i], "--vectors") && i + 1 < argc)
+            vectors = argv[++i];
         else if (!strcmp(argv[i], "--by-mutation"))
             verbose = true;
         else
             die("usage: ics23_diff --oracle BIN --allowed FILE [--seed N] [--cases N] "
-                "[--keep-corpus PATH] [--by-mutation]");
+                "[--keep-corpus PATH] [--vectors DIR] [--by-mutation]");
     }
     if (!oracle || !allowed)
         die("--oracle and --allowed are required");
@@ -2114,6 +2260,8 @@ int main(int argc, char **argv)
     gen_built(SP_IAVL, target);
     gen_built(SP_TM, target);
     gen_smt(target);
+    if (vectors)
+        gen_vectors(vectors);
     if (fclose(g_corpus))
         die("writing the corpus: %s", strerror(errno));
 
@@ -2130,8 +2278,8 @@ int main(int argc, char **argv)
            listed[SP_N] = {0}, unlisted[SP_N] = {0}, panics[SP_N] = {0};
     size_t per_rule[SP_N][N_RULES] = {{0}}, rule_total[N_RULES] = {0}, bad = 0;
     /* --by-mutation: per mutation name, both accept / both refuse / listed / unlisted */
-    const char *mname[M_N + N_N + B_N];
-    size_t mstat[M_N + N_N + B_N][4] = {{0}}, nm = 0;
+    const char *mname[M_N + N_N + B_N + 32];
+    size_t mstat[M_N + N_N + B_N + 32][4] = {{0}}, nm = 0;
     for (size_t i = 0; i < g_nrecs; i++) {
         const rec *r = &g_recs[i];
         char line[16];
@@ -2225,6 +2373,11 @@ int main(int argc, char **argv)
     }
     unlink(corpus);
     unlink(verdicts);
+    if (vectors)
+        printf("  ics23 oracle: %zu of the cases come from the public vectors in %s (counted "
+               "above)\n", g_vec_cases, vectors);
+    else
+        printf("  ics23 oracle: no --vectors: the public vectors were not used\n");
     printf("  ics23 oracle: seed %llu, %zu cases, %s\n", (unsigned long long)seed, g_nrecs,
            bad ? "FAILED" : "every disagreement is a listed rule");
     free(g_recs);
