@@ -2373,6 +2373,16 @@ int main(int argc, char **argv)
     }
     unlink(corpus);
     unlink(verdicts);
+    /* the key forgery check, visible: non-membership with non-adjacent neighbours */
+    size_t nonadj = 0, nonadj_refused = 0;
+    for (size_t i = 0; i < nm; i++)
+        if (!strncmp(mname[i], "n_nonadj", 8) || !strcmp(mname[i], "n_present")) {
+            nonadj += mstat[i][0] + mstat[i][1] + mstat[i][2] + mstat[i][3];
+            nonadj_refused += mstat[i][1];
+        }
+    printf("  ics23 oracle: non-adjacent neighbour forgeries (n_nonadj_*, n_present): %zu, "
+           "refused by both %zu\n",
+           nonadj, nonadj_refused);
     if (vectors)
         printf("  ics23 oracle: %zu of the cases come from the public vectors in %s (counted "
                "above)\n", g_vec_cases, vectors);
