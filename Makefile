@@ -3,7 +3,9 @@
 #   make            build the libraries and the binaries (release, $(CC), -O2)
 #   make deps       install missing Debian packages (root) — every target runs it first
 #   make test       unit + conformance tests (clang, ASan+UBSan), a release build with
-#                   gcc, integration tests, a short run of every fuzz target
+#                   gcc, the ICS-23 oracle (tests/oracle, cargo), integration tests, a
+#                   short run of every fuzz target
+#   make oracle     the ICS-23 differential test alone (our verifier vs the Rust crate)
 #   make demo       the main job (see README)
 #   make bench      benchmarks (release build)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
@@ -67,6 +69,7 @@ CLI_SRC   := $(filter-out cli/main.c,$(wildcard cli/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c) $(wildcard tests/conformance/test_*.c)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
+ORACLE_SRC := $(wildcard tests/oracle/*.c)
 
 # objects for one flavour: $(call objs,flavour,sources)
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(patsubst $(BUILD)/gen/%,gen/%,$(2)))
@@ -109,7 +112,7 @@ $$($(1)_RLY): $(call objs,$(1),$(RLY_SRC))
 $$($(1)_CLI): $(call objs,$(1),$(CLI_SRC))
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
--include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRC) $(HOST_SRC) $(CHAIN_SRC) $(RLY_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(BENCH_SRC) chain/main.c relayer/main.c cli/main.c))
+-include $(patsubst %.o,%.d,$(call objs,$(1),$(CORE_SRC) $(HOST_SRC) $(CHAIN_SRC) $(RLY_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(BENCH_SRC) $(ORACLE_SRC) chain/main.c relayer/main.c cli/main.c))
 endef
 
 $(eval $(call flavour,rel,$(CC),$(CFLAGS_REL)))
@@ -120,7 +123,7 @@ $(eval $(call flavour,fuzz,$(TEST_CC),$(CFLAGS_FUZZ)))
 # rebuilding is incremental.
 .SECONDARY:
 
-.PHONY: all deps test unit fuzz fuzz-smoke bench demo integration clean image
+.PHONY: all deps test unit oracle fuzz fuzz-smoke bench demo integration clean image
 .DEFAULT_GOAL := all
 
 all: deps
@@ -171,15 +174,40 @@ build-san: $(UNIT_BINS) $(SAN_BINS)
 build-fuzz: $(FUZZ_BINS)
 build-bench: $(BENCH_BINS) $(addprefix $(BUILD)/rel/bin/,$(BINS))
 
+# ---- ICS-23 oracle (docs/DESIGN.md §12) ----------------------------------------------
+# The reference Rust implementation (crate ics23, pinned by the committed Cargo.lock) as a
+# test-only oracle, built by cargo into $(BUILD)/oracle (incremental: a no-op when nothing
+# changed), and the differential driver (ASan+UBSan, links every layer like the tests).
+# Never linked into a Causeway binary.
+ORACLE_DIR  := tests/oracle/ics23-oracle
+ORACLE_BIN  := $(BUILD)/oracle/release/ics23-oracle
+ORACLE_DIFF := $(BUILD)/san/tests/oracle/ics23_diff
+.PHONY: build-oracle oracle
+# cargo: from PATH, else rustup's default place. Not installed by `make deps`: Debian 12's
+# cargo (Rust 1.63) is too old for the crate's dependencies (prost 0.13 wants 1.70+), and
+# the machines this project runs on (developers', CI's) bring a current toolchain.
+CARGO ?= $(or $(shell command -v cargo 2>/dev/null),$(wildcard $(HOME)/.cargo/bin/cargo))
+$(ORACLE_BIN): $(ORACLE_DIR)/Cargo.toml $(ORACLE_DIR)/Cargo.lock $(wildcard $(ORACLE_DIR)/src/*.rs)
+	@echo "  CARGO $(ORACLE_DIR)"
+	$(Q)if [ -z "$(CARGO)" ]; then echo "cargo not found: the ICS-23 oracle (tests/oracle) needs Rust 1.70+ with cargo" >&2; exit 1; fi
+	$(Q)$(CARGO) build --quiet --release --locked --manifest-path $(ORACLE_DIR)/Cargo.toml \
+	    --target-dir $(abspath $(BUILD))/oracle
+	$(Q)touch $@
+build-oracle: $(ORACLE_BIN) $(ORACLE_DIFF)
+
 # The runner prints each suite's cmocka summary and one closing line "N passed, N failed".
 test: deps
-	$(Q)$(MAKE) --no-print-directory build-rel build-san build-fuzz
+	$(Q)$(MAKE) --no-print-directory build-rel build-san build-fuzz build-oracle
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) FUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS) \
 	    scripts/run-tests.sh
 
 unit: deps
 	$(Q)$(MAKE) --no-print-directory build-san
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CW_ONLY=unit scripts/run-tests.sh
+
+oracle: deps
+	$(Q)$(MAKE) --no-print-directory build-oracle
+	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CW_ONLY=oracle scripts/run-tests.sh
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory build-fuzz

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run every suite `make test` owns and print one closing line: "N passed, N failed".
 #   unit + conformance (cmocka, ASan+UBSan builds), integration (pytest, real binaries),
+#   ICS-23 oracle (our verifier against the Rust ics23 crate over a generated corpus),
 #   fuzz smoke (each libFuzzer target FUZZ_SMOKE_SECONDS on its corpus), e2e (containers).
-# CW_ONLY=unit|integration|fuzz|e2e restricts to one suite.
+# CW_ONLY=unit|oracle|integration|fuzz|e2e restricts to one suite.
+# CW_ORACLE_SEED / CW_ORACLE_CASES (cases per spec, default 12000) steer the oracle's corpus.
 set -uo pipefail
 BUILD=${BUILD:-build}
 export CW_SHARED=${SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
@@ -61,6 +63,24 @@ if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
   fi
 fi
 
+if [ "$ONLY" = all ] || [ "$ONLY" = oracle ]; then
+  # docs/DESIGN.md §12: disagreements must each classify to a rule listed, with its reason,
+  # in tests/oracle/ics23-allowed.txt; anything else fails (the driver lists it).
+  echo "== ICS-23 oracle (our verifier vs the Rust ics23 crate; allowed: tests/oracle/ics23-allowed.txt)"
+  diff_bin="$BUILD/san/tests/oracle/ics23_diff" oracle_bin="$BUILD/oracle/release/ics23-oracle"
+  if [ -x "$diff_bin" ] && [ -x "$oracle_bin" ]; then
+    vec=(); [ -d "$CW_SHARED/vectors/ics23" ] && vec=(--vectors "$CW_SHARED/vectors/ics23")
+    "$diff_bin" --oracle "$oracle_bin" --allowed tests/oracle/ics23-allowed.txt "${vec[@]}" \
+      --seed "${CW_ORACLE_SEED:-1}" --cases "${CW_ORACLE_CASES:-12000}" >"$log/oracle.out" 2>&1
+    rc=$?
+    sed 's/^/  /' "$log/oracle.out" | tail -n 80
+    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("ics23-oracle"); fi
+  else
+    echo "  not built: $diff_bin and $oracle_bin (make build-oracle; needs cargo)"
+    failed=$((failed + 1)); failures+=("ics23-oracle")
+  fi
+fi
+
 if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
   if ls tests/integration/test_*.py >/dev/null 2>&1; then
     echo "== integration tests (pytest, real binaries)"
@@ -82,6 +102,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
     echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS}s each, ASan+UBSan, -rss_limit_mb=512)"
     for bin in $fz; do
       name=$(basename "$bin")
+      [ -f "tests/fuzz/$name.c" ] || continue   # a stale binary of a renamed/removed target
       work="$log/corpus-$name"; mkdir -p "$work"
       "$bin" -max_total_time="$FUZZ_SMOKE_SECONDS" -rss_limit_mb=512 -timeout=10 \
         -artifact_prefix="$log/$name-" -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"$log/$name.fuzz" 2>&1

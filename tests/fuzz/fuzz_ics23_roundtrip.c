@@ -1,10 +1,17 @@
-/* libFuzzer, differential: decode -> re-encode with protobuf-c -> verify both.
- * decode_proof accepts canonical bytes only, so every input that decodes must be exactly
- * its own re-encoding; and the re-encoding must decode too, re-encode to the same
- * bytes (pack is a fixpoint), and give the identical verification result (return code)
- * under every built-in spec, for membership (own key/value, self-computed root) and
- * non-membership (key just above the left neighbour, self-computed root). A proof that
- * verifies therefore still verifies, identically, after decode -> re-encode. */
+/* libFuzzer, round trip of the decoder: decode -> re-encode with protobuf-c -> verify both.
+ *
+ * This is NOT a differential test of the verifier: both sides run our own code, so a wrong
+ * verdict would be wrong identically on both and pass. (It was named fuzz_ics23_diff and
+ * described as differential; it never was.) The independent check of verdicts is the ICS-23
+ * oracle test, tests/oracle/ (our verifier against the Rust `ics23` crate, docs/DESIGN.md
+ * §12).
+ *
+ * What it does check: decode_proof accepts canonical bytes only, so every input that decodes
+ * must be exactly its own re-encoding; the re-encoding must decode too and re-encode to the
+ * same bytes (pack is a fixpoint); and verification is a function of the decoded proof — the
+ * same return code for the input and its re-encoding under every built-in spec, for
+ * membership (own key/value, self-computed root) and non-membership (key just above the left
+ * neighbour, self-computed root). */
 #include "../../lightclient/ics23.c"
 
 #include <assert.h>
