@@ -10,7 +10,8 @@
 #   make bench      benchmarks (release build)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
 #   make coverage   clang source-based coverage (build/cov/, not part of `make test`): the
-#                   unit tests and every fuzz corpus replayed, line and branch coverage per
+#                   unit tests, the ICS-23 oracle (when cargo is there) and every fuzz
+#                   corpus replayed, line and branch coverage per
 #                   file, and the uncovered lines of lightclient/ and channels/ibc_*.c
 #                   (scripts/coverage.sh; report in build/cov/report/)
 #   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
@@ -192,7 +193,9 @@ $(BUILD)/cov/tests/%: $(BUILD)/cov/tests/%.o $(cov_ALLLIBS)
 $(BUILD)/cov/fuzz/%: $(BUILD)/cov/tests/fuzz/%.o $(cov_ALLLIBS)
 	@mkdir -p $(@D)
 	$(Q)$(TEST_CC) $(CFLAGS_COV) -fsanitize=fuzzer -o $@ $< $(cov_ALLLIBS) $(PKG_LIBS)
-build-cov: $(COV_UNIT_BINS) $(COV_FUZZ_BINS)
+# and the ICS-23 oracle's differential driver (it runs when the Rust oracle is built)
+COV_ORACLE_DIFF := $(BUILD)/cov/tests/oracle/ics23_diff
+build-cov: $(COV_UNIT_BINS) $(COV_FUZZ_BINS) $(COV_ORACLE_DIFF)
 build-bench: $(BENCH_BINS) $(addprefix $(BUILD)/rel/bin/,$(BINS))
 
 # ---- ICS-23 oracle (docs/DESIGN.md §12) ----------------------------------------------
@@ -237,7 +240,7 @@ fuzz: deps
 # Not part of `make test`: a report to read, not a pass/fail gate (docs/DESIGN.md §12).
 coverage: deps
 	$(Q)scripts/deps.sh coverage
-	$(Q)$(MAKE) --no-print-directory build-cov
+	$(Q)$(MAKE) --no-print-directory build-cov $(if $(CARGO),$(ORACLE_BIN))
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CC=$(TEST_CC) scripts/coverage.sh
 
 bench: deps

@@ -2,6 +2,8 @@
 # Coverage you can read (make coverage; docs/DESIGN.md §12). Replays, with the instrumented
 # build of `make build-cov` (clang source-based coverage, build/cov/):
 #   - every unit and conformance test (build/cov/tests/*/test_*),
+#   - the ICS-23 oracle's differential driver (build/cov/tests/oracle/ics23_diff) as
+#     `make test` runs it, when the Rust oracle is built ($BUILD/oracle; needs cargo),
 #   - every fuzz corpus: each harness build/cov/fuzz/fuzz_<t> over tests/fuzz/corpus/fuzz_<t>
 #     and, when present, build/fuzz-corpus/fuzz_<t> (libFuzzer -runs=0: each input once,
 #     nothing mutated, nothing written to the corpus directories),
@@ -49,7 +51,7 @@ mkdir -p "$PROF" "$OUT/logs"
 failures=()
 t0=$(date +%s)
 
-echo "== replaying the unit and conformance tests (instrumented, no sanitizers)"
+echo "== replaying the unit and conformance tests and the ICS-23 oracle (instrumented, no sanitizers)"
 for bin in $units; do
   name=$(basename "$bin")
   LLVM_PROFILE_FILE="$PROF/$name-%p.profraw" "$bin" >"$OUT/logs/$name.log" 2>&1
@@ -58,8 +60,22 @@ for bin in $units; do
     failures+=("$name"); printf '  %-34s FAILED (exit %d, %s)\n' "$name" "$rc" "$OUT/logs/$name.log"
   fi
 done
+diff_bin="$COV/tests/oracle/ics23_diff" oracle_bin="$BUILD_ABS/oracle/release/ics23-oracle"
+if [ -x "$diff_bin" ] && [ -x "$oracle_bin" ]; then
+  vec=(); [ -d "$CW_SHARED/vectors/ics23" ] && vec=(--vectors "$CW_SHARED/vectors/ics23")
+  LLVM_PROFILE_FILE="$PROF/ics23_diff-%p.profraw" "$diff_bin" --oracle "$oracle_bin" \
+    --allowed tests/oracle/ics23-allowed.txt "${vec[@]}" --seed "${CW_ORACLE_SEED:-1}" \
+    --cases "${CW_ORACLE_CASES:-12000}" >"$OUT/logs/ics23_diff.log" 2>&1
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    failures+=(ics23_diff); printf '  %-34s FAILED (exit %d, %s)\n' ics23_diff "$rc" "$OUT/logs/ics23_diff.log"
+  fi
+  units="$units $diff_bin"
+else
+  echo "  ICS-23 oracle not built ($oracle_bin; make build-oracle, needs cargo): not replayed"
+fi
 t1=$(date +%s)
-echo "   $(echo "$units" | grep -c .) test programs in $((t1 - t0)) s"
+echo "   $(echo "$units" | wc -w) test programs in $((t1 - t0)) s"
 
 echo "== replaying the fuzz corpora (libFuzzer -runs=0)"
 nin=0
