@@ -11,9 +11,9 @@
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
 #   make coverage   clang source-based coverage (build/cov/, not part of `make test`): the
 #                   unit tests, the ICS-23 oracle (when cargo is there) and every fuzz
-#                   corpus replayed, line and branch coverage per
-#                   file, and the uncovered lines of lightclient/ and channels/ibc_*.c
-#                   (scripts/coverage.sh; report in build/cov/report/)
+#                   corpus replayed; line and branch coverage per file, and the uncovered
+#                   lines of lightclient/ and channels/ibc_*.c (scripts/coverage.sh;
+#                   report in build/cov/report/)
 #   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
 #   make clean
 #
