@@ -9,6 +9,11 @@
 #   make demo       the main job (see README)
 #   make bench      benchmarks (release build)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
+#   make coverage   clang source-based coverage (build/cov/, not part of `make test`): the
+#                   unit tests, the ICS-23 oracle (when cargo is there) and every fuzz
+#                   corpus replayed; line and branch coverage per file, and the uncovered
+#                   lines of lightclient/ and channels/ibc_*.c (scripts/coverage.sh;
+#                   report in build/cov/report/)
 #   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
 #   make clean
 #
@@ -46,6 +51,9 @@ CFLAGS_SAN  := $(BASEFLAGS) -O1 -g -fno-omit-frame-pointer \
 CFLAGS_FUZZ := $(BASEFLAGS) -O1 -g -fno-omit-frame-pointer \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                -DCW_FUZZING=1
+# Source-based coverage (make coverage): no sanitizers, so a run counts lines, not faults
+# (the san and fuzz flavours find those); -O1 keeps the replay quick and the counters exact.
+CFLAGS_COV  := $(BASEFLAGS) -O1 -g -fprofile-instr-generate -fcoverage-mapping
 
 # ---- sources -------------------------------------------------------------------------
 # The layers (docs/DESIGN.md §2), each its own archive; a binary links only the layers it may
@@ -118,18 +126,19 @@ endef
 $(eval $(call flavour,rel,$(CC),$(CFLAGS_REL)))
 $(eval $(call flavour,san,$(TEST_CC),$(CFLAGS_SAN)))
 $(eval $(call flavour,fuzz,$(TEST_CC),$(CFLAGS_FUZZ)))
+$(eval $(call flavour,cov,$(TEST_CC),$(CFLAGS_COV)))
 
 # Keep the objects of test, fuzz and bench programs (pattern-rule intermediates) so that
 # rebuilding is incremental.
 .SECONDARY:
 
-.PHONY: all deps test unit oracle fuzz fuzz-smoke bench demo integration clean image
+.PHONY: all deps test unit oracle fuzz fuzz-smoke bench demo integration clean image coverage
 .DEFAULT_GOAL := all
 
 all: deps
 	$(Q)$(MAKE) --no-print-directory build-rel
 
-.PHONY: build-rel build-san build-fuzz build-bench
+.PHONY: build-rel build-san build-fuzz build-bench build-cov
 build-rel: $(addprefix $(BUILD)/rel/bin/,$(BINS))
 
 # ---- binaries ------------------------------------------------------------------------
@@ -172,6 +181,21 @@ $(BUILD)/rel/bench/%: $(BUILD)/rel/bench/%.o $(rel_ALLLIBS)
 
 build-san: $(UNIT_BINS) $(SAN_BINS)
 build-fuzz: $(FUZZ_BINS)
+
+# The coverage flavour: the unit tests and the fuzz harnesses, instrumented
+# (-fprofile-instr-generate -fcoverage-mapping). A harness links libFuzzer's main only to
+# replay its corpus (-runs=0); nothing is fuzzed here.
+COV_UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/cov/tests/%,$(UNIT_SRC))
+COV_FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/cov/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/cov/tests/%: $(BUILD)/cov/tests/%.o $(cov_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_COV) -o $@ $< $(cov_ALLLIBS) $(PKG_LIBS) $(TEST_LIBS)
+$(BUILD)/cov/fuzz/%: $(BUILD)/cov/tests/fuzz/%.o $(cov_ALLLIBS)
+	@mkdir -p $(@D)
+	$(Q)$(TEST_CC) $(CFLAGS_COV) -fsanitize=fuzzer -o $@ $< $(cov_ALLLIBS) $(PKG_LIBS)
+# and the ICS-23 oracle's differential driver (it runs when the Rust oracle is built)
+COV_ORACLE_DIFF := $(BUILD)/cov/tests/oracle/ics23_diff
+build-cov: $(COV_UNIT_BINS) $(COV_FUZZ_BINS) $(COV_ORACLE_DIFF)
 build-bench: $(BENCH_BINS) $(addprefix $(BUILD)/rel/bin/,$(BINS))
 
 # ---- ICS-23 oracle (docs/DESIGN.md §12) ----------------------------------------------
@@ -212,6 +236,12 @@ oracle: deps
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory build-fuzz
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BINS)
+
+# Not part of `make test`: a report to read, not a pass/fail gate (docs/DESIGN.md §12).
+coverage: deps
+	$(Q)scripts/deps.sh coverage
+	$(Q)$(MAKE) --no-print-directory build-cov $(if $(CARGO),$(ORACLE_BIN))
+	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CC=$(TEST_CC) scripts/coverage.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory build-bench

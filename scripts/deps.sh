@@ -3,6 +3,8 @@
 # Idempotent and quick when everything is present (pkg-config and command checks only).
 #   scripts/deps.sh         what the build and tests need
 #   scripts/deps.sh image   what `make image` needs besides: debootstrap (docker/make-base.sh)
+#   scripts/deps.sh coverage  what `make coverage` needs besides: llvm-profdata and llvm-cov
+#                           of clang's version (Debian package llvm-<N>, N = clang's major)
 set -euo pipefail
 
 debs=()
@@ -25,6 +27,21 @@ install_debs() {
 
 if [ "${1:-}" = image ]; then
   need_cmd debootstrap debootstrap
+  install_debs
+  exit 0
+fi
+
+if [ "${1:-}" = coverage ]; then
+  # the .profraw format follows the compiler: the tools must be of clang's major version
+  v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\)\..*/\1/p' | head -1)
+  if [ -n "$v" ]; then
+    for t in llvm-profdata llvm-cov; do
+      command -v "$t-$v" >/dev/null 2>&1 || { debs+=("llvm-$v"); break; }
+    done
+  else
+    need_cmd llvm-profdata llvm
+    need_cmd llvm-cov llvm
+  fi
   install_debs
   exit 0
 fi
