@@ -11,10 +11,13 @@
  * compiles its own copy of relayer/cache.c (as fuzz_smt_ops does with chain/smt.c: the
  * archive's cache.o is then never linked) with the table cut to FUZZ_CACHE_SLOTS slots, so
  * the check scans 2 x 64 slots and sequences collide (evictions are exercised, which the full
- * table almost never saw). Each input then starts from the state setup() made: the caches are
- * emptied (rly_cache_clear) and the chain clients' height/time put back after every input, so
- * an input's verdict cannot depend on what earlier inputs cached (nothing else the two entry
- * points write is read by them: the metrics are counters). */
+ * table almost never saw). Each input then starts from the state setup() made: after every
+ * input the caches are emptied (rly_cache_clear), the noted client updates dropped
+ * (n_upd_seen, which rly_note_update reads to skip duplicates) and the chain clients put
+ * back whole (height, time, and the reconnect backoff a failed block_results call leaves),
+ * so an input's verdict and coverage cannot depend on earlier inputs (nothing else the two
+ * entry points write is read by them: the metrics are counters). A client never holds a
+ * connection here (no RPC URL; checked), so copying it back frees or leaks nothing. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,7 @@
 static rly_config cfg;
 static rly_ctx ctx;
 static int ready;
-static uint64_t height0[2], time0[2]; /* the clients' height and time after setup */
+static cw_chain_client conn0[2]; /* the clients after setup (no connection: cl NULL) */
 
 static void setup(void)
 {
@@ -53,8 +56,9 @@ static void setup(void)
     if (cw_log_set_level("error") != CW_OK)
         abort();
     for (int i = 0; i < 2; i++) {
-        height0[i] = ctx.conns[i].height;
-        time0[i] = ctx.conns[i].time_ns;
+        if (ctx.conns[i].cl)
+            abort();
+        conn0[i] = ctx.conns[i];
     }
     ready = 1;
 }
@@ -89,9 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* back to the state setup() made (see the head comment) */
     for (int dir = 0; dir < 2; dir++)
         rly_cache_clear(&ctx.cache[0][dir]);
+    ctx.n_upd_seen = 0;
     for (int i = 0; i < 2; i++) {
-        ctx.conns[i].height = height0[i];
-        ctx.conns[i].time_ns = time0[i];
+        if (ctx.conns[i].cl) /* a connection was made: there is no URL to connect to */
+            abort();
+        ctx.conns[i] = conn0[i];
     }
     return 0;
 }
