@@ -100,8 +100,11 @@ bool cw_event_type(const msgpack_object *ev, cw_bytes *type)
 {
     if (!is_event(ev))
         return false;
-    type->p = (const uint8_t *)ev->via.array.ptr[0].via.str.ptr;
+    /* msgpack-c leaves ptr NULL for an empty str; callers pass p to memcmp and to
+     * nonnull parameters (cw_packet_event_kind_of), so an empty type points at "" */
     type->len = ev->via.array.ptr[0].via.str.size;
+    type->p = type->len ? (const uint8_t *)ev->via.array.ptr[0].via.str.ptr
+                        : (const uint8_t *)"";
     return true;
 }
 

@@ -99,12 +99,14 @@ fi
 if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
   fz=$(find "$BUILD/fuzz" -maxdepth 1 -type f -perm -u+x -name 'fuzz_*' 2>/dev/null | sort)
   if [ -n "$fz" ]; then
-    echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS}s each, ASan+UBSan, -rss_limit_mb=512)"
+    echo "== fuzz smoke (${FUZZ_SMOKE_SECONDS}s each, ASan+UBSan, RSS limits of scripts/fuzz-limits.sh)"
+    asan_saved=$ASAN_OPTIONS
+    . "$(dirname "$0")/fuzz-limits.sh"
     for bin in $fz; do
       name=$(basename "$bin")
       [ -f "tests/fuzz/$name.c" ] || continue   # a stale binary of a renamed/removed target
       work="$log/corpus-$name"; mkdir -p "$work"
-      "$bin" -max_total_time="$FUZZ_SMOKE_SECONDS" -rss_limit_mb=512 -timeout=10 \
+      "$bin" -max_total_time="$FUZZ_SMOKE_SECONDS" -rss_limit_mb="$(fuzz_rss_limit "$name")" -timeout=10 \
         -artifact_prefix="$log/$name-" -print_final_stats=1 "$work" "tests/fuzz/corpus/$name" >"$log/$name.fuzz" 2>&1
       rc=$?
       runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log/$name.fuzz")
@@ -115,6 +117,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
         printf '  %-34s FAILED\n' "$name"; tail -n 40 "$log/$name.fuzz" | sed 's/^/    | /'
       fi
     done
+    export ASAN_OPTIONS=$asan_saved
   fi
 fi
 

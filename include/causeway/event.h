@@ -157,7 +157,8 @@ int cw_events_encode(const cw_events *ev, cw_events_mark from, cw_enc *out)
  * the wrong shape reads as absent, never as an error, and nothing is allocated (cw_bytes and
  * decoded packets borrow from the buffer the list was decoded from). Pure; thread-safe. */
 
-/** ev's type, borrowed; false when ev is not [str, array]. */
+/** ev's type, borrowed; false when ev is not [str, array]. type->p is never NULL (an empty
+ *  type points at a static ""). */
 bool cw_event_type(const msgpack_object *ev, cw_bytes *type) CW_NONNULL(1, 2);
 
 /** The attributes (an array of [key, value]) of ev when it is an event of `type`; NULL when

@@ -145,10 +145,11 @@ static void check_store(cw_smt *smt)
     if (mdb_txn_begin(g_env, NULL, MDB_RDONLY, &txn))
         abort();
     uint64_t lo, hi;
-    size_t cap = 1 << 16, n = 0;
-    uint8_t(*seen)[REF_LEN] = malloc(cap * REF_LEN);
-    if (!seen)
-        abort();
+    /* one buffer for the process: a 2.6 MB malloc per input was mmap'd, faulted in and
+     * unmapped by ASan's large allocator each time, most of this harness's time */
+    enum { cap = 1 << 16 };
+    static uint8_t seen[cap][REF_LEN];
+    size_t n = 0;
     if (cw_smt_versions(smt, txn, &lo, &hi) == CW_OK)
         for (uint64_t v = lo; v <= hi; v++) {
             ref r;
@@ -162,7 +163,6 @@ static void check_store(cw_smt *smt)
     MDB_stat st;
     if (mdb_stat(txn, smt->nodes, &st) || st.ms_entries != uniq)
         abort(); /* a leaked (unreachable) node record */
-    free(seen);
     mdb_txn_abort(txn);
 }
 

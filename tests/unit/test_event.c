@@ -127,6 +127,27 @@ static void test_typed_attribute_reads(void **s)
     cw_enc_free(&e);
 }
 
+/* An event whose type is the empty str (msgpack-c decodes it with a NULL pointer): its type
+ * is "" of length 0, not NULL, and it is no packet event. Found by fuzz_relayer_events: the
+ * relayer passed the NULL on to cw_packet_event_kind_of (nonnull), which UBSan stops. */
+static void test_empty_type_is_not_null(void **s)
+{
+    (void)s;
+    static const uint8_t list[] = {0x91, 0x92, 0xa0, 0x90}; /* [["", []]] */
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, list, sizeof list, 1 << 10, NULL, 0), CW_OK);
+    const msgpack_object *ev = &root->via.array.ptr[0];
+    cw_bytes type = {0};
+    assert_true(cw_event_type(ev, &type));
+    assert_non_null(type.p);
+    assert_int_equal(type.len, 0);
+    assert_int_equal(cw_packet_event_kind_of(type.p, type.len), CW_PACKET_EV_NONE);
+    cw_packet_event pe;
+    assert_int_equal(cw_packet_event_read(ev, &pe), CW_ENOTFOUND);
+    cw_dec_close(&d);
+}
+
 /* A str longer than an identifier is not read into the fixed buffer. */
 static void test_long_str_attribute_is_absent(void **s)
 {
@@ -285,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typed_attribute_reads),
         cmocka_unit_test(test_long_str_attribute_is_absent),
+        cmocka_unit_test(test_empty_type_is_not_null),
         cmocka_unit_test(test_find_visits_every_event_of_a_type_and_counts_bytes),
         cmocka_unit_test(test_packet_events_read_packet_and_ack),
         cmocka_unit_test(test_packet_event_kinds),
