@@ -4,7 +4,7 @@
 # ASan keeps freed memory in a quarantine (256 MiB by default) to catch use after free; a
 # target that frees a lot per input fills it within seconds and its RSS then sits at
 # quarantine + the allocator's per-size-class free lists + the target's own memory:
-# fuzz_ics23_diff reached 321 MB in 4 s and 475 MB in 20 s with large inputs (64 KiB
+# fuzz_ics23_roundtrip (then named fuzz_ics23_diff) reached 321 MB in 4 s and 475 MB in 20 s with large inputs (64 KiB
 # arena chunks of many sizes), with nothing leaked (its RSS is flat at 74 MB with a 16 MiB
 # quarantine). One input allocates at most a few MiB, so a 64 MiB quarantine still holds
 # everything an input frees until the input ends: use after free within an input is
@@ -19,7 +19,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=64"
 fuzz_rss_limit() {
   case "$1" in
     fuzz_codec)           echo 320 ;;  # peak 151 MB
-    fuzz_ics23_diff)      echo 448 ;;  # peak 190 MB; 209 MB in 120 s with -max_len=65536
+    fuzz_ics23_roundtrip) echo 448 ;;  # peak 190 MB; 209 MB in 120 s with -max_len=65536
     fuzz_ics23_exist)     echo 256 ;;  # peak 92 MB
     fuzz_ics23_nonexist)  echo 256 ;;  # peak 108 MB
     fuzz_lend_msgs)       echo 256 ;;  # peak 119 MB
