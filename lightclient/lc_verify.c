@@ -391,35 +391,25 @@ static int update_precheck(const cw_lc_client_state *cs, const cw_lc_store *st,
     return CW_OK;
 }
 
-int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_header *sh,
-                 const cw_lc_valset *vals, uint64_t trusted_height,
-                 const cw_lc_valset *trusted_vals, uint64_t now_ns, cw_lc_update_result *res,
-                 char *err, size_t err_len)
+/* cw_lc_update after update_precheck found no identical duplicate: verify, then check
+ * against the store and write. trusted, other and have_stored are update_precheck's. */
+static int update_verified(cw_lc_client_state *cs, const cw_lc_store *st,
+                           const cw_signed_header *sh, const cw_lc_valset *vals,
+                           uint64_t trusted_height, const cw_lc_consensus_state *trusted,
+                           const cw_lc_valset *trusted_vals, bool have_stored, uint64_t now_ns,
+                           cw_lc_update_result *r, char *err, size_t err_len)
 {
-    cw_lc_update_result r;
-    cw_lc_consensus_state trusted, other, next;
+    cw_lc_consensus_state other, next;
     uint64_t h = sh->header.height, found;
-    bool have_stored;
     int rc;
 
-    memset(&r, 0, sizeof r);
-    if (res)
-        memset(res, 0, sizeof *res);
-    if ((rc = update_precheck(cs, st, sh, trusted_height, now_ns, &trusted, &other,
-                              &have_stored, &r, err, err_len)) != CW_OK)
-        return rc;
-    if (r.noop) { /* identical to what is stored: nothing to verify, nothing to write */
-        if (res)
-            *res = r;
-        return CW_OK;
-    }
-    if ((rc = cw_lc_verify(cs, trusted_height, &trusted, sh, vals, trusted_vals, now_ns,
-                           &r.info, err, err_len)) != CW_OK)
+    if ((rc = cw_lc_verify(cs, trusted_height, trusted, sh, vals, trusted_vals, now_ns,
+                           &r->info, err, err_len)) != CW_OK)
         return rc;
 
-    r.height = h;
+    r->height = h;
     cw_lc_consensus_state_of(&next, &sh->header);
-    r.consensus_state = next;
+    r->consensus_state = next;
 
     /* A different state already at this height, from a header that verified: a fork. */
     if (have_stored) {
@@ -444,17 +434,38 @@ int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_
     /* Prune expired states, oldest first, a bounded number; heights are time-ordered, so
      * the first unexpired state ends the walk. The new state is within the period (its
      * time is after the unexpired trusted state's), so it is never pruned. */
-    while (r.pruned < CW_LC_PRUNE_MAX &&
+    while (r->pruned < CW_LC_PRUNE_MAX &&
            st->above(st->ctx, 0, &found, &other) == CW_OK && found != h &&
            found != cs->latest_height &&
            expired_at(other.timestamp_ns, cs->trusting_period_ns, now_ns)) {
         if (st->del(st->ctx, found) != CW_OK)
             break;
-        r.pruned++;
+        r->pruned++;
     }
-    if (res)
-        *res = r;
     return CW_OK;
+}
+
+int cw_lc_update(cw_lc_client_state *cs, const cw_lc_store *st, const cw_signed_header *sh,
+                 const cw_lc_valset *vals, uint64_t trusted_height,
+                 const cw_lc_valset *trusted_vals, uint64_t now_ns, cw_lc_update_result *res,
+                 char *err, size_t err_len)
+{
+    cw_lc_update_result r;
+    cw_lc_consensus_state trusted, stored;
+    bool have_stored;
+
+    memset(&r, 0, sizeof r);
+    if (res)
+        memset(res, 0, sizeof *res);
+    int rc = update_precheck(cs, st, sh, trusted_height, now_ns, &trusted, &stored,
+                             &have_stored, &r, err, err_len);
+    /* an identical duplicate: nothing to verify, nothing to write */
+    if (rc == CW_OK && !r.noop)
+        rc = update_verified(cs, st, sh, vals, trusted_height, &trusted, trusted_vals,
+                             have_stored, now_ns, &r, err, err_len);
+    if (rc == CW_OK && res)
+        *res = r;
+    return rc;
 }
 
 /* Parsed sets of an UpdateHeader through the cache (trusted set NULL when absent). */
@@ -498,10 +509,13 @@ int cw_lc_update_msg(cw_lc_client_state *cs, const cw_lc_store *st, cw_lc_vcache
     }
     if ((rc = parse_sets(cache, u, &vals, &tv, err, err_len)))
         return rc;
-    rc = cw_lc_update(cs, st, &u->signed_header, vals, u->trusted_height, tv, now_ns, res, err,
-                      err_len);
+    /* the prechecks are done: on to verification (cw_lc_update without repeating them) */
+    rc = update_verified(cs, st, &u->signed_header, vals, u->trusted_height, &trusted, tv,
+                         have_stored, now_ns, &r, err, err_len);
     cw_lc_valset_release(vals);
     cw_lc_valset_release(tv);
+    if (rc == CW_OK && res)
+        *res = r;
     return rc;
 }
 
