@@ -244,7 +244,7 @@ coverage: deps
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CC=$(TEST_CC) scripts/coverage.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory build-bench
+	$(Q)$(MAKE) --no-print-directory build-bench $(if $(CARGO),$(ORACLE_BIN))
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) scripts/run-bench.sh $(BENCH_BINS)
 
 demo: deps
