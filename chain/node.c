@@ -755,6 +755,15 @@ static bool block_note(cw_enc *note, const cw_header *h, const cw_events *events
     return k < included;
 }
 
+uint32_t cw_node_next_block_delay_ms(uint64_t interval_ms, uint64_t spent_ms,
+                                     uint64_t mempool_txs)
+{
+    uint64_t d = spent_ms < interval_ms ? interval_ms - spent_ms : mempool_txs ? 1 : interval_ms;
+    if (d < 1)
+        d = 1;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
 int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len)
 {
     MDB_txn *txn = NULL;

@@ -99,6 +99,15 @@ struct cw_app *cw_node_app(cw_node *n);
 void cw_node_set_sign_with(cw_node *n, uint64_t sign_with);
 void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user);
 
+/** The block clock (DESIGN §5): how long to wait, in ms, before the next block's socket pass
+ *  (cw_chain's block timer then starts the block once that pass has admitted the txs
+ *  already waiting), given that the block just committed took spent_ms of an interval of
+ *  interval_ms and left mempool_txs waiting. On time: the rest of the interval. Overran:
+ *  at once when txs are waiting (a backlog goes on at full speed), a whole interval when
+ *  none are (never an empty block straight after a long one). Always >= 1. Pure. */
+uint32_t cw_node_next_block_delay_ms(uint64_t interval_ms, uint64_t spent_ms,
+                                     uint64_t mempool_txs);
+
 /** Produce, sign and durably commit the next block at wall time now_ns.
  *  Returns: CW_OK; store errors (nothing committed; the mempool keeps its txs). */
 int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len);
