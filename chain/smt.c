@@ -630,6 +630,24 @@ static int lookup(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[3
     return -EIO;
 }
 
+/* The latest committed value of path: one lookup in the flat index, not a walk of the tree. */
+static int flat_get(const cw_smt *smt, MDB_txn *txn, const uint8_t path[32],
+                    const uint8_t **value, size_t *value_len, bool *found)
+{
+    MDB_val k = {32, (void *)path}, v;
+    int m = mdb_get(txn, smt->flat, &k, &v);
+    if (m == MDB_NOTFOUND)
+        return CW_OK;
+    if (m != 0)
+        return mdb_err(m, NULL, 0, "mdb_get flat");
+    if (v.mv_size == 0 || v.mv_size > CW_SMT_VALUE_MAX)
+        return -EIO; /* a committed value is never empty or oversized: a damaged index */
+    *value = v.mv_data;
+    *value_len = v.mv_size;
+    *found = true;
+    return CW_OK;
+}
+
 int cw_smt_get_at(const cw_smt *smt, MDB_txn *txn, uint64_t version, const uint8_t **value,
                   size_t *value_len, bool *found, const uint8_t *key, size_t key_len)
 {
@@ -645,6 +663,9 @@ int cw_smt_get_at(const cw_smt *smt, MDB_txn *txn, uint64_t version, const uint8
         return rc;
     uint8_t path[32];
     cw_sha256(path, key, key_len);
+    uint64_t latest;
+    if (root_edge(smt, txn, MDB_LAST, &latest, NULL, NULL, 0) == CW_OK && latest == version)
+        return flat_get(smt, txn, path, value, value_len, found); /* the index is that version */
     return lookup(smt, txn, root, path, value, value_len, found);
 }
 
@@ -669,19 +690,7 @@ int cw_smt_get(cw_smt *smt, MDB_txn *txn, const uint8_t **value, size_t *value_l
         }
         return CW_OK;
     }
-    /* the latest committed value: one lookup in the flat index, not a walk of the tree */
-    MDB_val k = {32, path}, v;
-    int m = mdb_get(txn, smt->flat, &k, &v);
-    if (m == MDB_NOTFOUND)
-        return CW_OK;
-    if (m != 0)
-        return mdb_err(m, NULL, 0, "mdb_get flat");
-    if (v.mv_size == 0 || v.mv_size > CW_SMT_VALUE_MAX)
-        return -EIO; /* a committed value is never empty or oversized: a damaged index */
-    *value = v.mv_data;
-    *value_len = v.mv_size;
-    *found = true;
-    return CW_OK;
+    return flat_get(smt, txn, path, value, value_len, found);
 }
 
 int cw_smt_root(const cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t root32[static 32])

@@ -29,8 +29,9 @@
  *   smt_flat     SHA256(key) -> value, for every key of the LATEST version: the
  *                latest-state index. cw_smt_get reads the latest committed value here in
  *                one B-tree lookup instead of walking ~log2(n) inner nodes; commits keep it
- *                in step (the block's final op per key) in the same txn. Proofs and
- *                reads at older versions (cw_smt_get_at) walk the tree.
+ *                in step (the block's final op per key) in the same txn; cw_smt_get_at
+ *                uses it too when asked for the latest version. Proofs and reads at older
+ *                versions walk the tree.
  * Nodes are content-addressed (the hash is in the key) AND carry the version that created
  * them (IAVL style). That is how pruning stays safe under content addressing: the same hash
  * created at v, orphaned at v+1 and created again at v+5 (a key set back to an old value)
@@ -158,7 +159,8 @@ int cw_smt_get(cw_smt *smt, MDB_txn *txn, const uint8_t **value, size_t *value_l
                bool *found, const uint8_t *key, size_t key_len)
     CW_NONNULL(1, 2, 3, 4, 5) CW_WARN_UNUSED;
 
-/** Read `key` at committed `version` (ignores the batch).
+/** Read `key` at committed `version` (ignores the batch). At the latest committed version
+ *  of txn's snapshot the flat index answers (one lookup); older versions walk the tree.
  *  Returns: CW_OK (*found says whether the key exists at that version); CW_ENOTFOUND the
  *           version was never committed or is pruned; CW_EINVAL / CW_ETOOBIG bad key; LMDB
  *           errors.
