@@ -132,7 +132,7 @@ $(eval $(call flavour,cov,$(TEST_CC),$(CFLAGS_COV)))
 # rebuilding is incremental.
 .SECONDARY:
 
-.PHONY: all deps test unit oracle fuzz fuzz-smoke bench demo integration clean image coverage
+.PHONY: all deps test unit oracle fuzz fuzz-smoke bench soak demo integration clean image coverage
 .DEFAULT_GOAL := all
 
 all: deps
@@ -246,6 +246,12 @@ coverage: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory build-bench $(if $(CARGO),$(ORACLE_BIN))
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) scripts/run-bench.sh $(BENCH_BINS)
+
+# The soak (not part of `make bench`: 10^6 packets take several minutes): cost per packet
+# per window as the state grows. CW_SOAK_PACKETS, CW_SOAK_RATE, CW_SOAK_WINDOW.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory build-rel
+	$(Q)CW_BUILD=$(abspath $(BUILD)) CW_SHARED=$(SHARED) python3 bench/soak_relayer.py
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build-rel
