@@ -8,7 +8,8 @@ the way an operator would, with faults only containers can make.
   compose restart of a chain → its state survives from its named volume
   compose down -v → no container, network or volume of the project is left
   the `monitoring` profile's Prometheus comes up, scrapes every node and the relayer (all
-    targets up) and has loaded the alerting rules, none firing on the healthy deployment
+    targets up) and has loaded the alerting rules, none firing on the healthy deployment;
+    compose stop of beta → the lost-chain and chain-down alerts name beta, and clear after
 
 Run by `make test` (scripts/run-tests.sh) after `make image` when a Docker engine answers.
 Each run is its own compose project (causeway-e2e-<pid>) on ports chosen free at test time.
@@ -370,7 +371,7 @@ def prometheus_api(p, path):
 def test_prometheus_scrapes_every_target_and_loads_the_alerts(project):
     """The `monitoring` profile: Prometheus (Debian's package) scrapes both nodes and the
     relayer — every target up — with the rules of docker/prometheus/alerts.yml loaded and
-    none firing on this healthy deployment."""
+    none firing on this healthy deployment; stopping beta raises the alerts on beta."""
     p = project
     if run("docker", "image", "inspect", PROM_IMAGE, check=False).returncode != 0:
         pytest.fail(f"image {PROM_IMAGE} is missing: run `make image` first")
@@ -398,3 +399,19 @@ def test_prometheus_scrapes_every_target_and_loads_the_alerts(project):
                          ["result"]) == 2, "both clients' frozen gauges in Prometheus")
     firing = [a for a in prometheus_api(p, "alerts")["alerts"] if a["state"] == "firing"]
     assert firing == [], firing
+
+    # the rules read what the scrapes bring: with beta stopped, the relayer's lost chain and
+    # beta's failed scrape become pending alerts (firing after their `for`), naming beta;
+    # they clear once it is back
+    def alerts_on_beta():
+        return {a["labels"]["alertname"] for a in prometheus_api(p, "alerts")["alerts"]
+                if a["labels"].get("chain") == "beta"}
+
+    p.dc("stop", "beta")
+    try:
+        wait_for(lambda: alerts_on_beta() >= {"CausewayRelayerLostChain", "CausewayChainDown"},
+                 "the lost-chain and chain-down alerts on beta", timeout=60)
+    finally:
+        p.dc("start", "beta")
+    wait_for(lambda: p.health("beta") == "healthy", "beta healthy again")
+    wait_for(lambda: not alerts_on_beta(), "beta's alerts to clear", timeout=60)
