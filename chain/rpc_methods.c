@@ -279,9 +279,10 @@ static int http_metrics(void *user, cw_rpc_text *t)
         "# TYPE causeway_chain_block_notes_failed_total counter\n"
         "causeway_chain_block_notes_failed_total{chain_id=\"%s\"} %llu\n",
         st.chain_id, (unsigned long long)st.latest_height, st.chain_id,
-        (double)st.latest_time_ns / 1e9, st.chain_id, (unsigned long long)st.txs_committed, st.chain_id, (unsigned long long)st.mempool_txs,
-        st.chain_id, (unsigned long long)c->block_errors, st.chain_id,
-        (unsigned long long)st.notes_partial, st.chain_id, (unsigned long long)c->notes_failed);
+        (double)st.latest_time_ns / 1e9, st.chain_id, (unsigned long long)st.txs_committed,
+        st.chain_id, (unsigned long long)st.mempool_txs, st.chain_id,
+        (unsigned long long)c->block_errors, st.chain_id, (unsigned long long)st.notes_partial,
+        st.chain_id, (unsigned long long)c->notes_failed);
 }
 
 void cw_chain_rpc_config(cw_chain *c, cw_rpc_server_config *cfg)
