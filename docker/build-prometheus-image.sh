@@ -45,9 +45,13 @@ mkdir -p "$ctx/debs/partial" "$ctx/docker/prometheus"
 # the base's installed packages, as apt's "installed" state for the resolution below
 docker run --rm --entrypoint cat "$BASE" /var/lib/dpkg/status >"$ctx/status"
 echo "image: downloading prometheus $version and what $BASE lacks of its dependencies"
-apt-get install -qq --download-only --no-install-recommends -y \
-  -o Dir::State::status="$ctx/status" -o Dir::Cache::archives="$ctx/debs" \
-  -o Debug::NoLocking=1 -o APT::Sandbox::User=root prometheus >/dev/null
+download() {
+  apt-get install -qq --download-only --no-install-recommends -y \
+    -o Dir::State::status="$ctx/status" -o Dir::Cache::archives="$ctx/debs" \
+    -o Debug::NoLocking=1 -o APT::Sandbox::User=root prometheus >/dev/null
+}
+# stale package lists name files the mirror no longer has: refresh them once
+download || { apt-get update -qq && download; }
 rm -rf "$ctx/debs/partial" "$ctx/debs/lock"
 ls "$ctx"/debs/prometheus_*.deb >/dev/null
 cp "$DOCKERFILE" "$ctx/docker/prometheus/"
