@@ -15,6 +15,7 @@
 #                   lines of lightclient/ and channels/ibc_*.c (scripts/coverage.sh;
 #                   report in build/cov/report/)
 #   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
+#                   and $(PROM_IMAGE), Prometheus for compose's `monitoring` profile
 #   make clean
 #
 # V=1 shows the commands. CC selects the release compiler (gcc by default);
@@ -263,10 +264,13 @@ deps:
 # The image's base is made from Debian packages when the engine lacks it (docker/make-base.sh),
 # so no registry is needed; BASE=debian:bookworm-slim uses a pulled base instead.
 IMAGE ?= causeway:latest
+# Prometheus for compose's `monitoring` profile, from Debian's package (docker/prometheus/)
+PROM_IMAGE ?= causeway-prometheus:latest
 image: deps
 	$(Q)$(MAKE) --no-print-directory build-rel
 	$(Q)scripts/deps.sh image
 	$(Q)BUILD=$(BUILD) IMAGE=$(IMAGE) docker/build-image.sh
+	$(Q)PROM_IMAGE=$(PROM_IMAGE) docker/build-prometheus-image.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -257,6 +257,10 @@ static int http_metrics(void *user, cw_rpc_text *t)
         "# HELP causeway_chain_height Latest committed block height.\n"
         "# TYPE causeway_chain_height gauge\n"
         "causeway_chain_height{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_latest_block_time_seconds Unix time of the latest committed "
+        "block (its header's time; seconds since it: time() minus this).\n"
+        "# TYPE causeway_chain_latest_block_time_seconds gauge\n"
+        "causeway_chain_latest_block_time_seconds{chain_id=\"%s\"} %.3f\n"
         "# HELP causeway_chain_txs_total Transactions committed in blocks.\n"
         "# TYPE causeway_chain_txs_total counter\n"
         "causeway_chain_txs_total{chain_id=\"%s\"} %llu\n"
@@ -275,9 +279,10 @@ static int http_metrics(void *user, cw_rpc_text *t)
         "# TYPE causeway_chain_block_notes_failed_total counter\n"
         "causeway_chain_block_notes_failed_total{chain_id=\"%s\"} %llu\n",
         st.chain_id, (unsigned long long)st.latest_height, st.chain_id,
-        (unsigned long long)st.txs_committed, st.chain_id, (unsigned long long)st.mempool_txs,
-        st.chain_id, (unsigned long long)c->block_errors, st.chain_id,
-        (unsigned long long)st.notes_partial, st.chain_id, (unsigned long long)c->notes_failed);
+        (double)st.latest_time_ns / 1e9, st.chain_id, (unsigned long long)st.txs_committed,
+        st.chain_id, (unsigned long long)st.mempool_txs, st.chain_id,
+        (unsigned long long)c->block_errors, st.chain_id, (unsigned long long)st.notes_partial,
+        st.chain_id, (unsigned long long)c->notes_failed);
 }
 
 void cw_chain_rpc_config(cw_chain *c, cw_rpc_server_config *cfg)
