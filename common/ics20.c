@@ -202,8 +202,8 @@ int cw_ics20_packet_validate(const cw_ics20_packet *p, uint32_t *abci_code, char
 
 int cw_ics20_amount_parse(uint64_t *out, const char *s, char *err, size_t err_len)
 {
-    static const char max256[] = "1157920892373161954235700850086879078532699846656405640394575"
-                                 "84007913129639935";
+    static const char max256[] = "1157920892373161954235709850086879078532699846656405640394575"
+                                 "84007913129639935"; /* 2^256 - 1 */
     *out = 0;
     size_t n = strlen(s);
     bool digits = n > 0;
