@@ -9,10 +9,8 @@ encoder: built here with Python's json, sorted keys, compact separators)."""
 import hashlib
 import json
 import os
-import subprocess
 
 import relayer_env as R
-from conftest import require_bin
 
 PORT = "transfer"
 ERR_ACK_5 = b'{"error":"ABCI code: 5: error handling packet: see events for details"}'
@@ -46,19 +44,11 @@ class Env:
         self.ch_a, self.ch_b = c["paths"][0]["a"]["channel"], c["paths"][0]["b"]["channel"]
         self.rly = R.start_relayer(procs, self.cfg)
 
-    def env(self, c):
-        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
-                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
-
     def cli(self, c, *args, ok=True):
-        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
-                           capture_output=True, text=True, timeout=120)
-        if ok:
-            assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r
+        return R.cli(c, *args, ok=ok)
 
     def json(self, c, *args):
-        return json.loads(self.cli(c, *args, "--json").stdout)
+        return R.cli_json(c, *args)
 
     def addr(self, c, name):
         return self.json(c, "keys", "show", name)["address"]

@@ -286,53 +286,21 @@ static void test_denom_trace_hash_and_escrow_address_match_ibc_go(void **s)
 
 static void open_world(world *w)
 {
-    memset(w, 0, sizeof *w);
-    h_init(&w->a, "alpha", "stake", NULL);
-    h_init(&w->b, "beta", "uusd", NULL);
-    h_block(&w->a);
-    h_block(&w->b);
-    h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
-    h_create_client(&w->b, &w->a, w->client_b, &w->next_client_b);
-    h_open_channel(w, CW_ICS20_PORT, CW_ICS20_VERSION, CW_ORDER_UNORDERED);
-}
-
-static void close_world(world *w)
-{
-    h_free(&w->a);
-    h_free(&w->b);
-}
-
-static uint64_t be64_at(hchain *c, const char *key)
-{
-    uint8_t *v, *p;
-    size_t vl, pl;
-    uint64_t x;
-    h_query(c, key, 0, &v, &vl, &p, &pl);
-    assert_int_equal(cw_val_be64_dec(&x, v, vl, NULL, 0), CW_OK);
-    free(v);
-    free(p);
-    return x;
-}
-
-static uint64_t balance(hchain *c, const cw_address *who, const char *denom)
-{
-    char key[CW_KEY_MAX];
-    assert_int_equal(cw_key_bank_balance(key, who, denom), CW_OK);
-    return be64_at(c, key);
+    h_world_open(w, "stake", "uusd", NULL, CW_ICS20_PORT, CW_ICS20_VERSION, CW_ORDER_UNORDERED);
 }
 
 static uint64_t supply(hchain *c, const char *denom)
 {
     char key[CW_KEY_MAX];
     assert_int_equal(cw_key_bank_supply(key, denom), CW_OK);
-    return be64_at(c, key);
+    return h_be64_at(c, key);
 }
 
 static uint64_t escrowed(hchain *c, const char *channel, const char *denom)
 {
     cw_address esc;
     cw_ics20_escrow_address(&esc, CW_ICS20_PORT, channel);
-    return balance(c, &esc, denom);
+    return h_balance(c, &esc, denom);
 }
 
 static void addr_hex(char out[41], const cw_address *a) { cw_hex_encode(out, 41, a->b, 20); }
@@ -349,16 +317,6 @@ static int transfer(hchain *c, int who, const char *channel, const char *denom, 
     cw_enc_init(&e);
     cw_msg_transfer_enc(&e, &m);
     return tx1_as(c, who, &e, log);
-}
-
-static uint8_t *last_packet(hchain *c, size_t *len)
-{
-    uint8_t *pk[4];
-    size_t pl[4];
-    int n = h_events(c, h_height(c), "send_packet", pk, pl, NULL, NULL, 4);
-    assert_int_equal(n, 1);
-    *len = pl[0];
-    return pk[0];
 }
 
 static uint64_t far_future(void) { return h_clock + 3600 * H_BLOCK_NS; }
@@ -386,12 +344,12 @@ static void test_out_escrows_in_mints_voucher_back_burns_and_unescrows(void **s)
     open_world(&w);
     addr_hex(bob, &w.b.addr[K_BOB]);
     addr_hex(alice, &w.a.addr[K_ALICE]);
-    uint64_t a0 = balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    uint64_t a0 = h_balance(&w.a, &w.a.addr[K_ALICE], "stake");
     assert_int_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 100, bob, 0, far_future(), "",
                               log), 0);
-    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0 - 100);
+    assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0 - 100);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 100);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     {
         /* the packet's data is ibc-go's JSON for these values [PD] */
         cw_dec d;
@@ -412,7 +370,7 @@ static void test_out_escrows_in_mints_voucher_back_burns_and_unescrows(void **s)
     free(pkt);
     snprintf(path, sizeof path, "transfer/%s/stake", w.chan_b);
     cw_ics20_ibc_denom(voucher, path);
-    assert_int_equal(balance(&w.b, &w.b.addr[K_BOB], voucher), 100);
+    assert_int_equal(h_balance(&w.b, &w.b.addr[K_BOB], voucher), 100);
     assert_int_equal(supply(&w.b, voucher), 100);
     {
         /* the trace is stored, indexed, and reads back against its name */
@@ -424,7 +382,7 @@ static void test_out_escrows_in_mints_voucher_back_burns_and_unescrows(void **s)
         assert_int_equal(cw_val_denom_trace_dec(got, voucher, v, vl, NULL, 0), CW_OK);
         assert_string_equal(got, path);
         free(v), free(p);
-        assert_int_equal(be64_at(&w.b, CW_KEY_ICS20_TRACE_COUNT), 1);
+        assert_int_equal(h_be64_at(&w.b, CW_KEY_ICS20_TRACE_COUNT), 1);
         cw_key_ics20_trace_index(key, 0);
         h_query(&w.b, key, 0, &v, &vl, &p, &pl);
         assert_int_equal(vl, 68);
@@ -434,19 +392,19 @@ static void test_out_escrows_in_mints_voucher_back_burns_and_unescrows(void **s)
     /* a second transfer reuses the trace */
     assert_int_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 1, bob, 0, far_future(), "m",
                               log), 0);
-    pkt = last_packet(&w.a, &len);
+    pkt = h_last_packet(&w.a, &len);
     free(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len, &alen));
     free(pkt);
-    assert_int_equal(be64_at(&w.b, CW_KEY_ICS20_TRACE_COUNT), 1);
-    assert_int_equal(balance(&w.b, &w.b.addr[K_BOB], voucher), 101);
+    assert_int_equal(h_be64_at(&w.b, CW_KEY_ICS20_TRACE_COUNT), 1);
+    assert_int_equal(h_balance(&w.b, &w.b.addr[K_BOB], voucher), 101);
 
     /* back: bob sends 40 of the voucher home; it is burned on beta, unescrowed on alpha */
     assert_int_equal(transfer(&w.b, K_BOB, w.chan_b, voucher, 40, alice, 0, far_future(), "",
                               log), 0);
-    assert_int_equal(balance(&w.b, &w.b.addr[K_BOB], voucher), 61);
+    assert_int_equal(h_balance(&w.b, &w.b.addr[K_BOB], voucher), 61);
     assert_int_equal(supply(&w.b, voucher), 61);
     assert_int_equal(escrowed(&w.b, w.chan_b, voucher), 0);
-    pkt = last_packet(&w.b, &len);
+    pkt = h_last_packet(&w.b, &len);
     {
         cw_dec d;
         cw_packet p;
@@ -458,12 +416,12 @@ static void test_out_escrows_in_mints_voucher_back_burns_and_unescrows(void **s)
     assert_memory_equal(ack, "{\"result\":\"AQ==\"}", 17);
     free(ack);
     free(pkt);
-    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0 - 101 + 40);
+    assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0 - 101 + 40);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 61);
     /* more than the voucher balance cannot be sent back */
     assert_int_not_equal(transfer(&w.b, K_BOB, w.chan_b, voucher, 62, alice, 0, far_future(),
                                   "", log), 0);
-    close_world(&w);
+    h_world_close(&w);
 }
 
 static void test_bad_receiver_gets_error_ack_and_refund(void **s)
@@ -473,11 +431,11 @@ static void test_bad_receiver_gets_error_ack_and_refund(void **s)
     char log[256];
     size_t len, alen;
     open_world(&w);
-    uint64_t a0 = balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    uint64_t a0 = h_balance(&w.a, &w.a.addr[K_ALICE], "stake");
     assert_int_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 70, "cosmos1notanaddress", 0,
                               far_future(), "", log), 0);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 70);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     uint8_t *ack = relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len, &alen);
     static const char want[] =
         "{\"error\":\"ABCI code: 5: error handling packet: see events for details\"}";
@@ -486,14 +444,14 @@ static void test_bad_receiver_gets_error_ack_and_refund(void **s)
     free(ack);
     free(pkt);
     /* nothing on beta (no trace, no voucher), the sender refunded on alpha */
-    assert_int_equal(be64_at(&w.b, CW_KEY_ICS20_TRACE_COUNT), 0);
+    assert_int_equal(h_be64_at(&w.b, CW_KEY_ICS20_TRACE_COUNT), 0);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 0);
-    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0);
+    assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0);
     uint8_t *none[4];
     size_t nl[4];
     assert_int_equal(h_events(&w.a, h_height(&w.a), CW_EV_ICS20_REFUNDED, none, nl, NULL, NULL,
                               4), 1);
-    close_world(&w);
+    h_world_close(&w);
 }
 
 static void test_timeouts_refund_escrow_and_burned_vouchers(void **s)
@@ -505,22 +463,22 @@ static void test_timeouts_refund_escrow_and_burned_vouchers(void **s)
     open_world(&w);
     addr_hex(bob, &w.b.addr[K_BOB]);
     addr_hex(alice, &w.a.addr[K_ALICE]);
-    uint64_t a0 = balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    uint64_t a0 = h_balance(&w.a, &w.a.addr[K_ALICE], "stake");
     /* native out, timed out: the escrow pays back */
     uint64_t th = h_height(&w.b) + 3;
     assert_int_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 30, bob, th, 0, "", log), 0);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     while (h_height(&w.b) < th)
         h_block(&w.b);
     assert_int_equal(relay_timeout(&w.a, &w.b, w.client_a, pkt, len, 0, log), 0);
-    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0);
+    assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 0);
     assert_int_not_equal(relay_recv(&w.a, &w.b, w.client_b, pkt, len, log), 0);
     free(pkt);
     /* a voucher sent back and timed out is minted back */
     assert_int_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 50, bob, 0, far_future(), "",
                               log), 0);
-    pkt = last_packet(&w.a, &len);
+    pkt = h_last_packet(&w.a, &len);
     free(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len, &alen));
     free(pkt);
     snprintf(path, sizeof path, "transfer/%s/stake", w.chan_b);
@@ -528,15 +486,15 @@ static void test_timeouts_refund_escrow_and_burned_vouchers(void **s)
     th = h_height(&w.a) + 3;
     assert_int_equal(transfer(&w.b, K_BOB, w.chan_b, voucher, 20, alice, th, 0, "", log), 0);
     assert_int_equal(supply(&w.b, voucher), 30);
-    pkt = last_packet(&w.b, &len);
+    pkt = h_last_packet(&w.b, &len);
     while (h_height(&w.a) < th)
         h_block(&w.a);
     assert_int_equal(relay_timeout(&w.b, &w.a, w.client_b, pkt, len, 0, log), 0);
     free(pkt);
-    assert_int_equal(balance(&w.b, &w.b.addr[K_BOB], voucher), 50);
+    assert_int_equal(h_balance(&w.b, &w.b.addr[K_BOB], voucher), 50);
     assert_int_equal(supply(&w.b, voucher), 50);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 50);
-    close_world(&w);
+    h_world_close(&w);
 }
 
 static void test_refused_before_any_commitment(void **s)
@@ -546,7 +504,7 @@ static void test_refused_before_any_commitment(void **s)
     char log[256], bob[41];
     open_world(&w);
     addr_hex(bob, &w.b.addr[K_BOB]);
-    uint64_t a0 = balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    uint64_t a0 = h_balance(&w.a, &w.a.addr[K_ALICE], "stake");
     /* zero, more than held, an unknown voucher, a closed-for-business channel, control chars */
     assert_int_not_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 0, bob, 0, far_future(), "",
                                   log), 0);
@@ -561,13 +519,13 @@ static void test_refused_before_any_commitment(void **s)
     assert_int_not_equal(transfer(&w.a, K_ALICE, w.chan_a, "stake", 1, bob, 0, far_future(),
                                   "a\nb", log), 0);
     assert_non_null(strstr(log, "memo"));
-    assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0);
+    assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake"), a0);
     assert_int_equal(escrowed(&w.a, w.chan_a, "stake"), 0);
     /* and a user cannot close a transfer channel */
     cw_enc m;
     h_msg_close_init(&m, CW_ICS20_PORT, w.chan_a);
     assert_int_not_equal(tx1(&w.a, &m, log), 0);
-    close_world(&w);
+    h_world_close(&w);
 }
 
 int main(void)
