@@ -8,6 +8,7 @@
 #include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 #include "causeway/mathx.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
@@ -122,8 +123,9 @@ int cw_cli_tx(int argc, char **argv)
                 amount_s);
         return 2;
     }
-    if (cw_id_validate(denom, strlen(denom), "--denom", err, sizeof err)) {
-        fprintf(stderr, "causeway tx: %s\n", err);
+    if (!cw_bank_denom_valid(denom)) {
+        fprintf(stderr, "causeway tx: --denom: '%s' is neither an identifier nor a voucher "
+                        "(ibc/ + 64 upper-case hex)\n", denom);
         return 2;
     }
     keyring = cw_cli_keyring(keyring);

@@ -24,6 +24,24 @@ static void dec_trace(cw_dec *d, const msgpack_object *o, char out[static CW_TRA
     out[s.len] = '\0';
 }
 
+/* A bank denom (an identifier, or a voucher: a trace denom) into out; sticky error in d. */
+static void dec_bank_denom(cw_dec *d, const msgpack_object *o,
+                           char out[static CW_TRACE_DENOM_LEN + 1], const char *what)
+{
+    out[0] = '\0';
+    cw_bytes s = cw_dec_str(d, o, CW_TRACE_DENOM_LEN, "%s.denom", what);
+    if (d->rc)
+        return;
+    if (s.len)
+        memcpy(out, s.p, s.len);
+    out[s.len] = '\0';
+    if (strlen(out) != s.len || !cw_bank_denom_valid(out)) {
+        out[0] = '\0';
+        cw_dec_fail(d, CW_EINVAL, "%s.denom: neither an identifier nor a voucher (ibc/ + 64 "
+                    "upper-case hex)", what);
+    }
+}
+
 /* A bps-like u32 field (today's handlers bound them by UINT32_MAX; the rules are theirs). */
 static uint32_t dec_u32(cw_dec *d, const msgpack_object *o, const char *what)
 {
@@ -46,7 +64,7 @@ void cw_msg_bank_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_bank_sen
     memset(m, 0, sizeof *m);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
     cw_dec_bin_fixed(d, &f[0], m->to.b, 20, "%s.to", what);
-    cw_dec_id(d, &f[1], m->denom, "%s.denom", what);
+    dec_bank_denom(d, &f[1], m->denom, what);
     m->amount = cw_dec_u64(d, &f[2], "%s.amount", what);
     if (d->rc)
         memset(m, 0, sizeof *m);
@@ -525,10 +543,7 @@ void cw_msg_transfer_dec(cw_dec *d, const msgpack_object *body, cw_msg_transfer 
     memset(m, 0, sizeof *m);
     const msgpack_object *f = cw_dec_array(d, body, 7, "%s", what);
     cw_dec_id(d, &f[0], m->channel, "%s.channel", what);
-    dec_text(d, &f[1], m->denom, CW_TRACE_DENOM_LEN, true, what, "denom");
-    if (d->rc == CW_OK && !cw_bank_denom_valid(m->denom))
-        cw_dec_fail(d, CW_EINVAL, "%s.denom: neither an identifier nor a voucher (ibc/ + 64 "
-                    "upper-case hex)", what);
+    dec_bank_denom(d, &f[1], m->denom, what);
     m->amount = cw_dec_u64(d, &f[2], "%s.amount", what);
     dec_text(d, &f[3], m->receiver, CW_MSG_TRANSFER_RECEIVER_MAX, true, what, "receiver");
     m->timeout_height = cw_dec_u64(d, &f[4], "%s.timeout_height", what);

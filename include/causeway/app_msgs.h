@@ -5,7 +5,7 @@
  * decode through it; the CLI and the tests encode through it. The ibc.* msgs live in
  * causeway/msgs.h. A Msg is the canonical msgpack array [type(str), body(array)]:
  *
- *   bank.send                 [to(bin 20), denom(str id), amount(u64)]
+ *   bank.send                 [to(bin 20), denom(str id | trace denom), amount(u64)]
  *   admin.update_validators   [validator_set]                      (causeway/block.h)
  *   echo.send                 [channel(str id), data(bin ≤ CW_MSG_ECHO_DATA_MAX = 1019),
  *                              timeout_height(u64), timeout_timestamp_ns(u64)]
@@ -112,7 +112,7 @@ int cw_lend_actions_parse(const char *list, uint64_t *mask, char *err, size_t er
 
 typedef struct cw_msg_bank_send {
     cw_address to;
-    char denom[CW_ID_MAX + 1];
+    char denom[CW_TRACE_DENOM_LEN + 1]; /* an identifier or a voucher ibc/HASH (bank.h) */
     uint64_t amount; /* base units */
 } cw_msg_bank_send;
 CW_MSG_CODEC_DECLARE(bank_send);
