@@ -352,18 +352,32 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
     if (rc == 0) {
         char hex[2 * CW_PACKET_DATA_MAX + 1];
         cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
-        if (json)
-            print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "sequence",
-                                 (json_int_t)pk.sequence, "source_port", pk.source_port,
-                                 "source_channel", pk.source_channel, "dest_port",
-                                 pk.dest_port, "dest_channel", pk.dest_channel, "data_hex", hex,
-                                 "timeout_height", (json_int_t)pk.timeout_height,
-                                 "timeout_timestamp_ns", (json_int_t)pk.timeout_timestamp_ns));
-        else
+        /* a transfer packet's data also shown as ICS-20 fields, when it reads as such */
+        cw_ics20_packet t;
+        bool ics20 = strcmp(pk.source_port, CW_ICS20_PORT) == 0 &&
+                     cw_ics20_packet_decode(&t, pk.data.p, pk.data.len, NULL, 0) == CW_OK;
+        if (json) {
+            json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "sequence",
+                                  (json_int_t)pk.sequence, "source_port", pk.source_port,
+                                  "source_channel", pk.source_channel, "dest_port",
+                                  pk.dest_port, "dest_channel", pk.dest_channel, "data_hex", hex,
+                                  "timeout_height", (json_int_t)pk.timeout_height,
+                                  "timeout_timestamp_ns", (json_int_t)pk.timeout_timestamp_ns);
+            if (o && ics20)
+                json_object_set_new(o, "ics20",
+                                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "amount", t.amount,
+                                              "denom", t.denom, "sender", t.sender, "receiver",
+                                              t.receiver, "memo", t.memo));
+            print_json(o);
+        } else {
             printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n  data %s\n",
                    (unsigned long long)pk.sequence, pk.source_port, pk.source_channel,
                    pk.dest_port, pk.dest_channel, (unsigned long long)pk.timeout_height,
                    (unsigned long long)pk.timeout_timestamp_ns, hex);
+            if (ics20)
+                printf("  ics20 %s %s from %s to %s%s%s\n", t.amount, t.denom, t.sender,
+                       t.receiver, t.memo[0] ? " memo " : "", t.memo);
+        }
     }
     if (cw_cli_answer_end(&a, "query packet"))
         return 1;

@@ -97,6 +97,9 @@ def test_transfer_voucher_back_error_ack_and_timeout_refunds(procs, tmp_path):
     e.cli(e.a, "tx", "transfer", "--from", "alice", "--channel", e.ch_a, "--to", bob_b,
           "1000stake", "--memo", "hello")
     assert e.packet_data(e.a, e.ch_a, 1) == ibc_go_bytes(1000, "stake", bob_b, alice_a, "hello")
+    assert e.json(e.a, "query", "packet", PORT, e.ch_a, "1")["ics20"] == {
+        "amount": "1000", "denom": "stake", "sender": alice_a, "receiver": bob_b,
+        "memo": "hello"}
     R.wait_until(lambda: e.balance(e.b, bob_b, voucher) == 1000, chain=e.b,
                  what="voucher minted")
     R.wait_until(e.quiescent, chain=e.a, what="ack relayed")
