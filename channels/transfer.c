@@ -83,7 +83,7 @@ static void app_event(cw_exec_ctx *ctx, const char *type, const char *channel,
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, d->denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
     cw_event_attr_str(ctx->events, CW_ATTR_SENDER, d->sender);
-    cw_event_attr_str(ctx->events, "receiver", d->receiver);
+    cw_event_attr_str(ctx->events, CW_ATTR_RECEIVER, d->receiver);
     cw_event_attr_u64(ctx->events, CW_ATTR_SEQUENCE, seq);
 }
 

@@ -97,6 +97,7 @@
 #define CW_ATTR_COUNTERPARTY_CHANNEL "counterparty_channel"
 #define CW_ATTR_SENDER "sender"
 #define CW_ATTR_RECIPIENT "recipient"
+#define CW_ATTR_RECEIVER "receiver" /* ICS-20: the packet's receiver text */
 #define CW_ATTR_DENOM "denom"
 #define CW_ATTR_AMOUNT "amount"
 #define CW_ATTR_FROM "from"
