@@ -549,6 +549,60 @@ static void test_refused_before_any_commitment(void **s)
     h_world_close(&w);
 }
 
+/* Random transfers both ways — relayed, refused by the receiver, or timed out — keep the
+ * ICS-20 invariant at every quiescent point: what alpha's channel escrows equals the voucher
+ * supply on beta, and nothing is created: alice's + bob's stake on alpha plus the escrow stays
+ * what it was. CW_TRANSFER_STEPS sets the length (default 24). */
+static void test_random_sequences_keep_escrow_equal_to_voucher_supply(void **s)
+{
+    (void)s;
+    world w;
+    char log[256], bob_b[41], alice_a[41], voucher[69], path[128];
+    size_t len, alen;
+    const char *env = getenv("CW_TRANSFER_STEPS");
+    int steps = env ? atoi(env) : 24;
+    open_world(&w);
+    addr_hex(bob_b, &w.b.addr[K_BOB]);
+    addr_hex(alice_a, &w.a.addr[K_ALICE]);
+    snprintf(path, sizeof path, "transfer/%s/stake", w.chan_b);
+    cw_ics20_ibc_denom(voucher, path);
+    uint64_t total = h_balance(&w.a, &w.a.addr[K_ALICE], "stake");
+    unsigned seed = 7;
+    for (int i = 0; i < steps; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = (seed >> 16) % 6;
+        uint64_t held = h_balance(&w.b, &w.b.addr[K_BOB], voucher);
+        bool back = r >= 3 && held > 0;
+        uint64_t amount = 1 + (seed >> 8) % (back ? held : 100);
+        hchain *src = back ? &w.b : &w.a, *dst = back ? &w.a : &w.b;
+        const char *cl_dst = back ? w.client_a : w.client_b, *cl_src = back ? w.client_b
+                                                                             : w.client_a;
+        unsigned fate = r % 3; /* 0 relayed, 1 refused by the receiver, 2 timed out */
+        uint64_t th = fate == 2 ? h_height(dst) + 2 : 0;
+        const char *to = fate == 1 ? "not-an-address" : back ? alice_a : bob_b;
+        assert_int_equal(transfer(src, back ? K_BOB : K_ALICE, back ? w.chan_b : w.chan_a,
+                                  back ? voucher : "stake", amount, to, th,
+                                  th ? 0 : far_future(), "", log), 0);
+        uint8_t *pkt = h_last_packet(src, &len);
+        if (fate == 2) {
+            while (h_height(dst) < th)
+                h_block(dst);
+            assert_int_equal(relay_timeout(src, dst, cl_src, pkt, len, 0, log), 0);
+        } else {
+            uint8_t *ack = relay_both(src, dst, cl_dst, cl_src, pkt, len, &alen);
+            assert_int_equal(ack[2] == 'r', fate == 0); /* {"result"… or {"error"… */
+            free(ack);
+        }
+        free(pkt);
+        uint64_t esc = escrowed(&w.a, w.chan_a, "stake");
+        assert_int_equal(esc, supply(&w.b, voucher));
+        assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake") +
+                             h_balance(&w.a, &w.a.addr[K_BOB], "stake") - 1000000000 + esc,
+                         total);
+    }
+    h_world_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_bad_receiver_gets_error_ack_and_refund),
         cmocka_unit_test(test_timeouts_refund_escrow_and_burned_vouchers),
         cmocka_unit_test(test_refused_before_any_commitment),
+        cmocka_unit_test(test_random_sequences_keep_escrow_equal_to_voucher_supply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
