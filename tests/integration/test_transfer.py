@@ -33,7 +33,7 @@ class Env:
         self.cfg = R.write_config(os.path.join(str(tmp), "relayer.json"), self.a, self.b,
                                   os.path.join(str(tmp), "rly.db"))
         c = R.load_config(self.cfg)
-        c["paths"][0]["version"] = "ics20-1"
+        del c["paths"][0]["version"]  # the relayer takes ics20-1 from the port
         for end in ("a", "b"):
             c["paths"][0][end]["port"] = PORT
         with open(self.cfg, "w") as f:
