@@ -308,19 +308,25 @@ bool cw_ics20_has_prefix(const char *denom, const char *port, const char *channe
 
 bool cw_ics20_path_has_trace(const char *path)
 {
+    /* ibc-go extractPathAndBaseFromFullDenom: three or more segments whose second is a valid
+     * channel id (IsValidChannelID: "channel-" + a decimal u64, leading zeros allowed); the
+     * port segment is not checked there, so not here either */
     const char *s1 = strchr(path, '/');
-    if (!s1 || s1 == path || cw_id_validate(path, (size_t)(s1 - path), "port", NULL, 0))
+    if (!s1)
         return false;
     const char *ch = s1 + 1, *s2 = strchr(ch, '/');
-    if (!s2 || s2[1] == '\0' || strncmp(ch, "channel-", 8) != 0)
+    if (!s2 || strncmp(ch, "channel-", 8) != 0)
         return false;
-    size_t nd = (size_t)(s2 - ch) - 8;
-    if (nd == 0 || nd > 20)
+    const char *d = ch + 8;
+    if (d == s2)
         return false;
-    for (const char *c = ch + 8; c < s2; c++)
+    for (const char *c = d; c < s2; c++)
         if (*c < '0' || *c > '9')
             return false;
-    return true;
+    while (d < s2 - 1 && *d == '0')
+        d++;
+    size_t nd = (size_t)(s2 - d);
+    return nd < 20 || (nd == 20 && strncmp(d, "18446744073709551615", 20) <= 0);
 }
 
 void cw_ics20_escrow_address(cw_address *out, const char *port, const char *channel)

@@ -127,9 +127,10 @@ void cw_ics20_ibc_denom(char out[static 69], const char *path) CW_NONNULL(1, 2);
 bool cw_ics20_has_prefix(const char *denom, const char *port, const char *channel)
     CW_NONNULL(1, 2, 3);
 
-/** True iff the full path carries a trace, i.e. it is "{port}/{channel}/{rest}" with port an
- *  identifier, channel "channel-N" and rest non-empty — a voucher here, not a native denom
- *  (ibc-go ParseDenomTrace: a path without a valid trace is a base denom, possibly with
+/** True iff the full path carries a trace: three or more '/'-separated segments whose second
+ *  is a valid channel id ("channel-" + a decimal u64) — so the voucher for it is
+ *  ibc/HASH(path), not the path itself (ibc-go extractPathAndBaseFromFullDenom, which does
+ *  not check the port segment either; a path without a trace is a base denom, possibly with
  *  '/'s). Pure. */
 bool cw_ics20_path_has_trace(const char *path) CW_NONNULL(1);
 

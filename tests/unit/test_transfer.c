@@ -256,9 +256,13 @@ static void test_denom_trace_hash_and_escrow_address_match_ibc_go(void **s)
     assert_false(cw_ics20_path_has_trace("gamm/pool/1"));
     assert_false(cw_ics20_path_has_trace("transfer/uatom"));
     assert_false(cw_ics20_path_has_trace("transfer/channel-1"));
-    assert_false(cw_ics20_path_has_trace("transfer/channel-1/"));
     assert_false(cw_ics20_path_has_trace("transfer/channelToA/uatom"));
     assert_false(cw_ics20_path_has_trace("transfer//uatom"));
+    assert_true(cw_ics20_path_has_trace("a#b/channel-0/uatom")); /* the port is not checked */
+    assert_true(cw_ics20_path_has_trace("transfer/channel-007/uatom"));
+    assert_true(cw_ics20_path_has_trace("transfer/channel-18446744073709551615/uatom"));
+    assert_false(cw_ics20_path_has_trace("transfer/channel-18446744073709551616/uatom"));
+    assert_true(cw_ics20_path_has_trace("transfer/channel-1/")); /* a blank base: validate's */
     assert_true(cw_ics20_has_prefix("transfer/channel-1/uatom", "transfer", "channel-1"));
     assert_false(cw_ics20_has_prefix("transfer/channel-10/uatom", "transfer", "channel-1"));
     assert_false(cw_ics20_has_prefix("transfer/channel-1", "transfer", "channel-1"));
