@@ -27,7 +27,8 @@
  * Decoding follows ibc-go's receiver (ModuleCdc.UnmarshalJSON = gogoproto jsonpb with
  * AllowUnknownFields false): a JSON object in any key order and whitespace, each known key a
  * string, an unknown key refused. Stricter than ibc-go, documented: a duplicate key is
- * refused (Go keeps the last), a string holding U+0000 is refused, and the amount must be
+ * refused (Go keeps the last), a null value is refused (jsonpb reads it as ""), a string
+ * holding U+0000 is refused, and the amount must be
  * canonical (digits, no sign, no leading zero; ibc-go's big.Int parse takes "+7" and "007").
  * ibc-go never sends any of these. ibc-rs senders write "memo":"" and unsorted keys: both are
  * accepted.

@@ -138,6 +138,7 @@ static void test_decoder_follows_ibc_go_and_is_strict_where_documented(void **s)
         "{\"amount\":\"5\",\"denom\":\"a\",\"receiver\":\"b\",\"sender\":\"c\",\"fee\":\"1\"}",
         "{\"amount\":\"5\",\"amount\":\"6\",\"denom\":\"a\",\"receiver\":\"b\",\"sender\":\"c\"}",
         "{\"amount\":5,\"denom\":\"a\",\"receiver\":\"b\",\"sender\":\"c\"}",
+        "{\"amount\":\"5\",\"denom\":\"a\",\"memo\":null,\"receiver\":\"b\",\"sender\":\"c\"}",
         "[\"amount\"]",
         "{\"amount\":\"5\"} x",
         "{\"amount\":\"5\",\"denom\":\"a\\u0000b\",\"receiver\":\"b\",\"sender\":\"c\"}",
