@@ -23,6 +23,7 @@
 #include "causeway/log.h"
 #include "causeway/rpc_results.h"
 #include "causeway/smt.h"
+#include "causeway/transfer.h"
 
 /* LMDB databases besides the SMT's own. Keys of blocks/results: 8-byte big-endian height. */
 #define DB_BLOCKS "blocks"   /* height -> LightBlock bytes */
@@ -355,7 +356,8 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
         (rc = cw_ibc_create(&n->ibc, &n->gen.admin)) ||
         (rc = cw_ibc_register_msgs(n->ibc, n->app)) ||
         (rc = cw_collateral_register(n->ibc, n->app)) || (rc = cw_lend_register(n->app)) ||
-        (rc = cw_echo_register(n->ibc, n->app))) {
+        (rc = cw_echo_register(n->ibc, n->app)) ||
+        (rc = cw_transfer_register(n->ibc, n->app))) {
         cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
         goto fail;
     }

@@ -18,6 +18,11 @@
  *   market/collateral/{trace denom}                        cw_key_lend_collateral
  *   market/debt/{addr hex}, market/shares/{addr hex}       cw_key_lend_debt / _shares
  *   oracle/price/{trace denom}                             cw_key_oracle_price
+ *   transfer/denomTraces/{64 upper hex}   full denom path (text)  cw_key_ics20_denom_trace
+ *   transfer/traceCount                   be64                    CW_KEY_ICS20_TRACE_COUNT
+ *   transfer/traceIndex/{n}               voucher "ibc/…" (text)  cw_key_ics20_trace_index
+ * A bank {denom} is an identifier or a voucher ("ibc/" + 64 upper-case hex, an ICS-20 denom
+ * trace's hash, causeway/ics20.h); the two never build the same key.
  * (value layouts: causeway/bank.h, causeway/collateral.h, causeway/lending.h).
  * {addr hex} is the 40-character lower-case hex of a 20-byte address. {channel}, {denom}
  * and {base_denom} are identifiers (cw_id_validate: no '/'), so no two distinct argument
@@ -66,7 +71,11 @@ int cw_trace_denom(char out[static CW_TRACE_DENOM_LEN + 1], const char *channel,
  *  NULL when len is 0 (msgpack-c's pointer for an empty str). Pure. */
 bool cw_trace_denom_valid(const char *s, size_t len);
 
-/* ---- bank ---- */
+/** True iff denom (NUL-terminated) may hold a bank balance: an identifier or a trace denom
+ *  ("ibc/" + 64 upper-case hex: ICS-20 vouchers). Pure. */
+bool cw_bank_denom_valid(const char *denom) CW_NONNULL(1);
+
+/* ---- bank (denom: cw_bank_denom_valid) ---- */
 int cw_key_bank_balance(char out[static CW_KEY_MAX], const cw_address *addr, const char *denom)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 int cw_key_bank_supply(char out[static CW_KEY_MAX], const char *denom)
@@ -107,6 +116,23 @@ void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr) CW_NO
 void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
 int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/* ---- the ICS-20 transfer app (causeway/ics20.h) ---- */
+/** How many denom traces this chain has created (be64; absent = 0). */
+#define CW_KEY_ICS20_TRACE_COUNT "transfer/traceCount"
+/** transfer/denomTraces/{HASH}: the full denom path whose SHA-256 is HASH, for the voucher
+ *  ibc_denom = "ibc/{HASH}" (a trace denom). Value: the path's bytes, cw_val_denom_trace_dec. */
+int cw_key_ics20_denom_trace(char out[static CW_KEY_MAX], const char *ibc_denom)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** transfer/traceIndex/{n}: the n-th (from 0) voucher denom created here, as text — so the
+ *  traces can be listed (the state tree's keys are hashed, not enumerable). Never fails. */
+void cw_key_ics20_trace_index(char out[static CW_KEY_MAX], uint64_t n) CW_NONNULL(1);
+/** Read a denom trace value for ibc_denom into out (NUL-terminated full path): 1..
+ *  CW_ICS20_DENOM_MAX (512) bytes whose SHA-256 is ibc_denom's hash, so a client can check
+ *  what a node served against the name it asked for.
+ *  Returns: CW_OK; CW_ENOTFOUND val NULL (no such trace); CW_EMALFORMED otherwise. */
+int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const uint8_t *val,
+                           size_t len, char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /* ---- the values under those keys -------------------------------------------------------
  * The two layouts of the amounts above, in their one definition (the chain modules write

@@ -198,6 +198,25 @@ def wait_until(pred, timeout=120.0, what="condition", chain=None):
         time.sleep(0.05)  # polling a condition, not waiting for time to pass
 
 
+def cli_env(c):
+    """The environment that points the `causeway` CLI at chain c and its keyring."""
+    return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
+                CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
+
+
+def cli(c, *args, ok=True):
+    """Run `causeway ARGS` against chain c; with ok, assert it exits 0."""
+    r = subprocess.run([require_bin("causeway"), *args], env=cli_env(c),
+                       capture_output=True, text=True, timeout=120)
+    if ok:
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+    return r
+
+
+def cli_json(c, *args):
+    return json.loads(cli(c, *args, "--json").stdout)
+
+
 def start_relayer(procs, cfg, name="relayer", env=None):
     exe = require_bin("causeway-relayer")
     return procs.start([exe, "start", "--config", cfg], name=name, env=env)

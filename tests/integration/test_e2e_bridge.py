@@ -35,19 +35,11 @@ class Env:
         self.trace = self.json(self.b, "query", "position", "alice", self.ch_b,
                                "stake")["trace_denom"]
 
-    def env(self, c):
-        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
-                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
-
     def cli(self, c, *args, ok=True):
-        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
-                           capture_output=True, text=True, timeout=120)
-        if ok:
-            assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r
+        return R.cli(c, *args, ok=ok)
 
     def json(self, c, *args):
-        return json.loads(self.cli(c, *args, "--json").stdout)
+        return R.cli_json(c, *args)
 
     def position(self, who):
         return self.json(self.b, "query", "position", who, self.ch_b, "stake")["position"]
