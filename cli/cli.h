@@ -20,6 +20,7 @@ int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's 
 int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lending txs */
 int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
 int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */
+int cw_cli_keeper(int argc, char **argv); /* cli/keeper.c — automatic liquidation */
 
 /** The usage of every `causeway tx` subcommand, one text (cli/tx.c; txapp.c prints it too). */
 void cw_cli_tx_usage(FILE *f);

@@ -27,6 +27,7 @@ DISPATCH_FILES = {
     "tx": ["tx.c", "txapp.c"],
     "audit": [],
     "healthz": [],
+    "keeper": [],
 }
 
 
