@@ -438,6 +438,8 @@ static inline cw_lend_market lw_market(struct lw *w)
 /* Check, at block time w->now and with interest accrued in memory:
  *  1. the pool's bank balance equals the market's cash (nothing leaks, nothing is minted);
  *  2. Σ users' shares = total shares; Σ users' scaled debt = total scaled debt;
+ *  2b. market/borrowers/{addr} = [1] exactly while the account's scaled debt > 0, and
+ *      market/borrower_count = how many such entries (the keeper's index, DESIGN §8);
  *  3. total borrows ≤ Σ users' debts ≤ total borrows + LW_USERS (each debt rounds up once);
  *  4. cash + borrows − reserves + withdrawn + bad debt socialized ≥ supplied + (interest −
  *     reserve interest): suppliers are owed no more than the pool holds; the excess is
@@ -458,14 +460,39 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
                  (unsigned long long)lw_pool_bal(w), (unsigned long long)m.cash);
         return why;
     }
+    uint64_t indexed = 0, count = 0;
     for (int u = 0; u < LW_USERS; u++) {
         cw_lend_account_info a = lw_acct(w, u);
         if (a.debt == CW_U128_MAX)
             return "account unreadable";
+        /* the borrower index: market/borrowers/{addr} = [1] exactly while scaled debt > 0 */
+        char kb[CW_KEY_MAX];
+        const uint8_t *v = NULL;
+        size_t vl = 0;
+        uint64_t markets = 0;
+        cw_key_lend_borrower(kb, &w->addr[u]);
+        int rc = cw_kv_get_s(&w->kv, kb, &v, &vl);
+        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
+            cw_val_u64_rec_dec(&markets, rc == CW_OK ? v : NULL, vl, NULL, 0))
+            return "borrower index unreadable";
+        if (markets != (a.scaled_debt > 0 ? 1u : 0u)) {
+            snprintf(why, sizeof why, "user %d: borrower index %llu, scaled debt %s0", u,
+                     (unsigned long long)markets, a.scaled_debt > 0 ? ">" : "=");
+            return why;
+        }
+        indexed += markets > 0;
         shares += a.shares;
         scaled += a.scaled_debt;
         debts += a.debt;
         redeem += a.supply_value;
+    }
+    {
+        const uint8_t *v = NULL;
+        size_t vl = 0;
+        int rc = cw_kv_get_s(&w->kv, CW_KEY_LEND_BORROWER_COUNT, &v, &vl);
+        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
+            cw_val_u64_rec_dec(&count, rc == CW_OK ? v : NULL, vl, NULL, 0) || count != indexed)
+            return "market/borrower_count != the borrower index's entries";
     }
     if (shares != m.total_shares)
         return "shares do not sum to total shares";
