@@ -864,8 +864,13 @@ void cw_rpc_lend_quote_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_quote
     cw_dec_bin_fixed(d, &f[0], r->borrower.b, 20, "lend_quote.borrower");
     r->debt = cw_dec_u128(d, &f[1], "lend_quote.debt");
     r->health_factor_wad = cw_dec_u128(d, &f[2], "lend_quote.health_factor_wad");
-    r->refusal = (uint32_t)cw_dec_uint_max(d, &f[3], 1000, "lend_quote.refusal");
+    r->refusal = (uint32_t)cw_dec_uint_max(d, &f[3], (uint64_t)-CW_ERR_LAST,
+                                           "lend_quote.refusal");
+    if (d->rc == CW_OK && r->refusal != 0 && r->refusal <= (uint32_t)-CW_ERR_FIRST)
+        cw_dec_fail(d, CW_EINVAL, "lend_quote.refusal: %u is not a CW_E* code", r->refusal);
     cw_bytes why = cw_dec_str(d, &f[4], sizeof r->reason - 1, "lend_quote.reason");
+    if (d->rc == CW_OK && memchr(why.p, 0, why.len))
+        cw_dec_fail(d, CW_EMALFORMED, "lend_quote.reason: contains a NUL byte");
     if (d->rc == CW_OK && why.len)
         memcpy(r->reason, why.p, why.len);
     uint32_t n = 0;

@@ -514,7 +514,8 @@ CW_RPC_RESULT_DECLARE(lend_borrowers);
  *  per registered collateral the borrower holds (n ≤ CW_LEND_MAX_COLLATERALS), the position,
  *  the latest price (0 none), the bonus, whether the price is fresh and the most a
  *  liquidation seizing it may repay now (0 when refused). The choice among them is
- *  cw_liq_choose's. dec: trace denoms must be well-formed; refusal ≤ 1000; reason ≤ 255. */
+ *  cw_liq_choose's. dec: trace denoms must be well-formed; refusal 0 or the negation of a
+ *  CW_E* code (30001..30999); reason ≤ 255 bytes without NUL. */
 typedef struct cw_rpc_lend_quote {
     cw_address borrower;
     cw_u128 debt;
