@@ -142,45 +142,18 @@ static void km_seized(const char *denom, uint64_t amount)
     pthread_mutex_unlock(&km.mu);
 }
 
-static cw_rpc_server *metrics_srv;
-static pthread_t metrics_thr;
-static volatile sig_atomic_t metrics_stop;
-
-static void *metrics_run(void *u)
-{
-    (void)u;
-    if (cw_rpc_server_run(metrics_srv, &metrics_stop) != CW_OK)
-        cw_log(CW_LOG_ERROR, "keeper metrics server stopped: lws service failed");
-    return NULL;
-}
+static cw_rpc_server_thread *metrics_srv;
 
 static int metrics_start(const char *host, uint64_t port, char *err, size_t err_len)
 {
     cw_rpc_server_config sc = {.listen_addr = host, .port = (int)port,
                                .metrics_cb = metrics_cb, .max_connections = 16};
-    int rc = cw_rpc_server_create(&metrics_srv, &sc, err, err_len);
+    int rc = cw_rpc_server_thread_start(&metrics_srv, &sc, err, err_len);
     if (rc)
         return cw_err_prefix(err, err_len, rc, "--metrics-port");
-    metrics_stop = 0;
-    if (pthread_create(&metrics_thr, NULL, metrics_run, NULL) != 0) {
-        cw_rpc_server_destroy(metrics_srv);
-        metrics_srv = NULL;
-        return cw_errf(err, err_len, -EAGAIN, "metrics thread");
-    }
     cw_log(CW_LOG_INFO, "keeper metrics listening addr=%s port=%d", host,
-           cw_rpc_server_port(metrics_srv));
+           cw_rpc_server_thread_port(metrics_srv));
     return CW_OK;
-}
-
-static void metrics_end(void)
-{
-    if (!metrics_srv)
-        return;
-    metrics_stop = 1;
-    cw_rpc_server_wake(metrics_srv);
-    pthread_join(metrics_thr, NULL);
-    cw_rpc_server_destroy(metrics_srv);
-    metrics_srv = NULL;
 }
 
 /* ---- the keeper ------------------------------------------------------------------------ */
@@ -638,7 +611,8 @@ int cw_cli_keeper(int argc, char **argv)
     cw_log(CW_LOG_INFO, "keeper stopped liquidations=%llu failures=%llu",
            (unsigned long long)km.liquidations, (unsigned long long)km.failures);
 out:
-    metrics_end();
+    cw_rpc_server_thread_stop(metrics_srv);
+    metrics_srv = NULL;
     cw_chain_client_free(&k.c);
     free(k.addrs);
     return status;

@@ -5,7 +5,6 @@ touch the healthy fourth, never liquidate one borrower twice (the loser's tx fai
 on chain and is counted), and serve what they did on /metrics. Everything waits on chain
 state or the keepers' /metrics, never on a fixed sleep."""
 
-import json
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ WAD = 10 ** 18
 BORROWERS = ("b1", "b2", "b3", "b4")
 
 
-class Env:
+class Env(R.CliUser):
     def __init__(self, procs, tmp, interval_ms):
         self.procs = procs
         root = str(tmp)
@@ -39,20 +38,6 @@ class Env:
         self.rly = R.start_relayer(procs, self.cfg)
         self.trace = self.json(self.b, "query", "position", "b1", self.ch_b,
                                "stake")["trace_denom"]
-
-    def env(self, c):
-        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
-                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
-
-    def cli(self, c, *args, ok=True):
-        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
-                           capture_output=True, text=True, timeout=120)
-        if ok:
-            assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r
-
-    def json(self, c, *args):
-        return json.loads(self.cli(c, *args, "--json").stdout)
 
     def addr(self, who):
         return self.json(self.b, "keys", "show", who)["address"]
