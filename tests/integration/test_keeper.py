@@ -185,14 +185,9 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
 
 
 def test_keeper_reconnects_after_the_node_restarts_and_rejects_bad_flags(procs, tmp_path):
-    home = str(tmp_path / "beta")
-    port = free_port()
-    exe = require_bin("causeway-chain")
-    subprocess.run([exe, "init", "--home", home, "--chain-id", "beta", "--port", str(port),
-                    "--block-interval-ms", "100", "--accounts", "k1", "--denoms", "uusd",
-                    "--market", "uusd"], check=True, stdout=subprocess.DEVNULL)
-    from conftest import start_chain
-    chain = start_chain(procs, home, port)
+    beta = R.Chain(procs, str(tmp_path), "beta", "uusd", 100, accounts="k1",
+                   extra=("--market", "uusd")).start()
+    home, port = beta.home, beta.port
     keyring = os.path.join(home, "keys")
     cli = require_bin("causeway")
     # usage errors: exit 2, naming the flag
@@ -217,9 +212,9 @@ def test_keeper_reconnects_after_the_node_restarts_and_rejects_bad_flags(procs, 
         except OSError:
             return 0
     R.wait_until(lambda: rounds() >= 2, what="keeper rounds")
-    procs.stop(chain)
+    beta.stop()
     before = rounds()
-    chain = start_chain(procs, home, port, name="chain-again")
+    beta.start()
     R.wait_until(lambda: rounds() > before + 2, what="keeper rounds after the restart")
     assert k.poll() is None, procs.log(k)
     assert "reconnected" in procs.log(k) or "connection lost" in procs.log(k)
