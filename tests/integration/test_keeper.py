@@ -218,3 +218,48 @@ def test_keeper_reconnects_after_the_node_restarts_and_rejects_bad_flags(procs, 
     R.wait_until(lambda: rounds() > before + 2, what="keeper rounds after the restart")
     assert k.poll() is None, procs.log(k)
     assert "reconnected" in procs.log(k) or "connection lost" in procs.log(k)
+
+
+def test_keeper_survives_a_hostile_node(procs, tmp_path):
+    """Answers wrong in every way (tests/integration/hostile_node.py): the keeper logs, counts
+    and goes on; it never sends what a bad answer asked for, and never exits. With proofs on
+    (the default) it cannot even verify a header from this node, so it runs no round."""
+    import sys
+    from conftest import wait_port
+    port = free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    procs.start([sys.executable, os.path.join(here, "hostile_node.py"), str(port)],
+                name="hostile-node")
+    wait_port(port)
+    keyring = str(tmp_path / "keys")
+    cli = require_bin("causeway")
+    subprocess.run([cli, "keys", "add", "k1", "--keyring", keyring], check=True,
+                   capture_output=True, timeout=30)
+    ports = {"trusting": free_port(), "proving": free_port()}
+    keepers = {}
+    for name, mport in ports.items():
+        extra = ["--no-prove"] if name == "trusting" else []
+        keepers[name] = procs.start([cli, "keeper", "--from", "k1", "--node",
+                                     f"ws://127.0.0.1:{port}", "--keyring", keyring,
+                                     "--metrics-port", str(mport), "--poll-ms", "20", *extra],
+                                    name=f"keeper-{name}")
+
+    def m(name, metric_name):
+        try:
+            return metric(metrics_text(ports[name]), metric_name) or 0
+        except OSError:
+            return 0
+    # every kind of bad answer, several times over
+    R.wait_until(lambda: m("trusting", "causeway_keeper_rounds_total") +
+                 m("trusting", "causeway_keeper_round_errors_total") >= 40,
+                 what="rounds against the hostile node")
+    for name, k in keepers.items():
+        assert k.poll() is None, procs.log(k)
+    assert m("trusting", "causeway_keeper_round_errors_total") > 0
+    assert m("trusting", "causeway_keeper_liquidations_total") == 0
+    # the one plausible quote was chosen, but the node's account answer was garbage: the
+    # liquidation was never signed and sent, and counted as a failure
+    assert m("trusting", "causeway_keeper_liquidation_failures_total") >= 1
+    # proving: no header from this node verifies, so no round ever ran; it says why
+    assert m("proving", "causeway_keeper_rounds_total") == 0
+    assert "level=warn keeper:" in procs.log(keepers["proving"])
