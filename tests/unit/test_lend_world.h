@@ -555,6 +555,7 @@ struct lw_sim {
     uint64_t write_offs;        /* sweeps that wrote a debt off */
     uint64_t reserve_withdrawals; /* lend.withdraw_reserves applied */
     uint64_t paused_refusals;   /* sweeps refused because liquidation was paused */
+    uint64_t keeper_liqs;       /* liquidations chosen as the keeper does (quote + choose) */
     /* lw_sim_count_writes: the store behind w.kv, and every set/del made through w.kv */
     cw_kv inner;
     bool counting;
@@ -711,6 +712,55 @@ static inline const char *lw_sim_sweep(struct lw_sim *s)
     return NULL;
 }
 
+/* A liquidation of v by u as `causeway keeper` makes it (DESIGN §8 "Keeper"): the chain's
+ * quote (cw_lend_liquidation_quote) and cw_liq_choose. What the quote allows, lend.liquidate
+ * must accept, seizing exactly the chosen amount for exactly the chosen repay (unless the
+ * liquidator cannot pay); what the quote refuses, lend.liquidate must refuse too. *rc: the
+ * liquidation's outcome. */
+static inline const char *lw_sim_keeper(struct lw_sim *s, int u, int v, int *rc)
+{
+    struct lw *w = &s->w;
+    static cw_rpc_lend_quote q;
+    cw_liq_choice ch;
+    *rc = cw_lend_liquidation_quote(&w->kv, w->now, &w->addr[v], &q);
+    if (*rc != CW_OK)
+        return "the keeper's quote failed";
+    if (q.refusal != 0 || cw_liq_choose(&ch, q.items, q.n, UINT64_MAX) != CW_OK) {
+        /* refused (or nothing seizable): so is any liquidation of v in either denom, unless
+         * only the write-off is left (nothing seizable, repay 0) */
+        for (int c = 0; c < LW_COLS && q.refusal != 0; c++) {
+            cw_lend_account_info ai = lw_acct(w, v);
+            uint64_t amt = ai.debt > 1 ? (uint64_t)(ai.debt / 2) : 1;
+            if ((*rc = lw_liquidate(w, u, v, amt, c)) == CW_OK)
+                return "the quote refused a liquidation the chain then accepted";
+        }
+        *rc = CW_ESTATE;
+        return NULL;
+    }
+    int col = -1;
+    for (int c = 0; c < LW_COLS; c++)
+        if (strcmp(w->trace[c], q.items[ch.index].trace_denom) == 0)
+            col = c;
+    if (col < 0)
+        return "the quote named a denom that is not registered";
+    uint64_t pos_u = lw_pos(w, u, col), pos_v = lw_pos(w, v, col), bal = lw_bal(w, &w->addr[u]);
+    *rc = lw_liquidate(w, u, v, ch.repay, col);
+    if (*rc != CW_OK) {
+        if (*rc == CW_EINSUFFICIENT && bal < ch.repay)
+            return NULL; /* the liquidator could not pay */
+        static char why[400];
+        snprintf(why, sizeof why, "the chain refused the liquidation its quote allowed and "
+                 "the keeper chose (repay %llu): %s", (unsigned long long)ch.repay, w->err);
+        return why;
+    }
+    if (lw_pos(w, u, col) != pos_u + ch.seize || lw_pos(w, v, col) != pos_v - ch.seize ||
+        lw_bal(w, &w->addr[u]) != bal - ch.repay)
+        return "the chain's liquidation differs from the keeper's choice";
+    lw_sim_dust(s);
+    s->keeper_liqs++;
+    return NULL;
+}
+
 /* Apply one operation chosen by (op, a, b, x). Failing operations are fine (they must
  * write nothing, which lw_run/lw_app check); returns NULL or the invariant that broke. */
 static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, uint8_t b,
@@ -753,6 +803,10 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
         break;
     case 4: {
         int lcol = (a >> 3) % LW_COLS;
+        if ((b & 0x60) == 0x60 && u != v) { /* the keeper: the chain's quote, cw_liq_choose */
+            why = lw_sim_keeper(s, u, v, &rc);
+            break;
+        }
         if (a & 1) { /* a liquidator looks for the weakest account it can seize from */
             cw_u128 worst = CW_U128_MAX;
             for (int i = 0; i < LW_USERS; i++) {
