@@ -60,6 +60,10 @@
  *   market/collateral/{trace}     [channel(str), base_denom(str), ltv_bps, lt_bps, bonus_bps]
  *   market/debt/{addr hex}        [scaled_debt(bin16)]
  *   market/shares/{addr hex}      [shares(bin16)]
+ *   market/borrowers/{addr hex}   [markets(u64)] the borrower index: in how many markets the
+ *                                 account has debt; present exactly while > 0 (written with
+ *                                 the debt, DESIGN §8 "Borrower index")
+ *   market/borrower_count         [u64] how many market/borrowers keys exist
  *   oracle/price/{trace}          [price_wad(bin16), time_ns(u64), live_since_ns(u64)]
  *                                 live_since: block time the price last resumed from stale
  *                                 (its grace period starts there); 0 = never stale

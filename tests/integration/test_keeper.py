@@ -201,6 +201,11 @@ def test_keeper_reconnects_after_the_node_restarts_and_rejects_bad_flags(procs, 
     r = subprocess.run([cli, "keeper", "--from", "nobody", "--keyring", keyring],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "nobody" in r.stderr
+    # --once: one round (nobody borrows here), then exit 0
+    r = subprocess.run([cli, "keeper", "--from", "k1", "--keyring", keyring, "--node",
+                        f"ws://127.0.0.1:{port}", "--once"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "keeper stopped" in r.stderr, r.stderr
     mport = free_port()
     k = procs.start([cli, "keeper", "--from", "k1", "--node", f"ws://127.0.0.1:{port}",
                      "--keyring", keyring, "--metrics-port", str(mport), "--poll-ms", "50"],
