@@ -38,6 +38,8 @@
 #define KEEPER_INFLIGHT_MAX 256 /* liquidations sent and not yet settled */
 #define KEEPER_DENOMS_MAX CW_LEND_MAX_COLLATERALS
 #define KEEPER_TX_LOST_MS 60000 /* a sent tx not committed by then is counted failed */
+#define KEEPER_BORROWERS_MAX 1000000u /* borrowers one round walks, at most (a node that
+                                       * keeps promising more pages cannot hold a round) */
 
 /* ---- metrics (written by the keeper thread, read by the server thread, under mu) ------- */
 
@@ -272,6 +274,9 @@ static int walk_index(keeper *k, char *err, size_t err_len)
             return rc;
         if (!pg.has_next || pg.n == 0)
             break;
+        if (k->n_addrs >= KEEPER_BORROWERS_MAX)
+            return cw_errf(err, err_len, CW_ETOOBIG, "more than %u borrowers listed: round cut "
+                           "(the node keeps promising pages)", KEEPER_BORROWERS_MAX);
         after = pg.next;
         has_after = true;
     }
