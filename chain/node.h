@@ -238,6 +238,17 @@ int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *
 /** The market's cw_rpc_lend_market (causeway/rpc_results.h: books, paused actions, caps,
  *  utilization and APRs from the market's rate model). Returns: as cw_node_lend_account. */
 int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len);
+/** cw_rpc_lend_quote of addr (cw_lend_liquidation_quote at the latest block time).
+ *  Returns: as cw_node_lend_account. */
+int cw_node_lend_quote(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                       size_t err_len);
+/** One page of the borrower index (cw_rpc_lend_borrowers): the addresses after start_after
+ *  (NULL: from the first) in ascending byte order, at most limit (1..CW_RPC_BORROWERS_MAX),
+ *  from the node's enumerable copy of the market/borrowers keys at its latest block (written
+ *  in the block's own LMDB txn), with that height; next set when more may follow.
+ *  Returns: CW_OK; CW_EINVAL limit out of range; store errors. Threads: the node's. */
+int cw_node_lend_borrowers(cw_node *n, const cw_address *start_after, uint32_t limit,
+                           cw_enc *out, char *err, size_t err_len);
 
 /* ---- packets (for relayers; DESIGN §5 RPC) ---- */
 

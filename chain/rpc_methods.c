@@ -230,6 +230,23 @@ static int m_lend_market(void *user, const msgpack_object *params, cw_enc *out, 
     return d.rc ? d.rc : cw_node_lend_market(node_of(user), out, err, err_len);
 }
 
+static int m_lend_quote(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                        size_t err_len)
+{
+    return address_method(user, params, "lend_quote", cw_node_lend_quote, out, err, err_len);
+}
+
+static int m_lend_borrowers(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                            size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_rpc_lend_borrowers_params p;
+    cw_rpc_lend_borrowers_params_dec(&d, params, &p);
+    return d.rc ? d.rc
+                : cw_node_lend_borrowers(node_of(user), p.has_start ? &p.start_after : NULL,
+                                         p.limit, out, err, err_len);
+}
+
 static int http_status(void *user, cw_rpc_text *t)
 {
     cw_node_status st;
@@ -313,6 +330,8 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
         {"unreceived_acks", m_unreceived_acks},
         {"lend_account", m_lend_account},
         {"lend_market", m_lend_market},
+        {"lend_quote", m_lend_quote},
+        {"lend_borrowers", m_lend_borrowers},
     };
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
         int rc = cw_rpc_server_register(c->srv, methods[i].name, methods[i].fn, c);

@@ -15,6 +15,7 @@
 #include "causeway/hash.h"
 #include "causeway/hex.h"
 #include "causeway/keys.h"
+#include "causeway/liquidation.h"
 
 #define BPS ((cw_u128)CW_BPS)
 #define NS_PER_S ((cw_u128)1000000000u)
@@ -1094,18 +1095,49 @@ static int open_account(const cw_exec_ctx *ctx, uint64_t amount, bool any_amount
     return rc ? rc : read_u128_rec(ctx->kv, key, rec);
 }
 
+/* The one writer of an account's scaled debt (at kd, the debt key of a) — borrow, repay,
+ * liquidate and write-off all end here — and so of the borrower index (DESIGN §8 "Borrower
+ * index"): market/borrowers/{a} = [the number of markets where a has debt], present exactly
+ * while > 0, and market/borrower_count = [how many such entries exist]. Saturating at 0, so
+ * debt from before the index clears without an entry to remove. */
+static int write_debt(const cw_kv *kv, const char *kd, const cw_address *a, cw_u128 scaled)
+{
+    char kb[CW_KEY_MAX];
+    cw_u128 old;
+    uint64_t n, total;
+    int rc = read_u128_rec(kv, kd, &old);
+    if (rc || (rc = write_u128_rec(kv, kd, scaled)) || (old == 0) == (scaled == 0))
+        return rc;
+    cw_key_lend_borrower(kb, a);
+    if ((rc = read_u64_rec(kv, kb, &n)) ||
+        (rc = read_u64_rec(kv, CW_KEY_LEND_BORROWER_COUNT, &total)))
+        return rc;
+    if (scaled > 0) { /* a debt starts in this market */
+        total += n == 0;
+        n++;
+    } else if (n > 0) { /* one ends */
+        n--;
+        total -= n == 0 && total > 0;
+    }
+    if ((rc = write_u64_rec(kv, kb, n)))
+        return rc;
+    return write_u64_rec(kv, CW_KEY_LEND_BORROWER_COUNT, total);
+}
+
 /* How supply, withdraw_supply, borrow and repay end, once m holds the new books: amount
  * moves between the signer and the pool (into_pool: from the signer) through the bank,
- * whose failure writes nothing; then the market's state and the account's record. */
+ * whose failure writes nothing; then the market's state and the account's record (debtor
+ * non-NULL: key is debtor's debt, written by write_debt; else shares). */
 static int settle(cw_exec_ctx *ctx, const mkt *m, bool into_pool, uint64_t amount,
-                  const char *key, cw_u128 rec, char *err, size_t err_len)
+                  const char *key, const cw_address *debtor, cw_u128 rec, char *err,
+                  size_t err_len)
 {
     const char *denom = m->p.borrow_denom;
     int rc = into_pool ? pool_in(ctx->kv, &ctx->signer, denom, amount, err, err_len)
                        : pool_out(ctx->kv, &ctx->signer, denom, amount, err, err_len);
     if (rc || (rc = store_state(ctx->kv, &m->s)))
         return rc;
-    return write_u128_rec(ctx->kv, key, rec);
+    return debtor ? write_debt(ctx->kv, key, debtor, rec) : write_u128_rec(ctx->kv, key, rec);
 }
 
 /* An account's debt from its scaled debt, which cannot exceed the market's total. */
@@ -1175,7 +1207,7 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     m.s.cash = ncash;
     m.s.total_shares = total;
     m.s.supplied = sat_add(m.s.supplied, amount);
-    if ((rc = settle(ctx, &m, true, amount, ks, nshares, err, err_len)))
+    if ((rc = settle(ctx, &m, true, amount, ks, NULL, nshares, err, err_len)))
         return rc;
     supply_event(ctx, CW_EV_LEND_SUPPLY, &m, amount, minted);
     return CW_OK;
@@ -1242,7 +1274,7 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     m.s.cash -= amount;
     m.s.total_shares -= burned; /* burned ≤ held ≤ total */
     m.s.withdrawn = sat_add(m.s.withdrawn, amount);
-    if ((rc = settle(ctx, &m, false, amount, ks, held - burned, err, err_len)))
+    if ((rc = settle(ctx, &m, false, amount, ks, NULL, held - burned, err, err_len)))
         return rc;
     supply_event(ctx, CW_EV_LEND_WITHDRAW_SUPPLY, &m, amount, burned);
     return CW_OK;
@@ -1298,7 +1330,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     }
     m.s.cash -= amount;
     set_scaled(&m, ntotal);
-    if ((rc = settle(ctx, &m, false, amount, kd, nscaled, err, err_len)))
+    if ((rc = settle(ctx, &m, false, amount, kd, &ctx->signer, nscaled, err, err_len)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
     attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
@@ -1338,13 +1370,76 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
         return cw_errf(err, err_len, CW_EOVERFLOW, "pool cash overflows");
     m.s.cash = ncash;
     set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
-    if ((rc = settle(ctx, &m, true, pay, kd, scaled - removed, err, err_len)))
+    if ((rc = settle(ctx, &m, true, pay, kd, &borrower, scaled - removed, err,
+                      err_len)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
     attr_addr(ctx, CW_ATTR_PAYER, &ctx->signer);
     attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
     cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, pay);
+    return CW_OK;
+}
+
+/* Is borrower (debt > 0) liquidatable now? Health < 1 on fresh prices, and no liquidation on
+ * the strength of a stale price (Aave v3 PriceOracleSentinel, per denom): a position worth
+ * ≥ 1 base unit whose price is stale blocks it; one whose price resumed within the grace
+ * period blocks it unless health < 0.95. *h: the borrower's holdings; *hf: health factor.
+ * lend.liquidate and the keeper's quote (cw_lend_liquidation_quote) both decide here. */
+static int liq_eligible(const cw_kv *kv, const mkt *m, uint64_t now_ns,
+                        const cw_address *borrower, cw_u128 debt, holdings *h, cw_u128 *hf,
+                        char *err, size_t err_len)
+{
+    int rc;
+    *hf = CW_U128_MAX;
+    if ((rc = scan_holdings(kv, m, now_ns, borrower, NULL, 0, h)))
+        return rc;
+    if (cw_muldiv_u128(hf, h->lt_limit, CW_WAD, debt, CW_ROUND_DOWN))
+        *hf = CW_U128_MAX;
+    if (h->lt_limit >= debt) /* healthy even with stale collateral counted 0 */
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "position is healthy (health factor >= 1): not liquidatable");
+    if (h->stale)
+        return cw_errf(err, err_len, CW_ESTALE,
+                       "the borrower's %s has a stale price: no liquidation until it resumes "
+                       "(and its grace period passes)",
+                       h->stale->trace_denom);
+    if (h->grace && *hf >= CW_LEND_FULL_CLOSE_HF_WAD)
+        return cw_errf(err, err_len, CW_ESTALE,
+                       "the price of %s resumed within the grace period (until %llu ns): "
+                       "liquidation only below health 0.95 until then",
+                       h->grace->trace_denom, (unsigned long long)h->grace_until);
+    return CW_OK;
+}
+
+/* The most one liquidation seizing c (fresh price, borrower's position pos_b) may repay of
+ * debt at health hf — the close factor (Aave v3 / v3.3): the whole debt when health < 0.95,
+ * when a close-factor repay could not remove one unit of scaled debt, or when a close-factor
+ * liquidation would leave the debt, or the position in this denom, worth less than
+ * dust_threshold. CW_EOVERFLOW when the debt overflows. */
+static int liq_max_repay(const mkt *m, const cw_lend_collateral *c, cw_u128 debt, cw_u128 hf,
+                         cw_u128 price, uint64_t pos_b, cw_u128 *out)
+{
+    cw_u128 cf_repay, cf_removed, cf_seize;
+    bool full = hf < CW_LEND_FULL_CLOSE_HF_WAD;
+    *out = 0;
+    if (cw_muldiv_u128(&cf_repay, debt, m->p.close_factor_bps, BPS, CW_ROUND_DOWN))
+        return CW_EOVERFLOW;
+    if (!full && (cw_muldiv_u128(&cf_removed, cf_repay, CW_WAD, m->s.borrow_index_wad,
+                                 CW_ROUND_DOWN) ||
+                  cf_removed == 0))
+        full = true;
+    if (!full && debt - cf_repay < m->p.dust_threshold)
+        full = true;
+    if (!full && m->p.dust_threshold > 0) {
+        if (cw_muldiv_u128(&cf_seize, cf_repay, (BPS + c->liquidation_bonus_bps) * CW_WAD,
+                           price, CW_ROUND_DOWN))
+            cf_seize = CW_U128_MAX;
+        cf_seize /= BPS;
+        if (cf_seize < pos_b && value_of(pos_b - (uint64_t)cf_seize, price) < m->p.dust_threshold)
+            full = true;
+    }
+    *out = full ? debt : cf_repay;
     return CW_OK;
 }
 
@@ -1359,7 +1454,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
     mkt m;
     const cw_lend_collateral *c;
     char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
-    cw_u128 scaled, debt, max_repay, hf, price = 0, seize128, removed;
+    cw_u128 scaled, debt, max_repay, hf, price = 0, removed;
     uint64_t pos_b, pos_l, npos_l, ncash, seize = 0;
     bool fresh, capped = false;
     holdings h;
@@ -1384,27 +1479,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         return rc;
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt");
-    /* eligibility: health < 1 on fresh prices, and no liquidation on the strength of a stale
-     * price (Aave v3 PriceOracleSentinel, per denom): a position worth ≥ 1 base unit whose
-     * price is stale blocks it; one whose price resumed within the grace period blocks it
-     * unless health < 0.95 */
-    if ((rc = scan_holdings(ctx->kv, &m, ctx->time_ns, &borrower, NULL, 0, &h)))
+    if ((rc = liq_eligible(ctx->kv, &m, ctx->time_ns, &borrower, debt, &h, &hf, err, err_len)))
         return rc;
-    if (h.lt_limit >= debt) /* healthy even with stale collateral counted 0 */
-        return cw_errf(err, err_len, CW_ESTATE,
-                       "position is healthy (health factor >= 1): not liquidatable");
-    if (h.stale)
-        return cw_errf(err, err_len, CW_ESTALE,
-                       "the borrower's %s has a stale price: no liquidation until it resumes "
-                       "(and its grace period passes)",
-                       h.stale->trace_denom);
-    if (cw_muldiv_u128(&hf, h.lt_limit, CW_WAD, debt, CW_ROUND_DOWN))
-        hf = CW_U128_MAX;
-    if (h.grace && hf >= CW_LEND_FULL_CLOSE_HF_WAD)
-        return cw_errf(err, err_len, CW_ESTALE,
-                       "the price of %s resumed within the grace period (until %llu ns): "
-                       "liquidation only below health 0.95 until then",
-                       h.grace->trace_denom, (unsigned long long)h.grace_until);
 
     /* the seized denom needs a fresh price */
     if ((rc = fresh_price(ctx->kv, &m.p, ctx->time_ns, trace, &price, &fresh)))
@@ -1422,28 +1498,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         goto write_off;
     }
 
-    /* close factor (Aave v3 / v3.3): the whole debt when health < 0.95, when a close-factor
-     * repay could not remove one unit of scaled debt, or when a close-factor liquidation
-     * would leave the debt, or the position in this denom, worth less than dust_threshold */
-    cw_u128 cf_repay, cf_removed, cf_seize;
-    bool full = hf < CW_LEND_FULL_CLOSE_HF_WAD;
-    if (cw_muldiv_u128(&cf_repay, debt, m.p.close_factor_bps, BPS, CW_ROUND_DOWN))
+    if (liq_max_repay(&m, c, debt, hf, price, pos_b, &max_repay))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
-    if (!full && (cw_muldiv_u128(&cf_removed, cf_repay, CW_WAD, m.s.borrow_index_wad,
-                                 CW_ROUND_DOWN) ||
-                  cf_removed == 0))
-        full = true;
-    if (!full && debt - cf_repay < m.p.dust_threshold)
-        full = true;
-    if (!full && m.p.dust_threshold > 0) {
-        if (cw_muldiv_u128(&cf_seize, cf_repay, (BPS + c->liquidation_bonus_bps) * CW_WAD,
-                           price, CW_ROUND_DOWN))
-            cf_seize = CW_U128_MAX;
-        cf_seize /= BPS;
-        if (cf_seize < pos_b && value_of(pos_b - (uint64_t)cf_seize, price) < m.p.dust_threshold)
-            full = true;
-    }
-    max_repay = full ? debt : cf_repay;
     if ((cw_u128)repay > max_repay) {
         char sm[41];
         u128_dec(sm, max_repay);
@@ -1451,25 +1507,10 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
                        "repay %llu exceeds the close factor: at most %s", (unsigned long long)repay,
                        sm);
     }
-    /* seize = floor(floor(repay × (10000 + bonus) × WAD / price) / 10000), equal to
-     * floor(repay × (1 + bonus) / price) exactly (nested floors of positive divisions). */
-    cw_u128 gross = (cw_u128)repay * (BPS + c->liquidation_bonus_bps);
-    if (cw_muldiv_u128(&seize128, gross, CW_WAD, price, CW_ROUND_DOWN))
-        seize128 = CW_U128_MAX;
-    seize128 /= BPS;
-    if (seize128 > pos_b) {
-        cw_u128 cut;
-        seize = pos_b;
-        /* position caps the seize: repay = ceil(seize × price × 10000 / ((10000 + bonus) ×
-         * WAD)), one rounding, up */
-        if (cw_muldiv_u128(&cut, (cw_u128)seize * BPS, price,
-                           (BPS + c->liquidation_bonus_bps) * CW_WAD, CW_ROUND_UP))
-            return cw_errf(err, err_len, CW_EOVERFLOW, "repay overflows");
-        if (cut < repay) /* ≥ 1 since seize ≥ 1 and price > 0; ≤ the offered repay */
-            repay = (uint64_t)cut;
-    } else {
-        seize = (uint64_t)seize128;
-    }
+    /* seize = floor(repay × (1 + bonus) / price); a seize capped by the position takes all of
+     * it and cuts the repay (causeway/liquidation.h, the one definition the keeper uses too) */
+    if (cw_liq_seize(&seize, &repay, repay, c->liquidation_bonus_bps, price, pos_b))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "repay overflows");
     if (seize == 0)
         return cw_errf(err, err_len, CW_EINVAL, "repay %llu seizes no collateral at price",
                        (unsigned long long)repay);
@@ -1509,7 +1550,7 @@ write_off:;
         m.s.bad_debt_socialized = sat_add(m.s.bad_debt_socialized, social);
         rem_scaled = 0;
     }
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_u128_rec(ctx->kv, kd, rem_scaled)) ||
+    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_debt(ctx->kv, kd, &borrower, rem_scaled)) ||
         (seize > 0 && ((rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
                        (rc = write_u64_rec(ctx->kv, kpl, npos_l)))))
         return rc;
@@ -1531,6 +1572,59 @@ write_off:;
         cw_event_attr_str(ctx->events, CW_ATTR_AMOUNT, sb);
         cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
         cw_event_attr_str(ctx->events, CW_ATTR_SOCIALIZED, ss);
+    }
+    return CW_OK;
+}
+
+int cw_lend_liquidation_quote(const cw_kv *kv, uint64_t now_ns, const cw_address *borrower,
+                              cw_rpc_lend_quote *out)
+{
+    mkt m;
+    holdings h;
+    char kd[CW_KEY_MAX];
+    cw_u128 scaled;
+    int rc, refusal;
+    memset(out, 0, sizeof *out);
+    out->borrower = *borrower;
+    out->health_factor_wad = CW_U128_MAX;
+    cw_key_lend_debt(kd, borrower);
+    if ((rc = load_market(kv, &m, NULL, 0)) || (rc = accrue(&m, now_ns, NULL, 0)) ||
+        (rc = read_u128_rec(kv, kd, &scaled)) ||
+        (rc = account_debt(&m, scaled, &out->debt, NULL, 0)))
+        return rc;
+    /* what lend.liquidate would answer, decided by the same functions */
+    if (out->debt == 0)
+        refusal = cw_errf(out->reason, sizeof out->reason, CW_ESTATE, "borrower has no debt");
+    else if (!(refusal = liq_eligible(kv, &m, now_ns, borrower, out->debt, &h,
+                                      &out->health_factor_wad, out->reason,
+                                      sizeof out->reason)))
+        refusal = check_paused(&m, CW_LEND_ACTION_LIQUIDATE, out->reason, sizeof out->reason);
+    if (refusal != CW_OK && refusal != CW_ESTATE && refusal != CW_ESTALE)
+        return refusal; /* a store error, not an answer */
+    out->refusal = (uint32_t)-refusal;
+    if (refusal == CW_OK)
+        out->reason[0] = '\0';
+    for (size_t i = 0; i < m.n_col; i++) {
+        const cw_lend_collateral *c = &m.col[i];
+        cw_liq_option *o = &out->items[out->n];
+        uint64_t pos;
+        price_view pv;
+        if ((rc = cw_lend_position(kv, &pos, borrower, c->trace_denom)))
+            return rc;
+        if (pos == 0)
+            continue;
+        if ((rc = view_price(kv, &m.p, now_ns, c->trace_denom, &pv)))
+            return rc;
+        memcpy(o->trace_denom, c->trace_denom, sizeof o->trace_denom);
+        o->position = pos;
+        o->price_wad = pv.price;
+        o->bonus_bps = c->liquidation_bonus_bps;
+        o->fresh = pv.fresh;
+        if (refusal == CW_OK && pv.fresh &&
+            liq_max_repay(&m, c, out->debt, out->health_factor_wad, pv.price, pos,
+                          &o->max_repay))
+            o->max_repay = 0;
+        out->n++;
     }
     return CW_OK;
 }

@@ -27,6 +27,7 @@ int cw_cli_default_timeout(const char *node, const char *port, const char *chann
                            uint64_t rel_ns, uint64_t *tt);
 int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
 int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */
+int cw_cli_keeper(int argc, char **argv); /* cli/keeper.c — automatic liquidation */
 
 /** The usage of every `causeway tx` subcommand, one text (cli/tx.c; txapp.c prints it too). */
 void cw_cli_tx_usage(FILE *f);

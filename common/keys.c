@@ -191,6 +191,28 @@ void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr)
     (void)addr_key(out, "market/shares", addr, NULL);
 }
 
+void cw_key_lend_borrower(char out[static CW_KEY_MAX], const cw_address *addr)
+{
+    (void)addr_key(out, "market/borrowers", addr, NULL);
+}
+
+bool cw_key_lend_borrower_parse(cw_address *out, const uint8_t *key, size_t len)
+{
+    const size_t pl = sizeof CW_KEY_LEND_BORROWERS_PREFIX - 1;
+    memset(out, 0, sizeof *out);
+    if (!key || len != pl + 40 || memcmp(key, CW_KEY_LEND_BORROWERS_PREFIX, pl) != 0)
+        return false;
+    for (size_t i = pl; i < len; i++)
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+            return false;
+    size_t got;
+    if (cw_hex_decode(out->b, 20, &got, (const char *)key + pl, 40, NULL, 0) != CW_OK) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
+}
+
 int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
 {
     return trace_ok(trace_denom) ? key_fmt(out, "oracle/price/%s", trace_denom) : fail(out);

@@ -213,17 +213,7 @@ static int status_cb(void *user, cw_rpc_text *t)
                                (unsigned long long)(tick ? cw_chain_now_ms() - tick : 0));
 }
 
-static cw_rpc_server *srv;
-static pthread_t thr;
-static volatile sig_atomic_t stop_flag;
-
-static void *run(void *u)
-{
-    (void)u;
-    if (cw_rpc_server_run(srv, &stop_flag) != CW_OK)
-        cw_log(CW_LOG_ERROR, "metrics server stopped: lws service failed");
-    return NULL;
-}
+static cw_rpc_server_thread *srv;
 
 int rly_metrics_start(const char *addr, char *err, size_t err_len)
 {
@@ -245,26 +235,16 @@ int rly_metrics_start(const char *addr, char *err, size_t err_len)
     }
     cw_rpc_server_config sc = {.listen_addr = host, .port = (int)port, .metrics_cb = metrics_cb,
                                .status_cb = status_cb, .max_connections = 16};
-    int rc = cw_rpc_server_create(&srv, &sc, err, err_len);
+    int rc = cw_rpc_server_thread_start(&srv, &sc, err, err_len);
     if (rc)
         return cw_err_prefix(err, err_len, rc, "metrics_addr");
-    stop_flag = 0;
-    if (pthread_create(&thr, NULL, run, NULL) != 0) {
-        cw_rpc_server_destroy(srv);
-        srv = NULL;
-        return cw_errf(err, err_len, -EAGAIN, "metrics thread");
-    }
-    cw_log(CW_LOG_INFO, "metrics listening addr=%s port=%d", host, cw_rpc_server_port(srv));
+    cw_log(CW_LOG_INFO, "metrics listening addr=%s port=%d", host,
+           cw_rpc_server_thread_port(srv));
     return CW_OK;
 }
 
 void rly_metrics_stop(void)
 {
-    if (!srv)
-        return;
-    stop_flag = 1;
-    cw_rpc_server_wake(srv);
-    pthread_join(thr, NULL);
-    cw_rpc_server_destroy(srv);
+    cw_rpc_server_thread_stop(srv);
     srv = NULL;
 }

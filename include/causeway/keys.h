@@ -23,6 +23,8 @@
  *   transfer/traceIndex/{n}               voucher "ibc/…" (text)  cw_key_ics20_trace_index
  * A bank {denom} is an identifier or a voucher ("ibc/" + 64 upper-case hex, an ICS-20 denom
  * trace's hash, causeway/ics20.h); the two never build the same key.
+ *   market/borrowers/{addr hex}                    [u64]  cw_key_lend_borrower (index)
+ *   market/borrower_count                          [u64]  CW_KEY_LEND_BORROWER_COUNT
  * (value layouts: causeway/bank.h, causeway/collateral.h, causeway/lending.h).
  * {addr hex} is the 40-character lower-case hex of a 20-byte address. {channel}, {denom}
  * and {base_denom} are identifiers (cw_id_validate: no '/'), so no two distinct argument
@@ -58,6 +60,11 @@
 #define CW_KEY_LEND_STATE "market/state"
 #define CW_KEY_LEND_STATS "market/stats"
 #define CW_KEY_LEND_COLLATERALS "market/collaterals"
+/** market/borrower_count: [u64] how many borrower-index entries (market/borrowers/...) exist;
+ *  written with them, so a client that pages the index can prove it saw all of them. */
+#define CW_KEY_LEND_BORROWER_COUNT "market/borrower_count"
+/** The prefix of the borrower index's keys (cw_key_lend_borrower). */
+#define CW_KEY_LEND_BORROWERS_PREFIX "market/borrowers/"
 
 /** out = "ibc/" + upper-case HEX(SHA256("collateral/{channel}/{base_denom}")): the denom under
  *  which chain B keeps positions of base_denom deposited through its channel (ICS-20 style,
@@ -116,6 +123,15 @@ void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr) CW_NO
 void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
 int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** market/borrowers/{addr hex}: the borrower index (DESIGN §8 "Borrower index"), value
+ *  [count(u64)] = the number of markets in which addr has debt (scaled debt > 0); present
+ *  exactly while that is > 0. Written only where an account's debt is written. Never fails. */
+void cw_key_lend_borrower(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
+/** The address of a borrower-index key (key[0..len), not NUL-terminated): true with *out when
+ *  the key is exactly CW_KEY_LEND_BORROWERS_PREFIX + 40 lower-case hex digits, else false
+ *  (*out zeroed). Pure. */
+bool cw_key_lend_borrower_parse(cw_address *out, const uint8_t *key, size_t len)
+    CW_NONNULL(1);
 
 /* ---- the ICS-20 transfer app (causeway/ics20.h) ---- */
 /** How many denom traces this chain has created (be64; absent = 0). */
@@ -142,6 +158,7 @@ int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const ui
  *   [u64]      a one-field record: collateral positions, releasing, total, in-flight
  *   [u64, u64] a two-field record: collateral pending [count, amount]
  *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
+ *   [u64]      also: market/borrowers/{addr}, market/borrower_count
  * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder
  * given val = NULL (the key is absent: a non-membership proof, a query without a value)
  * returns 0. Decoders: *out = 0 on failure. Pure; thread-safe; allocate only a decoder zone

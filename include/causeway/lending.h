@@ -60,6 +60,10 @@
  *   market/collateral/{trace}     [channel(str), base_denom(str), ltv_bps, lt_bps, bonus_bps]
  *   market/debt/{addr hex}        [scaled_debt(bin16)]
  *   market/shares/{addr hex}      [shares(bin16)]
+ *   market/borrowers/{addr hex}   [markets(u64)] the borrower index: in how many markets the
+ *                                 account has debt; present exactly while > 0 (written with
+ *                                 the debt, DESIGN §8 "Borrower index")
+ *   market/borrower_count         [u64] how many market/borrowers keys exist
  *   oracle/price/{trace}          [price_wad(bin16), time_ns(u64), live_since_ns(u64)]
  *                                 live_since: block time the price last resumed from stale
  *                                 (its grace period starts there); 0 = never stale
@@ -87,6 +91,7 @@
 #include "causeway/kv.h"
 #include "causeway/mathx.h"
 #include "causeway/module.h"
+#include "causeway/rpc_results.h"
 #include "causeway/schnorr.h"
 
 /** Port of the collateral app on B; part of every trace denom. */
@@ -316,6 +321,17 @@ int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params
  *  Returns: as cw_lend_market_read. */
 int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
                     const cw_address *addr) CW_NONNULL(1, 3, 4) CW_WARN_UNUSED;
+
+/** The keeper's view of a liquidation of borrower at now_ns (accrued in memory, nothing
+ *  written), decided by the functions lend.liquidate uses (DESIGN §8 "Keeper"): *out as
+ *  cw_rpc_lend_quote documents it — debt, health factor, refusal (0, or −CW_ESTATE no debt /
+ *  healthy / liquidation paused, −CW_ESTALE a stale price or a grace period, with the line
+ *  lend.liquidate would answer), and per registered collateral the borrower holds: position,
+ *  latest price, bonus, freshness, and the most a liquidation seizing it may repay now.
+ *  Returns: CW_OK (a refusal is an answer, not an error); CW_ESTATE no market; CW_EOVERFLOW
+ *  accrual overflows; CW_EMALFORMED corrupt state; a store error. */
+int cw_lend_liquidation_quote(const cw_kv *kv, uint64_t now_ns, const cw_address *borrower,
+                              cw_rpc_lend_quote *out) CW_NONNULL(1, 3, 4) CW_WARN_UNUSED;
 
 /* ---- msgs ------------------------------------------------------------------------------ */
 

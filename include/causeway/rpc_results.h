@@ -40,6 +40,13 @@
  *                                                        total_supply, supply_cap, borrow_cap,
  *                                                        utilization_wad, borrow_apr_wad,
  *                                                        supply_apr_wad] (cw_rpc_lend_market)
+ *   lend_borrowers       [start_after(bin 20)|nil, limit]
+ *                                                       [height, [address(bin 20), ...],
+ *                                                        next(bin 20)|nil] (cw_rpc_lend_borrowers)
+ *   lend_quote           [address(bin 20)]              [borrower, debt, health_factor_wad,
+ *                                                        refusal, reason, [[trace_denom,
+ *                                                        position, price_wad, bonus_bps, fresh,
+ *                                                        max_repay], ...]] (cw_rpc_lend_quote)
  *   blocks (topic)       subscribe ["blocks"]           [header, events, txs, txs_total]: one
  *                                                        notification per committed block, the
  *                                                        events of its first txs of txs_total
@@ -68,12 +75,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "causeway/app_msgs.h"
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/error.h"
 #include "causeway/hash.h"
 #include "causeway/hex.h"
 #include "causeway/kv.h"
+#include "causeway/liquidation.h"
 #include "causeway/packet.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
@@ -118,7 +127,7 @@ uint64_t cw_rpc_height_params_dec(cw_dec *d, const msgpack_object *o, const char
 void cw_rpc_hash_params_enc(cw_enc *e, const uint8_t hash32[static 32]) CW_NONNULL(1, 2);
 void cw_rpc_hash_params_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32],
                             const char *what) CW_NONNULL(1, 2, 3, 4);
-/** [address(bin 20)] — account, lend_account. */
+/** [address(bin 20)] — account, lend_account, lend_quote. */
 void cw_rpc_address_params_enc(cw_enc *e, const cw_address *a) CW_NONNULL(1, 2);
 void cw_rpc_address_params_dec(cw_dec *d, const msgpack_object *o, cw_address *a,
                                const char *what) CW_NONNULL(1, 2, 3, 4);
@@ -465,5 +474,57 @@ typedef struct cw_rpc_lend_market {
     cw_u128 supply_apr_wad;     /* borrow APR × utilization × (1 − reserve factor), wad */
 } cw_rpc_lend_market;
 CW_RPC_RESULT_DECLARE(lend_market);
+
+/** Borrowers in one lend_borrowers page, at most. */
+#define CW_RPC_BORROWERS_MAX 1000u
+
+/** lend_borrowers' params: the borrowers whose address sorts after start_after (has_start
+ *  false: from the first), at most limit (1..CW_RPC_BORROWERS_MAX). enc: a limit out of range
+ *  → e->rc CW_EINVAL. dec: CW_EMALFORMED another shape; CW_EINVAL limit 0 or over the max. */
+typedef struct cw_rpc_lend_borrowers_params {
+    bool has_start;
+    cw_address start_after;
+    uint32_t limit;
+} cw_rpc_lend_borrowers_params;
+void cw_rpc_lend_borrowers_params_enc(cw_enc *e, const cw_rpc_lend_borrowers_params *p)
+    CW_NONNULL(1, 2);
+void cw_rpc_lend_borrowers_params_dec(cw_dec *d, const msgpack_object *o,
+                                      cw_rpc_lend_borrowers_params *p) CW_NONNULL(1, 2, 3);
+
+/** lend_borrowers: one page of the borrower index (DESIGN §8 "Borrower index") as of the
+ *  node's block `height`: addresses in ascending byte order, each one with a key
+ *  market/borrowers/{addr} in the state at that height (provable with query_many at height);
+ *  next: the last address of the page when more may follow (ask again with start_after =
+ *  next), absent at the end. dec: more than CW_RPC_BORROWERS_MAX, or addresses not strictly
+ *  ascending → CW_EMALFORMED / CW_ETOOBIG. */
+typedef struct cw_rpc_lend_borrowers {
+    uint64_t height;
+    uint32_t n;
+    cw_address addrs[CW_RPC_BORROWERS_MAX];
+    bool has_next;
+    cw_address next;
+} cw_rpc_lend_borrowers;
+CW_RPC_RESULT_DECLARE(lend_borrowers);
+
+/** lend_quote: what a liquidation of `borrower` could do at the latest block time, as
+ *  lend.liquidate would decide it (DESIGN §8 "Keeper"): debt and health factor (accrued in
+ *  memory); refusal 0 when a liquidation is allowed now, else the positive value of the
+ *  CW_E* code lend.liquidate would refuse with (−CW_ESTATE no debt, healthy or paused,
+ *  −CW_ESTALE a stale price or a grace period) and reason its line ("" when allowed); and,
+ *  per registered collateral the borrower holds (n ≤ CW_LEND_MAX_COLLATERALS), the position,
+ *  the latest price (0 none), the bonus, whether the price is fresh and the most a
+ *  liquidation seizing it may repay now (0 when refused). The choice among them is
+ *  cw_liq_choose's. dec: trace denoms must be well-formed; refusal 0 or the negation of a
+ *  CW_E* code (30001..30999); reason ≤ 255 bytes without NUL. */
+typedef struct cw_rpc_lend_quote {
+    cw_address borrower;
+    cw_u128 debt;
+    cw_u128 health_factor_wad;
+    uint32_t refusal;
+    char reason[256];
+    uint32_t n;
+    cw_liq_option items[CW_LEND_MAX_COLLATERALS];
+} cw_rpc_lend_quote;
+CW_RPC_RESULT_DECLARE(lend_quote);
 
 #endif

@@ -116,13 +116,15 @@ class Project:
         self.name = f"causeway-e2e-{os.getpid()}"
         self.compose = compose_cmd()
         self.ports = {"alpha": free_port(), "beta": free_port(), "metrics": free_port(),
-                      "prometheus": free_port()}
+                      "prometheus": free_port(),
+                      "keeper": free_port()}
         self.env = dict(os.environ, CAUSEWAY_IMAGE=IMAGE, CAUSEWAY_BLOCK_INTERVAL_MS=BLOCK_MS,
                         CAUSEWAY_ALPHA_PORT=str(self.ports["alpha"]),
                         CAUSEWAY_BETA_PORT=str(self.ports["beta"]),
                         CAUSEWAY_RELAYER_METRICS_PORT=str(self.ports["metrics"]),
                         CAUSEWAY_PROMETHEUS_IMAGE=PROM_IMAGE,
-                        CAUSEWAY_PROMETHEUS_PORT=str(self.ports["prometheus"]))
+                        CAUSEWAY_PROMETHEUS_PORT=str(self.ports["prometheus"]),
+                        CAUSEWAY_KEEPER_METRICS_PORT=str(self.ports["keeper"]))
         self.keys = tempfile.mkdtemp(prefix="causeway-e2e-keys-")
         self.nonces = {}
         self.volumes = set()
@@ -234,7 +236,7 @@ def project():
                     p.volumes.add(m["Name"])
         yield p
     finally:
-        down = p.dc("--profile", "monitoring", "down", "-v", "--remove-orphans", "--timeout",
+        down = p.dc("--profile", "monitoring", "--profile", "keeper", "down", "-v", "--remove-orphans", "--timeout",
                     "5", check=False, timeout=120)
         shutil.rmtree(p.keys, ignore_errors=True)
         label = f"label=com.docker.compose.project={p.name}"
@@ -283,6 +285,38 @@ def test_collateral_crosses_and_backs_a_borrow(project):
         before = p.balance("beta", bob, "uusd")
         run("docker", "exec", beta, "causeway", "tx", *args)
     assert p.balance("beta", bob, "uusd") == before + 400_000
+
+
+def test_keeper_profile_starts_and_serves_metrics(project):
+    """The optional keeper service (profile "keeper") starts from the same image, turns
+    healthy and serves /metrics, watching as many borrowers as beta's index lists."""
+    import urllib.request
+    p = project
+    p.dc("--profile", "keeper", "up", "-d", "keeper", timeout=120)
+    try:
+        wait_for(lambda: p.health("keeper") == "healthy", "the keeper to be healthy")
+
+        def metrics():
+            url = f"http://127.0.0.1:{p.ports['keeper']}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode()
+
+        def value(text, name):
+            for line in text.splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+            return None
+
+        def watching():
+            text = metrics()
+            listed = len(p.call("beta", "lend_borrowers", None, 1000)[1])
+            return (value(text, "causeway_keeper_rounds_total") or 0) >= 1 and \
+                value(text, "causeway_keeper_positions_watched") == listed
+        wait_for(watching, "the keeper to watch beta's borrowers")
+        text = metrics()
+        assert "causeway_keeper_liquidations_total 0" in text, text
+    finally:
+        p.dc("--profile", "keeper", "rm", "-sf", "keeper", check=False)
 
 
 def test_network_cut_past_timeout_refunds_on_alpha(project):

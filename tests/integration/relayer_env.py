@@ -99,6 +99,25 @@ class Chain:
                 c.next_notification(timeout=timeout)
 
 
+class CliUser:
+    """The `causeway` CLI run against a Chain as a user runs it: the chain's node and
+    keyring in the environment (mixed into the suites' scenario classes)."""
+
+    def env(self, c):
+        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
+                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
+
+    def cli(self, c, *args, ok=True):
+        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
+                           capture_output=True, text=True, timeout=120)
+        if ok:
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r
+
+    def json(self, c, *args):
+        return json.loads(self.cli(c, *args, "--json").stdout)
+
+
 def lock_msg(channel, denom, amount, beneficiary, timeout_height=0, timeout_ns=None):
     if timeout_ns is None and timeout_height == 0:
         timeout_ns = time.time_ns() + 600 * 10**9

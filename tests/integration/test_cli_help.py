@@ -27,6 +27,7 @@ DISPATCH_FILES = {
     "tx": ["tx.c", "txapp.c", "txtransfer.c"],
     "audit": [],
     "healthz": [],
+    "keeper": [],
 }
 
 

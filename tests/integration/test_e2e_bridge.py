@@ -16,7 +16,7 @@ from conftest import require_bin
 WAD = 10 ** 18
 
 
-class Env:
+class Env(R.CliUser):
     def __init__(self, procs, tmp):
         self.procs = procs
         self.a, self.b, self.cfg = R.setup_path(procs, str(tmp), interval_ms=100,
@@ -34,12 +34,6 @@ class Env:
         self.rly = R.start_relayer(procs, self.cfg)
         self.trace = self.json(self.b, "query", "position", "alice", self.ch_b,
                                "stake")["trace_denom"]
-
-    def cli(self, c, *args, ok=True):
-        return R.cli(c, *args, ok=ok)
-
-    def json(self, c, *args):
-        return R.cli_json(c, *args)
 
     def position(self, who):
         return self.json(self.b, "query", "position", who, self.ch_b, "stake")["position"]

@@ -35,6 +35,7 @@ static uint64_t rng(uint64_t *st) /* splitmix64 */
     return z ^ (z >> 31);
 }
 
+static uint64_t g_keeper_liqs;
 static uint64_t g_by_op[LW_SIM_OPS], g_bad_debt_seeds, g_write_offs, g_reserve_withdrawals,
     g_paused_refusals;
 
@@ -104,6 +105,7 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     for (int i = 0; i < LW_SIM_OPS; i++)
         g_by_op[i] += s->ok_by_op[i];
     g_write_offs += s->write_offs;
+    g_keeper_liqs += s->keeper_liqs;
     g_bad_debt_seeds += m.bad_debt > 0;
     *ok += s->ok_ops;
     *failed += s->failed_ops;
@@ -134,11 +136,14 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
             "or retunes %llu, sweeps refused while liquidation was paused %llu\n",
             (unsigned long long)g_by_op[10], (unsigned long long)g_reserve_withdrawals,
             (unsigned long long)g_by_op[11], (unsigned long long)g_paused_refusals);
+    fprintf(stderr, "  liquidations chosen as the keeper does (quote + cw_liq_choose) %llu\n",
+            (unsigned long long)g_keeper_liqs);
     /* the walk must reach the interesting paths, or it proves little */
     assert_true(ok > 0 && failed > 0);
     assert_true(g_by_op[2] > 0 && g_by_op[3] > 0 && g_by_op[4] > 0 && g_by_op[8] > 0);
     assert_true(g_write_offs > 0); /* a borrower left with dust (or nothing) was cleared */
     assert_true(g_reserve_withdrawals > 0);
+    assert_true(g_keeper_liqs > 0);
 }
 
 int main(void)

@@ -438,6 +438,8 @@ static inline cw_lend_market lw_market(struct lw *w)
 /* Check, at block time w->now and with interest accrued in memory:
  *  1. the pool's bank balance equals the market's cash (nothing leaks, nothing is minted);
  *  2. Σ users' shares = total shares; Σ users' scaled debt = total scaled debt;
+ *  2b. market/borrowers/{addr} = [1] exactly while the account's scaled debt > 0, and
+ *      market/borrower_count = how many such entries (the keeper's index, DESIGN §8);
  *  3. total borrows ≤ Σ users' debts ≤ total borrows + LW_USERS (each debt rounds up once);
  *  4. cash + borrows − reserves + withdrawn + bad debt socialized ≥ supplied + (interest −
  *     reserve interest): suppliers are owed no more than the pool holds; the excess is
@@ -458,14 +460,39 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
                  (unsigned long long)lw_pool_bal(w), (unsigned long long)m.cash);
         return why;
     }
+    uint64_t indexed = 0, count = 0;
     for (int u = 0; u < LW_USERS; u++) {
         cw_lend_account_info a = lw_acct(w, u);
         if (a.debt == CW_U128_MAX)
             return "account unreadable";
+        /* the borrower index: market/borrowers/{addr} = [1] exactly while scaled debt > 0 */
+        char kb[CW_KEY_MAX];
+        const uint8_t *v = NULL;
+        size_t vl = 0;
+        uint64_t markets = 0;
+        cw_key_lend_borrower(kb, &w->addr[u]);
+        int rc = cw_kv_get_s(&w->kv, kb, &v, &vl);
+        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
+            cw_val_u64_rec_dec(&markets, rc == CW_OK ? v : NULL, vl, NULL, 0))
+            return "borrower index unreadable";
+        if (markets != (a.scaled_debt > 0 ? 1u : 0u)) {
+            snprintf(why, sizeof why, "user %d: borrower index %llu, scaled debt %s0", u,
+                     (unsigned long long)markets, a.scaled_debt > 0 ? ">" : "=");
+            return why;
+        }
+        indexed += markets > 0;
         shares += a.shares;
         scaled += a.scaled_debt;
         debts += a.debt;
         redeem += a.supply_value;
+    }
+    {
+        const uint8_t *v = NULL;
+        size_t vl = 0;
+        int rc = cw_kv_get_s(&w->kv, CW_KEY_LEND_BORROWER_COUNT, &v, &vl);
+        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
+            cw_val_u64_rec_dec(&count, rc == CW_OK ? v : NULL, vl, NULL, 0) || count != indexed)
+            return "market/borrower_count != the borrower index's entries";
     }
     if (shares != m.total_shares)
         return "shares do not sum to total shares";
@@ -528,6 +555,7 @@ struct lw_sim {
     uint64_t write_offs;        /* sweeps that wrote a debt off */
     uint64_t reserve_withdrawals; /* lend.withdraw_reserves applied */
     uint64_t paused_refusals;   /* sweeps refused because liquidation was paused */
+    uint64_t keeper_liqs;       /* liquidations chosen as the keeper does (quote + choose) */
     /* lw_sim_count_writes: the store behind w.kv, and every set/del made through w.kv */
     cw_kv inner;
     bool counting;
@@ -684,6 +712,55 @@ static inline const char *lw_sim_sweep(struct lw_sim *s)
     return NULL;
 }
 
+/* A liquidation of v by u as `causeway keeper` makes it (DESIGN §8 "Keeper"): the chain's
+ * quote (cw_lend_liquidation_quote) and cw_liq_choose. What the quote allows, lend.liquidate
+ * must accept, seizing exactly the chosen amount for exactly the chosen repay (unless the
+ * liquidator cannot pay); what the quote refuses, lend.liquidate must refuse too. *rc: the
+ * liquidation's outcome. */
+static inline const char *lw_sim_keeper(struct lw_sim *s, int u, int v, int *rc)
+{
+    struct lw *w = &s->w;
+    static cw_rpc_lend_quote q;
+    cw_liq_choice ch;
+    *rc = cw_lend_liquidation_quote(&w->kv, w->now, &w->addr[v], &q);
+    if (*rc != CW_OK)
+        return "the keeper's quote failed";
+    if (q.refusal != 0 || cw_liq_choose(&ch, q.items, q.n, UINT64_MAX) != CW_OK) {
+        /* refused (or nothing seizable): so is any liquidation of v in either denom, unless
+         * only the write-off is left (nothing seizable, repay 0) */
+        for (int c = 0; c < LW_COLS && q.refusal != 0; c++) {
+            cw_lend_account_info ai = lw_acct(w, v);
+            uint64_t amt = ai.debt > 1 ? (uint64_t)(ai.debt / 2) : 1;
+            if ((*rc = lw_liquidate(w, u, v, amt, c)) == CW_OK)
+                return "the quote refused a liquidation the chain then accepted";
+        }
+        *rc = CW_ESTATE;
+        return NULL;
+    }
+    int col = -1;
+    for (int c = 0; c < LW_COLS; c++)
+        if (strcmp(w->trace[c], q.items[ch.index].trace_denom) == 0)
+            col = c;
+    if (col < 0)
+        return "the quote named a denom that is not registered";
+    uint64_t pos_u = lw_pos(w, u, col), pos_v = lw_pos(w, v, col), bal = lw_bal(w, &w->addr[u]);
+    *rc = lw_liquidate(w, u, v, ch.repay, col);
+    if (*rc != CW_OK) {
+        if (*rc == CW_EINSUFFICIENT && bal < ch.repay)
+            return NULL; /* the liquidator could not pay */
+        static char why[400];
+        snprintf(why, sizeof why, "the chain refused the liquidation its quote allowed and "
+                 "the keeper chose (repay %llu): %s", (unsigned long long)ch.repay, w->err);
+        return why;
+    }
+    if (lw_pos(w, u, col) != pos_u + ch.seize || lw_pos(w, v, col) != pos_v - ch.seize ||
+        lw_bal(w, &w->addr[u]) != bal - ch.repay)
+        return "the chain's liquidation differs from the keeper's choice";
+    lw_sim_dust(s);
+    s->keeper_liqs++;
+    return NULL;
+}
+
 /* Apply one operation chosen by (op, a, b, x). Failing operations are fine (they must
  * write nothing, which lw_run/lw_app check); returns NULL or the invariant that broke. */
 static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, uint8_t b,
@@ -726,6 +803,10 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
         break;
     case 4: {
         int lcol = (a >> 3) % LW_COLS;
+        if ((b & 0x60) == 0x60 && u != v) { /* the keeper: the chain's quote, cw_liq_choose */
+            why = lw_sim_keeper(s, u, v, &rc);
+            break;
+        }
         if (a & 1) { /* a liquidator looks for the weakest account it can seize from */
             cw_u128 worst = CW_U128_MAX;
             for (int i = 0; i < LW_USERS; i++) {
