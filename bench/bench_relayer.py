@@ -221,18 +221,25 @@ def a_next_seq(c, ca):
     return int.from_bytes(v, "big") if v else 1
 
 
+def two_chains(procs, tmp, interval, batch):
+    """alpha and beta started, clients and the collateral channel made by the relayer's
+    setup commands; returns (alpha, beta, relayer config, alpha's channel, beta's channel,
+    bob's address on beta: the beneficiary of the deposits)."""
+    a = R.Chain(procs, tmp, "alpha", "stake", interval).start()
+    b = R.Chain(procs, tmp, "beta", "uusd", interval).start()
+    cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "db"),
+                         batch=batch, extra={"max_inflight": 64})
+    R.relayer("create-clients", "--config", cfg)
+    R.relayer("create-channel", "--config", cfg)
+    ca, cb = R.channels(cfg)
+    return a, b, cfg, ca, cb, b.key("bob").address
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="cwbench-rly-")
     procs = Procs(tmp)
     try:
-        a = R.Chain(procs, tmp, "alpha", "stake", INTERVAL).start()
-        b = R.Chain(procs, tmp, "beta", "uusd", INTERVAL).start()
-        cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "db"),
-                             batch=BATCH, extra={"max_inflight": 64})
-        R.relayer("create-clients", "--config", cfg)
-        R.relayer("create-channel", "--config", cfg)
-        ca, cb = R.channels(cfg)
-        bob = b.key("bob").address
+        a, b, cfg, ca, cb, bob = two_chains(procs, tmp, INTERVAL, BATCH)
         rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
         rss = 0
         sweep = []

@@ -53,14 +53,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cwsoak-")
     procs = Procs(tmp)
     try:
-        a = R.Chain(procs, tmp, "alpha", "stake", INTERVAL).start()
-        b = R.Chain(procs, tmp, "beta", "uusd", INTERVAL).start()
-        cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "db"),
-                             batch=200, extra={"max_inflight": 64})
-        R.relayer("create-clients", "--config", cfg)
-        R.relayer("create-channel", "--config", cfg)
-        ca, _cb = R.channels(cfg)
-        bob = b.key("bob").address
+        a, b, cfg, ca, _cb, bob = B.two_chains(procs, tmp, INTERVAL, 200)
         rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
         pids = {"source": a.proc.pid, "relayer": rly.pid, "destination": b.proc.pid}
         rows = []
