@@ -477,6 +477,32 @@ static void test_attack_tendermint_suffix_with_long_prefix(void **state)
     ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "prefix exactly 01");
 }
 
+/* Found by fuzz_ics23_struct: the Tendermint leaf is SHA256(00 || len(key) || key || ...),
+ * and the spec's leaf prefix rule was only "starts with 00". A prover could move the key's
+ * length byte and first key bytes into the leaf prefix and claim a suffix of the key whose
+ * next byte reads as the remaining length: the leaf hash, and so the root, are unchanged,
+ * and membership of a key that is NOT in the tree verified. The leaf prefix of a Tendermint
+ * proof must be exactly 00 (as CometBFT's simple Merkle tree writes it). */
+static void test_attack_tendermint_leaf_prefix_swallows_key_bytes(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 2, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    /* the tree holds key "a\x01b" at slot 0: its root, from the honest proof */
+    e->key = bin("a\x01" "b", 3);
+    assert_int_equal(verify_self(t->spec, e), CW_OK);
+    uint8_t root[32];
+    self_root(e, root);
+    /* the forgery: prefix 00 03 'a', key "b" (the 01 reads as its length) */
+    pb_exist *f = exist_proof(t, 0);
+    f->key = bin("b", 1);
+    f->leaf->prefix = bin("\x00\x03" "a", 3);
+    uint8_t froot[32];
+    self_root(f, froot);
+    assert_memory_equal(root, froot, 32); /* the same leaf hash: the same root */
+    ASSERT_REJECTS(verify_self(t->spec, f), CW_EBADPROOF, "tendermint: leaf prefix");
+}
+
 /* ==== depth =========================================================================== */
 
 static pb_exist *deep_proof(size_t depth)
@@ -1334,6 +1360,7 @@ int main(void)
         cmocka_unit_test_teardown(test_attack_iavl_negative_size_or_version, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_prefix_not_01, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_suffix_with_long_prefix, teardown),
+        cmocka_unit_test_teardown(test_attack_tendermint_leaf_prefix_swallows_key_bytes, teardown),
         cmocka_unit_test_teardown(test_attack_path_deeper_than_max_depth, teardown),
         cmocka_unit_test_teardown(test_attack_proof_for_other_key_or_value, teardown),
         cmocka_unit_test_teardown(test_empty_root_proof_key_value_rejected, teardown),
