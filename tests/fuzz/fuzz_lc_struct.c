@@ -12,7 +12,8 @@
  *   pair          two updates from one trusted height applied in both orders to copies of
  *                 the store (the verdicts and final stores must agree);
  *   misbehaviour  two headers (same height and another root, or a later height whose time
- *                 does not increase, or free), cw_lc_submit_misbehaviour, and
+ *                 does not increase, or free), cw_lc_submit_misbehaviour (to the client, or
+ *                 to a copy of its state so that later operations still run), and
  *                 cw_lc_check_misbehaviour in the other order (same verdict);
  *   clock         now moves forward;
  *   threads       cw_lc_verify_threads with 2-3 threads against cw_lc_verify.
@@ -626,7 +627,7 @@ static int do_update(client *cl, model *m, const hdr *x, uint64_t now)
 
 /* ---- the input ---------------------------------------------------------------------- */
 
-static const uint64_t TRUST[8][2] = {{1, 3}, {1, 2}, {2, 3}, {1, 1}, {3, 4}, {1, 3}, {1, 4}, {4, 3}};
+static const uint64_t TRUST[8][2] = {{1, 3}, {1, 2}, {2, 3}, {1, 1}, {3, 4}, {1, 3}, {5, 6}, {4, 3}};
 static const uint64_t PERIOD_S[4] = {100, 1000, 300, 100000};
 static const uint64_t DRIFT_S[4] = {10, 1, 5, 60};
 
@@ -640,8 +641,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* client parameters */
     strcpy(m.cs.chain_id, "alpha");
     uint8_t b = u8(&r);
-    m.cs.trust_level_num = TRUST[b % 8][0];
-    m.cs.trust_level_den = TRUST[b % 8][1];
+    unsigned tl = b % 8; /* the invalid level 4/3 only with bit 7 set (1 input in 16) */
+    tl = tl == 7 && !(b & 0x80) ? 0 : tl;
+    m.cs.trust_level_num = TRUST[tl][0];
+    m.cs.trust_level_den = TRUST[tl][1];
     m.cs.trusting_period_ns = PERIOD_S[(b >> 3) % 4] * SEC;
     m.cs.max_clock_drift_ns = DRIFT_S[(b >> 5) % 4] * SEC;
 
@@ -671,7 +674,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         m.cs.latest_height++; /* no state at latest: Expired */
     if (b == 0xfe)
         m.cs.frozen_height = 1;
-    uint64_t now = t + (uint64_t)(u8(&r) ^ 0x10) * 4 * SEC;
+    /* now: within 94 s of the latest state (Active under every period; clock ops and
+     * older trusted states reach expiry) */
+    uint64_t now = t + (uint64_t)((u8(&r) ^ 0x10) % 48) * 2 * SEC;
 
     client cl;
     client_from_model(&cl, &m);
@@ -679,7 +684,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Every input runs MAX_OPS operations; byte 0 (and an exhausted input) follows a
      * schedule that visits each kind, so short inputs reach every path too. */
-    static const uint8_t SCHEDULE[MAX_OPS] = {0, 4, 1, 7, 2, 3, 6, 5};
+    static const uint8_t SCHEDULE[MAX_OPS] = {0, 5, 4, 1, 7, 6, 2, 3};
     unsigned salt = 0;
     for (int op = 0; op < MAX_OPS; op++) {
         uint8_t o = u8(&r) ^ SCHEDULE[op];
@@ -746,9 +751,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             int rc1 = cw_lc_check_misbehaviour(&cl.cs, &cl.st, g_cache, &bb.u, &a.u, now, err,
                                                sizeof err);
-            model before = m;
-            int rc = cw_lc_submit_misbehaviour(&cl.cs, &cl.st, g_cache, &a.u, &bb.u, now, err,
-                                               sizeof err);
+            /* submitted to the client (it freezes on valid evidence), or (byte bit 7
+             * clear, the schedule's default) to a copy, so later operations still run */
+            bool real = o & 0x80;
+            cw_lc_client_state copy = cl.cs;
+            int rc = cw_lc_submit_misbehaviour(real ? &cl.cs : &copy, &cl.st, g_cache, &a.u,
+                                               &bb.u, now, err, sizeof err);
             if ((rc == CW_OK) != (rc1 == CW_OK))
                 abort(); /* the verdict depends on the order of the evidence */
             /* the rules: Active; each header verifies from its stored trusted height; they
@@ -779,14 +787,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fprintf(stderr, "misbehaviour: library %d (%s), rules %d\n", rc, err, want);
                 abort();
             }
-            if (rc == CW_OK)
-                m.cs.frozen_height = ha->height < hb->height ? ha->height : hb->height;
-            (void)before;
+            uint64_t lower = ha->height < hb->height ? ha->height : hb->height;
+            if (rc == CW_OK && real)
+                m.cs.frozen_height = lower;
+            if (!real && copy.frozen_height != (rc == CW_OK ? lower : cl.cs.frozen_height))
+                abort();
             compare(&m, &cl.cs, &cl.st);
             break;
         }
         case 6:
-            now += (uint64_t)(o >> 3) * 16 * SEC;
+            now += (uint64_t)((o >> 3) ^ 2) * 16 * SEC; /* 32 s by default */
             break;
         case 7: { /* the threaded signature check answers as the inline one */
             hdr x;
