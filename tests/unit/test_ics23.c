@@ -900,6 +900,106 @@ static void test_batch_and_compressed_index_bounds(void **state)
                    CW_EMALFORMED, "outside lookup_inners");
 }
 
+/* Every decoded bound, one past it (ics23.h bounds; DESIGN §6), and a batch question asked
+ * of a single proof. Each is refused before anything is hashed, naming the field. */
+static uint8_t *ld_repeat(uint8_t tag, const uint8_t *unit, size_t unit_len, size_t count,
+                          uint8_t outer_tag, size_t *len)
+{
+    /* outer_tag <varint len> { unit × count }, unit = tag 00 when unit is NULL */
+    size_t body = count * (unit ? unit_len : 2);
+    uint8_t *b = talloc(body + 16);
+    size_t n = 0, v = body;
+    b[n++] = outer_tag;
+    do {
+        b[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    for (size_t i = 0; i < count; i++) {
+        if (unit) {
+            memcpy(b + n, unit, unit_len);
+            n += unit_len;
+        } else {
+            b[n++] = tag;
+            b[n++] = 0x00;
+        }
+    }
+    *len = n;
+    return b;
+}
+
+static void test_every_decoded_bound_one_past(void **state)
+{
+    (void)state;
+    static const uint8_t root[32] = {1};
+    tree *t = mk_tree(SMT, 2, NULL);
+    const cw_ics23_spec *s = t->spec;
+    cw_ics23_item it = {(const uint8_t *)"k", 1, (const uint8_t *)"v", 1};
+    size_t len;
+    uint8_t *b;
+
+    /* a leaf prefix of CW_ICS23_OP_BYTES_MAX + 1 bytes */
+    pb_exist *e = exist_proof(t, 0);
+    uint8_t *pre = talloc(CW_ICS23_OP_BYTES_MAX + 1);
+    e->leaf->prefix = (ProtobufCBinaryData){CW_ICS23_OP_BYTES_MAX + 1, pre};
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_ETOOBIG, "leaf: prefix 4097 bytes exceeds");
+
+    /* a path of CW_ICS23_PATH_MAX + 1 inner ops */
+    e = exist_proof(t, 0);
+    pb_inner **ops = talloc((CW_ICS23_PATH_MAX + 1) * sizeof *ops);
+    for (size_t i = 0; i <= CW_ICS23_PATH_MAX; i++)
+        ops[i] = e->path[0];
+    e->path = ops;
+    e->n_path = CW_ICS23_PATH_MAX + 1;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_ETOOBIG, "path of 257 inner ops exceeds");
+
+    /* a value of CW_ICS23_VALUE_MAX + 1 bytes: only a batch proof is large enough */
+    e = exist_proof(t, 0);
+    e->value = (ProtobufCBinaryData){CW_ICS23_VALUE_MAX + 1, talloc(CW_ICS23_VALUE_MAX + 1)};
+    Cw__Ics23__BatchEntry be = CW__ICS23__BATCH_ENTRY__INIT, *bes[1] = {&be};
+    be.proof_case = CW__ICS23__BATCH_ENTRY__PROOF_EXIST;
+    be.exist = e;
+    Cw__Ics23__BatchProof bp = CW__ICS23__BATCH_PROOF__INIT;
+    bp.n_entries = 1;
+    bp.entries = bes;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH;
+    p.batch = &bp;
+    b = enc(&p, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "value 65537 bytes exceeds");
+
+    /* CW_ICS23_BATCH_MAX + 1 (empty) batch entries; the count is checked first */
+    b = ld_repeat(0x0a, NULL, 0, CW_ICS23_BATCH_MAX + 1, 0x1a, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "batch: 4097 entries exceed");
+    /* as many compressed entries */
+    b = ld_repeat(0x0a, NULL, 0, CW_ICS23_BATCH_MAX + 1, 0x22, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "compressed: 4097 entries exceed");
+    /* CW_ICS23_LOOKUP_MAX + 1 (empty) lookup inners: ~128 KiB, far under the arena bound */
+    b = ld_repeat(0x12, NULL, 0, CW_ICS23_LOOKUP_MAX + 1, 0x22, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "compressed: 65537 lookup_inners exceed");
+
+    /* a batch question of a single existence proof */
+    e = exist_proof(t, 0);
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_EMALFORMED, "batch verification needs the batch or compressed variant");
+
+    /* a spec whose child_size is over the op bytes bound */
+    cw_ics23_spec big = *cw_ics23_spec_tendermint();
+    big.inner.child_size = CW_ICS23_OP_BYTES_MAX + 1;
+    ASSERT_REJECTS(cw_ics23_spec_validate(&big, g_err, sizeof g_err), CW_EINVAL,
+                   "child_size or max_prefix_length over");
+}
+
 /* ==== canonical bytes ================================================================= */
 /* Each malformed input below is built by hand from protobuf bytes (tag, varint length,
  * payload) around messages packed by protobuf-c, so protobuf-c would decode it to a proof
@@ -1361,6 +1461,7 @@ int main(void)
         cmocka_unit_test_teardown(test_attack_tendermint_prefix_not_01, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_suffix_with_long_prefix, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_leaf_prefix_swallows_key_bytes, teardown),
+        cmocka_unit_test_teardown(test_every_decoded_bound_one_past, teardown),
         cmocka_unit_test_teardown(test_attack_path_deeper_than_max_depth, teardown),
         cmocka_unit_test_teardown(test_attack_proof_for_other_key_or_value, teardown),
         cmocka_unit_test_teardown(test_empty_root_proof_key_value_rejected, teardown),
