@@ -952,6 +952,126 @@ static void test_update_pays_for_every_validator_key_it_makes_the_chain_lift(voi
     cw_light_block_free(&target);
 }
 
+/* Each handshake refusal names its rule, and refuses before anything is proven where the
+ * rule needs no proof: no app on the port; an app's open rules (ordering, version,
+ * counterparty port); ACK/CONFIRM on an end in the wrong state; a second CLOSE; and, at TRY
+ * after the counterparty's INIT end is proven, a counterparty client state that tracks
+ * another chain, is frozen, or claims a height this chain has not reached. Runs last: it
+ * opens (and closes) a channel of its own. */
+static void expect_refused(hchain *c, cw_enc *m, int want, const char *phrase)
+{
+    char log[256];
+    int rc = tx1(c, m, log);
+    if (rc != want || !strstr(log, phrase))
+        fail_msg("got %d \"%s\", want %d with \"%s\"", rc, log, want, phrase);
+}
+
+static void test_handshake_refusals_name_their_rule(void **state)
+{
+    world *w = *state;
+    cw_enc m;
+    static const uint8_t none[1];
+    cw_bytes empty = {none, 0};
+
+    h_msg_open_init(&m, "nosuch", CW_ORDER_UNORDERED, w->client_a, w->client_b, "x");
+    expect_refused(&w->a, &m, CW_ENOTFOUND, "no app bound");
+    h_msg_open_try(&m, "nosuch", CW_ORDER_UNORDERED, "channel-0", w->client_b, w->client_a,
+                   "x", empty, empty, empty, empty, 1);
+    expect_refused(&w->b, &m, CW_ENOTFOUND, "no app bound");
+
+    /* an app with open rules: UNORDERED only, version r-1, paired with itself */
+    static const cw_ibc_open_rules rules = {.port = "ruled", .version = "r-1",
+                                            .ordered_ok = false, .unordered_ok = true};
+    cw_ibc_app app = {.port = "ruled", .max_data = CW_PACKET_DATA_MAX,
+                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
+                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
+                      .open_rules = &rules};
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
+    h_msg_open_init(&m, "ruled", CW_ORDER_ORDERED, w->client_a, w->client_b, "r-1");
+    expect_refused(&w->a, &m, CW_EINVAL, "ruled channels must be UNORDERED");
+    h_msg_open_init(&m, "ruled", CW_ORDER_UNORDERED, w->client_a, w->client_b, "r-2");
+    expect_refused(&w->a, &m, CW_EINVAL, "need version r-1, got r-2");
+    cw_msg_chan_open_init mi = {.ordering = CW_ORDER_UNORDERED};
+    h_id(mi.port, "ruled");
+    h_id(mi.counterparty_port, "test");
+    h_id(mi.client_id, w->client_a);
+    h_id(mi.counterparty_client_id, w->client_b);
+    h_id(mi.version, "r-1");
+    cw_enc_init(&m);
+    cw_msg_chan_open_init_enc(&m, &mi);
+    expect_refused(&w->a, &m, CW_EINVAL, "counterparty port must be ruled");
+
+    /* an OPEN channel: ACK wants INIT, CONFIRM wants TRYOPEN */
+    h_open_channel(w, "test", "test-1", CW_ORDER_UNORDERED);
+    cw_msg_chan_open_ack ma = {.proof_try = empty, .counterparty_client_state = empty,
+                               .proof_client = empty, .proof_consensus = empty,
+                               .proof_height = 1};
+    h_id(ma.port, "test");
+    h_id(ma.channel, w->chan_a);
+    h_id(ma.counterparty_channel, w->chan_b);
+    h_id(ma.counterparty_version, "test-1");
+    cw_enc_init(&m);
+    cw_msg_chan_open_ack_enc(&m, &ma);
+    expect_refused(&w->a, &m, CW_ESTATE, "expected INIT");
+    cw_msg_chan_open_confirm mc = {.proof_ack = empty, .proof_height = 1};
+    h_id(mc.port, "test");
+    h_id(mc.channel, w->chan_b);
+    cw_enc_init(&m);
+    cw_msg_chan_open_confirm_enc(&m, &mc);
+    expect_refused(&w->b, &m, CW_ESTATE, "expected TRYOPEN");
+
+    /* a real INIT end on a, proven to b; the client state the relayer supplies is forged */
+    char chan[65], key[CW_PATH_MAX];
+    snprintf(chan, sizeof chan, "channel-%d", w->next_chan_a++);
+    h_msg_open_init(&m, "test", CW_ORDER_UNORDERED, w->client_a, w->client_b, "test-1");
+    expect_refused(&w->a, &m, CW_OK, "");
+    cw_path_channel_end(key, "test", chan);
+    uint8_t *v, *p, *cv, *cp, *xv, *xp;
+    size_t vl, pl, cvl, cpl, xvl, xpl;
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    client_proofs(&w->a, w->client_a, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
+    for (int k = 0; k < 3; k++) {
+        cw_lc_client_state cs;
+        assert_int_equal(cw_lc_client_state_decode(&cs, cv, cvl, NULL, 0), CW_OK);
+        if (k == 0)
+            h_id(cs.chain_id, "gamma");
+        else if (k == 1)
+            cs.frozen_height = 1;
+        else
+            cs.latest_height = h_height(&w->b) + 100;
+        cw_enc ce;
+        cw_enc_init(&ce);
+        cw_lc_client_state_enc(&ce, &cs);
+        h_msg_open_try(&m, "test", CW_ORDER_UNORDERED, chan, w->client_b, w->client_a, "test-1",
+                       h_bytes(p, pl), h_bytes(cw_enc_data(&ce), cw_enc_len(&ce)),
+                       h_bytes(cp, cpl), h_bytes(xp, xpl), h);
+        static const int want[3] = {CW_EINVAL, CW_EFROZEN, CW_EINVAL};
+        static const char *const what[3] = {"tracks chain 'gamma'", "is frozen", "claims height"};
+        expect_refused(&w->b, &m, want[k], what[k]);
+        cw_enc_free(&ce);
+    }
+    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
+
+    /* CLOSE of an INIT end is refused: it has no counterparty channel, and a CLOSED end
+     * without one is not a valid ChannelEnd (found here: the end was stored CLOSED with ""
+     * and every later read of it failed to decode) */
+    h_msg_close_init(&m, "test", chan);
+    expect_refused(&w->a, &m, CW_ESTATE, "in INIT");
+    uint8_t *ev, *ep;
+    size_t evl, epl;
+    h_query(&w->a, key, 0, &ev, &evl, &ep, &epl);
+    cw_channel_end end;
+    assert_non_null(ev);
+    assert_int_equal(cw_channel_end_decode(&end, ev, evl, NULL, 0), CW_OK);
+    assert_int_equal(end.state, CW_CHAN_INIT);
+    free(ev), free(ep);
+    /* CLOSE of the OPEN end, then again */
+    h_msg_close_init(&m, "test", w->chan_a);
+    expect_refused(&w->a, &m, CW_OK, "");
+    h_msg_close_init(&m, "test", w->chan_a);
+    expect_refused(&w->a, &m, CW_ESTATE, "already CLOSED");
+}
+
 int main(void)
 {
     /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
@@ -976,6 +1096,7 @@ int main(void)
             test_duplicate_update_is_an_unverified_noop_and_a_bad_fork_freezes_nothing),
         cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
         cmocka_unit_test(test_update_pays_for_every_validator_key_it_makes_the_chain_lift),
+        cmocka_unit_test(test_handshake_refusals_name_their_rule),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }
