@@ -1072,6 +1072,116 @@ static void test_handshake_refusals_name_their_rule(void **state)
     expect_refused(&w->a, &m, CW_ESTATE, "already CLOSED");
 }
 
+/* ibc.create_client refuses a state that cannot be trusted (height 0, frozen, or already
+ * expired); ibc.update_client names an unknown client; ibc.submit_misbehaviour (as a msg,
+ * through the chain) freezes the client with two validly signed headers of b at one
+ * height, and the client then refuses updates. Runs last: it freezes a's client of b. */
+static void test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes(void **state)
+{
+    world *w = *state;
+    cw_enc m;
+    cw_light_block lb;
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    cw_header hdr = lb.signed_header.header;
+    cw_bytes msg;
+    char log[256];
+
+    /* create_client: latest height 0; frozen; a consensus state already expired */
+    cw_msg_create_client mc;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(cw_lc_client_state_default(&mc.client_state, hdr.chain_id), CW_OK);
+        mc.client_state.latest_height = k == 0 ? 0 : hdr.height;
+        mc.client_state.frozen_height = k == 1 ? 1 : 0;
+        cw_lc_consensus_state_of(&mc.consensus_state, &hdr);
+        if (k == 2)
+            mc.consensus_state.timestamp_ns = 1;
+        cw_enc_init(&m);
+        cw_msg_create_client_enc(&m, &mc);
+        msg = (cw_bytes){cw_enc_data(&m), cw_enc_len(&m)};
+        int rc = h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log);
+        cw_enc_free(&m);
+        assert_int_equal(rc, k == 2 ? CW_EEXPIRED : CW_EINVAL);
+        assert_non_null(strstr(log, k == 2 ? "already outside the trusting period"
+                                           : "latest_height must be > 0 and frozen_height 0"));
+    }
+
+    /* update_client of a client that does not exist */
+    cw_msg_update_client mu;
+    memset(&mu, 0, sizeof mu);
+    h_id(mu.client_id, "client-99");
+    mu.update.signed_header = lb.signed_header;
+    mu.update.validator_set = lb.validator_set;
+    mu.update.trusted_height = 1;
+    cw_enc_init(&m);
+    cw_msg_update_client_enc(&m, &mu);
+    assert_int_equal(tx1(&w->a, &m, log), CW_ENOTFOUND);
+    assert_non_null(strstr(log, "client client-99: not found"));
+    cw_light_block_free(&lb);
+
+    /* misbehaviour: b's block x and a fork of it (one ns later), both signed by b's set */
+    cw_lc_client_state cs;
+    h_client_state(&w->a, w->client_a, &cs);
+    h_block(&w->b);
+    uint64_t x = h_height(&w->b);
+    cw_light_block real, fork, trusted;
+    h_light_block(&w->b, x, &real);
+    h_light_block(&w->b, x, &fork);
+    h_light_block(&w->b, cs.latest_height, &trusted);
+    cw_seckey keys[8];
+    const cw_validator_set *vs = &fork.validator_set;
+    assert_true(vs->n <= 8);
+    for (uint32_t i = 0; i < vs->n; i++) {
+        bool found = false;
+        for (unsigned v = 0; v < 8 && !found; v++) {
+            char path[160], err[256];
+            cw_seckey sk;
+            cw_pubkey32 pk;
+            snprintf(path, sizeof path, "%s/keys/validator-%u.json", w->b.home, v);
+            if (cw_keyfile_read(path, &sk, &pk, err, sizeof err) != CW_OK)
+                continue;
+            if (memcmp(pk.b, vs->v[i].pubkey.b, 32) == 0) {
+                keys[i] = sk;
+                found = true;
+            }
+        }
+        assert_true(found);
+    }
+    fork.signed_header.header.time_ns += 1;
+    cw_commit_free(&fork.signed_header.commit);
+    char err[256];
+    assert_int_equal(cw_commit_sign(&fork.signed_header.commit, &fork.signed_header.header, vs,
+                                     keys, NULL, NULL, err, sizeof err), CW_OK);
+    cw_msg_submit_misbehaviour mm;
+    memset(&mm, 0, sizeof mm);
+    h_id(mm.client_id, w->client_a);
+    cw_update_header *hs[2] = {&mm.header1, &mm.header2};
+    cw_light_block *lbs[2] = {&real, &fork};
+    for (int k = 0; k < 2; k++) {
+        hs[k]->signed_header = lbs[k]->signed_header;
+        hs[k]->validator_set = lbs[k]->validator_set;
+        hs[k]->trusted_height = cs.latest_height;
+        hs[k]->has_trusted_validator_set = true;
+        hs[k]->trusted_validator_set = trusted.next_validator_set;
+    }
+    cw_enc_init(&m);
+    cw_msg_submit_misbehaviour_enc(&m, &mm);
+    assert_int_equal(m.rc, CW_OK);
+    if (tx1(&w->a, &m, log))
+        fail_msg("submit_misbehaviour: %s", log);
+    uint64_t ha = h_height(&w->a);
+    assert_int_equal(h_events(&w->a, ha, CW_EV_CLIENT_MISBEHAVIOUR, NULL, NULL, NULL, NULL, 8),
+                     1);
+    cw_lc_client_state after;
+    h_client_state(&w->a, w->client_a, &after);
+    assert_int_equal(after.frozen_height, x);
+    h_block(&w->b);
+    assert_int_equal(h_update_client(&w->a, &w->b, w->client_a, 0), CW_EFROZEN);
+    cw_wipe(keys, sizeof keys);
+    cw_light_block_free(&real);
+    cw_light_block_free(&fork);
+    cw_light_block_free(&trusted);
+}
+
 int main(void)
 {
     /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
@@ -1097,6 +1207,7 @@ int main(void)
         cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
         cmocka_unit_test(test_update_pays_for_every_validator_key_it_makes_the_chain_lift),
         cmocka_unit_test(test_handshake_refusals_name_their_rule),
+        cmocka_unit_test(test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }
