@@ -952,6 +952,86 @@ static void test_update_pays_for_every_validator_key_it_makes_the_chain_lift(voi
     cw_light_block_free(&target);
 }
 
+/* ORDERED channels, the paths the gap test does not take: a packet whose source is not
+ * the channel's counterparty; an empty packet; a receive below nextSequenceRecv (a
+ * successful no-op); acks in order only; a timeout of a packet the counterparty received
+ * (proven nextSequenceRecv above it) and one at a proof height the client has no state
+ * for. */
+static void test_ordered_channel_acks_in_order_and_redundant_receives(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t l1, l2, l3;
+    int rc;
+    h_open_channel(w, "test", "test-1", CW_ORDER_ORDERED);
+    uint64_t far = h_clock + 3600 * H_BLOCK_NS;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "", 0, far, &l1, &rc));
+    assert_int_equal(rc, CW_EINVAL);
+    uint8_t *p1 = send_pkt(w, &w->a, w->chan_a, "one", 0, far, &l1, NULL);
+    uint8_t *p2 = send_pkt(w, &w->a, w->chan_a, "two", 0, far, &l2, NULL);
+    {
+        cw_dec d;
+        cw_packet p;
+        h_packet(p1, l1, &p, &d);
+        h_id(p.source_channel, "channel-77");
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_packet_enc(&e, &p);
+        rc = relay_recv(&w->a, &w->b, w->client_b, cw_enc_data(&e), cw_enc_len(&e), log);
+        assert_int_equal(rc, CW_EINVAL);
+        assert_non_null(strstr(log, "is not the channel's counterparty"));
+        cw_enc_free(&e);
+        cw_dec_close(&d);
+    }
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p1, l1, log), 0);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p2, l2, log), 0);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p1, l1, log), 0); /* redundant */
+    assert_int_equal(h_events(&w->b, h_height(&w->b), CW_EV_RECV_PACKET_REDUNDANT, NULL, NULL,
+                              NULL, NULL, 4), 1);
+    cw_enc ack;
+    cw_enc_init(&ack);
+    cw_ack_enc_ok(&ack, (const uint8_t *)"done", 4);
+    rc = relay_ack(&w->a, &w->b, w->client_a, p2, l2, cw_enc_data(&ack), cw_enc_len(&ack), log);
+    assert_int_equal(rc, CW_ESTATE);
+    assert_non_null(strstr(log, "ordered channel: ack for 2, expected 1"));
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, p1, l1, cw_enc_data(&ack),
+                               cw_enc_len(&ack), log), 0);
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, p2, l2, cw_enc_data(&ack),
+                               cw_enc_len(&ack), log), 0);
+    cw_enc_free(&ack);
+
+    /* a packet received before its timeout height: its timeout is refused */
+    uint64_t th = h_height(&w->b) + 4;
+    uint8_t *p3 = send_pkt(w, &w->a, w->chan_a, "three", th, 0, &l3, NULL);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p3, l3, log), 0);
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    cw_dec d;
+    cw_packet p;
+    h_packet(p3, l3, &p, &d);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_next_seq(key, CW_PATH_NEXT_SEQ_RECV, p.dest_port, p.dest_channel);
+    uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &pr, &pl);
+    uint64_t next_recv;
+    assert_non_null(v);
+    assert_int_equal(cw_val_be64_dec(&next_recv, v, vl, NULL, 0), CW_OK);
+    assert_true(next_recv > p.sequence);
+    for (int k = 0; k < 2; k++) {
+        cw_msg_timeout mt = {.packet = p, .proof_unreceived = h_bytes(pr, pl),
+                             .proof_height = k ? h + 1000 : h, .next_sequence_recv = next_recv};
+        cw_enc m;
+        cw_enc_init(&m);
+        cw_msg_timeout_enc(&m, &mt);
+        rc = tx1(&w->a, &m, log);
+        assert_int_equal(rc, k ? CW_ENOTFOUND : CW_ESTATE);
+        assert_non_null(strstr(log, k ? "no consensus state at proof height" : "received"));
+    }
+    cw_dec_close(&d);
+    free(v), free(pr), free(p1), free(p2), free(p3);
+}
+
 /* Each handshake refusal names its rule, and refuses before anything is proven where the
  * rule needs no proof: no app on the port; an app's open rules (ordering, version,
  * counterparty port); ACK/CONFIRM on an end in the wrong state; a second CLOSE; and, at TRY
@@ -1065,9 +1145,21 @@ static void test_handshake_refusals_name_their_rule(void **state)
     assert_int_equal(cw_channel_end_decode(&end, ev, evl, NULL, 0), CW_OK);
     assert_int_equal(end.state, CW_CHAN_INIT);
     free(ev), free(ep);
-    /* CLOSE of the OPEN end, then again */
+    /* CLOSE of the OPEN end, then again; a packet b sent before is not received on the
+     * closed end, and a cannot send on it */
+    size_t lb;
+    uint8_t *pb = send_pkt(w, &w->b, w->chan_b, "late", 0, h_clock + 3600 * H_BLOCK_NS, &lb,
+                           NULL);
+    assert_non_null(pb);
     h_msg_close_init(&m, "test", w->chan_a);
     expect_refused(&w->a, &m, CW_OK, "");
+    char rlog[256];
+    assert_int_equal(relay_recv(&w->b, &w->a, w->client_a, pb, lb, rlog), CW_ESTATE);
+    assert_non_null(strstr(rlog, "is not OPEN"));
+    free(pb);
+    int src;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock + 3600 * H_BLOCK_NS, &lb, &src));
+    assert_int_equal(src, CW_ESTATE);
     h_msg_close_init(&m, "test", w->chan_a);
     expect_refused(&w->a, &m, CW_ESTATE, "already CLOSED");
 }
@@ -1206,6 +1298,7 @@ int main(void)
             test_duplicate_update_is_an_unverified_noop_and_a_bad_fork_freezes_nothing),
         cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
         cmocka_unit_test(test_update_pays_for_every_validator_key_it_makes_the_chain_lift),
+        cmocka_unit_test(test_ordered_channel_acks_in_order_and_redundant_receives),
         cmocka_unit_test(test_handshake_refusals_name_their_rule),
         cmocka_unit_test(test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes),
     };
