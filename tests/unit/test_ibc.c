@@ -1147,10 +1147,39 @@ static void test_handshake_refusals_name_their_rule(void **state)
     free(ev), free(ep);
     /* CLOSE of the OPEN end, then again; a packet b sent before is not received on the
      * closed end, and a cannot send on it */
-    size_t lb;
+    size_t lb, la;
     uint8_t *pb = send_pkt(w, &w->b, w->chan_b, "late", 0, h_clock + 3600 * H_BLOCK_NS, &lb,
                            NULL);
     assert_non_null(pb);
+    /* acks that name the wrong packet or carry no ack are refused on the sender's side */
+    uint8_t *pa = send_pkt(w, &w->a, w->chan_a, "pa", 0, h_clock + 3600 * H_BLOCK_NS, &la,
+                           NULL);
+    assert_non_null(pa);
+    cw_enc okack;
+    cw_enc_init(&okack);
+    cw_ack_enc_ok(&okack, (const uint8_t *)"done", 4);
+    char alog[256];
+    for (int k = 0; k < 2; k++) {
+        cw_dec d;
+        cw_packet pk;
+        h_packet(pa, la, &pk, &d);
+        if (k == 0)
+            h_id(pk.source_port, "nosuch");
+        else
+            h_id(pk.dest_channel, "channel-77");
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_packet_enc(&e, &pk);
+        int rc = relay_ack(&w->a, &w->b, w->client_a, cw_enc_data(&e), cw_enc_len(&e),
+                           cw_enc_data(&okack), cw_enc_len(&okack), alog);
+        assert_int_equal(rc, k == 0 ? CW_ENOTFOUND : CW_EINVAL);
+        assert_non_null(strstr(alog, k == 0 ? "no app bound" : "is not the channel's counterparty"));
+        cw_enc_free(&e);
+        cw_dec_close(&d);
+    }
+    static const uint8_t not_an_ack[1] = {0xc0};
+    assert_int_not_equal(relay_ack(&w->a, &w->b, w->client_a, pa, la, not_an_ack, 1, alog),
+                         CW_OK);
     h_msg_close_init(&m, "test", w->chan_a);
     expect_refused(&w->a, &m, CW_OK, "");
     char rlog[256];
@@ -1160,6 +1189,12 @@ static void test_handshake_refusals_name_their_rule(void **state)
     int src;
     assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock + 3600 * H_BLOCK_NS, &lb, &src));
     assert_int_equal(src, CW_ESTATE);
+    /* nor is an ack of a's packet on its CLOSED end */
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pa, la, cw_enc_data(&okack),
+                               cw_enc_len(&okack), alog), CW_ESTATE);
+    assert_non_null(strstr(alog, "is not OPEN"));
+    cw_enc_free(&okack);
+    free(pa);
     h_msg_close_init(&m, "test", w->chan_a);
     expect_refused(&w->a, &m, CW_ESTATE, "already CLOSED");
 }
@@ -1210,7 +1245,9 @@ static void test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes(
     assert_non_null(strstr(log, "client client-99: not found"));
     cw_light_block_free(&lb);
 
-    /* misbehaviour: b's block x and a fork of it (one ns later), both signed by b's set */
+    /* misbehaviour: b's block x and a fork of it (one ns later), both signed by b's set;
+     * then a's channel through the frozen client sends nothing */
+    h_open_channel(w, "test", "test-1", CW_ORDER_UNORDERED);
     cw_lc_client_state cs;
     h_client_state(&w->a, w->client_a, &cs);
     h_block(&w->b);
@@ -1268,6 +1305,10 @@ static void test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes(
     assert_int_equal(after.frozen_height, x);
     h_block(&w->b);
     assert_int_equal(h_update_client(&w->a, &w->b, w->client_a, 0), CW_EFROZEN);
+    size_t pl;
+    int src;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock + 3600 * H_BLOCK_NS, &pl, &src));
+    assert_int_equal(src, CW_EFROZEN);
     cw_wipe(keys, sizeof keys);
     cw_light_block_free(&real);
     cw_light_block_free(&fork);
