@@ -1000,6 +1000,104 @@ static void test_every_decoded_bound_one_past(void **state)
                    "child_size or max_prefix_length over");
 }
 
+/* Paths coverage found untaken: custom specs with known-but-unsupported prehash ops and a
+ * digest longer than child_size, an IAVL varint running past 10 bytes, and unknown fields on
+ * batch entries themselves. */
+static void test_custom_spec_limits_and_entry_unknown_fields(void **state)
+{
+    (void)state;
+    static const uint8_t root[32] = {1};
+    size_t len;
+    uint8_t *b;
+
+    /* a spec whose leaf prehashes keys with KECCAK-256: known, so the spec is valid, but
+     * this verifier cannot compute it */
+    tree *t = mk_tree(TM, 2, NULL);
+    cw_ics23_spec k = *cw_ics23_spec_tendermint();
+    k.leaf.prehash_key = CW_ICS23_KECCAK256;
+    assert_int_equal(cw_ics23_spec_validate(&k, g_err, sizeof g_err), CW_OK);
+    pb_exist *e = exist_proof(t, 0);
+    e->leaf->prehash_key = CW__ICS23__HASH_OP__KECCAK256;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(&k, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EUNSUPPORTED, "leaf");
+    /* ... and one that orders keys by that prehash: no comparison key for the query */
+    tree *ts = mk_tree(SMT, 2, NULL);
+    cw_ics23_spec ks = *cw_ics23_spec_smt();
+    ks.leaf.prehash_key = CW_ICS23_KECCAK256;
+    b = enc_nonexist(exist_proof(ts, 0), NULL, &len);
+    assert_int_equal(cw_ics23_verify_non_membership(&ks, root, b, len, (const uint8_t *)"zz", 2,
+                                                    g_err, sizeof g_err),
+                     CW_EUNSUPPORTED);
+    cw_ics23_item q = {(const uint8_t *)"zz", 2, NULL, 0};
+    Cw__Ics23__NonExistenceProof ne = CW__ICS23__NON_EXISTENCE_PROOF__INIT;
+    ne.left = exist_proof(ts, 0);
+    Cw__Ics23__BatchEntry be = CW__ICS23__BATCH_ENTRY__INIT, *bes[1] = {&be};
+    be.proof_case = CW__ICS23__BATCH_ENTRY__PROOF_NONEXIST;
+    be.nonexist = &ne;
+    Cw__Ics23__BatchProof bp = CW__ICS23__BATCH_PROOF__INIT;
+    bp.n_entries = 1;
+    bp.entries = bes;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH;
+    p.batch = &bp;
+    b = enc(&p, &len);
+    assert_int_equal(cw_ics23_verify_batch_non_membership(&ks, root, b, len, &q, 1, g_err,
+                                                          sizeof g_err),
+                     CW_EUNSUPPORTED);
+
+    /* an unknown field on a batch entry itself, and on a compressed batch entry */
+    ProtobufCMessageUnknownField uf = {.tag = 9, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+                                       .len = 1, .data = (uint8_t *)"\x01"};
+    be.base.n_unknown_fields = 1;
+    be.base.unknown_fields = &uf;
+    b = enc(&p, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_non_membership(&ks, root, b, len, &q, 1, g_err,
+                                                        sizeof g_err),
+                   CW_EMALFORMED, "batch: entry 0: unknown field");
+    be.base.n_unknown_fields = 0;
+    Cw__Ics23__CompressedBatchEntry ce = CW__ICS23__COMPRESSED_BATCH_ENTRY__INIT,
+                                    *ces[1] = {&ce};
+    Cw__Ics23__CompressedNonExistenceProof cne =
+        CW__ICS23__COMPRESSED_NON_EXISTENCE_PROOF__INIT;
+    ce.proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_NONEXIST;
+    ce.nonexist = &cne;
+    ce.base.n_unknown_fields = 1;
+    ce.base.unknown_fields = &uf;
+    Cw__Ics23__CompressedBatchProof cb = CW__ICS23__COMPRESSED_BATCH_PROOF__INIT;
+    cb.n_entries = 1;
+    cb.entries = ces;
+    pb_proof pc = CW__ICS23__COMMITMENT_PROOF__INIT;
+    pc.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
+    pc.compressed = &cb;
+    b = enc(&pc, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_non_membership(&ks, root, b, len, &q, 1, g_err,
+                                                        sizeof g_err),
+                   CW_EMALFORMED, "compressed: entry 0: unknown field");
+
+    /* a 64-byte inner digest in a spec whose children are 32 bytes */
+    cw_ics23_spec wide = *cw_ics23_spec_tendermint();
+    wide.inner.hash = CW_ICS23_SHA512;
+    assert_int_equal(cw_ics23_spec_validate(&wide, g_err, sizeof g_err), CW_OK);
+    e = exist_proof(t, 0);
+    for (size_t i = 0; i < e->n_path; i++)
+        e->path[i]->hash = CW__ICS23__HASH_OP__SHA512;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(&wide, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EBADPROOF, "exceeds child_size 32");
+
+    /* an IAVL op prefix whose first varint does not end within 10 bytes */
+    tree *ti = mk_tree(IAVL, 2, NULL);
+    e = exist_proof(ti, 0);
+    static const uint8_t long_varint[12] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                            0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    e->path[0]->prefix = bin(long_varint, sizeof long_varint);
+    ASSERT_REJECTS(verify_self(ti->spec, e), CW_EBADPROOF,
+                   "iavl: prefix does not start with height, size and version varints");
+}
+
 /* ==== canonical bytes ================================================================= */
 /* Each malformed input below is built by hand from protobuf bytes (tag, varint length,
  * payload) around messages packed by protobuf-c, so protobuf-c would decode it to a proof
@@ -1462,6 +1560,7 @@ int main(void)
         cmocka_unit_test_teardown(test_attack_tendermint_suffix_with_long_prefix, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_leaf_prefix_swallows_key_bytes, teardown),
         cmocka_unit_test_teardown(test_every_decoded_bound_one_past, teardown),
+        cmocka_unit_test_teardown(test_custom_spec_limits_and_entry_unknown_fields, teardown),
         cmocka_unit_test_teardown(test_attack_path_deeper_than_max_depth, teardown),
         cmocka_unit_test_teardown(test_attack_proof_for_other_key_or_value, teardown),
         cmocka_unit_test_teardown(test_empty_root_proof_key_value_rejected, teardown),
