@@ -952,6 +952,69 @@ static void test_update_pays_for_every_validator_key_it_makes_the_chain_lift(voi
     cw_light_block_free(&target);
 }
 
+/* Every refusal of ibc.recover_client names its rule: subject = substitute, an unknown
+ * client, a substitute that is not Active, one with another trust level, one not ahead of
+ * the subject. */
+static void test_recover_refusals_name_their_rule(void **state)
+{
+    world *w = *state;
+    char log[256], subject[65], expired[65], old[65], other[65];
+    cw_enc m;
+    cw_bytes msg;
+    cw_light_block lb;
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    uint64_t hs = lb.signed_header.header.height;
+    char *ids[2] = {subject, expired};
+    for (int k = 0; k < 2; k++) { /* 5-block trusting periods, left to expire */
+        msg = h_msg_create_client(&m, &lb.signed_header.header, 5 * H_BLOCK_NS);
+        assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+        cw_enc_free(&m);
+        snprintf(ids[k], 65, "client-%d", w->next_client_a++);
+    }
+    cw_light_block_free(&lb);
+    for (int i = 0; i < 8; i++)
+        h_block(&w->a);
+    h_block(&w->b);
+    /* Active: one trusting b at a height below the subject's, one with trust level 1/2 */
+    h_light_block(&w->b, hs - 1, &lb);
+    msg = h_msg_create_client(&m, &lb.signed_header.header, 0);
+    assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+    cw_enc_free(&m);
+    snprintf(old, sizeof old, "client-%d", w->next_client_a++);
+    cw_light_block_free(&lb);
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    cw_msg_create_client mc;
+    assert_int_equal(cw_lc_client_state_default(&mc.client_state, "beta"), CW_OK);
+    mc.client_state.trust_level_num = 1;
+    mc.client_state.trust_level_den = 2;
+    mc.client_state.latest_height = lb.signed_header.header.height;
+    cw_lc_consensus_state_of(&mc.consensus_state, &lb.signed_header.header);
+    cw_enc_init(&m);
+    cw_msg_create_client_enc(&m, &mc);
+    msg = (cw_bytes){cw_enc_data(&m), cw_enc_len(&m)};
+    assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+    cw_enc_free(&m);
+    snprintf(other, sizeof other, "client-%d", w->next_client_a++);
+    cw_light_block_free(&lb);
+
+    struct {
+        const char *substitute;
+        int rc;
+        const char *phrase;
+    } cases[] = {{subject, CW_EINVAL, "same client"},
+                 {"client-99", CW_ENOTFOUND, "not found"},
+                 {expired, CW_ESTATE, "must be Active"},
+                 {other, CW_EINVAL, "same trust level"},
+                 {old, CW_EINVAL, "not ahead of the subject"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        recover_msg(&m, subject, cases[i].substitute);
+        int rc = tx1_as(&w->a, K_ADMIN, &m, log);
+        if (rc != cases[i].rc || !strstr(log, cases[i].phrase))
+            fail_msg("recover from %s: got %d \"%s\", want %d with \"%s\"",
+                     cases[i].substitute, rc, log, cases[i].rc, cases[i].phrase);
+    }
+}
+
 /* ORDERED channels, the paths the gap test does not take: a packet whose source is not
  * the channel's counterparty; an empty packet; a receive below nextSequenceRecv (a
  * successful no-op); acks in order only; a timeout of a packet the counterparty received
@@ -1339,6 +1402,7 @@ int main(void)
             test_duplicate_update_is_an_unverified_noop_and_a_bad_fork_freezes_nothing),
         cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
         cmocka_unit_test(test_update_pays_for_every_validator_key_it_makes_the_chain_lift),
+        cmocka_unit_test(test_recover_refusals_name_their_rule),
         cmocka_unit_test(test_ordered_channel_acks_in_order_and_redundant_receives),
         cmocka_unit_test(test_handshake_refusals_name_their_rule),
         cmocka_unit_test(test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes),
