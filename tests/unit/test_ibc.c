@@ -1195,6 +1195,24 @@ static void test_handshake_refusals_name_their_rule(void **state)
     }
     free(v), free(p), free(cv), free(cp), free(xv), free(xp);
 
+    /* handshake steps naming a channel that does not exist; CLOSE_CONFIRM of an INIT end */
+    h_id(ma.channel, "channel-999");
+    cw_enc_init(&m);
+    cw_msg_chan_open_ack_enc(&m, &ma);
+    expect_refused(&w->a, &m, CW_ENOTFOUND, "not found");
+    h_id(mc.channel, "channel-999");
+    cw_enc_init(&m);
+    cw_msg_chan_open_confirm_enc(&m, &mc);
+    expect_refused(&w->b, &m, CW_ENOTFOUND, "not found");
+    h_msg_close_init(&m, "test", "channel-999");
+    expect_refused(&w->a, &m, CW_ENOTFOUND, "not found");
+    cw_msg_chan_close_confirm mcc = {.proof_init = empty, .proof_height = 1};
+    h_id(mcc.port, "test");
+    h_id(mcc.channel, chan);
+    cw_enc_init(&m);
+    cw_msg_chan_close_confirm_enc(&m, &mcc);
+    expect_refused(&w->a, &m, CW_ESTATE, "counterparty unknown (INIT)");
+
     /* CLOSE of an INIT end is refused: it has no counterparty channel, and a CLOSED end
      * without one is not a valid ChannelEnd (found here: the end was stored CLOSED with ""
      * and every later read of it failed to decode) */
@@ -1222,21 +1240,36 @@ static void test_handshake_refusals_name_their_rule(void **state)
     cw_enc_init(&okack);
     cw_ack_enc_ok(&okack, (const uint8_t *)"done", 4);
     char alog[256];
-    for (int k = 0; k < 2; k++) {
+    static const int ack_want[3] = {CW_ENOTFOUND, CW_EINVAL, CW_ENOTFOUND};
+    static const char *const ack_why[3] = {"no app bound", "is not the channel's counterparty",
+                                           "not found"};
+    for (int k = 0; k < 3; k++) {
         cw_dec d;
         cw_packet pk;
         h_packet(pa, la, &pk, &d);
         if (k == 0)
             h_id(pk.source_port, "nosuch");
-        else
+        else if (k == 1)
             h_id(pk.dest_channel, "channel-77");
+        else
+            h_id(pk.source_channel, "channel-999");
         cw_enc e;
         cw_enc_init(&e);
         cw_packet_enc(&e, &pk);
         int rc = relay_ack(&w->a, &w->b, w->client_a, cw_enc_data(&e), cw_enc_len(&e),
                            cw_enc_data(&okack), cw_enc_len(&okack), alog);
-        assert_int_equal(rc, k == 0 ? CW_ENOTFOUND : CW_EINVAL);
-        assert_non_null(strstr(alog, k == 0 ? "no app bound" : "is not the channel's counterparty"));
+        assert_int_equal(rc, ack_want[k]);
+        assert_non_null(strstr(alog, ack_why[k]));
+        if (k == 2) { /* nor is the packet received on a channel that does not exist */
+            h_id(pk.source_channel, w->chan_a);
+            h_id(pk.dest_channel, "channel-999");
+            cw_enc_free(&e);
+            cw_enc_init(&e);
+            cw_packet_enc(&e, &pk);
+            rc = relay_recv(&w->a, &w->b, w->client_b, cw_enc_data(&e), cw_enc_len(&e), alog);
+            assert_int_equal(rc, CW_ENOTFOUND);
+            assert_non_null(strstr(alog, "not found"));
+        }
         cw_enc_free(&e);
         cw_dec_close(&d);
     }
