@@ -433,7 +433,7 @@ static int msg_open_ack(cw_exec_ctx *ctx, const void *in, char *err, size_t err_
     return CW_OK;
 }
 
-/* ibc.chan_close_init: any end but CLOSED → CLOSED, if the app agrees */
+/* ibc.chan_close_init: a TRYOPEN or OPEN end → CLOSED, if the app agrees */
 static int msg_close_init(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     cw_ibc *h = cw_app_handler_user(ctx);
@@ -445,6 +445,13 @@ static int msg_close_init(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         return rc;
     if (ce.state == CW_CHAN_CLOSED)
         return cw_errf(err, err_len, CW_ESTATE, "channel %s/%s: already CLOSED", port, channel);
+    /* An INIT end has no counterparty channel yet, and a ChannelEnd's counterparty_channel
+     * is "" exactly in INIT: stored CLOSED it would no longer decode. It never opened, so
+     * nothing can be sent on it; it stays INIT. */
+    if (ce.state == CW_CHAN_INIT)
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "channel %s/%s: in INIT (no counterparty yet): nothing to close", port,
+                       channel);
     const cw_ibc_app *app = ibc_app_of(h, port);
     if (app && app->on_chan_close_init &&
         (rc = app->on_chan_close_init(app->user, ctx, channel, err, err_len)))

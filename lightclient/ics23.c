@@ -832,6 +832,14 @@ static int check_leaf(const pb_leaf *leaf, const cw_ics23_spec *spec, char *err,
                        (int)leaf->length, (int)ls->length);
     if (!has_prefix(leaf->prefix.data, leaf->prefix.len, ls->prefix, ls->prefix_len))
         return cw_errf(err, err_len, CW_EBADPROOF, "leaf: prefix does not start with the spec's leaf prefix");
+    /* §8.3 Tendermint: the leaf is SHA256(00 || len(key) || key || len(H(v)) || H(v)). A
+     * longer prefix could swallow the key's length and first bytes and claim a suffix of the
+     * key (whose next byte reads as the remaining length) with the same leaf hash: the
+     * prefix is exactly 00 (stricter than Go's and Rust's HasPrefix). */
+    if (spec_loosely_equals(spec, &g_tendermint) && leaf->prefix.len != ls->prefix_len)
+        return cw_errf(err, err_len, CW_EBADPROOF,
+                       "tendermint: leaf prefix must be exactly 00 (%zu bytes given)",
+                       leaf->prefix.len);
     return CW_OK;
 }
 

@@ -23,6 +23,8 @@ fuzz_rss_limit() {
     fuzz_ics23_exist)     echo 256 ;;  # peak 92 MB
     fuzz_ics23_nonexist)  echo 256 ;;  # peak 108 MB
     fuzz_lend_msgs)       echo 256 ;;  # peak 119 MB
+    fuzz_lc_struct)       echo 256 ;;  # peak 125 MB (make fuzz FUZZ_SECONDS=900)
+    fuzz_ics23_struct)    echo 256 ;;  # peak 99 MB (make fuzz FUZZ_SECONDS=900)
     fuzz_lightblock)      echo 320 ;;  # peak 147 MB
     fuzz_lightblock_msgs) echo 320 ;;  # peak 149 MB
     fuzz_msgs)            echo 384 ;;  # peak 163 MB

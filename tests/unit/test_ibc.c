@@ -952,6 +952,465 @@ static void test_update_pays_for_every_validator_key_it_makes_the_chain_lift(voi
     cw_light_block_free(&target);
 }
 
+/* Every refusal of ibc.recover_client names its rule: subject = substitute, an unknown
+ * client, a substitute that is not Active, one with another trust level, one not ahead of
+ * the subject. */
+static void test_recover_refusals_name_their_rule(void **state)
+{
+    world *w = *state;
+    char log[256], subject[65], expired[65], old[65], other[65];
+    cw_enc m;
+    cw_bytes msg;
+    cw_light_block lb;
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    uint64_t hs = lb.signed_header.header.height;
+    char *ids[2] = {subject, expired};
+    for (int k = 0; k < 2; k++) { /* 5-block trusting periods, left to expire */
+        msg = h_msg_create_client(&m, &lb.signed_header.header, 5 * H_BLOCK_NS);
+        assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+        cw_enc_free(&m);
+        snprintf(ids[k], 65, "client-%d", w->next_client_a++);
+    }
+    cw_light_block_free(&lb);
+    for (int i = 0; i < 8; i++)
+        h_block(&w->a);
+    h_block(&w->b);
+    /* Active: one trusting b at a height below the subject's, one with trust level 1/2 */
+    h_light_block(&w->b, hs - 1, &lb);
+    msg = h_msg_create_client(&m, &lb.signed_header.header, 0);
+    assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+    cw_enc_free(&m);
+    snprintf(old, sizeof old, "client-%d", w->next_client_a++);
+    cw_light_block_free(&lb);
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    cw_msg_create_client mc;
+    assert_int_equal(cw_lc_client_state_default(&mc.client_state, "beta"), CW_OK);
+    mc.client_state.trust_level_num = 1;
+    mc.client_state.trust_level_den = 2;
+    mc.client_state.latest_height = lb.signed_header.header.height;
+    cw_lc_consensus_state_of(&mc.consensus_state, &lb.signed_header.header);
+    cw_enc_init(&m);
+    cw_msg_create_client_enc(&m, &mc);
+    msg = (cw_bytes){cw_enc_data(&m), cw_enc_len(&m)};
+    assert_int_equal(h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log), 0);
+    cw_enc_free(&m);
+    snprintf(other, sizeof other, "client-%d", w->next_client_a++);
+    cw_light_block_free(&lb);
+
+    struct {
+        const char *substitute;
+        int rc;
+        const char *phrase;
+    } cases[] = {{subject, CW_EINVAL, "same client"},
+                 {"client-99", CW_ENOTFOUND, "not found"},
+                 {expired, CW_ESTATE, "must be Active"},
+                 {other, CW_EINVAL, "same trust level"},
+                 {old, CW_EINVAL, "not ahead of the subject"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        recover_msg(&m, subject, cases[i].substitute);
+        int rc = tx1_as(&w->a, K_ADMIN, &m, log);
+        if (rc != cases[i].rc || !strstr(log, cases[i].phrase))
+            fail_msg("recover from %s: got %d \"%s\", want %d with \"%s\"",
+                     cases[i].substitute, rc, log, cases[i].rc, cases[i].phrase);
+    }
+}
+
+/* ORDERED channels, the paths the gap test does not take: a packet whose source is not
+ * the channel's counterparty; an empty packet; a receive below nextSequenceRecv (a
+ * successful no-op); acks in order only; a timeout of a packet the counterparty received
+ * (proven nextSequenceRecv above it) and one at a proof height the client has no state
+ * for. */
+static void test_ordered_channel_acks_in_order_and_redundant_receives(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t l1, l2, l3;
+    int rc;
+    h_open_channel(w, "test", "test-1", CW_ORDER_ORDERED);
+    uint64_t far = h_clock + 3600 * H_BLOCK_NS;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "", 0, far, &l1, &rc));
+    assert_int_equal(rc, CW_EINVAL);
+    uint8_t *p1 = send_pkt(w, &w->a, w->chan_a, "one", 0, far, &l1, NULL);
+    uint8_t *p2 = send_pkt(w, &w->a, w->chan_a, "two", 0, far, &l2, NULL);
+    {
+        cw_dec d;
+        cw_packet p;
+        h_packet(p1, l1, &p, &d);
+        h_id(p.source_channel, "channel-77");
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_packet_enc(&e, &p);
+        rc = relay_recv(&w->a, &w->b, w->client_b, cw_enc_data(&e), cw_enc_len(&e), log);
+        assert_int_equal(rc, CW_EINVAL);
+        assert_non_null(strstr(log, "is not the channel's counterparty"));
+        cw_enc_free(&e);
+        cw_dec_close(&d);
+    }
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p1, l1, log), 0);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p2, l2, log), 0);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p1, l1, log), 0); /* redundant */
+    assert_int_equal(h_events(&w->b, h_height(&w->b), CW_EV_RECV_PACKET_REDUNDANT, NULL, NULL,
+                              NULL, NULL, 4), 1);
+    cw_enc ack;
+    cw_enc_init(&ack);
+    cw_ack_enc_ok(&ack, (const uint8_t *)"done", 4);
+    rc = relay_ack(&w->a, &w->b, w->client_a, p2, l2, cw_enc_data(&ack), cw_enc_len(&ack), log);
+    assert_int_equal(rc, CW_ESTATE);
+    assert_non_null(strstr(log, "ordered channel: ack for 2, expected 1"));
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, p1, l1, cw_enc_data(&ack),
+                               cw_enc_len(&ack), log), 0);
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, p2, l2, cw_enc_data(&ack),
+                               cw_enc_len(&ack), log), 0);
+    cw_enc_free(&ack);
+
+    /* a packet received before its timeout height: its timeout is refused */
+    uint64_t th = h_height(&w->b) + 4;
+    uint8_t *p3 = send_pkt(w, &w->a, w->chan_a, "three", th, 0, &l3, NULL);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, p3, l3, log), 0);
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    cw_dec d;
+    cw_packet p;
+    h_packet(p3, l3, &p, &d);
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_next_seq(key, CW_PATH_NEXT_SEQ_RECV, p.dest_port, p.dest_channel);
+    uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &pr, &pl);
+    uint64_t next_recv;
+    assert_non_null(v);
+    assert_int_equal(cw_val_be64_dec(&next_recv, v, vl, NULL, 0), CW_OK);
+    assert_true(next_recv > p.sequence);
+    for (int k = 0; k < 2; k++) {
+        cw_msg_timeout mt = {.packet = p, .proof_unreceived = h_bytes(pr, pl),
+                             .proof_height = k ? h + 1000 : h, .next_sequence_recv = next_recv};
+        cw_enc m;
+        cw_enc_init(&m);
+        cw_msg_timeout_enc(&m, &mt);
+        rc = tx1(&w->a, &m, log);
+        assert_int_equal(rc, k ? CW_ENOTFOUND : CW_ESTATE);
+        assert_non_null(strstr(log, k ? "no consensus state at proof height" : "received"));
+    }
+    cw_dec_close(&d);
+    free(v), free(pr), free(p1), free(p2), free(p3);
+}
+
+/* Each handshake refusal names its rule, and refuses before anything is proven where the
+ * rule needs no proof: no app on the port; an app's open rules (ordering, version,
+ * counterparty port); ACK/CONFIRM on an end in the wrong state; a second CLOSE; and, at TRY
+ * after the counterparty's INIT end is proven, a counterparty client state that tracks
+ * another chain, is frozen, or claims a height this chain has not reached. Runs last: it
+ * opens (and closes) a channel of its own. */
+static void expect_refused(hchain *c, cw_enc *m, int want, const char *phrase)
+{
+    char log[256];
+    int rc = tx1(c, m, log);
+    if (rc != want || !strstr(log, phrase))
+        fail_msg("got %d \"%s\", want %d with \"%s\"", rc, log, want, phrase);
+}
+
+static void test_handshake_refusals_name_their_rule(void **state)
+{
+    world *w = *state;
+    cw_enc m;
+    static const uint8_t none[1];
+    cw_bytes empty = {none, 0};
+
+    h_msg_open_init(&m, "nosuch", CW_ORDER_UNORDERED, w->client_a, w->client_b, "x");
+    expect_refused(&w->a, &m, CW_ENOTFOUND, "no app bound");
+    h_msg_open_try(&m, "nosuch", CW_ORDER_UNORDERED, "channel-0", w->client_b, w->client_a,
+                   "x", empty, empty, empty, empty, 1);
+    expect_refused(&w->b, &m, CW_ENOTFOUND, "no app bound");
+
+    /* an app with open rules: UNORDERED only, version r-1, paired with itself */
+    static const cw_ibc_open_rules rules = {.port = "ruled", .version = "r-1",
+                                            .ordered_ok = false, .unordered_ok = true};
+    cw_ibc_app app = {.port = "ruled", .max_data = CW_PACKET_DATA_MAX,
+                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
+                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
+                      .open_rules = &rules};
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
+    h_msg_open_init(&m, "ruled", CW_ORDER_ORDERED, w->client_a, w->client_b, "r-1");
+    expect_refused(&w->a, &m, CW_EINVAL, "ruled channels must be UNORDERED");
+    h_msg_open_init(&m, "ruled", CW_ORDER_UNORDERED, w->client_a, w->client_b, "r-2");
+    expect_refused(&w->a, &m, CW_EINVAL, "need version r-1, got r-2");
+    cw_msg_chan_open_init mi = {.ordering = CW_ORDER_UNORDERED};
+    h_id(mi.port, "ruled");
+    h_id(mi.counterparty_port, "test");
+    h_id(mi.client_id, w->client_a);
+    h_id(mi.counterparty_client_id, w->client_b);
+    h_id(mi.version, "r-1");
+    cw_enc_init(&m);
+    cw_msg_chan_open_init_enc(&m, &mi);
+    expect_refused(&w->a, &m, CW_EINVAL, "counterparty port must be ruled");
+
+    /* an OPEN channel: ACK wants INIT, CONFIRM wants TRYOPEN */
+    h_open_channel(w, "test", "test-1", CW_ORDER_UNORDERED);
+    cw_msg_chan_open_ack ma = {.proof_try = empty, .counterparty_client_state = empty,
+                               .proof_client = empty, .proof_consensus = empty,
+                               .proof_height = 1};
+    h_id(ma.port, "test");
+    h_id(ma.channel, w->chan_a);
+    h_id(ma.counterparty_channel, w->chan_b);
+    h_id(ma.counterparty_version, "test-1");
+    cw_enc_init(&m);
+    cw_msg_chan_open_ack_enc(&m, &ma);
+    expect_refused(&w->a, &m, CW_ESTATE, "expected INIT");
+    cw_msg_chan_open_confirm mc = {.proof_ack = empty, .proof_height = 1};
+    h_id(mc.port, "test");
+    h_id(mc.channel, w->chan_b);
+    cw_enc_init(&m);
+    cw_msg_chan_open_confirm_enc(&m, &mc);
+    expect_refused(&w->b, &m, CW_ESTATE, "expected TRYOPEN");
+
+    /* a real INIT end on a, proven to b; the client state the relayer supplies is forged */
+    char chan[65], key[CW_PATH_MAX];
+    snprintf(chan, sizeof chan, "channel-%d", w->next_chan_a++);
+    h_msg_open_init(&m, "test", CW_ORDER_UNORDERED, w->client_a, w->client_b, "test-1");
+    expect_refused(&w->a, &m, CW_OK, "");
+    cw_path_channel_end(key, "test", chan);
+    uint8_t *v, *p, *cv, *cp, *xv, *xp;
+    size_t vl, pl, cvl, cpl, xvl, xpl;
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    client_proofs(&w->a, w->client_a, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
+    for (int k = 0; k < 3; k++) {
+        cw_lc_client_state cs;
+        assert_int_equal(cw_lc_client_state_decode(&cs, cv, cvl, NULL, 0), CW_OK);
+        if (k == 0)
+            h_id(cs.chain_id, "gamma");
+        else if (k == 1)
+            cs.frozen_height = 1;
+        else
+            cs.latest_height = h_height(&w->b) + 100;
+        cw_enc ce;
+        cw_enc_init(&ce);
+        cw_lc_client_state_enc(&ce, &cs);
+        h_msg_open_try(&m, "test", CW_ORDER_UNORDERED, chan, w->client_b, w->client_a, "test-1",
+                       h_bytes(p, pl), h_bytes(cw_enc_data(&ce), cw_enc_len(&ce)),
+                       h_bytes(cp, cpl), h_bytes(xp, xpl), h);
+        static const int want[3] = {CW_EINVAL, CW_EFROZEN, CW_EINVAL};
+        static const char *const what[3] = {"tracks chain 'gamma'", "is frozen", "claims height"};
+        expect_refused(&w->b, &m, want[k], what[k]);
+        cw_enc_free(&ce);
+    }
+    free(v), free(p), free(cv), free(cp), free(xv), free(xp);
+
+    /* handshake steps naming a channel that does not exist; CLOSE_CONFIRM of an INIT end */
+    h_id(ma.channel, "channel-999");
+    cw_enc_init(&m);
+    cw_msg_chan_open_ack_enc(&m, &ma);
+    expect_refused(&w->a, &m, CW_ENOTFOUND, "not found");
+    h_id(mc.channel, "channel-999");
+    cw_enc_init(&m);
+    cw_msg_chan_open_confirm_enc(&m, &mc);
+    expect_refused(&w->b, &m, CW_ENOTFOUND, "not found");
+    h_msg_close_init(&m, "test", "channel-999");
+    expect_refused(&w->a, &m, CW_ENOTFOUND, "not found");
+    cw_msg_chan_close_confirm mcc = {.proof_init = empty, .proof_height = 1};
+    h_id(mcc.port, "test");
+    h_id(mcc.channel, chan);
+    cw_enc_init(&m);
+    cw_msg_chan_close_confirm_enc(&m, &mcc);
+    expect_refused(&w->a, &m, CW_ESTATE, "counterparty unknown (INIT)");
+
+    /* CLOSE of an INIT end is refused: it has no counterparty channel, and a CLOSED end
+     * without one is not a valid ChannelEnd (found here: the end was stored CLOSED with ""
+     * and every later read of it failed to decode) */
+    h_msg_close_init(&m, "test", chan);
+    expect_refused(&w->a, &m, CW_ESTATE, "in INIT");
+    uint8_t *ev, *ep;
+    size_t evl, epl;
+    h_query(&w->a, key, 0, &ev, &evl, &ep, &epl);
+    cw_channel_end end;
+    assert_non_null(ev);
+    assert_int_equal(cw_channel_end_decode(&end, ev, evl, NULL, 0), CW_OK);
+    assert_int_equal(end.state, CW_CHAN_INIT);
+    free(ev), free(ep);
+    /* CLOSE of the OPEN end, then again; a packet b sent before is not received on the
+     * closed end, and a cannot send on it */
+    size_t lb, la;
+    uint8_t *pb = send_pkt(w, &w->b, w->chan_b, "late", 0, h_clock + 3600 * H_BLOCK_NS, &lb,
+                           NULL);
+    assert_non_null(pb);
+    /* acks that name the wrong packet or carry no ack are refused on the sender's side */
+    uint8_t *pa = send_pkt(w, &w->a, w->chan_a, "pa", 0, h_clock + 3600 * H_BLOCK_NS, &la,
+                           NULL);
+    assert_non_null(pa);
+    cw_enc okack;
+    cw_enc_init(&okack);
+    cw_ack_enc_ok(&okack, (const uint8_t *)"done", 4);
+    char alog[256];
+    static const int ack_want[3] = {CW_ENOTFOUND, CW_EINVAL, CW_ENOTFOUND};
+    static const char *const ack_why[3] = {"no app bound", "is not the channel's counterparty",
+                                           "not found"};
+    for (int k = 0; k < 3; k++) {
+        cw_dec d;
+        cw_packet pk;
+        h_packet(pa, la, &pk, &d);
+        if (k == 0)
+            h_id(pk.source_port, "nosuch");
+        else if (k == 1)
+            h_id(pk.dest_channel, "channel-77");
+        else
+            h_id(pk.source_channel, "channel-999");
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_packet_enc(&e, &pk);
+        int rc = relay_ack(&w->a, &w->b, w->client_a, cw_enc_data(&e), cw_enc_len(&e),
+                           cw_enc_data(&okack), cw_enc_len(&okack), alog);
+        assert_int_equal(rc, ack_want[k]);
+        assert_non_null(strstr(alog, ack_why[k]));
+        if (k == 2) { /* nor is the packet received on a channel that does not exist */
+            h_id(pk.source_channel, w->chan_a);
+            h_id(pk.dest_channel, "channel-999");
+            cw_enc_free(&e);
+            cw_enc_init(&e);
+            cw_packet_enc(&e, &pk);
+            rc = relay_recv(&w->a, &w->b, w->client_b, cw_enc_data(&e), cw_enc_len(&e), alog);
+            assert_int_equal(rc, CW_ENOTFOUND);
+            assert_non_null(strstr(alog, "not found"));
+        }
+        cw_enc_free(&e);
+        cw_dec_close(&d);
+    }
+    static const uint8_t not_an_ack[1] = {0xc0};
+    assert_int_not_equal(relay_ack(&w->a, &w->b, w->client_a, pa, la, not_an_ack, 1, alog),
+                         CW_OK);
+    h_msg_close_init(&m, "test", w->chan_a);
+    expect_refused(&w->a, &m, CW_OK, "");
+    char rlog[256];
+    assert_int_equal(relay_recv(&w->b, &w->a, w->client_a, pb, lb, rlog), CW_ESTATE);
+    assert_non_null(strstr(rlog, "is not OPEN"));
+    free(pb);
+    int src;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock + 3600 * H_BLOCK_NS, &lb, &src));
+    assert_int_equal(src, CW_ESTATE);
+    /* nor is an ack of a's packet on its CLOSED end */
+    assert_int_equal(relay_ack(&w->a, &w->b, w->client_a, pa, la, cw_enc_data(&okack),
+                               cw_enc_len(&okack), alog), CW_ESTATE);
+    assert_non_null(strstr(alog, "is not OPEN"));
+    cw_enc_free(&okack);
+    free(pa);
+    h_msg_close_init(&m, "test", w->chan_a);
+    expect_refused(&w->a, &m, CW_ESTATE, "already CLOSED");
+}
+
+/* ibc.create_client refuses a state that cannot be trusted (height 0, frozen, or already
+ * expired); ibc.update_client names an unknown client; ibc.submit_misbehaviour (as a msg,
+ * through the chain) freezes the client with two validly signed headers of b at one
+ * height, and the client then refuses updates. Runs last: it freezes a's client of b. */
+static void test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes(void **state)
+{
+    world *w = *state;
+    cw_enc m;
+    cw_light_block lb;
+    h_light_block(&w->b, h_height(&w->b), &lb);
+    cw_header hdr = lb.signed_header.header;
+    cw_bytes msg;
+    char log[256];
+
+    /* create_client: latest height 0; frozen; a consensus state already expired */
+    cw_msg_create_client mc;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(cw_lc_client_state_default(&mc.client_state, hdr.chain_id), CW_OK);
+        mc.client_state.latest_height = k == 0 ? 0 : hdr.height;
+        mc.client_state.frozen_height = k == 1 ? 1 : 0;
+        cw_lc_consensus_state_of(&mc.consensus_state, &hdr);
+        if (k == 2)
+            mc.consensus_state.timestamp_ns = 1;
+        cw_enc_init(&m);
+        cw_msg_create_client_enc(&m, &mc);
+        msg = (cw_bytes){cw_enc_data(&m), cw_enc_len(&m)};
+        int rc = h_tx(&w->a, K_RELAYER, &msg, 1, log, sizeof log);
+        cw_enc_free(&m);
+        assert_int_equal(rc, k == 2 ? CW_EEXPIRED : CW_EINVAL);
+        assert_non_null(strstr(log, k == 2 ? "already outside the trusting period"
+                                           : "latest_height must be > 0 and frozen_height 0"));
+    }
+
+    /* update_client of a client that does not exist */
+    cw_msg_update_client mu;
+    memset(&mu, 0, sizeof mu);
+    h_id(mu.client_id, "client-99");
+    mu.update.signed_header = lb.signed_header;
+    mu.update.validator_set = lb.validator_set;
+    mu.update.trusted_height = 1;
+    cw_enc_init(&m);
+    cw_msg_update_client_enc(&m, &mu);
+    assert_int_equal(tx1(&w->a, &m, log), CW_ENOTFOUND);
+    assert_non_null(strstr(log, "client client-99: not found"));
+    cw_light_block_free(&lb);
+
+    /* misbehaviour: b's block x and a fork of it (one ns later), both signed by b's set;
+     * then a's channel through the frozen client sends nothing */
+    h_open_channel(w, "test", "test-1", CW_ORDER_UNORDERED);
+    cw_lc_client_state cs;
+    h_client_state(&w->a, w->client_a, &cs);
+    h_block(&w->b);
+    uint64_t x = h_height(&w->b);
+    cw_light_block real, fork, trusted;
+    h_light_block(&w->b, x, &real);
+    h_light_block(&w->b, x, &fork);
+    h_light_block(&w->b, cs.latest_height, &trusted);
+    cw_seckey keys[8];
+    const cw_validator_set *vs = &fork.validator_set;
+    assert_true(vs->n <= 8);
+    for (uint32_t i = 0; i < vs->n; i++) {
+        bool found = false;
+        for (unsigned v = 0; v < 8 && !found; v++) {
+            char path[160], err[256];
+            cw_seckey sk;
+            cw_pubkey32 pk;
+            snprintf(path, sizeof path, "%s/keys/validator-%u.json", w->b.home, v);
+            if (cw_keyfile_read(path, &sk, &pk, err, sizeof err) != CW_OK)
+                continue;
+            if (memcmp(pk.b, vs->v[i].pubkey.b, 32) == 0) {
+                keys[i] = sk;
+                found = true;
+            }
+        }
+        assert_true(found);
+    }
+    fork.signed_header.header.time_ns += 1;
+    cw_commit_free(&fork.signed_header.commit);
+    char err[256];
+    assert_int_equal(cw_commit_sign(&fork.signed_header.commit, &fork.signed_header.header, vs,
+                                     keys, NULL, NULL, err, sizeof err), CW_OK);
+    cw_msg_submit_misbehaviour mm;
+    memset(&mm, 0, sizeof mm);
+    h_id(mm.client_id, w->client_a);
+    cw_update_header *hs[2] = {&mm.header1, &mm.header2};
+    cw_light_block *lbs[2] = {&real, &fork};
+    for (int k = 0; k < 2; k++) {
+        hs[k]->signed_header = lbs[k]->signed_header;
+        hs[k]->validator_set = lbs[k]->validator_set;
+        hs[k]->trusted_height = cs.latest_height;
+        hs[k]->has_trusted_validator_set = true;
+        hs[k]->trusted_validator_set = trusted.next_validator_set;
+    }
+    cw_enc_init(&m);
+    cw_msg_submit_misbehaviour_enc(&m, &mm);
+    assert_int_equal(m.rc, CW_OK);
+    if (tx1(&w->a, &m, log))
+        fail_msg("submit_misbehaviour: %s", log);
+    uint64_t ha = h_height(&w->a);
+    assert_int_equal(h_events(&w->a, ha, CW_EV_CLIENT_MISBEHAVIOUR, NULL, NULL, NULL, NULL, 8),
+                     1);
+    cw_lc_client_state after;
+    h_client_state(&w->a, w->client_a, &after);
+    assert_int_equal(after.frozen_height, x);
+    h_block(&w->b);
+    assert_int_equal(h_update_client(&w->a, &w->b, w->client_a, 0), CW_EFROZEN);
+    size_t pl;
+    int src;
+    assert_null(send_pkt(w, &w->a, w->chan_a, "x", 0, h_clock + 3600 * H_BLOCK_NS, &pl, &src));
+    assert_int_equal(src, CW_EFROZEN);
+    cw_wipe(keys, sizeof keys);
+    cw_light_block_free(&real);
+    cw_light_block_free(&fork);
+    cw_light_block_free(&trusted);
+}
+
 int main(void)
 {
     /* thousands of blocks: skip the per-block fsync (durability is test_node's subject) */
@@ -976,6 +1435,10 @@ int main(void)
             test_duplicate_update_is_an_unverified_noop_and_a_bad_fork_freezes_nothing),
         cmocka_unit_test(test_consensus_store_bounded_by_pruning_over_many_buckets),
         cmocka_unit_test(test_update_pays_for_every_validator_key_it_makes_the_chain_lift),
+        cmocka_unit_test(test_recover_refusals_name_their_rule),
+        cmocka_unit_test(test_ordered_channel_acks_in_order_and_redundant_receives),
+        cmocka_unit_test(test_handshake_refusals_name_their_rule),
+        cmocka_unit_test(test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes),
     };
     return cmocka_run_group_tests_name("ibc", tests, setup, teardown);
 }

@@ -477,6 +477,32 @@ static void test_attack_tendermint_suffix_with_long_prefix(void **state)
     ASSERT_REJECTS(verify_self(t->spec, e), CW_EBADPROOF, "prefix exactly 01");
 }
 
+/* Found by fuzz_ics23_struct: the Tendermint leaf is SHA256(00 || len(key) || key || ...),
+ * and the spec's leaf prefix rule was only "starts with 00". A prover could move the key's
+ * length byte and first key bytes into the leaf prefix and claim a suffix of the key whose
+ * next byte reads as the remaining length: the leaf hash, and so the root, are unchanged,
+ * and membership of a key that is NOT in the tree verified. The leaf prefix of a Tendermint
+ * proof must be exactly 00 (as CometBFT's simple Merkle tree writes it). */
+static void test_attack_tendermint_leaf_prefix_swallows_key_bytes(void **state)
+{
+    (void)state;
+    tree *t = mk_tree(TM, 2, NULL);
+    pb_exist *e = exist_proof(t, 0);
+    /* the tree holds key "a\x01b" at slot 0: its root, from the honest proof */
+    e->key = bin("a\x01" "b", 3);
+    assert_int_equal(verify_self(t->spec, e), CW_OK);
+    uint8_t root[32];
+    self_root(e, root);
+    /* the forgery: prefix 00 03 'a', key "b" (the 01 reads as its length) */
+    pb_exist *f = exist_proof(t, 0);
+    f->key = bin("b", 1);
+    f->leaf->prefix = bin("\x00\x03" "a", 3);
+    uint8_t froot[32];
+    self_root(f, froot);
+    assert_memory_equal(root, froot, 32); /* the same leaf hash: the same root */
+    ASSERT_REJECTS(verify_self(t->spec, f), CW_EBADPROOF, "tendermint: leaf prefix");
+}
+
 /* ==== depth =========================================================================== */
 
 static pb_exist *deep_proof(size_t depth)
@@ -872,6 +898,204 @@ static void test_batch_and_compressed_index_bounds(void **state)
     b = enc(&pc, &len);
     ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err),
                    CW_EMALFORMED, "outside lookup_inners");
+}
+
+/* Every decoded bound, one past it (ics23.h bounds; DESIGN §6), and a batch question asked
+ * of a single proof. Each is refused before anything is hashed, naming the field. */
+static uint8_t *ld_repeat(uint8_t tag, const uint8_t *unit, size_t unit_len, size_t count,
+                          uint8_t outer_tag, size_t *len)
+{
+    /* outer_tag <varint len> { unit × count }, unit = tag 00 when unit is NULL */
+    size_t body = count * (unit ? unit_len : 2);
+    uint8_t *b = talloc(body + 16);
+    size_t n = 0, v = body;
+    b[n++] = outer_tag;
+    do {
+        b[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    for (size_t i = 0; i < count; i++) {
+        if (unit) {
+            memcpy(b + n, unit, unit_len);
+            n += unit_len;
+        } else {
+            b[n++] = tag;
+            b[n++] = 0x00;
+        }
+    }
+    *len = n;
+    return b;
+}
+
+static void test_every_decoded_bound_one_past(void **state)
+{
+    (void)state;
+    static const uint8_t root[32] = {1};
+    tree *t = mk_tree(SMT, 2, NULL);
+    const cw_ics23_spec *s = t->spec;
+    cw_ics23_item it = {(const uint8_t *)"k", 1, (const uint8_t *)"v", 1};
+    size_t len;
+    uint8_t *b;
+
+    /* a leaf prefix of CW_ICS23_OP_BYTES_MAX + 1 bytes */
+    pb_exist *e = exist_proof(t, 0);
+    uint8_t *pre = talloc(CW_ICS23_OP_BYTES_MAX + 1);
+    e->leaf->prefix = (ProtobufCBinaryData){CW_ICS23_OP_BYTES_MAX + 1, pre};
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_ETOOBIG, "leaf: prefix 4097 bytes exceeds");
+
+    /* a path of CW_ICS23_PATH_MAX + 1 inner ops */
+    e = exist_proof(t, 0);
+    pb_inner **ops = talloc((CW_ICS23_PATH_MAX + 1) * sizeof *ops);
+    for (size_t i = 0; i <= CW_ICS23_PATH_MAX; i++)
+        ops[i] = e->path[0];
+    e->path = ops;
+    e->n_path = CW_ICS23_PATH_MAX + 1;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(s, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_ETOOBIG, "path of 257 inner ops exceeds");
+
+    /* a value of CW_ICS23_VALUE_MAX + 1 bytes: only a batch proof is large enough */
+    e = exist_proof(t, 0);
+    e->value = (ProtobufCBinaryData){CW_ICS23_VALUE_MAX + 1, talloc(CW_ICS23_VALUE_MAX + 1)};
+    Cw__Ics23__BatchEntry be = CW__ICS23__BATCH_ENTRY__INIT, *bes[1] = {&be};
+    be.proof_case = CW__ICS23__BATCH_ENTRY__PROOF_EXIST;
+    be.exist = e;
+    Cw__Ics23__BatchProof bp = CW__ICS23__BATCH_PROOF__INIT;
+    bp.n_entries = 1;
+    bp.entries = bes;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH;
+    p.batch = &bp;
+    b = enc(&p, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "value 65537 bytes exceeds");
+
+    /* CW_ICS23_BATCH_MAX + 1 (empty) batch entries; the count is checked first */
+    b = ld_repeat(0x0a, NULL, 0, CW_ICS23_BATCH_MAX + 1, 0x1a, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "batch: 4097 entries exceed");
+    /* as many compressed entries */
+    b = ld_repeat(0x0a, NULL, 0, CW_ICS23_BATCH_MAX + 1, 0x22, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "compressed: 4097 entries exceed");
+    /* CW_ICS23_LOOKUP_MAX + 1 (empty) lookup inners: ~128 KiB, far under the arena bound */
+    b = ld_repeat(0x12, NULL, 0, CW_ICS23_LOOKUP_MAX + 1, 0x22, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "compressed: 65537 lookup_inners exceed");
+
+    /* a batch question of a single existence proof */
+    e = exist_proof(t, 0);
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_EMALFORMED, "batch verification needs the batch or compressed variant");
+
+    /* a spec whose child_size is over the op bytes bound */
+    cw_ics23_spec big = *cw_ics23_spec_tendermint();
+    big.inner.child_size = CW_ICS23_OP_BYTES_MAX + 1;
+    ASSERT_REJECTS(cw_ics23_spec_validate(&big, g_err, sizeof g_err), CW_EINVAL,
+                   "child_size or max_prefix_length over");
+}
+
+/* Paths coverage found untaken: custom specs with known-but-unsupported prehash ops and a
+ * digest longer than child_size, an IAVL varint running past 10 bytes, and unknown fields on
+ * batch entries themselves. */
+static void test_custom_spec_limits_and_entry_unknown_fields(void **state)
+{
+    (void)state;
+    static const uint8_t root[32] = {1};
+    size_t len;
+    uint8_t *b;
+
+    /* a spec whose leaf prehashes keys with KECCAK-256: known, so the spec is valid, but
+     * this verifier cannot compute it */
+    tree *t = mk_tree(TM, 2, NULL);
+    cw_ics23_spec k = *cw_ics23_spec_tendermint();
+    k.leaf.prehash_key = CW_ICS23_KECCAK256;
+    assert_int_equal(cw_ics23_spec_validate(&k, g_err, sizeof g_err), CW_OK);
+    pb_exist *e = exist_proof(t, 0);
+    e->leaf->prehash_key = CW__ICS23__HASH_OP__KECCAK256;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(&k, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EUNSUPPORTED, "leaf");
+    /* ... and one that orders keys by that prehash: no comparison key for the query */
+    tree *ts = mk_tree(SMT, 2, NULL);
+    cw_ics23_spec ks = *cw_ics23_spec_smt();
+    ks.leaf.prehash_key = CW_ICS23_KECCAK256;
+    b = enc_nonexist(exist_proof(ts, 0), NULL, &len);
+    assert_int_equal(cw_ics23_verify_non_membership(&ks, root, b, len, (const uint8_t *)"zz", 2,
+                                                    g_err, sizeof g_err),
+                     CW_EUNSUPPORTED);
+    cw_ics23_item q = {(const uint8_t *)"zz", 2, NULL, 0};
+    Cw__Ics23__NonExistenceProof ne = CW__ICS23__NON_EXISTENCE_PROOF__INIT;
+    ne.left = exist_proof(ts, 0);
+    Cw__Ics23__BatchEntry be = CW__ICS23__BATCH_ENTRY__INIT, *bes[1] = {&be};
+    be.proof_case = CW__ICS23__BATCH_ENTRY__PROOF_NONEXIST;
+    be.nonexist = &ne;
+    Cw__Ics23__BatchProof bp = CW__ICS23__BATCH_PROOF__INIT;
+    bp.n_entries = 1;
+    bp.entries = bes;
+    pb_proof p = CW__ICS23__COMMITMENT_PROOF__INIT;
+    p.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_BATCH;
+    p.batch = &bp;
+    b = enc(&p, &len);
+    assert_int_equal(cw_ics23_verify_batch_non_membership(&ks, root, b, len, &q, 1, g_err,
+                                                          sizeof g_err),
+                     CW_EUNSUPPORTED);
+
+    /* an unknown field on a batch entry itself, and on a compressed batch entry */
+    ProtobufCMessageUnknownField uf = {.tag = 9, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+                                       .len = 1, .data = (uint8_t *)"\x01"};
+    be.base.n_unknown_fields = 1;
+    be.base.unknown_fields = &uf;
+    b = enc(&p, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_non_membership(&ks, root, b, len, &q, 1, g_err,
+                                                        sizeof g_err),
+                   CW_EMALFORMED, "batch: entry 0: unknown field");
+    be.base.n_unknown_fields = 0;
+    Cw__Ics23__CompressedBatchEntry ce = CW__ICS23__COMPRESSED_BATCH_ENTRY__INIT,
+                                    *ces[1] = {&ce};
+    Cw__Ics23__CompressedNonExistenceProof cne =
+        CW__ICS23__COMPRESSED_NON_EXISTENCE_PROOF__INIT;
+    ce.proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_NONEXIST;
+    ce.nonexist = &cne;
+    ce.base.n_unknown_fields = 1;
+    ce.base.unknown_fields = &uf;
+    Cw__Ics23__CompressedBatchProof cb = CW__ICS23__COMPRESSED_BATCH_PROOF__INIT;
+    cb.n_entries = 1;
+    cb.entries = ces;
+    pb_proof pc = CW__ICS23__COMMITMENT_PROOF__INIT;
+    pc.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
+    pc.compressed = &cb;
+    b = enc(&pc, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_non_membership(&ks, root, b, len, &q, 1, g_err,
+                                                        sizeof g_err),
+                   CW_EMALFORMED, "compressed: entry 0: unknown field");
+
+    /* a 64-byte inner digest in a spec whose children are 32 bytes */
+    cw_ics23_spec wide = *cw_ics23_spec_tendermint();
+    wide.inner.hash = CW_ICS23_SHA512;
+    assert_int_equal(cw_ics23_spec_validate(&wide, g_err, sizeof g_err), CW_OK);
+    e = exist_proof(t, 0);
+    for (size_t i = 0; i < e->n_path; i++)
+        e->path[i]->hash = CW__ICS23__HASH_OP__SHA512;
+    b = enc_exist(e, &len);
+    ASSERT_REJECTS(cw_ics23_verify_membership(&wide, root, b, len, e->key.data, e->key.len,
+                                              e->value.data, e->value.len, g_err, sizeof g_err),
+                   CW_EBADPROOF, "exceeds child_size 32");
+
+    /* an IAVL op prefix whose first varint does not end within 10 bytes */
+    tree *ti = mk_tree(IAVL, 2, NULL);
+    e = exist_proof(ti, 0);
+    static const uint8_t long_varint[12] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                            0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    e->path[0]->prefix = bin(long_varint, sizeof long_varint);
+    ASSERT_REJECTS(verify_self(ti->spec, e), CW_EBADPROOF,
+                   "iavl: prefix does not start with height, size and version varints");
 }
 
 /* ==== canonical bytes ================================================================= */
@@ -1334,6 +1558,9 @@ int main(void)
         cmocka_unit_test_teardown(test_attack_iavl_negative_size_or_version, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_prefix_not_01, teardown),
         cmocka_unit_test_teardown(test_attack_tendermint_suffix_with_long_prefix, teardown),
+        cmocka_unit_test_teardown(test_attack_tendermint_leaf_prefix_swallows_key_bytes, teardown),
+        cmocka_unit_test_teardown(test_every_decoded_bound_one_past, teardown),
+        cmocka_unit_test_teardown(test_custom_spec_limits_and_entry_unknown_fields, teardown),
         cmocka_unit_test_teardown(test_attack_path_deeper_than_max_depth, teardown),
         cmocka_unit_test_teardown(test_attack_proof_for_other_key_or_value, teardown),
         cmocka_unit_test_teardown(test_empty_root_proof_key_value_rejected, teardown),

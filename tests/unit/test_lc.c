@@ -1,5 +1,6 @@
 /* Light client: every DESIGN §6 rule with the attack it stops. Table-driven where the
  * anchors are (one trusted state, one header built per case). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -835,8 +836,8 @@ static void test_threads_give_the_same_verdict_as_one(void **state)
         int r1 = cw_lc_verify(&f.cs, TRUSTED_H, &trusted, &lb.signed_header, vals, tv, NOW,
                               &i1, e1, sizeof e1);
         assert_int_equal(r1, bad >= 0 && bad < 7 ? CW_EBADSIG : CW_OK); /* 7 of 10 suffice */
-        static const unsigned threads[] = {2, 3, 8};
-        for (size_t t = 0; t < 3; t++) {
+        static const unsigned threads[] = {2, 3, 8, 64}; /* 64: capped at CW_LC_MAX_THREADS */
+        for (size_t t = 0; t < 4; t++) {
             memset(&in, 0xee, sizeof in);
             en[0] = 0;
             int rn = cw_lc_verify_threads(&f.cs, TRUSTED_H, &trusted, &lb.signed_header, vals,
@@ -850,6 +851,116 @@ static void test_threads_give_the_same_verdict_as_one(void **state)
         cw_light_block_free(&lb);
     }
     cw_lc_valset_release(tv);
+    fx_free(&f);
+}
+
+/* A store that fails on demand (as the chain's KV store can on an I/O error): every store
+ * error is passed through with "client store" and nothing is written. */
+typedef struct failstore {
+    cw_lc_store inner;
+    uint64_t fail_get; /* height whose get fails (0: none) */
+    bool fail_put, fail_below;
+} failstore;
+static int fs_get(void *ctx, uint64_t h, cw_lc_consensus_state *out)
+{
+    failstore *s = ctx;
+    return h == s->fail_get ? -EIO : s->inner.get(s->inner.ctx, h, out);
+}
+static int fs_put(void *ctx, uint64_t h, const cw_lc_consensus_state *cs)
+{
+    failstore *s = ctx;
+    return s->fail_put ? -EIO : s->inner.put(s->inner.ctx, h, cs);
+}
+static int fs_del(void *ctx, uint64_t h)
+{
+    failstore *s = ctx;
+    return s->inner.del(s->inner.ctx, h);
+}
+static int fs_below(void *ctx, uint64_t h, uint64_t *found, cw_lc_consensus_state *out)
+{
+    failstore *s = ctx;
+    return s->fail_below ? -EIO : s->inner.below(s->inner.ctx, h, found, out);
+}
+static int fs_above(void *ctx, uint64_t h, uint64_t *found, cw_lc_consensus_state *out)
+{
+    failstore *s = ctx;
+    return s->inner.above(s->inner.ctx, h, found, out);
+}
+
+static void test_store_errors_pass_through_and_write_nothing(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, SET_A, T0);
+    failstore fs = {.inner = f.st};
+    cw_lc_store st = {&fs, fs_get, fs_put, fs_del, fs_below, fs_above};
+    cw_light_block lb;
+    build(&lb, "alpha", TRUSTED_H + 1, T0 + SEC, SET_A, SET_A, 0);
+    cw_update_header u;
+    memset(&u, 0, sizeof u);
+    u.signed_header = lb.signed_header;
+    u.validator_set = lb.validator_set;
+    u.trusted_height = TRUSTED_H;
+    cw_lc_client_state before = f.cs;
+    struct {
+        uint64_t get;
+        bool put, below;
+    } cases[] = {{TRUSTED_H, false, false},     /* the latest state: status */
+                 {TRUSTED_H + 1, false, false}, /* the state at the header's height */
+                 {0, false, true},              /* the neighbour below */
+                 {0, true, false}};             /* the write */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fs.fail_get = cases[i].get;
+        fs.fail_put = cases[i].put;
+        fs.fail_below = cases[i].below;
+        ERR[0] = 0;
+        assert_int_equal(cw_lc_update_msg(&f.cs, &st, f.cache, &u, NOW, NULL, ERR, sizeof ERR),
+                         -EIO);
+        assert_non_null(strstr(ERR, "client store"));
+        assert_memory_equal(&f.cs, &before, sizeof before);
+        assert_int_equal(cw_lc_memstore_count(f.ms), 1);
+    }
+    /* the trusted state, when it is not the latest */
+    fs.fail_get = 0;
+    fs.fail_put = fs.fail_below = false;
+    assert_int_equal(cw_lc_update_msg(&f.cs, &st, f.cache, &u, NOW, NULL, ERR, sizeof ERR),
+                     CW_OK);
+    cw_light_block lb2;
+    build(&lb2, "alpha", TRUSTED_H + 3, T0 + 2 * SEC, SET_A, SET_A, 0);
+    u.signed_header = lb2.signed_header;
+    u.validator_set = lb2.validator_set;
+    fs.fail_get = TRUSTED_H;
+    assert_int_equal(cw_lc_update_msg(&f.cs, &st, f.cache, &u, NOW, NULL, ERR, sizeof ERR),
+                     -EIO);
+    assert_non_null(strstr(ERR, "client store"));
+    /* a proof at a height whose state cannot be read */
+    f.cs.latest_height = TRUSTED_H + 1;
+    fs.fail_get = TRUSTED_H;
+    assert_int_equal(cw_lc_verify_membership(&f.cs, &st, TRUSTED_H, KEY, 1, KEY, 9, KEY, 1, NOW,
+                                             ERR, sizeof ERR),
+                     -EIO);
+    /* membership needs a value */
+    assert_int_equal(cw_lc_verify_membership(&f.cs, &f.st, TRUSTED_H, KEY, 1, KEY, 9, NULL, 0,
+                                             NOW, ERR, sizeof ERR),
+                     CW_EINVAL);
+    assert_non_null(strstr(ERR, "without a value"));
+    /* a trusted validator set with a key that is not a curve point */
+    cw_validator_set bad;
+    assert_int_equal(cw_validator_set_copy(&bad, &SETS[SET_S].vs), CW_OK);
+    memset(bad.v[bad.n - 1].pubkey.b, 0xff, 32); /* x ≥ p; still the largest key */
+    cw_light_block_free(&lb2);
+    build(&lb2, "alpha", TRUSTED_H + 4, T0 + 3 * SEC, SET_A, SET_A, 0);
+    u.signed_header = lb2.signed_header;
+    u.validator_set = lb2.validator_set;
+    u.trusted_height = TRUSTED_H + 1;
+    u.has_trusted_validator_set = true;
+    u.trusted_validator_set = bad;
+    assert_int_equal(cw_lc_update_msg(&f.cs, &f.st, f.cache, &u, NOW, NULL, ERR, sizeof ERR),
+                     CW_EINVAL);
+    assert_non_null(strstr(ERR, "trusted_validator_set"));
+    cw_validator_set_free(&bad);
+    cw_light_block_free(&lb);
+    cw_light_block_free(&lb2);
     fx_free(&f);
 }
 
@@ -1116,6 +1227,7 @@ int main(void)
         cmocka_unit_test(test_misbehaviour_time_break_freezes_and_unsigned_evidence_does_not),
         cmocka_unit_test(test_trusted_and_client_state_codecs),
         cmocka_unit_test(test_membership_against_root_at_height),
+        cmocka_unit_test(test_store_errors_pass_through_and_write_nothing),
     };
     return cmocka_run_group_tests_name("lightclient", tests, setup_sets, teardown_sets);
 }
