@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cw_dec d;
     const msgpack_object *root;
     if (cw_dec_open(&d, &root, data, size, 1u << 20, NULL, 0) == CW_OK)
-        rly_cache_events(&ctx, c, root, 1);
+        rly_cache_events(&ctx, c, root, 1, 0);
     cw_dec_close(&d);
     /* every cached entry holds a packet of the configured path */
     for (int dir = 0; dir < 2; dir++) {
