@@ -192,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cw_smt_open(&smt, g_env, txn, keep, err, sizeof err) != CW_OK)
         abort();
     if (mdb_drop(txn, smt->nodes, 0) || mdb_drop(txn, smt->roots, 0) ||
-        mdb_drop(txn, smt->orphans, 0) || mdb_txn_commit(txn))
+        mdb_drop(txn, smt->orphans, 0) || mdb_drop(txn, smt->flat, 0) || mdb_txn_commit(txn))
         abort();
 
     static model snap[MAXVER + 1]; /* committed state per version */
