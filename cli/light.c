@@ -18,8 +18,12 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: causeway light verify --client-state FILE --trusted FILE --light-block FILE\n"
+            "usage: causeway light verify [--type causeway-bip340] --client-state FILE\n"
+            "                             --trusted FILE --light-block FILE\n"
             "                             [--now NS] [--out-trusted FILE] [--json]\n"
+            "       causeway light verify --type tendermint ... (a CometBFT chain's light\n"
+            "                             block; see causeway light verify --type tendermint\n"
+            "                             --help)\n"
             "       causeway light gen --out DIR [--validators N] [--heights N] [--chain-id ID]\n"
             "                          [--seed HEX32] [--start-time NS] [--interval NS]\n"
             "                          [--change-at H] [--missing K] [--fork-at H]\n"
@@ -107,13 +111,37 @@ static int invalid(struct verdict *v, int rc, const char *what)
     return 1;
 }
 
+/* --type's value in argv (either "--type X" or "--type=X"), or NULL */
+static const char *type_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--type") == 0)
+            return i + 1 < argc ? argv[i + 1] : "";
+        if (strncmp(argv[i], "--type=", 7) == 0)
+            return argv[i] + 7;
+    }
+    return NULL;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
+    /* client types (ICS-02): causeway-bip340 (ours, the default) and 07-tendermint */
+    const char *type = type_arg(argc, argv), *type_str = NULL;
+    if (type && (strcmp(type, "tendermint") == 0 || strcmp(type, "07-tendermint") == 0))
+        return cw_cli_light_verify_tm(argc, argv);
+    if (type && strcmp(type, "causeway-bip340") != 0) {
+        fprintf(stderr, "causeway light verify: --type: '%s': expected causeway-bip340 or "
+                        "tendermint\n", type);
+        return 2;
+    }
     const char *cs_path = NULL, *tr_path = NULL, *lb_path = NULL, *out_path = NULL;
     struct verdict v = {.rc = CW_OK};
     uint64_t now = 0;
     bool have_now = false;
     const cw_cliopt opts[] = {
+        {"type", .str = &type_str},
         {"client-state", .str = &cs_path},
         {"trusted", .str = &tr_path},
         {"light-block", .str = &lb_path},
