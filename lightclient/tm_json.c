@@ -448,3 +448,110 @@ int cw_tm_commit_from_json(cw_tm_commit *c, const char *json, size_t json_len, c
     }
     return r.rc;
 }
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+static json_t *hexj(const uint8_t *b, size_t n)
+{
+    char buf[2 * CW_TM_BYTES_MAX + 1];
+    static const char digits[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++)
+        buf[2 * i] = digits[b[i] >> 4], buf[2 * i + 1] = digits[b[i] & 15];
+    buf[2 * n] = '\0';
+    return json_string(buf);
+}
+
+static json_t *b64j(const uint8_t *b, size_t n)
+{
+    char buf[4 * ((64 + 2) / 3) + 1];
+    EVP_EncodeBlock((unsigned char *)buf, b, (int)n); /* n <= 64 */
+    return json_string(buf);
+}
+
+static json_t *intj(int64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    return json_string(buf);
+}
+
+static json_t *timej(cw_tm_time t)
+{
+    char buf[48];
+    return json_string(cw_tm_time_format(buf, sizeof buf, t));
+}
+
+static json_t *block_idj(const cw_tm_block_id *b)
+{
+    return json_pack("{s:o, s:{s:I, s:o}}", "hash", hexj(b->hash.b, b->hash.len), "parts",
+                     "total", (json_int_t)b->parts_total, "hash",
+                     hexj(b->parts_hash.b, b->parts_hash.len));
+}
+
+static json_t *validatorj(const cw_tm_validator *v)
+{
+    return json_pack("{s:o, s:{s:s, s:o}, s:o, s:s}", "address", hexj(v->address, 20),
+                     "pub_key", "type", "tendermint/PubKeyEd25519", "value",
+                     b64j(v->pubkey, 32), "voting_power", intj(v->power),
+                     "proposer_priority", "0");
+}
+
+static json_t *valsetj(const cw_tm_valset *vs)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; arr && i < vs->n; i++)
+        if (json_array_append_new(arr, validatorj(&vs->v[i])))
+            return json_decref(arr), NULL;
+    json_t *o = json_pack("{s:o}", "validators", arr);
+    if (o && vs->n)
+        json_object_set_new(o, "proposer", validatorj(&vs->v[0]));
+    return o;
+}
+
+int cw_tm_light_block_to_json(char **out, size_t *out_len, const cw_tm_light_block *lb)
+{
+    const cw_tm_header *h = &lb->header;
+    const cw_tm_commit *c = &lb->commit;
+    *out = NULL;
+    *out_len = 0;
+    json_t *sigs = json_array();
+    for (uint32_t i = 0; sigs && i < c->n; i++) {
+        const cw_tm_commit_sig *s = &c->sigs[i];
+        json_t *e = json_pack(
+            "{s:i, s:o, s:o, s:o}", "block_id_flag", (int)s->flag, "validator_address",
+            s->has_address ? hexj(s->validator_address, 20) : json_string(""), "timestamp",
+            timej(s->timestamp), "signature",
+            s->has_signature ? b64j(s->signature, 64) : json_null());
+        if (json_array_append_new(sigs, e))
+            json_decref(sigs), sigs = NULL;
+    }
+    json_t *hdr = json_pack(
+        "{s:{s:o, s:o}, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "version", "block", intj((int64_t)h->version_block), "app",
+        intj((int64_t)h->version_app), "chain_id", h->chain_id, "height", intj(h->height),
+        "time", timej(h->time), "last_block_id", block_idj(&h->last_block_id),
+        "last_commit_hash", hexj(h->last_commit_hash.b, h->last_commit_hash.len), "data_hash",
+        hexj(h->data_hash.b, h->data_hash.len), "validators_hash",
+        hexj(h->validators_hash.b, h->validators_hash.len), "next_validators_hash",
+        hexj(h->next_validators_hash.b, h->next_validators_hash.len), "consensus_hash",
+        hexj(h->consensus_hash.b, h->consensus_hash.len), "app_hash",
+        hexj(h->app_hash.b, h->app_hash.len), "last_results_hash",
+        hexj(h->last_results_hash.b, h->last_results_hash.len), "evidence_hash",
+        hexj(h->evidence_hash.b, h->evidence_hash.len), "proposer_address",
+        hexj(h->proposer_address.b, h->proposer_address.len));
+    json_t *root = json_pack(
+        "{s:{s:o, s:{s:o, s:I, s:o, s:o}}, s:o, s:o, s:s}", "signed_header", "header", hdr,
+        "commit", "height", intj(c->height), "round", (json_int_t)c->round, "block_id",
+        block_idj(&c->block_id), "signatures", sigs, "validator_set", valsetj(&lb->validators),
+        "next_validator_set",
+        valsetj(lb->has_next_validators ? &lb->next_validators : &lb->validators), "provider",
+        "0000000000000000000000000000000000000000");
+    if (!root)
+        return -ENOMEM;
+    *out = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!*out)
+        return -ENOMEM;
+    *out_len = strlen(*out);
+    return CW_OK;
+}

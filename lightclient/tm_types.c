@@ -345,8 +345,29 @@ int cw_tm_valset_finish(cw_tm_valset *vs, char *err, size_t err_len)
                            "validators[%u]: pub_key is not an Ed25519 key", i);
     }
     vs->total_power = total;
+    int rc = cw_tm_valset_hash(vs->hash, vs);
+    if (rc)
+        return rc;
     vs->finished = true;
     return CW_OK;
+}
+
+int cw_tm_valset_copy(cw_tm_valset *dst, const cw_tm_valset *src)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!src->finished)
+        return CW_EINVAL;
+    int rc = cw_tm_valset_init(dst, src->n);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < src->n; i++) {
+        memcpy(dst->v[i].address, src->v[i].address, CW_TM_ADDRESS_LEN);
+        memcpy(dst->v[i].pubkey, src->v[i].pubkey, 32);
+        dst->v[i].power = src->v[i].power;
+    }
+    if ((rc = cw_tm_valset_finish(dst, NULL, 0)))
+        cw_tm_valset_free(dst);
+    return rc == CW_OK ? CW_OK : rc == -ENOMEM ? -ENOMEM : CW_EINVAL;
 }
 
 int cw_tm_valset_hash(uint8_t out[static 32], const cw_tm_valset *vs)
@@ -354,6 +375,10 @@ int cw_tm_valset_hash(uint8_t out[static 32], const cw_tm_valset *vs)
     uint8_t stackbuf[64][64], (*enc)[64] = stackbuf;
     cw_bytes stackitems[64], *items = stackitems;
     int rc = -ENOMEM;
+    if (vs->finished) {
+        memcpy(out, vs->hash, 32);
+        return CW_OK;
+    }
     memset(out, 0, 32);
     if (vs->n > 64) {
         enc = malloc((size_t)vs->n * 64);

@@ -99,7 +99,8 @@ typedef struct cw_tm_valset {
     cw_tm_validator *v;  /* owned */
     int64_t total_power;  /* set by finish */
     uint32_t *by_address; /* indices of v sorted by address, owned; set by finish */
-    bool finished;
+    uint8_t hash[32];     /* the set's hash, computed once by finish */
+    bool finished;        /* a finished set must not be modified */
 } cw_tm_valset;
 
 /** A light block (tendermint-rs LightBlock): signed header and the two validator sets. */
@@ -151,11 +152,17 @@ int64_t cw_tm_valset_find(const cw_tm_valset *vs, const uint8_t address[static 2
 int cw_tm_valset_finish(cw_tm_valset *vs, char *err, size_t err_len)
     CW_NONNULL(1) CW_WARN_UNUSED;
 
+/** Copy a finished set into dst (zeroed first; its own keys and index).
+ *  Returns: CW_OK; CW_EINVAL src not finished; -ENOMEM (dst then holds nothing). */
+int cw_tm_valset_copy(cw_tm_valset *dst, const cw_tm_valset *src) CW_NONNULL(1, 2)
+    CW_WARN_UNUSED;
+
 /** Free what the set owns and zero it. Accepts NULL and a zeroed set. */
 void cw_tm_valset_free(cw_tm_valset *vs);
 
 /** Validator-set hash: RFC 6962 Merkle root over each validator's SimpleValidator{pub_key:
- *  PublicKey{ed25519}, voting_power} protobuf encoding, in set order.
+ *  PublicKey{ed25519}, voting_power} protobuf encoding, in set order (a finished set's is
+ *  computed once, by cw_tm_valset_finish, and copied from there).
  *  Returns: CW_OK; -ENOMEM. Source: CometBFT types/validator_set.go ValidatorSet.Hash. */
 int cw_tm_valset_hash(uint8_t out[static 32], const cw_tm_valset *vs) CW_NONNULL(1, 2)
     CW_WARN_UNUSED;
@@ -310,6 +317,15 @@ void cw_tm_light_block_free(cw_tm_light_block *lb);
  *  Memory: lb owns its arrays until cw_tm_light_block_free. */
 int cw_tm_light_block_from_json(cw_tm_light_block *lb, const char *json, size_t json_len,
                                 char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** Write lb as tendermint-rs LightBlock JSON (the form cw_tm_light_block_from_json reads;
+ *  hashes upper-case hex, keys and signatures base64, int64 as decimal strings, times as
+ *  cw_tm_time_format writes them; each set's "proposer" is its first validator; "provider"
+ *  is 20 zero bytes). Without next validators the "next_validator_set" is the validator set.
+ *  Returns: CW_OK with *out (malloc'd, NUL-terminated; caller frees) and *out_len;
+ *           -ENOMEM. */
+int cw_tm_light_block_to_json(char **out, size_t *out_len, const cw_tm_light_block *lb)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
 /** Load one header (the "header" object of a light block, a /commit result or a
  *  /blockchain block_meta) or one commit (a "commit" object, or a /block result's
