@@ -22,6 +22,7 @@
 #include "causeway/hash.h"
 #include "causeway/hex.h"
 #include "causeway/tendermint.h"
+#include "../tm_testgen.h"
 
 static const char *const versions[] = {"v0_34", "v0_37", "v0_38"};
 
@@ -463,13 +464,141 @@ static void test_sign_bytes(void **state)
     assert_int_equal(cw_tm_vote_sign_bytes(out, &n, "x", &c, 0), CW_EINVAL);
 }
 
+/* the loaders refuse what is not the one form, naming the field */
+static void test_loader_refusals(void **state)
+{
+    (void)state;
+    CW_REQUIRE_VECTORS("cometbft/cases.json");
+    json_t *root = load_json("cometbft/cases.json");
+    json_t *lb = json_deep_copy(
+        json_object_get(json_object_get(json_array_get(json_object_get(root, "cases"), 0),
+                                        "trusted"),
+                        "light_block"));
+    json_decref(root);
+    json_t *hdr = json_object_get(json_object_get(lb, "signed_header"), "header");
+    json_t *sig0 = json_array_get(
+        json_object_get(json_object_get(json_object_get(lb, "signed_header"), "commit"),
+                        "signatures"),
+        0);
+    json_t *val0 = json_array_get(json_object_get(json_object_get(lb, "validator_set"),
+                                                  "validators"),
+                                  0);
+    struct {
+        json_t *obj;
+        const char *key;
+        json_t *value;
+        int rc;
+        const char *names;
+    } bad[] = {
+        /* jansson refuses \u0000 (no JSON_ALLOW_NUL): a chain id cannot hide a NUL */
+        {hdr, "chain_id", json_stringn("a\0b", 3), CW_EMALFORMED, "u0000"},
+        {hdr, "chain_id", json_string("012345678901234567890123456789012345678901234567890"),
+         CW_EMALFORMED, "chain_id"},
+        {hdr, "height", json_string("0"), CW_EMALFORMED, "height"},
+        {hdr, "height", json_string("01"), CW_EMALFORMED, "height"},
+        {hdr, "height", json_string("9223372036854775808"), CW_EMALFORMED, "height"},
+        {hdr, "app_hash", json_string("ABC"), CW_EMALFORMED, "app_hash"},
+        {hdr, "data_hash", json_string("AB"), CW_EMALFORMED, "data_hash"},
+        {hdr, "time", json_string("2024-01-15T10:00:00+01:00"), CW_EMALFORMED, "time"},
+        {sig0, "signature", json_string("AAAA"), CW_EMALFORMED, "signature"},
+        {sig0, "block_id_flag", json_integer(4), CW_EMALFORMED, "block_id_flag"},
+        {val0, "voting_power", json_string("-1"), CW_EMALFORMED, "voting power -1"},
+        {val0, "address", json_string("00000000000000000000000000000000000000AA"),
+         CW_EMALFORMED, "SHA-256"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *orig = json_deep_copy(json_object_get(bad[i].obj, bad[i].key));
+        json_object_set_new(bad[i].obj, bad[i].key, bad[i].value);
+        char *s = json_dumps(lb, JSON_COMPACT | JSON_ALLOW_NUL), err[320] = "";
+        cw_tm_light_block x;
+        int rc = cw_tm_light_block_from_json(&x, s, strlen(s), err, sizeof err);
+        if (rc != bad[i].rc || !strstr(err, bad[i].names))
+            fail_msg("case %zu (%s): rc %d, err '%s'", i, bad[i].key, rc, err);
+        free(s);
+        json_object_set_new(bad[i].obj, bad[i].key, orig);
+    }
+    /* unchanged, it loads */
+    char *s = json_dumps(lb, JSON_COMPACT), err[320];
+    cw_tm_light_block x;
+    assert_int_equal(cw_tm_light_block_from_json(&x, s, strlen(s), err, sizeof err), CW_OK);
+    cw_tm_light_block_free(&x);
+    free(s);
+    /* not JSON; too big */
+    assert_int_equal(cw_tm_light_block_from_json(&x, "{", 1, err, sizeof err), CW_EMALFORMED);
+    assert_int_equal(cw_tm_light_block_from_json(&x, "{}", CW_TM_JSON_MAX + 1, err, sizeof err),
+                     CW_ETOOBIG);
+    /* an RPC validators page that is not all of them; another height */
+    json_t *c = json_pack("{s:O}", "signed_header", json_object_get(lb, "signed_header"));
+    char *cs = json_dumps(c, JSON_COMPACT);
+    json_t *v = json_pack("{s:s, s:O, s:s, s:s}", "block_height", "100", "validators",
+                          json_object_get(json_object_get(lb, "validator_set"), "validators"),
+                          "count", "2", "total", "4");
+    char *vs = json_dumps(v, JSON_COMPACT);
+    assert_int_equal(cw_tm_light_block_from_rpc(&x, cs, strlen(cs), vs, strlen(vs), NULL, 0,
+                                                err, sizeof err),
+                     CW_EMALFORMED);
+    assert_non_null(strstr(err, "one page"));
+    free(vs);
+    json_object_set_new(v, "count", json_string("4"));
+    json_object_set_new(v, "block_height", json_string("99"));
+    vs = json_dumps(v, JSON_COMPACT);
+    assert_int_equal(cw_tm_light_block_from_rpc(&x, cs, strlen(cs), vs, strlen(vs), NULL, 0,
+                                                err, sizeof err),
+                     CW_EINVAL);
+    free(vs);
+    json_object_set_new(v, "block_height", json_string("100"));
+    vs = json_dumps(v, JSON_COMPACT);
+    assert_int_equal(cw_tm_light_block_from_rpc(&x, cs, strlen(cs), vs, strlen(vs), NULL, 0,
+                                                err, sizeof err),
+                     CW_OK);
+    assert_false(x.has_next_validators);
+    cw_tm_light_block_free(&x);
+    free(vs), free(cs);
+    json_decref(v), json_decref(c), json_decref(lb);
+}
+
+/* what the writer writes, the reader reads back to the same block (and the same JSON) */
+static void test_writer_round_trip(void **state)
+{
+    (void)state;
+    tmg_key keys[4];
+    cw_tm_valset vs;
+    cw_tm_light_block lb, lb2;
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(tmg_key_make(&keys[i], i), 0);
+    assert_int_equal(tmg_valset(&vs, keys, 0, 4, NULL), 0);
+    assert_int_equal(tmg_light_block(&lb, "rt-1", 7, (cw_tm_time){1700000000, 5000}, &vs, &vs,
+                                     keys, 4, 3, NULL),
+                     0);
+    char *j1, *j2, err[256];
+    size_t l1, l2;
+    assert_int_equal(cw_tm_light_block_to_json(&j1, &l1, &lb), CW_OK);
+    assert_int_equal(cw_tm_light_block_from_json(&lb2, j1, l1, err, sizeof err), CW_OK);
+    assert_int_equal(cw_tm_light_block_to_json(&j2, &l2, &lb2), CW_OK);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(j1, j2, l1);
+    assert_memory_equal(&lb.header, &lb2.header, sizeof lb.header);
+    assert_memory_equal(lb.validators.hash, lb2.validators.hash, 32);
+    cw_tm_result res;
+    assert_int_equal(cw_tm_verify_commit(&res, &lb2.validators, "rt-1", 7, &lb2.commit, err,
+                                         sizeof err),
+                     CW_OK);
+    free(j1), free(j2);
+    cw_tm_light_block_free(&lb);
+    cw_tm_light_block_free(&lb2);
+    cw_tm_valset_free(&vs);
+    for (uint32_t i = 0; i < 4; i++)
+        tmg_key_free(&keys[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time),         cmocka_unit_test(test_merkle),
         cmocka_unit_test(test_sign_bytes),   cmocka_unit_test(test_kvstore_chain),
         cmocka_unit_test(test_kvstore_commits), cmocka_unit_test(test_kvstore_mutants),
-        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_cases),          cmocka_unit_test(test_loader_refusals),
+        cmocka_unit_test(test_writer_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
