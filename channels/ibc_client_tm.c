@@ -84,19 +84,6 @@ static int tm_verify_header(const cw_exec_ctx *ctx, const cw_lc_client_state *cs
     return CW_OK;
 }
 
-static int require_active(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t now,
-                          char *err, size_t err_len)
-{
-    cw_lc_client_status s;
-    int rc = cw_lc_status(&s, cs, st, now);
-    if (rc)
-        return cw_errf(err, err_len, rc, "client store: %s", cw_strerror(rc));
-    if (s != CW_LC_ACTIVE)
-        return cw_errf(err, err_len, s == CW_LC_FROZEN ? CW_EFROZEN : CW_EEXPIRED,
-                       "client is %s", cw_lc_status_name(s));
-    return CW_OK;
-}
-
 static int freeze(cw_exec_ctx *ctx, const char *client_id, cw_lc_client_state *cs,
                   uint64_t height)
 {
@@ -119,7 +106,7 @@ static int msg_update_client_tm(cw_exec_ctx *ctx, const void *in, char *err, siz
     int rc = ibc_client_load(ctx, m->client_id, &cs, &st, err, err_len);
     if (rc || (rc = ibc_client_require_type(ctx, m->client_id, CW_CLIENT_TYPE_TENDERMINT, err,
                                             err_len)) ||
-        (rc = require_active(&cs, &st.store, ctx->time_ns, err, err_len)))
+        (rc = cw_lc_require_active(&cs, &st.store, ctx->time_ns, err, err_len)))
         return rc;
     if (cw_gas_charge(ctx->gas, tm_header_gas(th), "verifying a 07-tendermint header"))
         return cw_gas_explain(ctx->gas, err, err_len);
@@ -172,7 +159,7 @@ static int msg_submit_misbehaviour_tm(cw_exec_ctx *ctx, const void *in, char *er
     int rc = ibc_client_load(ctx, m->client_id, &cs, &st, err, err_len);
     if (rc || (rc = ibc_client_require_type(ctx, m->client_id, CW_CLIENT_TYPE_TENDERMINT, err,
                                             err_len)) ||
-        (rc = require_active(&cs, &st.store, ctx->time_ns, err, err_len)))
+        (rc = cw_lc_require_active(&cs, &st.store, ctx->time_ns, err, err_len)))
         return rc;
     if (cw_gas_charge(ctx->gas, tm_header_gas(&m->header1) + tm_header_gas(&m->header2),
                       "verifying two 07-tendermint headers"))
@@ -207,7 +194,7 @@ int ibc_tm_verify_path(const cw_lc_client_state *cs, const cw_lc_store *st,
                        size_t value_len, char *err, size_t err_len)
 {
     cw_lc_consensus_state cons;
-    int rc = require_active(cs, st, now_ns, err, err_len);
+    int rc = cw_lc_require_active(cs, st, now_ns, err, err_len);
     if (rc)
         return rc;
     if ((rc = st->get(st->ctx, proof_height, &cons)))

@@ -51,8 +51,8 @@ static uint64_t now_ns_clock(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* --NAME's number into *(uint64_t *)o->dst (for cw_cliopt_parse) */
-static int parse_u64(const cw_cliopt *o, const char *s)
+/* --NAME's number into *(uint64_t *)o->dst (for cw_cliopt_parse; cli.h) */
+int cw_cli_light_parse_u64(const cw_cliopt *o, const char *s)
 {
     char e[128];
     if (cw_u64_from_dec(o->dst, s, e, sizeof e) != CW_OK) {
@@ -145,7 +145,7 @@ static int cmd_verify(int argc, char **argv)
         {"client-state", .str = &cs_path},
         {"trusted", .str = &tr_path},
         {"light-block", .str = &lb_path},
-        {"now", .parse = parse_u64, .dst = &now, .seen = &have_now},
+        {"now", .parse = cw_cli_light_parse_u64, .dst = &now, .seen = &have_now},
         {"out-trusted", .str = &out_path},
         {"json", .flag = &v.json},
         {0}};
@@ -365,15 +365,15 @@ static int cmd_gen(int argc, char **argv)
     uint8_t seed[32] = {0};
     const cw_cliopt opts[] = {
         {"out", .str = &dir},
-        {"validators", .parse = parse_u64, .dst = &nvals},
-        {"heights", .parse = parse_u64, .dst = &heights},
+        {"validators", .parse = cw_cli_light_parse_u64, .dst = &nvals},
+        {"heights", .parse = cw_cli_light_parse_u64, .dst = &heights},
         {"chain-id", .str = &chain_id},
         {"seed", .parse = parse_seed, .dst = seed},
-        {"start-time", .parse = parse_u64, .dst = &start, .seen = &have_start},
-        {"interval", .parse = parse_u64, .dst = &interval},
-        {"change-at", .parse = parse_u64, .dst = &change_at},
-        {"missing", .parse = parse_u64, .dst = &missing},
-        {"fork-at", .parse = parse_u64, .dst = &fork_at},
+        {"start-time", .parse = cw_cli_light_parse_u64, .dst = &start, .seen = &have_start},
+        {"interval", .parse = cw_cli_light_parse_u64, .dst = &interval},
+        {"change-at", .parse = cw_cli_light_parse_u64, .dst = &change_at},
+        {"missing", .parse = cw_cli_light_parse_u64, .dst = &missing},
+        {"fork-at", .parse = cw_cli_light_parse_u64, .dst = &fork_at},
         {"write-keys", .flag = &write_keys},
         {"json", .flag = &json},
         {0}};

@@ -42,17 +42,6 @@ void cw_cli_light_tm_usage(FILE *out)
             "2 usage.\n");
 }
 
-static int parse_u64(const cw_cliopt *o, const char *s)
-{
-    char e[128];
-    if (cw_u64_from_dec(o->dst, s, e, sizeof e) != CW_OK) {
-        fprintf(stderr, "causeway light verify: --%s: '%s' is not an unsigned integer\n",
-                o->name, s);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_time(const cw_cliopt *o, const char *s)
 {
     char e[160];
@@ -167,8 +156,8 @@ int cw_cli_light_verify_tm(int argc, char **argv)
         {"validators", .str = &v_path},
         {"next-validators", .str = &n_path},
         {"now", .parse = parse_time, .dst = &now, .seen = &have_now},
-        {"trusting-period-ns", .parse = parse_u64, .dst = &period, .seen = &have_period},
-        {"max-clock-drift-ns", .parse = parse_u64, .dst = &drift, .seen = &have_drift},
+        {"trusting-period-ns", .parse = cw_cli_light_parse_u64, .dst = &period, .seen = &have_period},
+        {"max-clock-drift-ns", .parse = cw_cli_light_parse_u64, .dst = &drift, .seen = &have_drift},
         {"trust-level", .parse = parse_level, .dst = level},
         {"json", .flag = &json},
         {0}};

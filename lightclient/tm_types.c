@@ -11,6 +11,7 @@
 #include "causeway/hash.h"
 #include "causeway/tendermint.h"
 #include "tendermint.pb-c.h"
+#include "tm_internal.h"
 
 /* ---- time ------------------------------------------------------------------------------ */
 
@@ -277,12 +278,13 @@ static int addr_order(const void *a, const void *b)
     return memcmp(a, b, CW_TM_ADDRESS_LEN);
 }
 
-int64_t cw_tm_valset_find(const cw_tm_valset *vs, const uint8_t address[static 20])
+int64_t tm_find_address(const uint32_t *idx, uint32_t n, const uint8_t *first, size_t stride,
+                        const uint8_t address[static 20])
 {
-    uint32_t lo = 0, hi = vs->finished ? vs->n : 0;
+    uint32_t lo = 0, hi = n;
     while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2, k = vs->by_address[mid];
-        int c = memcmp(vs->v[k].address, address, CW_TM_ADDRESS_LEN);
+        uint32_t mid = lo + (hi - lo) / 2, k = idx[mid];
+        int c = memcmp(first + (size_t)k * stride, address, CW_TM_ADDRESS_LEN);
         if (c == 0)
             return k;
         if (c < 0)
@@ -291,6 +293,13 @@ int64_t cw_tm_valset_find(const cw_tm_valset *vs, const uint8_t address[static 2
             hi = mid;
     }
     return -1;
+}
+
+int64_t cw_tm_valset_find(const cw_tm_valset *vs, const uint8_t address[static 20])
+{
+    if (!vs->finished || !vs->n)
+        return -1;
+    return tm_find_address(vs->by_address, vs->n, vs->v[0].address, sizeof vs->v[0], address);
 }
 
 int cw_tm_valset_finish(cw_tm_valset *vs, char *err, size_t err_len)

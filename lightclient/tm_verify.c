@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "causeway/tendermint.h"
+#include "tm_internal.h"
 
 static const char *const reason_names[] = {
     [CW_TM_R_NONE] = "",
@@ -119,18 +120,10 @@ static void votes_free(votes *vt)
 /* the commit entry of address's vote, or -1 */
 static int64_t votes_find(const votes *vt, const uint8_t address[20])
 {
-    uint32_t lo = 0, hi = vt->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2, k = vt->idx[mid];
-        int c = memcmp(vt->c->sigs[k].validator_address, address, CW_TM_ADDRESS_LEN);
-        if (c == 0)
-            return k;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    if (!vt->n)
+        return -1;
+    return tm_find_address(vt->idx, vt->n, vt->c->sigs[0].validator_address,
+                           sizeof vt->c->sigs[0], address);
 }
 
 /* Tally the power of set's validators whose commit vote verifies, walking the set in its
