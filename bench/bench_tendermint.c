@@ -14,8 +14,10 @@
  *              100 validators;
  *   per_sig    verify_us / (sigs x floor_us): the cost beside the signatures actually
  *              checked (hashing both sets and the header, sign bytes, the vote index).
- * Also the kvstore-sized case is not timed here (one validator). CW_BENCH_ITERS scales the
- * iteration counts (default 1). Timings only; no assertions but that every run verifies. */
+ * CW_BENCH_ITERS scales the iteration counts (default 1); CW_BENCH_ONLY=N runs only the
+ * N-validator rows (for valgrind --tool=callgrind: compare the inclusive instructions of
+ * cw_tm_verify_update per call with those of floor_us per iteration, a figure the shared
+ * machine's load does not move). Timings only; no assertions but that every run verifies. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,7 @@ static double floor_us(const cw_tm_light_block *lb, int iters)
 int main(void)
 {
     static const uint32_t sizes[] = {4, 32, 100, 150};
-    uint64_t scale = bench_env_u64("CW_BENCH_ITERS", 1);
+    uint64_t scale = bench_env_u64("CW_BENCH_ITERS", 1), only = bench_env_u64("CW_BENCH_ONLY", 0);
     uint32_t maxn = 150;
     tmg_key *keys = calloc(maxn, sizeof *keys);
     for (uint32_t i = 0; i < maxn; i++)
@@ -62,6 +64,8 @@ int main(void)
            "vs_N", "per_sig");
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         uint32_t n = sizes[si];
+        if (only && n != only)
+            continue;
         cw_tm_valset vs;
         cw_tm_light_block t, adj, skip;
         if (tmg_valset(&vs, keys, 0, n, NULL) ||
