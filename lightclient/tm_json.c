@@ -520,7 +520,10 @@ int cw_tm_light_block_to_json(char **out, size_t *out_len, const cw_tm_light_blo
         json_t *e = json_pack(
             "{s:i, s:o, s:o, s:o}", "block_id_flag", (int)s->flag, "validator_address",
             s->has_address ? hexj(s->validator_address, 20) : json_string(""), "timestamp",
-            timej(s->timestamp), "signature",
+            /* CometBFT's zero time for absent entries (tendermint-rs requires it) */
+            s->flag == CW_TM_FLAG_ABSENT ? json_string("0001-01-01T00:00:00Z")
+                                         : timej(s->timestamp),
+            "signature",
             s->has_signature ? b64j(s->signature, 64) : json_null());
         if (json_array_append_new(sigs, e))
             json_decref(sigs), sigs = NULL;

@@ -320,8 +320,9 @@ int cw_tm_light_block_from_json(cw_tm_light_block *lb, const char *json, size_t 
 
 /** Write lb as tendermint-rs LightBlock JSON (the form cw_tm_light_block_from_json reads;
  *  hashes upper-case hex, keys and signatures base64, int64 as decimal strings, times as
- *  cw_tm_time_format writes them; each set's "proposer" is its first validator; "provider"
- *  is 20 zero bytes). Without next validators the "next_validator_set" is the validator set.
+ *  cw_tm_time_format writes them, an absent entry's as CometBFT's zero time
+ *  0001-01-01T00:00:00Z; each set's "proposer" is its first validator; "provider" is 20
+ *  zero bytes). Without next validators the "next_validator_set" is the validator set.
  *  Returns: CW_OK with *out (malloc'd, NUL-terminated; caller frees) and *out_len;
  *           -ENOMEM. */
 int cw_tm_light_block_to_json(char **out, size_t *out_len, const cw_tm_light_block *lb)
