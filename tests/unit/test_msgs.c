@@ -812,6 +812,40 @@ static void test_channel_end_round_trips_and_keeps_the_init_rule(void **state)
     assert_non_null(strstr(ERR, "channel_end.ordering"));
 }
 
+/* A TmHeader's sets must come in CometBFT's order (one encoding) and pass the set rules;
+ * its entries and hash lengths are bounded. */
+static void test_tm_header_refusals(void **state)
+{
+    (void)state;
+    cw_msg_update_client_tm m = S.update_client_tm;
+    cw_tm_valset *vs = &m.header.lb.validators, swapped = *vs;
+    /* the same validators, the first two swapped: not in order (equal powers: by address) */
+    cw_tm_validator v2[4];
+    memcpy(v2, vs->v, sizeof v2);
+    cw_tm_validator t = v2[0];
+    v2[0] = v2[1], v2[1] = t;
+    swapped.v = v2;
+    m.header.lb.validators = swapped;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "not in order");
+    /* one key twice (adjacent in order): the set rules refuse it */
+    v2[0] = vs->v[0], v2[1] = vs->v[0];
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "not in order");
+    m = S.update_client_tm;
+    /* a 31-byte data hash; a 21-byte proposer */
+    m.header.lb.header.data_hash.len = 31;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "data_hash");
+    m = S.update_client_tm;
+    m.header.lb.header.proposer_address.len = 21;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "proposer_address");
+    /* a vote flag of 0 */
+    m = S.update_client_tm;
+    cw_tm_commit_sig sigs[4];
+    memcpy(sigs, m.header.lb.commit.sigs, sizeof sigs);
+    sigs[0].flag = 0;
+    m.header.lb.commit.sigs = sigs;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "flag");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -823,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_oversize_proof_ack_and_client_state_refused),
         cmocka_unit_test(test_ordering_outside_1_2_and_packet_without_sequence_refused),
         cmocka_unit_test(test_channel_end_round_trips_and_keeps_the_init_rule),
+        cmocka_unit_test(test_tm_header_refusals),
     };
     return cmocka_run_group_tests_name("msgs", tests, setup, teardown);
 }
