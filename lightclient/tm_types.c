@@ -324,7 +324,8 @@ int cw_tm_valset_finish(cw_tm_valset *vs, char *err, size_t err_len)
             return cw_errf(err, err_len, CW_EMALFORMED,
                            "validators[%u]: address is not SHA-256(pub_key)[:20]", i);
     }
-    qsort(vs->v, vs->n, sizeof *vs->v, val_order);
+    if (vs->n) /* an empty set has v == NULL, which qsort must not get */
+        qsort(vs->v, vs->n, sizeof *vs->v, val_order);
     free(vs->by_address);
     vs->by_address = NULL;
     struct addr_ix *ix = NULL;

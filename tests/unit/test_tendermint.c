@@ -444,6 +444,24 @@ static void test_merkle(void **state)
     assert_memory_equal(out, want, 32);
 }
 
+/* an empty set finishes (v is NULL: nothing may be passed to qsort) and hashes to
+ * SHA256(""); fuzz_tendermint found the qsort(NULL, 0) under UBSan */
+static void test_empty_valset(void **state)
+{
+    (void)state;
+    cw_tm_valset vs;
+    uint8_t h[32], want[32];
+    assert_int_equal(cw_tm_valset_init(&vs, 0), CW_OK);
+    assert_int_equal(cw_tm_valset_finish(&vs, NULL, 0), CW_OK);
+    assert_int_equal(cw_tm_valset_hash(h, &vs), CW_OK);
+    cw_sha256(want, "", 0);
+    assert_memory_equal(h, want, 32);
+    assert_int_equal(vs.total_power, 0);
+    static const uint8_t addr[20];
+    assert_int_equal(cw_tm_valset_find(&vs, addr), -1);
+    cw_tm_valset_free(&vs);
+}
+
 static void test_sign_bytes(void **state)
 {
     (void)state;
@@ -598,7 +616,7 @@ int main(void)
         cmocka_unit_test(test_sign_bytes),   cmocka_unit_test(test_kvstore_chain),
         cmocka_unit_test(test_kvstore_commits), cmocka_unit_test(test_kvstore_mutants),
         cmocka_unit_test(test_cases),          cmocka_unit_test(test_loader_refusals),
-        cmocka_unit_test(test_writer_round_trip),
+        cmocka_unit_test(test_writer_round_trip), cmocka_unit_test(test_empty_valset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
