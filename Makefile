@@ -5,7 +5,8 @@
 #   make test       unit + conformance tests (clang, ASan+UBSan), a release build with
 #                   gcc, the ICS-23 oracle (tests/oracle, cargo), integration tests, a
 #                   short run of every fuzz target
-#   make oracle     the ICS-23 differential test alone (our verifier vs the Rust crate)
+#   make oracle     the differential tests alone: ICS-23 (our verifier vs the Rust ics23
+#                   crate) and 07-tendermint (ours vs tendermint-rs's light-client verifier)
 #   make demo       the main job (see README)
 #   make bench      benchmarks (release build)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
@@ -218,7 +219,18 @@ $(ORACLE_BIN): $(ORACLE_DIR)/Cargo.toml $(ORACLE_DIR)/Cargo.lock $(wildcard $(OR
 	$(Q)$(CARGO) build --quiet --release --locked --manifest-path $(ORACLE_DIR)/Cargo.toml \
 	    --target-dir $(abspath $(BUILD))/oracle
 	$(Q)touch $@
-build-oracle: $(ORACLE_BIN) $(ORACLE_DIFF)
+# The 07-tendermint oracle (tendermint-rs's verifier, test-only) and its case generator
+# (tests/oracle/tm_diff.c): the same cases judged by both, compared by tm_compare.py.
+TM_ORACLE_DIR := tests/oracle/tendermint-oracle
+TM_ORACLE_BIN := $(BUILD)/oracle/release/tendermint-oracle
+TM_DIFF       := $(BUILD)/san/tests/oracle/tm_diff
+$(TM_ORACLE_BIN): $(TM_ORACLE_DIR)/Cargo.toml $(TM_ORACLE_DIR)/Cargo.lock $(wildcard $(TM_ORACLE_DIR)/src/*.rs)
+	@echo "  CARGO $(TM_ORACLE_DIR)"
+	$(Q)if [ -z "$(CARGO)" ]; then echo "cargo not found: the 07-tendermint oracle (tests/oracle) needs Rust 1.70+ with cargo" >&2; exit 1; fi
+	$(Q)$(CARGO) build --quiet --release --locked --manifest-path $(TM_ORACLE_DIR)/Cargo.toml \
+	    --target-dir $(abspath $(BUILD))/oracle
+	$(Q)touch $@
+build-oracle: $(ORACLE_BIN) $(ORACLE_DIFF) $(TM_ORACLE_BIN) $(TM_DIFF)
 
 # The runner prints each suite's cmocka summary and one closing line "N passed, N failed".
 test: deps

@@ -238,7 +238,7 @@ static int upd_run(upd_bench *b, size_t n)
             goto out;
     }
     /* the client, at the trust root */
-    cw_msg_create_client mc;
+    cw_msg_create_client mc = {.client_type = CW_CLIENT_TYPE_BIP340};
     cw_enc m;
     if (cw_lc_client_state_default(&mc.client_state, "beta"))
         goto out;

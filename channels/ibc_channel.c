@@ -118,6 +118,30 @@ int ibc_set_seq(const cw_kv *kv, const char *path, uint64_t v)
     return cw_kv_set_s(kv, path, b, 8);
 }
 
+int cw_ibc_client_verify_path(const cw_kv *kv, const char *client_id, uint64_t proof_height,
+                              uint64_t now_ns, const uint8_t *proof, size_t proof_len,
+                              const char *path, const uint8_t *value, size_t value_len,
+                              char *err, size_t err_len)
+{
+    cw_lc_client_state cs;
+    cw_ibc_client_store st;
+    char type[CW_ID_MAX + 1];
+    int rc = cw_ibc_client_type(kv, client_id, type);
+    if (rc == CW_OK)
+        rc = cw_ibc_client(kv, client_id, &cs);
+    if (rc)
+        return cw_errf(err, err_len, rc, "client %s: %s", client_id,
+                       rc == CW_ENOTFOUND ? "not found" : cw_strerror(rc));
+    cw_ibc_client_store_init(&st, kv, client_id);
+    st.keep = cs.latest_height;
+    /* the client-type router (ICS-02): each type's own proof check */
+    if (strcmp(type, CW_CLIENT_TYPE_TENDERMINT) == 0)
+        return ibc_tm_verify_path(&cs, &st.store, proof_height, now_ns, proof, proof_len, path,
+                                  value, value_len, err, err_len);
+    return cw_lc_verify_path(&cs, &st.store, proof_height, proof, proof_len, path, value,
+                             value_len, now_ns, err, err_len);
+}
+
 int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_height,
                cw_bytes proof, const char *path, const uint8_t *value, size_t value_len,
                char *err, size_t err_len)
@@ -129,8 +153,8 @@ int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_hei
         return rc;
     if (cw_gas_charge(ctx->gas, cw_gas_proof(proof.len, value_len), "verifying a proof"))
         return cw_gas_explain(ctx->gas, err, err_len);
-    rc = cw_lc_verify_path(&cs, &st.store, proof_height, proof.p, proof.len, path, value,
-                           value_len, ctx->time_ns, err, err_len);
+    rc = cw_ibc_client_verify_path(ctx->kv, client_id, proof_height, ctx->time_ns, proof.p,
+                                   proof.len, path, value, value_len, err, err_len);
     if (rc)
         cw_err_prefix(err, err_len, rc, path);
     return rc;

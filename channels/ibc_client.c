@@ -324,6 +324,48 @@ int cw_ibc_client(const cw_kv *kv, const char *client_id, cw_lc_client_state *ou
     return cw_lc_client_state_decode(out, v, n, NULL, 0) ? CW_EMALFORMED : CW_OK;
 }
 
+int cw_ibc_client_type(const cw_kv *kv, const char *client_id, char out[static 65])
+{
+    char key[CW_PATH_MAX];
+    const uint8_t *v;
+    size_t n;
+    cw_lc_client_state cs;
+    out[0] = '\0';
+    int rc = cw_ibc_client(kv, client_id, &cs);
+    if (rc)
+        return rc;
+    cw_path_client_type(key, client_id);
+    rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc == CW_ENOTFOUND) {
+        strcpy(out, CW_CLIENT_TYPE_BIP340);
+        return CW_OK;
+    }
+    if (rc)
+        return rc;
+    if (!((n == strlen(CW_CLIENT_TYPE_BIP340) && memcmp(v, CW_CLIENT_TYPE_BIP340, n) == 0) ||
+          (n == strlen(CW_CLIENT_TYPE_TENDERMINT) &&
+           memcmp(v, CW_CLIENT_TYPE_TENDERMINT, n) == 0)))
+        return CW_EMALFORMED;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return CW_OK;
+}
+
+int ibc_client_require_type(const cw_exec_ctx *ctx, const char *client_id, const char *type,
+                            char *err, size_t err_len)
+{
+    char t[CW_ID_MAX + 1];
+    int rc = cw_ibc_client_type(ctx->kv, client_id, t);
+    if (rc == CW_ENOTFOUND)
+        return cw_errf(err, err_len, rc, "client %s: not found", client_id);
+    if (rc)
+        return cw_errf(err, err_len, rc, "client %s: type: %s", client_id, cw_strerror(rc));
+    if (strcmp(t, type) != 0)
+        return cw_errf(err, err_len, CW_EINVAL, "client %s is a %s client, not %s", client_id,
+                       t, type);
+    return CW_OK;
+}
+
 static int client_store(const cw_kv *kv, const char *client_id, const cw_lc_client_state *cs)
 {
     char key[CW_PATH_MAX];
@@ -360,7 +402,18 @@ static void client_event(cw_exec_ctx *ctx, const char *type, const char *client_
     cw_event_attr_u64(ctx->events, CW_ATTR_HEIGHT, height);
 }
 
-/* ibc.create_client: the states' domain, a live height and the trusting period */
+int ibc_client_save(const cw_kv *kv, const char *client_id, const cw_lc_client_state *cs)
+{
+    return client_store(kv, client_id, cs);
+}
+
+void ibc_client_event(cw_exec_ctx *ctx, const char *type, const char *client_id,
+                      uint64_t height)
+{
+    client_event(ctx, type, client_id, height);
+}
+
+/* ibc.create_client: the type, the states' domain, a live height and the trusting period */
 static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_create_client *m = in;
@@ -376,14 +429,25 @@ static int msg_create_client(cw_exec_ctx *ctx, const void *in, char *err, size_t
         cons->timestamp_ns + cs->trusting_period_ns < cons->timestamp_ns)
         return cw_errf(err, err_len, CW_EEXPIRED,
                        "consensus_state: already outside the trusting period");
+    bool tm = strcmp(m->client_type, CW_CLIENT_TYPE_TENDERMINT) == 0;
+    if (!tm && strcmp(m->client_type, CW_CLIENT_TYPE_BIP340) != 0)
+        return cw_errf(err, err_len, CW_EINVAL, "client_type '%s': unknown", m->client_type);
+    if (tm && (strlen(cs->chain_id) > CW_TM_CHAIN_ID_MAX ||
+               cons->timestamp_ns > (uint64_t)INT64_MAX))
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "07-tendermint: chain id longer than %d bytes or time beyond 2262",
+                       CW_TM_CHAIN_ID_MAX);
     uint64_t seq;
     if ((rc = ibc_next_id(ctx->kv, "nextClientSequence", &seq)))
         return cw_errf(err, err_len, rc, "client id: %s", cw_strerror(rc));
-    char id[CW_ID_MAX + 1];
+    char id[CW_ID_MAX + 1], tkey[CW_PATH_MAX];
     snprintf(id, sizeof id, "client-%llu", (unsigned long long)seq);
     cw_ibc_client_store st;
     cw_ibc_client_store_init(&st, ctx->kv, id);
-    if ((rc = client_store(ctx->kv, id, cs)) || (rc = st.store.put(&st, cs->latest_height, cons)))
+    cw_path_client_type(tkey, id);
+    if ((rc = client_store(ctx->kv, id, cs)) ||
+        (rc = cw_kv_set_s(ctx->kv, tkey, m->client_type, strlen(m->client_type))) ||
+        (rc = st.store.put(&st, cs->latest_height, cons)))
         return cw_errf(err, err_len, rc, "client %s: %s", id, cw_strerror(rc));
     client_event(ctx, CW_EV_CREATE_CLIENT, id, cs->latest_height);
     return CW_OK;
@@ -426,7 +490,8 @@ static int client_judge(cw_exec_ctx *ctx, const char *client_id, const cw_update
     cw_lc_update_result res = {0};
     bool frozen;
     int rc = ibc_client_load(ctx, client_id, &cs, &st, err, err_len);
-    if (rc)
+    if (rc || (rc = ibc_client_require_type(ctx, client_id, CW_CLIENT_TYPE_BIP340, err,
+                                            err_len)))
         return rc;
     uint64_t gas = update ? header_gas(update) : header_gas(h1) + header_gas(h2);
     if (cw_gas_charge(ctx->gas, gas, "verifying a header (signatures and hashes)"))
@@ -498,6 +563,13 @@ static int msg_recover_client(cw_exec_ctx *ctx, const void *in, char *err, size_
     if ((rc = ibc_client_load(ctx, subject, &a, &sa, err, err_len)) ||
         (rc = ibc_client_load(ctx, substitute, &b, &sb, err, err_len)))
         return rc;
+    char ta[CW_ID_MAX + 1], tb[CW_ID_MAX + 1];
+    if ((rc = cw_ibc_client_type(ctx->kv, subject, ta)) ||
+        (rc = cw_ibc_client_type(ctx->kv, substitute, tb)))
+        return cw_errf(err, err_len, rc, "client type: %s", cw_strerror(rc));
+    if (strcmp(ta, tb) != 0)
+        return cw_errf(err, err_len, CW_EINVAL, "subject is %s, substitute %s: same type "
+                                                "needed", ta, tb);
     cw_lc_client_status st_a, st_b;
     if ((rc = cw_lc_status(&st_a, &a, &sa.store, ctx->time_ns)) ||
         (rc = cw_lc_status(&st_b, &b, &sb.store, ctx->time_ns)))
@@ -552,7 +624,8 @@ int ibc_register_client_msgs(cw_ibc *h, cw_app *app)
         (rc = cw_app_register(app, CW_MSG_IBC_UPDATE_CLIENT, msg_update_client, h)) ||
         (rc = cw_app_register(app, CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, msg_submit_misbehaviour,
                               h)) ||
-        (rc = cw_app_register(app, CW_MSG_IBC_RECOVER_CLIENT, msg_recover_client, h)))
+        (rc = cw_app_register(app, CW_MSG_IBC_RECOVER_CLIENT, msg_recover_client, h)) ||
+        (rc = ibc_register_client_tm_msgs(h, app)))
         return rc;
     return CW_OK;
 }

@@ -30,6 +30,21 @@ int ibc_next_id(const cw_kv *kv, const char *counter, uint64_t *out);
 int ibc_client_load(const cw_exec_ctx *ctx, const char *client_id, cw_lc_client_state *cs,
                     cw_ibc_client_store *st, char *err, size_t err_len);
 
+/** Store a client state; emit a client event (type, client id, height). */
+int ibc_client_save(const cw_kv *kv, const char *client_id, const cw_lc_client_state *cs);
+void ibc_client_event(cw_exec_ctx *ctx, const char *type, const char *client_id,
+                      uint64_t height);
+/** CW_OK when client_id's type is `type`, else CW_EINVAL naming both (err). */
+int ibc_client_require_type(const cw_exec_ctx *ctx, const char *client_id, const char *type,
+                            char *err, size_t err_len);
+/** The 07-tendermint client msgs (channels/ibc_client_tm.c). */
+int ibc_register_client_tm_msgs(cw_ibc *h, cw_app *app);
+/** The 07-tendermint proof check (cw_ibc_client_verify_path's second branch). */
+int ibc_tm_verify_path(const cw_lc_client_state *cs, const cw_lc_store *st,
+                       uint64_t proof_height, uint64_t now_ns, const uint8_t *proof,
+                       size_t proof_len, const char *path, const uint8_t *value,
+                       size_t value_len, char *err, size_t err_len);
+
 /** Verify a (non-)membership proof of the counterparty's state through client_id at
  *  proof_height, with the client Active at the block time. value NULL = non-membership. */
 int ibc_verify(const cw_exec_ctx *ctx, const char *client_id, uint64_t proof_height,

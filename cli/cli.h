@@ -14,6 +14,13 @@
 
 int cw_cli_proof(int argc, char **argv); /* cli/proof.c — ICS-23 proof verification */
 int cw_cli_light(int argc, char **argv); /* cli/light.c — light-client verify / gen */
+/* cli/light_tm.c — `light verify --type tendermint` (argv from "verify" on) and its usage */
+int cw_cli_light_verify_tm(int argc, char **argv);
+struct cw_cliopt;
+/* cw_cliopt parser of an unsigned decimal into *(uint64_t *)o->dst ("causeway light: --X:
+ * 'S' is not an unsigned integer" on stderr and -1 otherwise) */
+int cw_cli_light_parse_u64(const struct cw_cliopt *o, const char *s);
+void cw_cli_light_tm_usage(FILE *out);
 int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
 int cw_cli_query(int argc, char **argv); /* cli/query.c — query status|account|balance|block */
 int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's txs) */

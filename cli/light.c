@@ -18,8 +18,12 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: causeway light verify --client-state FILE --trusted FILE --light-block FILE\n"
+            "usage: causeway light verify [--type causeway-bip340] --client-state FILE\n"
+            "                             --trusted FILE --light-block FILE\n"
             "                             [--now NS] [--out-trusted FILE] [--json]\n"
+            "       causeway light verify --type tendermint ... (a CometBFT chain's light\n"
+            "                             block; see causeway light verify --type tendermint\n"
+            "                             --help)\n"
             "       causeway light gen --out DIR [--validators N] [--heights N] [--chain-id ID]\n"
             "                          [--seed HEX32] [--start-time NS] [--interval NS]\n"
             "                          [--change-at H] [--missing K] [--fork-at H]\n"
@@ -47,8 +51,8 @@ static uint64_t now_ns_clock(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* --NAME's number into *(uint64_t *)o->dst (for cw_cliopt_parse) */
-static int parse_u64(const cw_cliopt *o, const char *s)
+/* --NAME's number into *(uint64_t *)o->dst (for cw_cliopt_parse; cli.h) */
+int cw_cli_light_parse_u64(const cw_cliopt *o, const char *s)
 {
     char e[128];
     if (cw_u64_from_dec(o->dst, s, e, sizeof e) != CW_OK) {
@@ -107,17 +111,41 @@ static int invalid(struct verdict *v, int rc, const char *what)
     return 1;
 }
 
+/* --type's value in argv (either "--type X" or "--type=X"), or NULL */
+static const char *type_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--type") == 0)
+            return i + 1 < argc ? argv[i + 1] : "";
+        if (strncmp(argv[i], "--type=", 7) == 0)
+            return argv[i] + 7;
+    }
+    return NULL;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
+    /* client types (ICS-02): causeway-bip340 (ours, the default) and 07-tendermint */
+    const char *type = type_arg(argc, argv), *type_str = NULL;
+    if (type && (strcmp(type, "tendermint") == 0 || strcmp(type, "07-tendermint") == 0))
+        return cw_cli_light_verify_tm(argc, argv);
+    if (type && strcmp(type, "causeway-bip340") != 0) {
+        fprintf(stderr, "causeway light verify: --type: '%s': expected causeway-bip340 or "
+                        "tendermint\n", type);
+        return 2;
+    }
     const char *cs_path = NULL, *tr_path = NULL, *lb_path = NULL, *out_path = NULL;
     struct verdict v = {.rc = CW_OK};
     uint64_t now = 0;
     bool have_now = false;
     const cw_cliopt opts[] = {
+        {"type", .str = &type_str},
         {"client-state", .str = &cs_path},
         {"trusted", .str = &tr_path},
         {"light-block", .str = &lb_path},
-        {"now", .parse = parse_u64, .dst = &now, .seen = &have_now},
+        {"now", .parse = cw_cli_light_parse_u64, .dst = &now, .seen = &have_now},
         {"out-trusted", .str = &out_path},
         {"json", .flag = &v.json},
         {0}};
@@ -337,15 +365,15 @@ static int cmd_gen(int argc, char **argv)
     uint8_t seed[32] = {0};
     const cw_cliopt opts[] = {
         {"out", .str = &dir},
-        {"validators", .parse = parse_u64, .dst = &nvals},
-        {"heights", .parse = parse_u64, .dst = &heights},
+        {"validators", .parse = cw_cli_light_parse_u64, .dst = &nvals},
+        {"heights", .parse = cw_cli_light_parse_u64, .dst = &heights},
         {"chain-id", .str = &chain_id},
         {"seed", .parse = parse_seed, .dst = seed},
-        {"start-time", .parse = parse_u64, .dst = &start, .seen = &have_start},
-        {"interval", .parse = parse_u64, .dst = &interval},
-        {"change-at", .parse = parse_u64, .dst = &change_at},
-        {"missing", .parse = parse_u64, .dst = &missing},
-        {"fork-at", .parse = parse_u64, .dst = &fork_at},
+        {"start-time", .parse = cw_cli_light_parse_u64, .dst = &start, .seen = &have_start},
+        {"interval", .parse = cw_cli_light_parse_u64, .dst = &interval},
+        {"change-at", .parse = cw_cli_light_parse_u64, .dst = &change_at},
+        {"missing", .parse = cw_cli_light_parse_u64, .dst = &missing},
+        {"fork-at", .parse = cw_cli_light_parse_u64, .dst = &fork_at},
         {"write-keys", .flag = &write_keys},
         {"json", .flag = &json},
         {0}};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "causeway/hash.h"
 #include "causeway/tx.h"
 
 /* ---- shared field groups --------------------------------------------------------------- */
@@ -107,7 +108,8 @@ static const msgpack_object *packet_head_dec(cw_dec *d, const msgpack_object *bo
 
 void cw_msg_create_client_enc(cw_enc *e, const cw_msg_create_client *m)
 {
-    cw_msg_begin(e, CW_MSG_IBC_CREATE_CLIENT, 2);
+    cw_msg_begin(e, CW_MSG_IBC_CREATE_CLIENT, 3);
+    cw_enc_cstr(e, m->client_type);
     cw_lc_client_state_enc(e, &m->client_state);
     cw_lc_consensus_state_enc(e, &m->consensus_state);
 }
@@ -116,9 +118,276 @@ void cw_msg_create_client_dec(cw_dec *d, const msgpack_object *body, cw_msg_crea
                               const char *what)
 {
     memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->client_type, "client_type");
+    if (!d->rc && strcmp(m->client_type, CW_CLIENT_TYPE_BIP340) != 0 &&
+        strcmp(m->client_type, CW_CLIENT_TYPE_TENDERMINT) != 0)
+        cw_dec_fail(d, CW_EINVAL, "client_type: '%s': expected %s or %s", m->client_type,
+                    CW_CLIENT_TYPE_BIP340, CW_CLIENT_TYPE_TENDERMINT);
+    cw_lc_client_state_dec(d, &f[1], &m->client_state, "client_state");
+    cw_lc_consensus_state_dec(d, &f[2], &m->consensus_state, "consensus_state");
+}
+
+/* ---- 07-tendermint client messages (TmHeader, causeway/msgs.h) ------------------------- */
+
+static void tm_time_enc(cw_enc *e, cw_tm_time t)
+{
+    cw_enc_array(e, 2);
+    cw_enc_u64(e, t.seconds < 0 ? 0 : (uint64_t)t.seconds);
+    cw_enc_u64(e, t.nanos < 0 ? 0 : (uint64_t)t.nanos);
+}
+
+static cw_tm_time tm_time_dec(cw_dec *d, const msgpack_object *o, const char *what)
+{
+    const msgpack_object *f = cw_dec_array(d, o, 2, "%s", what);
+    cw_tm_time t = {(int64_t)cw_dec_uint_max(d, &f[0], INT64_MAX, "%s.seconds", what),
+                    (int32_t)cw_dec_uint_max(d, &f[1], 999999999, "%s.nanos", what)};
+    return t;
+}
+
+static void tm_bytes_enc(cw_enc *e, const cw_tm_bytes *b) { cw_enc_bin(e, b->b, b->len); }
+
+/* a bin of l1 or l2 bytes (or, any_max > 0, up to any_max) */
+static void tm_bytes_dec(cw_dec *d, const msgpack_object *o, cw_tm_bytes *out, size_t l1,
+                         size_t l2, size_t any_max, const char *what, const char *field)
+{
+    cw_bytes b = cw_dec_bin(d, o, CW_TM_BYTES_MAX, "%s.%s", what, field);
+    memset(out, 0, sizeof *out);
+    if (d->rc)
+        return;
+    if (!(b.len == l1 || b.len == l2 || (any_max && b.len <= any_max))) {
+        cw_dec_fail(d, CW_EINVAL, "%s.%s: %zu bytes", what, field, b.len);
+        return;
+    }
+    if (b.len)
+        memcpy(out->b, b.p, b.len);
+    out->len = (uint8_t)b.len;
+}
+
+static void tm_block_id_enc(cw_enc *e, const cw_tm_block_id *b)
+{
+    cw_enc_array(e, 3);
+    tm_bytes_enc(e, &b->hash);
+    cw_enc_u64(e, b->parts_total);
+    tm_bytes_enc(e, &b->parts_hash);
+}
+
+static void tm_block_id_dec(cw_dec *d, const msgpack_object *o, cw_tm_block_id *b,
+                            const char *what)
+{
+    const msgpack_object *f = cw_dec_array(d, o, 3, "%s", what);
+    tm_bytes_dec(d, &f[0], &b->hash, 0, 32, 0, what, "hash");
+    b->parts_total = (uint32_t)cw_dec_uint_max(d, &f[1], UINT32_MAX, "%s.parts_total", what);
+    tm_bytes_dec(d, &f[2], &b->parts_hash, 0, 32, 0, what, "parts_hash");
+}
+
+static void tm_valset_enc(cw_enc *e, const cw_tm_valset *vs)
+{
+    cw_enc_array(e, vs->n);
+    for (uint32_t i = 0; i < vs->n; i++) {
+        cw_enc_array(e, 2);
+        cw_enc_bin(e, vs->v[i].pubkey, 32);
+        cw_enc_u64(e, (uint64_t)vs->v[i].power);
+    }
+}
+
+static void tm_valset_dec(cw_dec *d, const msgpack_object *o, cw_tm_valset *vs, const char *what)
+{
+    uint32_t n;
+    const msgpack_object *items = cw_dec_list(d, o, CW_TM_VALIDATORS_MAX, &n, "%s", what);
+    if (d->rc)
+        return;
+    int rc = cw_tm_valset_init(vs, n);
+    if (rc) {
+        cw_dec_fail(d, rc, "%s: %s", what, cw_strerror(rc));
+        return;
+    }
+    for (uint32_t i = 0; i < n && !d->rc; i++) {
+        const msgpack_object *f = cw_dec_array(d, &items[i], 2, "%s[%u]", what, i);
+        cw_dec_bin_fixed(d, &f[0], vs->v[i].pubkey, 32, "%s[%u].pubkey", what, i);
+        vs->v[i].power =
+            (int64_t)cw_dec_uint_max(d, &f[1], CW_TM_MAX_TOTAL_POWER, "%s[%u].power", what, i);
+        uint8_t h[32];
+        cw_sha256(h, vs->v[i].pubkey, 32);
+        memcpy(vs->v[i].address, h, CW_TM_ADDRESS_LEN);
+        /* canonical: already in CometBFT's order, so the set is taken as it came */
+        if (i > 0 && !d->rc &&
+            (vs->v[i - 1].power < vs->v[i].power ||
+             (vs->v[i - 1].power == vs->v[i].power &&
+              memcmp(vs->v[i - 1].address, vs->v[i].address, CW_TM_ADDRESS_LEN) >= 0)))
+            cw_dec_fail(d, CW_EINVAL, "%s[%u]: not in order (power descending, address "
+                                      "ascending)", what, i);
+    }
+    char err[200];
+    if (!d->rc && (rc = cw_tm_valset_finish(vs, err, sizeof err)))
+        cw_dec_fail(d, rc == -ENOMEM ? rc : CW_EINVAL, "%s: %s", what, err);
+}
+
+void cw_tm_client_header_enc(cw_enc *e, const cw_tm_client_header *th)
+{
+    const cw_tm_header *h = &th->lb.header;
+    const cw_tm_commit *c = &th->lb.commit;
+    cw_enc_array(e, 5);
+    cw_enc_array(e, 15);
+    cw_enc_u64(e, h->version_block);
+    cw_enc_u64(e, h->version_app);
+    cw_enc_cstr(e, h->chain_id);
+    cw_enc_u64(e, h->height < 0 ? 0 : (uint64_t)h->height);
+    tm_time_enc(e, h->time);
+    tm_block_id_enc(e, &h->last_block_id);
+    const cw_tm_bytes *bs[9] = {&h->last_commit_hash, &h->data_hash, &h->validators_hash,
+                                 &h->next_validators_hash, &h->consensus_hash, &h->app_hash,
+                                 &h->last_results_hash, &h->evidence_hash,
+                                 &h->proposer_address};
+    for (int i = 0; i < 9; i++)
+        tm_bytes_enc(e, bs[i]);
+    cw_enc_array(e, 4);
+    cw_enc_u64(e, c->height < 0 ? 0 : (uint64_t)c->height);
+    cw_enc_u64(e, c->round < 0 ? 0 : (uint64_t)c->round);
+    tm_block_id_enc(e, &c->block_id);
+    cw_enc_array(e, c->n);
+    for (uint32_t i = 0; i < c->n; i++) {
+        const cw_tm_commit_sig *s = &c->sigs[i];
+        bool absent = s->flag == CW_TM_FLAG_ABSENT;
+        cw_enc_array(e, 4);
+        cw_enc_u64(e, s->flag);
+        cw_enc_bin(e, s->validator_address, absent ? 0 : CW_TM_ADDRESS_LEN);
+        tm_time_enc(e, absent ? (cw_tm_time){0, 0} : s->timestamp);
+        cw_enc_bin(e, s->signature, absent ? 0 : 64);
+    }
+    tm_valset_enc(e, &th->lb.validators);
+    cw_enc_u64(e, th->trusted_height);
+    tm_valset_enc(e, &th->trusted_validators);
+}
+
+void cw_tm_client_header_dec(cw_dec *d, const msgpack_object *o, cw_tm_client_header *th,
+                             const char *what)
+{
+    char w[CW_DEC_LABEL_MAX];
+    memset(th, 0, sizeof *th);
+    const msgpack_object *f = cw_dec_array(d, o, 5, "%s", what);
+    cw_tm_header *h = &th->lb.header;
+    cw_dec_label(w, sizeof w, what, "header");
+    const msgpack_object *hf = cw_dec_array(d, &f[0], 15, "%s", w);
+    h->version_block = cw_dec_u64(d, &hf[0], "%s.version_block", w);
+    h->version_app = cw_dec_u64(d, &hf[1], "%s.version_app", w);
+    cw_bytes cid = cw_dec_str(d, &hf[2], CW_TM_CHAIN_ID_MAX, "%s.chain_id", w);
+    if (!d->rc && cid.len && memchr(cid.p, 0, cid.len))
+        cw_dec_fail(d, CW_EINVAL, "%s.chain_id: contains a NUL byte", w);
+    else if (!d->rc && cid.len)
+        memcpy(h->chain_id, cid.p, cid.len);
+    h->height = (int64_t)cw_dec_uint_max(d, &hf[3], INT64_MAX, "%s.height", w);
+    h->time = tm_time_dec(d, &hf[4], CW_DEC_LABEL(w, "time"));
+    tm_block_id_dec(d, &hf[5], &h->last_block_id, CW_DEC_LABEL(w, "last_block_id"));
+    static const char *const names[9] = {
+        "last_commit_hash", "data_hash",    "validators_hash",   "next_validators_hash",
+        "consensus_hash",   "app_hash",     "last_results_hash", "evidence_hash",
+        "proposer_address"};
+    cw_tm_bytes *bs[9] = {&h->last_commit_hash, &h->data_hash, &h->validators_hash,
+                          &h->next_validators_hash, &h->consensus_hash, &h->app_hash,
+                          &h->last_results_hash, &h->evidence_hash, &h->proposer_address};
+    for (int i = 0; i < 9; i++)
+        tm_bytes_dec(d, &hf[6 + i], bs[i], 0, i == 8 ? CW_TM_ADDRESS_LEN : 32,
+                     i == 5 ? CW_TM_BYTES_MAX : 0, w, names[i]);
+
+    cw_tm_commit *c = &th->lb.commit;
+    cw_dec_label(w, sizeof w, what, "commit");
+    const msgpack_object *cf = cw_dec_array(d, &f[1], 4, "%s", w);
+    c->height = (int64_t)cw_dec_uint_max(d, &cf[0], INT64_MAX, "%s.height", w);
+    c->round = (int32_t)cw_dec_uint_max(d, &cf[1], INT32_MAX, "%s.round", w);
+    tm_block_id_dec(d, &cf[2], &c->block_id, CW_DEC_LABEL(w, "block_id"));
+    uint32_t n;
+    const msgpack_object *sigs =
+        cw_dec_list(d, &cf[3], CW_TM_VALIDATORS_MAX, &n, "%s.signatures", w);
+    if (!d->rc && n && !(c->sigs = calloc(n, sizeof *c->sigs)))
+        cw_dec_fail(d, -ENOMEM, "%s.signatures: out of memory", w);
+    if (!d->rc)
+        c->n = n;
+    for (uint32_t i = 0; i < c->n && !d->rc; i++) {
+        cw_tm_commit_sig *s = &c->sigs[i];
+        const msgpack_object *sf = cw_dec_array(d, &sigs[i], 4, "%s.signatures[%u]", w, i);
+        s->flag = (uint8_t)cw_dec_uint_max(d, &sf[0], 3, "%s.signatures[%u].flag", w, i);
+        bool absent = s->flag == CW_TM_FLAG_ABSENT;
+        if (!d->rc && s->flag == 0)
+            cw_dec_fail(d, CW_EINVAL, "%s.signatures[%u].flag: 0", w, i);
+        cw_bytes a = cw_dec_bin(d, &sf[1], CW_TM_ADDRESS_LEN, "%s.signatures[%u].address", w, i);
+        s->timestamp = tm_time_dec(d, &sf[2], CW_DEC_LABEL(w, "signatures[].time"));
+        cw_bytes sg = cw_dec_bin(d, &sf[3], 64, "%s.signatures[%u].signature", w, i);
+        if (d->rc)
+            break;
+        if (absent ? (a.len || sg.len || s->timestamp.seconds || s->timestamp.nanos)
+                   : (a.len != CW_TM_ADDRESS_LEN || sg.len != 64)) {
+            cw_dec_fail(d, CW_EINVAL, "%s.signatures[%u]: %s", w, i,
+                        absent ? "an absent entry carries nothing"
+                               : "a vote needs a 20-byte address and a 64-byte signature");
+            break;
+        }
+        if (!absent) {
+            memcpy(s->validator_address, a.p, CW_TM_ADDRESS_LEN);
+            memcpy(s->signature, sg.p, 64);
+            s->has_address = s->has_signature = true;
+        }
+    }
+    tm_valset_dec(d, &f[2], &th->lb.validators, CW_DEC_LABEL(what, "validator_set"));
+    th->trusted_height = cw_dec_uint_max(d, &f[3], INT64_MAX, "%s.trusted_height", what);
+    tm_valset_dec(d, &f[4], &th->trusted_validators,
+                  CW_DEC_LABEL(what, "trusted_validator_set"));
+}
+
+void cw_tm_client_header_free(cw_tm_client_header *h)
+{
+    if (!h)
+        return;
+    cw_tm_light_block_free(&h->lb);
+    cw_tm_valset_free(&h->trusted_validators);
+}
+
+void cw_msg_update_client_tm_enc(cw_enc *e, const cw_msg_update_client_tm *m)
+{
+    cw_msg_begin(e, CW_MSG_IBC_UPDATE_CLIENT_TM, 2);
+    cw_enc_cstr(e, m->client_id);
+    cw_tm_client_header_enc(e, &m->header);
+}
+
+void cw_msg_update_client_tm_dec(cw_dec *d, const msgpack_object *body,
+                                 cw_msg_update_client_tm *m, const char *what)
+{
+    memset(m, 0, sizeof *m);
     const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
-    cw_lc_client_state_dec(d, &f[0], &m->client_state, "client_state");
-    cw_lc_consensus_state_dec(d, &f[1], &m->consensus_state, "consensus_state");
+    cw_dec_id(d, &f[0], m->client_id, "client_id");
+    cw_tm_client_header_dec(d, &f[1], &m->header, "header");
+}
+
+void cw_msg_update_client_tm_free(cw_msg_update_client_tm *m)
+{
+    if (m)
+        cw_tm_client_header_free(&m->header);
+}
+
+void cw_msg_submit_misbehaviour_tm_enc(cw_enc *e, const cw_msg_submit_misbehaviour_tm *m)
+{
+    cw_msg_begin(e, CW_MSG_IBC_SUBMIT_MISBEHAVIOUR_TM, 3);
+    cw_enc_cstr(e, m->client_id);
+    cw_tm_client_header_enc(e, &m->header1);
+    cw_tm_client_header_enc(e, &m->header2);
+}
+
+void cw_msg_submit_misbehaviour_tm_dec(cw_dec *d, const msgpack_object *body,
+                                       cw_msg_submit_misbehaviour_tm *m, const char *what)
+{
+    memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->client_id, "client_id");
+    cw_tm_client_header_dec(d, &f[1], &m->header1, "header1");
+    cw_tm_client_header_dec(d, &f[2], &m->header2, "header2");
+}
+
+void cw_msg_submit_misbehaviour_tm_free(cw_msg_submit_misbehaviour_tm *m)
+{
+    if (!m)
+        return;
+    cw_tm_client_header_free(&m->header1);
+    cw_tm_client_header_free(&m->header2);
 }
 
 /* MsgUpdateClient and MsgSubmitMisbehaviour have their codecs in common/block.c, at the
@@ -435,11 +704,16 @@ void cw_msg_timeout_on_close_dec(cw_dec *d, const msgpack_object *body,
 
 CW_MSG_CODEC_FREE_ADAPTER(update_client)
 CW_MSG_CODEC_FREE_ADAPTER(submit_misbehaviour)
+CW_MSG_CODEC_FREE_ADAPTER(update_client_tm)
+CW_MSG_CODEC_FREE_ADAPTER(submit_misbehaviour_tm)
 
 #define IBC_MSGS(M)                                                                               \
     M(CW_MSG_IBC_CREATE_CLIENT, create_client, NULL)                                              \
     M(CW_MSG_IBC_UPDATE_CLIENT, update_client, update_client_free_any)                            \
     M(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour, submit_misbehaviour_free_any)          \
+    M(CW_MSG_IBC_UPDATE_CLIENT_TM, update_client_tm, update_client_tm_free_any)                   \
+    M(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR_TM, submit_misbehaviour_tm,                                  \
+      submit_misbehaviour_tm_free_any)                                                            \
     M(CW_MSG_IBC_RECOVER_CLIENT, recover_client, NULL)                                            \
     M(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, NULL)                                            \
     M(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, NULL)                                              \

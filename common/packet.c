@@ -145,6 +145,11 @@ void cw_path_client_state(char *out, const char *client_id)
     snprintf(out, CW_PATH_MAX, "clients/%s/clientState", client_id);
 }
 
+void cw_path_client_type(char *out, const char *client_id)
+{
+    snprintf(out, CW_PATH_MAX, "clients/%s/clientType", client_id);
+}
+
 void cw_path_consensus_state(char *out, const char *client_id, uint64_t height)
 {
     snprintf(out, CW_PATH_MAX, "clients/%s/consensusStates/%llu", client_id,

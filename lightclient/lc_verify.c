@@ -298,9 +298,8 @@ int cw_lc_status(cw_lc_client_status *out, const cw_lc_client_state *cs, const c
     return CW_OK;
 }
 
-/* CW_OK if Active, else CW_EFROZEN / CW_EEXPIRED / a store error, with err set. */
-static int require_active(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t now_ns,
-                          char *err, size_t err_len)
+int cw_lc_require_active(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t now_ns,
+                         char *err, size_t err_len)
 {
     cw_lc_client_status s;
     int rc = cw_lc_status(&s, cs, st, now_ns);
@@ -372,7 +371,7 @@ static int update_precheck(const cw_lc_client_state *cs, const cw_lc_store *st,
     int rc;
 
     *have_stored = false;
-    if ((rc = require_active(cs, st, now_ns, err, err_len)) != CW_OK)
+    if ((rc = cw_lc_require_active(cs, st, now_ns, err, err_len)) != CW_OK)
         return rc;
     if ((rc = get_trusted(st, trusted_height, trusted, err, err_len)) != CW_OK)
         return rc;
@@ -548,7 +547,7 @@ int cw_lc_check_misbehaviour(const cw_lc_client_state *cs, const cw_lc_store *st
     const cw_header *a = &h1->signed_header.header, *b = &h2->signed_header.header;
     int rc;
 
-    if ((rc = require_active(cs, st, now_ns, err, err_len)) != CW_OK)
+    if ((rc = cw_lc_require_active(cs, st, now_ns, err, err_len)) != CW_OK)
         return rc;
     if ((rc = verify_evidence_header(cs, st, cache, h1, now_ns, "header1", err, err_len)) ||
         (rc = verify_evidence_header(cs, st, cache, h2, now_ns, "header2", err, err_len)))
@@ -589,7 +588,7 @@ int cw_lc_submit_misbehaviour(cw_lc_client_state *cs, const cw_lc_store *st,
 static int root_at(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t height,
                    uint64_t now_ns, cw_lc_consensus_state *out, char *err, size_t err_len)
 {
-    int rc = require_active(cs, st, now_ns, err, err_len);
+    int rc = cw_lc_require_active(cs, st, now_ns, err, err_len);
     if (rc)
         return rc;
     rc = st->get(st->ctx, height, out);

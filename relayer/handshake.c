@@ -63,7 +63,9 @@ int rly_create_clients(rly_ctx *x, int p, FILE *out, char *err, size_t err_len)
         cw_lc_consensus_state cons;
         cw_lc_consensus_state_of(&cons, &lb->signed_header.header);
         rly_msgs ms = {0};
-        cw_msg_create_client mc = {.client_state = cs, .consensus_state = cons};
+        cw_msg_create_client mc = {.client_type = CW_CLIENT_TYPE_BIP340,
+                                   .client_state = cs,
+                                   .consensus_state = cons};
         cw_enc_init(&ms.m[0]);
         cw_msg_create_client_enc(&ms.m[0], &mc);
         ms.n = 1;

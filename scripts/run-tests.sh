@@ -81,6 +81,27 @@ if [ "$ONLY" = all ] || [ "$ONLY" = oracle ]; then
   fi
 fi
 
+if [ "$ONLY" = all ] || [ "$ONLY" = oracle ]; then
+  # docs/DESIGN.md §6a, §12: random light-client cases judged by our verifier and by
+  # tendermint-rs 0.41.0's; every verdict and reason must agree.
+  echo "== 07-tendermint oracle (our verifier vs tendermint-light-client-verifier 0.41.0)"
+  tm_diff="$BUILD/san/tests/oracle/tm_diff" tm_oracle="$BUILD/oracle/release/tendermint-oracle"
+  if [ -x "$tm_diff" ] && [ -x "$tm_oracle" ]; then
+    d="$log/tm-oracle"; mkdir -p "$d"
+    if "$tm_diff" --seed "${CW_ORACLE_SEED:-1}" --cases "${CW_TM_ORACLE_CASES:-5000}" --out "$d" \
+        && "$tm_oracle" <"$d/cases.jsonl" >"$d/theirs.txt" \
+        && python3 tests/oracle/tm_compare.py "$d" >"$log/tm-oracle.out" 2>&1; then
+      passed=$((passed + 1)); sed 's/^/  /' "$log/tm-oracle.out" | head -n 4
+    else
+      failed=$((failed + 1)); failures+=("tendermint-oracle")
+      sed 's/^/    | /' "$log/tm-oracle.out" 2>/dev/null | tail -n 40
+    fi
+  else
+    echo "  not built: $tm_diff and $tm_oracle (make build-oracle; needs cargo)"
+    failed=$((failed + 1)); failures+=("tendermint-oracle")
+  fi
+fi
+
 if [ "$ONLY" = all ] || [ "$ONLY" = integration ]; then
   if ls tests/integration/test_*.py >/dev/null 2>&1; then
     echo "== integration tests (pytest, real binaries)"

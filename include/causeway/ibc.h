@@ -141,6 +141,28 @@ int cw_ibc_channel(const cw_kv *kv, const char *port, const char *channel, cw_ch
 int cw_ibc_client(const cw_kv *kv, const char *client_id, cw_lc_client_state *out)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
+/** A client's type (ICS-02), CW_CLIENT_TYPE_BIP340 or CW_CLIENT_TYPE_TENDERMINT
+ *  (causeway/msgs.h), as ibc.create_client named it (clients/{id}/clientType; a client
+ *  stored without one — created before client types — is causeway-bip340).
+ *  Returns: CW_OK with out (NUL-terminated); CW_ENOTFOUND no such client; CW_EINVAL a bad
+ *  id; CW_EMALFORMED a stored type that is neither. Thread-safe on distinct kv. */
+int cw_ibc_client_type(const cw_kv *kv, const char *client_id, char out[static 65])
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Verify a proof of the counterparty's state through client_id at exactly proof_height,
+ *  with the client Active at now_ns, routed by the client's type: causeway-bip340 — ICS-23
+ *  with the SMT spec against the consensus state's state root (§6); 07-tendermint — ICS-23
+ *  with the IAVL spec against the header's app_hash (§6a; a single IAVL CommitmentProof
+ *  whose root is the app hash). The key is path's bytes; value NULL proves absence.
+ *  This is the host's one proof check (the channel and packet layers call it).
+ *  Returns: CW_OK; CW_ENOTFOUND no client or no consensus state at proof_height;
+ *           CW_EFROZEN / CW_EEXPIRED; the ICS-23 verifier's codes; store errors.
+ *  Memory: as the ICS-23 verifier. Thread-safe on distinct kv. */
+int cw_ibc_client_verify_path(const cw_kv *kv, const char *client_id, uint64_t proof_height,
+                              uint64_t now_ns, const uint8_t *proof, size_t proof_len,
+                              const char *path, const uint8_t *value, size_t value_len,
+                              char *err, size_t err_len) CW_NONNULL(1, 2, 7) CW_WARN_UNUSED;
+
 /** At most this many consensus states are stored per client. A put that stores one more
  *  prunes the oldest (lowest height) — never the state just put nor the store's `keep`
  *  height — so a client updated at any rate over any span of heights keeps working in

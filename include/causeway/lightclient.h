@@ -187,6 +187,14 @@ size_t cw_lc_memstore_count(const cw_lc_memstore *m) CW_NONNULL(1);
 int cw_lc_status(cw_lc_client_status *out, const cw_lc_client_state *cs, const cw_lc_store *st,
                  uint64_t now_ns) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 
+/** CW_OK when the client is Active at now_ns (cw_lc_status), with err naming the state
+ *  otherwise: CW_EFROZEN "client is frozen (at height H)", CW_EEXPIRED "client is expired
+ *  (latest height H)"; a store error ("client store: …"). The check every type's update,
+ *  misbehaviour and proof paths run first (the IBC host's 07-tendermint type too).
+ *  Memory: none beyond the store's get. Thread-safe as the store. */
+int cw_lc_require_active(const cw_lc_client_state *cs, const cw_lc_store *st, uint64_t now_ns,
+                         char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
 /* ---- header verification --------------------------------------------------------- */
 
 /** What a verification counted (for callers reporting it, and the benchmark). */

@@ -3,10 +3,14 @@
  * it). One type string, one struct and one encode/decode pair per msg (DESIGN §7).
  *
  * A Msg is [type(str), body(array)]; a tx carries a list of them (causeway/tx.h). Bodies:
- *   ibc.create_client      [client_state, consensus_state]        (ClientState, ConsensusState
- *                           of causeway/lightclient.h)
- *   ibc.update_client      MsgUpdateClient       (causeway/block.h)
- *   ibc.submit_misbehaviour MsgSubmitMisbehaviour (causeway/block.h)
+ *   ibc.create_client      [client_type, client_state, consensus_state] (client_type: str
+ *                           CW_CLIENT_TYPE_BIP340 "causeway-bip340" or
+ *                           CW_CLIENT_TYPE_TENDERMINT "07-tendermint"; ClientState,
+ *                           ConsensusState of causeway/lightclient.h, for both types)
+ *   ibc.update_client      MsgUpdateClient       (causeway/block.h; causeway-bip340 clients)
+ *   ibc.submit_misbehaviour MsgSubmitMisbehaviour (causeway/block.h; causeway-bip340)
+ *   ibc.update_client_tm   [client_id, TmHeader]  (07-tendermint clients)
+ *   ibc.submit_misbehaviour_tm [client_id, TmHeader, TmHeader] (07-tendermint)
  *   ibc.recover_client     [subject_client_id, substitute_client_id]
  *   ibc.chan_open_init     [port, ordering, counterparty_port, client_id,
  *                           counterparty_client_id, version]
@@ -81,6 +85,7 @@
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/lightclient.h"
+#include "causeway/tendermint.h"
 #include "causeway/packet.h"
 
 /* ---- type strings ------------------------------------------------------------------ */
@@ -88,6 +93,8 @@
 #define CW_MSG_IBC_CREATE_CLIENT "ibc.create_client"
 #define CW_MSG_IBC_UPDATE_CLIENT "ibc.update_client"
 #define CW_MSG_IBC_SUBMIT_MISBEHAVIOUR "ibc.submit_misbehaviour"
+#define CW_MSG_IBC_UPDATE_CLIENT_TM "ibc.update_client_tm"
+#define CW_MSG_IBC_SUBMIT_MISBEHAVIOUR_TM "ibc.submit_misbehaviour_tm"
 #define CW_MSG_IBC_RECOVER_CLIENT "ibc.recover_client"
 #define CW_MSG_IBC_CHAN_OPEN_INIT "ibc.chan_open_init"
 #define CW_MSG_IBC_CHAN_OPEN_TRY "ibc.chan_open_try"
@@ -115,10 +122,19 @@
 
 /* ---- clients (ICS-02) -------------------------------------------------------------- */
 
+/* Client types (ICS-02): the host routes client state, headers, misbehaviour, status and
+ * proofs by the type a client was created with (DESIGN §6, §6a). */
+#define CW_CLIENT_TYPE_BIP340 "causeway-bip340"  /* Causeway chains (§6) */
+#define CW_CLIENT_TYPE_TENDERMINT "07-tendermint" /* CometBFT chains (§6a) */
+
 /** ibc.create_client: anyone creates a client from a trusted state (ibc-go MsgCreateClient).
- *  Decode checks both states' encodings; the host checks cw_lc_client_state_validate,
- *  latest_height > 0, frozen_height 0 and the trusting period. */
+ *  Decode checks the type is one of the two and both states' encodings; the host checks
+ *  cw_lc_client_state_validate, latest_height > 0, frozen_height 0 and the trusting period.
+ *  For 07-tendermint the states mean: chain_id the CometBFT chain id; consensus state
+ *  timestamp_ns = header time, state_root = the header's app_hash (32 bytes),
+ *  next_validators_hash = the header's. */
 typedef struct cw_msg_create_client {
+    char client_type[CW_ID_MAX + 1]; /* CW_CLIENT_TYPE_* */
     cw_lc_client_state client_state;
     cw_lc_consensus_state consensus_state; /* at client_state.latest_height */
 } cw_msg_create_client;
@@ -136,6 +152,54 @@ CW_MSG_CODEC_DECLARE(update_client);
  *  ibc-go MsgSubmitMisbehaviour). As update_client: owns what it decodes; free with
  *  cw_msg_submit_misbehaviour_free whatever d->rc says. */
 CW_MSG_CODEC_DECLARE(submit_misbehaviour);
+
+/** A 07-tendermint client message (ibc-go 07-tendermint Header): a CometBFT signed header,
+ *  the validator set that signed it, the trusted height it is verified from and the
+ *  validator set trusted there (the trusted consensus state's next validators). TmHeader =
+ *    [header, commit, validator_set, trusted_height, trusted_validator_set]
+ *    header = [version_block, version_app, chain_id(str ≤ 50), height, time, last_block_id,
+ *              last_commit_hash, data_hash, validators_hash, next_validators_hash,
+ *              consensus_hash, app_hash, last_results_hash, evidence_hash,
+ *              proposer_address]  (hashes bin 0|32 bytes, app_hash bin ≤ 64,
+ *              proposer bin 0|20; time = [seconds ≥ 0, nanos < 10^9])
+ *    block_id = [hash(bin 0|32), parts_total, parts_hash(bin 0|32)]
+ *    commit = [height, round, block_id, [[flag, address(bin 20), time, signature(bin 64)]
+ *              | [1, bin(0), [0, 0], bin(0)] (absent), ...]]
+ *    validator_set = [[ed25519_pubkey(bin 32), power], ...] in CometBFT order (power
+ *              descending, address ascending; addresses are derived from the keys)
+ *  Decode refuses a set out of that order, one cw_tm_valset_finish refuses, more than
+ *  CW_TM_VALIDATORS_MAX entries, and heights or rounds beyond int64/int32. */
+typedef struct cw_tm_client_header {
+    cw_tm_light_block lb; /* header, commit, validators (no next set: has_next false) */
+    uint64_t trusted_height;
+    cw_tm_valset trusted_validators;
+} cw_tm_client_header;
+
+void cw_tm_client_header_enc(cw_enc *e, const cw_tm_client_header *h) CW_NONNULL(1, 2);
+void cw_tm_client_header_dec(cw_dec *d, const msgpack_object *o, cw_tm_client_header *h,
+                             const char *what) CW_NONNULL(1, 3, 4);
+/** Free what a decoded (or test-built) header owns; accepts NULL. */
+void cw_tm_client_header_free(cw_tm_client_header *h);
+
+/** ibc.update_client_tm: update a 07-tendermint client (ibc-go MsgUpdateClient with a
+ *  07-tendermint Header). Owns what it decodes: free with cw_msg_update_client_tm_free. */
+typedef struct cw_msg_update_client_tm {
+    char client_id[CW_ID_MAX + 1];
+    cw_tm_client_header header;
+} cw_msg_update_client_tm;
+CW_MSG_CODEC_DECLARE(update_client_tm);
+void cw_msg_update_client_tm_free(cw_msg_update_client_tm *m);
+
+/** ibc.submit_misbehaviour_tm: two 07-tendermint headers that conflict (same height,
+ *  different block hashes; or header1 above header2 in height but not later in time), each
+ *  verifiable from a consensus state the client holds (ibc-go 07-tendermint Misbehaviour).
+ *  Free with cw_msg_submit_misbehaviour_tm_free. */
+typedef struct cw_msg_submit_misbehaviour_tm {
+    char client_id[CW_ID_MAX + 1];
+    cw_tm_client_header header1, header2;
+} cw_msg_submit_misbehaviour_tm;
+CW_MSG_CODEC_DECLARE(submit_misbehaviour_tm);
+void cw_msg_submit_misbehaviour_tm_free(cw_msg_submit_misbehaviour_tm *m);
 
 /** ibc.recover_client: the admin replaces a Frozen or Expired subject's state with an Active
  *  substitute's (ibc-go MsgRecoverClient). Fields named "subject", "substitute". */

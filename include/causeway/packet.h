@@ -123,6 +123,8 @@ int cw_ack_decode(bool *ok, cw_bytes *payload, const uint8_t *buf, size_t len, c
 
 /* Host paths, written into out (CW_PATH_MAX bytes). Identifiers are validated by callers. */
 void cw_path_client_state(char *out, const char *client_id) CW_NONNULL(1, 2);
+/** clients/{id}/clientType: the client's type (Causeway's; ICS-24 keeps the type in the id) */
+void cw_path_client_type(char *out, const char *client_id) CW_NONNULL(1, 2);
 void cw_path_consensus_state(char *out, const char *client_id, uint64_t height)
     CW_NONNULL(1, 2);
 void cw_path_channel_end(char *out, const char *port, const char *channel) CW_NONNULL(1, 2, 3);

@@ -120,7 +120,7 @@ def light_gen(out, validators, heights, chain_id="zeta"):
 
 def msg_create_client(client_state, trusted):
     """MsgCreateClient from a TrustedState [height, consensus_state, vals]."""
-    return ["ibc.create_client", [client_state, trusted[1]]]
+    return ["ibc.create_client", ["causeway-bip340", client_state, trusted[1]]]
 
 
 def msg_update_client(client_id, light_block, trusted_height, trusted_vals):

@@ -141,6 +141,8 @@ static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, siz
 static cw_bytes h_msg_create_client(cw_enc *e, const cw_header *hdr, uint64_t trusting_period_ns)
 {
     cw_msg_create_client mc;
+    memset(&mc, 0, sizeof mc);
+    strcpy(mc.client_type, CW_CLIENT_TYPE_BIP340);
     assert_int_equal(cw_lc_client_state_default(&mc.client_state, hdr->chain_id), CW_OK);
     mc.client_state.latest_height = hdr->height;
     if (trusting_period_ns)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "causeway/msgs.h"
+#include "../tm_testgen.h"
 
 static char ERR[512];
 
@@ -32,6 +33,8 @@ static struct {
     cw_msg_create_client create_client;
     cw_msg_update_client update_client;
     cw_msg_submit_misbehaviour submit_misbehaviour;
+    cw_msg_update_client_tm update_client_tm;
+    cw_msg_submit_misbehaviour_tm submit_misbehaviour_tm;
     cw_msg_recover_client recover_client;
     cw_msg_chan_open_init chan_open_init;
     cw_msg_chan_open_try chan_open_try;
@@ -96,6 +99,7 @@ static int setup(void **state)
     memset(&S, 0, sizeof S);
     cw_update_header u;
     sample_update(&u, 5, 0xab);
+    ID(S.create_client.client_type, CW_CLIENT_TYPE_BIP340);
     cw_lc_client_state *cs = &S.create_client.client_state;
     assert_int_equal(cw_lc_client_state_default(cs, "alpha"), CW_OK);
     cs->latest_height = 5;
@@ -163,6 +167,32 @@ static int setup(void **state)
     S.acknowledgement = (cw_msg_acknowledgement){sample_packet(), B(ACK), B(P2), 42};
     S.timeout = (cw_msg_timeout){sample_packet(), B(P3), 43, 7};
     S.timeout_on_close = (cw_msg_timeout_on_close){sample_packet(), B(P4), B(P1), 44, 0};
+    /* 07-tendermint samples: a signed header at 11 (3 of 4 vote, one absent) from 10 */
+    {
+        tmg_key keys[4];
+        cw_tm_valset vs;
+        cw_tm_light_block lb;
+        for (uint32_t i = 0; i < 4; i++)
+            assert_int_equal(tmg_key_make(&keys[i], i), 0);
+        assert_int_equal(tmg_valset(&vs, keys, 0, 4, NULL), 0);
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(tmg_light_block(&lb, "cosmos-1", 11 + k, (cw_tm_time){1700000000, k},
+                                             &vs, &vs, keys, 4, 3, NULL), 0);
+            cw_tm_valset_free(&lb.next_validators);
+            lb.has_next_validators = false;
+            cw_tm_client_header *th = k == 0   ? &S.update_client_tm.header
+                                      : k == 1 ? &S.submit_misbehaviour_tm.header1
+                                               : &S.submit_misbehaviour_tm.header2;
+            th->lb = lb;
+            th->trusted_height = 10;
+            assert_int_equal(cw_tm_valset_copy(&th->trusted_validators, &vs), CW_OK);
+        }
+        ID(S.update_client_tm.client_id, "client-2");
+        ID(S.submit_misbehaviour_tm.client_id, "client-3");
+        cw_tm_valset_free(&vs);
+        for (uint32_t i = 0; i < 4; i++)
+            tmg_key_free(&keys[i]);
+    }
     return 0;
 }
 
@@ -171,6 +201,8 @@ static int teardown(void **state)
     (void)state;
     cw_msg_update_client_free(&S.update_client);
     cw_msg_submit_misbehaviour_free(&S.submit_misbehaviour);
+    cw_msg_update_client_tm_free(&S.update_client_tm);
+    cw_msg_submit_misbehaviour_tm_free(&S.submit_misbehaviour_tm);
     return 0;
 }
 
@@ -184,8 +216,20 @@ typedef struct field {
 } field;
 #define FLD(kind, T, f) {kind, offsetof(T, f), sizeof(((T *)0)->f), #f}
 
-static const field F_CREATE[] = {FLD(F_RAW, cw_msg_create_client, client_state),
+static const field F_CREATE[] = {FLD(F_ID, cw_msg_create_client, client_type),
+                                 FLD(F_RAW, cw_msg_create_client, client_state),
                                  FLD(F_RAW, cw_msg_create_client, consensus_state)};
+/* the 07-tendermint headers: these fields, and the whole through the re-encoding */
+static const field F_UPDATE_TM[] = {
+    FLD(F_ID, cw_msg_update_client_tm, client_id),
+    FLD(F_U64, cw_msg_update_client_tm, header.trusted_height),
+    FLD(F_RAW, cw_msg_update_client_tm, header.lb.header),
+    FLD(F_RAW, cw_msg_update_client_tm, header.lb.validators.hash)};
+static const field F_MISB_TM[] = {
+    FLD(F_ID, cw_msg_submit_misbehaviour_tm, client_id),
+    FLD(F_RAW, cw_msg_submit_misbehaviour_tm, header1.lb.header),
+    FLD(F_RAW, cw_msg_submit_misbehaviour_tm, header2.lb.header),
+    FLD(F_RAW, cw_msg_submit_misbehaviour_tm, header2.trusted_validators.hash)};
 /* the headers and sets of these two are compared through their re-encoding (byte-exact) */
 static const field F_UPDATE[] = {FLD(F_ID, cw_msg_update_client, client_id),
                                  FLD(F_U64, cw_msg_update_client, update.trusted_height),
@@ -264,6 +308,8 @@ static const sample SAMPLES[] = {
     SAMPLE(CW_MSG_IBC_CREATE_CLIENT, create_client, F_CREATE),
     SAMPLE(CW_MSG_IBC_UPDATE_CLIENT, update_client, F_UPDATE),
     SAMPLE(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, submit_misbehaviour, F_MISB),
+    SAMPLE(CW_MSG_IBC_UPDATE_CLIENT_TM, update_client_tm, F_UPDATE_TM),
+    SAMPLE(CW_MSG_IBC_SUBMIT_MISBEHAVIOUR_TM, submit_misbehaviour_tm, F_MISB_TM),
     SAMPLE(CW_MSG_IBC_RECOVER_CLIENT, recover_client, F_RECOVER),
     SAMPLE(CW_MSG_IBC_CHAN_OPEN_INIT, chan_open_init, F_INIT),
     SAMPLE(CW_MSG_IBC_CHAN_OPEN_TRY, chan_open_try, F_TRY),
@@ -766,6 +812,40 @@ static void test_channel_end_round_trips_and_keeps_the_init_rule(void **state)
     assert_non_null(strstr(ERR, "channel_end.ordering"));
 }
 
+/* A TmHeader's sets must come in CometBFT's order (one encoding) and pass the set rules;
+ * its entries and hash lengths are bounded. */
+static void test_tm_header_refusals(void **state)
+{
+    (void)state;
+    cw_msg_update_client_tm m = S.update_client_tm;
+    cw_tm_valset *vs = &m.header.lb.validators, swapped = *vs;
+    /* the same validators, the first two swapped: not in order (equal powers: by address) */
+    cw_tm_validator v2[4];
+    memcpy(v2, vs->v, sizeof v2);
+    cw_tm_validator t = v2[0];
+    v2[0] = v2[1], v2[1] = t;
+    swapped.v = v2;
+    m.header.lb.validators = swapped;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "not in order");
+    /* one key twice (adjacent in order): the set rules refuse it */
+    v2[0] = vs->v[0], v2[1] = vs->v[0];
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "not in order");
+    m = S.update_client_tm;
+    /* a 31-byte data hash; a 21-byte proposer */
+    m.header.lb.header.data_hash.len = 31;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "data_hash");
+    m = S.update_client_tm;
+    m.header.lb.header.proposer_address.len = 21;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "proposer_address");
+    /* a vote flag of 0 */
+    m = S.update_client_tm;
+    cw_tm_commit_sig sigs[4];
+    memcpy(sigs, m.header.lb.commit.sigs, sizeof sigs);
+    sigs[0].flag = 0;
+    m.header.lb.commit.sigs = sigs;
+    assert_refused(CW_MSG_IBC_UPDATE_CLIENT_TM, &m, CW_EINVAL, "flag");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -777,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_oversize_proof_ack_and_client_state_refused),
         cmocka_unit_test(test_ordering_outside_1_2_and_packet_without_sequence_refused),
         cmocka_unit_test(test_channel_end_round_trips_and_keeps_the_init_rule),
+        cmocka_unit_test(test_tm_header_refusals),
     };
     return cmocka_run_group_tests_name("msgs", tests, setup, teardown);
 }
