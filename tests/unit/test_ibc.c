@@ -984,6 +984,8 @@ static void test_recover_refusals_name_their_rule(void **state)
     cw_light_block_free(&lb);
     h_light_block(&w->b, h_height(&w->b), &lb);
     cw_msg_create_client mc;
+    memset(&mc, 0, sizeof mc);
+    strcpy(mc.client_type, CW_CLIENT_TYPE_BIP340);
     assert_int_equal(cw_lc_client_state_default(&mc.client_state, "beta"), CW_OK);
     mc.client_state.trust_level_num = 1;
     mc.client_state.trust_level_den = 2;
@@ -1312,6 +1314,8 @@ static void test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes(
     /* create_client: latest height 0; frozen; a consensus state already expired */
     cw_msg_create_client mc;
     for (int k = 0; k < 3; k++) {
+        memset(&mc, 0, sizeof mc);
+        strcpy(mc.client_type, CW_CLIENT_TYPE_BIP340);
         assert_int_equal(cw_lc_client_state_default(&mc.client_state, hdr.chain_id), CW_OK);
         mc.client_state.latest_height = k == 0 ? 0 : hdr.height;
         mc.client_state.frozen_height = k == 1 ? 1 : 0;
