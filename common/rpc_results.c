@@ -704,34 +704,80 @@ bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_byte
 
 /* ---- lending ------------------------------------------------------------------------ */
 
-/* lend_account's six u128 fields, in wire order */
-static const char *const lend_account_names[6] = {"debt", "borrow_limit", "liquidation_limit",
-                                                  "health_factor_wad", "supply_value",
-                                                  "shares"};
+/* lend_account's four totals, in wire order */
+static const char *const lend_account_names[4] = {"debt_value", "borrow_limit",
+                                                  "liquidation_limit", "health_factor_wad"};
 #define LEND_ACCOUNT_FIELDS(r)                                                             \
-    {&(r)->debt, &(r)->borrow_limit, &(r)->liquidation_limit, &(r)->health_factor_wad,     \
-     &(r)->supply_value, &(r)->shares}
+    {&(r)->debt_value, &(r)->borrow_limit, &(r)->liquidation_limit, &(r)->health_factor_wad}
 
 void cw_rpc_lend_account_enc(cw_enc *e, const cw_rpc_lend_account *r)
 {
-    const cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
-    cw_enc_array(e, 6);
-    for (int i = 0; i < 6; i++)
+    const cw_u128 *f[4] = LEND_ACCOUNT_FIELDS(r);
+    cw_enc_array(e, 5);
+    for (int i = 0; i < 4; i++)
         cw_enc_u128(e, *f[i]);
+    if (r->n_markets > CW_LEND_MAX_MARKETS) {
+        if (!e->rc)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, r->n_markets);
+    for (uint32_t i = 0; i < r->n_markets; i++) {
+        const cw_rpc_lend_account_market *m = &r->markets[i];
+        cw_enc_array(e, 5);
+        cw_enc_cstr(e, m->asset);
+        cw_enc_u128(e, m->debt);
+        cw_enc_u128(e, m->scaled_debt);
+        cw_enc_u128(e, m->supply_value);
+        cw_enc_u128(e, m->shares);
+    }
 }
 
 void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_account *r)
 {
     memset(r, 0, sizeof *r);
-    cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
-    const msgpack_object *v = cw_dec_array(d, o, 6, "lend_account");
-    for (int i = 0; i < 6; i++)
+    cw_u128 *f[4] = LEND_ACCOUNT_FIELDS(r);
+    const msgpack_object *v = cw_dec_array(d, o, 5, "lend_account");
+    for (int i = 0; i < 4; i++)
         *f[i] = cw_dec_u128(d, &v[i], "lend_account.%s", lend_account_names[i]);
+    uint32_t n = 0;
+    const msgpack_object *items =
+        cw_dec_list(d, &v[4], CW_LEND_MAX_MARKETS, &n, "lend_account.markets");
+    for (uint32_t i = 0; i < n && d->rc == CW_OK; i++) {
+        cw_rpc_lend_account_market *m = &r->markets[i];
+        const msgpack_object *g = cw_dec_array(d, &items[i], 5, "lend_account.markets[%u]", i);
+        cw_dec_id(d, &g[0], m->asset, "lend_account.markets[%u].asset", i);
+        m->debt = cw_dec_u128(d, &g[1], "lend_account.markets[%u].debt", i);
+        m->scaled_debt = cw_dec_u128(d, &g[2], "lend_account.markets[%u].scaled_debt", i);
+        m->supply_value = cw_dec_u128(d, &g[3], "lend_account.markets[%u].supply_value", i);
+        m->shares = cw_dec_u128(d, &g[4], "lend_account.markets[%u].shares", i);
+    }
+    r->n_markets = d->rc == CW_OK ? n : 0;
+}
+
+void cw_rpc_lend_market_params_enc(cw_enc *e, const cw_rpc_lend_market_params *p)
+{
+    cw_enc_array(e, p->has_asset ? 1 : 0);
+    if (p->has_asset)
+        cw_enc_cstr(e, p->asset);
+}
+
+void cw_rpc_lend_market_params_dec(cw_dec *d, const msgpack_object *o,
+                                   cw_rpc_lend_market_params *p)
+{
+    memset(p, 0, sizeof *p);
+    if (d->rc)
+        return;
+    if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 0)
+        return;
+    const msgpack_object *v = cw_dec_array(d, o, 1, "lend_market params");
+    cw_dec_id(d, &v[0], p->asset, "lend_market params.asset");
+    p->has_asset = d->rc == CW_OK;
 }
 
 void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
 {
-    cw_enc_array(e, 14);
+    cw_enc_array(e, 16);
     cw_enc_cstr(e, r->borrow_denom);
     cw_enc_u128(e, r->borrow_index_wad);
     cw_enc_u128(e, r->total_borrows);
@@ -746,12 +792,21 @@ void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
     cw_enc_u128(e, r->utilization_wad);
     cw_enc_u128(e, r->borrow_apr_wad);
     cw_enc_u128(e, r->supply_apr_wad);
+    cw_enc_u64(e, r->flash_fee_bps);
+    if (r->n_markets > CW_LEND_MAX_MARKETS) {
+        if (!e->rc)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, r->n_markets);
+    for (uint32_t i = 0; i < r->n_markets; i++)
+        cw_enc_cstr(e, r->markets[i]);
 }
 
 void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_market *r)
 {
     memset(r, 0, sizeof *r);
-    const msgpack_object *v = cw_dec_array(d, o, 14, "lend_market");
+    const msgpack_object *v = cw_dec_array(d, o, 16, "lend_market");
     cw_dec_id(d, &v[0], r->borrow_denom, "lend_market.borrow_denom");
     r->borrow_index_wad = cw_dec_u128(d, &v[1], "lend_market.borrow_index");
     r->total_borrows = cw_dec_u128(d, &v[2], "lend_market.total_borrows");
@@ -766,4 +821,11 @@ void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_mark
     r->utilization_wad = cw_dec_u128(d, &v[11], "lend_market.utilization_wad");
     r->borrow_apr_wad = cw_dec_u128(d, &v[12], "lend_market.borrow_apr_wad");
     r->supply_apr_wad = cw_dec_u128(d, &v[13], "lend_market.supply_apr_wad");
+    r->flash_fee_bps = (uint32_t)cw_dec_uint_max(d, &v[14], CW_BPS - 1, "lend_market.flash_fee_bps");
+    uint32_t n = 0;
+    const msgpack_object *items =
+        cw_dec_list(d, &v[15], CW_LEND_MAX_MARKETS, &n, "lend_market.markets");
+    for (uint32_t i = 0; i < n && d->rc == CW_OK; i++)
+        cw_dec_id(d, &items[i], r->markets[i], "lend_market.markets[%u]", i);
+    r->n_markets = d->rc == CW_OK ? n : 0;
 }

@@ -31,15 +31,22 @@
  *   packets              [port, channel, [seq, ...]]    [bytes|nil, ...]
  *   unreceived_packets,
  *   unreceived_acks      [port, channel, [seq, ...]]    [seq, ...]
- *   lend_account         [address(bin 20)]              [debt, borrow_limit, liquidation_limit,
- *                                                        health_factor_wad, supply_value,
- *                                                        shares]  (u128 as bin 16 each)
- *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
+ *   lend_account         [address(bin 20)]              [debt_value, borrow_limit,
+ *                                                        liquidation_limit, health_factor_wad,
+ *                                                        [[asset, debt, scaled_debt,
+ *                                                          supply_value, shares], ...]]
+ *                                                        (u128 as bin 16 each; one entry per
+ *                                                        market, genesis order)
+ *   lend_market          [] or [asset]                  [borrow_denom, borrow_index, total_borrows,
  *                                                        cash, reserves, total_shares,
  *                                                        paused_actions(u64 bitmask), bad_debt,
  *                                                        total_supply, supply_cap, borrow_cap,
  *                                                        utilization_wad, borrow_apr_wad,
- *                                                        supply_apr_wad] (cw_rpc_lend_market)
+ *                                                        supply_apr_wad, flash_fee_bps,
+ *                                                        markets: [asset, ...]]
+ *                                                        (cw_rpc_lend_market; [] answers for
+ *                                                        the only market, and is refused when
+ *                                                        the chain has several)
  *   blocks (topic)       subscribe ["blocks"]           [header, events, txs, txs_total]: one
  *                                                        notification per committed block, the
  *                                                        events of its first txs of txs_total
@@ -68,6 +75,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "causeway/app_msgs.h" /* CW_LEND_MAX_MARKETS, CW_LEND_ACTION_* */
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/error.h"
@@ -106,7 +114,7 @@ int cw_rpc_result_open(cw_dec *d, const msgpack_object **root, const uint8_t *bu
 
 /* ---- params shared by several methods ------------------------------------------------ */
 
-/** [] — status, lend_market. dec fails CW_EMALFORMED on any other arity ("<what> params"). */
+/** [] — status. dec fails CW_EMALFORMED on any other arity ("<what> params"). */
 void cw_rpc_no_params_enc(cw_enc *e) CW_NONNULL(1);
 void cw_rpc_no_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
     CW_NONNULL(1, 2, 3);
@@ -433,16 +441,39 @@ bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_byte
 
 /* ---- lending ------------------------------------------------------------------------ */
 
-/** lend_account: values in the borrow denom's base units (health factor in WAD, 1e18 = 1). */
-typedef struct cw_rpc_lend_account {
+/** One market's part of lend_account: base units of that market's asset. */
+typedef struct cw_rpc_lend_account_market {
+    char asset[CW_ID_MAX + 1];
     cw_u128 debt;
+    cw_u128 scaled_debt;
+    cw_u128 supply_value;
+    cw_u128 shares;
+} cw_rpc_lend_account_market;
+
+/** lend_account: an account over every market. debt_value, the limits and the health factor
+ *  are in the price unit (base units of the first market's asset; health factor in WAD,
+ *  1e18 = 1); markets lists the account's debt and supply in each market (n_markets ≤
+ *  CW_LEND_MAX_MARKETS, causeway/app_msgs.h; the decoder refuses more). */
+typedef struct cw_rpc_lend_account {
+    cw_u128 debt_value;
     cw_u128 borrow_limit;
     cw_u128 liquidation_limit;
     cw_u128 health_factor_wad;
-    cw_u128 supply_value;
-    cw_u128 shares;
+    uint32_t n_markets;
+    cw_rpc_lend_account_market markets[CW_LEND_MAX_MARKETS];
 } cw_rpc_lend_account;
 CW_RPC_RESULT_DECLARE(lend_account);
+
+/** lend_market's params: [] (has_asset false: the chain's only market) or [asset].
+ *  dec: CW_EMALFORMED another arity or type; asset must be an identifier. */
+typedef struct cw_rpc_lend_market_params {
+    bool has_asset;
+    char asset[CW_ID_MAX + 1];
+} cw_rpc_lend_market_params;
+void cw_rpc_lend_market_params_enc(cw_enc *e, const cw_rpc_lend_market_params *p)
+    CW_NONNULL(1, 2);
+void cw_rpc_lend_market_params_dec(cw_dec *d, const msgpack_object *o,
+                                   cw_rpc_lend_market_params *p) CW_NONNULL(1, 2, 3);
 
 /** lend_market: the market's books and rates with interest accrued (in memory) to the
  *  latest block time, as cw_lend_market_read computes them (DESIGN §8). Amounts in the
@@ -463,6 +494,10 @@ typedef struct cw_rpc_lend_market {
     cw_u128 utilization_wad;    /* borrows / total_supply, wad, rounded up, ≤ 1e18 */
     cw_u128 borrow_apr_wad;     /* per-second borrow rate × 31,536,000 s, wad (1e18 = 100%) */
     cw_u128 supply_apr_wad;     /* borrow APR × utilization × (1 − reserve factor), wad */
+    uint32_t flash_fee_bps;     /* lend.flash_loan's fee */
+    uint32_t n_markets;         /* every market's asset on the chain, genesis order (the first
+                                 * is the price unit); ≤ CW_LEND_MAX_MARKETS */
+    char markets[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
 } cw_rpc_lend_market;
 CW_RPC_RESULT_DECLARE(lend_market);
 

@@ -120,7 +120,7 @@ static cw_u128 scaled_debt(world *w, int who)
     uint8_t *v, *p;
     size_t vl, pl;
     cw_u128 x;
-    cw_key_lend_debt(key, &w->b.addr[who]);
+    assert_int_equal(cw_key_lend_debt(key, "uusd", &w->b.addr[who]), CW_OK);
     h_query(&w->b, key, 0, &v, &vl, &p, &pl);
     assert_int_equal(cw_val_u128_rec_dec(&x, v, vl, NULL, 0), CW_OK);
     free(v);
@@ -128,7 +128,7 @@ static cw_u128 scaled_debt(world *w, int who)
     return x;
 }
 
-/* market/stats[4]: bad debt written off since genesis (causeway/lending.h) */
+/* market/uusd/stats[4]: bad debt written off since genesis (causeway/lending.h) */
 static cw_u128 bad_debt(world *w)
 {
     uint8_t *v, *p;
@@ -136,10 +136,12 @@ static cw_u128 bad_debt(world *w)
     cw_dec d;
     const msgpack_object *root;
     cw_u128 x = 0;
-    h_query(&w->b, CW_KEY_LEND_STATS, 0, &v, &vl, &p, &pl);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_lend_stats(key, "uusd"), CW_OK);
+    h_query(&w->b, key, 0, &v, &vl, &p, &pl);
     if (v) {
         assert_int_equal(cw_dec_open(&d, &root, v, vl, 1024, NULL, 0), CW_OK);
-        const msgpack_object *f = cw_dec_array(&d, root, 7, "stats");
+        const msgpack_object *f = cw_dec_array(&d, root, 8, "stats");
         x = cw_dec_u128(&d, &f[4], "bad_debt");
         assert_int_equal(d.rc, CW_OK);
         cw_dec_close(&d);
@@ -201,7 +203,7 @@ static int admin_register(world *w, char *log)
 
 static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, char *log)
 {
-    cw_msg_lend_amount m = {.amount = amount};
+    cw_msg_lend_amount m = {.asset = "uusd", .amount = amount};
     cw_enc e;
     cw_enc_init(&e);
     if (strcmp(type, CW_MSG_LEND_SUPPLY) == 0)
@@ -474,7 +476,8 @@ static void test_release_in_flight_is_collateral_left_no_write_off_before_timeou
     cw_enc_init(&m);
     cw_msg_oracle_set_price_enc(&m, &price);
     assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
-    cw_msg_lend_liquidate liq = {.borrower = w.b.addr[K_ALICE], .repay_amount = 425};
+    cw_msg_lend_liquidate liq = {.asset = "uusd", .borrower = w.b.addr[K_ALICE],
+                                 .repay_amount = 425};
     memcpy(liq.collateral, trace, sizeof liq.collateral);
     cw_enc_init(&m);
     cw_msg_lend_liquidate_enc(&m, &liq);

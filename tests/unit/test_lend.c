@@ -58,7 +58,7 @@ static void test_borrow_above_ltv_refused(void **s)
     assert_int_equal(lw_borrow(&w, BOR, limit), CW_OK);
     assert_int_equal(lw_bal(&w, &w.addr[BOR]), 1000000 + limit);
     assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.debt, limit, "debt");
     assert_u128_eq(a.borrow_limit, limit, "borrow limit");
     /* a borrower with no collateral at all borrows nothing */
@@ -121,7 +121,7 @@ static void test_liquidate_healthy_position_refused(void **s)
     /* price 1.8 → limit 1440 < 1500 */
     w.now += LW_SEC;
     assert_int_equal(lw_price(&w, ATOM, WAD * 9 / 5), CW_OK);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_true(a.health_factor_wad < WAD);
     uint64_t before = lw_bal(&w, &w.addr[LIQ]);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, 700, ATOM), CW_OK);
@@ -216,7 +216,7 @@ static void test_bad_debt_written_off_and_recorded(void **s)
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, r2, ATOM), CW_OK);
     assert_int_equal(w.ev.count, ev0 + 2); /* lend_liquidate + lend_bad_debt */
     assert_int_equal(lw_pos(&w, BOR, ATOM), 0);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.debt, 0, "written-off debt");
     cw_lend_market m = lw_market(&w);
     cw_u128 owed = debt2 - cut; /* what the borrower still owed, rounded up */
@@ -427,7 +427,7 @@ static void test_stale_price_blocks_liquidation_with_grace_after_resume(void **s
      * it counts 0 in the borrow limit until the grace has passed */
     world(&w);
     cw_lend_params q;
-    assert_int_equal(cw_lend_market_read(&w.kv, 0, &q, NULL), CW_OK);
+    assert_int_equal(cw_lend_market_read(&w.kv, NULL, 0, &q, NULL), CW_OK);
     q.liquidation_grace_ns = 120 * LW_SEC;
     assert_int_equal(lw_update_as(&w, &w.admin, &q, -1, 0, 0, 0), CW_OK);
     assert_int_equal(lw_borrow(&w, BOR, 100), CW_OK);
@@ -485,7 +485,7 @@ static void test_close_factor_full_below_095_and_for_dust(void **s)
     uint64_t half = (uint64_t)muldiv(debt, 5000, 10000, CW_ROUND_DOWN);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, half + 1, ATOM), CW_EINVAL);
     cw_lend_params p;
-    assert_int_equal(cw_lend_market_read(&w.kv, 0, &p, NULL), CW_OK);
+    assert_int_equal(cw_lend_market_read(&w.kv, NULL, 0, &p, NULL), CW_OK);
     p.dust_threshold = (uint64_t)(debt - half) + 1; /* what 50% would leave is dust */
     assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_OK);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, half + 1, ATOM), CW_OK);
@@ -573,7 +573,7 @@ static void test_stale_price_counts_zero_for_borrow_release_and_seize(void **s)
     w.now += 1; /* one ns older than max_price_age */
     assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
     assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 1), CW_EUNHEALTHY);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.borrow_limit, 0, "stale borrow limit");
     assert_u128_eq(a.liquidation_limit, 0, "stale liquidation limit");
     /* stale collateral makes the health factor 0, but seizing it needs a fresh price */
@@ -594,7 +594,7 @@ static void test_stale_position_counts_zero_for_limits_and_blocks_liquidation(vo
     assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
     w.now += 61 * LW_SEC; /* ueth goes stale; uatom is refreshed lower */
     assert_int_equal(lw_price(&w, ATOM, WAD * 9 / 5), CW_OK);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.borrow_limit, 1000 * 18 * 7500 / 100000, "borrow limit: uatom only");
     assert_u128_eq(a.liquidation_limit, 1000 * 18 * 8000 / 100000, "liq. limit: uatom only");
     assert_true(a.health_factor_wad < WAD);
@@ -685,7 +685,7 @@ static void test_invalid_market_params_each_rule(void **s)
     p.dust_threshold = 12345;
     assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_OK);
     cw_lend_params got;
-    assert_int_equal(cw_lend_market_read(&w.kv, 0, &got, NULL), CW_OK);
+    assert_int_equal(cw_lend_market_read(&w.kv, NULL, 0, &got, NULL), CW_OK);
     assert_int_equal(got.close_factor_bps, 7000);
     assert_int_equal(got.liquidation_grace_ns, 90 * LW_SEC);
     assert_int_equal(got.dust_threshold, 12345);
@@ -1069,16 +1069,16 @@ static void test_rounding_favours_protocol_everywhere(void **s)
     w.now += 0;
     assert_int_equal(lw_price(&w, ATOM, 4 * WAD), CW_OK); /* room to borrow */
     assert_int_equal(lw_price(&w, ETH, WAD * 3 / 4), CW_OK);
-    cw_lend_account_info a0 = lw_acct(&w, BOR);
+    lw_account a0 = lw_acct(&w, BOR);
     assert_int_equal(lw_borrow(&w, BOR, 777), CW_OK);
-    cw_lend_account_info a1 = lw_acct(&w, BOR);
+    lw_account a1 = lw_acct(&w, BOR);
     assert_u128_eq(a1.scaled_debt - a0.scaled_debt, muldiv(777, WAD, index, CW_ROUND_UP),
                    "scaled added rounds up");
     assert_true(a1.debt >= a0.debt + 777);
 
     /* repaying r removes floor(r / index) scaled: debt falls by at most r */
     assert_int_equal(lw_repay(&w, BOR, 555, -1), CW_OK);
-    cw_lend_account_info a2 = lw_acct(&w, BOR);
+    lw_account a2 = lw_acct(&w, BOR);
     assert_u128_eq(a1.scaled_debt - a2.scaled_debt, muldiv(555, WAD, index, CW_ROUND_DOWN),
                    "scaled removed rounds down");
     assert_true(a2.debt + 555 >= a1.debt);
@@ -1087,16 +1087,16 @@ static void test_rounding_favours_protocol_everywhere(void **s)
     m = lw_market(&w);
     cw_u128 value = m.cash + m.total_borrows - m.reserves;
     assert_true(value != m.total_shares);
-    cw_lend_account_info s0 = lw_acct(&w, OTH);
+    lw_account s0 = lw_acct(&w, OTH);
     assert_int_equal(lw_supply(&w, OTH, 1001), CW_OK);
-    cw_lend_account_info s1 = lw_acct(&w, OTH);
+    lw_account s1 = lw_acct(&w, OTH);
     assert_u128_eq(s1.shares - s0.shares, muldiv(1001, m.total_shares, value, CW_ROUND_DOWN),
                    "minted shares round down");
     assert_true(s1.supply_value <= 1001);
     m = lw_market(&w);
     value = m.cash + m.total_borrows - m.reserves;
     assert_int_equal(lw_withdraw(&w, OTH, 500), CW_OK);
-    cw_lend_account_info s2 = lw_acct(&w, OTH);
+    lw_account s2 = lw_acct(&w, OTH);
     assert_u128_eq(s1.shares - s2.shares, muldiv(500, m.total_shares, value, CW_ROUND_UP),
                    "burned shares round up");
 
@@ -1238,7 +1238,7 @@ static void test_liquidation_gas_within_the_estimate_at_max_collaterals(void **s
         assert_int_equal(lw_set_price_as(&w, &w.oracle, trace[i], WAD / 10, w.now), CW_OK);
     assert_true(lw_acct(&w, BOR).health_factor_wad < WAD);
 
-    cw_msg_lend_liquidate m = {.borrower = w.addr[BOR], .repay_amount = 700};
+    cw_msg_lend_liquidate m = {.asset = "uusd", .borrower = w.addr[BOR], .repay_amount = 700};
     memcpy(m.collateral, w.trace[ATOM], sizeof m.collateral);
     cw_enc e;
     cw_enc_init(&e);
@@ -1286,9 +1286,9 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
 
     cw_enc e[2];
     cw_enc_init(&e[0]);
-    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.amount = 600});
+    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.asset = "uusd", .amount = 600});
     cw_enc_init(&e[1]); /* no collateral: fails, the whole tx rolls back */
-    cw_msg_lend_borrow_enc(&e[1], &(cw_msg_lend_borrow){.amount = 1});
+    cw_msg_lend_borrow_enc(&e[1], &(cw_msg_lend_borrow){.asset = "uusd", .amount = 1});
     cw_bytes msgs[2] = {{cw_enc_data(&e[0]), cw_enc_len(&e[0])},
                         {cw_enc_data(&e[1]), cw_enc_len(&e[1])}};
     cw_events ev;
@@ -1306,10 +1306,10 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
         if (nonce == 0) {
             assert_int_equal(res.code, CW_EUNHEALTHY);
             assert_int_equal(res.failed_msg, 1);
-            assert_int_equal(lw_bal(&(struct lw){.kv = kv}, &addr), 1000);
+            assert_int_equal(lw_bal(&(struct lw){.kv = kv, .asset = {"uusd", "ueur"}}, &addr), 1000);
         } else {
             assert_int_equal(res.code, CW_OK);
-            assert_int_equal(lw_bal(&(struct lw){.kv = kv}, &addr), 400);
+            assert_int_equal(lw_bal(&(struct lw){.kv = kv, .asset = {"uusd", "ueur"}}, &addr), 400);
         }
         cw_tx_result_free(&res);
         cw_tx_free(&tx);

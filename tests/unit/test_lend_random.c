@@ -72,7 +72,7 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     assert_int_equal(lw_pause_as(w, &w->admin, CW_LEND_ACTION_ALL, false), CW_OK);
     assert_true(lw_market(w).paused_actions == 0);
     for (int u = 0; u < LW_USERS; u++) {
-        cw_lend_account_info a = lw_acct(w, u);
+        lw_account a = lw_acct(w, u);
         assert_true(a.debt == 0);
         if (a.supply_value > 0) {
             uint64_t before = lw_bal(w, &w->addr[u]);
