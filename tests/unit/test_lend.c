@@ -1230,10 +1230,15 @@ static void test_liquidation_gas_within_the_estimate_at_max_collaterals(void **s
     assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 100), CW_OK);
     assert_int_equal(lw_price(&w, ETH, WAD), CW_OK);
     assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ETH, 10), CW_OK);
-    assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1400), CW_OK);
+    /* and a debt in the other market: the liquidation reads every market */
+    assert_int_equal(lw_supply_in(&w, OTH, 1, 10000), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, WAD), CW_OK);
+    assert_int_equal(lw_borrow_in(&w, BOR, 1, 100), CW_OK);
     w.now += LW_SEC;
     assert_int_equal(lw_price(&w, ATOM, WAD), CW_OK);
     assert_int_equal(lw_price(&w, ETH, WAD), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, WAD), CW_OK);
     for (int i = LW_COLS; i < CW_LEND_MAX_COLLATERALS; i++)
         assert_int_equal(lw_set_price_as(&w, &w.oracle, trace[i], WAD / 10, w.now), CW_OK);
     assert_true(lw_acct(&w, BOR).health_factor_wad < WAD);
@@ -1322,6 +1327,98 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
     cw_app_destroy(app);
 }
 
+/* A flash loan through the chain's tx runner (chain/app.c): the end-of-tx check runs after
+ * the last msg, metered; an unrepaid loan fails the tx naming the flash_loan msg, keeps only
+ * the consumed nonce, and is charged the gas it used; a repaid one commits with its fee. */
+static void test_flash_loan_settles_at_the_end_of_a_chain_tx(void **s)
+{
+    (void)s;
+    cw_app *app;
+    cw_seckey sk;
+    cw_pubkey32 pk;
+    cw_address addr, pool;
+    char err[256];
+    assert_int_equal(cw_app_create(&app, "beta"), CW_OK);
+    assert_int_equal(cw_lend_register(app), CW_OK);
+    assert_int_equal(cw_key_generate(&sk, &pk), CW_OK);
+    cw_address_of(&addr, &pk);
+    cw_module_address(&pool, CW_LEND_POOL_ACCOUNT);
+    cw_kv_cache *store;
+    assert_int_equal(cw_kv_cache_create(&store, NULL), CW_OK);
+    cw_kv kv = cw_kv_cache_kv(store);
+    cw_lend_params p;
+    lw_default_params(&p);
+    p.flash_fee_bps = 9;
+    assert_int_equal(cw_lend_genesis(&kv, &p, err, sizeof err), CW_OK);
+    assert_int_equal(cw_bank_mint(&kv, &addr, "uusd", 100000, err, sizeof err), CW_OK);
+    struct lw view = {.kv = kv, .asset = {"uusd", "ueur"}};
+
+    /* tx 0 supplies 50000; tx 1 flash-borrows all 50000 and supplies 60000 of the 100000
+     * it then holds: 40000 left for 50045 owed; tx 2 flash-borrows 50000 and supplies 10000
+     * (then pays 45) */
+    cw_enc e[3];
+    cw_enc_init(&e[0]);
+    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.asset = "uusd", .amount = 50000});
+    cw_enc_init(&e[1]);
+    cw_msg_lend_flash_loan_enc(&e[1], &(cw_msg_lend_flash_loan){.asset = "uusd", .amount = 50000});
+    cw_enc_init(&e[2]);
+    cw_msg_lend_supply_enc(&e[2], &(cw_msg_lend_supply){.asset = "uusd", .amount = 60000});
+    cw_bytes m[3] = {{cw_enc_data(&e[0]), cw_enc_len(&e[0])},
+                     {cw_enc_data(&e[1]), cw_enc_len(&e[1])},
+                     {cw_enc_data(&e[2]), cw_enc_len(&e[2])}};
+    cw_bytes tx1[2] = {m[1], m[2]};
+    cw_enc e3;
+    cw_enc_init(&e3);
+    cw_msg_lend_supply_enc(&e3, &(cw_msg_lend_supply){.asset = "uusd", .amount = 10000});
+    cw_bytes tx2[2] = {m[1], {cw_enc_data(&e3), cw_enc_len(&e3)}};
+    const cw_bytes *txs[3] = {&m[0], tx1, tx2};
+    const size_t n[3] = {1, 2, 2};
+    cw_events ev;
+    cw_events_init(&ev);
+    for (uint64_t nonce = 0; nonce < 3; nonce++) {
+        uint8_t *buf;
+        size_t len;
+        cw_tx tx;
+        cw_tx_result res;
+        assert_int_equal(cw_tx_sign(&buf, &len, "beta", &sk, nonce, 1000000, txs[nonce],
+                                    n[nonce], "", err, sizeof err),
+                         CW_OK);
+        assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+        uint32_t ev0 = ev.count;
+        assert_int_equal(cw_app_deliver(app, &kv, &ev, &tx, 9, LW_T0, &res), CW_OK);
+        if (nonce == 1) {
+            assert_int_equal(res.code, CW_EINSUFFICIENT);
+            assert_true(res.has_failed_msg);
+            assert_int_equal(res.failed_msg, 0); /* the flash_loan that set the condition */
+            assert_non_null(strstr(res.log, "end of tx: flash loan of 50000 uusd not repaid"));
+            assert_true(res.gas_used > 0 && res.gas_used <= res.gas_wanted);
+            assert_int_equal(ev.count, ev0); /* the tx's events went with it */
+            assert_int_equal(lw_bal(&view, &addr), 50000);
+            assert_int_equal(lw_bal(&view, &pool), 50000);
+            uint64_t next = 0;
+            assert_int_equal(cw_app_account_nonce(&kv, &addr, &next), CW_OK);
+            assert_int_equal(next, 2); /* the nonce, and nothing else, is kept */
+        } else {
+            assert_int_equal(res.code, CW_OK);
+        }
+        cw_tx_result_free(&res);
+        cw_tx_free(&tx);
+        free(buf);
+    }
+    /* tx 2: supplied 10000, paid the 45 fee */
+    assert_int_equal(lw_bal(&view, &addr), 50000 - 10000 - 45);
+    cw_lend_market mk;
+    assert_int_equal(cw_lend_market_read(&kv, "uusd", 0, NULL, &mk), CW_OK);
+    assert_true(mk.cash == 60045 && mk.reserves == 45 && mk.flash_fees == 45);
+    assert_int_equal(lw_bal(&view, &pool), 60045);
+    for (int i = 0; i < 3; i++)
+        cw_enc_free(&e[i]);
+    cw_enc_free(&e3);
+    cw_events_free(&ev);
+    cw_kv_cache_destroy(store);
+    cw_app_destroy(app);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1360,6 +1457,7 @@ int main(void)
         cmocka_unit_test(test_msgs_refused_without_market),
         cmocka_unit_test(test_liquidation_gas_within_the_estimate_at_max_collaterals),
         cmocka_unit_test(test_routes_registered_and_run_through_chain_router),
+        cmocka_unit_test(test_flash_loan_settles_at_the_end_of_a_chain_tx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
