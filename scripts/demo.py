@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make demo — two local chains bridge collateral and bring it back (the main job).
 
-alpha is the home of the collateral asset (stake); beta runs the lending market (uusd).
+alpha is the home of the collateral asset (stake); beta runs two lending markets (uusd, the
+price unit, and ueur, priced by the oracle): borrowing either counts against one limit.
 Everything runs as real processes on loopback with data in a temporary directory, driven
 through the same binaries and commands a user has. Every step checks what it shows; the
 demo exits 0 only if every expectation held, and stops everything it started (unless
@@ -91,15 +92,15 @@ def expect(cond, what):
 
 
 class Chain:
-    def __init__(self, root, cid, denom, market=None):
+    def __init__(self, root, cid, denom, markets=()):
         self.id, self.denom = cid, denom
         self.home = os.path.join(root, cid)
         self.port = free_port()
         args = [f"{BIN}/causeway-chain", "init", "--home", self.home, "--chain-id", cid,
                 "--port", str(self.port), "--block-interval-ms", str(BLOCK_MS),
-                "--accounts", "alice,bob,relayer", "--denoms", denom]
-        if market:
-            args += ["--market", market]
+                "--accounts", "alice,bob,relayer", "--denoms", ",".join([denom, *markets[1:]])]
+        for m in markets:
+            args += ["--market", m]
         run(*args)
         self.env = dict(os.environ, CAUSEWAY_NODE=f"ws://127.0.0.1:{self.port}",
                         CAUSEWAY_KEYRING=os.path.join(self.home, "keys"))
@@ -132,9 +133,10 @@ def main():
     root = tempfile.mkdtemp(prefix="causeway-demo-")
     t0 = time.monotonic()
     try:
-        step("Two chains: alpha (home of 'stake') and beta (lending market for 'uusd')")
+        step("Two chains: alpha (home of 'stake') and beta (lending markets for 'uusd' and "
+             "'ueur')")
         alpha = Chain(root, "alpha", "stake")
-        beta = Chain(root, "beta", "uusd", market="uusd")
+        beta = Chain(root, "beta", "uusd", markets=("uusd", "ueur"))
         alpha.start(root)
         beta.start(root)
         say(f"   alpha on ws://127.0.0.1:{alpha.port}, beta on ws://127.0.0.1:{beta.port}, "
@@ -198,40 +200,43 @@ def main():
         step("2. The oracle prices stake at 2 uusd; Bob supplies; Alice borrows up to her LTV")
         beta.cli("tx", "set-price", "--from", "oracle", "--denom", trace, "--price",
                  str(2 * WAD))
-        beta.cli("tx", "supply", "--from", "bob", "--amount", "100000")
-        beta.cli("tx", "borrow", "--from", "alice", "--amount", "1000")
-        h = beta.json("query", "health", "alice")
+        beta.cli("tx", "supply", "--from", "bob", "--amount", "100000uusd")
+        beta.cli("tx", "borrow", "--from", "alice", "--amount", "1000uusd")
+        h = beta.json("query", "health", "alice", "--asset", "uusd")
         say(f"   alice borrowed 1000 uusd: debt {h['debt']}, borrow limit {h['borrow_limit']},"
             f" health factor {int(h['health_factor_wad']) / WAD:.3f}")
-        r = beta.cli("tx", "borrow", "--from", "alice", "--amount", "10", ok=False)
+        r = beta.cli("tx", "borrow", "--from", "alice", "--amount", "10uusd", ok=False)
         say(f"   one more borrow of 10 uusd: refused — {(r.stdout + r.stderr).strip()}")
         expect(r.returncode == 1, "a borrow above the LTV is refused")
 
-        step("3. The price falls to 1.2 uusd; Bob liquidates part of Alice's position")
+        # 1.3, not lower: below health 0.95 the whole debt may go in one liquidation (Aave
+        # v3's close factor rule), and this step shows the 50% close factor
+        step("3. The price falls to 1.3 uusd; Bob liquidates part of Alice's position")
         beta.cli("tx", "set-price", "--from", "oracle", "--denom", trace, "--price",
-                 str(12 * WAD // 10))
+                 str(13 * WAD // 10))
         h = beta.json("query", "health", "alice")
         hf = int(h["health_factor_wad"]) / WAD
         say(f"   alice's health factor: {hf:.3f} (below 1.0: liquidatable)")
         expect(hf < 1, "the position became liquidatable")
         r = beta.cli("tx", "liquidate", "--from", "bob", "--borrower", alice_b, "--amount",
-                     "600", "--denom", trace, ok=False)
+                     "600uusd", "--denom", trace, ok=False)
         say(f"   liquidating 600 (above the 50% close factor): refused — "
             f"{(r.stdout + r.stderr).strip()}")
         expect(r.returncode == 1, "a liquidation above the close factor is refused")
-        beta.cli("tx", "liquidate", "--from", "bob", "--borrower", alice_b, "--amount", "400",
-                 "--denom", trace)
+        beta.cli("tx", "liquidate", "--from", "bob", "--borrower", alice_b, "--amount",
+                 "400uusd", "--denom", trace)
         pos_a = beta.json("query", "position", alice_b, ch_b, "stake")["position"]
         pos_b = beta.json("query", "position", bob_b, ch_b, "stake")["position"]
         h = beta.json("query", "health", "alice")
-        say(f"   bob repaid 400 uusd and seized {pos_b} stake (400 x 1.05 / 1.2 = 350); "
-            f"alice keeps {pos_a}; her health factor {int(h['health_factor_wad']) / WAD:.3f}")
-        expect(pos_b == 350 and pos_a == 650, "seize = repay x (1 + bonus) / price")
+        say(f"   bob repaid 400 uusd and seized {pos_b} stake (400 x 1.05 / 1.3 = 323, rounded "
+            f"down); alice keeps {pos_a}; her health factor "
+            f"{int(h['health_factor_wad']) / WAD:.3f}")
+        expect(pos_b == 323 and pos_a == 677, "seize = repay x (1 + bonus) / price")
 
         step("4. Alice repays and withdraws the rest of her collateral back to alpha")
-        beta.cli("tx", "repay", "--from", "alice", "--amount", "1000")
+        beta.cli("tx", "repay", "--from", "alice", "--amount", "1000uusd")
         h = beta.json("query", "health", "alice")
-        expect(h["debt"] == "0", "alice's debt is repaid")
+        expect(h["debt_value"] == "0", "alice's debt is repaid")
         bal1 = alpha.balance("alice")
         t = time.monotonic()
         beta.cli("tx", "withdraw-collateral", "--from", "alice", "--channel", ch_b, "--denom",
@@ -241,8 +246,33 @@ def main():
         lat = time.monotonic() - t
         escrow = alpha.json("query", "escrow", ch_a, "stake")["escrow"]
         say(f"   alice on alpha: {bal1} -> {bal2} stake (+{bal2 - bal1}), withdraw to unescrow "
-            f"{lat * 1000:.0f} ms; escrow now {escrow} (bob's 350 position)")
-        expect(bal2 - bal1 == pos_a and escrow == 350, "released exactly her position")
+            f"{lat * 1000:.0f} ms; escrow now {escrow} (bob's 323 position)")
+        expect(bal2 - bal1 == pos_a and escrow == 323, "released exactly her position")
+
+        step("4b. A second borrowable asset: Bob borrows ueur against the stake he seized")
+        beta.cli("tx", "set-price", "--from", "oracle", "--denom", "ueur", "--price",
+                 str(11 * WAD // 10))
+        beta.cli("tx", "supply", "--from", "alice", "--amount", "50000ueur")
+        beta.cli("tx", "borrow", "--from", "bob", "--amount", "190ueur")
+        h = beta.json("query", "health", "bob")
+        eur = next(m for m in h["markets"] if m["asset"] == "ueur")
+        say(f"   ueur priced at 1.1 uusd (uusd is the price unit); alice supplied 50000 ueur")
+        say(f"   bob's 323 stake at 1.3 x LTV 50% = borrow limit {h['borrow_limit']} uusd "
+            f"(209.95, rounded down); he borrowed {eur['debt']} ueur, worth ceil(190 x 1.1) = "
+            f"{h['debt_value']} uusd; health factor {int(h['health_factor_wad']) / WAD:.3f}")
+        expect(h["borrow_limit"] == "209" and eur["debt"] == "190" and h["debt_value"] == "209",
+               "a ueur debt counts at its price against the one borrow limit")
+        r = beta.cli("tx", "borrow", "--from", "bob", "--amount", "1ueur", ok=False)
+        say(f"   one more ueur (debt value above 209 with it): refused — "
+            f"{(r.stdout + r.stderr).strip()}")
+        expect(r.returncode == 1, "a ueur borrow above the shared limit is refused")
+        bal_eur = beta.balance("alice", "ueur")
+        beta.cli("tx", "flash-loan", "--from", "alice", "--amount", "20000ueur")
+        fee = bal_eur - beta.balance("alice", "ueur")
+        m = beta.json("query", "market", "--asset", "ueur")
+        say(f"   alice flash-borrowed 20000 ueur and the tx's end took it back with the fee: "
+            f"paid {fee} ueur (9 bps, rounded up); ueur reserves {m['reserves']}")
+        expect(fee == 18 and m["reserves"] == "18", "a flash loan's fee lands in reserves")
 
         step("5. A deposit sent while beta is stopped times out and is refunded on alpha")
         stop(beta.proc)
@@ -259,7 +289,7 @@ def main():
         escrow = alpha.json("query", "escrow", ch_a, "stake")["escrow"]
         say(f"   beta restarted; the relayer proved the deposit never arrived: alice refunded "
             f"to {bal4}, escrow back to {escrow}")
-        expect(bal4 == bal3 and escrow == 350, "timed-out deposit refunded, escrow unchanged")
+        expect(bal4 == bal3 and escrow == 323, "timed-out deposit refunded, escrow unchanged")
 
         step("Books, and the audit: every figure proven against headers it verified itself")
         total = beta.json("query", "position", alice_b, ch_b, "stake")["position"] + \
@@ -272,9 +302,10 @@ def main():
             .replace("\n", "\n   "))
         expect(r.returncode == 0 and "BALANCED" in r.stdout and "NOT" not in r.stdout,
                "causeway audit: balanced")
-        m = beta.json("query", "market")
-        say(f"   market: cash {m['cash']} uusd, borrows {m['total_borrows']}, reserves "
-            f"{m['reserves']}, bad debt {m['bad_debt']}")
+        for asset in ("uusd", "ueur"):
+            m = beta.json("query", "market", "--asset", asset)
+            say(f"   market {asset}: cash {m['cash']}, borrows {m['total_borrows']}, reserves "
+                f"{m['reserves']}, bad debt {m['bad_debt']}")
         say(f"   scenario time {time.monotonic() - t0:.1f} s")
     finally:
         if KEEP and not failures:
@@ -282,7 +313,8 @@ def main():
             say("--keep: left running. Try:")
             say(f"   export CAUSEWAY_NODE=ws://127.0.0.1:{beta.port} "
                 f"CAUSEWAY_KEYRING={beta.home}/keys")
-            say(f"   {BIN}/causeway query health alice")
+            say(f"   {BIN}/causeway query health bob")
+            say(f"   {BIN}/causeway query market --asset ueur")
             say(f"   {BIN}/causeway-relayer status --config {os.path.join(root, 'relayer.json')}")
             say(f"   stop: kill {' '.join(str(p.pid) for p in procs if p.poll() is None)}")
         else:
