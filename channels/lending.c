@@ -1674,17 +1674,21 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
 
 /* Write off what borrower owes in every market of b (DESIGN §8, "bad debt is recorded, never
  * hidden"): each market's remaining debt leaves its books, against its reserves first, the
- * rest against its suppliers, recorded in its stats and by an event lend_bad_debt. d holds
- * the borrower's scaled debts as the liquidation left them (the liquidated market's already
- * reduced). Writes every market it touches. */
+ * rest against its suppliers, recorded in its stats and by an event lend_bad_debt — except
+ * in a market whose admin paused liquidation (a pause stops its write-offs too; a
+ * liquidation naming that market clears the debt once resumed). d holds the borrower's
+ * scaled debts as the liquidation left them (the liquidated market's already reduced).
+ * Writes every market it touches. */
 static int write_off_all(cw_exec_ctx *ctx, book *b, const cw_address *borrower, debts *d)
 {
     int rc;
     for (size_t i = 0; i < b->n_mk; i++) {
         mkt *m = &b->mk[i];
         cw_u128 rem = d->scaled[i];
-        if (rem == 0)
+        if (rem == 0 || (m->s.paused_actions & CW_LEND_ACTION_LIQUIDATE))
             continue;
+        if (rem > m->s.total_scaled_debt)
+            return CW_ESTATE; /* an account above its market's total: corrupt state */
         cw_u128 before = m->s.total_borrows;
         set_scaled(m, m->s.total_scaled_debt - rem);
         cw_u128 bad = before - m->s.total_borrows; /* what leaves the books */

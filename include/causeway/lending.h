@@ -410,7 +410,8 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
  * position takes all of it and cuts the repay (even below one unit of scaled debt).
  * Afterwards, when nothing worth ≥ 1 unit is left (positions and the borrower's releases in
  * flight, at latest prices) and debt remains in any market, all of it is written off, each
- * market's against its own reserves then suppliers (event lend_bad_debt per market). Naming a denom the
+ * market's against its own reserves then suppliers (event lend_bad_debt per market), save
+ * in a market whose liquidation is paused (it waits for the resume). Naming a denom the
  * borrower holds none of (CW_EINSUFFICIENT), or whose price is not fresh (CW_ESTALE): when
  * nothing is left, the msg instead only writes the debt off (repay and seize 0, the dust
  * stays; repay_amount must still be > 0). It refuses a

@@ -596,6 +596,26 @@ static void test_write_off_clears_the_debt_in_every_market(void **s)
     assert_true(eur.bad_debt == eur.bad_debt_from_reserves + eur.bad_debt_socialized);
     assert_null(lw_check_books(&w, NULL, 16));
     lw_free(&w);
+
+    /* a market whose liquidation is paused keeps its part until resumed; then a liquidation
+     * naming it (and a denom the borrower holds none of) writes it off */
+    two_markets(&w, true);
+    assert_int_equal(lw_borrow(&w, BOR, 1000), CW_OK);
+    assert_int_equal(lw_borrow_in(&w, BOR, EUR, 454), CW_OK);
+    assert_int_equal(lw_pause_in(&w, &w.admin, EUR, CW_LEND_ACTION_LIQUIDATE, true), CW_OK);
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD / 10), CW_OK);
+    assert_int_equal(lw_price_asset(&w, EUR, WAD / 10 * 11), CW_OK);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 1000, ATOM), CW_OK);
+    assert_true(lw_acct(&w, BOR).debt == 0 && lw_acct_in(&w, BOR, EUR).debt == 455);
+    assert_true(lw_market_in(&w, EUR).bad_debt == 0);
+    assert_int_equal(lw_liquidate_in(&w, LIQ, BOR, EUR, 1, ETH), CW_ESTATE);
+    assert_err_has(&w, "liquidate is paused");
+    assert_int_equal(lw_pause_in(&w, &w.admin, EUR, CW_LEND_ACTION_LIQUIDATE, false), CW_OK);
+    assert_int_equal(lw_liquidate_in(&w, LIQ, BOR, EUR, 1, ETH), CW_OK);
+    assert_true(lw_acct(&w, BOR).debt_value == 0 && lw_market_in(&w, EUR).bad_debt >= 454);
+    assert_null(lw_check_books(&w, NULL, 16));
+    lw_free(&w);
 }
 
 /* A debt whose asset's price is stale: no borrowing, no release, no liquidation on its
