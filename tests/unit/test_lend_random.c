@@ -14,7 +14,10 @@
  *     prices included) is cleared by one liquidation, its debt in every market recorded as
  *     that market's bad debt (lw_sim_sweep);
  *   - a repaid flash loan puts exactly its fee in reserves; a refused flash-loan tx changes
- *     no balance and no market's books; no flash record outlives its tx.
+ *     no balance and no market's books; no flash record outlives its tx;
+ *   - an independent model of both markets' books, in exact integers (below), agrees with
+ *     the chain's stored books — index, Σ scaled debt, cash, reserves, shares, last accrual,
+ *     every user's scaled debt and shares — after every step.
  * At the end every debt is repaid and every supplier withdraws what its shares are worth.
  * CW_LEND_SEEDS (default 16) and CW_LEND_STEPS (default 2000) set the size: a soak is
  * CW_LEND_SEEDS=1000 CW_LEND_STEPS=5000. */
@@ -40,6 +43,324 @@ static uint64_t rng(uint64_t *st) /* splitmix64 */
     return z ^ (z >> 31);
 }
 
+/* ---- an independent model of the markets' books (DESIGN §8, exact integers) -------------
+ *
+ * Written from the design, not from channels/lending.c: per market, the borrow index, Σ
+ * scaled debt, cash, reserves, total shares, last accrual and every user's scaled debt and
+ * shares, advanced by every committed tx the world reports (struct lw.on_tx: the msgs in
+ * order, after the commit) and compared with the chain's stored books after every step. It
+ * models accrual (kinked rate, per-second, pro rata to the ns, rounded up; reserves take
+ * their share rounded down), supply and withdraw (shares minted down, burned up; all: paid
+ * down), borrow (scaled up) and repay (scaled down, or all), reserve withdrawals, pauses and
+ * rate changes (which accrue at the old rates), and flash loans (fee = ceil(amount × bps /
+ * 10000) per loan, to cash and reserves at the tx's end). A liquidation (and the write-off it
+ * may trigger, in every market) is checked for its accrual — the liquidated market's index
+ * and last accrual must be the model's — and for moving no shares, then the model takes the
+ * chain's books for every market (the seize depends on collateral the model does not hold). */
+struct mm {
+    cw_u128 idx, S, res, shares, s[LW_USERS], sh[LW_USERS];
+    uint64_t cash, last;
+    cw_u128 base, s1, kink, s2;
+    uint32_t rf, fee_bps;
+};
+
+struct model {
+    struct lw *w;
+    struct mm m[LW_MKTS];
+    uint64_t flash_lent[LW_MKTS], flash_fee[LW_MKTS];
+    uint64_t checked, resyncs;
+    char why[200];
+};
+
+static cw_u128 md(cw_u128 a, cw_u128 b, cw_u128 d, cw_round r)
+{
+    cw_u128 out = 0;
+    if (cw_muldiv_u128(&out, a, b, d, r))
+        out = CW_U128_MAX;
+    return out;
+}
+
+static void mm_params(struct mm *m, const cw_lend_params *p)
+{
+    m->base = p->base_rate_wad;
+    m->s1 = p->slope1_wad;
+    m->kink = p->kink_wad;
+    m->s2 = p->slope2_wad;
+    m->rf = p->reserve_factor_bps;
+    m->fee_bps = p->flash_fee_bps;
+}
+
+static void mm_accrue(struct mm *m, uint64_t now)
+{
+    if (m->last == 0) {
+        m->last = now;
+        return;
+    }
+    if (now <= m->last)
+        return;
+    uint64_t dt = now - m->last;
+    m->last = now;
+    if (m->S == 0)
+        return;
+    cw_u128 borrows = md(m->S, m->idx, CW_WAD, CW_ROUND_DOWN), u = 0;
+    if (borrows > 0) {
+        cw_u128 gross = (cw_u128)m->cash + borrows;
+        if (gross <= m->res || borrows >= gross - m->res)
+            u = CW_WAD;
+        else
+            u = md(borrows, CW_WAD, gross - m->res, CW_ROUND_UP);
+    }
+    cw_u128 rate = m->base + md(u < m->kink ? u : m->kink, m->s1, CW_WAD, CW_ROUND_UP) +
+                   (u > m->kink ? md(u - m->kink, m->s2, CW_WAD, CW_ROUND_UP) : 0);
+    m->idx += md(m->idx, rate * dt, CW_WAD * 1000000000u, CW_ROUND_UP);
+    cw_u128 nb = md(m->S, m->idx, CW_WAD, CW_ROUND_DOWN);
+    m->res += (nb - borrows) * m->rf / 10000;
+}
+
+static cw_u128 mm_value(const struct mm *m)
+{
+    return (cw_u128)m->cash + md(m->S, m->idx, CW_WAD, CW_ROUND_DOWN) - m->res;
+}
+
+static int user_of(const struct lw *w, const cw_pubkey32 *pk)
+{
+    for (int u = 0; u < LW_USERS; u++)
+        if (memcmp(w->user[u].b, pk->b, 32) == 0)
+            return u;
+    return -1;
+}
+
+static int user_addr(const struct lw *w, const cw_address *a)
+{
+    for (int u = 0; u < LW_USERS; u++)
+        if (memcmp(w->addr[u].b, a->b, 20) == 0)
+            return u;
+    return -1;
+}
+
+static int market_of(const struct lw *w, const char *asset)
+{
+    for (int mi = 0; mi < LW_MKTS; mi++)
+        if (strcmp(w->asset[mi], asset) == 0)
+            return mi;
+    return -1;
+}
+
+/* Take the chain's stored books (after a liquidation, or at the start). */
+static void model_resync(struct model *md_)
+{
+    struct lw *w = md_->w;
+    for (int mi = 0; mi < LW_MKTS; mi++) {
+        struct mm *m = &md_->m[mi];
+        cw_lend_params p;
+        cw_lend_market s;
+        if (cw_lend_market_read(&w->kv, w->asset[mi], 0, &p, &s) != CW_OK)
+            continue;
+        mm_params(m, &p);
+        m->idx = s.borrow_index_wad;
+        m->S = s.total_scaled_debt;
+        m->res = s.reserves;
+        m->shares = s.total_shares;
+        m->cash = s.cash;
+        m->last = s.last_accrual_ns;
+        cw_lend_account_info a;
+        for (int u = 0; u < LW_USERS; u++)
+            if (cw_lend_account(&w->kv, 0, &a, &w->addr[u]) == CW_OK) {
+                m->s[u] = a.markets[mi].scaled_debt;
+                m->sh[u] = a.markets[mi].shares;
+            }
+    }
+    md_->resyncs++;
+}
+
+static void model_fail(struct model *md_, const char *what, int mi)
+{
+    if (!md_->why[0])
+        snprintf(md_->why, sizeof md_->why, "model: %s (%s)", what, md_->w->asset[mi]);
+}
+
+/* Every committed tx, msg by msg (struct lw.on_tx). */
+static void model_on_tx(void *arg, const cw_pubkey32 *signer, const msgpack_object *const *msgs,
+                        int n)
+{
+    struct model *md_ = arg;
+    struct lw *w = md_->w;
+    const int u = user_of(w, signer);
+    const uint64_t now = w->now;
+    bool resync = false;
+    memset(md_->flash_lent, 0, sizeof md_->flash_lent);
+    memset(md_->flash_fee, 0, sizeof md_->flash_fee);
+    for (int k = 0; k < n; k++) {
+        cw_dec d = {0};
+        char type[CW_ID_MAX + 1];
+        const msgpack_object *f = cw_dec_array(&d, msgs[k], 2, "msg");
+        cw_dec_id(&d, &f[0], type, "type");
+        const msgpack_object *body = &f[1];
+        if (d.rc)
+            return;
+        if (!strcmp(type, CW_MSG_LEND_SUPPLY) || !strcmp(type, CW_MSG_LEND_BORROW) ||
+            !strcmp(type, CW_MSG_LEND_FLASH_LOAN)) {
+            cw_msg_lend_amount a;
+            cw_msg_lend_supply_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            if (d.rc || mi < 0 || u < 0)
+                return model_fail(md_, "a market msg it cannot read", 0);
+            struct mm *m = &md_->m[mi];
+            if (!strcmp(type, CW_MSG_LEND_FLASH_LOAN)) { /* cash untouched until the end */
+                md_->flash_lent[mi] += a.amount;
+                md_->flash_fee[mi] +=
+                    (uint64_t)(((cw_u128)a.amount * m->fee_bps + 9999) / 10000);
+                continue;
+            }
+            mm_accrue(m, now);
+            if (!strcmp(type, CW_MSG_LEND_SUPPLY)) {
+                cw_u128 minted = m->shares == 0 ? a.amount
+                                                : md(a.amount, m->shares, mm_value(m),
+                                                     CW_ROUND_DOWN);
+                m->cash += a.amount;
+                m->shares += minted;
+                m->sh[u] += minted;
+            } else {
+                cw_u128 add = md(a.amount, CW_WAD, m->idx, CW_ROUND_UP);
+                m->s[u] += add;
+                m->S += add;
+                m->cash -= a.amount;
+            }
+        } else if (!strcmp(type, CW_MSG_LEND_WITHDRAW_SUPPLY)) {
+            cw_msg_lend_withdraw_supply a;
+            cw_msg_lend_withdraw_supply_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            if (d.rc || mi < 0 || u < 0)
+                return model_fail(md_, "a withdrawal it cannot read", 0);
+            struct mm *m = &md_->m[mi];
+            mm_accrue(m, now);
+            cw_u128 v = mm_value(m), burned, pay;
+            if (a.all) {
+                burned = m->sh[u];
+                pay = md(burned, v, m->shares, CW_ROUND_DOWN);
+            } else {
+                pay = a.amount;
+                burned = md(pay, m->shares, v, CW_ROUND_UP);
+            }
+            m->cash -= (uint64_t)pay;
+            m->shares -= burned;
+            m->sh[u] -= burned;
+        } else if (!strcmp(type, CW_MSG_LEND_REPAY)) {
+            cw_msg_lend_repay a;
+            cw_msg_lend_repay_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            int b = a.has_on_behalf_of ? user_addr(w, &a.on_behalf_of) : u;
+            if (d.rc || mi < 0 || b < 0)
+                return model_fail(md_, "a repay it cannot read", 0);
+            struct mm *m = &md_->m[mi];
+            mm_accrue(m, now);
+            cw_u128 debt = md(m->s[b], m->idx, CW_WAD, CW_ROUND_UP), pay = a.amount;
+            cw_u128 removed = pay >= debt ? m->s[b] : md(pay, CW_WAD, m->idx, CW_ROUND_DOWN);
+            m->cash += (uint64_t)(pay >= debt ? debt : pay);
+            m->s[b] -= removed;
+            m->S -= removed;
+        } else if (!strcmp(type, CW_MSG_LEND_WITHDRAW_RESERVES)) {
+            cw_msg_lend_withdraw_reserves a;
+            cw_msg_lend_withdraw_reserves_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            if (d.rc || mi < 0)
+                return model_fail(md_, "a reserve withdrawal it cannot read", 0);
+            mm_accrue(&md_->m[mi], now);
+            md_->m[mi].cash -= a.amount;
+            md_->m[mi].res -= a.amount;
+        } else if (!strcmp(type, CW_MSG_LEND_PAUSE)) {
+            cw_msg_lend_pause a;
+            cw_msg_lend_pause_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            if (d.rc || mi < 0)
+                return model_fail(md_, "a pause it cannot read", 0);
+            mm_accrue(&md_->m[mi], now);
+        } else if (!strcmp(type, CW_MSG_LEND_UPDATE_MARKET)) {
+            static cw_msg_lend_update_market a;
+            cw_msg_lend_update_market_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            if (d.rc || mi < 0)
+                return model_fail(md_, "a market update it cannot read", 0);
+            mm_accrue(&md_->m[mi], now); /* at the old rates */
+            if (a.has_market) {
+                struct mm *m = &md_->m[mi];
+                m->base = a.market.base_rate_wad;
+                m->s1 = a.market.slope1_wad;
+                m->kink = a.market.kink_wad;
+                m->s2 = a.market.slope2_wad;
+                m->rf = a.market.reserve_factor_bps;
+                m->fee_bps = a.market.flash_fee_bps;
+            }
+        } else if (!strcmp(type, CW_MSG_LEND_LIQUIDATE)) {
+            cw_msg_lend_liquidate a;
+            cw_msg_lend_liquidate_dec(&d, body, &a, type);
+            int mi = market_of(w, a.asset);
+            if (d.rc || mi < 0)
+                return model_fail(md_, "a liquidation it cannot read", 0);
+            struct mm *m = &md_->m[mi];
+            mm_accrue(m, now);
+            cw_lend_market s;
+            if (cw_lend_market_read(&w->kv, a.asset, 0, NULL, &s) != CW_OK ||
+                s.borrow_index_wad != m->idx || s.last_accrual_ns != m->last)
+                return model_fail(md_, "a liquidation's accrual differs from the model's", mi);
+            if (s.total_shares != m->shares)
+                return model_fail(md_, "a liquidation moved supplier shares", mi);
+            resync = true;
+        }
+        cw_dec_close(&d);
+    }
+    /* the tx's end: every flash loan back with its fee, to cash and reserves */
+    for (int mi = 0; mi < LW_MKTS; mi++)
+        if (md_->flash_lent[mi]) {
+            mm_accrue(&md_->m[mi], now);
+            md_->m[mi].cash += md_->flash_fee[mi];
+            md_->m[mi].res += md_->flash_fee[mi];
+        }
+    if (resync)
+        model_resync(md_);
+}
+
+/* The chain's stored books against the model's, every market, every user. NULL or what
+ * differs. */
+static const char *model_check(struct model *md_)
+{
+    struct lw *w = md_->w;
+    if (md_->why[0])
+        return md_->why;
+    for (int mi = 0; mi < LW_MKTS; mi++) {
+        const struct mm *m = &md_->m[mi];
+        cw_lend_market s;
+        if (cw_lend_market_read(&w->kv, w->asset[mi], 0, NULL, &s) != CW_OK)
+            return "model: market unreadable";
+        if (s.borrow_index_wad != m->idx || s.total_scaled_debt != m->S || s.cash != m->cash ||
+            s.reserves != m->res || s.total_shares != m->shares || s.last_accrual_ns != m->last) {
+            snprintf(md_->why, sizeof md_->why,
+                     "model: %s books differ: index %s, scaled %s, cash %llu/%llu, reserves %s, "
+                     "shares %s, last accrual %s",
+                     w->asset[mi], s.borrow_index_wad == m->idx ? "=" : "differs",
+                     s.total_scaled_debt == m->S ? "=" : "differs",
+                     (unsigned long long)s.cash, (unsigned long long)m->cash,
+                     s.reserves == m->res ? "=" : "differs",
+                     s.total_shares == m->shares ? "=" : "differs",
+                     s.last_accrual_ns == m->last ? "=" : "differs");
+            return md_->why;
+        }
+        cw_lend_account_info a;
+        for (int u = 0; u < LW_USERS; u++) {
+            if (cw_lend_account(&w->kv, 0, &a, &w->addr[u]) != CW_OK)
+                return "model: account unreadable";
+            if (a.markets[mi].scaled_debt != m->s[u] || a.markets[mi].shares != m->sh[u]) {
+                snprintf(md_->why, sizeof md_->why, "model: user %d's %s debt or shares differ",
+                         u, w->asset[mi]);
+                return md_->why;
+            }
+        }
+    }
+    md_->checked++;
+    return NULL;
+}
+
+static uint64_t g_model_checks, g_model_resyncs;
 static uint64_t g_by_op[LW_SIM_OPS], g_bad_debt_seeds, g_write_offs, g_reserve_withdrawals,
     g_paused_refusals, g_flash_repaid, g_flash_refused, g_by_market[LW_MKTS], g_stale_waits;
 
@@ -48,6 +369,13 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     struct lw_sim *s = calloc(1, sizeof *s);
     assert_non_null(s);
     assert_int_equal(lw_sim_init(s), CW_OK);
+    struct model *md_ = calloc(1, sizeof *md_);
+    assert_non_null(md_);
+    md_->w = &s->w;
+    model_resync(md_); /* the genesis books */
+    md_->resyncs = 0;
+    s->w.on_tx = model_on_tx;
+    s->w.on_tx_arg = md_;
     uint64_t st = seed;
     /* start from a funded, priced market so the walk reaches borrowing quickly */
     for (int u = 0; u < 3; u++)
@@ -62,6 +390,8 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
         uint64_t r = rng(&st);
         const char *why = lw_sim_step(s, (uint8_t)r, (uint8_t)(r >> 8), (uint8_t)(r >> 16),
                                       rng(&st));
+        if (!why)
+            why = model_check(md_);
         if (why)
             fail_msg("seed %llu step %llu op %u: %s (%s)", (unsigned long long)seed,
                      (unsigned long long)i, (unsigned)((uint8_t)r % LW_SIM_OPS), why, s->w.err);
@@ -93,6 +423,8 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
         }
     }
     const char *why = lw_check_books(w, s->escrow, s->dust_max + 4);
+    if (!why)
+        why = model_check(md_);
     if (why)
         fail_msg("seed %llu after wind-down: %s", (unsigned long long)seed, why);
     for (int mi = 0; mi < LW_MKTS; mi++) {
@@ -120,6 +452,10 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     for (int i = 0; i < LW_SIM_OPS; i++)
         g_by_op[i] += s->ok_by_op[i];
     g_write_offs += s->write_offs;
+    assert_null(model_check(md_)); /* the reserve withdrawals too */
+    g_model_checks += md_->checked;
+    g_model_resyncs += md_->resyncs;
+    free(md_);
     g_bad_debt_seeds += bad;
     g_flash_repaid += s->flash_repaid;
     g_flash_refused += s->flash_refused;
@@ -155,6 +491,9 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
             "or retunes %llu, sweeps refused while liquidation was paused %llu\n",
             (unsigned long long)g_by_op[10], (unsigned long long)g_reserve_withdrawals,
             (unsigned long long)g_by_op[11], (unsigned long long)g_paused_refusals);
+    fprintf(stderr, "  independent model: books agreed at %llu checks (every market, every user); "
+            "taken from the chain after %llu liquidations\n",
+            (unsigned long long)g_model_checks, (unsigned long long)g_model_resyncs);
     fprintf(stderr, "  market msgs applied: uusd %llu, ueur %llu; flash loans repaid %llu, "
             "refused whole for not being repaid %llu; sweeps waiting for a debt's price %llu\n",
             (unsigned long long)g_by_market[0], (unsigned long long)g_by_market[1],
@@ -166,6 +505,7 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
     assert_true(g_write_offs > 0); /* a borrower left with dust (or nothing) was cleared */
     assert_true(g_reserve_withdrawals > 0);
     assert_true(g_by_market[1] > 0 && g_flash_repaid > 0 && g_flash_refused > 0);
+    assert_true(g_model_checks > steps);
 }
 
 int main(void)

@@ -46,6 +46,11 @@ struct lw {
     uint64_t price_time[LW_COLS];    /* last oracle time per collateral */
     const char *asset[LW_MKTS];      /* the markets' assets; asset[0] is the price unit */
     cw_gas_meter *meter;             /* non-NULL: msgs run on a metered store, as the chain's */
+    /* non-NULL: told every committed tx, msg by msg in order, after the commit (an observer,
+     * such as test_lend_random.c's independent model); n msgs of [type, body] */
+    void (*on_tx)(void *arg, const cw_pubkey32 *signer, const msgpack_object *const *msgs,
+                  int n);
+    void *on_tx_arg;
     char err[256];
 };
 
@@ -110,6 +115,18 @@ static inline int lw_run_obj(struct lw *w, const cw_pubkey32 *signer, const char
     if (rc == CW_OK) {
         if (cw_kv_cache_commit(tx))
             rc = -5;
+        if (rc == CW_OK && w->on_tx) {
+            msgpack_object pair[2], msg;
+            pair[0].type = MSGPACK_OBJECT_STR;
+            pair[0].via.str.ptr = type;
+            pair[0].via.str.size = (uint32_t)strlen(type);
+            pair[1] = *body;
+            msg.type = MSGPACK_OBJECT_ARRAY;
+            msg.via.array.size = 2;
+            msg.via.array.ptr = pair;
+            const msgpack_object *one = &msg;
+            w->on_tx(w->on_tx_arg, signer, &one, 1);
+        }
     } else {
         if (cw_kv_cache_pending(tx) != 0)
             rc = LW_EWROTE;
@@ -409,7 +426,10 @@ static inline int lw_run_tx(struct lw *w, const cw_pubkey32 *signer, cw_enc *msg
 {
     cw_kv_cache *tx;
     int rc = CW_OK;
-    if (cw_kv_cache_create(&tx, &w->kv)) {
+    cw_dec decs[8];
+    const msgpack_object *roots[8];
+    int n_dec = 0;
+    if (n > 8 || cw_kv_cache_create(&tx, &w->kv)) {
         for (int i = 0; i < n; i++)
             cw_enc_free(&msgs[i]);
         return -12;
@@ -422,20 +442,20 @@ static inline int lw_run_tx(struct lw *w, const cw_pubkey32 *signer, cw_enc *msg
     w->err[0] = '\0';
     if (failed)
         *failed = 0;
-    for (int i = 0; i < n; i++) {
-        cw_dec d = {0};
+    for (int i = 0; i < n && rc == CW_OK; i++) {
+        cw_dec *d = &decs[n_dec];
         const msgpack_object *root = NULL;
-        if (rc == CW_OK && msgs[i].rc)
-            rc = msgs[i].rc;
-        if (rc == CW_OK)
-            rc = cw_dec_open(&d, &root, cw_enc_data(&msgs[i]), cw_enc_len(&msgs[i]), 1 << 16,
-                             w->err, sizeof w->err);
+        memset(d, 0, sizeof *d);
+        rc = msgs[i].rc ? msgs[i].rc
+                        : cw_dec_open(d, &root, cw_enc_data(&msgs[i]), cw_enc_len(&msgs[i]),
+                                      1 << 16, w->err, sizeof w->err);
+        roots[n_dec++] = root; /* closed at the end, whatever happened */
         if (rc == CW_OK) {
             char type[CW_ID_MAX + 1];
-            const msgpack_object *f = cw_dec_array(&d, root, 2, "msg");
-            cw_dec_id(&d, &f[0], type, "msg.type");
+            const msgpack_object *f = cw_dec_array(d, root, 2, "msg");
+            cw_dec_id(d, &f[0], type, "msg.type");
             cw_kv_cache *child;
-            rc = d.rc ? d.rc : cw_kv_cache_create(&child, &txkv) ? -12 : CW_OK;
+            rc = d->rc ? d->rc : cw_kv_cache_create(&child, &txkv) ? -12 : CW_OK;
             if (rc == CW_OK) {
                 cw_kv ckv = cw_kv_cache_kv(child);
                 ctx.kv = &ckv;
@@ -447,12 +467,10 @@ static inline int lw_run_tx(struct lw *w, const cw_pubkey32 *signer, cw_enc *msg
                     rc = LW_EWROTE;
                 cw_kv_cache_destroy(child);
                 ctx.kv = &txkv;
-                if (rc && failed)
-                    *failed = (uint32_t)i;
             }
         }
-        cw_dec_close(&d);
-        cw_enc_free(&msgs[i]);
+        if (rc && failed)
+            *failed = (uint32_t)i;
     }
     if (rc == CW_OK) {
         uint32_t at;
@@ -463,11 +481,17 @@ static inline int lw_run_tx(struct lw *w, const cw_pubkey32 *signer, cw_enc *msg
     if (rc == CW_OK) {
         if (cw_kv_cache_commit(tx))
             rc = -5;
+        if (rc == CW_OK && w->on_tx)
+            w->on_tx(w->on_tx_arg, signer, roots, n);
     } else {
         cw_kv_cache_discard(tx);
         cw_events_truncate(&w->ev, mark);
     }
     cw_kv_cache_destroy(tx);
+    for (int i = 0; i < n_dec; i++)
+        cw_dec_close(&decs[i]);
+    for (int i = 0; i < n; i++)
+        cw_enc_free(&msgs[i]);
     return rc;
 }
 
