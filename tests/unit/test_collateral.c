@@ -1,5 +1,5 @@
 /* The collateral app between two in-process chains (DESIGN §8): alpha escrows "stake",
- * beta keeps positions and runs the "uusd" lending market. Each test is named for the rule
+ * beta keeps positions and runs the "uusd" and "ueur" lending markets. Each test is named for the rule
  * or attack it covers; the last one drives random sequences and checks the invariants.
  * CW_COLLATERAL_SEEDS / CW_COLLATERAL_STEPS set the randomized test's size. */
 #include <setjmp.h>
@@ -20,7 +20,7 @@ static void open_world(world *w)
 {
     memset(w, 0, sizeof *w);
     h_init(&w->a, "alpha", "stake", NULL);
-    h_init(&w->b, "beta", "uusd", "uusd");
+    h_init(&w->b, "beta", "uusd,ueur", "uusd,ueur"); /* two markets; uusd the price unit */
     h_block(&w->a);
     h_block(&w->b);
     h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
@@ -201,9 +201,11 @@ static int admin_register(world *w, char *log)
     return register_as(w, K_ADMIN, "stake", log);
 }
 
-static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, char *log)
+static int lend_amount_in(world *w, int who, const char *type, const char *asset,
+                          uint64_t amount, char *log)
 {
-    cw_msg_lend_amount m = {.asset = "uusd", .amount = amount};
+    cw_msg_lend_amount m = {.amount = amount};
+    snprintf(m.asset, sizeof m.asset, "%s", asset);
     cw_enc e;
     cw_enc_init(&e);
     if (strcmp(type, CW_MSG_LEND_SUPPLY) == 0)
@@ -211,6 +213,33 @@ static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, 
     else
         cw_msg_lend_borrow_enc(&e, &m);
     return tx1_as(&w->b, who, &e, log);
+}
+
+static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, char *log)
+{
+    return lend_amount_in(w, who, type, "uusd", amount, log);
+}
+
+/* The raw records of a market's books (state and stats), concatenated into out (for
+ * "nothing changed"). */
+static size_t market_raw(world *w, const char *asset, uint8_t *out, size_t cap)
+{
+    char key[CW_KEY_MAX];
+    size_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        uint8_t *v, *p;
+        size_t vl, pl;
+        assert_int_equal(k ? cw_key_lend_stats(key, asset) : cw_key_lend_state(key, asset),
+                         CW_OK);
+        h_query(&w->b, key, 0, &v, &vl, &p, &pl);
+        if (v && n + vl <= cap) {
+            memcpy(out + n, v, vl);
+            n += vl;
+        }
+        free(v);
+        free(p);
+    }
+    return n;
 }
 
 static uint8_t *last_packet(hchain *c, size_t *len)
@@ -527,12 +556,17 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
     /* default: 10 seeds × 1000 steps = 10^4 steps (about a minute under ASan) */
     int seeds = es ? atoi(es) : 10, steps = et ? atoi(et) : 1000;
     int total_steps = 0, deposits = 0, releases = 0, timeouts = 0, errors = 0;
+    int borrows = 0, flash_ok = 0, flash_refused = 0;
     for (int seed = 1; seed <= seeds; seed++) {
         world w;
         char log[256];
         uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)seed;
         open_world(&w);
         assert_int_equal(admin_register(&w, log), 0);
+        /* both markets funded; the oracle reposts stake's and ueur's prices before a borrow */
+        assert_int_equal(lend_amount_in(&w, K_BOB, CW_MSG_LEND_SUPPLY, "uusd", 100000, log), 0);
+        assert_int_equal(lend_amount_in(&w, K_BOB, CW_MSG_LEND_SUPPLY, "ueur", 100000, log), 0);
+        uint64_t priced_at = 0;
         pend *ps = calloc((size_t)steps + 1, sizeof *ps);
         assert_non_null(ps);
         int np = 0;
@@ -541,7 +575,7 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
          * processed), and releases A has paid out (ok ack) that B still counts in flight */
         uint64_t in_flight_deposits = 0, released_unacked = 0;
         for (int step = 0; step < steps; step++, total_steps++) {
-            int op = (int)(rnd(&x) % 6);
+            int op = (int)(rnd(&x) % 8);
             size_t len;
             int who = rnd(&x) % 2 ? K_ALICE : K_BOB;
             if (op <= 1) { /* deposit */
@@ -565,6 +599,76 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
                         ps[np - 1].len = len;
                         releases++;
                     }
+                }
+            } else if (op == 6) { /* borrow a little of either asset (releases then face
+                                   * the debt of both markets) */
+                static const char *const assets[2] = {"uusd", "ueur"};
+                if (h_clock > priced_at) {
+                    cw_msg_oracle_set_price pr = {.price_wad = CW_WAD, .time_ns = h_clock};
+                    assert_int_equal(cw_trace_denom(pr.denom, w.chan_b, "stake"), CW_OK);
+                    cw_enc m;
+                    cw_enc_init(&m);
+                    cw_msg_oracle_set_price_enc(&m, &pr);
+                    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+                    pr = (cw_msg_oracle_set_price){.denom = "ueur", .price_wad = CW_WAD / 10 * 11,
+                                                   .time_ns = h_clock};
+                    cw_enc_init(&m);
+                    cw_msg_oracle_set_price_enc(&m, &pr);
+                    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+                    priced_at = h_clock;
+                }
+                int rc = lend_amount_in(&w, who, CW_MSG_LEND_BORROW, assets[rnd(&x) % 2],
+                                        1 + rnd(&x) % 60, log);
+                borrows += rc == 0;
+            } else if (op == 7) { /* a flash-loan tx through the chain: repaid, or not */
+                static const char *const assets[2] = {"uusd", "ueur"};
+                int a = (int)(rnd(&x) % 2), kind = (int)(rnd(&x) % 3);
+                uint64_t amt = 1 + rnd(&x) % 1000;
+                uint8_t before[2][256], after[2][256];
+                size_t nb[2], na[2];
+                uint64_t bal[2];
+                for (int k = 0; k < 2; k++) {
+                    nb[k] = market_raw(&w, assets[k], before[k], sizeof before[k]);
+                    bal[k] = balance(&w.b, &w.b.addr[who], assets[k]);
+                }
+                cw_enc m[3];
+                cw_bytes mb[3];
+                size_t n = 0;
+                cw_msg_lend_amount f = {.amount = amt};
+                snprintf(f.asset, sizeof f.asset, "%s", assets[a]);
+                cw_enc_init(&m[n]);
+                cw_msg_lend_flash_loan_enc(&m[n++], &f);
+                if (kind == 2) { /* the other market's loan, which cannot repay this one */
+                    snprintf(f.asset, sizeof f.asset, "%s", assets[1 - a]);
+                    cw_enc_init(&m[n]);
+                    cw_msg_lend_flash_loan_enc(&m[n++], &f);
+                }
+                if (kind > 0) { /* everything held of the asset, the loan too, supplied away */
+                    cw_msg_lend_amount sup = {.amount = bal[a] + amt};
+                    snprintf(sup.asset, sizeof sup.asset, "%s", assets[a]);
+                    cw_enc_init(&m[n]);
+                    cw_msg_lend_supply_enc(&m[n++], &sup);
+                }
+                for (size_t k = 0; k < n; k++)
+                    mb[k] = (cw_bytes){cw_enc_data(&m[k]), cw_enc_len(&m[k])};
+                int rc = h_tx(&w.b, who, mb, n, log, sizeof log);
+                for (size_t k = 0; k < n; k++)
+                    cw_enc_free(&m[k]);
+                if (kind == 0) {
+                    assert_int_equal(rc, 0); /* repaid from the borrower's own balance */
+                    assert_true(balance(&w.b, &w.b.addr[who], assets[a]) <
+                                bal[a]); /* the fee */
+                    flash_ok++;
+                } else {
+                    if (rc != CW_EINSUFFICIENT || !strstr(log, "not repaid"))
+                        fail_msg("seed %d: an unrepaid flash loan: %d %s", seed, rc, log);
+                    for (int k = 0; k < 2; k++) {
+                        na[k] = market_raw(&w, assets[k], after[k], sizeof after[k]);
+                        assert_int_equal(na[k], nb[k]);
+                        assert_memory_equal(after[k], before[k], nb[k]);
+                        assert_int_equal(balance(&w.b, &w.b.addr[who], assets[k]), bal[k]);
+                    }
+                    flash_refused++;
                 }
             } else { /* relay one pending packet step, in random order */
                 if (np == 0)
@@ -671,9 +775,11 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
         close_world(&w);
     }
     fprintf(stderr, "random collateral: %d seeds, %d steps, %d deposits, %d releases, "
-                    "%d timeouts, %d refused relays\n", seeds, total_steps, deposits, releases,
-            timeouts, errors);
+                    "%d timeouts, %d refused relays; %d borrows (uusd or ueur), flash loans "
+                    "%d repaid, %d refused whole\n", seeds, total_steps, deposits, releases,
+            timeouts, errors, borrows, flash_ok, flash_refused);
     assert_true(deposits > 0 && releases > 0);
+    assert_true(borrows > 0 && flash_ok > 0 && flash_refused > 0);
 }
 
 int main(void)
