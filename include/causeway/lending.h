@@ -418,7 +418,11 @@ int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
  * self-liquidation and a repay that would seize no collateral or (uncapped) remove no scaled
  * debt (CW_EINVAL); lend.repay refuses a partial repay below one unit of scaled
  * debt; lend.supply refuses an amount worth less than one share. update_market accrues at
- * the old rates first; borrow_denom, admin and oracle keys cannot be changed.
+ * the old rates first; borrow_denom, admin and oracle keys cannot be changed;
+ * max_price_age_ns and liquidation_grace_ns are chain-wide: the update writes them into
+ * every market's params (each re-validated). A debt's write (borrow, repay, liquidation,
+ * write-off) goes through one function in channels/lending.c (store_debt), the place an
+ * index of borrowers hooks.
  * Pauses (DESIGN §8): lend.pause sets (paused true) or clears the named actions and leaves
  * the others; a paused action is refused (CW_ESTATE "<action> is paused by the market's
  * admin") before anything else is read, per market: supply, borrow, liquidate (write-offs
