@@ -1265,6 +1265,77 @@ static void test_liquidation_gas_within_the_estimate_at_max_collaterals(void **s
     lw_free(&w);
 }
 
+/* The heaviest liquidation: CW_LEND_MAX_MARKETS markets, the borrower owing in every one,
+ * CW_LEND_MAX_COLLATERALS registered, and its only collateral collapsing — the liquidation
+ * seizes it all and writes the debt off in every market. It too must stay within 80% of the
+ * estimate a client states (cw_gas_estimate's lend.* allowance). */
+static void test_write_off_gas_within_the_estimate_at_max_markets(void **s)
+{
+    (void)s;
+    struct lw w;
+    char err[256];
+    world(&w);
+    for (int i = LW_COLS; i < CW_LEND_MAX_COLLATERALS; i++) {
+        char ch[16];
+        snprintf(ch, sizeof ch, "channel-%d", i);
+        assert_int_equal(lw_channel(&w, ch, 3), CW_OK);
+        assert_int_equal(lw_register_as(&w, &w.admin, ch, "udust", 5000, 6000, 1000), CW_OK);
+    }
+    cw_lend_params p;
+    assert_int_equal(cw_lend_market_read(&w.kv, "uusd", 0, &p, NULL), CW_OK);
+    static char names[CW_LEND_MAX_MARKETS][16];
+    const char *assets[CW_LEND_MAX_MARKETS];
+    for (int i = 0; i < CW_LEND_MAX_MARKETS; i++) {
+        if (i < LW_MKTS) {
+            assets[i] = w.asset[i];
+        } else {
+            snprintf(names[i], sizeof names[i], "uxx%d", i);
+            assets[i] = names[i];
+            snprintf(p.borrow_denom, sizeof p.borrow_denom, "%s", names[i]);
+            assert_int_equal(cw_lend_genesis(&w.kv, &p, err, sizeof err), CW_OK);
+        }
+        assert_int_equal(cw_bank_mint(&w.kv, &w.addr[OTH], assets[i], 100000, err, sizeof err),
+                         CW_OK);
+    }
+    /* the world's msg builders name w.asset[mi]: point slot 1 at each market in turn */
+    const char *saved = w.asset[1];
+    for (int i = 0; i < CW_LEND_MAX_MARKETS; i++) {
+        w.asset[1] = assets[i];
+        assert_int_equal(lw_supply_in(&w, OTH, 1, 10000), CW_OK);
+        if (i > 0)
+            assert_int_equal(lw_price_asset(&w, 1, WAD), CW_OK);
+        assert_int_equal(lw_borrow_in(&w, BOR, 1, 100), CW_OK);
+    }
+    w.asset[1] = saved;
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 1), CW_OK); /* 1e-18: all of it is dust */
+    for (int i = 1; i < CW_LEND_MAX_MARKETS; i++)
+        assert_int_equal(lw_set_price_as(&w, &w.oracle, assets[i], WAD, w.now), CW_OK);
+
+    cw_msg_lend_liquidate m = {.asset = "uusd", .borrower = w.addr[BOR], .repay_amount = 1};
+    memcpy(m.collateral, w.trace[ETH], sizeof m.collateral); /* held none: a write-off */
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_lend_liquidate_enc(&e, &m);
+    cw_bytes msg = {cw_enc_data(&e), cw_enc_len(&e)};
+    const size_t tx_len = 200 + msg.len;
+    uint64_t estimate = cw_gas_estimate(&msg, 1, tx_len, 0);
+    uint64_t intrinsic = cw_gas_tx_intrinsic(tx_len, 1);
+    cw_enc_free(&e);
+    cw_gas_meter meter;
+    cw_gas_meter_init(&meter, UINT64_MAX / 2);
+    w.meter = &meter;
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 1, ETH), CW_OK);
+    w.meter = NULL;
+    assert_true(lw_acct(&w, BOR).debt_value == 0);
+    fprintf(stderr, "write-off across %d markets with %d collaterals: %llu gas + %llu intrinsic, "
+            "estimate %llu\n", CW_LEND_MAX_MARKETS, CW_LEND_MAX_COLLATERALS,
+            (unsigned long long)meter.used, (unsigned long long)intrinsic,
+            (unsigned long long)estimate);
+    assert_true((meter.used + intrinsic) * 10 <= estimate * 8);
+    lw_free(&w);
+}
+
 /* ---- the chain's router ---------------------------------------------------------------------- */
 
 static void test_routes_registered_and_run_through_chain_router(void **s)
@@ -1456,6 +1527,7 @@ int main(void)
         cmocka_unit_test(test_failed_release_recredit_unconditional),
         cmocka_unit_test(test_msgs_refused_without_market),
         cmocka_unit_test(test_liquidation_gas_within_the_estimate_at_max_collaterals),
+        cmocka_unit_test(test_write_off_gas_within_the_estimate_at_max_markets),
         cmocka_unit_test(test_routes_registered_and_run_through_chain_router),
         cmocka_unit_test(test_flash_loan_settles_at_the_end_of_a_chain_tx),
     };
