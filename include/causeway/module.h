@@ -58,7 +58,8 @@ typedef struct cw_exec_ctx {
 
 /** Arm fn to run at the end of the running tx (once, however often it is armed), after its
  *  last msg — how a msg states a condition the rest of the tx must meet (lend.flash_loan:
- *  repaid by the end, DESIGN §8).
+ *  repaid by the end, DESIGN §8). Arm on the ctx the handler was given: a copy (as the IBC
+ *  host makes for a packet's app callback) is not the tx runner's, and what it arms is lost.
  *  Returns: CW_OK; CW_ETOOBIG CW_TX_END_MAX distinct checks already armed (err says so). */
 int cw_exec_at_tx_end(cw_exec_ctx *ctx, cw_tx_end_fn fn, char *err, size_t err_len)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
