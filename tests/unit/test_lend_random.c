@@ -54,9 +54,11 @@ static uint64_t rng(uint64_t *st) /* splitmix64 */
  * down), borrow (scaled up) and repay (scaled down, or all), reserve withdrawals, pauses and
  * rate changes (which accrue at the old rates), and flash loans (fee = ceil(amount × bps /
  * 10000) per loan, to cash and reserves at the tx's end). A liquidation (and the write-off it
- * may trigger, in every market) is checked for its accrual — the liquidated market's index
- * and last accrual must be the model's — and for moving no shares, then the model takes the
- * chain's books for every market (the seize depends on collateral the model does not hold). */
+ * may trigger, in every market) is predicted from the state its tx starts from — positions,
+ * releases in flight, prices and collateral weights, which belong to the collateral app and
+ * the oracle, read from the store (struct lw.on_pre) — with the design's seize, cut repay,
+ * scaled debt removed, "left" test and write-off (reserves first) in every market not
+ * paused for liquidation; the seize is checked against the positions afterwards. */
 struct mm {
     cw_u128 idx, S, res, shares, s[LW_USERS], sh[LW_USERS];
     uint64_t cash, last;
@@ -67,6 +69,13 @@ struct mm {
 struct model {
     struct lw *w;
     struct mm m[LW_MKTS];
+    uint64_t paused[LW_MKTS];         /* each market's paused actions (lend.pause) */
+    /* a liquidation predicted from the state its tx starts from (model_on_pre) */
+    bool liq_valid;
+    struct mm liq[LW_MKTS];
+    uint64_t liq_seize, liq_pos_before;
+    int liq_borrower, liq_col;
+    uint64_t liquidations_modelled;
     uint64_t flash_lent[LW_MKTS], flash_fee[LW_MKTS];
     uint64_t checked, resyncs;
     char why[200];
@@ -179,6 +188,145 @@ static void model_fail(struct model *md_, const char *what, int mi)
         snprintf(md_->why, sizeof md_->why, "model: %s (%s)", what, md_->w->asset[mi]);
 }
 
+/* ---- the model's liquidation (DESIGN §8, from the state the tx starts from) -------------- */
+
+/* A price as the design reads it: latest (0 when none), and fresh (not older than the
+ * chain-wide max age). The price unit's asset is 1 and fresh. */
+static void model_price(struct lw *w, const char *denom, bool unit, uint64_t max_age,
+                        cw_u128 *price, bool *fresh)
+{
+    uint64_t t = 0;
+    *price = 0;
+    *fresh = false;
+    if (unit) {
+        *price = CW_WAD;
+        *fresh = true;
+        return;
+    }
+    if (cw_lend_price(&w->kv, price, &t, denom) != CW_OK) {
+        *price = 0;
+        return;
+    }
+    *fresh = *price > 0 && (w->now > t ? w->now - t : 0) <= max_age;
+}
+
+/* Predict a liquidation the chain is about to run (it may refuse it: then nothing is used).
+ * Fills md_->liq with the books of every market afterwards (liq_touch: which the chain
+ * stores), and the seize. */
+static void model_on_pre(void *arg, const cw_pubkey32 *signer, const char *type,
+                         const msgpack_object *body)
+{
+    struct model *md_ = arg;
+    struct lw *w = md_->w;
+    md_->liq_valid = false;
+    if (strcmp(type, CW_MSG_LEND_LIQUIDATE) != 0)
+        return;
+    cw_dec d = {0};
+    cw_msg_lend_liquidate a;
+    cw_msg_lend_liquidate_dec(&d, body, &a, type);
+    int mi = market_of(w, a.asset), b = user_addr(w, &a.borrower), l = user_of(w, signer);
+    int col = -1;
+    for (int c = 0; c < LW_COLS; c++)
+        if (strcmp(w->trace[c], a.collateral) == 0)
+            col = c;
+    if (d.rc || mi < 0 || b < 0 || l < 0 || col < 0)
+        return;
+    cw_lend_params p0, pm;
+    if (cw_lend_market_read(&w->kv, w->asset[0], 0, &p0, NULL) != CW_OK ||
+        cw_lend_market_read(&w->kv, a.asset, 0, &pm, NULL) != CW_OK)
+        return;
+    const uint64_t now = w->now, age = p0.max_price_age_ns;
+    struct mm mk[LW_MKTS];
+    memcpy(mk, md_->m, sizeof mk);
+    cw_u128 D = 0, debt[LW_MKTS]; /* D: Σ debt value, in the price unit */
+    for (int i = 0; i < LW_MKTS; i++) {
+        mm_accrue(&mk[i], now);
+        cw_u128 pr;
+        bool fr;
+        model_price(w, w->asset[i], i == 0, age, &pr, &fr);
+        debt[i] = md(mk[i].s[b], mk[i].idx, CW_WAD, CW_ROUND_UP);
+        D += md(debt[i], pr, CW_WAD, CW_ROUND_UP);
+    }
+    /* collateral: positions, releases in flight, latest prices */
+    uint64_t pos[LW_COLS], rel[LW_COLS];
+    cw_u128 pc[LW_COLS];
+    bool fresh[LW_COLS];
+    cw_lend_collateral cp[LW_COLS];
+    for (int c = 0; c < LW_COLS; c++) {
+        char kr[CW_KEY_MAX];
+        const uint8_t *v;
+        size_t vl;
+        pos[c] = lw_pos(w, b, c);
+        rel[c] = 0;
+        if (cw_key_collateral_releasing(kr, &w->addr[b], w->trace[c]) == CW_OK &&
+            cw_kv_get_s(&w->kv, kr, &v, &vl) == CW_OK &&
+            cw_val_u64_rec_dec(&rel[c], v, vl, NULL, 0) != CW_OK)
+            return;
+        if (cw_lend_collateral_by_trace(&w->kv, &cp[c], w->trace[c]) != CW_OK)
+            return;
+        model_price(w, w->trace[c], false, age, &pc[c], &fresh[c]);
+    }
+    if (D == 0)
+        return; /* nothing owed: the chain refuses */
+    cw_u128 pa;
+    bool fa;
+    model_price(w, a.asset, mi == 0, age, &pa, &fa);
+    struct mm *m = &mk[mi];
+    uint64_t repay = a.repay_amount, seize = 0;
+    cw_u128 removed = 0;
+    if (pos[col] > 0 && fresh[col]) {
+        const cw_u128 gb = 10000u + cp[col].liquidation_bonus_bps;
+        cw_u128 s128 = md((cw_u128)repay * gb, pa, pc[col], CW_ROUND_DOWN) / 10000u;
+        if (s128 > pos[col]) {
+            seize = pos[col];
+            cw_u128 cut = md((cw_u128)seize * 10000u, pc[col], pa, CW_ROUND_UP);
+            cut = cut / gb + (cut % gb != 0);
+            if (cut < repay)
+                repay = (uint64_t)cut;
+        } else {
+            seize = (uint64_t)s128;
+        }
+        removed = (cw_u128)repay >= debt[mi] ? m->s[b]
+                                             : md(repay, CW_WAD, m->idx, CW_ROUND_DOWN);
+    } else {
+        repay = 0;
+    }
+    /* (health, the sentinel and the close factor decide refusals, which the model does not
+     * predict: it is told only of committed txs) */
+    m->cash += repay;
+    m->S -= removed;
+    m->s[b] -= removed;
+    /* left: position (after the seize) and releases in flight worth ≥ 1 unit at the latest
+     * price */
+    bool left = false;
+    for (int c = 0; c < LW_COLS; c++) {
+        cw_u128 held = (cw_u128)(c == col ? pos[c] - seize : pos[c]) + rel[c];
+        if (md(held, pc[c], CW_WAD, CW_ROUND_DOWN) > 0)
+            left = true;
+    }
+    bool touch[LW_MKTS] = {false};
+    touch[mi] = true;
+    for (int j = 0; j < LW_MKTS && !left; j++) {
+        struct mm *x = &mk[j];
+        if (x->s[b] == 0 || (md_->paused[j] & CW_LEND_ACTION_LIQUIDATE))
+            continue;
+        cw_u128 before = md(x->S, x->idx, CW_WAD, CW_ROUND_DOWN);
+        x->S -= x->s[b];
+        x->s[b] = 0;
+        cw_u128 bad = before - md(x->S, x->idx, CW_WAD, CW_ROUND_DOWN);
+        x->res -= bad < x->res ? bad : x->res;
+        touch[j] = true;
+    }
+    for (int j = 0; j < LW_MKTS; j++) {
+        md_->liq[j] = touch[j] ? mk[j] : md_->m[j];
+    }
+    md_->liq_seize = seize;
+    md_->liq_borrower = b;
+    md_->liq_col = col;
+    md_->liq_pos_before = pos[col];
+    md_->liq_valid = true;
+}
+
 /* Every committed tx, msg by msg (struct lw.on_tx). */
 static void model_on_tx(void *arg, const cw_pubkey32 *signer, const msgpack_object *const *msgs,
                         int n)
@@ -187,7 +335,6 @@ static void model_on_tx(void *arg, const cw_pubkey32 *signer, const msgpack_obje
     struct lw *w = md_->w;
     const int u = user_of(w, signer);
     const uint64_t now = w->now;
-    bool resync = false;
     memset(md_->flash_lent, 0, sizeof md_->flash_lent);
     memset(md_->flash_fee, 0, sizeof md_->flash_fee);
     for (int k = 0; k < n; k++) {
@@ -275,6 +422,10 @@ static void model_on_tx(void *arg, const cw_pubkey32 *signer, const msgpack_obje
             if (d.rc || mi < 0)
                 return model_fail(md_, "a pause it cannot read", 0);
             mm_accrue(&md_->m[mi], now);
+            if (a.paused)
+                md_->paused[mi] |= a.actions;
+            else
+                md_->paused[mi] &= ~a.actions;
         } else if (!strcmp(type, CW_MSG_LEND_UPDATE_MARKET)) {
             static cw_msg_lend_update_market a;
             cw_msg_lend_update_market_dec(&d, body, &a, type);
@@ -297,15 +448,14 @@ static void model_on_tx(void *arg, const cw_pubkey32 *signer, const msgpack_obje
             int mi = market_of(w, a.asset);
             if (d.rc || mi < 0)
                 return model_fail(md_, "a liquidation it cannot read", 0);
-            struct mm *m = &md_->m[mi];
-            mm_accrue(m, now);
-            cw_lend_market s;
-            if (cw_lend_market_read(&w->kv, a.asset, 0, NULL, &s) != CW_OK ||
-                s.borrow_index_wad != m->idx || s.last_accrual_ns != m->last)
-                return model_fail(md_, "a liquidation's accrual differs from the model's", mi);
-            if (s.total_shares != m->shares)
-                return model_fail(md_, "a liquidation moved supplier shares", mi);
-            resync = true;
+            if (!md_->liq_valid)
+                return model_fail(md_, "a liquidation the model did not see coming", mi);
+            memcpy(md_->m, md_->liq, sizeof md_->m);
+            md_->liq_valid = false;
+            if (lw_pos(w, md_->liq_borrower, md_->liq_col) !=
+                md_->liq_pos_before - md_->liq_seize)
+                return model_fail(md_, "a liquidation seized other than the model's seize", mi);
+            md_->liquidations_modelled++;
         }
         cw_dec_close(&d);
     }
@@ -316,8 +466,6 @@ static void model_on_tx(void *arg, const cw_pubkey32 *signer, const msgpack_obje
             md_->m[mi].cash += md_->flash_fee[mi];
             md_->m[mi].res += md_->flash_fee[mi];
         }
-    if (resync)
-        model_resync(md_);
 }
 
 /* The chain's stored books against the model's, every market, every user. NULL or what
@@ -375,6 +523,7 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     model_resync(md_); /* the genesis books */
     md_->resyncs = 0;
     s->w.on_tx = model_on_tx;
+    s->w.on_pre = model_on_pre;
     s->w.on_tx_arg = md_;
     uint64_t st = seed;
     /* start from a funded, priced market so the walk reaches borrowing quickly */
@@ -454,7 +603,7 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     g_write_offs += s->write_offs;
     assert_null(model_check(md_)); /* the reserve withdrawals too */
     g_model_checks += md_->checked;
-    g_model_resyncs += md_->resyncs;
+    g_model_resyncs += md_->liquidations_modelled;
     free(md_);
     g_bad_debt_seeds += bad;
     g_flash_repaid += s->flash_repaid;
@@ -492,7 +641,7 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
             (unsigned long long)g_by_op[10], (unsigned long long)g_reserve_withdrawals,
             (unsigned long long)g_by_op[11], (unsigned long long)g_paused_refusals);
     fprintf(stderr, "  independent model: books agreed at %llu checks (every market, every user); "
-            "taken from the chain after %llu liquidations\n",
+            "%llu liquidations (and their write-offs) predicted by it\n",
             (unsigned long long)g_model_checks, (unsigned long long)g_model_resyncs);
     fprintf(stderr, "  market msgs applied: uusd %llu, ueur %llu; flash loans repaid %llu, "
             "refused whole for not being repaid %llu; sweeps waiting for a debt's price %llu\n",

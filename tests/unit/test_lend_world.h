@@ -50,6 +50,9 @@ struct lw {
      * such as test_lend_random.c's independent model); n msgs of [type, body] */
     void (*on_tx)(void *arg, const cw_pubkey32 *signer, const msgpack_object *const *msgs,
                   int n);
+    /* non-NULL: told a one-msg tx (lw_run_obj) before it runs (the state it starts from) */
+    void (*on_pre)(void *arg, const cw_pubkey32 *signer, const char *type,
+                   const msgpack_object *body);
     void *on_tx_arg;
     char err[256];
 };
@@ -108,6 +111,8 @@ static inline int lw_run_obj(struct lw *w, const cw_pubkey32 *signer, const char
     cw_address_of(&ctx.signer, signer);
     cw_events_mark mark = cw_events_mark_now(&w->ev);
     w->err[0] = '\0';
+    if (w->on_pre)
+        w->on_pre(w->on_tx_arg, signer, type, body);
     int rc = cw_app_dispatch(w->app, &ctx, type, body, w->err, sizeof w->err);
     uint32_t at;
     if (rc == CW_OK)
