@@ -2004,14 +2004,17 @@ static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_
     if (has_market) {
         /* max_price_age_ns and liquidation_grace_ns are chain-wide: every market's params
          * take the new values (and are re-checked with them) */
-        for (size_t i = 0; i < bk.n_mk; i++) {
-            cw_lend_params q = &bk.mk[i] == mp ? np : bk.mk[i].p;
-            q.max_price_age_ns = np.max_price_age_ns;
-            q.liquidation_grace_ns = np.liquidation_grace_ns;
-            if ((rc = cw_lend_params_validate(&q, err, err_len)) ||
-                (rc = store_params(ctx->kv, &q)))
-                return rc;
+        cw_lend_params q[CW_LEND_MAX_MARKETS];
+        for (size_t i = 0; i < bk.n_mk; i++) { /* every check before any write */
+            q[i] = &bk.mk[i] == mp ? np : bk.mk[i].p;
+            q[i].max_price_age_ns = np.max_price_age_ns;
+            q[i].liquidation_grace_ns = np.liquidation_grace_ns;
+            if ((rc = cw_lend_params_validate(&q[i], err, err_len)))
+                return cw_err_prefix(err, err_len, rc, q[i].borrow_denom);
         }
+        for (size_t i = 0; i < bk.n_mk; i++)
+            if ((rc = store_params(ctx->kv, &q[i])))
+                return rc;
     }
     if ((rc = store_mkt(ctx->kv, mp)))
         return rc;
