@@ -171,6 +171,13 @@ int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
                             "borrow_denom", err, err_len);
     if (rc)
         return rc;
+    /* market/{asset}/... sits beside the market's other records: an asset may not take the
+     * name of one of them (or of the borrowers index a keeper keeps there) */
+    static const char *const reserved[] = {"markets", "collateral", "collaterals", "borrowers"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(p->borrow_denom, reserved[i]) == 0)
+            return cw_errf(err, err_len, CW_EINVAL,
+                           "borrow_denom: '%s' is reserved (a key under market/)", reserved[i]);
     if (p->close_factor_bps == 0 || p->close_factor_bps > CW_BPS)
         return cw_errf(err, err_len, CW_EINVAL,
                        "close_factor_bps: %u, must be in (0, 10000]", p->close_factor_bps);

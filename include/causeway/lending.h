@@ -227,7 +227,8 @@ typedef struct cw_lend_account_info {
 
 /* ---- parameters and genesis ------------------------------------------------------------ */
 
-/** Check market parameters (DESIGN §8): borrow_denom an identifier; 0 < close_factor ≤
+/** Check market parameters (DESIGN §8): borrow_denom an identifier other than "markets",
+ *  "collateral", "collaterals" and "borrowers" (names under market/); 0 < close_factor ≤
  *  10000; reserve_factor < 10000; 0 < kink ≤ WAD; base + slope1 + slope2 ≤
  *  CW_LEND_MAX_RATE_WAD (checked without overflow); max_price_age_ns > 0; admin and oracle
  *  not all-zero; liquidation_grace_ns, dust_threshold, supply_cap and borrow_cap take any

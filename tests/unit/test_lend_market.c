@@ -648,6 +648,9 @@ static void test_genesis_markets_share_admin_oracle_and_price_rules(void **s)
     cw_lend_params p;
     lw_default_params(&p);
     assert_int_equal(cw_lend_genesis(&w.kv, &p, err, sizeof err), CW_EEXISTS);
+    snprintf(p.borrow_denom, sizeof p.borrow_denom, "collaterals"); /* a key under market/ */
+    assert_int_equal(cw_lend_genesis(&w.kv, &p, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "reserved"));
     snprintf(p.borrow_denom, sizeof p.borrow_denom, "ugbp");
     p.max_price_age_ns += 1;
     assert_int_equal(cw_lend_genesis(&w.kv, &p, err, sizeof err), CW_EINVAL);
