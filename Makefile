@@ -15,6 +15,7 @@
 #                   lines of lightclient/ and channels/ibc_*.c (scripts/coverage.sh;
 #                   report in build/cov/report/)
 #   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
+#                   and $(PROM_IMAGE), Prometheus for compose's `monitoring` profile
 #   make clean
 #
 # V=1 shows the commands. CC selects the release compiler (gcc by default);
@@ -132,7 +133,7 @@ $(eval $(call flavour,cov,$(TEST_CC),$(CFLAGS_COV)))
 # rebuilding is incremental.
 .SECONDARY:
 
-.PHONY: all deps test unit oracle fuzz fuzz-smoke bench demo integration clean image coverage
+.PHONY: all deps test unit oracle fuzz fuzz-smoke bench soak demo integration clean image coverage
 .DEFAULT_GOAL := all
 
 all: deps
@@ -244,8 +245,14 @@ coverage: deps
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) CC=$(TEST_CC) scripts/coverage.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory build-bench
+	$(Q)$(MAKE) --no-print-directory build-bench $(if $(CARGO),$(ORACLE_BIN))
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) scripts/run-bench.sh $(BENCH_BINS)
+
+# The soak (not part of `make bench`: 10^6 packets take several minutes): cost per packet
+# per window as the state grows. CW_SOAK_PACKETS, CW_SOAK_RATE, CW_SOAK_WINDOW.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory build-rel
+	$(Q)CW_BUILD=$(abspath $(BUILD)) CW_SHARED=$(SHARED) python3 bench/soak_relayer.py
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build-rel
@@ -257,10 +264,13 @@ deps:
 # The image's base is made from Debian packages when the engine lacks it (docker/make-base.sh),
 # so no registry is needed; BASE=debian:bookworm-slim uses a pulled base instead.
 IMAGE ?= causeway:latest
+# Prometheus for compose's `monitoring` profile, from Debian's package (docker/prometheus/)
+PROM_IMAGE ?= causeway-prometheus:latest
 image: deps
 	$(Q)$(MAKE) --no-print-directory build-rel
 	$(Q)scripts/deps.sh image
 	$(Q)BUILD=$(BUILD) IMAGE=$(IMAGE) docker/build-image.sh
+	$(Q)PROM_IMAGE=$(PROM_IMAGE) docker/build-prometheus-image.sh
 
 clean:
 	rm -rf $(BUILD)

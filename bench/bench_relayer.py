@@ -2,32 +2,34 @@
 """Relayer end to end (DESIGN §12): two local causeway-chain nodes, causeway-relayer and this
 load generator on one machine.
 
-Phase 1 (relayed): a paced stream of deposit packets on alpha; the relayer delivers them to
-beta and relays the acks back. Figures: sustained packets/s (packets received on beta over
-the time from the first send to the last receive), latency per packet from the alpha block
-that sent it to the beta block that received it (header times; ms and block intervals),
-p50/p99, and the relayer's peak RSS (VmHWM).
+Phase 1 (rate sweep, relayed): for each offered rate in CW_BENCH_RATES (packets/s), a paced
+stream of deposit packets on alpha (about CW_BENCH_SECONDS of it); the relayer delivers them
+to beta and relays the acks back. Per rate: offered vs delivered packets/s (packets over the
+time from the alpha block of the first send to the beta block of the last receive),
+latency per packet from the alpha block that sent it to the beta block that received it
+(header times; p50/p99 in ms and in block intervals), and the CPU time per packet of each
+process — source chain, relayer, destination chain — from /proc/PID/stat (utime + stime)
+between the first send and the last ack (recv + ack, both directions, so each packet's
+whole cost). The sweep stops at saturation (delivered < 90% of offered).
 
-Phase 2 (backlog, relayed): N packets committed on alpha while the relayer is stopped; the
-relayer starts and the time until beta has received them all gives the relayer-bound rate
-(process start, proof queries, header verification, tx building and beta's ingestion, end to
-end).
+Phase 2 (backlog, relayed): CW_BENCH_BACKLOG packets (default 12,000: several blocks)
+committed on alpha while the relayer is stopped; the relayer starts and the time until beta
+has received them all gives the relayer-bound rate over a multi-block run.
 
-Phase 3 (direct ingest, the baseline): another N packets committed with the relayer
-stopped; this script builds beta's MsgUpdateClient and every RecvPacket with its proof
-beforehand (untimed) and times only their ingestion by beta — the rate beta takes exactly
-these msgs at when nobody relays them. Ratio = phase-2 rate / phase-3 rate.
+Phase 3 (direct ingest, the baseline): another backlog committed with the relayer stopped;
+this script builds beta's MsgUpdateClient and every RecvPacket with its proof beforehand
+(untimed) and times only their ingestion by beta. Ratio = phase-2 rate / phase-3 rate, both
+over whole multi-block runs, so one late tx at a block edge moves it little.
 
-Both phases start and end at the same events, measured the same way: they start on the
-arrival of one of beta's `blocks` notifications (so each starts at the same point of beta's
-block cycle, rather than a random 0..1 interval before the next tick) and end at the arrival
-of the `blocks` notification whose recv_packet events complete the set (a client that does
-nothing but read notifications, so no RPC queue delays either clock). Phases 2 and 3 are
-alternated CW_BENCH_REPEAT times and the medians compared.
+Both backlog phases start and end at the same events, measured the same way: they start on
+the arrival of one of beta's `blocks` notifications and end at the arrival of the `blocks`
+notification whose recv_packet events complete the set. Phases 2 and 3 alternate
+CW_BENCH_REPEAT times and the medians are compared. The relayer's peak RSS (VmHWM) is taken
+over every phase.
 
-Environment: CW_BENCH_PACKETS (default 6000), CW_BENCH_RATE (offered packets/s, 1500),
-CW_BENCH_INTERVAL_MS (block interval, 200), CW_BENCH_BATCH (relayer batch size, 200),
-CW_BENCH_REPEAT (phase 2/3 rounds, 5).
+Environment: CW_BENCH_RATES (comma list, default 1000,2000,4000,8000,12000),
+CW_BENCH_SECONDS (per sweep rate, 3), CW_BENCH_BACKLOG (12000), CW_BENCH_INTERVAL_MS (block
+interval, 200), CW_BENCH_BATCH (relayer batch size, 200), CW_BENCH_REPEAT (backlog rounds, 3).
 """
 
 import os
@@ -48,11 +50,13 @@ import cwrpc  # noqa: E402
 import relayer_env as R  # noqa: E402
 from conftest import Procs  # noqa: E402
 
-N = int(os.environ.get("CW_BENCH_PACKETS", "6000"))
-RATE = float(os.environ.get("CW_BENCH_RATE", "1500"))
+RATES = [float(r) for r in os.environ.get("CW_BENCH_RATES", "1000,2000,4000,8000,12000").split(",")]
+SECONDS = float(os.environ.get("CW_BENCH_SECONDS", "3"))
+N = int(os.environ.get("CW_BENCH_BACKLOG", "12000"))
 INTERVAL = int(os.environ.get("CW_BENCH_INTERVAL_MS", "200"))
 BATCH = int(os.environ.get("CW_BENCH_BATCH", "200"))
-REPEAT = int(os.environ.get("CW_BENCH_REPEAT", "5"))
+REPEAT = int(os.environ.get("CW_BENCH_REPEAT", "3"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 PER_TX = 100
 
 
@@ -122,6 +126,13 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) a live process has used (/proc/PID/stat fields 14, 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -165,6 +176,51 @@ def direct_ingest(a, b, ca, cb, cfg, first_seq, n, ca_cl, cb_cl):
     return n / (t1 - t0)
 
 
+def stream_phase(a, b, ca, cb, bob, rate, n, ca_cl, cb_cl, pids):
+    """One sweep point: n packets offered at `rate`; returns its figures."""
+    h_a0 = ca_cl.call("status")[1]
+    h_b0 = cb_cl.call("status")[1]
+    first = a_next_seq(ca_cl, ca)
+    cpu0 = {k: cpu_s(p) for k, p in pids.items()}
+    t_start = time.monotonic()
+    send_stream(a, ca, n, bob, rate, ca_cl)
+    t_sent = time.monotonic()
+    R.wait_until(lambda: outstanding(a, ca) == 0, timeout=600, chain=a,
+                 what="all relayed and acknowledged")
+    cpu = {k: (cpu_s(p) - cpu0[k]) / n * 1e6 for k, p in pids.items()}
+    sent, _ = events(a, "send_packet", ca_cl, h_a0)
+    recv, _ = events(b, "recv_packet", cb_cl, h_b0)
+    sent = {q: h for q, h in sent.items() if q >= first}
+    recv = {q: h for q, h in recv.items() if q >= first}
+    ta = block_times(a, min(sent.values()), max(sent.values()), ca_cl)
+    tb = block_times(b, min(recv.values()), max(recv.values()), cb_cl)
+    lat_ms = [(tb[recv[q]] - ta[sent[q]]) / 1e6 for q in sent if q in recv]
+    assert len(lat_ms) == n, f"{len(lat_ms)} of {n} received"
+    span_s = (max(tb.values()) - min(ta.values())) / 1e9
+    return {"offered": n / (t_sent - t_start), "delivered": n / span_s,
+            "p50": statistics.median(lat_ms), "p99": pct(lat_ms, 99), "cpu": cpu}
+
+
+def outstanding(chain, ch):
+    """How many packet commitments the channel holds, through every page of
+    packet_commitments [port, channel, start, limit] (one page is at most 10,000)."""
+    n, start = 0, 1
+    with chain.client() as c:
+        while True:
+            page = c.call("packet_commitments", R.CHANNEL_PORT, ch, start, 10000)
+            n += len(page)
+            if len(page) < 10000:
+                return n
+            start = page[-1] + 1
+
+
+def a_next_seq(c, ca):
+    """The next send sequence of alpha's channel end (ICS-24 nextSequenceSend)."""
+    key = f"nextSequenceSend/ports/{R.CHANNEL_PORT}/channels/{ca}".encode()
+    v = c.call("query", key, 0, False)[0]
+    return int.from_bytes(v, "big") if v else 1
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="cwbench-rly-")
     procs = Procs(tmp)
@@ -178,33 +234,25 @@ def main():
         ca, cb = R.channels(cfg)
         bob = b.key("bob").address
         rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
+        rss = 0
+        sweep = []
         with a.client(timeout=60) as ca_cl, b.client(timeout=60) as cb_cl:
-            h_a0 = ca_cl.call("status")[1]
-            h_b0 = cb_cl.call("status")[1]
-            t_start = time.monotonic()
-            send_stream(a, ca, N, bob, RATE, ca_cl)
-            t_sent = time.monotonic()
-            R.wait_until(lambda: len(R.commitments(a, ca)) == 0 and
-                         cb_cl.call("unreceived_packets", R.CHANNEL_PORT, cb,
-                                    list(range(max(1, N - 50), N + 1))) == [],
-                         timeout=600, chain=a, what="all relayed and acknowledged")
-            rss = rss_kb(rly.pid)
+            pids = {"source": a.proc.pid, "relayer": rly.pid, "destination": b.proc.pid}
+            for rate in RATES:
+                n = max(1000, int(rate * SECONDS) // PER_TX * PER_TX)
+                r = stream_phase(a, b, ca, cb, bob, rate, n, ca_cl, cb_cl, pids)
+                r["rate"], r["n"] = rate, n
+                sweep.append(r)
+                rss = max(rss, rss_kb(rly.pid))
+                if r["delivered"] < 0.9 * r["offered"]:
+                    break  # saturated: higher offers only queue
             procs.stop(rly)
-            sent, top_a = events(a, "send_packet", ca_cl, h_a0)
-            recv, top_b = events(b, "recv_packet", cb_cl, h_b0)
-            ta = block_times(a, min(sent.values()), max(sent.values()), ca_cl)
-            tb = block_times(b, min(recv.values()), max(recv.values()), cb_cl)
-            lat_ms = [(tb[recv[s]] - ta[sent[s]]) / 1e6 for s in sent if s in recv]
-            assert len(lat_ms) == N, f"{len(lat_ms)} of {N} received"
-            span_s = (max(tb.values()) - min(ta.values())) / 1e9
-            relayed_rate = N / span_s
-            offered = N / (t_sent - t_start)
             # phases 2 and 3, alternated: a backlog relayed, then the same ingested directly
             backlogs, directs = [], []
-            next_seq = N + 1
+            next_seq = a_next_seq(ca_cl, ca)
             for _ in range(REPEAT):
                 send_stream(a, ca, N, bob, 1e9, ca_cl)
-                R.wait_until(lambda: len(R.commitments(a, ca)) >= N, chain=a,
+                R.wait_until(lambda: outstanding(a, ca) >= N, chain=a,
                              what="phase-2 sends")
                 with b.client(timeout=600) as sub:
                     sub.subscribe("blocks")
@@ -212,41 +260,53 @@ def main():
                     rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
                     t1 = wait_received(sub, range(next_seq, next_seq + N))
                 backlogs.append(N / (t1 - t0))
-                R.wait_until(lambda: len(R.commitments(a, ca)) == 0, timeout=600, chain=a,
+                R.wait_until(lambda: outstanding(a, ca) == 0, timeout=600, chain=a,
                              what="backlog acknowledged")
                 rss = max(rss, rss_kb(rly.pid))
                 procs.stop(rly)
                 next_seq += N
                 send_stream(a, ca, N, bob, 1e9, ca_cl)
-                R.wait_until(lambda: len(R.commitments(a, ca)) >= N, chain=a,
+                R.wait_until(lambda: outstanding(a, ca) >= N, chain=a,
                              what="phase-3 sends")
                 directs.append(direct_ingest(a, b, ca, cb, cfg, next_seq, N, ca_cl, cb_cl))
                 next_seq += N
                 # phase 3 leaves its packets unacknowledged on alpha: acked here, untimed,
                 # so that the next round starts from an empty queue
                 rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
-                R.wait_until(lambda: len(R.commitments(a, ca)) == 0, timeout=600, chain=a,
+                R.wait_until(lambda: outstanding(a, ca) == 0, timeout=600, chain=a,
                              what="phase-3 packets acknowledged")
                 procs.stop(rly)
             backlog_rate = statistics.median(backlogs)
             direct = statistics.median(directs)
-        p50, p99 = statistics.median(lat_ms), pct(lat_ms, 99)
-        print(f"relayer end to end ({N} packets, block interval {INTERVAL} ms, batch {BATCH}, "
-              f"offered {offered:.0f} packets/s):")
-        print(f"  sustained        {relayed_rate:8.0f} packets/s  (first send block to last "
-              f"receive block)")
-        print(f"  latency p50      {p50:8.1f} ms  ({p50 / INTERVAL:.2f} blocks)")
-        print(f"  latency p99      {p99:8.1f} ms  ({p99 / INTERVAL:.2f} blocks)   target <= "
-              f"{2 * INTERVAL + 50} ms")
-        print(f"  backlog drained  {backlog_rate:8.0f} packets/s  (relayer started on {N} committed "
-              f"packets, until beta received all; median of {REPEAT}: "
+        try:
+            load = open("/proc/loadavg").read().split()[:3]
+        except OSError:
+            load = ["?"] * 3
+        print(f"relayer end to end (block interval {INTERVAL} ms, batch {BATCH}; load average "
+              f"{' '.join(load)} at the end):")
+        print(f"  rate sweep        offered  delivered   p50 ms (blocks)   p99 ms (blocks)   "
+              f"CPU us/packet: source relayer destination total")
+        for r in sweep:
+            c = r["cpu"]
+            tot = c["source"] + c["relayer"] + c["destination"]
+            print(f"  {r['n']:6d} packets  {r['offered']:7.0f}  {r['delivered']:9.0f}  "
+                  f"{r['p50']:7.1f} ({r['p50'] / INTERVAL:4.2f})  {r['p99']:8.1f} "
+                  f"({r['p99'] / INTERVAL:4.2f})   {c['source']:8.1f} {c['relayer']:7.1f} "
+                  f"{c['destination']:11.1f} {tot:6.1f}")
+        top = max(sweep, key=lambda r: r["delivered"])
+        print(f"  saturation       {top['delivered']:8.0f} packets/s delivered at best "
+              f"(target >= 10000; p99 target <= {2 * INTERVAL + 50} ms; CPU target <= 80 "
+              f"us/packet)")
+        print(f"  backlog drained  {backlog_rate:8.0f} packets/s  ({N} committed packets, relayer "
+              f"started, until beta received all; median of {REPEAT}: "
               f"{', '.join(f'{r:.0f}' for r in backlogs)})")
         print(f"  direct ingest    {direct:8.0f} packets/s  (beta taking the same RecvPackets "
               f"with proofs, pre-built, nobody relaying; median of {REPEAT}: "
               f"{', '.join(f'{r:.0f}' for r in directs)})")
-        print(f"  ratio            {backlog_rate / direct:8.2f}  (backlog relayed / direct, "
-              f"medians; target >= 0.8)")
-        print(f"  relayer RSS      {rss / 1024:8.1f} MB peak (VmHWM; target <= 30 MB)")
+        print(f"  ratio            {backlog_rate / direct:8.2f}  (backlog relayed / direct over "
+              f"whole multi-block runs, medians; target >= 0.8)")
+        print(f"  relayer RSS      {rss / 1024:8.1f} MB peak (VmHWM over every phase; target "
+              f"<= 30 MB)")
         return 0
     finally:
         procs.stop_all()

@@ -12,6 +12,8 @@ typedef struct cw_chain {
     uint64_t notes_failed; /* block notifications cw_rpc_server_publish refused */
     volatile sig_atomic_t *stop;
     int fatal; /* set when a block could not be committed: the daemon exits 1 */
+    int block_due; /* the block timer fired once: the next firing, after one socket pass,
+                      starts the block (chain/cmd.c block_timer) */
 } cw_chain;
 
 /** Fill the HTTP callbacks of an RPC server config for this chain. */

@@ -280,10 +280,25 @@ static void publish_block(void *user, uint64_t height, const uint8_t *payload, s
     }
 }
 
+/* The block clock. libwebsockets runs ripe timers before it polls the sockets, so a block
+ * started from the timer's first firing would leave out txs already waiting in the sockets
+ * (a relayer's last tx missing the block by a few ms, then waiting a whole interval). The
+ * timer therefore fires twice: the first firing only re-arms it 1 ms out, which lets one
+ * poll pass read and admit what is waiting; the second starts the block. The wait after a
+ * block comes from cw_node_next_block_delay_ms. */
 static void block_timer(cw_rpc_server *srv, void *user)
 {
     cw_chain *c = user;
     char err[512];
+    if (!c->block_due) {
+        c->block_due = 1;
+        if (cw_rpc_server_schedule(srv, 1, block_timer, c) != CW_OK) {
+            c->fatal = 1;
+            g_stop = 1;
+        }
+        return;
+    }
+    c->block_due = 0;
     uint64_t start = now_ns();
     int rc = cw_node_produce_block(c->node, start, err, sizeof err);
     if (rc) {
@@ -294,9 +309,13 @@ static void block_timer(cw_rpc_server *srv, void *user)
         cw_rpc_server_wake(srv);
         return;
     }
+    cw_node_status st;
+    cw_node_get_status(c->node, &st);
     uint64_t interval_ms = cw_node_get_config(c->node)->block_interval_ms;
-    uint64_t spent_ms = (now_ns() - start) / 1000000;
-    uint32_t delay = (uint32_t)(spent_ms >= interval_ms ? 1 : interval_ms - spent_ms);
+    uint64_t spent_ms = (now_ns() - start) / 1000000 + 1; /* + the socket pass */
+    uint32_t delay = cw_node_next_block_delay_ms(interval_ms, spent_ms, st.mempool_txs);
+    if (delay > 1)
+        delay--; /* the socket pass's 1 ms comes out of the wait */
     if (cw_rpc_server_schedule(srv, delay, block_timer, c) != CW_OK) {
         c->fatal = 1;
         g_stop = 1;

@@ -23,6 +23,7 @@
 #include "causeway/log.h"
 #include "causeway/rpc_results.h"
 #include "causeway/smt.h"
+#include "causeway/transfer.h"
 
 /* LMDB databases besides the SMT's own. Keys of blocks/results: 8-byte big-endian height. */
 #define DB_BLOCKS "blocks"   /* height -> LightBlock bytes */
@@ -34,6 +35,8 @@
 #define DB_PKT_SENT "pkt_sent"       /* sender side: packet bytes of send_packet */
 #define DB_PKT_PENDING "pkt_pending" /* sender side: present while the commitment exists */
 #define DB_PKT_ACKS "pkt_acks"       /* receiver side: ack bytes of write_acknowledgement */
+#define DB_BORROWERS "borrowers"     /* address (20 bytes) -> "": the borrower index, present
+                                      * while market/borrowers/{addr} is (DESIGN §8) */
 #define META_TIP "tip"
 
 struct keyring_entry {
@@ -65,7 +68,8 @@ struct cw_node {
     size_t n_keys;
 
     MDB_env *env;
-    MDB_dbi db_blocks, db_results, db_txidx, db_meta, db_pkt_sent, db_pkt_pending, db_pkt_acks;
+    MDB_dbi db_blocks, db_results, db_txidx, db_meta, db_pkt_sent, db_pkt_pending, db_pkt_acks,
+        db_borrowers;
     cw_smt *smt;
     cw_app *app;
     cw_ibc *ibc;
@@ -82,6 +86,11 @@ struct cw_node {
     void *pending; /* tsearch tree of struct pending_nonce */
 
     MDB_txn *exec_txn; /* the block's write txn while it executes, else NULL */
+    /* borrower-index keys the executing block wrote (the enumerable copy follows them at
+     * commit, index_borrowers) */
+    cw_address *touched;
+    size_t n_touched, cap_touched;
+    bool touched_oom;
     cw_node_block_cb on_block;
     void *on_block_user;
 };
@@ -98,7 +107,28 @@ static int mdb_err(int rc, char *err, size_t err_len, const char *what)
 struct smt_kv {
     cw_smt *smt;
     MDB_txn *txn;
+    cw_node *n; /* the executing block's node (writes to the borrower index are noted), or NULL */
 };
+
+/* A write to key during a block: note a borrower-index key's address (deduplicated at
+ * commit; out of memory is remembered and fails the block). */
+static void note_write(cw_node *n, const uint8_t *key, size_t key_len)
+{
+    cw_address a;
+    if (!n || !cw_key_lend_borrower_parse(&a, key, key_len))
+        return;
+    if (n->n_touched == n->cap_touched) {
+        size_t cap = n->cap_touched ? n->cap_touched * 2 : 64;
+        cw_address *t = realloc(n->touched, cap * sizeof *t);
+        if (!t) {
+            n->touched_oom = true;
+            return;
+        }
+        n->touched = t;
+        n->cap_touched = cap;
+    }
+    n->touched[n->n_touched++] = a;
+}
 
 static int skv_get(void *ctx, const uint8_t *key, size_t key_len, const uint8_t **val,
                    size_t *val_len)
@@ -115,13 +145,19 @@ static int skv_set(void *ctx, const uint8_t *key, size_t key_len, const uint8_t 
                    size_t val_len)
 {
     struct smt_kv *s = ctx;
-    return cw_smt_set(s->smt, key, key_len, val, val_len, NULL, 0);
+    int rc = cw_smt_set(s->smt, key, key_len, val, val_len, NULL, 0);
+    if (rc == CW_OK)
+        note_write(s->n, key, key_len);
+    return rc;
 }
 
 static int skv_del(void *ctx, const uint8_t *key, size_t key_len)
 {
     struct smt_kv *s = ctx;
-    return cw_smt_delete(s->smt, key, key_len, NULL, 0);
+    int rc = cw_smt_delete(s->smt, key, key_len, NULL, 0);
+    if (rc == CW_OK)
+        note_write(s->n, key, key_len);
+    return rc;
 }
 
 static const cw_kv_ops smt_kv_ops = {skv_get, skv_set, skv_del};
@@ -134,7 +170,7 @@ static int with_state(cw_node *n, int (*fn)(cw_node *n, const cw_kv *kv, void *a
     int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
     if (m)
         return mdb_err(m, err, err_len, "state");
-    struct smt_kv s = {n->smt, txn};
+    struct smt_kv s = {n->smt, txn, NULL};
     cw_kv kv = {&smt_kv_ops, &s};
     int rc = fn(n, &kv, arg);
     mdb_txn_abort(txn);
@@ -303,7 +339,7 @@ static int nosync_for_tests(void)
 
 static int write_genesis_state(cw_node *n, MDB_txn *txn, char *err, size_t err_len)
 {
-    struct smt_kv s = {n->smt, txn};
+    struct smt_kv s = {n->smt, txn, NULL};
     cw_kv kv = {&smt_kv_ops, &s};
     int rc = CW_OK;
     for (uint32_t i = 0; rc == CW_OK && i < n->gen.n_balances; i++) {
@@ -355,7 +391,8 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
         (rc = cw_ibc_create(&n->ibc, &n->gen.admin)) ||
         (rc = cw_ibc_register_msgs(n->ibc, n->app)) ||
         (rc = cw_collateral_register(n->ibc, n->app)) || (rc = cw_lend_register(n->app)) ||
-        (rc = cw_echo_register(n->ibc, n->app))) {
+        (rc = cw_echo_register(n->ibc, n->app)) ||
+        (rc = cw_transfer_register(n->ibc, n->app))) {
         cw_errf(err, err_len, rc, "app: %s", cw_strerror(rc));
         goto fail;
     }
@@ -382,7 +419,8 @@ int cw_node_open(cw_node **out, const char *home, char *err, size_t err_len)
         (m = mdb_dbi_open(txn, DB_META, MDB_CREATE, &n->db_meta)) ||
         (m = mdb_dbi_open(txn, DB_PKT_SENT, MDB_CREATE, &n->db_pkt_sent)) ||
         (m = mdb_dbi_open(txn, DB_PKT_PENDING, MDB_CREATE, &n->db_pkt_pending)) ||
-        (m = mdb_dbi_open(txn, DB_PKT_ACKS, MDB_CREATE, &n->db_pkt_acks))) {
+        (m = mdb_dbi_open(txn, DB_PKT_ACKS, MDB_CREATE, &n->db_pkt_acks)) ||
+        (m = mdb_dbi_open(txn, DB_BORROWERS, MDB_CREATE, &n->db_borrowers))) {
         rc = mdb_err(m, err, err_len, "opening databases");
         goto fail;
     }
@@ -423,6 +461,7 @@ void cw_node_close(cw_node *n)
     for (size_t i = 0; i < n->mp_n; i++)
         mp_entry_free(&n->mp[i]);
     free(n->mp);
+    free(n->touched);
     tdestroy(n->pending, free);
     cw_smt_close(n->smt);
     if (n->env)
@@ -705,6 +744,33 @@ static int index_packets(cw_node *n, MDB_txn *txn, const cw_enc *all, char *err,
     return rc;
 }
 
+/* The borrower index's enumerable copy (DESIGN §8 "Borrower index"): for every address whose
+ * market/borrowers key the block wrote, the LMDB entry follows the key's final state in the
+ * block (present or absent), in the block's write txn — so the copy and the state commit
+ * together and lend_borrowers pages through exactly the keys of the latest state. */
+static int index_borrowers(cw_node *n, MDB_txn *txn, char *err, size_t err_len)
+{
+    if (n->touched_oom)
+        return cw_errf(err, err_len, -ENOMEM, "borrower index: out of memory");
+    for (size_t i = 0; i < n->n_touched; i++) {
+        char key[CW_KEY_MAX];
+        const uint8_t *v;
+        size_t vl;
+        bool found = false;
+        cw_key_lend_borrower(key, &n->touched[i]);
+        int rc = cw_smt_get(n->smt, txn, &v, &vl, &found, (const uint8_t *)key, strlen(key));
+        if (rc)
+            return cw_errf(err, err_len, rc, "borrower index: %s", cw_strerror(rc));
+        MDB_val k = {20, n->touched[i].b}, empty = {0, (void *)""};
+        int m = found ? mdb_put(txn, n->db_borrowers, &k, &empty, 0)
+                      : mdb_del(txn, n->db_borrowers, &k, NULL);
+        if (m && m != MDB_NOTFOUND)
+            return mdb_err(m, err, err_len, "borrower index");
+    }
+    n->n_touched = 0;
+    return CW_OK;
+}
+
 /* ---- block production ------------------------------------------------------------------ */
 
 static int put_height(MDB_txn *txn, MDB_dbi dbi, uint64_t h, const cw_enc *e)
@@ -755,6 +821,15 @@ static bool block_note(cw_enc *note, const cw_header *h, const cw_events *events
     return k < included;
 }
 
+uint32_t cw_node_next_block_delay_ms(uint64_t interval_ms, uint64_t spent_ms,
+                                     uint64_t mempool_txs)
+{
+    uint64_t d = spent_ms < interval_ms ? interval_ms - spent_ms : mempool_txs ? 1 : interval_ms;
+    if (d < 1)
+        d = 1;
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
 int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len)
 {
     MDB_txn *txn = NULL;
@@ -790,9 +865,11 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
         rc = mdb_err(m, err, err_len, "begin block");
         goto out;
     }
-    struct smt_kv s = {n->smt, txn};
+    struct smt_kv s = {n->smt, txn, n};
     cw_kv kv = {&smt_kv_ops, &s};
     n->exec_txn = txn;
+    n->n_touched = 0;
+    n->touched_oom = false;
 
     /* 1. execute the mempool in admission order (each signer's nonces are in sequence) */
     cw_enc entries;
@@ -878,7 +955,8 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
         cw_errf(err, err_len, rc, "events: %s", cw_strerror(rc));
         goto abort;
     }
-    if ((rc = index_packets(n, txn, &block_events, err, err_len)))
+    if ((rc = index_packets(n, txn, &block_events, err, err_len)) ||
+        (rc = index_borrowers(n, txn, err, err_len)))
         goto abort;
     /* 3. state root */
     uint8_t state_root[32];
@@ -1749,6 +1827,72 @@ int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *
     if (rc == CW_ESTATE)
         return cw_errf(err, err_len, rc, "no lending market on this chain");
     return rc ? cw_errf(err, err_len, rc, "lend_account: %s", cw_strerror(rc)) : CW_OK;
+}
+
+static int lend_quote_fn(cw_node *n, const cw_kv *kv, void *arg)
+{
+    struct addr_read *r = arg;
+    static _Thread_local cw_rpc_lend_quote q;
+    int rc = cw_lend_liquidation_quote(kv, n->time_ns, r->addr, &q);
+    if (rc)
+        return rc;
+    cw_rpc_lend_quote_enc(r->out, &q);
+    return r->out->rc;
+}
+
+int cw_node_lend_quote(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                       size_t err_len)
+{
+    struct addr_read r = {addr, out};
+    int rc = with_state(n, lend_quote_fn, &r, err, err_len);
+    if (rc == CW_ESTATE)
+        return cw_errf(err, err_len, rc, "no lending market on this chain");
+    return rc ? cw_errf(err, err_len, rc, "lend_quote: %s", cw_strerror(rc)) : CW_OK;
+}
+
+int cw_node_lend_borrowers(cw_node *n, const cw_address *start_after, uint32_t limit,
+                           cw_enc *out, char *err, size_t err_len)
+{
+    static _Thread_local cw_rpc_lend_borrowers r;
+    memset(&r, 0, sizeof r);
+    if (limit == 0 || limit > CW_RPC_BORROWERS_MAX)
+        return cw_errf(err, err_len, CW_EINVAL, "lend_borrowers: limit %u not in 1..%u",
+                       (unsigned)limit, (unsigned)CW_RPC_BORROWERS_MAX);
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int m = mdb_txn_begin(n->env, NULL, MDB_RDONLY, &txn);
+    if (m)
+        return mdb_err(m, err, err_len, "lend_borrowers");
+    if ((m = mdb_cursor_open(txn, n->db_borrowers, &cur))) {
+        mdb_txn_abort(txn);
+        return mdb_err(m, err, err_len, "lend_borrowers");
+    }
+    r.height = n->height;
+    uint8_t from[20] = {0};
+    if (start_after)
+        memcpy(from, start_after->b, 20);
+    MDB_val k = {20, from}, v;
+    m = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    /* skip start_after itself */
+    if (m == 0 && start_after && k.mv_size == 20 && memcmp(k.mv_data, from, 20) == 0)
+        m = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    while (m == 0 && r.n < limit) {
+        if (k.mv_size == 20)
+            memcpy(r.addrs[r.n++].b, k.mv_data, 20);
+        m = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    int rc = (m == 0 || m == MDB_NOTFOUND) ? CW_OK : mdb_err(m, err, err_len, "lend_borrowers");
+    if (rc == CW_OK && m == 0 && r.n > 0) { /* more follow */
+        r.has_next = true;
+        r.next = r.addrs[r.n - 1];
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (rc == CW_OK) {
+        cw_rpc_lend_borrowers_enc(out, &r);
+        rc = out->rc;
+    }
+    return rc;
 }
 
 int cw_node_lend_market(cw_node *n, const char *asset, cw_enc *out, char *err, size_t err_len)

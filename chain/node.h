@@ -100,6 +100,15 @@ struct cw_app *cw_node_app(cw_node *n);
 void cw_node_set_sign_with(cw_node *n, uint64_t sign_with);
 void cw_node_on_block(cw_node *n, cw_node_block_cb cb, void *user);
 
+/** The block clock (DESIGN §5): how long to wait, in ms, before the next block's socket pass
+ *  (cw_chain's block timer then starts the block once that pass has admitted the txs
+ *  already waiting), given that the block just committed took spent_ms of an interval of
+ *  interval_ms and left mempool_txs waiting. On time: the rest of the interval. Overran:
+ *  at once when txs are waiting (a backlog goes on at full speed), a whole interval when
+ *  none are (never an empty block straight after a long one). Always >= 1. Pure. */
+uint32_t cw_node_next_block_delay_ms(uint64_t interval_ms, uint64_t spent_ms,
+                                     uint64_t mempool_txs);
+
 /** Produce, sign and durably commit the next block at wall time now_ns.
  *  Returns: CW_OK; store errors (nothing committed; the mempool keeps its txs). */
 int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len);
@@ -234,6 +243,17 @@ int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *
  *  (err lists them); CW_ENOTFOUND no market for asset. */
 int cw_node_lend_market(cw_node *n, const char *asset, cw_enc *out, char *err,
                         size_t err_len);
+/** cw_rpc_lend_quote of addr (cw_lend_liquidation_quote at the latest block time).
+ *  Returns: as cw_node_lend_account. */
+int cw_node_lend_quote(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
+                       size_t err_len);
+/** One page of the borrower index (cw_rpc_lend_borrowers): the addresses after start_after
+ *  (NULL: from the first) in ascending byte order, at most limit (1..CW_RPC_BORROWERS_MAX),
+ *  from the node's enumerable copy of the market/borrowers keys at its latest block (written
+ *  in the block's own LMDB txn), with that height; next set when more may follow.
+ *  Returns: CW_OK; CW_EINVAL limit out of range; store errors. Threads: the node's. */
+int cw_node_lend_borrowers(cw_node *n, const cw_address *start_after, uint32_t limit,
+                           cw_enc *out, char *err, size_t err_len);
 
 /* ---- packets (for relayers; DESIGN §5 RPC) ---- */
 

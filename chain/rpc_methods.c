@@ -233,6 +233,23 @@ static int m_lend_market(void *user, const msgpack_object *params, cw_enc *out, 
                                       err_len);
 }
 
+static int m_lend_quote(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                        size_t err_len)
+{
+    return address_method(user, params, "lend_quote", cw_node_lend_quote, out, err, err_len);
+}
+
+static int m_lend_borrowers(void *user, const msgpack_object *params, cw_enc *out, char *err,
+                            size_t err_len)
+{
+    cw_dec d = {.err = err, .err_len = err_len};
+    cw_rpc_lend_borrowers_params p;
+    cw_rpc_lend_borrowers_params_dec(&d, params, &p);
+    return d.rc ? d.rc
+                : cw_node_lend_borrowers(node_of(user), p.has_start ? &p.start_after : NULL,
+                                         p.limit, out, err, err_len);
+}
+
 static int http_status(void *user, cw_rpc_text *t)
 {
     cw_node_status st;
@@ -260,6 +277,10 @@ static int http_metrics(void *user, cw_rpc_text *t)
         "# HELP causeway_chain_height Latest committed block height.\n"
         "# TYPE causeway_chain_height gauge\n"
         "causeway_chain_height{chain_id=\"%s\"} %llu\n"
+        "# HELP causeway_chain_latest_block_time_seconds Unix time of the latest committed "
+        "block (its header's time; seconds since it: time() minus this).\n"
+        "# TYPE causeway_chain_latest_block_time_seconds gauge\n"
+        "causeway_chain_latest_block_time_seconds{chain_id=\"%s\"} %.3f\n"
         "# HELP causeway_chain_txs_total Transactions committed in blocks.\n"
         "# TYPE causeway_chain_txs_total counter\n"
         "causeway_chain_txs_total{chain_id=\"%s\"} %llu\n"
@@ -278,9 +299,10 @@ static int http_metrics(void *user, cw_rpc_text *t)
         "# TYPE causeway_chain_block_notes_failed_total counter\n"
         "causeway_chain_block_notes_failed_total{chain_id=\"%s\"} %llu\n",
         st.chain_id, (unsigned long long)st.latest_height, st.chain_id,
-        (unsigned long long)st.txs_committed, st.chain_id, (unsigned long long)st.mempool_txs,
-        st.chain_id, (unsigned long long)c->block_errors, st.chain_id,
-        (unsigned long long)st.notes_partial, st.chain_id, (unsigned long long)c->notes_failed);
+        (double)st.latest_time_ns / 1e9, st.chain_id, (unsigned long long)st.txs_committed,
+        st.chain_id, (unsigned long long)st.mempool_txs, st.chain_id,
+        (unsigned long long)c->block_errors, st.chain_id, (unsigned long long)st.notes_partial,
+        st.chain_id, (unsigned long long)c->notes_failed);
 }
 
 void cw_chain_rpc_config(cw_chain *c, cw_rpc_server_config *cfg)
@@ -311,6 +333,8 @@ int cw_chain_rpc_register(cw_chain *c, char *err, size_t err_len)
         {"unreceived_acks", m_unreceived_acks},
         {"lend_account", m_lend_account},
         {"lend_market", m_lend_market},
+        {"lend_quote", m_lend_quote},
+        {"lend_borrowers", m_lend_borrowers},
     };
     for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
         int rc = cw_rpc_server_register(c->srv, methods[i].name, methods[i].fn, c);

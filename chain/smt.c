@@ -23,6 +23,7 @@ enum { K_EMPTY = 0, K_INNER = 1, K_LEAF = 2 };
 #define ROOT_LEN 41         /* kind byte + ref */
 #define ORPHAN_CHUNK 1024u  /* refs per orphan record */
 #define MAX_DEPTH 256
+#define SMT_FORMAT 2        /* 2: smt_flat, the latest-state index */
 /* Tests and fuzzers include this file with smaller values to exercise eviction and the
  * uncached paths. */
 #ifndef CACHE_SLOTS_LOG2
@@ -93,7 +94,7 @@ typedef struct ncache {
 struct cw_smt {
     MDB_env *env;
     ncache *cache;
-    MDB_dbi nodes, roots, orphans, meta;
+    MDB_dbi nodes, roots, orphans, meta, flat;
     uint64_t state_versions;
     bentry *ents;
     size_t n_ents, cap_ents;
@@ -370,8 +371,8 @@ int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_version
     for (unsigned i = 0; i < CACHE_STRIPES; i++)
         pthread_mutex_init(&s->cache->mu[i], NULL);
     static const char *const names[CW_SMT_DBS] = {"smt_nodes", "smt_roots", "smt_orphans",
-                                                  "smt_meta"};
-    MDB_dbi *dbis[CW_SMT_DBS] = {&s->nodes, &s->roots, &s->orphans, &s->meta};
+                                                  "smt_meta", "smt_flat"};
+    MDB_dbi *dbis[CW_SMT_DBS] = {&s->nodes, &s->roots, &s->orphans, &s->meta, &s->flat};
     for (unsigned i = 0; i < CW_SMT_DBS; i++) {
         rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i]);
         if (rc == EACCES) {
@@ -387,9 +388,9 @@ int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_version
     MDB_val mk = {6, (void *)"format"}, mv;
     rc = mdb_get(txn, s->meta, &mk, &mv);
     if (rc == MDB_NOTFOUND) {
-        static const uint8_t one = 1;
+        static const uint8_t format = SMT_FORMAT;
         mv.mv_size = 1;
-        mv.mv_data = (void *)&one;
+        mv.mv_data = (void *)&format;
         rc = mdb_put(txn, s->meta, &mk, &mv, 0);
         if (rc != 0) {
             rc = mdb_err(rc, err, err_len, "mdb_put meta");
@@ -398,7 +399,11 @@ int cw_smt_open(cw_smt **out, MDB_env *env, MDB_txn *txn, uint64_t state_version
     } else if (rc != 0) {
         rc = mdb_err(rc, err, err_len, "mdb_get meta");
         goto fail;
-    } else if (mv.mv_size != 1 || *(const uint8_t *)mv.mv_data != 1) {
+    } else if (mv.mv_size == 1 && *(const uint8_t *)mv.mv_data == 1) {
+        rc = cw_errf(err, err_len, CW_EINVAL, "smt: the state was written by an older layout "
+                     "(format 1, without the latest-state index): start the chain afresh");
+        goto fail;
+    } else if (mv.mv_size != 1 || *(const uint8_t *)mv.mv_data != SMT_FORMAT) {
         rc = cw_errf(err, err_len, CW_EINVAL, "smt: smt_meta: unknown format");
         goto fail;
     }
@@ -625,6 +630,24 @@ static int lookup(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[3
     return -EIO;
 }
 
+/* The latest committed value of path: one lookup in the flat index, not a walk of the tree. */
+static int flat_get(const cw_smt *smt, MDB_txn *txn, const uint8_t path[32],
+                    const uint8_t **value, size_t *value_len, bool *found)
+{
+    MDB_val k = {32, (void *)path}, v;
+    int m = mdb_get(txn, smt->flat, &k, &v);
+    if (m == MDB_NOTFOUND)
+        return CW_OK;
+    if (m != 0)
+        return mdb_err(m, NULL, 0, "mdb_get flat");
+    if (v.mv_size == 0 || v.mv_size > CW_SMT_VALUE_MAX)
+        return -EIO; /* a committed value is never empty or oversized: a damaged index */
+    *value = v.mv_data;
+    *value_len = v.mv_size;
+    *found = true;
+    return CW_OK;
+}
+
 int cw_smt_get_at(const cw_smt *smt, MDB_txn *txn, uint64_t version, const uint8_t **value,
                   size_t *value_len, bool *found, const uint8_t *key, size_t key_len)
 {
@@ -640,6 +663,9 @@ int cw_smt_get_at(const cw_smt *smt, MDB_txn *txn, uint64_t version, const uint8
         return rc;
     uint8_t path[32];
     cw_sha256(path, key, key_len);
+    uint64_t latest;
+    if (root_edge(smt, txn, MDB_LAST, &latest, NULL, NULL, 0) == CW_OK && latest == version)
+        return flat_get(smt, txn, path, value, value_len, found); /* the index is that version */
     return lookup(smt, txn, root, path, value, value_len, found);
 }
 
@@ -664,14 +690,7 @@ int cw_smt_get(cw_smt *smt, MDB_txn *txn, const uint8_t **value, size_t *value_l
         }
         return CW_OK;
     }
-    uint64_t latest;
-    ref root;
-    rc = root_edge(smt, txn, MDB_LAST, &latest, &root, NULL, 0);
-    if (rc == CW_ENOTFOUND)
-        return CW_OK; /* nothing committed: the empty tree */
-    if (rc != CW_OK)
-        return rc;
-    return lookup(smt, txn, root, path, value, value_len, found);
+    return flat_get(smt, txn, path, value, value_len, found);
 }
 
 int cw_smt_root(const cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t root32[static 32])
@@ -1090,6 +1109,27 @@ static int prune(cw_smt *smt, MDB_txn *txn, uint64_t version, char *err, size_t 
     return CW_OK;
 }
 
+/* The latest-state index: each key's final op of the block, as the tree now holds it. */
+static int write_flat(cctx *c)
+{
+    for (size_t i = 0; i < c->n_ops; i++) {
+        const bentry *e = c->ops[i];
+        MDB_val k = {32, (void *)e->path};
+        int m;
+        if (e->value) {
+            MDB_val v = {e->value_len, e->value};
+            m = mdb_put(c->txn, c->smt->flat, &k, &v, 0);
+        } else {
+            m = mdb_del(c->txn, c->smt->flat, &k, NULL);
+            if (m == MDB_NOTFOUND)
+                m = 0; /* deleting a key the tree never held */
+        }
+        if (m != 0)
+            return mdb_err(m, c->err, c->err_len, "mdb flat index");
+    }
+    return CW_OK;
+}
+
 int cw_smt_commit(cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t root32[static 32],
                   char *err, size_t err_len)
 {
@@ -1143,6 +1183,9 @@ int cw_smt_commit(cw_smt *smt, MDB_txn *txn, uint64_t version, uint8_t root32[st
     if (rc != CW_OK)
         goto out;
     rc = write_nodes(&c);
+    if (rc != CW_OK)
+        goto out;
+    rc = write_flat(&c);
     if (rc != CW_OK)
         goto out;
     if (c.norph) {

@@ -63,8 +63,11 @@ static int change(const cw_kv *kv, const cw_address *debit, const cw_address *cr
 
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
-    if ((rc = cw_id_validate(denom, strlen(denom), "denom", err, err_len)) ||
-        (rc = cw_key_bank_supply(ks, denom)))
+    if (!cw_bank_denom_valid(denom))
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "denom: \"%.80s\" is neither an identifier nor a voucher (ibc/HASH)",
+                       denom);
+    if ((rc = cw_key_bank_supply(ks, denom)))
         return rc;
     if (debit) {
         if ((rc = cw_key_bank_balance(kd, debit, denom)) || (rc = read_u64(kv, kd, &bd)))

@@ -29,6 +29,12 @@ static void packet_event(cw_exec_ctx *ctx, const char *type, const cw_packet *p,
     cw_enc_free(&e);
 }
 
+/* How the app's acks read (cw_ibc_app.ack_decode; the msgpack Ack by default). */
+static cw_ibc_ack_decode_fn ibc_ack_decoder(const cw_ibc_app *app)
+{
+    return app->ack_decode ? app->ack_decode : cw_ack_decode;
+}
+
 /* The commitment stored for (port, channel, seq): CW_OK with out, CW_ENOTFOUND, or error. */
 static int stored_commitment(const cw_kv *kv, const char *port, const char *channel,
                              uint64_t seq, uint8_t out[32])
@@ -192,8 +198,10 @@ static int msg_recv_packet(cw_exec_ctx *ctx, const void *in, char *err, size_t e
     cw_bytes payload;
     char aerr[128];
     rc = ack.rc ? ack.rc
-                : cw_ack_decode(&ok, &payload, cw_enc_data(&ack), cw_enc_len(&ack), aerr,
-                                sizeof aerr);
+                : cw_enc_len(&ack) == 0 || cw_enc_len(&ack) > app->max_ack
+                    ? CW_ETOOBIG
+                    : ibc_ack_decoder(app)(&ok, &payload, cw_enc_data(&ack), cw_enc_len(&ack),
+                                           aerr, sizeof aerr);
     if (rc) { /* a broken ack from the app is the app's bug: fail the msg, write nothing */
         cw_kv_cache_destroy(cache);
         cw_enc_free(&ack);
@@ -287,8 +295,8 @@ static int msg_acknowledgement(cw_exec_ctx *ctx, const void *in, char *err, size
         packet_event(ctx, CW_EV_ACK_PACKET_REDUNDANT, &p, NULL, 0);
         return CW_OK;
     }
-    if ((rc = cw_ack_decode(&ok, &payload, ack.p, ack.len, err, err_len)))
-        return rc; /* a non-canonical ack is rejected */
+    if ((rc = ibc_ack_decoder(app)(&ok, &payload, ack.p, ack.len, err, err_len)))
+        return rc; /* an ack its app cannot read (a non-canonical msgpack ack) is rejected */
     uint8_t ac[32];
     cw_sha256(ac, ack.p, ack.len);
     cw_path_packet(path, CW_PATH_ACKS, p.dest_port, p.dest_channel, p.sequence);

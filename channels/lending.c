@@ -15,6 +15,7 @@
 #include "causeway/hash.h"
 #include "causeway/hex.h"
 #include "causeway/keys.h"
+#include "causeway/liquidation.h"
 
 #define BPS ((cw_u128)CW_BPS)
 #define NS_PER_S ((cw_u128)1000000000u)
@@ -1353,16 +1354,34 @@ static int open_account(const cw_exec_ctx *ctx, const char *asset, uint64_t amou
     return rc ? rc : read_u128_rec(ctx->kv, key, rec);
 }
 
-/* The one place an account's scaled debt in a market is written (DESIGN §8): every borrow,
- * repay, liquidation and write-off goes through here, so an index of borrowers (old == 0 →
- * scaled > 0, and back) has a single hook. */
-static int store_debt(const cw_kv *kv, const char *asset, const cw_address *who, cw_u128 old,
-                      cw_u128 scaled)
+/* The one writer of an account's scaled debt in a market — borrow, repay, liquidate and
+ * write-off all end here — and so of the borrower index (DESIGN §8 "Borrower index"):
+ * market/borrowers/{a} = [the number of markets where a has debt], present exactly while > 0,
+ * and market/borrower_count = [how many such entries exist]. Saturating at 0, so debt from
+ * before the index clears without an entry to remove. */
+static int write_debt(const cw_kv *kv, const char *asset, const cw_address *a, cw_u128 scaled)
 {
-    char kd[CW_KEY_MAX];
-    (void)old;
-    int rc = cw_key_lend_debt(kd, asset, who);
-    return rc ? rc : write_u128_rec(kv, kd, scaled);
+    char kd[CW_KEY_MAX], kb[CW_KEY_MAX];
+    cw_u128 old;
+    uint64_t n, total;
+    int rc = cw_key_lend_debt(kd, asset, a);
+    if (rc || (rc = read_u128_rec(kv, kd, &old)) || (rc = write_u128_rec(kv, kd, scaled)) ||
+        (old == 0) == (scaled == 0))
+        return rc;
+    cw_key_lend_borrower(kb, a);
+    if ((rc = read_u64_rec(kv, kb, &n)) ||
+        (rc = read_u64_rec(kv, CW_KEY_LEND_BORROWER_COUNT, &total)))
+        return rc;
+    if (scaled > 0) { /* a debt starts in this market */
+        total += n == 0;
+        n++;
+    } else if (n > 0) { /* one ends */
+        n--;
+        total -= n == 0 && total > 0;
+    }
+    if ((rc = write_u64_rec(kv, kb, n)))
+        return rc;
+    return write_u64_rec(kv, CW_KEY_LEND_BORROWER_COUNT, total);
 }
 
 /* How supply, withdraw_supply, borrow and repay end, once m holds the new books: amount
@@ -1627,7 +1646,7 @@ static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     m->s.cash -= amount;
     set_scaled(m, ntotal);
     if ((rc = settle(ctx, m, false, amount, err, err_len)) ||
-        (rc = store_debt(ctx->kv, m->p.borrow_denom, &ctx->signer, scaled, nscaled)))
+        (rc = write_debt(ctx->kv, m->p.borrow_denom, &ctx->signer, nscaled)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
     attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
@@ -1669,7 +1688,7 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     m.s.cash = ncash;
     set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
     if ((rc = settle(ctx, &m, true, pay, err, err_len)) ||
-        (rc = store_debt(ctx->kv, m.p.borrow_denom, &borrower, scaled, scaled - removed)))
+        (rc = write_debt(ctx->kv, m.p.borrow_denom, &borrower, scaled - removed)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
     attr_addr(ctx, CW_ATTR_PAYER, &ctx->signer);
@@ -1707,7 +1726,7 @@ static int write_off_all(cw_exec_ctx *ctx, book *b, const cw_address *borrower, 
         m->s.bad_debt_socialized = sat_add(m->s.bad_debt_socialized, social);
         d->scaled[i] = 0;
         if ((rc = store_mkt(ctx->kv, m)) ||
-            (rc = store_debt(ctx->kv, m->p.borrow_denom, borrower, rem, 0)))
+            (rc = write_debt(ctx->kv, m->p.borrow_denom, borrower, 0)))
             return rc;
         char sb[41], sr[41], ss[41];
         u128_dec(sb, bad);
@@ -1720,6 +1739,78 @@ static int write_off_all(cw_exec_ctx *ctx, book *b, const cw_address *borrower, 
         cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
         cw_event_attr_str(ctx->events, CW_ATTR_SOCIALIZED, ss);
     }
+    return CW_OK;
+}
+
+/* Is borrower (d: its debts in every market, d->value > 0) liquidatable now? Health < 1 on
+ * fresh prices (Σ collateral × lt against Σ debts, in the price unit), and no liquidation on
+ * the strength of a stale price (Aave v3 PriceOracleSentinel, per denom): a position worth
+ * ≥ 1 base unit whose price is stale blocks it, as does a debt whose asset's price is stale;
+ * one whose price resumed within the grace period blocks it unless health < 0.95.
+ * *h: the borrower's holdings; *hf: health factor. lend.liquidate and the keeper's quote
+ * (cw_lend_liquidation_quote) both decide here. */
+static int liq_eligible(const cw_kv *kv, const book *b, const debts *d, uint64_t now_ns,
+                        const cw_address *borrower, holdings *h, cw_u128 *hf, char *err,
+                        size_t err_len)
+{
+    int rc;
+    *hf = CW_U128_MAX;
+    if ((rc = scan_holdings(kv, b, now_ns, borrower, NULL, 0, h)))
+        return rc;
+    if (cw_muldiv_u128(hf, h->lt_limit, CW_WAD, d->value, CW_ROUND_DOWN))
+        *hf = CW_U128_MAX;
+    if (h->lt_limit >= d->value) /* healthy even with stale collateral counted 0 */
+        return cw_errf(err, err_len, CW_ESTATE,
+                       "position is healthy (health factor >= 1): not liquidatable");
+    if (h->stale)
+        return cw_errf(err, err_len, CW_ESTALE,
+                       "the borrower's %s has a stale price: no liquidation until it resumes "
+                       "(and its grace period passes)",
+                       h->stale->trace_denom);
+    if ((rc = stale_debt(b, d, "liquidation", err, err_len)))
+        return rc;
+    if (h->grace && *hf >= CW_LEND_FULL_CLOSE_HF_WAD)
+        return cw_errf(err, err_len, CW_ESTALE,
+                       "the price of %s resumed within the grace period (until %llu ns): "
+                       "liquidation only below health 0.95 until then",
+                       h->grace->trace_denom, (unsigned long long)h->grace_until);
+    return CW_OK;
+}
+
+/* The most one liquidation repaying m's asset (price pa in the price unit; debt in it) and
+ * seizing c (fresh price `price`, borrower's position pos_b) may repay at health hf — the
+ * close factor (Aave v3 / v3.3): the whole debt when health < 0.95, when a close-factor
+ * repay could not remove one unit of scaled debt, or when a close-factor liquidation would
+ * leave the debt, or the position in this denom, worth less than dust_threshold (base units
+ * of m's asset). CW_EOVERFLOW when the debt overflows. */
+static int liq_max_repay(const mkt *m, const cw_lend_collateral *c, cw_u128 debt, cw_u128 hf,
+                         cw_u128 pa, cw_u128 price, uint64_t pos_b, cw_u128 *out)
+{
+    cw_u128 cf_repay, cf_removed, cf_seize;
+    const cw_u128 gross_bps = BPS + c->liquidation_bonus_bps;
+    bool full = hf < CW_LEND_FULL_CLOSE_HF_WAD;
+    *out = 0;
+    if (cw_muldiv_u128(&cf_repay, debt, m->p.close_factor_bps, BPS, CW_ROUND_DOWN))
+        return CW_EOVERFLOW;
+    if (!full && (cw_muldiv_u128(&cf_removed, cf_repay, CW_WAD, m->s.borrow_index_wad,
+                                 CW_ROUND_DOWN) ||
+                  cf_removed == 0))
+        full = true;
+    if (!full && debt - cf_repay < m->p.dust_threshold)
+        full = true;
+    if (!full && m->p.dust_threshold > 0) {
+        cw_u128 left_in_asset;
+        if (cf_repay > CW_U128_MAX / gross_bps ||
+            cw_muldiv_u128(&cf_seize, cf_repay * gross_bps, pa, price, CW_ROUND_DOWN))
+            cf_seize = CW_U128_MAX;
+        cf_seize /= BPS;
+        if (cf_seize < pos_b &&
+            (cw_muldiv_u128(&left_in_asset, pos_b - (uint64_t)cf_seize, price, pa,
+                            CW_ROUND_DOWN) ||
+             left_in_asset < m->p.dust_threshold))
+            full = true;
+    }
+    *out = full ? debt : cf_repay;
     return CW_OK;
 }
 
@@ -1736,7 +1827,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
     mkt *m;
     const cw_lend_collateral *c;
     char kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
-    cw_u128 scaled, debt, max_repay, hf, price = 0, seize128, removed;
+    cw_u128 scaled, debt, max_repay, hf, price = 0, removed;
     uint64_t pos_b, pos_l, npos_l, ncash, seize = 0;
     bool fresh, capped = false;
     holdings h;
@@ -1762,33 +1853,10 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
     if (debt == 0)
         return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt in %s",
                        m->p.borrow_denom);
-    /* eligibility: health < 1 on fresh prices (Σ collateral × lt against Σ debts, in the
-     * price unit), and no liquidation on the strength of a stale price (Aave v3
-     * PriceOracleSentinel, per denom): a position worth ≥ 1 unit whose price is stale blocks
-     * it, as does a debt whose asset's price is stale; one whose price resumed within the
-     * grace period blocks it unless health < 0.95 */
-    if ((rc = scan_holdings(ctx->kv, &b, ctx->time_ns, &borrower, NULL, 0, &h)))
+    if ((rc = liq_eligible(ctx->kv, &b, &d, ctx->time_ns, &borrower, &h, &hf, err, err_len)) ||
+        (rc = asset_price(ctx->kv, &b, mi, ctx->time_ns, &ap)))
         return rc;
-    if (h.lt_limit >= d.value) /* healthy even with stale collateral counted 0 */
-        return cw_errf(err, err_len, CW_ESTATE,
-                       "position is healthy (health factor >= 1): not liquidatable");
-    if (h.stale)
-        return cw_errf(err, err_len, CW_ESTALE,
-                       "the borrower's %s has a stale price: no liquidation until it resumes "
-                       "(and its grace period passes)",
-                       h.stale->trace_denom);
-    if ((rc = stale_debt(&b, &d, "liquidation", err, err_len)))
-        return rc;
-    if (cw_muldiv_u128(&hf, h.lt_limit, CW_WAD, d.value, CW_ROUND_DOWN))
-        hf = CW_U128_MAX;
-    if (h.grace && hf >= CW_LEND_FULL_CLOSE_HF_WAD)
-        return cw_errf(err, err_len, CW_ESTALE,
-                       "the price of %s resumed within the grace period (until %llu ns): "
-                       "liquidation only below health 0.95 until then",
-                       h.grace->trace_denom, (unsigned long long)h.grace_until);
-    if ((rc = asset_price(ctx->kv, &b, mi, ctx->time_ns, &ap)))
-        return rc;
-    const cw_u128 pa = ap.price; /* fresh: stale_debt passed and the account owes in it */
+    const cw_u128 pa = ap.price; /* fresh: liq_eligible passed and the account owes in it */
 
     /* the seized denom needs a fresh price */
     if ((rc = fresh_price(ctx->kv, &b.mk[0].p, ctx->time_ns, trace, &price, &fresh)))
@@ -1806,34 +1874,8 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         goto write_off;
     }
 
-    /* close factor (Aave v3 / v3.3): the whole debt when health < 0.95, when a close-factor
-     * repay could not remove one unit of scaled debt, or when a close-factor liquidation
-     * would leave the debt, or the position in this denom, worth less than dust_threshold
-     * (base units of this market's asset) */
-    cw_u128 cf_repay, cf_removed, cf_seize;
-    const cw_u128 gross_bps = BPS + c->liquidation_bonus_bps;
-    bool full = hf < CW_LEND_FULL_CLOSE_HF_WAD;
-    if (cw_muldiv_u128(&cf_repay, debt, m->p.close_factor_bps, BPS, CW_ROUND_DOWN))
+    if (liq_max_repay(m, c, debt, hf, pa, price, pos_b, &max_repay))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
-    if (!full && (cw_muldiv_u128(&cf_removed, cf_repay, CW_WAD, m->s.borrow_index_wad,
-                                 CW_ROUND_DOWN) ||
-                  cf_removed == 0))
-        full = true;
-    if (!full && debt - cf_repay < m->p.dust_threshold)
-        full = true;
-    if (!full && m->p.dust_threshold > 0) {
-        cw_u128 left_in_asset;
-        if (cf_repay > CW_U128_MAX / gross_bps ||
-            cw_muldiv_u128(&cf_seize, cf_repay * gross_bps, pa, price, CW_ROUND_DOWN))
-            cf_seize = CW_U128_MAX;
-        cf_seize /= BPS;
-        if (cf_seize < pos_b &&
-            (cw_muldiv_u128(&left_in_asset, pos_b - (uint64_t)cf_seize, price, pa,
-                            CW_ROUND_DOWN) ||
-             left_in_asset < m->p.dust_threshold))
-            full = true;
-    }
-    max_repay = full ? debt : cf_repay;
     if ((cw_u128)repay > max_repay) {
         char sm[41];
         u128_dec(sm, max_repay);
@@ -1841,26 +1883,11 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
                        "repay %llu exceeds the close factor: at most %s", (unsigned long long)repay,
                        sm);
     }
-    /* seize = floor(floor(repay × (10000 + bonus) × price_asset / price) / 10000), equal to
-     * floor(repay × price_asset × (1 + bonus) / price) exactly (nested floors of positive
-     * divisions); price_asset = WAD for the price unit's market */
-    if (cw_muldiv_u128(&seize128, (cw_u128)repay * gross_bps, pa, price, CW_ROUND_DOWN))
-        seize128 = CW_U128_MAX;
-    seize128 /= BPS;
-    if (seize128 > pos_b) {
-        cw_u128 cut;
-        seize = pos_b;
-        /* position caps the seize: repay = ceil(ceil(seize × 10000 × price / price_asset) /
-         * (10000 + bonus)) = ceil(seize × price × 10000 / ((10000 + bonus) × price_asset)),
-         * one rounding, up (nested ceilings of positive divisions) */
-        if (cw_muldiv_u128(&cut, (cw_u128)seize * BPS, price, pa, CW_ROUND_UP))
-            return cw_errf(err, err_len, CW_EOVERFLOW, "repay overflows");
-        cut = cut / gross_bps + (cut % gross_bps != 0);
-        if (cut < repay) /* ≥ 1 since seize ≥ 1 and price > 0; ≤ the offered repay */
-            repay = (uint64_t)cut;
-    } else {
-        seize = (uint64_t)seize128;
-    }
+    /* seize = floor(repay × price_asset × (1 + bonus) / price); a seize capped by the
+     * position takes all of it and cuts the repay (causeway/liquidation.h, the one definition
+     * the keeper uses too); price_asset = WAD for the price unit's market */
+    if (cw_liq_seize(&seize, &repay, repay, c->liquidation_bonus_bps, pa, price, pos_b))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "repay overflows");
     if (seize == 0)
         return cw_errf(err, err_len, CW_EINVAL, "repay %llu seizes no collateral at price",
                        (unsigned long long)repay);
@@ -1889,7 +1916,7 @@ write_off:;
     set_scaled(m, m->s.total_scaled_debt - removed);
     d.scaled[mi] = scaled - removed;
     if ((rc = store_mkt(ctx->kv, m)) ||
-        (rc = store_debt(ctx->kv, m->p.borrow_denom, &borrower, scaled, scaled - removed)) ||
+        (rc = write_debt(ctx->kv, m->p.borrow_denom, &borrower, scaled - removed)) ||
         (seize > 0 && ((rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
                        (rc = write_u64_rec(ctx->kv, kpl, npos_l)))))
         return rc;
@@ -1902,6 +1929,73 @@ write_off:;
     cw_event_attr_u64(ctx->events, CW_ATTR_SEIZED, seize);
     if (h.left == 0 && (rc = write_off_all(ctx, &b, &borrower, &d)))
         return rc;
+    return CW_OK;
+}
+
+int cw_lend_liquidation_quote(const cw_kv *kv, uint64_t now_ns, const cw_address *borrower,
+                              cw_rpc_lend_quote *out)
+{
+    book b;
+    holdings h;
+    debts d;
+    int rc, refusal;
+    memset(out, 0, sizeof *out);
+    out->borrower = *borrower;
+    out->health_factor_wad = CW_U128_MAX;
+    if ((rc = load_book(kv, &b, NULL, 0)) || (rc = accrue_all(&b, now_ns, NULL, 0)) ||
+        (rc = scan_debts(kv, &b, now_ns, borrower, NULL, 0, &d)))
+        return rc;
+    for (size_t i = 0; i < b.n_mk; i++)
+        if (d.scaled[i] > b.mk[i].s.total_scaled_debt)
+            return CW_ESTATE; /* an account above its market's total: corrupt state */
+    out->debt_value = d.value;
+    /* what lend.liquidate would answer, decided by the same functions; a market whose
+     * liquidation is paused is left out by its items' max_repay 0 */
+    if (d.value == 0)
+        refusal = cw_errf(out->reason, sizeof out->reason, CW_ESTATE, "borrower has no debt");
+    else
+        refusal = liq_eligible(kv, &b, &d, now_ns, borrower, &h, &out->health_factor_wad,
+                               out->reason, sizeof out->reason);
+    if (refusal != CW_OK && refusal != CW_ESTATE && refusal != CW_ESTALE)
+        return refusal; /* a store error, not an answer */
+    out->refusal = (uint32_t)-refusal;
+    if (refusal == CW_OK)
+        out->reason[0] = '\0';
+    for (size_t mi = 0; mi < b.n_mk; mi++) {
+        const mkt *m = &b.mk[mi];
+        price_view ap;
+        if (d.debt[mi] == 0)
+            continue;
+        if ((rc = asset_price(kv, &b, mi, now_ns, &ap)))
+            return rc;
+        bool allowed = refusal == CW_OK && ap.fresh &&
+                       !(m->s.paused_actions & CW_LEND_ACTION_LIQUIDATE);
+        for (size_t i = 0; i < b.n_col; i++) {
+            const cw_lend_collateral *c = &b.col[i];
+            cw_liq_option *o = &out->items[out->n];
+            uint64_t pos;
+            price_view pv;
+            if ((rc = cw_lend_position(kv, &pos, borrower, c->trace_denom)))
+                return rc;
+            if (pos == 0)
+                continue;
+            if ((rc = view_price(kv, &b.mk[0].p, now_ns, c->trace_denom, &pv)))
+                return rc;
+            snprintf(o->asset, sizeof o->asset, "%s", m->p.borrow_denom);
+            o->debt = d.debt[mi];
+            o->asset_price_wad = ap.price;
+            memcpy(o->trace_denom, c->trace_denom, sizeof o->trace_denom);
+            o->position = pos;
+            o->price_wad = pv.price;
+            o->bonus_bps = c->liquidation_bonus_bps;
+            o->fresh = pv.fresh;
+            if (allowed && pv.fresh &&
+                liq_max_repay(m, c, d.debt[mi], out->health_factor_wad, ap.price, pv.price, pos,
+                              &o->max_repay))
+                o->max_repay = 0;
+            out->n++;
+        }
+    }
     return CW_OK;
 }
 

@@ -18,8 +18,16 @@ int cw_cli_keys(int argc, char **argv);  /* cli/keys.c — keys add|show|list */
 int cw_cli_query(int argc, char **argv); /* cli/query.c — query status|account|balance|block */
 int cw_cli_tx(int argc, char **argv);    /* cli/tx.c — tx send (and the app's txs) */
 int cw_cli_tx_app(int argc, char **argv); /* cli/txapp.c — collateral and lending txs */
+int cw_cli_tx_transfer(int argc, char **argv); /* cli/txtransfer.c — ICS-20 transfer */
+
+/** A packet's default timeout on (port, channel): the counterparty's latest time as this
+ *  chain's client of it knows it (the client's latest consensus state) + rel_ns, as ICS-20
+ *  CLIs do. Prints the error. Returns 0 with *tt, or -1. (cli/txapp.c) */
+int cw_cli_default_timeout(const char *node, const char *port, const char *channel,
+                           uint64_t rel_ns, uint64_t *tt);
 int cw_cli_healthz(int argc, char **argv); /* cli/query.c — healthz URL (container checks) */
 int cw_cli_audit(int argc, char **argv); /* cli/audit.c — proven cross-chain solvency */
+int cw_cli_keeper(int argc, char **argv); /* cli/keeper.c — automatic liquidation */
 
 /** The usage of every `causeway tx` subcommand, one text (cli/tx.c; txapp.c prints it too). */
 void cw_cli_tx_usage(FILE *f);

@@ -11,6 +11,7 @@ static const cw_clicmd commands[] = {
     {"query", cw_cli_query, "query SUBCOMMAND: read a chain's state and blocks over RPC"},
     {"tx", cw_cli_tx, "tx SUBCOMMAND: sign and broadcast bank, collateral and lending txs"},
     {"audit", cw_cli_audit, "audit --config F: prove escrow = positions + in flight"},
+    {"keeper", cw_cli_keeper, "keeper --from NAME: liquidate positions below health 1"},
     {"healthz", cw_cli_healthz, "healthz URL: exit 0 when a node or relayer answers /healthz"},
 };
 

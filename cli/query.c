@@ -15,6 +15,7 @@
 #include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
+#include "causeway/ics20.h"
 #include "causeway/keys.h"
 #include "causeway/packet.h"
 #include "causeway/mathx.h"
@@ -34,6 +35,9 @@ static void usage(FILE *f)
                "       causeway query health ADDRESS|NAME [--asset A] (lending chain)\n"
                "       causeway query market [--asset A]            (lending chain)\n"
                "       causeway query packet PORT CHANNEL SEQUENCE\n"
+               "       causeway query denom-trace ibc/HASH          (ICS-20: the voucher's path)\n"
+               "       causeway query denom-traces                  (ICS-20: every trace here)\n"
+               "       causeway query transfer-escrow CHANNEL DENOM (ICS-20 escrow of a channel)\n"
                "  options: --node URL (default $CAUSEWAY_NODE or ws://127.0.0.1:26657),\n"
                "           --keyring DIR (to name accounts by key), --json,\n"
                "           --asset A: the market (its borrowable asset) when the chain has\n"
@@ -397,24 +401,165 @@ static int q_packet(cw_rpc_client *cl, const char *port, const char *channel, ui
     if (rc == 0) {
         char hex[2 * CW_PACKET_DATA_MAX + 1];
         cw_hex_encode(hex, sizeof hex, pk.data.p, pk.data.len);
-        if (json)
-            print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "sequence",
-                                 (json_int_t)pk.sequence, "source_port", pk.source_port,
-                                 "source_channel", pk.source_channel, "dest_port",
-                                 pk.dest_port, "dest_channel", pk.dest_channel, "data_hex", hex,
-                                 "timeout_height", (json_int_t)pk.timeout_height,
-                                 "timeout_timestamp_ns", (json_int_t)pk.timeout_timestamp_ns));
-        else
+        /* a transfer packet's data also shown as ICS-20 fields, when it reads as such */
+        cw_ics20_packet t;
+        bool ics20 = strcmp(pk.source_port, CW_ICS20_PORT) == 0 &&
+                     cw_ics20_packet_decode(&t, pk.data.p, pk.data.len, NULL, 0) == CW_OK;
+        if (json) {
+            json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "sequence",
+                                  (json_int_t)pk.sequence, "source_port", pk.source_port,
+                                  "source_channel", pk.source_channel, "dest_port",
+                                  pk.dest_port, "dest_channel", pk.dest_channel, "data_hex", hex,
+                                  "timeout_height", (json_int_t)pk.timeout_height,
+                                  "timeout_timestamp_ns", (json_int_t)pk.timeout_timestamp_ns);
+            if (o && ics20)
+                json_object_set_new(o, "ics20",
+                                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "amount", t.amount,
+                                              "denom", t.denom, "sender", t.sender, "receiver",
+                                              t.receiver, "memo", t.memo));
+            print_json(o);
+        } else {
             printf("packet %llu %s/%s -> %s/%s timeout height %llu time %llu\n  data %s\n",
                    (unsigned long long)pk.sequence, pk.source_port, pk.source_channel,
                    pk.dest_port, pk.dest_channel, (unsigned long long)pk.timeout_height,
                    (unsigned long long)pk.timeout_timestamp_ns, hex);
+            if (ics20)
+                printf("  ics20 %s %s from %s to %s%s%s\n", t.amount, t.denom, t.sender,
+                       t.receiver, t.memo[0] ? " memo " : "", t.memo);
+        }
     }
     if (cw_cli_answer_end(&a, "query packet"))
         return 1;
     if (rc)
         fprintf(stderr, "causeway query packet: unexpected answer: %s\n", err);
     return rc;
+}
+/* The full path of voucher ibc_denom: 0 with path, 1 (printed) on failure. */
+static int read_trace(cw_rpc_client *cl, const char *ibc_denom, char path[static 513])
+{
+    char key[CW_KEY_MAX], err[256];
+    uint8_t *v;
+    size_t n;
+    if (cw_key_ics20_denom_trace(key, ibc_denom)) {
+        fprintf(stderr, "causeway query denom-trace: '%s' is not ibc/ + 64 upper-case hex\n",
+                ibc_denom);
+        return 2;
+    }
+    if (cw_cli_query_value(cl, key, 0, &v, &n, NULL))
+        return 1;
+    int rc = cw_val_denom_trace_dec(path, ibc_denom, v, n, err, sizeof err);
+    free(v);
+    if (rc) {
+        fprintf(stderr, "causeway query denom-trace: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ibc-go's DenomTrace {path, base_denom}: the path is every "port/channel" hop, the base the
+ * rest (a path with a trace always starts with two such segments; see ics20.h). */
+static void split_trace(const char *full, char *path, size_t plen, const char **base)
+{
+    const char *p = full;
+    size_t n = 0;
+    while (cw_ics20_path_has_trace(p)) {
+        const char *s1 = strchr(p, '/'), *s2 = strchr(s1 + 1, '/');
+        n = (size_t)(s2 - full);
+        p = s2 + 1;
+    }
+    snprintf(path, plen, "%.*s", (int)n, full);
+    *base = p;
+}
+
+static json_t *trace_json(const char *ibc_denom, const char *full)
+{
+    char path[513];
+    const char *base;
+    split_trace(full, path, sizeof path, &base);
+    return json_pack("{s:s, s:s, s:s, s:s}", "denom", ibc_denom, "full_path", full, "path", path,
+                     "base_denom", base);
+}
+
+static int q_denom_trace(cw_rpc_client *cl, const char *ibc_denom, bool json)
+{
+    char full[513];
+    int rc = read_trace(cl, ibc_denom, full);
+    if (rc)
+        return rc;
+    if (json) {
+        print_json(trace_json(ibc_denom, full));
+    } else {
+        char path[513];
+        const char *base;
+        split_trace(full, path, sizeof path, &base);
+        printf("%s\n  path %s\n  base_denom %s\n", full, path, base);
+    }
+    return 0;
+}
+
+static int q_denom_traces(cw_rpc_client *cl, bool json)
+{
+    uint64_t count = 0, at;
+    if (query_amount(cl, CW_KEY_ICS20_TRACE_COUNT, 0, "denom-traces", cw_val_be64_dec, &count,
+                     &at))
+        return 1;
+    json_t *arr = json_array();
+    int rc = 0;
+    for (uint64_t i = 0; i < count && rc == 0; i++) {
+        char key[CW_KEY_MAX], den[CW_TRACE_DENOM_LEN + 1], full[513];
+        uint8_t *v;
+        size_t n;
+        cw_key_ics20_trace_index(key, i);
+        if (cw_cli_query_value(cl, key, at, &v, &n, NULL)) {
+            rc = 1;
+            break;
+        }
+        if (!v || n != CW_TRACE_DENOM_LEN) {
+            fprintf(stderr, "causeway query denom-traces: %s: unexpected answer\n", key);
+            free(v);
+            rc = 1;
+            break;
+        }
+        memcpy(den, v, n);
+        den[n] = '\0';
+        free(v);
+        if ((rc = read_trace(cl, den, full)))
+            break;
+        if (json)
+            json_array_append_new(arr, trace_json(den, full));
+        else
+            printf("%s %s\n", den, full);
+    }
+    if (json && rc == 0)
+        print_json(json_pack("{s:o, s:I}", "denom_traces", arr, "height", (json_int_t)at));
+    else
+        json_decref(arr);
+    return rc;
+}
+
+static int q_transfer_escrow(cw_rpc_client *cl, const char *channel, const char *denom,
+                             bool json)
+{
+    char key[CW_KEY_MAX];
+    cw_address esc;
+    cw_ics20_escrow_address(&esc, CW_ICS20_PORT, channel);
+    if (cw_key_bank_balance(key, &esc, denom)) {
+        fprintf(stderr, "causeway query transfer-escrow: '%s' is not a denom\n", denom);
+        return 2;
+    }
+    uint64_t amount = 0, at;
+    if (query_amount(cl, key, 0, "transfer-escrow", cw_val_be64_dec, &amount, &at))
+        return 1;
+    char hex[41];
+    cw_hex_encode(hex, sizeof hex, esc.b, 20);
+    if (json)
+        print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}", "channel", channel, "escrow_address",
+                             hex, "denom", denom, "amount", (json_int_t)amount, "height",
+                             (json_int_t)at));
+    else
+        printf("%llu %s escrowed on transfer/%s (account %s, height %llu)\n",
+               (unsigned long long)amount, denom, channel, hex, (unsigned long long)at);
+    return 0;
 }
 
 static int parse_height(const cw_cliopt *o, const char *arg)
@@ -463,7 +608,15 @@ int cw_cli_query(int argc, char **argv)
     } else if (strcmp(sub, "balance") == 0 && nargs == 3) {
         if (cw_cli_parse_address(keyring, args[1], &a))
             return 2;
-        if (cw_id_validate(args[2], strlen(args[2]), "denom", err, sizeof err)) {
+        if (!cw_bank_denom_valid(args[2])) {
+            fprintf(stderr, "causeway query: denom '%s' is neither an identifier nor a voucher "
+                            "(ibc/ + 64 upper-case hex)\n", args[2]);
+            return 2;
+        }
+    } else if (strcmp(sub, "denom-trace") == 0 && nargs == 2) {
+    } else if (strcmp(sub, "denom-traces") == 0 && nargs == 1) {
+    } else if (strcmp(sub, "transfer-escrow") == 0 && nargs == 3) {
+        if (cw_id_validate(args[1], strlen(args[1]), "channel", err, sizeof err)) {
             fprintf(stderr, "causeway query: %s\n", err);
             return 2;
         }
@@ -516,6 +669,12 @@ int cw_cli_query(int argc, char **argv)
         rc = q_market(cl, asset, json);
     else if (strcmp(sub, "packet") == 0)
         rc = q_packet(cl, args[1], args[2], bh, json);
+    else if (strcmp(sub, "denom-trace") == 0)
+        rc = q_denom_trace(cl, args[1], json);
+    else if (strcmp(sub, "denom-traces") == 0)
+        rc = q_denom_traces(cl, json);
+    else if (strcmp(sub, "transfer-escrow") == 0)
+        rc = q_transfer_escrow(cl, args[1], args[2], json);
     else
         rc = q_block(cl, bh, json);
     cw_rpc_client_close(cl);

@@ -8,6 +8,7 @@
 #include "causeway/cliopt.h"
 #include "causeway/codec.h"
 #include "causeway/hex.h"
+#include "causeway/keys.h"
 #include "causeway/mathx.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
@@ -43,6 +44,10 @@ static const struct {
      "admin key; repay is never paused"},
     {"withdraw-reserves", "--to ADDRESS|NAME --amount N[ASSET] [--asset ASSET]", NULL,
      "admin key"},
+    {"transfer", "--channel CH --to RECEIVER AMOUNTDENOM [--timeout DURATION]",
+     "[--timeout-height H] [--memo PACKET_MEMO] [--wait S]",
+     "ICS-20; AMOUNTDENOM e.g. 100stake or 5ibc/HASH; --memo and --timeout (90s, 10m, 2h;\n"
+     "                       default 10m) are the packet's, as in ibc-go's CLI"},
 };
 
 void cw_cli_tx_usage(FILE *f)
@@ -104,6 +109,8 @@ int cw_cli_tx(int argc, char **argv)
         cw_cli_tx_usage(stderr);
         return 2;
     }
+    if (strcmp(argv[1], "transfer") == 0)
+        return cw_cli_tx_transfer(argc, argv);
     if (strcmp(argv[1], "send") != 0)
         return cw_cli_tx_app(argc, argv);
     const cw_cliopt opts[] = {
@@ -125,8 +132,9 @@ int cw_cli_tx(int argc, char **argv)
                 amount_s);
         return 2;
     }
-    if (cw_id_validate(denom, strlen(denom), "--denom", err, sizeof err)) {
-        fprintf(stderr, "causeway tx: %s\n", err);
+    if (!cw_bank_denom_valid(denom)) {
+        fprintf(stderr, "causeway tx: --denom: '%s' is neither an identifier nor a voucher "
+                        "(ibc/ + 64 upper-case hex)\n", denom);
         return 2;
     }
     keyring = cw_cli_keyring(keyring);

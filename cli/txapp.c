@@ -117,9 +117,8 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Default timeout: the counterparty's latest time known to this chain's client + 10 min.
- * The client id comes from the collateral port's channel end (cw_path_channel_end). */
-static int default_timeout(const char *node, const char *channel, uint64_t *tt)
+int cw_cli_default_timeout(const char *node, const char *port, const char *channel,
+                           uint64_t rel_ns, uint64_t *tt)
 {
     cw_rpc_client *cl;
     char key[CW_PATH_MAX], err[256];
@@ -128,7 +127,7 @@ static int default_timeout(const char *node, const char *channel, uint64_t *tt)
     *tt = 0;
     if (cw_cli_connect(&cl, node))
         return -1;
-    cw_path_channel_end(key, CW_TRACE_PORT, channel);
+    cw_path_channel_end(key, port, channel);
     int rc = cw_cli_query_value(cl, key, 0, &v, &vl, NULL) ? -1 : 0;
     cw_channel_end ce = {0};
     if (rc == 0) {
@@ -157,9 +156,7 @@ static int default_timeout(const char *node, const char *channel, uint64_t *tt)
     if (rc == 0)
         *tt = cons.timestamp_ns;
     cw_rpc_client_close(cl);
-    if (rc == 0 && *tt)
-        *tt += 600ull * 1000000000ull;
-    else if (rc == 0)
+    if (rc == 0 && (*tt == 0 || cw_add_u64(tt, *tt, rel_ns)))
         rc = -1;
     if (rc)
         fprintf(stderr, "causeway tx: cannot work out a default timeout for %s; pass "
@@ -184,7 +181,8 @@ static int timeouts(const struct opts *o, const char *node, uint64_t *th, uint64
         }
     }
     if (*th == 0 && *tt == 0)
-        return default_timeout(node, o->channel, tt);
+        return cw_cli_default_timeout(node, CW_TRACE_PORT, o->channel, 600ull * 1000000000ull,
+                                      tt);
     return 0;
 }
 

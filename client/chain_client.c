@@ -745,3 +745,58 @@ int cw_chain_packet_bytes(cw_chain_client *c, const char *method, const char *po
     CALL_END();
     return rc;
 }
+
+/* ---- the lending market's keeper reads (DESIGN §8 "Keeper") -------------------------- */
+
+int cw_chain_lend_borrowers(cw_chain_client *c, const cw_address *start_after, uint32_t limit,
+                            cw_rpc_lend_borrowers *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    cw_rpc_lend_borrowers_params bp = {.has_start = start_after != NULL, .limit = limit};
+    if (start_after)
+        bp.start_after = *start_after;
+    if (limit == 0 || limit > CW_RPC_BORROWERS_MAX)
+        return cw_errf(err, err_len, CW_EINVAL, "lend_borrowers: limit %u not in 1..%u",
+                       (unsigned)limit, (unsigned)CW_RPC_BORROWERS_MAX);
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_rpc_lend_borrowers_params_enc(&p, &bp);
+    CALL_BEGIN(c, "lend_borrowers", &p);
+    cw_enc_free(&p);
+    if (rc == CW_OK) {
+        cw_rpc_lend_borrowers_dec(&d, root, out);
+        if (d.rc == CW_OK && out->n > limit)
+            cw_dec_fail(&d, CW_ETOOBIG, "lend_borrowers: %u addresses answered, limit %u",
+                        (unsigned)out->n, (unsigned)limit);
+        if (d.rc == CW_OK && start_after && out->n > 0 &&
+            memcmp(out->addrs[0].b, start_after->b, 20) <= 0)
+            cw_dec_fail(&d, CW_EMALFORMED, "lend_borrowers: answer does not start after "
+                        "start_after");
+        rc = d.rc;
+        if (rc)
+            memset(out, 0, sizeof *out);
+    }
+    CALL_END();
+    return rc;
+}
+
+int cw_chain_lend_quote(cw_chain_client *c, const cw_address *borrower, cw_rpc_lend_quote *out,
+                        char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    cw_enc p;
+    cw_enc_init(&p);
+    cw_rpc_address_params_enc(&p, borrower);
+    CALL_BEGIN(c, "lend_quote", &p);
+    cw_enc_free(&p);
+    if (rc == CW_OK) {
+        cw_rpc_lend_quote_dec(&d, root, out);
+        if (d.rc == CW_OK && memcmp(out->borrower.b, borrower->b, 20) != 0)
+            cw_dec_fail(&d, CW_EMALFORMED, "lend_quote: answer about another borrower");
+        rc = d.rc;
+        if (rc)
+            memset(out, 0, sizeof *out);
+    }
+    CALL_END();
+    return rc;
+}

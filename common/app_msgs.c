@@ -41,6 +41,24 @@ static void dec_price_denom(cw_dec *d, const msgpack_object *o,
     out[s.len] = '\0';
 }
 
+/* A bank denom (an identifier, or a voucher: a trace denom) into out; sticky error in d. */
+static void dec_bank_denom(cw_dec *d, const msgpack_object *o,
+                           char out[static CW_TRACE_DENOM_LEN + 1], const char *what)
+{
+    out[0] = '\0';
+    cw_bytes s = cw_dec_str(d, o, CW_TRACE_DENOM_LEN, "%s.denom", what);
+    if (d->rc)
+        return;
+    if (s.len)
+        memcpy(out, s.p, s.len);
+    out[s.len] = '\0';
+    if (strlen(out) != s.len || !cw_bank_denom_valid(out)) {
+        out[0] = '\0';
+        cw_dec_fail(d, CW_EINVAL, "%s.denom: neither an identifier nor a voucher (ibc/ + 64 "
+                    "upper-case hex)", what);
+    }
+}
+
 /* A bps-like u32 field (today's handlers bound them by UINT32_MAX; the rules are theirs). */
 static uint32_t dec_u32(cw_dec *d, const msgpack_object *o, const char *what)
 {
@@ -63,7 +81,7 @@ void cw_msg_bank_send_dec(cw_dec *d, const msgpack_object *body, cw_msg_bank_sen
     memset(m, 0, sizeof *m);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
     cw_dec_bin_fixed(d, &f[0], m->to.b, 20, "%s.to", what);
-    cw_dec_id(d, &f[1], m->denom, "%s.denom", what);
+    dec_bank_denom(d, &f[1], m->denom, what);
     m->amount = cw_dec_u64(d, &f[2], "%s.amount", what);
     if (d->rc)
         memset(m, 0, sizeof *m);
@@ -536,6 +554,52 @@ void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
         memset(m, 0, sizeof *m);
 }
 
+/* ---- transfer.transfer ------------------------------------------------------------------- */
+
+void cw_msg_transfer_enc(cw_enc *e, const cw_msg_transfer *m)
+{
+    cw_msg_begin(e, CW_MSG_TRANSFER, 7);
+    cw_enc_cstr(e, m->channel);
+    cw_enc_cstr(e, m->denom);
+    cw_enc_u64(e, m->amount);
+    cw_enc_cstr(e, m->receiver);
+    cw_enc_u64(e, m->timeout_height);
+    cw_enc_u64(e, m->timeout_timestamp_ns);
+    cw_enc_cstr(e, m->memo);
+}
+
+/* A str field of at most max bytes, no U+0000, into out (NUL-terminated); sticky error. */
+static void dec_text(cw_dec *d, const msgpack_object *o, char *out, size_t max, bool nonempty,
+                     const char *what, const char *field)
+{
+    cw_bytes s = cw_dec_str(d, o, max, "%s.%s", what, field);
+    if (d->rc)
+        return;
+    if ((nonempty && s.len == 0) || (s.len && memchr(s.p, 0, s.len))) {
+        cw_dec_fail(d, CW_EINVAL, "%s.%s: %s", what, field, s.len ? "holds U+0000" : "empty");
+        return;
+    }
+    if (s.len)
+        memcpy(out, s.p, s.len);
+    out[s.len] = '\0';
+}
+
+void cw_msg_transfer_dec(cw_dec *d, const msgpack_object *body, cw_msg_transfer *m,
+                         const char *what)
+{
+    memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 7, "%s", what);
+    cw_dec_id(d, &f[0], m->channel, "%s.channel", what);
+    dec_bank_denom(d, &f[1], m->denom, what);
+    m->amount = cw_dec_u64(d, &f[2], "%s.amount", what);
+    dec_text(d, &f[3], m->receiver, CW_MSG_TRANSFER_RECEIVER_MAX, true, what, "receiver");
+    m->timeout_height = cw_dec_u64(d, &f[4], "%s.timeout_height", what);
+    m->timeout_timestamp_ns = cw_dec_u64(d, &f[5], "%s.timeout_timestamp_ns", what);
+    dec_text(d, &f[6], m->memo, CW_MSG_TRANSFER_MEMO_MAX, false, what, "memo");
+    if (d->rc)
+        memset(m, 0, sizeof *m);
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 CW_MSG_CODEC_FREE_ADAPTER(admin_update_validators)
@@ -556,7 +620,8 @@ CW_MSG_CODEC_FREE_ADAPTER(admin_update_validators)
     M(CW_MSG_LEND_PAUSE, lend_pause, NULL)                                                        \
     M(CW_MSG_LEND_WITHDRAW_RESERVES, lend_withdraw_reserves, NULL)                                \
     M(CW_MSG_LEND_FLASH_LOAN, lend_flash_loan, NULL)                                              \
-    M(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL)
+    M(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL)                                            \
+    M(CW_MSG_TRANSFER, transfer, NULL)
 
 APP_MSGS(CW_MSG_CODEC_ADAPTERS_OF)
 

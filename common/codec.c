@@ -123,8 +123,52 @@ static uint64_t be(const uint8_t *p, int n)
 
 /* Walk one object tree without allocating: an explicit stack of "elements still owed" per
  * open array. Every declared length is checked against the bytes left before it is used. */
-static int prescan(const uint8_t *buf, size_t len, size_t *end, size_t *objects, char *err,
-                   size_t err_len)
+static int noncanonical(char *err, size_t err_len, size_t at)
+{
+    return cw_errf(err, err_len, CW_ENONCANONICAL,
+                   "msgpack: non-canonical encoding at byte %zu (integers must use the shortest "
+                   "form, lengths the smallest header)", at);
+}
+
+/* The one encoding of a value is the one msgpack-c's packer writes (DESIGN §4): unsigned
+ * integers in the shortest of fixint/uint8/16/32/64, negative integers in the shortest of
+ * negative fixint/int8/16/32/64 (a signed type never holds a value >= 0), str in fixstr up
+ * to 31 bytes then str8/16/32, bin in bin8/16/32, arrays in fixarray up to 15 then
+ * array16/32 — each header the smallest that holds its value. Checked here on the header
+ * bytes, so decoding needs no re-encode. */
+static bool int_canonical(uint8_t t, const uint8_t *p)
+{
+    uint64_t u;
+    int64_t v;
+    switch (t) {
+    case 0xcc: return p[0] >= 0x80;
+    case 0xcd: return be(p, 2) >= 0x100;
+    case 0xce: return be(p, 4) >= 0x10000;
+    case 0xcf: return be(p, 8) >= 0x100000000ull;
+    case 0xd0: v = (int8_t)p[0]; return v < -32;
+    case 0xd1: v = (int16_t)(uint16_t)be(p, 2); return v < -128;
+    case 0xd2: v = (int32_t)(uint32_t)be(p, 4); return v < -32768;
+    case 0xd3:
+        u = be(p, 8);
+        return u >= 0x8000000000000000ull && u < 0xffffffff80000000ull; /* < -2^31 */
+    default: return true;
+    }
+}
+
+static bool length_canonical(uint8_t t, uint64_t n)
+{
+    switch (t) {
+    case 0xd9: return n >= 32;
+    case 0xc5: case 0xda: case 0xdc: return n >= (t == 0xdc ? 16 : 256);
+    case 0xc6: case 0xdb: case 0xdd: return n >= 0x10000;
+    default: return true; /* bin8 holds any length up to 255 */
+    }
+}
+
+/* canon_at (optional) receives the offset of the first header that is not the canonical
+ * one (SIZE_MAX if none); the walk goes on, so a structural error anywhere still wins. */
+static int prescan(const uint8_t *buf, size_t len, size_t *canon_at, size_t *end,
+                   size_t *objects, char *err, size_t err_len)
 {
     uint64_t owed[CW_CODEC_MAX_DEPTH + 1];
     int depth = 0;
@@ -187,6 +231,8 @@ static int prescan(const uint8_t *buf, size_t len, size_t *end, size_t *objects,
                 return cw_errf(err, err_len, CW_EMALFORMED,
                                "msgpack: truncated length at byte %zu", at);
             uint64_t n = be(buf + off, hdr);
+            if (canon_at && *canon_at == SIZE_MAX && !length_canonical(t, n))
+                *canon_at = at;
             off += (size_t)hdr;
             left -= (size_t)hdr;
             if (is_array)
@@ -213,6 +259,9 @@ static int prescan(const uint8_t *buf, size_t len, size_t *end, size_t *objects,
             return cw_errf(err, err_len, hdr ? CW_ETOOBIG : CW_EMALFORMED,
                            "msgpack: value at byte %zu declares %llu bytes but only %zu remain",
                            at, (unsigned long long)body, left);
+        if (canon_at && *canon_at == SIZE_MAX && !hdr && body && !(t >= 0xa0 && t <= 0xbf) &&
+            !int_canonical(t, buf + off))
+            *canon_at = at;
         off += (size_t)body;
     }
     *end = off;
@@ -220,13 +269,13 @@ static int prescan(const uint8_t *buf, size_t len, size_t *end, size_t *objects,
 }
 
 /* The pre-scan, with at most max_objects objects (every value and array counts one). */
-static int prescan_all(const uint8_t *buf, size_t len, size_t max_objects, char *err,
-                       size_t err_len)
+static int prescan_all(const uint8_t *buf, size_t len, bool canonical, size_t max_objects,
+                       char *err, size_t err_len)
 {
-    size_t end = 0, objects = 0;
+    size_t end = 0, objects = 0, canon_at = SIZE_MAX;
     if (!buf || len == 0)
         return cw_errf(err, err_len, CW_EMALFORMED, "msgpack: empty input");
-    int rc = prescan(buf, len, &end, &objects, err, err_len);
+    int rc = prescan(buf, len, canonical ? &canon_at : NULL, &end, &objects, err, err_len);
     if (rc)
         return rc;
     if (objects > max_objects)
@@ -236,42 +285,14 @@ static int prescan_all(const uint8_t *buf, size_t len, size_t max_objects, char 
         return cw_errf(err, err_len, CW_EMALFORMED,
                        "msgpack: %zu trailing bytes after the object (at byte %zu)", len - end,
                        end);
+    if (canon_at != SIZE_MAX)
+        return noncanonical(err, err_len, canon_at);
     return CW_OK;
 }
 
 int cw_codec_prescan(const uint8_t *buf, size_t len, char *err, size_t err_len)
 {
-    return prescan_all(buf, len, SIZE_MAX, err, err_len);
-}
-
-/* ---- canonical check: re-encode and compare on the fly --------------------------------- */
-
-struct cmp_state {
-    const uint8_t *buf;
-    size_t len, off;
-    size_t mismatch_at; /* SIZE_MAX when equal so far */
-};
-
-static int cmp_write(void *data, const char *p, size_t n)
-{
-    struct cmp_state *s = data;
-    if (s->mismatch_at != SIZE_MAX)
-        return -1;
-    if (n == 0) /* empty str/bin bodies arrive with p == NULL */
-        return 0;
-    if (n > s->len - s->off) {
-        s->mismatch_at = s->off;
-        return -1;
-    }
-    if (memcmp(s->buf + s->off, p, n) != 0) {
-        size_t i = 0;
-        while (s->buf[s->off + i] == (uint8_t)p[i])
-            i++;
-        s->mismatch_at = s->off + i;
-        return -1;
-    }
-    s->off += n;
-    return 0;
+    return prescan_all(buf, len, false, SIZE_MAX, err, err_len);
 }
 
 int cw_dec_open(cw_dec *d, const msgpack_object **root, const uint8_t *buf, size_t len,
@@ -297,7 +318,7 @@ int cw_dec_open_limit(cw_dec *d, const msgpack_object **root, const uint8_t *buf
     if (len > max_len)
         return d->rc = cw_errf(err, err_len, CW_ETOOBIG, "msgpack: input of %zu bytes exceeds "
                                "the limit of %zu", len, max_len);
-    if ((d->rc = prescan_all(buf, len, max_objects, err, err_len)) != CW_OK)
+    if ((d->rc = prescan_all(buf, len, true, max_objects, err, err_len)) != CW_OK)
         return d->rc;
 
     msgpack_unpack_return ur = msgpack_unpack_next(&d->u, (const char *)buf, len, &off);
@@ -307,15 +328,6 @@ int cw_dec_open_limit(cw_dec *d, const msgpack_object **root, const uint8_t *buf
         return d->rc = cw_errf(err, err_len, CW_EMALFORMED, "msgpack: does not decode (%d)",
                                (int)ur);
 
-    struct cmp_state s = {buf, len, 0, SIZE_MAX};
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &s, cmp_write);
-    msgpack_pack_object(&pk, d->u.data);
-    if (s.mismatch_at != SIZE_MAX || s.off != len)
-        return d->rc = cw_errf(err, err_len, CW_ENONCANONICAL,
-                               "msgpack: non-canonical encoding at byte %zu (integers must use "
-                               "the shortest form, lengths the smallest header)",
-                               s.mismatch_at != SIZE_MAX ? s.mismatch_at : s.off);
     *root = &d->u.data;
     return CW_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "causeway/hash.h"
+#include "causeway/ics20.h"
 
 static bool id_ok(const char *s)
 {
@@ -85,14 +86,48 @@ bool cw_trace_denom_valid(const char *s, size_t len)
     return true;
 }
 
+bool cw_bank_denom_valid(const char *denom) { return id_ok(denom) || trace_ok(denom); }
+
 int cw_key_bank_balance(char out[static CW_KEY_MAX], const cw_address *addr, const char *denom)
 {
-    return id_ok(denom) ? addr_key(out, "bank/balances", addr, denom) : fail(out);
+    return cw_bank_denom_valid(denom) ? addr_key(out, "bank/balances", addr, denom) : fail(out);
 }
 
 int cw_key_bank_supply(char out[static CW_KEY_MAX], const char *denom)
 {
-    return id_ok(denom) ? key_fmt(out, "bank/supply/%s", denom) : fail(out);
+    return cw_bank_denom_valid(denom) ? key_fmt(out, "bank/supply/%s", denom) : fail(out);
+}
+
+int cw_key_ics20_denom_trace(char out[static CW_KEY_MAX], const char *ibc_denom)
+{
+    return trace_ok(ibc_denom) ? key_fmt(out, "transfer/denomTraces/%s", ibc_denom + 4)
+                               : fail(out);
+}
+
+void cw_key_ics20_trace_index(char out[static CW_KEY_MAX], uint64_t n)
+{
+    (void)key_fmt(out, "transfer/traceIndex/%llu", (unsigned long long)n);
+}
+
+int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const uint8_t *val,
+                           size_t len, char *err, size_t err_len)
+{
+    char want[CW_TRACE_DENOM_LEN + 1];
+    out[0] = '\0';
+    if (!val)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "denom trace %s: not found", ibc_denom);
+    if (len == 0 || len > CW_ICS20_DENOM_MAX || memchr(val, 0, len))
+        return cw_errf(err, err_len, CW_EMALFORMED, "denom trace %s: %zu bytes", ibc_denom,
+                       len);
+    memcpy(out, val, len);
+    out[len] = '\0';
+    cw_ics20_ibc_denom(want, out);
+    if (strcmp(want, ibc_denom) != 0) {
+        out[0] = '\0';
+        return cw_errf(err, err_len, CW_EMALFORMED,
+                       "denom trace %s: the path served hashes to %s", ibc_denom, want);
+    }
+    return CW_OK;
 }
 
 void cw_key_account(char out[static CW_KEY_MAX], const cw_address *addr)
@@ -162,6 +197,28 @@ static int market_key(char out[static CW_KEY_MAX], const char *asset, const char
 int cw_key_lend_params(char out[static CW_KEY_MAX], const char *asset)
 {
     return market_key(out, asset, "params", NULL);
+}
+
+void cw_key_lend_borrower(char out[static CW_KEY_MAX], const cw_address *addr)
+{
+    (void)addr_key(out, "market/borrowers", addr, NULL);
+}
+
+bool cw_key_lend_borrower_parse(cw_address *out, const uint8_t *key, size_t len)
+{
+    const size_t pl = sizeof CW_KEY_LEND_BORROWERS_PREFIX - 1;
+    memset(out, 0, sizeof *out);
+    if (!key || len != pl + 40 || memcmp(key, CW_KEY_LEND_BORROWERS_PREFIX, pl) != 0)
+        return false;
+    for (size_t i = pl; i < len; i++)
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+            return false;
+    size_t got;
+    if (cw_hex_decode(out->b, 20, &got, (const char *)key + pl, 40, NULL, 0) != CW_OK) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
 }
 
 int cw_key_lend_state(char out[static CW_KEY_MAX], const char *asset)

@@ -829,3 +829,136 @@ void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_mark
         cw_dec_id(d, &items[i], r->markets[i], "lend_market.markets[%u]", i);
     r->n_markets = d->rc == CW_OK ? n : 0;
 }
+
+/* ---- the borrower index and liquidation quotes (DESIGN §8 "Keeper") ------------------ */
+
+void cw_rpc_lend_borrowers_params_enc(cw_enc *e, const cw_rpc_lend_borrowers_params *p)
+{
+    if ((p->limit == 0 || p->limit > CW_RPC_BORROWERS_MAX) && e->rc == CW_OK)
+        e->rc = CW_EINVAL;
+    cw_enc_array(e, 2);
+    if (p->has_start)
+        cw_enc_bin(e, p->start_after.b, 20);
+    else
+        cw_enc_nil(e);
+    cw_enc_u64(e, p->limit);
+}
+
+void cw_rpc_lend_borrowers_params_dec(cw_dec *d, const msgpack_object *o,
+                                      cw_rpc_lend_borrowers_params *p)
+{
+    memset(p, 0, sizeof *p);
+    const msgpack_object *f = cw_dec_array(d, o, 2, "lend_borrowers params");
+    if (d->rc == CW_OK && !cw_dec_is_nil(&f[0])) {
+        cw_dec_bin_fixed(d, &f[0], p->start_after.b, 20, "lend_borrowers params.start_after");
+        p->has_start = true;
+    }
+    p->limit = (uint32_t)cw_dec_uint_max(d, &f[1], CW_RPC_BORROWERS_MAX,
+                                         "lend_borrowers params.limit");
+    if (d->rc == CW_OK && p->limit == 0)
+        cw_dec_fail(d, CW_EINVAL, "lend_borrowers params.limit: must be at least 1");
+}
+
+void cw_rpc_lend_borrowers_enc(cw_enc *e, const cw_rpc_lend_borrowers *r)
+{
+    if (r->n > CW_RPC_BORROWERS_MAX && e->rc == CW_OK)
+        e->rc = CW_ETOOBIG;
+    uint32_t n = r->n <= CW_RPC_BORROWERS_MAX ? r->n : 0;
+    cw_enc_array(e, 3);
+    cw_enc_u64(e, r->height);
+    cw_enc_array(e, n);
+    for (uint32_t i = 0; i < n; i++)
+        cw_enc_bin(e, r->addrs[i].b, 20);
+    if (r->has_next)
+        cw_enc_bin(e, r->next.b, 20);
+    else
+        cw_enc_nil(e);
+}
+
+void cw_rpc_lend_borrowers_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_borrowers *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 3, "lend_borrowers");
+    r->height = cw_dec_u64(d, &f[0], "lend_borrowers.height");
+    uint32_t n = 0;
+    const msgpack_object *a =
+        cw_dec_list(d, &f[1], CW_RPC_BORROWERS_MAX, &n, "lend_borrowers.addresses");
+    for (uint32_t i = 0; d->rc == CW_OK && i < n; i++) {
+        cw_dec_bin_fixed(d, &a[i], r->addrs[i].b, 20, "lend_borrowers.addresses[%u]", i);
+        if (d->rc == CW_OK && i > 0 && memcmp(r->addrs[i - 1].b, r->addrs[i].b, 20) >= 0)
+            cw_dec_fail(d, CW_EMALFORMED, "lend_borrowers.addresses[%u]: not ascending", i);
+    }
+    r->n = d->rc ? 0 : n;
+    if (d->rc == CW_OK && !cw_dec_is_nil(&f[2])) {
+        cw_dec_bin_fixed(d, &f[2], r->next.b, 20, "lend_borrowers.next");
+        r->has_next = true;
+    }
+}
+
+void cw_rpc_lend_quote_enc(cw_enc *e, const cw_rpc_lend_quote *r)
+{
+    if (r->n > CW_RPC_QUOTE_ITEMS_MAX && e->rc == CW_OK)
+        e->rc = CW_ETOOBIG;
+    uint32_t n = r->n <= CW_RPC_QUOTE_ITEMS_MAX ? r->n : 0;
+    cw_enc_array(e, 6);
+    cw_enc_bin(e, r->borrower.b, 20);
+    cw_enc_u128(e, r->debt_value);
+    cw_enc_u128(e, r->health_factor_wad);
+    cw_enc_u64(e, r->refusal);
+    cw_enc_str(e, r->reason, strnlen(r->reason, sizeof r->reason - 1));
+    cw_enc_array(e, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const cw_liq_option *c = &r->items[i];
+        cw_enc_array(e, 9);
+        cw_enc_cstr(e, c->asset);
+        cw_enc_u128(e, c->debt);
+        cw_enc_u128(e, c->asset_price_wad);
+        cw_enc_cstr(e, c->trace_denom);
+        cw_enc_u64(e, c->position);
+        cw_enc_u128(e, c->price_wad);
+        cw_enc_u64(e, c->bonus_bps);
+        cw_enc_bool(e, c->fresh);
+        cw_enc_u128(e, c->max_repay);
+    }
+}
+
+void cw_rpc_lend_quote_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_quote *r)
+{
+    memset(r, 0, sizeof *r);
+    const msgpack_object *f = cw_dec_array(d, o, 6, "lend_quote");
+    cw_dec_bin_fixed(d, &f[0], r->borrower.b, 20, "lend_quote.borrower");
+    r->debt_value = cw_dec_u128(d, &f[1], "lend_quote.debt_value");
+    r->health_factor_wad = cw_dec_u128(d, &f[2], "lend_quote.health_factor_wad");
+    r->refusal = (uint32_t)cw_dec_uint_max(d, &f[3], (uint64_t)-CW_ERR_LAST,
+                                           "lend_quote.refusal");
+    if (d->rc == CW_OK && r->refusal != 0 && r->refusal <= (uint32_t)-CW_ERR_FIRST)
+        cw_dec_fail(d, CW_EINVAL, "lend_quote.refusal: %u is not a CW_E* code", r->refusal);
+    cw_bytes why = cw_dec_str(d, &f[4], sizeof r->reason - 1, "lend_quote.reason");
+    if (d->rc == CW_OK && memchr(why.p, 0, why.len))
+        cw_dec_fail(d, CW_EMALFORMED, "lend_quote.reason: contains a NUL byte");
+    if (d->rc == CW_OK && why.len)
+        memcpy(r->reason, why.p, why.len);
+    uint32_t n = 0;
+    const msgpack_object *it = cw_dec_list(d, &f[5], CW_RPC_QUOTE_ITEMS_MAX, &n,
+                                           "lend_quote.items");
+    for (uint32_t i = 0; d->rc == CW_OK && i < n; i++) {
+        cw_liq_option *c = &r->items[i];
+        const msgpack_object *g = cw_dec_array(d, &it[i], 9, "lend_quote.items[%u]", i);
+        cw_dec_id(d, &g[0], c->asset, "lend_quote.items[%u].asset", i);
+        c->debt = cw_dec_u128(d, &g[1], "lend_quote.items[%u].debt", i);
+        c->asset_price_wad = cw_dec_u128(d, &g[2], "lend_quote.items[%u].asset_price_wad", i);
+        cw_bytes t = cw_dec_str(d, &g[3], CW_TRACE_DENOM_LEN,
+                                "lend_quote.items[%u].trace_denom", i);
+        if (d->rc == CW_OK && !cw_trace_denom_valid((const char *)t.p, t.len))
+            cw_dec_fail(d, CW_EINVAL, "lend_quote.items[%u].trace_denom: not a trace denom", i);
+        if (d->rc == CW_OK)
+            memcpy(c->trace_denom, t.p, t.len);
+        c->position = cw_dec_u64(d, &g[4], "lend_quote.items[%u].position", i);
+        c->price_wad = cw_dec_u128(d, &g[5], "lend_quote.items[%u].price_wad", i);
+        c->bonus_bps = (uint32_t)cw_dec_uint_max(d, &g[6], CW_BPS,
+                                                 "lend_quote.items[%u].bonus_bps", i);
+        c->fresh = cw_dec_bool(d, &g[7], "lend_quote.items[%u].fresh", i);
+        c->max_repay = cw_dec_u128(d, &g[8], "lend_quote.items[%u].max_repay", i);
+    }
+    r->n = d->rc ? 0 : n;
+}

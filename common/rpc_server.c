@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -959,4 +960,55 @@ void cw_rpc_server_wake(cw_rpc_server *srv)
 void cw_rpc_server_get_stats(const cw_rpc_server *srv, cw_rpc_server_stats *out)
 {
     *out = srv->st;
+}
+
+/* ---- a server on its own thread ---------------------------------------------------- */
+
+struct cw_rpc_server_thread {
+    cw_rpc_server *srv;
+    pthread_t thr;
+    volatile sig_atomic_t stop;
+};
+
+static void *server_thread_run(void *u)
+{
+    cw_rpc_server_thread *t = u;
+    if (cw_rpc_server_run(t->srv, &t->stop) != CW_OK)
+        cw_log(CW_LOG_ERROR, "rpc: server thread stopped: lws service failed port=%d",
+               cw_rpc_server_port(t->srv));
+    return NULL;
+}
+
+int cw_rpc_server_thread_start(cw_rpc_server_thread **out, const cw_rpc_server_config *cfg,
+                               char *err, size_t err_len)
+{
+    *out = NULL;
+    cw_rpc_server_thread *t = calloc(1, sizeof *t);
+    if (!t)
+        return cw_errf(err, err_len, -ENOMEM, "out of memory");
+    int rc = cw_rpc_server_create(&t->srv, cfg, err, err_len);
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    if (pthread_create(&t->thr, NULL, server_thread_run, t) != 0) {
+        cw_rpc_server_destroy(t->srv);
+        free(t);
+        return cw_errf(err, err_len, -EAGAIN, "rpc: no thread for the server");
+    }
+    *out = t;
+    return CW_OK;
+}
+
+int cw_rpc_server_thread_port(const cw_rpc_server_thread *t) { return cw_rpc_server_port(t->srv); }
+
+void cw_rpc_server_thread_stop(cw_rpc_server_thread *t)
+{
+    if (!t)
+        return;
+    t->stop = 1;
+    cw_rpc_server_wake(t->srv);
+    pthread_join(t->thr, NULL);
+    cw_rpc_server_destroy(t->srv);
+    free(t);
 }

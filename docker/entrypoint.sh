@@ -7,6 +7,7 @@
 #                collateral registration on the lending chain; every step is skipped when
 #                already done, so running it again is harmless
 #   relayer      causeway-relayer start (waits for setup's config to name a channel)
+#   keeper       causeway keeper on the lending chain, /metrics on 0.0.0.0:9465
 #   healthcheck  causeway healthz $CAUSEWAY_HEALTHZ_URL (the image's HEALTHCHECK)
 #   anything else is run as given (causeway query status --node ws://alpha:26657, sh, ...)
 #
@@ -175,11 +176,24 @@ relayer() {
   exec causeway-relayer start --config "$cfg"
 }
 
+# ---- keeper -----------------------------------------------------------------------------
+# CAUSEWAY_KEEPER_NODE [ws://beta:26657]  CAUSEWAY_KEEPER_HOME [/chains/beta] (its keys/)
+# CAUSEWAY_KEEPER_FROM [keeper]  CAUSEWAY_KEEPER_METRICS_PORT [9465]
+# CAUSEWAY_KEEPER_TRUST_ROOT [] ("HEIGHT:HASH"; unset: the node's current header, loudly)
+keeper() {
+  set -- --from "${CAUSEWAY_KEEPER_FROM:-keeper}" --node "${CAUSEWAY_KEEPER_NODE:-ws://beta:26657}" \
+    --keyring "${CAUSEWAY_KEEPER_HOME:-/chains/beta}/keys" \
+    --metrics-host 0.0.0.0 --metrics-port "${CAUSEWAY_KEEPER_METRICS_PORT:-9465}"
+  [ -n "${CAUSEWAY_KEEPER_TRUST_ROOT:-}" ] && set -- "$@" --trust-root "$CAUSEWAY_KEEPER_TRUST_ROOT"
+  exec causeway keeper "$@"
+}
+
 case "${1:-}" in
   chain) chain ;;
   setup) setup ;;
   relayer) relayer ;;
+  keeper) keeper ;;
   healthcheck) exec causeway healthz "${CAUSEWAY_HEALTHZ_URL:-http://127.0.0.1:${CAUSEWAY_PORT:-26657}/healthz}" ;;
-  "") log "usage: chain | setup | relayer | healthcheck | COMMAND [ARGS]"; exit 2 ;;
+  "") log "usage: chain | setup | relayer | keeper | healthcheck | COMMAND [ARGS]"; exit 2 ;;
   *) exec "$@" ;;
 esac

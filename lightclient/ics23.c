@@ -350,10 +350,17 @@ static int length_prefix(int op, size_t len, uint8_t buf[static 10], size_t *n, 
 }
 
 /* Go `LeafOp.Apply`: hash(prefix || len(prehash_key(key)) || prehash_key(key) ||
- * len(prehash_value(value)) || prehash_value(value)). Key and value must be non-empty. */
+ * len(prehash_value(value)) || prehash_value(value)). Key and value must be non-empty.
+ * key_digest (optional, MAX_DIGEST bytes) receives prehash_key(key) when the op prehashes
+ * the key, so a non-membership check can compare neighbour keys without hashing them again. */
+typedef struct digest_buf {
+    uint8_t d[MAX_DIGEST];
+    size_t len; /* 0: the op did not prehash the key */
+} digest_buf;
+
 static int apply_leaf(const pb_leaf *op, const uint8_t *key, size_t key_len,
                       const uint8_t *value, size_t value_len, uint8_t out[static MAX_DIGEST],
-                      size_t *out_len, char *err, size_t err_len)
+                      size_t *out_len, digest_buf *key_digest, char *err, size_t err_len)
 {
     uint8_t hk[MAX_DIGEST], hv[MAX_DIGEST], lk[10], lv[10];
     cw_bytes pk, pv;
@@ -369,6 +376,10 @@ static int apply_leaf(const pb_leaf *op, const uint8_t *key, size_t key_len,
         (rc = prehash(op->prehash_value, value, value_len, hv, &pv, err, err_len)) != CW_OK ||
         (rc = length_prefix(op->length, pv.len, lv, &nlv, err, err_len)) != CW_OK)
         return cw_err_prefix(err, err_len, rc, "leaf");
+    if (key_digest && (int)op->prehash_key != CW_ICS23_NO_HASH) {
+        memcpy(key_digest->d, pk.p, pk.len);
+        key_digest->len = pk.len;
+    }
     cw_bytes parts[5] = {{op->prefix.data, op->prefix.len}, {lk, nlk}, pk, {lv, nlv}, pv};
     rc = do_hash(op->hash, out, out_len, parts, 5, err, err_len);
     return rc == CW_OK ? rc : cw_err_prefix(err, err_len, rc, "leaf");
@@ -944,15 +955,16 @@ static int check_path_shape(const exview *e, const cw_ics23_spec *spec, const ch
 /* Go `ExistenceProof.calculate`: leaf then every inner op. With a spec, a step whose output
  * is longer than child_size (when child_size >= 32) is refused. out holds MAX_DIGEST. */
 static int calc_root(const exview *e, const cw_ics23_spec *spec, uint8_t out[static MAX_DIGEST],
-                     size_t *out_len, const char *where, char *err, size_t err_len)
+                     size_t *out_len, digest_buf *key_digest, const char *where, char *err,
+                     size_t err_len)
 {
     size_t n = 0;
     int rc;
     *out_len = 0;
     if (!e->leaf)
         return cw_errf(err, err_len, CW_EBADPROOF, "%s: no leaf op", where);
-    rc = apply_leaf(e->leaf, e->key.data, e->key.len, e->value.data, e->value.len, out, &n, err,
-                    err_len);
+    rc = apply_leaf(e->leaf, e->key.data, e->key.len, e->value.data, e->value.len, out, &n,
+                    key_digest, err, err_len);
     if (rc != CW_OK)
         return cw_err_prefix(err, err_len, rc, where);
     for (size_t i = 0;; i++) {
@@ -979,9 +991,10 @@ static bool bytes_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 }
 
 /* Go `ExistenceProof.Verify`: spec check (+ path shape), key and value equality, root. */
-static int verify_existence(const exview *e, const cw_ics23_spec *spec, const uint8_t root[32],
-                            const uint8_t *key, size_t key_len, const uint8_t *value,
-                            size_t value_len, const char *where, char *err, size_t err_len)
+static int verify_existence_d(const exview *e, const cw_ics23_spec *spec,
+                              const uint8_t root[32], const uint8_t *key, size_t key_len,
+                              const uint8_t *value, size_t value_len, digest_buf *key_digest,
+                              const char *where, char *err, size_t err_len)
 {
     uint8_t calc[MAX_DIGEST];
     size_t n;
@@ -994,12 +1007,21 @@ static int verify_existence(const exview *e, const cw_ics23_spec *spec, const ui
         return cw_errf(err, err_len, CW_EBADPROOF, "%s: proof is for a different key", where);
     if (!bytes_eq(value, value_len, e->value.data, e->value.len))
         return cw_errf(err, err_len, CW_EBADPROOF, "%s: proof is for a different value", where);
-    if ((rc = calc_root(e, spec, calc, &n, where, err, err_len)) != CW_OK)
+    if ((rc = calc_root(e, spec, calc, &n, key_digest, where, err, err_len)) != CW_OK)
         return rc;
     if (n != 32 || memcmp(calc, root, 32) != 0)
         return cw_errf(err, err_len, CW_EBADPROOF, "%s: calculated root does not match the trusted root",
                        where);
     return CW_OK;
+}
+
+/* Go `ExistenceProof.Verify` against the spec, key, value and root. */
+static int verify_existence(const exview *e, const cw_ics23_spec *spec, const uint8_t root[32],
+                            const uint8_t *key, size_t key_len, const uint8_t *value,
+                            size_t value_len, const char *where, char *err, size_t err_len)
+{
+    return verify_existence_d(e, spec, root, key, key_len, value, value_len, NULL, where, err,
+                              err_len);
 }
 
 static void exview_of(exview *v, const pb_exist *e)
@@ -1125,6 +1147,21 @@ static int comparison_key(const cw_ics23_spec *spec, const uint8_t *key, size_t 
     return prehash(spec->leaf.prehash_key, key, len, buf, out, err, err_len);
 }
 
+/* keyForComparison of a neighbour that verify_existence_d just verified: its leaf op equals
+ * the spec's (check_existence_spec), so when the spec compares prehashed keys, digest already
+ * holds prehash_key(neighbour key) from the leaf computation — the key is hashed once. */
+static void neighbour_key(const cw_ics23_spec *spec, const exview *e, const digest_buf *digest,
+                          cw_bytes *out)
+{
+    if (!spec->prehash_key_before_comparison || digest->len == 0) {
+        out->p = e->key.data; /* compared as is, or the prehash is the identity */
+        out->len = e->key.len;
+        return;
+    }
+    out->p = digest->d;
+    out->len = digest->len;
+}
+
 /* Unsigned lexicographic order, a proper prefix first (Go bytes.Compare). */
 static int bytes_cmp(cw_bytes a, cw_bytes b)
 {
@@ -1142,7 +1179,8 @@ static int verify_nonexistence(const exview *left, const exview *right,
 {
     static const char where[] = "nonexist";
     const char *w;
-    uint8_t hq[MAX_DIGEST], hn[MAX_DIGEST];
+    uint8_t hq[MAX_DIGEST];
+    digest_buf hn = {.len = 0};
     cw_bytes q, nk;
     int rc;
     if (!left && !right)
@@ -1152,24 +1190,23 @@ static int verify_nonexistence(const exview *left, const exview *right,
         return cw_err_prefix(err, err_len, rc, where);
     if (left) {
         w = "nonexist: left";
-        if ((rc = verify_existence(left, spec, root, left->key.data, left->key.len,
-                                   left->value.data, left->value.len, w, err, err_len)) != CW_OK)
-            return rc;
-        if ((rc = comparison_key(spec, left->key.data, left->key.len, hn, &nk, err, err_len)) !=
+        if ((rc = verify_existence_d(left, spec, root, left->key.data, left->key.len,
+                                     left->value.data, left->value.len, &hn, w, err, err_len)) !=
             CW_OK)
-            return cw_err_prefix(err, err_len, rc, w);
+            return rc;
+        neighbour_key(spec, left, &hn, &nk);
         if (bytes_cmp(q, nk) <= 0)
             return cw_errf(err, err_len, CW_EBADPROOF, "%s: key is not above the left neighbour's key",
                            where);
     }
     if (right) {
         w = "nonexist: right";
-        if ((rc = verify_existence(right, spec, root, right->key.data, right->key.len,
-                                   right->value.data, right->value.len, w, err, err_len)) != CW_OK)
+        hn.len = 0;
+        if ((rc = verify_existence_d(right, spec, root, right->key.data, right->key.len,
+                                     right->value.data, right->value.len, &hn, w, err, err_len)) !=
+            CW_OK)
             return rc;
-        if ((rc = comparison_key(spec, right->key.data, right->key.len, hn, &nk, err,
-                                 err_len)) != CW_OK)
-            return cw_err_prefix(err, err_len, rc, w);
+        neighbour_key(spec, right, &hn, &nk);
         if (bytes_cmp(q, nk) >= 0)
             return cw_errf(err, err_len, CW_EBADPROOF, "%s: key is not below the right neighbour's key",
                            where);

@@ -60,7 +60,8 @@ static void put_bytes(uint8_t **dst, size_t *dl, const uint8_t *p, size_t n)
 
 /* one event of chain c (a send_packet or write_acknowledgement; an update_client is noted
  * for the misbehaviour check) into the caches */
-static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev, uint64_t time_ns)
+static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev, uint64_t height,
+                        uint64_t time_ns)
 {
     cw_client_event ce;
     if (cw_client_event_read(ev, CW_EV_UPDATE_CLIENT, &ce)) {
@@ -93,6 +94,8 @@ static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev
             put_bytes(&en->pkt, &en->pkt_len, pe.packet_bytes.p, pe.packet_bytes.len);
             if (send && !en->sent_ns)
                 en->sent_ns = time_ns;
+            if (send && !en->sent_height)
+                en->sent_height = height;
             if (wack && pe.has_ack) {
                 put_bytes(&en->ack, &en->ack_len, pe.ack.p, pe.ack.len);
                 if (!en->acked_ns)
@@ -102,13 +105,19 @@ static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev
     }
 }
 
-void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t)
+uint64_t rly_entry_since(const rly_entry *en)
+{
+    return en->sent_height ? en->sent_height : en->seen_height;
+}
+
+void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t h,
+                      uint64_t t)
 {
     cw_dec d = {0};
     uint32_t n;
     const msgpack_object *evs = cw_dec_list(&d, events, CW_EVENTS_MAX, &n, "events");
     for (uint32_t i = 0; d.rc == CW_OK && i < n; i++)
-        cache_event(x, c, &evs[i], t);
+        cache_event(x, c, &evs[i], h, t);
 }
 
 static void cursor_key(char *key, size_t n, const char *path, const char *chain)
@@ -194,13 +203,14 @@ int rly_block_txs(cw_chain_client *c, uint64_t h, uint32_t start, rly_block_tx_f
 struct cache_arg {
     rly_ctx *x;
     cw_chain_client *c;
+    uint64_t height;
     uint64_t time_ns;
 };
 
 static bool cache_tx(void *arg, const cw_rpc_block_tx *bt)
 {
     struct cache_arg *a = arg;
-    rly_cache_events(a->x, a->c, bt->result.events, a->time_ns);
+    rly_cache_events(a->x, a->c, bt->result.events, a->height, a->time_ns);
     return false;
 }
 
@@ -225,8 +235,9 @@ int rly_fill_gap(rly_ctx *x, cw_chain_client *c, char *err, size_t err_len)
     if (c->height - from > GAP_MAX)
         from = c->height - GAP_MAX; /* older packets come from the chain queries alone */
     uint64_t filled = 0;
-    struct cache_arg a = {x, c, 0};
+    struct cache_arg a = {x, c, 0, 0};
     for (uint64_t h = from; h <= c->height; h++) {
+        a.height = h;
         rc = rly_block_txs(c, h, 0, cache_tx, &a, err, err_len);
         if (rc == CW_ENOTFOUND) {
             rc = CW_OK;
@@ -330,10 +341,10 @@ int rly_on_block(rly_ctx *x, cw_chain_client *c, const uint8_t *payload, size_t 
                 c->time_ns = b.header.time_ns;
                 RLY_M_SET(height[c->ix], c->height);
             }
-            rly_cache_events(x, c, b.events, b.header.time_ns);
+            rly_cache_events(x, c, b.events, b.header.height, b.header.time_ns);
             if (!cw_rpc_block_note_complete(&b)) {
                 char e[512];
-                struct cache_arg a = {x, c, b.header.time_ns};
+                struct cache_arg a = {x, c, b.header.height, b.header.time_ns};
                 rc = rly_block_txs(c, b.header.height, b.txs, cache_tx, &a, e, sizeof e);
                 if (rc == CW_OK) {
                     RLY_M_ADD(blocks_paged, 1);

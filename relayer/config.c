@@ -10,6 +10,8 @@
  *   "trusting_period_s": 1209600, "db_path": "relayer.db", "metrics_addr": "127.0.0.1:9464",
  *   "log_level": "info"
  * }
+ * "version" may be left out: it is then the version of the app on the ends' port
+ * ("ics20-1" on "transfer", "echo-1" on "echo", else "collateral-1").
  * An end's "client" is the client ON that end's chain tracking the other chain; "channel"
  * its channel. Both may be "" until create-clients / create-channel fill them in (they
  * write them back into this file).
@@ -127,7 +129,7 @@ int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len
             snprintf(p->name, sizeof p->name, "path-%zu", i);
             snprintf(f, sizeof f, "%s.name", w);
             cw_jconf_id(&j, it, "name", f, false, p->name);
-            snprintf(p->version, sizeof p->version, "collateral-1");
+            p->version[0] = '\0'; /* absent: the version of the ports' app (below) */
             snprintf(f, sizeof f, "%s.version", w);
             cw_jconf_id(&j, it, "version", f, false, p->version);
             char ord[32] = "unordered";
@@ -158,6 +160,11 @@ int rly_config_load(rly_config *cfg, const char *path, char *err, size_t err_len
                                   p->end[e].chain);
                 }
             }
+            if (!j.rc && p->version[0] == '\0')
+                snprintf(p->version, sizeof p->version, "%s",
+                         strcmp(p->end[0].port, "transfer") == 0 ? "ics20-1"
+                         : strcmp(p->end[0].port, "echo") == 0   ? "echo-1"
+                                                                 : "collateral-1");
             if (!j.rc && p->end[0].chain_ix == p->end[1].chain_ix)
                 cw_jconf_fail(&j, CW_EINVAL, w, "both ends are on chain \"%s\"",
                               p->end[0].chain);

@@ -48,6 +48,40 @@ void rly_metrics_chain_event(void *user, const cw_chain_client *c, enum cw_chain
     pthread_mutex_unlock(&rly_m.mu);
 }
 
+void rly_metrics_pending(int p, int d, uint64_t n, uint64_t oldest_seq, uint64_t age_blocks)
+{
+    if (p < 0 || p >= RLY_MAX_PATHS || d < 0 || d > 1)
+        return;
+    pthread_mutex_lock(&rly_m.mu);
+    rly_m.pending[p][d] = n;
+    rly_m.oldest_pending[p][d] = oldest_seq;
+    rly_m.oldest_age_blocks[p][d] = age_blocks;
+    pthread_mutex_unlock(&rly_m.mu);
+}
+
+void rly_metrics_client(int p, int e, const cw_lc_client_state *cs,
+                        const cw_lc_consensus_state *latest)
+{
+    if (p < 0 || p >= RLY_MAX_PATHS || e < 0 || e > 1)
+        return;
+    pthread_mutex_lock(&rly_m.mu);
+    struct rly_client_m *m = &rly_m.client[p][e];
+    m->known = true;
+    m->frozen = cs->frozen_height != 0;
+    m->trusting_period_ns = cs->trusting_period_ns;
+    m->expiry_ns = latest->timestamp_ns + cs->trusting_period_ns;
+    pthread_mutex_unlock(&rly_m.mu);
+}
+
+void rly_metrics_chain_up(int ix, bool up)
+{
+    if (ix < 0 || ix >= RLY_MAX_CHAINS)
+        return;
+    pthread_mutex_lock(&rly_m.mu);
+    rly_m.chain_up[ix] = up;
+    pthread_mutex_unlock(&rly_m.mu);
+}
+
 static int metrics_cb(void *user, cw_rpc_text *t)
 {
     (void)user;
@@ -118,11 +152,49 @@ static int metrics_cb(void *user, cw_rpc_text *t)
             P("causeway_relayer_oldest_pending_sequence{path=\"%s\",src=\"%s\"} %llu\n",
               cfg->paths[p].name, cfg->paths[p].end[e].chain,
               (unsigned long long)m.oldest_pending[p][e]);
+    P("# HELP causeway_relayer_oldest_pending_age_blocks Source blocks since the oldest "
+      "pending packet was committed (0 = none pending): from the height of its send_packet "
+      "event, else from the source height when the relayer first listed it (a lower bound).\n"
+      "# TYPE causeway_relayer_oldest_pending_age_blocks gauge\n");
+    for (int p = 0; cfg && p < cfg->n_paths; p++)
+        for (int e = 0; e < 2; e++)
+            P("causeway_relayer_oldest_pending_age_blocks{path=\"%s\",src=\"%s\"} %llu\n",
+              cfg->paths[p].name, cfg->paths[p].end[e].chain,
+              (unsigned long long)m.oldest_age_blocks[p][e]);
     P("# HELP causeway_relayer_chain_height Latest height seen per chain.\n"
       "# TYPE causeway_relayer_chain_height gauge\n");
     for (int c = 0; cfg && c < cfg->n_chains; c++)
         P("causeway_relayer_chain_height{chain=\"%s\"} %llu\n", cfg->chains[c].id,
           (unsigned long long)m.height[c]);
+    P("# HELP causeway_relayer_chain_up Whether the relayer's RPC connection to the chain is "
+      "open (1) or lost and being retried (0).\n# TYPE causeway_relayer_chain_up gauge\n");
+    for (int c = 0; cfg && c < cfg->n_chains; c++)
+        P("causeway_relayer_chain_up{chain=\"%s\"} %d\n", cfg->chains[c].id,
+          m.chain_up[c] ? 1 : 0);
+    /* per client: only those read at least once (a path end without a client has none) */
+    static const char *const client_m[3][2] = {
+        {"client_frozen", "Whether the client is frozen (misbehaviour): 1 frozen, 0 active."},
+        {"client_trusting_period_seconds", "The client's trusting period."},
+        {"client_expiry_timestamp_seconds",
+         "Unix time at which the client expires: its latest consensus state's time plus its "
+         "trusting period (time left: this minus time())."}};
+    for (int k = 0; k < 3; k++) {
+        P("# HELP causeway_relayer_%s %s\n# TYPE causeway_relayer_%s gauge\n", client_m[k][0],
+          client_m[k][1], client_m[k][0]);
+        for (int p = 0; cfg && p < cfg->n_paths; p++)
+            for (int e = 0; e < 2; e++) {
+                const struct rly_client_m *cm = &m.client[p][e];
+                if (!cm->known)
+                    continue;
+                P("causeway_relayer_%s{path=\"%s\",chain=\"%s\",client=\"%s\"} ",
+                  client_m[k][0], cfg->paths[p].name, cfg->paths[p].end[e].chain,
+                  cfg->paths[p].end[e].client);
+                if (k == 0)
+                    P("%d\n", cm->frozen ? 1 : 0);
+                else
+                    P("%.3f\n", (double)(k == 1 ? cm->trusting_period_ns : cm->expiry_ns) / 1e9);
+            }
+    }
 #undef C
 #undef P
     return rc;
@@ -141,17 +213,7 @@ static int status_cb(void *user, cw_rpc_text *t)
                                (unsigned long long)(tick ? cw_chain_now_ms() - tick : 0));
 }
 
-static cw_rpc_server *srv;
-static pthread_t thr;
-static volatile sig_atomic_t stop_flag;
-
-static void *run(void *u)
-{
-    (void)u;
-    if (cw_rpc_server_run(srv, &stop_flag) != CW_OK)
-        cw_log(CW_LOG_ERROR, "metrics server stopped: lws service failed");
-    return NULL;
-}
+static cw_rpc_server_thread *srv;
 
 int rly_metrics_start(const char *addr, char *err, size_t err_len)
 {
@@ -173,26 +235,16 @@ int rly_metrics_start(const char *addr, char *err, size_t err_len)
     }
     cw_rpc_server_config sc = {.listen_addr = host, .port = (int)port, .metrics_cb = metrics_cb,
                                .status_cb = status_cb, .max_connections = 16};
-    int rc = cw_rpc_server_create(&srv, &sc, err, err_len);
+    int rc = cw_rpc_server_thread_start(&srv, &sc, err, err_len);
     if (rc)
         return cw_err_prefix(err, err_len, rc, "metrics_addr");
-    stop_flag = 0;
-    if (pthread_create(&thr, NULL, run, NULL) != 0) {
-        cw_rpc_server_destroy(srv);
-        srv = NULL;
-        return cw_errf(err, err_len, -EAGAIN, "metrics thread");
-    }
-    cw_log(CW_LOG_INFO, "metrics listening addr=%s port=%d", host, cw_rpc_server_port(srv));
+    cw_log(CW_LOG_INFO, "metrics listening addr=%s port=%d", host,
+           cw_rpc_server_thread_port(srv));
     return CW_OK;
 }
 
 void rly_metrics_stop(void)
 {
-    if (!srv)
-        return;
-    stop_flag = 1;
-    cw_rpc_server_wake(srv);
-    pthread_join(thr, NULL);
-    cw_rpc_server_destroy(srv);
+    cw_rpc_server_thread_stop(srv);
     srv = NULL;
 }

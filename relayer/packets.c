@@ -159,6 +159,8 @@ static int gather_facts(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n
         f->received = !(ui < nu && unrecv[ui] == f->seq);
         rly_entry *en = rly_entry_get(x, p, d, f->seq, false);
         if (en) {
+            if (!en->seen_height) /* its wait, should it become the oldest */
+                en->seen_height = src->height;
             f->inflight = en->inflight;
             f->retry_after_ms = en->retry_after_ms;
         }
@@ -202,8 +204,15 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
                                RLY_LIST_MAX, &n, err, err_len);
     if (rc)
         return rc;
-    RLY_M_SET(pending[p][d], n);
-    RLY_M_SET(oldest_pending[p][d], n ? seqs[0] : 0);
+    uint64_t age = 0; /* source blocks the oldest has waited (rly_entry_since) */
+    rly_entry *oldest = n ? rly_entry_get(x, p, d, seqs[0], true) : NULL;
+    if (oldest) {
+        if (!oldest->seen_height)
+            oldest->seen_height = src->height;
+        uint64_t since = rly_entry_since(oldest);
+        age = src->height > since ? src->height - since : 0;
+    }
+    rly_metrics_pending(p, d, n, n ? seqs[0] : 0, age);
     if (pr)
         pr->pending += n;
     if (n == 0)

@@ -331,7 +331,7 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
 int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
 {
     uint64_t last_tick = 0, last_refresh = 0, last_cursor = 0;
-    bool gap[RLY_MAX_CHAINS] = {false};
+    bool gap[RLY_MAX_CHAINS] = {false}, up[RLY_MAX_CHAINS] = {false};
     int turn = 0;
     while (!*stop) {
         bool got = false;
@@ -382,6 +382,11 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
                 break;
             }
         }
+        for (int i = 0; i < x->cfg->n_chains; i++) /* causeway_relayer_chain_up */
+            if (up[i] != (x->conns[i].cl != NULL)) {
+                up[i] = x->conns[i].cl != NULL;
+                rly_metrics_chain_up(i, up[i]);
+            }
         uint64_t now = cw_chain_now_ms();
         if (!got && now - last_tick < 500) {
             /* wait for the next block on one chain (alternating), at most 20 ms */

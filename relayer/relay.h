@@ -36,6 +36,8 @@ typedef struct rly_entry {
     size_t ack_len;
     uint64_t sent_ns;  /* send block time, 0 unknown */
     uint64_t acked_ns; /* write_acknowledgement block time, 0 unknown */
+    uint64_t sent_height; /* height of the block whose send_packet event carried it, 0 unknown */
+    uint64_t seen_height; /* the source's height when a tick first listed it pending, 0 never */
     uint8_t inflight;  /* bit (1 << kind) */
     uint64_t retry_after_ms;
 } rly_entry;
@@ -251,8 +253,15 @@ void rly_cache_clear(rly_cache *t);
 /** The cache entry of (path p, direction d, seq); create: make it (evicting what is in its
  *  slot). NULL when absent (or out of memory). */
 rly_entry *rly_entry_get(rly_ctx *x, int p, int d, uint64_t seq, bool create);
-/** An array of events of chain c (block time t, 0 unknown) into the caches. */
-void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t t);
+/** An array of events of chain c (block height h and time t, 0 unknown) into the caches. */
+void rly_cache_events(rly_ctx *x, cw_chain_client *c, const msgpack_object *events, uint64_t h,
+                      uint64_t t);
+/** The source height a pending packet has waited since (for
+ *  causeway_relayer_oldest_pending_age_blocks): the height of the block that committed it when
+ *  the relayer read its send_packet event (a notification or the gap fill), else the source's
+ *  height when a tick first listed it pending — later than the commit, so an age from it is a
+ *  lower bound (a packet committed before the relayer's records begin); 0 neither known. */
+uint64_t rly_entry_since(const rly_entry *en);
 /** A `blocks` notification [header, events, txs, txs_total] of chain c: its events into the
  *  caches; when the chain cut them (txs < txs_total, a block over the frame limit) the rest
  *  are read page by page with block_results(height, txs) (counted in blocks_paged). A

@@ -110,7 +110,15 @@ typedef struct rly_metrics {
     uint64_t blocks_paged_failures; /* cut notifications whose rest could not be read */
     uint64_t pending[RLY_MAX_PATHS][2];
     uint64_t oldest_pending[RLY_MAX_PATHS][2];
+    uint64_t oldest_age_blocks[RLY_MAX_PATHS][2]; /* source blocks since (rly_entry_since) */
     uint64_t height[RLY_MAX_CHAINS];
+    bool chain_up[RLY_MAX_CHAINS]; /* the chain client's connection is open */
+    struct rly_client_m {          /* path p end e's client, as last read (every 5 s) */
+        bool known;                /* read at least once */
+        bool frozen;
+        uint64_t expiry_ns;        /* latest consensus state's time + trusting period */
+        uint64_t trusting_period_ns;
+    } client[RLY_MAX_PATHS][2];
     const rly_config *cfg;
     uint64_t last_tick_ms;
 } rly_metrics;
@@ -121,6 +129,14 @@ void rly_metrics_observe_latency(double seconds);
  *  Returns: CW_OK; CW_EINVAL bad address; the server's codes. */
 int rly_metrics_start(const char *addr, char *err, size_t err_len);
 void rly_metrics_stop(void);
+/** Path p direction d's pending packets: how many, the oldest sequence (0 none) and the
+ *  source blocks since it was committed (0 none). Takes rly_m.mu. */
+void rly_metrics_pending(int p, int d, uint64_t n, uint64_t oldest_seq, uint64_t age_blocks);
+/** Path p end e's client as just read from its chain: frozen, expiry, trusting period. */
+void rly_metrics_client(int p, int e, const cw_lc_client_state *cs,
+                        const cw_lc_consensus_state *latest);
+/** Chain ix's connection is open (up) or lost. */
+void rly_metrics_chain_up(int ix, bool up);
 /** The chain clients' hook (cw_chain_hook): adds their reconnects, rejected headers and
  *  submitted txs to rly_m and records chain c->ix's height. Takes rly_m.mu. */
 void rly_metrics_chain_event(void *user, const cw_chain_client *c, enum cw_chain_event ev,

@@ -224,7 +224,8 @@ int rly_prepare_client(rly_ctx *x, int p, int d, int ce, int kind, cw_chain_clie
     return rc;
 }
 
-/* refresh clients before a third of their trusting period has passed */
+/* refresh clients before a third of their trusting period has passed (and report each
+ * client's state to /metrics) */
 void rly_refresh_clients(rly_ctx *x)
 {
     uint64_t now_ns = cw_chain_now_ns();
@@ -237,6 +238,7 @@ void rly_refresh_clients(rly_ctx *x)
         char err[512];
         if (rly_client_info(c.host, client, &cs, &cons, err, sizeof err) != CW_OK)
             continue;
+        rly_metrics_client(c.p, c.e, &cs, &cons); /* frozen, expiry: what the alerts read */
         if (rly_check_conflict(x, c.of, c.host, client, &cs, &cons, err, sizeof err) != CW_OK)
             continue;
         if (cons.timestamp_ns + cs.trusting_period_ns / 3 > now_ns || cs.frozen_height)

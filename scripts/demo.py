@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 BUILD = os.environ.get("BUILD", "build")
 BIN = os.path.abspath(os.path.join(BUILD, "rel", "bin"))
@@ -209,8 +210,8 @@ def main():
         say(f"   one more borrow of 10 uusd: refused — {(r.stdout + r.stderr).strip()}")
         expect(r.returncode == 1, "a borrow above the LTV is refused")
 
-        # 1.3, not lower: below health 0.95 the whole debt may go in one liquidation (Aave
-        # v3's close factor rule), and this step shows the 50% close factor
+        # 1.3: health 0.975, under 1 but above 0.95, where one liquidation may repay at most
+        # the 50% close factor (below 0.95 the whole debt may go: DESIGN §8)
         step("3. The price falls to 1.3 uusd; Bob liquidates part of Alice's position")
         beta.cli("tx", "set-price", "--from", "oracle", "--denom", trace, "--price",
                  str(13 * WAD // 10))
@@ -228,10 +229,10 @@ def main():
         pos_a = beta.json("query", "position", alice_b, ch_b, "stake")["position"]
         pos_b = beta.json("query", "position", bob_b, ch_b, "stake")["position"]
         h = beta.json("query", "health", "alice")
-        say(f"   bob repaid 400 uusd and seized {pos_b} stake (400 x 1.05 / 1.3 = 323, rounded "
-            f"down); alice keeps {pos_a}; her health factor "
-            f"{int(h['health_factor_wad']) / WAD:.3f}")
-        expect(pos_b == 323 and pos_a == 677, "seize = repay x (1 + bonus) / price")
+        seize = 400 * 10500 * 10 // 13 // 10000  # floor(400 x 1.05 / 1.3) = 323
+        say(f"   bob repaid 400 uusd and seized {pos_b} stake (400 x 1.05 / 1.3 = {seize}); "
+            f"alice keeps {pos_a}; her health factor {int(h['health_factor_wad']) / WAD:.3f}")
+        expect(pos_b == seize and pos_a == 1000 - seize, "seize = repay x (1 + bonus) / price")
 
         step("4. Alice repays and withdraws the rest of her collateral back to alpha")
         beta.cli("tx", "repay", "--from", "alice", "--amount", "1000uusd")
@@ -246,8 +247,8 @@ def main():
         lat = time.monotonic() - t
         escrow = alpha.json("query", "escrow", ch_a, "stake")["escrow"]
         say(f"   alice on alpha: {bal1} -> {bal2} stake (+{bal2 - bal1}), withdraw to unescrow "
-            f"{lat * 1000:.0f} ms; escrow now {escrow} (bob's 323 position)")
-        expect(bal2 - bal1 == pos_a and escrow == 323, "released exactly her position")
+            f"{lat * 1000:.0f} ms; escrow now {escrow} (bob's {seize} position)")
+        expect(bal2 - bal1 == pos_a and escrow == seize, "released exactly her position")
 
         step("4b. A second borrowable asset: Bob borrows ueur against the stake he seized")
         beta.cli("tx", "set-price", "--from", "oracle", "--denom", "ueur", "--price",
@@ -273,6 +274,11 @@ def main():
         say(f"   alice flash-borrowed 20000 ueur and the tx's end took it back with the fee: "
             f"paid {fee} ueur (9 bps, rounded up); ueur reserves {m['reserves']}")
         expect(fee == 18 and m["reserves"] == "18", "a flash loan's fee lands in reserves")
+        beta.cli("tx", "repay", "--from", "bob", "--amount", "1000ueur")
+        h = beta.json("query", "health", "bob")
+        say(f"   bob repaid his ueur debt from his own ueur (repaying more than owed repays what "
+            f"is owed): debt value {h['debt_value']}")
+        expect(h["debt_value"] == "0", "bob owes nothing in any market")
 
         step("5. A deposit sent while beta is stopped times out and is refunded on alpha")
         stop(beta.proc)
@@ -289,7 +295,69 @@ def main():
         escrow = alpha.json("query", "escrow", ch_a, "stake")["escrow"]
         say(f"   beta restarted; the relayer proved the deposit never arrived: alice refunded "
             f"to {bal4}, escrow back to {escrow}")
-        expect(bal4 == bal3 and escrow == 323, "timed-out deposit refunded, escrow unchanged")
+        expect(bal4 == bal3 and escrow == seize, "timed-out deposit refunded, escrow unchanged")
+
+        step("6. A keeper liquidates on its own: the price falls, `causeway keeper` clears it")
+        mport = free_port()
+        keeper = start("keeper", [f"{BIN}/causeway", "keeper", "--from", "bob", "--node",
+                                  f"ws://127.0.0.1:{beta.port}", "--keyring",
+                                  os.path.join(beta.home, "keys"), "--metrics-port",
+                                  str(mport)], os.path.join(root, "keeper.log"))
+
+        def metrics():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics",
+                                            timeout=5) as r:
+                    text = r.read().decode()
+            except OSError:
+                return None
+            return {ln.split()[0]: ln.split()[1] for ln in text.splitlines()
+                    if ln and not ln.startswith("#")}
+        alpha.cli("tx", "lock", "--from", "alice", "--channel", ch_a, "--denom", "stake",
+                  "--amount", "1000", "--to", alice_b)
+        wait_for("the new position on beta", lambda: beta.json(
+            "query", "position", alice_b, ch_b, "stake")["position"] == 1000)
+        beta.cli("tx", "borrow", "--from", "alice", "--amount", "536ueur")
+        wait_for("the keeper to watch alice", lambda: (metrics() or {}).get(
+            "causeway_keeper_positions_watched") == "1")
+        h = beta.json("query", "health", "alice")
+        say(f"   alice locked 1000 stake again and borrowed 536 ueur, worth {h['debt_value']} "
+            f"uusd at 1.1 (health factor {int(h['health_factor_wad']) / WAD:.3f}); the keeper, "
+            f"signing as bob, watches 1 borrower and leaves her alone. It repays from bob's "
+            f"own balance, so bob holds ueur, the asset it would repay")
+        pos_bob0, bal_bob0 = (beta.json("query", "position", bob_b, ch_b, "stake")["position"],
+                              beta.balance("bob", "ueur"))
+        r = beta.json("tx", "set-price", "--from", "oracle", "--denom", trace, "--price",
+                      str(7 * WAD // 10))
+        price_h = r["height"]
+        h = beta.json("query", "health", "alice")
+        say(f"   the oracle prices stake at 0.7 uusd at height {price_h}: alice's health "
+            f"factor {int(h['health_factor_wad']) / WAD:.3f}")
+        m = wait_for("the keeper's liquidation", lambda: (lambda x: x if x and x.get(
+            "causeway_keeper_liquidations_total") == "1" else None)(metrics()))
+        done = [ln for ln in open(os.path.join(root, "keeper.log")).read().splitlines()
+                if "liquidation done" in ln]
+        liq_h = int(done[0].split("height=")[1].split()[0]) if done else 0
+        seized = beta.json("query", "position", bob_b, ch_b, "stake")["position"] - pos_bob0
+        repaid = bal_bob0 - beta.balance("bob", "ueur")
+        h = beta.json("query", "health", "alice")
+        left = beta.json("query", "position", alice_b, ch_b, "stake")["position"]
+        say(f"   the keeper liquidated alice at height {liq_h} ({liq_h - price_h} block(s) "
+            f"after the price), in the ueur market: repaid {repaid} ueur (her whole debt: "
+            f"health was below 0.95), seized {seized} stake = {repaid} x 1.1 x 1.05 / 0.7, "
+            f"worth {m['causeway_keeper_seize_value_total']} uusd for a repay worth "
+            f"{m['causeway_keeper_repaid_total']} uusd (profit "
+            f"{m['causeway_keeper_profit_total']}); alice keeps {left} stake, debt value "
+            f"{h['debt_value']}")
+        expect(h["debt_value"] == "0" and seized == repaid * 10500 * 11 // 7 // 10000 and
+               seized + left == 1000,
+               "the keeper repaid the ueur debt and seized repay x 1.1 x 1.05 / 0.7")
+        expect(m["causeway_keeper_seize_value_total"] == str(seized * 7 // 10) and
+               m["causeway_keeper_repaid_total"] == str(-(-repaid * 11 // 10)) and
+               m["causeway_keeper_liquidation_failures_total"] == "0",
+               "the keeper's /metrics agree with the chain")
+        stop(keeper)
+        escrow = alpha.json("query", "escrow", ch_a, "stake")["escrow"]
 
         step("Books, and the audit: every figure proven against headers it verified itself")
         total = beta.json("query", "position", alice_b, ch_b, "stake")["position"] + \

@@ -75,11 +75,12 @@ need_cmd promtool prometheus
 install_debs
 
 # Python packages for the integration tests: an independent MessagePack-RPC client
-# (msgpack, websockets) and BIP-340 signing through libsecp256k1 (coincurve, whose wheels
-# bundle the library), with pip: the machine's python3 may be a pyenv build, and Debian 12
-# has no coincurve package, so there is no apt fallback.
-PYPKGS="pytest msgpack websockets coincurve"
-if ! python3 -c 'import pytest, msgpack, websockets, coincurve' >/dev/null 2>&1; then
+# (msgpack, websockets), BIP-340 signing through libsecp256k1 (coincurve, whose wheels
+# bundle the library) and PyYAML (test_monitoring reads the compose and Prometheus files),
+# with pip: the machine's python3 may be a pyenv build, and Debian 12 has no coincurve
+# package, so there is no apt fallback.
+PYPKGS="pytest msgpack websockets coincurve pyyaml"
+if ! python3 -c 'import pytest, msgpack, websockets, coincurve, yaml' >/dev/null 2>&1; then
   echo "deps: installing Python packages: $PYPKGS"
   python3 -m pip install -q $PYPKGS 2>/dev/null ||
     python3 -m pip install -q --break-system-packages $PYPKGS 2>/dev/null ||

@@ -33,6 +33,7 @@ fuzz_rss_limit() {
     fuzz_rpc_results)     echo 320 ;;  # peak 135 MB
     fuzz_smt_ops)         echo 256 ;;  # peak 115 MB
     fuzz_tx)              echo 384 ;;  # peak 174 MB
+    fuzz_ics20)           echo 320 ;;  # peak 160 MB (20 s, 2026-12-07)
     *)                    echo 512 ;;  # a new target: measure it and add a line
   esac
 }

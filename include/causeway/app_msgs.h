@@ -5,7 +5,7 @@
  * decode through it; the CLI and the tests encode through it. The ibc.* msgs live in
  * causeway/msgs.h. A Msg is the canonical msgpack array [type(str), body(array)]:
  *
- *   bank.send                 [to(bin 20), denom(str id), amount(u64)]
+ *   bank.send                 [to(bin 20), denom(str id | trace denom), amount(u64)]
  *   admin.update_validators   [validator_set]                      (causeway/block.h)
  *   echo.send                 [channel(str id), data(bin ≤ CW_MSG_ECHO_DATA_MAX = 1019),
  *                              timeout_height(u64), timeout_timestamp_ns(u64)]
@@ -32,6 +32,10 @@
  *   oracle.set_price          [denom(trace denom | asset id), price(bin16 wad), time_ns(u64)]
  * asset (str id) names the market a msg acts on: its borrowable asset, e.g. "uusd"
  * (causeway/lending.h: one market per asset).
+ *   transfer.transfer         [channel(str id), denom(str id | trace denom), amount(u64),
+ *                              receiver(str 1..128), timeout_height(u64),
+ *                              timeout_timestamp_ns(u64), memo(str ≤ 1024)]
+ *                             ICS-20 MsgTransfer (causeway/ics20.h); the sender is the signer
  * The collateral app's packet data (CollateralDeposit / CollateralRelease) is here too.
  *
  * Conventions (as causeway/codec.h's wire types; each pair declared by CW_MSG_CODEC_DECLARE):
@@ -76,6 +80,13 @@
 #define CW_MSG_LEND_WITHDRAW_RESERVES "lend.withdraw_reserves"
 #define CW_MSG_LEND_FLASH_LOAN "lend.flash_loan"
 #define CW_MSG_ORACLE_SET_PRICE "oracle.set_price"
+#define CW_MSG_TRANSFER "transfer.transfer"
+
+/** transfer.transfer memo at most (bytes), so a packet's data stays within CW_PACKET_DATA_MAX
+ *  whatever the other fields hold. */
+#define CW_MSG_TRANSFER_MEMO_MAX 1024u
+/** transfer.transfer receiver at most (bytes): CW_ICS20_ADDR_MAX. */
+#define CW_MSG_TRANSFER_RECEIVER_MAX 128u
 
 /** echo.send data at most (bytes): the most whose echo ack, [true, bin(data)] with 5 bytes
  *  of framing, stays within CW_ACK_MAX (1024, causeway/packet.h); the echo app declares
@@ -111,7 +122,7 @@ int cw_lend_actions_parse(const char *list, uint64_t *mask, char *err, size_t er
 
 typedef struct cw_msg_bank_send {
     cw_address to;
-    char denom[CW_ID_MAX + 1];
+    char denom[CW_TRACE_DENOM_LEN + 1]; /* an identifier or a voucher ibc/HASH (bank.h) */
     uint64_t amount; /* base units */
 } cw_msg_bank_send;
 CW_MSG_CODEC_DECLARE(bank_send);
@@ -132,6 +143,23 @@ typedef struct cw_msg_echo_send {
     uint64_t timeout_timestamp_ns; /* 0 = none */
 } cw_msg_echo_send;
 CW_MSG_CODEC_DECLARE(echo_send);
+
+/* ---- ICS-20 ------------------------------------------------------------------------------ */
+
+/** transfer.transfer (ICS-20 MsgTransfer with source port "transfer" and the signer as
+ *  sender): denom is a native identifier or a voucher "ibc/HASH"; receiver is the address
+ *  text on the destination chain (not checked here: the destination checks it). The decoder
+ *  refuses empty receivers and strings holding U+0000; memo "" = none. */
+typedef struct cw_msg_transfer {
+    char channel[CW_ID_MAX + 1];
+    char denom[CW_TRACE_DENOM_LEN + 1];
+    uint64_t amount;
+    char receiver[CW_MSG_TRANSFER_RECEIVER_MAX + 1];
+    uint64_t timeout_height;       /* 0 = none */
+    uint64_t timeout_timestamp_ns; /* 0 = none */
+    char memo[CW_MSG_TRANSFER_MEMO_MAX + 1];
+} cw_msg_transfer;
+CW_MSG_CODEC_DECLARE(transfer);
 
 /* ---- the collateral app ----------------------------------------------------------------- */
 

@@ -307,6 +307,24 @@ int cw_chain_packet_bytes(cw_chain_client *c, const char *method, const char *po
 int cw_chain_light_block(cw_chain_client *c, uint64_t height, cw_light_block *lb, char *err,
                          size_t err_len) CW_NONNULL(1, 3) CW_WARN_UNUSED;
 
+/* ---- the lending market (DESIGN §8 "Keeper") ------------------------------------------ */
+
+/** One page of lend_borrowers: the borrower index's addresses after start_after (NULL: from
+ *  the first), at most limit (1..CW_RPC_BORROWERS_MAX), as of out->height; out->has_next
+ *  when more may follow. Unproven (the node's enumerable copy): prove each address's
+ *  market/borrowers key at out->height with cw_chain_query_many, and the whole walk against
+ *  the proven market/borrower_count. Returns: as cw_chain_call; CW_EINVAL limit out of
+ *  range; CW_ETOOBIG more than limit answered; CW_EMALFORMED not ascending or not after
+ *  start_after (*out zeroed on any failure). */
+int cw_chain_lend_borrowers(cw_chain_client *c, const cw_address *start_after, uint32_t limit,
+                            cw_rpc_lend_borrowers *out, char *err, size_t err_len)
+    CW_NONNULL(1, 4) CW_WARN_UNUSED;
+/** lend_quote(borrower): the chain's view of a liquidation of borrower now
+ *  (cw_rpc_lend_quote; computed by the node, unproven). Returns: as cw_chain_call;
+ *  CW_EMALFORMED an answer about another address (*out zeroed on failure). */
+int cw_chain_lend_quote(cw_chain_client *c, const cw_address *borrower, cw_rpc_lend_quote *out,
+                        char *err, size_t err_len) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
 /* ---- signer ------------------------------------------------------------------------- */
 
 /** Read the account's pending next nonce into c->next_nonce (nonce_known true). */

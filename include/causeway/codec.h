@@ -11,8 +11,11 @@
  *      float or ext) — all checked BEFORE msgpack-c allocates anything, so a 6-byte frame
  *      declaring a 2^32-element array is refused without allocating;
  *   2. exactly one object spans the whole input (no trailing bytes);
- *   3. re-encoding the decoded object gives the same bytes (the canonical-form rule: one
- *      encoding per value; compared on the fly, nothing allocated).
+ *   3. every header is the one msgpack-c's packer writes for its value (the canonical-form
+ *      rule: one encoding per value): integers in their shortest form (a signed type only
+ *      for negatives), str/bin/array lengths in the smallest header. Checked by the same
+ *      pre-scan, in one pass over the headers; the result is what re-encoding the decoded
+ *      object and comparing would give (tests/unit/test_codec.c checks the two agree).
  * Then typed accessors read fields with a sticky error: the first failure is recorded in
  * the cw_dec (code + one line naming the field), and later calls do nothing and return
  * zero values, so a decoder reads all its fields and checks d->rc once.

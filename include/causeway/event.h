@@ -22,6 +22,9 @@
  *   collateral_locked/_withdrawn/_credited/_released/_refunded/_recredited:
  *       channel, denom (str), amount (u64), from, to (address hex)
  *   update_validators: validators (u64 count); lend_* and oracle_price: causeway/lending.h.
+ *   ics20_transfer (sent), ics20_received (credited here), ics20_refunded (error ack or
+ *   timeout): channel (str), denom (str: the full denom path, may hold '/'), amount (u64),
+ *   sender, receiver (str: the packet's address texts), sequence (u64).
  */
 #ifndef CAUSEWAY_EVENT_H
 #define CAUSEWAY_EVENT_H
@@ -77,6 +80,9 @@
 #define CW_EV_LEND_FLASH_LOAN "lend_flash_loan"
 #define CW_EV_LEND_FLASH_REPAY "lend_flash_repay"
 #define CW_EV_ORACLE_PRICE "oracle_price"
+#define CW_EV_ICS20_TRANSFER "ics20_transfer"
+#define CW_EV_ICS20_RECEIVED "ics20_received"
+#define CW_EV_ICS20_REFUNDED "ics20_refunded"
 
 /* ---- attribute keys (the writers in channels/ and chain/ use these too) ---- */
 #define CW_ATTR_SRC_PORT "src_port"
@@ -93,6 +99,7 @@
 #define CW_ATTR_COUNTERPARTY_CHANNEL "counterparty_channel"
 #define CW_ATTR_SENDER "sender"
 #define CW_ATTR_RECIPIENT "recipient"
+#define CW_ATTR_RECEIVER "receiver" /* ICS-20: the packet's receiver text */
 #define CW_ATTR_DENOM "denom"
 #define CW_ATTR_AMOUNT "amount"
 #define CW_ATTR_FROM "from"

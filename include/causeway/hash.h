@@ -2,8 +2,9 @@
  *
  * SHA-256 one-shot, over several parts, and incremental; BIP-340 tagged hashes
  * tagged_hash(tag, m) = SHA256(SHA256(tag) || SHA256(tag) || m).
- * The one-shot forms allocate nothing after the first call in a thread (each thread keeps
- * one EVP_MD_CTX, freed when the thread exits). All functions are thread-safe.
+ * Nothing here allocates or can fail (OpenSSL's SHA-256 on a caller-owned context; see
+ * common/hash.c for why not EVP). All functions are thread-safe; a cw_sha256_ctx must not
+ * be shared between threads without the caller's locking.
  */
 #ifndef CAUSEWAY_HASH_H
 #define CAUSEWAY_HASH_H
@@ -25,25 +26,24 @@ typedef struct cw_bytes {
     size_t len;
 } cw_bytes;
 
-/** SHA-256 of data[0..len). out receives 32 bytes. Source: FIPS 180-4.
- *  Aborts only if libcrypto itself fails (out of memory on the thread's first call): a
- *  programmer/system error, not an input error. */
+/** SHA-256 of data[0..len) (data may be NULL when len == 0). out receives 32 bytes.
+ *  Source: FIPS 180-4. */
 void cw_sha256(uint8_t out[static 32], const void *data, size_t len) CW_NONNULL(1);
 
 /** SHA-256 of the concatenation parts[0] || … || parts[n-1]. */
 void cw_sha256_parts(uint8_t out[static 32], const cw_bytes *parts, size_t n) CW_NONNULL(1);
 
-/** Incremental SHA-256. Init allocates one EVP_MD_CTX; final (or abandon) frees it. */
+/** Incremental SHA-256: the state lives in the struct (caller-owned, no allocation). */
 typedef struct cw_sha256_ctx {
-    void *md; /* EVP_MD_CTX *, owned */
+    _Alignas(8) unsigned char state[128]; /* OpenSSL's SHA256_CTX (112 bytes), opaque */
 } cw_sha256_ctx;
 
-/** Returns: CW_OK; -ENOMEM if the context cannot be allocated. */
+/** Starts a digest in c. Returns: CW_OK always (the int is kept for API stability). */
 int cw_sha256_init(cw_sha256_ctx *c) CW_NONNULL(1) CW_WARN_UNUSED;
 void cw_sha256_update(cw_sha256_ctx *c, const void *data, size_t len) CW_NONNULL(1);
-/** Writes the digest into out and frees the context (init again to reuse). */
+/** Writes the digest into out; c may then be initialised again. */
 void cw_sha256_final(cw_sha256_ctx *c, uint8_t out[static 32]) CW_NONNULL(1, 2);
-/** Frees the context without producing a digest. Accepts a zeroed or finished context. */
+/** Drops an unfinished digest (wipes the state). Accepts NULL, a zeroed or finished context. */
 void cw_sha256_abandon(cw_sha256_ctx *c);
 
 /** BIP-340 tagged hash: SHA256(SHA256(tag) || SHA256(tag) || msg). tag is a NUL-terminated

@@ -33,10 +33,19 @@
 #include "causeway/packet.h"
 
 /** An application bound to a port (DESIGN §7). The open/close callbacks may refuse (return
- *  a code with err); on_recv_packet writes exactly one ack (cw_ack_enc_ok/_error) and runs
- *  on a cache layer: an error ack discards its writes AND its events. The ack and timeout
- *  callbacks cannot refuse: they return non-zero only for a store failure (which fails
- *  the whole tx), never for a business rule. */
+ *  a code with err); on_recv_packet writes exactly one ack and runs on a cache layer: an
+ *  error ack discards its writes AND its events. The ack and timeout callbacks cannot
+ *  refuse: they return non-zero only for a store failure (which fails the whole tx), never
+ *  for a business rule.
+ *
+ *  The ack's bytes are the app's (ICS-04: opaque to the host). The host reads them only
+ *  through the app's ack_decode, to learn success or failure (on receive: keep or discard
+ *  the app's writes; on MsgAcknowledgement: refuse an ack the app cannot read, and hand the
+ *  app ok and a payload). ack_decode NULL means the msgpack Ack [ok, result|error] of
+ *  causeway/packet.h (cw_ack_decode; written with cw_ack_enc_ok/_error) — the collateral
+ *  and echo apps; the ICS-20 app writes ibc-go's JSON acks (cw_ics20_ack_decode). */
+typedef int (*cw_ibc_ack_decode_fn)(bool *ok, cw_bytes *payload, const uint8_t *ack,
+                                    size_t len, char *err, size_t err_len);
 /** What an app accepts when asked to open a channel, checked by the host before the app's
  *  own open callbacks: at INIT and TRY the ordering is allowed, the version (proposed, and
  *  the counterparty's at TRY) is `version` and the counterparty port is `port`; at ACK the
@@ -68,6 +77,7 @@ typedef struct cw_ibc_app {
     const cw_ibc_open_rules *open_rules; /* NULL: the callbacks decide alone */
     size_t max_data; /* bytes of packet data the app sends, 1..CW_PACKET_DATA_MAX */
     size_t max_ack;  /* bytes of the longest ack it writes for data ≤ max_data, ≤ CW_ACK_MAX */
+    cw_ibc_ack_decode_fn ack_decode; /* NULL: cw_ack_decode (msgpack [ok, result|error]) */
     int (*on_chan_open_init)(void *user, cw_exec_ctx *ctx, const char *channel,
                              const cw_channel_end *ce, char *err, size_t err_len);
     int (*on_chan_open_try)(void *user, cw_exec_ctx *ctx, const char *channel,

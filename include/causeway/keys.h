@@ -23,6 +23,13 @@
  *   market/collateral/{trace denom}                        cw_key_lend_collateral
  *   oracle/price/{denom}                                   cw_key_oracle_price
  * ({asset} is a market's borrowable asset, an identifier: one market per asset.)
+ *   transfer/denomTraces/{64 upper hex}   full denom path (text)  cw_key_ics20_denom_trace
+ *   transfer/traceCount                   be64                    CW_KEY_ICS20_TRACE_COUNT
+ *   transfer/traceIndex/{n}               voucher "ibc/…" (text)  cw_key_ics20_trace_index
+ * A bank {denom} is an identifier or a voucher ("ibc/" + 64 upper-case hex, an ICS-20 denom
+ * trace's hash, causeway/ics20.h); the two never build the same key.
+ *   market/borrowers/{addr hex}                    [u64]  cw_key_lend_borrower (index)
+ *   market/borrower_count                          [u64]  CW_KEY_LEND_BORROWER_COUNT
  * (value layouts: causeway/bank.h, causeway/collateral.h, causeway/lending.h).
  * {addr hex} is the 40-character lower-case hex of a 20-byte address. {channel}, {denom}
  * and {base_denom} are identifiers (cw_id_validate: no '/'), so no two distinct argument
@@ -58,6 +65,11 @@
  * collaterals (causeway/lending.h). */
 #define CW_KEY_LEND_MARKETS "market/markets"
 #define CW_KEY_LEND_COLLATERALS "market/collaterals"
+/** market/borrower_count: [u64] how many borrower-index entries (market/borrowers/...) exist;
+ *  written with them, so a client that pages the index can prove it saw all of them. */
+#define CW_KEY_LEND_BORROWER_COUNT "market/borrower_count"
+/** The prefix of the borrower index's keys (cw_key_lend_borrower). */
+#define CW_KEY_LEND_BORROWERS_PREFIX "market/borrowers/"
 
 /** out = "ibc/" + upper-case HEX(SHA256("collateral/{channel}/{base_denom}")): the denom under
  *  which chain B keeps positions of base_denom deposited through its channel (ICS-20 style,
@@ -71,7 +83,11 @@ int cw_trace_denom(char out[static CW_TRACE_DENOM_LEN + 1], const char *channel,
  *  NULL when len is 0 (msgpack-c's pointer for an empty str). Pure. */
 bool cw_trace_denom_valid(const char *s, size_t len);
 
-/* ---- bank ---- */
+/** True iff denom (NUL-terminated) may hold a bank balance: an identifier or a trace denom
+ *  ("ibc/" + 64 upper-case hex: ICS-20 vouchers). Pure. */
+bool cw_bank_denom_valid(const char *denom) CW_NONNULL(1);
+
+/* ---- bank (denom: cw_bank_denom_valid) ---- */
 int cw_key_bank_balance(char out[static CW_KEY_MAX], const cw_address *addr, const char *denom)
     CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
 int cw_key_bank_supply(char out[static CW_KEY_MAX], const char *denom)
@@ -133,6 +149,32 @@ bool cw_price_denom_valid(const char *s, size_t len);
 /** oracle/price/{denom}: denom as cw_price_denom_valid. Returns: CW_OK; CW_EINVAL. */
 int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *denom)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** market/borrowers/{addr hex}: the borrower index (DESIGN §8 "Borrower index"), value
+ *  [count(u64)] = the number of markets in which addr has debt (scaled debt > 0); present
+ *  exactly while that is > 0. Written only where an account's debt is written. Never fails. */
+void cw_key_lend_borrower(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
+/** The address of a borrower-index key (key[0..len), not NUL-terminated): true with *out when
+ *  the key is exactly CW_KEY_LEND_BORROWERS_PREFIX + 40 lower-case hex digits, else false
+ *  (*out zeroed). Pure. */
+bool cw_key_lend_borrower_parse(cw_address *out, const uint8_t *key, size_t len)
+    CW_NONNULL(1);
+
+/* ---- the ICS-20 transfer app (causeway/ics20.h) ---- */
+/** How many denom traces this chain has created (be64; absent = 0). */
+#define CW_KEY_ICS20_TRACE_COUNT "transfer/traceCount"
+/** transfer/denomTraces/{HASH}: the full denom path whose SHA-256 is HASH, for the voucher
+ *  ibc_denom = "ibc/{HASH}" (a trace denom). Value: the path's bytes, cw_val_denom_trace_dec. */
+int cw_key_ics20_denom_trace(char out[static CW_KEY_MAX], const char *ibc_denom)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** transfer/traceIndex/{n}: the n-th (from 0) voucher denom created here, as text — so the
+ *  traces can be listed (the state tree's keys are hashed, not enumerable). Never fails. */
+void cw_key_ics20_trace_index(char out[static CW_KEY_MAX], uint64_t n) CW_NONNULL(1);
+/** Read a denom trace value for ibc_denom into out (NUL-terminated full path): 1..
+ *  CW_ICS20_DENOM_MAX (512) bytes whose SHA-256 is ibc_denom's hash, so a client can check
+ *  what a node served against the name it asked for.
+ *  Returns: CW_OK; CW_ENOTFOUND val NULL (no such trace); CW_EMALFORMED otherwise. */
+int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const uint8_t *val,
+                           size_t len, char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /* ---- the values under those keys -------------------------------------------------------
  * The two layouts of the amounts above, in their one definition (the chain modules write
@@ -142,6 +184,7 @@ int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *denom)
  *   [u64]      a one-field record: collateral positions, releasing, total, in-flight
  *   [u64, u64] a two-field record: collateral pending [count, amount]
  *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
+ *   [u64]      also: market/borrowers/{addr}, market/borrower_count
  * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder
  * given val = NULL (the key is absent: a non-membership proof, a query without a value)
  * returns 0. Decoders: *out = 0 on failure. Pure; thread-safe; allocate only a decoder zone

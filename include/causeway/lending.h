@@ -86,6 +86,10 @@
  *   market/collateral/{trace}     [channel(str), base_denom(str), ltv_bps, lt_bps, bonus_bps]
  *   market/{asset}/debt/{addr hex}    [scaled_debt(bin16)]
  *   market/{asset}/shares/{addr hex}  [shares(bin16)]
+ *   market/borrowers/{addr hex}   [markets(u64)] the borrower index: in how many markets the
+ *                                 account has debt; present exactly while > 0 (written with
+ *                                 the debt in any market, DESIGN §8 "Borrower index")
+ *   market/borrower_count         [u64] how many market/borrowers keys exist
  *   oracle/price/{denom}          [price_wad(bin16), time_ns(u64), live_since_ns(u64)] for a
  *                                 trace denom or a market's asset (not the price unit's)
  *                                 live_since: block time the price last resumed from stale
@@ -114,6 +118,7 @@
 #include "causeway/kv.h"
 #include "causeway/mathx.h"
 #include "causeway/module.h"
+#include "causeway/rpc_results.h"
 #include "causeway/schnorr.h"
 
 /** Port of the collateral app on B; part of every trace denom. */
@@ -371,6 +376,21 @@ int cw_lend_market_read(const cw_kv *kv, const char *asset, uint64_t now_ns,
  *  Returns: CW_OK; CW_ESTATE no market; CW_EOVERFLOW; CW_EMALFORMED; a store error. */
 int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
                     const cw_address *addr) CW_NONNULL(1, 3, 4) CW_WARN_UNUSED;
+
+/** The keeper's view of a liquidation of borrower at now_ns (every market accrued in memory,
+ *  nothing written), decided by the functions lend.liquidate uses (DESIGN §8 "Keeper"):
+ *  *out as cw_rpc_lend_quote documents it — debt value over every market, health factor,
+ *  refusal (0, or −CW_ESTATE no debt / healthy, −CW_ESTALE a stale price of a collateral
+ *  held or an asset owed, or a grace period, with the line lend.liquidate would answer), and
+ *  per market the borrower owes in × registered collateral the borrower holds: the asset,
+ *  the debt in it and its price, position, latest price, bonus, freshness, and the most a
+ *  liquidation repaying that asset and seizing that collateral may repay now (0 when that
+ *  market's liquidation is paused or the asset's price is not fresh).
+ *  Returns: CW_OK (a refusal is an answer, not an error); CW_ESTATE no market, or an account
+ *  above its market's total; CW_EOVERFLOW accrual overflows; CW_EMALFORMED corrupt state; a
+ *  store error. */
+int cw_lend_liquidation_quote(const cw_kv *kv, uint64_t now_ns, const cw_address *borrower,
+                              cw_rpc_lend_quote *out) CW_NONNULL(1, 3, 4) CW_WARN_UNUSED;
 
 /* ---- msgs ------------------------------------------------------------------------------ */
 

@@ -4,6 +4,9 @@
  *   Packet = [sequence, source_port, source_channel, dest_port, dest_channel, data(bin),
  *             timeout_height, timeout_timestamp_ns]       (at least one timeout ≠ 0)
  *   Ack    = [ok(bool), result(bin) | error(str)]          (canonical msgpack only)
+ *            — the default app ack (collateral, echo). An ack is the app's bytes: an app
+ *            may define its own (cw_ibc_app.ack_decode, causeway/ibc.h; ICS-20's JSON acks,
+ *            causeway/ics20.h), and the host and relayer treat it as opaque (DESIGN §7).
  *   ChannelEnd = [state, ordering, counterparty_port, counterparty_channel, client_id,
  *                 counterparty_client_id, version]
  *     state INIT=1 TRYOPEN=2 OPEN=3 CLOSED=4; ordering UNORDERED=1 ORDERED=2;

@@ -47,6 +47,15 @@
  *                                                        (cw_rpc_lend_market; [] answers for
  *                                                        the only market, and is refused when
  *                                                        the chain has several)
+ *   lend_borrowers       [start_after(bin 20)|nil, limit]
+ *                                                       [height, [address(bin 20), ...],
+ *                                                        next(bin 20)|nil] (cw_rpc_lend_borrowers)
+ *   lend_quote           [address(bin 20)]              [borrower, debt_value, health_factor_wad,
+ *                                                        refusal, reason, [[asset, debt,
+ *                                                        asset_price_wad, trace_denom, position,
+ *                                                        price_wad, bonus_bps, fresh,
+ *                                                        max_repay], ...]] (cw_rpc_lend_quote:
+ *                                                        one item per debt market × collateral)
  *   blocks (topic)       subscribe ["blocks"]           [header, events, txs, txs_total]: one
  *                                                        notification per committed block, the
  *                                                        events of its first txs of txs_total
@@ -82,6 +91,7 @@
 #include "causeway/hash.h"
 #include "causeway/hex.h"
 #include "causeway/kv.h"
+#include "causeway/liquidation.h"
 #include "causeway/packet.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
@@ -126,7 +136,7 @@ uint64_t cw_rpc_height_params_dec(cw_dec *d, const msgpack_object *o, const char
 void cw_rpc_hash_params_enc(cw_enc *e, const uint8_t hash32[static 32]) CW_NONNULL(1, 2);
 void cw_rpc_hash_params_dec(cw_dec *d, const msgpack_object *o, uint8_t hash32[static 32],
                             const char *what) CW_NONNULL(1, 2, 3, 4);
-/** [address(bin 20)] — account, lend_account. */
+/** [address(bin 20)] — account, lend_account, lend_quote. */
 void cw_rpc_address_params_enc(cw_enc *e, const cw_address *a) CW_NONNULL(1, 2);
 void cw_rpc_address_params_dec(cw_dec *d, const msgpack_object *o, cw_address *a,
                                const char *what) CW_NONNULL(1, 2, 3, 4);
@@ -500,5 +510,64 @@ typedef struct cw_rpc_lend_market {
     char markets[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
 } cw_rpc_lend_market;
 CW_RPC_RESULT_DECLARE(lend_market);
+
+/** Borrowers in one lend_borrowers page, at most. */
+#define CW_RPC_BORROWERS_MAX 1000u
+
+/** lend_borrowers' params: the borrowers whose address sorts after start_after (has_start
+ *  false: from the first), at most limit (1..CW_RPC_BORROWERS_MAX). enc: a limit out of range
+ *  → e->rc CW_EINVAL. dec: CW_EMALFORMED another shape; CW_EINVAL limit 0 or over the max. */
+typedef struct cw_rpc_lend_borrowers_params {
+    bool has_start;
+    cw_address start_after;
+    uint32_t limit;
+} cw_rpc_lend_borrowers_params;
+void cw_rpc_lend_borrowers_params_enc(cw_enc *e, const cw_rpc_lend_borrowers_params *p)
+    CW_NONNULL(1, 2);
+void cw_rpc_lend_borrowers_params_dec(cw_dec *d, const msgpack_object *o,
+                                      cw_rpc_lend_borrowers_params *p) CW_NONNULL(1, 2, 3);
+
+/** lend_borrowers: one page of the borrower index (DESIGN §8 "Borrower index") as of the
+ *  node's block `height`: addresses in ascending byte order, each one with a key
+ *  market/borrowers/{addr} in the state at that height (provable with query_many at height);
+ *  next: the last address of the page when more may follow (ask again with start_after =
+ *  next), absent at the end. dec: more than CW_RPC_BORROWERS_MAX, or addresses not strictly
+ *  ascending → CW_EMALFORMED / CW_ETOOBIG. */
+typedef struct cw_rpc_lend_borrowers {
+    uint64_t height;
+    uint32_t n;
+    cw_address addrs[CW_RPC_BORROWERS_MAX];
+    bool has_next;
+    cw_address next;
+} cw_rpc_lend_borrowers;
+CW_RPC_RESULT_DECLARE(lend_borrowers);
+
+/** Items of a lend_quote at most: one per debt market and collateral held. */
+#define CW_RPC_QUOTE_ITEMS_MAX (CW_LEND_MAX_MARKETS * CW_LEND_MAX_COLLATERALS)
+
+/** lend_quote: what a liquidation of `borrower` could do at the latest block time, as
+ *  lend.liquidate would decide it (DESIGN §8 "Keeper"): debt_value (every market's debt in
+ *  the price unit, each rounded up) and health factor (accrued in memory); refusal 0 when a
+ *  liquidation is allowed now, else the positive value of the CW_E* code lend.liquidate would
+ *  refuse every market with (−CW_ESTATE no debt or healthy, −CW_ESTALE a stale price — of a
+ *  collateral held or an asset owed — or a grace period) and reason its line ("" when
+ *  allowed); and, per market the borrower owes in (in the chain's market order) × registered
+ *  collateral the borrower holds (n ≤ CW_RPC_QUOTE_ITEMS_MAX; cw_liq_option): the market's
+ *  asset, the debt in it, the asset's price, the position, the collateral's latest price (0
+ *  none), the bonus, whether that price is fresh and the most a liquidation repaying that
+ *  asset and seizing that collateral may repay now (0 when refused, or when that market's
+ *  liquidation is paused). The choice among them is cw_liq_choose's. dec: assets must be
+ *  identifiers, trace denoms well-formed; refusal 0 or the negation of a CW_E* code
+ *  (30001..30999); reason ≤ 255 bytes without NUL. */
+typedef struct cw_rpc_lend_quote {
+    cw_address borrower;
+    cw_u128 debt_value;
+    cw_u128 health_factor_wad;
+    uint32_t refusal;
+    char reason[256];
+    uint32_t n;
+    cw_liq_option items[CW_RPC_QUOTE_ITEMS_MAX];
+} cw_rpc_lend_quote;
+CW_RPC_RESULT_DECLARE(lend_quote);
 
 #endif

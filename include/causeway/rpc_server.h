@@ -217,6 +217,24 @@ int cw_rpc_server_run(cw_rpc_server *srv, volatile sig_atomic_t *stop) CW_NONNUL
  *  errno is preserved. */
 void cw_rpc_server_wake(cw_rpc_server *srv) CW_NONNULL(1);
 
+/** A server on a thread of its own: a daemon's /metrics, /healthz and /status beside its
+ *  main loop (the relayer, the keeper). */
+typedef struct cw_rpc_server_thread cw_rpc_server_thread;
+
+/** Create a server from cfg (cw_rpc_server_create) and run it (cw_rpc_server_run) on a new
+ *  thread until cw_rpc_server_thread_stop.
+ *  Returns: CW_OK and *out set; cw_rpc_server_create's codes; -EAGAIN no thread could be
+ *           started; -ENOMEM. *out is NULL on failure.
+ *  Threads: the callbacks run on the new thread: guard what they share with the caller.
+ *  Call start and stop from one thread (as cw_rpc_server_create). */
+int cw_rpc_server_thread_start(cw_rpc_server_thread **out, const cw_rpc_server_config *cfg,
+                               char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** The TCP port its server bound. */
+int cw_rpc_server_thread_port(const cw_rpc_server_thread *t) CW_NONNULL(1);
+/** Stop the loop (its stop flag, then cw_rpc_server_wake), join the thread, destroy the
+ *  server and free t. Accepts NULL. */
+void cw_rpc_server_thread_stop(cw_rpc_server_thread *t);
+
 /** Copy the counters. Server thread only. */
 void cw_rpc_server_get_stats(const cw_rpc_server *srv, cw_rpc_server_stats *out)
     CW_NONNULL(1, 2);

@@ -19,13 +19,19 @@
  * versions <= v - state_versions are pruned (at most CW_SMT_PRUNE_PER_COMMIT of them per
  * commit, oldest first, so a lowered state_versions catches up over a few commits).
  *
- * Storage, in the caller's LMDB environment (four named databases):
+ * Storage, in the caller's LMDB environment (five named databases):
  *   smt_nodes    key = be64(version that created the node) || node hash (40 bytes).
  *                inner: 0x01|flags, left ref (be64 version || hash), right ref (81 bytes);
  *                leaf:  0x00, be16 key_len, SHA256(key), key, value.
  *   smt_roots    be64(version) -> kind byte || root ref.
  *   smt_orphans  be64(v) || be32(chunk) -> refs of nodes whose LAST version is v.
- *   smt_meta     "format" -> 1.
+ *   smt_meta     "format" -> 2 (format 1, without smt_flat, is refused: start afresh).
+ *   smt_flat     SHA256(key) -> value, for every key of the LATEST version: the
+ *                latest-state index. cw_smt_get reads the latest committed value here in
+ *                one B-tree lookup instead of walking ~log2(n) inner nodes; commits keep it
+ *                in step (the block's final op per key) in the same txn; cw_smt_get_at
+ *                uses it too when asked for the latest version. Proofs and reads at older
+ *                versions walk the tree.
  * Nodes are content-addressed (the hash is in the key) AND carry the version that created
  * them (IAVL style). That is how pruning stays safe under content addressing: the same hash
  * created at v, orphaned at v+1 and created again at v+5 (a key set back to an old value)
@@ -86,7 +92,7 @@
 /** Versions pruned at most per commit. */
 #define CW_SMT_PRUNE_PER_COMMIT 8u
 /** Named databases cw_smt_open creates: count them in mdb_env_set_maxdbs. */
-#define CW_SMT_DBS 4u
+#define CW_SMT_DBS 5u
 /** Maximum pending entries in one batch (set/delete calls since the last commit/discard). */
 #define CW_SMT_BATCH_MAX (1u << 22)
 
@@ -153,7 +159,8 @@ int cw_smt_get(cw_smt *smt, MDB_txn *txn, const uint8_t **value, size_t *value_l
                bool *found, const uint8_t *key, size_t key_len)
     CW_NONNULL(1, 2, 3, 4, 5) CW_WARN_UNUSED;
 
-/** Read `key` at committed `version` (ignores the batch).
+/** Read `key` at committed `version` (ignores the batch). At the latest committed version
+ *  of txn's snapshot the flat index answers (one lookup); older versions walk the tree.
  *  Returns: CW_OK (*found says whether the key exists at that version); CW_ENOTFOUND the
  *           version was never committed or is pruned; CW_EINVAL / CW_ETOOBIG bad key; LMDB
  *           errors.

@@ -291,7 +291,7 @@ static void test_vectors_verify_under_own_spec(void **state)
         exview_of(&ev, e);
         uint8_t out[MAX_DIGEST];
         size_t n;
-        assert_int_equal(calc_root(&ev, NULL, out, &n, "x", err, sizeof err), CW_OK);
+        assert_int_equal(calc_root(&ev, NULL, out, &n, NULL, "x", err, sizeof err), CW_OK);
         assert_int_equal(n, 32);
         assert_memory_equal(out, g_vecs[i].root, 32);
         cw__ics23__commitment_proof__free_unpacked(p, NULL);
@@ -478,7 +478,7 @@ static void test_unit_leaf_op(void **state)
         uint8_t out[MAX_DIGEST];
         size_t outl;
         char err[128];
-        int rc = apply_leaf(op, k.data, k.len, v.data, v.len, out, &outl, err, sizeof err);
+        int rc = apply_leaf(op, k.data, k.len, v.data, v.len, out, &outl, NULL, err, sizeof err);
         if (jbool(c, "IsErr")) {
             if (rc == CW_OK)
                 fail_msg("%s: expected an error", name);
@@ -552,7 +552,7 @@ static void test_unit_existence_root(void **state)
         uint8_t out[MAX_DIGEST];
         size_t outl;
         char err[128];
-        int rc = calc_root(&ev, NULL, out, &outl, "exist", err, sizeof err);
+        int rc = calc_root(&ev, NULL, out, &outl, NULL, "exist", err, sizeof err);
         if (jbool(c, "IsErr")) {
             if (rc == CW_OK)
                 fail_msg("%s: expected an error", name);

@@ -7,6 +7,9 @@ the way an operator would, with faults only containers can make.
   docker kill the relayer mid-stream, start it again → every packet lands exactly once
   compose restart of a chain → its state survives from its named volume
   compose down -v → no container, network or volume of the project is left
+  the `monitoring` profile's Prometheus comes up, scrapes every node and the relayer (all
+    targets up) and has loaded the alerting rules, none firing on the healthy deployment;
+    compose stop of beta → the lost-chain and chain-down alerts name beta, and clear after
 
 Run by `make test` (scripts/run-tests.sh) after `make image` when a Docker engine answers.
 Each run is its own compose project (causeway-e2e-<pid>) on ports chosen free at test time.
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -39,6 +43,7 @@ import msgpack  # noqa: E402
 
 COMPOSE_FILE = os.path.join(ROOT, "docker", "compose.yaml")
 IMAGE = os.environ.get("CAUSEWAY_IMAGE", "causeway:latest")
+PROM_IMAGE = os.environ.get("CAUSEWAY_PROMETHEUS_IMAGE", "causeway-prometheus:latest")
 BUDGET_S = float(os.environ.get("E2E_BUDGET_S", "300"))
 BLOCK_MS = os.environ.get("E2E_BLOCK_INTERVAL_MS", "200")
 PORT, CHANNEL = "collateral", "channel-0"
@@ -110,11 +115,16 @@ class Project:
     def __init__(self):
         self.name = f"causeway-e2e-{os.getpid()}"
         self.compose = compose_cmd()
-        self.ports = {"alpha": free_port(), "beta": free_port(), "metrics": free_port()}
+        self.ports = {"alpha": free_port(), "beta": free_port(), "metrics": free_port(),
+                      "prometheus": free_port(),
+                      "keeper": free_port()}
         self.env = dict(os.environ, CAUSEWAY_IMAGE=IMAGE, CAUSEWAY_BLOCK_INTERVAL_MS=BLOCK_MS,
                         CAUSEWAY_ALPHA_PORT=str(self.ports["alpha"]),
                         CAUSEWAY_BETA_PORT=str(self.ports["beta"]),
-                        CAUSEWAY_RELAYER_METRICS_PORT=str(self.ports["metrics"]))
+                        CAUSEWAY_RELAYER_METRICS_PORT=str(self.ports["metrics"]),
+                        CAUSEWAY_PROMETHEUS_IMAGE=PROM_IMAGE,
+                        CAUSEWAY_PROMETHEUS_PORT=str(self.ports["prometheus"]),
+                        CAUSEWAY_KEEPER_METRICS_PORT=str(self.ports["keeper"]))
         self.keys = tempfile.mkdtemp(prefix="causeway-e2e-keys-")
         self.nonces = {}
         self.volumes = set()
@@ -226,8 +236,8 @@ def project():
                     p.volumes.add(m["Name"])
         yield p
     finally:
-        down = p.dc("down", "-v", "--remove-orphans", "--timeout", "5", check=False,
-                    timeout=120)
+        down = p.dc("--profile", "monitoring", "--profile", "keeper", "down", "-v", "--remove-orphans", "--timeout",
+                    "5", check=False, timeout=120)
         shutil.rmtree(p.keys, ignore_errors=True)
         label = f"label=com.docker.compose.project={p.name}"
         left = [run("docker", *kind, "--filter", label, check=False, timeout=30).stdout.split()
@@ -275,6 +285,38 @@ def test_collateral_crosses_and_backs_a_borrow(project):
         before = p.balance("beta", bob, "uusd")
         run("docker", "exec", beta, "causeway", "tx", *args)
     assert p.balance("beta", bob, "uusd") == before + 400_000
+
+
+def test_keeper_profile_starts_and_serves_metrics(project):
+    """The optional keeper service (profile "keeper") starts from the same image, turns
+    healthy and serves /metrics, watching as many borrowers as beta's index lists."""
+    import urllib.request
+    p = project
+    p.dc("--profile", "keeper", "up", "-d", "keeper", timeout=120)
+    try:
+        wait_for(lambda: p.health("keeper") == "healthy", "the keeper to be healthy")
+
+        def metrics():
+            url = f"http://127.0.0.1:{p.ports['keeper']}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.read().decode()
+
+        def value(text, name):
+            for line in text.splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+            return None
+
+        def watching():
+            text = metrics()
+            listed = len(p.call("beta", "lend_borrowers", None, 1000)[1])
+            return (value(text, "causeway_keeper_rounds_total") or 0) >= 1 and \
+                value(text, "causeway_keeper_positions_watched") == listed
+        wait_for(watching, "the keeper to watch beta's borrowers")
+        text = metrics()
+        assert "causeway_keeper_liquidations_total 0" in text, text
+    finally:
+        p.dc("--profile", "keeper", "rm", "-sf", "keeper", check=False)
 
 
 def test_network_cut_past_timeout_refunds_on_alpha(project):
@@ -350,3 +392,60 @@ def test_chain_restart_keeps_state_from_its_volume(project):
     p.submit("alpha", "alice", [lock(bob, 77, far_timeout(p))])
     wait_for(lambda: p.total() == total + 77 and not p.commitments(),
              "a packet relayed after beta's restart", timeout=90)
+
+
+def prometheus_api(p, path):
+    url = f"http://127.0.0.1:{p.ports['prometheus']}/api/v1/{path}"
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = json.loads(r.read())
+    assert body["status"] == "success", body
+    return body["data"]
+
+
+def test_prometheus_scrapes_every_target_and_loads_the_alerts(project):
+    """The `monitoring` profile: Prometheus (Debian's package) scrapes both nodes and the
+    relayer — every target up — with the rules of docker/prometheus/alerts.yml loaded and
+    none firing on this healthy deployment; stopping beta raises the alerts on beta."""
+    p = project
+    if run("docker", "image", "inspect", PROM_IMAGE, check=False).returncode != 0:
+        pytest.fail(f"image {PROM_IMAGE} is missing: run `make image` first")
+    p.dc("--profile", "monitoring", "up", "-d", "prometheus", timeout=120)
+    for m in json.loads(run("docker", "inspect", "--format", "{{json .Mounts}}",
+                            p.cid("prometheus")).stdout):
+        if m.get("Type") == "volume":
+            p.volumes.add(m["Name"])
+    wait_for(lambda: p.health("prometheus") == "healthy", "Prometheus to be ready", timeout=60)
+
+    def all_up():
+        t = prometheus_api(p, "targets")["activeTargets"]
+        return len(t) == 3 and all(x["health"] == "up" for x in t) and t
+
+    targets = wait_for(all_up, "every scrape target up", timeout=60)
+    assert {(x["labels"]["job"], x["labels"]["instance"]) for x in targets} == {
+        ("causeway-chain", "alpha:26657"), ("causeway-chain", "beta:26657"),
+        ("causeway-relayer", "relayer:9464")}
+    rules = [r for g in prometheus_api(p, "rules")["groups"] for r in g["rules"]]
+    assert len(rules) == 8 and all(r["health"] == "ok" for r in rules), rules
+    # the relayer's gauges reached Prometheus: both chains up, its clients read
+    wait_for(lambda: len(prometheus_api(p, "query?query=causeway_relayer_chain_up%3D%3D1")
+                         ["result"]) == 2, "chain_up of both chains in Prometheus")
+    wait_for(lambda: len(prometheus_api(p, "query?query=causeway_relayer_client_frozen%3D%3D0")
+                         ["result"]) == 2, "both clients' frozen gauges in Prometheus")
+    firing = [a for a in prometheus_api(p, "alerts")["alerts"] if a["state"] == "firing"]
+    assert firing == [], firing
+
+    # the rules read what the scrapes bring: with beta stopped, the relayer's lost chain and
+    # beta's failed scrape become pending alerts (firing after their `for`), naming beta;
+    # they clear once it is back
+    def alerts_on_beta():
+        return {a["labels"]["alertname"] for a in prometheus_api(p, "alerts")["alerts"]
+                if a["labels"].get("chain") == "beta"}
+
+    p.dc("stop", "beta")
+    try:
+        wait_for(lambda: alerts_on_beta() >= {"CausewayRelayerLostChain", "CausewayChainDown"},
+                 "the lost-chain and chain-down alerts on beta", timeout=60)
+    finally:
+        p.dc("start", "beta")
+    wait_for(lambda: p.health("beta") == "healthy", "beta healthy again")
+    wait_for(lambda: not alerts_on_beta(), "beta's alerts to clear", timeout=60)

@@ -2,7 +2,8 @@
  * Properties checked on every input:
  *   - never crashes, leaks or over-allocates (ASan/UBSan, -rss_limit_mb);
  *   - an accepted input re-encodes (independently, via msgpack_pack_object into a fresh
- *     buffer) to exactly the same bytes, and contains no map/float/ext;
+ *     buffer) to exactly the same bytes, and contains no map/float/ext; an input refused as
+ *     non-canonical does not (the one-pass header check agrees with the re-encode rule);
  *   - the typed accessors never fail on a type they were told to expect when the object
  *     has that type, and every accessor tolerates every object. */
 #include <stdint.h>
@@ -79,6 +80,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         walk(&d, root, 0);
     } else if (err[0] == '\0') {
         abort(); /* every rejection names what was wrong */
+    } else if (rc == CW_ENONCANONICAL) {
+        msgpack_unpacked u;
+        size_t off = 0;
+        msgpack_unpacked_init(&u);
+        if (msgpack_unpack_next(&u, (const char *)data, size, &off) != MSGPACK_UNPACK_SUCCESS ||
+            off != size)
+            abort(); /* non-canonical means: decodes, but not in its one encoding */
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_object(&pk, u.data);
+        if (sb.size == size && memcmp(sb.data, data, size) == 0)
+            abort();
+        msgpack_sbuffer_destroy(&sb);
+        msgpack_unpacked_destroy(&u);
     }
     cw_dec_close(&d);
     return 0;

@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         exview_of(&v, p->exist);
         uint8_t root[MAX_DIGEST];
         size_t n;
-        if (calc_root(&v, NULL, root, &n, "x", err, sizeof err) == CW_OK && n == 32)
+        if (calc_root(&v, NULL, root, &n, NULL, "x", err, sizeof err) == CW_OK && n == 32)
             for (int s = 0; s < 3; s++) {
                 err[0] = 0;
                 rc = cw_ics23_verify_membership(specs[s], root, data, size, v.key.data,

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!side)
             goto plain;
         exview_of(&v, side);
-        if (calc_root(&v, NULL, root, &n, "x", err, sizeof err) != CW_OK || n != 32)
+        if (calc_root(&v, NULL, root, &n, NULL, "x", err, sizeof err) != CW_OK || n != 32)
             goto plain;
         const pb_exist *l = p->nonexist->left, *r = p->nonexist->right;
         if (l && l->key.len && l->key.len < CW_ICS23_KEY_MAX) { /* successor of left */

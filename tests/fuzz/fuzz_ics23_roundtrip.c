@@ -27,7 +27,7 @@ static int verify_any(const cw_ics23_spec *s, const pb_proof *p, const uint8_t *
     exview v;
     if (p->proof_case == CW__ICS23__COMMITMENT_PROOF__PROOF_EXIST) {
         exview_of(&v, p->exist);
-        if (calc_root(&v, NULL, root, &n, "x", err, sizeof err) != CW_OK || n != 32)
+        if (calc_root(&v, NULL, root, &n, NULL, "x", err, sizeof err) != CW_OK || n != 32)
             return 1;
         return cw_ics23_verify_membership(s, root, bytes, len, v.key.data, v.key.len,
                                           v.value.data, v.value.len, err, sizeof err);
@@ -40,7 +40,7 @@ static int verify_any(const cw_ics23_spec *s, const pb_proof *p, const uint8_t *
         if (!side)
             return 2;
         exview_of(&v, side);
-        if (calc_root(&v, NULL, root, &n, "x", err, sizeof err) != CW_OK || n != 32)
+        if (calc_root(&v, NULL, root, &n, NULL, "x", err, sizeof err) != CW_OK || n != 32)
             return 1;
         if (l && l->key.len < CW_ICS23_KEY_MAX) {
             if (l->key.len)

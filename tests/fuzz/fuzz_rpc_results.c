@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     cw_enc e;
     cw_enc_init(&e);
-    switch (sel % 15) {
+    switch (sel % 18) {
     case 0: {
         cw_rpc_status r;
         cw_rpc_status_dec(&d, o, &r);
@@ -172,6 +172,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             cw_rpc_commitments_params_enc(&e, &cp);
         }
+        break;
+    }
+    case 15: {
+        static cw_rpc_lend_borrowers r;
+        cw_rpc_lend_borrowers_dec(&d, o, &r);
+        if (!d.rc)
+            cw_rpc_lend_borrowers_enc(&e, &r);
+        break;
+    }
+    case 16: {
+        cw_rpc_lend_borrowers_params r;
+        cw_rpc_lend_borrowers_params_dec(&d, o, &r);
+        if (!d.rc)
+            cw_rpc_lend_borrowers_params_enc(&e, &r);
+        break;
+    }
+    case 17: {
+        static cw_rpc_lend_quote r;
+        cw_rpc_lend_quote_dec(&d, o, &r);
+        if (!d.rc)
+            cw_rpc_lend_quote_enc(&e, &r);
         break;
     }
     default: {

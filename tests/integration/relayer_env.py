@@ -99,6 +99,25 @@ class Chain:
                 c.next_notification(timeout=timeout)
 
 
+class CliUser:
+    """The `causeway` CLI run against a Chain as a user runs it: the chain's node and
+    keyring in the environment (mixed into the suites' scenario classes)."""
+
+    def env(self, c):
+        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
+                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
+
+    def cli(self, c, *args, ok=True):
+        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
+                           capture_output=True, text=True, timeout=120)
+        if ok:
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r
+
+    def json(self, c, *args):
+        return json.loads(self.cli(c, *args, "--json").stdout)
+
+
 def lock_msg(channel, denom, amount, beneficiary, timeout_height=0, timeout_ns=None):
     if timeout_ns is None and timeout_height == 0:
         timeout_ns = time.time_ns() + 600 * 10**9
@@ -196,6 +215,25 @@ def wait_until(pred, timeout=120.0, what="condition", chain=None):
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         time.sleep(0.05)  # polling a condition, not waiting for time to pass
+
+
+def cli_env(c):
+    """The environment that points the `causeway` CLI at chain c and its keyring."""
+    return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
+                CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
+
+
+def cli(c, *args, ok=True):
+    """Run `causeway ARGS` against chain c; with ok, assert it exits 0."""
+    r = subprocess.run([require_bin("causeway"), *args], env=cli_env(c),
+                       capture_output=True, text=True, timeout=120)
+    if ok:
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+    return r
+
+
+def cli_json(c, *args):
+    return json.loads(cli(c, *args, "--json").stdout)
 
 
 def start_relayer(procs, cfg, name="relayer", env=None):

@@ -66,6 +66,42 @@ def test_status_light_blocks_and_block_notifications(chain):
     assert e.value.code == CW_ENOTFOUND
 
 
+def test_metrics_block_time_is_the_latest_headers(chain):
+    """/metrics' causeway_chain_latest_block_time_seconds (what the operators' "no new block"
+    alert reads: time() minus it) is the time in the header of the height causeway_chain_height
+    reports beside it, and both move on with the chain."""
+    url = f"http://127.0.0.1:{chain['port']}"
+
+    def gauges():
+        status, _, body = http_get(url, "/metrics")
+        assert status == 200
+        g = {}
+        for line in body.splitlines():
+            if line.startswith("causeway_chain_height{") or \
+                    line.startswith("causeway_chain_latest_block_time_seconds{"):
+                assert 'chain_id="alpha"' in line, line
+                g[line.split("{")[0]] = float(line.split()[-1])
+        return int(g["causeway_chain_height"]), g["causeway_chain_latest_block_time_seconds"]
+
+    c = chain["client"]
+    c.subscribe("blocks")
+
+    def block_above(h):  # the notification of a block above h (published once committed)
+        while True:
+            topic, payload = c.next_notification(timeout=10)
+            if topic == "blocks" and cwrpc.block_note(payload)[0][1] > h:
+                return
+
+    block_above(0)
+    h1, t1 = gauges()
+    header = c.call("light_block", h1)[0][0]
+    assert header[1] == h1
+    assert abs(t1 - header[2] / 1e9) < 0.002, (t1, header[2])
+    block_above(h1)
+    h2, t2 = gauges()
+    assert h2 > h1 and t2 > t1
+
+
 def test_transfer_from_independent_client(chain):
     c, home = chain["client"], chain["home"]
     alice, bob = Key.load(home, "alice"), Key.load(home, "bob")

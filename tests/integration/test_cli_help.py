@@ -24,9 +24,10 @@ DISPATCH_FILES = {
     "light": ["light.c"],
     "keys": ["keys.c"],
     "query": ["query.c"],
-    "tx": ["tx.c", "txapp.c"],
+    "tx": ["tx.c", "txapp.c", "txtransfer.c"],
     "audit": [],
     "healthz": [],
+    "keeper": [],
 }
 
 

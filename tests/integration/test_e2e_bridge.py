@@ -16,7 +16,7 @@ from conftest import require_bin
 WAD = 10 ** 18
 
 
-class Env:
+class Env(R.CliUser):
     def __init__(self, procs, tmp):
         self.procs = procs
         self.a, self.b, self.cfg = R.setup_path(procs, str(tmp), interval_ms=100,
@@ -34,20 +34,6 @@ class Env:
         self.rly = R.start_relayer(procs, self.cfg)
         self.trace = self.json(self.b, "query", "position", "alice", self.ch_b,
                                "stake")["trace_denom"]
-
-    def env(self, c):
-        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
-                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
-
-    def cli(self, c, *args, ok=True):
-        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
-                           capture_output=True, text=True, timeout=120)
-        if ok:
-            assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r
-
-    def json(self, c, *args):
-        return json.loads(self.cli(c, *args, "--json").stdout)
 
     def position(self, who):
         return self.json(self.b, "query", "position", who, self.ch_b, "stake")["position"]

@@ -375,6 +375,90 @@ def test_chain_restart_reconnects_and_catches_up(procs, tmp_path):
     assert procs.stop(rly) == 0
 
 
+# ---- the gauges the operators' alerts read (docker/prometheus/alerts.yml) --------------------
+
+ALERTS_YML = os.path.join(os.path.dirname(__file__), "..", "..", "docker", "prometheus",
+                          "alerts.yml")
+
+
+def consensus_time_ns(chain, client_id, height):
+    key = f"clients/{client_id}/consensusStates/{height}".encode()
+    with chain.client() as cl:
+        return msgpack.unpackb(cl.call("query", key, 0, False)[0])[0]
+
+
+def test_metrics_for_alerts_chain_lost_pending_age_and_client_expiry(procs, tmp_path):
+    """What the alerts read, against real chains: each client's trusting period and expiry
+    are the ones its chain stores, and it is not frozen; causeway_relayer_chain_up goes to 0
+    while beta is stopped (alpha stays 1) and back to 1 when it returns; a packet stuck
+    meanwhile is counted in alpha's blocks from the height that committed it, and back to 0
+    once delivered; every metric an alert names is exported by the relayer or a chain."""
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}",
+                             extra={"trusting_period_s": 600})
+    ca, cb = R.channels(cfg)
+    c = R.load_config(cfg)["paths"][0]
+    rly = R.start_relayer(procs, cfg)
+    from conftest import wait_port
+    wait_port(mport, proc=rly)
+
+    def m(name, **labels):
+        return metric(metrics_text(mport), name, labels)
+
+    # clients: read from their chains every 5 s (the first pass at start); no packet has
+    # moved, so nothing updates them while this compares
+    for end, host in (("a", a), ("b", b)):
+        cid = c[end]["client"]
+        lab = {"path": "p0", "chain": host.id, "client": cid}
+
+        def expiry_is_the_chains():
+            cs = client_state_of(host, cid)  # [.., trusting period ns, drift, latest, frozen]
+            want = (consensus_time_ns(host, cid, cs[5]) + cs[3]) / 1e9
+            got = m("causeway_relayer_client_expiry_timestamp_seconds", **lab)
+            return got is not None and abs(got - want) < 0.002
+
+        R.wait_until(expiry_is_the_chains, timeout=30, chain=a, what=f"{cid}'s expiry gauge")
+        assert m("causeway_relayer_client_trusting_period_seconds", **lab) == 600
+        assert m("causeway_relayer_client_frozen", **lab) == 0
+        left = m("causeway_relayer_client_expiry_timestamp_seconds", **lab) - time.time()
+        assert 400 < left <= 600, left  # just created: well over a third left
+    R.wait_until(lambda: m("causeway_relayer_chain_up", chain="alpha") == 1 and
+                 m("causeway_relayer_chain_up", chain="beta") == 1, what="both chains up")
+    assert m("causeway_relayer_oldest_pending_age_blocks", path="p0", src="alpha") == 0
+
+    b.stop()
+    R.wait_until(lambda: m("causeway_relayer_chain_up", chain="beta") == 0, timeout=60,
+                 chain=a, what="chain_up{beta} 0 while beta is stopped")
+    assert m("causeway_relayer_chain_up", chain="alpha") == 1
+    (h,) = lock_packets(a, ca, 1, b.key("bob").address, wait=False)
+    committed = a.wait_tx(h)[0]
+    # the relayer lists it on every tick of alpha; its age counts alpha's blocks since
+    # `committed`, never more than alpha's height now minus that
+    R.wait_until(lambda: (m("causeway_relayer_oldest_pending_age_blocks", path="p0",
+                            src="alpha") or 0) >= 10, timeout=60, chain=a,
+                 what="the stuck packet's age passing 10 blocks")
+    age = m("causeway_relayer_oldest_pending_age_blocks", path="p0", src="alpha")
+    assert 10 <= age <= a.height() - committed, (age, committed)
+    assert m("causeway_relayer_pending_packets", path="p0", src="alpha") == 1
+
+    b.start()
+    R.wait_until(lambda: m("causeway_relayer_chain_up", chain="beta") == 1, timeout=60,
+                 chain=a, what="chain_up{beta} back to 1")
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 1), chain=a, what="the packet delivered")
+    R.wait_until(lambda: m("causeway_relayer_oldest_pending_age_blocks", path="p0",
+                           src="alpha") == 0, chain=a, what="the age back to 0")
+
+    # every metric an alert reads is one the binaries export
+    text = metrics_text(mport) + cwrpc.http_get(f"http://127.0.0.1:{a.port}", "/metrics")[2]
+    check_prometheus_text(metrics_text(mport), tmp_path)
+    with open(ALERTS_YML) as f:
+        names = set(re.findall(r"\bcauseway_[a-z_]+", f.read()))
+    assert names, "no metric named in alerts.yml"
+    exported = {l.split("{")[0].split()[0] for l in text.splitlines() if l and l[0] != "#"}
+    assert names <= exported, f"alerts.yml reads metrics nobody exports: {names - exported}"
+    assert procs.stop(rly) == 0, procs.log(rly)
+
+
 # ---- a tampering RPC proxy -----------------------------------------------------------------
 
 class TamperProxy:
@@ -631,7 +715,8 @@ def store_forged_header(a, b, client_on_b, target, trusted):
 
 
 def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
-    a, b, cfg = R.setup_path(procs, str(tmp_path))
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}")
     c = R.load_config(cfg)
     client_on_b = c["paths"][0]["b"]["client"]
     key = f"clients/{client_on_b}/clientState".encode()
@@ -653,6 +738,14 @@ def test_conflicting_header_on_client_submits_misbehaviour(procs, tmp_path):
     # the relayer logs once it has seen its tx commit, which may be just after the freeze
     R.wait_until(lambda: "MISBEHAVIOUR submitted" in procs.log(rly), chain=b,
                  what="the relayer's own account of the evidence")
+    # what CausewayClientFrozen reads (clients are read every 5 s): beta's client 1, alpha's 0
+    frozen_gauge = {"path": "p0", "chain": "beta", "client": client_on_b}
+    R.wait_until(lambda: metric(metrics_text(mport), "causeway_relayer_client_frozen",
+                                frozen_gauge) == 1, timeout=30, chain=b,
+                 what="causeway_relayer_client_frozen of beta's client 1")
+    assert metric(metrics_text(mport), "causeway_relayer_client_frozen",
+                  {"path": "p0", "chain": "alpha",
+                   "client": R.load_config(cfg)["paths"][0]["a"]["client"]}) == 0
     assert procs.stop(rly) == 0
 
 

@@ -12,6 +12,7 @@
 #include "../../chain/chain.h"
 #include "causeway/bank.h"
 #include "causeway/ibc.h"
+#include "causeway/keys.h"
 #include "causeway/lightclient.h"
 #include "causeway/msgs.h"
 #include "causeway/rpc_results.h"
@@ -505,6 +506,59 @@ static void h_open_channel(world *w, const char *port, const char *version, uint
     if (tx1(&w->b, &m, log))
         fail_msg("open_confirm: %s", log);
     free(v), free(p);
+}
+
+/* Two chains with clients of each other and one open channel of (port, version, ordering):
+ * a holds denom_a, b holds denom_b and, when market_b is not NULL, a lending market of it. */
+static inline void h_world_open(world *w, const char *denom_a, const char *denom_b,
+                                const char *market_b, const char *port, const char *version,
+                                uint8_t ordering)
+{
+    memset(w, 0, sizeof *w);
+    h_init(&w->a, "alpha", denom_a, NULL);
+    h_init(&w->b, "beta", denom_b, market_b);
+    h_block(&w->a);
+    h_block(&w->b);
+    h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
+    h_create_client(&w->b, &w->a, w->client_b, &w->next_client_b);
+    h_open_channel(w, port, version, ordering);
+}
+
+static inline void h_world_close(world *w)
+{
+    h_free(&w->a);
+    h_free(&w->b);
+}
+
+/* a be64 value (balances, supply, escrow; absent = 0) at c's latest height */
+static inline uint64_t h_be64_at(hchain *c, const char *key)
+{
+    uint8_t *v, *p;
+    size_t vl, pl;
+    uint64_t x;
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    assert_int_equal(cw_val_be64_dec(&x, v, vl, NULL, 0), CW_OK);
+    free(v);
+    free(p);
+    return x;
+}
+
+static inline uint64_t h_balance(hchain *c, const cw_address *who, const char *denom)
+{
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_bank_balance(key, who, denom), CW_OK);
+    return h_be64_at(c, key);
+}
+
+/* the one packet sent in c's latest block (malloc'd encoded Packet) */
+static inline uint8_t *h_last_packet(hchain *c, size_t *len)
+{
+    uint8_t *pk[4];
+    size_t pl[4];
+    int n = h_events(c, h_height(c), "send_packet", pk, pl, NULL, NULL, 4);
+    assert_int_equal(n, 1);
+    *len = pl[0];
+    return pk[0];
 }
 
 /* relay a packet's recv to dst; returns the tx code; proof at src's latest height */

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <string.h>
 
 #include "causeway/codec.h"
 #include "causeway/hex.h"
@@ -435,6 +436,191 @@ static void test_prescan_alone_checks_bounds_without_decoding(void **s)
     assert_int_equal(cw_codec_prescan(NULL, 0, err, sizeof err), CW_EMALFORMED);
 }
 
+
+/* ---- the one-pass canonical check against the re-encode it replaced -------------------- */
+
+/* The oracle: decode with msgpack-c alone and re-encode with its packer; canonical iff the
+ * bytes come back equal (the rule as first stated, DESIGN §4). */
+static int reencode_write(void *data, const char *p, size_t n)
+{
+    msgpack_sbuffer *sb = data;
+    return msgpack_sbuffer_write(sb, p, n);
+}
+
+static bool reencodes_equal(const uint8_t *buf, size_t len)
+{
+    msgpack_unpacked u;
+    size_t off = 0;
+    msgpack_unpacked_init(&u);
+    bool eq = false;
+    if (msgpack_unpack_next(&u, (const char *)buf, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        off == len) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, reencode_write);
+        msgpack_pack_object(&pk, u.data);
+        eq = sb.size == len && memcmp(sb.data, buf, len) == 0;
+        msgpack_sbuffer_destroy(&sb);
+    }
+    msgpack_unpacked_destroy(&u);
+    return eq;
+}
+
+static uint64_t g_x = 0x243f6a8885a308d3ull;
+static uint64_t rnd64(void)
+{
+    g_x ^= g_x << 13;
+    g_x ^= g_x >> 7;
+    g_x ^= g_x << 17;
+    return g_x;
+}
+
+static void put_be(uint8_t **w, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--)
+        *(*w)++ = (uint8_t)(v >> (8 * i));
+}
+
+/* A value near the edges of every header's range. */
+static uint64_t edge_u(void)
+{
+    static const uint64_t e[] = {0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536,
+                                 0xffffffffull, 0x100000000ull, UINT64_MAX};
+    uint64_t v = e[rnd64() % (sizeof e / sizeof e[0])];
+    return rnd64() % 4 == 0 ? rnd64() >> (rnd64() % 64) : v;
+}
+
+/* Writes one random object into *w with a randomly chosen (often wider than needed) header;
+ * *minimal stays true only while every header chosen is the smallest for its value. */
+static void gen_obj(uint8_t **w, const uint8_t *end, int depth, bool *minimal)
+{
+    if (end - *w < 80)
+        depth = 9;
+    switch (rnd64() % (depth > 3 ? 3 : 5)) {
+    case 0: { /* unsigned */
+        uint64_t v = edge_u();
+        int form = (int)(rnd64() % 5); /* fixint, u8, u16, u32, u64 */
+        uint64_t lim[] = {0x7f, 0xff, 0xffff, 0xffffffffull, UINT64_MAX};
+        while (v > lim[form])
+            form++;
+        int need = v <= 0x7f ? 0 : v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffull ? 3 : 4;
+        *minimal &= form == need;
+        if (form == 0)
+            *(*w)++ = (uint8_t)v;
+        else {
+            *(*w)++ = (uint8_t)(0xcb + form);
+            put_be(w, v, 1 << (form - 1));
+        }
+        break;
+    }
+    case 1: { /* signed forms, any sign */
+        int64_t v = (int64_t)edge_u();
+        if (rnd64() % 2)
+            v = -(int64_t)(edge_u() >> 1) - 1;
+        int form = (int)(rnd64() % 5); /* neg fixint, i8, i16, i32, i64 */
+        int64_t lo[] = {-32, INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN};
+        int64_t hi[] = {-1, INT8_MAX, INT16_MAX, INT32_MAX, INT64_MAX};
+        while (v < lo[form] || v > hi[form])
+            form++;
+        bool neg_min = v < 0 && form == (v >= -32 ? 0 : v >= INT8_MIN ? 1 : v >= INT16_MIN ? 2
+                                                        : v >= INT32_MIN ? 3 : 4);
+        *minimal &= neg_min; /* a signed type never holds a value >= 0 */
+        if (form == 0)
+            *(*w)++ = (uint8_t)(int8_t)v;
+        else {
+            *(*w)++ = (uint8_t)(0xcf + form);
+            put_be(w, (uint64_t)v, 1 << (form - 1));
+        }
+        break;
+    }
+    case 2: { /* str or bin */
+        bool bin = rnd64() % 2;
+        size_t n = (size_t)(rnd64() % 3 == 0 ? edge_u() % 300 : rnd64() % 40);
+        if ((size_t)(end - *w) < n + 8)
+            n = 0;
+        int form = (int)(rnd64() % 4); /* fixstr (str only), 8, 16, 32 */
+        if (bin && form == 0)
+            form = 1;
+        if (form == 0 && n > 31)
+            form = 1;
+        if (form == 1 && n > 255)
+            form = 2;
+        int need = !bin && n <= 31 ? 0 : n <= 255 ? 1 : n <= 65535 ? 2 : 3;
+        *minimal &= form == need;
+        if (form == 0)
+            *(*w)++ = (uint8_t)(0xa0 | n);
+        else {
+            *(*w)++ = (uint8_t)((bin ? 0xc3 : 0xd8) + form);
+            put_be(w, n, 1 << (form - 1));
+        }
+        for (size_t i = 0; i < n; i++)
+            *(*w)++ = (uint8_t)('a' + rnd64() % 26);
+        break;
+    }
+    default: { /* array */
+        size_t n = (size_t)(rnd64() % 20);
+        int form = (int)(rnd64() % 3); /* fixarray, array16, array32 */
+        if (form == 0 && n > 15)
+            form = 1;
+        *minimal &= form == (n <= 15 ? 0 : 1);
+        if (form == 0)
+            *(*w)++ = (uint8_t)(0x90 | n);
+        else {
+            *(*w)++ = form == 1 ? 0xdc : 0xdd;
+            put_be(w, n, form == 1 ? 2 : 4);
+        }
+        for (size_t i = 0; i < n; i++)
+            gen_obj(w, end, depth + 1, minimal);
+        break;
+    }
+    }
+}
+
+static void test_one_pass_check_agrees_with_reencode(void **s)
+{
+    (void)s;
+    static uint8_t buf[1 << 16];
+    size_t accepted = 0, noncanon = 0, mutated = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint8_t *w = buf;
+        bool minimal = true;
+        gen_obj(&w, buf + sizeof buf - 1024, 0, &minimal);
+        size_t len = (size_t)(w - buf);
+        if (i % 4 == 3) { /* and random byte damage, for inputs no generator would write */
+            buf[rnd64() % len] = (uint8_t)rnd64();
+            mutated++;
+        }
+        cw_dec d;
+        const msgpack_object *root;
+        char err[160];
+        int rc = cw_dec_open(&d, &root, buf, len, sizeof buf, err, sizeof err);
+        cw_dec_close(&d);
+        /* (the oracle only on inputs within bounds: msgpack-c alone would allocate what a
+         * damaged length declares) */
+        bool oracle = cw_codec_prescan(buf, len, NULL, 0) == CW_OK && reencodes_equal(buf, len);
+        if (i % 4 != 3 && minimal != (rc == CW_OK)) {
+            print_error("case %d: generator says %s, decoder %d (%s)\n", i,
+                        minimal ? "canonical" : "non-canonical", rc, err);
+            fail();
+        }
+        if (rc == CW_OK && !oracle) {
+            print_error("case %d: accepted but does not re-encode to itself\n", i);
+            fail();
+        }
+        if (rc == CW_ENONCANONICAL && oracle) {
+            print_error("case %d: refused as non-canonical but re-encodes to itself: %s\n", i, err);
+            fail();
+        }
+        accepted += rc == CW_OK;
+        noncanon += rc == CW_ENONCANONICAL;
+    }
+    /* both verdicts are exercised, or the comparison proves nothing */
+    assert_true(accepted > 20000);
+    assert_true(noncanon > 20000);
+    assert_true(mutated > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_every_truncation_of_valid_input_rejected),
         cmocka_unit_test(test_encoder_uses_shortest_forms),
         cmocka_unit_test(test_prescan_alone_checks_bounds_without_decoding),
+        cmocka_unit_test(test_one_pass_check_agrees_with_reencode),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

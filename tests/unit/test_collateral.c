@@ -18,35 +18,16 @@
 
 static void open_world(world *w)
 {
-    memset(w, 0, sizeof *w);
-    h_init(&w->a, "alpha", "stake", NULL);
-    h_init(&w->b, "beta", "uusd,ueur", "uusd,ueur"); /* two markets; uusd the price unit */
-    h_block(&w->a);
-    h_block(&w->b);
-    h_create_client(&w->a, &w->b, w->client_a, &w->next_client_a);
-    h_create_client(&w->b, &w->a, w->client_b, &w->next_client_b);
-    h_open_channel(w, CH, CW_COLLATERAL_VERSION, CW_ORDER_UNORDERED);
+    /* two markets on beta; uusd the price unit */
+    h_world_open(w, "stake", "uusd,ueur", "uusd,ueur", CH, CW_COLLATERAL_VERSION,
+                 CW_ORDER_UNORDERED);
 }
 
-static void close_world(world *w)
-{
-    h_free(&w->a);
-    h_free(&w->b);
-}
+static void close_world(world *w) { h_world_close(w); }
 
 /* ---- reads ------------------------------------------------------------------------------ */
 
-static uint64_t be64_at(hchain *c, const char *key)
-{
-    uint8_t *v, *p;
-    size_t vl, pl;
-    uint64_t x;
-    h_query(c, key, 0, &v, &vl, &p, &pl);
-    assert_int_equal(cw_val_be64_dec(&x, v, vl, NULL, 0), CW_OK);
-    free(v);
-    free(p);
-    return x;
-}
+static uint64_t be64_at(hchain *c, const char *key) { return h_be64_at(c, key); }
 
 /* a [u64] record (lending's positions and aggregates) */
 static uint64_t rec_at(hchain *c, const char *key)
@@ -108,9 +89,7 @@ static uint64_t position(world *w, const cw_address *who)
 
 static uint64_t balance(hchain *c, const cw_address *who, const char *denom)
 {
-    char key[CW_KEY_MAX];
-    assert_int_equal(cw_key_bank_balance(key, who, denom), CW_OK);
-    return be64_at(c, key);
+    return h_balance(c, who, denom);
 }
 
 /* market/debt/{who}: scaled debt */
@@ -242,16 +221,6 @@ static size_t market_raw(world *w, const char *asset, uint8_t *out, size_t cap)
     return n;
 }
 
-static uint8_t *last_packet(hchain *c, size_t *len)
-{
-    uint8_t *pk[4];
-    size_t pl[4];
-    int n = h_events(c, h_height(c), "send_packet", pk, pl, NULL, NULL, 4);
-    assert_int_equal(n, 1);
-    *len = pl[0];
-    return pk[0];
-}
-
 static bool ack_ok(const uint8_t *ack, size_t len)
 {
     bool ok;
@@ -291,7 +260,7 @@ static void test_deposit_to_unregistered_collateral_credits_nothing_and_refunds(
     assert_int_equal(lock(&w, K_ALICE, 100, 0, far_future(), log), 0);
     assert_int_equal(escrow(&w), 100);
     assert_int_equal(balance(&w.a, &w.a.addr[K_ALICE], "stake"), before - 100);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     assert_false(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len)); /* error ack */
     assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 0);
     assert_int_equal(total(&w), 0);
@@ -313,7 +282,7 @@ static void test_register_then_deposit_credits_position_and_release_unescrows(vo
     assert_int_equal(register_as(&w, K_BOB, "other", log), CW_EUNAUTHORIZED);
 
     assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
     free(pkt);
     assert_int_equal(position(&w, &w.b.addr[K_ALICE]), 1000);
@@ -327,7 +296,7 @@ static void test_register_then_deposit_credits_position_and_release_unescrows(vo
     assert_int_equal(total(&w), 600);
     assert_int_equal(inflight(&w), 400);
     assert_int_equal(escrow(&w), 1000); /* escrow = total + in flight */
-    pkt = last_packet(&w.b, &len);
+    pkt = h_last_packet(&w.b, &len);
     char log2[256];
     assert_int_equal(relay_recv(&w.b, &w.a, w.client_a, pkt, len, log2), 0);
     assert_int_equal(escrow(&w), 600);
@@ -356,12 +325,12 @@ static void test_release_timeout_recredits_holder(void **s)
     open_world(&w);
     assert_int_equal(admin_register(&w, log), 0);
     assert_int_equal(lock(&w, K_ALICE, 500, 0, far_future(), log), 0);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
     free(pkt);
     uint64_t th = h_height(&w.a) + 4;
     assert_int_equal(withdraw(&w, K_ALICE, 200, th, 0, log), 0);
-    pkt = last_packet(&w.b, &len);
+    pkt = h_last_packet(&w.b, &len);
     assert_int_equal(inflight(&w), 200);
     while (h_height(&w.a) < th) /* alpha passes the timeout without receiving it */
         h_block(&w.a);
@@ -446,7 +415,7 @@ static void test_borrow_against_position_and_withdraw_above_ltv_refused(void **s
     open_world(&w);
     assert_int_equal(admin_register(&w, log), 0);
     assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
     free(pkt);
     /* bob supplies uusd; the oracle prices stake at 2 uusd; alice borrows 900 (LTV 50%) */
@@ -483,7 +452,7 @@ static void test_release_in_flight_is_collateral_left_no_write_off_before_timeou
     assert_int_equal(cw_trace_denom(trace, w.chan_b, "stake"), CW_OK);
     assert_int_equal(admin_register(&w, log), 0);
     assert_int_equal(lock(&w, K_ALICE, 1000, 0, far_future(), log), 0);
-    uint8_t *pkt = last_packet(&w.a, &len);
+    uint8_t *pkt = h_last_packet(&w.a, &len);
     assert_true(relay_both(&w.a, &w.b, w.client_b, w.client_a, pkt, len));
     free(pkt);
     assert_int_equal(lend_amount_as(&w, K_BOB, CW_MSG_LEND_SUPPLY, 100000, log), 0);
@@ -497,7 +466,7 @@ static void test_release_in_flight_is_collateral_left_no_write_off_before_timeou
     /* 100 leaves with a short timeout (900 × 2 × 50% still covers the debt) */
     uint64_t th = h_height(&w.a) + 4;
     assert_int_equal(withdraw(&w, K_ALICE, 100, th, 0, log), 0);
-    pkt = last_packet(&w.b, &len);
+    pkt = h_last_packet(&w.b, &len);
     /* the price collapses to 0.4; bob liquidates everything left on beta (425 would seize
      * 1115: capped at the 900 there) */
     price.price_wad = CW_WAD / 5 * 2;
@@ -582,7 +551,7 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
                 uint64_t amt = 1 + rnd(&x) % 500;
                 uint64_t th = rnd(&x) % 4 == 0 ? h_height(&w.b) + 2 + rnd(&x) % 3 : 0;
                 if (lock(&w, who, amt, th, th ? 0 : far_future(), log) == 0) {
-                    ps[np++] = (pend){.pkt = last_packet(&w.a, &len), .from_a = true,
+                    ps[np++] = (pend){.pkt = h_last_packet(&w.a, &len), .from_a = true,
                                       .amount = amt, .th = th};
                     ps[np - 1].len = len;
                     in_flight_deposits += amt;
@@ -594,7 +563,7 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
                     uint64_t amt = 1 + rnd(&x) % pos;
                     uint64_t th = rnd(&x) % 4 == 0 ? h_height(&w.a) + 2 + rnd(&x) % 3 : 0;
                     if (withdraw(&w, who, amt, th, th ? 0 : far_future(), log) == 0) {
-                        ps[np++] = (pend){.pkt = last_packet(&w.b, &len), .from_a = false,
+                        ps[np++] = (pend){.pkt = h_last_packet(&w.b, &len), .from_a = false,
                                           .amount = amt, .th = th};
                         ps[np - 1].len = len;
                         releases++;

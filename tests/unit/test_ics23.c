@@ -175,7 +175,7 @@ static void leaf_hash(const tree *t, size_t slot, uint8_t out[32])
     value_of(t->keys[slot], v);
     assert_int_equal(apply_leaf(mk_leaf(t->style), (const uint8_t *)t->keys[slot],
                                 strlen(t->keys[slot]), (const uint8_t *)v, strlen(v), buf, &n,
-                                err, sizeof err),
+                                NULL, err, sizeof err),
                      CW_OK);
     memcpy(out, buf, 32);
 }
@@ -264,7 +264,7 @@ static void self_root(pb_exist *e, uint8_t root[32])
     uint8_t out[MAX_DIGEST];
     size_t n;
     char err[128];
-    assert_int_equal(calc_root(&v, NULL, out, &n, "x", err, sizeof err), CW_OK);
+    assert_int_equal(calc_root(&v, NULL, out, &n, NULL, "x", err, sizeof err), CW_OK);
     assert_true(n >= 32);
     memcpy(root, out, 32);
 }
@@ -1220,7 +1220,7 @@ static void test_every_hash_op_end_to_end(void **state)
         exview_of(&v, e);
         uint8_t out[MAX_DIGEST];
         size_t n;
-        assert_int_equal(apply_leaf(e->leaf, e->key.data, 1, e->value.data, 1, out, &n, g_err, sizeof g_err), CW_OK);
+        assert_int_equal(apply_leaf(e->leaf, e->key.data, 1, e->value.data, 1, out, &n, NULL, g_err, sizeof g_err), CW_OK);
         assert_int_equal(n, lens[i]);
         if (verify_self(&s, e) != CW_OK)
             fail_msg("hash op %d: %s", ops[i], g_err);

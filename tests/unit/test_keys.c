@@ -135,8 +135,12 @@ static void test_bad_identifiers_build_no_key(void **s)
         assert_int_equal(cw_key_lend_state(k, bad[i]), CW_EINVAL);
         assert_string_equal(k, "");
     }
-    /* a trace denom is not an identifier, and an identifier not a trace denom */
-    assert_int_equal(cw_key_bank_balance(k, &a, TRACE0), CW_EINVAL);
+    /* a trace denom is not an identifier, and an identifier not a trace denom; the bank
+     * takes both (ICS-20 vouchers are trace denoms) */
+    assert_int_equal(cw_key_collateral_escrow(k, "channel-0", TRACE0), CW_EINVAL);
+    assert_int_equal(cw_key_bank_balance(k, &a, TRACE0), CW_OK);
+    assert_int_equal(cw_key_bank_supply(k, TRACE0), CW_OK);
+    assert_string_equal(k, "bank/supply/" TRACE0);
     assert_int_equal(cw_key_collateral_position(k, &a, "uatom"), CW_EINVAL);
 }
 
@@ -233,10 +237,36 @@ static void test_value_layouts_round_trip_and_refuse_other_shapes(void **s)
     cw_enc_free(&e);
 }
 
+static void test_borrower_index_key_and_parse(void **s)
+{
+    (void)s;
+    char k[CW_KEY_MAX];
+    cw_address a = addr_aa(), b;
+    cw_key_lend_borrower(k, &a);
+    assert_string_equal(k, "market/borrowers/" HEX_AA);
+    assert_string_equal(CW_KEY_LEND_BORROWERS_PREFIX, "market/borrowers/");
+    assert_string_equal(CW_KEY_LEND_BORROWER_COUNT, "market/borrower_count");
+    assert_true(cw_key_lend_borrower_parse(&b, (const uint8_t *)k, strlen(k)));
+    assert_memory_equal(a.b, b.b, 20);
+    /* anything else is not an index key: other prefixes, lengths, upper case, the count */
+    static const char *const bad[] = {
+        "market/debt/" HEX_AA, "market/borrowers/" HEX_AA "a", "market/borrowers/aa",
+        "market/borrowers/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "market/borrowers/gaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "market/borrower_count",
+        "market/borrowers/"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(b.b, 1, 20);
+        assert_false(cw_key_lend_borrower_parse(&b, (const uint8_t *)bad[i], strlen(bad[i])));
+        static const uint8_t zero[20];
+        assert_memory_equal(b.b, zero, 20);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_denom_is_ics20_hash_upper_hex),
+        cmocka_unit_test(test_borrower_index_key_and_parse),
         cmocka_unit_test(test_trace_denom_valid_shape),
         cmocka_unit_test(test_every_key_layout),
         cmocka_unit_test(test_bad_identifiers_build_no_key),

@@ -140,6 +140,85 @@ static void test_liquidate_healthy_position_refused(void **s)
     lw_free(&w);
 }
 
+/* The keeper's path (DESIGN §8 "Keeper"): the chain's quote refuses a healthy position and
+ * one without debt; below health 0.95 it offers the whole debt; cw_liq_choose picks the denom
+ * whose seize is worth most, and lend.liquidate does exactly what was chosen. The same
+ * liquidation sent again (a second keeper) fails with nothing written; the borrower leaves
+ * the index when its debt is gone. */
+static void test_keeper_quote_choice_liquidates_as_chosen_and_once(void **s)
+{
+    (void)s;
+    struct lw w;
+    static cw_rpc_lend_quote q;
+    cw_liq_choice ch;
+    char kb[CW_KEY_MAX];
+    const uint8_t *v;
+    size_t vl;
+    world(&w);
+    assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 80), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, 10 * WAD), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1800), CW_OK); /* limit 1500 + 80 × 10 × 0.5 */
+    cw_key_lend_borrower(kb, &w.addr[BOR]);
+    assert_int_equal(cw_kv_get_s(&w.kv, kb, &v, &vl), CW_OK);
+    /* healthy (1600 + 480 ≥ 1800): refused, nothing repayable */
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, (uint32_t)-CW_ESTATE);
+    assert_true(q.health_factor_wad >= WAD && q.n == 2);
+    assert_true(q.items[0].max_repay == 0 && q.items[1].max_repay == 0);
+    /* no debt at all */
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[OTH], &q), CW_OK);
+    assert_int_equal(q.refusal, (uint32_t)-CW_ESTATE);
+    assert_true(q.debt_value == 0 && q.n == 0);
+    assert_int_equal(cw_kv_get_s(&w.kv, CW_KEY_LEND_BORROWERS_PREFIX "x", &v, &vl),
+                     CW_ENOTFOUND);
+
+    /* uatom falls to 1.0: limit 800 + 480 = 1280 < 0.95 × debt → the whole debt */
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD), CW_OK);
+    assert_int_equal(lw_price(&w, ETH, 10 * WAD), CW_OK);
+    cw_u128 debt = lw_acct(&w, BOR).debt;
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, 0);
+    assert_string_equal(q.reason, "");
+    assert_u128_eq(q.debt_value, debt, "quoted debt (uusd: the price unit)");
+    assert_string_equal(q.items[0].asset, "uusd");
+    assert_u128_eq(q.items[0].debt, debt, "quoted debt in uusd");
+    assert_u128_eq(q.items[0].asset_price_wad, WAD, "the price unit is 1");
+    assert_u128_eq(q.health_factor_wad, muldiv(1280, WAD, debt, CW_ROUND_DOWN), "health");
+    assert_int_equal(q.n, 2);
+    assert_string_equal(q.items[0].trace_denom, w.trace[ATOM]);
+    assert_true(q.items[0].position == 1000 && q.items[0].fresh && q.items[0].bonus_bps == 500);
+    assert_u128_eq(q.items[0].max_repay, debt, "full close below 0.95");
+    assert_u128_eq(q.items[1].max_repay, debt, "full close below 0.95 (ueth)");
+    /* uatom: all 1000 (worth 1000) for ceil(1000 / 1.05) = 953; ueth: all 80 (worth 800) */
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 0);
+    assert_int_equal(ch.repay, 953);
+    assert_int_equal(ch.seize, 1000);
+    uint64_t bal = lw_bal(&w, &w.addr[LIQ]);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, ch.repay, ATOM), CW_OK);
+    assert_int_equal(lw_pos(&w, LIQ, ATOM), 1000);
+    assert_int_equal(lw_pos(&w, BOR, ATOM), 0);
+    assert_int_equal(lw_bal(&w, &w.addr[LIQ]), bal - 953);
+    /* a second keeper sending the same liquidation: refused, nothing written (lw_run) */
+    assert_int_equal(lw_liquidate(&w, OTH, BOR, ch.repay, ATOM), CW_EINSUFFICIENT);
+    assert_int_equal(lw_pos(&w, OTH, ATOM), 0);
+    assert_int_equal(cw_kv_get_s(&w.kv, kb, &v, &vl), CW_OK); /* still owes */
+    assert_null(lw_check_books(&w, NULL, 4));
+    /* the rest: ueth, then the write-off; the borrower leaves the index */
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, 0);
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_string_equal(q.items[ch.index].trace_denom, w.trace[ETH]);
+    assert_int_equal(ch.seize, 80);
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, ch.repay, ETH), CW_OK);
+    assert_u128_eq(lw_acct(&w, BOR).debt, 0, "debt written off");
+    assert_int_equal(cw_kv_get_s(&w.kv, kb, &v, &vl), CW_ENOTFOUND);
+    assert_int_equal(cw_kv_get_s(&w.kv, CW_KEY_LEND_BORROWER_COUNT, &v, &vl), CW_ENOTFOUND);
+    assert_null(lw_check_books(&w, NULL, 4));
+    lw_free(&w);
+}
+
 static void test_liquidate_above_close_factor_refused(void **s)
 {
     (void)s;
@@ -1498,6 +1577,7 @@ int main(void)
         cmocka_unit_test(test_release_without_debt_needs_no_price),
         cmocka_unit_test(test_liquidate_healthy_position_refused),
         cmocka_unit_test(test_liquidate_above_close_factor_refused),
+        cmocka_unit_test(test_keeper_quote_choice_liquidates_as_chosen_and_once),
         cmocka_unit_test(test_seize_capped_by_position_repay_rounded_up),
         cmocka_unit_test(test_bad_debt_written_off_and_recorded),
         cmocka_unit_test(test_worthless_collateral_seized_and_rest_written_off),

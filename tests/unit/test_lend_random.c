@@ -509,6 +509,7 @@ static const char *model_check(struct model *md_)
 }
 
 static uint64_t g_model_checks, g_model_resyncs;
+static uint64_t g_keeper_liqs, g_keeper_by_market[LW_MKTS];
 static uint64_t g_by_op[LW_SIM_OPS], g_bad_debt_seeds, g_write_offs, g_reserve_withdrawals,
     g_paused_refusals, g_flash_repaid, g_flash_refused, g_by_market[LW_MKTS], g_stale_waits;
 
@@ -611,6 +612,9 @@ static void run_seed(uint64_t seed, uint64_t steps, uint64_t *ok, uint64_t *fail
     g_stale_waits += s->stale_debt_waits;
     for (int mi = 0; mi < LW_MKTS; mi++)
         g_by_market[mi] += s->ok_by_market[mi];
+    g_keeper_liqs += s->keeper_liqs;
+    for (int mi = 0; mi < LW_MKTS; mi++)
+        g_keeper_by_market[mi] += s->keeper_liqs_by_market[mi];
     *ok += s->ok_ops;
     *failed += s->failed_ops;
     lw_free(w);
@@ -648,6 +652,10 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
             (unsigned long long)g_by_market[0], (unsigned long long)g_by_market[1],
             (unsigned long long)g_flash_repaid, (unsigned long long)g_flash_refused,
             (unsigned long long)g_stale_waits);
+    fprintf(stderr, "  liquidations chosen as the keeper does (quote + cw_liq_choose over every "
+            "market) %llu: repaying uusd %llu, ueur %llu\n",
+            (unsigned long long)g_keeper_liqs, (unsigned long long)g_keeper_by_market[0],
+            (unsigned long long)g_keeper_by_market[1]);
     /* the walk must reach the interesting paths, or it proves little */
     assert_true(ok > 0 && failed > 0);
     assert_true(g_by_op[2] > 0 && g_by_op[3] > 0 && g_by_op[4] > 0 && g_by_op[8] > 0);
@@ -655,6 +663,8 @@ static void test_random_walk_keeps_books_balanced_and_ltv(void **state)
     assert_true(g_reserve_withdrawals > 0);
     assert_true(g_by_market[1] > 0 && g_flash_repaid > 0 && g_flash_refused > 0);
     assert_true(g_model_checks > steps);
+    assert_true(g_keeper_liqs > 0);
+    assert_true(g_keeper_by_market[0] > 0 && g_keeper_by_market[1] > 0);
 }
 
 int main(void)

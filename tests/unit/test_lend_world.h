@@ -637,6 +637,8 @@ static inline cw_lend_market lw_market(struct lw *w) { return lw_market_in(w, 0)
  *  1. the pool's bank balance of the asset equals the market's cash (nothing leaks, nothing
  *     is minted; between txs no flash loan is out: market/{asset}/flash is absent);
  *  2. Σ users' shares = total shares; Σ users' scaled debt = total scaled debt;
+ *  2b. market/borrowers/{addr} = [1] exactly while the account's scaled debt > 0, and
+ *      market/borrower_count = how many such entries (the keeper's index, DESIGN §8);
  *  3. total borrows ≤ Σ users' debts ≤ total borrows + LW_USERS (each debt rounds up once);
  *  4. cash + borrows − reserves + withdrawn + bad debt socialized ≥ supplied + (interest −
  *     reserve interest): suppliers are owed no more than the pool holds; the excess is
@@ -702,6 +704,43 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
         if (m.bad_debt != m.bad_debt_from_reserves + m.bad_debt_socialized)
             return "bad debt not fully attributed";
     }
+    /* the borrower index (DESIGN §8 "Borrower index"): market/borrowers/{addr} = [the number
+     * of markets where the account's scaled debt > 0], present exactly while > 0, and
+     * market/borrower_count = how many such entries */
+    uint64_t indexed = 0, count = 0;
+    for (int u = 0; u < LW_USERS; u++) {
+        uint64_t owing = 0, markets = 0;
+        for (int mi = 0; mi < LW_MKTS; mi++) {
+            lw_account a = lw_acct_in(w, u, mi);
+            if (a.debt == CW_U128_MAX)
+                return "account unreadable";
+            owing += a.scaled_debt > 0;
+        }
+        char kb[CW_KEY_MAX];
+        const uint8_t *v = NULL;
+        size_t vl = 0;
+        cw_key_lend_borrower(kb, &w->addr[u]);
+        int rc = cw_kv_get_s(&w->kv, kb, &v, &vl);
+        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
+            cw_val_u64_rec_dec(&markets, rc == CW_OK ? v : NULL, vl, NULL, 0))
+            return "borrower index unreadable";
+        if (rc == CW_OK && markets == 0)
+            return "a borrower-index entry of 0 markets was left in the store";
+        if (markets != owing) {
+            snprintf(why, sizeof why, "user %d: borrower index %llu, debt in %llu markets", u,
+                     (unsigned long long)markets, (unsigned long long)owing);
+            return why;
+        }
+        indexed += markets > 0;
+    }
+    {
+        const uint8_t *v = NULL;
+        size_t vl = 0;
+        int rc = cw_kv_get_s(&w->kv, CW_KEY_LEND_BORROWER_COUNT, &v, &vl);
+        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
+            cw_val_u64_rec_dec(&count, rc == CW_OK ? v : NULL, vl, NULL, 0) || count != indexed)
+            return "market/borrower_count != the borrower index's entries";
+    }
     if (escrow) {
         for (int c = 0; c < LW_COLS; c++) {
             uint64_t sum = 0, total, inflight;
@@ -740,6 +779,8 @@ struct lw_sim {
                                  * another market's loan), nothing changed (checked) */
     uint64_t ok_by_market[LW_MKTS]; /* successful market msgs by market */
     uint64_t stale_debt_waits;  /* sweeps that waited for a debt asset's fresh price */
+    uint64_t keeper_liqs;       /* liquidations chosen as the keeper does (quote + choose) */
+    uint64_t keeper_liqs_by_market[LW_MKTS]; /* of those, by the debt market repaid */
     /* lw_sim_count_writes: the store behind w.kv, and every set/del made through w.kv */
     cw_kv inner;
     bool counting;
@@ -997,6 +1038,76 @@ static inline const char *lw_sim_flash(struct lw_sim *s, int u, int mi, uint64_t
     return NULL;
 }
 
+/* A liquidation of v by u as `causeway keeper` makes it (DESIGN §8 "Keeper"): the chain's
+ * quote (cw_lend_liquidation_quote: one item per debt market × collateral), each item's
+ * max_repay capped by u's balance of its asset (as the keeper does), and cw_liq_choose over
+ * every market. What the quote allows, lend.liquidate must accept, seizing exactly the
+ * chosen amount for exactly the chosen repay in the chosen market; what the quote refuses,
+ * lend.liquidate must refuse too, in every market. *rc: the liquidation's outcome; *mi_out:
+ * the market it repaid in. */
+static inline const char *lw_sim_keeper(struct lw_sim *s, int u, int v, int *rc, int *mi_out)
+{
+    struct lw *w = &s->w;
+    static cw_rpc_lend_quote q;
+    cw_liq_choice ch;
+    *rc = cw_lend_liquidation_quote(&w->kv, w->now, &w->addr[v], &q);
+    if (*rc != CW_OK)
+        return "the keeper's quote failed";
+    for (uint32_t i = 0; i < q.n; i++) {
+        int mi = -1;
+        for (int m = 0; m < LW_MKTS; m++)
+            if (strcmp(w->asset[m], q.items[i].asset) == 0)
+                mi = m;
+        if (mi < 0)
+            return "the quote named a market that does not exist";
+        if (q.items[i].debt != lw_acct_in(w, v, mi).debt)
+            return "the quote's debt in a market differs from the account's";
+        uint64_t bal = lw_bal_in(w, &w->addr[u], mi);
+        if (q.items[i].max_repay > bal)
+            q.items[i].max_repay = bal;
+    }
+    if (q.refusal != 0 || cw_liq_choose(&ch, q.items, q.n, UINT64_MAX) != CW_OK) {
+        /* refused: so is any liquidation of v in every market and denom */
+        for (int mi = 0; mi < LW_MKTS && q.refusal != 0; mi++)
+            for (int c = 0; c < LW_COLS; c++) {
+                cw_u128 debt = lw_acct_in(w, v, mi).debt;
+                uint64_t amt = debt > 1 ? (uint64_t)(debt / 2) : 1;
+                if ((*rc = lw_liquidate_in(w, u, v, mi, amt, c)) == CW_OK)
+                    return "the quote refused a liquidation the chain then accepted";
+            }
+        *rc = CW_ESTATE;
+        return NULL;
+    }
+    const cw_liq_option *o = &q.items[ch.index];
+    int col = -1, mi = -1;
+    for (int c = 0; c < LW_COLS; c++)
+        if (strcmp(w->trace[c], o->trace_denom) == 0)
+            col = c;
+    for (int m = 0; m < LW_MKTS; m++)
+        if (strcmp(w->asset[m], o->asset) == 0)
+            mi = m;
+    if (col < 0)
+        return "the quote named a denom that is not registered";
+    uint64_t pos_u = lw_pos(w, u, col), pos_v = lw_pos(w, v, col);
+    uint64_t bal = lw_bal_in(w, &w->addr[u], mi);
+    *mi_out = mi;
+    *rc = lw_liquidate_in(w, u, v, mi, ch.repay, col);
+    if (*rc != CW_OK) {
+        static char why[400];
+        snprintf(why, sizeof why, "the chain refused the liquidation its quote allowed and "
+                 "the keeper chose (%s, repay %llu): %s", o->asset,
+                 (unsigned long long)ch.repay, w->err);
+        return why;
+    }
+    if (lw_pos(w, u, col) != pos_u + ch.seize || lw_pos(w, v, col) != pos_v - ch.seize ||
+        lw_bal_in(w, &w->addr[u], mi) != bal - ch.repay)
+        return "the chain's liquidation differs from the keeper's choice";
+    lw_sim_dust(s);
+    s->keeper_liqs++;
+    s->keeper_liqs_by_market[mi]++;
+    return NULL;
+}
+
 /* Apply one operation chosen by (op, a, b, x). Failing operations are fine (they must
  * write nothing, which lw_run/lw_app check); returns NULL or the invariant that broke. */
 static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, uint8_t b,
@@ -1049,6 +1160,12 @@ static inline const char *lw_sim_step(struct lw_sim *s, uint8_t op, uint8_t a, u
         break;
     case 4: {
         int lcol = (a >> 3) % LW_COLS;
+        if ((b & 0x60) == 0x60 && u != v) { /* the keeper: the chain's quote, cw_liq_choose */
+            int kmi = mi;
+            why = lw_sim_keeper(s, u, v, &rc, &kmi);
+            paused0 = lw_market_in(w, kmi).paused_actions; /* the market it repaid */
+            break;
+        }
         if (a & 1) { /* a liquidator looks for the weakest account it can seize from */
             cw_u128 worst = CW_U128_MAX;
             for (int i = 0; i < LW_USERS; i++) {

@@ -1775,6 +1775,21 @@ static void test_block_note_is_cut_at_the_frame_limit_between_txs(void **state)
     free(spy.buf);
 }
 
+/* The block clock: the rest of the interval when on time; after an overrun, at once only
+ * when txs wait, else a whole interval (no empty block straight after a long one). */
+static void test_block_clock_waits_a_whole_interval_after_an_overrun_with_nothing_waiting(void **s)
+{
+    (void)s;
+    assert_int_equal(cw_node_next_block_delay_ms(1000, 200, 0), 800);
+    assert_int_equal(cw_node_next_block_delay_ms(1000, 200, 7), 800);
+    assert_int_equal(cw_node_next_block_delay_ms(1000, 999, 0), 1);
+    assert_int_equal(cw_node_next_block_delay_ms(1000, 1000, 0), 1000);
+    assert_int_equal(cw_node_next_block_delay_ms(1000, 1350, 0), 1000);
+    assert_int_equal(cw_node_next_block_delay_ms(1000, 1350, 1), 1);
+    assert_int_equal(cw_node_next_block_delay_ms(0, 0, 0), 1);
+    assert_int_equal(cw_node_next_block_delay_ms(UINT64_MAX, 0, 0), UINT32_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1809,6 +1824,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_tx_that_outgrows_the_blocks_room_waits_whole_for_the_next, setup, teardown),
+        cmocka_unit_test(test_block_clock_waits_a_whole_interval_after_an_overrun_with_nothing_waiting),
         cmocka_unit_test_setup_teardown(test_mempool_keeps_a_txs_bytes_not_its_decoded_tree,
                                         setup, teardown),
     };

@@ -246,13 +246,23 @@ static void test_event_cache(void **state)
     assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), 1 << 20, err,
                                  sizeof err), CW_OK);
     /* send_packet seen on alpha (the source) */
-    rly_cache_events(x, &x->conns[0], root, 1000);
+    rly_cache_events(x, &x->conns[0], root, 31, 1000);
     /* write_acknowledgement seen on beta (the destination) */
-    rly_cache_events(x, &x->conns[1], root, 2000);
+    rly_cache_events(x, &x->conns[1], root, 77, 2000);
     rly_entry *en = rly_entry_get(x, 0, 0, 5, false);
     assert_non_null(en);
     assert_non_null(en->pkt);
     assert_true(en->sent_ns == 1000);
+    /* the pending age counts from the send block's height, not from when a tick listed it */
+    assert_true(en->sent_height == 31);
+    en->seen_height = 40;
+    assert_true(rly_entry_since(en) == 31);
+    /* a packet the relayer never saw sent: from when it was first listed (a lower bound) */
+    rly_entry *old = rly_entry_get(x, 0, 0, 3, true);
+    assert_non_null(old);
+    assert_true(rly_entry_since(old) == 0);
+    old->seen_height = 40;
+    assert_true(rly_entry_since(old) == 40);
     en = rly_entry_get(x, 0, 0, 6, false);
     assert_non_null(en);
     assert_non_null(en->ack);
@@ -310,6 +320,7 @@ static void test_block_notification(void **state)
     assert_non_null(en);
     assert_non_null(en->pkt);
     assert_true(en->sent_ns == 5000);
+    assert_true(en->sent_height == 12); /* the pending age counts from the block's height */
     assert_int_equal(x->n_upd_seen, 1);
     assert_int_equal(x->upd_seen[0].path, 0);
     assert_int_equal(x->upd_seen[0].end, 0);

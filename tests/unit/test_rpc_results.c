@@ -606,6 +606,106 @@ static void test_account_and_lending(void **state)
     DONE(e, d);
 }
 
+/* The keeper's two reads (DESIGN §8 "Keeper"): lend_borrowers' params and pages, lend_quote;
+ * a page not ascending, a limit out of range, a bad trace denom or a NUL in the reason are
+ * refused. */
+static void test_lend_borrowers_and_quote(void **state)
+{
+    (void)state;
+    cw_enc e;
+    cw_dec d;
+    cw_rpc_lend_borrowers_params p = {.has_start = true, .limit = 7}, pb;
+    memset(p.start_after.b, 0x11, 20);
+    ROUNDTRIP(cw_rpc_lend_borrowers_params, &p, &pb, cw_rpc_lend_borrowers_params_enc,
+              cw_rpc_lend_borrowers_params_dec, e, d);
+    assert_true(pb.has_start && pb.limit == 7 && pb.start_after.b[19] == 0x11);
+    DONE(e, d);
+    p = (cw_rpc_lend_borrowers_params){.limit = CW_RPC_BORROWERS_MAX};
+    ROUNDTRIP(cw_rpc_lend_borrowers_params, &p, &pb, cw_rpc_lend_borrowers_params_enc,
+              cw_rpc_lend_borrowers_params_dec, e, d);
+    assert_false(pb.has_start);
+    DONE(e, d);
+    for (uint64_t bad = 0; bad < 2; bad++) { /* limit 0, limit over the max */
+        cw_enc_init(&e);
+        cw_enc_array(&e, 2);
+        cw_enc_nil(&e);
+        cw_enc_u64(&e, bad ? CW_RPC_BORROWERS_MAX + 1 : 0);
+        const msgpack_object *root = open_enc(&d, &e);
+        cw_rpc_lend_borrowers_params_dec(&d, root, &pb);
+        assert_int_not_equal(d.rc, CW_OK);
+        DONE(e, d);
+    }
+    static cw_rpc_lend_borrowers b, bb;
+    memset(&b, 0, sizeof b);
+    b.height = 42;
+    b.n = 3;
+    for (int i = 0; i < 3; i++)
+        memset(b.addrs[i].b, 0x10 * (i + 1), 20);
+    b.has_next = true;
+    b.next = b.addrs[2];
+    ROUNDTRIP(cw_rpc_lend_borrowers, &b, &bb, cw_rpc_lend_borrowers_enc,
+              cw_rpc_lend_borrowers_dec, e, d);
+    assert_true(bb.height == 42 && bb.n == 3 && bb.has_next && bb.next.b[0] == 0x30);
+    DONE(e, d);
+    b.addrs[2] = b.addrs[1]; /* not strictly ascending */
+    cw_enc_init(&e);
+    cw_rpc_lend_borrowers_enc(&e, &b);
+    {
+        const msgpack_object *root = open_enc(&d, &e);
+        cw_rpc_lend_borrowers_dec(&d, root, &bb);
+        assert_int_equal(d.rc, CW_EMALFORMED);
+        assert_int_equal(bb.n, 0);
+    }
+    DONE(e, d);
+
+    static cw_rpc_lend_quote q, qb;
+    memset(&q, 0, sizeof q);
+    memset(q.borrower.b, 0xbb, 20);
+    q.debt_value = 1900;
+    q.health_factor_wad = CW_WAD / 2;
+    q.refusal = (uint32_t)-CW_ESTALE;
+    strcpy(q.reason, "stale");
+    q.n = 2;
+    for (int i = 0; i < 2; i++) { /* two debt markets, one collateral */
+        snprintf(q.items[i].asset, sizeof q.items[i].asset, "%s", i ? "ueur" : "uusd");
+        q.items[i].debt = 1000u + (cw_u128)i * 700;
+        q.items[i].asset_price_wad = i ? CW_WAD * 11 / 10 : CW_WAD;
+        snprintf(q.items[i].trace_denom, sizeof q.items[i].trace_denom, "ibc/%064d", 0);
+        q.items[i].position = 1000u + (uint64_t)i;
+        q.items[i].price_wad = CW_WAD * (cw_u128)(i + 1);
+        q.items[i].bonus_bps = 500;
+        q.items[i].fresh = i == 0;
+        q.items[i].max_repay = 950;
+    }
+    ROUNDTRIP(cw_rpc_lend_quote, &q, &qb, cw_rpc_lend_quote_enc, cw_rpc_lend_quote_dec, e, d);
+    assert_string_equal(qb.reason, "stale");
+    assert_true(qb.n == 2 && qb.items[1].position == 1001 && !qb.items[1].fresh);
+    assert_true(qb.refusal == (uint32_t)-CW_ESTALE && qb.items[0].max_repay == 950);
+    assert_true(strcmp(qb.items[1].asset, "ueur") == 0 && qb.items[1].debt == 1700 &&
+                qb.items[1].asset_price_wad == CW_WAD * 11 / 10 && qb.debt_value == 1900);
+    DONE(e, d);
+    q.items[1].asset[1] = '/'; /* not an identifier */
+    cw_enc_init(&e);
+    cw_rpc_lend_quote_enc(&e, &q);
+    {
+        const msgpack_object *root = open_enc(&d, &e);
+        cw_rpc_lend_quote_dec(&d, root, &qb);
+        assert_int_not_equal(d.rc, CW_OK);
+        assert_int_equal(qb.n, 0);
+    }
+    DONE(e, d);
+    q.items[1].asset[1] = 'e';
+    q.items[1].trace_denom[4] = 'x'; /* not a trace denom */
+    cw_enc_init(&e);
+    cw_rpc_lend_quote_enc(&e, &q);
+    {
+        const msgpack_object *root = open_enc(&d, &e);
+        cw_rpc_lend_quote_dec(&d, root, &qb);
+        assert_int_not_equal(d.rc, CW_OK);
+    }
+    DONE(e, d);
+}
+
 static void test_packet_lists_and_params(void **state)
 {
     (void)state;
@@ -799,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_block_note_says_when_its_events_are_cut),
         cmocka_unit_test(test_account_and_lending),
         cmocka_unit_test(test_packet_lists_and_params),
+        cmocka_unit_test(test_lend_borrowers_and_quote),
         cmocka_unit_test(test_scalar_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

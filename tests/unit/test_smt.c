@@ -385,6 +385,15 @@ static void test_open_errors(void **state)
     assert_int_equal(cw_smt_open(&s, t.env, txn, 0, err, sizeof err), CW_EINVAL);
     assert_non_null(strstr(err, "state_versions"));
     mdb_txn_abort(txn);
+    /* a store of the layout before the latest-state index is refused, not read wrongly */
+    MDB_dbi meta;
+    assert_int_equal(mdb_txn_begin(t.env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "smt_meta", MDB_CREATE, &meta), 0);
+    MDB_val mk = {6, (void *)"format"}, mv = {1, (void *)"\x01"};
+    assert_int_equal(mdb_put(txn, meta, &mk, &mv, 0), 0);
+    assert_int_equal(cw_smt_open(&s, t.env, txn, 10, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "older layout"));
+    mdb_txn_abort(txn);
     tenv_fini(&t);
 }
 
@@ -877,6 +886,36 @@ static void property_seed(uint64_t seed, uint32_t nkeys)
                 rleaf_make(&rl[n++], k, key_bytes(k, i), vb, val_bytes(vb, cur[i]));
         ref_root(rl, n, want);
         assert_memory_equal(roots[v], want, 32);
+        /* the latest-state index (cw_smt_get, cw_smt_get_at at the latest version) agrees
+         * with a walk of the tree (lookup) and the model, for written, deleted and
+         * never-written keys */
+        MDB_txn *rt = rtxn(&t);
+        ref vroot;
+        assert_int_equal(root_get(t.smt, rt, v, &vroot, NULL, 0), CW_OK);
+        for (uint32_t i = (uint32_t)(v % 5); i < nkeys + 50; i += 5) {
+            const uint8_t *gv, *av, *tv;
+            size_t gl, al, tl, kl = key_bytes(k, i);
+            bool gf, af, tf = false, want_f = i < nkeys && cur[i];
+            uint8_t path[32];
+            cw_sha256(path, k, kl);
+            assert_int_equal(cw_smt_get(t.smt, rt, &gv, &gl, &gf, k, kl), CW_OK);
+            assert_int_equal(cw_smt_get_at(t.smt, rt, v, &av, &al, &af, k, kl), CW_OK);
+            assert_int_equal(lookup(t.smt, rt, vroot, path, &tv, &tl, &tf), CW_OK);
+            assert_int_equal(af, gf);
+            if (af) {
+                assert_int_equal(al, gl);
+                assert_memory_equal(av, gv, gl);
+            }
+            assert_int_equal(gf, want_f);
+            assert_int_equal(tf, want_f);
+            if (want_f) {
+                assert_int_equal(gl, val_bytes(vb, cur[i]));
+                assert_memory_equal(gv, vb, gl);
+                assert_int_equal(gl, tl);
+                assert_memory_equal(gv, tv, gl);
+            }
+        }
+        mdb_txn_abort(rt);
     }
     check_no_leak(&t);
     /* proofs: all keys at the latest version, a sample at older retained versions */

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Soak (DESIGN §12, `make soak`): CW_SOAK_PACKETS (default 10^6) deposit packets streamed
+from alpha to beta through causeway-relayer at CW_SOAK_RATE packets/s (default 2000), in
+windows of CW_SOAK_WINDOW packets (default 50,000). Per window, for each process (source
+chain, relayer, destination chain): CPU µs per packet (/proc/PID/stat utime + stime) and
+bytes written per packet (/proc/PID/io write_bytes: what reached the block layer — for the
+chains, LMDB's pages); and each chain's LMDB data file size. The claim it checks: cost per
+packet stays flat as the state grows (last window / first window printed per figure).
+
+Each window waits until every packet of the window is acknowledged before the next one, so
+a window's figures are its own packets' whole cost.
+"""
+
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+os.environ.setdefault("CW_BUILD", os.path.join(HERE, "..", "build"))
+os.environ.setdefault("CW_BIN_FLAVOUR", "rel")
+
+import bench_relayer as B  # noqa: E402
+import relayer_env as R  # noqa: E402
+from conftest import Procs  # noqa: E402
+
+TOTAL = int(os.environ.get("CW_SOAK_PACKETS", "1000000"))
+RATE = float(os.environ.get("CW_SOAK_RATE", "2000"))
+WINDOW = int(os.environ.get("CW_SOAK_WINDOW", "50000"))
+INTERVAL = int(os.environ.get("CW_BENCH_INTERVAL_MS", "200"))
+
+
+def written(pid):
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    return 0
+
+
+def data_mb(chain):
+    size = 0
+    for root, _dirs, files in os.walk(chain.home):
+        for name in files:
+            if name == "data.mdb":
+                size += os.path.getsize(os.path.join(root, name))
+    return size / 2**20
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="cwsoak-")
+    procs = Procs(tmp)
+    try:
+        a = R.Chain(procs, tmp, "alpha", "stake", INTERVAL).start()
+        b = R.Chain(procs, tmp, "beta", "uusd", INTERVAL).start()
+        cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "db"),
+                             batch=200, extra={"max_inflight": 64})
+        R.relayer("create-clients", "--config", cfg)
+        R.relayer("create-channel", "--config", cfg)
+        ca, _cb = R.channels(cfg)
+        bob = b.key("bob").address
+        rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
+        pids = {"source": a.proc.pid, "relayer": rly.pid, "destination": b.proc.pid}
+        rows = []
+        print(f"soak: {TOTAL} packets at {RATE:.0f}/s offered, windows of {WINDOW}, block "
+              f"interval {INTERVAL} ms", flush=True)
+        print("  window    packets   CPU us/packet: src  relayer  dst   written B/packet: src  "
+              "dst   LMDB MB: src  dst", flush=True)
+        with a.client(timeout=60) as ca_cl:
+            done = 0
+            while done < TOTAL:
+                n = min(WINDOW, TOTAL - done)
+                cpu0 = {k: B.cpu_s(p) for k, p in pids.items()}
+                w0 = {k: written(p) for k, p in pids.items()}
+                B.send_stream(a, ca, n, bob, RATE, ca_cl)
+                R.wait_until(lambda: B.outstanding(a, ca) == 0, timeout=3600, chain=a,
+                             what="window acknowledged")
+                cpu = {k: (B.cpu_s(p) - cpu0[k]) / n * 1e6 for k, p in pids.items()}
+                wr = {k: (written(p) - w0[k]) / n for k, p in pids.items()}
+                done += n
+                row = (done, cpu, wr, data_mb(a), data_mb(b))
+                rows.append(row)
+                print(f"  {len(rows):6d} {done:10d}   {cpu['source']:18.1f} {cpu['relayer']:8.1f} "
+                      f"{cpu['destination']:5.1f}   {wr['source']:20.0f} {wr['destination']:5.0f}"
+                      f"   {row[3]:12.0f} {row[4]:4.0f}", flush=True)
+        if len(rows) >= 2:
+            f, l = rows[0], rows[-1]
+            for k in ("source", "relayer", "destination"):
+                print(f"  CPU per packet, {k}: last window / first = "
+                      f"{l[1][k] / max(f[1][k], 1e-9):.2f}")
+            for k in ("source", "destination"):
+                print(f"  bytes written per packet, {k}: last window / first = "
+                      f"{l[2][k] / max(f[2][k], 1e-9):.2f}")
+        print(f"  relayer RSS {B.rss_kb(rly.pid) / 1024:.1f} MB peak (VmHWM)")
+        return 0
+    finally:
+        procs.stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
