@@ -183,7 +183,8 @@ int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const ui
  *              host's nextSequence* counters, causeway/packet.h)
  *   [u64]      a one-field record: collateral positions, releasing, total, in-flight
  *   [u64, u64] a two-field record: collateral pending [count, amount]
- *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
+ *   [u128]     a one-field record, the u128 a 16-byte bin: market/{asset}/debt/...,
+ *              market/{asset}/shares/...
  *   [u64]      also: market/borrowers/{addr}, market/borrower_count
  * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder
  * given val = NULL (the key is absent: a non-membership proof, a query without a value)

@@ -219,6 +219,79 @@ static void test_keeper_quote_choice_liquidates_as_chosen_and_once(void **s)
     lw_free(&w);
 }
 
+/* The quote over several markets (DESIGN §8 "Keeper"): one item per debt market × collateral
+ * held, each with its market's asset, debt, the asset's price and its own max_repay (0 while
+ * that market's liquidation is paused); cw_liq_choose ranks the pairs by seize value in the
+ * price unit, within what the keeper holds of each asset; lend.liquidate in the chosen market
+ * does exactly that, and the borrower index counts the markets still owed. */
+static void test_keeper_quote_per_debt_market(void **s)
+{
+    (void)s;
+    struct lw w;
+    static cw_rpc_lend_quote q;
+    cw_liq_choice ch;
+    char kb[CW_KEY_MAX];
+    const uint8_t *v;
+    size_t vl;
+    uint64_t markets = 0;
+    world(&w);
+    assert_int_equal(lw_supply_in(&w, OTH, 1, 10000), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, 2 * WAD), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 500), CW_OK);
+    assert_int_equal(lw_borrow_in(&w, BOR, 1, 400), CW_OK); /* worth 800 uusd */
+    cw_key_lend_borrower(kb, &w.addr[BOR]);
+    assert_int_equal(cw_kv_get_s(&w.kv, kb, &v, &vl), CW_OK);
+    assert_int_equal(cw_val_u64_rec_dec(&markets, v, vl, NULL, 0), CW_OK);
+    assert_int_equal(markets, 2);
+    /* uatom falls to 1.0: 1000 × 0.8 = 800 against 1300 → health 0.615, the whole debt */
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, 2 * WAD), CW_OK);
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, 0);
+    assert_u128_eq(q.debt_value, lw_acct(&w, BOR).debt_value, "debt value");
+    assert_int_equal(q.n, 2); /* two markets × the one collateral held */
+    assert_string_equal(q.items[0].asset, "uusd");
+    assert_string_equal(q.items[1].asset, "ueur");
+    assert_u128_eq(q.items[0].asset_price_wad, WAD, "uusd: the price unit");
+    assert_u128_eq(q.items[1].asset_price_wad, 2 * WAD, "ueur's price");
+    assert_u128_eq(q.items[0].debt, lw_acct_in(&w, BOR, 0).debt, "uusd debt");
+    assert_u128_eq(q.items[1].debt, lw_acct_in(&w, BOR, 1).debt, "ueur debt");
+    assert_u128_eq(q.items[1].max_repay, q.items[1].debt, "full close in ueur");
+    assert_string_equal(q.items[1].trace_denom, w.trace[ATOM]);
+    /* ueur: all 400 seize floor(400 × 2 × 1.05) = 840 uatom (worth 840); uusd: 500 → 525 */
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 1);
+    assert_int_equal(ch.seize, q.items[1].debt * 2 * 105 / 100);
+    /* a keeper holding only 100 ueur: 210 uatom, so the uusd repay wins */
+    cw_rpc_lend_quote capped = q;
+    capped.items[1].max_repay = 100;
+    assert_int_equal(cw_liq_choose(&ch, capped.items, capped.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 0);
+    /* liquidation paused in ueur: its items repay nothing, uusd's still may */
+    assert_int_equal(lw_pause_in(&w, &w.admin, 1, CW_LEND_ACTION_LIQUIDATE, true), CW_OK);
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, 0);
+    assert_true(q.n == 2 && q.items[1].max_repay == 0 && q.items[0].max_repay > 0);
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 0);
+    assert_int_equal(lw_pause_in(&w, &w.admin, 1, CW_LEND_ACTION_LIQUIDATE, false), CW_OK);
+    /* the chosen ueur liquidation: exactly as chosen; the index now counts one market */
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 1);
+    uint64_t eur = lw_bal_in(&w, &w.addr[LIQ], 1);
+    assert_int_equal(lw_liquidate_in(&w, LIQ, BOR, 1, ch.repay, ATOM), CW_OK);
+    assert_int_equal(lw_pos(&w, LIQ, ATOM), ch.seize);
+    assert_int_equal(lw_bal_in(&w, &w.addr[LIQ], 1), eur - ch.repay);
+    assert_u128_eq(lw_acct_in(&w, BOR, 1).debt, 0, "ueur debt repaid");
+    assert_int_equal(cw_kv_get_s(&w.kv, kb, &v, &vl), CW_OK);
+    assert_int_equal(cw_val_u64_rec_dec(&markets, v, vl, NULL, 0), CW_OK);
+    assert_int_equal(markets, 1);
+    assert_null(lw_check_books(&w, NULL, 4));
+    lw_free(&w);
+}
+
 static void test_liquidate_above_close_factor_refused(void **s)
 {
     (void)s;
@@ -1578,6 +1651,7 @@ int main(void)
         cmocka_unit_test(test_liquidate_healthy_position_refused),
         cmocka_unit_test(test_liquidate_above_close_factor_refused),
         cmocka_unit_test(test_keeper_quote_choice_liquidates_as_chosen_and_once),
+        cmocka_unit_test(test_keeper_quote_per_debt_market),
         cmocka_unit_test(test_seize_capped_by_position_repay_rounded_up),
         cmocka_unit_test(test_bad_debt_written_off_and_recorded),
         cmocka_unit_test(test_worthless_collateral_seized_and_rest_written_off),
