@@ -631,6 +631,21 @@ static inline cw_lend_market lw_market_in(struct lw *w, int mi)
 }
 static inline cw_lend_market lw_market(struct lw *w) { return lw_market_in(w, 0); }
 
+/* The borrower index's entry of user (market/borrowers/{addr}): *markets its value (0 when
+ * absent), *present whether the key exists. Returns CW_OK or what the read or decode said. */
+static inline int lw_borrower_markets(struct lw *w, int user, uint64_t *markets, bool *present)
+{
+    char kb[CW_KEY_MAX];
+    const uint8_t *v = NULL;
+    size_t vl = 0;
+    cw_key_lend_borrower(kb, &w->addr[user]);
+    int rc = cw_kv_get_s(&w->kv, kb, &v, &vl);
+    *present = rc == CW_OK;
+    if (rc != CW_OK && rc != CW_ENOTFOUND)
+        return rc;
+    return cw_val_u64_rec_dec(markets, rc == CW_OK ? v : NULL, vl, NULL, 0);
+}
+
 /* ---- the books (DESIGN §8 invariants); returns NULL or what broke ---- */
 
 /* Check, at block time w->now and with interest accrued in memory, in every market:
@@ -716,15 +731,10 @@ static inline const char *lw_check_books(struct lw *w, const uint64_t *escrow, c
                 return "account unreadable";
             owing += a.scaled_debt > 0;
         }
-        char kb[CW_KEY_MAX];
-        const uint8_t *v = NULL;
-        size_t vl = 0;
-        cw_key_lend_borrower(kb, &w->addr[u]);
-        int rc = cw_kv_get_s(&w->kv, kb, &v, &vl);
-        if ((rc != CW_OK && rc != CW_ENOTFOUND) ||
-            cw_val_u64_rec_dec(&markets, rc == CW_OK ? v : NULL, vl, NULL, 0))
+        bool present;
+        if (lw_borrower_markets(w, u, &markets, &present))
             return "borrower index unreadable";
-        if (rc == CW_OK && markets == 0)
+        if (present && markets == 0)
             return "a borrower-index entry of 0 markets was left in the store";
         if (markets != owing) {
             snprintf(why, sizeof why, "user %d: borrower index %llu, debt in %llu markets", u,
