@@ -362,15 +362,28 @@ static void consider(keeper *k, const cw_address *a, uint64_t *liquidatable)
     (*liquidatable)++;
     /* the keeper repays with its own balance of the debt market's asset: each (market,
      * collateral) item may repay at most what it holds of that asset */
-    for (uint32_t i = 0; i < q.n; i++) {
+    struct {
+        const char *asset;
         uint64_t bal;
+    } held[CW_LEND_MAX_MARKETS];
+    size_t n_held = 0;
+    for (uint32_t i = 0; i < q.n; i++) {
+        uint64_t bal = 0;
+        size_t j = 0;
         if (q.items[i].max_repay == 0)
             continue;
-        if ((rc = own_balance(k, q.items[i].asset, &bal, err, sizeof err))) {
+        while (j < n_held && strcmp(held[j].asset, q.items[i].asset) != 0)
+            j++;
+        if (j < n_held) { /* read once per asset */
+            bal = held[j].bal;
+        } else if ((rc = own_balance(k, q.items[i].asset, &bal, err, sizeof err))) {
             cw_log(CW_LOG_WARN, "keeper: liquidation of borrower=%s not sent: our balance of "
                    "%s: %s", ah, q.items[i].asset, err);
             KM_ADD(failures, 1);
             return;
+        } else if (n_held < CW_LEND_MAX_MARKETS) {
+            held[n_held].asset = q.items[i].asset;
+            held[n_held++].bal = bal;
         }
         if (q.items[i].max_repay > bal)
             q.items[i].max_repay = bal;

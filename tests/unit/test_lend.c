@@ -260,7 +260,8 @@ static void test_keeper_quote_per_debt_market(void **s)
     assert_int_equal(ch.index, 1);
     assert_int_equal(ch.seize, q.items[1].debt * 2 * 105 / 100);
     /* a keeper holding only 100 ueur: 210 uatom, so the uusd repay wins */
-    cw_rpc_lend_quote capped = q;
+    static cw_rpc_lend_quote capped;
+    capped = q;
     capped.items[1].max_repay = 100;
     assert_int_equal(cw_liq_choose(&ch, capped.items, capped.n, UINT64_MAX), CW_OK);
     assert_int_equal(ch.index, 0);
