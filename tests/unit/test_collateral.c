@@ -12,6 +12,7 @@
 #include "causeway/app_msgs.h"
 #include "causeway/keys.h"
 #include "causeway/lending.h"
+#include "causeway/liquidation.h"
 #include "ibc_harness.h"
 
 #define CH "collateral"
@@ -518,6 +519,58 @@ typedef struct pend {
     uint64_t th;
 } pend;
 
+/* One round of `causeway keeper` (DESIGN §8 "Keeper") on beta for borrower who, signed by
+ * the relayer's account: the node's lend_quote (through its RPC encoder and the client's
+ * decoder), each item's repay capped by the keeper's balance of its market's asset,
+ * cw_liq_choose, then lend.liquidate naming the chosen market. What the quote allows the chain
+ * must do exactly: the chosen seize moves from the borrower's position to the keeper's, the
+ * chosen repay leaves the keeper's balance of that asset. Returns 1 when it liquidated, and
+ * counts it in by_market[0] (uusd) or [1] (ueur). */
+static int keeper_round(world *w, int who, int by_market[2])
+{
+    static cw_rpc_lend_quote q;
+    char err[256], log[256];
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_lend_quote(w->b.node, &w->b.addr[who], &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), CW_RPC_RESULT_MAX,
+                                 err, sizeof err),
+                     CW_OK);
+    cw_rpc_lend_quote_dec(&d, root, &q);
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    const cw_address *k = &w->b.addr[K_RELAYER];
+    for (uint32_t i = 0; i < q.n; i++) {
+        uint64_t bal = balance(&w->b, k, q.items[i].asset);
+        if (q.items[i].max_repay > bal)
+            q.items[i].max_repay = bal;
+    }
+    cw_liq_choice ch;
+    if (q.refusal != 0 || q.health_factor_wad >= CW_WAD ||
+        cw_liq_choose(&ch, q.items, q.n, UINT64_MAX) != CW_OK)
+        return 0;
+    const cw_liq_option *o = &q.items[ch.index];
+    uint64_t pos_b = position(w, &w->b.addr[who]), pos_k = position(w, k);
+    uint64_t bal = balance(&w->b, k, o->asset);
+    cw_msg_lend_liquidate m = {.borrower = w->b.addr[who], .repay_amount = ch.repay};
+    snprintf(m.asset, sizeof m.asset, "%s", o->asset);
+    snprintf(m.collateral, sizeof m.collateral, "%s", o->trace_denom);
+    cw_enc_init(&e);
+    cw_msg_lend_liquidate_enc(&e, &m);
+    int rc = tx1_as(&w->b, K_RELAYER, &e, log);
+    if (rc != 0)
+        fail_msg("the chain refused the liquidation its quote allowed (%s, repay %llu): %s",
+                 o->asset, (unsigned long long)ch.repay, log);
+    assert_int_equal(position(w, &w->b.addr[who]), pos_b - ch.seize);
+    assert_int_equal(position(w, k), pos_k + ch.seize);
+    assert_int_equal(balance(&w->b, k, o->asset), bal - ch.repay);
+    by_market[strcmp(o->asset, "uusd") != 0]++;
+    return 1;
+}
+
 static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
 {
     (void)s;
@@ -525,7 +578,8 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
     /* default: 10 seeds × 1000 steps = 10^4 steps (about a minute under ASan) */
     int seeds = es ? atoi(es) : 10, steps = et ? atoi(et) : 1000;
     int total_steps = 0, deposits = 0, releases = 0, timeouts = 0, errors = 0;
-    int borrows = 0, flash_ok = 0, flash_refused = 0;
+    int borrows = 0, flash_ok = 0, flash_refused = 0, price_falls = 0, keeper_liqs = 0;
+    int keeper_by_market[2] = {0, 0};
     for (int seed = 1; seed <= seeds; seed++) {
         world w;
         char log[256];
@@ -544,7 +598,7 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
          * processed), and releases A has paid out (ok ack) that B still counts in flight */
         uint64_t in_flight_deposits = 0, released_unacked = 0;
         for (int step = 0; step < steps; step++, total_steps++) {
-            int op = (int)(rnd(&x) % 8);
+            int op = (int)(rnd(&x) % 9);
             size_t len;
             int who = rnd(&x) % 2 ? K_ALICE : K_BOB;
             if (op <= 1) { /* deposit */
@@ -589,6 +643,23 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
                 int rc = lend_amount_in(&w, who, CW_MSG_LEND_BORROW, assets[rnd(&x) % 2],
                                         1 + rnd(&x) % 60, log);
                 borrows += rc == 0;
+            } else if (op == 8) { /* stake's price falls to 0.01..1.00 (ueur stays 1.1), and
+                                   * a keeper liquidates whom the chain's quote allows */
+                cw_msg_oracle_set_price pr = {.price_wad = CW_WAD / 100 * (1 + rnd(&x) % 100),
+                                              .time_ns = h_clock};
+                assert_int_equal(cw_trace_denom(pr.denom, w.chan_b, "stake"), CW_OK);
+                cw_enc m;
+                cw_enc_init(&m);
+                cw_msg_oracle_set_price_enc(&m, &pr);
+                if (tx1_as(&w.b, K_ORACLE, &m, log) == 0)
+                    price_falls++;
+                pr = (cw_msg_oracle_set_price){.denom = "ueur", .price_wad = CW_WAD / 10 * 11,
+                                               .time_ns = h_clock};
+                cw_enc_init(&m);
+                cw_msg_oracle_set_price_enc(&m, &pr);
+                (void)tx1_as(&w.b, K_ORACLE, &m, log); /* refused only at the same time */
+                keeper_liqs += keeper_round(&w, K_ALICE, keeper_by_market);
+                keeper_liqs += keeper_round(&w, K_BOB, keeper_by_market);
             } else if (op == 7) { /* a flash-loan tx through the chain: repaid, or not */
                 static const char *const assets[2] = {"uusd", "ueur"};
                 int a = (int)(rnd(&x) % 2), kind = (int)(rnd(&x) % 3);
@@ -739,16 +810,20 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
         pending(&w, true, &c1, &a1);
         assert_true(c0 == 0 && a0 == 0 && c1 == 0 && a1 == 0); /* deleted, not stored as 0 */
         assert_int_equal(escrow(&w), total(&w));
-        assert_int_equal(position(&w, &w.b.addr[K_ALICE]) + position(&w, &w.b.addr[K_BOB]),
+        assert_int_equal(position(&w, &w.b.addr[K_ALICE]) + position(&w, &w.b.addr[K_BOB]) +
+                             position(&w, &w.b.addr[K_RELAYER]), /* the keeper's seizes */
                          total(&w));
         close_world(&w);
     }
     fprintf(stderr, "random collateral: %d seeds, %d steps, %d deposits, %d releases, "
                     "%d timeouts, %d refused relays; %d borrows (uusd or ueur), flash loans "
-                    "%d repaid, %d refused whole\n", seeds, total_steps, deposits, releases,
-            timeouts, errors, borrows, flash_ok, flash_refused);
+                    "%d repaid, %d refused whole; %d price falls, %d liquidations by the "
+                    "keeper's quote and choice (repaying uusd %d, ueur %d)\n", seeds,
+            total_steps, deposits, releases, timeouts, errors, borrows, flash_ok, flash_refused,
+            price_falls, keeper_liqs, keeper_by_market[0], keeper_by_market[1]);
     assert_true(deposits > 0 && releases > 0);
     assert_true(borrows > 0 && flash_ok > 0 && flash_refused > 0);
+    assert_true(price_falls > 0 && keeper_by_market[0] > 0 && keeper_by_market[1] > 0);
 }
 
 int main(void)
