@@ -2,7 +2,8 @@
 bringing collateral across, a lending chain with two markets (uusd, the price unit, and ueur
 at 1.1), and two keepers racing. A price drop makes three of four borrowers liquidatable —
 two owing uusd, one owing ueur; the keepers clear all three within two blocks of the price,
-each in the market it owes in (repaying from their own uusd or ueur), never touch the
+each in the market it owes in (repaying from their own uusd or ueur: the keeper holding no
+ueur leaves the ueur debt to the other), never touch the
 healthy fourth, never liquidate one borrower twice (the loser's tx fails cleanly on chain
 and is counted), and serve what they did on /metrics. Everything waits on chain
 state or the keepers' /metrics, never on a fixed sleep."""
@@ -103,6 +104,10 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
     rest = borrowers_page(e.b, start=first[2], limit=2)
     assert [a.hex() for a in first[1] + rest[1]] == listed
 
+    # k2 holds no ueur (it repays from its own balance): the ueur debt is k1's alone
+    e.cli(e.b, "tx", "send", "--from", "k2", "--to", "bob", "--denom", "ueur", "--amount",
+          str(e.bal("k2", "ueur")))
+    assert e.bal("k2", "ueur") == 0
     ports = {"k1": free_port(), "k2": free_port()}
     keepers = {k: e.keeper(k, p) for k, p in ports.items()}
     bal0 = {(k, a): e.bal(k, a) for k in ports for a in ("uusd", "ueur")}
@@ -177,6 +182,10 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
     for a in ("uusd", "ueur"):
         repaid = sum(v[0][2] for v in by_borrower.values() if v[0][4] == a)
         assert sum(bal0[(k, a)] - e.bal(k, a) for k in ports) == repaid, a
+    # the ueur debt: liquidated by k1, the keeper holding ueur; k2 never sent one for it
+    assert by_borrower[addr["b3"]][0][0] == "k1"
+    assert not re.search(r"liquidation sent borrower=%s .*asset=ueur" % addr["b3"],
+                         procs.log(keepers["k2"]))
     # the healthy borrower: untouched
     assert e.position("b4") == 1000 and e.debt("b4", "uusd") >= debt0["b4"]
     for p in keepers.values():
