@@ -117,6 +117,7 @@ int cw_app_deliver_room(cw_app *app, const cw_kv *block_kv, cw_events *events, c
     for (uint32_t i = 0; i < tx->n_msgs && res->code == CW_OK; i++) {
         char type[CW_ID_MAX + 1];
         const msgpack_object *body;
+        ctx.msg_index = i;
         cw_tx_msg(tx, i, type, &body);
         rc = cw_app_dispatch(app, &ctx, type, body, res->log, sizeof res->log);
         if (meter.failed) /* whatever the handler made of it, the tx ran out of gas */
@@ -129,6 +130,20 @@ int cw_app_deliver_room(cw_app *app, const cw_kv *block_kv, cw_events *events, c
             res->code = rc;
             res->has_failed_msg = true;
             res->failed_msg = i;
+        }
+    }
+    /* the conditions msgs set for the tx's end (a flash loan repaid): checked once every
+     * msg succeeded, metered as the msgs are; a failure fails the tx, naming the msg that
+     * set the condition */
+    if (res->code == CW_OK) {
+        uint32_t at;
+        rc = cw_exec_tx_end(&ctx, &at, res->log, sizeof res->log);
+        if (meter.failed)
+            rc = cw_gas_explain(&meter, res->log, sizeof res->log);
+        if (rc) {
+            res->code = rc;
+            res->has_failed_msg = true;
+            res->failed_msg = at;
         }
     }
     /* Out of the block's room rather than its own limit: the tx might still succeed with

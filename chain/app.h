@@ -12,7 +12,10 @@
  *      (causeway/gas.h): the intrinsic gas first, then every store access and every charge
  *      a handler makes; the first failure — running out of gas included (CW_EOUTOFGAS) —
  *      discards the layer and the tx's events, and the result names the failing msg's
- *      index; success commits the layer. The result records the gas limit and gas used.
+ *      index; then the end-of-tx checks the msgs armed (cw_exec_at_tx_end: a flash loan
+ *      must be repaid), metered likewise, whose failure fails the tx the same way, naming
+ *      the msg that armed it; success commits the layer. The result records the gas limit
+ *      and gas used.
  * The signature is verified at mempool admission (cw_tx_verify_signature), not here.
  */
 #ifndef CAUSEWAY_CHAIN_APP_H

@@ -34,8 +34,11 @@ static void init_usage(FILE *f)
             "  --amount N            base units of each denom per account (default 1000000000000)\n"
             "  --port P              RPC port (default 26657)\n"
             "  --block-interval-ms N block interval (default 1000)\n"
-            "  --market DENOM        open a lending market borrowing DENOM (admin and oracle:\n"
-            "                        this chain's admin and oracle keys; default parameters)\n"
+            "  --market DENOM[,...]  open a lending market borrowing DENOM (admin and oracle:\n"
+            "                        this chain's admin and oracle keys; default parameters);\n"
+            "                        repeat it (or give a list) for several markets, at most 8:\n"
+            "                        the first market's asset is the unit prices are quoted in,\n"
+            "                        the others need oracle prices before anyone borrows them\n"
             "Writes DIR/config.json, DIR/genesis.json and DIR/keys/*.json (mode 0600).\n");
 }
 
@@ -61,6 +64,36 @@ static int split_ids(char *list, char **out, int max, const char *what)
     return n;
 }
 
+/* --market: the assets of the markets, repeatable, each a DENOM or a comma list */
+struct market_list {
+    char names[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
+    int n;
+};
+
+static int parse_market_arg(const cw_cliopt *o, const char *s)
+{
+    struct market_list *l = o->dst;
+    char buf[512], *items[CW_LEND_MAX_MARKETS + 1];
+    snprintf(buf, sizeof buf, "%s", s);
+    int k = split_ids(buf, items, CW_LEND_MAX_MARKETS + 1, "--market");
+    if (k < 0)
+        return -1;
+    for (int i = 0; i < k; i++) {
+        for (int j = 0; j < l->n; j++)
+            if (strcmp(l->names[j], items[i]) == 0) {
+                fprintf(stderr, "causeway-chain init: --market: %s given twice\n", items[i]);
+                return -1;
+            }
+        if (l->n == CW_LEND_MAX_MARKETS) {
+            fprintf(stderr, "causeway-chain init: --market: at most %d markets\n",
+                    CW_LEND_MAX_MARKETS);
+            return -1;
+        }
+        snprintf(l->names[l->n++], sizeof l->names[0], "%s", items[i]);
+    }
+    return 0;
+}
+
 /* an option's number into *(uint64_t *)o->dst, within [o->min, o->max] */
 static int parse_u64_arg(const cw_cliopt *o, const char *s)
 {
@@ -79,7 +112,8 @@ static int parse_u64_arg(const cw_cliopt *o, const char *s)
 
 int cw_chain_cmd_init(int argc, char **argv)
 {
-    const char *home = NULL, *chain_id = NULL, *market = NULL;
+    const char *home = NULL, *chain_id = NULL;
+    struct market_list markets = {.n = 0};
     const char *accounts_arg = "alice,bob,relayer", *denoms_arg = "stake";
     uint64_t n_vals = 4, amount = 1000000000000ull, port = 26657, interval = 1000;
     const cw_cliopt opts[] = {
@@ -91,7 +125,7 @@ int cw_chain_cmd_init(int argc, char **argv)
         U64_OPT("amount", &amount, 1, INT64_MAX, NULL),
         U64_OPT("port", &port, 0, 65535, NULL),
         U64_OPT("block-interval-ms", &interval, 10, 3600000, NULL),
-        {"market", .str = &market},
+        {"market", .parse = parse_market_arg, .dst = &markets},
         {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, init_usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
@@ -104,10 +138,6 @@ int cw_chain_cmd_init(int argc, char **argv)
     snprintf(accounts_buf, sizeof accounts_buf, "%s", accounts_arg);
     snprintf(denoms_buf, sizeof denoms_buf, "%s", denoms_arg);
     char err[512];
-    if (market && cw_id_validate(market, strlen(market), "--market", err, sizeof err)) {
-        fprintf(stderr, "causeway-chain init: %s\n", err);
-        return 2;
-    }
     if (cw_id_validate(chain_id, strlen(chain_id), "--chain-id", err, sizeof err)) {
         fprintf(stderr, "causeway-chain init: %s\n", err);
         return 2;
@@ -184,26 +214,28 @@ int cw_chain_cmd_init(int argc, char **argv)
         }
     }
     cw_seckey_wipe(&sk);
-    if (rc == 0 && market) {
+    for (int i = 0; rc == 0 && i < markets.n; i++) {
         /* A kinked model of about 2% a year at 0% utilization, 7% at the 80% kink and 22%
          * at 100% (per-second wad rates); half the debt per liquidation; 10% to reserves;
          * prices older than 5 minutes are stale; after a price resumes from stale, 5
          * minutes' grace before its holders can be liquidated above health 0.95; no
-         * economic dust threshold (the intrinsic rule still closes tiny debts in full). */
-        g.has_market = true;
-        snprintf(g.market.borrow_denom, sizeof g.market.borrow_denom, "%s", market);
-        g.market.base_rate_wad = 634195839;
-        g.market.slope1_wad = 1585489599;
-        g.market.kink_wad = (cw_u128)800000000000000000ull;
-        g.market.slope2_wad = 4756468797ull;
-        g.market.close_factor_bps = 5000;
-        g.market.reserve_factor_bps = 1000;
-        g.market.max_price_age_ns = 300ull * 1000000000ull;
-        g.market.liquidation_grace_ns = 300ull * 1000000000ull;
-        g.market.dust_threshold = 0;
-        g.market.admin = g.admin;
-        g.market.oracle = g.oracle;
-        if (cw_lend_params_validate(&g.market, err, sizeof err))
+         * economic dust threshold (the intrinsic rule still closes tiny debts in full);
+         * flash loans at 0.09% (Aave v2's premium). Every market the same. */
+        cw_lend_params *mp = &g.markets[g.n_markets++];
+        snprintf(mp->borrow_denom, sizeof mp->borrow_denom, "%s", markets.names[i]);
+        mp->base_rate_wad = 634195839;
+        mp->slope1_wad = 1585489599;
+        mp->kink_wad = (cw_u128)800000000000000000ull;
+        mp->slope2_wad = 4756468797ull;
+        mp->close_factor_bps = 5000;
+        mp->reserve_factor_bps = 1000;
+        mp->max_price_age_ns = 300ull * 1000000000ull;
+        mp->liquidation_grace_ns = 300ull * 1000000000ull;
+        mp->dust_threshold = 0;
+        mp->flash_fee_bps = 9;
+        mp->admin = g.admin;
+        mp->oracle = g.oracle;
+        if (cw_lend_params_validate(mp, err, sizeof err))
             rc = 1;
     }
     if (rc == 0) {

@@ -144,7 +144,7 @@ void cw_genesis_free(cw_genesis *g)
 int cw_genesis_load(cw_genesis *g, const char *path, char *err, size_t err_len)
 {
     static const char *const known[] = {"chain_id", "genesis_time_ns", "validators", "admin",
-                                        "oracle", "balances", "market", NULL};
+                                        "oracle", "balances", "market", "markets", NULL};
     static const char *const vknown[] = {"pubkey", "power", NULL};
     static const char *const bknown[] = {"address", "denom", "amount", NULL};
     json_t *root;
@@ -198,19 +198,26 @@ int cw_genesis_load(cw_genesis *g, const char *path, char *err, size_t err_len)
         cw_jconf_id(&j, b, "denom", what, true, g->balances[i].denom);
         cw_jconf_u64(&j, b, "amount", what, true, 1, INT64_MAX, &g->balances[i].amount);
     }
+    /* "market": one market (the form before several), or "markets": a list of them */
     const json_t *market = cw_jconf_object(&j, root, "market", "", false);
-    if (j.rc == CW_OK && market) {
-        int mrc = cw_lend_params_from_json(market, path, &g->market, err, err_len);
+    const json_t *mlist = cw_jconf_array(&j, root, "markets", "", false, CW_LEND_MAX_MARKETS);
+    if (j.rc == CW_OK && market && mlist)
+        cw_jconf_fail(&j, CW_EINVAL, "markets", "give \"market\" or \"markets\", not both");
+    uint32_t nm = mlist ? (uint32_t)json_array_size(mlist) : market ? 1 : 0;
+    for (uint32_t i = 0; j.rc == CW_OK && i < nm; i++) {
+        cw_lend_params *mp = &g->markets[i];
+        int mrc = cw_lend_params_from_json(mlist ? json_array_get(mlist, i) : market, path, mp,
+                                           err, err_len);
         if (mrc) {
             j.rc = mrc;
-        } else {
-            static const uint8_t zero[32];
-            if (memcmp(g->market.admin.b, zero, 32) == 0)
-                g->market.admin = g->admin;
-            if (memcmp(g->market.oracle.b, zero, 32) == 0)
-                g->market.oracle = g->oracle;
-            g->has_market = true;
+            break;
         }
+        static const uint8_t zero[32];
+        if (memcmp(mp->admin.b, zero, 32) == 0)
+            mp->admin = g->admin;
+        if (memcmp(mp->oracle.b, zero, 32) == 0)
+            mp->oracle = g->oracle;
+        g->n_markets = i + 1;
     }
     json_decref(root);
     if (j.rc)
@@ -247,27 +254,30 @@ int cw_genesis_write(const cw_genesis *g, const char *path, char *err, size_t er
     }
     json_object_set_new(o, "validators", vals);
     json_object_set_new(o, "balances", bals);
-    if (g->has_market) {
-        char b[41], sl1[41], k[41], sl2[41];
-        cw_u128_to_dec(b, sizeof b, g->market.base_rate_wad);
-        cw_u128_to_dec(sl1, sizeof sl1, g->market.slope1_wad);
-        cw_u128_to_dec(k, sizeof k, g->market.kink_wad);
-        cw_u128_to_dec(sl2, sizeof sl2, g->market.slope2_wad);
-        json_object_set_new(o, "market",
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                                      "borrow_denom",
-                                      g->market.borrow_denom, "base_rate_wad", b, "slope1_wad",
-                                      sl1, "kink_wad", k, "slope2_wad", sl2, "close_factor_bps",
-                                      (json_int_t)g->market.close_factor_bps,
-                                      "reserve_factor_bps",
-                                      (json_int_t)g->market.reserve_factor_bps,
-                                      "max_price_age_ns",
-                                      (json_int_t)g->market.max_price_age_ns,
-                                      "liquidation_grace_ns",
-                                      (json_int_t)g->market.liquidation_grace_ns,
-                                      "dust_threshold", (json_int_t)g->market.dust_threshold,
-                                      "supply_cap", (json_int_t)g->market.supply_cap,
-                                      "borrow_cap", (json_int_t)g->market.borrow_cap));
+    if (g->n_markets > 0) {
+        json_t *ms = json_array();
+        for (uint32_t i = 0; ms && i < g->n_markets; i++) {
+            const cw_lend_params *mp = &g->markets[i];
+            char b[41], sl1[41], k[41], sl2[41];
+            cw_u128_to_dec(b, sizeof b, mp->base_rate_wad);
+            cw_u128_to_dec(sl1, sizeof sl1, mp->slope1_wad);
+            cw_u128_to_dec(k, sizeof k, mp->kink_wad);
+            cw_u128_to_dec(sl2, sizeof sl2, mp->slope2_wad);
+            json_array_append_new(
+                ms, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                              "s:I}",
+                              "borrow_denom", mp->borrow_denom, "base_rate_wad", b,
+                              "slope1_wad", sl1, "kink_wad", k, "slope2_wad", sl2,
+                              "close_factor_bps", (json_int_t)mp->close_factor_bps,
+                              "reserve_factor_bps", (json_int_t)mp->reserve_factor_bps,
+                              "max_price_age_ns", (json_int_t)mp->max_price_age_ns,
+                              "liquidation_grace_ns", (json_int_t)mp->liquidation_grace_ns,
+                              "dust_threshold", (json_int_t)mp->dust_threshold,
+                              "supply_cap", (json_int_t)mp->supply_cap,
+                              "borrow_cap", (json_int_t)mp->borrow_cap,
+                              "flash_fee_bps", (json_int_t)mp->flash_fee_bps));
+        }
+        json_object_set_new(o, "markets", ms);
     }
     return write_json(o, path, err, err_len);
 }

@@ -348,9 +348,9 @@ static int write_genesis_state(cw_node *n, MDB_txn *txn, char *err, size_t err_l
         if (rc)
             cw_err_prefix(err, err_len, rc, "genesis balances");
     }
-    if (rc == CW_OK && n->gen.has_market &&
-        (rc = cw_lend_genesis(&kv, &n->gen.market, err, err_len)))
-        cw_err_prefix(err, err_len, rc, "genesis market");
+    for (uint32_t i = 0; rc == CW_OK && i < n->gen.n_markets; i++)
+        if ((rc = cw_lend_genesis(&kv, &n->gen.markets[i], err, err_len)))
+            cw_err_prefix(err, err_len, rc, "genesis market");
     if (rc == CW_OK)
         rc = cw_smt_commit(n->smt, txn, 0, n->state_root, err, err_len);
     if (rc) {
@@ -1745,28 +1745,75 @@ static int lend_account_fn(cw_node *n, const cw_kv *kv, void *arg)
     int rc = cw_lend_account(kv, n->time_ns, &a, r->addr);
     if (rc)
         return rc;
-    cw_rpc_lend_account la = {a.debt, a.borrow_limit, a.liquidation_limit,
-                              a.health_factor_wad, a.supply_value, a.shares};
+    cw_rpc_lend_account la = {.debt_value = a.debt_value, .borrow_limit = a.borrow_limit,
+                              .liquidation_limit = a.liquidation_limit,
+                              .health_factor_wad = a.health_factor_wad,
+                              .n_markets = (uint32_t)a.n_markets};
+    for (size_t i = 0; i < a.n_markets; i++) {
+        const cw_lend_account_market *am = &a.markets[i];
+        cw_rpc_lend_account_market *rm = &la.markets[i];
+        snprintf(rm->asset, sizeof rm->asset, "%s", am->asset);
+        rm->debt = am->debt;
+        rm->scaled_debt = am->scaled_debt;
+        rm->supply_value = am->supply_value;
+        rm->shares = am->shares;
+    }
     cw_rpc_lend_account_enc(r->out, &la);
     return r->out->rc;
 }
 
+struct market_read {
+    const char *asset; /* NULL: the only market */
+    cw_enc *out;
+    char *err;
+    size_t err_len;
+};
+
 static int lend_market_fn(cw_node *n, const cw_kv *kv, void *arg)
 {
-    struct addr_read *r = arg;
+    struct market_read *r = arg;
     cw_lend_params p;
     cw_lend_market mk;
-    int rc = cw_lend_market_read(kv, n->time_ns, &p, &mk);
+    cw_rpc_lend_market m = {0};
+    size_t nm = 0;
+    int rc = cw_lend_markets(kv, m.markets, &nm);
     if (rc)
         return rc;
-    cw_rpc_lend_market m = {.borrow_index_wad = mk.borrow_index_wad,
-                            .total_borrows = mk.total_borrows, .cash = mk.cash,
-                            .reserves = mk.reserves, .total_shares = mk.total_shares,
-                            .paused_actions = mk.paused_actions, .bad_debt = mk.bad_debt,
-                            .total_supply = mk.total_supply, .supply_cap = p.supply_cap,
-                            .borrow_cap = p.borrow_cap, .utilization_wad = mk.utilization_wad,
-                            .borrow_apr_wad = mk.borrow_apr_wad,
-                            .supply_apr_wad = mk.supply_apr_wad};
+    if (nm == 0)
+        return CW_ESTATE;
+    if (!r->asset && nm > 1) {
+        char list[CW_LEND_MAX_MARKETS * (CW_ID_MAX + 2)] = "";
+        for (size_t i = 0; i < nm; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     m.markets[i]);
+        return cw_errf(r->err, r->err_len, CW_EINVAL,
+                       "lend_market: the chain has %zu markets (%s): name one", nm, list);
+    }
+    if (r->asset) {
+        bool known = false;
+        for (size_t i = 0; i < nm; i++)
+            known |= strcmp(m.markets[i], r->asset) == 0;
+        if (!known)
+            return cw_errf(r->err, r->err_len, CW_ENOTFOUND, "lend_market: no market for %s",
+                           r->asset);
+    }
+    if ((rc = cw_lend_market_read(kv, r->asset, n->time_ns, &p, &mk)))
+        return rc;
+    m.borrow_index_wad = mk.borrow_index_wad;
+    m.total_borrows = mk.total_borrows;
+    m.cash = mk.cash;
+    m.reserves = mk.reserves;
+    m.total_shares = mk.total_shares;
+    m.paused_actions = mk.paused_actions;
+    m.bad_debt = mk.bad_debt;
+    m.total_supply = mk.total_supply;
+    m.supply_cap = p.supply_cap;
+    m.borrow_cap = p.borrow_cap;
+    m.utilization_wad = mk.utilization_wad;
+    m.borrow_apr_wad = mk.borrow_apr_wad;
+    m.supply_apr_wad = mk.supply_apr_wad;
+    m.flash_fee_bps = p.flash_fee_bps;
+    m.n_markets = (uint32_t)nm;
     snprintf(m.borrow_denom, sizeof m.borrow_denom, "%s", p.borrow_denom);
     cw_rpc_lend_market_enc(r->out, &m);
     return r->out->rc;
@@ -1848,11 +1895,15 @@ int cw_node_lend_borrowers(cw_node *n, const cw_address *start_after, uint32_t l
     return rc;
 }
 
-int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len)
+int cw_node_lend_market(cw_node *n, const char *asset, cw_enc *out, char *err, size_t err_len)
 {
-    struct addr_read r = {NULL, out};
+    struct market_read r = {asset, out, err, err_len};
+    if (err_len)
+        err[0] = '\0';
     int rc = with_state(n, lend_market_fn, &r, err, err_len);
     if (rc == CW_ESTATE)
         return cw_errf(err, err_len, rc, "no lending market on this chain");
+    if (rc && err_len && err[0])
+        return rc; /* lend_market_fn said why */
     return rc ? cw_errf(err, err_len, rc, "lend_market: %s", cw_strerror(rc)) : CW_OK;
 }

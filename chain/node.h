@@ -63,8 +63,9 @@ typedef struct cw_genesis {
     cw_pubkey32 oracle;
     uint32_t n_balances;
     cw_genesis_account *balances; /* malloc'd */
-    bool has_market;              /* a lending market at genesis ("market" object) */
-    cw_lend_params market;        /* admin/oracle default to the genesis keys */
+    uint32_t n_markets;           /* lending markets at genesis ("markets" array, or one
+                                   * "market" object), in order: the first is the price unit */
+    cw_lend_params markets[CW_LEND_MAX_MARKETS]; /* admin/oracle default to the genesis keys */
 } cw_genesis;
 
 void cw_node_config_defaults(cw_node_config *c);
@@ -235,9 +236,13 @@ int cw_node_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
  *  bin16) of addr. Returns: CW_OK; CW_ESTATE no market on this chain; store errors. */
 int cw_node_lend_account(cw_node *n, const cw_address *addr, cw_enc *out, char *err,
                          size_t err_len);
-/** The market's cw_rpc_lend_market (causeway/rpc_results.h: books, paused actions, caps,
- *  utilization and APRs from the market's rate model). Returns: as cw_node_lend_account. */
-int cw_node_lend_market(cw_node *n, cw_enc *out, char *err, size_t err_len);
+/** The cw_rpc_lend_market (causeway/rpc_results.h: books, paused actions, caps, utilization
+ *  and APRs from the market's rate model, every market's asset) of the market of asset —
+ *  asset NULL: the chain's only market.
+ *  Returns: as cw_node_lend_account; CW_EINVAL asset NULL and the chain has several markets
+ *  (err lists them); CW_ENOTFOUND no market for asset. */
+int cw_node_lend_market(cw_node *n, const char *asset, cw_enc *out, char *err,
+                        size_t err_len);
 /** cw_rpc_lend_quote of addr (cw_lend_liquidation_quote at the latest block time).
  *  Returns: as cw_node_lend_account. */
 int cw_node_lend_quote(cw_node *n, const cw_address *addr, cw_enc *out, char *err,

@@ -226,8 +226,11 @@ static int m_lend_market(void *user, const msgpack_object *params, cw_enc *out, 
                          size_t err_len)
 {
     cw_dec d = {.err = err, .err_len = err_len};
-    cw_rpc_no_params_dec(&d, params, "lend_market");
-    return d.rc ? d.rc : cw_node_lend_market(node_of(user), out, err, err_len);
+    cw_rpc_lend_market_params p;
+    cw_rpc_lend_market_params_dec(&d, params, &p);
+    return d.rc ? d.rc
+                : cw_node_lend_market(node_of(user), p.has_asset ? p.asset : NULL, out, err,
+                                      err_len);
 }
 
 static int m_lend_quote(void *user, const msgpack_object *params, cw_enc *out, char *err,

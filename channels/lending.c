@@ -147,9 +147,7 @@ static int write_u128_rec(const cw_kv *kv, const char *key, cw_u128 v)
 
 /* ---- keys ------------------------------------------------------------------------------- */
 
-#define KEY_PARAMS CW_KEY_LEND_PARAMS
-#define KEY_STATE CW_KEY_LEND_STATE
-#define KEY_STATS CW_KEY_LEND_STATS
+#define KEY_MARKETS CW_KEY_LEND_MARKETS
 #define KEY_COLLATERALS CW_KEY_LEND_COLLATERALS
 
 /* The three collateral records one (holder, channel, base_denom) touches (causeway/keys.h):
@@ -174,6 +172,13 @@ int cw_lend_params_validate(const cw_lend_params *p, char *err, size_t err_len)
                             "borrow_denom", err, err_len);
     if (rc)
         return rc;
+    /* market/{asset}/... sits beside the market's other records: an asset may not take the
+     * name of one of them (or of the borrowers index a keeper keeps there) */
+    static const char *const reserved[] = {"markets", "collateral", "collaterals", "borrowers"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(p->borrow_denom, reserved[i]) == 0)
+            return cw_errf(err, err_len, CW_EINVAL,
+                           "borrow_denom: '%s' is reserved (a key under market/)", reserved[i]);
     if (p->close_factor_bps == 0 || p->close_factor_bps > CW_BPS)
         return cw_errf(err, err_len, CW_EINVAL,
                        "close_factor_bps: %u, must be in (0, 10000]", p->close_factor_bps);
@@ -222,13 +227,22 @@ static bool trace_ok(const char *s) { return cw_trace_denom_valid(s, strnlen(s, 
 typedef struct mkt {
     cw_lend_params p;
     cw_lend_market s;
+} mkt;
+
+/* Every market and every registered collateral: what a health check reads (DESIGN §8).
+ * mk[0]'s asset is the price unit; the chain-wide fields (admin, oracle, max_price_age_ns,
+ * liquidation_grace_ns) are the same in every market's params (genesis checks it,
+ * lend.update_market writes them into every market), read from mk[0]. */
+typedef struct book {
+    mkt mk[CW_LEND_MAX_MARKETS];
+    size_t n_mk;
     cw_lend_collateral col[CW_LEND_MAX_COLLATERALS];
     size_t n_col;
-} mkt;
+} book;
 
 static void enc_params(cw_enc *e, const cw_lend_params *p)
 {
-    cw_enc_array(e, 14);
+    cw_enc_array(e, 15);
     cw_enc_cstr(e, p->borrow_denom);
     cw_enc_u128(e, p->base_rate_wad);
     cw_enc_u128(e, p->slope1_wad);
@@ -243,30 +257,50 @@ static void enc_params(cw_enc *e, const cw_lend_params *p)
     cw_enc_u64(e, p->dust_threshold);
     cw_enc_u64(e, p->supply_cap);
     cw_enc_u64(e, p->borrow_cap);
+    cw_enc_u64(e, p->flash_fee_bps);
 }
 
-/* rec_open for the records genesis writes: absent means there is no market. */
-static int market_rec_open(const cw_kv *kv, const char *key, cw_dec *d,
+/* rec_open for the records genesis writes: absent means there is no such market. */
+static int market_rec_open(const cw_kv *kv, const char *key, const char *asset, cw_dec *d,
                            const msgpack_object **root, char *err, size_t err_len)
 {
     int rc = rec_open(kv, key, d, root, err, err_len);
     if (rc == CW_ENOTFOUND)
-        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market for %s", asset);
     return rc;
 }
 
-static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err_len)
+static int store_params(const cw_kv *kv, const cw_lend_params *p)
+{
+    char key[CW_KEY_MAX];
+    cw_enc e;
+    int rc = cw_key_lend_params(key, p->borrow_denom);
+    if (rc)
+        return rc;
+    cw_enc_init(&e);
+    enc_params(&e, p);
+    return rec_store(kv, key, &e);
+}
+
+static int load_params(const cw_kv *kv, const char *asset, cw_lend_params *p, char *err,
+                       size_t err_len)
 {
     cw_dec d;
     const msgpack_object *root;
+    char key[CW_KEY_MAX];
     memset(p, 0, sizeof *p);
-    int rc = market_rec_open(kv, KEY_PARAMS, &d, &root, err, err_len);
+    if (cw_key_lend_params(key, asset))
+        return cw_errf(err, err_len, CW_EINVAL, "asset: not an identifier");
+    int rc = market_rec_open(kv, key, asset, &d, &root, err, err_len);
     if (rc)
         return rc;
-    /* a 12-field record predates the caps (read as 0: no cap); it is rewritten with 14 by
-     * the next lend.update_market */
-    const bool capped = !(root->type == MSGPACK_OBJECT_ARRAY && root->via.array.size == 12);
-    const msgpack_object *f = cw_dec_array(&d, root, capped ? 14 : 12, "params");
+    /* a 12-field record predates the caps (read as 0: no cap), a 14-field one the flash
+     * fee (0); either is rewritten with 15 by the next lend.update_market */
+    uint32_t arity = 15;
+    if (root->type == MSGPACK_OBJECT_ARRAY &&
+        (root->via.array.size == 12 || root->via.array.size == 14))
+        arity = root->via.array.size;
+    const msgpack_object *f = cw_dec_array(&d, root, arity, "params");
     cw_dec_id(&d, &f[0], p->borrow_denom, "params.borrow_denom");
     p->base_rate_wad = cw_dec_u128(&d, &f[1], "params.base_rate");
     p->slope1_wad = cw_dec_u128(&d, &f[2], "params.slope1");
@@ -279,11 +313,17 @@ static int load_params(const cw_kv *kv, cw_lend_params *p, char *err, size_t err
     cw_dec_bin_fixed(&d, &f[9], p->oracle.b, 32, "params.oracle");
     p->liquidation_grace_ns = cw_dec_u64(&d, &f[10], "params.liquidation_grace_ns");
     p->dust_threshold = cw_dec_u64(&d, &f[11], "params.dust_threshold");
-    if (capped && d.rc == CW_OK) {
+    if (arity >= 14 && d.rc == CW_OK) {
         p->supply_cap = cw_dec_u64(&d, &f[12], "params.supply_cap");
         p->borrow_cap = cw_dec_u64(&d, &f[13], "params.borrow_cap");
     }
-    return rec_close(&d, KEY_PARAMS, err, err_len);
+    if (arity >= 15 && d.rc == CW_OK)
+        p->flash_fee_bps = (uint32_t)cw_dec_uint_max(&d, &f[14], CW_BPS - 1, "params.flash_fee");
+    if ((rc = rec_close(&d, key, err, err_len)))
+        return rc;
+    if (strcmp(p->borrow_denom, asset) != 0)
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: the market of another asset", key);
+    return CW_OK;
 }
 
 static void derive_borrows(cw_lend_market *s)
@@ -295,12 +335,16 @@ static void derive_borrows(cw_lend_market *s)
         s->total_borrows = CW_U128_MAX;
 }
 
-static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_len)
+static int load_state(const cw_kv *kv, const char *asset, cw_lend_market *s, char *err,
+                      size_t err_len)
 {
     cw_dec d;
     const msgpack_object *root;
+    char key[CW_KEY_MAX], kst[CW_KEY_MAX];
     memset(s, 0, sizeof *s);
-    int rc = market_rec_open(kv, KEY_STATE, &d, &root, err, err_len);
+    if (cw_key_lend_state(key, asset) || cw_key_lend_stats(kst, asset))
+        return cw_errf(err, err_len, CW_EINVAL, "asset: not an identifier");
+    int rc = market_rec_open(kv, key, asset, &d, &root, err, err_len);
     if (rc)
         return rc;
     const msgpack_object *f = cw_dec_array(&d, root, 7, "state");
@@ -316,18 +360,19 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
         s->paused_actions = f[6].via.boolean ? CW_LEND_ACTION_BORROW : 0;
     else
         s->paused_actions = cw_dec_uint_max(&d, &f[6], CW_LEND_ACTION_ALL, "state.paused");
-    if ((rc = rec_close(&d, KEY_STATE, err, err_len)))
+    if ((rc = rec_close(&d, key, err, err_len)))
         return rc;
     if (s->borrow_index_wad < CW_WAD)
-        return cw_errf(err, err_len, CW_EMALFORMED, "%s: index below 1.0", KEY_STATE);
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: index below 1.0", key);
     derive_borrows(s);
 
-    rc = rec_open(kv, KEY_STATS, &d, &root, err, err_len);
+    rc = rec_open(kv, kst, &d, &root, err, err_len);
     if (rc == CW_ENOTFOUND)
         return CW_OK; /* written together with state; absent only before the first action */
     if (rc)
         return rc;
-    f = cw_dec_array(&d, root, 7, "stats");
+    uint32_t arity = root->type == MSGPACK_OBJECT_ARRAY && root->via.array.size == 7 ? 7 : 8;
+    f = cw_dec_array(&d, root, arity, "stats");
     s->supplied = cw_dec_u128(&d, &f[0], "stats");
     s->withdrawn = cw_dec_u128(&d, &f[1], "stats");
     s->interest = cw_dec_u128(&d, &f[2], "stats");
@@ -335,12 +380,18 @@ static int load_state(const cw_kv *kv, cw_lend_market *s, char *err, size_t err_
     s->bad_debt = cw_dec_u128(&d, &f[4], "stats");
     s->bad_debt_from_reserves = cw_dec_u128(&d, &f[5], "stats");
     s->bad_debt_socialized = cw_dec_u128(&d, &f[6], "stats");
-    return rec_close(&d, KEY_STATS, err, err_len);
+    if (arity == 8 && d.rc == CW_OK)
+        s->flash_fees = cw_dec_u128(&d, &f[7], "stats");
+    return rec_close(&d, kst, err, err_len);
 }
 
-static int store_state(const cw_kv *kv, const cw_lend_market *s)
+static int store_state(const cw_kv *kv, const char *asset, const cw_lend_market *s)
 {
+    char key[CW_KEY_MAX];
     cw_enc e;
+    int rc = cw_key_lend_state(key, asset);
+    if (rc)
+        return rc;
     cw_enc_init(&e);
     cw_enc_array(&e, 7);
     cw_enc_u128(&e, s->borrow_index_wad);
@@ -350,11 +401,10 @@ static int store_state(const cw_kv *kv, const cw_lend_market *s)
     cw_enc_u128(&e, s->total_shares);
     cw_enc_u64(&e, s->last_accrual_ns);
     cw_enc_u64(&e, s->paused_actions);
-    int rc = rec_store(kv, KEY_STATE, &e);
-    if (rc)
+    if ((rc = rec_store(kv, key, &e)) || (rc = cw_key_lend_stats(key, asset)))
         return rc;
     cw_enc_init(&e);
-    cw_enc_array(&e, 7);
+    cw_enc_array(&e, 8);
     cw_enc_u128(&e, s->supplied);
     cw_enc_u128(&e, s->withdrawn);
     cw_enc_u128(&e, s->interest);
@@ -362,7 +412,46 @@ static int store_state(const cw_kv *kv, const cw_lend_market *s)
     cw_enc_u128(&e, s->bad_debt);
     cw_enc_u128(&e, s->bad_debt_from_reserves);
     cw_enc_u128(&e, s->bad_debt_socialized);
-    return rec_store(kv, KEY_STATS, &e);
+    cw_enc_u128(&e, s->flash_fees);
+    return rec_store(kv, key, &e);
+}
+
+/* A market's books, under its asset. */
+static int store_mkt(const cw_kv *kv, const mkt *m)
+{
+    return store_state(kv, m->p.borrow_denom, &m->s);
+}
+
+/* market/markets: the assets, in genesis order (absent: none). */
+static int load_market_list(const cw_kv *kv, char names[][CW_ID_MAX + 1], size_t *n,
+                            char *err, size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    uint32_t k = 0;
+    *n = 0;
+    int rc = rec_open(kv, KEY_MARKETS, &d, &root, err, err_len);
+    if (rc == CW_ENOTFOUND)
+        return CW_OK;
+    if (rc)
+        return rc;
+    const msgpack_object *items = cw_dec_list(&d, root, CW_LEND_MAX_MARKETS, &k, "markets");
+    for (uint32_t i = 0; i < k && d.rc == CW_OK; i++)
+        cw_dec_id(&d, &items[i], names[i], "markets[%u]", i);
+    if ((rc = rec_close(&d, KEY_MARKETS, err, err_len)))
+        return rc;
+    *n = k;
+    return CW_OK;
+}
+
+static int store_market_list(const cw_kv *kv, char names[][CW_ID_MAX + 1], size_t n)
+{
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_enc_array(&e, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        cw_enc_cstr(&e, names[i]);
+    return rec_store(kv, KEY_MARKETS, &e);
 }
 
 static void enc_collateral(cw_enc *e, const cw_lend_collateral *c)
@@ -409,7 +498,7 @@ int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const ch
     return rc;
 }
 
-static int load_collaterals(const cw_kv *kv, mkt *m, char *err, size_t err_len)
+static int load_collaterals(const cw_kv *kv, book *m, char *err, size_t err_len)
 {
     cw_dec d;
     const msgpack_object *root;
@@ -443,7 +532,7 @@ static int load_collaterals(const cw_kv *kv, mkt *m, char *err, size_t err_len)
     return rec_close(&d, KEY_COLLATERALS, err, err_len);
 }
 
-static int store_collaterals(const cw_kv *kv, const mkt *m)
+static int store_collaterals(const cw_kv *kv, const book *m)
 {
     cw_enc e;
     cw_enc_init(&e);
@@ -541,18 +630,45 @@ static int fresh_price(const cw_kv *kv, const cw_lend_params *p, uint64_t now_ns
     return rc;
 }
 
-static int load_market(const cw_kv *kv, mkt *m, char *err, size_t err_len)
+/* One market: params and books (state, stats). */
+static int load_market(const cw_kv *kv, const char *asset, mkt *m, char *err, size_t err_len)
 {
     memset(m, 0, sizeof *m);
-    int rc = load_params(kv, &m->p, err, err_len);
+    int rc = load_params(kv, asset, &m->p, err, err_len);
     if (rc == CW_OK)
-        rc = load_state(kv, &m->s, err, err_len);
-    if (rc == CW_OK)
-        rc = load_collaterals(kv, m, err, err_len);
+        rc = load_state(kv, asset, &m->s, err, err_len);
     return rc;
 }
 
-static const cw_lend_collateral *find_col(const mkt *m, const char *trace)
+/* Every market and every collateral. No market at all is CW_ESTATE. */
+static int load_book(const cw_kv *kv, book *b, char *err, size_t err_len)
+{
+    char names[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
+    size_t n;
+    memset(b, 0, sizeof *b);
+    int rc = load_market_list(kv, names, &n, err, err_len);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    for (size_t i = 0; i < n; i++)
+        if ((rc = load_market(kv, names[i], &b->mk[i], err, err_len)))
+            return rc;
+    b->n_mk = n;
+    return load_collaterals(kv, b, err, err_len);
+}
+
+/* The market of asset in b, or NULL (CW_ENOTFOUND in err). */
+static mkt *find_mkt(book *b, const char *asset, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < b->n_mk; i++)
+        if (strcmp(b->mk[i].p.borrow_denom, asset) == 0)
+            return &b->mk[i];
+    cw_errf(err, err_len, CW_ENOTFOUND, "no lending market for %s", asset);
+    return NULL;
+}
+
+static const cw_lend_collateral *find_col(const book *m, const char *trace)
 {
     for (size_t i = 0; i < m->n_col; i++)
         if (strcmp(m->col[i].trace_denom, trace) == 0)
@@ -711,7 +827,7 @@ enum weight { W_LTV, W_LT };
  * substitute one position (a debit not yet written). For the borrow limit (W_LTV) a denom
  * in its grace period after resuming from stale counts 0 too (Aave v3 PriceOracleSentinel:
  * no new borrowing until the grace has passed). */
-static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const cw_address *a,
+static int account_limit(const cw_kv *kv, const book *m, uint64_t now_ns, const cw_address *a,
                          enum weight w, const char *override_trace, uint64_t override_pos,
                          cw_u128 *out)
 {
@@ -728,7 +844,7 @@ static int account_limit(const cw_kv *kv, const mkt *m, uint64_t now_ns, const c
             continue;
         cw_u128 v;
         price_view pv;
-        if ((rc = view_price(kv, &m->p, now_ns, c->trace_denom, &pv)))
+        if ((rc = view_price(kv, &m->mk[0].p, now_ns, c->trace_denom, &pv)))
             return rc;
         if (!pv.fresh || (w == W_LTV && pv.in_grace))
             continue; /* stale collateral counts 0; in its grace, 0 to borrow against */
@@ -765,7 +881,7 @@ typedef struct holdings {
     uint64_t grace_until;
 } holdings;
 
-static int scan_holdings(const cw_kv *kv, const mkt *m, uint64_t now_ns, const cw_address *a,
+static int scan_holdings(const cw_kv *kv, const book *m, uint64_t now_ns, const cw_address *a,
                          const char *override_trace, uint64_t override_pos, holdings *h)
 {
     memset(h, 0, sizeof *h);
@@ -784,7 +900,7 @@ static int scan_holdings(const cw_kv *kv, const mkt *m, uint64_t now_ns, const c
             return rc;
         if (pos == 0 && rel == 0)
             continue;
-        if ((rc = view_price(kv, &m->p, now_ns, c->trace_denom, &pv)))
+        if ((rc = view_price(kv, &m->mk[0].p, now_ns, c->trace_denom, &pv)))
             return rc;
         bool pos_counts = value_of(pos, pv.price) > 0;
         if (value_of((cw_u128)pos + rel, pv.price) > 0)
@@ -809,27 +925,114 @@ static int scan_holdings(const cw_kv *kv, const mkt *m, uint64_t now_ns, const c
     return CW_OK;
 }
 
+/* The price of market i's asset (DESIGN §8): the price unit (mk[0]'s asset) is exactly
+ * 1 and always fresh, never in grace; any other asset's is the oracle's. */
+static int asset_price(const cw_kv *kv, const book *b, size_t i, uint64_t now_ns,
+                       price_view *v)
+{
+    if (i == 0) {
+        memset(v, 0, sizeof *v);
+        v->price = CW_WAD;
+        v->fresh = true;
+        return CW_OK;
+    }
+    return view_price(kv, &b->mk[0].p, now_ns, b->mk[i].p.borrow_denom, v);
+}
+
+/* ceil(debt × price / WAD): a debt's value in the price unit, rounded up, saturating. */
+static cw_u128 debt_value_of(cw_u128 debt, cw_u128 price)
+{
+    cw_u128 v;
+    if (cw_muldiv_u128(&v, debt, price, CW_WAD, CW_ROUND_UP))
+        v = CW_U128_MAX;
+    return v;
+}
+
+/* What an account owes in every market of b (each accrued in memory to now_ns), and the
+ * total in the price unit: value = Σ ceil(debt_i × price_i / WAD) at each asset's latest
+ * price; stale = index+1 of the first market the account owes in whose price is not fresh
+ * (0: none). over (if not NULL) with over_scaled substitutes one market's scaled debt (a
+ * borrow not yet written). */
+typedef struct debts {
+    cw_u128 scaled[CW_LEND_MAX_MARKETS];
+    cw_u128 debt[CW_LEND_MAX_MARKETS];
+    cw_u128 value;
+    size_t stale;
+} debts;
+
+static int debt_of(const mkt *m, cw_u128 scaled, cw_u128 *debt);
+
+static int scan_debts(const cw_kv *kv, const book *b, uint64_t now_ns, const cw_address *a,
+                      const mkt *over, cw_u128 over_scaled, debts *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < b->n_mk; i++) {
+        const mkt *m = &b->mk[i];
+        char kd[CW_KEY_MAX];
+        price_view pv;
+        int rc;
+        if (m == over)
+            out->scaled[i] = over_scaled;
+        else if ((rc = cw_key_lend_debt(kd, m->p.borrow_denom, a)) ||
+                 (rc = read_u128_rec(kv, kd, &out->scaled[i])))
+            return rc;
+        if (out->scaled[i] == 0)
+            continue;
+        if (debt_of(m, out->scaled[i], &out->debt[i]))
+            return CW_EOVERFLOW;
+        if ((rc = asset_price(kv, b, i, now_ns, &pv)))
+            return rc;
+        if (!pv.fresh && out->stale == 0)
+            out->stale = i + 1;
+        out->value = sat_add(out->value, debt_value_of(out->debt[i], pv.price));
+    }
+    return CW_OK;
+}
+
+/* CW_ESTALE naming the first market the account owes in whose asset has no fresh price. */
+static int stale_debt(const book *b, const debts *d, const char *what, char *err,
+                      size_t err_len)
+{
+    if (d->stale == 0)
+        return CW_OK;
+    return cw_errf(err, err_len, CW_ESTALE, "%s: no fresh price for %s, which the account owes",
+                   what, b->mk[d->stale - 1].p.borrow_denom);
+}
+
 /* ---- genesis -------------------------------------------------------------------------------- */
 
 int cw_lend_genesis(const cw_kv *kv, const cw_lend_params *p, char *err, size_t err_len)
 {
-    const uint8_t *v;
+    char names[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
     size_t n;
     int rc = cw_lend_params_validate(p, err, err_len);
-    if (rc)
+    if (rc || (rc = load_market_list(kv, names, &n, err, err_len)))
         return rc;
-    rc = cw_kv_get_s(kv, KEY_PARAMS, &v, &n);
-    if (rc == CW_OK)
-        return cw_errf(err, err_len, CW_EEXISTS, "lending market already exists");
-    if (rc != CW_ENOTFOUND)
-        return rc;
-    cw_enc e;
-    cw_enc_init(&e);
-    enc_params(&e, p);
-    if ((rc = rec_store(kv, KEY_PARAMS, &e)))
-        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], p->borrow_denom) == 0)
+            return cw_errf(err, err_len, CW_EEXISTS, "a lending market for %s already exists",
+                           p->borrow_denom);
+    if (n == CW_LEND_MAX_MARKETS)
+        return cw_errf(err, err_len, CW_ETOOBIG, "at most %d lending markets",
+                       CW_LEND_MAX_MARKETS);
+    if (n > 0) {
+        /* the chain-wide fields: one admin, one oracle, one staleness rule for all prices */
+        cw_lend_params first;
+        if ((rc = load_params(kv, names[0], &first, err, err_len)))
+            return rc;
+        if (memcmp(first.admin.b, p->admin.b, 32) || memcmp(first.oracle.b, p->oracle.b, 32) ||
+            first.max_price_age_ns != p->max_price_age_ns ||
+            first.liquidation_grace_ns != p->liquidation_grace_ns)
+            return cw_errf(err, err_len, CW_EINVAL,
+                           "market %s: admin, oracle, max_price_age_ns and "
+                           "liquidation_grace_ns are chain-wide and must equal market %s's",
+                           p->borrow_denom, names[0]);
+    }
+    snprintf(names[n], sizeof names[n], "%s", p->borrow_denom);
     cw_lend_market s = {.borrow_index_wad = CW_WAD};
-    return store_state(kv, &s);
+    if ((rc = store_params(kv, p)) || (rc = store_state(kv, p->borrow_denom, &s)))
+        return rc;
+    return store_market_list(kv, names, n + 1);
 }
 
 /* ---- positions ------------------------------------------------------------------------------- */
@@ -889,35 +1092,58 @@ int cw_lend_credit(const cw_kv *kv, const cw_address *beneficiary, const char *c
     return CW_OK;
 }
 
+static int accrue(mkt *m, uint64_t now_ns, char *err, size_t err_len);
+
+/* Accrue every market of b in memory to now_ns (stored only by whoever writes a market). */
+static int accrue_all(book *b, uint64_t now_ns, char *err, size_t err_len)
+{
+    int rc;
+    for (size_t i = 0; i < b->n_mk; i++)
+        if ((rc = accrue(&b->mk[i], now_ns, err, err_len)))
+            return rc;
+    return CW_OK;
+}
+
+/* CW_ESTATE when `action` is paused in any market (withdraw_collateral: collateral backs
+ * every market's debt, so any market's pause of it holds). */
+static int check_paused_any(const book *b, uint64_t action, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < b->n_mk; i++)
+        if (b->mk[i].s.paused_actions & action)
+            return cw_errf(err, err_len, CW_ESTATE, "%s is paused by the market's admin (%s)",
+                           cw_lend_action_name(action), b->mk[i].p.borrow_denom);
+    return CW_OK;
+}
+
 int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *holder,
                           const char *channel, const char *base_denom, uint64_t amount,
                           char *err, size_t err_len)
 {
-    mkt m;
+    book b;
     const cw_lend_collateral *c;
-    char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX];
+    char kp[CW_KEY_MAX], kt[CW_KEY_MAX], ki[CW_KEY_MAX], kr[CW_KEY_MAX];
     uint64_t pos, total, inflight, ninflight, releasing, nreleasing;
-    cw_u128 scaled, debt, limit;
-    char kd[CW_KEY_MAX], kr[CW_KEY_MAX];
+    cw_u128 limit;
+    debts d;
     if (amount == 0)
         return cw_errf(err, err_len, CW_EINVAL, "release amount: must be greater than zero");
     char trace[CW_LEND_TRACE_DENOM_LEN + 1];
     if (cw_trace_denom(trace, channel, base_denom))
         return cw_errf(err, err_len, CW_EINVAL, "channel or base_denom: not an identifier");
-    int rc = load_market(kv, &m, err, err_len);
-    if (rc || (rc = check_paused(&m, CW_LEND_ACTION_WITHDRAW_COLLATERAL, err, err_len)))
+    int rc = load_book(kv, &b, err, err_len);
+    if (rc || (rc = check_paused_any(&b, CW_LEND_ACTION_WITHDRAW_COLLATERAL, err, err_len)))
         return rc;
-    if (!(c = find_col(&m, trace)))
+    if (!(c = find_col(&b, trace)))
         return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s/%s is not registered",
                        channel, base_denom);
-    if ((rc = accrue(&m, now_ns, err, err_len)))
+    if ((rc = accrue_all(&b, now_ns, err, err_len)))
         return rc;
-    cw_key_lend_debt(kd, holder);
     if ((rc = coll_keys(kp, kt, ki, holder, trace, channel, base_denom)) ||
         (rc = read_u64_rec(kv, kp, &pos)) || (rc = read_u64_rec(kv, kt, &total)) ||
-        (rc = read_u64_rec(kv, ki, &inflight)) || (rc = read_u128_rec(kv, kd, &scaled)) ||
+        (rc = read_u64_rec(kv, ki, &inflight)) ||
         (rc = cw_key_collateral_releasing(kr, holder, trace)) ||
-        (rc = read_u64_rec(kv, kr, &releasing)))
+        (rc = read_u64_rec(kv, kr, &releasing)) ||
+        (rc = scan_debts(kv, &b, now_ns, holder, NULL, 0, &d)))
         return cw_errf(err, err_len, rc, "reading state: %s", cw_strerror(rc));
     if (pos < amount)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
@@ -926,20 +1152,20 @@ int cw_lend_release_debit(const cw_kv *kv, uint64_t now_ns, const cw_address *ho
     if (total < amount || cw_add_u64(&ninflight, inflight, amount) ||
         cw_add_u64(&nreleasing, releasing, amount))
         return cw_errf(err, err_len, CW_ESTATE, "collateral total below a position");
-    if (debt_of(&m, scaled, &debt))
-        return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
-    if (debt > 0) {
-        if ((rc = account_limit(kv, &m, now_ns, holder, W_LTV, trace, pos - amount, &limit)))
+    if (d.value > 0 || d.stale) {
+        if ((rc = stale_debt(&b, &d, "release", err, err_len)))
+            return rc;
+        if ((rc = account_limit(kv, &b, now_ns, holder, W_LTV, trace, pos - amount, &limit)))
             return cw_errf(err, err_len, rc, "reading collateral: %s", cw_strerror(rc));
-        if (limit < debt) {
+        if (limit < d.value) {
             char sd[41], sl[41];
-            u128_dec(sd, debt);
+            u128_dec(sd, d.value);
             u128_dec(sl, limit);
             return cw_errf(err, err_len, CW_EUNHEALTHY,
                            "release would leave borrow limit %s below debt %s", sl, sd);
         }
     }
-    if ((rc = store_state(kv, &m.s)) || (rc = write_u64_rec(kv, kp, pos - amount)) ||
+    if ((rc = write_u64_rec(kv, kp, pos - amount)) ||
         (rc = write_u64_rec(kv, kt, total - amount)) || (rc = write_u64_rec(kv, ki, ninflight)) ||
         (rc = write_u64_rec(kv, kr, nreleasing)))
         return cw_errf(err, err_len, rc, "writing state: %s", cw_strerror(rc));
@@ -981,11 +1207,27 @@ int cw_lend_release_settle(const cw_kv *kv, const cw_address *holder, const char
 
 /* ---- readers ------------------------------------------------------------------------------- */
 
-int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params,
-                        cw_lend_market *market)
+int cw_lend_markets(const cw_kv *kv, char assets[][CW_ID_MAX + 1], size_t *n)
+{
+    return load_market_list(kv, assets, n, NULL, 0);
+}
+
+int cw_lend_market_read(const cw_kv *kv, const char *asset, uint64_t now_ns,
+                        cw_lend_params *params, cw_lend_market *market)
 {
     mkt m;
-    int rc = load_market(kv, &m, NULL, 0);
+    char names[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
+    size_t n = 0;
+    int rc = CW_OK;
+    memset(&m, 0, sizeof m);
+    if (!asset) {
+        rc = load_market_list(kv, names, &n, NULL, 0);
+        if (rc == CW_OK && n == 0)
+            rc = CW_ESTATE;
+        asset = names[0];
+    }
+    if (rc == CW_OK)
+        rc = load_market(kv, asset, &m, NULL, 0);
     if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
         rc = accrue(&m, now_ns, NULL, 0);
     if (rc == CW_OK)
@@ -1002,33 +1244,50 @@ int cw_lend_market_read(const cw_kv *kv, uint64_t now_ns, cw_lend_params *params
 int cw_lend_account(const cw_kv *kv, uint64_t now_ns, cw_lend_account_info *out,
                     const cw_address *addr)
 {
-    mkt m;
-    char kd[CW_KEY_MAX], ks[CW_KEY_MAX];
+    book b;
+    debts d;
     memset(out, 0, sizeof *out);
-    int rc = load_market(kv, &m, NULL, 0);
-    if (rc == CW_OK && now_ns > m.s.last_accrual_ns && m.s.last_accrual_ns != 0)
-        rc = accrue(&m, now_ns, NULL, 0);
+    int rc = load_book(kv, &b, NULL, 0);
+    uint64_t last = 0;
+    for (size_t i = 0; rc == CW_OK && i < b.n_mk; i++) {
+        mkt *m = &b.mk[i];
+        if (now_ns > m->s.last_accrual_ns && m->s.last_accrual_ns != 0)
+            rc = accrue(m, now_ns, NULL, 0);
+        if (m->s.last_accrual_ns > last)
+            last = m->s.last_accrual_ns;
+    }
     if (rc)
         return rc;
     if (now_ns == 0)
-        now_ns = m.s.last_accrual_ns;
-    cw_key_lend_debt(kd, addr);
-    cw_key_lend_shares(ks, addr);
-    cw_lend_account_info a = {0};
-    cw_u128 value;
-    if ((rc = read_u128_rec(kv, kd, &a.scaled_debt)) || (rc = read_u128_rec(kv, ks, &a.shares)))
+        now_ns = last;
+    cw_lend_account_info a;
+    memset(&a, 0, sizeof a);
+    if ((rc = scan_debts(kv, &b, now_ns, addr, NULL, 0, &d)))
         return rc;
-    if (debt_of(&m, a.scaled_debt, &a.debt))
-        return CW_EOVERFLOW;
-    if (a.shares && m.s.total_shares && supply_value(&m.s, &value) == CW_OK &&
-        cw_muldiv_u128(&a.supply_value, a.shares, value, m.s.total_shares, CW_ROUND_DOWN))
-        return CW_EOVERFLOW;
-    if ((rc = account_limit(kv, &m, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit)) ||
-        (rc = account_limit(kv, &m, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit)))
+    a.debt_value = d.value;
+    a.n_markets = b.n_mk;
+    for (size_t i = 0; i < b.n_mk; i++) {
+        const mkt *m = &b.mk[i];
+        cw_lend_account_market *am = &a.markets[i];
+        char ks[CW_KEY_MAX];
+        cw_u128 value;
+        snprintf(am->asset, sizeof am->asset, "%s", m->p.borrow_denom);
+        am->scaled_debt = d.scaled[i];
+        am->debt = d.debt[i];
+        if ((rc = cw_key_lend_shares(ks, m->p.borrow_denom, addr)) ||
+            (rc = read_u128_rec(kv, ks, &am->shares)))
+            return rc;
+        if (am->shares && m->s.total_shares && supply_value(&m->s, &value) == CW_OK &&
+            cw_muldiv_u128(&am->supply_value, am->shares, value, m->s.total_shares,
+                           CW_ROUND_DOWN))
+            return CW_EOVERFLOW;
+    }
+    if ((rc = account_limit(kv, &b, now_ns, addr, W_LTV, NULL, 0, &a.borrow_limit)) ||
+        (rc = account_limit(kv, &b, now_ns, addr, W_LT, NULL, 0, &a.liquidation_limit)))
         return rc;
-    if (a.debt == 0)
+    if (a.debt_value == 0)
         a.health_factor_wad = CW_U128_MAX;
-    else if (cw_muldiv_u128(&a.health_factor_wad, a.liquidation_limit, CW_WAD, a.debt,
+    else if (cw_muldiv_u128(&a.health_factor_wad, a.liquidation_limit, CW_WAD, a.debt_value,
                             CW_ROUND_DOWN))
         a.health_factor_wad = CW_U128_MAX;
     *out = a;
@@ -1072,41 +1331,42 @@ static int amount_nonzero(uint64_t amount, char *err, size_t err_len)
                   : cw_errf(err, err_len, CW_EINVAL, "amount: must be greater than zero");
 }
 
-/* How supply, withdraw_supply, borrow and repay start: a nonzero amount (unless any_amount),
- * the market loaded, refused while `action` is paused (0 for repay: never), and accrued to
- * block time. */
-static int open_market(const cw_exec_ctx *ctx, uint64_t amount, bool any_amount,
-                       uint64_t action, mkt *m, char *err, size_t err_len)
+/* How supply, withdraw_supply, borrow, repay, pause and withdraw_reserves start: a nonzero
+ * amount (unless any_amount), the asset's market loaded, refused while `action` is paused
+ * (0 for repay: never), and accrued to block time. */
+static int open_market(const cw_exec_ctx *ctx, const char *asset, uint64_t amount,
+                       bool any_amount, uint64_t action, mkt *m, char *err, size_t err_len)
 {
     int rc;
     if ((!any_amount && (rc = amount_nonzero(amount, err, err_len))) ||
-        (rc = load_market(ctx->kv, m, err, err_len)) ||
+        (rc = load_market(ctx->kv, asset, m, err, err_len)) ||
         (rc = check_paused(m, action, err, err_len)))
         return rc;
     return accrue(m, ctx->time_ns, err, err_len);
 }
 
 /* open_market, then the account's [u128] record at key (shares or scaled debt). */
-static int open_account(const cw_exec_ctx *ctx, uint64_t amount, bool any_amount,
-                        uint64_t action, mkt *m, const char *key, cw_u128 *rec, char *err,
-                        size_t err_len)
+static int open_account(const cw_exec_ctx *ctx, const char *asset, uint64_t amount,
+                        bool any_amount, uint64_t action, mkt *m, const char *key, cw_u128 *rec,
+                        char *err, size_t err_len)
 {
-    int rc = open_market(ctx, amount, any_amount, action, m, err, err_len);
+    int rc = open_market(ctx, asset, amount, any_amount, action, m, err, err_len);
     return rc ? rc : read_u128_rec(ctx->kv, key, rec);
 }
 
-/* The one writer of an account's scaled debt (at kd, the debt key of a) — borrow, repay,
- * liquidate and write-off all end here — and so of the borrower index (DESIGN §8 "Borrower
- * index"): market/borrowers/{a} = [the number of markets where a has debt], present exactly
- * while > 0, and market/borrower_count = [how many such entries exist]. Saturating at 0, so
- * debt from before the index clears without an entry to remove. */
-static int write_debt(const cw_kv *kv, const char *kd, const cw_address *a, cw_u128 scaled)
+/* The one writer of an account's scaled debt in a market — borrow, repay, liquidate and
+ * write-off all end here — and so of the borrower index (DESIGN §8 "Borrower index"):
+ * market/borrowers/{a} = [the number of markets where a has debt], present exactly while > 0,
+ * and market/borrower_count = [how many such entries exist]. Saturating at 0, so debt from
+ * before the index clears without an entry to remove. */
+static int write_debt(const cw_kv *kv, const char *asset, const cw_address *a, cw_u128 scaled)
 {
-    char kb[CW_KEY_MAX];
+    char kd[CW_KEY_MAX], kb[CW_KEY_MAX];
     cw_u128 old;
     uint64_t n, total;
-    int rc = read_u128_rec(kv, kd, &old);
-    if (rc || (rc = write_u128_rec(kv, kd, scaled)) || (old == 0) == (scaled == 0))
+    int rc = cw_key_lend_debt(kd, asset, a);
+    if (rc || (rc = read_u128_rec(kv, kd, &old)) || (rc = write_u128_rec(kv, kd, scaled)) ||
+        (old == 0) == (scaled == 0))
         return rc;
     cw_key_lend_borrower(kb, a);
     if ((rc = read_u64_rec(kv, kb, &n)) ||
@@ -1126,18 +1386,15 @@ static int write_debt(const cw_kv *kv, const char *kd, const cw_address *a, cw_u
 
 /* How supply, withdraw_supply, borrow and repay end, once m holds the new books: amount
  * moves between the signer and the pool (into_pool: from the signer) through the bank,
- * whose failure writes nothing; then the market's state and the account's record (debtor
- * non-NULL: key is debtor's debt, written by write_debt; else shares). */
-static int settle(cw_exec_ctx *ctx, const mkt *m, bool into_pool, uint64_t amount,
-                  const char *key, const cw_address *debtor, cw_u128 rec, char *err,
+ * whose failure writes nothing; then the market's state. The caller writes the account's
+ * record. */
+static int settle(cw_exec_ctx *ctx, const mkt *m, bool into_pool, uint64_t amount, char *err,
                   size_t err_len)
 {
     const char *denom = m->p.borrow_denom;
     int rc = into_pool ? pool_in(ctx->kv, &ctx->signer, denom, amount, err, err_len)
                        : pool_out(ctx->kv, &ctx->signer, denom, amount, err, err_len);
-    if (rc || (rc = store_state(ctx->kv, &m->s)))
-        return rc;
-    return debtor ? write_debt(ctx->kv, key, debtor, rec) : write_u128_rec(ctx->kv, key, rec);
+    return rc ? rc : store_mkt(ctx->kv, m);
 }
 
 /* An account's debt from its scaled debt, which cannot exceed the market's total. */
@@ -1147,6 +1404,31 @@ static int account_debt(const mkt *m, cw_u128 scaled, cw_u128 *debt, char *err, 
         return cw_errf(err, err_len, CW_ESTATE, "account debt above the market's total");
     if (debt_of(m, scaled, debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
+    return CW_OK;
+}
+
+/* The market's cash not lent out by a flash loan of the running tx (market/{asset}/flash):
+ * what borrows, withdrawals, reserve withdrawals and further flash loans may take. */
+static int flash_read(const cw_kv *kv, const char *asset, uint64_t *amount, uint64_t *fee)
+{
+    char key[CW_KEY_MAX];
+    const uint8_t *v;
+    size_t n;
+    *amount = *fee = 0;
+    int rc = cw_key_lend_flash(key, asset);
+    if (rc || (rc = rec_get(kv, key, &v, &n)))
+        return rc;
+    return rec_corrupt(cw_val_u64_pair_dec(amount, fee, v, n, NULL, 0));
+}
+
+static int liquid_cash(const cw_kv *kv, const mkt *m, uint64_t *out)
+{
+    uint64_t lent, fee;
+    *out = 0;
+    int rc = flash_read(kv, m->p.borrow_denom, &lent, &fee);
+    if (rc)
+        return rc;
+    *out = m->s.cash > lent ? m->s.cash - lent : 0;
     return CW_OK;
 }
 
@@ -1172,9 +1454,10 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     cw_u128 held, minted, value, nshares, total;
     uint64_t ncash;
     int rc;
-    cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = open_account(ctx, amount, false, CW_LEND_ACTION_SUPPLY, &m, ks, &held, err,
-                           err_len)))
+    if (cw_key_lend_shares(ks, msg->asset, &ctx->signer))
+        return cw_errf(err, err_len, CW_EINVAL, "asset: not an identifier");
+    if ((rc = open_account(ctx, msg->asset, amount, false, CW_LEND_ACTION_SUPPLY, &m, ks, &held,
+                           err, err_len)))
         return rc;
     if (supply_value(&m.s, &value))
         return cw_errf(err, err_len, CW_ESTATE, "market books inconsistent");
@@ -1207,7 +1490,8 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
     m.s.cash = ncash;
     m.s.total_shares = total;
     m.s.supplied = sat_add(m.s.supplied, amount);
-    if ((rc = settle(ctx, &m, true, amount, ks, NULL, nshares, err, err_len)))
+    if ((rc = settle(ctx, &m, true, amount, err, err_len)) ||
+        (rc = write_u128_rec(ctx->kv, ks, nshares)))
         return rc;
     supply_event(ctx, CW_EV_LEND_SUPPLY, &m, amount, minted);
     return CW_OK;
@@ -1216,7 +1500,7 @@ static int lend_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_l
 static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_lend_withdraw_supply *msg = in;
-    uint64_t amount = msg->amount;
+    uint64_t amount = msg->amount, cash;
     mkt m;
     char ks[CW_KEY_MAX];
     cw_u128 held, burned, value;
@@ -1224,9 +1508,11 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     if (msg->all && amount != 0)
         return cw_errf(err, err_len, CW_EINVAL,
                        "amount: must be 0 with all (all withdraws every share held)");
-    cw_key_lend_shares(ks, &ctx->signer);
-    if ((rc = open_account(ctx, amount, msg->all, CW_LEND_ACTION_WITHDRAW_SUPPLY, &m, ks, &held,
-                           err, err_len)))
+    if (cw_key_lend_shares(ks, msg->asset, &ctx->signer))
+        return cw_errf(err, err_len, CW_EINVAL, "asset: not an identifier");
+    if ((rc = open_account(ctx, msg->asset, amount, msg->all, CW_LEND_ACTION_WITHDRAW_SUPPLY,
+                           &m, ks, &held, err, err_len)) ||
+        (rc = liquid_cash(ctx->kv, &m, &cash)))
         return rc;
     if (held > m.s.total_shares)
         return cw_errf(err, err_len, CW_ESTATE, "account shares above the market's total");
@@ -1246,18 +1532,18 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
             return cw_errf(err, err_len, CW_EINSUFFICIENT,
                            "the account's %s shares are worth 0 %s: nothing to withdraw", sh,
                            m.p.borrow_denom);
-        if (pay > m.s.cash)
+        if (pay > cash)
             return cw_errf(err, err_len, CW_EINSUFFICIENT,
                            "liquidity: all %s shares are worth %s, the pool holds %llu; "
                            "nothing withdrawn (all or nothing: withdraw an amount instead)",
-                           sh, sp, (unsigned long long)m.s.cash);
+                           sh, sp, (unsigned long long)cash);
         amount = (uint64_t)pay; /* ≤ cash */
         burned = held;
     } else {
-        if (amount > m.s.cash)
+        if (amount > cash)
             return cw_errf(err, err_len, CW_EINSUFFICIENT,
                            "liquidity: the pool holds %llu, withdrawal of %llu",
-                           (unsigned long long)m.s.cash, (unsigned long long)amount);
+                           (unsigned long long)cash, (unsigned long long)amount);
         if (supply_value(&m.s, &value) || value == 0 || m.s.total_shares == 0)
             return cw_errf(err, err_len, CW_EINSUFFICIENT, "no supplier value to withdraw");
         if (cw_muldiv_u128(&burned, amount, m.s.total_shares, value, CW_ROUND_UP))
@@ -1274,67 +1560,97 @@ static int lend_withdraw_supply(cw_exec_ctx *ctx, const void *in, char *err, siz
     m.s.cash -= amount;
     m.s.total_shares -= burned; /* burned ≤ held ≤ total */
     m.s.withdrawn = sat_add(m.s.withdrawn, amount);
-    if ((rc = settle(ctx, &m, false, amount, ks, NULL, held - burned, err, err_len)))
+    if ((rc = settle(ctx, &m, false, amount, err, err_len)) ||
+        (rc = write_u128_rec(ctx->kv, ks, held - burned)))
         return rc;
     supply_event(ctx, CW_EV_LEND_WITHDRAW_SUPPLY, &m, amount, burned);
     return CW_OK;
 }
 
+/* How borrow and liquidate start: every market and collateral loaded, the named market
+ * found and not paused for `action`, every market accrued (in memory) to block time. */
+static int open_book(const cw_exec_ctx *ctx, const char *asset, uint64_t action, book *b,
+                     mkt **m, char *err, size_t err_len)
+{
+    int rc;
+    *m = NULL;
+    if ((rc = load_book(ctx->kv, b, err, err_len)))
+        return rc;
+    if (!(*m = find_mkt(b, asset, err, err_len)))
+        return CW_ENOTFOUND;
+    if ((rc = check_paused(*m, action, err, err_len)))
+        return rc;
+    return accrue_all(b, ctx->time_ns, err, err_len);
+}
+
 static int lend_borrow(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_lend_borrow *msg = in;
-    uint64_t amount = msg->amount;
-    mkt m;
-    char kd[CW_KEY_MAX];
+    uint64_t amount = msg->amount, cash;
+    book b;
+    mkt *m;
     cw_u128 scaled, add, nscaled, ntotal, debt, limit;
+    debts d;
+    price_view pv;
     int rc;
-    if ((rc = open_market(ctx, amount, false, CW_LEND_ACTION_BORROW, &m, err, err_len)))
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = open_book(ctx, msg->asset, CW_LEND_ACTION_BORROW, &b, &m, err, err_len)) ||
+        (rc = liquid_cash(ctx->kv, m, &cash)))
         return rc;
-    if (amount > m.s.cash)
+    if (amount > cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
                        "liquidity: the pool holds %llu, borrow of %llu",
-                       (unsigned long long)m.s.cash, (unsigned long long)amount);
-    cw_key_lend_debt(kd, &ctx->signer);
-    if ((rc = read_u128_rec(ctx->kv, kd, &scaled)))
+                       (unsigned long long)cash, (unsigned long long)amount);
+    /* the borrowed asset needs a fresh price, not in its grace period (DESIGN §8) */
+    if ((rc = asset_price(ctx->kv, &b, (size_t)(m - b.mk), ctx->time_ns, &pv)))
         return rc;
+    if (!pv.fresh || pv.in_grace)
+        return cw_errf(err, err_len, CW_ESTALE, "no fresh price for %s: borrowing refused",
+                       m->p.borrow_denom);
+    if ((rc = scan_debts(ctx->kv, &b, ctx->time_ns, &ctx->signer, NULL, 0, &d)))
+        return rc;
+    scaled = d.scaled[m - b.mk];
     /* scaled added rounds up: the borrower owes at least amount (Aave v2 rayDiv, protocol side) */
-    if (cw_muldiv_u128(&add, amount, CW_WAD, m.s.borrow_index_wad, CW_ROUND_UP) ||
-        cw_add_u128(&nscaled, scaled, add) || cw_add_u128(&ntotal, m.s.total_scaled_debt, add) ||
-        debt_of(&m, nscaled, &debt))
+    if (cw_muldiv_u128(&add, amount, CW_WAD, m->s.borrow_index_wad, CW_ROUND_UP) ||
+        cw_add_u128(&nscaled, scaled, add) ||
+        cw_add_u128(&ntotal, m->s.total_scaled_debt, add) || debt_of(m, nscaled, &debt))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     /* borrow cap (Aave v3 validateBorrow): total borrows after the borrow */
-    if (m.p.borrow_cap > 0) {
+    if (m->p.borrow_cap > 0) {
         cw_u128 nb;
-        if (cw_muldiv_u128(&nb, ntotal, m.s.borrow_index_wad, CW_WAD, CW_ROUND_DOWN))
+        if (cw_muldiv_u128(&nb, ntotal, m->s.borrow_index_wad, CW_WAD, CW_ROUND_DOWN))
             nb = CW_U128_MAX;
-        if (nb > m.p.borrow_cap) {
+        if (nb > m->p.borrow_cap) {
             char sb[41], sn[41];
-            u128_dec(sb, m.s.total_borrows);
+            u128_dec(sb, m->s.total_borrows);
             u128_dec(sn, nb);
             return cw_errf(err, err_len, CW_ETOOBIG,
                            "borrow of %llu would take total borrows from %s to %s, above the "
                            "borrow cap of %llu",
                            (unsigned long long)amount, sb, sn,
-                           (unsigned long long)m.p.borrow_cap);
+                           (unsigned long long)m->p.borrow_cap);
         }
     }
-    if ((rc = account_limit(ctx->kv, &m, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0,
-                            &limit)))
+    /* every debt, this one with the borrow, valued in the price unit, within the limit */
+    if ((rc = scan_debts(ctx->kv, &b, ctx->time_ns, &ctx->signer, m, nscaled, &d)) ||
+        (rc = stale_debt(&b, &d, "borrow", err, err_len)) ||
+        (rc = account_limit(ctx->kv, &b, ctx->time_ns, &ctx->signer, W_LTV, NULL, 0, &limit)))
         return rc;
-    if (limit < debt) {
+    if (limit < d.value) {
         char sd[41], sl[41];
-        u128_dec(sd, debt);
+        u128_dec(sd, d.value);
         u128_dec(sl, limit);
         return cw_errf(err, err_len, CW_EUNHEALTHY,
                        "debt after borrowing would be %s, borrow limit is %s", sd, sl);
     }
-    m.s.cash -= amount;
-    set_scaled(&m, ntotal);
-    if ((rc = settle(ctx, &m, false, amount, kd, &ctx->signer, nscaled, err, err_len)))
+    m->s.cash -= amount;
+    set_scaled(m, ntotal);
+    if ((rc = settle(ctx, m, false, amount, err, err_len)) ||
+        (rc = write_debt(ctx->kv, m->p.borrow_denom, &ctx->signer, nscaled)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_BORROW, 3);
     attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m->p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
     return CW_OK;
 }
@@ -1348,9 +1664,10 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     char kd[CW_KEY_MAX];
     cw_u128 scaled, debt, removed;
     int rc;
-    cw_key_lend_debt(kd, &borrower);
-    if ((rc = open_account(ctx, amount, false, 0 /* repay is never paused */, &m, kd, &scaled,
-                           err, err_len)) ||
+    if (cw_key_lend_debt(kd, msg->asset, &borrower))
+        return cw_errf(err, err_len, CW_EINVAL, "asset: not an identifier");
+    if ((rc = open_account(ctx, msg->asset, amount, false, 0 /* repay is never paused */, &m,
+                           kd, &scaled, err, err_len)) ||
         (rc = account_debt(&m, scaled, &debt, err, err_len)))
         return rc;
     if (debt == 0)
@@ -1370,8 +1687,8 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
         return cw_errf(err, err_len, CW_EOVERFLOW, "pool cash overflows");
     m.s.cash = ncash;
     set_scaled(&m, m.s.total_scaled_debt - removed); /* removed ≤ scaled ≤ total */
-    if ((rc = settle(ctx, &m, true, pay, kd, &borrower, scaled - removed, err,
-                      err_len)))
+    if ((rc = settle(ctx, &m, true, pay, err, err_len)) ||
+        (rc = write_debt(ctx->kv, m.p.borrow_denom, &borrower, scaled - removed)))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_REPAY, 4);
     attr_addr(ctx, CW_ATTR_PAYER, &ctx->signer);
@@ -1381,22 +1698,68 @@ static int lend_repay(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     return CW_OK;
 }
 
-/* Is borrower (debt > 0) liquidatable now? Health < 1 on fresh prices, and no liquidation on
+/* Write off what borrower owes in every market of b (DESIGN §8, "bad debt is recorded, never
+ * hidden"): each market's remaining debt leaves its books, against its reserves first, the
+ * rest against its suppliers, recorded in its stats and by an event lend_bad_debt — except
+ * in a market whose admin paused liquidation (a pause stops its write-offs too; a
+ * liquidation naming that market clears the debt once resumed). d holds the borrower's
+ * scaled debts as the liquidation left them (the liquidated market's already reduced).
+ * Writes every market it touches. */
+static int write_off_all(cw_exec_ctx *ctx, book *b, const cw_address *borrower, debts *d)
+{
+    int rc;
+    for (size_t i = 0; i < b->n_mk; i++) {
+        mkt *m = &b->mk[i];
+        cw_u128 rem = d->scaled[i];
+        if (rem == 0 || (m->s.paused_actions & CW_LEND_ACTION_LIQUIDATE))
+            continue;
+        if (rem > m->s.total_scaled_debt)
+            return CW_ESTATE; /* an account above its market's total: corrupt state */
+        cw_u128 before = m->s.total_borrows;
+        set_scaled(m, m->s.total_scaled_debt - rem);
+        cw_u128 bad = before - m->s.total_borrows; /* what leaves the books */
+        cw_u128 from_res = bad < m->s.reserves ? bad : m->s.reserves;
+        cw_u128 social = bad - from_res;
+        m->s.reserves -= from_res;
+        m->s.bad_debt = sat_add(m->s.bad_debt, bad);
+        m->s.bad_debt_from_reserves = sat_add(m->s.bad_debt_from_reserves, from_res);
+        m->s.bad_debt_socialized = sat_add(m->s.bad_debt_socialized, social);
+        d->scaled[i] = 0;
+        if ((rc = store_mkt(ctx->kv, m)) ||
+            (rc = write_debt(ctx->kv, m->p.borrow_denom, borrower, 0)))
+            return rc;
+        char sb[41], sr[41], ss[41];
+        u128_dec(sb, bad);
+        u128_dec(sr, from_res);
+        u128_dec(ss, social);
+        cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
+        attr_addr(ctx, CW_ATTR_BORROWER, borrower);
+        cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m->p.borrow_denom);
+        cw_event_attr_str(ctx->events, CW_ATTR_AMOUNT, sb);
+        cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
+        cw_event_attr_str(ctx->events, CW_ATTR_SOCIALIZED, ss);
+    }
+    return CW_OK;
+}
+
+/* Is borrower (d: its debts in every market, d->value > 0) liquidatable now? Health < 1 on
+ * fresh prices (Σ collateral × lt against Σ debts, in the price unit), and no liquidation on
  * the strength of a stale price (Aave v3 PriceOracleSentinel, per denom): a position worth
- * ≥ 1 base unit whose price is stale blocks it; one whose price resumed within the grace
- * period blocks it unless health < 0.95. *h: the borrower's holdings; *hf: health factor.
- * lend.liquidate and the keeper's quote (cw_lend_liquidation_quote) both decide here. */
-static int liq_eligible(const cw_kv *kv, const mkt *m, uint64_t now_ns,
-                        const cw_address *borrower, cw_u128 debt, holdings *h, cw_u128 *hf,
-                        char *err, size_t err_len)
+ * ≥ 1 base unit whose price is stale blocks it, as does a debt whose asset's price is stale;
+ * one whose price resumed within the grace period blocks it unless health < 0.95.
+ * *h: the borrower's holdings; *hf: health factor. lend.liquidate and the keeper's quote
+ * (cw_lend_liquidation_quote) both decide here. */
+static int liq_eligible(const cw_kv *kv, const book *b, const debts *d, uint64_t now_ns,
+                        const cw_address *borrower, holdings *h, cw_u128 *hf, char *err,
+                        size_t err_len)
 {
     int rc;
     *hf = CW_U128_MAX;
-    if ((rc = scan_holdings(kv, m, now_ns, borrower, NULL, 0, h)))
+    if ((rc = scan_holdings(kv, b, now_ns, borrower, NULL, 0, h)))
         return rc;
-    if (cw_muldiv_u128(hf, h->lt_limit, CW_WAD, debt, CW_ROUND_DOWN))
+    if (cw_muldiv_u128(hf, h->lt_limit, CW_WAD, d->value, CW_ROUND_DOWN))
         *hf = CW_U128_MAX;
-    if (h->lt_limit >= debt) /* healthy even with stale collateral counted 0 */
+    if (h->lt_limit >= d->value) /* healthy even with stale collateral counted 0 */
         return cw_errf(err, err_len, CW_ESTATE,
                        "position is healthy (health factor >= 1): not liquidatable");
     if (h->stale)
@@ -1404,6 +1767,8 @@ static int liq_eligible(const cw_kv *kv, const mkt *m, uint64_t now_ns,
                        "the borrower's %s has a stale price: no liquidation until it resumes "
                        "(and its grace period passes)",
                        h->stale->trace_denom);
+    if ((rc = stale_debt(b, d, "liquidation", err, err_len)))
+        return rc;
     if (h->grace && *hf >= CW_LEND_FULL_CLOSE_HF_WAD)
         return cw_errf(err, err_len, CW_ESTALE,
                        "the price of %s resumed within the grace period (until %llu ns): "
@@ -1412,15 +1777,17 @@ static int liq_eligible(const cw_kv *kv, const mkt *m, uint64_t now_ns,
     return CW_OK;
 }
 
-/* The most one liquidation seizing c (fresh price, borrower's position pos_b) may repay of
- * debt at health hf — the close factor (Aave v3 / v3.3): the whole debt when health < 0.95,
- * when a close-factor repay could not remove one unit of scaled debt, or when a close-factor
- * liquidation would leave the debt, or the position in this denom, worth less than
- * dust_threshold. CW_EOVERFLOW when the debt overflows. */
+/* The most one liquidation repaying m's asset (price pa in the price unit; debt in it) and
+ * seizing c (fresh price `price`, borrower's position pos_b) may repay at health hf — the
+ * close factor (Aave v3 / v3.3): the whole debt when health < 0.95, when a close-factor
+ * repay could not remove one unit of scaled debt, or when a close-factor liquidation would
+ * leave the debt, or the position in this denom, worth less than dust_threshold (base units
+ * of m's asset). CW_EOVERFLOW when the debt overflows. */
 static int liq_max_repay(const mkt *m, const cw_lend_collateral *c, cw_u128 debt, cw_u128 hf,
-                         cw_u128 price, uint64_t pos_b, cw_u128 *out)
+                         cw_u128 pa, cw_u128 price, uint64_t pos_b, cw_u128 *out)
 {
     cw_u128 cf_repay, cf_removed, cf_seize;
+    const cw_u128 gross_bps = BPS + c->liquidation_bonus_bps;
     bool full = hf < CW_LEND_FULL_CLOSE_HF_WAD;
     *out = 0;
     if (cw_muldiv_u128(&cf_repay, debt, m->p.close_factor_bps, BPS, CW_ROUND_DOWN))
@@ -1432,11 +1799,15 @@ static int liq_max_repay(const mkt *m, const cw_lend_collateral *c, cw_u128 debt
     if (!full && debt - cf_repay < m->p.dust_threshold)
         full = true;
     if (!full && m->p.dust_threshold > 0) {
-        if (cw_muldiv_u128(&cf_seize, cf_repay, (BPS + c->liquidation_bonus_bps) * CW_WAD,
-                           price, CW_ROUND_DOWN))
+        cw_u128 left_in_asset;
+        if (cf_repay > CW_U128_MAX / gross_bps ||
+            cw_muldiv_u128(&cf_seize, cf_repay * gross_bps, pa, price, CW_ROUND_DOWN))
             cf_seize = CW_U128_MAX;
         cf_seize /= BPS;
-        if (cf_seize < pos_b && value_of(pos_b - (uint64_t)cf_seize, price) < m->p.dust_threshold)
+        if (cf_seize < pos_b &&
+            (cw_muldiv_u128(&left_in_asset, pos_b - (uint64_t)cf_seize, price, pa,
+                            CW_ROUND_DOWN) ||
+             left_in_asset < m->p.dust_threshold))
             full = true;
     }
     *out = full ? debt : cf_repay;
@@ -1444,46 +1815,51 @@ static int liq_max_repay(const mkt *m, const cw_lend_collateral *c, cw_u128 debt
 }
 
 /* Source: DESIGN §8; Compound v2 liquidateBorrow / liquidateCalculateSeizeTokens; Aave v2
- * LendingPoolCollateralManager (cap of the seize by the position, repay recomputed). */
+ * LendingPoolCollateralManager (cap of the seize by the position, repay recomputed); Aave v3
+ * (debt in one reserve, collateral in another, both valued in the base currency). */
 static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_lend_liquidate *msg = in;
     const cw_address borrower = msg->borrower;
     const char *trace = msg->collateral;
     uint64_t repay = msg->repay_amount;
-    mkt m;
+    book b;
+    mkt *m;
     const cw_lend_collateral *c;
-    char kd[CW_KEY_MAX], kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
+    char kpb[CW_KEY_MAX], kpl[CW_KEY_MAX];
     cw_u128 scaled, debt, max_repay, hf, price = 0, removed;
     uint64_t pos_b, pos_l, npos_l, ncash, seize = 0;
     bool fresh, capped = false;
     holdings h;
+    debts d;
+    price_view ap;
     int rc;
     if ((rc = amount_nonzero(repay, err, err_len)) ||
-        (rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = check_paused(&m, CW_LEND_ACTION_LIQUIDATE, err, err_len)))
+        (rc = open_book(ctx, msg->asset, CW_LEND_ACTION_LIQUIDATE, &b, &m, err, err_len)))
         return rc;
-    if (!(c = find_col(&m, trace)))
+    const size_t mi = (size_t)(m - b.mk);
+    if (!(c = find_col(&b, trace)))
         return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered", trace);
     if (memcmp(borrower.b, ctx->signer.b, 20) == 0)
         return cw_errf(err, err_len, CW_EINVAL, "a borrower cannot liquidate itself");
-    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
-        return rc;
-    cw_key_lend_debt(kd, &borrower);
     if ((rc = cw_key_collateral_position(kpb, &borrower, trace)) ||
         (rc = cw_key_collateral_position(kpl, &ctx->signer, trace)) ||
-        (rc = read_u128_rec(ctx->kv, kd, &scaled)) || (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) ||
-        (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
+        (rc = scan_debts(ctx->kv, &b, ctx->time_ns, &borrower, NULL, 0, &d)) ||
+        (rc = read_u64_rec(ctx->kv, kpb, &pos_b)) || (rc = read_u64_rec(ctx->kv, kpl, &pos_l)))
         return rc;
-    if ((rc = account_debt(&m, scaled, &debt, err, err_len)))
+    scaled = d.scaled[mi];
+    if ((rc = account_debt(m, scaled, &debt, err, err_len)))
         return rc;
     if (debt == 0)
-        return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt");
-    if ((rc = liq_eligible(ctx->kv, &m, ctx->time_ns, &borrower, debt, &h, &hf, err, err_len)))
+        return cw_errf(err, err_len, CW_ESTATE, "borrower has no debt in %s",
+                       m->p.borrow_denom);
+    if ((rc = liq_eligible(ctx->kv, &b, &d, ctx->time_ns, &borrower, &h, &hf, err, err_len)) ||
+        (rc = asset_price(ctx->kv, &b, mi, ctx->time_ns, &ap)))
         return rc;
+    const cw_u128 pa = ap.price; /* fresh: liq_eligible passed and the account owes in it */
 
     /* the seized denom needs a fresh price */
-    if ((rc = fresh_price(ctx->kv, &m.p, ctx->time_ns, trace, &price, &fresh)))
+    if ((rc = fresh_price(ctx->kv, &b.mk[0].p, ctx->time_ns, trace, &price, &fresh)))
         return rc;
     if (pos_b == 0 || !fresh) {
         /* nothing of this denom to seize (none, or dust without a fresh price): only a
@@ -1498,7 +1874,7 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
         goto write_off;
     }
 
-    if (liq_max_repay(&m, c, debt, hf, price, pos_b, &max_repay))
+    if (liq_max_repay(m, c, debt, hf, pa, price, pos_b, &max_repay))
         return cw_errf(err, err_len, CW_EOVERFLOW, "debt overflows");
     if ((cw_u128)repay > max_repay) {
         char sm[41];
@@ -1507,9 +1883,10 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
                        "repay %llu exceeds the close factor: at most %s", (unsigned long long)repay,
                        sm);
     }
-    /* seize = floor(repay × (1 + bonus) / price); a seize capped by the position takes all of
-     * it and cuts the repay (causeway/liquidation.h, the one definition the keeper uses too) */
-    if (cw_liq_seize(&seize, &repay, repay, c->liquidation_bonus_bps, price, pos_b))
+    /* seize = floor(repay × price_asset × (1 + bonus) / price); a seize capped by the
+     * position takes all of it and cuts the repay (causeway/liquidation.h, the one definition
+     * the keeper uses too); price_asset = WAD for the price unit's market */
+    if (cw_liq_seize(&seize, &repay, repay, c->liquidation_bonus_bps, pa, price, pos_b))
         return cw_errf(err, err_len, CW_EOVERFLOW, "repay overflows");
     if (seize == 0)
         return cw_errf(err, err_len, CW_EINVAL, "repay %llu seizes no collateral at price",
@@ -1520,111 +1897,104 @@ static int lend_liquidate(cw_exec_ctx *ctx, const void *in, char *err, size_t er
      * below then takes what remains */
     if ((cw_u128)repay >= debt)
         removed = scaled;
-    else if (cw_muldiv_u128(&removed, repay, CW_WAD, m.s.borrow_index_wad, CW_ROUND_DOWN) ||
+    else if (cw_muldiv_u128(&removed, repay, CW_WAD, m->s.borrow_index_wad, CW_ROUND_DOWN) ||
              (removed == 0 && !capped))
         return cw_errf(err, err_len, CW_EINVAL, "repay %llu is below one unit of scaled debt",
                        (unsigned long long)repay);
-    if ((rc = scan_holdings(ctx->kv, &m, ctx->time_ns, &borrower, trace, pos_b - seize, &h)))
+    if ((rc = scan_holdings(ctx->kv, &b, ctx->time_ns, &borrower, trace, pos_b - seize, &h)))
         return rc;
 
 write_off:;
-    /* bad debt: nothing worth a base unit is left (positions and releases in flight) and debt
-     * remains → write it off against reserves, the rest against suppliers, and record both */
-    cw_u128 bad = 0, from_res = 0, social = 0, rem_scaled = scaled - removed;
-    if (cw_add_u64(&npos_l, pos_l, seize) || cw_add_u64(&ncash, m.s.cash, repay))
+    /* bad debt: nothing worth a unit is left (positions and releases in flight) and debt
+     * remains, in any market → write every market's off (write_off_all) */
+    if (cw_add_u64(&npos_l, pos_l, seize) || cw_add_u64(&ncash, m->s.cash, repay))
         return cw_errf(err, err_len, CW_EOVERFLOW, "liquidator position or pool cash overflows");
-    if (repay > 0 && (rc = pool_in(ctx->kv, &ctx->signer, m.p.borrow_denom, repay, err,
+    if (repay > 0 && (rc = pool_in(ctx->kv, &ctx->signer, m->p.borrow_denom, repay, err,
                                    err_len)))
         return rc;
-    m.s.cash = ncash;
-    set_scaled(&m, m.s.total_scaled_debt - removed);
-    if (h.left == 0 && rem_scaled > 0) {
-        cw_u128 before = m.s.total_borrows;
-        set_scaled(&m, m.s.total_scaled_debt - rem_scaled);
-        bad = before - m.s.total_borrows; /* what leaves the books */
-        from_res = bad < m.s.reserves ? bad : m.s.reserves;
-        social = bad - from_res;
-        m.s.reserves -= from_res;
-        m.s.bad_debt = sat_add(m.s.bad_debt, bad);
-        m.s.bad_debt_from_reserves = sat_add(m.s.bad_debt_from_reserves, from_res);
-        m.s.bad_debt_socialized = sat_add(m.s.bad_debt_socialized, social);
-        rem_scaled = 0;
-    }
-    if ((rc = store_state(ctx->kv, &m.s)) || (rc = write_debt(ctx->kv, kd, &borrower, rem_scaled)) ||
+    m->s.cash = ncash;
+    set_scaled(m, m->s.total_scaled_debt - removed);
+    d.scaled[mi] = scaled - removed;
+    if ((rc = store_mkt(ctx->kv, m)) ||
+        (rc = write_debt(ctx->kv, m->p.borrow_denom, &borrower, scaled - removed)) ||
         (seize > 0 && ((rc = write_u64_rec(ctx->kv, kpb, pos_b - seize)) ||
                        (rc = write_u64_rec(ctx->kv, kpl, npos_l)))))
         return rc;
     cw_event_begin(ctx->events, CW_EV_LEND_LIQUIDATE, 6);
     attr_addr(ctx, CW_ATTR_LIQUIDATOR, &ctx->signer);
     attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
-    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m->p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_REPAY_AMOUNT, repay);
     cw_event_attr_str(ctx->events, CW_ATTR_COLLATERAL, trace);
     cw_event_attr_u64(ctx->events, CW_ATTR_SEIZED, seize);
-    if (bad) {
-        char sb[41], sr[41], ss[41];
-        u128_dec(sb, bad);
-        u128_dec(sr, from_res);
-        u128_dec(ss, social);
-        cw_event_begin(ctx->events, CW_EV_LEND_BAD_DEBT, 5);
-        attr_addr(ctx, CW_ATTR_BORROWER, &borrower);
-        cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
-        cw_event_attr_str(ctx->events, CW_ATTR_AMOUNT, sb);
-        cw_event_attr_str(ctx->events, CW_ATTR_FROM_RESERVES, sr);
-        cw_event_attr_str(ctx->events, CW_ATTR_SOCIALIZED, ss);
-    }
+    if (h.left == 0 && (rc = write_off_all(ctx, &b, &borrower, &d)))
+        return rc;
     return CW_OK;
 }
 
 int cw_lend_liquidation_quote(const cw_kv *kv, uint64_t now_ns, const cw_address *borrower,
                               cw_rpc_lend_quote *out)
 {
-    mkt m;
+    book b;
     holdings h;
-    char kd[CW_KEY_MAX];
-    cw_u128 scaled;
+    debts d;
     int rc, refusal;
     memset(out, 0, sizeof *out);
     out->borrower = *borrower;
     out->health_factor_wad = CW_U128_MAX;
-    cw_key_lend_debt(kd, borrower);
-    if ((rc = load_market(kv, &m, NULL, 0)) || (rc = accrue(&m, now_ns, NULL, 0)) ||
-        (rc = read_u128_rec(kv, kd, &scaled)) ||
-        (rc = account_debt(&m, scaled, &out->debt, NULL, 0)))
+    if ((rc = load_book(kv, &b, NULL, 0)) || (rc = accrue_all(&b, now_ns, NULL, 0)) ||
+        (rc = scan_debts(kv, &b, now_ns, borrower, NULL, 0, &d)))
         return rc;
-    /* what lend.liquidate would answer, decided by the same functions */
-    if (out->debt == 0)
+    for (size_t i = 0; i < b.n_mk; i++)
+        if (d.scaled[i] > b.mk[i].s.total_scaled_debt)
+            return CW_ESTATE; /* an account above its market's total: corrupt state */
+    out->debt_value = d.value;
+    /* what lend.liquidate would answer, decided by the same functions; a market whose
+     * liquidation is paused is left out by its items' max_repay 0 */
+    if (d.value == 0)
         refusal = cw_errf(out->reason, sizeof out->reason, CW_ESTATE, "borrower has no debt");
-    else if (!(refusal = liq_eligible(kv, &m, now_ns, borrower, out->debt, &h,
-                                      &out->health_factor_wad, out->reason,
-                                      sizeof out->reason)))
-        refusal = check_paused(&m, CW_LEND_ACTION_LIQUIDATE, out->reason, sizeof out->reason);
+    else
+        refusal = liq_eligible(kv, &b, &d, now_ns, borrower, &h, &out->health_factor_wad,
+                               out->reason, sizeof out->reason);
     if (refusal != CW_OK && refusal != CW_ESTATE && refusal != CW_ESTALE)
         return refusal; /* a store error, not an answer */
     out->refusal = (uint32_t)-refusal;
     if (refusal == CW_OK)
         out->reason[0] = '\0';
-    for (size_t i = 0; i < m.n_col; i++) {
-        const cw_lend_collateral *c = &m.col[i];
-        cw_liq_option *o = &out->items[out->n];
-        uint64_t pos;
-        price_view pv;
-        if ((rc = cw_lend_position(kv, &pos, borrower, c->trace_denom)))
-            return rc;
-        if (pos == 0)
+    for (size_t mi = 0; mi < b.n_mk; mi++) {
+        const mkt *m = &b.mk[mi];
+        price_view ap;
+        if (d.debt[mi] == 0)
             continue;
-        if ((rc = view_price(kv, &m.p, now_ns, c->trace_denom, &pv)))
+        if ((rc = asset_price(kv, &b, mi, now_ns, &ap)))
             return rc;
-        memcpy(o->trace_denom, c->trace_denom, sizeof o->trace_denom);
-        o->position = pos;
-        o->price_wad = pv.price;
-        o->bonus_bps = c->liquidation_bonus_bps;
-        o->fresh = pv.fresh;
-        if (refusal == CW_OK && pv.fresh &&
-            liq_max_repay(&m, c, out->debt, out->health_factor_wad, pv.price, pos,
-                          &o->max_repay))
-            o->max_repay = 0;
-        out->n++;
+        bool allowed = refusal == CW_OK && ap.fresh &&
+                       !(m->s.paused_actions & CW_LEND_ACTION_LIQUIDATE);
+        for (size_t i = 0; i < b.n_col; i++) {
+            const cw_lend_collateral *c = &b.col[i];
+            cw_liq_option *o = &out->items[out->n];
+            uint64_t pos;
+            price_view pv;
+            if ((rc = cw_lend_position(kv, &pos, borrower, c->trace_denom)))
+                return rc;
+            if (pos == 0)
+                continue;
+            if ((rc = view_price(kv, &b.mk[0].p, now_ns, c->trace_denom, &pv)))
+                return rc;
+            snprintf(o->asset, sizeof o->asset, "%s", m->p.borrow_denom);
+            o->debt = d.debt[mi];
+            o->asset_price_wad = ap.price;
+            memcpy(o->trace_denom, c->trace_denom, sizeof o->trace_denom);
+            o->position = pos;
+            o->price_wad = pv.price;
+            o->bonus_bps = c->liquidation_bonus_bps;
+            o->fresh = pv.fresh;
+            if (allowed && pv.fresh &&
+                liq_max_repay(m, c, d.debt[mi], out->health_factor_wad, ap.price, pv.price, pos,
+                              &o->max_repay))
+                o->max_repay = 0;
+            out->n++;
+        }
     }
     return CW_OK;
 }
@@ -1654,10 +2024,10 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const void *in, char *err,
                             .liquidation_bonus_bps = msg->liquidation_bonus_bps};
     memcpy(c.channel, msg->channel, sizeof c.channel);
     memcpy(c.base_denom, msg->base_denom, sizeof c.base_denom);
-    mkt m;
+    book m;
     int rc;
-    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)) ||
+    if ((rc = load_book(ctx->kv, &m, err, err_len)) ||
+        (rc = require_key(ctx, &m.mk[0].p.admin, "admin", err, err_len)) ||
         (rc = cw_lend_collateral_params_validate(c.ltv_bps, c.liquidation_threshold_bps,
                                                  c.liquidation_bonus_bps, err, err_len)))
         return rc;
@@ -1687,12 +2057,15 @@ static int lend_register_collateral(cw_exec_ctx *ctx, const void *in, char *err,
 static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
 {
     const cw_msg_lend_update_market *msg = in;
-    mkt m;
+    book bk;
+    mkt *mp;
     int rc;
-    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
-        (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)))
+    if ((rc = load_book(ctx->kv, &bk, err, err_len)) ||
+        (rc = require_key(ctx, &bk.mk[0].p.admin, "admin", err, err_len)))
         return rc;
-    cw_lend_params np = m.p;
+    if (!(mp = find_mkt(&bk, msg->asset, err, err_len)))
+        return CW_ENOTFOUND;
+    cw_lend_params np = mp->p;
     cw_lend_collateral upd[CW_LEND_MAX_COLLATERALS];
     const bool has_market = msg->has_market;
     const uint32_t n = msg->n_collaterals;
@@ -1708,10 +2081,11 @@ static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_
         np.dust_threshold = msg->market.dust_threshold;
         np.supply_cap = msg->market.supply_cap;
         np.borrow_cap = msg->market.borrow_cap;
+        np.flash_fee_bps = msg->market.flash_fee_bps;
     }
     for (uint32_t i = 0; i < n; i++) {
         const cw_msg_lend_collateral_update *u = &msg->collaterals[i];
-        const cw_lend_collateral *c = find_col(&m, u->denom);
+        const cw_lend_collateral *c = find_col(&bk, u->denom);
         if (!c)
             return cw_errf(err, err_len, CW_ENOTFOUND, "collateral %s is not registered",
                            u->denom);
@@ -1726,21 +2100,30 @@ static int lend_update_market(cw_exec_ctx *ctx, const void *in, char *err, size_
     if (has_market && (rc = cw_lend_params_validate(&np, err, err_len)))
         return rc;
     /* interest up to now accrues at the old rates (Compound v2 _setInterestRateModel) */
-    if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
+    if ((rc = accrue(mp, ctx->time_ns, err, err_len)))
         return rc;
     if (has_market) {
-        cw_enc e;
-        cw_enc_init(&e);
-        enc_params(&e, &np);
-        if ((rc = rec_store(ctx->kv, KEY_PARAMS, &e)))
-            return rc;
+        /* max_price_age_ns and liquidation_grace_ns are chain-wide: every market's params
+         * take the new values (and are re-checked with them) */
+        cw_lend_params q[CW_LEND_MAX_MARKETS];
+        for (size_t i = 0; i < bk.n_mk; i++) { /* every check before any write */
+            q[i] = &bk.mk[i] == mp ? np : bk.mk[i].p;
+            q[i].max_price_age_ns = np.max_price_age_ns;
+            q[i].liquidation_grace_ns = np.liquidation_grace_ns;
+            if ((rc = cw_lend_params_validate(&q[i], err, err_len)))
+                return cw_err_prefix(err, err_len, rc, q[i].borrow_denom);
+        }
+        for (size_t i = 0; i < bk.n_mk; i++)
+            if ((rc = store_params(ctx->kv, &q[i])))
+                return rc;
     }
-    if ((rc = store_state(ctx->kv, &m.s)))
+    if ((rc = store_mkt(ctx->kv, mp)))
         return rc;
     for (uint32_t i = 0; i < n; i++)
         if ((rc = store_collateral(ctx->kv, &upd[i])))
             return rc;
-    cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_MARKET, 2);
+    cw_event_begin(ctx->events, CW_EV_LEND_UPDATE_MARKET, 3);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, mp->p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_MARKET_PARAMS, has_market);
     cw_event_attr_u64(ctx->events, CW_ATTR_COLLATERALS, n);
     for (uint32_t i = 0; i < n; i++) {
@@ -1759,7 +2142,7 @@ static int lend_pause(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     const cw_msg_lend_pause *msg = in;
     mkt m;
     int rc;
-    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = load_market(ctx->kv, msg->asset, &m, err, err_len)) ||
         (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)))
         return rc;
     if (msg->actions == 0)
@@ -1767,7 +2150,8 @@ static int lend_pause(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
     if (msg->actions & ~(uint64_t)CW_LEND_ACTION_ALL)
         return cw_errf(err, err_len, CW_EINVAL,
                        "actions: unknown bits 0x%llx (supply 1, borrow 2, liquidate 4, "
-                       "withdraw_supply 8, withdraw_collateral 16; repay is never paused)",
+                       "withdraw_supply 8, withdraw_collateral 16, flash_loan 32; repay is "
+                       "never paused)",
                        (unsigned long long)(msg->actions & ~(uint64_t)CW_LEND_ACTION_ALL));
     if ((rc = accrue(&m, ctx->time_ns, err, err_len)))
         return rc;
@@ -1775,9 +2159,10 @@ static int lend_pause(cw_exec_ctx *ctx, const void *in, char *err, size_t err_le
         m.s.paused_actions |= msg->actions;
     else
         m.s.paused_actions &= ~msg->actions;
-    if ((rc = store_state(ctx->kv, &m.s)))
+    if ((rc = store_mkt(ctx->kv, &m)))
         return rc;
-    cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 3);
+    cw_event_begin(ctx->events, CW_EV_LEND_PAUSE, 4);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, m.p.borrow_denom);
     cw_event_attr_u64(ctx->events, CW_ATTR_ACTIONS, msg->actions);
     cw_event_attr_u64(ctx->events, CW_ATTR_PAUSED, msg->paused);
     cw_event_attr_u64(ctx->events, CW_ATTR_PAUSED_ACTIONS, m.s.paused_actions);
@@ -1791,11 +2176,13 @@ static int lend_withdraw_reserves(cw_exec_ctx *ctx, const void *in, char *err, s
     const uint64_t amount = msg->amount;
     mkt m;
     char sr[41];
+    uint64_t cash;
     int rc;
-    if ((rc = load_market(ctx->kv, &m, err, err_len)) ||
+    if ((rc = load_market(ctx->kv, msg->asset, &m, err, err_len)) ||
         (rc = require_key(ctx, &m.p.admin, "admin", err, err_len)) ||
         (rc = amount_nonzero(amount, err, err_len)) ||
-        (rc = accrue(&m, ctx->time_ns, err, err_len)))
+        (rc = accrue(&m, ctx->time_ns, err, err_len)) ||
+        (rc = liquid_cash(ctx->kv, &m, &cash)))
         return rc;
     cw_address pool = pool_address();
     if (memcmp(msg->to.b, pool.b, 20) == 0)
@@ -1805,14 +2192,14 @@ static int lend_withdraw_reserves(cw_exec_ctx *ctx, const void *in, char *err, s
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
                        "withdrawal of %llu exceeds the reserves of %s",
                        (unsigned long long)amount, sr);
-    if (amount > m.s.cash)
+    if (amount > cash)
         return cw_errf(err, err_len, CW_EINSUFFICIENT,
                        "liquidity: the pool holds %llu, reserve withdrawal of %llu",
-                       (unsigned long long)m.s.cash, (unsigned long long)amount);
+                       (unsigned long long)cash, (unsigned long long)amount);
     m.s.cash -= amount;
     m.s.reserves -= amount; /* utilization is unchanged: cash and reserves fall together */
     if ((rc = pool_out(ctx->kv, &msg->to, m.p.borrow_denom, amount, err, err_len)) ||
-        (rc = store_state(ctx->kv, &m.s)))
+        (rc = store_mkt(ctx->kv, &m)))
         return rc;
     u128_dec(sr, m.s.reserves);
     cw_event_begin(ctx->events, CW_EV_LEND_WITHDRAW_RESERVES, 4);
@@ -1832,10 +2219,27 @@ static int oracle_set_price(cw_exec_ctx *ctx, const void *in, char *err, size_t 
     cw_lend_params p;
     cw_u128 old;
     uint64_t old_t, old_since, since = 0;
+    char names[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
+    size_t n;
     int rc;
-    if ((rc = load_params(ctx->kv, &p, err, err_len)) ||
+    if ((rc = load_market_list(ctx->kv, names, &n, err, err_len)))
+        return rc;
+    if (n == 0)
+        return cw_errf(err, err_len, CW_ESTATE, "no lending market (genesis has none)");
+    if ((rc = load_params(ctx->kv, names[0], &p, err, err_len)) ||
         (rc = require_key(ctx, &p.oracle, "oracle", err, err_len)))
         return rc;
+    if (strcmp(trace, names[0]) == 0)
+        return cw_errf(err, err_len, CW_EINVAL,
+                       "%s is the price unit: its price is 1 by definition", trace);
+    if (!trace_ok(trace)) { /* an identifier: only a market's asset has a price */
+        bool market = false;
+        for (size_t i = 1; i < n; i++)
+            market |= strcmp(trace, names[i]) == 0;
+        if (!market)
+            return cw_errf(err, err_len, CW_EINVAL,
+                           "%s is neither a trace denom nor a market's asset", trace);
+    }
     if (price == 0)
         return cw_errf(err, err_len, CW_EINVAL, "price: must be greater than zero");
     if (price > CW_LEND_MAX_PRICE_WAD)
@@ -1875,6 +2279,99 @@ static int oracle_set_price(cw_exec_ctx *ctx, const void *in, char *err, size_t 
     return CW_OK;
 }
 
+/* ---- flash loans ---------------------------------------------------------------------------- */
+
+/* The end of a tx with flash loans (cw_exec_at_tx_end; Aave v3 flashLoanSimple's pull after
+ * executeOperation): for every market with a flash loan outstanding, amount + fee move from
+ * the signer back to the pool — or the tx fails, and with it everything it did. The fee goes
+ * to reserves (cash and reserves rise together: suppliers' total is unchanged). */
+static int lend_flash_settle(cw_exec_ctx *ctx, char *err, size_t err_len)
+{
+    char names[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1], key[CW_KEY_MAX];
+    size_t n;
+    int rc = load_market_list(ctx->kv, names, &n, err, err_len);
+    for (size_t i = 0; rc == CW_OK && i < n; i++) {
+        uint64_t lent, fee, owed, held = 0, ncash;
+        mkt m;
+        if ((rc = flash_read(ctx->kv, names[i], &lent, &fee)) || lent == 0)
+            continue;
+        if ((rc = load_market(ctx->kv, names[i], &m, err, err_len)) ||
+            (rc = accrue(&m, ctx->time_ns, err, err_len)))
+            break;
+        if (cw_add_u64(&owed, lent, fee) || cw_add_u64(&ncash, m.s.cash, fee))
+            return cw_errf(err, err_len, CW_EOVERFLOW, "flash loan of %s overflows", names[i]);
+        if ((rc = cw_bank_balance(ctx->kv, &held, &ctx->signer, names[i])))
+            break;
+        if (held < owed)
+            return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                           "flash loan of %llu %s not repaid: %llu + fee %llu = %llu owed, the "
+                           "signer holds %llu",
+                           (unsigned long long)lent, names[i], (unsigned long long)lent,
+                           (unsigned long long)fee, (unsigned long long)owed,
+                           (unsigned long long)held);
+        m.s.cash = ncash; /* the lent amount never left cash (liquid_cash held it back) */
+        m.s.reserves += fee;
+        m.s.flash_fees = sat_add(m.s.flash_fees, fee);
+        if ((rc = pool_in(ctx->kv, &ctx->signer, names[i], owed, err, err_len)) ||
+            (rc = store_mkt(ctx->kv, &m)) || (rc = cw_key_lend_flash(key, names[i])) ||
+            (rc = cw_kv_del_s(ctx->kv, key)))
+            break;
+        cw_event_begin(ctx->events, CW_EV_LEND_FLASH_REPAY, 4);
+        attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
+        cw_event_attr_str(ctx->events, CW_ATTR_DENOM, names[i]);
+        cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, lent);
+        cw_event_attr_u64(ctx->events, CW_ATTR_FEE, fee);
+    }
+    return rc;
+}
+
+/* lend.flash_loan: pay amount of the market's liquid cash to the signer now; the tx's end
+ * takes amount + ceil(amount × flash_fee_bps / 10000) back (lend_flash_settle). While the
+ * loan is out, cash (and so total supply, the exchange rate and utilization) is unchanged —
+ * a supply in between mints shares at the true rate — but borrows, withdrawals, reserve
+ * withdrawals and further flash loans see only cash − lent (liquid_cash). */
+static int lend_flash_loan(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
+{
+    const cw_msg_lend_flash_loan *msg = in;
+    const uint64_t amount = msg->amount;
+    uint64_t cash, lent, fees, nlent, nfees;
+    cw_u128 fee;
+    char key[CW_KEY_MAX];
+    mkt m;
+    int rc;
+    if ((rc = amount_nonzero(amount, err, err_len)) ||
+        (rc = load_market(ctx->kv, msg->asset, &m, err, err_len)) ||
+        (rc = check_paused(&m, CW_LEND_ACTION_FLASH_LOAN, err, err_len)) ||
+        (rc = accrue(&m, ctx->time_ns, err, err_len)) ||
+        (rc = liquid_cash(ctx->kv, &m, &cash)) ||
+        (rc = flash_read(ctx->kv, msg->asset, &lent, &fees)))
+        return rc;
+    if (amount > cash)
+        return cw_errf(err, err_len, CW_EINSUFFICIENT,
+                       "liquidity: the pool holds %llu, flash loan of %llu",
+                       (unsigned long long)cash, (unsigned long long)amount);
+    if (cw_muldiv_u128(&fee, amount, m.p.flash_fee_bps, BPS, CW_ROUND_UP) ||
+        cw_add_u64(&nlent, lent, amount) || cw_add_u64(&nfees, fees, (uint64_t)fee))
+        return cw_errf(err, err_len, CW_EOVERFLOW, "flash loans overflow");
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_val_u64_pair_enc(&e, nlent, nfees);
+    if ((rc = cw_key_lend_flash(key, msg->asset)) ||
+        (rc = pool_out(ctx->kv, &ctx->signer, msg->asset, amount, err, err_len))) {
+        cw_enc_free(&e);
+        return rc;
+    }
+    if ((rc = rec_store(ctx->kv, key, &e)) ||
+        (rc = cw_exec_at_tx_end(ctx, lend_flash_settle, err, err_len)))
+        return rc;
+    cw_event_begin(ctx->events, CW_EV_LEND_FLASH_LOAN, 4);
+    attr_addr(ctx, CW_ATTR_BORROWER, &ctx->signer);
+    cw_event_attr_str(ctx->events, CW_ATTR_DENOM, msg->asset);
+    cw_event_attr_u64(ctx->events, CW_ATTR_AMOUNT, amount);
+    cw_event_attr_u64(ctx->events, CW_ATTR_FEE, (uint64_t)fee);
+    return CW_OK;
+}
+
 static const cw_lend_route routes[] = {
     {CW_MSG_LEND_SUPPLY, lend_supply},
     {CW_MSG_LEND_WITHDRAW_SUPPLY, lend_withdraw_supply},
@@ -1885,6 +2382,7 @@ static const cw_lend_route routes[] = {
     {CW_MSG_LEND_UPDATE_MARKET, lend_update_market},
     {CW_MSG_LEND_PAUSE, lend_pause},
     {CW_MSG_LEND_WITHDRAW_RESERVES, lend_withdraw_reserves},
+    {CW_MSG_LEND_FLASH_LOAN, lend_flash_loan},
     {CW_MSG_ORACLE_SET_PRICE, oracle_set_price},
 };
 

@@ -26,9 +26,9 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
                                         "kink_wad", "slope2_wad", "close_factor_bps",
                                         "reserve_factor_bps", "max_price_age_ns", "admin",
                                         "oracle", "liquidation_grace_ns", "dust_threshold",
-                                        "supply_cap", "borrow_cap", NULL};
+                                        "supply_cap", "borrow_cap", "flash_fee_bps", NULL};
     cw_jconf c = {.file = file, .err = err, .err_len = err_len};
-    uint64_t cf = 0, rf = 0, age = 0, grace = 0, dust = 0, scap = 0, bcap = 0;
+    uint64_t cf = 0, rf = 0, age = 0, grace = 0, dust = 0, scap = 0, bcap = 0, ffee = 0;
     memset(p, 0, sizeof *p);
     if (json_typeof(obj) != JSON_OBJECT)
         return cw_jconf_fail(&c, CW_EINVAL, "market", "expected an object");
@@ -45,6 +45,7 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
     cw_jconf_u64(&c, obj, "dust_threshold", "market", false, 0, UINT64_MAX, &dust);
     cw_jconf_u64(&c, obj, "supply_cap", "market", false, 0, UINT64_MAX, &scap);
     cw_jconf_u64(&c, obj, "borrow_cap", "market", false, 0, UINT64_MAX, &bcap);
+    cw_jconf_u64(&c, obj, "flash_fee_bps", "market", false, 0, CW_BPS - 1, &ffee);
     if (json_object_get(obj, "admin"))
         cw_jconf_hex(&c, obj, "admin", "market", p->admin.b, 32);
     if (json_object_get(obj, "oracle"))
@@ -60,6 +61,7 @@ int cw_lend_params_from_json(const json_t *obj, const char *file, cw_lend_params
     p->dust_threshold = dust;
     p->supply_cap = scap;
     p->borrow_cap = bcap;
+    p->flash_fee_bps = (uint32_t)ffee;
 
     /* the remaining rules (kink, rate bound), with stand-in keys when absent */
     cw_lend_params q = *p;

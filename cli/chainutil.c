@@ -129,6 +129,24 @@ int cw_cli_answer_end(cw_cli_answer *a, const char *what)
     return rc ? 1 : 0;
 }
 
+int cw_cli_lend_market(cw_rpc_client *cl, const char *asset, cw_rpc_lend_market *m,
+                       const char *what)
+{
+    cw_cli_answer a;
+    cw_enc p;
+    cw_rpc_lend_market_params mp = {.has_asset = asset != NULL};
+    if (asset)
+        snprintf(mp.asset, sizeof mp.asset, "%s", asset);
+    cw_enc_init(&p);
+    cw_rpc_lend_market_params_enc(&p, &mp);
+    int rc = p.rc ? 1 : cw_cli_ask(&a, cl, "lend_market", &p);
+    cw_enc_free(&p);
+    if (rc)
+        return 1;
+    cw_rpc_lend_market_dec(&a.d, a.root, m);
+    return cw_cli_answer_end(&a, what);
+}
+
 /* `query [key, height, false]` (height 0 = latest): as cw_cli_ask */
 static int ask_query(cw_cli_answer *a, cw_rpc_client *cl, const char *key, uint64_t height)
 {

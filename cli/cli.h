@@ -86,6 +86,13 @@ int cw_cli_answer_end(cw_cli_answer *a, const char *what);
 int cw_cli_ask_address(cw_cli_answer *a, struct cw_rpc_client *cl, const char *method,
                        const struct cw_address *addr);
 
+struct cw_rpc_lend_market;
+/** The lend_market answer for asset (NULL: the chain's only market — the node refuses with
+ *  the list of markets when there are several) into *m: 0, or 1 (printed "causeway WHAT:
+ *  ..."). */
+int cw_cli_lend_market(struct cw_rpc_client *cl, const char *asset, struct cw_rpc_lend_market *m,
+                       const char *what);
+
 struct cw_rpc_status;
 struct cw_rpc_account;
 /** The node's status into *st: 0, or 1 (printed, "causeway WHAT: ..." for a bad answer). */

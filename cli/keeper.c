@@ -7,11 +7,15 @@
  *      served at one height, that the proven market/borrower_count equals what was listed
  *      (a node hiding a borrower is caught and counted, not trusted);
  *   2. asks the chain for each borrower's liquidation quote (lend_quote: health factor, and
- *      what lend.liquidate would accept per collateral, decided by the chain's own rules);
- *   3. for a borrower the chain would liquidate (health < 1, no refusal) chooses the denom and
- *      repay that maximise the seize's value (cw_liq_choose, common/liquidation.c: the same
- *      seize arithmetic lend.liquidate uses), proves the borrower's position in that denom,
- *      and sends lend.liquidate; a healthy position is never touched.
+ *      what lend.liquidate would accept per debt market × collateral, decided by the chain's
+ *      own rules);
+ *   3. for a borrower the chain would liquidate (health < 1, no refusal) caps each market's
+ *      repay by its own balance of that market's asset (it repays from the signer's account,
+ *      so it must hold the assets it is to repay), chooses the market, denom and repay that
+ *      maximise the seize's value in the price unit (cw_liq_choose, common/liquidation.c: the
+ *      same seize arithmetic lend.liquidate uses), proves the borrower's position in that
+ *      denom, and sends lend.liquidate naming the market's asset; a healthy position is never
+ *      touched.
  * A liquidation another keeper won first fails cleanly on chain (no debt left, or healthy):
  * it is logged and counted as a failure, and the keeper goes on. Nothing the node sends makes
  * it exit: errors are logged, the connection is re-opened with backoff by the chain client.
@@ -52,7 +56,7 @@ typedef struct keeper_metrics {
     uint64_t liquidations, failures; /* committed ok / failed, lost or refused at broadcast */
     uint64_t index_mismatches;       /* the node's index disagreed with the proven state */
     uint64_t errors;                 /* rounds cut short by an RPC or proof error */
-    cw_u128 repaid, seize_value, profit; /* base units of the borrowable asset */
+    cw_u128 repaid, seize_value, profit; /* in the price unit (the first market's asset) */
     uint32_t n_denoms;
     struct {
         char denom[CW_TRACE_DENOM_LEN + 1];
@@ -107,14 +111,14 @@ static int metrics_cb(void *user, cw_rpc_text *t)
         "# HELP causeway_keeper_round_errors_total Rounds cut short by an RPC or proof error.\n"
         "# TYPE causeway_keeper_round_errors_total counter\n"
         "causeway_keeper_round_errors_total %llu\n"
-        "# HELP causeway_keeper_repaid_total Debt repaid by committed liquidations, base units "
-        "of the borrowable asset.\n"
+        "# HELP causeway_keeper_repaid_total Debt repaid by committed liquidations, in every "
+        "market, valued in the price unit (base units of the first market's asset).\n"
         "# TYPE causeway_keeper_repaid_total counter\ncauseway_keeper_repaid_total %s\n"
         "# HELP causeway_keeper_seize_value_total Collateral seized, valued at the oracle price "
-        "of the quote, base units of the borrowable asset.\n"
+        "of the quote, in the price unit.\n"
         "# TYPE causeway_keeper_seize_value_total counter\ncauseway_keeper_seize_value_total %s\n"
-        "# HELP causeway_keeper_profit_total Seize value minus repay (the bonus earned), base "
-        "units of the borrowable asset.\n"
+        "# HELP causeway_keeper_profit_total Seize value minus repay value (the bonus "
+        "earned), in the price unit.\n"
         "# TYPE causeway_keeper_profit_total counter\ncauseway_keeper_profit_total %s\n"
         "# HELP causeway_keeper_seized_total Collateral seized per trace denom, base units.\n"
         "# TYPE causeway_keeper_seized_total counter\n",
@@ -163,6 +167,7 @@ static int metrics_start(const char *host, uint64_t port, char *err, size_t err_
 typedef struct inflight {
     uint8_t hash[32];
     cw_address borrower;
+    char asset[CW_ID_MAX + 1]; /* the debt market repaid */
     char denom[CW_TRACE_DENOM_LEN + 1];
     cw_liq_choice ch;
     uint64_t sent_ms;
@@ -314,6 +319,25 @@ static int prove_position(keeper *k, const cw_address *a, const cw_liq_option *o
     return rc;
 }
 
+/* What the keeper's account holds of denom (at the latest height; unproven: a wrong answer
+ * only makes its own tx fail). */
+static int own_balance(keeper *k, const char *denom, uint64_t *out, char *err, size_t err_len)
+{
+    char key[CW_KEY_MAX];
+    uint8_t *val = NULL, *proof = NULL;
+    size_t vl = 0, pl = 0;
+    uint64_t at = 0;
+    *out = 0;
+    int rc = cw_key_bank_balance(key, &k->c.addr, denom);
+    if (rc == CW_OK)
+        rc = cw_chain_query(&k->c, key, 0, false, &val, &vl, &proof, &pl, &at, err, err_len);
+    if (rc == CW_OK)
+        rc = cw_val_be64_dec(out, val, vl, err, err_len);
+    free(val);
+    free(proof);
+    return rc;
+}
+
 /* Steps 2 and 3 for one borrower. */
 static void consider(keeper *k, const cw_address *a, uint64_t *liquidatable)
 {
@@ -328,17 +352,47 @@ static void consider(keeper *k, const cw_address *a, uint64_t *liquidatable)
         return;
     }
     /* never a healthy position: the chain must call it liquidatable AND its health < 1 */
-    if (q.refusal != 0 || q.debt == 0 || q.health_factor_wad >= CW_WAD) {
-        if (q.refusal != (uint32_t)-CW_ESTATE && q.debt > 0 && q.health_factor_wad < CW_WAD)
+    if (q.refusal != 0 || q.debt_value == 0 || q.health_factor_wad >= CW_WAD) {
+        if (q.refusal != (uint32_t)-CW_ESTATE && q.debt_value > 0 &&
+            q.health_factor_wad < CW_WAD)
             cw_log(CW_LOG_INFO, "keeper: borrower=%s below health 1 but not liquidatable now: "
                    "%s", ah, q.reason);
         return;
     }
     (*liquidatable)++;
+    /* the keeper repays with its own balance of the debt market's asset: each (market,
+     * collateral) item may repay at most what it holds of that asset */
+    struct {
+        const char *asset;
+        uint64_t bal;
+    } held[CW_LEND_MAX_MARKETS];
+    size_t n_held = 0;
+    for (uint32_t i = 0; i < q.n; i++) {
+        uint64_t bal = 0;
+        size_t j = 0;
+        if (q.items[i].max_repay == 0)
+            continue;
+        while (j < n_held && strcmp(held[j].asset, q.items[i].asset) != 0)
+            j++;
+        if (j < n_held) { /* read once per asset */
+            bal = held[j].bal;
+        } else if ((rc = own_balance(k, q.items[i].asset, &bal, err, sizeof err))) {
+            cw_log(CW_LOG_WARN, "keeper: liquidation of borrower=%s not sent: our balance of "
+                   "%s: %s", ah, q.items[i].asset, err);
+            KM_ADD(failures, 1);
+            return;
+        } else if (n_held < CW_LEND_MAX_MARKETS) {
+            held[n_held].asset = q.items[i].asset;
+            held[n_held++].bal = bal;
+        }
+        if (q.items[i].max_repay > bal)
+            q.items[i].max_repay = bal;
+    }
     cw_liq_choice ch;
     if (cw_liq_choose(&ch, q.items, q.n, k->max_repay) != CW_OK) {
-        cw_log(CW_LOG_WARN, "keeper: borrower=%s liquidatable, but no collateral it holds can "
-               "be seized now (stale or unpriced, or --max-repay 0)", ah);
+        cw_log(CW_LOG_WARN, "keeper: borrower=%s liquidatable, but nothing can be seized now "
+               "(stale or unpriced collateral, no balance of the assets it owes, or --max-repay "
+               "0)", ah);
         return;
     }
     const cw_liq_option *o = &q.items[ch.index];
@@ -347,6 +401,7 @@ static void consider(keeper *k, const cw_address *a, uint64_t *liquidatable)
         return;
     }
     cw_msg_lend_liquidate m = {.borrower = *a, .repay_amount = ch.repay};
+    snprintf(m.asset, sizeof m.asset, "%s", o->asset);
     snprintf(m.collateral, sizeof m.collateral, "%s", o->trace_denom);
     cw_enc e;
     cw_enc_init(&e);
@@ -364,13 +419,14 @@ static void consider(keeper *k, const cw_address *a, uint64_t *liquidatable)
         KM_ADD(failures, 1);
         return;
     }
-    cw_log(CW_LOG_INFO, "keeper: liquidation sent borrower=%s health_wad=%s denom=%s repay=%llu "
-           "seize=%llu seize_value=%s", ah, hf, o->trace_denom, (unsigned long long)ch.repay,
-           (unsigned long long)ch.seize, sv);
+    cw_log(CW_LOG_INFO, "keeper: liquidation sent borrower=%s health_wad=%s asset=%s denom=%s "
+           "repay=%llu seize=%llu seize_value=%s", ah, hf, o->asset, o->trace_denom,
+           (unsigned long long)ch.repay, (unsigned long long)ch.seize, sv);
     if (k->n_fl < KEEPER_INFLIGHT_MAX) {
         inflight *f = &k->fl[k->n_fl++];
         memcpy(f->hash, hash, 32);
         f->borrower = *a;
+        snprintf(f->asset, sizeof f->asset, "%s", o->asset);
         snprintf(f->denom, sizeof f->denom, "%s", o->trace_denom);
         f->ch = ch;
         f->sent_ms = cw_chain_now_ms();
@@ -390,13 +446,13 @@ static void settle(keeper *k)
         if (rc == CW_OK && r.code == 0) {
             char sv[41];
             cw_u128_to_dec(sv, sizeof sv, f->ch.seize_value);
-            cw_log(CW_LOG_INFO, "keeper: liquidation done height=%llu borrower=%s denom=%s "
-                   "repay=%llu seize=%llu seize_value=%s", (unsigned long long)r.height, ah,
-                   f->denom, (unsigned long long)f->ch.repay, (unsigned long long)f->ch.seize,
-                   sv);
+            cw_log(CW_LOG_INFO, "keeper: liquidation done height=%llu borrower=%s asset=%s "
+                   "denom=%s repay=%llu seize=%llu seize_value=%s", (unsigned long long)r.height,
+                   ah, f->asset, f->denom, (unsigned long long)f->ch.repay,
+                   (unsigned long long)f->ch.seize, sv);
             pthread_mutex_lock(&km.mu);
             km.liquidations++;
-            km.repaid += f->ch.repay;
+            km.repaid += f->ch.repay_value;
             km.seize_value += f->ch.seize_value;
             km.profit += f->ch.profit;
             pthread_mutex_unlock(&km.mu);
@@ -487,10 +543,13 @@ static void usage(FILE *f)
         "  default 100), proving each entry and the entries' count with ICS-23 proofs against\n"
         "  headers its light client verified (--no-prove: trust the node); asks the chain's\n"
         "  quote for each borrower (lend_quote); for each the chain would liquidate, chooses\n"
-        "  the collateral and repay that maximise the seize's value within the close factor\n"
-        "  (and --max-repay, base units of the borrowable asset, default no limit), proves\n"
-        "  the position, and sends lend.liquidate. Healthy positions are never touched; a\n"
-        "  liquidation another keeper won first fails cleanly on chain and is counted.\n"
+        "  the debt market, collateral and repay that maximise the seize's value within the\n"
+        "  close factor (and --max-repay, base units of the market's asset, default no\n"
+        "  limit), proves the position, and sends lend.liquidate naming the market's asset.\n"
+        "  It repays from NAME's own balance: NAME must hold each market's asset it is to\n"
+        "  repay (a market it holds none of is left alone). Healthy positions are never\n"
+        "  touched; a liquidation another keeper won first fails cleanly on chain and is\n"
+        "  counted.\n"
         "Trust: --trust-root, else the node's current header (logged loudly).\n"
         "/metrics (Prometheus) and /healthz on --metrics-port (0: none, the default) at\n"
         "  --metrics-host (default 127.0.0.1).\n"

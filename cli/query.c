@@ -32,14 +32,19 @@ static void usage(FILE *f)
                "       causeway query block HEIGHT\n"
                "       causeway query escrow CHANNEL DENOM          (collateral's home chain)\n"
                "       causeway query position ADDRESS|NAME CHANNEL BASE_DENOM (lending chain)\n"
-               "       causeway query health ADDRESS|NAME           (lending chain)\n"
-               "       causeway query market                        (lending chain)\n"
+               "       causeway query health ADDRESS|NAME [--asset A] (lending chain)\n"
+               "       causeway query market [--asset A]            (lending chain)\n"
                "       causeway query packet PORT CHANNEL SEQUENCE\n"
                "       causeway query denom-trace ibc/HASH          (ICS-20: the voucher's path)\n"
                "       causeway query denom-traces                  (ICS-20: every trace here)\n"
                "       causeway query transfer-escrow CHANNEL DENOM (ICS-20 escrow of a channel)\n"
                "  options: --node URL (default $CAUSEWAY_NODE or ws://127.0.0.1:26657),\n"
-               "           --keyring DIR (to name accounts by key), --json\n");
+               "           --keyring DIR (to name accounts by key), --json,\n"
+               "           --asset A: the market (its borrowable asset) when the chain has\n"
+               "           several; with one market it is that one. health lists the debt in\n"
+               "           every market and the total in the price unit (the first market's\n"
+               "           asset); with --asset (or one market) also that market's own figures\n"
+               "           at the top (asset, debt, supply_value, shares).\n");
 }
 
 static void print_json(json_t *o) { cw_cli_print_json(o, "{}"); }
@@ -221,7 +226,7 @@ static int q_position(cw_rpc_client *cl, const cw_address *a, const char *channe
 
 static void u128_text(char *out, size_t n, cw_u128 v) { cw_u128_to_dec(out, n, v); }
 
-static int q_health(cw_rpc_client *cl, const cw_address *addr, bool json)
+static int q_health(cw_rpc_client *cl, const cw_address *addr, const char *asset, bool json)
 {
     char hex[41];
     cw_cli_answer a;
@@ -231,24 +236,60 @@ static int q_health(cw_rpc_client *cl, const cw_address *addr, bool json)
     cw_rpc_lend_account_dec(&a.d, a.root, &la);
     if (cw_cli_answer_end(&a, "query health"))
         return 1;
+    /* the market named, or the only one */
+    const cw_rpc_lend_account_market *one = NULL;
+    for (uint32_t i = 0; i < la.n_markets; i++)
+        if (asset ? strcmp(la.markets[i].asset, asset) == 0 : la.n_markets == 1)
+            one = &la.markets[i];
+    if (asset && !one) {
+        fprintf(stderr, "causeway query health: no market for %s\n", asset);
+        return 1;
+    }
     cw_hex_encode(hex, sizeof hex, addr->b, 20);
-    char f[6][41];
-    static const char *const names[6] = {"debt", "borrow_limit", "liquidation_limit",
-                                         "health_factor_wad", "supply_value", "shares"};
-    const cw_u128 v[6] = {la.debt, la.borrow_limit, la.liquidation_limit, la.health_factor_wad,
-                          la.supply_value, la.shares};
-    for (int i = 0; i < 6; i++)
+    char f[4][41];
+    static const char *const names[4] = {"debt_value", "borrow_limit", "liquidation_limit",
+                                         "health_factor_wad"};
+    const cw_u128 v[4] = {la.debt_value, la.borrow_limit, la.liquidation_limit,
+                          la.health_factor_wad};
+    for (int i = 0; i < 4; i++)
         u128_text(f[i], sizeof f[i], v[i]);
     if (json) {
-        json_t *o = json_pack("{s:s}", "address", hex);
-        for (int i = 0; i < 6; i++)
+        json_t *o = json_pack("{s:s}", "address", hex), *ms = json_array();
+        for (int i = 0; i < 4; i++)
             json_object_set_new(o, names[i], json_string(f[i]));
+        for (uint32_t i = 0; i < la.n_markets; i++) {
+            const cw_rpc_lend_account_market *m = &la.markets[i];
+            char d[41], sd[41], sv[41], sh[41];
+            u128_text(d, sizeof d, m->debt);
+            u128_text(sd, sizeof sd, m->scaled_debt);
+            u128_text(sv, sizeof sv, m->supply_value);
+            u128_text(sh, sizeof sh, m->shares);
+            json_array_append_new(ms, json_pack("{s:s, s:s, s:s, s:s, s:s}", "asset", m->asset,
+                                                "debt", d, "scaled_debt", sd, "supply_value",
+                                                sv, "shares", sh));
+            if (m == one) {
+                json_object_set_new(o, "asset", json_string(m->asset));
+                json_object_set_new(o, "debt", json_string(d));
+                json_object_set_new(o, "supply_value", json_string(sv));
+                json_object_set_new(o, "shares", json_string(sh));
+            }
+        }
+        json_object_set_new(o, "markets", ms);
         print_json(o);
     } else {
         printf("account %s\n", hex);
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 4; i++)
             printf("  %-18s %s%s\n", names[i], f[i],
-                   i == 3 ? " (1e18 = 1.0; below 1.0 is liquidatable)" : "");
+                   i == 3 ? " (1e18 = 1.0; below 1.0 is liquidatable)"
+                   : i == 0 ? " (every debt, in the price unit)" : "");
+        for (uint32_t i = 0; i < la.n_markets; i++) {
+            const cw_rpc_lend_account_market *m = &la.markets[i];
+            char d[41], sv[41], sh[41];
+            u128_text(d, sizeof d, m->debt);
+            u128_text(sv, sizeof sv, m->supply_value);
+            u128_text(sh, sizeof sh, m->shares);
+            printf("  market %-10s debt %s, supply value %s (%s shares)\n", m->asset, d, sv, sh);
+        }
     }
     return 0;
 }
@@ -270,14 +311,10 @@ static void cap_text(char *out, size_t n, uint64_t cap)
         snprintf(out, n, "none");
 }
 
-static int q_market(cw_rpc_client *cl, bool json)
+static int q_market(cw_rpc_client *cl, const char *asset, bool json)
 {
-    cw_cli_answer a;
     cw_rpc_lend_market m;
-    if (cw_cli_ask(&a, cl, "lend_market", NULL))
-        return 1;
-    cw_rpc_lend_market_dec(&a.d, a.root, &m);
-    if (cw_cli_answer_end(&a, "query market"))
+    if (cw_cli_lend_market(cl, asset, &m, "query market"))
         return 1;
     char idx[41], borrows[41], reserves[41], shares[41], bad[41], supply[41], util[41],
         bapr[41], sapr[41];
@@ -310,6 +347,11 @@ static int q_market(cw_rpc_client *cl, bool json)
                               (json_int_t)m.borrow_cap, "utilization_wad", util,
                               "borrow_apr_wad", bapr, "supply_apr_wad", sapr);
         json_object_set_new(o, "paused_actions", pl);
+        json_object_set_new(o, "flash_fee_bps", json_integer((json_int_t)m.flash_fee_bps));
+        json_t *ml = json_array();
+        for (uint32_t i = 0; i < m.n_markets; i++)
+            json_array_append_new(ml, json_string(m.markets[i]));
+        json_object_set_new(o, "markets", ml);
         print_json(o);
         return 0;
     }
@@ -327,7 +369,14 @@ static int q_market(cw_rpc_client *cl, bool json)
            borrows, bc, shares);
     printf("  utilization %s, borrow APR %s, supply APR %s (accrued to the latest block)\n", up,
            bp, sp);
-    printf("  paused: %s\n", paused[0] ? paused : "nothing");
+    printf("  paused: %s; flash loan fee %u bps\n", paused[0] ? paused : "nothing",
+           m.flash_fee_bps);
+    if (m.n_markets > 1) {
+        printf("  markets on this chain:");
+        for (uint32_t i = 0; i < m.n_markets; i++)
+            printf(" %s%s", m.markets[i], i == 0 ? " (price unit)" : "");
+        printf("\n");
+    }
     return 0;
 }
 
@@ -525,7 +574,7 @@ static int parse_height(const cw_cliopt *o, const char *arg)
 
 int cw_cli_query(int argc, char **argv)
 {
-    const char *node = NULL, *keyring = NULL;
+    const char *node = NULL, *keyring = NULL, *asset = NULL;
     uint64_t height = 0;
     bool json = false;
     char err[256];
@@ -533,6 +582,7 @@ int cw_cli_query(int argc, char **argv)
                               {"keyring", .str = &keyring},
                               {"height", .parse = parse_height, .dst = &height},
                               {"json", .flag = &json},
+                              {"asset", .str = &asset},
                               {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 1, opts, usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
@@ -540,6 +590,10 @@ int cw_cli_query(int argc, char **argv)
     int nargs = argc - end;
     char **args = argv + end;
     keyring = cw_cli_keyring(keyring);
+    if (asset && cw_id_validate(asset, strlen(asset), "--asset", err, sizeof err)) {
+        fprintf(stderr, "causeway query: %s\n", err);
+        return 2;
+    }
     if (nargs < 1) {
         usage(stderr);
         return 2;
@@ -610,9 +664,9 @@ int cw_cli_query(int argc, char **argv)
     else if (strcmp(sub, "position") == 0)
         rc = q_position(cl, &a, args[2], args[3], json);
     else if (strcmp(sub, "health") == 0)
-        rc = q_health(cl, &a, json);
+        rc = q_health(cl, &a, asset, json);
     else if (strcmp(sub, "market") == 0)
-        rc = q_market(cl, json);
+        rc = q_market(cl, asset, json);
     else if (strcmp(sub, "packet") == 0)
         rc = q_packet(cl, args[1], args[2], bh, json);
     else if (strcmp(sub, "denom-trace") == 0)

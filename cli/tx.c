@@ -25,19 +25,25 @@ static const struct {
      "[--timeout-height H] [--timeout-time NS|+SECONDS]", "on the collateral's home chain"},
     {"withdraw-collateral", "--channel CH --denom BASE --amount N --to ADDR|NAME",
      "[--timeout-height H] [--timeout-time NS|+SECONDS]", "on the lending chain"},
-    {"supply", "--amount N", NULL, "lending chain"},
-    {"withdraw-supply", "--amount N | --all", NULL,
+    {"supply", "--amount N[ASSET] [--asset ASSET]", NULL, "lending chain"},
+    {"withdraw-supply", "--amount N[ASSET] | --all [--asset ASSET]", NULL,
      "lending chain; --all: every share, all or nothing"},
-    {"borrow", "--amount N", NULL, "lending chain"},
-    {"repay", "--amount N [--on-behalf-of ADDR|NAME]", NULL, "lending chain"},
-    {"liquidate", "--borrower ADDR|NAME --amount N --denom TRACE_DENOM", NULL, "lending chain"},
-    {"set-price", "--denom TRACE_DENOM --price WAD [--time NS]", NULL, "oracle key"},
+    {"borrow", "--amount N[ASSET] [--asset ASSET]", NULL, "lending chain"},
+    {"repay", "--amount N[ASSET] [--asset ASSET] [--on-behalf-of ADDR|NAME]", NULL,
+     "lending chain"},
+    {"liquidate", "--borrower ADDR|NAME --amount N[ASSET] [--asset ASSET] --denom TRACE_DENOM",
+     "ASSET: the debt market repaid; --denom: the collateral seized", "lending chain"},
+    {"flash-loan", "--amount N[ASSET] [--asset ASSET]",
+     "lent and taken back with the fee at the tx's end (from the signer's balance)",
+     "lending chain"},
+    {"set-price", "--denom TRACE_DENOM|ASSET --price WAD [--time NS]", NULL, "oracle key"},
     {"register-collateral", "--channel CH --denom BASE --ltv BPS --lt BPS --bonus BPS", NULL,
      "admin key"},
-    {"pause", "--actions LIST [--resume]",
-     "LIST: supply,borrow,liquidate,withdraw_supply,withdraw_collateral,withdraw,all",
+    {"pause", "--actions LIST [--resume] [--asset ASSET]",
+     "LIST: supply,borrow,liquidate,withdraw_supply,withdraw_collateral,flash_loan,withdraw,all",
      "admin key; repay is never paused"},
-    {"withdraw-reserves", "--to ADDRESS|NAME --amount N", NULL, "admin key"},
+    {"withdraw-reserves", "--to ADDRESS|NAME --amount N[ASSET] [--asset ASSET]", NULL,
+     "admin key"},
     {"transfer", "--channel CH --to RECEIVER AMOUNTDENOM [--timeout DURATION]",
      "[--timeout-height H] [--memo PACKET_MEMO] [--wait S]",
      "ICS-20; AMOUNTDENOM e.g. 100stake or 5ibc/HASH; --memo and --timeout (90s, 10m, 2h;\n"
@@ -61,6 +67,9 @@ void cw_cli_tx_usage(FILE *f)
                "  msgs); the outcome shows the gas used. lock/withdraw-collateral timeouts default to 10 minutes after the\n"
                "  counterparty's latest time as this chain's client of it knows it (the client's\n"
                "  latest consensus state), as ICS-20 CLIs do.\n"
+               "  Lending txs act on one market, named by its asset: --asset, or the denom after\n"
+               "  the amount (--amount 100uusd); with neither, the chain's only market (a chain\n"
+               "  with several refuses, listing them).\n"
                "  'causeway tx SUBCOMMAND --help' prints this text.\n"
                "Exit 0 committed and succeeded; 1 refused, failed or not committed in time;\n"
                "2 usage.\n");

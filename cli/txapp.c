@@ -16,6 +16,7 @@
 #include "causeway/mathx.h"
 #include "causeway/packet.h"
 #include "causeway/rpc_client.h"
+#include "causeway/rpc_results.h"
 #include "causeway/schnorr.h"
 #include "causeway/tx.h"
 #include "cli.h"
@@ -29,6 +30,7 @@ struct opts {
     /* command-specific */
     const char *channel, *denom, *to, *on_behalf, *borrower, *price, *time;
     const char *amount, *timeout_height, *timeout_time, *ltv, *lt, *bonus, *actions;
+    const char *asset;
 };
 
 static void usage(FILE *f) { cw_cli_tx_usage(f); /* one text for every tx (tx.c) */ }
@@ -79,6 +81,21 @@ static int need_trace(const char *s)
     if (!cw_trace_denom_valid(s, strlen(s))) {
         fprintf(stderr, "causeway tx: --denom: '%s' is not a trace denom (ibc/ + 64 upper-case "
                         "hex)\n", s);
+        return -1;
+    }
+    return 0;
+}
+
+/* A denom the oracle prices: a trace denom, or a market's asset (an identifier). */
+static int need_price_denom(const char *s)
+{
+    if (!s) {
+        fprintf(stderr, "causeway tx: --denom is required\n");
+        return -1;
+    }
+    if (!cw_price_denom_valid(s, strlen(s))) {
+        fprintf(stderr, "causeway tx: --denom: '%s' is neither a trace denom (ibc/ + 64 "
+                        "upper-case hex) nor a market's asset\n", s);
         return -1;
     }
     return 0;
@@ -169,6 +186,66 @@ static int timeouts(const struct opts *o, const char *node, uint64_t *th, uint64
     return 0;
 }
 
+/* The market a lending tx acts on (DESIGN §8): --asset, or the denom after the digits of
+ * --amount ("100uusd"), or — neither given — the chain's only market (asked of the node,
+ * which names its markets when there are several). *amount gets the digits; amount_s NULL
+ * (pause) reads none. Returns 0, or -1: a usage error, or the node could not say
+ * (*node_failed true); printed either way. */
+static int market_of(const struct opts *o, const char *node, const char *amount_what,
+                     uint64_t *amount, char asset[static CW_ID_MAX + 1], bool *node_failed)
+{
+    char err[200], digits[32] = "";
+    const char *suffix = NULL;
+    asset[0] = '\0';
+    if (amount_what) {
+        const char *s = o->amount;
+        if (!s) {
+            fprintf(stderr, "causeway tx: %s is required\n", amount_what);
+            return -1;
+        }
+        size_t nd = strspn(s, "0123456789");
+        if (nd == 0 || nd >= sizeof digits) {
+            fprintf(stderr, "causeway tx: %s: '%s' is not a whole number (optionally followed "
+                            "by the asset, e.g. 100uusd)\n", amount_what, s);
+            return -1;
+        }
+        memcpy(digits, s, nd);
+        digits[nd] = '\0';
+        if (s[nd])
+            suffix = s + nd;
+        if (parse_u64(digits, amount_what, amount))
+            return -1;
+    }
+    if (suffix && o->asset && strcmp(suffix, o->asset) != 0) {
+        fprintf(stderr, "causeway tx: --amount names %s, --asset %s\n", suffix, o->asset);
+        return -1;
+    }
+    const char *given = o->asset ? o->asset : suffix;
+    if (given) {
+        if (cw_id_validate(given, strlen(given), "asset", err, sizeof err)) {
+            fprintf(stderr, "causeway tx: %s\n", err);
+            return -1;
+        }
+        snprintf(asset, CW_ID_MAX + 1, "%s", given);
+        return 0;
+    }
+    cw_rpc_client *cl;
+    cw_rpc_lend_market m;
+    if (cw_cli_connect(&cl, node)) {
+        *node_failed = true;
+        return -1;
+    }
+    int rc = cw_cli_lend_market(cl, NULL, &m, "tx");
+    cw_rpc_client_close(cl);
+    if (rc) {
+        fprintf(stderr, "causeway tx: name the market with --asset (or --amount N<asset>)\n");
+        *node_failed = true;
+        return -1;
+    }
+    snprintf(asset, CW_ID_MAX + 1, "%s", m.borrow_denom);
+    return 0;
+}
+
 static int parse_wad(const char *s, cw_u128 *out)
 {
     char err[160];
@@ -198,6 +275,7 @@ int cw_cli_tx_app(int argc, char **argv)
         {"ltv", .str = &o.ltv},           {"lt", .str = &o.lt},
         {"bonus", .str = &o.bonus},       {"all", .flag = &o.all},
         {"actions", .str = &o.actions},   {"resume", .flag = &o.resume},
+        {"asset", .str = &o.asset},
         {"gas", .parse = cw_cli_parse_gas, .dst = &o.gas}, {0}};
     int end, opt_rc = cw_cliopt_parse(argc, argv, 2, lo, usage, NULL, &end);
     if (opt_rc != CW_CLIOPT_GO)
@@ -214,7 +292,9 @@ int cw_cli_tx_app(int argc, char **argv)
     cw_enc_init(&e);
     uint64_t amount = 0, th, tt, n1, n2, n3;
     cw_address addr;
-    int bad = 0;
+    char asset[CW_ID_MAX + 1] = "";
+    int bad = 0, mk;
+    bool nodefail = false;
     if (strcmp(cmd, "lock") == 0 || strcmp(cmd, "withdraw-collateral") == 0) {
         bad = need_id(o.channel, "--channel") || need_id(o.denom, "--denom") ||
               parse_u64(o.amount, "--amount", &amount) || !o.to ||
@@ -237,21 +317,27 @@ int cw_cli_tx_app(int argc, char **argv)
             fprintf(stderr, "causeway tx withdraw-supply: --amount and --all exclude each "
                             "other\n");
             bad = 1;
-        } else if (!o.all) {
-            bad = parse_u64(o.amount, "--amount (or --all)", &amount);
+        } else if ((mk = market_of(&o, node, o.all ? NULL : "--amount (or --all)", &amount,
+                                   asset, &nodefail)) != 0) {
+            bad = mk;
         }
         if (!bad) {
             cw_msg_lend_withdraw_supply m = {.amount = amount, .all = o.all};
+            snprintf(m.asset, sizeof m.asset, "%s", asset);
             cw_msg_lend_withdraw_supply_enc(&e, &m);
         }
-    } else if (strcmp(cmd, "supply") == 0 || strcmp(cmd, "borrow") == 0) {
-        bad = parse_u64(o.amount, "--amount", &amount);
+    } else if (strcmp(cmd, "supply") == 0 || strcmp(cmd, "borrow") == 0 ||
+               strcmp(cmd, "flash-loan") == 0) {
+        bad = market_of(&o, node, "--amount", &amount, asset, &nodefail);
         if (!bad) {
             cw_msg_lend_amount m = {.amount = amount};
+            snprintf(m.asset, sizeof m.asset, "%s", asset);
             if (strcmp(cmd, "supply") == 0)
                 cw_msg_lend_supply_enc(&e, &m);
-            else
+            else if (strcmp(cmd, "borrow") == 0)
                 cw_msg_lend_borrow_enc(&e, &m);
+            else
+                cw_msg_lend_flash_loan_enc(&e, &m);
         }
     } else if (strcmp(cmd, "pause") == 0) {
         char perr[200];
@@ -263,35 +349,48 @@ int cw_cli_tx_app(int argc, char **argv)
             fprintf(stderr, "causeway tx pause: --actions: %s\n", perr);
             bad = 1;
         }
-        if (!bad)
-            cw_msg_lend_pause_enc(&e, &(cw_msg_lend_pause){.actions = mask, .paused = !o.resume});
+        if (!bad && (mk = market_of(&o, node, NULL, &amount, asset, &nodefail)) != 0)
+            bad = mk;
+        if (!bad) {
+            cw_msg_lend_pause m = {.actions = mask, .paused = !o.resume};
+            snprintf(m.asset, sizeof m.asset, "%s", asset);
+            cw_msg_lend_pause_enc(&e, &m);
+        }
     } else if (strcmp(cmd, "withdraw-reserves") == 0) {
-        bad = !o.to || cw_cli_parse_address(keyring, o.to, &addr) ||
-              parse_u64(o.amount, "--amount", &amount);
+        bad = !o.to || cw_cli_parse_address(keyring, o.to, &addr);
         if (!bad)
-            cw_msg_lend_withdraw_reserves_enc(
-                &e, &(cw_msg_lend_withdraw_reserves){.to = addr, .amount = amount});
+            bad = market_of(&o, node, "--amount", &amount, asset, &nodefail);
+        if (!bad) {
+            cw_msg_lend_withdraw_reserves m = {.to = addr, .amount = amount};
+            snprintf(m.asset, sizeof m.asset, "%s", asset);
+            cw_msg_lend_withdraw_reserves_enc(&e, &m);
+        }
     } else if (strcmp(cmd, "repay") == 0) {
-        bad = parse_u64(o.amount, "--amount", &amount) ||
-              (o.on_behalf && cw_cli_parse_address(keyring, o.on_behalf, &addr));
+        bad = (o.on_behalf && cw_cli_parse_address(keyring, o.on_behalf, &addr));
+        if (!bad)
+            bad = market_of(&o, node, "--amount", &amount, asset, &nodefail);
         if (!bad) {
             cw_msg_lend_repay m = {.amount = amount, .has_on_behalf_of = o.on_behalf != NULL};
+            snprintf(m.asset, sizeof m.asset, "%s", asset);
             if (o.on_behalf)
                 m.on_behalf_of = addr;
             cw_msg_lend_repay_enc(&e, &m);
         }
     } else if (strcmp(cmd, "liquidate") == 0) {
         bad = !o.borrower || cw_cli_parse_address(keyring, o.borrower, &addr) ||
-              parse_u64(o.amount, "--amount", &amount) || need_trace(o.denom);
+              need_trace(o.denom);
+        if (!bad)
+            bad = market_of(&o, node, "--amount", &amount, asset, &nodefail);
         if (!bad) {
             cw_msg_lend_liquidate m = {.borrower = addr, .repay_amount = amount};
+            snprintf(m.asset, sizeof m.asset, "%s", asset);
             snprintf(m.collateral, sizeof m.collateral, "%s", o.denom);
             cw_msg_lend_liquidate_enc(&e, &m);
         }
     } else if (strcmp(cmd, "set-price") == 0) {
         cw_u128 price;
         uint64_t t = now_ns();
-        bad = need_trace(o.denom) || parse_wad(o.price, &price) ||
+        bad = need_price_denom(o.denom) || parse_wad(o.price, &price) ||
               (o.time && parse_u64(o.time, "--time", &t));
         if (!bad) {
             cw_msg_oracle_set_price m = {.price_wad = price, .time_ns = t};
@@ -316,6 +415,10 @@ int cw_cli_tx_app(int argc, char **argv)
         usage(stderr);
         cw_enc_free(&e);
         return 2;
+    }
+    if (bad && nodefail) { /* the node could not say which market (printed) */
+        cw_enc_free(&e);
+        return 1;
     }
     if (bad) {
         if ((strcmp(cmd, "lock") == 0 || strcmp(cmd, "withdraw-collateral") == 0 ||

@@ -24,6 +24,23 @@ static void dec_trace(cw_dec *d, const msgpack_object *o, char out[static CW_TRA
     out[s.len] = '\0';
 }
 
+/* A denom the oracle prices (cw_price_denom_valid): a trace denom or a market's asset. */
+static void dec_price_denom(cw_dec *d, const msgpack_object *o,
+                            char out[static CW_TRACE_DENOM_LEN + 1], const char *what)
+{
+    out[0] = '\0';
+    cw_bytes s = cw_dec_str(d, o, CW_TRACE_DENOM_LEN, "%s", what);
+    if (d->rc)
+        return;
+    if (!cw_price_denom_valid((const char *)s.p, s.len)) {
+        cw_dec_fail(d, CW_EINVAL, "%s: not a trace denom (ibc/ + 64 upper-case hex) nor an "
+                    "identifier", what);
+        return;
+    }
+    memcpy(out, s.p, s.len);
+    out[s.len] = '\0';
+}
+
 /* A bank denom (an identifier, or a voucher: a trace denom) into out; sticky error in d. */
 static void dec_bank_denom(cw_dec *d, const msgpack_object *o,
                            char out[static CW_TRACE_DENOM_LEN + 1], const char *what)
@@ -218,8 +235,9 @@ int cw_collateral_packet_decode(cw_collateral_packet *c, const uint8_t *data, si
 
 /* ---- lend.supply, lend.withdraw_supply, lend.borrow ---------------------------------------- */
 
-static const char *const action_names[] = {"supply", "borrow", "liquidate", "withdraw_supply",
-                                           "withdraw_collateral"};
+static const char *const action_names[] = {"supply",          "borrow",
+                                           "liquidate",       "withdraw_supply",
+                                           "withdraw_collateral", "flash_loan"};
 
 const char *cw_lend_action_name(uint64_t bit)
 {
@@ -247,8 +265,8 @@ int cw_lend_actions_parse(const char *list, uint64_t *mask, char *err, size_t er
             *mask = 0;
             return cw_errf(err, err_len, CW_EINVAL,
                            "action '%.*s' is not one of supply, borrow, liquidate, "
-                           "withdraw_supply, withdraw_collateral, withdraw, all (repay is "
-                           "never paused)",
+                           "withdraw_supply, withdraw_collateral, flash_loan, withdraw, all "
+                           "(repay is never paused)",
                            (int)(n > 40 ? 40 : n), p);
         }
         *mask |= bit;
@@ -261,15 +279,20 @@ int cw_lend_actions_parse(const char *list, uint64_t *mask, char *err, size_t er
 
 static void amount_enc(cw_enc *e, const char *type, const cw_msg_lend_amount *m)
 {
-    cw_msg_begin(e, type, 1);
+    cw_msg_begin(e, type, 2);
+    cw_enc_cstr(e, m->asset);
     cw_enc_u64(e, m->amount);
 }
 
 static void amount_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_amount *m,
                        const char *what)
 {
-    const msgpack_object *f = cw_dec_array(d, body, 1, "%s", what);
-    m->amount = cw_dec_u64(d, &f[0], "%s.amount", what);
+    memset(m, 0, sizeof *m);
+    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    m->amount = cw_dec_u64(d, &f[1], "%s.amount", what);
+    if (d->rc)
+        memset(m, 0, sizeof *m);
 }
 
 void cw_msg_lend_supply_enc(cw_enc *e, const cw_msg_lend_supply *m)
@@ -283,7 +306,8 @@ void cw_msg_lend_supply_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_s
 }
 void cw_msg_lend_withdraw_supply_enc(cw_enc *e, const cw_msg_lend_withdraw_supply *m)
 {
-    cw_msg_begin(e, CW_MSG_LEND_WITHDRAW_SUPPLY, 2);
+    cw_msg_begin(e, CW_MSG_LEND_WITHDRAW_SUPPLY, 3);
+    cw_enc_cstr(e, m->asset);
     cw_enc_u64(e, m->amount);
     cw_enc_bool(e, m->all);
 }
@@ -291,9 +315,10 @@ void cw_msg_lend_withdraw_supply_dec(cw_dec *d, const msgpack_object *body,
                                      cw_msg_lend_withdraw_supply *m, const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
-    m->amount = cw_dec_u64(d, &f[0], "%s.amount", what);
-    m->all = cw_dec_bool(d, &f[1], "%s.all", what);
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    m->amount = cw_dec_u64(d, &f[1], "%s.amount", what);
+    m->all = cw_dec_bool(d, &f[2], "%s.all", what);
     if (d->rc)
         memset(m, 0, sizeof *m);
 }
@@ -306,12 +331,22 @@ void cw_msg_lend_borrow_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_b
 {
     amount_dec(d, body, m, what);
 }
+void cw_msg_lend_flash_loan_enc(cw_enc *e, const cw_msg_lend_flash_loan *m)
+{
+    amount_enc(e, CW_MSG_LEND_FLASH_LOAN, m);
+}
+void cw_msg_lend_flash_loan_dec(cw_dec *d, const msgpack_object *body,
+                                cw_msg_lend_flash_loan *m, const char *what)
+{
+    amount_dec(d, body, m, what);
+}
 
 /* ---- lend.repay, lend.liquidate ----------------------------------------------------------- */
 
 void cw_msg_lend_repay_enc(cw_enc *e, const cw_msg_lend_repay *m)
 {
-    cw_msg_begin(e, CW_MSG_LEND_REPAY, 2);
+    cw_msg_begin(e, CW_MSG_LEND_REPAY, 3);
+    cw_enc_cstr(e, m->asset);
     cw_enc_u64(e, m->amount);
     if (m->has_on_behalf_of)
         cw_enc_bin(e, m->on_behalf_of.b, 20);
@@ -323,11 +358,12 @@ void cw_msg_lend_repay_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_re
                            const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
-    m->amount = cw_dec_u64(d, &f[0], "%s.amount", what);
-    if (!cw_dec_is_nil(&f[1])) {
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    m->amount = cw_dec_u64(d, &f[1], "%s.amount", what);
+    if (d->rc == CW_OK && !cw_dec_is_nil(&f[2])) {
         m->has_on_behalf_of = true;
-        cw_dec_bin_fixed(d, &f[1], m->on_behalf_of.b, 20, "%s.on_behalf_of", what);
+        cw_dec_bin_fixed(d, &f[2], m->on_behalf_of.b, 20, "%s.on_behalf_of", what);
     }
     if (d->rc)
         memset(m, 0, sizeof *m);
@@ -335,7 +371,8 @@ void cw_msg_lend_repay_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_re
 
 void cw_msg_lend_liquidate_enc(cw_enc *e, const cw_msg_lend_liquidate *m)
 {
-    cw_msg_begin(e, CW_MSG_LEND_LIQUIDATE, 3);
+    cw_msg_begin(e, CW_MSG_LEND_LIQUIDATE, 4);
+    cw_enc_cstr(e, m->asset);
     cw_enc_bin(e, m->borrower.b, 20);
     cw_enc_u64(e, m->repay_amount);
     cw_enc_cstr(e, m->collateral);
@@ -345,10 +382,11 @@ void cw_msg_lend_liquidate_dec(cw_dec *d, const msgpack_object *body, cw_msg_len
                                const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
-    cw_dec_bin_fixed(d, &f[0], m->borrower.b, 20, "%s.borrower", what);
-    m->repay_amount = cw_dec_u64(d, &f[1], "%s.repay_amount", what);
-    dec_trace(d, &f[2], m->collateral, CW_DEC_LABEL(what, "collateral"));
+    const msgpack_object *f = cw_dec_array(d, body, 4, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    cw_dec_bin_fixed(d, &f[1], m->borrower.b, 20, "%s.borrower", what);
+    m->repay_amount = cw_dec_u64(d, &f[2], "%s.repay_amount", what);
+    dec_trace(d, &f[3], m->collateral, CW_DEC_LABEL(what, "collateral"));
     if (d->rc)
         memset(m, 0, sizeof *m);
 }
@@ -382,9 +420,10 @@ void cw_msg_lend_register_collateral_dec(cw_dec *d, const msgpack_object *body,
 void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m)
 {
     const cw_msg_lend_market_params *p = &m->market;
-    cw_msg_begin(e, CW_MSG_LEND_UPDATE_MARKET, 2);
+    cw_msg_begin(e, CW_MSG_LEND_UPDATE_MARKET, 3);
+    cw_enc_cstr(e, m->asset);
     if (m->has_market) {
-        cw_enc_array(e, 11);
+        cw_enc_array(e, 12);
         cw_enc_u128(e, p->base_rate_wad);
         cw_enc_u128(e, p->slope1_wad);
         cw_enc_u128(e, p->kink_wad);
@@ -396,6 +435,7 @@ void cw_msg_lend_update_market_enc(cw_enc *e, const cw_msg_lend_update_market *m
         cw_enc_u64(e, p->dust_threshold);
         cw_enc_u64(e, p->supply_cap);
         cw_enc_u64(e, p->borrow_cap);
+        cw_enc_u64(e, p->flash_fee_bps);
     } else {
         cw_enc_nil(e);
     }
@@ -417,10 +457,11 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
 {
     cw_msg_lend_market_params *p = &m->market;
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
-    m->has_market = !cw_dec_is_nil(&f[0]);
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    m->has_market = d->rc == CW_OK && !cw_dec_is_nil(&f[1]);
     if (m->has_market) {
-        const msgpack_object *g = cw_dec_array(d, &f[0], 11, "%s.market", what);
+        const msgpack_object *g = cw_dec_array(d, &f[1], 12, "%s.market", what);
         p->base_rate_wad = cw_dec_u128(d, &g[0], "market.base_rate_wad");
         p->slope1_wad = cw_dec_u128(d, &g[1], "market.slope1_wad");
         p->kink_wad = cw_dec_u128(d, &g[2], "market.kink_wad");
@@ -432,10 +473,12 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
         p->dust_threshold = cw_dec_u64(d, &g[8], "market.dust_threshold");
         p->supply_cap = cw_dec_u64(d, &g[9], "market.supply_cap");
         p->borrow_cap = cw_dec_u64(d, &g[10], "market.borrow_cap");
+        p->flash_fee_bps = (uint32_t)cw_dec_uint_max(d, &g[11], CW_BPS - 1,
+                                                     "market.flash_fee_bps");
     }
     uint32_t n = 0;
     const msgpack_object *items =
-        cw_dec_list(d, &f[1], CW_LEND_MAX_COLLATERALS, &n, "%s.collaterals", what);
+        cw_dec_list(d, &f[2], CW_LEND_MAX_COLLATERALS, &n, "%s.collaterals", what);
     for (uint32_t i = 0; i < n && d->rc == CW_OK; i++) {
         cw_msg_lend_collateral_update *c = &m->collaterals[i];
         const msgpack_object *g = cw_dec_array(d, &items[i], 4, "collaterals[%u]", i);
@@ -451,7 +494,8 @@ void cw_msg_lend_update_market_dec(cw_dec *d, const msgpack_object *body,
 
 void cw_msg_lend_pause_enc(cw_enc *e, const cw_msg_lend_pause *m)
 {
-    cw_msg_begin(e, CW_MSG_LEND_PAUSE, 2);
+    cw_msg_begin(e, CW_MSG_LEND_PAUSE, 3);
+    cw_enc_cstr(e, m->asset);
     cw_enc_u64(e, m->actions);
     cw_enc_bool(e, m->paused);
 }
@@ -460,16 +504,18 @@ void cw_msg_lend_pause_dec(cw_dec *d, const msgpack_object *body, cw_msg_lend_pa
                            const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
-    m->actions = cw_dec_u64(d, &f[0], "%s.actions", what);
-    m->paused = cw_dec_bool(d, &f[1], "%s.paused", what);
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    m->actions = cw_dec_u64(d, &f[1], "%s.actions", what);
+    m->paused = cw_dec_bool(d, &f[2], "%s.paused", what);
     if (d->rc)
         memset(m, 0, sizeof *m);
 }
 
 void cw_msg_lend_withdraw_reserves_enc(cw_enc *e, const cw_msg_lend_withdraw_reserves *m)
 {
-    cw_msg_begin(e, CW_MSG_LEND_WITHDRAW_RESERVES, 2);
+    cw_msg_begin(e, CW_MSG_LEND_WITHDRAW_RESERVES, 3);
+    cw_enc_cstr(e, m->asset);
     cw_enc_bin(e, m->to.b, 20);
     cw_enc_u64(e, m->amount);
 }
@@ -478,9 +524,10 @@ void cw_msg_lend_withdraw_reserves_dec(cw_dec *d, const msgpack_object *body,
                                        cw_msg_lend_withdraw_reserves *m, const char *what)
 {
     memset(m, 0, sizeof *m);
-    const msgpack_object *f = cw_dec_array(d, body, 2, "%s", what);
-    cw_dec_bin_fixed(d, &f[0], m->to.b, 20, "%s.to", what);
-    m->amount = cw_dec_u64(d, &f[1], "%s.amount", what);
+    const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
+    cw_dec_id(d, &f[0], m->asset, "%s.asset", what);
+    cw_dec_bin_fixed(d, &f[1], m->to.b, 20, "%s.to", what);
+    m->amount = cw_dec_u64(d, &f[2], "%s.amount", what);
     if (d->rc)
         memset(m, 0, sizeof *m);
 }
@@ -500,7 +547,7 @@ void cw_msg_oracle_set_price_dec(cw_dec *d, const msgpack_object *body,
 {
     memset(m, 0, sizeof *m);
     const msgpack_object *f = cw_dec_array(d, body, 3, "%s", what);
-    dec_trace(d, &f[0], m->denom, CW_DEC_LABEL(what, "denom"));
+    dec_price_denom(d, &f[0], m->denom, CW_DEC_LABEL(what, "denom"));
     m->price_wad = cw_dec_u128(d, &f[1], "%s.price", what);
     m->time_ns = cw_dec_u64(d, &f[2], "%s.time_ns", what);
     if (d->rc)
@@ -572,6 +619,7 @@ CW_MSG_CODEC_FREE_ADAPTER(admin_update_validators)
     M(CW_MSG_LEND_UPDATE_MARKET, lend_update_market, NULL)                                        \
     M(CW_MSG_LEND_PAUSE, lend_pause, NULL)                                                        \
     M(CW_MSG_LEND_WITHDRAW_RESERVES, lend_withdraw_reserves, NULL)                                \
+    M(CW_MSG_LEND_FLASH_LOAN, lend_flash_loan, NULL)                                              \
     M(CW_MSG_ORACLE_SET_PRICE, oracle_set_price, NULL)                                            \
     M(CW_MSG_TRANSFER, transfer, NULL)
 

@@ -67,7 +67,10 @@ static const struct {
 } allowances[] = {
     {CW_MSG_IBC_UPDATE_CLIENT, 40000, 80},
     {CW_MSG_IBC_SUBMIT_MISBEHAVIOUR, 40000, 80},
-    {"lend.", 60000, 4}, /* a liquidation walks every collateral of the position */
+    /* a liquidation walks every collateral of the position and reads every market; one that
+     * writes a debt off writes every market the borrower owes in (~10,500 gas each: its
+     * books, the debt, and the borrower index's entry and count) */
+    {"lend.", 150000, 4},
 };
 #define ALLOW_FLAT 30000u /* twice the most any other msg was seen to use beyond its bytes */
 #define ALLOW_BYTE 4u

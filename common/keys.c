@@ -181,14 +181,22 @@ int cw_key_lend_collateral(char out[static CW_KEY_MAX], const char *trace_denom)
                                  : fail(out);
 }
 
-void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr)
+/* market/{asset}/{part}[/{addr hex}] */
+static int market_key(char out[static CW_KEY_MAX], const char *asset, const char *part,
+                      const cw_address *addr)
 {
-    (void)addr_key(out, "market/debt", addr, NULL);
+    char hex[41];
+    if (!id_ok(asset))
+        return fail(out);
+    if (!addr)
+        return key_fmt(out, "market/%s/%s", asset, part);
+    cw_hex_encode(hex, sizeof hex, addr->b, 20);
+    return key_fmt(out, "market/%s/%s/%s", asset, part, hex);
 }
 
-void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr)
+int cw_key_lend_params(char out[static CW_KEY_MAX], const char *asset)
 {
-    (void)addr_key(out, "market/shares", addr, NULL);
+    return market_key(out, asset, "params", NULL);
 }
 
 void cw_key_lend_borrower(char out[static CW_KEY_MAX], const cw_address *addr)
@@ -213,9 +221,43 @@ bool cw_key_lend_borrower_parse(cw_address *out, const uint8_t *key, size_t len)
     return true;
 }
 
-int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
+int cw_key_lend_state(char out[static CW_KEY_MAX], const char *asset)
 {
-    return trace_ok(trace_denom) ? key_fmt(out, "oracle/price/%s", trace_denom) : fail(out);
+    return market_key(out, asset, "state", NULL);
+}
+
+int cw_key_lend_stats(char out[static CW_KEY_MAX], const char *asset)
+{
+    return market_key(out, asset, "stats", NULL);
+}
+
+int cw_key_lend_flash(char out[static CW_KEY_MAX], const char *asset)
+{
+    return market_key(out, asset, "flash", NULL);
+}
+
+int cw_key_lend_debt(char out[static CW_KEY_MAX], const char *asset, const cw_address *addr)
+{
+    return market_key(out, asset, "debt", addr);
+}
+
+int cw_key_lend_shares(char out[static CW_KEY_MAX], const char *asset, const cw_address *addr)
+{
+    return market_key(out, asset, "shares", addr);
+}
+
+bool cw_price_denom_valid(const char *s, size_t len)
+{
+    if (len > 0 && memchr(s, '\0', len) == NULL && (len < 4 || memcmp(s, "ibc/", 4) != 0))
+        return cw_id_validate(s, len, "denom", NULL, 0) == CW_OK;
+    return cw_trace_denom_valid(s, len);
+}
+
+int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *denom)
+{
+    return cw_price_denom_valid(denom, strnlen(denom, CW_TRACE_DENOM_LEN + 1))
+               ? key_fmt(out, "oracle/price/%s", denom)
+               : fail(out);
 }
 
 /* ---- values ---------------------------------------------------------------------------- */

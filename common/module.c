@@ -126,3 +126,29 @@ int cw_app_dispatch(cw_app *app, cw_exec_ctx *ctx, const char *type, const msgpa
         free(msg);
     return rc;
 }
+
+int cw_exec_at_tx_end(cw_exec_ctx *ctx, cw_tx_end_fn fn, char *err, size_t err_len)
+{
+    for (uint32_t i = 0; i < ctx->n_tx_end; i++)
+        if (ctx->tx_end[i] == fn)
+            return CW_OK;
+    if (ctx->n_tx_end == CW_TX_END_MAX)
+        return cw_errf(err, err_len, CW_ETOOBIG, "at most %d end-of-tx checks per tx",
+                       CW_TX_END_MAX);
+    ctx->tx_end[ctx->n_tx_end] = fn;
+    ctx->tx_end_msg[ctx->n_tx_end++] = ctx->msg_index;
+    return CW_OK;
+}
+
+int cw_exec_tx_end(cw_exec_ctx *ctx, uint32_t *failed_msg, char *err, size_t err_len)
+{
+    *failed_msg = 0;
+    for (uint32_t i = 0; i < ctx->n_tx_end; i++) {
+        int rc = ctx->tx_end[i](ctx, err, err_len);
+        if (rc) {
+            *failed_msg = ctx->tx_end_msg[i];
+            return cw_err_prefix(err, err_len, rc, "end of tx");
+        }
+    }
+    return CW_OK;
+}

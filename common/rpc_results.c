@@ -704,34 +704,80 @@ bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_byte
 
 /* ---- lending ------------------------------------------------------------------------ */
 
-/* lend_account's six u128 fields, in wire order */
-static const char *const lend_account_names[6] = {"debt", "borrow_limit", "liquidation_limit",
-                                                  "health_factor_wad", "supply_value",
-                                                  "shares"};
+/* lend_account's four totals, in wire order */
+static const char *const lend_account_names[4] = {"debt_value", "borrow_limit",
+                                                  "liquidation_limit", "health_factor_wad"};
 #define LEND_ACCOUNT_FIELDS(r)                                                             \
-    {&(r)->debt, &(r)->borrow_limit, &(r)->liquidation_limit, &(r)->health_factor_wad,     \
-     &(r)->supply_value, &(r)->shares}
+    {&(r)->debt_value, &(r)->borrow_limit, &(r)->liquidation_limit, &(r)->health_factor_wad}
 
 void cw_rpc_lend_account_enc(cw_enc *e, const cw_rpc_lend_account *r)
 {
-    const cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
-    cw_enc_array(e, 6);
-    for (int i = 0; i < 6; i++)
+    const cw_u128 *f[4] = LEND_ACCOUNT_FIELDS(r);
+    cw_enc_array(e, 5);
+    for (int i = 0; i < 4; i++)
         cw_enc_u128(e, *f[i]);
+    if (r->n_markets > CW_LEND_MAX_MARKETS) {
+        if (!e->rc)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, r->n_markets);
+    for (uint32_t i = 0; i < r->n_markets; i++) {
+        const cw_rpc_lend_account_market *m = &r->markets[i];
+        cw_enc_array(e, 5);
+        cw_enc_cstr(e, m->asset);
+        cw_enc_u128(e, m->debt);
+        cw_enc_u128(e, m->scaled_debt);
+        cw_enc_u128(e, m->supply_value);
+        cw_enc_u128(e, m->shares);
+    }
 }
 
 void cw_rpc_lend_account_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_account *r)
 {
     memset(r, 0, sizeof *r);
-    cw_u128 *f[6] = LEND_ACCOUNT_FIELDS(r);
-    const msgpack_object *v = cw_dec_array(d, o, 6, "lend_account");
-    for (int i = 0; i < 6; i++)
+    cw_u128 *f[4] = LEND_ACCOUNT_FIELDS(r);
+    const msgpack_object *v = cw_dec_array(d, o, 5, "lend_account");
+    for (int i = 0; i < 4; i++)
         *f[i] = cw_dec_u128(d, &v[i], "lend_account.%s", lend_account_names[i]);
+    uint32_t n = 0;
+    const msgpack_object *items =
+        cw_dec_list(d, &v[4], CW_LEND_MAX_MARKETS, &n, "lend_account.markets");
+    for (uint32_t i = 0; i < n && d->rc == CW_OK; i++) {
+        cw_rpc_lend_account_market *m = &r->markets[i];
+        const msgpack_object *g = cw_dec_array(d, &items[i], 5, "lend_account.markets[%u]", i);
+        cw_dec_id(d, &g[0], m->asset, "lend_account.markets[%u].asset", i);
+        m->debt = cw_dec_u128(d, &g[1], "lend_account.markets[%u].debt", i);
+        m->scaled_debt = cw_dec_u128(d, &g[2], "lend_account.markets[%u].scaled_debt", i);
+        m->supply_value = cw_dec_u128(d, &g[3], "lend_account.markets[%u].supply_value", i);
+        m->shares = cw_dec_u128(d, &g[4], "lend_account.markets[%u].shares", i);
+    }
+    r->n_markets = d->rc == CW_OK ? n : 0;
+}
+
+void cw_rpc_lend_market_params_enc(cw_enc *e, const cw_rpc_lend_market_params *p)
+{
+    cw_enc_array(e, p->has_asset ? 1 : 0);
+    if (p->has_asset)
+        cw_enc_cstr(e, p->asset);
+}
+
+void cw_rpc_lend_market_params_dec(cw_dec *d, const msgpack_object *o,
+                                   cw_rpc_lend_market_params *p)
+{
+    memset(p, 0, sizeof *p);
+    if (d->rc)
+        return;
+    if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 0)
+        return;
+    const msgpack_object *v = cw_dec_array(d, o, 1, "lend_market params");
+    cw_dec_id(d, &v[0], p->asset, "lend_market params.asset");
+    p->has_asset = d->rc == CW_OK;
 }
 
 void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
 {
-    cw_enc_array(e, 14);
+    cw_enc_array(e, 16);
     cw_enc_cstr(e, r->borrow_denom);
     cw_enc_u128(e, r->borrow_index_wad);
     cw_enc_u128(e, r->total_borrows);
@@ -746,12 +792,21 @@ void cw_rpc_lend_market_enc(cw_enc *e, const cw_rpc_lend_market *r)
     cw_enc_u128(e, r->utilization_wad);
     cw_enc_u128(e, r->borrow_apr_wad);
     cw_enc_u128(e, r->supply_apr_wad);
+    cw_enc_u64(e, r->flash_fee_bps);
+    if (r->n_markets > CW_LEND_MAX_MARKETS) {
+        if (!e->rc)
+            e->rc = CW_ETOOBIG;
+        return;
+    }
+    cw_enc_array(e, r->n_markets);
+    for (uint32_t i = 0; i < r->n_markets; i++)
+        cw_enc_cstr(e, r->markets[i]);
 }
 
 void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_market *r)
 {
     memset(r, 0, sizeof *r);
-    const msgpack_object *v = cw_dec_array(d, o, 14, "lend_market");
+    const msgpack_object *v = cw_dec_array(d, o, 16, "lend_market");
     cw_dec_id(d, &v[0], r->borrow_denom, "lend_market.borrow_denom");
     r->borrow_index_wad = cw_dec_u128(d, &v[1], "lend_market.borrow_index");
     r->total_borrows = cw_dec_u128(d, &v[2], "lend_market.total_borrows");
@@ -766,6 +821,13 @@ void cw_rpc_lend_market_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_mark
     r->utilization_wad = cw_dec_u128(d, &v[11], "lend_market.utilization_wad");
     r->borrow_apr_wad = cw_dec_u128(d, &v[12], "lend_market.borrow_apr_wad");
     r->supply_apr_wad = cw_dec_u128(d, &v[13], "lend_market.supply_apr_wad");
+    r->flash_fee_bps = (uint32_t)cw_dec_uint_max(d, &v[14], CW_BPS - 1, "lend_market.flash_fee_bps");
+    uint32_t n = 0;
+    const msgpack_object *items =
+        cw_dec_list(d, &v[15], CW_LEND_MAX_MARKETS, &n, "lend_market.markets");
+    for (uint32_t i = 0; i < n && d->rc == CW_OK; i++)
+        cw_dec_id(d, &items[i], r->markets[i], "lend_market.markets[%u]", i);
+    r->n_markets = d->rc == CW_OK ? n : 0;
 }
 
 /* ---- the borrower index and liquidation quotes (DESIGN §8 "Keeper") ------------------ */
@@ -835,19 +897,22 @@ void cw_rpc_lend_borrowers_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_b
 
 void cw_rpc_lend_quote_enc(cw_enc *e, const cw_rpc_lend_quote *r)
 {
-    if (r->n > CW_LEND_MAX_COLLATERALS && e->rc == CW_OK)
+    if (r->n > CW_RPC_QUOTE_ITEMS_MAX && e->rc == CW_OK)
         e->rc = CW_ETOOBIG;
-    uint32_t n = r->n <= CW_LEND_MAX_COLLATERALS ? r->n : 0;
+    uint32_t n = r->n <= CW_RPC_QUOTE_ITEMS_MAX ? r->n : 0;
     cw_enc_array(e, 6);
     cw_enc_bin(e, r->borrower.b, 20);
-    cw_enc_u128(e, r->debt);
+    cw_enc_u128(e, r->debt_value);
     cw_enc_u128(e, r->health_factor_wad);
     cw_enc_u64(e, r->refusal);
     cw_enc_str(e, r->reason, strnlen(r->reason, sizeof r->reason - 1));
     cw_enc_array(e, n);
     for (uint32_t i = 0; i < n; i++) {
         const cw_liq_option *c = &r->items[i];
-        cw_enc_array(e, 6);
+        cw_enc_array(e, 9);
+        cw_enc_cstr(e, c->asset);
+        cw_enc_u128(e, c->debt);
+        cw_enc_u128(e, c->asset_price_wad);
         cw_enc_cstr(e, c->trace_denom);
         cw_enc_u64(e, c->position);
         cw_enc_u128(e, c->price_wad);
@@ -862,7 +927,7 @@ void cw_rpc_lend_quote_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_quote
     memset(r, 0, sizeof *r);
     const msgpack_object *f = cw_dec_array(d, o, 6, "lend_quote");
     cw_dec_bin_fixed(d, &f[0], r->borrower.b, 20, "lend_quote.borrower");
-    r->debt = cw_dec_u128(d, &f[1], "lend_quote.debt");
+    r->debt_value = cw_dec_u128(d, &f[1], "lend_quote.debt_value");
     r->health_factor_wad = cw_dec_u128(d, &f[2], "lend_quote.health_factor_wad");
     r->refusal = (uint32_t)cw_dec_uint_max(d, &f[3], (uint64_t)-CW_ERR_LAST,
                                            "lend_quote.refusal");
@@ -874,24 +939,26 @@ void cw_rpc_lend_quote_dec(cw_dec *d, const msgpack_object *o, cw_rpc_lend_quote
     if (d->rc == CW_OK && why.len)
         memcpy(r->reason, why.p, why.len);
     uint32_t n = 0;
-    const msgpack_object *it = cw_dec_list(d, &f[5], CW_LEND_MAX_COLLATERALS, &n,
-                                           "lend_quote.collaterals");
+    const msgpack_object *it = cw_dec_list(d, &f[5], CW_RPC_QUOTE_ITEMS_MAX, &n,
+                                           "lend_quote.items");
     for (uint32_t i = 0; d->rc == CW_OK && i < n; i++) {
         cw_liq_option *c = &r->items[i];
-        const msgpack_object *g = cw_dec_array(d, &it[i], 6, "lend_quote.collaterals[%u]", i);
-        cw_bytes t = cw_dec_str(d, &g[0], CW_TRACE_DENOM_LEN,
-                                "lend_quote.collaterals[%u].trace_denom", i);
+        const msgpack_object *g = cw_dec_array(d, &it[i], 9, "lend_quote.items[%u]", i);
+        cw_dec_id(d, &g[0], c->asset, "lend_quote.items[%u].asset", i);
+        c->debt = cw_dec_u128(d, &g[1], "lend_quote.items[%u].debt", i);
+        c->asset_price_wad = cw_dec_u128(d, &g[2], "lend_quote.items[%u].asset_price_wad", i);
+        cw_bytes t = cw_dec_str(d, &g[3], CW_TRACE_DENOM_LEN,
+                                "lend_quote.items[%u].trace_denom", i);
         if (d->rc == CW_OK && !cw_trace_denom_valid((const char *)t.p, t.len))
-            cw_dec_fail(d, CW_EINVAL, "lend_quote.collaterals[%u].trace_denom: not a trace denom",
-                        i);
+            cw_dec_fail(d, CW_EINVAL, "lend_quote.items[%u].trace_denom: not a trace denom", i);
         if (d->rc == CW_OK)
             memcpy(c->trace_denom, t.p, t.len);
-        c->position = cw_dec_u64(d, &g[1], "lend_quote.collaterals[%u].position", i);
-        c->price_wad = cw_dec_u128(d, &g[2], "lend_quote.collaterals[%u].price_wad", i);
-        c->bonus_bps = (uint32_t)cw_dec_uint_max(d, &g[3], CW_BPS,
-                                                 "lend_quote.collaterals[%u].bonus_bps", i);
-        c->fresh = cw_dec_bool(d, &g[4], "lend_quote.collaterals[%u].fresh", i);
-        c->max_repay = cw_dec_u128(d, &g[5], "lend_quote.collaterals[%u].max_repay", i);
+        c->position = cw_dec_u64(d, &g[4], "lend_quote.items[%u].position", i);
+        c->price_wad = cw_dec_u128(d, &g[5], "lend_quote.items[%u].price_wad", i);
+        c->bonus_bps = (uint32_t)cw_dec_uint_max(d, &g[6], CW_BPS,
+                                                 "lend_quote.items[%u].bonus_bps", i);
+        c->fresh = cw_dec_bool(d, &g[7], "lend_quote.items[%u].fresh", i);
+        c->max_repay = cw_dec_u128(d, &g[8], "lend_quote.items[%u].max_repay", i);
     }
     r->n = d->rc ? 0 : n;
 }

@@ -20,7 +20,8 @@ log() { echo "causeway-entrypoint: $*" >&2; }
 
 # ---- chain ------------------------------------------------------------------------------
 # CAUSEWAY_HOME [/data]  CAUSEWAY_CHAIN_ID (required on first start)  CAUSEWAY_PORT [26657]
-# CAUSEWAY_ACCOUNTS [alice,bob,relayer]  CAUSEWAY_DENOMS [stake]  CAUSEWAY_MARKET []
+# CAUSEWAY_ACCOUNTS [alice,bob,relayer]  CAUSEWAY_DENOMS [stake]  CAUSEWAY_MARKET [] (an asset, or
+#   a comma list of assets: one lending market each, the first the price unit)
 # CAUSEWAY_AMOUNT []  CAUSEWAY_VALIDATORS []  CAUSEWAY_BLOCK_INTERVAL_MS []
 # CAUSEWAY_LISTEN [0.0.0.0] (read by causeway-chain itself)
 chain() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make demo — two local chains bridge collateral and bring it back (the main job).
 
-alpha is the home of the collateral asset (stake); beta runs the lending market (uusd).
+alpha is the home of the collateral asset (stake); beta runs two lending markets (uusd, the
+price unit, and ueur, priced by the oracle): borrowing either counts against one limit.
 Everything runs as real processes on loopback with data in a temporary directory, driven
 through the same binaries and commands a user has. Every step checks what it shows; the
 demo exits 0 only if every expectation held, and stops everything it started (unless
@@ -92,15 +93,15 @@ def expect(cond, what):
 
 
 class Chain:
-    def __init__(self, root, cid, denom, market=None):
+    def __init__(self, root, cid, denom, markets=()):
         self.id, self.denom = cid, denom
         self.home = os.path.join(root, cid)
         self.port = free_port()
         args = [f"{BIN}/causeway-chain", "init", "--home", self.home, "--chain-id", cid,
                 "--port", str(self.port), "--block-interval-ms", str(BLOCK_MS),
-                "--accounts", "alice,bob,relayer", "--denoms", denom]
-        if market:
-            args += ["--market", market]
+                "--accounts", "alice,bob,relayer", "--denoms", ",".join([denom, *markets[1:]])]
+        for m in markets:
+            args += ["--market", m]
         run(*args)
         self.env = dict(os.environ, CAUSEWAY_NODE=f"ws://127.0.0.1:{self.port}",
                         CAUSEWAY_KEYRING=os.path.join(self.home, "keys"))
@@ -133,9 +134,10 @@ def main():
     root = tempfile.mkdtemp(prefix="causeway-demo-")
     t0 = time.monotonic()
     try:
-        step("Two chains: alpha (home of 'stake') and beta (lending market for 'uusd')")
+        step("Two chains: alpha (home of 'stake') and beta (lending markets for 'uusd' and "
+             "'ueur')")
         alpha = Chain(root, "alpha", "stake")
-        beta = Chain(root, "beta", "uusd", market="uusd")
+        beta = Chain(root, "beta", "uusd", markets=("uusd", "ueur"))
         alpha.start(root)
         beta.start(root)
         say(f"   alpha on ws://127.0.0.1:{alpha.port}, beta on ws://127.0.0.1:{beta.port}, "
@@ -199,12 +201,12 @@ def main():
         step("2. The oracle prices stake at 2 uusd; Bob supplies; Alice borrows up to her LTV")
         beta.cli("tx", "set-price", "--from", "oracle", "--denom", trace, "--price",
                  str(2 * WAD))
-        beta.cli("tx", "supply", "--from", "bob", "--amount", "100000")
-        beta.cli("tx", "borrow", "--from", "alice", "--amount", "1000")
-        h = beta.json("query", "health", "alice")
+        beta.cli("tx", "supply", "--from", "bob", "--amount", "100000uusd")
+        beta.cli("tx", "borrow", "--from", "alice", "--amount", "1000uusd")
+        h = beta.json("query", "health", "alice", "--asset", "uusd")
         say(f"   alice borrowed 1000 uusd: debt {h['debt']}, borrow limit {h['borrow_limit']},"
             f" health factor {int(h['health_factor_wad']) / WAD:.3f}")
-        r = beta.cli("tx", "borrow", "--from", "alice", "--amount", "10", ok=False)
+        r = beta.cli("tx", "borrow", "--from", "alice", "--amount", "10uusd", ok=False)
         say(f"   one more borrow of 10 uusd: refused — {(r.stdout + r.stderr).strip()}")
         expect(r.returncode == 1, "a borrow above the LTV is refused")
 
@@ -218,12 +220,12 @@ def main():
         say(f"   alice's health factor: {hf:.3f} (below 1.0: liquidatable)")
         expect(hf < 1, "the position became liquidatable")
         r = beta.cli("tx", "liquidate", "--from", "bob", "--borrower", alice_b, "--amount",
-                     "600", "--denom", trace, ok=False)
+                     "600uusd", "--denom", trace, ok=False)
         say(f"   liquidating 600 (above the 50% close factor): refused — "
             f"{(r.stdout + r.stderr).strip()}")
         expect(r.returncode == 1, "a liquidation above the close factor is refused")
-        beta.cli("tx", "liquidate", "--from", "bob", "--borrower", alice_b, "--amount", "400",
-                 "--denom", trace)
+        beta.cli("tx", "liquidate", "--from", "bob", "--borrower", alice_b, "--amount",
+                 "400uusd", "--denom", trace)
         pos_a = beta.json("query", "position", alice_b, ch_b, "stake")["position"]
         pos_b = beta.json("query", "position", bob_b, ch_b, "stake")["position"]
         h = beta.json("query", "health", "alice")
@@ -233,9 +235,9 @@ def main():
         expect(pos_b == seize and pos_a == 1000 - seize, "seize = repay x (1 + bonus) / price")
 
         step("4. Alice repays and withdraws the rest of her collateral back to alpha")
-        beta.cli("tx", "repay", "--from", "alice", "--amount", "1000")
+        beta.cli("tx", "repay", "--from", "alice", "--amount", "1000uusd")
         h = beta.json("query", "health", "alice")
-        expect(h["debt"] == "0", "alice's debt is repaid")
+        expect(h["debt_value"] == "0", "alice's debt is repaid")
         bal1 = alpha.balance("alice")
         t = time.monotonic()
         beta.cli("tx", "withdraw-collateral", "--from", "alice", "--channel", ch_b, "--denom",
@@ -247,6 +249,36 @@ def main():
         say(f"   alice on alpha: {bal1} -> {bal2} stake (+{bal2 - bal1}), withdraw to unescrow "
             f"{lat * 1000:.0f} ms; escrow now {escrow} (bob's {seize} position)")
         expect(bal2 - bal1 == pos_a and escrow == seize, "released exactly her position")
+
+        step("4b. A second borrowable asset: Bob borrows ueur against the stake he seized")
+        beta.cli("tx", "set-price", "--from", "oracle", "--denom", "ueur", "--price",
+                 str(11 * WAD // 10))
+        beta.cli("tx", "supply", "--from", "alice", "--amount", "50000ueur")
+        beta.cli("tx", "borrow", "--from", "bob", "--amount", "190ueur")
+        h = beta.json("query", "health", "bob")
+        eur = next(m for m in h["markets"] if m["asset"] == "ueur")
+        say(f"   ueur priced at 1.1 uusd (uusd is the price unit); alice supplied 50000 ueur")
+        say(f"   bob's 323 stake at 1.3 x LTV 50% = borrow limit {h['borrow_limit']} uusd "
+            f"(209.95, rounded down); he borrowed {eur['debt']} ueur, worth ceil(190 x 1.1) = "
+            f"{h['debt_value']} uusd; health factor {int(h['health_factor_wad']) / WAD:.3f}")
+        expect(h["borrow_limit"] == "209" and eur["debt"] == "190" and h["debt_value"] == "209",
+               "a ueur debt counts at its price against the one borrow limit")
+        r = beta.cli("tx", "borrow", "--from", "bob", "--amount", "1ueur", ok=False)
+        say(f"   one more ueur (debt value above 209 with it): refused — "
+            f"{(r.stdout + r.stderr).strip()}")
+        expect(r.returncode == 1, "a ueur borrow above the shared limit is refused")
+        bal_eur = beta.balance("alice", "ueur")
+        beta.cli("tx", "flash-loan", "--from", "alice", "--amount", "20000ueur")
+        fee = bal_eur - beta.balance("alice", "ueur")
+        m = beta.json("query", "market", "--asset", "ueur")
+        say(f"   alice flash-borrowed 20000 ueur and the tx's end took it back with the fee: "
+            f"paid {fee} ueur (9 bps, rounded up); ueur reserves {m['reserves']}")
+        expect(fee == 18 and m["reserves"] == "18", "a flash loan's fee lands in reserves")
+        beta.cli("tx", "repay", "--from", "bob", "--amount", "1000ueur")
+        h = beta.json("query", "health", "bob")
+        say(f"   bob repaid his ueur debt from his own ueur (repaying more than owed repays what "
+            f"is owed): debt value {h['debt_value']}")
+        expect(h["debt_value"] == "0", "bob owes nothing in any market")
 
         step("5. A deposit sent while beta is stopped times out and is refunded on alpha")
         stop(beta.proc)
@@ -285,15 +317,16 @@ def main():
                   "--amount", "1000", "--to", alice_b)
         wait_for("the new position on beta", lambda: beta.json(
             "query", "position", alice_b, ch_b, "stake")["position"] == 1000)
-        beta.cli("tx", "borrow", "--from", "alice", "--amount", "590")
+        beta.cli("tx", "borrow", "--from", "alice", "--amount", "536ueur")
         wait_for("the keeper to watch alice", lambda: (metrics() or {}).get(
             "causeway_keeper_positions_watched") == "1")
         h = beta.json("query", "health", "alice")
-        say(f"   alice locked 1000 stake again and borrowed 590 uusd (health factor "
-            f"{int(h['health_factor_wad']) / WAD:.3f}); the keeper, signing as bob, watches "
-            f"1 borrower and leaves her alone")
+        say(f"   alice locked 1000 stake again and borrowed 536 ueur, worth {h['debt_value']} "
+            f"uusd at 1.1 (health factor {int(h['health_factor_wad']) / WAD:.3f}); the keeper, "
+            f"signing as bob, watches 1 borrower and leaves her alone. It repays from bob's "
+            f"own balance, so bob holds ueur, the asset it would repay")
         pos_bob0, bal_bob0 = (beta.json("query", "position", bob_b, ch_b, "stake")["position"],
-                              beta.balance("bob"))
+                              beta.balance("bob", "ueur"))
         r = beta.json("tx", "set-price", "--from", "oracle", "--denom", trace, "--price",
                       str(7 * WAD // 10))
         price_h = r["height"]
@@ -306,18 +339,21 @@ def main():
                 if "liquidation done" in ln]
         liq_h = int(done[0].split("height=")[1].split()[0]) if done else 0
         seized = beta.json("query", "position", bob_b, ch_b, "stake")["position"] - pos_bob0
-        repaid = bal_bob0 - beta.balance("bob")
+        repaid = bal_bob0 - beta.balance("bob", "ueur")
         h = beta.json("query", "health", "alice")
         left = beta.json("query", "position", alice_b, ch_b, "stake")["position"]
         say(f"   the keeper liquidated alice at height {liq_h} ({liq_h - price_h} block(s) "
-            f"after the price): repaid {repaid} uusd (her whole debt: health was below 0.95), "
-            f"seized {seized} stake = {repaid} x 1.05 / 0.7, worth "
-            f"{m['causeway_keeper_seize_value_total']} uusd (profit "
-            f"{m['causeway_keeper_profit_total']}); alice keeps {left} stake, debt {h['debt']}")
-        expect(h["debt"] == "0" and seized == repaid * 10500 * 10 // 7 // 10000 and
-               seized + left == 1000, "the keeper repaid the debt and seized repay x 1.05 / 0.7")
+            f"after the price), in the ueur market: repaid {repaid} ueur (her whole debt: "
+            f"health was below 0.95), seized {seized} stake = {repaid} x 1.1 x 1.05 / 0.7, "
+            f"worth {m['causeway_keeper_seize_value_total']} uusd for a repay worth "
+            f"{m['causeway_keeper_repaid_total']} uusd (profit "
+            f"{m['causeway_keeper_profit_total']}); alice keeps {left} stake, debt value "
+            f"{h['debt_value']}")
+        expect(h["debt_value"] == "0" and seized == repaid * 10500 * 11 // 7 // 10000 and
+               seized + left == 1000,
+               "the keeper repaid the ueur debt and seized repay x 1.1 x 1.05 / 0.7")
         expect(m["causeway_keeper_seize_value_total"] == str(seized * 7 // 10) and
-               m["causeway_keeper_repaid_total"] == str(repaid) and
+               m["causeway_keeper_repaid_total"] == str(-(-repaid * 11 // 10)) and
                m["causeway_keeper_liquidation_failures_total"] == "0",
                "the keeper's /metrics agree with the chain")
         stop(keeper)
@@ -334,9 +370,10 @@ def main():
             .replace("\n", "\n   "))
         expect(r.returncode == 0 and "BALANCED" in r.stdout and "NOT" not in r.stdout,
                "causeway audit: balanced")
-        m = beta.json("query", "market")
-        say(f"   market: cash {m['cash']} uusd, borrows {m['total_borrows']}, reserves "
-            f"{m['reserves']}, bad debt {m['bad_debt']}")
+        for asset in ("uusd", "ueur"):
+            m = beta.json("query", "market", "--asset", asset)
+            say(f"   market {asset}: cash {m['cash']}, borrows {m['total_borrows']}, reserves "
+                f"{m['reserves']}, bad debt {m['bad_debt']}")
         say(f"   scenario time {time.monotonic() - t0:.1f} s")
     finally:
         if KEEP and not failures:
@@ -344,7 +381,8 @@ def main():
             say("--keep: left running. Try:")
             say(f"   export CAUSEWAY_NODE=ws://127.0.0.1:{beta.port} "
                 f"CAUSEWAY_KEYRING={beta.home}/keys")
-            say(f"   {BIN}/causeway query health alice")
+            say(f"   {BIN}/causeway query health bob")
+            say(f"   {BIN}/causeway query market --asset ueur")
             say(f"   {BIN}/causeway-relayer status --config {os.path.join(root, 'relayer.json')}")
             say(f"   stop: kill {' '.join(str(p.pid) for p in procs if p.poll() is None)}")
         else:

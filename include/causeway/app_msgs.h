@@ -13,20 +13,25 @@
  *                              timeout_timestamp_ns]
  *   lend.withdraw_collateral  [channel, base_denom, amount, receiver(bin 20), timeout_height,
  *                              timeout_timestamp_ns]
- *   lend.supply / lend.borrow [amount(u64)]
- *   lend.withdraw_supply      [amount(u64), all(bool)]   all: every share (amount then 0)
- *   lend.repay                [amount(u64), on_behalf_of(bin 20) | nil]
- *   lend.liquidate            [borrower(bin 20), repay_amount(u64), collateral(trace denom)]
+ *   lend.supply / lend.borrow [asset(str id), amount(u64)]
+ *   lend.flash_loan           [asset(str id), amount(u64)]   repaid + fee at the tx's end
+ *   lend.withdraw_supply      [asset, amount(u64), all(bool)]   all: every share (amount 0)
+ *   lend.repay                [asset, amount(u64), on_behalf_of(bin 20) | nil]
+ *   lend.liquidate            [asset, borrower(bin 20), repay_amount(u64),
+ *                              collateral(trace denom)]   asset: the debt market repaid
  *   lend.register_collateral  [channel(str id), base_denom(str id), ltv_bps, lt_bps,
  *                              bonus_bps]
- *   lend.update_market        [market: nil | [base_rate, slope1, kink, slope2 (bin16 wad),
- *                                              close_factor_bps, reserve_factor_bps,
+ *   lend.update_market        [asset, market: nil | [base_rate, slope1, kink, slope2 (bin16
+ *                                              wad), close_factor_bps, reserve_factor_bps,
  *                                              max_price_age_ns, liquidation_grace_ns,
- *                                              dust_threshold, supply_cap, borrow_cap],
+ *                                              dust_threshold, supply_cap, borrow_cap,
+ *                                              flash_fee_bps],
  *                              collaterals: [[trace_denom, ltv_bps, lt_bps, bonus_bps], ...]]
- *   lend.pause                [actions(u64 bitmask of CW_LEND_ACTION_*), paused(bool)]
- *   lend.withdraw_reserves    [to(bin 20), amount(u64)]
- *   oracle.set_price          [denom(trace denom), price(bin16 wad), time_ns(u64)]
+ *   lend.pause                [asset, actions(u64 bitmask of CW_LEND_ACTION_*), paused(bool)]
+ *   lend.withdraw_reserves    [asset, to(bin 20), amount(u64)]
+ *   oracle.set_price          [denom(trace denom | asset id), price(bin16 wad), time_ns(u64)]
+ * asset (str id) names the market a msg acts on: its borrowable asset, e.g. "uusd"
+ * (causeway/lending.h: one market per asset).
  *   transfer.transfer         [channel(str id), denom(str id | trace denom), amount(u64),
  *                              receiver(str 1..128), timeout_height(u64),
  *                              timeout_timestamp_ns(u64), memo(str ≤ 1024)]
@@ -73,6 +78,7 @@
 #define CW_MSG_LEND_UPDATE_MARKET "lend.update_market"
 #define CW_MSG_LEND_PAUSE "lend.pause"
 #define CW_MSG_LEND_WITHDRAW_RESERVES "lend.withdraw_reserves"
+#define CW_MSG_LEND_FLASH_LOAN "lend.flash_loan"
 #define CW_MSG_ORACLE_SET_PRICE "oracle.set_price"
 #define CW_MSG_TRANSFER "transfer.transfer"
 
@@ -88,6 +94,9 @@
 #define CW_MSG_ECHO_DATA_MAX 1019u
 /** Registered collateral denoms at most, and so collateral updates per lend.update_market. */
 #define CW_LEND_MAX_COLLATERALS 16
+/** Lending markets (borrowable assets) on one chain at most: bounds every health check and
+ *  the per-market list of the lend_account RPC result. */
+#define CW_LEND_MAX_MARKETS 8
 
 /** The pausable actions of the lending market (lend.pause, the market state and the
  *  lend_market RPC result carry a set of them as a bitmask; DESIGN §8). Repay is not among
@@ -97,9 +106,10 @@
 #define CW_LEND_ACTION_LIQUIDATE 4u           /* lend.liquidate (write-offs included) */
 #define CW_LEND_ACTION_WITHDRAW_SUPPLY 8u     /* lend.withdraw_supply */
 #define CW_LEND_ACTION_WITHDRAW_COLLATERAL 16u /* lend.withdraw_collateral (the release debit) */
-#define CW_LEND_ACTION_ALL 31u
+#define CW_LEND_ACTION_FLASH_LOAN 32u         /* lend.flash_loan (new loans; settling one never) */
+#define CW_LEND_ACTION_ALL 63u
 /** The name of one action bit ("supply", "borrow", "liquidate", "withdraw_supply",
- *  "withdraw_collateral"); NULL for anything but exactly one known bit. Static storage,
+ *  "withdraw_collateral", "flash_loan"); NULL for anything but exactly one known bit. Static storage,
  *  thread-safe. */
 const char *cw_lend_action_name(uint64_t bit);
 /** Parse a comma-separated list of action names (as cw_lend_action_name gives them, or
@@ -193,25 +203,32 @@ int cw_collateral_packet_decode(cw_collateral_packet *c, const uint8_t *data, si
 
 /* ---- the lending market ----------------------------------------------------------------- */
 
-/** lend.supply, lend.borrow: one amount of the borrowable asset. */
+/** lend.supply, lend.borrow, lend.flash_loan: one amount of a market's borrowable asset.
+ *  lend.flash_loan pays amount of the market's cash to the signer; the tx's end pulls
+ *  amount + fee back from the signer, or the whole tx fails (causeway/lending.h). */
 typedef struct cw_msg_lend_amount {
-    uint64_t amount; /* base units */
+    char asset[CW_ID_MAX + 1]; /* the market: its borrowable asset */
+    uint64_t amount;           /* base units of asset */
 } cw_msg_lend_amount;
 typedef cw_msg_lend_amount cw_msg_lend_supply;
 typedef cw_msg_lend_amount cw_msg_lend_borrow;
+typedef cw_msg_lend_amount cw_msg_lend_flash_loan;
 CW_MSG_CODEC_DECLARE(lend_supply);
 CW_MSG_CODEC_DECLARE(lend_borrow);
+CW_MSG_CODEC_DECLARE(lend_flash_loan);
 
 /** lend.withdraw_supply: an amount of the borrowable asset (burning the shares it is worth,
  *  rounded up), or all = true: every share the signer holds, paid at what they are worth
  *  (rounded down), all or nothing (amount must then be 0; the handler's rule). */
 typedef struct cw_msg_lend_withdraw_supply {
+    char asset[CW_ID_MAX + 1];
     uint64_t amount; /* base units; 0 with all */
     bool all;
 } cw_msg_lend_withdraw_supply;
 CW_MSG_CODEC_DECLARE(lend_withdraw_supply);
 
 typedef struct cw_msg_lend_repay {
+    char asset[CW_ID_MAX + 1];
     uint64_t amount;
     bool has_on_behalf_of;   /* false: the signer repays its own debt (nil on the wire) */
     cw_address on_behalf_of;
@@ -219,6 +236,7 @@ typedef struct cw_msg_lend_repay {
 CW_MSG_CODEC_DECLARE(lend_repay);
 
 typedef struct cw_msg_lend_liquidate {
+    char asset[CW_ID_MAX + 1];               /* the debt market repaid */
     cw_address borrower;
     uint64_t repay_amount;
     char collateral[CW_TRACE_DENOM_LEN + 1]; /* trace denom to seize */
@@ -241,12 +259,14 @@ typedef struct cw_msg_lend_market_params {
     uint64_t dust_threshold;       /* base units of the borrowable asset; 0 = none */
     uint64_t supply_cap;           /* base units; 0 = no cap (DESIGN §8) */
     uint64_t borrow_cap;           /* base units; 0 = no cap */
+    uint32_t flash_fee_bps;        /* lend.flash_loan's fee, < 10000 (decoder's bound) */
 } cw_msg_lend_market_params;
 typedef struct cw_msg_lend_collateral_update {
     char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */
     uint32_t ltv_bps, liquidation_threshold_bps, liquidation_bonus_bps;
 } cw_msg_lend_collateral_update;
 typedef struct cw_msg_lend_update_market {
+    char asset[CW_ID_MAX + 1]; /* the market whose params change (collaterals are global) */
     bool has_market; /* false: nil on the wire, rates unchanged */
     cw_msg_lend_market_params market;
     uint32_t n_collaterals; /* ≤ CW_LEND_MAX_COLLATERALS */
@@ -257,6 +277,7 @@ CW_MSG_CODEC_DECLARE(lend_update_market);
 /** lend.pause: pause (paused = true) or resume the actions in the bitmask, leaving the
  *  others as they are. The decoder takes any u64; the handler refuses 0 and unknown bits. */
 typedef struct cw_msg_lend_pause {
+    char asset[CW_ID_MAX + 1];
     uint64_t actions; /* CW_LEND_ACTION_* bits */
     bool paused;
 } cw_msg_lend_pause;
@@ -265,13 +286,14 @@ CW_MSG_CODEC_DECLARE(lend_pause);
 /** lend.withdraw_reserves (admin): pay amount of the reserves, out of the pool's cash, to a
  *  treasury address. */
 typedef struct cw_msg_lend_withdraw_reserves {
+    char asset[CW_ID_MAX + 1];
     cw_address to;
     uint64_t amount; /* base units of the borrowable asset */
 } cw_msg_lend_withdraw_reserves;
 CW_MSG_CODEC_DECLARE(lend_withdraw_reserves);
 
 typedef struct cw_msg_oracle_set_price {
-    char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom */
+    char denom[CW_TRACE_DENOM_LEN + 1]; /* trace denom, or a market's asset (identifier) */
     cw_u128 price_wad;
     uint64_t time_ns;
 } cw_msg_oracle_set_price;

@@ -77,6 +77,8 @@
 #define CW_EV_LEND_UPDATE_COLLATERAL "lend_update_collateral"
 #define CW_EV_LEND_PAUSE "lend_pause"
 #define CW_EV_LEND_WITHDRAW_RESERVES "lend_withdraw_reserves"
+#define CW_EV_LEND_FLASH_LOAN "lend_flash_loan"
+#define CW_EV_LEND_FLASH_REPAY "lend_flash_repay"
 #define CW_EV_ORACLE_PRICE "oracle_price"
 #define CW_EV_ICS20_TRANSFER "ics20_transfer"
 #define CW_EV_ICS20_RECEIVED "ics20_received"
@@ -124,6 +126,7 @@
 #define CW_ATTR_ACTIONS "actions"
 #define CW_ATTR_PAUSED_ACTIONS "paused_actions"
 #define CW_ATTR_RESERVES "reserves"
+#define CW_ATTR_FEE "fee"
 #define CW_ATTR_PRICE_WAD "price_wad"
 #define CW_ATTR_TIME_NS "time_ns"
 

@@ -14,10 +14,15 @@
  *   collateral/releasing/{addr hex}/{trace denom}  [u64]  cw_key_collateral_releasing (B)
  *   collateral/pending/{channel}/{kind}/{denom}    [u64, u64]  cw_key_collateral_pending
  *                                          (the packet's source: A deposits, B releases)
- *   market/params, market/state, market/stats, market/collaterals   CW_KEY_LEND_*    (B)
+ *   market/markets, market/collaterals                     CW_KEY_LEND_*    (B)
+ *   market/{asset}/params, market/{asset}/state, market/{asset}/stats
+ *                                                          cw_key_lend_params/_state/_stats
+ *   market/{asset}/flash                                   cw_key_lend_flash (within a tx)
+ *   market/{asset}/debt/{addr hex}, market/{asset}/shares/{addr hex}
+ *                                                          cw_key_lend_debt / _shares
  *   market/collateral/{trace denom}                        cw_key_lend_collateral
- *   market/debt/{addr hex}, market/shares/{addr hex}       cw_key_lend_debt / _shares
- *   oracle/price/{trace denom}                             cw_key_oracle_price
+ *   oracle/price/{denom}                                   cw_key_oracle_price
+ * ({asset} is a market's borrowable asset, an identifier: one market per asset.)
  *   transfer/denomTraces/{64 upper hex}   full denom path (text)  cw_key_ics20_denom_trace
  *   transfer/traceCount                   be64                    CW_KEY_ICS20_TRACE_COUNT
  *   transfer/traceIndex/{n}               voucher "ibc/…" (text)  cw_key_ics20_trace_index
@@ -55,10 +60,10 @@
 /** The port of the collateral app; part of every trace denom. */
 #define CW_TRACE_PORT "collateral"
 
-/* The lending market's singleton records (no arguments to validate). */
-#define CW_KEY_LEND_PARAMS "market/params"
-#define CW_KEY_LEND_STATE "market/state"
-#define CW_KEY_LEND_STATS "market/stats"
+/* The lending markets' singleton records (no arguments to validate): the list of markets
+ * (their assets, in genesis order: the first is the price unit) and of registered
+ * collaterals (causeway/lending.h). */
+#define CW_KEY_LEND_MARKETS "market/markets"
 #define CW_KEY_LEND_COLLATERALS "market/collaterals"
 /** market/borrower_count: [u64] how many borrower-index entries (market/borrowers/...) exist;
  *  written with them, so a client that pages the index can prove it saw all of them. */
@@ -118,10 +123,31 @@ int cw_key_collateral_releasing(char out[static CW_KEY_MAX], const cw_address *h
 /* ---- the lending market ---- */
 int cw_key_lend_collateral(char out[static CW_KEY_MAX], const char *trace_denom)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
-/** market/debt/{addr hex}, market/shares/{addr hex}. Never fail (no identifiers). */
-void cw_key_lend_debt(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
-void cw_key_lend_shares(char out[static CW_KEY_MAX], const cw_address *addr) CW_NONNULL(1, 2);
-int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *trace_denom)
+/** The records of the market whose borrowable asset is `asset` (an identifier, e.g.
+ *  "uusd"): market/{asset}/params, /state, /stats (layouts in causeway/lending.h), and
+ *  market/{asset}/flash, the flash loans of the running tx, [amount, fee] ([u64, u64]),
+ *  written by lend.flash_loan and always deleted by the end of the tx (never committed).
+ *  Returns: CW_OK; CW_EINVAL asset not an identifier. */
+int cw_key_lend_params(char out[static CW_KEY_MAX], const char *asset)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+int cw_key_lend_state(char out[static CW_KEY_MAX], const char *asset)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+int cw_key_lend_stats(char out[static CW_KEY_MAX], const char *asset)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+int cw_key_lend_flash(char out[static CW_KEY_MAX], const char *asset)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** market/{asset}/debt/{addr hex} (scaled debt, [u128]) and market/{asset}/shares/{addr
+ *  hex} (supplier shares, [u128]) of addr in the market of asset.
+ *  Returns: CW_OK; CW_EINVAL asset not an identifier. */
+int cw_key_lend_debt(char out[static CW_KEY_MAX], const char *asset, const cw_address *addr)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+int cw_key_lend_shares(char out[static CW_KEY_MAX], const char *asset, const cw_address *addr)
+    CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+/** True iff s[0..len) is a denom the oracle prices: a trace denom (collateral), or an
+ *  identifier not starting "ibc/" (a market's borrowable asset). Pure. */
+bool cw_price_denom_valid(const char *s, size_t len);
+/** oracle/price/{denom}: denom as cw_price_denom_valid. Returns: CW_OK; CW_EINVAL. */
+int cw_key_oracle_price(char out[static CW_KEY_MAX], const char *denom)
     CW_NONNULL(1, 2) CW_WARN_UNUSED;
 /** market/borrowers/{addr hex}: the borrower index (DESIGN §8 "Borrower index"), value
  *  [count(u64)] = the number of markets in which addr has debt (scaled debt > 0); present
@@ -157,7 +183,8 @@ int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const ui
  *              host's nextSequence* counters, causeway/packet.h)
  *   [u64]      a one-field record: collateral positions, releasing, total, in-flight
  *   [u64, u64] a two-field record: collateral pending [count, amount]
- *   [u128]     a one-field record, the u128 a 16-byte bin: market/debt, market/shares
+ *   [u128]     a one-field record, the u128 a 16-byte bin: market/{asset}/debt/...,
+ *              market/{asset}/shares/...
  *   [u64]      also: market/borrowers/{addr}, market/borrower_count
  * An absent key reads as 0 and a writer deletes the key instead of storing 0, so a decoder
  * given val = NULL (the key is absent: a non-membership proof, a query without a value)

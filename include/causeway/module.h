@@ -23,6 +23,15 @@
 #include "causeway/schnorr.h"
 
 typedef struct cw_app cw_app;
+struct cw_exec_ctx;
+
+/** A check that runs once every msg of the tx has succeeded (cw_exec_at_tx_end), on the same
+ *  ctx (the tx's metered cache layer: its reads and writes are the tx's gas). Returns CW_OK
+ *  or a code with one line in err: the whole tx then fails as if a msg had. */
+typedef int (*cw_tx_end_fn)(struct cw_exec_ctx *ctx, char *err, size_t err_len);
+
+/** End-of-tx checks one tx may arm at most. */
+#define CW_TX_END_MAX 4
 
 /** What a msg handler sees. kv is the tx's cache layer, metered: every read, write and
  *  delete charges gas (causeway/gas.h) and fails with CW_EOUTOFGAS once the tx's limit is
@@ -39,7 +48,28 @@ typedef struct cw_exec_ctx {
     uint64_t time_ns; /* the executing block's time, ns since the Unix epoch */
     cw_pubkey32 signer_pk;
     cw_address signer;
+    /* the tx runner's: the running msg's index, and the end-of-tx checks armed so far (each
+     * with the index of the msg that armed it); zero-initialize for each tx */
+    uint32_t msg_index;
+    uint32_t n_tx_end;
+    cw_tx_end_fn tx_end[CW_TX_END_MAX];
+    uint32_t tx_end_msg[CW_TX_END_MAX];
 } cw_exec_ctx;
+
+/** Arm fn to run at the end of the running tx (once, however often it is armed), after its
+ *  last msg — how a msg states a condition the rest of the tx must meet (lend.flash_loan:
+ *  repaid by the end, DESIGN §8). Arm on the ctx the handler was given: a copy (as the IBC
+ *  host makes for a packet's app callback) is not the tx runner's, and what it arms is lost.
+ *  Returns: CW_OK; CW_ETOOBIG CW_TX_END_MAX distinct checks already armed (err says so). */
+int cw_exec_at_tx_end(cw_exec_ctx *ctx, cw_tx_end_fn fn, char *err, size_t err_len)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** Run the armed end-of-tx checks in the order armed (the tx runner calls this once every
+ *  msg succeeded; chain/app.c and the tests' tx runners share it).
+ *  Returns: CW_OK; the first check's failure, with *failed_msg the index of the msg that
+ *  armed it and err "end of tx: " + the check's line. */
+int cw_exec_tx_end(cw_exec_ctx *ctx, uint32_t *failed_msg, char *err, size_t err_len)
+    CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** A msg handler: check the msg, apply it through ctx->kv, emit events. msg is the msg's
  *  body already decoded by the codec row the type was registered with — for cw_app_register

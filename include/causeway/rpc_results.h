@@ -31,22 +31,31 @@
  *   packets              [port, channel, [seq, ...]]    [bytes|nil, ...]
  *   unreceived_packets,
  *   unreceived_acks      [port, channel, [seq, ...]]    [seq, ...]
- *   lend_account         [address(bin 20)]              [debt, borrow_limit, liquidation_limit,
- *                                                        health_factor_wad, supply_value,
- *                                                        shares]  (u128 as bin 16 each)
- *   lend_market          []                             [borrow_denom, borrow_index, total_borrows,
+ *   lend_account         [address(bin 20)]              [debt_value, borrow_limit,
+ *                                                        liquidation_limit, health_factor_wad,
+ *                                                        [[asset, debt, scaled_debt,
+ *                                                          supply_value, shares], ...]]
+ *                                                        (u128 as bin 16 each; one entry per
+ *                                                        market, genesis order)
+ *   lend_market          [] or [asset]                  [borrow_denom, borrow_index, total_borrows,
  *                                                        cash, reserves, total_shares,
  *                                                        paused_actions(u64 bitmask), bad_debt,
  *                                                        total_supply, supply_cap, borrow_cap,
  *                                                        utilization_wad, borrow_apr_wad,
- *                                                        supply_apr_wad] (cw_rpc_lend_market)
+ *                                                        supply_apr_wad, flash_fee_bps,
+ *                                                        markets: [asset, ...]]
+ *                                                        (cw_rpc_lend_market; [] answers for
+ *                                                        the only market, and is refused when
+ *                                                        the chain has several)
  *   lend_borrowers       [start_after(bin 20)|nil, limit]
  *                                                       [height, [address(bin 20), ...],
  *                                                        next(bin 20)|nil] (cw_rpc_lend_borrowers)
- *   lend_quote           [address(bin 20)]              [borrower, debt, health_factor_wad,
- *                                                        refusal, reason, [[trace_denom,
- *                                                        position, price_wad, bonus_bps, fresh,
- *                                                        max_repay], ...]] (cw_rpc_lend_quote)
+ *   lend_quote           [address(bin 20)]              [borrower, debt_value, health_factor_wad,
+ *                                                        refusal, reason, [[asset, debt,
+ *                                                        asset_price_wad, trace_denom, position,
+ *                                                        price_wad, bonus_bps, fresh,
+ *                                                        max_repay], ...]] (cw_rpc_lend_quote:
+ *                                                        one item per debt market × collateral)
  *   blocks (topic)       subscribe ["blocks"]           [header, events, txs, txs_total]: one
  *                                                        notification per committed block, the
  *                                                        events of its first txs of txs_total
@@ -75,7 +84,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "causeway/app_msgs.h"
+#include "causeway/app_msgs.h" /* CW_LEND_MAX_MARKETS, CW_LEND_ACTION_* */
 #include "causeway/block.h"
 #include "causeway/codec.h"
 #include "causeway/error.h"
@@ -115,7 +124,7 @@ int cw_rpc_result_open(cw_dec *d, const msgpack_object **root, const uint8_t *bu
 
 /* ---- params shared by several methods ------------------------------------------------ */
 
-/** [] — status, lend_market. dec fails CW_EMALFORMED on any other arity ("<what> params"). */
+/** [] — status. dec fails CW_EMALFORMED on any other arity ("<what> params"). */
 void cw_rpc_no_params_enc(cw_enc *e) CW_NONNULL(1);
 void cw_rpc_no_params_dec(cw_dec *d, const msgpack_object *o, const char *what)
     CW_NONNULL(1, 2, 3);
@@ -442,16 +451,39 @@ bool cw_rpc_packets_item(cw_dec *d, const cw_rpc_packets *r, uint32_t i, cw_byte
 
 /* ---- lending ------------------------------------------------------------------------ */
 
-/** lend_account: values in the borrow denom's base units (health factor in WAD, 1e18 = 1). */
-typedef struct cw_rpc_lend_account {
+/** One market's part of lend_account: base units of that market's asset. */
+typedef struct cw_rpc_lend_account_market {
+    char asset[CW_ID_MAX + 1];
     cw_u128 debt;
+    cw_u128 scaled_debt;
+    cw_u128 supply_value;
+    cw_u128 shares;
+} cw_rpc_lend_account_market;
+
+/** lend_account: an account over every market. debt_value, the limits and the health factor
+ *  are in the price unit (base units of the first market's asset; health factor in WAD,
+ *  1e18 = 1); markets lists the account's debt and supply in each market (n_markets ≤
+ *  CW_LEND_MAX_MARKETS, causeway/app_msgs.h; the decoder refuses more). */
+typedef struct cw_rpc_lend_account {
+    cw_u128 debt_value;
     cw_u128 borrow_limit;
     cw_u128 liquidation_limit;
     cw_u128 health_factor_wad;
-    cw_u128 supply_value;
-    cw_u128 shares;
+    uint32_t n_markets;
+    cw_rpc_lend_account_market markets[CW_LEND_MAX_MARKETS];
 } cw_rpc_lend_account;
 CW_RPC_RESULT_DECLARE(lend_account);
+
+/** lend_market's params: [] (has_asset false: the chain's only market) or [asset].
+ *  dec: CW_EMALFORMED another arity or type; asset must be an identifier. */
+typedef struct cw_rpc_lend_market_params {
+    bool has_asset;
+    char asset[CW_ID_MAX + 1];
+} cw_rpc_lend_market_params;
+void cw_rpc_lend_market_params_enc(cw_enc *e, const cw_rpc_lend_market_params *p)
+    CW_NONNULL(1, 2);
+void cw_rpc_lend_market_params_dec(cw_dec *d, const msgpack_object *o,
+                                   cw_rpc_lend_market_params *p) CW_NONNULL(1, 2, 3);
 
 /** lend_market: the market's books and rates with interest accrued (in memory) to the
  *  latest block time, as cw_lend_market_read computes them (DESIGN §8). Amounts in the
@@ -472,6 +504,10 @@ typedef struct cw_rpc_lend_market {
     cw_u128 utilization_wad;    /* borrows / total_supply, wad, rounded up, ≤ 1e18 */
     cw_u128 borrow_apr_wad;     /* per-second borrow rate × 31,536,000 s, wad (1e18 = 100%) */
     cw_u128 supply_apr_wad;     /* borrow APR × utilization × (1 − reserve factor), wad */
+    uint32_t flash_fee_bps;     /* lend.flash_loan's fee */
+    uint32_t n_markets;         /* every market's asset on the chain, genesis order (the first
+                                 * is the price unit); ≤ CW_LEND_MAX_MARKETS */
+    char markets[CW_LEND_MAX_MARKETS][CW_ID_MAX + 1];
 } cw_rpc_lend_market;
 CW_RPC_RESULT_DECLARE(lend_market);
 
@@ -506,24 +542,31 @@ typedef struct cw_rpc_lend_borrowers {
 } cw_rpc_lend_borrowers;
 CW_RPC_RESULT_DECLARE(lend_borrowers);
 
+/** Items of a lend_quote at most: one per debt market and collateral held. */
+#define CW_RPC_QUOTE_ITEMS_MAX (CW_LEND_MAX_MARKETS * CW_LEND_MAX_COLLATERALS)
+
 /** lend_quote: what a liquidation of `borrower` could do at the latest block time, as
- *  lend.liquidate would decide it (DESIGN §8 "Keeper"): debt and health factor (accrued in
- *  memory); refusal 0 when a liquidation is allowed now, else the positive value of the
- *  CW_E* code lend.liquidate would refuse with (−CW_ESTATE no debt, healthy or paused,
- *  −CW_ESTALE a stale price or a grace period) and reason its line ("" when allowed); and,
- *  per registered collateral the borrower holds (n ≤ CW_LEND_MAX_COLLATERALS), the position,
- *  the latest price (0 none), the bonus, whether the price is fresh and the most a
- *  liquidation seizing it may repay now (0 when refused). The choice among them is
- *  cw_liq_choose's. dec: trace denoms must be well-formed; refusal 0 or the negation of a
- *  CW_E* code (30001..30999); reason ≤ 255 bytes without NUL. */
+ *  lend.liquidate would decide it (DESIGN §8 "Keeper"): debt_value (every market's debt in
+ *  the price unit, each rounded up) and health factor (accrued in memory); refusal 0 when a
+ *  liquidation is allowed now, else the positive value of the CW_E* code lend.liquidate would
+ *  refuse every market with (−CW_ESTATE no debt or healthy, −CW_ESTALE a stale price — of a
+ *  collateral held or an asset owed — or a grace period) and reason its line ("" when
+ *  allowed); and, per market the borrower owes in (in the chain's market order) × registered
+ *  collateral the borrower holds (n ≤ CW_RPC_QUOTE_ITEMS_MAX; cw_liq_option): the market's
+ *  asset, the debt in it, the asset's price, the position, the collateral's latest price (0
+ *  none), the bonus, whether that price is fresh and the most a liquidation repaying that
+ *  asset and seizing that collateral may repay now (0 when refused, or when that market's
+ *  liquidation is paused). The choice among them is cw_liq_choose's. dec: assets must be
+ *  identifiers, trace denoms well-formed; refusal 0 or the negation of a CW_E* code
+ *  (30001..30999); reason ≤ 255 bytes without NUL. */
 typedef struct cw_rpc_lend_quote {
     cw_address borrower;
-    cw_u128 debt;
+    cw_u128 debt_value;
     cw_u128 health_factor_wad;
     uint32_t refusal;
     char reason[256];
     uint32_t n;
-    cw_liq_option items[CW_LEND_MAX_COLLATERALS];
+    cw_liq_option items[CW_RPC_QUOTE_ITEMS_MAX];
 } cw_rpc_lend_quote;
 CW_RPC_RESULT_DECLARE(lend_quote);
 

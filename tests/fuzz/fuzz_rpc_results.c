@@ -142,10 +142,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cw_rpc_seqs_params_enc(&e, p.port, p.channel, seqs, n);
         break;
     }
-    case 13: { /* [port, channel(, seq)]; packet_commitments' [port, channel(, start, limit)] */
+    case 13: { /* [port, channel(, seq)]; packet_commitments' [port, channel(, start, limit)];
+                * lend_market's [] or [asset] */
         cw_rpc_chan_params p;
         cw_rpc_commitments_params cp;
         uint32_t arity = o->type == MSGPACK_OBJECT_ARRAY ? o->via.array.size : 0;
+        if (arity <= 1) {
+            cw_rpc_lend_market_params mp;
+            cw_rpc_lend_market_params_dec(&d, o, &mp);
+            if (!d.rc)
+                cw_rpc_lend_market_params_enc(&e, &mp);
+            break;
+        }
         if (arity == 4) {
             cw_rpc_commitments_params_dec(&d, o, &cp);
             if (!d.rc)

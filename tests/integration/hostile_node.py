@@ -2,7 +2,7 @@
 server whose status answers are well formed (a new height each time, so the keeper keeps
 running rounds) and whose every other answer is wrong in a different way each time —
 wrong types and arities, addresses out of order, quotes about someone else, bad trace
-denoms, garbage notifications, refusals. Usage: hostile_node.py PORT."""
+denoms and market assets, garbage notifications, refusals. Usage: hostile_node.py PORT."""
 
 import asyncio
 import itertools
@@ -16,6 +16,7 @@ B = bytes([0x11]) * 20
 TRACE = "ibc/" + "AB" * 32
 U128 = (10 ** 17).to_bytes(16, "big")  # health factor 0.1
 DEBT = (900).to_bytes(16, "big")
+ONE = (10 ** 18).to_bytes(16, "big")  # the price unit's asset: 1.0
 
 height = itertools.count(1)
 
@@ -29,11 +30,13 @@ BORROWERS = itertools.cycle([
 ])
 QUOTES = itertools.cycle([
     [],
-    [A, DEBT, U128, 0, "", [[TRACE, 1000, U128, 500, True, DEBT]]],        # another borrower
-    [B, DEBT, U128, 0, "", [["ibc/bad", 1000, U128, 500, True, DEBT]]],    # bad trace denom
+    [A, DEBT, U128, 0, "", [["uusd", DEBT, ONE, TRACE, 1000, U128, 500, True, DEBT]]],  # another
+    [B, DEBT, U128, 0, "", [["uusd", DEBT, ONE, "ibc/bad", 1000, U128, 500, True, DEBT]]],  # trace
+    [B, DEBT, U128, 0, "", [["u/sd", DEBT, ONE, TRACE, 1000, U128, 500, True, DEBT]]],  # asset
+    [B, DEBT, U128, 0, "", [[TRACE, 1000, U128, 500, True, DEBT]]],        # the old item shape
     [B, DEBT, U128, 7, "", []],                                            # refusal not a code
     [B, DEBT, U128, 0, "x\x00y", []],                                      # NUL in the reason
-    [B, DEBT, U128, 0, "", [[TRACE, 1000, U128, 500, True, DEBT]]],        # looks liquidatable
+    [B, DEBT, U128, 0, "", [["uusd", DEBT, ONE, TRACE, 1000, U128, 500, True, DEBT]]],  # looks ok
 ])
 
 

@@ -94,7 +94,8 @@ def test_subcommand_help_exits_0_and_shows_it(command, sub):
 def test_tx_help_shows_each_subcommands_options():
     out = run("tx", "--help").stdout
     for line in ("send                --to ADDRESS|NAME --denom DENOM --amount N",
-                 "repay               --amount N [--on-behalf-of ADDR|NAME]",
+                 "repay               --amount N[ASSET] [--asset ASSET] [--on-behalf-of ADDR|NAME]",
+                 "flash-loan          --amount N[ASSET] [--asset ASSET]",
                  "register-collateral --channel CH --denom BASE --ltv BPS --lt BPS --bonus BPS"):
         assert line in out
     for common in ("--from NAME", "--node URL", "--keyring DIR", "--no-wait", "--timeout S",

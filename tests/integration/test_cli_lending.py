@@ -130,3 +130,65 @@ def test_query_market_rates_pause_and_withdraw_all(beta):
     r = cli(beta, "tx", "withdraw-reserves", "--from", "bob", "--to", "bob", "--amount", "1",
             ok=False)
     assert r.returncode == 1 and "admin" in r.stdout
+
+
+@pytest.fixture
+def beta2(procs, tmp_path):
+    """A lending chain with two markets: uusd (the price unit) and ueur."""
+    home = str(tmp_path / "beta2")
+    port = free_port()
+    exe = require_bin("causeway-chain")
+    subprocess.run([exe, "init", "--home", home, "--chain-id", "beta", "--port", str(port),
+                    "--block-interval-ms", "50", "--accounts", "alice,bob",
+                    "--denoms", "uusd,ueur", "--market", "uusd", "--market", "ueur"],
+                   check=True, stdout=subprocess.DEVNULL)
+    start_chain(procs, home, port)
+    env = dict(os.environ, CAUSEWAY_NODE=f"ws://127.0.0.1:{port}",
+               CAUSEWAY_KEYRING=os.path.join(home, "keys"))
+    return {"home": home, "env": env}
+
+
+def test_two_markets_named_by_asset_and_a_flash_loan(beta2):
+    """Each market is named by its asset (--asset or the amount's suffix); with several,
+    naming none is refused with the list; a flash loan is repaid with its fee, which lands in
+    that market's reserves; health lists the account in every market."""
+    b = beta2
+    r = cli(b, "query", "market", ok=False)
+    assert r.returncode == 1 and "2 markets (uusd, ueur): name one" in r.stderr, r.stderr
+    r = cli(b, "tx", "supply", "--from", "bob", "--amount", "5000", ok=False)
+    assert r.returncode == 1 and "--asset" in r.stderr
+    cli(b, "tx", "supply", "--from", "bob", "--amount", "5000ueur")
+    cli(b, "tx", "supply", "--from", "bob", "--amount", "7000", "--asset", "uusd")
+    assert cli(b, "tx", "supply", "--from", "bob", "--amount", "5uusd", "--asset", "ueur",
+               ok=False).returncode == 2
+    eur = json.loads(cli(b, "query", "market", "--asset", "ueur", "--json").stdout)
+    usd = json.loads(cli(b, "query", "market", "--asset", "uusd", "--json").stdout)
+    assert eur["borrow_denom"] == "ueur" and eur["cash"] == 5000
+    assert usd["borrow_denom"] == "uusd" and usd["cash"] == 7000
+    assert eur["markets"] == ["uusd", "ueur"] and eur["flash_fee_bps"] == 9
+    assert "markets on this chain: uusd (price unit) ueur" in cli(
+        b, "query", "market", "--asset", "ueur").stdout
+    # prices: ueur is priced by the oracle, uusd is the unit (1 by definition)
+    cli(b, "tx", "set-price", "--from", "oracle", "--denom", "ueur",
+        "--price", "1100000000000000000")
+    r = cli(b, "tx", "set-price", "--from", "oracle", "--denom", "uusd", "--price", "1", ok=False)
+    assert r.returncode == 1 and "price unit" in r.stdout
+    # a flash loan of 2000 ueur, repaid at the tx's end with ceil(2000 × 9 / 10000) = 2
+    before = json.loads(cli(b, "query", "balance", "bob", "ueur", "--json").stdout)["amount"]
+    cli(b, "tx", "flash-loan", "--from", "bob", "--amount", "2000ueur")
+    after = json.loads(cli(b, "query", "balance", "bob", "ueur", "--json").stdout)["amount"]
+    assert before - after == 2
+    eur = json.loads(cli(b, "query", "market", "--asset", "ueur", "--json").stdout)
+    assert eur["reserves"] == "2" and eur["cash"] == 5002
+    # more than the market holds: refused, nothing lent
+    r = cli(b, "tx", "flash-loan", "--from", "bob", "--amount", "6000ueur", ok=False)
+    assert r.returncode == 1 and "liquidity" in r.stdout
+    # health: every market listed; no collateral, so no borrowing in either
+    h = json.loads(cli(b, "query", "health", "bob", "--json").stdout)
+    assert [m["asset"] for m in h["markets"]] == ["uusd", "ueur"]
+    assert h["markets"][1]["shares"] == "5000" and h["debt_value"] == "0"
+    assert "debt" not in h  # two markets: the per-market figures are in the list
+    h = json.loads(cli(b, "query", "health", "bob", "--asset", "ueur", "--json").stdout)
+    assert h["asset"] == "ueur" and h["shares"] == "5000"
+    r = cli(b, "tx", "borrow", "--from", "alice", "--amount", "1ueur", ok=False)
+    assert r.returncode == 1 and "limit" in r.stdout

@@ -1,8 +1,11 @@
 """`causeway keeper` against real chains (DESIGN §8 "Keeper"): two chains, the real relayer
-bringing collateral across, and two keepers racing. A price drop makes three of four
-borrowers liquidatable; the keepers clear all three within two blocks of the price, never
-touch the healthy fourth, never liquidate one borrower twice (the loser's tx fails cleanly
-on chain and is counted), and serve what they did on /metrics. Everything waits on chain
+bringing collateral across, a lending chain with two markets (uusd, the price unit, and ueur
+at 1.1), and two keepers racing. A price drop makes three of four borrowers liquidatable —
+two owing uusd, one owing ueur; the keepers clear all three within two blocks of the price,
+each in the market it owes in (repaying from their own uusd or ueur: the keeper holding no
+ueur leaves the ueur debt to the other), never touch the
+healthy fourth, never liquidate one borrower twice (the loser's tx fails cleanly on chain
+and is counted), and serve what they did on /metrics. Everything waits on chain
 state or the keepers' /metrics, never on a fixed sleep."""
 
 import os
@@ -15,6 +18,9 @@ from test_relayer import check_prometheus_text, metric, metrics_text
 
 WAD = 10 ** 18
 BORROWERS = ("b1", "b2", "b3", "b4")
+# the market each borrows in: b3 owes ueur (priced 1.1 uusd), the others uusd
+ASSET = {"b1": "uusd", "b2": "uusd", "b3": "ueur", "b4": "uusd"}
+EUR = 11 * WAD // 10
 
 
 class Env(R.CliUser):
@@ -24,9 +30,9 @@ class Env(R.CliUser):
         self.a = R.Chain(procs, root, "alpha", "stake", 100,
                          accounts="b1,b2,b3,b4,relayer,relayer2").start()
         # the lending chain's blocks are slow enough for two keepers to reach the same block
-        self.b = R.Chain(procs, root, "beta", "uusd", interval_ms,
+        self.b = R.Chain(procs, root, "beta", "uusd,ueur", interval_ms,
                          accounts="b1,b2,b3,b4,bob,k1,k2,relayer,relayer2",
-                         extra=("--market", "uusd")).start()
+                         extra=("--market", "uusd", "--market", "ueur")).start()
         self.cfg = R.write_config(os.path.join(root, "relayer.json"), self.a, self.b,
                                   os.path.join(root, "rly.db"))
         R.relayer("create-clients", "--config", self.cfg)
@@ -45,11 +51,16 @@ class Env(R.CliUser):
     def position(self, who):
         return self.json(self.b, "query", "position", who, self.ch_b, "stake")["position"]
 
-    def debt(self, who):
-        return int(self.json(self.b, "query", "health", who)["debt"])
+    def debt(self, who, asset=None):
+        """who's debt in asset's market (base units of asset), or its debt value over every
+        market (price unit) when asset is None"""
+        h = self.json(self.b, "query", "health", who)
+        if asset is None:
+            return int(h["debt_value"])
+        return int(next(m for m in h["markets"] if m["asset"] == asset)["debt"])
 
-    def uusd(self, who):
-        return self.json(self.b, "query", "balance", who, "uusd")["amount"]
+    def bal(self, who, asset):
+        return self.json(self.b, "query", "balance", who, asset)["amount"]
 
     def keeper(self, name, port):
         argv = [require_bin("causeway"), "keeper", "--from", name, "--node",
@@ -75,9 +86,14 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
                  what="positions credited")
     e.cli(e.b, "tx", "set-price", "--from", "oracle", "--denom", e.trace, "--price",
           str(2 * WAD))
-    e.cli(e.b, "tx", "supply", "--from", "bob", "--amount", "100000")
+    e.cli(e.b, "tx", "set-price", "--from", "oracle", "--denom", "ueur", "--price", str(EUR))
+    e.cli(e.b, "tx", "supply", "--from", "bob", "--amount", "100000uusd")
+    e.cli(e.b, "tx", "supply", "--from", "bob", "--amount", "100000ueur")
+    # b3: 818 ueur, worth ceil(818 × 1.1) = 900 uusd, as the others' 900 uusd
+    amounts = {"b1": 900, "b2": 900, "b3": 818, "b4": 400}
     for w in BORROWERS:
-        e.cli(e.b, "tx", "borrow", "--from", w, "--amount", "400" if w == "b4" else "900")
+        e.cli(e.b, "tx", "borrow", "--from", w, "--amount", f"{amounts[w]}{ASSET[w]}")
+    assert 900 <= e.debt("b3") <= 905  # interest may have accrued a unit since
     # the index: exactly the four borrowers, ascending, pageable
     page = borrowers_page(e.b)
     listed = [a.hex() for a in page[1]]
@@ -88,10 +104,14 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
     rest = borrowers_page(e.b, start=first[2], limit=2)
     assert [a.hex() for a in first[1] + rest[1]] == listed
 
+    # k2 holds no ueur (it repays from its own balance): the ueur debt is k1's alone
+    e.cli(e.b, "tx", "send", "--from", "k2", "--to", "bob", "--denom", "ueur", "--amount",
+          str(e.bal("k2", "ueur")))
+    assert e.bal("k2", "ueur") == 0
     ports = {"k1": free_port(), "k2": free_port()}
     keepers = {k: e.keeper(k, p) for k, p in ports.items()}
-    bal0 = {k: e.uusd(k) for k in ports}
-    debt0 = {w: e.debt(w) for w in BORROWERS}
+    bal0 = {(k, a): e.bal(k, a) for k in ports for a in ("uusd", "ueur")}
+    debt0 = {w: e.debt(w, ASSET[w]) for w in BORROWERS}
 
     def watched(k):
         try:
@@ -107,7 +127,7 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
         assert metric(text, "causeway_keeper_index_mismatches_total") == 0
 
     # the price halves to 1.0: b1..b3 at health 750/900 = 0.83 (< 0.95: the whole debt may
-    # be repaid); b4 at 750/400 = 1.9 stays healthy
+    # be repaid, in the market owed); b4 at 750/400 = 1.9 stays healthy
     r = e.json(e.b, "tx", "set-price", "--from", "oracle", "--denom", e.trace, "--price",
                str(WAD))
     price_height = r["height"]
@@ -123,8 +143,8 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
     assert all(e.debt(w) == 0 for w in liquidated)
 
     # what each keeper did, from its log: "liquidation done height=H borrower=ADDR ..."
-    done_re = re.compile(r"liquidation done height=(\d+) borrower=([0-9a-f]{40}) denom=(\S+) "
-                         r"repay=(\d+) seize=(\d+)")
+    done_re = re.compile(r"liquidation done height=(\d+) borrower=([0-9a-f]{40}) asset=(\S+) "
+                         r"denom=(\S+) repay=(\d+) seize=(\d+)")
     fail_re = re.compile(r'liquidation failed cleanly height=(\d+) borrower=([0-9a-f]{40}) '
                          r'reason="([^"]*)"')
     wins, fails = [], []
@@ -133,8 +153,8 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
         wins += [(k,) + m.groups() for m in done_re.finditer(log)]
         fails += [(k,) + m.groups() for m in fail_re.finditer(log)]
     by_borrower = {}
-    for k, h, who, denom, repay, seize in wins:
-        by_borrower.setdefault(who, []).append((k, int(h), int(repay), int(seize)))
+    for k, h, who, asset, denom, repay, seize in wins:
+        by_borrower.setdefault(who, []).append((k, int(h), int(repay), int(seize), asset))
         assert denom == e.trace
     # each of the three exactly once, never the healthy one; within two blocks of the price
     assert sorted(by_borrower) == sorted(addr[w] for w in liquidated), by_borrower
@@ -143,20 +163,31 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
     assert max(heights) <= price_height + 2, (price_height, heights)
     print(f"\nkeeper: price at height {price_height}, liquidations at {sorted(heights)} "
           f"(blocks after the price: {sorted(h - price_height for h in heights)})")
-    # the single correct amount per borrower: the whole debt repaid (≥ what was borrowed,
-    # interest on top), seize = floor(repay × 1.05 / 1.0) out of its position
+    # the single correct amount per borrower, in the market it owes in: the whole debt
+    # repaid (≥ what was borrowed, interest on top), seize = floor(repay × price of the
+    # asset × 1.05 / 1.0) out of its position
     for w in liquidated:
-        k, h, repay, seize = by_borrower[addr[w]][0]
+        k, h, repay, seize, asset = by_borrower[addr[w]][0]
+        assert asset == ASSET[w], (w, asset)
         assert debt0[w] <= repay <= debt0[w] + 5, (w, debt0[w], repay)
-        assert seize == repay * 10500 // 10000
+        if asset == "uusd":
+            assert seize == repay * 10500 // 10000
+        else:
+            assert seize == repay * 10500 * 11 // 10 // 10000
         assert e.position(w) == 1000 - seize
+        assert e.debt(w) == 0
     # what the keepers hold and spent adds up to exactly those, once
     seized = sum(v[0][3] for v in by_borrower.values())
-    repaid = sum(v[0][2] for v in by_borrower.values())
     assert e.position("k1") + e.position("k2") == seized
-    assert sum(bal0[k] - e.uusd(k) for k in ports) == repaid
+    for a in ("uusd", "ueur"):
+        repaid = sum(v[0][2] for v in by_borrower.values() if v[0][4] == a)
+        assert sum(bal0[(k, a)] - e.bal(k, a) for k in ports) == repaid, a
+    # the ueur debt: liquidated by k1, the keeper holding ueur; k2 never sent one for it
+    assert by_borrower[addr["b3"]][0][0] == "k1"
+    assert not re.search(r"liquidation sent borrower=%s .*asset=ueur" % addr["b3"],
+                         procs.log(keepers["k2"]))
     # the healthy borrower: untouched
-    assert e.position("b4") == 1000 and e.debt("b4") >= debt0["b4"]
+    assert e.position("b4") == 1000 and e.debt("b4", "uusd") >= debt0["b4"]
     for p in keepers.values():
         assert addr["b4"] not in procs.log(p)
     # a loser's liquidation failed cleanly on chain (nothing changed: the sums above hold)
@@ -170,7 +201,9 @@ def test_keepers_clear_three_within_two_blocks_never_twice_never_the_healthy(pro
         liq += metric(text, "causeway_keeper_liquidations_total")
         fail += metric(text, "causeway_keeper_liquidation_failures_total")
         mine = [v[0] for v in by_borrower.values() if v[0][0] == k]
-        assert metric(text, "causeway_keeper_repaid_total") == sum(x[2] for x in mine)
+        # repaid in the price unit: a ueur repay counts ceil(repay × 1.1)
+        assert metric(text, "causeway_keeper_repaid_total") == sum(
+            x[2] if x[4] == "uusd" else -(-x[2] * 11 // 10) for x in mine)
         got = metric(text, "causeway_keeper_seized_total", {"denom": e.trace})
         assert (got or 0) == sum(x[3] for x in mine)
         assert metric(text, "causeway_keeper_profit_total") >= 0

@@ -128,19 +128,21 @@ static void test_repay_nil_and_address_round_trip_and_layout_is_pinned(void **s)
 {
     (void)s;
     {
-        cw_msg_lend_repay in = {.amount = 5}, out;
+        cw_msg_lend_repay in = {.asset = "uusd", .amount = 5}, out;
         ROUND_TRIP(lend_repay, CW_MSG_LEND_REPAY, in, out);
         assert_false(out.has_on_behalf_of);
         assert_int_equal(out.amount, 5);
-        /* [ "lend.repay", [ 5, nil ] ] */
+        assert_string_equal(out.asset, "uusd");
+        /* [ "lend.repay", [ "uusd", 5, nil ] ] */
         static const uint8_t want[] = {0x92, 0xaa, 'l', 'e', 'n', 'd', '.', 'r', 'e', 'p', 'a',
-                                       'y',  0x92, 0x05, 0xc0};
+                                       'y',  0x93, 0xa4, 'u', 'u', 's', 'd', 0x05, 0xc0};
         assert_int_equal(cw_enc_len(&e_), sizeof want);
         assert_memory_equal(cw_enc_data(&e_), want, sizeof want);
         RT_DONE();
     }
     {
-        cw_msg_lend_repay in = {.amount = 7, .has_on_behalf_of = true, .on_behalf_of = addr(9)},
+        cw_msg_lend_repay in = {.asset = "ueur", .amount = 7, .has_on_behalf_of = true,
+                                .on_behalf_of = addr(9)},
                           out;
         ROUND_TRIP(lend_repay, CW_MSG_LEND_REPAY, in, out);
         assert_true(out.has_on_behalf_of);
@@ -205,14 +207,16 @@ static void test_collateral_transfers_round_trip(void **s)
 static void test_lend_amount_msgs_round_trip(void **s)
 {
     (void)s;
-    cw_msg_lend_amount in = {.amount = UINT64_MAX}, out;
+    cw_msg_lend_amount in = {.asset = "uusd", .amount = UINT64_MAX}, out;
     {
         ROUND_TRIP(lend_supply, CW_MSG_LEND_SUPPLY, in, out);
         assert_int_equal(out.amount, UINT64_MAX);
         RT_DONE();
     }
     for (int all = 0; all < 2; all++) {
-        cw_msg_lend_withdraw_supply win = {.amount = all ? 0 : UINT64_MAX, .all = all}, wout;
+        cw_msg_lend_withdraw_supply win = {.asset = "ueur", .amount = all ? 0 : UINT64_MAX,
+                                           .all = all},
+                                    wout;
         ROUND_TRIP(lend_withdraw_supply, CW_MSG_LEND_WITHDRAW_SUPPLY, win, wout);
         assert_int_equal(wout.amount, win.amount);
         assert_int_equal(wout.all, all);
@@ -221,6 +225,15 @@ static void test_lend_amount_msgs_round_trip(void **s)
     {
         ROUND_TRIP(lend_borrow, CW_MSG_LEND_BORROW, in, out);
         assert_int_equal(out.amount, UINT64_MAX);
+        assert_string_equal(out.asset, "uusd");
+        RT_DONE();
+    }
+    {
+        ROUND_TRIP(lend_flash_loan, CW_MSG_LEND_FLASH_LOAN, in, out);
+        assert_int_equal(out.amount, UINT64_MAX);
+        assert_string_equal(out.asset, "uusd");
+        /* [ "lend.flash_loan", [ "uusd", u64 max ] ] */
+        assert_int_equal(cw_enc_len(&e_), 1 + 16 + 1 + 5 + 9);
         RT_DONE();
     }
 }
@@ -229,7 +242,8 @@ static void test_liquidate_register_pause_price_round_trip(void **s)
 {
     (void)s;
     {
-        static const cw_msg_lend_liquidate in = {.borrower = {{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        static const cw_msg_lend_liquidate in = {.asset = "ueur",
+                                                 .borrower = {{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
                                                                3, 3, 3, 3, 3, 3, 3, 3, 3}},
                                                  .repay_amount = 77, .collateral = TRACE0};
         cw_msg_lend_liquidate out;
@@ -247,14 +261,17 @@ static void test_liquidate_register_pause_price_round_trip(void **s)
         RT_DONE();
     }
     for (int p = 0; p < 2; p++) {
-        cw_msg_lend_pause in = {.actions = p ? CW_LEND_ACTION_ALL : UINT64_MAX, .paused = p}, out;
+        cw_msg_lend_pause in = {.asset = "uusd", .actions = p ? CW_LEND_ACTION_ALL : UINT64_MAX,
+                                .paused = p},
+                          out;
         ROUND_TRIP(lend_pause, CW_MSG_LEND_PAUSE, in, out);
         assert_int_equal(out.paused, p);
         assert_true(out.actions == in.actions); /* any u64: the handler checks the bits */
         RT_DONE();
     }
     {
-        static const cw_msg_lend_withdraw_reserves in = {.to = {{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+        static const cw_msg_lend_withdraw_reserves in = {.asset = "uusd",
+                                                         .to = {{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
                                                                  9, 9, 9, 9, 9, 9, 9, 9, 9}},
                                                          .amount = UINT64_MAX};
         cw_msg_lend_withdraw_reserves out;
@@ -270,6 +287,13 @@ static void test_liquidate_register_pause_price_round_trip(void **s)
         assert_string_equal(out.denom, TRACE0);
         assert_true(out.price_wad == CW_U128_MAX);
         assert_int_equal(out.time_ns, 5);
+        RT_DONE();
+    }
+    {
+        /* a market's asset is priced too (an identifier, DESIGN §8) */
+        cw_msg_oracle_set_price in = {.denom = "ueur", .price_wad = 1, .time_ns = 5}, out;
+        ROUND_TRIP(oracle_set_price, CW_MSG_ORACLE_SET_PRICE, in, out);
+        assert_string_equal(out.denom, "ueur");
         RT_DONE();
     }
     {
@@ -319,6 +343,7 @@ static void test_update_market_round_trips_with_and_without_params(void **s)
 {
     (void)s;
     static cw_msg_lend_update_market in, out; /* zeroed: padding compares equal */
+    strcpy(in.asset, "ueur");
     {
         ROUND_TRIP(lend_update_market, CW_MSG_LEND_UPDATE_MARKET, in, out);
         assert_false(out.has_market);
@@ -326,7 +351,7 @@ static void test_update_market_round_trips_with_and_without_params(void **s)
         RT_DONE();
     }
     in.has_market = true;
-    in.market = (cw_msg_lend_market_params){1, 2, CW_WAD, 4, 5000, 1000, 60, 300, 7, 8, 9};
+    in.market = (cw_msg_lend_market_params){1, 2, CW_WAD, 4, 5000, 1000, 60, 300, 7, 8, 9, 10};
     in.n_collaterals = CW_LEND_MAX_COLLATERALS;
     for (uint32_t i = 0; i < CW_LEND_MAX_COLLATERALS; i++) {
         memcpy(in.collaterals[i].denom, TRACE0, sizeof in.collaterals[i].denom);
@@ -364,7 +389,7 @@ static void test_lend_action_names_parse(void **s)
         assert_true(mask == bit);
     }
     assert_null(cw_lend_action_name(3));
-    assert_null(cw_lend_action_name(32));
+    assert_null(cw_lend_action_name(64));
 }
 
 /* Decode a hand-made body with the table's row for type; returns the code, err filled. */
@@ -385,7 +410,7 @@ static void test_every_decoder_refuses_wrong_shapes(void **s)
     (void)s;
     size_t n;
     const cw_msg_codec *t = cw_msg_codecs_app(&n);
-    assert_int_equal(n, 16);
+    assert_int_equal(n, 17); /* ... lend.flash_loan, oracle.set_price, transfer.transfer */
     for (size_t i = 0; i < n; i++) {
         char err[256];
         for (int k = 0; k < 2; k++) {
@@ -430,7 +455,8 @@ static void test_field_errors_keep_their_labels(void **s)
     cw_enc_free(&e);
 
     cw_enc_init(&e); /* liquidate with a lower-case trace denom */
-    cw_enc_array(&e, 3);
+    cw_enc_array(&e, 4);
+    cw_enc_cstr(&e, "uusd");
     cw_enc_bin(&e, "01234567890123456789", 20);
     cw_enc_u64(&e, 1);
     char lower[] = TRACE0;
@@ -449,6 +475,14 @@ static void test_field_errors_keep_their_labels(void **s)
     assert_non_null(strstr(err, "oracle.set_price.denom: not a trace denom"));
     cw_enc_free(&e);
 
+    cw_enc_init(&e); /* a market msg naming no market (the asset is an identifier) */
+    cw_enc_array(&e, 2);
+    cw_enc_cstr(&e, "u/usd");
+    cw_enc_u64(&e, 1);
+    assert_int_equal(table_decode(CW_MSG_LEND_SUPPLY, &e, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "lend.supply.asset"));
+    cw_enc_free(&e);
+
     cw_enc_init(&e); /* withdraw_collateral's receiver has its own name */
     cw_enc_array(&e, 6);
     cw_enc_cstr(&e, "channel-0");
@@ -463,7 +497,8 @@ static void test_field_errors_keep_their_labels(void **s)
     cw_enc_free(&e);
 
     cw_enc_init(&e); /* 17 collateral updates: one more than can be registered */
-    cw_enc_array(&e, 2);
+    cw_enc_array(&e, 3);
+    cw_enc_cstr(&e, "uusd");
     cw_enc_nil(&e);
     cw_enc_array(&e, CW_LEND_MAX_COLLATERALS + 1);
     for (int i = 0; i <= CW_LEND_MAX_COLLATERALS; i++) {

@@ -1,5 +1,5 @@
 /* The collateral app between two in-process chains (DESIGN §8): alpha escrows "stake",
- * beta keeps positions and runs the "uusd" lending market. Each test is named for the rule
+ * beta keeps positions and runs the "uusd" and "ueur" lending markets. Each test is named for the rule
  * or attack it covers; the last one drives random sequences and checks the invariants.
  * CW_COLLATERAL_SEEDS / CW_COLLATERAL_STEPS set the randomized test's size. */
 #include <setjmp.h>
@@ -12,13 +12,16 @@
 #include "causeway/app_msgs.h"
 #include "causeway/keys.h"
 #include "causeway/lending.h"
+#include "causeway/liquidation.h"
 #include "ibc_harness.h"
 
 #define CH "collateral"
 
 static void open_world(world *w)
 {
-    h_world_open(w, "stake", "uusd", "uusd", CH, CW_COLLATERAL_VERSION, CW_ORDER_UNORDERED);
+    /* two markets on beta; uusd the price unit */
+    h_world_open(w, "stake", "uusd,ueur", "uusd,ueur", CH, CW_COLLATERAL_VERSION,
+                 CW_ORDER_UNORDERED);
 }
 
 static void close_world(world *w) { h_world_close(w); }
@@ -97,7 +100,7 @@ static cw_u128 scaled_debt(world *w, int who)
     uint8_t *v, *p;
     size_t vl, pl;
     cw_u128 x;
-    cw_key_lend_debt(key, &w->b.addr[who]);
+    assert_int_equal(cw_key_lend_debt(key, "uusd", &w->b.addr[who]), CW_OK);
     h_query(&w->b, key, 0, &v, &vl, &p, &pl);
     assert_int_equal(cw_val_u128_rec_dec(&x, v, vl, NULL, 0), CW_OK);
     free(v);
@@ -105,7 +108,7 @@ static cw_u128 scaled_debt(world *w, int who)
     return x;
 }
 
-/* market/stats[4]: bad debt written off since genesis (causeway/lending.h) */
+/* market/uusd/stats[4]: bad debt written off since genesis (causeway/lending.h) */
 static cw_u128 bad_debt(world *w)
 {
     uint8_t *v, *p;
@@ -113,10 +116,12 @@ static cw_u128 bad_debt(world *w)
     cw_dec d;
     const msgpack_object *root;
     cw_u128 x = 0;
-    h_query(&w->b, CW_KEY_LEND_STATS, 0, &v, &vl, &p, &pl);
+    char key[CW_KEY_MAX];
+    assert_int_equal(cw_key_lend_stats(key, "uusd"), CW_OK);
+    h_query(&w->b, key, 0, &v, &vl, &p, &pl);
     if (v) {
         assert_int_equal(cw_dec_open(&d, &root, v, vl, 1024, NULL, 0), CW_OK);
-        const msgpack_object *f = cw_dec_array(&d, root, 7, "stats");
+        const msgpack_object *f = cw_dec_array(&d, root, 8, "stats");
         x = cw_dec_u128(&d, &f[4], "bad_debt");
         assert_int_equal(d.rc, CW_OK);
         cw_dec_close(&d);
@@ -176,9 +181,11 @@ static int admin_register(world *w, char *log)
     return register_as(w, K_ADMIN, "stake", log);
 }
 
-static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, char *log)
+static int lend_amount_in(world *w, int who, const char *type, const char *asset,
+                          uint64_t amount, char *log)
 {
     cw_msg_lend_amount m = {.amount = amount};
+    snprintf(m.asset, sizeof m.asset, "%s", asset);
     cw_enc e;
     cw_enc_init(&e);
     if (strcmp(type, CW_MSG_LEND_SUPPLY) == 0)
@@ -186,6 +193,33 @@ static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, 
     else
         cw_msg_lend_borrow_enc(&e, &m);
     return tx1_as(&w->b, who, &e, log);
+}
+
+static int lend_amount_as(world *w, int who, const char *type, uint64_t amount, char *log)
+{
+    return lend_amount_in(w, who, type, "uusd", amount, log);
+}
+
+/* The raw records of a market's books (state and stats), concatenated into out (for
+ * "nothing changed"). */
+static size_t market_raw(world *w, const char *asset, uint8_t *out, size_t cap)
+{
+    char key[CW_KEY_MAX];
+    size_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        uint8_t *v, *p;
+        size_t vl, pl;
+        assert_int_equal(k ? cw_key_lend_stats(key, asset) : cw_key_lend_state(key, asset),
+                         CW_OK);
+        h_query(&w->b, key, 0, &v, &vl, &p, &pl);
+        if (v && n + vl <= cap) {
+            memcpy(out + n, v, vl);
+            n += vl;
+        }
+        free(v);
+        free(p);
+    }
+    return n;
 }
 
 static bool ack_ok(const uint8_t *ack, size_t len)
@@ -441,7 +475,8 @@ static void test_release_in_flight_is_collateral_left_no_write_off_before_timeou
     cw_enc_init(&m);
     cw_msg_oracle_set_price_enc(&m, &price);
     assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
-    cw_msg_lend_liquidate liq = {.borrower = w.b.addr[K_ALICE], .repay_amount = 425};
+    cw_msg_lend_liquidate liq = {.asset = "uusd", .borrower = w.b.addr[K_ALICE],
+                                 .repay_amount = 425};
     memcpy(liq.collateral, trace, sizeof liq.collateral);
     cw_enc_init(&m);
     cw_msg_lend_liquidate_enc(&m, &liq);
@@ -484,6 +519,58 @@ typedef struct pend {
     uint64_t th;
 } pend;
 
+/* One round of `causeway keeper` (DESIGN §8 "Keeper") on beta for borrower who, signed by
+ * the relayer's account: the node's lend_quote (through its RPC encoder and the client's
+ * decoder), each item's repay capped by the keeper's balance of its market's asset,
+ * cw_liq_choose, then lend.liquidate naming the chosen market. What the quote allows the chain
+ * must do exactly: the chosen seize moves from the borrower's position to the keeper's, the
+ * chosen repay leaves the keeper's balance of that asset. Returns 1 when it liquidated, and
+ * counts it in by_market[0] (uusd) or [1] (ueur). */
+static int keeper_round(world *w, int who, int by_market[2])
+{
+    static cw_rpc_lend_quote q;
+    char err[256], log[256];
+    cw_enc e;
+    cw_enc_init(&e);
+    assert_int_equal(cw_node_lend_quote(w->b.node, &w->b.addr[who], &e, err, sizeof err), CW_OK);
+    cw_dec d;
+    const msgpack_object *root;
+    assert_int_equal(cw_dec_open(&d, &root, cw_enc_data(&e), cw_enc_len(&e), CW_RPC_RESULT_MAX,
+                                 err, sizeof err),
+                     CW_OK);
+    cw_rpc_lend_quote_dec(&d, root, &q);
+    assert_int_equal(d.rc, CW_OK);
+    cw_dec_close(&d);
+    cw_enc_free(&e);
+    const cw_address *k = &w->b.addr[K_RELAYER];
+    for (uint32_t i = 0; i < q.n; i++) {
+        uint64_t bal = balance(&w->b, k, q.items[i].asset);
+        if (q.items[i].max_repay > bal)
+            q.items[i].max_repay = bal;
+    }
+    cw_liq_choice ch;
+    if (q.refusal != 0 || q.health_factor_wad >= CW_WAD ||
+        cw_liq_choose(&ch, q.items, q.n, UINT64_MAX) != CW_OK)
+        return 0;
+    const cw_liq_option *o = &q.items[ch.index];
+    uint64_t pos_b = position(w, &w->b.addr[who]), pos_k = position(w, k);
+    uint64_t bal = balance(&w->b, k, o->asset);
+    cw_msg_lend_liquidate m = {.borrower = w->b.addr[who], .repay_amount = ch.repay};
+    snprintf(m.asset, sizeof m.asset, "%s", o->asset);
+    snprintf(m.collateral, sizeof m.collateral, "%s", o->trace_denom);
+    cw_enc_init(&e);
+    cw_msg_lend_liquidate_enc(&e, &m);
+    int rc = tx1_as(&w->b, K_RELAYER, &e, log);
+    if (rc != 0)
+        fail_msg("the chain refused the liquidation its quote allowed (%s, repay %llu): %s",
+                 o->asset, (unsigned long long)ch.repay, log);
+    assert_int_equal(position(w, &w->b.addr[who]), pos_b - ch.seize);
+    assert_int_equal(position(w, k), pos_k + ch.seize);
+    assert_int_equal(balance(&w->b, k, o->asset), bal - ch.repay);
+    by_market[strcmp(o->asset, "uusd") != 0]++;
+    return 1;
+}
+
 static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
 {
     (void)s;
@@ -491,12 +578,18 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
     /* default: 10 seeds × 1000 steps = 10^4 steps (about a minute under ASan) */
     int seeds = es ? atoi(es) : 10, steps = et ? atoi(et) : 1000;
     int total_steps = 0, deposits = 0, releases = 0, timeouts = 0, errors = 0;
+    int borrows = 0, flash_ok = 0, flash_refused = 0, price_falls = 0, keeper_liqs = 0;
+    int keeper_by_market[2] = {0, 0};
     for (int seed = 1; seed <= seeds; seed++) {
         world w;
         char log[256];
         uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)seed;
         open_world(&w);
         assert_int_equal(admin_register(&w, log), 0);
+        /* both markets funded; the oracle reposts stake's and ueur's prices before a borrow */
+        assert_int_equal(lend_amount_in(&w, K_BOB, CW_MSG_LEND_SUPPLY, "uusd", 100000, log), 0);
+        assert_int_equal(lend_amount_in(&w, K_BOB, CW_MSG_LEND_SUPPLY, "ueur", 100000, log), 0);
+        uint64_t priced_at = 0;
         pend *ps = calloc((size_t)steps + 1, sizeof *ps);
         assert_non_null(ps);
         int np = 0;
@@ -505,7 +598,7 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
          * processed), and releases A has paid out (ok ack) that B still counts in flight */
         uint64_t in_flight_deposits = 0, released_unacked = 0;
         for (int step = 0; step < steps; step++, total_steps++) {
-            int op = (int)(rnd(&x) % 6);
+            int op = (int)(rnd(&x) % 9);
             size_t len;
             int who = rnd(&x) % 2 ? K_ALICE : K_BOB;
             if (op <= 1) { /* deposit */
@@ -529,6 +622,93 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
                         ps[np - 1].len = len;
                         releases++;
                     }
+                }
+            } else if (op == 6) { /* borrow a little of either asset (releases then face
+                                   * the debt of both markets) */
+                static const char *const assets[2] = {"uusd", "ueur"};
+                if (h_clock > priced_at) {
+                    cw_msg_oracle_set_price pr = {.price_wad = CW_WAD, .time_ns = h_clock};
+                    assert_int_equal(cw_trace_denom(pr.denom, w.chan_b, "stake"), CW_OK);
+                    cw_enc m;
+                    cw_enc_init(&m);
+                    cw_msg_oracle_set_price_enc(&m, &pr);
+                    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+                    pr = (cw_msg_oracle_set_price){.denom = "ueur", .price_wad = CW_WAD / 10 * 11,
+                                                   .time_ns = h_clock};
+                    cw_enc_init(&m);
+                    cw_msg_oracle_set_price_enc(&m, &pr);
+                    assert_int_equal(tx1_as(&w.b, K_ORACLE, &m, log), 0);
+                    priced_at = h_clock;
+                }
+                int rc = lend_amount_in(&w, who, CW_MSG_LEND_BORROW, assets[rnd(&x) % 2],
+                                        1 + rnd(&x) % 60, log);
+                borrows += rc == 0;
+            } else if (op == 8) { /* stake's price falls to 0.01..1.00 (ueur stays 1.1), and
+                                   * a keeper liquidates whom the chain's quote allows */
+                cw_msg_oracle_set_price pr = {.price_wad = CW_WAD / 100 * (1 + rnd(&x) % 100),
+                                              .time_ns = h_clock};
+                assert_int_equal(cw_trace_denom(pr.denom, w.chan_b, "stake"), CW_OK);
+                cw_enc m;
+                cw_enc_init(&m);
+                cw_msg_oracle_set_price_enc(&m, &pr);
+                if (tx1_as(&w.b, K_ORACLE, &m, log) == 0)
+                    price_falls++;
+                pr = (cw_msg_oracle_set_price){.denom = "ueur", .price_wad = CW_WAD / 10 * 11,
+                                               .time_ns = h_clock};
+                cw_enc_init(&m);
+                cw_msg_oracle_set_price_enc(&m, &pr);
+                (void)tx1_as(&w.b, K_ORACLE, &m, log); /* refused only at the same time */
+                keeper_liqs += keeper_round(&w, K_ALICE, keeper_by_market);
+                keeper_liqs += keeper_round(&w, K_BOB, keeper_by_market);
+            } else if (op == 7) { /* a flash-loan tx through the chain: repaid, or not */
+                static const char *const assets[2] = {"uusd", "ueur"};
+                int a = (int)(rnd(&x) % 2), kind = (int)(rnd(&x) % 3);
+                uint64_t amt = 1 + rnd(&x) % 1000;
+                uint8_t before[2][256], after[2][256];
+                size_t nb[2], na[2];
+                uint64_t bal[2];
+                for (int k = 0; k < 2; k++) {
+                    nb[k] = market_raw(&w, assets[k], before[k], sizeof before[k]);
+                    bal[k] = balance(&w.b, &w.b.addr[who], assets[k]);
+                }
+                cw_enc m[3];
+                cw_bytes mb[3];
+                size_t n = 0;
+                cw_msg_lend_amount f = {.amount = amt};
+                snprintf(f.asset, sizeof f.asset, "%s", assets[a]);
+                cw_enc_init(&m[n]);
+                cw_msg_lend_flash_loan_enc(&m[n++], &f);
+                if (kind == 2) { /* the other market's loan, which cannot repay this one */
+                    snprintf(f.asset, sizeof f.asset, "%s", assets[1 - a]);
+                    cw_enc_init(&m[n]);
+                    cw_msg_lend_flash_loan_enc(&m[n++], &f);
+                }
+                if (kind > 0) { /* everything held of the asset, the loan too, supplied away */
+                    cw_msg_lend_amount sup = {.amount = bal[a] + amt};
+                    snprintf(sup.asset, sizeof sup.asset, "%s", assets[a]);
+                    cw_enc_init(&m[n]);
+                    cw_msg_lend_supply_enc(&m[n++], &sup);
+                }
+                for (size_t k = 0; k < n; k++)
+                    mb[k] = (cw_bytes){cw_enc_data(&m[k]), cw_enc_len(&m[k])};
+                int rc = h_tx(&w.b, who, mb, n, log, sizeof log);
+                for (size_t k = 0; k < n; k++)
+                    cw_enc_free(&m[k]);
+                if (kind == 0) {
+                    assert_int_equal(rc, 0); /* repaid from the borrower's own balance */
+                    assert_true(balance(&w.b, &w.b.addr[who], assets[a]) <
+                                bal[a]); /* the fee */
+                    flash_ok++;
+                } else {
+                    if (rc != CW_EINSUFFICIENT || !strstr(log, "not repaid"))
+                        fail_msg("seed %d: an unrepaid flash loan: %d %s", seed, rc, log);
+                    for (int k = 0; k < 2; k++) {
+                        na[k] = market_raw(&w, assets[k], after[k], sizeof after[k]);
+                        assert_int_equal(na[k], nb[k]);
+                        assert_memory_equal(after[k], before[k], nb[k]);
+                        assert_int_equal(balance(&w.b, &w.b.addr[who], assets[k]), bal[k]);
+                    }
+                    flash_refused++;
                 }
             } else { /* relay one pending packet step, in random order */
                 if (np == 0)
@@ -630,14 +810,20 @@ static void test_random_sequences_keep_escrow_equal_to_positions(void **s)
         pending(&w, true, &c1, &a1);
         assert_true(c0 == 0 && a0 == 0 && c1 == 0 && a1 == 0); /* deleted, not stored as 0 */
         assert_int_equal(escrow(&w), total(&w));
-        assert_int_equal(position(&w, &w.b.addr[K_ALICE]) + position(&w, &w.b.addr[K_BOB]),
+        assert_int_equal(position(&w, &w.b.addr[K_ALICE]) + position(&w, &w.b.addr[K_BOB]) +
+                             position(&w, &w.b.addr[K_RELAYER]), /* the keeper's seizes */
                          total(&w));
         close_world(&w);
     }
     fprintf(stderr, "random collateral: %d seeds, %d steps, %d deposits, %d releases, "
-                    "%d timeouts, %d refused relays\n", seeds, total_steps, deposits, releases,
-            timeouts, errors);
+                    "%d timeouts, %d refused relays; %d borrows (uusd or ueur), flash loans "
+                    "%d repaid, %d refused whole; %d price falls, %d liquidations by the "
+                    "keeper's quote and choice (repaying uusd %d, ueur %d)\n", seeds,
+            total_steps, deposits, releases, timeouts, errors, borrows, flash_ok, flash_refused,
+            price_falls, keeper_liqs, keeper_by_market[0], keeper_by_market[1]);
     assert_true(deposits > 0 && releases > 0);
+    assert_true(borrows > 0 && flash_ok > 0 && flash_refused > 0);
+    assert_true(price_falls > 0 && keeper_by_market[0] > 0 && keeper_by_market[1] > 0);
 }
 
 int main(void)

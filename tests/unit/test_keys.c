@@ -80,16 +80,29 @@ static void test_every_key_layout(void **s)
     assert_string_equal(k, "collateral/releasing/" HEX_AA "/" TRACE0);
     assert_int_equal(cw_key_lend_collateral(k, TRACE0), CW_OK);
     assert_string_equal(k, "market/collateral/" TRACE0);
-    cw_key_lend_debt(k, &a);
-    assert_string_equal(k, "market/debt/" HEX_AA);
-    cw_key_lend_shares(k, &a);
-    assert_string_equal(k, "market/shares/" HEX_AA);
+    assert_int_equal(cw_key_lend_debt(k, "uusd", &a), CW_OK);
+    assert_string_equal(k, "market/uusd/debt/" HEX_AA);
+    assert_int_equal(cw_key_lend_shares(k, "ueur", &a), CW_OK);
+    assert_string_equal(k, "market/ueur/shares/" HEX_AA);
     assert_int_equal(cw_key_oracle_price(k, TRACE0), CW_OK);
     assert_string_equal(k, "oracle/price/" TRACE0);
-    assert_string_equal(CW_KEY_LEND_PARAMS, "market/params");
-    assert_string_equal(CW_KEY_LEND_STATE, "market/state");
-    assert_string_equal(CW_KEY_LEND_STATS, "market/stats");
+    /* a market's asset is priced too (one market's price is the unit, DESIGN §8) */
+    assert_int_equal(cw_key_oracle_price(k, "ueur"), CW_OK);
+    assert_string_equal(k, "oracle/price/ueur");
+    assert_int_equal(cw_key_lend_params(k, "uusd"), CW_OK);
+    assert_string_equal(k, "market/uusd/params");
+    assert_int_equal(cw_key_lend_state(k, "uusd"), CW_OK);
+    assert_string_equal(k, "market/uusd/state");
+    assert_int_equal(cw_key_lend_stats(k, "ueur"), CW_OK);
+    assert_string_equal(k, "market/ueur/stats");
+    assert_int_equal(cw_key_lend_flash(k, "ueur"), CW_OK);
+    assert_string_equal(k, "market/ueur/flash");
+    assert_string_equal(CW_KEY_LEND_MARKETS, "market/markets");
     assert_string_equal(CW_KEY_LEND_COLLATERALS, "market/collaterals");
+    /* the asset is an identifier: no '/' that would let one market's key be another's */
+    assert_int_equal(cw_key_lend_debt(k, "u/usd", &a), CW_EINVAL);
+    assert_string_equal(k, "");
+    assert_int_equal(cw_key_lend_params(k, ""), CW_EINVAL);
 }
 
 /* A '/' in an identifier would let one (channel, denom) pair build another's key. */
@@ -116,6 +129,10 @@ static void test_bad_identifiers_build_no_key(void **s)
         assert_int_equal(cw_key_collateral_position(k, &a, bad[i]), CW_EINVAL);
         assert_int_equal(cw_key_lend_collateral(k, bad[i]), CW_EINVAL);
         assert_int_equal(cw_key_oracle_price(k, bad[i]), CW_EINVAL);
+        assert_string_equal(k, "");
+        assert_int_equal(cw_key_lend_debt(k, bad[i], &a), CW_EINVAL);
+        assert_int_equal(cw_key_lend_shares(k, bad[i], &a), CW_EINVAL);
+        assert_int_equal(cw_key_lend_state(k, bad[i]), CW_EINVAL);
         assert_string_equal(k, "");
     }
     /* a trace denom is not an identifier, and an identifier not a trace denom; the bank

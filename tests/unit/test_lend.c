@@ -58,7 +58,7 @@ static void test_borrow_above_ltv_refused(void **s)
     assert_int_equal(lw_borrow(&w, BOR, limit), CW_OK);
     assert_int_equal(lw_bal(&w, &w.addr[BOR]), 1000000 + limit);
     assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.debt, limit, "debt");
     assert_u128_eq(a.borrow_limit, limit, "borrow limit");
     /* a borrower with no collateral at all borrows nothing */
@@ -121,7 +121,7 @@ static void test_liquidate_healthy_position_refused(void **s)
     /* price 1.8 → limit 1440 < 1500 */
     w.now += LW_SEC;
     assert_int_equal(lw_price(&w, ATOM, WAD * 9 / 5), CW_OK);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_true(a.health_factor_wad < WAD);
     uint64_t before = lw_bal(&w, &w.addr[LIQ]);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, 700, ATOM), CW_OK);
@@ -168,7 +168,7 @@ static void test_keeper_quote_choice_liquidates_as_chosen_and_once(void **s)
     /* no debt at all */
     assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[OTH], &q), CW_OK);
     assert_int_equal(q.refusal, (uint32_t)-CW_ESTATE);
-    assert_true(q.debt == 0 && q.n == 0);
+    assert_true(q.debt_value == 0 && q.n == 0);
     assert_int_equal(cw_kv_get_s(&w.kv, CW_KEY_LEND_BORROWERS_PREFIX "x", &v, &vl),
                      CW_ENOTFOUND);
 
@@ -180,7 +180,10 @@ static void test_keeper_quote_choice_liquidates_as_chosen_and_once(void **s)
     assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
     assert_int_equal(q.refusal, 0);
     assert_string_equal(q.reason, "");
-    assert_u128_eq(q.debt, debt, "quoted debt");
+    assert_u128_eq(q.debt_value, debt, "quoted debt (uusd: the price unit)");
+    assert_string_equal(q.items[0].asset, "uusd");
+    assert_u128_eq(q.items[0].debt, debt, "quoted debt in uusd");
+    assert_u128_eq(q.items[0].asset_price_wad, WAD, "the price unit is 1");
     assert_u128_eq(q.health_factor_wad, muldiv(1280, WAD, debt, CW_ROUND_DOWN), "health");
     assert_int_equal(q.n, 2);
     assert_string_equal(q.items[0].trace_denom, w.trace[ATOM]);
@@ -212,6 +215,75 @@ static void test_keeper_quote_choice_liquidates_as_chosen_and_once(void **s)
     assert_u128_eq(lw_acct(&w, BOR).debt, 0, "debt written off");
     assert_int_equal(cw_kv_get_s(&w.kv, kb, &v, &vl), CW_ENOTFOUND);
     assert_int_equal(cw_kv_get_s(&w.kv, CW_KEY_LEND_BORROWER_COUNT, &v, &vl), CW_ENOTFOUND);
+    assert_null(lw_check_books(&w, NULL, 4));
+    lw_free(&w);
+}
+
+/* The quote over several markets (DESIGN §8 "Keeper"): one item per debt market × collateral
+ * held, each with its market's asset, debt, the asset's price and its own max_repay (0 while
+ * that market's liquidation is paused); cw_liq_choose ranks the pairs by seize value in the
+ * price unit, within what the keeper holds of each asset; lend.liquidate in the chosen market
+ * does exactly that, and the borrower index counts the markets still owed. */
+static void test_keeper_quote_per_debt_market(void **s)
+{
+    (void)s;
+    struct lw w;
+    static cw_rpc_lend_quote q;
+    cw_liq_choice ch;
+    uint64_t markets = 0;
+    bool present;
+    world(&w);
+    assert_int_equal(lw_supply_in(&w, OTH, 1, 10000), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, 2 * WAD), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 500), CW_OK);
+    assert_int_equal(lw_borrow_in(&w, BOR, 1, 400), CW_OK); /* worth 800 uusd */
+    assert_int_equal(lw_borrower_markets(&w, BOR, &markets, &present), CW_OK);
+    assert_true(present && markets == 2);
+    /* uatom falls to 1.0: 1000 × 0.8 = 800 against 1300 → health 0.615, the whole debt */
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, WAD), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, 2 * WAD), CW_OK);
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, 0);
+    assert_u128_eq(q.debt_value, lw_acct(&w, BOR).debt_value, "debt value");
+    assert_int_equal(q.n, 2); /* two markets × the one collateral held */
+    assert_string_equal(q.items[0].asset, "uusd");
+    assert_string_equal(q.items[1].asset, "ueur");
+    assert_u128_eq(q.items[0].asset_price_wad, WAD, "uusd: the price unit");
+    assert_u128_eq(q.items[1].asset_price_wad, 2 * WAD, "ueur's price");
+    assert_u128_eq(q.items[0].debt, lw_acct_in(&w, BOR, 0).debt, "uusd debt");
+    assert_u128_eq(q.items[1].debt, lw_acct_in(&w, BOR, 1).debt, "ueur debt");
+    assert_u128_eq(q.items[1].max_repay, q.items[1].debt, "full close in ueur");
+    assert_string_equal(q.items[1].trace_denom, w.trace[ATOM]);
+    /* ueur: all 400 seize floor(400 × 2 × 1.05) = 840 uatom (worth 840); uusd: 500 → 525 */
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 1);
+    assert_int_equal(ch.seize, q.items[1].debt * 2 * 105 / 100);
+    /* a keeper holding only 100 ueur: 210 uatom, so the uusd repay wins */
+    static cw_rpc_lend_quote capped;
+    capped = q;
+    capped.items[1].max_repay = 100;
+    assert_int_equal(cw_liq_choose(&ch, capped.items, capped.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 0);
+    /* liquidation paused in ueur: its items repay nothing, uusd's still may */
+    assert_int_equal(lw_pause_in(&w, &w.admin, 1, CW_LEND_ACTION_LIQUIDATE, true), CW_OK);
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(q.refusal, 0);
+    assert_true(q.n == 2 && q.items[1].max_repay == 0 && q.items[0].max_repay > 0);
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 0);
+    assert_int_equal(lw_pause_in(&w, &w.admin, 1, CW_LEND_ACTION_LIQUIDATE, false), CW_OK);
+    /* the chosen ueur liquidation: exactly as chosen; the index now counts one market */
+    assert_int_equal(cw_lend_liquidation_quote(&w.kv, w.now, &w.addr[BOR], &q), CW_OK);
+    assert_int_equal(cw_liq_choose(&ch, q.items, q.n, UINT64_MAX), CW_OK);
+    assert_int_equal(ch.index, 1);
+    uint64_t eur = lw_bal_in(&w, &w.addr[LIQ], 1);
+    assert_int_equal(lw_liquidate_in(&w, LIQ, BOR, 1, ch.repay, ATOM), CW_OK);
+    assert_int_equal(lw_pos(&w, LIQ, ATOM), ch.seize);
+    assert_int_equal(lw_bal_in(&w, &w.addr[LIQ], 1), eur - ch.repay);
+    assert_u128_eq(lw_acct_in(&w, BOR, 1).debt, 0, "ueur debt repaid");
+    assert_int_equal(lw_borrower_markets(&w, BOR, &markets, &present), CW_OK);
+    assert_true(present && markets == 1);
     assert_null(lw_check_books(&w, NULL, 4));
     lw_free(&w);
 }
@@ -292,7 +364,7 @@ static void test_bad_debt_written_off_and_recorded(void **s)
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, r2, ATOM), CW_OK);
     assert_int_equal(w.ev.count, ev0 + 2); /* lend_liquidate + lend_bad_debt */
     assert_int_equal(lw_pos(&w, BOR, ATOM), 0);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.debt, 0, "written-off debt");
     cw_lend_market m = lw_market(&w);
     cw_u128 owed = debt2 - cut; /* what the borrower still owed, rounded up */
@@ -503,7 +575,7 @@ static void test_stale_price_blocks_liquidation_with_grace_after_resume(void **s
      * it counts 0 in the borrow limit until the grace has passed */
     world(&w);
     cw_lend_params q;
-    assert_int_equal(cw_lend_market_read(&w.kv, 0, &q, NULL), CW_OK);
+    assert_int_equal(cw_lend_market_read(&w.kv, NULL, 0, &q, NULL), CW_OK);
     q.liquidation_grace_ns = 120 * LW_SEC;
     assert_int_equal(lw_update_as(&w, &w.admin, &q, -1, 0, 0, 0), CW_OK);
     assert_int_equal(lw_borrow(&w, BOR, 100), CW_OK);
@@ -561,7 +633,7 @@ static void test_close_factor_full_below_095_and_for_dust(void **s)
     uint64_t half = (uint64_t)muldiv(debt, 5000, 10000, CW_ROUND_DOWN);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, half + 1, ATOM), CW_EINVAL);
     cw_lend_params p;
-    assert_int_equal(cw_lend_market_read(&w.kv, 0, &p, NULL), CW_OK);
+    assert_int_equal(cw_lend_market_read(&w.kv, NULL, 0, &p, NULL), CW_OK);
     p.dust_threshold = (uint64_t)(debt - half) + 1; /* what 50% would leave is dust */
     assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_OK);
     assert_int_equal(lw_liquidate(&w, LIQ, BOR, half + 1, ATOM), CW_OK);
@@ -649,7 +721,7 @@ static void test_stale_price_counts_zero_for_borrow_release_and_seize(void **s)
     w.now += 1; /* one ns older than max_price_age */
     assert_int_equal(lw_borrow(&w, BOR, 1), CW_EUNHEALTHY);
     assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ATOM, 1), CW_EUNHEALTHY);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.borrow_limit, 0, "stale borrow limit");
     assert_u128_eq(a.liquidation_limit, 0, "stale liquidation limit");
     /* stale collateral makes the health factor 0, but seizing it needs a fresh price */
@@ -670,7 +742,7 @@ static void test_stale_position_counts_zero_for_limits_and_blocks_liquidation(vo
     assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
     w.now += 61 * LW_SEC; /* ueth goes stale; uatom is refreshed lower */
     assert_int_equal(lw_price(&w, ATOM, WAD * 9 / 5), CW_OK);
-    cw_lend_account_info a = lw_acct(&w, BOR);
+    lw_account a = lw_acct(&w, BOR);
     assert_u128_eq(a.borrow_limit, 1000 * 18 * 7500 / 100000, "borrow limit: uatom only");
     assert_u128_eq(a.liquidation_limit, 1000 * 18 * 8000 / 100000, "liq. limit: uatom only");
     assert_true(a.health_factor_wad < WAD);
@@ -761,7 +833,7 @@ static void test_invalid_market_params_each_rule(void **s)
     p.dust_threshold = 12345;
     assert_int_equal(lw_update_as(&w, &w.admin, &p, -1, 0, 0, 0), CW_OK);
     cw_lend_params got;
-    assert_int_equal(cw_lend_market_read(&w.kv, 0, &got, NULL), CW_OK);
+    assert_int_equal(cw_lend_market_read(&w.kv, NULL, 0, &got, NULL), CW_OK);
     assert_int_equal(got.close_factor_bps, 7000);
     assert_int_equal(got.liquidation_grace_ns, 90 * LW_SEC);
     assert_int_equal(got.dust_threshold, 12345);
@@ -1145,16 +1217,16 @@ static void test_rounding_favours_protocol_everywhere(void **s)
     w.now += 0;
     assert_int_equal(lw_price(&w, ATOM, 4 * WAD), CW_OK); /* room to borrow */
     assert_int_equal(lw_price(&w, ETH, WAD * 3 / 4), CW_OK);
-    cw_lend_account_info a0 = lw_acct(&w, BOR);
+    lw_account a0 = lw_acct(&w, BOR);
     assert_int_equal(lw_borrow(&w, BOR, 777), CW_OK);
-    cw_lend_account_info a1 = lw_acct(&w, BOR);
+    lw_account a1 = lw_acct(&w, BOR);
     assert_u128_eq(a1.scaled_debt - a0.scaled_debt, muldiv(777, WAD, index, CW_ROUND_UP),
                    "scaled added rounds up");
     assert_true(a1.debt >= a0.debt + 777);
 
     /* repaying r removes floor(r / index) scaled: debt falls by at most r */
     assert_int_equal(lw_repay(&w, BOR, 555, -1), CW_OK);
-    cw_lend_account_info a2 = lw_acct(&w, BOR);
+    lw_account a2 = lw_acct(&w, BOR);
     assert_u128_eq(a1.scaled_debt - a2.scaled_debt, muldiv(555, WAD, index, CW_ROUND_DOWN),
                    "scaled removed rounds down");
     assert_true(a2.debt + 555 >= a1.debt);
@@ -1163,16 +1235,16 @@ static void test_rounding_favours_protocol_everywhere(void **s)
     m = lw_market(&w);
     cw_u128 value = m.cash + m.total_borrows - m.reserves;
     assert_true(value != m.total_shares);
-    cw_lend_account_info s0 = lw_acct(&w, OTH);
+    lw_account s0 = lw_acct(&w, OTH);
     assert_int_equal(lw_supply(&w, OTH, 1001), CW_OK);
-    cw_lend_account_info s1 = lw_acct(&w, OTH);
+    lw_account s1 = lw_acct(&w, OTH);
     assert_u128_eq(s1.shares - s0.shares, muldiv(1001, m.total_shares, value, CW_ROUND_DOWN),
                    "minted shares round down");
     assert_true(s1.supply_value <= 1001);
     m = lw_market(&w);
     value = m.cash + m.total_borrows - m.reserves;
     assert_int_equal(lw_withdraw(&w, OTH, 500), CW_OK);
-    cw_lend_account_info s2 = lw_acct(&w, OTH);
+    lw_account s2 = lw_acct(&w, OTH);
     assert_u128_eq(s1.shares - s2.shares, muldiv(500, m.total_shares, value, CW_ROUND_UP),
                    "burned shares round up");
 
@@ -1306,15 +1378,20 @@ static void test_liquidation_gas_within_the_estimate_at_max_collaterals(void **s
     assert_int_equal(lw_app(&w, LW_CREDIT, BOR, ETH, 100), CW_OK);
     assert_int_equal(lw_price(&w, ETH, WAD), CW_OK);
     assert_int_equal(lw_app(&w, LW_DEBIT, BOR, ETH, 10), CW_OK);
-    assert_int_equal(lw_borrow(&w, BOR, 1500), CW_OK);
+    assert_int_equal(lw_borrow(&w, BOR, 1400), CW_OK);
+    /* and a debt in the other market: the liquidation reads every market */
+    assert_int_equal(lw_supply_in(&w, OTH, 1, 10000), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, WAD), CW_OK);
+    assert_int_equal(lw_borrow_in(&w, BOR, 1, 100), CW_OK);
     w.now += LW_SEC;
     assert_int_equal(lw_price(&w, ATOM, WAD), CW_OK);
     assert_int_equal(lw_price(&w, ETH, WAD), CW_OK);
+    assert_int_equal(lw_price_asset(&w, 1, WAD), CW_OK);
     for (int i = LW_COLS; i < CW_LEND_MAX_COLLATERALS; i++)
         assert_int_equal(lw_set_price_as(&w, &w.oracle, trace[i], WAD / 10, w.now), CW_OK);
     assert_true(lw_acct(&w, BOR).health_factor_wad < WAD);
 
-    cw_msg_lend_liquidate m = {.borrower = w.addr[BOR], .repay_amount = 700};
+    cw_msg_lend_liquidate m = {.asset = "uusd", .borrower = w.addr[BOR], .repay_amount = 700};
     memcpy(m.collateral, w.trace[ATOM], sizeof m.collateral);
     cw_enc e;
     cw_enc_init(&e);
@@ -1332,6 +1409,77 @@ static void test_liquidation_gas_within_the_estimate_at_max_collaterals(void **s
     fprintf(stderr, "liquidation with %d collaterals: %llu gas + %llu intrinsic, estimate %llu\n",
             CW_LEND_MAX_COLLATERALS, (unsigned long long)meter.used,
             (unsigned long long)intrinsic, (unsigned long long)estimate);
+    assert_true((meter.used + intrinsic) * 10 <= estimate * 8);
+    lw_free(&w);
+}
+
+/* The heaviest liquidation: CW_LEND_MAX_MARKETS markets, the borrower owing in every one,
+ * CW_LEND_MAX_COLLATERALS registered, and its only collateral collapsing — the liquidation
+ * seizes it all and writes the debt off in every market. It too must stay within 80% of the
+ * estimate a client states (cw_gas_estimate's lend.* allowance). */
+static void test_write_off_gas_within_the_estimate_at_max_markets(void **s)
+{
+    (void)s;
+    struct lw w;
+    char err[256];
+    world(&w);
+    for (int i = LW_COLS; i < CW_LEND_MAX_COLLATERALS; i++) {
+        char ch[16];
+        snprintf(ch, sizeof ch, "channel-%d", i);
+        assert_int_equal(lw_channel(&w, ch, 3), CW_OK);
+        assert_int_equal(lw_register_as(&w, &w.admin, ch, "udust", 5000, 6000, 1000), CW_OK);
+    }
+    cw_lend_params p;
+    assert_int_equal(cw_lend_market_read(&w.kv, "uusd", 0, &p, NULL), CW_OK);
+    static char names[CW_LEND_MAX_MARKETS][16];
+    const char *assets[CW_LEND_MAX_MARKETS];
+    for (int i = 0; i < CW_LEND_MAX_MARKETS; i++) {
+        if (i < LW_MKTS) {
+            assets[i] = w.asset[i];
+        } else {
+            snprintf(names[i], sizeof names[i], "uxx%d", i);
+            assets[i] = names[i];
+            snprintf(p.borrow_denom, sizeof p.borrow_denom, "%s", names[i]);
+            assert_int_equal(cw_lend_genesis(&w.kv, &p, err, sizeof err), CW_OK);
+        }
+        assert_int_equal(cw_bank_mint(&w.kv, &w.addr[OTH], assets[i], 100000, err, sizeof err),
+                         CW_OK);
+    }
+    /* the world's msg builders name w.asset[mi]: point slot 1 at each market in turn */
+    const char *saved = w.asset[1];
+    for (int i = 0; i < CW_LEND_MAX_MARKETS; i++) {
+        w.asset[1] = assets[i];
+        assert_int_equal(lw_supply_in(&w, OTH, 1, 10000), CW_OK);
+        if (i > 0)
+            assert_int_equal(lw_price_asset(&w, 1, WAD), CW_OK);
+        assert_int_equal(lw_borrow_in(&w, BOR, 1, 100), CW_OK);
+    }
+    w.asset[1] = saved;
+    w.now += LW_SEC;
+    assert_int_equal(lw_price(&w, ATOM, 1), CW_OK); /* 1e-18: all of it is dust */
+    for (int i = 1; i < CW_LEND_MAX_MARKETS; i++)
+        assert_int_equal(lw_set_price_as(&w, &w.oracle, assets[i], WAD, w.now), CW_OK);
+
+    cw_msg_lend_liquidate m = {.asset = "uusd", .borrower = w.addr[BOR], .repay_amount = 1};
+    memcpy(m.collateral, w.trace[ETH], sizeof m.collateral); /* held none: a write-off */
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_lend_liquidate_enc(&e, &m);
+    cw_bytes msg = {cw_enc_data(&e), cw_enc_len(&e)};
+    const size_t tx_len = 200 + msg.len;
+    uint64_t estimate = cw_gas_estimate(&msg, 1, tx_len, 0);
+    uint64_t intrinsic = cw_gas_tx_intrinsic(tx_len, 1);
+    cw_enc_free(&e);
+    cw_gas_meter meter;
+    cw_gas_meter_init(&meter, UINT64_MAX / 2);
+    w.meter = &meter;
+    assert_int_equal(lw_liquidate(&w, LIQ, BOR, 1, ETH), CW_OK);
+    w.meter = NULL;
+    assert_true(lw_acct(&w, BOR).debt_value == 0);
+    fprintf(stderr, "write-off across %d markets with %d collaterals: %llu gas + %llu intrinsic, "
+            "estimate %llu\n", CW_LEND_MAX_MARKETS, CW_LEND_MAX_COLLATERALS,
+            (unsigned long long)meter.used, (unsigned long long)intrinsic,
+            (unsigned long long)estimate);
     assert_true((meter.used + intrinsic) * 10 <= estimate * 8);
     lw_free(&w);
 }
@@ -1362,9 +1510,9 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
 
     cw_enc e[2];
     cw_enc_init(&e[0]);
-    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.amount = 600});
+    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.asset = "uusd", .amount = 600});
     cw_enc_init(&e[1]); /* no collateral: fails, the whole tx rolls back */
-    cw_msg_lend_borrow_enc(&e[1], &(cw_msg_lend_borrow){.amount = 1});
+    cw_msg_lend_borrow_enc(&e[1], &(cw_msg_lend_borrow){.asset = "uusd", .amount = 1});
     cw_bytes msgs[2] = {{cw_enc_data(&e[0]), cw_enc_len(&e[0])},
                         {cw_enc_data(&e[1]), cw_enc_len(&e[1])}};
     cw_events ev;
@@ -1382,10 +1530,10 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
         if (nonce == 0) {
             assert_int_equal(res.code, CW_EUNHEALTHY);
             assert_int_equal(res.failed_msg, 1);
-            assert_int_equal(lw_bal(&(struct lw){.kv = kv}, &addr), 1000);
+            assert_int_equal(lw_bal(&(struct lw){.kv = kv, .asset = {"uusd", "ueur"}}, &addr), 1000);
         } else {
             assert_int_equal(res.code, CW_OK);
-            assert_int_equal(lw_bal(&(struct lw){.kv = kv}, &addr), 400);
+            assert_int_equal(lw_bal(&(struct lw){.kv = kv, .asset = {"uusd", "ueur"}}, &addr), 400);
         }
         cw_tx_result_free(&res);
         cw_tx_free(&tx);
@@ -1393,6 +1541,98 @@ static void test_routes_registered_and_run_through_chain_router(void **s)
     }
     cw_enc_free(&e[0]);
     cw_enc_free(&e[1]);
+    cw_events_free(&ev);
+    cw_kv_cache_destroy(store);
+    cw_app_destroy(app);
+}
+
+/* A flash loan through the chain's tx runner (chain/app.c): the end-of-tx check runs after
+ * the last msg, metered; an unrepaid loan fails the tx naming the flash_loan msg, keeps only
+ * the consumed nonce, and is charged the gas it used; a repaid one commits with its fee. */
+static void test_flash_loan_settles_at_the_end_of_a_chain_tx(void **s)
+{
+    (void)s;
+    cw_app *app;
+    cw_seckey sk;
+    cw_pubkey32 pk;
+    cw_address addr, pool;
+    char err[256];
+    assert_int_equal(cw_app_create(&app, "beta"), CW_OK);
+    assert_int_equal(cw_lend_register(app), CW_OK);
+    assert_int_equal(cw_key_generate(&sk, &pk), CW_OK);
+    cw_address_of(&addr, &pk);
+    cw_module_address(&pool, CW_LEND_POOL_ACCOUNT);
+    cw_kv_cache *store;
+    assert_int_equal(cw_kv_cache_create(&store, NULL), CW_OK);
+    cw_kv kv = cw_kv_cache_kv(store);
+    cw_lend_params p;
+    lw_default_params(&p);
+    p.flash_fee_bps = 9;
+    assert_int_equal(cw_lend_genesis(&kv, &p, err, sizeof err), CW_OK);
+    assert_int_equal(cw_bank_mint(&kv, &addr, "uusd", 100000, err, sizeof err), CW_OK);
+    struct lw view = {.kv = kv, .asset = {"uusd", "ueur"}};
+
+    /* tx 0 supplies 50000; tx 1 flash-borrows all 50000 and supplies 60000 of the 100000
+     * it then holds: 40000 left for 50045 owed; tx 2 flash-borrows 50000 and supplies 10000
+     * (then pays 45) */
+    cw_enc e[3];
+    cw_enc_init(&e[0]);
+    cw_msg_lend_supply_enc(&e[0], &(cw_msg_lend_supply){.asset = "uusd", .amount = 50000});
+    cw_enc_init(&e[1]);
+    cw_msg_lend_flash_loan_enc(&e[1], &(cw_msg_lend_flash_loan){.asset = "uusd", .amount = 50000});
+    cw_enc_init(&e[2]);
+    cw_msg_lend_supply_enc(&e[2], &(cw_msg_lend_supply){.asset = "uusd", .amount = 60000});
+    cw_bytes m[3] = {{cw_enc_data(&e[0]), cw_enc_len(&e[0])},
+                     {cw_enc_data(&e[1]), cw_enc_len(&e[1])},
+                     {cw_enc_data(&e[2]), cw_enc_len(&e[2])}};
+    cw_bytes tx1[2] = {m[1], m[2]};
+    cw_enc e3;
+    cw_enc_init(&e3);
+    cw_msg_lend_supply_enc(&e3, &(cw_msg_lend_supply){.asset = "uusd", .amount = 10000});
+    cw_bytes tx2[2] = {m[1], {cw_enc_data(&e3), cw_enc_len(&e3)}};
+    const cw_bytes *txs[3] = {&m[0], tx1, tx2};
+    const size_t n[3] = {1, 2, 2};
+    cw_events ev;
+    cw_events_init(&ev);
+    for (uint64_t nonce = 0; nonce < 3; nonce++) {
+        uint8_t *buf;
+        size_t len;
+        cw_tx tx;
+        cw_tx_result res;
+        assert_int_equal(cw_tx_sign(&buf, &len, "beta", &sk, nonce, 1000000, txs[nonce],
+                                    n[nonce], "", err, sizeof err),
+                         CW_OK);
+        assert_int_equal(cw_tx_decode(&tx, buf, len, err, sizeof err), CW_OK);
+        uint32_t ev0 = ev.count;
+        assert_int_equal(cw_app_deliver(app, &kv, &ev, &tx, 9, LW_T0, &res), CW_OK);
+        if (nonce == 1) {
+            assert_int_equal(res.code, CW_EINSUFFICIENT);
+            assert_true(res.has_failed_msg);
+            assert_int_equal(res.failed_msg, 0); /* the flash_loan that set the condition */
+            assert_non_null(strstr(res.log, "end of tx: flash loan of 50000 uusd not repaid"));
+            assert_true(res.gas_used > 0 && res.gas_used <= res.gas_wanted);
+            assert_int_equal(ev.count, ev0); /* the tx's events went with it */
+            assert_int_equal(lw_bal(&view, &addr), 50000);
+            assert_int_equal(lw_bal(&view, &pool), 50000);
+            uint64_t next = 0;
+            assert_int_equal(cw_app_account_nonce(&kv, &addr, &next), CW_OK);
+            assert_int_equal(next, 2); /* the nonce, and nothing else, is kept */
+        } else {
+            assert_int_equal(res.code, CW_OK);
+        }
+        cw_tx_result_free(&res);
+        cw_tx_free(&tx);
+        free(buf);
+    }
+    /* tx 2: supplied 10000, paid the 45 fee */
+    assert_int_equal(lw_bal(&view, &addr), 50000 - 10000 - 45);
+    cw_lend_market mk;
+    assert_int_equal(cw_lend_market_read(&kv, "uusd", 0, NULL, &mk), CW_OK);
+    assert_true(mk.cash == 60045 && mk.reserves == 45 && mk.flash_fees == 45);
+    assert_int_equal(lw_bal(&view, &pool), 60045);
+    for (int i = 0; i < 3; i++)
+        cw_enc_free(&e[i]);
+    cw_enc_free(&e3);
     cw_events_free(&ev);
     cw_kv_cache_destroy(store);
     cw_app_destroy(app);
@@ -1407,6 +1647,7 @@ int main(void)
         cmocka_unit_test(test_liquidate_healthy_position_refused),
         cmocka_unit_test(test_liquidate_above_close_factor_refused),
         cmocka_unit_test(test_keeper_quote_choice_liquidates_as_chosen_and_once),
+        cmocka_unit_test(test_keeper_quote_per_debt_market),
         cmocka_unit_test(test_seize_capped_by_position_repay_rounded_up),
         cmocka_unit_test(test_bad_debt_written_off_and_recorded),
         cmocka_unit_test(test_worthless_collateral_seized_and_rest_written_off),
@@ -1436,7 +1677,9 @@ int main(void)
         cmocka_unit_test(test_failed_release_recredit_unconditional),
         cmocka_unit_test(test_msgs_refused_without_market),
         cmocka_unit_test(test_liquidation_gas_within_the_estimate_at_max_collaterals),
+        cmocka_unit_test(test_write_off_gas_within_the_estimate_at_max_markets),
         cmocka_unit_test(test_routes_registered_and_run_through_chain_router),
+        cmocka_unit_test(test_flash_loan_settles_at_the_end_of_a_chain_tx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

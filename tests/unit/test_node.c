@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "causeway/schnorr.h"
 
 /* Every cw_wipe in node.c goes through spy_wipe, so a test can see how much the block
@@ -619,6 +621,63 @@ static void test_bad_genesis_and_config_name_file_field_value(void **state)
     cw_genesis g;
     assert_int_equal(cw_genesis_load(&g, path, err, sizeof err), CW_EINVAL);
     assert_non_null(strstr(err, "genesis.json: chain_id"));
+    rm_rf(dir);
+}
+
+/* Genesis with several lending markets: `init --market` (repeated, or a list) writes a
+ * "markets" list that loads back in order; the older single "market" object still loads; both
+ * at once, or the same asset twice, are refused. */
+static void test_genesis_takes_several_markets(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cwmktXXXXXX", path[160], err[512];
+    assert_non_null(mkdtemp(dir));
+    char home[64];
+    snprintf(home, sizeof home, "%s/h", dir);
+    char *argv[] = {"init", "--home", home, "--chain-id", "beta", "--denoms", "uusd,ueur",
+                    "--market", "uusd", "--market", "ueur,ugbp", NULL};
+    FILE *saved = stdout;
+    stdout = fopen("/dev/null", "w");
+    int rc = cw_chain_cmd_init(11, argv);
+    fclose(stdout);
+    stdout = saved;
+    assert_int_equal(rc, 0);
+    snprintf(path, sizeof path, "%s/genesis.json", home);
+    cw_genesis g;
+    assert_int_equal(cw_genesis_load(&g, path, err, sizeof err), CW_OK);
+    assert_int_equal(g.n_markets, 3);
+    assert_string_equal(g.markets[0].borrow_denom, "uusd");
+    assert_string_equal(g.markets[2].borrow_denom, "ugbp");
+    assert_int_equal(g.markets[1].flash_fee_bps, 9);
+    assert_memory_equal(g.markets[2].admin.b, g.admin.b, 32);
+    cw_genesis_free(&g);
+    /* the single-market form */
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    assert_non_null(root);
+    json_t *first = json_incref(json_array_get(json_object_get(root, "markets"), 0));
+    json_object_set_new(root, "market", first);
+    assert_int_equal(json_dump_file(root, path, 0), 0);
+    assert_int_equal(cw_genesis_load(&g, path, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "not both"));
+    json_object_del(root, "markets");
+    assert_int_equal(json_dump_file(root, path, 0), 0);
+    assert_int_equal(cw_genesis_load(&g, path, err, sizeof err), CW_OK);
+    assert_int_equal(g.n_markets, 1);
+    assert_string_equal(g.markets[0].borrow_denom, "uusd");
+    cw_genesis_free(&g);
+    json_decref(root);
+    /* one asset twice on the command line */
+    char home2[64];
+    snprintf(home2, sizeof home2, "%s/h2", dir);
+    char *argv2[] = {"init", "--home", home2, "--chain-id", "beta", "--market", "uusd,uusd",
+                     NULL};
+    saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    rc = cw_chain_cmd_init(7, argv2);
+    fclose(stderr);
+    stderr = saved;
+    assert_int_equal(rc, 2);
     rm_rf(dir);
 }
 
@@ -1745,6 +1804,7 @@ int main(void)
             test_a_full_map_is_enospc_from_the_node_and_the_relayer_db, setup, teardown),
         cmocka_unit_test(test_reads_of_missing_heights_are_errors),
         cmocka_unit_test(test_bad_genesis_and_config_name_file_field_value),
+        cmocka_unit_test(test_genesis_takes_several_markets),
         cmocka_unit_test(test_config_rpc_limits_validated_and_round_trip),
         cmocka_unit_test(test_query_many_equals_query_at_one_height),
         cmocka_unit_test(test_query_many_refuses_bad_params_and_leaves_node_unchanged),

@@ -553,26 +553,46 @@ static void test_account_and_lending(void **state)
     assert_int_equal(e.rc, CW_ETOOBIG);
     cw_enc_free(&e);
 
-    cw_rpc_lend_account la = {1, 2, 3, (cw_u128)1 << 100, 5, 6}, lb;
+    cw_rpc_lend_account la = {.debt_value = 1, .borrow_limit = 2, .liquidation_limit = 3,
+                              .health_factor_wad = (cw_u128)1 << 100, .n_markets = 2},
+                        lb;
+    strcpy(la.markets[0].asset, "uusd");
+    la.markets[0].debt = 5;
+    strcpy(la.markets[1].asset, "ueur");
+    la.markets[1].shares = 6;
     ROUNDTRIP(cw_rpc_lend_account, &la, &lb, cw_rpc_lend_account_enc, cw_rpc_lend_account_dec, e,
               d);
     assert_true(lb.health_factor_wad == (cw_u128)1 << 100);
-    assert_int_equal(cw_enc_len(&e), 1 + 6 * 18); /* six bin16 */
+    assert_int_equal(lb.n_markets, 2);
+    assert_string_equal(lb.markets[1].asset, "ueur");
+    assert_true(lb.markets[0].debt == 5 && lb.markets[1].shares == 6);
+    /* four bin16, then two [asset, four bin16] */
+    assert_int_equal(cw_enc_len(&e), 1 + 4 * 18 + 1 + 2 * (1 + 5 + 4 * 18));
     DONE(e, d);
+    la.n_markets = CW_LEND_MAX_MARKETS + 1; /* more markets than a chain may have */
+    cw_enc_init(&e);
+    cw_rpc_lend_account_enc(&e, &la);
+    assert_int_equal(e.rc, CW_ETOOBIG);
+    cw_enc_free(&e);
     cw_rpc_lend_market m = {.borrow_index_wad = 7, .total_borrows = 8, .cash = 9, .reserves = 10,
                             .total_shares = 11,
                             .paused_actions = CW_LEND_ACTION_BORROW | CW_LEND_ACTION_LIQUIDATE,
                             .bad_debt = 12, .total_supply = 13, .supply_cap = 14,
                             .borrow_cap = 15, .utilization_wad = 16, .borrow_apr_wad = 17,
-                            .supply_apr_wad = 18},
+                            .supply_apr_wad = 18, .flash_fee_bps = 9, .n_markets = 2},
                        mb;
     strcpy(m.borrow_denom, "usdc");
+    strcpy(m.markets[0], "usdc");
+    strcpy(m.markets[1], "ueur");
     ROUNDTRIP(cw_rpc_lend_market, &m, &mb, cw_rpc_lend_market_enc, cw_rpc_lend_market_dec, e, d);
     assert_string_equal(mb.borrow_denom, "usdc");
     assert_int_equal(mb.paused_actions, CW_LEND_ACTION_BORROW | CW_LEND_ACTION_LIQUIDATE);
     assert_int_equal(mb.cash, 9);
     assert_int_equal(mb.borrow_cap, 15);
     assert_true(mb.supply_apr_wad == 18);
+    assert_int_equal(mb.flash_fee_bps, 9);
+    assert_int_equal(mb.n_markets, 2);
+    assert_string_equal(mb.markets[1], "ueur");
     DONE(e, d);
     /* a paused set with a bit no action has is malformed, not silently kept */
     m.paused_actions = CW_LEND_ACTION_ALL + 1;
@@ -583,6 +603,21 @@ static void test_account_and_lending(void **state)
         cw_rpc_lend_market_dec(&d, root, &mb);
         assert_int_not_equal(d.rc, CW_OK);
     }
+    DONE(e, d);
+}
+
+/* q encodes, and its decoder refuses it, leaving no items. */
+static void quote_refused(const cw_rpc_lend_quote *q)
+{
+    static cw_rpc_lend_quote out;
+    cw_enc e;
+    cw_dec d;
+    cw_enc_init(&e);
+    cw_rpc_lend_quote_enc(&e, q);
+    const msgpack_object *root = open_enc(&d, &e);
+    cw_rpc_lend_quote_dec(&d, root, &out);
+    assert_int_not_equal(d.rc, CW_OK);
+    assert_int_equal(out.n, 0);
     DONE(e, d);
 }
 
@@ -641,13 +676,16 @@ static void test_lend_borrowers_and_quote(void **state)
     static cw_rpc_lend_quote q, qb;
     memset(&q, 0, sizeof q);
     memset(q.borrower.b, 0xbb, 20);
-    q.debt = 1900;
+    q.debt_value = 1900;
     q.health_factor_wad = CW_WAD / 2;
     q.refusal = (uint32_t)-CW_ESTALE;
     strcpy(q.reason, "stale");
     q.n = 2;
-    for (int i = 0; i < 2; i++) {
-        snprintf(q.items[i].trace_denom, sizeof q.items[i].trace_denom, "ibc/%064d", i);
+    for (int i = 0; i < 2; i++) { /* two debt markets, one collateral */
+        snprintf(q.items[i].asset, sizeof q.items[i].asset, "%s", i ? "ueur" : "uusd");
+        q.items[i].debt = 1000u + (cw_u128)i * 700;
+        q.items[i].asset_price_wad = i ? CW_WAD * 11 / 10 : CW_WAD;
+        snprintf(q.items[i].trace_denom, sizeof q.items[i].trace_denom, "ibc/%064d", 0);
         q.items[i].position = 1000u + (uint64_t)i;
         q.items[i].price_wad = CW_WAD * (cw_u128)(i + 1);
         q.items[i].bonus_bps = 500;
@@ -658,16 +696,14 @@ static void test_lend_borrowers_and_quote(void **state)
     assert_string_equal(qb.reason, "stale");
     assert_true(qb.n == 2 && qb.items[1].position == 1001 && !qb.items[1].fresh);
     assert_true(qb.refusal == (uint32_t)-CW_ESTALE && qb.items[0].max_repay == 950);
+    assert_true(strcmp(qb.items[1].asset, "ueur") == 0 && qb.items[1].debt == 1700 &&
+                qb.items[1].asset_price_wad == CW_WAD * 11 / 10 && qb.debt_value == 1900);
     DONE(e, d);
+    q.items[1].asset[1] = '/'; /* not an identifier */
+    quote_refused(&q);
+    q.items[1].asset[1] = 'e';
     q.items[1].trace_denom[4] = 'x'; /* not a trace denom */
-    cw_enc_init(&e);
-    cw_rpc_lend_quote_enc(&e, &q);
-    {
-        const msgpack_object *root = open_enc(&d, &e);
-        cw_rpc_lend_quote_dec(&d, root, &qb);
-        assert_int_not_equal(d.rc, CW_OK);
-    }
-    DONE(e, d);
+    quote_refused(&q);
 }
 
 static void test_packet_lists_and_params(void **state)
