@@ -23,6 +23,7 @@
 
 #define ICS23_GEN_PROG "fuzz_ics23_struct"
 #include "../ics23_gen.h"
+#include "fuzz_reader.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -105,20 +106,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* ---- input reader ------------------------------------------------------------------- */
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-static uint8_t u8(rd *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
+/* ---- input reader: fuzz_reader.h ----------------------------------------------------- */
 
 /* ---- mutations of one existence proof ----------------------------------------------- */
 

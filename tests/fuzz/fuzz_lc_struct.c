@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "causeway/lightclient.h"
+#include "fuzz_reader.h"
 
 #define SEC UINT64_C(1000000000)
 #define T0 (UINT64_C(1700000000) * SEC)
@@ -124,20 +125,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* ---- input reader ------------------------------------------------------------------- */
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-static uint8_t u8(rd *r)
-{
-    if (!r->n)
-        return 0;
-    r->n--;
-    return *r->p++;
-}
+/* ---- input reader: fuzz_reader.h ----------------------------------------------------- */
 
 /* ---- validator sets ----------------------------------------------------------------- */
 
