@@ -100,22 +100,17 @@ class Chain:
 
 
 class CliUser:
-    """The `causeway` CLI run against a Chain as a user runs it: the chain's node and
-    keyring in the environment (mixed into the suites' scenario classes)."""
+    """The `causeway` CLI run against a Chain as a user runs it (mixed into the suites'
+    scenario classes): the module's cli / cli_json / cli_env, as methods."""
 
     def env(self, c):
-        return dict(os.environ, CAUSEWAY_NODE=c.url.rstrip("/"),
-                    CAUSEWAY_KEYRING=os.path.join(c.home, "keys"))
+        return cli_env(c)
 
     def cli(self, c, *args, ok=True):
-        r = subprocess.run([require_bin("causeway"), *args], env=self.env(c),
-                           capture_output=True, text=True, timeout=120)
-        if ok:
-            assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r
+        return cli(c, *args, ok=ok)
 
     def json(self, c, *args):
-        return json.loads(self.cli(c, *args, "--json").stdout)
+        return cli_json(c, *args)
 
 
 def lock_msg(channel, denom, amount, beneficiary, timeout_height=0, timeout_ns=None):
