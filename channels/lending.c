@@ -856,14 +856,20 @@ static int account_limit(const cw_kv *kv, const book *m, uint64_t now_ns, const 
     return CW_OK;
 }
 
-/* floor(amount × price / WAD): what amount base units of a collateral are worth in base units
- * of the borrowable asset, saturating. */
-static cw_u128 value_of(cw_u128 amount, cw_u128 price)
+/* amount × price / WAD in the price unit, rounded as asked, saturating: a collateral's value
+ * (rounded down) or a debt's (rounded up). */
+static cw_u128 priced(cw_u128 amount, cw_u128 price, cw_round round)
 {
     cw_u128 v;
-    if (cw_muldiv_u128(&v, amount, price, CW_WAD, CW_ROUND_DOWN))
+    if (cw_muldiv_u128(&v, amount, price, CW_WAD, round))
         v = CW_U128_MAX;
     return v;
+}
+
+/* floor(amount × price / WAD): what amount base units of a collateral are worth. */
+static cw_u128 value_of(cw_u128 amount, cw_u128 price)
+{
+    return priced(amount, price, CW_ROUND_DOWN);
 }
 
 /* What a liquidation needs to know about a borrower's collateral, in one walk (DESIGN §8):
@@ -939,13 +945,10 @@ static int asset_price(const cw_kv *kv, const book *b, size_t i, uint64_t now_ns
     return view_price(kv, &b->mk[0].p, now_ns, b->mk[i].p.borrow_denom, v);
 }
 
-/* ceil(debt × price / WAD): a debt's value in the price unit, rounded up, saturating. */
+/* ceil(debt × price / WAD): a debt's value in the price unit. */
 static cw_u128 debt_value_of(cw_u128 debt, cw_u128 price)
 {
-    cw_u128 v;
-    if (cw_muldiv_u128(&v, debt, price, CW_WAD, CW_ROUND_UP))
-        v = CW_U128_MAX;
-    return v;
+    return priced(debt, price, CW_ROUND_UP);
 }
 
 /* What an account owes in every market of b (each accrued in memory to now_ns), and the
