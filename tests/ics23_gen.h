@@ -724,6 +724,27 @@ GEN_STATIC size_t tree_size_draw(void)
     return r < 5 ? 1 : r < 10 ? 2 : r < 30 ? 3 + rnd(6) : r < 70 ? 9 + rnd(56) : 65 + rnd(336);
 }
 
+/* The tree chain/smt.c committed at `version` with root `root`, holding keys[i] -> values[i]
+ * (i < have, distinct keys; copied, then sorted by comparison key). */
+GEN_STATIC tree *smt_tree_at(uint64_t version, const uint8_t root[32], const bs *keys,
+                             const bs *values, size_t have)
+{
+    tree *t = palloc(sizeof *t);
+    t->spec = SP_SMT;
+    t->version = version;
+    memcpy(t->root, root, 32);
+    t->n = have;
+    t->keys = palloc(have * sizeof *t->keys);
+    t->values = palloc(have * sizeof *t->values);
+    t->ckeys = palloc(have * sizeof *t->ckeys);
+    memcpy(t->keys, keys, have * sizeof *keys);
+    memcpy(t->values, values, have * sizeof *values);
+    sort_tree_keys(t);
+    if (t->n != have)
+        die("smt: duplicate random keys");
+    return t;
+}
+
 /* An IAVL or Tendermint tree of `want` random keys (fewer if keys repeat). */
 GEN_STATIC tree *new_built_tree_n(int spec, size_t want)
 {

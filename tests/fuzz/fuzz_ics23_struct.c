@@ -72,19 +72,7 @@ static void smt_trees(void)
         if (cw_smt_commit(g_smt, txn, v + 1, root, err, sizeof err) != CW_OK ||
             mdb_txn_commit(txn))
             die("smt commit: %s", err);
-        tree *t = palloc(sizeof *t);
-        t->spec = SP_SMT;
-        t->version = v + 1;
-        memcpy(t->root, root, 32);
-        t->n = have;
-        t->keys = palloc(have * sizeof *t->keys);
-        t->values = palloc(have * sizeof *t->values);
-        t->ckeys = palloc(have * sizeof *t->ckeys);
-        memcpy(t->keys, keys, have * sizeof *keys);
-        memcpy(t->values, values, have * sizeof *values);
-        sort_tree_keys(t);
-        if (t->n != have)
-            die("smt: duplicate random keys");
+        tree *t = smt_tree_at(v + 1, root, keys, values, have);
         g_trees[g_ntrees++] = t;
     }
     free(keys);

@@ -1296,19 +1296,7 @@ static void gen_smt(size_t target)
             die("smt commit: %s", err);
         size_t quota = (target - g_count[SP_SMT]) / (nver - v);
         size_t before = g_nrecs;
-        tree *t = palloc(sizeof *t);
-        t->spec = SP_SMT;
-        t->version = v + 1;
-        memcpy(t->root, root, 32);
-        t->n = have;
-        t->keys = palloc(have * sizeof *t->keys);
-        t->values = palloc(have * sizeof *t->values);
-        t->ckeys = palloc(have * sizeof *t->ckeys);
-        memcpy(t->keys, keys, have * sizeof *keys);
-        memcpy(t->values, values, have * sizeof *values);
-        sort_tree_keys(t);
-        if (t->n != have)
-            die("smt: duplicate random keys");
+        tree *t = smt_tree_at(v + 1, root, keys, values, have);
         while (g_nrecs - before < quota)
             one_case(t);
         g_count[SP_SMT] += g_nrecs - before;
