@@ -36,6 +36,7 @@ typedef struct world {
     cw_tm_valset vs;   /* validators 0..3, power 10 each */
     cw_tm_valset vs2;  /* validators 4..7: a set the client never trusted */
     uint64_t now_ns;
+    uint64_t gas_limit; /* gas of the next msgs run (0: 2^40) */
     char err[512];
     const char *last_event;
 } world;
@@ -92,7 +93,7 @@ static int run(world *w, cw_enc *msg)
     cw_events ev;
     cw_gas_meter gas;
     cw_events_init(&ev);
-    cw_gas_meter_init(&gas, UINT64_C(1) << 40);
+    cw_gas_meter_init(&gas, w->gas_limit ? w->gas_limit : UINT64_C(1) << 40);
     cw_exec_ctx ctx = {.app = w->app, .kv = &w->kv, .gas = &gas, .events = &ev,
                        .chain_id = "alpha", .height = 5, .time_ns = w->now_ns};
     w->err[0] = '\0';
@@ -126,6 +127,13 @@ static void block(world *w, cw_tm_light_block *lb, int64_t h, const cw_tm_valset
 {
     cw_tm_time t = {T0.seconds + 5 * (h - 10), 0};
     assert_int_equal(tmg_light_block(lb, CHAIN, h, t, vs, vs, w->keys, 8, nsign, app_hash), 0);
+}
+
+/* As block(), with the chain id and header time chosen. */
+static void block_at(world *w, cw_tm_light_block *lb, const char *chain, int64_t h,
+                     cw_tm_time t, const uint8_t *app_hash)
+{
+    assert_int_equal(tmg_light_block(lb, chain, h, t, &w->vs, &w->vs, w->keys, 8, 4, app_hash), 0);
 }
 
 static int g_next_client = 0;
@@ -371,12 +379,242 @@ static void test_conflicting_update_freezes(void **state)
     cw_tm_light_block_free(&f11);
 }
 
+/* The client's state and how many consensus states it holds: what a refusal must not change. */
+typedef struct snap {
+    cw_lc_client_state cs;
+    uint64_t n_cons;
+} snap;
+
+static snap take(world *w, const char *id)
+{
+    snap s;
+    memset(&s, 0, sizeof s);
+    client_state(w, id, &s.cs);
+    assert_int_equal(cw_ibc_client_consensus_count(&w->kv, id, &s.n_cons), CW_OK);
+    return s;
+}
+
+static void assert_unchanged(world *w, const char *id, const snap *before)
+{
+    snap now = take(w, id);
+    assert_memory_equal(&now.cs, &before->cs, sizeof now.cs);
+    assert_int_equal(now.n_cons, before->n_cons);
+}
+
+static int misbehaviour(world *w, const char *id, const cw_tm_light_block *h1, uint64_t t1,
+                        const cw_tm_light_block *h2, uint64_t t2)
+{
+    cw_msg_submit_misbehaviour_tm mm;
+    memset(&mm, 0, sizeof mm);
+    strcpy(mm.client_id, id);
+    tm_header(&mm.header1, h1, t1, &w->vs);
+    tm_header(&mm.header2, h2, t2, &w->vs);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_submit_misbehaviour_tm_enc(&e, &mm);
+    return run(w, &e);
+}
+
+/* Each refusal of ibc.update_client_tm that comes before the signatures (ibc-go
+ * verifyHeader's own checks) and of gas, named in the error, with the client unchanged. */
+static void test_update_refusals_before_verification(void **state)
+{
+    world *w = *state;
+    cw_tm_light_block b10, b11, bad;
+    char id[65];
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    create(w, &b10, id);
+    block(w, &b11, 11, &w->vs, 4, NULL);
+    assert_int_equal(update(w, id, &b11, 10, &w->vs), CW_OK);
+    snap s = take(w, id);
+
+    /* a header not above its trusted height */
+    assert_int_equal(update(w, id, &b11, 11, &w->vs), CW_EINVAL);
+    assert_non_null(strstr(w->err, "is not above the trusted height 11"));
+    assert_unchanged(w, id, &s);
+    /* an app_hash that is not 32 bytes */
+    block(w, &bad, 12, &w->vs, 4, NULL);
+    bad.header.app_hash.len = 20;
+    assert_int_equal(update(w, id, &bad, 11, &w->vs), CW_EINVAL);
+    assert_non_null(strstr(w->err, "app_hash and next_validators_hash must be 32 bytes"));
+    assert_unchanged(w, id, &s);
+    cw_tm_light_block_free(&bad);
+    /* a header time past 2554 (beyond u64 ns; the wire has no time before 1970) */
+    block_at(w, &bad, CHAIN, 12, (cw_tm_time){20000000000, 0}, NULL);
+    assert_int_equal(update(w, id, &bad, 11, &w->vs), CW_EINVAL);
+    assert_non_null(strstr(w->err, "header time outside 1970..2554"));
+    assert_unchanged(w, id, &s);
+    cw_tm_light_block_free(&bad);
+    /* too little gas for the header's signature checks: refused before any work */
+    block(w, &bad, 12, &w->vs, 4, NULL);
+    w->gas_limit = 1000;
+    assert_int_equal(update(w, id, &bad, 11, &w->vs), CW_EOUTOFGAS);
+    assert_non_null(strstr(w->err, "verifying a 07-tendermint header"));
+    w->gas_limit = 0;
+    assert_unchanged(w, id, &s);
+    /* with the gas, the same header is accepted */
+    assert_int_equal(update(w, id, &bad, 11, &w->vs), CW_OK);
+    cw_tm_light_block_free(&bad);
+    cw_tm_light_block_free(&b10);
+    cw_tm_light_block_free(&b11);
+}
+
+/* ibc-go CheckForMisbehaviour's time-monotonicity rule: a new consensus state whose time is
+ * not after the one below it, or not before the one above it, freezes the client at its
+ * height (the update itself succeeds, with the misbehaviour event). */
+static void test_time_out_of_order_freezes(void **state)
+{
+    world *w = *state;
+    cw_tm_light_block b10, b20, lb;
+    char id[65];
+    cw_lc_client_state cs;
+    /* below: 10, 12 at T(12), then 15 trusting 10 at T(12) - 1 s (after the trusted
+     * time, so the header verifies, but not after the state below it) */
+    cw_tm_light_block b12;
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    create(w, &b10, id);
+    block(w, &b12, 12, &w->vs, 4, NULL);
+    assert_int_equal(update(w, id, &b12, 10, &w->vs), CW_OK);
+    block_at(w, &lb, CHAIN, 15, (cw_tm_time){b12.header.time.seconds - 1, 0}, NULL);
+    assert_int_equal(update(w, id, &lb, 10, &w->vs), CW_OK);
+    assert_string_equal(w->last_event, CW_EV_CLIENT_MISBEHAVIOUR);
+    client_state(w, id, &cs);
+    assert_int_equal(cs.frozen_height, 15);
+    cw_tm_light_block_free(&lb);
+    /* and a frozen client takes no misbehaviour either */
+    block(w, &lb, 16, &w->vs, 4, NULL);
+    assert_int_equal(misbehaviour(w, id, &lb, 10, &lb, 10), CW_EFROZEN);
+    cw_tm_light_block_free(&lb);
+
+    /* above: 10, 20 at T(20), then 15 at T(20) + 1 s (after the state above it) */
+    char id2[65];
+    create(w, &b10, id2);
+    block(w, &b20, 20, &w->vs, 4, NULL);
+    assert_int_equal(update(w, id2, &b20, 10, &w->vs), CW_OK);
+    block_at(w, &lb, CHAIN, 15, (cw_tm_time){b20.header.time.seconds + 1, 0}, NULL);
+    assert_int_equal(update(w, id2, &lb, 10, &w->vs), CW_OK);
+    assert_string_equal(w->last_event, CW_EV_CLIENT_MISBEHAVIOUR);
+    client_state(w, id2, &cs);
+    assert_int_equal(cs.frozen_height, 15);
+    cw_tm_light_block_free(&lb);
+    /* in order (between its neighbours): stored, not frozen */
+    char id3[65];
+    create(w, &b10, id3);
+    assert_int_equal(update(w, id3, &b20, 10, &w->vs), CW_OK);
+    block(w, &lb, 15, &w->vs, 4, NULL);
+    assert_int_equal(update(w, id3, &lb, 10, &w->vs), CW_OK);
+    assert_string_equal(w->last_event, CW_EV_UPDATE_CLIENT);
+    client_state(w, id3, &cs);
+    assert_int_equal(cs.frozen_height, 0);
+    assert_int_equal(cs.latest_height, 20);
+    cw_tm_light_block_free(&lb);
+    cw_tm_light_block_free(&b10);
+    cw_tm_light_block_free(&b12);
+    cw_tm_light_block_free(&b20);
+}
+
+/* ibc.submit_misbehaviour_tm: evidence that is no misbehaviour, or whose headers do not
+ * verify, is refused with the reason and the client stays active; time-violation evidence
+ * (header1 higher but not later) freezes it at header2's height. */
+static void test_misbehaviour_refusals_and_time_violation(void **state)
+{
+    world *w = *state;
+    cw_tm_light_block b10, h12, h13, other_chain, late13, bad12;
+    char id[65];
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    create(w, &b10, id);
+    snap s = take(w, id);
+    block(w, &h12, 12, &w->vs, 4, NULL);
+    block(w, &h13, 13, &w->vs, 4, NULL);
+
+    assert_int_equal(misbehaviour(w, id, &h12, 10, &h13, 10), CW_EINVAL);
+    assert_non_null(strstr(w->err, "header1 must not be below header2"));
+    block_at(w, &other_chain, "other-chain-2", 12, h12.header.time, NULL);
+    assert_int_equal(misbehaviour(w, id, &other_chain, 10, &h12, 10), CW_EINVAL);
+    assert_non_null(strstr(w->err, "the headers are for different chains"));
+    assert_int_equal(misbehaviour(w, id, &h13, 10, &h12, 10), CW_EINVAL);
+    assert_non_null(strstr(w->err, "header1 is higher and later than header2"));
+    /* too little gas for two headers */
+    block(w, &bad12, 12, &w->vs, 4, (const uint8_t *)"0123456789abcdef0123456789abcdef");
+    w->gas_limit = 1000;
+    assert_int_equal(misbehaviour(w, id, &bad12, 10, &h12, 10), CW_EOUTOFGAS);
+    assert_non_null(strstr(w->err, "verifying two 07-tendermint headers"));
+    w->gas_limit = 0;
+    /* conflicting headers, but one of them does not verify (a bad signature): refused,
+     * naming which */
+    bad12.commit.sigs[0].signature[1] ^= 1;
+    bad12.commit.sigs[1].signature[1] ^= 1;
+    assert_int_equal(misbehaviour(w, id, &bad12, 10, &h12, 10), CW_EBADSIG);
+    assert_non_null(strstr(w->err, "header1"));
+    assert_int_equal(misbehaviour(w, id, &h12, 10, &bad12, 10), CW_EBADSIG);
+    assert_non_null(strstr(w->err, "header2"));
+    assert_unchanged(w, id, &s);
+
+    /* time violation: header1 at 13 is not later than header2 at 12 */
+    block_at(w, &late13, CHAIN, 13, (cw_tm_time){h12.header.time.seconds - 1, 0}, NULL);
+    assert_int_equal(misbehaviour(w, id, &late13, 10, &h12, 10), CW_OK);
+    assert_string_equal(w->last_event, CW_EV_CLIENT_MISBEHAVIOUR);
+    cw_lc_client_state cs;
+    client_state(w, id, &cs);
+    assert_int_equal(cs.frozen_height, 12);
+
+    cw_tm_light_block *all[] = {&b10, &h12, &h13, &other_chain, &late13, &bad12};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        cw_tm_light_block_free(all[i]);
+}
+
+/* ICS-23 non-membership against the app_hash: the public IAVL vectors' absent keys. */
+static void test_iavl_non_membership_against_app_hash(void **state)
+{
+    world *w = *state;
+    CW_REQUIRE_VECTORS("ics23/testdata/iavl/nonexist_middle.json");
+    json_error_t je;
+    json_t *v = json_load_file(cw_test_vector_path("ics23/testdata/iavl/nonexist_middle.json"),
+                               0, &je);
+    assert_non_null(v);
+    uint8_t *key, *root, *proof;
+    size_t kl, rl, pl;
+    hexv(v, "key", &key, &kl);
+    hexv(v, "root", &root, &rl);
+    hexv(v, "proof", &proof, &pl);
+    assert_int_equal(rl, 32);
+    char path[128];
+    assert_true(kl < sizeof path && memchr(key, 0, kl) == NULL);
+    memcpy(path, key, kl);
+    path[kl] = '\0';
+    cw_tm_light_block b10, b12;
+    char id[65];
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    create(w, &b10, id);
+    block(w, &b12, 12, &w->vs, 4, root);
+    assert_int_equal(update(w, id, &b12, 10, &w->vs), CW_OK);
+    assert_int_equal(cw_ibc_client_verify_path(&w->kv, id, 12, w->now_ns, proof, pl, path, NULL,
+                                               0, w->err, sizeof w->err),
+                     CW_OK);
+    /* against another root, or for a neighbour's key (present): refused */
+    assert_int_not_equal(cw_ibc_client_verify_path(&w->kv, id, 10, w->now_ns, proof, pl, path,
+                                                   NULL, 0, NULL, 0),
+                         CW_OK);
+    path[0] ^= 1;
+    assert_int_not_equal(cw_ibc_client_verify_path(&w->kv, id, 12, w->now_ns, proof, pl, path,
+                                                   NULL, 0, NULL, 0),
+                         CW_OK);
+    cw_tm_light_block_free(&b10);
+    cw_tm_light_block_free(&b12);
+    free(key), free(root), free(proof);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_update_and_refusals),
         cmocka_unit_test(test_iavl_membership_against_app_hash_then_misbehaviour),
         cmocka_unit_test(test_conflicting_update_freezes),
+        cmocka_unit_test(test_update_refusals_before_verification),
+        cmocka_unit_test(test_time_out_of_order_freezes),
+        cmocka_unit_test(test_misbehaviour_refusals_and_time_violation),
+        cmocka_unit_test(test_iavl_non_membership_against_app_hash),
     };
     return cmocka_run_group_tests_name("ibc_tm", tests, setup, teardown);
 }
