@@ -800,6 +800,150 @@ static void test_smt_empty_children_count_as_absent_siblings(void **state)
     ASSERT_REJECTS(nonexist(tt, -1, 4, key_between(tt, -1, 4)), CW_EBADPROOF, "not left-most");
 }
 
+/* A leaf op SHA256(prefix || key || value): no prehash, no length prefix. */
+static pb_leaf *raw_leaf(const void *prefix, size_t n)
+{
+    pb_leaf *l = talloc(sizeof *l);
+    cw__ics23__leaf_op__init(l);
+    l->hash = CW__ICS23__HASH_OP__SHA256;
+    l->prehash_key = CW__ICS23__HASH_OP__NO_HASH;
+    l->prehash_value = CW__ICS23__HASH_OP__NO_HASH;
+    l->length = CW__ICS23__LENGTH_OP__NO_PREFIX;
+    l->prefix = bin(prefix, n);
+    return l;
+}
+
+/* An existence proof of key -> value with leaf op `leaf` and the n ops of `path`. */
+static pb_exist *exist_of(const char *key, const char *value, pb_leaf *leaf, pb_inner **path,
+                          size_t n)
+{
+    pb_exist *e = talloc(sizeof *e);
+    cw__ics23__existence_proof__init(e);
+    e->key = bin(key, strlen(key));
+    e->value = bin(value, strlen(value));
+    e->leaf = leaf;
+    e->n_path = n;
+    e->path = talloc((n + 1) * sizeof *e->path);
+    for (size_t i = 0; i < n; i++)
+        e->path[i] = path[i];
+    return e;
+}
+
+static pb_inner *op_of(ProtobufCBinaryData prefix, ProtobufCBinaryData suffix)
+{
+    pb_inner *op = talloc(sizeof *op);
+    cw__ics23__inner_op__init(op);
+    op->hash = CW__ICS23__HASH_OP__SHA256;
+    op->prefix = prefix;
+    op->suffix = suffix;
+    return op;
+}
+
+/* A spec whose child_order is not the identity: a step's branch (its rank in key order) and
+ * its position (where its bytes sit) differ. Three children, {2, 0, 1}: branch 2 is the
+ * first child in the bytes, its left siblings in key order (branches 0 and 1) sit in the
+ * suffix. A right neighbour whose only step is at branch 2 has keys left of it (the two
+ * siblings are not empty): the claim "nothing below the right neighbour" must be refused.
+ * `left_branches_empty` looks for those siblings in the op's prefix, which is empty here:
+ * it must give up before indexing a prefix shorter than idx * child_size (without that
+ * check it reads 32 bytes before the prefix). */
+static void test_attack_nonexist_right_only_left_siblings_outside_the_prefix(void **state)
+{
+    (void)state;
+    cw_ics23_spec sp = *cw_ics23_spec_tendermint();
+    sp.leaf.prehash_value = CW_ICS23_NO_HASH;
+    sp.leaf.length = CW_ICS23_NO_PREFIX;
+    sp.inner.child_order[0] = 2;
+    sp.inner.child_order[1] = 0;
+    sp.inner.child_order[2] = 1;
+    sp.inner.child_order_len = 3;
+    sp.inner.min_prefix_length = 0;
+    sp.inner.max_prefix_length = 0;
+    memset(sp.inner.empty_child, 0, 32);
+    sp.inner.empty_child_len = 32;
+    assert_int_equal(cw_ics23_spec_validate(&sp, g_err, sizeof g_err), CW_OK);
+    uint8_t sibs[64];
+    memset(sibs, 0x11, sizeof sibs); /* two non-empty siblings: the keys being hidden */
+    pb_inner *op = op_of(bin(NULL, 0), bin(sibs, sizeof sibs));
+    pb_exist *r = exist_of("m", "v", raw_leaf("\0", 1), &op, 1);
+    assert_int_equal(order_from_padding(op, &sp.inner), 2);
+    uint8_t root[32];
+    self_root(r, root);
+    size_t len;
+    uint8_t *b = enc_exist(r, &len);
+    assert_int_equal(cw_ics23_verify_membership(&sp, root, b, len, r->key.data, r->key.len,
+                                                r->value.data, r->value.len, g_err,
+                                                sizeof g_err),
+                     CW_OK); /* the neighbour itself is genuine */
+    b = enc_nonexist(NULL, r, &len);
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(&sp, root, b, len, (const uint8_t *)"a", 1,
+                                                  g_err, sizeof g_err),
+                   CW_EBADPROOF, "no left neighbour, but the right neighbour's path is not "
+                                 "left-most");
+}
+
+/* Two neighbours that are one leaf read two ways: a custom spec whose leaf prefix may be
+ * longer than the spec's (only Tendermint and IAVL pin it) and that hashes keys unprefixed
+ * lets "ab" (leaf prefix 00) and "b" (leaf prefix 00 61) have the same leaf hash, so with
+ * empty paths both verify against the one root. They share every step (none): no
+ * first differing step exists, so they are not adjacent; "ac", between them, is not shown
+ * absent. (Go indexes out of range here; dropping the check reads path[-1].) */
+static void test_attack_nonexist_neighbours_one_leaf_read_two_ways(void **state)
+{
+    (void)state;
+    cw_ics23_spec sp = *cw_ics23_spec_tendermint();
+    sp.leaf.prehash_value = CW_ICS23_NO_HASH;
+    sp.leaf.length = CW_ICS23_NO_PREFIX;
+    assert_int_equal(cw_ics23_spec_validate(&sp, g_err, sizeof g_err), CW_OK);
+    pb_exist *l = exist_of("ab", "v", raw_leaf("\0", 1), NULL, 0);
+    pb_exist *r = exist_of("b", "v", raw_leaf("\0a", 2), NULL, 0);
+    uint8_t root[32], root_r[32];
+    self_root(l, root);
+    self_root(r, root_r);
+    assert_memory_equal(root, root_r, 32); /* one leaf hash: SHA256(00 61 62 76) */
+    size_t len;
+    uint8_t *b = enc_nonexist(l, r, &len);
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(&sp, root, b, len, (const uint8_t *)"ac", 2,
+                                                  g_err, sizeof g_err),
+                   CW_EBADPROOF, "left and right neighbours are not adjacent");
+}
+
+/* The first differing steps of two neighbours must be adjacent branches in key order, left
+ * then right. An SMT root whose two leaves are stored swapped — SHA256(01 || leaf(B) ||
+ * leaf(A)) with SHA256(A) < SHA256(B), so the tree is not in key order — gives A a step at
+ * branch 1 and B one at branch 0: each proof verifies, each neighbour bounds the key, and
+ * below the root each path is trivially right-/left-most. Only `ri != li + 1` refuses it
+ * (DESIGN §12: not observable for trees in key order). */
+static void test_attack_nonexist_neighbours_in_swapped_branches(void **state)
+{
+    (void)state;
+    const cw_ics23_spec *sp = cw_ics23_spec_smt();
+    tree *t = mk_tree(SMT, 1, NULL); /* keys[0] < keys[1] in hash order */
+    const char *ka = t->keys[0], *kb = t->keys[1];
+    char va[32], vb[32];
+    value_of(ka, va);
+    value_of(kb, vb);
+    uint8_t la[32], lb[32];
+    self_root(exist_of(ka, va, mk_leaf(SMT), NULL, 0), la);
+    self_root(exist_of(kb, vb, mk_leaf(SMT), NULL, 0), lb);
+    pb_inner *opa = op_of(cat3("\x01", 1, lb, 32, NULL, 0), bin(NULL, 0)); /* A on the right */
+    pb_inner *opb = op_of(bin("\x01", 1), bin(la, 32));                  /* B on the left */
+    pb_exist *a = exist_of(ka, va, mk_leaf(SMT), &opa, 1);
+    pb_exist *bx = exist_of(kb, vb, mk_leaf(SMT), &opb, 1);
+    uint8_t root[32], root_b[32];
+    self_root(a, root);
+    self_root(bx, root_b);
+    assert_memory_equal(root, root_b, 32);
+    assert_int_equal(order_from_padding(opa, &sp->inner), 1);
+    assert_int_equal(order_from_padding(opb, &sp->inner), 0);
+    const char *q = key_between(t, 0, 1);
+    size_t len;
+    uint8_t *b = enc_nonexist(a, bx, &len);
+    ASSERT_REJECTS(cw_ics23_verify_non_membership(sp, root, b, len, (const uint8_t *)q,
+                                                  strlen(q), g_err, sizeof g_err),
+                   CW_EBADPROOF, "left and right neighbours are not adjacent");
+}
+
 /* NonExistenceProof.key is not read: any content (or none) gives the same result. */
 static void test_ignored_nonexistence_key_changes_nothing(void **state)
 {
@@ -982,6 +1126,31 @@ static void test_every_decoded_bound_one_past(void **state)
     b = ld_repeat(0x0a, NULL, 0, CW_ICS23_BATCH_MAX + 1, 0x22, &len);
     ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
                    CW_ETOOBIG, "compressed: 4097 entries exceed");
+    /* a compressed entry whose path lists CW_ICS23_PATH_MAX + 1 indices (one byte each)
+     * into a one-entry lookup_inners: the compressed path has its own bound */
+    e = exist_proof(t, 0);
+    int32_t *idx = talloc((CW_ICS23_PATH_MAX + 1) * sizeof *idx); /* all 0: in range */
+    Cw__Ics23__CompressedExistenceProof cx = CW__ICS23__COMPRESSED_EXISTENCE_PROOF__INIT;
+    cx.key = e->key;
+    cx.value = e->value;
+    cx.leaf = e->leaf;
+    cx.n_path = CW_ICS23_PATH_MAX + 1;
+    cx.path = idx;
+    Cw__Ics23__CompressedBatchEntry cxe = CW__ICS23__COMPRESSED_BATCH_ENTRY__INIT,
+                                    *cxes[1] = {&cxe};
+    cxe.proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_EXIST;
+    cxe.exist = &cx;
+    Cw__Ics23__CompressedBatchProof cxb = CW__ICS23__COMPRESSED_BATCH_PROOF__INIT;
+    cxb.n_entries = 1;
+    cxb.entries = cxes;
+    cxb.n_lookup_inners = 1;
+    cxb.lookup_inners = e->path;
+    pb_proof pcx = CW__ICS23__COMMITMENT_PROOF__INIT;
+    pcx.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
+    pcx.compressed = &cxb;
+    b = enc(&pcx, &len);
+    ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
+                   CW_ETOOBIG, "compressed: entry 0: path of 257 inner ops exceeds 256");
     /* CW_ICS23_LOOKUP_MAX + 1 (empty) lookup inners: ~128 KiB, far under the arena bound */
     b = ld_repeat(0x12, NULL, 0, CW_ICS23_LOOKUP_MAX + 1, 0x22, &len);
     ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
@@ -1572,6 +1741,11 @@ int main(void)
         cmocka_unit_test_teardown(test_attack_nonexist_left_only_not_right_most, teardown),
         cmocka_unit_test_teardown(test_attack_nonexist_right_only_not_left_most, teardown),
         cmocka_unit_test_teardown(test_smt_empty_children_count_as_absent_siblings, teardown),
+        cmocka_unit_test_teardown(
+            test_attack_nonexist_right_only_left_siblings_outside_the_prefix, teardown),
+        cmocka_unit_test_teardown(test_attack_nonexist_neighbours_one_leaf_read_two_ways,
+                                  teardown),
+        cmocka_unit_test_teardown(test_attack_nonexist_neighbours_in_swapped_branches, teardown),
         cmocka_unit_test_teardown(test_ignored_nonexistence_key_changes_nothing, teardown),
         cmocka_unit_test_teardown(test_batch_and_compressed_index_bounds, teardown),
         cmocka_unit_test_teardown(test_noncanonical_unknown_fields_in_discarded_oneof_member,
