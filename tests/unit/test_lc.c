@@ -859,7 +859,8 @@ static void test_threads_give_the_same_verdict_as_one(void **state)
 typedef struct failstore {
     cw_lc_store inner;
     uint64_t fail_get; /* height whose get fails (0: none) */
-    bool fail_put, fail_below;
+    bool fail_put, fail_below, fail_del;
+    unsigned dels; /* deletes asked for */
 } failstore;
 static int fs_get(void *ctx, uint64_t h, cw_lc_consensus_state *out)
 {
@@ -874,7 +875,8 @@ static int fs_put(void *ctx, uint64_t h, const cw_lc_consensus_state *cs)
 static int fs_del(void *ctx, uint64_t h)
 {
     failstore *s = ctx;
-    return s->inner.del(s->inner.ctx, h);
+    s->dels++;
+    return s->fail_del ? -EIO : s->inner.del(s->inner.ctx, h);
 }
 static int fs_below(void *ctx, uint64_t h, uint64_t *found, cw_lc_consensus_state *out)
 {
@@ -961,6 +963,54 @@ static void test_store_errors_pass_through_and_write_nothing(void **state)
     cw_validator_set_free(&bad);
     cw_light_block_free(&lb);
     cw_light_block_free(&lb2);
+    fx_free(&f);
+}
+
+/* Pruning is best effort (lightclient.h, cw_lc_update): a delete that fails while pruning an
+ * expired state stops the walk after that one attempt; the update itself, already written,
+ * succeeds and reports nothing pruned. */
+static void test_failed_prune_delete_stops_pruning_and_keeps_the_update(void **state)
+{
+    (void)state;
+    fx f;
+    cw_light_block lb;
+    cw_lc_update_result res;
+    uint64_t now = T0 + CW_LC_DEFAULT_TRUSTING_PERIOD_NS - SEC;
+    fx_init(&f, SET_A, now - 100 * SEC); /* the trusted state at TRUSTED_H is recent */
+    cw_lc_consensus_state c, got;
+    memset(&c, 0, sizeof c);
+    c.timestamp_ns = T0 - 30 * SEC; /* expired at now */
+    for (uint64_t h = 1; h <= 3; h++)
+        assert_int_equal(f.st.put(f.st.ctx, h, &c), CW_OK);
+    failstore fs = {.inner = f.st, .fail_del = true};
+    cw_lc_store st = {&fs, fs_get, fs_put, fs_del, fs_below, fs_above};
+    build(&lb, "alpha", TRUSTED_H + 1, now - 50 * SEC, SET_A, SET_A, 0);
+    cw_update_header u;
+    memset(&u, 0, sizeof u);
+    u.signed_header = lb.signed_header;
+    u.validator_set = lb.validator_set;
+    u.trusted_height = TRUSTED_H;
+    memset(&res, 0xff, sizeof res);
+    assert_int_equal(cw_lc_update_msg(&f.cs, &st, f.cache, &u, now, &res, ERR, sizeof ERR),
+                     CW_OK);
+    assert_int_equal(fs.dels, 1); /* one attempt (the oldest, height 1), then the walk ends */
+    assert_int_equal(res.pruned, 0);
+    assert_int_equal(f.cs.latest_height, TRUSTED_H + 1);
+    assert_int_equal(cw_lc_memstore_count(f.ms), 5); /* 1..3, TRUSTED_H and the new state */
+    assert_int_equal(f.st.get(f.st.ctx, 1, &got), CW_OK);
+    assert_int_equal(f.st.get(f.st.ctx, TRUSTED_H + 1, &got), CW_OK);
+    /* the same with a store that deletes: the three expired states go */
+    cw_light_block_free(&lb);
+    build(&lb, "alpha", TRUSTED_H + 2, now - 40 * SEC, SET_A, SET_A, 0);
+    u.signed_header = lb.signed_header;
+    u.validator_set = lb.validator_set;
+    u.trusted_height = TRUSTED_H + 1;
+    fs.fail_del = false;
+    assert_int_equal(cw_lc_update_msg(&f.cs, &st, f.cache, &u, now, &res, ERR, sizeof ERR),
+                     CW_OK);
+    assert_int_equal(res.pruned, 3);
+    assert_int_equal(f.st.get(f.st.ctx, 1, &got), CW_ENOTFOUND);
+    cw_light_block_free(&lb);
     fx_free(&f);
 }
 
@@ -1228,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_trusted_and_client_state_codecs),
         cmocka_unit_test(test_membership_against_root_at_height),
         cmocka_unit_test(test_store_errors_pass_through_and_write_nothing),
+        cmocka_unit_test(test_failed_prune_delete_stops_pruning_and_keeps_the_update),
     };
     return cmocka_run_group_tests_name("lightclient", tests, setup_sets, teardown_sets);
 }
