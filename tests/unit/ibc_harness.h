@@ -94,15 +94,17 @@ static uint64_t h_height(hchain *c)
     return st.latest_height;
 }
 
-/* Submit one tx of msgs signed by key k, produce a block; returns the tx's result code
- * (0 = every msg succeeded) and its log. Admission failures fail the test. */
-static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, size_t log_len)
+/* Submit one tx of msgs signed by key k with gas limit gas_limit (0: the clients' estimate,
+ * cw_gas_estimate), produce a block; returns the tx's result code (0 = every msg succeeded)
+ * and its log. Admission failures fail the test. */
+static int h_tx_gas(hchain *c, int k, const cw_bytes *msgs, size_t n, uint64_t gas_limit,
+                    char *log, size_t log_len)
 {
     uint8_t *tx, hash[32];
     size_t len;
     char err[512];
-    assert_int_equal(cw_tx_sign(&tx, &len, c->id, &c->sk[k], c->nonce[k], 0, msgs, n, "", err,
-                                sizeof err), CW_OK);
+    assert_int_equal(cw_tx_sign(&tx, &len, c->id, &c->sk[k], c->nonce[k], gas_limit, msgs, n,
+                                "", err, sizeof err), CW_OK);
     int rc = cw_node_submit_tx(c->node, tx, len, hash, err, sizeof err);
     free(tx);
     if (rc)
@@ -123,7 +125,7 @@ static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, siz
     /* every tx here states the clients' estimate (cw_gas_estimate): it must leave room (at
      * most 80% used) for every kind of msg these flows send, or a client's tx fails out of
      * gas on a real chain */
-    if (t.result.gas_used * 10 > t.result.gas_wanted * 8)
+    if (gas_limit == 0 && t.result.gas_used * 10 > t.result.gas_wanted * 8)
         fail_msg("%s: tx used %llu of its estimated %llu gas", c->id,
                  (unsigned long long)t.result.gas_used, (unsigned long long)t.result.gas_wanted);
     if (log)
@@ -131,6 +133,12 @@ static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, siz
     cw_dec_close(&d);
     cw_enc_free(&e);
     return code;
+}
+
+/* ... with the estimate as its gas limit */
+static int h_tx(hchain *c, int k, const cw_bytes *msgs, size_t n, char *log, size_t log_len)
+{
+    return h_tx_gas(c, k, msgs, n, 0, log, log_len);
 }
 
 /* An identifier into a contract struct's field. */
@@ -428,11 +436,13 @@ static void h_msg_open_init(cw_enc *m, const char *port, uint8_t ordering, const
 }
 
 /* ibc.chan_open_try answering cp_channel's INIT on the counterparty's `port`; proofs at h:
- * of the INIT end, of the counterparty's client state cs (bytes) and of its consensus state. */
-static void h_msg_open_try(cw_enc *m, const char *port, uint8_t ordering, const char *cp_channel,
-                           const char *client, const char *cp_client, const char *version,
-                           cw_bytes proof_init, cw_bytes cs, cw_bytes proof_client,
-                           cw_bytes proof_consensus, uint64_t h)
+ * of the INIT end, of the counterparty's client state cs (bytes) and of its consensus state.
+ * The new end's version is `version`, the counterparty's `cp_version`. */
+static void h_msg_open_try_v(cw_enc *m, const char *port, uint8_t ordering,
+                             const char *cp_channel, const char *client, const char *cp_client,
+                             const char *version, const char *cp_version, cw_bytes proof_init,
+                             cw_bytes cs, cw_bytes proof_client, cw_bytes proof_consensus,
+                             uint64_t h)
 {
     cw_msg_chan_open_try mt = {.ordering = ordering, .proof_init = proof_init,
                                .counterparty_client_state = cs, .proof_client = proof_client,
@@ -443,9 +453,19 @@ static void h_msg_open_try(cw_enc *m, const char *port, uint8_t ordering, const 
     h_id(mt.client_id, client);
     h_id(mt.counterparty_client_id, cp_client);
     h_id(mt.version, version);
-    h_id(mt.counterparty_version, version);
+    h_id(mt.counterparty_version, cp_version);
     cw_enc_init(m);
     cw_msg_chan_open_try_enc(m, &mt);
+}
+
+/* ... both ends of one version */
+static inline void h_msg_open_try(cw_enc *m, const char *port, uint8_t ordering, const char *cp_channel,
+                           const char *client, const char *cp_client, const char *version,
+                           cw_bytes proof_init, cw_bytes cs, cw_bytes proof_client,
+                           cw_bytes proof_consensus, uint64_t h)
+{
+    h_msg_open_try_v(m, port, ordering, cp_channel, client, cp_client, version, version,
+                     proof_init, cs, proof_client, proof_consensus, h);
 }
 
 /* ibc.chan_close_init */
@@ -458,31 +478,49 @@ static void h_msg_close_init(cw_enc *m, const char *port, const char *channel)
     cw_msg_chan_close_init_enc(m, &mc);
 }
 
-static void h_open_channel(world *w, const char *port, const char *version, uint8_t ordering)
+/* The four handshake steps, one tx each, between w's clients: INIT and ACK on a (end
+ * w->chan_a), TRY and CONFIRM on b (end w->chan_b); proofs at the source's latest height.
+ * Each returns the tx's code (its log in log); an INIT or TRY names the next channel id and
+ * advances the counter only when it succeeds (a refused tx writes nothing). */
+static int h_chan_init(world *w, const char *port, const char *version, uint8_t ordering,
+                       char *log)
 {
-    char log[256], key[CW_PATH_MAX];
     cw_enc m;
-    uint8_t *v, *p, *cv, *cp;
-    size_t vl, pl, cvl, cpl;
-    snprintf(w->chan_a, 65, "channel-%d", w->next_chan_a++);
-    snprintf(w->chan_b, 65, "channel-%d", w->next_chan_b++);
+    snprintf(w->chan_a, 65, "channel-%d", w->next_chan_a);
     h_msg_open_init(&m, port, ordering, w->client_a, w->client_b, version);
-    if (tx1(&w->a, &m, log))
-        fail_msg("open_init: %s", log);
-    /* try on b: proofs of a's end and a's client of b */
+    int rc = tx1(&w->a, &m, log);
+    w->next_chan_a += rc == 0;
+    return rc;
+}
+
+static int h_chan_try(world *w, const char *port, const char *version, const char *cp_version,
+                      uint8_t ordering, char *log)
+{
+    char key[CW_PATH_MAX];
+    cw_enc m;
+    uint8_t *v, *p, *cv, *cp, *xv, *xp;
+    size_t vl, pl, cvl, cpl, xvl, xpl;
     cw_path_channel_end(key, port, w->chan_a);
     uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
-    uint8_t *xv, *xp;
-    size_t xvl, xpl;
     client_proofs(&w->a, w->client_a, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
-    h_msg_open_try(&m, port, ordering, w->chan_a, w->client_b, w->client_a, version,
-                   h_bytes(p, pl), h_bytes(cv, cvl), h_bytes(cp, cpl), h_bytes(xp, xpl), h);
-    if (tx1(&w->b, &m, log))
-        fail_msg("open_try: %s", log);
+    h_msg_open_try_v(&m, port, ordering, w->chan_a, w->client_b, w->client_a, version,
+                     cp_version, h_bytes(p, pl), h_bytes(cv, cvl), h_bytes(cp, cpl),
+                     h_bytes(xp, xpl), h);
+    snprintf(w->chan_b, 65, "channel-%d", w->next_chan_b);
+    int rc = tx1(&w->b, &m, log);
+    w->next_chan_b += rc == 0;
     free(v), free(p), free(cv), free(cp), free(xv), free(xp);
-    /* ack on a */
+    return rc;
+}
+
+static int h_chan_ack(world *w, const char *port, const char *cp_version, char *log)
+{
+    char key[CW_PATH_MAX];
+    cw_enc m;
+    uint8_t *v, *p, *cv, *cp, *xv, *xp;
+    size_t vl, pl, cvl, cpl, xvl, xpl;
     cw_path_channel_end(key, port, w->chan_b);
-    h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
+    uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
     client_proofs(&w->b, w->client_b, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
     cw_msg_chan_open_ack ma = {.proof_try = h_bytes(p, pl),
                                .counterparty_client_state = h_bytes(cv, cvl),
@@ -491,23 +529,43 @@ static void h_open_channel(world *w, const char *port, const char *version, uint
     h_id(ma.port, port);
     h_id(ma.channel, w->chan_a);
     h_id(ma.counterparty_channel, w->chan_b);
-    h_id(ma.counterparty_version, version);
+    h_id(ma.counterparty_version, cp_version);
     cw_enc_init(&m);
     cw_msg_chan_open_ack_enc(&m, &ma);
-    if (tx1(&w->a, &m, log))
-        fail_msg("open_ack: %s", log);
+    int rc = tx1(&w->a, &m, log);
     free(v), free(p), free(cv), free(cp), free(xv), free(xp);
-    /* confirm on b */
+    return rc;
+}
+
+static int h_chan_confirm(world *w, const char *port, char *log)
+{
+    char key[CW_PATH_MAX];
+    cw_enc m;
+    uint8_t *v, *p;
+    size_t vl, pl;
     cw_path_channel_end(key, port, w->chan_a);
-    h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
     cw_msg_chan_open_confirm mc = {.proof_ack = h_bytes(p, pl), .proof_height = h};
     h_id(mc.port, port);
     h_id(mc.channel, w->chan_b);
     cw_enc_init(&m);
     cw_msg_chan_open_confirm_enc(&m, &mc);
-    if (tx1(&w->b, &m, log))
-        fail_msg("open_confirm: %s", log);
+    int rc = tx1(&w->b, &m, log);
     free(v), free(p);
+    return rc;
+}
+
+static void h_open_channel(world *w, const char *port, const char *version, uint8_t ordering)
+{
+    char log[256];
+    if (h_chan_init(w, port, version, ordering, log))
+        fail_msg("open_init: %s", log);
+    if (h_chan_try(w, port, version, version, ordering, log))
+        fail_msg("open_try: %s", log);
+    if (h_chan_ack(w, port, version, log))
+        fail_msg("open_ack: %s", log);
+    if (h_chan_confirm(w, port, log))
+        fail_msg("open_confirm: %s", log);
 }
 
 /* Two chains with clients of each other and one open channel of (port, version, ordering):

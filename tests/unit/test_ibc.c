@@ -1097,6 +1097,348 @@ static void test_ordered_channel_acks_in_order_and_redundant_receives(void **sta
     free(v), free(pr), free(p1), free(p2), free(p3);
 }
 
+/* the channel end (port, channel) on c, decoded; false when absent */
+static bool end_of(hchain *c, const char *port, const char *channel, cw_channel_end *ce)
+{
+    char key[CW_PATH_MAX];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    cw_path_channel_end(key, port, channel);
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    bool found = v != NULL;
+    if (found)
+        assert_int_equal(cw_channel_end_decode(ce, v, vl, NULL, 0), CW_OK);
+    free(v);
+    free(p);
+    return found;
+}
+
+/* An app that refuses the handshake step named in g_picky (one of "init", "try", "ack",
+ * "confirm", "close_confirm"; "" refuses none). */
+static const char *g_picky = "";
+
+static int picky(const char *step, char *err, size_t err_len)
+{
+    if (strcmp(g_picky, step) != 0)
+        return CW_OK;
+    return cw_errf(err, err_len, CW_EUNAUTHORIZED, "picky app refuses %s", step);
+}
+static int picky_init(void *user, cw_exec_ctx *ctx, const char *channel,
+                      const cw_channel_end *ce, char *err, size_t err_len)
+{
+    (void)user, (void)ctx, (void)channel, (void)ce;
+    return picky("init", err, err_len);
+}
+static int picky_try(void *user, cw_exec_ctx *ctx, const char *channel, const cw_channel_end *ce,
+                     const char *cp_version, char *err, size_t err_len)
+{
+    (void)user, (void)ctx, (void)channel, (void)ce, (void)cp_version;
+    return picky("try", err, err_len);
+}
+static int picky_ack(void *user, cw_exec_ctx *ctx, const char *channel, const char *cp_version,
+                     char *err, size_t err_len)
+{
+    (void)user, (void)ctx, (void)channel, (void)cp_version;
+    return picky("ack", err, err_len);
+}
+static int picky_confirm(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
+                         size_t err_len)
+{
+    (void)user, (void)ctx, (void)channel;
+    return picky("confirm", err, err_len);
+}
+static int picky_close_confirm(void *user, cw_exec_ctx *ctx, const char *channel, char *err,
+                               size_t err_len)
+{
+    (void)user, (void)ctx, (void)channel;
+    return picky("close_confirm", err, err_len);
+}
+
+/* ibc.chan_close_confirm on b of w->chan_b, with a proof of a's end (w->chan_a) */
+static int close_confirm_b(world *w, const char *port, char *log)
+{
+    char key[CW_PATH_MAX];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    cw_path_channel_end(key, port, w->chan_a);
+    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
+    cw_msg_chan_close_confirm mcc = {.proof_init = h_bytes(p, pl), .proof_height = h};
+    h_id(mcc.port, port);
+    h_id(mcc.channel, w->chan_b);
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_chan_close_confirm_enc(&m, &mcc);
+    int rc = tx1(&w->b, &m, log);
+    free(v), free(p);
+    return rc;
+}
+
+#define EXPECT_LOG(rc, want, log, phrase)                                                  \
+    do {                                                                                   \
+        int rc_ = (rc);                                                                    \
+        if (rc_ != (want) || !strstr((log), (phrase)))                                     \
+            fail_msg("got %d \"%s\", want %d with \"%s\"", rc_, (log), (int)(want),        \
+                     (phrase));                                                            \
+    } while (0)
+
+/* An app's handshake callbacks have the last word: each step its app refuses fails with the
+ * app's error and leaves the end as it was (no INIT or TRYOPEN end created, an INIT end not
+ * opened, a TRYOPEN end not confirmed, an OPEN end not closed); the same step then passes. */
+static void test_app_callback_refusal_stops_each_handshake_step(void **state)
+{
+    world *w = *state;
+    char log[256];
+    cw_channel_end ce;
+    cw_ibc_app app = {.port = "picky", .max_data = CW_PACKET_DATA_MAX,
+                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
+                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
+                      .on_chan_open_init = picky_init, .on_chan_open_try = picky_try,
+                      .on_chan_open_ack = picky_ack, .on_chan_open_confirm = picky_confirm,
+                      .on_chan_close_confirm = picky_close_confirm};
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(w->b.node), &app), CW_OK);
+    g_picky = "init";
+    EXPECT_LOG(h_chan_init(w, "picky", "p-1", CW_ORDER_UNORDERED, log), CW_EUNAUTHORIZED, log,
+               "picky app refuses init");
+    assert_false(end_of(&w->a, "picky", w->chan_a, &ce));
+    g_picky = "try";
+    assert_int_equal(h_chan_init(w, "picky", "p-1", CW_ORDER_UNORDERED, log), CW_OK);
+    EXPECT_LOG(h_chan_try(w, "picky", "p-1", "p-1", CW_ORDER_UNORDERED, log), CW_EUNAUTHORIZED,
+               log, "picky app refuses try");
+    assert_false(end_of(&w->b, "picky", w->chan_b, &ce));
+    g_picky = "ack";
+    assert_int_equal(h_chan_try(w, "picky", "p-1", "p-1", CW_ORDER_UNORDERED, log), CW_OK);
+    EXPECT_LOG(h_chan_ack(w, "picky", "p-1", log), CW_EUNAUTHORIZED, log,
+               "picky app refuses ack");
+    assert_true(end_of(&w->a, "picky", w->chan_a, &ce));
+    assert_int_equal(ce.state, CW_CHAN_INIT);
+    g_picky = "confirm";
+    assert_int_equal(h_chan_ack(w, "picky", "p-1", log), CW_OK);
+    EXPECT_LOG(h_chan_confirm(w, "picky", log), CW_EUNAUTHORIZED, log,
+               "picky app refuses confirm");
+    assert_true(end_of(&w->b, "picky", w->chan_b, &ce));
+    assert_int_equal(ce.state, CW_CHAN_TRYOPEN);
+    g_picky = "close_confirm";
+    assert_int_equal(h_chan_confirm(w, "picky", log), CW_OK);
+    cw_enc m;
+    h_msg_close_init(&m, "picky", w->chan_a);
+    assert_int_equal(tx1(&w->a, &m, log), CW_OK);
+    EXPECT_LOG(close_confirm_b(w, "picky", log), CW_EUNAUTHORIZED, log,
+               "picky app refuses close_confirm");
+    assert_true(end_of(&w->b, "picky", w->chan_b, &ce));
+    assert_int_equal(ce.state, CW_CHAN_OPEN);
+    g_picky = "";
+    assert_int_equal(close_confirm_b(w, "picky", log), CW_OK);
+    assert_true(end_of(&w->b, "picky", w->chan_b, &ce));
+    assert_int_equal(ce.state, CW_CHAN_CLOSED);
+}
+
+/* ACK checks the counterparty's version against the app's open rules: a counterparty whose
+ * app on the port has other rules (here none) answers TRY with version v-2 to an INIT of v-1;
+ * its TRYOPEN end is proven, and the ACK is still refused, the INIT end left as it was. */
+static void test_ack_refuses_a_counterparty_version_the_app_does_not_speak(void **state)
+{
+    world *w = *state;
+    char log[256];
+    cw_channel_end ce;
+    static const cw_ibc_open_rules rules = {.port = "vers", .version = "v-1",
+                                            .ordered_ok = false, .unordered_ok = true};
+    cw_ibc_app app = {.port = "vers", .max_data = CW_PACKET_DATA_MAX,
+                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
+                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
+                      .open_rules = &rules};
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
+    app.open_rules = NULL;
+    assert_int_equal(cw_ibc_bind(cw_node_ibc(w->b.node), &app), CW_OK);
+    assert_int_equal(h_chan_init(w, "vers", "v-1", CW_ORDER_UNORDERED, log), CW_OK);
+    assert_int_equal(h_chan_try(w, "vers", "v-2", "v-1", CW_ORDER_UNORDERED, log), CW_OK);
+    EXPECT_LOG(h_chan_ack(w, "vers", "v-2", log), CW_EINVAL, log,
+               "vers channels: counterparty version v-2, need v-1");
+    assert_true(end_of(&w->a, "vers", w->chan_a, &ce));
+    assert_int_equal(ce.state, CW_CHAN_INIT);
+    assert_string_equal(ce.version, "v-1");
+}
+
+/* OPEN_CONFIRM and CLOSE_CONFIRM need a proof of the counterparty's end in the state they
+ * move to: a proof of an INIT end (before the ACK) does not confirm an open, a proof of an
+ * OPEN end does not confirm a close; the end on b stays as it was. */
+static void test_confirm_refuses_a_proof_of_the_counterparty_in_another_state(void **state)
+{
+    world *w = *state;
+    char log[256];
+    cw_channel_end ce;
+    assert_int_equal(h_chan_init(w, "test", "test-1", CW_ORDER_UNORDERED, log), CW_OK);
+    assert_int_equal(h_chan_try(w, "test", "test-1", "test-1", CW_ORDER_UNORDERED, log), CW_OK);
+    EXPECT_LOG(h_chan_confirm(w, "test", log), CW_EBADPROOF, log, w->chan_a);
+    assert_true(end_of(&w->b, "test", w->chan_b, &ce));
+    assert_int_equal(ce.state, CW_CHAN_TRYOPEN);
+    assert_int_equal(h_chan_ack(w, "test", "test-1", log), CW_OK);
+    assert_int_equal(h_chan_confirm(w, "test", log), CW_OK);
+    EXPECT_LOG(close_confirm_b(w, "test", log), CW_EBADPROOF, log, w->chan_a);
+    assert_true(end_of(&w->b, "test", w->chan_b, &ce));
+    assert_int_equal(ce.state, CW_CHAN_OPEN);
+}
+
+/* the packet's stored commitment on a: present (not acked or timed out) */
+static bool committed(hchain *c, const uint8_t *pkt, size_t len)
+{
+    cw_dec d;
+    cw_packet p;
+    char key[CW_PATH_MAX];
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    h_packet(pkt, len, &p, &d);
+    cw_path_packet(key, CW_PATH_COMMITMENTS, p.source_port, p.source_channel, p.sequence);
+    cw_dec_close(&d);
+    h_query(c, key, 0, &v, &vl, &pr, &pl);
+    bool found = v != NULL;
+    free(v), free(pr);
+    return found;
+}
+
+/* A timeout's packet must be the one committed on the channel: one naming another
+ * destination than the channel's counterparty is refused before any proof, and the packet
+ * stays committed (not refunded). */
+static void test_timeout_of_a_packet_to_another_destination_refused(void **state)
+{
+    world *w = *state;
+    char log[256];
+    size_t len;
+    uint64_t th = h_height(&w->b) + 3;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "elsewhere", th, 0, &len, NULL);
+    uint64_t seq = seq_of(pkt, len), timeouts = counter(&w->a, "timeout", seq);
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    cw_dec d;
+    cw_packet p;
+    h_packet(pkt, len, &p, &d);
+    h_id(p.dest_channel, "channel-77");
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_packet_enc(&e, &p);
+    EXPECT_LOG(relay_timeout(&w->a, &w->b, w->client_a, cw_enc_data(&e), cw_enc_len(&e), 0, log),
+               CW_EINVAL, log, "packet destination test/channel-77 is not the channel's "
+                               "counterparty");
+    assert_true(committed(&w->a, pkt, len));
+    assert_int_equal(counter(&w->a, "timeout", seq), timeouts); /* the app was not called */
+    /* the packet as sent times out */
+    assert_int_equal(relay_timeout(&w->a, &w->b, w->client_a, pkt, len, 0, log), CW_OK);
+    assert_false(committed(&w->a, pkt, len));
+    assert_int_equal(counter(&w->a, "timeout", seq), timeouts + 1);
+    cw_enc_free(&e);
+    cw_dec_close(&d);
+    free(pkt);
+}
+
+/* TimeoutOnClose needs a proof that the counterparty's end is CLOSED: a proof of its OPEN
+ * end is refused and the packet stays committed. */
+static void test_timeout_on_close_refuses_a_proof_of_an_open_end(void **state)
+{
+    world *w = *state;
+    char log[256], key[CW_PATH_MAX];
+    size_t len;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "open", 0, h_clock + 3600 * H_BLOCK_NS, &len,
+                            NULL);
+    cw_dec d;
+    cw_packet pk;
+    h_packet(pkt, len, &pk, &d);
+    uint64_t timeouts = counter(&w->a, "timeout", pk.sequence);
+    uint8_t *v, *p, *v2, *p2;
+    size_t vl, pl, vl2, pl2;
+    cw_path_packet(key, CW_PATH_RECEIPTS, pk.dest_port, pk.dest_channel, pk.sequence);
+    uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &p, &pl);
+    cw_path_channel_end(key, "test", w->chan_b);
+    h_query(&w->b, key, h, &v2, &vl2, &p2, &pl2);
+    assert_non_null(v2); /* b's end exists, OPEN */
+    cw_msg_timeout_on_close mto = {.packet = pk, .proof_unreceived = h_bytes(p, pl),
+                                   .proof_close = h_bytes(p2, pl2), .proof_height = h};
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_timeout_on_close_enc(&m, &mto);
+    EXPECT_LOG(tx1(&w->a, &m, log), CW_EBADPROOF, log, w->chan_b);
+    assert_true(committed(&w->a, pkt, len));
+    assert_int_equal(counter(&w->a, "timeout", pk.sequence), timeouts);
+    cw_dec_close(&d);
+    free(v), free(p), free(v2), free(p2), free(pkt);
+}
+
+/* On an ORDERED channel a timeout proves nextSequenceRecv: a packet b received (next 2)
+ * claimed unreceived with next_sequence_recv 1 does not match the proven value and is
+ * refused, the channel left OPEN and the packet committed. */
+static void test_ordered_timeout_refuses_a_forged_next_sequence_recv(void **state)
+{
+    world *w = *state;
+    char log[256], key[CW_PATH_MAX];
+    size_t len;
+    cw_channel_end ce;
+    h_open_channel(w, "test", "test-1", CW_ORDER_ORDERED);
+    uint64_t th = h_height(&w->b) + 4;
+    uint8_t *pkt = send_pkt(w, &w->a, w->chan_a, "got", th, 0, &len, NULL);
+    assert_int_equal(relay_recv(&w->a, &w->b, w->client_b, pkt, len, log), CW_OK);
+    while (h_height(&w->b) < th)
+        h_block(&w->b);
+    cw_dec d;
+    cw_packet p;
+    h_packet(pkt, len, &p, &d);
+    uint8_t *v, *pr;
+    size_t vl, pl;
+    cw_path_next_seq(key, CW_PATH_NEXT_SEQ_RECV, p.dest_port, p.dest_channel);
+    uint64_t h = prove(&w->b, &w->a, w->client_a, key, &v, &vl, &pr, &pl);
+    uint64_t next_recv;
+    assert_int_equal(cw_val_be64_dec(&next_recv, v, vl, NULL, 0), CW_OK);
+    assert_int_equal(next_recv, p.sequence + 1);
+    cw_msg_timeout mt = {.packet = p, .proof_unreceived = h_bytes(pr, pl), .proof_height = h,
+                         .next_sequence_recv = p.sequence};
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_timeout_enc(&m, &mt);
+    EXPECT_LOG(tx1(&w->a, &m, log), CW_EBADPROOF, log, "nextSequenceRecv");
+    assert_true(committed(&w->a, pkt, len));
+    assert_true(end_of(&w->a, "test", w->chan_a, &ce));
+    assert_int_equal(ce.state, CW_CHAN_OPEN);
+    cw_dec_close(&d);
+    free(v), free(pr), free(pkt);
+}
+
+/* A header's verification is paid for before it runs: an update whose tx has gas for
+ * everything but the header's signature checks fails out of gas naming them, and the
+ * client does not move. */
+static void test_update_without_gas_for_the_header_refused(void **state)
+{
+    world *w = *state;
+    char log[256];
+    cw_lc_client_state before, after;
+    h_client_state(&w->a, w->client_a, &before);
+    h_block(&w->b);
+    cw_light_block target, trusted;
+    h_light_block(&w->b, h_height(&w->b), &target);
+    h_light_block(&w->b, before.latest_height, &trusted);
+    cw_msg_update_client mu;
+    memset(&mu, 0, sizeof mu);
+    h_id(mu.client_id, w->client_a);
+    mu.update.signed_header = target.signed_header;
+    mu.update.validator_set = target.validator_set;
+    mu.update.trusted_height = before.latest_height;
+    mu.update.has_trusted_validator_set = true;
+    mu.update.trusted_validator_set = trusted.next_validator_set;
+    cw_enc m;
+    cw_enc_init(&m);
+    cw_msg_update_client_enc(&m, &mu);
+    cw_bytes msg = {cw_enc_data(&m), cw_enc_len(&m)};
+    /* the tx's intrinsic gas (the signed tx is at most ~300 bytes over the msg) and the
+     * client's reads, but under one signature check per commit entry */
+    uint64_t sigs = (uint64_t)target.signed_header.commit.n_sigs * CW_GAS_SIG;
+    uint64_t limit = cw_gas_tx_intrinsic(msg.len + 300, 1) + 10000;
+    assert_true(sigs > 10000);
+    EXPECT_LOG(h_tx_gas(&w->a, K_RELAYER, &msg, 1, limit, log, sizeof log), CW_EOUTOFGAS, log,
+               "out of gas: verifying a header (signatures and hashes)");
+    h_client_state(&w->a, w->client_a, &after);
+    assert_memory_equal(&before, &after, sizeof before);
+    cw_enc_free(&m);
+    cw_light_block_free(&target);
+    cw_light_block_free(&trusted);
+}
+
 /* Each handshake refusal names its rule, and refuses before anything is proven where the
  * rule needs no proof: no app on the port; an app's open rules (ordering, version,
  * counterparty port); ACK/CONFIRM on an end in the wrong state; a second CLOSE; and, at TRY
@@ -1175,25 +1517,60 @@ static void test_handshake_refusals_name_their_rule(void **state)
     size_t vl, pl, cvl, cpl, xvl, xpl;
     uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
     client_proofs(&w->a, w->client_a, h, &cv, &cvl, &cp, &cpl, &xv, &xvl, &xp, &xpl);
-    for (int k = 0; k < 3; k++) {
+    /* ... and, the end proven, client-state bytes that do not decode, a client state at
+     * height 0 (no consensus state of this chain there), and one whose proof does not hold
+     * (its trusting period changed) */
+    cw_channel_end no_end;
+    char next_b[65];
+    snprintf(next_b, sizeof next_b, "channel-%d", w->next_chan_b);
+    for (int k = 0; k < 6; k++) {
         cw_lc_client_state cs;
         assert_int_equal(cw_lc_client_state_decode(&cs, cv, cvl, NULL, 0), CW_OK);
         if (k == 0)
             h_id(cs.chain_id, "gamma");
         else if (k == 1)
             cs.frozen_height = 1;
-        else
+        else if (k == 2)
             cs.latest_height = h_height(&w->b) + 100;
+        else if (k == 4)
+            cs.latest_height = 0;
+        else if (k == 5)
+            cs.trusting_period_ns += 1;
         cw_enc ce;
         cw_enc_init(&ce);
         cw_lc_client_state_enc(&ce, &cs);
+        cw_bytes csb = h_bytes(cw_enc_data(&ce), cw_enc_len(&ce));
+        if (k == 3)
+            csb = h_bytes(cv, cvl - 1); /* truncated */
         h_msg_open_try(&m, "test", CW_ORDER_UNORDERED, chan, w->client_b, w->client_a, "test-1",
-                       h_bytes(p, pl), h_bytes(cw_enc_data(&ce), cw_enc_len(&ce)),
-                       h_bytes(cp, cpl), h_bytes(xp, xpl), h);
-        static const int want[3] = {CW_EINVAL, CW_EFROZEN, CW_EINVAL};
-        static const char *const what[3] = {"tracks chain 'gamma'", "is frozen", "claims height"};
+                       h_bytes(p, pl), csb, h_bytes(cp, cpl), h_bytes(xp, xpl), h);
+        static const int want[6] = {CW_EINVAL,     CW_EFROZEN,   CW_EINVAL,
+                                    CW_EMALFORMED, CW_ENOTFOUND, CW_EBADPROOF};
+        static const char *const what[6] = {"tracks chain 'gamma'", "is frozen", "claims height",
+                                            "counterparty client state",
+                                            "own consensus state at 0",
+                                            "/clientState"};
         expect_refused(&w->b, &m, want[k], what[k]);
+        assert_false(end_of(&w->b, "test", next_b, &no_end)); /* no TRYOPEN end */
         cw_enc_free(&ce);
+    }
+    /* ACK of the INIT end with a proof of b's OPEN end (w->chan_b) claimed as a TRYOPEN end
+     * answering it: refused, the end stays INIT (checked below) */
+    {
+        char bkey[CW_PATH_MAX];
+        uint8_t *bv, *bp;
+        size_t bvl, bpl;
+        cw_path_channel_end(bkey, "test", w->chan_b);
+        uint64_t hb = prove(&w->b, &w->a, w->client_a, bkey, &bv, &bvl, &bp, &bpl);
+        cw_msg_chan_open_ack fa = ma;
+        fa.proof_try = h_bytes(bp, bpl);
+        fa.proof_height = hb;
+        h_id(fa.channel, chan);
+        h_id(fa.counterparty_channel, w->chan_b);
+        cw_enc_init(&m);
+        cw_msg_chan_open_ack_enc(&m, &fa);
+        expect_refused(&w->a, &m, CW_EBADPROOF, w->chan_b);
+        free(bv), free(bp);
     }
     free(v), free(p), free(cv), free(cp), free(xv), free(xp);
 
@@ -1441,6 +1818,13 @@ int main(void)
         cmocka_unit_test(test_update_pays_for_every_validator_key_it_makes_the_chain_lift),
         cmocka_unit_test(test_recover_refusals_name_their_rule),
         cmocka_unit_test(test_ordered_channel_acks_in_order_and_redundant_receives),
+        cmocka_unit_test(test_app_callback_refusal_stops_each_handshake_step),
+        cmocka_unit_test(test_ack_refuses_a_counterparty_version_the_app_does_not_speak),
+        cmocka_unit_test(test_confirm_refuses_a_proof_of_the_counterparty_in_another_state),
+        cmocka_unit_test(test_timeout_of_a_packet_to_another_destination_refused),
+        cmocka_unit_test(test_timeout_on_close_refuses_a_proof_of_an_open_end),
+        cmocka_unit_test(test_ordered_timeout_refuses_a_forged_next_sequence_recv),
+        cmocka_unit_test(test_update_without_gas_for_the_header_refused),
         cmocka_unit_test(test_handshake_refusals_name_their_rule),
         cmocka_unit_test(test_client_msgs_refuse_untrustable_states_and_misbehaviour_freezes),
     };
