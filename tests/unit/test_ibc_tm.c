@@ -22,6 +22,7 @@
 #include "causeway/module.h"
 #include "causeway/msgs.h"
 #include "causeway/packet.h"
+#include "../../channels/ibc_internal.h" /* ibc_mirror_end: the end TRY proves */
 
 #define NS 1000000000ull
 #define CHAIN "cosmos-test-1"
@@ -37,6 +38,7 @@ typedef struct world {
     cw_tm_valset vs2;  /* validators 4..7: a set the client never trusted */
     uint64_t now_ns;
     uint64_t gas_limit; /* gas of the next msgs run (0: 2^40) */
+    cw_pubkey32 signer;  /* their signer (the admin is {1, 0, ...}) */
     char err[512];
     const char *last_event;
 } world;
@@ -76,6 +78,17 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The context a msg runs in: w's store, chain "alpha" at height 5, w->now_ns, w->signer,
+ * a gas meter of w->gas_limit and an empty event list (the caller frees ev). */
+static cw_exec_ctx ctx_of(world *w, cw_gas_meter *gas, cw_events *ev)
+{
+    cw_events_init(ev);
+    cw_gas_meter_init(gas, w->gas_limit ? w->gas_limit : UINT64_C(1) << 40);
+    return (cw_exec_ctx){.app = w->app, .kv = &w->kv, .gas = gas, .events = ev,
+                         .chain_id = "alpha", .height = 5, .time_ns = w->now_ns,
+                         .signer_pk = w->signer};
+}
+
 /* Run one encoded Msg through the router at w->now_ns; returns the handler's code. The
  * type of the first event emitted is kept in w->last_event (NULL if none). */
 static int run(world *w, cw_enc *msg)
@@ -92,10 +105,7 @@ static int run(world *w, cw_enc *msg)
     snprintf(type, sizeof type, "%.*s", (int)f[0].via.str.size, f[0].via.str.ptr);
     cw_events ev;
     cw_gas_meter gas;
-    cw_events_init(&ev);
-    cw_gas_meter_init(&gas, w->gas_limit ? w->gas_limit : UINT64_C(1) << 40);
-    cw_exec_ctx ctx = {.app = w->app, .kv = &w->kv, .gas = &gas, .events = &ev,
-                       .chain_id = "alpha", .height = 5, .time_ns = w->now_ns};
+    cw_exec_ctx ctx = ctx_of(w, &gas, &ev);
     w->err[0] = '\0';
     int rc = cw_app_dispatch(w->app, &ctx, type, &f[1], w->err, sizeof w->err);
     w->last_event = NULL;
@@ -605,6 +615,208 @@ static void test_iavl_non_membership_against_app_hash(void **state)
     json_decref(v);
 }
 
+/* The host's public client API on ids it does not hold: an unknown id is "not found", an
+ * id that is not an identifier is invalid, each named in the error; nothing is read. And
+ * destroying no host is a no-op (ibc.h). */
+static void test_client_api_names_unknown_and_invalid_ids(void **state)
+{
+    world *w = *state;
+    cw_lc_client_state cs;
+    uint64_t n = 7;
+    static const uint8_t proof[1] = {0};
+    cw_ibc_destroy(NULL);
+    assert_int_equal(cw_ibc_client(&w->kv, "bad/id", &cs), CW_EINVAL);
+    assert_int_equal(cw_ibc_client(&w->kv, "client-99", &cs), CW_ENOTFOUND);
+    assert_int_equal(cw_ibc_client_consensus_count(&w->kv, "bad/id", &n), CW_EINVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(cw_ibc_client_verify_path(&w->kv, "client-99", 10, w->now_ns, proof, 1,
+                                               "a/b", proof, 1, w->err, sizeof w->err),
+                     CW_ENOTFOUND);
+    assert_string_equal(w->err, "client client-99: not found");
+    assert_int_equal(cw_ibc_client_verify_path(&w->kv, "bad/id", 10, w->now_ns, proof, 1,
+                                               "a/b", proof, 1, w->err, sizeof w->err),
+                     CW_EINVAL);
+    assert_non_null(strstr(w->err, "client bad/id: "));
+}
+
+/* A 07-tendermint client must hold what a CometBFT header can carry: a chain id of at most
+ * 50 bytes (a valid identifier may have 64) and a time representable in int64 ns. Each is
+ * refused at create, naming the rule, and no client id is taken. */
+static void test_tm_create_refuses_chain_id_or_time_a_header_cannot_carry(void **state)
+{
+    world *w = *state;
+    char next[65], id51[52];
+    cw_lc_client_state cs;
+    memset(id51, 'c', 51);
+    id51[51] = '\0';
+    snprintf(next, sizeof next, "client-%d", g_next_client);
+    for (int k = 0; k < 2; k++) {
+        cw_msg_create_client mc;
+        memset(&mc, 0, sizeof mc);
+        strcpy(mc.client_type, CW_CLIENT_TYPE_TENDERMINT);
+        assert_int_equal(cw_lc_client_state_default(&mc.client_state, k ? CHAIN : id51), CW_OK);
+        mc.client_state.latest_height = 10;
+        mc.consensus_state.timestamp_ns = k ? UINT64_C(1) << 63 : w->now_ns - NS;
+        cw_enc e;
+        cw_enc_init(&e);
+        cw_msg_create_client_enc(&e, &mc);
+        assert_int_equal(run(w, &e), CW_EINVAL);
+        assert_non_null(strstr(w->err, "07-tendermint: chain id longer than 50 bytes or time "
+                                       "beyond 2262"));
+        assert_int_equal(cw_ibc_client(&w->kv, next, &cs), CW_ENOTFOUND);
+    }
+    /* one byte less, and the latest time: created, with that id */
+    cw_tm_light_block b10;
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    char id[65];
+    create(w, &b10, id);
+    assert_string_equal(id, next);
+    cw_tm_light_block_free(&b10);
+}
+
+/* recover_client replaces a client's state with another's of the same type only: a
+ * causeway-bip340 subject and a 07-tendermint substitute are refused, naming both types,
+ * and the subject is unchanged. */
+static void test_recover_refuses_a_substitute_of_another_type(void **state)
+{
+    world *w = *state;
+    cw_tm_light_block b10;
+    char tm_id[65], bip_id[65];
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    create(w, &b10, tm_id);
+    cw_tm_light_block_free(&b10);
+    cw_msg_create_client mc;
+    memset(&mc, 0, sizeof mc);
+    strcpy(mc.client_type, CW_CLIENT_TYPE_BIP340);
+    assert_int_equal(cw_lc_client_state_default(&mc.client_state, CHAIN), CW_OK);
+    mc.client_state.latest_height = 5;
+    mc.consensus_state.timestamp_ns = w->now_ns - 60 * NS;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_create_client_enc(&e, &mc);
+    assert_int_equal(run(w, &e), CW_OK);
+    snprintf(bip_id, sizeof bip_id, "client-%d", g_next_client++);
+    snap s = take(w, bip_id);
+    cw_msg_recover_client mr;
+    memset(&mr, 0, sizeof mr);
+    strcpy(mr.subject_client_id, bip_id);
+    strcpy(mr.substitute_client_id, tm_id);
+    w->signer.b[0] = 1; /* the admin */
+    cw_enc_init(&e);
+    cw_msg_recover_client_enc(&e, &mr);
+    int rc = run(w, &e);
+    memset(&w->signer, 0, sizeof w->signer);
+    assert_int_equal(rc, CW_EINVAL);
+    assert_string_equal(w->err, "subject is causeway-bip340, substitute 07-tendermint: same "
+                                "type needed");
+    assert_unchanged(w, bip_id, &s);
+}
+
+static void tm_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ack)
+{
+    (void)user, (void)ctx, (void)p;
+    cw_ack_enc_ok(ack, (const uint8_t *)"ok", 2);
+}
+static int tm_ack(void *user, cw_exec_ctx *ctx, const cw_packet *p, bool ok, cw_bytes payload)
+{
+    (void)user, (void)ctx, (void)p, (void)ok, (void)payload;
+    return CW_OK;
+}
+static int tm_timeout(void *user, cw_exec_ctx *ctx, const cw_packet *p)
+{
+    (void)user, (void)ctx, (void)p;
+    return CW_OK;
+}
+
+/* ChanOpenTry on a bound port ("tmport") through client_id, proof_init of proof_len bytes
+ * (junk); returns the handler's code. */
+static int open_try(world *w, const char *client_id, size_t proof_len)
+{
+    static const uint8_t junk[256];
+    cw_msg_chan_open_try mt;
+    memset(&mt, 0, sizeof mt);
+    mt.ordering = CW_ORDER_UNORDERED;
+    strcpy(mt.port, "tmport");
+    strcpy(mt.counterparty_port, "tmport");
+    strcpy(mt.counterparty_channel, "channel-0");
+    strcpy(mt.client_id, client_id);
+    strcpy(mt.counterparty_client_id, "client-0");
+    strcpy(mt.version, "v1");
+    strcpy(mt.counterparty_version, "v1");
+    mt.proof_init = (cw_bytes){junk, proof_len};
+    mt.counterparty_client_state = (cw_bytes){junk, 1};
+    mt.proof_client = (cw_bytes){junk, 1};
+    mt.proof_consensus = (cw_bytes){junk, 1};
+    mt.proof_height = 10;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_msg_chan_open_try_enc(&e, &mt);
+    return run(w, &e);
+}
+
+/* A channel handshake step through a client this chain does not hold is refused before
+ * anything is proven or paid; one through a client it holds pays for the proof first: with
+ * one unit of gas less than cw_gas_proof(proof, expected end) it runs out naming the proof,
+ * with exactly that much it goes on to judge the proof. No end is created either way. And
+ * sending on a port without an app is refused. */
+static void test_channel_steps_need_a_known_client_and_the_gas_for_the_proof(void **state)
+{
+    world *w = *state;
+    cw_tm_light_block b10;
+    char id[65], want[160];
+    cw_channel_end ce;
+    cw_ibc_app app = {.port = "tmport", .max_data = 64, .max_ack = 64, .on_recv_packet = tm_recv,
+                      .on_acknowledgement_packet = tm_ack, .on_timeout_packet = tm_timeout};
+    assert_int_equal(cw_ibc_bind(w->ibc, &app), CW_OK);
+    block(w, &b10, 10, &w->vs, 4, NULL);
+    create(w, &b10, id);
+    cw_tm_light_block_free(&b10);
+
+    assert_int_equal(open_try(w, "client-99", 32), CW_ENOTFOUND);
+    assert_string_equal(w->err, "client client-99: not found");
+
+    /* the INIT end TRY proves: the counterparty's end, mirrored from ours */
+    cw_channel_end local, expect;
+    memset(&local, 0, sizeof local);
+    local.ordering = CW_ORDER_UNORDERED;
+    strcpy(local.client_id, id);
+    strcpy(local.counterparty_client_id, "client-0");
+    ibc_mirror_end(&expect, &local, "tmport", "", CW_CHAN_INIT, "v1");
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_channel_end_enc(&e, &expect);
+    assert_int_equal(e.rc, CW_OK);
+    uint64_t cost = cw_gas_proof(32, cw_enc_len(&e));
+    cw_enc_free(&e);
+    w->gas_limit = cost - 1;
+    int rc = open_try(w, id, 32);
+    w->gas_limit = 0;
+    assert_int_equal(rc, CW_EOUTOFGAS);
+    snprintf(want, sizeof want, "out of gas: verifying a proof needs %llu, 0 of limit %llu used",
+             (unsigned long long)cost, (unsigned long long)(cost - 1));
+    assert_string_equal(w->err, want);
+    w->gas_limit = cost;
+    rc = open_try(w, id, 32);
+    w->gas_limit = 0;
+    assert_int_not_equal(rc, CW_EOUTOFGAS); /* paid: the junk proof itself is refused */
+    assert_int_not_equal(rc, CW_OK);
+    assert_null(strstr(w->err, "out of gas"));
+    assert_int_equal(cw_ibc_channel(&w->kv, "tmport", "channel-0", &ce), CW_ENOTFOUND);
+
+    /* cw_ibc_send_packet on a port no app is bound to */
+    cw_gas_meter gas;
+    cw_events ev;
+    cw_exec_ctx ctx = ctx_of(w, &gas, &ev);
+    uint64_t seq = 9;
+    assert_int_equal(cw_ibc_send_packet(w->ibc, &ctx, "nosuch", "channel-0", "x", 1, 0,
+                                        w->now_ns + NS, &seq, w->err, sizeof w->err),
+                     CW_ENOTFOUND);
+    assert_string_equal(w->err, "port nosuch: no app bound");
+    assert_int_equal(seq, 0);
+    assert_int_equal(ev.count, 0);
+    cw_events_free(&ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +827,10 @@ int main(void)
         cmocka_unit_test(test_time_out_of_order_freezes),
         cmocka_unit_test(test_misbehaviour_refusals_and_time_violation),
         cmocka_unit_test(test_iavl_non_membership_against_app_hash),
+        cmocka_unit_test(test_client_api_names_unknown_and_invalid_ids),
+        cmocka_unit_test(test_tm_create_refuses_chain_id_or_time_a_header_cannot_carry),
+        cmocka_unit_test(test_recover_refuses_a_substitute_of_another_type),
+        cmocka_unit_test(test_channel_steps_need_a_known_client_and_the_gas_for_the_proof),
     };
     return cmocka_run_group_tests_name("ibc_tm", tests, setup, teardown);
 }
