@@ -110,6 +110,7 @@ void cw_ibc_set_self_consensus(cw_ibc *h, cw_ibc_self_consensus_fn fn, void *use
 /** Create the host. admin: the key allowed to recover clients (genesis admin).
  *  Returns: CW_OK; -ENOMEM. Memory: caches parsed validator sets (cw_lc_vcache). */
 int cw_ibc_create(cw_ibc **out, const cw_pubkey32 *admin) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+/** Free the host and its caches; NULL is a no-op. Not thread-safe with other calls on h. */
 void cw_ibc_destroy(cw_ibc *h);
 
 /** Bind an app to its port (exact match; no app may bind a second time). The struct is

@@ -817,6 +817,36 @@ static void test_channel_steps_need_a_known_client_and_the_gas_for_the_proof(voi
     cw_events_free(&ev);
 }
 
+/* cw_ibc_bind refuses an app the router could not serve: no port or one that is not an
+ * identifier, a packet callback missing; and a ninth app (IBC_MAX_APPS). Runs last: it
+ * fills the host's app table. */
+static void test_bind_refuses_apps_the_router_cannot_serve(void **state)
+{
+    world *w = *state;
+    cw_ibc_app app = {.port = "p0", .max_data = 64, .max_ack = 64, .on_recv_packet = tm_recv,
+                      .on_acknowledgement_packet = tm_ack, .on_timeout_packet = tm_timeout};
+    cw_ibc_app bad = app;
+    bad.port = NULL;
+    assert_int_equal(cw_ibc_bind(w->ibc, &bad), CW_EINVAL);
+    bad.port = "bad/port";
+    assert_int_equal(cw_ibc_bind(w->ibc, &bad), CW_EINVAL);
+    bad = app;
+    bad.on_recv_packet = NULL;
+    assert_int_equal(cw_ibc_bind(w->ibc, &bad), CW_EINVAL);
+    bad = app;
+    bad.on_timeout_packet = NULL;
+    assert_int_equal(cw_ibc_bind(w->ibc, &bad), CW_EINVAL);
+    /* "tmport" is bound (test_channel_steps_...): seven more fill the table */
+    static const char *const ports[] = {"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"};
+    for (int i = 0; i < 7; i++) {
+        app.port = ports[i];
+        assert_int_equal(cw_ibc_bind(w->ibc, &app), CW_OK);
+    }
+    app.port = ports[7];
+    assert_int_equal(cw_ibc_bind(w->ibc, &app), CW_ETOOBIG);
+    assert_null(ibc_app_of(w->ibc, "p8"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -831,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_tm_create_refuses_chain_id_or_time_a_header_cannot_carry),
         cmocka_unit_test(test_recover_refuses_a_substitute_of_another_type),
         cmocka_unit_test(test_channel_steps_need_a_known_client_and_the_gas_for_the_proof),
+        cmocka_unit_test(test_bind_refuses_apps_the_router_cannot_serve),
     };
     return cmocka_run_group_tests_name("ibc_tm", tests, setup, teardown);
 }
