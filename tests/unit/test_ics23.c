@@ -876,6 +876,7 @@ static void test_attack_nonexist_right_only_left_siblings_outside_the_prefix(voi
                                                 sizeof g_err),
                      CW_OK); /* the neighbour itself is genuine */
     b = enc_nonexist(NULL, r, &len);
+    g_err[0] = 0;
     ASSERT_REJECTS(cw_ics23_verify_non_membership(&sp, root, b, len, (const uint8_t *)"a", 1,
                                                   g_err, sizeof g_err),
                    CW_EBADPROOF, "no left neighbour, but the right neighbour's path is not "
@@ -903,6 +904,7 @@ static void test_attack_nonexist_neighbours_one_leaf_read_two_ways(void **state)
     assert_memory_equal(root, root_r, 32); /* one leaf hash: SHA256(00 61 62 76) */
     size_t len;
     uint8_t *b = enc_nonexist(l, r, &len);
+    g_err[0] = 0;
     ASSERT_REJECTS(cw_ics23_verify_non_membership(&sp, root, b, len, (const uint8_t *)"ac", 2,
                                                   g_err, sizeof g_err),
                    CW_EBADPROOF, "left and right neighbours are not adjacent");
@@ -939,6 +941,7 @@ static void test_attack_nonexist_neighbours_in_swapped_branches(void **state)
     const char *q = key_between(t, 0, 1);
     size_t len;
     uint8_t *b = enc_nonexist(a, bx, &len);
+    g_err[0] = 0;
     ASSERT_REJECTS(cw_ics23_verify_non_membership(sp, root, b, len, (const uint8_t *)q,
                                                   strlen(q), g_err, sizeof g_err),
                    CW_EBADPROOF, "left and right neighbours are not adjacent");
