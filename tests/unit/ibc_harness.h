@@ -231,16 +231,14 @@ static void h_create_client(hchain *on, hchain *of, char id[static 65], int *nex
     cw_light_block_free(&lb);
 }
 
-/* Update `on`'s client of `of` to of's height `to` (0 = latest), adjacent or skipping from
- * the client's latest height. Returns the tx result code. */
-static int h_update_client(hchain *on, hchain *of, const char *client_id, uint64_t to)
+/* The ibc.update_client msg (into m, initialised here) moving on's client of `of` from its
+ * latest height to of's height `to`, with the trusted validator set; *n_sigs (NULL: not
+ * wanted): the header's commit entries. */
+static void h_msg_update_client(cw_enc *m, hchain *on, hchain *of, const char *client_id,
+                                uint64_t to, uint32_t *n_sigs)
 {
     cw_lc_client_state cs;
     h_client_state(on, client_id, &cs);
-    if (to == 0)
-        to = h_height(of);
-    if (to <= cs.latest_height)
-        return 0;
     cw_light_block target, trusted;
     h_light_block(of, to, &target);
     h_light_block(of, cs.latest_height, &trusted);
@@ -252,16 +250,31 @@ static int h_update_client(hchain *on, hchain *of, const char *client_id, uint64
     mu.update.trusted_height = cs.latest_height;
     mu.update.has_trusted_validator_set = true;
     mu.update.trusted_validator_set = trusted.next_validator_set;
+    cw_enc_init(m);
+    cw_msg_update_client_enc(m, &mu);
+    assert_int_equal(m->rc, CW_OK);
+    if (n_sigs)
+        *n_sigs = target.signed_header.commit.n_sigs;
+    cw_light_block_free(&target);
+    cw_light_block_free(&trusted);
+}
+
+/* Update `on`'s client of `of` to of's height `to` (0 = latest), adjacent or skipping from
+ * the client's latest height. Returns the tx result code. */
+static int h_update_client(hchain *on, hchain *of, const char *client_id, uint64_t to)
+{
+    cw_lc_client_state cs;
+    h_client_state(on, client_id, &cs);
+    if (to == 0)
+        to = h_height(of);
+    if (to <= cs.latest_height)
+        return 0;
     cw_enc m;
-    cw_enc_init(&m);
-    cw_msg_update_client_enc(&m, &mu);
-    assert_int_equal(m.rc, CW_OK);
+    h_msg_update_client(&m, on, of, client_id, to, NULL);
     cw_bytes msg = {cw_enc_data(&m), cw_enc_len(&m)};
     char log[256];
     int rc = h_tx(on, K_RELAYER, &msg, 1, log, sizeof log);
     cw_enc_free(&m);
-    cw_light_block_free(&target);
-    cw_light_block_free(&trusted);
     return rc;
 }
 
@@ -537,7 +550,8 @@ static int h_chan_ack(world *w, const char *port, const char *cp_version, char *
     return rc;
 }
 
-static int h_chan_confirm(world *w, const char *port, char *log)
+/* ... CONFIRM on b, or (closing) CLOSE_CONFIRM: either with a proof of a's end */
+static int h_chan_confirm(world *w, const char *port, bool closing, char *log)
 {
     char key[CW_PATH_MAX];
     cw_enc m;
@@ -545,11 +559,18 @@ static int h_chan_confirm(world *w, const char *port, char *log)
     size_t vl, pl;
     cw_path_channel_end(key, port, w->chan_a);
     uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
-    cw_msg_chan_open_confirm mc = {.proof_ack = h_bytes(p, pl), .proof_height = h};
-    h_id(mc.port, port);
-    h_id(mc.channel, w->chan_b);
     cw_enc_init(&m);
-    cw_msg_chan_open_confirm_enc(&m, &mc);
+    if (closing) {
+        cw_msg_chan_close_confirm mc = {.proof_init = h_bytes(p, pl), .proof_height = h};
+        h_id(mc.port, port);
+        h_id(mc.channel, w->chan_b);
+        cw_msg_chan_close_confirm_enc(&m, &mc);
+    } else {
+        cw_msg_chan_open_confirm mc = {.proof_ack = h_bytes(p, pl), .proof_height = h};
+        h_id(mc.port, port);
+        h_id(mc.channel, w->chan_b);
+        cw_msg_chan_open_confirm_enc(&m, &mc);
+    }
     int rc = tx1(&w->b, &m, log);
     free(v), free(p);
     return rc;
@@ -564,7 +585,7 @@ static void h_open_channel(world *w, const char *port, const char *version, uint
         fail_msg("open_try: %s", log);
     if (h_chan_ack(w, port, version, log))
         fail_msg("open_ack: %s", log);
-    if (h_chan_confirm(w, port, log))
+    if (h_chan_confirm(w, port, false, log))
         fail_msg("open_confirm: %s", log);
 }
 

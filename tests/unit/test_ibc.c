@@ -110,12 +110,19 @@ static int msg_send(cw_exec_ctx *ctx, const void *in, char *err, size_t err_len)
                               err_len);
 }
 
+/* The test app's packet callbacks on `port`, with open rules r (NULL: none). */
+static cw_ibc_app test_app_on(const char *port, const cw_ibc_open_rules *r)
+{
+    return (cw_ibc_app){.port = port, .max_data = CW_PACKET_DATA_MAX,
+                        .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
+                        .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
+                        .open_rules = r};
+}
+
 static void bind_test_app(hchain *c)
 {
-    cw_ibc_app app = {.port = "test", .max_data = CW_PACKET_DATA_MAX,
-                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
-                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
-                      .on_chan_close_init = app_close_init};
+    cw_ibc_app app = test_app_on("test", NULL);
+    app.on_chan_close_init = app_close_init;
     /* limits that do not compose are refused at bind: an ack over CW_ACK_MAX, no data */
     app.max_ack = CW_ACK_MAX + 1;
     assert_int_equal(cw_ibc_bind(cw_node_ibc(c->node), &app), CW_EINVAL);
@@ -1154,25 +1161,6 @@ static int picky_close_confirm(void *user, cw_exec_ctx *ctx, const char *channel
     return picky("close_confirm", err, err_len);
 }
 
-/* ibc.chan_close_confirm on b of w->chan_b, with a proof of a's end (w->chan_a) */
-static int close_confirm_b(world *w, const char *port, char *log)
-{
-    char key[CW_PATH_MAX];
-    uint8_t *v, *p;
-    size_t vl, pl;
-    cw_path_channel_end(key, port, w->chan_a);
-    uint64_t h = prove(&w->a, &w->b, w->client_b, key, &v, &vl, &p, &pl);
-    cw_msg_chan_close_confirm mcc = {.proof_init = h_bytes(p, pl), .proof_height = h};
-    h_id(mcc.port, port);
-    h_id(mcc.channel, w->chan_b);
-    cw_enc m;
-    cw_enc_init(&m);
-    cw_msg_chan_close_confirm_enc(&m, &mcc);
-    int rc = tx1(&w->b, &m, log);
-    free(v), free(p);
-    return rc;
-}
-
 #define EXPECT_LOG(rc, want, log, phrase)                                                  \
     do {                                                                                   \
         int rc_ = (rc);                                                                    \
@@ -1189,12 +1177,12 @@ static void test_app_callback_refusal_stops_each_handshake_step(void **state)
     world *w = *state;
     char log[256];
     cw_channel_end ce;
-    cw_ibc_app app = {.port = "picky", .max_data = CW_PACKET_DATA_MAX,
-                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
-                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
-                      .on_chan_open_init = picky_init, .on_chan_open_try = picky_try,
-                      .on_chan_open_ack = picky_ack, .on_chan_open_confirm = picky_confirm,
-                      .on_chan_close_confirm = picky_close_confirm};
+    cw_ibc_app app = test_app_on("picky", NULL);
+    app.on_chan_open_init = picky_init;
+    app.on_chan_open_try = picky_try;
+    app.on_chan_open_ack = picky_ack;
+    app.on_chan_open_confirm = picky_confirm;
+    app.on_chan_close_confirm = picky_close_confirm;
     assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
     assert_int_equal(cw_ibc_bind(cw_node_ibc(w->b.node), &app), CW_OK);
     g_picky = "init";
@@ -1214,21 +1202,21 @@ static void test_app_callback_refusal_stops_each_handshake_step(void **state)
     assert_int_equal(ce.state, CW_CHAN_INIT);
     g_picky = "confirm";
     assert_int_equal(h_chan_ack(w, "picky", "p-1", log), CW_OK);
-    EXPECT_LOG(h_chan_confirm(w, "picky", log), CW_EUNAUTHORIZED, log,
+    EXPECT_LOG(h_chan_confirm(w, "picky", false, log), CW_EUNAUTHORIZED, log,
                "picky app refuses confirm");
     assert_true(end_of(&w->b, "picky", w->chan_b, &ce));
     assert_int_equal(ce.state, CW_CHAN_TRYOPEN);
     g_picky = "close_confirm";
-    assert_int_equal(h_chan_confirm(w, "picky", log), CW_OK);
+    assert_int_equal(h_chan_confirm(w, "picky", false, log), CW_OK);
     cw_enc m;
     h_msg_close_init(&m, "picky", w->chan_a);
     assert_int_equal(tx1(&w->a, &m, log), CW_OK);
-    EXPECT_LOG(close_confirm_b(w, "picky", log), CW_EUNAUTHORIZED, log,
+    EXPECT_LOG(h_chan_confirm(w, "picky", true, log), CW_EUNAUTHORIZED, log,
                "picky app refuses close_confirm");
     assert_true(end_of(&w->b, "picky", w->chan_b, &ce));
     assert_int_equal(ce.state, CW_CHAN_OPEN);
     g_picky = "";
-    assert_int_equal(close_confirm_b(w, "picky", log), CW_OK);
+    assert_int_equal(h_chan_confirm(w, "picky", true, log), CW_OK);
     assert_true(end_of(&w->b, "picky", w->chan_b, &ce));
     assert_int_equal(ce.state, CW_CHAN_CLOSED);
 }
@@ -1243,10 +1231,7 @@ static void test_ack_refuses_a_counterparty_version_the_app_does_not_speak(void 
     cw_channel_end ce;
     static const cw_ibc_open_rules rules = {.port = "vers", .version = "v-1",
                                             .ordered_ok = false, .unordered_ok = true};
-    cw_ibc_app app = {.port = "vers", .max_data = CW_PACKET_DATA_MAX,
-                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
-                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
-                      .open_rules = &rules};
+    cw_ibc_app app = test_app_on("vers", &rules);
     assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
     app.open_rules = NULL;
     assert_int_equal(cw_ibc_bind(cw_node_ibc(w->b.node), &app), CW_OK);
@@ -1269,12 +1254,12 @@ static void test_confirm_refuses_a_proof_of_the_counterparty_in_another_state(vo
     cw_channel_end ce;
     assert_int_equal(h_chan_init(w, "test", "test-1", CW_ORDER_UNORDERED, log), CW_OK);
     assert_int_equal(h_chan_try(w, "test", "test-1", "test-1", CW_ORDER_UNORDERED, log), CW_OK);
-    EXPECT_LOG(h_chan_confirm(w, "test", log), CW_EBADPROOF, log, w->chan_a);
+    EXPECT_LOG(h_chan_confirm(w, "test", false, log), CW_EBADPROOF, log, w->chan_a);
     assert_true(end_of(&w->b, "test", w->chan_b, &ce));
     assert_int_equal(ce.state, CW_CHAN_TRYOPEN);
     assert_int_equal(h_chan_ack(w, "test", "test-1", log), CW_OK);
-    assert_int_equal(h_chan_confirm(w, "test", log), CW_OK);
-    EXPECT_LOG(close_confirm_b(w, "test", log), CW_EBADPROOF, log, w->chan_a);
+    assert_int_equal(h_chan_confirm(w, "test", false, log), CW_OK);
+    EXPECT_LOG(h_chan_confirm(w, "test", true, log), CW_EBADPROOF, log, w->chan_a);
     assert_true(end_of(&w->b, "test", w->chan_b, &ce));
     assert_int_equal(ce.state, CW_CHAN_OPEN);
 }
@@ -1410,24 +1395,13 @@ static void test_update_without_gas_for_the_header_refused(void **state)
     cw_lc_client_state before, after;
     h_client_state(&w->a, w->client_a, &before);
     h_block(&w->b);
-    cw_light_block target, trusted;
-    h_light_block(&w->b, h_height(&w->b), &target);
-    h_light_block(&w->b, before.latest_height, &trusted);
-    cw_msg_update_client mu;
-    memset(&mu, 0, sizeof mu);
-    h_id(mu.client_id, w->client_a);
-    mu.update.signed_header = target.signed_header;
-    mu.update.validator_set = target.validator_set;
-    mu.update.trusted_height = before.latest_height;
-    mu.update.has_trusted_validator_set = true;
-    mu.update.trusted_validator_set = trusted.next_validator_set;
     cw_enc m;
-    cw_enc_init(&m);
-    cw_msg_update_client_enc(&m, &mu);
+    uint32_t n_sigs;
+    h_msg_update_client(&m, &w->a, &w->b, w->client_a, h_height(&w->b), &n_sigs);
     cw_bytes msg = {cw_enc_data(&m), cw_enc_len(&m)};
     /* the tx's intrinsic gas (the signed tx is at most ~300 bytes over the msg) and the
      * client's reads, but under one signature check per commit entry */
-    uint64_t sigs = (uint64_t)target.signed_header.commit.n_sigs * CW_GAS_SIG;
+    uint64_t sigs = (uint64_t)n_sigs * CW_GAS_SIG;
     uint64_t limit = cw_gas_tx_intrinsic(msg.len + 300, 1) + 10000;
     assert_true(sigs > 10000);
     EXPECT_LOG(h_tx_gas(&w->a, K_RELAYER, &msg, 1, limit, log, sizeof log), CW_EOUTOFGAS, log,
@@ -1435,8 +1409,6 @@ static void test_update_without_gas_for_the_header_refused(void **state)
     h_client_state(&w->a, w->client_a, &after);
     assert_memory_equal(&before, &after, sizeof before);
     cw_enc_free(&m);
-    cw_light_block_free(&target);
-    cw_light_block_free(&trusted);
 }
 
 /* Each handshake refusal names its rule, and refuses before anything is proven where the
@@ -1469,10 +1441,7 @@ static void test_handshake_refusals_name_their_rule(void **state)
     /* an app with open rules: UNORDERED only, version r-1, paired with itself */
     static const cw_ibc_open_rules rules = {.port = "ruled", .version = "r-1",
                                             .ordered_ok = false, .unordered_ok = true};
-    cw_ibc_app app = {.port = "ruled", .max_data = CW_PACKET_DATA_MAX,
-                      .max_ack = CW_IBC_ACK_ERROR_MAX, .on_recv_packet = app_recv,
-                      .on_acknowledgement_packet = app_ack, .on_timeout_packet = app_timeout,
-                      .open_rules = &rules};
+    cw_ibc_app app = test_app_on("ruled", &rules);
     assert_int_equal(cw_ibc_bind(cw_node_ibc(w->a.node), &app), CW_OK);
     h_msg_open_init(&m, "ruled", CW_ORDER_ORDERED, w->client_a, w->client_b, "r-1");
     expect_refused(&w->a, &m, CW_EINVAL, "ruled channels must be UNORDERED");

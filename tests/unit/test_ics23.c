@@ -981,6 +981,30 @@ static void test_ignored_nonexistence_key_changes_nothing(void **state)
 
 /* ==== batch =========================================================================== */
 
+/* A compressed batch proof of the one existence entry cx over lookup_inners[0..n)
+ * (pool-allocated; cx and lookup borrowed). */
+static pb_proof *compressed_one(Cw__Ics23__CompressedExistenceProof *cx, pb_inner **lookup,
+                                size_t n)
+{
+    Cw__Ics23__CompressedBatchEntry *ent = talloc(sizeof *ent);
+    cw__ics23__compressed_batch_entry__init(ent);
+    ent->proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_EXIST;
+    ent->exist = cx;
+    Cw__Ics23__CompressedBatchEntry **ents = talloc(sizeof *ents);
+    ents[0] = ent;
+    Cw__Ics23__CompressedBatchProof *cb = talloc(sizeof *cb);
+    cw__ics23__compressed_batch_proof__init(cb);
+    cb->n_entries = 1;
+    cb->entries = ents;
+    cb->n_lookup_inners = n;
+    cb->lookup_inners = lookup;
+    pb_proof *p = talloc(sizeof *p);
+    cw__ics23__commitment_proof__init(p);
+    p->proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
+    p->compressed = cb;
+    return p;
+}
+
 static void test_batch_and_compressed_index_bounds(void **state)
 {
     (void)state;
@@ -1023,26 +1047,15 @@ static void test_batch_and_compressed_index_bounds(void **state)
     int32_t idx[3] = {0, 1, 3};
     ce.n_path = 3;
     ce.path = idx;
-    Cw__Ics23__CompressedBatchEntry cent = CW__ICS23__COMPRESSED_BATCH_ENTRY__INIT;
-    cent.proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_EXIST;
-    cent.exist = &ce;
-    Cw__Ics23__CompressedBatchEntry *cents[1] = {&cent};
-    Cw__Ics23__CompressedBatchProof cb = CW__ICS23__COMPRESSED_BATCH_PROOF__INIT;
-    cb.n_entries = 1;
-    cb.entries = cents;
-    cb.n_lookup_inners = 3;
-    cb.lookup_inners = e->path;
-    pb_proof pc = CW__ICS23__COMMITMENT_PROOF__INIT;
-    pc.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
-    pc.compressed = &cb;
-    b = enc(&pc, &len);
+    pb_proof *pc = compressed_one(&ce, e->path, 3);
+    b = enc(pc, &len);
     ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err),
                    CW_EMALFORMED, "path[2] = 3 outside lookup_inners");
     idx[2] = 2; /* in range: decompresses to the original path and verifies */
-    b = enc(&pc, &len);
+    b = enc(pc, &len);
     assert_int_equal(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err), CW_OK);
     idx[2] = -1;
-    b = enc(&pc, &len);
+    b = enc(pc, &len);
     ASSERT_REJECTS(cw_ics23_verify_batch_membership(t->spec, root, b, len, items, 1, g_err, sizeof g_err),
                    CW_EMALFORMED, "outside lookup_inners");
 }
@@ -1139,19 +1152,7 @@ static void test_every_decoded_bound_one_past(void **state)
     cx.leaf = e->leaf;
     cx.n_path = CW_ICS23_PATH_MAX + 1;
     cx.path = idx;
-    Cw__Ics23__CompressedBatchEntry cxe = CW__ICS23__COMPRESSED_BATCH_ENTRY__INIT,
-                                    *cxes[1] = {&cxe};
-    cxe.proof_case = CW__ICS23__COMPRESSED_BATCH_ENTRY__PROOF_EXIST;
-    cxe.exist = &cx;
-    Cw__Ics23__CompressedBatchProof cxb = CW__ICS23__COMPRESSED_BATCH_PROOF__INIT;
-    cxb.n_entries = 1;
-    cxb.entries = cxes;
-    cxb.n_lookup_inners = 1;
-    cxb.lookup_inners = e->path;
-    pb_proof pcx = CW__ICS23__COMMITMENT_PROOF__INIT;
-    pcx.proof_case = CW__ICS23__COMMITMENT_PROOF__PROOF_COMPRESSED;
-    pcx.compressed = &cxb;
-    b = enc(&pcx, &len);
+    b = enc(compressed_one(&cx, e->path, 1), &len);
     ASSERT_REJECTS(cw_ics23_verify_batch_membership(s, root, b, len, &it, 1, g_err, sizeof g_err),
                    CW_ETOOBIG, "compressed: entry 0: path of 257 inner ops exceeds 256");
     /* CW_ICS23_LOOKUP_MAX + 1 (empty) lookup inners: ~128 KiB, far under the arena bound */
