@@ -307,8 +307,11 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
             cw_log(CW_LOG_DEBUG, "relay step path=%s src=%s ms=%llu", pc->name, pc->end[d].chain,
                    (unsigned long long)(cw_chain_now_ms() - t1));
             if (rc) {
-                cw_log(CW_LOG_WARN, "relay step failed path=%s src=%s rc=%s reason=\"%s\"",
-                       pc->name, pc->end[d].chain, cw_strerror(rc), e);
+                /* a chain that is down was logged once when its connection went (chain
+                 * client: "connection lost"); its paths fail fast every tick until it is back */
+                cw_log(rc == CW_ECLOSED ? CW_LOG_DEBUG : CW_LOG_WARN,
+                       "relay step failed path=%s src=%s rc=%s reason=\"%s\"", pc->name,
+                       pc->end[d].chain, cw_strerror(rc), e);
                 if (first == CW_OK) {
                     first = rc;
                     cw_errf(err, err_len, rc, "%s", e);
