@@ -1010,8 +1010,8 @@ static const char *row_dst_id(const audit_row *r, const chain_view *views)
 }
 
 static void print_all(const audit_config *cfg, const chain_view *views, const path_note *notes,
-                      const audit_run *run, const char *file, uint64_t now, uint64_t max_age,
-                      uint64_t max_skew, bool holds, bool json)
+                      const audit_run *run, const char *file, const char *path_name,
+                      uint64_t now, uint64_t max_age, uint64_t max_skew, bool holds, bool json)
 {
     char t[32], age[32];
     if (json) {
@@ -1091,8 +1091,9 @@ static void print_all(const audit_config *cfg, const chain_view *views, const pa
                           "{}");
         return;
     }
-    printf("audit of every path of %s, every figure proven against a header verified from "
-           "the trust roots by this command's light client\n  as of:", file);
+    printf("audit of %s of %s, every figure proven against a header verified from the trust "
+           "roots by this command's light client\n  as of:", path_name ? path_name : "every path",
+           file);
     for (int k = 0; k < cfg->n_chains; k++) {
         const chain_view *v = &views[k];
         if (v->used && !v->rc)
@@ -1260,7 +1261,7 @@ static int audit_all(const audit_config *cfg, const char *file, const char *path
                     notes[i].err);
     cw_chain_qreq_free(pg->q, AUDIT_PAGE);
     free(pg);
-    print_all(cfg, views, notes, &run, file, now, max_age, max_skew, holds, json);
+    print_all(cfg, views, notes, &run, file, path_name, now, max_age, max_skew, holds, json);
     for (int k = 0; k < cfg->n_chains; k++)
         if (views[k].open)
             cw_chain_client_free(&views[k].c);
