@@ -60,7 +60,6 @@
 _Static_assert(AUDIT_PAGE <= CW_RPC_BATCH_MAX, "a page is one proof batch");
 #define AUDIT_MAX_CHAINS 8
 #define AUDIT_MAX_PATHS 8
-_Static_assert(CW_LEND_MAX_COLLATERALS <= 64, "collateral rows fit one run");
 #define MS_NS UINT64_C(1000000)
 /* Defaults (README, DESIGN §8): a few block intervals of the default 1 s block, and the most
  * two sequential reads of two tips may honestly be apart. */
@@ -614,6 +613,7 @@ static int audit_row_run(side *ends, audit_page *pg, audit_row *r, char *err, si
 
 /* ---- which denoms a path has ------------------------------------------------------------ */
 
+/* The most (path, denom) rows of one run (more: refused, naming the path). */
 #define AUDIT_MAX_ROWS 64
 /* The most denom traces read per chain (transfer/traceCount above it: refused, named). */
 #define AUDIT_MAX_TRACES 1024
