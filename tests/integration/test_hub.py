@@ -300,6 +300,15 @@ def test_hub_leverage_loop_kill9_and_a_stopped_chain(procs, tmp_path):
                  chain=b, what=f"metrics {want}")
     r = h.audit(ok=False)  # gamma's tip is not current: its paths are not certified
     assert r.returncode == 1 and "path gamma-beta not read" in r.stderr, r.stderr
+    # a relayer (re)started while gamma is down relays the other paths; it seeds gamma's
+    # light client when gamma answers (before, it exited: "light client: chain gamma: ...")
+    procs.stop(h.rly)
+    h.rly = R.start_relayer(procs, h.cfg, name="relayer-3")
+    h.cli(a, "tx", "lock", "--from", "alice", "--channel", ab_h, "--denom", "stake",
+          "--amount", "20", "--to", h.addr["beta", "alice"])
+    R.wait_until(lambda: h.position("alpha-beta", "stake") == 520, chain=b,
+                 what="a lock relayed by a relayer started while gamma is down")
+    assert h.rly.poll() is None, procs.log(h.rly)
 
     # 9. gamma restarts: its paths catch up
     g.start()
@@ -308,7 +317,7 @@ def test_hub_leverage_loop_kill9_and_a_stopped_chain(procs, tmp_path):
     rows = h.audit_rows()
     assert rows["gamma-beta-transfer", "uusd"]["escrow"] == 300
     assert rows["alpha-beta-transfer", "stake"]["outstanding"] == 70
-    assert rows["alpha-beta", "stake"]["escrow"] == 500
+    assert rows["alpha-beta", "stake"]["escrow"] == 520
     text = metrics_text(h.mport)
     for name in PATHS:
         assert metric(text, "causeway_relayer_packets_relayed_total",
@@ -320,6 +329,7 @@ def test_hub_leverage_loop_kill9_and_a_stopped_chain(procs, tmp_path):
     # call drops it, so alpha↔beta keep relaying without waiting out a call timeout per call
     # (before: every tick waited 10 s on each of gamma's calls, about a minute per packet).
     pos = h.position("alpha-beta", "stake")
+    assert pos == 520
     g.proc.send_signal(signal.SIGSTOP)
     try:
         h.cli(b, "tx", "transfer", "--from", "bob", "--channel", gt_b, "--to",
@@ -333,7 +343,7 @@ def test_hub_leverage_loop_kill9_and_a_stopped_chain(procs, tmp_path):
         g.proc.send_signal(signal.SIGCONT)
     R.wait_until(lambda: h.bal(g, "bob", v_g) == 311, chain=g, what="gamma catches up again")
     h.wait_quiescent("everything acknowledged after the hang")
-    assert h.bal(a, "alice", "stake") == sa0 - 600
+    assert h.bal(a, "alice", "stake") == sa0 - 620
 
     # the audit's text report names every path and denom
     r = subprocess.run([require_bin("causeway"), "audit", "--config", h.cfg],
