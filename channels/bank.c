@@ -119,3 +119,36 @@ int cw_bank_burn(const cw_kv *kv, const cw_address *from, const char *denom, uin
 {
     return change(kv, from, NULL, denom, amount, err, err_len);
 }
+
+int cw_pending_move(const cw_kv *kv, const char *key, uint64_t amount, bool add, char *err,
+                    size_t err_len)
+{
+    const uint8_t *v;
+    size_t n;
+    uint64_t count = 0, sum = 0;
+    int rc = cw_kv_get_s(kv, key, &v, &n);
+    if (rc == CW_OK)
+        rc = cw_val_u64_pair_dec(&count, &sum, v, n, err, err_len);
+    else if (rc == CW_ENOTFOUND)
+        rc = CW_OK;
+    if (rc)
+        return cw_errf(err, err_len, rc, "%s: unreadable (%s)", key, cw_strerror(rc));
+    if (add ? (cw_add_u64(&count, count, 1) || cw_add_u64(&sum, sum, amount))
+            : (count == 0 || sum < amount))
+        return cw_errf(err, err_len, add ? CW_EOVERFLOW : CW_ESTATE,
+                       "%s: [%llu, %llu] cannot %s a packet of %llu", key,
+                       (unsigned long long)count, (unsigned long long)sum,
+                       add ? "count" : "settle", (unsigned long long)amount);
+    if (!add) {
+        count--;
+        sum -= amount;
+    }
+    if (count == 0 && sum == 0)
+        return cw_kv_del_s(kv, key);
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_val_u64_pair_enc(&e, count, sum);
+    rc = e.rc ? e.rc : cw_kv_set_s(kv, key, cw_enc_data(&e), cw_enc_len(&e));
+    cw_enc_free(&e);
+    return rc;
+}

@@ -76,38 +76,11 @@ static int pending_move(const cw_kv *kv, const char *channel, const cw_collatera
                         bool add, char *err, size_t err_len)
 {
     char key[CW_KEY_MAX];
-    const uint8_t *v;
-    size_t n;
-    uint64_t count = 0, amount = 0;
     int rc = cw_key_collateral_pending(key, channel, c->kind == CW_COLLATERAL_RELEASE, c->denom);
     if (rc)
         return cw_errf(err, err_len, rc, "channel %s, denom %s: not identifiers", channel,
                        c->denom);
-    rc = cw_kv_get_s(kv, key, &v, &n);
-    if (rc == CW_OK)
-        rc = cw_val_u64_pair_dec(&count, &amount, v, n, err, err_len);
-    else if (rc == CW_ENOTFOUND)
-        rc = CW_OK;
-    if (rc)
-        return cw_errf(err, err_len, rc, "%s: unreadable (%s)", key, cw_strerror(rc));
-    if (add ? (cw_add_u64(&count, count, 1) || cw_add_u64(&amount, amount, c->amount))
-            : (count == 0 || amount < c->amount))
-        return cw_errf(err, err_len, add ? CW_EOVERFLOW : CW_ESTATE,
-                       "%s: [%llu, %llu] cannot %s a packet of %llu", key,
-                       (unsigned long long)count, (unsigned long long)amount,
-                       add ? "count" : "settle", (unsigned long long)c->amount);
-    if (!add) {
-        count--;
-        amount -= c->amount;
-    }
-    if (count == 0 && amount == 0)
-        return cw_kv_del_s(kv, key);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_val_u64_pair_enc(&e, count, amount);
-    rc = e.rc ? e.rc : cw_kv_set_s(kv, key, cw_enc_data(&e), cw_enc_len(&e));
-    cw_enc_free(&e);
-    return rc;
+    return cw_pending_move(kv, key, c->amount, add, err, err_len);
 }
 
 static void app_event(cw_exec_ctx *ctx, const char *type, const char *channel,

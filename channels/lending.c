@@ -454,35 +454,37 @@ static int store_market_list(const cw_kv *kv, char names[][CW_ID_MAX + 1], size_
     return rec_store(kv, KEY_MARKETS, &e);
 }
 
+/* The record's one definition is causeway/keys.h's (cw_val_collateral): the audit reads it. */
 static void enc_collateral(cw_enc *e, const cw_lend_collateral *c)
 {
-    cw_enc_array(e, 5);
-    cw_enc_cstr(e, c->channel);
-    cw_enc_cstr(e, c->base_denom);
-    cw_enc_u64(e, c->ltv_bps);
-    cw_enc_u64(e, c->liquidation_threshold_bps);
-    cw_enc_u64(e, c->liquidation_bonus_bps);
+    cw_val_collateral v = {.ltv_bps = c->ltv_bps, .lt_bps = c->liquidation_threshold_bps,
+                           .bonus_bps = c->liquidation_bonus_bps};
+    memcpy(v.channel, c->channel, sizeof v.channel);
+    memcpy(v.base_denom, c->base_denom, sizeof v.base_denom);
+    cw_val_collateral_enc(e, &v);
 }
 
 int cw_lend_collateral_by_trace(const cw_kv *kv, cw_lend_collateral *out, const char *trace)
 {
     char key[CW_KEY_MAX];
-    cw_dec d;
-    const msgpack_object *root;
+    const uint8_t *v;
+    size_t n;
+    cw_val_collateral c;
     memset(out, 0, sizeof *out);
     if (cw_key_lend_collateral(key, trace))
         return CW_EINVAL;
-    int rc = rec_open(kv, key, &d, &root, NULL, 0);
+    int rc = cw_kv_get_s(kv, key, &v, &n);
     if (rc)
         return rc;
-    const msgpack_object *f = cw_dec_array(&d, root, 5, "collateral");
-    cw_dec_id(&d, &f[0], out->channel, "channel");
-    cw_dec_id(&d, &f[1], out->base_denom, "base_denom");
-    out->ltv_bps = (uint32_t)cw_dec_uint_max(&d, &f[2], CW_BPS, "ltv");
-    out->liquidation_threshold_bps = (uint32_t)cw_dec_uint_max(&d, &f[3], CW_BPS, "lt");
-    out->liquidation_bonus_bps = (uint32_t)cw_dec_uint_max(&d, &f[4], UINT32_MAX, "bonus");
+    if (cw_val_collateral_dec(&c, v, n, NULL, 0))
+        return CW_EMALFORMED;
+    memcpy(out->channel, c.channel, sizeof out->channel);
+    memcpy(out->base_denom, c.base_denom, sizeof out->base_denom);
+    out->ltv_bps = c.ltv_bps;
+    out->liquidation_threshold_bps = c.lt_bps;
+    out->liquidation_bonus_bps = c.bonus_bps;
     memcpy(out->trace_denom, trace, CW_LEND_TRACE_DENOM_LEN + 1);
-    return rec_close(&d, key, NULL, 0);
+    return CW_OK;
 }
 
 int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const char *channel,
@@ -498,47 +500,37 @@ int cw_lend_collateral_lookup(const cw_kv *kv, cw_lend_collateral *out, const ch
     return rc;
 }
 
+/* market/collaterals through its one definition (cw_val_trace_list, causeway/keys.h) */
 static int load_collaterals(const cw_kv *kv, book *m, char *err, size_t err_len)
 {
-    cw_dec d;
-    const msgpack_object *root;
+    char traces[CW_LEND_MAX_COLLATERALS][CW_TRACE_DENOM_LEN + 1];
+    const uint8_t *v;
+    size_t vn, n = 0;
     m->n_col = 0;
-    int rc = rec_open(kv, KEY_COLLATERALS, &d, &root, err, err_len);
+    int rc = cw_kv_get_s(kv, KEY_COLLATERALS, &v, &vn);
     if (rc == CW_ENOTFOUND)
         return CW_OK;
     if (rc)
         return rc;
-    uint32_t n;
-    const msgpack_object *items = cw_dec_list(&d, root, CW_LEND_MAX_COLLATERALS, &n,
-                                              "collaterals");
-    for (uint32_t i = 0; i < n && d.rc == CW_OK; i++) {
-        cw_bytes s = cw_dec_str(&d, &items[i], CW_LEND_TRACE_DENOM_LEN, "collaterals[%u]", i);
-        if (d.rc)
-            break;
-        char t[CW_LEND_TRACE_DENOM_LEN + 1];
-        memcpy(t, s.p, s.len);
-        t[s.len] = '\0';
-        if (!trace_ok(t)) {
-            cw_dec_fail(&d, CW_EMALFORMED, "collaterals[%u]: not a trace denom", i);
-            break;
-        }
-        rc = cw_lend_collateral_by_trace(kv, &m->col[i], t);
-        if (rc) {
-            cw_dec_fail(&d, CW_EMALFORMED, "collaterals[%u]: record missing", i);
-            break;
-        }
+    if (cw_val_trace_list_dec(traces, CW_LEND_MAX_COLLATERALS, &n, v, vn, NULL, 0))
+        return cw_errf(err, err_len, CW_EMALFORMED, "%s: corrupt record", KEY_COLLATERALS);
+    for (size_t i = 0; i < n; i++) {
+        if (cw_lend_collateral_by_trace(kv, &m->col[i], traces[i]))
+            return cw_errf(err, err_len, CW_EMALFORMED, "%s: corrupt record (collaterals[%zu]: "
+                           "record missing)", KEY_COLLATERALS, i);
         m->n_col = i + 1;
     }
-    return rec_close(&d, KEY_COLLATERALS, err, err_len);
+    return CW_OK;
 }
 
 static int store_collaterals(const cw_kv *kv, const book *m)
 {
+    const char *traces[CW_LEND_MAX_COLLATERALS];
     cw_enc e;
-    cw_enc_init(&e);
-    cw_enc_array(&e, (uint32_t)m->n_col);
     for (size_t i = 0; i < m->n_col; i++)
-        cw_enc_cstr(&e, m->col[i].trace_denom);
+        traces[i] = m->col[i].trace_denom;
+    cw_enc_init(&e);
+    cw_val_trace_list_enc(&e, traces, m->n_col);
     return rec_store(kv, KEY_COLLATERALS, &e);
 }
 

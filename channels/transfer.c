@@ -198,16 +198,45 @@ static int refund(cw_exec_ctx *ctx, const cw_packet *p)
     return rc;
 }
 
+/* transfer/pending/{channel}/{HASH(denom path)} (causeway/keys.h): +1 when a transfer is
+ * sent, -1 when its commitment goes (ack or timeout), in the same tx as the commitment, so
+ * the audit can prove it saw every transfer in flight (DESIGN §8 "Audit"). */
+static int pending_move(const cw_kv *kv, const char *channel, const cw_ics20_packet *d,
+                        uint64_t amount, bool add, char *err, size_t err_len)
+{
+    char key[CW_KEY_MAX];
+    int rc = cw_key_ics20_pending(key, channel, d->denom);
+    if (rc)
+        return cw_errf(err, err_len, rc, "channel %s, denom %s: no pending key", channel,
+                       d->denom);
+    return cw_pending_move(kv, key, amount, add, err, err_len);
+}
+
+/* The packet's commitment goes (ack or timeout): settle its pending count. Only fails on a
+ * store failure (we committed the packet from a valid msg, counted when sent). */
+static int settle(cw_exec_ctx *ctx, const cw_packet *p)
+{
+    cw_ics20_packet d;
+    char err[256];
+    uint64_t amount;
+    if (cw_ics20_packet_decode(&d, p->data.p, p->data.len, err, sizeof err) ||
+        cw_ics20_amount_parse(&amount, d.amount, err, sizeof err))
+        return CW_OK; /* unreachable: we sent it */
+    return pending_move(ctx->kv, p->source_channel, &d, amount, false, err, sizeof err);
+}
+
 static int on_ack(void *user, cw_exec_ctx *ctx, const cw_packet *p, bool ok, cw_bytes payload)
 {
     (void)user, (void)payload;
-    return ok ? CW_OK : refund(ctx, p);
+    int rc = settle(ctx, p);
+    return rc || ok ? rc : refund(ctx, p);
 }
 
 static int on_timeout(void *user, cw_exec_ctx *ctx, const cw_packet *p)
 {
     (void)user;
-    return refund(ctx, p);
+    int rc = settle(ctx, p);
+    return rc ? rc : refund(ctx, p);
 }
 
 /* ---- transfer.transfer ----------------------------------------------------------------- */
@@ -250,6 +279,8 @@ static int msg_transfer(cw_exec_ctx *ctx, const void *in, char *err, size_t err_
                                 cw_enc_data(&e), cw_enc_len(&e), m->timeout_height,
                                 m->timeout_timestamp_ns, &seq, err, err_len);
     cw_enc_free(&e);
+    if (rc == CW_OK)
+        rc = pending_move(ctx->kv, m->channel, &d, m->amount, true, err, err_len);
     if (rc == CW_OK)
         app_event(ctx, CW_EV_ICS20_TRANSFER, m->channel, &d, m->amount, seq);
     return rc;

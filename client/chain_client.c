@@ -101,9 +101,12 @@ int cw_chain_ensure(cw_chain_client *c, char *err, size_t err_len)
         return cw_errf(err, err_len, CW_ECLOSED, "chain %s: reconnecting in %llu ms", c->cfg->id,
                        (unsigned long long)(c->next_try_ms - now));
     char e[256] = "";
-    int rc = cw_rpc_client_connect(&c->cl, c->cfg->rpc, c->timeout_ms, e, sizeof e);
+    uint32_t t = c->connect_tries++ > 0 && c->timeout_ms > CW_CHAIN_RECONNECT_TIMEOUT_MS
+                     ? CW_CHAIN_RECONNECT_TIMEOUT_MS
+                     : c->timeout_ms;
+    int rc = cw_rpc_client_connect(&c->cl, c->cfg->rpc, t, e, sizeof e);
     if (rc == CW_OK && c->want_sub)
-        rc = cw_rpc_subscribe(c->cl, CW_RPC_TOPIC_BLOCKS, c->timeout_ms, e, sizeof e);
+        rc = cw_rpc_subscribe(c->cl, CW_RPC_TOPIC_BLOCKS, t, e, sizeof e);
     if (rc) {
         cw_rpc_client_close(c->cl);
         c->cl = NULL;
@@ -143,6 +146,8 @@ int cw_chain_call(cw_chain_client *c, const char *method, const cw_enc *params, 
         drop(c, err);
         return rc == CW_ECLOSED ? rc : CW_ECLOSED;
     }
+    if (rc == CW_ETIMEOUT)
+        drop(c, err); /* unresponsive: fail fast until the backoff has passed */
     if (rc)
         return rc;
     return cw_rpc_result_open(d, root, *buf, len, method, err, err_len);
@@ -184,10 +189,8 @@ static int take_result(cw_chain_client *c, uint32_t msgid, const char *method, c
         return cw_errf(err, err_len, CW_ECLOSED, "chain %s: connection lost", c->cfg->id);
     size_t len = 0;
     int rc = cw_rpc_call_take(c->cl, msgid, buf, &len, c->timeout_ms, err, err_len);
-    if (rc == CW_ETIMEOUT)
-        cw_rpc_call_forget(c->cl, msgid);
-    if (rc == CW_ECLOSED)
-        drop(c, err);
+    if (rc == CW_ETIMEOUT || rc == CW_ECLOSED)
+        drop(c, err); /* closed, or unresponsive: fail fast until the backoff has passed */
     if (rc == CW_OK && (rc = cw_rpc_result_open(d, root, *buf, len, method, err, err_len))) {
         cw_dec_close(d);
         free(*buf);
@@ -342,7 +345,7 @@ int cw_chain_light_block(cw_chain_client *c, uint64_t height, cw_light_block *lb
     if (rc == CW_OK) {
         rc = cw_rpc_call(c->cl, "light_block", cw_enc_data(&p), cw_enc_len(&p), &buf, &len,
                          c->timeout_ms, err, err_len);
-        if (rc == CW_ECLOSED)
+        if (rc == CW_ECLOSED || rc == CW_ETIMEOUT)
             drop(c, err);
     }
     cw_enc_free(&p);

@@ -2,11 +2,13 @@
 #include "causeway/keys.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "causeway/hash.h"
 #include "causeway/ics20.h"
+#include "causeway/mathx.h"
 
 static bool id_ok(const char *s)
 {
@@ -107,6 +109,17 @@ int cw_key_ics20_denom_trace(char out[static CW_KEY_MAX], const char *ibc_denom)
 void cw_key_ics20_trace_index(char out[static CW_KEY_MAX], uint64_t n)
 {
     (void)key_fmt(out, "transfer/traceIndex/%llu", (unsigned long long)n);
+}
+
+int cw_key_ics20_pending(char out[static CW_KEY_MAX], const char *channel,
+                         const char *full_path)
+{
+    char voucher[CW_TRACE_DENOM_LEN + 1];
+    size_t n = strnlen(full_path, CW_ICS20_DENOM_MAX + 1);
+    if (!id_ok(channel) || n == 0 || n > CW_ICS20_DENOM_MAX)
+        return fail(out);
+    cw_ics20_ibc_denom(voucher, full_path); /* "ibc/" + the path's hash */
+    return key_fmt(out, "transfer/pending/%s/%s", channel, voucher + 4);
 }
 
 int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const uint8_t *val,
@@ -352,4 +365,79 @@ int cw_val_u128_rec_dec(cw_u128 *out, const uint8_t *val, size_t len, char *err,
                         size_t err_len)
 {
     return rec_dec(out, true, val, len, err, err_len);
+}
+
+void cw_val_collateral_enc(cw_enc *e, const cw_val_collateral *c)
+{
+    cw_enc_array(e, 5);
+    cw_enc_cstr(e, c->channel);
+    cw_enc_cstr(e, c->base_denom);
+    cw_enc_u64(e, c->ltv_bps);
+    cw_enc_u64(e, c->lt_bps);
+    cw_enc_u64(e, c->bonus_bps);
+}
+
+/* A collateral record: two identifiers and three small integers. */
+#define COLLATERAL_REC_MAX (2 * (CW_ID_MAX + 2) + 3 * 5 + 1)
+
+int cw_val_collateral_dec(cw_val_collateral *out, const uint8_t *val, size_t len, char *err,
+                          size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    memset(out, 0, sizeof *out);
+    if (!val)
+        return cw_errf(err, err_len, CW_ENOTFOUND, "collateral record: absent");
+    int rc = cw_dec_open(&d, &root, val, len, COLLATERAL_REC_MAX, err, err_len);
+    if (rc == CW_OK) {
+        const msgpack_object *f = cw_dec_array(&d, root, 5, "collateral");
+        cw_dec_id(&d, &f[0], out->channel, "collateral.channel");
+        cw_dec_id(&d, &f[1], out->base_denom, "collateral.base_denom");
+        out->ltv_bps = (uint32_t)cw_dec_uint_max(&d, &f[2], CW_BPS, "collateral.ltv");
+        out->lt_bps = (uint32_t)cw_dec_uint_max(&d, &f[3], CW_BPS, "collateral.lt");
+        out->bonus_bps = (uint32_t)cw_dec_uint_max(&d, &f[4], UINT32_MAX, "collateral.bonus");
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+void cw_val_trace_list_enc(cw_enc *e, const char *const *traces, size_t n)
+{
+    cw_enc_array(e, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        cw_enc_cstr(e, traces[i]);
+}
+
+int cw_val_trace_list_dec(char (*out)[CW_TRACE_DENOM_LEN + 1], size_t max, size_t *n,
+                          const uint8_t *val, size_t len, char *err, size_t err_len)
+{
+    cw_dec d;
+    const msgpack_object *root;
+    *n = 0;
+    if (!val)
+        return CW_OK;
+    if (max > UINT32_MAX / (CW_TRACE_DENOM_LEN + 2))
+        max = UINT32_MAX / (CW_TRACE_DENOM_LEN + 2);
+    int rc = cw_dec_open(&d, &root, val, len, 5 + max * (CW_TRACE_DENOM_LEN + 2), err, err_len);
+    uint32_t k = 0;
+    if (rc == CW_OK) {
+        const msgpack_object *items = cw_dec_list(&d, root, (uint32_t)max, &k, "trace list");
+        for (uint32_t i = 0; i < k && d.rc == CW_OK; i++) {
+            cw_bytes s = cw_dec_str(&d, &items[i], CW_TRACE_DENOM_LEN, "trace list[%u]", i);
+            if (d.rc == CW_OK && !cw_trace_denom_valid((const char *)s.p, s.len))
+                cw_dec_fail(&d, CW_EMALFORMED, "trace list[%u]: not a trace denom", i);
+            if (d.rc == CW_OK && out) {
+                memcpy(out[i], s.p, s.len);
+                out[i][s.len] = '\0';
+            }
+        }
+        rc = d.rc;
+    }
+    cw_dec_close(&d);
+    if (rc == CW_OK)
+        *n = k;
+    return rc;
 }

@@ -172,7 +172,7 @@ static void settle(rly_ctx *x, const rly_inflight *f, const cw_chain_txres *r, u
     if (r->code == 0) {
         uint32_t landed = cw_chain_txres_count(r, landed_ev[f->kind]);
         uint32_t redundant = cw_chain_txres_count(r, redundant_ev[f->kind]);
-        RLY_M_ADD(relayed[f->kind], landed);
+        RLY_M_ADD(relayed[f->path][f->kind], landed);
         RLY_M_ADD(redundant, redundant);
         RLY_M_ADD(client_updates, f->n_updates);
         uint64_t now_ns = cw_chain_now_ns();

@@ -226,7 +226,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "causeway-relayer: %s\n", err);
         goto out;
     }
-    if ((rc = rly_ctx_seed(&x, err, sizeof err))) {
+    if ((rc = rly_ctx_seed(&x, is_start, err, sizeof err))) {
         fprintf(stderr, "causeway-relayer: light client: %s\n", err);
         goto out;
     }

@@ -95,11 +95,12 @@ static int metrics_cb(void *user, cw_rpc_text *t)
         if (rc == CW_OK)                                                                   \
             rc = cw_rpc_text_appendf(t, __VA_ARGS__);                                      \
     } while (0)
-    P("# HELP causeway_relayer_packets_relayed_total Packets relayed (msgs that landed), by kind.\n"
-      "# TYPE causeway_relayer_packets_relayed_total counter\n");
-    for (int k = 0; k < RLY_K_N; k++)
-        P("causeway_relayer_packets_relayed_total{kind=\"%s\"} %llu\n", kind_name[k],
-          (unsigned long long)m.relayed[k]);
+    P("# HELP causeway_relayer_packets_relayed_total Packets relayed (msgs that landed), by "
+      "path and kind.\n# TYPE causeway_relayer_packets_relayed_total counter\n");
+    for (int p = 0; m.cfg && p < m.cfg->n_paths; p++)
+        for (int k = 0; k < RLY_K_N; k++)
+            P("causeway_relayer_packets_relayed_total{path=\"%s\",kind=\"%s\"} %llu\n",
+              m.cfg->paths[p].name, kind_name[k], (unsigned long long)m.relayed[p][k]);
     P("# HELP causeway_relayer_relay_latency_seconds From the source block carrying the event to "
       "the destination tx committing.\n# TYPE causeway_relayer_relay_latency_seconds histogram\n");
     uint64_t cum = 0;
@@ -204,8 +205,12 @@ static int status_cb(void *user, cw_rpc_text *t)
 {
     (void)user;
     pthread_mutex_lock(&rly_m.mu);
-    uint64_t r = rly_m.relayed[RLY_K_RECV], a = rly_m.relayed[RLY_K_ACK],
-             to = rly_m.relayed[RLY_K_TIMEOUT], tick = rly_m.last_tick_ms;
+    uint64_t r = 0, a = 0, to = 0, tick = rly_m.last_tick_ms;
+    for (int p = 0; p < RLY_MAX_PATHS; p++) {
+        r += rly_m.relayed[p][RLY_K_RECV];
+        a += rly_m.relayed[p][RLY_K_ACK];
+        to += rly_m.relayed[p][RLY_K_TIMEOUT];
+    }
     pthread_mutex_unlock(&rly_m.mu);
     return cw_rpc_text_appendf(t, "{\"recv\":%llu,\"ack\":%llu,\"timeout\":%llu,"
                                "\"last_tick_age_ms\":%llu}", (unsigned long long)r,

@@ -226,54 +226,70 @@ void rly_ctx_save_trust(rly_ctx *x)
             save_trust(x, &x->conns[i], x->conns[i].lcs.latest_height);
 }
 
-int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len)
+/* Seed chain i's light client: the DB's last verified height, else the config's trust root,
+ * else the lowest height a client of it holds (as its node serves it, said loudly). Up to
+ * `attempts` tries 100 ms apart while the node does not answer (CW_ECLOSED). */
+static int seed_chain(rly_ctx *x, int i, int attempts, char *err, size_t err_len)
+{
+    cw_chain_client *c = &x->conns[i];
+    const rly_chain_cfg *cc = c->cfg;
+    uint64_t h = 0;
+    uint8_t hash[32];
+    bool have = false;
+    if (x->db) {
+        char key[128];
+        uint8_t *v;
+        size_t n;
+        snprintf(key, sizeof key, "trust/%s", cc->id);
+        if (rly_db_get(x->db, key, &v, &n) == CW_OK) {
+            if (n == 40) {
+                for (int k = 0; k < 8; k++)
+                    h = (h << 8) | v[k];
+                memcpy(hash, v + 8, 32);
+                have = h > 0 && (!cc->has_trust || h >= cc->trust_height);
+            }
+            free(v);
+        }
+    }
+    if (!have && cc->has_trust) {
+        h = cc->trust_height;
+        memcpy(hash, cc->trust_hash, 32);
+        have = true;
+    }
+    int rc;
+    if (!have) {
+        /* no root given: start from the lowest height a client of this chain holds (so
+         * updates can bisect from there), as served by the chain's node — said loudly */
+        for (int attempt = 0; attempt < attempts && h == 0; attempt++) {
+            h = min_client_height(x, c);
+            if (h == 0 && cw_chain_ensure(c, err, err_len) != CW_ECLOSED)
+                break;
+            if (h == 0 && attempt + 1 < attempts) {
+                struct timespec ts = {0, 100 * 1000000};
+                nanosleep(&ts, NULL); /* the chain's RPC is not up yet */
+            }
+        }
+    }
+    for (int attempt = 0;; attempt++) {
+        rc = cw_chain_lc_seed(c, h, have ? hash : NULL, err, err_len);
+        if (rc != CW_ECLOSED || attempt + 1 >= attempts)
+            break;
+        struct timespec ts = {0, 100 * 1000000};
+        nanosleep(&ts, NULL); /* the chain's RPC is not up yet: backoff pacing */
+    }
+    return rc;
+}
+
+int rly_ctx_seed(rly_ctx *x, bool defer_unreachable, char *err, size_t err_len)
 {
     for (int i = 0; i < x->cfg->n_chains; i++) {
-        cw_chain_client *c = &x->conns[i];
-        const rly_chain_cfg *cc = c->cfg;
-        uint64_t h = 0;
-        uint8_t hash[32];
-        bool have = false;
-        if (x->db) {
-            char key[128];
-            uint8_t *v;
-            size_t n;
-            snprintf(key, sizeof key, "trust/%s", cc->id);
-            if (rly_db_get(x->db, key, &v, &n) == CW_OK) {
-                if (n == 40) {
-                    for (int k = 0; k < 8; k++)
-                        h = (h << 8) | v[k];
-                    memcpy(hash, v + 8, 32);
-                    have = h > 0 && (!cc->has_trust || h >= cc->trust_height);
-                }
-                free(v);
-            }
-        }
-        if (!have && cc->has_trust) {
-            h = cc->trust_height;
-            memcpy(hash, cc->trust_hash, 32);
-            have = true;
-        }
-        int rc;
-        if (!have) {
-            /* no root given: start from the lowest height a client of this chain holds (so
-             * updates can bisect from there), as served by the chain's node — said loudly */
-            for (int attempt = 0; attempt < 50 && h == 0; attempt++) {
-                h = min_client_height(x, c);
-                if (h == 0 && cw_chain_ensure(&x->conns[i], err, err_len) != CW_ECLOSED)
-                    break;
-                if (h == 0) {
-                    struct timespec ts = {0, 100 * 1000000};
-                    nanosleep(&ts, NULL); /* the chain's RPC is not up yet */
-                }
-            }
-        }
-        for (int attempt = 0;; attempt++) {
-            rc = cw_chain_lc_seed(c, h, have ? hash : NULL, err, err_len);
-            if (rc != CW_ECLOSED || attempt > 50)
-                break;
-            struct timespec ts = {0, 100 * 1000000};
-            nanosleep(&ts, NULL); /* the chain's RPC is not up yet: backoff pacing */
+        /* the daemon does not wait for a chain: it seeds it when it connects */
+        int rc = seed_chain(x, i, defer_unreachable ? 1 : 50, err, err_len);
+        if ((rc == CW_ECLOSED || rc == CW_ETIMEOUT) && defer_unreachable) {
+            cw_log(CW_LOG_WARN, "chain unreachable at start chain=%s reason=\"%s\": its paths "
+                   "wait for it (its light client is seeded when it connects); the other paths "
+                   "relay", x->conns[i].cfg->id, err);
+            continue;
         }
         if (rc)
             return rc;
@@ -300,6 +316,8 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
         rly_path_cfg *pc = &x->cfg->paths[p];
         if (!pc->end[0].channel[0] || !pc->end[1].channel[0])
             continue;
+        if (!x->conns[pc->end[0].chain_ix].lc_seeded || !x->conns[pc->end[1].chain_ix].lc_seeded)
+            continue; /* a chain unreachable since the start: seeded when it connects */
         for (int d = 0; d < 2; d++) {
             char e[512] = "";
             uint64_t t1 = cw_chain_now_ms();
@@ -307,8 +325,11 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
             cw_log(CW_LOG_DEBUG, "relay step path=%s src=%s ms=%llu", pc->name, pc->end[d].chain,
                    (unsigned long long)(cw_chain_now_ms() - t1));
             if (rc) {
-                cw_log(CW_LOG_WARN, "relay step failed path=%s src=%s rc=%s reason=\"%s\"",
-                       pc->name, pc->end[d].chain, cw_strerror(rc), e);
+                /* a chain that is down was logged once when its connection went (chain
+                 * client: "connection lost"); its paths fail fast every tick until it is back */
+                cw_log(rc == CW_ECLOSED ? CW_LOG_DEBUG : CW_LOG_WARN,
+                       "relay step failed path=%s src=%s rc=%s reason=\"%s\"", pc->name,
+                       pc->end[d].chain, cw_strerror(rc), e);
                 if (first == CW_OK) {
                     first = rc;
                     cw_errf(err, err_len, rc, "%s", e);
@@ -328,6 +349,16 @@ int rly_tick(rly_ctx *x, rly_progress *pr, char *err, size_t err_len)
     return first;
 }
 
+/* Drop the block notifications queued on c's connection, unread. */
+static void discard_notifications(cw_chain_client *c)
+{
+    char topic[CW_RPC_METHOD_MAX + 1], e[256];
+    uint8_t *pl;
+    size_t pln;
+    while (c->cl && cw_rpc_next_notification(c->cl, topic, &pl, &pln, 0, e, sizeof e) == CW_OK)
+        free(pl);
+}
+
 int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
 {
     uint64_t last_tick = 0, last_refresh = 0, last_cursor = 0;
@@ -340,6 +371,22 @@ int rly_run(rly_ctx *x, volatile sig_atomic_t *stop, char *err, size_t err_len)
             char e[512];
             if (cw_chain_ensure(c, e, sizeof e) != CW_OK)
                 continue;
+            if (!c->lc_seeded) { /* unreachable at the start: seed it now that it answers */
+                uint64_t t = cw_chain_now_ms();
+                int rc = t < x->seed_retry_ms[i] ? CW_ESTATE : seed_chain(x, i, 1, e, sizeof e);
+                if (rc != CW_OK) {
+                    if (t >= x->seed_retry_ms[i]) {
+                        x->seed_retry_ms[i] = t + 1000; /* its paths keep waiting */
+                        cw_log(CW_LOG_WARN, "light client not seeded yet chain=%s reason=\"%s\"",
+                               c->cfg->id, e);
+                    }
+                    discard_notifications(c); /* nothing of it is relayed before the seed */
+                    continue;
+                }
+                cw_log(CW_LOG_INFO, "chain reachable: light client seeded chain=%s; its paths "
+                       "relay from now", c->cfg->id);
+                got = true;
+            }
             if (c->reconnected) {
                 c->reconnected = false;
                 /* what the mempool held may be gone: forget those txs, re-read nonces */

@@ -173,6 +173,7 @@ typedef struct rly_ctx {
     size_t n_inflight;
     rly_upd_seen upd_seen[RLY_UPD_SEEN_MAX]; /* to check for conflicting headers */
     size_t n_upd_seen;
+    uint64_t seed_retry_ms[RLY_MAX_CHAINS]; /* an unseeded chain's next seeding attempt */
 } rly_ctx;
 
 /** What one tick saw (for `clear`'s progress line). */
@@ -188,8 +189,12 @@ int rly_ctx_init(rly_ctx *x, rly_config *cfg, bool want_keys, bool subscribe, ch
 /** Open the LMDB env and restore the in-flight records. */
 int rly_ctx_open_db(rly_ctx *x, char *err, size_t err_len);
 /** Seed each chain's light client: the DB's last verified height, else the config's trust
- *  root, else the current header (said loudly). */
-int rly_ctx_seed(rly_ctx *x, char *err, size_t err_len);
+ *  root, else the current header (said loudly). A chain whose node does not answer (after
+ *  about 5 s of retries) fails the call — unless defer_unreachable (the daemon): then, after
+ *  one try, it is left unseeded, said loudly, and rly_run seeds it when its connection opens
+ *  (its paths wait; the others relay).
+ *  Returns: CW_OK; the first failure's code (err names the chain). */
+int rly_ctx_seed(rly_ctx *x, bool defer_unreachable, char *err, size_t err_len);
 void rly_ctx_free(rly_ctx *x);
 /** Record in the DB, per chain, the trust root the next start seeds from (a locally verified
  *  height no higher than the clients' latest). */

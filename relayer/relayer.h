@@ -91,7 +91,7 @@ enum { RLY_K_RECV, RLY_K_ACK, RLY_K_TIMEOUT, RLY_K_N };
 #define RLY_LAT_BUCKETS 12
 typedef struct rly_metrics {
     pthread_mutex_t mu;
-    uint64_t relayed[RLY_K_N];
+    uint64_t relayed[RLY_MAX_PATHS][RLY_K_N]; /* per path: one relayer serves many */
     uint64_t lat_bucket[RLY_LAT_BUCKETS + 1]; /* cumulative at export; here per bucket */
     double lat_sum_s;
     uint64_t lat_count;

@@ -47,6 +47,15 @@ int cw_bank_supply(const cw_kv *kv, uint64_t *out, const char *denom)
  *  No secret key corresponds to it (it is not derived from a public key). */
 void cw_module_address(cw_address *out, const char *name) CW_NONNULL(1, 2);
 
+/** Move an app's pending aggregate under key (collateral/pending/..., transfer/pending/...,
+ *  causeway/keys.h): the record [count, Σ amount] of the packets a chain sent whose
+ *  commitment is outstanding. add: +1 and +amount (in the tx that writes the commitment);
+ *  else -1 and -amount (in the tx that deletes it: ack or timeout). Deleted at [0, 0].
+ *  Returns: CW_OK; CW_EOVERFLOW adding overflows; CW_ESTATE settling more than is counted;
+ *  CW_EMALFORMED the stored record is corrupt; a store error (err names the key). */
+int cw_pending_move(const cw_kv *kv, const char *key, uint64_t amount, bool add, char *err,
+                    size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
 /* Stored amounts are 8-byte big-endian: cw_be64_put / cw_be64_get (causeway/codec.h). */
 
 #endif

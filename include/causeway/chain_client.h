@@ -20,11 +20,18 @@
  *     verified. A node whose proof fails is faulty: the proof is counted (proofs_rejected,
  *     CW_CHAIN_EV_PROOF_REJECTED), logged, the answer refused (CW_EBADPROOF) and the
  *     connection dropped, so the next call reconnects.
+ *   - an unresponsive node is treated the same way: a call that gets no answer within the
+ *     call timeout (CW_ETIMEOUT) drops the connection, so until the reconnect backoff has
+ *     passed the calls fail at once (CW_ECLOSED) instead of each waiting out the timeout,
+ *     and a reconnect after the first attempt waits at most CW_CHAIN_RECONNECT_TIMEOUT_MS
+ *     for the WebSocket handshake. A hung chain then costs a caller that serves several
+ *     chains from one thread (the relayer) one call timeout, then at most that handshake
+ *     bound per backoff period (≤ 5 s), not a timeout per call.
  *
  * Errors: int return, CW_OK or a negative CW_E* / -errno code, with one line in err (may be
  * NULL). CW_ECLOSED: the connection is down (the next call reconnects when its backoff has
- * passed); CW_ETIMEOUT: no answer within the call timeout; any code the chain answered with
- * passes through (e.g. CW_ENOTFOUND, CW_ENONCE).
+ * passed); CW_ETIMEOUT: no answer within the call timeout (the connection is dropped); any
+ * code the chain answered with passes through (e.g. CW_ENOTFOUND, CW_ENONCE).
  *
  * Ownership and lifetimes: the client is caller-allocated (it is large: embed it or
  * allocate it once) and initialised with cw_chain_client_init; cw_chain_client_free
@@ -132,6 +139,11 @@ typedef struct cw_chain_conflict {
     uint64_t next_try_ms;
 } cw_chain_conflict;
 
+/** The longest a reconnect (any attempt after a client's first) waits for the WebSocket
+ *  handshake, in ms, when the call timeout is longer: a live node answers a handshake in
+ *  milliseconds; a hung one must not hold its caller for a whole call timeout per attempt. */
+#define CW_CHAIN_RECONNECT_TIMEOUT_MS 2000u
+
 typedef struct cw_chain_client {
     const cw_chain_cfg *cfg; /* borrowed */
     int ix;                  /* the caller's index for this chain (not used here) */
@@ -142,6 +154,8 @@ typedef struct cw_chain_client {
     uint32_t backoff_ms;
     uint64_t next_try_ms;    /* cw_chain_now_ms() before which no reconnect is tried */
     uint64_t connects;       /* connections opened so far (a generation number) */
+    uint64_t connect_tries;  /* connection attempts so far (after the first: the short
+                              * handshake bound, CW_CHAIN_RECONNECT_TIMEOUT_MS) */
     /* signer */
     bool has_key;
     cw_seckey sk;

@@ -26,6 +26,8 @@
  *   transfer/denomTraces/{64 upper hex}   full denom path (text)  cw_key_ics20_denom_trace
  *   transfer/traceCount                   be64                    CW_KEY_ICS20_TRACE_COUNT
  *   transfer/traceIndex/{n}               voucher "ibc/…" (text)  cw_key_ics20_trace_index
+ *   transfer/pending/{channel}/{64 upper hex}  [u64, u64]         cw_key_ics20_pending
+ *                                          (the packet's source: transfers sent on channel)
  * A bank {denom} is an identifier or a voucher ("ibc/" + 64 upper-case hex, an ICS-20 denom
  * trace's hash, causeway/ics20.h); the two never build the same key.
  *   market/borrowers/{addr hex}                    [u64]  cw_key_lend_borrower (index)
@@ -176,6 +178,18 @@ void cw_key_ics20_trace_index(char out[static CW_KEY_MAX], uint64_t n) CW_NONNUL
 int cw_val_denom_trace_dec(char out[static 513], const char *ibc_denom, const uint8_t *val,
                            size_t len, char *err, size_t err_len) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/** transfer/pending/{channel}/{HASH}: on the chain that sent them, the ICS-20 packets sent on
+ *  channel whose packet data's denom (the full path, e.g. "stake" or "transfer/channel-0/
+ *  stake") hashes to HASH (upper-case hex SHA-256, as in a voucher's name) and whose
+ *  commitment is still outstanding (sent, neither acknowledged nor timed out), as the record
+ *  [count, Σ amount] ([u64, u64], cw_val_u64_pair_*; absent = none). Written in the same tx
+ *  as the commitment it counts, like collateral/pending, so the audit can prove that the
+ *  outstanding transfers a node enumerated are all of them (DESIGN §8 "Audit").
+ *  full_path: NUL-terminated, 1..CW_ICS20_DENOM_MAX bytes (not validated beyond that).
+ *  Returns: CW_OK; CW_EINVAL channel not an identifier or full_path empty or too long. */
+int cw_key_ics20_pending(char out[static CW_KEY_MAX], const char *channel,
+                         const char *full_path) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
 /* ---- the values under those keys -------------------------------------------------------
  * The two layouts of the amounts above, in their one definition (the chain modules write
  * them with the encoders, every client reads them with the decoders):
@@ -219,5 +233,34 @@ void cw_val_u128_rec_enc(cw_enc *e, cw_u128 v) CW_NONNULL(1);
 /** Read a [u128] record (val NULL: absent, 0). Returns: as cw_val_u64_rec_dec. */
 int cw_val_u128_rec_dec(cw_u128 *out, const uint8_t *val, size_t len, char *err,
                         size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** A registered collateral's record, market/collateral/{trace denom}:
+ *  [channel(str), base_denom(str), ltv_bps, lt_bps, bonus_bps] (the lending market writes it,
+ *  lend.register_collateral / lend.update_market; the audit reads it). */
+typedef struct cw_val_collateral {
+    char channel[CW_ID_MAX + 1];    /* the lending chain's channel on port collateral */
+    char base_denom[CW_ID_MAX + 1]; /* the denom on the collateral's home chain */
+    uint32_t ltv_bps;               /* ≤ 10000 */
+    uint32_t lt_bps;                /* liquidation threshold, ≤ 10000 */
+    uint32_t bonus_bps;             /* liquidation bonus */
+} cw_val_collateral;
+/** Append c's record (sticky e->rc). */
+void cw_val_collateral_enc(cw_enc *e, const cw_val_collateral *c) CW_NONNULL(1, 2);
+/** Read a collateral record. val NULL (absent) is CW_ENOTFOUND.
+ *  Returns: CW_OK; CW_ENOTFOUND; CW_EMALFORMED / CW_ENONCANONICAL / CW_ETOOBIG not a
+ *  canonical record with identifiers and bps ≤ 10000 (err names it). *out zeroed first. */
+int cw_val_collateral_dec(cw_val_collateral *out, const uint8_t *val, size_t len, char *err,
+                          size_t err_len) CW_NONNULL(1) CW_WARN_UNUSED;
+
+/** market/collaterals: the registered collaterals' trace denoms in registration order,
+ *  [trace_denom(str), ...]. Append traces[0..n) (each a NUL-terminated trace denom; sticky
+ *  e->rc). */
+void cw_val_trace_list_enc(cw_enc *e, const char *const *traces, size_t n) CW_NONNULL(1);
+/** Read market/collaterals into out[0..*n), at most max entries (val NULL: absent, *n = 0).
+ *  Returns: CW_OK; CW_ETOOBIG more than max; CW_EMALFORMED / CW_ENONCANONICAL an entry not
+ *  a trace denom or not a canonical list (err names it; *n = 0). */
+int cw_val_trace_list_dec(char (*out)[CW_TRACE_DENOM_LEN + 1], size_t max, size_t *n,
+                          const uint8_t *val, size_t len, char *err, size_t err_len)
+    CW_NONNULL(3) CW_WARN_UNUSED;
 
 #endif

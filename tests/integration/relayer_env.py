@@ -2,6 +2,7 @@
 for the relayer suites and the relayer benchmark. Everything waits on chain state (heights,
 tx results, RPC answers), never on fixed sleeps."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -123,17 +124,37 @@ def lock_msg(channel, denom, amount, beneficiary, timeout_height=0, timeout_ns=N
 def write_config(path, a, b, db, key="relayer", metrics="", batch=100, chan_a="", chan_b="",
                  client_a="", client_b="", extra=None, rpc_a=None, rpc_b=None,
                  trust_a=None, trust_b=None):
-    chains = [{"id": a.id, "rpc": rpc_a or a.url, "key_file": os.path.join(a.home, "keys", f"{key}.json")},
-              {"id": b.id, "rpc": rpc_b or b.url, "key_file": os.path.join(b.home, "keys", f"{key}.json")}]
-    if trust_a:
-        chains[0]["trust_root"] = trust_a
-    if trust_b:
-        chains[1]["trust_root"] = trust_b
+    p0 = {"name": "p0", "version": "collateral-1", "ordering": "unordered",
+          "a": {"chain": a.id, "port": CHANNEL_PORT, "channel": chan_a, "client": client_a},
+          "b": {"chain": b.id, "port": CHANNEL_PORT, "channel": chan_b, "client": client_b}}
+    return write_multi_config(path, [a, b], [p0], db, key=key, metrics=metrics, batch=batch,
+                              extra=extra, rpc={a.id: rpc_a, b.id: rpc_b},
+                              trust={a.id: trust_a, b.id: trust_b})
+
+
+def hub_path(name, port, a, b):
+    """A path entry between chains a and b on `port` at both ends (the relayer takes the
+    version from the port: collateral-1, ics20-1), for write_multi_config."""
+    return {"name": name, "ordering": "unordered",
+            "a": {"chain": a.id, "port": port, "channel": "", "client": ""},
+            "b": {"chain": b.id, "port": port, "channel": "", "client": ""}}
+
+
+def write_multi_config(path, chains, paths, db, key="relayer", metrics="", batch=100,
+                       extra=None, rpc=None, trust=None):
+    """A relayer config over any number of chains and paths (one relayer, many paths);
+    rpc / trust: optional {chain id: RPC URL / trust root "HEIGHT:HASH"}."""
+    rpc, trust = rpc or {}, trust or {}
+    out = []
+    for c in chains:
+        e = {"id": c.id, "rpc": rpc.get(c.id) or c.url,
+             "key_file": os.path.join(c.home, "keys", f"{key}.json")}
+        if trust.get(c.id):
+            e["trust_root"] = trust[c.id]
+        out.append(e)
     cfg = {
-        "chains": chains,
-        "paths": [{"name": "p0", "version": "collateral-1", "ordering": "unordered",
-                   "a": {"chain": a.id, "port": CHANNEL_PORT, "channel": chan_a, "client": client_a},
-                   "b": {"chain": b.id, "port": CHANNEL_PORT, "channel": chan_b, "client": client_b}}],
+        "chains": out,
+        "paths": paths,
         "batch_size": batch,
         "rpc_timeout_ms": 10000,
         "tx_timeout_ms": 60000,
@@ -144,6 +165,17 @@ def write_config(path, a, b, db, key="relayer", metrics="", batch=100, chan_a=""
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2)
     return path
+
+
+def trust_roots(*chains):
+    """Each chain's height-1 header hash as a trust root "1:HASH" (for the audit)."""
+    roots = {}
+    for c in chains:
+        with c.client() as cl:
+            lb = cl.call("light_block", 1)
+        # block hash = SHA256(canonical header); Python's msgpack packs canonically
+        roots[c.id] = f"1:{hashlib.sha256(cwchain.pack(lb[0][0])).hexdigest()}"
+    return roots
 
 
 def relayer(*args, check=True, timeout=180, env=None):

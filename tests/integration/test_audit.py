@@ -14,7 +14,6 @@ by one, so it works at any channel age (issue "Hardening": it refused channels o
 flight, audits exactly; a node that leaves a packet in flight out of its packet_commitments
 answer is caught."""
 
-import hashlib
 import json
 import os
 import re
@@ -23,7 +22,6 @@ import time
 
 import pytest
 
-import cwchain
 import relayer_env as R
 from conftest import require_bin
 
@@ -42,15 +40,7 @@ def audit(cfg, roots, *flags):
                            *flags], capture_output=True, text=True, timeout=120)
 
 
-def trust_roots(*chains):
-    """Each chain's height-1 header hash as a trust root "1:HASH"."""
-    roots = {}
-    for c in chains:
-        with c.client() as cl:
-            lb = cl.call("light_block", 1)
-        # block hash = SHA256(canonical header); Python's msgpack packs canonically
-        roots[c.id] = f"1:{hashlib.sha256(cwchain.pack(lb[0][0])).hexdigest()}"
-    return roots
+trust_roots = R.trust_roots
 
 
 def lock_many(chain, channel, amounts, beneficiary, per_tx=256):

@@ -3,7 +3,6 @@ relayer and the real CLI, checked with the independent Python client. Covers the
 steps, replayed transactions and packets, kill -9 of each chain and of the relayer during
 the scenario, and the audit holding at every quiescent point."""
 
-import hashlib
 import json
 import os
 import random
@@ -22,12 +21,7 @@ class Env(R.CliUser):
         self.a, self.b, self.cfg = R.setup_path(procs, str(tmp), interval_ms=100,
                                                 b_extra=("--market", "uusd"))
         self.ch_a, self.ch_b = R.channels(self.cfg)
-        self.roots = {}
-        for c in (self.a, self.b):
-            with c.client() as cl:
-                lb = cl.call("light_block", 1)
-            # block hash = SHA256(canonical header); Python's msgpack packs canonically
-            self.roots[c.id] = f"1:{hashlib.sha256(cwchain.pack(lb[0][0])).hexdigest()}"
+        self.roots = R.trust_roots(self.a, self.b)
         self.cli(self.b, "tx", "register-collateral", "--from", "admin", "--channel",
                  self.ch_b, "--denom", "stake", "--ltv", "5000", "--lt", "7500", "--bonus",
                  "500")

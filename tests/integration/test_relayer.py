@@ -461,13 +461,18 @@ def test_metrics_for_alerts_chain_lost_pending_age_and_client_expiry(procs, tmp_
 
 # ---- a tampering RPC proxy -----------------------------------------------------------------
 
+def _key_bytes(k):
+    return k.encode() if isinstance(k, str) else bytes(k)
+
+
 class TamperProxy:
     """A WebSocket proxy in front of a chain that flips one byte of the first commit
     signature in every light_block answer while `tamper` is set, flips one byte in the middle
     of every proof of a query_many answer while `corrupt_proofs` is set, and answers
     light_block(h) with forge[h] (a whole answer) when there is one, and leaves the sequences
     in `hide_commitments` out of every packet_commitments answer (a node hiding a packet in
-    flight). drop() closes every connection."""
+    flight), and answers query(key) with the value forge_values[key] (bytes; the proof left
+    as it was: a node lying about a figure). drop() closes every connection."""
 
     def __init__(self, upstream_port, tamper=True):
         self.upstream = f"ws://127.0.0.1:{upstream_port}/"
@@ -480,6 +485,8 @@ class TamperProxy:
         self.proofs_corrupted = 0
         self.hide_commitments = set()
         self.hidden = 0
+        self.forge_values = {}
+        self.values_forged = 0
         self.conns = set()
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -534,6 +541,11 @@ class TamperProxy:
                                         pb[len(pb) // 2] ^= 1
                                         item[1] = bytes(pb)
                                         self.proofs_corrupted += 1
+                                m = msgpack.packb(f, use_bin_type=True)
+                            elif (self.forge_values and method == "query" and f[2] is None and
+                                  _key_bytes(params[0]) in self.forge_values):
+                                f[3][0] = self.forge_values[_key_bytes(params[0])]
+                                self.values_forged += 1
                                 m = msgpack.packb(f, use_bin_type=True)
                             elif (self.hide_commitments and method == "packet_commitments" and
                                   f[2] is None):

@@ -25,6 +25,14 @@ def escrow_address(channel):
     return hashlib.sha256(b"ics20-1\x00" + f"{PORT}/{channel}".encode()).hexdigest()[:40]
 
 
+def escrowed(c, channel, denom):
+    """What chain c's transfer escrow for channel holds of denom, through the CLI (and the
+    escrow account is ibc-go's)."""
+    j = R.cli_json(c, "query", "transfer-escrow", channel, denom)
+    assert j["escrow_address"] == escrow_address(channel)
+    return j["amount"]
+
+
 class Env:
     def __init__(self, procs, tmp):
         self.procs = procs
@@ -57,9 +65,7 @@ class Env:
         return self.json(c, "query", "balance", who, denom)["amount"]
 
     def escrowed(self, c, channel, denom):
-        j = self.json(c, "query", "transfer-escrow", channel, denom)
-        assert j["escrow_address"] == escrow_address(channel)
-        return j["amount"]
+        return escrowed(c, channel, denom)
 
     def commitments(self, c, channel):
         with c.client() as cl:

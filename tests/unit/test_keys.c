@@ -97,6 +97,13 @@ static void test_every_key_layout(void **s)
     assert_string_equal(k, "market/ueur/stats");
     assert_int_equal(cw_key_lend_flash(k, "ueur"), CW_OK);
     assert_string_equal(k, "market/ueur/flash");
+    /* ICS-20 in flight: the denom path's hash, as in a voucher's name */
+    assert_int_equal(cw_key_ics20_pending(k, "channel-3", "transfer/channel-1/uatom"), CW_OK);
+    assert_string_equal(k, "transfer/pending/channel-3/"
+                           "C4CFF46FD6DE35CA4CF4CE031E643C8FDC9BA4B99AE598E9B0ED98FE3A2319F9");
+    assert_int_equal(cw_key_ics20_pending(k, "chan/nel", "stake"), CW_EINVAL);
+    assert_string_equal(k, "");
+    assert_int_equal(cw_key_ics20_pending(k, "channel-3", ""), CW_EINVAL);
     assert_string_equal(CW_KEY_LEND_MARKETS, "market/markets");
     assert_string_equal(CW_KEY_LEND_COLLATERALS, "market/collaterals");
     /* the asset is an identifier: no '/' that would let one market's key be another's */
@@ -237,6 +244,57 @@ static void test_value_layouts_round_trip_and_refuse_other_shapes(void **s)
     cw_enc_free(&e);
 }
 
+/* market/collateral/{trace} and market/collaterals: pinned bytes, round trips, refusals. */
+static void test_collateral_records(void **s)
+{
+    (void)s;
+    char err[128];
+    cw_val_collateral c = {.channel = "channel-0", .base_denom = "stake", .ltv_bps = 5000,
+                           .lt_bps = 7500, .bonus_bps = 500},
+                      got;
+    cw_enc e;
+    cw_enc_init(&e);
+    cw_val_collateral_enc(&e, &c);
+    /* 95 a9 "channel-0" a5 "stake" cd 1388 cd 1d4c cd 01f4 */
+    assert_int_equal(cw_enc_len(&e), 1 + 10 + 6 + 3 * 3);
+    assert_memory_equal(cw_enc_data(&e), "\x95\xa9" "channel-0" "\xa5" "stake"
+                        "\xcd\x13\x88\xcd\x1d\x4c\xcd\x01\xf4", 26);
+    assert_int_equal(cw_val_collateral_dec(&got, cw_enc_data(&e), cw_enc_len(&e), err,
+                                           sizeof err), CW_OK);
+    assert_string_equal(got.channel, "channel-0");
+    assert_string_equal(got.base_denom, "stake");
+    assert_true(got.ltv_bps == 5000 && got.lt_bps == 7500 && got.bonus_bps == 500);
+    cw_enc_free(&e);
+    assert_int_equal(cw_val_collateral_dec(&got, NULL, 0, err, sizeof err), CW_ENOTFOUND);
+    c.ltv_bps = 10001; /* more than 100% */
+    cw_enc_init(&e);
+    cw_val_collateral_enc(&e, &c);
+    assert_int_not_equal(cw_val_collateral_dec(&got, cw_enc_data(&e), cw_enc_len(&e), err,
+                                               sizeof err), CW_OK);
+    assert_string_equal(got.channel, "");
+    cw_enc_free(&e);
+
+    char t[3][CW_TRACE_DENOM_LEN + 1];
+    size_t n = 9;
+    const char *list[2] = {TRACE0, TRACE0};
+    cw_enc_init(&e);
+    cw_val_trace_list_enc(&e, list, 2);
+    assert_int_equal(cw_val_trace_list_dec(t, 3, &n, cw_enc_data(&e), cw_enc_len(&e), err,
+                                           sizeof err), CW_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(t[1], TRACE0);
+    assert_int_not_equal(cw_val_trace_list_dec(t, 1, &n, cw_enc_data(&e), cw_enc_len(&e),
+                                               err, sizeof err), CW_OK); /* more than max */
+    assert_int_equal(n, 0);
+    cw_enc_free(&e);
+    assert_int_equal(cw_val_trace_list_dec(t, 3, &n, NULL, 0, err, sizeof err), CW_OK);
+    assert_int_equal(n, 0);
+    /* an entry that is not a trace denom */
+    assert_int_equal(cw_val_trace_list_dec(t, 3, &n, (const uint8_t *)"\x91\xa5stake", 7, err,
+                                           sizeof err), CW_EMALFORMED);
+    assert_int_equal(n, 0);
+}
+
 static void test_borrower_index_key_and_parse(void **s)
 {
     (void)s;
@@ -272,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_bad_identifiers_build_no_key),
         cmocka_unit_test(test_longest_keys_fit),
         cmocka_unit_test(test_value_layouts_round_trip_and_refuse_other_shapes),
+        cmocka_unit_test(test_collateral_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,6 +308,20 @@ static uint64_t escrowed(hchain *c, const char *channel, const char *denom)
     return h_balance(c, &esc, denom);
 }
 
+/* transfer/pending/{channel}/{HASH(path)} on c: [count, amount] of its transfers in flight */
+static void pending(hchain *c, const char *channel, const char *path, uint64_t *count,
+                    uint64_t *amount)
+{
+    char key[CW_KEY_MAX];
+    uint8_t *v, *p;
+    size_t vl, pl;
+    assert_int_equal(cw_key_ics20_pending(key, channel, path), CW_OK);
+    h_query(c, key, 0, &v, &vl, &p, &pl);
+    assert_int_equal(cw_val_u64_pair_dec(count, amount, v, vl, NULL, 0), CW_OK);
+    free(v);
+    free(p);
+}
+
 static void addr_hex(char out[41], const cw_address *a) { cw_hex_encode(out, 41, a->b, 20); }
 
 static int transfer(hchain *c, int who, const char *channel, const char *denom, uint64_t amount,
@@ -556,7 +570,8 @@ static void test_refused_before_any_commitment(void **s)
 
 /* Random transfers both ways — relayed, refused by the receiver, or timed out — keep the
  * ICS-20 invariant at every quiescent point: what alpha's channel escrows equals the voucher
- * supply on beta, and nothing is created: alice's + bob's stake on alpha plus the escrow stays
+ * supply on beta, each transfer is counted in its source's transfer/pending while in flight
+ * and no longer once settled, and nothing is created: alice's + bob's stake on alpha plus the escrow stays
  * what it was. CW_TRANSFER_STEPS sets the length (default 24). */
 static void test_random_sequences_keep_escrow_equal_to_voucher_supply(void **s)
 {
@@ -589,6 +604,10 @@ static void test_random_sequences_keep_escrow_equal_to_voucher_supply(void **s)
                                   back ? voucher : "stake", amount, to, th,
                                   th ? 0 : far_future(), "", log), 0);
         uint8_t *pkt = h_last_packet(src, &len);
+        /* in flight: counted on its source under its denom path, in the tx that sent it */
+        uint64_t pc, pa;
+        pending(src, back ? w.chan_b : w.chan_a, back ? path : "stake", &pc, &pa);
+        assert_true(pc == 1 && pa == amount);
         if (fate == 2) {
             while (h_height(dst) < th)
                 h_block(dst);
@@ -599,6 +618,11 @@ static void test_random_sequences_keep_escrow_equal_to_voucher_supply(void **s)
             free(ack);
         }
         free(pkt);
+        /* settled (ok ack, error ack or timeout): nothing counted in flight either way */
+        pending(&w.a, w.chan_a, "stake", &pc, &pa);
+        assert_true(pc == 0 && pa == 0);
+        pending(&w.b, w.chan_b, path, &pc, &pa);
+        assert_true(pc == 0 && pa == 0);
         uint64_t esc = escrowed(&w.a, w.chan_a, "stake");
         assert_int_equal(esc, supply(&w.b, voucher));
         assert_int_equal(h_balance(&w.a, &w.a.addr[K_ALICE], "stake") +
