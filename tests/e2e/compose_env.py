@@ -7,6 +7,7 @@ keys the chains wrote into their volumes (copied out with `docker exec cat`).
 Used by test_containers.py (docker/compose.yaml, two chains) and test_hub.py
 (docker/compose.hub.yaml, three chains)."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -217,3 +218,21 @@ class Project:
 def require_image(image):
     if run("docker", "image", "inspect", image, check=False).returncode != 0:
         pytest.fail(f"image {image} is missing: run `make image` first")
+
+
+@contextlib.contextmanager
+def deployment(make_project, services, profiles, timeout=120):
+    """A module's deployment: its budget started, the image required, `compose up -d`, the
+    relayer healthy, the named volumes of `services` noted; on exit `down -v` with every one
+    of `profiles` and the check that nothing is left."""
+    start_budget()
+    require_image(IMAGE)
+    p = make_project()
+    try:
+        p.dc("up", "-d", timeout=240)
+        wait_for(lambda: p.health("relayer") == "healthy", "the relayer to be healthy",
+                 timeout=timeout)
+        p.note_volumes(*services)
+        yield p
+    finally:
+        p.down_and_check(*profiles)

@@ -28,8 +28,8 @@ import time
 
 import pytest
 
-from compose_env import (ROOT, IMAGE, PROM_IMAGE, Project, docker_answers, require_image,
-                         run, start_budget, wait_for)
+from compose_env import (ROOT, IMAGE, PROM_IMAGE, Project, deployment, docker_answers,
+                         require_image, run, wait_for)
 
 if not docker_answers():
     pytest.skip("SKIPPED: no Docker engine answers (docker info failed)", allow_module_level=True)
@@ -78,17 +78,9 @@ def far_timeout(p):
 
 @pytest.fixture(scope="module")
 def project():
-    start_budget()
-    require_image(IMAGE)
-    p = TwoChains()
-    try:
-        p.dc("up", "-d", timeout=240)
-        wait_for(lambda: p.health("relayer") == "healthy", "the relayer to be healthy",
-                 timeout=120)
-        p.note_volumes("alpha", "beta", "setup", "relayer")
+    with deployment(TwoChains, ("alpha", "beta", "setup", "relayer"),
+                    ("monitoring", "keeper")) as p:
         yield p
-    finally:
-        p.down_and_check("monitoring", "keeper")
 
 
 def test_image_is_small_non_root_and_health_checked(project):

@@ -29,8 +29,8 @@ import time
 
 import pytest
 
-from compose_env import (ROOT, IMAGE, PROM_IMAGE, Project, docker_answers, require_image,
-                         run, start_budget, wait_for)
+from compose_env import (ROOT, PROM_IMAGE, Project, deployment, docker_answers,
+                         require_image, run, wait_for)
 
 if not docker_answers():
     pytest.skip("SKIPPED: no Docker engine answers (docker info failed)", allow_module_level=True)
@@ -132,18 +132,10 @@ class Hub(Project):
 
 @pytest.fixture(scope="module")
 def hub():
-    start_budget()
-    require_image(IMAGE)
-    p = Hub()
-    try:
-        p.dc("up", "-d", timeout=240)
-        wait_for(lambda: p.health("relayer") == "healthy", "the relayer to be healthy",
-                 timeout=150)
-        p.note_volumes("alpha", "beta", "gamma", "setup", "relayer")
+    with deployment(Hub, ("alpha", "beta", "gamma", "setup", "relayer"),
+                    ("per-path", "monitoring"), timeout=150) as p:
         p.read_paths()
         yield p
-    finally:
-        p.down_and_check("per-path", "monitoring")
 
 
 def test_setup_opens_four_paths_and_one_relayer_serves_them(hub):
