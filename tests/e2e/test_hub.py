@@ -13,8 +13,9 @@ driven the way an operator drives it.
     (receipts for every sequence, positions and vouchers credited exactly once)
   the `monitoring` profile: Prometheus scrapes the three nodes and all five relayers, every
     target up, the rules loaded, none firing
-  compose stop gamma → alpha's paths keep relaying (and the relayer reports gamma lost);
-    a transfer to gamma committed meanwhile arrives once gamma is started again
+  compose stop gamma → alpha's paths keep relaying, the relayer reports gamma lost and
+    Prometheus's lost-chain and chain-down alerts name gamma; a transfer to gamma committed
+    meanwhile arrives once gamma is started again, and the alerts clear
   compose down -v → nothing of the project left
 
 Run by `make test` with the other e2e tests (after `make image`, when a Docker engine
@@ -332,9 +333,18 @@ def test_prometheus_scrapes_gamma_and_every_relayer(hub):
 
 
 def test_stopping_gamma_stalls_only_its_paths(hub):
-    """compose stop gamma: alpha's paths keep relaying and the relayer reports gamma lost; a
-    transfer to gamma committed meanwhile arrives once gamma is back."""
+    """compose stop gamma: alpha's paths keep relaying, the relayer reports gamma lost and
+    Prometheus raises the lost-chain and chain-down alerts naming gamma; a transfer to gamma
+    committed meanwhile arrives once gamma is back, and the alerts clear."""
     p = hub
+    require_image(PROM_IMAGE)
+    p.dc("--profile", "monitoring", "up", "-d", "prometheus", timeout=120)  # as it was, or up
+    p.note_volumes("prometheus")
+    wait_for(lambda: p.health("prometheus") == "healthy", "Prometheus to be ready", timeout=60)
+
+    def alerts_on_gamma():
+        return {a["labels"]["alertname"] for a in p.prometheus_api("alerts")["alerts"]
+                if a["labels"].get("chain") == "gamma"}
     bob_beta, bob_gamma = p.key("beta", "bob").address, p.key("gamma", "bob").address
     tb, tg = p.ch("gamma-transfer", "hub"), p.ch("gamma-transfer", "spoke")
     v = trace("transfer", tg, "uusd")
@@ -356,6 +366,8 @@ def test_stopping_gamma_stalls_only_its_paths(hub):
         wait_for(lambda: p.total("stake") == t0 + 321,
                  "alpha's deposit credited on beta while gamma is stopped")
         assert chain_up("alpha") == "1" and chain_up("beta") == "1"
+        wait_for(lambda: alerts_on_gamma() >= {"CausewayRelayerLostChain", "CausewayChainDown"},
+                 "the lost-chain and chain-down alerts on gamma", timeout=60)
     finally:
         p.dc("start", "gamma")
     wait_for(lambda: p.health("gamma") == "healthy", "gamma healthy again")
@@ -363,3 +375,4 @@ def test_stopping_gamma_stalls_only_its_paths(hub):
              "the transfer to gamma delivered after its restart", timeout=120)
     wait_for(lambda: p.pending() == 0, "every path quiescent again", timeout=120)
     assert chain_up("gamma") == "1"
+    wait_for(lambda: not alerts_on_gamma(), "gamma's alerts to clear", timeout=60)
