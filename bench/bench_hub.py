@@ -3,28 +3,27 @@
 causeway-chain nodes — alpha (stake) and gamma (atom), each with a collateral channel to
 beta, the hub — and causeway-relayer, in one run, side by side.
 
-Each round has two phases, each a backlog drained by a freshly started relayer:
-  one path   CW_BENCH_HUB_BACKLOG deposit packets committed on alpha while no relayer runs;
-             a relayer whose config has only the path alpha → beta (and only those two
-             chains) starts, and the time until beta has received them all gives packets/s
-  two paths  the same backlog committed on alpha AND on gamma; one relayer whose config has
-             both paths (alpha → beta, gamma → beta) starts; packets/s over both (2 x the
-             backlog), and each path's own rate (its backlog over the time its last packet
-             took)
-Timing starts on the arrival of one of beta's `blocks` notifications right before the
-relayer starts and ends on the notification whose recv_packet events complete the set (as
-bench_relayer.py's backlog phase). CPU µs per packet of each process — alpha, gamma, beta and
-the relayer — from /proc/PID/stat (utime + stime) from the relayer's start until every
-packet is acknowledged on its source (each packet's whole life: recv and ack), over the
-packets of the phase; in the one-path phase gamma is idle and its column is what an idle
-node costs over that time, per packet of the other path. The phases alternate
-CW_BENCH_HUB_REPEAT times; the medians are printed with every round's figure. The ratio
-two paths / one path says whether one relayer's single thread (relayer/README.md "Runtime")
-or the hub, which ingests both paths' packets, bounds the rate: with the relayer the bound
-the ratio is about 1 (one thread shared), with beta the bound the relayer's CPU per packet
-stays flat while beta's work per block doubles.
+Each round has two phases, each with a relayer already running, caught up and idle (started
+on its config, then a warm-up tx of packets on each of its paths relayed and acknowledged):
+  one path   the relayer's config has only the path alpha → beta (and only those two
+             chains); CW_BENCH_HUB_PACKETS deposit packets sent on alpha as fast as the chain
+             takes them (100 a tx)
+  two paths  one relayer whose config has both paths (alpha → beta, gamma → beta); the same
+             number sent on alpha AND on gamma at once (a sender thread each)
+packets/s = the packets over the time from the arrival of the beta `blocks` notification
+right before the sends to the one whose recv_packet events complete them (in the two-path
+phase both paths' packets over the time the later one took, and each path's own rate). CPU µs
+per packet of each process — the relayer, alpha, gamma and beta — from /proc/PID/stat
+(utime + stime) from that first notification until every packet is acknowledged on its
+source (each packet's whole life: recv and ack), over the phase's packets; in the one-path
+phase gamma is idle and its column is what an idle node costs over that time, per packet of
+the other path. The phases alternate CW_BENCH_HUB_REPEAT times; the medians are printed with
+every round's rate. The ratio two paths / one path says how one relayer's single thread
+(relayer/README.md "Runtime"), shared by both paths, and the hub, which ingests both paths'
+packets, bound the rate together: 2 would be two paths at no cost to each other, 1 one
+path's rate shared between two.
 
-Environment: CW_BENCH_HUB_BACKLOG (packets per path, default 6000), CW_BENCH_HUB_REPEAT (2),
+Environment: CW_BENCH_HUB_PACKETS (per path, default 6000), CW_BENCH_HUB_REPEAT (3),
 CW_BENCH_INTERVAL_MS (block interval, 200), CW_BENCH_BATCH (relayer batch size, 200).
 """
 
@@ -33,6 +32,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -41,8 +41,8 @@ import bench_relayer as B  # noqa: E402  (sets up the paths to tests/integration
 import relayer_env as R  # noqa: E402
 from conftest import Procs  # noqa: E402
 
-N = int(os.environ.get("CW_BENCH_HUB_BACKLOG", "6000"))
-REPEAT = int(os.environ.get("CW_BENCH_HUB_REPEAT", "2"))
+N = int(os.environ.get("CW_BENCH_HUB_PACKETS", "6000"))
+REPEAT = int(os.environ.get("CW_BENCH_HUB_REPEAT", "3"))
 INTERVAL = B.INTERVAL
 BATCH = B.BATCH
 
@@ -64,34 +64,49 @@ def config(path, chains, paths, db):
     return path
 
 
-def drain(procs, cfg, b, backlogs, pids):
-    """Start a relayer on `cfg` with `backlogs` (spoke chain, its channel, beta's channel,
-    first sequence) committed and waiting; returns (seconds until beta received each path's
-    backlog: beta's channel -> s, CPU µs per packet per process)."""
+def warm(procs, cfg, paths, bob):
+    """Start a relayer on `cfg` and wait until it has relayed and acknowledged one tx of
+    packets on each of `paths` (spoke chain, its channel, its client connection, denom):
+    from then on it is running, caught up and idle."""
+    rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
+    ends = []
+    for s, ch, cl, denom in paths:
+        ends.append(B.a_next_seq(cl, ch) + B.PER_TX)
+        B.send_stream(s, ch, B.PER_TX, bob, 1e9, cl, denom=denom)
+    for (s, ch, cl, _denom), end in zip(paths, ends):
+        # sent (the next sequence moved past them: the tx is in a block, and the sender's
+        # nonce with it) and acknowledged
+        R.wait_until(lambda: B.a_next_seq(cl, ch) >= end and B.outstanding(s, ch) == 0,
+                     timeout=120, chain=s, what=f"the warm-up on {s.id} acknowledged")
+    return rly
+
+
+def stream(b, rly, paths, bob, pids):
+    """With `rly` running and idle: N packets sent as fast as the chains take them on each
+    of `paths` (spoke chain, its channel, its client connection, denom, beta's channel) at
+    once, one sender thread per path. Returns (seconds from the beta block before the
+    sends until beta received each path's N: beta's channel -> s, CPU µs per packet per
+    process until every packet is acknowledged)."""
+    firsts = {cb: B.a_next_seq(cl, ch) for _s, ch, cl, _d, cb in paths}
+    procs_ = dict(pids, relayer=rly.pid)
     with b.client(timeout=600) as sub:
         sub.subscribe("blocks")
         t0 = B.block_edge(sub)
-        cpu0 = {k: B.cpu_s(p) for k, p in pids.items()}
-        rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
-        done = B.wait_received_each(sub, {cb: range(first, first + N)
-                                          for _s, _ca, cb, first in backlogs})
-    for s, ca, _cb, _first in backlogs:
-        R.wait_until(lambda: B.outstanding(s, ca) == 0, timeout=600, chain=s,
-                     what=f"{s.id}'s backlog acknowledged")
-    n = N * len(backlogs)
-    cpu = {k: (B.cpu_s(p) - cpu0[k]) / n * 1e6 for k, p in pids.items()}
-    cpu["relayer"] = B.cpu_s(rly.pid) / n * 1e6
-    procs.stop(rly)
+        cpu0 = {k: B.cpu_s(p) for k, p in procs_.items()}
+        senders = [threading.Thread(target=B.send_stream, args=(s, ch, N, bob, 1e9, cl),
+                                    kwargs={"denom": d}) for s, ch, cl, d, _cb in paths]
+        for t in senders:
+            t.start()
+        done = B.wait_received_each(sub, {cb: range(firsts[cb], firsts[cb] + N)
+                                          for *_x, cb in paths}, timeout=300)
+        for t in senders:
+            t.join()
+    for s, ch, *_x in paths:
+        R.wait_until(lambda: B.outstanding(s, ch) == 0, timeout=600, chain=s,
+                     what=f"{s.id}'s packets acknowledged")
+    n = N * len(paths)
+    cpu = {k: (B.cpu_s(p) - cpu0[k]) / n * 1e6 for k, p in procs_.items()}
     return {cb: t - t0 for cb, t in done.items()}, cpu
-
-
-def commit_backlog(chain, channel, bob, denom, c):
-    """N deposits committed on `chain` with no relayer running; the first sequence."""
-    first = B.a_next_seq(c, channel)
-    B.send_stream(chain, channel, N, bob, 1e9, c, denom=denom)
-    R.wait_until(lambda: B.outstanding(chain, channel) >= N, chain=chain,
-                 what=f"{chain.id}'s backlog committed")
-    return first
 
 
 def main():
@@ -117,13 +132,16 @@ def main():
         pids = {"alpha": a.proc.pid, "gamma": g.proc.pid, "beta": b.proc.pid}
         ones, twos = [], []
         with a.client(timeout=60) as ca_cl, g.client(timeout=60) as cg_cl:
+            pa = (a, ca, ca_cl, "stake", cb_a)
+            pg = (g, cg, cg_cl, "atom", cb_g)
             for _ in range(REPEAT):
-                first = commit_backlog(a, ca, bob, "stake", ca_cl)
-                t, cpu = drain(procs, one, b, [(a, ca, cb_a, first)], pids)
+                rly = warm(procs, one, [pa[:4]], bob)
+                t, cpu = stream(b, rly, [pa], bob, pids)
+                procs.stop(rly)
                 ones.append({"rate": N / t[cb_a], "cpu": cpu})
-                fa = commit_backlog(a, ca, bob, "stake", ca_cl)
-                fg = commit_backlog(g, cg, bob, "atom", cg_cl)
-                t, cpu = drain(procs, both, b, [(a, ca, cb_a, fa), (g, cg, cb_g, fg)], pids)
+                rly = warm(procs, both, [pa[:4], pg[:4]], bob)
+                t, cpu = stream(b, rly, [pa, pg], bob, pids)
+                procs.stop(rly)
                 twos.append({"rate": 2 * N / max(t.values()), "alpha": N / t[cb_a],
                              "gamma": N / t[cb_g], "cpu": cpu})
         try:
@@ -141,7 +159,7 @@ def main():
             return ", ".join(f"{r[key]:.0f}" for r in rows)
         procs_ = ("relayer", "alpha", "gamma", "beta")
         print(f"one relayer, two paths at once vs one path (block interval {INTERVAL} ms, batch "
-              f"{BATCH}, backlog {N} packets per path, median of {REPEAT}; load average "
+              f"{BATCH}, {N} packets per path, median of {REPEAT}; load average "
               f"{' '.join(load)} at the end):")
         print(f"  {'':28s}{'packets/s':>10s}   CPU us/packet: "
               + " ".join(f"{k:>8s}" for k in procs_) + "     total")
@@ -151,11 +169,11 @@ def main():
             print(f"  {label:28s}{med(rows, 'rate'):10.0f}                  "
                   + " ".join(f"{c:8.1f}" for c in cols) + f"  {sum(cols):8.1f}")
         print(f"    of which alpha -> beta    {med(twos, 'alpha'):10.0f}   gamma -> beta "
-              f"{med(twos, 'gamma'):.0f} (each path's backlog over the time its last packet "
+              f"{med(twos, 'gamma'):.0f} (each path's {N} packets over the time its last one "
               f"took)")
         print(f"  ratio two paths / one path  {med(twos, 'rate') / med(ones, 'rate'):10.2f}   "
               f"(rounds: one path {each(ones, 'rate')}; two paths {each(twos, 'rate')})")
-        print("  (gamma's column in the one-path row: an idle node over the drain, per packet "
+        print("  (gamma's column in the one-path row: an idle node over that time, per packet "
               "of alpha's path)")
         return 0
     finally:

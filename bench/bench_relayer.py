@@ -103,10 +103,15 @@ def events(chain, etype, c, lo=1):
 def wait_received_each(sub, need, timeout=600):
     """need: beta's channel -> sequences (channel None: on any channel). Read beta's block
     notifications until their recv_packet events cover every set; returns channel -> the
-    monotonic arrival time of the notification that completed its set."""
+    monotonic arrival time of the notification that completed its set. TimeoutError after
+    `timeout` seconds in all."""
     need = {ch: set(seqs) for ch, seqs in need.items()}
     done = {}
+    deadline = time.monotonic() + timeout
     while len(done) < len(need):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"recv_packet events still missing: "
+                               f"{ {ch: len(left) for ch, left in need.items()} }")
         _topic, payload = sub.next_notification(timeout=timeout)
         t = time.monotonic()
         evs = cwrpc.note_events(sub, payload)  # a cut note's rest through block_results
