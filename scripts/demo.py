@@ -567,6 +567,9 @@ def hub_main():
                escrow("atom") == 50, "alice's positions released home; escrow = bob's positions")
 
         step("The audit of every path, each figure proven against headers it verified itself")
+        st = run(rly, "status", "--config", cfg).stdout.splitlines()
+        say("   causeway-relayer status: " + "; ".join(
+            ln.strip().rstrip(":") for ln in st if ln.startswith(("chain ", "path "))))
         audit_every_path(cfg, names, {
             "alpha-transfer": (beta, tb2, "uusd", alpha, va, ("alice", "bob")),
             "gamma-transfer": (beta, tb, "uusd", gamma, v, ("alice", "bob"))})
