@@ -11,6 +11,8 @@ driven the way an operator drives it.
   the `per-path` profile: one relayer per path, four more containers relaying the same
     chains beside the one relayer, then alone — a burst on all four paths lands once each
     (receipts for every sequence, positions and vouchers credited exactly once)
+  docker kill of the one relayer mid-burst (the per-path ones stopped), started again →
+    every packet received once and acknowledged
   the `monitoring` profile: Prometheus scrapes the three nodes and all five relayers, every
     target up, the rules loaded, none firing
   compose stop gamma → alpha's paths keep relaying, the relayer reports gamma lost and
@@ -300,14 +302,39 @@ def test_one_relayer_per_path_beside_the_one_relayer_and_alone_deliver_each_pack
     wait_for(lambda: p.health("relayer") == "healthy", "the relayer healthy again")
 
 
+def test_the_one_relayer_killed_mid_burst_loses_and_doubles_nothing(hub):
+    """docker kill (SIGKILL) of the relayer of every path once the first packets of a burst
+    on all four paths have landed on beta (the rest may be in flight), more sent while it is
+    down, then started again: every packet received once and acknowledged. The per-path
+    relayers are stopped first, so the one relayer is the only one."""
+    p = hub
+    p.dc("--profile", "per-path", "stop", *PER_PATH)
+    bob_beta = p.key("beta", "bob").address
+    wait_for(lambda: p.pending() == 0, "nothing in flight before the burst")
+    before = p.credited(bob_beta)
+    sent = burst(p, bob_beta, n_txs=2, per_tx=5, amount=11)
+    wait_for(lambda: p.credited(bob_beta) != before, "the first packets to land on beta")
+    run("docker", "kill", p.cid("relayer"))
+    assert p.inspect("relayer", "{{.State.Running}}") == "false"
+    more = burst(p, bob_beta, n_txs=2, per_tx=5, amount=13)
+    p.dc("start", "relayer")
+    wait_for(lambda: p.health("relayer") == "healthy", "the relayer healthy again")
+    both = {n: (range(sent[n][0].start, more[n][0].stop), sent[n][1] + more[n][1])
+            for n in PATHS}
+    landed_once(p, both, before, bob_beta)
+
+
 def test_prometheus_scrapes_gamma_and_every_relayer(hub):
     """The `monitoring` profile with the per-path relayers running: the three nodes and all
     five relayers are targets, every one up; the rules loaded, none firing."""
     p = hub
     require_image(PROM_IMAGE)
-    p.dc("--profile", "monitoring", "up", "-d", "prometheus", timeout=120)
+    p.dc("--profile", "per-path", "--profile", "monitoring", "up", "-d", *PER_PATH,
+         "prometheus", timeout=120)
     p.note_volumes("prometheus")
     wait_for(lambda: p.health("prometheus") == "healthy", "Prometheus to be ready", timeout=60)
+    wait_for(lambda: all(p.health(s) == "healthy" for s in PER_PATH),
+             "the four per-path relayers to be healthy", timeout=90)
     want = {("causeway-chain", f"{c}:26657") for c in ("alpha", "beta", "gamma")} | \
         {("causeway-relayer", f"{r}:9464") for r in ("relayer",) + PER_PATH}
 
