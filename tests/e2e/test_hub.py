@@ -362,8 +362,10 @@ def test_prometheus_scrapes_gamma_and_every_relayer(hub):
 def test_stopping_gamma_stalls_only_its_paths(hub):
     """compose stop gamma: alpha's paths keep relaying, the relayer reports gamma lost and
     Prometheus raises the lost-chain and chain-down alerts naming gamma; a transfer to gamma
-    committed meanwhile arrives once gamma is back, and the alerts clear."""
+    committed meanwhile arrives once gamma is back, and the alerts clear. The per-path
+    relayers are stopped first: the one relayer alone must keep alpha's paths going."""
     p = hub
+    p.dc("--profile", "per-path", "stop", *PER_PATH)  # the one relayer alone, as deployed
     require_image(PROM_IMAGE)
     p.dc("--profile", "monitoring", "up", "-d", "prometheus", timeout=120)  # as it was, or up
     p.note_volumes("prometheus")
@@ -401,5 +403,5 @@ def test_stopping_gamma_stalls_only_its_paths(hub):
     wait_for(lambda: p.balance("gamma", bob_gamma, v) == v0 + 555,
              "the transfer to gamma delivered after its restart", timeout=120)
     wait_for(lambda: p.pending() == 0, "every path quiescent again", timeout=120)
-    assert chain_up("gamma") == "1"
+    wait_for(lambda: chain_up("gamma") == "1", "the relayer's gamma connection up again")
     wait_for(lambda: not alerts_on_gamma(), "gamma's alerts to clear", timeout=60)
