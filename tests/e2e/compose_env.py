@@ -4,7 +4,7 @@ conditions within a budget, never on fixed sleeps — and the chains read from t
 the integration suites' independent Python MessagePack-RPC client, txs signed here with the
 keys the chains wrote into their volumes (copied out with `docker exec cat`).
 
-Used by test_containers.py (docker/compose.yaml, two chains) and test_hub.py
+Used by test_containers.py (docker/compose.yaml, two chains) and test_hub_containers.py
 (docker/compose.hub.yaml, three chains)."""
 
 import contextlib
