@@ -27,7 +27,6 @@ Environment: CW_BENCH_HUB_PACKETS (per path, default 6000), CW_BENCH_HUB_REPEAT 
 CW_BENCH_INTERVAL_MS (block interval, 200), CW_BENCH_BATCH (relayer batch size, 200).
 """
 
-import json
 import os
 import statistics
 import sys
@@ -45,23 +44,6 @@ N = int(os.environ.get("CW_BENCH_HUB_PACKETS", "6000"))
 REPEAT = int(os.environ.get("CW_BENCH_HUB_REPEAT", "3"))
 INTERVAL = B.INTERVAL
 BATCH = B.BATCH
-
-
-def config(path, chains, paths, db):
-    """A relayer config of `chains` and `paths` (name, spoke chain, spoke's channel and
-    client, beta's channel and client; empty ids for create-clients/create-channel)."""
-    cfg = {
-        "chains": [{"id": c.id, "rpc": c.url,
-                    "key_file": os.path.join(c.home, "keys", "relayer.json")} for c in chains],
-        "paths": [{"name": name, "version": "collateral-1", "ordering": "unordered",
-                   "a": {"chain": s.id, "port": "collateral", "channel": ca, "client": cla},
-                   "b": {"chain": "beta", "port": "collateral", "channel": cb, "client": clb}}
-                  for name, s, ca, cla, cb, clb in paths],
-        "batch_size": BATCH, "rpc_timeout_ms": 10000, "tx_timeout_ms": 60000,
-        "max_inflight": 64, "db_path": db, "metrics_addr": ""}
-    with open(path, "w") as f:
-        json.dump(cfg, f, indent=2)
-    return path
 
 
 def warm(procs, cfg, paths, bob):
@@ -117,18 +99,20 @@ def main():
         g = R.Chain(procs, tmp, "gamma", "atom", INTERVAL).start()
         b = R.Chain(procs, tmp, "beta", "uusd", INTERVAL).start()
         bob = b.key("bob").address
-        both = config(os.path.join(tmp, "two-paths.json"), (a, g, b),
-                      [("alpha-collateral", a, "", "", "", ""),
-                       ("gamma-collateral", g, "", "", "", "")], os.path.join(tmp, "two.db"))
+        opts = {"batch": BATCH, "extra": {"max_inflight": 64}}
+        both = R.write_multi_config(os.path.join(tmp, "two-paths.json"), (a, g, b),
+                                    [R.hub_path("alpha-collateral", "collateral", a, b),
+                                     R.hub_path("gamma-collateral", "collateral", g, b)],
+                                    os.path.join(tmp, "two.db"), **opts)
         R.relayer("create-clients", "--config", both)
         R.relayer("create-channel", "--config", both)
-        ids = {p["name"]: (p["a"]["channel"], p["a"]["client"], p["b"]["channel"],
-                           p["b"]["client"]) for p in R.load_config(both)["paths"]}
-        one = config(os.path.join(tmp, "one-path.json"), (a, b),
-                     [("alpha-collateral", a, *ids["alpha-collateral"])],
-                     os.path.join(tmp, "one.db"))
-        ca, cb_a = ids["alpha-collateral"][0], ids["alpha-collateral"][2]
-        cg, cb_g = ids["gamma-collateral"][0], ids["gamma-collateral"][2]
+        paths = R.load_config(both)["paths"]
+        ids = {p["name"]: (p["a"]["channel"], p["b"]["channel"]) for p in paths}
+        # the same path alpha -> beta, its clients and channel, alone with its two chains
+        one = R.write_multi_config(os.path.join(tmp, "one-path.json"), (a, b), paths[:1],
+                                   os.path.join(tmp, "one.db"), **opts)
+        ca, cb_a = ids["alpha-collateral"]
+        cg, cb_g = ids["gamma-collateral"]
         pids = {"alpha": a.proc.pid, "gamma": g.proc.pid, "beta": b.proc.pid}
         ones, twos = [], []
         with a.client(timeout=60) as ca_cl, g.client(timeout=60) as cg_cl:
