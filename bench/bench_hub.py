@@ -28,6 +28,7 @@ CW_BENCH_INTERVAL_MS (block interval, 200), CW_BENCH_BATCH (relayer batch size, 
 """
 
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -94,6 +95,7 @@ def stream(b, rly, paths, bob, pids):
 def main():
     tmp = tempfile.mkdtemp(prefix="cwbench-hub-")
     procs = Procs(tmp)
+    ok = False
     try:
         a = R.Chain(procs, tmp, "alpha", "stake", INTERVAL).start()
         g = R.Chain(procs, tmp, "gamma", "atom", INTERVAL).start()
@@ -159,9 +161,12 @@ def main():
               f"(rounds: one path {each(ones, 'rate')}; two paths {each(twos, 'rate')})")
         print("  (gamma's column in the one-path row: an idle node over that time, per packet "
               "of alpha's path)")
+        ok = True
         return 0
     finally:
         procs.stop_all()
+        if ok:  # kept when something failed: the logs are there
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
