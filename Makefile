@@ -7,8 +7,10 @@
 #                   short run of every fuzz target
 #   make oracle     the differential tests alone: ICS-23 (our verifier vs the Rust ics23
 #                   crate) and 07-tendermint (ours vs tendermint-rs's light-client verifier)
-#   make demo       the main job (see README)
-#   make bench      benchmarks (release build)
+#   make demo       the main job (see README); ARGS=--hub: three chains, one relayer for four
+#                   paths; ARGS=--keep leaves it running
+#   make bench      benchmarks (release build), among them bench/bench_hub.py: one relayer
+#                   serving two paths at once vs one path
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (default 60)
 #   make coverage   clang source-based coverage (build/cov/, not part of `make test`): the
 #                   unit tests, the ICS-23 oracle (when cargo is there) and every fuzz
@@ -16,7 +18,8 @@
 #                   lines of lightclient/ and channels/ibc_*.c (scripts/coverage.sh;
 #                   report in build/cov/report/)
 #   make image      the container image $(IMAGE) (docker/; needs a Docker engine, no registry)
-#                   and $(PROM_IMAGE), Prometheus for compose's `monitoring` profile
+#                   and $(PROM_IMAGE), Prometheus for compose's `monitoring` profile; the
+#                   same image runs docker/compose.yaml (two chains) and compose.hub.yaml
 #   make clean
 #
 # V=1 shows the commands. CC selects the release compiler (gcc by default);

@@ -60,8 +60,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PER_TX = 100
 
 
-def send_stream(a, ca, n, beneficiary, rate, c):
-    """Paced: PER_TX lock msgs per tx, txs spaced to offer `rate` packets/s."""
+def send_stream(a, ca, n, beneficiary, rate, c, denom="stake"):
+    """Paced: PER_TX lock msgs (of `denom`) per tx, txs spaced to offer `rate` packets/s."""
     key = a.key("alice")
     nonce = c.call("account", key.address)[2]
     t0 = time.monotonic()
@@ -69,7 +69,7 @@ def send_stream(a, ca, n, beneficiary, rate, c):
     hashes = []
     while sent < n:
         k = min(PER_TX, n - sent)
-        msgs = [R.lock_msg(ca, "stake", 1, beneficiary, timeout_ns=time.time_ns() + 3600 * 10**9)
+        msgs = [R.lock_msg(ca, denom, 1, beneficiary, timeout_ns=time.time_ns() + 3600 * 10**9)
                 for _ in range(k)]
         env = cwchain.sign_tx(key, a.id, nonce, msgs)
         nonce += 1
@@ -100,19 +100,34 @@ def events(chain, etype, c, lo=1):
     return out, top
 
 
-def wait_received(sub, seqs, timeout=600):
-    """Read beta's block notifications until their recv_packet events cover seqs; the
-    monotonic arrival time of the notification that completed them."""
-    need = set(seqs)
-    while True:
+def wait_received_each(sub, need, timeout=600):
+    """need: beta's channel -> sequences (channel None: on any channel). Read beta's block
+    notifications until their recv_packet events cover every set; returns channel -> the
+    monotonic arrival time of the notification that completed its set. TimeoutError after
+    `timeout` seconds in all."""
+    need = {ch: set(seqs) for ch, seqs in need.items()}
+    done = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(need):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"recv_packet events still missing: "
+                               f"{ {ch: len(left) for ch, left in need.items()} }")
         _topic, payload = sub.next_notification(timeout=timeout)
         t = time.monotonic()
         evs = cwrpc.note_events(sub, payload)  # a cut note's rest through block_results
         for ev in evs:
             if ev[0] == "recv_packet":
-                need.discard(dict(ev[1])["sequence"])
-        if not need:
-            return t
+                attrs = dict(ev[1])
+                for ch in {attrs.get("dst_channel"), None} & need.keys():
+                    need[ch].discard(attrs["sequence"])
+        done.update({ch: t for ch, left in need.items() if not left and ch not in done})
+    return done
+
+
+def wait_received(sub, seqs, timeout=600):
+    """Read beta's block notifications until their recv_packet events cover seqs (on any
+    channel); the monotonic arrival time of the notification that completed them."""
+    return wait_received_each(sub, {None: seqs}, timeout)[None]
 
 
 def block_edge(sub, timeout=60):

@@ -1,6 +1,8 @@
 /* make bench: the benchmarks that drive real processes are Python scripts in bench/ — the
- * relayer end to end (bench_relayer.py: two chains, the relayer and a load generator) and the
- * gas-exhaustion attack (bench_gas_attack.py: block times under attack vs idle). This launcher
+ * relayer end to end (bench_relayer.py: two chains, the relayer and a load generator), one
+ * relayer serving two paths at once vs one path (bench_hub.py: three chains, the hub's
+ * backlogs drained side by side) and the gas-exhaustion attack (bench_gas_attack.py: block
+ * times under attack vs idle). This launcher
  * runs each in turn so that `make bench` picks them up with the other bench binaries. Figures
  * and baselines: see each script's header. Exit status: 0 when every script exits 0. */
 #include <stdio.h>
@@ -9,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *const scripts[] = {"bench_relayer.py", "bench_gas_attack.py"};
+static const char *const scripts[] = {"bench_relayer.py", "bench_hub.py", "bench_gas_attack.py"};
 
 int main(int argc, char **argv)
 {

@@ -7,8 +7,14 @@ Everything runs as real processes on loopback with data in a temporary directory
 through the same binaries and commands a user has. Every step checks what it shows; the
 demo exits 0 only if every expectation held, and stops everything it started (unless
 --keep, which leaves the chains and relayer running and prints how to reach them).
+
+--hub runs the three-chain scenario instead (README "make demo ARGS=--hub"): alpha (stake)
+and gamma (atom) each with a collateral and a transfer channel to beta, the lending hub, all
+four relayed by one relayer; both positions back one borrow, the uusd borrowed goes to gamma
+over ICS-20 and back, is repaid, the collateral goes home, and every path is audited.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +31,7 @@ BIN = os.path.abspath(os.path.join(BUILD, "rel", "bin"))
 BLOCK_MS = 200
 KEEP = "--keep" in sys.argv[1:]
 WAD = 10 ** 18
+VERSIONS = {"collateral": "collateral-1", "transfer": "ics20-1"}
 
 procs = []
 failures = []
@@ -130,7 +137,31 @@ class Chain:
         return self.json("query", "status")["latest_height"]
 
 
+def relayer_config(root, chains, paths, roots=None):
+    """Write the relayer's config: every chain (with its trust root from `roots`, chain id →
+    "HEIGHT:HASH", when given), and one path per (name, chain, port), each from that chain to
+    the last of `chains` (the lending chain); ids left empty for create-clients and
+    create-channel to fill in. Returns its file name."""
+    hub = chains[-1]
+    cfg = os.path.join(root, "relayer.json")
+    with open(cfg, "w") as f:
+        json.dump({
+            "chains": [{"id": c.id, "rpc": f"ws://127.0.0.1:{c.port}/",
+                        "key_file": os.path.join(c.home, "keys", "relayer.json"),
+                        **({"trust_root": roots[c.id]} if roots else {})}
+                       for c in chains],
+            "paths": [{"name": name, "version": VERSIONS[port], "ordering": "unordered",
+                       "a": {"chain": c.id, "port": port, "channel": "", "client": ""},
+                       "b": {"chain": hub.id, "port": port, "channel": "", "client": ""}}
+                      for name, c, port in paths],
+            "batch_size": 100, "db_path": os.path.join(root, "relayer.db"),
+            "metrics_addr": f"127.0.0.1:{free_port()}", "log_level": "info"}, f, indent=2)
+    return cfg
+
+
 def main():
+    if "--hub" in sys.argv[1:]:
+        return hub_main()
     root = tempfile.mkdtemp(prefix="causeway-demo-")
     t0 = time.monotonic()
     try:
@@ -149,22 +180,7 @@ def main():
         say(f"   trust roots noted: alpha {roots['alpha'][:20]}..., beta {roots['beta'][:20]}...")
 
         step("Relayer: light clients of each chain on the other, and a collateral channel")
-        cfg = os.path.join(root, "relayer.json")
-        with open(cfg, "w") as f:
-            json.dump({
-                "chains": [
-                    {"id": "alpha", "rpc": f"ws://127.0.0.1:{alpha.port}/",
-                     "key_file": os.path.join(alpha.home, "keys", "relayer.json")},
-                    {"id": "beta", "rpc": f"ws://127.0.0.1:{beta.port}/",
-                     "key_file": os.path.join(beta.home, "keys", "relayer.json")}],
-                "paths": [{"name": "collateral", "version": "collateral-1",
-                           "ordering": "unordered",
-                           "a": {"chain": "alpha", "port": "collateral", "channel": "",
-                                 "client": ""},
-                           "b": {"chain": "beta", "port": "collateral", "channel": "",
-                                 "client": ""}}],
-                "batch_size": 100, "db_path": os.path.join(root, "relayer.db"),
-                "metrics_addr": f"127.0.0.1:{free_port()}", "log_level": "info"}, f, indent=2)
+        cfg = relayer_config(root, (alpha, beta), [("collateral", alpha, "collateral")])
         rly = f"{BIN}/causeway-relayer"
         say("   " + run(rly, "create-clients", "--config", cfg).stdout.strip().replace(
             "\n", "\n   "))
@@ -376,22 +392,238 @@ def main():
                 f"{m['reserves']}, bad debt {m['bad_debt']}")
         say(f"   scenario time {time.monotonic() - t0:.1f} s")
     finally:
-        if KEEP and not failures:
-            say()
-            say("--keep: left running. Try:")
-            say(f"   export CAUSEWAY_NODE=ws://127.0.0.1:{beta.port} "
-                f"CAUSEWAY_KEYRING={beta.home}/keys")
-            say(f"   {BIN}/causeway query health bob")
-            say(f"   {BIN}/causeway query market --asset ueur")
-            say(f"   {BIN}/causeway-relayer status --config {os.path.join(root, 'relayer.json')}")
-            say(f"   stop: kill {' '.join(str(p.pid) for p in procs if p.poll() is None)}")
-        else:
-            for p in reversed(procs):
-                stop(p)
-            if not failures:
-                shutil.rmtree(root, ignore_errors=True)
-            else:
-                say(f"logs kept in {root}")
+        finish(root, [
+            f"export CAUSEWAY_NODE=ws://127.0.0.1:{beta.port} CAUSEWAY_KEYRING={beta.home}/keys",
+            f"{BIN}/causeway query health bob",
+            f"{BIN}/causeway query market --asset ueur",
+            f"{BIN}/causeway-relayer status --config {os.path.join(root, 'relayer.json')}"])
+    return verdict()
+
+
+
+def voucher(channel, denom):
+    """ICS-20: the voucher a chain mints for `denom` arriving over its end `channel`."""
+    return "ibc/" + hashlib.sha256(f"transfer/{channel}/{denom}".encode()).hexdigest().upper()
+
+
+def hub_main():
+    """make demo ARGS=--hub: three chains, one relayer for four paths (DESIGN §9, §8a)."""
+    root = tempfile.mkdtemp(prefix="causeway-demo-hub-")
+    t0 = time.monotonic()
+    beta = None
+    try:
+        step("Three chains: alpha (home of 'stake'), gamma (home of 'atom') and beta, the "
+             "lending hub (market 'uusd')")
+        alpha = Chain(root, "alpha", "stake")
+        gamma = Chain(root, "gamma", "atom")
+        beta = Chain(root, "beta", "uusd", markets=("uusd",))
+        chains = (alpha, gamma, beta)
+        for c in chains:
+            c.start(root)
+        say("   " + ", ".join(f"{c.id} on ws://127.0.0.1:{c.port}" for c in chains) +
+            f"; blocks every {BLOCK_MS} ms, data in {root}")
+        wait_for("block 1", lambda: all(c.height() >= 1 for c in chains))
+        roots = {c.id: f"1:{c.json('query', 'block', '1')['block_hash']}" for c in chains}
+        say("   trust roots noted at block 1 (in the relayer config: the relayer and the "
+            "audit start from them)")
+
+        step("One relayer, four paths: a collateral and a transfer channel from alpha and "
+             "from gamma to beta")
+        names = [("alpha-collateral", alpha, "collateral"), ("alpha-transfer", alpha, "transfer"),
+                 ("gamma-collateral", gamma, "collateral"), ("gamma-transfer", gamma, "transfer")]
+        cfg = relayer_config(root, chains, names, roots)
+        rly = f"{BIN}/causeway-relayer"
+        n_clients = run(rly, "create-clients", "--config", cfg).stdout.count("created")
+        run(rly, "create-channel", "--config", cfg)
+        ch = {p["name"]: (p["a"]["channel"], p["b"]["channel"])
+              for p in json.load(open(cfg))["paths"]}
+        for name, c, port in names:
+            say(f"   {name:17s} {c.id} {ch[name][0]} <-> beta {ch[name][1]}  (port {port}, "
+                f"{VERSIONS[port]})")
+        say(f"   {n_clients} light clients created (one of each end's chain on the other, per "
+            f"path)")
+        expect(n_clients == 8, "a client on each end of each of the 4 paths")
+        params = {"stake": ("alpha-collateral", 5000, 7500, 500),
+                  "atom": ("gamma-collateral", 6000, 8000, 400)}
+        for denom, (path, ltv, lt, bonus) in params.items():
+            beta.cli("tx", "register-collateral", "--from", "admin", "--channel", ch[path][1],
+                     "--denom", denom, "--ltv", str(ltv), "--lt", str(lt), "--bonus", str(bonus))
+            say(f"   beta's admin registered {denom} over {ch[path][1]}: LTV {ltv // 100}%, "
+                f"liquidation threshold {lt // 100}%, bonus {bonus / 100:g}%")
+        relayer = start("relayer", [rly, "start", "--config", cfg],
+                        os.path.join(root, "relayer.log"))
+        home = {"stake": (alpha, "alpha-collateral"), "atom": (gamma, "gamma-collateral")}
+        alice = {c.id: c.address("alice") for c in chains}
+
+        def position(denom, who="alice"):
+            return beta.json("query", "position", beta.address(who), ch[home[denom][1]][1],
+                             denom)["position"]
+
+        def escrow(denom):
+            c, path = home[denom]
+            return c.json("query", "escrow", ch[path][0], denom)["escrow"]
+
+        step("1. Alice locks 1000 stake on alpha and 100 atom on gamma, both for her account "
+             "on beta")
+        bal0 = {d: home[d][0].balance("alice", d) for d in home}
+        t = time.monotonic()
+        for denom, amount in (("stake", 1000), ("atom", 100)):
+            c, path = home[denom]
+            c.cli("tx", "lock", "--from", "alice", "--channel", ch[path][0], "--denom", denom,
+                  "--amount", str(amount), "--to", alice["beta"])
+        wait_for("both positions on beta", lambda: position("stake") and position("atom"))
+        lat = time.monotonic() - t
+        for denom, amount in (("stake", 500), ("atom", 50)):  # bob's stay there to the end
+            c, path = home[denom]
+            c.cli("tx", "lock", "--from", "bob", "--channel", ch[path][0], "--denom", denom,
+                  "--amount", str(amount), "--to", beta.address("bob"), "--no-wait")
+        for denom in home:
+            say(f"   {denom}: alice on {home[denom][0].id} {bal0[denom]} -> "
+                f"{home[denom][0].balance('alice', denom)}; her position on beta "
+                f"{position(denom)}")
+        say(f"   both credited {lat * 1000:.0f} ms after the first lock, by the one relayer")
+        wait_for("bob's positions on beta", lambda: all(position(d, "bob") for d in home))
+        say(f"   bob locks 500 stake and 50 atom too (kept to the end); escrow on alpha "
+            f"{escrow('stake')}, on gamma {escrow('atom')}")
+        expect(escrow("stake") == 1500 and escrow("atom") == 150,
+               "escrow on each home chain = the positions on beta (1500 stake, 150 atom)")
+        expect(position("stake") == 1000 and position("atom") == 100,
+               "alice's positions on beta: 1000 stake, 100 atom")
+        trace = {d: beta.json("query", "position", alice["beta"], ch[home[d][1]][1],
+                              d)["trace_denom"] for d in home}
+
+        step("2. Priced (stake 2 uusd, atom 10 uusd), the two positions back one borrow")
+        beta.cli("tx", "set-price", "--from", "oracle", "--denom", trace["stake"], "--price",
+                 str(2 * WAD))
+        beta.cli("tx", "set-price", "--from", "oracle", "--denom", trace["atom"], "--price",
+                 str(10 * WAD))
+        beta.cli("tx", "supply", "--from", "bob", "--amount", "100000uusd")
+        h = beta.json("query", "health", "alice")
+        say(f"   alice's borrow limit: 1000 x 2 x 50% + 100 x 10 x 60% = {h['borrow_limit']} "
+            f"uusd (stake alone: 1000, atom alone: 600)")
+        expect(h["borrow_limit"] == "1600", "the borrow limit counts both positions")
+        uusd0 = beta.balance("alice", "uusd")
+        beta.cli("tx", "borrow", "--from", "alice", "--amount", "1500uusd")
+        h = beta.json("query", "health", "alice")
+        hf = int(h["health_factor_wad"]) / WAD
+        say(f"   alice borrowed 1500 uusd (more than either position backs alone): debt "
+            f"{h['debt_value']}, health factor {hf:.3f} = (2000 x 75% + 1000 x 80%) / 1500")
+        expect(beta.balance("alice", "uusd") == uusd0 + 1500 and
+               int(h["health_factor_wad"]) == 2300 * WAD // 1500,
+               "the health factor counts both chains' positions at their own thresholds")
+        r = beta.cli("tx", "borrow", "--from", "alice", "--amount", "101uusd", ok=False)
+        say(f"   101 more: refused — {(r.stdout + r.stderr).strip()}")
+        expect(r.returncode == 1, "a borrow above the two positions' limit is refused")
+
+        step("3. ICS-20: alice sends the 1500 uusd to gamma, a voucher there, and back")
+        tb, tg = ch["gamma-transfer"][1], ch["gamma-transfer"][0]
+        v = voucher(tg, "uusd")
+        t = time.monotonic()
+        beta.cli("tx", "transfer", "--from", "alice", "--channel", tb, "--to", alice["gamma"],
+                 "1500uusd")
+        wait_for("the voucher on gamma", lambda: gamma.balance("alice", v) == 1500)
+        lat = time.monotonic() - t
+        esc = beta.json("query", "transfer-escrow", tb, "uusd")["amount"]
+        tr = gamma.json("query", "denom-trace", v)
+        say(f"   beta escrowed {esc} uusd on {tb}; gamma minted 1500 {v[:20]}... to alice in "
+            f"{lat * 1000:.0f} ms; denom-trace: {tr['full_path']}")
+        expect(esc == 1500 and tr["full_path"] == f"transfer/{tg}/uusd" and
+               beta.balance("alice", "uusd") == uusd0,
+               "escrowed on beta, the voucher (ibc/ + SHA-256 of its trace) on gamma")
+        gamma.cli("tx", "transfer", "--from", "alice", "--channel", tg, "--to", alice["beta"],
+                  f"1500{v}")
+        wait_for("the uusd back on beta", lambda: beta.balance("alice", "uusd") == uusd0 + 1500)
+        esc = beta.json("query", "transfer-escrow", tb, "uusd")["amount"]
+        say(f"   sent back: gamma burned the voucher (alice holds {gamma.balance('alice', v)}), "
+            f"beta unescrowed it (escrow {esc}); alice has her 1500 uusd on beta again")
+        expect(esc == 0 and gamma.balance("alice", v) == 0, "burned on gamma, unescrowed on beta")
+        ta, tb2 = ch["alpha-transfer"]
+        va = voucher(ta, "uusd")
+        beta.cli("tx", "transfer", "--from", "bob", "--channel", tb2, "--to", alpha.address("bob"),
+                 "250uusd")
+        wait_for("bob's voucher on alpha", lambda: alpha.balance("bob", va) == 250)
+        say(f"   and bob sends 250 uusd to alpha, where they stay ({va[:20]}...): the fourth "
+            f"path relayed by the same process")
+
+        step("4. Alice repays and takes each collateral home")
+        debt = int(beta.json("query", "health", "alice")["debt_value"])
+        beta.cli("tx", "repay", "--from", "alice", "--amount", f"{debt}uusd")
+        h = beta.json("query", "health", "alice")
+        say(f"   alice repaid {debt} uusd on beta (1500 and {debt - 1500} of interest): debt "
+            f"{h['debt_value']}, uusd balance {uusd0} -> {beta.balance('alice', 'uusd')}")
+        expect(h["debt_value"] == "0" and beta.balance("alice", "uusd") == uusd0 + 1500 - debt,
+               "alice's debt is repaid from the uusd that came back from gamma")
+        for denom, amount in (("stake", 1000), ("atom", 100)):
+            c, path = home[denom]
+            beta.cli("tx", "withdraw-collateral", "--from", "alice", "--channel", ch[path][1],
+                     "--denom", denom, "--amount", str(amount), "--to", alice[c.id])
+        wait_for("both releases home", lambda: all(
+            home[d][0].balance("alice", d) == bal0[d] for d in home))
+        for denom in home:
+            say(f"   {denom}: alice on {home[denom][0].id} back to {bal0[denom]}; her position "
+                f"on beta {position(denom)}, escrow {escrow(denom)} (bob's)")
+        expect(position("stake") == position("atom") == 0 and escrow("stake") == 500 and
+               escrow("atom") == 50, "alice's positions released home; escrow = bob's positions")
+
+        step("The audit of every path, each figure proven against headers it verified itself")
+        st = run(rly, "status", "--config", cfg).stdout.splitlines()
+        say("   causeway-relayer status: " + "; ".join(
+            ln.strip().rstrip(":") for ln in st if ln.startswith(("chain ", "path "))))
+        audit_every_path(cfg)
+        say(f"   scenario time {time.monotonic() - t0:.1f} s")
+    finally:
+        hints = []
+        if beta is not None:
+            hints = [f"export CAUSEWAY_NODE=ws://127.0.0.1:{beta.port} "
+                     f"CAUSEWAY_KEYRING={beta.home}/keys",
+                     f"{BIN}/causeway query health alice",
+                     f"{BIN}/causeway-relayer status --config {os.path.join(root, 'relayer.json')}"]
+        finish(root, hints)
+    return verdict()
+
+
+
+def pending(cfg):
+    """Packets pending on every path direction, as `causeway-relayer status` reports them
+    (None when it could not read a chain)."""
+    r = run(f"{BIN}/causeway-relayer", "status", "--config", cfg, ok=False)
+    if r.returncode != 0:
+        return None
+    return sum(int(ln.split("pending")[1].split()[0]) for ln in r.stdout.splitlines()
+               if "pending" in ln)
+
+
+def audit_every_path(cfg):
+    """causeway audit of every path of the config in one run (no --path): each collateral
+    registered on beta and each ICS-20 escrow against the vouchers on the other side, every
+    figure proven; run once the relayer reports nothing pending."""
+    wait_for("every path quiescent (nothing pending)", lambda: pending(cfg) == 0)
+    r = run(f"{BIN}/causeway", "audit", "--config", cfg, ok=False)
+    say("   $ causeway audit --config relayer.json")
+    say("   " + (r.stdout if r.returncode == 0 else r.stdout + r.stderr).strip()
+        .replace("\n", "\n   "))
+    expect(r.returncode == 0 and "BALANCED" in r.stdout and "NOT" not in r.stdout,
+           "causeway audit: every path balanced")
+
+def finish(root, hints):
+    """Stop what the demo started (or, with --keep and every expectation held, leave it
+    running and print `hints`); remove the data unless something failed."""
+    if KEEP and not failures:
+        say()
+        say("--keep: left running. Try:")
+        for h in hints:
+            say(f"   {h}")
+        say(f"   stop: kill {' '.join(str(p.pid) for p in procs if p.poll() is None)}")
+        return
+    for p in reversed(procs):
+        stop(p)
+    if not failures:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        say(f"logs kept in {root}")
+
+
+def verdict():
     if failures:
         say()
         say(f"DEMO FAILED: {len(failures)} expectation(s) did not hold")
@@ -399,7 +631,6 @@ def main():
     say()
     say("demo: every expectation held")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,173 +24,29 @@ with the keys the chains wrote into their volumes (copied out with `docker exec 
 import hashlib
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-
-import cwchain  # noqa: E402
-import cwrpc  # noqa: E402
-import msgpack  # noqa: E402
-
-COMPOSE_FILE = os.path.join(ROOT, "docker", "compose.yaml")
-IMAGE = os.environ.get("CAUSEWAY_IMAGE", "causeway:latest")
-PROM_IMAGE = os.environ.get("CAUSEWAY_PROMETHEUS_IMAGE", "causeway-prometheus:latest")
-BUDGET_S = float(os.environ.get("E2E_BUDGET_S", "300"))
-BLOCK_MS = os.environ.get("E2E_BLOCK_INTERVAL_MS", "200")
-PORT, CHANNEL = "collateral", "channel-0"
-T0 = time.monotonic()
-
-
-def docker_answers():
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
+from compose_env import (ROOT, IMAGE, PROM_IMAGE, Project, deployment, docker_answers,
+                         require_image, run, wait_for)
 
 if not docker_answers():
     pytest.skip("SKIPPED: no Docker engine answers (docker info failed)", allow_module_level=True)
 
+import msgpack  # noqa: E402
 
-def compose_cmd():
-    """`docker compose` (v2) when the CLI has it, else `docker-compose` (v1)."""
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor `docker-compose` is installed")
+COMPOSE_FILE = os.path.join(ROOT, "docker", "compose.yaml")
+PORT, CHANNEL = "collateral", "channel-0"
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class TwoChains(Project):
+    """docker/compose.yaml: alpha, beta, setup, the relayer (and its profiles)."""
 
-
-def remaining(cap):
-    """Seconds left for one wait: at most cap, never past the whole test's budget."""
-    left = BUDGET_S - (time.monotonic() - T0)
-    if left <= 0:
-        raise TimeoutError(f"e2e budget of {BUDGET_S:.0f} s exhausted")
-    return min(cap, left)
-
-
-def run(*args, check=True, timeout=120, env=None):
-    r = subprocess.run(list(args), capture_output=True, text=True, env=env,
-                       timeout=remaining(timeout))
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
-    return r
-
-
-def wait_for(pred, what, timeout=60.0, interval=0.2):
-    """Poll pred() until it returns a true value. The interval only paces the polling of a
-    condition; nothing waits for time alone to pass."""
-    deadline = time.monotonic() + remaining(timeout)
-    last = None
-    while True:
-        try:
-            v = pred()
-            if v:
-                return v
-        except (OSError, cwrpc.RpcError, TimeoutError, EOFError) as e:  # node (re)starting
-            last = e
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}" + (f" (last error: {last})"
-                                                                   if last else ""))
-        time.sleep(interval)
-
-
-class Project:
     def __init__(self):
-        self.name = f"causeway-e2e-{os.getpid()}"
-        self.compose = compose_cmd()
-        self.ports = {"alpha": free_port(), "beta": free_port(), "metrics": free_port(),
-                      "prometheus": free_port(),
-                      "keeper": free_port()}
-        self.env = dict(os.environ, CAUSEWAY_IMAGE=IMAGE, CAUSEWAY_BLOCK_INTERVAL_MS=BLOCK_MS,
-                        CAUSEWAY_ALPHA_PORT=str(self.ports["alpha"]),
-                        CAUSEWAY_BETA_PORT=str(self.ports["beta"]),
-                        CAUSEWAY_RELAYER_METRICS_PORT=str(self.ports["metrics"]),
-                        CAUSEWAY_PROMETHEUS_IMAGE=PROM_IMAGE,
-                        CAUSEWAY_PROMETHEUS_PORT=str(self.ports["prometheus"]),
-                        CAUSEWAY_KEEPER_METRICS_PORT=str(self.ports["keeper"]))
-        self.keys = tempfile.mkdtemp(prefix="causeway-e2e-keys-")
-        self.nonces = {}
-        self.volumes = set()
-
-    def dc(self, *args, check=True, timeout=180):
-        return run(*self.compose, "-p", self.name, "-f", COMPOSE_FILE, *args, check=check,
-                   timeout=timeout, env=self.env)
-
-    def cid(self, service):
-        out = self.dc("ps", "-q", service).stdout.strip()
-        assert out, f"no container for service {service}"
-        return out.splitlines()[0]
-
-    def inspect(self, service, fmt):
-        return run("docker", "inspect", "--format", fmt, self.cid(service)).stdout.strip()
-
-    def health(self, service):
-        return self.inspect(service, "{{if .State.Health}}{{.State.Health.Status}}{{end}}")
-
-    def url(self, chain):
-        return f"ws://127.0.0.1:{self.ports[chain]}/"
-
-    def call(self, chain, method, *params):
-        with cwrpc.Client(self.url(chain), timeout=10) as c:
-            return c.call(method, *params)
-
-    def key(self, chain, name):
-        """The key `name` from the chain's volume, copied out once."""
-        home = os.path.join(self.keys, chain)
-        path = os.path.join(home, "keys", f"{name}.json")
-        if not os.path.exists(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            data = run("docker", "exec", self.cid(chain), "cat", f"/data/keys/{name}.json").stdout
-            with open(path, "w") as f:
-                f.write(data)
-        return cwchain.Key.load(home, name)
-
-    def status(self, chain):
-        return self.call(chain, "status")  # [chain_id, height, time_ns, hash, root, ...]
-
-    def submit(self, chain, name, msgs, wait=True):
-        k = self.key(chain, name)
-        with cwrpc.Client(self.url(chain), timeout=10) as c:
-            if (chain, name) not in self.nonces:
-                self.nonces[(chain, name)] = c.call("account", k.address)[2]
-            env = cwchain.sign_tx(k, chain, self.nonces[(chain, name)], msgs)
-            self.nonces[(chain, name)] += 1
-            h = c.call("broadcast_tx", env)
-        if wait:
-            res = wait_for(lambda: self.tx(chain, h), f"tx {h.hex()} on {chain}", timeout=60)
-            return h, res
-        return h, None
-
-    def tx(self, chain, h):
-        try:
-            return self.call(chain, "tx", h)
-        except cwrpc.RpcError as e:
-            if "not found" in e.message:
-                return None
-            raise
+        super().__init__(COMPOSE_FILE, ("alpha", "beta"), "e2e")
 
     # ---- the figures the test checks -----------------------------------------------------
-    def balance(self, chain, addr, denom):
-        with cwrpc.Client(self.url(chain), timeout=10) as c:
-            return cwchain.balance(c, addr, denom)[0]
-
     def escrow(self):  # alpha: collateral/escrow/{channel}/{denom}, be64
         v = self.call("alpha", "query", f"collateral/escrow/{CHANNEL}/stake".encode(), 0, False)[0]
         return int.from_bytes(v, "big") if v else 0
@@ -222,32 +78,9 @@ def far_timeout(p):
 
 @pytest.fixture(scope="module")
 def project():
-    if run("docker", "image", "inspect", IMAGE, check=False).returncode != 0:
-        pytest.fail(f"image {IMAGE} is missing: run `make image` first")
-    p = Project()
-    try:
-        p.dc("up", "-d", timeout=240)
-        wait_for(lambda: p.health("relayer") == "healthy", "the relayer to be healthy",
-                 timeout=120)
-        for c in ("alpha", "beta", "setup", "relayer"):
-            for m in json.loads(run("docker", "inspect", "--format", "{{json .Mounts}}",
-                                    p.cid(c)).stdout):
-                if m.get("Type") == "volume":
-                    p.volumes.add(m["Name"])
+    with deployment(TwoChains, ("alpha", "beta", "setup", "relayer"),
+                    ("monitoring", "keeper")) as p:
         yield p
-    finally:
-        down = p.dc("--profile", "monitoring", "--profile", "keeper", "down", "-v", "--remove-orphans", "--timeout",
-                    "5", check=False, timeout=120)
-        shutil.rmtree(p.keys, ignore_errors=True)
-        label = f"label=com.docker.compose.project={p.name}"
-        left = [run("docker", *kind, "--filter", label, check=False, timeout=30).stdout.split()
-                for kind in (["ps", "-aq"], ["network", "ls", "-q"], ["volume", "ls", "-q"])]
-        left_volumes = [v for v in p.volumes
-                        if run("docker", "volume", "inspect", v, check=False,
-                               timeout=30).returncode == 0]
-        assert down.returncode == 0, f"compose down failed:\n{down.stdout}\n{down.stderr}"
-        assert left == [[], [], []] and not left_volumes, \
-            f"compose down left containers/networks/volumes {left} {left_volumes}"
 
 
 def test_image_is_small_non_root_and_health_checked(project):
@@ -290,16 +123,13 @@ def test_collateral_crosses_and_backs_a_borrow(project):
 def test_keeper_profile_starts_and_serves_metrics(project):
     """The optional keeper service (profile "keeper") starts from the same image, turns
     healthy and serves /metrics, watching as many borrowers as beta's index lists."""
-    import urllib.request
     p = project
     p.dc("--profile", "keeper", "up", "-d", "keeper", timeout=120)
     try:
         wait_for(lambda: p.health("keeper") == "healthy", "the keeper to be healthy")
 
         def metrics():
-            url = f"http://127.0.0.1:{p.ports['keeper']}/metrics"
-            with urllib.request.urlopen(url, timeout=5) as r:
-                return r.read().decode()
+            return p.metrics("keeper")
 
         def value(text, name):
             for line in text.splitlines():
@@ -394,51 +224,39 @@ def test_chain_restart_keeps_state_from_its_volume(project):
              "a packet relayed after beta's restart", timeout=90)
 
 
-def prometheus_api(p, path):
-    url = f"http://127.0.0.1:{p.ports['prometheus']}/api/v1/{path}"
-    with urllib.request.urlopen(url, timeout=5) as r:
-        body = json.loads(r.read())
-    assert body["status"] == "success", body
-    return body["data"]
-
-
 def test_prometheus_scrapes_every_target_and_loads_the_alerts(project):
     """The `monitoring` profile: Prometheus (Debian's package) scrapes both nodes and the
     relayer — every target up — with the rules of docker/prometheus/alerts.yml loaded and
     none firing on this healthy deployment; stopping beta raises the alerts on beta."""
     p = project
-    if run("docker", "image", "inspect", PROM_IMAGE, check=False).returncode != 0:
-        pytest.fail(f"image {PROM_IMAGE} is missing: run `make image` first")
+    require_image(PROM_IMAGE)
     p.dc("--profile", "monitoring", "up", "-d", "prometheus", timeout=120)
-    for m in json.loads(run("docker", "inspect", "--format", "{{json .Mounts}}",
-                            p.cid("prometheus")).stdout):
-        if m.get("Type") == "volume":
-            p.volumes.add(m["Name"])
+    p.note_volumes("prometheus")
     wait_for(lambda: p.health("prometheus") == "healthy", "Prometheus to be ready", timeout=60)
 
     def all_up():
-        t = prometheus_api(p, "targets")["activeTargets"]
+        t = p.prometheus_api("targets")["activeTargets"]
         return len(t) == 3 and all(x["health"] == "up" for x in t) and t
 
     targets = wait_for(all_up, "every scrape target up", timeout=60)
     assert {(x["labels"]["job"], x["labels"]["instance"]) for x in targets} == {
         ("causeway-chain", "alpha:26657"), ("causeway-chain", "beta:26657"),
         ("causeway-relayer", "relayer:9464")}
-    rules = [r for g in prometheus_api(p, "rules")["groups"] for r in g["rules"]]
+    rules = [r for g in p.prometheus_api("rules")["groups"] for r in g["rules"]]
     assert len(rules) == 8 and all(r["health"] == "ok" for r in rules), rules
     # the relayer's gauges reached Prometheus: both chains up, its clients read
-    wait_for(lambda: len(prometheus_api(p, "query?query=causeway_relayer_chain_up%3D%3D1")
+    wait_for(lambda: len(p.prometheus_api("query?query=causeway_relayer_chain_up%3D%3D1")
                          ["result"]) == 2, "chain_up of both chains in Prometheus")
-    wait_for(lambda: len(prometheus_api(p, "query?query=causeway_relayer_client_frozen%3D%3D0")
+    wait_for(lambda: len(p.prometheus_api("query?query=causeway_relayer_client_frozen%3D%3D0")
                          ["result"]) == 2, "both clients' frozen gauges in Prometheus")
-    firing = [a for a in prometheus_api(p, "alerts")["alerts"] if a["state"] == "firing"]
+    firing = [a for a in p.prometheus_api("alerts")["alerts"] if a["state"] == "firing"]
     assert firing == [], firing
 
     # the rules read what the scrapes bring: with beta stopped, the relayer's lost chain and
     # beta's failed scrape become pending alerts (firing after their `for`), naming beta;
     # they clear once it is back
     def alerts_on_beta():
-        return {a["labels"]["alertname"] for a in prometheus_api(p, "alerts")["alerts"]
+        return {a["labels"]["alertname"] for a in p.prometheus_api("alerts")["alerts"]
                 if a["labels"].get("chain") == "beta"}
 
     p.dc("stop", "beta")
