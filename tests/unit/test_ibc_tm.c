@@ -41,6 +41,7 @@ typedef struct world {
     cw_pubkey32 signer;  /* their signer (the admin is {1, 0, ...}) */
     char err[512];
     const char *last_event;
+    cw_enc enc; /* RUN_MSG's scratch */
 } world;
 
 static world *W;
@@ -131,6 +132,11 @@ static int run(world *w, cw_enc *msg)
     return rc;
 }
 
+/* Encode m, a cw_msg_X, with cw_msg_X_enc into the world's scratch encoder and run it
+ * (run frees the encoding): the value is the handler's code. */
+#define RUN_MSG(w, X, m)                                                                   \
+    (cw_enc_init(&(w)->enc), cw_msg_##X##_enc(&(w)->enc, (m)), run((w), &(w)->enc))
+
 /* A header of CHAIN at height h, signed by the first nsign validators of vs (set order). */
 static void block(world *w, cw_tm_light_block *lb, int64_t h, const cw_tm_valset *vs,
                   uint32_t nsign, const uint8_t *app_hash)
@@ -158,10 +164,7 @@ static void create(world *w, const cw_tm_light_block *lb, char id[65])
     mc.consensus_state.timestamp_ns = (uint64_t)lb->header.time.seconds * NS;
     memcpy(mc.consensus_state.state_root, lb->header.app_hash.b, 32);
     memcpy(mc.consensus_state.next_validators_hash, lb->header.next_validators_hash.b, 32);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_create_client_enc(&e, &mc);
-    assert_int_equal(run(w, &e), CW_OK);
+    assert_int_equal(RUN_MSG(w, create_client, &mc), CW_OK);
     snprintf(id, 65, "client-%d", g_next_client++);
     char type[65];
     assert_int_equal(cw_ibc_client_type(&w->kv, id, type), CW_OK);
@@ -185,10 +188,7 @@ static int update(world *w, const char *id, const cw_tm_light_block *lb, uint64_
     memset(&m, 0, sizeof m);
     strcpy(m.client_id, id);
     tm_header(&m.header, lb, trusted, tvs);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_update_client_tm_enc(&e, &m);
-    return run(w, &e);
+    return RUN_MSG(w, update_client_tm, &m);
 }
 
 static void client_state(world *w, const char *id, cw_lc_client_state *cs)
@@ -250,10 +250,7 @@ static void test_create_update_and_refusals(void **state)
     assert_int_equal(cw_lc_client_state_default(&mc.client_state, "alpha"), CW_OK);
     mc.client_state.latest_height = 10;
     mc.consensus_state.timestamp_ns = w->now_ns - 60 * NS;
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_create_client_enc(&e, &mc);
-    assert_int_equal(run(w, &e), CW_OK);
+    assert_int_equal(RUN_MSG(w, create_client, &mc), CW_OK);
     char bip_id[65], type[65];
     snprintf(bip_id, sizeof bip_id, "client-%d", g_next_client++);
     assert_int_equal(cw_ibc_client_type(&w->kv, bip_id, type), CW_OK);
@@ -262,9 +259,7 @@ static void test_create_update_and_refusals(void **state)
     assert_non_null(strstr(w->err, "is a causeway-bip340 client"));
     /* an unknown type is refused by the decoder */
     strcpy(mc.client_type, "06-solomachine");
-    cw_enc_init(&e);
-    cw_msg_create_client_enc(&e, &mc);
-    assert_int_equal(run(w, &e), CW_EINVAL);
+    assert_int_equal(RUN_MSG(w, create_client, &mc), CW_EINVAL);
     assert_non_null(strstr(w->err, "client_type"));
 
     cw_tm_light_block_free(&b10);
@@ -280,32 +275,56 @@ static void hexv(json_t *o, const char *k, uint8_t **out, size_t *n)
     assert_int_equal(cw_hex_decode(*out, strlen(s) / 2 + 1, n, s, strlen(s), NULL, 0), CW_OK);
 }
 
+/* A public ICS-23 IAVL vector (../shared/vectors/ics23/testdata/iavl/NAME): its key (also as
+ * a NUL-terminated path), value (NULL for non-membership vectors), 32-byte root and proof. */
+typedef struct iavl_vec {
+    uint8_t *key, *value, *root, *proof;
+    size_t kl, vl, rl, pl;
+    char path[128];
+} iavl_vec;
+
+static void iavl_vec_load(iavl_vec *x, const char *name)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "ics23/testdata/iavl/%s", name);
+    json_error_t je;
+    json_t *v = json_load_file(cw_test_vector_path(rel), 0, &je);
+    assert_non_null(v);
+    memset(x, 0, sizeof *x);
+    hexv(v, "key", &x->key, &x->kl);
+    if (json_object_get(v, "value") && json_string_length(json_object_get(v, "value")))
+        hexv(v, "value", &x->value, &x->vl);
+    hexv(v, "root", &x->root, &x->rl);
+    hexv(v, "proof", &x->proof, &x->pl);
+    assert_int_equal(x->rl, 32);
+    assert_true(x->kl < sizeof x->path && memchr(x->key, 0, x->kl) == NULL);
+    memcpy(x->path, x->key, x->kl);
+    x->path[x->kl] = '\0';
+    json_decref(v);
+}
+
+static void iavl_vec_free(iavl_vec *x)
+{
+    free(x->key), free(x->value), free(x->root), free(x->proof);
+}
+
 static void test_iavl_membership_against_app_hash_then_misbehaviour(void **state)
 {
     world *w = *state;
     CW_REQUIRE_VECTORS("ics23/testdata/iavl/exist_left.json");
-    json_error_t je;
-    json_t *v = json_load_file(cw_test_vector_path("ics23/testdata/iavl/exist_left.json"), 0,
-                               &je);
-    assert_non_null(v);
-    uint8_t *key, *value, *root, *proof;
-    size_t kl, vl, rl, pl;
-    hexv(v, "key", &key, &kl);
-    hexv(v, "value", &value, &vl);
-    hexv(v, "root", &root, &rl);
-    hexv(v, "proof", &proof, &pl);
-    assert_int_equal(rl, 32);
-    char path[128];
-    assert_true(kl < sizeof path && memchr(key, 0, kl) == NULL);
-    memcpy(path, key, kl);
-    path[kl] = '\0';
+    iavl_vec x;
+    iavl_vec_load(&x, "exist_left.json");
+    uint8_t *value = x.value, *proof = x.proof;
+    size_t vl = x.vl, pl = x.pl;
+    char *path = x.path;
+    assert_non_null(value);
 
     cw_tm_light_block b10, b12, f13a, f13b;
     char id[65];
     block(w, &b10, 10, &w->vs, 4, NULL);
     create(w, &b10, id);
     /* a header whose app_hash is the IAVL tree's root */
-    block(w, &b12, 12, &w->vs, 4, root);
+    block(w, &b12, 12, &w->vs, 4, x.root);
     assert_int_equal(update(w, id, &b12, 10, &w->vs), CW_OK);
     assert_int_equal(cw_ibc_client_verify_path(&w->kv, id, 12, w->now_ns, proof, pl, path, value,
                                                vl, w->err, sizeof w->err),
@@ -339,14 +358,9 @@ static void test_iavl_membership_against_app_hash_then_misbehaviour(void **state
     /* the same block twice is no misbehaviour */
     tm_header(&mm.header1, &f13a, 12, &w->vs);
     tm_header(&mm.header2, &f13a, 12, &w->vs);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_submit_misbehaviour_tm_enc(&e, &mm);
-    assert_int_equal(run(w, &e), CW_EINVAL);
+    assert_int_equal(RUN_MSG(w, submit_misbehaviour_tm, &mm), CW_EINVAL);
     tm_header(&mm.header2, &f13b, 12, &w->vs);
-    cw_enc_init(&e);
-    cw_msg_submit_misbehaviour_tm_enc(&e, &mm);
-    assert_int_equal(run(w, &e), CW_OK);
+    assert_int_equal(RUN_MSG(w, submit_misbehaviour_tm, &mm), CW_OK);
     assert_string_equal(w->last_event, CW_EV_CLIENT_MISBEHAVIOUR);
     cw_lc_client_state cs;
     client_state(w, id, &cs);
@@ -361,8 +375,7 @@ static void test_iavl_membership_against_app_hash_then_misbehaviour(void **state
     cw_tm_light_block_free(&b12);
     cw_tm_light_block_free(&f13a);
     cw_tm_light_block_free(&f13b);
-    free(key), free(value), free(root), free(proof);
-    json_decref(v);
+    iavl_vec_free(&x);
 }
 
 /* An update that conflicts with a stored consensus state freezes the client (and is the
@@ -419,10 +432,7 @@ static int misbehaviour(world *w, const char *id, const cw_tm_light_block *h1, u
     strcpy(mm.client_id, id);
     tm_header(&mm.header1, h1, t1, &w->vs);
     tm_header(&mm.header2, h2, t2, &w->vs);
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_submit_misbehaviour_tm_enc(&e, &mm);
-    return run(w, &e);
+    return RUN_MSG(w, submit_misbehaviour_tm, &mm);
 }
 
 /* Each refusal of ibc.update_client_tm that comes before the signatures (ibc-go
@@ -578,25 +588,16 @@ static void test_iavl_non_membership_against_app_hash(void **state)
 {
     world *w = *state;
     CW_REQUIRE_VECTORS("ics23/testdata/iavl/nonexist_middle.json");
-    json_error_t je;
-    json_t *v = json_load_file(cw_test_vector_path("ics23/testdata/iavl/nonexist_middle.json"),
-                               0, &je);
-    assert_non_null(v);
-    uint8_t *key, *root, *proof;
-    size_t kl, rl, pl;
-    hexv(v, "key", &key, &kl);
-    hexv(v, "root", &root, &rl);
-    hexv(v, "proof", &proof, &pl);
-    assert_int_equal(rl, 32);
-    char path[128];
-    assert_true(kl < sizeof path && memchr(key, 0, kl) == NULL);
-    memcpy(path, key, kl);
-    path[kl] = '\0';
+    iavl_vec x;
+    iavl_vec_load(&x, "nonexist_middle.json");
+    const uint8_t *proof = x.proof;
+    size_t pl = x.pl;
+    char *path = x.path;
     cw_tm_light_block b10, b12;
     char id[65];
     block(w, &b10, 10, &w->vs, 4, NULL);
     create(w, &b10, id);
-    block(w, &b12, 12, &w->vs, 4, root);
+    block(w, &b12, 12, &w->vs, 4, x.root);
     assert_int_equal(update(w, id, &b12, 10, &w->vs), CW_OK);
     assert_int_equal(cw_ibc_client_verify_path(&w->kv, id, 12, w->now_ns, proof, pl, path, NULL,
                                                0, w->err, sizeof w->err),
@@ -611,8 +612,7 @@ static void test_iavl_non_membership_against_app_hash(void **state)
                          CW_OK);
     cw_tm_light_block_free(&b10);
     cw_tm_light_block_free(&b12);
-    free(key), free(root), free(proof);
-    json_decref(v);
+    iavl_vec_free(&x);
 }
 
 /* The host's public client API on ids it does not hold: an unknown id is "not found", an
@@ -657,10 +657,7 @@ static void test_tm_create_refuses_chain_id_or_time_a_header_cannot_carry(void *
         assert_int_equal(cw_lc_client_state_default(&mc.client_state, k ? CHAIN : id51), CW_OK);
         mc.client_state.latest_height = 10;
         mc.consensus_state.timestamp_ns = k ? UINT64_C(1) << 63 : w->now_ns - NS;
-        cw_enc e;
-        cw_enc_init(&e);
-        cw_msg_create_client_enc(&e, &mc);
-        assert_int_equal(run(w, &e), CW_EINVAL);
+        assert_int_equal(RUN_MSG(w, create_client, &mc), CW_EINVAL);
         assert_non_null(strstr(w->err, "07-tendermint: chain id longer than 50 bytes or time "
                                        "beyond 2262"));
         assert_int_equal(cw_ibc_client(&w->kv, next, &cs), CW_ENOTFOUND);
@@ -691,10 +688,7 @@ static void test_recover_refuses_a_substitute_of_another_type(void **state)
     assert_int_equal(cw_lc_client_state_default(&mc.client_state, CHAIN), CW_OK);
     mc.client_state.latest_height = 5;
     mc.consensus_state.timestamp_ns = w->now_ns - 60 * NS;
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_create_client_enc(&e, &mc);
-    assert_int_equal(run(w, &e), CW_OK);
+    assert_int_equal(RUN_MSG(w, create_client, &mc), CW_OK);
     snprintf(bip_id, sizeof bip_id, "client-%d", g_next_client++);
     snap s = take(w, bip_id);
     cw_msg_recover_client mr;
@@ -702,9 +696,7 @@ static void test_recover_refuses_a_substitute_of_another_type(void **state)
     strcpy(mr.subject_client_id, bip_id);
     strcpy(mr.substitute_client_id, tm_id);
     w->signer.b[0] = 1; /* the admin */
-    cw_enc_init(&e);
-    cw_msg_recover_client_enc(&e, &mr);
-    int rc = run(w, &e);
+    int rc = RUN_MSG(w, recover_client, &mr);
     memset(&w->signer, 0, sizeof w->signer);
     assert_int_equal(rc, CW_EINVAL);
     assert_string_equal(w->err, "subject is causeway-bip340, substitute 07-tendermint: same "
@@ -748,10 +740,7 @@ static int open_try(world *w, const char *client_id, size_t proof_len)
     mt.proof_client = (cw_bytes){junk, 1};
     mt.proof_consensus = (cw_bytes){junk, 1};
     mt.proof_height = 10;
-    cw_enc e;
-    cw_enc_init(&e);
-    cw_msg_chan_open_try_enc(&e, &mt);
-    return run(w, &e);
+    return RUN_MSG(w, chan_open_try, &mt);
 }
 
 /* A channel handshake step through a client this chain does not hold is refused before
