@@ -96,6 +96,8 @@ static void cache_event(rly_ctx *x, cw_chain_client *c, const msgpack_object *ev
                 en->sent_ns = time_ns;
             if (send && !en->sent_height)
                 en->sent_height = height;
+            if (wack) /* written when it was received */
+                en->received_on = c->connects;
             if (wack && pe.has_ack) {
                 put_bytes(&en->ack, &en->ack_len, pe.ack.p, pe.ack.len);
                 if (!en->acked_ns)

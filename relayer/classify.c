@@ -30,6 +30,20 @@ void rly_classify(const rly_dir_facts *f, rly_plan *out)
     }
 }
 
+bool rly_receipt_known(const rly_entry *en, uint64_t dst_conn)
+{
+    return en && en->received_on && en->received_on == dst_conn;
+}
+
+bool rly_ask_receipt(const rly_entry *en, uint64_t dst_conn, uint64_t now_ms)
+{
+    if (!en)
+        return true;
+    if (en->inflight || en->retry_after_ms > now_ms)
+        return false;
+    return !rly_receipt_known(en, dst_conn);
+}
+
 bool rly_proof_usable(int kind, bool ordered, uint64_t seq, const uint8_t *val, size_t val_len,
                       uint64_t *next_recv)
 {

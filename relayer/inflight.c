@@ -181,6 +181,8 @@ static void settle(rly_ctx *x, const rly_inflight *f, const cw_chain_txres *r, u
             uint64_t t0 = en ? (f->kind == RLY_K_ACK ? en->acked_ns : en->sent_ns) : 0;
             if (t0 && now_ns > t0 && f->kind != RLY_K_TIMEOUT)
                 rly_metrics_observe_latency((double)(now_ns - t0) / 1e9);
+            if (en && f->kind == RLY_K_RECV) /* landed or redundant: received either way */
+                en->received_on = c->connects;
             if (en && f->kind != RLY_K_RECV) { /* the packet's life is over: */
                 free(en->pkt);                 /* keep the cache small */
                 free(en->ack);

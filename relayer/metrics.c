@@ -138,6 +138,10 @@ static int metrics_cb(void *user, cw_rpc_text *t)
       "events were read with block_results.", m.blocks_paged);
     C("blocks_paged_failures_total", "Cut block notifications whose other events could not "
       "be read (the gap fill reads them again).", m.blocks_paged_failures);
+    C("receipts_asked_total", "Pending packets a tick asked the destination about "
+      "(unreceived_packets).", m.receipts_asked);
+    C("receipts_known_total", "Pending packets a tick did not ask about: receipt already seen "
+      "on the current connection, or msgs in flight or waiting to retry.", m.receipts_known);
     P("# HELP causeway_relayer_pending_packets Packets committed on the source and not yet "
       "acknowledged or timed out, per path and source chain.\n"
       "# TYPE causeway_relayer_pending_packets gauge\n");

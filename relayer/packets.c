@@ -139,25 +139,39 @@ static int relay_recvs(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
     return rc;
 }
 
-/* The facts of seqs[0..n) (the source's commitments; unrecv[0..nu) of them unreceived, both
- * ascending) for rly_classify: receipt, in-flight marks and retry times from the cache, and
- * the timeouts of each unreceived packet that may move now (its bytes from the cache, else
- * the source's index; bytes that do not decode wait RLY_RETRY_FAILED_MS). */
+/* The facts of seqs[0..n) (the source's commitments, ascending) for rly_classify.
+ * ask[0..na) of them were asked about on the destination and unrecv[0..nu) of those answered
+ * unreceived (all ascending), on connection ans_conn: an asked packet not among them is
+ * received (its entry records the receipt, so later ticks do not ask again); one not asked is
+ * received when its receipt is known on dst_conn, the connection when the asking was decided
+ * (rly_receipt_known) — the others were not asked because rly_classify skips them (in
+ * flight, waiting to retry). From the cache: in-flight marks and retry times; and the
+ * timeouts of each unreceived packet that may move now (its bytes from the cache, else the
+ * source's index; bytes that do not decode wait RLY_RETRY_FAILED_MS). *n_unrecv: how many
+ * are not received. */
 static int gather_facts(rly_ctx *x, int p, int d, const uint64_t *seqs, size_t n,
-                        const uint64_t *unrecv, size_t nu, uint64_t now, rly_pkt_fact *out,
-                        char *err, size_t err_len)
+                        const uint64_t *ask, size_t na, const uint64_t *unrecv, size_t nu,
+                        uint64_t dst_conn, uint64_t ans_conn, uint64_t now, rly_pkt_fact *out,
+                        size_t *n_unrecv, char *err, size_t err_len)
 {
     const rly_path_cfg *pc = &x->cfg->paths[p];
     cw_chain_client *src = &x->conns[pc->end[d].chain_ix];
-    size_t ui = 0;
+    size_t ai = 0, ui = 0;
+    *n_unrecv = 0;
     for (size_t i = 0; i < n; i++) {
         rly_pkt_fact *f = &out[i];
         memset(f, 0, sizeof *f);
         f->seq = seqs[i];
+        bool asked = ai < na && ask[ai] == f->seq;
+        ai += asked;
         while (ui < nu && unrecv[ui] < f->seq)
             ui++;
-        f->received = !(ui < nu && unrecv[ui] == f->seq);
-        rly_entry *en = rly_entry_get(x, p, d, f->seq, false);
+        bool answered_received = asked && !(ui < nu && unrecv[ui] == f->seq);
+        rly_entry *en = rly_entry_get(x, p, d, f->seq, answered_received);
+        f->received = asked ? answered_received : rly_receipt_known(en, dst_conn);
+        if (answered_received && en)
+            en->received_on = ans_conn;
+        *n_unrecv += !f->received;
         if (en) {
             if (!en->seen_height) /* its wait, should it become the oldest */
                 en->seen_height = src->height;
@@ -217,29 +231,37 @@ int rly_relay_dir(rly_ctx *x, int p, int d, rly_progress *pr, char *err, size_t 
         pr->pending += n;
     if (n == 0)
         return CW_OK;
-    if ((rc = cw_chain_seq_list(dst, "unreceived_packets", D->port, D->channel, seqs, n, unrecv,
-                                RLY_LIST_MAX, &nu, err, err_len)))
+    /* only the packets whose receipt the relayer does not know are asked about */
+    uint64_t *ask = x->scr->ask, now_ms = cw_chain_now_ms(), dst_conn = dst->connects;
+    size_t na = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rly_ask_receipt(rly_entry_get(x, p, d, seqs[i], false), dst_conn, now_ms))
+            ask[na++] = seqs[i];
+    if (na && (rc = cw_chain_seq_list(dst, "unreceived_packets", D->port, D->channel, ask, na,
+                                      unrecv, RLY_LIST_MAX, &nu, err, err_len)))
         return rc;
+    uint64_t ans_conn = dst->connects; /* the connection that answered */
+    RLY_M_ADD(receipts_asked, na);
+    RLY_M_ADD(receipts_known, n - na);
     if ((rc = rly_fetch_packets(x, src, p, d, unrecv, nu, err, err_len)))
         return rc;
     /* one tick takes up to max_inflight batches per kind (bounded by RLY_TICK_MAX) */
     size_t budget = x->cfg->max_inflight;
     size_t bs = x->cfg->batch_size;
-    rly_dir_facts facts = {.pkts = x->scr->facts, .n = n, .ordered = ordered,
-                           .now_ms = cw_chain_now_ms(),
+    rly_dir_facts facts = {.pkts = x->scr->facts, .n = n, .ordered = ordered, .now_ms = now_ms,
                            .cap = bs * budget < RLY_TICK_MAX ? bs * budget : RLY_TICK_MAX};
-    size_t on_dst = rly_inflight_on(x, dst->ix), on_src;
+    size_t on_dst = rly_inflight_on(x, dst->ix), on_src, n_unrecv;
     if ((rc = cw_chain_status(dst, NULL, err, err_len)))
         return rc;
     facts.dst_height = dst->height;
     facts.dst_time_ns = dst->time_ns;
-    if ((rc = gather_facts(x, p, d, seqs, n, unrecv, nu, facts.now_ms, x->scr->facts, err,
-                           err_len)))
+    if ((rc = gather_facts(x, p, d, seqs, n, ask, na, unrecv, nu, dst_conn, ans_conn,
+                           facts.now_ms, x->scr->facts, &n_unrecv, err, err_len)))
         return rc;
     rly_plan plan = {.recv = x->scr->recv, .ack = x->scr->ack, .timeout = x->scr->timeout};
     rly_classify(&facts, &plan);
     if (pr)
-        pr->unreceived += nu;
+        pr->unreceived += n_unrecv;
 
     /* RecvPackets on dst, proofs from src */
     if (plan.n_recv && on_dst < budget &&

@@ -40,6 +40,9 @@ typedef struct rly_entry {
     uint64_t seen_height; /* the source's height when a tick first listed it pending, 0 never */
     uint8_t inflight;  /* bit (1 << kind) */
     uint64_t retry_after_ms;
+    uint64_t received_on; /* the destination connection (cw_chain_client.connects) on which its
+                           * receipt was seen (unreceived_packets, a landed RecvPacket tx, a
+                           * write_acknowledgement event); 0 not known */
 } rly_entry;
 
 /** Direct-mapped by sequence (RLY_CACHE_MAX slots): bounded; a collision only evicts, and
@@ -109,6 +112,19 @@ typedef struct rly_plan {
  *  Sequences come out ascending. */
 void rly_classify(const rly_dir_facts *f, rly_plan *out);
 
+/** Whether the relayer knows en's packet is received on the destination, whose current
+ *  connection is dst_conn (cw_chain_client.connects): its receipt was seen on that same
+ *  connection. A receipt is never removed, but after a reconnect the node (or its state) may
+ *  be another, so what was seen before is asked again. en NULL: not known. */
+bool rly_receipt_known(const rly_entry *en, uint64_t dst_conn);
+
+/** Whether a tick asks the destination (unreceived_packets) about en's packet: not when its
+ *  receipt is known (rly_receipt_known), nor while msgs for it are in flight or waiting to
+ *  retry (rly_classify skips those whatever the answer); yes otherwise — in particular after
+ *  a tx for it failed or was refused (nothing marks a receipt then) and for a packet the
+ *  cache does not hold (en NULL: after a start, an eviction). */
+bool rly_ask_receipt(const rly_entry *en, uint64_t dst_conn, uint64_t now_ms);
+
 /** Whether a proof answer lets the msg go: a recv needs the packet commitment and an ack the
  *  ack commitment (val present, whatever the ordering); an unordered timeout needs the
  *  receipt absent; an ordered timeout needs nextSequenceRecv (val: 8 bytes big-endian) ≤ seq
@@ -153,6 +169,7 @@ int rly_plan_updates(uint64_t trusted, uint64_t target, rly_hop_fn hop, void *u,
  * uses them, one path direction at a time). */
 typedef struct rly_scratch {
     uint64_t seqs[RLY_LIST_MAX];   /* the source's commitments */
+    uint64_t ask[RLY_LIST_MAX];    /* of those, the ones whose receipt is asked about */
     uint64_t unrecv[RLY_LIST_MAX]; /* of those, unreceived on the destination */
     uint64_t miss[RLY_LIST_MAX];   /* of those, packets not in the cache */
     uint8_t *pk[CW_RPC_BATCH_MAX];  /* one `packets` answer */

@@ -108,6 +108,8 @@ typedef struct rly_metrics {
     uint64_t block_pages_more;      /* of those, pages after a block's first */
     uint64_t blocks_paged;          /* cut notifications completed through block_results */
     uint64_t blocks_paged_failures; /* cut notifications whose rest could not be read */
+    uint64_t receipts_asked; /* pending packets a tick asked the destination about */
+    uint64_t receipts_known; /* pending packets a tick did not ask about (rly_ask_receipt) */
     uint64_t pending[RLY_MAX_PATHS][2];
     uint64_t oldest_pending[RLY_MAX_PATHS][2];
     uint64_t oldest_age_blocks[RLY_MAX_PATHS][2]; /* source blocks since (rly_entry_since) */

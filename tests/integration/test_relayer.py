@@ -387,6 +387,34 @@ def consensus_time_ns(chain, client_id, height):
         return msgpack.unpackb(cl.call("query", key, 0, False)[0])[0]
 
 
+def test_packets_of_a_refused_tx_are_asked_about_again(procs, tmp_path):
+    """A tick asks the destination only about packets whose receipt the relayer does not know
+    (DESIGN §9): a packet it saw received is not asked about again, but a packet whose tx
+    failed must be. Here beta refuses the relayer's txs: the test takes the relayer's next
+    nonce on beta with a tx of its own, signed with the relayer's key, so the relayer's next
+    txs there fail (refused, or failing in their block without the client update the
+    refused tx carried). Their packets are then asked about again and delivered, once."""
+    import cwchain
+    from conftest import wait_port
+    mport = free_port()
+    a, b, cfg = R.setup_path(procs, str(tmp_path), metrics=f"127.0.0.1:{mport}")
+    ca, cb = R.channels(cfg)
+    bob = b.key("bob").address
+    rly = R.start_relayer(procs, cfg)
+    wait_port(mport, proc=rly)
+    lock_packets(a, ca, 5, bob)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 5), chain=a, what="the first packets")
+    failures = metric(metrics_text(mport), "causeway_relayer_tx_failures_total")
+    b.submit("relayer", [cwchain.msg_send(bob, "uusd", 1)])
+    lock_packets(a, ca, 5, bob)
+    R.wait_until(lambda: all_delivered(a, b, ca, cb, 10), chain=a,
+                 what="the packets of the failed txs delivered and acknowledged")
+    assert_exactly_once(a, b, 10)
+    assert metric(metrics_text(mport), "causeway_relayer_tx_failures_total") > failures, \
+        "no tx of the relayer failed: the test did not test what it says"
+    assert procs.stop(rly) == 0
+
+
 def test_metrics_for_alerts_chain_lost_pending_age_and_client_expiry(procs, tmp_path):
     """What the alerts read, against real chains: each client's trusting period and expiry
     are the ones its chain stores, and it is not frozen; causeway_relayer_chain_up goes to 0

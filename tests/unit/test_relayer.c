@@ -247,7 +247,8 @@ static void test_event_cache(void **state)
                                  sizeof err), CW_OK);
     /* send_packet seen on alpha (the source) */
     rly_cache_events(x, &x->conns[0], root, 31, 1000);
-    /* write_acknowledgement seen on beta (the destination) */
+    /* write_acknowledgement seen on beta (the destination), on its first connection */
+    x->conns[1].connects = 1;
     rly_cache_events(x, &x->conns[1], root, 77, 2000);
     rly_entry *en = rly_entry_get(x, 0, 0, 5, false);
     assert_non_null(en);
@@ -267,6 +268,10 @@ static void test_event_cache(void **state)
     assert_non_null(en);
     assert_non_null(en->ack);
     assert_int_equal(en->ack_len, 4);
+    /* write_acknowledgement: its packet is received, seen on beta's current connection */
+    assert_true(rly_receipt_known(en, x->conns[1].connects));
+    assert_false(rly_ask_receipt(en, x->conns[1].connects, 0));
+    assert_false(rly_receipt_known(rly_entry_get(x, 0, 0, 5, false), x->conns[1].connects));
     assert_null(rly_entry_get(x, 0, 0, 7, false)); /* recv_packet is not cached */
     assert_null(rly_entry_get(x, 0, 1, 5, false)); /* nothing in the other direction */
     cw_dec_close(&d);
@@ -523,6 +528,43 @@ static void test_proof_usable_table(void **state)
     }
 }
 
+/* Which pending packets a tick asks the destination about (unreceived_packets): only those
+ * whose receipt the relayer does not know and that rly_classify would act on. A packet whose
+ * tx failed or was refused (in-flight mark gone, no receipt recorded) is asked again. */
+static void test_ask_receipt_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        bool cached;
+        uint64_t received_on;
+        uint8_t inflight;
+        uint64_t retry_after_ms;
+        uint64_t conn; /* the destination's connection now */
+        bool known, ask;
+    } rows[] = {
+        {"not cached (start, eviction)", false, 0, 0, 0, 3, false, true},
+        {"cached, receipt never seen", true, 0, 0, 0, 3, false, true},
+        {"receipt seen on this connection", true, 3, 0, 0, 3, true, false},
+        {"receipt seen before a reconnect", true, 2, 0, 0, 3, false, true},
+        {"recv in flight", true, 0, 1u << RLY_K_RECV, 0, 3, false, false},
+        {"ack in flight", true, 3, 1u << RLY_K_ACK, 0, 3, true, false},
+        {"its tx failed: mark gone, no receipt", true, 0, 0, 0, 3, false, true},
+        {"a msg failed: waiting to retry", true, 0, 0, 5001, 3, false, false},
+        {"a msg failed: retry time passed", true, 0, 0, 5000, 3, false, true},
+        {"not connected yet (connects 0)", true, 0, 0, 0, 0, false, true},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        rly_entry en = {.seq = 9, .received_on = rows[i].received_on,
+                        .inflight = rows[i].inflight, .retry_after_ms = rows[i].retry_after_ms};
+        const rly_entry *e = rows[i].cached ? &en : NULL;
+        bool known = rly_receipt_known(e, rows[i].conn);
+        bool ask = rly_ask_receipt(e, rows[i].conn, 5000);
+        if (known != rows[i].known || ask != rows[i].ask)
+            fail_msg("%s: known %d ask %d", rows[i].name, known, ask);
+    }
+}
+
 /* ---- handshake ------------------------------------------------------------------------- */
 
 static void test_handshake_every_pair(void **state)
@@ -646,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_db_write_failure_is_counted),
         cmocka_unit_test(test_classify_table),
         cmocka_unit_test(test_proof_usable_table),
+        cmocka_unit_test(test_ask_receipt_table),
         cmocka_unit_test(test_handshake_every_pair),
         cmocka_unit_test(test_update_plan_table),
     };
