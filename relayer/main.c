@@ -10,6 +10,9 @@
  * Exit: 0 ok; 1 failure (a bad config names file, field and value); 2 usage.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +213,15 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+    /* Each tx is built and sent through several large buffers (msgs, signed body, request
+     * frame, outbound copy) that are freed once it is on the wire. Keep freed memory in the
+     * heap for the next tx instead of returning it to the kernel (munmap, heap trim) and
+     * faulting fresh zeroed pages in again: perf put ~10 % of the relayer's CPU there. The
+     * peak (VmHWM) is what it was; the heap just stays at it. */
+    mallopt(M_MMAP_THRESHOLD, 16 << 20);
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+#endif
 
     static rly_ctx x;
     int status = 1;
