@@ -168,33 +168,39 @@ static void on_recv(void *user, cw_exec_ctx *ctx, const cw_packet *p, cw_enc *ac
 
 /* ---- acknowledgement, timeout ---------------------------------------------------------- */
 
-/* Refund the sender of p (ibc-go refundPacketToken). Cannot refuse a business rule: returns
- * non-zero only for a store failure. */
-static int refund(cw_exec_ctx *ctx, const cw_packet *p)
+/* The data of a packet this chain sent, decoded once for the ack or timeout's settle and
+ * refund: false only if it does not decode, which cannot happen (we only ever commit packets
+ * we encoded from a valid msg). */
+static bool sent_data(const cw_packet *p, cw_ics20_packet *d, uint64_t *amount)
 {
-    cw_ics20_packet d;
+    char err[256];
+    return cw_ics20_packet_decode(d, p->data.p, p->data.len, err, sizeof err) == CW_OK &&
+           cw_ics20_amount_parse(amount, d->amount, err, sizeof err) == CW_OK;
+}
+
+/* Refund the sender of p, whose data is d (ibc-go refundPacketToken). Cannot refuse a
+ * business rule: returns non-zero only for a store failure. */
+static int refund(cw_exec_ctx *ctx, const cw_packet *p, const cw_ics20_packet *d,
+                  uint64_t amount)
+{
     char err[256], denom[CW_TRACE_DENOM_LEN + 1];
-    uint64_t amount;
     cw_address from;
-    /* we only ever commit packets we encoded from a valid msg: these cannot fail */
-    if (cw_ics20_packet_decode(&d, p->data.p, p->data.len, err, sizeof err) ||
-        cw_ics20_amount_parse(&amount, d.amount, err, sizeof err) ||
-        cw_hex_decode_exact(from.b, 20, d.sender, err, sizeof err))
-        return CW_OK;
+    if (cw_hex_decode_exact(from.b, 20, d->sender, err, sizeof err))
+        return CW_OK; /* unreachable: we encoded it from a valid msg */
     int rc;
-    if (cw_ics20_has_prefix(d.denom, p->source_port, p->source_channel)) {
+    if (cw_ics20_has_prefix(d->denom, p->source_port, p->source_channel)) {
         /* the voucher was burned when sent: mint it back */
-        cw_ics20_ibc_denom(denom, d.denom);
+        cw_ics20_ibc_denom(denom, d->denom);
         rc = cw_bank_mint(ctx->kv, &from, denom, amount, err, sizeof err);
     } else {
         cw_address esc;
         cw_ics20_escrow_address(&esc, p->source_port, p->source_channel);
-        if (local_denom(denom, d.denom, err, sizeof err))
+        if (local_denom(denom, d->denom, err, sizeof err))
             return CW_OK; /* unreachable: we sent it */
         rc = cw_bank_send(ctx->kv, &esc, &from, denom, amount, err, sizeof err);
     }
     if (rc == CW_OK)
-        app_event(ctx, CW_EV_ICS20_REFUNDED, p->source_channel, &d, amount, p->sequence);
+        app_event(ctx, CW_EV_ICS20_REFUNDED, p->source_channel, d, amount, p->sequence);
     return rc;
 }
 
@@ -212,31 +218,30 @@ static int pending_move(const cw_kv *kv, const char *channel, const cw_ics20_pac
     return cw_pending_move(kv, key, amount, add, err, err_len);
 }
 
-/* The packet's commitment goes (ack or timeout): settle its pending count. Only fails on a
- * store failure (we committed the packet from a valid msg, counted when sent). */
-static int settle(cw_exec_ctx *ctx, const cw_packet *p)
+/* The packet's commitment goes (ack or timeout): settle its pending count, then refund the
+ * sender unless the ack is a success. Only fails on a store failure (we committed the packet
+ * from a valid msg, counted when sent). */
+static int settle(cw_exec_ctx *ctx, const cw_packet *p, bool refund_sender)
 {
     cw_ics20_packet d;
     char err[256];
     uint64_t amount;
-    if (cw_ics20_packet_decode(&d, p->data.p, p->data.len, err, sizeof err) ||
-        cw_ics20_amount_parse(&amount, d.amount, err, sizeof err))
+    if (!sent_data(p, &d, &amount))
         return CW_OK; /* unreachable: we sent it */
-    return pending_move(ctx->kv, p->source_channel, &d, amount, false, err, sizeof err);
+    int rc = pending_move(ctx->kv, p->source_channel, &d, amount, false, err, sizeof err);
+    return rc || !refund_sender ? rc : refund(ctx, p, &d, amount);
 }
 
 static int on_ack(void *user, cw_exec_ctx *ctx, const cw_packet *p, bool ok, cw_bytes payload)
 {
     (void)user, (void)payload;
-    int rc = settle(ctx, p);
-    return rc || ok ? rc : refund(ctx, p);
+    return settle(ctx, p, !ok);
 }
 
 static int on_timeout(void *user, cw_exec_ctx *ctx, const cw_packet *p)
 {
     (void)user;
-    int rc = settle(ctx, p);
-    return rc ? rc : refund(ctx, p);
+    return settle(ctx, p, true);
 }
 
 /* ---- transfer.transfer ----------------------------------------------------------------- */
