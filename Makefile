@@ -178,7 +178,11 @@ $(BUILD)/san/tests/%: $(BUILD)/san/tests/%.o $(san_ALLLIBS)
 
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/tests/fuzz/%.o $(fuzz_ALLLIBS)
 	@mkdir -p $(@D)
-	$(Q)$(TEST_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $< $(fuzz_ALLLIBS) $(PKG_LIBS)
+	$(Q)$(TEST_CC) $(CFLAGS_FUZZ) -fsanitize=fuzzer -o $@ $< $(fuzz_ALLLIBS) $(PKG_LIBS) $(FUZZ_LDFLAGS)
+# fuzz_lc_struct memoises libsecp256k1's verdicts (see the harness): its calls to the
+# verifier go through __wrap_secp256k1_schnorrsig_verify
+$(BUILD)/fuzz/fuzz_lc_struct $(BUILD)/cov/fuzz/fuzz_lc_struct: \
+    FUZZ_LDFLAGS := -Wl,--wrap=secp256k1_schnorrsig_verify
 
 $(BUILD)/rel/bench/%: $(BUILD)/rel/bench/%.o $(rel_ALLLIBS)
 	@mkdir -p $(@D)
@@ -197,7 +201,7 @@ $(BUILD)/cov/tests/%: $(BUILD)/cov/tests/%.o $(cov_ALLLIBS)
 	$(Q)$(TEST_CC) $(CFLAGS_COV) -o $@ $< $(cov_ALLLIBS) $(PKG_LIBS) $(TEST_LIBS)
 $(BUILD)/cov/fuzz/%: $(BUILD)/cov/tests/fuzz/%.o $(cov_ALLLIBS)
 	@mkdir -p $(@D)
-	$(Q)$(TEST_CC) $(CFLAGS_COV) -fsanitize=fuzzer -o $@ $< $(cov_ALLLIBS) $(PKG_LIBS)
+	$(Q)$(TEST_CC) $(CFLAGS_COV) -fsanitize=fuzzer -o $@ $< $(cov_ALLLIBS) $(PKG_LIBS) $(FUZZ_LDFLAGS)
 # and the ICS-23 oracle's differential driver (it runs when the Rust oracle is built)
 COV_ORACLE_DIFF := $(BUILD)/cov/tests/oracle/ics23_diff
 build-cov: $(COV_UNIT_BINS) $(COV_FUZZ_BINS) $(COV_ORACLE_DIFF)
