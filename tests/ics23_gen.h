@@ -467,6 +467,8 @@ typedef struct tree {
     int *leaf_node;
     /* SMT: proved by chain/smt.c at version */
     uint64_t version;
+    /* every leaf's existence proof, when tree_keep_exist built them (else NULL) */
+    ex_t *exist;
 } tree;
 
 GEN_STATIC MDB_env *g_env;
@@ -617,6 +619,8 @@ GEN_STATIC bs smt_prove(const tree *t, bs key, bool *exists)
 /* The existence proof of leaf i (a fresh copy: mutate it freely). */
 GEN_STATIC ex_t tree_exist(const tree *t, size_t i)
 {
+    if (t->exist)
+        return ex_copy(&t->exist[i]);
     ex_t e;
     if (t->spec == SP_SMT) {
         bool exists;
@@ -781,6 +785,17 @@ GEN_STATIC bs absent_key(const tree *t)
         if (!tree_has(t, q))
             return q;
     }
+}
+
+/* Build every leaf's existence proof once, so that tree_exist (and exist_ptr) return copies
+ * of them instead of walking the tree or asking the SMT prover each time. The proofs come
+ * from the pool: build them before the mark the caller resets to. */
+GEN_STATIC void tree_keep_exist(tree *t)
+{
+    ex_t *all = palloc(t->n * sizeof *all);
+    for (size_t i = 0; i < t->n; i++)
+        all[i] = tree_exist(t, i);
+    t->exist = all;
 }
 
 GEN_STATIC ex_t *exist_ptr(const tree *t, size_t i)

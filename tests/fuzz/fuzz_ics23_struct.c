@@ -30,25 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAXT 24
 static tree *g_trees[MAXT];
-static ex_t *g_exist[MAXT]; /* per tree, every leaf's existence proof, built once */
 static size_t g_ntrees, g_mark;
-
-/* A copy of leaf i's existence proof (its path copied: mutate it freely). The proofs are
- * built once per process (the SMT's by the chain's prover), not per input. */
-static ex_t leaf_exist(const tree *t, size_t i)
-{
-    size_t k = 0;
-    while (g_trees[k] != t)
-        k++;
-    return ex_copy(&g_exist[k][i]);
-}
-
-static ex_t *leaf_exist_ptr(const tree *t, size_t i)
-{
-    ex_t *e = palloc(sizeof *e);
-    *e = leaf_exist(t, i);
-    return e;
-}
 
 enum { Q_MEM, Q_NON, Q_BMEM, Q_BNON, NQ };
 static const char *const QNAME[NQ] = {"membership", "non-membership", "batch membership",
@@ -106,11 +88,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
             g_trees[g_ntrees++] = new_built_tree_n(spec, sizes[i]);
     smt_trees();
-    for (size_t k = 0; k < g_ntrees; k++) {
-        g_exist[k] = palloc(g_trees[k]->n * sizeof *g_exist[k]);
-        for (size_t i = 0; i < g_trees[k]->n; i++)
-            g_exist[k][i] = tree_exist(g_trees[k], i);
-    }
+    for (size_t k = 0; k < g_ntrees; k++) /* proofs built once, not per input */
+        tree_keep_exist(g_trees[k]);
     g_mark = g_npool;
     if (getenv("CW_FUZZ_STATS"))
         atexit(print_stats);
@@ -248,7 +227,7 @@ static bool mutate_ex(ex_t *e, const tree *t, rd *r)
         e->leaf.prefix = bs_mut(e->leaf.prefix, r);
         return true;
     case 11: { /* splice: layers from k up taken from another leaf's path */
-        ex_t o = leaf_exist(t, b % t->n);
+        ex_t o = tree_exist(t, b % t->n);
         if (o.n == 0 || k >= o.n)
             return false;
         path_resize(e, o.n > e->n ? o.n : e->n);
@@ -369,7 +348,7 @@ static void q_membership(const tree *t, rd *r)
     char err[256] = "";
     size_t i = u8(r) % t->n;
     proof_t p = {.variant = 1};
-    p.ex = leaf_exist(t, i);
+    p.ex = tree_exist(t, i);
     bool forged = mutate_some(&p.ex, t, r);
     bool spec_changed;
     const cw_ics23_spec *spec = pick_spec(t, r, p.ex.n, &spec_changed);
@@ -399,20 +378,20 @@ static void q_non_membership(const tree *t, rd *r)
     else
         q = absent_key(t);
     size_t pos = lower_bound(t, ckey_of(t->spec, q));
-    const ex_t *l = pos > 0 ? leaf_exist_ptr(t, pos - 1) : NULL;
-    const ex_t *rr = pos < t->n ? leaf_exist_ptr(t, pos) : NULL;
+    const ex_t *l = pos > 0 ? exist_ptr(t, pos - 1) : NULL;
+    const ex_t *rr = pos < t->n ? exist_ptr(t, pos) : NULL;
     bool forged = false, honest_smt = false;
     uint8_t a = u8(r), b = u8(r);
     switch (u8(r) % 12) {
     case 0: /* left skips a leaf or more */
         if (pos >= 2) {
-            l = leaf_exist_ptr(t, a % (pos - 1));
+            l = exist_ptr(t, a % (pos - 1));
             forged = true;
         }
         break;
     case 1: /* right skips a leaf or more */
         if (pos + 1 < t->n) {
-            rr = leaf_exist_ptr(t, pos + 1 + a % (t->n - pos - 1));
+            rr = exist_ptr(t, pos + 1 + a % (t->n - pos - 1));
             forged = true;
         }
         break;
@@ -436,8 +415,8 @@ static void q_non_membership(const tree *t, rd *r)
         break;
     }
     case 5: /* any two leaves, in order */
-        l = leaf_exist_ptr(t, a % t->n);
-        rr = leaf_exist_ptr(t, b % t->n);
+        l = exist_ptr(t, a % t->n);
+        rr = exist_ptr(t, b % t->n);
         forged = true;
         break;
     case 6: /* SMT: the chain's prover */
@@ -499,7 +478,7 @@ static void q_batch(const tree *t, rd *r, bool member)
     for (size_t k = 0; k < n; k++) {
         entry_t *en = &p.ent[k];
         if (member) {
-            ex_t *e = leaf_exist_ptr(t, u8(r) % t->n);
+            ex_t *e = exist_ptr(t, u8(r) % t->n);
             forged |= mutate_some(e, t, r);
             en->kind = 1;
             en->ex = e;
@@ -509,11 +488,11 @@ static void q_batch(const tree *t, rd *r, bool member)
             forged |= tree_has(t, q);
             size_t pos = lower_bound(t, ckey_of(t->spec, q));
             en->kind = 2;
-            en->left = pos > 0 ? leaf_exist_ptr(t, pos - 1) : NULL;
-            en->right = pos < t->n ? leaf_exist_ptr(t, pos) : NULL;
+            en->left = pos > 0 ? exist_ptr(t, pos - 1) : NULL;
+            en->right = pos < t->n ? exist_ptr(t, pos) : NULL;
             uint8_t a = u8(r);
             if (a % 4 == 3 && pos >= 2) { /* non-adjacent left */
-                en->left = leaf_exist_ptr(t, a % (pos - 1));
+                en->left = exist_ptr(t, a % (pos - 1));
                 forged = true;
             }
             if (t->spec == SP_SMT)

@@ -56,7 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t SEED[32] = {0x5c};
 static const uint8_t AUX[32];
-static cw_seckey g_sk[POOL + 1];
 static cw_pubkey32 g_pk[POOL + 1];
 static cw_lc_vcache *g_cache;
 
@@ -181,8 +180,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!(g_sign_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE)))
         abort();
     for (unsigned i = 0; i <= POOL; i++) {
-        g_sk[i] = k[i].sk, g_pk[i] = k[i].pk;
-        if (!secp256k1_keypair_create(g_sign_ctx, &g_kp[i], g_sk[i].b))
+        g_pk[i] = k[i].pk;
+        if (!secp256k1_keypair_create(g_sign_ctx, &g_kp[i], k[i].sk.b))
             abort();
     }
     if (cw_lc_vcache_create(&g_cache, 16) != CW_OK)
