@@ -207,6 +207,13 @@ COV_ORACLE_DIFF := $(BUILD)/cov/tests/oracle/ics23_diff
 build-cov: $(COV_UNIT_BINS) $(COV_FUZZ_BINS) $(COV_ORACLE_DIFF)
 build-bench: $(BENCH_BINS) $(addprefix $(BUILD)/rel/bin/,$(BINS))
 
+# The soak's byte counter (bench/iocount.c): an LD_PRELOAD shim, test tooling only
+IOCOUNT_SO := $(BUILD)/rel/bench/libiocount.so
+$(IOCOUNT_SO): bench/iocount.c
+	@mkdir -p $(@D)
+	@echo "  CC(rel) $<"
+	$(Q)$(CC) $(CFLAGS_REL) -fPIC -shared -o $@ $< -ldl
+
 # ---- ICS-23 oracle (docs/DESIGN.md §12) ----------------------------------------------
 # The reference Rust implementation (crate ics23, pinned by the committed Cargo.lock) as a
 # test-only oracle, built by cargo into $(BUILD)/oracle (incremental: a no-op when nothing
@@ -270,8 +277,9 @@ bench: deps
 # The soak (not part of `make bench`: 10^6 packets take several minutes): cost per packet
 # per window as the state grows. CW_SOAK_PACKETS, CW_SOAK_RATE, CW_SOAK_WINDOW.
 soak: deps
-	$(Q)$(MAKE) --no-print-directory build-rel
-	$(Q)CW_BUILD=$(abspath $(BUILD)) CW_SHARED=$(SHARED) python3 bench/soak_relayer.py
+	$(Q)$(MAKE) --no-print-directory build-rel $(IOCOUNT_SO)
+	$(Q)CW_BUILD=$(abspath $(BUILD)) CW_SHARED=$(SHARED) CW_IOCOUNT_SO=$(abspath $(IOCOUNT_SO)) \
+	    python3 bench/soak_relayer.py
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory build-rel

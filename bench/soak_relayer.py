@@ -3,8 +3,11 @@
 from alpha to beta through causeway-relayer at CW_SOAK_RATE packets/s (default 2000), in
 windows of CW_SOAK_WINDOW packets (default 50,000). Per window, for each process (source
 chain, relayer, destination chain): CPU µs per packet (/proc/PID/stat utime + stime) and
-bytes written per packet (/proc/PID/io write_bytes: what reached the block layer — for the
-chains, LMDB's pages); and each chain's LMDB data file size. The claim it checks: cost per
+bytes written per packet (the bytes of every write call the process makes on a regular file
+other than its log — for the chains and the relayer, LMDB's pages — counted by the
+LD_PRELOAD shim bench/iocount.c, CW_IOCOUNT_SO. /proc/PID/io write_bytes is not used: with a
+large-folio page cache it counts a whole folio each time a page in it is dirtied, and it
+grew with the file, not with what LMDB wrote); and each chain's LMDB data file size. The claim it checks: cost per
 packet stays flat as the state grows (last window / first window printed per figure).
 
 Each window waits until every packet of the window is acknowledged before the next one, so
@@ -32,12 +35,18 @@ WINDOW = int(os.environ.get("CW_SOAK_WINDOW", "50000"))
 INTERVAL = int(os.environ.get("CW_BENCH_INTERVAL_MS", "200"))
 
 
-def written(pid):
-    with open(f"/proc/{pid}/io") as f:
-        for line in f:
-            if line.startswith("write_bytes:"):
-                return int(line.split()[1])
-    return 0
+IOCOUNT_SO = os.environ.get("CW_IOCOUNT_SO", os.path.join(os.environ["CW_BUILD"], "rel",
+                                                          "bench", "libiocount.so"))
+
+
+def written(pid, counters):
+    """Bytes the process has written to regular files so far (bench/iocount.c's counter)."""
+    try:
+        with open(os.path.join(counters, str(pid)), "rb") as f:
+            raw = f.read(8)
+    except FileNotFoundError:
+        return 0
+    return int.from_bytes(raw, sys.byteorder) if len(raw) == 8 else 0
 
 
 def data_mb(chain):
@@ -51,6 +60,14 @@ def data_mb(chain):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="cwsoak-")
+    if not os.path.exists(IOCOUNT_SO):
+        print(f"soak: {IOCOUNT_SO} is missing (make soak builds it)", file=sys.stderr)
+        return 1
+    counters = os.path.join(tmp, "iocount")
+    os.mkdir(counters)
+    # every process started from here on counts its file writes (bench/iocount.c)
+    os.environ["LD_PRELOAD"] = IOCOUNT_SO
+    os.environ["CW_IOCOUNT_DIR"] = counters
     procs = Procs(tmp)
     try:
         a, b, cfg, ca, _cb, bob = B.two_chains(procs, tmp, INTERVAL, 200)
@@ -66,12 +83,12 @@ def main():
             while done < TOTAL:
                 n = min(WINDOW, TOTAL - done)
                 cpu0 = {k: B.cpu_s(p) for k, p in pids.items()}
-                w0 = {k: written(p) for k, p in pids.items()}
+                w0 = {k: written(p, counters) for k, p in pids.items()}
                 B.send_stream(a, ca, n, bob, RATE, ca_cl)
                 R.wait_until(lambda: B.outstanding(a, ca) == 0, timeout=3600, chain=a,
                              what="window acknowledged")
                 cpu = {k: (B.cpu_s(p) - cpu0[k]) / n * 1e6 for k, p in pids.items()}
-                wr = {k: (written(p) - w0[k]) / n for k, p in pids.items()}
+                wr = {k: (written(p, counters) - w0[k]) / n for k, p in pids.items()}
                 done += n
                 row = (done, cpu, wr, data_mb(a), data_mb(b))
                 rows.append(row)
