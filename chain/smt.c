@@ -748,9 +748,67 @@ static int cmp_ops(const void *a, const void *b)
     return memcmp(x->path, y->path, 32);
 }
 
-static int cmp_wnode(const void *a, const void *b)
+/* The order nodes are appended in (MDB_APPEND needs ascending keys, and every key of a
+ * version starts with the same be64 version): ascending hash. An LSD radix sort of
+ * (first 8 hash bytes, index) pairs, then the rare runs of equal prefixes ordered by the
+ * whole hash. qsort of the 128-byte wnodes with a memcmp callback was 4.3% of a
+ * destination chain's CPU at 4,000 packets/s (perf). *out: indices into c->w, in order;
+ * the caller frees it. Returns false on allocation failure. */
+typedef struct wkey {
+    uint64_t k;
+    uint32_t i;
+} wkey;
+
+static bool sort_wnodes(const cctx *c, uint32_t **out)
 {
-    return memcmp(((const wnode *)a)->hash, ((const wnode *)b)->hash, 32);
+    size_t n = c->nw;
+    *out = NULL;
+    if (n > UINT32_MAX)
+        return false;
+    wkey *a = malloc(n * sizeof *a), *t = malloc(n * sizeof *t);
+    uint32_t *idx = malloc(n * sizeof *idx);
+    if (!a || !t || !idx) {
+        free(a);
+        free(t);
+        free(idx);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        a[i].k = cw_be64_get(c->w[i].hash);
+        a[i].i = (uint32_t)i;
+    }
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((a[i].k >> shift) & 0xff) + 1]++;
+        for (unsigned b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            t[count[(a[i].k >> shift) & 0xff]++] = a[i];
+        wkey *sw = a;
+        a = t;
+        t = sw;
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = a[i].i;
+    /* equal 8-byte prefixes: insertion sort of each run by the whole hash */
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && a[hi].k == a[lo].k)
+            hi++;
+        for (size_t i = lo + 1; i < hi; i++)
+            for (size_t j = i; j > lo && memcmp(c->w[idx[j - 1]].hash, c->w[idx[j]].hash, 32) > 0;
+                 j--) {
+                uint32_t x = idx[j];
+                idx[j] = idx[j - 1];
+                idx[j - 1] = x;
+            }
+        lo = hi;
+    }
+    free(a);
+    free(t);
+    *out = idx;
+    return true;
 }
 
 static int add_orphan(cctx *c, const ref *r)
@@ -954,14 +1012,18 @@ static int write_nodes(cctx *c)
 {
     if (c->nw == 0)
         return CW_OK;
-    qsort(c->w, c->nw, sizeof *c->w, cmp_wnode);
+    uint32_t *order;
+    if (!sort_wnodes(c, &order))
+        return cw_errf(c->err, c->err_len, -ENOMEM, "smt: out of memory");
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, c->smt->nodes, &cur);
-    if (rc != 0)
+    if (rc != 0) {
+        free(order);
         return mdb_err(rc, c->err, c->err_len, "mdb_cursor_open nodes");
+    }
     int out = CW_OK;
     for (size_t i = 0; i < c->nw; i++) {
-        const wnode *w = &c->w[i];
+        const wnode *w = &c->w[order[i]];
         uint8_t k[REF_LEN];
         cw_be64_put(k, c->ver);
         memcpy(k + 8, w->hash, 32);
@@ -994,6 +1056,7 @@ static int write_nodes(cctx *c)
         c->smt->st.nodes_written++;
     }
     mdb_cursor_close(cur);
+    free(order);
     return out;
 }
 
