@@ -52,7 +52,12 @@ int cw_chain_client_init(cw_chain_client *c, const cw_chain_cfg *cfg, int ix,
         if (!cfg->key_file[0])
             return cw_errf(err, err_len, CW_EINVAL, "chain %s: no key_file in the config",
                            cfg->id);
-        int rc = cw_keyfile_read(cfg->key_file, &c->sk, &c->pk, err, err_len);
+        cw_seckey sk;
+        int rc = cw_keyfile_read(cfg->key_file, &sk, &c->pk, err, err_len);
+        if (rc == CW_OK && cw_signer_init(&c->signer, &sk) != CW_OK)
+            rc = cw_errf(err, err_len, CW_EINVAL, "key file %s: invalid secret key",
+                         cfg->key_file);
+        cw_seckey_wipe(&sk);
         if (rc)
             return rc;
         cw_address_of(&c->addr, &c->pk);
@@ -73,7 +78,7 @@ void cw_chain_client_free(cw_chain_client *c)
         return;
     cw_rpc_client_close(c->cl);
     c->cl = NULL;
-    cw_seckey_wipe(&c->sk);
+    cw_signer_wipe(&c->signer);
     cw_lc_memstore_destroy(c->ms);
     cw_lc_vcache_destroy(c->vc);
     for (int i = 0; i < CW_CHAIN_LB_CACHE; i++)
@@ -389,8 +394,8 @@ int cw_chain_broadcast_send(cw_chain_client *c, const cw_bytes *msgs, size_t n,
         return rc;
     uint8_t *tx = NULL;
     size_t len = 0;
-    if ((rc = cw_tx_sign(&tx, &len, c->cfg->id, &c->sk, c->next_nonce, 0, msgs, n,
-                         c->memo ? c->memo : "", err, err_len)))
+    if ((rc = cw_tx_sign_with(&tx, &len, c->cfg->id, &c->signer, c->next_nonce, 0, msgs, n,
+                              c->memo ? c->memo : "", err, err_len)))
         return rc;
     cw_sha256(hash32, tx, len);
     cw_enc p;

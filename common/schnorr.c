@@ -74,19 +74,35 @@ int cw_random(void *buf, size_t n)
     return CW_OK;
 }
 
-int cw_key_public(cw_pubkey32 *pk, const cw_seckey *sk)
+_Static_assert(sizeof(((cw_signer *)0)->keypair) == sizeof(secp256k1_keypair),
+               "cw_signer.keypair must hold a secp256k1_keypair");
+
+int cw_signer_init(cw_signer *s, const cw_seckey *sk)
 {
-    secp256k1_keypair kp;
+    secp256k1_keypair *kp = (secp256k1_keypair *)(void *)s->keypair;
     secp256k1_xonly_pubkey x;
-    memset(pk, 0, sizeof *pk);
-    if (!secp256k1_keypair_create(sign_ctx(), &kp, sk->b)) {
-        cw_wipe(&kp, sizeof kp);
+    if (!secp256k1_keypair_create(sign_ctx(), kp, sk->b) ||
+        !secp256k1_keypair_xonly_pub(sign_ctx(), &x, NULL, kp) ||
+        !secp256k1_xonly_pubkey_serialize(sign_ctx(), s->pk.b, &x)) {
+        cw_signer_wipe(s);
         return CW_EINVAL;
     }
-    int ok = secp256k1_keypair_xonly_pub(sign_ctx(), &x, NULL, &kp) &&
-             secp256k1_xonly_pubkey_serialize(sign_ctx(), pk->b, &x);
-    cw_wipe(&kp, sizeof kp);
-    return ok ? CW_OK : CW_EINVAL;
+    return CW_OK;
+}
+
+void cw_signer_wipe(cw_signer *s)
+{
+    if (s)
+        cw_wipe(s, sizeof *s);
+}
+
+int cw_key_public(cw_pubkey32 *pk, const cw_seckey *sk)
+{
+    cw_signer s;
+    int rc = cw_signer_init(&s, sk);
+    *pk = s.pk; /* zeroed on failure */
+    cw_signer_wipe(&s);
+    return rc;
 }
 
 int cw_key_generate(cw_seckey *sk, cw_pubkey32 *pk)
@@ -122,10 +138,10 @@ int cw_schnorr_verify(const cw_pubkey *pk, const cw_sig64 *sig, const uint8_t ms
                : CW_EBADSIG;
 }
 
-int cw_schnorr_sign(cw_sig64 *sig, const cw_seckey *sk, const uint8_t msg32[static 32],
-                    const uint8_t *aux32)
+int cw_signer_sign(cw_sig64 *sig, const cw_signer *s, const uint8_t msg32[static 32],
+                   const uint8_t *aux32)
 {
-    secp256k1_keypair kp;
+    const secp256k1_keypair *kp = (const secp256k1_keypair *)(const void *)s->keypair;
     secp256k1_xonly_pubkey x;
     uint8_t aux[32];
     int rc = CW_EINVAL;
@@ -136,19 +152,29 @@ int cw_schnorr_sign(cw_sig64 *sig, const cw_seckey *sk, const uint8_t msg32[stat
     else if ((rc = cw_random(aux, sizeof aux)) != CW_OK)
         goto out;
     rc = CW_EINVAL;
-    if (!secp256k1_keypair_create(sign_ctx(), &kp, sk->b))
+    if (!secp256k1_schnorrsig_sign32(sign_ctx(), sig->b, msg32, kp, aux))
         goto out;
-    if (!secp256k1_schnorrsig_sign32(sign_ctx(), sig->b, msg32, &kp, aux))
-        goto out;
-    if (!secp256k1_keypair_xonly_pub(sign_ctx(), &x, NULL, &kp) ||
+    if (!secp256k1_keypair_xonly_pub(sign_ctx(), &x, NULL, kp) ||
         !secp256k1_schnorrsig_verify(sign_ctx(), sig->b, msg32, 32, &x))
         goto out;
     rc = CW_OK;
 out:
     if (rc)
         memset(sig, 0, sizeof *sig);
-    cw_wipe(&kp, sizeof kp);
     cw_wipe(aux, sizeof aux);
+    return rc;
+}
+
+int cw_schnorr_sign(cw_sig64 *sig, const cw_seckey *sk, const uint8_t msg32[static 32],
+                    const uint8_t *aux32)
+{
+    cw_signer s;
+    int rc = cw_signer_init(&s, sk);
+    if (rc == CW_OK)
+        rc = cw_signer_sign(sig, &s, msg32, aux32);
+    else
+        memset(sig, 0, sizeof *sig);
+    cw_signer_wipe(&s);
     return rc;
 }
 

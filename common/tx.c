@@ -83,7 +83,21 @@ int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_se
                uint64_t nonce, uint64_t gas_limit, const cw_bytes *msgs, size_t n_msgs,
                const char *memo, char *err, size_t err_len)
 {
-    cw_pubkey32 pk;
+    cw_signer s;
+    *out = NULL;
+    *out_len = 0;
+    if (cw_signer_init(&s, sk))
+        return cw_errf(err, err_len, CW_EINVAL, "tx: invalid signing key");
+    int rc = cw_tx_sign_with(out, out_len, chain_id, &s, nonce, gas_limit, msgs, n_msgs, memo,
+                             err, err_len);
+    cw_signer_wipe(&s);
+    return rc;
+}
+
+int cw_tx_sign_with(uint8_t **out, size_t *out_len, const char *chain_id, const cw_signer *s,
+                    uint64_t nonce, uint64_t gas_limit, const cw_bytes *msgs, size_t n_msgs,
+                    const char *memo, char *err, size_t err_len)
+{
     cw_sig64 sig;
     uint8_t sighash[32];
     size_t memo_len = memo ? strlen(memo) : 0;
@@ -108,16 +122,13 @@ int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_se
             body += msgs[i].len;
         gas_limit = cw_gas_estimate(msgs, n_msgs, body + 66, 0);
     }
-    if ((rc = cw_key_public(&pk, sk)))
-        return cw_errf(err, err_len, rc, "tx: invalid signing key");
-
     cw_enc e;
     cw_enc_init(&e);
     cw_enc_array(&e, 2);
     size_t body_start = cw_enc_len(&e);
     cw_enc_array(&e, 6);
     cw_enc_cstr(&e, chain_id);
-    cw_enc_bin(&e, pk.b, 32);
+    cw_enc_bin(&e, s->pk.b, 32);
     cw_enc_u64(&e, nonce);
     cw_enc_u64(&e, gas_limit);
     cw_enc_array(&e, (uint32_t)n_msgs);
@@ -130,7 +141,7 @@ int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_se
     }
     cw_tagged_hash(sighash, CW_TAG_TX, cw_enc_data(&e) + body_start,
                    cw_enc_len(&e) - body_start);
-    if ((rc = cw_schnorr_sign(&sig, sk, sighash, NULL))) {
+    if ((rc = cw_signer_sign(&sig, s, sighash, NULL))) {
         cw_enc_free(&e);
         return cw_errf(err, err_len, rc, "tx: signing failed");
     }

@@ -158,7 +158,7 @@ typedef struct cw_chain_client {
                               * handshake bound, CW_CHAIN_RECONNECT_TIMEOUT_MS) */
     /* signer */
     bool has_key;
-    cw_seckey sk;
+    cw_signer signer;        /* the key, prepared once: no derivation per tx */
     cw_pubkey32 pk;
     cw_address addr;
     bool nonce_known;

@@ -51,6 +51,30 @@ int cw_key_public(cw_pubkey32 *pk, const cw_seckey *sk) CW_NONNULL(1, 2) CW_WARN
  *  Source: BIP-340 lift_x. */
 int cw_pubkey_parse(cw_pubkey *out, const cw_pubkey32 *pk) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
+/** A secret key prepared for signing many messages: libsecp256k1's secp256k1_keypair (96
+ *  opaque bytes: the secret scalar and its public point) and the x-only public key, derived
+ *  once by cw_signer_init so that a signature costs no key derivation (cw_schnorr_sign
+ *  derives the keypair on every call). Holds the secret: wipe with cw_signer_wipe. */
+typedef struct cw_signer {
+    unsigned char keypair[96];
+    cw_pubkey32 pk;
+} cw_signer;
+
+/** Prepare sk for signing (secp256k1_keypair_create; one point multiplication).
+ *  Returns: CW_OK; CW_EINVAL sk is zero or >= the group order (*s wiped). */
+int cw_signer_init(cw_signer *s, const cw_seckey *sk) CW_NONNULL(1, 2) CW_WARN_UNUSED;
+
+/** BIP-340 sign msg32 with a signer made by cw_signer_init: as cw_schnorr_sign (aux32,
+ *  the check of the result), without deriving the key.
+ *  Returns: CW_OK; CW_EINVAL the check failed; -errno getrandom failed. sig zeroed on
+ *  failure. s is only read, so one signer may sign from several threads.
+ *  Source: BIP-340 "Default Signing". */
+int cw_signer_sign(cw_sig64 *sig, const cw_signer *s, const uint8_t msg32[static 32],
+                   const uint8_t *aux32) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;
+
+/** Overwrite a signer (its secret included) with zeros (not elided). Accepts NULL. */
+void cw_signer_wipe(cw_signer *s);
+
 /** BIP-340 sign msg32 with sk. aux32 is the auxiliary randomness: NULL draws 32 fresh bytes
  *  from getrandom (normal use); tests pass the published vector's aux_rand.
  *  Returns: CW_OK; CW_EINVAL invalid sk; -errno getrandom failed. sig zeroed on failure.

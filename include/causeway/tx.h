@@ -79,6 +79,14 @@ int cw_tx_sign(uint8_t **out, size_t *out_len, const char *chain_id, const cw_se
                uint64_t nonce, uint64_t gas_limit, const cw_bytes *msgs, size_t n_msgs,
                const char *memo, char *err, size_t err_len) CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
 
+/** cw_tx_sign with a prepared signer (cw_signer_init): the same envelope and errors, minus
+ *  the key derivation per tx. For a process that signs many txs with one key (the chain
+ *  client, hence the relayer). */
+int cw_tx_sign_with(uint8_t **out, size_t *out_len, const char *chain_id, const cw_signer *s,
+                    uint64_t nonce, uint64_t gas_limit, const cw_bytes *msgs, size_t n_msgs,
+                    const char *memo, char *err, size_t err_len)
+    CW_NONNULL(1, 2, 3, 4) CW_WARN_UNUSED;
+
 /** Start a Msg in e: writes [type, and the header of a body array of n_fields; the caller
  *  then encodes exactly n_fields values. */
 void cw_msg_begin(cw_enc *e, const char *type, uint32_t n_fields) CW_NONNULL(1, 2);

@@ -64,6 +64,14 @@ static void test_bip340_vectors_all_cases_give_published_result(void **state)
             assert_memory_equal(derived.b, pk32.b, 32);
             assert_int_equal(cw_schnorr_sign(&mine, &sk, msg, aux), CW_OK);
             assert_memory_equal(mine.b, sig.b, 64);
+            /* the prepared signer (the chain client's path) gives the same key and bytes */
+            cw_signer signer;
+            assert_int_equal(cw_signer_init(&signer, &sk), CW_OK);
+            assert_memory_equal(signer.pk.b, pk32.b, 32);
+            memset(&mine, 0xee, sizeof mine);
+            assert_int_equal(cw_signer_sign(&mine, &signer, msg, aux), CW_OK);
+            assert_memory_equal(mine.b, sig.b, 64);
+            cw_signer_wipe(&signer);
             cw_seckey_wipe(&sk);
             sign_cases++;
         }

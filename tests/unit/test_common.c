@@ -404,6 +404,7 @@ static void test_keys_sign_verify_and_reject_tampering(void **s)
     cw_sig64 sig;
     uint8_t msg[32];
     assert_int_equal(cw_key_generate(&sk, &pk32), CW_OK);
+    const cw_pubkey32 generated = pk32;
     assert_int_equal(cw_pubkey_parse(&pk, &pk32), CW_OK);
     cw_tagged_hash(msg, CW_TAG_TX, "body", 4);
     assert_int_equal(cw_schnorr_sign(&sig, &sk, msg, NULL), CW_OK);
@@ -420,6 +421,19 @@ static void test_keys_sign_verify_and_reject_tampering(void **s)
     assert_int_equal(cw_schnorr_sign(&sig, &zero, msg, NULL), CW_EINVAL);
     cw_sig64 zsig = {{0}};
     assert_memory_equal(sig.b, zsig.b, 64); /* zeroed on failure */
+    /* a prepared signer: refuses the zero key (and is wiped), signs with fresh aux */
+    cw_signer signer;
+    memset(&signer, 0xee, sizeof signer);
+    assert_int_equal(cw_signer_init(&signer, &zero), CW_EINVAL);
+    cw_signer zsigner;
+    memset(&zsigner, 0, sizeof zsigner);
+    assert_memory_equal(&signer, &zsigner, sizeof signer);
+    assert_int_equal(cw_signer_init(&signer, &sk), CW_OK);
+    assert_memory_equal(signer.pk.b, generated.b, 32);
+    assert_int_equal(cw_signer_sign(&sig, &signer, msg, NULL), CW_OK);
+    assert_int_equal(cw_schnorr_verify(&pk, &sig, msg), CW_OK);
+    cw_signer_wipe(&signer);
+    assert_memory_equal(&signer, &zsigner, sizeof signer);
     cw_seckey_wipe(&sk);
     assert_memory_equal(sk.b, zero.b, 32);
 }
