@@ -25,8 +25,11 @@
  *                leaf:  0x00, be16 key_len, SHA256(key), key, value.
  *   smt_roots    be64(version) -> kind byte || root ref.
  *   smt_orphans  be64(v) || be32(chunk) -> refs of nodes whose LAST version is v.
- *   smt_meta     "format" -> 2 (format 1, without smt_flat, is refused: start afresh).
- *   smt_flat     SHA256(key) -> value, for every key of the LATEST version: the
+ *   smt_meta     "format" -> 3 (formats 1, without smt_flat, and 2, smt_flat keyed by
+ *                SHA256(key), are refused: start afresh).
+ *   smt_flat     0x00 || key -> value (keys up to 480 bytes; longer: 0x01 || SHA256(key)),
+ *                for every key of the LATEST version, in key order so that neighbouring
+ *                keys written in one block (a block's packet paths) share pages: the
  *                latest-state index. cw_smt_get reads the latest committed value here in
  *                one B-tree lookup instead of walking ~log2(n) inner nodes; commits keep it
  *                in step (the block's final op per key) in the same txn; cw_smt_get_at

@@ -393,6 +393,66 @@ static void test_open_errors(void **state)
     assert_int_equal(mdb_put(txn, meta, &mk, &mv, 0), 0);
     assert_int_equal(cw_smt_open(&s, t.env, txn, 10, err, sizeof err), CW_EINVAL);
     assert_non_null(strstr(err, "older layout"));
+    assert_non_null(strstr(err, "format 1"));
+    /* and so is one whose index is keyed by SHA256(key) (format 2) */
+    mv.mv_data = (void *)"\x02";
+    assert_int_equal(mdb_put(txn, meta, &mk, &mv, 0), 0);
+    assert_int_equal(cw_smt_open(&s, t.env, txn, 10, err, sizeof err), CW_EINVAL);
+    assert_non_null(strstr(err, "format 2"));
+    mdb_txn_abort(txn);
+    tenv_fini(&t);
+}
+
+/* The latest-state index holds a key up to 480 bytes as itself and a longer one under its
+ * SHA-256: both forms answer cw_smt_get and cw_smt_get_at(latest) like the tree, after
+ * sets, overwrites and deletes, and a short key that equals the hashed form's bytes is a
+ * different entry. */
+static void test_flat_index_key_forms(void **state)
+{
+    (void)state;
+    tenv t;
+    tenv_init(&t, 10);
+    uint8_t root[32];
+    static char k480[480], k481[481], k512[CW_SMT_KEY_MAX], k33[33], k32[32];
+    memset(k480, 'a', sizeof k480);
+    memset(k481, 'a', sizeof k481);
+    memset(k512, 'b', sizeof k512);
+    /* raw keys equal to k481's hashed index key, with and without its leading byte */
+    k33[0] = 0x01;
+    cw_sha256((uint8_t *)k33 + 1, k481, sizeof k481);
+    memcpy(k32, k33 + 1, 32);
+    struct {
+        const char *k;
+        size_t n;
+    } keys[] = {{k480, sizeof k480}, {k481, sizeof k481}, {k512, sizeof k512},
+                {k33, 33},           {k32, 32}};
+    const char *vals1[] = {"v480", "v481", "v512", "v33.", "v32."};
+    for (int i = 0; i < 5; i++)
+        set_kv(&t, keys[i].k, keys[i].n, vals1[i], 4);
+    commit_version(&t, 1, root);
+    set_kv(&t, k481, sizeof k481, "w481", 4); /* overwrite the long key */
+    del_k(&t, k512, sizeof k512);             /* delete another */
+    commit_version(&t, 2, root);
+    const char *vals2[] = {"v480", "w481", NULL, "v33.", "v32."};
+    MDB_txn *txn = rtxn(&t);
+    for (int i = 0; i < 5; i++) {
+        const uint8_t *v;
+        size_t vl;
+        bool found;
+        assert_int_equal(cw_smt_get(t.smt, txn, &v, &vl, &found, (const uint8_t *)keys[i].k,
+                                    keys[i].n),
+                         CW_OK);
+        assert_int_equal(found, vals2[i] != NULL);
+        if (vals2[i]) {
+            assert_int_equal(vl, 4);
+            assert_memory_equal(v, vals2[i], 4);
+        }
+        assert_int_equal(cw_smt_get_at(t.smt, txn, 2, &v, &vl, &found,
+                                       (const uint8_t *)keys[i].k, keys[i].n),
+                         CW_OK);
+        assert_int_equal(found, vals2[i] != NULL);
+        check_proof(&t, txn, 2, keys[i].k, keys[i].n, vals2[i], vals2[i] ? 4 : 0);
+    }
     mdb_txn_abort(txn);
     tenv_fini(&t);
 }
@@ -1151,6 +1211,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_helpers),
         cmocka_unit_test(test_node_write_order),
+        cmocka_unit_test(test_flat_index_key_forms),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_empty_tree),
