@@ -49,6 +49,15 @@ def written(pid, counters):
     return int.from_bytes(raw, sys.byteorder) if len(raw) == 8 else 0
 
 
+def vm_rss_kb(pid):
+    """The process's resident set now (VmRSS), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def data_mb(chain):
     size = 0
     for root, _dirs, files in os.walk(chain.home):
@@ -77,7 +86,7 @@ def main():
         print(f"soak: {TOTAL} packets at {RATE:.0f}/s offered, windows of {WINDOW}, block "
               f"interval {INTERVAL} ms", flush=True)
         print("  window    packets   CPU us/packet: src  relayer  dst   written B/packet: src  "
-              "dst   LMDB MB: src  dst", flush=True)
+              "dst   LMDB MB: src  dst   relayer RSS MB", flush=True)
         with a.client(timeout=60) as ca_cl:
             done = 0
             while done < TOTAL:
@@ -94,7 +103,8 @@ def main():
                 rows.append(row)
                 print(f"  {len(rows):6d} {done:10d}   {cpu['source']:18.1f} {cpu['relayer']:8.1f} "
                       f"{cpu['destination']:5.1f}   {wr['source']:20.0f} {wr['destination']:5.0f}"
-                      f"   {row[3]:12.0f} {row[4]:4.0f}", flush=True)
+                      f"   {row[3]:12.0f} {row[4]:4.0f}   {vm_rss_kb(rly.pid) / 1024:14.1f}",
+                      flush=True)
         if len(rows) >= 2:
             f, l = rows[0], rows[-1]
             for k in ("source", "relayer", "destination"):
