@@ -451,6 +451,8 @@ static void test_flat_index_key_forms(void **state)
                                        (const uint8_t *)keys[i].k, keys[i].n),
                          CW_OK);
         assert_int_equal(found, vals2[i] != NULL);
+        if (vals2[i])
+            assert_memory_equal(v, vals2[i], 4);
         check_proof(&t, txn, 2, keys[i].k, keys[i].n, vals2[i], vals2[i] ? 4 : 0);
     }
     mdb_txn_abort(txn);
