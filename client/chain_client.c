@@ -66,8 +66,11 @@ int cw_chain_client_init(cw_chain_client *c, const cw_chain_cfg *cfg, int ix,
     int rc = cw_lc_memstore_create(&c->ms);
     if (!rc)
         rc = cw_lc_vcache_create(&c->vc, 16);
-    if (rc)
+    if (rc) {
+        cw_signer_wipe(&c->signer); /* the caller need not free a client that failed */
+        c->has_key = false;
         return cw_errf(err, err_len, rc, "out of memory");
+    }
     cw_lc_memstore_store(&c->st, c->ms);
     return CW_OK;
 }

@@ -142,11 +142,15 @@ int cw_signer_sign(cw_sig64 *sig, const cw_signer *s, const uint8_t msg32[static
                    const uint8_t *aux32)
 {
     const secp256k1_keypair *kp = (const secp256k1_keypair *)(const void *)s->keypair;
+    static const cw_pubkey32 zero_pk;
     secp256k1_xonly_pubkey x;
     uint8_t aux[32];
     int rc = CW_EINVAL;
 
     memset(sig, 0, sizeof *sig);
+    /* a wiped (or never made) signer: libsecp256k1 would abort on its zero keypair */
+    if (memcmp(s->pk.b, zero_pk.b, 32) == 0)
+        return CW_EINVAL;
     if (aux32)
         memcpy(aux, aux32, 32);
     else if ((rc = cw_random(aux, sizeof aux)) != CW_OK)
@@ -154,7 +158,13 @@ int cw_signer_sign(cw_sig64 *sig, const cw_signer *s, const uint8_t msg32[static
     rc = CW_EINVAL;
     if (!secp256k1_schnorrsig_sign32(sign_ctx(), sig->b, msg32, kp, aux))
         goto out;
+    /* the check: the signature verifies under the keypair's key, and that key is s->pk,
+     * the one a tx carries beside the signature (a signer whose two halves drifted apart,
+     * a memory fault, signs nothing) */
+    uint8_t xb[32];
     if (!secp256k1_keypair_xonly_pub(sign_ctx(), &x, NULL, kp) ||
+        !secp256k1_xonly_pubkey_serialize(sign_ctx(), xb, &x) ||
+        memcmp(xb, s->pk.b, 32) != 0 ||
         !secp256k1_schnorrsig_verify(sign_ctx(), sig->b, msg32, 32, &x))
         goto out;
     rc = CW_OK;

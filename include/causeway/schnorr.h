@@ -65,9 +65,11 @@ typedef struct cw_signer {
 int cw_signer_init(cw_signer *s, const cw_seckey *sk) CW_NONNULL(1, 2) CW_WARN_UNUSED;
 
 /** BIP-340 sign msg32 with a signer made by cw_signer_init: as cw_schnorr_sign (aux32,
- *  the check of the result), without deriving the key.
- *  Returns: CW_OK; CW_EINVAL the check failed; -errno getrandom failed. sig zeroed on
- *  failure. s is only read, so one signer may sign from several threads.
+ *  the check of the result, here against s->pk: the key a tx carries), without deriving
+ *  the key. s must come from cw_signer_init; a wiped (all-zero) signer is refused.
+ *  Returns: CW_OK; CW_EINVAL a wiped signer, or the check failed; -errno getrandom
+ *  failed. sig zeroed on failure. s is only read, so one signer may sign from several
+ *  threads.
  *  Source: BIP-340 "Default Signing". */
 int cw_signer_sign(cw_sig64 *sig, const cw_signer *s, const uint8_t msg32[static 32],
                    const uint8_t *aux32) CW_NONNULL(1, 2, 3) CW_WARN_UNUSED;

@@ -432,8 +432,18 @@ static void test_keys_sign_verify_and_reject_tampering(void **s)
     assert_memory_equal(signer.pk.b, generated.b, 32);
     assert_int_equal(cw_signer_sign(&sig, &signer, msg, NULL), CW_OK);
     assert_int_equal(cw_schnorr_verify(&pk, &sig, msg), CW_OK);
+    /* a signer whose cached key no longer matches its keypair signs nothing */
+    cw_signer drifted = signer;
+    drifted.pk.b[31] ^= 1;
+    assert_int_equal(cw_signer_sign(&sig, &drifted, msg, NULL), CW_EINVAL);
+    assert_memory_equal(sig.b, zsig.b, 64);
+    cw_signer_wipe(&drifted);
     cw_signer_wipe(&signer);
     assert_memory_equal(&signer, &zsigner, sizeof signer);
+    /* and a wiped one is refused, not handed to libsecp256k1 */
+    memset(&sig, 0xee, sizeof sig);
+    assert_int_equal(cw_signer_sign(&sig, &signer, msg, NULL), CW_EINVAL);
+    assert_memory_equal(sig.b, zsig.b, 64);
     cw_seckey_wipe(&sk);
     assert_memory_equal(sk.b, zero.b, 32);
 }
