@@ -116,7 +116,9 @@ typedef struct cw_smt_stats {
 /** Open (creating if needed) the store's databases inside the caller's environment.
  *
  *  Returns: CW_OK; CW_EINVAL state_versions == 0, txn not of env, txn read-only while
- *           the databases do not exist yet, or smt_meta holds an unknown format; -ENOMEM; LMDB errors as in the file comment
+ *           the databases do not exist yet, smt_meta holds an older or unknown format, or the
+ *           LMDB build's key size limit is under 481 bytes (the latest-state index's
+ *           longest key); -ENOMEM; LMDB errors as in the file comment
  *           (env's maxdbs too small: -EIO "smt: mdb_dbi_open: MDB_DBS_FULL ...").
  *  Out:     *out: the store (NULL on failure).
  *  In:      env: an open environment with room for CW_SMT_DBS more named databases.

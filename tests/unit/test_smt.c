@@ -455,6 +455,28 @@ static void test_flat_index_key_forms(void **state)
             assert_memory_equal(v, vals2[i], 4);
         check_proof(&t, txn, 2, keys[i].k, keys[i].n, vals2[i], vals2[i] ? 4 : 0);
     }
+    /* the stored forms: 0x00 || key up to 480 bytes, 0x01 || SHA256(key) above */
+    MDB_cursor *cur;
+    assert_int_equal(mdb_cursor_open(txn, t.smt->flat, &cur), 0);
+    MDB_val k, v;
+    size_t raw480 = 0, hashed = 0, raw_short = 0, entries = 0;
+    for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, (MDB_cursor_op)op) == 0;
+         op = MDB_NEXT) {
+        const uint8_t *kb = k.mv_data;
+        entries++;
+        if (k.mv_size == 481 && kb[0] == 0x00 && memcmp(kb + 1, k480, 480) == 0)
+            raw480++;
+        else if (k.mv_size == 33 && kb[0] == 0x01 && memcmp(kb + 1, k33 + 1, 32) == 0)
+            hashed++; /* k481's: k33 + 1 is SHA256(k481) */
+        else if ((k.mv_size == 34 && kb[0] == 0x00 && memcmp(kb + 1, k33, 33) == 0) ||
+                 (k.mv_size == 33 && kb[0] == 0x00 && memcmp(kb + 1, k32, 32) == 0))
+            raw_short++;
+    }
+    mdb_cursor_close(cur);
+    assert_int_equal(entries, 4); /* k512 was deleted */
+    assert_int_equal(raw480, 1);
+    assert_int_equal(hashed, 1);
+    assert_int_equal(raw_short, 2);
     mdb_txn_abort(txn);
     tenv_fini(&t);
 }
