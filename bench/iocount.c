@@ -1,7 +1,9 @@
 /* iocount — an LD_PRELOAD shim for `make soak` (DESIGN §12): counts the bytes a process hands
- * to the kernel for regular files, i.e. for the chains and the relayer what LMDB writes (it
- * writes dirty pages with pwrite/write/writev and never maps its file writable here: no
- * MDB_WRITEMAP).
+ * to the kernel for regular files through the write, pwrite, writev and pwritev(2) calls it
+ * makes through the dynamic linker — for the chains and the relayer, what LMDB writes (its
+ * library imports exactly pwrite, write and writev for dirty pages and meta pages, and
+ * never maps its file writable here: no MDB_WRITEMAP). Not counted: glibc's own internal
+ * writes (stdio's fwrite), and a child forked without exec adds to its parent's counter.
  *
  * Why not /proc/PID/io write_bytes: on kernels whose page cache uses large folios (ext4 on
  * 6.x), write_bytes counts a whole folio each time a 4 KiB page inside it is dirtied again.
@@ -19,8 +21,12 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+/* pwrite and pwritev are defined below under their own names (with 64-bit off_t they would
+ * be renamed to the *64 symbols also defined here) */
+#undef _FILE_OFFSET_BITS
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,18 +43,26 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
 static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
+static ssize_t (*real_pwritev2)(int, const struct iovec *, int, off_t, int);
 
-/* The next definitions in the lookup order, resolved on first use (another library's
- * constructor may write before ours runs). */
-static void resolve(void)
+/* The next definitions in the lookup order, resolved once on first use (another library's
+ * constructor may write before ours runs, from any thread). */
+static pthread_once_t resolved = PTHREAD_ONCE_INIT;
+
+static void resolve_once(void)
 {
-    if (real_pwritev)
-        return;
     real_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
     real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
     real_writev = (ssize_t(*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
     real_pwritev =
         (ssize_t(*)(int, const struct iovec *, int, off_t))dlsym(RTLD_NEXT, "pwritev");
+    real_pwritev2 =
+        (ssize_t(*)(int, const struct iovec *, int, off_t, int))dlsym(RTLD_NEXT, "pwritev2");
+}
+
+static void resolve(void)
+{
+    (void)pthread_once(&resolved, resolve_once);
 }
 
 __attribute__((constructor)) static void iocount_init(void)
@@ -118,4 +132,17 @@ ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 ssize_t pwritev64(int fd, const struct iovec *iov, int n, off_t off)
 {
     return pwritev(fd, iov, n, off);
+}
+
+ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+    resolve();
+    ssize_t r = real_pwritev2(fd, iov, n, off, flags);
+    count(fd, r);
+    return r;
+}
+
+ssize_t pwritev64v2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+    return pwritev2(fd, iov, n, off, flags);
 }

@@ -82,11 +82,15 @@ def main():
         a, b, cfg, ca, _cb, bob = B.two_chains(procs, tmp, INTERVAL, 200)
         rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
         pids = {"source": a.proc.pid, "relayer": rly.pid, "destination": b.proc.pid}
+        # the shim must be counting in all three, or every "written" figure would read 0
+        R.wait_until(lambda: all(os.path.exists(os.path.join(counters, str(p)))
+                                 for p in pids.values()), timeout=30, chain=a,
+                     what="the iocount shim's counters in all three processes")
         rows = []
         print(f"soak: {TOTAL} packets at {RATE:.0f}/s offered, windows of {WINDOW}, block "
               f"interval {INTERVAL} ms", flush=True)
         print("  window    packets   CPU us/packet: src  relayer  dst   written B/packet: src  "
-              "dst   LMDB MB: src  dst   relayer RSS MB", flush=True)
+              "relayer  dst   LMDB MB: src  dst   relayer RSS MB", flush=True)
         with a.client(timeout=60) as ca_cl:
             done = 0
             while done < TOTAL:
@@ -102,7 +106,8 @@ def main():
                 row = (done, cpu, wr, data_mb(a), data_mb(b))
                 rows.append(row)
                 print(f"  {len(rows):6d} {done:10d}   {cpu['source']:18.1f} {cpu['relayer']:8.1f} "
-                      f"{cpu['destination']:5.1f}   {wr['source']:20.0f} {wr['destination']:5.0f}"
+                      f"{cpu['destination']:5.1f}   {wr['source']:20.0f} {wr['relayer']:8.0f} "
+                      f"{wr['destination']:5.0f}"
                       f"   {row[3]:12.0f} {row[4]:4.0f}   {vm_rss_kb(rly.pid) / 1024:14.1f}",
                       flush=True)
         if len(rows) >= 2:
@@ -110,7 +115,7 @@ def main():
             for k in ("source", "relayer", "destination"):
                 print(f"  CPU per packet, {k}: last window / first = "
                       f"{l[1][k] / max(f[1][k], 1e-9):.2f}")
-            for k in ("source", "destination"):
+            for k in ("source", "relayer", "destination"):
                 print(f"  bytes written per packet, {k}: last window / first = "
                       f"{l[2][k] / max(f[2][k], 1e-9):.2f}")
         print(f"  relayer RSS {B.rss_kb(rly.pid) / 1024:.1f} MB peak (VmHWM)")
