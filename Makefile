@@ -275,7 +275,8 @@ bench: deps
 	$(Q)BUILD=$(BUILD) SHARED=$(SHARED) scripts/run-bench.sh $(BENCH_BINS)
 
 # The soak (not part of `make bench`: 10^6 packets take several minutes): cost per packet
-# per window as the state grows. CW_SOAK_PACKETS, CW_SOAK_RATE, CW_SOAK_WINDOW.
+# per window as the state grows. CW_SOAK_PACKETS, CW_SOAK_RATE, CW_SOAK_WINDOW,
+# CW_SOAK_STATE_VERSIONS (the nodes' state_versions: a small one makes pruning part of it).
 soak: deps
 	$(Q)$(MAKE) --no-print-directory build-rel $(IOCOUNT_SO)
 	$(Q)CW_BUILD=$(abspath $(BUILD)) CW_SHARED=$(SHARED) CW_IOCOUNT_SO=$(abspath $(IOCOUNT_SO)) \

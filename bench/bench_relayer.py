@@ -32,6 +32,7 @@ CW_BENCH_SECONDS (per sweep rate, 3), CW_BENCH_BACKLOG (12000), CW_BENCH_INTERVA
 interval, 200), CW_BENCH_BATCH (relayer batch size, 200), CW_BENCH_REPEAT (backlog rounds, 3).
 """
 
+import json
 import os
 import statistics
 import sys
@@ -236,12 +237,22 @@ def a_next_seq(c, ca):
     return int.from_bytes(v, "big") if v else 1
 
 
-def two_chains(procs, tmp, interval, batch):
+def two_chains(procs, tmp, interval, batch, node_config=None):
     """alpha and beta started, clients and the collateral channel made by the relayer's
     setup commands; returns (alpha, beta, relayer config, alpha's channel, beta's channel,
-    bob's address on beta: the beneficiary of the deposits)."""
-    a = R.Chain(procs, tmp, "alpha", "stake", interval).start()
-    b = R.Chain(procs, tmp, "beta", "uusd", interval).start()
+    bob's address on beta: the beneficiary of the deposits). node_config: settings merged
+    into both nodes' config.json before they start."""
+    a = R.Chain(procs, tmp, "alpha", "stake", interval)
+    b = R.Chain(procs, tmp, "beta", "uusd", interval)
+    for ch in (a, b):
+        if node_config:
+            path = os.path.join(ch.home, "config.json")
+            with open(path) as f:
+                conf = json.load(f)
+            conf.update(node_config)
+            with open(path, "w") as f:
+                json.dump(conf, f, indent=2)
+        ch.start()
     cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "db"),
                          batch=batch, extra={"max_inflight": 64})
     R.relayer("create-clients", "--config", cfg)

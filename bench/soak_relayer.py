@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Soak (DESIGN §12, `make soak`): CW_SOAK_PACKETS (default 10^6) deposit packets streamed
 from alpha to beta through causeway-relayer at CW_SOAK_RATE packets/s (default 2000), in
-windows of CW_SOAK_WINDOW packets (default 50,000). Per window, for each process (source
+windows of CW_SOAK_WINDOW packets (default 50,000), with both nodes keeping
+CW_SOAK_STATE_VERSIONS heights of state history (default: the node's 10000, more blocks than
+the soak makes, so nothing is pruned; a small value makes pruning part of the cost). Per
+window, for each process (source
 chain, relayer, destination chain): CPU µs per packet (/proc/PID/stat utime + stime) and
 bytes written per packet (the bytes of every write call the process makes on a regular file
 other than its log — for the chains and the relayer, LMDB's pages — counted by the
@@ -33,6 +36,9 @@ TOTAL = int(os.environ.get("CW_SOAK_PACKETS", "1000000"))
 RATE = float(os.environ.get("CW_SOAK_RATE", "2000"))
 WINDOW = int(os.environ.get("CW_SOAK_WINDOW", "50000"))
 INTERVAL = int(os.environ.get("CW_BENCH_INTERVAL_MS", "200"))
+# heights of state history each node keeps (its state_versions; unset: the node's default,
+# 10000 — more blocks than a 10^6-packet soak makes, so nothing is pruned)
+STATE_VERSIONS = os.environ.get("CW_SOAK_STATE_VERSIONS")
 
 
 IOCOUNT_SO = os.environ.get("CW_IOCOUNT_SO", os.path.join(os.environ["CW_BUILD"], "rel",
@@ -79,7 +85,9 @@ def main():
     os.environ["CW_IOCOUNT_DIR"] = counters
     procs = Procs(tmp)
     try:
-        a, b, cfg, ca, _cb, bob = B.two_chains(procs, tmp, INTERVAL, 200)
+        a, b, cfg, ca, _cb, bob = B.two_chains(
+            procs, tmp, INTERVAL, 200,
+            {"state_versions": int(STATE_VERSIONS)} if STATE_VERSIONS else None)
         rly = R.start_relayer(procs, cfg, env={"CAUSEWAY_RELAYER_METRICS": ""})
         pids = {"source": a.proc.pid, "relayer": rly.pid, "destination": b.proc.pid}
         # the shim must be counting in all three, or every "written" figure would read 0
@@ -88,7 +96,8 @@ def main():
                      what="the iocount shim's counters in all three processes")
         rows = []
         print(f"soak: {TOTAL} packets at {RATE:.0f}/s offered, windows of {WINDOW}, block "
-              f"interval {INTERVAL} ms", flush=True)
+              f"interval {INTERVAL} ms, state_versions {STATE_VERSIONS or 'default'}",
+              flush=True)
         print("  window    packets   CPU us/packet: src  relayer  dst   written B/packet: src  "
               "relayer  dst   LMDB MB: src  dst   relayer RSS MB", flush=True)
         with a.client(timeout=60) as ca_cl:
