@@ -1,6 +1,8 @@
 /* libFuzzer: the state store (chain/smt.c) driven by a byte string of operations against an
  * in-memory model (an array of 32 keys, a snapshot per committed version).
  *
+ * Keys: 27 short ones, three of 480, 481 and 512 bytes (both forms of the latest-state
+ * index's keys) and two whose paths share 33 bits.
  * Ops: set, delete, commit (sometimes in a txn the caller then aborts), prove at a retained
  * version, get at the working state and at a retained version, batch mark / rollback,
  * discard. Properties checked on every input:
@@ -57,8 +59,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static size_t key_of(uint8_t out[40], unsigned id)
+static size_t key_of(uint8_t out[static CW_SMT_KEY_MAX], unsigned id)
 {
+    /* ids 27-29: keys of 480, 481 and 512 bytes, either side of the latest-state index's
+     * raw/hashed key forms (FLAT_RAW_MAX) */
+    if (id >= 27 && id <= 29) {
+        size_t n = id == 27 ? FLAT_RAW_MAX : id == 28 ? FLAT_RAW_MAX + 1 : CW_SMT_KEY_MAX;
+        memset(out, 'L', n);
+        out[n - 1] = (uint8_t)('0' + id % 10);
+        return n;
+    }
     /* ids 30 and 31: two keys whose SHA-256 share 33 leading bits (a long shared path) */
     if (id == 30)
         return (size_t)snprintf((char *)out, 40, "prefix-search/102561");
@@ -102,7 +112,7 @@ static void model_root(const model *m, uint8_t out[32])
 {
     rleaf l[NKEYS];
     size_t n = 0;
-    uint8_t k[40];
+    uint8_t k[CW_SMT_KEY_MAX];
     for (unsigned i = 0; i < NKEYS; i++)
         if (m->len[i]) {
             size_t kl = key_of(k, i);
@@ -201,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t markpos[8], nmarks = 0;
     memset(&work, 0, sizeof work);
     uint64_t ver = 0; /* latest committed version */
-    uint8_t k[40];
+    uint8_t k[CW_SMT_KEY_MAX];
 
     while (in.n) {
         unsigned op = take(&in) % 10, id = take(&in) % NKEYS;
