@@ -667,29 +667,7 @@ static void mempool_after_block(cw_node *n, const bool *taken, size_t considered
 
 /* The tx index entry of a committed tx — also tx_status's answer (cw_rpc_tx_status), written
  * once when the block commits so that settling a tx never decodes the block's results. */
-static int txidx_enc(cw_enc *out, uint64_t height, uint64_t index, const cw_tx_result *r)
-{
-    cw_dec d = {0};
-    const msgpack_object *evs = NULL;
-    cw_rpc_tx_status st = {.height = height, .index = index, .code = r->code,
-                           .log = {(const uint8_t *)r->log, strlen(r->log)},
-                           .has_failed_msg = r->has_failed_msg, .failed_msg = r->failed_msg,
-                           .gas_wanted = r->gas_wanted, .gas_used = r->gas_used};
-    int rc = CW_OK;
-    if (r->events_len && (rc = cw_dec_open(&d, &evs, r->events, r->events_len, 1u << 30, NULL,
-                                           0)) == CW_OK) {
-        cw_rpc_tx_status_count_events(&d, evs, &st);
-        rc = d.rc;
-    }
-    if (rc == CW_OK) {
-        cw_rpc_tx_status_enc(out, &st);
-        rc = out->rc;
-    }
-    cw_dec_close(&d);
-    return rc;
-}
-
-/* ---- packet indexes --------------------------------------------------------------------- */
+/* ---- tx and packet indexes ------------------------------------------------------------- */
 
 static size_t pkt_key(uint8_t *out, size_t cap, const char *port, const char *channel,
                       uint64_t seq)
@@ -701,16 +679,11 @@ static size_t pkt_key(uint8_t *out, size_t cap, const char *port, const char *ch
     return (size_t)n + 8;
 }
 
-/* Index the block's packet events (send, write_acknowledgement, acknowledge, timeout). */
-static int index_packets(cw_node *n, MDB_txn *txn, const cw_enc *all, char *err,
-                         size_t err_len)
+/* Index the packet events (send, write_acknowledgement, acknowledge, timeout) among evs. */
+static int index_packet_events(cw_node *n, MDB_txn *txn, const msgpack_object *evs,
+                               uint32_t nev, char *err, size_t err_len)
 {
-    cw_dec d;
-    const msgpack_object *root;
-    int rc = cw_dec_open(&d, &root, cw_enc_data(all), cw_enc_len(all), SIZE_MAX, err, err_len);
-    uint32_t nev = 0;
-    const msgpack_object *evs = rc ? NULL : cw_dec_list(&d, root, UINT32_MAX, &nev, "events");
-    for (uint32_t i = 0; rc == CW_OK && d.rc == CW_OK && i < nev; i++) {
+    for (uint32_t i = 0; i < nev; i++) {
         cw_packet_event pe;
         if (cw_packet_event_read(&evs[i], &pe) != CW_OK)
             continue; /* not a packet event (the chain's own events are never malformed) */
@@ -736,12 +709,53 @@ static int index_packets(cw_node *n, MDB_txn *txn, const cw_enc *all, char *err,
                 m = 0;
         }
         if (m)
-            rc = mdb_err(m, err, err_len, "packet index");
+            return mdb_err(m, err, err_len, "packet index");
     }
-    if (rc == CW_OK && d.rc)
-        rc = cw_errf(err, err_len, d.rc, "indexing events: malformed");
-    cw_dec_close(&d);
-    return rc;
+    return CW_OK;
+}
+
+/* An included tx's index entries, from one decode of its events: the tx index entry (the
+ * tx_status answer: position, result, gas, its events counted by type) and the packet
+ * index entries of its packet events. The block's events are its included txs' events in
+ * order (a failed or deferred tx keeps none), so indexing tx by tx indexes the block. */
+static int index_tx(cw_node *n, MDB_txn *txn, uint64_t height, uint64_t index,
+                    const cw_tx_result *r, const uint8_t hash32[static 32], char *err,
+                    size_t err_len)
+{
+    cw_dec d = {0};
+    const msgpack_object *evs = NULL;
+    cw_rpc_tx_status st = {.height = height, .index = index, .code = r->code,
+                           .log = {(const uint8_t *)r->log, strlen(r->log)},
+                           .has_failed_msg = r->has_failed_msg, .failed_msg = r->failed_msg,
+                           .gas_wanted = r->gas_wanted, .gas_used = r->gas_used};
+    int rc = CW_OK;
+    if (r->events_len && (rc = cw_dec_open(&d, &evs, r->events, r->events_len, 1u << 30, NULL,
+                                           0)) == CW_OK) {
+        cw_rpc_tx_status_count_events(&d, evs, &st);
+        uint32_t nev = 0;
+        const msgpack_object *list = d.rc ? NULL : cw_dec_list(&d, evs, UINT32_MAX, &nev,
+                                                               "events");
+        rc = d.rc;
+        if (rc == CW_OK && (rc = index_packet_events(n, txn, list, nev, err, err_len))) {
+            cw_dec_close(&d);
+            return rc;
+        }
+    }
+    if (rc) {
+        cw_dec_close(&d);
+        return cw_errf(err, err_len, rc, "indexing a tx's events: malformed");
+    }
+    cw_enc ix;
+    cw_enc_init(&ix);
+    cw_rpc_tx_status_enc(&ix, &st);
+    cw_dec_close(&d); /* st's log and types point into r and d */
+    int m = ix.rc ? ENOMEM : 0;
+    if (!m) {
+        MDB_val k = {32, (void *)hash32}, v = {cw_enc_len(&ix), ix.sb.data};
+        m = mdb_put(txn, n->db_txidx, &k, &v, 0);
+    }
+    cw_enc_free(&ix);
+    return m ? mdb_err(m, err, err_len, "tx index") : CW_OK;
 }
 
 /* The borrower index's enumerable copy (DESIGN §8 "Borrower index"): for every address whose
@@ -916,16 +930,10 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
         memcpy(bt.hash, e->tx.hash, 32);
         cw_rpc_block_tx_enc(&entries, &bt);
         cw_enc_bin(&txhashes, e->tx.hash, 32);
-        cw_enc ix;
-        cw_enc_init(&ix);
-        int xrc = txidx_enc(&ix, height, included, &r);
+        rc = index_tx(n, txn, height, included, &r, e->tx.hash, err, err_len);
         cw_tx_result_free(&r);
-        MDB_val k = {32, e->tx.hash}, v = {cw_enc_len(&ix), ix.sb.data};
-        m = xrc ? ENOMEM : mdb_put(txn, n->db_txidx, &k, &v, 0);
-        cw_enc_free(&ix);
-        if (m) {
+        if (rc) {
             cw_enc_free(&entries);
-            rc = mdb_err(m, err, err_len, "tx index");
             goto abort;
         }
         tx_marks[included++] = cw_events_mark_now(&events);
@@ -950,13 +958,13 @@ int cw_node_produce_block(cw_node *n, uint64_t now_ns, char *err, size_t err_len
     rc = CW_OK;
 
     n->exec_txn = NULL;
-    /* the block's events, encoded once: indexed here, published after the commit */
+    /* the block's events, encoded once (their packets were indexed tx by tx): published
+     * after the commit */
     if ((rc = cw_events_encode(&events, (cw_events_mark){0, 0}, &block_events))) {
         cw_errf(err, err_len, rc, "events: %s", cw_strerror(rc));
         goto abort;
     }
-    if ((rc = index_packets(n, txn, &block_events, err, err_len)) ||
-        (rc = index_borrowers(n, txn, err, err_len)))
+    if ((rc = index_borrowers(n, txn, err, err_len)))
         goto abort;
     /* 3. state root */
     uint8_t state_root[32];
@@ -1483,7 +1491,7 @@ int cw_node_tx_status(cw_node *n, const uint8_t hash32[static 32], cw_enc *out, 
         rc = cw_errf(err, err_len, CW_ENOTFOUND, "tx_status: not found (not committed)");
     else if (m)
         rc = mdb_err(m, err, err_len, "tx_status");
-    else { /* the index entry is the answer (txidx_enc): checked, then copied */
+    else { /* the index entry is the answer (index_tx): checked, then copied */
         cw_dec d;
         const msgpack_object *root;
         cw_rpc_tx_status st;

@@ -888,7 +888,8 @@ static void test_query_many_at_a_pruned_height_is_refused_like_query(void **stat
 }
 
 /* Put send_packet events for packets port/channel/seq with `data_len` bytes of data through
- * the node's own packet indexer (the path a block takes), in one committed LMDB txn. */
+ * the node's own indexer (the path a block takes: as the events of one tx, under a made-up
+ * tx hash), in one committed LMDB txn. */
 static void index_sent(struct fx *f, const char *port, const char *channel,
                        const uint64_t *seqs, uint32_t n, size_t data_len)
 {
@@ -917,7 +918,10 @@ static void index_sent(struct fx *f, const char *port, const char *channel,
     assert_int_equal(cw_events_encode(&ev, (cw_events_mark){0, 0}, &all), CW_OK);
     MDB_txn *txn;
     assert_int_equal(mdb_txn_begin(f->node->env, NULL, 0, &txn), 0);
-    assert_int_equal(index_packets(f->node, txn, &all, err, sizeof err), CW_OK);
+    cw_tx_result r = {.events = (uint8_t *)cw_enc_data(&all), .events_len = cw_enc_len(&all)};
+    uint8_t hash[32];
+    memset(hash, 0xa5, sizeof hash);
+    assert_int_equal(index_tx(f->node, txn, 1, 0, &r, hash, err, sizeof err), CW_OK);
     assert_int_equal(mdb_txn_commit(txn), 0);
     cw_enc_free(&all);
     cw_events_free(&ev);
