@@ -665,8 +665,6 @@ static void mempool_after_block(cw_node *n, const bool *taken, size_t considered
     }
 }
 
-/* The tx index entry of a committed tx — also tx_status's answer (cw_rpc_tx_status), written
- * once when the block commits so that settling a tx never decodes the block's results. */
 /* ---- tx and packet indexes ------------------------------------------------------------- */
 
 static size_t pkt_key(uint8_t *out, size_t cap, const char *port, const char *channel,
@@ -714,10 +712,12 @@ static int index_packet_events(cw_node *n, MDB_txn *txn, const msgpack_object *e
     return CW_OK;
 }
 
-/* An included tx's index entries, from one decode of its events: the tx index entry (the
- * tx_status answer: position, result, gas, its events counted by type) and the packet
- * index entries of its packet events. The block's events are its included txs' events in
- * order (a failed or deferred tx keeps none), so indexing tx by tx indexes the block. */
+/* An included tx's index entries, from one decode of its events: the tx index entry (also
+ * tx_status's answer, cw_rpc_tx_status: position, result, gas, its events counted by type;
+ * written once when the block commits so that settling a tx never decodes the block's
+ * results) and the packet index entries of its packet events. The block's events are its
+ * included txs' events in order (a failed or deferred tx keeps none), so indexing tx by tx
+ * indexes the block. */
 static int index_tx(cw_node *n, MDB_txn *txn, uint64_t height, uint64_t index,
                     const cw_tx_result *r, const uint8_t hash32[static 32], char *err,
                     size_t err_len)
