@@ -32,7 +32,6 @@ CW_BENCH_SECONDS (per sweep rate, 3), CW_BENCH_BACKLOG (12000), CW_BENCH_INTERVA
 interval, 200), CW_BENCH_BATCH (relayer batch size, 200), CW_BENCH_REPEAT (backlog rounds, 3).
 """
 
-import json
 import os
 import statistics
 import sys
@@ -246,12 +245,7 @@ def two_chains(procs, tmp, interval, batch, node_config=None):
     b = R.Chain(procs, tmp, "beta", "uusd", interval)
     for ch in (a, b):
         if node_config:
-            path = os.path.join(ch.home, "config.json")
-            with open(path) as f:
-                conf = json.load(f)
-            conf.update(node_config)
-            with open(path, "w") as f:
-                json.dump(conf, f, indent=2)
+            ch.set_config(**node_config)
         ch.start()
     cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "db"),
                          batch=batch, extra={"max_inflight": 64})

@@ -40,6 +40,15 @@ class Chain:
         self.proc = start_chain(self.procs, self.home, self.port, name=f"chain-{self.id}")
         return self
 
+    def set_config(self, **kv):
+        """Merge kv into the node's config.json (read when the node starts)."""
+        path = os.path.join(self.home, "config.json")
+        with open(path) as f:
+            conf = json.load(f)
+        conf.update(kv)
+        with open(path, "w") as f:
+            json.dump(conf, f, indent=2)
+
     def stop(self):
         self.procs.stop(self.proc)
 

@@ -1015,15 +1015,6 @@ NOTE_BIG = int(os.environ.get("CW_RLY_NOTE_PACKETS", "12288"))  # a cut note, re
 PER_TX_MAX = 256  # msgs in one tx, at most
 
 
-def set_chain_config(chain, **kv):
-    path = os.path.join(chain.home, "config.json")
-    with open(path) as f:
-        conf = json.load(f)
-    conf.update(kv)
-    with open(path, "w") as f:
-        json.dump(conf, f, indent=2)
-
-
 def one_block_of_locks(a, ca, n, beneficiary, sub):
     """n lock msgs (PER_TX_MAX a tx) signed first, then broadcast right after one of a's
     blocks (sub: subscribed to a's blocks) so they land in one block (a's interval is long
@@ -1071,8 +1062,8 @@ def test_block_over_the_frame_limit_is_paged_and_caught_up_after_a_restart(procs
     a = R.Chain(procs, tmp, "alpha", "stake", 100)
     b = R.Chain(procs, tmp, "beta", "uusd", 100)
     # room for BIG locks in one block (gas) and one tx (CW_TX_MAX_BYTES is the bound there)
-    set_chain_config(a, max_block_gas=40 * 10**9)
-    set_chain_config(b, max_block_gas=40 * 10**9)
+    a.set_config(max_block_gas=40 * 10**9)
+    b.set_config(max_block_gas=40 * 10**9)
     a.start()
     b.start()
     cfg = R.write_config(os.path.join(tmp, "relayer.json"), a, b, os.path.join(tmp, "rly.db"),
@@ -1083,7 +1074,7 @@ def test_block_over_the_frame_limit_is_paged_and_caught_up_after_a_restart(procs
     bob = b.key("bob").address
     # alpha's blocks far apart from here: every lock of a burst lands in one block
     a.stop()
-    set_chain_config(a, block_interval_ms=3000)
+    a.set_config(block_interval_ms=3000)
     a.start()
     from conftest import wait_port
     with a.client(timeout=60) as sub:
@@ -1126,7 +1117,7 @@ def test_block_over_the_frame_limit_is_paged_and_caught_up_after_a_restart(procs
         assert metric(chain_metrics, "cw_rpc_subscribers_dropped_total") == 0
     # 3. fast blocks again, the relayer restarted: the gap fill pages through block h2
     a.stop()
-    set_chain_config(a, block_interval_ms=100)
+    a.set_config(block_interval_ms=100)
     a.start()
     rly = R.start_relayer(procs, cfg, name="relayer-2")
     wait_port(mport, proc=rly)
