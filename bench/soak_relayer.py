@@ -4,14 +4,14 @@ from alpha to beta through causeway-relayer at CW_SOAK_RATE packets/s (default 2
 windows of CW_SOAK_WINDOW packets (default 50,000), with both nodes keeping
 CW_SOAK_STATE_VERSIONS heights of state history (default: the node's 10000, more blocks than
 the soak makes, so nothing is pruned; a small value makes pruning part of the cost). Per
-window, for each process (source
-chain, relayer, destination chain): CPU µs per packet (/proc/PID/stat utime + stime) and
-bytes written per packet (the bytes of every write call the process makes on a regular file
-other than its log — for the chains and the relayer, LMDB's pages — counted by the
-LD_PRELOAD shim bench/iocount.c, CW_IOCOUNT_SO. /proc/PID/io write_bytes is not used: with a
-large-folio page cache it counts a whole folio each time a page in it is dirtied, and it
-grew with the file, not with what LMDB wrote); and each chain's LMDB data file size. The claim it checks: cost per
-packet stays flat as the state grows (last window / first window printed per figure).
+window, for each process (source chain, relayer, destination chain): CPU µs per packet
+(/proc/PID/stat utime + stime) and bytes written per packet (the write, pwrite, writev and
+pwritev calls the process makes on regular files other than its log — LMDB's pages —
+counted by the LD_PRELOAD shim bench/iocount.c, CW_IOCOUNT_SO; /proc/PID/io write_bytes is
+not used: with a large-folio page cache it counts a whole folio each time a page in it is
+dirtied, and it grew with the file, not with what LMDB wrote); each chain's LMDB data file
+size; the relayer's resident set. The claim it checks: cost per packet stays flat as the
+state grows (last window / first window printed per figure).
 
 Each window waits until every packet of the window is acknowledged before the next one, so
 a window's figures are its own packets' whole cost.

@@ -645,9 +645,10 @@ static int lookup(const cw_smt *smt, MDB_txn *txn, ref cur, const uint8_t path[3
  * differ only in their sequence, share pages), else 0x01 || SHA256(key) (LMDB keys are at
  * most 511 bytes; the leading byte keeps the two forms apart). Keyed by SHA256(key) alone
  * (format 2), every write landed on a random page: at 10^6 packets the index was about
- * two of the ~3.7 pages a destination chain wrote per packet (make soak). */
+ * two of the ~3.7 pages a destination chain wrote per packet (make soak). path: the key's
+ * SHA-256 when the caller has it, else NULL (hashed here only for a long key). */
 static size_t flat_key(uint8_t out[static FLAT_RAW_MAX + 1], const uint8_t *key,
-                       size_t key_len, const uint8_t path[static 32])
+                       size_t key_len, const uint8_t *path)
 {
     if (key_len <= FLAT_RAW_MAX) {
         out[0] = 0x00;
@@ -655,13 +656,16 @@ static size_t flat_key(uint8_t out[static FLAT_RAW_MAX + 1], const uint8_t *key,
         return key_len + 1;
     }
     out[0] = 0x01;
-    memcpy(out + 1, path, 32);
+    if (path)
+        memcpy(out + 1, path, 32);
+    else
+        cw_sha256(out + 1, key, key_len);
     return 33;
 }
 
 /* The latest committed value of key: one lookup in the flat index, not a walk of the tree. */
 static int flat_get(const cw_smt *smt, MDB_txn *txn, const uint8_t *key, size_t key_len,
-                    const uint8_t path[static 32], const uint8_t **value, size_t *value_len,
+                    const uint8_t *path, const uint8_t **value, size_t *value_len,
                     bool *found)
 {
     uint8_t fk[FLAT_RAW_MAX + 1];
@@ -692,12 +696,12 @@ int cw_smt_get_at(const cw_smt *smt, MDB_txn *txn, uint64_t version, const uint8
     rc = root_get(smt, txn, version, &root, NULL, 0);
     if (rc != CW_OK)
         return rc;
-    uint8_t path[32];
-    cw_sha256(path, key, key_len);
     uint64_t latest;
     if (root_edge(smt, txn, MDB_LAST, &latest, NULL, NULL, 0) == CW_OK && latest == version)
-        return flat_get(smt, txn, key, key_len, path, value, value_len,
-                        found); /* the index is that version */
+        return flat_get(smt, txn, key, key_len, NULL, value, value_len,
+                        found); /* the index is that version: no path needed */
+    uint8_t path[32];
+    cw_sha256(path, key, key_len);
     return lookup(smt, txn, root, path, value, value_len, found);
 }
 

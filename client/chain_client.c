@@ -53,14 +53,15 @@ int cw_chain_client_init(cw_chain_client *c, const cw_chain_cfg *cfg, int ix,
             return cw_errf(err, err_len, CW_EINVAL, "chain %s: no key_file in the config",
                            cfg->id);
         cw_seckey sk;
-        int rc = cw_keyfile_read(cfg->key_file, &sk, &c->pk, err, err_len);
-        if (rc == CW_OK && cw_signer_init(&c->signer, &sk) != CW_OK)
+        cw_pubkey32 pk;
+        int rc = cw_keyfile_read(cfg->key_file, &sk, &pk, err, err_len);
+        if (rc == CW_OK && cw_signer_init(&c->signer, &sk) != CW_OK) /* read checked it */
             rc = cw_errf(err, err_len, CW_EINVAL, "key file %s: invalid secret key",
                          cfg->key_file);
         cw_seckey_wipe(&sk);
         if (rc)
             return rc;
-        cw_address_of(&c->addr, &c->pk);
+        cw_address_of(&c->addr, &c->signer.pk);
         c->has_key = true;
     }
     int rc = cw_lc_memstore_create(&c->ms);

@@ -158,8 +158,8 @@ typedef struct cw_chain_client {
                               * handshake bound, CW_CHAIN_RECONNECT_TIMEOUT_MS) */
     /* signer */
     bool has_key;
-    cw_signer signer;        /* the key, prepared once: no derivation per tx */
-    cw_pubkey32 pk;
+    cw_signer signer;        /* the key, prepared once (and its public key): no derivation
+                              * per tx */
     cw_address addr;
     bool nonce_known;
     uint64_t next_nonce;

@@ -447,12 +447,7 @@ static void test_flat_index_key_forms(void **state)
             assert_int_equal(vl, 4);
             assert_memory_equal(v, vals2[i], 4);
         }
-        assert_int_equal(cw_smt_get_at(t.smt, txn, 2, &v, &vl, &found,
-                                       (const uint8_t *)keys[i].k, keys[i].n),
-                         CW_OK);
-        assert_int_equal(found, vals2[i] != NULL);
-        if (vals2[i])
-            assert_memory_equal(v, vals2[i], 4);
+        /* the proof, and cw_smt_get_at at version 2 (the latest: the index answers) */
         check_proof(&t, txn, 2, keys[i].k, keys[i].n, vals2[i], vals2[i] ? 4 : 0);
     }
     /* the stored forms: 0x00 || key up to 480 bytes, 0x01 || SHA256(key) above */
